@@ -1,0 +1,12 @@
+export * from "./errors";
+export * from "./redact";
+export * from "./types";
+export * from "./capabilities";
+export * from "./metrics";
+export * from "./limits";
+export * from "./interfaces";
+export * from "./plugin";
+export * from "./map-error";
+export * from "./schema";
+export { Model, type ModelOptions, REFERENCE_OUTPUT_TOKENS, REFERENCE_REQUEST } from "./model";
+export { formatPath, parseOrThrow } from "./validation";

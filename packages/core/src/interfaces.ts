@@ -1,0 +1,116 @@
+import type { GenerateRequest, GenerateResult, StreamChunk } from "./types";
+
+/** Who is being asked: part of every cache key. */
+export interface ModelIdentity {
+  name: string;
+  provider: string;
+}
+
+/**
+ * A response cache as the `Model` base class uses it (`model.enableCaching(cache)`). It derives
+ * the key, answers hits, shares one provider call among identical concurrent requests and stores
+ * completed results. `ModelCache` in `@orchestrator/cache` is the implementation.
+ */
+export interface Cache {
+  generate(model: ModelIdentity, request: GenerateRequest, call: () => Promise<GenerateResult>): Promise<GenerateResult>;
+  stream(model: ModelIdentity, request: GenerateRequest, call: () => AsyncIterable<StreamChunk>): AsyncIterable<StreamChunk>;
+}
+
+/** Raw storage behind a `Cache`: memory, Redis, or a user's own. Values are opaque strings. */
+export interface CacheBackend {
+  get(key: string): Promise<string | undefined>;
+  set(key: string, value: string, ttlMs?: number): Promise<void>;
+  delete(key: string): Promise<void>;
+  clear(): Promise<void>;
+  close?(): Promise<void>;
+}
+
+/** Aggregates of one arm of the bandit: a model, overall or within one task. */
+export interface ArmStats {
+  trials: number;
+  successes: number;
+  failures: number;
+  /** Sum of rewards in [0, 1], and of their squares (for variance-aware bonuses). */
+  rewardSum: number;
+  rewardSqSum: number;
+  latencyMsSum: number;
+  costUsdSum: number;
+  qualitySum: number;
+  qualityCount: number;
+  updatedAt: number;
+}
+
+/** One call's outcome as the registry records it. */
+export interface ArmOutcome {
+  success: boolean;
+  reward: number;
+  latencyMs: number;
+  costUsd?: number;
+  quality?: number;
+}
+
+/**
+ * Where the registry keeps what it learns. Reads are synchronous (selection reads a local
+ * snapshot); writes apply locally at once and may be shared asynchronously (Redis).
+ * `scope` is a task tag, or `undefined` for a model's overall statistics.
+ */
+export interface StatsStore {
+  /** Increments on every change, so readers can cache derived values. */
+  readonly version: number;
+  get(model: string, scope?: string): Readonly<ArmStats> | undefined;
+  record(model: string, outcome: ArmOutcome, scope?: string): void;
+  /** A late signal for an earlier call (e.g. the caller's quality rating): adjusts reward sums without adding a trial. */
+  adjust(model: string, delta: { reward: number; rewardSq: number; quality?: number }, scope?: string): void;
+  entries(): Iterable<{ model: string; scope: string | undefined; stats: Readonly<ArmStats> }>;
+  reset(): void;
+  close?(): Promise<void>;
+}
+
+export function emptyArmStats(): ArmStats {
+  return { trials: 0, successes: 0, failures: 0, rewardSum: 0, rewardSqSum: 0, latencyMsSum: 0, costUsdSum: 0, qualitySum: 0, qualityCount: 0, updatedAt: 0 };
+}
+
+export type HealthState = "healthy" | "degraded" | "unhealthy" | "unknown";
+
+/** A model's health as the seed shows it: `(await registry.getModelHealth("gpt-4")).isHealthy`. */
+export interface HealthStatus {
+  isHealthy: boolean;
+  status: HealthState;
+  issues: string[];
+  consecutiveFailures: number;
+  consecutiveSuccesses: number;
+  /** Epoch ms of the last active check, if any. */
+  lastCheckedAt: number | undefined;
+  /** Duration of the last active check. */
+  latencyMs: number | undefined;
+  /** Epoch ms until which the model rests (rate limited or circuit open); selection skips it until then. */
+  cooldownUntil?: number | undefined;
+}
+
+/**
+ * What the registry needs from a health monitor (`ModelHealthMonitor` in `@orchestrator/health`):
+ * a synchronous availability answer for selection, and the outcomes of live calls as passive
+ * signals.
+ */
+export interface HealthTracker {
+  watch(model: ModelIdentity & { healthCheck(): Promise<boolean> }): void;
+  unwatch(name: string): void;
+  /** Synchronous and cheap: may `name` be selected now? When not, `reason` says why. */
+  availability(name: string): { available: boolean; status: HealthState; reason?: string };
+  getHealth(name: string): Promise<HealthStatus>;
+  recordSuccess(name: string, latencyMs: number): void;
+  /** A failed live call; a `RateLimitError` rests the model for its `retryAfterMs` without marking it unhealthy. */
+  recordFailure(name: string, error: unknown): void;
+  start(): void;
+  stop(): void;
+}
+
+/** Health state shared between processes (`@orchestrator/redis`), so they do not each probe a dead provider. */
+export interface HealthStateStore {
+  /** Synchronous: the last known shared state of `name`. */
+  get(name: string): HealthStatus | undefined;
+  /** Publish local state; applies locally at once, shared asynchronously. */
+  set(name: string, status: HealthStatus): void;
+  subscribe?(listener: (name: string, status: HealthStatus) => void): () => void;
+  close?(): Promise<void>;
+}

@@ -1,0 +1,211 @@
+import { inspect } from "node:util";
+import { describe, expect, it } from "vitest";
+import {
+  AbortError,
+  type GenerateRequest,
+  Model,
+  type ModelOutput,
+  ProviderError,
+  RateLimitError,
+  Secret,
+  type StreamChunk,
+  TimeoutError,
+  contentText,
+} from "./index";
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+class EchoModel extends Model {
+  inits = 0;
+  cleanups = 0;
+  calls = 0;
+  delayMs = 0;
+  failWith: unknown;
+  readonly #key = new Secret("sk-test-1234567890abcdef");
+  client: { apiKey: Secret } | undefined;
+  constructor(options: Partial<ConstructorParameters<typeof Model>[0]> = {}) {
+    super({ name: "echo", provider: "custom", capabilities: { inputCostPerToken: 0.001, outputCostPerToken: 0.002 }, ...options });
+  }
+  protected override async doInitialize(): Promise<void> {
+    this.inits++;
+    await sleep(10);
+    this.client = { apiKey: this.#key };
+  }
+  protected override async doCleanup(): Promise<void> {
+    this.cleanups++;
+  }
+  protected async doGenerate(request: GenerateRequest): Promise<ModelOutput> {
+    this.calls++;
+    if (this.delayMs) await sleep(this.delayMs);
+    if (this.failWith) throw this.failWith;
+    const prompt = contentText(request.messages.at(-1)?.content ?? "");
+    return { text: `echo: ${prompt}`, usage: { inputTokens: 10, outputTokens: 20 } };
+  }
+}
+
+class HangingModel extends Model {
+  constructor() {
+    super({ name: "hang", provider: "custom" });
+  }
+  // Ignores its signal on purpose: the base must still settle the call.
+  protected doGenerate(): Promise<ModelOutput> {
+    return new Promise(() => {});
+  }
+}
+
+class StreamingModel extends Model {
+  constructor() {
+    super({ name: "streamer", provider: "custom", capabilities: { supportsStreaming: true } });
+  }
+  protected async doGenerate(): Promise<ModelOutput> {
+    return { text: "a b c", usage: { inputTokens: 1, outputTokens: 3 } };
+  }
+  protected override async *doStream(): AsyncIterable<StreamChunk> {
+    for (const t of ["a", " b", " c"]) {
+      await sleep(1);
+      yield { type: "text", text: t };
+    }
+    yield { type: "finish", usage: { inputTokens: 1, outputTokens: 3 }, finishReason: { unified: "stop", raw: "end" } };
+  }
+}
+
+describe("Model base class", () => {
+  it("initialises once under concurrent first calls", async () => {
+    const m = new EchoModel();
+    const answers = await Promise.all([1, 2, 3, 4, 5].map((i) => m.generateResponse(`hi ${i}`)));
+    expect(answers[2]).toBe("echo: hi 3");
+    expect(m.inits).toBe(1);
+  });
+
+  it("records metrics, usage and cost from declared prices", async () => {
+    const m = new EchoModel();
+    const r = await m.generate({ messages: [{ role: "user", content: "x" }] });
+    expect(r.usage).toEqual({ inputTokens: 10, outputTokens: 20 });
+    expect(r.costUsd).toBeCloseTo(10 * 0.001 + 20 * 0.002, 10);
+    expect(r.finishReason.unified).toBe("stop");
+    expect(r.cached).toBe(false);
+    const s = m.metrics.snapshot();
+    expect(s).toMatchObject({ requests: 1, successes: 1, failures: 0, inputTokens: 10, outputTokens: 20 });
+    expect(s.totalCost).toBeCloseTo(0.05, 10);
+    expect(s.latencyP50Ms).toBeGreaterThan(0);
+  });
+
+  it("leaves usage undefined when the provider reports none", async () => {
+    class NoUsage extends EchoModel {
+      protected override async doGenerate(): Promise<ModelOutput> {
+        return { text: "ok" };
+      }
+    }
+    const r = await new NoUsage().generate({ messages: [{ role: "user", content: "x" }] });
+    expect(r.usage.inputTokens).toBeUndefined();
+    expect(r.costUsd).toBeUndefined();
+  });
+
+  it("rejects with AbortError when the signal aborts, even if the provider ignores it", async () => {
+    const m = new HangingModel();
+    const controller = new AbortController();
+    const pending = m.generate({ messages: [{ role: "user", content: "x" }], signal: controller.signal });
+    setTimeout(() => controller.abort(), 20);
+    await expect(pending).rejects.toSatisfy((e: unknown) => AbortError.isInstance(e));
+    expect(m.metrics.failures).toBe(1);
+  });
+
+  it("rejects with TimeoutError past the deadline", async () => {
+    const m = new HangingModel();
+    await expect(m.generate({ messages: [{ role: "user", content: "x" }], timeoutMs: 30 })).rejects.toSatisfy(
+      (e: unknown) => TimeoutError.isInstance(e) && (e as TimeoutError).timeoutMs === 30,
+    );
+  });
+
+  it("maps provider failures into the error family", async () => {
+    const m = new EchoModel();
+    m.failWith = Object.assign(new Error("Too many requests"), { status: 429, headers: { "retry-after": "3" } });
+    const error = await m.generate({ messages: [{ role: "user", content: "x" }] }).catch((e) => e);
+    expect(RateLimitError.isInstance(error)).toBe(true);
+    expect(error.retryAfterMs).toBe(3000);
+    m.failWith = Object.assign(new TypeError("fetch failed"), { cause: { code: "ECONNRESET" } });
+    const dropped = await m.generate({ messages: [{ role: "user", content: "x" }] }).catch((e) => e);
+    expect(ProviderError.isInstance(dropped) && dropped.retryable).toBe(true);
+    expect(m.metrics.lastError?.code).toBe("provider_error");
+  });
+
+  it("streams one chunk for a model without doStream and says so in its capabilities", async () => {
+    const m = new EchoModel({ capabilities: { supportsStreaming: true } });
+    expect(m.capabilities.supportsStreaming).toBe(false);
+    const chunks: string[] = [];
+    for await (const t of m.streamResponse("hello")) chunks.push(t);
+    expect(chunks).toEqual(["echo: hello"]);
+  });
+
+  it("streams natively and closes with a finish chunk carrying usage, cost and timing", async () => {
+    const m = new StreamingModel();
+    expect(m.capabilities.supportsStreaming).toBe(true);
+    const chunks: StreamChunk[] = [];
+    for await (const c of m.stream({ messages: [{ role: "user", content: "x" }] })) chunks.push(c);
+    expect(chunks.filter((c) => c.type === "text").map((c) => (c as { text: string }).text).join("")).toBe("a b c");
+    const finish = chunks.at(-1);
+    expect(finish).toMatchObject({ type: "finish", usage: { inputTokens: 1, outputTokens: 3 }, finishReason: { unified: "stop", raw: "end" }, model: "streamer" });
+    expect(m.metrics.successes).toBe(1);
+    expect(m.metrics.tokensPerSecond).toBeGreaterThan(0);
+  });
+
+  it("stops the provider stream when the consumer breaks early and frees the slot", async () => {
+    const m = new StreamingModel();
+    for await (const c of m.stream({ messages: [{ role: "user", content: "x" }] })) {
+      expect(c.type).toBe("text");
+      break;
+    }
+    expect(m.rateLimiter.inFlight).toBe(0);
+    expect(m.metrics.failures).toBe(0);
+  });
+
+  it("holds maxConcurrentRequests and rejects when no slot frees in time", async () => {
+    const m = new EchoModel({ constraints: { maxConcurrentRequests: 2, queueTimeoutMs: 50 } });
+    m.delayMs = 30;
+    let peak = 0;
+    const watch = setInterval(() => (peak = Math.max(peak, m.rateLimiter.inFlight)), 2);
+    await Promise.all([1, 2, 3, 4].map(() => m.generate({ messages: [{ role: "user", content: "x" }] })));
+    clearInterval(watch);
+    expect(peak).toBe(2);
+    m.delayMs = 200;
+    const results = await Promise.allSettled([1, 2, 3].map(() => m.generate({ messages: [{ role: "user", content: "x" }] })));
+    const rejected = results.filter((r) => r.status === "rejected");
+    expect(rejected).toHaveLength(1);
+    expect(RateLimitError.isInstance((rejected[0] as PromiseRejectedResult).reason)).toBe(true);
+  });
+
+  it("holds maxRequestsPerMinute", async () => {
+    const m = new EchoModel({ constraints: { maxRequestsPerMinute: 3, queueTimeoutMs: 20 } });
+    const results = await Promise.allSettled([1, 2, 3, 4].map(() => m.generate({ messages: [{ role: "user", content: "x" }] })));
+    expect(results.filter((r) => r.status === "fulfilled")).toHaveLength(3);
+    expect(m.rateLimiter.isSaturated()).toBe(true);
+  });
+
+  it("cleans up idempotently and re-initialises on next use", async () => {
+    const m = new EchoModel();
+    await m.initialize();
+    await Promise.all([m.cleanup(), m.cleanup()]);
+    await m.cleanup();
+    expect(m.cleanups).toBe(1);
+    await m.generateResponse("again");
+    expect(m.inits).toBe(2);
+  });
+
+  it("never shows its API key in inspection or JSON", async () => {
+    const m = new EchoModel();
+    await m.initialize();
+    const shown = inspect(m, { depth: 10 }) + JSON.stringify(m) + String(m.client?.apiKey) + JSON.stringify(m.client);
+    expect(shown).not.toContain("sk-test-1234567890abcdef");
+    expect(m.client?.apiKey.reveal()).toBe("sk-test-1234567890abcdef");
+    m.failWith = new Error("401 Incorrect API key provided: sk-test-1234567890abcdef");
+    const error = await m.generate({ messages: [{ role: "user", content: "x" }] }).catch((e) => e);
+    expect(error.message).not.toContain("sk-test-1234567890abcdef");
+    expect(inspect(error)).not.toContain("1234567890abcdef");
+  });
+
+  it("estimates cost from the prompt and maxTokens", () => {
+    const m = new EchoModel();
+    const cost = m.estimateCost({ messages: [{ role: "user", content: "a".repeat(400) }], maxTokens: 100 });
+    expect(cost).toBeCloseTo((100 + 4) * 0.001 + 100 * 0.002, 10);
+  });
+});

@@ -1,0 +1,439 @@
+import { ModelCapabilities, type ModelCapabilitiesInput, ModelConstraints, type ModelConstraintsInput } from "./capabilities";
+import { AbortError, type OrchestratorError, TimeoutError } from "./errors";
+import type { Cache, ModelIdentity } from "./interfaces";
+import { type Lease, LocalRateLimiter, type RateLimiter } from "./limits";
+import { toOrchestratorError } from "./map-error";
+import { ModelMetrics } from "./metrics";
+import {
+  type FinishReason,
+  type GenerateParameters,
+  type GenerateRequest,
+  type GenerateResult,
+  type ModelOutput,
+  type StreamChunk,
+  type Usage,
+  estimateRequestTokens,
+  promptToRequest,
+} from "./types";
+
+const INSPECT = Symbol.for("nodejs.util.inspect.custom");
+
+/** The request size `estimateCost` assumes for completion tokens when a request sets no `maxTokens`. */
+export const REFERENCE_OUTPUT_TOKENS = 500;
+/** The request `maxCost` is judged against when selection is given no request: 1,000 prompt + 500 completion tokens. */
+export const REFERENCE_REQUEST = Object.freeze({ inputTokens: 1000, outputTokens: REFERENCE_OUTPUT_TOKENS });
+
+export interface ModelOptions {
+  name: string;
+  provider: string;
+  capabilities?: ModelCapabilities | ModelCapabilitiesInput;
+  constraints?: ModelConstraints | ModelConstraintsInput;
+  /** Runs on this machine (no network, no per-token bill): `localOnly` and `preferLocalModels` use it. */
+  isLocal?: boolean;
+  /** Deadline of one call unless the request sets `timeoutMs`. Default 120 s: nothing waits forever. */
+  timeoutMs?: number;
+}
+
+const DEFAULT_TIMEOUT_MS = 120_000;
+const STOP: FinishReason = Object.freeze({ unified: "stop" }) as FinishReason;
+const TOOL_CALLS: FinishReason = Object.freeze({ unified: "tool-calls" }) as FinishReason;
+const NO_WARNINGS: string[] = [];
+
+/**
+ * The base of every model. Subclasses implement `doGenerate` (and `doStream` when they stream
+ * natively); the base owns the public API and does the bookkeeping once for every provider:
+ * lazy one-time initialisation, limits, deadlines and abort, error mapping, metrics, cost,
+ * caching.
+ */
+export abstract class Model implements ModelIdentity {
+  readonly name: string;
+  readonly provider: string;
+  readonly capabilities: ModelCapabilities;
+  readonly constraints: ModelConstraints;
+  readonly metrics: ModelMetrics = new ModelMetrics();
+  readonly isLocal: boolean;
+  timeoutMs: number;
+
+  #cache: Cache | undefined;
+  #limiter: RateLimiter;
+  #initialized = false;
+  #initPromise: Promise<void> | undefined;
+  #cleanupPromise: Promise<void> | undefined;
+  #cleaned = false;
+
+  constructor(options: ModelOptions) {
+    if (!options || typeof options.name !== "string" || options.name.length === 0) {
+      throw new TypeError("Model needs a non-empty `name`.");
+    }
+    this.name = options.name;
+    this.provider = options.provider ?? "custom";
+    let capabilities = ModelCapabilities.from(options.capabilities);
+    // A model without its own doStream still streams (one chunk), but must not claim native streaming.
+    if (capabilities.supportsStreaming && !this.supportsNativeStreaming) capabilities = capabilities.with({ supportsStreaming: false });
+    this.capabilities = capabilities;
+    this.constraints = ModelConstraints.from(options.constraints);
+    this.isLocal = options.isLocal ?? false;
+    this.timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+    this.#limiter = new LocalRateLimiter(this.constraints);
+  }
+
+  // ---- what subclasses implement ------------------------------------------------------------
+
+  /** One call to the model. `request.signal` aborts on caller abort and on the deadline. */
+  protected abstract doGenerate(request: GenerateRequest): Promise<ModelOutput>;
+
+  /** Native streaming; leave it out and `stream()` yields the whole answer as one chunk. */
+  protected doStream?(request: GenerateRequest): AsyncIterable<StreamChunk>;
+
+  /** Connect, load, authenticate. Called once, on first use, even under concurrent first calls. */
+  protected async doInitialize(): Promise<void> {}
+
+  /** Free resources. Called by `cleanup()`, at most once per initialisation. */
+  protected async doCleanup(): Promise<void> {}
+
+  /** A cheap liveness probe (a free endpoint, not a billed generation). Default: initialisation succeeds. */
+  protected async doHealthCheck(): Promise<boolean> {
+    return true;
+  }
+
+  /** Map a provider failure into the error family. Providers override and fall back to `super.mapError`. */
+  protected mapError(error: unknown): OrchestratorError {
+    return toOrchestratorError(error, { provider: this.provider, model: this.name });
+  }
+
+  // ---- public API -------------------------------------------------------------------------
+
+  get supportsNativeStreaming(): boolean {
+    return typeof this.doStream === "function";
+  }
+
+  get rateLimiter(): RateLimiter {
+    return this.#limiter;
+  }
+
+  /** Replace the in-process limiter, e.g. with a `RedisRateLimiter` shared by every process. */
+  setRateLimiter(limiter: RateLimiter): void {
+    this.#limiter = limiter;
+  }
+
+  get cache(): Cache | undefined {
+    return this.#cache;
+  }
+
+  /** Answer identical requests from `cache` from now on. */
+  enableCaching(cache: Cache): void {
+    this.#cache = cache;
+  }
+
+  disableCaching(): void {
+    this.#cache = undefined;
+  }
+
+  get isInitialized(): boolean {
+    return this.#initialized;
+  }
+
+  async initialize(): Promise<void> {
+    const pending = this.#ensureInitialized();
+    if (pending) await pending;
+  }
+
+  async healthCheck(): Promise<boolean> {
+    try {
+      await this.initialize();
+      return (await this.doHealthCheck()) === true;
+    } catch {
+      return false;
+    }
+  }
+
+  /** Release resources. Safe to call any number of times; a later call re-initialises. */
+  cleanup(): Promise<void> {
+    if (this.#cleanupPromise) return this.#cleanupPromise;
+    if (this.#cleaned && !this.#initPromise) return Promise.resolve();
+    const pendingInit = this.#initPromise;
+    this.#cleanupPromise = (async () => {
+      try {
+        if (pendingInit) await pendingInit.catch(() => undefined);
+        await this.doCleanup();
+      } finally {
+        this.#initialized = false;
+        this.#initPromise = undefined;
+        this.#cleaned = true;
+        this.#cleanupPromise = undefined;
+      }
+    })();
+    return this.#cleanupPromise;
+  }
+
+  /** The answer's text to one user prompt (the seed's `generate_response`). */
+  async generateResponse(prompt: string, params?: GenerateParameters): Promise<string> {
+    return (await this.generate(promptToRequest(prompt, params))).text;
+  }
+
+  /** The answer's text as it arrives (the seed's `stream_response`). */
+  async *streamResponse(prompt: string, params?: GenerateParameters): AsyncIterable<string> {
+    for await (const chunk of this.stream(promptToRequest(prompt, params))) {
+      if (chunk.type === "text") yield chunk.text;
+    }
+  }
+
+  generate(request: GenerateRequest): Promise<GenerateResult> {
+    if (this.#cache && request.cache !== false) return this.#cache.generate(this, request, () => this.#generate(request));
+    return this.#generate(request);
+  }
+
+  stream(request: GenerateRequest): AsyncIterable<StreamChunk> {
+    if (this.#cache && request.cache !== false) return this.#cache.stream(this, request, () => this.#stream(request));
+    return this.#stream(request);
+  }
+
+  /** USD this request is expected to cost: estimated prompt tokens plus `maxTokens` (or 500) completion tokens. */
+  estimateCost(request: Pick<GenerateRequest, "messages" | "tools" | "maxTokens">): number {
+    const { inputCostPerToken, outputCostPerToken } = this.capabilities;
+    if (inputCostPerToken === 0 && outputCostPerToken === 0) return 0;
+    const output = request.maxTokens ?? Math.min(REFERENCE_OUTPUT_TOKENS, this.capabilities.maxOutputTokens ?? REFERENCE_OUTPUT_TOKENS);
+    return estimateRequestTokens(request) * inputCostPerToken + output * outputCostPerToken;
+  }
+
+  /** USD for known token counts; `undefined` when a priced count is unknown. */
+  costOf(usage: Usage): number | undefined {
+    const { inputCostPerToken: pin, outputCostPerToken: pout } = this.capabilities;
+    if ((pin > 0 && usage.inputTokens === undefined) || (pout > 0 && usage.outputTokens === undefined)) return undefined;
+    return (usage.inputTokens ?? 0) * pin + (usage.outputTokens ?? 0) * pout;
+  }
+
+  toJSON(): Record<string, unknown> {
+    return {
+      name: this.name,
+      provider: this.provider,
+      isLocal: this.isLocal,
+      capabilities: this.capabilities.toJSON(),
+      constraints: this.constraints.toJSON(),
+      metrics: this.metrics.snapshot(),
+    };
+  }
+
+  // Only the safe view: subclasses hold SDK clients and keys that must never be printed.
+  [INSPECT](): string {
+    return `${this.constructor.name} ${JSON.stringify({ name: this.name, provider: this.provider, isLocal: this.isLocal, initialized: this.#initialized })}`;
+  }
+
+  // ---- the bookkeeping --------------------------------------------------------------------
+
+  #ensureInitialized(): Promise<void> | undefined {
+    if (this.#initialized) return undefined;
+    if (!this.#initPromise) {
+      const attempt = (async () => {
+        await this.doInitialize();
+        this.#initialized = true;
+        this.#cleaned = false;
+      })();
+      this.#initPromise = attempt;
+      // A failed initialisation is not remembered: the next call tries again.
+      attempt.catch(() => {
+        if (this.#initPromise === attempt) this.#initPromise = undefined;
+      });
+    }
+    return this.#initPromise;
+  }
+
+  #acquire(request: GenerateRequest): Lease | Promise<Lease> {
+    const limiter = this.#limiter;
+    if (limiter instanceof LocalRateLimiter) {
+      const lease = limiter.tryAcquire();
+      if (lease) return lease;
+    }
+    return limiter.acquire({ ...(request.signal ? { signal: request.signal } : {}), timeoutMs: this.constraints.queueTimeoutMs });
+  }
+
+  #fail(error: unknown, call: CallScope | undefined, startedAt: number): OrchestratorError {
+    const mapped = call?.abortError() ?? this.mapError(error);
+    this.metrics.recordFailure(performance.now() - startedAt, mapped);
+    return mapped;
+  }
+
+  async #generate(request: GenerateRequest): Promise<GenerateResult> {
+    if (request.signal?.aborted) throw new AbortError(undefined, { provider: this.provider, model: this.name });
+    const startedAt = performance.now();
+    let call: CallScope | undefined;
+    let lease: Lease | undefined;
+    try {
+      const init = this.#ensureInitialized();
+      if (init) await init;
+      const acquired = this.#acquire(request);
+      lease = acquired instanceof Promise ? await acquired : acquired;
+      call = new CallScope(this, request);
+      const output = await call.race(this.doGenerate(call.request));
+      const latencyMs = performance.now() - startedAt;
+      const usage = output.usage ?? {};
+      const costUsd = output.costUsd ?? this.costOf(usage);
+      this.metrics.recordSuccess(latencyMs, usage.inputTokens, usage.outputTokens, costUsd);
+      const toolCalls = output.toolCalls ?? [];
+      return {
+        text: output.text,
+        toolCalls,
+        usage,
+        costUsd,
+        finishReason: output.finishReason ?? (toolCalls.length > 0 ? TOOL_CALLS : STOP),
+        latencyMs,
+        model: this.name,
+        provider: this.provider,
+        cached: false,
+        warnings: output.warnings ?? NO_WARNINGS,
+      };
+    } catch (error) {
+      throw this.#fail(error, call, startedAt);
+    } finally {
+      call?.dispose();
+      lease?.release();
+    }
+  }
+
+  async *#stream(request: GenerateRequest): AsyncGenerator<StreamChunk> {
+    if (request.signal?.aborted) throw new AbortError(undefined, { provider: this.provider, model: this.name });
+    const startedAt = performance.now();
+    let call: CallScope | undefined;
+    let lease: Lease | undefined;
+    let iterator: AsyncIterator<StreamChunk> | undefined;
+    let finished = false;
+    try {
+      const init = this.#ensureInitialized();
+      if (init) await init;
+      const acquired = this.#acquire(request);
+      lease = acquired instanceof Promise ? await acquired : acquired;
+      call = new CallScope(this, request);
+      const source = this.doStream ? this.doStream(call.request) : this.#oneChunk(call.request);
+      iterator = source[Symbol.asyncIterator]();
+      let firstAt: number | undefined;
+      let usage: Usage | undefined;
+      let finishReason: FinishReason | undefined;
+      let providerCost: number | undefined;
+      let sawToolCall = false;
+      for (;;) {
+        const next = await call.race(iterator.next());
+        if (next.done) break;
+        const chunk = next.value;
+        if (chunk.type === "finish") {
+          if (chunk.usage) usage = chunk.usage;
+          if (chunk.finishReason) finishReason = chunk.finishReason;
+          if (chunk.costUsd !== undefined) providerCost = chunk.costUsd;
+          continue;
+        }
+        if (chunk.type === "text" && chunk.text.length === 0) continue;
+        if (chunk.type === "tool-call") sawToolCall = true;
+        firstAt ??= performance.now();
+        yield chunk;
+      }
+      finished = true;
+      const endAt = performance.now();
+      const latencyMs = endAt - startedAt;
+      const finalUsage = usage ?? {};
+      const costUsd = providerCost ?? this.costOf(finalUsage);
+      this.metrics.recordSuccess(latencyMs, finalUsage.inputTokens, finalUsage.outputTokens, costUsd, firstAt === undefined ? latencyMs : endAt - firstAt);
+      yield {
+        type: "finish",
+        finishReason: finishReason ?? (sawToolCall ? TOOL_CALLS : STOP),
+        usage: finalUsage,
+        costUsd,
+        latencyMs,
+        timeToFirstChunkMs: firstAt === undefined ? latencyMs : firstAt - startedAt,
+        model: this.name,
+        cached: false,
+      } as StreamChunk;
+    } catch (error) {
+      finished = true;
+      throw this.#fail(error, call, startedAt);
+    } finally {
+      // The consumer stopped early: tell the provider's stream to stop too.
+      if (!finished && iterator?.return) await Promise.resolve(iterator.return()).catch(() => undefined);
+      call?.dispose();
+      lease?.release();
+    }
+  }
+
+  async *#oneChunk(request: GenerateRequest): AsyncGenerator<StreamChunk> {
+    const output = await this.doGenerate(request);
+    if (output.text) yield { type: "text", text: output.text };
+    for (const toolCall of output.toolCalls ?? []) yield { type: "tool-call", toolCall };
+    yield {
+      type: "finish",
+      ...(output.finishReason ? { finishReason: output.finishReason } : {}),
+      ...(output.usage ? { usage: output.usage } : {}),
+      ...(output.costUsd !== undefined ? { costUsd: output.costUsd } : {}),
+    };
+  }
+}
+
+/**
+ * One call's deadline and abort wiring: a signal for the provider that fires on caller abort or
+ * timeout, and `race` so a provider that ignores its signal still cannot hang the caller.
+ */
+class CallScope {
+  readonly request: GenerateRequest;
+  readonly #controller = new AbortController();
+  readonly #timer: ReturnType<typeof setTimeout>;
+  readonly #outer: AbortSignal | undefined;
+  readonly #model: Model;
+  readonly #timeoutMs: number;
+  #reason: "abort" | "timeout" | undefined;
+  #rejectors: ((e: unknown) => void)[] = [];
+
+  constructor(model: Model, request: GenerateRequest) {
+    this.#model = model;
+    this.#outer = request.signal;
+    this.#timeoutMs = request.timeoutMs ?? model.timeoutMs;
+    this.#timer = setTimeout(() => this.#abort("timeout"), this.#timeoutMs);
+    if (this.#outer) this.#outer.addEventListener("abort", this.#onOuterAbort, { once: true });
+    this.request = { ...request, signal: this.#controller.signal };
+  }
+
+  readonly #onOuterAbort = (): void => this.#abort("abort");
+
+  #abort(reason: "abort" | "timeout"): void {
+    if (this.#reason) return;
+    this.#reason = reason;
+    const error = this.abortError();
+    this.#controller.abort(error);
+    for (const reject of this.#rejectors) reject(error);
+    this.#rejectors = [];
+  }
+
+  /** The error to report when this call was aborted or timed out, else `undefined`. */
+  abortError(): OrchestratorError | undefined {
+    const context = { provider: this.#model.provider, model: this.#model.name };
+    if (this.#reason === "abort") return new AbortError(undefined, context);
+    if (this.#reason === "timeout") return new TimeoutError(`The call to ${this.#model.name} took longer than ${this.#timeoutMs} ms.`, { ...context, timeoutMs: this.#timeoutMs });
+    return undefined;
+  }
+
+  race<T>(promise: Promise<T>): Promise<T> {
+    if (this.#reason) {
+      promise.catch(() => undefined);
+      return Promise.reject(this.abortError());
+    }
+    return new Promise<T>((resolve, reject) => {
+      this.#rejectors.push(reject);
+      promise.then(
+        (value) => {
+          this.#drop(reject);
+          resolve(value);
+        },
+        (error) => {
+          this.#drop(reject);
+          reject(error);
+        },
+      );
+    });
+  }
+
+  #drop(reject: (e: unknown) => void): void {
+    const i = this.#rejectors.indexOf(reject);
+    if (i >= 0) this.#rejectors.splice(i, 1);
+  }
+
+  dispose(): void {
+    clearTimeout(this.#timer);
+    this.#outer?.removeEventListener("abort", this.#onOuterAbort);
+  }
+}

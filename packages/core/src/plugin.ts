@@ -1,0 +1,41 @@
+import type { ZodType } from "zod";
+import type { ModelCapabilities, ModelConstraints } from "./capabilities";
+import type { Model } from "./model";
+
+const PLUGIN = Symbol.for("@orchestrator/core/provider-plugin");
+
+/** What a provider plugin's `create` receives for one model entry of a config file. */
+export interface ProviderModelSpec<C> {
+  name: string;
+  /** The entry's `config:` block, validated by the plugin's `configSchema`. */
+  config: C;
+  capabilities: ModelCapabilities;
+  constraints: ModelConstraints;
+  /** Set when the capabilities came from the config file, so the plugin keeps them over its own defaults. */
+  capabilitiesDeclared: boolean;
+}
+
+/**
+ * How YAML config and third-party packages create models. A package that exports a plugin
+ * (default export or `provider`) can be named in `provider:` of a config file.
+ */
+export interface ProviderPlugin<C = Record<string, unknown>> {
+  readonly name: string;
+  /** Validates (and may transform) the entry's `config:` block. Keys are given in camelCase. */
+  readonly configSchema: ZodType<C>;
+  /** Config keys whose values are secrets: redacted wherever a parsed config is shown. */
+  readonly secretKeys?: readonly string[];
+  /** Environment variables the provider reads when its config leaves them out (`OPENAI_API_KEY`). */
+  readonly envKeys?: readonly string[];
+  create(spec: ProviderModelSpec<C>): Model | Promise<Model>;
+}
+
+export function defineProvider<C>(plugin: ProviderPlugin<C>): ProviderPlugin<C> {
+  Object.defineProperty(plugin, PLUGIN, { value: true, enumerable: false });
+  return plugin;
+}
+
+/** True for plugins made by `defineProvider` in any loaded copy of `@orchestrator/core`. */
+export function isProviderPlugin(value: unknown): value is ProviderPlugin<unknown> {
+  return typeof value === "object" && value !== null && (value as Record<symbol, unknown>)[PLUGIN] === true;
+}

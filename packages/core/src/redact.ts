@@ -1,0 +1,122 @@
+/**
+ * Secrets never appear in messages, logs, JSON or inspection. Every package keeps API keys in a
+ * `Secret` and passes error text through `redact` before it leaves the library.
+ */
+
+const INSPECT = Symbol.for("nodejs.util.inspect.custom");
+export const REDACTED = "[REDACTED]";
+
+// Values registered as secrets in this process; `redact` scrubs them from any text.
+const known = new Set<string>();
+let pattern: RegExp | undefined;
+
+// Shapes of credentials that may reach us from elsewhere (SDK messages, URLs, headers).
+const SHAPES: readonly RegExp[] = [
+  /\b(sk|pk|rk)-[A-Za-z0-9_-]{8,}/g, // OpenAI / Anthropic style keys (sk-ant-…, sk-proj-…)
+  /\bhf_[A-Za-z0-9]{8,}/g, // Hugging Face tokens
+  /\b(Bearer|Basic)\s+[A-Za-z0-9._~+/=-]{8,}/gi,
+  /([?&](?:api[_-]?key|key|token|access_token)=)[^&\s"']+/gi,
+  /(\/\/[^:/\s"']+:)[^@/\s"']+@/g, // credentials in URLs: redis://user:pass@host
+];
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+}
+
+/** Register a value that must never be shown. Short values (< 4 chars) are ignored to avoid scrubbing noise. */
+export function registerSecret(value: string | undefined | null): void {
+  if (!value || value.length < 4 || known.has(value)) return;
+  known.add(value);
+  pattern = new RegExp([...known].sort((a, b) => b.length - a.length).map(escapeRegExp).join("|"), "g");
+}
+
+/** Remove registered secrets and credential-shaped substrings from text. */
+export function redact(text: string): string {
+  if (typeof text !== "string" || text.length === 0) return text;
+  let out = pattern ? text.replace(pattern, REDACTED) : text;
+  for (const shape of SHAPES) {
+    shape.lastIndex = 0;
+    if (shape.test(out)) {
+      shape.lastIndex = 0;
+      out = out.replace(shape, (match, prefix: unknown) =>
+        typeof prefix === "string" && (prefix.startsWith("?") || prefix.startsWith("&") || prefix.startsWith("//"))
+          ? `${prefix}${REDACTED}${match.endsWith("@") ? "@" : ""}`
+          : /^(Bearer|Basic)/i.test(match)
+            ? `${match.split(/\s+/)[0]} ${REDACTED}`
+            : REDACTED,
+      );
+    }
+  }
+  return out;
+}
+
+/**
+ * A string that refuses to be shown: `String()`, template literals, `JSON.stringify` and
+ * `util.inspect` all print `[REDACTED]`. Call `reveal()` where the real value is needed.
+ */
+export class Secret {
+  readonly #value: string;
+  constructor(value: string) {
+    this.#value = value;
+    registerSecret(value);
+  }
+  static from(value: string | Secret | undefined | null): Secret | undefined {
+    if (value == null || value === "") return undefined;
+    return value instanceof Secret ? value : typeof value === "string" ? new Secret(value) : new Secret(String((value as Secret).reveal()));
+  }
+  reveal(): string {
+    return this.#value;
+  }
+  toString(): string {
+    return REDACTED;
+  }
+  toJSON(): string {
+    return REDACTED;
+  }
+  [INSPECT](): string {
+    return REDACTED;
+  }
+  [Symbol.toPrimitive](): string {
+    return REDACTED;
+  }
+}
+
+/** Read a secret from the environment lazily: nothing throws at import time, and the value is registered. */
+export function secretFromEnv(name: string, env: Record<string, string | undefined> = globalThis.process?.env ?? {}): Secret | undefined {
+  const value = env[name];
+  return value ? new Secret(value) : undefined;
+}
+
+/** A deep copy of a plain object in which keys that look like credentials are redacted. */
+export function redactObject<T>(value: T, secretKeys: readonly string[] = DEFAULT_SECRET_KEYS): T {
+  return walk(value, new Set(secretKeys.map(normaliseKey))) as T;
+}
+
+export const DEFAULT_SECRET_KEYS: readonly string[] = [
+  "apiKey",
+  "api_key",
+  "accessToken",
+  "access_token",
+  "token",
+  "password",
+  "secret",
+  "authorization",
+  "organization_key",
+];
+
+function normaliseKey(key: string): string {
+  return key.toLowerCase().replace(/[_-]/g, "");
+}
+
+function walk(value: unknown, keys: Set<string>): unknown {
+  if (Array.isArray(value)) return value.map((v) => walk(v, keys));
+  if (value instanceof Secret) return REDACTED;
+  if (value && typeof value === "object" && Object.getPrototypeOf(value) === Object.prototype) {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value)) {
+      out[k] = keys.has(normaliseKey(k)) && v != null && v !== "" ? REDACTED : walk(v, keys);
+    }
+    return out;
+  }
+  return typeof value === "string" ? redact(value) : value;
+}

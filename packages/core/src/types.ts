@@ -1,0 +1,159 @@
+import type { ZodType } from "zod";
+
+export type Role = "system" | "user" | "assistant" | "tool";
+
+export interface TextPart {
+  type: "text";
+  text: string;
+}
+
+/** An image given by URL (http(s) or data:) or as base64 bytes with a media type. */
+export interface ImagePart {
+  type: "image";
+  url?: string;
+  data?: string;
+  mediaType?: string;
+}
+
+export type ContentPart = TextPart | ImagePart;
+
+export interface ToolCall {
+  id: string;
+  name: string;
+  /** Parsed arguments (an object), or the raw string when the provider sent invalid JSON. */
+  arguments: unknown;
+}
+
+export type Message =
+  | { role: "system"; content: string }
+  | { role: "user"; content: string | ContentPart[] }
+  | { role: "assistant"; content: string | ContentPart[]; toolCalls?: ToolCall[] }
+  | { role: "tool"; content: string; toolCallId: string; name?: string };
+
+/** A JSON Schema object, or a zod schema that is converted to one. */
+export type SchemaLike = Record<string, unknown> | ZodType;
+
+export interface ToolDefinition {
+  name: string;
+  description?: string;
+  parameters: SchemaLike;
+}
+
+export type ToolChoice = "auto" | "none" | "required" | { name: string };
+
+export type ResponseFormat =
+  | { type: "text" }
+  | { type: "json"; schema?: SchemaLike; name?: string; description?: string };
+
+export interface GenerateRequest {
+  messages: Message[];
+  maxTokens?: number;
+  temperature?: number;
+  topP?: number;
+  stop?: string[];
+  seed?: number;
+  tools?: ToolDefinition[];
+  toolChoice?: ToolChoice;
+  responseFormat?: ResponseFormat;
+  /** Aborting rejects the call with `AbortError`. */
+  signal?: AbortSignal;
+  /** A deadline for the whole call; past it the call rejects with `TimeoutError`. */
+  timeoutMs?: number;
+  /** A task tag (`"code"`, `"summarise"`…): selection and statistics are kept per task. */
+  task?: string;
+  /** `false` bypasses the cache for this request; `"refresh"` calls the model and overwrites the entry. */
+  cache?: boolean | "refresh";
+  /** Settings only one provider understands, keyed by provider name: `{ openai: { user: "u1" } }`. */
+  providerOptions?: Record<string, Record<string, unknown>>;
+}
+
+/** Everything of a request except its messages: the second argument of `generateResponse`. */
+export type GenerateParameters = Omit<GenerateRequest, "messages"> & { system?: string };
+
+export interface Usage {
+  inputTokens?: number;
+  outputTokens?: number;
+}
+
+export type UnifiedFinishReason = "stop" | "length" | "tool-calls" | "content-filter" | "error" | "other";
+
+export interface FinishReason {
+  unified: UnifiedFinishReason;
+  /** What the provider said, unmapped. */
+  raw?: string;
+}
+
+/** What a model subclass returns from `doGenerate`. */
+export interface ModelOutput {
+  text: string;
+  toolCalls?: ToolCall[];
+  usage?: Usage;
+  /** When the provider reports its own price; otherwise computed from the declared per-token prices. */
+  costUsd?: number;
+  finishReason?: FinishReason;
+  warnings?: string[];
+}
+
+export interface GenerateResult {
+  text: string;
+  toolCalls: ToolCall[];
+  usage: Usage;
+  /** USD; `undefined` when neither the provider nor the token counts allow computing it. */
+  costUsd: number | undefined;
+  finishReason: FinishReason;
+  latencyMs: number;
+  model: string;
+  provider: string;
+  cached: boolean;
+  warnings: string[];
+}
+
+/** One piece of a stream. Text and tool calls arrive as they come; `finish` closes every stream. */
+export type StreamChunk =
+  | { type: "text"; text: string }
+  | { type: "tool-call"; toolCall: ToolCall }
+  | {
+      type: "finish";
+      finishReason?: FinishReason;
+      usage?: Usage;
+      costUsd?: number;
+      /** Set on the finish chunk emitted by the base class (not by providers). */
+      latencyMs?: number;
+      timeToFirstChunkMs?: number;
+      model?: string;
+      cached?: boolean;
+    };
+
+/** A user prompt as a one-message request. */
+export function promptToRequest(prompt: string, params: GenerateParameters = {}): GenerateRequest {
+  const { system, ...rest } = params;
+  const messages: Message[] = system ? [{ role: "system", content: system }, { role: "user", content: prompt }] : [{ role: "user", content: prompt }];
+  return { ...rest, messages };
+}
+
+/** The text of a message's content, images left out. */
+export function contentText(content: string | ContentPart[]): string {
+  if (typeof content === "string") return content;
+  let out = "";
+  for (const part of content) if (part.type === "text") out += part.text;
+  return out;
+}
+
+/**
+ * A rough token count (≈ 4 characters a token) for estimates made before a call: cost caps and
+ * context-window checks. Real counts come from the provider's usage.
+ */
+export function estimateTokens(text: string): number {
+  return Math.ceil(text.length / 4);
+}
+
+/** Estimated prompt tokens of a request, with a small per-message overhead and a flat cost per image. */
+export function estimateRequestTokens(request: Pick<GenerateRequest, "messages" | "tools">): number {
+  let total = 0;
+  for (const m of request.messages) {
+    total += 4 + estimateTokens(contentText(m.content));
+    if (typeof m.content !== "string") for (const p of m.content) if (p.type === "image") total += 765;
+  }
+  if (request.tools) total += estimateTokens(JSON.stringify(request.tools.map((t) => t.name + (t.description ?? ""))));
+  return total;
+}

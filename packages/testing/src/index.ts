@@ -1,0 +1,2 @@
+export { FakeModel, chunkText, type FakeFailure, type FakeModelOptions, type FakeOutcome } from "./fake-model";
+export { seededRandom } from "./random";
