@@ -25,11 +25,18 @@ const ALLOWED = {
   example: ["contract", "testing"],
   meta: "*",
   tool: "*",
+  docs: "*",
 };
 
 // Every workspace package's name → its scope tag.
 const scopes = new Map();
-for (const group of ["packages", "examples", "tools", "docs"]) {
+for (const p of ["docs/package.json"]) {
+  try {
+    const j = JSON.parse(readFileSync(join(root, p), "utf8"));
+    scopes.set(j.name, (j.nx?.tags ?? []).find((t) => t.startsWith("scope:"))?.slice(6));
+  } catch {}
+}
+for (const group of ["packages", "examples", "tools"]) {
   let dirs = [];
   try {
     dirs = readdirSync(join(root, group));

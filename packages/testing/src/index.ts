@@ -1,2 +1,3 @@
 export { FakeModel, chunkText, type FakeFailure, type FakeModelOptions, type FakeOutcome } from "./fake-model";
 export { seededRandom } from "./random";
+export * from "./servers";

@@ -1,0 +1,18 @@
+import { defineProvider, Secret } from "@orchestrator/core";
+import { z } from "zod";
+import { MyCustomModel } from "./my-custom-model";
+
+/**
+ * The provider plugin a YAML config names by package: `provider: "@acme/orchestrator-provider-custom"`.
+ */
+export const customProvider = defineProvider({
+  name: "@acme/orchestrator-provider-custom",
+  configSchema: z
+    .object({
+      apiKey: z.union([z.string().min(1), z.instanceof(Secret)]),
+      endpoint: z.string().url(),
+    })
+    .strict(),
+  secretKeys: ["apiKey"],
+  create: ({ name, config, capabilities }) => new MyCustomModel({ name, config, capabilities }),
+});

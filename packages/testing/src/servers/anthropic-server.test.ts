@@ -1,0 +1,230 @@
+import Anthropic, {
+  APIConnectionError,
+  APIConnectionTimeoutError,
+  type APIError,
+  AuthenticationError,
+  BadRequestError,
+  InternalServerError,
+  OverloadedError,
+  RateLimitError,
+  ServiceUnavailableError,
+} from "@anthropic-ai/sdk";
+import { afterEach, describe, expect, it } from "vitest";
+import { startAnthropicServer } from "./anthropic-server";
+import type { AnthropicServer, AnthropicServerOptions } from "./anthropic-server";
+
+const servers: AnthropicServer[] = [];
+afterEach(async () => {
+  await Promise.all(servers.splice(0).map((s) => s.close()));
+});
+
+async function setup(options: AnthropicServerOptions = {}, clientOptions: { timeout?: number; apiKey?: string } = {}) {
+  const server = await startAnthropicServer({ apiKey: "sk-ant-test", ...options });
+  servers.push(server);
+  const client = new Anthropic({ apiKey: "sk-ant-test", baseURL: server.baseURL, maxRetries: 0, ...clientOptions });
+  return { server, client };
+}
+
+const ask = (content: string) => ({
+  model: "claude-sonnet-4-6",
+  max_tokens: 256,
+  messages: [{ role: "user" as const, content }],
+});
+
+async function caught(promise: Promise<unknown>): Promise<unknown> {
+  return promise.then(
+    () => undefined,
+    (error: unknown) => error,
+  );
+}
+
+describe("startAnthropicServer through @anthropic-ai/sdk", () => {
+  it("answers a plain call and records what the SDK sends", async () => {
+    const { server, client } = await setup();
+    const message = await client.messages.create({ ...ask("hello world"), system: "be terse" });
+    expect(message.content).toEqual([{ type: "text", text: "Echo: hello world" }]);
+    expect(message.stop_reason).toBe("end_turn");
+    expect(message.usage.input_tokens).toBe(4);
+    expect(message.usage.output_tokens).toBe(3);
+    const recorded = server.requests[0];
+    expect(recorded?.path).toBe("/v1/messages");
+    // What SDK 1.14 really sends: the key as a Bearer token and its own anthropic-version.
+    expect(recorded?.headers.authorization).toBe("Bearer sk-ant-test");
+    expect(recorded?.headers["anthropic-version"]).toEqual(expect.any(String));
+    expect(server.stats.successes).toBe(1);
+  });
+
+  it("accepts the key as x-api-key too", async () => {
+    const { server } = await setup();
+    const response = await fetch(`${server.url}/v1/messages`, {
+      method: "POST",
+      headers: { "x-api-key": "sk-ant-test", "anthropic-version": "2023-06-01", "content-type": "application/json" },
+      body: JSON.stringify(ask("raw")),
+    });
+    expect(response.status).toBe(200);
+    expect(((await response.json()) as Anthropic.Message).content[0]).toEqual({ type: "text", text: "Echo: raw" });
+    const noVersion = await fetch(`${server.url}/v1/messages`, {
+      method: "POST",
+      headers: { "x-api-key": "sk-ant-test", "content-type": "application/json" },
+      body: JSON.stringify(ask("raw")),
+    });
+    expect(noVersion.status).toBe(400);
+  });
+
+  it("streams the real event sequence; text deltas concatenate to the text", async () => {
+    const { client } = await setup({ reply: () => ({ text: "alpha beta\n gamma" }) });
+    const stream = await client.messages.create({ ...ask("x"), stream: true });
+    const types: string[] = [];
+    let text = "";
+    let deltas = 0;
+    let outputTokens: number | undefined;
+    for await (const event of stream) {
+      types.push(event.type);
+      if (event.type === "content_block_delta" && event.delta.type === "text_delta") {
+        text += event.delta.text;
+        deltas++;
+      }
+      if (event.type === "message_delta") outputTokens = event.usage.output_tokens;
+    }
+    expect(text).toBe("alpha beta\n gamma");
+    expect(deltas).toBe(3);
+    expect(outputTokens).toBe(3);
+    expect(types[0]).toBe("message_start");
+    expect(types[1]).toBe("content_block_start");
+    expect(types.at(-3)).toBe("content_block_stop");
+    expect(types.at(-2)).toBe("message_delta");
+    expect(types.at(-1)).toBe("message_stop");
+  });
+
+  it("returns tool_use blocks, JSON and streamed (input_json_delta), through the SDK's MessageStream", async () => {
+    const { client } = await setup({
+      reply: () => ({ text: "Let me check.", toolCalls: [{ name: "get_weather", arguments: { city: "Paris" } }] }),
+    });
+    const tools: Anthropic.Tool[] = [{ name: "get_weather", input_schema: { type: "object", properties: {} } }];
+    const message = await client.messages.create({ ...ask("weather?"), tools });
+    expect(message.stop_reason).toBe("tool_use");
+    expect(message.content[0]).toEqual({ type: "text", text: "Let me check." });
+    expect(message.content[1]).toMatchObject({ type: "tool_use", name: "get_weather", input: { city: "Paris" } });
+
+    const final = await client.messages.stream({ ...ask("weather?"), tools }).finalMessage();
+    expect(final.stop_reason).toBe("tool_use");
+    const toolUse = final.content.find((b) => b.type === "tool_use");
+    expect(toolUse).toMatchObject({ name: "get_weather", input: { city: "Paris" } });
+    expect(toolUse?.type === "tool_use" && toolUse.id).toMatch(/^toolu_/);
+  });
+
+  it("leaves the usage counts out when the reply says usage: null", async () => {
+    const { client } = await setup({ reply: () => ({ text: "a b", usage: null }) });
+    const message = await client.messages.create(ask("x"));
+    expect(message.usage.input_tokens).toBeUndefined();
+    expect(message.usage.output_tokens).toBeUndefined();
+    const final = await client.messages.stream(ask("x")).finalMessage();
+    expect(final.usage.output_tokens).toBeUndefined();
+    expect(final.content[0]).toEqual({ type: "text", text: "a b" });
+  });
+
+  it("maps max_tokens truncation to stop_reason max_tokens", async () => {
+    const { client } = await setup();
+    const message = await client.messages.create({ ...ask("a b c d"), max_tokens: 2 });
+    expect(message.stop_reason).toBe("max_tokens");
+    expect(message.content[0]).toEqual({ type: "text", text: "Echo: a " });
+  });
+
+  it("serves GET /v1/models for health", async () => {
+    const { client } = await setup({ models: ["claude-a", "claude-b"] });
+    const page = await client.models.list();
+    expect(page.data.map((m) => m.id)).toEqual(["claude-a", "claude-b"]);
+  });
+
+  it("rejects a wrong key with authentication_error", async () => {
+    const { client } = await setup({}, { apiKey: "wrong" });
+    const error = await caught(client.messages.create(ask("x")));
+    expect(error).toBeInstanceOf(AuthenticationError);
+    expect((error as APIError).type).toBe("authentication_error");
+  });
+
+  it("surfaces 429 as RateLimitError with retry-after", async () => {
+    const { server, client } = await setup();
+    server.enqueueFault({ type: "status", status: 429, retryAfterSeconds: 3 });
+    const error = await caught(client.messages.create(ask("x")));
+    expect(error).toBeInstanceOf(RateLimitError);
+    const apiError = error as APIError;
+    expect(apiError.status).toBe(429);
+    expect(apiError.headers?.get("retry-after")).toBe("3");
+    expect(apiError.headers?.get("retry-after-ms")).toBeNull();
+    expect(apiError.type).toBe("rate_limit_error");
+    expect(apiError.requestID).toMatch(/^req_/);
+  });
+
+  it("surfaces 529 as overloaded_error and 500 as api_error", async () => {
+    const { server, client } = await setup();
+    server.enqueueFaults([
+      { type: "status", status: 529 },
+      { type: "status", status: 500 },
+    ]);
+    const overloaded = await caught(client.messages.create(ask("x")));
+    expect(overloaded).toBeInstanceOf(OverloadedError);
+    expect((overloaded as APIError).status).toBe(529);
+    expect((overloaded as APIError).type).toBe("overloaded_error");
+    const internal = await caught(client.messages.create(ask("x")));
+    expect(internal).toBeInstanceOf(InternalServerError);
+    expect((internal as APIError).type).toBe("api_error");
+  });
+
+  it("serves the real context-length error", async () => {
+    const { server, client } = await setup();
+    server.enqueueFault({ type: "context-length" });
+    const error = await caught(client.messages.create(ask("x")));
+    expect(error).toBeInstanceOf(BadRequestError);
+    expect((error as APIError).type).toBe("invalid_request_error");
+    expect((error as APIError).message).toContain("prompt is too long");
+  });
+
+  it("surfaces a drop as APIConnectionError and a hang as a timeout", async () => {
+    const { server, client } = await setup({}, { timeout: 150 });
+    server.enqueueFaults([{ type: "drop" }, { type: "hang" }]);
+    expect(await caught(client.messages.create(ask("x")))).toBeInstanceOf(APIConnectionError);
+    expect(await caught(client.messages.create(ask("x")))).toBeInstanceOf(APIConnectionTimeoutError);
+    expect(server.stats.faults.drop).toBe(1);
+    expect(server.stats.faults.hang).toBe(1);
+  });
+
+  it("cut-stream without message_stop: raw iteration ends quietly, MessageStream rejects", async () => {
+    const { server, client } = await setup({ reply: () => ({ text: "a b c d" }) });
+    server.enqueueFault({ type: "cut-stream", afterChunks: 5 });
+    const stream = await client.messages.create({ ...ask("x"), stream: true });
+    const types: string[] = [];
+    for await (const event of stream) types.push(event.type);
+    expect(types).not.toContain("message_stop");
+    expect(types).not.toContain("message_delta");
+
+    server.enqueueFault({ type: "cut-stream", afterChunks: 5 });
+    await expect(client.messages.stream(ask("x")).finalMessage()).rejects.toThrow(/stream ended without producing a Message/);
+  });
+
+  it("cut-stream in destroy mode and malformed chunks make iteration throw", async () => {
+    const { server, client } = await setup({ reply: () => ({ text: "a b c d" }) });
+    server.enqueueFaults([
+      { type: "cut-stream", afterChunks: 4, mode: "destroy" },
+      { type: "malformed-chunk", afterChunks: 4 },
+    ]);
+    const drain = async () => {
+      const stream = await client.messages.create({ ...ask("x"), stream: true });
+      for await (const event of stream) void event;
+    };
+    await expect(drain()).rejects.toThrow();
+    await expect(drain()).rejects.toThrow(SyntaxError);
+  });
+
+  it("setDown answers 503 (api_error) and recovers", async () => {
+    const { server, client } = await setup();
+    server.setDown(true);
+    const error = await caught(client.models.list());
+    expect(error).toBeInstanceOf(ServiceUnavailableError);
+    expect((error as APIError).status).toBe(503);
+    expect((error as APIError).type).toBe("api_error");
+    server.setDown(false);
+    const message = await client.messages.create(ask("back"));
+    expect(message.content[0]).toEqual({ type: "text", text: "Echo: back" });
+  });
+});

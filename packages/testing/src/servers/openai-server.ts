@@ -1,0 +1,165 @@
+import type { IncomingMessage } from "node:http";
+import { serveChatCompletion, openAIFinishReason } from "../internal/openai-chat";
+import { startLoopbackServer } from "./loopback-server";
+import type {
+  ErrorSpec,
+  LoopbackContext,
+  LoopbackHandler,
+  LoopbackServer,
+  LoopbackServerOptions,
+  RenderedError,
+} from "./loopback-server";
+
+export interface OpenAIServerOptions extends LoopbackServerOptions {
+  /** When set, requests must carry `Authorization: Bearer <apiKey>` (401 otherwise). */
+  apiKey?: string;
+  /** Listed by `GET /v1/models`; when set, chat requests for other models get 404 `model_not_found`. */
+  models?: readonly string[];
+}
+
+export interface OpenAIServer extends LoopbackServer {
+  /** `${url}/v1`, what the `openai` SDK takes as `baseURL`. */
+  readonly baseURL: string;
+}
+
+export interface OpenAIErrorBody {
+  error: { message: string; type: string; param: string | null; code: string | null };
+}
+
+function openAIError(message: string, type: string, param: string | null, code: string | null): OpenAIErrorBody {
+  return { error: { message, type, param, code } };
+}
+
+/** OpenAI's documented error bodies. Exported for other OpenAI-compatible servers. */
+export function renderOpenAIError(spec: ErrorSpec): RenderedError {
+  const { status } = spec;
+  switch (spec.kind) {
+    case "rate-limit":
+      return {
+        status,
+        body: openAIError(
+          spec.message ??
+            `Rate limit reached for ${spec.model ?? "the model"} on requests per min (RPM). Please try again later.`,
+          "requests",
+          null,
+          "rate_limit_exceeded",
+        ),
+      };
+    case "authentication":
+      return {
+        status,
+        body: openAIError(
+          spec.message ??
+            "Incorrect API key provided. You can find your API key at https://platform.openai.com/account/api-keys.",
+          "invalid_request_error",
+          null,
+          "invalid_api_key",
+        ),
+      };
+    case "permission":
+      return {
+        status,
+        body: openAIError(spec.message ?? "You are not allowed to sample from this model", "invalid_request_error", null, null),
+      };
+    case "not-found":
+      return {
+        status,
+        body: openAIError(spec.message ?? "The requested resource was not found.", "invalid_request_error", null, null),
+      };
+    case "context-length":
+      return {
+        status: 400,
+        body: openAIError(
+          spec.message ??
+            "This model's maximum context length is 128000 tokens. However, your messages resulted in 131072 tokens. Please reduce the length of the messages.",
+          "invalid_request_error",
+          "messages",
+          "context_length_exceeded",
+        ),
+      };
+    case "bad-request":
+      return { status, body: openAIError(spec.message ?? "Invalid request.", "invalid_request_error", null, null) };
+    case "unavailable":
+    case "overloaded":
+      return {
+        status,
+        body: openAIError(
+          spec.message ?? "The engine is currently overloaded, please try again later.",
+          "server_error",
+          null,
+          null,
+        ),
+      };
+    case "server-error":
+      return {
+        status,
+        body: openAIError(
+          spec.message ?? "The server had an error while processing your request. Sorry about that!",
+          "server_error",
+          null,
+          null,
+        ),
+      };
+  }
+}
+
+function bearerMatches(req: IncomingMessage, apiKey: string): boolean {
+  return req.headers.authorization === `Bearer ${apiKey}`;
+}
+
+/**
+ * An OpenAI Chat Completions server: `POST /v1/chat/completions` and `/chat/completions` (JSON and
+ * SSE ending with `data: [DONE]`, a usage chunk when `stream_options.include_usage`), and
+ * `GET /v1/models` / `/models` as the free health endpoint.
+ */
+export async function startOpenAIServer(options: OpenAIServerOptions = {}): Promise<OpenAIServer> {
+  const { apiKey, models } = options;
+  const listed = models ?? ["gpt-4o-mini"];
+  const sendError = (ctx: LoopbackContext, spec: ErrorSpec): Promise<void> => ctx.sendError(spec);
+
+  const handler: LoopbackHandler = {
+    protocol: "openai",
+    toolCallIdPrefix: "call_",
+    requestIdHeader: "x-request-id",
+    requestIdPrefix: "req_",
+    retryAfterMsHeader: true,
+    mapFinishReason: openAIFinishReason,
+    renderError: renderOpenAIError,
+    ...(apiKey !== undefined ? { authenticate: (req: IncomingMessage) => bearerMatches(req, apiKey) } : {}),
+    routes: [
+      {
+        method: "POST",
+        path: ["/v1/chat/completions", "/chat/completions"],
+        inference: true,
+        handle: (ctx) =>
+          serveChatCompletion(ctx, {
+            protocol: "openai",
+            systemFingerprint: "fp_loopback",
+            models,
+            badRequest: (message) => sendError(ctx, { status: 400, kind: "bad-request", message }),
+            modelNotFound: (model) =>
+              ctx.sendJson(
+                404,
+                openAIError(
+                  `The model \`${model}\` does not exist or you do not have access to it.`,
+                  "invalid_request_error",
+                  null,
+                  "model_not_found",
+                ),
+              ),
+          }),
+      },
+      {
+        method: "GET",
+        path: ["/v1/models", "/models"],
+        handle: (ctx) =>
+          ctx.sendJson(200, {
+            object: "list",
+            data: listed.map((id) => ({ id, object: "model", created: 1_700_000_000, owned_by: "loopback" })),
+          }),
+      },
+    ],
+  };
+  const server = await startLoopbackServer(handler, options);
+  return Object.assign(server, { baseURL: `${server.url}/v1` });
+}

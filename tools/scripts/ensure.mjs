@@ -1,0 +1,20 @@
+#!/usr/bin/env node
+// Makes the README's commands work on a fresh clone: installs dependencies when they are missing
+// or older than the lock file, and (for `demo`/`bench`) builds the packages they run from.
+import { execSync } from "node:child_process";
+import { existsSync, statSync } from "node:fs";
+import { join, resolve } from "node:path";
+
+const root = resolve(import.meta.dirname, "../..");
+const marker = join(root, "node_modules/.package-lock.json");
+const lock = join(root, "package-lock.json");
+const run = (cmd) => execSync(cmd, { cwd: root, stdio: "inherit", env: { ...process.env, NX_DAEMON: "false" } });
+
+if (!existsSync(marker) || statSync(marker).mtimeMs < statSync(lock).mtimeMs) {
+  console.log("Installing dependencies (npm ci)…");
+  run("npm ci --no-audit --no-fund");
+}
+if (process.argv[2] === "demo" && !existsSync(join(root, "packages/orchestrator/dist/cli.js"))) {
+  console.log("Building the packages…");
+  run("npx nx run-many -t build --outputStyle=stream-without-prefixes");
+}
