@@ -6,7 +6,7 @@
 //   example               → contract and testing (published surface only)
 //   meta                  → anything
 //   tool                  → anything
-// And everywhere: another package is imported by its name, never through its src/ or a relative path.
+// Tests may also import the testing kit. And everywhere: another package is imported by its name, never through its src/ or a relative path.
 import { execFileSync } from "node:child_process";
 import { readFileSync, readdirSync, statSync } from "node:fs";
 import { join, relative, resolve, sep } from "node:path";
@@ -83,7 +83,9 @@ for (const file of files(cwd)) {
     if (!scopes.has(name) || name === pkg.name) continue;
     if (/\/src(\/|$)/.test(spec.slice(name.length))) problems.push(`${where} imports another package's src/; import the package by name`);
     const target = scopes.get(name);
-    if (allowed !== "*" && !allowed?.includes(target)) problems.push(`${where}: a "${scope}" package may not depend on "${target}" (${name})`);
+    // Tests (and their fixtures) may use the testing kit on top of what the package may import.
+    const isTest = /\.test\.ts$/.test(file) || file.includes(`${sep}test${sep}`);
+    if (allowed !== "*" && !allowed?.includes(target) && !(isTest && target === "testing")) problems.push(`${where}: a "${scope}" package may not depend on "${target}" (${name})`);
   }
 }
 

@@ -1,0 +1,682 @@
+import {
+  AbortError,
+  ContextLengthError,
+  type HealthState,
+  type HealthStateStore,
+  type HealthStatus,
+  type HealthTracker,
+  type ModelIdentity,
+  ModelNotFoundError,
+  ProviderError,
+  RateLimitError,
+} from "@orchestrator/core";
+import { describeError, formatClock } from "./format";
+import {
+  type Availability,
+  type CircuitState,
+  type HealthChangeListener,
+  type ModelHealth,
+  type ModelHealthMonitorOptions,
+  type ResolvedOptions,
+  resolveOptions,
+} from "./options";
+import { OutcomeWindow } from "./window";
+
+/** What the monitor watches: any model with a name, a provider and a `healthCheck()`. */
+export type WatchedModel = ModelIdentity & { healthCheck(): Promise<boolean> };
+
+type Timer = ReturnType<typeof setTimeout>;
+
+const TIMED_OUT = Symbol("timed out");
+const DEGRADED_RATE = 1;
+const DEGRADED_LATENCY = 2;
+// Client-side mistakes say nothing about the model's health.
+const REQUEST_FAULT_STATUS = new Set([400, 413, 422]);
+
+const UNKNOWN: Availability = Object.freeze({ available: true, status: "unknown" });
+
+interface Entry {
+  readonly name: string;
+  model: WatchedModel | undefined;
+  circuit: CircuitState;
+  consecutiveFailures: number;
+  consecutiveSuccesses: number;
+  /** Outcomes seen (checks and live calls); 0 means `unknown`. */
+  observations: number;
+  lastFailure: string | undefined;
+  openReason: string;
+  openedAt: number;
+  cooldownUntil: number;
+  halfOpenAt: number;
+  rateLimitedUntil: number;
+  lastCheckedAt: number | undefined;
+  latencyMs: number | undefined;
+  readonly window: OutcomeWindow;
+  degraded: number;
+  status: HealthState;
+  avail: Availability;
+  /** When `avail` goes stale by the clock alone (cooldown or rate limit ends). */
+  blockedUntil: number;
+  timer: Timer | undefined;
+  inflight: Promise<void> | undefined;
+  /** A check that timed out but has not settled: no second call is stacked on it. */
+  hung: Promise<unknown> | undefined;
+  probing: boolean;
+  /** Our circuit just closed after an outage: the one local event that may lift another process's block. */
+  recovered: boolean;
+  sharedSeen: HealthStatus | undefined;
+  sharedAvail: Availability | undefined;
+}
+
+function freeze(available: boolean, status: HealthState, reason: string | undefined): Availability {
+  return Object.freeze(reason === undefined ? { available, status } : { available, status, reason });
+}
+
+function percent(x: number): string {
+  return `${Math.round(x * 100)}%`;
+}
+
+const SEVERITY: Record<HealthState, number> = { unknown: 0, healthy: 0, degraded: 1, unhealthy: 2 };
+
+/**
+ * Watches models' health from two sides: active `healthCheck()` calls on an interval (with jitter,
+ * a timeout, bounded concurrency, never two at once per model, unref'd timers), and passive
+ * signals from live calls (`recordSuccess` / `recordFailure`) feeding a circuit breaker per model.
+ * `availability()` is what selection asks; it is synchronous and allocation-free while nothing changes.
+ */
+export class ModelHealthMonitor implements HealthTracker {
+  readonly options: Readonly<ResolvedOptions>;
+  readonly #entries = new Map<string, Entry>();
+  readonly #listeners = new Set<HealthChangeListener>();
+  readonly #store: HealthStateStore | undefined;
+  readonly #now: () => number;
+  readonly #random: () => number;
+  readonly #degradedText: readonly string[];
+  #started = false;
+  #unsubscribe: (() => void) | undefined;
+  #running = 0;
+  readonly #waiting: (() => void)[] = [];
+
+  constructor(options: ModelHealthMonitorOptions = {}) {
+    this.options = Object.freeze(resolveOptions(options));
+    this.#store = options.stateStore;
+    this.#now = options.now ?? Date.now;
+    this.#random = options.random ?? Math.random;
+    if (options.onChange) this.#listeners.add(options.onChange);
+    // Stable reasons (no live numbers) so availability objects are not rebuilt on every call.
+    const rate = `success rate below ${percent(this.options.degradedSuccessRate)}`;
+    const latency = `p95 latency above ${this.options.degradedLatencyMs} ms`;
+    this.#degradedText = ["", `degraded: ${rate}`, `degraded: ${latency}`, `degraded: ${rate}, ${latency}`];
+  }
+
+  /** Whether `start()` was called (and `stop()` not since). */
+  get running(): boolean {
+    return this.#started;
+  }
+
+  // ---- HealthTracker ----------------------------------------------------------------------
+
+  watch(model: WatchedModel): void {
+    if (!model || typeof model.name !== "string" || typeof model.healthCheck !== "function") {
+      throw new TypeError("watch(model) needs an object with a name and a healthCheck() method.");
+    }
+    const entry = this.#entry(model.name);
+    entry.model = model;
+    if (this.#started) this.#schedule(entry, 0);
+  }
+
+  unwatch(name: string): void {
+    const entry = this.#entries.get(name);
+    if (!entry) return;
+    if (entry.timer) clearTimeout(entry.timer);
+    this.#entries.delete(name);
+  }
+
+  availability(name: string): Availability {
+    const entry = this.#entries.get(name);
+    let result = UNKNOWN;
+    if (entry !== undefined) {
+      result = entry.avail;
+      if (entry.blockedUntil !== Number.POSITIVE_INFINITY) {
+        const now = this.#now();
+        if (now >= entry.blockedUntil) {
+          this.#expire(entry, now);
+          result = entry.avail;
+        }
+      }
+    }
+    const store = this.#store;
+    if (store === undefined || !result.available) return result;
+    const shared = this.#sharedGet(name);
+    if (shared === undefined || shared.cooldownUntil === undefined || shared.cooldownUntil <= this.#now()) return result;
+    return this.#sharedBlock(entry, result, shared);
+  }
+
+  async getHealth(name: string): Promise<ModelHealth> {
+    const entry = this.#entries.get(name);
+    if (entry === undefined) {
+      const shared = this.#sharedGet(name);
+      if (shared) return { ...shared, name, circuit: "closed", successRate: undefined, p95LatencyMs: undefined };
+      throw new ModelNotFoundError(name, [...this.#entries.keys()]);
+    }
+    const now = this.#now();
+    if (now >= entry.blockedUntil) this.#expire(entry, now);
+    // A model nobody has checked or called yet gets one check, so the answer means something
+    // (unless the shared state already has the answer).
+    const shared = this.#sharedGet(name);
+    const sharedBlock = shared?.cooldownUntil !== undefined && shared.cooldownUntil > now;
+    if (entry.observations === 0 && entry.model && !sharedBlock) await this.#check(entry);
+    return this.#snapshot(entry, true);
+  }
+
+  recordSuccess(name: string, latencyMs: number): void {
+    const entry = this.#entry(name);
+    this.#success(entry, latencyMs, true);
+    this.#update(entry, "traffic");
+  }
+
+  recordFailure(name: string, error: unknown): void {
+    const entry = this.#entry(name);
+    if (RateLimitError.isInstance(error)) {
+      const now = this.#now();
+      const rest = error.retryAfterMs ?? this.options.rateLimitCooldownMs;
+      entry.rateLimitedUntil = Math.max(entry.rateLimitedUntil, now + rest);
+      this.#update(entry, "traffic");
+      return;
+    }
+    if (AbortError.isInstance(error) || ContextLengthError.isInstance(error)) return;
+    if (ProviderError.isInstance(error) && error.status !== undefined && REQUEST_FAULT_STATUS.has(error.status)) return;
+    this.#failure(entry, describeError(error), true);
+    this.#update(entry, "traffic");
+  }
+
+  start(): void {
+    if (this.#started) return;
+    this.#started = true;
+    if (this.#store?.subscribe) this.#unsubscribe = this.#store.subscribe((name, status) => this.#onShared(name, status));
+    for (const entry of this.#entries.values()) this.#plan(entry, true);
+  }
+
+  stop(): void {
+    this.#started = false;
+    for (const entry of this.#entries.values()) {
+      if (entry.timer) clearTimeout(entry.timer);
+      entry.timer = undefined;
+    }
+    this.#unsubscribe?.();
+    this.#unsubscribe = undefined;
+  }
+
+  // ---- beyond the contract ----------------------------------------------------------------
+
+  /** Run active checks now (one model, or every watched one) and resolve with the resulting health. */
+  checkNow(name: string): Promise<ModelHealth>;
+  checkNow(): Promise<ModelHealth[]>;
+  async checkNow(name?: string): Promise<ModelHealth | ModelHealth[]> {
+    if (name === undefined) {
+      const entries = [...this.#entries.values()].filter((e) => e.model !== undefined);
+      await Promise.all(entries.map((e) => this.#check(e)));
+      return entries.map((e) => this.#snapshot(e, true));
+    }
+    const entry = this.#entries.get(name);
+    if (entry?.model === undefined) throw new ModelNotFoundError(name, [...this.#entries.keys()]);
+    await this.#check(entry);
+    return this.#snapshot(entry, true);
+  }
+
+  /** The circuit state of `name` (`closed` for a model never seen). */
+  circuit(name: string): CircuitState {
+    return this.#entries.get(name)?.circuit ?? "closed";
+  }
+
+  /** Listen for status or availability changes. Returns a function that removes the listener. */
+  on(event: "change", listener: HealthChangeListener): () => void {
+    if (event !== "change") throw new TypeError(`Unknown event "${String(event)}"; the monitor emits "change".`);
+    this.#listeners.add(listener);
+    return () => this.off(event, listener);
+  }
+
+  off(_event: "change", listener: HealthChangeListener): void {
+    this.#listeners.delete(listener);
+  }
+
+  // ---- state ------------------------------------------------------------------------------
+
+  #entry(name: string): Entry {
+    let entry = this.#entries.get(name);
+    if (entry === undefined) {
+      entry = {
+        name,
+        model: undefined,
+        circuit: "closed",
+        consecutiveFailures: 0,
+        consecutiveSuccesses: 0,
+        observations: 0,
+        lastFailure: undefined,
+        openReason: "",
+        openedAt: 0,
+        cooldownUntil: 0,
+        halfOpenAt: 0,
+        rateLimitedUntil: 0,
+        lastCheckedAt: undefined,
+        latencyMs: undefined,
+        window: new OutcomeWindow(this.options.windowSize),
+        degraded: 0,
+        status: "unknown",
+        avail: UNKNOWN,
+        blockedUntil: Number.POSITIVE_INFINITY,
+        timer: undefined,
+        inflight: undefined,
+        hung: undefined,
+        probing: false,
+        recovered: false,
+        sharedSeen: undefined,
+        sharedAvail: undefined,
+      };
+      this.#entries.set(name, entry);
+    }
+    return entry;
+  }
+
+  #success(entry: Entry, latencyMs: number | undefined, live: boolean): void {
+    entry.observations++;
+    entry.consecutiveFailures = 0;
+    entry.consecutiveSuccesses++;
+    if (live) {
+      entry.window.record(true, latencyMs);
+      this.#assess(entry);
+    }
+    if (entry.circuit !== "closed" && entry.consecutiveSuccesses >= this.options.recoveryThreshold) this.#close(entry);
+  }
+
+  #failure(entry: Entry, detail: string, live: boolean): void {
+    entry.observations++;
+    entry.consecutiveSuccesses = 0;
+    entry.consecutiveFailures++;
+    entry.lastFailure = detail;
+    if (live) {
+      entry.window.record(false);
+      this.#assess(entry);
+    }
+    const { failureThreshold } = this.options;
+    if (entry.circuit === "half-open" || (entry.circuit === "closed" && entry.consecutiveFailures >= failureThreshold)) this.#open(entry);
+  }
+
+  #open(entry: Entry): void {
+    const now = this.#now();
+    entry.circuit = "open";
+    entry.openedAt = now;
+    entry.cooldownUntil = now + this.options.cooldownMs;
+    entry.openReason = this.#failureSummary(entry);
+    this.#plan(entry);
+  }
+
+  #close(entry: Entry): void {
+    entry.circuit = "closed";
+    entry.consecutiveFailures = 0;
+    entry.lastFailure = undefined;
+    // Calls from before the outage would keep it "degraded" long after it came back.
+    entry.window.reset();
+    entry.degraded = 0;
+    entry.recovered = true;
+    this.#plan(entry);
+  }
+
+  #assess(entry: Entry): void {
+    const { degradedSuccessRate, degradedLatencyMs, minSamples } = this.options;
+    const w = entry.window;
+    let flags = 0;
+    if (w.calls >= minSamples && (w.successRate() ?? 1) < degradedSuccessRate) flags |= DEGRADED_RATE;
+    if (degradedLatencyMs !== undefined && w.latencySamples >= minSamples && (w.p95() ?? 0) > degradedLatencyMs) flags |= DEGRADED_LATENCY;
+    entry.degraded = flags;
+  }
+
+  #failureSummary(entry: Entry): string {
+    const n = entry.consecutiveFailures;
+    const last = entry.lastFailure ?? "unknown failure";
+    return n <= 1 ? last : `${n} consecutive failures: ${last}`;
+  }
+
+  /** Derive status and availability; the cached availability object is replaced only when it changes. */
+  #recompute(entry: Entry, now: number): void {
+    let status: HealthState;
+    if (entry.circuit !== "closed") status = "unhealthy";
+    else if (entry.observations === 0) status = "unknown";
+    else if (entry.consecutiveFailures > 0 || entry.degraded !== 0) status = "degraded";
+    else status = "healthy";
+    let available = true;
+    let reason: string | undefined;
+    let blockedUntil = Number.POSITIVE_INFINITY;
+    if (entry.circuit === "open") {
+      available = false;
+      reason = `circuit open until ${formatClock(entry.cooldownUntil)} after ${entry.openReason}`;
+      blockedUntil = entry.cooldownUntil;
+    } else if (entry.circuit === "half-open") {
+      // Without a health check to probe with, live calls are the probe.
+      available = entry.model === undefined;
+      reason = available
+        ? "circuit half-open: letting trial calls through"
+        : `circuit half-open: probing recovery (${entry.consecutiveSuccesses} of ${this.options.recoveryThreshold} successes)`;
+    } else if (entry.rateLimitedUntil > now) {
+      available = false;
+      reason = `rate limited until ${formatClock(entry.rateLimitedUntil)}`;
+      blockedUntil = entry.rateLimitedUntil;
+    } else if (status === "degraded") {
+      reason = entry.degraded !== 0 ? this.#degradedText[entry.degraded] : this.#failureSummary(entry);
+    }
+    entry.status = status;
+    entry.blockedUntil = blockedUntil;
+    const prev = entry.avail;
+    if (prev.available !== available || prev.status !== status || prev.reason !== reason) entry.avail = freeze(available, status, reason);
+  }
+
+  /**
+   * Recompute, then tell listeners (status or availability changed) and the shared store (any
+   * change, and every active check so other processes can skip theirs).
+   */
+  #update(entry: Entry, evidence: "check" | "traffic" | "time" | "shared"): void {
+    const prev = entry.avail;
+    const now = this.#now();
+    this.#recompute(entry, now);
+    const next = entry.avail;
+    if (this.#entries.get(entry.name) !== entry) return;
+    const changed = next !== prev;
+    if (this.#store && evidence !== "shared" && (changed || evidence === "check")) this.#publish(entry, now);
+    entry.recovered = false;
+    if (this.#listeners.size > 0 && (prev.status !== next.status || prev.available !== next.available)) {
+      const snapshot = this.#snapshot(entry, false);
+      for (const listener of this.#listeners) {
+        try {
+          listener(entry.name, snapshot);
+        } catch {
+          // A listener's bug must not break health tracking.
+        }
+      }
+    }
+  }
+
+  #expire(entry: Entry, now: number): void {
+    if (entry.circuit === "open" && now >= entry.cooldownUntil) this.#halfOpen(entry, now);
+    else this.#update(entry, "time");
+  }
+
+  #halfOpen(entry: Entry, now: number): void {
+    if (entry.circuit !== "open") return;
+    // Another process reopened it later than we did: wait for its cooldown rather than probe too.
+    const shared = this.#sharedGet(entry.name);
+    if (shared?.cooldownUntil !== undefined && shared.cooldownUntil > now && shared.status === "unhealthy") {
+      entry.cooldownUntil = shared.cooldownUntil;
+      this.#update(entry, "shared");
+      this.#plan(entry);
+      return;
+    }
+    entry.circuit = "half-open";
+    entry.halfOpenAt = now;
+    this.#update(entry, "time");
+    if (entry.model) void this.#probe(entry);
+  }
+
+  /** Half-open: active checks back to back until `recoveryThreshold` successes (closed) or a failure (open again). */
+  async #probe(entry: Entry): Promise<void> {
+    if (entry.probing) return;
+    entry.probing = true;
+    try {
+      while (entry.circuit === "half-open" && entry.model && this.#entries.get(entry.name) === entry) await this.#check(entry);
+    } finally {
+      entry.probing = false;
+    }
+  }
+
+  // ---- active checks ----------------------------------------------------------------------
+
+  /** Run one check of `entry`, or join the one already running (never two at once per model). */
+  #check(entry: Entry): Promise<void> {
+    if (entry.inflight) return entry.inflight;
+    const run = this.#runCheck(entry).finally(() => {
+      if (entry.inflight === run) entry.inflight = undefined;
+    });
+    entry.inflight = run;
+    return run;
+  }
+
+  async #runCheck(entry: Entry): Promise<void> {
+    const model = entry.model;
+    if (model === undefined) return;
+    const { timeoutMs } = this.options;
+    if (entry.hung) {
+      // The last check is still stuck; calling again would stack a second request on a dead provider.
+      entry.lastCheckedAt = this.#now();
+      this.#failure(entry, `health check still running (it timed out after ${timeoutMs} ms)`, false);
+      this.#update(entry, "check");
+      this.#plan(entry);
+      return;
+    }
+    await this.#acquire();
+    let timer: Timer | undefined;
+    let outcome: boolean | typeof TIMED_OUT | undefined;
+    let thrown: unknown;
+    let threw = false;
+    const started = this.#now();
+    const call = (async () => model.healthCheck())();
+    try {
+      const timeout = new Promise<typeof TIMED_OUT>((resolve) => {
+        timer = setTimeout(() => resolve(TIMED_OUT), timeoutMs);
+        timer.unref?.();
+      });
+      outcome = await Promise.race([call, timeout]);
+    } catch (error) {
+      threw = true;
+      thrown = error;
+    } finally {
+      if (timer) clearTimeout(timer);
+      this.#release();
+    }
+    if (this.#entries.get(entry.name) !== entry) return;
+    const ended = this.#now();
+    entry.lastCheckedAt = ended;
+    entry.latencyMs = ended - started;
+    if (outcome === TIMED_OUT) {
+      entry.hung = call;
+      const settle = () => {
+        if (entry.hung === call) entry.hung = undefined;
+      };
+      call.then(settle, settle);
+      this.#failure(entry, `health check timed out after ${timeoutMs} ms`, false);
+    } else if (threw) {
+      this.#failure(entry, `health check failed: ${describeError(thrown)}`, false);
+    } else if (outcome !== true) {
+      this.#failure(entry, "health check reported the model unavailable", false);
+    } else {
+      this.#success(entry, undefined, false);
+    }
+    this.#update(entry, "check");
+    this.#plan(entry);
+  }
+
+  #acquire(): Promise<void> {
+    if (this.#running < this.options.concurrency) {
+      this.#running++;
+      return Promise.resolve();
+    }
+    return new Promise((resolve) => this.#waiting.push(resolve));
+  }
+
+  #release(): void {
+    const next = this.#waiting.shift();
+    // The slot passes straight to the next waiter, so the count never overshoots.
+    if (next) next();
+    else this.#running--;
+  }
+
+  // ---- timers -----------------------------------------------------------------------------
+
+  /** Set the one timer of `entry` for what comes next: a cooldown's end, or the next periodic check. */
+  #plan(entry: Entry, first = false): void {
+    if (!this.#started || entry.model === undefined || this.#entries.get(entry.name) !== entry) return;
+    if (entry.circuit === "open") {
+      this.#schedule(entry, Math.max(0, entry.cooldownUntil - this.#now()));
+    } else if (entry.circuit === "closed") {
+      const { checkIntervalMs, jitter } = this.options;
+      this.#schedule(entry, first ? 0 : checkIntervalMs * (1 + jitter * (2 * this.#random() - 1)));
+    } else if (entry.timer) {
+      // Half-open: the probe loop owns the model until it settles.
+      clearTimeout(entry.timer);
+      entry.timer = undefined;
+    }
+  }
+
+  #schedule(entry: Entry, delayMs: number): void {
+    if (entry.timer) clearTimeout(entry.timer);
+    const timer = setTimeout(() => {
+      if (entry.timer === timer) entry.timer = undefined;
+      this.#tick(entry);
+    }, delayMs);
+    // A monitor never keeps a process alive on its own.
+    timer.unref?.();
+    entry.timer = timer;
+  }
+
+  #tick(entry: Entry): void {
+    if (!this.#started || this.#entries.get(entry.name) !== entry) return;
+    const now = this.#now();
+    if (entry.circuit === "open") {
+      if (now >= entry.cooldownUntil) this.#halfOpen(entry, now);
+      else this.#plan(entry);
+      return;
+    }
+    if (entry.circuit === "half-open") return;
+    const shared = this.#sharedGet(entry.name);
+    if (shared !== undefined) {
+      // Known dead elsewhere: do not pile on; the process that found it probes it.
+      const blocked = shared.status === "unhealthy" && shared.cooldownUntil !== undefined && shared.cooldownUntil > now;
+      // Checked by another process within half an interval: its answer is fresh enough.
+      const fresh =
+        shared.lastCheckedAt !== undefined &&
+        shared.lastCheckedAt > (entry.lastCheckedAt ?? Number.NEGATIVE_INFINITY) &&
+        now - shared.lastCheckedAt < this.options.checkIntervalMs / 2;
+      if (blocked || fresh) {
+        if (fresh && !blocked) this.#adopt(entry, shared);
+        this.#plan(entry);
+        return;
+      }
+    }
+    void this.#check(entry);
+  }
+
+  // ---- shared state -----------------------------------------------------------------------
+
+  #publish(entry: Entry, now: number): void {
+    const store = this.#store;
+    if (store === undefined) return;
+    const snapshot = this.#snapshot(entry, false);
+    if (!entry.recovered && snapshot.cooldownUntil === undefined) {
+      // Another process's block stands until it expires or a circuit closes after probing; a
+      // passing check or a stray success here is weaker evidence than the failures that opened it.
+      const shared = this.#sharedGet(entry.name);
+      if (shared?.cooldownUntil !== undefined && shared.cooldownUntil > now) return;
+    }
+    try {
+      store.set(entry.name, snapshot);
+    } catch {
+      // Shared state is best effort: local tracking goes on.
+    }
+  }
+
+  #sharedGet(name: string): HealthStatus | undefined {
+    if (this.#store === undefined) return undefined;
+    try {
+      return this.#store.get(name);
+    } catch {
+      // A broken shared store must not break selection: fall back to local knowledge.
+      return undefined;
+    }
+  }
+
+  /** Another process's fresh check result stands in for ours. */
+  #adopt(entry: Entry, shared: HealthStatus): void {
+    entry.lastCheckedAt = shared.lastCheckedAt;
+    entry.latencyMs = shared.latencyMs;
+    if (shared.status === "healthy" && entry.observations === 0) {
+      entry.observations = 1;
+      this.#update(entry, "shared");
+    }
+  }
+
+  /** Another process saw it recover: close our circuit too rather than wait out our cooldown. */
+  #onShared(name: string, shared: HealthStatus): void {
+    const entry = this.#entries.get(name);
+    if (entry === undefined || entry.circuit === "closed") return;
+    if (shared.status !== "healthy" || shared.cooldownUntil !== undefined) return;
+    if (shared.lastCheckedAt === undefined || shared.lastCheckedAt <= entry.openedAt) return;
+    entry.consecutiveSuccesses = Math.max(entry.consecutiveSuccesses, shared.consecutiveSuccesses);
+    this.#close(entry);
+    this.#update(entry, "shared");
+  }
+
+  #sharedBlock(entry: Entry | undefined, local: Availability, shared: HealthStatus): Availability {
+    if (entry !== undefined && entry.sharedSeen === shared && entry.sharedAvail !== undefined) return entry.sharedAvail;
+    const status = SEVERITY[shared.status] > SEVERITY[local.status] ? shared.status : local.status;
+    const what = shared.issues.length > 0 ? shared.issues.join("; ") : `${shared.status} until ${formatClock(shared.cooldownUntil ?? 0)}`;
+    const result = freeze(false, status, `${what} (shared health state)`);
+    if (entry !== undefined) {
+      entry.sharedSeen = shared;
+      entry.sharedAvail = result;
+    }
+    return result;
+  }
+
+  // ---- reporting --------------------------------------------------------------------------
+
+  #snapshot(entry: Entry, mergeShared: boolean): ModelHealth {
+    const now = this.#now();
+    const issues: string[] = [];
+    let cooldownUntil: number | undefined;
+    let status = entry.status;
+    if (entry.circuit === "open") {
+      issues.push(`circuit open until ${formatClock(entry.cooldownUntil)}`, entry.consecutiveFailures > 0 ? this.#failureSummary(entry) : entry.openReason);
+      cooldownUntil = entry.cooldownUntil;
+    } else if (entry.circuit === "half-open") {
+      issues.push(`circuit half-open: probing recovery (${entry.consecutiveSuccesses} of ${this.options.recoveryThreshold} successes)`, entry.openReason);
+      // A lease: other processes leave the probing to us for this long.
+      cooldownUntil = entry.halfOpenAt + this.options.cooldownMs;
+    } else if (entry.consecutiveFailures > 0) {
+      issues.push(this.#failureSummary(entry));
+    }
+    if (entry.rateLimitedUntil > now) {
+      issues.push(`rate limited until ${formatClock(entry.rateLimitedUntil)}`);
+      cooldownUntil = Math.max(cooldownUntil ?? 0, entry.rateLimitedUntil);
+    }
+    const w = entry.window;
+    const successRate = w.successRate();
+    const p95LatencyMs = w.p95();
+    if (entry.degraded & DEGRADED_RATE && successRate !== undefined) {
+      issues.push(`success rate ${percent(successRate)} over the last ${w.calls} calls is below ${percent(this.options.degradedSuccessRate)}`);
+    }
+    if (entry.degraded & DEGRADED_LATENCY && p95LatencyMs !== undefined) {
+      issues.push(`p95 latency ${Math.round(p95LatencyMs)} ms over the last ${w.latencySamples} calls exceeds ${this.options.degradedLatencyMs} ms`);
+    }
+    if (mergeShared) {
+      const shared = this.#sharedGet(entry.name);
+      if (shared?.cooldownUntil !== undefined && shared.cooldownUntil > now && shared.cooldownUntil !== cooldownUntil) {
+        for (const issue of shared.issues) issues.push(`${issue} (shared health state)`);
+        if (SEVERITY[shared.status] > SEVERITY[status]) status = shared.status;
+        cooldownUntil = Math.max(cooldownUntil ?? 0, shared.cooldownUntil);
+      }
+    }
+    return {
+      name: entry.name,
+      // Degraded is not healthy (it has issues worth reading) but stays selectable; see availability().
+      isHealthy: status === "healthy" || status === "unknown",
+      status,
+      issues,
+      consecutiveFailures: entry.consecutiveFailures,
+      consecutiveSuccesses: entry.consecutiveSuccesses,
+      lastCheckedAt: entry.lastCheckedAt,
+      latencyMs: entry.latencyMs,
+      cooldownUntil,
+      circuit: entry.circuit,
+      successRate,
+      p95LatencyMs,
+    };
+  }
+}
