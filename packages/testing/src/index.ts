@@ -1,3 +1,4 @@
 export { FakeModel, chunkText, type FakeFailure, type FakeModelOptions, type FakeOutcome } from "./fake-model";
 export { seededRandom } from "./random";
 export * from "./servers";
+export * from "./gguf";

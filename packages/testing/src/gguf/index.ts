@@ -1,0 +1,11 @@
+export { buildTinyGguf, buildTinyGgufWithInfo, writeTinyGguf } from "./tiny-gguf";
+export type { TinyGgufInfo, TinyGgufOptions, TinyGgufTokenIds } from "./tiny-gguf";
+export type { TinyGgufQuantization } from "./quantize";
+export { GgufFormatError, ggmlTensorByteSize, parseGgufHeader, readGgufHeader } from "./gguf-reader";
+export type { GgufHeader, ReadGgufHeaderOptions } from "./gguf-reader";
+export type { GgufMetadataValue, GgufTensorInfo } from "./gguf-types";
+export { encodeGguf } from "./gguf-writer";
+export type { GgufTensorToWrite } from "./gguf-writer";
+export type { GgufWriteValue } from "./gguf-types";
+export { CHAT_MARKERS, TINY_CHAT_TEMPLATE } from "./vocabulary";
+export { float16BitsToFloat32, float32ToFloat16Bits } from "./fp16";
