@@ -1,0 +1,74 @@
+import { ConfigError, type ConfigIssue, type Model, type ProviderModelSpec } from "@orchestrator/core";
+import { issueAt } from "./issues";
+import { entryMeta } from "./meta";
+import { sortIssues } from "./parse";
+import { resolveProviders } from "./providers";
+import type { ModelConfig, ResolveOptions, SourceLocation } from "./types";
+import { validateEntryConfig } from "./validate-config";
+
+/** A model `buildModels` left out, and why (lenient mode: a variable its `config:` needs is not set). */
+export interface SkippedModel {
+  name: string;
+  provider: string;
+  reason: string;
+  location: SourceLocation;
+}
+
+export interface BuiltModels {
+  /** In the order of the file. Not initialised yet: models connect lazily on first use. */
+  models: Model[];
+  skipped: SkippedModel[];
+}
+
+/**
+ * Create the models of a parsed config through their provider plugins. `ModelRegistry.fromConfig`
+ * sits on top of this. Throws one `ConfigError` for every provider that cannot be found, every
+ * `config:` block its plugin rejects, and every `create` that fails.
+ */
+export async function buildModels(config: ModelConfig, options: ResolveOptions = {}): Promise<BuiltModels> {
+  const plugins = await resolveProviders(config, options);
+  const skipped: SkippedModel[] = [];
+  const specs: { index: number; spec: ProviderModelSpec<unknown> }[] = [];
+  const issues: ConfigIssue[] = [];
+  config.models.forEach((entry, index) => {
+    if (entry.unavailable) {
+      skipped.push({ name: entry.name, provider: entry.provider, reason: entry.unavailable, location: entry.location });
+      return;
+    }
+    const plugin = plugins.get(entry.provider);
+    if (!plugin) return; // resolveProviders has thrown for it
+    const checked = validateEntryConfig(plugin, entry, index);
+    issues.push(...checked.issues);
+    if (checked.issues.length === 0) {
+      specs.push({
+        index,
+        spec: {
+          name: entry.name,
+          config: checked.value,
+          capabilities: entry.capabilities,
+          constraints: entry.constraints,
+          capabilitiesDeclared: entry.capabilitiesDeclared,
+        },
+      });
+    }
+  });
+  if (issues.length > 0) throw new ConfigError(sortIssues(issues), { title: "Invalid model configuration" });
+
+  const models: Model[] = [];
+  for (const { index, spec } of specs) {
+    const entry = config.models[index];
+    if (!entry) continue;
+    const plugin = plugins.get(entry.provider);
+    try {
+      if (plugin) models.push(await plugin.create(spec));
+    } catch (error) {
+      const reason = error instanceof Error ? error.message : String(error);
+      issues.push(issueAt(entryMeta(entry, index).locator, ["models", index], `provider "${entry.provider}" could not create model "${entry.name}": ${reason}`));
+    }
+  }
+  if (issues.length > 0) {
+    await Promise.allSettled(models.map((m) => m.cleanup()));
+    throw new ConfigError(sortIssues(issues), { title: "Could not create the configured models" });
+  }
+  return { models, skipped };
+}

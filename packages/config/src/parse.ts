@@ -1,0 +1,350 @@
+import { ConfigError, type ConfigIssue, ModelCapabilities, ModelConstraints, Secret, formatPath } from "@orchestrator/core";
+import type { z } from "zod";
+import type { Env } from "./env";
+import { SECRET_ENV_NAME } from "./env";
+import { type Locator, fromZodIssues, issueAt, suggest } from "./issues";
+import { setEntryMeta } from "./meta";
+import { configKeyToCamel } from "./names";
+import { baseDirOf, findPackage, isModuleSpecifier, providerMap, unknownProviderMessage } from "./providers";
+import {
+  CAPABILITY_FIELDS,
+  CONSTRAINT_FIELDS,
+  SECTIONS,
+  SELECTOR_OPTIONS,
+  type cacheSchema,
+  type executionSchema,
+  type healthSchema,
+  modelSchema,
+  type selectorSchema,
+} from "./schema";
+import { hasCredentials, wrapSecrets } from "./secrets";
+import type { AnyProviderPlugin, CacheConfig, ExecutionConfig, HealthConfig, ModelConfig, ModelEntry, ParseOptions, SelectorConfig } from "./types";
+import { type PathKey, type TreeProblem, type YamlTree, readYaml } from "./yaml-tree";
+import { validateEntryConfig } from "./validate-config";
+
+const TITLE = "Invalid model configuration";
+
+export interface Analysis {
+  config: ModelConfig | undefined;
+  issues: ConfigIssue[];
+}
+
+/**
+ * Parse and validate the text of a model config file. Throws one `ConfigError` listing every
+ * problem, each with its YAML path and `source:line:column`.
+ *
+ * With `providers`, each `provider:` must name one of them (or look like a package or file,
+ * which `loadModelConfig`/`buildModels` import), and each `config:` block is checked by its
+ * plugin's `configSchema`.
+ */
+export function parseModelConfig(text: string, options: ParseOptions = {}): ModelConfig {
+  const { config, issues } = analyzeModelConfig(text, options);
+  if (issues.length > 0 || config === undefined) throw new ConfigError(sortIssues(issues), { title: TITLE });
+  return config;
+}
+
+export function sortIssues(issues: readonly ConfigIssue[]): ConfigIssue[] {
+  return [...issues].sort((a, b) => (a.line ?? Number.MAX_SAFE_INTEGER) - (b.line ?? Number.MAX_SAFE_INTEGER) || (a.column ?? 0) - (b.column ?? 0));
+}
+
+function makeLocator(tree: YamlTree, source: string): Locator {
+  return {
+    source,
+    position(path, where = "value") {
+      let current = where === "parent" ? path.slice(0, -1) : [...path];
+      for (;;) {
+        const info = tree.positions.get(formatPath(current));
+        // A missing key is shown at its parent's own key (`config:`), where the user would add it.
+        if (info) return (where === "key" && current.length === path.length) || where === "parent" ? (info.key ?? info.value) : info.value;
+        if (current.length === 0) return undefined;
+        current = current.slice(0, -1);
+      }
+    },
+  };
+}
+
+/** Does `path` lie at or under `parent`? */
+function within(path: string, parent: string): boolean {
+  return path === parent || path.startsWith(`${parent}.`) || path.startsWith(`${parent}[`);
+}
+
+export function analyzeModelConfig(text: string, options: ParseOptions = {}): Analysis {
+  const source = options.source ?? "<inline>";
+  const env: Env = options.env ?? process.env;
+  const tree = readYaml(text, env);
+  const locator = makeLocator(tree, source);
+  const toIssue = (p: TreeProblem): ConfigIssue => ({ path: p.path, message: p.message, source, line: p.position.line, column: p.position.column });
+  if (tree.syntaxError) return { config: undefined, issues: tree.problems.map(toIssue) };
+
+  const issues: ConfigIssue[] = [];
+  // Env problems come first; schema issues on the same values would only repeat them.
+  let envProblems = tree.problems;
+  const modelIndex = (path: string): number | undefined => {
+    const m = /^models\[(\d+)\]\.config(\.|\[|$)/.exec(path);
+    return m ? Number(m[1]) : undefined;
+  };
+  const forgiven = new Map<number, string[]>();
+  if (options.lenient) {
+    envProblems = envProblems.filter((p) => {
+      const i = modelIndex(p.path);
+      if (i === undefined || !p.missingVariables) return true;
+      forgiven.set(i, [...(forgiven.get(i) ?? []), ...p.missingVariables]);
+      return false;
+    });
+  }
+  issues.push(...envProblems.map(toIssue));
+  const problemPaths = tree.problems.map((p) => p.path);
+  const clean = (list: ConfigIssue[]) => list.filter((i) => !problemPaths.some((p) => within(i.path, p)));
+
+  const root = tree.value;
+  if (root === null || root === undefined) {
+    issues.push({ path: "", message: 'the file is empty: expected a mapping with a "models" list', source, line: 1, column: 1 });
+    return { config: undefined, issues };
+  }
+  if (typeof root !== "object" || Array.isArray(root)) {
+    issues.push(issueAt(locator, [], `expected a mapping with a "models" list at the top of the file, got ${Array.isArray(root) ? "a list" : "a single value"}`));
+    return { config: undefined, issues };
+  }
+  const raw = root as Record<string, unknown>;
+  const sectionNames = Object.keys(SECTIONS);
+  for (const key of Object.keys(raw)) {
+    if (!(key in SECTIONS)) issues.push(issueAt(locator, [key], `unknown key "${key}"${suggest(key, sectionNames)}`, "key"));
+  }
+
+  // ---- models --------------------------------------------------------------------------------
+  const models: ModelEntry[] = [];
+  const modelsResult = SECTIONS.models.safeParse(raw.models);
+  if (!modelsResult.success) {
+    issues.push(...clean(fromZodIssues(modelsResult.error.issues, raw.models, SECTIONS.models, ["models"], locator)));
+  }
+  const items = Array.isArray(raw.models) ? raw.models : [];
+  const names = new Map<string, number>();
+  const given = providerMap(options.providers);
+  const cwd = options.cwd ?? process.cwd();
+  const baseDir = baseDirOf(source, cwd);
+  items.forEach((item, i) => {
+    const result = modelSchema.safeParse(item);
+    const itemRecord = item && typeof item === "object" ? (item as Record<string, unknown>) : undefined;
+    const name = itemRecord?.name;
+    if (typeof name === "string" && name !== "") {
+      const first = names.get(name);
+      if (first === undefined) names.set(name, i);
+      else {
+        const at = locator.position(["models", first, "name"]);
+        issues.push(issueAt(locator, ["models", i, "name"], `duplicate model name "${name}" (first defined at ${source}:${at?.line}:${at?.column}, models[${first}])`));
+      }
+    }
+    const provider = itemRecord?.provider;
+    const plugin = typeof provider === "string" ? given.get(provider) : undefined;
+    if (options.providers && typeof provider === "string" && provider !== "" && !plugin && !isModuleSpecifier(provider) && !findPackage(provider, baseDir, options)) {
+      issues.push(issueAt(locator, ["models", i, "provider"], unknownProviderMessage(provider, [...given.keys()])));
+    }
+    if (!result.success) {
+      issues.push(...clean(fromZodIssues(result.error.issues, item, modelSchema, ["models", i], locator)));
+      return;
+    }
+    const built = buildEntry(result.data, itemRecord ?? {}, i, tree, locator, plugin, forgiven.get(i));
+    issues.push(...built.issues);
+    if (built.entry) {
+      models.push(built.entry);
+      if (plugin && !built.entry.unavailable) issues.push(...clean(validateEntryConfig(plugin, built.entry, i).issues));
+    }
+  });
+
+  // ---- other sections ------------------------------------------------------------------------
+  const modelNames = [...names.keys()];
+  const checkModelName = (value: string, path: PathKey[], where: "key" | "value") => {
+    if (!names.has(value)) issues.push(issueAt(locator, path, `unknown model "${value}"${suggest(value, modelNames)}`, where));
+  };
+  const section = <S extends z.ZodType>(key: keyof typeof SECTIONS, schema: S): z.output<S> | undefined => {
+    const value = raw[key];
+    if (value === undefined || value === null) return undefined;
+    const result = schema.safeParse(value);
+    if (result.success) return result.data;
+    issues.push(...clean(fromZodIssues(result.error.issues, value, schema, [key], locator)));
+    return undefined;
+  };
+  const selectorRaw = section("selector", SECTIONS.selector) as z.output<typeof selectorSchema> | undefined;
+  const cacheRaw = section("cache", SECTIONS.cache) as z.output<typeof cacheSchema> | undefined;
+  const healthRaw = section("health", SECTIONS.health) as z.output<typeof healthSchema> | undefined;
+  const executionRaw = section("execution", SECTIONS.execution) as z.output<typeof executionSchema> | undefined;
+
+  let selector: SelectorConfig | undefined;
+  if (selectorRaw) {
+    for (const key of Object.keys(raw.selector as object)) {
+      const types = SELECTOR_OPTIONS[key];
+      if (types && !types.includes(selectorRaw.type)) {
+        issues.push(
+          issueAt(locator, ["selector", key], `"${key}" is an option of the ${types.map((t) => `"${t}"`).join(" and ")} selector, not of "${selectorRaw.type}"`, "key"),
+        );
+      }
+    }
+    for (const model of Object.keys(selectorRaw.weights ?? {})) checkModelName(model, ["selector", "weights", model], "key");
+    selector = compact({
+      type: selectorRaw.type,
+      explorationFactor: selectorRaw.exploration_factor,
+      minTrials: selectorRaw.min_trials,
+      discount: selectorRaw.discount,
+      window: selectorRaw.window,
+      maxCostPerRequest: selectorRaw.max_cost_per_request,
+      preferLocalModels: selectorRaw.prefer_local_models,
+      minTokensPerSecond: selectorRaw.min_tokens_per_second,
+      maxResponseTimeMs: selectorRaw.max_response_time,
+      preferStreaming: selectorRaw.prefer_streaming,
+      weights: selectorRaw.weights,
+    });
+  }
+
+  let cache: CacheConfig | undefined;
+  if (cacheRaw) {
+    if (cacheRaw.redis && cacheRaw.backend !== "redis") {
+      issues.push(issueAt(locator, ["cache", "redis"], `redis settings are given but backend is "${cacheRaw.backend}" (set backend: redis)`, "key"));
+    }
+    let redis: CacheConfig["redis"];
+    if (cacheRaw.redis) {
+      const url = cacheRaw.redis.url;
+      const fromSecretVar = (tree.envVariables.get("cache.redis.url") ?? []).some((v) => SECRET_ENV_NAME.test(v));
+      redis = compact({
+        url: url !== undefined && (fromSecretVar || hasCredentials(url)) ? new Secret(url) : url,
+        keyPrefix: cacheRaw.redis.key_prefix,
+      });
+    }
+    cache = compact({
+      enabled: cacheRaw.enabled,
+      backend: cacheRaw.backend,
+      ttlMs: cacheRaw.ttl,
+      maxSize: cacheRaw.max_size,
+      namespace: cacheRaw.namespace,
+      redis,
+    });
+  }
+
+  const health: HealthConfig | undefined = healthRaw
+    ? compact({
+        enabled: healthRaw.enabled,
+        checkIntervalMs: healthRaw.check_interval,
+        failureThreshold: healthRaw.failure_threshold,
+        recoveryThreshold: healthRaw.recovery_threshold,
+        timeoutMs: healthRaw.timeout,
+        concurrency: healthRaw.concurrency,
+      })
+    : undefined;
+
+  let execution: ExecutionConfig | undefined;
+  if (executionRaw) {
+    const backoff = executionRaw.backoff;
+    if (backoff?.initial !== undefined && backoff.max !== undefined && backoff.initial > backoff.max) {
+      issues.push(issueAt(locator, ["execution", "backoff", "initial"], `initial backoff (${backoff.initial} ms) is longer than max (${backoff.max} ms)`));
+    }
+    for (const [model, chain] of Object.entries(executionRaw.fallbacks ?? {})) {
+      checkModelName(model, ["execution", "fallbacks", model], "key");
+      chain.forEach((fallback, j) => {
+        checkModelName(fallback, ["execution", "fallbacks", model, j], "value");
+        if (fallback === model) issues.push(issueAt(locator, ["execution", "fallbacks", model, j], `model "${model}" cannot be its own fallback`));
+      });
+    }
+    execution = compact({
+      maxRetries: executionRaw.max_retries,
+      maxFallbacks: executionRaw.max_fallbacks,
+      timeoutMs: executionRaw.timeout,
+      backoff: backoff ? compact({ initialMs: backoff.initial, maxMs: backoff.max, multiplier: backoff.multiplier, jitter: backoff.jitter }) : undefined,
+      fallbacks: executionRaw.fallbacks,
+    });
+  }
+
+  if (issues.length > 0) return { config: undefined, issues: dedupe(issues) };
+  return { config: compact({ models, selector, cache, health, execution, source }) as ModelConfig, issues: [] };
+}
+
+function dedupe(issues: ConfigIssue[]): ConfigIssue[] {
+  const seen = new Set<string>();
+  return issues.filter((i) => {
+    const key = `${i.line}:${i.column}:${i.path}:${i.message}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}
+
+/** Drop `undefined` fields, so a parsed config shows only what the file said. */
+function compact<T extends object>(value: T): T {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;
+}
+
+function buildEntry(
+  data: z.output<typeof modelSchema>,
+  raw: Record<string, unknown>,
+  index: number,
+  tree: YamlTree,
+  locator: Locator,
+  plugin: AnyProviderPlugin | undefined,
+  missing: string[] | undefined,
+): { entry?: ModelEntry; issues: ConfigIssue[] } {
+  const issues: ConfigIssue[] = [];
+  const prefix: PathKey[] = ["models", index];
+  const here = locator.position(prefix) ?? { line: 1, column: 1 };
+
+  // config: secrets wrapped while keys are still as written (env provenance is keyed by YAML path).
+  const envSecret = (path: readonly PathKey[]) =>
+    (tree.envVariables.get(formatPath([...prefix, "config", ...path])) ?? []).some((v) => SECRET_ENV_NAME.test(v));
+  const wrapped = wrapSecrets(data.config ?? {}, plugin?.secretKeys ?? [], envSecret) as Record<string, unknown>;
+  const config: Record<string, unknown> = {};
+  const yamlKeys = new Map<string, string>();
+  for (const [key, value] of Object.entries(wrapped)) {
+    if (value === undefined) continue; // a variable lenient mode forgave
+    const camel = configKeyToCamel(key);
+    const earlier = yamlKeys.get(camel);
+    if (earlier !== undefined) {
+      issues.push(issueAt(locator, [...prefix, "config", key], `"${key}" and "${earlier}" are the same setting (${camel}); keep one`, "key"));
+      continue;
+    }
+    yamlKeys.set(camel, key);
+    config[camel] = value;
+  }
+
+  // capabilities: the seed's `constraints.cost_per_token` prices both directions unless the
+  // capabilities give their own input/output prices.
+  const capsRaw = (raw.capabilities ?? {}) as Record<string, unknown>;
+  const capsInput: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(data.capabilities ?? {})) {
+    if (key in capsRaw) capsInput[CAPABILITY_FIELDS.get(key) ?? key] = value;
+  }
+  const costPerToken = data.constraints?.cost_per_token;
+  if (costPerToken !== undefined) {
+    if (!("input_cost_per_token" in capsRaw)) capsInput.inputCostPerToken = costPerToken;
+    if (!("output_cost_per_token" in capsRaw)) capsInput.outputCostPerToken = costPerToken;
+  }
+  const consRaw = (raw.constraints ?? {}) as Record<string, unknown>;
+  const consInput: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(data.constraints ?? {})) {
+    if (key !== "cost_per_token" && key in consRaw && value !== undefined) consInput[CONSTRAINT_FIELDS.get(key) ?? key] = value;
+  }
+  let capabilities: ModelCapabilities;
+  let constraints: ModelConstraints;
+  try {
+    capabilities = new ModelCapabilities(capsInput);
+    constraints = new ModelConstraints(consInput);
+  } catch (error) {
+    // Validated above; a core rule the derived schema does not carry would still land here.
+    const issue = ConfigError.isInstance(error) ? error.issues.map((i) => i.message).join("; ") : String(error);
+    issues.push(issueAt(locator, prefix, issue));
+    return { issues };
+  }
+
+  const entry: ModelEntry = {
+    name: data.name,
+    provider: data.provider,
+    config,
+    capabilities,
+    constraints,
+    capabilitiesDeclared: data.capabilities !== undefined && data.capabilities !== null,
+    location: { source: locator.source, line: here.line, column: here.column },
+  };
+  if (missing && missing.length > 0) {
+    const unique = [...new Set(missing)];
+    const list = unique.length === 1 ? unique[0] : `${unique.slice(0, -1).join(", ")} and ${unique[unique.length - 1]}`;
+    entry.unavailable = `${list} ${unique.length === 1 ? "is" : "are"} not set`;
+  }
+  setEntryMeta(entry, { index, locator, yamlKeys });
+  return { entry, issues };
+}

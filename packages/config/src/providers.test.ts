@@ -1,0 +1,141 @@
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: these strings are config text; ${VAR} in them is the subject under test.
+import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { inspect } from "node:util";
+import { ConfigError, type Model, defineProvider, formatConfigIssue } from "@orchestrator/core";
+import { FakeModel } from "@orchestrator/testing";
+import { describe, expect, it } from "vitest";
+import { z } from "zod";
+import { fake, providers } from "../test/plugins";
+import { buildModels, loadModelConfig, parseModelConfig, resolveProviders } from "./index";
+
+const fixtures = fileURLToPath(new URL("../test/fixtures/", import.meta.url));
+// Fixture packages live in test/fixtures/packages (node_modules/ is git-ignored); `modulePaths` adds that folder.
+const modulePaths = [join(fixtures, "packages")];
+const env = { ACME_TOKEN: "acme-token-0123456789" };
+
+async function failure(promise: Promise<unknown>): Promise<string[]> {
+  try {
+    await promise;
+  } catch (error) {
+    if (!ConfigError.isInstance(error)) throw error;
+    return error.issues.map((i) => formatConfigIssue(i));
+  }
+  throw new Error("expected a ConfigError");
+}
+
+describe("a third-party provider named by package", () => {
+  it("is imported by name, validates its config block, and builds a working model", async () => {
+    const path = join(fixtures, "third-party.yaml");
+    const config = await loadModelConfig(path, { env, modulePaths, providers: [fake] });
+    const { models, skipped } = await buildModels(config, { modulePaths, providers: [fake] });
+    expect(skipped).toEqual([]);
+    expect(models.map((m) => [m.name, m.provider])).toEqual([
+      ["echo", "@acme/orchestrator-provider-fake"],
+      ["local", "fake"],
+    ]);
+    const echo = models[0] as Model & { tokenLength(): number };
+    expect(await echo.generateResponse("hello")).toBe(">> hello");
+    expect(echo.capabilities.maxTokens).toBe(2048);
+    // The plugin got the token as a Secret (its secretKeys) and can reveal it; nothing shows it.
+    expect(echo.tokenLength()).toBe(env.ACME_TOKEN.length);
+    expect(inspect(config, { depth: 10 }) + JSON.stringify(config)).not.toContain(env.ACME_TOKEN);
+  });
+
+  it("resolves from node_modules above the config file first", async () => {
+    const root = mkdtempSync(join(fixtures, "..", "tmp-"));
+    try {
+      cpSync(join(fixtures, "packages/@acme/orchestrator-provider-fake"), join(root, "node_modules/@acme/orchestrator-provider-fake"), { recursive: true });
+      mkdirSync(join(root, "app/config"), { recursive: true });
+      const path = join(root, "app/config/models.yaml");
+      writeFileSync(path, 'models:\n  - name: echo\n    provider: "@acme/orchestrator-provider-fake"\n    config:\n      access_token: t0ken-abcdef\n');
+      const config = await loadModelConfig(path, { env: {} });
+      const { models } = await buildModels(config);
+      expect(await models[0]?.generateResponse("hi")).toBe("echo: hi");
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
+  });
+
+  it("reports a package that is missing, one that is not a plugin, one that fails to load, and a bad config block — all at once", async () => {
+    const path = join(fixtures, "broken-packages.yaml");
+    const problems = await failure(loadModelConfig(path, { env: {}, modulePaths }));
+    expect(problems).toHaveLength(4);
+    expect(problems[0]).toBe(`${path}:3:15: models[0].provider: provider package "@acme/not-installed" is not installed: npm install @acme/not-installed`);
+    expect(problems[1]).toBe(
+      `${path}:5:15: models[1].provider: package "@acme/not-a-plugin" is not a provider plugin: it exports VERSION (string), createClient (function); export a plugin made with defineProvider() as its default export or as "provider"`,
+    );
+    expect(problems[2]).toMatch(new RegExp(`^${path}:7:15: models\\[2\\]\\.provider: provider package "@acme/broken-provider" failed to load: .*@acme/dependency-that-is-not-installed`));
+    expect(problems[3]).toBe(`${path}:11:7: models[3].config.prefx: unknown key "prefx" — did you mean "prefix"?`);
+  });
+
+  it("gives buildModels the same errors for a hand-made config", async () => {
+    const config = parseModelConfig('models:\n  - name: x\n    provider: "@acme/nope"\n', { source: "inline.yaml" });
+    expect(await failure(buildModels(config))).toEqual(['inline.yaml:3:15: models[0].provider: provider package "@acme/nope" is not installed: npm install @acme/nope']);
+  });
+
+  it("loads a provider from a file path relative to the config file", async () => {
+    const root = mkdtempSync(join(fixtures, "..", "tmp-"));
+    try {
+      writeFileSync(
+        join(root, "provider.mjs"),
+        'import { defineProvider } from "@orchestrator/core";\nimport { z } from "zod";\nexport const provider = defineProvider({ name: "local-file", configSchema: z.object({}), create: () => { throw new Error("not needed"); } });\n',
+      );
+      writeFileSync(join(root, "models.yaml"), "models:\n  - name: x\n    provider: ./provider.mjs\n");
+      const config = await loadModelConfig(join(root, "models.yaml"), { env: {} });
+      const plugins = await resolveProviders(config);
+      expect(plugins.get("./provider.mjs")?.name).toBe("local-file");
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
+  });
+});
+
+describe("buildModels", () => {
+  it("builds every model through its plugin, with the entry's capabilities", async () => {
+    const text = "models:\n  - name: a\n    provider: fake\n    config: {response: pong}\n    capabilities: {code_generation: true, max_tokens: 1000}\n  - name: b\n    provider: ollama\n    config: {model_path: 'llama2:7b'}\n";
+    const { models } = await buildModels(parseModelConfig(text, { providers }), { providers });
+    expect(models.map((m) => m.name)).toEqual(["a", "b"]);
+    expect(await models[0]?.generateResponse("ping")).toBe("pong");
+    expect(models[0]?.capabilities).toMatchObject({ codeGeneration: true, maxTokens: 1000 });
+    // Undeclared capabilities: the plugin used its own. Plugin defaults fill the config.
+    expect(models[1]?.capabilities.maxTokens).toBe(2048);
+    expect(await models[1]?.generateResponse("x")).toBe("localhost:11434/llama2:7b");
+  });
+
+  it("skips models that lenient parsing marked unavailable, and says why", async () => {
+    const text = 'models:\n  - name: gpt-4\n    provider: openai\n    config:\n      api_key: "${OPENAI_API_KEY}"\n  - name: local\n    provider: fake\n';
+    const config = parseModelConfig(text, { env: {}, lenient: true, providers, source: "m.yaml" });
+    const { models, skipped } = await buildModels(config, { providers });
+    expect(models.map((m) => m.name)).toEqual(["local"]);
+    expect(skipped).toEqual([{ name: "gpt-4", provider: "openai", reason: "OPENAI_API_KEY is not set", location: { source: "m.yaml", line: 2, column: 5 } }]);
+  });
+
+  it("lists the known providers for an unknown one", async () => {
+    const config = parseModelConfig("models:\n  - name: a\n    provider: antropic\n", { source: "m.yaml" });
+    expect(await failure(buildModels(config, { providers }))).toEqual([
+      'm.yaml:3:15: models[0].provider: unknown provider "antropic" — did you mean "anthropic"?; known providers: openai, anthropic, ollama, fake (or name an installed plugin package)',
+    ]);
+  });
+
+  it("reports a plugin whose create fails, at the model's line", async () => {
+    const failing = defineProvider({
+      name: "failing",
+      configSchema: z.object({}).passthrough(),
+      create: () => {
+        throw new Error("endpoint unreachable");
+      },
+    });
+    const config = parseModelConfig("models:\n  - name: ok\n    provider: fake\n  - name: bad\n    provider: failing\n", { source: "m.yaml" });
+    expect(await failure(buildModels(config, { providers: [fake, failing] }))).toEqual([
+      'm.yaml:4:5: models[1]: provider "failing" could not create model "bad": endpoint unreachable',
+    ]);
+  });
+
+  it("accepts plugins as an array or a record (the record's key is the name used in YAML)", async () => {
+    const config = parseModelConfig("models:\n  - name: a\n    provider: my-fake\n");
+    const { models } = await buildModels(config, { providers: { "my-fake": fake } });
+    expect(models[0]).toBeInstanceOf(FakeModel);
+  });
+});

@@ -1,0 +1,207 @@
+import { existsSync, readFileSync, statSync } from "node:fs";
+import { basename, dirname, isAbsolute, join, resolve } from "node:path";
+import { pathToFileURL } from "node:url";
+import { ConfigError, type ConfigIssue, isProviderPlugin } from "@orchestrator/core";
+import { issueAt, suggest } from "./issues";
+import { entryMeta } from "./meta";
+import type { AnyProviderPlugin, ModelConfig, ProvidersInput, ResolveOptions } from "./types";
+
+/** Plugins by the name used in `provider:`. */
+export function providerMap(input: ProvidersInput | undefined): Map<string, AnyProviderPlugin> {
+  const map = new Map<string, AnyProviderPlugin>();
+  if (!input) return map;
+  if (Array.isArray(input)) for (const plugin of input as readonly AnyProviderPlugin[]) map.set(plugin.name, plugin);
+  else for (const [name, plugin] of Object.entries(input as Record<string, AnyProviderPlugin>)) map.set(name, plugin);
+  return map;
+}
+
+/** `@scope/name`, `name/sub`, `./file.mjs`, `/abs/file.mjs`: loaded by import, never looked up by name. */
+export function isModuleSpecifier(provider: string): boolean {
+  return provider.startsWith("@") || provider.startsWith(".") || provider.includes("/") || isAbsolute(provider);
+}
+
+/** The folder `provider:` packages and files resolve from: the config file's, else `cwd`. */
+export function baseDirOf(source: string, cwd: string): string {
+  return source.startsWith("<") ? cwd : dirname(resolve(cwd, source));
+}
+
+interface Found {
+  file: string;
+}
+
+/**
+ * Find the file to import for a package name, as Node would for `import()`: `node_modules`
+ * folders above `baseDir`, then `modulePaths`, then `node_modules` folders above `cwd`.
+ * The package's `exports` (conditions `import`, `node`, `default`, then `require`), else `module`/`main`.
+ */
+export function findPackage(spec: string, baseDir: string, options: ResolveOptions): Found | undefined {
+  const parts = spec.split("/");
+  const nameLength = spec.startsWith("@") ? 2 : 1;
+  const name = parts.slice(0, nameLength).join("/");
+  const subpath = parts.length > nameLength ? `./${parts.slice(nameLength).join("/")}` : ".";
+  const cwd = options.cwd ?? process.cwd();
+  const roots: string[] = [...nodeModulesAbove(baseDir), ...(options.modulePaths ?? []).map((p) => resolve(cwd, p)), ...nodeModulesAbove(cwd)];
+  for (const root of roots) {
+    const dir = join(root, name);
+    const manifest = join(dir, "package.json");
+    if (!existsSync(manifest)) continue;
+    let pkg: Record<string, unknown>;
+    try {
+      pkg = JSON.parse(readFileSync(manifest, "utf8")) as Record<string, unknown>;
+    } catch {
+      continue;
+    }
+    const target = entryOf(pkg, subpath);
+    if (target !== undefined) {
+      const file = resolve(dir, target);
+      if (existsSync(file) && statSync(file).isFile()) return { file };
+    }
+  }
+  return undefined;
+}
+
+function nodeModulesAbove(dir: string): string[] {
+  const out: string[] = [];
+  for (let current = resolve(dir); ; current = dirname(current)) {
+    if (basename(current) !== "node_modules") out.push(join(current, "node_modules"));
+    if (dirname(current) === current) return out;
+  }
+}
+
+const CONDITIONS = ["import", "node", "default"];
+
+function entryOf(pkg: Record<string, unknown>, subpath: string): string | undefined {
+  const exports = pkg.exports;
+  if (exports !== undefined && exports !== null) {
+    const isSubpathMap = typeof exports === "object" && !Array.isArray(exports) && Object.keys(exports).some((k) => k.startsWith("."));
+    const target = isSubpathMap ? (exports as Record<string, unknown>)[subpath] : subpath === "." ? exports : undefined;
+    return conditional(target);
+  }
+  if (subpath !== ".") return subpath;
+  const main = typeof pkg.module === "string" ? pkg.module : typeof pkg.main === "string" ? pkg.main : "index.js";
+  return main;
+}
+
+function conditional(target: unknown): string | undefined {
+  if (typeof target === "string") return target;
+  if (Array.isArray(target)) {
+    for (const t of target) {
+      const found = conditional(t);
+      if (found !== undefined) return found;
+    }
+    return undefined;
+  }
+  if (target && typeof target === "object") {
+    const entries = Object.entries(target as Record<string, unknown>);
+    for (const [condition, value] of entries) if (CONDITIONS.includes(condition)) return conditional(value);
+    const required = (target as Record<string, unknown>).require;
+    return required === undefined ? undefined : conditional(required);
+  }
+  return undefined;
+}
+
+type Loaded = { plugin: AnyProviderPlugin } | { problem: string };
+
+/** Import a provider named by package or file and check that it is a plugin. */
+export async function loadProvider(spec: string, baseDir: string, options: ResolveOptions): Promise<Loaded> {
+  const isFile = spec.startsWith(".") || isAbsolute(spec);
+  let file: string | undefined;
+  if (isFile) {
+    const path = resolve(baseDir, spec);
+    if (!existsSync(path)) return { problem: `provider file "${spec}" was not found (looked for ${path})` };
+    file = path;
+  } else {
+    file = findPackage(spec, baseDir, options)?.file;
+    if (file === undefined) {
+      const name = spec.startsWith("@") ? spec.split("/").slice(0, 2).join("/") : (spec.split("/")[0] ?? spec);
+      return { problem: `provider package "${spec}" is not installed: npm install ${name}` };
+    }
+  }
+  let mod: unknown;
+  try {
+    mod = await import(pathToFileURL(file).href);
+  } catch (error) {
+    return { problem: `provider ${isFile ? "file" : "package"} "${spec}" failed to load: ${error instanceof Error ? error.message : String(error)}` };
+  }
+  const plugin = pluginIn(mod);
+  if (plugin) return { plugin };
+  return {
+    problem: `${isFile ? "file" : "package"} "${spec}" is not a provider plugin: it exports ${describeExports(mod)}; export a plugin made with defineProvider() as its default export or as "provider"`,
+  };
+}
+
+function pluginIn(mod: unknown): AnyProviderPlugin | undefined {
+  if (isProviderPlugin(mod)) return mod;
+  if (!mod || typeof mod !== "object") return undefined;
+  const record = mod as Record<string, unknown>;
+  const candidates = [record.default, record.provider, (record.default as Record<string, unknown> | undefined)?.default, (record.default as Record<string, unknown> | undefined)?.provider];
+  for (const candidate of candidates) if (isProviderPlugin(candidate)) return candidate;
+  return undefined;
+}
+
+function describeExports(mod: unknown): string {
+  if (!mod || typeof mod !== "object") return typeof mod;
+  const entries = Object.entries(mod as Record<string, unknown>).filter(([k]) => k !== "__esModule" && k !== "module.exports")
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  if (entries.length === 0) return "nothing";
+  return entries
+    .slice(0, 8)
+    .map(([k, v]) => `${k} (${v === null ? "null" : Array.isArray(v) ? "array" : typeof v})`)
+    .join(", ");
+}
+
+/** The message for a `provider:` that names neither a given plugin nor an installed package. */
+export function unknownProviderMessage(provider: string, known: readonly string[]): string {
+  if (known.length === 0) {
+    return `unknown provider "${provider}": no providers are registered (pass them with { providers }) and no package of that name is installed`;
+  }
+  const close = suggest(provider, known, false);
+  return `unknown provider "${provider}"${close}; known providers: ${known.join(", ")} (or name an installed plugin package)`;
+}
+
+/**
+ * The plugins behind a config's `provider:` names, and the problems found. Names that are neither
+ * given plugins nor packages are problems only when `requireKnown` (without a plugin table
+ * there is nothing to check them against).
+ */
+export async function collectProviders(
+  config: ModelConfig,
+  options: ResolveOptions,
+  requireKnown: boolean,
+): Promise<{ plugins: Map<string, AnyProviderPlugin>; issues: ConfigIssue[] }> {
+  const given = providerMap(options.providers);
+  const baseDir = baseDirOf(config.source, options.cwd ?? process.cwd());
+  const plugins = new Map<string, AnyProviderPlugin>();
+  const problems = new Map<string, string>();
+  for (const name of new Set(config.models.map((m) => m.provider))) {
+    const plugin = given.get(name);
+    if (plugin) {
+      plugins.set(name, plugin);
+      continue;
+    }
+    if (!isModuleSpecifier(name) && !findPackage(name, baseDir, options)) {
+      if (requireKnown) problems.set(name, unknownProviderMessage(name, [...given.keys()]));
+      continue;
+    }
+    const loaded = await loadProvider(name, baseDir, options);
+    if ("plugin" in loaded) plugins.set(name, loaded.plugin);
+    else problems.set(name, loaded.problem);
+  }
+  const issues: ConfigIssue[] = [];
+  config.models.forEach((entry, i) => {
+    const problem = problems.get(entry.provider);
+    if (problem !== undefined) issues.push(issueAt(entryMeta(entry, i).locator, ["models", i, "provider"], problem));
+  });
+  return { plugins, issues };
+}
+
+/**
+ * The plugin behind every `provider:` of a config: from `options.providers`, else imported by
+ * package name or file path. Every problem (unknown name, package not installed, package that is
+ * not a plugin) is reported at once, at its `models[i].provider` line.
+ */
+export async function resolveProviders(config: ModelConfig, options: ResolveOptions = {}): Promise<Map<string, AnyProviderPlugin>> {
+  const { plugins, issues } = await collectProviders(config, options, true);
+  if (issues.length > 0) throw new ConfigError(issues, { title: "Invalid model configuration" });
+  return plugins;
+}
