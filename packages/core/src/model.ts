@@ -48,12 +48,12 @@ const NO_WARNINGS: string[] = [];
 export abstract class Model implements ModelIdentity {
   readonly name: string;
   readonly provider: string;
-  readonly capabilities: ModelCapabilities;
   readonly constraints: ModelConstraints;
   readonly metrics: ModelMetrics = new ModelMetrics();
   readonly isLocal: boolean;
   timeoutMs: number;
 
+  #capabilities: ModelCapabilities;
   #cache: Cache | undefined;
   #limiter: RateLimiter;
   #initialized = false;
@@ -67,10 +67,7 @@ export abstract class Model implements ModelIdentity {
     }
     this.name = options.name;
     this.provider = options.provider ?? "custom";
-    let capabilities = ModelCapabilities.from(options.capabilities);
-    // A model without its own doStream still streams (one chunk), but must not claim native streaming.
-    if (capabilities.supportsStreaming && !this.supportsNativeStreaming) capabilities = capabilities.with({ supportsStreaming: false });
-    this.capabilities = capabilities;
+    this.#capabilities = this.#checked(options.capabilities);
     this.constraints = ModelConstraints.from(options.constraints);
     this.isLocal = options.isLocal ?? false;
     this.timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
@@ -101,7 +98,26 @@ export abstract class Model implements ModelIdentity {
     return toOrchestratorError(error, { provider: this.provider, model: this.name });
   }
 
+  /**
+   * Replace the capabilities once the model knows more than at construction (a local server's
+   * reported context window, a file's metadata). Validated like the constructor's.
+   */
+  protected updateCapabilities(next: ModelCapabilities | ModelCapabilitiesInput): void {
+    this.#capabilities = this.#checked(next);
+  }
+
+  #checked(input: ModelCapabilities | ModelCapabilitiesInput | undefined): ModelCapabilities {
+    const capabilities = ModelCapabilities.from(input);
+    // A model without its own doStream still streams (one chunk), but must not claim native streaming.
+    return capabilities.supportsStreaming && !this.supportsNativeStreaming ? capabilities.with({ supportsStreaming: false }) : capabilities;
+  }
+
   // ---- public API -------------------------------------------------------------------------
+
+  /** What the model can do and what it costs. */
+  get capabilities(): ModelCapabilities {
+    return this.#capabilities;
+  }
 
   get supportsNativeStreaming(): boolean {
     return typeof this.doStream === "function";

@@ -1,0 +1,330 @@
+import Anthropic, { APIConnectionError, APIConnectionTimeoutError, APIError, APIUserAbortError } from "@anthropic-ai/sdk";
+import {
+  AbortError,
+  AuthenticationError,
+  type GenerateRequest,
+  Model,
+  ModelCapabilities,
+  type ModelCapabilitiesInput,
+  type ModelConstraints,
+  type ModelConstraintsInput,
+  type ModelOutput,
+  OrchestratorError,
+  ProviderError,
+  Secret,
+  type StreamChunk,
+  TimeoutError,
+  type ToolCall,
+  errorFromStatus,
+  parseRetryAfter,
+  secretFromEnv,
+  toOrchestratorError,
+} from "@orchestrator/core";
+import { mapStopReason, mapUsage, parseToolInput, responseText, toAnthropicParams, toToolCall } from "./mapping";
+import { ANTHROPIC_PRICES_AS_OF, type PriceSource, lookupAnthropicModel } from "./prices";
+
+export const ANTHROPIC_API_KEY_ENV = "ANTHROPIC_API_KEY";
+const DEFAULT_MAX_TOKENS = 1024;
+
+export interface AnthropicPricing {
+  /** USD per million prompt tokens. */
+  inputPerMTok: number;
+  /** USD per million completion tokens. */
+  outputPerMTok: number;
+}
+
+export interface AnthropicModelOptions {
+  /** The registry name (the seed's `"claude-3-opus"`). */
+  name: string;
+  /** The API model id; default: the price table's id for `name`, else `name`. */
+  model?: string;
+  /** Default: `ANTHROPIC_API_KEY`, read at first use (importing and constructing never throw). */
+  apiKey?: string | Secret;
+  /** Default: `ANTHROPIC_BASE_URL` or the public API. */
+  baseURL?: string;
+  /** Merged over the defaults of the price table (your fields win). */
+  capabilities?: ModelCapabilities | ModelCapabilitiesInput;
+  constraints?: ModelConstraints | ModelConstraintsInput;
+  /** Deadline of one call (default 120 s). */
+  timeoutMs?: number;
+  /** SDK retries per call; default 0 because the registry retries and falls back itself. */
+  maxRetries?: number;
+  /** `max_tokens` when a request sets none (the API requires it). Default 1024, capped by the model's max output. */
+  defaultMaxTokens?: number;
+  /** Overrides the price table. */
+  pricing?: AnthropicPricing;
+  /** Extra headers on every request (e.g. `anthropic-beta`). */
+  headers?: Record<string, string>;
+}
+
+export interface AnthropicPriceInfo extends AnthropicPricing {
+  source: PriceSource | "override";
+  /** The date of the price table (not meaningful for overrides). */
+  asOf: string;
+}
+
+type RawStreamEvent = Anthropic.RawMessageStreamEvent;
+
+/**
+ * Claude through the official `@anthropic-ai/sdk`: system prompt, tool use, structured output
+ * (a forced tool), images, native streaming, usage and cost from a dated price table.
+ */
+export class AnthropicModel extends Model {
+  /** The API model id sent as `model`. */
+  readonly modelId: string;
+  readonly pricing: AnthropicPriceInfo;
+  readonly defaultMaxTokens: number;
+  readonly #apiKey: Secret | undefined;
+  readonly #baseURL: string | undefined;
+  readonly #maxRetries: number;
+  readonly #headers: Record<string, string> | undefined;
+  #client: Anthropic | undefined;
+
+  constructor(options: AnthropicModelOptions) {
+    const lookup = lookupAnthropicModel(options?.model ?? options?.name ?? "");
+    const info = lookup.info;
+    const pricing: AnthropicPriceInfo = options?.pricing
+      ? { ...options.pricing, source: "override", asOf: ANTHROPIC_PRICES_AS_OF }
+      : { inputPerMTok: info.inputPerMTok, outputPerMTok: info.outputPerMTok, source: lookup.source, asOf: ANTHROPIC_PRICES_AS_OF };
+    const defaults: ModelCapabilitiesInput = {
+      textGeneration: true,
+      codeGeneration: true,
+      functionCalling: true,
+      vision: info.vision,
+      maxTokens: info.contextWindow,
+      contextWindow: info.contextWindow,
+      maxOutputTokens: info.maxOutputTokens,
+      supportsStreaming: true,
+      structuredOutput: true,
+      inputCostPerToken: pricing.inputPerMTok / 1e6,
+      outputCostPerToken: pricing.outputPerMTok / 1e6,
+      tasks: ["chat", "code", "analysis"],
+    };
+    super({
+      name: options?.name,
+      provider: "anthropic",
+      capabilities: mergeCapabilities(defaults, options?.capabilities),
+      ...(options?.constraints ? { constraints: options.constraints } : {}),
+      ...(options?.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}),
+    });
+    this.modelId = options.model ?? (lookup.source === "table" ? info.id : options.name);
+    this.pricing = pricing;
+    this.defaultMaxTokens = Math.min(options.defaultMaxTokens ?? DEFAULT_MAX_TOKENS, this.capabilities.maxOutputTokens ?? Number.POSITIVE_INFINITY);
+    this.#apiKey = Secret.from(options.apiKey);
+    this.#baseURL = options.baseURL;
+    this.#maxRetries = options.maxRetries ?? 0;
+    this.#headers = options.headers;
+  }
+
+  protected override async doInitialize(): Promise<void> {
+    const key = this.#apiKey ?? secretFromEnv(ANTHROPIC_API_KEY_ENV);
+    if (!key) {
+      throw new AuthenticationError(`No Anthropic API key for model "${this.name}": pass \`apiKey\` or set ${ANTHROPIC_API_KEY_ENV}.`, {
+        provider: this.provider,
+        model: this.name,
+        status: undefined,
+      });
+    }
+    this.#client = new Anthropic({
+      apiKey: key.reveal(),
+      ...(this.#baseURL !== undefined ? { baseURL: this.#baseURL } : {}),
+      maxRetries: this.#maxRetries,
+      timeout: this.timeoutMs,
+      ...(this.#headers ? { defaultHeaders: this.#headers } : {}),
+    });
+  }
+
+  protected override async doCleanup(): Promise<void> {
+    this.#client = undefined;
+  }
+
+  /** `GET /v1/models`: free, and it fails on a bad key. */
+  protected override async doHealthCheck(): Promise<boolean> {
+    await this.#sdk().models.list({ limit: 1 }, { timeout: Math.min(this.timeoutMs, 10_000) });
+    return true;
+  }
+
+  protected override async doGenerate(request: GenerateRequest): Promise<ModelOutput> {
+    const { params, responseTool, warnings } = toAnthropicParams(request, this.modelId, this.defaultMaxTokens);
+    const message = await this.#sdk().messages.create(params, this.#requestOptions(request));
+    let text = "";
+    const toolCalls: ToolCall[] = [];
+    for (const block of message.content) {
+      if (block.type === "text") text += block.text;
+      else if (block.type === "tool_use") {
+        if (responseTool && block.name === responseTool.name) text += responseText(block.input, responseTool);
+        else toolCalls.push(toToolCall(block));
+      }
+    }
+    const usage = mapUsage(message.usage);
+    const finishReason = mapStopReason(message.stop_reason, responseTool);
+    const costUsd = this.#cacheAwareCost(message.usage);
+    return {
+      text,
+      toolCalls,
+      usage,
+      ...(finishReason ? { finishReason } : {}),
+      ...(costUsd !== undefined ? { costUsd } : {}),
+      ...(warnings.length > 0 ? { warnings } : {}),
+    };
+  }
+
+  protected override async *doStream(request: GenerateRequest): AsyncIterable<StreamChunk> {
+    const { params, responseTool } = toAnthropicParams(request, this.modelId, this.defaultMaxTokens);
+    const stream = await this.#sdk().messages.create({ ...params, stream: true }, this.#requestOptions(request));
+    // Tool input arrives as JSON pieces per content block; a tool call is emitted when its block closes.
+    const blocks = new Map<number, { id: string; name: string; json: string; response: boolean }>();
+    const usage: Record<string, number> = {};
+    let stopReason: string | null | undefined;
+    let stopped = false;
+    try {
+      for await (const event of stream as AsyncIterable<RawStreamEvent>) {
+        switch (event.type) {
+          case "message_start":
+            Object.assign(usage, definedCounts(event.message.usage as unknown as Record<string, unknown>));
+            break;
+          case "content_block_start": {
+            const block = event.content_block;
+            if (block.type === "text" && block.text !== "") yield { type: "text", text: block.text };
+            else if (block.type === "tool_use") {
+              const response = responseTool?.name === block.name;
+              blocks.set(event.index, { id: block.id, name: block.name, json: "", response });
+            }
+            break;
+          }
+          case "content_block_delta": {
+            const delta = event.delta;
+            if (delta.type === "text_delta") yield { type: "text", text: delta.text };
+            else if (delta.type === "input_json_delta") {
+              const block = blocks.get(event.index);
+              if (!block) break;
+              block.json += delta.partial_json;
+              // Structured output streams as text as it comes, unless it must be unwrapped first.
+              if (block.response && responseTool && !responseTool.wrapped && delta.partial_json !== "") yield { type: "text", text: delta.partial_json };
+            }
+            break;
+          }
+          case "content_block_stop": {
+            const block = blocks.get(event.index);
+            if (!block) break;
+            blocks.delete(event.index);
+            if (block.response && responseTool) {
+              if (responseTool.wrapped) yield { type: "text", text: responseText(parseToolInput(block.json), responseTool) };
+            } else yield { type: "tool-call", toolCall: { id: block.id, name: block.name, arguments: parseToolInput(block.json) } };
+            break;
+          }
+          case "message_delta":
+            stopReason = event.delta.stop_reason;
+            Object.assign(usage, definedCounts(event.usage as unknown as Record<string, unknown>));
+            break;
+          case "message_stop":
+            stopped = true;
+            break;
+        }
+      }
+    } finally {
+      // Stop reading (and free the connection) when the consumer leaves early or a chunk fails.
+      if (!stopped) stream.controller.abort();
+    }
+    if (!stopped) {
+      throw new ProviderError("The Anthropic stream ended before `message_stop`: the answer is incomplete.", {
+        provider: this.provider,
+        model: this.name,
+        retryable: true,
+      });
+    }
+    const finishReason = mapStopReason(stopReason, responseTool);
+    const costUsd = this.#cacheAwareCost(usage);
+    yield {
+      type: "finish",
+      usage: mapUsage(usage),
+      ...(finishReason ? { finishReason } : {}),
+      ...(costUsd !== undefined ? { costUsd } : {}),
+    };
+  }
+
+  protected override mapError(error: unknown): OrchestratorError {
+    const context = { provider: this.provider, model: this.name };
+    if (OrchestratorError.isInstance(error)) return error;
+    if (error instanceof APIUserAbortError) return new AbortError(undefined, { ...context, cause: error });
+    if (error instanceof APIConnectionTimeoutError) return new TimeoutError(`The call to ${this.name} timed out.`, { ...context, cause: error });
+    if (error instanceof APIConnectionError) {
+      return new ProviderError(`Could not reach the Anthropic API: ${error.message}`, { ...context, cause: error, retryable: true });
+    }
+    if (error instanceof APIError) {
+      const status = typeof error.status === "number" ? error.status : undefined;
+      const detail = error.apiMessage ?? error.message;
+      const type = error.type ?? "error";
+      if (status === undefined) {
+        // An `event: error` inside a stream (overloaded, api_error) has no HTTP status.
+        const retryable = /overloaded|api_error|rate_limit/.test(type);
+        return new ProviderError(`Anthropic stream error (${type}): ${detail}`, { ...context, cause: error, retryable });
+      }
+      const retryAfterMs = parseRetryAfter((name) => error.headers?.get(name));
+      const contextLength = status === 400 && /prompt is too long|context (length|window)|too many tokens/i.test(detail);
+      const hint = status === 404 && type === "not_found_error" ? ` (is "${this.modelId}" a model id your key can use?)` : "";
+      return errorFromStatus(status, `Anthropic API error ${status} (${type}): ${detail}${hint}`, {
+        ...context,
+        cause: error,
+        contextLength,
+        ...(retryAfterMs !== undefined ? { retryAfterMs } : {}),
+      });
+    }
+    if (error instanceof SyntaxError) {
+      // A garbled event: the stream cannot be trusted, but a retry can succeed.
+      return new ProviderError(`The Anthropic stream sent a malformed event: ${error.message}`, { ...context, cause: error, retryable: true });
+    }
+    return toOrchestratorError(error, context);
+  }
+
+  #sdk(): Anthropic {
+    if (!this.#client) throw new ProviderError("The Anthropic client is not initialised.", { provider: this.provider, model: this.name, retryable: false });
+    return this.#client;
+  }
+
+  #requestOptions(request: GenerateRequest): { signal?: AbortSignal; timeout: number } {
+    return { ...(request.signal ? { signal: request.signal } : {}), timeout: request.timeoutMs ?? this.timeoutMs };
+  }
+
+  // Cache writes cost 1.25× and reads 0.1× the prompt price: priced here, as the base only knows one rate.
+  #cacheAwareCost(usage: unknown): number | undefined {
+    const u = (usage ?? {}) as Record<string, unknown>;
+    const write = typeof u["cache_creation_input_tokens"] === "number" ? u["cache_creation_input_tokens"] : 0;
+    const read = typeof u["cache_read_input_tokens"] === "number" ? u["cache_read_input_tokens"] : 0;
+    if (write === 0 && read === 0) return undefined;
+    const input = u["input_tokens"];
+    const output = u["output_tokens"];
+    if (typeof input !== "number" || typeof output !== "number") return undefined;
+    const { inputCostPerToken: pin, outputCostPerToken: pout } = this.capabilities;
+    return input * pin + write * pin * 1.25 + read * pin * 0.1 + output * pout;
+  }
+}
+
+function definedCounts(usage: Record<string, unknown> | null | undefined): Record<string, number> {
+  const out: Record<string, number> = {};
+  if (!usage) return out;
+  for (const [k, v] of Object.entries(usage)) if (typeof v === "number") out[k] = v;
+  return out;
+}
+
+/**
+ * The table's defaults under the caller's capabilities. A plain object overrides field by field;
+ * a `ModelCapabilities` instance is taken whole, except that 0/0 prices (its defaults) keep the
+ * table's so a paid model is never seen as free.
+ */
+export function mergeCapabilities(
+  defaults: ModelCapabilitiesInput,
+  given: ModelCapabilities | ModelCapabilitiesInput | undefined,
+): ModelCapabilities {
+  if (!given) return new ModelCapabilities(defaults);
+  if (given instanceof ModelCapabilities) {
+    if (given.inputCostPerToken === 0 && given.outputCostPerToken === 0) {
+      return given.with({ inputCostPerToken: defaults.inputCostPerToken ?? 0, outputCostPerToken: defaults.outputCostPerToken ?? 0 });
+    }
+    return given;
+  }
+  const merged: ModelCapabilitiesInput = { ...defaults, ...given };
+  // A declared `maxTokens` without a context window means the window (the seed's usage).
+  if (given.maxTokens !== undefined && given.contextWindow === undefined) merged.contextWindow = given.maxTokens;
+  return new ModelCapabilities(merged);
+}

@@ -1,0 +1,13 @@
+export { ANTHROPIC_API_KEY_ENV, AnthropicModel, type AnthropicModelOptions, type AnthropicPriceInfo, type AnthropicPricing } from "./anthropic-model";
+export {
+  ANTHROPIC_MODELS,
+  ANTHROPIC_PRICES_AS_OF,
+  type AnthropicModelInfo,
+  type AnthropicModelLookup,
+  type PriceSource,
+  lookupAnthropicModel,
+  normalizeAnthropicName,
+} from "./prices";
+export { DEFAULT_RESPONSE_TOOL, mapStopReason } from "./mapping";
+export { type AnthropicProviderConfig, type AnthropicSettings, anthropic, anthropicProvider, createAnthropic } from "./plugin";
+export { anthropicProvider as default } from "./plugin";

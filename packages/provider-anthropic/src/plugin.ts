@@ -1,0 +1,41 @@
+import { Secret, defineProvider } from "@orchestrator/core";
+import { z } from "zod";
+import { ANTHROPIC_API_KEY_ENV, AnthropicModel, type AnthropicModelOptions } from "./anthropic-model";
+
+const configSchema = z
+  .object({
+    apiKey: z.union([z.string().min(1), z.instanceof(Secret)]).optional(),
+    baseURL: z.string().url().optional(),
+    // YAML `base_url` camel-cases to `baseUrl`.
+    baseUrl: z.string().url().optional(),
+    model: z.string().min(1).optional(),
+    defaultMaxTokens: z.number().int().positive().optional(),
+    maxRetries: z.number().int().nonnegative().optional(),
+    timeoutMs: z.number().positive().optional(),
+    pricing: z.object({ inputPerMTok: z.number().nonnegative(), outputPerMTok: z.number().nonnegative() }).strict().optional(),
+    headers: z.record(z.string(), z.string()).optional(),
+  })
+  .strict()
+  .transform(({ baseUrl, baseURL, ...rest }) => ({ ...rest, ...((baseURL ?? baseUrl) !== undefined ? { baseURL: baseURL ?? baseUrl } : {}) }));
+
+export type AnthropicProviderConfig = z.output<typeof configSchema>;
+
+/** `provider: anthropic` in a YAML config. */
+export const anthropicProvider = defineProvider<AnthropicProviderConfig>({
+  name: "anthropic",
+  configSchema,
+  secretKeys: ["apiKey"],
+  envKeys: [ANTHROPIC_API_KEY_ENV],
+  create: ({ name, config, capabilities, capabilitiesDeclared, constraints }) =>
+    new AnthropicModel({ name, ...config, ...(capabilitiesDeclared ? { capabilities } : {}), constraints }),
+});
+
+export type AnthropicSettings = Omit<AnthropicModelOptions, "name" | "model">;
+
+/** A factory with shared settings: `const anthropic = createAnthropic({ apiKey }); anthropic("claude-3-opus")`. */
+export function createAnthropic(settings: AnthropicSettings = {}): (name: string, options?: Partial<AnthropicModelOptions>) => AnthropicModel {
+  return (name, options = {}) => new AnthropicModel({ ...settings, ...options, name });
+}
+
+/** The default factory: key from `ANTHROPIC_API_KEY`, read at first call. */
+export const anthropic = createAnthropic();

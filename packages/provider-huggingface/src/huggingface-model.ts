@@ -1,0 +1,310 @@
+import { InferenceClient, type InferenceProviderOrPolicy } from "@huggingface/inference";
+import {
+  AuthenticationError,
+  type GenerateRequest,
+  Model,
+  ModelCapabilities,
+  type ModelCapabilitiesInput,
+  type ModelConstraints,
+  type ModelConstraintsInput,
+  type ModelOutput,
+  type OrchestratorError,
+  ProviderError,
+  Secret,
+  type StreamChunk,
+  type ToolCall,
+  secretFromEnv,
+} from "@orchestrator/core";
+import { type ChatInput, ToolCallAssembler, mapFinishReason, parseArguments, toChatInput } from "./convert";
+import { mapHuggingFaceError } from "./map-error";
+import { HUGGINGFACE_CONSERVATIVE_PRICE, type HuggingFaceModelInfo, huggingFaceCapabilities, lookupHuggingFaceModel } from "./models";
+
+/** Environment variables read (in order) when no `accessToken` is given. */
+export const HUGGINGFACE_TOKEN_ENV = ["HF_TOKEN", "HUGGINGFACE_API_KEY", "HUGGING_FACE_HUB_TOKEN"] as const;
+export const HUGGINGFACE_HUB_URL = "https://huggingface.co";
+
+export interface HuggingFaceModelOptions {
+  /** The registry's name; also the Hub model id when neither `model` nor `modelPath` is given. */
+  name: string;
+  /** The Hub model id (`meta-llama/Llama-3.3-70B-Instruct`). */
+  model?: string;
+  /** The seed's spelling of `model`. */
+  modelPath?: string;
+  /** Default: `HF_TOKEN`, then `HUGGINGFACE_API_KEY`, `HUGGING_FACE_HUB_TOKEN`, read at first use. */
+  accessToken?: string | Secret;
+  /** A dedicated Inference Endpoint, a TGI server or any OpenAI-compatible URL. Without it, calls go through Inference Providers. */
+  endpointUrl?: string;
+  /** Inference Providers routing (`"auto"`, `"hf-inference"`, `"together"`…); not with `endpointUrl`. */
+  provider?: InferenceProviderOrPolicy;
+  /**
+   * Accepted for parity with the seed. A remote endpoint picks its own hardware, so it is ignored
+   * with a warning; local GGUF inference is `@orchestrator/provider-llama-cpp`.
+   */
+  device?: string;
+  capabilities?: ModelCapabilities | ModelCapabilitiesInput;
+  constraints?: ModelConstraints | ModelConstraintsInput;
+  /** Deadline of one call (default 120 s). */
+  timeoutMs?: number;
+  /** Bill an organization (`X-HF-Bill-To`). */
+  billTo?: string;
+  fetch?: typeof fetch;
+  /** The Hub for the health check (default https://huggingface.co). */
+  hubUrl?: string;
+  /** Default: true when `endpointUrl` is a loopback address. */
+  isLocal?: boolean;
+}
+
+export type PriceSource = "declared" | "table" | "local" | "conservative-default";
+
+const HEALTH_TIMEOUT_MS = 10_000;
+
+/**
+ * Hugging Face chat models through `@huggingface/inference`: Inference Providers (router),
+ * dedicated Inference Endpoints, and TGI / OpenAI-compatible servers via `endpointUrl`.
+ */
+export class HuggingFaceModel extends Model {
+  /** The Hub model id sent in requests (`undefined` for an endpoint that serves one model). */
+  readonly modelId: string | undefined;
+  readonly endpointUrl: string | undefined;
+  readonly inferenceProvider: InferenceProviderOrPolicy | undefined;
+  readonly priceSource: PriceSource;
+  /** Settings accepted but not applied (e.g. `device`); also attached to every result. */
+  readonly warnings: readonly string[];
+  readonly #token: Secret | undefined;
+  readonly #fetch: typeof fetch | undefined;
+  readonly #billTo: string | undefined;
+  readonly #hubUrl: string;
+  readonly #base: { model?: string; provider?: InferenceProviderOrPolicy };
+  #client: InferenceClient | undefined;
+  #callOptions: { retry_on_error: false; billTo?: string; fetch?: typeof fetch } = { retry_on_error: false };
+
+  constructor(options: HuggingFaceModelOptions) {
+    const endpointUrl = options.endpointUrl ? options.endpointUrl.replace(/\/+$/, "") : undefined;
+    const local = endpointUrl !== undefined && isLoopbackURL(endpointUrl);
+    // With an endpoint the served model decides; the name is only the registry's label then.
+    const modelId = options.model || options.modelPath || (endpointUrl ? undefined : options.name);
+    const warnings: string[] = [];
+    if (options.device !== undefined) {
+      warnings.push(`device "${options.device}" is ignored: a Hugging Face endpoint runs on its own hardware (use @orchestrator/provider-llama-cpp for local inference).`);
+    }
+    let provider = options.provider;
+    if (endpointUrl !== undefined && provider !== undefined) {
+      // The SDK refuses both at once; the endpoint is the more specific choice.
+      if (provider !== "hf-inference") warnings.push(`provider "${provider}" is ignored because endpointUrl is set.`);
+      provider = undefined;
+    }
+    const { capabilities, priceSource } = resolveCapabilities(modelId ? lookupHuggingFaceModel(modelId) : undefined, options.capabilities, local);
+    super({
+      name: options.name,
+      provider: "huggingface",
+      capabilities,
+      ...(options.constraints !== undefined ? { constraints: options.constraints } : {}),
+      isLocal: options.isLocal ?? local,
+      ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}),
+    });
+    this.modelId = modelId;
+    this.endpointUrl = endpointUrl;
+    this.inferenceProvider = provider;
+    this.priceSource = priceSource;
+    this.warnings = Object.freeze(warnings);
+    this.#token = Secret.from(options.accessToken);
+    this.#fetch = options.fetch;
+    this.#billTo = options.billTo;
+    this.#hubUrl = (options.hubUrl ?? HUGGINGFACE_HUB_URL).replace(/\/+$/, "");
+    this.#base = { ...(modelId !== undefined ? { model: modelId } : {}), ...(provider !== undefined ? { provider } : {}) };
+  }
+
+  protected override async doInitialize(): Promise<void> {
+    const token = this.#resolveToken();
+    // Inference Providers need a token; a TGI server or endpoint may not.
+    if (!token && this.endpointUrl === undefined) {
+      throw new AuthenticationError(`No Hugging Face token: pass \`accessToken\` or set the ${HUGGINGFACE_TOKEN_ENV[0]} environment variable.`, {
+        provider: this.provider,
+        model: this.name,
+      });
+    }
+    this.#callOptions = {
+      // The SDK retries 503s immediately and forever unless told not to; the registry does retries.
+      retry_on_error: false,
+      ...(this.#billTo !== undefined ? { billTo: this.#billTo } : {}),
+      ...(this.#fetch !== undefined ? { fetch: this.#fetch } : {}),
+    };
+    this.#client = new InferenceClient(token?.reveal(), {
+      ...(this.endpointUrl !== undefined ? { endpointUrl: this.endpointUrl } : {}),
+      ...this.#callOptions,
+    });
+  }
+
+  protected override async doCleanup(): Promise<void> {
+    this.#client = undefined;
+  }
+
+  /**
+   * Endpoint: TGI's `GET /health` (falling back to `GET /v1/models` for other OpenAI-compatible
+   * servers). Inference Providers: the Hub's model info (free), healthy when a provider serves it.
+   */
+  protected override async doHealthCheck(): Promise<boolean> {
+    const token = this.#resolveToken();
+    const headers: Record<string, string> = token ? { authorization: `Bearer ${token.reveal()}` } : {};
+    const get = (url: string) => (this.#fetch ?? fetch)(url, { headers, signal: AbortSignal.timeout(HEALTH_TIMEOUT_MS) });
+    if (this.endpointUrl !== undefined) {
+      const base = this.endpointUrl.replace(/(\/v1)?(\/chat\/completions)?$/, "");
+      const health = await get(`${base}/health`);
+      await health.body?.cancel();
+      if (health.ok) return true;
+      if (health.status !== 404) return false;
+      const models = await get(`${base}/v1/models`);
+      await models.body?.cancel();
+      return models.ok;
+    }
+    const response = await get(`${this.#hubUrl}/api/models/${this.modelId ?? this.name}?expand[]=inferenceProviderMapping`);
+    if (!response.ok) {
+      await response.body?.cancel();
+      return false;
+    }
+    const info = (await response.json()) as { inferenceProviderMapping?: unknown };
+    const want = this.inferenceProvider && this.inferenceProvider !== "auto" ? this.inferenceProvider : undefined;
+    return liveProviders(info.inferenceProviderMapping).some((p) => want === undefined || p === want);
+  }
+
+  protected override mapError(error: unknown): OrchestratorError {
+    return mapHuggingFaceError(error, { provider: this.provider, model: this.name }) ?? super.mapError(error);
+  }
+
+  protected async doGenerate(request: GenerateRequest): Promise<ModelOutput> {
+    const client = this.#sdk();
+    const input = toChatInput(request, this.#base);
+    const completion = await client.chatCompletion(input, this.#options(request));
+    const choice = completion.choices[0];
+    const message = choice?.message;
+    const output: ModelOutput = { text: message?.content ?? "" };
+    if (message?.tool_calls && message.tool_calls.length > 0) {
+      const toolCalls: ToolCall[] = [];
+      for (const call of message.tool_calls) toolCalls.push({ id: call.id, name: call.function.name, arguments: parseArguments(call.function.arguments) });
+      output.toolCalls = toolCalls;
+    }
+    const usage = completion.usage;
+    if (usage) output.usage = { inputTokens: usage.prompt_tokens, outputTokens: usage.completion_tokens };
+    const finishReason = mapFinishReason(choice?.finish_reason);
+    if (finishReason !== undefined) output.finishReason = finishReason;
+    if (this.warnings.length > 0) output.warnings = [...this.warnings];
+    return output;
+  }
+
+  protected override async *doStream(request: GenerateRequest): AsyncIterable<StreamChunk> {
+    const client = this.#sdk();
+    const input: ChatInput = toChatInput(request, this.#base);
+    input.stream_options ??= { include_usage: true };
+    const tools = new ToolCallAssembler();
+    let finishRaw: string | undefined;
+    let usage: { inputTokens: number; outputTokens: number } | undefined;
+    for await (const chunk of client.chatCompletionStream(input, this.#options(request))) {
+      if (chunk.usage) usage = { inputTokens: chunk.usage.prompt_tokens, outputTokens: chunk.usage.completion_tokens };
+      const choice = chunk.choices?.[0];
+      if (!choice) continue;
+      const delta = choice.delta;
+      if (delta?.content) yield { type: "text", text: delta.content };
+      if (delta?.tool_calls) {
+        const done = tools.add(delta.tool_calls);
+        if (done) for (const toolCall of done) yield { type: "tool-call", toolCall };
+      }
+      if (choice.finish_reason) {
+        finishRaw = choice.finish_reason;
+        for (const toolCall of tools.flush()) yield { type: "tool-call", toolCall };
+      }
+    }
+    // The SDK ends quietly when a stream stops before `[DONE]`: never pass a cut answer off as complete.
+    if (finishRaw === undefined) {
+      throw new ProviderError("The provider's stream ended before completion (no finish reason).", {
+        provider: this.provider,
+        model: this.name,
+        retryable: true,
+      });
+    }
+    const finishReason = mapFinishReason(finishRaw);
+    yield { type: "finish", ...(finishReason ? { finishReason } : {}), ...(usage ? { usage } : {}) };
+  }
+
+  #resolveToken(): Secret | undefined {
+    if (this.#token) return this.#token;
+    for (const name of HUGGINGFACE_TOKEN_ENV) {
+      const secret = secretFromEnv(name);
+      if (secret) return secret;
+    }
+    return undefined;
+  }
+
+  #sdk(): InferenceClient {
+    if (this.#client === undefined) throw new ProviderError("The Hugging Face client is not initialised.", { provider: this.provider, model: this.name, retryable: true });
+    return this.#client;
+  }
+
+  #options(request: GenerateRequest): { retry_on_error: false; signal?: AbortSignal } {
+    return request.signal ? { ...this.#callOptions, signal: request.signal } : this.#callOptions;
+  }
+}
+
+function liveProviders(mapping: unknown): string[] {
+  if (Array.isArray(mapping)) {
+    return mapping.flatMap((m: { provider?: unknown; status?: unknown }) => (typeof m.provider === "string" && m.status !== "staging" ? [m.provider] : []));
+  }
+  if (typeof mapping === "object" && mapping !== null) {
+    return Object.entries(mapping).flatMap(([provider, m]) => ((m as { status?: unknown })?.status === "staging" ? [] : [provider]));
+  }
+  return [];
+}
+
+/** True for http(s) URLs on this machine (localhost, 127.0.0.0/8, ::1). */
+export function isLoopbackURL(url: string): boolean {
+  let host: string;
+  try {
+    host = new URL(url).hostname;
+  } catch {
+    return false;
+  }
+  return host === "localhost" || host.endsWith(".localhost") || host === "[::1]" || host === "::1" || /^127\.\d+\.\d+\.\d+$/.test(host);
+}
+
+/**
+ * The table entry merged with the caller's capabilities (caller wins). An unknown model on a
+ * paid endpoint gets `HUGGINGFACE_CONSERVATIVE_PRICE`, never 0; a declared `ModelCapabilities`
+ * whose prices are both 0 (the class default) keeps the known price.
+ */
+export function resolveCapabilities(
+  entry: HuggingFaceModelInfo | undefined,
+  given: ModelCapabilities | ModelCapabilitiesInput | undefined,
+  local: boolean,
+): { capabilities: ModelCapabilities | ModelCapabilitiesInput; priceSource: PriceSource } {
+  const known: ModelCapabilitiesInput = entry
+    ? huggingFaceCapabilities(entry)
+    : {
+        textGeneration: true,
+        supportsStreaming: true,
+        inputCostPerToken: local ? 0 : HUGGINGFACE_CONSERVATIVE_PRICE.inputPerMillion / 1_000_000,
+        outputCostPerToken: local ? 0 : HUGGINGFACE_CONSERVATIVE_PRICE.outputPerMillion / 1_000_000,
+      };
+  const fallbackSource: PriceSource = local ? "local" : entry ? "table" : "conservative-default";
+  if (local) {
+    known.inputCostPerToken = 0;
+    known.outputCostPerToken = 0;
+  }
+  if (given === undefined) return { capabilities: known, priceSource: fallbackSource };
+  if (given instanceof ModelCapabilities) {
+    if (given.inputCostPerToken === 0 && given.outputCostPerToken === 0 && ((known.inputCostPerToken ?? 0) > 0 || (known.outputCostPerToken ?? 0) > 0)) {
+      return {
+        capabilities: given.with({ inputCostPerToken: known.inputCostPerToken ?? 0, outputCostPerToken: known.outputCostPerToken ?? 0 }),
+        priceSource: fallbackSource,
+      };
+    }
+    return { capabilities: given, priceSource: "declared" };
+  }
+  const merged: ModelCapabilitiesInput = { ...known, ...given };
+  if (given.maxTokens !== undefined && given.contextWindow === undefined) merged.contextWindow = undefined;
+  if (given.functionCalling !== undefined || given.supportsFunctions !== undefined) {
+    const functions = given.functionCalling === true || given.supportsFunctions === true;
+    merged.functionCalling = functions;
+    merged.supportsFunctions = functions;
+  }
+  const declaredPrice = given.inputCostPerToken !== undefined || given.outputCostPerToken !== undefined;
+  return { capabilities: merged, priceSource: declaredPrice ? "declared" : fallbackSource };
+}

@@ -1,0 +1,56 @@
+import { AbortError, type OrchestratorError, ProviderError, errorFromStatus } from "@orchestrator/core";
+import {
+  InferenceClientHubApiError,
+  InferenceClientInputError,
+  InferenceClientProviderApiError,
+  InferenceClientProviderOutputError,
+} from "@huggingface/inference";
+
+interface Context {
+  provider: string;
+  model: string;
+}
+
+// TGI: "`inputs` tokens + `max_new_tokens` must be <= 4096"; OpenAI-compatible routers: "maximum context length".
+const CONTEXT_LENGTH = /must be <= ?\d+|maximum context length|context.length|context window|too many tokens|input is too long|exceeds? (the )?max(imum)? (input|context)/i;
+
+/** `@huggingface/inference` failures in the core error family; `undefined` when not recognised. */
+export function mapHuggingFaceError(error: unknown, context: Context): OrchestratorError | undefined {
+  if (error instanceof InferenceClientProviderApiError || error instanceof InferenceClientHubApiError) {
+    const status = error.httpResponse.status;
+    const detail = bodyMessage(error.httpResponse.body) ?? error.message;
+    const contextLength = (status === 400 || status === 413 || status === 422) && CONTEXT_LENGTH.test(detail);
+    // The SDK keeps no response headers, so a 429 carries no retry-after.
+    const message = status === 503 && isLoading(error.httpResponse.body) ? `The model is loading: ${detail}` : detail;
+    return errorFromStatus(status, message, { ...context, cause: error, contextLength });
+  }
+  if (error instanceof InferenceClientProviderOutputError) {
+    return new ProviderError(`The provider sent a malformed response: ${error.message}`, { ...context, cause: error, retryable: true });
+  }
+  if (error instanceof InferenceClientInputError) return new ProviderError(error.message, { ...context, cause: error, retryable: false });
+  if (error instanceof Error && error.name === "AbortError") return new AbortError(undefined, { ...context, cause: error });
+  // "fetch failed" before a response; undici's "terminated" when the body is cut after headers.
+  if (error instanceof TypeError && /terminated|fetch failed|other side closed|socket/i.test(error.message)) {
+    const cause = (error as { cause?: unknown }).cause;
+    const why = cause instanceof Error ? ` (${cause.message})` : "";
+    return new ProviderError(`Connection to the provider failed: ${error.message}${why}`, { ...context, cause: error, retryable: true });
+  }
+  if (error instanceof SyntaxError) {
+    return new ProviderError(`The provider sent a malformed response: ${error.message}`, { ...context, cause: error, retryable: true });
+  }
+  return undefined;
+}
+
+function bodyMessage(body: unknown): string | undefined {
+  if (typeof body === "string") return body || undefined;
+  if (typeof body !== "object" || body === null) return undefined;
+  const error = (body as { error?: unknown; message?: unknown; detail?: unknown }).error;
+  if (typeof error === "string") return error;
+  if (typeof error === "object" && error !== null && typeof (error as { message?: unknown }).message === "string") return (error as { message: string }).message;
+  const message = (body as { message?: unknown }).message ?? (body as { detail?: unknown }).detail;
+  return typeof message === "string" ? message : undefined;
+}
+
+function isLoading(body: unknown): boolean {
+  return typeof body === "object" && body !== null && ("estimated_time" in body || /loading/i.test(String((body as { error?: unknown }).error)));
+}

@@ -1,0 +1,43 @@
+import { defineProvider } from "@orchestrator/core";
+import { z } from "zod";
+import { OllamaModel, type OllamaModelOptions } from "./ollama-model";
+
+const configSchema = z
+  .object({
+    host: z.string().min(1).optional(),
+    port: z.number().int().min(1).max(65_535).optional(),
+    modelPath: z.string().min(1).optional(),
+    // The seed writes `model_path`; the loader camel-cases keys, but a hand-built config may not.
+    model_path: z.string().min(1).optional(),
+    model: z.string().min(1).optional(),
+    pull: z.boolean().optional(),
+    keepAlive: z.union([z.string(), z.number()]).optional(),
+    timeoutMs: z.number().positive().optional(),
+    pullTimeoutMs: z.number().positive().optional(),
+    pricing: z.object({ inputPerMTok: z.number().nonnegative(), outputPerMTok: z.number().nonnegative() }).strict().optional(),
+    headers: z.record(z.string(), z.string()).optional(),
+  })
+  .strict()
+  .transform(({ model_path, modelPath, ...rest }) => ({ ...rest, ...((modelPath ?? model_path) !== undefined ? { modelPath: modelPath ?? model_path } : {}) }));
+
+export type OllamaProviderConfig = z.output<typeof configSchema>;
+
+/** `provider: ollama` in a YAML config. */
+export const ollamaProvider = defineProvider<OllamaProviderConfig>({
+  name: "ollama",
+  configSchema,
+  secretKeys: ["headers"],
+  envKeys: ["OLLAMA_HOST"],
+  create: ({ name, config, capabilities, capabilitiesDeclared, constraints }) =>
+    new OllamaModel({ name, ...config, ...(capabilitiesDeclared ? { capabilities } : {}), constraints }),
+});
+
+export type OllamaSettings = Omit<OllamaModelOptions, "name" | "modelPath" | "model">;
+
+/** A factory with shared settings: `const ollama = createOllama({ host: "gpu-box" }); ollama("llama2", "llama2:7b")`. */
+export function createOllama(settings: OllamaSettings = {}): (name: string, modelPath?: string, options?: Partial<OllamaModelOptions>) => OllamaModel {
+  return (name, modelPath, options = {}) => new OllamaModel({ ...settings, ...options, name, ...(modelPath !== undefined ? { modelPath } : {}) });
+}
+
+/** The default factory: `OLLAMA_HOST` or 127.0.0.1:11434. */
+export const ollama = createOllama();

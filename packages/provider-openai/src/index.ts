@@ -1,0 +1,16 @@
+export { OpenAIModel, OPENAI_DEFAULT_BASE_URL, isLoopbackURL, resolveCapabilities, type OpenAIModelOptions, type PriceSource } from "./openai-model";
+export { OPENAI_MODELS, OPENAI_PRICES_AS_OF, CONSERVATIVE_PRICE, lookupOpenAIModel, openAICapabilities, type OpenAIModelInfo } from "./models";
+export { mapOpenAIError } from "./map-error";
+export {
+  createOpenAI,
+  openai,
+  openaiConfigSchema,
+  openaiProvider,
+  type OpenAIProvider,
+  type OpenAIProviderConfig,
+  type OpenAIProviderSettings,
+} from "./provider";
+import { openaiProvider } from "./provider";
+
+/** The YAML plugin, so `provider: "@orchestrator/provider-openai"` finds it by package name. */
+export default openaiProvider;

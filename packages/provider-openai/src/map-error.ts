@@ -1,0 +1,55 @@
+import {
+  AbortError,
+  type OrchestratorError,
+  ProviderError,
+  TimeoutError,
+  errorFromStatus,
+  parseRetryAfter,
+} from "@orchestrator/core";
+import { APIConnectionError, APIConnectionTimeoutError, APIError, APIUserAbortError } from "openai";
+
+interface Context {
+  provider: string;
+  model: string;
+}
+
+const CONTEXT_LENGTH = /maximum context length|context.length|context window|too many tokens/i;
+
+/**
+ * The `openai` SDK's failures in the core error family; `undefined` for anything it does not
+ * recognise (the caller falls back to the generic mapping).
+ */
+export function mapOpenAIError(error: unknown, context: Context): OrchestratorError | undefined {
+  if (error instanceof APIUserAbortError) return new AbortError(undefined, { ...context, cause: error });
+  if (error instanceof APIConnectionTimeoutError) return new TimeoutError(`The request to ${context.model} timed out.`, { ...context, cause: error });
+  // Refused, reset or dropped before a response: nothing was generated, a retry can succeed.
+  if (error instanceof APIConnectionError) {
+    return new ProviderError(`Connection to the provider failed: ${causeText(error)}`, { ...context, cause: error, retryable: true });
+  }
+  if (error instanceof APIError && typeof error.status === "number") {
+    const headers = error.headers;
+    const retryAfterMs = headers ? parseRetryAfter((name) => headers.get(name)) : undefined;
+    const contextLength =
+      error.code === "context_length_exceeded" || ((error.status === 400 || error.status === 413) && CONTEXT_LENGTH.test(error.message));
+    return errorFromStatus(error.status, error.message, {
+      ...context,
+      cause: error,
+      contextLength,
+      ...(retryAfterMs === undefined ? {} : { retryAfterMs }),
+    });
+  }
+  // After headers the SDK does not wrap failures: undici's "terminated" when the body is cut.
+  if (error instanceof TypeError && /terminated|fetch failed|other side closed|socket/i.test(`${error.message} ${causeText(error)}`)) {
+    return new ProviderError(`The connection to the provider broke mid-response: ${causeText(error)}`, { ...context, cause: error, retryable: true });
+  }
+  // A garbled SSE frame or body: a transient fault of the server or the network.
+  if (error instanceof SyntaxError) {
+    return new ProviderError(`The provider sent a malformed response: ${error.message}`, { ...context, cause: error, retryable: true });
+  }
+  return undefined;
+}
+
+function causeText(error: Error): string {
+  const cause = (error as { cause?: unknown }).cause;
+  return cause instanceof Error ? `${error.message} (${cause.message})` : error.message;
+}

@@ -1,0 +1,500 @@
+import { inspect } from "node:util";
+import {
+  AbortError,
+  AuthenticationError,
+  ContextLengthError,
+  ModelCapabilities,
+  ProviderError,
+  RateLimitError,
+  type StreamChunk,
+  TimeoutError,
+  toJsonSchema,
+} from "@orchestrator/core";
+import { type OpenAIServer, startHuggingFaceServer, startOpenAIServer } from "@orchestrator/testing";
+import { describeModelConformance } from "@orchestrator/testing/conformance";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { z } from "zod";
+import { OpenAIModel, type OpenAIModelOptions } from "./openai-model";
+
+const KEY = "sk-test-openai-0123456789abcdef";
+let server: OpenAIServer;
+
+beforeAll(async () => {
+  server = await startOpenAIServer({ apiKey: KEY, models: ["gpt-4o-mini", "gpt-4o", "gpt-4", "o3-mini", "my-local-model"] });
+});
+afterAll(async () => {
+  await server.close();
+});
+afterEach(() => {
+  server.clearFaults();
+  server.setReply(undefined);
+  server.requests.length = 0;
+  server.resetStats();
+});
+
+const made: OpenAIModel[] = [];
+afterAll(async () => {
+  await Promise.all(made.map((m) => m.cleanup()));
+});
+
+function model(options: Partial<OpenAIModelOptions> = {}): OpenAIModel {
+  const m = new OpenAIModel({ name: "gpt-4o-mini", apiKey: KEY, baseURL: server.baseURL, ...options });
+  made.push(m);
+  return m;
+}
+
+const ask = (content: string) => ({ messages: [{ role: "user" as const, content }] });
+
+async function failure(promise: Promise<unknown>): Promise<unknown> {
+  return promise.then(
+    () => {
+      throw new Error("expected the call to fail");
+    },
+    (e: unknown) => e,
+  );
+}
+
+async function collect(stream: AsyncIterable<StreamChunk>): Promise<StreamChunk[]> {
+  const out: StreamChunk[] = [];
+  for await (const chunk of stream) out.push(chunk);
+  return out;
+}
+
+function lastBody(): Record<string, unknown> {
+  const body = server.requests.at(-1)?.body;
+  if (typeof body !== "object" || body === null) throw new Error("no recorded body");
+  return body as Record<string, unknown>;
+}
+
+describeModelConformance("OpenAIModel", () => model(), {
+  secret: KEY,
+  injectFailure: () => server.enqueueFault({ type: "status", status: 500 }),
+  injectLatency: (_m, ms) => server.enqueueFault({ type: "latency", ms }),
+});
+
+describe("OpenAIModel: the seed's constructor", () => {
+  it("takes name, apiKey and organization and sends the organization header", async () => {
+    const m = model({ name: "gpt-4", organization: "org-seed" });
+    expect(m.modelId).toBe("gpt-4");
+    expect(m.provider).toBe("openai");
+    expect(await m.generateResponse("hi")).toBe("Echo: hi");
+    expect(server.requests.at(-1)?.headers["openai-organization"]).toBe("org-seed");
+    expect(lastBody().model).toBe("gpt-4");
+  });
+
+  it("sends `model` as the API id when it differs from the registry name", async () => {
+    const m = model({ name: "fast", model: "gpt-4o" });
+    const result = await m.generate(ask("x"));
+    expect(lastBody().model).toBe("gpt-4o");
+    expect(result.model).toBe("fast");
+  });
+});
+
+describe("OpenAIModel: API key", () => {
+  const saved = { key: process.env.OPENAI_API_KEY, base: process.env.OPENAI_BASE_URL };
+  afterEach(() => {
+    for (const [name, value] of [
+      ["OPENAI_API_KEY", saved.key],
+      ["OPENAI_BASE_URL", saved.base],
+    ] as const) {
+      if (value === undefined) delete process.env[name];
+      else process.env[name] = value;
+    }
+  });
+
+  it("constructs without a key and fails at first call with an AuthenticationError naming OPENAI_API_KEY", async () => {
+    delete process.env.OPENAI_API_KEY;
+    delete process.env.OPENAI_BASE_URL;
+    const m = new OpenAIModel({ name: "gpt-4o" });
+    const error = await failure(m.generate(ask("x")));
+    expect(AuthenticationError.isInstance(error)).toBe(true);
+    expect((error as Error).message).toContain("OPENAI_API_KEY");
+    expect(await m.healthCheck()).toBe(false);
+  });
+
+  it("reads OPENAI_API_KEY and OPENAI_BASE_URL lazily", async () => {
+    delete process.env.OPENAI_API_KEY;
+    process.env.OPENAI_BASE_URL = server.baseURL;
+    const m = new OpenAIModel({ name: "gpt-4o-mini" });
+    made.push(m);
+    process.env.OPENAI_API_KEY = KEY;
+    expect(await m.generateResponse("late key")).toBe("Echo: late key");
+    expect(server.requests.at(-1)?.headers.authorization).toBe(`Bearer ${KEY}`);
+  });
+
+  it("never shows the key: inspect, JSON, and a 401 whose message quotes it", async () => {
+    const m = model();
+    await m.generate(ask("x"));
+    server.enqueueFault({ type: "status", status: 401, message: `Incorrect API key provided: ${KEY}.` });
+    const error = await failure(m.generate(ask("x")));
+    expect(AuthenticationError.isInstance(error)).toBe(true);
+    expect((error as AuthenticationError).retryable).toBe(false);
+    const views = [
+      inspect(m, { depth: 20, showHidden: true }),
+      JSON.stringify(m),
+      inspect(error, { depth: 20 }),
+      JSON.stringify(error),
+      String((error as Error).stack),
+    ];
+    for (const view of views) expect(view).not.toContain(KEY);
+    expect((error as Error).message).toContain("[REDACTED]");
+  });
+});
+
+describe("OpenAIModel: error mapping", () => {
+  it("403 → AuthenticationError", async () => {
+    server.enqueueFault({ type: "status", status: 403 });
+    const error = await failure(model().generate(ask("x")));
+    expect(AuthenticationError.isInstance(error)).toBe(true);
+    expect((error as AuthenticationError).status).toBe(403);
+  });
+
+  it("429 → RateLimitError with retryAfterMs from retry-after-ms", async () => {
+    server.enqueueFault({ type: "status", status: 429, retryAfterMs: 250 });
+    const error = await failure(model().generate(ask("x")));
+    expect(RateLimitError.isInstance(error)).toBe(true);
+    expect((error as RateLimitError).retryAfterMs).toBe(250);
+    expect((error as RateLimitError).retryable).toBe(true);
+  });
+
+  it("429 → RateLimitError with retryAfterMs from retry-after seconds (an OpenAI-compatible server without retry-after-ms)", async () => {
+    const compatible = await startHuggingFaceServer({ errorStyle: "openai" });
+    try {
+      compatible.enqueueFault({ type: "status", status: 429, retryAfterSeconds: 7 });
+      const m = model({ name: "served", baseURL: `${compatible.url}/v1` });
+      const error = await failure(m.generate(ask("x")));
+      expect(RateLimitError.isInstance(error)).toBe(true);
+      expect((error as RateLimitError).retryAfterMs).toBe(7_000);
+      expect(compatible.requests[0]?.headers["retry-after-ms"]).toBeUndefined();
+    } finally {
+      await compatible.close();
+    }
+  });
+
+  it("context length exceeded → ContextLengthError (not retryable)", async () => {
+    server.enqueueFault({ type: "context-length" });
+    const error = await failure(model().generate(ask("x")));
+    expect(ContextLengthError.isInstance(error)).toBe(true);
+    expect((error as ContextLengthError).retryable).toBe(false);
+  });
+
+  it.each([500, 502, 503])("%i → retryable ProviderError with the status", async (status) => {
+    server.enqueueFault({ type: "status", status });
+    const error = await failure(model().generate(ask("x")));
+    expect(ProviderError.isInstance(error)).toBe(true);
+    expect((error as ProviderError).status).toBe(status);
+    expect((error as ProviderError).retryable).toBe(true);
+  });
+
+  it("400 (bad request) → ProviderError that is not retryable", async () => {
+    server.enqueueFault({ type: "status", status: 400, message: "Invalid value for 'temperature'." });
+    const error = await failure(model().generate(ask("x")));
+    expect(ProviderError.isInstance(error) && !ContextLengthError.isInstance(error)).toBe(true);
+    expect((error as ProviderError).retryable).toBe(false);
+  });
+
+  it("a dropped connection → retryable ProviderError", async () => {
+    server.enqueueFault({ type: "drop" });
+    const error = await failure(model().generate(ask("x")));
+    expect(ProviderError.isInstance(error)).toBe(true);
+    expect(TimeoutError.isInstance(error)).toBe(false);
+    expect((error as ProviderError).retryable).toBe(true);
+  });
+
+  it("a truncated JSON body → retryable ProviderError", async () => {
+    server.enqueueFault({ type: "cut-stream", afterChunks: 0 });
+    const error = await failure(model().generate(ask("x")));
+    expect(ProviderError.isInstance(error)).toBe(true);
+    expect((error as ProviderError).retryable).toBe(true);
+  });
+
+  it("a stream cut before [DONE] → retryable ProviderError, never a silently truncated answer", async () => {
+    server.setReply(() => ({ text: "one two three four five six seven eight" }));
+    server.enqueueFault({ type: "cut-stream", afterChunks: 3, mode: "end" });
+    const m = model();
+    const texts: string[] = [];
+    const error = await failure(
+      (async () => {
+        for await (const chunk of m.stream(ask("x"))) if (chunk.type === "text") texts.push(chunk.text);
+      })(),
+    );
+    expect(ProviderError.isInstance(error)).toBe(true);
+    expect((error as ProviderError).retryable).toBe(true);
+    expect((error as Error).message).toMatch(/ended before completion/);
+    expect(texts.join("")).not.toBe("one two three four five six seven eight");
+    expect(m.metrics.failures).toBe(1);
+  });
+
+  it("a stream reset mid-way → retryable ProviderError", async () => {
+    server.setReply(() => ({ text: "one two three four five six" }));
+    server.enqueueFault({ type: "cut-stream", afterChunks: 2, mode: "destroy" });
+    const error = await failure(collect(model().stream(ask("x"))));
+    expect(ProviderError.isInstance(error)).toBe(true);
+    expect((error as ProviderError).retryable).toBe(true);
+  });
+
+  it("a malformed stream chunk → retryable ProviderError", async () => {
+    server.enqueueFault({ type: "malformed-chunk", afterChunks: 1 });
+    const error = await failure(collect(model().stream(ask("x"))));
+    expect(ProviderError.isInstance(error)).toBe(true);
+    expect((error as ProviderError).retryable).toBe(true);
+    expect((error as Error).message).toMatch(/malformed/);
+  });
+
+  it("a server that hangs → TimeoutError after timeoutMs", async () => {
+    server.enqueueFault({ type: "hang" });
+    const started = performance.now();
+    const error = await failure(model({ timeoutMs: 200 }).generate(ask("x")));
+    expect(TimeoutError.isInstance(error)).toBe(true);
+    expect((error as TimeoutError).timeoutMs).toBe(200);
+    expect(performance.now() - started).toBeLessThan(5_000);
+  });
+
+  it("a per-request timeoutMs wins over the model's", async () => {
+    server.enqueueFault({ type: "hang" });
+    const error = await failure(model().generate({ ...ask("x"), timeoutMs: 150 }));
+    expect(TimeoutError.isInstance(error)).toBe(true);
+  });
+
+  it("aborting a stream mid-way → AbortError", async () => {
+    const slow = await startOpenAIServer({ chunkDelayMs: 50, reply: () => ({ text: "one two three four five six seven eight nine ten" }) });
+    try {
+      const controller = new AbortController();
+      const m = model({ baseURL: slow.baseURL });
+      const error = await failure(
+        (async () => {
+          for await (const chunk of m.stream({ ...ask("x"), signal: controller.signal })) if (chunk.type === "text") controller.abort();
+        })(),
+      );
+      expect(AbortError.isInstance(error)).toBe(true);
+    } finally {
+      await slow.close();
+    }
+  });
+});
+
+describe("OpenAIModel: request and response mapping", () => {
+  it("maps sampling settings, stop, seed and passes providerOptions.openai through", async () => {
+    await model().generate({
+      ...ask("x"),
+      maxTokens: 20,
+      temperature: 0.2,
+      topP: 0.9,
+      stop: ["END"],
+      seed: 7,
+      providerOptions: { openai: { user: "u-1", logit_bias: { "50256": -100 } }, other: { ignored: true } },
+    });
+    expect(lastBody()).toMatchObject({ max_tokens: 20, temperature: 0.2, top_p: 0.9, stop: ["END"], seed: 7, user: "u-1", logit_bias: { "50256": -100 } });
+    expect(lastBody()).not.toHaveProperty("ignored");
+    expect(lastBody()).not.toHaveProperty("stream");
+  });
+
+  it("reasoning models get max_completion_tokens and drop sampling settings with a warning", async () => {
+    const result = await model({ name: "o3-mini" }).generate({ ...ask("x"), maxTokens: 20, temperature: 0.2 });
+    expect(lastBody()).toMatchObject({ max_completion_tokens: 20 });
+    expect(lastBody()).not.toHaveProperty("max_tokens");
+    expect(lastBody()).not.toHaveProperty("temperature");
+    expect(result.warnings).toEqual([expect.stringContaining("temperature")]);
+  });
+
+  it("streams natively with include_usage and reports usage, cost and finish", async () => {
+    server.setReply(() => ({ text: "alpha beta gamma delta", usage: { inputTokens: 1000, outputTokens: 500 } }));
+    const chunks = await collect(model().stream(ask("x")));
+    expect(lastBody()).toMatchObject({ stream: true, stream_options: { include_usage: true } });
+    const texts = chunks.filter((c) => c.type === "text");
+    expect(texts.length).toBeGreaterThan(1);
+    const finish = chunks.at(-1);
+    expect(finish).toMatchObject({ type: "finish", finishReason: { unified: "stop", raw: "stop" }, usage: { inputTokens: 1000, outputTokens: 500 } });
+    expect(finish?.type === "finish" ? finish.costUsd : undefined).toBeCloseTo(1000 * 0.15e-6 + 500 * 0.6e-6, 12);
+  });
+
+  it("computes cost from the dated price table", async () => {
+    server.setReply(() => ({ text: "ok", usage: { inputTokens: 1000, outputTokens: 500 } }));
+    const result = await model({ name: "gpt-4o" }).generate(ask("x"));
+    expect(result.usage).toEqual({ inputTokens: 1000, outputTokens: 500 });
+    expect(result.costUsd).toBeCloseTo(1000 * 2.5e-6 + 500 * 10e-6, 12);
+  });
+
+  it("usage missing → undefined token counts and undefined cost, never a made-up 0", async () => {
+    server.setReply(() => ({ text: "ok", usage: null }));
+    const m = model();
+    const result = await m.generate(ask("x"));
+    expect(result.usage.inputTokens).toBeUndefined();
+    expect(result.usage.outputTokens).toBeUndefined();
+    expect(result.costUsd).toBeUndefined();
+    const finish = (await collect(m.stream(ask("x")))).at(-1);
+    expect(finish?.type === "finish" ? finish.costUsd : "missing").toBeUndefined();
+  });
+
+  it.each([
+    ["length", { unified: "length", raw: "length" }],
+    ["content-filter", { unified: "content-filter", raw: "content_filter" }],
+    ["something_new", { unified: "other", raw: "something_new" }],
+  ])("maps finish reason %s", async (reason, expected) => {
+    server.setReply(() => ({ text: "ok", finishReason: reason }));
+    const result = await model().generate(ask("x"));
+    expect(result.finishReason).toEqual(expected);
+  });
+
+  it("maps image parts to image_url (data: URL for base64)", async () => {
+    await model({ name: "gpt-4o" }).generate({
+      messages: [
+        {
+          role: "user",
+          content: [
+            { type: "text", text: "What is in these?" },
+            { type: "image", data: "iVBORw0KGgo=", mediaType: "image/png" },
+            { type: "image", url: "https://example.com/cat.jpg" },
+          ],
+        },
+      ],
+    });
+    expect((lastBody().messages as unknown[])[0]).toEqual({
+      role: "user",
+      content: [
+        { type: "text", text: "What is in these?" },
+        { type: "image_url", image_url: { url: "data:image/png;base64,iVBORw0KGgo=" } },
+        { type: "image_url", image_url: { url: "https://example.com/cat.jpg" } },
+      ],
+    });
+  });
+
+  it("structured output from a zod schema → response_format json_schema (strict)", async () => {
+    const Weather = z.object({ city: z.string(), celsius: z.number() });
+    server.setReply(() => ({ text: JSON.stringify({ city: "Oslo", celsius: 4 }) }));
+    const result = await model().generate({ ...ask("weather in Oslo"), responseFormat: { type: "json", schema: Weather, name: "weather" } });
+    expect(lastBody().response_format).toEqual({ type: "json_schema", json_schema: { name: "weather", schema: toJsonSchema(Weather), strict: true } });
+    expect(Weather.parse(JSON.parse(result.text))).toEqual({ city: "Oslo", celsius: 4 });
+  });
+
+  it("JSON without a schema → json_object; providerOptions can turn strict off", async () => {
+    await model().generate({ ...ask("x"), responseFormat: { type: "json" } });
+    expect(lastBody().response_format).toEqual({ type: "json_object" });
+    await model().generate({ ...ask("x"), responseFormat: { type: "json", schema: { type: "object" } }, providerOptions: { openai: { strictJsonSchema: false } } });
+    expect(lastBody().response_format).toMatchObject({ json_schema: { strict: false } });
+    expect(lastBody()).not.toHaveProperty("strictJsonSchema");
+  });
+});
+
+describe("OpenAIModel: tools", () => {
+  const getWeather = { name: "get_weather", description: "Weather for a city", parameters: z.object({ city: z.string() }) };
+
+  it("round trip without streaming: tool call out, tool result back", async () => {
+    server.setReply((req) =>
+      req.messages.some((msg) => msg.role === "tool") ? { text: "It is 4 °C in Oslo." } : { toolCalls: [{ id: "call_1", name: "get_weather", arguments: { city: "Oslo" } }] },
+    );
+    const m = model();
+    const first = await m.generate({ ...ask("weather in Oslo?"), tools: [getWeather], toolChoice: { name: "get_weather" } });
+    expect(lastBody().tools).toEqual([{ type: "function", function: { name: "get_weather", description: "Weather for a city", parameters: toJsonSchema(getWeather.parameters) } }]);
+    expect(lastBody().tool_choice).toEqual({ type: "function", function: { name: "get_weather" } });
+    expect(first.toolCalls).toEqual([{ id: "call_1", name: "get_weather", arguments: { city: "Oslo" } }]);
+    expect(first.finishReason).toEqual({ unified: "tool-calls", raw: "tool_calls" });
+    const second = await m.generate({
+      messages: [
+        { role: "user", content: "weather in Oslo?" },
+        { role: "assistant", content: "", toolCalls: first.toolCalls },
+        { role: "tool", toolCallId: "call_1", content: '{"celsius":4}' },
+      ],
+      tools: [getWeather],
+    });
+    expect(second.text).toBe("It is 4 °C in Oslo.");
+    expect((lastBody().messages as unknown[]).slice(1)).toEqual([
+      { role: "assistant", content: null, tool_calls: [{ id: "call_1", type: "function", function: { name: "get_weather", arguments: '{"city":"Oslo"}' } }] },
+      { role: "tool", tool_call_id: "call_1", content: '{"celsius":4}' },
+    ]);
+  });
+
+  it("streams tool calls assembled from deltas, one chunk per call", async () => {
+    server.setReply(() => ({
+      toolCalls: [
+        { id: "call_a", name: "get_weather", arguments: { city: "Oslo", detail: "a fairly long argument string to split" } },
+        { id: "call_b", name: "get_weather", arguments: { city: "Bergen" } },
+      ],
+    }));
+    const chunks = await collect(model().stream({ ...ask("x"), tools: [getWeather] }));
+    const calls = chunks.flatMap((c) => (c.type === "tool-call" ? [c.toolCall] : []));
+    expect(calls).toEqual([
+      { id: "call_a", name: "get_weather", arguments: { city: "Oslo", detail: "a fairly long argument string to split" } },
+      { id: "call_b", name: "get_weather", arguments: { city: "Bergen" } },
+    ]);
+    expect(chunks.at(-1)).toMatchObject({ type: "finish", finishReason: { unified: "tool-calls" } });
+  });
+
+  it("keeps invalid argument JSON as the raw string", async () => {
+    server.setReply(() => ({ toolCalls: [{ id: "call_x", name: "get_weather", arguments: '{"city": "Os' }] }));
+    const result = await model().generate({ ...ask("x"), tools: [getWeather] });
+    expect(result.toolCalls[0]?.arguments).toBe('{"city": "Os');
+  });
+});
+
+describe("OpenAIModel: capabilities and prices", () => {
+  it("known models come from the dated table, snapshots included", () => {
+    const m = model({ name: "gpt-4o-2024-08-06" });
+    expect(m.capabilities).toMatchObject({ vision: true, functionCalling: true, structuredOutput: true, supportsStreaming: true, contextWindow: 128_000 });
+    expect(m.capabilities.inputCostPerToken).toBeCloseTo(2.5e-6, 15);
+    expect(m.priceSource).toBe("table");
+  });
+
+  it("an unknown model on a paid endpoint is never free: the conservative price applies", () => {
+    const m = new OpenAIModel({ name: "mystery-model", apiKey: KEY, baseURL: "https://api.example.com/v1" });
+    expect(m.capabilities.inputCostPerToken).toBeGreaterThan(0);
+    expect(m.priceSource).toBe("conservative-default");
+    expect(m.isLocal).toBe(false);
+  });
+
+  it("an unknown model on a loopback server is local and free, and works without a key", async () => {
+    const saved = process.env.OPENAI_API_KEY;
+    delete process.env.OPENAI_API_KEY;
+    try {
+      const m = new OpenAIModel({ name: "my-local-model", baseURL: server.baseURL });
+      made.push(m);
+      expect(m.isLocal).toBe(true);
+      expect(m.capabilities.inputCostPerToken).toBe(0);
+      expect(m.priceSource).toBe("local");
+      // The test server wants a key: a 401 proves the call went out instead of failing up front.
+      expect(AuthenticationError.isInstance(await failure(m.generate(ask("x"))))).toBe(true);
+    } finally {
+      if (saved !== undefined) process.env.OPENAI_API_KEY = saved;
+    }
+  });
+
+  it("declared capabilities win over the table", () => {
+    const m = model({ name: "gpt-4o", capabilities: { maxTokens: 8192, inputCostPerToken: 0.00001, vision: false } });
+    expect(m.capabilities).toMatchObject({ maxTokens: 8192, contextWindow: 8192, vision: false, inputCostPerToken: 0.00001, structuredOutput: true });
+    expect(m.priceSource).toBe("declared");
+  });
+
+  it("a declared ModelCapabilities without prices keeps the known price (as YAML without costs gives)", () => {
+    const m = model({ name: "gpt-4", capabilities: new ModelCapabilities({ textGeneration: true, codeGeneration: true, maxTokens: 8192 }) });
+    expect(m.capabilities.maxTokens).toBe(8192);
+    expect(m.capabilities.inputCostPerToken).toBeCloseTo(30e-6, 15);
+    expect(m.capabilities.outputCostPerToken).toBeCloseTo(60e-6, 15);
+  });
+});
+
+describe("OpenAIModel: health and lifecycle", () => {
+  it("health check uses GET /models (free) and fails when the server is down", async () => {
+    const m = model();
+    expect(await m.healthCheck()).toBe(true);
+    expect(server.requests.at(-1)?.path).toBe("/v1/models");
+    expect(server.stats.inferenceRequests).toBe(0);
+    server.setDown(true);
+    try {
+      expect(await m.healthCheck()).toBe(false);
+    } finally {
+      server.setDown(false);
+    }
+  });
+
+  it("a wrong key makes the health check fail", async () => {
+    expect(await model({ apiKey: "sk-wrong-key-0000000000" }).healthCheck()).toBe(false);
+  });
+
+  it("re-initialises after cleanup", async () => {
+    const m = model();
+    await m.generate(ask("x"));
+    await m.cleanup();
+    expect(m.isInitialized).toBe(false);
+    expect(await m.generateResponse("again")).toBe("Echo: again");
+  });
+});

@@ -1,0 +1,262 @@
+import {
+  AuthenticationError,
+  type GenerateRequest,
+  Model,
+  ModelCapabilities,
+  type ModelCapabilitiesInput,
+  type ModelConstraints,
+  type ModelConstraintsInput,
+  type ModelOutput,
+  type OrchestratorError,
+  ProviderError,
+  Secret,
+  type StreamChunk,
+  type ToolCall,
+  secretFromEnv,
+} from "@orchestrator/core";
+import OpenAI from "openai";
+import { type ChatBody, ToolCallAssembler, mapFinishReason, parseArguments, toChatBody } from "./convert";
+import { mapOpenAIError } from "./map-error";
+import { CONSERVATIVE_PRICE, type OpenAIModelInfo, lookupOpenAIModel, openAICapabilities } from "./models";
+
+export const OPENAI_DEFAULT_BASE_URL = "https://api.openai.com/v1";
+
+export interface OpenAIModelOptions {
+  /** The name the registry knows this model by (the seed's `name="gpt-4"`). */
+  name: string;
+  /** The API model id, when it differs from `name`. */
+  model?: string;
+  /** Default: `OPENAI_API_KEY`, read at first use (importing or constructing never throws). */
+  apiKey?: string | Secret;
+  /** Default: `OPENAI_ORG_ID` (read by the SDK). */
+  organization?: string;
+  /** Default: `OPENAI_PROJECT_ID` (read by the SDK). */
+  project?: string;
+  /** Any OpenAI-compatible server (vLLM, LM Studio, llama.cpp server…). Default: `OPENAI_BASE_URL`, else api.openai.com. */
+  baseURL?: string;
+  /** Merged over the known model's table entry; your values win. */
+  capabilities?: ModelCapabilities | ModelCapabilitiesInput;
+  constraints?: ModelConstraints | ModelConstraintsInput;
+  /** Deadline of one call (default 120 s). */
+  timeoutMs?: number;
+  /** The SDK's own retries. Default 0: the registry retries and falls back across models. */
+  maxRetries?: number;
+  defaultHeaders?: Record<string, string>;
+  /** A custom fetch (proxies, instrumentation). */
+  fetch?: typeof fetch;
+  /** Default: true when `baseURL` is a loopback address. */
+  isLocal?: boolean;
+  /** The provider label in results and metrics (default `"openai"`). */
+  provider?: string;
+}
+
+/** Where a model's per-token prices came from. */
+export type PriceSource = "declared" | "table" | "local" | "conservative-default";
+
+// Reasoning families not in the price table still need max_completion_tokens.
+const REASONING_ID = /^(o\d|gpt-5)/;
+const SDK_TIMEOUT_GRACE_MS = 1_000;
+
+/**
+ * OpenAI chat completions through the official `openai` SDK; also any OpenAI-compatible server
+ * through `baseURL`.
+ */
+export class OpenAIModel extends Model {
+  /** The API model id sent in requests. */
+  readonly modelId: string;
+  readonly baseURL: string;
+  readonly organization: string | undefined;
+  readonly project: string | undefined;
+  readonly priceSource: PriceSource;
+  readonly #apiKey: Secret | undefined;
+  readonly #maxRetries: number;
+  readonly #headers: Record<string, string> | undefined;
+  readonly #fetch: typeof fetch | undefined;
+  readonly #bodyOptions: { model: string; reasoning: boolean; providerKey: string };
+  #client: OpenAI | undefined;
+
+  constructor(options: OpenAIModelOptions) {
+    const modelId = options.model || options.name;
+    const baseURL = (options.baseURL || process.env.OPENAI_BASE_URL || OPENAI_DEFAULT_BASE_URL).replace(/\/+$/, "");
+    const local = isLoopbackURL(baseURL);
+    const entry = lookupOpenAIModel(modelId);
+    const { capabilities, priceSource } = resolveCapabilities(entry, options.capabilities, local);
+    super({
+      name: options.name,
+      provider: options.provider ?? "openai",
+      capabilities,
+      ...(options.constraints !== undefined ? { constraints: options.constraints } : {}),
+      isLocal: options.isLocal ?? local,
+      ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}),
+    });
+    this.modelId = modelId;
+    this.baseURL = baseURL;
+    this.organization = options.organization || undefined;
+    this.project = options.project || undefined;
+    this.priceSource = priceSource;
+    this.#apiKey = Secret.from(options.apiKey);
+    this.#maxRetries = options.maxRetries ?? 0;
+    this.#headers = options.defaultHeaders;
+    this.#fetch = options.fetch;
+    this.#bodyOptions = { model: modelId, reasoning: entry?.reasoning ?? REASONING_ID.test(modelId), providerKey: "openai" };
+  }
+
+  protected override async doInitialize(): Promise<void> {
+    const key = this.#apiKey ?? secretFromEnv("OPENAI_API_KEY");
+    if (!key && this.baseURL === OPENAI_DEFAULT_BASE_URL) {
+      throw new AuthenticationError("No OpenAI API key: pass `apiKey` or set the OPENAI_API_KEY environment variable.", {
+        provider: this.provider,
+        model: this.name,
+      });
+    }
+    this.#client = new OpenAI({
+      // Local OpenAI-compatible servers usually take no key; the SDK insists on one.
+      apiKey: key ? key.reveal() : "no-key",
+      baseURL: this.baseURL,
+      ...(this.organization !== undefined ? { organization: this.organization } : {}),
+      ...(this.project !== undefined ? { project: this.project } : {}),
+      maxRetries: this.#maxRetries,
+      // The base class owns the deadline (and aborts the signal); this is only a backstop.
+      timeout: this.timeoutMs + SDK_TIMEOUT_GRACE_MS,
+      ...(this.#headers !== undefined ? { defaultHeaders: this.#headers } : {}),
+      ...(this.#fetch !== undefined ? { fetch: this.#fetch } : {}),
+    });
+  }
+
+  protected override async doCleanup(): Promise<void> {
+    this.#client = undefined;
+  }
+
+  /** `GET /models`: free, checks reachability and the key. */
+  protected override async doHealthCheck(): Promise<boolean> {
+    await this.#sdk().models.list({ timeout: 10_000, maxRetries: 0 });
+    return true;
+  }
+
+  protected override mapError(error: unknown): OrchestratorError {
+    return mapOpenAIError(error, { provider: this.provider, model: this.name }) ?? super.mapError(error);
+  }
+
+  protected async doGenerate(request: GenerateRequest): Promise<ModelOutput> {
+    const warnings: string[] = [];
+    const body = toChatBody(request, this.#bodyOptions, warnings) as ChatBody & { stream?: false };
+    const completion = await this.#sdk().chat.completions.create(body, this.#requestOptions(request));
+    const choice = completion.choices[0];
+    const message = choice?.message;
+    let toolCalls: ToolCall[] | undefined;
+    if (message?.tool_calls && message.tool_calls.length > 0) {
+      toolCalls = [];
+      for (const call of message.tool_calls) {
+        if (call.type === "function") toolCalls.push({ id: call.id, name: call.function.name, arguments: parseArguments(call.function.arguments) });
+      }
+    }
+    // Built field by field: no spread copies on the hot path.
+    const output: ModelOutput = { text: message?.content ?? "" };
+    if (toolCalls !== undefined) output.toolCalls = toolCalls;
+    const usage = completion.usage;
+    if (usage) output.usage = { inputTokens: usage.prompt_tokens, outputTokens: usage.completion_tokens };
+    const finishReason = mapFinishReason(choice?.finish_reason);
+    if (finishReason !== undefined) output.finishReason = finishReason;
+    if (warnings.length > 0) output.warnings = warnings;
+    return output;
+  }
+
+  protected override async *doStream(request: GenerateRequest): AsyncIterable<StreamChunk> {
+    const body = toChatBody(request, this.#bodyOptions, []) as ChatBody & { stream: true };
+    body.stream = true;
+    body.stream_options ??= { include_usage: true };
+    const stream = await this.#sdk().chat.completions.create(body, this.#requestOptions(request));
+    const tools = new ToolCallAssembler();
+    let finishRaw: string | undefined;
+    let usage: { inputTokens: number; outputTokens: number } | undefined;
+    for await (const chunk of stream) {
+      if (chunk.usage) usage = { inputTokens: chunk.usage.prompt_tokens, outputTokens: chunk.usage.completion_tokens };
+      const choice = chunk.choices[0];
+      if (!choice) continue;
+      const delta = choice.delta;
+      if (delta.content) yield { type: "text", text: delta.content };
+      if (delta.tool_calls) {
+        const done = tools.add(delta.tool_calls);
+        if (done) for (const toolCall of done) yield { type: "tool-call", toolCall };
+      }
+      if (choice.finish_reason) {
+        finishRaw = choice.finish_reason;
+        for (const toolCall of tools.flush()) yield { type: "tool-call", toolCall };
+      }
+    }
+    // The SDK ends quietly when a stream stops before `[DONE]`: never pass a cut answer off as complete.
+    if (finishRaw === undefined) {
+      throw new ProviderError("The provider's stream ended before completion (no finish reason).", {
+        provider: this.provider,
+        model: this.name,
+        retryable: true,
+      });
+    }
+    const finishReason = mapFinishReason(finishRaw);
+    yield { type: "finish", ...(finishReason ? { finishReason } : {}), ...(usage ? { usage } : {}) };
+  }
+
+  #sdk(): OpenAI {
+    if (this.#client === undefined) throw new ProviderError("The OpenAI client is not initialised.", { provider: this.provider, model: this.name, retryable: true });
+    return this.#client;
+  }
+
+  #requestOptions(request: GenerateRequest): { signal?: AbortSignal; timeout: number } {
+    const timeout = (request.timeoutMs ?? this.timeoutMs) + SDK_TIMEOUT_GRACE_MS;
+    return request.signal ? { signal: request.signal, timeout } : { timeout };
+  }
+}
+
+/** True for http(s) URLs on this machine (localhost, 127.0.0.0/8, ::1). */
+export function isLoopbackURL(url: string): boolean {
+  let host: string;
+  try {
+    host = new URL(url).hostname;
+  } catch {
+    return false;
+  }
+  return host === "localhost" || host.endsWith(".localhost") || host === "[::1]" || host === "::1" || /^127\.\d+\.\d+\.\d+$/.test(host);
+}
+
+/**
+ * The table entry merged with the caller's capabilities (caller wins). Prices never silently
+ * become 0 on a paid endpoint: an unknown model there gets the priciest known list price, and a
+ * declared `ModelCapabilities` whose prices are both 0 (the class's default) keeps the table's.
+ */
+export function resolveCapabilities(
+  entry: OpenAIModelInfo | undefined,
+  given: ModelCapabilities | ModelCapabilitiesInput | undefined,
+  local: boolean,
+): { capabilities: ModelCapabilities | ModelCapabilitiesInput; priceSource: PriceSource } {
+  const known: ModelCapabilitiesInput = entry
+    ? openAICapabilities(entry)
+    : {
+        textGeneration: true,
+        supportsStreaming: true,
+        inputCostPerToken: local ? 0 : CONSERVATIVE_PRICE.inputPerMillion / 1_000_000,
+        outputCostPerToken: local ? 0 : CONSERVATIVE_PRICE.outputPerMillion / 1_000_000,
+      };
+  const fallbackSource: PriceSource = entry ? "table" : local ? "local" : "conservative-default";
+  if (given === undefined) return { capabilities: known, priceSource: fallbackSource };
+  if (given instanceof ModelCapabilities) {
+    // A class instance cannot tell a declared 0 from the default 0: keep the known price.
+    if (given.inputCostPerToken === 0 && given.outputCostPerToken === 0 && ((known.inputCostPerToken ?? 0) > 0 || (known.outputCostPerToken ?? 0) > 0)) {
+      return {
+        capabilities: given.with({ inputCostPerToken: known.inputCostPerToken ?? 0, outputCostPerToken: known.outputCostPerToken ?? 0 }),
+        priceSource: fallbackSource,
+      };
+    }
+    return { capabilities: given, priceSource: "declared" };
+  }
+  const merged: ModelCapabilitiesInput = { ...known, ...given };
+  // The core reads an unset contextWindow as maxTokens: a declared maxTokens must not keep the table's window.
+  if (given.maxTokens !== undefined && given.contextWindow === undefined) merged.contextWindow = undefined;
+  // Two spellings of one fact: a declared one decides both.
+  if (given.functionCalling !== undefined || given.supportsFunctions !== undefined) {
+    const functions = given.functionCalling === true || given.supportsFunctions === true;
+    merged.functionCalling = functions;
+    merged.supportsFunctions = functions;
+  }
+  const declaredPrice = given.inputCostPerToken !== undefined || given.outputCostPerToken !== undefined;
+  return { capabilities: merged, priceSource: declaredPrice ? "declared" : fallbackSource };
+}
