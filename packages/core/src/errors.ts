@@ -39,7 +39,7 @@ export class OrchestratorError extends Error {
   }
 
   /** True for errors of this class (or a subclass) from any loaded copy of `@orchestrator/core`. */
-  static isInstance<T extends typeof OrchestratorError>(this: T, value: unknown): value is InstanceType<T> {
+  static isInstance<T extends abstract new (...args: never[]) => OrchestratorError>(this: T & { errorName: string }, value: unknown): value is InstanceType<T> {
     if (typeof value !== "object" || value === null) return false;
     const chain = (value as Record<symbol, unknown>)[MARKER];
     return Array.isArray(chain) && chain.includes(this.errorName);

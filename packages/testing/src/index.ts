@@ -2,3 +2,4 @@ export { FakeModel, chunkText, type FakeFailure, type FakeModelOptions, type Fak
 export { seededRandom } from "./random";
 export * from "./servers";
 export * from "./gguf";
+export { startRedisServer, type RedisServerHandle } from "./redis/redis-server";

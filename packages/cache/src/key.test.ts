@@ -1,0 +1,65 @@
+import type { GenerateRequest } from "@orchestrator/core";
+import { describe, expect, it } from "vitest";
+import { z } from "zod";
+import { cacheKey, canonicalJson } from "./key";
+
+const model = { name: "gpt-x", provider: "openai" };
+const base: GenerateRequest = { messages: [{ role: "user", content: "What is AI?" }], temperature: 0.2 };
+
+describe("canonicalJson", () => {
+  it("sorts keys at every depth and drops undefined members", () => {
+    expect(canonicalJson({ b: 1, a: { d: [1, { z: 1, y: undefined }], c: "x" } })).toBe('{"a":{"c":"x","d":[1,{"z":1}]},"b":1}');
+  });
+});
+
+describe("cacheKey", () => {
+  it("is the same for the same request however it is written", () => {
+    const again: GenerateRequest = { temperature: 0.2, messages: [{ content: "What is AI?", role: "user" }], topP: undefined };
+    expect(cacheKey(model, again)).toBe(cacheKey(model, base));
+  });
+
+  it("ignores transport concerns: signal, timeout, cache flag, task", () => {
+    const withExtras: GenerateRequest = { ...base, signal: new AbortController().signal, timeoutMs: 5, cache: "refresh", task: "code" };
+    expect(cacheKey(model, withExtras)).toBe(cacheKey(model, base));
+  });
+
+  it("differs whenever what the model sees differs", () => {
+    const variants: GenerateRequest[] = [
+      { ...base, messages: [{ role: "user", content: "What is ML?" }] },
+      { ...base, messages: [{ role: "system", content: "Be brief." }, ...base.messages] },
+      { ...base, messages: [{ role: "user", content: [{ type: "text", text: "What is AI?" }, { type: "image", url: "https://x/a.png" }] }] },
+      { ...base, messages: [{ role: "user", content: [{ type: "text", text: "What is AI?" }, { type: "image", url: "https://x/b.png" }] }] },
+      { ...base, messages: [{ role: "user", content: [{ type: "text", text: "What is AI?" }, { type: "image", data: "AAAA", mediaType: "image/png" }] }] },
+      { ...base, temperature: 0.3 },
+      { ...base, maxTokens: 10 },
+      { ...base, topP: 0.9 },
+      { ...base, stop: ["\n"] },
+      { ...base, seed: 7 },
+      { ...base, tools: [{ name: "search", parameters: { type: "object", properties: { q: { type: "string" } } } }] },
+      { ...base, tools: [{ name: "search", parameters: { type: "object", properties: { q: { type: "number" } } } }] },
+      { ...base, tools: [{ name: "lookup", parameters: { type: "object", properties: { q: { type: "string" } } } }] },
+      { ...base, toolChoice: "required" },
+      { ...base, responseFormat: { type: "json" } },
+      { ...base, responseFormat: { type: "json", schema: z.object({ answer: z.string() }) } },
+      { ...base, providerOptions: { openai: { user: "u1" } } },
+    ];
+    const keys = new Set([cacheKey(model, base), ...variants.map((v) => cacheKey(model, v))]);
+    expect(keys.size).toBe(variants.length + 1);
+    expect(cacheKey({ ...model, name: "gpt-y" }, base)).not.toBe(cacheKey(model, base));
+    expect(cacheKey({ ...model, provider: "azure" }, base)).not.toBe(cacheKey(model, base));
+  });
+
+  it("hashes a zod schema and its JSON Schema alike", () => {
+    const schema = z.object({ answer: z.string() });
+    const asJson = z.toJSONSchema(schema) as Record<string, unknown>;
+    delete asJson.$schema;
+    const a = cacheKey(model, { ...base, tools: [{ name: "t", parameters: schema }] });
+    const b = cacheKey(model, { ...base, tools: [{ name: "t", parameters: asJson }] });
+    expect(a).toBe(b);
+  });
+
+  it("prefixes the namespace", () => {
+    expect(cacheKey(model, base, "app1").startsWith("app1:")).toBe(true);
+    expect(cacheKey(model, base, "app1")).not.toBe(cacheKey(model, base, "app2"));
+  });
+});

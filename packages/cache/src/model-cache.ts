@@ -1,0 +1,517 @@
+import { EventEmitter } from "node:events";
+import {
+  AbortError,
+  type Cache,
+  type CacheBackend,
+  ConfigError,
+  type GenerateRequest,
+  type GenerateResult,
+  type ModelIdentity,
+  OrchestratorError,
+  type StreamChunk,
+  type ToolCall,
+  redact,
+} from "@orchestrator/core";
+import { type StoredEntry, entryFromResult, parseEntry, replayChunks, resultFromEntry } from "./entry";
+import { cacheKey } from "./key";
+import { MemoryCacheBackend } from "./memory-backend";
+
+export interface RedisBackendOptions {
+  /** `redis://[:password@]host:port[/db]`; default `REDIS_URL` or `redis://127.0.0.1:6379`. The password never appears in errors or logs. */
+  url?: string;
+  /** An ioredis client you own (it is not closed by `close()`). */
+  client?: unknown;
+  /** Prefix of every Redis key. Default `"orc:cache:"`. */
+  keyPrefix?: string;
+  /** Longest a Redis command may take before the call goes to the provider. Default 250 ms. */
+  operationTimeoutMs?: number;
+}
+
+export interface ModelCacheOptions {
+  /** Where entries live. Default `"memory"`. `"redis"` loads `@orchestrator/redis` on first use. */
+  backend?: "memory" | "redis" | CacheBackend;
+  /** Lifetime of an entry. Default 1 hour. */
+  ttlMs?: number;
+  /** Most entries in the memory backend. Default 10,000. */
+  maxSize?: number;
+  /** Optional byte bound of the memory backend (UTF-16 size of keys and values). */
+  maxBytes?: number;
+  /** Prefix of every key, so several caches (or versions of an app) can share one Redis. Default `"orc"`. */
+  namespace?: string;
+  /** Options of the Redis backend when `backend: "redis"`. */
+  redis?: RedisBackendOptions;
+  /** Longest a lookup in a non-memory backend may take before the call goes to the provider. Default 500 ms. */
+  lookupTimeoutMs?: number;
+}
+
+export interface ModelCacheStats {
+  /** Answers served from the store. */
+  hits: number;
+  /** Lookups that found nothing (a provider call followed). */
+  misses: number;
+  /** Callers that shared another caller's in-flight provider call. */
+  coalesced: number;
+  /** Calls that went to the provider without the cache: `cache: false`, or the backend failed. */
+  bypasses: number;
+  /** Backend failures (lookups, writes, corrupt entries). */
+  errors: number;
+  /** Entries held, when the backend can tell (memory); `undefined` otherwise. */
+  size: number | undefined;
+  /** Provider calls running now on behalf of waiting callers. */
+  inFlight: number;
+}
+
+export interface CacheHitEvent {
+  key: string;
+  model: string;
+  provider: string;
+  latencyMs: number;
+  /** True when the answer came from another caller's in-flight call rather than the store. */
+  coalesced: boolean;
+}
+export interface CacheMissEvent {
+  key: string;
+  model: string;
+  provider: string;
+}
+export interface CacheBypassEvent {
+  key: string | undefined;
+  model: string;
+  provider: string;
+  reason: "request" | "backend-error";
+}
+export interface CacheErrorEvent {
+  operation: "get" | "set" | "delete" | "clear" | "parse" | "key";
+  error: unknown;
+}
+
+export interface ModelCacheEvents {
+  hit: [CacheHitEvent];
+  miss: [CacheMissEvent];
+  bypass: [CacheBypassEvent];
+  error: [CacheErrorEvent];
+}
+
+const DEFAULT_TTL_MS = 3_600_000;
+// Kept in a variable so bundlers and the type checker do not treat the optional peer as a dependency.
+const REDIS_PACKAGE = "@orchestrator/redis";
+
+/** Loads a module by name; replaced in tests to simulate a missing package. */
+export type ModuleImporter = (name: string) => Promise<unknown>;
+const defaultImporter: ModuleImporter = (name) => import(name);
+
+type FlightOutcome = { entry: StoredEntry; result?: undefined } | { entry?: undefined; result: GenerateResult };
+
+interface Flight {
+  promise: Promise<FlightOutcome>;
+}
+
+/** Reported for a failed backend operation (the call itself went to the provider). */
+export class CacheBackendError extends OrchestratorError {
+  static override readonly errorName: string = "CacheBackendError";
+  override readonly code = "cache_backend_error";
+}
+
+/**
+ * Answers identical requests once. Implements core's `Cache`: `model.enableCaching(cache)`.
+ *
+ * - Keys: a SHA-256 of provider, model and the normalised request (see `cacheKey`).
+ * - Errors and incomplete streams are never stored; a completed stream replays as a stream.
+ * - Single-flight for `generate`: concurrent identical requests make one provider call. Streams
+ *   are not coalesced (each miss streams from the provider); the first to complete is stored.
+ * - A failing or slow backend never fails a call: it goes to the provider and a `bypass` event
+ *   says so.
+ */
+export class ModelCache extends EventEmitter<ModelCacheEvents> implements Cache {
+  readonly ttlMs: number;
+  readonly namespace: string;
+  readonly #lookupTimeoutMs: number;
+  readonly #options: ModelCacheOptions;
+  readonly #importer: ModuleImporter;
+  readonly #flights = new Map<string, Flight>();
+  #backend: CacheBackend | undefined;
+  #memory: MemoryCacheBackend | undefined;
+  #loading: Promise<CacheBackend> | undefined;
+  #ownsBackend = false;
+  #hits = 0;
+  #misses = 0;
+  #coalesced = 0;
+  #bypasses = 0;
+  #errors = 0;
+
+  constructor(options: ModelCacheOptions = {}, internals: { importer?: ModuleImporter } = {}) {
+    super();
+    this.#options = options;
+    this.ttlMs = options.ttlMs ?? DEFAULT_TTL_MS;
+    if (!(this.ttlMs > 0)) throw new ConfigError(`ttlMs must be a positive number of milliseconds (got ${options.ttlMs}).`);
+    this.namespace = options.namespace ?? "orc";
+    this.#lookupTimeoutMs = options.lookupTimeoutMs ?? 500;
+    this.#importer = internals.importer ?? defaultImporter;
+    const backend = options.backend ?? "memory";
+    if (backend === "memory") {
+      this.#memory = new MemoryCacheBackend({
+        maxSize: options.maxSize ?? 10_000,
+        ...(options.maxBytes === undefined ? {} : { maxBytes: options.maxBytes }),
+      });
+      this.#backend = this.#memory;
+      this.#ownsBackend = true;
+    } else if (backend === "redis") {
+      this.#ownsBackend = true;
+    } else if (isBackend(backend)) {
+      this.#backend = backend;
+      if (backend instanceof MemoryCacheBackend) this.#memory = backend;
+    } else {
+      throw new ConfigError(`backend must be "memory", "redis" or an object with get/set/delete/clear (got ${describe(backend)}).`);
+    }
+  }
+
+  /** The backend, loading `@orchestrator/redis` first when `backend: "redis"`. Rejects with `ConfigError` when it is not installed. */
+  backend(): Promise<CacheBackend> {
+    if (this.#backend) return Promise.resolve(this.#backend);
+    this.#loading ??= this.#loadRedis();
+    return this.#loading;
+  }
+
+  async #loadRedis(): Promise<CacheBackend> {
+    let mod: unknown;
+    try {
+      mod = await this.#importer(REDIS_PACKAGE);
+    } catch (error) {
+      this.#loading = undefined;
+      const code = (error as { code?: unknown } | null)?.code;
+      if (code === "ERR_MODULE_NOT_FOUND" || code === "MODULE_NOT_FOUND") {
+        throw new ConfigError(`backend "redis" needs the package ${REDIS_PACKAGE}: npm install ${REDIS_PACKAGE} ioredis`, { cause: error });
+      }
+      throw new ConfigError(`backend "redis": loading ${REDIS_PACKAGE} failed: ${redact(String((error as Error)?.message ?? error))}`, { cause: error });
+    }
+    const Backend = (mod as { RedisCacheBackend?: unknown } | null)?.RedisCacheBackend;
+    if (typeof Backend !== "function") {
+      this.#loading = undefined;
+      throw new ConfigError(`backend "redis": ${REDIS_PACKAGE} does not export RedisCacheBackend; install a matching version.`);
+    }
+    const redis = this.#options.redis ?? {};
+    const backend = new (Backend as new (options: RedisBackendOptions) => CacheBackend)({ keyPrefix: "orc:cache:", operationTimeoutMs: 250, ...redis });
+    this.#backend = backend;
+    return backend;
+  }
+
+  /** The key a request is stored under. */
+  key(model: ModelIdentity, request: GenerateRequest): string {
+    return cacheKey(model, request, this.namespace);
+  }
+
+  stats(): ModelCacheStats {
+    return {
+      hits: this.#hits,
+      misses: this.#misses,
+      coalesced: this.#coalesced,
+      bypasses: this.#bypasses,
+      errors: this.#errors,
+      size: this.#memory?.size,
+      inFlight: this.#flights.size,
+    };
+  }
+
+  // ---- Cache ------------------------------------------------------------------------------
+
+  generate(model: ModelIdentity, request: GenerateRequest, call: () => Promise<GenerateResult>): Promise<GenerateResult> {
+    const start = performance.now();
+    if (request.cache === false) {
+      this.#bypass(undefined, model, "request");
+      return call();
+    }
+    let key: string;
+    try {
+      key = this.key(model, request);
+    } catch (error) {
+      // An unhashable request (e.g. a cyclic providerOption) is answered, just not cached.
+      this.#error("key", error);
+      this.#bypass(undefined, model, "request");
+      return call();
+    }
+    if (request.cache === "refresh") return this.#refresh(key, call);
+
+    const joined = this.#flights.get(key);
+    if (joined) return this.#join(joined, key, model, request, call, start);
+
+    // Memory lookups are synchronous: a hit costs no flight, no promise chain, no timer.
+    const memory = this.#memory;
+    if (memory && this.#backend === memory) {
+      const raw = memory.peek(key);
+      if (raw !== undefined) {
+        const entry = this.#parse(key, raw);
+        if (entry) return Promise.resolve(this.#hit(entry, key, model, start, false));
+      }
+      this.#miss(key, model);
+      return this.#lead(key, model, call, false).then((o) => o.result ?? this.#hit(o.entry, key, model, start, false));
+    }
+    return this.#lead(key, model, call, true).then((o) => o.result ?? this.#hit(o.entry, key, model, start, false));
+  }
+
+  stream(model: ModelIdentity, request: GenerateRequest, call: () => AsyncIterable<StreamChunk>): AsyncIterable<StreamChunk> {
+    return this.#stream(model, request, call);
+  }
+
+  async *#stream(model: ModelIdentity, request: GenerateRequest, call: () => AsyncIterable<StreamChunk>): AsyncGenerator<StreamChunk> {
+    const start = performance.now();
+    let key: string | undefined;
+    if (request.cache === false) {
+      this.#bypass(undefined, model, "request");
+    } else {
+      try {
+        key = this.key(model, request);
+      } catch (error) {
+        this.#error("key", error);
+        this.#bypass(undefined, model, "request");
+      }
+    }
+    if (key === undefined) {
+      yield* call();
+      return;
+    }
+    if (request.cache !== "refresh") {
+      const found = await this.#lookup(key, model);
+      if (found === "bypass") {
+        yield* call();
+        return;
+      }
+      if (found) {
+        if (request.signal?.aborted) throw new AbortError(undefined, { provider: model.provider, model: model.name });
+        this.#hits++;
+        const latencyMs = performance.now() - start;
+        if (this.listenerCount("hit") > 0) this.emit("hit", { key, model: model.name, provider: model.provider, latencyMs, coalesced: false });
+        const chunks = replayChunks(found);
+        for (const chunk of chunks) yield chunk;
+        yield {
+          type: "finish",
+          finishReason: found.f,
+          usage: found.u ?? {},
+          costUsd: 0,
+          latencyMs,
+          timeToFirstChunkMs: latencyMs,
+          model: model.name,
+          cached: true,
+        };
+        return;
+      }
+      this.#miss(key, model);
+    }
+    // Record the stream as it passes; store it only once it has completed normally.
+    const parts: (string | ToolCall)[] = [];
+    const toolCalls: ToolCall[] = [];
+    let text = "";
+    let finish: Extract<StreamChunk, { type: "finish" }> | undefined;
+    for await (const chunk of call()) {
+      if (chunk.type === "text") {
+        parts.push(chunk.text);
+        text += chunk.text;
+      } else if (chunk.type === "tool-call") {
+        parts.push(chunk.toolCall);
+        toolCalls.push(chunk.toolCall);
+      } else {
+        finish = chunk;
+      }
+      yield chunk;
+    }
+    if (!finish || finish.finishReason?.unified === "error") return;
+    const entry: StoredEntry = { t: text, f: finish.finishReason ?? { unified: "stop" }, ch: parts };
+    if (toolCalls.length > 0) entry.tc = toolCalls;
+    if (finish.usage && (finish.usage.inputTokens !== undefined || finish.usage.outputTokens !== undefined)) entry.u = finish.usage;
+    if (finish.costUsd !== undefined) entry.c = finish.costUsd;
+    void this.#store(key, entry);
+  }
+
+  // ---- management -------------------------------------------------------------------------
+
+  /** Forget one request's entry. */
+  async delete(model: ModelIdentity, request: GenerateRequest): Promise<void> {
+    const backend = await this.backend();
+    await backend.delete(this.key(model, request));
+  }
+
+  /** Forget every entry of this cache's backend. */
+  async clear(): Promise<void> {
+    const backend = await this.backend();
+    await backend.clear();
+  }
+
+  /** Close a backend this cache created (a Redis connection); a backend you passed in stays open. */
+  async close(): Promise<void> {
+    const backend = this.#backend ?? (this.#loading ? await this.#loading.catch(() => undefined) : undefined);
+    if (this.#ownsBackend && backend?.close) await backend.close();
+  }
+
+  // ---- internals ----------------------------------------------------------------------------
+
+  /** The first caller of a key: look up (unless the lookup already happened), call on a miss, store. */
+  #lead(key: string, model: ModelIdentity, call: () => Promise<GenerateResult>, lookup: boolean): Promise<FlightOutcome> {
+    let release: () => void = () => undefined;
+    const done = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const promise = (async (): Promise<FlightOutcome> => {
+      let storing: Promise<void> | undefined;
+      try {
+        if (lookup) {
+          const found = await this.#lookup(key, model);
+          if (found === "bypass") return { result: await call() };
+          if (found) return { entry: found };
+          this.#miss(key, model);
+        }
+        const result = await call();
+        if (result.finishReason.unified !== "error") storing = this.#store(key, entryFromResult(result));
+        return { result };
+      } finally {
+        // The flight stays joinable until the entry is written, so late arrivals do not miss.
+        if (storing) void storing.finally(release);
+        else release();
+      }
+    })();
+    const flight: Flight = { promise };
+    this.#flights.set(key, flight);
+    void done.then(() => {
+      if (this.#flights.get(key) === flight) this.#flights.delete(key);
+    });
+    return promise;
+  }
+
+  /** A caller that found the key in flight: wait for it, racing its own signal. */
+  async #join(
+    flight: Flight,
+    key: string,
+    model: ModelIdentity,
+    request: GenerateRequest,
+    call: () => Promise<GenerateResult>,
+    start: number,
+  ): Promise<GenerateResult> {
+    let outcome: FlightOutcome;
+    try {
+      outcome = await raceSignal(flight.promise, request.signal, model);
+    } catch (error) {
+      // The leader's own abort is not ours: ask again (this caller may lead the next flight).
+      if (AbortError.isInstance(error) && !request.signal?.aborted) return this.generate(model, request, call);
+      throw error;
+    }
+    const entry = outcome.entry ?? entryFromResult(outcome.result);
+    return this.#hit(entry, key, model, start, outcome.entry === undefined);
+  }
+
+  async #refresh(key: string, call: () => Promise<GenerateResult>): Promise<GenerateResult> {
+    const result = await call();
+    if (result.finishReason.unified !== "error") await this.#store(key, entryFromResult(result));
+    return result;
+  }
+
+  /** The stored entry, `undefined` on a miss, or `"bypass"` when the backend failed (reported). */
+  async #lookup(key: string, model: ModelIdentity): Promise<StoredEntry | undefined | "bypass"> {
+    let raw: string | undefined;
+    try {
+      const memory = this.#memory;
+      if (memory && this.#backend === memory) {
+        raw = memory.peek(key);
+      } else {
+        const backend = this.#backend ?? (await this.backend());
+        raw = await withTimeout(backend.get(key), this.#lookupTimeoutMs);
+      }
+    } catch (error) {
+      if (ConfigError.isInstance(error)) throw error;
+      this.#error("get", error);
+      this.#bypass(key, model, "backend-error");
+      return "bypass";
+    }
+    return raw === undefined || raw === null ? undefined : this.#parse(key, raw);
+  }
+
+  #parse(key: string, raw: string): StoredEntry | undefined {
+    try {
+      const entry = parseEntry(raw);
+      if (entry) return entry;
+    } catch (error) {
+      this.#error("parse", error);
+      void this.#backend?.delete(key).catch(() => undefined);
+      return undefined;
+    }
+    this.#error("parse", new CacheBackendError(`The entry under ${key} is not a cache entry; it is ignored.`));
+    return undefined;
+  }
+
+  async #store(key: string, entry: StoredEntry): Promise<void> {
+    try {
+      const backend = this.#backend ?? (await this.backend());
+      await backend.set(key, JSON.stringify(entry), this.ttlMs);
+    } catch (error) {
+      this.#error("set", error);
+    }
+  }
+
+  #hit(entry: StoredEntry, key: string, model: ModelIdentity, start: number, coalesced: boolean): GenerateResult {
+    if (coalesced) this.#coalesced++;
+    else this.#hits++;
+    const latencyMs = performance.now() - start;
+    if (this.listenerCount("hit") > 0) this.emit("hit", { key, model: model.name, provider: model.provider, latencyMs, coalesced });
+    return resultFromEntry(entry, model.name, model.provider, latencyMs);
+  }
+
+  #miss(key: string, model: ModelIdentity): void {
+    this.#misses++;
+    if (this.listenerCount("miss") > 0) this.emit("miss", { key, model: model.name, provider: model.provider });
+  }
+
+  #bypass(key: string | undefined, model: ModelIdentity, reason: CacheBypassEvent["reason"]): void {
+    this.#bypasses++;
+    if (this.listenerCount("bypass") > 0) this.emit("bypass", { key, model: model.name, provider: model.provider, reason });
+  }
+
+  #error(operation: CacheErrorEvent["operation"], error: unknown): void {
+    this.#errors++;
+    // An "error" event without a listener would throw: a cache problem must never fail a call.
+    if (this.listenerCount("error") > 0) this.emit("error", { operation, error });
+  }
+
+  [Symbol.for("nodejs.util.inspect.custom")](): string {
+    return `ModelCache ${JSON.stringify({ namespace: this.namespace, ttlMs: this.ttlMs, ...this.stats() })}`;
+  }
+
+  toJSON(): Record<string, unknown> {
+    return { namespace: this.namespace, ttlMs: this.ttlMs, stats: this.stats() };
+  }
+}
+
+function isBackend(value: unknown): value is CacheBackend {
+  if (typeof value !== "object" || value === null) return false;
+  const b = value as Record<string, unknown>;
+  return typeof b.get === "function" && typeof b.set === "function" && typeof b.delete === "function" && typeof b.clear === "function";
+}
+
+function describe(value: unknown): string {
+  return typeof value === "string" ? JSON.stringify(value) : value === null ? "null" : typeof value;
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new CacheBackendError(`The cache backend did not answer within ${ms} ms.`)), ms);
+    timer.unref?.();
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+function raceSignal<T>(promise: Promise<T>, signal: AbortSignal | undefined, model: ModelIdentity): Promise<T> {
+  if (!signal) return promise;
+  const context = { provider: model.provider, model: model.name };
+  if (signal.aborted) return Promise.reject(new AbortError(undefined, context));
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(new AbortError(undefined, context));
+    signal.addEventListener("abort", onAbort, { once: true });
+    promise.then(
+      (value) => {
+        signal.removeEventListener("abort", onAbort);
+        resolve(value);
+      },
+      (error) => {
+        signal.removeEventListener("abort", onAbort);
+        reject(error);
+      },
+    );
+  });
+}

@@ -1,0 +1,84 @@
+import { inspect } from "node:util";
+import { Redis } from "ioredis";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type RedisServerHandle, startRedisServer } from "@orchestrator/testing";
+import { RedisCacheBackend } from "./cache-backend";
+import { RedisUnavailableError } from "./connection";
+
+const PASSWORD = "s3cret-Pa55word-xyz";
+let redis: RedisServerHandle;
+let probe: Redis;
+const open: RedisCacheBackend[] = [];
+
+function backend(keyPrefix = "t:"): RedisCacheBackend {
+  const b = new RedisCacheBackend({ url: redis.url, keyPrefix });
+  open.push(b);
+  return b;
+}
+
+beforeAll(async () => {
+  redis = await startRedisServer({ password: PASSWORD });
+  probe = new Redis(redis.url);
+  probe.on("error", () => undefined);
+});
+afterAll(async () => {
+  probe?.disconnect();
+  await Promise.all(open.map((b) => b.close()));
+  await redis?.stop();
+});
+
+describe("RedisCacheBackend", () => {
+  it("stores with a PX expiry under its prefix, and another connection reads it", async () => {
+    const a = backend();
+    await a.set("k1", "v1", 60_000);
+    const pttl = await probe.pttl("t:k1");
+    expect(pttl).toBeGreaterThan(59_000);
+    expect(pttl).toBeLessThanOrEqual(60_000);
+    expect(await backend().get("k1")).toBe("v1");
+    expect(await a.get("missing")).toBeUndefined();
+    await a.set("short", "v", 30);
+    await new Promise((r) => setTimeout(r, 60));
+    expect(await a.get("short")).toBeUndefined();
+  });
+
+  it("clear() removes only its own prefix", async () => {
+    const mine = backend("mine:");
+    const other = backend("other:");
+    await Promise.all([mine.set("a", "1"), mine.set("b*", "2"), other.set("a", "3")]);
+    await mine.clear();
+    expect(await mine.get("a")).toBeUndefined();
+    expect(await mine.get("b*")).toBeUndefined();
+    expect(await other.get("a")).toBe("3");
+  });
+
+  it("never shows the password from the URL", async () => {
+    const b = backend();
+    expect(inspect(b, { depth: 5 })).not.toContain(PASSWORD);
+    expect(inspect(b.connection, { depth: 5 })).not.toContain(PASSWORD);
+    expect(JSON.stringify(b)).not.toContain(PASSWORD);
+    const wrong = new RedisCacheBackend({ url: `redis://:${PASSWORD}x@127.0.0.1:${redis.port}` });
+    open.push(wrong);
+    const error = await wrong.get("k").catch((e: unknown) => e);
+    expect(RedisUnavailableError.isInstance(error)).toBe(true);
+    expect(String((error as Error).message)).not.toContain(PASSWORD);
+    expect(JSON.stringify(error)).not.toContain(PASSWORD);
+  });
+
+  it("fails fast while Redis is down and recovers by itself", async () => {
+    const b = backend();
+    await b.set("k", "v");
+    await redis.kill();
+    try {
+      const start = performance.now();
+      const results = await Promise.allSettled([b.get("k"), b.get("k"), b.set("k", "w")]);
+      expect(results.every((r) => r.status === "rejected" && RedisUnavailableError.isInstance(r.reason))).toBe(true);
+      expect(performance.now() - start).toBeLessThan(500);
+    } finally {
+      await redis.restart();
+    }
+    const deadline = Date.now() + 5_000;
+    while (Date.now() < deadline && b.connection.client.status !== "ready") await new Promise((r) => setTimeout(r, 20));
+    await b.set("k", "again");
+    expect(await b.get("k")).toBe("again");
+  });
+});

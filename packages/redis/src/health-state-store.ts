@@ -1,0 +1,132 @@
+import { randomUUID } from "node:crypto";
+import type { HealthStateStore, HealthStatus } from "@orchestrator/core";
+import type { Redis } from "ioredis";
+import { RedisConnection, type RedisConnectionOptions } from "./connection";
+
+export interface RedisHealthStateStoreOptions extends RedisConnectionOptions {
+  /** The hash holding one JSON status per model. Default `"orc:health"`; its channel is `<key>:events`. */
+  key?: string;
+  /** Full reload interval, in case a published change was missed (e.g. during a reconnect). Default 5000 ms. */
+  refreshIntervalMs?: number;
+}
+
+type Listener = (name: string, status: HealthStatus) => void;
+
+/**
+ * Health state shared by every process: one hash per deployment, one JSON status per model, and a
+ * pub/sub channel so a change made by one process reaches the others at once. `get` is
+ * synchronous (the local copy); `set` applies locally at once and is shared asynchronously.
+ * Redis being unreachable only makes the state local until it is back.
+ */
+export class RedisHealthStateStore implements HealthStateStore {
+  readonly key: string;
+  readonly channel: string;
+  readonly connection: RedisConnection;
+  readonly #subscriber: Redis;
+  readonly #origin = randomUUID();
+  readonly #states = new Map<string, HealthStatus>();
+  readonly #listeners = new Set<Listener>();
+  readonly #interval: ReturnType<typeof setInterval>;
+  #closed = false;
+
+  constructor(options: RedisHealthStateStoreOptions = {}) {
+    this.key = options.key ?? "orc:health";
+    this.channel = `${this.key}:events`;
+    this.connection = new RedisConnection(options, { operationTimeoutMs: 1_000 });
+    // A subscribed connection can do nothing else, so it is a second one.
+    this.#subscriber = this.connection.client.duplicate();
+    this.#subscriber.on("error", () => undefined);
+    this.#subscriber.on("message", (channel: string, message: string) => {
+      if (channel === this.channel) this.#onMessage(message);
+    });
+    this.#subscriber.subscribe(this.channel).catch(() => undefined);
+    // After a reconnect, messages sent meanwhile are lost: reload everything.
+    this.#subscriber.on("ready", () => void this.refresh());
+    this.#interval = setInterval(() => void this.refresh(), options.refreshIntervalMs ?? 5_000);
+    this.#interval.unref();
+    void this.refresh();
+  }
+
+  get(name: string): HealthStatus | undefined {
+    return this.#states.get(name);
+  }
+
+  set(name: string, status: HealthStatus): void {
+    this.#states.set(name, status);
+    if (!this.connection.available) return;
+    const json = JSON.stringify(status);
+    const client = this.connection.client;
+    client
+      .multi()
+      .hset(this.key, name, json)
+      .publish(this.channel, JSON.stringify({ o: this.#origin, n: name, s: status }))
+      .exec()
+      .catch(() => undefined);
+  }
+
+  subscribe(listener: Listener): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  /** Reload every model's state from Redis. Never rejects. */
+  async refresh(): Promise<void> {
+    if (this.#closed || !this.connection.available) return;
+    let all: Record<string, string>;
+    try {
+      all = await this.connection.client.hgetall(this.key);
+    } catch {
+      return;
+    }
+    for (const [name, json] of Object.entries(all)) {
+      const status = parseStatus(json);
+      if (status && JSON.stringify(this.#states.get(name)) !== json) this.#update(name, status);
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    clearInterval(this.#interval);
+    this.#subscriber.disconnect();
+    await this.connection.close();
+  }
+
+  #onMessage(message: string): void {
+    let parsed: { o?: unknown; n?: unknown; s?: unknown };
+    try {
+      parsed = JSON.parse(message) as typeof parsed;
+    } catch {
+      return;
+    }
+    if (parsed.o === this.#origin || typeof parsed.n !== "string") return;
+    const status = parseStatus(JSON.stringify(parsed.s));
+    if (status) this.#update(parsed.n, status);
+  }
+
+  #update(name: string, status: HealthStatus): void {
+    this.#states.set(name, status);
+    for (const listener of this.#listeners) {
+      try {
+        listener(name, status);
+      } catch {
+        // A listener's bug must not stop the others.
+      }
+    }
+  }
+
+  [Symbol.for("nodejs.util.inspect.custom")](): string {
+    return `RedisHealthStateStore ${JSON.stringify({ key: this.key, models: this.#states.size })}`;
+  }
+}
+
+function parseStatus(json: string | undefined): HealthStatus | undefined {
+  if (!json) return undefined;
+  try {
+    const value = JSON.parse(json) as Partial<HealthStatus> | null;
+    if (!value || typeof value.isHealthy !== "boolean" || typeof value.status !== "string") return undefined;
+    return { issues: [], consecutiveFailures: 0, consecutiveSuccesses: 0, lastCheckedAt: undefined, latencyMs: undefined, ...value } as HealthStatus;
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,306 @@
+import { randomUUID } from "node:crypto";
+import { EventEmitter } from "node:events";
+import { AbortError, type Lease, LocalRateLimiter, RateLimitError, type RateLimiter } from "@orchestrator/core";
+import { RedisConnection, type RedisConnectionOptions } from "./connection";
+
+export interface RedisRateLimiterOptions extends RedisConnectionOptions {
+  /** Name of the limited resource, usually `model.name`: processes using the same key share the limits. */
+  key: string;
+  /** Calls started in any sliding 60 s window, across every process. */
+  maxRequestsPerMinute?: number;
+  /** Calls in flight at once, across every process. */
+  maxConcurrentRequests?: number;
+  /** A held slot is kept alive by a heartbeat; a crashed holder's slot is reclaimed this long after its last beat. Default 30 s. */
+  leaseTtlMs?: number;
+  /** Prefix of the Redis keys. Default `"orc:limit:"`. */
+  keyPrefix?: string;
+  /** Longest wait between retries while blocked on concurrency (released slots elsewhere are not signalled). Default 50 ms. */
+  pollIntervalMs?: number;
+  /**
+   * While Redis is unreachable: `"local"` (default) enforces the same limits in this process only,
+   * so calls keep flowing (the total across N processes may reach N × the limit for that time);
+   * `"reject"` fails every acquire with `RateLimitError` (fail closed).
+   */
+  whenUnavailable?: "local" | "reject";
+}
+
+export interface RedisRateLimiterEvents {
+  /** Redis could not be used for one acquire; the local limiter (or a rejection) answered instead. */
+  fallback: [{ key: string; reason: string }];
+}
+
+// KEYS[1]: starts in the window (zset, score = start ms), KEYS[2]: leases (zset, score = expiry ms).
+// Server time, so every process agrees on the window. Returns {granted, blockedBy, waitMs, count}.
+const RESERVE = `
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local maxRpm = tonumber(ARGV[1])
+local maxConc = tonumber(ARGV[2])
+local ttl = tonumber(ARGV[4])
+redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now)
+if maxConc >= 0 then
+  local held = redis.call('ZCARD', KEYS[2])
+  if held >= maxConc then
+    local first = redis.call('ZRANGE', KEYS[2], 0, 0, 'WITHSCORES')
+    return {0, 1, tonumber(first[2]) - now, held}
+  end
+end
+local starts = 0
+if maxRpm >= 0 then
+  redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - 60000)
+  starts = redis.call('ZCARD', KEYS[1])
+  if starts >= maxRpm then
+    local first = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
+    return {0, 2, tonumber(first[2]) + 60000 - now, starts}
+  end
+  redis.call('ZADD', KEYS[1], now, ARGV[3])
+  redis.call('PEXPIRE', KEYS[1], 61000)
+  starts = starts + 1
+end
+if maxConc >= 0 then
+  redis.call('ZADD', KEYS[2], now + ttl, ARGV[3])
+  redis.call('PEXPIRE', KEYS[2], ttl + 1000)
+end
+return {1, 0, 0, starts}
+`;
+
+// Extend a live lease (heartbeat); a lease already reclaimed stays gone.
+const RENEW = `
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local ttl = tonumber(ARGV[2])
+local updated = redis.call('ZADD', KEYS[1], 'XX', 'CH', now + ttl, ARGV[1])
+redis.call('PEXPIRE', KEYS[1], ttl + 1000)
+return updated
+`;
+
+type ScriptClient = {
+  orcLimitReserve(window: string, leases: string, maxRpm: number, maxConc: number, id: string, ttlMs: number): Promise<[number, number, number, number]>;
+  orcLimitRenew(leases: string, id: string, ttlMs: number): Promise<number>;
+};
+
+interface Waiter {
+  resolve: (lease: Lease) => void;
+  reject: (error: unknown) => void;
+  deadline: number;
+  done: boolean;
+  cleanup: () => void;
+}
+
+const UNAVAILABLE = Symbol("unavailable");
+
+/**
+ * `maxRequestsPerMinute` and `maxConcurrentRequests` that hold across every process sharing the
+ * Redis key. A reservation is one Lua script (atomic): it drops starts older than 60 s and
+ * expired leases, checks both limits, and records the start and the lease. Releasing removes the
+ * lease; a holder that crashed stops its heartbeat and its slot is reclaimed after `leaseTtlMs`.
+ *
+ * `model.setRateLimiter(new RedisRateLimiter({ url, key: model.name, maxRequestsPerMinute: 60 }))`
+ */
+export class RedisRateLimiter extends EventEmitter<RedisRateLimiterEvents> implements RateLimiter {
+  readonly key: string;
+  readonly maxRequestsPerMinute: number;
+  readonly maxConcurrentRequests: number;
+  readonly leaseTtlMs: number;
+  readonly connection: RedisConnection;
+  readonly #windowKey: string;
+  readonly #leasesKey: string;
+  readonly #pollMs: number;
+  readonly #whenUnavailable: "local" | "reject";
+  readonly #local: LocalRateLimiter;
+  readonly #queue: Waiter[] = [];
+  readonly #prefix = randomUUID().slice(0, 8);
+  #seq = 0;
+  #inFlight = 0;
+  #blockedUntil = 0;
+  #pumping = false;
+  #wake: (() => void) | undefined;
+
+  constructor(options: RedisRateLimiterOptions) {
+    super();
+    if (!options || typeof options.key !== "string" || options.key.length === 0) throw new TypeError("RedisRateLimiter needs a non-empty `key` (usually the model's name).");
+    this.key = options.key;
+    this.maxRequestsPerMinute = options.maxRequestsPerMinute ?? Number.POSITIVE_INFINITY;
+    this.maxConcurrentRequests = options.maxConcurrentRequests ?? Number.POSITIVE_INFINITY;
+    this.leaseTtlMs = options.leaseTtlMs ?? 30_000;
+    this.#pollMs = options.pollIntervalMs ?? 50;
+    this.#whenUnavailable = options.whenUnavailable ?? "local";
+    const prefix = options.keyPrefix ?? "orc:limit:";
+    // One hash tag, so both keys live in the same cluster slot.
+    this.#windowKey = `${prefix}{${this.key}}:starts`;
+    this.#leasesKey = `${prefix}{${this.key}}:leases`;
+    this.connection = new RedisConnection(options, { operationTimeoutMs: 1_000 });
+    this.connection.client.defineCommand("orcLimitReserve", { numberOfKeys: 2, lua: RESERVE });
+    this.connection.client.defineCommand("orcLimitRenew", { numberOfKeys: 1, lua: RENEW });
+    this.#local = new LocalRateLimiter({ maxRequestsPerMinute: this.maxRequestsPerMinute, maxConcurrentRequests: this.maxConcurrentRequests });
+  }
+
+  /** Calls this process holds slots for now. */
+  get inFlight(): number {
+    return this.#inFlight + this.#local.inFlight;
+  }
+
+  /** From this process's view: waiters queued, a recent refusal not yet expired, or all slots held here. */
+  isSaturated(): boolean {
+    if (this.#queue.length > 0) return true;
+    if (this.#inFlight >= this.maxConcurrentRequests) return true;
+    return Date.now() < this.#blockedUntil;
+  }
+
+  acquire(options: { signal?: AbortSignal; timeoutMs?: number } = {}): Promise<Lease> {
+    const { signal, timeoutMs = 30_000 } = options;
+    if (signal?.aborted) return Promise.reject(new AbortError());
+    return new Promise<Lease>((resolve, reject) => {
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const onAbort = () => {
+        waiter.cleanup();
+        reject(new AbortError());
+      };
+      const waiter: Waiter = {
+        resolve,
+        reject,
+        deadline: Date.now() + timeoutMs,
+        done: false,
+        cleanup: () => {
+          waiter.done = true;
+          if (timer) clearTimeout(timer);
+          signal?.removeEventListener("abort", onAbort);
+          const i = this.#queue.indexOf(waiter);
+          if (i >= 0) this.#queue.splice(i, 1);
+        },
+      };
+      signal?.addEventListener("abort", onAbort, { once: true });
+      timer = setTimeout(() => {
+        waiter.cleanup();
+        const retryAfterMs = Math.max(0, this.#blockedUntil - Date.now());
+        reject(new RateLimitError(`No free slot for "${this.key}" within ${timeoutMs} ms (shared limits: ${this.#describe()}).`, retryAfterMs > 0 ? { retryAfterMs } : {}));
+      }, timeoutMs);
+      this.#queue.push(waiter);
+      void this.#pump();
+    });
+  }
+
+  /** Stop using Redis (held leases are released first when possible). */
+  async close(): Promise<void> {
+    for (const w of [...this.#queue]) {
+      w.cleanup();
+      w.reject(new AbortError("The rate limiter was closed."));
+    }
+    await this.connection.close();
+  }
+
+  #describe(): string {
+    const parts: string[] = [];
+    if (this.maxConcurrentRequests !== Number.POSITIVE_INFINITY) parts.push(`${this.maxConcurrentRequests} concurrent`);
+    if (this.maxRequestsPerMinute !== Number.POSITIVE_INFINITY) parts.push(`${this.maxRequestsPerMinute} per minute`);
+    return parts.join(", ") || "none";
+  }
+
+  // Serve the queue head first (FIFO within this process); one reservation in flight at a time.
+  async #pump(): Promise<void> {
+    if (this.#pumping) return;
+    this.#pumping = true;
+    try {
+      while (this.#queue.length > 0) {
+        const result = await this.#reserve();
+        const head = this.#queue[0];
+        if (result === UNAVAILABLE) {
+          if (!head) break;
+          await this.#fallback(head);
+          continue;
+        }
+        if (result.granted) {
+          if (head) {
+            head.cleanup();
+            head.resolve(result.lease);
+          } else {
+            result.lease.release();
+          }
+          continue;
+        }
+        await this.#sleep(result.waitMs);
+      }
+    } finally {
+      this.#pumping = false;
+    }
+  }
+
+  async #fallback(head: Waiter): Promise<void> {
+    const reason = this.connection.lastError ?? `connection ${this.connection.client.status}`;
+    if (this.listenerCount("fallback") > 0) this.emit("fallback", { key: this.key, reason });
+    head.cleanup();
+    if (this.#whenUnavailable === "reject") {
+      head.reject(new RateLimitError(`Redis is unavailable, so no shared slot for "${this.key}" can be reserved: ${reason}`, { retryAfterMs: 1_000 }));
+      return;
+    }
+    const timeoutMs = Math.max(0, head.deadline - Date.now());
+    try {
+      head.resolve(await this.#local.acquire({ timeoutMs }));
+    } catch (error) {
+      head.reject(error);
+    }
+  }
+
+  #sleep(waitMs: number): Promise<void> {
+    const ms = Math.max(5, Math.min(waitMs, this.#pollMs)) * (0.75 + Math.random() * 0.5);
+    return new Promise<void>((resolve) => {
+      const timer = setTimeout(done, ms);
+      function done() {
+        clearTimeout(timer);
+        resolve();
+      }
+      this.#wake = done;
+    }).then(() => {
+      this.#wake = undefined;
+    });
+  }
+
+  async #reserve(): Promise<{ granted: true; lease: Lease } | { granted: false; waitMs: number } | typeof UNAVAILABLE> {
+    if (!this.connection.available) return UNAVAILABLE;
+    const id = `${this.#prefix}:${++this.#seq}`;
+    const limitRpm = this.maxRequestsPerMinute === Number.POSITIVE_INFINITY ? -1 : this.maxRequestsPerMinute;
+    const limitConc = this.maxConcurrentRequests === Number.POSITIVE_INFINITY ? -1 : this.maxConcurrentRequests;
+    let reply: [number, number, number, number];
+    try {
+      reply = await (this.connection.client as unknown as ScriptClient).orcLimitReserve(this.#windowKey, this.#leasesKey, limitRpm, limitConc, id, this.leaseTtlMs);
+    } catch {
+      return UNAVAILABLE;
+    }
+    const [granted, blockedBy, waitMs] = reply;
+    if (granted !== 1) {
+      // Per-minute refusals know when the window frees up; concurrency ones do not (a release may come any time).
+      this.#blockedUntil = Date.now() + (blockedBy === 2 ? waitMs : Math.min(waitMs, this.#pollMs));
+      return { granted: false, waitMs: blockedBy === 2 ? waitMs : this.#pollMs };
+    }
+    this.#blockedUntil = 0;
+    return { granted: true, lease: this.#lease(id, limitConc >= 0) };
+  }
+
+  #lease(id: string, holdsSlot: boolean): Lease {
+    this.#inFlight++;
+    let heartbeat: ReturnType<typeof setInterval> | undefined;
+    if (holdsSlot) {
+      heartbeat = setInterval(() => {
+        if (!this.connection.available) return;
+        (this.connection.client as unknown as ScriptClient).orcLimitRenew(this.#leasesKey, id, this.leaseTtlMs).catch(() => undefined);
+      }, Math.max(10, Math.floor(this.leaseTtlMs / 3)));
+      heartbeat.unref();
+    }
+    let released = false;
+    return {
+      release: () => {
+        if (released) return;
+        released = true;
+        this.#inFlight--;
+        if (heartbeat) clearInterval(heartbeat);
+        // If this fails (Redis down) the slot expires after leaseTtlMs.
+        if (holdsSlot && this.connection.available) this.connection.client.zrem(this.#leasesKey, id).catch(() => undefined);
+        this.#wake?.();
+      },
+    };
+  }
+
+  [Symbol.for("nodejs.util.inspect.custom")](): string {
+    return `RedisRateLimiter ${JSON.stringify({ key: this.key, limits: this.#describe(), inFlight: this.inFlight })}`;
+  }
+}

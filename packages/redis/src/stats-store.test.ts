@@ -1,0 +1,105 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type RedisServerHandle, startRedisServer } from "@orchestrator/testing";
+import { runFixture } from "../test/spawn";
+import { RedisStatsStore } from "./stats-store";
+
+let redis: RedisServerHandle;
+const open: RedisStatsStore[] = [];
+let n = 0;
+
+function store(key: string, extra: Partial<ConstructorParameters<typeof RedisStatsStore>[0]> = {}): RedisStatsStore {
+  const s = new RedisStatsStore({ url: redis.url, key, refreshIntervalMs: 50, flushDelayMs: 1, ...extra });
+  open.push(s);
+  return s;
+}
+
+beforeAll(async () => {
+  redis = await startRedisServer();
+});
+afterAll(async () => {
+  await Promise.all(open.map((s) => s.close()));
+  await redis?.stop();
+});
+
+describe("RedisStatsStore", () => {
+  it("applies a record locally at once, synchronously", () => {
+    const s = store(`k${++n}`);
+    const before = s.version;
+    s.record("gpt", { success: true, reward: 0.75, latencyMs: 120, costUsd: 0.002, quality: 0.9 });
+    expect(s.version).toBeGreaterThan(before);
+    expect(s.get("gpt")).toMatchObject({ trials: 1, successes: 1, failures: 0, rewardSum: 0.75, rewardSqSum: 0.5625, latencyMsSum: 120, costUsdSum: 0.002, qualitySum: 0.9, qualityCount: 1 });
+    expect(s.get("gpt", "code")).toBeUndefined();
+  });
+
+  it("two stores on one key end with the same totals, each outcome counted once", async () => {
+    const key = `k${++n}`;
+    const a = store(key);
+    const b = store(key);
+    for (let i = 0; i < 50; i++) {
+      a.record("m1", { success: i % 2 === 0, reward: i % 2 === 0 ? 1 : 0, latencyMs: 10 });
+      b.record("m1", { success: true, reward: 0.5, latencyMs: 20 });
+      b.record("m2", { success: true, reward: 1, latencyMs: 5 }, "code");
+      if (i % 10 === 0) await new Promise((r) => setTimeout(r, 3));
+    }
+    a.adjust("m1", { reward: 0.25, rewardSq: 0.0625, quality: 1 });
+    await a.sync();
+    await b.sync();
+    await a.sync();
+    for (const s of [a, b]) {
+      expect(s.get("m1")).toMatchObject({ trials: 100, successes: 75, failures: 25, rewardSum: 50.25, latencyMsSum: 1500, qualityCount: 1 });
+      expect(s.get("m2", "code")).toMatchObject({ trials: 50, rewardSum: 50 });
+    }
+    const arms = [...a.entries()].map((e) => `${e.model}/${e.scope ?? "-"}`).sort();
+    expect(arms).toEqual(["m1/-", "m2/code"]);
+  });
+
+  it("picks up another process's outcomes on the refresh interval", async () => {
+    const key = `k${++n}`;
+    const a = store(key);
+    const b = store(key, { refreshIntervalMs: 30 });
+    const version = b.version;
+    a.record("x", { success: true, reward: 1, latencyMs: 1 });
+    await new Promise((r) => setTimeout(r, 150));
+    expect(b.get("x")?.trials).toBe(1);
+    expect(b.version).toBeGreaterThan(version);
+  });
+
+  it("keeps outcomes while Redis is down and shares them once it is back", async () => {
+    const key = `k${++n}`;
+    const a = store(key);
+    a.record("m", { success: true, reward: 1, latencyMs: 1 });
+    await a.sync();
+    await redis.kill();
+    const start = performance.now();
+    for (let i = 0; i < 5; i++) a.record("m", { success: false, reward: 0, latencyMs: 1 });
+    expect(a.get("m")?.trials).toBe(6);
+    await a.sync();
+    expect(performance.now() - start).toBeLessThan(1_500);
+    await redis.restart();
+    // Redis restarted empty: the 5 outcomes not yet shared must still arrive (the first one is lost with the server's memory).
+    await new Promise((r) => setTimeout(r, 800));
+    await a.sync();
+    const b = store(key);
+    await b.sync();
+    expect(b.get("m")).toMatchObject({ trials: 5, failures: 5 });
+  });
+
+  it("two processes sharing the store find the best model in fewer calls each than one alone", async () => {
+    const seeds = [3, 7, 11];
+    const solo = seeds.map((seed) => runFixture("ucb-learner", [redis.url, `solo${seed}`, String(seed)]));
+    const pairs = seeds.flatMap((seed) => [
+      runFixture("ucb-learner", [redis.url, `pair${seed}`, String(seed)]),
+      runFixture("ucb-learner", [redis.url, `pair${seed}`, String(seed + 100)]),
+    ]);
+    type Run = { convergedAt: number; wasted: number };
+    const results = async (runs: Promise<unknown[]>[]) => (await Promise.all(runs)).map((lines) => lines[0] as Run);
+    const [alone, shared] = await Promise.all([results(solo), results(pairs)]);
+    const mean = (xs: number[]) => Math.round(xs.reduce((a, b) => a + b, 0) / xs.length);
+    console.log(
+      `per process, calls to other models before settling on the best: alone ${mean(alone.map((r) => r.wasted))}, shared ${mean(shared.map((r) => r.wasted))}; ` +
+        `calls until 20 best picks in a row: alone ${mean(alone.map((r) => r.convergedAt))}, shared ${mean(shared.map((r) => r.convergedAt))}`,
+    );
+    expect(mean(shared.map((r) => r.wasted))).toBeLessThan(mean(alone.map((r) => r.wasted)));
+    expect(mean(shared.map((r) => r.convergedAt))).toBeLessThan(mean(alone.map((r) => r.convergedAt)));
+  }, 20_000);
+});

@@ -1,0 +1,276 @@
+import { type ArmOutcome, type ArmStats, type StatsStore, emptyArmStats } from "@orchestrator/core";
+import { RedisConnection, type RedisConnectionOptions } from "./connection";
+
+export interface RedisStatsStoreOptions extends RedisConnectionOptions {
+  /** The Redis hash holding every arm's totals. Default `"orc:stats"`; processes that share it learn together. */
+  key?: string;
+  /** How often the shared totals are pulled into the local snapshot. Default 1000 ms. */
+  refreshIntervalMs?: number;
+  /** How long local outcomes gather before they are sent in one atomic update. Default 20 ms. */
+  flushDelayMs?: number;
+}
+
+const FIELDS = ["trials", "successes", "failures", "rewardSum", "rewardSqSum", "latencyMsSum", "costUsdSum", "qualitySum", "qualityCount"] as const;
+type SumField = (typeof FIELDS)[number];
+const SEP = "\u001f";
+
+// Apply the increments, raise updatedAt to the newest, and answer the totals, all atomically: the
+// reply is exactly the shared state including this batch, so the local view never counts twice.
+const SYNC_SCRIPT = `
+local n = tonumber(ARGV[1])
+for i = 0, n - 1 do
+  redis.call('HINCRBYFLOAT', KEYS[1], ARGV[2 + 2 * i], ARGV[3 + 2 * i])
+end
+local m = tonumber(ARGV[2 + 2 * n])
+for i = 0, m - 1 do
+  local f = ARGV[3 + 2 * n + 2 * i]
+  local v = ARGV[4 + 2 * n + 2 * i]
+  local cur = tonumber(redis.call('HGET', KEYS[1], f) or '0')
+  if tonumber(v) > cur then redis.call('HSET', KEYS[1], f, v) end
+end
+return redis.call('HGETALL', KEYS[1])
+`;
+
+interface Arm {
+  model: string;
+  scope: string | undefined;
+  stats: ArmStats;
+}
+
+type SyncClient = { orcStatsSync(key: string, ...args: (string | number)[]): Promise<string[]> };
+
+function armId(model: string, scope: string | undefined): string {
+  return scope === undefined ? model : `${model}${SEP}${scope}`;
+}
+
+function add(target: ArmStats, delta: ArmStats): void {
+  for (const f of FIELDS) target[f] += delta[f];
+  if (delta.updatedAt > target.updatedAt) target.updatedAt = delta.updatedAt;
+}
+
+/**
+ * Bandit statistics shared by every process through one Redis hash. Reads are synchronous from a
+ * local snapshot (selection stays cheap); `record`/`adjust` apply to the snapshot at once and are
+ * sent in batches by one Lua script that increments the shared totals (HINCRBYFLOAT) and returns
+ * them. The snapshot is then exactly "shared totals + what is not sent yet": nothing is counted
+ * twice. A refresh (every `refreshIntervalMs`) is the same script with nothing to add.
+ *
+ * While Redis is unreachable, outcomes accumulate locally and are sent once it is back; selection
+ * keeps working on the local snapshot. (A batch whose reply timed out is re-sent, so an outcome
+ * can, rarely, be counted twice; none is lost.)
+ */
+export class RedisStatsStore implements StatsStore {
+  readonly key: string;
+  readonly connection: RedisConnection;
+  readonly refreshIntervalMs: number;
+  readonly #flushDelayMs: number;
+  #version = 0;
+  /** The snapshot: shared totals + pending. */
+  #view = new Map<string, Arm>();
+  /** Outcomes not yet acknowledged by Redis. */
+  #pending = new Map<string, Arm>();
+  #inFlight: Promise<void> | undefined;
+  #followUp: Promise<void> | undefined;
+  #flushTimer: ReturnType<typeof setTimeout> | undefined;
+  readonly #interval: ReturnType<typeof setInterval>;
+  #epoch = 0;
+  #lastReply: string[] = [];
+  #closed = false;
+
+  constructor(options: RedisStatsStoreOptions = {}) {
+    this.key = options.key ?? "orc:stats";
+    this.refreshIntervalMs = options.refreshIntervalMs ?? 1_000;
+    this.#flushDelayMs = options.flushDelayMs ?? 20;
+    this.connection = new RedisConnection(options, { operationTimeoutMs: 1_000 });
+    this.connection.client.defineCommand("orcStatsSync", { numberOfKeys: 1, lua: SYNC_SCRIPT });
+    this.#interval = setInterval(() => void this.sync(), this.refreshIntervalMs);
+    this.#interval.unref();
+    void this.sync();
+  }
+
+  get version(): number {
+    return this.#version;
+  }
+
+  get(model: string, scope?: string): Readonly<ArmStats> | undefined {
+    return this.#view.get(armId(model, scope))?.stats;
+  }
+
+  entries(): Iterable<{ model: string; scope: string | undefined; stats: Readonly<ArmStats> }> {
+    return this.#view.values();
+  }
+
+  record(model: string, outcome: ArmOutcome, scope?: string): void {
+    const delta = emptyArmStats();
+    delta.trials = 1;
+    if (outcome.success) delta.successes = 1;
+    else delta.failures = 1;
+    delta.rewardSum = outcome.reward;
+    delta.rewardSqSum = outcome.reward * outcome.reward;
+    delta.latencyMsSum = outcome.latencyMs;
+    delta.costUsdSum = outcome.costUsd ?? 0;
+    if (outcome.quality !== undefined) {
+      delta.qualitySum = outcome.quality;
+      delta.qualityCount = 1;
+    }
+    delta.updatedAt = Date.now();
+    this.#apply(model, scope, delta);
+  }
+
+  adjust(model: string, delta: { reward: number; rewardSq: number; quality?: number }, scope?: string): void {
+    const d = emptyArmStats();
+    d.rewardSum = delta.reward;
+    d.rewardSqSum = delta.rewardSq;
+    if (delta.quality !== undefined) {
+      d.qualitySum = delta.quality;
+      d.qualityCount = 1;
+    }
+    d.updatedAt = Date.now();
+    this.#apply(model, scope, d);
+  }
+
+  /** Forget everything, here and in Redis (for every process sharing the key). */
+  reset(): void {
+    this.#epoch++;
+    this.#view = new Map();
+    this.#pending = new Map();
+    this.#lastReply = [];
+    this.#version++;
+    if (this.connection.available) this.connection.client.del(this.key).catch(() => undefined);
+  }
+
+  /** Send what is pending now and pull the shared totals. Never rejects. */
+  sync(): Promise<void> {
+    // One exchange at a time (the reply must be the totals including exactly the batch sent);
+    // a sync asked for during one runs right after it, and later asks share that follow-up.
+    if (this.#inFlight) {
+      this.#followUp ??= this.#inFlight.then(() => {
+        this.#followUp = undefined;
+        return this.#start();
+      });
+      return this.#followUp;
+    }
+    return this.#start();
+  }
+
+  #start(): Promise<void> {
+    if (this.#flushTimer) {
+      clearTimeout(this.#flushTimer);
+      this.#flushTimer = undefined;
+    }
+    const run = this.#exchange().finally(() => {
+      this.#inFlight = undefined;
+      if (this.#pending.size > 0 && !this.#closed && !this.#followUp) this.#scheduleFlush();
+    });
+    this.#inFlight = run;
+    return run;
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    clearInterval(this.#interval);
+    if (this.#inFlight) await this.#inFlight;
+    if (this.#pending.size > 0) await this.sync();
+    this.#closed = true;
+    if (this.#flushTimer) clearTimeout(this.#flushTimer);
+    await this.connection.close();
+  }
+
+  #apply(model: string, scope: string | undefined, delta: ArmStats): void {
+    const id = armId(model, scope);
+    let arm = this.#view.get(id);
+    if (!arm) {
+      arm = { model, scope, stats: emptyArmStats() };
+      this.#view.set(id, arm);
+    }
+    add(arm.stats, delta);
+    let pending = this.#pending.get(id);
+    if (!pending) {
+      pending = { model, scope, stats: emptyArmStats() };
+      this.#pending.set(id, pending);
+    }
+    add(pending.stats, delta);
+    this.#version++;
+    this.#scheduleFlush();
+  }
+
+  #scheduleFlush(): void {
+    if (this.#flushTimer || this.#inFlight || this.#closed) return;
+    this.#flushTimer = setTimeout(() => {
+      this.#flushTimer = undefined;
+      void this.sync();
+    }, this.#flushDelayMs);
+    this.#flushTimer.unref();
+  }
+
+  async #exchange(): Promise<void> {
+    if (!this.connection.available) return;
+    const epoch = this.#epoch;
+    const batch = this.#pending;
+    this.#pending = new Map();
+    const incr: (string | number)[] = [];
+    const latest: (string | number)[] = [];
+    for (const [id, arm] of batch) {
+      for (const f of FIELDS) if (arm.stats[f] !== 0) incr.push(`${id}${SEP}${f}`, arm.stats[f]);
+      if (arm.stats.updatedAt > 0) latest.push(`${id}${SEP}updatedAt`, arm.stats.updatedAt);
+    }
+    let reply: string[];
+    try {
+      reply = await (this.connection.client as unknown as SyncClient).orcStatsSync(this.key, incr.length / 2, ...incr, latest.length / 2, ...latest);
+    } catch {
+      // Not applied (or not known to be): keep the outcomes for the next attempt.
+      if (epoch === this.#epoch) for (const [id, arm] of batch) this.#mergePending(id, arm);
+      return;
+    }
+    if (epoch !== this.#epoch) return;
+    if (batch.size === 0 && sameReply(reply, this.#lastReply)) return;
+    this.#lastReply = reply;
+    this.#rebuild(reply);
+  }
+
+  #mergePending(id: string, arm: Arm): void {
+    const existing = this.#pending.get(id);
+    if (existing) add(existing.stats, arm.stats);
+    else this.#pending.set(id, arm);
+  }
+
+  #rebuild(reply: string[]): void {
+    const view = new Map<string, Arm>();
+    for (let i = 0; i + 1 < reply.length; i += 2) {
+      const field = reply[i] as string;
+      const cut = field.lastIndexOf(SEP);
+      if (cut < 0) continue;
+      const id = field.slice(0, cut);
+      const name = field.slice(cut + 1) as SumField | "updatedAt";
+      let arm = view.get(id);
+      if (!arm) {
+        const sep = id.indexOf(SEP);
+        arm = { model: sep < 0 ? id : id.slice(0, sep), scope: sep < 0 ? undefined : id.slice(sep + 1), stats: emptyArmStats() };
+        view.set(id, arm);
+      }
+      const value = Number(reply[i + 1]);
+      if (Number.isFinite(value)) arm.stats[name] = value;
+    }
+    // Outcomes recorded while the exchange was under way are not in the reply yet.
+    for (const [id, pending] of this.#pending) {
+      let arm = view.get(id);
+      if (!arm) {
+        arm = { model: pending.model, scope: pending.scope, stats: emptyArmStats() };
+        view.set(id, arm);
+      }
+      add(arm.stats, pending.stats);
+    }
+    this.#view = view;
+    this.#version++;
+  }
+
+  [Symbol.for("nodejs.util.inspect.custom")](): string {
+    return `RedisStatsStore ${JSON.stringify({ key: this.key, arms: this.#view.size, version: this.#version })}`;
+  }
+}
+
+function sameReply(a: string[], b: string[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}

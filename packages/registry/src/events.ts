@@ -1,0 +1,88 @@
+import type { HealthState, OrchestratorError } from "@orchestrator/core";
+import type { SelectionExplanation } from "./explanation";
+
+export interface SelectionEvent {
+  /** `undefined` for plain `selectModel` / `explainSelection` calls, which start no call. */
+  selectionId: string | undefined;
+  model: string;
+  task: string | undefined;
+  /** Set for calls through `generate`/`stream` and for `explainSelection`. */
+  explanation: SelectionExplanation | undefined;
+  /** 0 for the first choice, then 1, 2… for fallbacks. */
+  fallback: number;
+}
+
+export interface OutcomeEvent {
+  selectionId: string;
+  model: string;
+  task: string | undefined;
+  success: boolean;
+  /** The reward recorded for this call, in [0, 1] (before any late feedback). */
+  reward: number;
+  latencyMs: number;
+  costUsd: number | undefined;
+  error: OrchestratorError | undefined;
+  /** Attempt number within the call, from 1. */
+  attempt: number;
+}
+
+export interface FeedbackEvent {
+  selectionId: string;
+  model: string;
+  task: string | undefined;
+  quality: number;
+  previousReward: number;
+  reward: number;
+}
+
+export interface HealthEvent {
+  model: string;
+  status: HealthState;
+  available: boolean;
+  reason: string | undefined;
+}
+
+export interface RegistryEvents {
+  selection: SelectionEvent;
+  outcome: OutcomeEvent;
+  feedback: FeedbackEvent;
+  health: HealthEvent;
+}
+
+type Listener<T> = (payload: T) => void;
+
+/** A tiny typed emitter; a throwing listener never breaks a call. */
+export class Emitter<E> {
+  readonly #listeners = new Map<keyof E, Listener<never>[]>();
+
+  on<K extends keyof E>(event: K, listener: Listener<E[K]>): () => void {
+    const list = this.#listeners.get(event) ?? [];
+    list.push(listener as Listener<never>);
+    this.#listeners.set(event, list);
+    return () => this.off(event, listener);
+  }
+
+  off<K extends keyof E>(event: K, listener: Listener<E[K]>): void {
+    const list = this.#listeners.get(event);
+    if (!list) return;
+    const i = list.indexOf(listener as Listener<never>);
+    if (i >= 0) list.splice(i, 1);
+  }
+
+  /** Cheap check so callers build payloads only when someone listens. */
+  has(event: keyof E): boolean {
+    return (this.#listeners.get(event)?.length ?? 0) > 0;
+  }
+
+  emit<K extends keyof E>(event: K, payload: E[K]): void {
+    const list = this.#listeners.get(event);
+    if (!list) return;
+    for (const listener of [...list]) {
+      try {
+        (listener as Listener<E[K]>)(payload);
+      } catch {
+        // Observability must not change the outcome of a call.
+      }
+    }
+  }
+}

@@ -1,0 +1,21 @@
+import type { ExclusionReason, Model } from "@orchestrator/core";
+import type { CandidateScore } from "./selector";
+
+/** One eligible model in an explanation: its score with the parts the selector reported. */
+export interface CandidateExplanation extends CandidateScore {
+  model: string;
+  provider: string;
+  estimatedCostUsd: number;
+  /** The task whose statistics were used, or `undefined` for the model's overall statistics. */
+  statsScope: string | undefined;
+  chosen: boolean;
+}
+
+/** Why a model was chosen: every candidate's score and every excluded model's reason. */
+export interface SelectionExplanation {
+  model: Model;
+  selector: string;
+  task: string | undefined;
+  candidates: CandidateExplanation[];
+  excluded: ExclusionReason[];
+}

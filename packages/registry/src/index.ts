@@ -1,0 +1,35 @@
+export {
+  ModelRegistry,
+  type ModelRegistryOptions,
+  type BackoffOptions,
+  type RegisterOptions,
+  type SelectOptions,
+  type AttemptRecord,
+  type RegistryResult,
+  type RegistryStream,
+  type RegistryStreamChunk,
+  type ArmSummary,
+  type ModelStatistics,
+  type RegistryStatistics,
+} from "./registry";
+export type { SelectionExplanation, CandidateExplanation } from "./explanation";
+export type { RegistryEvents, SelectionEvent, OutcomeEvent, FeedbackEvent, HealthEvent } from "./events";
+export { normalizeRequirements, type SelectionRequirements, type NormalizedRequirements, type CapabilityRequirement } from "./requirements";
+export {
+  defineSelector,
+  argmax,
+  type ModelSelector,
+  type SelectionCandidate,
+  type SelectionContext,
+  type SelectorChoice,
+  type SelectorEvent,
+  type CandidateScore,
+} from "./selector";
+export { UCBModelSelector, type UCBSelectorOptions, type UCBVariant } from "./ucb-selector";
+export { ThompsonSamplingSelector, type ThompsonSelectorOptions } from "./thompson-selector";
+export { CostBasedSelector, PerformanceSelector, type CostBasedSelectorOptions, type PerformanceSelectorOptions } from "./cost-performance-selectors";
+export { WeightedRandomSelector, RoundRobinSelector, type WeightedRandomSelectorOptions } from "./simple-selectors";
+export { RewardFunction, DEFAULT_REWARD_WEIGHTS, DEFAULT_LATENCY_REF_MS, DEFAULT_COST_REF_USD, type RewardWeights, type RewardOptions, type RewardInput } from "./reward";
+export { MemoryStatsStore } from "./stats-store";
+export { DecayedArms, type ForgetOptions } from "./decayed-arms";
+export { LruMap } from "./lru";

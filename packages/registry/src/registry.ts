@@ -1,0 +1,920 @@
+import {
+  AbortError,
+  type ArmStats,
+  AuthenticationError,
+  type Cache,
+  type CapabilityName,
+  ConfigError,
+  type ConfigIssue,
+  ContextLengthError,
+  type ExclusionReason,
+  type GenerateRequest,
+  type GenerateResult,
+  type HealthState,
+  type HealthStatus,
+  type HealthTracker,
+  type MetricsSnapshot,
+  type Model,
+  ModelNotFoundError,
+  NoEligibleModelError,
+  OrchestratorError,
+  REFERENCE_OUTPUT_TOKENS,
+  REFERENCE_REQUEST,
+  RateLimitError,
+  type StatsStore,
+  type StreamChunk,
+  estimateRequestTokens,
+  toOrchestratorError,
+} from "@orchestrator/core";
+import { Emitter, type RegistryEvents } from "./events";
+import type { CandidateExplanation, SelectionExplanation } from "./explanation";
+import { LruMap } from "./lru";
+import { type NormalizedRequirements, type SelectionRequirements, languageMatches, normalizeRequirements } from "./requirements";
+import { DEFAULT_REWARD, type RewardFunction } from "./reward";
+import type { CandidateScore, ModelSelector, SelectionCandidate, SelectionContext } from "./selector";
+import { abortableSleep } from "./sleep";
+import { MemoryStatsStore } from "./stats-store";
+import { UCBModelSelector } from "./ucb-selector";
+
+export interface BackoffOptions {
+  /** First retry delay. Default 200 ms. */
+  initialMs?: number;
+  /** Largest delay; a `retryAfterMs` above it falls back to another model instead of waiting. Default 5,000 ms. */
+  maxMs?: number;
+  /** Growth per retry. Default 2. */
+  multiplier?: number;
+  /** `"full"` (default): uniform in [0, delay]; `"equal"`: uniform in [delay/2, delay]; `"none"`. */
+  jitter?: "full" | "equal" | "none";
+}
+
+export interface ModelRegistryOptions {
+  /** How to pick among eligible models. Default `new UCBModelSelector()`. */
+  modelSelector?: ModelSelector;
+  /** Health monitor (`ModelHealthMonitor` from `@orchestrator/health`): unavailable models are skipped. */
+  healthMonitor?: HealthTracker;
+  /** Where outcomes are recorded. Default a `MemoryStatsStore`; a Redis store shares them between processes. */
+  statsStore?: StatsStore;
+  /** Enabled on every registered model that has no cache of its own. */
+  cache?: Cache;
+  /** Retries of a retryable failure on the same model. Default 2. */
+  maxRetries?: number;
+  /** Other models tried after a model fails. Default 2. */
+  maxFallbacks?: number;
+  backoff?: BackoffOptions;
+  /** How long `generate`/`stream` wait when every eligible model is at its limits. Default 10,000 ms. */
+  waitForCapacityMs?: number;
+  /** When every eligible model is unhealthy: `"exclude"` (default) rejects; `"least-bad"` uses the degraded ones, then the unhealthy ones. */
+  unhealthyPolicy?: "exclude" | "least-bad";
+  /** Trials a (task, model) pair needs before its own statistics replace the model's overall ones. Default 10. */
+  taskMinTrials?: number;
+  /** Recent selections remembered for `recordFeedback`. Default 10,000. */
+  feedbackCapacity?: number;
+  /** Source of jitter, in [0, 1). Default `Math.random`. */
+  random?: () => number;
+}
+
+export interface RegisterOptions {
+  /** Replace a registered model of the same name instead of failing. */
+  replace?: boolean;
+}
+
+export interface SelectOptions {
+  /** The request to be sent: its size prices `maxCost` and its `task` picks task statistics. */
+  request?: GenerateRequest;
+}
+
+/** One try within a registry call. */
+export interface AttemptRecord {
+  model: string;
+  success: boolean;
+  latencyMs: number;
+  /** The failure's stable code (`rate_limit_error`…), when it failed. */
+  errorCode?: string;
+  /** What the registry did next: `retry` the same model, `fallback` to another, or `throw`. */
+  next?: "retry" | "fallback" | "throw";
+}
+
+/** What `registry.generate` resolves to: the model's result plus how it was chosen. */
+export interface RegistryResult extends GenerateResult {
+  /** Pass to `recordFeedback` to rate this answer later. */
+  selectionId: string;
+  /** Why the model that answered was chosen. */
+  explanation: SelectionExplanation;
+  attempts: AttemptRecord[];
+}
+
+/** The finish chunk of a registry stream also says which selection produced it. */
+export type RegistryStreamChunk = StreamChunk | (Extract<StreamChunk, { type: "finish" }> & { selectionId: string; attempts: AttemptRecord[] });
+
+/** What `registry.stream` returns: iterate it once; `selectionId` and `explanation` are set once a model is chosen. */
+export interface RegistryStream extends AsyncIterable<RegistryStreamChunk> {
+  readonly selectionId: string | undefined;
+  readonly explanation: SelectionExplanation | undefined;
+  readonly attempts: readonly AttemptRecord[];
+}
+
+export interface ArmSummary {
+  trials: number;
+  successes: number;
+  failures: number;
+  successRate: number | undefined;
+  meanReward: number | undefined;
+  meanLatencyMs: number | undefined;
+  totalCostUsd: number;
+  meanQuality: number | undefined;
+}
+
+export interface ModelStatistics extends ArmSummary {
+  model: string;
+  provider: string;
+  /** Per task tag. */
+  tasks: Record<string, ArmSummary>;
+  /** The model's own counters (all calls, also those made outside the registry). */
+  metrics: MetricsSnapshot;
+}
+
+export interface RegistryStatistics {
+  selector: string;
+  models: ModelStatistics[];
+}
+
+// ---- internals ---------------------------------------------------------------------------------
+
+/** A registered model plus the per-selection scratch fields the selector reads (reused, never reallocated). */
+class Entry implements SelectionCandidate {
+  readonly model: Model;
+  order: number;
+  estimatedCostUsd = 0;
+  stats: Readonly<ArmStats> | undefined;
+  statsScope: string | undefined;
+  overall: Readonly<ArmStats> | undefined;
+  // Exclusion of the current selection: a code, plus a detail string that already exists (no formatting on the hot path).
+  code: string | undefined;
+  detail: string | undefined;
+  healthStatus: HealthState = "unknown";
+  lastHealth: HealthState | undefined;
+  consecutiveFailures = 0;
+  consecutiveSuccesses = 0;
+  constructor(model: Model, order: number) {
+    this.model = model;
+    this.order = order;
+  }
+}
+
+interface Picked {
+  entry: Entry;
+  explanation: SelectionExplanation | undefined;
+}
+
+interface FeedbackEntry {
+  model: string;
+  task: string | undefined;
+  latencyMs: number;
+  costUsd: number;
+  reward: number;
+  rewardFn: RewardFunction;
+  rated: boolean;
+}
+
+const HEALTH_RANK: Record<HealthState, number> = { healthy: 0, unknown: 0, degraded: 1, unhealthy: 2 };
+
+let selectionCounter = 0;
+const SELECTION_PREFIX = `sel_${Date.now().toString(36)}${Math.floor(Math.random() * 1e6).toString(36)}_`;
+
+function nextSelectionId(): string {
+  selectionCounter++;
+  return SELECTION_PREFIX + selectionCounter.toString(36);
+}
+
+function usd(value: number): string {
+  return `$${value < 0.01 ? value.toPrecision(3) : value.toFixed(4)}`;
+}
+
+function summarize(s: Readonly<ArmStats>): ArmSummary {
+  return {
+    trials: s.trials,
+    successes: s.successes,
+    failures: s.failures,
+    successRate: s.trials > 0 ? s.successes / s.trials : undefined,
+    meanReward: s.trials > 0 ? s.rewardSum / s.trials : undefined,
+    meanLatencyMs: s.trials > 0 ? s.latencyMsSum / s.trials : undefined,
+    totalCostUsd: s.costUsdSum,
+    meanQuality: s.qualityCount > 0 ? s.qualitySum / s.qualityCount : undefined,
+  };
+}
+
+function checkCount(issues: ConfigIssue[], path: string, value: unknown, positive = false): void {
+  if (value === undefined) return;
+  if (typeof value !== "number" || !Number.isFinite(value) || value < 0 || (positive && value === 0)) issues.push({ path, message: `must be a ${positive ? "positive" : "non-negative"} number, got ${JSON.stringify(value)}` });
+}
+
+/**
+ * Registers models from any provider and picks one per request: filter by requirements, ask
+ * the selector, call, record the outcome so the selector learns, retry and fall back on failure.
+ */
+export class ModelRegistry {
+  readonly selector: ModelSelector;
+  readonly statsStore: StatsStore;
+  readonly healthMonitor: HealthTracker | undefined;
+  readonly cache: Cache | undefined;
+  readonly maxRetries: number;
+  readonly maxFallbacks: number;
+  readonly waitForCapacityMs: number;
+  readonly unhealthyPolicy: "exclude" | "least-bad";
+  readonly taskMinTrials: number;
+  readonly #backoff: Required<BackoffOptions>;
+  readonly #random: () => number;
+  readonly #entries: Entry[] = [];
+  readonly #byName = new Map<string, Entry>();
+  readonly #feedback: LruMap<string, FeedbackEntry>;
+  readonly #events = new Emitter<RegistryEvents>();
+  // Scratch reused by every selection: selection is synchronous, so it is never shared by two at once.
+  readonly #candidates: Entry[] = [];
+  readonly #context: {
+    request: GenerateRequest | undefined;
+    task: string | undefined;
+    requirements: NormalizedRequirements;
+    taskMinTrials: number;
+    explain: boolean;
+    statsStore: StatsStore;
+  };
+
+  constructor(options: ModelRegistryOptions = {}) {
+    const issues: ConfigIssue[] = [];
+    checkCount(issues, "maxRetries", options.maxRetries);
+    checkCount(issues, "maxFallbacks", options.maxFallbacks);
+    checkCount(issues, "waitForCapacityMs", options.waitForCapacityMs);
+    checkCount(issues, "taskMinTrials", options.taskMinTrials);
+    checkCount(issues, "feedbackCapacity", options.feedbackCapacity, true);
+    checkCount(issues, "backoff.initialMs", options.backoff?.initialMs);
+    checkCount(issues, "backoff.maxMs", options.backoff?.maxMs);
+    checkCount(issues, "backoff.multiplier", options.backoff?.multiplier);
+    const jitter = options.backoff?.jitter ?? "full";
+    if (jitter !== "full" && jitter !== "equal" && jitter !== "none") issues.push({ path: "backoff.jitter", message: `must be "full", "equal" or "none", got ${JSON.stringify(jitter)}` });
+    const policy = options.unhealthyPolicy ?? "exclude";
+    if (policy !== "exclude" && policy !== "least-bad") issues.push({ path: "unhealthyPolicy", message: `must be "exclude" or "least-bad", got ${JSON.stringify(policy)}` });
+    if (options.modelSelector !== undefined && typeof options.modelSelector?.select !== "function") issues.push({ path: "modelSelector", message: "must have a select(candidates, context) method" });
+    if (issues.length > 0) throw new ConfigError(issues, { title: "Invalid ModelRegistry options" });
+    this.selector = options.modelSelector ?? new UCBModelSelector();
+    this.statsStore = options.statsStore ?? new MemoryStatsStore();
+    this.healthMonitor = options.healthMonitor;
+    this.cache = options.cache;
+    this.maxRetries = Math.floor(options.maxRetries ?? 2);
+    this.maxFallbacks = Math.floor(options.maxFallbacks ?? 2);
+    this.waitForCapacityMs = options.waitForCapacityMs ?? 10_000;
+    this.unhealthyPolicy = policy;
+    this.taskMinTrials = options.taskMinTrials ?? 10;
+    this.#backoff = { initialMs: options.backoff?.initialMs ?? 200, maxMs: options.backoff?.maxMs ?? 5_000, multiplier: options.backoff?.multiplier ?? 2, jitter };
+    this.#random = options.random ?? Math.random;
+    this.#feedback = new LruMap(options.feedbackCapacity ?? 10_000);
+    this.#context = { request: undefined, task: undefined, requirements: {}, taskMinTrials: this.taskMinTrials, explain: false, statsStore: this.statsStore };
+  }
+
+  // ---- models --------------------------------------------------------------------------------
+
+  /** Add a model. A second model with a registered name is an error unless `{ replace: true }`. */
+  registerModel<M extends Model>(model: M, options: RegisterOptions = {}): M {
+    if (!model || typeof model !== "object" || typeof model.name !== "string" || typeof model.generate !== "function") {
+      throw new ConfigError([{ path: "model", message: "registerModel expects a Model instance (a subclass of Model from @orchestrator/core)" }], { title: "Cannot register model" });
+    }
+    const existing = this.#byName.get(model.name);
+    if (existing) {
+      if (!options.replace) {
+        throw new ConfigError([{ path: "name", message: `a model named "${model.name}" is already registered; pass { replace: true } to replace it` }], { title: "Cannot register model" });
+      }
+      this.#remove(existing);
+    }
+    if (this.cache && !model.cache) model.enableCaching(this.cache);
+    const entry = new Entry(model, this.#entries.length);
+    this.#entries.push(entry);
+    this.#byName.set(model.name, entry);
+    this.healthMonitor?.watch(model);
+    return model;
+  }
+
+  /** Remove a model; false when no model has that name. Its learnt statistics stay in the store. */
+  unregisterModel(name: string): boolean {
+    const entry = this.#byName.get(name);
+    if (!entry) return false;
+    this.#remove(entry);
+    return true;
+  }
+
+  #remove(entry: Entry): void {
+    const i = this.#entries.indexOf(entry);
+    if (i >= 0) this.#entries.splice(i, 1);
+    this.#entries.forEach((e, order) => {
+      e.order = order;
+    });
+    this.#byName.delete(entry.model.name);
+    this.healthMonitor?.unwatch(entry.model.name);
+  }
+
+  /** The registered model of that name; `ModelNotFoundError` (with close names) when there is none. */
+  getModel(name: string): Model {
+    const entry = this.#byName.get(name);
+    if (!entry) throw new ModelNotFoundError(name, this.#entries.map((e) => e.model.name));
+    return entry.model;
+  }
+
+  hasModel(name: string): boolean {
+    return this.#byName.has(name);
+  }
+
+  listModels(filter: { provider?: string } = {}): Model[] {
+    const out: Model[] = [];
+    for (const e of this.#entries) if (filter.provider === undefined || e.model.provider === filter.provider) out.push(e.model);
+    return out;
+  }
+
+  listProviders(): string[] {
+    return [...new Set(this.#entries.map((e) => e.model.provider))];
+  }
+
+  get size(): number {
+    return this.#entries.length;
+  }
+
+  // ---- events --------------------------------------------------------------------------------
+
+  /** Subscribe to `selection`, `outcome`, `feedback` or `health`; returns the unsubscribe function. */
+  on<K extends keyof RegistryEvents>(event: K, listener: (payload: RegistryEvents[K]) => void): () => void {
+    return this.#events.on(event, listener);
+  }
+
+  off<K extends keyof RegistryEvents>(event: K, listener: (payload: RegistryEvents[K]) => void): void {
+    this.#events.off(event, listener);
+  }
+
+  // ---- selection -----------------------------------------------------------------------------
+
+  /** The model the selector picks for these requirements (the seed's `select_model`). Synchronous. */
+  selectModel(requirements?: SelectionRequirements, options: SelectOptions = {}): Model {
+    const req = normalizeRequirements(requirements);
+    const picked = this.#pick(req, options.request, false, undefined, 0);
+    if (!picked) throw this.#noEligible(req, options.request, undefined, 0);
+    if (this.#events.has("selection")) this.#events.emit("selection", { selectionId: undefined, model: picked.entry.model.name, task: options.request?.task, explanation: undefined, fallback: 0 });
+    return picked.entry.model;
+  }
+
+  /** The same decision as `selectModel`, with every candidate's score and every excluded model's reason. */
+  explainSelection(requirements?: SelectionRequirements, options: SelectOptions = {}): SelectionExplanation {
+    const req = normalizeRequirements(requirements);
+    const picked = this.#pick(req, options.request, true, undefined, 0);
+    if (!picked) throw this.#noEligible(req, options.request, undefined, 0);
+    const explanation = picked.explanation as SelectionExplanation;
+    if (this.#events.has("selection")) this.#events.emit("selection", { selectionId: undefined, model: picked.entry.model.name, task: options.request?.task, explanation, fallback: 0 });
+    return explanation;
+  }
+
+  /** Static checks of one model against requirements; sets `entry.code`/`entry.detail`. */
+  #check(e: Entry, req: NormalizedRequirements, promptTokens: number, request: GenerateRequest | undefined, skip: ReadonlySet<string> | undefined, minWindowAbove: number): boolean {
+    const model = e.model;
+    const caps = model.capabilities;
+    e.code = undefined;
+    e.detail = undefined;
+    if (skip?.has(model.name)) return this.#exclude(e, "already_tried");
+    if (req.capabilities) {
+      for (const name of req.capabilities) {
+        if (caps[name as CapabilityName] !== true) {
+          e.detail = name;
+          return this.#exclude(e, "capability");
+        }
+      }
+    }
+    if (req.providers && !req.providers.includes(model.provider)) return this.#exclude(e, "provider");
+    if (req.excludeProviders?.includes(model.provider)) return this.#exclude(e, "provider_excluded");
+    if (req.localOnly && !model.isLocal) return this.#exclude(e, "not_local");
+    if (req.minContextWindow !== undefined && caps.contextWindow < req.minContextWindow) return this.#exclude(e, "context_window");
+    if (minWindowAbove > 0 && caps.contextWindow <= minWindowAbove) return this.#exclude(e, "context_window_fallback");
+    if (req.tasks) {
+      for (const task of req.tasks) {
+        if (!caps.tasks.includes(task)) {
+          e.detail = task;
+          return this.#exclude(e, "task");
+        }
+      }
+    }
+    if (req.languages) {
+      for (const lang of req.languages) {
+        if (!caps.languages.some((d) => languageMatches(d, lang))) {
+          e.detail = lang;
+          return this.#exclude(e, "language");
+        }
+      }
+    }
+    // Priced from one token estimate for all models (estimateCost would re-count the prompt per model).
+    const pin = caps.inputCostPerToken;
+    const pout = caps.outputCostPerToken;
+    if (pin === 0 && pout === 0) e.estimatedCostUsd = 0;
+    else {
+      const output = request ? (request.maxTokens ?? Math.min(REFERENCE_OUTPUT_TOKENS, caps.maxOutputTokens ?? REFERENCE_OUTPUT_TOKENS)) : REFERENCE_REQUEST.outputTokens;
+      e.estimatedCostUsd = promptTokens * pin + output * pout;
+    }
+    if (req.maxCost !== undefined && e.estimatedCostUsd > req.maxCost) return this.#exclude(e, "cost");
+    if (req.minSpeed !== undefined) {
+      const tps = model.metrics.tokensPerSecond ?? caps.tokensPerSecond;
+      if (tps !== undefined && tps < req.minSpeed) return this.#exclude(e, "speed");
+    }
+    if (req.maxLatencyMs !== undefined) {
+      const p95 = model.metrics.latencyP95Ms;
+      if (p95 !== undefined && p95 > req.maxLatencyMs) return this.#exclude(e, "latency");
+    }
+    return true;
+  }
+
+  #exclude(e: Entry, code: string): false {
+    e.code = code;
+    return false;
+  }
+
+  /** Fill the candidate scratch list; returns how many were excluded only by health and by limits. */
+  #eligible(req: NormalizedRequirements, request: GenerateRequest | undefined, skip: ReadonlySet<string> | undefined, minWindowAbove: number): { unhealthy: number; saturated: number } {
+    const out = this.#candidates;
+    out.length = 0;
+    let unhealthy = 0;
+    let saturated = 0;
+    const promptTokens = request ? estimateRequestTokens(request) : REFERENCE_REQUEST.inputTokens;
+    const monitor = this.healthMonitor;
+    for (const e of this.#entries) {
+      if (!this.#check(e, req, promptTokens, request, skip, minWindowAbove)) continue;
+      if (this.selector.exclude) {
+        this.#fillStats(e, request?.task);
+        const reason = this.selector.exclude(e, this.#ctx(req, request, false));
+        if (reason !== undefined) {
+          e.detail = reason;
+          this.#exclude(e, "selector");
+          continue;
+        }
+      }
+      if (monitor) {
+        const availability = monitor.availability(e.model.name);
+        e.healthStatus = availability.status;
+        this.#observeHealth(e, availability.available, availability.reason);
+        if (!availability.available) {
+          e.detail = availability.reason;
+          this.#exclude(e, "unhealthy");
+          unhealthy++;
+          continue;
+        }
+      }
+      if (e.model.rateLimiter.isSaturated()) {
+        this.#exclude(e, "saturated");
+        saturated++;
+        continue;
+      }
+      out.push(e);
+    }
+    return { unhealthy, saturated };
+  }
+
+  #fillStats(e: Entry, task: string | undefined): void {
+    const store = this.statsStore;
+    const overall = store.get(e.model.name);
+    e.overall = overall;
+    e.stats = overall;
+    e.statsScope = undefined;
+    if (task !== undefined) {
+      const scoped = store.get(e.model.name, task);
+      if (scoped && scoped.trials >= this.taskMinTrials) {
+        e.stats = scoped;
+        e.statsScope = task;
+      }
+    }
+  }
+
+  #ctx(req: NormalizedRequirements, request: GenerateRequest | undefined, explain: boolean): SelectionContext {
+    const ctx = this.#context;
+    ctx.request = request;
+    ctx.task = request?.task;
+    ctx.requirements = req;
+    ctx.explain = explain;
+    return ctx;
+  }
+
+  /** Filter, then ask the selector. `undefined` when nothing is eligible (the caller builds the error). */
+  #pick(req: NormalizedRequirements, request: GenerateRequest | undefined, explain: boolean, skip: ReadonlySet<string> | undefined, minWindowAbove: number): Picked | undefined {
+    const counts = this.#eligible(req, request, skip, minWindowAbove);
+    const candidates = this.#candidates;
+    if (candidates.length === 0 && counts.unhealthy > 0 && this.unhealthyPolicy === "least-bad") {
+      // Least bad: the best health state among the unhealthy-only exclusions, if not at their limits.
+      let rank = 3;
+      for (const e of this.#entries) if (e.code === "unhealthy" && !e.model.rateLimiter.isSaturated()) rank = Math.min(rank, HEALTH_RANK[e.healthStatus]);
+      for (const e of this.#entries) {
+        if (e.code === "unhealthy" && HEALTH_RANK[e.healthStatus] === rank && !e.model.rateLimiter.isSaturated()) {
+          e.code = undefined;
+          candidates.push(e);
+        }
+      }
+    }
+    if (candidates.length === 0) return undefined;
+    const task = request?.task;
+    for (const e of candidates) this.#fillStats(e, task);
+    const choice = this.selector.select(candidates, this.#ctx(req, request, explain));
+    const index = choice?.index;
+    if (typeof index !== "number" || !Number.isInteger(index) || index < 0 || index >= candidates.length) {
+      throw new ConfigError([{ path: "modelSelector", message: `selector "${this.selector.name}" returned index ${String(index)} for ${candidates.length} candidates` }], { title: "Invalid selector result" });
+    }
+    const entry = candidates[index] as Entry;
+    if (!explain) return { entry, explanation: undefined };
+    const scores = choice.scores;
+    const list: CandidateExplanation[] = candidates.map((c, i) => {
+      const s: CandidateScore = scores?.[i] ?? { score: Number.NaN, note: "the selector reported no score" };
+      return { model: c.model.name, provider: c.model.provider, estimatedCostUsd: c.estimatedCostUsd, statsScope: c.statsScope, chosen: i === index, ...s };
+    });
+    return { entry, explanation: { model: entry.model, selector: this.selector.name, task, candidates: list, excluded: this.#reasons(req) } };
+  }
+
+  #reasons(req: NormalizedRequirements): ExclusionReason[] {
+    const out: ExclusionReason[] = [];
+    for (const e of this.#entries) if (e.code !== undefined) out.push({ model: e.model.name, code: e.code, reason: this.#describe(e, req) });
+    return out;
+  }
+
+  #describe(e: Entry, req: NormalizedRequirements): string {
+    const m = e.model;
+    const caps = m.capabilities;
+    switch (e.code) {
+      case "already_tried":
+        return "already failed in this call";
+      case "capability":
+        return `lacks capability "${e.detail}"`;
+      case "provider":
+        return `provider "${m.provider}" is not one of ${(req.providers ?? []).join(", ")}`;
+      case "provider_excluded":
+        return `provider "${m.provider}" is excluded`;
+      case "not_local":
+        return "is not a local model (localOnly)";
+      case "context_window":
+        return `context window ${caps.contextWindow} tokens is below minContextWindow ${req.minContextWindow}`;
+      case "context_window_fallback":
+        return `context window ${caps.contextWindow} tokens is not larger than the window that was too small`;
+      case "task":
+        return `does not declare task "${e.detail}"`;
+      case "language":
+        return `does not declare language "${e.detail}"`;
+      case "cost":
+        return `estimated cost ${usd(e.estimatedCostUsd)} exceeds maxCost ${usd(req.maxCost ?? 0)}`;
+      case "speed": {
+        const observed = m.metrics.tokensPerSecond;
+        const tps = observed ?? caps.tokensPerSecond ?? 0;
+        return `${observed === undefined ? "declared" : "observed median"} speed ${tps.toFixed(1)} tokens/s is below minSpeed ${req.minSpeed}`;
+      }
+      case "latency":
+        return `observed p95 latency ${Math.round(m.metrics.latencyP95Ms ?? 0)} ms exceeds maxLatencyMs ${req.maxLatencyMs}`;
+      case "selector":
+        return `${this.selector.name} selector: ${e.detail}`;
+      case "unhealthy":
+        return `unavailable (${e.healthStatus})${e.detail ? `: ${e.detail}` : ""}`;
+      case "saturated": {
+        const c = m.constraints;
+        const limits = [c.maxConcurrentRequests !== undefined ? `${c.maxConcurrentRequests} concurrent` : "", c.maxRequestsPerMinute !== undefined ? `${c.maxRequestsPerMinute}/min` : ""].filter(Boolean).join(", ");
+        return `at its request limits${limits ? ` (${limits})` : ""}`;
+      }
+      default:
+        return e.code ?? "excluded";
+    }
+  }
+
+  #noEligible(req: NormalizedRequirements, request: GenerateRequest | undefined, skip: ReadonlySet<string> | undefined, minWindowAbove: number, waitedMs?: number): NoEligibleModelError {
+    // Run the filters again so every model's reason is current.
+    this.#eligible(req, request, skip, minWindowAbove);
+    const excluded = this.#reasons(req);
+    if (waitedMs !== undefined) {
+      const detail = excluded.map((e) => `${e.model}: ${e.reason}`).join("; ");
+      return new NoEligibleModelError(excluded, `Every eligible model stayed at its request limits for ${Math.round(waitedMs)} ms (${detail}).`);
+    }
+    return new NoEligibleModelError(excluded);
+  }
+
+  // ---- execution -----------------------------------------------------------------------------
+
+  /** Select (waiting up to `waitForCapacityMs` while every eligible model is at its limits). */
+  async #pickForCall(req: NormalizedRequirements, request: GenerateRequest, skip: ReadonlySet<string> | undefined, minWindowAbove: number): Promise<Picked | undefined> {
+    const started = performance.now();
+    let delayMs = 5;
+    for (;;) {
+      const picked = this.#pick(req, request, true, skip, minWindowAbove);
+      if (picked) return picked;
+      const saturated = this.#entries.some((e) => e.code === "saturated");
+      const waited = performance.now() - started;
+      if (!saturated || waited >= this.waitForCapacityMs) return undefined;
+      await abortableSleep(Math.min(delayMs, this.waitForCapacityMs - waited), request.signal);
+      delayMs = Math.min(delayMs * 2, 100);
+    }
+  }
+
+  #backoffDelay(retry: number, error: OrchestratorError): number | undefined {
+    const b = this.#backoff;
+    const base = Math.min(b.maxMs, b.initialMs * b.multiplier ** retry);
+    const jittered = b.jitter === "none" ? base : b.jitter === "equal" ? base / 2 + (this.#random() * base) / 2 : this.#random() * base;
+    if (RateLimitError.isInstance(error) && error.retryAfterMs !== undefined) {
+      // Waiting longer than the backoff cap is worse than asking another model.
+      if (error.retryAfterMs > b.maxMs) return undefined;
+      return Math.max(jittered, error.retryAfterMs);
+    }
+    return jittered;
+  }
+
+  /** What to do after a failed attempt. */
+  #decide(error: OrchestratorError, retry: number): "retry" | "fallback" | "throw" {
+    if (AbortError.isInstance(error)) return "throw";
+    if (ContextLengthError.isInstance(error) || AuthenticationError.isInstance(error)) return "fallback";
+    if (!error.retryable) return "throw";
+    return retry < this.maxRetries ? "retry" : "fallback";
+  }
+
+  #recordSuccess(entry: Entry, task: string | undefined, selectionId: string, attempt: number, latencyMs: number, costUsd: number | undefined, cached: boolean): void {
+    const name = entry.model.name;
+    entry.consecutiveFailures = 0;
+    entry.consecutiveSuccesses++;
+    // A cache hit says nothing about the provider: it teaches the bandit nothing.
+    if (cached) return;
+    const rewardFn = this.selector.reward ?? DEFAULT_REWARD;
+    const overall = this.statsStore.get(name);
+    const assumedQuality = overall && overall.qualityCount > 0 ? overall.qualitySum / overall.qualityCount : rewardFn.qualityPrior;
+    const cost = costUsd ?? entry.estimatedCostUsd;
+    const reward = rewardFn.of({ success: true, latencyMs, costUsd: cost, quality: assumedQuality });
+    const outcome = { success: true, reward, latencyMs, costUsd: cost };
+    this.statsStore.record(name, outcome);
+    if (task !== undefined) this.statsStore.record(name, outcome, task);
+    this.selector.update?.({ type: "outcome", selectionId, model: name, task, success: true, reward, latencyMs, costUsd });
+    this.healthMonitor?.recordSuccess(name, latencyMs);
+    this.#feedback.set(selectionId, { model: name, task, latencyMs, costUsd: cost, reward, rewardFn, rated: false });
+    this.#observeHealth(entry);
+    if (this.#events.has("outcome")) this.#events.emit("outcome", { selectionId, model: name, task, success: true, reward, latencyMs, costUsd, error: undefined, attempt });
+  }
+
+  #recordFailure(entry: Entry, task: string | undefined, selectionId: string, attempt: number, latencyMs: number, error: OrchestratorError): void {
+    // The caller's own abort is not the model's failure.
+    if (AbortError.isInstance(error)) return;
+    const name = entry.model.name;
+    entry.consecutiveSuccesses = 0;
+    entry.consecutiveFailures++;
+    const outcome = { success: false, reward: 0, latencyMs };
+    this.statsStore.record(name, outcome);
+    if (task !== undefined) this.statsStore.record(name, outcome, task);
+    // Failed attempts get their own id so a forgetting selector never confuses them with the answer.
+    if (this.selector.update) this.selector.update({ type: "outcome", selectionId: `${selectionId}#${attempt}`, model: name, task, success: false, reward: 0, latencyMs, costUsd: undefined });
+    this.healthMonitor?.recordFailure(name, error);
+    this.#observeHealth(entry);
+    if (this.#events.has("outcome")) this.#events.emit("outcome", { selectionId, model: name, task, success: false, reward: 0, latencyMs, costUsd: undefined, error, attempt });
+  }
+
+  #derivedHealth(e: Entry): HealthState {
+    if (e.consecutiveFailures >= 3) return "unhealthy";
+    const rate = e.model.metrics.successRate;
+    if (rate === undefined) return "unknown";
+    if (e.consecutiveFailures > 0 || rate < 0.9) return "degraded";
+    return "healthy";
+  }
+
+  #observeHealth(e: Entry, available?: boolean, reason?: string): void {
+    let status: HealthState;
+    if (this.healthMonitor) {
+      if (available === undefined) {
+        const a = this.healthMonitor.availability(e.model.name);
+        available = a.available;
+        reason = a.reason;
+        status = a.status;
+      } else status = e.healthStatus;
+    } else {
+      status = this.#derivedHealth(e);
+      available = true;
+    }
+    e.healthStatus = status;
+    if (e.lastHealth === status) return;
+    const first = e.lastHealth === undefined;
+    e.lastHealth = status;
+    if (!first || status !== "unknown") this.#events.emit("health", { model: e.model.name, status, available, reason });
+  }
+
+  /**
+   * Select a model, call it, record the outcome (the selector learns from every call), retry
+   * retryable failures with backoff and fall back to the next-best model.
+   */
+  async generate(request: GenerateRequest, requirements?: SelectionRequirements): Promise<RegistryResult> {
+    const req = normalizeRequirements(requirements);
+    const selectionId = nextSelectionId();
+    const task = request.task;
+    const attempts: AttemptRecord[] = [];
+    let tried: Set<string> | undefined;
+    let minWindowAbove = 0;
+    let lastError: OrchestratorError | undefined;
+    let attempt = 0;
+    for (let fallback = 0; fallback <= this.maxFallbacks; fallback++) {
+      const picked = await this.#pickForCall(req, request, tried, minWindowAbove);
+      if (!picked) {
+        if (lastError) throw lastError;
+        throw this.#noEligible(req, request, tried, minWindowAbove, this.#entries.some((e) => e.code === "saturated") ? this.waitForCapacityMs : undefined);
+      }
+      const { entry } = picked;
+      const explanation = picked.explanation as SelectionExplanation;
+      if (this.#events.has("selection")) this.#events.emit("selection", { selectionId, model: entry.model.name, task, explanation, fallback });
+      let next: "retry" | "fallback" | "throw" = "retry";
+      for (let retry = 0; next === "retry"; retry++) {
+        attempt++;
+        const started = performance.now();
+        try {
+          const result = await entry.model.generate(request);
+          this.#recordSuccess(entry, task, selectionId, attempt, result.latencyMs, result.costUsd, result.cached);
+          attempts.push({ model: entry.model.name, success: true, latencyMs: result.latencyMs });
+          return { ...result, selectionId, explanation, attempts };
+        } catch (thrown) {
+          const error = toOrchestratorError(thrown, { provider: entry.model.provider, model: entry.model.name });
+          const latencyMs = performance.now() - started;
+          this.#recordFailure(entry, task, selectionId, attempt, latencyMs, error);
+          lastError = error;
+          next = this.#decide(error, retry);
+          let delayMs: number | undefined;
+          if (next === "retry") {
+            delayMs = this.#backoffDelay(retry, error);
+            if (delayMs === undefined) next = "fallback";
+          }
+          attempts.push({ model: entry.model.name, success: false, latencyMs, errorCode: error.code, next });
+          if (next === "throw") throw error;
+          if (ContextLengthError.isInstance(error)) minWindowAbove = Math.max(minWindowAbove, entry.model.capabilities.contextWindow);
+          if (next === "retry") await abortableSleep(delayMs ?? 0, request.signal);
+        }
+      }
+      tried ??= new Set();
+      tried.add(entry.model.name);
+    }
+    throw lastError ?? new NoEligibleModelError([]);
+  }
+
+  /**
+   * Like `generate`, streamed. A failure before the first chunk retries and falls back
+   * transparently; a failure after it rejects with the typed error (never a silently cut answer).
+   */
+  stream(request: GenerateRequest, requirements?: SelectionRequirements): RegistryStream {
+    const req = normalizeRequirements(requirements);
+    const state: { selectionId: string | undefined; explanation: SelectionExplanation | undefined; attempts: AttemptRecord[] } = { selectionId: undefined, explanation: undefined, attempts: [] };
+    let started = false;
+    return {
+      get selectionId() {
+        return state.selectionId;
+      },
+      get explanation() {
+        return state.explanation;
+      },
+      get attempts() {
+        return state.attempts;
+      },
+      [Symbol.asyncIterator]: () => {
+        if (started) throw new TypeError("A registry stream can be iterated only once.");
+        started = true;
+        return this.#stream(request, req, state)[Symbol.asyncIterator]();
+      },
+    };
+  }
+
+  async *#stream(request: GenerateRequest, req: NormalizedRequirements, state: { selectionId: string | undefined; explanation: SelectionExplanation | undefined; attempts: AttemptRecord[] }): AsyncGenerator<RegistryStreamChunk> {
+    const selectionId = nextSelectionId();
+    const task = request.task;
+    const attempts = state.attempts;
+    let tried: Set<string> | undefined;
+    let minWindowAbove = 0;
+    let lastError: OrchestratorError | undefined;
+    let attempt = 0;
+    for (let fallback = 0; fallback <= this.maxFallbacks; fallback++) {
+      const picked = await this.#pickForCall(req, request, tried, minWindowAbove);
+      if (!picked) {
+        if (lastError) throw lastError;
+        throw this.#noEligible(req, request, tried, minWindowAbove, this.#entries.some((e) => e.code === "saturated") ? this.waitForCapacityMs : undefined);
+      }
+      const { entry } = picked;
+      state.selectionId = selectionId;
+      state.explanation = picked.explanation;
+      if (this.#events.has("selection")) this.#events.emit("selection", { selectionId, model: entry.model.name, task, explanation: picked.explanation, fallback });
+      let next: "retry" | "fallback" | "throw" = "retry";
+      for (let retry = 0; next === "retry"; retry++) {
+        attempt++;
+        const startedAt = performance.now();
+        let sent = 0;
+        try {
+          let finish: Extract<StreamChunk, { type: "finish" }> | undefined;
+          for await (const chunk of entry.model.stream(request)) {
+            if (chunk.type === "finish") {
+              finish = chunk;
+              continue;
+            }
+            sent++;
+            yield chunk;
+          }
+          const latencyMs = finish?.latencyMs ?? performance.now() - startedAt;
+          this.#recordSuccess(entry, task, selectionId, attempt, latencyMs, finish?.costUsd, finish?.cached === true);
+          attempts.push({ model: entry.model.name, success: true, latencyMs });
+          yield { ...(finish ?? { type: "finish" }), selectionId, attempts };
+          return;
+        } catch (thrown) {
+          const error = toOrchestratorError(thrown, { provider: entry.model.provider, model: entry.model.name });
+          const latencyMs = performance.now() - startedAt;
+          this.#recordFailure(entry, task, selectionId, attempt, latencyMs, error);
+          lastError = error;
+          // Chunks already reached the caller: another model cannot continue this answer.
+          next = sent > 0 ? "throw" : this.#decide(error, retry);
+          let delayMs: number | undefined;
+          if (next === "retry") {
+            delayMs = this.#backoffDelay(retry, error);
+            if (delayMs === undefined) next = "fallback";
+          }
+          attempts.push({ model: entry.model.name, success: false, latencyMs, errorCode: error.code, next });
+          if (next === "throw") throw error;
+          if (ContextLengthError.isInstance(error)) minWindowAbove = Math.max(minWindowAbove, entry.model.capabilities.contextWindow);
+          if (next === "retry") await abortableSleep(delayMs ?? 0, request.signal);
+        }
+      }
+      tried ??= new Set();
+      tried.add(entry.model.name);
+    }
+    throw lastError ?? new NoEligibleModelError([]);
+  }
+
+  /**
+   * A late quality signal in [0, 1] for an answer (was it right?). Applies to the same
+   * statistics the call was recorded in (overall and task). False when the selection is unknown,
+   * was forgotten (only the most recent `feedbackCapacity` are kept), came from the cache, or
+   * was already rated.
+   */
+  recordFeedback(selectionId: string, feedback: { quality: number }): boolean {
+    const quality = feedback?.quality;
+    if (typeof quality !== "number" || !(quality >= 0 && quality <= 1)) {
+      throw new ConfigError([{ path: "quality", message: `must be a number in [0, 1], got ${JSON.stringify(quality)}` }], { title: "Invalid feedback" });
+    }
+    const entry = this.#feedback.get(selectionId);
+    if (!entry || entry.rated) return false;
+    entry.rated = true;
+    const reward = entry.rewardFn.of({ success: true, latencyMs: entry.latencyMs, costUsd: entry.costUsd, quality });
+    const delta = { reward: reward - entry.reward, rewardSq: reward * reward - entry.reward * entry.reward, quality };
+    this.statsStore.adjust(entry.model, delta);
+    if (entry.task !== undefined) this.statsStore.adjust(entry.model, delta, entry.task);
+    this.selector.update?.({ type: "feedback", selectionId, model: entry.model, task: entry.task, previousReward: entry.reward, reward, quality });
+    if (this.#events.has("feedback")) this.#events.emit("feedback", { selectionId, model: entry.model, task: entry.task, quality, previousReward: entry.reward, reward });
+    return true;
+  }
+
+  // ---- statistics and health ------------------------------------------------------------------
+
+  getStatistics(): RegistryStatistics {
+    const models: ModelStatistics[] = [];
+    const tasks = new Map<string, Record<string, ArmSummary>>();
+    for (const { model, scope, stats } of this.statsStore.entries()) {
+      if (scope === undefined) continue;
+      let byTask = tasks.get(model);
+      if (!byTask) tasks.set(model, (byTask = {}));
+      byTask[scope] = summarize(stats);
+    }
+    for (const e of this.#entries) {
+      const name = e.model.name;
+      const overall = this.statsStore.get(name);
+      const base = overall ? summarize(overall) : summarize({ trials: 0, successes: 0, failures: 0, rewardSum: 0, rewardSqSum: 0, latencyMsSum: 0, costUsdSum: 0, qualitySum: 0, qualityCount: 0, updatedAt: 0 });
+      models.push({ model: name, provider: e.model.provider, ...base, tasks: tasks.get(name) ?? {}, metrics: e.model.metrics.snapshot() });
+    }
+    return { selector: this.selector.name, models };
+  }
+
+  /** Forget what was learnt: the stats store, the selector's own state and pending feedback. Model metrics stay. */
+  resetStatistics(): void {
+    this.statsStore.reset();
+    this.selector.reset?.();
+    this.#feedback.clear();
+    for (const e of this.#entries) {
+      e.consecutiveFailures = 0;
+      e.consecutiveSuccesses = 0;
+    }
+  }
+
+  /** Health of a model: from the health monitor when there is one, else derived from its live calls. */
+  async getModelHealth(name: string): Promise<HealthStatus> {
+    const entry = this.#byName.get(name);
+    if (!entry) throw new ModelNotFoundError(name, this.#entries.map((e) => e.model.name));
+    if (this.healthMonitor) return this.healthMonitor.getHealth(name);
+    const status = this.#derivedHealth(entry);
+    const issues: string[] = [];
+    const metrics = entry.model.metrics;
+    if (entry.consecutiveFailures > 0) issues.push(`${entry.consecutiveFailures} consecutive failed calls`);
+    if (metrics.successRate !== undefined && metrics.successRate < 0.9) issues.push(`success rate ${(metrics.successRate * 100).toFixed(0)}% over ${metrics.requests} calls`);
+    if (metrics.lastError && status !== "healthy") issues.push(`last error: ${metrics.lastError.code}: ${metrics.lastError.message}`);
+    return {
+      isHealthy: status !== "unhealthy",
+      status,
+      issues,
+      consecutiveFailures: entry.consecutiveFailures,
+      consecutiveSuccesses: entry.consecutiveSuccesses,
+      lastCheckedAt: undefined,
+      latencyMs: metrics.latencyP50Ms,
+    };
+  }
+
+  /** Release every model's resources and close the stats store. */
+  async cleanup(): Promise<void> {
+    await Promise.allSettled(this.#entries.map((e) => e.model.cleanup()));
+    await this.statsStore.close?.();
+  }
+
+  /** Best-effort check so an unknown thrown value never escapes untyped. */
+  static isTypedError(value: unknown): value is OrchestratorError {
+    return OrchestratorError.isInstance(value);
+  }
+}

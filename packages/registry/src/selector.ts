@@ -1,0 +1,128 @@
+import type { ArmStats, GenerateRequest, Model, StatsStore } from "@orchestrator/core";
+import type { NormalizedRequirements } from "./requirements";
+import type { RewardFunction } from "./reward";
+
+/**
+ * One eligible model as a selector sees it. The registry reuses these objects between
+ * selections (selection allocates little): read them during `select`, do not keep them.
+ */
+export interface SelectionCandidate {
+  readonly model: Model;
+  /** Position in registration order: a stable tie-breaker. */
+  readonly order: number;
+  /** USD this request is expected to cost on this model (the reference request when there is none). */
+  readonly estimatedCostUsd: number;
+  /**
+   * The statistics a bandit should use: the request's task's once that task has enough trials
+   * on this model (`taskMinTrials`), else the model's overall statistics. `undefined` before any call.
+   */
+  readonly stats: Readonly<ArmStats> | undefined;
+  /** The task whose statistics `stats` are, or `undefined` for overall statistics. */
+  readonly statsScope: string | undefined;
+  /** The model's overall statistics. */
+  readonly overall: Readonly<ArmStats> | undefined;
+}
+
+export interface SelectionContext {
+  readonly request: GenerateRequest | undefined;
+  /** `request.task`, when set. */
+  readonly task: string | undefined;
+  readonly requirements: NormalizedRequirements;
+  /** Trials a (task, model) arm needs before its own statistics replace the model's overall ones. */
+  readonly taskMinTrials: number;
+  /** When false (plain `selectModel`), selectors may leave out `scores` to save allocations. */
+  readonly explain: boolean;
+  readonly statsStore: StatsStore;
+}
+
+/** A candidate's score and, for bandits, its parts. */
+export interface CandidateScore {
+  score: number;
+  /** Mean reward in [0, 1] over the trials the score used. */
+  meanReward?: number;
+  /** The exploration bonus added to the mean. */
+  bonus?: number;
+  /** Trials the score used (discounted or windowed ones when the selector forgets). */
+  trials?: number;
+  /** Why the score is what it is, when not plain arithmetic (`"exploring: 2 of 5 trials"`). */
+  note?: string;
+}
+
+export interface SelectorChoice {
+  /** Index into `candidates` of the chosen model. */
+  index: number;
+  /** One score per candidate, same order; required when `context.explain` is true. */
+  scores?: readonly CandidateScore[];
+}
+
+/** What the registry tells a selector after each call (`outcome`) and each late quality signal (`feedback`). */
+export type SelectorEvent =
+  | {
+      type: "outcome";
+      selectionId: string;
+      model: string;
+      task: string | undefined;
+      success: boolean;
+      reward: number;
+      latencyMs: number;
+      costUsd: number | undefined;
+    }
+  | {
+      type: "feedback";
+      selectionId: string;
+      model: string;
+      task: string | undefined;
+      /** The call's reward before and after the feedback. */
+      previousReward: number;
+      reward: number;
+      quality: number;
+    };
+
+/**
+ * How the registry picks among eligible models. `select` is synchronous and should be cheap:
+ * it runs on every request. Statistics live in the registry's `StatsStore` (shared between
+ * processes when that store is Redis); `update` is for selectors that keep a view of their own
+ * (a discounted or windowed one).
+ */
+export interface ModelSelector {
+  readonly name: string;
+  /** How a call's outcome becomes a reward in [0, 1]. The registry's default when absent. */
+  readonly reward?: RewardFunction;
+  /** Exclude a candidate with a reason (shown in explanations and `NoEligibleModelError`), or return `undefined` to keep it. */
+  exclude?(candidate: SelectionCandidate, context: SelectionContext): string | undefined;
+  select(candidates: readonly SelectionCandidate[], context: SelectionContext): SelectorChoice;
+  update?(event: SelectorEvent): void;
+  /** Forget any state of its own (`registry.resetStatistics()` calls it). */
+  reset?(): void;
+}
+
+/** Type helper for writing a selector as an object literal. */
+export function defineSelector<T extends ModelSelector>(selector: T): T {
+  return selector;
+}
+
+/** Index of the highest score; ties go to the candidate with fewer trials, then to registration order. */
+export function argmax(candidates: readonly SelectionCandidate[], score: (c: SelectionCandidate, i: number) => number, trials?: (i: number) => number): number {
+  let best = -1;
+  let bestScore = Number.NEGATIVE_INFINITY;
+  let bestTrials = 0;
+  for (let i = 0; i < candidates.length; i++) {
+    const c = candidates[i] as SelectionCandidate;
+    const s = score(c, i);
+    if (best < 0 || s > bestScore) {
+      best = i;
+      bestScore = s;
+      bestTrials = trials ? trials(i) : 0;
+      continue;
+    }
+    if (s === bestScore) {
+      const t = trials ? trials(i) : 0;
+      const b = candidates[best] as SelectionCandidate;
+      if (t < bestTrials || (t === bestTrials && c.order < b.order)) {
+        best = i;
+        bestTrials = t;
+      }
+    }
+  }
+  return best;
+}

@@ -1,0 +1,91 @@
+import { type ArmOutcome, type ArmStats, type StatsStore, emptyArmStats } from "@orchestrator/core";
+
+/**
+ * The in-process `StatsStore`: one `ArmStats` per model overall and per (task, model). Reads do
+ * not allocate (nested maps, no composite string keys), so selection can read it on every call.
+ * `@orchestrator/redis` implements the same interface to share what is learnt between processes.
+ */
+export class MemoryStatsStore implements StatsStore {
+  #version = 0;
+  readonly #overall = new Map<string, ArmStats>();
+  readonly #tasks = new Map<string, Map<string, ArmStats>>();
+  readonly #now: () => number;
+
+  constructor(options: { now?: () => number } = {}) {
+    this.#now = options.now ?? Date.now;
+  }
+
+  get version(): number {
+    return this.#version;
+  }
+
+  get(model: string, scope?: string): Readonly<ArmStats> | undefined {
+    if (scope === undefined) return this.#overall.get(model);
+    return this.#tasks.get(scope)?.get(model);
+  }
+
+  #arm(model: string, scope: string | undefined): ArmStats {
+    let map = this.#overall;
+    if (scope !== undefined) {
+      let scoped = this.#tasks.get(scope);
+      if (!scoped) {
+        scoped = new Map();
+        this.#tasks.set(scope, scoped);
+      }
+      map = scoped;
+    }
+    let arm = map.get(model);
+    if (!arm) {
+      arm = emptyArmStats();
+      map.set(model, arm);
+    }
+    return arm;
+  }
+
+  record(model: string, outcome: ArmOutcome, scope?: string): void {
+    const arm = this.#arm(model, scope);
+    arm.trials++;
+    if (outcome.success) arm.successes++;
+    else arm.failures++;
+    arm.rewardSum += outcome.reward;
+    arm.rewardSqSum += outcome.reward * outcome.reward;
+    arm.latencyMsSum += outcome.latencyMs;
+    if (outcome.costUsd !== undefined) arm.costUsdSum += outcome.costUsd;
+    if (outcome.quality !== undefined) {
+      arm.qualitySum += outcome.quality;
+      arm.qualityCount++;
+    }
+    arm.updatedAt = this.#now();
+    this.#version++;
+  }
+
+  adjust(model: string, delta: { reward: number; rewardSq: number; quality?: number }, scope?: string): void {
+    const arm = this.#arm(model, scope);
+    arm.rewardSum += delta.reward;
+    arm.rewardSqSum += delta.rewardSq;
+    if (delta.quality !== undefined) {
+      arm.qualitySum += delta.quality;
+      arm.qualityCount++;
+    }
+    arm.updatedAt = this.#now();
+    this.#version++;
+  }
+
+  *entries(): Iterable<{ model: string; scope: string | undefined; stats: Readonly<ArmStats> }> {
+    for (const [model, stats] of this.#overall) yield { model, scope: undefined, stats };
+    for (const [scope, map] of this.#tasks) for (const [model, stats] of map) yield { model, scope, stats };
+  }
+
+  /** Forget one model's statistics (overall and every task), e.g. when it is unregistered. */
+  deleteModel(model: string): void {
+    this.#overall.delete(model);
+    for (const map of this.#tasks.values()) map.delete(model);
+    this.#version++;
+  }
+
+  reset(): void {
+    this.#overall.clear();
+    this.#tasks.clear();
+    this.#version++;
+  }
+}
