@@ -33,3 +33,4 @@ export { RewardFunction, DEFAULT_REWARD_WEIGHTS, DEFAULT_LATENCY_REF_MS, DEFAULT
 export { MemoryStatsStore } from "./stats-store";
 export { DecayedArms, type ForgetOptions } from "./decayed-arms";
 export { LruMap } from "./lru";
+export * from "./replay";
