@@ -19,3 +19,4 @@ export type {
   SelectorType,
   SourceLocation,
 } from "./types";
+export { BUILD_MODELS } from "./parse";

@@ -5,7 +5,8 @@ import { SECRET_ENV_NAME } from "./env";
 import { type Locator, fromZodIssues, issueAt, suggest } from "./issues";
 import { setEntryMeta } from "./meta";
 import { configKeyToCamel } from "./names";
-import { baseDirOf, findPackage, isModuleSpecifier, providerMap, unknownProviderMessage } from "./providers";
+import { buildModels } from "./build";
+import { BUILT_IN_NAMES, baseDirOf, builtInPackage, findPackage, isModuleSpecifier, providerMap, unknownProviderMessage } from "./providers";
 import {
   CAPABILITY_FIELDS,
   CONSTRAINT_FIELDS,
@@ -18,7 +19,7 @@ import {
   type selectorSchema,
 } from "./schema";
 import { hasCredentials, wrapSecrets } from "./secrets";
-import type { AnyProviderPlugin, CacheConfig, ExecutionConfig, HealthConfig, ModelConfig, ModelEntry, ParseOptions, SelectorConfig } from "./types";
+import type { AnyProviderPlugin, CacheConfig, ExecutionConfig, HealthConfig, ModelConfig, ModelEntry, ParseOptions, ResolveOptions, SelectorConfig } from "./types";
 import { type PathKey, type TreeProblem, type YamlTree, readYaml } from "./yaml-tree";
 import { validateEntryConfig } from "./validate-config";
 
@@ -66,6 +67,20 @@ function makeLocator(tree: YamlTree, source: string): Locator {
 /** Does `path` lie at or under `parent`? */
 function within(path: string, parent: string): boolean {
   return path === parent || path.startsWith(`${parent}.`) || path.startsWith(`${parent}[`);
+}
+
+/**
+ * `ModelRegistry.fromConfig` (in @orchestrator/registry, which may not depend on this package)
+ * builds the models through this: a non-enumerable function under a well-known symbol, so it
+ * stays out of JSON and inspection and works across duplicated package copies.
+ */
+export const BUILD_MODELS = Symbol.for("@orchestrator/config/build-models");
+
+function attachBuilder(config: ModelConfig): void {
+  Object.defineProperty(config, BUILD_MODELS, {
+    value: (options: ResolveOptions = {}) => buildModels(config, options),
+    enumerable: false,
+  });
 }
 
 export function analyzeModelConfig(text: string, options: ParseOptions = {}): Analysis {
@@ -136,8 +151,8 @@ export function analyzeModelConfig(text: string, options: ParseOptions = {}): An
     }
     const provider = itemRecord?.provider;
     const plugin = typeof provider === "string" ? given.get(provider) : undefined;
-    if (options.providers && typeof provider === "string" && provider !== "" && !plugin && !isModuleSpecifier(provider) && !findPackage(provider, baseDir, options)) {
-      issues.push(issueAt(locator, ["models", i, "provider"], unknownProviderMessage(provider, [...given.keys()])));
+    if (options.providers && typeof provider === "string" && provider !== "" && !plugin && !builtInPackage(provider) && !isModuleSpecifier(provider) && !findPackage(provider, baseDir, options)) {
+      issues.push(issueAt(locator, ["models", i, "provider"], unknownProviderMessage(provider, [...new Set([...given.keys(), ...BUILT_IN_NAMES])])));
     }
     if (!result.success) {
       issues.push(...clean(fromZodIssues(result.error.issues, item, modelSchema, ["models", i], locator)));
@@ -253,7 +268,9 @@ export function analyzeModelConfig(text: string, options: ParseOptions = {}): An
   }
 
   if (issues.length > 0) return { config: undefined, issues: dedupe(issues) };
-  return { config: compact({ models, selector, cache, health, execution, source }) as ModelConfig, issues: [] };
+  const config = compact({ models, selector, cache, health, execution, source }) as ModelConfig;
+  attachBuilder(config);
+  return { config, issues: [] };
 }
 
 function dedupe(issues: ConfigIssue[]): ConfigIssue[] {

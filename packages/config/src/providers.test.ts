@@ -8,7 +8,7 @@ import { FakeModel } from "@orchestrator/testing";
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
 import { fake, providers } from "../test/plugins";
-import { buildModels, loadModelConfig, parseModelConfig, resolveProviders } from "./index";
+import { BUILD_MODELS, buildModels, loadModelConfig, parseModelConfig, resolveProviders } from "./index";
 
 const fixtures = fileURLToPath(new URL("../test/fixtures/", import.meta.url));
 // Fixture packages live in test/fixtures/packages (node_modules/ is git-ignored); `modulePaths` adds that folder.
@@ -115,7 +115,7 @@ describe("buildModels", () => {
   it("lists the known providers for an unknown one", async () => {
     const config = parseModelConfig("models:\n  - name: a\n    provider: antropic\n", { source: "m.yaml" });
     expect(await failure(buildModels(config, { providers }))).toEqual([
-      'm.yaml:3:15: models[0].provider: unknown provider "antropic" — did you mean "anthropic"?; known providers: openai, anthropic, ollama, fake (or name an installed plugin package)',
+      'm.yaml:3:15: models[0].provider: unknown provider "antropic" — did you mean "anthropic"?; known providers: openai, anthropic, ollama, fake, huggingface, llama-cpp (or name an installed plugin package)',
     ]);
   });
 
@@ -137,5 +137,23 @@ describe("buildModels", () => {
     const config = parseModelConfig("models:\n  - name: a\n    provider: my-fake\n");
     const { models } = await buildModels(config, { providers: { "my-fake": fake } });
     expect(models[0]).toBeInstanceOf(FakeModel);
+  });
+});
+
+describe("built-in short names", () => {
+  it("loads provider: openai from @orchestrator/provider-openai when no plugin is given", async () => {
+    const config = parseModelConfig("models:\n  - name: gpt-4o-mini\n    provider: openai\n    config:\n      api_key: sk-test-0000000000000000\n", { source: "short.yaml" });
+    const { models } = await buildModels(config);
+    expect(models[0]?.provider).toBe("openai");
+    expect(models[0]?.constructor.name).toBe("OpenAIModel");
+    // The same through the symbol ModelRegistry.fromConfig uses, which stays out of JSON.
+    const built = await (config as unknown as Record<symbol, (o: object) => Promise<{ models: unknown[] }>>)[BUILD_MODELS]?.({});
+    expect(built?.models).toHaveLength(1);
+    expect(Object.keys(JSON.parse(JSON.stringify(config)))).toEqual(["models", "source"]);
+  });
+
+  it("says which package to install for a built-in name that is not installed", async () => {
+    const config = parseModelConfig("models:\n  - name: local\n    provider: llama.cpp\n", { source: "short.yaml" });
+    await expect(buildModels(config, { cwd: "/", modulePaths: [] })).rejects.toThrow(/provider "llama.cpp" comes from @orchestrator\/provider-llama-cpp|provider package "@orchestrator\/provider-llama-cpp" failed to load/);
   });
 });

@@ -16,6 +16,25 @@ export function providerMap(input: ProvidersInput | undefined): Map<string, AnyP
 }
 
 /** `@scope/name`, `name/sub`, `./file.mjs`, `/abs/file.mjs`: loaded by import, never looked up by name. */
+/** Short names of the providers this project publishes, and the package each lives in. */
+const BUILT_IN: Readonly<Record<string, string>> = {
+  openai: "@orchestrator/provider-openai",
+  anthropic: "@orchestrator/provider-anthropic",
+  huggingface: "@orchestrator/provider-huggingface",
+  hf: "@orchestrator/provider-huggingface",
+  ollama: "@orchestrator/provider-ollama",
+  "llama-cpp": "@orchestrator/provider-llama-cpp",
+  llamacpp: "@orchestrator/provider-llama-cpp",
+  "llama.cpp": "@orchestrator/provider-llama-cpp",
+};
+
+/** The package behind a built-in short name (`openai` → `@orchestrator/provider-openai`), if it is one. */
+export function builtInPackage(provider: string): string | undefined {
+  return Object.hasOwn(BUILT_IN, provider) ? BUILT_IN[provider] : undefined;
+}
+
+export const BUILT_IN_NAMES: readonly string[] = ["openai", "anthropic", "huggingface", "ollama", "llama-cpp"];
+
 export function isModuleSpecifier(provider: string): boolean {
   return provider.startsWith("@") || provider.startsWith(".") || provider.includes("/") || isAbsolute(provider);
 }
@@ -179,8 +198,19 @@ export async function collectProviders(
       plugins.set(name, plugin);
       continue;
     }
+    // A built-in short name loads its package when no plugin was given for it: `provider: openai`
+    // works with just @orchestrator/provider-openai installed (never the bare `openai` SDK package).
+    const builtIn = builtInPackage(name);
+    if (builtIn) {
+      if (findPackage(builtIn, baseDir, options)) {
+        const loaded = await loadProvider(builtIn, baseDir, options);
+        if ("plugin" in loaded) plugins.set(name, loaded.plugin);
+        else problems.set(name, loaded.problem);
+      } else problems.set(name, `provider "${name}" comes from ${builtIn}, which is not installed: npm install ${builtIn}`);
+      continue;
+    }
     if (!isModuleSpecifier(name) && !findPackage(name, baseDir, options)) {
-      if (requireKnown) problems.set(name, unknownProviderMessage(name, [...given.keys()]));
+      if (requireKnown) problems.set(name, unknownProviderMessage(name, [...new Set([...given.keys(), ...BUILT_IN_NAMES])]));
       continue;
     }
     const loaded = await loadProvider(name, baseDir, options);
