@@ -9,7 +9,7 @@ export const customProvider = defineProvider({
   name: "@acme/orchestrator-provider-custom",
   configSchema: z
     .object({
-      apiKey: z.union([z.string().min(1), z.instanceof(Secret)]),
+      apiKey: z.union([z.string().min(1), z.custom<Secret>((v) => Secret.isSecret(v), "expected a string or a Secret")]),
       endpoint: z.string().url(),
     })
     .strict(),

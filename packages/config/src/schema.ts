@@ -151,7 +151,7 @@ export const SECTIONS = {
 
 export function describe(value: unknown): string {
   if (value === null || value === undefined) return "an empty value";
-  if (value instanceof Secret) return "a secret value";
+  if (Secret.isSecret(value)) return "a secret value";
   if (typeof value === "string") return JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value);
   if (Array.isArray(value)) return "a list";
   if (typeof value === "object") return "a mapping";

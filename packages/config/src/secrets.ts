@@ -24,7 +24,7 @@ export function wrapSecrets(
 ): unknown {
   if (typeof value === "string") return secretHere || envSecret(path) ? new Secret(value) : value;
   if (Array.isArray(value)) return value.map((v, i) => wrapSecrets(v, extraKeys, envSecret, [...path, i], secretHere));
-  if (value && typeof value === "object" && !(value instanceof Secret) && Object.getPrototypeOf(value) === Object.prototype) {
+  if (value && typeof value === "object" && !Secret.isSecret(value) && Object.getPrototypeOf(value) === Object.prototype) {
     const out: Record<string, unknown> = {};
     for (const [k, v] of Object.entries(value)) out[k] = wrapSecrets(v, extraKeys, envSecret, [...path, k], secretHere || isSecretKey(k, extraKeys));
     return out;

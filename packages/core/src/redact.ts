@@ -54,15 +54,26 @@ export function redact(text: string): string {
  * A string that refuses to be shown: `String()`, template literals, `JSON.stringify` and
  * `util.inspect` all print `[REDACTED]`. Call `reveal()` where the real value is needed.
  */
+const SECRET = Symbol.for("@orchestrator/core/secret");
+
 export class Secret {
   readonly #value: string;
+  declare readonly [SECRET]: true;
   constructor(value: string) {
     this.#value = value;
     registerSecret(value);
+    Object.defineProperty(this, SECRET, { value: true, enumerable: false });
+  }
+  /** True for a `Secret` from any loaded copy of this package (where `instanceof` fails). */
+  static isSecret(value: unknown): value is Secret {
+    return typeof value === "object" && value !== null && (value as Record<symbol, unknown>)[SECRET] === true;
   }
   static from(value: string | Secret | undefined | null): Secret | undefined {
     if (value == null || value === "") return undefined;
-    return value instanceof Secret ? value : typeof value === "string" ? new Secret(value) : new Secret(String((value as Secret).reveal()));
+    if (value instanceof Secret) return value;
+    // A Secret from another loaded copy of this package: re-wrap its value in ours.
+    const foreign: unknown = value;
+    return typeof foreign === "string" ? new Secret(foreign) : Secret.isSecret(foreign) ? new Secret(foreign.reveal()) : undefined;
   }
   reveal(): string {
     return this.#value;
@@ -110,7 +121,7 @@ function normaliseKey(key: string): string {
 
 function walk(value: unknown, keys: Set<string>): unknown {
   if (Array.isArray(value)) return value.map((v) => walk(v, keys));
-  if (value instanceof Secret) return REDACTED;
+  if (Secret.isSecret(value)) return REDACTED;
   if (value && typeof value === "object" && Object.getPrototypeOf(value) === Object.prototype) {
     const out: Record<string, unknown> = {};
     for (const [k, v] of Object.entries(value)) {

@@ -4,7 +4,7 @@ import { ANTHROPIC_API_KEY_ENV, AnthropicModel, type AnthropicModelOptions } fro
 
 const configSchema = z
   .object({
-    apiKey: z.union([z.string().min(1), z.instanceof(Secret)]).optional(),
+    apiKey: z.union([z.string().min(1), z.custom<Secret>((v) => Secret.isSecret(v), "expected a string or a Secret")]).optional(),
     baseURL: z.string().url().optional(),
     // YAML `base_url` camel-cases to `baseUrl`.
     baseUrl: z.string().url().optional(),

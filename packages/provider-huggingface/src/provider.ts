@@ -10,9 +10,9 @@ const optionalText = z
 
 export const huggingfaceConfigSchema = z
   .object({
-    accessToken: z.union([z.string(), z.instanceof(Secret)]).optional(),
+    accessToken: z.union([z.string(), z.custom<Secret>((v) => Secret.isSecret(v), "expected a string or a Secret")]).optional(),
     /** The seed's YAML may call it `api_key`. */
-    apiKey: z.union([z.string(), z.instanceof(Secret)]).optional(),
+    apiKey: z.union([z.string(), z.custom<Secret>((v) => Secret.isSecret(v), "expected a string or a Secret")]).optional(),
     model: optionalText,
     modelPath: optionalText,
     endpointUrl: optionalText,

@@ -10,7 +10,7 @@ const optionalText = z
 
 export const openaiConfigSchema = z
   .object({
-    apiKey: z.union([z.string(), z.instanceof(Secret)]).optional(),
+    apiKey: z.union([z.string(), z.custom<Secret>((v) => Secret.isSecret(v), "expected a string or a Secret")]).optional(),
     organization: optionalText,
     project: optionalText,
     baseURL: optionalText,
