@@ -6,7 +6,7 @@
 //   example               → contract and testing (published surface only)
 //   meta                  → anything
 //   tool                  → anything
-// Tests may also import the testing kit. And everywhere: another package is imported by its name, never through its src/ or a relative path.
+// Tests may also import the testing kit and the package's own devDependencies. And everywhere: another package is imported by its name, never through its src/ or a relative path.
 import { execFileSync } from "node:child_process";
 import { readFileSync, readdirSync, statSync } from "node:fs";
 import { join, relative, resolve, sep } from "node:path";
@@ -85,7 +85,8 @@ for (const file of files(cwd)) {
     const target = scopes.get(name);
     // Tests (and their fixtures) may use the testing kit on top of what the package may import.
     const isTest = /\.test\.ts$/.test(file) || file.includes(`${sep}test${sep}`);
-    if (allowed !== "*" && !allowed?.includes(target) && !(isTest && target === "testing")) problems.push(`${where}: a "${scope}" package may not depend on "${target}" (${name})`);
+    const devDependency = Object.hasOwn(pkg.devDependencies ?? {}, name);
+    if (allowed !== "*" && !allowed?.includes(target) && !(isTest && (target === "testing" || devDependency))) problems.push(`${where}: a "${scope}" package may not depend on "${target}" (${name})`);
   }
 }
 
