@@ -18,4 +18,6 @@ export interface SelectionExplanation {
   task: string | undefined;
   candidates: CandidateExplanation[];
   excluded: ExclusionReason[];
+  /** Set when the model came from the explicit `fallbacks` chain of this (failed) model, not from the selector. */
+  fallbackFor?: string;
 }

@@ -12,6 +12,20 @@ export {
   type ModelStatistics,
   type RegistryStatistics,
 } from "./registry";
+export {
+  createSelector,
+  registryOptionsFromConfig,
+  BUILD_MODELS,
+  type RegistryConfig,
+  type RegistrySelectorConfig,
+  type RegistrySelectorType,
+  type RegistryExecutionConfig,
+  type FromConfigOptions,
+  type BuildModelsOptions,
+  type BuildModelsFunction,
+  type ConfigProviders,
+  type SkippedConfigModel,
+} from "./from-config";
 export type { SelectionExplanation, CandidateExplanation } from "./explanation";
 export type { RegistryEvents, SelectionEvent, OutcomeEvent, FeedbackEvent, HealthEvent } from "./events";
 export { normalizeRequirements, type SelectionRequirements, type NormalizedRequirements, type CapabilityRequirement } from "./requirements";
@@ -34,3 +48,4 @@ export { MemoryStatsStore } from "./stats-store";
 export { DecayedArms, type ForgetOptions } from "./decayed-arms";
 export { LruMap } from "./lru";
 export * from "./replay";
+export * from "./contextual";

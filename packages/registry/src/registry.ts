@@ -28,6 +28,7 @@ import {
 } from "@orchestrator/core";
 import { Emitter, type RegistryEvents } from "./events";
 import type { CandidateExplanation, SelectionExplanation } from "./explanation";
+import { BUILD_MODELS, type FromConfigOptions, type RegistryConfig, type SkippedConfigModel, registryOptionsFromConfig } from "./from-config";
 import { LruMap } from "./lru";
 import { type NormalizedRequirements, type SelectionRequirements, languageMatches, normalizeRequirements } from "./requirements";
 import { DEFAULT_REWARD, type RewardFunction } from "./reward";
@@ -71,6 +72,15 @@ export interface ModelRegistryOptions {
   feedbackCapacity?: number;
   /** Source of jitter, in [0, 1). Default `Math.random`. */
   random?: () => number;
+  /**
+   * Explicit fallback chains: model name → the models to try, in order, when it fails (after its
+   * retries), before the selector picks the next-best eligible model. A listed model must still
+   * meet the call's requirements and be healthy; unregistered names are skipped. `maxFallbacks`
+   * still bounds how many other models one call tries.
+   */
+  fallbacks?: Readonly<Record<string, readonly string[]>>;
+  /** Deadline of each model call the registry makes, unless the request sets `timeoutMs`. Default: each model's own `timeoutMs`. */
+  timeoutMs?: number;
 }
 
 export interface RegisterOptions {
@@ -161,6 +171,12 @@ class Entry implements SelectionCandidate {
   }
 }
 
+/** The models an explicit `fallbacks` entry puts next, and whose entry it is. */
+interface FallbackChain {
+  from: string;
+  names: readonly string[];
+}
+
 interface Picked {
   entry: Entry;
   explanation: SelectionExplanation | undefined;
@@ -203,6 +219,26 @@ function summarize(s: Readonly<ArmStats>): ArmSummary {
   };
 }
 
+const NO_SKIPPED: readonly SkippedConfigModel[] = Object.freeze([]);
+
+function checkFallbacks(issues: ConfigIssue[], value: unknown): Map<string, readonly string[]> {
+  const out = new Map<string, readonly string[]>();
+  if (value === undefined) return out;
+  if (typeof value !== "object" || value === null || Array.isArray(value)) {
+    issues.push({ path: "fallbacks", message: `must map model names to lists of model names, got ${JSON.stringify(value)}` });
+    return out;
+  }
+  for (const [name, list] of Object.entries(value)) {
+    if (!Array.isArray(list) || !list.every((n) => typeof n === "string")) {
+      issues.push({ path: `fallbacks.${name}`, message: `must be a list of model names, got ${JSON.stringify(list)}` });
+      continue;
+    }
+    // The model itself never follows its own failure in the same call.
+    out.set(name, Object.freeze([...new Set(list as string[])].filter((n) => n !== name)));
+  }
+  return out;
+}
+
 function checkCount(issues: ConfigIssue[], path: string, value: unknown, positive = false): void {
   if (value === undefined) return;
   if (typeof value !== "number" || !Number.isFinite(value) || value < 0 || (positive && value === 0)) issues.push({ path, message: `must be a ${positive ? "positive" : "non-negative"} number, got ${JSON.stringify(value)}` });
@@ -222,6 +258,10 @@ export class ModelRegistry {
   readonly waitForCapacityMs: number;
   readonly unhealthyPolicy: "exclude" | "least-bad";
   readonly taskMinTrials: number;
+  /** Per-call deadline given to every model call without its own; `undefined` leaves it to each model. */
+  readonly timeoutMs: number | undefined;
+  readonly #fallbacks: Map<string, readonly string[]>;
+  #skipped: readonly SkippedConfigModel[] = NO_SKIPPED;
   readonly #backoff: Required<BackoffOptions>;
   readonly #random: () => number;
   readonly #entries: Entry[] = [];
@@ -231,6 +271,7 @@ export class ModelRegistry {
   // Scratch reused by every selection: selection is synchronous, so it is never shared by two at once.
   readonly #candidates: Entry[] = [];
   readonly #context: {
+    selectionId: string | undefined;
     request: GenerateRequest | undefined;
     task: string | undefined;
     requirements: NormalizedRequirements;
@@ -249,6 +290,8 @@ export class ModelRegistry {
     checkCount(issues, "backoff.initialMs", options.backoff?.initialMs);
     checkCount(issues, "backoff.maxMs", options.backoff?.maxMs);
     checkCount(issues, "backoff.multiplier", options.backoff?.multiplier);
+    checkCount(issues, "timeoutMs", options.timeoutMs, true);
+    const fallbacks = checkFallbacks(issues, options.fallbacks);
     const jitter = options.backoff?.jitter ?? "full";
     if (jitter !== "full" && jitter !== "equal" && jitter !== "none") issues.push({ path: "backoff.jitter", message: `must be "full", "equal" or "none", got ${JSON.stringify(jitter)}` });
     const policy = options.unhealthyPolicy ?? "exclude";
@@ -264,10 +307,51 @@ export class ModelRegistry {
     this.waitForCapacityMs = options.waitForCapacityMs ?? 10_000;
     this.unhealthyPolicy = policy;
     this.taskMinTrials = options.taskMinTrials ?? 10;
+    this.timeoutMs = options.timeoutMs;
+    this.#fallbacks = fallbacks;
     this.#backoff = { initialMs: options.backoff?.initialMs ?? 200, maxMs: options.backoff?.maxMs ?? 5_000, multiplier: options.backoff?.multiplier ?? 2, jitter };
     this.#random = options.random ?? Math.random;
     this.#feedback = new LruMap(options.feedbackCapacity ?? 10_000);
-    this.#context = { request: undefined, task: undefined, requirements: {}, taskMinTrials: this.taskMinTrials, explain: false, statsStore: this.statsStore };
+    this.#context = { selectionId: undefined, request: undefined, task: undefined, requirements: {}, taskMinTrials: this.taskMinTrials, explain: false, statsStore: this.statsStore };
+  }
+
+  /**
+   * A registry built from a parsed config file (the seed's `ModelRegistry.from_config`):
+   * `await ModelRegistry.fromConfig(await loadModelConfig("config/models.yaml"))`. The selector
+   * comes from `selector:`, retries, backoff, deadline and fallback chains from `execution:`, and
+   * the models from `models:`, created through their provider plugins. Explicit `options` win over
+   * the file. Models the config left out (lenient loading: a variable is not set) are listed in
+   * `skippedModels`. `cache:` and `health:` are not built here: pass `cache` / `healthMonitor`.
+   */
+  static async fromConfig(config: RegistryConfig, options: FromConfigOptions = {}): Promise<ModelRegistry> {
+    const build = config?.[BUILD_MODELS];
+    if (typeof build !== "function") {
+      throw new ConfigError([{ path: "config", message: "is not a parsed model config: load it with loadModelConfig() or parseModelConfig() from @orchestrator/config" }], {
+        title: "Cannot build a registry from this config",
+      });
+    }
+    const { providers, modulePaths, cwd, ...explicit } = options;
+    // Options first: a bad option fails before any model is created.
+    const registry = new ModelRegistry(registryOptionsFromConfig(config, explicit));
+    const built = await build.call(config, { ...(providers !== undefined ? { providers } : {}), ...(modulePaths !== undefined ? { modulePaths } : {}), ...(cwd !== undefined ? { cwd } : {}) });
+    try {
+      for (const model of built.models) registry.registerModel(model);
+    } catch (error) {
+      await Promise.allSettled(built.models.map((m) => m.cleanup()));
+      throw error;
+    }
+    registry.#skipped = Object.freeze([...built.skipped]);
+    return registry;
+  }
+
+  /** Configured models `fromConfig` left out, with the reason (`"OPENAI_API_KEY is not set"`). Empty otherwise. */
+  get skippedModels(): readonly SkippedConfigModel[] {
+    return this.#skipped;
+  }
+
+  /** The explicit fallback chains (model → models tried in order when it fails). */
+  get fallbacks(): Readonly<Record<string, readonly string[]>> {
+    return Object.fromEntries(this.#fallbacks);
   }
 
   // ---- models --------------------------------------------------------------------------------
@@ -483,8 +567,9 @@ export class ModelRegistry {
     }
   }
 
-  #ctx(req: NormalizedRequirements, request: GenerateRequest | undefined, explain: boolean): SelectionContext {
+  #ctx(req: NormalizedRequirements, request: GenerateRequest | undefined, explain: boolean, selectionId?: string): SelectionContext {
     const ctx = this.#context;
+    ctx.selectionId = selectionId;
     ctx.request = request;
     ctx.task = request?.task;
     ctx.requirements = req;
@@ -493,7 +578,15 @@ export class ModelRegistry {
   }
 
   /** Filter, then ask the selector. `undefined` when nothing is eligible (the caller builds the error). */
-  #pick(req: NormalizedRequirements, request: GenerateRequest | undefined, explain: boolean, skip: ReadonlySet<string> | undefined, minWindowAbove: number): Picked | undefined {
+  #pick(
+    req: NormalizedRequirements,
+    request: GenerateRequest | undefined,
+    explain: boolean,
+    skip: ReadonlySet<string> | undefined,
+    minWindowAbove: number,
+    chain?: FallbackChain,
+    selectionId?: string,
+  ): Picked | undefined {
     const counts = this.#eligible(req, request, skip, minWindowAbove);
     const candidates = this.#candidates;
     if (candidates.length === 0 && counts.unhealthy > 0 && this.unhealthyPolicy === "least-bad") {
@@ -510,7 +603,27 @@ export class ModelRegistry {
     if (candidates.length === 0) return undefined;
     const task = request?.task;
     for (const e of candidates) this.#fillStats(e, task);
-    const choice = this.selector.select(candidates, this.#ctx(req, request, explain));
+    if (chain) {
+      // An explicit fallback chain decides before the selector: its first eligible model.
+      for (const name of chain.names) {
+        const index = candidates.findIndex((c) => c.model.name === name);
+        if (index < 0) continue;
+        const entry = candidates[index] as Entry;
+        if (!explain) return { entry, explanation: undefined };
+        const list: CandidateExplanation[] = candidates.map((c, i) => ({
+          model: c.model.name,
+          provider: c.model.provider,
+          estimatedCostUsd: c.estimatedCostUsd,
+          statsScope: c.statsScope,
+          chosen: i === index,
+          score: Number.NaN,
+          note: i === index ? `explicit fallback for "${chain.from}" (fallbacks: ${chain.names.join(" → ")})` : "not scored: an explicit fallback was chosen",
+        }));
+        return { entry, explanation: { model: entry.model, selector: this.selector.name, task, candidates: list, excluded: this.#reasons(req), fallbackFor: chain.from } };
+      }
+    }
+    // The selection id lets a contextual selector match this decision's features to its outcome.
+    const choice = this.selector.select(candidates, this.#ctx(req, request, explain, selectionId));
     const index = choice?.index;
     if (typeof index !== "number" || !Number.isInteger(index) || index < 0 || index >= candidates.length) {
       throw new ConfigError([{ path: "modelSelector", message: `selector "${this.selector.name}" returned index ${String(index)} for ${candidates.length} candidates` }], { title: "Invalid selector result" });
@@ -590,11 +703,18 @@ export class ModelRegistry {
   // ---- execution -----------------------------------------------------------------------------
 
   /** Select (waiting up to `waitForCapacityMs` while every eligible model is at its limits). */
-  async #pickForCall(req: NormalizedRequirements, request: GenerateRequest, skip: ReadonlySet<string> | undefined, minWindowAbove: number): Promise<Picked | undefined> {
+  async #pickForCall(
+    req: NormalizedRequirements,
+    request: GenerateRequest,
+    skip: ReadonlySet<string> | undefined,
+    minWindowAbove: number,
+    chain: FallbackChain | undefined,
+    selectionId: string,
+  ): Promise<Picked | undefined> {
     const started = performance.now();
     let delayMs = 5;
     for (;;) {
-      const picked = this.#pick(req, request, true, skip, minWindowAbove);
+      const picked = this.#pick(req, request, true, skip, minWindowAbove, chain, selectionId);
       if (picked) return picked;
       const saturated = this.#entries.some((e) => e.code === "saturated");
       const waited = performance.now() - started;
@@ -602,6 +722,19 @@ export class ModelRegistry {
       await abortableSleep(Math.min(delayMs, this.waitForCapacityMs - waited), request.signal);
       delayMs = Math.min(delayMs * 2, 100);
     }
+  }
+
+  /** The request as sent to models: with the registry's deadline when it has one and the request none. */
+  #withDeadline(request: GenerateRequest): GenerateRequest {
+    return this.timeoutMs !== undefined && request.timeoutMs === undefined ? { ...request, timeoutMs: this.timeoutMs } : request;
+  }
+
+  /** The fallback chain after `failed` fails: its own list first, then what remains of the current chain. */
+  #chainAfter(failed: string, current: FallbackChain | undefined): FallbackChain | undefined {
+    const own = this.#fallbacks.get(failed);
+    if (own === undefined || own.length === 0) return current;
+    if (current === undefined) return { from: failed, names: own };
+    return { from: failed, names: [...new Set([...own, ...current.names])] };
   }
 
   #backoffDelay(retry: number, error: OrchestratorError): number | undefined {
@@ -617,11 +750,14 @@ export class ModelRegistry {
   }
 
   /** What to do after a failed attempt. */
-  #decide(error: OrchestratorError, retry: number): "retry" | "fallback" | "throw" {
+  #decide(error: OrchestratorError, retry: number, entry: Entry): "retry" | "fallback" | "throw" {
     if (AbortError.isInstance(error)) return "throw";
     if (ContextLengthError.isInstance(error) || AuthenticationError.isInstance(error)) return "fallback";
     if (!error.retryable) return "throw";
-    return retry < this.maxRetries ? "retry" : "fallback";
+    if (retry >= this.maxRetries) return "fallback";
+    // The health monitor just opened its circuit: another try would only add load to a dead provider.
+    if (this.healthMonitor && this.healthMonitor.availability(entry.model.name).status === "unhealthy") return "fallback";
+    return "retry";
   }
 
   #recordSuccess(entry: Entry, task: string | undefined, selectionId: string, attempt: number, latencyMs: number, costUsd: number | undefined, cached: boolean): void {
@@ -698,12 +834,14 @@ export class ModelRegistry {
     const selectionId = nextSelectionId();
     const task = request.task;
     const attempts: AttemptRecord[] = [];
+    const callRequest = this.#withDeadline(request);
     let tried: Set<string> | undefined;
+    let chain: FallbackChain | undefined;
     let minWindowAbove = 0;
     let lastError: OrchestratorError | undefined;
     let attempt = 0;
     for (let fallback = 0; fallback <= this.maxFallbacks; fallback++) {
-      const picked = await this.#pickForCall(req, request, tried, minWindowAbove);
+      const picked = await this.#pickForCall(req, request, tried, minWindowAbove, chain, selectionId);
       if (!picked) {
         if (lastError) throw lastError;
         throw this.#noEligible(req, request, tried, minWindowAbove, this.#entries.some((e) => e.code === "saturated") ? this.waitForCapacityMs : undefined);
@@ -716,7 +854,7 @@ export class ModelRegistry {
         attempt++;
         const started = performance.now();
         try {
-          const result = await entry.model.generate(request);
+          const result = await entry.model.generate(callRequest);
           this.#recordSuccess(entry, task, selectionId, attempt, result.latencyMs, result.costUsd, result.cached);
           attempts.push({ model: entry.model.name, success: true, latencyMs: result.latencyMs });
           return { ...result, selectionId, explanation, attempts };
@@ -725,7 +863,7 @@ export class ModelRegistry {
           const latencyMs = performance.now() - started;
           this.#recordFailure(entry, task, selectionId, attempt, latencyMs, error);
           lastError = error;
-          next = this.#decide(error, retry);
+          next = this.#decide(error, retry, entry);
           let delayMs: number | undefined;
           if (next === "retry") {
             delayMs = this.#backoffDelay(retry, error);
@@ -739,6 +877,7 @@ export class ModelRegistry {
       }
       tried ??= new Set();
       tried.add(entry.model.name);
+      chain = this.#chainAfter(entry.model.name, chain);
     }
     throw lastError ?? new NoEligibleModelError([]);
   }
@@ -773,12 +912,14 @@ export class ModelRegistry {
     const selectionId = nextSelectionId();
     const task = request.task;
     const attempts = state.attempts;
+    const callRequest = this.#withDeadline(request);
     let tried: Set<string> | undefined;
+    let chain: FallbackChain | undefined;
     let minWindowAbove = 0;
     let lastError: OrchestratorError | undefined;
     let attempt = 0;
     for (let fallback = 0; fallback <= this.maxFallbacks; fallback++) {
-      const picked = await this.#pickForCall(req, request, tried, minWindowAbove);
+      const picked = await this.#pickForCall(req, request, tried, minWindowAbove, chain, selectionId);
       if (!picked) {
         if (lastError) throw lastError;
         throw this.#noEligible(req, request, tried, minWindowAbove, this.#entries.some((e) => e.code === "saturated") ? this.waitForCapacityMs : undefined);
@@ -794,7 +935,7 @@ export class ModelRegistry {
         let sent = 0;
         try {
           let finish: Extract<StreamChunk, { type: "finish" }> | undefined;
-          for await (const chunk of entry.model.stream(request)) {
+          for await (const chunk of entry.model.stream(callRequest)) {
             if (chunk.type === "finish") {
               finish = chunk;
               continue;
@@ -813,7 +954,7 @@ export class ModelRegistry {
           this.#recordFailure(entry, task, selectionId, attempt, latencyMs, error);
           lastError = error;
           // Chunks already reached the caller: another model cannot continue this answer.
-          next = sent > 0 ? "throw" : this.#decide(error, retry);
+          next = sent > 0 ? "throw" : this.#decide(error, retry, entry);
           let delayMs: number | undefined;
           if (next === "retry") {
             delayMs = this.#backoffDelay(retry, error);
@@ -827,6 +968,7 @@ export class ModelRegistry {
       }
       tried ??= new Set();
       tried.add(entry.model.name);
+      chain = this.#chainAfter(entry.model.name, chain);
     }
     throw lastError ?? new NoEligibleModelError([]);
   }

@@ -33,6 +33,11 @@ export interface SelectionContext {
   /** When false (plain `selectModel`), selectors may leave out `scores` to save allocations. */
   readonly explain: boolean;
   readonly statsStore: StatsStore;
+  /**
+   * The id of the call this selection is for (`generate`/`stream`), so a selector can match its
+   * decision with the later `outcome`/`feedback` events. `undefined` for plain `selectModel`.
+   */
+  readonly selectionId?: string | undefined;
 }
 
 /** A candidate's score and, for bandits, its parts. */

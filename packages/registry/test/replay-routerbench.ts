@@ -7,11 +7,8 @@
  *
  * Data: /work/shared/data/routerbench (or --data DIR). Not a test: the numbers go in the README.
  */
-import { readFileSync } from "node:fs";
-import { join } from "node:path";
 import { type GenerateRequest, Model, type ModelOutput } from "@orchestrator/core";
-import { ModelRegistry, type ModelSelector, ThompsonSamplingSelector, UCBModelSelector, type UCBSelectorOptions } from "../src/index";
-import { parseCsvObjects } from "./csv";
+import { ModelRegistry, type ModelSelector, ThompsonSamplingSelector, UCBModelSelector, type UCBSelectorOptions, loadReplayCsv, permutation } from "../src/index";
 
 export interface Prompt {
   id: string;
@@ -19,31 +16,20 @@ export interface Prompt {
   cost: Record<string, number>;
 }
 
+/** The split through the shared loader (`src/replay`), as per-model records for the registry's replay models. */
 export function loadSplit(dir: string, split: "train" | "test"): { models: string[]; prompts: Prompt[]; skipped: number } {
-  const prompts: Prompt[] = [];
-  let models: string[] = [];
-  let skipped = 0;
-  for (const file of ["arc_challenge", "mbpp", "winograde"]) {
-    const rows = parseCsvObjects(readFileSync(join(dir, `${file}_${split}.csv`), "utf8"));
-    const first = rows[0];
-    if (!first) continue;
-    models = Object.keys(first).filter((k) => `${k}|total_cost` in first).sort();
-    for (const row of rows) {
-      // 28 ARC rows have a blank score for some model: they cannot be replayed fairly.
-      if (models.some((m) => row[m] === "" || row[`${m}|total_cost`] === "")) {
-        skipped++;
-        continue;
-      }
-      const correct: Record<string, number> = {};
-      const cost: Record<string, number> = {};
-      for (const m of models) {
-        correct[m] = Number(row[m]);
-        cost[m] = Number(row[`${m}|total_cost`]);
-      }
-      prompts.push({ id: row.sample_id ?? "", correct, cost });
-    }
-  }
-  return { models, prompts, skipped };
+  const data = loadReplayCsv(dir, { split });
+  // 28 ARC rows have a blank score for some model: the loader leaves them out (`skipped`).
+  const prompts = data.rows.map((row) => {
+    const correct: Record<string, number> = {};
+    const cost: Record<string, number> = {};
+    data.models.forEach((m, k) => {
+      correct[m] = row.quality[k] as number;
+      cost[m] = row.cost[k] as number;
+    });
+    return { id: row.id, correct, cost };
+  });
+  return { models: data.models, prompts, skipped: data.skipped.length };
 }
 
 /** Answers from the recorded row: the "model" is whatever RouterBench recorded for it. */
@@ -60,20 +46,7 @@ class ReplayModel extends Model {
 }
 
 function shuffled<T>(items: readonly T[], seed: number): T[] {
-  let a = seed >>> 0;
-  const random = () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-  const out = [...items];
-  for (let i = out.length - 1; i > 0; i--) {
-    const j = Math.floor(random() * (i + 1));
-    [out[i], out[j]] = [out[j] as T, out[i] as T];
-  }
-  return out;
+  return Array.from(permutation(items.length, seed), (i) => items[i] as T);
 }
 
 export interface ReplayResult {

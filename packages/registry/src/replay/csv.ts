@@ -1,4 +1,6 @@
-/** RFC 4180 CSV: quoted fields may hold commas, quotes ("") and newlines. */
+import { ConfigError } from "@orchestrator/core";
+
+/** RFC 4180 CSV: quoted fields may hold commas, quotes ("") and newlines. An unterminated quote is a `ConfigError`. */
 export function parseCsv(text: string): string[][] {
   const rows: string[][] = [];
   let row: string[] = [];
@@ -27,6 +29,7 @@ export function parseCsv(text: string): string[][] {
       row = [];
     } else field += ch;
   }
+  if (quoted) throw new ConfigError("CSV ends inside a quoted field (unterminated quote)");
   if (field !== "" || row.length > 0) {
     row.push(field);
     rows.push(row);

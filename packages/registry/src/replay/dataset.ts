@@ -25,7 +25,9 @@ export interface ReplayDataset {
 /** RouterBench's prompt column is a Python list literal holding the text: `['…']`. */
 function promptText(raw: string): string {
   const m = /^\[\s*(['"])([\s\S]*)\1\s*\]$/.exec(raw.trim());
-  return m?.[2] ?? raw;
+  if (!m) return raw;
+  // Undo the Python repr's escapes (\n, \t, \', \", \\).
+  return (m[2] ?? "").replace(/\\(.)/g, (_, c: string) => (c === "n" ? "\n" : c === "t" ? "\t" : c));
 }
 
 /**

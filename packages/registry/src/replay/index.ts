@@ -1,3 +1,22 @@
 export { parseCsv } from "./csv";
 export { loadReplayCsv, type ReplayDataset, type ReplayRow } from "./dataset";
 export { aiq, nonDecreasingHull, oraclePoint, randomPoint, singleModelPoint, type Point } from "./metrics";
+export {
+  replayFullInformation,
+  qualityCostCurve,
+  permutation,
+  fixedPolicy,
+  randomPolicy,
+  oraclePolicy,
+  contextualPolicy,
+  fitOnDataset,
+  rowFeatures,
+  selectorFromConfig,
+  type ReplayPolicy,
+  type ReplayOptions,
+  type ReplayResult,
+  type ReplayRunResult,
+  type SelectorConfigLike,
+} from "./simulate";
+export { renderSvg, type SvgPlotOptions, type SvgCurve } from "./svg";
+export { replayFromFiles, DEFAULT_LAMBDAS, type ReplayFromFilesOptions, type ReplayReport } from "./from-files";

@@ -1,0 +1,145 @@
+import { appendFileSync, readFileSync } from "node:fs";
+
+/**
+ * One routing decision and what came of it: a line of a decision log (JSONL). Enough to
+ * warm-start a selector (`fit`) and to estimate off-policy how another policy would have done.
+ */
+export interface DecisionRecord {
+  /** Format version. */
+  v: 1;
+  /** Epoch ms of the decision. */
+  time: number;
+  selectionId?: string;
+  task?: string;
+  /** The request's sparse features (`{ i: indices, v: values }`), when the log keeps them. */
+  features?: { i: number[]; v: number[] };
+  /** A hash of the request text, when the log keeps no features (privacy). */
+  textHash?: string;
+  /** The eligible models, in the order the selector saw them. */
+  candidates: string[];
+  /** The chosen model. */
+  model: string;
+  /** Probability with which the logging policy chose `model` (for inverse propensity weighting). */
+  probability?: number;
+  /** Per candidate: predicted quality. */
+  predictedQuality?: number[];
+  /** Per candidate: predicted USD. */
+  predictedCostUsd?: number[];
+  /** Price of cost at the time, in quality per USD. */
+  lambda?: number;
+  /** Observed quality in [0, 1] (0 for a failed call). */
+  quality?: number;
+  costUsd?: number;
+  latencyMs?: number;
+  success?: boolean;
+}
+
+/** Something decision records can be written to. */
+export interface DecisionSink {
+  write(record: DecisionRecord): void;
+}
+
+export interface DecisionLogOptions {
+  /** Keep the request's sparse features (default) or only a hash of its text. */
+  features?: "sparse" | "hash";
+}
+
+/**
+ * Appends decision records as JSONL to a file (synchronously: one short line per request; use
+ * `MemoryDecisionLog` or your own `DecisionSink` to ship them elsewhere).
+ */
+export class DecisionLog implements DecisionSink {
+  readonly path: string;
+  readonly features: "sparse" | "hash";
+
+  constructor(path: string, options: DecisionLogOptions = {}) {
+    this.path = path;
+    this.features = options.features ?? "sparse";
+  }
+
+  write(record: DecisionRecord): void {
+    const line = this.features === "hash" && record.features ? { ...record, features: undefined } : record;
+    appendFileSync(this.path, `${JSON.stringify(line)}\n`);
+  }
+}
+
+/** Keeps decision records in memory (tests, or batching to another sink). */
+export class MemoryDecisionLog implements DecisionSink {
+  readonly records: DecisionRecord[] = [];
+  write(record: DecisionRecord): void {
+    this.records.push(record);
+  }
+  toJSONL(): string {
+    return this.records.map((r) => `${JSON.stringify(r)}\n`).join("");
+  }
+}
+
+export interface DecisionLogProblem {
+  /** 1-based line number. */
+  line: number;
+  message: string;
+}
+
+function isNumberArray(x: unknown): x is number[] {
+  return Array.isArray(x) && x.every((v) => typeof v === "number" && Number.isFinite(v));
+}
+
+function check(value: unknown): DecisionRecord | string {
+  if (typeof value !== "object" || value === null || Array.isArray(value)) return "not a JSON object";
+  const r = value as Record<string, unknown>;
+  if (r.v !== 1) return `unsupported version ${JSON.stringify(r.v)} (expected 1)`;
+  if (typeof r.model !== "string" || r.model === "") return "missing `model`";
+  if (!Array.isArray(r.candidates) || !r.candidates.every((c) => typeof c === "string")) return "`candidates` must be an array of model names";
+  if (typeof r.time !== "number") return "missing `time`";
+  for (const key of ["probability", "quality", "costUsd", "latencyMs", "lambda"] as const) {
+    if (r[key] !== undefined && (typeof r[key] !== "number" || !Number.isFinite(r[key]))) return `\`${key}\` must be a finite number`;
+  }
+  if (r.probability !== undefined && !((r.probability as number) > 0 && (r.probability as number) <= 1)) return "`probability` must be in (0, 1]";
+  if (r.features !== undefined) {
+    const f = r.features as Record<string, unknown> | null;
+    if (typeof f !== "object" || f === null || !isNumberArray(f.i) || !isNumberArray(f.v) || f.i.length !== f.v.length) return "`features` must be { i: number[], v: number[] } of equal length";
+  }
+  return r as unknown as DecisionRecord;
+}
+
+/**
+ * Parses a JSONL decision log. A corrupt line (bad JSON, missing fields) is reported with its
+ * line number in `problems` and skipped: one torn write never makes the log unreadable.
+ */
+export function parseDecisionLog(text: string): { records: DecisionRecord[]; problems: DecisionLogProblem[] } {
+  const records: DecisionRecord[] = [];
+  const problems: DecisionLogProblem[] = [];
+  let line = 0;
+  let start = 0;
+  while (start <= text.length) {
+    let end = text.indexOf("\n", start);
+    if (end < 0) end = text.length;
+    line++;
+    const raw = text.slice(start, end).trim();
+    start = end + 1;
+    if (raw === "") continue;
+    let value: unknown;
+    try {
+      value = JSON.parse(raw);
+    } catch (error) {
+      problems.push({ line, message: `invalid JSON: ${(error as Error).message}` });
+      continue;
+    }
+    const checked = check(value);
+    if (typeof checked === "string") problems.push({ line, message: checked });
+    else records.push(checked);
+  }
+  return { records, problems };
+}
+
+/** Reads a JSONL decision log file; see `parseDecisionLog`. */
+export function readDecisionLog(path: string): { records: DecisionRecord[]; problems: DecisionLogProblem[] } {
+  return parseDecisionLog(readFileSync(path, "utf8"));
+}
+
+/** FNV-1a of a string as 8 hex digits: a request identity for logs that keep no features. */
+export function textHash(text: string): string {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193);
+  return (h >>> 0).toString(16).padStart(8, "0");
+}

@@ -1,0 +1,23 @@
+export { SparseFeatures, HashedNgramExtractor, requestText, type FeatureExtractor, type FeatureInput, type HashedNgramOptions } from "./features";
+export { DiagonalLogisticPredictor, sigmoid } from "./predictor";
+export { BudgetPacer, type BudgetPacerOptions } from "./pacing";
+export {
+  ContextualSelector,
+  type ContextualSelectorOptions,
+  type ContextualExploration,
+  type ContextualChoice,
+  type ContextualSelectorState,
+  type TrainingExample,
+} from "./contextual-selector";
+export {
+  DecisionLog,
+  MemoryDecisionLog,
+  parseDecisionLog,
+  readDecisionLog,
+  textHash,
+  type DecisionRecord,
+  type DecisionSink,
+  type DecisionLogOptions,
+  type DecisionLogProblem,
+} from "./decision-log";
+export { offPolicyEstimate, selectorPolicy, type OffPolicyEstimate, type TargetPolicy } from "./off-policy";
