@@ -172,6 +172,9 @@ class Entry implements SelectionCandidate {
 }
 
 /** The models an explicit `fallbacks` entry puts next, and whose entry it is. */
+/** The `from` of a chain that sends a cached request back to the model that answered it. */
+const AFFINITY = "\u0000cache";
+
 interface FallbackChain {
   from: string;
   names: readonly string[];
@@ -253,6 +256,11 @@ export class ModelRegistry {
   readonly statsStore: StatsStore;
   readonly healthMonitor: HealthTracker | undefined;
   readonly cache: Cache | undefined;
+  /**
+   * With a registry-level cache: which model answered a request (bounded LRU), so an identical
+   * request goes back to it and its cache answers, whichever model the selector would try now.
+   */
+  readonly #affinity = new LruMap<string, string>(10_000);
   readonly maxRetries: number;
   readonly maxFallbacks: number;
   readonly waitForCapacityMs: number;
@@ -617,9 +625,18 @@ export class ModelRegistry {
           statsScope: c.statsScope,
           chosen: i === index,
           score: Number.NaN,
-          note: i === index ? `explicit fallback for "${chain.from}" (fallbacks: ${chain.names.join(" → ")})` : "not scored: an explicit fallback was chosen",
+          note:
+            chain.from === AFFINITY
+              ? i === index
+                ? "answered this request before: its cached answer is reused"
+                : "not scored: a cached answer exists"
+              : i === index
+                ? `explicit fallback for "${chain.from}" (fallbacks: ${chain.names.join(" → ")})`
+                : "not scored: an explicit fallback was chosen",
         }));
-        return { entry, explanation: { model: entry.model, selector: this.selector.name, task, candidates: list, excluded: this.#reasons(req), fallbackFor: chain.from } };
+        const explanation: SelectionExplanation = { model: entry.model, selector: this.selector.name, task, candidates: list, excluded: this.#reasons(req) };
+        if (chain.from !== AFFINITY) explanation.fallbackFor = chain.from;
+        return { entry, explanation };
       }
     }
     // The selection id lets a contextual selector match this decision's features to its outcome.
@@ -825,6 +842,23 @@ export class ModelRegistry {
     if (!first || status !== "unknown") this.#events.emit("health", { model: e.model.name, status, available, reason });
   }
 
+  /** The affinity key of a cacheable request, or `undefined` when there is no registry cache or the request bypasses it. */
+  #affinityKey(request: GenerateRequest, requirements: SelectionRequirements | undefined): string | undefined {
+    if (!this.cache || request.cache === false || request.cache === "refresh") return undefined;
+    const { signal: _signal, timeoutMs: _timeout, cache: _cache, ...rest } = request;
+    try {
+      return JSON.stringify([rest, requirements ?? null]);
+    } catch {
+      return undefined; // not serialisable (e.g. a zod schema with cycles): no affinity
+    }
+  }
+
+  #affinityChain(key: string | undefined): FallbackChain | undefined {
+    if (key === undefined) return undefined;
+    const name = this.#affinity.get(key);
+    return name === undefined ? undefined : { from: AFFINITY, names: [name] };
+  }
+
   /**
    * Select a model, call it, record the outcome (the selector learns from every call), retry
    * retryable failures with backoff and fall back to the next-best model.
@@ -840,6 +874,8 @@ export class ModelRegistry {
     let minWindowAbove = 0;
     let lastError: OrchestratorError | undefined;
     let attempt = 0;
+    const affinityKey = this.#affinityKey(request, requirements);
+    chain = this.#affinityChain(affinityKey);
     for (let fallback = 0; fallback <= this.maxFallbacks; fallback++) {
       const picked = await this.#pickForCall(req, request, tried, minWindowAbove, chain, selectionId);
       if (!picked) {
@@ -849,6 +885,7 @@ export class ModelRegistry {
       const { entry } = picked;
       const explanation = picked.explanation as SelectionExplanation;
       if (this.#events.has("selection")) this.#events.emit("selection", { selectionId, model: entry.model.name, task, explanation, fallback });
+      if (affinityKey !== undefined) this.#affinity.set(affinityKey, entry.model.name);
       let next: "retry" | "fallback" | "throw" = "retry";
       for (let retry = 0; next === "retry"; retry++) {
         attempt++;
@@ -903,12 +940,17 @@ export class ModelRegistry {
       [Symbol.asyncIterator]: () => {
         if (started) throw new TypeError("A registry stream can be iterated only once.");
         started = true;
-        return this.#stream(request, req, state)[Symbol.asyncIterator]();
+        return this.#stream(request, req, state, requirements)[Symbol.asyncIterator]();
       },
     };
   }
 
-  async *#stream(request: GenerateRequest, req: NormalizedRequirements, state: { selectionId: string | undefined; explanation: SelectionExplanation | undefined; attempts: AttemptRecord[] }): AsyncGenerator<RegistryStreamChunk> {
+  async *#stream(
+    request: GenerateRequest,
+    req: NormalizedRequirements,
+    state: { selectionId: string | undefined; explanation: SelectionExplanation | undefined; attempts: AttemptRecord[] },
+    requirements: SelectionRequirements | undefined,
+  ): AsyncGenerator<RegistryStreamChunk> {
     const selectionId = nextSelectionId();
     const task = request.task;
     const attempts = state.attempts;
@@ -918,6 +960,8 @@ export class ModelRegistry {
     let minWindowAbove = 0;
     let lastError: OrchestratorError | undefined;
     let attempt = 0;
+    const affinityKey = this.#affinityKey(request, requirements);
+    chain = this.#affinityChain(affinityKey);
     for (let fallback = 0; fallback <= this.maxFallbacks; fallback++) {
       const picked = await this.#pickForCall(req, request, tried, minWindowAbove, chain, selectionId);
       if (!picked) {
@@ -925,6 +969,7 @@ export class ModelRegistry {
         throw this.#noEligible(req, request, tried, minWindowAbove, this.#entries.some((e) => e.code === "saturated") ? this.waitForCapacityMs : undefined);
       }
       const { entry } = picked;
+      if (affinityKey !== undefined) this.#affinity.set(affinityKey, entry.model.name);
       state.selectionId = selectionId;
       state.explanation = picked.explanation;
       if (this.#events.has("selection")) this.#events.emit("selection", { selectionId, model: entry.model.name, task, explanation: picked.explanation, fallback });

@@ -6,7 +6,7 @@ import { HashedNgramExtractor } from "../contextual/features";
 import { offPolicyEstimate, selectorPolicy } from "../contextual/off-policy";
 import { loadReplayCsv } from "./dataset";
 import { type Point, aiq, nonDecreasingHull, oraclePoint, randomPoint, singleModelPoint } from "./metrics";
-import { type SelectorConfigLike, contextualPolicy, fitOnDataset, qualityCostCurve, replayFullInformation, selectorFromConfig } from "./simulate";
+import { type SelectorConfigLike, contextualPolicy, fitOnDataset, qualityCostCurve, replayFullInformation, contextualSelectorFromConfig } from "./simulate";
 import { renderSvg } from "./svg";
 
 export interface ReplayFromFilesOptions {
@@ -64,7 +64,7 @@ function fromCsv(options: ReplayFromFilesOptions): ReplayReport {
   const extractor = new HashedNgramExtractor(options.policy.extractor ?? {});
   const make = (lambda: number | undefined, seed: number) => {
     const config = lambda === undefined ? options.policy : { ...options.policy, lambda, budgetPerRequest: undefined };
-    const selector = selectorFromConfig(config, seed, extractor);
+    const selector = contextualSelectorFromConfig(config, seed, extractor);
     if (train) fitOnDataset(selector, train, { ...(options.policy.epochs !== undefined ? { epochs: options.policy.epochs } : {}) });
     return contextualPolicy(selector, data.models, { learn: options.policy.learnOnline ?? true });
   };
@@ -118,7 +118,7 @@ function fromLog(options: ReplayFromFilesOptions): ReplayReport {
     [halves[0], halves[1]],
     [halves[1], halves[0]],
   ] as const) {
-    const selector = selectorFromConfig({ ...options.policy, budgetPerRequest: undefined }, 1);
+    const selector = contextualSelectorFromConfig({ ...options.policy, budgetPerRequest: undefined }, 1);
     selector.fit(fitOn.map((r) => ({ ...r, weight: undefined })));
     const estimate = offPolicyEstimate(evalOn, selectorPolicy(selector));
     quality += estimate.snips.quality * estimate.n;

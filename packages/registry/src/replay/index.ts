@@ -11,7 +11,7 @@ export {
   contextualPolicy,
   fitOnDataset,
   rowFeatures,
-  selectorFromConfig,
+  contextualSelectorFromConfig,
   type ReplayPolicy,
   type ReplayOptions,
   type ReplayResult,

@@ -224,7 +224,7 @@ export interface SelectorConfigLike extends Omit<ContextualSelectorOptions, "ext
 }
 
 /** Builds a fresh selector from a config (the extractor is shared so replay feature caches hit). */
-export function selectorFromConfig(config: SelectorConfigLike, seed: number, extractor?: HashedNgramExtractor): ContextualSelector {
+export function contextualSelectorFromConfig(config: SelectorConfigLike, seed: number, extractor?: HashedNgramExtractor): ContextualSelector {
   const { type: _type, extractor: extractorOptions, warmStart: _warm, epochs: _epochs, learnOnline: _online, ...options } = config;
   return new ContextualSelector({ ...options, seed: options.seed ?? seed, extractor: extractor ?? new HashedNgramExtractor(extractorOptions ?? {}) });
 }

@@ -1,0 +1,160 @@
+import { execFile } from "node:child_process";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { describe, expect, it } from "vitest";
+
+const CLI = resolve(__dirname, "../dist/cli.js");
+const FIXTURES = resolve(__dirname, "../test/fixtures");
+// One model folder for the whole file: the first command writes the tiny GGUF files, later ones reuse them.
+const HOME = mkdtempSync(join(tmpdir(), "orchestrator-cli-"));
+// No cloud keys: the demo must work offline and report those models as unavailable.
+const ENV: Record<string, string> = { PATH: process.env.PATH ?? "", HOME, ORCHESTRATOR_HOME: HOME };
+
+interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+function run(args: string[], env: Record<string, string> = ENV): Promise<Run> {
+  return new Promise((done) => {
+    execFile(process.execPath, [CLI, ...args], { env, cwd: HOME, timeout: 120_000, maxBuffer: 16 * 1024 * 1024 }, (error, stdout, stderr) => {
+      const code = error ? (typeof error.code === "number" ? error.code : 1) : 0;
+      done({ code, stdout, stderr });
+    });
+  });
+}
+
+describe("orchestrator CLI (the built bin, as a user runs it)", () => {
+  it("prints help with every command and exits 0; an unknown command exits 2", async () => {
+    const help = await run(["--help"]);
+    expect(help.code).toBe(0);
+    for (const command of ["demo", "generate", "stream", "select", "models", "health", "validate", "replay"]) expect(help.stdout).toContain(command);
+    const sub = await run(["validate", "--help"]);
+    expect(sub.stdout).toContain("strictly");
+    const unknown = await run(["fly"]);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toContain('unknown command "fly"');
+    const badFlag = await run(["models", "--colour"]);
+    expect(badFlag.code).toBe(2);
+    expect(badFlag.stderr).toMatch(/usage error: .*--colour/);
+  });
+
+  it("runs the demo on the embedded default with no keys: decisions, a cache hit, statistics", { timeout: 180_000 }, async () => {
+    const result = await run(["demo", "--prompts", "6", "--max-tokens", "8", "--json"]);
+    expect(result.stderr).toBe("");
+    expect(result.code).toBe(0);
+    const out = JSON.parse(result.stdout) as {
+      config: string;
+      skipped: { name: string; reason: string }[];
+      decisions: { model: string; cached: boolean; latencyMs: number; text: string }[];
+      statistics: { models: { model: string; trials: number }[] };
+      health: { model: string; status: string }[];
+    };
+    expect(out.config).toBe("embedded default");
+    expect(out.skipped.find((s) => s.name === "gpt-4o-mini")?.reason).toMatch(/OPENAI_API_KEY is not set/);
+    expect(out.decisions).toHaveLength(6);
+    expect(out.decisions.every((d) => ["tiny-q4", "tiny-q8", "tiny-f16"].includes(d.model))).toBe(true);
+    // Prompt 5 repeats prompt 1 (same request): answered from the cache.
+    expect(out.decisions[4]?.cached).toBe(true);
+    expect(out.decisions[4]?.text).toBe(out.decisions[0]?.text);
+    expect(out.statistics.models.reduce((n, m) => n + m.trials, 0)).toBeGreaterThanOrEqual(5);
+    expect(out.health.map((h) => h.model).sort()).toEqual(["tiny-f16", "tiny-q4", "tiny-q8"]);
+  });
+
+  it("explains the demo's models to a person and says the weights are random", { timeout: 180_000 }, async () => {
+    const result = await run(["demo", "--prompts", "3", "--max-tokens", "6"]);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(/model\s+calls\s+success/);
+    expect(result.stdout).toContain("RANDOM weights");
+    expect(result.stdout).toContain("OPENAI_API_KEY");
+    expect(result.stderr).toContain("unavailable: gpt-4o-mini (openai): OPENAI_API_KEY is not set");
+  });
+
+  it("lists models with the unavailable ones and why", { timeout: 60_000 }, async () => {
+    const result = await run(["models", "--json"]);
+    expect(result.code).toBe(0);
+    const out = JSON.parse(result.stdout) as { models: { name: string; available: boolean; reason?: string }[] };
+    expect(out.models.filter((m) => m.available).map((m) => m.name)).toEqual(["tiny-q4", "tiny-q8", "tiny-f16"]);
+    expect(out.models.find((m) => m.name === "claude-haiku-4-5")).toMatchObject({ available: false, reason: expect.stringMatching(/ANTHROPIC_API_KEY is not set/) });
+  });
+
+  it("generates and streams one prompt", { timeout: 60_000 }, async () => {
+    const generated = await run(["generate", "Explain quantum computing", "--max-tokens", "6", "--seed", "3", "--json"]);
+    expect(generated.code).toBe(0);
+    const result = JSON.parse(generated.stdout) as { text: string; model: string; usage: { outputTokens: number } };
+    expect(result.text.length).toBeGreaterThan(0);
+    expect(result.usage.outputTokens).toBeLessThanOrEqual(6);
+    const streamed = await run(["stream", "Explain quantum computing", "--model", "tiny-q4", "--max-tokens", "6"]);
+    expect(streamed.code).toBe(0);
+    expect(streamed.stdout.length).toBeGreaterThan(0);
+    expect(streamed.stderr).toMatch(/\[tiny-q4\] .* ms, first chunk after/);
+    const noPrompt = await run(["generate"]);
+    expect(noPrompt.code).toBe(2);
+  });
+
+  it("explains a selection, and exits 4 when nothing is eligible", { timeout: 60_000 }, async () => {
+    const result = await run(["select", "--capability", "text_generation", "--json"]);
+    expect(result.code).toBe(0);
+    const out = JSON.parse(result.stdout) as { candidates: { model: string; score: number }[] };
+    expect(out.candidates).toHaveLength(3);
+    const none = await run(["select", "--capability", "vision"]);
+    expect(none.code).toBe(4);
+    expect(none.stderr).toMatch(/tiny-q4: .*vision/);
+  });
+
+  it("checks health now", { timeout: 60_000 }, async () => {
+    const result = await run(["health", "--json"]);
+    expect(result.code).toBe(0);
+    const out = JSON.parse(result.stdout) as { model: string; status: string; isHealthy: boolean }[];
+    expect(out.filter((s) => s.isHealthy).map((s) => s.model).sort()).toEqual(["tiny-f16", "tiny-q4", "tiny-q8"]);
+    expect(out.find((s) => s.model === "gpt-4o-mini")?.status).toBe("unavailable");
+  });
+
+  it("validates strictly: every problem with its line, exit code 3", async () => {
+    const broken = await run(["validate", "--config", join(FIXTURES, "broken.yaml")]);
+    expect(broken.code).toBe(3);
+    expect(broken.stderr).toContain('broken.yaml:5:7: models[0].capabilities.max_token: unknown key "max_token" — did you mean "max_tokens"?');
+    expect(broken.stderr).toMatch(/broken\.yaml:7:15: models\[1\]\.provider: unknown provider "opnai" — did you mean "openai"\?/);
+    // The seed's file: strict mode names the missing variable and its line.
+    const seed = await run(["validate", "--config", join(FIXTURES, "seed-models.yaml")]);
+    expect(seed.code).toBe(3);
+    expect(seed.stderr).toMatch(/seed-models\.yaml:\d+:\d+: models\[0\]\.config\.api_key: environment variable OPENAI_API_KEY is not set/);
+    const ok = await run(["validate", "--config", join(FIXTURES, "seed-models.yaml"), "--json"], { ...ENV, OPENAI_API_KEY: "sk-test-000000000000", OPENAI_ORG_ID: "org-1", ANTHROPIC_API_KEY: "sk-ant-0000000000000" });
+    expect(ok.code).toBe(0);
+    expect(JSON.parse(ok.stdout)).toMatchObject({ valid: true, models: [{ name: "gpt-4" }, { name: "claude-3-opus" }, { name: "local-llama" }] });
+    expect(ok.stdout).not.toContain("sk-test-000000000000");
+  });
+});
+
+/** A small full-information dataset: on task "a" only model "cheap" is right, on "b" only "big" is. */
+function writeToyData(dir: string): void {
+  const header = "sample_id,prompt,eval_name,big,cheap,mid,big|total_cost,cheap|total_cost,mid|total_cost,oracle_model_to_route_to";
+  for (const split of ["train", "test"]) {
+    const rows = Array.from({ length: 120 }, (_, i) => {
+      const task = i % 2 === 0 ? "a" : "b";
+      const quality = task === "a" ? [0, 1, 0] : [1, 0, 0];
+      return `${split}.${i},"['question ${i}, about ${task}']",${task},${quality.join(",")},0.01,0.0001,0.001,${task === "a" ? "cheap" : "big"}`;
+    });
+    writeFileSync(join(dir, `toy_${split}.csv`), `${header}\n${rows.join("\n")}\n`);
+  }
+}
+
+describe("orchestrator replay", () => {
+  it("replays full-information data and writes the report, the JSON and the SVG curve", { timeout: 120_000 }, async () => {
+    const data = mkdtempSync(join(tmpdir(), "replay-data-"));
+    writeToyData(data);
+    const out = mkdtempSync(join(tmpdir(), "replay-"));
+    const result = await run(["replay", "--data", data, "--seeds", "2", "--out", out, "--json"]);
+    expect(result.code).toBe(0);
+    const report = JSON.parse(result.stdout) as Record<string, unknown>;
+    expect(JSON.stringify(report)).toContain("oracle");
+    expect(readFileSync(join(out, "replay.svg"), "utf8")).toMatch(/<svg/);
+    const text = await run(["replay", "--data", data, "--seeds", "2"]);
+    expect(text.stdout).toMatch(/\| policy \| accuracy \| USD \/ prompt \|/);
+    expect(text.stdout).toMatch(/AIQ over/);
+    const missing = await run(["replay"]);
+    expect(missing.code).toBe(2);
+  });
+});

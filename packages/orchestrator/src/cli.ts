@@ -1,0 +1,46 @@
+#!/usr/bin/env node
+import { HELP, type Io, demo, generateOrStream, health, models, report, select, validate } from "./cli/commands";
+import { replay } from "./cli/replay";
+
+const io: Io = { out: (text) => process.stdout.write(`${text}\n`), err: (text) => process.stderr.write(`${text}\n`) };
+
+async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  switch (command) {
+    case "demo":
+      return demo(rest, io);
+    case "generate":
+      return generateOrStream(rest, io, "generate");
+    case "stream":
+      return generateOrStream(rest, io, "stream");
+    case "select":
+      return select(rest, io);
+    case "models":
+      return models(rest, io);
+    case "health":
+      return health(rest, io);
+    case "validate":
+      return validate(rest, io);
+    case "replay":
+      return replay(rest, io);
+    case undefined:
+    case "help":
+    case "--help":
+    case "-h":
+      io.out(HELP.main ?? "");
+      return 0;
+    default:
+      io.err(`unknown command "${command}"\n\n${HELP.main ?? ""}`);
+      return 2;
+  }
+}
+
+const argv = process.argv.slice(2);
+main(argv).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error: unknown) => {
+    process.exitCode = report(error, io, argv.includes("--json"));
+  },
+);

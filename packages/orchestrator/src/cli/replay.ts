@@ -1,0 +1,48 @@
+import { readFileSync } from "node:fs";
+import { type SelectorConfigLike, replayFromFiles } from "@orchestrator/registry";
+import { UsageError, number, parse } from "./args";
+import { EXIT, HELP, type Io } from "./commands";
+
+/**
+ * The default policy: the contextual selector on the task tag with LinUCB (α = 0.3), warm-started
+ * on the train split. Chosen by cross-validation on RouterBench's train split (tools/bench routing).
+ */
+export const DEFAULT_POLICY: SelectorConfigLike = {
+  type: "contextual",
+  extractor: { wordNgrams: [], charNgrams: [], lengthWeight: 0 },
+  exploration: "linucb",
+  alpha: 0.3,
+  warmStart: "train",
+};
+
+function policyFrom(value: unknown): SelectorConfigLike {
+  if (value === undefined) return DEFAULT_POLICY;
+  const text = String(value);
+  const source = text.trim().startsWith("{") ? text : readFileSync(text, "utf8");
+  try {
+    return { ...DEFAULT_POLICY, ...(JSON.parse(source) as SelectorConfigLike) };
+  } catch (error) {
+    throw new UsageError(`--policy must be JSON or a JSON file: ${error instanceof Error ? error.message : String(error)}`);
+  }
+}
+
+export async function replay(argv: string[], io: Io): Promise<number> {
+  const { values } = parse(argv, { data: { type: "string" }, split: { type: "string" }, policy: { type: "string" }, seeds: { type: "string" }, out: { type: "string" }, budget: { type: "string" } });
+  if (values.help) {
+    io.out(HELP.replay ?? "");
+    return EXIT.ok;
+  }
+  if (typeof values.data !== "string") throw new UsageError("replay needs --data <csv file, folder of CSVs, or decision log .jsonl>");
+  const seeds = number(values.seeds, "seeds") ?? 5;
+  const budget = number(values.budget, "budget");
+  const policy = policyFrom(values.policy);
+  const report = replayFromFiles({
+    data: values.data,
+    ...(typeof values.split === "string" ? { split: values.split } : { split: "test" }),
+    policy: budget === undefined ? policy : { ...policy, budgetPerRequest: budget },
+    seeds: Array.from({ length: seeds }, (_, i) => i + 1),
+    ...(typeof values.out === "string" ? { out: values.out } : {}),
+  });
+  io.out(values.json ? JSON.stringify(report.json, null, 2) : report.text);
+  return EXIT.ok;
+}

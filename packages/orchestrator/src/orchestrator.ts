@@ -1,0 +1,128 @@
+import { existsSync } from "node:fs";
+import { resolve } from "node:path";
+import { ModelCache } from "@orchestrator/cache";
+import type { GenerateRequest, ProviderPlugin } from "@orchestrator/core";
+import { type ModelConfig, type ProvidersInput, loadModelConfig, parseModelConfig } from "@orchestrator/config";
+import { ModelHealthMonitor } from "@orchestrator/health";
+import { ModelRegistry, type ModelRegistryOptions, type RegistryResult, type RegistryStream, type SelectionRequirements, type SkippedConfigModel } from "@orchestrator/registry";
+import { EMBEDDED_CONFIG, defaultModelDir, prepareLocalModels } from "./default-config";
+import { builtinProviders } from "./providers";
+
+export interface CreateOrchestratorOptions {
+  /**
+   * A parsed config, a YAML file's path, or nothing: then `./models.yaml` when it exists, else
+   * the embedded default (local models, no keys).
+   */
+  config?: ModelConfig | string;
+  /** Variables for `${…}` (default `process.env`). */
+  env?: Record<string, string | undefined>;
+  /**
+   * A model whose key variable is missing is left out and reported in `skipped` (default true).
+   * `false` makes it an error, as `orchestrator validate` does.
+   */
+  lenient?: boolean;
+  /** More providers, or replacements for the built-in ones. */
+  providers?: Record<string, ProviderPlugin<unknown>>;
+  /** Start the health monitor's periodic checks (default true; its timers never keep a process alive). */
+  startHealthMonitor?: boolean;
+  /** Anything else for the registry; wins over the file. */
+  registry?: Partial<ModelRegistryOptions>;
+  /** Called while local model files are written for the embedded default. */
+  onPrepare?: (done: number, total: number, name: string) => void;
+}
+
+export interface Orchestrator {
+  registry: ModelRegistry;
+  config: ModelConfig;
+  /** Where the config came from: a path, or "embedded default". */
+  configSource: string;
+  cache: ModelCache | undefined;
+  healthMonitor: ModelHealthMonitor | undefined;
+  /** Models of the file that were left out, and why ("OPENAI_API_KEY is not set"). */
+  skipped: SkippedConfigModel[];
+  generate(request: GenerateRequest, requirements?: SelectionRequirements): Promise<RegistryResult>;
+  stream(request: GenerateRequest, requirements?: SelectionRequirements): RegistryStream;
+  /** Stop the monitor, release every model, close the cache. */
+  close(): Promise<void>;
+}
+
+/** Which config `createOrchestrator` and the CLI use when none is named. */
+export function resolveConfigPath(config: string | undefined, cwd = process.cwd()): string | undefined {
+  if (config) return resolve(cwd, config);
+  const local = resolve(cwd, "models.yaml");
+  return existsSync(local) ? local : undefined;
+}
+
+/** Parse the config `createOrchestrator` would use (without building models). */
+export async function loadConfig(options: Pick<CreateOrchestratorOptions, "config" | "env" | "lenient" | "providers" | "onPrepare"> = {}): Promise<{ config: ModelConfig; source: string }> {
+  const providers: ProvidersInput = { ...builtinProviders, ...(options.providers ?? {}) };
+  const lenient = options.lenient ?? true;
+  if (options.config && typeof options.config === "object") return { config: options.config, source: options.config.source };
+  const path = resolveConfigPath(options.config);
+  if (path) return { config: await loadModelConfig(path, { env: options.env ?? process.env, providers, lenient }), source: path };
+  const env = options.env ?? process.env;
+  const dir = defaultModelDir(env);
+  await prepareLocalModels(dir, options.onPrepare);
+  const config = parseModelConfig(EMBEDDED_CONFIG, { env: { ...env, ORCHESTRATOR_MODEL_DIR: dir }, source: "embedded default", providers, lenient });
+  return { config, source: "embedded default" };
+}
+
+/**
+ * Registry, selector, cache and health monitor from one config, in one call: the
+ * batteries-included way in.
+ */
+export async function createOrchestrator(options: CreateOrchestratorOptions = {}): Promise<Orchestrator> {
+  const { config, source } = await loadConfig(options);
+  const providers = { ...builtinProviders, ...(options.providers ?? {}) };
+
+  const cacheConfig = config.cache;
+  const cache =
+    cacheConfig && cacheConfig.enabled !== false
+      ? new ModelCache({
+          backend: cacheConfig.backend,
+          ...(cacheConfig.ttlMs === undefined ? {} : { ttlMs: cacheConfig.ttlMs }),
+          ...(cacheConfig.maxSize === undefined ? {} : { maxSize: cacheConfig.maxSize }),
+          ...(cacheConfig.namespace === undefined ? {} : { namespace: cacheConfig.namespace }),
+          ...(cacheConfig.redis ? { redis: { ...(cacheConfig.redis.url ? { url: typeof cacheConfig.redis.url === "string" ? cacheConfig.redis.url : cacheConfig.redis.url.reveal() } : {}), ...(cacheConfig.redis.keyPrefix ? { keyPrefix: cacheConfig.redis.keyPrefix } : {}) } } : {}),
+        })
+      : undefined;
+  const healthConfig = config.health;
+  const healthMonitor =
+    healthConfig?.enabled === false
+      ? undefined
+      : new ModelHealthMonitor({
+          ...(healthConfig?.checkIntervalMs === undefined ? {} : { checkIntervalMs: healthConfig.checkIntervalMs }),
+          ...(healthConfig?.failureThreshold === undefined ? {} : { failureThreshold: healthConfig.failureThreshold }),
+          ...(healthConfig?.recoveryThreshold === undefined ? {} : { recoveryThreshold: healthConfig.recoveryThreshold }),
+          ...(healthConfig?.timeoutMs === undefined ? {} : { timeoutMs: healthConfig.timeoutMs }),
+          ...(healthConfig?.concurrency === undefined ? {} : { concurrency: healthConfig.concurrency }),
+        });
+
+  const registry = await ModelRegistry.fromConfig(config, {
+    providers,
+    ...(cache ? { cache } : {}),
+    ...(healthMonitor ? { healthMonitor } : {}),
+    ...(options.registry ?? {}),
+  });
+  if (healthMonitor && (options.startHealthMonitor ?? true)) healthMonitor.start();
+
+  let closed: Promise<void> | undefined;
+  return {
+    registry,
+    config,
+    configSource: source,
+    cache,
+    healthMonitor,
+    skipped: [...registry.skippedModels],
+    generate: (request, requirements) => registry.generate(request, requirements),
+    stream: (request, requirements) => registry.stream(request, requirements),
+    close() {
+      closed ??= (async () => {
+        healthMonitor?.stop();
+        await registry.cleanup();
+        await cache?.close();
+      })();
+      return closed;
+    },
+  };
+}
