@@ -97,6 +97,9 @@ const UNAVAILABLE = Symbol("unavailable");
  *
  * `model.setRateLimiter(new RedisRateLimiter({ url, key: model.name, maxRequestsPerMinute: 60 }))`
  */
+/** How long a concurrency refusal keeps `isSaturated()` true without news from Redis. */
+const SATURATION_MEMORY_MS = 500;
+
 export class RedisRateLimiter extends EventEmitter<RedisRateLimiterEvents> implements RateLimiter {
   readonly key: string;
   readonly maxRequestsPerMinute: number;
@@ -268,8 +271,10 @@ export class RedisRateLimiter extends EventEmitter<RedisRateLimiterEvents> imple
     }
     const [granted, blockedBy, waitMs] = reply;
     if (granted !== 1) {
-      // Per-minute refusals know when the window frees up; concurrency ones do not (a release may come any time).
-      this.#blockedUntil = Date.now() + (blockedBy === 2 ? waitMs : Math.min(waitMs, this.#pollMs));
+      // Per-minute refusals know when the window frees up; concurrency ones do not (a release may come
+      // any time, from any process). Selection keeps treating the model as saturated for a short
+      // while after a refusal, so that it does not read "free" merely because a poll interval ran out.
+      this.#blockedUntil = Date.now() + (blockedBy === 2 ? waitMs : Math.max(this.#pollMs, SATURATION_MEMORY_MS));
       return { granted: false, waitMs: blockedBy === 2 ? waitMs : this.#pollMs };
     }
     this.#blockedUntil = 0;
@@ -295,6 +300,8 @@ export class RedisRateLimiter extends EventEmitter<RedisRateLimiterEvents> imple
         if (heartbeat) clearInterval(heartbeat);
         // If this fails (Redis down) the slot expires after leaseTtlMs.
         if (holdsSlot && this.connection.available) this.connection.client.zrem(this.#leasesKey, id).catch(() => undefined);
+        // A slot of ours just freed: the remembered concurrency refusal is out of date.
+        if (holdsSlot) this.#blockedUntil = 0;
         this.#wake?.();
       },
     };

@@ -1,0 +1,13 @@
+// Seed: "Model Configuration Management" — load models from YAML.
+import { loadModelConfig } from "@orchestrator/config";
+import { ModelRegistry } from "@orchestrator/registry";
+import { builtinProviders } from "orchestrator";
+
+export async function fromConfig(path: string) {
+  // Load model configuration
+  const config = await loadModelConfig(path, { providers: builtinProviders });
+
+  // Initialize registry with configured models
+  const registry = await ModelRegistry.fromConfig(config, { providers: builtinProviders });
+  return { config, registry };
+}
