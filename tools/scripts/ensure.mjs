@@ -14,7 +14,14 @@ if (!existsSync(marker) || statSync(marker).mtimeMs < statSync(lock).mtimeMs) {
   console.log("Installing dependencies (npm ci)…");
   run("npm ci --no-audit --no-fund");
 }
-if (process.argv[2] === "demo" && !existsSync(join(root, "packages/orchestrator/dist/cli.js"))) {
-  console.log("Building the packages…");
-  run("npx nx run-many -t build --outputStyle=stream-without-prefixes");
+if (process.argv[2] === "demo") {
+  // Nx's cache makes this a no-op when nothing changed; after a pull it rebuilds what did.
+  if (!existsSync(join(root, "packages/orchestrator/dist/cli.js"))) console.log("Building the packages (first run)…");
+  const quiet = existsSync(join(root, "packages/orchestrator/dist/cli.js"));
+  try {
+    execSync("npx nx run orchestrator:build --outputStyle=static", { cwd: root, stdio: quiet ? "pipe" : "inherit", env: { ...process.env, NX_DAEMON: "false" } });
+  } catch (error) {
+    process.stderr.write(`${error.stdout ?? ""}${error.stderr ?? ""}\nThe build failed; see above.\n`);
+    process.exit(1);
+  }
 }

@@ -676,7 +676,9 @@ export async function startLoopbackServer(
       res.destroy();
     });
   });
-  httpServer.keepAliveTimeout = 5_000;
+  // Longer than any idle gap in a benchmark run, so clients never reuse a socket the server is closing.
+  httpServer.keepAliveTimeout = 65_000;
+  httpServer.headersTimeout = 66_000;
   httpServer.on("connection", (socket: Socket) => {
     sockets.add(socket);
     socket.on("close", () => sockets.delete(socket));
