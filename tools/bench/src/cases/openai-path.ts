@@ -1,0 +1,87 @@
+// The in-process path against the raw SDK and the two libraries engineers compare us with, all
+// against one loopback OpenAI-compatible server running in a child process.
+import { createOpenAI } from "@ai-sdk/openai";
+import { ChatOpenAI } from "@langchain/openai";
+import { OpenAIModel } from "@orchestrator/provider-openai";
+import { ModelRegistry } from "@orchestrator/registry";
+import { generateText, streamText } from "ai";
+import OpenAI from "openai";
+import { type CaseResult, compare } from "../harness";
+import { startServerProcess } from "../server-process";
+
+const KEY = "sk-bench-0000000000000000";
+const MODEL = "gpt-4o-mini";
+const PROMPT = "Summarise the benefits of caching in two sentences.";
+
+export async function openaiPath(options: { iterations: number; streamIterations: number }): Promise<CaseResult[]> {
+  // A 40-word answer streams as 40 chunks.
+  const answer = Array.from({ length: 40 }, (_, i) => `word${i}`).join(" ");
+  const server = await startServerProcess("startOpenAIServer", { apiKey: KEY });
+  try {
+    const baseURL = `${server.url}/v1`;
+    const raw = new OpenAI({ apiKey: KEY, baseURL, maxRetries: 0 });
+    const model = new OpenAIModel({ name: MODEL, apiKey: KEY, baseURL });
+    const registry = new ModelRegistry();
+    registry.registerModel(new OpenAIModel({ name: MODEL, apiKey: KEY, baseURL }));
+    const vercel = createOpenAI({ apiKey: KEY, baseURL }).chat(MODEL);
+    const langchain = new ChatOpenAI({ model: MODEL, apiKey: KEY, configuration: { baseURL }, maxRetries: 0 });
+    const messages = [{ role: "user" as const, content: PROMPT }];
+    // The server echoes the prompt; make the answer 40 words by prompting with them.
+    const streamMessages = [{ role: "user" as const, content: answer }];
+
+    const plain = await compare(
+      "openai-generate",
+      [
+        { name: "raw openai SDK", run: () => raw.chat.completions.create({ model: MODEL, messages }) },
+        { name: "OpenAIModel.generate", run: () => model.generate({ messages }) },
+        { name: "ModelRegistry.generate (select + call + record)", run: () => registry.generate({ messages }) },
+        { name: "Vercel AI SDK generateText", run: () => generateText({ model: vercel, messages }) },
+        { name: "LangChain.js ChatOpenAI.invoke", run: () => langchain.invoke(PROMPT) },
+      ],
+      { iterations: options.iterations, notes: "One non-streaming chat completion per call against the same loopback server (child process)." },
+    );
+
+    const ttft = async (iterable: AsyncIterable<unknown>) => {
+      const t0 = performance.now();
+      let first = 0;
+      for await (const _ of iterable) if (first === 0) first = performance.now() - t0;
+      return first;
+    };
+    const streamed = await compare(
+      "openai-stream",
+      [
+        {
+          name: "raw openai SDK",
+          run: async () => {
+            const t0 = performance.now();
+            const stream = await raw.chat.completions.create({ model: MODEL, messages: streamMessages, stream: true, stream_options: { include_usage: true } });
+            let first = 0;
+            for await (const _ of stream) if (first === 0) first = performance.now() - t0;
+            return first;
+          },
+        },
+        { name: "OpenAIModel.stream", run: () => ttft(model.stream({ messages: streamMessages })) },
+        { name: "ModelRegistry.stream", run: () => ttft(registry.stream({ messages: streamMessages })) },
+        { name: "Vercel AI SDK streamText", run: () => ttft(streamText({ model: vercel, messages: streamMessages }).textStream) },
+        {
+          name: "LangChain.js ChatOpenAI.stream",
+          run: async () => {
+            const t0 = performance.now();
+            const stream = await langchain.stream(answer);
+            let first = 0;
+            for await (const _ of stream) if (first === 0) first = performance.now() - t0;
+            return first;
+          },
+        },
+      ],
+      {
+        iterations: options.streamIterations,
+        secondaryLabel: "time to first chunk",
+        notes: "A whole 40-chunk SSE stream per call (wall time and CPU), and the time to its first chunk.",
+      },
+    );
+    return [plain, streamed];
+  } finally {
+    await server.stop();
+  }
+}
