@@ -74,6 +74,13 @@ export abstract class Model implements ModelIdentity {
     this.#limiter = new LocalRateLimiter(this.constraints);
   }
 
+  /**
+   * Set by providers whose client rejects a pending read as soon as `request.signal` aborts (the
+   * official SDKs do, and their tests prove it with a hanging server). The base then skips its
+   * per-chunk guard against clients that ignore the signal, which costs a promise per chunk.
+   */
+  protected readonly honoursAbortSignal: boolean = false;
+
   // ---- what subclasses implement ------------------------------------------------------------
 
   /** One call to the model. `request.signal` aborts on caller abort and on the deadline. */
@@ -327,7 +334,7 @@ export abstract class Model implements ModelIdentity {
       let providerCost: number | undefined;
       let sawToolCall = false;
       for (;;) {
-        const next = await call.race(iterator.next());
+        const next = this.honoursAbortSignal ? await iterator.next() : await call.race(iterator.next());
         if (next.done) break;
         const chunk = next.value;
         if (chunk.type === "finish") {

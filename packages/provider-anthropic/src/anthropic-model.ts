@@ -70,6 +70,8 @@ type RawStreamEvent = Anthropic.RawMessageStreamEvent;
  * (a forced tool), images, native streaming, usage and cost from a dated price table.
  */
 export class AnthropicModel extends Model {
+  // The client rejects a pending read when the request's signal aborts (tested with a stalled server).
+  protected override readonly honoursAbortSignal = true;
   /** The API model id sent as `model`. */
   readonly modelId: string;
   readonly pricing: AnthropicPriceInfo;

@@ -63,6 +63,8 @@ const HEALTH_TIMEOUT_MS = 10_000;
  * dedicated Inference Endpoints, and TGI / OpenAI-compatible servers via `endpointUrl`.
  */
 export class HuggingFaceModel extends Model {
+  // The client rejects a pending read when the request's signal aborts (tested with a stalled server).
+  protected override readonly honoursAbortSignal = true;
   /** The Hub model id sent in requests (`undefined` for an endpoint that serves one model). */
   readonly modelId: string | undefined;
   readonly endpointUrl: string | undefined;

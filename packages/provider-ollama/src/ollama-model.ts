@@ -165,6 +165,8 @@ export function capabilitiesFromShow(show: Pick<ShowResponse, "capabilities" | "
  * capabilities from `/api/show`.
  */
 export class OllamaModel extends Model {
+  // The client rejects a pending read when the request's signal aborts (tested with a stalled server).
+  protected override readonly honoursAbortSignal = true;
   /** The Ollama model tag sent as `model`. */
   readonly modelPath: string;
   /** `http://host:port` of the Ollama server. */

@@ -62,6 +62,8 @@ const SDK_TIMEOUT_GRACE_MS = 1_000;
  * through `baseURL`.
  */
 export class OpenAIModel extends Model {
+  // The client rejects a pending read when the request's signal aborts (tested with a stalled server).
+  protected override readonly honoursAbortSignal = true;
   /** The API model id sent in requests. */
   readonly modelId: string;
   readonly baseURL: string;

@@ -6,6 +6,7 @@ import {
   type OrchestratorError,
   ProviderError,
   type StreamChunk,
+  TimeoutError,
 } from "@orchestrator/core";
 import { afterAll, describe, expect, it } from "vitest";
 
@@ -132,6 +133,26 @@ export function describeModelConformance(name: string, factory: () => Model | Pr
       already.abort();
       await expect(model.generate({ ...request, signal: already.signal })).rejects.toSatisfy((e: unknown) => AbortError.isInstance(e));
     });
+
+    if (options.injectLatency) {
+      const injectLatency = options.injectLatency;
+      it("ends a stalled stream at its deadline with TimeoutError", { timeout }, async () => {
+        const model = await fresh();
+        await model.initialize();
+        await injectLatency(model, 5_000);
+        const started = performance.now();
+        const error = await (async () => {
+          for await (const _ of model.stream({ ...request, timeoutMs: 100 })) {
+            // draining
+          }
+        })().then(
+          () => undefined,
+          (e: unknown) => e,
+        );
+        expect(TimeoutError.isInstance(error), `expected TimeoutError, got ${inspect(error)}`).toBe(true);
+        expect(performance.now() - started).toBeLessThan(3_000);
+      });
+    }
 
     if (options.injectFailure) {
       const inject = options.injectFailure;
