@@ -2,6 +2,7 @@ import { execFile } from "node:child_process";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import { startOllamaServer } from "@orchestrator/testing";
 import { describe, expect, it } from "vitest";
 
 const CLI = resolve(__dirname, "../dist/cli.js");
@@ -156,5 +157,24 @@ describe("orchestrator replay", () => {
     expect(text.stdout).toMatch(/AIQ over/);
     const missing = await run(["replay"]);
     expect(missing.code).toBe(2);
+  });
+});
+
+describe("orchestrator with an Ollama server", () => {
+  it("pulls a missing model on first use with progress, then answers", { timeout: 60_000 }, async () => {
+    const server = await startOllamaServer({ models: [] });
+    try {
+      const dir = mkdtempSync(join(tmpdir(), "ollama-cli-"));
+      const config = join(dir, "models.yaml");
+      writeFileSync(config, `models:\n  - name: llama\n    provider: ollama\n    config:\n      host: "${server.url}"\n      model_path: "llama3.2:1b"\n`);
+      const result = await run(["generate", "Hello there", "--config", config]);
+      expect(result.code).toBe(0);
+      expect(result.stdout.trim()).toBe("Echo: Hello there");
+      expect(result.stderr).toContain("Pulling llama");
+      expect(result.stderr).toContain("Pulled llama");
+      expect(server.requests.some((r) => r.path === "/api/pull")).toBe(true);
+    } finally {
+      await server.close();
+    }
   });
 });

@@ -14,6 +14,6 @@ export { AnthropicModel, type AnthropicModelOptions, ANTHROPIC_MODELS, ANTHROPIC
 export { HuggingFaceModel, type HuggingFaceModelOptions, HUGGINGFACE_MODELS, createHuggingFace, huggingface, huggingfaceProvider } from "@orchestrator/provider-huggingface";
 export { OllamaModel, type OllamaModelOptions, type OllamaPullProgress, createOllama, ollama, ollamaProvider } from "@orchestrator/provider-ollama";
 export * from "@orchestrator/provider-llama-cpp";
-export { builtinProviders } from "./providers";
+export { builtinProviders, builtinProvidersWith } from "./providers";
 export { createOrchestrator, loadConfig, resolveConfigPath, type CreateOrchestratorOptions, type Orchestrator } from "./orchestrator";
 export { EMBEDDED_CONFIG, LOCAL_MODELS, defaultModelDir, prepareLocalModels } from "./default-config";

@@ -6,7 +6,8 @@ import { type ModelConfig, type ProvidersInput, loadModelConfig, parseModelConfi
 import { ModelHealthMonitor } from "@orchestrator/health";
 import { ModelRegistry, type ModelRegistryOptions, type RegistryResult, type RegistryStream, type SelectionRequirements, type SkippedConfigModel } from "@orchestrator/registry";
 import { EMBEDDED_CONFIG, defaultModelDir, prepareLocalModels } from "./default-config";
-import { builtinProviders } from "./providers";
+import type { OllamaPullProgress } from "@orchestrator/provider-ollama";
+import { builtinProviders, builtinProvidersWith } from "./providers";
 
 export interface CreateOrchestratorOptions {
   /**
@@ -29,6 +30,8 @@ export interface CreateOrchestratorOptions {
   registry?: Partial<ModelRegistryOptions>;
   /** Called while local model files are written for the embedded default. */
   onPrepare?: (done: number, total: number, name: string) => void;
+  /** Called while an Ollama model is pulled (on its first use). */
+  onPullProgress?: (model: string, progress: OllamaPullProgress) => void;
 }
 
 export interface Orchestrator {
@@ -73,7 +76,7 @@ export async function loadConfig(options: Pick<CreateOrchestratorOptions, "confi
  */
 export async function createOrchestrator(options: CreateOrchestratorOptions = {}): Promise<Orchestrator> {
   const { config, source } = await loadConfig(options);
-  const providers = { ...builtinProviders, ...(options.providers ?? {}) };
+  const providers = { ...builtinProvidersWith(options.onPullProgress ? { onPullProgress: options.onPullProgress } : {}), ...(options.providers ?? {}) };
 
   const cacheConfig = config.cache;
   const cache =

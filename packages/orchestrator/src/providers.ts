@@ -1,8 +1,8 @@
-import type { ProviderPlugin } from "@orchestrator/core";
+import { type ProviderPlugin, defineProvider } from "@orchestrator/core";
 import { anthropicProvider } from "@orchestrator/provider-anthropic";
 import { huggingfaceProvider } from "@orchestrator/provider-huggingface";
 import { llamaCppProvider } from "@orchestrator/provider-llama-cpp";
-import { ollamaProvider } from "@orchestrator/provider-ollama";
+import { type OllamaPullProgress, ollamaProvider } from "@orchestrator/provider-ollama";
 import { openaiProvider } from "@orchestrator/provider-openai";
 
 /** The providers a YAML `provider:` can name without installing anything else. */
@@ -15,3 +15,18 @@ export const builtinProviders: Readonly<Record<string, ProviderPlugin<unknown>>>
   "llama-cpp": llamaCppProvider as ProviderPlugin<unknown>,
   "llama.cpp": llamaCppProvider as ProviderPlugin<unknown>,
 });
+
+/**
+ * The built-in providers, with Ollama models reporting their pulls (a missing model is
+ * downloaded on first use) to `onPullProgress`: how the CLI draws its progress bar.
+ */
+export function builtinProvidersWith(options: { onPullProgress?: (model: string, progress: OllamaPullProgress) => void }): Record<string, ProviderPlugin<unknown>> {
+  const report = options.onPullProgress;
+  if (!report) return { ...builtinProviders };
+  const ollama = defineProvider({
+    ...ollamaProvider,
+    // OllamaModel takes onPullProgress as an option; the YAML schema has no place for a function.
+    create: (spec) => ollamaProvider.create({ ...spec, config: { ...spec.config, onPullProgress: (p: OllamaPullProgress) => report(spec.name, p) } as typeof spec.config }),
+  }) as ProviderPlugin<unknown>;
+  return { ...builtinProviders, ollama };
+}

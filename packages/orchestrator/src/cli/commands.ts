@@ -16,9 +16,20 @@ export interface Io {
 
 async function open(config: string | undefined, io: Io, json: boolean): Promise<Orchestrator> {
   const bar = json ? undefined : progress("Preparing local models");
+  const pulls = new Map<string, ReturnType<typeof progress>>();
   const orchestrator = await createOrchestrator({
     ...(config ? { config } : {}),
     onPrepare: (done, total, name) => bar?.update(done, total, name),
+    // Ollama downloads a missing model on first use: one bar per model, per layer.
+    onPullProgress: (model, p) => {
+      if (json) return;
+      let pull = pulls.get(model);
+      if (!pull) pulls.set(model, (pull = progress(`Pulling ${model}`)));
+      if (p.status === "success") {
+        pull.done(`Pulled ${model}`);
+        pulls.delete(model);
+      } else pull.update(Math.round(p.percent ?? 0), 100, p.status);
+    },
   });
   bar?.done();
   if (!json) {
