@@ -49,6 +49,8 @@ export async function cacheCases(options: { iterations: number }): Promise<CaseR
     );
     raw.disconnect();
     await cache.close();
+    // A backend passed in as an instance belongs to the caller: close it, or its socket keeps the process alive.
+    await backend.close();
   } finally {
     await server.stop();
   }
