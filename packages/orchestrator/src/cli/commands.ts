@@ -153,7 +153,8 @@ export async function demo(argv: string[], io: Io): Promise<number> {
     return EXIT.ok;
   }
   const json = values.json === true;
-  const count = number(values.prompts, "prompts") ?? DEMO_PROMPTS.length;
+  // Twice the prompt list: past the bandit's exploration (5 trials per model), with repeats the cache answers.
+  const count = number(values.prompts, "prompts") ?? DEMO_PROMPTS.length * 2;
   const maxTokens = number(values["max-tokens"], "max-tokens") ?? 24;
   const o = await open(values.config, io, json);
   try {
@@ -163,7 +164,7 @@ export async function demo(argv: string[], io: Io): Promise<number> {
     const rows: (string | number | undefined)[][] = [];
     for (let i = 0; i < count; i++) {
       const item = DEMO_PROMPTS[i % DEMO_PROMPTS.length] ?? { prompt: "Hello", task: "chat" };
-      const result = await o.generate({ messages: [{ role: "user", content: item.prompt }], maxTokens, temperature: 0.8, seed: 7, task: item.task });
+      const result = await o.generate({ messages: [{ role: "user", content: item.prompt }], maxTokens, temperature: 0.8, seed: 7 + Math.floor(i / DEMO_PROMPTS.length), task: item.task });
       const tokensPerSecond = result.usage.outputTokens && result.latencyMs > 0 && !result.cached ? (result.usage.outputTokens * 1000) / result.latencyMs : undefined;
       const decision = {
         prompt: item.prompt,
@@ -177,7 +178,9 @@ export async function demo(argv: string[], io: Io): Promise<number> {
         text: result.text,
       };
       decisions.push(decision);
-      rows.push([i + 1, item.task, result.model, num(decision.score, 3), ms(result.latencyMs), num(tokensPerSecond, 0), usd(result.costUsd), result.cached ? "hit" : "miss"]);
+      // An infinite UCB score means "not tried minTrials times yet": the model is being explored.
+      const shownScore = result.cached ? "cached" : decision.score === undefined || Number.isFinite(decision.score) ? num(decision.score, 3) : "explore";
+      rows.push([i + 1, item.task, result.model, shownScore, ms(result.latencyMs), num(tokensPerSecond, 0), usd(result.costUsd), result.cached ? "hit" : "miss"]);
     }
     const stats = o.registry.getStatistics();
     const cacheStats = o.cache?.stats();
