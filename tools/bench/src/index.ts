@@ -14,12 +14,14 @@ function summaryOf(result: CaseResult): string {
 }
 
 const sections: string[] = [];
+// Cases that render their own Markdown.
+const summaries = new Map<string, string>();
 async function run(name: string, fn: () => Promise<CaseResult | CaseResult[]>): Promise<void> {
   if (!want(name)) return;
   const t0 = performance.now();
   process.stderr.write(`bench: ${name}…\n`);
   const result = await fn();
-  const md = (Array.isArray(result) ? result : [result]).map(summaryOf).join("\n");
+  const md = summaries.get(name) ?? (Array.isArray(result) ? result : [result]).map(summaryOf).join("\n");
   writeResult(name, result, md);
   sections.push(md);
   process.stderr.write(`bench: ${name} done in ${((performance.now() - t0) / 1000).toFixed(1)} s\n`);
@@ -30,6 +32,13 @@ await run("openai-path", async () => (await import("./cases/openai-path")).opena
 await run("cache", async () => (await import("./cases/cache")).cacheCases({ iterations: Math.round(4_000 * scale) }));
 await run("llama-cpp", async () => (await import("./cases/llama-cpp")).llamaCppCase({ iterations: Math.round(40 * scale) || 10 }));
 await run("load", async () => (await import("./cases/load")).loadCase({ calls: Math.round(100_000 * scale) }));
+await run("routing-ucb", async () => {
+  const { ucbReplayCase } = await import("./routing/ucb-replay");
+  const { markdown, rows } = await ucbReplayCase({ seeds: QUICK ? 5 : 20 });
+  const result: CaseResult = { case: "routing-ucb", date: new Date().toISOString(), node: process.version, results: [], extra: { rows } };
+  summaries.set("routing-ucb", markdown);
+  return result;
+});
 await run("routing", async () => {
   const routing = await import("./routing/index").catch(() => undefined);
   if (!routing || typeof routing.routingCase !== "function") throw new Error("routing benchmark not available");

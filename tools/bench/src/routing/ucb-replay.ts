@@ -3,12 +3,13 @@
  * with `recordFeedback`, and reports how much of the best fixed model's reward each selector
  * reaches. Tune on the train split only; report the chosen default on the test split.
  *
- *   npx tsx test/replay-routerbench.ts --split train [--seeds 10] [--prompts 1000] [--cost-weight 0]
+ *   npx tsx tools/bench/src/routing/ucb-replay.ts --split train [--seeds 10] [--prompts 1000] [--cost-weight 0]
  *
  * Data: /work/shared/data/routerbench (or --data DIR). Not a test: the numbers go in the README.
  */
+import { resolve } from "node:path";
 import { type GenerateRequest, Model, type ModelOutput } from "@orchestrator/core";
-import { ModelRegistry, type ModelSelector, ThompsonSamplingSelector, UCBModelSelector, type UCBSelectorOptions, loadReplayCsv, permutation } from "../src/index";
+import { ModelRegistry, type ModelSelector, ThompsonSamplingSelector, UCBModelSelector, type UCBSelectorOptions, loadReplayCsv, permutation } from "@orchestrator/registry";
 
 export interface Prompt {
   id: string;
@@ -107,9 +108,36 @@ export const CONFIGS: Config[] = [
   { label: "Thompson sampling", make: (w, seed) => new ThompsonSamplingSelector({ rewardWeights: w, seed }) },
 ];
 
+const DEFAULT_DATA = resolve(import.meta.dirname, "../../../../../shared/data/routerbench");
+
+/** The bench case: the test split, 20 orders, the default UCB against the seed's c = 2 and Thompson. */
+export async function ucbReplayCase(options: { seeds?: number; dir?: string } = {}): Promise<{ markdown: string; rows: Record<string, unknown>[] }> {
+  const { models, prompts, skipped } = loadSplit(options.dir ?? DEFAULT_DATA, "test");
+  const seeds = options.seeds ?? 20;
+  const weights = { success: 0, latency: 0, cost: 0, quality: 1 };
+  const rows: Record<string, unknown>[] = [];
+  for (const config of CONFIGS.filter((c) => ["default UCBModelSelector()", "UCB1 c=2", "Thompson sampling"].includes(c.label))) {
+    const fractions: number[] = [];
+    for (let s = 1; s <= seeds; s++) fractions.push((await replay(models, shuffled(prompts, s).slice(0, 1000), config.make(weights, s), 0)).fraction);
+    rows.push({ selector: config.label, meanFraction: fractions.reduce((a, b) => a + b, 0) / seeds, minFraction: Math.min(...fractions), maxFraction: Math.max(...fractions) });
+  }
+  const pct = (x: unknown) => `${((x as number) * 100).toFixed(1)}%`;
+  const markdown = [
+    "### routing-ucb",
+    "",
+    `Online UCB through registry.generate + recordFeedback (quality = recorded correctness) on the RouterBench test split: ${prompts.length} prompts (${skipped} skipped), ${models.length} models, ${seeds} random orders, first 1,000 prompts each. Fraction of the best fixed model's cumulative reward; goal ≥ 95% for the default.`,
+    "",
+    "| selector | mean | min | max |",
+    "|---|---:|---:|---:|",
+    ...rows.map((r) => `| ${String(r.selector)} | ${pct(r.meanFraction)} | ${pct(r.minFraction)} | ${pct(r.maxFraction)} |`),
+    "",
+  ].join("\n");
+  return { markdown, rows };
+}
+
 async function main(): Promise<void> {
   const split = arg("split", "train") as "train" | "test";
-  const dir = arg("data", "/work/shared/data/routerbench");
+  const dir = arg("data", DEFAULT_DATA);
   const seeds = Number(arg("seeds", "10"));
   const horizon = Number(arg("prompts", "1000"));
   const costWeight = Number(arg("cost-weight", "0"));
@@ -137,7 +165,7 @@ async function main(): Promise<void> {
   }
 }
 
-if (process.argv[1]?.endsWith("replay-routerbench.ts")) {
+if (process.argv[1]?.endsWith("ucb-replay.ts")) {
   main().catch((error) => {
     console.error(error);
     process.exit(1);
