@@ -38,7 +38,7 @@ export async function openaiPath(options: { iterations: number; streamIterations
         { name: "Vercel AI SDK generateText", run: () => generateText({ model: vercel, messages }) },
         { name: "LangChain.js ChatOpenAI.invoke", run: () => langchain.invoke(PROMPT) },
       ],
-      { iterations: options.iterations, notes: "One non-streaming chat completion per call against the same loopback server (child process)." },
+      { iterations: options.iterations, rounds: 40, notes: "One non-streaming chat completion per call against the same loopback server (child process); 40 interleaved rounds." },
     );
 
     const ttft = async (iterable: AsyncIterable<unknown>) => {
@@ -76,6 +76,7 @@ export async function openaiPath(options: { iterations: number; streamIterations
       ],
       {
         iterations: options.streamIterations,
+        rounds: 30,
         secondaryLabel: "time to first chunk",
         notes: "A whole 40-chunk SSE stream per call (wall time and CPU), and the time to its first chunk.",
       },
