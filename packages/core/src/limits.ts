@@ -25,7 +25,6 @@ interface Waiter {
   cleanup: () => void;
 }
 
-const NOOP_LEASE: Lease = { release() {} };
 
 /** In-process limiter: a counting semaphore plus a sliding one-minute window of start times. */
 export class LocalRateLimiter implements RateLimiter {
@@ -122,23 +121,14 @@ export class LocalRateLimiter implements RateLimiter {
   }
 
   #lease(): Lease {
-    if (this.unlimited && this.#queue.length === 0) {
-      let done = false;
-      return {
-        release: () => {
-          if (done) return;
-          done = true;
-          this.#inFlight--;
-        },
-      };
-    }
     let released = false;
     return {
       release: () => {
         if (released) return;
         released = true;
         this.#inFlight--;
-        this.#drain();
+        // Unlimited limiters never queue, so there is nothing to hand the slot to.
+        if (this.#queue.length > 0) this.#drain();
       },
     };
   }
@@ -167,4 +157,3 @@ export class LocalRateLimiter implements RateLimiter {
   }
 }
 
-export { NOOP_LEASE };

@@ -157,3 +157,21 @@ export function estimateRequestTokens(request: Pick<GenerateRequest, "messages" 
   if (request.tools) total += estimateTokens(JSON.stringify(request.tools.map((t) => t.name + (t.description ?? ""))));
   return total;
 }
+
+/**
+ * A tool call's arguments as an object, for APIs that take one (Anthropic `input`, Ollama
+ * `arguments`): an object passes through, a JSON string is parsed, anything else (or invalid
+ * JSON from an earlier turn) becomes `{}` rather than failing the conversation.
+ */
+export function toolArgumentsObject(args: unknown): Record<string, unknown> {
+  if (args && typeof args === "object" && !Array.isArray(args)) return args as Record<string, unknown>;
+  if (typeof args === "string") {
+    try {
+      const parsed: unknown = JSON.parse(args);
+      if (parsed && typeof parsed === "object" && !Array.isArray(parsed)) return parsed as Record<string, unknown>;
+    } catch {
+      // invalid JSON: {} below
+    }
+  }
+  return {};
+}

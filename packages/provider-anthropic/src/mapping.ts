@@ -7,6 +7,7 @@ import {
   type ToolCall,
   type Usage,
   toJsonSchema,
+  toolArgumentsObject,
 } from "@orchestrator/core";
 
 type MessageParam = Anthropic.MessageParam;
@@ -68,18 +69,6 @@ function contentBlocks(content: string | ContentPart[]): ContentBlockParam[] {
   return blocks;
 }
 
-function toolInput(args: unknown): Record<string, unknown> {
-  if (args && typeof args === "object" && !Array.isArray(args)) return args as Record<string, unknown>;
-  if (typeof args === "string") {
-    try {
-      const parsed: unknown = JSON.parse(args);
-      if (parsed && typeof parsed === "object" && !Array.isArray(parsed)) return parsed as Record<string, unknown>;
-    } catch {
-      // Invalid JSON from an earlier turn: send an empty input rather than fail the conversation.
-    }
-  }
-  return {};
-}
 
 /** The conversation as Anthropic turns: system text apart, tool results in user turns, same-role turns merged. */
 export function toAnthropicMessages(request: GenerateRequest): { system: string | undefined; messages: MessageParam[] } {
@@ -103,7 +92,7 @@ export function toAnthropicMessages(request: GenerateRequest): { system: string 
       case "assistant": {
         // Assistant turns carry text and tool calls only.
         const blocks: ContentBlockParam[] = contentBlocks(message.content).filter((b) => b.type === "text");
-        for (const call of message.toolCalls ?? []) blocks.push({ type: "tool_use", id: call.id, name: call.name, input: toolInput(call.arguments) });
+        for (const call of message.toolCalls ?? []) blocks.push({ type: "tool_use", id: call.id, name: call.name, input: toolArgumentsObject(call.arguments) });
         push("assistant", blocks);
         break;
       }

@@ -6,6 +6,7 @@ import {
   type Usage,
   contentText,
   toJsonSchema,
+  toolArgumentsObject,
 } from "@orchestrator/core";
 import type { ChatRequest, Message, Tool } from "ollama";
 
@@ -33,18 +34,6 @@ function imagesOf(content: string | ContentPart[], warnings: string[]): string[]
   return images;
 }
 
-function argumentsObject(args: unknown): Record<string, unknown> {
-  if (args && typeof args === "object" && !Array.isArray(args)) return args as Record<string, unknown>;
-  if (typeof args === "string") {
-    try {
-      const parsed: unknown = JSON.parse(args);
-      if (parsed && typeof parsed === "object" && !Array.isArray(parsed)) return parsed as Record<string, unknown>;
-    } catch {
-      // Invalid JSON from an earlier turn: send an empty object rather than fail the conversation.
-    }
-  }
-  return {};
-}
 
 export interface OllamaCallSettings {
   model: string;
@@ -72,7 +61,7 @@ export function toOllamaChat(request: GenerateRequest, settings: OllamaCallSetti
         if (message.toolCalls && message.toolCalls.length > 0) {
           out.tool_calls = message.toolCalls.map((call) => {
             toolNames.set(call.id, call.name);
-            return { function: { name: call.name, arguments: argumentsObject(call.arguments) } };
+            return { function: { name: call.name, arguments: toolArgumentsObject(call.arguments) } };
           });
         }
         messages.push(out);

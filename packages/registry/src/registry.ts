@@ -766,6 +766,32 @@ export class ModelRegistry {
     return jittered;
   }
 
+  /** Record a failed attempt and decide what follows: a retry after `delayMs`, a fallback, or throwing. */
+  #failedAttempt(
+    thrown: unknown,
+    entry: Entry,
+    task: string | undefined,
+    selectionId: string,
+    attempt: number,
+    retry: number,
+    startedAt: number,
+    attempts: AttemptRecord[],
+    mustThrow: boolean,
+  ): { error: OrchestratorError; next: "retry" | "fallback" | "throw"; delayMs: number } {
+    const error = toOrchestratorError(thrown, { provider: entry.model.provider, model: entry.model.name });
+    const latencyMs = performance.now() - startedAt;
+    this.#recordFailure(entry, task, selectionId, attempt, latencyMs, error);
+    let next: "retry" | "fallback" | "throw" = mustThrow ? "throw" : this.#decide(error, retry, entry);
+    let delayMs = 0;
+    if (next === "retry") {
+      const backoff = this.#backoffDelay(retry, error);
+      if (backoff === undefined) next = "fallback";
+      else delayMs = backoff;
+    }
+    attempts.push({ model: entry.model.name, success: false, latencyMs, errorCode: error.code, next });
+    return { error, next, delayMs };
+  }
+
   /** What to do after a failed attempt. */
   #decide(error: OrchestratorError, retry: number, entry: Entry): "retry" | "fallback" | "throw" {
     if (AbortError.isInstance(error)) return "throw";
@@ -896,20 +922,12 @@ export class ModelRegistry {
           attempts.push({ model: entry.model.name, success: true, latencyMs: result.latencyMs });
           return { ...result, selectionId, explanation, attempts };
         } catch (thrown) {
-          const error = toOrchestratorError(thrown, { provider: entry.model.provider, model: entry.model.name });
-          const latencyMs = performance.now() - started;
-          this.#recordFailure(entry, task, selectionId, attempt, latencyMs, error);
-          lastError = error;
-          next = this.#decide(error, retry, entry);
-          let delayMs: number | undefined;
-          if (next === "retry") {
-            delayMs = this.#backoffDelay(retry, error);
-            if (delayMs === undefined) next = "fallback";
-          }
-          attempts.push({ model: entry.model.name, success: false, latencyMs, errorCode: error.code, next });
-          if (next === "throw") throw error;
-          if (ContextLengthError.isInstance(error)) minWindowAbove = Math.max(minWindowAbove, entry.model.capabilities.contextWindow);
-          if (next === "retry") await abortableSleep(delayMs ?? 0, request.signal);
+          const failed = this.#failedAttempt(thrown, entry, task, selectionId, attempt, retry, started, attempts, false);
+          lastError = failed.error;
+          next = failed.next;
+          if (next === "throw") throw failed.error;
+          if (ContextLengthError.isInstance(failed.error)) minWindowAbove = Math.max(minWindowAbove, entry.model.capabilities.contextWindow);
+          if (next === "retry") await abortableSleep(failed.delayMs, request.signal);
         }
       }
       tried ??= new Set();
@@ -994,21 +1012,13 @@ export class ModelRegistry {
           yield { ...(finish ?? { type: "finish" }), selectionId, attempts };
           return;
         } catch (thrown) {
-          const error = toOrchestratorError(thrown, { provider: entry.model.provider, model: entry.model.name });
-          const latencyMs = performance.now() - startedAt;
-          this.#recordFailure(entry, task, selectionId, attempt, latencyMs, error);
-          lastError = error;
           // Chunks already reached the caller: another model cannot continue this answer.
-          next = sent > 0 ? "throw" : this.#decide(error, retry, entry);
-          let delayMs: number | undefined;
-          if (next === "retry") {
-            delayMs = this.#backoffDelay(retry, error);
-            if (delayMs === undefined) next = "fallback";
-          }
-          attempts.push({ model: entry.model.name, success: false, latencyMs, errorCode: error.code, next });
-          if (next === "throw") throw error;
-          if (ContextLengthError.isInstance(error)) minWindowAbove = Math.max(minWindowAbove, entry.model.capabilities.contextWindow);
-          if (next === "retry") await abortableSleep(delayMs ?? 0, request.signal);
+          const failed = this.#failedAttempt(thrown, entry, task, selectionId, attempt, retry, startedAt, attempts, sent > 0);
+          lastError = failed.error;
+          next = failed.next;
+          if (next === "throw") throw failed.error;
+          if (ContextLengthError.isInstance(failed.error)) minWindowAbove = Math.max(minWindowAbove, entry.model.capabilities.contextWindow);
+          if (next === "retry") await abortableSleep(failed.delayMs, request.signal);
         }
       }
       tried ??= new Set();

@@ -15,7 +15,7 @@ import {
   type Usage,
   contentText,
 } from "@orchestrator/core";
-import { seededRandom } from "./random";
+import { seededRandom } from "./internal/seeded-random";
 
 /** A failure the fake can produce, by name, or any error object to throw as is. */
 export type FakeFailure = "rate-limit" | "server-error" | "timeout" | "auth" | "context-length" | "drop" | Error;
@@ -197,13 +197,18 @@ export class FakeModel extends Model {
     return { text: limited, usage };
   }
 
-  protected async doGenerate(request: GenerateRequest): Promise<ModelOutput> {
+  /** What generate and stream share: count the call, wait the latency, fail or answer as scripted. */
+  async #respond(request: GenerateRequest): Promise<{ text: string; usage: Usage | undefined }> {
     this.calls++;
     this.lastRequest = request;
     const outcome = this.#next();
     await sleep(pick(this.options.latencyMs, this.#random), request.signal);
     if (outcome.error) throw outcome.error;
-    const { text, usage } = this.#answer(request, outcome.text);
+    return this.#answer(request, outcome.text);
+  }
+
+  protected async doGenerate(request: GenerateRequest): Promise<ModelOutput> {
+    const { text, usage } = await this.#respond(request);
     return {
       text,
       ...(usage ? { usage } : {}),
@@ -213,12 +218,7 @@ export class FakeModel extends Model {
   }
 
   protected override async *doStream(request: GenerateRequest): AsyncIterable<StreamChunk> {
-    this.calls++;
-    this.lastRequest = request;
-    const outcome = this.#next();
-    await sleep(pick(this.options.latencyMs, this.#random), request.signal);
-    if (outcome.error) throw outcome.error;
-    const { text, usage } = this.#answer(request, outcome.text);
+    const { text, usage } = await this.#respond(request);
     let sent = 0;
     for (const piece of chunkText(text)) {
       if (this.options.failStreamAfterChunks !== undefined && sent >= this.options.failStreamAfterChunks) {

@@ -1,5 +1,5 @@
 export { FakeModel, chunkText, type FakeFailure, type FakeModelOptions, type FakeOutcome } from "./fake-model";
-export { seededRandom } from "./random";
+export { seededRandom } from "./internal/seeded-random";
 export * from "./servers";
 export * from "./gguf";
 export { startRedisServer, type RedisServerHandle } from "./redis/redis-server";
