@@ -18,6 +18,12 @@ export interface Cache {
 
 /** Raw storage behind a `Cache`: memory, Redis, or a user's own. Values are opaque strings. */
 export interface CacheBackend {
+  /**
+   * Set when the backend itself settles every operation (resolves or rejects) within this many
+   * milliseconds, e.g. a Redis client with a command timeout. A cache whose own lookup deadline
+   * is at least this long then arms no timer of its own per lookup.
+   */
+  readonly operationTimeoutMs?: number;
   get(key: string): Promise<string | undefined>;
   set(key: string, value: string, ttlMs?: number): Promise<void>;
   delete(key: string): Promise<void>;
@@ -64,6 +70,14 @@ export interface StatsStore {
   entries(): Iterable<{ model: string; scope: string | undefined; stats: Readonly<ArmStats> }>;
   reset(): void;
   close?(): Promise<void>;
+  /**
+   * Optional: learned state that is not a scalar arm statistic (e.g. a `ContextualSelector`'s
+   * weights) shared between processes. Stores `contribution` (opaque text) as `participant`'s
+   * latest on `channel` — `undefined` only reads — and answers every participant's latest,
+   * its own included, or `undefined` when the shared store cannot be reached (keep what you
+   * have). Never rejects.
+   */
+  exchangeState?(channel: string, participant: string, contribution: string | undefined): Promise<ReadonlyMap<string, string> | undefined>;
 }
 
 export function emptyArmStats(): ArmStats {

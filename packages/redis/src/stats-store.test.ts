@@ -102,4 +102,16 @@ describe("RedisStatsStore", () => {
     expect(mean(shared.map((r) => r.wasted))).toBeLessThan(mean(alone.map((r) => r.wasted)));
     expect(mean(shared.map((r) => r.convergedAt))).toBeLessThan(mean(alone.map((r) => r.convergedAt)));
   }, 20_000);
+  it("exchanges opaque learned state per channel and participant; reset forgets it", async () => {
+    const a = store("state-a");
+    const b = store("state-a");
+    expect(await a.exchangeState("ctx", "a", "A1")).toEqual(new Map([["a", "A1"]]));
+    expect(await b.exchangeState("ctx", "b", "B1")).toEqual(new Map([["a", "A1"], ["b", "B1"]]));
+    // Reading only, and another channel is separate.
+    expect(await a.exchangeState("ctx", "a", undefined)).toEqual(new Map([["a", "A1"], ["b", "B1"]]));
+    expect(await a.exchangeState("other", "a", undefined)).toEqual(new Map());
+    a.reset();
+    await new Promise((r) => setTimeout(r, 50));
+    expect(await b.exchangeState("ctx", "b", undefined)).toEqual(new Map());
+  });
 });

@@ -37,6 +37,13 @@ interface Arm {
   stats: ArmStats;
 }
 
+const STATE_SCRIPT = `
+if ARGV[2] == '1' then redis.call('HSET', KEYS[1], ARGV[1], ARGV[3]) end
+return redis.call('HGETALL', KEYS[1])
+`;
+
+type StateClient = { orcStateExchange(key: string, participant: string, write: 0 | 1, value: string): Promise<string[]> };
+
 type SyncClient = { orcStatsSync(key: string, ...args: (string | number)[]): Promise<string[]> };
 
 function armId(model: string, scope: string | undefined): string {
@@ -83,6 +90,7 @@ export class RedisStatsStore implements StatsStore {
     this.#flushDelayMs = options.flushDelayMs ?? 20;
     this.connection = new RedisConnection(options, { operationTimeoutMs: 1_000 });
     this.connection.client.defineCommand("orcStatsSync", { numberOfKeys: 1, lua: SYNC_SCRIPT });
+    this.connection.client.defineCommand("orcStateExchange", { numberOfKeys: 1, lua: STATE_SCRIPT });
     this.#interval = setInterval(() => void this.sync(), this.refreshIntervalMs);
     this.#interval.unref();
     void this.sync();
@@ -136,7 +144,14 @@ export class RedisStatsStore implements StatsStore {
     this.#pending = new Map();
     this.#lastReply = [];
     this.#version++;
-    if (this.connection.available) this.connection.client.del(this.key).catch(() => undefined);
+    if (this.connection.available) this.connection.client.del(this.key, ...[...this.#stateChannels].map((c) => this.#stateKey(c))).catch(() => undefined);
+  }
+
+  /** Channels this process exchanged learned state on (reset deletes them too). */
+  readonly #stateChannels = new Set<string>();
+
+  #stateKey(channel: string): string {
+    return `${this.key}:state:${channel}`;
   }
 
   /** Send what is pending now and pull the shared totals. Never rejects. */
@@ -262,6 +277,24 @@ export class RedisStatsStore implements StatsStore {
     }
     this.#view = view;
     this.#version++;
+  }
+
+  /**
+   * Learned state beyond scalar statistics (a `ContextualSelector`'s weights): one hash per
+   * channel (`<key>:state:<channel>`), one field per participant, written and read back in one
+   * script. `undefined` when Redis cannot be reached: the caller keeps what it has.
+   */
+  async exchangeState(channel: string, participant: string, contribution: string | undefined): Promise<ReadonlyMap<string, string> | undefined> {
+    if (this.#closed || !this.connection.available) return undefined;
+    this.#stateChannels.add(channel);
+    try {
+      const reply = await (this.connection.client as unknown as StateClient).orcStateExchange(this.#stateKey(channel), participant, contribution === undefined ? 0 : 1, contribution ?? "");
+      const states = new Map<string, string>();
+      for (let i = 0; i + 1 < reply.length; i += 2) states.set(reply[i] as string, reply[i + 1] as string);
+      return states;
+    } catch {
+      return undefined;
+    }
   }
 
   [Symbol.for("nodejs.util.inspect.custom")](): string {

@@ -86,6 +86,20 @@ export class MemoryStatsStore implements StatsStore {
   reset(): void {
     this.#overall.clear();
     this.#tasks.clear();
+    this.#states.clear();
     this.#version++;
+  }
+
+  readonly #states = new Map<string, Map<string, string>>();
+
+  /** Shared learned state between selectors of this process (see `StatsStore.exchangeState`). */
+  exchangeState(channel: string, participant: string, contribution: string | undefined): Promise<ReadonlyMap<string, string>> {
+    let states = this.#states.get(channel);
+    if (!states) {
+      states = new Map();
+      this.#states.set(channel, states);
+    }
+    if (contribution !== undefined) states.set(participant, contribution);
+    return Promise.resolve(new Map(states));
   }
 }

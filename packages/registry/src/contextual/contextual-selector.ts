@@ -1,11 +1,13 @@
 import { Buffer } from "node:buffer";
-import { ConfigError, type ConfigIssue } from "@orchestrator/core";
+import { randomUUID } from "node:crypto";
+import { ConfigError, type ConfigIssue, type StatsStore } from "@orchestrator/core";
 import { seededRandom } from "../random";
 import type { CandidateScore, ModelSelector, SelectionCandidate, SelectionContext, SelectorChoice, SelectorEvent } from "../selector";
 import type { DecisionRecord, DecisionSink } from "./decision-log";
 import { type FeatureExtractor, HashedNgramExtractor, SparseFeatures, requestText } from "./features";
 import { BudgetPacer } from "./pacing";
 import { DiagonalLogisticPredictor, sigmoid } from "./predictor";
+import { type ArmContribution, type Contribution, addContribution, decodeContribution, emptyArmContribution, encodeContribution } from "./shared-state";
 
 export type ContextualExploration = "linucb" | "thompson" | "greedy";
 
@@ -43,6 +45,38 @@ export interface ContextualSelectorOptions {
   log?: DecisionSink;
   /** USD assumed for a model with no observed cost and no estimate. Default 0. */
   defaultCostUsd?: number;
+}
+
+/** How `ContextualSelector.share` exchanges what is learnt. */
+export interface ShareOptions {
+  /**
+   * This process's name on the channel. Give each worker a stable one (e.g. `${hostname}-${index}`)
+   * so that a restarted worker resumes its own contribution; default a random UUID (then each
+   * process start adds a field to the shared hash).
+   */
+  participant?: string;
+  /** Selectors on the same channel learn together. Default `"contextual"`. */
+  channel?: string;
+  /** How often to publish and pull. Default 1000 ms; 0 = only on `sync()`. */
+  intervalMs?: number;
+}
+
+/** A running share (see `ContextualSelector.share`). */
+export interface SharedLearning {
+  readonly participant: string;
+  readonly channel: string;
+  /** Other participants' contributions skipped at the last exchange, and why. */
+  readonly problems: readonly { participant: string; message: string }[];
+  /** Publish now and pull the others' contributions; `false` when the store could not be reached. Never rejects. */
+  sync(): Promise<boolean>;
+  /** Publish a last time and stop. */
+  close(): Promise<void>;
+}
+
+interface Sharing {
+  own: Contribution;
+  others: Contribution;
+  resumed: boolean;
 }
 
 /** What `choose` returns. The object is reused by the next call: read it before choosing again. */
@@ -163,6 +197,7 @@ export class ContextualSelector implements ModelSelector {
   readonly #pendingById = new Map<string, Pending>();
   readonly #pendingByModel = new Map<string, Pending[]>();
   readonly #awaitingFeedback = new Map<string, Pending>();
+  #sharing: Sharing | undefined;
 
   constructor(options: ContextualSelectorOptions = {}) {
     const issues: ConfigIssue[] = [];
@@ -331,20 +366,121 @@ export class ContextualSelector implements ModelSelector {
    */
   learn(features: SparseFeatures, model: string, quality: number, costUsd: number | undefined, options: { task?: string; weight?: number; paced?: boolean } = {}): void {
     const arm = this.#armFor(model);
-    if (Number.isFinite(quality)) arm.predictor.update(features, Math.min(1, Math.max(0, quality)), options.weight ?? 1);
+    const own = this.#sharing ? this.#ownContribution(model) : undefined;
+    if (Number.isFinite(quality)) arm.predictor.update(features, Math.min(1, Math.max(0, quality)), options.weight ?? 1, own);
     if (costUsd !== undefined && Number.isFinite(costUsd) && costUsd >= 0) {
-      arm.costSum += costUsd;
-      arm.costCount++;
-      if (options.task !== undefined) {
-        let t = arm.taskCost.get(options.task);
-        if (!t) {
-          t = { sum: 0, count: 0 };
-          arm.taskCost.set(options.task, t);
-        }
-        t.sum += costUsd;
-        t.count++;
-      }
+      addCost(arm, costUsd, 1, options.task);
+      if (own) addCost(own, costUsd, 1, options.task);
       if (options.paced !== false) this.pacer?.observe(costUsd);
+    }
+  }
+
+  #ownContribution(model: string): ArmContribution {
+    const own = (this.#sharing as Sharing).own;
+    let c = own.get(model);
+    if (!c) {
+      c = emptyArmContribution(this.extractor.dimensions);
+      own.set(model, c);
+    }
+    return c;
+  }
+
+  // Sharing between processes ---------------------------------------------------------------
+
+  /**
+   * Learn together with other processes through a stats store that can exchange state
+   * (`MemoryStatsStore` in one process, `RedisStatsStore` across processes).
+   *
+   * The posterior of each weight is Gaussian, and Bayesian updates add up in natural parameters
+   * (precision·mean, precision). So each process publishes what its own outcomes added (from
+   * `learn`, `update`, feedback — not `fit`/`restore`, which every process may do from the same
+   * data), reads every other participant's latest, and adds the change since the last exchange
+   * to its predictors and cost estimates. Selection keeps reading local arrays: it stays
+   * synchronous. The combination is exact for the precisions and cost totals and a close
+   * approximation for the means (each Laplace step was taken around its own process's mean).
+   *
+   * Resolves after the first exchange (a worker restarted under the same `participant` resumes
+   * its contribution); then exchanges every `intervalMs`. If the store is unreachable the
+   * selector keeps learning alone and publishes when it is back.
+   */
+  async share(store: Pick<StatsStore, "exchangeState">, options: ShareOptions = {}): Promise<SharedLearning> {
+    const issues: ConfigIssue[] = [];
+    if (typeof store?.exchangeState !== "function") issues.push({ path: "store", message: "this stats store cannot exchange learned state (it has no exchangeState): use MemoryStatsStore or RedisStatsStore" });
+    if (this.#sharing) issues.push({ path: "share", message: "this selector is already shared; close the running share first" });
+    const intervalMs = options.intervalMs ?? 1_000;
+    if (!(Number.isFinite(intervalMs) && intervalMs >= 0)) issues.push({ path: "intervalMs", message: `must be a non-negative number of milliseconds, got ${String(options.intervalMs)}` });
+    if (options.participant !== undefined && !(typeof options.participant === "string" && options.participant.length > 0)) issues.push({ path: "participant", message: "must be a non-empty string" });
+    if (issues.length > 0) throw new ConfigError(issues, { title: "Cannot share ContextualSelector state" });
+    const exchange = (store.exchangeState as NonNullable<StatsStore["exchangeState"]>).bind(store);
+    const participant = options.participant ?? randomUUID();
+    const channel = options.channel ?? "contextual";
+    const dimensions = this.extractor.dimensions;
+    const sharing: Sharing = { own: new Map(), others: new Map(), resumed: false };
+    this.#sharing = sharing;
+    let problems: { participant: string; message: string }[] = [];
+    const once = async (): Promise<boolean> => {
+      // Until this participant's stored contribution has been read (and resumed), only read.
+      const states = await exchange(channel, participant, sharing.resumed ? encodeContribution(sharing.own, dimensions) : undefined).catch(() => undefined);
+      if (!states || this.#sharing !== sharing) return false;
+      const others: Contribution = new Map();
+      const found: typeof problems = [];
+      for (const [who, text] of states) {
+        if (who === participant && sharing.resumed) continue;
+        let c: Contribution;
+        try {
+          c = decodeContribution(text, dimensions);
+        } catch (error) {
+          found.push({ participant: who, message: error instanceof Error ? error.message : String(error) });
+          continue;
+        }
+        if (who === participant) {
+          addContribution(sharing.own, c, dimensions);
+          this.#applyContribution(c, 1);
+        } else addContribution(others, c, dimensions);
+      }
+      problems = found;
+      const wasResumed = sharing.resumed;
+      sharing.resumed = true;
+      this.#applyContribution(sharing.others, -1);
+      this.#applyContribution(others, 1);
+      sharing.others = others;
+      // The first read resumed; publish at once so the others see this participant.
+      return wasResumed ? true : once();
+    };
+    let running: Promise<boolean> | undefined;
+    const sync = (): Promise<boolean> => {
+      running ??= once().finally(() => {
+        running = undefined;
+      });
+      return running;
+    };
+    await sync();
+    const timer = intervalMs > 0 ? setInterval(() => void sync(), intervalMs) : undefined;
+    timer?.unref();
+    return {
+      participant,
+      channel,
+      get problems() {
+        return problems;
+      },
+      sync,
+      close: async () => {
+        if (timer) clearInterval(timer);
+        if (this.#sharing !== sharing) return;
+        await running;
+        await sync();
+        this.#sharing = undefined;
+      },
+    };
+  }
+
+  #applyContribution(c: Contribution, sign: 1 | -1): void {
+    for (const [model, a] of c) {
+      const arm = this.#armFor(model);
+      arm.predictor.apply(a, sign);
+      arm.costSum += sign * a.costSum;
+      arm.costCount += sign * a.costCount;
+      for (const [task, v] of a.tasks) addCost(arm, sign * v.sum, sign * v.count, task, false);
     }
   }
 
@@ -575,6 +711,8 @@ export class ContextualSelector implements ModelSelector {
       for (const [t, [sum, count]] of Object.entries(a.cost.tasks)) arm.taskCost.set(t, { sum, count });
     });
     this.#lambda = state.lambda;
+    // Shared contributions are no longer in the predictors: the next exchange adds them again.
+    if (this.#sharing) this.#sharing.others = new Map();
     if (state.pacer && this.pacer) this.pacer.restore(state.pacer);
     if (state.extractor !== undefined) this.extractor.restore?.(state.extractor);
     return this;
@@ -582,10 +720,31 @@ export class ContextualSelector implements ModelSelector {
 
   reset(): void {
     this.#arms.clear();
+    if (this.#sharing) {
+      this.#sharing.own = new Map();
+      this.#sharing.others = new Map();
+    }
     this.#pendingById.clear();
     this.#pendingByModel.clear();
     this.#awaitingFeedback.clear();
   }
+}
+
+/** Adds `sum` USD over `count` calls to a cost total (overall unless `overall` is false, and for the task). */
+function addCost(target: { costSum: number; costCount: number; readonly taskCost?: Map<string, { sum: number; count: number }>; readonly tasks?: Map<string, { sum: number; count: number }> }, sum: number, count: number, task: string | undefined, overall = true): void {
+  if (overall) {
+    target.costSum += sum;
+    target.costCount += count;
+  }
+  if (task === undefined) return;
+  const map = (target.taskCost ?? target.tasks) as Map<string, { sum: number; count: number }>;
+  let t = map.get(task);
+  if (!t) {
+    t = { sum: 0, count: 0 };
+    map.set(task, t);
+  }
+  t.sum += sum;
+  t.count += count;
 }
 
 /** A decision record as a training example: the chosen model's observed quality. */

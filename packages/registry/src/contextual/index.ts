@@ -8,6 +8,8 @@ export {
   type ContextualChoice,
   type ContextualSelectorState,
   type TrainingExample,
+  type ShareOptions,
+  type SharedLearning,
 } from "./contextual-selector";
 export {
   DecisionLog,

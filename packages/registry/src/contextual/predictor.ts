@@ -19,6 +19,13 @@ export function sigmoid(z: number): number {
  * Prediction and update cost O(non-zeros of x). The predictive logit is Gaussian with mean
  * `m·x` and variance `Σ xᵢ²/qᵢ`: UCB adds a multiple of its standard deviation, Thompson samples it.
  */
+/** A change in a diagonal Gaussian posterior, in natural parameters: Δ(precision·mean), Δprecision. */
+export interface NaturalDelta {
+  readonly eta: Float64Array;
+  readonly q: Float64Array;
+  count: number;
+}
+
 export class DiagonalLogisticPredictor {
   readonly mean: Float64Array;
   readonly precision: Float64Array;
@@ -74,8 +81,12 @@ export class DiagonalLogisticPredictor {
     out[1] = v;
   }
 
-  /** Learn from one example: quality `y` in [0, 1], importance `weight`. */
-  update(x: SparseFeatures, y: number, weight = 1): void {
+  /**
+   * Learn from one example: quality `y` in [0, 1], importance `weight`. With `track`, the change
+   * in natural parameters (precision·mean and precision) is added to it: the additive form in
+   * which processes share what they learnt (see `ContextualSelector.share`).
+   */
+  update(x: SparseFeatures, y: number, weight = 1, track?: NaturalDelta): void {
     if (!(weight > 0) || x.size === 0) return;
     const idx = x.indices;
     const val = x.values;
@@ -105,10 +116,34 @@ export class DiagonalLogisticPredictor {
       const i = idx[k] as number;
       const xi = val[k] as number;
       const qi = q[i] as number;
-      m[i] = (m[i] as number) + (s * xi) / qi;
-      q[i] = qi + curvature * xi * xi;
+      const mi = m[i] as number;
+      const m2 = mi + (s * xi) / qi;
+      const q2 = qi + curvature * xi * xi;
+      m[i] = m2;
+      q[i] = q2;
+      if (track) {
+        track.eta[i] = (track.eta[i] as number) + q2 * m2 - qi * mi;
+        track.q[i] = (track.q[i] as number) + q2 - qi;
+      }
     }
     this.count += weight;
+    if (track) track.count += weight;
+  }
+
+  /** Adds a change in natural parameters (another process's learning) to the posterior. */
+  apply(delta: NaturalDelta, sign: 1 | -1 = 1): void {
+    const m = this.mean;
+    const q = this.precision;
+    for (let i = 0; i < this.dimensions; i++) {
+      const dq = (delta.q[i] as number) * sign;
+      const de = (delta.eta[i] as number) * sign;
+      if (dq === 0 && de === 0) continue;
+      const qi = q[i] as number;
+      const q2 = Math.max(qi + dq, this.ridge);
+      m[i] = (qi * (m[i] as number) + de) / q2;
+      q[i] = q2;
+    }
+    this.count += delta.count * sign;
   }
 
   reset(): void {
