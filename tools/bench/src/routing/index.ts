@@ -8,6 +8,6 @@ export { runRouting, type RoutingOptions } from "./routerbench";
  * Markdown report goes in `notes`; the full numbers are in `extra` (routing.svg is written beside).
  */
 export async function routingCase(options: { quick?: boolean } = {}): Promise<CaseResult> {
-  const { result, md } = runRouting({ quick: options.quick ?? false, seeds: options.quick ? 5 : 20 });
+  const { result, md } = await runRouting({ quick: options.quick ?? false, seeds: options.quick ? 5 : 20 });
   return { case: "routing", date: new Date().toISOString(), node: process.version, notes: md, results: [], extra: result };
 }

@@ -5,9 +5,10 @@
  *
  * - Hyperparameters are chosen on the train split only (3-fold cross-validation of the λ-sweep
  *   AIQ); the chosen selector is fitted on all of train and reported on test.
- * - Prompts go through `ContextualSelector.choose` / `learn` directly (not `registry.generate`):
- *   the same code path as the selector's `select`/`update` minus the registry's bookkeeping, and
- *   ~100× faster, so 20 seeds × 23 λ values fit in a minute.
+ * - Prompts go through `ContextualSelector.choose` / `learn` directly for the sweeps (the same
+ *   code path as the selector's `select`/`update` minus the registry's bookkeeping, so 20 seeds ×
+ *   23 λ values fit in a minute); the two reported selectors are also run through
+ *   `registry.generate` + `recordFeedback` (fewer orders) to show the registry path routes the same.
  * - Writes bench/results/routing.json, routing.md, routing.svg.
  */
 import { mkdirSync, writeFileSync } from "node:fs";
@@ -28,6 +29,7 @@ import {
   contextualPolicy,
   fitOnDataset,
   fixedPolicy,
+  ModelRegistry,
   loadReplayCsv,
   nonDecreasingHull,
   oraclePolicy,
@@ -39,6 +41,7 @@ import {
   rowFeatures,
   singleModelPoint,
 } from "@orchestrator/registry";
+import { ReplayModel } from "./ucb-replay";
 
 function arg(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -63,6 +66,79 @@ const GRID: Candidate[] = [
   { name: "hashed n-grams, last 400 chars, weight 0.1", extractor: { tailChars: 400, ngramWeight: 0.1, lengthWeight: 0 }, selector: { exploration: "greedy" } },
   { name: "hashed n-grams, last 400 chars, ridge 10, 5 epochs", extractor: { tailChars: 400, lengthWeight: 0 }, selector: { exploration: "greedy", ridge: 10 }, epochs: 5 },
 ];
+
+// Cold start: no warm start, bandit feedback only. Tuned on a bandit pass over train (accuracy
+// over its second half, where each task has seen ~1,000 prompts), reported on test.
+const COLD_GRID: Candidate[] = [
+  { name: "per-task bandit, LinUCB α=0.3", extractor: { wordNgrams: [], charNgrams: [], lengthWeight: 0 }, selector: { exploration: "linucb", alpha: 0.3 } },
+  { name: "per-task bandit, LinUCB α=1", extractor: { wordNgrams: [], charNgrams: [], lengthWeight: 0 }, selector: { exploration: "linucb", alpha: 1 } },
+  { name: "per-task bandit, Thompson α=0.5", extractor: { wordNgrams: [], charNgrams: [], lengthWeight: 0 }, selector: { exploration: "thompson", alpha: 0.5 } },
+  { name: "per-task bandit, Thompson α=1", extractor: { wordNgrams: [], charNgrams: [], lengthWeight: 0 }, selector: { exploration: "thompson", alpha: 1 } },
+];
+
+/** A bandit-feedback pass over `data` in a random order; accuracy and mean cost over the rows from `from` on. */
+function banditPass(s: ContextualSelector, data: ReplayDataset, seed: number, from = 0): { accuracy: number; cost: number } {
+  const policy = contextualPolicy(s, data.models);
+  let q = 0;
+  let c = 0;
+  let n = 0;
+  permutation(data.rows.length, seed).forEach((i, j) => {
+    const row = data.rows[i] as ReplayRow;
+    const k = policy.choose(row);
+    policy.observe?.(row, k, row.quality[k] as number, row.cost[k] as number);
+    if (j >= from) {
+      q += row.quality[k] as number;
+      c += row.cost[k] as number;
+      n++;
+    }
+  });
+  return { accuracy: q / n, cost: c / n };
+}
+
+/**
+ * The same selector through the registry: every row is a `registry.generate` of its prompt with
+ * its task tag against 11 replay models (cost = the recorded cost), then `recordFeedback` with
+ * the recorded correctness. `warmup` rows go through first (bandit feedback, not counted).
+ */
+async function throughRegistry(make: (seed: number) => ContextualSelector, data: ReplayDataset, seeds: number[], warmup?: ReplayDataset): Promise<{ accuracy: number; costPerPrompt: number; accuracyMin: number; accuracyMax: number; usPerCall: number }> {
+  const accuracies: number[] = [];
+  let cost = 0;
+  let calls = 0;
+  let time = 0;
+  for (const seed of seeds) {
+    const selector = make(seed);
+    let row: ReplayRow | undefined;
+    const registry = new ModelRegistry({ modelSelector: selector });
+    data.models.forEach((m, k) => registry.registerModel(new ReplayModel(m, () => (row?.cost[k] as number) ?? 0)));
+    const index = new Map(data.models.map((m, k) => [m, k]));
+    const run = async (rows: readonly ReplayRow[], order: Iterable<number>, count: boolean) => {
+      let q = 0;
+      for (const i of order) {
+        row = rows[i] as ReplayRow;
+        const t = performance.now();
+        const r = await registry.generate({ messages: [{ role: "user", content: row.prompt }], task: row.task });
+        const k = index.get(r.model) as number;
+        registry.recordFeedback(r.selectionId, { quality: row.quality[k] as number });
+        time += performance.now() - t;
+        calls++;
+        if (count) {
+          q += row.quality[k] as number;
+          cost += row.cost[k] as number;
+        }
+      }
+      return q / rows.length;
+    };
+    if (warmup) await run(warmup.rows, permutation(warmup.rows.length, seed + 1000), false);
+    accuracies.push(await run(data.rows, permutation(data.rows.length, seed), true));
+  }
+  return {
+    accuracy: accuracies.reduce((a, b) => a + b, 0) / accuracies.length,
+    accuracyMin: Math.min(...accuracies),
+    accuracyMax: Math.max(...accuracies),
+    costPerPrompt: cost / (seeds.length * data.rows.length),
+    usPerCall: (time * 1000) / calls,
+  };
+}
 
 function subset(data: ReplayDataset, rows: ReplayRow[]): ReplayDataset {
   return { ...data, rows };
@@ -137,7 +213,7 @@ export interface RoutingOptions {
 }
 
 /** Runs the whole benchmark and writes bench/results/routing.{json,md,svg}. */
-export function runRouting(options: RoutingOptions = {}): { result: Record<string, unknown>; md: string; svg: string } {
+export async function runRouting(options: RoutingOptions = {}): Promise<{ result: Record<string, unknown>; md: string; svg: string }> {
   const DATA = options.data ?? "/work/shared/data/routerbench";
   const SEEDS = Array.from({ length: options.seeds ?? 20 }, (_, i) => i + 1);
   const QUICK = options.quick ?? false;
@@ -178,13 +254,22 @@ export function runRouting(options: RoutingOptions = {}): { result: Record<strin
   const pacedDefault = replayFullInformation(test, (seed) => contextualPolicy(makeSelector(defaultCandidate, defaultExtractor, seed, { budgetPerRequest: BUDGET }, train), test.models, { label: `${defaultCandidate.name}, budget ${BUDGET}` }), opts);
   const curve = qualityCostCurve(test, (lambda, seed) => contextualPolicy(makeSelector(chosen, chosenExtractor, seed, { lambda }, train), test.models), lambdas, opts);
   const curveDefault = qualityCostCurve(test, (lambda, seed) => contextualPolicy(makeSelector(defaultCandidate, defaultExtractor, seed, { lambda }, train), test.models), lambdas, opts);
-  // Cold start, per-task bandit (task tag only, LinUCB), no warm start: on the test stream alone,
-  // and after a bandit-feedback pass over the train prompts (each task then has seen ≥ 1,000 prompts
-  // in all for ARC and Winogrande); budget 30% of GPT-4's test cost.
+  // Cold start, per-task bandit (task tag only), no warm start, budget 30% of GPT-4's cost.
+  // Tuned on train: a bandit pass over train, accuracy over its second half (5 orders).
   const gpt4 = test.models.indexOf("gpt-4-1106-preview");
   const gpt4Cost = (testRange.singles[gpt4] as Point).cost;
   const coldBudget = 0.3 * gpt4Cost;
-  const taskOnly: Candidate = { name: "per-task bandit (LinUCB α=0.3, cold start)", extractor: { wordNgrams: [], charNgrams: [], lengthWeight: 0 }, selector: { exploration: "linucb", alpha: 0.3 } };
+  const trainColdBudget = 0.3 * (trainRange.singles[gpt4] as Point).cost;
+  const coldTuning = COLD_GRID.map((c) => {
+    const ex = new HashedNgramExtractor(c.extractor);
+    const runs = [1, 2, 3, 4, 5].map((seed) => banditPass(makeSelector(c, ex, seed, { budgetPerRequest: trainColdBudget }, undefined), train, seed, train.rows.length >> 1));
+    const r = { name: c.name, accuracy: runs.reduce((a, x) => a + x.accuracy, 0) / runs.length, cost: runs.reduce((a, x) => a + x.cost, 0) / runs.length };
+    console.error(`tune cold ${c.name}: second-half accuracy ${r.accuracy.toFixed(3)} at ${usd(r.cost)} (budget ${usd(trainColdBudget)})`);
+    return r;
+  });
+  const coldBest = coldTuning.reduce((b, t, i) => (t.cost <= trainColdBudget * 1.05 && t.accuracy > (coldTuning[b] as (typeof coldTuning)[number]).accuracy ? i : b), 0);
+  const coldChosen = COLD_GRID[coldBest] as Candidate;
+  const taskOnly: Candidate = { ...coldChosen, name: `${coldChosen.name} (cold start)` };
   const taskExtractor = new HashedNgramExtractor(taskOnly.extractor);
   const cold = replayFullInformation(test, (seed) => contextualPolicy(makeSelector(taskOnly, taskExtractor, seed, { budgetPerRequest: coldBudget }, undefined), test.models, { label: taskOnly.name }), opts);
   const coldAfterTrain = replayFullInformation(
@@ -202,6 +287,12 @@ export function runRouting(options: RoutingOptions = {}): { result: Record<strin
     },
     opts,
   );
+  // The two reported selectors through registry.generate + recordFeedback (5 orders each).
+  const registrySeeds = SEEDS.slice(0, 5);
+  const viaRegistry = {
+    paced: await throughRegistry((seed) => makeSelector(chosen, chosenExtractor, seed, { budgetPerRequest: BUDGET }, train), test, registrySeeds),
+    coldAfterTrain: await throughRegistry((seed) => makeSelector(taskOnly, taskExtractor, seed, { budgetPerRequest: coldBudget }, undefined), test, registrySeeds, train),
+  };
   const baselines: ReplayResult[] = [
     replayFullInformation(test, () => fixedPolicy(gpt4, "best single model (gpt-4-1106-preview)"), { seeds: [1] }),
     replayFullInformation(test, () => fixedPolicy(testRange.singles.findIndex((p) => p.cost === testRange.min), "cheapest (mistral-7b-chat)"), { seeds: [1] }),
@@ -253,7 +344,8 @@ export function runRouting(options: RoutingOptions = {}): { result: Record<strin
     curveDefault,
     aiq: { chosen: aiqChosen, defaultExtractor: aiqDefault, singles: aiqSingles, range: [testRange.min, testRange.max] },
     atBudget: { budget: BUDGET, singlesHull: singlesAtBudget, chosenCurveHull: chosenAtBudget, paced: paced.accuracy, pacedCost: paced.costPerPrompt },
-    coldStart: { budget: coldBudget, gpt4Cost },
+    coldStart: { budget: coldBudget, gpt4Cost, tuning: { criterion: "bandit pass over train, accuracy over its second half, 5 orders, within 5% of 30% of GPT-4's train cost", trainBudget: trainColdBudget, grid: coldTuning, chosen: coldChosen.name } },
+    registry: { seeds: registrySeeds.length, ...viaRegistry },
     timing: { models: models.length, dimensions: 1024, meanNonZeros: nnz, results: timings },
     seconds: (performance.now() - t0) / 1000,
   };
@@ -274,7 +366,16 @@ export function runRouting(options: RoutingOptions = {}): { result: Record<strin
     `| same, on the hull of the λ sweep | ≥ 0.855 | ${f3(chosenAtBudget)} |`,
     `| best mix of single models at ${BUDGET} | (reference 0.799) | ${f3(singlesAtBudget)} |`,
     `| AIQ (λ sweep, cost range of the single models) | ≥ 0.86 | ${aiqChosen.toFixed(4)} (default n-gram extractor ${aiqDefault.toFixed(4)}; single models ${aiqSingles.toFixed(4)}) |`,
-    `| per-task bandit cold start at ≤ 30% of GPT-4's cost (${usd(coldBudget)}) | ≥ 0.80 | test stream alone ${f3(cold.accuracy)} at ${usd(cold.costPerPrompt)}; after the train stream ${f3(coldAfterTrain.accuracy)} at ${usd(coldAfterTrain.costPerPrompt)} |`,
+    `| per-task bandit cold start at ≤ 30% of GPT-4's cost (${usd(coldBudget)}), once each task has seen ~1,000 prompts | ≥ 0.80 | after the train stream ${f3(coldAfterTrain.accuracy)} (min ${f3(coldAfterTrain.accuracyMin)}) at ${usd(coldAfterTrain.costPerPrompt)} (max ${usd(coldAfterTrain.costMax)}); test stream alone ${f3(cold.accuracy)} at ${usd(cold.costPerPrompt)} |`,
+    "",
+    `Cold-start tuning (bandit pass over train, accuracy over its second half, 5 orders, budget ${usd(trainColdBudget)}): ${coldTuning.map((t) => `${t.name} ${f3(t.accuracy)} at ${usd(t.cost)}`).join("; ")}. Chosen: **${coldChosen.name}**.`,
+    "",
+    `Through \`registry.generate\` + \`recordFeedback\` (${registrySeeds.length} orders, 11 replay models, prompt text and task tag in the request):`,
+    "",
+    "| policy | accuracy (min–max) | USD / prompt | µs per registry call (select + call + record + feedback) |",
+    "|---|---|---|---|",
+    `| ${chosen.name}, budget ${BUDGET} | ${f3(viaRegistry.paced.accuracy)} (${f3(viaRegistry.paced.accuracyMin)}–${f3(viaRegistry.paced.accuracyMax)}) | ${usd(viaRegistry.paced.costPerPrompt)} | ${viaRegistry.paced.usPerCall.toFixed(0)} |`,
+    `| ${taskOnly.name} after the train stream | ${f3(viaRegistry.coldAfterTrain.accuracy)} (${f3(viaRegistry.coldAfterTrain.accuracyMin)}–${f3(viaRegistry.coldAfterTrain.accuracyMax)}) | ${usd(viaRegistry.coldAfterTrain.costPerPrompt)} | ${viaRegistry.coldAfterTrain.usPerCall.toFixed(0)} |`,
     "",
     `Selection time, ${models.length} models × 1,024 dimensions (mean ${nnz.toFixed(0)} non-zeros per prompt), ${timings[0]?.medianUs !== undefined ? "" : ""}goal ≤ 50 µs median:`,
     "",
@@ -307,6 +408,6 @@ export function runRouting(options: RoutingOptions = {}): { result: Record<strin
 }
 
 if (process.argv[1]?.endsWith("routerbench.ts")) {
-  const { md } = runRouting({ data: arg("data", "/work/shared/data/routerbench"), seeds: Number(arg("seeds", "20")), quick: process.argv.includes("--quick") });
+  const { md } = await runRouting({ data: arg("data", "/work/shared/data/routerbench"), seeds: Number(arg("seeds", "20")), quick: process.argv.includes("--quick") });
   console.log(md);
 }

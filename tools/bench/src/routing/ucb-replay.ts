@@ -33,16 +33,15 @@ export function loadSplit(dir: string, split: "train" | "test"): { models: strin
   return { models: data.models, prompts, skipped: data.skipped.length };
 }
 
-/** Answers from the recorded row: the "model" is whatever RouterBench recorded for it. */
-class ReplayModel extends Model {
-  readonly current: { prompt: Prompt | undefined };
-  constructor(name: string, current: { prompt: Prompt | undefined }) {
+/** Answers from the recorded row: the "model" is whatever RouterBench recorded for it, at the recorded cost. */
+export class ReplayModel extends Model {
+  readonly #cost: () => number;
+  constructor(name: string, cost: () => number) {
     super({ name, provider: name.split("/")[0] ?? "replay" });
-    this.current = current;
+    this.#cost = cost;
   }
   protected async doGenerate(_request: GenerateRequest): Promise<ModelOutput> {
-    const p = this.current.prompt;
-    return { text: "", costUsd: p?.cost[this.name] ?? 0 };
+    return { text: "", costUsd: this.#cost() };
   }
 }
 
@@ -62,7 +61,7 @@ export interface ReplayResult {
 export async function replay(models: readonly string[], prompts: readonly Prompt[], selector: ModelSelector, costWeight: number): Promise<ReplayResult> {
   const current: { prompt: Prompt | undefined } = { prompt: undefined };
   const registry = new ModelRegistry({ modelSelector: selector });
-  for (const m of models) registry.registerModel(new ReplayModel(m, current));
+  for (const m of models) registry.registerModel(new ReplayModel(m, () => current.prompt?.cost[m] ?? 0));
   const reward = selector.reward;
   let total = 0;
   let correct = 0;
