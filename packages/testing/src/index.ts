@@ -3,3 +3,4 @@ export { seededRandom } from "./internal/seeded-random";
 export * from "./servers";
 export * from "./gguf";
 export { startRedisServer, type RedisServerHandle } from "./redis/redis-server";
+export { runFixture, type RunFixtureOptions } from "./process/run-fixture";

@@ -1,7 +1,6 @@
-import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { RedisStatsStore } from "@orchestrator/redis";
-import { type RedisServerHandle, startRedisServer } from "@orchestrator/testing";
+import { type RedisServerHandle, runFixture, startRedisServer } from "@orchestrator/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ContextualSelector } from "./contextual-selector";
 import { HashedNgramExtractor } from "./features";
@@ -14,26 +13,12 @@ afterAll(async () => {
   await redis?.stop();
 });
 
-function worker(key: string, kind: string): Promise<{ kind: string; alone: Record<string, string[]>; shared: Record<string, string[]> }> {
-  const file = fileURLToPath(new URL("../../test/fixtures/contextual-worker.ts", import.meta.url));
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ["--import", "tsx", file, redis.url, key, kind], { stdio: ["ignore", "pipe", "pipe"] });
-    let out = "";
-    let err = "";
-    child.stdout.on("data", (d: Buffer) => {
-      out += d.toString();
-    });
-    child.stderr.on("data", (d: Buffer) => {
-      err += d.toString();
-    });
-    const timer = setTimeout(() => child.kill("SIGKILL"), 20_000);
-    child.on("exit", (code) => {
-      clearTimeout(timer);
-      const line = out.split("\n").find((l) => l.startsWith("{"));
-      if (code !== 0 || !line) return reject(new Error(`worker ${kind} exited with ${String(code)}: ${err.slice(-2000)}`));
-      resolve(JSON.parse(line));
-    });
-  });
+type WorkerReport = { kind: string; alone: Record<string, string[]>; shared: Record<string, string[]> };
+
+async function worker(key: string, kind: string): Promise<WorkerReport> {
+  const [report] = await runFixture(fileURLToPath(new URL("../../test/fixtures/contextual-worker.ts", import.meta.url)), [redis.url, key, kind]);
+  if (!report) throw new Error(`worker ${kind} printed no report`);
+  return report as WorkerReport;
 }
 
 describe("ContextualSelector.share through RedisStatsStore", () => {
