@@ -1,7 +1,8 @@
 import type { GenerateRequest } from "@orchestrator/core";
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
-import { cacheKey, canonicalJson } from "./key";
+import { createHash } from "node:crypto";
+import { cacheKey, canonicalJson, normaliseRequest } from "./key";
 
 const model = { name: "gpt-x", provider: "openai" };
 const base: GenerateRequest = { messages: [{ role: "user", content: "What is AI?" }], temperature: 0.2 };
@@ -56,6 +57,25 @@ describe("cacheKey", () => {
     const a = cacheKey(model, { ...base, tools: [{ name: "t", parameters: schema }] });
     const b = cacheKey(model, { ...base, tools: [{ name: "t", parameters: asJson }] });
     expect(a).toBe(b);
+  });
+
+  it("stays the same digest across versions, so entries stored by an earlier release still hit", () => {
+    expect(cacheKey(model, base)).toBe("orc:9JEcha7V96VzbZZ97n2OtCkbMLjkBBgJG2FbLLCguWY");
+  });
+
+  it("is the sha256 of the canonical normalised request, whatever the request holds", () => {
+    const requests: GenerateRequest[] = [
+      base,
+      { messages: [] },
+      { ...base, maxTokens: 10, topP: 0.9, stop: ["\n"], seed: 7, toolChoice: "required", providerOptions: { x: { "\u2028\"k": 1, "10": 2, "9": [undefined, null, Number.NaN] } } },
+      { ...base, tools: [{ name: "t", parameters: z.object({ q: z.string() }) }], responseFormat: { type: "json", schema: z.object({ a: z.number() }) } },
+      { messages: [{ role: "user", content: [{ type: "text", text: "é\ud800" }, { type: "image", url: "https://x/a.png" }] }] },
+      { messages: [{ content: "a\n\"b\"", role: "user" }, { role: "assistant", content: "", toolCalls: [{ id: "1", name: "t", arguments: {} }] }, { role: "tool", content: "42", toolCallId: "1" }] },
+    ];
+    for (const request of requests) {
+      const digest = createHash("sha256").update(canonicalJson(normaliseRequest(model, request))).digest("base64url");
+      expect(cacheKey(model, request)).toBe(`orc:${digest}`);
+    }
   });
 
   it("prefixes the namespace", () => {

@@ -34,21 +34,48 @@ function write(value: unknown, out: string): string {
       const toJSON = (value as { toJSON?: () => unknown }).toJSON;
       if (typeof toJSON === "function") return write(toJSON.call(value), out);
       const record = value as Record<string, unknown>;
-      const keys = Object.keys(record).sort();
+      const keys = sortedKeys(record);
       out += "{";
       let first = true;
-      for (const key of keys) {
+      for (let i = 0; i < keys.length; i++) {
+        const key = keys[i] as string;
         const member = record[key];
         if (member === undefined || typeof member === "function" || typeof member === "symbol") continue;
         if (!first) out += ",";
         first = false;
-        out = write(member, `${out}${JSON.stringify(key)}:`);
+        out = write(member, out + quoteKey(key));
       }
       return `${out}}`;
     }
     default:
       return `${out}null`;
   }
+}
+
+// The canonical order is the default sort's (UTF-16 code units, as `<` compares strings). Objects
+// in requests are small: an insertion sort beats Array#sort there, and most need no move at all.
+function sortedKeys(record: Record<string, unknown>): string[] {
+  const keys = Object.keys(record);
+  if (keys.length > 16) return keys.sort();
+  for (let i = 1; i < keys.length; i++) {
+    const key = keys[i] as string;
+    let j = i - 1;
+    while (j >= 0 && (keys[j] as string) > key) {
+      keys[j + 1] = keys[j] as string;
+      j--;
+    }
+    keys[j + 1] = key;
+  }
+  return keys;
+}
+
+/** `"key":`, as JSON.stringify quotes it; plain keys (the usual case) skip the escaping pass. */
+function quoteKey(key: string): string {
+  for (let i = 0; i < key.length; i++) {
+    const c = key.charCodeAt(i);
+    if (c < 0x20 || c === 0x22 || c === 0x5c || c >= 0xd800) return `${JSON.stringify(key)}:`;
+  }
+  return `"${key}":`;
 }
 
 // Converting a zod schema is costly; the same tool objects are usually passed on every call.
@@ -100,5 +127,50 @@ const oneShot = (crypto as { hash?: (algorithm: string, data: string, encoding: 
 const sha256 = oneShot ? (text: string) => oneShot("sha256", text, "base64url") : (text: string) => createHash("sha256").update(text).digest("base64url");
 
 export function cacheKey(model: ModelIdentity, request: GenerateRequest, namespace = "orc"): string {
-  return `${namespace}:${sha256(canonicalJson(normaliseRequest(model, request)))}`;
+  return `${namespace}:${sha256(canonicalRequest(model, request))}`;
+}
+
+/**
+ * `canonicalJson(normaliseRequest(model, request))` written directly: the members in their sorted
+ * order, no intermediate object and no sort of its keys (about half the cost of a key).
+ */
+function canonicalRequest(model: ModelIdentity, request: GenerateRequest): string {
+  let out = "{";
+  out = member(out, '"maxTokens":', request.maxTokens);
+  out = request.messages === undefined ? out : writeMessages(request.messages, out.length > 1 ? `${out},"messages":` : `${out}"messages":`);
+  out = member(out, '"model":', model.name);
+  out = member(out, '"provider":', model.provider);
+  out = member(out, '"providerOptions":', request.providerOptions);
+  out = member(out, '"responseFormat":', request.responseFormat ? normaliseFormat(request.responseFormat) : undefined);
+  out = member(out, '"seed":', request.seed);
+  out = member(out, '"stop":', request.stop);
+  out = member(out, '"temperature":', request.temperature);
+  out = member(out, '"toolChoice":', request.toolChoice);
+  out = member(out, '"tools":', request.tools && request.tools.length > 0 ? normaliseTools(request.tools) : undefined);
+  out = member(out, '"topP":', request.topP);
+  return `${out}}`;
+}
+
+/** The messages as `write` renders them, with a shortcut for the usual `{ role, content: string }`. */
+function writeMessages(messages: GenerateRequest["messages"], out: string): string {
+  if (!Array.isArray(messages)) return write(messages, out);
+  out += "[";
+  for (let i = 0; i < messages.length; i++) {
+    if (i > 0) out += ",";
+    const m = messages[i] as unknown as Record<string, unknown> | undefined;
+    if (typeof m === "object" && m !== null && typeof m.content === "string" && typeof m.role === "string" && typeof m.toJSON !== "function") {
+      const keys = Object.keys(m);
+      if (keys.length === 2 && ((keys[0] === "role" && keys[1] === "content") || (keys[0] === "content" && keys[1] === "role"))) {
+        out = `${out}{"content":${JSON.stringify(m.content)},"role":${JSON.stringify(m.role)}}`;
+        continue;
+      }
+    }
+    out = m === undefined || typeof m === "function" || typeof m === "symbol" ? `${out}null` : write(m, out);
+  }
+  return `${out}]`;
+}
+
+function member(out: string, quotedKey: string, value: unknown): string {
+  if (value === undefined || typeof value === "function" || typeof value === "symbol") return out;
+  return write(value, out.length > 1 ? `${out},${quotedKey}` : out + quotedKey);
 }

@@ -1,6 +1,6 @@
 import { AbortError, type CacheBackend, ConfigError, ProviderError, type StreamChunk } from "@orchestrator/core";
 import { FakeModel } from "@orchestrator/testing";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { MemoryCacheBackend } from "./memory-backend";
 import { type CacheBypassEvent, ModelCache } from "./model-cache";
 
@@ -181,6 +181,84 @@ describe("single-flight", () => {
   });
 });
 
+/** A memory backend behind an asynchronous interface with a delay: the path a Redis lookup takes. */
+function slowBackend(delayMs: number, extra: Partial<CacheBackend> = {}): CacheBackend & { gets: number } {
+  const inner = new MemoryCacheBackend();
+  const wait = () => new Promise((r) => setTimeout(r, delayMs));
+  const backend = {
+    gets: 0,
+    async get(key: string) {
+      backend.gets++;
+      await wait();
+      return inner.get(key);
+    },
+    async set(key: string, value: string, ttlMs?: number) {
+      await wait();
+      await inner.set(key, value, ttlMs);
+    },
+    delete: (key: string) => inner.delete(key),
+    clear: () => inner.clear(),
+    ...extra,
+  };
+  return backend;
+}
+
+describe("single-flight with an asynchronous backend", () => {
+  it("N concurrent identical requests make one lookup and one provider call; later ones are hits", async () => {
+    const model = counting("m", { latencyMs: 20 });
+    const backend = slowBackend(10);
+    const cache = new ModelCache({ backend });
+    model.enableCaching(cache);
+    const req = { messages: [{ role: "user" as const, content: "q" }] };
+    const results = await Promise.all(Array.from({ length: 20 }, () => model.generate(req)));
+    expect(model.calls).toBe(1);
+    expect(backend.gets).toBe(1);
+    expect(new Set(results.map((r) => r.text))).toEqual(new Set(["answer 1"]));
+    expect(cache.stats()).toMatchObject({ misses: 1, coalesced: 19, hits: 0 });
+    // Wait for the write, then a burst that finds the entry: one lookup, every caller a hit.
+    await new Promise((r) => setTimeout(r, 30));
+    expect(cache.stats().inFlight).toBe(0);
+    const hits = await Promise.all(Array.from({ length: 10 }, () => model.generate(req)));
+    expect(hits.every((r) => r.cached && r.text === "answer 1")).toBe(true);
+    expect(backend.gets).toBe(2);
+    expect(model.calls).toBe(1);
+    expect(cache.stats()).toMatchObject({ hits: 10, coalesced: 19, inFlight: 0 });
+    // Every caller gets its own result object.
+    expect(new Set(hits).size).toBe(10);
+  });
+
+  it("arms no timer per lookup for a backend that bounds its own operations, and one for a backend that does not", async () => {
+    const req = { messages: [{ role: "user" as const, content: "q" }] };
+    const timersPerHit = async (backend: CacheBackend): Promise<number> => {
+      const model = counting();
+      model.enableCaching(new ModelCache({ backend, lookupTimeoutMs: 500 }));
+      await model.generate(req);
+      await new Promise((r) => setTimeout(r, 5));
+      const spy = vi.spyOn(globalThis, "setTimeout");
+      try {
+        for (let i = 0; i < 10; i++) expect((await model.generate(req)).cached).toBe(true);
+        return spy.mock.calls.length / 10;
+      } finally {
+        spy.mockRestore();
+      }
+    };
+    const memory = new MemoryCacheBackend();
+    const asyncOnly = (operationTimeoutMs?: number): CacheBackend => ({
+      ...(operationTimeoutMs === undefined ? {} : { operationTimeoutMs }),
+      get: (k) => memory.get(k),
+      set: (k, v, t) => memory.set(k, v, t),
+      delete: (k) => memory.delete(k),
+      clear: () => memory.clear(),
+    });
+    expect(await timersPerHit(asyncOnly(250))).toBe(0);
+    await memory.clear();
+    expect(await timersPerHit(asyncOnly())).toBe(1);
+    await memory.clear();
+    // A bound longer than the cache's own deadline does not count.
+    expect(await timersPerHit(asyncOnly(5_000))).toBe(1);
+  });
+});
+
 describe("a failing backend never fails a call", () => {
   const broken: CacheBackend = {
     get: () => Promise.reject(new Error("ECONNREFUSED")),
@@ -226,6 +304,14 @@ describe("a failing backend never fails a call", () => {
   it("does not wait longer than lookupTimeoutMs for a backend that never answers", async () => {
     const model = counting();
     model.enableCaching(new ModelCache({ backend: stuck, lookupTimeoutMs: 50 }));
+    const start = performance.now();
+    expect(await model.generateResponse("q")).toBe("answer 1");
+    expect(performance.now() - start).toBeLessThan(1_000);
+  });
+
+  it("still bounds a backend whose declared operation timeout is longer than lookupTimeoutMs", async () => {
+    const model = counting();
+    model.enableCaching(new ModelCache({ backend: { ...stuck, operationTimeoutMs: 60_000 }, lookupTimeoutMs: 50 }));
     const start = performance.now();
     expect(await model.generateResponse("q")).toBe("answer 1");
     expect(performance.now() - start).toBeLessThan(1_000);

@@ -100,10 +100,12 @@ const REDIS_PACKAGE = "@orchestrator/redis";
 export type ModuleImporter = (name: string) => Promise<unknown>;
 const defaultImporter: ModuleImporter = (name) => import(name);
 
-type FlightOutcome = { entry: StoredEntry; result?: undefined } | { entry?: undefined; result: GenerateResult };
-
+/** One key's lookup and, on a miss, its provider call: identical requests arriving meanwhile join it. */
 interface Flight {
-  promise: Promise<FlightOutcome>;
+  /** The leader's answer. */
+  promise: Promise<GenerateResult>;
+  /** Set when that answer came from the store: joiners count as hits, not as coalesced calls. */
+  entry: StoredEntry | undefined;
 }
 
 /** Reported for a failed backend operation (the call itself went to the provider). */
@@ -243,9 +245,12 @@ export class ModelCache extends EventEmitter<ModelCacheEvents> implements Cache 
         if (entry) return Promise.resolve(this.#hit(entry, key, model, start, false));
       }
       this.#miss(key, model);
-      return this.#lead(key, model, call, false).then((o) => o.result ?? this.#hit(o.entry, key, model, start, false));
+      const flight: Flight = { promise: undefined as unknown as Promise<GenerateResult>, entry: undefined };
+      this.#flights.set(key, flight);
+      flight.promise = this.#call(key, flight, call, true);
+      return flight.promise;
     }
-    return this.#lead(key, model, call, true).then((o) => o.result ?? this.#hit(o.entry, key, model, start, false));
+    return this.#lead(key, model, call, start);
   }
 
   stream(model: ModelIdentity, request: GenerateRequest, call: () => AsyncIterable<StreamChunk>): AsyncIterable<StreamChunk> {
@@ -343,36 +348,75 @@ export class ModelCache extends EventEmitter<ModelCacheEvents> implements Cache 
 
   // ---- internals ----------------------------------------------------------------------------
 
-  /** The first caller of a key: look up (unless the lookup already happened), call on a miss, store. */
-  #lead(key: string, model: ModelIdentity, call: () => Promise<GenerateResult>, lookup: boolean): Promise<FlightOutcome> {
-    let release: () => void = () => undefined;
-    const done = new Promise<void>((resolve) => {
-      release = resolve;
-    });
-    const promise = (async (): Promise<FlightOutcome> => {
-      let storing: Promise<void> | undefined;
-      try {
-        if (lookup) {
-          const found = await this.#lookup(key, model);
-          if (found === "bypass") return { result: await call() };
-          if (found) return { entry: found };
-          this.#miss(key, model);
+  /**
+   * The first caller of a key in an asynchronous backend: one lookup, then on a miss one provider
+   * call and a write. The flight is registered before the lookup, so identical requests that
+   * arrive while either is pending join it. A hit is a single `then` on the backend's promise.
+   */
+  #lead(key: string, model: ModelIdentity, call: () => Promise<GenerateResult>, start: number): Promise<GenerateResult> {
+    const flight: Flight = { promise: undefined as unknown as Promise<GenerateResult>, entry: undefined };
+    flight.promise = this.#get(key).then(
+      (raw) => {
+        if (raw !== undefined && raw !== null) {
+          const entry = this.#parse(key, raw);
+          if (entry) {
+            flight.entry = entry;
+            this.#land(key, flight);
+            return this.#hit(entry, key, model, start, false);
+          }
         }
-        const result = await call();
-        if (result.finishReason.unified !== "error") storing = this.#store(key, entryFromResult(result));
-        return { result };
-      } finally {
-        // The flight stays joinable until the entry is written, so late arrivals do not miss.
-        if (storing) void storing.finally(release);
-        else release();
-      }
-    })();
-    const flight: Flight = { promise };
+        this.#miss(key, model);
+        return this.#call(key, flight, call, true);
+      },
+      (error: unknown) => {
+        if (ConfigError.isInstance(error)) {
+          this.#land(key, flight);
+          throw error;
+        }
+        this.#error("get", error);
+        this.#bypass(key, model, "backend-error");
+        return this.#call(key, flight, call, false);
+      },
+    );
     this.#flights.set(key, flight);
-    void done.then(() => {
-      if (this.#flights.get(key) === flight) this.#flights.delete(key);
-    });
-    return promise;
+    return flight.promise;
+  }
+
+  /** The provider call of a flight; on success the entry is written (when `store`), then the flight lands. */
+  async #call(key: string, flight: Flight, call: () => Promise<GenerateResult>, store: boolean): Promise<GenerateResult> {
+    let storing: Promise<void> | undefined;
+    try {
+      const result = await call();
+      if (store && result.finishReason.unified !== "error") storing = this.#store(key, entryFromResult(result));
+      return result;
+    } finally {
+      // The flight stays joinable until the entry is written, so late arrivals do not miss.
+      if (storing) void storing.finally(() => this.#land(key, flight));
+      else this.#land(key, flight);
+    }
+  }
+
+  #land(key: string, flight: Flight): void {
+    if (this.#flights.get(key) === flight) this.#flights.delete(key);
+  }
+
+  /**
+   * A lookup in an asynchronous backend, bounded by `lookupTimeoutMs`. A backend that bounds its
+   * own operations within that (`operationTimeoutMs`) gets no extra timer: it settles in time.
+   */
+  #get(key: string): Promise<string | undefined> {
+    const backend = this.#backend;
+    if (!backend) return this.backend().then(() => this.#get(key));
+    let pending: Promise<string | undefined>;
+    try {
+      pending = backend.get(key);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    if (!(pending instanceof Promise)) pending = Promise.resolve(pending);
+    const bound = backend.operationTimeoutMs;
+    if (typeof bound === "number" && bound > 0 && bound <= this.#lookupTimeoutMs) return pending;
+    return withTimeout(pending, this.#lookupTimeoutMs);
   }
 
   /** A caller that found the key in flight: wait for it, racing its own signal. */
@@ -384,16 +428,16 @@ export class ModelCache extends EventEmitter<ModelCacheEvents> implements Cache 
     call: () => Promise<GenerateResult>,
     start: number,
   ): Promise<GenerateResult> {
-    let outcome: FlightOutcome;
+    let result: GenerateResult;
     try {
-      outcome = await raceSignal(flight.promise, request.signal, model);
+      result = await raceSignal(flight.promise, request.signal, model);
     } catch (error) {
       // The leader's own abort is not ours: ask again (this caller may lead the next flight).
       if (AbortError.isInstance(error) && !request.signal?.aborted) return this.generate(model, request, call);
       throw error;
     }
-    const entry = outcome.entry ?? entryFromResult(outcome.result);
-    return this.#hit(entry, key, model, start, outcome.entry === undefined);
+    const entry = flight.entry ?? entryFromResult(result);
+    return this.#hit(entry, key, model, start, flight.entry === undefined);
   }
 
   async #refresh(key: string, call: () => Promise<GenerateResult>): Promise<GenerateResult> {
@@ -407,12 +451,8 @@ export class ModelCache extends EventEmitter<ModelCacheEvents> implements Cache 
     let raw: string | undefined;
     try {
       const memory = this.#memory;
-      if (memory && this.#backend === memory) {
-        raw = memory.peek(key);
-      } else {
-        const backend = this.#backend ?? (await this.backend());
-        raw = await withTimeout(backend.get(key), this.#lookupTimeoutMs);
-      }
+      if (memory && this.#backend === memory) raw = memory.peek(key);
+      else raw = await this.#get(key);
     } catch (error) {
       if (ConfigError.isInstance(error)) throw error;
       this.#error("get", error);

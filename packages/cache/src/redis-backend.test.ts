@@ -75,6 +75,28 @@ describe('ModelCache with backend: "redis"', () => {
     expect(hit).toBe(true);
   }, 20_000);
 
+  it("a stalled Redis (every client paused) delays a call by the command timeout at most, then the provider answers", async () => {
+    let n = 0;
+    const model = new FakeModel({ name: "stall", response: () => `answer ${++n}` });
+    const c = cache("stall");
+    model.enableCaching(c);
+    const req = { messages: [{ role: "user" as const, content: "q" }] };
+    await model.generate(req);
+    await new Promise((r) => setTimeout(r, 50));
+    expect((await model.generate(req)).cached).toBe(true);
+    // ModelCache arms no timer of its own here: the backend's command timeout (250 ms) is the bound.
+    expect((await c.backend()).operationTimeoutMs).toBe(250);
+    const probe = (await cache("stall-probe").backend()) as unknown as { connection: { client: { call(...args: string[]): Promise<unknown> } } };
+    await probe.connection.client.call("CLIENT", "PAUSE", "1500", "ALL");
+    const start = performance.now();
+    const during = await model.generate(req);
+    const tookMs = performance.now() - start;
+    expect([during.text, during.cached]).toEqual(["answer 2", false]);
+    expect(tookMs).toBeGreaterThanOrEqual(200);
+    expect(tookMs).toBeLessThan(1_000);
+    await new Promise((r) => setTimeout(r, 1_600));
+  }, 10_000);
+
   it("a Redis hit costs one round trip", async () => {
     const model = new FakeModel({ name: "timed" });
     model.enableCaching(cache("timed"));

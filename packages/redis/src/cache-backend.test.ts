@@ -64,6 +64,17 @@ describe("RedisCacheBackend", () => {
     expect(JSON.stringify(error)).not.toContain(PASSWORD);
   });
 
+  it("declares the client's command timeout as its operation bound (none for a client without one)", async () => {
+    expect(backend().operationTimeoutMs).toBe(250);
+    const custom = new RedisCacheBackend({ url: redis.url, operationTimeoutMs: 80 });
+    open.push(custom);
+    expect(custom.operationTimeoutMs).toBe(80);
+    const own = new Redis(redis.url, { lazyConnect: true });
+    const unbounded = new RedisCacheBackend({ client: own });
+    expect(unbounded.operationTimeoutMs).toBeUndefined();
+    own.disconnect();
+  });
+
   it("fails fast while Redis is down and recovers by itself", async () => {
     const b = backend();
     await b.set("k", "v");

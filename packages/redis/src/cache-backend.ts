@@ -21,14 +21,28 @@ export class RedisCacheBackend implements CacheBackend {
     this.connection = new RedisConnection(options, { operationTimeoutMs: 250 });
   }
 
-  async get(key: string): Promise<string | undefined> {
-    if (!this.connection.available) throw this.connection.unavailable("a cache lookup");
+  /**
+   * The client's command timeout, when it has one (it has unless you passed a client without
+   * `commandTimeout`): every operation settles within it, so `ModelCache` arms no timer of its own.
+   */
+  get operationTimeoutMs(): number | undefined {
+    const timeout = this.connection.client.options?.commandTimeout;
+    return typeof timeout === "number" && timeout > 0 ? timeout : undefined;
+  }
+
+  // A cache hit is on the hot path: one `then` on the client's promise, no async-function frame.
+  get(key: string): Promise<string | undefined> {
+    if (!this.connection.available) return Promise.reject(this.connection.unavailable("a cache lookup"));
     try {
-      return (await this.connection.client.get(this.keyPrefix + key)) ?? undefined;
+      return this.connection.client.get(this.keyPrefix + key).then(orUndefined, this.#lookupFailed);
     } catch (error) {
-      throw this.connection.unavailable("a cache lookup", error);
+      return Promise.reject(this.connection.unavailable("a cache lookup", error));
     }
   }
+
+  readonly #lookupFailed = (error: unknown): never => {
+    throw this.connection.unavailable("a cache lookup", error);
+  };
 
   async set(key: string, value: string, ttlMs?: number): Promise<void> {
     if (!this.connection.available) throw this.connection.unavailable("a cache write");
@@ -75,6 +89,10 @@ export class RedisCacheBackend implements CacheBackend {
   toJSON(): Record<string, unknown> {
     return { keyPrefix: this.keyPrefix, status: this.connection.client.status };
   }
+}
+
+function orUndefined(value: string | null): string | undefined {
+  return value ?? undefined;
 }
 
 function escapeGlob(text: string): string {
