@@ -131,6 +131,11 @@ describe("the rest of the file: selector, cache, health, execution", () => {
   it("sets only what the file says: defaults belong to the packages that use each section", () => {
     const config = parseModelConfig(`${model()}selector:\n  exploration_factor: 2.0\n  min_trials: 5\n`, { env: {} });
     expect(config.selector).toEqual({ type: "ucb", explorationFactor: 2, minTrials: 5 });
+    const contextual = parseModelConfig(
+      `${model()}selector:\n  type: contextual\n  exploration: thompson\n  alpha: 0.5\n  budget_per_request: \${BUDGET}\n  learn_from: reward\n  dimensions: 512\n  decision_log: decisions.jsonl\n`,
+      { env: { BUDGET: "0.00125" } },
+    );
+    expect(contextual.selector).toEqual({ type: "contextual", exploration: "thompson", alpha: 0.5, budgetPerRequest: 0.00125, learnFrom: "reward", dimensions: 512, decisionLog: "decisions.jsonl" });
     expect(config.cache).toBeUndefined();
     expect(config.models[0]?.capabilitiesDeclared).toBe(false);
   });
@@ -178,7 +183,8 @@ describe("broken configurations: each gives its exact error", () => {
     ["unterminated ${", model('    config:\n      response: "${NAME"\n'), undefined, ['models.yaml:5:17: models[0].config.response: unterminated "${" in "${NAME" (missing "}")']],
     ["invalid variable name", model('    config:\n      response: "${1NAME}"\n'), undefined, ['models.yaml:5:17: models[0].config.response: invalid variable reference "${1NAME}": a name is letters, digits and "_", not starting with a digit; a default is written ${NAME:-default}']],
     ["bash-style default without dash", model('    config:\n      response: "${NAME:default}"\n'), undefined, ['models.yaml:5:17: models[0].config.response: invalid variable reference "${NAME:default}": a name is letters, digits and "_", not starting with a digit; a default is written ${NAME:-default}']],
-    ["unknown selector type", `${model()}selector:\n  type: ucbb\n`, undefined, ['models.yaml:5:9: selector.type: expected one of "ucb", "thompson", "cost", "performance", "weighted-random", "round-robin", got "ucbb" — did you mean "ucb"?']],
+    ["unknown selector type", `${model()}selector:\n  type: ucbb\n`, undefined, ['models.yaml:5:9: selector.type: expected one of "ucb", "thompson", "cost", "performance", "weighted-random", "round-robin", "contextual", got "ucbb" — did you mean "ucb"?']],
+    ["contextual option on ucb", `${model()}selector:\n  type: ucb\n  budget_per_request: 0.001\n`, undefined, ['models.yaml:6:3: selector.budget_per_request: "budget_per_request" is an option of the "contextual" selector, not of "ucb"']],
     ["option of another selector", `${model()}selector:\n  type: ucb\n  max_cost_per_request: 0.1\n`, undefined, ['models.yaml:6:3: selector.max_cost_per_request: "max_cost_per_request" is an option of the "cost" selector, not of "ucb"']],
     ["weights name an unknown model", `${model()}selector:\n  type: weighted-random\n  weights:\n    b: 2\n`, undefined, ['models.yaml:7:5: selector.weights.b: unknown model "b" — did you mean "a"?']],
     ["unknown cache backend", `${model()}cache:\n  backend: memcached\n`, undefined, ['models.yaml:5:12: cache.backend: expected one of "memory", "redis", got "memcached"']],

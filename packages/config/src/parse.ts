@@ -207,6 +207,17 @@ export function analyzeModelConfig(text: string, options: ParseOptions = {}): An
       maxResponseTimeMs: selectorRaw.max_response_time,
       preferStreaming: selectorRaw.prefer_streaming,
       weights: selectorRaw.weights,
+      exploration: selectorRaw.exploration,
+      alpha: selectorRaw.alpha,
+      ridge: selectorRaw.ridge,
+      lambda: selectorRaw.lambda,
+      budgetPerRequest: selectorRaw.budget_per_request,
+      pacingRate: selectorRaw.pacing_rate,
+      epsilon: selectorRaw.epsilon,
+      learnFrom: selectorRaw.learn_from,
+      dimensions: selectorRaw.dimensions,
+      decisionLog: selectorRaw.decision_log,
+      seed: selectorRaw.seed,
     });
   }
 

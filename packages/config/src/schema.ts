@@ -68,7 +68,7 @@ export const modelSchema = z
   })
   .strict();
 
-export const SELECTOR_TYPES = ["ucb", "thompson", "cost", "performance", "weighted-random", "round-robin"] as const;
+export const SELECTOR_TYPES = ["ucb", "thompson", "cost", "performance", "weighted-random", "round-robin", "contextual"] as const;
 
 /** Which selector types each option belongs to: an option of another type is an error, not silently ignored. */
 export const SELECTOR_OPTIONS: Readonly<Record<string, readonly (typeof SELECTOR_TYPES)[number][]>> = {
@@ -82,6 +82,17 @@ export const SELECTOR_OPTIONS: Readonly<Record<string, readonly (typeof SELECTOR
   max_response_time: ["performance"],
   prefer_streaming: ["performance"],
   weights: ["weighted-random"],
+  exploration: ["contextual"],
+  alpha: ["contextual"],
+  ridge: ["contextual"],
+  lambda: ["contextual"],
+  budget_per_request: ["contextual"],
+  pacing_rate: ["contextual"],
+  epsilon: ["contextual"],
+  learn_from: ["contextual"],
+  dimensions: ["contextual"],
+  decision_log: ["contextual"],
+  seed: ["contextual"],
 };
 
 export const selectorSchema = z
@@ -97,6 +108,17 @@ export const selectorSchema = z
     max_response_time: duration.optional(),
     prefer_streaming: z.boolean().optional(),
     weights: z.record(z.string(), nonNegative).optional(),
+    exploration: z.enum(["linucb", "thompson", "greedy"]).optional(),
+    alpha: nonNegative.optional(),
+    ridge: z.number().gt(0).optional(),
+    lambda: nonNegative.optional(),
+    budget_per_request: z.number().gt(0).optional(),
+    pacing_rate: z.number().gt(0).lte(1).optional(),
+    epsilon: z.number().gte(0).lte(1).optional(),
+    learn_from: z.enum(["feedback", "reward"]).optional(),
+    dimensions: positiveInt.optional(),
+    decision_log: text.optional(),
+    seed: nonNegativeInt.optional(),
   })
   .strict();
 

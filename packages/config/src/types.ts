@@ -27,7 +27,7 @@ export interface ModelEntry {
   unavailable?: string;
 }
 
-export type SelectorType = "ucb" | "thompson" | "cost" | "performance" | "weighted-random" | "round-robin";
+export type SelectorType = "ucb" | "thompson" | "cost" | "performance" | "weighted-random" | "round-robin" | "contextual";
 
 export interface SelectorConfig {
   type: SelectorType;
@@ -42,6 +42,22 @@ export interface SelectorConfig {
   preferStreaming?: boolean;
   /** `weighted-random`: model name → relative weight. */
   weights?: Record<string, number>;
+  /** `contextual` (see `ContextualSelector`): `linucb`, `thompson` or `greedy`. */
+  exploration?: "linucb" | "thompson" | "greedy";
+  alpha?: number;
+  ridge?: number;
+  /** Quality per USD. */
+  lambda?: number;
+  /** Average USD per request, paced online. */
+  budgetPerRequest?: number;
+  pacingRate?: number;
+  epsilon?: number;
+  learnFrom?: "feedback" | "reward";
+  /** Hashed n-gram feature dimensions. */
+  dimensions?: number;
+  /** JSONL decision log path (relative paths: to the working directory). */
+  decisionLog?: string;
+  seed?: number;
 }
 
 export interface CacheConfig {

@@ -12,6 +12,7 @@ import { RoundRobinSelector, WeightedRandomSelector } from "./simple-selectors";
 import { ask } from "./test-helpers";
 import { ThompsonSamplingSelector } from "./thompson-selector";
 import { UCBModelSelector } from "./ucb-selector";
+import { ContextualSelector, readDecisionLog } from "./contextual";
 
 /** A config as `@orchestrator/config` hands it over: plain data plus the non-enumerable builder. */
 function configWith(models: Model[], rest: Omit<RegistryConfig, "models"> = {}, skipped: SkippedConfigModel[] = []): RegistryConfig & { calls: BuildModelsOptions[] } {
@@ -119,6 +120,9 @@ describe("createSelector", () => {
     expect([perf.minTokensPerSecond, perf.maxResponseTimeMs, perf.preferStreaming]).toEqual([50, 5_000, true]);
     expect(createSelector({ type: "weighted-random", weights: { a: 3 } })).toBeInstanceOf(WeightedRandomSelector);
     expect(createSelector({ type: "round-robin" })).toBeInstanceOf(RoundRobinSelector);
+    const contextual = createSelector({ type: "contextual", exploration: "thompson", alpha: 0.5, budgetPerRequest: 0.002, dimensions: 512 }) as ContextualSelector;
+    expect(contextual).toBeInstanceOf(ContextualSelector);
+    expect([contextual.exploration, contextual.alpha, contextual.extractor.dimensions, contextual.pacer?.budgetPerRequest]).toEqual(["thompson", 0.5, 512, 0.002]);
   });
 
   it("an unknown type, an option of another type or a bad value is a ConfigError naming the path", () => {
@@ -133,6 +137,8 @@ describe("createSelector", () => {
     expect(bad({ type: "greedy" })).toEqual([expect.stringMatching(/^selector\.type: must be one of ucb, thompson, cost/)]);
     expect(bad({ type: "cost", explorationFactor: 2 })).toEqual(['selector.explorationFactor: is an option of the ucb selector, not "cost"']);
     expect(bad({ type: "ucb", discount: 1.5 })).toEqual(["discount: must be in (0, 1), got 1.5"]);
+    expect(bad({ type: "ucb", budgetPerRequest: 0.001 })).toEqual(['selector.budgetPerRequest: is an option of the contextual selector, not "ucb"']);
+    expect(bad({ type: "contextual", alpha: -1 })).toEqual(["alpha: must be a non-negative number, got -1"]);
   });
 
   it("thompson honours minTrials, and a window forgets old outcomes", async () => {
@@ -213,6 +219,30 @@ execution:
       expect(rescued.model).toBe("gpt-4o");
       expect(rescued.explanation.fallbackFor).toBe("gpt-4o-mini");
       expect(rescued.attempts.map((a) => `${a.model}:${a.success ? "ok" : a.errorCode}`)).toEqual(["gpt-4o-mini:provider_error", "gpt-4o:ok"]);
+    } finally {
+      await registry.cleanup();
+    }
+  });
+
+  it("a contextual selector from YAML routes through the SDK, learns from feedback and logs its decisions", async () => {
+    const file = join(dir, "contextual.yaml");
+    const log = join(dir, "decisions.jsonl");
+    await writeFile(file, yaml.replace("selector:\n  type: cost\n", `selector:\n  type: contextual\n  exploration: greedy\n  epsilon: 0.2\n  decision_log: "${log}"\n`));
+    const registry = await ModelRegistry.fromConfig(await loadModelConfig(file, { env: { LOOPBACK_KEY: "sk-loopback-test", LOOPBACK_URL: server.baseURL }, lenient: true }));
+    try {
+      expect(registry.selector).toBeInstanceOf(ContextualSelector);
+      for (let i = 0; i < 30; i++) {
+        const r = await registry.generate({ ...ask(`question ${i}`), task: "qa" });
+        expect(r.text).toBe(`Echo: question ${i}`);
+        registry.recordFeedback(r.selectionId, { quality: r.model === "gpt-4o" ? 1 : 0 });
+      }
+      const selector = registry.selector as ContextualSelector;
+      const x = selector.features("question 99", "qa");
+      expect(selector.predictQuality(x, "gpt-4o")).toBeGreaterThan(selector.predictQuality(x, "gpt-4o-mini"));
+      const { records, problems } = readDecisionLog(log);
+      expect(problems).toEqual([]);
+      expect(records).toHaveLength(30);
+      expect(records.every((r) => r.task === "qa" && (r.model === "gpt-4o") === (r.quality === 1))).toBe(true);
     } finally {
       await registry.cleanup();
     }

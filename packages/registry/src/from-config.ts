@@ -5,6 +5,7 @@ import type { ModelSelector } from "./selector";
 import { RoundRobinSelector, WeightedRandomSelector } from "./simple-selectors";
 import { ThompsonSamplingSelector } from "./thompson-selector";
 import { UCBModelSelector } from "./ucb-selector";
+import { ContextualSelector, DecisionLog, HashedNgramExtractor } from "./contextual";
 
 /**
  * The key under which `@orchestrator/config` attaches a model builder to every parsed config.
@@ -13,7 +14,7 @@ import { UCBModelSelector } from "./ucb-selector";
  */
 export const BUILD_MODELS: unique symbol = Symbol.for("@orchestrator/config/build-models");
 
-export type RegistrySelectorType = "ucb" | "thompson" | "cost" | "performance" | "weighted-random" | "round-robin";
+export type RegistrySelectorType = "ucb" | "thompson" | "cost" | "performance" | "weighted-random" | "round-robin" | "contextual";
 
 /** The `selector:` section of a config file, in its TypeScript spelling (`@orchestrator/config`'s `SelectorConfig`). */
 export interface RegistrySelectorConfig {
@@ -38,6 +39,28 @@ export interface RegistrySelectorConfig {
   preferStreaming?: boolean;
   /** weighted-random: model name → relative weight (unlisted models weigh 1). */
   weights?: Readonly<Record<string, number>>;
+  /** contextual: see `ContextualSelectorOptions`. */
+  exploration?: "linucb" | "thompson" | "greedy";
+  /** contextual */
+  alpha?: number;
+  /** contextual */
+  ridge?: number;
+  /** contextual: quality per USD */
+  lambda?: number;
+  /** contextual: average USD per request, paced online */
+  budgetPerRequest?: number;
+  /** contextual */
+  pacingRate?: number;
+  /** contextual */
+  epsilon?: number;
+  /** contextual */
+  learnFrom?: "feedback" | "reward";
+  /** contextual: hashed n-gram feature dimensions (default 1,024) */
+  dimensions?: number;
+  /** contextual: JSONL decision log file */
+  decisionLog?: string;
+  /** contextual */
+  seed?: number;
 }
 
 /** The `execution:` section of a config file (`@orchestrator/config`'s `ExecutionConfig`). */
@@ -102,6 +125,7 @@ const SELECTOR_KEYS: Record<RegistrySelectorType, readonly string[]> = {
   performance: ["minTokensPerSecond", "maxResponseTimeMs", "preferStreaming"],
   "weighted-random": ["weights"],
   "round-robin": [],
+  contextual: ["exploration", "alpha", "ridge", "lambda", "budgetPerRequest", "pacingRate", "epsilon", "learnFrom", "dimensions", "decisionLog", "seed"],
 };
 
 /**
@@ -134,6 +158,14 @@ export function createSelector(config: RegistrySelectorConfig | undefined): Mode
       return new WeightedRandomSelector(config.weights ? { weights: config.weights } : {});
     case "round-robin":
       return new RoundRobinSelector();
+    case "contextual": {
+      const { type: _type, dimensions, decisionLog, ...options } = config;
+      return new ContextualSelector({
+        ...defined(options),
+        ...(dimensions !== undefined ? { extractor: new HashedNgramExtractor({ dimensions }) } : {}),
+        ...(decisionLog !== undefined ? { log: new DecisionLog(decisionLog) } : {}),
+      });
+    }
     default:
       return new UCBModelSelector({ explorationFactor: config.explorationFactor, minTrials: config.minTrials, discount: config.discount, window: config.window });
   }
