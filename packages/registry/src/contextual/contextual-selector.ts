@@ -362,11 +362,12 @@ export class ContextualSelector implements ModelSelector {
   /**
    * Learn one observed outcome: the model's quality in [0, 1] and its cost for these features.
    * `paced: false` leaves the budget pacer alone (full-information training on outcomes of
-   * models that were not actually called).
+   * models that were not actually called); `shared: false` keeps it out of what `share`
+   * publishes (warm-start data every process may learn on its own).
    */
-  learn(features: SparseFeatures, model: string, quality: number, costUsd: number | undefined, options: { task?: string; weight?: number; paced?: boolean } = {}): void {
+  learn(features: SparseFeatures, model: string, quality: number, costUsd: number | undefined, options: { task?: string; weight?: number; paced?: boolean; shared?: boolean } = {}): void {
     const arm = this.#armFor(model);
-    const own = this.#sharing ? this.#ownContribution(model) : undefined;
+    const own = this.#sharing && options.shared !== false ? this.#ownContribution(model) : undefined;
     if (Number.isFinite(quality)) arm.predictor.update(features, Math.min(1, Math.max(0, quality)), options.weight ?? 1, own);
     if (costUsd !== undefined && Number.isFinite(costUsd) && costUsd >= 0) {
       addCost(arm, costUsd, 1, options.task);
@@ -636,7 +637,7 @@ export class ContextualSelector implements ModelSelector {
     const epochs = options.epochs ?? 1;
     for (let epoch = 0; epoch < epochs; epoch++) {
       for (const ex of list) {
-        for (const o of ex.outcomes) this.learn(ex.x, o.model, o.quality, epoch === 0 ? o.costUsd : undefined, { ...(ex.task !== undefined ? { task: ex.task } : {}), weight: ex.weight, paced: false });
+        for (const o of ex.outcomes) this.learn(ex.x, o.model, o.quality, epoch === 0 ? o.costUsd : undefined, { ...(ex.task !== undefined ? { task: ex.task } : {}), weight: ex.weight, paced: false, shared: false });
       }
     }
     if (this.pacer && options.calibrate !== false && list.length > 0) this.pacer.lambda = this.calibrateLambda(list, this.pacer.budgetPerRequest);

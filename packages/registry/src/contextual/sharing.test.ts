@@ -101,6 +101,20 @@ describe("ContextualSelector.share", () => {
     expect(quality(observer, CODE[0] as string, "model-b")).toBeCloseTo(quality(restarted, CODE[0] as string, "model-b"), 6);
   });
 
+  it("does not publish a warm start (every process may fit the same data)", async () => {
+    const store = new MemoryStatsStore();
+    const fitted = new ContextualSelector({ exploration: "greedy", extractor: extractor() });
+    const share = await fitted.share(store, { participant: "fitted", intervalMs: 0 });
+    fitted.fit(COOKING.map((text) => ({ text, outcomes: [{ model: "model-a", quality: 1, costUsd: 0.002 }] })));
+    teach(fitted, CODE, false, 20, 1);
+    await share.sync();
+    const observer = new ContextualSelector({ exploration: "greedy", extractor: extractor() });
+    await observer.share(store, { participant: "observer", intervalMs: 0 });
+    // Only the 20 live lessons arrive: model-a's cost is theirs (0.004), not mixed with the fit's 0.002.
+    expect(observer.predictedCost("model-a", undefined)).toBeCloseTo(0.004, 9);
+    expect(choice(observer, CODE[0] as string)).toBe("model-b");
+  });
+
   it("skips a participant's unreadable contribution and says why", async () => {
     const store = new MemoryStatsStore();
     await store.exchangeState("contextual", "broken", "{not json");
