@@ -10,3 +10,4 @@ export * from "./map-error";
 export * from "./schema";
 export { Model, type ModelOptions, REFERENCE_OUTPUT_TOKENS, REFERENCE_REQUEST } from "./model";
 export { formatPath, parseOrThrow } from "./validation";
+export { providerStream } from "./provider-stream";

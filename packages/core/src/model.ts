@@ -313,67 +313,18 @@ export abstract class Model implements ModelIdentity {
     }
   }
 
-  async *#stream(request: GenerateRequest): AsyncGenerator<StreamChunk> {
-    if (request.signal?.aborted) throw new AbortError(undefined, { provider: this.provider, model: this.name });
-    const startedAt = performance.now();
-    let call: CallScope | undefined;
-    let lease: Lease | undefined;
-    let iterator: AsyncIterator<StreamChunk> | undefined;
-    let finished = false;
-    try {
-      const init = this.#ensureInitialized();
-      if (init) await init;
-      const acquired = this.#acquire(request);
-      lease = acquired instanceof Promise ? await acquired : acquired;
-      call = new CallScope(this, request);
-      const source = this.doStream ? this.doStream(call.request) : this.#oneChunk(call.request);
-      iterator = source[Symbol.asyncIterator]();
-      let firstAt: number | undefined;
-      let usage: Usage | undefined;
-      let finishReason: FinishReason | undefined;
-      let providerCost: number | undefined;
-      let sawToolCall = false;
-      for (;;) {
-        const next = this.honoursAbortSignal ? await iterator.next() : await call.race(iterator.next());
-        if (next.done) break;
-        const chunk = next.value;
-        if (chunk.type === "finish") {
-          if (chunk.usage) usage = chunk.usage;
-          if (chunk.finishReason) finishReason = chunk.finishReason;
-          if (chunk.costUsd !== undefined) providerCost = chunk.costUsd;
-          continue;
-        }
-        if (chunk.type === "text" && chunk.text.length === 0) continue;
-        if (chunk.type === "tool-call") sawToolCall = true;
-        firstAt ??= performance.now();
-        yield chunk;
-      }
-      finished = true;
-      const endAt = performance.now();
-      const latencyMs = endAt - startedAt;
-      const finalUsage = usage ?? {};
-      const costUsd = providerCost ?? this.costOf(finalUsage);
-      this.metrics.recordSuccess(latencyMs, finalUsage.inputTokens, finalUsage.outputTokens, costUsd, firstAt === undefined ? latencyMs : endAt - firstAt);
-      yield {
-        type: "finish",
-        finishReason: finishReason ?? (sawToolCall ? TOOL_CALLS : STOP),
-        usage: finalUsage,
-        costUsd,
-        latencyMs,
-        timeToFirstChunkMs: firstAt === undefined ? latencyMs : firstAt - startedAt,
-        model: this.name,
-        cached: false,
-      } as StreamChunk;
-    } catch (error) {
-      finished = true;
-      throw this.#fail(error, call, startedAt);
-    } finally {
-      // The consumer stopped early: tell the provider's stream to stop too.
-      if (!finished && iterator?.return) await Promise.resolve(iterator.return()).catch(() => undefined);
-      call?.dispose();
-      lease?.release();
-    }
+  #stream(request: GenerateRequest): AsyncIterableIterator<StreamChunk> {
+    return new ModelStream(this, request, this.#streamHooks);
   }
+
+  // What a stream needs of this model's private bookkeeping: one object per model, not per call.
+  readonly #streamHooks: StreamHooks = {
+    init: () => this.#ensureInitialized(),
+    acquire: (request) => this.#acquire(request),
+    source: (request) => (this.doStream ? this.doStream(request) : this.#oneChunk(request)),
+    fail: (error, call, startedAt) => this.#fail(error, call, startedAt),
+    honoursAbortSignal: () => this.honoursAbortSignal,
+  };
 
   async *#oneChunk(request: GenerateRequest): AsyncGenerator<StreamChunk> {
     const output = await this.doGenerate(request);
@@ -385,6 +336,217 @@ export abstract class Model implements ModelIdentity {
       ...(output.usage ? { usage: output.usage } : {}),
       ...(output.costUsd !== undefined ? { costUsd: output.costUsd } : {}),
     };
+  }
+}
+
+interface StreamHooks {
+  init(): Promise<void> | undefined;
+  acquire(request: GenerateRequest): Lease | Promise<Lease>;
+  source(request: GenerateRequest): AsyncIterable<StreamChunk>;
+  fail(error: unknown, call: CallScope | undefined, startedAt: number): OrchestratorError;
+  honoursAbortSignal(): boolean;
+}
+
+const STREAM_DONE: IteratorReturnResult<undefined> = Object.freeze({ done: true, value: undefined }) as IteratorReturnResult<undefined>;
+
+/**
+ * `model.stream(request)`: starts on the first `next()` (initialise, acquire a lease, open the
+ * provider's stream under a deadline), passes text and tool-call chunks through, keeps usage and
+ * finish reason from the provider's finish chunk, records metrics and ends with its own finish
+ * chunk. Failures are mapped and recorded once; leaving early stops the provider's stream.
+ *
+ * Hand-written rather than an `async function*`: a chunk costs one `then` on the provider's
+ * `next()` instead of a generator's promise and microtasks per chunk.
+ */
+class ModelStream implements AsyncIterableIterator<StreamChunk> {
+  readonly #model: Model;
+  readonly #request: GenerateRequest;
+  readonly #hooks: StreamHooks;
+  #state: "idle" | "open" | "closed" = "idle";
+  #startedAt = 0;
+  #call: CallScope | undefined;
+  #lease: Lease | undefined;
+  #iterator: AsyncIterator<StreamChunk> | undefined;
+  #honours = false;
+  // Set once the provider's stream has ended or failed: leaving early then has nothing to stop.
+  #finished = false;
+  #firstAt: number | undefined;
+  #usage: Usage | undefined;
+  #finishReason: FinishReason | undefined;
+  #providerCost: number | undefined;
+  #sawToolCall = false;
+  // One next() at a time, as an async generator would queue them.
+  #busy = false;
+  #waiting: (() => void)[] | undefined;
+
+  constructor(model: Model, request: GenerateRequest, hooks: StreamHooks) {
+    this.#model = model;
+    this.#request = request;
+    this.#hooks = hooks;
+  }
+
+  [Symbol.asyncIterator](): AsyncIterableIterator<StreamChunk> {
+    return this;
+  }
+
+  next(): Promise<IteratorResult<StreamChunk>> {
+    if (this.#busy) return this.#queue(() => this.next());
+    if (this.#state === "closed") return this.#done();
+    this.#busy = true;
+    if (this.#state === "idle") {
+      this.#state = "open";
+      return this.#start();
+    }
+    return this.#pull();
+  }
+
+  return(): Promise<IteratorResult<StreamChunk>> {
+    if (this.#busy) return this.#queue(() => this.return());
+    if (this.#state === "closed") return this.#done();
+    const wasOpen = this.#state === "open";
+    this.#state = "closed";
+    const iterator = this.#iterator;
+    if (!wasOpen || this.#finished || !iterator?.return) {
+      this.#dispose();
+      return this.#done();
+    }
+    // The consumer stopped early: tell the provider's stream to stop too.
+    this.#busy = true;
+    let stopped: unknown;
+    try {
+      stopped = iterator.return();
+    } catch {
+      // A provider that fails to stop is not the consumer's problem.
+    }
+    const done = (): IteratorResult<StreamChunk> => {
+      this.#dispose();
+      this.#settled();
+      return STREAM_DONE;
+    };
+    return Promise.resolve(stopped).then(done, done);
+  }
+
+  throw(error?: unknown): Promise<IteratorResult<StreamChunk>> {
+    return this.return().then(() => Promise.reject(error));
+  }
+
+  async #start(): Promise<IteratorResult<StreamChunk>> {
+    const model = this.#model;
+    const request = this.#request;
+    if (request.signal?.aborted) {
+      this.#state = "closed";
+      this.#settled();
+      throw new AbortError(undefined, { provider: model.provider, model: model.name });
+    }
+    this.#startedAt = performance.now();
+    try {
+      const init = this.#hooks.init();
+      if (init) await init;
+      const acquired = this.#hooks.acquire(request);
+      this.#lease = acquired instanceof Promise ? await acquired : acquired;
+      this.#call = new CallScope(model, request);
+      this.#honours = this.#hooks.honoursAbortSignal();
+      this.#iterator = this.#hooks.source(this.#call.request)[Symbol.asyncIterator]();
+    } catch (error) {
+      throw this.#failed(error);
+    }
+    return this.#pull();
+  }
+
+  #pull(): Promise<IteratorResult<StreamChunk>> {
+    let next: Promise<IteratorResult<StreamChunk>>;
+    try {
+      next = (this.#iterator as AsyncIterator<StreamChunk>).next();
+    } catch (error) {
+      return Promise.reject(this.#failed(error));
+    }
+    return (this.#honours ? next : (this.#call as CallScope).race(next)).then(this.#onNext, this.#onError);
+  }
+
+  readonly #onNext = (next: IteratorResult<StreamChunk>): Promise<IteratorResult<StreamChunk>> | IteratorResult<StreamChunk> => {
+    if (this.#state === "closed") return STREAM_DONE;
+    if (next.done) return this.#complete();
+    const chunk = next.value;
+    if (chunk.type === "finish") {
+      if (chunk.usage) this.#usage = chunk.usage;
+      if (chunk.finishReason) this.#finishReason = chunk.finishReason;
+      if (chunk.costUsd !== undefined) this.#providerCost = chunk.costUsd;
+      return this.#pull();
+    }
+    if (chunk.type === "text" && chunk.text.length === 0) return this.#pull();
+    if (chunk.type === "tool-call") this.#sawToolCall = true;
+    if (this.#firstAt === undefined) this.#firstAt = performance.now();
+    this.#settled();
+    return { done: false, value: chunk };
+  };
+
+  readonly #onError = (error: unknown): never => {
+    throw this.#failed(error);
+  };
+
+  #complete(): IteratorResult<StreamChunk> {
+    this.#finished = true;
+    const model = this.#model;
+    const startedAt = this.#startedAt;
+    const firstAt = this.#firstAt;
+    const endAt = performance.now();
+    const latencyMs = endAt - startedAt;
+    const usage = this.#usage ?? {};
+    const costUsd = this.#providerCost ?? model.costOf(usage);
+    model.metrics.recordSuccess(latencyMs, usage.inputTokens, usage.outputTokens, costUsd, firstAt === undefined ? latencyMs : endAt - firstAt);
+    // The finish chunk is the last: the next next() says done.
+    this.#state = "closed";
+    this.#dispose();
+    this.#settled();
+    return {
+      done: false,
+      value: {
+        type: "finish",
+        finishReason: this.#finishReason ?? (this.#sawToolCall ? TOOL_CALLS : STOP),
+        usage,
+        costUsd,
+        latencyMs,
+        timeToFirstChunkMs: firstAt === undefined ? latencyMs : firstAt - startedAt,
+        model: model.name,
+        cached: false,
+      } as StreamChunk,
+    };
+  }
+
+  /** Map and record a failure once, release what the call holds; the caller throws the result. */
+  #failed(error: unknown): OrchestratorError {
+    this.#finished = true;
+    this.#state = "closed";
+    const mapped = this.#hooks.fail(error, this.#call, this.#startedAt);
+    this.#dispose();
+    this.#settled();
+    return mapped;
+  }
+
+  #dispose(): void {
+    this.#call?.dispose();
+    this.#lease?.release();
+    this.#call = undefined;
+    this.#lease = undefined;
+  }
+
+  /** Done, at once; calls queued behind this one still run (each says done in turn). */
+  #done(): Promise<IteratorResult<StreamChunk>> {
+    this.#settled();
+    return Promise.resolve(STREAM_DONE);
+  }
+
+  /** The current step is over: let a queued next()/return() run. */
+  #settled(): void {
+    this.#busy = false;
+    const waiting = this.#waiting;
+    if (waiting && waiting.length > 0) (waiting.shift() as () => void)();
+  }
+
+  #queue(step: () => Promise<IteratorResult<StreamChunk>>): Promise<IteratorResult<StreamChunk>> {
+    return new Promise((resolve) => {
+      (this.#waiting ??= []).push(() => resolve(step()));
+    });
   }
 }
 
