@@ -12,9 +12,11 @@ import {
   Secret,
   type StreamChunk,
   type ToolCall,
+  providerStream,
   secretFromEnv,
 } from "@orchestrator/core";
 import OpenAI from "openai";
+import type { ChatCompletionChunk } from "openai/resources/chat/completions";
 import { type ChatBody, ToolCallAssembler, mapFinishReason, parseArguments, toChatBody } from "./convert";
 import { mapOpenAIError } from "./map-error";
 import { CONSERVATIVE_PRICE, type OpenAIModelInfo, lookupOpenAIModel, openAICapabilities } from "./models";
@@ -163,39 +165,49 @@ export class OpenAIModel extends Model {
     return output;
   }
 
-  protected override async *doStream(request: GenerateRequest): AsyncIterable<StreamChunk> {
-    const body = toChatBody(request, this.#bodyOptions, []) as ChatBody & { stream: true };
-    body.stream = true;
-    body.stream_options ??= { include_usage: true };
-    const stream = await this.#sdk().chat.completions.create(body, this.#requestOptions(request));
+  // A hand-written iterator (core's providerStream), not an async generator: ~one promise per chunk less.
+  protected override doStream(request: GenerateRequest): AsyncIterable<StreamChunk> {
     const tools = new ToolCallAssembler();
     let finishRaw: string | undefined;
     let usage: { inputTokens: number; outputTokens: number } | undefined;
-    for await (const chunk of stream) {
-      if (chunk.usage) usage = { inputTokens: chunk.usage.prompt_tokens, outputTokens: chunk.usage.completion_tokens };
-      const choice = chunk.choices[0];
-      if (!choice) continue;
-      const delta = choice.delta;
-      if (delta.content) yield { type: "text", text: delta.content };
-      if (delta.tool_calls) {
-        const done = tools.add(delta.tool_calls);
-        if (done) for (const toolCall of done) yield { type: "tool-call", toolCall };
-      }
-      if (choice.finish_reason) {
-        finishRaw = choice.finish_reason;
-        for (const toolCall of tools.flush()) yield { type: "tool-call", toolCall };
-      }
-    }
-    // The SDK ends quietly when a stream stops before `[DONE]`: never pass a cut answer off as complete.
-    if (finishRaw === undefined) {
-      throw new ProviderError("The provider's stream ended before completion (no finish reason).", {
-        provider: this.provider,
-        model: this.name,
-        retryable: true,
-      });
-    }
-    const finishReason = mapFinishReason(finishRaw);
-    yield { type: "finish", ...(finishReason ? { finishReason } : {}), ...(usage ? { usage } : {}) };
+    return providerStream<ChatCompletionChunk>(
+      () => {
+        const body = toChatBody(request, this.#bodyOptions, []) as ChatBody & { stream: true };
+        body.stream = true;
+        body.stream_options ??= { include_usage: true };
+        return this.#sdk().chat.completions.create(body, this.#requestOptions(request));
+      },
+      (chunk, out) => {
+        if (chunk.usage) usage = { inputTokens: chunk.usage.prompt_tokens, outputTokens: chunk.usage.completion_tokens };
+        const choice = chunk.choices[0];
+        if (!choice) return;
+        const delta = choice.delta;
+        if (delta.content) out.push({ type: "text", text: delta.content });
+        if (delta.tool_calls) {
+          const done = tools.add(delta.tool_calls);
+          if (done) for (const toolCall of done) out.push({ type: "tool-call", toolCall });
+        }
+        if (choice.finish_reason) {
+          finishRaw = choice.finish_reason;
+          for (const toolCall of tools.flush()) out.push({ type: "tool-call", toolCall });
+        }
+      },
+      (out) => {
+        // The SDK ends quietly when a stream stops before `[DONE]`: never pass a cut answer off as complete.
+        if (finishRaw === undefined) {
+          throw new ProviderError("The provider's stream ended before completion (no finish reason).", {
+            provider: this.provider,
+            model: this.name,
+            retryable: true,
+          });
+        }
+        const finishReason = mapFinishReason(finishRaw);
+        const finish: StreamChunk = { type: "finish" };
+        if (finishReason) finish.finishReason = finishReason;
+        if (usage) finish.usage = usage;
+        out.push(finish);
+      },
+    );
   }
 
   #sdk(): OpenAI {
