@@ -5,6 +5,7 @@
 export class LruMap<K, V> {
   readonly capacity: number;
   readonly #map = new Map<K, V>();
+  #oldest: Iterator<K> | undefined;
 
   constructor(capacity: number) {
     if (!Number.isInteger(capacity) || capacity < 1) throw new RangeError(`LruMap capacity must be a positive integer, got ${capacity}.`);
@@ -28,7 +29,11 @@ export class LruMap<K, V> {
     if (this.#map.has(key)) this.#map.delete(key);
     this.#map.set(key, value);
     if (this.#map.size > this.capacity) {
-      const oldest = this.#map.keys().next();
+      // One iterator for every eviction: evicted entries stay behind it as deleted slots until the
+      // map compacts, and a fresh keys() would walk over all of them each time (~µs at 10,000).
+      // Everything live is ahead of it: new and touched entries go to the end.
+      let oldest = (this.#oldest ??= this.#map.keys()).next();
+      if (oldest.done) oldest = (this.#oldest = this.#map.keys()).next();
       if (!oldest.done) this.#map.delete(oldest.value);
     }
   }
@@ -39,5 +44,6 @@ export class LruMap<K, V> {
 
   clear(): void {
     this.#map.clear();
+    this.#oldest = undefined;
   }
 }

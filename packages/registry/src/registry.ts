@@ -942,90 +942,91 @@ export class ModelRegistry {
    * transparently; a failure after it rejects with the typed error (never a silently cut answer).
    */
   stream(request: GenerateRequest, requirements?: SelectionRequirements): RegistryStream {
-    const req = normalizeRequirements(requirements);
-    const state: { selectionId: string | undefined; explanation: SelectionExplanation | undefined; attempts: AttemptRecord[] } = { selectionId: undefined, explanation: undefined, attempts: [] };
+    const run = new StreamRun(this.#streamHooks, request, normalizeRequirements(requirements), requirements);
     let started = false;
     return {
       get selectionId() {
-        return state.selectionId;
+        return run.selectionId;
       },
       get explanation() {
-        return state.explanation;
+        return run.explanation;
       },
       get attempts() {
-        return state.attempts;
+        return run.attempts;
       },
       [Symbol.asyncIterator]: () => {
         if (started) throw new TypeError("A registry stream can be iterated only once.");
         started = true;
-        return this.#stream(request, req, state, requirements)[Symbol.asyncIterator]();
+        return run;
       },
     };
   }
 
-  async *#stream(
-    request: GenerateRequest,
-    req: NormalizedRequirements,
-    state: { selectionId: string | undefined; explanation: SelectionExplanation | undefined; attempts: AttemptRecord[] },
-    requirements: SelectionRequirements | undefined,
-  ): AsyncGenerator<RegistryStreamChunk> {
-    const selectionId = nextSelectionId();
-    const task = request.task;
-    const attempts = state.attempts;
-    const callRequest = this.#withDeadline(request);
-    let tried: Set<string> | undefined;
-    let chain: FallbackChain | undefined;
-    let minWindowAbove = 0;
-    let lastError: OrchestratorError | undefined;
-    let attempt = 0;
-    const affinityKey = this.#affinityKey(request, requirements);
-    chain = this.#affinityChain(affinityKey);
-    for (let fallback = 0; fallback <= this.maxFallbacks; fallback++) {
-      const picked = await this.#pickForCall(req, request, tried, minWindowAbove, chain, selectionId);
-      if (!picked) {
-        if (lastError) throw lastError;
-        throw this.#noEligible(req, request, tried, minWindowAbove, this.#entries.some((e) => e.code === "saturated") ? this.waitForCapacityMs : undefined);
-      }
-      const { entry } = picked;
-      if (affinityKey !== undefined) this.#affinity.set(affinityKey, entry.model.name);
-      state.selectionId = selectionId;
-      state.explanation = picked.explanation;
-      if (this.#events.has("selection")) this.#events.emit("selection", { selectionId, model: entry.model.name, task, explanation: picked.explanation, fallback });
-      let next: "retry" | "fallback" | "throw" = "retry";
-      for (let retry = 0; next === "retry"; retry++) {
-        attempt++;
-        const startedAt = performance.now();
-        let sent = 0;
-        try {
-          let finish: Extract<StreamChunk, { type: "finish" }> | undefined;
-          for await (const chunk of entry.model.stream(callRequest)) {
-            if (chunk.type === "finish") {
-              finish = chunk;
-              continue;
-            }
-            sent++;
-            yield chunk;
-          }
-          const latencyMs = finish?.latencyMs ?? performance.now() - startedAt;
-          this.#recordSuccess(entry, task, selectionId, attempt, latencyMs, finish?.costUsd, finish?.cached === true);
-          attempts.push({ model: entry.model.name, success: true, latencyMs });
-          yield { ...(finish ?? { type: "finish" }), selectionId, attempts };
-          return;
-        } catch (thrown) {
-          // Chunks already reached the caller: another model cannot continue this answer.
-          const failed = this.#failedAttempt(thrown, entry, task, selectionId, attempt, retry, startedAt, attempts, sent > 0);
-          lastError = failed.error;
-          next = failed.next;
-          if (next === "throw") throw failed.error;
-          if (ContextLengthError.isInstance(failed.error)) minWindowAbove = Math.max(minWindowAbove, entry.model.capabilities.contextWindow);
-          if (next === "retry") await abortableSleep(failed.delayMs, request.signal);
-        }
-      }
-      tried ??= new Set();
-      tried.add(entry.model.name);
-      chain = this.#chainAfter(entry.model.name, chain);
+  // The steps of a stream that need this registry's internals; the per-chunk path lives in StreamRun.
+  readonly #streamHooks: StreamRunHooks = {
+    begin: (run) => this.#beginStream(run),
+    recover: (run, thrown) => this.#recoverStream(run, thrown),
+    complete: (run) => this.#completeStream(run),
+  };
+
+  /** First step of a stream: the selection id, the affinity chain, then the first model's attempt. */
+  #beginStream(run: StreamRun): Promise<void> {
+    run.selectionId = nextSelectionId();
+    run.callRequest = this.#withDeadline(run.request);
+    run.affinityKey = this.#affinityKey(run.request, run.requirements);
+    run.chain = this.#affinityChain(run.affinityKey);
+    return this.#pickForStream(run);
+  }
+
+  /** Select the model for `run.fallback` (waiting for capacity when every one is at its limits) and start its first attempt. */
+  async #pickForStream(run: StreamRun): Promise<void> {
+    if (run.fallback > this.maxFallbacks) throw run.lastError ?? new NoEligibleModelError([]);
+    const selectionId = run.selectionId as string;
+    const picked = await this.#pickForCall(run.req, run.request, run.tried, run.minWindowAbove, run.chain, selectionId);
+    if (!picked) {
+      if (run.lastError) throw run.lastError;
+      throw this.#noEligible(run.req, run.request, run.tried, run.minWindowAbove, this.#entries.some((e) => e.code === "saturated") ? this.waitForCapacityMs : undefined);
     }
-    throw lastError ?? new NoEligibleModelError([]);
+    const { entry } = picked;
+    if (run.affinityKey !== undefined) this.#affinity.set(run.affinityKey, entry.model.name);
+    run.explanation = picked.explanation;
+    if (this.#events.has("selection")) this.#events.emit("selection", { selectionId, model: entry.model.name, task: run.request.task, explanation: picked.explanation, fallback: run.fallback });
+    run.entry = entry;
+    run.retry = 0;
+    run.startAttempt();
+  }
+
+  /**
+   * An attempt failed: record it, then retry the same model (after its backoff), fall back to the
+   * next one, or throw. Chunks already reached the caller: another model cannot continue this answer.
+   */
+  async #recoverStream(run: StreamRun, thrown: unknown): Promise<void> {
+    const entry = run.entry as Entry;
+    const failed = this.#failedAttempt(thrown, entry, run.request.task, run.selectionId as string, run.attempt, run.retry, run.startedAt, run.attempts, run.sent > 0);
+    run.lastError = failed.error;
+    if (failed.next === "throw") throw failed.error;
+    if (ContextLengthError.isInstance(failed.error)) run.minWindowAbove = Math.max(run.minWindowAbove, entry.model.capabilities.contextWindow);
+    if (failed.next === "retry") {
+      await abortableSleep(failed.delayMs, run.request.signal);
+      run.retry++;
+      run.startAttempt();
+      return;
+    }
+    run.tried ??= new Set();
+    run.tried.add(entry.model.name);
+    run.chain = this.#chainAfter(entry.model.name, run.chain);
+    run.fallback++;
+    await this.#pickForStream(run);
+  }
+
+  /** The model's stream ended: record the outcome; the registry's finish chunk says which selection it was. */
+  #completeStream(run: StreamRun): RegistryStreamChunk {
+    const entry = run.entry as Entry;
+    const finish = run.finish;
+    const latencyMs = finish?.latencyMs ?? performance.now() - run.startedAt;
+    this.#recordSuccess(entry, run.request.task, run.selectionId as string, run.attempt, latencyMs, finish?.costUsd, finish?.cached === true);
+    run.attempts.push({ model: entry.model.name, success: true, latencyMs });
+    return { ...(finish ?? { type: "finish" }), selectionId: run.selectionId as string, attempts: run.attempts };
   }
 
   /**
@@ -1114,4 +1115,140 @@ export class ModelRegistry {
   static isTypedError(value: unknown): value is OrchestratorError {
     return OrchestratorError.isInstance(value);
   }
+}
+
+interface StreamRunHooks {
+  begin(run: StreamRun): Promise<void>;
+  recover(run: StreamRun, thrown: unknown): Promise<void>;
+  complete(run: StreamRun): RegistryStreamChunk;
+}
+
+const RUN_DONE: IteratorReturnResult<undefined> = Object.freeze({ done: true, value: undefined }) as IteratorReturnResult<undefined>;
+
+/**
+ * One `registry.stream` call: select, stream from the model, retry or fall back before the first
+ * chunk, record the outcome. Hand-written rather than an `async function*` so that a chunk costs
+ * one `then` on the model's stream instead of a generator's promise and microtasks per chunk; the
+ * rare steps (selection, recovery) are async functions of the registry.
+ */
+class StreamRun implements AsyncIterableIterator<RegistryStreamChunk> {
+  readonly request: GenerateRequest;
+  readonly req: NormalizedRequirements;
+  readonly requirements: SelectionRequirements | undefined;
+  readonly attempts: AttemptRecord[] = [];
+  readonly #hooks: StreamRunHooks;
+  selectionId: string | undefined;
+  explanation: SelectionExplanation | undefined;
+  callRequest: GenerateRequest;
+  affinityKey: string | undefined;
+  chain: FallbackChain | undefined;
+  tried: Set<string> | undefined;
+  minWindowAbove = 0;
+  lastError: OrchestratorError | undefined;
+  fallback = 0;
+  retry = 0;
+  attempt = 0;
+  entry: Entry | undefined;
+  startedAt = 0;
+  sent = 0;
+  finish: Extract<StreamChunk, { type: "finish" }> | undefined;
+  #inner: AsyncIterator<StreamChunk> | undefined;
+  #openError: { error: unknown } | undefined;
+  #state: "idle" | "open" | "closed" = "idle";
+
+  constructor(hooks: StreamRunHooks, request: GenerateRequest, req: NormalizedRequirements, requirements: SelectionRequirements | undefined) {
+    this.#hooks = hooks;
+    this.request = request;
+    this.callRequest = request;
+    this.req = req;
+    this.requirements = requirements;
+  }
+
+  [Symbol.asyncIterator](): AsyncIterableIterator<RegistryStreamChunk> {
+    return this;
+  }
+
+  /** A new attempt on `entry`. A model whose stream() throws fails at the first next(), as a failed call. */
+  startAttempt(): void {
+    this.attempt++;
+    this.startedAt = performance.now();
+    this.sent = 0;
+    this.finish = undefined;
+    this.#inner = undefined;
+    this.#openError = undefined;
+    try {
+      this.#inner = (this.entry as Entry).model.stream(this.callRequest)[Symbol.asyncIterator]();
+    } catch (error) {
+      this.#openError = { error };
+    }
+  }
+
+  next(): Promise<IteratorResult<RegistryStreamChunk>> {
+    if (this.#state === "closed") return Promise.resolve(RUN_DONE);
+    if (this.#state === "idle") {
+      this.#state = "open";
+      return this.#hooks.begin(this).then(this.#pull, this.#fail);
+    }
+    return this.#pull();
+  }
+
+  return(): Promise<IteratorResult<RegistryStreamChunk>> {
+    const wasOpen = this.#state === "open";
+    this.#state = "closed";
+    const inner = this.#inner;
+    if (!wasOpen || !inner?.return) return Promise.resolve(RUN_DONE);
+    // The caller stopped early: stop the model's stream (and its provider's) too.
+    let stopped: unknown;
+    try {
+      stopped = inner.return();
+    } catch {
+      // Nothing more to stop.
+    }
+    return Promise.resolve(stopped).then(
+      () => RUN_DONE,
+      () => RUN_DONE,
+    );
+  }
+
+  readonly #pull = (): Promise<IteratorResult<RegistryStreamChunk>> => {
+    if (this.#state === "closed") return Promise.resolve(RUN_DONE);
+    const inner = this.#inner;
+    let next: Promise<IteratorResult<StreamChunk>>;
+    try {
+      if (inner === undefined) throw (this.#openError as { error: unknown }).error;
+      next = inner.next();
+    } catch (error) {
+      return this.#recover(error);
+    }
+    return next.then(this.#onNext, this.#recover);
+  };
+
+  readonly #onNext = (next: IteratorResult<StreamChunk>): Promise<IteratorResult<RegistryStreamChunk>> | IteratorResult<RegistryStreamChunk> => {
+    if (this.#state === "closed") return RUN_DONE;
+    if (next.done) {
+      this.#state = "closed";
+      this.#inner = undefined;
+      return { done: false, value: this.#hooks.complete(this) };
+    }
+    const chunk = next.value;
+    if (chunk.type === "finish") {
+      this.finish = chunk;
+      return this.#pull();
+    }
+    this.sent++;
+    return { done: false, value: chunk };
+  };
+
+  readonly #recover = (thrown: unknown): Promise<IteratorResult<RegistryStreamChunk>> => {
+    this.#inner = undefined;
+    // The caller already left (return()): nothing is waiting for this attempt's outcome.
+    if (this.#state === "closed") return Promise.resolve(RUN_DONE);
+    return this.#hooks.recover(this, thrown).then(this.#pull, this.#fail);
+  };
+
+  readonly #fail = (error: unknown): never => {
+    this.#state = "closed";
+    this.#inner = undefined;
+    throw error;
+  };
 }
