@@ -1,6 +1,8 @@
 import { ModelCapabilities, type ModelCapabilitiesInput, ModelConstraints, type ModelConstraintsInput } from "./capabilities";
 import { AbortError, type OrchestratorError, TimeoutError } from "./errors";
 import type { Cache, ModelIdentity } from "./interfaces";
+import { type Deadline, Deadlines } from "./deadlines";
+import { DRIVE, type StreamDriver, isDrivable } from "./provider-stream";
 import { type Lease, LocalRateLimiter, type RateLimiter } from "./limits";
 import { toOrchestratorError } from "./map-error";
 import { ModelMetrics } from "./metrics";
@@ -368,6 +370,7 @@ class ModelStream implements AsyncIterableIterator<StreamChunk> {
   #lease: Lease | undefined;
   #iterator: AsyncIterator<StreamChunk> | undefined;
   #honours = false;
+  #driven = false;
   // Set once the provider's stream has ended or failed: leaving early then has nothing to stop.
   #finished = false;
   #firstAt: number | undefined;
@@ -430,27 +433,58 @@ class ModelStream implements AsyncIterableIterator<StreamChunk> {
     return this.return().then(() => Promise.reject(error));
   }
 
-  async #start(): Promise<IteratorResult<StreamChunk>> {
+  // Synchronous up to the provider's first next() when the model is initialised and a slot is free.
+  #start(): Promise<IteratorResult<StreamChunk>> {
     const model = this.#model;
     const request = this.#request;
     if (request.signal?.aborted) {
       this.#state = "closed";
       this.#settled();
-      throw new AbortError(undefined, { provider: model.provider, model: model.name });
+      return Promise.reject(new AbortError(undefined, { provider: model.provider, model: model.name }));
     }
     this.#startedAt = performance.now();
+    let init: Promise<void> | undefined;
+    let acquired: Lease | Promise<Lease> | undefined;
     try {
-      const init = this.#hooks.init();
-      if (init) await init;
-      const acquired = this.#hooks.acquire(request);
+      init = this.#hooks.init();
+      if (init === undefined) {
+        acquired = this.#hooks.acquire(request);
+        if (!(acquired instanceof Promise)) {
+          this.#lease = acquired;
+          this.#open();
+          return this.#pull();
+        }
+      }
+    } catch (error) {
+      return Promise.reject(this.#failed(error));
+    }
+    return this.#startLater(init, acquired);
+  }
+
+  async #startLater(init: Promise<void> | undefined, acquired: Lease | Promise<Lease> | undefined): Promise<IteratorResult<StreamChunk>> {
+    try {
+      if (init) {
+        await init;
+        acquired = this.#hooks.acquire(this.#request);
+      }
       this.#lease = acquired instanceof Promise ? await acquired : acquired;
-      this.#call = new CallScope(model, request);
-      this.#honours = this.#hooks.honoursAbortSignal();
-      this.#iterator = this.#hooks.source(this.#call.request)[Symbol.asyncIterator]();
+      this.#open();
     } catch (error) {
       throw this.#failed(error);
     }
     return this.#pull();
+  }
+
+  #open(): void {
+    this.#call = new CallScope(this.#model, this.#request);
+    this.#honours = this.#hooks.honoursAbortSignal();
+    const iterator = this.#hooks.source(this.#call.request)[Symbol.asyncIterator]();
+    this.#iterator = iterator;
+    // A providerStream() under a signal-honouring provider: its then runs our handler too (one promise per chunk).
+    if (this.#honours && isDrivable(iterator)) {
+      iterator[DRIVE](this.#onNext as StreamDriver, this.#onError);
+      this.#driven = true;
+    }
   }
 
   #pull(): Promise<IteratorResult<StreamChunk>> {
@@ -460,6 +494,7 @@ class ModelStream implements AsyncIterableIterator<StreamChunk> {
     } catch (error) {
       return Promise.reject(this.#failed(error));
     }
+    if (this.#driven) return next;
     return (this.#honours ? next : (this.#call as CallScope).race(next)).then(this.#onNext, this.#onError);
   }
 
@@ -477,7 +512,8 @@ class ModelStream implements AsyncIterableIterator<StreamChunk> {
     if (chunk.type === "tool-call") this.#sawToolCall = true;
     if (this.#firstAt === undefined) this.#firstAt = performance.now();
     this.#settled();
-    return { done: false, value: chunk };
+    // The provider's result object passes through as it is: no copy per chunk.
+    return next;
   };
 
   readonly #onError = (error: unknown): never => {
@@ -554,10 +590,13 @@ class ModelStream implements AsyncIterableIterator<StreamChunk> {
  * One call's deadline and abort wiring: a signal for the provider that fires on caller abort or
  * timeout, and `race` so a provider that ignores its signal still cannot hang the caller.
  */
+// Every call's deadline, on one timer.
+const DEADLINES = new Deadlines();
+
 class CallScope {
   readonly request: GenerateRequest;
   readonly #controller = new AbortController();
-  readonly #timer: ReturnType<typeof setTimeout>;
+  readonly #deadline: Deadline;
   readonly #outer: AbortSignal | undefined;
   readonly #model: Model;
   readonly #timeoutMs: number;
@@ -568,7 +607,7 @@ class CallScope {
     this.#model = model;
     this.#outer = request.signal;
     this.#timeoutMs = request.timeoutMs ?? model.timeoutMs;
-    this.#timer = setTimeout(() => this.#abort("timeout"), this.#timeoutMs);
+    this.#deadline = DEADLINES.add(this.#timeoutMs, () => this.#abort("timeout"));
     if (this.#outer) this.#outer.addEventListener("abort", this.#onOuterAbort, { once: true });
     this.request = { ...request, signal: this.#controller.signal };
   }
@@ -618,7 +657,7 @@ class CallScope {
   }
 
   dispose(): void {
-    clearTimeout(this.#timer);
+    DEADLINES.remove(this.#deadline);
     this.#outer?.removeEventListener("abort", this.#onOuterAbort);
   }
 }

@@ -17,6 +17,18 @@ export function providerStream<T>(
   return new ProviderStream(open, map, end);
 }
 
+/**
+ * Internal to core: the `Model` base class drives a provider stream with its own per-chunk handler
+ * run inside the provider's `then`, so a chunk costs one promise for both layers.
+ */
+export const DRIVE: unique symbol = Symbol("providerStream.drive");
+
+export type StreamDriver = (result: IteratorResult<StreamChunk>) => unknown;
+
+export function isDrivable(source: unknown): source is { [DRIVE](onResult: StreamDriver, onError: (error: unknown) => never): void; next(): Promise<unknown> } {
+  return source instanceof ProviderStream;
+}
+
 const DONE: IteratorReturnResult<undefined> = Object.freeze({ done: true, value: undefined }) as IteratorReturnResult<undefined>;
 
 class ProviderStream<T> implements AsyncIterableIterator<StreamChunk> {
@@ -26,8 +38,10 @@ class ProviderStream<T> implements AsyncIterableIterator<StreamChunk> {
   #source: AsyncIterator<T> | undefined;
   #started = false;
   #ended = false;
-  readonly #out: StreamChunk[] = [];
+  #out: StreamChunk[] = [];
   #read = 0;
+  #driver: StreamDriver | undefined;
+  #driverError: ((error: unknown) => never) | undefined;
 
   constructor(open: () => Promise<AsyncIterable<T>> | AsyncIterable<T>, map: (event: T, out: StreamChunk[]) => void, end: ((out: StreamChunk[]) => void) | undefined) {
     this.#open = open;
@@ -39,28 +53,47 @@ class ProviderStream<T> implements AsyncIterableIterator<StreamChunk> {
     return this;
   }
 
+  /** From now on, next() resolves to what `onResult` returns for each result, and rejects with what `onError` throws. */
+  [DRIVE](onResult: StreamDriver, onError: (error: unknown) => never): void {
+    this.#driver = onResult;
+    this.#driverError = onError;
+  }
+
   next(): Promise<IteratorResult<StreamChunk>> {
-    if (this.#read < this.#out.length) return Promise.resolve(this.#take());
-    if (this.#ended) return Promise.resolve(DONE);
+    if (this.#read < this.#out.length) return this.#settle(this.#take());
+    if (this.#ended) return this.#settle(DONE);
     if (!this.#started) {
       this.#started = true;
       let opened: Promise<AsyncIterable<T>> | AsyncIterable<T>;
       try {
         opened = this.#open();
       } catch (error) {
-        this.#ended = true;
-        return Promise.reject(error);
+        return Promise.reject(error).then(undefined, this.#onError);
       }
       return Promise.resolve(opened).then(this.#onOpen, this.#onError);
     }
     return this.#pull();
   }
 
+  /** A result known at once, through the driver when there is one. */
+  #settle(result: IteratorResult<StreamChunk>): Promise<IteratorResult<StreamChunk>> {
+    if (this.#driver === undefined) return Promise.resolve(result);
+    try {
+      return Promise.resolve(this.#driver(result) as IteratorResult<StreamChunk>);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  #emit(result: IteratorResult<StreamChunk>): Promise<IteratorResult<StreamChunk>> | IteratorResult<StreamChunk> {
+    return this.#driver === undefined ? result : (this.#driver(result) as IteratorResult<StreamChunk>);
+  }
+
   return(): Promise<IteratorResult<StreamChunk>> {
     const source = this.#source;
     const stop = !this.#ended && source?.return !== undefined;
     this.#ended = true;
-    this.#out.length = 0;
+    this.#out = [];
     this.#read = 0;
     if (!stop) return Promise.resolve(DONE);
     try {
@@ -74,18 +107,20 @@ class ProviderStream<T> implements AsyncIterableIterator<StreamChunk> {
   }
 
   #pull(): Promise<IteratorResult<StreamChunk>> {
+    let next: Promise<IteratorResult<T>>;
     try {
-      return (this.#source as AsyncIterator<T>).next().then(this.#onEvent, this.#onError);
+      next = (this.#source as AsyncIterator<T>).next();
     } catch (error) {
-      this.#ended = true;
-      return Promise.reject(error);
+      return Promise.reject(error).then(undefined, this.#onError);
     }
+    return next.then(this.#onEvent, this.#onError);
   }
 
   #take(): IteratorResult<StreamChunk> {
     const chunk = this.#out[this.#read++] as StreamChunk;
     if (this.#read === this.#out.length) {
-      this.#out.length = 0;
+      // A fresh array is cheaper than truncating this one (a length store is a runtime call).
+      this.#out = [];
       this.#read = 0;
     }
     return { done: false, value: chunk };
@@ -96,18 +131,22 @@ class ProviderStream<T> implements AsyncIterableIterator<StreamChunk> {
       // return() came first: stop the stream that has just opened.
       const it = iterable[Symbol.asyncIterator]();
       void Promise.resolve(it.return?.()).catch(() => undefined);
-      return DONE;
+      return this.#emit(DONE);
     }
     this.#source = iterable[Symbol.asyncIterator]();
     return this.#pull();
   };
 
   readonly #onEvent = (result: IteratorResult<T>): Promise<IteratorResult<StreamChunk>> | IteratorResult<StreamChunk> => {
-    if (this.#ended) return DONE;
+    if (this.#ended) return this.#emit(DONE);
     if (result.done) {
       this.#ended = true;
-      this.#end?.(this.#out);
-      return this.#read < this.#out.length ? this.#take() : DONE;
+      try {
+        this.#end?.(this.#out);
+      } catch (error) {
+        return this.#onError(error);
+      }
+      return this.#emit(this.#read < this.#out.length ? this.#take() : DONE);
     }
     try {
       this.#map(result.value, this.#out);
@@ -120,16 +159,15 @@ class ProviderStream<T> implements AsyncIterableIterator<StreamChunk> {
       } catch {
         // Failing to stop is not the error to report.
       }
-      return Promise.resolve(stopped).then(
-        () => Promise.reject(error),
-        () => Promise.reject(error),
-      );
+      const fail = (): never => this.#onError(error);
+      return Promise.resolve(stopped).then(fail, fail);
     }
-    return this.#read < this.#out.length ? this.#take() : this.#pull();
+    return this.#read < this.#out.length ? this.#emit(this.#take()) : this.#pull();
   };
 
   readonly #onError = (error: unknown): never => {
     this.#ended = true;
+    if (this.#driverError !== undefined) return this.#driverError(error);
     throw error;
   };
 }

@@ -1,0 +1,96 @@
+const MAX_DELAY_MS = 2_147_483_647;
+
+/** A call's place in the deadline list. */
+export interface Deadline {
+  readonly at: number;
+  readonly fire: () => void;
+  prev: Deadline | undefined;
+  next: Deadline | undefined;
+  queued: boolean;
+}
+
+/**
+ * The deadlines of every call in flight on one timer. A call costs a list entry instead of a
+ * setTimeout/clearTimeout pair (which, for calls that come one after another, also creates and
+ * destroys Node's timer list each time). Calls mostly share a timeout, so the list is kept in
+ * deadline order by inserting from the tail, almost always in one step. The timer is armed for
+ * the earliest deadline it knows; when it fires it settles what is due and re-arms for the rest.
+ * It keeps the process alive only while some call is in flight, as a timer per call would.
+ */
+export class Deadlines {
+  #head: Deadline | undefined;
+  #tail: Deadline | undefined;
+  #timer: ReturnType<typeof setTimeout> | undefined;
+  #timerAt = Number.POSITIVE_INFINITY;
+  #refed = false;
+
+  add(ms: number, fire: () => void): Deadline {
+    const at = performance.now() + ms;
+    const entry: Deadline = { at, fire, prev: undefined, next: undefined, queued: true };
+    let after = this.#tail;
+    while (after !== undefined && after.at > at) after = after.prev;
+    if (after === undefined) {
+      entry.next = this.#head;
+      if (this.#head) this.#head.prev = entry;
+      this.#head = entry;
+      if (!this.#tail) this.#tail = entry;
+    } else {
+      entry.prev = after;
+      entry.next = after.next;
+      if (after.next) after.next.prev = entry;
+      else this.#tail = entry;
+      after.next = entry;
+    }
+    if (at < this.#timerAt) this.#arm(at);
+    else if (this.#timer !== undefined && !this.#refed) {
+      this.#timer.ref();
+      this.#refed = true;
+    }
+    return entry;
+  }
+
+  remove(entry: Deadline): void {
+    if (!entry.queued) return;
+    entry.queued = false;
+    if (entry.prev) entry.prev.next = entry.next;
+    else this.#head = entry.next;
+    if (entry.next) entry.next.prev = entry.prev;
+    else this.#tail = entry.prev;
+    entry.prev = undefined;
+    entry.next = undefined;
+    // Nothing in flight: the (still armed) timer must not keep the process alive.
+    if (this.#head === undefined && this.#refed && this.#timer) {
+      this.#timer.unref();
+      this.#refed = false;
+    }
+  }
+
+  #arm(at: number): void {
+    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    this.#timer = undefined;
+    this.#timerAt = Number.POSITIVE_INFINITY;
+    this.#refed = false;
+    // An infinite deadline never fires; setTimeout would turn it (or anything past ~24.8 days) into 1 ms.
+    if (!Number.isFinite(at)) return;
+    this.#timerAt = at;
+    this.#timer = setTimeout(this.#due, Math.min(MAX_DELAY_MS, Math.max(1, Math.ceil(at - performance.now()))));
+    this.#refed = true;
+  }
+
+  readonly #due = (): void => {
+    this.#timer = undefined;
+    this.#timerAt = Number.POSITIVE_INFINITY;
+    const now = performance.now();
+    let head = this.#head;
+    while (head !== undefined && head.at <= now) {
+      this.remove(head);
+      try {
+        head.fire();
+      } catch {
+        // One call's abort handler must not keep the others' deadlines from firing.
+      }
+      head = this.#head;
+    }
+    if (head !== undefined) this.#arm(head.at);
+  };
+}
