@@ -1236,7 +1236,7 @@ class StreamRun implements AsyncIterableIterator<RegistryStreamChunk> {
       return this.#pull();
     }
     this.sent++;
-    return { done: false, value: chunk };
+    return next;
   };
 
   readonly #recover = (thrown: unknown): Promise<IteratorResult<RegistryStreamChunk>> => {
