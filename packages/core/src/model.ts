@@ -77,9 +77,9 @@ export abstract class Model implements ModelIdentity {
   }
 
   /**
-   * Set by providers whose client rejects a pending read as soon as `request.signal` aborts (the
-   * official SDKs do, and their tests prove it with a hanging server). The base then skips its
-   * per-chunk guard against clients that ignore the signal, which costs a promise per chunk.
+   * Set by providers whose client rejects a pending request or read as soon as `request.signal`
+   * aborts (the official SDKs do, and their tests prove it with a hanging server). The base then
+   * skips its guard against clients that ignore the signal (a race per call and per chunk).
    */
   protected readonly honoursAbortSignal: boolean = false;
 
@@ -289,7 +289,8 @@ export abstract class Model implements ModelIdentity {
       const acquired = this.#acquire(request);
       lease = acquired instanceof Promise ? await acquired : acquired;
       call = new CallScope(this, request);
-      const output = await call.race(this.doGenerate(call.request));
+      // A provider whose client rejects as soon as the signal aborts needs no race (a promise less per call).
+      const output = await (this.honoursAbortSignal ? this.doGenerate(call.request) : call.race(this.doGenerate(call.request)));
       const latencyMs = performance.now() - startedAt;
       const usage = output.usage ?? {};
       const costUsd = output.costUsd ?? this.costOf(usage);

@@ -167,3 +167,28 @@ describe("Model.stream as a hand-written iterator", () => {
     expect([model.metrics.requests, model.rateLimiter.inFlight]).toEqual([0, 0]);
   });
 });
+
+describe("Model.generate for a provider that honours its signal (no race)", () => {
+  class SignalModel extends Model {
+    protected override readonly honoursAbortSignal = true;
+    constructor() {
+      super({ name: "signal", provider: "custom", timeoutMs: 40 });
+    }
+    // Never answers; rejects only when its signal aborts, as an SDK does.
+    protected doGenerate(request: GenerateRequest): Promise<ModelOutput> {
+      return new Promise((_, reject) => request.signal?.addEventListener("abort", () => reject(new Error("aborted by signal")), { once: true }));
+    }
+  }
+
+  it("still times out at the deadline and reports a TimeoutError, and a caller's abort as an AbortError", async () => {
+    const model = new SignalModel();
+    const started = performance.now();
+    await expect(model.generate(request)).rejects.toMatchObject({ code: "timeout_error" });
+    expect(performance.now() - started).toBeLessThan(1_000);
+    const controller = new AbortController();
+    const pending = model.generate({ ...request, signal: controller.signal, timeoutMs: 10_000 });
+    setTimeout(() => controller.abort(), 5);
+    await expect(pending).rejects.toMatchObject({ code: "abort_error" });
+    expect(model.rateLimiter.inFlight).toBe(0);
+  });
+});
