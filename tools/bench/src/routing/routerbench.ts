@@ -109,7 +109,9 @@ async function throughRegistry(make: (seed: number) => ContextualSelector, data:
     const selector = make(seed);
     let row: ReplayRow | undefined;
     const registry = new ModelRegistry({ modelSelector: selector });
-    data.models.forEach((m, k) => registry.registerModel(new ReplayModel(m, () => (row?.cost[k] as number) ?? 0)));
+    data.models.forEach((m, k) => {
+      registry.registerModel(new ReplayModel(m, () => (row?.cost[k] as number) ?? 0));
+    });
     const index = new Map(data.models.map((m, k) => [m, k]));
     const run = async (rows: readonly ReplayRow[], order: Iterable<number>, count: boolean) => {
       let q = 0;
