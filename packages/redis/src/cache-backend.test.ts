@@ -64,16 +64,39 @@ describe("RedisCacheBackend", () => {
     expect(JSON.stringify(error)).not.toContain(PASSWORD);
   });
 
-  it("declares the client's command timeout as its operation bound (none for a client without one)", async () => {
-    expect(backend().operationTimeoutMs).toBe(250);
+  it("declares its operation bound: its own client's timeout plus one watchdog tick, a given client's commandTimeout, or none", async () => {
+    // One watchdog timer ticks every quarter of the timeout: a command settles within 1.25× of it.
+    expect(backend().operationTimeoutMs).toBe(250 + 63);
     const custom = new RedisCacheBackend({ url: redis.url, operationTimeoutMs: 80 });
     open.push(custom);
-    expect(custom.operationTimeoutMs).toBe(80);
+    expect(custom.operationTimeoutMs).toBe(100);
+    const withTimeout = new Redis(redis.url, { lazyConnect: true, commandTimeout: 120 });
+    expect(new RedisCacheBackend({ client: withTimeout }).operationTimeoutMs).toBe(120);
+    withTimeout.disconnect();
     const own = new Redis(redis.url, { lazyConnect: true });
     const unbounded = new RedisCacheBackend({ client: own });
     expect(unbounded.operationTimeoutMs).toBeUndefined();
     own.disconnect();
   });
+
+  it("bounds every command with one watchdog timer: a paused server fails lookups and writes in time", async () => {
+    const b = backend();
+    await b.set("w", "v");
+    const probe = new Redis(redis.url);
+    await probe.call("CLIENT", "PAUSE", "1200", "ALL");
+    const start = performance.now();
+    const outcomes = await Promise.allSettled([b.get("w"), b.set("w2", "v"), b.get("w")]);
+    const tookMs = performance.now() - start;
+    for (const o of outcomes) {
+      expect(o.status).toBe("rejected");
+      expect(String((o as PromiseRejectedResult).reason)).toMatch(/RedisUnavailableError: Redis is unavailable for a cache (lookup|write): Command timed out/);
+    }
+    expect(tookMs).toBeGreaterThanOrEqual(240);
+    expect(tookMs).toBeLessThan(700);
+    await new Promise((r) => setTimeout(r, 1_000));
+    expect(await b.get("w")).toBe("v");
+    probe.disconnect();
+  }, 10_000);
 
   it("fails fast while Redis is down and recovers by itself", async () => {
     const b = backend();

@@ -1,5 +1,8 @@
 import type { CacheBackend } from "@orchestrator/core";
 import { RedisConnection, type RedisConnectionOptions } from "./connection";
+import { CommandWatchdog } from "./watchdog";
+
+const DEFAULT_TIMEOUT_MS = 250;
 
 export interface RedisCacheBackendOptions extends RedisConnectionOptions {
   /** Prefix of every key this backend writes. Default `"orc:cache:"`. */
@@ -15,26 +18,37 @@ export interface RedisCacheBackendOptions extends RedisConnectionOptions {
 export class RedisCacheBackend implements CacheBackend {
   readonly keyPrefix: string;
   readonly connection: RedisConnection;
+  /** Bounds the lookups of a client this backend created (one timer, not one per command). */
+  readonly #watchdog: CommandWatchdog | undefined;
 
   constructor(options: RedisCacheBackendOptions = {}) {
     this.keyPrefix = options.keyPrefix ?? "orc:cache:";
-    this.connection = new RedisConnection(options, { operationTimeoutMs: 250 });
+    if (options.client) {
+      this.connection = new RedisConnection(options, { operationTimeoutMs: DEFAULT_TIMEOUT_MS });
+    } else {
+      // Every command of this backend is bounded by the watchdog instead of a timer per command.
+      const timeoutMs = options.operationTimeoutMs ?? DEFAULT_TIMEOUT_MS;
+      this.#watchdog = new CommandWatchdog(timeoutMs);
+      this.connection = new RedisConnection({ ...options, redisOptions: { commandTimeout: undefined, ...options.redisOptions } }, { operationTimeoutMs: timeoutMs });
+    }
   }
 
   /**
-   * The client's command timeout, when it has one (it has unless you passed a client without
-   * `commandTimeout`): every operation settles within it, so `ModelCache` arms no timer of its own.
+   * How long a lookup can take at most, when this backend knows (its own client, or a client
+   * with `commandTimeout`): every lookup settles within it, so `ModelCache` arms no timer of its own.
    */
   get operationTimeoutMs(): number | undefined {
     const timeout = this.connection.client.options?.commandTimeout;
-    return typeof timeout === "number" && timeout > 0 ? timeout : undefined;
+    if (typeof timeout === "number" && timeout > 0) return this.#watchdog ? Math.min(timeout, this.#watchdog.boundMs) : timeout;
+    return this.#watchdog?.boundMs;
   }
 
   // A cache hit is on the hot path: one `then` on the client's promise, no async-function frame.
   get(key: string): Promise<string | undefined> {
     if (!this.connection.available) return Promise.reject(this.connection.unavailable("a cache lookup"));
     try {
-      return this.connection.client.get(this.keyPrefix + key).then(orUndefined, this.#lookupFailed);
+      const reply = this.#watchdog ? (this.#watchdog.send(this.connection.client, "get", [this.keyPrefix + key]) as Promise<string | null>) : this.connection.client.get(this.keyPrefix + key);
+      return reply.then(orUndefined, this.#lookupFailed);
     } catch (error) {
       return Promise.reject(this.connection.unavailable("a cache lookup", error));
     }
@@ -46,9 +60,10 @@ export class RedisCacheBackend implements CacheBackend {
 
   async set(key: string, value: string, ttlMs?: number): Promise<void> {
     if (!this.connection.available) throw this.connection.unavailable("a cache write");
+    const args: (string | number)[] = [this.keyPrefix + key, value];
+    if (ttlMs !== undefined && Number.isFinite(ttlMs)) args.push("PX", Math.max(1, Math.round(ttlMs)));
     try {
-      if (ttlMs !== undefined && Number.isFinite(ttlMs)) await this.connection.client.set(this.keyPrefix + key, value, "PX", Math.max(1, Math.round(ttlMs)));
-      else await this.connection.client.set(this.keyPrefix + key, value);
+      await this.#send("set", args);
     } catch (error) {
       throw this.connection.unavailable("a cache write", error);
     }
@@ -56,7 +71,7 @@ export class RedisCacheBackend implements CacheBackend {
 
   async delete(key: string): Promise<void> {
     try {
-      await this.connection.client.del(this.keyPrefix + key);
+      await this.#send("del", [this.keyPrefix + key]);
     } catch (error) {
       throw this.connection.unavailable("a cache delete", error);
     }
@@ -64,22 +79,28 @@ export class RedisCacheBackend implements CacheBackend {
 
   /** Delete every key under `keyPrefix` (SCAN + UNLINK in batches, never KEYS). */
   async clear(): Promise<void> {
-    const client = this.connection.client;
     const pattern = `${escapeGlob(this.keyPrefix)}*`;
     let cursor = "0";
     try {
       do {
-        const [next, keys] = await client.scan(cursor, "MATCH", pattern, "COUNT", 500);
+        const [next, keys] = (await this.#send("scan", [cursor, "MATCH", pattern, "COUNT", 500])) as [string, string[]];
         cursor = next;
-        if (keys.length > 0) await client.unlink(...keys);
+        if (keys.length > 0) await this.#send("unlink", keys);
       } while (cursor !== "0");
     } catch (error) {
       throw this.connection.unavailable("clearing the cache", error);
     }
   }
 
-  close(): Promise<void> {
-    return this.connection.close();
+  /** A command, bounded by the watchdog when this backend made the client (else by the client's own timeout). */
+  #send(name: string, args: (string | number)[]): Promise<unknown> {
+    const client = this.connection.client;
+    return this.#watchdog ? this.#watchdog.send(client, name, args) : client.call(name, ...args);
+  }
+
+  async close(): Promise<void> {
+    await this.connection.close();
+    this.#watchdog?.stop();
   }
 
   [Symbol.for("nodejs.util.inspect.custom")](): string {
