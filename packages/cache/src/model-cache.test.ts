@@ -204,7 +204,7 @@ function slowBackend(delayMs: number, extra: Partial<CacheBackend> = {}): CacheB
 }
 
 describe("single-flight with an asynchronous backend", () => {
-  it("N concurrent identical requests make one lookup and one provider call; later ones are hits", async () => {
+  it("N concurrent identical requests make one provider call (their lookups miss and join it); later ones are hits", async () => {
     const model = counting("m", { latencyMs: 20 });
     const backend = slowBackend(10);
     const cache = new ModelCache({ backend });
@@ -212,17 +212,21 @@ describe("single-flight with an asynchronous backend", () => {
     const req = { messages: [{ role: "user" as const, content: "q" }] };
     const results = await Promise.all(Array.from({ length: 20 }, () => model.generate(req)));
     expect(model.calls).toBe(1);
-    expect(backend.gets).toBe(1);
+    // Each looked up (a hit costs no flight); the first miss leads, the other 19 join it.
+    expect(backend.gets).toBe(20);
     expect(new Set(results.map((r) => r.text))).toEqual(new Set(["answer 1"]));
     expect(cache.stats()).toMatchObject({ misses: 1, coalesced: 19, hits: 0 });
-    // Wait for the write, then a burst that finds the entry: one lookup, every caller a hit.
+    // Requests arriving while the provider call runs join it without a lookup.
+    const late = await model.generate(req);
+    expect([late.text, backend.gets, model.calls]).toEqual(["answer 1", 20, 1]);
+    // Wait for the write, then a burst that finds the entry: every caller a hit.
     await new Promise((r) => setTimeout(r, 30));
     expect(cache.stats().inFlight).toBe(0);
     const hits = await Promise.all(Array.from({ length: 10 }, () => model.generate(req)));
     expect(hits.every((r) => r.cached && r.text === "answer 1")).toBe(true);
-    expect(backend.gets).toBe(2);
+    expect(backend.gets).toBe(30);
     expect(model.calls).toBe(1);
-    expect(cache.stats()).toMatchObject({ hits: 10, coalesced: 19, inFlight: 0 });
+    expect(cache.stats()).toMatchObject({ hits: 10, coalesced: 20, inFlight: 0 });
     // Every caller gets its own result object.
     expect(new Set(hits).size).toBe(10);
   });

@@ -250,7 +250,7 @@ export class ModelCache extends EventEmitter<ModelCacheEvents> implements Cache 
       flight.promise = this.#call(key, flight, call, true);
       return flight.promise;
     }
-    return this.#lead(key, model, call, start);
+    return this.#lead(key, model, request, call, start);
   }
 
   stream(model: ModelIdentity, request: GenerateRequest, call: () => AsyncIterable<StreamChunk>): AsyncIterable<StreamChunk> {
@@ -349,36 +349,37 @@ export class ModelCache extends EventEmitter<ModelCacheEvents> implements Cache 
   // ---- internals ----------------------------------------------------------------------------
 
   /**
-   * The first caller of a key in an asynchronous backend: one lookup, then on a miss one provider
-   * call and a write. The flight is registered before the lookup, so identical requests that
-   * arrive while either is pending join it. A hit is a single `then` on the backend's promise.
+   * A lookup in an asynchronous backend. A hit is a single `then` on the backend's promise: no
+   * flight, no timer. On a miss the first caller registers the flight (provider call, then the
+   * write) synchronously, so identical requests whose lookups miss after it — they were sent
+   * after it, and a connection answers in order — join it: one provider call for all of them.
    */
-  #lead(key: string, model: ModelIdentity, call: () => Promise<GenerateResult>, start: number): Promise<GenerateResult> {
-    const flight: Flight = { promise: undefined as unknown as Promise<GenerateResult>, entry: undefined };
-    flight.promise = this.#get(key).then(
+  #lead(key: string, model: ModelIdentity, request: GenerateRequest, call: () => Promise<GenerateResult>, start: number): Promise<GenerateResult> {
+    return this.#get(key).then(
       (raw) => {
         if (raw !== undefined && raw !== null) {
           const entry = this.#parse(key, raw);
-          if (entry) {
-            flight.entry = entry;
-            this.#land(key, flight);
-            return this.#hit(entry, key, model, start, false);
-          }
+          if (entry) return this.#hit(entry, key, model, start, false);
         }
-        this.#miss(key, model);
-        return this.#call(key, flight, call, true);
+        return this.#missed(key, model, request, call, start, true);
       },
       (error: unknown) => {
-        if (ConfigError.isInstance(error)) {
-          this.#land(key, flight);
-          throw error;
-        }
+        if (ConfigError.isInstance(error)) throw error;
         this.#error("get", error);
         this.#bypass(key, model, "backend-error");
-        return this.#call(key, flight, call, false);
+        return this.#missed(key, model, request, call, start, false);
       },
     );
+  }
+
+  /** After a miss (or a failed lookup): join the key's flight if there is one, else lead it. */
+  #missed(key: string, model: ModelIdentity, request: GenerateRequest, call: () => Promise<GenerateResult>, start: number, store: boolean): Promise<GenerateResult> {
+    const joined = this.#flights.get(key);
+    if (joined) return this.#join(joined, key, model, request, call, start);
+    if (store) this.#miss(key, model);
+    const flight: Flight = { promise: undefined as unknown as Promise<GenerateResult>, entry: undefined };
     this.#flights.set(key, flight);
+    flight.promise = this.#call(key, flight, call, store);
     return flight.promise;
   }
 
