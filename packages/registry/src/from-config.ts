@@ -5,7 +5,7 @@ import type { ModelSelector } from "./selector";
 import { RoundRobinSelector, WeightedRandomSelector } from "./simple-selectors";
 import { ThompsonSamplingSelector } from "./thompson-selector";
 import { UCBModelSelector } from "./ucb-selector";
-import { ContextualSelector, DecisionLog, HashedNgramExtractor } from "./contextual";
+import { ContextualSelector, type ContextualSelectorOptions, DecisionLog, HashedNgramExtractor } from "./contextual";
 
 /**
  * The key under which `@orchestrator/config` attaches a model builder to every parsed config.
@@ -16,8 +16,11 @@ export const BUILD_MODELS: unique symbol = Symbol.for("@orchestrator/config/buil
 
 export type RegistrySelectorType = "ucb" | "thompson" | "cost" | "performance" | "weighted-random" | "round-robin" | "contextual";
 
+/** The `ContextualSelector` options a config file can set (see `ContextualSelectorOptions`). */
+type ContextualConfig = Pick<ContextualSelectorOptions, "exploration" | "alpha" | "ridge" | "lambda" | "budgetPerRequest" | "pacingRate" | "epsilon" | "learnFrom" | "seed">;
+
 /** The `selector:` section of a config file, in its TypeScript spelling (`@orchestrator/config`'s `SelectorConfig`). */
-export interface RegistrySelectorConfig {
+export interface RegistrySelectorConfig extends ContextualConfig {
   type: RegistrySelectorType;
   /** ucb */
   explorationFactor?: number;
@@ -39,28 +42,10 @@ export interface RegistrySelectorConfig {
   preferStreaming?: boolean;
   /** weighted-random: model name → relative weight (unlisted models weigh 1). */
   weights?: Readonly<Record<string, number>>;
-  /** contextual: see `ContextualSelectorOptions`. */
-  exploration?: "linucb" | "thompson" | "greedy";
-  /** contextual */
-  alpha?: number;
-  /** contextual */
-  ridge?: number;
-  /** contextual: quality per USD */
-  lambda?: number;
-  /** contextual: average USD per request, paced online */
-  budgetPerRequest?: number;
-  /** contextual */
-  pacingRate?: number;
-  /** contextual */
-  epsilon?: number;
-  /** contextual */
-  learnFrom?: "feedback" | "reward";
   /** contextual: hashed n-gram feature dimensions (default 1,024) */
   dimensions?: number;
   /** contextual: JSONL decision log file */
   decisionLog?: string;
-  /** contextual */
-  seed?: number;
 }
 
 /** The `execution:` section of a config file (`@orchestrator/config`'s `ExecutionConfig`). */
