@@ -102,10 +102,8 @@ const defaultImporter: ModuleImporter = (name) => import(name);
 
 /** One key's lookup and, on a miss, its provider call: identical requests arriving meanwhile join it. */
 interface Flight {
-  /** The leader's answer. */
+  /** The leader's provider call (joiners count as coalesced). */
   promise: Promise<GenerateResult>;
-  /** Set when that answer came from the store: joiners count as hits, not as coalesced calls. */
-  entry: StoredEntry | undefined;
 }
 
 /** Reported for a failed backend operation (the call itself went to the provider). */
@@ -244,11 +242,7 @@ export class ModelCache extends EventEmitter<ModelCacheEvents> implements Cache 
         const entry = this.#parse(key, raw);
         if (entry) return Promise.resolve(this.#hit(entry, key, model, start, false));
       }
-      this.#miss(key, model);
-      const flight: Flight = { promise: undefined as unknown as Promise<GenerateResult>, entry: undefined };
-      this.#flights.set(key, flight);
-      flight.promise = this.#call(key, flight, call, true);
-      return flight.promise;
+      return this.#missed(key, model, request, call, start, true);
     }
     return this.#lead(key, model, request, call, start);
   }
@@ -377,7 +371,7 @@ export class ModelCache extends EventEmitter<ModelCacheEvents> implements Cache 
     const joined = this.#flights.get(key);
     if (joined) return this.#join(joined, key, model, request, call, start);
     if (store) this.#miss(key, model);
-    const flight: Flight = { promise: undefined as unknown as Promise<GenerateResult>, entry: undefined };
+    const flight: Flight = { promise: undefined as unknown as Promise<GenerateResult> };
     this.#flights.set(key, flight);
     flight.promise = this.#call(key, flight, call, store);
     return flight.promise;
@@ -437,8 +431,7 @@ export class ModelCache extends EventEmitter<ModelCacheEvents> implements Cache 
       if (AbortError.isInstance(error) && !request.signal?.aborted) return this.generate(model, request, call);
       throw error;
     }
-    const entry = flight.entry ?? entryFromResult(result);
-    return this.#hit(entry, key, model, start, flight.entry === undefined);
+    return this.#hit(entryFromResult(result), key, model, start, true);
   }
 
   async #refresh(key: string, call: () => Promise<GenerateResult>): Promise<GenerateResult> {

@@ -61,7 +61,7 @@ export class CommandWatchdog {
     if (this.#commands.length > 0) this.#arm();
   };
 
-  /** Rejects everything pending (closing). */
+  /** Stops the timer and forgets pending commands (closing: the closed client rejects them itself). */
   stop(): void {
     if (this.#timer !== undefined) clearTimeout(this.#timer);
     this.#timer = undefined;

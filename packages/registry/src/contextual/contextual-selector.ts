@@ -1,4 +1,3 @@
-import { Buffer } from "node:buffer";
 import { randomUUID } from "node:crypto";
 import { ConfigError, type ConfigIssue, type StatsStore } from "@orchestrator/core";
 import { seededRandom } from "../random";
@@ -7,7 +6,7 @@ import type { DecisionRecord, DecisionSink } from "./decision-log";
 import { type FeatureExtractor, HashedNgramExtractor, SparseFeatures, requestText } from "./features";
 import { BudgetPacer } from "./pacing";
 import { DiagonalLogisticPredictor, sigmoid } from "./predictor";
-import { type ArmContribution, type Contribution, addContribution, decodeContribution, emptyArmContribution, encodeContribution } from "./shared-state";
+import { type ArmContribution, type Contribution, type CostTotals, addContribution, addCost, decodeContribution, decodeFloats, emptyArmContribution, encodeContribution, encodeFloats } from "./shared-state";
 
 export type ContextualExploration = "linucb" | "thompson" | "greedy";
 
@@ -116,12 +115,9 @@ export interface ContextualSelectorState {
   }[];
 }
 
-interface Arm {
+interface Arm extends CostTotals {
   readonly model: string;
   readonly predictor: DiagonalLogisticPredictor;
-  costSum: number;
-  costCount: number;
-  readonly taskCost: Map<string, { sum: number; count: number }>;
 }
 
 interface Pending {
@@ -138,16 +134,12 @@ interface Pending {
   latencyMs?: number;
 }
 
-function toBase64(a: Float64Array): string {
-  return Buffer.from(a.buffer, a.byteOffset, a.byteLength).toString("base64");
-}
-
 function fromBase64(s: string, length: number, path: string): Float64Array {
-  const bytes = Buffer.from(s, "base64");
-  if (bytes.byteLength !== length * 8) throw new ConfigError([{ path, message: `expected ${length} float64 values, got ${bytes.byteLength / 8}` }], { title: "Invalid ContextualSelector state" });
-  const out = new Float64Array(length);
-  new Uint8Array(out.buffer).set(bytes);
-  return out;
+  try {
+    return decodeFloats(s, length);
+  } catch (error) {
+    throw new ConfigError([{ path, message: (error as Error).message }], { title: "Invalid ContextualSelector state" });
+  }
 }
 
 function gaussian(random: () => number): number {
@@ -479,9 +471,8 @@ export class ContextualSelector implements ModelSelector {
     for (const [model, a] of c) {
       const arm = this.#armFor(model);
       arm.predictor.apply(a, sign);
-      arm.costSum += sign * a.costSum;
-      arm.costCount += sign * a.costCount;
-      for (const [task, v] of a.tasks) addCost(arm, sign * v.sum, sign * v.count, task, false);
+      addCost(arm, sign * a.costSum, sign * a.costCount, undefined);
+      for (const [task, v] of a.taskCost) addCost(arm, sign * v.sum, sign * v.count, task, false);
     }
   }
 
@@ -690,8 +681,8 @@ export class ContextualSelector implements ModelSelector {
       arms: [...this.#arms.values()].map((a) => ({
         model: a.model,
         count: a.predictor.count,
-        mean: toBase64(a.predictor.mean),
-        precision: toBase64(a.predictor.precision),
+        mean: encodeFloats(a.predictor.mean),
+        precision: encodeFloats(a.predictor.precision),
         cost: { sum: a.costSum, count: a.costCount, tasks: Object.fromEntries([...a.taskCost].map(([t, v]) => [t, [v.sum, v.count] as [number, number]])) },
       })),
     };
@@ -729,23 +720,6 @@ export class ContextualSelector implements ModelSelector {
     this.#pendingByModel.clear();
     this.#awaitingFeedback.clear();
   }
-}
-
-/** Adds `sum` USD over `count` calls to a cost total (overall unless `overall` is false, and for the task). */
-function addCost(target: { costSum: number; costCount: number; readonly taskCost?: Map<string, { sum: number; count: number }>; readonly tasks?: Map<string, { sum: number; count: number }> }, sum: number, count: number, task: string | undefined, overall = true): void {
-  if (overall) {
-    target.costSum += sum;
-    target.costCount += count;
-  }
-  if (task === undefined) return;
-  const map = (target.taskCost ?? target.tasks) as Map<string, { sum: number; count: number }>;
-  let t = map.get(task);
-  if (!t) {
-    t = { sum: 0, count: 0 };
-    map.set(task, t);
-  }
-  t.sum += sum;
-  t.count += count;
 }
 
 /** A decision record as a training example: the chosen model's observed quality. */

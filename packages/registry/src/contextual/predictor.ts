@@ -31,6 +31,7 @@ export class DiagonalLogisticPredictor {
   readonly precision: Float64Array;
   /** Examples seen (their total weight). */
   count = 0;
+  readonly #moments = new Float64Array(2);
 
   constructor(
     readonly dimensions: number,
@@ -92,14 +93,10 @@ export class DiagonalLogisticPredictor {
     const val = x.values;
     const m = this.mean;
     const q = this.precision;
-    let z0 = 0;
-    let v = 0;
-    for (let k = 0; k < x.size; k++) {
-      const i = idx[k] as number;
-      const xi = val[k] as number;
-      z0 += (m[i] as number) * xi;
-      v += (xi * xi) / (q[i] as number);
-    }
+    const moments = this.#moments;
+    this.moments(x, moments);
+    const z0 = moments[0] as number;
+    const v = moments[1] as number;
     // Solve s + w·(σ(z0 + s·v) − y) = 0 (monotone in s: Newton from 0 converges fast).
     let s = 0;
     for (let iter = 0; iter < 8; iter++) {

@@ -1,17 +1,36 @@
 import { Buffer } from "node:buffer";
 import type { NaturalDelta } from "./predictor";
 
-/** One model's share of what a process learnt: natural-parameter deltas and cost totals. */
-export interface ArmContribution extends NaturalDelta {
+/** Observed USD: overall and per task. */
+export interface CostTotals {
   costSum: number;
   costCount: number;
-  readonly tasks: Map<string, { sum: number; count: number }>;
+  readonly taskCost: Map<string, { sum: number; count: number }>;
 }
+
+/** Adds `sum` USD over `count` calls to the totals (overall unless `overall` is false, and for the task). */
+export function addCost(target: CostTotals, sum: number, count: number, task: string | undefined, overall = true): void {
+  if (overall) {
+    target.costSum += sum;
+    target.costCount += count;
+  }
+  if (task === undefined) return;
+  let t = target.taskCost.get(task);
+  if (!t) {
+    t = { sum: 0, count: 0 };
+    target.taskCost.set(task, t);
+  }
+  t.sum += sum;
+  t.count += count;
+}
+
+/** One model's share of what a process learnt: natural-parameter deltas and cost totals. */
+export interface ArmContribution extends NaturalDelta, CostTotals {}
 
 export type Contribution = Map<string, ArmContribution>;
 
 export function emptyArmContribution(dimensions: number): ArmContribution {
-  return { eta: new Float64Array(dimensions), q: new Float64Array(dimensions), count: 0, costSum: 0, costCount: 0, tasks: new Map() };
+  return { eta: new Float64Array(dimensions), q: new Float64Array(dimensions), count: 0, costSum: 0, costCount: 0, taskCost: new Map() };
 }
 
 interface WireArm {
@@ -28,15 +47,17 @@ interface Wire {
   arms: Record<string, WireArm>;
 }
 
-function b64(a: Float64Array): string {
+/** Float64 values as base64 (little-endian), for saved and shared state. */
+export function encodeFloats(a: Float64Array): string {
   return Buffer.from(a.buffer, a.byteOffset, a.byteLength).toString("base64");
 }
 
-function floats(s: unknown, dimensions: number): Float64Array {
+/** The inverse of `encodeFloats`; throws an `Error` saying what is wrong. */
+export function decodeFloats(s: unknown, length: number): Float64Array {
   if (typeof s !== "string") throw new Error("expected base64 float64 values");
   const bytes = Buffer.from(s, "base64");
-  if (bytes.byteLength !== dimensions * 8) throw new Error(`expected ${dimensions} float64 values, got ${bytes.byteLength / 8}`);
-  const out = new Float64Array(dimensions);
+  if (bytes.byteLength !== length * 8) throw new Error(`expected ${length} float64 values, got ${bytes.byteLength / 8}`);
+  const out = new Float64Array(length);
   new Uint8Array(out.buffer).set(bytes);
   return out;
 }
@@ -44,7 +65,7 @@ function floats(s: unknown, dimensions: number): Float64Array {
 export function encodeContribution(c: Contribution, dimensions: number): string {
   const arms: Record<string, WireArm> = {};
   for (const [model, a] of c) {
-    arms[model] = { eta: b64(a.eta), q: b64(a.q), count: a.count, cost: [a.costSum, a.costCount], tasks: Object.fromEntries([...a.tasks].map(([t, v]) => [t, [v.sum, v.count]])) };
+    arms[model] = { eta: encodeFloats(a.eta), q: encodeFloats(a.q), count: a.count, cost: [a.costSum, a.costCount], tasks: Object.fromEntries([...a.taskCost].map(([t, v]) => [t, [v.sum, v.count]])) };
   }
   const wire: Wire = { v: 1, dimensions, arms };
   return JSON.stringify(wire);
@@ -57,9 +78,9 @@ export function decodeContribution(text: string, dimensions: number): Contributi
   if (wire.dimensions !== dimensions) throw new Error(`has ${String(wire.dimensions)} dimensions, this selector ${dimensions}`);
   const out: Contribution = new Map();
   for (const [model, a] of Object.entries(wire.arms ?? {})) {
-    const tasks = new Map<string, { sum: number; count: number }>();
-    for (const [t, [sum, count]] of Object.entries(a.tasks ?? {})) tasks.set(t, { sum, count });
-    out.set(model, { eta: floats(a.eta, dimensions), q: floats(a.q, dimensions), count: Number(a.count) || 0, costSum: Number(a.cost?.[0]) || 0, costCount: Number(a.cost?.[1]) || 0, tasks });
+    const taskCost = new Map<string, { sum: number; count: number }>();
+    for (const [t, [sum, count]] of Object.entries(a.tasks ?? {})) taskCost.set(t, { sum, count });
+    out.set(model, { eta: decodeFloats(a.eta, dimensions), q: decodeFloats(a.q, dimensions), count: Number(a.count) || 0, costSum: Number(a.cost?.[0]) || 0, costCount: Number(a.cost?.[1]) || 0, taskCost });
   }
   return out;
 }
@@ -77,13 +98,7 @@ export function addContribution(target: Contribution, source: Contribution, dime
       t.q[i] = (t.q[i] as number) + sign * (s.q[i] as number);
     }
     t.count += sign * s.count;
-    t.costSum += sign * s.costSum;
-    t.costCount += sign * s.costCount;
-    for (const [task, v] of s.tasks) {
-      const tv = t.tasks.get(task) ?? { sum: 0, count: 0 };
-      tv.sum += sign * v.sum;
-      tv.count += sign * v.count;
-      t.tasks.set(task, tv);
-    }
+    addCost(t, sign * s.costSum, sign * s.costCount, undefined);
+    for (const [task, v] of s.taskCost) addCost(t, sign * v.sum, sign * v.count, task, false);
   }
 }
