@@ -9,6 +9,7 @@ import {
   RateLimitError,
   Secret,
   type StreamChunk,
+  type StreamControl,
   TimeoutError,
   contentText,
 } from "./index";
@@ -207,5 +208,135 @@ describe("Model base class", () => {
     const m = new EchoModel();
     const cost = m.estimateCost({ messages: [{ role: "user", content: "a".repeat(400) }], maxTokens: 100 });
     expect(cost).toBeCloseTo((100 + 4) * 0.001 + 100 * 0.002, 10);
+  });
+});
+
+/**
+ * A provider that stops its own streams: a chunk every `everyMs` until stopped, and, like an SDK
+ * with a per-request timeout, it gives up waiting for its "headers" at `control.timeoutMs`.
+ */
+class SelfStoppingModel extends Model {
+  protected override readonly honoursAbortSignal = true;
+  protected override readonly stopsStreamsItself = true;
+  seen: { request: GenerateRequest; control: StreamControl | undefined }[] = [];
+  stops = 0;
+  headersAfterMs = 0;
+  everyMs = 5;
+  constructor() {
+    super({ name: "self-stopping", provider: "custom", capabilities: { supportsStreaming: true } });
+  }
+  protected async doGenerate(): Promise<ModelOutput> {
+    return { text: "x" };
+  }
+  protected override doStream(request: GenerateRequest, control?: StreamControl): AsyncIterable<StreamChunk> {
+    this.seen.push({ request, control });
+    const model = this;
+    return {
+      async *[Symbol.asyncIterator]() {
+        if (model.headersAfterMs > (control?.timeoutMs ?? Number.POSITIVE_INFINITY)) {
+          await sleep((control?.timeoutMs ?? 0) + 5);
+          throw new Error("no headers in time (the client's own timeout)");
+        }
+        await sleep(model.headersAfterMs);
+        let stopped = false;
+        control?.onStop(() => {
+          model.stops++;
+          stopped = true;
+        });
+        for (let i = 0; !stopped; i++) {
+          yield { type: "text", text: `t${i} ` };
+          await sleep(model.everyMs);
+        }
+        // Stopped: the body ends early, without a finish chunk.
+      },
+    };
+  }
+}
+
+describe("Model base class: providers that stop their own streams", () => {
+  it("get the caller's request as it is (no per-call signal) and the call's deadline", async () => {
+    const m = new SelfStoppingModel();
+    const outer = new AbortController();
+    const request = { messages: [{ role: "user" as const, content: "hi" }], timeoutMs: 5_000, signal: outer.signal };
+    const stream = m.stream(request)[Symbol.asyncIterator]();
+    expect((await stream.next()).value).toEqual({ type: "text", text: "t0 " });
+    await stream.return?.();
+    expect(m.seen[0]?.request).toBe(request);
+    expect(m.seen[0]?.control?.timeoutMs).toBe(5_000);
+    const plain = { messages: [{ role: "user" as const, content: "hi" }] };
+    for await (const chunk of m.stream(plain)) if (chunk.type === "text") break;
+    expect(m.seen[1]?.request.signal).toBeUndefined();
+    expect(m.seen[1]?.control?.timeoutMs).toBe(m.timeoutMs);
+  });
+
+  it("are stopped at the deadline: TimeoutError with the chunks before it delivered", async () => {
+    const m = new SelfStoppingModel();
+    const texts: string[] = [];
+    const started = performance.now();
+    let error: unknown;
+    try {
+      for await (const chunk of m.stream({ messages: [{ role: "user", content: "hi" }], timeoutMs: 120 })) if (chunk.type === "text") texts.push(chunk.text);
+    } catch (e) {
+      error = e;
+    }
+    expect(TimeoutError.isInstance(error)).toBe(true);
+    expect((error as TimeoutError).timeoutMs).toBe(120);
+    expect(performance.now() - started).toBeGreaterThanOrEqual(115);
+    expect(performance.now() - started).toBeLessThan(1_000);
+    expect(texts.length).toBeGreaterThan(2);
+    expect(m.stops).toBe(1);
+    expect(m.metrics.failures).toBe(1);
+  });
+
+  it("are stopped when the caller aborts: AbortError", async () => {
+    const m = new SelfStoppingModel();
+    const controller = new AbortController();
+    let error: unknown;
+    try {
+      for await (const chunk of m.stream({ messages: [{ role: "user", content: "hi" }], signal: controller.signal })) if (chunk.type === "text" && chunk.text === "t2 ") controller.abort();
+    } catch (e) {
+      error = e;
+    }
+    expect(AbortError.isInstance(error)).toBe(true);
+    expect(m.stops).toBe(1);
+  });
+
+  it("a deadline that passes before the response starts is reported as the TimeoutError, not the client's error", async () => {
+    const m = new SelfStoppingModel();
+    m.headersAfterMs = 10_000;
+    const error = await m
+      .stream({ messages: [{ role: "user", content: "hi" }], timeoutMs: 60 })
+      [Symbol.asyncIterator]()
+      .next()
+      .then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+    expect(TimeoutError.isInstance(error)).toBe(true);
+    expect((error as TimeoutError).timeoutMs).toBe(60);
+    expect(m.stops).toBe(0);
+  });
+
+  it("providers that do not opt in still get a signal of their own and no control", async () => {
+    let seen: { signal: AbortSignal | undefined; control: unknown } | undefined;
+    class Plain extends Model {
+      protected override readonly honoursAbortSignal = true;
+      constructor() {
+        super({ name: "plain", provider: "custom", capabilities: { supportsStreaming: true } });
+      }
+      protected async doGenerate(): Promise<ModelOutput> {
+        return { text: "x" };
+      }
+      protected override async *doStream(request: GenerateRequest, control?: StreamControl): AsyncIterable<StreamChunk> {
+        seen = { signal: request.signal, control };
+        yield { type: "text", text: "x" };
+        yield { type: "finish" };
+      }
+    }
+    const outer = new AbortController();
+    for await (const _ of new Plain().stream({ messages: [{ role: "user", content: "hi" }], signal: outer.signal }));
+    expect(seen?.signal).toBeInstanceOf(AbortSignal);
+    expect(seen?.signal).not.toBe(outer.signal);
+    expect(seen?.control).toBeUndefined();
   });
 });

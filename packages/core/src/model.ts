@@ -83,13 +83,26 @@ export abstract class Model implements ModelIdentity {
    */
   protected readonly honoursAbortSignal: boolean = false;
 
+  /**
+   * Set by providers whose client bounds the wait for a response itself (a per-request timeout)
+   * and whose open stream can be stopped directly (cancelling its body). `doStream` then gets the
+   * caller's request as it is (the caller's `signal`, if any, untouched) and a `StreamControl`;
+   * the base stops the stream through `control.onStop` at the deadline or on abort, and skips
+   * the per-call `AbortController` (its signal costs more than the rest of a call's start-up).
+   * Only read when `honoursAbortSignal` is set too.
+   */
+  protected readonly stopsStreamsItself: boolean = false;
+
   // ---- what subclasses implement ------------------------------------------------------------
 
   /** One call to the model. `request.signal` aborts on caller abort and on the deadline. */
   protected abstract doGenerate(request: GenerateRequest): Promise<ModelOutput>;
 
-  /** Native streaming; leave it out and `stream()` yields the whole answer as one chunk. */
-  protected doStream?(request: GenerateRequest): AsyncIterable<StreamChunk>;
+  /**
+   * Native streaming; leave it out and `stream()` yields the whole answer as one chunk. `control`
+   * is given only to providers that set `stopsStreamsItself`.
+   */
+  protected doStream?(request: GenerateRequest, control?: StreamControl): AsyncIterable<StreamChunk>;
 
   /** Connect, load, authenticate. Called once, on first use, even under concurrent first calls. */
   protected async doInitialize(): Promise<void> {}
@@ -324,9 +337,10 @@ export abstract class Model implements ModelIdentity {
   readonly #streamHooks: StreamHooks = {
     init: () => this.#ensureInitialized(),
     acquire: (request) => this.#acquire(request),
-    source: (request) => (this.doStream ? this.doStream(request) : this.#oneChunk(request)),
+    source: (request, control) => (this.doStream ? this.doStream(request, control) : this.#oneChunk(request)),
     fail: (error, call, startedAt) => this.#fail(error, call, startedAt),
     honoursAbortSignal: () => this.honoursAbortSignal,
+    stopsStreamsItself: () => this.honoursAbortSignal && this.stopsStreamsItself && this.doStream !== undefined,
   };
 
   async *#oneChunk(request: GenerateRequest): AsyncGenerator<StreamChunk> {
@@ -345,9 +359,22 @@ export abstract class Model implements ModelIdentity {
 interface StreamHooks {
   init(): Promise<void> | undefined;
   acquire(request: GenerateRequest): Lease | Promise<Lease>;
-  source(request: GenerateRequest): AsyncIterable<StreamChunk>;
+  source(request: GenerateRequest, control: StreamControl | undefined): AsyncIterable<StreamChunk>;
   fail(error: unknown, call: CallScope | undefined, startedAt: number): OrchestratorError;
   honoursAbortSignal(): boolean;
+  stopsStreamsItself(): boolean;
+}
+
+/** What a provider that stops its own streams (`Model.stopsStreamsItself`) gets with the request. */
+export interface StreamControl {
+  /** The call's deadline, in ms from now: bound the wait for the response's headers by it. */
+  readonly timeoutMs: number;
+  /**
+   * Register how to stop the open stream (cancel its body); the base calls it at the deadline or
+   * when the caller aborts, at once if that has happened already. A later call replaces it. The
+   * stream may then end early or fail: the base reports `TimeoutError` / `AbortError` either way.
+   */
+  onStop(stop: () => void): void;
 }
 
 const STREAM_DONE: IteratorReturnResult<undefined> = Object.freeze({ done: true, value: undefined }) as IteratorReturnResult<undefined>;
@@ -477,9 +504,11 @@ class ModelStream implements AsyncIterableIterator<StreamChunk> {
   }
 
   #open(): void {
-    this.#call = new CallScope(this.#model, this.#request);
+    const selfStopping = this.#hooks.stopsStreamsItself();
+    const call = new CallScope(this.#model, this.#request, selfStopping);
+    this.#call = call;
     this.#honours = this.#hooks.honoursAbortSignal();
-    const iterator = this.#hooks.source(this.#call.request)[Symbol.asyncIterator]();
+    const iterator = this.#hooks.source(call.request, selfStopping ? call : undefined)[Symbol.asyncIterator]();
     this.#iterator = iterator;
     // A providerStream() under a signal-honouring provider: its then runs our handler too (one promise per chunk).
     if (this.#honours && isDrivable(iterator)) {
@@ -501,7 +530,11 @@ class ModelStream implements AsyncIterableIterator<StreamChunk> {
 
   readonly #onNext = (next: IteratorResult<StreamChunk>): Promise<IteratorResult<StreamChunk>> | IteratorResult<StreamChunk> => {
     if (this.#state === "closed") return STREAM_DONE;
-    if (next.done) return this.#complete();
+    if (next.done) {
+      // A provider stopped at the deadline or on abort may just end: that is the call's failure, not its answer.
+      if ((this.#call as CallScope).stopped) throw this.#failed(undefined);
+      return this.#complete();
+    }
     const chunk = next.value;
     if (chunk.type === "finish") {
       if (chunk.usage) this.#usage = chunk.usage;
@@ -587,30 +620,48 @@ class ModelStream implements AsyncIterableIterator<StreamChunk> {
   }
 }
 
-/**
- * One call's deadline and abort wiring: a signal for the provider that fires on caller abort or
- * timeout, and `race` so a provider that ignores its signal still cannot hang the caller.
- */
 // Every call's deadline, on one timer.
 const DEADLINES = new Deadlines();
 
-class CallScope {
+/**
+ * One call's deadline and abort wiring: a signal for the provider that fires on caller abort or
+ * timeout, and `race` so a provider that ignores its signal still cannot hang the caller. For a
+ * provider that stops its own streams there is no signal: the request passes as it is, and the
+ * stop the provider registered runs instead.
+ */
+class CallScope implements StreamControl {
   readonly request: GenerateRequest;
-  readonly #controller = new AbortController();
+  readonly #controller: AbortController | undefined;
   readonly #deadline: Deadline;
   readonly #outer: AbortSignal | undefined;
   readonly #model: Model;
   readonly #timeoutMs: number;
   #reason: "abort" | "timeout" | undefined;
   #rejectors: ((e: unknown) => void)[] = [];
+  #stop: (() => void) | undefined;
 
-  constructor(model: Model, request: GenerateRequest) {
+  constructor(model: Model, request: GenerateRequest, withoutSignal = false) {
     this.#model = model;
     this.#outer = request.signal;
     this.#timeoutMs = request.timeoutMs ?? model.timeoutMs;
     this.#deadline = DEADLINES.add(this.#timeoutMs, () => this.#abort("timeout"));
     if (this.#outer) this.#outer.addEventListener("abort", this.#onOuterAbort, { once: true });
-    this.request = { ...request, signal: this.#controller.signal };
+    if (withoutSignal) {
+      this.#controller = undefined;
+      this.request = request;
+    } else {
+      this.#controller = new AbortController();
+      this.request = { ...request, signal: this.#controller.signal };
+    }
+  }
+
+  get timeoutMs(): number {
+    return this.#timeoutMs;
+  }
+
+  onStop(stop: () => void): void {
+    this.#stop = stop;
+    if (this.#reason) this.#runStop();
   }
 
   readonly #onOuterAbort = (): void => this.#abort("abort");
@@ -619,13 +670,30 @@ class CallScope {
     if (this.#reason) return;
     this.#reason = reason;
     const error = this.abortError();
-    this.#controller.abort(error);
+    this.#controller?.abort(error);
     for (const reject of this.#rejectors) reject(error);
     this.#rejectors = [];
+    this.#runStop();
+  }
+
+  #runStop(): void {
+    const stop = this.#stop;
+    this.#stop = undefined;
+    try {
+      stop?.();
+    } catch {
+      // A stop that fails leaves the provider's own timeout; the caller still gets its error.
+    }
+  }
+
+  /** Aborted or timed out. */
+  get stopped(): boolean {
+    return this.#reason !== undefined;
   }
 
   /** The error to report when this call was aborted or timed out, else `undefined`. */
   abortError(): OrchestratorError | undefined {
+    if (this.#reason === undefined) return undefined;
     const context = { provider: this.#model.provider, model: this.#model.name };
     if (this.#reason === "abort") return new AbortError(undefined, context);
     if (this.#reason === "timeout") return new TimeoutError(`The call to ${this.#model.name} took longer than ${this.#timeoutMs} ms.`, { ...context, timeoutMs: this.#timeoutMs });
@@ -658,6 +726,7 @@ class CallScope {
   }
 
   dispose(): void {
+    this.#stop = undefined;
     DEADLINES.remove(this.#deadline);
     this.#outer?.removeEventListener("abort", this.#onOuterAbort);
   }
