@@ -38,6 +38,11 @@ export function mapOpenAIError(error: unknown, context: Context): OrchestratorEr
       ...(retryAfterMs === undefined ? {} : { retryAfterMs }),
     });
   }
+  // An error event inside a 200 stream (`data: {"error": …}`): the server failed mid-answer.
+  if (error instanceof APIError) {
+    const invalid = error.type === "invalid_request_error";
+    return new ProviderError(`The provider reported an error mid-stream: ${error.message}`, { ...context, cause: error, retryable: !invalid });
+  }
   // After headers the SDK does not wrap failures: undici's "terminated" when the body is cut.
   if (error instanceof TypeError && /terminated|fetch failed|other side closed|socket/i.test(`${error.message} ${causeText(error)}`)) {
     return new ProviderError(`The connection to the provider broke mid-response: ${causeText(error)}`, { ...context, cause: error, retryable: true });

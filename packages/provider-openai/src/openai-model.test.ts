@@ -256,6 +256,51 @@ describe("OpenAIModel: error mapping", () => {
     expect(TimeoutError.isInstance(error)).toBe(true);
   });
 
+  it("a stream whose server never answers → TimeoutError at the deadline (the SDK's timeout bounds the wait for headers)", async () => {
+    server.enqueueFault({ type: "hang" });
+    const started = performance.now();
+    const error = await failure(collect(model().stream({ ...ask("x"), timeoutMs: 200 })));
+    expect(TimeoutError.isInstance(error)).toBe(true);
+    expect((error as TimeoutError).timeoutMs).toBe(200);
+    expect(performance.now() - started).toBeGreaterThanOrEqual(195);
+    expect(performance.now() - started).toBeLessThan(2_000);
+  });
+
+  it("a stream that stalls mid-way → TimeoutError at the deadline, after the chunks that came; the model serves the next call", async () => {
+    const slow = await startOpenAIServer({ chunkDelayMs: 200, reply: () => ({ text: "one two three four five six seven eight nine ten" }) });
+    try {
+      const m = model({ baseURL: slow.baseURL });
+      const texts: string[] = [];
+      const started = performance.now();
+      const error = await failure(
+        (async () => {
+          for await (const chunk of m.stream({ ...ask("x"), timeoutMs: 500 })) if (chunk.type === "text") texts.push(chunk.text);
+        })(),
+      );
+      expect(TimeoutError.isInstance(error)).toBe(true);
+      expect((error as TimeoutError).timeoutMs).toBe(500);
+      expect(performance.now() - started).toBeGreaterThanOrEqual(495);
+      expect(performance.now() - started).toBeLessThan(1_100);
+      expect(texts.length).toBeGreaterThanOrEqual(1);
+      expect(texts.join("")).not.toBe("one two three four five six seven eight nine ten");
+      expect(m.metrics.failures).toBe(1);
+      const next = await m.generate(ask("again"));
+      expect(next.text).toBe("one two three four five six seven eight nine ten");
+    } finally {
+      await slow.close();
+    }
+  });
+
+  it("a caller's abort before the answer starts → AbortError at once", async () => {
+    server.enqueueFault({ type: "hang" });
+    const controller = new AbortController();
+    setTimeout(() => controller.abort(), 50);
+    const started = performance.now();
+    const error = await failure(collect(model().stream({ ...ask("x"), signal: controller.signal })));
+    expect(AbortError.isInstance(error)).toBe(true);
+    expect(performance.now() - started).toBeLessThan(1_000);
+  });
+
   it("aborting a stream mid-way → AbortError", async () => {
     const slow = await startOpenAIServer({ chunkDelayMs: 50, reply: () => ({ text: "one two three four five six seven eight nine ten" }) });
     try {

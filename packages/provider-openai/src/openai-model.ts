@@ -11,6 +11,7 @@ import {
   ProviderError,
   Secret,
   type StreamChunk,
+  type StreamControl,
   type ToolCall,
   providerStream,
   secretFromEnv,
@@ -19,6 +20,7 @@ import OpenAI from "openai";
 import type { ChatCompletionChunk } from "openai/resources/chat/completions";
 import { type ChatBody, ToolCallAssembler, mapFinishReason, parseArguments, toChatBody } from "./convert";
 import { mapOpenAIError } from "./map-error";
+import { SSEJsonStream } from "./sse";
 import { CONSERVATIVE_PRICE, type OpenAIModelInfo, lookupOpenAIModel, openAICapabilities } from "./models";
 
 export const OPENAI_DEFAULT_BASE_URL = "https://api.openai.com/v1";
@@ -58,6 +60,8 @@ export type PriceSource = "declared" | "table" | "local" | "conservative-default
 // Reasoning families not in the price table still need max_completion_tokens.
 const REASONING_ID = /^(o\d|gpt-5)/;
 const SDK_TIMEOUT_GRACE_MS = 1_000;
+// A stream's SDK timeout is its deadline plus this: the base's deadline fires first and reports the TimeoutError.
+const STREAM_HEADER_SLACK_MS = 5;
 
 /**
  * OpenAI chat completions through the official `openai` SDK; also any OpenAI-compatible server
@@ -66,6 +70,8 @@ const SDK_TIMEOUT_GRACE_MS = 1_000;
 export class OpenAIModel extends Model {
   // The client rejects a pending read when the request's signal aborts (tested with a stalled server).
   protected override readonly honoursAbortSignal = true;
+  // Streams: the SDK's `timeout` bounds the wait for headers, cancelling the body stops the rest (no per-call AbortController).
+  protected override readonly stopsStreamsItself = true;
   /** The API model id sent in requests. */
   readonly modelId: string;
   readonly baseURL: string;
@@ -166,7 +172,7 @@ export class OpenAIModel extends Model {
   }
 
   // A hand-written iterator (core's providerStream), not an async generator: ~one promise per chunk less.
-  protected override doStream(request: GenerateRequest): AsyncIterable<StreamChunk> {
+  protected override doStream(request: GenerateRequest, control?: StreamControl): AsyncIterable<StreamChunk> {
     const tools = new ToolCallAssembler();
     let finishRaw: string | undefined;
     let usage: { inputTokens: number; outputTokens: number } | undefined;
@@ -175,7 +181,18 @@ export class OpenAIModel extends Model {
         const body = toChatBody(request, this.#bodyOptions, []) as ChatBody & { stream: true };
         body.stream = true;
         body.stream_options ??= { include_usage: true };
-        return this.#sdk().chat.completions.create(body, this.#requestOptions(request));
+        // The SDK sends the request and maps HTTP errors; the SSE body is parsed by SSEJsonStream (faster than the SDK's Stream).
+        const options: { signal?: AbortSignal; timeout: number } =
+          control === undefined ? this.#requestOptions(request) : { timeout: control.timeoutMs + STREAM_HEADER_SLACK_MS };
+        if (control !== undefined && request.signal) options.signal = request.signal;
+        const opened = this.#sdk().chat.completions.create(body, options).asResponse();
+        return control === undefined
+          ? opened.then(toChunks)
+          : opened.then((response) => {
+              const chunks = new SSEJsonStream<ChatCompletionChunk>(response);
+              control.onStop(() => chunks.cancel());
+              return chunks;
+            });
       },
       (chunk, out) => {
         if (chunk.usage) usage = { inputTokens: chunk.usage.prompt_tokens, outputTokens: chunk.usage.completion_tokens };
@@ -220,6 +237,8 @@ export class OpenAIModel extends Model {
     return request.signal ? { signal: request.signal, timeout } : { timeout };
   }
 }
+
+const toChunks = (response: Response): SSEJsonStream<ChatCompletionChunk> => new SSEJsonStream<ChatCompletionChunk>(response);
 
 /** True for http(s) URLs on this machine (localhost, 127.0.0.0/8, ::1). */
 export function isLoopbackURL(url: string): boolean {
