@@ -8,6 +8,6 @@ export * from "./interfaces";
 export * from "./plugin";
 export * from "./map-error";
 export * from "./schema";
-export { Model, type ModelOptions, REFERENCE_OUTPUT_TOKENS, REFERENCE_REQUEST, type StreamControl } from "./model";
+export { Model, type ModelOptions, REFERENCE_OUTPUT_TOKENS, REFERENCE_REQUEST, type CallControl } from "./model";
 export { formatPath, parseOrThrow } from "./validation";
 export { providerStream } from "./provider-stream";

@@ -9,7 +9,7 @@ import {
   RateLimitError,
   Secret,
   type StreamChunk,
-  type StreamControl,
+  type CallControl,
   TimeoutError,
   contentText,
 } from "./index";
@@ -217,18 +217,28 @@ describe("Model base class", () => {
  */
 class SelfStoppingModel extends Model {
   protected override readonly honoursAbortSignal = true;
-  protected override readonly stopsStreamsItself = true;
-  seen: { request: GenerateRequest; control: StreamControl | undefined }[] = [];
+  protected override readonly stopsCallsItself = true;
+  seen: { request: GenerateRequest; control: CallControl | undefined }[] = [];
   stops = 0;
   headersAfterMs = 0;
   everyMs = 5;
   constructor() {
     super({ name: "self-stopping", provider: "custom", capabilities: { supportsStreaming: true } });
   }
-  protected async doGenerate(): Promise<ModelOutput> {
-    return { text: "x" };
+  // Answers after `answerAfterMs`; a stop makes it resolve at once with what it had (as a cut body might parse).
+  answerAfterMs = 0;
+  protected doGenerate(request: GenerateRequest, control?: CallControl): Promise<ModelOutput> {
+    this.seen.push({ request, control });
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => resolve({ text: "the whole answer" }), this.answerAfterMs);
+      control?.onStop(() => {
+        this.stops++;
+        clearTimeout(timer);
+        resolve({ text: "the wh" });
+      });
+    });
   }
-  protected override doStream(request: GenerateRequest, control?: StreamControl): AsyncIterable<StreamChunk> {
+  protected override doStream(request: GenerateRequest, control?: CallControl): AsyncIterable<StreamChunk> {
     this.seen.push({ request, control });
     const model = this;
     return {
@@ -317,6 +327,25 @@ describe("Model base class: providers that stop their own streams", () => {
     expect(m.stops).toBe(0);
   });
 
+  it("generate: the caller's request as it is; stopped at the deadline → TimeoutError, never the partial answer", async () => {
+    const m = new SelfStoppingModel();
+    const request = { messages: [{ role: "user" as const, content: "hi" }], timeoutMs: 1_000 };
+    expect((await m.generate(request)).text).toBe("the whole answer");
+    expect(m.seen[0]?.request).toBe(request);
+    expect(m.seen[0]?.control?.timeoutMs).toBe(1_000);
+    m.answerAfterMs = 10_000;
+    const started = performance.now();
+    const error = await m.generate({ ...request, timeoutMs: 80 }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(TimeoutError.isInstance(error)).toBe(true);
+    expect((error as TimeoutError).timeoutMs).toBe(80);
+    expect(performance.now() - started).toBeLessThan(1_000);
+    expect(m.stops).toBe(1);
+    expect(m.metrics.failures).toBe(1);
+  });
+
   it("providers that do not opt in still get a signal of their own and no control", async () => {
     let seen: { signal: AbortSignal | undefined; control: unknown } | undefined;
     class Plain extends Model {
@@ -327,7 +356,7 @@ describe("Model base class: providers that stop their own streams", () => {
       protected async doGenerate(): Promise<ModelOutput> {
         return { text: "x" };
       }
-      protected override async *doStream(request: GenerateRequest, control?: StreamControl): AsyncIterable<StreamChunk> {
+      protected override async *doStream(request: GenerateRequest, control?: CallControl): AsyncIterable<StreamChunk> {
         seen = { signal: request.signal, control };
         yield { type: "text", text: "x" };
         yield { type: "finish" };

@@ -85,24 +85,27 @@ export abstract class Model implements ModelIdentity {
 
   /**
    * Set by providers whose client bounds the wait for a response itself (a per-request timeout)
-   * and whose open stream can be stopped directly (cancelling its body). `doStream` then gets the
-   * caller's request as it is (the caller's `signal`, if any, untouched) and a `StreamControl`;
-   * the base stops the stream through `control.onStop` at the deadline or on abort, and skips
-   * the per-call `AbortController` (its signal costs more than the rest of a call's start-up).
-   * Only read when `honoursAbortSignal` is set too.
+   * and whose response, once it has started, can be stopped directly (cancelling its body).
+   * `doGenerate` and `doStream` then get the caller's request as it is (the caller's `signal`, if
+   * any, untouched) and a `CallControl`; the base stops the call through `control.onStop` at the
+   * deadline or on abort, and skips the per-call `AbortController` (reading its signal costs
+   * more than the rest of a call's start-up). Only read when `honoursAbortSignal` is set too.
    */
-  protected readonly stopsStreamsItself: boolean = false;
+  protected readonly stopsCallsItself: boolean = false;
 
   // ---- what subclasses implement ------------------------------------------------------------
 
-  /** One call to the model. `request.signal` aborts on caller abort and on the deadline. */
-  protected abstract doGenerate(request: GenerateRequest): Promise<ModelOutput>;
+  /**
+   * One call to the model. `request.signal` aborts on caller abort and on the deadline (for
+   * providers that set `stopsCallsItself`: `control` instead, and the signal is the caller's).
+   */
+  protected abstract doGenerate(request: GenerateRequest, control?: CallControl): Promise<ModelOutput>;
 
   /**
    * Native streaming; leave it out and `stream()` yields the whole answer as one chunk. `control`
-   * is given only to providers that set `stopsStreamsItself`.
+   * is given only to providers that set `stopsCallsItself`.
    */
-  protected doStream?(request: GenerateRequest, control?: StreamControl): AsyncIterable<StreamChunk>;
+  protected doStream?(request: GenerateRequest, control?: CallControl): AsyncIterable<StreamChunk>;
 
   /** Connect, load, authenticate. Called once, on first use, even under concurrent first calls. */
   protected async doInitialize(): Promise<void> {}
@@ -301,9 +304,12 @@ export abstract class Model implements ModelIdentity {
       if (init) await init;
       const acquired = this.#acquire(request);
       lease = acquired instanceof Promise ? await acquired : acquired;
-      call = new CallScope(this, request);
+      const selfStopping = this.honoursAbortSignal && this.stopsCallsItself;
+      call = new CallScope(this, request, selfStopping);
       // A provider whose client rejects as soon as the signal aborts needs no race (a promise less per call).
-      const output = await (this.honoursAbortSignal ? this.doGenerate(call.request) : call.race(this.doGenerate(call.request)));
+      const output = await (this.honoursAbortSignal ? this.doGenerate(call.request, selfStopping ? call : undefined) : call.race(this.doGenerate(call.request)));
+      // A provider stopped at the deadline or on abort must not pass what it had off as the answer.
+      if (call.stopped) throw call.abortError();
       const latencyMs = performance.now() - startedAt;
       const usage = output.usage ?? {};
       const costUsd = output.costUsd ?? this.costOf(usage);
@@ -340,7 +346,7 @@ export abstract class Model implements ModelIdentity {
     source: (request, control) => (this.doStream ? this.doStream(request, control) : this.#oneChunk(request)),
     fail: (error, call, startedAt) => this.#fail(error, call, startedAt),
     honoursAbortSignal: () => this.honoursAbortSignal,
-    stopsStreamsItself: () => this.honoursAbortSignal && this.stopsStreamsItself && this.doStream !== undefined,
+    stopsCallsItself: () => this.honoursAbortSignal && this.stopsCallsItself && this.doStream !== undefined,
   };
 
   async *#oneChunk(request: GenerateRequest): AsyncGenerator<StreamChunk> {
@@ -359,20 +365,21 @@ export abstract class Model implements ModelIdentity {
 interface StreamHooks {
   init(): Promise<void> | undefined;
   acquire(request: GenerateRequest): Lease | Promise<Lease>;
-  source(request: GenerateRequest, control: StreamControl | undefined): AsyncIterable<StreamChunk>;
+  source(request: GenerateRequest, control: CallControl | undefined): AsyncIterable<StreamChunk>;
   fail(error: unknown, call: CallScope | undefined, startedAt: number): OrchestratorError;
   honoursAbortSignal(): boolean;
-  stopsStreamsItself(): boolean;
+  stopsCallsItself(): boolean;
 }
 
-/** What a provider that stops its own streams (`Model.stopsStreamsItself`) gets with the request. */
-export interface StreamControl {
+/** What a provider that stops its own calls (`Model.stopsCallsItself`) gets with the request. */
+export interface CallControl {
   /** The call's deadline, in ms from now: bound the wait for the response's headers by it. */
   readonly timeoutMs: number;
   /**
-   * Register how to stop the open stream (cancel its body); the base calls it at the deadline or
-   * when the caller aborts, at once if that has happened already. A later call replaces it. The
-   * stream may then end early or fail: the base reports `TimeoutError` / `AbortError` either way.
+   * Register how to stop the response once it has started (cancel its body); the base calls it at
+   * the deadline or when the caller aborts, at once if that has happened already. A later call
+   * replaces it. The call may then end early or fail: the base reports `TimeoutError` /
+   * `AbortError` either way.
    */
   onStop(stop: () => void): void;
 }
@@ -504,7 +511,7 @@ class ModelStream implements AsyncIterableIterator<StreamChunk> {
   }
 
   #open(): void {
-    const selfStopping = this.#hooks.stopsStreamsItself();
+    const selfStopping = this.#hooks.stopsCallsItself();
     const call = new CallScope(this.#model, this.#request, selfStopping);
     this.#call = call;
     this.#honours = this.#hooks.honoursAbortSignal();
@@ -629,7 +636,7 @@ const DEADLINES = new Deadlines();
  * provider that stops its own streams there is no signal: the request passes as it is, and the
  * stop the provider registered runs instead.
  */
-class CallScope implements StreamControl {
+class CallScope implements CallControl {
   readonly request: GenerateRequest;
   readonly #controller: AbortController | undefined;
   readonly #deadline: Deadline;
