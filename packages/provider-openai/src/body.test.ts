@@ -1,7 +1,7 @@
 import { APIError } from "openai";
 import { describe, expect, it } from "vitest";
 import { mapOpenAIError } from "./map-error";
-import { SSEJsonStream } from "./sse";
+import { SSEJsonStream, readJsonBody } from "./body";
 
 /** A real Response whose body arrives in exactly these pieces (strings are UTF-8 encoded; byte arrays pass as they are). */
 function response(pieces: (string | Uint8Array)[], onCancel?: () => void): Response {
@@ -101,5 +101,35 @@ describe("SSEJsonStream", () => {
 
   it("a response without a body → a retryable ProviderError", () => {
     expect(() => new SSEJsonStream(new Response(null))).toThrow(/no body/);
+  });
+});
+
+describe("readJsonBody", () => {
+  const control = (onStop: (stop: () => void) => void = () => undefined) => ({ timeoutMs: 1_000, onStop });
+
+  it("parses a body that arrives in several pieces, split inside a multi-byte character", async () => {
+    const whole = new TextEncoder().encode('{"choices":[{"message":{"content":"naïve ✓"}}]}');
+    const pieces = [whole.slice(0, 31), whole.slice(31, 33), whole.slice(33)];
+    expect(await readJsonBody(response(pieces), control())).toEqual({ choices: [{ message: { content: "naïve ✓" } }] });
+  });
+
+  it("a stop cancels the body: the read ends with a SyntaxError (the base reports the deadline)", async () => {
+    let stop: (() => void) | undefined;
+    let cancelled = false;
+    // Half a body, then nothing more: without the stop this read would never end.
+    const body = new ReadableStream<Uint8Array>({
+      start(controller) {
+        controller.enqueue(new TextEncoder().encode('{"partial":'));
+      },
+      cancel() {
+        cancelled = true;
+      },
+    });
+    const pending = readJsonBody(new Response(body), control((s) => (stop = s)));
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(cancelled).toBe(false);
+    stop?.();
+    expect(await failure(pending)).toBeInstanceOf(SyntaxError);
+    expect(cancelled).toBe(true);
   });
 });

@@ -1,4 +1,4 @@
-import { ProviderError } from "@orchestrator/core";
+import { type CallControl, ProviderError } from "@orchestrator/core";
 import { APIError } from "openai";
 
 const DONE: IteratorReturnResult<undefined> = Object.freeze({ done: true, value: undefined }) as IteratorReturnResult<undefined>;
@@ -13,20 +13,58 @@ const COLON = 58;
 const SPACE = 32;
 
 /**
+ * A whole JSON response body, read through its reader so that `control.onStop` can cancel it
+ * (the deadline or an abort after the headers came). A cut or garbled body is a `SyntaxError`.
+ */
+export function readJsonBody<T>(response: Response, control: CallControl): Promise<T> {
+  const body = response.body;
+  if (!body) return Promise.reject(new ProviderError("The provider's response has no body.", { retryable: true }));
+  const reader = body.getReader();
+  control.onStop(() => {
+    reader.cancel().catch(() => undefined);
+  });
+  let first: Uint8Array | undefined;
+  let parts: Uint8Array[] | undefined;
+  let length = 0;
+  const step = (result: ReadResult): T | Promise<T> => {
+    if (!result.done) {
+      const bytes = result.value;
+      length += bytes.length;
+      if (first === undefined) first = bytes;
+      else (parts ??= [first]).push(bytes);
+      return reader.read().then(step);
+    }
+    let all = first ?? new Uint8Array(0);
+    if (parts !== undefined) {
+      all = new Uint8Array(length);
+      let at = 0;
+      for (const part of parts) {
+        all.set(part, at);
+        at += part.length;
+      }
+    }
+    return JSON.parse(UTF8.decode(all)) as T;
+  };
+  return reader.read().then(step);
+}
+
+/**
  * The JSON events of an OpenAI-format server-sent-events body (`data: {…}` blocks up to
  * `data: [DONE]`), read straight from the `Response` the SDK made (`create(…).asResponse()`).
  *
  * The SDK still builds, authenticates and sends the request, retries it and maps non-2xx
  * answers to its errors; only the body is parsed here. The SDK's own `Stream` runs every event
  * through four async generators and copies the bytes at each one; this is a hand-written
- * iterator over the body's reader (one promise per network read, none per event).
+ * iterator over the body's reader: one promise per network read, and each event parsed only
+ * when it is asked for (a read often holds the whole answer; the first event must not wait for
+ * the last to be parsed).
  *
  * Semantics are the SDK's: lines end at LF, CRLF or CR; `:` lines are comments; several `data:`
  * lines join with "\n"; a blank line dispatches; `[DONE]` ends the events (the body is still read
  * to its end, which keeps the connection reusable); an event whose JSON has an `error` member
- * throws the SDK's `APIError`; malformed JSON throws a `SyntaxError`. Events parsed before a
- * failure are delivered first. An event left without its blank line when the body ends is
- * dropped. `return()` cancels the body (the connection is released).
+ * throws the SDK's `APIError`; malformed JSON throws a `SyntaxError` (the events before it are
+ * delivered first; the body is then cancelled). An event left without its blank line when the
+ * body ends is dropped. `return()` and `cancel()` cancel the body (the connection is released).
  */
 export class SSEJsonStream<T> implements AsyncIterableIterator<T> {
   readonly #reader: ReadableStreamDefaultReader<Uint8Array>;
@@ -35,14 +73,13 @@ export class SSEJsonStream<T> implements AsyncIterableIterator<T> {
   #pending: Uint8Array | undefined;
   // The last chunk ended in CR: a LF starting the next one belongs to it.
   #skipLF = false;
+  // Decoded whole lines not parsed yet, from #at on.
+  #text = "";
+  #at = 0;
   #event: string | undefined;
   #data: string | undefined;
-  #queue: T[] = [];
-  #read = 0;
   #sawDone = false;
   #ended = false;
-  #error: unknown;
-  #failed = false;
 
   constructor(response: Response) {
     if (!response.body) throw new ProviderError("The provider's streaming response has no body.", { retryable: true });
@@ -55,19 +92,23 @@ export class SSEJsonStream<T> implements AsyncIterableIterator<T> {
   }
 
   next(): Promise<IteratorResult<T>> {
-    if (this.#read < this.#queue.length) return Promise.resolve(this.#take());
-    if (this.#failed) return Promise.reject(this.#takeError());
     if (this.#ended) return Promise.resolve(DONE);
+    if (this.#at < this.#text.length) {
+      try {
+        const result = this.#parse();
+        if (result !== undefined) return Promise.resolve(result);
+      } catch (error) {
+        this.#fail();
+        return Promise.reject(error);
+      }
+    }
     return this.#reader.read().then(this.#onRead);
   }
 
   return(): Promise<IteratorResult<T>> {
-    this.#queue = [];
-    this.#read = 0;
-    this.#failed = false;
-    this.#error = undefined;
     if (this.#ended) return Promise.resolve(DONE);
     this.#ended = true;
+    this.#text = "";
     return this.#reader.cancel().then(
       () => DONE,
       () => DONE,
@@ -76,58 +117,38 @@ export class SSEJsonStream<T> implements AsyncIterableIterator<T> {
 
   /**
    * Stop reading now, also while a `next()` is pending (it then resolves as the end): for a
-   * deadline or an abort. What was parsed but not yet taken is dropped.
+   * deadline or an abort. What was read but not yet taken is dropped.
    */
   cancel(): void {
     if (this.#ended) return;
-    this.#ended = true;
-    this.#queue = [];
-    this.#read = 0;
-    this.#reader.cancel().catch(() => undefined);
+    this.#fail();
   }
 
   readonly #onRead = (result: ReadResult): IteratorResult<T> | Promise<IteratorResult<T>> => {
+    // A line or event cut off by the end of the body is incomplete: dropped, as by the SDK.
     if (result.done || this.#ended) {
       this.#ended = true;
-      // A line or event cut off by the end of the body is incomplete: dropped, as by the SDK.
-    } else {
-      try {
-        this.#feedBytes(result.value);
-      } catch (error) {
-        this.#fail(error);
-      }
+      return DONE;
     }
-    if (this.#read < this.#queue.length) return this.#take();
-    if (this.#failed) throw this.#takeError();
-    if (this.#ended) return DONE;
-    return this.#reader.read().then(this.#onRead);
+    let parsed: IteratorResult<T> | undefined;
+    try {
+      this.#feed(result.value);
+      parsed = this.#parse();
+    } catch (error) {
+      this.#fail();
+      throw error;
+    }
+    return parsed ?? this.#reader.read().then(this.#onRead);
   };
 
-  #take(): IteratorResult<T> {
-    const value = this.#queue[this.#read++] as T;
-    if (this.#read === this.#queue.length) {
-      this.#queue = [];
-      this.#read = 0;
-    }
-    return { done: false, value };
-  }
-
-  #takeError(): unknown {
-    const error = this.#error;
-    this.#failed = false;
-    this.#error = undefined;
-    return error;
-  }
-
-  /** Stop reading at the first failure; what was parsed before it is still delivered. */
-  #fail(error: unknown): void {
-    this.#failed = true;
-    this.#error = error;
+  #fail(): void {
     this.#ended = true;
+    this.#text = "";
     this.#reader.cancel().catch(() => undefined);
   }
 
-  #feedBytes(bytes: Uint8Array): void {
+  /** Appends the whole lines of `bytes` (with any pending start of a line) to the text, LF-terminated. */
+  #feed(bytes: Uint8Array): void {
     let data = bytes;
     const pending = this.#pending;
     if (pending !== undefined) {
@@ -139,11 +160,8 @@ export class SSEJsonStream<T> implements AsyncIterableIterator<T> {
     let last = data.length - 1;
     while (last >= 0 && data[last] !== LF && data[last] !== CR) last--;
     if (last < data.length - 1) this.#pending = data.slice(last + 1);
-    if (last >= 0) this.#feed(UTF8.decode(last === data.length - 1 ? data : data.subarray(0, last + 1)));
-  }
-
-  /** Whole lines: `chunk` ends with a line end. */
-  #feed(chunk: string): void {
+    if (last < 0) return;
+    let chunk = UTF8.decode(last === data.length - 1 ? data : data.subarray(0, last + 1));
     if (this.#skipLF) {
       this.#skipLF = false;
       if (chunk.charCodeAt(0) === LF) chunk = chunk.slice(1);
@@ -153,14 +171,28 @@ export class SSEJsonStream<T> implements AsyncIterableIterator<T> {
       this.#skipLF = chunk.charCodeAt(chunk.length - 1) === CR;
       chunk = chunk.replace(/\r\n?/g, "\n");
     }
-    let start = 0;
-    let end = chunk.indexOf("\n");
+    this.#text = this.#at < this.#text.length ? this.#text.slice(this.#at) + chunk : chunk;
+    this.#at = 0;
+  }
+
+  /** The next event from the text read so far, or `undefined` when it holds no complete one. */
+  #parse(): IteratorResult<T> | undefined {
+    const text = this.#text;
+    let start = this.#at;
+    let end = text.indexOf("\n", start);
     while (end >= 0) {
-      if (end === start) this.#dispatch();
-      else this.#field(chunk.slice(start, end));
+      this.#at = end + 1;
+      if (end === start) {
+        const event = this.#dispatch();
+        if (event !== undefined) return event;
+      } else {
+        this.#field(text.slice(start, end));
+      }
       start = end + 1;
-      end = chunk.indexOf("\n", start);
+      end = text.indexOf("\n", start);
     }
+    this.#at = text.length;
+    return undefined;
   }
 
   #field(line: string): void {
@@ -173,22 +205,21 @@ export class SSEJsonStream<T> implements AsyncIterableIterator<T> {
     else this.#event = value;
   }
 
-  #dispatch(): void {
+  #dispatch(): IteratorResult<T> | undefined {
     const data = this.#data;
     const event = this.#event;
     this.#data = undefined;
     this.#event = undefined;
-    if (data === undefined && event === undefined) return;
-    if (this.#sawDone) return;
+    if ((data === undefined && event === undefined) || this.#sawDone) return undefined;
     const text = data ?? "";
     if (text.startsWith("[DONE]")) {
       this.#sawDone = true;
-      return;
+      return undefined;
     }
     const parsed = JSON.parse(text) as { error?: unknown } | null;
     if (parsed !== null && typeof parsed === "object" && parsed.error) {
       throw new APIError(undefined, parsed.error as object, undefined, this.#headers);
     }
-    this.#queue.push(parsed as T);
+    return { done: false, value: parsed as T };
   }
 }

@@ -1,3 +1,5 @@
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { inspect } from "node:util";
 import {
   AbortError,
@@ -297,6 +299,40 @@ describe("OpenAIModel: error mapping", () => {
     setTimeout(() => controller.abort(), 50);
     const started = performance.now();
     const error = await failure(collect(model().stream({ ...ask("x"), signal: controller.signal })));
+    expect(AbortError.isInstance(error)).toBe(true);
+    expect(performance.now() - started).toBeLessThan(1_000);
+  });
+
+  it("a completion whose body stalls after the headers → TimeoutError at the deadline", async () => {
+    // Headers and half a JSON body, then nothing: only the deadline can end this call.
+    const stalled = createServer((req, res) => {
+      req.resume();
+      req.on("end", () => {
+        res.writeHead(200, { "content-type": "application/json" });
+        res.write('{"id":"chatcmpl-1","object":"chat.completion","choices":[{"index":0,"message":{"role":"assistant","content":"par');
+      });
+    });
+    await new Promise<void>((resolve) => stalled.listen(0, "127.0.0.1", resolve));
+    try {
+      const m = model({ baseURL: `http://127.0.0.1:${(stalled.address() as AddressInfo).port}/v1` });
+      const started = performance.now();
+      const error = await failure(m.generate({ ...ask("x"), timeoutMs: 300 }));
+      expect(TimeoutError.isInstance(error)).toBe(true);
+      expect((error as TimeoutError).timeoutMs).toBe(300);
+      expect(performance.now() - started).toBeGreaterThanOrEqual(295);
+      expect(performance.now() - started).toBeLessThan(1_500);
+    } finally {
+      stalled.closeAllConnections();
+      await new Promise((resolve) => stalled.close(resolve));
+    }
+  });
+
+  it("a caller's abort while a completion is pending → AbortError at once", async () => {
+    server.enqueueFault({ type: "hang" });
+    const controller = new AbortController();
+    setTimeout(() => controller.abort(), 50);
+    const started = performance.now();
+    const error = await failure(model().generate({ ...ask("x"), signal: controller.signal }));
     expect(AbortError.isInstance(error)).toBe(true);
     expect(performance.now() - started).toBeLessThan(1_000);
   });

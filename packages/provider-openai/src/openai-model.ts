@@ -11,16 +11,16 @@ import {
   ProviderError,
   Secret,
   type StreamChunk,
-  type StreamControl,
+  type CallControl,
   type ToolCall,
   providerStream,
   secretFromEnv,
 } from "@orchestrator/core";
 import OpenAI from "openai";
-import type { ChatCompletionChunk } from "openai/resources/chat/completions";
+import type { ChatCompletion, ChatCompletionChunk } from "openai/resources/chat/completions";
 import { type ChatBody, ToolCallAssembler, mapFinishReason, parseArguments, toChatBody } from "./convert";
 import { mapOpenAIError } from "./map-error";
-import { SSEJsonStream } from "./sse";
+import { SSEJsonStream, readJsonBody } from "./body";
 import { CONSERVATIVE_PRICE, type OpenAIModelInfo, lookupOpenAIModel, openAICapabilities } from "./models";
 
 export const OPENAI_DEFAULT_BASE_URL = "https://api.openai.com/v1";
@@ -60,8 +60,8 @@ export type PriceSource = "declared" | "table" | "local" | "conservative-default
 // Reasoning families not in the price table still need max_completion_tokens.
 const REASONING_ID = /^(o\d|gpt-5)/;
 const SDK_TIMEOUT_GRACE_MS = 1_000;
-// A stream's SDK timeout is its deadline plus this: the base's deadline fires first and reports the TimeoutError.
-const STREAM_HEADER_SLACK_MS = 5;
+// Under a CallControl the SDK's timeout is the deadline plus this: the base's deadline fires first and reports the TimeoutError.
+const HEADER_SLACK_MS = 5;
 
 /**
  * OpenAI chat completions through the official `openai` SDK; also any OpenAI-compatible server
@@ -70,8 +70,8 @@ const STREAM_HEADER_SLACK_MS = 5;
 export class OpenAIModel extends Model {
   // The client rejects a pending read when the request's signal aborts (tested with a stalled server).
   protected override readonly honoursAbortSignal = true;
-  // Streams: the SDK's `timeout` bounds the wait for headers, cancelling the body stops the rest (no per-call AbortController).
-  protected override readonly stopsStreamsItself = true;
+  // The SDK's `timeout` bounds the wait for headers, cancelling the body stops the rest (no per-call AbortController).
+  protected override readonly stopsCallsItself = true;
   /** The API model id sent in requests. */
   readonly modelId: string;
   readonly baseURL: string;
@@ -147,10 +147,12 @@ export class OpenAIModel extends Model {
     return mapOpenAIError(error, { provider: this.provider, model: this.name }) ?? super.mapError(error);
   }
 
-  protected async doGenerate(request: GenerateRequest): Promise<ModelOutput> {
+  protected async doGenerate(request: GenerateRequest, control?: CallControl): Promise<ModelOutput> {
     const warnings: string[] = [];
     const body = toChatBody(request, this.#bodyOptions, warnings) as ChatBody & { stream?: false };
-    const completion = await this.#sdk().chat.completions.create(body, this.#requestOptions(request));
+    const created = this.#sdk().chat.completions.create(body, this.#requestOptions(request, control));
+    // The SDK sends the request and maps HTTP errors; the body is read here, cancellable at the deadline.
+    const completion = control === undefined ? await created : await readJsonBody<ChatCompletion>(await created.asResponse(), control);
     const choice = completion.choices[0];
     const message = choice?.message;
     let toolCalls: ToolCall[] | undefined;
@@ -172,7 +174,7 @@ export class OpenAIModel extends Model {
   }
 
   // A hand-written iterator (core's providerStream), not an async generator: ~one promise per chunk less.
-  protected override doStream(request: GenerateRequest, control?: StreamControl): AsyncIterable<StreamChunk> {
+  protected override doStream(request: GenerateRequest, control?: CallControl): AsyncIterable<StreamChunk> {
     const tools = new ToolCallAssembler();
     let finishRaw: string | undefined;
     let usage: { inputTokens: number; outputTokens: number } | undefined;
@@ -182,10 +184,7 @@ export class OpenAIModel extends Model {
         body.stream = true;
         body.stream_options ??= { include_usage: true };
         // The SDK sends the request and maps HTTP errors; the SSE body is parsed by SSEJsonStream (faster than the SDK's Stream).
-        const options: { signal?: AbortSignal; timeout: number } =
-          control === undefined ? this.#requestOptions(request) : { timeout: control.timeoutMs + STREAM_HEADER_SLACK_MS };
-        if (control !== undefined && request.signal) options.signal = request.signal;
-        const opened = this.#sdk().chat.completions.create(body, options).asResponse();
+        const opened = this.#sdk().chat.completions.create(body, this.#requestOptions(request, control)).asResponse();
         return control === undefined
           ? opened.then(toChunks)
           : opened.then((response) => {
@@ -232,8 +231,9 @@ export class OpenAIModel extends Model {
     return this.#client;
   }
 
-  #requestOptions(request: GenerateRequest): { signal?: AbortSignal; timeout: number } {
-    const timeout = (request.timeoutMs ?? this.timeoutMs) + SDK_TIMEOUT_GRACE_MS;
+  // Under a CallControl the SDK's timeout is the real bound on the headers: the deadline plus a few ms, so the base's deadline fires first.
+  #requestOptions(request: GenerateRequest, control: CallControl | undefined): { signal?: AbortSignal; timeout: number } {
+    const timeout = control === undefined ? (request.timeoutMs ?? this.timeoutMs) + SDK_TIMEOUT_GRACE_MS : control.timeoutMs + HEADER_SLACK_MS;
     return request.signal ? { signal: request.signal, timeout } : { timeout };
   }
 }
