@@ -48,14 +48,25 @@ describe("MemoryCacheBackend", () => {
     expect([m.size, m.bytes]).toEqual([0, 0]);
   });
 
-  it("stays O(1): 200k operations on a full 10k cache take well under a second", async () => {
-    const m = new MemoryCacheBackend({ maxSize: 10_000 });
-    const start = performance.now();
-    for (let i = 0; i < 100_000; i++) {
-      m.put(`k${i}`, "v");
-      m.peek(`k${i >> 1}`);
-    }
-    expect(performance.now() - start).toBeLessThan(1_000);
-    expect(m.size).toBe(10_000);
+  it("stays O(1): operations on a full 50k cache cost about what they cost on a full 1k one", async () => {
+    // A ratio, not a wall-clock bound: it holds on a loaded machine; the old eviction that walked deleted slots measured 22x (cache misses alone reach ~3x).
+    const timeOps = (maxSize: number): number => {
+      let best = Number.POSITIVE_INFINITY;
+      for (let round = 0; round < 3; round++) {
+        const m = new MemoryCacheBackend({ maxSize });
+        for (let i = 0; i < maxSize; i++) m.put(`k${i}`, "v");
+        const start = performance.now();
+        for (let i = maxSize; i < maxSize + 50_000; i++) {
+          m.put(`k${i}`, "v");
+          m.peek(`k${i >> 1}`);
+        }
+        best = Math.min(best, performance.now() - start);
+        expect(m.size).toBe(maxSize);
+      }
+      return best;
+    };
+    const small = timeOps(1_000);
+    const large = timeOps(50_000);
+    expect(large / small).toBeLessThan(8);
   });
 });
