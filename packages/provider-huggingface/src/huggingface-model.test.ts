@@ -149,12 +149,26 @@ describe("HuggingFaceModel: error mapping", () => {
     expect(AuthenticationError.isInstance(await failure(model().generate(ask("x"))))).toBe(true);
   });
 
-  it("429 → RateLimitError without retryAfterMs (the SDK keeps no headers)", async () => {
+  it("429 → RateLimitError with retryAfterMs from the header (the SDK drops headers; the call's fetch keeps it)", async () => {
     server.enqueueFault({ type: "status", status: 429, retryAfterSeconds: 3 });
     const error = await failure(model().generate(ask("x")));
     expect(RateLimitError.isInstance(error)).toBe(true);
-    expect((error as RateLimitError).retryAfterMs).toBeUndefined();
+    expect((error as RateLimitError).retryAfterMs).toBe(3_000);
     expect((error as RateLimitError).retryable).toBe(true);
+  });
+
+  it("429 on a stream → RateLimitError with retryAfterMs; each call reports its own response's header", async () => {
+    const m = model();
+    server.enqueueFaults([
+      { type: "status", status: 429, retryAfterSeconds: 7 },
+      { type: "status", status: 429, retryAfterSeconds: 2 },
+    ]);
+    const [first, second] = await Promise.all([failure(collect(m.stream(ask("x")))), failure(m.generate(ask("y")))]);
+    const seen = [first, second].map((e) => (RateLimitError.isInstance(e) ? e.retryAfterMs : "not a RateLimitError"));
+    expect(seen.sort()).toEqual([2_000, 7_000]);
+    server.enqueueFault({ type: "status", status: 500 });
+    const plain = await failure(m.generate(ask("z")));
+    expect(ProviderError.isInstance(plain) && !RateLimitError.isInstance(plain)).toBe(true);
   });
 
   it("TGI's 422 token-limit validation error → ContextLengthError", async () => {

@@ -16,7 +16,7 @@ import {
   secretFromEnv,
 } from "@orchestrator/core";
 import { type ChatInput, ToolCallAssembler, mapFinishReason, parseArguments, toChatInput } from "./convert";
-import { mapHuggingFaceError } from "./map-error";
+import { type RetryAfterNote, mapHuggingFaceError, retryAfterFetch, withRetryAfter } from "./map-error";
 import { HUGGINGFACE_CONSERVATIVE_PRICE, type HuggingFaceModelInfo, huggingFaceCapabilities, lookupHuggingFaceModel } from "./models";
 
 /** Environment variables read (in order) when no `accessToken` is given. */
@@ -176,7 +176,13 @@ export class HuggingFaceModel extends Model {
   protected async doGenerate(request: GenerateRequest): Promise<ModelOutput> {
     const client = this.#sdk();
     const input = toChatInput(request, this.#base);
-    const completion = await client.chatCompletion(input, this.#options(request));
+    const note: RetryAfterNote = {};
+    let completion: Awaited<ReturnType<InferenceClient["chatCompletion"]>>;
+    try {
+      completion = await client.chatCompletion(input, this.#options(request, note));
+    } catch (error) {
+      throw withRetryAfter(error, note);
+    }
     const choice = completion.choices[0];
     const message = choice?.message;
     const output: ModelOutput = { text: message?.content ?? "" };
@@ -200,20 +206,25 @@ export class HuggingFaceModel extends Model {
     const tools = new ToolCallAssembler();
     let finishRaw: string | undefined;
     let usage: { inputTokens: number; outputTokens: number } | undefined;
-    for await (const chunk of client.chatCompletionStream(input, this.#options(request))) {
-      if (chunk.usage) usage = { inputTokens: chunk.usage.prompt_tokens, outputTokens: chunk.usage.completion_tokens };
-      const choice = chunk.choices?.[0];
-      if (!choice) continue;
-      const delta = choice.delta;
-      if (delta?.content) yield { type: "text", text: delta.content };
-      if (delta?.tool_calls) {
-        const done = tools.add(delta.tool_calls);
-        if (done) for (const toolCall of done) yield { type: "tool-call", toolCall };
+    const note: RetryAfterNote = {};
+    try {
+      for await (const chunk of client.chatCompletionStream(input, this.#options(request, note))) {
+        if (chunk.usage) usage = { inputTokens: chunk.usage.prompt_tokens, outputTokens: chunk.usage.completion_tokens };
+        const choice = chunk.choices?.[0];
+        if (!choice) continue;
+        const delta = choice.delta;
+        if (delta?.content) yield { type: "text", text: delta.content };
+        if (delta?.tool_calls) {
+          const done = tools.add(delta.tool_calls);
+          if (done) for (const toolCall of done) yield { type: "tool-call", toolCall };
+        }
+        if (choice.finish_reason) {
+          finishRaw = choice.finish_reason;
+          for (const toolCall of tools.flush()) yield { type: "tool-call", toolCall };
+        }
       }
-      if (choice.finish_reason) {
-        finishRaw = choice.finish_reason;
-        for (const toolCall of tools.flush()) yield { type: "tool-call", toolCall };
-      }
+    } catch (error) {
+      throw withRetryAfter(error, note);
     }
     // The SDK ends quietly when a stream stops before `[DONE]`: never pass a cut answer off as complete.
     if (finishRaw === undefined) {
@@ -241,8 +252,10 @@ export class HuggingFaceModel extends Model {
     return this.#client;
   }
 
-  #options(request: GenerateRequest): { retry_on_error: false; signal?: AbortSignal } {
-    return request.signal ? { ...this.#callOptions, signal: request.signal } : this.#callOptions;
+  // Each call gets its own fetch wrapper: the SDK drops a failed response's headers, the wrapper keeps its retry-after.
+  #options(request: GenerateRequest, note: RetryAfterNote): { retry_on_error: false; signal?: AbortSignal; fetch: typeof fetch } {
+    const fetch = retryAfterFetch(this.#fetch ?? globalThis.fetch, note);
+    return request.signal ? { ...this.#callOptions, fetch, signal: request.signal } : { ...this.#callOptions, fetch };
   }
 }
 

@@ -1,4 +1,4 @@
-import { AbortError, type OrchestratorError, ProviderError, errorFromStatus } from "@orchestrator/core";
+import { AbortError, type OrchestratorError, ProviderError, errorFromStatus, parseRetryAfter } from "@orchestrator/core";
 import {
   InferenceClientHubApiError,
   InferenceClientInputError,
@@ -14,15 +14,46 @@ interface Context {
 // TGI: "`inputs` tokens + `max_new_tokens` must be <= 4096"; OpenAI-compatible routers: "maximum context length".
 const CONTEXT_LENGTH = /must be <= ?\d+|maximum context length|context.length|context window|too many tokens|input is too long|exceeds? (the )?max(imum)? (input|context)/i;
 
+/**
+ * The SDK's errors keep the status and body of a failed response but not its headers. A call's own
+ * fetch wrapper (`retryAfterFetch`) notes `retry-after` / `retry-after-ms`, and the call attaches
+ * the note to the SDK's error (`withRetryAfter`) for the mapping below.
+ */
+const RETRY_AFTER_MS: unique symbol = Symbol("huggingface.retryAfterMs");
+
+export interface RetryAfterNote {
+  retryAfterMs?: number;
+}
+
+/** `fetch` that notes a failed response's retry-after in `note`. */
+export function retryAfterFetch(base: typeof fetch, note: RetryAfterNote): typeof fetch {
+  return (input, init) =>
+    base(input, init).then((response) => {
+      if (!response.ok) {
+        const retryAfterMs = parseRetryAfter((name) => response.headers.get(name));
+        if (retryAfterMs !== undefined) note.retryAfterMs = retryAfterMs;
+      }
+      return response;
+    });
+}
+
+/** The error, carrying the noted retry-after when there is one. */
+export function withRetryAfter(error: unknown, note: RetryAfterNote): unknown {
+  if (note.retryAfterMs !== undefined && typeof error === "object" && error !== null) {
+    Object.defineProperty(error, RETRY_AFTER_MS, { value: note.retryAfterMs, enumerable: false });
+  }
+  return error;
+}
+
 /** `@huggingface/inference` failures in the core error family; `undefined` when not recognised. */
 export function mapHuggingFaceError(error: unknown, context: Context): OrchestratorError | undefined {
   if (error instanceof InferenceClientProviderApiError || error instanceof InferenceClientHubApiError) {
     const status = error.httpResponse.status;
     const detail = bodyMessage(error.httpResponse.body) ?? error.message;
     const contextLength = (status === 400 || status === 413 || status === 422) && CONTEXT_LENGTH.test(detail);
-    // The SDK keeps no response headers, so a 429 carries no retry-after.
     const message = status === 503 && isLoading(error.httpResponse.body) ? `The model is loading: ${detail}` : detail;
-    return errorFromStatus(status, message, { ...context, cause: error, contextLength });
+    const retryAfterMs = (error as { [RETRY_AFTER_MS]?: number })[RETRY_AFTER_MS];
+    return errorFromStatus(status, message, { ...context, cause: error, contextLength, ...(retryAfterMs === undefined ? {} : { retryAfterMs }) });
   }
   if (error instanceof InferenceClientProviderOutputError) {
     return new ProviderError(`The provider sent a malformed response: ${error.message}`, { ...context, cause: error, retryable: true });
