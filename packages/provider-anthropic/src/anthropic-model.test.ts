@@ -388,6 +388,16 @@ describe("AnthropicModel: errors mapped to the core family", () => {
     expect(performance.now() - started).toBeLessThan(3_000);
   });
 
+  it("a fractional or infinite timeoutMs works for generate and stream (the SDK takes whole milliseconds)", async () => {
+    for (const timeoutMs of [1_500.5, Number.POSITIVE_INFINITY]) {
+      const m = model({ timeoutMs });
+      expect((await m.generate(ask("a"))).text).toContain("a");
+      const chunks: StreamChunk[] = [];
+      for await (const chunk of m.stream(ask("b", { timeoutMs }))) chunks.push(chunk);
+      expect(chunks.at(-1)?.type).toBe("finish");
+    }
+  });
+
   it("signal → AbortError, mid-stream too", async () => {
     const controller = new AbortController();
     server.enqueueFault({ type: "hang" });

@@ -131,7 +131,7 @@ export class AnthropicModel extends Model {
       apiKey: key.reveal(),
       ...(this.#baseURL !== undefined ? { baseURL: this.#baseURL } : {}),
       maxRetries: this.#maxRetries,
-      timeout: this.timeoutMs,
+      ...(Number.isFinite(this.timeoutMs) ? { timeout: Math.ceil(this.timeoutMs) } : {}),
       ...(this.#headers ? { defaultHeaders: this.#headers } : {}),
     });
   }
@@ -142,7 +142,7 @@ export class AnthropicModel extends Model {
 
   /** `GET /v1/models`: free, and it fails on a bad key. */
   protected override async doHealthCheck(): Promise<boolean> {
-    await this.#sdk().models.list({ limit: 1 }, { timeout: Math.min(this.timeoutMs, 10_000) });
+    await this.#sdk().models.list({ limit: 1 }, { timeout: Math.ceil(Math.min(this.timeoutMs, 10_000)) });
     return true;
   }
 
@@ -284,8 +284,10 @@ export class AnthropicModel extends Model {
     return this.#client;
   }
 
-  #requestOptions(request: GenerateRequest): { signal?: AbortSignal; timeout: number } {
-    return { ...(request.signal ? { signal: request.signal } : {}), timeout: request.timeoutMs ?? this.timeoutMs };
+  // The SDK takes whole milliseconds only; without a finite deadline it keeps its own default.
+  #requestOptions(request: GenerateRequest): { signal?: AbortSignal; timeout?: number } {
+    const deadline = request.timeoutMs ?? this.timeoutMs;
+    return { ...(request.signal ? { signal: request.signal } : {}), ...(Number.isFinite(deadline) ? { timeout: Math.ceil(deadline) } : {}) };
   }
 
   // Cache writes cost 1.25× and reads 0.1× the prompt price: priced here, as the base only knows one rate.

@@ -337,6 +337,14 @@ describe("OpenAIModel: error mapping", () => {
     expect(performance.now() - started).toBeLessThan(1_000);
   });
 
+  it("a fractional or infinite timeoutMs works for generate and stream (the SDK takes whole milliseconds)", async () => {
+    for (const timeoutMs of [1_500.5, Number.POSITIVE_INFINITY]) {
+      const m = model({ timeoutMs });
+      expect((await m.generate(ask("a"))).text).toContain("a");
+      expect((await collect(m.stream({ ...ask("b"), timeoutMs }))).at(-1)?.type).toBe("finish");
+    }
+  });
+
   it("aborting a stream mid-way → AbortError", async () => {
     const slow = await startOpenAIServer({ chunkDelayMs: 50, reply: () => ({ text: "one two three four five six seven eight nine ten" }) });
     try {

@@ -127,7 +127,7 @@ export class OpenAIModel extends Model {
       ...(this.project !== undefined ? { project: this.project } : {}),
       maxRetries: this.#maxRetries,
       // The base class owns the deadline (and aborts the signal); this is only a backstop.
-      timeout: this.timeoutMs + SDK_TIMEOUT_GRACE_MS,
+      ...(Number.isFinite(this.timeoutMs) ? { timeout: Math.ceil(this.timeoutMs) + SDK_TIMEOUT_GRACE_MS } : {}),
       ...(this.#headers !== undefined ? { defaultHeaders: this.#headers } : {}),
       ...(this.#fetch !== undefined ? { fetch: this.#fetch } : {}),
     });
@@ -232,9 +232,13 @@ export class OpenAIModel extends Model {
   }
 
   // Under a CallControl the SDK's timeout is the real bound on the headers: the deadline plus a few ms, so the base's deadline fires first.
-  #requestOptions(request: GenerateRequest, control: CallControl | undefined): { signal?: AbortSignal; timeout: number } {
-    const timeout = control === undefined ? (request.timeoutMs ?? this.timeoutMs) + SDK_TIMEOUT_GRACE_MS : control.timeoutMs + HEADER_SLACK_MS;
-    return request.signal ? { signal: request.signal, timeout } : { timeout };
+  // The SDK takes whole milliseconds only; without a finite deadline it keeps its own default.
+  #requestOptions(request: GenerateRequest, control: CallControl | undefined): { signal?: AbortSignal; timeout?: number } {
+    const deadline = control === undefined ? request.timeoutMs ?? this.timeoutMs : control.timeoutMs;
+    const options: { signal?: AbortSignal; timeout?: number } = {};
+    if (Number.isFinite(deadline)) options.timeout = Math.ceil(deadline) + (control === undefined ? SDK_TIMEOUT_GRACE_MS : HEADER_SLACK_MS);
+    if (request.signal) options.signal = request.signal;
+    return options;
   }
 }
 
