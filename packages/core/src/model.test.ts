@@ -1,3 +1,4 @@
+import { getEventListeners } from "node:events";
 import { inspect } from "node:util";
 import { describe, expect, it } from "vitest";
 import {
@@ -12,6 +13,7 @@ import {
   type CallControl,
   TimeoutError,
   contentText,
+  providerStream,
 } from "./index";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -264,19 +266,32 @@ class SelfStoppingModel extends Model {
 }
 
 describe("Model base class: providers that stop their own streams", () => {
-  it("get the caller's request as it is (no per-call signal) and the call's deadline", async () => {
+  it("get the caller's request as it is when it has no signal, and the call's deadline", async () => {
     const m = new SelfStoppingModel();
-    const outer = new AbortController();
-    const request = { messages: [{ role: "user" as const, content: "hi" }], timeoutMs: 5_000, signal: outer.signal };
+    const request = { messages: [{ role: "user" as const, content: "hi" }], timeoutMs: 5_000 };
     const stream = m.stream(request)[Symbol.asyncIterator]();
     expect((await stream.next()).value).toEqual({ type: "text", text: "t0 " });
     await stream.return?.();
     expect(m.seen[0]?.request).toBe(request);
+    expect(m.seen[0]?.request.signal).toBeUndefined();
     expect(m.seen[0]?.control?.timeoutMs).toBe(5_000);
-    const plain = { messages: [{ role: "user" as const, content: "hi" }] };
-    for await (const chunk of m.stream(plain)) if (chunk.type === "text") break;
-    expect(m.seen[1]?.request.signal).toBeUndefined();
-    expect(m.seen[1]?.control?.timeoutMs).toBe(m.timeoutMs);
+  });
+
+  it("a caller's signal is replaced by the call's own: listeners a client leaves on it die with the call", async () => {
+    const m = new SelfStoppingModel();
+    const outer = new AbortController();
+    for (let i = 0; i < 3; i++) {
+      for await (const chunk of m.stream({ messages: [{ role: "user", content: "hi" }], signal: outer.signal })) {
+        if (chunk.type !== "text") continue;
+        const given = m.seen.at(-1)?.request.signal;
+        expect(given).toBeInstanceOf(AbortSignal);
+        expect(given).not.toBe(outer.signal);
+        // What an SDK does with the signal it is given, and never undoes.
+        given?.addEventListener("abort", () => undefined);
+        break;
+      }
+    }
+    expect(getEventListeners(outer.signal, "abort")).toHaveLength(0);
   });
 
   it("are stopped at the deadline: TimeoutError with the chunks before it delivered", async () => {
@@ -344,6 +359,60 @@ describe("Model base class: providers that stop their own streams", () => {
     expect(performance.now() - started).toBeLessThan(1_000);
     expect(m.stops).toBe(1);
     expect(m.metrics.failures).toBe(1);
+  });
+
+  it("a provider that never registers a stop (stalled before its body) is still ended at the deadline, once", async () => {
+    class Stalling extends Model {
+      protected override readonly honoursAbortSignal = true;
+      protected override readonly stopsCallsItself = true;
+      late: ((error: unknown) => void)[] = [];
+      constructor() {
+        super({ name: "stalling", provider: "custom", capabilities: { supportsStreaming: true } });
+      }
+      // Like an SDK reading an error body that never ends: no stop, no signal, no settling in time.
+      protected doGenerate(): Promise<ModelOutput> {
+        return new Promise((_, reject) => this.late.push(reject));
+      }
+      protected override doStream(): AsyncIterable<StreamChunk> {
+        return providerStream(
+          () => new Promise<AsyncIterable<StreamChunk>>((_, reject) => this.late.push(reject)),
+          (chunk: StreamChunk, out) => out.push(chunk),
+        );
+      }
+    }
+    const m = new Stalling();
+    const started = performance.now();
+    const generated = await m.generate({ messages: [{ role: "user", content: "hi" }], timeoutMs: 80 }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    const streamed = await m
+      .stream({ messages: [{ role: "user", content: "hi" }], timeoutMs: 80 })
+      [Symbol.asyncIterator]()
+      .next()
+      .then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+    expect(TimeoutError.isInstance(generated)).toBe(true);
+    expect(TimeoutError.isInstance(streamed)).toBe(true);
+    expect(performance.now() - started).toBeLessThan(1_000);
+    // The client gives up much later: nothing is reported twice.
+    for (const reject of m.late) reject(new Error("the client's own timeout, minutes later"));
+    await sleep(5);
+    expect(m.metrics.failures).toBe(2);
+  });
+
+  it("a caller who aborts while the call waits for initialisation gets AbortError, not an answer", async () => {
+    const m = new SelfStoppingModel();
+    const controller = new AbortController();
+    setTimeout(() => controller.abort(), 10);
+    (m as unknown as { doInitialize: () => Promise<void> }).doInitialize = () => sleep(40);
+    const error = await m.generate({ messages: [{ role: "user", content: "hi" }], signal: controller.signal }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(AbortError.isInstance(error)).toBe(true);
   });
 
   it("providers that do not opt in still get a signal of their own and no control", async () => {

@@ -86,10 +86,12 @@ export abstract class Model implements ModelIdentity {
   /**
    * Set by providers whose client bounds the wait for a response itself (a per-request timeout)
    * and whose response, once it has started, can be stopped directly (cancelling its body).
-   * `doGenerate` and `doStream` then get the caller's request as it is (the caller's `signal`, if
-   * any, untouched) and a `CallControl`; the base stops the call through `control.onStop` at the
-   * deadline or on abort, and skips the per-call `AbortController` (reading its signal costs
-   * more than the rest of a call's start-up). Only read when `honoursAbortSignal` is set too.
+   * `doGenerate` and `doStream` then get a `CallControl`, and a request without the per-call
+   * `AbortController` when the caller passed no signal (reading a controller's signal costs more
+   * than the rest of a call's start-up; with a caller's signal the provider gets a per-call one,
+   * since clients leave listeners on it). The base stops the call through `control.onStop` at the
+   * deadline or on abort, and races it against the deadline until a stop is registered (a client
+   * may read an error body without a bound). Only read when `honoursAbortSignal` is set too.
    */
   protected readonly stopsCallsItself: boolean = false;
 
@@ -307,7 +309,8 @@ export abstract class Model implements ModelIdentity {
       const selfStopping = this.honoursAbortSignal && this.stopsCallsItself;
       call = new CallScope(this, request, selfStopping);
       // A provider whose client rejects as soon as the signal aborts needs no race (a promise less per call).
-      const output = await (this.honoursAbortSignal ? this.doGenerate(call.request, selfStopping ? call : undefined) : call.race(this.doGenerate(call.request)));
+      const pending = this.doGenerate(call.request, selfStopping ? call : undefined);
+      const output = await (this.honoursAbortSignal && call.stoppable ? pending : call.race(pending));
       // A provider stopped at the deadline or on abort must not pass what it had off as the answer.
       if (call.stopped) throw call.abortError();
       const latencyMs = performance.now() - startedAt;
@@ -413,6 +416,7 @@ class ModelStream implements AsyncIterableIterator<StreamChunk> {
   #finishReason: FinishReason | undefined;
   #providerCost: number | undefined;
   #sawToolCall = false;
+  #error: OrchestratorError | undefined;
   // One next() at a time, as an async generator would queue them.
   #busy = false;
   #waiting: (() => void)[] | undefined;
@@ -525,14 +529,16 @@ class ModelStream implements AsyncIterableIterator<StreamChunk> {
   }
 
   #pull(): Promise<IteratorResult<StreamChunk>> {
+    // Read first: a driven provider may finish the stream (and dispose the call) inside next().
+    const call = this.#call as CallScope;
     let next: Promise<IteratorResult<StreamChunk>>;
     try {
       next = (this.#iterator as AsyncIterator<StreamChunk>).next();
     } catch (error) {
       return Promise.reject(this.#failed(error));
     }
-    if (this.#driven) return next;
-    return (this.#honours ? next : (this.#call as CallScope).race(next)).then(this.#onNext, this.#onError);
+    if (this.#driven) return call.stoppable || this.#state === "closed" ? next : call.race(next).then(undefined, this.#onError);
+    return (this.#honours && call.stoppable ? next : call.race(next)).then(this.#onNext, this.#onError);
   }
 
   readonly #onNext = (next: IteratorResult<StreamChunk>): Promise<IteratorResult<StreamChunk>> | IteratorResult<StreamChunk> => {
@@ -592,9 +598,12 @@ class ModelStream implements AsyncIterableIterator<StreamChunk> {
 
   /** Map and record a failure once, release what the call holds; the caller throws the result. */
   #failed(error: unknown): OrchestratorError {
+    // Once: a provider that settles after the deadline won the race fails into the same error.
+    if (this.#error !== undefined) return this.#error;
     this.#finished = true;
     this.#state = "closed";
     const mapped = this.#hooks.fail(error, this.#call, this.#startedAt);
+    this.#error = mapped;
     this.#dispose();
     this.#settled();
     return mapped;
@@ -653,13 +662,27 @@ class CallScope implements CallControl {
     this.#timeoutMs = request.timeoutMs ?? model.timeoutMs;
     this.#deadline = DEADLINES.add(this.#timeoutMs, () => this.#abort("timeout"));
     if (this.#outer) this.#outer.addEventListener("abort", this.#onOuterAbort, { once: true });
-    if (withoutSignal) {
+    // The provider always gets a signal of this call's own when the caller passed one: clients leave
+    // listeners on the signals they are given (the openai SDK never removes its), and a caller's
+    // signal often lives for the whole process.
+    if (withoutSignal && this.#outer === undefined) {
       this.#controller = undefined;
       this.request = request;
     } else {
       this.#controller = new AbortController();
       this.request = { ...request, signal: this.#controller.signal };
     }
+    // Aborted while the call waited for initialisation or a free slot.
+    if (this.#outer?.aborted) this.#abort("abort");
+  }
+
+  /**
+   * Whether aborting this call reaches the provider now: it has a signal, or the provider has
+   * registered its stop. Until then a provider without a signal (waiting for headers, or for an
+   * error body its client reads) is raced against the deadline.
+   */
+  get stoppable(): boolean {
+    return this.#controller !== undefined || this.#stop !== undefined;
   }
 
   get timeoutMs(): number {

@@ -398,6 +398,12 @@ describe("AnthropicModel: errors mapped to the core family", () => {
     }
   });
 
+  it("a request's infinite timeoutMs wins over the model's finite one", async () => {
+    const m = model({ timeoutMs: 200 });
+    server.enqueueFault({ type: "latency", ms: 400 });
+    expect((await m.generate(ask("slow", { timeoutMs: Number.POSITIVE_INFINITY }))).text).toContain("slow");
+  });
+
   it("signal → AbortError, mid-stream too", async () => {
     const controller = new AbortController();
     server.enqueueFault({ type: "hang" });

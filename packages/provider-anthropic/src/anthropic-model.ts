@@ -131,7 +131,7 @@ export class AnthropicModel extends Model {
       apiKey: key.reveal(),
       ...(this.#baseURL !== undefined ? { baseURL: this.#baseURL } : {}),
       maxRetries: this.#maxRetries,
-      ...(Number.isFinite(this.timeoutMs) ? { timeout: Math.ceil(this.timeoutMs) } : {}),
+      timeout: sdkTimeout(this.timeoutMs),
       ...(this.#headers ? { defaultHeaders: this.#headers } : {}),
     });
   }
@@ -284,10 +284,9 @@ export class AnthropicModel extends Model {
     return this.#client;
   }
 
-  // The SDK takes whole milliseconds only; without a finite deadline it keeps its own default.
-  #requestOptions(request: GenerateRequest): { signal?: AbortSignal; timeout?: number } {
-    const deadline = request.timeoutMs ?? this.timeoutMs;
-    return { ...(request.signal ? { signal: request.signal } : {}), ...(Number.isFinite(deadline) ? { timeout: Math.ceil(deadline) } : {}) };
+  #requestOptions(request: GenerateRequest): { signal?: AbortSignal; timeout: number } {
+    const timeout = sdkTimeout(request.timeoutMs ?? this.timeoutMs);
+    return request.signal ? { signal: request.signal, timeout } : { timeout };
   }
 
   // Cache writes cost 1.25× and reads 0.1× the prompt price: priced here, as the base only knows one rate.
@@ -331,4 +330,10 @@ export function mergeCapabilities(
   // A declared `maxTokens` without a context window means the window (the seed's usage).
   if (given.maxTokens !== undefined && given.contextWindow === undefined) merged.contextWindow = given.maxTokens;
   return new ModelCapabilities(merged);
+}
+
+// The SDK takes whole milliseconds only, and no more than a timer can hold (~24.8 days; beyond it
+// Node fires the timer at once): an infinite deadline becomes the longest one.
+function sdkTimeout(ms: number): number {
+  return Number.isFinite(ms) ? Math.min(2_147_483_647, Math.ceil(ms)) : 2_147_483_647;
 }

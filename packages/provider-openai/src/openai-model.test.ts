@@ -345,6 +345,54 @@ describe("OpenAIModel: error mapping", () => {
     }
   });
 
+  it("with SDK retries on, a deadline still ends the call: no retry is sent after it", async () => {
+    const m = model({ timeoutMs: 300, maxRetries: 2 });
+    for (const call of [() => m.generate(ask("x")), () => collect(m.stream(ask("x")))]) {
+      server.requests.length = 0;
+      server.enqueueFaults([{ type: "hang" }, { type: "hang" }, { type: "hang" }]);
+      const started = performance.now();
+      const error = await failure(call());
+      expect(TimeoutError.isInstance(error)).toBe(true);
+      expect(performance.now() - started).toBeLessThan(1_000);
+      await new Promise((resolve) => setTimeout(resolve, 400));
+      expect(server.requests.length).toBe(1);
+      server.clearFaults();
+    }
+  });
+
+  it("an error response whose body stalls → TimeoutError at the deadline (generate and stream)", async () => {
+    // A 500's headers, then half of its JSON error body, then nothing.
+    const stalled = createServer((req, res) => {
+      req.resume();
+      req.on("end", () => {
+        res.writeHead(500, { "content-type": "application/json" });
+        res.write('{"error":{"message":"overloa');
+      });
+    });
+    await new Promise<void>((resolve) => stalled.listen(0, "127.0.0.1", resolve));
+    try {
+      const m = model({ baseURL: `http://127.0.0.1:${(stalled.address() as AddressInfo).port}/v1` });
+      for (const call of [() => m.generate({ ...ask("x"), timeoutMs: 300 }), () => collect(m.stream({ ...ask("x"), timeoutMs: 300 }))]) {
+        const started = performance.now();
+        const error = await failure(call());
+        expect(TimeoutError.isInstance(error)).toBe(true);
+        expect(performance.now() - started).toBeLessThan(1_500);
+      }
+      expect(m.metrics.failures).toBe(2);
+    } finally {
+      stalled.closeAllConnections();
+      await new Promise((resolve) => stalled.close(resolve));
+    }
+  });
+
+  it("a request's infinite timeoutMs wins over the model's finite one", async () => {
+    const m = model({ timeoutMs: 200 });
+    server.enqueueFault({ type: "latency", ms: 400 });
+    expect((await m.generate({ ...ask("slow"), timeoutMs: Number.POSITIVE_INFINITY })).text).toContain("slow");
+    server.enqueueFault({ type: "latency", ms: 400 });
+    expect((await collect(m.stream({ ...ask("slow"), timeoutMs: Number.POSITIVE_INFINITY }))).at(-1)?.type).toBe("finish");
+  });
+
   it("aborting a stream mid-way → AbortError", async () => {
     const slow = await startOpenAIServer({ chunkDelayMs: 50, reply: () => ({ text: "one two three four five six seven eight nine ten" }) });
     try {

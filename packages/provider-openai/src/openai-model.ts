@@ -62,6 +62,8 @@ const REASONING_ID = /^(o\d|gpt-5)/;
 const SDK_TIMEOUT_GRACE_MS = 1_000;
 // Under a CallControl the SDK's timeout is the deadline plus this: the base's deadline fires first and reports the TimeoutError.
 const HEADER_SLACK_MS = 5;
+// The longest setTimeout delay (~24.8 days); the SDK's timer fires at once beyond it.
+const MAX_TIMER_MS = 2_147_483_647;
 
 /**
  * OpenAI chat completions through the official `openai` SDK; also any OpenAI-compatible server
@@ -70,8 +72,9 @@ const HEADER_SLACK_MS = 5;
 export class OpenAIModel extends Model {
   // The client rejects a pending read when the request's signal aborts (tested with a stalled server).
   protected override readonly honoursAbortSignal = true;
-  // The SDK's `timeout` bounds the wait for headers, cancelling the body stops the rest (no per-call AbortController).
-  protected override readonly stopsCallsItself = true;
+  // The SDK's `timeout` bounds the wait for headers, cancelling the body stops the rest (no per-call
+  // AbortController). Not with SDK retries: without a signal they would go on past the deadline.
+  protected override readonly stopsCallsItself: boolean;
   /** The API model id sent in requests. */
   readonly modelId: string;
   readonly baseURL: string;
@@ -106,6 +109,7 @@ export class OpenAIModel extends Model {
     this.priceSource = priceSource;
     this.#apiKey = Secret.from(options.apiKey);
     this.#maxRetries = options.maxRetries ?? 0;
+    this.stopsCallsItself = this.#maxRetries === 0;
     this.#headers = options.defaultHeaders;
     this.#fetch = options.fetch;
     this.#bodyOptions = { model: modelId, reasoning: entry?.reasoning ?? REASONING_ID.test(modelId), providerKey: "openai" };
@@ -127,7 +131,7 @@ export class OpenAIModel extends Model {
       ...(this.project !== undefined ? { project: this.project } : {}),
       maxRetries: this.#maxRetries,
       // The base class owns the deadline (and aborts the signal); this is only a backstop.
-      ...(Number.isFinite(this.timeoutMs) ? { timeout: Math.ceil(this.timeoutMs) + SDK_TIMEOUT_GRACE_MS } : {}),
+      timeout: Number.isFinite(this.timeoutMs) ? Math.min(MAX_TIMER_MS, Math.ceil(this.timeoutMs) + SDK_TIMEOUT_GRACE_MS) : MAX_TIMER_MS,
       ...(this.#headers !== undefined ? { defaultHeaders: this.#headers } : {}),
       ...(this.#fetch !== undefined ? { fetch: this.#fetch } : {}),
     });
@@ -232,13 +236,11 @@ export class OpenAIModel extends Model {
   }
 
   // Under a CallControl the SDK's timeout is the real bound on the headers: the deadline plus a few ms, so the base's deadline fires first.
-  // The SDK takes whole milliseconds only; without a finite deadline it keeps its own default.
-  #requestOptions(request: GenerateRequest, control: CallControl | undefined): { signal?: AbortSignal; timeout?: number } {
-    const deadline = control === undefined ? request.timeoutMs ?? this.timeoutMs : control.timeoutMs;
-    const options: { signal?: AbortSignal; timeout?: number } = {};
-    if (Number.isFinite(deadline)) options.timeout = Math.ceil(deadline) + (control === undefined ? SDK_TIMEOUT_GRACE_MS : HEADER_SLACK_MS);
-    if (request.signal) options.signal = request.signal;
-    return options;
+  // The SDK takes whole milliseconds only, and no more than a timer can hold.
+  #requestOptions(request: GenerateRequest, control: CallControl | undefined): { signal?: AbortSignal; timeout: number } {
+    const deadline = control === undefined ? (request.timeoutMs ?? this.timeoutMs) + SDK_TIMEOUT_GRACE_MS : control.timeoutMs + HEADER_SLACK_MS;
+    const timeout = Number.isFinite(deadline) ? Math.min(MAX_TIMER_MS, Math.ceil(deadline)) : MAX_TIMER_MS;
+    return request.signal ? { signal: request.signal, timeout } : { timeout };
   }
 }
 
