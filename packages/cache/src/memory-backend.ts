@@ -1,4 +1,4 @@
-import type { CacheBackend } from "@orchestrator/core";
+import { type CacheBackend, LruMap } from "@orchestrator/core";
 
 export interface MemoryCacheBackendOptions {
   /** Most entries kept; the least recently used goes first. Default 10,000. */
@@ -17,19 +17,15 @@ interface Entry {
 }
 
 /**
- * In-process LRU with per-entry TTL. A `Map` keeps insertion order, so "move to most recent" is a
- * delete + set and eviction takes the first live key: every operation is O(1).
+ * In-process LRU with per-entry TTL, on core's `LruMap` (a hit moves its entry to the front, an
+ * eviction takes the back, both O(1)); entries past `maxSize` or `maxBytes` go oldest first.
  */
 export class MemoryCacheBackend implements CacheBackend {
   readonly maxSize: number;
   readonly maxBytes: number;
   readonly #ttlMs: number | undefined;
   readonly #now: () => number;
-  readonly #entries = new Map<string, Entry>();
-  // One iterator for every eviction: removed entries stay behind it as deleted slots until the map
-  // compacts, and a fresh keys() would walk over all of them each time (20x slower at 50,000).
-  // Everything live is ahead of it: new and touched entries go to the end.
-  #oldest: Iterator<string> | undefined;
+  readonly #entries: LruMap<string, Entry>;
   #bytes = 0;
 
   constructor(options: MemoryCacheBackendOptions = {}) {
@@ -39,6 +35,7 @@ export class MemoryCacheBackend implements CacheBackend {
     if (!(this.maxBytes > 0)) throw new RangeError(`maxBytes must be positive (got ${options.maxBytes}).`);
     this.#ttlMs = options.ttlMs;
     this.#now = options.now ?? Date.now;
+    this.#entries = new LruMap(Number.isFinite(this.maxSize) ? Math.floor(this.maxSize) : Number.MAX_SAFE_INTEGER);
   }
 
   /** Entries held now (expired ones are dropped lazily, on access or eviction). */
@@ -55,35 +52,31 @@ export class MemoryCacheBackend implements CacheBackend {
     const entry = this.#entries.get(key);
     if (!entry) return undefined;
     if (entry.expiresAt <= this.#now()) {
-      this.#remove(key, entry);
+      this.#entries.delete(key);
+      this.#bytes -= entry.bytes;
       return undefined;
     }
-    // Most recently used moves to the end.
-    this.#entries.delete(key);
-    this.#entries.set(key, entry);
     return entry.value;
   }
 
   put(key: string, value: string, ttlMs: number | undefined = this.#ttlMs): void {
     const bytes = (key.length + value.length) * 2;
-    const old = this.#entries.get(key);
-    if (old) this.#remove(key, old);
+    const old = this.#entries.peek(key);
+    if (old) {
+      this.#entries.delete(key);
+      this.#bytes -= old.bytes;
+    }
     // An entry larger than the whole budget would evict everything and still not fit.
     if (bytes > this.maxBytes) return;
     const expiresAt = ttlMs === undefined || ttlMs === Number.POSITIVE_INFINITY ? Number.POSITIVE_INFINITY : this.#now() + ttlMs;
-    this.#entries.set(key, { value, expiresAt, bytes });
+    const evicted = this.#entries.set(key, { value, expiresAt, bytes });
     this.#bytes += bytes;
-    while (this.#entries.size > this.maxSize || this.#bytes > this.maxBytes) {
-      let oldest = (this.#oldest ??= this.#entries.keys()).next();
-      if (oldest.done) oldest = (this.#oldest = this.#entries.keys()).next();
-      if (oldest.done) break;
-      this.#remove(oldest.value, this.#entries.get(oldest.value) as Entry);
+    if (evicted) this.#bytes -= evicted.bytes;
+    while (this.#bytes > this.maxBytes) {
+      const oldest = this.#entries.removeOldest();
+      if (oldest === undefined) break;
+      this.#bytes -= oldest.bytes;
     }
-  }
-
-  #remove(key: string, entry: Entry): void {
-    this.#entries.delete(key);
-    this.#bytes -= entry.bytes;
   }
 
   get(key: string): Promise<string | undefined> {
@@ -96,14 +89,16 @@ export class MemoryCacheBackend implements CacheBackend {
   }
 
   delete(key: string): Promise<void> {
-    const entry = this.#entries.get(key);
-    if (entry) this.#remove(key, entry);
+    const entry = this.#entries.peek(key);
+    if (entry) {
+      this.#entries.delete(key);
+      this.#bytes -= entry.bytes;
+    }
     return Promise.resolve();
   }
 
   clear(): Promise<void> {
     this.#entries.clear();
-    this.#oldest = undefined;
     this.#bytes = 0;
     return Promise.resolve();
   }

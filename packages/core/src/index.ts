@@ -11,3 +11,4 @@ export * from "./schema";
 export { Model, type ModelOptions, REFERENCE_OUTPUT_TOKENS, REFERENCE_REQUEST, type CallControl } from "./model";
 export { formatPath, parseOrThrow } from "./validation";
 export { providerStream } from "./provider-stream";
+export { LruMap } from "./lru";

@@ -1,4 +1,4 @@
-import { LruMap } from "./lru";
+import { LruMap } from "@orchestrator/core";
 
 /** A reusable out-parameter: reading statistics allocates nothing. */
 export interface ArmView {

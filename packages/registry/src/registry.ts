@@ -7,29 +7,29 @@ import {
   ConfigError,
   type ConfigIssue,
   ContextLengthError,
+  estimateRequestTokens,
   type ExclusionReason,
   type GenerateRequest,
   type GenerateResult,
   type HealthState,
   type HealthStatus,
   type HealthTracker,
+  LruMap,
   type MetricsSnapshot,
   type Model,
   ModelNotFoundError,
   NoEligibleModelError,
   OrchestratorError,
+  RateLimitError,
   REFERENCE_OUTPUT_TOKENS,
   REFERENCE_REQUEST,
-  RateLimitError,
   type StatsStore,
   type StreamChunk,
-  estimateRequestTokens,
   toOrchestratorError,
 } from "@orchestrator/core";
 import { Emitter, type RegistryEvents } from "./events";
 import type { CandidateExplanation, SelectionExplanation } from "./explanation";
 import { BUILD_MODELS, type FromConfigOptions, type RegistryConfig, type SkippedConfigModel, registryOptionsFromConfig } from "./from-config";
-import { LruMap } from "./lru";
 import { type NormalizedRequirements, type SelectionRequirements, languageMatches, normalizeRequirements } from "./requirements";
 import { DEFAULT_REWARD, type RewardFunction } from "./reward";
 import type { CandidateScore, ModelSelector, SelectionCandidate, SelectionContext } from "./selector";

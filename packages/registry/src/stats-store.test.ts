@@ -1,5 +1,5 @@
+import { LruMap } from "@orchestrator/core";
 import { describe, expect, it } from "vitest";
-import { LruMap } from "./lru";
 import { MemoryStatsStore } from "./stats-store";
 
 describe("MemoryStatsStore", () => {

@@ -1,6 +1,16 @@
+import { setFlagsFromString } from "node:v8";
+import { runInNewContext } from "node:vm";
 import { describe, expect, it } from "vitest";
 import { LruMap } from "./lru";
-import { seededRandom } from "./random";
+
+// A small LCG: the test needs a repeatable sequence, not good randomness.
+function seededRandom(seed: number): () => number {
+  let state = seed;
+  return () => {
+    state = (state * 1_103_515_245 + 12_345) % 2_147_483_648;
+    return state / 2_147_483_648;
+  };
+}
 
 describe("LruMap eviction order", () => {
   it("matches a reference LRU under random sets, reads, deletes and clears", () => {
@@ -43,5 +53,21 @@ describe("LruMap eviction order", () => {
     expect(lru.get("k24001")).toBeUndefined();
     expect(lru.get("k24000")).toBe(24_000);
     expect(lru.size).toBe(1_000);
+  });
+
+  it("a full map that is only read keeps its memory flat", () => {
+    setFlagsFromString("--expose-gc");
+    const gc = runInNewContext("gc") as () => void;
+    const lru = new LruMap<string, string>(1_000);
+    for (let i = 0; i <= 1_000; i++) lru.set(`k${i}`, "v".repeat(100)); // one eviction has happened
+    gc();
+    const before = process.memoryUsage().heapUsed;
+    for (let i = 0; i < 1_000_000; i++) lru.get(`k${1 + ((i * 7) % 1_000)}`);
+    gc();
+    const grownMb = (process.memoryUsage().heapUsed - before) / 1e6;
+    // Still in use after the measurement, so the collector cannot drop it first.
+    expect(lru.get("k1")).toBe("v".repeat(100));
+    // A Map-order LRU that kept one iterator for evictions held every rebuilt table (~+78 MB).
+    expect(grownMb).toBeLessThan(10);
   });
 });
