@@ -229,6 +229,10 @@ class SelfStoppingModel extends Model {
   }
   // Answers after `answerAfterMs`; a stop makes it resolve at once with what it had (as a cut body might parse).
   answerAfterMs = 0;
+  initMs = 0;
+  protected override async doInitialize(): Promise<void> {
+    await sleep(this.initMs);
+  }
   protected doGenerate(request: GenerateRequest, control?: CallControl): Promise<ModelOutput> {
     this.seen.push({ request, control });
     return new Promise((resolve) => {
@@ -407,7 +411,7 @@ describe("Model base class: providers that stop their own streams", () => {
     const m = new SelfStoppingModel();
     const controller = new AbortController();
     setTimeout(() => controller.abort(), 10);
-    (m as unknown as { doInitialize: () => Promise<void> }).doInitialize = () => sleep(40);
+    m.initMs = 40;
     const error = await m.generate({ messages: [{ role: "user", content: "hi" }], signal: controller.signal }).then(
       () => undefined,
       (e: unknown) => e,
