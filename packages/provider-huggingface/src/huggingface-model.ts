@@ -2,18 +2,21 @@ import { InferenceClient, type InferenceProviderOrPolicy } from "@huggingface/in
 import {
   AuthenticationError,
   type GenerateRequest,
+  isLoopbackURL,
+  mergeDeclaredCapabilities,
   Model,
-  ModelCapabilities,
+  type ModelCapabilities,
   type ModelCapabilitiesInput,
   type ModelConstraints,
   type ModelConstraintsInput,
   type ModelOutput,
   type OrchestratorError,
+  type PriceSource,
   ProviderError,
   Secret,
+  secretFromEnv,
   type StreamChunk,
   type ToolCall,
-  secretFromEnv,
 } from "@orchestrator/core";
 import { type ChatInput, ToolCallAssembler, mapFinishReason, parseArguments, toChatInput } from "./convert";
 import { type RetryAfterNote, mapHuggingFaceError, retryAfterFetch, withRetryAfter } from "./map-error";
@@ -54,7 +57,6 @@ export interface HuggingFaceModelOptions {
   isLocal?: boolean;
 }
 
-export type PriceSource = "declared" | "table" | "local" | "conservative-default";
 
 const HEALTH_TIMEOUT_MS = 10_000;
 
@@ -269,16 +271,6 @@ function liveProviders(mapping: unknown): string[] {
   return [];
 }
 
-/** True for http(s) URLs on this machine (localhost, 127.0.0.0/8, ::1). */
-export function isLoopbackURL(url: string): boolean {
-  let host: string;
-  try {
-    host = new URL(url).hostname;
-  } catch {
-    return false;
-  }
-  return host === "localhost" || host.endsWith(".localhost") || host === "[::1]" || host === "::1" || /^127\.\d+\.\d+\.\d+$/.test(host);
-}
 
 /**
  * The table entry merged with the caller's capabilities (caller wins). An unknown model on a
@@ -303,23 +295,5 @@ export function resolveCapabilities(
     known.inputCostPerToken = 0;
     known.outputCostPerToken = 0;
   }
-  if (given === undefined) return { capabilities: known, priceSource: fallbackSource };
-  if (given instanceof ModelCapabilities) {
-    if (given.inputCostPerToken === 0 && given.outputCostPerToken === 0 && ((known.inputCostPerToken ?? 0) > 0 || (known.outputCostPerToken ?? 0) > 0)) {
-      return {
-        capabilities: given.with({ inputCostPerToken: known.inputCostPerToken ?? 0, outputCostPerToken: known.outputCostPerToken ?? 0 }),
-        priceSource: fallbackSource,
-      };
-    }
-    return { capabilities: given, priceSource: "declared" };
-  }
-  const merged: ModelCapabilitiesInput = { ...known, ...given };
-  if (given.maxTokens !== undefined && given.contextWindow === undefined) merged.contextWindow = undefined;
-  if (given.functionCalling !== undefined || given.supportsFunctions !== undefined) {
-    const functions = given.functionCalling === true || given.supportsFunctions === true;
-    merged.functionCalling = functions;
-    merged.supportsFunctions = functions;
-  }
-  const declaredPrice = given.inputCostPerToken !== undefined || given.outputCostPerToken !== undefined;
-  return { capabilities: merged, priceSource: declaredPrice ? "declared" : fallbackSource };
+  return mergeDeclaredCapabilities(known, given, fallbackSource);
 }

@@ -2,11 +2,11 @@ export {
   HuggingFaceModel,
   HUGGINGFACE_HUB_URL,
   HUGGINGFACE_TOKEN_ENV,
-  isLoopbackURL,
   resolveCapabilities,
   type HuggingFaceModelOptions,
-  type PriceSource,
 } from "./huggingface-model";
+// Shared with other providers, from core; still exported here.
+export { isLoopbackURL, type PriceSource } from "@orchestrator/core";
 export {
   HUGGINGFACE_CONSERVATIVE_PRICE,
   HUGGINGFACE_MODELS,

@@ -1,20 +1,23 @@
 import {
   AuthenticationError,
+  type CallControl,
   type GenerateRequest,
+  isLoopbackURL,
+  mergeDeclaredCapabilities,
   Model,
-  ModelCapabilities,
+  type ModelCapabilities,
   type ModelCapabilitiesInput,
   type ModelConstraints,
   type ModelConstraintsInput,
   type ModelOutput,
   type OrchestratorError,
+  type PriceSource,
   ProviderError,
-  Secret,
-  type StreamChunk,
-  type CallControl,
-  type ToolCall,
   providerStream,
+  Secret,
   secretFromEnv,
+  type StreamChunk,
+  type ToolCall,
 } from "@orchestrator/core";
 import OpenAI from "openai";
 import type { ChatCompletion, ChatCompletionChunk } from "openai/resources/chat/completions";
@@ -54,8 +57,6 @@ export interface OpenAIModelOptions {
   provider?: string;
 }
 
-/** Where a model's per-token prices came from. */
-export type PriceSource = "declared" | "table" | "local" | "conservative-default";
 
 // Reasoning families not in the price table still need max_completion_tokens.
 const REASONING_ID = /^(o\d|gpt-5)/;
@@ -246,16 +247,6 @@ export class OpenAIModel extends Model {
 
 const toChunks = (response: Response): SSEJsonStream<ChatCompletionChunk> => new SSEJsonStream<ChatCompletionChunk>(response);
 
-/** True for http(s) URLs on this machine (localhost, 127.0.0.0/8, ::1). */
-export function isLoopbackURL(url: string): boolean {
-  let host: string;
-  try {
-    host = new URL(url).hostname;
-  } catch {
-    return false;
-  }
-  return host === "localhost" || host.endsWith(".localhost") || host === "[::1]" || host === "::1" || /^127\.\d+\.\d+\.\d+$/.test(host);
-}
 
 /**
  * The table entry merged with the caller's capabilities (caller wins). Prices never silently
@@ -276,26 +267,5 @@ export function resolveCapabilities(
         outputCostPerToken: local ? 0 : CONSERVATIVE_PRICE.outputPerMillion / 1_000_000,
       };
   const fallbackSource: PriceSource = entry ? "table" : local ? "local" : "conservative-default";
-  if (given === undefined) return { capabilities: known, priceSource: fallbackSource };
-  if (given instanceof ModelCapabilities) {
-    // A class instance cannot tell a declared 0 from the default 0: keep the known price.
-    if (given.inputCostPerToken === 0 && given.outputCostPerToken === 0 && ((known.inputCostPerToken ?? 0) > 0 || (known.outputCostPerToken ?? 0) > 0)) {
-      return {
-        capabilities: given.with({ inputCostPerToken: known.inputCostPerToken ?? 0, outputCostPerToken: known.outputCostPerToken ?? 0 }),
-        priceSource: fallbackSource,
-      };
-    }
-    return { capabilities: given, priceSource: "declared" };
-  }
-  const merged: ModelCapabilitiesInput = { ...known, ...given };
-  // The core reads an unset contextWindow as maxTokens: a declared maxTokens must not keep the table's window.
-  if (given.maxTokens !== undefined && given.contextWindow === undefined) merged.contextWindow = undefined;
-  // Two spellings of one fact: a declared one decides both.
-  if (given.functionCalling !== undefined || given.supportsFunctions !== undefined) {
-    const functions = given.functionCalling === true || given.supportsFunctions === true;
-    merged.functionCalling = functions;
-    merged.supportsFunctions = functions;
-  }
-  const declaredPrice = given.inputCostPerToken !== undefined || given.outputCostPerToken !== undefined;
-  return { capabilities: merged, priceSource: declaredPrice ? "declared" : fallbackSource };
+  return mergeDeclaredCapabilities(known, given, fallbackSource);
 }
