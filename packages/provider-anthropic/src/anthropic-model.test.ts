@@ -10,7 +10,7 @@ import {
   TimeoutError,
   isProviderPlugin,
 } from "@orchestrator/core";
-import { type AnthropicServer, startAnthropicServer } from "@orchestrator/testing";
+import { type AnthropicServer, collectAll, rejectionOf, startAnthropicServer } from "@orchestrator/testing";
 import { describeModelConformance } from "@orchestrator/testing/conformance";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
@@ -44,18 +44,7 @@ afterAll(async () => {
 
 const ask = (text: string, extra: Partial<GenerateRequest> = {}): GenerateRequest => ({ messages: [{ role: "user", content: text }], ...extra });
 
-async function caught(promise: Promise<unknown>): Promise<unknown> {
-  return promise.then(
-    () => undefined,
-    (error: unknown) => error,
-  );
-}
 
-async function drain(stream: AsyncIterable<StreamChunk>): Promise<StreamChunk[]> {
-  const chunks: StreamChunk[] = [];
-  for await (const chunk of stream) chunks.push(chunk);
-  return chunks;
-}
 
 function lastBody(): Record<string, unknown> {
   return server.requests.filter((r) => r.path === "/v1/messages").at(-1)?.body as Record<string, unknown>;
@@ -107,7 +96,7 @@ describe("AnthropicModel: the seed and the key", () => {
     delete process.env.ANTHROPIC_API_KEY;
     try {
       const m = model({ apiKey: undefined });
-      const error = await caught(m.generate(ask("x")));
+      const error = await rejectionOf(m.generate(ask("x")));
       expect(AuthenticationError.isInstance(error)).toBe(true);
       expect((error as Error).message).toContain("ANTHROPIC_API_KEY");
       process.env.ANTHROPIC_API_KEY = KEY;
@@ -226,7 +215,7 @@ describe("AnthropicModel: request mapping (what the server recorded)", () => {
 
   it("streams tool calls natively: input_json_delta assembled into one tool-call chunk per block", async () => {
     server.setReply(() => ({ text: "Let me look that up.", toolCalls: [{ name: "get_weather", arguments: { city: "Paris", unit: "C" } }] }));
-    const chunks = await drain(model().stream({ ...ask("weather?"), tools: [{ name: "get_weather", parameters: { type: "object" } }] }));
+    const chunks = await collectAll(model().stream({ ...ask("weather?"), tools: [{ name: "get_weather", parameters: { type: "object" } }] }));
     const texts = chunks.filter((c) => c.type === "text");
     expect(texts.length).toBeGreaterThan(1);
     expect(chunks.filter((c) => c.type === "tool-call")).toEqual([
@@ -249,7 +238,7 @@ describe("AnthropicModel: request mapping (what the server recorded)", () => {
       expect.objectContaining({ name: "person", input_schema: expect.objectContaining({ type: "object", required: ["name", "age"] }) }),
     ]);
 
-    const chunks = await drain(m.stream({ ...ask("who?"), responseFormat: { type: "json", schema, name: "person" } }));
+    const chunks = await collectAll(m.stream({ ...ask("who?"), responseFormat: { type: "json", schema, name: "person" } }));
     const text = chunks.map((c) => (c.type === "text" ? c.text : "")).join("");
     expect(JSON.parse(text)).toEqual({ name: "Ada", age: 36 });
     expect(chunks.filter((c) => c.type === "text").length).toBeGreaterThan(1);
@@ -282,7 +271,7 @@ describe("AnthropicModel: usage, cost and stop reasons", () => {
     expect(result.usage).toEqual({ inputTokens: 1000, outputTokens: 500 });
     expect(result.costUsd).toBeCloseTo(1000 * 15e-6 + 500 * 75e-6, 12);
     expect(m.metrics.snapshot().totalCost).toBeCloseTo(0.0525, 12);
-    const streamed = await drain(m.stream(ask("x")));
+    const streamed = await collectAll(m.stream(ask("x")));
     expect(streamed.at(-1)).toMatchObject({ type: "finish", usage: { inputTokens: 1000, outputTokens: 500 } });
   });
 
@@ -293,7 +282,7 @@ describe("AnthropicModel: usage, cost and stop reasons", () => {
     expect(result.usage.inputTokens).toBeUndefined();
     expect(result.usage.outputTokens).toBeUndefined();
     expect(result.costUsd).toBeUndefined();
-    const finish = (await drain(m.stream(ask("x")))).at(-1);
+    const finish = (await collectAll(m.stream(ask("x")))).at(-1);
     expect(finish).toMatchObject({ type: "finish", usage: {} });
     expect(finish?.type === "finish" && finish.costUsd).toBeUndefined();
   });
@@ -319,19 +308,19 @@ describe("AnthropicModel: usage, cost and stop reasons", () => {
 describe("AnthropicModel: errors mapped to the core family", () => {
   it("401 and 403 → AuthenticationError (not retryable)", async () => {
     const wrong = model({ apiKey: "sk-ant-wrong-key-000000000" });
-    const e401 = await caught(wrong.generate(ask("x")));
+    const e401 = await rejectionOf(wrong.generate(ask("x")));
     expect(AuthenticationError.isInstance(e401)).toBe(true);
     expect((e401 as AuthenticationError).retryable).toBe(false);
     expect(JSON.stringify(e401) + inspect(e401)).not.toContain("sk-ant-wrong-key-000000000");
     server.enqueueFault({ type: "status", status: 403 });
-    const e403 = await caught(model().generate(ask("x")));
+    const e403 = await rejectionOf(model().generate(ask("x")));
     expect(AuthenticationError.isInstance(e403)).toBe(true);
     expect((e403 as AuthenticationError).status).toBe(403);
   });
 
   it("429 → RateLimitError with retryAfterMs from retry-after", async () => {
     server.enqueueFault({ type: "status", status: 429, retryAfterSeconds: 3 });
-    const error = await caught(model().generate(ask("x")));
+    const error = await rejectionOf(model().generate(ask("x")));
     expect(RateLimitError.isInstance(error)).toBe(true);
     expect((error as RateLimitError).retryAfterMs).toBe(3000);
     expect((error as RateLimitError).retryable).toBe(true);
@@ -339,7 +328,7 @@ describe("AnthropicModel: errors mapped to the core family", () => {
 
   it("prompt is too long → ContextLengthError", async () => {
     server.enqueueFault({ type: "context-length" });
-    const error = await caught(model().generate(ask("x")));
+    const error = await rejectionOf(model().generate(ask("x")));
     expect(ContextLengthError.isInstance(error)).toBe(true);
     expect((error as Error).message).toContain("prompt is too long");
   });
@@ -347,7 +336,7 @@ describe("AnthropicModel: errors mapped to the core family", () => {
   it("500, 503 and 529 overloaded → retryable ProviderError with the status", async () => {
     for (const status of [500, 503, 529]) {
       server.enqueueFault({ type: "status", status });
-      const error = await caught(model().generate(ask("x")));
+      const error = await rejectionOf(model().generate(ask("x")));
       expect(ProviderError.isInstance(error)).toBe(true);
       expect(error).toMatchObject({ status, retryable: true });
     }
@@ -355,7 +344,7 @@ describe("AnthropicModel: errors mapped to the core family", () => {
 
   it("a dropped connection → retryable ProviderError", async () => {
     server.enqueueFault({ type: "drop" });
-    const error = await caught(model().generate(ask("x")));
+    const error = await rejectionOf(model().generate(ask("x")));
     expect(ProviderError.isInstance(error)).toBe(true);
     expect((error as ProviderError).retryable).toBe(true);
   });
@@ -365,7 +354,7 @@ describe("AnthropicModel: errors mapped to the core family", () => {
     for (const mode of ["end", "destroy"] as const) {
       server.enqueueFault({ type: "cut-stream", afterChunks: 4, mode });
       const seen: StreamChunk[] = [];
-      const error = await caught(
+      const error = await rejectionOf(
         (async () => {
           for await (const chunk of model().stream(ask("x"))) seen.push(chunk);
         })(),
@@ -375,16 +364,16 @@ describe("AnthropicModel: errors mapped to the core family", () => {
       expect(seen.some((c) => c.type === "finish")).toBe(false);
     }
     server.enqueueFault({ type: "malformed-chunk", afterChunks: 3 });
-    expect(ProviderError.isInstance(await caught(drain(model().stream(ask("x")))))).toBe(true);
+    expect(ProviderError.isInstance(await rejectionOf(collectAll(model().stream(ask("x")))))).toBe(true);
   });
 
   it("a hung request past timeoutMs → TimeoutError (generate and stream)", async () => {
     const m = model({ timeoutMs: 200 });
     server.enqueueFault({ type: "hang" });
     const started = performance.now();
-    expect(TimeoutError.isInstance(await caught(m.generate(ask("x"))))).toBe(true);
+    expect(TimeoutError.isInstance(await rejectionOf(m.generate(ask("x"))))).toBe(true);
     server.enqueueFault({ type: "hang" });
-    expect(TimeoutError.isInstance(await caught(drain(m.stream(ask("x")))))).toBe(true);
+    expect(TimeoutError.isInstance(await rejectionOf(collectAll(m.stream(ask("x")))))).toBe(true);
     expect(performance.now() - started).toBeLessThan(3_000);
   });
 
@@ -409,14 +398,14 @@ describe("AnthropicModel: errors mapped to the core family", () => {
     server.enqueueFault({ type: "hang" });
     const pending = model().generate(ask("x", { signal: controller.signal }));
     setTimeout(() => controller.abort(), 30);
-    expect(AbortError.isInstance(await caught(pending))).toBe(true);
+    expect(AbortError.isInstance(await rejectionOf(pending))).toBe(true);
 
     const slow = await startAnthropicServer({ apiKey: KEY, chunkDelayMs: 50, reply: () => ({ text: "a b c d e f g h i j" }) });
     try {
       const streaming = new AbortController();
       const m = model({ baseURL: slow.baseURL });
       const seen: string[] = [];
-      const error = await caught(
+      const error = await rejectionOf(
         (async () => {
           for await (const chunk of m.stream(ask("x", { signal: streaming.signal }))) {
             if (chunk.type === "text") seen.push(chunk.text);
@@ -476,7 +465,7 @@ describe("AnthropicModel: live API (opt-in)", () => {
     expect(result.text.toLowerCase()).toContain("pong");
     expect(result.usage.inputTokens).toBeGreaterThan(0);
     expect(result.costUsd).toBeGreaterThan(0);
-    const chunks = await drain(live.stream(ask("Count from 1 to 5.", { maxTokens: 64 })));
+    const chunks = await collectAll(live.stream(ask("Count from 1 to 5.", { maxTokens: 64 })));
     expect(chunks.at(-1)?.type).toBe("finish");
     expect(await live.healthCheck()).toBe(true);
   });

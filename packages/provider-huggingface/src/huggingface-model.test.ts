@@ -6,11 +6,10 @@ import {
   ModelCapabilities,
   ProviderError,
   RateLimitError,
-  type StreamChunk,
   TimeoutError,
   toJsonSchema,
 } from "@orchestrator/core";
-import { type HuggingFaceServer, startHuggingFaceServer, startLoopbackServer, startOpenAIServer } from "@orchestrator/testing";
+import { collectAll, type HuggingFaceServer, rejectionOf, startHuggingFaceServer, startLoopbackServer, startOpenAIServer } from "@orchestrator/testing";
 import { describeModelConformance } from "@orchestrator/testing/conformance";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
@@ -45,20 +44,7 @@ function model(options: Partial<HuggingFaceModelOptions> = {}): HuggingFaceModel
 
 const ask = (content: string) => ({ messages: [{ role: "user" as const, content }] });
 
-async function failure(promise: Promise<unknown>): Promise<unknown> {
-  return promise.then(
-    () => {
-      throw new Error("expected the call to fail");
-    },
-    (e: unknown) => e,
-  );
-}
 
-async function collect(stream: AsyncIterable<StreamChunk>): Promise<StreamChunk[]> {
-  const out: StreamChunk[] = [];
-  for await (const chunk of stream) out.push(chunk);
-  return out;
-}
 
 function lastBody(): Record<string, unknown> {
   const body = server.requests.at(-1)?.body;
@@ -111,7 +97,7 @@ describe("HuggingFaceModel: construction", () => {
     for (const name of Object.keys(saved)) delete process.env[name];
     try {
       const m = new HuggingFaceModel({ name: "meta-llama/Llama-3.3-70B-Instruct", provider: "together" });
-      const error = await failure(m.generate(ask("x")));
+      const error = await rejectionOf(m.generate(ask("x")));
       expect(AuthenticationError.isInstance(error)).toBe(true);
       expect((error as Error).message).toContain("HF_TOKEN");
     } finally {
@@ -137,7 +123,7 @@ describe("HuggingFaceModel: error mapping", () => {
   it("401 → AuthenticationError, token never shown (even when the server quotes it)", async () => {
     server.enqueueFault({ type: "status", status: 401, message: `Invalid token ${TOKEN}` });
     const m = model();
-    const error = await failure(m.generate(ask("x")));
+    const error = await rejectionOf(m.generate(ask("x")));
     expect(AuthenticationError.isInstance(error)).toBe(true);
     for (const view of [inspect(error, { depth: 20 }), JSON.stringify(error), String((error as Error).stack), inspect(m, { depth: 20, showHidden: true }), JSON.stringify(m)]) {
       expect(view).not.toContain(TOKEN);
@@ -146,12 +132,12 @@ describe("HuggingFaceModel: error mapping", () => {
 
   it("403 → AuthenticationError", async () => {
     server.enqueueFault({ type: "status", status: 403 });
-    expect(AuthenticationError.isInstance(await failure(model().generate(ask("x"))))).toBe(true);
+    expect(AuthenticationError.isInstance(await rejectionOf(model().generate(ask("x"))))).toBe(true);
   });
 
   it("429 → RateLimitError with retryAfterMs from the header (the SDK drops headers; the call's fetch keeps it)", async () => {
     server.enqueueFault({ type: "status", status: 429, retryAfterSeconds: 3 });
-    const error = await failure(model().generate(ask("x")));
+    const error = await rejectionOf(model().generate(ask("x")));
     expect(RateLimitError.isInstance(error)).toBe(true);
     expect((error as RateLimitError).retryAfterMs).toBe(3_000);
     expect((error as RateLimitError).retryable).toBe(true);
@@ -163,31 +149,31 @@ describe("HuggingFaceModel: error mapping", () => {
       { type: "status", status: 429, retryAfterSeconds: 7 },
       { type: "status", status: 429, retryAfterSeconds: 2 },
     ]);
-    const [first, second] = await Promise.all([failure(collect(m.stream(ask("x")))), failure(m.generate(ask("y")))]);
+    const [first, second] = await Promise.all([rejectionOf(collectAll(m.stream(ask("x")))), rejectionOf(m.generate(ask("y")))]);
     const seen = [first, second].map((e) => (RateLimitError.isInstance(e) ? e.retryAfterMs : "not a RateLimitError"));
     expect(seen.sort()).toEqual([2_000, 7_000]);
     server.enqueueFault({ type: "status", status: 500 });
-    const plain = await failure(m.generate(ask("z")));
+    const plain = await rejectionOf(m.generate(ask("z")));
     expect(ProviderError.isInstance(plain) && !RateLimitError.isInstance(plain)).toBe(true);
   });
 
   it("TGI's 422 token-limit validation error → ContextLengthError", async () => {
     server.enqueueFault({ type: "context-length" });
-    const error = await failure(model().generate(ask("x")));
+    const error = await rejectionOf(model().generate(ask("x")));
     expect(ContextLengthError.isInstance(error)).toBe(true);
     expect((error as ContextLengthError).status).toBe(422);
   });
 
   it("other 422 validation errors → ProviderError, not retryable", async () => {
     server.enqueueFault({ type: "status", status: 422, message: "Input validation error: `temperature` must be strictly positive" });
-    const error = await failure(model().generate(ask("x")));
+    const error = await rejectionOf(model().generate(ask("x")));
     expect(ProviderError.isInstance(error) && !ContextLengthError.isInstance(error)).toBe(true);
     expect((error as ProviderError).retryable).toBe(false);
   });
 
   it("503 model loading → retryable ProviderError, and the SDK does not retry it by itself", async () => {
     server.enqueueFault({ type: "status", status: 503 });
-    const error = await failure(model().generate(ask("x")));
+    const error = await rejectionOf(model().generate(ask("x")));
     expect(ProviderError.isInstance(error)).toBe(true);
     expect((error as ProviderError).retryable).toBe(true);
     expect((error as Error).message).toMatch(/loading/);
@@ -196,7 +182,7 @@ describe("HuggingFaceModel: error mapping", () => {
 
   it("500 while streaming → retryable ProviderError", async () => {
     server.enqueueFault({ type: "status", status: 500 });
-    const error = await failure(collect(model().stream(ask("x"))));
+    const error = await rejectionOf(collectAll(model().stream(ask("x"))));
     expect(ProviderError.isInstance(error)).toBe(true);
     expect((error as ProviderError).status).toBe(500);
     expect((error as ProviderError).retryable).toBe(true);
@@ -204,7 +190,7 @@ describe("HuggingFaceModel: error mapping", () => {
 
   it("a dropped connection → retryable ProviderError", async () => {
     server.enqueueFault({ type: "drop" });
-    const error = await failure(model().generate(ask("x")));
+    const error = await rejectionOf(model().generate(ask("x")));
     expect(ProviderError.isInstance(error) && !TimeoutError.isInstance(error)).toBe(true);
     expect((error as ProviderError).retryable).toBe(true);
   });
@@ -212,7 +198,7 @@ describe("HuggingFaceModel: error mapping", () => {
   it("a stream cut before [DONE] → retryable ProviderError, never a silently truncated answer", async () => {
     server.setReply(() => ({ text: "one two three four five six seven eight" }));
     server.enqueueFault({ type: "cut-stream", afterChunks: 3, mode: "end" });
-    const error = await failure(collect(model().stream(ask("x"))));
+    const error = await rejectionOf(collectAll(model().stream(ask("x"))));
     expect(ProviderError.isInstance(error)).toBe(true);
     expect((error as ProviderError).retryable).toBe(true);
     expect((error as Error).message).toMatch(/ended before completion/);
@@ -221,28 +207,28 @@ describe("HuggingFaceModel: error mapping", () => {
   it("a stream reset mid-way → retryable ProviderError", async () => {
     server.setReply(() => ({ text: "one two three four five six" }));
     server.enqueueFault({ type: "cut-stream", afterChunks: 2, mode: "destroy" });
-    const error = await failure(collect(model().stream(ask("x"))));
+    const error = await rejectionOf(collectAll(model().stream(ask("x"))));
     expect(ProviderError.isInstance(error)).toBe(true);
     expect((error as ProviderError).retryable).toBe(true);
   });
 
   it("a malformed stream chunk → retryable ProviderError", async () => {
     server.enqueueFault({ type: "malformed-chunk", afterChunks: 1 });
-    const error = await failure(collect(model().stream(ask("x"))));
+    const error = await rejectionOf(collectAll(model().stream(ask("x"))));
     expect(ProviderError.isInstance(error)).toBe(true);
     expect((error as ProviderError).retryable).toBe(true);
   });
 
   it("a truncated JSON body → retryable ProviderError", async () => {
     server.enqueueFault({ type: "cut-stream", afterChunks: 0 });
-    const error = await failure(model().generate(ask("x")));
+    const error = await rejectionOf(model().generate(ask("x")));
     expect(ProviderError.isInstance(error)).toBe(true);
     expect((error as ProviderError).retryable).toBe(true);
   });
 
   it("a server that hangs → TimeoutError after timeoutMs", async () => {
     server.enqueueFault({ type: "hang" });
-    const error = await failure(model({ timeoutMs: 200 }).generate(ask("x")));
+    const error = await rejectionOf(model({ timeoutMs: 200 }).generate(ask("x")));
     expect(TimeoutError.isInstance(error)).toBe(true);
   });
 
@@ -251,7 +237,7 @@ describe("HuggingFaceModel: error mapping", () => {
     try {
       const controller = new AbortController();
       const m = model({ endpointUrl: slow.endpointUrl, accessToken: undefined });
-      const error = await failure(
+      const error = await rejectionOf(
         (async () => {
           for await (const chunk of m.stream({ ...ask("x"), signal: controller.signal })) if (chunk.type === "text") controller.abort();
         })(),
@@ -267,7 +253,7 @@ describe("HuggingFaceModel: request and response mapping", () => {
   it("maps settings, streams natively with usage, and computes cost from the table", async () => {
     server.setReply(() => ({ text: "alpha beta gamma delta", usage: { inputTokens: 1000, outputTokens: 500 } }));
     const m = model();
-    const chunks = await collect(m.stream({ ...ask("x"), maxTokens: 64, temperature: 0.5, topP: 0.9, stop: ["END"], seed: 3, providerOptions: { huggingface: { frequency_penalty: 0.1 } } }));
+    const chunks = await collectAll(m.stream({ ...ask("x"), maxTokens: 64, temperature: 0.5, topP: 0.9, stop: ["END"], seed: 3, providerOptions: { huggingface: { frequency_penalty: 0.1 } } }));
     expect(lastBody()).toMatchObject({ stream: true, max_tokens: 64, temperature: 0.5, top_p: 0.9, stop: ["END"], seed: 3, frequency_penalty: 0.1, stream_options: { include_usage: true } });
     expect(chunks.filter((c) => c.type === "text").length).toBeGreaterThan(1);
     const finish = chunks.at(-1);
@@ -340,7 +326,7 @@ describe("HuggingFaceModel: request and response mapping", () => {
     });
     expect(second.text).toBe("found it");
     expect((lastBody().messages as unknown[])[2]).toEqual({ role: "tool", tool_call_id: "call_9", content: "result" });
-    const streamed = await collect(m.stream({ ...ask("find tgi"), tools: [lookup] }));
+    const streamed = await collectAll(m.stream({ ...ask("find tgi"), tools: [lookup] }));
     expect(streamed.filter((c) => c.type === "tool-call")).toEqual([{ type: "tool-call", toolCall: { id: "call_9", name: "lookup", arguments: { q: "tgi" } } }]);
   });
 });

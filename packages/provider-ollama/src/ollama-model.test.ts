@@ -13,7 +13,7 @@ import {
   TimeoutError,
   isProviderPlugin,
 } from "@orchestrator/core";
-import { type OllamaServer, startOllamaServer } from "@orchestrator/testing";
+import { collectAll, type OllamaServer, rejectionOf, startOllamaServer } from "@orchestrator/testing";
 import { describeModelConformance } from "@orchestrator/testing/conformance";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
@@ -47,18 +47,7 @@ afterAll(async () => {
 
 const ask = (text: string, extra: Partial<GenerateRequest> = {}): GenerateRequest => ({ messages: [{ role: "user", content: text }], ...extra });
 
-async function caught(promise: Promise<unknown>): Promise<unknown> {
-  return promise.then(
-    () => undefined,
-    (error: unknown) => error,
-  );
-}
 
-async function drain(stream: AsyncIterable<StreamChunk>): Promise<StreamChunk[]> {
-  const chunks: StreamChunk[] = [];
-  for await (const chunk of stream) chunks.push(chunk);
-  return chunks;
-}
 
 function lastChat(): Record<string, unknown> {
   return server.requests.filter((r) => r.path === "/api/chat").at(-1)?.body as Record<string, unknown>;
@@ -109,7 +98,7 @@ describe("OllamaModel: initialize pulls, show discovers", () => {
   });
 
   it("with pull: false a missing model fails initialize with a clear, non-retryable error", async () => {
-    const error = await caught(model({ modelPath: "missing:1b", pull: false }).initialize());
+    const error = await rejectionOf(model({ modelPath: "missing:1b", pull: false }).initialize());
     expect(ProviderError.isInstance(error)).toBe(true);
     expect((error as ProviderError).retryable).toBe(false);
     expect((error as Error).message).toContain("ollama pull missing:1b");
@@ -118,7 +107,7 @@ describe("OllamaModel: initialize pulls, show discovers", () => {
   it("a failing pull (unknown model) surfaces as a typed error", async () => {
     const strict = await startOllamaServer({ models: [], pullable: () => false });
     try {
-      const error = await caught(new OllamaModel({ name: "nope", host: strict.host }).initialize());
+      const error = await rejectionOf(new OllamaModel({ name: "nope", host: strict.host }).initialize());
       expect(ProviderError.isInstance(error)).toBe(true);
       expect((error as Error).message).toContain("file does not exist");
     } finally {
@@ -146,7 +135,7 @@ describe("OllamaModel: initialize pulls, show discovers", () => {
   it("an unreachable server gives a retryable error that says what to check", async () => {
     const port = await freePort();
     const m = model({ host: `http://127.0.0.1:${port}` });
-    const error = await caught(m.generate(ask("x")));
+    const error = await rejectionOf(m.generate(ask("x")));
     expect(ProviderError.isInstance(error)).toBe(true);
     expect((error as ProviderError).retryable).toBe(true);
     expect((error as Error).message).toBe(`Ollama is not reachable at http://127.0.0.1:${port}: is \`ollama serve\` running?`);
@@ -199,7 +188,7 @@ describe("OllamaModel: request mapping (what the server recorded)", () => {
         function: { name: "get_weather", description: "Weather", parameters: expect.objectContaining({ type: "object", required: ["city"] }) },
       },
     ]);
-    const streamed = await drain(m.stream({ ...ask("weather?"), tools }));
+    const streamed = await collectAll(m.stream({ ...ask("weather?"), tools }));
     expect(streamed.filter((c) => c.type === "tool-call")).toEqual([{ type: "tool-call", toolCall: { id: expect.any(String), name: "get_weather", arguments: { city: "Paris" } } }]);
     expect(streamed.at(-1)).toMatchObject({ type: "finish", finishReason: { unified: "tool-calls" } });
 
@@ -230,7 +219,7 @@ describe("OllamaModel: request mapping (what the server recorded)", () => {
 
   it("streams natively in several chunks that match generate", async () => {
     server.setReply(() => ({ text: "one two three four five" }));
-    const chunks = await drain(model().stream(ask("x")));
+    const chunks = await collectAll(model().stream(ask("x")));
     const texts = chunks.flatMap((c) => (c.type === "text" ? [c.text] : []));
     expect(texts.length).toBe(5);
     expect(texts.join("")).toBe("one two three four five");
@@ -263,33 +252,33 @@ describe("OllamaModel: errors mapped to the core family", () => {
   it("401/403 (auth proxy) → AuthenticationError", async () => {
     for (const status of [401, 403]) {
       server.enqueueFault({ type: "status", status });
-      const error = await caught(model().generate(ask("x")));
+      const error = await rejectionOf(model().generate(ask("x")));
       expect(AuthenticationError.isInstance(error), String(error)).toBe(true);
     }
   });
 
   it("429 → RateLimitError with retryAfterMs from the header", async () => {
     server.enqueueFault({ type: "status", status: 429, retryAfterSeconds: 2 });
-    const error = await caught(model().generate(ask("x")));
+    const error = await rejectionOf(model().generate(ask("x")));
     expect(RateLimitError.isInstance(error)).toBe(true);
     expect((error as RateLimitError).retryAfterMs).toBe(2000);
   });
 
   it("context length → ContextLengthError", async () => {
     server.enqueueFault({ type: "context-length" });
-    expect(ContextLengthError.isInstance(await caught(model().generate(ask("x"))))).toBe(true);
+    expect(ContextLengthError.isInstance(await rejectionOf(model().generate(ask("x"))))).toBe(true);
   });
 
   it("500 / 503 → retryable ProviderError; a removed model → non-retryable with a pull hint", async () => {
     for (const status of [500, 503]) {
       server.enqueueFault({ type: "status", status });
-      const error = await caught(model().generate(ask("x")));
+      const error = await rejectionOf(model().generate(ask("x")));
       expect(error).toMatchObject({ status, retryable: true });
     }
     const m = model({ modelPath: "tiny:1b" });
     await m.initialize();
     server.removeModel("tiny:1b");
-    const gone = await caught(m.generate(ask("x")));
+    const gone = await rejectionOf(m.generate(ask("x")));
     expect(gone).toMatchObject({ status: 404, retryable: false });
     expect((gone as Error).message).toContain("ollama pull tiny:1b");
     expect(await m.healthCheck()).toBe(false);
@@ -297,7 +286,7 @@ describe("OllamaModel: errors mapped to the core family", () => {
 
   it("a dropped connection → retryable ProviderError", async () => {
     server.enqueueFault({ type: "drop" });
-    const error = await caught(model().generate(ask("x")));
+    const error = await rejectionOf(model().generate(ask("x")));
     expect(ProviderError.isInstance(error)).toBe(true);
     expect((error as ProviderError).retryable).toBe(true);
   });
@@ -307,7 +296,7 @@ describe("OllamaModel: errors mapped to the core family", () => {
     for (const mode of ["end", "destroy"] as const) {
       server.enqueueFault({ type: "cut-stream", afterChunks: 3, mode });
       const seen: StreamChunk[] = [];
-      const error = await caught(
+      const error = await rejectionOf(
         (async () => {
           for await (const chunk of model().stream(ask("x"))) seen.push(chunk);
         })(),
@@ -322,9 +311,9 @@ describe("OllamaModel: errors mapped to the core family", () => {
     const m = model({ timeoutMs: 200 });
     await m.initialize();
     server.enqueueFault({ type: "hang" });
-    expect(TimeoutError.isInstance(await caught(m.generate(ask("x"))))).toBe(true);
+    expect(TimeoutError.isInstance(await rejectionOf(m.generate(ask("x"))))).toBe(true);
     server.enqueueFault({ type: "hang" });
-    expect(TimeoutError.isInstance(await caught(drain(m.stream(ask("x")))))).toBe(true);
+    expect(TimeoutError.isInstance(await rejectionOf(collectAll(m.stream(ask("x")))))).toBe(true);
   });
 
   it("a timed-out call really closes its HTTP request (the client alone cannot cancel before headers)", async () => {
@@ -343,7 +332,7 @@ describe("OllamaModel: errors mapped to the core family", () => {
     const port = typeof address === "object" && address ? address.port : 0;
     try {
       const m = model({ host: `http://127.0.0.1:${port}`, timeoutMs: 150 });
-      expect(TimeoutError.isInstance(await caught(m.generate(ask("x"))))).toBe(true);
+      expect(TimeoutError.isInstance(await rejectionOf(m.generate(ask("x"))))).toBe(true);
       for (let i = 0; i < 50 && closed === 0; i++) await new Promise((r) => setTimeout(r, 10));
       expect(closed).toBe(1);
     } finally {
@@ -357,13 +346,13 @@ describe("OllamaModel: errors mapped to the core family", () => {
     server.enqueueFault({ type: "hang" });
     const pending = model().generate(ask("x", { signal: controller.signal }));
     setTimeout(() => controller.abort(), 50);
-    expect(AbortError.isInstance(await caught(pending))).toBe(true);
+    expect(AbortError.isInstance(await rejectionOf(pending))).toBe(true);
 
     const slow = await startOllamaServer({ models: [MODEL], chunkDelayMs: 50, reply: () => ({ text: "a b c d e f g h i j" }) });
     try {
       const streaming = new AbortController();
       const seen: string[] = [];
-      const error = await caught(
+      const error = await rejectionOf(
         (async () => {
           for await (const chunk of model({ host: slow.host }).stream(ask("x", { signal: streaming.signal }))) {
             if (chunk.type === "text") seen.push(chunk.text);
@@ -411,7 +400,7 @@ describe("OllamaModel: live server (opt-in)", () => {
     models.push(live);
     const result = await live.generate(ask("Reply with the single word: pong", { maxTokens: 16 }));
     expect(result.text.length).toBeGreaterThan(0);
-    const chunks = await drain(live.stream(ask("Count from 1 to 5.", { maxTokens: 32 })));
+    const chunks = await collectAll(live.stream(ask("Count from 1 to 5.", { maxTokens: 32 })));
     expect(chunks.at(-1)?.type).toBe("finish");
     expect(await live.healthCheck()).toBe(true);
   });

@@ -1,4 +1,5 @@
 import { APIError } from "openai";
+import { collectAll, rejectionOf } from "@orchestrator/testing";
 import { describe, expect, it } from "vitest";
 import { mapOpenAIError } from "./map-error";
 import { SSEJsonStream, readJsonBody } from "./body";
@@ -20,24 +21,11 @@ function response(pieces: (string | Uint8Array)[], onCancel?: () => void): Respo
   return new Response(body, { headers: { "content-type": "text/event-stream", "x-request-id": "req_1" } });
 }
 
-async function all<T>(stream: AsyncIterable<T>): Promise<T[]> {
-  const out: T[] = [];
-  for await (const value of stream) out.push(value);
-  return out;
-}
 
-async function failure(promise: Promise<unknown>): Promise<unknown> {
-  try {
-    await promise;
-  } catch (error) {
-    return error;
-  }
-  throw new Error("expected a failure");
-}
 
 describe("SSEJsonStream", () => {
   it("yields each data event's JSON in order and stops at [DONE]", async () => {
-    const events = await all(new SSEJsonStream(response(['data: {"n":1}\n\n', 'data: {"n":2}\n\ndata: {"n":3}\n\n', "data: [DONE]\n\n"])));
+    const events = await collectAll(new SSEJsonStream(response(['data: {"n":1}\n\n', 'data: {"n":2}\n\ndata: {"n":3}\n\n', "data: [DONE]\n\n"])));
     expect(events).toEqual([{ n: 1 }, { n: 2 }, { n: 3 }]);
   });
 
@@ -45,34 +33,34 @@ describe("SSEJsonStream", () => {
     const whole = new TextEncoder().encode('data: {"text":"héllo → wörld"}\n\ndata: {"text":"second"}\n\ndata: [DONE]\n\n');
     const pieces: Uint8Array[] = [];
     for (let i = 0; i < whole.length; i += 3) pieces.push(whole.slice(i, i + 3));
-    expect(await all(new SSEJsonStream(response(pieces)))).toEqual([{ text: "héllo → wörld" }, { text: "second" }]);
+    expect(await collectAll(new SSEJsonStream(response(pieces)))).toEqual([{ text: "héllo → wörld" }, { text: "second" }]);
   });
 
   it("accepts CRLF and CR line ends, also when a CRLF is split between reads", async () => {
-    const events = await all(new SSEJsonStream(response(['data: {"a":1}\r', '\n\r\ndata: {"b":2}\r\r', 'data: {"c":3}\r\n\r\n', "data: [DONE]\r\n\r\n"])));
+    const events = await collectAll(new SSEJsonStream(response(['data: {"a":1}\r', '\n\r\ndata: {"b":2}\r\r', 'data: {"c":3}\r\n\r\n', "data: [DONE]\r\n\r\n"])));
     expect(events).toEqual([{ a: 1 }, { b: 2 }, { c: 3 }]);
   });
 
   it("skips comments and unknown fields, joins several data lines with a newline, takes `data:` without a space", async () => {
-    const events = await all(
+    const events = await collectAll(
       new SSEJsonStream(response([": keep-alive\n\n", 'id: 7\nretry: 100\ndata:{"list":[1,\ndata: 2]}\n\n', 'event: message\ndata: {"ok":true}\n\n', "data: [DONE]\n\n"])),
     );
     expect(events).toEqual([{ list: [1, 2] }, { ok: true }]);
   });
 
   it("ignores anything after [DONE] and reads the body to its end", async () => {
-    const events = await all(new SSEJsonStream(response(['data: {"n":1}\n\ndata: [DONE]\n\n', 'data: {"n":2}\n\n'])));
+    const events = await collectAll(new SSEJsonStream(response(['data: {"n":1}\n\ndata: [DONE]\n\n', 'data: {"n":2}\n\n'])));
     expect(events).toEqual([{ n: 1 }]);
   });
 
   it("drops an event cut off by the end of the body (the caller sees no [DONE])", async () => {
-    expect(await all(new SSEJsonStream(response(['data: {"n":1}\n\n', 'data: {"n":2}'])))).toEqual([{ n: 1 }]);
+    expect(await collectAll(new SSEJsonStream(response(['data: {"n":1}\n\n', 'data: {"n":2}'])))).toEqual([{ n: 1 }]);
   });
 
   it("an event carrying `error` → the SDK's APIError (after the events before it), mapped to a retryable ProviderError", async () => {
     const stream = new SSEJsonStream(response(['data: {"n":1}\n\ndata: {"error":{"message":"The server had an error","type":"server_error"}}\n\n']));
     expect(await stream.next()).toEqual({ done: false, value: { n: 1 } });
-    const error = await failure(stream.next());
+    const error = await rejectionOf(stream.next());
     expect(error).toBeInstanceOf(APIError);
     expect((error as APIError).message).toMatch(/The server had an error/);
     const mapped = mapOpenAIError(error, { provider: "openai", model: "m" });
@@ -86,7 +74,7 @@ describe("SSEJsonStream", () => {
     let cancelled = false;
     const stream = new SSEJsonStream(response(['data: {"n":1}\n\ndata: {"n":\n\n', 'data: {"n":3}\n\n'], () => (cancelled = true)));
     expect((await stream.next()).value).toEqual({ n: 1 });
-    expect(await failure(stream.next())).toBeInstanceOf(SyntaxError);
+    expect(await rejectionOf(stream.next())).toBeInstanceOf(SyntaxError);
     expect(cancelled).toBe(true);
   });
 
@@ -129,7 +117,7 @@ describe("readJsonBody", () => {
     await new Promise((resolve) => setTimeout(resolve, 20));
     expect(cancelled).toBe(false);
     stop?.();
-    expect(await failure(pending)).toBeInstanceOf(SyntaxError);
+    expect(await rejectionOf(pending)).toBeInstanceOf(SyntaxError);
     expect(cancelled).toBe(true);
   });
 });

@@ -8,11 +8,10 @@ import {
   ModelCapabilities,
   ProviderError,
   RateLimitError,
-  type StreamChunk,
   TimeoutError,
   toJsonSchema,
 } from "@orchestrator/core";
-import { type OpenAIServer, startHuggingFaceServer, startOpenAIServer } from "@orchestrator/testing";
+import { collectAll, type OpenAIServer, rejectionOf, startHuggingFaceServer, startOpenAIServer } from "@orchestrator/testing";
 import { describeModelConformance } from "@orchestrator/testing/conformance";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
@@ -47,20 +46,7 @@ function model(options: Partial<OpenAIModelOptions> = {}): OpenAIModel {
 
 const ask = (content: string) => ({ messages: [{ role: "user" as const, content }] });
 
-async function failure(promise: Promise<unknown>): Promise<unknown> {
-  return promise.then(
-    () => {
-      throw new Error("expected the call to fail");
-    },
-    (e: unknown) => e,
-  );
-}
 
-async function collect(stream: AsyncIterable<StreamChunk>): Promise<StreamChunk[]> {
-  const out: StreamChunk[] = [];
-  for await (const chunk of stream) out.push(chunk);
-  return out;
-}
 
 function lastBody(): Record<string, unknown> {
   const body = server.requests.at(-1)?.body;
@@ -108,7 +94,7 @@ describe("OpenAIModel: API key", () => {
     delete process.env.OPENAI_API_KEY;
     delete process.env.OPENAI_BASE_URL;
     const m = new OpenAIModel({ name: "gpt-4o" });
-    const error = await failure(m.generate(ask("x")));
+    const error = await rejectionOf(m.generate(ask("x")));
     expect(AuthenticationError.isInstance(error)).toBe(true);
     expect((error as Error).message).toContain("OPENAI_API_KEY");
     expect(await m.healthCheck()).toBe(false);
@@ -128,7 +114,7 @@ describe("OpenAIModel: API key", () => {
     const m = model();
     await m.generate(ask("x"));
     server.enqueueFault({ type: "status", status: 401, message: `Incorrect API key provided: ${KEY}.` });
-    const error = await failure(m.generate(ask("x")));
+    const error = await rejectionOf(m.generate(ask("x")));
     expect(AuthenticationError.isInstance(error)).toBe(true);
     expect((error as AuthenticationError).retryable).toBe(false);
     const views = [
@@ -146,14 +132,14 @@ describe("OpenAIModel: API key", () => {
 describe("OpenAIModel: error mapping", () => {
   it("403 → AuthenticationError", async () => {
     server.enqueueFault({ type: "status", status: 403 });
-    const error = await failure(model().generate(ask("x")));
+    const error = await rejectionOf(model().generate(ask("x")));
     expect(AuthenticationError.isInstance(error)).toBe(true);
     expect((error as AuthenticationError).status).toBe(403);
   });
 
   it("429 → RateLimitError with retryAfterMs from retry-after-ms", async () => {
     server.enqueueFault({ type: "status", status: 429, retryAfterMs: 250 });
-    const error = await failure(model().generate(ask("x")));
+    const error = await rejectionOf(model().generate(ask("x")));
     expect(RateLimitError.isInstance(error)).toBe(true);
     expect((error as RateLimitError).retryAfterMs).toBe(250);
     expect((error as RateLimitError).retryable).toBe(true);
@@ -164,7 +150,7 @@ describe("OpenAIModel: error mapping", () => {
     try {
       compatible.enqueueFault({ type: "status", status: 429, retryAfterSeconds: 7 });
       const m = model({ name: "served", baseURL: `${compatible.url}/v1` });
-      const error = await failure(m.generate(ask("x")));
+      const error = await rejectionOf(m.generate(ask("x")));
       expect(RateLimitError.isInstance(error)).toBe(true);
       expect((error as RateLimitError).retryAfterMs).toBe(7_000);
       expect(compatible.requests[0]?.headers["retry-after-ms"]).toBeUndefined();
@@ -175,14 +161,14 @@ describe("OpenAIModel: error mapping", () => {
 
   it("context length exceeded → ContextLengthError (not retryable)", async () => {
     server.enqueueFault({ type: "context-length" });
-    const error = await failure(model().generate(ask("x")));
+    const error = await rejectionOf(model().generate(ask("x")));
     expect(ContextLengthError.isInstance(error)).toBe(true);
     expect((error as ContextLengthError).retryable).toBe(false);
   });
 
   it.each([500, 502, 503])("%i → retryable ProviderError with the status", async (status) => {
     server.enqueueFault({ type: "status", status });
-    const error = await failure(model().generate(ask("x")));
+    const error = await rejectionOf(model().generate(ask("x")));
     expect(ProviderError.isInstance(error)).toBe(true);
     expect((error as ProviderError).status).toBe(status);
     expect((error as ProviderError).retryable).toBe(true);
@@ -190,14 +176,14 @@ describe("OpenAIModel: error mapping", () => {
 
   it("400 (bad request) → ProviderError that is not retryable", async () => {
     server.enqueueFault({ type: "status", status: 400, message: "Invalid value for 'temperature'." });
-    const error = await failure(model().generate(ask("x")));
+    const error = await rejectionOf(model().generate(ask("x")));
     expect(ProviderError.isInstance(error) && !ContextLengthError.isInstance(error)).toBe(true);
     expect((error as ProviderError).retryable).toBe(false);
   });
 
   it("a dropped connection → retryable ProviderError", async () => {
     server.enqueueFault({ type: "drop" });
-    const error = await failure(model().generate(ask("x")));
+    const error = await rejectionOf(model().generate(ask("x")));
     expect(ProviderError.isInstance(error)).toBe(true);
     expect(TimeoutError.isInstance(error)).toBe(false);
     expect((error as ProviderError).retryable).toBe(true);
@@ -205,7 +191,7 @@ describe("OpenAIModel: error mapping", () => {
 
   it("a truncated JSON body → retryable ProviderError", async () => {
     server.enqueueFault({ type: "cut-stream", afterChunks: 0 });
-    const error = await failure(model().generate(ask("x")));
+    const error = await rejectionOf(model().generate(ask("x")));
     expect(ProviderError.isInstance(error)).toBe(true);
     expect((error as ProviderError).retryable).toBe(true);
   });
@@ -215,7 +201,7 @@ describe("OpenAIModel: error mapping", () => {
     server.enqueueFault({ type: "cut-stream", afterChunks: 3, mode: "end" });
     const m = model();
     const texts: string[] = [];
-    const error = await failure(
+    const error = await rejectionOf(
       (async () => {
         for await (const chunk of m.stream(ask("x"))) if (chunk.type === "text") texts.push(chunk.text);
       })(),
@@ -230,14 +216,14 @@ describe("OpenAIModel: error mapping", () => {
   it("a stream reset mid-way → retryable ProviderError", async () => {
     server.setReply(() => ({ text: "one two three four five six" }));
     server.enqueueFault({ type: "cut-stream", afterChunks: 2, mode: "destroy" });
-    const error = await failure(collect(model().stream(ask("x"))));
+    const error = await rejectionOf(collectAll(model().stream(ask("x"))));
     expect(ProviderError.isInstance(error)).toBe(true);
     expect((error as ProviderError).retryable).toBe(true);
   });
 
   it("a malformed stream chunk → retryable ProviderError", async () => {
     server.enqueueFault({ type: "malformed-chunk", afterChunks: 1 });
-    const error = await failure(collect(model().stream(ask("x"))));
+    const error = await rejectionOf(collectAll(model().stream(ask("x"))));
     expect(ProviderError.isInstance(error)).toBe(true);
     expect((error as ProviderError).retryable).toBe(true);
     expect((error as Error).message).toMatch(/malformed/);
@@ -246,7 +232,7 @@ describe("OpenAIModel: error mapping", () => {
   it("a server that hangs → TimeoutError after timeoutMs", async () => {
     server.enqueueFault({ type: "hang" });
     const started = performance.now();
-    const error = await failure(model({ timeoutMs: 200 }).generate(ask("x")));
+    const error = await rejectionOf(model({ timeoutMs: 200 }).generate(ask("x")));
     expect(TimeoutError.isInstance(error)).toBe(true);
     expect((error as TimeoutError).timeoutMs).toBe(200);
     expect(performance.now() - started).toBeLessThan(5_000);
@@ -254,14 +240,14 @@ describe("OpenAIModel: error mapping", () => {
 
   it("a per-request timeoutMs wins over the model's", async () => {
     server.enqueueFault({ type: "hang" });
-    const error = await failure(model().generate({ ...ask("x"), timeoutMs: 150 }));
+    const error = await rejectionOf(model().generate({ ...ask("x"), timeoutMs: 150 }));
     expect(TimeoutError.isInstance(error)).toBe(true);
   });
 
   it("a stream whose server never answers → TimeoutError at the deadline (the SDK's timeout bounds the wait for headers)", async () => {
     server.enqueueFault({ type: "hang" });
     const started = performance.now();
-    const error = await failure(collect(model().stream({ ...ask("x"), timeoutMs: 200 })));
+    const error = await rejectionOf(collectAll(model().stream({ ...ask("x"), timeoutMs: 200 })));
     expect(TimeoutError.isInstance(error)).toBe(true);
     expect((error as TimeoutError).timeoutMs).toBe(200);
     expect(performance.now() - started).toBeGreaterThanOrEqual(195);
@@ -274,7 +260,7 @@ describe("OpenAIModel: error mapping", () => {
       const m = model({ baseURL: slow.baseURL });
       const texts: string[] = [];
       const started = performance.now();
-      const error = await failure(
+      const error = await rejectionOf(
         (async () => {
           for await (const chunk of m.stream({ ...ask("x"), timeoutMs: 500 })) if (chunk.type === "text") texts.push(chunk.text);
         })(),
@@ -298,7 +284,7 @@ describe("OpenAIModel: error mapping", () => {
     const controller = new AbortController();
     setTimeout(() => controller.abort(), 50);
     const started = performance.now();
-    const error = await failure(collect(model().stream({ ...ask("x"), signal: controller.signal })));
+    const error = await rejectionOf(collectAll(model().stream({ ...ask("x"), signal: controller.signal })));
     expect(AbortError.isInstance(error)).toBe(true);
     expect(performance.now() - started).toBeLessThan(1_000);
   });
@@ -316,7 +302,7 @@ describe("OpenAIModel: error mapping", () => {
     try {
       const m = model({ baseURL: `http://127.0.0.1:${(stalled.address() as AddressInfo).port}/v1` });
       const started = performance.now();
-      const error = await failure(m.generate({ ...ask("x"), timeoutMs: 300 }));
+      const error = await rejectionOf(m.generate({ ...ask("x"), timeoutMs: 300 }));
       expect(TimeoutError.isInstance(error)).toBe(true);
       expect((error as TimeoutError).timeoutMs).toBe(300);
       expect(performance.now() - started).toBeGreaterThanOrEqual(295);
@@ -332,7 +318,7 @@ describe("OpenAIModel: error mapping", () => {
     const controller = new AbortController();
     setTimeout(() => controller.abort(), 50);
     const started = performance.now();
-    const error = await failure(model().generate({ ...ask("x"), signal: controller.signal }));
+    const error = await rejectionOf(model().generate({ ...ask("x"), signal: controller.signal }));
     expect(AbortError.isInstance(error)).toBe(true);
     expect(performance.now() - started).toBeLessThan(1_000);
   });
@@ -341,17 +327,17 @@ describe("OpenAIModel: error mapping", () => {
     for (const timeoutMs of [1_500.5, Number.POSITIVE_INFINITY]) {
       const m = model({ timeoutMs });
       expect((await m.generate(ask("a"))).text).toContain("a");
-      expect((await collect(m.stream({ ...ask("b"), timeoutMs }))).at(-1)?.type).toBe("finish");
+      expect((await collectAll(m.stream({ ...ask("b"), timeoutMs }))).at(-1)?.type).toBe("finish");
     }
   });
 
   it("with SDK retries on, a deadline still ends the call: no retry is sent after it", async () => {
     const m = model({ timeoutMs: 300, maxRetries: 2 });
-    for (const call of [() => m.generate(ask("x")), () => collect(m.stream(ask("x")))]) {
+    for (const call of [() => m.generate(ask("x")), () => collectAll(m.stream(ask("x")))]) {
       server.requests.length = 0;
       server.enqueueFaults([{ type: "hang" }, { type: "hang" }, { type: "hang" }]);
       const started = performance.now();
-      const error = await failure(call());
+      const error = await rejectionOf(call());
       expect(TimeoutError.isInstance(error)).toBe(true);
       expect(performance.now() - started).toBeLessThan(1_000);
       await new Promise((resolve) => setTimeout(resolve, 400));
@@ -372,9 +358,9 @@ describe("OpenAIModel: error mapping", () => {
     await new Promise<void>((resolve) => stalled.listen(0, "127.0.0.1", resolve));
     try {
       const m = model({ baseURL: `http://127.0.0.1:${(stalled.address() as AddressInfo).port}/v1` });
-      for (const call of [() => m.generate({ ...ask("x"), timeoutMs: 300 }), () => collect(m.stream({ ...ask("x"), timeoutMs: 300 }))]) {
+      for (const call of [() => m.generate({ ...ask("x"), timeoutMs: 300 }), () => collectAll(m.stream({ ...ask("x"), timeoutMs: 300 }))]) {
         const started = performance.now();
-        const error = await failure(call());
+        const error = await rejectionOf(call());
         expect(TimeoutError.isInstance(error)).toBe(true);
         expect(performance.now() - started).toBeLessThan(1_500);
       }
@@ -390,7 +376,7 @@ describe("OpenAIModel: error mapping", () => {
     server.enqueueFault({ type: "latency", ms: 400 });
     expect((await m.generate({ ...ask("slow"), timeoutMs: Number.POSITIVE_INFINITY })).text).toContain("slow");
     server.enqueueFault({ type: "latency", ms: 400 });
-    expect((await collect(m.stream({ ...ask("slow"), timeoutMs: Number.POSITIVE_INFINITY }))).at(-1)?.type).toBe("finish");
+    expect((await collectAll(m.stream({ ...ask("slow"), timeoutMs: Number.POSITIVE_INFINITY }))).at(-1)?.type).toBe("finish");
   });
 
   it("aborting a stream mid-way → AbortError", async () => {
@@ -398,7 +384,7 @@ describe("OpenAIModel: error mapping", () => {
     try {
       const controller = new AbortController();
       const m = model({ baseURL: slow.baseURL });
-      const error = await failure(
+      const error = await rejectionOf(
         (async () => {
           for await (const chunk of m.stream({ ...ask("x"), signal: controller.signal })) if (chunk.type === "text") controller.abort();
         })(),
@@ -436,7 +422,7 @@ describe("OpenAIModel: request and response mapping", () => {
 
   it("streams natively with include_usage and reports usage, cost and finish", async () => {
     server.setReply(() => ({ text: "alpha beta gamma delta", usage: { inputTokens: 1000, outputTokens: 500 } }));
-    const chunks = await collect(model().stream(ask("x")));
+    const chunks = await collectAll(model().stream(ask("x")));
     expect(lastBody()).toMatchObject({ stream: true, stream_options: { include_usage: true } });
     const texts = chunks.filter((c) => c.type === "text");
     expect(texts.length).toBeGreaterThan(1);
@@ -459,7 +445,7 @@ describe("OpenAIModel: request and response mapping", () => {
     expect(result.usage.inputTokens).toBeUndefined();
     expect(result.usage.outputTokens).toBeUndefined();
     expect(result.costUsd).toBeUndefined();
-    const finish = (await collect(m.stream(ask("x")))).at(-1);
+    const finish = (await collectAll(m.stream(ask("x")))).at(-1);
     expect(finish?.type === "finish" ? finish.costUsd : "missing").toBeUndefined();
   });
 
@@ -548,7 +534,7 @@ describe("OpenAIModel: tools", () => {
         { id: "call_b", name: "get_weather", arguments: { city: "Bergen" } },
       ],
     }));
-    const chunks = await collect(model().stream({ ...ask("x"), tools: [getWeather] }));
+    const chunks = await collectAll(model().stream({ ...ask("x"), tools: [getWeather] }));
     const calls = chunks.flatMap((c) => (c.type === "tool-call" ? [c.toolCall] : []));
     expect(calls).toEqual([
       { id: "call_a", name: "get_weather", arguments: { city: "Oslo", detail: "a fairly long argument string to split" } },
@@ -589,7 +575,7 @@ describe("OpenAIModel: capabilities and prices", () => {
       expect(m.capabilities.inputCostPerToken).toBe(0);
       expect(m.priceSource).toBe("local");
       // The test server wants a key: a 401 proves the call went out instead of failing up front.
-      expect(AuthenticationError.isInstance(await failure(m.generate(ask("x"))))).toBe(true);
+      expect(AuthenticationError.isInstance(await rejectionOf(m.generate(ask("x"))))).toBe(true);
     } finally {
       if (saved !== undefined) process.env.OPENAI_API_KEY = saved;
     }

@@ -1,4 +1,5 @@
 export { FakeModel, chunkText, type FakeFailure, type FakeModelOptions, type FakeOutcome } from "./fake-model";
+export { collectAll, rejectionOf } from "./helpers";
 export { seededRandom } from "./internal/seeded-random";
 export * from "./servers";
 export * from "./gguf";

@@ -1,3 +1,4 @@
+import { rejectionOf } from "../helpers";
 import Anthropic, {
   APIConnectionError,
   APIConnectionTimeoutError,
@@ -31,12 +32,6 @@ const ask = (content: string) => ({
   messages: [{ role: "user" as const, content }],
 });
 
-async function caught(promise: Promise<unknown>): Promise<unknown> {
-  return promise.then(
-    () => undefined,
-    (error: unknown) => error,
-  );
-}
 
 describe("startAnthropicServer through @anthropic-ai/sdk", () => {
   it("answers a plain call and records what the SDK sends", async () => {
@@ -138,7 +133,7 @@ describe("startAnthropicServer through @anthropic-ai/sdk", () => {
 
   it("rejects a wrong key with authentication_error", async () => {
     const { client } = await setup({}, { apiKey: "wrong" });
-    const error = await caught(client.messages.create(ask("x")));
+    const error = await rejectionOf(client.messages.create(ask("x")));
     expect(error).toBeInstanceOf(AuthenticationError);
     expect((error as APIError).type).toBe("authentication_error");
   });
@@ -146,7 +141,7 @@ describe("startAnthropicServer through @anthropic-ai/sdk", () => {
   it("surfaces 429 as RateLimitError with retry-after", async () => {
     const { server, client } = await setup();
     server.enqueueFault({ type: "status", status: 429, retryAfterSeconds: 3 });
-    const error = await caught(client.messages.create(ask("x")));
+    const error = await rejectionOf(client.messages.create(ask("x")));
     expect(error).toBeInstanceOf(RateLimitError);
     const apiError = error as APIError;
     expect(apiError.status).toBe(429);
@@ -162,11 +157,11 @@ describe("startAnthropicServer through @anthropic-ai/sdk", () => {
       { type: "status", status: 529 },
       { type: "status", status: 500 },
     ]);
-    const overloaded = await caught(client.messages.create(ask("x")));
+    const overloaded = await rejectionOf(client.messages.create(ask("x")));
     expect(overloaded).toBeInstanceOf(OverloadedError);
     expect((overloaded as APIError).status).toBe(529);
     expect((overloaded as APIError).type).toBe("overloaded_error");
-    const internal = await caught(client.messages.create(ask("x")));
+    const internal = await rejectionOf(client.messages.create(ask("x")));
     expect(internal).toBeInstanceOf(InternalServerError);
     expect((internal as APIError).type).toBe("api_error");
   });
@@ -174,7 +169,7 @@ describe("startAnthropicServer through @anthropic-ai/sdk", () => {
   it("serves the real context-length error", async () => {
     const { server, client } = await setup();
     server.enqueueFault({ type: "context-length" });
-    const error = await caught(client.messages.create(ask("x")));
+    const error = await rejectionOf(client.messages.create(ask("x")));
     expect(error).toBeInstanceOf(BadRequestError);
     expect((error as APIError).type).toBe("invalid_request_error");
     expect((error as APIError).message).toContain("prompt is too long");
@@ -183,8 +178,8 @@ describe("startAnthropicServer through @anthropic-ai/sdk", () => {
   it("surfaces a drop as APIConnectionError and a hang as a timeout", async () => {
     const { server, client } = await setup({}, { timeout: 150 });
     server.enqueueFaults([{ type: "drop" }, { type: "hang" }]);
-    expect(await caught(client.messages.create(ask("x")))).toBeInstanceOf(APIConnectionError);
-    expect(await caught(client.messages.create(ask("x")))).toBeInstanceOf(APIConnectionTimeoutError);
+    expect(await rejectionOf(client.messages.create(ask("x")))).toBeInstanceOf(APIConnectionError);
+    expect(await rejectionOf(client.messages.create(ask("x")))).toBeInstanceOf(APIConnectionTimeoutError);
     expect(server.stats.faults.drop).toBe(1);
     expect(server.stats.faults.hang).toBe(1);
   });
@@ -219,7 +214,7 @@ describe("startAnthropicServer through @anthropic-ai/sdk", () => {
   it("setDown answers 503 (api_error) and recovers", async () => {
     const { server, client } = await setup();
     server.setDown(true);
-    const error = await caught(client.models.list());
+    const error = await rejectionOf(client.models.list());
     expect(error).toBeInstanceOf(ServiceUnavailableError);
     expect((error as APIError).status).toBe(503);
     expect((error as APIError).type).toBe("api_error");

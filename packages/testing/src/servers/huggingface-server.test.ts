@@ -1,3 +1,4 @@
+import { rejectionOf } from "../helpers";
 import { InferenceClient, InferenceClientProviderApiError } from "@huggingface/inference";
 import { afterEach, describe, expect, it } from "vitest";
 import { startHuggingFaceServer } from "./huggingface-server";
@@ -19,12 +20,6 @@ const ask = (content: string) => ({ messages: [{ role: "user", content }] });
 // The client retries 503 forever unless told not to.
 const noRetry = { retry_on_error: false } as const;
 
-async function caught(promise: Promise<unknown>): Promise<unknown> {
-  return promise.then(
-    () => undefined,
-    (error: unknown) => error,
-  );
-}
 
 async function collect(iterable: AsyncIterable<{ choices: { delta: { content?: string }; finish_reason?: string | null }[] }>) {
   const pieces: string[] = [];
@@ -100,7 +95,7 @@ describe("startHuggingFaceServer through @huggingface/inference", () => {
   it("surfaces a 429 as ProviderApiError carrying status, TGI body and retry-after", async () => {
     const { server, client } = await setup();
     server.enqueueFault({ type: "status", status: 429, retryAfterSeconds: 2 });
-    const error = await caught(client.chatCompletion({ model: "tgi", ...ask("x") }, noRetry));
+    const error = await rejectionOf(client.chatCompletion({ model: "tgi", ...ask("x") }, noRetry));
     expect(error).toBeInstanceOf(InferenceClientProviderApiError);
     const apiError = error as InferenceClientProviderApiError;
     expect(apiError.httpResponse.status).toBe(429);
@@ -113,7 +108,7 @@ describe("startHuggingFaceServer through @huggingface/inference", () => {
   it("renders OpenAI-style error bodies when asked, which the stream path parses too", async () => {
     const { server, client } = await setup({ errorStyle: "openai" });
     server.enqueueFault({ type: "status", status: 429 });
-    const error = await caught(collect(client.chatCompletionStream({ model: "tgi", ...ask("x") }, noRetry)));
+    const error = await rejectionOf(collect(client.chatCompletionStream({ model: "tgi", ...ask("x") }, noRetry)));
     expect(error).toBeInstanceOf(InferenceClientProviderApiError);
     expect((error as InferenceClientProviderApiError).httpResponse.status).toBe(429);
     expect((error as InferenceClientProviderApiError).message).toContain("Rate limit reached");
@@ -122,7 +117,7 @@ describe("startHuggingFaceServer through @huggingface/inference", () => {
   it("serves the TGI context-length error as a 422 validation error", async () => {
     const { server, client } = await setup();
     server.enqueueFault({ type: "context-length" });
-    const error = await caught(client.chatCompletion({ model: "tgi", ...ask("x") }, noRetry));
+    const error = await rejectionOf(client.chatCompletion({ model: "tgi", ...ask("x") }, noRetry));
     const apiError = error as InferenceClientProviderApiError;
     expect(apiError.httpResponse.status).toBe(422);
     expect(apiError.message).toContain("must be <= 4096");
@@ -131,7 +126,7 @@ describe("startHuggingFaceServer through @huggingface/inference", () => {
   it("rejects a wrong token with 401", async () => {
     const { server } = await setup();
     const client = new InferenceClient("hf_wrong", { endpointUrl: server.endpointUrl });
-    const error = await caught(client.chatCompletion({ model: "tgi", ...ask("x") }));
+    const error = await rejectionOf(client.chatCompletion({ model: "tgi", ...ask("x") }));
     expect((error as InferenceClientProviderApiError).httpResponse.status).toBe(401);
   });
 
@@ -142,7 +137,7 @@ describe("startHuggingFaceServer through @huggingface/inference", () => {
     expect(out.choices[0]?.message.content).toBe("Echo: patience");
     expect(server.stats.inferenceRequests).toBe(3);
     server.enqueueFault({ type: "status", status: 503 });
-    const error = await caught(client.chatCompletion({ model: "tgi", ...ask("x") }, noRetry));
+    const error = await rejectionOf(client.chatCompletion({ model: "tgi", ...ask("x") }, noRetry));
     expect((error as InferenceClientProviderApiError).httpResponse.status).toBe(503);
     expect((error as InferenceClientProviderApiError).message).toContain("currently loading");
   });
@@ -150,7 +145,7 @@ describe("startHuggingFaceServer through @huggingface/inference", () => {
   it("a dropped connection rejects with fetch's TypeError", async () => {
     const { server, client } = await setup();
     server.enqueueFault({ type: "drop" });
-    const error = await caught(client.chatCompletion({ model: "tgi", ...ask("x") }));
+    const error = await rejectionOf(client.chatCompletion({ model: "tgi", ...ask("x") }));
     expect(error).toBeInstanceOf(TypeError);
     expect((error as TypeError).message).toBe("fetch failed");
   });
@@ -158,7 +153,7 @@ describe("startHuggingFaceServer through @huggingface/inference", () => {
   it("a hang lasts until the caller aborts", async () => {
     const { server, client } = await setup();
     server.enqueueFault({ type: "hang" });
-    const error = await caught(client.chatCompletion({ model: "tgi", ...ask("x") }, { signal: AbortSignal.timeout(100) }));
+    const error = await rejectionOf(client.chatCompletion({ model: "tgi", ...ask("x") }, { signal: AbortSignal.timeout(100) }));
     expect((error as Error).name).toBe("TimeoutError");
   });
 

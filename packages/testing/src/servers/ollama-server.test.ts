@@ -1,3 +1,4 @@
+import { rejectionOf } from "../helpers";
 import { Ollama } from "ollama";
 import { afterEach, describe, expect, it } from "vitest";
 import { startOllamaServer } from "./ollama-server";
@@ -25,12 +26,6 @@ interface ResponseErrorShape {
   status_code: number;
 }
 
-async function caught(promise: Promise<unknown>): Promise<unknown> {
-  return promise.then(
-    () => undefined,
-    (error: unknown) => error,
-  );
-}
 
 describe("startOllamaServer through the ollama client", () => {
   it("answers /api/chat with stream: false as one JSON object with counts", async () => {
@@ -113,11 +108,11 @@ describe("startOllamaServer through the ollama client", () => {
 
   it("404s an unknown model with Ollama's error body", async () => {
     const { client } = await setup();
-    const error = (await caught(client.chat({ ...ask("x"), model: "mistral", stream: false }))) as ResponseErrorShape;
+    const error = (await rejectionOf(client.chat({ ...ask("x"), model: "mistral", stream: false }))) as ResponseErrorShape;
     expect(error.name).toBe("ResponseError");
     expect(error.status_code).toBe(404);
     expect(error.error).toBe('model "mistral" not found, try pulling it first');
-    const showError = (await caught(client.show({ model: "mistral" }))) as ResponseErrorShape;
+    const showError = (await rejectionOf(client.show({ model: "mistral" }))) as ResponseErrorShape;
     expect(showError.status_code).toBe(404);
   });
 
@@ -150,7 +145,7 @@ describe("startOllamaServer through the ollama client", () => {
       for await (const part of await client.pull({ model: "nope", stream: true })) void part;
     };
     await expect(drain()).rejects.toThrow("pull model manifest: file does not exist");
-    const error = (await caught(client.pull({ model: "nope", stream: false }))) as ResponseErrorShape;
+    const error = (await rejectionOf(client.pull({ model: "nope", stream: false }))) as ResponseErrorShape;
     expect(error.status_code).toBe(500);
     expect((await client.pull({ model: "ok-model", stream: false })).status).toBe("success");
   });
@@ -158,13 +153,13 @@ describe("startOllamaServer through the ollama client", () => {
   it("surfaces status faults as ResponseError with the status and message", async () => {
     const { server, client } = await setup();
     server.enqueueFaults([{ type: "status", status: 429, retryAfterSeconds: 4 }, { type: "status", status: 500 }, { type: "context-length" }]);
-    const rateLimited = (await caught(client.chat({ ...ask("x"), stream: false }))) as ResponseErrorShape;
+    const rateLimited = (await rejectionOf(client.chat({ ...ask("x"), stream: false }))) as ResponseErrorShape;
     expect(rateLimited.status_code).toBe(429);
     expect(server.requests[0]?.fault).toEqual({ type: "status", status: 429, retryAfterSeconds: 4 });
     const raw = await fetch(`${server.url}/api/chat`, { method: "POST", body: JSON.stringify(ask("x")) });
     expect(raw.status).toBe(500);
     expect(await raw.json()).toEqual({ error: "an error was encountered while running the model" });
-    const tooLong = (await caught(client.chat({ ...ask("x"), stream: false }))) as ResponseErrorShape;
+    const tooLong = (await rejectionOf(client.chat({ ...ask("x"), stream: false }))) as ResponseErrorShape;
     expect(tooLong.status_code).toBe(400);
     expect(tooLong.error).toContain("context length");
   });
@@ -179,7 +174,7 @@ describe("startOllamaServer through the ollama client", () => {
   it("a drop rejects with fetch's TypeError; a hang lasts until the caller's fetch aborts", async () => {
     const { server, client } = await setup();
     server.enqueueFault({ type: "drop" });
-    const dropped = await caught(client.chat({ ...ask("x"), stream: false }));
+    const dropped = await rejectionOf(client.chat({ ...ask("x"), stream: false }));
     expect(dropped).toBeInstanceOf(TypeError);
     // client.abort() only reaches streams whose headers arrived; a hung request needs a signal
     // of its own, which ollama-js only takes through a custom fetch.
@@ -188,7 +183,7 @@ describe("startOllamaServer through the ollama client", () => {
       fetch: (input, init) => fetch(input, { ...init, signal: AbortSignal.timeout(100) }),
     });
     server.enqueueFault({ type: "hang" });
-    const hung = await caught(timed.chat({ ...ask("x"), stream: false }));
+    const hung = await rejectionOf(timed.chat({ ...ask("x"), stream: false }));
     expect((hung as Error).name).toBe("TimeoutError");
     expect(server.stats.faults.hang).toBe(1);
   });
@@ -225,7 +220,7 @@ describe("startOllamaServer through the ollama client", () => {
   it("setDown makes health fail with 503 and comes back", async () => {
     const { server, client } = await setup();
     server.setDown(true);
-    const error = (await caught(client.list())) as ResponseErrorShape;
+    const error = (await rejectionOf(client.list())) as ResponseErrorShape;
     expect(error.status_code).toBe(503);
     server.setDown(false);
     expect((await client.list()).models.length).toBe(1);
