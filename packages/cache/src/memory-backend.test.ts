@@ -109,11 +109,15 @@ describe("MemoryCacheBackend", () => {
           ref = [];
         }
       }
-      // Same live entries, evicted in the same order from here on.
-      const live = ref.filter((e) => e.expiresAt > now).map((e) => e.key);
-      for (const key of live) m.peek(key);
-      for (let i = 0; i < maxSize; i++) m.put(`fresh${i}`, "x");
-      expect(live.every((key) => m.peek(key) === undefined)).toBe(true);
+      // Same entries in the same recency order: each new key evicts exactly the reference's oldest.
+      for (let i = 0; i < maxSize; i++) {
+        m.put(`fresh${i}`, "x");
+        ref.push({ key: `fresh${i}`, value: "x", expiresAt: Number.POSITIVE_INFINITY });
+        while (ref.length > maxSize) {
+          const gone = ref.shift();
+          if (gone) expect(m.peek(gone.key)).toBeUndefined();
+        }
+      }
       expect(m.size).toBe(maxSize);
     }
   });

@@ -12,4 +12,4 @@ export { Model, type ModelOptions, REFERENCE_OUTPUT_TOKENS, REFERENCE_REQUEST, t
 export { formatPath, parseOrThrow } from "./validation";
 export { providerStream } from "./provider-stream";
 export { LruMap } from "./lru";
-export { type PriceSource, isLoopbackURL, mergeDeclaredCapabilities } from "./pricing";
+export { isLoopbackURL, mergeDeclaredCapabilities } from "./pricing";

@@ -70,4 +70,26 @@ describe("LruMap eviction order", () => {
     // A Map-order LRU that kept one iterator for evictions held every rebuilt table (~+78 MB).
     expect(grownMb).toBeLessThan(10);
   });
+
+  it("set returns what it evicted; peek reads without refreshing; removeOldest takes the least recent", () => {
+    const lru = new LruMap<string, number>(2);
+    expect(lru.removeOldest()).toBeUndefined();
+    expect(lru.set("a", 1)).toBeUndefined();
+    expect(lru.set("b", 2)).toBeUndefined();
+    // Replacing an existing key evicts nothing and makes it the most recent.
+    expect(lru.set("a", 10)).toBeUndefined();
+    expect(lru.set("c", 3)).toBe(2);
+    // peek does not refresh: "a" stays the least recent.
+    expect(lru.peek("a")).toBe(10);
+    expect(lru.set("d", 4)).toBe(10);
+    expect([lru.peek("a"), lru.peek("c"), lru.peek("d")]).toEqual([undefined, 3, 4]);
+    expect(lru.removeOldest()).toBe(3);
+    expect(lru.removeOldest()).toBe(4);
+    expect(lru.removeOldest()).toBeUndefined();
+    expect(lru.size).toBe(0);
+    const one = new LruMap<string, number>(1);
+    one.set("x", 1);
+    expect(one.set("y", 2)).toBe(1);
+    expect([one.get("x"), one.get("y")]).toEqual([undefined, 2]);
+  });
 });

@@ -13,6 +13,9 @@ interface Node<K, V> {
  * (Not the Map's own insertion order: re-inserting on every read makes V8 rebuild the table, and
  * finding the oldest key then walks every deleted slot, or, with one iterator kept for it, keeps
  * every old table alive until the next eviction: a read-only phase grew without bound.)
+ *
+ * Values should not be `undefined`: `get`, `set` and `removeOldest` return `undefined` for
+ * "nothing there / nothing evicted".
  */
 export class LruMap<K, V> {
   readonly capacity: number;

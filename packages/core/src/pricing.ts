@@ -1,8 +1,5 @@
 import { ModelCapabilities, type ModelCapabilitiesInput } from "./capabilities";
 
-/** Where a model's per-token prices came from. */
-export type PriceSource = "declared" | "table" | "local" | "conservative-default";
-
 /**
  * What a provider knows of a model (its price table's entry, or a conservative default) merged
  * with what the caller declared; the caller wins. Prices never silently become 0 on a paid
@@ -10,12 +7,13 @@ export type PriceSource = "declared" | "table" | "local" | "conservative-default
  * YAML capabilities without costs) keeps the known price; a plain object sets prices, 0 included.
  * A declared `maxTokens` without a `contextWindow` drops the known window (core reads an unset
  * window as `maxTokens`), and a declared `functionCalling` / `supportsFunctions` decides both.
+ * `priceSource` is `"declared"` when the caller set a price, else the provider's `fallbackSource`.
  */
-export function mergeDeclaredCapabilities(
+export function mergeDeclaredCapabilities<Source extends string>(
   known: ModelCapabilitiesInput,
   given: ModelCapabilities | ModelCapabilitiesInput | undefined,
-  fallbackSource: PriceSource,
-): { capabilities: ModelCapabilities | ModelCapabilitiesInput; priceSource: PriceSource } {
+  fallbackSource: Source,
+): { capabilities: ModelCapabilities | ModelCapabilitiesInput; priceSource: Source | "declared" } {
   if (given === undefined) return { capabilities: known, priceSource: fallbackSource };
   if (given instanceof ModelCapabilities) {
     // A class instance cannot tell a declared 0 from the default 0: keep the known price.

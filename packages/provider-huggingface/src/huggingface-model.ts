@@ -11,7 +11,6 @@ import {
   type ModelConstraintsInput,
   type ModelOutput,
   type OrchestratorError,
-  type PriceSource,
   ProviderError,
   Secret,
   secretFromEnv,
@@ -23,6 +22,9 @@ import { type RetryAfterNote, mapHuggingFaceError, retryAfterFetch, withRetryAft
 import { HUGGINGFACE_CONSERVATIVE_PRICE, type HuggingFaceModelInfo, huggingFaceCapabilities, lookupHuggingFaceModel } from "./models";
 
 /** Environment variables read (in order) when no `accessToken` is given. */
+/** Where a model's per-token prices came from. */
+export type PriceSource = "declared" | "table" | "local" | "conservative-default";
+
 export const HUGGINGFACE_TOKEN_ENV = ["HF_TOKEN", "HUGGINGFACE_API_KEY", "HUGGING_FACE_HUB_TOKEN"] as const;
 export const HUGGINGFACE_HUB_URL = "https://huggingface.co";
 

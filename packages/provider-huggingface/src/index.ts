@@ -4,9 +4,10 @@ export {
   HUGGINGFACE_TOKEN_ENV,
   resolveCapabilities,
   type HuggingFaceModelOptions,
+  type PriceSource,
 } from "./huggingface-model";
 // Shared with other providers, from core; still exported here.
-export { isLoopbackURL, type PriceSource } from "@orchestrator/core";
+export { isLoopbackURL } from "@orchestrator/core";
 export {
   HUGGINGFACE_CONSERVATIVE_PRICE,
   HUGGINGFACE_MODELS,

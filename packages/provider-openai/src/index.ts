@@ -1,6 +1,6 @@
-export { OpenAIModel, OPENAI_DEFAULT_BASE_URL, resolveCapabilities, type OpenAIModelOptions } from "./openai-model";
+export { OpenAIModel, OPENAI_DEFAULT_BASE_URL, resolveCapabilities, type OpenAIModelOptions, type PriceSource } from "./openai-model";
 // Shared with other providers, from core; still exported here.
-export { isLoopbackURL, type PriceSource } from "@orchestrator/core";
+export { isLoopbackURL } from "@orchestrator/core";
 export { OPENAI_MODELS, OPENAI_PRICES_AS_OF, CONSERVATIVE_PRICE, lookupOpenAIModel, openAICapabilities, type OpenAIModelInfo } from "./models";
 export { mapOpenAIError } from "./map-error";
 export {

@@ -11,7 +11,6 @@ import {
   type ModelConstraintsInput,
   type ModelOutput,
   type OrchestratorError,
-  type PriceSource,
   ProviderError,
   providerStream,
   Secret,
@@ -25,6 +24,9 @@ import { type ChatBody, ToolCallAssembler, mapFinishReason, parseArguments, toCh
 import { mapOpenAIError } from "./map-error";
 import { SSEJsonStream, readJsonBody } from "./body";
 import { CONSERVATIVE_PRICE, type OpenAIModelInfo, lookupOpenAIModel, openAICapabilities } from "./models";
+
+/** Where a model's per-token prices came from. */
+export type PriceSource = "declared" | "table" | "local" | "conservative-default";
 
 export const OPENAI_DEFAULT_BASE_URL = "https://api.openai.com/v1";
 
