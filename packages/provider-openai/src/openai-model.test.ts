@@ -48,6 +48,24 @@ const ask = (content: string) => ({ messages: [{ role: "user" as const, content 
 
 
 
+/** A server that answers `status` with the start of `body` and then stalls; `use` gets its base URL. */
+async function withStalledBody(status: number, body: string, use: (baseURL: string) => Promise<void>): Promise<void> {
+  const stalled = createServer((req, res) => {
+    req.resume();
+    req.on("end", () => {
+      res.writeHead(status, { "content-type": "application/json" });
+      res.write(body);
+    });
+  });
+  await new Promise<void>((resolve) => stalled.listen(0, "127.0.0.1", resolve));
+  try {
+    await use(`http://127.0.0.1:${(stalled.address() as AddressInfo).port}/v1`);
+  } finally {
+    stalled.closeAllConnections();
+    await new Promise((resolve) => stalled.close(resolve));
+  }
+}
+
 function lastBody(): Record<string, unknown> {
   const body = server.requests.at(-1)?.body;
   if (typeof body !== "object" || body === null) throw new Error("no recorded body");
@@ -291,26 +309,15 @@ describe("OpenAIModel: error mapping", () => {
 
   it("a completion whose body stalls after the headers → TimeoutError at the deadline", async () => {
     // Headers and half a JSON body, then nothing: only the deadline can end this call.
-    const stalled = createServer((req, res) => {
-      req.resume();
-      req.on("end", () => {
-        res.writeHead(200, { "content-type": "application/json" });
-        res.write('{"id":"chatcmpl-1","object":"chat.completion","choices":[{"index":0,"message":{"role":"assistant","content":"par');
-      });
-    });
-    await new Promise<void>((resolve) => stalled.listen(0, "127.0.0.1", resolve));
-    try {
-      const m = model({ baseURL: `http://127.0.0.1:${(stalled.address() as AddressInfo).port}/v1` });
+    await withStalledBody(200, '{"id":"chatcmpl-1","object":"chat.completion","choices":[{"index":0,"message":{"role":"assistant","content":"par', async (baseURL) => {
+      const m = model({ baseURL });
       const started = performance.now();
       const error = await rejectionOf(m.generate({ ...ask("x"), timeoutMs: 300 }));
       expect(TimeoutError.isInstance(error)).toBe(true);
       expect((error as TimeoutError).timeoutMs).toBe(300);
       expect(performance.now() - started).toBeGreaterThanOrEqual(295);
       expect(performance.now() - started).toBeLessThan(1_500);
-    } finally {
-      stalled.closeAllConnections();
-      await new Promise((resolve) => stalled.close(resolve));
-    }
+    });
   });
 
   it("a caller's abort while a completion is pending → AbortError at once", async () => {
@@ -348,16 +355,8 @@ describe("OpenAIModel: error mapping", () => {
 
   it("an error response whose body stalls → TimeoutError at the deadline (generate and stream)", async () => {
     // A 500's headers, then half of its JSON error body, then nothing.
-    const stalled = createServer((req, res) => {
-      req.resume();
-      req.on("end", () => {
-        res.writeHead(500, { "content-type": "application/json" });
-        res.write('{"error":{"message":"overloa');
-      });
-    });
-    await new Promise<void>((resolve) => stalled.listen(0, "127.0.0.1", resolve));
-    try {
-      const m = model({ baseURL: `http://127.0.0.1:${(stalled.address() as AddressInfo).port}/v1` });
+    await withStalledBody(500, '{"error":{"message":"overloa', async (baseURL) => {
+      const m = model({ baseURL });
       for (const call of [() => m.generate({ ...ask("x"), timeoutMs: 300 }), () => collectAll(m.stream({ ...ask("x"), timeoutMs: 300 }))]) {
         const started = performance.now();
         const error = await rejectionOf(call());
@@ -365,10 +364,7 @@ describe("OpenAIModel: error mapping", () => {
         expect(performance.now() - started).toBeLessThan(1_500);
       }
       expect(m.metrics.failures).toBe(2);
-    } finally {
-      stalled.closeAllConnections();
-      await new Promise((resolve) => stalled.close(resolve));
-    }
+    });
   });
 
   it("a request's infinite timeoutMs wins over the model's finite one", async () => {
