@@ -216,7 +216,7 @@ export class OpenAIModel extends Model {
         }
       },
       (out) => {
-        // The SDK ends quietly when a stream stops before `[DONE]`: never pass a cut answer off as complete.
+        // A body that ends before `[DONE]` ends the events quietly: never pass a cut answer off as complete.
         if (finishRaw === undefined) {
           throw new ProviderError("The provider's stream ended before completion (no finish reason).", {
             provider: this.provider,
