@@ -98,8 +98,8 @@ export abstract class Model implements ModelIdentity {
   // ---- what subclasses implement ------------------------------------------------------------
 
   /**
-   * One call to the model. `request.signal` aborts on caller abort and on the deadline (for
-   * providers that set `stopsCallsItself`: `control` instead, and the signal is the caller's).
+   * One call to the model. `request.signal` aborts on caller abort and on the deadline. Providers
+   * that set `stopsCallsItself` also get `control`, and no signal when the caller passed none.
    */
   protected abstract doGenerate(request: GenerateRequest, control?: CallControl): Promise<ModelOutput>;
 
@@ -642,8 +642,8 @@ const DEADLINES = new Deadlines();
 /**
  * One call's deadline and abort wiring: a signal for the provider that fires on caller abort or
  * timeout, and `race` so a provider that ignores its signal still cannot hang the caller. For a
- * provider that stops its own streams there is no signal: the request passes as it is, and the
- * stop the provider registered runs instead.
+ * provider that stops its own calls and a caller without a signal there is none: the request
+ * passes as it is, and the stop the provider registered runs instead.
  */
 class CallScope implements CallControl {
   readonly request: GenerateRequest;
