@@ -1,4 +1,5 @@
 import { LruMap } from "@orchestrator/core";
+import type { SelectorEvent } from "./selector";
 
 /** A reusable out-parameter: reading statistics allocates nothing. */
 export interface ArmView {
@@ -49,6 +50,19 @@ export class DecayedArms {
   constructor(options: ForgetOptions) {
     this.discount = options.discount;
     this.window = options.window;
+  }
+
+  /** The view a selector keeps when its options ask to forget (`discount` wins over `window`); else none. */
+  static forOptions(options: { discount?: number | undefined; window?: number | undefined }): DecayedArms | undefined {
+    if (options.discount !== undefined) return new DecayedArms({ discount: options.discount });
+    if (options.window !== undefined) return new DecayedArms({ window: options.window });
+    return undefined;
+  }
+
+  /** A selector's `update` event: an outcome counts, late feedback corrects its reward. */
+  apply(event: SelectorEvent): void {
+    if (event.type === "outcome") this.outcome(event.selectionId, event.model, event.task, event.reward);
+    else this.feedback(event.selectionId, event.previousReward, event.reward);
   }
 
   get step(): number {

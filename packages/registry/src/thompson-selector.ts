@@ -53,8 +53,7 @@ export class ThompsonSamplingSelector implements ModelSelector {
     this.#random = options.random ?? seededRandom(options.seed ?? Date.now());
     const { rewardWeights, latencyRefMs, costRefUsd, qualityPrior } = options;
     this.reward = new RewardFunction({ ...(rewardWeights ? { weights: rewardWeights } : {}), latencyRefMs, costRefUsd, qualityPrior });
-    if (options.discount !== undefined) this.#decayed = new DecayedArms({ discount: options.discount });
-    else if (options.window !== undefined) this.#decayed = new DecayedArms({ window: options.window });
+    this.#decayed = DecayedArms.forOptions(options);
   }
 
   select(candidates: readonly SelectionCandidate[], context: SelectionContext): SelectorChoice {
@@ -104,9 +103,7 @@ export class ThompsonSamplingSelector implements ModelSelector {
   }
 
   update(event: SelectorEvent): void {
-    if (!this.#decayed) return;
-    if (event.type === "outcome") this.#decayed.outcome(event.selectionId, event.model, event.task, event.reward);
-    else this.#decayed.feedback(event.selectionId, event.previousReward, event.reward);
+    this.#decayed?.apply(event);
   }
 
   reset(): void {

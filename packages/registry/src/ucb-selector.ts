@@ -62,8 +62,7 @@ export class UCBModelSelector implements ModelSelector {
     this.minTrials = minTrials;
     const { rewardWeights, ...rest } = options;
     this.reward = new RewardFunction({ ...(rewardWeights ? { weights: rewardWeights } : {}), latencyRefMs: rest.latencyRefMs, costRefUsd: rest.costRefUsd, qualityPrior: rest.qualityPrior });
-    if (options.discount !== undefined) this.#decayed = new DecayedArms({ discount: options.discount });
-    else if (options.window !== undefined) this.#decayed = new DecayedArms({ window: options.window });
+    this.#decayed = DecayedArms.forOptions(options);
   }
 
   /** The score parts of one arm, as `select` computes them (exposed for tests and custom selectors). */
@@ -161,9 +160,7 @@ export class UCBModelSelector implements ModelSelector {
   }
 
   update(event: SelectorEvent): void {
-    if (!this.#decayed) return;
-    if (event.type === "outcome") this.#decayed.outcome(event.selectionId, event.model, event.task, event.reward);
-    else this.#decayed.feedback(event.selectionId, event.previousReward, event.reward);
+    this.#decayed?.apply(event);
   }
 
   reset(): void {
