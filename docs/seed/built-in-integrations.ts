@@ -1,11 +1,11 @@
 // Seed: "Built-in Model Integrations" — OpenAI, Anthropic, Hugging Face, Ollama. The seed passes
 // keys and hosts literally; the tests point the same calls at loopback servers (`baseURL`,
 // `endpointUrl`, host/port) because no test may reach a real provider.
-import { AnthropicModel } from "@orchestrator/provider-anthropic";
-import { HuggingFaceModel } from "@orchestrator/provider-huggingface";
-import { OllamaModel } from "@orchestrator/provider-ollama";
-import { OpenAIModel } from "@orchestrator/provider-openai";
-import type { ModelRegistry } from "@orchestrator/registry";
+import { AnthropicModel } from "@orchestrator-ts/provider-anthropic";
+import { HuggingFaceModel } from "@orchestrator-ts/provider-huggingface";
+import { OllamaModel } from "@orchestrator-ts/provider-ollama";
+import { OpenAIModel } from "@orchestrator-ts/provider-openai";
+import type { ModelRegistry } from "@orchestrator-ts/registry";
 
 export interface Endpoints {
   openaiBaseURL?: string;

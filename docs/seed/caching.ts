@@ -1,6 +1,6 @@
 // Seed: "Model Caching and Optimization" — a Redis-backed response cache.
-import { ModelCache } from "@orchestrator/cache";
-import type { Model } from "@orchestrator/core";
+import { ModelCache } from "@orchestrator-ts/cache";
+import type { Model } from "@orchestrator-ts/core";
 
 export async function cachedTwice(model: Model, redisUrl: string) {
   // Configure model response caching

@@ -1,5 +1,5 @@
 // Seed: "Model Capabilities and Constraints" — define what your model can do and its limitations.
-import { ModelCapabilities, ModelConstraints } from "@orchestrator/core";
+import { ModelCapabilities, ModelConstraints } from "@orchestrator-ts/core";
 
 export const capabilities = new ModelCapabilities({
   textGeneration: true,

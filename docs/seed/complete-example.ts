@@ -1,7 +1,7 @@
 // Seed: "Example: Complete Custom Model Implementation".
 import { CustomAPIClient } from "@acme/orchestrator-provider-custom";
-import { type GenerateRequest, Model, ModelCapabilities, type ModelOutput, Secret, contentText } from "@orchestrator/core";
-import { ModelRegistry } from "@orchestrator/registry";
+import { type GenerateRequest, Model, ModelCapabilities, type ModelOutput, Secret, contentText } from "@orchestrator-ts/core";
+import { ModelRegistry } from "@orchestrator-ts/registry";
 
 /** A logger in the seed's spirit; secrets never reach it (errors are redacted by the library). */
 const logger = { info: (m: string) => logs.push(`INFO ${m}`), error: (m: string) => logs.push(`ERROR ${m}`) };

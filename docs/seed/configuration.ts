@@ -1,7 +1,7 @@
 // Seed: "Model Configuration Management" — load models from YAML.
-import { loadModelConfig } from "@orchestrator/config";
-import { ModelRegistry } from "@orchestrator/registry";
-import { builtinProviders } from "orchestrator";
+import { loadModelConfig } from "@orchestrator-ts/config";
+import { ModelRegistry } from "@orchestrator-ts/registry";
+import { builtinProviders } from "orchestrator-ts";
 
 export async function fromConfig(path: string) {
   // Load model configuration

@@ -3,7 +3,7 @@
 // public methods (generateResponse, streamResponse, healthCheck, cleanup) and updates the metrics
 // (the seed's `self.metrics.update_metrics(...)`) for every call.
 import { CustomAPIClient } from "@acme/orchestrator-provider-custom";
-import { type GenerateRequest, Model, ModelCapabilities, type ModelOutput, Secret, type StreamChunk, contentText } from "@orchestrator/core";
+import { type GenerateRequest, Model, ModelCapabilities, type ModelOutput, Secret, type StreamChunk, contentText } from "@orchestrator-ts/core";
 
 export class CustomModel extends Model {
   readonly endpoint: string;

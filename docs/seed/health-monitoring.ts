@@ -1,6 +1,6 @@
 // Seed: "Model Health Monitoring".
-import { ModelHealthMonitor } from "@orchestrator/health";
-import { ModelRegistry } from "@orchestrator/registry";
+import { ModelHealthMonitor } from "@orchestrator-ts/health";
+import { ModelRegistry } from "@orchestrator-ts/registry";
 
 export async function healthMonitoring(register: (registry: ModelRegistry) => void): Promise<{ registry: ModelRegistry; issues: string[] | undefined }> {
   // Configure health monitoring

@@ -1,6 +1,6 @@
 // Seed: "Model Registry Architecture" — register a custom model, then select by requirements.
-import { ModelCapabilities } from "@orchestrator/core";
-import { ModelRegistry } from "@orchestrator/registry";
+import { ModelCapabilities } from "@orchestrator-ts/core";
+import { ModelRegistry } from "@orchestrator-ts/registry";
 import { MyCustomModel } from "./complete-example";
 
 export function registryArchitecture(endpoint: string, apiKey: string) {

@@ -2,7 +2,7 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startCustomServer } from "@acme/orchestrator-provider-custom/server";
-import { ModelRegistry } from "@orchestrator/registry";
+import { ModelRegistry } from "@orchestrator-ts/registry";
 import {
   FakeModel,
   type RedisServerHandle,
@@ -12,7 +12,7 @@ import {
   startOpenAIServer,
   startRedisServer,
   writeTinyGguf,
-} from "@orchestrator/testing";
+} from "@orchestrator-ts/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { registerBuiltIns } from "./built-in-integrations";
 import { cachedTwice } from "./caching";

@@ -1,4 +1,4 @@
-import { ConfigError, ModelCapabilities } from "@orchestrator/core";
+import { ConfigError, ModelCapabilities } from "@orchestrator-ts/core";
 import { startCustomServer } from "@acme/orchestrator-provider-custom/server";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { capabilities, constraints } from "./capabilities-and-constraints";

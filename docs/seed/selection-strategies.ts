@@ -1,5 +1,5 @@
 // Seed: "Model Selection Strategies" — UCB, cost-based and performance-based selectors.
-import { CostBasedSelector, ModelRegistry, PerformanceSelector, UCBModelSelector } from "@orchestrator/registry";
+import { CostBasedSelector, ModelRegistry, PerformanceSelector, UCBModelSelector } from "@orchestrator-ts/registry";
 
 export function strategies() {
   // UCB selector balances exploration vs exploitation. The seed's exploration factor 2.0 is

@@ -1,6 +1,6 @@
 // Seed: "Testing Custom Models" — the seed's pytest test, as a vitest test.
 import { startCustomServer } from "@acme/orchestrator-provider-custom/server";
-import { ModelRegistry } from "@orchestrator/registry";
+import { ModelRegistry } from "@orchestrator-ts/registry";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { CustomModel } from "./custom-model";
 

@@ -3,9 +3,9 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startCustomServer } from "@acme/orchestrator-provider-custom/server";
-import { loadModelConfig } from "@orchestrator/config";
-import { ModelRegistry } from "@orchestrator/registry";
-import { createOrchestrator } from "orchestrator";
+import { loadModelConfig } from "@orchestrator-ts/config";
+import { ModelRegistry } from "@orchestrator-ts/registry";
+import { createOrchestrator } from "orchestrator-ts";
 import { afterAll, beforeAll, expect, it } from "vitest";
 
 let server: Awaited<ReturnType<typeof startCustomServer>>;

@@ -1,4 +1,4 @@
-import { Secret } from "@orchestrator/core";
+import { Secret } from "@orchestrator-ts/core";
 
 /** The seed's `CustomAPIClient`: a small HTTP client for a custom generation endpoint. */
 export interface CustomResponse {

@@ -1,4 +1,4 @@
-import { type LoopbackHandler, type LoopbackServer, type LoopbackServerOptions, startLoopbackServer } from "@orchestrator/testing";
+import { type LoopbackHandler, type LoopbackServer, type LoopbackServerOptions, startLoopbackServer } from "@orchestrator-ts/testing";
 
 const PRICE_PER_TOKEN = 0.000002;
 

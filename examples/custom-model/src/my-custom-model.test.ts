@@ -1,7 +1,7 @@
 import { inspect } from "node:util";
-import { AuthenticationError, ProviderError, RateLimitError } from "@orchestrator/core";
-import type { LoopbackServer } from "@orchestrator/testing";
-import { describeModelConformance } from "@orchestrator/testing/conformance";
+import { AuthenticationError, ProviderError, RateLimitError } from "@orchestrator-ts/core";
+import type { LoopbackServer } from "@orchestrator-ts/testing";
+import { describeModelConformance } from "@orchestrator-ts/testing/conformance";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startCustomServer } from "./custom-server";
 import { MyCustomModel } from "./my-custom-model";

@@ -7,7 +7,7 @@ import {
   Secret,
   type StreamChunk,
   contentText,
-} from "@orchestrator/core";
+} from "@orchestrator-ts/core";
 import { CustomAPIClient } from "./custom-api-client";
 
 export interface MyCustomModelOptions {

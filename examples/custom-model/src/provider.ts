@@ -1,4 +1,4 @@
-import { defineProvider, Secret } from "@orchestrator/core";
+import { defineProvider, Secret } from "@orchestrator-ts/core";
 import { z } from "zod";
 import { MyCustomModel } from "./my-custom-model";
 

@@ -1,4 +1,4 @@
-import type { FinishReason, GenerateResult, StreamChunk, ToolCall, Usage } from "@orchestrator/core";
+import type { FinishReason, GenerateResult, StreamChunk, ToolCall, Usage } from "@orchestrator-ts/core";
 
 /**
  * A stored answer, compact (short keys, empty parts left out) because Redis holds many of them.

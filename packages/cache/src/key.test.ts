@@ -1,4 +1,4 @@
-import type { GenerateRequest } from "@orchestrator/core";
+import type { GenerateRequest } from "@orchestrator-ts/core";
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
 import { createHash } from "node:crypto";

@@ -1,6 +1,6 @@
 import * as crypto from "node:crypto";
 import { createHash } from "node:crypto";
-import { type GenerateRequest, type ModelIdentity, type ResponseFormat, type ToolDefinition, toJsonSchema } from "@orchestrator/core";
+import { type GenerateRequest, type ModelIdentity, type ResponseFormat, type ToolDefinition, toJsonSchema } from "@orchestrator-ts/core";
 
 /**
  * Canonical JSON: object keys sorted, `undefined` members left out (as `JSON.stringify` does), so

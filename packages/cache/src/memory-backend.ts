@@ -1,4 +1,4 @@
-import { type CacheBackend, LruMap } from "@orchestrator/core";
+import { type CacheBackend, LruMap } from "@orchestrator-ts/core";
 
 export interface MemoryCacheBackendOptions {
   /** Most entries kept; the least recently used goes first. Default 10,000. */

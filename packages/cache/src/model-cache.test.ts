@@ -1,5 +1,5 @@
-import { AbortError, type CacheBackend, ConfigError, ProviderError, type StreamChunk } from "@orchestrator/core";
-import { FakeModel } from "@orchestrator/testing";
+import { AbortError, type CacheBackend, ConfigError, ProviderError, type StreamChunk } from "@orchestrator-ts/core";
+import { FakeModel } from "@orchestrator-ts/testing";
 import { describe, expect, it, vi } from "vitest";
 import { MemoryCacheBackend } from "./memory-backend";
 import { type CacheBypassEvent, ModelCache } from "./model-cache";
@@ -339,14 +339,14 @@ describe("a failing backend never fails a call", () => {
 });
 
 describe('backend: "redis"', () => {
-  it("says which package to install when @orchestrator/redis is missing", async () => {
-    const missing = Object.assign(new Error("Cannot find package '@orchestrator/redis'"), { code: "ERR_MODULE_NOT_FOUND" });
+  it("says which package to install when @orchestrator-ts/redis is missing", async () => {
+    const missing = Object.assign(new Error("Cannot find package '@orchestrator-ts/redis'"), { code: "ERR_MODULE_NOT_FOUND" });
     const cache = new ModelCache({ backend: "redis" }, { importer: () => Promise.reject(missing) });
     const model = counting();
     model.enableCaching(cache);
     const error = await model.generateResponse("q").catch((e: unknown) => e);
     expect(ConfigError.isInstance(error)).toBe(true);
-    expect((error as Error).message).toContain('backend "redis" needs the package @orchestrator/redis: npm install @orchestrator/redis ioredis');
+    expect((error as Error).message).toContain('backend "redis" needs the package @orchestrator-ts/redis: npm install @orchestrator-ts/redis ioredis');
     expect(model.calls).toBe(0);
   });
 

@@ -11,7 +11,7 @@ import {
   type StreamChunk,
   type ToolCall,
   redact,
-} from "@orchestrator/core";
+} from "@orchestrator-ts/core";
 import { type StoredEntry, entryFromResult, parseEntry, replayChunks, resultFromEntry } from "./entry";
 import { cacheKey } from "./key";
 import { MemoryCacheBackend } from "./memory-backend";
@@ -28,7 +28,7 @@ export interface RedisBackendOptions {
 }
 
 export interface ModelCacheOptions {
-  /** Where entries live. Default `"memory"`. `"redis"` loads `@orchestrator/redis` on first use. */
+  /** Where entries live. Default `"memory"`. `"redis"` loads `@orchestrator-ts/redis` on first use. */
   backend?: "memory" | "redis" | CacheBackend;
   /** Lifetime of an entry. Default 1 hour. */
   ttlMs?: number;
@@ -94,7 +94,7 @@ export interface ModelCacheEvents {
 
 const DEFAULT_TTL_MS = 3_600_000;
 // Kept in a variable so bundlers and the type checker do not treat the optional peer as a dependency.
-const REDIS_PACKAGE = "@orchestrator/redis";
+const REDIS_PACKAGE = "@orchestrator-ts/redis";
 
 /** Loads a module by name; replaced in tests to simulate a missing package. */
 export type ModuleImporter = (name: string) => Promise<unknown>;
@@ -165,7 +165,7 @@ export class ModelCache extends EventEmitter<ModelCacheEvents> implements Cache 
     }
   }
 
-  /** The backend, loading `@orchestrator/redis` first when `backend: "redis"`. Rejects with `ConfigError` when it is not installed. */
+  /** The backend, loading `@orchestrator-ts/redis` first when `backend: "redis"`. Rejects with `ConfigError` when it is not installed. */
   backend(): Promise<CacheBackend> {
     if (this.#backend) return Promise.resolve(this.#backend);
     this.#loading ??= this.#loadRedis();

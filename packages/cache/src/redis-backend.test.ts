@@ -1,11 +1,11 @@
 import { spawnSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
-import { FakeModel } from "@orchestrator/testing";
+import { FakeModel } from "@orchestrator-ts/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type RedisServerHandle, startRedisServer } from "@orchestrator/testing";
+import { type RedisServerHandle, startRedisServer } from "@orchestrator-ts/testing";
 import { ModelCache } from "./model-cache";
 
-// `backend: "redis"` loads the built @orchestrator/redis (an optional peer) exactly as users get it.
+// `backend: "redis"` loads the built @orchestrator-ts/redis (an optional peer) exactly as users get it.
 let redis: RedisServerHandle;
 const caches: ModelCache[] = [];
 

@@ -1,4 +1,4 @@
-import { ConfigError, type ConfigIssue, type Model, type ProviderModelSpec } from "@orchestrator/core";
+import { ConfigError, type ConfigIssue, type Model, type ProviderModelSpec } from "@orchestrator-ts/core";
 import { issueAt } from "./issues";
 import { entryMeta } from "./meta";
 import { sortIssues } from "./parse";

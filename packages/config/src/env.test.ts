@@ -1,5 +1,5 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: these strings are config text; ${VAR} in them is the subject under test.
-import { ConfigError, Secret } from "@orchestrator/core";
+import { ConfigError, Secret } from "@orchestrator-ts/core";
 import { describe, expect, it } from "vitest";
 import { expandEnv, parseDuration, parseModelConfig } from "./index";
 

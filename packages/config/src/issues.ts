@@ -1,4 +1,4 @@
-import { type ConfigIssue, closestNames, formatPath, redact } from "@orchestrator/core";
+import { type ConfigIssue, closestNames, formatPath, redact } from "@orchestrator-ts/core";
 import type { z } from "zod";
 import { describe } from "./schema";
 import type { PathKey, Position } from "./yaml-tree";

@@ -1,5 +1,5 @@
 import { readFile } from "node:fs/promises";
-import { ConfigError, type ConfigIssue } from "@orchestrator/core";
+import { ConfigError, type ConfigIssue } from "@orchestrator-ts/core";
 import { analyzeModelConfig, sortIssues } from "./parse";
 import { collectProviders, providerMap } from "./providers";
 import type { ModelConfig, ParseOptions } from "./types";

@@ -1,7 +1,7 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: these strings are config text; ${VAR} in them is the subject under test.
 import { readFileSync } from "node:fs";
 import { inspect } from "node:util";
-import { ConfigError, type ConfigIssue, ModelCapabilities, Secret, formatConfigIssue } from "@orchestrator/core";
+import { ConfigError, type ConfigIssue, ModelCapabilities, Secret, formatConfigIssue } from "@orchestrator-ts/core";
 import { describe, expect, it } from "vitest";
 import { providers } from "../test/plugins";
 import { type ParseOptions, parseModelConfig } from "./index";

@@ -1,4 +1,4 @@
-import { ConfigError, type ConfigIssue, ModelCapabilities, ModelConstraints, Secret, formatPath } from "@orchestrator/core";
+import { ConfigError, type ConfigIssue, ModelCapabilities, ModelConstraints, Secret, formatPath } from "@orchestrator-ts/core";
 import type { z } from "zod";
 import type { Env } from "./env";
 import { SECRET_ENV_NAME } from "./env";
@@ -70,11 +70,11 @@ function within(path: string, parent: string): boolean {
 }
 
 /**
- * `ModelRegistry.fromConfig` (in @orchestrator/registry, which may not depend on this package)
+ * `ModelRegistry.fromConfig` (in @orchestrator-ts/registry, which may not depend on this package)
  * builds the models through this: a non-enumerable function under a well-known symbol, so it
  * stays out of JSON and inspection and works across duplicated package copies.
  */
-export const BUILD_MODELS = Symbol.for("@orchestrator/config/build-models");
+export const BUILD_MODELS = Symbol.for("@orchestrator-ts/config/build-models");
 
 function attachBuilder(config: ModelConfig): void {
   Object.defineProperty(config, BUILD_MODELS, {

@@ -3,8 +3,8 @@ import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { inspect } from "node:util";
-import { ConfigError, type Model, defineProvider, formatConfigIssue } from "@orchestrator/core";
-import { FakeModel } from "@orchestrator/testing";
+import { ConfigError, type Model, defineProvider, formatConfigIssue } from "@orchestrator-ts/core";
+import { FakeModel } from "@orchestrator-ts/testing";
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
 import { fake, providers } from "../test/plugins";
@@ -80,7 +80,7 @@ describe("a third-party provider named by package", () => {
     try {
       writeFileSync(
         join(root, "provider.mjs"),
-        'import { defineProvider } from "@orchestrator/core";\nimport { z } from "zod";\nexport const provider = defineProvider({ name: "local-file", configSchema: z.object({}), create: () => { throw new Error("not needed"); } });\n',
+        'import { defineProvider } from "@orchestrator-ts/core";\nimport { z } from "zod";\nexport const provider = defineProvider({ name: "local-file", configSchema: z.object({}), create: () => { throw new Error("not needed"); } });\n',
       );
       writeFileSync(join(root, "models.yaml"), "models:\n  - name: x\n    provider: ./provider.mjs\n");
       const config = await loadModelConfig(join(root, "models.yaml"), { env: {} });
@@ -141,7 +141,7 @@ describe("buildModels", () => {
 });
 
 describe("built-in short names", () => {
-  it("loads provider: openai from @orchestrator/provider-openai when no plugin is given", async () => {
+  it("loads provider: openai from @orchestrator-ts/provider-openai when no plugin is given", async () => {
     const config = parseModelConfig("models:\n  - name: gpt-4o-mini\n    provider: openai\n    config:\n      api_key: sk-test-0000000000000000\n", { source: "short.yaml" });
     const { models } = await buildModels(config);
     expect(models[0]?.provider).toBe("openai");
@@ -154,6 +154,6 @@ describe("built-in short names", () => {
 
   it("says which package to install for a built-in name that is not installed", async () => {
     const config = parseModelConfig("models:\n  - name: local\n    provider: llama.cpp\n", { source: "short.yaml" });
-    await expect(buildModels(config, { cwd: "/", modulePaths: [] })).rejects.toThrow(/provider "llama.cpp" comes from @orchestrator\/provider-llama-cpp|provider package "@orchestrator\/provider-llama-cpp" failed to load/);
+    await expect(buildModels(config, { cwd: "/", modulePaths: [] })).rejects.toThrow(/provider "llama.cpp" comes from @orchestrator-ts\/provider-llama-cpp|provider package "@orchestrator-ts\/provider-llama-cpp" failed to load/);
   });
 });

@@ -1,7 +1,7 @@
 import { existsSync, readFileSync, statSync } from "node:fs";
 import { basename, dirname, isAbsolute, join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
-import { ConfigError, type ConfigIssue, isProviderPlugin } from "@orchestrator/core";
+import { ConfigError, type ConfigIssue, isProviderPlugin } from "@orchestrator-ts/core";
 import { issueAt, suggest } from "./issues";
 import { entryMeta } from "./meta";
 import type { AnyProviderPlugin, ModelConfig, ProvidersInput, ResolveOptions } from "./types";
@@ -18,17 +18,17 @@ export function providerMap(input: ProvidersInput | undefined): Map<string, AnyP
 /** `@scope/name`, `name/sub`, `./file.mjs`, `/abs/file.mjs`: loaded by import, never looked up by name. */
 /** Short names of the providers this project publishes, and the package each lives in. */
 const BUILT_IN: Readonly<Record<string, string>> = {
-  openai: "@orchestrator/provider-openai",
-  anthropic: "@orchestrator/provider-anthropic",
-  huggingface: "@orchestrator/provider-huggingface",
-  hf: "@orchestrator/provider-huggingface",
-  ollama: "@orchestrator/provider-ollama",
-  "llama-cpp": "@orchestrator/provider-llama-cpp",
-  llamacpp: "@orchestrator/provider-llama-cpp",
-  "llama.cpp": "@orchestrator/provider-llama-cpp",
+  openai: "@orchestrator-ts/provider-openai",
+  anthropic: "@orchestrator-ts/provider-anthropic",
+  huggingface: "@orchestrator-ts/provider-huggingface",
+  hf: "@orchestrator-ts/provider-huggingface",
+  ollama: "@orchestrator-ts/provider-ollama",
+  "llama-cpp": "@orchestrator-ts/provider-llama-cpp",
+  llamacpp: "@orchestrator-ts/provider-llama-cpp",
+  "llama.cpp": "@orchestrator-ts/provider-llama-cpp",
 };
 
-/** The package behind a built-in short name (`openai` → `@orchestrator/provider-openai`), if it is one. */
+/** The package behind a built-in short name (`openai` → `@orchestrator-ts/provider-openai`), if it is one. */
 export function builtInPackage(provider: string): string | undefined {
   return Object.hasOwn(BUILT_IN, provider) ? BUILT_IN[provider] : undefined;
 }
@@ -199,7 +199,7 @@ export async function collectProviders(
       continue;
     }
     // A built-in short name loads its package when no plugin was given for it: `provider: openai`
-    // works with just @orchestrator/provider-openai installed (never the bare `openai` SDK package).
+    // works with just @orchestrator-ts/provider-openai installed (never the bare `openai` SDK package).
     const builtIn = builtInPackage(name);
     if (builtIn) {
       if (findPackage(builtIn, baseDir, options)) {

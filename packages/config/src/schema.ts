@@ -1,4 +1,4 @@
-import { Secret, modelCapabilitiesSchema, modelConstraintsSchema } from "@orchestrator/core";
+import { Secret, modelCapabilitiesSchema, modelConstraintsSchema } from "@orchestrator-ts/core";
 import { z } from "zod";
 import { DURATION_HINT, parseDuration } from "./duration";
 import { camelToSnake } from "./names";

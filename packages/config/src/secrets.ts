@@ -1,4 +1,4 @@
-import { DEFAULT_SECRET_KEYS, Secret } from "@orchestrator/core";
+import { DEFAULT_SECRET_KEYS, Secret } from "@orchestrator-ts/core";
 
 function normalise(key: string): string {
   return key.toLowerCase().replace(/[_-]/g, "");

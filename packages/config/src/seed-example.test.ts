@@ -1,5 +1,5 @@
 // The seed's "Model Configuration Management" section, in TypeScript. `ModelRegistry.fromConfig`
-// (in @orchestrator/registry) is built on `buildModels`; the registry half runs at integration.
+// (in @orchestrator-ts/registry) is built on `buildModels`; the registry half runs at integration.
 import { copyFileSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";

@@ -1,4 +1,4 @@
-import type { ModelCapabilities, ModelConstraints, ProviderPlugin, Secret } from "@orchestrator/core";
+import type { ModelCapabilities, ModelConstraints, ProviderPlugin, Secret } from "@orchestrator-ts/core";
 import type { Env } from "./env";
 
 /** Where something was written: file (or `<inline>`), 1-based line and column. */

@@ -1,4 +1,4 @@
-import type { ConfigIssue } from "@orchestrator/core";
+import type { ConfigIssue } from "@orchestrator-ts/core";
 import { fromZodIssues } from "./issues";
 import { entryMeta } from "./meta";
 import { camelToSnake } from "./names";

@@ -1,6 +1,6 @@
-import { formatPath } from "@orchestrator/core";
+import { formatPath } from "@orchestrator-ts/core";
 import { type Document, LineCounter, type Node, type ParsedNode, isAlias, isMap, isScalar, isSeq, parseDocument } from "yaml";
-import { registerSecret } from "@orchestrator/core";
+import { registerSecret } from "@orchestrator-ts/core";
 import { type Env, SECRET_ENV_NAME, expandEnv, hasEnvSyntax } from "./env";
 
 export type PathKey = string | number;

@@ -1,5 +1,5 @@
-import { Secret, defineProvider } from "@orchestrator/core";
-import { FakeModel } from "@orchestrator/testing";
+import { Secret, defineProvider } from "@orchestrator-ts/core";
+import { FakeModel } from "@orchestrator-ts/testing";
 import { z } from "zod";
 
 /** A secret as plugins receive it from a config file. */

@@ -1,7 +1,7 @@
 import { redact } from "./redact";
 
 /** Marker shared by every copy of this package, so `isInstance` works where `instanceof` does not. */
-const MARKER = Symbol.for("@orchestrator/core/error");
+const MARKER = Symbol.for("@orchestrator-ts/core/error");
 
 type ErrorClass = { readonly errorName: string };
 
@@ -38,7 +38,7 @@ export class OrchestratorError extends Error {
     Object.defineProperty(this, MARKER, { value: chain, enumerable: false });
   }
 
-  /** True for errors of this class (or a subclass) from any loaded copy of `@orchestrator/core`. */
+  /** True for errors of this class (or a subclass) from any loaded copy of `@orchestrator-ts/core`. */
   static isInstance<T extends abstract new (...args: never[]) => OrchestratorError>(this: T & { errorName: string }, value: unknown): value is InstanceType<T> {
     if (typeof value !== "object" || value === null) return false;
     const chain = (value as Record<symbol, unknown>)[MARKER];

@@ -9,7 +9,7 @@ export interface ModelIdentity {
 /**
  * A response cache as the `Model` base class uses it (`model.enableCaching(cache)`). It derives
  * the key, answers hits, shares one provider call among identical concurrent requests and stores
- * completed results. `ModelCache` in `@orchestrator/cache` is the implementation.
+ * completed results. `ModelCache` in `@orchestrator-ts/cache` is the implementation.
  */
 export interface Cache {
   generate(model: ModelIdentity, request: GenerateRequest, call: () => Promise<GenerateResult>): Promise<GenerateResult>;
@@ -102,7 +102,7 @@ export interface HealthStatus {
 }
 
 /**
- * What the registry needs from a health monitor (`ModelHealthMonitor` in `@orchestrator/health`):
+ * What the registry needs from a health monitor (`ModelHealthMonitor` in `@orchestrator-ts/health`):
  * a synchronous availability answer for selection, and the outcomes of live calls as passive
  * signals.
  */
@@ -119,7 +119,7 @@ export interface HealthTracker {
   stop(): void;
 }
 
-/** Health state shared between processes (`@orchestrator/redis`), so they do not each probe a dead provider. */
+/** Health state shared between processes (`@orchestrator-ts/redis`), so they do not each probe a dead provider. */
 export interface HealthStateStore {
   /** Synchronous: the last known shared state of `name`. */
   get(name: string): HealthStatus | undefined;

@@ -7,7 +7,7 @@ export interface Lease {
 
 /**
  * Enforces a model's `maxConcurrentRequests` and `maxRequestsPerMinute`. The default is local to
- * the process; `@orchestrator/redis` provides one shared by every process.
+ * the process; `@orchestrator-ts/redis` provides one shared by every process.
  */
 export interface RateLimiter {
   /** Synchronous and cheap: whether a call started now would have to wait. Selection reads it. */

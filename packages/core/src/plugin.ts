@@ -2,7 +2,7 @@ import type { ZodType } from "zod";
 import type { ModelCapabilities, ModelConstraints } from "./capabilities";
 import type { Model } from "./model";
 
-const PLUGIN = Symbol.for("@orchestrator/core/provider-plugin");
+const PLUGIN = Symbol.for("@orchestrator-ts/core/provider-plugin");
 
 /** What a provider plugin's `create` receives for one model entry of a config file. */
 export interface ProviderModelSpec<C> {
@@ -35,7 +35,7 @@ export function defineProvider<C>(plugin: ProviderPlugin<C>): ProviderPlugin<C> 
   return plugin;
 }
 
-/** True for plugins made by `defineProvider` in any loaded copy of `@orchestrator/core`. */
+/** True for plugins made by `defineProvider` in any loaded copy of `@orchestrator-ts/core`. */
 export function isProviderPlugin(value: unknown): value is ProviderPlugin<unknown> {
   return typeof value === "object" && value !== null && (value as Record<symbol, unknown>)[PLUGIN] === true;
 }

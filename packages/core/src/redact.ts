@@ -54,7 +54,7 @@ export function redact(text: string): string {
  * A string that refuses to be shown: `String()`, template literals, `JSON.stringify` and
  * `util.inspect` all print `[REDACTED]`. Call `reveal()` where the real value is needed.
  */
-const SECRET = Symbol.for("@orchestrator/core/secret");
+const SECRET = Symbol.for("@orchestrator-ts/core/secret");
 
 export class Secret {
   readonly #value: string;

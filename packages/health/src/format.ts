@@ -1,4 +1,4 @@
-import { ProviderError, redact } from "@orchestrator/core";
+import { ProviderError, redact } from "@orchestrator-ts/core";
 
 const MAX_DETAIL = 200;
 

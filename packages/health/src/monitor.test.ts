@@ -1,4 +1,4 @@
-import { AbortError, ConfigError, ContextLengthError, ProviderError, RateLimitError } from "@orchestrator/core";
+import { AbortError, ConfigError, ContextLengthError, ProviderError, RateLimitError } from "@orchestrator-ts/core";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { ModelHealthMonitor } from "./index";
 

@@ -9,7 +9,7 @@ import {
   ModelNotFoundError,
   ProviderError,
   RateLimitError,
-} from "@orchestrator/core";
+} from "@orchestrator-ts/core";
 import { describeError, formatClock } from "./format";
 import {
   type Availability,

@@ -1,4 +1,4 @@
-import { type ConfigIssue, ConfigError, type HealthState, type HealthStateStore, type HealthStatus } from "@orchestrator/core";
+import { type ConfigIssue, ConfigError, type HealthState, type HealthStateStore, type HealthStatus } from "@orchestrator-ts/core";
 
 /** Where a model's circuit breaker stands. */
 export type CircuitState = "closed" | "open" | "half-open";
@@ -47,7 +47,7 @@ export interface ModelHealthMonitorOptions {
   windowSize?: number;
   /** Calls in the window before success rate or latency can mark a model degraded. Default 5. */
   minSamples?: number;
-  /** Health state shared between processes (e.g. `@orchestrator/redis`). */
+  /** Health state shared between processes (e.g. `@orchestrator-ts/redis`). */
   stateStore?: HealthStateStore;
   /** Called when a model's status or availability changes (same as `on("change", …)`). */
   onChange?: HealthChangeListener;

@@ -1,4 +1,4 @@
-import { FakeModel } from "@orchestrator/testing";
+import { FakeModel } from "@orchestrator-ts/testing";
 import { afterEach, expect, it, vi } from "vitest";
 import { ModelHealthMonitor } from "./index";
 

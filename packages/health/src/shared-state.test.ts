@@ -1,9 +1,9 @@
-import { type HealthStateStore, type HealthStatus, ProviderError, RateLimitError } from "@orchestrator/core";
-import { FakeModel } from "@orchestrator/testing";
+import { type HealthStateStore, type HealthStatus, ProviderError, RateLimitError } from "@orchestrator-ts/core";
+import { FakeModel } from "@orchestrator-ts/testing";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { ModelHealthMonitor } from "./index";
 
-/** What `@orchestrator/redis` does across processes, in one process: last write wins, subscribers hear every write. */
+/** What `@orchestrator-ts/redis` does across processes, in one process: last write wins, subscribers hear every write. */
 class MemoryHealthStateStore implements HealthStateStore {
   readonly states = new Map<string, HealthStatus>();
   readonly #listeners = new Set<(name: string, status: HealthStatus) => void>();

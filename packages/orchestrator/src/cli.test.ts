@@ -2,7 +2,7 @@ import { execFile } from "node:child_process";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { startOllamaServer } from "@orchestrator/testing";
+import { startOllamaServer } from "@orchestrator-ts/testing";
 import { describe, expect, it } from "vitest";
 
 const CLI = resolve(__dirname, "../dist/cli.js");

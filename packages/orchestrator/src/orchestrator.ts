@@ -1,12 +1,12 @@
 import { existsSync } from "node:fs";
 import { resolve } from "node:path";
-import { ModelCache } from "@orchestrator/cache";
-import type { GenerateRequest, ProviderPlugin } from "@orchestrator/core";
-import { type ModelConfig, type ProvidersInput, loadModelConfig, parseModelConfig } from "@orchestrator/config";
-import { ModelHealthMonitor } from "@orchestrator/health";
-import { ModelRegistry, type ModelRegistryOptions, type RegistryResult, type RegistryStream, type SelectionRequirements, type SkippedConfigModel } from "@orchestrator/registry";
+import { ModelCache } from "@orchestrator-ts/cache";
+import type { GenerateRequest, ProviderPlugin } from "@orchestrator-ts/core";
+import { type ModelConfig, type ProvidersInput, loadModelConfig, parseModelConfig } from "@orchestrator-ts/config";
+import { ModelHealthMonitor } from "@orchestrator-ts/health";
+import { ModelRegistry, type ModelRegistryOptions, type RegistryResult, type RegistryStream, type SelectionRequirements, type SkippedConfigModel } from "@orchestrator-ts/registry";
 import { EMBEDDED_CONFIG, defaultModelDir, prepareLocalModels } from "./default-config";
-import type { OllamaPullProgress } from "@orchestrator/provider-ollama";
+import type { OllamaPullProgress } from "@orchestrator-ts/provider-ollama";
 import { builtinProviders, builtinProvidersWith } from "./providers";
 
 export interface CreateOrchestratorOptions {

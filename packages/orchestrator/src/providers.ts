@@ -1,9 +1,9 @@
-import { type ProviderPlugin, defineProvider } from "@orchestrator/core";
-import { anthropicProvider } from "@orchestrator/provider-anthropic";
-import { huggingfaceProvider } from "@orchestrator/provider-huggingface";
-import { llamaCppProvider } from "@orchestrator/provider-llama-cpp";
-import { type OllamaPullProgress, ollamaProvider } from "@orchestrator/provider-ollama";
-import { openaiProvider } from "@orchestrator/provider-openai";
+import { type ProviderPlugin, defineProvider } from "@orchestrator-ts/core";
+import { anthropicProvider } from "@orchestrator-ts/provider-anthropic";
+import { huggingfaceProvider } from "@orchestrator-ts/provider-huggingface";
+import { llamaCppProvider } from "@orchestrator-ts/provider-llama-cpp";
+import { type OllamaPullProgress, ollamaProvider } from "@orchestrator-ts/provider-ollama";
+import { openaiProvider } from "@orchestrator-ts/provider-openai";
 
 /** The providers a YAML `provider:` can name without installing anything else. */
 export const builtinProviders: Readonly<Record<string, ProviderPlugin<unknown>>> = Object.freeze({

@@ -9,9 +9,9 @@ import {
   type StreamChunk,
   TimeoutError,
   isProviderPlugin,
-} from "@orchestrator/core";
-import { type AnthropicServer, collectAll, rejectionOf, startAnthropicServer } from "@orchestrator/testing";
-import { describeModelConformance } from "@orchestrator/testing/conformance";
+} from "@orchestrator-ts/core";
+import { type AnthropicServer, collectAll, rejectionOf, startAnthropicServer } from "@orchestrator-ts/testing";
+import { describeModelConformance } from "@orchestrator-ts/testing/conformance";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
 import defaultPlugin, { ANTHROPIC_MODELS, ANTHROPIC_PRICES_AS_OF, AnthropicModel, anthropicProvider, createAnthropic, lookupAnthropicModel, mapStopReason } from "./index";
@@ -439,7 +439,7 @@ describe("AnthropicModel: health, plugin", () => {
     expect(anthropicProvider.configSchema.safeParse({ apiKey: KEY, unknown: 1 }).success).toBe(false);
     const config = anthropicProvider.configSchema.parse({ apiKey: KEY, baseUrl: server.baseURL, model: "claude-sonnet-4-6", defaultMaxTokens: 256 });
     expect(config.baseURL).toBe(server.baseURL);
-    const { ModelCapabilities, ModelConstraints } = await import("@orchestrator/core");
+    const { ModelCapabilities, ModelConstraints } = await import("@orchestrator-ts/core");
     const created = await anthropicProvider.create({
       name: "claude",
       config,

@@ -19,7 +19,7 @@ import {
   parseRetryAfter,
   secretFromEnv,
   toOrchestratorError,
-} from "@orchestrator/core";
+} from "@orchestrator-ts/core";
 import { mapStopReason, mapUsage, parseToolInput, responseText, toAnthropicParams, toToolCall } from "./mapping";
 import { ANTHROPIC_PRICES_AS_OF, type PriceSource, lookupAnthropicModel } from "./prices";
 

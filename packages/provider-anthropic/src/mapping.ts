@@ -8,7 +8,7 @@ import {
   type Usage,
   toJsonSchema,
   toolArgumentsObject,
-} from "@orchestrator/core";
+} from "@orchestrator-ts/core";
 
 type MessageParam = Anthropic.MessageParam;
 type ContentBlockParam = Anthropic.ContentBlockParam;

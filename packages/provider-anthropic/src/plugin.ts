@@ -1,4 +1,4 @@
-import { Secret, defineProvider } from "@orchestrator/core";
+import { Secret, defineProvider } from "@orchestrator-ts/core";
 import { z } from "zod";
 import { ANTHROPIC_API_KEY_ENV, AnthropicModel, type AnthropicModelOptions } from "./anthropic-model";
 

@@ -10,7 +10,7 @@ import {
   type ToolDefinition,
   isZodSchema,
   toJsonSchema,
-} from "@orchestrator/core";
+} from "@orchestrator-ts/core";
 import type { InferenceClient } from "@huggingface/inference";
 
 /** `chatCompletion`'s arguments (OpenAI's chat-completions shape). */

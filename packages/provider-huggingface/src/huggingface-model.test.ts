@@ -8,9 +8,9 @@ import {
   RateLimitError,
   TimeoutError,
   toJsonSchema,
-} from "@orchestrator/core";
-import { collectAll, type HuggingFaceServer, rejectionOf, startHuggingFaceServer, startLoopbackServer, startOpenAIServer } from "@orchestrator/testing";
-import { describeModelConformance } from "@orchestrator/testing/conformance";
+} from "@orchestrator-ts/core";
+import { collectAll, type HuggingFaceServer, rejectionOf, startHuggingFaceServer, startLoopbackServer, startOpenAIServer } from "@orchestrator-ts/testing";
+import { describeModelConformance } from "@orchestrator-ts/testing/conformance";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
 import { HuggingFaceModel, type HuggingFaceModelOptions } from "./huggingface-model";

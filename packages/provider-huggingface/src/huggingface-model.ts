@@ -16,7 +16,7 @@ import {
   secretFromEnv,
   type StreamChunk,
   type ToolCall,
-} from "@orchestrator/core";
+} from "@orchestrator-ts/core";
 import { type ChatInput, ToolCallAssembler, mapFinishReason, parseArguments, toChatInput } from "./convert";
 import { type RetryAfterNote, mapHuggingFaceError, retryAfterFetch, withRetryAfter } from "./map-error";
 import { HUGGINGFACE_CONSERVATIVE_PRICE, type HuggingFaceModelInfo, huggingFaceCapabilities, lookupHuggingFaceModel } from "./models";
@@ -43,7 +43,7 @@ export interface HuggingFaceModelOptions {
   provider?: InferenceProviderOrPolicy;
   /**
    * Accepted for parity with the seed. A remote endpoint picks its own hardware, so it is ignored
-   * with a warning; local GGUF inference is `@orchestrator/provider-llama-cpp`.
+   * with a warning; local GGUF inference is `@orchestrator-ts/provider-llama-cpp`.
    */
   device?: string;
   capabilities?: ModelCapabilities | ModelCapabilitiesInput;
@@ -91,7 +91,7 @@ export class HuggingFaceModel extends Model {
     const modelId = options.model || options.modelPath || (endpointUrl ? undefined : options.name);
     const warnings: string[] = [];
     if (options.device !== undefined) {
-      warnings.push(`device "${options.device}" is ignored: a Hugging Face endpoint runs on its own hardware (use @orchestrator/provider-llama-cpp for local inference).`);
+      warnings.push(`device "${options.device}" is ignored: a Hugging Face endpoint runs on its own hardware (use @orchestrator-ts/provider-llama-cpp for local inference).`);
     }
     let provider = options.provider;
     if (endpointUrl !== undefined && provider !== undefined) {

@@ -7,7 +7,7 @@ export {
   type PriceSource,
 } from "./huggingface-model";
 // Shared with other providers, from core; still exported here.
-export { isLoopbackURL } from "@orchestrator/core";
+export { isLoopbackURL } from "@orchestrator-ts/core";
 export {
   HUGGINGFACE_CONSERVATIVE_PRICE,
   HUGGINGFACE_MODELS,
@@ -28,5 +28,5 @@ export {
 } from "./provider";
 import { huggingfaceProvider } from "./provider";
 
-/** The YAML plugin, so `provider: "@orchestrator/provider-huggingface"` finds it by package name. */
+/** The YAML plugin, so `provider: "@orchestrator-ts/provider-huggingface"` finds it by package name. */
 export default huggingfaceProvider;

@@ -1,4 +1,4 @@
-import { AbortError, type OrchestratorError, ProviderError, errorFromStatus, parseRetryAfter } from "@orchestrator/core";
+import { AbortError, type OrchestratorError, ProviderError, errorFromStatus, parseRetryAfter } from "@orchestrator-ts/core";
 import {
   InferenceClientHubApiError,
   InferenceClientInputError,

@@ -1,4 +1,4 @@
-import type { ModelCapabilitiesInput } from "@orchestrator/core";
+import type { ModelCapabilitiesInput } from "@orchestrator-ts/core";
 
 /**
  * The date of the estimates below. Hugging Face Inference Providers bill per provider; these are

@@ -1,5 +1,5 @@
-import { ModelCapabilities, ModelConstraints, isProviderPlugin } from "@orchestrator/core";
-import { type HuggingFaceServer, startHuggingFaceServer } from "@orchestrator/testing";
+import { ModelCapabilities, ModelConstraints, isProviderPlugin } from "@orchestrator-ts/core";
+import { type HuggingFaceServer, startHuggingFaceServer } from "@orchestrator-ts/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import defaultExport, { HuggingFaceModel, createHuggingFace, huggingface, huggingfaceProvider } from "./index";
 

@@ -1,4 +1,4 @@
-import { Secret, defineProvider } from "@orchestrator/core";
+import { Secret, defineProvider } from "@orchestrator-ts/core";
 import { z } from "zod";
 import { HuggingFaceModel, type HuggingFaceModelOptions } from "./huggingface-model";
 
@@ -33,7 +33,7 @@ export const huggingfaceConfigSchema = z
 
 export type HuggingFaceProviderConfig = z.output<typeof huggingfaceConfigSchema>;
 
-/** The `provider: huggingface` plugin for YAML config (also loadable as `@orchestrator/provider-huggingface`). */
+/** The `provider: huggingface` plugin for YAML config (also loadable as `@orchestrator-ts/provider-huggingface`). */
 export const huggingfaceProvider = defineProvider<HuggingFaceProviderConfig>({
   name: "huggingface",
   configSchema: huggingfaceConfigSchema,

@@ -1,4 +1,4 @@
-import type { StreamChunk } from "@orchestrator/core";
+import type { StreamChunk } from "@orchestrator-ts/core";
 
 /**
  * A single-producer, single-consumer queue between node-llama-cpp's `onTextChunk` callback and an

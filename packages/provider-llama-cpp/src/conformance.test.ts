@@ -1,8 +1,8 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { buildTinyGguf } from "@orchestrator/testing";
-import { describeModelConformance } from "@orchestrator/testing/conformance";
+import { buildTinyGguf } from "@orchestrator-ts/testing";
+import { describeModelConformance } from "@orchestrator-ts/testing/conformance";
 import { writeFileSync } from "node:fs";
 import { afterAll } from "vitest";
 import { LazyLlamaCppModel, LlamaCppModel } from "./llama-cpp-model";

@@ -1,4 +1,4 @@
-import { ProviderError, type ProviderErrorOptions } from "@orchestrator/core";
+import { ProviderError, type ProviderErrorOptions } from "@orchestrator-ts/core";
 
 export type GgufFileProblem = "not-gguf" | "truncated" | "corrupt" | "unsupported";
 

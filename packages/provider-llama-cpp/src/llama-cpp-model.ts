@@ -16,7 +16,7 @@ import {
   type StreamChunk,
   contentText,
   toJsonSchema,
-} from "@orchestrator/core";
+} from "@orchestrator-ts/core";
 import type { ChatHistoryItem, LlamaChat, LlamaContext, LlamaContextSequence, LlamaGrammar, LlamaModel } from "node-llama-cpp";
 import { ChunkQueue, SerialLock } from "./chat-queue";
 import { GgufFileError, InsufficientMemoryError } from "./errors";

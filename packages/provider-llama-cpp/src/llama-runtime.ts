@@ -7,7 +7,7 @@ let moduleLoad: Promise<NodeLlamaCpp> | undefined;
 
 /**
  * node-llama-cpp is ESM-only; a dynamic import keeps the CommonJS build of this package loadable
- * and keeps `import "@orchestrator/provider-llama-cpp"` cheap until a model is used.
+ * and keeps `import "@orchestrator-ts/provider-llama-cpp"` cheap until a model is used.
  */
 export function loadNodeLlamaCpp(): Promise<NodeLlamaCpp> {
   moduleLoad ??= import("node-llama-cpp");

@@ -1,8 +1,8 @@
 import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { ConfigError, ProviderError } from "@orchestrator/core";
-import { type TinyGgufQuantization, writeTinyGguf } from "@orchestrator/testing";
+import { ConfigError, ProviderError } from "@orchestrator-ts/core";
+import { type TinyGgufQuantization, writeTinyGguf } from "@orchestrator-ts/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { GgufFileError } from "./errors";
 import { readGgufSummary } from "./gguf-file";

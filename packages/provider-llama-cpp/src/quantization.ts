@@ -1,6 +1,6 @@
 import { readdirSync, statSync } from "node:fs";
 import { basename, join } from "node:path";
-import { ConfigError } from "@orchestrator/core";
+import { ConfigError } from "@orchestrator-ts/core";
 import { GgufFileError } from "./errors";
 import { type GgufSummary, readGgufSummary } from "./gguf-file";
 

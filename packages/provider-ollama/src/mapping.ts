@@ -7,7 +7,7 @@ import {
   contentText,
   toJsonSchema,
   toolArgumentsObject,
-} from "@orchestrator/core";
+} from "@orchestrator-ts/core";
 import type { ChatRequest, Message, Tool } from "ollama";
 
 // zod → JSON Schema conversion is not free: convert each schema object once.

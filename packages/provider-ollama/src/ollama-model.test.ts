@@ -12,9 +12,9 @@ import {
   type StreamChunk,
   TimeoutError,
   isProviderPlugin,
-} from "@orchestrator/core";
-import { collectAll, type OllamaServer, rejectionOf, startOllamaServer } from "@orchestrator/testing";
-import { describeModelConformance } from "@orchestrator/testing/conformance";
+} from "@orchestrator-ts/core";
+import { collectAll, type OllamaServer, rejectionOf, startOllamaServer } from "@orchestrator-ts/testing";
+import { describeModelConformance } from "@orchestrator-ts/testing/conformance";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
 import defaultPlugin, { OllamaModel, type OllamaModelOptions, type OllamaPullProgress, createOllama, mapDoneReason, ollamaProvider, resolveOllamaUrl } from "./index";

@@ -14,7 +14,7 @@ import {
   errorFromStatus,
   parseRetryAfter,
   toOrchestratorError,
-} from "@orchestrator/core";
+} from "@orchestrator-ts/core";
 import { type ChatResponse, Ollama, type ShowResponse } from "ollama";
 import { mapDoneReason, mapUsage, toOllamaChat } from "./mapping";
 

@@ -1,4 +1,4 @@
-import { defineProvider } from "@orchestrator/core";
+import { defineProvider } from "@orchestrator-ts/core";
 import { z } from "zod";
 import { OllamaModel, type OllamaModelOptions } from "./ollama-model";
 

@@ -1,5 +1,5 @@
 import { APIError } from "openai";
-import { collectAll, rejectionOf } from "@orchestrator/testing";
+import { collectAll, rejectionOf } from "@orchestrator-ts/testing";
 import { describe, expect, it } from "vitest";
 import { mapOpenAIError } from "./map-error";
 import { SSEJsonStream, readJsonBody } from "./body";

@@ -1,4 +1,4 @@
-import { type CallControl, ProviderError } from "@orchestrator/core";
+import { type CallControl, ProviderError } from "@orchestrator-ts/core";
 import { APIError } from "openai";
 
 const DONE: IteratorReturnResult<undefined> = Object.freeze({ done: true, value: undefined }) as IteratorReturnResult<undefined>;

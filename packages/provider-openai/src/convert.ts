@@ -10,7 +10,7 @@ import {
   type ToolDefinition,
   isZodSchema,
   toJsonSchema,
-} from "@orchestrator/core";
+} from "@orchestrator-ts/core";
 import type {
   ChatCompletionContentPart,
   ChatCompletionCreateParamsBase,

@@ -1,6 +1,6 @@
 export { OpenAIModel, OPENAI_DEFAULT_BASE_URL, resolveCapabilities, type OpenAIModelOptions, type PriceSource } from "./openai-model";
 // Shared with other providers, from core; still exported here.
-export { isLoopbackURL } from "@orchestrator/core";
+export { isLoopbackURL } from "@orchestrator-ts/core";
 export { OPENAI_MODELS, OPENAI_PRICES_AS_OF, CONSERVATIVE_PRICE, lookupOpenAIModel, openAICapabilities, type OpenAIModelInfo } from "./models";
 export { mapOpenAIError } from "./map-error";
 export {
@@ -14,5 +14,5 @@ export {
 } from "./provider";
 import { openaiProvider } from "./provider";
 
-/** The YAML plugin, so `provider: "@orchestrator/provider-openai"` finds it by package name. */
+/** The YAML plugin, so `provider: "@orchestrator-ts/provider-openai"` finds it by package name. */
 export default openaiProvider;

@@ -5,7 +5,7 @@ import {
   TimeoutError,
   errorFromStatus,
   parseRetryAfter,
-} from "@orchestrator/core";
+} from "@orchestrator-ts/core";
 import { APIConnectionError, APIConnectionTimeoutError, APIError, APIUserAbortError } from "openai";
 
 interface Context {

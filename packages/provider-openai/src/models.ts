@@ -1,4 +1,4 @@
-import type { ModelCapabilitiesInput } from "@orchestrator/core";
+import type { ModelCapabilitiesInput } from "@orchestrator-ts/core";
 
 /**
  * The date of the list prices below. They are OpenAI's published per-token list prices (standard

@@ -10,9 +10,9 @@ import {
   RateLimitError,
   TimeoutError,
   toJsonSchema,
-} from "@orchestrator/core";
-import { collectAll, type OpenAIServer, rejectionOf, startHuggingFaceServer, startOpenAIServer } from "@orchestrator/testing";
-import { describeModelConformance } from "@orchestrator/testing/conformance";
+} from "@orchestrator-ts/core";
+import { collectAll, type OpenAIServer, rejectionOf, startHuggingFaceServer, startOpenAIServer } from "@orchestrator-ts/testing";
+import { describeModelConformance } from "@orchestrator-ts/testing/conformance";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
 import { OpenAIModel, type OpenAIModelOptions } from "./openai-model";

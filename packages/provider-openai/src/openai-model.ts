@@ -17,7 +17,7 @@ import {
   secretFromEnv,
   type StreamChunk,
   type ToolCall,
-} from "@orchestrator/core";
+} from "@orchestrator-ts/core";
 import OpenAI from "openai";
 import type { ChatCompletion, ChatCompletionChunk } from "openai/resources/chat/completions";
 import { type ChatBody, ToolCallAssembler, mapFinishReason, parseArguments, toChatBody } from "./convert";

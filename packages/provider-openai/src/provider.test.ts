@@ -1,5 +1,5 @@
-import { ModelCapabilities, ModelConstraints, isProviderPlugin } from "@orchestrator/core";
-import { type OpenAIServer, startOpenAIServer } from "@orchestrator/testing";
+import { ModelCapabilities, ModelConstraints, isProviderPlugin } from "@orchestrator-ts/core";
+import { type OpenAIServer, startOpenAIServer } from "@orchestrator-ts/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import defaultExport, { OpenAIModel, createOpenAI, openai, openaiProvider } from "./index";
 

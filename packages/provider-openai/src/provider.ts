@@ -1,4 +1,4 @@
-import { Secret, defineProvider } from "@orchestrator/core";
+import { Secret, defineProvider } from "@orchestrator-ts/core";
 import { z } from "zod";
 import { OpenAIModel, type OpenAIModelOptions } from "./openai-model";
 
@@ -30,7 +30,7 @@ export const openaiConfigSchema = z
 
 export type OpenAIProviderConfig = z.output<typeof openaiConfigSchema>;
 
-/** The `provider: openai` plugin for YAML config (also loadable as `@orchestrator/provider-openai`). */
+/** The `provider: openai` plugin for YAML config (also loadable as `@orchestrator-ts/provider-openai`). */
 export const openaiProvider = defineProvider<OpenAIProviderConfig>({
   name: "openai",
   configSchema: openaiConfigSchema,

@@ -1,7 +1,7 @@
 import { inspect } from "node:util";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type RedisServerHandle, startRedisServer } from "@orchestrator/testing";
+import { type RedisServerHandle, startRedisServer } from "@orchestrator-ts/testing";
 import { RedisCacheBackend } from "./cache-backend";
 import { RedisUnavailableError } from "./connection";
 

@@ -1,4 +1,4 @@
-import type { CacheBackend } from "@orchestrator/core";
+import type { CacheBackend } from "@orchestrator-ts/core";
 import { RedisConnection, type RedisConnectionOptions } from "./connection";
 import { CommandWatchdog } from "./watchdog";
 

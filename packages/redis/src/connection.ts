@@ -1,4 +1,4 @@
-import { OrchestratorError, Secret, redact } from "@orchestrator/core";
+import { OrchestratorError, Secret, redact } from "@orchestrator-ts/core";
 import { Redis, type RedisOptions } from "ioredis";
 
 export interface RedisConnectionOptions {

@@ -1,6 +1,6 @@
-import type { HealthStatus } from "@orchestrator/core";
+import type { HealthStatus } from "@orchestrator-ts/core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type RedisServerHandle, startRedisServer } from "@orchestrator/testing";
+import { type RedisServerHandle, startRedisServer } from "@orchestrator-ts/testing";
 import { RedisHealthStateStore } from "./health-state-store";
 
 let redis: RedisServerHandle;

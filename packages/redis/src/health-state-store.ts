@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import type { HealthStateStore, HealthStatus } from "@orchestrator/core";
+import type { HealthStateStore, HealthStatus } from "@orchestrator-ts/core";
 import type { Redis } from "ioredis";
 import { RedisConnection, type RedisConnectionOptions } from "./connection";
 

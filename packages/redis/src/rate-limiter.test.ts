@@ -1,8 +1,8 @@
 import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
-import { AbortError, type Lease, RateLimitError } from "@orchestrator/core";
+import { AbortError, type Lease, RateLimitError } from "@orchestrator-ts/core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type RedisServerHandle, startRedisServer } from "@orchestrator/testing";
+import { type RedisServerHandle, startRedisServer } from "@orchestrator-ts/testing";
 import { runFixture } from "../test/spawn";
 import { RedisRateLimiter } from "./rate-limiter";
 

@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { EventEmitter } from "node:events";
-import { AbortError, type Lease, LocalRateLimiter, RateLimitError, type RateLimiter } from "@orchestrator/core";
+import { AbortError, type Lease, LocalRateLimiter, RateLimitError, type RateLimiter } from "@orchestrator-ts/core";
 import { RedisConnection, type RedisConnectionOptions } from "./connection";
 
 export interface RedisRateLimiterOptions extends RedisConnectionOptions {

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type RedisServerHandle, startRedisServer } from "@orchestrator/testing";
+import { type RedisServerHandle, startRedisServer } from "@orchestrator-ts/testing";
 import { runFixture } from "../test/spawn";
 import { RedisStatsStore } from "./stats-store";
 

@@ -1,4 +1,4 @@
-import { type ArmOutcome, type ArmStats, type StatsStore, emptyArmStats } from "@orchestrator/core";
+import { type ArmOutcome, type ArmStats, type StatsStore, emptyArmStats } from "@orchestrator-ts/core";
 import { RedisConnection, type RedisConnectionOptions } from "./connection";
 
 export interface RedisStatsStoreOptions extends RedisConnectionOptions {

@@ -1,4 +1,4 @@
-import { type RunFixtureOptions, runFixture as run } from "@orchestrator/testing";
+import { type RunFixtureOptions, runFixture as run } from "@orchestrator-ts/testing";
 import { fileURLToPath } from "node:url";
 
 /** Run one of this package's fixtures (test/fixtures/<name>.ts) in its own Node process. */

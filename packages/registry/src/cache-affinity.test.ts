@@ -1,5 +1,5 @@
-import { ModelCache } from "@orchestrator/cache";
-import { FakeModel } from "@orchestrator/testing";
+import { ModelCache } from "@orchestrator-ts/cache";
+import { FakeModel } from "@orchestrator-ts/testing";
 import { describe, expect, it } from "vitest";
 import { ModelRegistry } from "./index";
 

@@ -1,4 +1,4 @@
-import { ConfigError, type ConfigIssue } from "@orchestrator/core";
+import { ConfigError, type ConfigIssue } from "@orchestrator-ts/core";
 import type { CandidateScore, ModelSelector, SelectionCandidate, SelectionContext, SelectorChoice } from "./selector";
 
 export interface CostBasedSelectorOptions {

@@ -1,4 +1,4 @@
-import { LruMap } from "@orchestrator/core";
+import { LruMap } from "@orchestrator-ts/core";
 import type { SelectorEvent } from "./selector";
 
 /** A reusable out-parameter: reading statistics allocates nothing. */

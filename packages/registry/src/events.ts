@@ -1,4 +1,4 @@
-import type { HealthState, OrchestratorError } from "@orchestrator/core";
+import type { HealthState, OrchestratorError } from "@orchestrator-ts/core";
 import type { SelectionExplanation } from "./explanation";
 
 export interface SelectionEvent {

@@ -1,4 +1,4 @@
-import type { ExclusionReason, Model } from "@orchestrator/core";
+import type { ExclusionReason, Model } from "@orchestrator-ts/core";
 import type { CandidateScore } from "./selector";
 
 /** One eligible model in an explanation: its score with the parts the selector reported. */

@@ -1,5 +1,5 @@
-import { ConfigError, ProviderError } from "@orchestrator/core";
-import { FakeModel } from "@orchestrator/testing";
+import { ConfigError, ProviderError } from "@orchestrator-ts/core";
+import { FakeModel } from "@orchestrator-ts/testing";
 import { describe, expect, it } from "vitest";
 import { CostBasedSelector } from "./cost-performance-selectors";
 import { ModelRegistry, type ModelRegistryOptions } from "./registry";

@@ -1,9 +1,9 @@
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { loadModelConfig, parseModelConfig } from "@orchestrator/config";
-import { ConfigError, type Model, ProviderError } from "@orchestrator/core";
-import { FakeModel, type OpenAIServer, startOpenAIServer } from "@orchestrator/testing";
+import { loadModelConfig, parseModelConfig } from "@orchestrator-ts/config";
+import { ConfigError, type Model, ProviderError } from "@orchestrator-ts/core";
+import { FakeModel, type OpenAIServer, startOpenAIServer } from "@orchestrator-ts/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CostBasedSelector, PerformanceSelector } from "./cost-performance-selectors";
 import { BUILD_MODELS, type BuildModelsOptions, type RegistryConfig, type SkippedConfigModel, createSelector, registryOptionsFromConfig } from "./from-config";
@@ -14,7 +14,7 @@ import { ThompsonSamplingSelector } from "./thompson-selector";
 import { UCBModelSelector } from "./ucb-selector";
 import { ContextualSelector, readDecisionLog } from "./contextual";
 
-/** A config as `@orchestrator/config` hands it over: plain data plus the non-enumerable builder. */
+/** A config as `@orchestrator-ts/config` hands it over: plain data plus the non-enumerable builder. */
 function configWith(models: Model[], rest: Omit<RegistryConfig, "models"> = {}, skipped: SkippedConfigModel[] = []): RegistryConfig & { calls: BuildModelsOptions[] } {
   const calls: BuildModelsOptions[] = [];
   const config = { models: models.map((m) => ({ name: m.name })), ...rest, calls };
@@ -89,7 +89,7 @@ describe("ModelRegistry.fromConfig with a config object", () => {
   it("a config without the builder is a ConfigError that says how to load it", async () => {
     const error = await ModelRegistry.fromConfig({ models: [] }).catch((e: unknown) => e);
     expect(ConfigError.isInstance(error)).toBe(true);
-    expect((error as Error).message).toContain("@orchestrator/config");
+    expect((error as Error).message).toContain("@orchestrator-ts/config");
     expect((error as Error).message).toContain("loadModelConfig");
   });
 

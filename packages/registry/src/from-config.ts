@@ -1,4 +1,4 @@
-import { ConfigError, type ConfigIssue, type Model, type ProviderPlugin } from "@orchestrator/core";
+import { ConfigError, type ConfigIssue, type Model, type ProviderPlugin } from "@orchestrator-ts/core";
 import { CostBasedSelector, PerformanceSelector } from "./cost-performance-selectors";
 import type { BackoffOptions, ModelRegistryOptions } from "./registry";
 import type { ModelSelector } from "./selector";
@@ -8,18 +8,18 @@ import { UCBModelSelector } from "./ucb-selector";
 import { ContextualSelector, type ContextualSelectorOptions, DecisionLog, HashedNgramExtractor } from "./contextual";
 
 /**
- * The key under which `@orchestrator/config` attaches a model builder to every parsed config.
+ * The key under which `@orchestrator-ts/config` attaches a model builder to every parsed config.
  * The registry may not depend on the config package, so it reaches the builder through this
  * `Symbol.for` key (shared by every loaded copy of both packages).
  */
-export const BUILD_MODELS: unique symbol = Symbol.for("@orchestrator/config/build-models");
+export const BUILD_MODELS: unique symbol = Symbol.for("@orchestrator-ts/config/build-models");
 
 export type RegistrySelectorType = "ucb" | "thompson" | "cost" | "performance" | "weighted-random" | "round-robin" | "contextual";
 
 /** The `ContextualSelector` options a config file can set (see `ContextualSelectorOptions`). */
 type ContextualConfig = Pick<ContextualSelectorOptions, "exploration" | "alpha" | "ridge" | "lambda" | "budgetPerRequest" | "pacingRate" | "epsilon" | "learnFrom" | "seed">;
 
-/** The `selector:` section of a config file, in its TypeScript spelling (`@orchestrator/config`'s `SelectorConfig`). */
+/** The `selector:` section of a config file, in its TypeScript spelling (`@orchestrator-ts/config`'s `SelectorConfig`). */
 export interface RegistrySelectorConfig extends ContextualConfig {
   type: RegistrySelectorType;
   /** ucb */
@@ -48,7 +48,7 @@ export interface RegistrySelectorConfig extends ContextualConfig {
   decisionLog?: string;
 }
 
-/** The `execution:` section of a config file (`@orchestrator/config`'s `ExecutionConfig`). */
+/** The `execution:` section of a config file (`@orchestrator-ts/config`'s `ExecutionConfig`). */
 export interface RegistryExecutionConfig {
   maxRetries?: number;
   maxFallbacks?: number;
@@ -86,7 +86,7 @@ export type BuildModelsFunction = (options: BuildModelsOptions) => Promise<{ mod
 
 /**
  * What `ModelRegistry.fromConfig` reads of a parsed config: a `ModelConfig` from
- * `@orchestrator/config`'s `loadModelConfig` / `parseModelConfig` fits. Its `cache:` and `health:`
+ * `@orchestrator-ts/config`'s `loadModelConfig` / `parseModelConfig` fits. Its `cache:` and `health:`
  * sections are built by the caller (or the `orchestrator` meta-package) and passed as the `cache`
  * and `healthMonitor` options.
  */
@@ -96,7 +96,7 @@ export interface RegistryConfig {
   execution?: RegistryExecutionConfig;
   /** The file it came from, shown in errors. */
   source?: string;
-  /** Attached (non-enumerable) by `@orchestrator/config`. */
+  /** Attached (non-enumerable) by `@orchestrator-ts/config`. */
   readonly [BUILD_MODELS]?: BuildModelsFunction;
 }
 

@@ -1,7 +1,7 @@
-import { NoEligibleModelError, ProviderError } from "@orchestrator/core";
-import { ModelHealthMonitor } from "@orchestrator/health";
-import { OpenAIModel } from "@orchestrator/provider-openai";
-import { type OpenAIServer, startOpenAIServer } from "@orchestrator/testing";
+import { NoEligibleModelError, ProviderError } from "@orchestrator-ts/core";
+import { ModelHealthMonitor } from "@orchestrator-ts/health";
+import { OpenAIModel } from "@orchestrator-ts/provider-openai";
+import { type OpenAIServer, startOpenAIServer } from "@orchestrator-ts/testing";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { CostBasedSelector } from "./cost-performance-selectors";
 import { ModelRegistry } from "./registry";

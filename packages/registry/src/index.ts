@@ -47,6 +47,6 @@ export { RewardFunction, DEFAULT_REWARD_WEIGHTS, DEFAULT_LATENCY_REF_MS, DEFAULT
 export { MemoryStatsStore } from "./stats-store";
 export { DecayedArms, type ForgetOptions } from "./decayed-arms";
 // Moved to core (the memory cache uses it too); still exported here.
-export { LruMap } from "@orchestrator/core";
+export { LruMap } from "@orchestrator-ts/core";
 export * from "./replay";
 export * from "./contextual";

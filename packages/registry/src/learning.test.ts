@@ -1,4 +1,4 @@
-import { FakeModel } from "@orchestrator/testing";
+import { FakeModel } from "@orchestrator-ts/testing";
 import { describe, expect, it } from "vitest";
 import { ModelRegistry } from "./registry";
 import { DEFAULT_REWARD } from "./reward";

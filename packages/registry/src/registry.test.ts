@@ -1,5 +1,5 @@
-import { AuthenticationError, ConfigError, ContextLengthError, ModelNotFoundError, NoEligibleModelError, ProviderError, RateLimitError } from "@orchestrator/core";
-import { FakeModel } from "@orchestrator/testing";
+import { AuthenticationError, ConfigError, ContextLengthError, ModelNotFoundError, NoEligibleModelError, ProviderError, RateLimitError } from "@orchestrator-ts/core";
+import { FakeModel } from "@orchestrator-ts/testing";
 import { describe, expect, it } from "vitest";
 import { ModelRegistry } from "./registry";
 import { MapCache, ScriptedHealth, ask } from "./test-helpers";

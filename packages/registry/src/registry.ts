@@ -26,7 +26,7 @@ import {
   type StatsStore,
   type StreamChunk,
   toOrchestratorError,
-} from "@orchestrator/core";
+} from "@orchestrator-ts/core";
 import { Emitter, type RegistryEvents } from "./events";
 import type { CandidateExplanation, SelectionExplanation } from "./explanation";
 import { BUILD_MODELS, type FromConfigOptions, type RegistryConfig, type SkippedConfigModel, registryOptionsFromConfig } from "./from-config";
@@ -51,7 +51,7 @@ export interface BackoffOptions {
 export interface ModelRegistryOptions {
   /** How to pick among eligible models. Default `new UCBModelSelector()`. */
   modelSelector?: ModelSelector;
-  /** Health monitor (`ModelHealthMonitor` from `@orchestrator/health`): unavailable models are skipped. */
+  /** Health monitor (`ModelHealthMonitor` from `@orchestrator-ts/health`): unavailable models are skipped. */
   healthMonitor?: HealthTracker;
   /** Where outcomes are recorded. Default a `MemoryStatsStore`; a Redis store shares them between processes. */
   statsStore?: StatsStore;
@@ -334,7 +334,7 @@ export class ModelRegistry {
   static async fromConfig(config: RegistryConfig, options: FromConfigOptions = {}): Promise<ModelRegistry> {
     const build = config?.[BUILD_MODELS];
     if (typeof build !== "function") {
-      throw new ConfigError([{ path: "config", message: "is not a parsed model config: load it with loadModelConfig() or parseModelConfig() from @orchestrator/config" }], {
+      throw new ConfigError([{ path: "config", message: "is not a parsed model config: load it with loadModelConfig() or parseModelConfig() from @orchestrator-ts/config" }], {
         title: "Cannot build a registry from this config",
       });
     }
@@ -367,7 +367,7 @@ export class ModelRegistry {
   /** Add a model. A second model with a registered name is an error unless `{ replace: true }`. */
   registerModel<M extends Model>(model: M, options: RegisterOptions = {}): M {
     if (!model || typeof model !== "object" || typeof model.name !== "string" || typeof model.generate !== "function") {
-      throw new ConfigError([{ path: "model", message: "registerModel expects a Model instance (a subclass of Model from @orchestrator/core)" }], { title: "Cannot register model" });
+      throw new ConfigError([{ path: "model", message: "registerModel expects a Model instance (a subclass of Model from @orchestrator-ts/core)" }], { title: "Cannot register model" });
     }
     const existing = this.#byName.get(model.name);
     if (existing) {

@@ -1,4 +1,4 @@
-import { CAPABILITY_NAMES, type CapabilityName, ConfigError, type ConfigIssue, closestNames } from "@orchestrator/core";
+import { CAPABILITY_NAMES, type CapabilityName, ConfigError, type ConfigIssue, closestNames } from "@orchestrator-ts/core";
 
 /** The seed's snake_case spelling of a capability name: `"text_generation"`. */
 type Snake<S extends string> = S extends `${infer H}${infer T}` ? `${H extends Lowercase<H> ? H : `_${Lowercase<H>}`}${Snake<T>}` : S;

@@ -1,4 +1,4 @@
-import { ConfigError } from "@orchestrator/core";
+import { ConfigError } from "@orchestrator-ts/core";
 
 /** Relative importance of each part of the reward. Any non-negative numbers; they are sum-normalised. */
 export interface RewardWeights {

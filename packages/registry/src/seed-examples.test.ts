@@ -1,7 +1,7 @@
 // The seed document's registry examples ("Custom Models"), translated to TypeScript and run.
-// FakeModel from @orchestrator/testing stands in for the seed's MyCustomModel / CustomModel.
-import { ModelCapabilities } from "@orchestrator/core";
-import { FakeModel } from "@orchestrator/testing";
+// FakeModel from @orchestrator-ts/testing stands in for the seed's MyCustomModel / CustomModel.
+import { ModelCapabilities } from "@orchestrator-ts/core";
+import { FakeModel } from "@orchestrator-ts/testing";
 import { describe, expect, it } from "vitest";
 import { CostBasedSelector, PerformanceSelector } from "./cost-performance-selectors";
 import { ModelRegistry } from "./registry";

@@ -1,4 +1,4 @@
-import type { ArmStats, GenerateRequest, Model, StatsStore } from "@orchestrator/core";
+import type { ArmStats, GenerateRequest, Model, StatsStore } from "@orchestrator-ts/core";
 import type { NormalizedRequirements } from "./requirements";
 import type { RewardFunction } from "./reward";
 

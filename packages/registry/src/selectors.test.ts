@@ -1,4 +1,4 @@
-import { FakeModel } from "@orchestrator/testing";
+import { FakeModel } from "@orchestrator-ts/testing";
 import { describe, expect, it } from "vitest";
 import { CostBasedSelector, PerformanceSelector } from "./cost-performance-selectors";
 import { ModelRegistry } from "./registry";

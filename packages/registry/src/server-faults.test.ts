@@ -1,6 +1,6 @@
-import { AuthenticationError, OrchestratorError, ProviderError, RateLimitError, TimeoutError } from "@orchestrator/core";
-import { OpenAIModel } from "@orchestrator/provider-openai";
-import { type OpenAIServer, type ServerStats, startOpenAIServer } from "@orchestrator/testing";
+import { AuthenticationError, OrchestratorError, ProviderError, RateLimitError, TimeoutError } from "@orchestrator-ts/core";
+import { OpenAIModel } from "@orchestrator-ts/provider-openai";
+import { type OpenAIServer, type ServerStats, startOpenAIServer } from "@orchestrator-ts/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ModelRegistry } from "./registry";
 import { ask } from "./test-helpers";

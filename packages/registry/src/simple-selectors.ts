@@ -1,4 +1,4 @@
-import { ConfigError, type Model } from "@orchestrator/core";
+import { ConfigError, type Model } from "@orchestrator-ts/core";
 import { seededRandom } from "./random";
 import type { CandidateScore, ModelSelector, SelectionCandidate, SelectionContext, SelectorChoice } from "./selector";
 

@@ -1,4 +1,4 @@
-import { AbortError } from "@orchestrator/core";
+import { AbortError } from "@orchestrator-ts/core";
 
 /** Wait `ms`; rejects with `AbortError` as soon as `signal` aborts. The timer never keeps the process alive. */
 export function abortableSleep(ms: number, signal?: AbortSignal): Promise<void> {

@@ -1,4 +1,4 @@
-import { LruMap } from "@orchestrator/core";
+import { LruMap } from "@orchestrator-ts/core";
 import { describe, expect, it } from "vitest";
 import { MemoryStatsStore } from "./stats-store";
 

@@ -1,9 +1,9 @@
-import { type ArmOutcome, type ArmStats, type StatsStore, emptyArmStats } from "@orchestrator/core";
+import { type ArmOutcome, type ArmStats, type StatsStore, emptyArmStats } from "@orchestrator-ts/core";
 
 /**
  * The in-process `StatsStore`: one `ArmStats` per model overall and per (task, model). Reads do
  * not allocate (nested maps, no composite string keys), so selection can read it on every call.
- * `@orchestrator/redis` implements the same interface to share what is learnt between processes.
+ * `@orchestrator-ts/redis` implements the same interface to share what is learnt between processes.
  */
 export class MemoryStatsStore implements StatsStore {
   #version = 0;

@@ -1,6 +1,6 @@
-import { OrchestratorError, ProviderError } from "@orchestrator/core";
-import { OpenAIModel } from "@orchestrator/provider-openai";
-import { type Fault, type OpenAIServer, startOpenAIServer } from "@orchestrator/testing";
+import { OrchestratorError, ProviderError } from "@orchestrator-ts/core";
+import { OpenAIModel } from "@orchestrator-ts/provider-openai";
+import { type Fault, type OpenAIServer, startOpenAIServer } from "@orchestrator-ts/testing";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { CostBasedSelector } from "./cost-performance-selectors";
 import type { RegistryStreamChunk } from "./registry";

@@ -1,4 +1,4 @@
-import type { Cache, GenerateRequest, GenerateResult, HealthState, HealthStatus, HealthTracker, ModelIdentity, StreamChunk } from "@orchestrator/core";
+import type { Cache, GenerateRequest, GenerateResult, HealthState, HealthStatus, HealthTracker, ModelIdentity, StreamChunk } from "@orchestrator-ts/core";
 
 /** A real (if simple) HealthTracker: availability set by the test, live-call signals recorded. */
 export class ScriptedHealth implements HealthTracker {

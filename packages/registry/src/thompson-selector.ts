@@ -1,4 +1,4 @@
-import { ConfigError, type ConfigIssue } from "@orchestrator/core";
+import { ConfigError, type ConfigIssue } from "@orchestrator-ts/core";
 import { type ArmView, DecayedArms } from "./decayed-arms";
 import { seededRandom, sampleBeta } from "./random";
 import { RewardFunction, type RewardOptions, type RewardWeights } from "./reward";

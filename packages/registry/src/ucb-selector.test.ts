@@ -1,5 +1,5 @@
-import { type ArmStats, ConfigError, emptyArmStats } from "@orchestrator/core";
-import { FakeModel } from "@orchestrator/testing";
+import { type ArmStats, ConfigError, emptyArmStats } from "@orchestrator-ts/core";
+import { FakeModel } from "@orchestrator-ts/testing";
 import { describe, expect, it } from "vitest";
 import { MemoryStatsStore } from "./stats-store";
 import type { SelectionCandidate, SelectionContext } from "./selector";

@@ -1,4 +1,4 @@
-import { ConfigError, type ConfigIssue } from "@orchestrator/core";
+import { ConfigError, type ConfigIssue } from "@orchestrator-ts/core";
 import { type ArmView, DecayedArms } from "./decayed-arms";
 import { RewardFunction, type RewardOptions, type RewardWeights } from "./reward";
 import type { CandidateScore, ModelSelector, SelectionCandidate, SelectionContext, SelectorChoice, SelectorEvent } from "./selector";

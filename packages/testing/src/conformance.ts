@@ -7,7 +7,7 @@ import {
   ProviderError,
   type StreamChunk,
   TimeoutError,
-} from "@orchestrator/core";
+} from "@orchestrator-ts/core";
 import { afterAll, describe, expect, it } from "vitest";
 
 export interface ConformanceOptions {

@@ -14,7 +14,7 @@ import {
   TimeoutError,
   type Usage,
   contentText,
-} from "@orchestrator/core";
+} from "@orchestrator-ts/core";
 import { seededRandom } from "./internal/seeded-random";
 
 /** A failure the fake can produce, by name, or any error object to throw as is. */

@@ -7,11 +7,11 @@ export interface ServerProcess {
 }
 
 /**
- * Starts a loopback provider server from `@orchestrator/testing` in a child process, so that the
+ * Starts a loopback provider server from `@orchestrator-ts/testing` in a child process, so that the
  * CPU this process spends per call is the client's alone.
  */
 export function startServerProcess(factory: "startOpenAIServer" | "startAnthropicServer", options: Record<string, unknown> = {}): Promise<ServerProcess> {
-  const script = `import(${JSON.stringify("@orchestrator/testing")}).then(async (m) => {
+  const script = `import(${JSON.stringify("@orchestrator-ts/testing")}).then(async (m) => {
     const s = await m[${JSON.stringify(factory)}](${JSON.stringify(options)});
     process.stdout.write(JSON.stringify({ port: s.port, url: s.url }) + "\\n");
     process.on("SIGTERM", () => s.close().then(() => process.exit(0)));

@@ -1,6 +1,6 @@
-import { ModelCache } from "@orchestrator/cache";
-import { RedisCacheBackend } from "@orchestrator/redis";
-import { FakeModel, startRedisServer } from "@orchestrator/testing";
+import { ModelCache } from "@orchestrator-ts/cache";
+import { RedisCacheBackend } from "@orchestrator-ts/redis";
+import { FakeModel, startRedisServer } from "@orchestrator-ts/testing";
 const server = await startRedisServer();
 const REQUEST = { messages: [{ role: "user" as const, content: "What is a multi-armed bandit? Answer in two sentences." }] };
 const backend = new RedisCacheBackend({ url: server.url, keyPrefix: "bench:" });

@@ -1,5 +1,5 @@
 import { parseArgs } from "node:util";
-import type { SelectionRequirements } from "@orchestrator/registry";
+import type { SelectionRequirements } from "@orchestrator-ts/registry";
 
 /** A usage mistake: exit code 2 and the command's help. */
 export class UsageError extends Error {}

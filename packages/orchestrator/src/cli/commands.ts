@@ -1,6 +1,6 @@
-import { ConfigError, type GenerateRequest, type Model, NoEligibleModelError, OrchestratorError, formatConfigIssue } from "@orchestrator/core";
-import { loadModelConfig, parseModelConfig } from "@orchestrator/config";
-import type { RegistryResult } from "@orchestrator/registry";
+import { ConfigError, type GenerateRequest, type Model, NoEligibleModelError, OrchestratorError, formatConfigIssue } from "@orchestrator-ts/core";
+import { loadModelConfig, parseModelConfig } from "@orchestrator-ts/config";
+import type { RegistryResult } from "@orchestrator-ts/registry";
 import { EMBEDDED_CONFIG, LOCAL_MODELS, defaultModelDir } from "../default-config";
 import { type Orchestrator, createOrchestrator, resolveConfigPath } from "../orchestrator";
 import { builtinProviders } from "../providers";

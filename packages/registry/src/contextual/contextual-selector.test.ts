@@ -1,7 +1,7 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { type GenerateRequest, Model, type ModelOutput } from "@orchestrator/core";
+import { type GenerateRequest, Model, type ModelOutput } from "@orchestrator-ts/core";
 import { describe, expect, it } from "vitest";
 import { seededRandom } from "../random";
 import { ModelRegistry } from "../registry";

@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { ConfigError, type ConfigIssue, type StatsStore } from "@orchestrator/core";
+import { ConfigError, type ConfigIssue, type StatsStore } from "@orchestrator-ts/core";
 import { seededRandom } from "../random";
 import type { CandidateScore, ModelSelector, SelectionCandidate, SelectionContext, SelectorChoice, SelectorEvent } from "../selector";
 import type { DecisionRecord, DecisionSink } from "./decision-log";

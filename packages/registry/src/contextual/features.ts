@@ -1,4 +1,4 @@
-import { ConfigError, type ConfigIssue, type GenerateRequest, contentText } from "@orchestrator/core";
+import { ConfigError, type ConfigIssue, type GenerateRequest, contentText } from "@orchestrator-ts/core";
 
 /**
  * A sparse feature vector: `indices[k]` holds `values[k]` for `k < size`; every other entry is 0.

@@ -1,4 +1,4 @@
-import { ConfigError, type ConfigIssue } from "@orchestrator/core";
+import { ConfigError, type ConfigIssue } from "@orchestrator-ts/core";
 
 export interface BudgetPacerOptions {
   /** Average USD per request to stay at or under. */

@@ -1,6 +1,6 @@
 import { fileURLToPath } from "node:url";
-import { RedisStatsStore } from "@orchestrator/redis";
-import { type RedisServerHandle, runFixture, startRedisServer } from "@orchestrator/testing";
+import { RedisStatsStore } from "@orchestrator-ts/redis";
+import { type RedisServerHandle, runFixture, startRedisServer } from "@orchestrator-ts/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ContextualSelector } from "./contextual-selector";
 import { HashedNgramExtractor } from "./features";

@@ -1,4 +1,4 @@
-import { ConfigError } from "@orchestrator/core";
+import { ConfigError } from "@orchestrator-ts/core";
 
 /** RFC 4180 CSV: quoted fields may hold commas, quotes ("") and newlines. An unterminated quote is a `ConfigError`. */
 export function parseCsv(text: string): string[][] {

@@ -1,6 +1,6 @@
 import { readFileSync, readdirSync, statSync } from "node:fs";
 import { basename, join } from "node:path";
-import { ConfigError } from "@orchestrator/core";
+import { ConfigError } from "@orchestrator-ts/core";
 import { parseCsv } from "./csv";
 
 /** One prompt of a full-information routing dataset: every model's recorded quality and cost. */

@@ -1,6 +1,6 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { ConfigError } from "@orchestrator/core";
+import { ConfigError } from "@orchestrator-ts/core";
 import { type DecisionRecord, readDecisionLog } from "../contextual/decision-log";
 import { HashedNgramExtractor } from "../contextual/features";
 import { offPolicyEstimate, selectorPolicy } from "../contextual/off-policy";

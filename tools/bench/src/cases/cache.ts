@@ -1,7 +1,7 @@
 // Memory cache hit, Redis cache hit against a raw ioredis GET of the same payload, single-flight.
-import { ModelCache } from "@orchestrator/cache";
-import { RedisCacheBackend } from "@orchestrator/redis";
-import { FakeModel, startRedisServer } from "@orchestrator/testing";
+import { ModelCache } from "@orchestrator-ts/cache";
+import { RedisCacheBackend } from "@orchestrator-ts/redis";
+import { FakeModel, startRedisServer } from "@orchestrator-ts/testing";
 import { Redis } from "ioredis";
 import { type CaseResult, compare } from "../harness";
 

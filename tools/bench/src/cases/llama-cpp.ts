@@ -2,8 +2,8 @@
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { LlamaCppModel } from "@orchestrator/provider-llama-cpp";
-import { writeTinyGguf } from "@orchestrator/testing";
+import { LlamaCppModel } from "@orchestrator-ts/provider-llama-cpp";
+import { writeTinyGguf } from "@orchestrator-ts/testing";
 import { LlamaChat, getLlama } from "node-llama-cpp";
 import type { CaseResult } from "../harness";
 

@@ -1,6 +1,6 @@
 // 1,000 concurrent calls under limits, and heap after 100,000 calls through the registry.
-import { ModelRegistry } from "@orchestrator/registry";
-import { FakeModel } from "@orchestrator/testing";
+import { ModelRegistry } from "@orchestrator-ts/registry";
+import { FakeModel } from "@orchestrator-ts/testing";
 import type { CaseResult } from "../harness";
 
 function heapMb(): number {

@@ -2,8 +2,8 @@
 // against one loopback OpenAI-compatible server running in a child process.
 import { createOpenAI } from "@ai-sdk/openai";
 import { ChatOpenAI } from "@langchain/openai";
-import { OpenAIModel } from "@orchestrator/provider-openai";
-import { ModelRegistry } from "@orchestrator/registry";
+import { OpenAIModel } from "@orchestrator-ts/provider-openai";
+import { ModelRegistry } from "@orchestrator-ts/registry";
 import { generateText, streamText } from "ai";
 import OpenAI from "openai";
 import { type CaseResult, compare } from "../harness";

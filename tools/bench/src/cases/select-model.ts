@@ -1,5 +1,5 @@
 // selectModel cost for every selector with 10, 100 and 1,000 registered models, warm statistics.
-import { Model, type ModelOutput } from "@orchestrator/core";
+import { Model, type ModelOutput } from "@orchestrator-ts/core";
 import {
   CostBasedSelector,
   type ModelSelector,
@@ -9,7 +9,7 @@ import {
   ThompsonSamplingSelector,
   UCBModelSelector,
   WeightedRandomSelector,
-} from "@orchestrator/registry";
+} from "@orchestrator-ts/registry";
 import type { CaseResult } from "../harness";
 
 class Stub extends Model {

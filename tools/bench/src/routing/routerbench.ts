@@ -40,7 +40,7 @@ import {
   replayFullInformation,
   rowFeatures,
   singleModelPoint,
-} from "@orchestrator/registry";
+} from "@orchestrator-ts/registry";
 import { ReplayModel } from "./ucb-replay";
 
 function arg(name: string, fallback: string): string {
