@@ -3,7 +3,10 @@
 //  1. publint: package.json fields, exports map and files agree;
 //  2. every file the exports map names exists and is inside `files`;
 //  3. the package loads by name from ESM (import) and CJS (require), with the same exports;
-//  4. its types resolve and compile for an ESM and a CJS consumer (moduleResolution node16).
+//  4. its types resolve and compile for an ESM and a CJS consumer (moduleResolution node16);
+//  5. its npm name is ours: not a name (or in a scope) that the registry lists for another project,
+//     as recorded offline in npm-names.json by record-npm-names.mjs;
+//  6. it carries what a user looks for on npm: license, repository, homepage, keywords.
 import { execFileSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
@@ -23,6 +26,16 @@ function targets(exp, out = []) {
   return out;
 }
 
+const names = JSON.parse(readFileSync(join(root, "tools/scripts/npm-names.json"), "utf8"));
+const takenScopes = new Set(Object.keys(names.taken).filter((n) => n.startsWith("@")).map((n) => n.split("/")[0]));
+for (const { json } of packages) {
+  const scope = json.name.startsWith("@") ? json.name.split("/")[0] : undefined;
+  if (names.taken[json.name]) problems.push(`${json.name}: npm lists this name for another project (${names.taken[json.name].description ?? names.taken[json.name].repository}); see tools/scripts/npm-names.json`);
+  else if (scope && takenScopes.has(scope)) problems.push(`${json.name}: the npm scope ${scope} belongs to another project; see tools/scripts/npm-names.json`);
+  else if (!names.ours[json.name]) problems.push(`${json.name}: not checked against the npm registry yet; run node tools/scripts/record-npm-names.mjs`);
+  for (const field of ["license", "repository", "homepage", "keywords"]) if (!json[field]) problems.push(`${json.name}: package.json has no "${field}"`);
+}
+
 for (const { dir, json } of packages) {
   const { messages } = await publint({ pkgDir: dir, level: "warning", strict: true });
   for (const m of messages) problems.push(`${json.name}: publint ${m.type} ${m.code} at ${m.path?.join(".")}`);
@@ -33,6 +46,8 @@ for (const { dir, json } of packages) {
   }
   if (json.sideEffects !== false) problems.push(`${json.name}: sideEffects should be false`);
   if (!existsSync(join(dir, "README.md"))) problems.push(`${json.name}: no README.md`);
+  // npm packs a package's own LICENSE; each is a copy of the root one and must not drift from it.
+  if (!existsSync(join(dir, "LICENSE")) || readFileSync(join(dir, "LICENSE"), "utf8") !== readFileSync(join(root, "LICENSE"), "utf8")) problems.push(`${json.name}: LICENSE missing or not the same as the root LICENSE`);
 }
 
 // Load every entry point from both module systems in one child process each.
