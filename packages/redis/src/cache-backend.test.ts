@@ -93,9 +93,37 @@ describe("RedisCacheBackend", () => {
     }
     expect(tookMs).toBeGreaterThanOrEqual(240);
     expect(tookMs).toBeLessThan(700);
-    await new Promise((r) => setTimeout(r, 1_000));
+    // Back as soon as Redis answers again (the pause ends 1.2 s after it began).
+    const deadline = performance.now() + 2_000;
+    while (!b.connection.available && performance.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+    expect(performance.now() - start).toBeLessThan(1_800);
     expect(await b.get("w")).toBe("v");
     probe.disconnect();
+  }, 10_000);
+
+  it("while Redis is frozen only the first lookups wait out the bound, the next bypass at once; hits resume with Redis", async () => {
+    const b = backend();
+    await b.set("f", "v");
+    redis.pause();
+    let resumedAt = 0;
+    try {
+      const first = performance.now();
+      await expect(b.get("f")).rejects.toSatisfy((e) => RedisUnavailableError.isInstance(e));
+      expect(performance.now() - first).toBeGreaterThanOrEqual(240);
+      // Redis did not answer in time: until it answers a PING, lookups fail without waiting.
+      const next = performance.now();
+      const results = await Promise.allSettled([b.get("f"), b.get("f"), b.set("g", "v")]);
+      expect(results.every((r) => r.status === "rejected" && RedisUnavailableError.isInstance(r.reason))).toBe(true);
+      expect(performance.now() - next).toBeLessThan(50);
+      await new Promise((r) => setTimeout(r, 500));
+    } finally {
+      redis.resume();
+      resumedAt = performance.now();
+    }
+    while (!b.connection.available && performance.now() - resumedAt < 2_000) await new Promise((r) => setTimeout(r, 5));
+    console.log(`cache lookups back on Redis ${Math.round(performance.now() - resumedAt)} ms after it resumed`);
+    expect(performance.now() - resumedAt).toBeLessThan(500);
+    expect(await b.get("f")).toBe("v");
   }, 10_000);
 
   it("fails fast while Redis is down and recovers by itself", async () => {

@@ -55,6 +55,7 @@ export class RedisCacheBackend implements CacheBackend {
   }
 
   readonly #lookupFailed = (error: unknown): never => {
+    this.connection.commandFailed();
     throw this.connection.unavailable("a cache lookup", error);
   };
 
@@ -65,6 +66,7 @@ export class RedisCacheBackend implements CacheBackend {
     try {
       await this.#send("set", args);
     } catch (error) {
+      this.connection.commandFailed();
       throw this.connection.unavailable("a cache write", error);
     }
   }

@@ -29,6 +29,8 @@ export class RedisConnection {
   readonly owned: boolean;
   readonly #url: Secret | undefined;
   #everReady = false;
+  #stalled = false;
+  readonly #recoveryListeners = new Set<() => void>();
   lastError: string | undefined;
 
   constructor(options: RedisConnectionOptions, defaults: { operationTimeoutMs: number }) {
@@ -52,7 +54,11 @@ export class RedisConnection {
     }
     if (this.client.status === "ready") this.#everReady = true;
     this.client.on("ready", () => {
+      const again = this.#everReady;
       this.#everReady = true;
+      // The server answered the ready check on a fresh connection.
+      this.#stalled = false;
+      if (again) this.#recovered();
     });
     // Without a listener an ioredis "error" event would crash the process.
     this.client.on("error", (error: Error) => {
@@ -67,8 +73,54 @@ export class RedisConnection {
    */
   get available(): boolean {
     const s = this.client.status;
-    if (s === "ready") return true;
+    if (s === "ready") return !this.#stalled;
     return !this.#everReady && (s === "wait" || s === "connecting" || s === "connect");
+  }
+
+  /** A command failed on a connection that looked fine, and no PING has been answered since. */
+  get stalled(): boolean {
+    return this.#stalled;
+  }
+
+  /**
+   * Report a command that failed (typically timed out) while the connection was up: a frozen or
+   * overloaded server keeps its connections open, so nothing else would tell. Until a PING sent
+   * now is answered, `available` is false and operations fall back at once instead of each
+   * waiting out its own timeout.
+   */
+  commandFailed(): void {
+    if (this.#stalled || this.client.status !== "ready") return;
+    this.#stalled = true;
+    void this.#probe();
+  }
+
+  /** `listener` runs each time Redis answers again after an outage or a stall (not on the first connection). */
+  onRecovered(listener: () => void): void {
+    this.#recoveryListeners.add(listener);
+  }
+
+  #recovered(): void {
+    for (const listener of this.#recoveryListeners) {
+      try {
+        listener();
+      } catch {
+        // One listener's bug must not keep the others from catching up.
+      }
+    }
+  }
+
+  async #probe(): Promise<void> {
+    while (this.#stalled && this.client.status !== "end") {
+      try {
+        await this.client.ping();
+        if (!this.#stalled) return;
+        this.#stalled = false;
+        this.#recovered();
+      } catch {
+        // Timed out (still frozen) or the connection broke: ask again shortly.
+        await new Promise((resolve) => setTimeout(resolve, 100).unref());
+      }
+    }
   }
 
   unavailable(what: string, cause?: unknown): RedisUnavailableError {

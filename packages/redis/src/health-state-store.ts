@@ -26,6 +26,11 @@ export class RedisHealthStateStore implements HealthStateStore {
   readonly #origin = randomUUID();
   readonly #states = new Map<string, HealthStatus>();
   readonly #listeners = new Set<Listener>();
+  /** Models whose local status Redis may not have: set while Redis was not answering, or the write failed. */
+  readonly #unpublished = new Set<string>();
+  /** Numbers the local `set`s, so a reload does not undo a `set` made after it was sent. */
+  #writes = 0;
+  readonly #writtenAt = new Map<string, number>();
   readonly #interval: ReturnType<typeof setInterval>;
   #closed = false;
 
@@ -42,6 +47,8 @@ export class RedisHealthStateStore implements HealthStateStore {
     this.#subscriber.subscribe(this.channel).catch(() => undefined);
     // After a reconnect, messages sent meanwhile are lost: reload everything.
     this.#subscriber.on("ready", () => void this.refresh());
+    // Back after an outage or a stall: share what was set meanwhile, then reload.
+    this.connection.onRecovered(() => void this.refresh());
     this.#interval = setInterval(() => void this.refresh(), options.refreshIntervalMs ?? 5_000);
     this.#interval.unref();
     void this.refresh();
@@ -53,15 +60,31 @@ export class RedisHealthStateStore implements HealthStateStore {
 
   set(name: string, status: HealthStatus): void {
     this.#states.set(name, status);
-    if (!this.connection.available) return;
-    const json = JSON.stringify(status);
-    const client = this.connection.client;
-    client
+    this.#writtenAt.set(name, ++this.#writes);
+    if (!this.connection.available) {
+      // Shared once Redis answers again (see refresh), rather than lost.
+      this.#unpublished.add(name);
+      return;
+    }
+    this.#publish(name, status);
+  }
+
+  #publish(name: string, status: HealthStatus): void {
+    this.connection.client
       .multi()
-      .hset(this.key, name, json)
+      .hset(this.key, name, JSON.stringify(status))
       .publish(this.channel, JSON.stringify({ o: this.#origin, n: name, s: status }))
       .exec()
-      .catch(() => undefined);
+      .then(
+        (results) => {
+          if (!results || results.some(([error]) => error)) this.#unpublished.add(name);
+        },
+        () => {
+          // Timed out (it may still run when a frozen Redis resumes: the same status again is harmless).
+          this.#unpublished.add(name);
+          this.connection.commandFailed();
+        },
+      );
   }
 
   subscribe(listener: Listener): () => void {
@@ -69,16 +92,29 @@ export class RedisHealthStateStore implements HealthStateStore {
     return () => this.#listeners.delete(listener);
   }
 
-  /** Reload every model's state from Redis. Never rejects. */
+  /** Share what Redis may be missing, then reload every model's state from Redis. Never rejects. */
   async refresh(): Promise<void> {
     if (this.#closed || !this.connection.available) return;
+    if (this.#unpublished.size > 0) {
+      const names = [...this.#unpublished];
+      this.#unpublished.clear();
+      for (const name of names) {
+        const status = this.#states.get(name);
+        if (status) this.#publish(name, status);
+      }
+    }
+    // Sent after those writes on the same connection, so the reply includes them.
+    const asOf = this.#writes;
     let all: Record<string, string>;
     try {
       all = await this.connection.client.hgetall(this.key);
     } catch {
+      this.connection.commandFailed();
       return;
     }
     for (const [name, json] of Object.entries(all)) {
+      // A status set here after the reload was sent is newer than what the reply says.
+      if ((this.#writtenAt.get(name) ?? 0) > asOf || this.#unpublished.has(name)) continue;
       const status = parseStatus(json);
       if (status && JSON.stringify(this.#states.get(name)) !== json) this.#update(name, status);
     }
@@ -100,8 +136,10 @@ export class RedisHealthStateStore implements HealthStateStore {
       return;
     }
     if (parsed.o === this.#origin || typeof parsed.n !== "string") return;
-    const status = parseStatus(JSON.stringify(parsed.s));
-    if (status) this.#update(parsed.n, status);
+    const json = JSON.stringify(parsed.s);
+    const status = parseStatus(json);
+    // The same status again (a write re-sent after a timeout that had run after all) is no news.
+    if (status && JSON.stringify(this.#states.get(parsed.n)) !== json) this.#update(parsed.n, status);
   }
 
   #update(name: string, status: HealthStatus): void {

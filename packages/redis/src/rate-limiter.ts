@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import { EventEmitter } from "node:events";
 import { AbortError, type Lease, LocalRateLimiter, RateLimitError, type RateLimiter } from "@orchestrator-ts/core";
 import { RedisConnection, type RedisConnectionOptions } from "./connection";
+import { ServerClock } from "./server-clock";
 
 export interface RedisRateLimiterOptions extends RedisConnectionOptions {
   /** Name of the limited resource, usually `model.name`: processes using the same key share the limits. */
@@ -30,10 +31,14 @@ export interface RedisRateLimiterEvents {
 }
 
 // KEYS[1]: starts in the window (zset, score = start ms), KEYS[2]: leases (zset, score = expiry ms).
-// Server time, so every process agrees on the window. Returns {granted, blockedBy, waitMs, count}.
+// Server time, so every process agrees on the window. ARGV[5] is the server time past which the
+// client will have given up on this reservation: executed later (Redis was frozen, or ioredis
+// resent it after a reconnect) it changes nothing, so no lease or start is left that nobody owns.
+// Returns {granted, blockedBy (1 concurrency, 2 per minute, 3 too late), waitMs, count, now}.
 const RESERVE = `
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+if now > tonumber(ARGV[5]) then return {0, 3, 0, 0, now} end
 local maxRpm = tonumber(ARGV[1])
 local maxConc = tonumber(ARGV[2])
 local ttl = tonumber(ARGV[4])
@@ -42,7 +47,7 @@ if maxConc >= 0 then
   local held = redis.call('ZCARD', KEYS[2])
   if held >= maxConc then
     local first = redis.call('ZRANGE', KEYS[2], 0, 0, 'WITHSCORES')
-    return {0, 1, tonumber(first[2]) - now, held}
+    return {0, 1, tonumber(first[2]) - now, held, now}
   end
 end
 local starts = 0
@@ -51,7 +56,7 @@ if maxRpm >= 0 then
   starts = redis.call('ZCARD', KEYS[1])
   if starts >= maxRpm then
     local first = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
-    return {0, 2, tonumber(first[2]) + 60000 - now, starts}
+    return {0, 2, tonumber(first[2]) + 60000 - now, starts, now}
   end
   redis.call('ZADD', KEYS[1], now, ARGV[3])
   redis.call('PEXPIRE', KEYS[1], 61000)
@@ -61,7 +66,14 @@ if maxConc >= 0 then
   redis.call('ZADD', KEYS[2], now + ttl, ARGV[3])
   redis.call('PEXPIRE', KEYS[2], ttl + 1000)
 end
-return {1, 0, 0, starts}
+return {1, 0, 0, starts, now}
+`;
+
+// Undo a reservation the client gave up on, should it have been granted after all (its reply was
+// late). Sent on the same connection, it runs after the reservation.
+const CANCEL = `
+redis.call('ZREM', KEYS[1], ARGV[1])
+return redis.call('ZREM', KEYS[2], ARGV[1])
 `;
 
 // Extend a live lease (heartbeat); a lease already reclaimed stays gone.
@@ -74,8 +86,11 @@ redis.call('PEXPIRE', KEYS[1], ttl + 1000)
 return updated
 `;
 
+type ReserveReply = [granted: number, blockedBy: number, waitMs: number, count: number, serverMs: number];
+
 type ScriptClient = {
-  orcLimitReserve(window: string, leases: string, maxRpm: number, maxConc: number, id: string, ttlMs: number): Promise<[number, number, number, number]>;
+  orcLimitReserve(window: string, leases: string, maxRpm: number, maxConc: number, id: string, ttlMs: number, deadline: number): Promise<ReserveReply>;
+  orcLimitCancel(window: string, leases: string, id: string): Promise<number>;
   orcLimitRenew(leases: string, id: string, ttlMs: number): Promise<number>;
 };
 
@@ -88,6 +103,7 @@ interface Waiter {
 }
 
 const UNAVAILABLE = Symbol("unavailable");
+const TOO_LATE = 3;
 
 /**
  * `maxRequestsPerMinute` and `maxConcurrentRequests` that hold across every process sharing the
@@ -113,6 +129,11 @@ export class RedisRateLimiter extends EventEmitter<RedisRateLimiterEvents> imple
   readonly #local: LocalRateLimiter;
   readonly #queue: Waiter[] = [];
   readonly #prefix = randomUUID().slice(0, 8);
+  readonly #clock = new ServerClock();
+  /** Longest a reservation may take before this process gives up on it and falls back. */
+  readonly #timeoutMs: number;
+  /** The client has no command timeout of its own at or below `#timeoutMs`: bound reservations here. */
+  readonly #ownTimer: boolean;
   #seq = 0;
   #inFlight = 0;
   #blockedUntil = 0;
@@ -133,7 +154,12 @@ export class RedisRateLimiter extends EventEmitter<RedisRateLimiterEvents> imple
     this.#windowKey = `${prefix}{${this.key}}:starts`;
     this.#leasesKey = `${prefix}{${this.key}}:leases`;
     this.connection = new RedisConnection(options, { operationTimeoutMs: 1_000 });
+    const clientTimeout = this.connection.client.options?.commandTimeout;
+    const hasClientTimeout = typeof clientTimeout === "number" && clientTimeout > 0;
+    this.#timeoutMs = Math.min(options.operationTimeoutMs ?? 1_000, hasClientTimeout ? clientTimeout : Number.POSITIVE_INFINITY);
+    this.#ownTimer = !(hasClientTimeout && clientTimeout <= this.#timeoutMs);
     this.connection.client.defineCommand("orcLimitReserve", { numberOfKeys: 2, lua: RESERVE });
+    this.connection.client.defineCommand("orcLimitCancel", { numberOfKeys: 2, lua: CANCEL });
     this.connection.client.defineCommand("orcLimitRenew", { numberOfKeys: 1, lua: RENEW });
     this.#local = new LocalRateLimiter({ maxRequestsPerMinute: this.maxRequestsPerMinute, maxConcurrentRequests: this.maxConcurrentRequests });
   }
@@ -205,6 +231,12 @@ export class RedisRateLimiter extends EventEmitter<RedisRateLimiterEvents> imple
     this.#pumping = true;
     try {
       while (this.#queue.length > 0) {
+        // The slots this process holds (from Redis, or local ones taken while Redis was not
+        // answering) already reach the shared limit: no point asking, wait for a release.
+        if (this.inFlight >= this.maxConcurrentRequests) {
+          await this.#sleep(this.#pollMs);
+          continue;
+        }
         const result = await this.#reserve();
         const head = this.#queue[0];
         if (result === UNAVAILABLE) {
@@ -237,11 +269,23 @@ export class RedisRateLimiter extends EventEmitter<RedisRateLimiterEvents> imple
       return;
     }
     const timeoutMs = Math.max(0, head.deadline - Date.now());
+    let local: Lease;
     try {
-      head.resolve(await this.#local.acquire({ timeoutMs }));
+      local = await this.#local.acquire({ timeoutMs });
     } catch (error) {
       head.reject(error);
+      return;
     }
+    let released = false;
+    head.resolve({
+      release: () => {
+        if (released) return;
+        released = true;
+        local.release();
+        // A waiter held back by the per-process cap may go now.
+        this.#wake?.();
+      },
+    });
   }
 
   #sleep(waitMs: number): Promise<void> {
@@ -260,25 +304,68 @@ export class RedisRateLimiter extends EventEmitter<RedisRateLimiterEvents> imple
 
   async #reserve(): Promise<{ granted: true; lease: Lease } | { granted: false; waitMs: number } | typeof UNAVAILABLE> {
     if (!this.connection.available) return UNAVAILABLE;
-    const id = `${this.#prefix}:${++this.#seq}`;
+    // Deadlines are in server time: learn where Redis' clock stands once (one extra round trip
+    // per limiter); every reply refines it after that.
+    if (!this.#clock.known && !(await this.#readServerClock())) return UNAVAILABLE;
     const limitRpm = this.maxRequestsPerMinute === Number.POSITIVE_INFINITY ? -1 : this.maxRequestsPerMinute;
     const limitConc = this.maxConcurrentRequests === Number.POSITIVE_INFINITY ? -1 : this.maxConcurrentRequests;
-    let reply: [number, number, number, number];
+    const client = this.connection.client as unknown as ScriptClient;
+    for (let attempt = 1; ; attempt++) {
+      const id = `${this.#prefix}:${++this.#seq}`;
+      const sentAt = performance.now();
+      // Half the timeout: what Redis grants by then still reaches us before we give up on it
+      // (with room for the clock estimate's error), and what it runs later grants nothing.
+      const deadline = this.#clock.serverTimeAt(sentAt + this.#timeoutMs / 2);
+      let reply: ReserveReply;
+      try {
+        reply = await this.#bounded(client.orcLimitReserve(this.#windowKey, this.#leasesKey, limitRpm, limitConc, id, this.leaseTtlMs, deadline));
+      } catch {
+        // Given up on. Should Redis still grant it in time (a late reply), take it back: queued
+        // behind the reservation on this connection (or resent after it on the next one).
+        if (this.connection.client.status !== "end") client.orcLimitCancel(this.#windowKey, this.#leasesKey, id).catch(() => undefined);
+        this.connection.commandFailed();
+        return UNAVAILABLE;
+      }
+      this.#clock.observe(reply[4], sentAt, performance.now());
+      const [granted, blockedBy, waitMs] = reply;
+      if (blockedBy === TOO_LATE) {
+        // Redis ran it too late to count (it was sent just before Redis resumed, or Redis is
+        // slow): once more at once, then fall back like a timeout.
+        if (attempt < 2) continue;
+        return UNAVAILABLE;
+      }
+      if (granted !== 1) {
+        // Per-minute refusals know when the window frees up; concurrency ones do not (a release may come
+        // any time, from any process). Selection keeps treating the model as saturated for a short
+        // while after a refusal, so that it does not read "free" merely because a poll interval ran out.
+        this.#blockedUntil = Date.now() + (blockedBy === 2 ? waitMs : Math.max(this.#pollMs, SATURATION_MEMORY_MS));
+        return { granted: false, waitMs: blockedBy === 2 ? waitMs : this.#pollMs };
+      }
+      this.#blockedUntil = 0;
+      return { granted: true, lease: this.#lease(id, limitConc >= 0) };
+    }
+  }
+
+  async #readServerClock(): Promise<boolean> {
+    const sentAt = performance.now();
     try {
-      reply = await (this.connection.client as unknown as ScriptClient).orcLimitReserve(this.#windowKey, this.#leasesKey, limitRpm, limitConc, id, this.leaseTtlMs);
+      const [seconds, micros] = await this.#bounded(this.connection.client.time());
+      this.#clock.observe(Number(seconds) * 1_000 + Math.floor(Number(micros) / 1_000), sentAt, performance.now());
+      return true;
     } catch {
-      return UNAVAILABLE;
+      this.connection.commandFailed();
+      return false;
     }
-    const [granted, blockedBy, waitMs] = reply;
-    if (granted !== 1) {
-      // Per-minute refusals know when the window frees up; concurrency ones do not (a release may come
-      // any time, from any process). Selection keeps treating the model as saturated for a short
-      // while after a refusal, so that it does not read "free" merely because a poll interval ran out.
-      this.#blockedUntil = Date.now() + (blockedBy === 2 ? waitMs : Math.max(this.#pollMs, SATURATION_MEMORY_MS));
-      return { granted: false, waitMs: blockedBy === 2 ? waitMs : this.#pollMs };
-    }
-    this.#blockedUntil = 0;
-    return { granted: true, lease: this.#lease(id, limitConc >= 0) };
+  }
+
+  /** A client without a command timeout of its own (one you passed) gets `operationTimeoutMs` here. */
+  #bounded<T>(reply: Promise<T>): Promise<T> {
+    if (!this.#ownTimer) return reply;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error("Command timed out")), this.#timeoutMs);
+    });
+    return Promise.race([reply, timeout]).finally(() => clearTimeout(timer));
   }
 
   #lease(id: string, holdsSlot: boolean): Lease {
@@ -298,8 +385,9 @@ export class RedisRateLimiter extends EventEmitter<RedisRateLimiterEvents> imple
         released = true;
         this.#inFlight--;
         if (heartbeat) clearInterval(heartbeat);
-        // If this fails (Redis down) the slot expires after leaseTtlMs.
-        if (holdsSlot && this.connection.available) this.connection.client.zrem(this.#leasesKey, id).catch(() => undefined);
+        // Sent even while Redis is not answering (it runs when Redis resumes or the connection is
+        // back); if it is lost after all, the slot expires after leaseTtlMs.
+        if (holdsSlot && this.connection.client.status !== "end") this.connection.client.zrem(this.#leasesKey, id).catch(() => undefined);
         // A slot of ours just freed: the remembered concurrency refusal is out of date.
         if (holdsSlot) this.#blockedUntil = 0;
         this.#wake?.();

@@ -1,5 +1,7 @@
+import { randomUUID } from "node:crypto";
 import { type ArmOutcome, type ArmStats, type StatsStore, emptyArmStats } from "@orchestrator-ts/core";
 import { RedisConnection, type RedisConnectionOptions } from "./connection";
+import { keyBeside } from "./keys";
 
 export interface RedisStatsStoreOptions extends RedisConnectionOptions {
   /** The Redis hash holding every arm's totals. Default `"orc:stats"`; processes that share it learn together. */
@@ -16,20 +18,30 @@ const SEP = "\u001f";
 
 // Apply the increments, raise updatedAt to the newest, and answer the totals, all atomically: the
 // reply is exactly the shared state including this batch, so the local view never counts twice.
+// KEYS[2] holds the number of this writer's last applied batch (ARGV[1]; 0 = nothing to apply):
+// a batch that arrives again — re-sent after its reply timed out, while Redis had run it or was
+// about to (a frozen server), or resent by ioredis after a reconnect — is not applied twice.
 const SYNC_SCRIPT = `
-local n = tonumber(ARGV[1])
-for i = 0, n - 1 do
-  redis.call('HINCRBYFLOAT', KEYS[1], ARGV[2 + 2 * i], ARGV[3 + 2 * i])
-end
-local m = tonumber(ARGV[2 + 2 * n])
-for i = 0, m - 1 do
-  local f = ARGV[3 + 2 * n + 2 * i]
-  local v = ARGV[4 + 2 * n + 2 * i]
-  local cur = tonumber(redis.call('HGET', KEYS[1], f) or '0')
-  if tonumber(v) > cur then redis.call('HSET', KEYS[1], f, v) end
+local seq = tonumber(ARGV[1])
+if seq > 0 and seq > tonumber(redis.call('GET', KEYS[2]) or '0') then
+  local n = tonumber(ARGV[3])
+  for i = 0, n - 1 do
+    redis.call('HINCRBYFLOAT', KEYS[1], ARGV[4 + 2 * i], ARGV[5 + 2 * i])
+  end
+  local m = tonumber(ARGV[4 + 2 * n])
+  for i = 0, m - 1 do
+    local f = ARGV[5 + 2 * n + 2 * i]
+    local v = ARGV[6 + 2 * n + 2 * i]
+    local cur = tonumber(redis.call('HGET', KEYS[1], f) or '0')
+    if tonumber(v) > cur then redis.call('HSET', KEYS[1], f, v) end
+  end
+  redis.call('SET', KEYS[2], seq, 'PX', ARGV[2])
 end
 return redis.call('HGETALL', KEYS[1])
 `;
+
+/** How long Redis remembers a writer's last batch number after its last batch (a day: far past any re-send). */
+const WRITER_TTL_MS = 24 * 60 * 60 * 1_000;
 
 interface Arm {
   model: string;
@@ -44,7 +56,7 @@ return redis.call('HGETALL', KEYS[1])
 
 type StateClient = { orcStateExchange(key: string, participant: string, write: 0 | 1, value: string): Promise<string[]> };
 
-type SyncClient = { orcStatsSync(key: string, ...args: (string | number)[]): Promise<string[]> };
+type SyncClient = { orcStatsSync(key: string, writerKey: string, ...args: (string | number)[]): Promise<string[]> };
 
 function armId(model: string, scope: string | undefined): string {
   return scope === undefined ? model : `${model}${SEP}${scope}`;
@@ -63,8 +75,9 @@ function add(target: ArmStats, delta: ArmStats): void {
  * twice. A refresh (every `refreshIntervalMs`) is the same script with nothing to add.
  *
  * While Redis is unreachable, outcomes accumulate locally and are sent once it is back; selection
- * keeps working on the local snapshot. (A batch whose reply timed out is re-sent, so an outcome
- * can, rarely, be counted twice; none is lost.)
+ * keeps working on the local snapshot. A batch whose reply timed out is sent again unchanged under
+ * the same number, and Redis applies each writer's batch numbers once: nothing is lost or counted
+ * twice, even when Redis was merely frozen and ran the first copy when it resumed.
  */
 export class RedisStatsStore implements StatsStore {
   readonly key: string;
@@ -74,8 +87,13 @@ export class RedisStatsStore implements StatsStore {
   #version = 0;
   /** The snapshot: shared totals + pending. */
   #view = new Map<string, Arm>();
-  /** Outcomes not yet acknowledged by Redis. */
+  /** Outcomes not sent yet. */
   #pending = new Map<string, Arm>();
+  /** A batch sent whose reply never came: it may or may not be applied; it goes again, as is, before anything new. */
+  #unacked: { seq: number; batch: Map<string, Arm> } | undefined;
+  #batchSeq = 0;
+  /** This store's own key beside the totals: the number of its last applied batch. */
+  readonly #writerKey: string;
   #inFlight: Promise<void> | undefined;
   #followUp: Promise<void> | undefined;
   #flushTimer: ReturnType<typeof setTimeout> | undefined;
@@ -88,9 +106,12 @@ export class RedisStatsStore implements StatsStore {
     this.key = options.key ?? "orc:stats";
     this.refreshIntervalMs = options.refreshIntervalMs ?? 1_000;
     this.#flushDelayMs = options.flushDelayMs ?? 20;
+    this.#writerKey = keyBeside(this.key, `:writer:${randomUUID()}`);
     this.connection = new RedisConnection(options, { operationTimeoutMs: 1_000 });
-    this.connection.client.defineCommand("orcStatsSync", { numberOfKeys: 1, lua: SYNC_SCRIPT });
+    this.connection.client.defineCommand("orcStatsSync", { numberOfKeys: 2, lua: SYNC_SCRIPT });
     this.connection.client.defineCommand("orcStateExchange", { numberOfKeys: 1, lua: STATE_SCRIPT });
+    // Back after an outage or a stall: send what waited, without waiting for the interval.
+    this.connection.onRecovered(() => void this.sync());
     this.#interval = setInterval(() => void this.sync(), this.refreshIntervalMs);
     this.#interval.unref();
     void this.sync();
@@ -142,9 +163,15 @@ export class RedisStatsStore implements StatsStore {
     this.#epoch++;
     this.#view = new Map();
     this.#pending = new Map();
+    this.#unacked = undefined;
     this.#lastReply = [];
     this.#version++;
-    if (this.connection.available) this.connection.client.del(this.key, ...[...this.#stateChannels].map((c) => this.#stateKey(c))).catch(() => undefined);
+    if (this.connection.available) {
+      // Batches numbered so far are from before the reset: should one still arrive (resent after
+      // a reconnect), it must not be applied.
+      if (this.#batchSeq > 0) this.connection.client.set(this.#writerKey, this.#batchSeq, "PX", WRITER_TTL_MS).catch(() => undefined);
+      this.connection.client.del(this.key, ...[...this.#stateChannels].map((c) => this.#stateKey(c))).catch(() => undefined);
+    }
   }
 
   /** Channels this process exchanged learned state on (reset deletes them too). */
@@ -175,7 +202,8 @@ export class RedisStatsStore implements StatsStore {
     }
     const run = this.#exchange().finally(() => {
       this.#inFlight = undefined;
-      if (this.#pending.size > 0 && !this.#closed && !this.#followUp) this.#scheduleFlush();
+      // While Redis is not answering, the refresh interval retries instead.
+      if ((this.#pending.size > 0 || this.#unacked) && !this.#closed && !this.#followUp && this.connection.available) this.#scheduleFlush();
     });
     this.#inFlight = run;
     return run;
@@ -185,6 +213,8 @@ export class RedisStatsStore implements StatsStore {
     if (this.#closed) return;
     clearInterval(this.#interval);
     if (this.#inFlight) await this.#inFlight;
+    // The unacknowledged batch first, then the rest.
+    if (this.#unacked) await this.sync();
     if (this.#pending.size > 0) await this.sync();
     this.#closed = true;
     if (this.#flushTimer) clearTimeout(this.#flushTimer);
@@ -221,32 +251,33 @@ export class RedisStatsStore implements StatsStore {
   async #exchange(): Promise<void> {
     if (!this.connection.available) return;
     const epoch = this.#epoch;
-    const batch = this.#pending;
-    this.#pending = new Map();
+    let sending = this.#unacked;
+    if (!sending && this.#pending.size > 0) {
+      sending = { seq: ++this.#batchSeq, batch: this.#pending };
+      this.#pending = new Map();
+      this.#unacked = sending;
+    }
     const incr: (string | number)[] = [];
     const latest: (string | number)[] = [];
-    for (const [id, arm] of batch) {
-      for (const f of FIELDS) if (arm.stats[f] !== 0) incr.push(`${id}${SEP}${f}`, arm.stats[f]);
-      if (arm.stats.updatedAt > 0) latest.push(`${id}${SEP}updatedAt`, arm.stats.updatedAt);
+    if (sending) {
+      for (const [id, arm] of sending.batch) {
+        for (const f of FIELDS) if (arm.stats[f] !== 0) incr.push(`${id}${SEP}${f}`, arm.stats[f]);
+        if (arm.stats.updatedAt > 0) latest.push(`${id}${SEP}updatedAt`, arm.stats.updatedAt);
+      }
     }
     let reply: string[];
     try {
-      reply = await (this.connection.client as unknown as SyncClient).orcStatsSync(this.key, incr.length / 2, ...incr, latest.length / 2, ...latest);
+      reply = await (this.connection.client as unknown as SyncClient).orcStatsSync(this.key, this.#writerKey, sending?.seq ?? 0, WRITER_TTL_MS, incr.length / 2, ...incr, latest.length / 2, ...latest);
     } catch {
-      // Not applied (or not known to be): keep the outcomes for the next attempt.
-      if (epoch === this.#epoch) for (const [id, arm] of batch) this.#mergePending(id, arm);
+      // Not applied, or not known to be: the batch stays unacknowledged and goes again, as is.
+      this.connection.commandFailed();
       return;
     }
     if (epoch !== this.#epoch) return;
-    if (batch.size === 0 && sameReply(reply, this.#lastReply)) return;
+    if (sending && this.#unacked === sending) this.#unacked = undefined;
+    if (!sending && sameReply(reply, this.#lastReply)) return;
     this.#lastReply = reply;
     this.#rebuild(reply);
-  }
-
-  #mergePending(id: string, arm: Arm): void {
-    const existing = this.#pending.get(id);
-    if (existing) add(existing.stats, arm.stats);
-    else this.#pending.set(id, arm);
   }
 
   #rebuild(reply: string[]): void {
@@ -293,6 +324,7 @@ export class RedisStatsStore implements StatsStore {
       for (let i = 0; i + 1 < reply.length; i += 2) states.set(reply[i] as string, reply[i + 1] as string);
       return states;
     } catch {
+      this.connection.commandFailed();
       return undefined;
     }
   }

@@ -11,6 +11,15 @@ export interface RedisServerHandle {
   kill(): Promise<void>;
   /** Start again on the same port (empty: nothing is persisted). */
   restart(): Promise<void>;
+  /** The running server's process id (a new one after `restart()`). */
+  readonly pid: number;
+  /**
+   * Freeze the server (SIGSTOP): connections stay open and commands are accepted by the kernel
+   * but not executed, as in a long GC-like stall, a VM pause or a swapped-out host, until `resume()`.
+   */
+  pause(): void;
+  /** SIGCONT: the server runs again and executes everything it was sent meanwhile. */
+  resume(): void;
 }
 
 /** A free loopback port: bind port 0, read it, close. */
@@ -98,8 +107,21 @@ export async function startRedisServer(options: { password?: string } = {}): Pro
   return {
     url: `redis://${auth}127.0.0.1:${port}`,
     port,
+    get pid() {
+      const pid = current().pid;
+      if (pid === undefined) throw new Error("redis-server has no pid");
+      return pid;
+    },
+    pause() {
+      current().kill("SIGSTOP");
+    },
+    resume() {
+      current().kill("SIGCONT");
+    },
     async stop() {
       const c = current();
+      // A paused server would not act on SIGTERM until it runs again.
+      c.kill("SIGCONT");
       c.kill("SIGTERM");
       await exited(c);
     },
