@@ -27,6 +27,7 @@ import {
   type StreamChunk,
   toOrchestratorError,
 } from "@orchestrator-ts/core";
+import { CacheAffinity } from "./cache-affinity";
 import { Emitter, type RegistryEvents } from "./events";
 import type { CandidateExplanation, SelectionExplanation } from "./explanation";
 import { BUILD_MODELS, type FromConfigOptions, type RegistryConfig, type SkippedConfigModel, registryOptionsFromConfig } from "./from-config";
@@ -257,10 +258,10 @@ export class ModelRegistry {
   readonly healthMonitor: HealthTracker | undefined;
   readonly cache: Cache | undefined;
   /**
-   * With a registry-level cache: which model answered a request (bounded LRU), so an identical
-   * request goes back to it and its cache answers, whichever model the selector would try now.
+   * With a registry-level cache: which model answered a request, so an identical request goes
+   * back to it and its cache answers, whichever model the selector would try now.
    */
-  readonly #affinity = new LruMap<string, string>(10_000);
+  readonly #affinity: CacheAffinity | undefined;
   readonly maxRetries: number;
   readonly maxFallbacks: number;
   readonly waitForCapacityMs: number;
@@ -310,6 +311,7 @@ export class ModelRegistry {
     this.statsStore = options.statsStore ?? new MemoryStatsStore();
     this.healthMonitor = options.healthMonitor;
     this.cache = options.cache;
+    this.#affinity = options.cache ? new CacheAffinity(options.cache) : undefined;
     this.maxRetries = Math.floor(options.maxRetries ?? 2);
     this.maxFallbacks = Math.floor(options.maxFallbacks ?? 2);
     this.waitForCapacityMs = options.waitForCapacityMs ?? 10_000;
@@ -870,18 +872,12 @@ export class ModelRegistry {
 
   /** The affinity key of a cacheable request, or `undefined` when there is no registry cache or the request bypasses it. */
   #affinityKey(request: GenerateRequest, requirements: SelectionRequirements | undefined): string | undefined {
-    if (!this.cache || request.cache === false || request.cache === "refresh") return undefined;
-    const { signal: _signal, timeoutMs: _timeout, cache: _cache, ...rest } = request;
-    try {
-      return JSON.stringify([rest, requirements ?? null]);
-    } catch {
-      return undefined; // not serialisable (e.g. a zod schema with cycles): no affinity
-    }
+    return this.#affinity?.key(request, requirements);
   }
 
   #affinityChain(key: string | undefined): FallbackChain | undefined {
     if (key === undefined) return undefined;
-    const name = this.#affinity.get(key);
+    const name = this.#affinity?.get(key);
     return name === undefined ? undefined : { from: AFFINITY, names: [name] };
   }
 
@@ -911,7 +907,7 @@ export class ModelRegistry {
       const { entry } = picked;
       const explanation = picked.explanation as SelectionExplanation;
       if (this.#events.has("selection")) this.#events.emit("selection", { selectionId, model: entry.model.name, task, explanation, fallback });
-      if (affinityKey !== undefined) this.#affinity.set(affinityKey, entry.model.name);
+      if (affinityKey !== undefined) this.#affinity?.set(affinityKey, entry.model.name);
       let next: "retry" | "fallback" | "throw" = "retry";
       for (let retry = 0; next === "retry"; retry++) {
         attempt++;
@@ -988,7 +984,7 @@ export class ModelRegistry {
       throw this.#noEligible(run.req, run.request, run.tried, run.minWindowAbove, this.#entries.some((e) => e.code === "saturated") ? this.waitForCapacityMs : undefined);
     }
     const { entry } = picked;
-    if (run.affinityKey !== undefined) this.#affinity.set(run.affinityKey, entry.model.name);
+    if (run.affinityKey !== undefined) this.#affinity?.set(run.affinityKey, entry.model.name);
     run.explanation = picked.explanation;
     if (this.#events.has("selection")) this.#events.emit("selection", { selectionId, model: entry.model.name, task: run.request.task, explanation: picked.explanation, fallback: run.fallback });
     run.entry = entry;
