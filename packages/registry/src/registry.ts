@@ -166,6 +166,8 @@ class Entry implements SelectionCandidate {
   lastHealth: HealthState | undefined;
   consecutiveFailures = 0;
   consecutiveSuccesses = 0;
+  /** Calls of `generate`/`stream` running on this model now: selections whose outcome is not recorded yet. */
+  pending = 0;
   constructor(model: Model, order: number) {
     this.model = model;
     this.order = order;
@@ -625,6 +627,7 @@ export class ModelRegistry {
           provider: c.model.provider,
           estimatedCostUsd: c.estimatedCostUsd,
           statsScope: c.statsScope,
+          pending: c.pending,
           chosen: i === index,
           score: Number.NaN,
           note:
@@ -652,7 +655,7 @@ export class ModelRegistry {
     const scores = choice.scores;
     const list: CandidateExplanation[] = candidates.map((c, i) => {
       const s: CandidateScore = scores?.[i] ?? { score: Number.NaN, note: "the selector reported no score" };
-      return { model: c.model.name, provider: c.model.provider, estimatedCostUsd: c.estimatedCostUsd, statsScope: c.statsScope, chosen: i === index, ...s };
+      return { model: c.model.name, provider: c.model.provider, estimatedCostUsd: c.estimatedCostUsd, statsScope: c.statsScope, pending: c.pending, chosen: i === index, ...s };
     });
     return { entry, explanation: { model: entry.model, selector: this.selector.name, task, candidates: list, excluded: this.#reasons(req) } };
   }
@@ -721,7 +724,10 @@ export class ModelRegistry {
 
   // ---- execution -----------------------------------------------------------------------------
 
-  /** Select (waiting up to `waitForCapacityMs` while every eligible model is at its limits). */
+  /**
+   * Select for a call (waiting up to `waitForCapacityMs` while every eligible model is at its
+   * limits) and count the chosen model in flight.
+   */
   async #pickForCall(
     req: NormalizedRequirements,
     request: GenerateRequest,
@@ -734,7 +740,12 @@ export class ModelRegistry {
     let delayMs = 5;
     for (;;) {
       const picked = this.#pick(req, request, true, skip, minWindowAbove, chain, selectionId);
-      if (picked) return picked;
+      if (picked) {
+        // In flight from the moment it is chosen: concurrent selections made before this call's
+        // continuation runs already see it (the caller releases it when the model's attempts end).
+        picked.entry.pending++;
+        return picked;
+      }
       const saturated = this.#entries.some((e) => e.code === "saturated");
       const waited = performance.now() - started;
       if (!saturated || waited >= this.waitForCapacityMs) return undefined;
@@ -909,22 +920,27 @@ export class ModelRegistry {
       if (this.#events.has("selection")) this.#events.emit("selection", { selectionId, model: entry.model.name, task, explanation, fallback });
       if (affinityKey !== undefined) this.#affinity?.set(affinityKey, entry.model.name);
       let next: "retry" | "fallback" | "throw" = "retry";
-      for (let retry = 0; next === "retry"; retry++) {
-        attempt++;
-        const started = performance.now();
-        try {
-          const result = await entry.model.generate(callRequest);
-          this.#recordSuccess(entry, task, selectionId, attempt, result.latencyMs, result.costUsd, result.cached);
-          attempts.push({ model: entry.model.name, success: true, latencyMs: result.latencyMs });
-          return { ...result, selectionId, explanation, attempts };
-        } catch (thrown) {
-          const failed = this.#failedAttempt(thrown, entry, task, selectionId, attempt, retry, started, attempts, false);
-          lastError = failed.error;
-          next = failed.next;
-          if (next === "throw") throw failed.error;
-          if (ContextLengthError.isInstance(failed.error)) minWindowAbove = Math.max(minWindowAbove, entry.model.capabilities.contextWindow);
-          if (next === "retry") await abortableSleep(failed.delayMs, request.signal);
+      try {
+        for (let retry = 0; next === "retry"; retry++) {
+          attempt++;
+          const started = performance.now();
+          try {
+            const result = await entry.model.generate(callRequest);
+            this.#recordSuccess(entry, task, selectionId, attempt, result.latencyMs, result.costUsd, result.cached);
+            attempts.push({ model: entry.model.name, success: true, latencyMs: result.latencyMs });
+            return { ...result, selectionId, explanation, attempts };
+          } catch (thrown) {
+            const failed = this.#failedAttempt(thrown, entry, task, selectionId, attempt, retry, started, attempts, false);
+            lastError = failed.error;
+            next = failed.next;
+            if (next === "throw") throw failed.error;
+            if (ContextLengthError.isInstance(failed.error)) minWindowAbove = Math.max(minWindowAbove, entry.model.capabilities.contextWindow);
+            if (next === "retry") await abortableSleep(failed.delayMs, request.signal);
+          }
         }
+      } finally {
+        // Counted in flight by #pickForCall; retries on the same model stay in flight.
+        entry.pending--;
       }
       tried ??= new Set();
       tried.add(entry.model.name);
@@ -984,6 +1000,12 @@ export class ModelRegistry {
       throw this.#noEligible(run.req, run.request, run.tried, run.minWindowAbove, this.#entries.some((e) => e.code === "saturated") ? this.waitForCapacityMs : undefined);
     }
     const { entry } = picked;
+    run.held = entry;
+    if (run.closed) {
+      // The caller left while this selection was waiting: nothing will run on it.
+      run.release();
+      return;
+    }
     if (run.affinityKey !== undefined) this.#affinity?.set(run.affinityKey, entry.model.name);
     run.explanation = picked.explanation;
     if (this.#events.has("selection")) this.#events.emit("selection", { selectionId, model: entry.model.name, task: run.request.task, explanation: picked.explanation, fallback: run.fallback });
@@ -1008,6 +1030,7 @@ export class ModelRegistry {
       run.startAttempt();
       return;
     }
+    run.release();
     run.tried ??= new Set();
     run.tried.add(entry.model.name);
     run.chain = this.#chainAfter(entry.model.name, run.chain);
@@ -1148,6 +1171,8 @@ class StreamRun implements AsyncIterableIterator<RegistryStreamChunk> {
   startedAt = 0;
   sent = 0;
   finish: Extract<StreamChunk, { type: "finish" }> | undefined;
+  /** The model this run counts in flight (`Entry.pending`), from its selection until its attempts end. */
+  held: Entry | undefined;
   #inner: AsyncIterator<StreamChunk> | undefined;
   #openError: { error: unknown } | undefined;
   #state: "idle" | "open" | "closed" = "idle";
@@ -1162,6 +1187,26 @@ class StreamRun implements AsyncIterableIterator<RegistryStreamChunk> {
 
   [Symbol.asyncIterator](): AsyncIterableIterator<RegistryStreamChunk> {
     return this;
+  }
+
+  /** The caller left (`return()`) or the run ended. */
+  get closed(): boolean {
+    return this.#state === "closed";
+  }
+
+  /** The held model is no longer in flight for this run. Idempotent. */
+  release(): void {
+    const held = this.held;
+    if (held === undefined) return;
+    this.held = undefined;
+    held.pending--;
+  }
+
+  /** The run is over: nothing of it stays in flight. */
+  #end(): void {
+    this.#state = "closed";
+    this.#inner = undefined;
+    this.release();
   }
 
   /** A new attempt on `entry`. A model whose stream() throws fails at the first next(), as a failed call. */
@@ -1190,8 +1235,8 @@ class StreamRun implements AsyncIterableIterator<RegistryStreamChunk> {
 
   return(): Promise<IteratorResult<RegistryStreamChunk>> {
     const wasOpen = this.#state === "open";
-    this.#state = "closed";
     const inner = this.#inner;
+    this.#end();
     if (!wasOpen || !inner?.return) return Promise.resolve(RUN_DONE);
     // The caller stopped early: stop the model's stream (and its provider's) too.
     let stopped: unknown;
@@ -1222,9 +1267,11 @@ class StreamRun implements AsyncIterableIterator<RegistryStreamChunk> {
   readonly #onNext = (next: IteratorResult<StreamChunk>): Promise<IteratorResult<RegistryStreamChunk>> | IteratorResult<RegistryStreamChunk> => {
     if (this.#state === "closed") return RUN_DONE;
     if (next.done) {
-      this.#state = "closed";
-      this.#inner = undefined;
-      return { done: false, value: this.#hooks.complete(this) };
+      try {
+        return { done: false, value: this.#hooks.complete(this) };
+      } finally {
+        this.#end();
+      }
     }
     const chunk = next.value;
     if (chunk.type === "finish") {
@@ -1243,8 +1290,7 @@ class StreamRun implements AsyncIterableIterator<RegistryStreamChunk> {
   };
 
   readonly #fail = (error: unknown): never => {
-    this.#state = "closed";
-    this.#inner = undefined;
+    this.#end();
     throw error;
   };
 }
