@@ -726,7 +726,7 @@ export class ModelRegistry {
 
   /**
    * Select for a call (waiting up to `waitForCapacityMs` while every eligible model is at its
-   * limits) and count the chosen model in flight.
+   * limits) and count the chosen model in flight. A stream's `run` can stop the wait (`return()`).
    */
   async #pickForCall(
     req: NormalizedRequirements,
@@ -735,6 +735,7 @@ export class ModelRegistry {
     minWindowAbove: number,
     chain: FallbackChain | undefined,
     selectionId: string,
+    run?: StreamRun,
   ): Promise<Picked | undefined> {
     const started = performance.now();
     let delayMs = 5;
@@ -749,7 +750,7 @@ export class ModelRegistry {
       const saturated = this.#entries.some((e) => e.code === "saturated");
       const waited = performance.now() - started;
       if (!saturated || waited >= this.waitForCapacityMs) return undefined;
-      await abortableSleep(Math.min(delayMs, this.waitForCapacityMs - waited), request.signal);
+      await abortableSleep(Math.min(delayMs, this.waitForCapacityMs - waited), run ? run.waitSignal() : request.signal);
       delayMs = Math.min(delayMs * 2, 100);
     }
   }
@@ -994,7 +995,7 @@ export class ModelRegistry {
   async #pickForStream(run: StreamRun): Promise<void> {
     if (run.fallback > this.maxFallbacks) throw run.lastError ?? new NoEligibleModelError([]);
     const selectionId = run.selectionId as string;
-    const picked = await this.#pickForCall(run.req, run.request, run.tried, run.minWindowAbove, run.chain, selectionId);
+    const picked = await this.#pickForCall(run.req, run.request, run.tried, run.minWindowAbove, run.chain, selectionId, run);
     if (!picked) {
       if (run.lastError) throw run.lastError;
       throw this.#noEligible(run.req, run.request, run.tried, run.minWindowAbove, this.#entries.some((e) => e.code === "saturated") ? this.waitForCapacityMs : undefined);
@@ -1025,7 +1026,9 @@ export class ModelRegistry {
     if (failed.next === "throw") throw failed.error;
     if (ContextLengthError.isInstance(failed.error)) run.minWindowAbove = Math.max(run.minWindowAbove, entry.model.capabilities.contextWindow);
     if (failed.next === "retry") {
-      await abortableSleep(failed.delayMs, run.request.signal);
+      // return() stops this wait at once (the run's own signal), as does the request's abort.
+      await abortableSleep(failed.delayMs, run.waitSignal());
+      if (run.closed) return;
       run.retry++;
       run.startAttempt();
       return;
@@ -1176,6 +1179,9 @@ class StreamRun implements AsyncIterableIterator<RegistryStreamChunk> {
   #inner: AsyncIterator<StreamChunk> | undefined;
   #openError: { error: unknown } | undefined;
   #state: "idle" | "open" | "closed" = "idle";
+  // Made only when the run has to wait (backoff, capacity): return() aborts it to end the wait at once.
+  #stop: AbortController | undefined;
+  #unlinkStop: (() => void) | undefined;
 
   constructor(hooks: StreamRunHooks, request: GenerateRequest, req: NormalizedRequirements, requirements: SelectionRequirements | undefined) {
     this.#hooks = hooks;
@@ -1202,11 +1208,29 @@ class StreamRun implements AsyncIterableIterator<RegistryStreamChunk> {
     held.pending--;
   }
 
-  /** The run is over: nothing of it stays in flight. */
+  /** What a wait of this run listens to: aborted by the request's signal and by `return()`. */
+  waitSignal(): AbortSignal {
+    if (this.#stop === undefined) {
+      const stop = new AbortController();
+      this.#stop = stop;
+      const outer = this.request.signal;
+      if (outer?.aborted) stop.abort(outer.reason);
+      else if (outer) {
+        const onAbort = () => stop.abort(outer.reason);
+        outer.addEventListener("abort", onAbort, { once: true });
+        this.#unlinkStop = () => outer.removeEventListener("abort", onAbort);
+      }
+    }
+    return this.#stop.signal;
+  }
+
+  /** The run is over: nothing of it stays in flight, nothing listens to the caller's signal. */
   #end(): void {
     this.#state = "closed";
     this.#inner = undefined;
     this.release();
+    this.#unlinkStop?.();
+    this.#unlinkStop = undefined;
   }
 
   /** A new attempt on `entry`. A model whose stream() throws fails at the first next(), as a failed call. */
@@ -1237,6 +1261,8 @@ class StreamRun implements AsyncIterableIterator<RegistryStreamChunk> {
     const wasOpen = this.#state === "open";
     const inner = this.#inner;
     this.#end();
+    // A wait for a retry or for capacity ends now; the pending next() then resolves done.
+    this.#stop?.abort();
     if (!wasOpen || !inner?.return) return Promise.resolve(RUN_DONE);
     // The caller stopped early: stop the model's stream (and its provider's) too.
     let stopped: unknown;
@@ -1289,7 +1315,9 @@ class StreamRun implements AsyncIterableIterator<RegistryStreamChunk> {
     return this.#hooks.recover(this, thrown).then(this.#pull, this.#fail);
   };
 
-  readonly #fail = (error: unknown): never => {
+  readonly #fail = (error: unknown): IteratorResult<RegistryStreamChunk> => {
+    // The caller already left (return()): the wait it cut short is not an error to report.
+    if (this.#state === "closed") return RUN_DONE;
     this.#end();
     throw error;
   };
