@@ -1,4 +1,4 @@
-import { type ArmOutcome, type ArmStats, type StatsStore, emptyArmStats } from "@orchestrator-ts/core";
+import { type ArmOutcome, type ArmStats, ConfigError, LruMap, type StatsStore, emptyArmStats } from "@orchestrator-ts/core";
 import { RedisConnection, type RedisConnectionOptions } from "./connection";
 
 export interface RedisStatsStoreOptions extends RedisConnectionOptions {
@@ -8,7 +8,15 @@ export interface RedisStatsStoreOptions extends RedisConnectionOptions {
   refreshIntervalMs?: number;
   /** How long local outcomes gather before they are sent in one atomic update. Default 20 ms. */
   flushDelayMs?: number;
+  /**
+   * Distinct `task` tags whose per-task statistics are kept, here and in Redis; past it the tags
+   * least recently updated are deleted (their calls still count in the overall statistics).
+   * Tags are meant to be a few categories; this bounds memory when they are not. Default 1,000.
+   */
+  maxTasks?: number;
 }
+
+const DEFAULT_MAX_TASKS = 1_000;
 
 const FIELDS = ["trials", "successes", "failures", "rewardSum", "rewardSqSum", "latencyMsSum", "costUsdSum", "qualitySum", "qualityCount"] as const;
 type SumField = (typeof FIELDS)[number];
@@ -16,6 +24,8 @@ const SEP = "\u001f";
 
 // Apply the increments, raise updatedAt to the newest, and answer the totals, all atomically: the
 // reply is exactly the shared state including this batch, so the local view never counts twice.
+// Past maxTasks task tags, the ones least recently updated are deleted (in the same script, so
+// no process ever sees half an arm) and left out of the reply.
 const SYNC_SCRIPT = `
 local n = tonumber(ARGV[1])
 for i = 0, n - 1 do
@@ -28,7 +38,61 @@ for i = 0, m - 1 do
   local cur = tonumber(redis.call('HGET', KEYS[1], f) or '0')
   if tonumber(v) > cur then redis.call('HSET', KEYS[1], f, v) end
 end
-return redis.call('HGETALL', KEYS[1])
+local all = redis.call('HGETALL', KEYS[1])
+local maxTasks = tonumber(ARGV[3 + 2 * n + 2 * m] or '0') or 0
+local sep = ARGV[4 + 2 * n + 2 * m]
+if maxTasks <= 0 or not sep then return all end
+local newest = {}
+local scopeAt = {}
+local count = 0
+for i = 1, #all, 2 do
+  local f = all[i]
+  local first = string.find(f, sep, 1, true)
+  if first then
+    local last = first
+    while true do
+      local nxt = string.find(f, sep, last + 1, true)
+      if not nxt then break end
+      last = nxt
+    end
+    if last > first then
+      local scope = string.sub(f, first + 1, last - 1)
+      scopeAt[i] = scope
+      if newest[scope] == nil then
+        newest[scope] = 0
+        count = count + 1
+      end
+      if string.sub(f, last + 1) == 'updatedAt' then
+        local t = tonumber(all[i + 1]) or 0
+        if t > newest[scope] then newest[scope] = t end
+      end
+    end
+  end
+end
+if count <= maxTasks then return all end
+local order = {}
+for scope, t in pairs(newest) do order[#order + 1] = { scope, t } end
+table.sort(order, function(a, b)
+  if a[2] ~= b[2] then return a[2] < b[2] end
+  return a[1] < b[1]
+end)
+local drop = {}
+for k = 1, count - maxTasks do drop[order[k][1]] = true end
+local kept = {}
+local gone = {}
+for i = 1, #all, 2 do
+  local scope = scopeAt[i]
+  if scope ~= nil and drop[scope] then
+    gone[#gone + 1] = all[i]
+  else
+    kept[#kept + 1] = all[i]
+    kept[#kept + 1] = all[i + 1]
+  end
+end
+for k = 1, #gone, 1000 do
+  redis.call('HDEL', KEYS[1], unpack(gone, k, math.min(k + 999, #gone)))
+end
+return kept
 `;
 
 interface Arm {
@@ -68,6 +132,7 @@ function add(target: ArmStats, delta: ArmStats): void {
  */
 export class RedisStatsStore implements StatsStore {
   readonly key: string;
+  readonly maxTasks: number;
   readonly connection: RedisConnection;
   readonly refreshIntervalMs: number;
   readonly #flushDelayMs: number;
@@ -83,8 +148,17 @@ export class RedisStatsStore implements StatsStore {
   #epoch = 0;
   #lastReply: string[] = [];
   #closed = false;
+  /** Task tags applied here, least recently first, with their models: past `maxTasks` the oldest is forgotten locally. */
+  readonly #scopes: LruMap<string, { scope: string; models: Set<string> }>;
 
   constructor(options: RedisStatsStoreOptions = {}) {
+    const maxTasks = options.maxTasks ?? DEFAULT_MAX_TASKS;
+    // Checked before connecting: a bad option opens nothing.
+    if (!Number.isInteger(maxTasks) || maxTasks < 1) {
+      throw new ConfigError([{ path: "maxTasks", message: `must be a positive integer, got ${JSON.stringify(maxTasks)}` }], { title: "Invalid RedisStatsStore options" });
+    }
+    this.maxTasks = maxTasks;
+    this.#scopes = new LruMap(maxTasks);
     this.key = options.key ?? "orc:stats";
     this.refreshIntervalMs = options.refreshIntervalMs ?? 1_000;
     this.#flushDelayMs = options.flushDelayMs ?? 20;
@@ -142,6 +216,7 @@ export class RedisStatsStore implements StatsStore {
     this.#epoch++;
     this.#view = new Map();
     this.#pending = new Map();
+    this.#scopes.clear();
     this.#lastReply = [];
     this.#version++;
     if (this.connection.available) this.connection.client.del(this.key, ...[...this.#stateChannels].map((c) => this.#stateKey(c))).catch(() => undefined);
@@ -192,6 +267,7 @@ export class RedisStatsStore implements StatsStore {
   }
 
   #apply(model: string, scope: string | undefined, delta: ArmStats): void {
+    if (scope !== undefined) this.#touchScope(model, scope);
     const id = armId(model, scope);
     let arm = this.#view.get(id);
     if (!arm) {
@@ -207,6 +283,23 @@ export class RedisStatsStore implements StatsStore {
     add(pending.stats, delta);
     this.#version++;
     this.#scheduleFlush();
+  }
+
+  /** Keep this process's view bounded between syncs too (and while Redis is unreachable). */
+  #touchScope(model: string, scope: string): void {
+    let entry = this.#scopes.get(scope);
+    if (entry === undefined) {
+      entry = { scope, models: new Set() };
+      const evicted = this.#scopes.set(scope, entry);
+      if (evicted !== undefined) {
+        for (const m of evicted.models) {
+          const id = armId(m, evicted.scope);
+          this.#view.delete(id);
+          this.#pending.delete(id);
+        }
+      }
+    }
+    entry.models.add(model);
   }
 
   #scheduleFlush(): void {
@@ -231,7 +324,7 @@ export class RedisStatsStore implements StatsStore {
     }
     let reply: string[];
     try {
-      reply = await (this.connection.client as unknown as SyncClient).orcStatsSync(this.key, incr.length / 2, ...incr, latest.length / 2, ...latest);
+      reply = await (this.connection.client as unknown as SyncClient).orcStatsSync(this.key, incr.length / 2, ...incr, latest.length / 2, ...latest, this.maxTasks, SEP);
     } catch {
       // Not applied (or not known to be): keep the outcomes for the next attempt.
       if (epoch === this.#epoch) for (const [id, arm] of batch) this.#mergePending(id, arm);
