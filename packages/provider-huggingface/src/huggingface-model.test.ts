@@ -70,6 +70,13 @@ describe("HuggingFaceModel: construction", () => {
     expect(server.requests.at(-1)?.path).toBe("/v1/chat/completions");
   });
 
+  it.each(["constructor", "toString", "__proto__"])("a model id %s is an unknown model, not a broken table entry", async (id) => {
+    const m = model({ model: id });
+    expect(Number.isFinite(m.capabilities.inputCostPerToken)).toBe(true);
+    expect(await m.generateResponse("x")).toBe("Echo: x");
+    expect(lastBody().model).toBe(id);
+  });
+
   it("an endpoint without a model id: the SDK sends the endpoint URL as the model", async () => {
     const m = model({ model: undefined });
     expect(m.modelId).toBeUndefined();

@@ -625,6 +625,25 @@ describe("OpenAIModel: capabilities and prices", () => {
   });
 });
 
+describe("OpenAIModel: names that are Object.prototype members", () => {
+  it.each(["constructor", "toString", "__proto__", "hasOwnProperty", "valueOf"])("a model named %s is an unknown model, not a broken table entry", async (name) => {
+    const paid = new OpenAIModel({ name, apiKey: KEY, baseURL: "https://api.example.com/v1" });
+    expect(paid.priceSource).toBe("conservative-default");
+    expect(paid.capabilities.inputCostPerToken).toBeGreaterThan(0);
+    // And it answers: the name reaches the server as the API model id.
+    const named = await startOpenAIServer({ apiKey: KEY, models: [name] });
+    try {
+      const local = new OpenAIModel({ name, apiKey: KEY, baseURL: named.baseURL });
+      expect(local.priceSource).toBe("local");
+      expect(await local.generateResponse("x")).toBe("Echo: x");
+      expect((named.requests.at(-1)?.body as { model?: string } | undefined)?.model).toBe(name);
+      await local.cleanup();
+    } finally {
+      await named.close();
+    }
+  });
+});
+
 describe("OpenAIModel: health and lifecycle", () => {
   it("health check uses GET /models (free) and fails when the server is down", async () => {
     const m = model();

@@ -1078,18 +1078,20 @@ export class ModelRegistry {
 
   getStatistics(): RegistryStatistics {
     const models: ModelStatistics[] = [];
-    const tasks = new Map<string, Record<string, ArmSummary>>();
+    // Maps, then fromEntries: a task named "__proto__" is reported as an own key like any other.
+    const tasks = new Map<string, Map<string, ArmSummary>>();
     for (const { model, scope, stats } of this.statsStore.entries()) {
       if (scope === undefined) continue;
       let byTask = tasks.get(model);
-      if (!byTask) tasks.set(model, (byTask = {}));
-      byTask[scope] = summarize(stats);
+      if (!byTask) tasks.set(model, (byTask = new Map()));
+      byTask.set(scope, summarize(stats));
     }
     for (const e of this.#entries) {
       const name = e.model.name;
       const overall = this.statsStore.get(name);
       const base = overall ? summarize(overall) : summarize({ trials: 0, successes: 0, failures: 0, rewardSum: 0, rewardSqSum: 0, latencyMsSum: 0, costUsdSum: 0, qualitySum: 0, qualityCount: 0, updatedAt: 0 });
-      models.push({ model: name, provider: e.model.provider, ...base, tasks: tasks.get(name) ?? {}, metrics: e.model.metrics.snapshot() });
+      const byTask = tasks.get(name);
+      models.push({ model: name, provider: e.model.provider, ...base, tasks: byTask ? Object.fromEntries(byTask) : {}, metrics: e.model.metrics.snapshot() });
     }
     return { selector: this.selector.name, models };
   }
