@@ -144,5 +144,5 @@ describe("RedisStatsStore", () => {
     // The most recent tags are the ones kept.
     expect(a.get("m", "request-19999") ?? b.get("m", "request-19999")).toBeDefined();
     expect(() => new RedisStatsStore({ url: redis.url, maxTasks: 0 })).toThrow(/maxTasks/);
-  });
+  }, 30_000);
 });

@@ -81,7 +81,10 @@ describe("MemoryStatsStore: task tags are bounded", () => {
     const before = usedMb();
     for (let i = 0; i < 100_000; i++) selector.update({ type: "outcome", selectionId: `s${i}`, model: "m", task: `request-${i}`, success: true, reward: 0.5, latencyMs: 1, costUsd: undefined });
     gc();
-    expect(usedMb() - before).toBeLessThan(12);
+    const grownMb = usedMb() - before;
+    // Still in use after the measurement, so the collector cannot drop it first (unbounded: +42 MB).
+    expect(selector.explorationFactor).toBeGreaterThan(0);
+    expect(grownMb).toBeLessThan(12);
   });
 });
 
