@@ -66,7 +66,8 @@ describe("registry-level cache", () => {
     expect(again.cached).toBe(false);
   });
 
-  it("remembers which model answered by the cache key, not the request: 2,000 distinct 50 KB prompts keep the heap flat", async () => {
+  // ~100 MB of prompts go through: seconds on a loaded machine.
+  it("remembers which model answered by the cache key, not the request: 2,000 distinct 50 KB prompts keep the heap flat", { timeout: 60_000 }, async () => {
     const { gc, usedMb } = heap();
     // The cache itself is bounded to 1 MB.
     const registry = new ModelRegistry({ cache: new ModelCache({ backend: "memory", maxBytes: 1_000_000 }) });

@@ -20,7 +20,8 @@ async function burst(registry: ModelRegistry, n: number, offset = 0): Promise<Re
 
 const pendingOf = (registry: ModelRegistry) => Object.fromEntries(registry.explainSelection().candidates.map((c) => [c.model, c.pending]));
 
-describe("concurrent selections with the default UCB selector", () => {
+// Hundreds of calls per test: give them room on a loaded machine.
+describe("concurrent selections with the default UCB selector", { timeout: 30_000 }, () => {
   it("spread a cold burst of 600 concurrent calls over 3 identical models (was 600/0/0)", async () => {
     const registry = identical();
     const counts = await burst(registry, 600);

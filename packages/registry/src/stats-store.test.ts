@@ -33,7 +33,7 @@ describe("MemoryStatsStore", () => {
 });
 
 describe("MemoryStatsStore: task tags are bounded", () => {
-  it("keeps the 1,000 task tags most recently recorded: 100,000 unique tags keep the heap flat (was +45 MB)", () => {
+  it("keeps the 1,000 task tags most recently recorded: 100,000 unique tags keep the heap flat (was +45 MB)", { timeout: 60_000 }, () => {
     const { gc, usedMb } = heap();
     const store = new MemoryStatsStore();
     gc();
@@ -64,7 +64,7 @@ describe("MemoryStatsStore: task tags are bounded", () => {
     expect(() => new MemoryStatsStore({ maxTasks: 0 })).toThrow(/maxTasks: must be a positive integer/);
   });
 
-  it("bounds what a registry learns per task, through generate", async () => {
+  it("bounds what a registry learns per task, through generate", { timeout: 30_000 }, async () => {
     const registry = new ModelRegistry({ statsStore: new MemoryStatsStore({ maxTasks: 50 }) });
     registry.registerModel(new FakeModel({ name: "a" }));
     for (let i = 0; i < 2_000; i++) await registry.generate({ messages: [{ role: "user", content: "x" }], task: `tag-${i}` });
@@ -74,7 +74,7 @@ describe("MemoryStatsStore: task tags are bounded", () => {
     expect(stats?.tasks["tag-1999"]?.trials).toBe(1);
   });
 
-  it("a forgetting UCB selector bounds its own per-task view the same way", () => {
+  it("a forgetting UCB selector bounds its own per-task view the same way", { timeout: 60_000 }, () => {
     const { gc, usedMb } = heap();
     const selector = new UCBModelSelector({ discount: 0.99 });
     gc();
