@@ -195,6 +195,11 @@ export class ModelCache extends EventEmitter<ModelCacheEvents> implements Cache 
     return backend;
   }
 
+  /** Most entries the memory backend holds (`maxSize`); `undefined` for other backends. */
+  get maxEntries(): number | undefined {
+    return this.#memory?.maxSize;
+  }
+
   /** The key a request is stored under. */
   key(model: ModelIdentity, request: GenerateRequest): string {
     return cacheKey(model, request, this.namespace);

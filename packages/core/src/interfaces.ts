@@ -14,6 +14,15 @@ export interface ModelIdentity {
 export interface Cache {
   generate(model: ModelIdentity, request: GenerateRequest, call: () => Promise<GenerateResult>): Promise<GenerateResult>;
   stream(model: ModelIdentity, request: GenerateRequest, call: () => AsyncIterable<StreamChunk>): AsyncIterable<StreamChunk>;
+  /**
+   * Optional: the key a request is stored under (a hash). A registry with this cache remembers
+   * which model answered a request by it, so its memory holds hashes, never whole requests.
+   */
+  key?(model: ModelIdentity, request: GenerateRequest): string;
+  /** Optional: most entries the cache holds; the registry remembers no more requests than this. */
+  readonly maxEntries?: number | undefined;
+  /** Optional: lifetime of an entry; the registry forgets which model answered a request after it. */
+  readonly ttlMs?: number | undefined;
 }
 
 /** Raw storage behind a `Cache`: memory, Redis, or a user's own. Values are opaque strings. */

@@ -79,6 +79,11 @@ export class LruMap<K, V> {
     return true;
   }
 
+  /** Every entry, least recently used first; iterating does not change the order (do not modify the map meanwhile). */
+  *entries(): IterableIterator<[K, V]> {
+    for (let node = this.#oldest; node !== undefined; node = node.newer) yield [node.key, node.value];
+  }
+
   clear(): void {
     this.#map.clear();
     this.#newest = undefined;

@@ -10,14 +10,22 @@ export const REDACTED = "[REDACTED]";
 const known = new Set<string>();
 let pattern: RegExp | undefined;
 
-// Shapes of credentials that may reach us from elsewhere (SDK messages, URLs, headers).
-const SHAPES: readonly RegExp[] = [
-  /\b(sk|pk|rk)-[A-Za-z0-9_-]{8,}/g, // OpenAI / Anthropic style keys (sk-ant-…, sk-proj-…)
-  /\bhf_[A-Za-z0-9]{8,}/g, // Hugging Face tokens
-  /\b(Bearer|Basic)\s+[A-Za-z0-9._~+/=-]{8,}/gi,
-  /([?&](?:api[_-]?key|key|token|access_token)=)[^&\s"']+/gi,
-  /(\/\/[^:/\s"']+:)[^@/\s"']+@/g, // credentials in URLs: redis://user:pass@host
-];
+// Shapes of credentials that may reach us from elsewhere (SDK messages, URLs, headers a server
+// echoes): scrubbed whether or not the value was ever registered. Each pattern is linear in the
+// text (no nested quantifiers, runs stop at a delimiter), so hostile input costs no backtracking.
+const KEY_SHAPES =
+  /\b(?:(?:sk|pk|rk)-[A-Za-z0-9_-]{8,}|(?:sk|pk|rk)_(?:live|test)_[A-Za-z0-9]{8,}|(?:hf|gsk|r8|glpat|ghp|gho|ghu|ghs|ghr|github_pat)_[A-Za-z0-9_]{8,}|(?:xai|pplx|glpat)-[A-Za-z0-9_-]{8,}|xox[abposr]-[A-Za-z0-9-]{8,}|AIza[A-Za-z0-9_-]{30,}|(?:AKIA|ASIA)[A-Z0-9]{16}|eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*)/g;
+// An authorization scheme and its credentials: `Bearer abc…`, `Basic dXNl…`.
+const SCHEME = /\b(Bearer|Basic)\s+[A-Za-z0-9._~+/=-]{8,}/gi;
+// Header- or field-like `name: value` / `"name": "value"` / `name=value` for names that only ever hold credentials.
+// Not after `.`: `models[0].api_key: …` is a path in a message, not an echoed header.
+const SECRET_FIELD =
+  /((?:^|[^A-Za-z0-9_.-])["']?(?:proxy-authorization|authorization|x-api-key|api-key|apikey|api_key|x-goog-api-key|ocp-apim-subscription-key|x-auth-token|x-access-token|access_token|refresh_token|id_token|client_secret|private_key|password|passwd|secret|token|cookie|set-cookie)["']?\s*[:=]\s*["']?)(?:(?:Bearer|Basic|Token|Digest)\s+)?([^\s"',;&]+)/gi;
+// Query parameters that carry credentials: `?key=…`, `&sig=…`, `&code=…` (signed URLs, OAuth redirects).
+const SECRET_PARAM =
+  /([?&;#](?:[A-Za-z0-9_.-]*[_.-])?(?:api[_-]?key|key|token|access_token|refresh_token|id_token|sig|signature|code|secret|client_secret|password|passwd|pwd|auth|credential|x-amz-credential|x-amz-signature|x-amz-security-token)=)[^&\s"'#<>]+/gi;
+// User information in URLs: `redis://user:pass@host`, `https://:pass@host`, `https://token@host`.
+const USERINFO = /(\/\/)([^\s/?#@"'<>]+)@/g;
 
 function escapeRegExp(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
@@ -30,23 +38,49 @@ export function registerSecret(value: string | undefined | null): void {
   pattern = new RegExp([...known].sort((a, b) => b.length - a.length).map(escapeRegExp).join("|"), "g");
 }
 
+// Header names whose values are credentials (compared lower-cased, `-`/`_` removed).
+const SECRET_HEADER = /auth|key|token|secret|password|passwd|cookie|signature|credential|session/;
+
+/**
+ * Register the values of headers that carry credentials (`Authorization`, `x-api-key`,
+ * `api-key`, a proxy's `x-portkey-api-key`, cookies…), so a server that echoes them cannot
+ * leak them through an error. Other headers (`content-type`, `anthropic-version`) stay visible.
+ */
+export function registerSecretHeaders(headers: Readonly<Record<string, unknown>> | undefined | null): void {
+  if (!headers || typeof headers !== "object") return;
+  for (const [name, value] of Object.entries(headers)) {
+    if (typeof value !== "string" || !SECRET_HEADER.test(name.toLowerCase().replace(/[-_]/g, ""))) continue;
+    registerSecret(value);
+    // `Bearer abc…`: the credential alone too, as a server may echo only that part.
+    const space = value.indexOf(" ");
+    if (space > 0) registerSecret(value.slice(space + 1).trim());
+  }
+}
+
+function replaceUserinfo(_match: string, slashes: string, userinfo: string): string {
+  const colon = userinfo.indexOf(":");
+  // `user:password@`: the user stays (useful in messages); a lone `token@` is the credential itself.
+  return colon > 0 ? `${slashes}${userinfo.slice(0, colon)}:${REDACTED}@` : `${slashes}${REDACTED}@`;
+}
+
+// A value that is a plain word ("apiKey: must be a string") is prose, not a credential:
+// credentials have digits or symbols. (Registered values are scrubbed whatever their shape.)
+const CREDENTIAL_CHAR = /[0-9+/=_.~-]/;
+
+function replaceField(match: string, prefix: string, value: string): string {
+  if (value.startsWith(REDACTED) || value.length < 6 || !CREDENTIAL_CHAR.test(value)) return match;
+  return `${prefix}${REDACTED}`;
+}
+
 /** Remove registered secrets and credential-shaped substrings from text. */
 export function redact(text: string): string {
   if (typeof text !== "string" || text.length === 0) return text;
   let out = pattern ? text.replace(pattern, REDACTED) : text;
-  for (const shape of SHAPES) {
-    shape.lastIndex = 0;
-    if (shape.test(out)) {
-      shape.lastIndex = 0;
-      out = out.replace(shape, (match, prefix: unknown) =>
-        typeof prefix === "string" && (prefix.startsWith("?") || prefix.startsWith("&") || prefix.startsWith("//"))
-          ? `${prefix}${REDACTED}${match.endsWith("@") ? "@" : ""}`
-          : /^(Bearer|Basic)/i.test(match)
-            ? `${match.split(/\s+/)[0]} ${REDACTED}`
-            : REDACTED,
-      );
-    }
-  }
+  out = out.replace(USERINFO, replaceUserinfo);
+  out = out.replace(SECRET_PARAM, `$1${REDACTED}`);
+  out = out.replace(SECRET_FIELD, replaceField);
+  out = out.replace(SCHEME, `$1 ${REDACTED}`);
+  out = out.replace(KEY_SHAPES, REDACTED);
   return out;
 }
 

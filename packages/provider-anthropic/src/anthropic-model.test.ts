@@ -71,6 +71,11 @@ describe("AnthropicModel: the seed and the key", () => {
     expect(server.requests.at(-1)?.headers.authorization).toBe(`Bearer ${KEY}`);
   });
 
+  it.each(["constructor", "__proto__"])("a model named %s is priced as an unknown Claude id, not a broken table entry", (name) => {
+    expect(lookupAnthropicModel(name).source).toBe("unknown-estimate");
+    expect(model({ name }).capabilities.inputCostPerToken).toBeGreaterThan(0);
+  });
+
   it("never prices an unknown Claude id as free: it takes its family's price and says so", () => {
     const future = lookupAnthropicModel("claude-opus-9-1");
     expect(future.source).toBe("family-estimate");

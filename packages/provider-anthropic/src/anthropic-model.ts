@@ -12,6 +12,7 @@ import {
   OrchestratorError,
   ProviderError,
   Secret,
+  registerSecretHeaders,
   type StreamChunk,
   TimeoutError,
   type ToolCall,
@@ -116,6 +117,8 @@ export class AnthropicModel extends Model {
     this.#baseURL = options.baseURL;
     this.#maxRetries = options.maxRetries ?? 0;
     this.#headers = options.headers;
+    // A key in a header (a gateway's `x-portkey-api-key`…) is a secret too: a server may echo it.
+    registerSecretHeaders(options.headers);
   }
 
   protected override async doInitialize(): Promise<void> {

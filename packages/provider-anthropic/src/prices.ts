@@ -72,7 +72,8 @@ export function normalizeAnthropicName(name: string): string {
 /** The table entry for a name or API id; newer unknown ids get their family's price, marked as an estimate. */
 export function lookupAnthropicModel(name: string): AnthropicModelLookup {
   const key = normalizeAnthropicName(name);
-  const exact = ANTHROPIC_MODELS[key];
+  // Own entries only: a name like "constructor" must not find Object.prototype's members.
+  const exact = Object.hasOwn(ANTHROPIC_MODELS, key) ? ANTHROPIC_MODELS[key] : undefined;
   if (exact) return { info: exact, key, source: "table" };
   for (const [family, stand] of Object.entries(FAMILY_ESTIMATE)) {
     const info = ANTHROPIC_MODELS[stand];

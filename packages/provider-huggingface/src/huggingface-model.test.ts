@@ -70,6 +70,16 @@ describe("HuggingFaceModel: construction", () => {
     expect(server.requests.at(-1)?.path).toBe("/v1/chat/completions");
   });
 
+  it.each(["constructor", "toString", "__proto__"])("a model id %s is an unknown model, not a broken table entry", async (id) => {
+    // On Inference Providers (no endpoint) the price comes from the table: unknown means conservative.
+    const routed = new HuggingFaceModel({ name: "routed", model: id, accessToken: TOKEN, provider: "together" });
+    expect(routed.priceSource).toBe("conservative-default");
+    expect(routed.capabilities.inputCostPerToken).toBeGreaterThan(0);
+    const m = model({ model: id });
+    expect(await m.generateResponse("x")).toBe("Echo: x");
+    expect(lastBody().model).toBe(id);
+  });
+
   it("an endpoint without a model id: the SDK sends the endpoint URL as the model", async () => {
     const m = model({ model: undefined });
     expect(m.modelId).toBeUndefined();

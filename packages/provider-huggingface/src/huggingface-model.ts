@@ -13,6 +13,7 @@ import {
   type OrchestratorError,
   ProviderError,
   Secret,
+  redact,
   secretFromEnv,
   type StreamChunk,
   type ToolCall,
@@ -71,12 +72,15 @@ export class HuggingFaceModel extends Model {
   protected override readonly honoursAbortSignal = true;
   /** The Hub model id sent in requests (`undefined` for an endpoint that serves one model). */
   readonly modelId: string | undefined;
+  /** The endpoint as it may be shown: a password or key in it reads `[REDACTED]` (the client gets the real one). */
   readonly endpointUrl: string | undefined;
   readonly inferenceProvider: InferenceProviderOrPolicy | undefined;
   readonly priceSource: PriceSource;
   /** Settings accepted but not applied (e.g. `device`); also attached to every result. */
   readonly warnings: readonly string[];
   readonly #token: Secret | undefined;
+  // The endpoint as given: it may carry credentials (userinfo, `?key=`), so it is not a public field.
+  readonly #endpointUrl: string | undefined;
   readonly #fetch: typeof fetch | undefined;
   readonly #billTo: string | undefined;
   readonly #hubUrl: string;
@@ -109,7 +113,8 @@ export class HuggingFaceModel extends Model {
       ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}),
     });
     this.modelId = modelId;
-    this.endpointUrl = endpointUrl;
+    this.#endpointUrl = endpointUrl;
+    this.endpointUrl = endpointUrl === undefined ? undefined : redact(endpointUrl);
     this.inferenceProvider = provider;
     this.priceSource = priceSource;
     this.warnings = Object.freeze(warnings);
@@ -123,7 +128,7 @@ export class HuggingFaceModel extends Model {
   protected override async doInitialize(): Promise<void> {
     const token = this.#resolveToken();
     // Inference Providers need a token; a TGI server or endpoint may not.
-    if (!token && this.endpointUrl === undefined) {
+    if (!token && this.#endpointUrl === undefined) {
       throw new AuthenticationError(`No Hugging Face token: pass \`accessToken\` or set the ${HUGGINGFACE_TOKEN_ENV[0]} environment variable.`, {
         provider: this.provider,
         model: this.name,
@@ -136,7 +141,7 @@ export class HuggingFaceModel extends Model {
       ...(this.#fetch !== undefined ? { fetch: this.#fetch } : {}),
     };
     this.#client = new InferenceClient(token?.reveal(), {
-      ...(this.endpointUrl !== undefined ? { endpointUrl: this.endpointUrl } : {}),
+      ...(this.#endpointUrl !== undefined ? { endpointUrl: this.#endpointUrl } : {}),
       ...this.#callOptions,
     });
   }
@@ -153,8 +158,8 @@ export class HuggingFaceModel extends Model {
     const token = this.#resolveToken();
     const headers: Record<string, string> = token ? { authorization: `Bearer ${token.reveal()}` } : {};
     const get = (url: string) => (this.#fetch ?? fetch)(url, { headers, signal: AbortSignal.timeout(HEALTH_TIMEOUT_MS) });
-    if (this.endpointUrl !== undefined) {
-      const base = this.endpointUrl.replace(/(\/v1)?(\/chat\/completions)?$/, "");
+    if (this.#endpointUrl !== undefined) {
+      const base = this.#endpointUrl.replace(/(\/v1)?(\/chat\/completions)?$/, "");
       const health = await get(`${base}/health`);
       await health.body?.cancel();
       if (health.ok) return true;

@@ -49,7 +49,8 @@ export const HUGGINGFACE_MODELS: Readonly<Record<string, HuggingFaceModelInfo>> 
 export const HUGGINGFACE_CONSERVATIVE_PRICE = Object.freeze({ inputPerMillion: 3, outputPerMillion: 7 });
 
 export function lookupHuggingFaceModel(id: string): HuggingFaceModelInfo | undefined {
-  return HUGGINGFACE_MODELS[id];
+  // Own entries only: an id like "constructor" must not find Object.prototype's members.
+  return Object.hasOwn(HUGGINGFACE_MODELS, id) ? HUGGINGFACE_MODELS[id] : undefined;
 }
 
 export function huggingFaceCapabilities(entry: HuggingFaceModelInfo): ModelCapabilitiesInput {

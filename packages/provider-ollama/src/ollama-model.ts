@@ -13,6 +13,8 @@ import {
   type ToolCall,
   errorFromStatus,
   parseRetryAfter,
+  redact,
+  registerSecretHeaders,
   toOrchestratorError,
 } from "@orchestrator-ts/core";
 import { type ChatResponse, Ollama, type ShowResponse } from "ollama";
@@ -169,8 +171,10 @@ export class OllamaModel extends Model {
   protected override readonly honoursAbortSignal = true;
   /** The Ollama model tag sent as `model`. */
   readonly modelPath: string;
-  /** `http://host:port` of the Ollama server. */
+  /** `http://host:port` of the Ollama server, as it may be shown: a password in it reads `[REDACTED]`. */
   readonly baseUrl: string;
+  // The URL as given, for the client: it may carry credentials (an auth proxy's userinfo).
+  readonly #host: string;
   #discovered: ModelCapabilitiesInput | undefined;
   readonly #declared: ModelCapabilitiesInput;
   readonly #defaults: ModelCapabilitiesInput;
@@ -199,7 +203,8 @@ export class OllamaModel extends Model {
       ...(options?.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}),
     });
     this.modelPath = options.modelPath ?? options.model ?? options.name;
-    this.baseUrl = resolveOllamaUrl(options.host, options.port);
+    this.#host = resolveOllamaUrl(options.host, options.port);
+    this.baseUrl = redact(this.#host);
     this.#declared = declared;
     this.#defaults = defaults;
     this.#pull = options.pull ?? true;
@@ -207,6 +212,8 @@ export class OllamaModel extends Model {
     this.#keepAlive = options.keepAlive;
     this.#pullTimeoutMs = options.pullTimeoutMs;
     this.#headers = options.headers;
+    // A key in a header (an auth proxy in front of Ollama) is a secret too: a server may echo it.
+    registerSecretHeaders(options.headers);
   }
 
   /** What `/api/show` reported at the last initialisation, before your declared fields were laid over it. */
@@ -215,7 +222,7 @@ export class OllamaModel extends Model {
   }
 
   protected override async doInitialize(): Promise<void> {
-    const client = new Ollama({ host: this.baseUrl, fetch: fetchWithCallSignal, ...(this.#headers ? { headers: this.#headers } : {}) });
+    const client = new Ollama({ host: this.#host, fetch: fetchWithCallSignal, ...(this.#headers ? { headers: this.#headers } : {}) });
     try {
       const tags = await withSignal(AbortSignal.timeout(this.timeoutMs), () => client.list());
       const wanted = normalizeModelTag(this.modelPath);

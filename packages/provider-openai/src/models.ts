@@ -64,7 +64,8 @@ const SNAPSHOT_SUFFIX = /^-(\d{4}(-\d{2}-\d{2})?|preview|latest)$/;
 
 /** The table entry for an API model id, matching dated snapshots to their family; `undefined` when unknown. */
 export function lookupOpenAIModel(id: string): OpenAIModelInfo | undefined {
-  const exact = OPENAI_MODELS[id];
+  // Own entries only: an id like "constructor" must not find Object.prototype's members.
+  const exact = Object.hasOwn(OPENAI_MODELS, id) ? OPENAI_MODELS[id] : undefined;
   if (exact) return exact;
   let best: string | undefined;
   for (const key of Object.keys(OPENAI_MODELS)) {

@@ -147,6 +147,40 @@ describe("OpenAIModel: API key", () => {
   });
 });
 
+describe("OpenAIModel: secrets the library never registered", () => {
+  it("a server that echoes a defaultHeaders key, sig= and code= parameters and a bearer token leaks none of them", async () => {
+    const gatewayKey = "gw-live-7f3a9c2e51";
+    const m = model({ name: "gpt-4o-mini", defaultHeaders: { "x-gateway-key": gatewayKey, "x-request-tag": "tag-visible-42" } });
+    await m.generate(ask("x"));
+    expect(server.requests.at(-1)?.headers["x-gateway-key"]).toBe(gatewayKey);
+    const echoed = [
+      `header x-gateway-key=${gatewayKey} (tag tag-visible-42) is not valid`,
+      "for https://files.example/a.png?sv=1&sig=AbC123xyzSIG&se=2",
+      "and https://app.example/cb?state=s&code=oauthcode4242",
+      "Authorization: Bearer unregistered0token99",
+    ].join("; ");
+    server.enqueueFault({ type: "status", status: 400, message: echoed });
+    const error = await rejectionOf(m.generate(ask("x")));
+    const views = [String((error as Error).message), inspect(error, { depth: 20 }), JSON.stringify(error), String((error as Error).stack), JSON.stringify(m.metrics.snapshot()), JSON.stringify(m.metrics.lastError)];
+    for (const view of views) {
+      for (const secret of [gatewayKey, "AbC123xyzSIG", "oauthcode4242", "unregistered0token99"]) expect(view).not.toContain(secret);
+    }
+    // What is not a credential stays readable.
+    expect((error as Error).message).toContain("tag-visible-42");
+    expect(m.metrics.lastError?.message).toContain("sig=[REDACTED]");
+  });
+
+  it("a password in baseURL never shows: not in {...model}, inspect, JSON or errors", async () => {
+    const m = model({ name: "behind-proxy", baseURL: `${server.baseURL.replace("://", "://proxyuser:pr0xy-pa55@")}` });
+    expect(m.baseURL).toContain("proxyuser:[REDACTED]@");
+    const views = [JSON.stringify({ ...m }), inspect({ ...m }), inspect(m, { depth: 20, showHidden: true }), JSON.stringify(m)];
+    // fetch refuses credentials in a URL: the call fails, and its error must not quote them either.
+    const error = await rejectionOf(m.generate(ask("x")));
+    views.push(String((error as Error).message), inspect(error, { depth: 20 }), JSON.stringify(m.metrics.lastError));
+    for (const view of views) expect(view).not.toContain("pr0xy-pa55");
+  });
+});
+
 describe("OpenAIModel: error mapping", () => {
   it("403 → AuthenticationError", async () => {
     server.enqueueFault({ type: "status", status: 403 });
@@ -588,6 +622,25 @@ describe("OpenAIModel: capabilities and prices", () => {
     expect(m.capabilities.maxTokens).toBe(8192);
     expect(m.capabilities.inputCostPerToken).toBeCloseTo(30e-6, 15);
     expect(m.capabilities.outputCostPerToken).toBeCloseTo(60e-6, 15);
+  });
+});
+
+describe("OpenAIModel: names that are Object.prototype members", () => {
+  it.each(["constructor", "toString", "__proto__", "hasOwnProperty", "valueOf"])("a model named %s is an unknown model, not a broken table entry", async (name) => {
+    const paid = new OpenAIModel({ name, apiKey: KEY, baseURL: "https://api.example.com/v1" });
+    expect(paid.priceSource).toBe("conservative-default");
+    expect(paid.capabilities.inputCostPerToken).toBeGreaterThan(0);
+    // And it answers: the name reaches the server as the API model id.
+    const named = await startOpenAIServer({ apiKey: KEY, models: [name] });
+    try {
+      const local = new OpenAIModel({ name, apiKey: KEY, baseURL: named.baseURL });
+      expect(local.priceSource).toBe("local");
+      expect(await local.generateResponse("x")).toBe("Echo: x");
+      expect((named.requests.at(-1)?.body as { model?: string } | undefined)?.model).toBe(name);
+      await local.cleanup();
+    } finally {
+      await named.close();
+    }
   });
 });
 

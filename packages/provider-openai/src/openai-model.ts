@@ -13,6 +13,8 @@ import {
   type OrchestratorError,
   ProviderError,
   providerStream,
+  redact,
+  registerSecretHeaders,
   Secret,
   secretFromEnv,
   type StreamChunk,
@@ -80,11 +82,14 @@ export class OpenAIModel extends Model {
   protected override readonly stopsCallsItself: boolean;
   /** The API model id sent in requests. */
   readonly modelId: string;
+  /** The server's URL as it may be shown: a password or key in it reads `[REDACTED]` (the client gets the real one). */
   readonly baseURL: string;
   readonly organization: string | undefined;
   readonly project: string | undefined;
   readonly priceSource: PriceSource;
   readonly #apiKey: Secret | undefined;
+  // The URL as given: it may carry credentials (userinfo, `?key=`), so it is not a public field.
+  readonly #baseURL: string;
   readonly #maxRetries: number;
   readonly #headers: Record<string, string> | undefined;
   readonly #fetch: typeof fetch | undefined;
@@ -106,7 +111,8 @@ export class OpenAIModel extends Model {
       ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}),
     });
     this.modelId = modelId;
-    this.baseURL = baseURL;
+    this.#baseURL = baseURL;
+    this.baseURL = redact(baseURL);
     this.organization = options.organization || undefined;
     this.project = options.project || undefined;
     this.priceSource = priceSource;
@@ -114,13 +120,15 @@ export class OpenAIModel extends Model {
     this.#maxRetries = options.maxRetries ?? 0;
     this.stopsCallsItself = this.#maxRetries === 0;
     this.#headers = options.defaultHeaders;
+    // A key in a header (a gateway's `x-portkey-api-key`, `api-key`…) is a secret too: a server may echo it.
+    registerSecretHeaders(options.defaultHeaders);
     this.#fetch = options.fetch;
     this.#bodyOptions = { model: modelId, reasoning: entry?.reasoning ?? REASONING_ID.test(modelId), providerKey: "openai" };
   }
 
   protected override async doInitialize(): Promise<void> {
     const key = this.#apiKey ?? secretFromEnv("OPENAI_API_KEY");
-    if (!key && this.baseURL === OPENAI_DEFAULT_BASE_URL) {
+    if (!key && this.#baseURL === OPENAI_DEFAULT_BASE_URL) {
       throw new AuthenticationError("No OpenAI API key: pass `apiKey` or set the OPENAI_API_KEY environment variable.", {
         provider: this.provider,
         model: this.name,
@@ -129,7 +137,7 @@ export class OpenAIModel extends Model {
     this.#client = new OpenAI({
       // Local OpenAI-compatible servers usually take no key; the SDK insists on one.
       apiKey: key ? key.reveal() : "no-key",
-      baseURL: this.baseURL,
+      baseURL: this.#baseURL,
       ...(this.organization !== undefined ? { organization: this.organization } : {}),
       ...(this.project !== undefined ? { project: this.project } : {}),
       maxRetries: this.#maxRetries,

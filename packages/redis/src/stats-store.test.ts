@@ -141,4 +141,35 @@ describe("RedisStatsStore", () => {
     await new Promise((r) => setTimeout(r, 50));
     expect(await b.exchangeState("ctx", "b", undefined)).toEqual(new Map());
   });
+
+  it("keeps at most maxTasks task tags, in Redis and in every process: 20,000 unique tags stay bounded", async () => {
+    const key = `tasks${++n}`;
+    const a = store(key, { maxTasks: 100 });
+    const b = store(key, { maxTasks: 100 });
+    for (let i = 0; i < 20_000; i++) {
+      const s = i % 2 === 0 ? a : b;
+      s.record("m", { success: true, reward: 1, latencyMs: 1 });
+      s.record("m", { success: true, reward: 1, latencyMs: 1 }, `request-${i}`);
+      if (i % 2_000 === 0) await s.sync();
+    }
+    await a.sync();
+    await b.sync();
+    await a.sync();
+    const scopes = (s: RedisStatsStore) => new Set([...s.entries()].flatMap((e) => (e.scope === undefined ? [] : [e.scope])));
+    for (const s of [a, b]) {
+      expect(s.get("m")?.trials).toBe(20_000);
+      expect(scopes(s).size).toBeLessThanOrEqual(100);
+    }
+    // Redis itself: the overall arm's fields plus at most 100 tasks' (10 fields each).
+    const { Redis } = await import("ioredis");
+    const client = new Redis(redis.url);
+    try {
+      expect(await client.hlen(key)).toBeLessThanOrEqual(10 + 100 * 10);
+    } finally {
+      client.disconnect();
+    }
+    // The most recent tags are the ones kept.
+    expect(a.get("m", "request-19999") ?? b.get("m", "request-19999")).toBeDefined();
+    expect(() => new RedisStatsStore({ url: redis.url, maxTasks: 0 })).toThrow(/maxTasks/);
+  }, 30_000);
 });

@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { type ArmOutcome, type ArmStats, type StatsStore, emptyArmStats } from "@orchestrator-ts/core";
+import { type ArmOutcome, type ArmStats, ConfigError, LruMap, type StatsStore, emptyArmStats } from "@orchestrator-ts/core";
 import { RedisConnection, type RedisConnectionOptions } from "./connection";
 import { keyBeside } from "./keys";
 
@@ -10,7 +10,15 @@ export interface RedisStatsStoreOptions extends RedisConnectionOptions {
   refreshIntervalMs?: number;
   /** How long local outcomes gather before they are sent in one atomic update. Default 20 ms. */
   flushDelayMs?: number;
+  /**
+   * Distinct `task` tags whose per-task statistics are kept, here and in Redis; past it the tags
+   * least recently updated are deleted (their calls still count in the overall statistics).
+   * Tags are meant to be a few categories; this bounds memory when they are not. Default 1,000.
+   */
+  maxTasks?: number;
 }
+
+const DEFAULT_MAX_TASKS = 1_000;
 
 const FIELDS = ["trials", "successes", "failures", "rewardSum", "rewardSqSum", "latencyMsSum", "costUsdSum", "qualitySum", "qualityCount"] as const;
 type SumField = (typeof FIELDS)[number];
@@ -21,14 +29,16 @@ const SEP = "\u001f";
 // KEYS[2] holds the number of this writer's last applied batch (ARGV[1]; 0 = nothing to apply):
 // a batch that arrives again — re-sent after its reply timed out, while Redis had run it or was
 // about to (a frozen server), or resent by ioredis after a reconnect — is not applied twice.
+// Past maxTasks task tags, the ones least recently updated are deleted (in the same script, so
+// no process ever sees half an arm) and left out of the reply.
 const SYNC_SCRIPT = `
 local seq = tonumber(ARGV[1])
+local n = tonumber(ARGV[3])
+local m = tonumber(ARGV[4 + 2 * n])
 if seq > 0 and seq > tonumber(redis.call('GET', KEYS[2]) or '0') then
-  local n = tonumber(ARGV[3])
   for i = 0, n - 1 do
     redis.call('HINCRBYFLOAT', KEYS[1], ARGV[4 + 2 * i], ARGV[5 + 2 * i])
   end
-  local m = tonumber(ARGV[4 + 2 * n])
   for i = 0, m - 1 do
     local f = ARGV[5 + 2 * n + 2 * i]
     local v = ARGV[6 + 2 * n + 2 * i]
@@ -37,7 +47,61 @@ if seq > 0 and seq > tonumber(redis.call('GET', KEYS[2]) or '0') then
   end
   redis.call('SET', KEYS[2], seq, 'PX', ARGV[2])
 end
-return redis.call('HGETALL', KEYS[1])
+local all = redis.call('HGETALL', KEYS[1])
+local maxTasks = tonumber(ARGV[5 + 2 * n + 2 * m] or '0') or 0
+local sep = ARGV[6 + 2 * n + 2 * m]
+if maxTasks <= 0 or not sep then return all end
+local newest = {}
+local scopeAt = {}
+local count = 0
+for i = 1, #all, 2 do
+  local f = all[i]
+  local first = string.find(f, sep, 1, true)
+  if first then
+    local last = first
+    while true do
+      local nxt = string.find(f, sep, last + 1, true)
+      if not nxt then break end
+      last = nxt
+    end
+    if last > first then
+      local scope = string.sub(f, first + 1, last - 1)
+      scopeAt[i] = scope
+      if newest[scope] == nil then
+        newest[scope] = 0
+        count = count + 1
+      end
+      if string.sub(f, last + 1) == 'updatedAt' then
+        local t = tonumber(all[i + 1]) or 0
+        if t > newest[scope] then newest[scope] = t end
+      end
+    end
+  end
+end
+if count <= maxTasks then return all end
+local order = {}
+for scope, t in pairs(newest) do order[#order + 1] = { scope, t } end
+table.sort(order, function(a, b)
+  if a[2] ~= b[2] then return a[2] < b[2] end
+  return a[1] < b[1]
+end)
+local drop = {}
+for k = 1, count - maxTasks do drop[order[k][1]] = true end
+local kept = {}
+local gone = {}
+for i = 1, #all, 2 do
+  local scope = scopeAt[i]
+  if scope ~= nil and drop[scope] then
+    gone[#gone + 1] = all[i]
+  else
+    kept[#kept + 1] = all[i]
+    kept[#kept + 1] = all[i + 1]
+  end
+end
+for k = 1, #gone, 1000 do
+  redis.call('HDEL', KEYS[1], unpack(gone, k, math.min(k + 999, #gone)))
+end
+return kept
 `;
 
 /** How long Redis remembers a writer's last batch number after its last batch (a day: far past any re-send). */
@@ -81,6 +145,7 @@ function add(target: ArmStats, delta: ArmStats): void {
  */
 export class RedisStatsStore implements StatsStore {
   readonly key: string;
+  readonly maxTasks: number;
   readonly connection: RedisConnection;
   readonly refreshIntervalMs: number;
   readonly #flushDelayMs: number;
@@ -101,8 +166,17 @@ export class RedisStatsStore implements StatsStore {
   #epoch = 0;
   #lastReply: string[] = [];
   #closed = false;
+  /** Task tags applied here, least recently first, with their models: past `maxTasks` the oldest is forgotten locally. */
+  readonly #scopes: LruMap<string, { scope: string; models: Set<string> }>;
 
   constructor(options: RedisStatsStoreOptions = {}) {
+    const maxTasks = options.maxTasks ?? DEFAULT_MAX_TASKS;
+    // Checked before connecting: a bad option opens nothing.
+    if (!Number.isInteger(maxTasks) || maxTasks < 1) {
+      throw new ConfigError([{ path: "maxTasks", message: `must be a positive integer, got ${JSON.stringify(maxTasks)}` }], { title: "Invalid RedisStatsStore options" });
+    }
+    this.maxTasks = maxTasks;
+    this.#scopes = new LruMap(maxTasks);
     this.key = options.key ?? "orc:stats";
     this.refreshIntervalMs = options.refreshIntervalMs ?? 1_000;
     this.#flushDelayMs = options.flushDelayMs ?? 20;
@@ -164,6 +238,7 @@ export class RedisStatsStore implements StatsStore {
     this.#view = new Map();
     this.#pending = new Map();
     this.#unacked = undefined;
+    this.#scopes.clear();
     this.#lastReply = [];
     this.#version++;
     if (this.connection.available) {
@@ -222,6 +297,7 @@ export class RedisStatsStore implements StatsStore {
   }
 
   #apply(model: string, scope: string | undefined, delta: ArmStats): void {
+    if (scope !== undefined) this.#touchScope(model, scope);
     const id = armId(model, scope);
     let arm = this.#view.get(id);
     if (!arm) {
@@ -237,6 +313,23 @@ export class RedisStatsStore implements StatsStore {
     add(pending.stats, delta);
     this.#version++;
     this.#scheduleFlush();
+  }
+
+  /** Keep this process's view bounded between syncs too (and while Redis is unreachable). */
+  #touchScope(model: string, scope: string): void {
+    let entry = this.#scopes.get(scope);
+    if (entry === undefined) {
+      entry = { scope, models: new Set() };
+      const evicted = this.#scopes.set(scope, entry);
+      if (evicted !== undefined) {
+        for (const m of evicted.models) {
+          const id = armId(m, evicted.scope);
+          this.#view.delete(id);
+          this.#pending.delete(id);
+        }
+      }
+    }
+    entry.models.add(model);
   }
 
   #scheduleFlush(): void {
@@ -267,7 +360,7 @@ export class RedisStatsStore implements StatsStore {
     }
     let reply: string[];
     try {
-      reply = await (this.connection.client as unknown as SyncClient).orcStatsSync(this.key, this.#writerKey, sending?.seq ?? 0, WRITER_TTL_MS, incr.length / 2, ...incr, latest.length / 2, ...latest);
+      reply = await (this.connection.client as unknown as SyncClient).orcStatsSync(this.key, this.#writerKey, sending?.seq ?? 0, WRITER_TTL_MS, incr.length / 2, ...incr, latest.length / 2, ...latest, this.maxTasks, SEP);
     } catch {
       // Not applied, or not known to be: the batch stays unacknowledged and goes again, as is.
       this.connection.commandFailed();

@@ -1,5 +1,6 @@
 import { LruMap } from "@orchestrator-ts/core";
 import type { SelectorEvent } from "./selector";
+import { DEFAULT_MAX_TASKS } from "./stats-store";
 
 /** A reusable out-parameter: reading statistics allocates nothing. */
 export interface ArmView {
@@ -39,7 +40,8 @@ export class DecayedArms {
   readonly window: number | undefined;
   #t = 0;
   readonly #overall = new Map<string, Arm>();
-  readonly #tasks = new Map<string, Map<string, Arm>>();
+  // Bounded like the stats store: the task tags least recently seen in an outcome are forgotten.
+  readonly #tasks = new LruMap<string, Map<string, Arm>>(DEFAULT_MAX_TASKS);
   // discount mode: selectionId → step of its outcome, to weigh late feedback by its age
   readonly #steps = new LruMap<string, { step: number; arms: Arm[] }>(10_000);
   // window mode: outcomes inside the window, oldest first, and by selection id for feedback
@@ -72,7 +74,8 @@ export class DecayedArms {
   #arm(model: string, scope: string | undefined, create: boolean): Arm | undefined {
     let map = this.#overall;
     if (scope !== undefined) {
-      let scoped = this.#tasks.get(scope);
+      // Reads (selection) do not make a task recent; outcomes and feedback do.
+      let scoped = create ? this.#tasks.get(scope) : this.#tasks.peek(scope);
       if (!scoped) {
         if (!create) return undefined;
         scoped = new Map();

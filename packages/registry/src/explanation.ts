@@ -8,6 +8,8 @@ export interface CandidateExplanation extends CandidateScore {
   estimatedCostUsd: number;
   /** The task whose statistics were used, or `undefined` for the model's overall statistics. */
   statsScope: string | undefined;
+  /** Calls through the registry running on this model when it was chosen (counted as pending trials by the UCB selector). */
+  pending: number;
   chosen: boolean;
 }
 

@@ -44,7 +44,7 @@ export { ThompsonSamplingSelector, type ThompsonSelectorOptions } from "./thomps
 export { CostBasedSelector, PerformanceSelector, type CostBasedSelectorOptions, type PerformanceSelectorOptions } from "./cost-performance-selectors";
 export { WeightedRandomSelector, RoundRobinSelector, type WeightedRandomSelectorOptions } from "./simple-selectors";
 export { RewardFunction, DEFAULT_REWARD_WEIGHTS, DEFAULT_LATENCY_REF_MS, DEFAULT_COST_REF_USD, type RewardWeights, type RewardOptions, type RewardInput } from "./reward";
-export { MemoryStatsStore } from "./stats-store";
+export { DEFAULT_MAX_TASKS, MemoryStatsStore, type MemoryStatsStoreOptions } from "./stats-store";
 export { DecayedArms, type ForgetOptions } from "./decayed-arms";
 // Moved to core (the memory cache uses it too); still exported here.
 export { LruMap } from "@orchestrator-ts/core";

@@ -27,6 +27,7 @@ import {
   type StreamChunk,
   toOrchestratorError,
 } from "@orchestrator-ts/core";
+import { CacheAffinity } from "./cache-affinity";
 import { Emitter, type RegistryEvents } from "./events";
 import type { CandidateExplanation, SelectionExplanation } from "./explanation";
 import { BUILD_MODELS, type FromConfigOptions, type RegistryConfig, type SkippedConfigModel, registryOptionsFromConfig } from "./from-config";
@@ -165,6 +166,8 @@ class Entry implements SelectionCandidate {
   lastHealth: HealthState | undefined;
   consecutiveFailures = 0;
   consecutiveSuccesses = 0;
+  /** Calls of `generate`/`stream` running on this model now: selections whose outcome is not recorded yet. */
+  pending = 0;
   constructor(model: Model, order: number) {
     this.model = model;
     this.order = order;
@@ -257,10 +260,10 @@ export class ModelRegistry {
   readonly healthMonitor: HealthTracker | undefined;
   readonly cache: Cache | undefined;
   /**
-   * With a registry-level cache: which model answered a request (bounded LRU), so an identical
-   * request goes back to it and its cache answers, whichever model the selector would try now.
+   * With a registry-level cache: which model answered a request, so an identical request goes
+   * back to it and its cache answers, whichever model the selector would try now.
    */
-  readonly #affinity = new LruMap<string, string>(10_000);
+  readonly #affinity: CacheAffinity | undefined;
   readonly maxRetries: number;
   readonly maxFallbacks: number;
   readonly waitForCapacityMs: number;
@@ -310,6 +313,7 @@ export class ModelRegistry {
     this.statsStore = options.statsStore ?? new MemoryStatsStore();
     this.healthMonitor = options.healthMonitor;
     this.cache = options.cache;
+    this.#affinity = options.cache ? new CacheAffinity(options.cache) : undefined;
     this.maxRetries = Math.floor(options.maxRetries ?? 2);
     this.maxFallbacks = Math.floor(options.maxFallbacks ?? 2);
     this.waitForCapacityMs = options.waitForCapacityMs ?? 10_000;
@@ -623,6 +627,7 @@ export class ModelRegistry {
           provider: c.model.provider,
           estimatedCostUsd: c.estimatedCostUsd,
           statsScope: c.statsScope,
+          pending: c.pending,
           chosen: i === index,
           score: Number.NaN,
           note:
@@ -650,7 +655,7 @@ export class ModelRegistry {
     const scores = choice.scores;
     const list: CandidateExplanation[] = candidates.map((c, i) => {
       const s: CandidateScore = scores?.[i] ?? { score: Number.NaN, note: "the selector reported no score" };
-      return { model: c.model.name, provider: c.model.provider, estimatedCostUsd: c.estimatedCostUsd, statsScope: c.statsScope, chosen: i === index, ...s };
+      return { model: c.model.name, provider: c.model.provider, estimatedCostUsd: c.estimatedCostUsd, statsScope: c.statsScope, pending: c.pending, chosen: i === index, ...s };
     });
     return { entry, explanation: { model: entry.model, selector: this.selector.name, task, candidates: list, excluded: this.#reasons(req) } };
   }
@@ -719,7 +724,10 @@ export class ModelRegistry {
 
   // ---- execution -----------------------------------------------------------------------------
 
-  /** Select (waiting up to `waitForCapacityMs` while every eligible model is at its limits). */
+  /**
+   * Select for a call (waiting up to `waitForCapacityMs` while every eligible model is at its
+   * limits) and count the chosen model in flight. A stream's `run` can stop the wait (`return()`).
+   */
   async #pickForCall(
     req: NormalizedRequirements,
     request: GenerateRequest,
@@ -727,16 +735,22 @@ export class ModelRegistry {
     minWindowAbove: number,
     chain: FallbackChain | undefined,
     selectionId: string,
+    run?: StreamRun,
   ): Promise<Picked | undefined> {
     const started = performance.now();
     let delayMs = 5;
     for (;;) {
       const picked = this.#pick(req, request, true, skip, minWindowAbove, chain, selectionId);
-      if (picked) return picked;
+      if (picked) {
+        // In flight from the moment it is chosen: concurrent selections made before this call's
+        // continuation runs already see it (the caller releases it when the model's attempts end).
+        picked.entry.pending++;
+        return picked;
+      }
       const saturated = this.#entries.some((e) => e.code === "saturated");
       const waited = performance.now() - started;
       if (!saturated || waited >= this.waitForCapacityMs) return undefined;
-      await abortableSleep(Math.min(delayMs, this.waitForCapacityMs - waited), request.signal);
+      await abortableSleep(Math.min(delayMs, this.waitForCapacityMs - waited), run ? run.waitSignal() : request.signal);
       delayMs = Math.min(delayMs * 2, 100);
     }
   }
@@ -870,18 +884,12 @@ export class ModelRegistry {
 
   /** The affinity key of a cacheable request, or `undefined` when there is no registry cache or the request bypasses it. */
   #affinityKey(request: GenerateRequest, requirements: SelectionRequirements | undefined): string | undefined {
-    if (!this.cache || request.cache === false || request.cache === "refresh") return undefined;
-    const { signal: _signal, timeoutMs: _timeout, cache: _cache, ...rest } = request;
-    try {
-      return JSON.stringify([rest, requirements ?? null]);
-    } catch {
-      return undefined; // not serialisable (e.g. a zod schema with cycles): no affinity
-    }
+    return this.#affinity?.key(request, requirements);
   }
 
   #affinityChain(key: string | undefined): FallbackChain | undefined {
     if (key === undefined) return undefined;
-    const name = this.#affinity.get(key);
+    const name = this.#affinity?.get(key);
     return name === undefined ? undefined : { from: AFFINITY, names: [name] };
   }
 
@@ -911,24 +919,29 @@ export class ModelRegistry {
       const { entry } = picked;
       const explanation = picked.explanation as SelectionExplanation;
       if (this.#events.has("selection")) this.#events.emit("selection", { selectionId, model: entry.model.name, task, explanation, fallback });
-      if (affinityKey !== undefined) this.#affinity.set(affinityKey, entry.model.name);
+      if (affinityKey !== undefined) this.#affinity?.set(affinityKey, entry.model.name);
       let next: "retry" | "fallback" | "throw" = "retry";
-      for (let retry = 0; next === "retry"; retry++) {
-        attempt++;
-        const started = performance.now();
-        try {
-          const result = await entry.model.generate(callRequest);
-          this.#recordSuccess(entry, task, selectionId, attempt, result.latencyMs, result.costUsd, result.cached);
-          attempts.push({ model: entry.model.name, success: true, latencyMs: result.latencyMs });
-          return { ...result, selectionId, explanation, attempts };
-        } catch (thrown) {
-          const failed = this.#failedAttempt(thrown, entry, task, selectionId, attempt, retry, started, attempts, false);
-          lastError = failed.error;
-          next = failed.next;
-          if (next === "throw") throw failed.error;
-          if (ContextLengthError.isInstance(failed.error)) minWindowAbove = Math.max(minWindowAbove, entry.model.capabilities.contextWindow);
-          if (next === "retry") await abortableSleep(failed.delayMs, request.signal);
+      try {
+        for (let retry = 0; next === "retry"; retry++) {
+          attempt++;
+          const started = performance.now();
+          try {
+            const result = await entry.model.generate(callRequest);
+            this.#recordSuccess(entry, task, selectionId, attempt, result.latencyMs, result.costUsd, result.cached);
+            attempts.push({ model: entry.model.name, success: true, latencyMs: result.latencyMs });
+            return { ...result, selectionId, explanation, attempts };
+          } catch (thrown) {
+            const failed = this.#failedAttempt(thrown, entry, task, selectionId, attempt, retry, started, attempts, false);
+            lastError = failed.error;
+            next = failed.next;
+            if (next === "throw") throw failed.error;
+            if (ContextLengthError.isInstance(failed.error)) minWindowAbove = Math.max(minWindowAbove, entry.model.capabilities.contextWindow);
+            if (next === "retry") await abortableSleep(failed.delayMs, request.signal);
+          }
         }
+      } finally {
+        // Counted in flight by #pickForCall; retries on the same model stay in flight.
+        entry.pending--;
       }
       tried ??= new Set();
       tried.add(entry.model.name);
@@ -982,13 +995,19 @@ export class ModelRegistry {
   async #pickForStream(run: StreamRun): Promise<void> {
     if (run.fallback > this.maxFallbacks) throw run.lastError ?? new NoEligibleModelError([]);
     const selectionId = run.selectionId as string;
-    const picked = await this.#pickForCall(run.req, run.request, run.tried, run.minWindowAbove, run.chain, selectionId);
+    const picked = await this.#pickForCall(run.req, run.request, run.tried, run.minWindowAbove, run.chain, selectionId, run);
     if (!picked) {
       if (run.lastError) throw run.lastError;
       throw this.#noEligible(run.req, run.request, run.tried, run.minWindowAbove, this.#entries.some((e) => e.code === "saturated") ? this.waitForCapacityMs : undefined);
     }
     const { entry } = picked;
-    if (run.affinityKey !== undefined) this.#affinity.set(run.affinityKey, entry.model.name);
+    run.held = entry;
+    if (run.closed) {
+      // The caller left while this selection was waiting: nothing will run on it.
+      run.release();
+      return;
+    }
+    if (run.affinityKey !== undefined) this.#affinity?.set(run.affinityKey, entry.model.name);
     run.explanation = picked.explanation;
     if (this.#events.has("selection")) this.#events.emit("selection", { selectionId, model: entry.model.name, task: run.request.task, explanation: picked.explanation, fallback: run.fallback });
     run.entry = entry;
@@ -1007,11 +1026,14 @@ export class ModelRegistry {
     if (failed.next === "throw") throw failed.error;
     if (ContextLengthError.isInstance(failed.error)) run.minWindowAbove = Math.max(run.minWindowAbove, entry.model.capabilities.contextWindow);
     if (failed.next === "retry") {
-      await abortableSleep(failed.delayMs, run.request.signal);
+      // return() stops this wait at once (the run's own signal), as does the request's abort.
+      await abortableSleep(failed.delayMs, run.waitSignal());
+      if (run.closed) return;
       run.retry++;
       run.startAttempt();
       return;
     }
+    run.release();
     run.tried ??= new Set();
     run.tried.add(entry.model.name);
     run.chain = this.#chainAfter(entry.model.name, run.chain);
@@ -1056,18 +1078,20 @@ export class ModelRegistry {
 
   getStatistics(): RegistryStatistics {
     const models: ModelStatistics[] = [];
-    const tasks = new Map<string, Record<string, ArmSummary>>();
+    // Maps, then fromEntries: a task named "__proto__" is reported as an own key like any other.
+    const tasks = new Map<string, Map<string, ArmSummary>>();
     for (const { model, scope, stats } of this.statsStore.entries()) {
       if (scope === undefined) continue;
       let byTask = tasks.get(model);
-      if (!byTask) tasks.set(model, (byTask = {}));
-      byTask[scope] = summarize(stats);
+      if (!byTask) tasks.set(model, (byTask = new Map()));
+      byTask.set(scope, summarize(stats));
     }
     for (const e of this.#entries) {
       const name = e.model.name;
       const overall = this.statsStore.get(name);
       const base = overall ? summarize(overall) : summarize({ trials: 0, successes: 0, failures: 0, rewardSum: 0, rewardSqSum: 0, latencyMsSum: 0, costUsdSum: 0, qualitySum: 0, qualityCount: 0, updatedAt: 0 });
-      models.push({ model: name, provider: e.model.provider, ...base, tasks: tasks.get(name) ?? {}, metrics: e.model.metrics.snapshot() });
+      const byTask = tasks.get(name);
+      models.push({ model: name, provider: e.model.provider, ...base, tasks: byTask ? Object.fromEntries(byTask) : {}, metrics: e.model.metrics.snapshot() });
     }
     return { selector: this.selector.name, models };
   }
@@ -1152,9 +1176,14 @@ class StreamRun implements AsyncIterableIterator<RegistryStreamChunk> {
   startedAt = 0;
   sent = 0;
   finish: Extract<StreamChunk, { type: "finish" }> | undefined;
+  /** The model this run counts in flight (`Entry.pending`), from its selection until its attempts end. */
+  held: Entry | undefined;
   #inner: AsyncIterator<StreamChunk> | undefined;
   #openError: { error: unknown } | undefined;
   #state: "idle" | "open" | "closed" = "idle";
+  // Made only when the run has to wait (backoff, capacity): return() aborts it to end the wait at once.
+  #stop: AbortController | undefined;
+  #unlinkStop: (() => void) | undefined;
 
   constructor(hooks: StreamRunHooks, request: GenerateRequest, req: NormalizedRequirements, requirements: SelectionRequirements | undefined) {
     this.#hooks = hooks;
@@ -1166,6 +1195,44 @@ class StreamRun implements AsyncIterableIterator<RegistryStreamChunk> {
 
   [Symbol.asyncIterator](): AsyncIterableIterator<RegistryStreamChunk> {
     return this;
+  }
+
+  /** The caller left (`return()`) or the run ended. */
+  get closed(): boolean {
+    return this.#state === "closed";
+  }
+
+  /** The held model is no longer in flight for this run. Idempotent. */
+  release(): void {
+    const held = this.held;
+    if (held === undefined) return;
+    this.held = undefined;
+    held.pending--;
+  }
+
+  /** What a wait of this run listens to: aborted by the request's signal and by `return()`. */
+  waitSignal(): AbortSignal {
+    if (this.#stop === undefined) {
+      const stop = new AbortController();
+      this.#stop = stop;
+      const outer = this.request.signal;
+      if (outer?.aborted) stop.abort(outer.reason);
+      else if (outer) {
+        const onAbort = () => stop.abort(outer.reason);
+        outer.addEventListener("abort", onAbort, { once: true });
+        this.#unlinkStop = () => outer.removeEventListener("abort", onAbort);
+      }
+    }
+    return this.#stop.signal;
+  }
+
+  /** The run is over: nothing of it stays in flight, nothing listens to the caller's signal. */
+  #end(): void {
+    this.#state = "closed";
+    this.#inner = undefined;
+    this.release();
+    this.#unlinkStop?.();
+    this.#unlinkStop = undefined;
   }
 
   /** A new attempt on `entry`. A model whose stream() throws fails at the first next(), as a failed call. */
@@ -1194,8 +1261,10 @@ class StreamRun implements AsyncIterableIterator<RegistryStreamChunk> {
 
   return(): Promise<IteratorResult<RegistryStreamChunk>> {
     const wasOpen = this.#state === "open";
-    this.#state = "closed";
     const inner = this.#inner;
+    this.#end();
+    // A wait for a retry or for capacity ends now; the pending next() then resolves done.
+    this.#stop?.abort();
     if (!wasOpen || !inner?.return) return Promise.resolve(RUN_DONE);
     // The caller stopped early: stop the model's stream (and its provider's) too.
     let stopped: unknown;
@@ -1226,9 +1295,11 @@ class StreamRun implements AsyncIterableIterator<RegistryStreamChunk> {
   readonly #onNext = (next: IteratorResult<StreamChunk>): Promise<IteratorResult<RegistryStreamChunk>> | IteratorResult<RegistryStreamChunk> => {
     if (this.#state === "closed") return RUN_DONE;
     if (next.done) {
-      this.#state = "closed";
-      this.#inner = undefined;
-      return { done: false, value: this.#hooks.complete(this) };
+      try {
+        return { done: false, value: this.#hooks.complete(this) };
+      } finally {
+        this.#end();
+      }
     }
     const chunk = next.value;
     if (chunk.type === "finish") {
@@ -1246,9 +1317,10 @@ class StreamRun implements AsyncIterableIterator<RegistryStreamChunk> {
     return this.#hooks.recover(this, thrown).then(this.#pull, this.#fail);
   };
 
-  readonly #fail = (error: unknown): never => {
-    this.#state = "closed";
-    this.#inner = undefined;
+  readonly #fail = (error: unknown): IteratorResult<RegistryStreamChunk> => {
+    // The caller already left (return()): the wait it cut short is not an error to report.
+    if (this.#state === "closed") return RUN_DONE;
+    this.#end();
     throw error;
   };
 }

@@ -21,6 +21,12 @@ export interface SelectionCandidate {
   readonly statsScope: string | undefined;
   /** The model's overall statistics. */
   readonly overall: Readonly<ArmStats> | undefined;
+  /**
+   * Calls through the registry running on this model now (selected, outcome not recorded yet).
+   * A deterministic selector should count them, or a burst of concurrent calls all goes to the
+   * model that looked best before the burst. The registry always sets it; `undefined` means 0.
+   */
+  readonly pending?: number;
 }
 
 export interface SelectionContext {

@@ -107,3 +107,29 @@ describe("faults over the wire: OpenAIModel through the real SDK", () => {
     await registry.cleanup();
   }, 20_000);
 });
+
+describe("secrets a server echoes, through the registry", () => {
+  it("never show in the thrown error, outcome events, statistics or health: keys nobody registered included", async () => {
+    const server = await startOpenAIServer({ apiKey: "sk-echo", models: ["gpt-4o-mini"] });
+    try {
+      const gatewayKey = "gw-live-5e8d1b7a90";
+      const registry = new ModelRegistry({ maxRetries: 1, maxFallbacks: 0, backoff: { initialMs: 1, maxMs: 2 } });
+      registry.registerModel(new OpenAIModel({ name: "mini", model: "gpt-4o-mini", apiKey: "sk-echo", baseURL: server.baseURL, defaultHeaders: { "x-gateway-key": gatewayKey } }));
+      const secrets = [gatewayKey, "SiGnAtUrE0123", "0auth-c0de-77", "unregistered0bearer42"];
+      const echo = `bad x-gateway-key ${gatewayKey} for https://blob.example/x?sv=1&sig=SiGnAtUrE0123 (redirect https://app.example/cb?code=0auth-c0de-77) Authorization: Bearer unregistered0bearer42`;
+      server.enqueueFault({ type: "status", status: 503, message: echo });
+      server.enqueueFault({ type: "status", status: 503, message: echo });
+      const events: unknown[] = [];
+      registry.on("outcome", (e) => events.push(e.error));
+      const error = await registry.generate(ask("x")).catch((e: unknown) => e);
+      expect(ProviderError.isInstance(error)).toBe(true);
+      const health = await registry.getModelHealth("mini");
+      expect(health.issues.some((issue) => issue.includes("sig=[REDACTED]"))).toBe(true);
+      const views = [String((error as Error).message), JSON.stringify(error), JSON.stringify(events), JSON.stringify(registry.getStatistics()), JSON.stringify(health)];
+      for (const view of views) for (const secret of secrets) expect(view).not.toContain(secret);
+      await registry.cleanup();
+    } finally {
+      await server.close();
+    }
+  });
+});

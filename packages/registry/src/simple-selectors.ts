@@ -14,7 +14,8 @@ export interface WeightedRandomSelectorOptions {
 /** Picks a model at random in proportion to fixed weights: canary splits, A/B tests, load spreading. */
 export class WeightedRandomSelector implements ModelSelector {
   readonly name = "weighted-random";
-  readonly #weights: WeightedRandomSelectorOptions["weights"];
+  // Per-name weights in a Map: a model named "constructor" or "__proto__" must not read Object.prototype.
+  readonly #weights: ReadonlyMap<string, number> | ((model: Model) => number) | undefined;
   readonly #default: number;
   readonly #random: () => number;
   #scratch = new Float64Array(16);
@@ -27,14 +28,15 @@ export class WeightedRandomSelector implements ModelSelector {
         if (!(typeof w === "number" && w >= 0 && Number.isFinite(w))) throw new ConfigError([{ path: `weights.${name}`, message: `must be a non-negative number, got ${String(w)}` }], { title: "Invalid WeightedRandomSelector options" });
       }
     }
-    this.#weights = options.weights;
+    const weights = options.weights;
+    this.#weights = typeof weights === "function" ? weights : weights ? new Map(Object.entries(weights)) : undefined;
     this.#default = def;
     this.#random = options.random ?? seededRandom(options.seed ?? Date.now());
   }
 
   #weight(model: Model): number {
     const w = this.#weights;
-    const value = w === undefined ? this.#default : typeof w === "function" ? w(model) : (w[model.name] ?? this.#default);
+    const value = w === undefined ? this.#default : typeof w === "function" ? w(model) : (w.get(model.name) ?? this.#default);
     return Number.isFinite(value) && value > 0 ? value : 0;
   }
 

@@ -1,4 +1,18 @@
-import { type ArmOutcome, type ArmStats, type StatsStore, emptyArmStats } from "@orchestrator-ts/core";
+import { type ArmOutcome, type ArmStats, ConfigError, LruMap, type StatsStore, emptyArmStats } from "@orchestrator-ts/core";
+
+/** Task tags whose statistics a store keeps by default. */
+export const DEFAULT_MAX_TASKS = 1_000;
+
+export interface MemoryStatsStoreOptions {
+  now?: () => number;
+  /**
+   * Distinct `task` tags whose per-task statistics are kept; past it the tag least recently
+   * recorded is forgotten (its calls still count in the model's overall statistics). Tags are
+   * meant to be a few categories; this bounds memory when they are not (a request id as task).
+   * Default 1,000.
+   */
+  maxTasks?: number;
+}
 
 /**
  * The in-process `StatsStore`: one `ArmStats` per model overall and per (task, model). Reads do
@@ -6,12 +20,19 @@ import { type ArmOutcome, type ArmStats, type StatsStore, emptyArmStats } from "
  * `@orchestrator-ts/redis` implements the same interface to share what is learnt between processes.
  */
 export class MemoryStatsStore implements StatsStore {
+  readonly maxTasks: number;
   #version = 0;
   readonly #overall = new Map<string, ArmStats>();
-  readonly #tasks = new Map<string, Map<string, ArmStats>>();
+  readonly #tasks: LruMap<string, Map<string, ArmStats>>;
   readonly #now: () => number;
 
-  constructor(options: { now?: () => number } = {}) {
+  constructor(options: MemoryStatsStoreOptions = {}) {
+    const maxTasks = options.maxTasks ?? DEFAULT_MAX_TASKS;
+    if (!Number.isInteger(maxTasks) || maxTasks < 1) {
+      throw new ConfigError([{ path: "maxTasks", message: `must be a positive integer, got ${JSON.stringify(maxTasks)}` }], { title: "Invalid MemoryStatsStore options" });
+    }
+    this.maxTasks = maxTasks;
+    this.#tasks = new LruMap(maxTasks);
     this.#now = options.now ?? Date.now;
   }
 
@@ -21,7 +42,8 @@ export class MemoryStatsStore implements StatsStore {
 
   get(model: string, scope?: string): Readonly<ArmStats> | undefined {
     if (scope === undefined) return this.#overall.get(model);
-    return this.#tasks.get(scope)?.get(model);
+    // A read does not make a task recent: only recording does (selection reads every call).
+    return this.#tasks.peek(scope)?.get(model);
   }
 
   #arm(model: string, scope: string | undefined): ArmStats {
@@ -73,13 +95,13 @@ export class MemoryStatsStore implements StatsStore {
 
   *entries(): Iterable<{ model: string; scope: string | undefined; stats: Readonly<ArmStats> }> {
     for (const [model, stats] of this.#overall) yield { model, scope: undefined, stats };
-    for (const [scope, map] of this.#tasks) for (const [model, stats] of map) yield { model, scope, stats };
+    for (const [scope, map] of this.#tasks.entries()) for (const [model, stats] of map) yield { model, scope, stats };
   }
 
   /** Forget one model's statistics (overall and every task), e.g. when it is unregistered. */
   deleteModel(model: string): void {
     this.#overall.delete(model);
-    for (const map of this.#tasks.values()) map.delete(model);
+    for (const [, map] of this.#tasks.entries()) map.delete(model);
     this.#version++;
   }
 

@@ -31,6 +31,11 @@ const DEFAULT_EXPLORATION = 0.5;
 /**
  * Upper Confidence Bound over a reward in [0, 1]: picks the model with the highest
  * `mean reward + exploration bonus`, after trying each model `minTrials` times.
+ *
+ * Calls in flight (`candidate.pending`) count as pending trials, as batched bandits do: each
+ * adds to the arm's trial count in the bonus (its reward is assumed to be the arm's mean until
+ * it is known), so concurrent selections spread over models that look alike instead of all
+ * taking the one that led before the burst. With nothing in flight the scores are exactly UCB's.
  */
 export class UCBModelSelector implements ModelSelector {
   readonly name = "ucb";
@@ -41,6 +46,8 @@ export class UCBModelSelector implements ModelSelector {
   readonly #decayed: DecayedArms | undefined;
   // Scratch per candidate, reused between selections.
   #n = new Float64Array(16);
+  // Trials plus calls in flight: the count the bonus and the ties use.
+  #nEff = new Float64Array(16);
   #mean = new Float64Array(16);
   #var = new Float64Array(16);
   readonly #view: ArmView = { n: 0, s: 0, s2: 0 };
@@ -77,6 +84,7 @@ export class UCBModelSelector implements ModelSelector {
     if (this.#n.length >= size) return;
     const len = Math.max(size, this.#n.length * 2);
     this.#n = new Float64Array(len);
+    this.#nEff = new Float64Array(len);
     this.#mean = new Float64Array(len);
     this.#var = new Float64Array(len);
   }
@@ -85,17 +93,19 @@ export class UCBModelSelector implements ModelSelector {
     const count = candidates.length;
     this.#grow(count);
     const n = this.#n;
+    const nEff = this.#nEff;
     const mean = this.#mean;
     const variance = this.#var;
     const view = this.#view;
-    // Models below minTrials go first, fewest trials first, then registration order.
+    // Models below minTrials (calls in flight included) go first, fewest first, then registration order.
     let explore = -1;
     let exploreTrials = 0;
     let total = 0;
     for (let i = 0; i < count; i++) {
       const cand = candidates[i] as SelectionCandidate;
       const stats = cand.stats;
-      const trials = stats?.trials ?? 0;
+      const pending = cand.pending ?? 0;
+      const trials = (stats?.trials ?? 0) + pending;
       if (trials < this.minTrials && (explore < 0 || trials < exploreTrials)) {
         explore = i;
         exploreTrials = trials;
@@ -110,7 +120,8 @@ export class UCBModelSelector implements ModelSelector {
       const m = view.n > 0 ? view.s / view.n : 0;
       mean[i] = m;
       variance[i] = view.n > 0 ? Math.max(0, view.s2 / view.n - m * m) : 0;
-      total += view.n;
+      nEff[i] = view.n + pending;
+      total += view.n + pending;
     }
     let best = explore;
     if (best < 0) {
@@ -128,13 +139,16 @@ export class UCBModelSelector implements ModelSelector {
     for (let i = 0; i < count; i++) {
       const cand = candidates[i] as SelectionCandidate;
       const trials = cand.stats?.trials ?? 0;
+      const pending = cand.pending ?? 0;
       const ni = n[i] as number;
-      const { score, bonus } = UCBModelSelector.score(this.variant, this.explorationFactor, mean[i] as number, variance[i] as number, ni, total);
+      const { score, bonus } = ni <= 0 ? UCBModelSelector.score(this.variant, 0, 0, 0, 0, 0) : UCBModelSelector.score(this.variant, this.explorationFactor, mean[i] as number, variance[i] as number, nEff[i] as number, total);
       const entry: CandidateScore = { score, meanReward: mean[i] as number, bonus, trials: ni };
-      if (trials < this.minTrials) {
+      const inFlight = pending > 0 ? ` (+${pending} in flight)` : "";
+      if (trials + pending < this.minTrials) {
         entry.score = Number.POSITIVE_INFINITY;
-        entry.note = `exploring: ${trials} of ${this.minTrials} trials${cand.statsScope !== undefined ? ` for task "${cand.statsScope}"` : ""}`;
-      } else if (ni <= 0) entry.note = this.#decayed ? "no recent trials: re-exploring" : "no trials";
+        entry.note = `exploring: ${trials} of ${this.minTrials} trials${inFlight}${cand.statsScope !== undefined ? ` for task "${cand.statsScope}"` : ""}`;
+      } else if (ni <= 0) entry.note = `${this.#decayed ? "no recent trials: re-exploring" : "no trials"}${inFlight}`;
+      else if (pending > 0) entry.note = `${pending} in flight counted as pending trials${cand.statsScope !== undefined ? `; task "${cand.statsScope}" statistics` : ""}`;
       else if (cand.statsScope !== undefined) entry.note = `task "${cand.statsScope}" statistics`;
       scores[i] = entry;
     }
@@ -142,8 +156,9 @@ export class UCBModelSelector implements ModelSelector {
   }
 
   #scoreOf(i: number, total: number): number {
-    const ni = this.#n[i] as number;
-    if (ni <= 0) return Number.POSITIVE_INFINITY;
+    // No outcome yet (only calls in flight, if any): unexplored, ties broken by the count in flight.
+    if ((this.#n[i] as number) <= 0) return Number.POSITIVE_INFINITY;
+    const ni = this.#nEff[i] as number;
     const lnN = Math.log(Math.max(total, 1));
     const m = this.#mean[i] as number;
     const c = this.explorationFactor;
@@ -151,10 +166,10 @@ export class UCBModelSelector implements ModelSelector {
     return m + c * Math.sqrt((lnN / ni) * Math.min(0.25, (this.#var[i] as number) + Math.sqrt((2 * lnN) / ni)));
   }
 
-  // Ties: fewer trials first, then registration order.
+  // Ties: fewer trials (calls in flight included) first, then registration order.
   #beats(candidates: readonly SelectionCandidate[], i: number, best: number): boolean {
-    const ni = this.#n[i] as number;
-    const nb = this.#n[best] as number;
+    const ni = this.#nEff[i] as number;
+    const nb = this.#nEff[best] as number;
     if (ni !== nb) return ni < nb;
     return (candidates[i] as SelectionCandidate).order < (candidates[best] as SelectionCandidate).order;
   }

@@ -33,6 +33,12 @@ await run("cache", async () => (await import("./cases/cache")).cacheCases({ iter
 await run("rate-limiter", async () => (await import("./cases/rate-limiter")).rateLimiterCase({ iterations: Math.round(4_000 * scale) }));
 await run("llama-cpp", async () => (await import("./cases/llama-cpp")).llamaCppCase({ iterations: Math.round(40 * scale) || 10 }));
 await run("load", async () => (await import("./cases/load")).loadCase({ calls: Math.round(100_000 * scale) }));
+await run("burst", async () => {
+  const { burstCase } = await import("./cases/burst");
+  const { result, markdown } = await burstCase({ calls: 600 });
+  summaries.set("burst", markdown);
+  return result;
+});
 await run("routing-ucb", async () => {
   const { ucbReplayCase } = await import("./routing/ucb-replay");
   const { markdown, rows } = await ucbReplayCase({ seeds: QUICK ? 5 : 20 });

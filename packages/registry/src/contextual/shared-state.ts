@@ -63,10 +63,10 @@ export function decodeFloats(s: unknown, length: number): Float64Array {
 }
 
 export function encodeContribution(c: Contribution, dimensions: number): string {
-  const arms: Record<string, WireArm> = {};
-  for (const [model, a] of c) {
-    arms[model] = { eta: encodeFloats(a.eta), q: encodeFloats(a.q), count: a.count, cost: [a.costSum, a.costCount], tasks: Object.fromEntries([...a.taskCost].map(([t, v]) => [t, [v.sum, v.count]])) };
-  }
+  // Built with fromEntries: an arm named "__proto__" becomes an own key, not the object's prototype.
+  const arms: Record<string, WireArm> = Object.fromEntries(
+    [...c].map(([model, a]) => [model, { eta: encodeFloats(a.eta), q: encodeFloats(a.q), count: a.count, cost: [a.costSum, a.costCount], tasks: Object.fromEntries([...a.taskCost].map(([t, v]) => [t, [v.sum, v.count]])) }]),
+  );
   const wire: Wire = { v: 1, dimensions, arms };
   return JSON.stringify(wire);
 }
