@@ -1,6 +1,8 @@
 import { AsyncLocalStorage } from "node:async_hooks";
 import {
+  endpointIdentity,
   type GenerateRequest,
+  headersIdentity,
   Model,
   ModelCapabilities,
   type ModelCapabilitiesInput,
@@ -190,6 +192,8 @@ export class OllamaModel extends Model {
       outputCostPerToken: pricing.outputPerMTok / 1e6,
     };
     const declared = declaredFields(options?.capabilities);
+    const modelPath = options?.modelPath ?? options?.model ?? options?.name;
+    const baseUrl = resolveOllamaUrl(options?.host, options?.port);
     super({
       name: options?.name,
       provider: "ollama",
@@ -197,9 +201,11 @@ export class OllamaModel extends Model {
       isLocal: options?.isLocal ?? true,
       ...(options?.constraints ? { constraints: options.constraints } : {}),
       ...(options?.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}),
+      // Who answers: the model tag on that server (and headers a proxy in front of it may route by).
+      cacheIdentity: { model: typeof modelPath === "string" ? normalizeModelTag(modelPath) : modelPath, host: endpointIdentity(baseUrl), headers: headersIdentity(options?.headers) },
     });
-    this.modelPath = options.modelPath ?? options.model ?? options.name;
-    this.baseUrl = resolveOllamaUrl(options.host, options.port);
+    this.modelPath = modelPath;
+    this.baseUrl = baseUrl;
     this.#declared = declared;
     this.#defaults = defaults;
     this.#pull = options.pull ?? true;
