@@ -100,12 +100,14 @@ function normaliseFormat(format: ResponseFormat): unknown {
 }
 
 /**
- * What makes two requests "the same" for a cache: who answers (provider, model) and everything
- * the model sees. Transport concerns (`signal`, `timeoutMs`, the `cache` flag) and the `task`
- * tag (it steers selection and statistics, not the answer) are left out.
+ * What makes two requests "the same" for a cache: who answers (provider, model name, and the
+ * model's `cacheIdentity`: API model id, endpoint, options) and everything the model sees.
+ * Transport concerns (`signal`, `timeoutMs`, the `cache` flag) and the `task` tag (it steers
+ * selection and statistics, not the answer) are left out.
  */
 export function normaliseRequest(model: ModelIdentity, request: GenerateRequest): Record<string, unknown> {
   return {
+    identity: model.cacheIdentity,
     provider: model.provider,
     model: model.name,
     messages: request.messages,
@@ -136,6 +138,7 @@ export function cacheKey(model: ModelIdentity, request: GenerateRequest, namespa
  */
 function canonicalRequest(model: ModelIdentity, request: GenerateRequest): string {
   let out = "{";
+  out = member(out, '"identity":', model.cacheIdentity);
   out = member(out, '"maxTokens":', request.maxTokens);
   out = request.messages === undefined ? out : writeMessages(request.messages, out.length > 1 ? `${out},"messages":` : `${out}"messages":`);
   out = member(out, '"model":', model.name);
