@@ -336,6 +336,23 @@ describe("a failing backend never fails a call", () => {
     expect(await model.generateResponse("q")).toBe("answer 1");
     expect(cache.stats().errors).toBe(1);
   });
+
+  it("deletes an entry of the right shape but with bad fields from a memory backend too (the synchronous hit path)", async () => {
+    const backend = new MemoryCacheBackend();
+    const model = counting();
+    const cache = new ModelCache({ backend });
+    model.enableCaching(cache);
+    const req = { messages: [{ role: "user" as const, content: "q" }] };
+    const key = cache.key(model, req);
+    await backend.set(key, JSON.stringify({ t: "x", f: { unified: "stop" }, ch: 5 }));
+    const streamed = await collect(model.stream(req));
+    expect(streamed.flatMap((c) => (c.type === "text" ? [c.text] : [])).join("")).toBe("answer 1");
+    expect(streamed.at(-1)).toMatchObject({ type: "finish", cached: false });
+    await backend.set(key, JSON.stringify({ t: "x", f: { unified: "stop" }, tc: "notarray" }));
+    expect(await model.generate(req)).toMatchObject({ text: "answer 2", cached: false, toolCalls: [] });
+    expect(await model.generate(req)).toMatchObject({ text: "answer 2", cached: true });
+    expect(cache.stats().errors).toBe(2);
+  });
 });
 
 describe('backend: "redis"', () => {

@@ -115,7 +115,8 @@ export class CacheBackendError extends OrchestratorError {
 /**
  * Answers identical requests once. Implements core's `Cache`: `model.enableCaching(cache)`.
  *
- * - Keys: a SHA-256 of provider, model and the normalised request (see `cacheKey`).
+ * - Keys: a SHA-256 of provider, model, its `cacheIdentity` and the normalised request (see `cacheKey`).
+ * - Entries read back are checked; a bad one is deleted and the call goes to the model.
  * - Errors and incomplete streams are never stored; a completed stream replays as a stream.
  * - Single-flight for `generate`: concurrent identical requests make one provider call. Streams
  *   are not coalesced (each miss streams from the provider); the first to complete is stored.
@@ -456,16 +457,28 @@ export class ModelCache extends EventEmitter<ModelCacheEvents> implements Cache 
     return raw === undefined || raw === null ? undefined : this.#parse(key, raw);
   }
 
+  /**
+   * The entry under `key`, checked: one that is not JSON or not a valid entry is reported,
+   * deleted (every later call would meet it again until its TTL) and treated as a miss.
+   */
   #parse(key: string, raw: string): StoredEntry | undefined {
-    try {
-      const entry = parseEntry(raw);
-      if (entry) return entry;
-    } catch (error) {
-      this.#error("parse", error);
-      void this.#backend?.delete(key).catch(() => undefined);
-      return undefined;
+    let problem: string;
+    if (typeof raw !== "string") problem = `a ${typeof raw}, not a string`;
+    else {
+      try {
+        const entry = parseEntry(raw);
+        if (typeof entry !== "string") return entry;
+        problem = entry;
+      } catch {
+        problem = "not JSON";
+      }
     }
-    this.#error("parse", new CacheBackendError(`The entry under ${key} is not a cache entry; it is ignored.`));
+    this.#error("parse", new CacheBackendError(`The entry under ${key} is not a valid cache entry (${problem}); it was deleted.`));
+    try {
+      void this.#backend?.delete(key).catch(() => undefined);
+    } catch {
+      // A backend that fails to delete leaves the entry to its TTL; the call still goes to the model.
+    }
     return undefined;
   }
 
