@@ -173,6 +173,18 @@ describe("entries read back from Redis", () => {
     expect(model.calls).toBe(0);
   });
 
+  it("an entry larger than maxEntryBytes is dropped without being parsed", async () => {
+    const model = new FakeModel({ name: "big", response: "small answer" });
+    const c = new ModelCache({ backend: "redis", redis: { url: redis.url }, maxEntryBytes: 4_096 });
+    caches.push(c);
+    model.enableCaching(c);
+    const redisKey = PREFIX + c.key(model, q);
+    await raw.set(redisKey, JSON.stringify({ t: "x".repeat(10_000), f: { unified: "stop" } }), "PX", 60_000);
+    expect(await model.generate(q)).toMatchObject({ text: "small answer", cached: false });
+    expect(model.calls).toBe(1);
+    expect(JSON.parse(await stored(redisKey.slice(PREFIX.length)))).toMatchObject({ t: "small answer" });
+  });
+
   it("a good entry written by another process is served as it is", async () => {
     const { model, redisKey } = setup("good");
     const entry = { t: "stored", f: { unified: "tool-calls", raw: "tool_calls" }, tc: [{ id: "c1", name: "lookup", arguments: { q: "x" } }], u: { inputTokens: 3, outputTokens: 1 }, c: 0.5, w: ["w"], ch: ["sto", "red", { id: "c1", name: "lookup", arguments: { q: "x" } }] };
