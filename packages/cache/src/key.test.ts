@@ -1,4 +1,4 @@
-import type { GenerateRequest } from "@orchestrator-ts/core";
+import type { GenerateRequest, ModelIdentity } from "@orchestrator-ts/core";
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
 import { createHash } from "node:crypto";
@@ -55,6 +55,9 @@ describe("cacheKey", () => {
     const b = { ...model, cacheIdentity: '{"baseURL":"https://b/v1","model":"gpt-4o","name":"gpt-x","provider":"openai"}' };
     expect(new Set([cacheKey(model, base), cacheKey(a, base), cacheKey(b, base)]).size).toBe(3);
     expect(cacheKey({ ...a }, base)).toBe(cacheKey(a, base));
+    // Models asking in turn each keep their own key (the identity's quoting is memoised).
+    const digest = (who: ModelIdentity) => `orc:${createHash("sha256").update(canonicalJson(normaliseRequest(who, base))).digest("base64url")}`;
+    for (const who of [a, b, a, model, b, { ...a, cacheIdentity: 'quote " and \\ backslash' }]) expect(cacheKey(who, base)).toBe(digest(who));
   });
 
   it("hashes a zod schema and its JSON Schema alike", () => {
