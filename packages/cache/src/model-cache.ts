@@ -103,7 +103,7 @@ export interface ModelCacheEvents {
 const DEFAULT_TTL_MS = 3_600_000;
 // Twice the longest answer a model gives today (128k tokens ≈ 512k characters, stored as text and chunks).
 const DEFAULT_MAX_ENTRY_BYTES = 4 * 1024 * 1024;
-// `{"t":…,"f":{"unified":"content-filter","raw":…},"u":…,"c":…}` and its escapes, in characters: what a recording adds to its chunks.
+// Characters an entry takes beside its text and chunks (finish reason, usage, cost, field names).
 const ENTRY_OVERHEAD_CHARS = 256;
 // Kept in a variable so bundlers and the type checker do not treat the optional peer as a dependency.
 const REDIS_PACKAGE = "@orchestrator-ts/redis";
