@@ -1,4 +1,4 @@
-import type { FinishReason, GenerateResult, StreamChunk, ToolCall, Usage } from "@orchestrator-ts/core";
+import type { FinishReason, GenerateResult, StreamChunk, ToolCall, UnifiedFinishReason, Usage } from "@orchestrator-ts/core";
 
 /**
  * A stored answer, compact (short keys, empty parts left out) because Redis holds many of them.
@@ -25,10 +25,65 @@ export function entryFromResult(result: GenerateResult): StoredEntry {
   return entry;
 }
 
-export function parseEntry(raw: string): StoredEntry | undefined {
-  const value = JSON.parse(raw) as Partial<StoredEntry> | null;
-  if (!value || typeof value !== "object" || typeof value.t !== "string" || typeof value.f !== "object" || value.f === null) return undefined;
-  return value as StoredEntry;
+/**
+ * An entry read back from a backend (Redis is shared and outlives this process: anything may be
+ * there), checked field by field, so a bad one is never served. Throws on text that is not JSON.
+ * Returns the entry, or a string saying what is wrong with it.
+ */
+export function parseEntry(raw: string): StoredEntry | string {
+  const value: unknown = JSON.parse(raw);
+  if (typeof value !== "object" || value === null || Array.isArray(value)) return "not an object";
+  const e = value as Record<string, unknown>;
+  if (typeof e.t !== "string") return "t: expected a string";
+  if (!isFinishReason(e.f)) return "f: expected a finish reason";
+  if (e.tc !== undefined && !isToolCalls(e.tc)) return "tc: expected an array of tool calls";
+  if (e.u !== undefined && !isUsage(e.u)) return "u: expected usage";
+  if (e.c !== undefined && !(typeof e.c === "number" && Number.isFinite(e.c) && e.c >= 0)) return "c: expected a cost";
+  if (e.w !== undefined && !isStrings(e.w)) return "w: expected an array of strings";
+  if (e.ch !== undefined && !isChunks(e.ch)) return "ch: expected an array of text chunks and tool calls";
+  return e as unknown as StoredEntry;
+}
+
+const UNIFIED: ReadonlySet<unknown> = new Set<UnifiedFinishReason>(["stop", "length", "tool-calls", "content-filter", "error", "other"]);
+
+function isFinishReason(v: unknown): v is FinishReason {
+  if (typeof v !== "object" || v === null) return false;
+  const f = v as Record<string, unknown>;
+  return UNIFIED.has(f.unified) && (f.raw === undefined || typeof f.raw === "string");
+}
+
+function isToolCall(v: unknown): v is ToolCall {
+  if (typeof v !== "object" || v === null) return false;
+  const c = v as Record<string, unknown>;
+  return typeof c.id === "string" && typeof c.name === "string";
+}
+
+function isToolCalls(v: unknown): v is ToolCall[] {
+  if (!Array.isArray(v)) return false;
+  for (const c of v) if (!isToolCall(c)) return false;
+  return true;
+}
+
+function isCount(v: unknown): boolean {
+  return v === undefined || (typeof v === "number" && Number.isFinite(v) && v >= 0);
+}
+
+function isUsage(v: unknown): v is Usage {
+  if (typeof v !== "object" || v === null || Array.isArray(v)) return false;
+  const u = v as Record<string, unknown>;
+  return isCount(u.inputTokens) && isCount(u.outputTokens);
+}
+
+function isStrings(v: unknown): v is string[] {
+  if (!Array.isArray(v)) return false;
+  for (const s of v) if (typeof s !== "string") return false;
+  return true;
+}
+
+function isChunks(v: unknown): v is (string | ToolCall)[] {
+  if (!Array.isArray(v)) return false;
+  for (const c of v) if (typeof c !== "string" && !isToolCall(c)) return false;
+  return true;
 }
 
 const NO_TOOL_CALLS: ToolCall[] = [];

@@ -1,4 +1,4 @@
-import type { GenerateRequest } from "@orchestrator-ts/core";
+import type { GenerateRequest, ModelIdentity } from "@orchestrator-ts/core";
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
 import { createHash } from "node:crypto";
@@ -50,6 +50,16 @@ describe("cacheKey", () => {
     expect(cacheKey({ ...model, provider: "azure" }, base)).not.toBe(cacheKey(model, base));
   });
 
+  it("differs with the model's cacheIdentity: one name on another API model or endpoint is another model", () => {
+    const a = { ...model, cacheIdentity: '{"baseURL":"https://a/v1","model":"gpt-4o","name":"gpt-x","provider":"openai"}' };
+    const b = { ...model, cacheIdentity: '{"baseURL":"https://b/v1","model":"gpt-4o","name":"gpt-x","provider":"openai"}' };
+    expect(new Set([cacheKey(model, base), cacheKey(a, base), cacheKey(b, base)]).size).toBe(3);
+    expect(cacheKey({ ...a }, base)).toBe(cacheKey(a, base));
+    // Models asking in turn each keep their own key (the identity's quoting is memoised).
+    const digest = (who: ModelIdentity) => `orc:${createHash("sha256").update(canonicalJson(normaliseRequest(who, base))).digest("base64url")}`;
+    for (const who of [a, b, a, model, b, { ...a, cacheIdentity: 'quote " and \\ backslash' }]) expect(cacheKey(who, base)).toBe(digest(who));
+  });
+
   it("hashes a zod schema and its JSON Schema alike", () => {
     const schema = z.object({ answer: z.string() });
     const asJson = z.toJSONSchema(schema) as Record<string, unknown>;
@@ -72,9 +82,11 @@ describe("cacheKey", () => {
       { messages: [{ role: "user", content: [{ type: "text", text: "é\ud800" }, { type: "image", url: "https://x/a.png" }] }] },
       { messages: [{ content: "a\n\"b\"", role: "user" }, { role: "assistant", content: "", toolCalls: [{ id: "1", name: "t", arguments: {} }] }, { role: "tool", content: "42", toolCallId: "1" }] },
     ];
-    for (const request of requests) {
-      const digest = createHash("sha256").update(canonicalJson(normaliseRequest(model, request))).digest("base64url");
-      expect(cacheKey(model, request)).toBe(`orc:${digest}`);
+    for (const who of [model, { ...model, cacheIdentity: '{"model":"gpt-4o","name":"gpt-x","provider":"openai"}' }]) {
+      for (const request of requests) {
+        const digest = createHash("sha256").update(canonicalJson(normaliseRequest(who, request))).digest("base64url");
+        expect(cacheKey(who, request)).toBe(`orc:${digest}`);
+      }
     }
   });
 

@@ -100,12 +100,14 @@ function normaliseFormat(format: ResponseFormat): unknown {
 }
 
 /**
- * What makes two requests "the same" for a cache: who answers (provider, model) and everything
- * the model sees. Transport concerns (`signal`, `timeoutMs`, the `cache` flag) and the `task`
- * tag (it steers selection and statistics, not the answer) are left out.
+ * What makes two requests "the same" for a cache: who answers (provider, model name, and the
+ * model's `cacheIdentity`: API model id, endpoint, options) and everything the model sees.
+ * Transport concerns (`signal`, `timeoutMs`, the `cache` flag) and the `task` tag (it steers
+ * selection and statistics, not the answer) are left out.
  */
 export function normaliseRequest(model: ModelIdentity, request: GenerateRequest): Record<string, unknown> {
   return {
+    identity: model.cacheIdentity,
     provider: model.provider,
     model: model.name,
     messages: request.messages,
@@ -136,6 +138,9 @@ export function cacheKey(model: ModelIdentity, request: GenerateRequest, namespa
  */
 function canonicalRequest(model: ModelIdentity, request: GenerateRequest): string {
   let out = "{";
+  const identity = model.cacheIdentity;
+  if (typeof identity === "string") out = `${out}"identity":${quoted(identity)}`;
+  else out = member(out, '"identity":', identity);
   out = member(out, '"maxTokens":', request.maxTokens);
   out = request.messages === undefined ? out : writeMessages(request.messages, out.length > 1 ? `${out},"messages":` : `${out}"messages":`);
   out = member(out, '"model":', model.name);
@@ -149,6 +154,18 @@ function canonicalRequest(model: ModelIdentity, request: GenerateRequest): strin
   out = member(out, '"tools":', request.tools && request.tools.length > 0 ? normaliseTools(request.tools) : undefined);
   out = member(out, '"topP":', request.topP);
   return `${out}}`;
+}
+
+// A model's identity is the same string on every call: quote it once (a one-entry memo is enough
+// for the usual case of one model, or a few, asking in turn).
+let lastIdentity: string | undefined;
+let lastQuoted = "";
+function quoted(identity: string): string {
+  if (identity !== lastIdentity) {
+    lastQuoted = JSON.stringify(identity);
+    lastIdentity = identity;
+  }
+  return lastQuoted;
 }
 
 /** The messages as `write` renders them, with a shortcut for the usual `{ role, content: string }`. */

@@ -53,22 +53,24 @@ describe("MemoryCacheBackend", () => {
   it("stays O(1): operations on a full 50k cache cost about what they cost on a full 1k one", async () => {
     // A ratio, not a wall-clock bound: it holds on a loaded machine; the old eviction that walked deleted slots measured 22x (cache misses alone reach ~3x).
     const timeOps = (maxSize: number): number => {
-      let best = Number.POSITIVE_INFINITY;
-      for (let round = 0; round < 3; round++) {
-        const m = new MemoryCacheBackend({ maxSize });
-        for (let i = 0; i < maxSize; i++) m.put(`k${i}`, "v");
-        const start = performance.now();
-        for (let i = maxSize; i < maxSize + 50_000; i++) {
-          m.put(`k${i}`, "v");
-          m.peek(`k${i >> 1}`);
-        }
-        best = Math.min(best, performance.now() - start);
-        expect(m.size).toBe(maxSize);
+      const m = new MemoryCacheBackend({ maxSize });
+      for (let i = 0; i < maxSize; i++) m.put(`k${i}`, "v");
+      const start = performance.now();
+      for (let i = maxSize; i < maxSize + 50_000; i++) {
+        m.put(`k${i}`, "v");
+        m.peek(`k${i >> 1}`);
       }
-      return best;
+      const ms = performance.now() - start;
+      expect(m.size).toBe(maxSize);
+      return ms;
     };
-    const small = timeOps(1_000);
-    const large = timeOps(50_000);
+    // Rounds alternate sizes so that a burst of load from other processes hits both alike; best of each.
+    let small = Number.POSITIVE_INFINITY;
+    let large = Number.POSITIVE_INFINITY;
+    for (let round = 0; round < 5; round++) {
+      small = Math.min(small, timeOps(1_000));
+      large = Math.min(large, timeOps(50_000));
+    }
     expect(large / small).toBeLessThan(8);
   });
 

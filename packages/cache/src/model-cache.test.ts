@@ -126,6 +126,63 @@ describe("streams", () => {
   });
 });
 
+describe("the entry bound (maxEntryBytes)", () => {
+  const req = { messages: [{ role: "user" as const, content: "q" }] };
+  const long = Array.from({ length: 2_000 }, (_, i) => `word${i}`).join(" ");
+
+  it("passes a stream longer than the bound through unchanged, stores nothing, and asks the model again next time", async () => {
+    const plain = new FakeModel({ name: "s", response: long });
+    const model = new FakeModel({ name: "s", response: long });
+    const cache = new ModelCache({ maxEntryBytes: 8_192 });
+    model.enableCaching(cache);
+    const expected = await collect(plain.stream(req));
+    const got = await collect(model.stream(req));
+    const texts = (cs: StreamChunk[]) => cs.flatMap((c) => (c.type === "text" ? [c.text] : []));
+    expect(texts(got)).toEqual(texts(expected));
+    expect(texts(got).join("")).toBe(long);
+    expect(got.at(-1)).toMatchObject({ type: "finish", cached: false, finishReason: { unified: "stop" } });
+    await new Promise((r) => setTimeout(r, 5));
+    expect(cache.stats()).toMatchObject({ oversized: 1, size: 0, errors: 0 });
+    await collect(model.stream(req));
+    expect(model.calls).toBe(2);
+  });
+
+  it("returns a generate answer longer than the bound without storing it; a short one is stored", async () => {
+    const model = new FakeModel({ name: "g", response: (r) => (r.messages[0]?.content === "long" ? long : "short") });
+    const cache = new ModelCache({ maxEntryBytes: 8_192 });
+    model.enableCaching(cache);
+    expect((await model.generateResponse("long")).length).toBe(long.length);
+    expect(await model.generate({ messages: [{ role: "user", content: "long" }] })).toMatchObject({ cached: false });
+    expect(await model.generateResponse("short")).toBe("short");
+    await new Promise((r) => setTimeout(r, 5));
+    expect(await model.generate({ messages: [{ role: "user", content: "short" }] })).toMatchObject({ cached: true });
+    expect(cache.stats()).toMatchObject({ oversized: 2, size: 1 });
+  });
+
+  it("a stream with a tool call counts the call's arguments towards the bound", async () => {
+    const args = { blob: "x".repeat(10_000) };
+    const model = new FakeModel({ name: "t", response: "" });
+    const cache = new ModelCache({ maxEntryBytes: 8_192 });
+    model.enableCaching(cache);
+    const tooLarge = async function* (): AsyncIterable<StreamChunk> {
+      yield { type: "tool-call", toolCall: { id: "1", name: "save", arguments: args } };
+      yield { type: "finish", finishReason: { unified: "tool-calls" } };
+    };
+    const got = await collect(cache.stream(model, req, tooLarge));
+    expect(got[0]).toEqual({ type: "tool-call", toolCall: { id: "1", name: "save", arguments: args } });
+    await new Promise((r) => setTimeout(r, 5));
+    expect(cache.stats()).toMatchObject({ oversized: 1, size: 0 });
+  });
+
+  it("is at most the memory backend's maxBytes, and must be positive", () => {
+    expect(new ModelCache().maxEntryBytes).toBe(4 * 1024 * 1024);
+    expect(new ModelCache({ maxBytes: 10_000 }).maxEntryBytes).toBe(10_000);
+    expect(new ModelCache({ maxBytes: 10_000, maxEntryBytes: 2_000 }).maxEntryBytes).toBe(2_000);
+    expect(() => new ModelCache({ maxEntryBytes: 0 })).toThrow(ConfigError);
+    expect(() => new ModelCache({ maxEntryBytes: Number.NaN })).toThrow(ConfigError);
+  });
+});
+
 describe("single-flight", () => {
   it("makes one provider call for N concurrent identical requests", async () => {
     const model = counting("m", { latencyMs: 30 });
@@ -335,6 +392,23 @@ describe("a failing backend never fails a call", () => {
     await backend.set(cache.key(model, { messages: [{ role: "user", content: "q" }] }), "{not json");
     expect(await model.generateResponse("q")).toBe("answer 1");
     expect(cache.stats().errors).toBe(1);
+  });
+
+  it("deletes an entry of the right shape but with bad fields from a memory backend too (the synchronous hit path)", async () => {
+    const backend = new MemoryCacheBackend();
+    const model = counting();
+    const cache = new ModelCache({ backend });
+    model.enableCaching(cache);
+    const req = { messages: [{ role: "user" as const, content: "q" }] };
+    const key = cache.key(model, req);
+    await backend.set(key, JSON.stringify({ t: "x", f: { unified: "stop" }, ch: 5 }));
+    const streamed = await collect(model.stream(req));
+    expect(streamed.flatMap((c) => (c.type === "text" ? [c.text] : [])).join("")).toBe("answer 1");
+    expect(streamed.at(-1)).toMatchObject({ type: "finish", cached: false });
+    await backend.set(key, JSON.stringify({ t: "x", f: { unified: "stop" }, tc: "notarray" }));
+    expect(await model.generate(req)).toMatchObject({ text: "answer 2", cached: false, toolCalls: [] });
+    expect(await model.generate(req)).toMatchObject({ text: "answer 2", cached: true });
+    expect(cache.stats().errors).toBe(2);
   });
 });
 

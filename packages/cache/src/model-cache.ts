@@ -36,6 +36,12 @@ export interface ModelCacheOptions {
   maxSize?: number;
   /** Optional byte bound of the memory backend (UTF-16 size of keys and values). */
   maxBytes?: number;
+  /**
+   * Largest entry stored (UTF-16 size of the stored JSON). A longer answer is returned but not
+   * stored; a stream stops being recorded once past it and passes through, so an endless stream
+   * costs no memory here. Entries read back larger than this are dropped. Default 4 MiB.
+   */
+  maxEntryBytes?: number;
   /** Prefix of every key, so several caches (or versions of an app) can share one Redis. Default `"orc"`. */
   namespace?: string;
   /** Options of the Redis backend when `backend: "redis"`. */
@@ -55,6 +61,8 @@ export interface ModelCacheStats {
   bypasses: number;
   /** Backend failures (lookups, writes, corrupt entries). */
   errors: number;
+  /** Answers returned but not stored because they were larger than `maxEntryBytes`. */
+  oversized: number;
   /** Entries held, when the backend can tell (memory); `undefined` otherwise. */
   size: number | undefined;
   /** Provider calls running now on behalf of waiting callers. */
@@ -93,6 +101,10 @@ export interface ModelCacheEvents {
 }
 
 const DEFAULT_TTL_MS = 3_600_000;
+// Twice the longest answer a model gives today (128k tokens ≈ 512k characters, stored as text and chunks).
+const DEFAULT_MAX_ENTRY_BYTES = 4 * 1024 * 1024;
+// Characters an entry takes beside its text and chunks (finish reason, usage, cost, field names).
+const ENTRY_OVERHEAD_CHARS = 256;
 // Kept in a variable so bundlers and the type checker do not treat the optional peer as a dependency.
 const REDIS_PACKAGE = "@orchestrator-ts/redis";
 
@@ -115,8 +127,11 @@ export class CacheBackendError extends OrchestratorError {
 /**
  * Answers identical requests once. Implements core's `Cache`: `model.enableCaching(cache)`.
  *
- * - Keys: a SHA-256 of provider, model and the normalised request (see `cacheKey`).
+ * - Keys: a SHA-256 of provider, model, its `cacheIdentity` and the normalised request (see `cacheKey`).
+ * - Entries read back are checked; a bad one is deleted and the call goes to the model.
  * - Errors and incomplete streams are never stored; a completed stream replays as a stream.
+ * - Entries are bounded by `maxEntryBytes`: a longer answer is returned, not stored, and a stream
+ *   stops being recorded once past it (it passes through; an endless one costs no memory here).
  * - Single-flight for `generate`: concurrent identical requests make one provider call. Streams
  *   are not coalesced (each miss streams from the provider); the first to complete is stored.
  * - A failing or slow backend never fails a call: it goes to the provider and a `bypass` event
@@ -125,6 +140,8 @@ export class CacheBackendError extends OrchestratorError {
 export class ModelCache extends EventEmitter<ModelCacheEvents> implements Cache {
   readonly ttlMs: number;
   readonly namespace: string;
+  /** Largest entry stored, in UTF-16 bytes (the memory backend's `maxBytes` when that is smaller). */
+  readonly maxEntryBytes: number;
   readonly #lookupTimeoutMs: number;
   readonly #options: ModelCacheOptions;
   readonly #importer: ModuleImporter;
@@ -138,6 +155,7 @@ export class ModelCache extends EventEmitter<ModelCacheEvents> implements Cache 
   #coalesced = 0;
   #bypasses = 0;
   #errors = 0;
+  #oversized = 0;
 
   constructor(options: ModelCacheOptions = {}, internals: { importer?: ModuleImporter } = {}) {
     super();
@@ -145,6 +163,8 @@ export class ModelCache extends EventEmitter<ModelCacheEvents> implements Cache 
     this.ttlMs = options.ttlMs ?? DEFAULT_TTL_MS;
     if (!(this.ttlMs > 0)) throw new ConfigError(`ttlMs must be a positive number of milliseconds (got ${options.ttlMs}).`);
     this.namespace = options.namespace ?? "orc";
+    const maxEntryBytes = options.maxEntryBytes ?? DEFAULT_MAX_ENTRY_BYTES;
+    if (!(maxEntryBytes > 0)) throw new ConfigError(`maxEntryBytes must be a positive number of bytes (got ${options.maxEntryBytes}).`);
     this.#lookupTimeoutMs = options.lookupTimeoutMs ?? 500;
     this.#importer = internals.importer ?? defaultImporter;
     const backend = options.backend ?? "memory";
@@ -163,6 +183,8 @@ export class ModelCache extends EventEmitter<ModelCacheEvents> implements Cache 
     } else {
       throw new ConfigError(`backend must be "memory", "redis" or an object with get/set/delete/clear (got ${describe(backend)}).`);
     }
+    // An entry larger than the memory backend's whole budget would never be kept: do not record it either.
+    this.maxEntryBytes = Math.min(maxEntryBytes, this.#memory?.maxBytes ?? Number.POSITIVE_INFINITY);
   }
 
   /** The backend, loading `@orchestrator-ts/redis` first when `backend: "redis"`. Rejects with `ConfigError` when it is not installed. */
@@ -212,6 +234,7 @@ export class ModelCache extends EventEmitter<ModelCacheEvents> implements Cache 
       coalesced: this.#coalesced,
       bypasses: this.#bypasses,
       errors: this.#errors,
+      oversized: this.#oversized,
       size: this.#memory?.size,
       inFlight: this.#flights.size,
     };
@@ -300,24 +323,38 @@ export class ModelCache extends EventEmitter<ModelCacheEvents> implements Cache 
       }
       this.#miss(key, model);
     }
-    // Record the stream as it passes; store it only once it has completed normally.
-    const parts: (string | ToolCall)[] = [];
-    const toolCalls: ToolCall[] = [];
+    // Record the stream as it passes, up to the entry bound (then just pass it through); store it
+    // only once it has completed normally.
+    let parts: (string | ToolCall)[] | undefined = [];
+    let toolCalls: ToolCall[] = [];
     let text = "";
+    // Characters the stored JSON will take at least: the text twice (`t` and `ch`), the tool calls twice.
+    let chars = ENTRY_OVERHEAD_CHARS;
+    const maxChars = this.maxEntryBytes / 2;
     let finish: Extract<StreamChunk, { type: "finish" }> | undefined;
     for await (const chunk of call()) {
-      if (chunk.type === "text") {
-        parts.push(chunk.text);
-        text += chunk.text;
-      } else if (chunk.type === "tool-call") {
-        parts.push(chunk.toolCall);
-        toolCalls.push(chunk.toolCall);
-      } else {
-        finish = chunk;
+      if (chunk.type === "finish") finish = chunk;
+      else if (parts !== undefined) {
+        if (chunk.type === "text") {
+          chars += 2 * chunk.text.length + 3;
+          parts.push(chunk.text);
+          text += chunk.text;
+        } else if (chunk.type === "tool-call") {
+          chars += 2 * jsonLength(chunk.toolCall) + 1;
+          parts.push(chunk.toolCall);
+          toolCalls.push(chunk.toolCall);
+        }
+        if (chars > maxChars) {
+          // Too large to store: let go of what was recorded, so only the consumer holds the chunks.
+          parts = undefined;
+          toolCalls = [];
+          text = "";
+          this.#oversized++;
+        }
       }
       yield chunk;
     }
-    if (!finish || finish.finishReason?.unified === "error") return;
+    if (parts === undefined || !finish || finish.finishReason?.unified === "error") return;
     const entry: StoredEntry = { t: text, f: finish.finishReason ?? { unified: "stop" }, ch: parts };
     if (toolCalls.length > 0) entry.tc = toolCalls;
     if (finish.usage && (finish.usage.inputTokens !== undefined || finish.usage.outputTokens !== undefined)) entry.u = finish.usage;
@@ -461,23 +498,46 @@ export class ModelCache extends EventEmitter<ModelCacheEvents> implements Cache 
     return raw === undefined || raw === null ? undefined : this.#parse(key, raw);
   }
 
+  /**
+   * The entry under `key`, checked: one that is too large, not JSON or not a valid entry is
+   * reported, deleted (every later call would meet it again until its TTL) and treated as a miss.
+   */
   #parse(key: string, raw: string): StoredEntry | undefined {
-    try {
-      const entry = parseEntry(raw);
-      if (entry) return entry;
-    } catch (error) {
-      this.#error("parse", error);
-      void this.#backend?.delete(key).catch(() => undefined);
-      return undefined;
+    let problem: string;
+    if (typeof raw !== "string") problem = `a ${typeof raw}, not a string`;
+    else if (raw.length * 2 > this.maxEntryBytes) problem = `larger than maxEntryBytes (${this.maxEntryBytes})`;
+    else {
+      try {
+        const entry = parseEntry(raw);
+        if (typeof entry !== "string") return entry;
+        problem = entry;
+      } catch {
+        problem = "not JSON";
+      }
     }
-    this.#error("parse", new CacheBackendError(`The entry under ${key} is not a cache entry; it is ignored.`));
+    this.#error("parse", new CacheBackendError(`The entry under ${key} is not a valid cache entry (${problem}); it was deleted.`));
+    try {
+      void this.#backend?.delete(key).catch(() => undefined);
+    } catch {
+      // A backend that fails to delete leaves the entry to its TTL; the call still goes to the model.
+    }
     return undefined;
   }
 
   async #store(key: string, entry: StoredEntry): Promise<void> {
+    // Cheap check first: the text alone may already be too large to serialise for nothing.
+    if (entry.t.length * 2 > this.maxEntryBytes) {
+      this.#oversized++;
+      return;
+    }
     try {
+      const value = JSON.stringify(entry);
+      if (value.length * 2 > this.maxEntryBytes) {
+        this.#oversized++;
+        return;
+      }
       const backend = this.#backend ?? (await this.backend());
-      await backend.set(key, JSON.stringify(entry), this.ttlMs);
+      await backend.set(key, value, this.ttlMs);
     } catch (error) {
       this.#error("set", error);
     }
@@ -513,6 +573,16 @@ export class ModelCache extends EventEmitter<ModelCacheEvents> implements Cache 
 
   toJSON(): Record<string, unknown> {
     return { namespace: this.namespace, ttlMs: this.ttlMs, stats: this.stats() };
+  }
+}
+
+/** Characters of a value's JSON (0 when it has none): the size a tool call adds to an entry. */
+function jsonLength(value: unknown): number {
+  try {
+    return JSON.stringify(value)?.length ?? 0;
+  } catch {
+    // Not serialisable (a BigInt, a cycle): storing it would fail anyway; count it as too large.
+    return Number.POSITIVE_INFINITY;
   }
 }
 

@@ -13,3 +13,4 @@ export { formatPath, parseOrThrow } from "./validation";
 export { providerStream } from "./provider-stream";
 export { LruMap } from "./lru";
 export { isLoopbackURL, mergeDeclaredCapabilities } from "./pricing";
+export { cacheIdentityOf, endpointIdentity, headersIdentity } from "./cache-identity";

@@ -4,6 +4,12 @@ import type { GenerateRequest, GenerateResult, StreamChunk } from "./types";
 export interface ModelIdentity {
   name: string;
   provider: string;
+  /**
+   * What identifies the model that answers beyond its registry name: API model id, endpoint,
+   * deployment, weights, options that change answers (`Model` fills it once, see `cacheIdentityOf`).
+   * Two models with one name but different backends then never share cached answers. No secrets.
+   */
+  readonly cacheIdentity?: string;
 }
 
 /**

@@ -1,5 +1,6 @@
 import { ModelCapabilities, type ModelCapabilitiesInput, ModelConstraints, type ModelConstraintsInput } from "./capabilities";
 import { AbortError, type OrchestratorError, TimeoutError } from "./errors";
+import { cacheIdentityOf } from "./cache-identity";
 import type { Cache, ModelIdentity } from "./interfaces";
 import { type Deadline, Deadlines } from "./deadlines";
 import { DRIVE, type StreamDriver, isDrivable } from "./provider-stream";
@@ -34,6 +35,14 @@ export interface ModelOptions {
   isLocal?: boolean;
   /** Deadline of one call unless the request sets `timeoutMs`. Default 120 s: nothing waits forever. */
   timeoutMs?: number;
+  /**
+   * What, besides `name` and `provider`, decides this model's answers: API model id, endpoint,
+   * deployment, weights file, options such as a default `maxTokens`. Part of every cache key, so
+   * two models named alike but answering differently (another API model or server, a replaced
+   * registration) never share cached answers. Leave credentials out (members named like them and
+   * `Secret`s are redacted anyway).
+   */
+  cacheIdentity?: Record<string, unknown>;
 }
 
 const DEFAULT_TIMEOUT_MS = 120_000;
@@ -53,6 +62,8 @@ export abstract class Model implements ModelIdentity {
   readonly constraints: ModelConstraints;
   readonly metrics: ModelMetrics = new ModelMetrics();
   readonly isLocal: boolean;
+  /** Canonical JSON of name, provider and the declared `cacheIdentity`: computed once, part of every cache key. */
+  readonly cacheIdentity: string;
   timeoutMs: number;
 
   #capabilities: ModelCapabilities;
@@ -73,6 +84,7 @@ export abstract class Model implements ModelIdentity {
     this.constraints = ModelConstraints.from(options.constraints);
     this.isLocal = options.isLocal ?? false;
     this.timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+    this.cacheIdentity = cacheIdentityOf(this.name, this.provider, options.cacheIdentity);
     this.#limiter = new LocalRateLimiter(this.constraints);
   }
 

@@ -2,7 +2,9 @@ import Anthropic, { APIConnectionError, APIConnectionTimeoutError, APIError, API
 import {
   AbortError,
   AuthenticationError,
+  endpointIdentity,
   type GenerateRequest,
+  headersIdentity,
   Model,
   ModelCapabilities,
   type ModelCapabilitiesInput,
@@ -25,6 +27,9 @@ import { mapStopReason, mapUsage, parseToolInput, responseText, toAnthropicParam
 import { ANTHROPIC_PRICES_AS_OF, type PriceSource, lookupAnthropicModel } from "./prices";
 
 export const ANTHROPIC_API_KEY_ENV = "ANTHROPIC_API_KEY";
+// Where the SDK sends requests when no `baseURL` is given.
+const ANTHROPIC_BASE_URL_ENV = "ANTHROPIC_BASE_URL";
+const ANTHROPIC_DEFAULT_BASE_URL = "https://api.anthropic.com";
 const DEFAULT_MAX_TOKENS = 1024;
 
 export interface AnthropicPricing {
@@ -103,16 +108,26 @@ export class AnthropicModel extends Model {
       outputCostPerToken: pricing.outputPerMTok / 1e6,
       tasks: ["chat", "code", "analysis"],
     };
+    const capabilities = mergeCapabilities(defaults, options?.capabilities);
+    const modelId = options?.model ?? (lookup.source === "table" ? info.id : options?.name);
+    const defaultMaxTokens = Math.min(options?.defaultMaxTokens ?? DEFAULT_MAX_TOKENS, capabilities.maxOutputTokens ?? Number.POSITIVE_INFINITY);
     super({
       name: options?.name,
       provider: "anthropic",
-      capabilities: mergeCapabilities(defaults, options?.capabilities),
+      capabilities,
       ...(options?.constraints ? { constraints: options.constraints } : {}),
       ...(options?.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}),
+      // Who answers: the API model, the server (the SDK's own default when none is given), and what changes answers.
+      cacheIdentity: {
+        model: modelId,
+        baseURL: endpointIdentity(options?.baseURL || globalThis.process?.env?.[ANTHROPIC_BASE_URL_ENV] || ANTHROPIC_DEFAULT_BASE_URL),
+        defaultMaxTokens,
+        headers: headersIdentity(options?.headers),
+      },
     });
-    this.modelId = options.model ?? (lookup.source === "table" ? info.id : options.name);
+    this.modelId = modelId;
     this.pricing = pricing;
-    this.defaultMaxTokens = Math.min(options.defaultMaxTokens ?? DEFAULT_MAX_TOKENS, this.capabilities.maxOutputTokens ?? Number.POSITIVE_INFINITY);
+    this.defaultMaxTokens = defaultMaxTokens;
     this.#apiKey = Secret.from(options.apiKey);
     this.#baseURL = options.baseURL;
     this.#maxRetries = options.maxRetries ?? 0;

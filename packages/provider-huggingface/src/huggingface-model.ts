@@ -1,6 +1,7 @@
 import { InferenceClient, type InferenceProviderOrPolicy } from "@huggingface/inference";
 import {
   AuthenticationError,
+  endpointIdentity,
   type GenerateRequest,
   isLoopbackURL,
   mergeDeclaredCapabilities,
@@ -111,6 +112,8 @@ export class HuggingFaceModel extends Model {
       ...(options.constraints !== undefined ? { constraints: options.constraints } : {}),
       isLocal: options.isLocal ?? local,
       ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}),
+      // Who answers: the Hub model, or the endpoint that serves one, and the Inference Provider routing.
+      cacheIdentity: { model: modelId, endpoint: endpointIdentity(endpointUrl), inferenceProvider: provider },
     });
     this.modelId = modelId;
     this.#endpointUrl = endpointUrl;

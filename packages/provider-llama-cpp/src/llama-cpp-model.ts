@@ -1,4 +1,6 @@
+import { statSync } from "node:fs";
 import { freemem } from "node:os";
+import { resolve } from "node:path";
 import {
   AbortError,
   ConfigError,
@@ -136,6 +138,29 @@ function prepare(options: LlamaCppModelOptions): Prepared {
   return { file, quantization, contextSize, capabilities, constraints };
 }
 
+/**
+ * Who answers, for cache keys: the weights file (its absolute path, size and modification time:
+ * two fine-tunes of one base model can share a size, and a file replaced in place changes its
+ * time), its quantization, and what changes answers (context size, default `maxTokens`).
+ */
+function fileIdentity(prepared: Prepared, options: LlamaCppModelOptions): Record<string, unknown> {
+  const path = resolve(prepared.file.path);
+  let modifiedMs: number | undefined;
+  try {
+    modifiedMs = statSync(path).mtimeMs;
+  } catch {
+    // Read a moment ago; if it is gone now, loading will say so. Path and size still identify it.
+  }
+  return {
+    file: path,
+    sizeBytes: prepared.file.sizeBytes,
+    modifiedMs,
+    quantization: prepared.quantization.type,
+    contextSize: prepared.contextSize,
+    maxTokens: options.maxTokens ?? prepared.contextSize,
+  };
+}
+
 function toHistory(request: GenerateRequest, warnings: string[]): ChatHistoryItem[] {
   const history: ChatHistoryItem[] = [];
   let sawImage = false;
@@ -186,6 +211,7 @@ export class LlamaCppModel extends Model {
       constraints: prepared.constraints,
       isLocal: true,
       ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}),
+      cacheIdentity: fileIdentity(prepared, options),
     });
     this.#options = options;
     this.file = prepared.file;

@@ -1,6 +1,8 @@
 import { AsyncLocalStorage } from "node:async_hooks";
 import {
+  endpointIdentity,
   type GenerateRequest,
+  headersIdentity,
   Model,
   ModelCapabilities,
   type ModelCapabilitiesInput,
@@ -194,6 +196,8 @@ export class OllamaModel extends Model {
       outputCostPerToken: pricing.outputPerMTok / 1e6,
     };
     const declared = declaredFields(options?.capabilities);
+    const modelPath = options?.modelPath ?? options?.model ?? options?.name;
+    const baseUrl = resolveOllamaUrl(options?.host, options?.port);
     super({
       name: options?.name,
       provider: "ollama",
@@ -201,10 +205,12 @@ export class OllamaModel extends Model {
       isLocal: options?.isLocal ?? true,
       ...(options?.constraints ? { constraints: options.constraints } : {}),
       ...(options?.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}),
+      // Who answers: the model tag on that server (and headers a proxy in front of it may route by).
+      cacheIdentity: { model: typeof modelPath === "string" ? normalizeModelTag(modelPath) : modelPath, host: endpointIdentity(baseUrl), headers: headersIdentity(options?.headers) },
     });
-    this.modelPath = options.modelPath ?? options.model ?? options.name;
-    this.#host = resolveOllamaUrl(options.host, options.port);
-    this.baseUrl = redact(this.#host);
+    this.modelPath = modelPath;
+    this.#host = baseUrl;
+    this.baseUrl = redact(baseUrl);
     this.#declared = declared;
     this.#defaults = defaults;
     this.#pull = options.pull ?? true;

@@ -1,7 +1,9 @@
 import {
   AuthenticationError,
   type CallControl,
+  endpointIdentity,
   type GenerateRequest,
+  headersIdentity,
   isLoopbackURL,
   mergeDeclaredCapabilities,
   Model,
@@ -109,6 +111,8 @@ export class OpenAIModel extends Model {
       ...(options.constraints !== undefined ? { constraints: options.constraints } : {}),
       isLocal: options.isLocal ?? local,
       ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}),
+      // Who answers: two models named alike on other API models or servers never share cached answers.
+      cacheIdentity: { model: modelId, baseURL: endpointIdentity(baseURL), headers: headersIdentity(options.defaultHeaders) },
     });
     this.modelId = modelId;
     this.#baseURL = baseURL;
