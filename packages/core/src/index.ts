@@ -13,3 +13,4 @@ export { formatPath, parseOrThrow } from "./validation";
 export { providerStream } from "./provider-stream";
 export { LruMap } from "./lru";
 export { isLoopbackURL, mergeDeclaredCapabilities } from "./pricing";
+export { DEFAULT_MAX_EVENT_BYTES, eventTooLargeError, fetchWithLineLimit, limitLines, type LineLimitOptions } from "./line-limit";
