@@ -2,6 +2,7 @@ import Anthropic, { APIConnectionError, APIConnectionTimeoutError, APIError, API
 import {
   AbortError,
   AuthenticationError,
+  DEFAULT_MAX_EVENT_BYTES,
   type GenerateRequest,
   Model,
   ModelCapabilities,
@@ -16,6 +17,7 @@ import {
   TimeoutError,
   type ToolCall,
   errorFromStatus,
+  fetchWithLineLimit,
   parseRetryAfter,
   secretFromEnv,
   toOrchestratorError,
@@ -55,6 +57,11 @@ export interface AnthropicModelOptions {
   pricing?: AnthropicPricing;
   /** Extra headers on every request (e.g. `anthropic-beta`). */
   headers?: Record<string, string>;
+  /**
+   * The largest streamed event accepted, in bytes (default 4 MiB): past it the call fails with a
+   * `ProviderError`. Streamed bodies reach the SDK's parser a whole line at a time, which keeps it linear.
+   */
+  maxEventBytes?: number;
 }
 
 export interface AnthropicPriceInfo extends AnthropicPricing {
@@ -80,6 +87,7 @@ export class AnthropicModel extends Model {
   readonly #baseURL: string | undefined;
   readonly #maxRetries: number;
   readonly #headers: Record<string, string> | undefined;
+  readonly #maxEventBytes: number;
   #client: Anthropic | undefined;
 
   constructor(options: AnthropicModelOptions) {
@@ -116,6 +124,7 @@ export class AnthropicModel extends Model {
     this.#baseURL = options.baseURL;
     this.#maxRetries = options.maxRetries ?? 0;
     this.#headers = options.headers;
+    this.#maxEventBytes = options.maxEventBytes ?? DEFAULT_MAX_EVENT_BYTES;
   }
 
   protected override async doInitialize(): Promise<void> {
@@ -133,6 +142,8 @@ export class AnthropicModel extends Model {
       maxRetries: this.#maxRetries,
       timeout: sdkTimeout(this.timeoutMs),
       ...(this.#headers ? { defaultHeaders: this.#headers } : {}),
+      // The SDK's line decoder rescans an unfinished line on every read: hand it whole lines, bounded.
+      fetch: fetchWithLineLimit((input: Parameters<typeof fetch>[0], init?: Parameters<typeof fetch>[1]) => fetch(input, init), { maxEventBytes: this.#maxEventBytes, provider: this.provider, model: this.name }),
     });
   }
 

@@ -14,6 +14,7 @@ const configSchema = z
     timeoutMs: z.number().positive().optional(),
     pricing: z.object({ inputPerMTok: z.number().nonnegative(), outputPerMTok: z.number().nonnegative() }).strict().optional(),
     headers: z.record(z.string(), z.string()).optional(),
+    maxEventBytes: z.number().int().positive().optional(),
   })
   .strict()
   .transform(({ baseUrl, baseURL, ...rest }) => ({ ...rest, ...((baseURL ?? baseUrl) !== undefined ? { baseURL: baseURL ?? baseUrl } : {}) }));

@@ -1,5 +1,6 @@
 import { AsyncLocalStorage } from "node:async_hooks";
 import {
+  DEFAULT_MAX_EVENT_BYTES,
   type GenerateRequest,
   Model,
   ModelCapabilities,
@@ -12,6 +13,7 @@ import {
   type StreamChunk,
   type ToolCall,
   errorFromStatus,
+  fetchWithLineLimit,
   parseRetryAfter,
   toOrchestratorError,
 } from "@orchestrator-ts/core";
@@ -66,6 +68,11 @@ export interface OllamaModelOptions {
   isLocal?: boolean;
   /** Extra headers (e.g. an auth proxy in front of Ollama). */
   headers?: Record<string, string>;
+  /**
+   * The largest streamed NDJSON line accepted, in bytes (default 4 MiB): past it the call fails
+   * with a `ProviderError`. Streamed bodies reach the client's parser a whole line at a time, which keeps it linear.
+   */
+  maxEventBytes?: number;
 }
 
 /** Where a host/port pair points: `http://host:port`, without a trailing slash. */
@@ -179,6 +186,7 @@ export class OllamaModel extends Model {
   readonly #keepAlive: string | number | undefined;
   readonly #pullTimeoutMs: number | undefined;
   readonly #headers: Record<string, string> | undefined;
+  readonly #maxEventBytes: number;
   #client: Ollama | undefined;
   #callIds = 0;
 
@@ -207,6 +215,7 @@ export class OllamaModel extends Model {
     this.#keepAlive = options.keepAlive;
     this.#pullTimeoutMs = options.pullTimeoutMs;
     this.#headers = options.headers;
+    this.#maxEventBytes = options.maxEventBytes ?? DEFAULT_MAX_EVENT_BYTES;
   }
 
   /** What `/api/show` reported at the last initialisation, before your declared fields were laid over it. */
@@ -215,7 +224,9 @@ export class OllamaModel extends Model {
   }
 
   protected override async doInitialize(): Promise<void> {
-    const client = new Ollama({ host: this.baseUrl, fetch: fetchWithCallSignal, ...(this.#headers ? { headers: this.#headers } : {}) });
+    // The client's NDJSON reader re-splits everything it holds on every read: hand it whole lines, bounded.
+    const fetch = fetchWithLineLimit(fetchWithCallSignal, { framing: "lines", maxEventBytes: this.#maxEventBytes, provider: this.provider, model: this.name });
+    const client = new Ollama({ host: this.baseUrl, fetch, ...(this.#headers ? { headers: this.#headers } : {}) });
     try {
       const tags = await withSignal(AbortSignal.timeout(this.timeoutMs), () => client.list());
       const wanted = normalizeModelTag(this.modelPath);

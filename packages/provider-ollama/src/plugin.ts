@@ -16,6 +16,7 @@ const configSchema = z
     pullTimeoutMs: z.number().positive().optional(),
     pricing: z.object({ inputPerMTok: z.number().nonnegative(), outputPerMTok: z.number().nonnegative() }).strict().optional(),
     headers: z.record(z.string(), z.string()).optional(),
+    maxEventBytes: z.number().int().positive().optional(),
   })
   .strict()
   .transform(({ model_path, modelPath, ...rest }) => ({ ...rest, ...((modelPath ?? model_path) !== undefined ? { modelPath: modelPath ?? model_path } : {}) }));

@@ -199,6 +199,18 @@ describe("OpenAIModel: error mapping", () => {
     expect((error as ProviderError).retryable).toBe(false);
   });
 
+  it("a streamed event larger than maxEventBytes → non-retryable ProviderError naming the model (never buffered without bound)", async () => {
+    server.setReply(() => ({ text: "x".repeat(5 * 1024 * 1024) }));
+    const error = await rejectionOf(collectAll(model().stream(ask("big"))));
+    expect(ProviderError.isInstance(error)).toBe(true);
+    expect((error as ProviderError).message).toMatch("sent an event larger than 4194304 bytes");
+    expect((error as ProviderError).retryable).toBe(false);
+    expect((error as ProviderError).model).toBe("gpt-4o-mini");
+    // The option raises the bound: the same answer streams whole.
+    const chunks = await collectAll(model({ maxEventBytes: 8 * 1024 * 1024 }).stream(ask("big")));
+    expect(chunks.filter((c) => c.type === "text").reduce((n, c) => n + (c.type === "text" ? c.text.length : 0), 0)).toBe(5 * 1024 * 1024);
+  });
+
   it("a dropped connection → retryable ProviderError", async () => {
     server.enqueueFault({ type: "drop" });
     const error = await rejectionOf(model().generate(ask("x")));

@@ -22,7 +22,7 @@ import OpenAI from "openai";
 import type { ChatCompletion, ChatCompletionChunk } from "openai/resources/chat/completions";
 import { type ChatBody, ToolCallAssembler, mapFinishReason, parseArguments, toChatBody } from "./convert";
 import { mapOpenAIError } from "./map-error";
-import { SSEJsonStream, readJsonBody } from "./body";
+import { DEFAULT_MAX_EVENT_BYTES, SSEJsonStream, type SSEJsonStreamOptions, readJsonBody } from "./body";
 import { CONSERVATIVE_PRICE, type OpenAIModelInfo, lookupOpenAIModel, openAICapabilities } from "./models";
 
 /** Where a model's per-token prices came from. */
@@ -51,6 +51,11 @@ export interface OpenAIModelOptions {
   /** The SDK's own retries. Default 0: the registry retries and falls back across models. */
   maxRetries?: number;
   defaultHeaders?: Record<string, string>;
+  /**
+   * The largest server-sent event a stream accepts, in bytes (default 4 MiB); a larger one fails
+   * the call with a `ProviderError` instead of buffering without bound.
+   */
+  maxEventBytes?: number;
   /** A custom fetch (proxies, instrumentation). */
   fetch?: typeof fetch;
   /** Default: true when `baseURL` is a loopback address. */
@@ -87,6 +92,7 @@ export class OpenAIModel extends Model {
   readonly #apiKey: Secret | undefined;
   readonly #maxRetries: number;
   readonly #headers: Record<string, string> | undefined;
+  readonly #streamOptions: SSEJsonStreamOptions;
   readonly #fetch: typeof fetch | undefined;
   readonly #bodyOptions: { model: string; reasoning: boolean; providerKey: string };
   #client: OpenAI | undefined;
@@ -114,6 +120,9 @@ export class OpenAIModel extends Model {
     this.#maxRetries = options.maxRetries ?? 0;
     this.stopsCallsItself = this.#maxRetries === 0;
     this.#headers = options.defaultHeaders;
+    const maxEventBytes = options.maxEventBytes ?? DEFAULT_MAX_EVENT_BYTES;
+    if (!(maxEventBytes > 0)) throw new RangeError(`maxEventBytes must be a positive number of bytes, got ${maxEventBytes}`);
+    this.#streamOptions = { maxEventBytes, provider: this.provider, model: this.name };
     this.#fetch = options.fetch;
     this.#bodyOptions = { model: modelId, reasoning: entry?.reasoning ?? REASONING_ID.test(modelId), providerKey: "openai" };
   }
@@ -192,10 +201,11 @@ export class OpenAIModel extends Model {
         body.stream_options ??= { include_usage: true };
         // The SDK sends the request and maps HTTP errors; the SSE body is parsed by SSEJsonStream (faster than the SDK's Stream).
         const opened = this.#sdk().chat.completions.create(body, this.#requestOptions(request, control)).asResponse();
+        const options = this.#streamOptions;
         return control === undefined
-          ? opened.then(toChunks)
+          ? opened.then((response) => new SSEJsonStream<ChatCompletionChunk>(response, options))
           : opened.then((response) => {
-              const chunks = new SSEJsonStream<ChatCompletionChunk>(response);
+              const chunks = new SSEJsonStream<ChatCompletionChunk>(response, options);
               control.onStop(() => chunks.cancel());
               return chunks;
             });
@@ -246,8 +256,6 @@ export class OpenAIModel extends Model {
     return request.signal ? { signal: request.signal, timeout } : { timeout };
   }
 }
-
-const toChunks = (response: Response): SSEJsonStream<ChatCompletionChunk> => new SSEJsonStream<ChatCompletionChunk>(response);
 
 
 /**

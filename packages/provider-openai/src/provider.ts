@@ -20,6 +20,7 @@ export const openaiConfigSchema = z
     timeoutMs: z.number().positive().optional(),
     maxRetries: z.number().int().nonnegative().optional(),
     defaultHeaders: z.record(z.string(), z.string()).optional(),
+    maxEventBytes: z.number().int().positive().optional(),
   })
   .strict()
   .transform(({ baseUrl, baseURL, apiKey, ...rest }) => ({
