@@ -6,6 +6,7 @@ import {
   type GenerateRequest,
   ProviderError,
   RateLimitError,
+  Secret,
   type StreamChunk,
   TimeoutError,
   isProviderPlugin,
@@ -454,6 +455,17 @@ describe("AnthropicModel: health, plugin", () => {
     const viaFactory = createAnthropic({ apiKey: KEY, baseURL: server.baseURL })("claude-3-5-haiku");
     models.push(viaFactory);
     expect(viaFactory.modelId).toBe("claude-3-5-haiku-20241022");
+  });
+
+  it("headers may hold Secrets (a proxy's key from YAML): the server receives them, inspect never shows them", async () => {
+    const proxyKey = "proxy-key-0123456789abcdef";
+    const config = anthropicProvider.configSchema.parse({ apiKey: KEY, baseUrl: server.baseURL, headers: { "x-proxy-key": new Secret(proxyKey), "anthropic-beta": "tools-2024" } });
+    const created = new AnthropicModel({ name: "claude-sonnet-4-6", ...config });
+    models.push(created);
+    await created.generate(ask("x"));
+    expect(server.requests.at(-1)?.headers["x-proxy-key"]).toBe(proxyKey);
+    expect(server.requests.at(-1)?.headers["anthropic-beta"]).toBe("tools-2024");
+    expect(inspect(created, { depth: 20, showHidden: true })).not.toContain(proxyKey);
   });
 });
 

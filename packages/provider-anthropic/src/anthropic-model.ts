@@ -19,6 +19,7 @@ import {
   errorFromStatus,
   fetchWithLineLimit,
   parseRetryAfter,
+  revealHeaders,
   secretFromEnv,
   toOrchestratorError,
 } from "@orchestrator-ts/core";
@@ -55,8 +56,8 @@ export interface AnthropicModelOptions {
   defaultMaxTokens?: number;
   /** Overrides the price table. */
   pricing?: AnthropicPricing;
-  /** Extra headers on every request (e.g. `anthropic-beta`). */
-  headers?: Record<string, string>;
+  /** Extra headers on every request (e.g. `anthropic-beta`). A value may be a core `Secret`, revealed only to the SDK. */
+  headers?: Record<string, string | Secret>;
   /**
    * The largest streamed event accepted, in bytes (default 4 MiB): past it the call fails with a
    * `ProviderError`. Streamed bodies reach the SDK's parser a whole line at a time, which keeps it linear.
@@ -86,7 +87,7 @@ export class AnthropicModel extends Model {
   readonly #apiKey: Secret | undefined;
   readonly #baseURL: string | undefined;
   readonly #maxRetries: number;
-  readonly #headers: Record<string, string> | undefined;
+  readonly #headers: Record<string, string | Secret> | undefined;
   readonly #maxEventBytes: number;
   #client: Anthropic | undefined;
 
@@ -141,7 +142,7 @@ export class AnthropicModel extends Model {
       ...(this.#baseURL !== undefined ? { baseURL: this.#baseURL } : {}),
       maxRetries: this.#maxRetries,
       timeout: sdkTimeout(this.timeoutMs),
-      ...(this.#headers ? { defaultHeaders: this.#headers } : {}),
+      ...(this.#headers ? { defaultHeaders: revealHeaders(this.#headers) } : {}),
       // The SDK's line decoder rescans an unfinished line on every read: hand it whole lines, bounded.
       fetch: fetchWithLineLimit((input: Parameters<typeof fetch>[0], init?: Parameters<typeof fetch>[1]) => fetch(input, init), { maxEventBytes: this.#maxEventBytes, provider: this.provider, model: this.name }),
     });

@@ -1,5 +1,6 @@
 import { createServer as createHttpServer } from "node:http";
 import { createServer } from "node:net";
+import { inspect } from "node:util";
 import {
   AbortError,
   AuthenticationError,
@@ -9,6 +10,7 @@ import {
   ModelConstraints,
   ProviderError,
   RateLimitError,
+  Secret,
   type StreamChunk,
   TimeoutError,
   isProviderPlugin,
@@ -391,6 +393,17 @@ describe("OllamaModel: plugin", () => {
     const factory = createOllama({ host: server.host })("llama", MODEL);
     models.push(factory);
     expect((await factory.generate(ask("f"))).text).toBe("Echo: f");
+  });
+
+  it("headers from YAML arrive as Secrets (every value: `secretKeys: [\"headers\"]`); the server receives them, inspect never shows them", async () => {
+    const token = "Bearer proxy-token-0123456789";
+    const config = ollamaProvider.configSchema.parse({ host: server.host, modelPath: MODEL, headers: { Authorization: new Secret(token), "x-team": new Secret("search") } });
+    const created = await ollamaProvider.create({ name: "behind-proxy", config, capabilities: new ModelCapabilities({}), constraints: new ModelConstraints({}), capabilitiesDeclared: false });
+    models.push(created as OllamaModel);
+    expect((await created.generate(ask("h"))).text).toBe("Echo: h");
+    expect(server.requests.at(-1)?.headers.authorization).toBe(token);
+    expect(server.requests.at(-1)?.headers["x-team"]).toBe("search");
+    expect(inspect(created, { depth: 20, showHidden: true })).not.toContain("proxy-token-0123456789");
   });
 });
 

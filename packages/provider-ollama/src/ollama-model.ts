@@ -10,11 +10,13 @@ import {
   type ModelOutput,
   OrchestratorError,
   ProviderError,
+  type Secret,
   type StreamChunk,
   type ToolCall,
   errorFromStatus,
   fetchWithLineLimit,
   parseRetryAfter,
+  revealHeaders,
   toOrchestratorError,
 } from "@orchestrator-ts/core";
 import { type ChatResponse, Ollama, type ShowResponse } from "ollama";
@@ -66,8 +68,8 @@ export interface OllamaModelOptions {
   pricing?: OllamaPricing;
   /** Default true: runs on your machine or network, no per-token bill. */
   isLocal?: boolean;
-  /** Extra headers (e.g. an auth proxy in front of Ollama). */
-  headers?: Record<string, string>;
+  /** Extra headers (e.g. an auth proxy in front of Ollama). A value may be a core `Secret`, revealed only to the client. */
+  headers?: Record<string, string | Secret>;
   /**
    * The largest streamed NDJSON line accepted, in bytes (default 4 MiB): past it the call fails
    * with a `ProviderError`. Streamed bodies reach the client's parser a whole line at a time, which keeps it linear.
@@ -185,7 +187,7 @@ export class OllamaModel extends Model {
   readonly #onPullProgress: ((progress: OllamaPullProgress) => void) | undefined;
   readonly #keepAlive: string | number | undefined;
   readonly #pullTimeoutMs: number | undefined;
-  readonly #headers: Record<string, string> | undefined;
+  readonly #headers: Record<string, string | Secret> | undefined;
   readonly #maxEventBytes: number;
   #client: Ollama | undefined;
   #callIds = 0;
@@ -226,7 +228,7 @@ export class OllamaModel extends Model {
   protected override async doInitialize(): Promise<void> {
     // The client's NDJSON reader re-splits everything it holds on every read: hand it whole lines, bounded.
     const fetch = fetchWithLineLimit(fetchWithCallSignal, { framing: "lines", maxEventBytes: this.#maxEventBytes, provider: this.provider, model: this.name });
-    const client = new Ollama({ host: this.baseUrl, fetch, ...(this.#headers ? { headers: this.#headers } : {}) });
+    const client = new Ollama({ host: this.baseUrl, fetch, ...(this.#headers ? { headers: revealHeaders(this.#headers) } : {}) });
     try {
       const tags = await withSignal(AbortSignal.timeout(this.timeoutMs), () => client.list());
       const wanted = normalizeModelTag(this.modelPath);

@@ -8,6 +8,7 @@ import {
   ModelCapabilities,
   ProviderError,
   RateLimitError,
+  Secret,
   TimeoutError,
   toJsonSchema,
 } from "@orchestrator-ts/core";
@@ -144,6 +145,18 @@ describe("OpenAIModel: API key", () => {
     ];
     for (const view of views) expect(view).not.toContain(KEY);
     expect((error as Error).message).toContain("[REDACTED]");
+  });
+});
+
+describe("OpenAIModel: secret headers (Azure-style keys)", () => {
+  it("defaultHeaders may hold Secrets: the server receives them, inspect and JSON never show them", async () => {
+    const azureKey = "azure-key-0123456789abcdef";
+    const m = model({ defaultHeaders: { "api-key": new Secret(azureKey), "x-team": "search" } });
+    expect(await m.generateResponse("with headers")).toBe("Echo: with headers");
+    const headers = server.requests.at(-1)?.headers;
+    expect(headers?.["api-key"]).toBe(azureKey);
+    expect(headers?.["x-team"]).toBe("search");
+    for (const view of [inspect(m, { depth: 20, showHidden: true }), JSON.stringify(m)]) expect(view).not.toContain(azureKey);
   });
 });
 

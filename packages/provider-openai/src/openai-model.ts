@@ -13,6 +13,7 @@ import {
   type OrchestratorError,
   ProviderError,
   providerStream,
+  revealHeaders,
   Secret,
   secretFromEnv,
   type StreamChunk,
@@ -50,7 +51,8 @@ export interface OpenAIModelOptions {
   timeoutMs?: number;
   /** The SDK's own retries. Default 0: the registry retries and falls back across models. */
   maxRetries?: number;
-  defaultHeaders?: Record<string, string>;
+  /** Sent with every request. A value may be a core `Secret` (an `Authorization` or `api-key` header): revealed only to the SDK. */
+  defaultHeaders?: Record<string, string | Secret>;
   /**
    * The largest server-sent event a stream accepts, in bytes (default 4 MiB); a larger one fails
    * the call with a `ProviderError` instead of buffering without bound.
@@ -91,7 +93,7 @@ export class OpenAIModel extends Model {
   readonly priceSource: PriceSource;
   readonly #apiKey: Secret | undefined;
   readonly #maxRetries: number;
-  readonly #headers: Record<string, string> | undefined;
+  readonly #headers: Record<string, string | Secret> | undefined;
   readonly #streamOptions: SSEJsonStreamOptions;
   readonly #fetch: typeof fetch | undefined;
   readonly #bodyOptions: { model: string; reasoning: boolean; providerKey: string };
@@ -144,7 +146,7 @@ export class OpenAIModel extends Model {
       maxRetries: this.#maxRetries,
       // The base class owns the deadline (and aborts the signal); this is only a backstop.
       timeout: Number.isFinite(this.timeoutMs) ? Math.min(MAX_TIMER_MS, Math.ceil(this.timeoutMs) + SDK_TIMEOUT_GRACE_MS) : MAX_TIMER_MS,
-      ...(this.#headers !== undefined ? { defaultHeaders: this.#headers } : {}),
+      ...(this.#headers !== undefined ? { defaultHeaders: revealHeaders(this.#headers) } : {}),
       ...(this.#fetch !== undefined ? { fetch: this.#fetch } : {}),
     });
   }
