@@ -386,8 +386,11 @@ export function report(error: unknown, io: Io, json: boolean): number {
   if (json) {
     io.out(JSON.stringify({ error: OrchestratorError.isInstance(error) ? error.toJSON() : { message: String(error) } }, null, 2));
   } else if (ConfigError.isInstance(error)) {
-    io.err(`${error.issues.length === 1 ? "Config error" : `${error.issues.length} config errors`}:`);
+    const total = error.totalIssues ?? error.issues.length;
+    io.err(`${total === 1 ? "Config error" : `${total} config errors`}:`);
     for (const issue of error.issues) io.err(`  ${formatConfigIssue(issue)}`);
+    // The error keeps the first few; a file with one typo repeated 31,000 times printed 4.2 MB.
+    if (total > error.issues.length) io.err(`  … and ${total - error.issues.length} more`);
   } else {
     io.err(`error: ${error instanceof Error ? error.message : String(error)}`);
   }
