@@ -1,6 +1,6 @@
-import { readFile } from "node:fs/promises";
+import { open } from "node:fs/promises";
 import { ConfigError, type ConfigIssue } from "@orchestrator-ts/core";
-import { analyzeModelConfig, sortIssues } from "./parse";
+import { MAX_CONFIG_BYTES, analyzeModelConfig, sizeMessage, sortIssues } from "./parse";
 import { collectProviders, providerMap } from "./providers";
 import type { ModelConfig, ParseOptions } from "./types";
 import { validateEntryConfig } from "./validate-config";
@@ -16,10 +16,12 @@ const TITLE = "Invalid model configuration";
  * plugins' `config:` blocks.
  */
 export async function loadModelConfig(path: string, options: LoadOptions = {}): Promise<ModelConfig> {
+  const maxBytes = options.maxBytes ?? MAX_CONFIG_BYTES;
   let text: string;
   try {
-    text = await readFile(path, "utf8");
+    text = await readBounded(path, maxBytes);
   } catch (error) {
+    if (ConfigError.isInstance(error)) throw error;
     const code = (error as NodeJS.ErrnoException).code;
     const reason = code === "ENOENT" ? "no such file" : code === "EISDIR" ? "it is a directory" : error instanceof Error ? error.message : String(error);
     throw new ConfigError([{ path: "", message: `cannot read the config file: ${reason}`, source: path }], { title: TITLE, cause: error });
@@ -36,4 +38,33 @@ export async function loadModelConfig(path: string, options: LoadOptions = {}): 
   });
   if (configIssues.length > 0) throw new ConfigError(sortIssues(configIssues), { title: TITLE });
   return config;
+}
+
+/**
+ * The file's text, read no further than `maxBytes`: a huge file is refused from its size without
+ * being read, and a pipe or device (`/dev/zero`) cannot feed the parser without end.
+ */
+async function readBounded(path: string, maxBytes: number): Promise<string> {
+  const handle = await open(path, "r");
+  try {
+    const stat = await handle.stat();
+    if (stat.isFile() && stat.size > maxBytes) throw tooLarge(path, stat.size, maxBytes);
+    const chunks: Buffer[] = [];
+    let total = 0;
+    for (;;) {
+      const chunk = Buffer.allocUnsafe(64 * 1024);
+      const { bytesRead } = await handle.read(chunk, 0, chunk.length, null);
+      if (bytesRead === 0) break;
+      chunks.push(chunk.subarray(0, bytesRead));
+      total += bytesRead;
+      if (total > maxBytes) throw tooLarge(path, undefined, maxBytes);
+    }
+    return Buffer.concat(chunks, total).toString("utf8");
+  } finally {
+    await handle.close();
+  }
+}
+
+function tooLarge(path: string, size: number | undefined, maxBytes: number): ConfigError {
+  return new ConfigError([{ path: "", message: sizeMessage(size, maxBytes), source: path }], { title: TITLE });
 }
