@@ -120,22 +120,29 @@ function conditional(target: unknown): string | undefined {
 }
 
 type Loaded = { plugin: AnyProviderPlugin } | { problem: string };
+type Located = { file: string; isFile: boolean } | { problem: string };
 
-/** Import a provider named by package or file and check that it is a plugin. */
-export async function loadProvider(spec: string, baseDir: string, options: ResolveOptions): Promise<Loaded> {
+/** The file a provider named by package or file path would be imported from, found without running anything. */
+export function locateProvider(spec: string, baseDir: string, options: ResolveOptions): Located {
   const isFile = spec.startsWith(".") || isAbsolute(spec);
-  let file: string | undefined;
   if (isFile) {
     const path = resolve(baseDir, spec);
     if (!existsSync(path)) return { problem: `provider file "${spec}" was not found (looked for ${path})` };
-    file = path;
-  } else {
-    file = findPackage(spec, baseDir, options)?.file;
-    if (file === undefined) {
-      const name = spec.startsWith("@") ? spec.split("/").slice(0, 2).join("/") : (spec.split("/")[0] ?? spec);
-      return { problem: `provider package "${spec}" is not installed: npm install ${name}` };
-    }
+    return { file: path, isFile };
   }
+  const file = findPackage(spec, baseDir, options)?.file;
+  if (file === undefined) {
+    const name = spec.startsWith("@") ? spec.split("/").slice(0, 2).join("/") : (spec.split("/")[0] ?? spec);
+    return { problem: `provider package "${spec}" is not installed: npm install ${name}` };
+  }
+  return { file, isFile };
+}
+
+/** Import a provider named by package or file and check that it is a plugin. */
+export async function loadProvider(spec: string, baseDir: string, options: ResolveOptions): Promise<Loaded> {
+  const located = locateProvider(spec, baseDir, options);
+  if ("problem" in located) return located;
+  const { file, isFile } = located;
   let mod: unknown;
   try {
     mod = await import(pathToFileURL(file).href);
