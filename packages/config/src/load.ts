@@ -5,15 +5,23 @@ import { collectProviders, providerMap } from "./providers";
 import type { ModelConfig, ParseOptions } from "./types";
 import { validateEntryConfig } from "./validate-config";
 
-export type LoadOptions = Omit<ParseOptions, "source">;
+export interface LoadOptions extends Omit<ParseOptions, "source"> {
+  /**
+   * Import the providers the file names by package or file path, to check that each is a plugin
+   * and to check its `config:` block (default true). **Importing runs that code**: a config that
+   * names `./provider.mjs` or a package runs it when loaded. With `false` they are only located
+   * (a missing file or package is still an error) and their `config:` blocks are not checked.
+   */
+  loadPlugins?: boolean;
+}
 
 const TITLE = "Invalid model configuration";
 
 /**
  * Read and validate a model config file (the seed's `load_model_config`). Like
- * `parseModelConfig`, and in addition imports every provider named by package or file, so a
- * missing package, or one that is not a plugin, is reported now at its line, and checks those
- * plugins' `config:` blocks.
+ * `parseModelConfig`, and in addition imports every provider named by package or file (which runs
+ * that code; `loadPlugins: false` only locates them), so a missing package, or one that is not a
+ * plugin, is reported now at its line, and checks those plugins' `config:` blocks.
  */
 export async function loadModelConfig(path: string, options: LoadOptions = {}): Promise<ModelConfig> {
   const maxBytes = options.maxBytes ?? MAX_CONFIG_BYTES;
@@ -29,7 +37,7 @@ export async function loadModelConfig(path: string, options: LoadOptions = {}): 
   const { config, issues } = analyzeModelConfig(text, { ...options, source: path });
   if (config === undefined) throw new ConfigError(sortIssues(issues), { title: TITLE });
 
-  const { plugins, issues: providerIssues } = await collectProviders(config, options, options.providers !== undefined);
+  const { plugins, issues: providerIssues } = await collectProviders(config, options, options.providers !== undefined, options.loadPlugins ?? true);
   const checkedByParse = providerMap(options.providers);
   const configIssues: ConfigIssue[] = [...providerIssues];
   config.models.forEach((entry, i) => {
