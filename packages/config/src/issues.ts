@@ -26,11 +26,21 @@ const EXPECTED: Readonly<Record<string, string>> = {
   array: "a list",
 };
 
+// A file with one typo repeated 30,000 times asks the same question 30,000 times (edit distances to every known key).
+const suggestions = new Map<string, string | undefined>();
+
 /** A did-you-mean suffix, or the list of valid names when nothing is close. */
 export function suggest(name: string, known: readonly string[], listIfFar = true): string {
-  const close = closestNames(name, known, 1)[0];
+  const list = known.join(", ");
+  const key = `${name}\u0000${list}`;
+  let close = suggestions.get(key);
+  if (close === undefined && !suggestions.has(key)) {
+    close = closestNames(name, known, 1)[0];
+    if (suggestions.size >= 1_000) suggestions.clear();
+    suggestions.set(key, close);
+  }
   if (close !== undefined) return ` — did you mean "${close}"?`;
-  return listIfFar && known.length > 0 ? ` (expected one of: ${known.join(", ")})` : "";
+  return listIfFar && known.length > 0 ? ` (expected one of: ${list})` : "";
 }
 
 function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {

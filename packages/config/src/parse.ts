@@ -20,10 +20,24 @@ import {
 } from "./schema";
 import { hasCredentials, wrapSecrets } from "./secrets";
 import type { AnyProviderPlugin, CacheConfig, ExecutionConfig, HealthConfig, ModelConfig, ModelEntry, ParseOptions, ResolveOptions, SelectorConfig } from "./types";
-import { type PathKey, type TreeProblem, type YamlTree, readYaml } from "./yaml-tree";
+import { type PathKey, type TreeProblem, type YamlTree, readYaml, setOwn } from "./yaml-tree";
 import { validateEntryConfig } from "./validate-config";
 
 const TITLE = "Invalid model configuration";
+
+/**
+ * The largest config accepted by default (`maxBytes`). A real one is a few kilobytes; 256 KiB holds
+ * about a thousand models. The YAML parser needs ~1 KB of memory and tens of microseconds per value,
+ * so this also bounds what any file can cost (measured: 1 MiB of `[1,1,…]` took 700 MB and 20 s).
+ */
+export const MAX_CONFIG_BYTES = 256 * 1024;
+
+/** The problem reported for a config larger than `maxBytes` (`size` when known). */
+export function sizeMessage(size: number | undefined, maxBytes: number): string {
+  const limit = `${maxBytes.toLocaleString("en-US")} bytes`;
+  const what = size === undefined ? `more than ${limit}` : `${size.toLocaleString("en-US")} bytes, more than ${limit}`;
+  return `the config is ${what} (the limit, option maxBytes): refused unparsed; a model config is a few kilobytes`;
+}
 
 export interface Analysis {
   config: ModelConfig | undefined;
@@ -86,6 +100,11 @@ function attachBuilder(config: ModelConfig): void {
 export function analyzeModelConfig(text: string, options: ParseOptions = {}): Analysis {
   const source = options.source ?? "<inline>";
   const env: Env = options.env ?? process.env;
+  const maxBytes = options.maxBytes ?? MAX_CONFIG_BYTES;
+  // Length first: a string's UTF-8 size is never below its length, and counting bytes walks it.
+  if (text.length > maxBytes || (text.length * 3 > maxBytes && Buffer.byteLength(text) > maxBytes)) {
+    return { config: undefined, issues: [{ path: "", message: sizeMessage(Buffer.byteLength(text), maxBytes), source }] };
+  }
   const tree = readYaml(text, env);
   const locator = makeLocator(tree, source);
   const toIssue = (p: TreeProblem): ConfigIssue => ({ path: p.path, message: p.message, source, line: p.position.line, column: p.position.column });
@@ -123,7 +142,8 @@ export function analyzeModelConfig(text: string, options: ParseOptions = {}): An
   const raw = root as Record<string, unknown>;
   const sectionNames = Object.keys(SECTIONS);
   for (const key of Object.keys(raw)) {
-    if (!(key in SECTIONS)) issues.push(issueAt(locator, [key], `unknown key "${key}"${suggest(key, sectionNames)}`, "key"));
+    // Own keys only: `constructor:` or `__proto__:` at the top are unknown keys, not Object.prototype's.
+    if (!Object.hasOwn(SECTIONS, key)) issues.push(issueAt(locator, [key], `unknown key "${key}"${suggest(key, sectionNames)}`, "key"));
   }
 
   // ---- models --------------------------------------------------------------------------------
@@ -187,7 +207,7 @@ export function analyzeModelConfig(text: string, options: ParseOptions = {}): An
   let selector: SelectorConfig | undefined;
   if (selectorRaw) {
     for (const key of Object.keys(raw.selector as object)) {
-      const types = SELECTOR_OPTIONS[key];
+      const types = Object.hasOwn(SELECTOR_OPTIONS, key) ? SELECTOR_OPTIONS[key] : undefined;
       if (types && !types.includes(selectorRaw.type)) {
         issues.push(
           issueAt(locator, ["selector", key], `"${key}" is an option of the ${types.map((t) => `"${t}"`).join(" and ")} selector, not of "${selectorRaw.type}"`, "key"),
@@ -327,7 +347,7 @@ function buildEntry(
       continue;
     }
     yamlKeys.set(camel, key);
-    config[camel] = value;
+    setOwn(config, camel, value);
   }
 
   // capabilities: the seed's `constraints.cost_per_token` prices both directions unless the
@@ -335,17 +355,17 @@ function buildEntry(
   const capsRaw = (raw.capabilities ?? {}) as Record<string, unknown>;
   const capsInput: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(data.capabilities ?? {})) {
-    if (key in capsRaw) capsInput[CAPABILITY_FIELDS.get(key) ?? key] = value;
+    if (Object.hasOwn(capsRaw, key)) capsInput[CAPABILITY_FIELDS.get(key) ?? key] = value;
   }
   const costPerToken = data.constraints?.cost_per_token;
   if (costPerToken !== undefined) {
-    if (!("input_cost_per_token" in capsRaw)) capsInput.inputCostPerToken = costPerToken;
-    if (!("output_cost_per_token" in capsRaw)) capsInput.outputCostPerToken = costPerToken;
+    if (!Object.hasOwn(capsRaw, "input_cost_per_token")) capsInput.inputCostPerToken = costPerToken;
+    if (!Object.hasOwn(capsRaw, "output_cost_per_token")) capsInput.outputCostPerToken = costPerToken;
   }
   const consRaw = (raw.constraints ?? {}) as Record<string, unknown>;
   const consInput: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(data.constraints ?? {})) {
-    if (key !== "cost_per_token" && key in consRaw && value !== undefined) consInput[CONSTRAINT_FIELDS.get(key) ?? key] = value;
+    if (key !== "cost_per_token" && Object.hasOwn(consRaw, key) && value !== undefined) consInput[CONSTRAINT_FIELDS.get(key) ?? key] = value;
   }
   let capabilities: ModelCapabilities;
   let constraints: ModelConstraints;

@@ -1,5 +1,5 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: these strings are config text; ${VAR} in them is the subject under test.
-import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { inspect } from "node:util";
@@ -8,7 +8,7 @@ import { FakeModel } from "@orchestrator-ts/testing";
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
 import { fake, providers } from "../test/plugins";
-import { BUILD_MODELS, buildModels, loadModelConfig, parseModelConfig, resolveProviders } from "./index";
+import { BUILD_MODELS, buildModels, loadModelConfig, locateProviders, parseModelConfig, resolveProviders } from "./index";
 
 const fixtures = fileURLToPath(new URL("../test/fixtures/", import.meta.url));
 // Fixture packages live in test/fixtures/packages (node_modules/ is git-ignored); `modulePaths` adds that folder.
@@ -86,6 +86,40 @@ describe("a third-party provider named by package", () => {
       const config = await loadModelConfig(join(root, "models.yaml"), { env: {} });
       const plugins = await resolveProviders(config);
       expect(plugins.get("./provider.mjs")?.name).toBe("local-file");
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
+  });
+});
+
+describe("checking a config without running the code it names", () => {
+  it("loadPlugins: false locates providers by package and file without importing them; the default imports (runs) them", async () => {
+    const root = mkdtempSync(join(fixtures, "..", "tmp-"));
+    try {
+      const marker = join(root, "imported.marker");
+      writeFileSync(
+        join(root, "provider.mjs"),
+        `import { writeFileSync } from "node:fs";\nimport { defineProvider } from "@orchestrator-ts/core";\nimport { z } from "zod";\nwriteFileSync(${JSON.stringify(marker)}, "ran");\nexport default defineProvider({ name: "marked", configSchema: z.object({ size: z.number() }).strict(), create: () => { throw new Error("not needed"); } });\n`,
+      );
+      const path = join(root, "models.yaml");
+      writeFileSync(path, 'models:\n  - name: x\n    provider: ./provider.mjs\n    config: { size: "big" }\n  - name: y\n    provider: "@acme/orchestrator-provider-fake"\n    config: { access_token: t0ken-abcdef }\n');
+      const config = await loadModelConfig(path, { env: {}, modulePaths, loadPlugins: false });
+      expect(existsSync(marker)).toBe(false);
+      expect(await locateProviders(config, { modulePaths })).toEqual(
+        new Map([
+          ["./provider.mjs", { kind: "file", file: join(root, "provider.mjs"), loaded: false }],
+          ["@acme/orchestrator-provider-fake", { kind: "package", file: join(fixtures, "packages/@acme/orchestrator-provider-fake/index.mjs"), loaded: false }],
+        ]),
+      );
+      expect(existsSync(marker)).toBe(false);
+      // A missing file is still an error, found without importing anything.
+      writeFileSync(join(root, "missing.yaml"), "models:\n  - name: x\n    provider: ./gone.mjs\n");
+      expect(await failure(loadModelConfig(join(root, "missing.yaml"), { env: {}, loadPlugins: false }))).toEqual([
+        `${join(root, "missing.yaml")}:3:15: models[0].provider: provider file "./gone.mjs" was not found (looked for ${join(root, "gone.mjs")})`,
+      ]);
+      // By default the file is imported, which runs it, and its config block is checked.
+      expect(await failure(loadModelConfig(path, { env: {}, modulePaths }))).toEqual([`${path}:4:21: models[0].config.size: expected a number, got "big"`]);
+      expect(readFileSync(marker, "utf8")).toBe("ran");
     } finally {
       rmSync(root, { recursive: true, force: true });
     }

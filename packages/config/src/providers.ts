@@ -120,22 +120,29 @@ function conditional(target: unknown): string | undefined {
 }
 
 type Loaded = { plugin: AnyProviderPlugin } | { problem: string };
+type Located = { file: string; isFile: boolean } | { problem: string };
 
-/** Import a provider named by package or file and check that it is a plugin. */
-export async function loadProvider(spec: string, baseDir: string, options: ResolveOptions): Promise<Loaded> {
+/** The file a provider named by package or file path would be imported from, found without running anything. */
+export function locateProvider(spec: string, baseDir: string, options: ResolveOptions): Located {
   const isFile = spec.startsWith(".") || isAbsolute(spec);
-  let file: string | undefined;
   if (isFile) {
     const path = resolve(baseDir, spec);
     if (!existsSync(path)) return { problem: `provider file "${spec}" was not found (looked for ${path})` };
-    file = path;
-  } else {
-    file = findPackage(spec, baseDir, options)?.file;
-    if (file === undefined) {
-      const name = spec.startsWith("@") ? spec.split("/").slice(0, 2).join("/") : (spec.split("/")[0] ?? spec);
-      return { problem: `provider package "${spec}" is not installed: npm install ${name}` };
-    }
+    return { file: path, isFile };
   }
+  const file = findPackage(spec, baseDir, options)?.file;
+  if (file === undefined) {
+    const name = spec.startsWith("@") ? spec.split("/").slice(0, 2).join("/") : (spec.split("/")[0] ?? spec);
+    return { problem: `provider package "${spec}" is not installed: npm install ${name}` };
+  }
+  return { file, isFile };
+}
+
+/** Import a provider named by package or file and check that it is a plugin. */
+export async function loadProvider(spec: string, baseDir: string, options: ResolveOptions): Promise<Loaded> {
+  const located = locateProvider(spec, baseDir, options);
+  if ("problem" in located) return located;
+  const { file, isFile } = located;
   let mod: unknown;
   try {
     mod = await import(pathToFileURL(file).href);
@@ -179,50 +186,78 @@ export function unknownProviderMessage(provider: string, known: readonly string[
 }
 
 /**
- * The plugins behind a config's `provider:` names, and the problems found. Names that are neither
- * given plugins nor packages are problems only when `requireKnown` (without a plugin table
- * there is nothing to check them against).
+ * Where the plugin behind a `provider:` name comes from: given in `options.providers`, or a
+ * package or file (`loaded` says whether it was imported, which runs its code).
+ */
+export type ProviderLocation = { kind: "given" } | { kind: "package" | "file"; file: string; loaded: boolean };
+
+/**
+ * The plugins behind a config's `provider:` names, where each comes from, and the problems found.
+ * Names that are neither given plugins nor packages are problems only when `requireKnown` (without
+ * a plugin table there is nothing to check them against). With `load: false` packages and files are
+ * only located, never imported: nothing named by the config runs.
  */
 export async function collectProviders(
   config: ModelConfig,
   options: ResolveOptions,
   requireKnown: boolean,
-): Promise<{ plugins: Map<string, AnyProviderPlugin>; issues: ConfigIssue[] }> {
+  load = true,
+): Promise<{ plugins: Map<string, AnyProviderPlugin>; locations: Map<string, ProviderLocation>; issues: ConfigIssue[] }> {
   const given = providerMap(options.providers);
   const baseDir = baseDirOf(config.source, options.cwd ?? process.cwd());
   const plugins = new Map<string, AnyProviderPlugin>();
+  const locations = new Map<string, ProviderLocation>();
   const problems = new Map<string, string>();
+  const fromModule = async (name: string, spec: string) => {
+    const located = locateProvider(spec, baseDir, options);
+    if ("problem" in located) {
+      problems.set(name, located.problem);
+      return;
+    }
+    locations.set(name, { kind: located.isFile ? "file" : "package", file: located.file, loaded: load });
+    if (!load) return;
+    const loaded = await loadProvider(spec, baseDir, options);
+    if ("plugin" in loaded) plugins.set(name, loaded.plugin);
+    else problems.set(name, loaded.problem);
+  };
   for (const name of new Set(config.models.map((m) => m.provider))) {
     const plugin = given.get(name);
     if (plugin) {
       plugins.set(name, plugin);
+      locations.set(name, { kind: "given" });
       continue;
     }
     // A built-in short name loads its package when no plugin was given for it: `provider: openai`
     // works with just @orchestrator-ts/provider-openai installed (never the bare `openai` SDK package).
     const builtIn = builtInPackage(name);
     if (builtIn) {
-      if (findPackage(builtIn, baseDir, options)) {
-        const loaded = await loadProvider(builtIn, baseDir, options);
-        if ("plugin" in loaded) plugins.set(name, loaded.plugin);
-        else problems.set(name, loaded.problem);
-      } else problems.set(name, `provider "${name}" comes from ${builtIn}, which is not installed: npm install ${builtIn}`);
+      if (findPackage(builtIn, baseDir, options)) await fromModule(name, builtIn);
+      else problems.set(name, `provider "${name}" comes from ${builtIn}, which is not installed: npm install ${builtIn}`);
       continue;
     }
     if (!isModuleSpecifier(name) && !findPackage(name, baseDir, options)) {
       if (requireKnown) problems.set(name, unknownProviderMessage(name, [...new Set([...given.keys(), ...BUILT_IN_NAMES])]));
       continue;
     }
-    const loaded = await loadProvider(name, baseDir, options);
-    if ("plugin" in loaded) plugins.set(name, loaded.plugin);
-    else problems.set(name, loaded.problem);
+    await fromModule(name, name);
   }
   const issues: ConfigIssue[] = [];
   config.models.forEach((entry, i) => {
     const problem = problems.get(entry.provider);
     if (problem !== undefined) issues.push(issueAt(entryMeta(entry, i).locator, ["models", i, "provider"], problem));
   });
-  return { plugins, issues };
+  return { plugins, locations, issues };
+}
+
+/**
+ * Where the plugin behind every `provider:` of a config comes from, without importing anything:
+ * for tools that check a config without running the code it names (`orchestrator validate`).
+ * Unknown names and missing packages or files are reported at once, as by `resolveProviders`.
+ */
+export async function locateProviders(config: ModelConfig, options: ResolveOptions = {}): Promise<Map<string, ProviderLocation>> {
+  const { locations, issues } = await collectProviders(config, options, true, false);
+  if (issues.length > 0) throw new ConfigError(issues, { title: "Invalid model configuration" });
+  return locations;
 }
 
 /**

@@ -1,4 +1,5 @@
 import { DEFAULT_SECRET_KEYS, Secret } from "@orchestrator-ts/core";
+import { setOwn } from "./yaml-tree";
 
 function normalise(key: string): string {
   return key.toLowerCase().replace(/[_-]/g, "");
@@ -26,7 +27,10 @@ export function wrapSecrets(
   if (Array.isArray(value)) return value.map((v, i) => wrapSecrets(v, extraKeys, envSecret, [...path, i], secretHere));
   if (value && typeof value === "object" && !Secret.isSecret(value) && Object.getPrototypeOf(value) === Object.prototype) {
     const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(value)) out[k] = wrapSecrets(v, extraKeys, envSecret, [...path, k], secretHere || isSecretKey(k, extraKeys));
+    for (const [k, v] of Object.entries(value)) {
+      // A `__proto__` key stays a plain key of the copy.
+      setOwn(out, k, wrapSecrets(v, extraKeys, envSecret, [...path, k], secretHere || isSecretKey(k, extraKeys)));
+    }
     return out;
   }
   return value;

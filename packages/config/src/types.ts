@@ -136,4 +136,9 @@ export interface ParseOptions extends ResolveOptions {
    * failing the whole file. Everything else is still an error.
    */
   lenient?: boolean;
+  /**
+   * The largest config accepted, in bytes (default 256 KiB, `MAX_CONFIG_BYTES`). A larger one is a
+   * `ConfigError` before it is parsed (a file is not even read).
+   */
+  maxBytes?: number;
 }

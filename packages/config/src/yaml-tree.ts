@@ -1,7 +1,22 @@
 import { formatPath } from "@orchestrator-ts/core";
-import { type Document, LineCounter, type Node, type ParsedNode, isAlias, isMap, isScalar, isSeq, parseDocument } from "yaml";
+import {
+  type CST,
+  Composer,
+  type Document,
+  LineCounter,
+  type Node,
+  type ParsedNode,
+  Parser,
+  YAMLParseError,
+  type Alias,
+  isAlias,
+  isMap,
+  isScalar,
+  isSeq,
+  visit,
+} from "yaml";
 import { registerSecret } from "@orchestrator-ts/core";
-import { type Env, SECRET_ENV_NAME, expandEnv, hasEnvSyntax } from "./env";
+import { type Env, type ExpansionBudget, SECRET_ENV_NAME, expandEnv, hasEnvSyntax, newExpansionBudget } from "./env";
 
 export type PathKey = string | number;
 
@@ -39,20 +54,53 @@ export interface YamlTree {
 }
 
 const MAX_ALIAS_DEPTH = 50;
+/** How deep mappings and lists may nest (a config needs about 6); deeper is refused before it can exhaust the stack. */
+export const MAX_NESTING = 64;
+/**
+ * How many values aliases (`*a`, `<<: *a`) may add in one file. Each use of an anchor copies it:
+ * nested anchors multiply (a file under 1 KB can stand for billions of values), so expansion is
+ * counted and the file refused past this. Sharing a block of defaults across thousands of models stays far below it.
+ */
+export const MAX_ALIAS_VALUES = 50_000;
 const NUMBER = /^[-+]?(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?$/;
 
 /**
  * Parse YAML into plain data while remembering where every value came from. `${…}` is expanded
  * per scalar, after parsing, so the line and column of each value stay those of the file.
  */
-export function readYaml(text: string, env: Env): YamlTree {
+export function readYaml(text: string, env: Env, budget: ExpansionBudget = newExpansionBudget()): YamlTree {
   const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter, prettyErrors: false, merge: true, keepSourceTokens: true });
   const at = (offset: number | undefined): Position => {
     const pos = lineCounter.linePos(offset ?? 0);
     return { line: pos.line, column: pos.col };
   };
   const tree: YamlTree = { value: undefined, positions: new Map(), envVariables: new Map(), problems: [], syntaxError: false };
+  const refuse = (position: Position, message: string, path = ""): YamlTree => {
+    tree.syntaxError = true;
+    tree.value = undefined;
+    tree.problems = [{ path, position, message }];
+    return tree;
+  };
+
+  // Parsed to tokens first (the parser keeps its own stack), and the nesting checked before the
+  // recursive composer runs: 2,000 levels used to end in a RangeError from deep inside it.
+  const tokens = [...new Parser(lineCounter.addNewLine).parse(text)];
+  const tooDeep = deepestCollection(tokens, MAX_NESTING);
+  if (tooDeep !== undefined) return refuse(at(tooDeep), nestingMessage());
+  let doc: Document.Parsed | undefined;
+  try {
+    for (const next of new Composer({ prettyErrors: false, merge: true }).compose(tokens, true, text.length)) {
+      if (!doc) doc = next;
+      else {
+        doc.errors.push(new YAMLParseError([next.range[0], next.range[1]], "MULTIPLE_DOCS", "Source contains multiple documents; please use YAML.parseAllDocuments()"));
+        break;
+      }
+    }
+  } catch (error) {
+    if (error instanceof RangeError) return refuse({ line: 1, column: 1 }, nestingMessage());
+    throw error;
+  }
+  if (!doc) return tree;
 
   if (doc.errors.length > 0) {
     tree.syntaxError = true;
@@ -66,18 +114,42 @@ export function readYaml(text: string, env: Env): YamlTree {
     return tree;
   }
 
+  // Every alias's anchor, found in one pass: the library's own resolve() walks the whole document
+  // per call, which made a file of many aliases quadratic. Same rule: the last anchor of that name before the alias.
+  const aliasTargets = new Map<Alias, Node>();
+  const anchors = new Map<string, Node>();
+  visit(doc, {
+    Node: (_key, node) => {
+      if (isAlias(node)) {
+        const target = anchors.get(node.source);
+        if (target) aliasTargets.set(node, target);
+      } else if (node.anchor) anchors.set(node.anchor, node);
+    },
+  });
+  // Where the alias being expanded at the top was written, for the message when the budget runs out.
+  let expanding: { position: Position; path: string } | undefined;
+  let aliasValues = 0;
   const walk = (node: ParsedNode | Node | null | undefined, path: PathKey[], fallback: Position, depth: number, merging = false): unknown => {
+    if (path.length > MAX_NESTING) throw new Refused(fallback, nestingMessage(), formatPath(path.slice(0, MAX_NESTING)));
+    if (depth > 0 && ++aliasValues > MAX_ALIAS_VALUES && expanding) {
+      throw new Refused(
+        expanding.position,
+        `aliases expand to more than ${MAX_ALIAS_VALUES.toLocaleString("en-US")} values (each *alias copies its anchor, and nested anchors multiply): the file is refused`,
+        expanding.path,
+      );
+    }
     const key = formatPath(path);
     if (node === null || node === undefined) {
       setOnce(tree.positions, key, { value: fallback });
       return null;
     }
     if (isAlias(node)) {
-      const target = depth < MAX_ALIAS_DEPTH ? node.resolve(doc as Document) : undefined;
+      const target = depth < MAX_ALIAS_DEPTH ? aliasTargets.get(node) : undefined;
       if (target === undefined) {
         tree.problems.push({ path: key, position: at(node.range?.[0]), message: `alias *${node.source} does not resolve` });
         return null;
       }
+      if (depth === 0) expanding = { position: at(node.range?.[0]), path: key };
       return walk(target, path, at(node.range?.[0]), depth + 1, merging);
     }
     const position = at(node.range?.[0]);
@@ -107,16 +179,17 @@ export function readYaml(text: string, env: Env): YamlTree {
           const valueNode = pair.value as ParsedNode | null;
           tree.positions.set(childKey, { key: keyPos, value: valueNode ? at(valueNode.range?.[0]) : keyPos });
         }
-        if (name === "__proto__") continue;
-        out[name] = walk(pair.value as ParsedNode | null, [...path, name], keyPos, depth, merging);
+        // Defined, not assigned: `__proto__` (or any name) is a plain key here, never the object's prototype.
+        setOwn(out, name, walk(pair.value as ParsedNode | null, [...path, name], keyPos, depth, merging));
       }
       // `<<: *base` merges: keys written in this mapping win over merged ones.
       for (const merge of merges) {
         const sources = isSeq(merge) ? merge.items : [merge];
         for (const source of sources) {
+          if (depth === 0) expanding = { position: at((source as ParsedNode | null)?.range?.[0] ?? node.range?.[0]), path: key };
           const value = walk(source as ParsedNode, path, position, depth + 1, true);
           if (value && typeof value === "object" && !Array.isArray(value)) {
-            for (const [k, v] of Object.entries(value)) if (!(k in out)) out[k] = v;
+            for (const [k, v] of Object.entries(value)) if (!Object.hasOwn(out, k)) setOwn(out, k, v);
           }
         }
       }
@@ -127,7 +200,7 @@ export function readYaml(text: string, env: Env): YamlTree {
 
   const scalarValue = (value: unknown, type: string | undefined, path: string, position: Position): unknown => {
     if (typeof value !== "string" || !hasEnvSyntax(value)) return value;
-    const expanded = expandEnv(value, env);
+    const expanded = expandEnv(value, env, budget);
     if (expanded.used.length > 0) tree.envVariables.set(path, expanded.used);
     // Values of secret-named variables are scrubbed from every message, wherever they land.
     for (const name of expanded.used) if (SECRET_ENV_NAME.test(name)) registerSecret(env[name]);
@@ -152,8 +225,54 @@ export function readYaml(text: string, env: Env): YamlTree {
     return expanded.value;
   };
 
-  tree.value = walk(doc.contents as ParsedNode | null, [], { line: 1, column: 1 }, 0);
+  try {
+    tree.value = walk(doc.contents as ParsedNode | null, [], { line: 1, column: 1 }, 0);
+  } catch (error) {
+    if (error instanceof Refused) return refuse(error.position, error.message, error.path);
+    // A stack exhausted anyway (the caller was already deep in its own): still a config error.
+    if (error instanceof RangeError) return refuse({ line: 1, column: 1 }, nestingMessage());
+    throw error;
+  }
   return tree;
+}
+
+/** Thrown inside the walk to stop at once: the whole file is refused with one problem. */
+class Refused extends Error {
+  constructor(
+    readonly position: Position,
+    message: string,
+    readonly path: string,
+  ) {
+    super(message);
+  }
+}
+
+function nestingMessage(): string {
+  return `the YAML is nested more than ${MAX_NESTING} levels deep (mappings and lists inside each other): the file is refused`;
+}
+
+/** `target[key] = value`, except that `__proto__` becomes an own key instead of the prototype. */
+export function setOwn(target: Record<string, unknown>, key: string, value: unknown): void {
+  if (key === "__proto__") Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
+  else target[key] = value;
+}
+
+/** The offset of the first collection nested deeper than `limit`, walking the tokens without recursion. */
+function deepestCollection(tokens: readonly CST.Token[], limit: number): number | undefined {
+  const stack: [CST.Token, number][] = tokens.map((token) => [token, 0]);
+  for (let next = stack.pop(); next !== undefined; next = stack.pop()) {
+    const [token, depth] = next;
+    if (token.type === "document") {
+      if (token.value) stack.push([token.value, depth]);
+    } else if (token.type === "block-map" || token.type === "block-seq" || token.type === "flow-collection") {
+      if (depth >= limit) return token.offset;
+      for (const item of token.items) {
+        if ("key" in item && item.key) stack.push([item.key, depth + 1]);
+        if (item.value) stack.push([item.value, depth + 1]);
+      }
+    }
+  }
+  return undefined;
 }
 
 function missingMessage(name: string, empty: boolean): string {
@@ -168,7 +287,9 @@ function setOnce(map: Map<string, NodeInfo>, key: string, info: NodeInfo): void 
 
 /** The key text at an offset, for messages about duplicate keys. */
 function keyText(text: string, offset: number): string {
-  const line = text.slice(offset).split("\n")[0] ?? "";
+  // Only this line: slicing the rest of the file per duplicate key was quadratic in big files.
+  const end = text.indexOf("\n", offset);
+  const line = text.slice(offset, end < 0 ? undefined : end);
   const match = /^\s*("([^"]*)"|'([^']*)'|[^:#]+?)\s*:/.exec(line);
   return (match?.[2] ?? match?.[3] ?? match?.[1] ?? line).trim();
 }

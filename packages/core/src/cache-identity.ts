@@ -62,7 +62,7 @@ export function endpointIdentity(url: string | undefined): string | undefined {
  * a gateway's routing header), by lower-cased name; credential headers are left out.
  * `undefined` when none remain.
  */
-export function headersIdentity(headers: Record<string, string> | undefined): Record<string, string> | undefined {
+export function headersIdentity(headers: Readonly<Record<string, unknown>> | undefined): Record<string, string> | undefined {
   if (!headers) return undefined;
   let out: Record<string, string> | undefined;
   for (const [name, value] of Object.entries(headers)) {

@@ -5,6 +5,7 @@ import { describe, expect, it } from "vitest";
 import {
   AuthenticationError,
   ConfigError,
+  MAX_CONFIG_ISSUES,
   ContextLengthError,
   ModelNotFoundError,
   NoEligibleModelError,
@@ -93,5 +94,19 @@ describe("error family", () => {
   it("formats config issues with file and line", () => {
     const e = new ConfigError([{ path: "models[0].name", message: "required", source: "models.yaml", line: 3, column: 5 }]);
     expect(e.message).toBe("Invalid configuration: models.yaml:3:5: models[0].name: required");
+  });
+
+  it("keeps and shows the first MAX_CONFIG_ISSUES problems, and counts the rest (31,000 repeated typos printed 4.2 MB)", () => {
+    const issues = Array.from({ length: 31_000 }, (_, i) => ({ path: `models[${i}].capabilities.max_token`, message: 'unknown key "max_token"', source: "m.yaml", line: 4 * i + 5, column: 7 }));
+    const e = new ConfigError(issues);
+    expect(e.totalIssues).toBe(31_000);
+    expect(e.issues).toHaveLength(MAX_CONFIG_ISSUES);
+    const lines = e.message.split("\n");
+    expect(lines[0]).toBe("Invalid configuration (31000 problems):");
+    expect(lines).toHaveLength(MAX_CONFIG_ISSUES + 2);
+    expect(lines.at(-1)).toBe(`  … and ${31_000 - MAX_CONFIG_ISSUES} more`);
+    const json = JSON.stringify(e);
+    expect(json.length).toBeLessThan(10_000);
+    expect(JSON.parse(json).totalIssues).toBe(31_000);
   });
 });

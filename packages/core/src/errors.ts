@@ -114,20 +114,31 @@ export function formatConfigIssue(issue: ConfigIssue): string {
   return `${where}${issue.path ? `${issue.path}: ` : ""}${issue.message}`;
 }
 
+/** How many problems a `ConfigError` keeps and shows; the rest are only counted (`totalIssues`). */
+export const MAX_CONFIG_ISSUES = 20;
+
 export class ConfigError extends OrchestratorError {
   static override readonly errorName: string = "ConfigError";
   override readonly code = "config_error";
+  /** The first `MAX_CONFIG_ISSUES` problems, in the order given. */
   readonly issues: readonly ConfigIssue[];
+  /** How many problems there were in all: a file with one typo repeated 31,000 times printed 4.2 MB of errors. */
+  readonly totalIssues: number;
   constructor(issues: readonly ConfigIssue[] | string, options: OrchestratorErrorOptions & { title?: string } = {}) {
-    const list: ConfigIssue[] = typeof issues === "string" ? [{ path: "", message: issues }] : [...issues];
+    const all: readonly ConfigIssue[] = typeof issues === "string" ? [{ path: "", message: issues }] : issues;
+    const list = all.slice(0, MAX_CONFIG_ISSUES);
+    const more = all.length - list.length;
     const title = options.title ?? "Invalid configuration";
     const body =
-      list.length === 1 ? `${title}: ${formatConfigIssue(list[0] as ConfigIssue)}` : `${title} (${list.length} problems):\n${list.map((i) => `  - ${formatConfigIssue(i)}`).join("\n")}`;
+      all.length === 1
+        ? `${title}: ${formatConfigIssue(list[0] as ConfigIssue)}`
+        : `${title} (${all.length} problems):\n${list.map((i) => `  - ${formatConfigIssue(i)}`).join("\n")}${more > 0 ? `\n  … and ${more} more` : ""}`;
     super(body, options);
     this.issues = list;
+    this.totalIssues = all.length;
   }
   override toJSON(): Record<string, unknown> {
-    return { ...super.toJSON(), issues: this.issues };
+    return { ...super.toJSON(), issues: this.issues, totalIssues: this.totalIssues };
   }
 }
 

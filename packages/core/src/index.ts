@@ -14,3 +14,5 @@ export { providerStream } from "./provider-stream";
 export { LruMap } from "./lru";
 export { isLoopbackURL, mergeDeclaredCapabilities } from "./pricing";
 export { cacheIdentityOf, endpointIdentity, headersIdentity } from "./cache-identity";
+export { DEFAULT_MAX_EVENT_BYTES, eventTooLargeError, fetchWithLineLimit, limitLines, type LineLimitOptions } from "./line-limit";
+export { revealHeaders } from "./headers";

@@ -1,7 +1,7 @@
 import { execFile } from "node:child_process";
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { basename, join, resolve } from "node:path";
 import { startOllamaServer } from "@orchestrator-ts/testing";
 import { describe, expect, it } from "vitest";
 
@@ -126,6 +126,50 @@ describe("orchestrator CLI (the built bin, as a user runs it)", () => {
     expect(ok.code).toBe(0);
     expect(JSON.parse(ok.stdout)).toMatchObject({ valid: true, models: [{ name: "gpt-4" }, { name: "claude-3-opus" }, { name: "local-llama" }] });
     expect(ok.stdout).not.toContain("sk-test-000000000000");
+  });
+
+  it("validate never runs a provider named by file: it reports where it resolves; --load-plugins imports it", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "orchestrator-validate-"));
+    const plugin = join(dir, "plugin.mjs");
+    const marker = join(dir, "imported.marker");
+    // Importing this file leaves a marker: the proof that checking the config ran it.
+    writeFileSync(
+      plugin,
+      [
+        'import { writeFileSync } from "node:fs";',
+        `writeFileSync(${JSON.stringify(marker)}, "the provider file ran");`,
+        'export default { [Symbol.for("@orchestrator-ts/core/provider-plugin")]: true, name: "marker", configSchema: { safeParse: (data) => ({ success: true, data }) }, create() { throw new Error("not called by validate"); } };',
+      ].join("\n"),
+    );
+    const config = join(dir, "models.yaml");
+    // Relative, climbing out and back in (../<dir>/), and absolute: every spelling of a file provider.
+    writeFileSync(
+      config,
+      ["models:", "  - name: relative", "    provider: ./plugin.mjs", "    config: { anything: 1 }", "  - name: climbing", `    provider: ../${basename(dir)}/plugin.mjs`, "  - name: absolute", `    provider: ${JSON.stringify(plugin)}`].join("\n"),
+    );
+
+    const checked = await run(["validate", "--config", config]);
+    expect(checked.code).toBe(0);
+    expect(existsSync(marker)).toBe(false);
+    expect(checked.stdout).toContain(`provider "./plugin.mjs" resolves to ${plugin}: not loaded (its code was not run; --load-plugins imports and checks it)`);
+    const json = await run(["validate", "--config", config, "--json"]);
+    expect(JSON.parse(json.stdout).plugins).toEqual([
+      { provider: "./plugin.mjs", kind: "file", file: plugin, loaded: false },
+      { provider: `../${basename(dir)}/plugin.mjs`, kind: "file", file: plugin, loaded: false },
+      { provider: plugin, kind: "file", file: plugin, loaded: false },
+    ]);
+    expect(existsSync(marker)).toBe(false);
+
+    // A provider that does not resolve is still an error at its line, still without running anything.
+    writeFileSync(join(dir, "missing.yaml"), "models:\n  - name: gone\n    provider: ./nowhere.mjs\n");
+    const missing = await run(["validate", "--config", join(dir, "missing.yaml")]);
+    expect(missing.code).toBe(3);
+    expect(missing.stderr).toContain(`missing.yaml:3:15: models[0].provider: provider file "./nowhere.mjs" was not found (looked for ${join(dir, "nowhere.mjs")})`);
+
+    const loaded = await run(["validate", "--config", config, "--load-plugins"]);
+    expect(loaded.code).toBe(0);
+    expect(readFileSync(marker, "utf8")).toBe("the provider file ran");
+    expect(loaded.stdout).toContain(`provider "./plugin.mjs" resolves to ${plugin}: loaded, a provider plugin, its config blocks checked`);
   });
 });
 

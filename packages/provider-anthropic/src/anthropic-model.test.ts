@@ -6,6 +6,7 @@ import {
   type GenerateRequest,
   ProviderError,
   RateLimitError,
+  Secret,
   type StreamChunk,
   TimeoutError,
   isProviderPlugin,
@@ -460,6 +461,17 @@ describe("AnthropicModel: health, plugin", () => {
     models.push(viaFactory);
     expect(viaFactory.modelId).toBe("claude-3-5-haiku-20241022");
   });
+
+  it("headers may hold Secrets (a proxy's key from YAML): the server receives them, inspect never shows them", async () => {
+    const proxyKey = "proxy-key-0123456789abcdef";
+    const config = anthropicProvider.configSchema.parse({ apiKey: KEY, baseUrl: server.baseURL, headers: { "x-proxy-key": new Secret(proxyKey), "anthropic-beta": "tools-2024" } });
+    const created = new AnthropicModel({ name: "claude-sonnet-4-6", ...config });
+    models.push(created);
+    await created.generate(ask("x"));
+    expect(server.requests.at(-1)?.headers["x-proxy-key"]).toBe(proxyKey);
+    expect(server.requests.at(-1)?.headers["anthropic-beta"]).toBe("tools-2024");
+    expect(inspect(created, { depth: 20, showHidden: true })).not.toContain(proxyKey);
+  });
 });
 
 describe("AnthropicModel: live API (opt-in)", () => {
@@ -473,5 +485,29 @@ describe("AnthropicModel: live API (opt-in)", () => {
     const chunks = await collectAll(live.stream(ask("Count from 1 to 5.", { maxTokens: 64 })));
     expect(chunks.at(-1)?.type).toBe("finish");
     expect(await live.healthCheck()).toBe(true);
+  });
+});
+
+describe("a streamed event's size is bounded", () => {
+  const textOf = async (stream: AsyncIterable<{ type: string; text?: string }>) => {
+    let text = "";
+    for await (const chunk of stream) if (chunk.type === "text") text += chunk.text;
+    return text;
+  };
+
+  it("an event larger than maxEventBytes (default 4 MiB) fails the stream with a non-retryable ProviderError", async () => {
+    // One 6 MB word: one content_block_delta event. The SDK's own parser buffered it without bound, rescanning it on every read.
+    server.setReply(() => ({ text: "x".repeat(6 * 1024 * 1024) }));
+    const error = await rejectionOf(textOf(model().stream(ask("big"))));
+    expect(ProviderError.isInstance(error)).toBe(true);
+    expect((error as ProviderError).message).toMatch("sent an event larger than 4194304 bytes");
+    expect((error as ProviderError).retryable).toBe(false);
+    expect((error as ProviderError).model).toBe("claude-sonnet-4-6");
+  });
+
+  it("maxEventBytes raises the bound: a 6 MB event arrives whole", async () => {
+    server.setReply(() => ({ text: "y".repeat(6 * 1024 * 1024) }));
+    const text = await textOf(model({ maxEventBytes: 8 * 1024 * 1024 }).stream(ask("big")));
+    expect(text.length).toBe(6 * 1024 * 1024);
   });
 });

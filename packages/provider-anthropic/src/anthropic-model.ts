@@ -3,6 +3,7 @@ import {
   AbortError,
   AuthenticationError,
   endpointIdentity,
+  DEFAULT_MAX_EVENT_BYTES,
   type GenerateRequest,
   headersIdentity,
   Model,
@@ -19,7 +20,9 @@ import {
   TimeoutError,
   type ToolCall,
   errorFromStatus,
+  fetchWithLineLimit,
   parseRetryAfter,
+  revealHeaders,
   secretFromEnv,
   toOrchestratorError,
 } from "@orchestrator-ts/core";
@@ -59,8 +62,13 @@ export interface AnthropicModelOptions {
   defaultMaxTokens?: number;
   /** Overrides the price table. */
   pricing?: AnthropicPricing;
-  /** Extra headers on every request (e.g. `anthropic-beta`). */
-  headers?: Record<string, string>;
+  /** Extra headers on every request (e.g. `anthropic-beta`). A value may be a core `Secret`, revealed only to the SDK. */
+  headers?: Record<string, string | Secret>;
+  /**
+   * The largest streamed event accepted, in bytes (default 4 MiB): past it the call fails with a
+   * `ProviderError`. Streamed bodies reach the SDK's parser a whole line at a time, which keeps it linear.
+   */
+  maxEventBytes?: number;
 }
 
 export interface AnthropicPriceInfo extends AnthropicPricing {
@@ -85,7 +93,8 @@ export class AnthropicModel extends Model {
   readonly #apiKey: Secret | undefined;
   readonly #baseURL: string | undefined;
   readonly #maxRetries: number;
-  readonly #headers: Record<string, string> | undefined;
+  readonly #headers: Record<string, string | Secret> | undefined;
+  readonly #maxEventBytes: number;
   #client: Anthropic | undefined;
 
   constructor(options: AnthropicModelOptions) {
@@ -134,6 +143,7 @@ export class AnthropicModel extends Model {
     this.#headers = options.headers;
     // A key in a header (a gateway's `x-portkey-api-key`…) is a secret too: a server may echo it.
     registerSecretHeaders(options.headers);
+    this.#maxEventBytes = options.maxEventBytes ?? DEFAULT_MAX_EVENT_BYTES;
   }
 
   protected override async doInitialize(): Promise<void> {
@@ -150,7 +160,9 @@ export class AnthropicModel extends Model {
       ...(this.#baseURL !== undefined ? { baseURL: this.#baseURL } : {}),
       maxRetries: this.#maxRetries,
       timeout: sdkTimeout(this.timeoutMs),
-      ...(this.#headers ? { defaultHeaders: this.#headers } : {}),
+      ...(this.#headers ? { defaultHeaders: revealHeaders(this.#headers) } : {}),
+      // The SDK's line decoder rescans an unfinished line on every read: hand it whole lines, bounded.
+      fetch: fetchWithLineLimit((input: Parameters<typeof fetch>[0], init?: Parameters<typeof fetch>[1]) => fetch(input, init), { maxEventBytes: this.#maxEventBytes, provider: this.provider, model: this.name }),
     });
   }
 

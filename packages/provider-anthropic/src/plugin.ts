@@ -2,9 +2,11 @@ import { Secret, defineProvider } from "@orchestrator-ts/core";
 import { z } from "zod";
 import { ANTHROPIC_API_KEY_ENV, AnthropicModel, type AnthropicModelOptions } from "./anthropic-model";
 
+const secret = z.custom<Secret>((v) => Secret.isSecret(v), "expected a string or a Secret");
+
 const configSchema = z
   .object({
-    apiKey: z.union([z.string().min(1), z.custom<Secret>((v) => Secret.isSecret(v), "expected a string or a Secret")]).optional(),
+    apiKey: z.union([z.string().min(1), secret]).optional(),
     baseURL: z.string().url().optional(),
     // YAML `base_url` camel-cases to `baseUrl`.
     baseUrl: z.string().url().optional(),
@@ -13,7 +15,9 @@ const configSchema = z
     maxRetries: z.number().int().nonnegative().optional(),
     timeoutMs: z.number().positive().optional(),
     pricing: z.object({ inputPerMTok: z.number().nonnegative(), outputPerMTok: z.number().nonnegative() }).strict().optional(),
-    headers: z.record(z.string(), z.string()).optional(),
+    // A value may be a secret (`x-api-key: ${KEY}` behind a proxy), kept a Secret up to the SDK.
+    headers: z.record(z.string(), z.union([z.string(), secret])).optional(),
+    maxEventBytes: z.number().int().positive().optional(),
   })
   .strict()
   .transform(({ baseUrl, baseURL, ...rest }) => ({ ...rest, ...((baseURL ?? baseUrl) !== undefined ? { baseURL: baseURL ?? baseUrl } : {}) }));

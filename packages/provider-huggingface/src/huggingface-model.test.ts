@@ -391,3 +391,27 @@ describe("HuggingFaceModel: health", () => {
     }
   });
 });
+
+describe("a streamed event's size is bounded", () => {
+  const textOf = async (stream: AsyncIterable<{ type: string; text?: string }>) => {
+    let text = "";
+    for await (const chunk of stream) if (chunk.type === "text") text += chunk.text;
+    return text;
+  };
+
+  it("an event larger than maxEventBytes (default 4 MiB) fails the stream with a non-retryable ProviderError", async () => {
+    // One 6 MB word: one SSE event. The SDK's own parser buffered it without bound, rescanning it on every read.
+    server.setReply(() => ({ text: "x".repeat(6 * 1024 * 1024) }));
+    const error = await rejectionOf(textOf(model().stream(ask("big"))));
+    expect(ProviderError.isInstance(error)).toBe(true);
+    expect((error as ProviderError).message).toMatch("sent an event larger than 4194304 bytes");
+    expect((error as ProviderError).retryable).toBe(false);
+    expect((error as ProviderError).model).toBe("llama");
+  });
+
+  it("maxEventBytes raises the bound: a 6 MB event arrives whole", async () => {
+    server.setReply(() => ({ text: "y".repeat(6 * 1024 * 1024) }));
+    const text = await textOf(model({ maxEventBytes: 8 * 1024 * 1024 }).stream(ask("big")));
+    expect(text.length).toBe(6 * 1024 * 1024);
+  });
+});

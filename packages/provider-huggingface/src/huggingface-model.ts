@@ -2,6 +2,8 @@ import { InferenceClient, type InferenceProviderOrPolicy } from "@huggingface/in
 import {
   AuthenticationError,
   endpointIdentity,
+  DEFAULT_MAX_EVENT_BYTES,
+  fetchWithLineLimit,
   type GenerateRequest,
   isLoopbackURL,
   mergeDeclaredCapabilities,
@@ -55,6 +57,11 @@ export interface HuggingFaceModelOptions {
   /** Bill an organization (`X-HF-Bill-To`). */
   billTo?: string;
   fetch?: typeof fetch;
+  /**
+   * The largest streamed event accepted, in bytes (default 4 MiB): past it the call fails with a
+   * `ProviderError`. Streamed bodies reach the SDK's parser a whole line at a time, which keeps it linear.
+   */
+  maxEventBytes?: number;
   /** The Hub for the health check (default https://huggingface.co). */
   hubUrl?: string;
   /** Default: true when `endpointUrl` is a loopback address. */
@@ -83,6 +90,8 @@ export class HuggingFaceModel extends Model {
   // The endpoint as given: it may carry credentials (userinfo, `?key=`), so it is not a public field.
   readonly #endpointUrl: string | undefined;
   readonly #fetch: typeof fetch | undefined;
+  // The fetch the SDK calls: streamed bodies re-cut at line ends and bounded (core's fetchWithLineLimit).
+  readonly #callFetch: typeof fetch;
   readonly #billTo: string | undefined;
   readonly #hubUrl: string;
   readonly #base: { model?: string; provider?: InferenceProviderOrPolicy };
@@ -123,6 +132,8 @@ export class HuggingFaceModel extends Model {
     this.warnings = Object.freeze(warnings);
     this.#token = Secret.from(options.accessToken);
     this.#fetch = options.fetch;
+    const base = options.fetch ?? ((input: Parameters<typeof fetch>[0], init?: Parameters<typeof fetch>[1]) => fetch(input, init));
+    this.#callFetch = fetchWithLineLimit(base, { maxEventBytes: options.maxEventBytes ?? DEFAULT_MAX_EVENT_BYTES, provider: this.provider, model: this.name });
     this.#billTo = options.billTo;
     this.#hubUrl = (options.hubUrl ?? HUGGINGFACE_HUB_URL).replace(/\/+$/, "");
     this.#base = { ...(modelId !== undefined ? { model: modelId } : {}), ...(provider !== undefined ? { provider } : {}) };
@@ -141,7 +152,7 @@ export class HuggingFaceModel extends Model {
       // The SDK retries 503s immediately and forever unless told not to; the registry does retries.
       retry_on_error: false,
       ...(this.#billTo !== undefined ? { billTo: this.#billTo } : {}),
-      ...(this.#fetch !== undefined ? { fetch: this.#fetch } : {}),
+      fetch: this.#callFetch,
     };
     this.#client = new InferenceClient(token?.reveal(), {
       ...(this.#endpointUrl !== undefined ? { endpointUrl: this.#endpointUrl } : {}),
@@ -266,7 +277,7 @@ export class HuggingFaceModel extends Model {
 
   // Each call gets its own fetch wrapper: the SDK drops a failed response's headers, the wrapper keeps its retry-after.
   #options(request: GenerateRequest, note: RetryAfterNote): { retry_on_error: false; signal?: AbortSignal; fetch: typeof fetch } {
-    const fetch = retryAfterFetch(this.#fetch ?? globalThis.fetch, note);
+    const fetch = retryAfterFetch(this.#callFetch, note);
     return request.signal ? { ...this.#callOptions, fetch, signal: request.signal } : { ...this.#callOptions, fetch };
   }
 }

@@ -20,6 +20,7 @@ export const huggingfaceConfigSchema = z
     device: optionalText,
     billTo: optionalText,
     timeoutMs: z.number().positive().optional(),
+    maxEventBytes: z.number().int().positive().optional(),
   })
   .strict()
   .transform(({ accessToken, apiKey, provider, ...rest }) => {

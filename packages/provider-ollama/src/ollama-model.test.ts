@@ -1,5 +1,6 @@
 import { createServer as createHttpServer } from "node:http";
 import { createServer } from "node:net";
+import { inspect } from "node:util";
 import {
   AbortError,
   AuthenticationError,
@@ -9,6 +10,7 @@ import {
   ModelConstraints,
   ProviderError,
   RateLimitError,
+  Secret,
   type StreamChunk,
   TimeoutError,
   isProviderPlugin,
@@ -392,6 +394,17 @@ describe("OllamaModel: plugin", () => {
     models.push(factory);
     expect((await factory.generate(ask("f"))).text).toBe("Echo: f");
   });
+
+  it("headers from YAML arrive as Secrets (every value: `secretKeys: [\"headers\"]`); the server receives them, inspect never shows them", async () => {
+    const token = "Bearer proxy-token-0123456789";
+    const config = ollamaProvider.configSchema.parse({ host: server.host, modelPath: MODEL, headers: { Authorization: new Secret(token), "x-team": new Secret("search") } });
+    const created = await ollamaProvider.create({ name: "behind-proxy", config, capabilities: new ModelCapabilities({}), constraints: new ModelConstraints({}), capabilitiesDeclared: false });
+    models.push(created as OllamaModel);
+    expect((await created.generate(ask("h"))).text).toBe("Echo: h");
+    expect(server.requests.at(-1)?.headers.authorization).toBe(token);
+    expect(server.requests.at(-1)?.headers["x-team"]).toBe("search");
+    expect(inspect(created, { depth: 20, showHidden: true })).not.toContain("proxy-token-0123456789");
+  });
 });
 
 describe("OllamaModel: live server (opt-in)", () => {
@@ -417,3 +430,27 @@ function freePort(): Promise<number> {
     });
   });
 }
+
+describe("a streamed event's size is bounded", () => {
+  const textOf = async (stream: AsyncIterable<{ type: string; text?: string }>) => {
+    let text = "";
+    for await (const chunk of stream) if (chunk.type === "text") text += chunk.text;
+    return text;
+  };
+
+  it("an event larger than maxEventBytes (default 4 MiB) fails the stream with a non-retryable ProviderError", async () => {
+    // One 6 MB word: one NDJSON line. The SDK's own parser buffered it without bound, rescanning it on every read.
+    server.setReply(() => ({ text: "x".repeat(6 * 1024 * 1024) }));
+    const error = await rejectionOf(textOf(model().stream(ask("big"))));
+    expect(ProviderError.isInstance(error)).toBe(true);
+    expect((error as ProviderError).message).toMatch("sent an event larger than 4194304 bytes");
+    expect((error as ProviderError).retryable).toBe(false);
+    expect((error as ProviderError).model).toBe("llama");
+  });
+
+  it("maxEventBytes raises the bound: a 6 MB event arrives whole", async () => {
+    server.setReply(() => ({ text: "y".repeat(6 * 1024 * 1024) }));
+    const text = await textOf(model({ maxEventBytes: 8 * 1024 * 1024 }).stream(ask("big")));
+    expect(text.length).toBe(6 * 1024 * 1024);
+  });
+});

@@ -1,6 +1,7 @@
 import { AsyncLocalStorage } from "node:async_hooks";
 import {
   endpointIdentity,
+  DEFAULT_MAX_EVENT_BYTES,
   type GenerateRequest,
   headersIdentity,
   Model,
@@ -11,12 +12,15 @@ import {
   type ModelOutput,
   OrchestratorError,
   ProviderError,
+  type Secret,
   type StreamChunk,
   type ToolCall,
   errorFromStatus,
+  fetchWithLineLimit,
   parseRetryAfter,
   redact,
   registerSecretHeaders,
+  revealHeaders,
   toOrchestratorError,
 } from "@orchestrator-ts/core";
 import { type ChatResponse, Ollama, type ShowResponse } from "ollama";
@@ -68,8 +72,13 @@ export interface OllamaModelOptions {
   pricing?: OllamaPricing;
   /** Default true: runs on your machine or network, no per-token bill. */
   isLocal?: boolean;
-  /** Extra headers (e.g. an auth proxy in front of Ollama). */
-  headers?: Record<string, string>;
+  /** Extra headers (e.g. an auth proxy in front of Ollama). A value may be a core `Secret`, revealed only to the client. */
+  headers?: Record<string, string | Secret>;
+  /**
+   * The largest streamed NDJSON line accepted, in bytes (default 4 MiB): past it the call fails
+   * with a `ProviderError`. Streamed bodies reach the client's parser a whole line at a time, which keeps it linear.
+   */
+  maxEventBytes?: number;
 }
 
 /** Where a host/port pair points: `http://host:port`, without a trailing slash. */
@@ -184,7 +193,8 @@ export class OllamaModel extends Model {
   readonly #onPullProgress: ((progress: OllamaPullProgress) => void) | undefined;
   readonly #keepAlive: string | number | undefined;
   readonly #pullTimeoutMs: number | undefined;
-  readonly #headers: Record<string, string> | undefined;
+  readonly #headers: Record<string, string | Secret> | undefined;
+  readonly #maxEventBytes: number;
   #client: Ollama | undefined;
   #callIds = 0;
 
@@ -220,6 +230,7 @@ export class OllamaModel extends Model {
     this.#headers = options.headers;
     // A key in a header (an auth proxy in front of Ollama) is a secret too: a server may echo it.
     registerSecretHeaders(options.headers);
+    this.#maxEventBytes = options.maxEventBytes ?? DEFAULT_MAX_EVENT_BYTES;
   }
 
   /** What `/api/show` reported at the last initialisation, before your declared fields were laid over it. */
@@ -228,7 +239,9 @@ export class OllamaModel extends Model {
   }
 
   protected override async doInitialize(): Promise<void> {
-    const client = new Ollama({ host: this.#host, fetch: fetchWithCallSignal, ...(this.#headers ? { headers: this.#headers } : {}) });
+    // The client's NDJSON reader re-splits everything it holds on every read: hand it whole lines, bounded.
+    const fetch = fetchWithLineLimit(fetchWithCallSignal, { framing: "lines", maxEventBytes: this.#maxEventBytes, provider: this.provider, model: this.name });
+    const client = new Ollama({ host: this.#host, fetch, ...(this.#headers ? { headers: revealHeaders(this.#headers) } : {}) });
     try {
       const tags = await withSignal(AbortSignal.timeout(this.timeoutMs), () => client.list());
       const wanted = normalizeModelTag(this.modelPath);

@@ -1,4 +1,4 @@
-import { defineProvider } from "@orchestrator-ts/core";
+import { Secret, defineProvider } from "@orchestrator-ts/core";
 import { z } from "zod";
 import { OllamaModel, type OllamaModelOptions } from "./ollama-model";
 
@@ -15,7 +15,9 @@ const configSchema = z
     timeoutMs: z.number().positive().optional(),
     pullTimeoutMs: z.number().positive().optional(),
     pricing: z.object({ inputPerMTok: z.number().nonnegative(), outputPerMTok: z.number().nonnegative() }).strict().optional(),
-    headers: z.record(z.string(), z.string()).optional(),
+    // Every header value arrives as a Secret (`secretKeys` below): they often carry a proxy's credentials.
+    headers: z.record(z.string(), z.union([z.string(), z.custom<Secret>((v) => Secret.isSecret(v), "expected a string or a Secret")])).optional(),
+    maxEventBytes: z.number().int().positive().optional(),
   })
   .strict()
   .transform(({ model_path, modelPath, ...rest }) => ({ ...rest, ...((modelPath ?? model_path) !== undefined ? { modelPath: modelPath ?? model_path } : {}) }));

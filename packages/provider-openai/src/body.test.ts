@@ -1,8 +1,9 @@
+import { ProviderError } from "@orchestrator-ts/core";
 import { APIError } from "openai";
 import { collectAll, rejectionOf } from "@orchestrator-ts/testing";
 import { describe, expect, it } from "vitest";
 import { mapOpenAIError } from "./map-error";
-import { SSEJsonStream, readJsonBody } from "./body";
+import { DEFAULT_MAX_EVENT_BYTES, SSEJsonStream, readJsonBody } from "./body";
 
 /** A real Response whose body arrives in exactly these pieces (strings are UTF-8 encoded; byte arrays pass as they are). */
 function response(pieces: (string | Uint8Array)[], onCancel?: () => void): Response {
@@ -21,7 +22,30 @@ function response(pieces: (string | Uint8Array)[], onCancel?: () => void): Respo
   return new Response(body, { headers: { "content-type": "text/event-stream", "x-request-id": "req_1" } });
 }
 
+/**
+ * A body of `total` bytes made by `fill(offset, size)`, handed out in reads of `readBytes` as they
+ * are pulled (never all in memory at once); `pulled()` says how many bytes were read.
+ */
+function generatedBody(total: number, readBytes: number, fill: (offset: number, size: number) => Uint8Array, onCancel?: () => void) {
+  let offset = 0;
+  const body = new ReadableStream<Uint8Array>({
+    pull(controller) {
+      if (offset >= total) return controller.close();
+      const size = Math.min(readBytes, total - offset);
+      controller.enqueue(fill(offset, size));
+      offset += size;
+    },
+    cancel() {
+      onCancel?.();
+    },
+  });
+  return { response: new Response(body, { headers: { "content-type": "text/event-stream" } }), pulled: () => offset };
+}
 
+/** One `data: {"text":"xxx…"}` event of about `bytes` bytes, then [DONE], as its bytes. */
+function oneBigEvent(bytes: number): Uint8Array {
+  return new TextEncoder().encode(`data: {"text":"${"x".repeat(bytes)}"}\n\ndata: [DONE]\n\n`);
+}
 
 describe("SSEJsonStream", () => {
   it("yields each data event's JSON in order and stops at [DONE]", async () => {
@@ -85,6 +109,47 @@ describe("SSEJsonStream", () => {
     expect(await stream.return()).toEqual({ done: true, value: undefined });
     expect(cancelled).toBe(true);
     expect(await stream.next()).toEqual({ done: true, value: undefined });
+  });
+
+  it("a large event arriving in many small reads takes linear time (was quadratic: 10 MB took 3.6 s)", async () => {
+    const whole = oneBigEvent(16 * 1024 * 1024);
+    const { response: res } = generatedBody(whole.length, 16 * 1024, (offset, size) => whole.subarray(offset, offset + size));
+    const started = performance.now();
+    const events = await collectAll(new SSEJsonStream<{ text: string }>(res, { maxEventBytes: 32 * 1024 * 1024 }));
+    const elapsed = performance.now() - started;
+    expect(events).toHaveLength(1);
+    expect(events[0]?.text.length).toBe(16 * 1024 * 1024);
+    // Linear: ~0.1 s here. The quadratic parser copied and rescanned the pending line on every read (> 10 s for this).
+    expect(elapsed).toBeLessThan(2_500);
+  });
+
+  it("a line past maxEventBytes → a non-retryable ProviderError naming the bound; the rest of the body is not read", async () => {
+    let cancelled = false;
+    // 100 MB without a line end, as the measured event-loop hog: no more than the bound (+ one read) is taken.
+    const { response: res, pulled } = generatedBody(100 * 1024 * 1024, 64 * 1024, (offset, size) => (offset === 0 ? new TextEncoder().encode(`data: ${"x".repeat(size - 6)}`) : new Uint8Array(size).fill(120)), () => (cancelled = true));
+    const error = await rejectionOf(collectAll(new SSEJsonStream(res, { provider: "openai", model: "gpt-test" })));
+    expect(error).toBeInstanceOf(ProviderError);
+    expect((error as ProviderError).message).toMatch(`larger than ${DEFAULT_MAX_EVENT_BYTES} bytes`);
+    expect((error as ProviderError).retryable).toBe(false);
+    expect((error as ProviderError).model).toBe("gpt-test");
+    expect(pulled()).toBeLessThanOrEqual(DEFAULT_MAX_EVENT_BYTES + 64 * 1024);
+    expect(cancelled).toBe(true);
+  });
+
+  it("an event of many short data lines past maxEventBytes → the same ProviderError", async () => {
+    const line = `data: ${"y".repeat(1_000)}\n`;
+    const { response: res } = generatedBody(line.length * 3_000, line.length * 10, (_offset, size) => new TextEncoder().encode(line.repeat(size / line.length)));
+    const error = await rejectionOf(collectAll(new SSEJsonStream(res, { maxEventBytes: 1_000_000 })));
+    expect(error).toBeInstanceOf(ProviderError);
+    expect((error as ProviderError).message).toMatch("larger than 1000000 bytes");
+  });
+
+  it("an event just under maxEventBytes passes, split at every read", async () => {
+    const whole = oneBigEvent(900);
+    const pieces: Uint8Array[] = [];
+    for (let i = 0; i < whole.length; i += 7) pieces.push(whole.slice(i, i + 7));
+    const events = await collectAll(new SSEJsonStream<{ text: string }>(response(pieces), { maxEventBytes: 1_000 }));
+    expect(events.map((e) => e.text.length)).toEqual([900]);
   });
 
   it("a response without a body → a retryable ProviderError", () => {

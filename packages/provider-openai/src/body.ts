@@ -1,4 +1,4 @@
-import { type CallControl, ProviderError } from "@orchestrator-ts/core";
+import { type CallControl, DEFAULT_MAX_EVENT_BYTES, ProviderError, eventTooLargeError } from "@orchestrator-ts/core";
 import { APIError } from "openai";
 
 const DONE: IteratorReturnResult<undefined> = Object.freeze({ done: true, value: undefined }) as IteratorReturnResult<undefined>;
@@ -48,6 +48,19 @@ export function readJsonBody<T>(response: Response, control: CallControl): Promi
   return reader.read().then(step);
 }
 
+export { DEFAULT_MAX_EVENT_BYTES };
+
+export interface SSEJsonStreamOptions {
+  /**
+   * The largest event accepted, in bytes (its data lines, or a line still waiting for its end).
+   * Past it the stream fails with a `ProviderError` and the body is cancelled. Default 4 MiB.
+   */
+  maxEventBytes?: number;
+  /** Named in that error. */
+  provider?: string;
+  model?: string;
+}
+
 /**
  * The JSON events of an OpenAI-format server-sent-events body (`data: {…}` blocks up to
  * `data: [DONE]`), read straight from the `Response` the SDK made (`create(…).asResponse()`).
@@ -65,12 +78,20 @@ export function readJsonBody<T>(response: Response, control: CallControl): Promi
  * throws the SDK's `APIError`; malformed JSON throws a `SyntaxError` (the events before it are
  * delivered first; the body is then cancelled). An event left without its blank line when the
  * body ends is dropped. `return()` and `cancel()` cancel the body (the connection is released).
+ *
+ * Time is linear in the body's size, however it is cut into reads: each byte is scanned once and
+ * a long line is joined once, when its end arrives. An event larger than `maxEventBytes` (one
+ * line without an end, or many data lines) fails with a `ProviderError` instead of growing
+ * without bound.
  */
 export class SSEJsonStream<T> implements AsyncIterableIterator<T> {
   readonly #reader: ReadableStreamDefaultReader<Uint8Array>;
   readonly #headers: Headers;
-  // The bytes after the last line end seen: the start of a line still arriving.
-  #pending: Uint8Array | undefined;
+  readonly #maxEventBytes: number;
+  readonly #options: SSEJsonStreamOptions | undefined;
+  // The reads since the last line end seen: the start of a line still arriving, joined once its end comes.
+  #pending: Uint8Array[] | undefined;
+  #pendingBytes = 0;
   // The last chunk ended in CR: a LF starting the next one belongs to it.
   #skipLF = false;
   // Decoded whole lines not parsed yet, from #at on.
@@ -81,10 +102,12 @@ export class SSEJsonStream<T> implements AsyncIterableIterator<T> {
   #sawDone = false;
   #ended = false;
 
-  constructor(response: Response) {
+  constructor(response: Response, options?: SSEJsonStreamOptions) {
     if (!response.body) throw new ProviderError("The provider's streaming response has no body.", { retryable: true });
     this.#reader = response.body.getReader();
     this.#headers = response.headers;
+    this.#options = options;
+    this.#maxEventBytes = options?.maxEventBytes ?? DEFAULT_MAX_EVENT_BYTES;
   }
 
   [Symbol.asyncIterator](): AsyncIterableIterator<T> {
@@ -109,6 +132,7 @@ export class SSEJsonStream<T> implements AsyncIterableIterator<T> {
     if (this.#ended) return Promise.resolve(DONE);
     this.#ended = true;
     this.#text = "";
+    this.#pending = undefined;
     return this.#reader.cancel().then(
       () => DONE,
       () => DONE,
@@ -144,24 +168,48 @@ export class SSEJsonStream<T> implements AsyncIterableIterator<T> {
   #fail(): void {
     this.#ended = true;
     this.#text = "";
+    this.#pending = undefined;
     this.#reader.cancel().catch(() => undefined);
+  }
+
+  #tooLarge(): ProviderError {
+    return eventTooLargeError(this.#maxEventBytes, this.#options);
   }
 
   /** Appends the whole lines of `bytes` (with any pending start of a line) to the text, LF-terminated. */
   #feed(bytes: Uint8Array): void {
-    let data = bytes;
+    // Only the new bytes are scanned: a line arriving over many reads costs its length, not its length squared.
+    let last = bytes.length - 1;
+    while (last >= 0 && bytes[last] !== LF && bytes[last] !== CR) last--;
+    if (last < 0) {
+      if (bytes.length === 0) return;
+      this.#pendingBytes += bytes.length;
+      if (this.#pendingBytes > this.#maxEventBytes) throw this.#tooLarge();
+      (this.#pending ??= []).push(bytes);
+      return;
+    }
+    let data = last === bytes.length - 1 ? bytes : bytes.subarray(0, last + 1);
     const pending = this.#pending;
     if (pending !== undefined) {
-      data = new Uint8Array(pending.length + bytes.length);
-      data.set(pending);
-      data.set(bytes, pending.length);
+      // The line that was waiting for its end, joined once.
+      const joined = new Uint8Array(this.#pendingBytes + data.length);
+      let at = 0;
+      for (const part of pending) {
+        joined.set(part, at);
+        at += part.length;
+      }
+      joined.set(data, at);
+      data = joined;
       this.#pending = undefined;
+      this.#pendingBytes = 0;
     }
-    let last = data.length - 1;
-    while (last >= 0 && data[last] !== LF && data[last] !== CR) last--;
-    if (last < data.length - 1) this.#pending = data.slice(last + 1);
-    if (last < 0) return;
-    let chunk = UTF8.decode(last === data.length - 1 ? data : data.subarray(0, last + 1));
+    if (last < bytes.length - 1) {
+      const rest = bytes.slice(last + 1);
+      if (rest.length > this.#maxEventBytes) throw this.#tooLarge();
+      this.#pending = [rest];
+      this.#pendingBytes = rest.length;
+    }
+    let chunk = UTF8.decode(data);
     if (this.#skipLF) {
       this.#skipLF = false;
       if (chunk.charCodeAt(0) === LF) chunk = chunk.slice(1);
@@ -201,7 +249,11 @@ export class SSEJsonStream<T> implements AsyncIterableIterator<T> {
     const name = colon < 0 ? line : line.slice(0, colon);
     if (name !== "data" && name !== "event") return;
     const value = colon < 0 ? "" : line.slice(line.charCodeAt(colon + 1) === SPACE ? colon + 2 : colon + 1);
-    if (name === "data") this.#data = this.#data === undefined ? value : `${this.#data}\n${value}`;
+    if (name === "data") {
+      // The event's data counts against the bound as it grows (its lines may each be short).
+      if ((this.#data === undefined ? 0 : this.#data.length + 1) + value.length > this.#maxEventBytes) throw this.#tooLarge();
+      this.#data = this.#data === undefined ? value : `${this.#data}\n${value}`;
+    }
     else this.#event = value;
   }
 

@@ -8,6 +8,7 @@ import {
   ModelCapabilities,
   ProviderError,
   RateLimitError,
+  Secret,
   TimeoutError,
   toJsonSchema,
 } from "@orchestrator-ts/core";
@@ -181,6 +182,18 @@ describe("OpenAIModel: secrets the library never registered", () => {
   });
 });
 
+describe("OpenAIModel: secret headers (Azure-style keys)", () => {
+  it("defaultHeaders may hold Secrets: the server receives them, inspect and JSON never show them", async () => {
+    const azureKey = "azure-key-0123456789abcdef";
+    const m = model({ defaultHeaders: { "api-key": new Secret(azureKey), "x-team": "search" } });
+    expect(await m.generateResponse("with headers")).toBe("Echo: with headers");
+    const headers = server.requests.at(-1)?.headers;
+    expect(headers?.["api-key"]).toBe(azureKey);
+    expect(headers?.["x-team"]).toBe("search");
+    for (const view of [inspect(m, { depth: 20, showHidden: true }), JSON.stringify(m)]) expect(view).not.toContain(azureKey);
+  });
+});
+
 describe("OpenAIModel: error mapping", () => {
   it("403 → AuthenticationError", async () => {
     server.enqueueFault({ type: "status", status: 403 });
@@ -231,6 +244,18 @@ describe("OpenAIModel: error mapping", () => {
     const error = await rejectionOf(model().generate(ask("x")));
     expect(ProviderError.isInstance(error) && !ContextLengthError.isInstance(error)).toBe(true);
     expect((error as ProviderError).retryable).toBe(false);
+  });
+
+  it("a streamed event larger than maxEventBytes → non-retryable ProviderError naming the model (never buffered without bound)", async () => {
+    server.setReply(() => ({ text: "x".repeat(5 * 1024 * 1024) }));
+    const error = await rejectionOf(collectAll(model().stream(ask("big"))));
+    expect(ProviderError.isInstance(error)).toBe(true);
+    expect((error as ProviderError).message).toMatch("sent an event larger than 4194304 bytes");
+    expect((error as ProviderError).retryable).toBe(false);
+    expect((error as ProviderError).model).toBe("gpt-4o-mini");
+    // The option raises the bound: the same answer streams whole.
+    const chunks = await collectAll(model({ maxEventBytes: 8 * 1024 * 1024 }).stream(ask("big")));
+    expect(chunks.filter((c) => c.type === "text").reduce((n, c) => n + (c.type === "text" ? c.text.length : 0), 0)).toBe(5 * 1024 * 1024);
   });
 
   it("a dropped connection → retryable ProviderError", async () => {

@@ -17,6 +17,7 @@ import {
   providerStream,
   redact,
   registerSecretHeaders,
+  revealHeaders,
   Secret,
   secretFromEnv,
   type StreamChunk,
@@ -26,7 +27,7 @@ import OpenAI from "openai";
 import type { ChatCompletion, ChatCompletionChunk } from "openai/resources/chat/completions";
 import { type ChatBody, ToolCallAssembler, mapFinishReason, parseArguments, toChatBody } from "./convert";
 import { mapOpenAIError } from "./map-error";
-import { SSEJsonStream, readJsonBody } from "./body";
+import { DEFAULT_MAX_EVENT_BYTES, SSEJsonStream, type SSEJsonStreamOptions, readJsonBody } from "./body";
 import { CONSERVATIVE_PRICE, type OpenAIModelInfo, lookupOpenAIModel, openAICapabilities } from "./models";
 
 /** Where a model's per-token prices came from. */
@@ -54,7 +55,13 @@ export interface OpenAIModelOptions {
   timeoutMs?: number;
   /** The SDK's own retries. Default 0: the registry retries and falls back across models. */
   maxRetries?: number;
-  defaultHeaders?: Record<string, string>;
+  /** Sent with every request. A value may be a core `Secret` (an `Authorization` or `api-key` header): revealed only to the SDK. */
+  defaultHeaders?: Record<string, string | Secret>;
+  /**
+   * The largest server-sent event a stream accepts, in bytes (default 4 MiB); a larger one fails
+   * the call with a `ProviderError` instead of buffering without bound.
+   */
+  maxEventBytes?: number;
   /** A custom fetch (proxies, instrumentation). */
   fetch?: typeof fetch;
   /** Default: true when `baseURL` is a loopback address. */
@@ -93,7 +100,8 @@ export class OpenAIModel extends Model {
   // The URL as given: it may carry credentials (userinfo, `?key=`), so it is not a public field.
   readonly #baseURL: string;
   readonly #maxRetries: number;
-  readonly #headers: Record<string, string> | undefined;
+  readonly #headers: Record<string, string | Secret> | undefined;
+  readonly #streamOptions: SSEJsonStreamOptions;
   readonly #fetch: typeof fetch | undefined;
   readonly #bodyOptions: { model: string; reasoning: boolean; providerKey: string };
   #client: OpenAI | undefined;
@@ -126,6 +134,9 @@ export class OpenAIModel extends Model {
     this.#headers = options.defaultHeaders;
     // A key in a header (a gateway's `x-portkey-api-key`, `api-key`…) is a secret too: a server may echo it.
     registerSecretHeaders(options.defaultHeaders);
+    const maxEventBytes = options.maxEventBytes ?? DEFAULT_MAX_EVENT_BYTES;
+    if (!(maxEventBytes > 0)) throw new RangeError(`maxEventBytes must be a positive number of bytes, got ${maxEventBytes}`);
+    this.#streamOptions = { maxEventBytes, provider: this.provider, model: this.name };
     this.#fetch = options.fetch;
     this.#bodyOptions = { model: modelId, reasoning: entry?.reasoning ?? REASONING_ID.test(modelId), providerKey: "openai" };
   }
@@ -147,7 +158,7 @@ export class OpenAIModel extends Model {
       maxRetries: this.#maxRetries,
       // The base class owns the deadline (and aborts the signal); this is only a backstop.
       timeout: Number.isFinite(this.timeoutMs) ? Math.min(MAX_TIMER_MS, Math.ceil(this.timeoutMs) + SDK_TIMEOUT_GRACE_MS) : MAX_TIMER_MS,
-      ...(this.#headers !== undefined ? { defaultHeaders: this.#headers } : {}),
+      ...(this.#headers !== undefined ? { defaultHeaders: revealHeaders(this.#headers) } : {}),
       ...(this.#fetch !== undefined ? { fetch: this.#fetch } : {}),
     });
   }
@@ -204,10 +215,11 @@ export class OpenAIModel extends Model {
         body.stream_options ??= { include_usage: true };
         // The SDK sends the request and maps HTTP errors; the SSE body is parsed by SSEJsonStream (faster than the SDK's Stream).
         const opened = this.#sdk().chat.completions.create(body, this.#requestOptions(request, control)).asResponse();
+        const options = this.#streamOptions;
         return control === undefined
-          ? opened.then(toChunks)
+          ? opened.then((response) => new SSEJsonStream<ChatCompletionChunk>(response, options))
           : opened.then((response) => {
-              const chunks = new SSEJsonStream<ChatCompletionChunk>(response);
+              const chunks = new SSEJsonStream<ChatCompletionChunk>(response, options);
               control.onStop(() => chunks.cancel());
               return chunks;
             });
@@ -258,8 +270,6 @@ export class OpenAIModel extends Model {
     return request.signal ? { signal: request.signal, timeout } : { timeout };
   }
 }
-
-const toChunks = (response: Response): SSEJsonStream<ChatCompletionChunk> => new SSEJsonStream<ChatCompletionChunk>(response);
 
 
 /**

@@ -8,9 +8,11 @@ const optionalText = z
   .optional()
   .transform((v) => (v === "" ? undefined : v));
 
+const secret = z.custom<Secret>((v) => Secret.isSecret(v), "expected a string or a Secret");
+
 export const openaiConfigSchema = z
   .object({
-    apiKey: z.union([z.string(), z.custom<Secret>((v) => Secret.isSecret(v), "expected a string or a Secret")]).optional(),
+    apiKey: z.union([z.string(), secret]).optional(),
     organization: optionalText,
     project: optionalText,
     baseURL: optionalText,
@@ -19,7 +21,9 @@ export const openaiConfigSchema = z
     model: optionalText,
     timeoutMs: z.number().positive().optional(),
     maxRetries: z.number().int().nonnegative().optional(),
-    defaultHeaders: z.record(z.string(), z.string()).optional(),
+    // A value may be a secret: `Authorization: ${KEY}` (Azure-style keys), kept a Secret up to the SDK.
+    defaultHeaders: z.record(z.string(), z.union([z.string(), secret])).optional(),
+    maxEventBytes: z.number().int().positive().optional(),
   })
   .strict()
   .transform(({ baseUrl, baseURL, apiKey, ...rest }) => ({

@@ -1,5 +1,5 @@
 import { ConfigError, type GenerateRequest, type Model, NoEligibleModelError, OrchestratorError, formatConfigIssue } from "@orchestrator-ts/core";
-import { loadModelConfig, parseModelConfig } from "@orchestrator-ts/config";
+import { loadModelConfig, locateProviders, parseModelConfig } from "@orchestrator-ts/config";
 import type { RegistryResult } from "@orchestrator-ts/registry";
 import { EMBEDDED_CONFIG, LOCAL_MODELS, defaultModelDir } from "../default-config";
 import { type Orchestrator, createOrchestrator, resolveConfigPath } from "../orchestrator";
@@ -133,10 +133,12 @@ trials) and every excluded model with its reason. Requirements as for generate.`
 
 Runs every model's health check now (free endpoints: model lists, tags; a loaded local model).
 Exit code 1 when a model is unhealthy.`,
-  validate: `orchestrator validate [--config <file>] [--json]
+  validate: `orchestrator validate [--config <file>] [--load-plugins] [--json]
 
 Parses the config strictly: a missing environment variable is an error with its line, as is
-every unknown key, bad value and unknown provider. Exit code 3 when the file is invalid.`,
+every unknown key, bad value and unknown provider. Exit code 3 when the file is invalid.
+A provider named by file or package is only located, never run: --load-plugins imports it
+(running its code) to check that it is a plugin and to check its config block.`,
   replay: `orchestrator replay --data <csv|dir|log.jsonl> [--split test] [--policy <json|file>] [--budget <usd>] [--seeds <n>] [--out <dir>] [--json]
 
 Replays full-information routing data (RouterBench-style CSVs: every model's recorded quality and
@@ -361,18 +363,28 @@ export async function health(argv: string[], io: Io): Promise<number> {
 }
 
 export async function validate(argv: string[], io: Io): Promise<number> {
-  const { values } = parse(argv, {});
+  const { values } = parse(argv, { "load-plugins": { type: "boolean" } });
   if (values.help) {
     io.out(HELP.validate ?? "");
     return EXIT.ok;
   }
+  // Checking a config must not run the code it names: providers by file or package are located, not imported, unless asked.
+  const loadPlugins = values["load-plugins"] === true;
   const path = resolveConfigPath(values.config);
   const config = path
-    ? await loadModelConfig(path, { providers: builtinProviders, lenient: false })
+    ? await loadModelConfig(path, { providers: builtinProviders, lenient: false, loadPlugins })
     : parseModelConfig(EMBEDDED_CONFIG, { env: { ...process.env, ORCHESTRATOR_MODEL_DIR: defaultModelDir() }, source: "embedded default", providers: builtinProviders });
-  const summary = { valid: true, source: config.source, models: config.models.map((m) => ({ name: m.name, provider: m.provider })) };
+  const plugins = [...(await locateProviders(config, { providers: builtinProviders }))].flatMap(([provider, at]) =>
+    at.kind === "given" ? [] : [{ provider, kind: at.kind, file: at.file, loaded: loadPlugins }],
+  );
+  const summary = { valid: true, source: config.source, models: config.models.map((m) => ({ name: m.name, provider: m.provider })), plugins };
   if (values.json) io.out(JSON.stringify(summary, null, 2));
-  else io.out(`${config.source}: valid, ${config.models.length} model(s): ${config.models.map((m) => m.name).join(", ")}`);
+  else {
+    io.out(`${config.source}: valid, ${config.models.length} model(s): ${config.models.map((m) => m.name).join(", ")}`);
+    for (const p of plugins) {
+      io.out(`  provider "${p.provider}" resolves to ${p.file}: ${p.loaded ? "loaded, a provider plugin, its config blocks checked" : "not loaded (its code was not run; --load-plugins imports and checks it)"}`);
+    }
+  }
   return EXIT.ok;
 }
 
@@ -386,8 +398,11 @@ export function report(error: unknown, io: Io, json: boolean): number {
   if (json) {
     io.out(JSON.stringify({ error: OrchestratorError.isInstance(error) ? error.toJSON() : { message: String(error) } }, null, 2));
   } else if (ConfigError.isInstance(error)) {
-    io.err(`${error.issues.length === 1 ? "Config error" : `${error.issues.length} config errors`}:`);
+    const total = error.totalIssues ?? error.issues.length;
+    io.err(`${total === 1 ? "Config error" : `${total} config errors`}:`);
     for (const issue of error.issues) io.err(`  ${formatConfigIssue(issue)}`);
+    // The error keeps the first few; a file with one typo repeated 31,000 times printed 4.2 MB.
+    if (total > error.issues.length) io.err(`  … and ${total - error.issues.length} more`);
   } else {
     io.err(`error: ${error instanceof Error ? error.message : String(error)}`);
   }
