@@ -14,7 +14,7 @@ import { type AnthropicServer, collectAll, rejectionOf, startAnthropicServer } f
 import { describeModelConformance } from "@orchestrator-ts/testing/conformance";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
-import defaultPlugin, { ANTHROPIC_MODELS, ANTHROPIC_PRICES_AS_OF, AnthropicModel, anthropicProvider, createAnthropic, lookupAnthropicModel, mapStopReason } from "./index";
+import { provider as namedPlugin, ANTHROPIC_MODELS, ANTHROPIC_PRICES_AS_OF, AnthropicModel, anthropicProvider, createAnthropic, lookupAnthropicModel, mapStopReason } from "./index";
 
 const KEY = "sk-ant-loopback-secret-0123456789";
 let server: AnthropicServer;
@@ -431,9 +431,9 @@ describe("AnthropicModel: health, plugin", () => {
     expect(await m.healthCheck()).toBe(false);
   });
 
-  it("is a provider plugin for YAML: validated config, secret key named, default export", async () => {
+  it("is a provider plugin for YAML: validated config, secret key named, the `provider` export", async () => {
     expect(isProviderPlugin(anthropicProvider)).toBe(true);
-    expect(defaultPlugin).toBe(anthropicProvider);
+    expect(namedPlugin).toBe(anthropicProvider);
     expect(anthropicProvider.secretKeys).toContain("apiKey");
     expect(anthropicProvider.envKeys).toEqual(["ANTHROPIC_API_KEY"]);
     expect(anthropicProvider.configSchema.safeParse({ apiKey: KEY, unknown: 1 }).success).toBe(false);

@@ -17,7 +17,7 @@ import { collectAll, type OllamaServer, rejectionOf, startOllamaServer } from "@
 import { describeModelConformance } from "@orchestrator-ts/testing/conformance";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
-import defaultPlugin, { OllamaModel, type OllamaModelOptions, type OllamaPullProgress, createOllama, mapDoneReason, ollamaProvider, resolveOllamaUrl } from "./index";
+import { provider as namedPlugin, OllamaModel, type OllamaModelOptions, type OllamaPullProgress, createOllama, mapDoneReason, ollamaProvider, resolveOllamaUrl } from "./index";
 
 const MODEL = "llama3.2:1b";
 let server: OllamaServer;
@@ -371,7 +371,7 @@ describe("OllamaModel: errors mapped to the core family", () => {
 describe("OllamaModel: plugin", () => {
   it("is a provider plugin for YAML that accepts the seed's model_path", async () => {
     expect(isProviderPlugin(ollamaProvider)).toBe(true);
-    expect(defaultPlugin).toBe(ollamaProvider);
+    expect(namedPlugin).toBe(ollamaProvider);
     const config = ollamaProvider.configSchema.parse({ host: server.host, model_path: MODEL, pull: false, keepAlive: "1m" });
     expect(config).toEqual({ host: server.host, modelPath: MODEL, pull: false, keepAlive: "1m" });
     expect(ollamaProvider.configSchema.safeParse({ host: "x", bogus: true }).success).toBe(false);
