@@ -1,4 +1,4 @@
-import { redact } from "./redact";
+import { redact, scrubUrls } from "./redact";
 
 /** Marker shared by every copy of this package, so `isInstance` works where `instanceof` does not. */
 const MARKER = Symbol.for("@orchestrator-ts/core/error");
@@ -210,9 +210,9 @@ const KEPT_FIELDS = ["status", "code", "type", "param", "errno", "syscall"] as c
 function sanitizeCause(cause: unknown, depth = 0): unknown {
   if (OrchestratorError.isInstance(cause)) return cause;
   if (!(cause instanceof Error)) return typeof cause === "string" ? redact(cause) : typeof cause === "object" ? "[non-error cause]" : cause;
-  const copy = new Error(redact(cause.message));
+  const copy = new Error(redact(scrubUrls(cause.message)));
   copy.name = cause.name;
-  copy.stack = cause.stack ? redact(cause.stack) : copy.stack;
+  copy.stack = cause.stack ? redact(scrubUrls(cause.stack)) : copy.stack;
   for (const field of KEPT_FIELDS) {
     const value = (cause as unknown as Record<string, unknown>)[field];
     if (typeof value === "string" || typeof value === "number") (copy as unknown as Record<string, unknown>)[field] = typeof value === "string" ? redact(value) : value;

@@ -32,9 +32,11 @@ function cli(args: string[]) {
 
 let server: OpenAIServer;
 let down: string;
+let downPort: number;
 beforeAll(async () => {
   server = await startOpenAIServer({ apiKey: "sk-loopback-test" });
-  down = config(`http://127.0.0.1:${await freePort()}/v1`);
+  downPort = await freePort();
+  down = config(`http://127.0.0.1:${downPort}/v1`);
 });
 afterAll(() => server.close());
 
@@ -44,7 +46,8 @@ describe("CLI commands whose call has to retry", () => {
       const run = await cli([...command, "--config", down]);
       expect(run.killed).toBe(false);
       expect(run.code).toBe(1);
-      expect(run.stderr).toMatch(/error: Connection to the provider failed/);
+      // Where it tried and why it failed, not just "Connection error. (fetch failed)".
+      expect(run.stderr).toContain(`error: Connection to http://127.0.0.1:${downPort}/v1 failed: Connection error. (connect ECONNREFUSED 127.0.0.1:${downPort})`);
       // Two backoffs (300 + 600 ms) were waited through, not skipped by an early exit.
       expect(run.durationMs).toBeGreaterThan(900);
     });

@@ -10,7 +10,7 @@ import {
   TimeoutError,
   isProviderPlugin,
 } from "@orchestrator-ts/core";
-import { type AnthropicServer, collectAll, rejectionOf, startAnthropicServer } from "@orchestrator-ts/testing";
+import { type AnthropicServer, collectAll, freePort, rejectionOf, startAnthropicServer } from "@orchestrator-ts/testing";
 import { describeModelConformance } from "@orchestrator-ts/testing/conformance";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
@@ -468,5 +468,18 @@ describe("AnthropicModel: live API (opt-in)", () => {
     const chunks = await collectAll(live.stream(ask("Count from 1 to 5.", { maxTokens: 64 })));
     expect(chunks.at(-1)?.type).toBe("finish");
     expect(await live.healthCheck()).toBe(true);
+  });
+});
+
+describe("AnthropicModel: an unreachable API", () => {
+  it("→ retryable ProviderError naming the address and the cause, never userinfo or key", async () => {
+    const port = await freePort();
+    const error = await rejectionOf(model({ baseURL: `http://127.0.0.1:${port}?key=key-in-query-123` }).generate(ask("x")));
+    expect(ProviderError.isInstance(error)).toBe(true);
+    expect((error as ProviderError).retryable).toBe(true);
+    expect((error as Error).message).toBe(`Could not reach the Anthropic API at http://127.0.0.1:${port}: Connection error. (connect ECONNREFUSED 127.0.0.1:${port})`);
+    const withUser = await rejectionOf(model({ baseURL: `http://someone:pw-in-url-123@127.0.0.1:${port}` }).generate(ask("x")));
+    expect((withUser as Error).message).toMatch(new RegExp(`^Could not reach the Anthropic API at http://127\\.0\\.0\\.1:${port}: `));
+    for (const e of [error, withUser]) expect(`${(e as Error).message} ${inspect(e)} ${JSON.stringify(e)}`).not.toMatch(/key-in-query-123|someone|pw-in-url-123/);
   });
 });

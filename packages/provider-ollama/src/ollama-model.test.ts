@@ -138,7 +138,8 @@ describe("OllamaModel: initialize pulls, show discovers", () => {
     const error = await rejectionOf(m.generate(ask("x")));
     expect(ProviderError.isInstance(error)).toBe(true);
     expect((error as ProviderError).retryable).toBe(true);
-    expect((error as Error).message).toBe(`Ollama is not reachable at http://127.0.0.1:${port}: is \`ollama serve\` running?`);
+    // Where it tried, and why it failed (Node keeps the reason in cause.cause).
+    expect((error as Error).message).toBe(`Ollama is not reachable at http://127.0.0.1:${port}: fetch failed (connect ECONNREFUSED 127.0.0.1:${port}). Is \`ollama serve\` running?`);
     expect(await m.healthCheck()).toBe(false);
   });
 });
