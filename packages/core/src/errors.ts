@@ -225,7 +225,8 @@ function sanitizeCause(cause: unknown, depth = 0): unknown {
 /** Up to three registered names within a small edit distance of `name`. */
 export function closestNames(name: string, known: readonly string[], max = 3): string[] {
   const limit = Math.max(2, Math.floor(name.length / 3));
-  return known
+  // A name may be listed twice (a camelCase name and its snake_case alias are often the same word).
+  return [...new Set(known)]
     .map((k) => ({ k, d: editDistance(name.toLowerCase(), k.toLowerCase()) }))
     .filter((x) => x.d <= limit || x.k.toLowerCase().includes(name.toLowerCase()))
     .sort((a, b) => a.d - b.d)

@@ -1,7 +1,7 @@
 import { createServer } from "node:net";
 import { inspect } from "node:util";
 import { describe, expect, it } from "vitest";
-import { ProviderError, describeConnectionError, displayUrl, toOrchestratorError } from "./index";
+import { ProviderError, closestNames, describeConnectionError, displayUrl, toOrchestratorError } from "./index";
 
 /** A loopback port with nothing listening on it. */
 async function closedPort(): Promise<number> {
@@ -58,4 +58,8 @@ describe("connection errors say where and why", () => {
     expect(displayUrl("http://localhost:11434")).toBe("http://localhost:11434");
     expect(displayUrl("not a url")).toBeUndefined();
   });
+});
+
+it("closestNames suggests a name once even when it is listed twice", () => {
+  expect(closestNames("visoin", ["textGeneration", "vision", "text_generation", "vision"], 2)).toEqual(["vision"]);
 });
