@@ -596,11 +596,12 @@ function describe(value: unknown): string {
   return typeof value === "string" ? JSON.stringify(value) : value === null ? "null" : typeof value;
 }
 
+// A call waits on this lookup, so its timer keeps the process alive (a backend stuck without I/O of
+// its own would otherwise end a script silently); it is cleared as soon as the lookup settles.
 function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
   let timer: ReturnType<typeof setTimeout> | undefined;
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(() => reject(new CacheBackendError(`The cache backend did not answer within ${ms} ms.`)), ms);
-    timer.unref?.();
   });
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }

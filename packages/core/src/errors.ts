@@ -1,4 +1,4 @@
-import { redact } from "./redact";
+import { redact, scrubUrls } from "./redact";
 
 /** Marker shared by every copy of this package, so `isInstance` works where `instanceof` does not. */
 const MARKER = Symbol.for("@orchestrator-ts/core/error");
@@ -221,9 +221,9 @@ const KEPT_FIELDS = ["status", "code", "type", "param", "errno", "syscall"] as c
 function sanitizeCause(cause: unknown, depth = 0): unknown {
   if (OrchestratorError.isInstance(cause)) return cause;
   if (!(cause instanceof Error)) return typeof cause === "string" ? redact(cause) : typeof cause === "object" ? "[non-error cause]" : cause;
-  const copy = new Error(redact(cause.message));
+  const copy = new Error(redact(scrubUrls(cause.message)));
   copy.name = cause.name;
-  copy.stack = cause.stack ? redact(cause.stack) : copy.stack;
+  copy.stack = cause.stack ? redact(scrubUrls(cause.stack)) : copy.stack;
   for (const field of KEPT_FIELDS) {
     const value = (cause as unknown as Record<string, unknown>)[field];
     if (typeof value === "string" || typeof value === "number") (copy as unknown as Record<string, unknown>)[field] = typeof value === "string" ? redact(value) : value;
@@ -236,7 +236,8 @@ function sanitizeCause(cause: unknown, depth = 0): unknown {
 /** Up to three registered names within a small edit distance of `name`. */
 export function closestNames(name: string, known: readonly string[], max = 3): string[] {
   const limit = Math.max(2, Math.floor(name.length / 3));
-  return known
+  // A name may be listed twice (a camelCase name and its snake_case alias are often the same word).
+  return [...new Set(known)]
     .map((k) => ({ k, d: editDistance(name.toLowerCase(), k.toLowerCase()) }))
     .filter((x) => x.d <= limit || x.k.toLowerCase().includes(name.toLowerCase()))
     .sort((a, b) => a.d - b.d)

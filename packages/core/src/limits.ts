@@ -18,6 +18,9 @@ export interface RateLimiter {
   readonly inFlight: number;
 }
 
+// The longest setTimeout delay (~24.8 days).
+const MAX_DELAY_MS = 2_147_483_647;
+
 interface Waiter {
   resolve: (lease: Lease) => void;
   reject: (error: unknown) => void;
@@ -92,6 +95,11 @@ export class LocalRateLimiter implements RateLimiter {
           signal?.removeEventListener("abort", onAbort);
           const i = this.#queue.indexOf(waiter);
           if (i >= 0) this.#queue.splice(i, 1);
+          // Nobody waits any more: the wake-up timer must not keep the process alive.
+          if (this.#queue.length === 0 && this.#timer) {
+            clearTimeout(this.#timer);
+            this.#timer = undefined;
+          }
         },
       };
       const onAbort = () => {
@@ -99,10 +107,13 @@ export class LocalRateLimiter implements RateLimiter {
         reject(new AbortError());
       };
       signal?.addEventListener("abort", onAbort, { once: true });
-      waiter.timer = setTimeout(() => {
-        waiter.cleanup();
-        reject(new RateLimitError(`No free slot within ${timeoutMs} ms (limits: ${this.#describe()}).`, { retryAfterMs: this.#retryAfter() }));
-      }, timeoutMs);
+      // Past setTimeout's range Node would fire at once; such a wait is bounded by nothing but the slot.
+      if (timeoutMs <= MAX_DELAY_MS) {
+        waiter.timer = setTimeout(() => {
+          waiter.cleanup();
+          reject(new RateLimitError(`No free slot within ${timeoutMs} ms (limits: ${this.#describe()}).`, { retryAfterMs: this.#retryAfter() }));
+        }, timeoutMs);
+      }
       this.#queue.push(waiter);
       this.#schedule();
     });
@@ -144,7 +155,8 @@ export class LocalRateLimiter implements RateLimiter {
     this.#schedule();
   }
 
-  // When only the per-minute window blocks, wake up when its oldest start leaves the window.
+  // When only the per-minute window blocks, wake up when its oldest start leaves the window. The
+  // timer runs only while calls wait for it, so it keeps the process alive like their own I/O would.
   #schedule(): void {
     if (this.#timer || this.#queue.length === 0 || this.#inFlight >= this.maxConcurrent) return;
     const wait = this.#retryAfter();
@@ -153,7 +165,6 @@ export class LocalRateLimiter implements RateLimiter {
       this.#timer = undefined;
       this.#drain();
     }, wait + 1);
-    (this.#timer as { unref?: () => void }).unref?.();
   }
 }
 

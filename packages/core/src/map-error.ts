@@ -6,6 +6,7 @@ import {
   errorFromStatus,
   parseRetryAfter,
 } from "./errors";
+import { scrubUrls } from "./redact";
 
 const NETWORK_CODES = new Set([
   "ECONNRESET",
@@ -38,6 +39,36 @@ function networkCode(error: unknown, depth = 0): string | undefined {
   return networkCode((error as { cause?: unknown }).cause, depth + 1);
 }
 
+function messageOf(error: unknown): string | undefined {
+  if (!error || typeof error !== "object") return undefined;
+  const message = (error as { message?: unknown }).message;
+  if (typeof message === "string" && message.trim() !== "") return message.trim();
+  // An AggregateError (one connection attempt per address) often has no message of its own.
+  const errors = (error as { errors?: unknown }).errors;
+  if (Array.isArray(errors)) {
+    const parts = [...new Set(errors.map((e) => messageOf(e)).filter((m): m is string => m !== undefined))];
+    if (parts.length > 0) return parts.join("; ");
+  }
+  return undefined;
+}
+
+/**
+ * What failed on the wire, for a message: the error's own text and the innermost cause, where
+ * Node puts the reason and the address ("fetch failed (connect ECONNREFUSED 127.0.0.1:11434)").
+ * URLs in it are shown by `displayUrl`, so no userinfo or query string reaches the message.
+ */
+export function describeConnectionError(error: unknown): string {
+  const outer = messageOf(error) ?? String(error);
+  let inner: string | undefined;
+  let current = error && typeof error === "object" ? (error as { cause?: unknown }).cause : undefined;
+  for (let depth = 0; current && depth < 6; depth++) {
+    inner = messageOf(current) ?? inner;
+    current = typeof current === "object" ? (current as { cause?: unknown }).cause : undefined;
+  }
+  return scrubUrls(inner && !outer.includes(inner) ? `${outer} (${inner})` : outer);
+}
+
+
 /**
  * The generic mapping of anything thrown by a provider into the error family, by HTTP status,
  * `retry-after` headers, network error codes and abort names. Provider packages add their own
@@ -46,7 +77,7 @@ function networkCode(error: unknown, depth = 0): string | undefined {
 export function toOrchestratorError(error: unknown, context: { provider?: string; model?: string } = {}): OrchestratorError {
   if (OrchestratorError.isInstance(error)) return error;
   const e = (error ?? {}) as { name?: string; message?: string; status?: unknown; statusCode?: unknown; headers?: unknown };
-  const message = typeof e.message === "string" && e.message ? e.message : String(error);
+  const message = scrubUrls(typeof e.message === "string" && e.message ? e.message : String(error));
   const options = { ...context, cause: error };
   if (e.name === "AbortError" || e.name === "APIUserAbortError") return new AbortError(message, options);
   if (e.name === "TimeoutError" || e.name === "APIConnectionTimeoutError") return new TimeoutError(message, options);
@@ -58,7 +89,9 @@ export function toOrchestratorError(error: unknown, context: { provider?: string
   }
   const code = networkCode(error);
   if (code || /fetch failed|socket hang up|network|terminated|premature close|connection/i.test(message)) {
-    return new ProviderError(`Connection to the provider failed${code ? ` (${code})` : ""}: ${message}`, { ...options, retryable: true });
+    const description = describeConnectionError(error);
+    const shownCode = code && !description.includes(code) ? ` (${code})` : "";
+    return new ProviderError(`Connection to the provider failed${shownCode}: ${description}`, { ...options, retryable: true });
   }
   return new ProviderError(message, { ...options, retryable: false });
 }

@@ -39,6 +39,28 @@ function escapeRegExp(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 }
 
+// A URL inside an error's text: shown without its userinfo, query or fragment.
+const URL_IN_TEXT = /\b[a-z][a-z0-9+.-]*:\/\/[^\s"'<>()]+/gi;
+
+/**
+ * A URL as an error message may show it: scheme, host, port and path. Never its userinfo
+ * (`user:password@`), query (`?api-key=…`) or fragment. `undefined` when it does not parse.
+ */
+export function displayUrl(url: string | URL | undefined): string | undefined {
+  if (url === undefined) return undefined;
+  try {
+    const u = new URL(String(url));
+    return `${u.protocol}//${u.host}${u.pathname === "/" ? "" : u.pathname}`;
+  } catch {
+    return undefined;
+  }
+}
+
+/** `text` with every URL in it as `displayUrl` shows it. */
+export function scrubUrls(text: string): string {
+  return text.replace(URL_IN_TEXT, (url) => displayUrl(url) ?? url.replace(/\/\/[^/@\s]*@/, "//"));
+}
+
 /** Register a value that must never be shown. Short values (< 4 chars) are ignored to avoid scrubbing noise. */
 export function registerSecret(value: string | undefined | null): void {
   if (!value || value.length < PREFIX || known.has(value)) return;

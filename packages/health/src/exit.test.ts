@@ -33,3 +33,32 @@ it("a process with a started monitor exits by itself", () => {
   expect(report.down).toBe(false);
   expect(Date.now() - started).toBeLessThan(20_000);
 }, 30_000);
+
+// A real process whose only work is awaiting a check that hangs: the check's timeout must keep
+// Node alive until it answers "timed out", and nothing may keep it alive after.
+const awaitedScript = `
+const { ModelHealthMonitor } = await import(${JSON.stringify(entry)});
+const monitor = new ModelHealthMonitor({ checkIntervalMs: 300000, timeoutMs: 300 });
+monitor.watch({ name: "hung", provider: "t", healthCheck: () => new Promise(() => {}) });
+monitor.watch({ name: "fresh", provider: "t", healthCheck: () => new Promise(() => {}) });
+monitor.start();
+const checked = await monitor.checkNow("hung");
+const asked = await monitor.getHealth("fresh");
+console.log(JSON.stringify({ checked: checked.issues, asked: asked.issues, settledAt: Date.now() }));
+`;
+
+it("a process awaiting a hung check gets its timeout as the answer, then exits", async () => {
+  const result = spawnSync(process.execPath, ["--import", "tsx", "--input-type=module", "-e", awaitedScript], {
+    cwd: fileURLToPath(new URL("..", import.meta.url)),
+    encoding: "utf8",
+    timeout: 20_000,
+  });
+  const exitedAt = Date.now();
+  expect(result.error).toBeUndefined();
+  expect(result.stderr).toBe("");
+  expect(result.status).toBe(0);
+  const report = JSON.parse(result.stdout) as { checked: string[]; asked: string[]; settledAt: number };
+  expect(report.checked.join("; ")).toMatch(/health check timed out after 300 ms/);
+  expect(report.asked.join("; ")).toMatch(/health check timed out after 300 ms/);
+  expect(exitedAt - report.settledAt).toBeLessThan(3_000);
+}, 30_000);

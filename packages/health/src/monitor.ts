@@ -80,7 +80,8 @@ const SEVERITY: Record<HealthState, number> = { unknown: 0, healthy: 0, degraded
 
 /**
  * Watches models' health from two sides: active `healthCheck()` calls on an interval (with jitter,
- * a timeout, bounded concurrency, never two at once per model, unref'd timers), and passive
+ * a timeout, bounded concurrency, never two at once per model; its timers keep a process alive
+ * only while a caller awaits a check), and passive
  * signals from live calls (`recordSuccess` / `recordFailure`) feeding a circuit breaker per model.
  * `availability()` is what selection asks; it is synchronous and allocation-free while nothing changes.
  */
@@ -96,6 +97,11 @@ export class ModelHealthMonitor implements HealthTracker {
   #unsubscribe: (() => void) | undefined;
   #running = 0;
   readonly #waiting: (() => void)[] = [];
+  // Timeouts of the checks running now, and how many callers await a check (checkNow, getHealth).
+  // While someone awaits, every check timer keeps the process alive (the awaited check may be
+  // queued behind the others); a check nobody awaits never does.
+  readonly #checkTimers = new Set<Timer>();
+  #awaited = 0;
 
   constructor(options: ModelHealthMonitorOptions = {}) {
     this.options = Object.freeze(resolveOptions(options));
@@ -165,7 +171,7 @@ export class ModelHealthMonitor implements HealthTracker {
     // (unless the shared state already has the answer).
     const shared = this.#sharedGet(name);
     const sharedBlock = shared?.cooldownUntil !== undefined && shared.cooldownUntil > now;
-    if (entry.observations === 0 && entry.model && !sharedBlock) await this.#check(entry);
+    if (entry.observations === 0 && entry.model && !sharedBlock) await this.#awaitCheck(entry);
     return this.#snapshot(entry, true);
   }
 
@@ -215,12 +221,12 @@ export class ModelHealthMonitor implements HealthTracker {
   async checkNow(name?: string): Promise<ModelHealth | ModelHealth[]> {
     if (name === undefined) {
       const entries = [...this.#entries.values()].filter((e) => e.model !== undefined);
-      await Promise.all(entries.map((e) => this.#check(e)));
+      await Promise.all(entries.map((e) => this.#awaitCheck(e)));
       return entries.map((e) => this.#snapshot(e, true));
     }
     const entry = this.#entries.get(name);
     if (entry?.model === undefined) throw new ModelNotFoundError(name, [...this.#entries.keys()]);
-    await this.#check(entry);
+    await this.#awaitCheck(entry);
     return this.#snapshot(entry, true);
   }
 
@@ -429,6 +435,16 @@ export class ModelHealthMonitor implements HealthTracker {
 
   // ---- active checks ----------------------------------------------------------------------
 
+  /** `#check` for a caller that waits on the answer: the check's timeout keeps the process alive meanwhile. */
+  async #awaitCheck(entry: Entry): Promise<void> {
+    if (this.#awaited++ === 0) for (const timer of this.#checkTimers) timer.ref?.();
+    try {
+      await this.#check(entry);
+    } finally {
+      if (--this.#awaited === 0) for (const timer of this.#checkTimers) timer.unref?.();
+    }
+  }
+
   /** Run one check of `entry`, or join the one already running (never two at once per model). */
   #check(entry: Entry): Promise<void> {
     if (entry.inflight) return entry.inflight;
@@ -461,14 +477,18 @@ export class ModelHealthMonitor implements HealthTracker {
     try {
       const timeout = new Promise<typeof TIMED_OUT>((resolve) => {
         timer = setTimeout(() => resolve(TIMED_OUT), timeoutMs);
-        timer.unref?.();
+        if (this.#awaited === 0) timer.unref?.();
+        this.#checkTimers.add(timer);
       });
       outcome = await Promise.race([call, timeout]);
     } catch (error) {
       threw = true;
       thrown = error;
     } finally {
-      if (timer) clearTimeout(timer);
+      if (timer) {
+        clearTimeout(timer);
+        this.#checkTimers.delete(timer);
+      }
       this.#release();
     }
     if (this.#entries.get(entry.name) !== entry) return;

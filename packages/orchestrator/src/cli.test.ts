@@ -2,7 +2,7 @@ import { execFile } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { basename, join, resolve } from "node:path";
-import { startOllamaServer } from "@orchestrator-ts/testing";
+import { freePort, startOllamaServer } from "@orchestrator-ts/testing";
 import { describe, expect, it } from "vitest";
 
 const CLI = resolve(__dirname, "../dist/cli.js");
@@ -103,6 +103,22 @@ describe("orchestrator CLI (the built bin, as a user runs it)", () => {
     const none = await run(["select", "--capability", "vision"]);
     expect(none.code).toBe(4);
     expect(none.stderr).toMatch(/tiny-q4: .*vision/);
+    // The explanation explains the empty result too.
+    expect(none.stdout).toMatch(/selected: none/);
+    expect(none.stdout).toMatch(/tiny-f16\s+lacks capability "vision"/);
+    const noneJson = await run(["select", "--capability", "vision", "--json"]);
+    expect(noneJson.code).toBe(4);
+    expect(JSON.parse(noneJson.stdout)).toMatchObject({ candidates: [], excluded: [{ model: "tiny-q4", code: "capability" }, { model: "tiny-q8" }, { model: "tiny-f16" }] });
+    // Unexplored models: an infinite score and bonus, shown as such (not "undefined").
+    const text = await run(["select"]);
+    expect(text.code).toBe(0);
+    expect(text.stdout).not.toContain("undefined");
+    expect(text.stdout).toMatch(/\* tiny-q4\s+∞\s+mean 0\.000, bonus ∞, 0 trials/);
+    // A typo in a flag is a usage error (2), with one suggestion.
+    const typo = await run(["select", "--capability", "visoin"]);
+    expect(typo.code).toBe(2);
+    expect(typo.stderr).toContain('usage error: --capability: unknown capability "visoin". Did you mean "vision"? Known:');
+    expect(typo.stderr).not.toContain("Preparing local models");
   });
 
   it("checks health now", { timeout: 60_000 }, async () => {
@@ -111,6 +127,25 @@ describe("orchestrator CLI (the built bin, as a user runs it)", () => {
     const out = JSON.parse(result.stdout) as { model: string; status: string; isHealthy: boolean }[];
     expect(out.filter((s) => s.isHealthy).map((s) => s.model).sort()).toEqual(["tiny-f16", "tiny-q4", "tiny-q8"]);
     expect(out.find((s) => s.model === "gpt-4o-mini")?.status).toBe("unavailable");
+  });
+
+  it("checks health now: a model whose check fails makes the exit code 1", { timeout: 60_000 }, async () => {
+    const dir = mkdtempSync(join(tmpdir(), "health-cli-"));
+    const config = join(dir, "models.yaml");
+    writeFileSync(config, `models:\n  - name: down\n    provider: openai\n    config: { api_key: sk-test-000000000000, base_url: "http://127.0.0.1:${await freePort()}/v1" }\n`);
+    const result = await run(["health", "--config", config, "--json"]);
+    expect(result.code).toBe(1);
+    const out = JSON.parse(result.stdout) as { model: string; isHealthy: boolean; status: string }[];
+    expect(out).toMatchObject([{ model: "down", isHealthy: false }]);
+  });
+
+  it("validates the embedded default with no --config: its cloud models are optional", async () => {
+    const result = await run(["validate"]);
+    expect(result.stderr).toBe("");
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain("embedded default: valid, 6 model(s): tiny-q4, tiny-q8, tiny-f16, gpt-4o-mini (unavailable: OPENAI_API_KEY is not set)");
+    const json = await run(["validate", "--json"]);
+    expect(JSON.parse(json.stdout)).toMatchObject({ valid: true, source: "embedded default", models: expect.arrayContaining([{ name: "claude-haiku-4-5", provider: "anthropic", unavailable: "ANTHROPIC_API_KEY is not set" }]) });
   });
 
   it("validates strictly: every problem with its line, exit code 3", async () => {

@@ -11,11 +11,11 @@ import {
   TimeoutError,
   isProviderPlugin,
 } from "@orchestrator-ts/core";
-import { type AnthropicServer, collectAll, rejectionOf, startAnthropicServer } from "@orchestrator-ts/testing";
+import { type AnthropicServer, collectAll, freePort, rejectionOf, startAnthropicServer } from "@orchestrator-ts/testing";
 import { describeModelConformance } from "@orchestrator-ts/testing/conformance";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
-import defaultPlugin, { ANTHROPIC_MODELS, ANTHROPIC_PRICES_AS_OF, AnthropicModel, anthropicProvider, createAnthropic, lookupAnthropicModel, mapStopReason } from "./index";
+import { provider as namedPlugin, ANTHROPIC_MODELS, ANTHROPIC_PRICES_AS_OF, AnthropicModel, anthropicProvider, createAnthropic, lookupAnthropicModel, mapStopReason } from "./index";
 
 const KEY = "sk-ant-loopback-secret-0123456789";
 let server: AnthropicServer;
@@ -437,9 +437,9 @@ describe("AnthropicModel: health, plugin", () => {
     expect(await m.healthCheck()).toBe(false);
   });
 
-  it("is a provider plugin for YAML: validated config, secret key named, default export", async () => {
+  it("is a provider plugin for YAML: validated config, secret key named, the `provider` export", async () => {
     expect(isProviderPlugin(anthropicProvider)).toBe(true);
-    expect(defaultPlugin).toBe(anthropicProvider);
+    expect(namedPlugin).toBe(anthropicProvider);
     expect(anthropicProvider.secretKeys).toContain("apiKey");
     expect(anthropicProvider.envKeys).toEqual(["ANTHROPIC_API_KEY"]);
     expect(anthropicProvider.configSchema.safeParse({ apiKey: KEY, unknown: 1 }).success).toBe(false);
@@ -509,5 +509,18 @@ describe("a streamed event's size is bounded", () => {
     server.setReply(() => ({ text: "y".repeat(6 * 1024 * 1024) }));
     const text = await textOf(model({ maxEventBytes: 8 * 1024 * 1024 }).stream(ask("big")));
     expect(text.length).toBe(6 * 1024 * 1024);
+  });
+});
+
+describe("AnthropicModel: an unreachable API", () => {
+  it("→ retryable ProviderError naming the address and the cause, never userinfo or key", async () => {
+    const port = await freePort();
+    const error = await rejectionOf(model({ baseURL: `http://127.0.0.1:${port}?key=key-in-query-123` }).generate(ask("x")));
+    expect(ProviderError.isInstance(error)).toBe(true);
+    expect((error as ProviderError).retryable).toBe(true);
+    expect((error as Error).message).toBe(`Could not reach the Anthropic API at http://127.0.0.1:${port}: Connection error. (connect ECONNREFUSED 127.0.0.1:${port})`);
+    const withUser = await rejectionOf(model({ baseURL: `http://someone:pw-in-url-123@127.0.0.1:${port}` }).generate(ask("x")));
+    expect((withUser as Error).message).toMatch(new RegExp(`^Could not reach the Anthropic API at http://127\\.0\\.0\\.1:${port}: `));
+    for (const e of [error, withUser]) expect(`${(e as Error).message} ${inspect(e)} ${JSON.stringify(e)}`).not.toMatch(/key-in-query-123|someone|pw-in-url-123/);
   });
 });

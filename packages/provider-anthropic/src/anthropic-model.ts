@@ -19,6 +19,8 @@ import {
   type StreamChunk,
   TimeoutError,
   type ToolCall,
+  describeConnectionError,
+  displayUrl,
   errorFromStatus,
   fetchWithLineLimit,
   parseRetryAfter,
@@ -281,7 +283,9 @@ export class AnthropicModel extends Model {
     if (error instanceof APIUserAbortError) return new AbortError(undefined, { ...context, cause: error });
     if (error instanceof APIConnectionTimeoutError) return new TimeoutError(`The call to ${this.name} timed out.`, { ...context, cause: error });
     if (error instanceof APIConnectionError) {
-      return new ProviderError(`Could not reach the Anthropic API: ${error.message}`, { ...context, cause: error, retryable: true });
+      // The SDK says only "Connection error."; where and why are in its cause's cause.
+      const where = displayUrl(this.#client?.baseURL ?? this.#baseURL);
+      return new ProviderError(`Could not reach the Anthropic API${where ? ` at ${where}` : ""}: ${describeConnectionError(error)}`, { ...context, cause: error, retryable: true });
     }
     if (error instanceof APIError) {
       const status = typeof error.status === "number" ? error.status : undefined;

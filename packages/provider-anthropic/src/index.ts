@@ -10,4 +10,5 @@ export {
 } from "./prices";
 export { DEFAULT_RESPONSE_TOOL, mapStopReason } from "./mapping";
 export { type AnthropicProviderConfig, type AnthropicSettings, anthropic, anthropicProvider, createAnthropic } from "./plugin";
-export { anthropicProvider as default } from "./plugin";
+/** The YAML plugin under the name the config loader looks for, so `provider: "@orchestrator-ts/provider-anthropic"` finds it by package name. A named export rather than a default one: CommonJS consumers would otherwise need `.default`. */
+export { anthropicProvider as provider } from "./plugin";

@@ -9,7 +9,7 @@ import {
   TimeoutError,
   toJsonSchema,
 } from "@orchestrator-ts/core";
-import { collectAll, type HuggingFaceServer, rejectionOf, startHuggingFaceServer, startLoopbackServer, startOpenAIServer } from "@orchestrator-ts/testing";
+import { collectAll, freePort, type HuggingFaceServer, rejectionOf, startHuggingFaceServer, startLoopbackServer, startOpenAIServer } from "@orchestrator-ts/testing";
 import { describeModelConformance } from "@orchestrator-ts/testing/conformance";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
@@ -413,5 +413,18 @@ describe("a streamed event's size is bounded", () => {
     server.setReply(() => ({ text: "y".repeat(6 * 1024 * 1024) }));
     const text = await textOf(model({ maxEventBytes: 8 * 1024 * 1024 }).stream(ask("big")));
     expect(text.length).toBe(6 * 1024 * 1024);
+  });
+});
+
+describe("HuggingFaceModel: an unreachable endpoint", () => {
+  it("→ retryable ProviderError naming the address and the cause, never userinfo or key", async () => {
+    const port = await freePort();
+    const error = await rejectionOf(model({ endpointUrl: `http://127.0.0.1:${port}?api_key=key-in-query-123` }).generate(ask("x")));
+    expect(ProviderError.isInstance(error)).toBe(true);
+    expect((error as ProviderError).retryable).toBe(true);
+    expect((error as Error).message).toMatch(new RegExp(`^Connection to http://127\\.0\\.0\\.1:${port} failed: .*ECONNREFUSED 127\\.0\\.0\\.1:${port}`));
+    const withUser = await rejectionOf(model({ endpointUrl: `http://someone:pw-in-url-123@127.0.0.1:${port}` }).generate(ask("x")));
+    expect(ProviderError.isInstance(withUser)).toBe(true);
+    for (const e of [error, withUser]) expect(`${(e as Error).message} ${inspect(e)} ${JSON.stringify(e)}`).not.toMatch(/key-in-query-123|someone|pw-in-url-123/);
   });
 });

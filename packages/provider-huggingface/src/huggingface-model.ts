@@ -193,7 +193,7 @@ export class HuggingFaceModel extends Model {
   }
 
   protected override mapError(error: unknown): OrchestratorError {
-    return mapHuggingFaceError(error, { provider: this.provider, model: this.name }) ?? super.mapError(error);
+    return mapHuggingFaceError(error, { provider: this.provider, model: this.name, endpointUrl: this.endpointUrl }) ?? super.mapError(error);
   }
 
   protected async doGenerate(request: GenerateRequest): Promise<ModelOutput> {

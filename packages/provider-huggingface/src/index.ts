@@ -26,7 +26,5 @@ export {
   type HuggingFaceProviderConfig,
   type HuggingFaceProviderSettings,
 } from "./provider";
-import { huggingfaceProvider } from "./provider";
-
-/** The YAML plugin, so `provider: "@orchestrator-ts/provider-huggingface"` finds it by package name. */
-export default huggingfaceProvider;
+/** The YAML plugin under the name the config loader looks for, so `provider: "@orchestrator-ts/provider-huggingface"` finds it by package name. A named export rather than a default one: CommonJS consumers would otherwise need `.default`. */
+export { huggingfaceProvider as provider } from "./provider";

@@ -1,4 +1,4 @@
-import { AbortError, type OrchestratorError, ProviderError, errorFromStatus, parseRetryAfter } from "@orchestrator-ts/core";
+import { AbortError, type OrchestratorError, ProviderError, describeConnectionError, displayUrl, errorFromStatus, parseRetryAfter } from "@orchestrator-ts/core";
 import {
   InferenceClientHubApiError,
   InferenceClientInputError,
@@ -9,6 +9,8 @@ import {
 interface Context {
   provider: string;
   model: string;
+  /** The endpoint called, named in connection errors (without userinfo or query). */
+  endpointUrl?: string | undefined;
 }
 
 // TGI: "`inputs` tokens + `max_new_tokens` must be <= 4096"; OpenAI-compatible routers: "maximum context length".
@@ -46,7 +48,7 @@ export function withRetryAfter(error: unknown, note: RetryAfterNote): unknown {
 }
 
 /** `@huggingface/inference` failures in the core error family; `undefined` when not recognised. */
-export function mapHuggingFaceError(error: unknown, context: Context): OrchestratorError | undefined {
+export function mapHuggingFaceError(error: unknown, { endpointUrl, ...context }: Context): OrchestratorError | undefined {
   if (error instanceof InferenceClientProviderApiError || error instanceof InferenceClientHubApiError) {
     const status = error.httpResponse.status;
     const detail = bodyMessage(error.httpResponse.body) ?? error.message;
@@ -62,9 +64,8 @@ export function mapHuggingFaceError(error: unknown, context: Context): Orchestra
   if (error instanceof Error && error.name === "AbortError") return new AbortError(undefined, { ...context, cause: error });
   // "fetch failed" before a response; undici's "terminated" when the body is cut after headers.
   if (error instanceof TypeError && /terminated|fetch failed|other side closed|socket/i.test(error.message)) {
-    const cause = (error as { cause?: unknown }).cause;
-    const why = cause instanceof Error ? ` (${cause.message})` : "";
-    return new ProviderError(`Connection to the provider failed: ${error.message}${why}`, { ...context, cause: error, retryable: true });
+    const where = displayUrl(endpointUrl);
+    return new ProviderError(`Connection to ${where ?? "the provider"} failed: ${describeConnectionError(error)}`, { ...context, cause: error, retryable: true });
   }
   if (error instanceof SyntaxError) {
     return new ProviderError(`The provider sent a malformed response: ${error.message}`, { ...context, cause: error, retryable: true });

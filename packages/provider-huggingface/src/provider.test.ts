@@ -1,7 +1,7 @@
 import { ModelCapabilities, ModelConstraints, isProviderPlugin } from "@orchestrator-ts/core";
 import { type HuggingFaceServer, startHuggingFaceServer } from "@orchestrator-ts/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import defaultExport, { HuggingFaceModel, createHuggingFace, huggingface, huggingfaceProvider } from "./index";
+import { provider as namedPlugin, HuggingFaceModel, createHuggingFace, huggingface, huggingfaceProvider } from "./index";
 
 const TOKEN = "hf_providertest0123456789";
 let server: HuggingFaceServer;
@@ -13,8 +13,8 @@ afterAll(async () => {
 });
 
 describe("huggingfaceProvider (YAML plugin)", () => {
-  it("is the default export and a provider plugin", () => {
-    expect(defaultExport).toBe(huggingfaceProvider);
+  it("is the package's `provider` export and a provider plugin", () => {
+    expect(namedPlugin).toBe(huggingfaceProvider);
     expect(isProviderPlugin(huggingfaceProvider)).toBe(true);
     expect(huggingfaceProvider.envKeys).toContain("HF_TOKEN");
   });

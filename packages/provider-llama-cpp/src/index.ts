@@ -13,4 +13,5 @@ export {
 } from "./quantization";
 export { defaultThreads } from "./llama-runtime";
 export { type LlamaCppProviderConfig, llamaCppProvider } from "./plugin";
-export { llamaCppProvider as default } from "./plugin";
+/** The YAML plugin under the name the config loader looks for, so `provider: "@orchestrator-ts/provider-llama-cpp"` finds it by package name. A named export rather than a default one: CommonJS consumers would otherwise need `.default`. */
+export { llamaCppProvider as provider } from "./plugin";

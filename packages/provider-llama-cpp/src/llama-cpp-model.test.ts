@@ -276,7 +276,7 @@ describe("loading", () => {
     expect((error as InsufficientMemoryError).requiredBytes).toBeGreaterThan(1024 * 1024);
     expect(m.isLoaded).toBe(false);
     expect(m.constraints.requiredMemoryGb).toBeGreaterThan(0);
-    expect(model({ memoryCheck: false, freeMemoryBytes: 1 }).generate(ask("hi", { maxTokens: 2 }))).resolves.toBeDefined();
+    await expect(model({ memoryCheck: false, freeMemoryBytes: 1 }).generate(ask("hi", { maxTokens: 2 }))).resolves.toBeDefined();
   });
 
   it("reports a file broken after construction as a typed error, without hanging or crashing", async () => {

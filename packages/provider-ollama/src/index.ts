@@ -10,4 +10,5 @@ export {
 } from "./ollama-model";
 export { mapDoneReason } from "./mapping";
 export { type OllamaProviderConfig, type OllamaSettings, createOllama, ollama, ollamaProvider } from "./plugin";
-export { ollamaProvider as default } from "./plugin";
+/** The YAML plugin under the name the config loader looks for, so `provider: "@orchestrator-ts/provider-ollama"` finds it by package name. A named export rather than a default one: CommonJS consumers would otherwise need `.default`. */
+export { ollamaProvider as provider } from "./plugin";

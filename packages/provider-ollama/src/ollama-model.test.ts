@@ -19,7 +19,7 @@ import { collectAll, type OllamaServer, rejectionOf, startOllamaServer } from "@
 import { describeModelConformance } from "@orchestrator-ts/testing/conformance";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
-import defaultPlugin, { OllamaModel, type OllamaModelOptions, type OllamaPullProgress, createOllama, mapDoneReason, ollamaProvider, resolveOllamaUrl } from "./index";
+import { provider as namedPlugin, OllamaModel, type OllamaModelOptions, type OllamaPullProgress, createOllama, mapDoneReason, ollamaProvider, resolveOllamaUrl } from "./index";
 
 const MODEL = "llama3.2:1b";
 let server: OllamaServer;
@@ -140,7 +140,8 @@ describe("OllamaModel: initialize pulls, show discovers", () => {
     const error = await rejectionOf(m.generate(ask("x")));
     expect(ProviderError.isInstance(error)).toBe(true);
     expect((error as ProviderError).retryable).toBe(true);
-    expect((error as Error).message).toBe(`Ollama is not reachable at http://127.0.0.1:${port}: is \`ollama serve\` running?`);
+    // Where it tried, and why it failed (Node keeps the reason in cause.cause).
+    expect((error as Error).message).toBe(`Ollama is not reachable at http://127.0.0.1:${port}: fetch failed (connect ECONNREFUSED 127.0.0.1:${port}). Is \`ollama serve\` running?`);
     expect(await m.healthCheck()).toBe(false);
   });
 });
@@ -373,7 +374,7 @@ describe("OllamaModel: errors mapped to the core family", () => {
 describe("OllamaModel: plugin", () => {
   it("is a provider plugin for YAML that accepts the seed's model_path", async () => {
     expect(isProviderPlugin(ollamaProvider)).toBe(true);
-    expect(defaultPlugin).toBe(ollamaProvider);
+    expect(namedPlugin).toBe(ollamaProvider);
     const config = ollamaProvider.configSchema.parse({ host: server.host, model_path: MODEL, pull: false, keepAlive: "1m" });
     expect(config).toEqual({ host: server.host, modelPath: MODEL, pull: false, keepAlive: "1m" });
     expect(ollamaProvider.configSchema.safeParse({ host: "x", bogus: true }).success).toBe(false);

@@ -15,6 +15,8 @@ import {
   type Secret,
   type StreamChunk,
   type ToolCall,
+  describeConnectionError,
+  displayUrl,
   errorFromStatus,
   fetchWithLineLimit,
   parseRetryAfter,
@@ -340,7 +342,11 @@ export class OllamaModel extends Model {
       return new ProviderError(`The Ollama stream ended early: ${message}`, { ...context, cause: error, retryable: true });
     }
     if (isConnectionRefused(error)) {
-      return new ProviderError(`Ollama is not reachable at ${this.baseUrl}: is \`ollama serve\` running?`, { ...context, cause: error, retryable: true });
+      return new ProviderError(`Ollama is not reachable at ${displayUrl(this.baseUrl) ?? "its address"}: ${describeConnectionError(error)}. Is \`ollama serve\` running?`, {
+        ...context,
+        cause: error,
+        retryable: true,
+      });
     }
     // A failure reported inside a streamed reply (`{"error": "..."}`) arrives as a plain Error.
     if (error instanceof Error && error.name === "Error" && !/fetch failed|terminated|socket|network/i.test(message)) {

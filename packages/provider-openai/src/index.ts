@@ -12,7 +12,5 @@ export {
   type OpenAIProviderConfig,
   type OpenAIProviderSettings,
 } from "./provider";
-import { openaiProvider } from "./provider";
-
-/** The YAML plugin, so `provider: "@orchestrator-ts/provider-openai"` finds it by package name. */
-export default openaiProvider;
+/** The YAML plugin under the name the config loader looks for, so `provider: "@orchestrator-ts/provider-openai"` finds it by package name. A named export rather than a default one: CommonJS consumers would otherwise need `.default`. */
+export { openaiProvider as provider } from "./provider";

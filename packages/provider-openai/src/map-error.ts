@@ -3,6 +3,8 @@ import {
   type OrchestratorError,
   ProviderError,
   TimeoutError,
+  describeConnectionError,
+  displayUrl,
   errorFromStatus,
   parseRetryAfter,
 } from "@orchestrator-ts/core";
@@ -11,6 +13,8 @@ import { APIConnectionError, APIConnectionTimeoutError, APIError, APIUserAbortEr
 interface Context {
   provider: string;
   model: string;
+  /** The server called, named in connection errors (without userinfo or query). */
+  baseURL?: string;
 }
 
 const CONTEXT_LENGTH = /maximum context length|context.length|context window|too many tokens/i;
@@ -19,12 +23,14 @@ const CONTEXT_LENGTH = /maximum context length|context.length|context window|too
  * The `openai` SDK's failures in the core error family; `undefined` for anything it does not
  * recognise (the caller falls back to the generic mapping).
  */
-export function mapOpenAIError(error: unknown, context: Context): OrchestratorError | undefined {
+export function mapOpenAIError(error: unknown, { baseURL, ...context }: Context): OrchestratorError | undefined {
   if (error instanceof APIUserAbortError) return new AbortError(undefined, { ...context, cause: error });
   if (error instanceof APIConnectionTimeoutError) return new TimeoutError(`The request to ${context.model} timed out.`, { ...context, cause: error });
-  // Refused, reset or dropped before a response: nothing was generated, a retry can succeed.
+  // Refused, reset or dropped before a response: nothing was generated, a retry can succeed. The
+  // SDK says only "Connection error."; where and why are in its cause's cause.
   if (error instanceof APIConnectionError) {
-    return new ProviderError(`Connection to the provider failed: ${causeText(error)}`, { ...context, cause: error, retryable: true });
+    const where = displayUrl(baseURL);
+    return new ProviderError(`Connection to ${where ?? "the provider"} failed: ${describeConnectionError(error)}`, { ...context, cause: error, retryable: true });
   }
   if (error instanceof APIError && typeof error.status === "number") {
     const headers = error.headers;
@@ -45,7 +51,7 @@ export function mapOpenAIError(error: unknown, context: Context): OrchestratorEr
   }
   // After headers the SDK does not wrap failures: undici's "terminated" when the body is cut.
   if (error instanceof TypeError && /terminated|fetch failed|other side closed|socket/i.test(`${error.message} ${causeText(error)}`)) {
-    return new ProviderError(`The connection to the provider broke mid-response: ${causeText(error)}`, { ...context, cause: error, retryable: true });
+    return new ProviderError(`The connection to the provider broke mid-response: ${describeConnectionError(error)}`, { ...context, cause: error, retryable: true });
   }
   // A garbled SSE frame or body: a transient fault of the server or the network.
   if (error instanceof SyntaxError) {

@@ -12,7 +12,7 @@ import {
   TimeoutError,
   toJsonSchema,
 } from "@orchestrator-ts/core";
-import { collectAll, type OpenAIServer, rejectionOf, startHuggingFaceServer, startOpenAIServer } from "@orchestrator-ts/testing";
+import { collectAll, freePort, type OpenAIServer, rejectionOf, startHuggingFaceServer, startOpenAIServer } from "@orchestrator-ts/testing";
 import { describeModelConformance } from "@orchestrator-ts/testing/conformance";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
@@ -264,6 +264,17 @@ describe("OpenAIModel: error mapping", () => {
     expect(ProviderError.isInstance(error)).toBe(true);
     expect(TimeoutError.isInstance(error)).toBe(false);
     expect((error as ProviderError).retryable).toBe(true);
+  });
+
+  it("an unreachable server → retryable ProviderError naming the address and the cause, never userinfo or key", async () => {
+    const port = await freePort();
+    const error = await rejectionOf(model({ baseURL: `http://127.0.0.1:${port}/v1?api-key=key-in-query-123` }).generate(ask("x")));
+    expect(ProviderError.isInstance(error)).toBe(true);
+    expect((error as ProviderError).retryable).toBe(true);
+    expect((error as Error).message).toBe(`Connection to http://127.0.0.1:${port}/v1 failed: Connection error. (connect ECONNREFUSED 127.0.0.1:${port})`);
+    const withUser = await rejectionOf(model({ baseURL: `http://someone:pw-in-url-123@127.0.0.1:${port}/v1` }).generate(ask("x")));
+    expect((withUser as Error).message).toMatch(new RegExp(`^Connection to http://127\\.0\\.0\\.1:${port}/v1 failed: `));
+    for (const e of [error, withUser]) expect(`${(e as Error).message} ${inspect(e)} ${JSON.stringify(e)}`).not.toMatch(/key-in-query-123|someone|pw-in-url-123/);
   });
 
   it("a truncated JSON body → retryable ProviderError", async () => {

@@ -174,7 +174,7 @@ export class OpenAIModel extends Model {
   }
 
   protected override mapError(error: unknown): OrchestratorError {
-    return mapOpenAIError(error, { provider: this.provider, model: this.name }) ?? super.mapError(error);
+    return mapOpenAIError(error, { provider: this.provider, model: this.name, baseURL: this.baseURL }) ?? super.mapError(error);
   }
 
   protected async doGenerate(request: GenerateRequest, control?: CallControl): Promise<ModelOutput> {

@@ -1,7 +1,7 @@
 import { ModelCapabilities, ModelConstraints, isProviderPlugin } from "@orchestrator-ts/core";
 import { type OpenAIServer, startOpenAIServer } from "@orchestrator-ts/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import defaultExport, { OpenAIModel, createOpenAI, openai, openaiProvider } from "./index";
+import { provider as namedPlugin, OpenAIModel, createOpenAI, openai, openaiProvider } from "./index";
 
 const KEY = "sk-test-provider-0123456789abcdef";
 let server: OpenAIServer;
@@ -13,8 +13,8 @@ afterAll(async () => {
 });
 
 describe("openaiProvider (YAML plugin)", () => {
-  it("is the default export and a provider plugin", () => {
-    expect(defaultExport).toBe(openaiProvider);
+  it("is the package's `provider` export and a provider plugin", () => {
+    expect(namedPlugin).toBe(openaiProvider);
     expect(isProviderPlugin(openaiProvider)).toBe(true);
     expect(openaiProvider.secretKeys).toEqual(["apiKey"]);
     expect(openaiProvider.envKeys).toEqual(["OPENAI_API_KEY"]);

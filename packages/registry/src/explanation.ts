@@ -23,3 +23,16 @@ export interface SelectionExplanation {
   /** Set when the model came from the explicit `fallbacks` chain of this (failed) model, not from the selector. */
   fallbackFor?: string;
 }
+
+/**
+ * What `explainSelection` returns when no model is eligible: no model, no candidates, and every
+ * model's reason for being left out (empty when none are registered). `selectModel` and calls
+ * throw `NoEligibleModelError` with the same reasons instead.
+ */
+export interface NoEligibleModelExplanation {
+  model: undefined;
+  selector: string;
+  task: string | undefined;
+  candidates: [];
+  excluded: ExclusionReason[];
+}

@@ -79,7 +79,7 @@ describe("health monitor in the registry, over the wire", () => {
     expect(serverA.requests.slice(downFrom).filter((r) => r.method === "POST").length).toBe(3);
     expect(monitor.circuit("a")).toBe("open");
     const explanation = registry.explainSelection();
-    expect(explanation.model.name).toBe("b");
+    expect(explanation.model?.name).toBe("b");
     const excluded = explanation.excluded.find((x) => x.model === "a");
     expect(excluded?.code).toBe("unhealthy");
     expect(excluded?.reason).toMatch(/^unavailable \(unhealthy\): circuit open until \d\d:\d\d:\d\d(\.\d+)? UTC after 3 consecutive failures: .*503/);
@@ -94,7 +94,7 @@ describe("health monitor in the registry, over the wire", () => {
     const probes = serverA.requests.slice(probesBefore);
     expect(probes.filter((r) => r.method === "GET" && r.path === "/v1/models").length).toBeGreaterThanOrEqual(2);
     expect(probes.every((r) => r.method === "GET")).toBe(true); // no live traffic was used as a probe
-    expect(registry.explainSelection().model.name).toBe("a");
+    expect(registry.explainSelection().model?.name).toBe("a");
     const after = await registry.generate(ask("after"));
     expect(after.model).toBe("a");
     expect(after.attempts).toHaveLength(1);
@@ -133,7 +133,7 @@ describe("health monitor in the registry, over the wire", () => {
     lenient.registerModel(a);
     lenient.registerModel(b);
     const chosen = lenient.explainSelection();
-    expect(chosen.model.name).toBe("a");
+    expect(chosen.model?.name).toBe("a");
     expect(chosen.candidates.map((c) => c.model)).toEqual(["a", "b"]);
     const r = await lenient.generate(ask("z"));
     expect([r.model, r.text]).toEqual(["a", "Echo: z"]);

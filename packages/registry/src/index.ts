@@ -26,7 +26,7 @@ export {
   type ConfigProviders,
   type SkippedConfigModel,
 } from "./from-config";
-export type { SelectionExplanation, CandidateExplanation } from "./explanation";
+export type { SelectionExplanation, CandidateExplanation, NoEligibleModelExplanation } from "./explanation";
 export type { RegistryEvents, SelectionEvent, OutcomeEvent, FeedbackEvent, HealthEvent } from "./events";
 export { normalizeRequirements, type SelectionRequirements, type NormalizedRequirements, type CapabilityRequirement } from "./requirements";
 export {

@@ -76,24 +76,46 @@ describe("selection and its explanation", () => {
   it("filters on every requirement and says why each model was excluded", () => {
     const registry = fleet();
     const pick = (req: Parameters<ModelRegistry["selectModel"]>[0]) => registry.explainSelection(req);
-    expect(pick({ capabilities: ["functionCalling"] }).model.name).toBe("gpt-4");
-    expect(pick({ capabilities: ["function_calling"] }).model.name).toBe("gpt-4");
-    expect(pick({ localOnly: true }).model.name).toBe("llama");
-    expect(pick({ providers: ["anthropic"] }).model.name).toBe("claude");
-    expect(pick({ minContextWindow: 100_000 }).model.name).toBe("claude");
-    expect(pick({ tasks: ["code"] }).model.name).toBe("gpt-4");
-    expect(pick({ languages: ["de"] }).model.name).toBe("gpt-4");
+    expect(pick({ capabilities: ["functionCalling"] }).model?.name).toBe("gpt-4");
+    expect(pick({ capabilities: ["function_calling"] }).model?.name).toBe("gpt-4");
+    expect(pick({ localOnly: true }).model?.name).toBe("llama");
+    expect(pick({ providers: ["anthropic"] }).model?.name).toBe("claude");
+    expect(pick({ minContextWindow: 100_000 }).model?.name).toBe("claude");
+    expect(pick({ tasks: ["code"] }).model?.name).toBe("gpt-4");
+    expect(pick({ languages: ["de"] }).model?.name).toBe("gpt-4");
     // Declared speed: gpt-4 40 tok/s is excluded; claude declares nothing and is not.
     const speed = pick({ minSpeed: 100 });
     expect(speed.candidates.map((c) => c.model).sort()).toEqual(["claude", "llama"]);
     expect(speed.excluded).toEqual([{ model: "gpt-4", code: "speed", reason: "declared speed 40.0 tokens/s is below minSpeed 100" }]);
     const explained = pick({ capabilities: ["codeGeneration"], excludeProviders: ["openai"], languages: ["en"] });
-    expect(explained.model.name).toBe("claude");
+    expect(explained.model?.name).toBe("claude");
     expect(explained.excluded).toEqual([
       { model: "gpt-4", code: "provider_excluded", reason: 'provider "openai" is excluded' },
       { model: "llama", code: "capability", reason: 'lacks capability "codeGeneration"' },
     ]);
     expect(explained.candidates).toEqual([expect.objectContaining({ model: "claude", provider: "anthropic", chosen: true, score: Number.POSITIVE_INFINITY, meanReward: 0, trials: 0, note: "exploring: 0 of 5 trials" })]);
+  });
+
+  it("explains a selection that finds nothing: no model, every model's reason (selectModel throws them)", () => {
+    const registry = fleet();
+    const none = registry.explainSelection({ capabilities: ["vision"], localOnly: true });
+    expect(none.model).toBeUndefined();
+    expect(none.candidates).toEqual([]);
+    expect(none.selector).toBe(registry.getStatistics().selector);
+    expect(none.excluded.map((e) => [e.model, e.code])).toEqual([
+      ["gpt-4", "capability"],
+      ["claude", "capability"],
+      ["llama", "capability"],
+    ]);
+    const thrown = (() => {
+      try {
+        registry.selectModel({ capabilities: ["vision"], localOnly: true });
+      } catch (error) {
+        return error;
+      }
+    })();
+    expect(NoEligibleModelError.isInstance(thrown) && thrown.excluded).toEqual(none.excluded);
+    expect(new ModelRegistry().explainSelection()).toMatchObject({ model: undefined, candidates: [], excluded: [] });
   });
 
   it("prices maxCost from the request's tokens and maxTokens, or from the reference request", () => {
@@ -112,6 +134,8 @@ describe("selection and its explanation", () => {
     const registry = fleet();
     expect(() => registry.selectModel({ capabilities: ["text_genration" as "textGeneration"] })).toThrow(/capabilities\[0\]: unknown capability "text_genration". Did you mean "text_generation"/);
     expect(() => registry.selectModel({ max_cost: 0.01 } as never)).toThrow(/max_cost: is not a selection requirement \(did you mean "maxCost"\?\)/);
+    // "vision" is both the camelCase name and its snake_case alias: suggested once.
+    expect(() => registry.selectModel({ capabilities: ["visoin" as "vision"] })).toThrow(/unknown capability "visoin". Did you mean "vision"\? Known:/);
     expect(() => registry.selectModel({ maxCost: -1 })).toThrow(ConfigError);
   });
 
@@ -154,7 +178,7 @@ describe("health and limits", () => {
     const events: string[] = [];
     registry.on("health", (e) => events.push(`${e.model}:${e.status}`));
     const e = registry.explainSelection();
-    expect(e.model.name).toBe("b");
+    expect(e.model?.name).toBe("b");
     expect(e.excluded).toEqual([{ model: "a", code: "unhealthy", reason: "unavailable (unhealthy): 3 failed checks" }]);
     expect(events).toContain("a:unhealthy");
     const result = await registry.generate(ask("x"));
@@ -210,7 +234,7 @@ describe("health and limits", () => {
     const third = busy.generate(ask("three"));
     await new Promise((r) => setTimeout(r, 5));
     const e = registry.explainSelection();
-    expect(e.model.name).toBe("free");
+    expect(e.model?.name).toBe("free");
     expect(e.excluded).toEqual([{ model: "busy", code: "saturated", reason: "at its request limits (1 concurrent)" }]);
     await third;
   });

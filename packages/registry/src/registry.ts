@@ -29,7 +29,7 @@ import {
 } from "@orchestrator-ts/core";
 import { CacheAffinity } from "./cache-affinity";
 import { Emitter, type RegistryEvents } from "./events";
-import type { CandidateExplanation, SelectionExplanation } from "./explanation";
+import type { CandidateExplanation, NoEligibleModelExplanation, SelectionExplanation } from "./explanation";
 import { BUILD_MODELS, type FromConfigOptions, type RegistryConfig, type SkippedConfigModel, registryOptionsFromConfig } from "./from-config";
 import { type NormalizedRequirements, type SelectionRequirements, languageMatches, normalizeRequirements } from "./requirements";
 import { DEFAULT_REWARD, type RewardFunction } from "./reward";
@@ -453,11 +453,19 @@ export class ModelRegistry {
     return picked.entry.model;
   }
 
-  /** The same decision as `selectModel`, with every candidate's score and every excluded model's reason. */
-  explainSelection(requirements?: SelectionRequirements, options: SelectOptions = {}): SelectionExplanation {
+  /**
+   * The same decision as `selectModel`, with every candidate's score and every excluded model's
+   * reason. When no model is eligible it explains that too: `model` is `undefined` and `excluded`
+   * says why each model was left out (where `selectModel` throws `NoEligibleModelError`).
+   */
+  explainSelection(requirements?: SelectionRequirements, options: SelectOptions = {}): SelectionExplanation | NoEligibleModelExplanation {
     const req = normalizeRequirements(requirements);
     const picked = this.#pick(req, options.request, true, undefined, 0);
-    if (!picked) throw this.#noEligible(req, options.request, undefined, 0);
+    if (!picked) {
+      // Run the filters again so every model's reason is current (as #noEligible does).
+      this.#eligible(req, options.request, undefined, 0);
+      return { model: undefined, selector: this.selector.name, task: options.request?.task, candidates: [], excluded: this.#reasons(req) };
+    }
     const explanation = picked.explanation as SelectionExplanation;
     if (this.#events.has("selection")) this.#events.emit("selection", { selectionId: undefined, model: picked.entry.model.name, task: options.request?.task, explanation, fallback: 0 });
     return explanation;

@@ -81,7 +81,7 @@ describe("seed: Cost-Based Selection", () => {
     expect(registry.selectModel().name).toBe("local-llama");
     registry.unregisterModel("local-llama");
     const explained = registry.explainSelection();
-    expect(explained.model.name).toBe("claude-instant");
+    expect(explained.model?.name).toBe("claude-instant");
     // 1,000 × 0.0001 + 500 × 0.0002 = $0.20 > $0.10
     expect(explained.excluded).toEqual([{ model: "gpt-4-32k", code: "selector", reason: "cost selector: estimated cost $0.2000 exceeds maxCostPerRequest $0.1000" }]);
   });
@@ -102,7 +102,7 @@ describe("seed: Performance-Based Selection", () => {
     registry.registerModel(new FakeModel({ name: "streamer", capabilities: { supportsStreaming: true, tokensPerSecond: 200 } }));
 
     const explained = registry.explainSelection();
-    expect(explained.model.name).toBe("streamer");
+    expect(explained.model?.name).toBe("streamer");
     expect(explained.excluded).toEqual([{ model: "slow-declared", code: "selector", reason: "performance selector: speed 20.0 tokens/s is below minTokensPerSecond 50" }]);
     expect(selector.maxResponseTimeMs).toBe(5000);
   });

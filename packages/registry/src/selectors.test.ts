@@ -76,7 +76,7 @@ describe("PerformanceSelector", () => {
     await slow.generate(ask("a b c"));
     await quick.generate(ask("a b c"));
     const e = registry.explainSelection();
-    expect(e.model.name).toBe("quick");
+    expect(e.model?.name).toBe("quick");
     expect(e.excluded[0]).toMatchObject({ model: "slow", code: "selector", reason: expect.stringMatching(/observed p95 latency \d+ ms exceeds maxResponseTime 25 ms/) });
   });
 });

@@ -1,6 +1,10 @@
 import { AbortError } from "@orchestrator-ts/core";
 
-/** Wait `ms`; rejects with `AbortError` as soon as `signal` aborts. The timer never keeps the process alive. */
+/**
+ * Wait `ms`; rejects with `AbortError` as soon as `signal` aborts. Only a pending call waits here
+ * (a backoff before a retry, a wait for capacity), so the timer keeps the process alive: unref'd,
+ * a script whose one call is waiting to retry would exit with no answer and no error.
+ */
 export function abortableSleep(ms: number, signal?: AbortSignal): Promise<void> {
   if (signal?.aborted) return Promise.reject(new AbortError());
   if (ms <= 0) return Promise.resolve();
@@ -13,7 +17,6 @@ export function abortableSleep(ms: number, signal?: AbortSignal): Promise<void> 
       signal?.removeEventListener("abort", onAbort);
       resolve();
     }, ms);
-    (timer as { unref?: () => void }).unref?.();
     signal?.addEventListener("abort", onAbort, { once: true });
   });
 }

@@ -3,5 +3,6 @@ export { collectAll, rejectionOf } from "./helpers";
 export { seededRandom } from "./internal/seeded-random";
 export * from "./servers";
 export * from "./gguf";
-export { startRedisServer, type RedisServerHandle } from "./redis/redis-server";
+export { freePort, startRedisServer, type RedisServerHandle } from "./redis/redis-server";
 export { runFixture, type RunFixtureOptions } from "./process/run-fixture";
+export { runScript, type RunScriptOptions, type ScriptRun } from "./process/run-script";

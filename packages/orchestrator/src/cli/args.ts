@@ -1,5 +1,6 @@
 import { parseArgs } from "node:util";
-import type { SelectionRequirements } from "@orchestrator-ts/registry";
+import { ConfigError } from "@orchestrator-ts/core";
+import { type SelectionRequirements, normalizeRequirements } from "@orchestrator-ts/registry";
 
 /** A usage mistake: exit code 2 and the command's help. */
 export class UsageError extends Error {}
@@ -67,5 +68,29 @@ export function requirementsFrom(values: Record<string, unknown>): SelectionRequ
   if (values.provider) req.providers = values.provider;
   if (values["exclude-provider"]) req.excludeProviders = values["exclude-provider"];
   if (values["local-only"]) req.localOnly = true;
+  // A bad value in a flag is a usage mistake (exit code 2), said with the flag's name.
+  try {
+    normalizeRequirements(req as SelectionRequirements);
+  } catch (error) {
+    if (!ConfigError.isInstance(error)) throw error;
+    throw new UsageError(error.issues.map((issue) => `${flagOf(issue.path)}: ${issue.message}`).join("\n"));
+  }
   return req as SelectionRequirements;
+}
+
+const FLAG_OF: Record<string, string> = {
+  capabilities: "--capability",
+  maxCost: "--max-cost",
+  minSpeed: "--min-speed",
+  minContextWindow: "--min-context",
+  maxLatencyMs: "--max-latency",
+  tasks: "--require-task",
+  providers: "--provider",
+  excludeProviders: "--exclude-provider",
+  localOnly: "--local-only",
+};
+
+function flagOf(path: string): string {
+  const key = /^[A-Za-z]+/.exec(path)?.[0] ?? path;
+  return FLAG_OF[key] ?? path;
 }

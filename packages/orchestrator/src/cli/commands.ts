@@ -5,7 +5,7 @@ import { EMBEDDED_CONFIG, LOCAL_MODELS, defaultModelDir } from "../default-confi
 import { type Orchestrator, createOrchestrator, resolveConfigPath } from "../orchestrator";
 import { builtinProviders } from "../providers";
 import { REQUEST, REQUIREMENTS, UsageError, number, parse, requirementsFrom } from "./args";
-import { ms, num, progress, table, usd } from "./output";
+import { ms, num, progress, score, table, usd } from "./output";
 
 export const EXIT = { ok: 0, failure: 1, usage: 2, config: 3, noModel: 4 } as const;
 
@@ -132,11 +132,14 @@ trials) and every excluded model with its reason. Requirements as for generate.`
   health: `orchestrator health [--config <file>] [--json]
 
 Runs every model's health check now (free endpoints: model lists, tags; a loaded local model).
-Exit code 1 when a model is unhealthy.`,
+Exit code 1 when a configured model is not healthy (degraded or unhealthy); models left out for a
+missing key are listed as unavailable and do not change the exit code.`,
   validate: `orchestrator validate [--config <file>] [--load-plugins] [--json]
 
 Parses the config strictly: a missing environment variable is an error with its line, as is
-every unknown key, bad value and unknown provider. Exit code 3 when the file is invalid.
+every unknown key, bad value and unknown provider. Exit code 3 when the file is invalid. With no
+file (no --config, no ./models.yaml) it checks the embedded default, whose cloud models are
+optional: one whose key variable is not set is listed as unavailable, as the demo does.
 A provider named by file or package is only located, never run: --load-plugins imports it
 (running its code) to check that it is a plugin and to check its config block.`,
   replay: `orchestrator replay --data <csv|dir|log.jsonl> [--split test] [--policy <json|file>] [--budget <usd>] [--seeds <n>] [--out <dir>] [--json]
@@ -268,21 +271,30 @@ export async function select(argv: string[], io: Io): Promise<number> {
     return EXIT.ok;
   }
   const json = values.json === true;
+  // Flags first: a typo is a usage error before any model is prepared.
+  const requirements = requirementsFrom(values);
+  const request = typeof values.prompt === "string" ? requestFrom(values.prompt, values) : undefined;
   const o = await open(values.config, io, json);
   try {
-    const request = typeof values.prompt === "string" ? requestFrom(values.prompt, values) : undefined;
-    const explanation = o.registry.explainSelection(requirementsFrom(values), request ? { request } : {});
+    const explanation = o.registry.explainSelection(requirements, request ? { request } : {});
     if (json) io.out(JSON.stringify(explanation, null, 2));
     else {
-      io.out(`selected: ${explanation.model.name} (selector ${explanation.selector})\n`);
-      io.out(table(["candidate", "score", "details"], explanation.candidates.map((c) => [
-          `${c.chosen ? "* " : "  "}${c.model}`,
-          num(c.score, 4),
-          [c.meanReward === undefined ? undefined : `mean ${num(c.meanReward, 3)}`, c.bonus === undefined ? undefined : `bonus ${num(c.bonus, 3)}`, c.trials === undefined ? undefined : `${c.trials} trials`, c.note]
-            .filter(Boolean)
-            .join(", "),
-        ])));
-      if (explanation.excluded.length > 0) io.out(`\n${table(["excluded", "why"], explanation.excluded.map((e) => [e.model, e.reason]))}`);
+      if (explanation.model === undefined) io.out(`selected: none: no model meets the requirements (selector ${explanation.selector})\n`);
+      else {
+        io.out(`selected: ${explanation.model.name} (selector ${explanation.selector})\n`);
+        io.out(table(["candidate", "score", "details"], explanation.candidates.map((c) => [
+            `${c.chosen ? "* " : "  "}${c.model}`,
+            score(c.score, 4),
+            [c.meanReward === undefined ? undefined : `mean ${score(c.meanReward, 3)}`, c.bonus === undefined ? undefined : `bonus ${score(c.bonus, 3)}`, c.trials === undefined ? undefined : `${c.trials} trials`, c.note]
+              .filter(Boolean)
+              .join(", "),
+          ])));
+      }
+      if (explanation.excluded.length > 0) io.out(`${explanation.model === undefined ? "" : "\n"}${table(["excluded", "why"], explanation.excluded.map((e) => [e.model, e.reason]))}`);
+    }
+    if (explanation.model === undefined) {
+      if (!json) io.err(`error: no model meets the requirements${explanation.excluded.length > 0 ? ` (${explanation.excluded.map((e) => `${e.model}: ${e.reason}`).join("; ")})` : ": no models are configured"}`);
+      return EXIT.noModel;
     }
     return EXIT.ok;
   } finally {
@@ -356,7 +368,8 @@ export async function health(argv: string[], io: Io): Promise<number> {
           [...statuses.map((s) => [s.model, s.status, s.isHealthy ? "yes" : "no", ms(s.latencyMs), s.issues.join("; ")]), ...unavailable.map((s) => [s.model, s.status, "no", undefined, s.issues.join("; ")])],
         ),
       );
-    return statuses.every((s) => s.status !== "unhealthy") ? EXIT.ok : EXIT.failure;
+    // Degraded counts: a failed check makes a model "degraded" until failureThreshold failures open its circuit.
+    return statuses.every((s) => s.isHealthy) ? EXIT.ok : EXIT.failure;
   } finally {
     await o.close();
   }
@@ -371,16 +384,19 @@ export async function validate(argv: string[], io: Io): Promise<number> {
   // Checking a config must not run the code it names: providers by file or package are located, not imported, unless asked.
   const loadPlugins = values["load-plugins"] === true;
   const path = resolveConfigPath(values.config);
+  // A file is checked strictly. The embedded default is checked as the demo runs it: its cloud
+  // models are optional, and one whose key variable is not set is reported as unavailable.
   const config = path
     ? await loadModelConfig(path, { providers: builtinProviders, lenient: false, loadPlugins })
-    : parseModelConfig(EMBEDDED_CONFIG, { env: { ...process.env, ORCHESTRATOR_MODEL_DIR: defaultModelDir() }, source: "embedded default", providers: builtinProviders });
+    : parseModelConfig(EMBEDDED_CONFIG, { env: { ...process.env, ORCHESTRATOR_MODEL_DIR: defaultModelDir() }, source: "embedded default", providers: builtinProviders, lenient: true });
   const plugins = [...(await locateProviders(config, { providers: builtinProviders }))].flatMap(([provider, at]) =>
     at.kind === "given" ? [] : [{ provider, kind: at.kind, file: at.file, loaded: loadPlugins }],
   );
-  const summary = { valid: true, source: config.source, models: config.models.map((m) => ({ name: m.name, provider: m.provider })), plugins };
+  const models = config.models.map((m) => ({ name: m.name, provider: m.provider, ...(m.unavailable ? { unavailable: m.unavailable } : {}) }));
+  const summary = { valid: true, source: config.source, models, plugins };
   if (values.json) io.out(JSON.stringify(summary, null, 2));
   else {
-    io.out(`${config.source}: valid, ${config.models.length} model(s): ${config.models.map((m) => m.name).join(", ")}`);
+    io.out(`${config.source}: valid, ${models.length} model(s): ${models.map((m) => (m.unavailable ? `${m.name} (unavailable: ${m.unavailable})` : m.name)).join(", ")}`);
     for (const p of plugins) {
       io.out(`  provider "${p.provider}" resolves to ${p.file}: ${p.loaded ? "loaded, a provider plugin, its config blocks checked" : "not loaded (its code was not run; --load-plugins imports and checks it)"}`);
     }

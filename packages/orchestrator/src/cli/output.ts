@@ -19,6 +19,13 @@ export function usd(value: number | undefined): string | undefined {
   return value === 0 ? "0" : value < 0.001 ? value.toExponential(2) : value.toFixed(4);
 }
 
+/** Like `num`, but an infinite value shows as ∞ (an unexplored model's UCB score and bonus). */
+export function score(value: number | undefined, digits = 2): string | undefined {
+  if (value === Number.POSITIVE_INFINITY) return "∞";
+  if (value === Number.NEGATIVE_INFINITY) return "-∞";
+  return num(value, digits);
+}
+
 export function num(value: number | undefined, digits = 2): string | undefined {
   return value === undefined || !Number.isFinite(value) ? undefined : value.toFixed(digits);
 }

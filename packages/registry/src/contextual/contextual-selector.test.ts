@@ -160,7 +160,7 @@ describe("ContextualSelector: save, restore and the registry", () => {
     expect(first?.features?.i.length).toBeGreaterThan(3);
     expect(typeof first?.costUsd).toBe("number");
     const explanation = registry.explainSelection(undefined, { request: { messages: [{ role: "user", content: COOKING[0] as string }] } });
-    expect(explanation.model.name).toBe("model-a");
+    expect(explanation.model?.name).toBe("model-a");
     expect(explanation.candidates[0]?.note).toMatch(/predicted quality/);
   });
 });

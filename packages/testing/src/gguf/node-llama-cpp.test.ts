@@ -1,11 +1,13 @@
 // Loads the generated files with the real node-llama-cpp (prebuilt CPU binary, no downloads).
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import { JinjaTemplateChatWrapper, LlamaChatSession, LlamaLogLevel, getLlama } from "node-llama-cpp";
 import type { Llama, LlamaModel } from "node-llama-cpp";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { TINY_CHAT_TEMPLATE, buildTinyGguf, writeTinyGguf } from "./index";
+import { runScript } from "../process/run-script";
+import { TINY_CHAT_TEMPLATE, writeTinyGguf } from "./index";
 import type { TinyGgufInfo, TinyGgufQuantization } from "./index";
 
 const QUANTIZATIONS: TinyGgufQuantization[] = ["f32", "f16", "q8_0", "q4_0"];
@@ -206,35 +208,59 @@ describe("node-llama-cpp with a tiny model", () => {
   );
 
   it(
-    "rejects truncated and corrupt files with an error instead of crashing",
+    "rejects truncated and corrupt files with an error instead of crashing; llama.cpp's reasons reach the logger",
     async () => {
-      // node-llama-cpp 3.21.1: a failed loadModel leaves a half-built LlamaModel holding a
-      // prevent-disposal handle on its Llama; once that object is garbage-collected nothing releases
-      // the handle and llama.dispose() never resolves. So corrupt files get a throwaway Llama whose
-      // disposal we do not wait on forever.
-      const throwaway = await getLlama({
-        gpu: false,
-        build: "never",
-        maxThreads: 1,
-        logLevel: LlamaLogLevel.error,
-        logger: () => {}, // llama.cpp explains on stderr ("... data is not within the file bounds"); keep tests quiet
-      });
-      const bytes = buildTinyGguf({ quantization: "q8_0" });
-      const cases: Array<[string, Uint8Array]> = [
-        ["cut-in-data", bytes.subarray(0, bytes.length - 1000)],
-        ["cut-in-half", bytes.subarray(0, bytes.length >> 1)],
-        ["cut-in-header", bytes.subarray(0, 5000)],
-        ["not-gguf", new TextEncoder().encode("hello, I am not a model")],
-      ];
-      for (const [name, data] of cases) {
-        const path = join(dir, `${name}.gguf`);
-        await writeFile(path, data);
-        await expect(throwaway.loadModel({ modelPath: path }), name).rejects.toThrow(/Failed to load model|GGUF magic/);
-      }
-      await Promise.race([throwaway.dispose(), new Promise((resolve) => setTimeout(resolve, 2_000).unref())]);
-      // the native side is still healthy
-      const out = await generate("q8_0", "still alive?", { maxTokens: 4 });
-      expect(out.stopReason).toBe("maxTokens");
+      // In a process of its own, with one Llama: node-llama-cpp 3.21.1 leaves a failed loadModel's
+      // half-built model holding its Llama, whose dispose() then never resolves; and a second Llama
+      // in one process switches the JS logger off for good (the first one's native log callback,
+      // released asynchronously, clears the flag the second one set), so llama.cpp would print its
+      // reasons on stderr instead of to the logger. The child reports what the logger received.
+      const entry = pathToFileURL(fileURLToPath(new URL("./index.ts", import.meta.url))).href;
+      const script = `
+import { writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { LlamaChatSession, LlamaLogLevel, getLlama } from "node-llama-cpp";
+const { buildTinyGguf, writeTinyGguf } = await import(${JSON.stringify(entry)});
+const dir = process.argv[2];
+const logged = [];
+const llama = await getLlama({ gpu: false, build: "never", maxThreads: 1, logLevel: LlamaLogLevel.error, logger: (level, message) => logged.push(message) });
+const bytes = buildTinyGguf({ quantization: "q8_0" });
+const cases = [
+  ["cut-in-data", bytes.subarray(0, bytes.length - 1000)],
+  ["cut-in-half", bytes.subarray(0, bytes.length >> 1)],
+  ["cut-in-header", bytes.subarray(0, 5000)],
+  ["not-gguf", new TextEncoder().encode("hello, I am not a model")],
+];
+const rejected = {};
+for (const [name, data] of cases) {
+  const path = join(dir, name + ".gguf");
+  await writeFile(path, data);
+  try {
+    await llama.loadModel({ modelPath: path });
+    rejected[name] = null;
+  } catch (error) {
+    rejected[name] = error.message;
+  }
+}
+// The native side is still healthy: the same Llama loads a good file and generates.
+const good = await writeTinyGguf(join(dir, "good.gguf"), { quantization: "q8_0", seed: 1 });
+const model = await llama.loadModel({ modelPath: good.path, gpuLayers: 0 });
+const context = await model.createContext({ contextSize: 512, threads: 1 });
+const session = new LlamaChatSession({ contextSequence: context.getSequence() });
+const answer = await session.promptWithMeta("still alive?", { maxTokens: 4, seed: 1 });
+console.log(JSON.stringify({ rejected, logged, stopReason: answer.stopReason }));
+// Not disposing: the failed loads' models keep this Llama from ever finishing dispose().
+process.exit(0);
+`;
+      const run = await runScript({ script }, { args: [dir], cwd: fileURLToPath(new URL("../..", import.meta.url)), timeoutMs: TIMEOUT_MS - 5_000 });
+      expect(run.killed).toBe(false);
+      expect(run.code).toBe(0);
+      // Nothing printed behind the logger's back.
+      expect(run.stderr).toBe("");
+      const report = JSON.parse(run.stdout.trim().split("\n").at(-1) ?? "") as { rejected: Record<string, string | null>; logged: string[]; stopReason: string };
+      for (const name of ["cut-in-data", "cut-in-half", "cut-in-header", "not-gguf"]) expect(report.rejected[name], name).toMatch(/Failed to load model|GGUF magic/);
+      expect(report.logged.join("\n")).toMatch(/data is not within the file bounds, model is corrupted or incomplete/);
+      expect(report.stopReason).toBe("maxTokens");
     },
     TIMEOUT_MS,
   );

@@ -19,7 +19,7 @@ afterEach(async () => {
   await Promise.all(servers.splice(0).map((s) => s.close()));
 });
 
-async function setup(options: AnthropicServerOptions = {}, clientOptions: { timeout?: number; apiKey?: string } = {}) {
+async function setup(options: AnthropicServerOptions = {}, clientOptions: ConstructorParameters<typeof Anthropic>[0] = {}) {
   const server = await startAnthropicServer({ apiKey: "sk-ant-test", ...options });
   servers.push(server);
   const client = new Anthropic({ apiKey: "sk-ant-test", baseURL: server.baseURL, maxRetries: 0, ...clientOptions });
@@ -198,7 +198,9 @@ describe("startAnthropicServer through @anthropic-ai/sdk", () => {
   });
 
   it("cut-stream in destroy mode and malformed chunks make iteration throw", async () => {
-    const { server, client } = await setup({ reply: () => ({ text: "a b c d" }) });
+    const logged: string[] = [];
+    const log = (...args: unknown[]) => logged.push(args.map(String).join(" "));
+    const { server, client } = await setup({ reply: () => ({ text: "a b c d" }) }, { logger: { error: log, warn: log, info: log, debug: log } });
     server.enqueueFaults([
       { type: "cut-stream", afterChunks: 4, mode: "destroy" },
       { type: "malformed-chunk", afterChunks: 4 },
@@ -209,6 +211,8 @@ describe("startAnthropicServer through @anthropic-ai/sdk", () => {
     };
     await expect(drain()).rejects.toThrow();
     await expect(drain()).rejects.toThrow(SyntaxError);
+    // The SDK reports the broken frame to its logger (not to the test's stderr).
+    expect(logged[0]).toMatch(/^Could not parse message into JSON: \{"type": "content_block_delta"/);
   });
 
   it("setDown answers 503 (api_error) and recovers", async () => {

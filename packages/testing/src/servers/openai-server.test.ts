@@ -17,7 +17,7 @@ afterEach(async () => {
   await Promise.all(servers.splice(0).map((s) => s.close()));
 });
 
-async function setup(options: OpenAIServerOptions = {}, clientOptions: { timeout?: number } = {}) {
+async function setup(options: OpenAIServerOptions = {}, clientOptions: ConstructorParameters<typeof OpenAI>[0] = {}) {
   const server = await startOpenAIServer({ apiKey: "sk-test", ...options });
   servers.push(server);
   const client = new OpenAI({ apiKey: "sk-test", baseURL: server.baseURL, maxRetries: 0, ...clientOptions });
@@ -263,8 +263,10 @@ describe("startOpenAIServer through the openai SDK", () => {
     expect(pieces.join("")).toBe("a ");
   });
 
-  it("malformed-chunk: the SDK throws a JSON parse error mid-stream", async () => {
-    const { server, client } = await setup({ reply: () => ({ text: "a b c" }) });
+  it("malformed-chunk: the SDK throws a JSON parse error mid-stream (and logs the frame to its logger)", async () => {
+    const logged: string[] = [];
+    const log = (...args: unknown[]) => logged.push(args.map(String).join(" "));
+    const { server, client } = await setup({ reply: () => ({ text: "a b c" }) }, { logger: { error: log, warn: log, info: log, debug: log } });
     server.enqueueFault({ type: "malformed-chunk", afterChunks: 2 });
     const stream = await client.chat.completions.create({ ...ask("x"), stream: true });
     const pieces: string[] = [];
@@ -273,6 +275,7 @@ describe("startOpenAIServer through the openai SDK", () => {
     };
     await expect(iterate()).rejects.toThrow(SyntaxError);
     expect(pieces.join("")).toBe("a ");
+    expect(logged[0]).toMatch(/^Could not parse message into JSON: \{"id": "chatcmpl-broken"/);
   });
 
   it("cut and malformed faults on a JSON reply fail the call", async () => {
