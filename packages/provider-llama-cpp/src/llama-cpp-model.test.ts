@@ -304,6 +304,7 @@ describe("LazyLlamaCppModel", () => {
     const m = lazy({ modelPath: later, contextSize: undefined });
     expect(m.isLoaded).toBe(false);
     expect(m.capabilities.contextWindow).toBe(4096);
+    expect(m.constraints.requiredMemoryGb).toBeUndefined();
     expect(await m.healthCheck()).toBe(false);
     const missing = await m.generate(ask("hi", { maxTokens: 2 })).catch((e: unknown) => e);
     expect(ConfigError.isInstance(missing)).toBe(true);
@@ -315,6 +316,7 @@ describe("LazyLlamaCppModel", () => {
     // The file's trained context (shorter than the default 4096) now sizes the capabilities.
     expect(m.contextSize).toBe(m.file.contextLength);
     expect(m.capabilities.contextWindow).toBe(m.contextSize);
+    expect(m.constraints.requiredMemoryGb).toBeGreaterThan(0);
   });
 
   it("loads once on first use, even under concurrent first calls, and health checks do not load", async () => {

@@ -232,6 +232,12 @@ export class LlamaCppModel extends Model {
     this.#resolved = resolved;
     // Capabilities given before the file was read assumed the default context; now it is known.
     if (!this.#options.capabilities && this.capabilities.contextWindow !== resolved.contextSize) this.updateCapabilities(defaultCapabilities(this.#options, resolved.contextSize));
+    // So is the memory estimate. The limiter keeps the constraints it was built with; only
+    // requiredMemoryGb differs, which it does not read.
+    const constraints = constraintsFor(this.#options, resolved);
+    if (constraints !== undefined && !(constraints instanceof ModelConstraints) && this.constraints.requiredMemoryGb === undefined) {
+      (this as { constraints: ModelConstraints }).constraints = ModelConstraints.from(constraints);
+    }
     return resolved;
   }
 
