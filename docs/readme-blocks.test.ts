@@ -14,7 +14,8 @@ import { loadModelConfig } from "@orchestrator-ts/config";
 import { builtinProviders } from "orchestrator-ts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Block, check, outDir, root } from "../tools/scripts/readme-blocks.mjs";
-import { type BlockWorld, KEYS, runNode, startWorld, workdir } from "./readme-env";
+import { runScript } from "@orchestrator-ts/testing";
+import { type BlockWorld, KEYS, startWorld, workdir } from "./readme-env";
 import { OUTPUT_SAMPLES, SHELL, TS_BLOCKS } from "./readme-expectations";
 
 const { blocks, problems } = check();
@@ -43,14 +44,18 @@ describe("TypeScript blocks run, print what they say and exit by themselves", ()
     const spec = TS_BLOCKS[block.file];
     it(`${block.source}:${block.line} (${block.file})`, { timeout: (spec?.timeoutMs ?? 30_000) + 10_000 }, async () => {
       if (!spec) throw new Error(`no expectations for ${block.file} in docs/readme-expectations.ts`);
+      if (spec.program) {
+        expect(block.code, `${block.file} must be ${spec.program} verbatim`).toBe(readFileSync(join(root, spec.program), "utf8"));
+        return;
+      }
       const cwd = workdir(spec.files?.(world) ?? {});
-      const result = await runNode([join(outDir, block.file)], { cwd, env: { ...world.env, ...spec.env }, timeoutMs: spec.timeoutMs ?? 30_000, typescript: true }).finally(() =>
+      const result = await runScript(join(outDir, block.file), [], { cwd, env: { ...world.env, ...spec.env }, timeoutMs: spec.timeoutMs ?? 30_000 }).finally(() =>
         rmSync(cwd, { recursive: true, force: true }),
       );
-      const context = `exit ${result.code ?? result.signal} after ${Math.round(result.ms)} ms\n--- stdout\n${result.stdout.slice(-3000)}\n--- stderr\n${result.stderr.slice(-3000)}`;
-      expect(result.signal, `killed: the example did not end by itself\n${context}`).toBeNull();
+      const context = `exit ${result.code ?? result.signal} after ${Math.round(result.durationMs)} ms\n--- stdout\n${result.stdout.slice(-3000)}\n--- stderr\n${result.stderr.slice(-3000)}`;
+      expect(result.timedOut, `killed: the example did not end by itself\n${context}`).toBe(false);
       expect(result.code, context).toBe(0);
-      for (const pattern of spec.stdout) expect(result.stdout, context).toMatch(pattern);
+      for (const pattern of spec.stdout ?? []) expect(result.stdout, context).toMatch(pattern);
       for (const pattern of spec.stderr ?? []) expect(result.stderr, context).toMatch(pattern);
       // No secret of the environment ever shows in what an example prints.
       for (const key of Object.values(KEYS)) expect(result.stdout + result.stderr).not.toContain(key);

@@ -1,11 +1,9 @@
 // The world the README blocks run in: loopback servers for every provider's wire protocol, a real
 // redis-server, tiny GGUF files, and the environment variables a user would set for the real
 // services (OPENAI_API_KEY, OPENAI_BASE_URL…). Nothing reaches the network and no real key is read.
-import { spawn } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
-import { pathToFileURL } from "node:url";
 import { startCustomServer } from "@acme/orchestrator-provider-custom/server";
 import {
   type LoopbackServer,
@@ -80,43 +78,6 @@ export async function startWorld(): Promise<BlockWorld> {
       rmSync(home, { recursive: true, force: true });
     },
   };
-}
-
-export interface RunResult {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  stdout: string;
-  stderr: string;
-  ms: number;
-}
-
-const TSX = pathToFileURL(join(root, "node_modules/tsx/dist/loader.mjs")).href;
-
-/**
- * Runs a file in its own Node process (TypeScript through tsx) from `cwd`, with exactly `env`
- * (plus nothing from this process), and resolves when it exits by itself; a process still
- * running after `timeoutMs` is killed and reported as such: a README example must end on its own.
- */
-export function runNode(args: readonly string[], options: { cwd: string; env: Record<string, string | undefined>; timeoutMs: number; typescript?: boolean }): Promise<RunResult> {
-  const started = performance.now();
-  const env = Object.fromEntries(Object.entries(options.env).filter((e): e is [string, string] => e[1] !== undefined));
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [...(options.typescript ? ["--import", TSX] : []), ...args], { cwd: options.cwd, env, stdio: ["ignore", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d: Buffer) => {
-      stdout += d.toString();
-    });
-    child.stderr.on("data", (d: Buffer) => {
-      stderr += d.toString();
-    });
-    const timer = setTimeout(() => child.kill("SIGKILL"), options.timeoutMs);
-    child.on("error", reject);
-    child.on("close", (code, signal) => {
-      clearTimeout(timer);
-      resolve({ code, signal, stdout, stderr, ms: performance.now() - started });
-    });
-  });
 }
 
 /**

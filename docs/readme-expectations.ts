@@ -4,17 +4,23 @@
 import { existsSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { loadModelConfig } from "@orchestrator-ts/config";
+import { runScript } from "@orchestrator-ts/testing";
 import { builtinProviders } from "orchestrator-ts";
 import { outDir, root } from "../tools/scripts/readme-blocks.mjs";
-import { type BlockWorld, runNode, workdir } from "./readme-env";
+import { type BlockWorld, workdir } from "./readme-env";
 
 export interface TsBlockSpec {
+  /**
+   * The block is this program verbatim (a path from the repository root), run by its own
+   * package's test against the loopback server of its provider; the block is only compared.
+   */
+  program?: string;
   /** Files of the working directory (relative path → content). */
   files?: (world: BlockWorld) => Record<string, string>;
   /** Changes to the environment of docs/readme-env.ts (`undefined` removes a variable). */
   env?: Record<string, string | undefined>;
   /** Patterns stdout must match. */
-  stdout: RegExp[];
+  stdout?: RegExp[];
   stderr?: RegExp[];
   timeoutMs?: number;
 }
@@ -71,6 +77,7 @@ export const TS_BLOCKS: Record<string, TsBlockSpec> = {
   },
   "packages/registry/04-selectors.ts": { stdout: [/^cheap \[ 'pricey: -0\.0105', 'cheap: -0\.0003' \]$/m] },
   "examples/custom-model/01-acme-orchestrator-provider-custom-exampl.ts": { stdout: [/^Echo: Explain quantum computing$/m] },
+  ...Object.fromEntries(["openai", "anthropic", "huggingface", "ollama", "llama-cpp"].map((p) => [`examples/${p}/02-the-program.ts`, { program: `examples/${p}/src/main.ts` }])),
 };
 
 /** Producers of the output samples (text blocks): each line of the sample must appear in what they return. */
@@ -155,13 +162,20 @@ export async function SHELL({ command, publishable, scripts, world, cli }: Shell
     const missing = names.filter((n) => (n.startsWith("@orchestrator-ts/") || n === "orchestrator-ts" ? !publishable.has(n) : !existsSync(join(root, "node_modules", n, "package.json"))));
     return names.length > 0 && missing.length === 0 ? "ok" : `npm install names packages that do not exist here: ${missing.join(", ") || "(none named)"}`;
   }
-  if (tool === "npm" && (sub === "test" || sub === "ci")) return sub === "ci" || scripts.test ? "ok" : "no test script";
-  if (tool === "npm" && sub === "run") return rest[0] && scripts[rest[0]] ? "ok" : `no script "${rest[0]}" in the root package.json`;
+  if (tool === "npm" && sub && ["start", "test", "run", "ci"].includes(sub)) {
+    if (sub === "ci") return "ok";
+    const script = sub === "run" ? rest.find((w) => !w.startsWith("-")) : sub;
+    // `-w <folder>`: the script of that workspace; otherwise the root's.
+    const w = rest.indexOf("-w");
+    const where = w >= 0 ? rest[w + 1] : undefined;
+    const available = where ? ((JSON.parse(readFileSync(join(root, where, "package.json"), "utf8")) as { scripts?: Record<string, string> }).scripts ?? {}) : scripts;
+    return script && available[script] ? "ok" : `no script "${script}" in ${where ?? "the root"}'s package.json`;
+  }
   if (tool === "npx" && sub === "orchestrator") {
     const args = rest[0] === "demo" ? ["demo", "--help"] : rest;
     const dir = workdir();
     try {
-      const result = await runNode([cli, ...args], { cwd: dir, env: world.env, timeoutMs: 60_000 });
+      const result = await runScript(cli, args, { cwd: dir, env: world.env, timeoutMs: 60_000 });
       return result.code === 0 ? "ok" : `orchestrator ${args.join(" ")} exited ${result.code}: ${result.stderr.slice(-500)}`;
     } finally {
       rmSync(dir, { recursive: true, force: true });
@@ -169,6 +183,7 @@ export async function SHELL({ command, publishable, scripts, world, cli }: Shell
   }
   if (tool === "npx" && sub) return existsSync(join(root, "node_modules/.bin", sub)) ? "ok" : `npx ${sub}: not installed in this workspace`;
   if (tool === "node" && sub) return existsSync(join(root, sub)) ? "ok" : `node ${sub}: no such file`;
-  if (tool === "git" || tool === "cd") return "ok";
+  // Not ours and not run here: the repository, the shell, the user's own Ollama server.
+  if (tool === "git" || tool === "cd" || tool === "ollama") return "ok";
   return `unknown command (teach docs/readme-expectations.ts how to check it): ${command}`;
 }

@@ -4,4 +4,4 @@ export { seededRandom } from "./internal/seeded-random";
 export * from "./servers";
 export * from "./gguf";
 export { startRedisServer, type RedisServerHandle } from "./redis/redis-server";
-export { runFixture, type RunFixtureOptions } from "./process/run-fixture";
+export { runFixture, runScript, type RunFixtureOptions, type RunScriptOptions, type ScriptResult } from "./process/run-fixture";
