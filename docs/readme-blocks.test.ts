@@ -107,3 +107,9 @@ describe("samples of output are what the code prints", () => {
     });
   }
 });
+
+it("the testing README documents every export of @orchestrator-ts/testing", async () => {
+  const text = readFileSync(join(root, "packages/testing/README.md"), "utf8");
+  const exported = [...Object.keys(await import("@orchestrator-ts/testing")), "describeModelConformance"];
+  expect(exported.filter((name) => !text.includes(`\`${name}`))).toEqual([]);
+});

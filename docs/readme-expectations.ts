@@ -76,6 +76,9 @@ export const TS_BLOCKS: Record<string, TsBlockSpec> = {
     stderr: [/^gpt-4: OPENAI_API_KEY is not set$/m],
   },
   "packages/registry/04-selectors.ts": { stdout: [/^cheap \[ 'pricey: -0\.0105', 'cheap: -0\.0003' \]$/m] },
+  "packages/testing/03-fakemodel.ts": { stdout: [/^backup from the backup \[ 'primary:authentication_error→fallback', 'backup:ok→done' \]$/m] },
+  "packages/testing/05-gguf-models.ts": { stdout: [/^\d+ 2 \d+ 64$/m, /^llama 256 \d+$/m] },
+  "packages/testing/06-processes.ts": { stdout: [/^2 false hello world$/m] },
   "examples/custom-model/01-acme-orchestrator-provider-custom-exampl.ts": { stdout: [/^Echo: Explain quantum computing$/m] },
   ...Object.fromEntries(["openai", "anthropic", "huggingface", "ollama", "llama-cpp"].map((p) => [`examples/${p}/02-the-program.ts`, { program: `examples/${p}/src/main.ts` }])),
 };
