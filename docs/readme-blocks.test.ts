@@ -113,3 +113,14 @@ it("the testing README documents every export of @orchestrator-ts/testing", asyn
   const exported = [...Object.keys(await import("@orchestrator-ts/testing")), "describeModelConformance"];
   expect(exported.filter((name) => !text.includes(`\`${name}`))).toEqual([]);
 });
+
+it("every repository path the guides name exists", () => {
+  const missing: string[] = [];
+  for (const guide of ["CONTRIBUTING.md", "docs/troubleshooting.md", "docs/releasing.md", "README.md"]) {
+    const text = readFileSync(join(root, guide), "utf8");
+    for (const [, path] of text.matchAll(/`((?:packages|examples|docs|tools|\.changeset|\.ci)\/[^`\s<>…*]*)`/g)) {
+      if (path && !existsSync(join(root, path))) missing.push(`${guide}: ${path}`);
+    }
+  }
+  expect(missing).toEqual([]);
+});

@@ -79,12 +79,14 @@ export const TS_BLOCKS: Record<string, TsBlockSpec> = {
   "packages/testing/03-fakemodel.ts": { stdout: [/^backup from the backup \[ 'primary:authentication_error→fallback', 'backup:ok→done' \]$/m] },
   "packages/testing/05-gguf-models.ts": { stdout: [/^\d+ 2 \d+ 64$/m, /^llama 256 \d+$/m] },
   "packages/testing/06-processes.ts": { stdout: [/^2 false hello world$/m] },
+  "docs/troubleshooting/07-llama-cpp-is-slow-or-will-not-load.ts": { stdout: [/^1$/m] },
   "examples/custom-model/01-acme-orchestrator-provider-custom-exampl.ts": { stdout: [/^Echo: Explain quantum computing$/m] },
   ...Object.fromEntries(["openai", "anthropic", "huggingface", "ollama", "llama-cpp"].map((p) => [`examples/${p}/02-the-program.ts`, { program: `examples/${p}/src/main.ts` }])),
 };
 
 /** Producers of the output samples (text blocks): each line of the sample must appear in what they return. */
 export const OUTPUT_SAMPLES: Record<string, (world: BlockWorld) => Promise<string>> = {
+  // Config errors as the config README shows them.
   // The seed's config/models.yaml with a typo on line 11 and OPENAI_ORG_ID unset.
   "packages/config/03-api.txt": async (world) => {
     const seed = readFileSync(join(root, "docs/seed/config/models.yaml"), "utf8").split("\n");
@@ -117,7 +119,29 @@ export const OUTPUT_SAMPLES: Record<string, (world: BlockWorld) => Promise<strin
     };
     return messageOf(() => loadIn(files, "models.yaml", world.env));
   },
+  "docs/troubleshooting/01-no-api-key.txt": () => sample("no-api-key"),
+  "docs/troubleshooting/02-no-api-key.txt": () => sample("wrong-key"),
+  "docs/troubleshooting/03-the-host-is-unreachable.txt": () => sample("unreachable"),
+  "docs/troubleshooting/04-redis-is-missing-or-down.txt": () => sample("redis-down"),
+  // A PATH without redis-server (node itself runs by its absolute path).
+  "docs/troubleshooting/05-redis-is-missing-or-down.txt": () => sample("no-redis-server", { PATH: "/nonexistent" }),
+  "docs/troubleshooting/09-llama-cpp-is-slow-or-will-not-load.txt": () => sample("llama-errors"),
+  "docs/troubleshooting/10-no-model-fits.txt": () => sample("no-eligible-model"),
 };
+
+/**
+ * Runs one of docs/samples/ as its own process, with only the environment given (no key of the
+ * developer's shell leaks in), and returns what it printed.
+ */
+async function sample(name: string, env: Record<string, string> = {}): Promise<string> {
+  const dir = workdir();
+  try {
+    const run = await runScript(join(root, "docs/samples", `${name}.ts`), [], { cwd: dir, env: { PATH: process.env.PATH, HOME: dir, ...env }, timeoutMs: 60_000 });
+    return run.stdout + run.stderr;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
 
 async function loadIn(files: Record<string, string>, config: string, env: Record<string, string | undefined>): Promise<unknown> {
   const dir = workdir(files);
@@ -162,8 +186,9 @@ export async function SHELL({ command, publishable, scripts, world, cli }: Shell
   const [tool, sub, ...rest] = words;
   if (tool === "npm" && (sub === "install" || sub === "i")) {
     const names = rest.filter((w) => !w.startsWith("-"));
+    if (names.length === 0) return "ok"; // the workspace itself (npm install --package-lock-only)
     const missing = names.filter((n) => (n.startsWith("@orchestrator-ts/") || n === "orchestrator-ts" ? !publishable.has(n) : !existsSync(join(root, "node_modules", n, "package.json"))));
-    return names.length > 0 && missing.length === 0 ? "ok" : `npm install names packages that do not exist here: ${missing.join(", ") || "(none named)"}`;
+    return missing.length === 0 ? "ok" : `npm install names packages that do not exist here: ${missing.join(", ")}`;
   }
   if (tool === "npm" && sub && ["start", "test", "run", "ci"].includes(sub)) {
     if (sub === "ci") return "ok";
@@ -187,6 +212,6 @@ export async function SHELL({ command, publishable, scripts, world, cli }: Shell
   if (tool === "npx" && sub) return existsSync(join(root, "node_modules/.bin", sub)) ? "ok" : `npx ${sub}: not installed in this workspace`;
   if (tool === "node" && sub) return existsSync(join(root, sub)) ? "ok" : `node ${sub}: no such file`;
   // Not ours and not run here: the repository, the shell, the user's own Ollama server.
-  if (tool === "git" || tool === "cd" || tool === "ollama") return "ok";
+  if (tool === "git" || tool === "cd" || tool === "ollama" || tool === "sudo" || tool === "apt-get") return "ok";
   return `unknown command (teach docs/readme-expectations.ts how to check it): ${command}`;
 }
