@@ -201,7 +201,8 @@ export async function SHELL({ command, publishable, scripts, world, cli }: Shell
   }
   if (tool === "npx" && sub === "orchestrator") {
     const args = rest[0] === "demo" ? ["demo", "--help"] : rest;
-    const dir = workdir();
+    // Run where a user would: a project whose config/models.yaml is the root README's example.
+    const dir = workdir(rootConfig());
     try {
       const result = await runScript(cli, args, { cwd: dir, env: world.env, timeoutMs: 60_000 });
       return result.code === 0 ? "ok" : `orchestrator ${args.join(" ")} exited ${result.code}: ${result.stderr.slice(-500)}`;
