@@ -11,7 +11,9 @@ export class MyCustomModel extends Model {
   readonly #config: { apiKey: Secret; endpoint: string };
   #client: CustomAPIClient | undefined;
 
-  constructor(name: string, config: { apiKey: string; endpoint: string }, capabilities?: ModelCapabilities) {
+  // The seed's keyword arguments (name=..., config=..., capabilities=...) as one options object, the
+  // same shape as examples/custom-model's MyCustomModel.
+  constructor({ name, config, capabilities }: { name: string; config: { apiKey: string; endpoint: string }; capabilities?: ModelCapabilities }) {
     super({
       name,
       provider: "custom",
@@ -61,7 +63,7 @@ export async function main(endpoint: string, apiKey: string): Promise<string> {
   const registry = new ModelRegistry();
 
   // Create and register custom model
-  const customModel = new MyCustomModel("my-custom-model", { apiKey, endpoint });
+  const customModel = new MyCustomModel({ name: "my-custom-model", config: { apiKey, endpoint } });
   registry.registerModel(customModel);
 
   // Use the model

@@ -8,10 +8,14 @@ export function registryArchitecture(endpoint: string, apiKey: string) {
   const registry = new ModelRegistry();
 
   // Register a custom model
-  const customModel = new MyCustomModel("custom-gpt", { apiKey, endpoint }, new ModelCapabilities({ textGeneration: true, codeGeneration: true, maxTokens: 4096 }));
+  const customModel = new MyCustomModel({
+    name: "custom-gpt",
+    capabilities: new ModelCapabilities({ textGeneration: true, codeGeneration: true, maxTokens: 4096 }),
+    config: { apiKey, endpoint },
+  });
   registry.registerModel(customModel);
 
-  // Model selection based on requirements (the seed's snake_case capability names work too)
-  const bestModel = registry.selectModel({ capabilities: ["text_generation"], maxCost: 0.01, minSpeed: 100 });
+  // Model selection based on requirements, in the seed's snake_case spelling (camelCase works too)
+  const bestModel = registry.selectModel({ capabilities: ["text_generation"], max_cost: 0.01, min_speed: 100 });
   return { registry, bestModel };
 }

@@ -1,5 +1,5 @@
 import { inspect } from "node:util";
-import { AuthenticationError, ProviderError, RateLimitError } from "@orchestrator-ts/core";
+import { AuthenticationError, ConfigError, ModelCapabilities, ProviderError, RateLimitError } from "@orchestrator-ts/core";
 import type { LoopbackServer } from "@orchestrator-ts/testing";
 import { describeModelConformance } from "@orchestrator-ts/testing/conformance";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -59,5 +59,30 @@ describe("MyCustomModel", () => {
     server.setDown(false);
     expect(await model.healthCheck()).toBe(true);
     expect(inspect(model)).not.toContain(KEY);
+  });
+
+  it("takes the seed's MyCustomModel(name, capabilities) and reads the endpoint and key from ACME_ENDPOINT / ACME_API_KEY at the first call", async () => {
+    const saved = { endpoint: process.env.ACME_ENDPOINT, key: process.env.ACME_API_KEY };
+    try {
+      delete process.env.ACME_ENDPOINT;
+      delete process.env.ACME_API_KEY;
+      // Constructing never throws; the first call says what is missing.
+      const model = new MyCustomModel({ name: "custom-gpt", capabilities: new ModelCapabilities({ textGeneration: true, codeGeneration: true, maxTokens: 4096 }) });
+      expect(model.capabilities.codeGeneration).toBe(true);
+      const noEndpoint = await model.generateResponse("hi").catch((e: unknown) => e);
+      expect(ConfigError.isInstance(noEndpoint) && noEndpoint.message).toMatch(/config\.endpoint: is not set: pass config\.endpoint or set ACME_ENDPOINT/);
+      process.env.ACME_ENDPOINT = server.url;
+      const noKey = await model.generateResponse("hi").catch((e: unknown) => e);
+      expect(AuthenticationError.isInstance(noKey) && noKey.message).toMatch(/ACME_API_KEY/);
+      process.env.ACME_API_KEY = KEY;
+      expect(await model.generateResponse("Explain quantum computing")).toBe("Echo: Explain quantum computing");
+      expect(inspect(model)).not.toContain(KEY);
+      await model.cleanup();
+    } finally {
+      for (const [name, value] of [["ACME_ENDPOINT", saved.endpoint], ["ACME_API_KEY", saved.key]] as const) {
+        if (value === undefined) delete process.env[name];
+        else process.env[name] = value;
+      }
+    }
   });
 });

@@ -1,4 +1,6 @@
 import {
+  AuthenticationError,
+  ConfigError,
   type GenerateRequest,
   Model,
   ModelCapabilities,
@@ -12,8 +14,13 @@ import { CustomAPIClient } from "./custom-api-client";
 
 export interface MyCustomModelOptions {
   name: string;
-  config: { apiKey: string | Secret; endpoint: string };
+  /** What the model can do and costs. Default: text and code generation, 4,096 tokens, streaming. */
   capabilities?: ModelCapabilities | ModelCapabilitiesInput;
+  /**
+   * The endpoint and its key (the seed's `config` dict). Each defaults to an environment variable,
+   * `ACME_ENDPOINT` and `ACME_API_KEY`, read at the first call, so constructing never throws.
+   */
+  config?: { apiKey?: string | Secret; endpoint?: string };
 }
 
 function promptOf(request: GenerateRequest): string {
@@ -26,8 +33,8 @@ function promptOf(request: GenerateRequest): string {
  * limits, abort and error mapping.
  */
 export class MyCustomModel extends Model {
-  readonly endpoint: string;
-  readonly #apiKey: Secret;
+  readonly #endpoint: string | undefined;
+  readonly #apiKey: Secret | undefined;
   #client: CustomAPIClient | undefined;
 
   constructor(options: MyCustomModelOptions) {
@@ -38,12 +45,21 @@ export class MyCustomModel extends Model {
         options.capabilities ??
         new ModelCapabilities({ textGeneration: true, codeGeneration: true, maxTokens: 4096, supportsStreaming: true }),
     });
-    this.endpoint = options.config.endpoint;
-    this.#apiKey = Secret.from(options.config.apiKey) ?? new Secret("");
+    this.#endpoint = options.config?.endpoint;
+    this.#apiKey = Secret.from(options.config?.apiKey);
+  }
+
+  /** The endpoint given in `config`, else `ACME_ENDPOINT` (read when asked). */
+  get endpoint(): string | undefined {
+    return this.#endpoint ?? (process.env.ACME_ENDPOINT || undefined);
   }
 
   protected override async doInitialize(): Promise<void> {
-    const client = new CustomAPIClient({ apiKey: this.#apiKey, endpoint: this.endpoint });
+    const endpoint = this.endpoint;
+    if (!endpoint) throw new ConfigError([{ path: "config.endpoint", message: "is not set: pass config.endpoint or set ACME_ENDPOINT" }], { provider: this.provider, model: this.name });
+    const apiKey = this.#apiKey ?? Secret.from(process.env.ACME_API_KEY);
+    if (!apiKey) throw new AuthenticationError("No API key: pass config.apiKey or set ACME_API_KEY", { provider: this.provider, model: this.name });
+    const client = new CustomAPIClient({ apiKey, endpoint });
     await client.connect();
     this.#client = client;
   }

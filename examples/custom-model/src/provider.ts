@@ -9,8 +9,9 @@ export const customProvider = defineProvider({
   name: "@acme/orchestrator-provider-custom",
   configSchema: z
     .object({
-      apiKey: z.union([z.string().min(1), z.custom<Secret>((v) => Secret.isSecret(v), "expected a string or a Secret")]),
-      endpoint: z.string().url(),
+      // Both default to ACME_API_KEY / ACME_ENDPOINT at the first call, as in code.
+      apiKey: z.union([z.string().min(1), z.custom<Secret>((v) => Secret.isSecret(v), "expected a string or a Secret")]).optional(),
+      endpoint: z.string().url().optional(),
     })
     .strict(),
   secretKeys: ["apiKey"],

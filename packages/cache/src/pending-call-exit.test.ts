@@ -20,7 +20,7 @@ console.log(JSON.stringify({ text: result.text, cached: result.cached, settledAt
 it("a stuck cache lookup times out and the call answers from the model; the process then exits", { timeout: 60_000 }, async () => {
   const run = await runScript({ script }, { cwd: fileURLToPath(new URL("..", import.meta.url)), timeoutMs: 30_000 });
   const exitedAt = Date.now();
-  expect(run.killed).toBe(false);
+  expect(run.timedOut).toBe(false);
   expect(run.stderr).toBe("");
   expect(run.code).toBe(0);
   const report = JSON.parse(run.stdout.trim()) as { text: string; cached: boolean; settledAt: number };

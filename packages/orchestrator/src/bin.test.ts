@@ -40,7 +40,7 @@ describe("the orchestrator bin", () => {
     writeFileSync(join(dir, "package.json"), JSON.stringify({ type: "module" }));
     copyFileSync(BIN, join(dir, "bin/orchestrator.js"));
     const run = await runScript({ file: join(dir, "bin/orchestrator.js") }, { args: ["--help"], cwd: dir, timeoutMs: 30_000 });
-    expect(run.killed).toBe(false);
+    expect(run.timedOut).toBe(false);
     expect(run.code).toBe(1);
     expect(run.stdout).toBe("");
     expect(run.stderr).toContain(`the CLI is not built (${join(dir, "dist/cli.js")} is missing)`);

@@ -44,7 +44,7 @@ describe("CLI commands whose call has to retry", () => {
   for (const command of [["generate", "hello"], ["stream", "hello"], ["demo", "--prompts", "2"]]) {
     it(`${command[0]}: an unreachable provider ends with the error and exit code 1 after the retries`, { timeout: 90_000 }, async () => {
       const run = await cli([...command, "--config", down]);
-      expect(run.killed).toBe(false);
+      expect(run.timedOut).toBe(false);
       expect(run.code).toBe(1);
       // Where it tried and why it failed, not just "Connection error. (fetch failed)".
       expect(run.stderr).toContain(`error: Connection to http://127.0.0.1:${downPort}/v1 failed: Connection error. (connect ECONNREFUSED 127.0.0.1:${downPort})`);
@@ -56,7 +56,7 @@ describe("CLI commands whose call has to retry", () => {
   it("generate: two failures, then the answer, exit code 0", { timeout: 90_000 }, async () => {
     server.enqueueFaults([{ type: "status", status: 500 }, { type: "drop" }]);
     const run = await cli(["generate", "hello", "--config", config(server.baseURL)]);
-    expect(run.killed).toBe(false);
+    expect(run.timedOut).toBe(false);
     expect(run.code).toBe(0);
     expect(run.stdout.trim()).toBe("Echo: hello");
     expect(run.stderr).toMatch(/\[mini\] /);
@@ -65,7 +65,7 @@ describe("CLI commands whose call has to retry", () => {
   it("stream: two failures before the first chunk, then the answer, exit code 0", { timeout: 90_000 }, async () => {
     server.enqueueFaults([{ type: "status", status: 503 }, { type: "status", status: 500 }]);
     const run = await cli(["stream", "hello", "--config", config(server.baseURL)]);
-    expect(run.killed).toBe(false);
+    expect(run.timedOut).toBe(false);
     expect(run.code).toBe(0);
     expect(run.stdout).toBe("Echo: hello");
     expect(run.stderr).toMatch(/\[mini\] .* first chunk after/);
@@ -74,7 +74,7 @@ describe("CLI commands whose call has to retry", () => {
   it("demo: a first prompt that fails twice still gets its answer; every prompt is reported", { timeout: 90_000 }, async () => {
     server.enqueueFaults([{ type: "status", status: 500 }, { type: "status", status: 500 }]);
     const run = await cli(["demo", "--prompts", "2", "--json", "--config", config(server.baseURL)]);
-    expect(run.killed).toBe(false);
+    expect(run.timedOut).toBe(false);
     expect(run.code).toBe(0);
     const out = JSON.parse(run.stdout) as { decisions: { model: string; text: string }[] };
     expect(out.decisions.map((d) => d.model)).toEqual(["mini", "mini"]);

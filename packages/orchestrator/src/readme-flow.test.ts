@@ -37,7 +37,7 @@ it("the README's createOrchestrator flow on the seed's YAML with no Ollama runni
   // No keys: the OpenAI and Anthropic models are left out, the Ollama one is the only candidate.
   const env = { PATH: process.env.PATH ?? "", HOME: dir };
   const run = await runScript({ file: join(dir, "readme.mjs") }, { cwd: dir, env, timeoutMs: 60_000 });
-  expect(run.killed).toBe(false);
+  expect(run.timedOut).toBe(false);
   // Not 13 (a top-level await left unsettled) and not a silent 0: the error, as Node reports it.
   expect(run.code).toBe(1);
   expect(run.stdout).toBe("");

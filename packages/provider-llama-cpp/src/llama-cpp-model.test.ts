@@ -2,7 +2,7 @@
 import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { AbortError, type GenerateRequest, type StreamChunk } from "@orchestrator-ts/core";
+import { AbortError, ConfigError, type GenerateRequest, type StreamChunk } from "@orchestrator-ts/core";
 import { type TinyGgufQuantization, writeTinyGguf } from "@orchestrator-ts/testing";
 import { LlamaChat, LlamaLogLevel, getLlama } from "node-llama-cpp";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -298,6 +298,27 @@ describe("loading", () => {
 });
 
 describe("LazyLlamaCppModel", () => {
+  it("leaves the disk alone until first use: a folder that appears later is used", async () => {
+    const later = join(dir, "appears-later");
+    // The seed's LazyHuggingFaceModel(...) at start-up, before any model file is there.
+    const m = lazy({ modelPath: later, contextSize: undefined });
+    expect(m.isLoaded).toBe(false);
+    expect(m.capabilities.contextWindow).toBe(4096);
+    expect(m.constraints.requiredMemoryGb).toBeUndefined();
+    expect(await m.healthCheck()).toBe(false);
+    const missing = await m.generate(ask("hi", { maxTokens: 2 })).catch((e: unknown) => e);
+    expect(ConfigError.isInstance(missing)).toBe(true);
+    expect((missing as Error).message).toMatch(/appears-later.*does not exist/);
+    await mkdir(later);
+    await copyFile(join(dir, "models", "tiny-q8_0.gguf"), join(later, "tiny-q8_0.gguf"));
+    expect((await m.generate(ask("hi", { maxTokens: 2 }))).usage.outputTokens).toBe(2);
+    expect(m.file.path).toBe(join(later, "tiny-q8_0.gguf"));
+    // The file's trained context (shorter than the default 4096) now sizes the capabilities.
+    expect(m.contextSize).toBe(m.file.contextLength);
+    expect(m.capabilities.contextWindow).toBe(m.contextSize);
+    expect(m.constraints.requiredMemoryGb).toBeGreaterThan(0);
+  });
+
   it("loads once on first use, even under concurrent first calls, and health checks do not load", async () => {
     const m = lazy();
     expect(await m.healthCheck()).toBe(true);

@@ -96,15 +96,15 @@ interface Loaded {
   grammars: Map<string, Promise<LlamaGrammar>>;
 }
 
-interface Prepared {
+/** What the file decides: chosen once, from `modelPath` and `quantization`. */
+interface Resolved {
   file: GgufSummary;
   quantization: FileQuantization;
   contextSize: number;
-  capabilities: ModelCapabilities | ModelCapabilitiesInput;
-  constraints: ModelConstraints | ModelConstraintsInput;
 }
 
-function prepare(options: LlamaCppModelOptions): Prepared {
+/** Checks of the options alone, no disk access: a lazy model runs only these when constructed. */
+function checkOptions(options: LlamaCppModelOptions): void {
   const context = { provider: PROVIDER, model: options?.name };
   if (!options || typeof options.modelPath !== "string" || options.modelPath.length === 0) {
     throw new ConfigError([{ path: "modelPath", message: "is required: a .gguf file or a directory of them" }], { ...context, title: "Invalid llama-cpp model options" });
@@ -117,12 +117,19 @@ function prepare(options: LlamaCppModelOptions): Prepared {
   positive("contextSize", options.contextSize);
   positive("threads", options.threads);
   positive("maxTokens", options.maxTokens);
-  const { summary: file, quantization } = resolveModelFile(options.modelPath, options.quantization, context);
+}
+
+/** Reads the directory and the chosen file's header (synchronously, header only). */
+function resolveFile(options: LlamaCppModelOptions): Resolved {
+  const { summary: file, quantization } = resolveModelFile(options.modelPath, options.quantization, { provider: PROVIDER, model: options.name });
   const trained = file.contextLength ?? DEFAULT_MAX_CONTEXT;
-  const contextSize = options.contextSize ?? Math.min(trained, DEFAULT_MAX_CONTEXT);
+  return { file, quantization, contextSize: options.contextSize ?? Math.min(trained, DEFAULT_MAX_CONTEXT) };
+}
+
+function defaultCapabilities(options: LlamaCppModelOptions, contextSize: number): ModelCapabilitiesInput {
   const cost = options.computeCostPerToken ?? 0;
   const [inputCost, outputCost] = typeof cost === "number" ? [cost, cost] : [cost.input, cost.output];
-  const capabilities = options.capabilities ?? {
+  return {
     textGeneration: true,
     maxTokens: contextSize,
     contextWindow: contextSize,
@@ -132,10 +139,13 @@ function prepare(options: LlamaCppModelOptions): Prepared {
     inputCostPerToken: inputCost,
     outputCostPerToken: outputCost,
   };
-  const required = Math.ceil((estimateMemoryBytes(file, contextSize) / GIB) * 100) / 100;
+}
+
+function constraintsFor(options: LlamaCppModelOptions, resolved: Resolved | undefined): ModelConstraints | ModelConstraintsInput | undefined {
   const declared = options.constraints;
-  const constraints = declared instanceof ModelConstraints ? declared : { requiredMemoryGb: required, ...declared };
-  return { file, quantization, contextSize, capabilities, constraints };
+  if (!resolved || declared instanceof ModelConstraints) return declared;
+  const required = Math.ceil((estimateMemoryBytes(resolved.file, resolved.contextSize) / GIB) * 100) / 100;
+  return { requiredMemoryGb: required, ...declared };
 }
 
 /**
@@ -185,10 +195,13 @@ function toHistory(request: GenerateRequest, warnings: string[]): ChatHistoryIte
  * first call) and stay loaded until `cleanup()`. Requests on one model run one at a time.
  */
 export class LlamaCppModel extends Model {
-  /** The GGUF file chosen for `modelPath` and `quantization`. */
-  readonly file: GgufSummary;
-  readonly quantization: FileQuantization;
-  readonly contextSize: number;
+  /**
+   * Whether the constructor leaves the disk alone and the file is chosen and read on first use
+   * (the lazy subclass): a model registered at start-up must not fail because its folder is not
+   * there yet.
+   */
+  protected static readonly readsFileOnFirstUse: boolean = false;
+
   readonly threads: number;
   readonly gpuLayers: number | "auto" | "max";
   readonly deviceMap: "auto" | "cpu";
@@ -196,6 +209,7 @@ export class LlamaCppModel extends Model {
   readonly #options: LlamaCppModelOptions;
   readonly #lock = new SerialLock();
   readonly #controllers = new Set<AbortController>();
+  #resolved: Resolved | undefined;
   #loaded: Loaded | undefined;
   #loading: Promise<Loaded> | undefined;
   #loadCount = 0;
@@ -203,23 +217,54 @@ export class LlamaCppModel extends Model {
   protected readonly loadOnInitialize: boolean = true;
 
   constructor(options: LlamaCppModelOptions) {
-    const prepared = prepare(options);
+    checkOptions(options);
+    const resolved = (new.target as typeof LlamaCppModel).readsFileOnFirstUse ? undefined : resolveFile(options);
+    const constraints = constraintsFor(options, resolved);
     super({
       name: options.name,
       provider: PROVIDER,
-      capabilities: prepared.capabilities,
-      constraints: prepared.constraints,
+      capabilities: options.capabilities ?? defaultCapabilities(options, resolved?.contextSize ?? options.contextSize ?? DEFAULT_MAX_CONTEXT),
+      ...(constraints !== undefined ? { constraints } : {}),
       isLocal: true,
       ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}),
       cacheIdentity: fileIdentity(prepared, options),
     });
     this.#options = options;
-    this.file = prepared.file;
-    this.quantization = prepared.quantization;
-    this.contextSize = prepared.contextSize;
+    this.#resolved = resolved;
     this.threads = options.threads ?? defaultThreads();
     this.deviceMap = options.deviceMap ?? (options.gpuLayers === 0 ? "cpu" : "auto");
     this.gpuLayers = this.deviceMap === "cpu" ? 0 : (options.gpuLayers ?? "auto");
+  }
+
+  /** The GGUF file chosen for `modelPath` and `quantization` (a lazy model chooses it on first read). */
+  get file(): GgufSummary {
+    return this.#resolve().file;
+  }
+
+  /** The chosen file's quantization. */
+  get quantization(): FileQuantization {
+    return this.#resolve().quantization;
+  }
+
+  /** Tokens of context allocated: `contextSize`, else the file's trained length, at most 4096. */
+  get contextSize(): number {
+    return this.#resolve().contextSize;
+  }
+
+  /** Chooses and reads the file once; a failure is thrown and tried again next time (the file may appear). */
+  #resolve(): Resolved {
+    if (this.#resolved) return this.#resolved;
+    const resolved = resolveFile(this.#options);
+    this.#resolved = resolved;
+    // Capabilities given before the file was read assumed the default context; now it is known.
+    if (!this.#options.capabilities && this.capabilities.contextWindow !== resolved.contextSize) this.updateCapabilities(defaultCapabilities(this.#options, resolved.contextSize));
+    // So is the memory estimate. The limiter keeps the constraints it was built with; only
+    // requiredMemoryGb differs, which it does not read.
+    const constraints = constraintsFor(this.#options, resolved);
+    if (constraints !== undefined && !(constraints instanceof ModelConstraints) && this.constraints.requiredMemoryGb === undefined) {
+      (this as { constraints: ModelConstraints }).constraints = ModelConstraints.from(constraints);
+    }
+    return resolved;
   }
 
   /** Whether the weights are in memory now. */
@@ -475,11 +520,12 @@ export interface LazyLlamaCppModelOptions extends LlamaCppModelOptions {
 }
 
 /**
- * The seed's `LazyHuggingFaceModel`: nothing is loaded until the first request (concurrent first
- * requests load once), the weights are unloaded after `idleUnloadMs` without requests and loaded
+ * The seed's `LazyHuggingFaceModel`: nothing is read or loaded until the first request (concurrent
+ * first requests load once; reading `file`, `quantization` or `contextSize` reads the header), the weights are unloaded after `idleUnloadMs` without requests and loaded
  * again on the next one, and `cleanup()` releases everything. Health checks do not load weights.
  */
 export class LazyLlamaCppModel extends LlamaCppModel {
+  protected static override readonly readsFileOnFirstUse: boolean = true;
   readonly idleUnloadMs: number;
   protected override readonly loadOnInitialize: boolean = false;
   #idleTimer: ReturnType<typeof setTimeout> | undefined;

@@ -28,7 +28,7 @@ export {
 } from "./from-config";
 export type { SelectionExplanation, CandidateExplanation, NoEligibleModelExplanation } from "./explanation";
 export type { RegistryEvents, SelectionEvent, OutcomeEvent, FeedbackEvent, HealthEvent } from "./events";
-export { normalizeRequirements, type SelectionRequirements, type NormalizedRequirements, type CapabilityRequirement } from "./requirements";
+export { normalizeRequirements, type SelectionRequirements, type RequirementFields, type SnakeCaseRequirementFields, type NormalizedRequirements, type CapabilityRequirement } from "./requirements";
 export {
   defineSelector,
   argmax,

@@ -75,7 +75,7 @@ describe("a process whose one call retries", () => {
   it("generate: waits through two backoffs, prints the answer, exits 0 at once", { timeout: 90_000 }, async () => {
     server.enqueueFaults([{ type: "status", status: 500 }, { type: "status", status: 503 }]);
     const { run, exitedAt } = await runAgainst(server.baseURL, GENERATE);
-    expect(run.killed).toBe(false);
+    expect(run.timedOut).toBe(false);
     expect(run.stderr).toBe("");
     expect(run.code).toBe(0);
     const report = lastReport(run.stdout);
@@ -89,7 +89,7 @@ describe("a process whose one call retries", () => {
   it("stream: the same before the first chunk", { timeout: 90_000 }, async () => {
     server.enqueueFaults([{ type: "drop" }, { type: "status", status: 500 }]);
     const { run, exitedAt } = await runAgainst(server.baseURL, STREAM);
-    expect(run.killed).toBe(false);
+    expect(run.timedOut).toBe(false);
     expect(run.stderr).toBe("");
     expect(run.code).toBe(0);
     const report = lastReport(run.stdout);
@@ -100,7 +100,7 @@ describe("a process whose one call retries", () => {
 
   it("an unreachable provider: prints the error after the retries and exits 1", { timeout: 90_000 }, async () => {
     const { run, exitedAt } = await runAgainst(`http://127.0.0.1:${await freePort()}/v1`, GENERATE_OR_FAIL);
-    expect(run.killed).toBe(false);
+    expect(run.timedOut).toBe(false);
     expect(run.code).toBe(1);
     const report = lastReport(run.stdout);
     expect(report.error).toBe("provider_error");
@@ -124,7 +124,7 @@ console.log(JSON.stringify({ texts: [a.text, b.text], settledAt: Date.now() }));
 `;
     const run = await runScript({ script }, { cwd, timeoutMs: 60_000 });
     const exitedAt = Date.now();
-    expect(run.killed).toBe(false);
+    expect(run.timedOut).toBe(false);
     expect(run.stderr).toBe("");
     expect(run.code).toBe(0);
     const report = JSON.parse(run.stdout.trim()) as { texts: string[]; settledAt: number };

@@ -133,10 +133,25 @@ describe("selection and its explanation", () => {
   it("rejects unknown capability names and requirement keys instead of matching nothing", () => {
     const registry = fleet();
     expect(() => registry.selectModel({ capabilities: ["text_genration" as "textGeneration"] })).toThrow(/capabilities\[0\]: unknown capability "text_genration". Did you mean "text_generation"/);
-    expect(() => registry.selectModel({ max_cost: 0.01 } as never)).toThrow(/max_cost: is not a selection requirement \(did you mean "maxCost"\?\)/);
+    expect(() => registry.selectModel({ maxCosts: 0.01 } as never)).toThrow(/maxCosts: is not a selection requirement \(known: capabilities, maxCost/);
     // "vision" is both the camelCase name and its snake_case alias: suggested once.
     expect(() => registry.selectModel({ capabilities: ["visoin" as "vision"] })).toThrow(/unknown capability "visoin". Did you mean "vision"\? Known:/);
     expect(() => registry.selectModel({ maxCost: -1 })).toThrow(ConfigError);
+  });
+
+  it("takes the seed's snake_case requirement names: select_model(capabilities=[...], max_cost=0.01, min_speed=100)", () => {
+    const registry = fleet();
+    // Typed as written: no cast. Every snake_case field means what its camelCase twin means.
+    const seed = registry.explainSelection({ capabilities: ["text_generation"], max_cost: 0.02, min_speed: 1, min_context_window: 1000, exclude_providers: ["meta"], max_latency_ms: 60_000, local_only: false });
+    const camel = registry.explainSelection({ capabilities: ["textGeneration"], maxCost: 0.02, minSpeed: 1, minContextWindow: 1000, excludeProviders: ["meta"], maxLatencyMs: 60_000, localOnly: false });
+    expect(seed.excluded).toEqual(camel.excluded);
+    expect(seed.excluded.map((x) => x.code)).toContain("cost");
+    expect(seed.candidates.map((c) => c.model)).toEqual(camel.candidates.map((c) => c.model));
+    expect(registry.selectModel({ max_cost: 0.02 }).name).toBe(registry.selectModel({ maxCost: 0.02 }).name);
+    // Errors name the spelling that was written; writing both spellings of one field is an error.
+    expect(() => registry.selectModel({ max_cost: -1 })).toThrow(/max_cost: must be a non-negative number, got -1/);
+    expect(() => registry.selectModel({ max_cost: 0.01, maxCost: 0.02 })).toThrow(/max_cost: and "maxCost" are the same requirement/);
+    expect(() => registry.selectModel({ max_costs: 0.01 } as never)).toThrow(/max_costs: is not a selection requirement \(known:/);
   });
 
   it("throws NoEligibleModelError carrying every model's reason", () => {

@@ -6,8 +6,8 @@ type Snake<S extends string> = S extends `${infer H}${infer T}` ? `${H extends L
 /** A capability name in camelCase (`"textGeneration"`) or the seed's snake_case (`"text_generation"`). */
 export type CapabilityRequirement = CapabilityName | Snake<CapabilityName>;
 
-/** What a model must satisfy to be considered. Every field is optional; all given fields must hold. */
-export interface SelectionRequirements {
+/** The requirement fields in their TypeScript spelling (see `SelectionRequirements`). */
+export interface RequirementFields {
   /** Boolean capabilities the model must have. */
   capabilities?: readonly CapabilityRequirement[];
   /**
@@ -34,14 +34,32 @@ export interface SelectionRequirements {
   localOnly?: boolean;
 }
 
-/** Requirements after validation: capability names resolved to camelCase. */
-export interface NormalizedRequirements extends SelectionRequirements {
+/**
+ * The seed's snake_case spelling of every requirement field (`max_cost`, `min_speed`,
+ * `min_context_window`, `exclude_providers`, `max_latency_ms`, `local_only`), as the seed writes
+ * `select_model(capabilities=[...], max_cost=0.01, min_speed=100)`.
+ */
+export type SnakeCaseRequirementFields = { [K in keyof RequirementFields as Snake<K>]: RequirementFields[K] };
+
+/**
+ * What a model must satisfy to be considered. Every field is optional; all given fields must
+ * hold. Each field may be written in camelCase (`maxCost`) or the seed's snake_case (`max_cost`),
+ * not both.
+ */
+export interface SelectionRequirements extends RequirementFields, SnakeCaseRequirementFields {}
+
+/** Requirements after validation: camelCase fields only, capability names resolved to camelCase. */
+export interface NormalizedRequirements extends RequirementFields {
   capabilities?: readonly CapabilityName[];
 }
 
-const KEYS = new Set(["capabilities", "maxCost", "minSpeed", "minContextWindow", "tasks", "languages", "providers", "excludeProviders", "maxLatencyMs", "localOnly"]);
+const FIELDS = ["capabilities", "maxCost", "minSpeed", "minContextWindow", "tasks", "languages", "providers", "excludeProviders", "maxLatencyMs", "localOnly"] as const satisfies readonly (keyof RequirementFields)[];
+const KEYS = new Set<string>(FIELDS);
+const snake = (name: string): string => name.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
+/** snake_case requirement key → its camelCase field (only the keys that differ). */
+const SNAKE_KEYS = new Map<string, string>(FIELDS.filter((f) => snake(f) !== f).map((f) => [snake(f), f]));
 const CAMEL = new Set<string>(CAPABILITY_NAMES);
-const SNAKE = new Map<string, CapabilityName>(CAPABILITY_NAMES.map((n) => [n.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`), n]));
+const SNAKE = new Map<string, CapabilityName>(CAPABILITY_NAMES.map((n) => [snake(n), n]));
 const EMPTY: readonly CapabilityName[] = Object.freeze([]);
 const NONE: NormalizedRequirements = Object.freeze({});
 
@@ -55,6 +73,11 @@ function checkStrings(issues: ConfigIssue[], key: string, value: unknown): void 
   if (!Array.isArray(value) || value.some((v) => typeof v !== "string")) issues.push({ path: key, message: `must be an array of strings, got ${JSON.stringify(value)}` });
 }
 
+/** The key a field was written as, for error paths. */
+function spelling(written: Map<string, string> | undefined, field: string): string {
+  return written?.get(field) ?? field;
+}
+
 /**
  * Validate requirements and resolve capability names. Unknown capability names and unknown
  * fields are errors (a typo must not silently match every model).
@@ -65,22 +88,36 @@ export function normalizeRequirements(requirements: SelectionRequirements | unde
     throw new ConfigError([{ path: "", message: `requirements must be an object, got ${JSON.stringify(requirements)}` }], { title: "Invalid selection requirements" });
   }
   const issues: ConfigIssue[] = [];
+  // camelCase field → the snake_case key it was written as (only when one was).
+  let written: Map<string, string> | undefined;
   for (const key in requirements) {
-    if (!KEYS.has(key)) {
-      const camel = key.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase());
-      const hint = KEYS.has(camel) ? ` (did you mean "${camel}"?)` : ` (known: ${[...KEYS].join(", ")})`;
-      issues.push({ path: key, message: `is not a selection requirement${hint}` });
+    if (KEYS.has(key)) continue;
+    const field = SNAKE_KEYS.get(key);
+    if (field !== undefined) {
+      if (Object.hasOwn(requirements, field)) issues.push({ path: key, message: `and "${field}" are the same requirement: write one of them` });
+      else (written ??= new Map()).set(field, key);
+      continue;
     }
+    const camel = key.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase());
+    const hint = KEYS.has(camel) ? ` (did you mean "${camel}"?)` : ` (known: ${[...KEYS].join(", ")})`;
+    issues.push({ path: key, message: `is not a selection requirement${hint}` });
+  }
+  // The common case (camelCase keys) reads the caller's object as is: no allocation.
+  let req = requirements as RequirementFields;
+  if (written !== undefined) {
+    const copy: Record<string, unknown> = {};
+    for (const key in requirements) copy[SNAKE_KEYS.get(key) ?? key] = (requirements as Record<string, unknown>)[key];
+    req = copy as RequirementFields;
   }
   let capabilities: readonly CapabilityName[] = EMPTY;
-  const raw = requirements.capabilities as unknown;
+  const raw = req.capabilities as unknown;
   if (raw !== undefined) {
     if (!Array.isArray(raw)) {
       issues.push({ path: "capabilities", message: `must be an array of capability names, got ${JSON.stringify(raw)}` });
     } else {
       let camelOnly = true;
       for (const name of raw) if (typeof name !== "string" || !CAMEL.has(name)) camelOnly = false;
-      // The common case (camelCase names) reuses the caller's array and object: no allocation.
+      // The common case (camelCase names) reuses the caller's array: no allocation.
       if (camelOnly) capabilities = raw as CapabilityName[];
       const out: CapabilityName[] = [];
       if (!camelOnly) raw.forEach((name: unknown, i: number) => {
@@ -95,18 +132,18 @@ export function normalizeRequirements(requirements: SelectionRequirements | unde
       if (!camelOnly) capabilities = out;
     }
   }
-  checkNumber(issues, "maxCost", requirements.maxCost);
-  checkNumber(issues, "minSpeed", requirements.minSpeed);
-  checkNumber(issues, "minContextWindow", requirements.minContextWindow);
-  checkNumber(issues, "maxLatencyMs", requirements.maxLatencyMs);
-  checkStrings(issues, "tasks", requirements.tasks);
-  checkStrings(issues, "languages", requirements.languages);
-  checkStrings(issues, "providers", requirements.providers);
-  checkStrings(issues, "excludeProviders", requirements.excludeProviders);
-  if (requirements.localOnly !== undefined && typeof requirements.localOnly !== "boolean") issues.push({ path: "localOnly", message: `must be a boolean, got ${JSON.stringify(requirements.localOnly)}` });
+  checkNumber(issues, spelling(written, "maxCost"), req.maxCost);
+  checkNumber(issues, spelling(written, "minSpeed"), req.minSpeed);
+  checkNumber(issues, spelling(written, "minContextWindow"), req.minContextWindow);
+  checkNumber(issues, spelling(written, "maxLatencyMs"), req.maxLatencyMs);
+  checkStrings(issues, "tasks", req.tasks);
+  checkStrings(issues, "languages", req.languages);
+  checkStrings(issues, "providers", req.providers);
+  checkStrings(issues, spelling(written, "excludeProviders"), req.excludeProviders);
+  if (req.localOnly !== undefined && typeof req.localOnly !== "boolean") issues.push({ path: spelling(written, "localOnly"), message: `must be a boolean, got ${JSON.stringify(req.localOnly)}` });
   if (issues.length > 0) throw new ConfigError(issues, { title: "Invalid selection requirements" });
-  if (raw === undefined || capabilities === raw) return requirements as NormalizedRequirements;
-  return { ...requirements, capabilities };
+  if (raw === undefined || capabilities === raw) return req as NormalizedRequirements;
+  return { ...req, capabilities };
 }
 
 /** Case-insensitive language match where a primary tag matches its regional variants (`en` ~ `en-US`). */

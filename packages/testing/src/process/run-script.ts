@@ -8,11 +8,11 @@ export interface RunScriptOptions {
   cwd?: string;
   /** The child's environment. Default `process.env`. */
   env?: NodeJS.ProcessEnv;
-  /** Arguments for Node before the script (default `["--import", "tsx"]` for an inline script, none for a file). */
+  /** Arguments for Node before the script (default `["--import", "tsx"]` for an inline script or a `.ts`/`.mts`/`.cts` file: your project's tsx; none for a JavaScript file). */
   nodeArgs?: readonly string[];
   /** Arguments for the script: `process.argv.slice(2)` in it. */
   args?: readonly string[];
-  /** Killed (SIGKILL) after this long; `killed` then says so. Default 30 s. */
+  /** Killed (SIGKILL) after this long; `timedOut` then says so. Default 30 s. */
   timeoutMs?: number;
 }
 
@@ -24,8 +24,8 @@ export interface ScriptRun {
   stderr: string;
   /** From spawn to exit. */
   durationMs: number;
-  /** Killed by `timeoutMs`: the process did not exit by itself. */
-  killed: boolean;
+  /** Killed at `timeoutMs`: the process did not exit by itself (a script must end by itself). */
+  timedOut: boolean;
 }
 
 /**
@@ -48,7 +48,7 @@ export function runScript(source: { script: string } | { file: string }, options
     file = temporary = join(dir, `${randomUUID()}.mjs`);
     writeFileSync(file, source.script);
   } else file = source.file;
-  const nodeArgs = options.nodeArgs ?? ("script" in source ? ["--import", "tsx"] : []);
+  const nodeArgs = options.nodeArgs ?? ("script" in source || /\.[mc]?ts$/.test(file) ? ["--import", "tsx"] : []);
   return new Promise((resolve, reject) => {
     const started = performance.now();
     const child = spawn(process.execPath, [...nodeArgs, file, ...(options.args ?? [])], {
@@ -61,7 +61,7 @@ export function runScript(source: { script: string } | { file: string }, options
     };
     let stdout = "";
     let stderr = "";
-    let killed = false;
+    let timedOut = false;
     child.stdout.on("data", (d: Buffer) => {
       stdout += d.toString();
     });
@@ -69,7 +69,7 @@ export function runScript(source: { script: string } | { file: string }, options
       stderr += d.toString();
     });
     const timer = setTimeout(() => {
-      killed = true;
+      timedOut = true;
       child.kill("SIGKILL");
     }, options.timeoutMs ?? 30_000);
     child.on("error", (error) => {
@@ -80,7 +80,7 @@ export function runScript(source: { script: string } | { file: string }, options
     child.on("close", (code, signal) => {
       clearTimeout(timer);
       removeTemporary();
-      resolve({ code, signal, stdout, stderr, durationMs: performance.now() - started, killed });
+      resolve({ code, signal, stdout, stderr, durationMs: performance.now() - started, timedOut });
     });
   });
 }

@@ -1,0 +1,218 @@
+// What each README block must do when run (docs/readme-blocks.test.ts): the files it needs in its
+// working directory, the environment it runs with, and what it must print. Every TypeScript block
+// and every output sample needs an entry here; the test fails on a block without one.
+import { existsSync, readFileSync, rmSync } from "node:fs";
+import { join } from "node:path";
+import { loadModelConfig } from "@orchestrator-ts/config";
+import { runScript } from "@orchestrator-ts/testing";
+import { builtinProviders } from "orchestrator-ts";
+import { outDir, root } from "../tools/scripts/readme-blocks.mjs";
+import { type BlockWorld, workdir } from "./readme-env";
+
+export interface TsBlockSpec {
+  /**
+   * The block is this program verbatim (a path from the repository root), run by its own
+   * package's test against the loopback server of its provider; the block is only compared.
+   */
+  program?: string;
+  /** Files of the working directory (relative path → content). */
+  files?: (world: BlockWorld) => Record<string, string>;
+  /** Changes to the environment of docs/readme-env.ts (`undefined` removes a variable). */
+  env?: Record<string, string | undefined>;
+  /** Patterns stdout must match. */
+  stdout?: RegExp[];
+  stderr?: RegExp[];
+  timeoutMs?: number;
+}
+
+const block = (file: string): string => readFileSync(join(outDir, file), "utf8");
+/** The root README's Configuration block, as the config file other examples load. */
+const rootConfig = () => ({ "config/models.yaml": block("root/04-configuration.yaml") });
+/** The seed's config/models.yaml, unchanged. */
+const seedConfig = () => ({ "config/models.yaml": readFileSync(join(root, "docs/seed/config/models.yaml"), "utf8") });
+
+export const TS_BLOCKS: Record<string, TsBlockSpec> = {
+  "root/02-a-short-tour.ts": {
+    stdout: [
+      /^gpt-4o-mini Echo: Explain quantum computing$/m,
+      // The second call goes to the model with the fewest trials first; every candidate is explained.
+      /^gpt-4o-mini [\d.e-]+ \[ 'gpt-4o-mini: Infinity', 'local: Infinity', 'custom-gpt: Infinity' \]$/m,
+      // The stream runs on the lazy llama.cpp model, loaded from MODEL_DIR on this first use.
+      /\(local, 24 tokens\)$/m,
+    ],
+    timeoutMs: 60_000,
+  },
+  "root/03-a-short-tour.ts": { files: rootConfig, stdout: [/^gpt-4 Echo: Hello$/m] },
+  "packages/cache/02-orchestrator-ts-cache.ts": { stdout: [/^true true \{/m, /hits: 2,/, /misses: 1,/] },
+  "packages/cache/03-orchestrator-ts-cache.ts": { stdout: [/^true 1$/m] },
+  "packages/config/02-orchestrator-ts-config.ts": {
+    // The file the block's comment shows.
+    files: () => ({
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: the YAML's own ${VAR:-default}, not a template
+      "config/models.yaml": ["models:", '  - name: "demo"', '    provider: "fake"', "    config:", '      response: "${GREETING:-hi there}"', "    capabilities:", "      text_generation: true", "      max_tokens: 4096", ""].join("\n"),
+    }),
+    stdout: [/^hi there \[\]$/m],
+  },
+  "packages/core/02-write-a-model.ts": { stdout: [/^Echo: Explain quantum computing$/m, /requests: 1,/, /totalCost: 0\.000011,/] },
+  "packages/health/02-example.ts": { stdout: [/^\{ available: true, status: 'healthy' \}$/m] },
+  "packages/orchestrator/02-in-code.ts": { files: rootConfig, stdout: [/^gpt-4 Echo: Explain quantum computing [\d.]+ false$/m] },
+  "packages/provider-anthropic/02-example.ts": { stdout: [/^Echo: Explain quantum computing$/m, /Echo: Write a haiku about the sea/, /name: 'get_weather'/, /unified: 'tool-calls', raw: 'tool_use'/] },
+  "packages/provider-huggingface/02-example.ts": {
+    stdout: [/device "cpu" is ignored/, /^meta-llama\/Llama-3\.3-70B-Instruct table$/m, /^Echo: Explain quantum computing$/m, /Echo: Write a haiku/],
+  },
+  "packages/provider-llama-cpp/02-example.ts": {
+    stdout: [/tiny-q8_0\.gguf \{ family: 'int8', type: 'Q8_0' \} 512 0\.\d+$/m, /\{ answer: '(yes|no)' \} \{ inputTokens: \d+, outputTokens: \d+ \}/],
+    timeoutMs: 60_000,
+  },
+  "packages/provider-ollama/02-example.ts": { stdout: [/^pulling manifest/m, /^success/m, /^131072 \{/m, /^Echo: Explain quantum computing$/m, /Echo: Write a haiku about the sea/] },
+  "packages/provider-openai/02-example.ts": { stdout: [/^Echo: Explain quantum computing$/m, /\{ city: 'Oslo', celsius: 4 \}/, /^true local$/m] },
+  "packages/redis/02-orchestrator-ts-redis.ts": { stdout: [/^gpt-4o: What is AI\?$/m, /trials: 1,/, /rewardSum: 0\.8,/] },
+  "packages/registry/02-example.ts": { stdout: [/^fast fast: Explain quantum computing$/m, /^fast: 2 \+ 2\? fast \[/m, /smart: Hi$/m] },
+  "packages/registry/03-from-a-config-file.ts": {
+    // The seed's file with OPENAI_API_KEY unset: gpt-4 is skipped and reported, the rest load.
+    files: seedConfig,
+    env: { OPENAI_API_KEY: undefined },
+    stdout: [],
+    stderr: [/^gpt-4: OPENAI_API_KEY is not set$/m],
+  },
+  "packages/registry/04-selectors.ts": { stdout: [/^cheap \[ 'pricey: -0\.0105', 'cheap: -0\.0003' \]$/m] },
+  "packages/testing/03-fakemodel.ts": { stdout: [/^backup from the backup \[ 'primary:authentication_error→fallback', 'backup:ok→done' \]$/m] },
+  "packages/testing/05-gguf-models.ts": { stdout: [/^\d+ 2 \d+ 64$/m, /^llama 256 \d+$/m] },
+  "packages/testing/06-processes.ts": { stdout: [/^2 false hello world$/m] },
+  "docs/troubleshooting/07-llama-cpp-is-slow-or-will-not-load.ts": { stdout: [/^1$/m] },
+  "examples/custom-model/01-acme-orchestrator-provider-custom-exampl.ts": { stdout: [/^Echo: Explain quantum computing$/m] },
+  ...Object.fromEntries(["openai", "anthropic", "huggingface", "ollama", "llama-cpp"].map((p) => [`examples/${p}/02-the-program.ts`, { program: `examples/${p}/src/main.ts` }])),
+};
+
+/** Producers of the output samples (text blocks): each line of the sample must appear in what they return. */
+export const OUTPUT_SAMPLES: Record<string, (world: BlockWorld) => Promise<string>> = {
+  // Config errors as the config README shows them.
+  // The seed's config/models.yaml with a typo on line 11 and OPENAI_ORG_ID unset.
+  "packages/config/03-api.txt": async (world) => {
+    const seed = readFileSync(join(root, "docs/seed/config/models.yaml"), "utf8").split("\n");
+    seed[10] = (seed[10] ?? "").replace("max_tokens", "max_token");
+    return messageOf(() => loadIn({ "config/models.yaml": seed.join("\n") }, "config/models.yaml", { ...world.env, OPENAI_ORG_ID: undefined }));
+  },
+  // A provider package that is not installed, and one that is not a plugin.
+  "packages/config/05-providers-by-package.txt": async (world) => {
+    const yaml = [
+      "models:",
+      '  - name: "gpt-4"',
+      '    provider: "openai"',
+      '  - name: "util"',
+      '    provider: "@acme/util"',
+      "    capabilities:",
+      "      text_generation: true",
+      "      code_generation: true",
+      "      max_tokens: 4096",
+      "    constraints:",
+      "      max_requests_per_minute: 100",
+      "      max_concurrent_requests: 4",
+      '  - name: "x"',
+      '    provider: "@acme/x"',
+      "",
+    ].join("\n");
+    const files = {
+      "models.yaml": yaml,
+      "node_modules/@acme/util/package.json": JSON.stringify({ name: "@acme/util", version: "1.0.0", type: "module", exports: "./index.js" }),
+      "node_modules/@acme/util/index.js": 'export const VERSION = "1.0.0";\nexport function createClient() {}\n',
+    };
+    return messageOf(() => loadIn(files, "models.yaml", world.env));
+  },
+  "docs/troubleshooting/01-no-api-key.txt": () => sample("no-api-key"),
+  "docs/troubleshooting/02-no-api-key.txt": () => sample("wrong-key"),
+  "docs/troubleshooting/03-the-host-is-unreachable.txt": () => sample("unreachable"),
+  "docs/troubleshooting/04-redis-is-missing-or-down.txt": () => sample("redis-down"),
+  // A PATH without redis-server (node itself runs by its absolute path).
+  "docs/troubleshooting/05-redis-is-missing-or-down.txt": () => sample("no-redis-server", { PATH: "/nonexistent" }),
+  "docs/troubleshooting/09-llama-cpp-is-slow-or-will-not-load.txt": () => sample("llama-errors"),
+  "docs/troubleshooting/10-no-model-fits.txt": () => sample("no-eligible-model"),
+};
+
+/**
+ * Runs one of docs/samples/ as its own process, with only the environment given (no key of the
+ * developer's shell leaks in), and returns what it printed.
+ */
+async function sample(name: string, env: Record<string, string> = {}): Promise<string> {
+  const dir = workdir();
+  try {
+    const run = await runScript({ file: join(root, "docs/samples", `${name}.ts`) }, { cwd: dir, env: { PATH: process.env.PATH, HOME: dir, ...env }, timeoutMs: 60_000 });
+    return run.stdout + run.stderr;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+async function loadIn(files: Record<string, string>, config: string, env: Record<string, string | undefined>): Promise<unknown> {
+  const dir = workdir(files);
+  const cwd = process.cwd();
+  try {
+    // Paths in messages are the path as given, relative to the working directory, as for a user.
+    process.chdir(dir);
+    return await loadModelConfig(config, { env: env as Record<string, string>, providers: builtinProviders });
+  } finally {
+    process.chdir(cwd);
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+async function messageOf(load: () => Promise<unknown>): Promise<string> {
+  try {
+    await load();
+  } catch (error) {
+    return (error as Error).message;
+  }
+  throw new Error("expected the config to fail to load");
+}
+
+// ---- shell blocks ------------------------------------------------------------------------
+
+export interface ShellContext {
+  command: string;
+  publishable: ReadonlySet<string>;
+  scripts: Readonly<Record<string, string>>;
+  world: BlockWorld;
+  cli: string;
+}
+
+/**
+ * Checks one shell command of a README: our commands run (the cheap ones as written, `demo` as
+ * `demo --help`: it runs a whole workload and has its own test in packages/orchestrator);
+ * `npm install` names packages that exist; `npm run` names scripts that exist; `npx <tool>` names
+ * an installed tool. Returns "ok" or what is wrong.
+ */
+export async function SHELL({ command, publishable, scripts, world, cli }: ShellContext): Promise<string> {
+  const words = command.split(/\s+/).filter((w) => !/^[A-Z_]+=/.test(w));
+  const [tool, sub, ...rest] = words;
+  if (tool === "npm" && (sub === "install" || sub === "i")) {
+    const names = rest.filter((w) => !w.startsWith("-"));
+    if (names.length === 0) return "ok"; // the workspace itself (npm install --package-lock-only)
+    const missing = names.filter((n) => (n.startsWith("@orchestrator-ts/") || n === "orchestrator-ts" ? !publishable.has(n) : !existsSync(join(root, "node_modules", n, "package.json"))));
+    return missing.length === 0 ? "ok" : `npm install names packages that do not exist here: ${missing.join(", ")}`;
+  }
+  if (tool === "npm" && sub && ["start", "test", "run", "ci"].includes(sub)) {
+    if (sub === "ci") return "ok";
+    const script = sub === "run" ? rest.find((w) => !w.startsWith("-")) : sub;
+    // `-w <folder>`: the script of that workspace; otherwise the root's.
+    const w = rest.indexOf("-w");
+    const where = w >= 0 ? rest[w + 1] : undefined;
+    const available = where ? ((JSON.parse(readFileSync(join(root, where, "package.json"), "utf8")) as { scripts?: Record<string, string> }).scripts ?? {}) : scripts;
+    return script && available[script] ? "ok" : `no script "${script}" in ${where ?? "the root"}'s package.json`;
+  }
+  if (tool === "npx" && sub === "orchestrator") {
+    const args = rest[0] === "demo" ? ["demo", "--help"] : rest;
+    // Run where a user would: a project whose config/models.yaml is the root README's example.
+    const dir = workdir(rootConfig());
+    try {
+      const result = await runScript({ file: cli }, { args,  cwd: dir, env: world.env, timeoutMs: 60_000 });
+      return result.code === 0 ? "ok" : `orchestrator ${args.join(" ")} exited ${result.code}: ${result.stderr.slice(-500)}`;
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
+  if (tool === "npx" && sub) return existsSync(join(root, "node_modules/.bin", sub)) ? "ok" : `npx ${sub}: not installed in this workspace`;
+  if (tool === "node" && sub) return existsSync(join(root, sub)) ? "ok" : `node ${sub}: no such file`;
+  // Not ours and not run here: the repository, the shell, the user's own Ollama server.
+  if (tool === "git" || tool === "cd" || tool === "ollama" || tool === "sudo" || tool === "apt-get") return "ok";
+  return `unknown command (teach docs/readme-expectations.ts how to check it): ${command}`;
+}
