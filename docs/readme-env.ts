@@ -22,6 +22,8 @@ export const KEYS = {
   anthropic: "sk-ant-readme-0123456789",
   acme: "acme-readme-key-0123456789",
   hf: "hf_readme_0123456789",
+  azure: "azure-readme-key-0123456789",
+  gateway: "gateway-readme-token-0123456789",
 };
 
 export interface BlockWorld {
@@ -65,6 +67,8 @@ export async function startWorld(): Promise<BlockWorld> {
     ACME_ENDPOINT: acme.url,
     ACME_API_KEY: KEYS.acme,
     REDIS_URL: redis.url,
+    AZURE_OPENAI_API_KEY: KEYS.azure,
+    GATEWAY_TOKEN: KEYS.gateway,
     MODEL_DIR: modelDir,
   };
   const servers = [openai, anthropic, hf, ollama, acme];
