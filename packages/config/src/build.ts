@@ -1,7 +1,6 @@
 import { ConfigError, type ConfigIssue, type Model, type ProviderModelSpec } from "@orchestrator-ts/core";
-import { issueAt } from "./issues";
+import { issueAt, sortIssues } from "./issues";
 import { entryMeta } from "./meta";
-import { sortIssues } from "./parse";
 import { resolveProviders } from "./providers";
 import type { ModelConfig, ResolveOptions, SourceLocation } from "./types";
 import { validateEntryConfig } from "./validate-config";

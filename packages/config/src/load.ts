@@ -1,6 +1,7 @@
 import { open } from "node:fs/promises";
 import { ConfigError, type ConfigIssue } from "@orchestrator-ts/core";
-import { MAX_CONFIG_BYTES, analyzeModelConfig, sizeMessage, sortIssues } from "./parse";
+import { sortIssues } from "./issues";
+import { MAX_CONFIG_BYTES, analyzeModelConfig, sizeMessage } from "./parse";
 import { collectProviders, providerMap } from "./providers";
 import type { ModelConfig, ParseOptions } from "./types";
 import { validateEntryConfig } from "./validate-config";

@@ -2,7 +2,7 @@ import { ConfigError, type ConfigIssue, ModelCapabilities, ModelConstraints, Sec
 import type { z } from "zod";
 import type { Env } from "./env";
 import { SECRET_ENV_NAME } from "./env";
-import { type Locator, fromZodIssues, issueAt, suggest } from "./issues";
+import { type Locator, fromZodIssues, issueAt, sortIssues, suggest } from "./issues";
 import { setEntryMeta } from "./meta";
 import { configKeyToCamel } from "./names";
 import { buildModels } from "./build";
@@ -56,10 +56,6 @@ export function parseModelConfig(text: string, options: ParseOptions = {}): Mode
   const { config, issues } = analyzeModelConfig(text, options);
   if (issues.length > 0 || config === undefined) throw new ConfigError(sortIssues(issues), { title: TITLE });
   return config;
-}
-
-export function sortIssues(issues: readonly ConfigIssue[]): ConfigIssue[] {
-  return [...issues].sort((a, b) => (a.line ?? Number.MAX_SAFE_INTEGER) - (b.line ?? Number.MAX_SAFE_INTEGER) || (a.column ?? 0) - (b.column ?? 0));
 }
 
 function makeLocator(tree: YamlTree, source: string): Locator {
