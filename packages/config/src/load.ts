@@ -1,9 +1,9 @@
 import { open } from "node:fs/promises";
-import { ConfigError, type ConfigIssue } from "@orchestrator-ts/core";
+import { ConfigError, type ConfigIssue, type ModelConfig } from "@orchestrator-ts/core";
 import { sortIssues } from "./issues";
 import { MAX_CONFIG_BYTES, analyzeModelConfig, sizeMessage } from "./parse";
 import { collectProviders, providerMap } from "./providers";
-import type { ModelConfig, ParseOptions } from "./types";
+import type { ParseOptions } from "./types";
 import { validateEntryConfig } from "./validate-config";
 
 export interface LoadOptions extends Omit<ParseOptions, "source"> {

@@ -1,10 +1,9 @@
 import { existsSync, readFileSync, statSync } from "node:fs";
 import { basename, dirname, isAbsolute, join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
-import { ConfigError, type ConfigIssue, isProviderPlugin } from "@orchestrator-ts/core";
+import { type AnyProviderPlugin, type BuildModelsOptions, ConfigError, type ConfigIssue, isProviderPlugin, type ModelConfig, type ProvidersInput } from "@orchestrator-ts/core";
 import { issueAt, suggest } from "./issues";
 import { entryMeta } from "./meta";
-import type { AnyProviderPlugin, ModelConfig, ProvidersInput, ResolveOptions } from "./types";
 
 /** Plugins by the name used in `provider:`. */
 export function providerMap(input: ProvidersInput | undefined): Map<string, AnyProviderPlugin> {
@@ -53,7 +52,7 @@ interface Found {
  * folders above `baseDir`, then `modulePaths`, then `node_modules` folders above `cwd`.
  * The package's `exports` (conditions `import`, `node`, `default`, then `require`), else `module`/`main`.
  */
-export function findPackage(spec: string, baseDir: string, options: ResolveOptions): Found | undefined {
+export function findPackage(spec: string, baseDir: string, options: BuildModelsOptions): Found | undefined {
   const parts = spec.split("/");
   const nameLength = spec.startsWith("@") ? 2 : 1;
   const name = parts.slice(0, nameLength).join("/");
@@ -123,7 +122,7 @@ type Loaded = { plugin: AnyProviderPlugin } | { problem: string };
 type Located = { file: string; isFile: boolean } | { problem: string };
 
 /** The file a provider named by package or file path would be imported from, found without running anything. */
-export function locateProvider(spec: string, baseDir: string, options: ResolveOptions): Located {
+export function locateProvider(spec: string, baseDir: string, options: BuildModelsOptions): Located {
   const isFile = spec.startsWith(".") || isAbsolute(spec);
   if (isFile) {
     const path = resolve(baseDir, spec);
@@ -139,7 +138,7 @@ export function locateProvider(spec: string, baseDir: string, options: ResolveOp
 }
 
 /** Import a provider named by package or file and check that it is a plugin. */
-export async function loadProvider(spec: string, baseDir: string, options: ResolveOptions): Promise<Loaded> {
+export async function loadProvider(spec: string, baseDir: string, options: BuildModelsOptions): Promise<Loaded> {
   const located = locateProvider(spec, baseDir, options);
   if ("problem" in located) return located;
   const { file, isFile } = located;
@@ -199,7 +198,7 @@ export type ProviderLocation = { kind: "given" } | { kind: "package" | "file"; f
  */
 export async function collectProviders(
   config: ModelConfig,
-  options: ResolveOptions,
+  options: BuildModelsOptions,
   requireKnown: boolean,
   load = true,
 ): Promise<{ plugins: Map<string, AnyProviderPlugin>; locations: Map<string, ProviderLocation>; issues: ConfigIssue[] }> {
@@ -254,7 +253,7 @@ export async function collectProviders(
  * for tools that check a config without running the code it names (`orchestrator validate`).
  * Unknown names and missing packages or files are reported at once, as by `resolveProviders`.
  */
-export async function locateProviders(config: ModelConfig, options: ResolveOptions = {}): Promise<Map<string, ProviderLocation>> {
+export async function locateProviders(config: ModelConfig, options: BuildModelsOptions = {}): Promise<Map<string, ProviderLocation>> {
   const { locations, issues } = await collectProviders(config, options, true, false);
   if (issues.length > 0) throw new ConfigError(issues, { title: "Invalid model configuration" });
   return locations;
@@ -265,7 +264,7 @@ export async function locateProviders(config: ModelConfig, options: ResolveOptio
  * package name or file path. Every problem (unknown name, package not installed, package that is
  * not a plugin) is reported at once, at its `models[i].provider` line.
  */
-export async function resolveProviders(config: ModelConfig, options: ResolveOptions = {}): Promise<Map<string, AnyProviderPlugin>> {
+export async function resolveProviders(config: ModelConfig, options: BuildModelsOptions = {}): Promise<Map<string, AnyProviderPlugin>> {
   const { plugins, issues } = await collectProviders(config, options, true);
   if (issues.length > 0) throw new ConfigError(issues, { title: "Invalid model configuration" });
   return plugins;

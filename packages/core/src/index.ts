@@ -6,6 +6,8 @@ export * from "./metrics";
 export * from "./limits";
 export * from "./interfaces";
 export * from "./plugin";
+export * from "./selection";
+export * from "./config-shape";
 export * from "./map-error";
 export * from "./schema";
 export { Model, type ModelOptions, REFERENCE_OUTPUT_TOKENS, REFERENCE_REQUEST, type CallControl } from "./model";

@@ -3,6 +3,7 @@ import {
   type ArmStats,
   AuthenticationError,
   type Cache,
+  type CandidateScore,
   type CapabilityName,
   ConfigError,
   type ConfigIssue,
@@ -17,12 +18,19 @@ import {
   LruMap,
   type MetricsSnapshot,
   type Model,
+  type ModelSelector,
   ModelNotFoundError,
+  type NormalizedRequirements,
   NoEligibleModelError,
   OrchestratorError,
   RateLimitError,
   REFERENCE_OUTPUT_TOKENS,
   REFERENCE_REQUEST,
+  type RewardScorer,
+  type SelectionCandidate,
+  type SelectionContext,
+  type SelectionRequirements,
+  type SkippedModel,
   type StatsStore,
   type StreamChunk,
   toOrchestratorError,
@@ -30,10 +38,8 @@ import {
 import { CacheAffinity } from "./cache-affinity";
 import { Emitter, type RegistryEvents } from "./events";
 import type { CandidateExplanation, NoEligibleModelExplanation, SelectionExplanation } from "./explanation";
-import { BUILD_MODELS, type FromConfigOptions, type RegistryConfig, type SkippedConfigModel, registryOptionsFromConfig } from "./from-config";
-import { type NormalizedRequirements, type SelectionRequirements, languageMatches, normalizeRequirements } from "./requirements";
-import { DEFAULT_REWARD, type RewardFunction } from "./reward";
-import type { CandidateScore, ModelSelector, SelectionCandidate, SelectionContext } from "./selector";
+import { languageMatches, normalizeRequirements } from "./requirements";
+import { DEFAULT_REWARD } from "./reward";
 import { abortableSleep } from "./sleep";
 import { MemoryStatsStore } from "./stats-store";
 import { UCBModelSelector } from "./ucb-selector";
@@ -194,7 +200,7 @@ interface FeedbackEntry {
   latencyMs: number;
   costUsd: number;
   reward: number;
-  rewardFn: RewardFunction;
+  rewardFn: RewardScorer;
   rated: boolean;
 }
 
@@ -225,7 +231,7 @@ function summarize(s: Readonly<ArmStats>): ArmSummary {
   };
 }
 
-const NO_SKIPPED: readonly SkippedConfigModel[] = Object.freeze([]);
+const NO_SKIPPED: readonly SkippedModel[] = Object.freeze([]);
 
 function checkFallbacks(issues: ConfigIssue[], value: unknown): Map<string, readonly string[]> {
   const out = new Map<string, readonly string[]>();
@@ -250,6 +256,14 @@ function checkCount(issues: ConfigIssue[], path: string, value: unknown, positiv
   if (typeof value !== "number" || !Number.isFinite(value) || value < 0 || (positive && value === 0)) issues.push({ path, message: `must be a ${positive ? "positive" : "non-negative"} number, got ${JSON.stringify(value)}` });
 }
 
+// Written by registryFromConfig, a function of its own so that this file loads no selector but the default.
+const skippedByRegistry = new WeakMap<ModelRegistry, readonly SkippedModel[]>();
+
+/** Records the configured models `registryFromConfig` left out. For that function only. */
+export function setSkippedModels(registry: ModelRegistry, skipped: readonly SkippedModel[]): void {
+  skippedByRegistry.set(registry, Object.freeze([...skipped]));
+}
+
 /**
  * Registers models from any provider and picks one per request: filter by requirements, ask
  * the selector, call, record the outcome so the selector learns, retry and fall back on failure.
@@ -272,7 +286,6 @@ export class ModelRegistry {
   /** Per-call deadline given to every model call without its own; `undefined` leaves it to each model. */
   readonly timeoutMs: number | undefined;
   readonly #fallbacks: Map<string, readonly string[]>;
-  #skipped: readonly SkippedConfigModel[] = NO_SKIPPED;
   readonly #backoff: Required<BackoffOptions>;
   readonly #random: () => number;
   readonly #entries: Entry[] = [];
@@ -327,38 +340,9 @@ export class ModelRegistry {
     this.#context = { selectionId: undefined, request: undefined, task: undefined, requirements: {}, taskMinTrials: this.taskMinTrials, explain: false, statsStore: this.statsStore };
   }
 
-  /**
-   * A registry built from a parsed config file (the seed's `ModelRegistry.from_config`):
-   * `await ModelRegistry.fromConfig(await loadModelConfig("config/models.yaml"))`. The selector
-   * comes from `selector:`, retries, backoff, deadline and fallback chains from `execution:`, and
-   * the models from `models:`, created through their provider plugins. Explicit `options` win over
-   * the file. Models the config left out (lenient loading: a variable is not set) are listed in
-   * `skippedModels`. `cache:` and `health:` are not built here: pass `cache` / `healthMonitor`.
-   */
-  static async fromConfig(config: RegistryConfig, options: FromConfigOptions = {}): Promise<ModelRegistry> {
-    const build = config?.[BUILD_MODELS];
-    if (typeof build !== "function") {
-      throw new ConfigError([{ path: "config", message: "is not a parsed model config: load it with loadModelConfig() or parseModelConfig() from @orchestrator-ts/config" }], {
-        title: "Cannot build a registry from this config",
-      });
-    }
-    const { providers, modulePaths, cwd, ...explicit } = options;
-    // Options first: a bad option fails before any model is created.
-    const registry = new ModelRegistry(registryOptionsFromConfig(config, explicit));
-    const built = await build.call(config, { ...(providers !== undefined ? { providers } : {}), ...(modulePaths !== undefined ? { modulePaths } : {}), ...(cwd !== undefined ? { cwd } : {}) });
-    try {
-      for (const model of built.models) registry.registerModel(model);
-    } catch (error) {
-      await Promise.allSettled(built.models.map((m) => m.cleanup()));
-      throw error;
-    }
-    registry.#skipped = Object.freeze([...built.skipped]);
-    return registry;
-  }
-
-  /** Configured models `fromConfig` left out, with the reason (`"OPENAI_API_KEY is not set"`). Empty otherwise. */
-  get skippedModels(): readonly SkippedConfigModel[] {
-    return this.#skipped;
+  /** Configured models `registryFromConfig` left out, with the reason (`"OPENAI_API_KEY is not set"`). Empty otherwise. */
+  get skippedModels(): readonly SkippedModel[] {
+    return skippedByRegistry.get(this) ?? NO_SKIPPED;
   }
 
   /** The explicit fallback chains (model → models tried in order when it fails). */

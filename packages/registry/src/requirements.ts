@@ -1,43 +1,4 @@
-import { CAPABILITY_NAMES, type CapabilityName, ConfigError, type ConfigIssue, closestNames } from "@orchestrator-ts/core";
-
-/** The seed's snake_case spelling of a capability name: `"text_generation"`. */
-type Snake<S extends string> = S extends `${infer H}${infer T}` ? `${H extends Lowercase<H> ? H : `_${Lowercase<H>}`}${Snake<T>}` : S;
-
-/** A capability name in camelCase (`"textGeneration"`) or the seed's snake_case (`"text_generation"`). */
-export type CapabilityRequirement = CapabilityName | Snake<CapabilityName>;
-
-/** What a model must satisfy to be considered. Every field is optional; all given fields must hold. */
-export interface SelectionRequirements {
-  /** Boolean capabilities the model must have. */
-  capabilities?: readonly CapabilityRequirement[];
-  /**
-   * Highest acceptable USD for this request, estimated from its prompt tokens and `maxTokens`
-   * (500 completion tokens when unset). Without a request: for the reference request of 1,000
-   * prompt + 500 completion tokens (`REFERENCE_REQUEST` in core).
-   */
-  maxCost?: number;
-  /** Lowest acceptable generation speed in tokens/s: the observed median once known, else the declared `tokensPerSecond`. A model with neither is not excluded. */
-  minSpeed?: number;
-  /** Smallest acceptable `contextWindow` in tokens. */
-  minContextWindow?: number;
-  /** Task tags the model must declare (all of them). */
-  tasks?: readonly string[];
-  /** Languages the model must declare (all of them; `"en"` matches `"en-US"`). */
-  languages?: readonly string[];
-  /** Only these providers. */
-  providers?: readonly string[];
-  /** Never these providers. */
-  excludeProviders?: readonly string[];
-  /** Highest acceptable observed p95 latency. A model with no observed calls is not excluded. */
-  maxLatencyMs?: number;
-  /** Only models that run on this machine. */
-  localOnly?: boolean;
-}
-
-/** Requirements after validation: capability names resolved to camelCase. */
-export interface NormalizedRequirements extends SelectionRequirements {
-  capabilities?: readonly CapabilityName[];
-}
+import { CAPABILITY_NAMES, type CapabilityName, ConfigError, type ConfigIssue, type NormalizedRequirements, type SelectionRequirements, closestNames } from "@orchestrator-ts/core";
 
 const KEYS = new Set(["capabilities", "maxCost", "minSpeed", "minContextWindow", "tasks", "languages", "providers", "excludeProviders", "maxLatencyMs", "localOnly"]);
 const CAMEL = new Set<string>(CAPABILITY_NAMES);

@@ -1,7 +1,6 @@
 import { randomUUID } from "node:crypto";
-import { ConfigError, type ConfigIssue, type StatsStore } from "@orchestrator-ts/core";
+import { type CandidateScore, ConfigError, type ConfigIssue, type ModelSelector, type SelectionCandidate, type SelectionContext, type SelectorChoice, type SelectorEvent, type StatsStore } from "@orchestrator-ts/core";
 import { seededRandom } from "../random";
-import type { CandidateScore, ModelSelector, SelectionCandidate, SelectionContext, SelectorChoice, SelectorEvent } from "../selector";
 import type { DecisionRecord, DecisionSink } from "./decision-log";
 import { type FeatureExtractor, HashedNgramExtractor, SparseFeatures, requestText } from "./features";
 import { BudgetPacer } from "./pacing";
