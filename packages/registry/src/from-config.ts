@@ -1,10 +1,11 @@
 import { BUILD_MODELS, type BuildModelsOptions, ConfigError, type ConfigIssue, type ModelConfig, type ModelSelector, type SelectorConfig, type SelectorType } from "@orchestrator-ts/core";
 import { CostBasedSelector, PerformanceSelector } from "./cost-performance-selectors";
-import { type BackoffOptions, ModelRegistry, type ModelRegistryOptions, setSkippedModels } from "./registry";
+import { ModelRegistry, setSkippedModels } from "./registry";
+import type { BackoffOptions, ModelRegistryOptions } from "./types";
 import { RoundRobinSelector, WeightedRandomSelector } from "./simple-selectors";
 import { ThompsonSamplingSelector } from "./thompson-selector";
 import { UCBModelSelector } from "./ucb-selector";
-import { ContextualSelector, type ContextualSelectorOptions, DecisionLog, HashedNgramExtractor } from "./contextual";
+import { ContextualSelector, DecisionLog, HashedNgramExtractor } from "./contextual";
 
 /** The part of a parsed config `registryFromConfig` reads: a `ModelConfig` from `@orchestrator-ts/config` fits. */
 export type RegistryConfig = Pick<ModelConfig, "selector" | "execution" | typeof BUILD_MODELS> & {

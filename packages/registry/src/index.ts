@@ -1,17 +1,18 @@
-export {
-  ModelRegistry,
-  type ModelRegistryOptions,
-  type BackoffOptions,
-  type RegisterOptions,
-  type SelectOptions,
-  type AttemptRecord,
-  type RegistryResult,
-  type RegistryStream,
-  type RegistryStreamChunk,
-  type ArmSummary,
-  type ModelStatistics,
-  type RegistryStatistics,
-} from "./registry";
+export { ModelRegistry } from "./registry";
+export type {
+  ModelRegistryOptions,
+  BackoffOptions,
+  RegisterOptions,
+  SelectOptions,
+  AttemptRecord,
+  RegistryResult,
+  RegistryStream,
+  RegistryStreamChunk,
+  ArmSummary,
+  ModelStatistics,
+  RegistryStatistics,
+} from "./types";
+export { PassiveHealth, type PassivelyWatchedModel } from "./passive-health";
 export { registryFromConfig, createSelector, registryOptionsFromConfig, type RegistryConfig, type FromConfigOptions } from "./from-config";
 export type { SelectionExplanation, CandidateExplanation, NoEligibleModelExplanation } from "./explanation";
 export type { RegistryEvents, SelectionEvent, OutcomeEvent, FeedbackEvent, HealthEvent } from "./events";
