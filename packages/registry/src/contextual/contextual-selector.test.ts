@@ -6,7 +6,8 @@ import { describe, expect, it } from "vitest";
 import { seededRandom } from "../random";
 import { ModelRegistry } from "../registry";
 import { ContextualSelector, type ContextualExploration } from "./contextual-selector";
-import { DecisionLog, MemoryDecisionLog, parseDecisionLog, readDecisionLog } from "./decision-log";
+import { MemoryDecisionLog, parseDecisionLog, readDecisionLog } from "./decision-log";
+import { DecisionLog } from "./decision-log-file";
 import { HashedNgramExtractor, SparseFeatures } from "./features";
 import { offPolicyEstimate, selectorPolicy } from "./off-policy";
 

@@ -1,4 +1,4 @@
-import { appendFileSync, readFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 
 /**
  * One routing decision and what came of it: a line of a decision log (JSONL). Enough to
@@ -37,30 +37,6 @@ export interface DecisionRecord {
 /** Something decision records can be written to. */
 export interface DecisionSink {
   write(record: DecisionRecord): void;
-}
-
-export interface DecisionLogOptions {
-  /** Keep the request's sparse features (default) or only a hash of its text. */
-  features?: "sparse" | "hash";
-}
-
-/**
- * Appends decision records as JSONL to a file (synchronously: one short line per request; use
- * `MemoryDecisionLog` or your own `DecisionSink` to ship them elsewhere).
- */
-export class DecisionLog implements DecisionSink {
-  readonly path: string;
-  readonly features: "sparse" | "hash";
-
-  constructor(path: string, options: DecisionLogOptions = {}) {
-    this.path = path;
-    this.features = options.features ?? "sparse";
-  }
-
-  write(record: DecisionRecord): void {
-    const line = this.features === "hash" && record.features ? { ...record, features: undefined } : record;
-    appendFileSync(this.path, `${JSON.stringify(line)}\n`);
-  }
 }
 
 /** Keeps decision records in memory (tests, or batching to another sink). */

@@ -12,14 +12,13 @@ export {
   type SharedLearning,
 } from "./contextual-selector";
 export {
-  DecisionLog,
   MemoryDecisionLog,
   parseDecisionLog,
   readDecisionLog,
   textHash,
   type DecisionRecord,
   type DecisionSink,
-  type DecisionLogOptions,
   type DecisionLogProblem,
 } from "./decision-log";
+export { DecisionLog, type DecisionLogOptions } from "./decision-log-file";
 export { offPolicyEstimate, selectorPolicy, type OffPolicyEstimate, type TargetPolicy } from "./off-policy";
