@@ -24,5 +24,4 @@ export { WeightedRandomSelector, RoundRobinSelector, type WeightedRandomSelector
 export { RewardFunction, DEFAULT_REWARD_WEIGHTS, DEFAULT_LATENCY_REF_MS, DEFAULT_COST_REF_USD, type RewardWeights, type RewardOptions } from "./reward";
 export { DEFAULT_MAX_TASKS, MemoryStatsStore, type MemoryStatsStoreOptions } from "./stats-store";
 export { DecayedArms, type ForgetOptions } from "./decayed-arms";
-export * from "./replay";
 export * from "./contextual";

@@ -1,9 +1,9 @@
 import { appendFileSync } from "node:fs";
 import type { DecisionRecord, DecisionSink } from "./decision-log";
 
-// Writing a decision log to disk lives here, apart from the selector. The
+// The one file of the registry that touches the file system: a decision log on disk. The
 // selector never imports it (it writes to any DecisionSink it is given); registryFromConfig
-// opens one for a config's `decision_log:`.
+// opens one for a config's `decision_log:`. Reading logs back is @orchestrator-ts/replay's.
 
 export interface DecisionLogOptions {
   /** Keep the request's sparse features (default) or only a hash of its text. */

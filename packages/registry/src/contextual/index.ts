@@ -11,14 +11,5 @@ export {
   type ShareOptions,
   type SharedLearning,
 } from "./contextual-selector";
-export {
-  MemoryDecisionLog,
-  parseDecisionLog,
-  readDecisionLog,
-  textHash,
-  type DecisionRecord,
-  type DecisionSink,
-  type DecisionLogProblem,
-} from "./decision-log";
+export { MemoryDecisionLog, textHash, type DecisionRecord, type DecisionSink } from "./decision-log";
 export { DecisionLog, type DecisionLogOptions } from "./decision-log-file";
-export { offPolicyEstimate, selectorPolicy, type OffPolicyEstimate, type TargetPolicy } from "./off-policy";

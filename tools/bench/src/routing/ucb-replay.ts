@@ -9,7 +9,8 @@
  */
 import { resolve } from "node:path";
 import { type GenerateRequest, Model, type ModelOutput, type ModelSelector } from "@orchestrator-ts/core";
-import { ModelRegistry, ThompsonSamplingSelector, UCBModelSelector, type UCBSelectorOptions, loadReplayCsv, permutation } from "@orchestrator-ts/registry";
+import { ModelRegistry, ThompsonSamplingSelector, UCBModelSelector, type UCBSelectorOptions } from "@orchestrator-ts/registry";
+import { loadReplayCsv, permutation } from "@orchestrator-ts/replay";
 
 export interface Prompt {
   id: string;
