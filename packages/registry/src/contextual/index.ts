@@ -6,10 +6,9 @@ export {
   type ContextualSelectorOptions,
   type ContextualExploration,
   type ContextualChoice,
-  type ContextualSelectorState,
-  type TrainingExample,
-  type ShareOptions,
-  type SharedLearning,
 } from "./contextual-selector";
+export type { ContextualSelectorState } from "./state";
+export type { TrainingExample } from "./training";
+export type { ShareOptions, SharedLearning } from "./sharing";
 export { MemoryDecisionLog, textHash, type DecisionRecord, type DecisionSink } from "./decision-log";
 export { DecisionLog, type DecisionLogOptions } from "./decision-log-file";
