@@ -3,11 +3,15 @@
 // type-only ones included) imports itself cannot be read on its own, and splitting it later
 // means untangling the circle first. Walks every package's src/ (tests included: a test is a
 // file too) and tools/bench/src, and prints each circle as the chain of files that closes it.
-//   node tools/scripts/check-import-cycles.mjs [root]
+//   node tools/scripts/check-import-cycles.mjs [root] [--only <folder>]
+// --only checks the files of one package (its folder), as each package's lint does.
 import { existsSync, readFileSync, readdirSync, statSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
 
-const root = resolve(process.argv[2] ?? join(import.meta.dirname, "../.."));
+const args = process.argv.slice(2);
+const onlyAt = args.indexOf("--only");
+const only = onlyAt >= 0 ? resolve(args.splice(onlyAt, 2)[1] ?? ".") : undefined;
+const root = resolve(args[0] ?? join(import.meta.dirname, "../.."));
 
 function sourceFiles(dir) {
   const out = [];
@@ -28,6 +32,7 @@ for (const group of ["packages", "examples"]) {
   for (const name of readdirSync(dir)) roots.push(join(dir, name, "src"));
 }
 roots.push(join(root, "tools/bench/src"), join(root, "docs"));
+if (only !== undefined) roots.splice(0, roots.length, existsSync(join(only, "src")) ? join(only, "src") : only);
 
 // Static imports and re-exports (`import … from`, `export … from`, `import "x"`) and dynamic `import("x")`.
 const IMPORT = /(?:^|[;\n}])\s*(?:import|export)\s+(?:type\s+)?(?:[^'";]*?\sfrom\s*)?["']([^"']+)["']|\bimport\(\s*["']([^"']+)["']\s*\)/g;

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Lint one package (run from its folder): Biome's rules, then the module boundaries of nx tags.
+// Lint one package (run from its folder): Biome's rules, no import circle between its files, then the module boundaries of nx tags.
 //   contract (core)       → nothing of ours
 //   lib / provider        → contract only
 //   eval (replay)         → contract and lib (offline evaluation runs the registry's selectors)
@@ -92,6 +92,13 @@ for (const file of files(cwd)) {
     const devDependency = Object.hasOwn(pkg.devDependencies ?? {}, name);
     if (allowed !== "*" && !allowed?.includes(target) && !(isTest && (target === "testing" || devDependency))) problems.push(`${where}: a "${scope}" package may not depend on "${target}" (${name})`);
   }
+}
+
+// No import circle between this package's files (a circle cannot be read or split one file at a time).
+try {
+  execFileSync(process.execPath, [join(root, "tools/scripts/check-import-cycles.mjs"), root, "--only", cwd], { stdio: "inherit" });
+} catch {
+  problems.push("import circle between files (see above)");
 }
 
 try {
