@@ -6,6 +6,7 @@ export * from "./metrics";
 export * from "./limits";
 export * from "./interfaces";
 export * from "./plugin";
+export { SPECIFICATION_VERSION, type SpecificationVersion, SpecificationVersionError, specificationMismatch } from "./specification";
 export * from "./selection";
 export * from "./config-shape";
 export * from "./map-error";

@@ -7,6 +7,7 @@ import { type Lease, LocalRateLimiter, type RateLimiter } from "./limits";
 import { toOrchestratorError } from "./map-error";
 import { ModelMetrics } from "./metrics";
 import { ModelStream, STOP, type StreamHooks, TOOL_CALLS } from "./model-stream";
+import { SPECIFICATION_VERSION, type SpecificationVersion } from "./specification";
 import {
   type GenerateParameters,
   type GenerateRequest,
@@ -149,6 +150,14 @@ export abstract class Model implements ModelIdentity {
   }
 
   // ---- public API -------------------------------------------------------------------------
+
+  /**
+   * The version of the `Model` contract this class was built against: that of the
+   * `@orchestrator-ts/core` it extends. `registerModel` refuses a model built for another.
+   */
+  get specificationVersion(): SpecificationVersion {
+    return SPECIFICATION_VERSION;
+  }
 
   /** What the model can do and what it costs. */
   get capabilities(): ModelCapabilities {

@@ -11,7 +11,9 @@ import {
   OrchestratorError,
   type SelectionRequirements,
   type SkippedModel,
+  SpecificationVersionError,
   type StatsStore,
+  specificationMismatch,
 } from "@orchestrator-ts/core";
 import { CacheAffinity } from "./cache-affinity";
 import { type CallLoop, CallState } from "./call-state";
@@ -109,6 +111,9 @@ export class ModelRegistry {
     if (!model || typeof model !== "object" || typeof model.name !== "string" || typeof model.generate !== "function") {
       throw new ConfigError([{ path: "model", message: "registerModel expects a Model instance (a subclass of Model from @orchestrator-ts/core)" }], { title: "Cannot register model" });
     }
+    // A model package built against another core would break in ways far from their cause.
+    const mismatch = specificationMismatch(`model "${model.name}" (${model.constructor?.name ?? "object"})`, model.specificationVersion);
+    if (mismatch !== undefined) throw new SpecificationVersionError([{ path: "model", message: mismatch }], { model: model.name });
     const existing = this.#selection.byName.get(model.name);
     if (existing) {
       if (!options.replace) {
