@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startCustomServer } from "@acme/orchestrator-provider-custom/server";
 import { loadModelConfig } from "@orchestrator-ts/config";
-import { ModelRegistry } from "@orchestrator-ts/registry";
+import { registryFromConfig } from "@orchestrator-ts/registry";
 import { createOrchestrator } from "orchestrator-ts";
 import { afterAll, beforeAll, expect, it } from "vitest";
 
@@ -34,9 +34,9 @@ function writeConfig(): string {
   return path;
 }
 
-it("ModelRegistry.fromConfig loads the @acme package by name and calls its model", async () => {
+it("registryFromConfig loads the @acme package by name and calls its model", async () => {
   const config = await loadModelConfig(writeConfig(), { env: { ACME_API_KEY: "sk-third-party-000000000000" } });
-  const registry = await ModelRegistry.fromConfig(config);
+  const registry = await registryFromConfig(config);
   const model = registry.getModel("acme-model");
   expect(model.provider).toBe("custom");
   expect(await model.generateResponse("Hello")).toBe("Echo: Hello");

@@ -1,7 +1,8 @@
 #!/usr/bin/env node
-// Lint one package (run from its folder): Biome's rules, then the module boundaries of nx tags.
+// Lint one package (run from its folder): Biome's rules, no import circle between its files, then the module boundaries of nx tags.
 //   contract (core)       → nothing of ours
 //   lib / provider        → contract only
+//   eval (replay)         → contract and lib (offline evaluation runs the registry's selectors)
 //   testing               → contract only
 //   example               → contract and testing (published surface only)
 //   app                   → any published package (runnable examples of using them)
@@ -22,6 +23,7 @@ const ALLOWED = {
   contract: [],
   lib: ["contract"],
   provider: ["contract"],
+  eval: ["contract", "lib"],
   testing: ["contract"],
   example: ["contract", "testing"],
   app: ["contract", "lib", "provider", "testing", "meta"],
@@ -84,12 +86,21 @@ for (const file of files(cwd)) {
     const name = spec.startsWith("@") ? spec.split("/").slice(0, 2).join("/") : spec.split("/")[0];
     if (!scopes.has(name) || name === pkg.name) continue;
     if (/\/src(\/|$)/.test(spec.slice(name.length))) problems.push(`${where} imports another package's src/; import the package by name`);
+    // "<package>/internal" holds helpers for our own packages: examples and docs show what a user may import.
+    if (/^\/internal(\/|$)/.test(spec.slice(name.length)) && (scope === "example" || scope === "docs")) problems.push(`${where} imports ${name}/internal, which is for this repository's packages; use the package's public entry`);
     const target = scopes.get(name);
     // Tests (and their fixtures) may use the testing kit on top of what the package may import.
     const isTest = /\.test\.ts$/.test(file) || file.includes(`${sep}test${sep}`);
     const devDependency = Object.hasOwn(pkg.devDependencies ?? {}, name);
     if (allowed !== "*" && !allowed?.includes(target) && !(isTest && (target === "testing" || devDependency))) problems.push(`${where}: a "${scope}" package may not depend on "${target}" (${name})`);
   }
+}
+
+// No import circle between this package's files (a circle cannot be read or split one file at a time).
+try {
+  execFileSync(process.execPath, [join(root, "tools/scripts/check-import-cycles.mjs"), root, "--only", cwd], { stdio: "inherit" });
+} catch {
+  problems.push("import circle between files (see above)");
 }
 
 try {

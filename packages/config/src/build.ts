@@ -1,18 +1,8 @@
-import { ConfigError, type ConfigIssue, type Model, type ProviderModelSpec } from "@orchestrator-ts/core";
-import { issueAt } from "./issues";
+import { type BuildModelsOptions, ConfigError, type ConfigIssue, type Model, type ModelConfig, type ProviderModelSpec, type SkippedModel } from "@orchestrator-ts/core";
+import { issueAt, sortIssues } from "./issues";
 import { entryMeta } from "./meta";
-import { sortIssues } from "./parse";
 import { resolveProviders } from "./providers";
-import type { ModelConfig, ResolveOptions, SourceLocation } from "./types";
 import { validateEntryConfig } from "./validate-config";
-
-/** A model `buildModels` left out, and why (lenient mode: a variable its `config:` needs is not set). */
-export interface SkippedModel {
-  name: string;
-  provider: string;
-  reason: string;
-  location: SourceLocation;
-}
 
 export interface BuiltModels {
   /** In the order of the file. Not initialised yet: models connect lazily on first use. */
@@ -21,11 +11,11 @@ export interface BuiltModels {
 }
 
 /**
- * Create the models of a parsed config through their provider plugins. `ModelRegistry.fromConfig`
+ * Create the models of a parsed config through their provider plugins. `registryFromConfig` (in @orchestrator-ts/registry)
  * sits on top of this. Throws one `ConfigError` for every provider that cannot be found, every
  * `config:` block its plugin rejects, and every `create` that fails.
  */
-export async function buildModels(config: ModelConfig, options: ResolveOptions = {}): Promise<BuiltModels> {
+export async function buildModels(config: ModelConfig, options: BuildModelsOptions = {}): Promise<BuiltModels> {
   const plugins = await resolveProviders(config, options);
   const skipped: SkippedModel[] = [];
   const specs: { index: number; spec: ProviderModelSpec<unknown> }[] = [];

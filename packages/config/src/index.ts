@@ -1,23 +1,8 @@
 export { MAX_CONFIG_BYTES, parseModelConfig } from "./parse";
 export { loadModelConfig, type LoadOptions } from "./load";
-export { buildModels, type BuiltModels, type SkippedModel } from "./build";
+export { buildModels, type BuiltModels } from "./build";
 export { locateProviders, resolveProviders, type ProviderLocation } from "./providers";
 export { MAX_EXPANDED_TOTAL, MAX_EXPANDED_VALUE, MAX_REFERENCE_NESTING, expandEnv, type Env, type ExpandResult, type ExpansionBudget } from "./env";
 export { MAX_ALIAS_VALUES, MAX_NESTING } from "./yaml-tree";
 export { parseDuration } from "./duration";
-export type {
-  AnyProviderPlugin,
-  BackoffConfig,
-  CacheConfig,
-  ExecutionConfig,
-  HealthConfig,
-  ModelConfig,
-  ModelEntry,
-  ParseOptions,
-  ProvidersInput,
-  ResolveOptions,
-  SelectorConfig,
-  SelectorType,
-  SourceLocation,
-} from "./types";
-export { BUILD_MODELS } from "./parse";
+export type { ParseOptions } from "./types";

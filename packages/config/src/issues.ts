@@ -29,6 +29,11 @@ const EXPECTED: Readonly<Record<string, string>> = {
 // A file with one typo repeated 30,000 times asks the same question 30,000 times (edit distances to every known key).
 const suggestions = new Map<string, string | undefined>();
 
+/** Issues in file order (line, then column); issues without a position last. */
+export function sortIssues(issues: readonly ConfigIssue[]): ConfigIssue[] {
+  return [...issues].sort((a, b) => (a.line ?? Number.MAX_SAFE_INTEGER) - (b.line ?? Number.MAX_SAFE_INTEGER) || (a.column ?? 0) - (b.column ?? 0));
+}
+
 /** A did-you-mean suffix, or the list of valid names when nothing is close. */
 export function suggest(name: string, known: readonly string[], listIfFar = true): string {
   const list = known.join(", ");

@@ -1,8 +1,9 @@
 import { open } from "node:fs/promises";
-import { ConfigError, type ConfigIssue } from "@orchestrator-ts/core";
-import { MAX_CONFIG_BYTES, analyzeModelConfig, sizeMessage, sortIssues } from "./parse";
+import { ConfigError, type ConfigIssue, type ModelConfig, SpecificationVersionError } from "@orchestrator-ts/core";
+import { sortIssues } from "./issues";
+import { MAX_CONFIG_BYTES, analyzeModelConfig, sizeMessage } from "./parse";
 import { collectProviders, providerMap } from "./providers";
-import type { ModelConfig, ParseOptions } from "./types";
+import type { ParseOptions } from "./types";
 import { validateEntryConfig } from "./validate-config";
 
 export interface LoadOptions extends Omit<ParseOptions, "source"> {
@@ -37,7 +38,9 @@ export async function loadModelConfig(path: string, options: LoadOptions = {}): 
   const { config, issues } = analyzeModelConfig(text, { ...options, source: path });
   if (config === undefined) throw new ConfigError(sortIssues(issues), { title: TITLE });
 
-  const { plugins, issues: providerIssues } = await collectProviders(config, options, options.providers !== undefined, options.loadPlugins ?? true);
+  const { plugins, issues: providerIssues, specificationIssues } = await collectProviders(config, options, options.providers !== undefined, options.loadPlugins ?? true);
+  // A plugin package built for another version of the contract: nothing else about it can be checked.
+  if (specificationIssues.length > 0) throw new SpecificationVersionError(sortIssues(specificationIssues));
   const checkedByParse = providerMap(options.providers);
   const configIssues: ConfigIssue[] = [...providerIssues];
   config.models.forEach((entry, i) => {

@@ -1,5 +1,5 @@
+import type { ModelEntry } from "@orchestrator-ts/core";
 import type { Locator } from "./issues";
-import type { ModelEntry } from "./types";
 
 /** What a parsed entry remembers about its YAML, for errors found later (providers, plugin config). */
 export interface EntryMeta {

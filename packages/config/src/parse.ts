@@ -1,8 +1,24 @@
-import { ConfigError, type ConfigIssue, ModelCapabilities, ModelConstraints, Secret, formatPath } from "@orchestrator-ts/core";
+import {
+  type AnyProviderPlugin,
+  BUILD_MODELS,
+  type BuildModelsOptions,
+  type CacheConfig,
+  ConfigError,
+  type ConfigIssue,
+  type ExecutionConfig,
+  type HealthConfig,
+  ModelCapabilities,
+  type ModelConfig,
+  ModelConstraints,
+  type ModelEntry,
+  Secret,
+  type SelectorConfig,
+  formatPath,
+} from "@orchestrator-ts/core";
 import type { z } from "zod";
 import type { Env } from "./env";
 import { SECRET_ENV_NAME } from "./env";
-import { type Locator, fromZodIssues, issueAt, suggest } from "./issues";
+import { type Locator, fromZodIssues, issueAt, sortIssues, suggest } from "./issues";
 import { setEntryMeta } from "./meta";
 import { configKeyToCamel } from "./names";
 import { buildModels } from "./build";
@@ -19,7 +35,7 @@ import {
   type selectorSchema,
 } from "./schema";
 import { hasCredentials, wrapSecrets } from "./secrets";
-import type { AnyProviderPlugin, CacheConfig, ExecutionConfig, HealthConfig, ModelConfig, ModelEntry, ParseOptions, ResolveOptions, SelectorConfig } from "./types";
+import type { ParseOptions } from "./types";
 import { type PathKey, type TreeProblem, type YamlTree, readYaml, setOwn } from "./yaml-tree";
 import { validateEntryConfig } from "./validate-config";
 
@@ -58,10 +74,6 @@ export function parseModelConfig(text: string, options: ParseOptions = {}): Mode
   return config;
 }
 
-export function sortIssues(issues: readonly ConfigIssue[]): ConfigIssue[] {
-  return [...issues].sort((a, b) => (a.line ?? Number.MAX_SAFE_INTEGER) - (b.line ?? Number.MAX_SAFE_INTEGER) || (a.column ?? 0) - (b.column ?? 0));
-}
-
 function makeLocator(tree: YamlTree, source: string): Locator {
   return {
     source,
@@ -84,15 +96,13 @@ function within(path: string, parent: string): boolean {
 }
 
 /**
- * `ModelRegistry.fromConfig` (in @orchestrator-ts/registry, which may not depend on this package)
- * builds the models through this: a non-enumerable function under a well-known symbol, so it
- * stays out of JSON and inspection and works across duplicated package copies.
+ * `registryFromConfig` (in @orchestrator-ts/registry, which may not depend on this package)
+ * builds the models through this: a non-enumerable function under `BUILD_MODELS`, a well-known
+ * symbol, so it stays out of JSON and inspection and works across duplicated package copies.
  */
-export const BUILD_MODELS = Symbol.for("@orchestrator-ts/config/build-models");
-
 function attachBuilder(config: ModelConfig): void {
   Object.defineProperty(config, BUILD_MODELS, {
-    value: (options: ResolveOptions = {}) => buildModels(config, options),
+    value: (options: BuildModelsOptions = {}) => buildModels(config, options),
     enumerable: false,
   });
 }

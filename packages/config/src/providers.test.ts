@@ -3,12 +3,12 @@ import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, write
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { inspect } from "node:util";
-import { ConfigError, type Model, defineProvider, formatConfigIssue } from "@orchestrator-ts/core";
+import { BUILD_MODELS, ConfigError, type Model, defineProvider, formatConfigIssue } from "@orchestrator-ts/core";
 import { FakeModel } from "@orchestrator-ts/testing";
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
 import { fake, providers } from "../test/plugins";
-import { BUILD_MODELS, buildModels, loadModelConfig, locateProviders, parseModelConfig, resolveProviders } from "./index";
+import { buildModels, loadModelConfig, locateProviders, parseModelConfig, resolveProviders } from "./index";
 
 const fixtures = fileURLToPath(new URL("../test/fixtures/", import.meta.url));
 // Fixture packages live in test/fixtures/packages (node_modules/ is git-ignored); `modulePaths` adds that folder.
@@ -180,7 +180,7 @@ describe("built-in short names", () => {
     const { models } = await buildModels(config);
     expect(models[0]?.provider).toBe("openai");
     expect(models[0]?.constructor.name).toBe("OpenAIModel");
-    // The same through the symbol ModelRegistry.fromConfig uses, which stays out of JSON.
+    // The same through the symbol registryFromConfig uses, which stays out of JSON.
     const built = await (config as unknown as Record<symbol, (o: object) => Promise<{ models: unknown[] }>>)[BUILD_MODELS]?.({});
     expect(built?.models).toHaveLength(1);
     expect(Object.keys(JSON.parse(JSON.stringify(config)))).toEqual(["models", "source"]);

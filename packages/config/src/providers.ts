@@ -1,10 +1,19 @@
 import { existsSync, readFileSync, statSync } from "node:fs";
 import { basename, dirname, isAbsolute, join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
-import { ConfigError, type ConfigIssue, isProviderPlugin } from "@orchestrator-ts/core";
+import {
+  type AnyProviderPlugin,
+  type BuildModelsOptions,
+  ConfigError,
+  type ConfigIssue,
+  isProviderPlugin,
+  type ModelConfig,
+  type ProvidersInput,
+  SpecificationVersionError,
+  specificationMismatch,
+} from "@orchestrator-ts/core";
 import { issueAt, suggest } from "./issues";
 import { entryMeta } from "./meta";
-import type { AnyProviderPlugin, ModelConfig, ProvidersInput, ResolveOptions } from "./types";
 
 /** Plugins by the name used in `provider:`. */
 export function providerMap(input: ProvidersInput | undefined): Map<string, AnyProviderPlugin> {
@@ -53,7 +62,7 @@ interface Found {
  * folders above `baseDir`, then `modulePaths`, then `node_modules` folders above `cwd`.
  * The package's `exports` (conditions `import`, `node`, `default`, then `require`), else `module`/`main`.
  */
-export function findPackage(spec: string, baseDir: string, options: ResolveOptions): Found | undefined {
+export function findPackage(spec: string, baseDir: string, options: BuildModelsOptions): Found | undefined {
   const parts = spec.split("/");
   const nameLength = spec.startsWith("@") ? 2 : 1;
   const name = parts.slice(0, nameLength).join("/");
@@ -119,11 +128,11 @@ function conditional(target: unknown): string | undefined {
   return undefined;
 }
 
-type Loaded = { plugin: AnyProviderPlugin } | { problem: string };
+type Loaded = { plugin: AnyProviderPlugin } | { problem: string; specification?: true };
 type Located = { file: string; isFile: boolean } | { problem: string };
 
 /** The file a provider named by package or file path would be imported from, found without running anything. */
-export function locateProvider(spec: string, baseDir: string, options: ResolveOptions): Located {
+export function locateProvider(spec: string, baseDir: string, options: BuildModelsOptions): Located {
   const isFile = spec.startsWith(".") || isAbsolute(spec);
   if (isFile) {
     const path = resolve(baseDir, spec);
@@ -139,7 +148,7 @@ export function locateProvider(spec: string, baseDir: string, options: ResolveOp
 }
 
 /** Import a provider named by package or file and check that it is a plugin. */
-export async function loadProvider(spec: string, baseDir: string, options: ResolveOptions): Promise<Loaded> {
+export async function loadProvider(spec: string, baseDir: string, options: BuildModelsOptions): Promise<Loaded> {
   const located = locateProvider(spec, baseDir, options);
   if ("problem" in located) return located;
   const { file, isFile } = located;
@@ -150,7 +159,10 @@ export async function loadProvider(spec: string, baseDir: string, options: Resol
     return { problem: `provider ${isFile ? "file" : "package"} "${spec}" failed to load: ${error instanceof Error ? error.message : String(error)}` };
   }
   const plugin = pluginIn(mod);
-  if (plugin) return { plugin };
+  if (plugin) {
+    const mismatch = specificationMismatch(`provider ${isFile ? "file" : "package"} "${spec}"`, plugin.specificationVersion);
+    return mismatch === undefined ? { plugin } : { problem: mismatch, specification: true };
+  }
   return {
     problem: `${isFile ? "file" : "package"} "${spec}" is not a provider plugin: it exports ${describeExports(mod)}; export a plugin made with defineProvider() as its default export or as "provider"`,
   };
@@ -199,15 +211,17 @@ export type ProviderLocation = { kind: "given" } | { kind: "package" | "file"; f
  */
 export async function collectProviders(
   config: ModelConfig,
-  options: ResolveOptions,
+  options: BuildModelsOptions,
   requireKnown: boolean,
   load = true,
-): Promise<{ plugins: Map<string, AnyProviderPlugin>; locations: Map<string, ProviderLocation>; issues: ConfigIssue[] }> {
+): Promise<{ plugins: Map<string, AnyProviderPlugin>; locations: Map<string, ProviderLocation>; issues: ConfigIssue[]; specificationIssues: ConfigIssue[] }> {
   const given = providerMap(options.providers);
   const baseDir = baseDirOf(config.source, options.cwd ?? process.cwd());
   const plugins = new Map<string, AnyProviderPlugin>();
   const locations = new Map<string, ProviderLocation>();
   const problems = new Map<string, string>();
+  // Plugins built for another version of the contract: reported apart, as a SpecificationVersionError.
+  const mismatched = new Set<string>();
   const fromModule = async (name: string, spec: string) => {
     const located = locateProvider(spec, baseDir, options);
     if ("problem" in located) {
@@ -218,7 +232,10 @@ export async function collectProviders(
     if (!load) return;
     const loaded = await loadProvider(spec, baseDir, options);
     if ("plugin" in loaded) plugins.set(name, loaded.plugin);
-    else problems.set(name, loaded.problem);
+    else {
+      problems.set(name, loaded.problem);
+      if (loaded.specification) mismatched.add(name);
+    }
   };
   for (const name of new Set(config.models.map((m) => m.provider))) {
     const plugin = given.get(name);
@@ -242,11 +259,18 @@ export async function collectProviders(
     await fromModule(name, name);
   }
   const issues: ConfigIssue[] = [];
+  const specificationIssues: ConfigIssue[] = [];
   config.models.forEach((entry, i) => {
     const problem = problems.get(entry.provider);
-    if (problem !== undefined) issues.push(issueAt(entryMeta(entry, i).locator, ["models", i, "provider"], problem));
+    if (problem !== undefined) (mismatched.has(entry.provider) ? specificationIssues : issues).push(issueAt(entryMeta(entry, i).locator, ["models", i, "provider"], problem));
   });
-  return { plugins, locations, issues };
+  return { plugins, locations, issues, specificationIssues };
+}
+
+/** The error for a config's provider problems: a plugin built for another contract version first (nothing else about it can be checked). */
+function providersError(issues: readonly ConfigIssue[], specificationIssues: readonly ConfigIssue[]): ConfigError | undefined {
+  if (specificationIssues.length > 0) return new SpecificationVersionError(specificationIssues);
+  return issues.length > 0 ? new ConfigError(issues, { title: "Invalid model configuration" }) : undefined;
 }
 
 /**
@@ -254,7 +278,7 @@ export async function collectProviders(
  * for tools that check a config without running the code it names (`orchestrator validate`).
  * Unknown names and missing packages or files are reported at once, as by `resolveProviders`.
  */
-export async function locateProviders(config: ModelConfig, options: ResolveOptions = {}): Promise<Map<string, ProviderLocation>> {
+export async function locateProviders(config: ModelConfig, options: BuildModelsOptions = {}): Promise<Map<string, ProviderLocation>> {
   const { locations, issues } = await collectProviders(config, options, true, false);
   if (issues.length > 0) throw new ConfigError(issues, { title: "Invalid model configuration" });
   return locations;
@@ -265,8 +289,9 @@ export async function locateProviders(config: ModelConfig, options: ResolveOptio
  * package name or file path. Every problem (unknown name, package not installed, package that is
  * not a plugin) is reported at once, at its `models[i].provider` line.
  */
-export async function resolveProviders(config: ModelConfig, options: ResolveOptions = {}): Promise<Map<string, AnyProviderPlugin>> {
-  const { plugins, issues } = await collectProviders(config, options, true);
-  if (issues.length > 0) throw new ConfigError(issues, { title: "Invalid model configuration" });
+export async function resolveProviders(config: ModelConfig, options: BuildModelsOptions = {}): Promise<Map<string, AnyProviderPlugin>> {
+  const { plugins, issues, specificationIssues } = await collectProviders(config, options, true);
+  const error = providersError(issues, specificationIssues);
+  if (error) throw error;
   return plugins;
 }

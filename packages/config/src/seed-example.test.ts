@@ -1,4 +1,4 @@
-// The seed's "Model Configuration Management" section, in TypeScript. `ModelRegistry.fromConfig`
+// The seed's "Model Configuration Management" section, in TypeScript. `registryFromConfig`
 // (in @orchestrator-ts/registry) is built on `buildModels`; the registry half runs at integration.
 import { copyFileSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -17,7 +17,7 @@ beforeAll(() => {
 });
 afterAll(() => rmSync(project, { recursive: true, force: true }));
 
-it("load_model_config → loadModelConfig, then the models behind ModelRegistry.fromConfig", async () => {
+it("load_model_config → loadModelConfig, then the models behind registryFromConfig", async () => {
   const env = { OPENAI_API_KEY: "sk-example-0123456789", OPENAI_ORG_ID: "org-example", ANTHROPIC_API_KEY: "sk-ant-example-0123456789" };
 
   // config = load_model_config("config/models.yaml")

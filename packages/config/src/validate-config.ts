@@ -1,9 +1,8 @@
-import type { ConfigIssue } from "@orchestrator-ts/core";
+import type { AnyProviderPlugin, ConfigIssue, ModelEntry } from "@orchestrator-ts/core";
 import { fromZodIssues } from "./issues";
 import { entryMeta } from "./meta";
 import { camelToSnake } from "./names";
 import { wrapSecrets } from "./secrets";
-import type { AnyProviderPlugin, ModelEntry } from "./types";
 
 /**
  * Check an entry's `config:` block with its plugin's `configSchema`. Issues point at the YAML

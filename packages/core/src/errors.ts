@@ -119,7 +119,7 @@ export const MAX_CONFIG_ISSUES = 20;
 
 export class ConfigError extends OrchestratorError {
   static override readonly errorName: string = "ConfigError";
-  override readonly code = "config_error";
+  override readonly code: string = "config_error";
   /** The first `MAX_CONFIG_ISSUES` problems, in the order given. */
   readonly issues: readonly ConfigIssue[];
   /** How many problems there were in all: a file with one typo repeated 31,000 times printed 4.2 MB of errors. */

@@ -122,6 +122,11 @@ export interface HealthStatus {
  * signals.
  */
 export interface HealthTracker {
+  /**
+   * Set by a tracker that only reports health and never makes a model unavailable (the registry's
+   * default `PassiveHealth`): selection then does not ask `availability()` for every candidate.
+   */
+  readonly reportsOnly?: boolean;
   watch(model: ModelIdentity & { healthCheck(): Promise<boolean> }): void;
   unwatch(name: string): void;
   /** Synchronous and cheap: may `name` be selected now? When not, `reason` says why. */

@@ -1,6 +1,7 @@
 import type { ZodType } from "zod";
 import type { ModelCapabilities, ModelConstraints } from "./capabilities";
 import type { Model } from "./model";
+import { SPECIFICATION_VERSION, type SpecificationVersion } from "./specification";
 
 const PLUGIN = Symbol.for("@orchestrator-ts/core/provider-plugin");
 
@@ -21,6 +22,11 @@ export interface ProviderModelSpec<C> {
  */
 export interface ProviderPlugin<C = Record<string, unknown>> {
   readonly name: string;
+  /**
+   * The version of the plugin contract this plugin was built for. `defineProvider` fills in its
+   * core's `SPECIFICATION_VERSION`; the config loader refuses a plugin package built for another.
+   */
+  readonly specificationVersion?: SpecificationVersion;
   /** Validates (and may transform) the entry's `config:` block. Keys are given in camelCase. */
   readonly configSchema: ZodType<C>;
   /** Config keys whose values are secrets: redacted wherever a parsed config is shown. */
@@ -32,6 +38,7 @@ export interface ProviderPlugin<C = Record<string, unknown>> {
 
 export function defineProvider<C>(plugin: ProviderPlugin<C>): ProviderPlugin<C> {
   Object.defineProperty(plugin, PLUGIN, { value: true, enumerable: false });
+  if (plugin.specificationVersion === undefined) Object.defineProperty(plugin, "specificationVersion", { value: SPECIFICATION_VERSION, enumerable: true });
   return plugin;
 }
 

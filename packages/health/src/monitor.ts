@@ -1,16 +1,6 @@
-import {
-  AbortError,
-  ContextLengthError,
-  type HealthState,
-  type HealthStateStore,
-  type HealthStatus,
-  type HealthTracker,
-  type ModelIdentity,
-  ModelNotFoundError,
-  ProviderError,
-  RateLimitError,
-} from "@orchestrator-ts/core";
-import { describeError, formatClock } from "./format";
+import { type HealthStateStore, type HealthStatus, type HealthTracker, type ModelIdentity, ModelNotFoundError, RateLimitError } from "@orchestrator-ts/core";
+import { type Breaker, BreakerRules, UNKNOWN, countsAgainstModel } from "./circuit";
+import { describeError } from "./format";
 import {
   type Availability,
   type CircuitState,
@@ -20,7 +10,8 @@ import {
   type ResolvedOptions,
   resolveOptions,
 } from "./options";
-import { OutcomeWindow } from "./window";
+import { healthReport, sharedBlock } from "./report";
+import { Slots } from "./slots";
 
 /** What the monitor watches: any model with a name, a provider and a `healthCheck()`. */
 export type WatchedModel = ModelIdentity & { healthCheck(): Promise<boolean> };
@@ -28,55 +19,21 @@ export type WatchedModel = ModelIdentity & { healthCheck(): Promise<boolean> };
 type Timer = ReturnType<typeof setTimeout>;
 
 const TIMED_OUT = Symbol("timed out");
-const DEGRADED_RATE = 1;
-const DEGRADED_LATENCY = 2;
-// Client-side mistakes say nothing about the model's health.
-const REQUEST_FAULT_STATUS = new Set([400, 413, 422]);
 
-const UNKNOWN: Availability = Object.freeze({ available: true, status: "unknown" });
-
-interface Entry {
+/** A watched model: its breaker, plus what the monitor schedules and shares around it. */
+interface Entry extends Breaker {
   readonly name: string;
   model: WatchedModel | undefined;
-  circuit: CircuitState;
-  consecutiveFailures: number;
-  consecutiveSuccesses: number;
-  /** Outcomes seen (checks and live calls); 0 means `unknown`. */
-  observations: number;
-  lastFailure: string | undefined;
-  openReason: string;
-  openedAt: number;
-  cooldownUntil: number;
-  halfOpenAt: number;
-  rateLimitedUntil: number;
   lastCheckedAt: number | undefined;
   latencyMs: number | undefined;
-  readonly window: OutcomeWindow;
-  degraded: number;
-  status: HealthState;
-  avail: Availability;
-  /** When `avail` goes stale by the clock alone (cooldown or rate limit ends). */
-  blockedUntil: number;
   timer: Timer | undefined;
   inflight: Promise<void> | undefined;
   /** A check that timed out but has not settled: no second call is stacked on it. */
   hung: Promise<unknown> | undefined;
   probing: boolean;
-  /** Our circuit just closed after an outage: the one local event that may lift another process's block. */
-  recovered: boolean;
   sharedSeen: HealthStatus | undefined;
   sharedAvail: Availability | undefined;
 }
-
-function freeze(available: boolean, status: HealthState, reason: string | undefined): Availability {
-  return Object.freeze(reason === undefined ? { available, status } : { available, status, reason });
-}
-
-function percent(x: number): string {
-  return `${Math.round(x * 100)}%`;
-}
-
-const SEVERITY: Record<HealthState, number> = { unknown: 0, healthy: 0, degraded: 1, unhealthy: 2 };
 
 /**
  * Watches models' health from two sides: active `healthCheck()` calls on an interval (with jitter,
@@ -92,11 +49,10 @@ export class ModelHealthMonitor implements HealthTracker {
   readonly #store: HealthStateStore | undefined;
   readonly #now: () => number;
   readonly #random: () => number;
-  readonly #degradedText: readonly string[];
+  readonly #rules: BreakerRules;
   #started = false;
   #unsubscribe: (() => void) | undefined;
-  #running = 0;
-  readonly #waiting: (() => void)[] = [];
+  readonly #slots: Slots;
   // Timeouts of the checks running now, and how many callers await a check (checkNow, getHealth).
   // While someone awaits, every check timer keeps the process alive (the awaited check may be
   // queued behind the others); a check nobody awaits never does.
@@ -109,10 +65,8 @@ export class ModelHealthMonitor implements HealthTracker {
     this.#now = options.now ?? Date.now;
     this.#random = options.random ?? Math.random;
     if (options.onChange) this.#listeners.add(options.onChange);
-    // Stable reasons (no live numbers) so availability objects are not rebuilt on every call.
-    const rate = `success rate below ${percent(this.options.degradedSuccessRate)}`;
-    const latency = `p95 latency above ${this.options.degradedLatencyMs} ms`;
-    this.#degradedText = ["", `degraded: ${rate}`, `degraded: ${latency}`, `degraded: ${rate}, ${latency}`];
+    this.#rules = new BreakerRules(this.options);
+    this.#slots = new Slots(this.options.concurrency);
   }
 
   /** Whether `start()` was called (and `stop()` not since). */
@@ -128,6 +82,8 @@ export class ModelHealthMonitor implements HealthTracker {
     }
     const entry = this.#entry(model.name);
     entry.model = model;
+    // Half-open, a model with a health check is probed by it, not by live calls.
+    entry.probesWithTraffic = false;
     if (this.#started) this.#schedule(entry, 0);
   }
 
@@ -185,13 +141,11 @@ export class ModelHealthMonitor implements HealthTracker {
     const entry = this.#entry(name);
     if (RateLimitError.isInstance(error)) {
       const now = this.#now();
-      const rest = error.retryAfterMs ?? this.options.rateLimitCooldownMs;
-      entry.rateLimitedUntil = Math.max(entry.rateLimitedUntil, now + rest);
+      this.#rules.rateLimited(entry, now + (error.retryAfterMs ?? this.options.rateLimitCooldownMs));
       this.#update(entry, "traffic");
       return;
     }
-    if (AbortError.isInstance(error) || ContextLengthError.isInstance(error)) return;
-    if (ProviderError.isInstance(error) && error.status !== undefined && REQUEST_FAULT_STATUS.has(error.status)) return;
+    if (!countsAgainstModel(error)) return;
     this.#failure(entry, describeError(error), true);
     this.#update(entry, "traffic");
   }
@@ -251,129 +205,35 @@ export class ModelHealthMonitor implements HealthTracker {
   #entry(name: string): Entry {
     let entry = this.#entries.get(name);
     if (entry === undefined) {
-      entry = {
+      entry = Object.assign(this.#rules.newBreaker(), {
         name,
         model: undefined,
-        circuit: "closed",
-        consecutiveFailures: 0,
-        consecutiveSuccesses: 0,
-        observations: 0,
-        lastFailure: undefined,
-        openReason: "",
-        openedAt: 0,
-        cooldownUntil: 0,
-        halfOpenAt: 0,
-        rateLimitedUntil: 0,
         lastCheckedAt: undefined,
         latencyMs: undefined,
-        window: new OutcomeWindow(this.options.windowSize),
-        degraded: 0,
-        status: "unknown",
-        avail: UNKNOWN,
-        blockedUntil: Number.POSITIVE_INFINITY,
         timer: undefined,
         inflight: undefined,
         hung: undefined,
         probing: false,
-        recovered: false,
         sharedSeen: undefined,
         sharedAvail: undefined,
-      };
+      });
       this.#entries.set(name, entry);
     }
     return entry;
   }
 
+  // The breaker decides; the monitor reschedules when the circuit moved.
   #success(entry: Entry, latencyMs: number | undefined, live: boolean): void {
-    entry.observations++;
-    entry.consecutiveFailures = 0;
-    entry.consecutiveSuccesses++;
-    if (live) {
-      entry.window.record(true, latencyMs);
-      this.#assess(entry);
-    }
-    if (entry.circuit !== "closed" && entry.consecutiveSuccesses >= this.options.recoveryThreshold) this.#close(entry);
+    if (this.#rules.success(entry, latencyMs, live)) this.#plan(entry);
   }
 
   #failure(entry: Entry, detail: string, live: boolean): void {
-    entry.observations++;
-    entry.consecutiveSuccesses = 0;
-    entry.consecutiveFailures++;
-    entry.lastFailure = detail;
-    if (live) {
-      entry.window.record(false);
-      this.#assess(entry);
-    }
-    const { failureThreshold } = this.options;
-    if (entry.circuit === "half-open" || (entry.circuit === "closed" && entry.consecutiveFailures >= failureThreshold)) this.#open(entry);
-  }
-
-  #open(entry: Entry): void {
-    const now = this.#now();
-    entry.circuit = "open";
-    entry.openedAt = now;
-    entry.cooldownUntil = now + this.options.cooldownMs;
-    entry.openReason = this.#failureSummary(entry);
-    this.#plan(entry);
+    if (this.#rules.failure(entry, detail, live, this.#now())) this.#plan(entry);
   }
 
   #close(entry: Entry): void {
-    entry.circuit = "closed";
-    entry.consecutiveFailures = 0;
-    entry.lastFailure = undefined;
-    // Calls from before the outage would keep it "degraded" long after it came back.
-    entry.window.reset();
-    entry.degraded = 0;
-    entry.recovered = true;
+    this.#rules.close(entry);
     this.#plan(entry);
-  }
-
-  #assess(entry: Entry): void {
-    const { degradedSuccessRate, degradedLatencyMs, minSamples } = this.options;
-    const w = entry.window;
-    let flags = 0;
-    if (w.calls >= minSamples && (w.successRate() ?? 1) < degradedSuccessRate) flags |= DEGRADED_RATE;
-    if (degradedLatencyMs !== undefined && w.latencySamples >= minSamples && (w.p95() ?? 0) > degradedLatencyMs) flags |= DEGRADED_LATENCY;
-    entry.degraded = flags;
-  }
-
-  #failureSummary(entry: Entry): string {
-    const n = entry.consecutiveFailures;
-    const last = entry.lastFailure ?? "unknown failure";
-    return n <= 1 ? last : `${n} consecutive failures: ${last}`;
-  }
-
-  /** Derive status and availability; the cached availability object is replaced only when it changes. */
-  #recompute(entry: Entry, now: number): void {
-    let status: HealthState;
-    if (entry.circuit !== "closed") status = "unhealthy";
-    else if (entry.observations === 0) status = "unknown";
-    else if (entry.consecutiveFailures > 0 || entry.degraded !== 0) status = "degraded";
-    else status = "healthy";
-    let available = true;
-    let reason: string | undefined;
-    let blockedUntil = Number.POSITIVE_INFINITY;
-    if (entry.circuit === "open") {
-      available = false;
-      reason = `circuit open until ${formatClock(entry.cooldownUntil)} after ${entry.openReason}`;
-      blockedUntil = entry.cooldownUntil;
-    } else if (entry.circuit === "half-open") {
-      // Without a health check to probe with, live calls are the probe.
-      available = entry.model === undefined;
-      reason = available
-        ? "circuit half-open: letting trial calls through"
-        : `circuit half-open: probing recovery (${entry.consecutiveSuccesses} of ${this.options.recoveryThreshold} successes)`;
-    } else if (entry.rateLimitedUntil > now) {
-      available = false;
-      reason = `rate limited until ${formatClock(entry.rateLimitedUntil)}`;
-      blockedUntil = entry.rateLimitedUntil;
-    } else if (status === "degraded") {
-      reason = entry.degraded !== 0 ? this.#degradedText[entry.degraded] : this.#failureSummary(entry);
-    }
-    entry.status = status;
-    entry.blockedUntil = blockedUntil;
-    const prev = entry.avail;
-    if (prev.available !== available || prev.status !== status || prev.reason !== reason) entry.avail = freeze(available, status, reason);
   }
 
   /**
@@ -383,7 +243,7 @@ export class ModelHealthMonitor implements HealthTracker {
   #update(entry: Entry, evidence: "check" | "traffic" | "time" | "shared"): void {
     const prev = entry.avail;
     const now = this.#now();
-    this.#recompute(entry, now);
+    this.#rules.recompute(entry, now);
     const next = entry.avail;
     if (this.#entries.get(entry.name) !== entry) return;
     const changed = next !== prev;
@@ -416,8 +276,7 @@ export class ModelHealthMonitor implements HealthTracker {
       this.#plan(entry);
       return;
     }
-    entry.circuit = "half-open";
-    entry.halfOpenAt = now;
+    this.#rules.halfOpen(entry, now);
     this.#update(entry, "time");
     if (entry.model) void this.#probe(entry);
   }
@@ -467,7 +326,7 @@ export class ModelHealthMonitor implements HealthTracker {
       this.#plan(entry);
       return;
     }
-    await this.#acquire();
+    await this.#slots.acquire();
     let timer: Timer | undefined;
     let outcome: boolean | typeof TIMED_OUT | undefined;
     let thrown: unknown;
@@ -489,7 +348,7 @@ export class ModelHealthMonitor implements HealthTracker {
         clearTimeout(timer);
         this.#checkTimers.delete(timer);
       }
-      this.#release();
+      this.#slots.release();
     }
     if (this.#entries.get(entry.name) !== entry) return;
     const ended = this.#now();
@@ -511,21 +370,6 @@ export class ModelHealthMonitor implements HealthTracker {
     }
     this.#update(entry, "check");
     this.#plan(entry);
-  }
-
-  #acquire(): Promise<void> {
-    if (this.#running < this.options.concurrency) {
-      this.#running++;
-      return Promise.resolve();
-    }
-    return new Promise((resolve) => this.#waiting.push(resolve));
-  }
-
-  #release(): void {
-    const next = this.#waiting.shift();
-    // The slot passes straight to the next waiter, so the count never overshoots.
-    if (next) next();
-    else this.#running--;
   }
 
   // ---- timers -----------------------------------------------------------------------------
@@ -634,10 +478,9 @@ export class ModelHealthMonitor implements HealthTracker {
   }
 
   #sharedBlock(entry: Entry | undefined, local: Availability, shared: HealthStatus): Availability {
+    // The same shared status gives the same frozen object: selection does not allocate per call.
     if (entry !== undefined && entry.sharedSeen === shared && entry.sharedAvail !== undefined) return entry.sharedAvail;
-    const status = SEVERITY[shared.status] > SEVERITY[local.status] ? shared.status : local.status;
-    const what = shared.issues.length > 0 ? shared.issues.join("; ") : `${shared.status} until ${formatClock(shared.cooldownUntil ?? 0)}`;
-    const result = freeze(false, status, `${what} (shared health state)`);
+    const result = sharedBlock(local, shared);
     if (entry !== undefined) {
       entry.sharedSeen = shared;
       entry.sharedAvail = result;
@@ -645,58 +488,7 @@ export class ModelHealthMonitor implements HealthTracker {
     return result;
   }
 
-  // ---- reporting --------------------------------------------------------------------------
-
   #snapshot(entry: Entry, mergeShared: boolean): ModelHealth {
-    const now = this.#now();
-    const issues: string[] = [];
-    let cooldownUntil: number | undefined;
-    let status = entry.status;
-    if (entry.circuit === "open") {
-      issues.push(`circuit open until ${formatClock(entry.cooldownUntil)}`, entry.consecutiveFailures > 0 ? this.#failureSummary(entry) : entry.openReason);
-      cooldownUntil = entry.cooldownUntil;
-    } else if (entry.circuit === "half-open") {
-      issues.push(`circuit half-open: probing recovery (${entry.consecutiveSuccesses} of ${this.options.recoveryThreshold} successes)`, entry.openReason);
-      // A lease: other processes leave the probing to us for this long.
-      cooldownUntil = entry.halfOpenAt + this.options.cooldownMs;
-    } else if (entry.consecutiveFailures > 0) {
-      issues.push(this.#failureSummary(entry));
-    }
-    if (entry.rateLimitedUntil > now) {
-      issues.push(`rate limited until ${formatClock(entry.rateLimitedUntil)}`);
-      cooldownUntil = Math.max(cooldownUntil ?? 0, entry.rateLimitedUntil);
-    }
-    const w = entry.window;
-    const successRate = w.successRate();
-    const p95LatencyMs = w.p95();
-    if (entry.degraded & DEGRADED_RATE && successRate !== undefined) {
-      issues.push(`success rate ${percent(successRate)} over the last ${w.calls} calls is below ${percent(this.options.degradedSuccessRate)}`);
-    }
-    if (entry.degraded & DEGRADED_LATENCY && p95LatencyMs !== undefined) {
-      issues.push(`p95 latency ${Math.round(p95LatencyMs)} ms over the last ${w.latencySamples} calls exceeds ${this.options.degradedLatencyMs} ms`);
-    }
-    if (mergeShared) {
-      const shared = this.#sharedGet(entry.name);
-      if (shared?.cooldownUntil !== undefined && shared.cooldownUntil > now && shared.cooldownUntil !== cooldownUntil) {
-        for (const issue of shared.issues) issues.push(`${issue} (shared health state)`);
-        if (SEVERITY[shared.status] > SEVERITY[status]) status = shared.status;
-        cooldownUntil = Math.max(cooldownUntil ?? 0, shared.cooldownUntil);
-      }
-    }
-    return {
-      name: entry.name,
-      // Degraded is not healthy (it has issues worth reading) but stays selectable; see availability().
-      isHealthy: status === "healthy" || status === "unknown",
-      status,
-      issues,
-      consecutiveFailures: entry.consecutiveFailures,
-      consecutiveSuccesses: entry.consecutiveSuccesses,
-      lastCheckedAt: entry.lastCheckedAt,
-      latencyMs: entry.latencyMs,
-      cooldownUntil,
-      circuit: entry.circuit,
-      successRate,
-      p95LatencyMs,
-    };
+    return healthReport(entry.name, entry, this.#rules, entry, this.#now(), mergeShared ? this.#sharedGet(entry.name) : undefined);
   }
 }

@@ -5,8 +5,7 @@ export * from "@orchestrator-ts/registry";
 export * from "@orchestrator-ts/cache";
 export * from "@orchestrator-ts/health";
 export * from "@orchestrator-ts/config";
-// Both packages export the same well-known symbol.
-export { BUILD_MODELS } from "@orchestrator-ts/config";
+export * from "@orchestrator-ts/replay";
 export * from "@orchestrator-ts/redis";
 // Providers: their model classes, plugins and factories (helpers with clashing names stay in their own packages).
 export { OpenAIModel, type OpenAIModelOptions, OPENAI_MODELS, OPENAI_PRICES_AS_OF, createOpenAI, openai, openaiProvider } from "@orchestrator-ts/provider-openai";

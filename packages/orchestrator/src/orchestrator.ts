@@ -1,10 +1,10 @@
 import { existsSync } from "node:fs";
 import { resolve } from "node:path";
 import { ModelCache } from "@orchestrator-ts/cache";
-import type { GenerateRequest, ProviderPlugin } from "@orchestrator-ts/core";
-import { type ModelConfig, type ProvidersInput, loadModelConfig, parseModelConfig } from "@orchestrator-ts/config";
+import type { GenerateRequest, ModelConfig, ProviderPlugin, ProvidersInput, SelectionRequirements, SkippedModel } from "@orchestrator-ts/core";
+import { loadModelConfig, parseModelConfig } from "@orchestrator-ts/config";
 import { ModelHealthMonitor } from "@orchestrator-ts/health";
-import { ModelRegistry, type ModelRegistryOptions, type RegistryResult, type RegistryStream, type SelectionRequirements, type SkippedConfigModel } from "@orchestrator-ts/registry";
+import { type ModelRegistry, type ModelRegistryOptions, type RegistryResult, type RegistryStream, registryFromConfig } from "@orchestrator-ts/registry";
 import { EMBEDDED_CONFIG, defaultModelDir, prepareLocalModels } from "./default-config";
 import type { OllamaPullProgress } from "@orchestrator-ts/provider-ollama";
 import { builtinProviders, builtinProvidersWith } from "./providers";
@@ -42,7 +42,7 @@ export interface Orchestrator {
   cache: ModelCache | undefined;
   healthMonitor: ModelHealthMonitor | undefined;
   /** Models of the file that were left out, and why ("OPENAI_API_KEY is not set"). */
-  skipped: SkippedConfigModel[];
+  skipped: SkippedModel[];
   generate(request: GenerateRequest, requirements?: SelectionRequirements): Promise<RegistryResult>;
   stream(request: GenerateRequest, requirements?: SelectionRequirements): RegistryStream;
   /** Stop the monitor, release every model, close the cache. */
@@ -101,7 +101,7 @@ export async function createOrchestrator(options: CreateOrchestratorOptions = {}
           ...(healthConfig?.concurrency === undefined ? {} : { concurrency: healthConfig.concurrency }),
         });
 
-  const registry = await ModelRegistry.fromConfig(config, {
+  const registry = await registryFromConfig(config, {
     providers,
     ...(cache ? { cache } : {}),
     ...(healthMonitor ? { healthMonitor } : {}),

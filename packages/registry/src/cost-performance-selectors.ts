@@ -1,5 +1,4 @@
-import { ConfigError, type ConfigIssue } from "@orchestrator-ts/core";
-import type { CandidateScore, ModelSelector, SelectionCandidate, SelectionContext, SelectorChoice } from "./selector";
+import { type CandidateScore, ConfigError, type ConfigIssue, type ModelSelector, type SelectionCandidate, type SelectionContext, type SelectorChoice } from "@orchestrator-ts/core";
 
 export interface CostBasedSelectorOptions {
   /** Highest acceptable USD for one request (estimated before the call). */

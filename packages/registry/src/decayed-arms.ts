@@ -1,5 +1,4 @@
-import { LruMap } from "@orchestrator-ts/core";
-import type { SelectorEvent } from "./selector";
+import { LruMap, type SelectorEvent } from "@orchestrator-ts/core";
 import { DEFAULT_MAX_TASKS } from "./stats-store";
 
 /** A reusable out-parameter: reading statistics allocates nothing. */

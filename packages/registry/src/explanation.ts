@@ -1,5 +1,4 @@
-import type { ExclusionReason, Model } from "@orchestrator-ts/core";
-import type { CandidateScore } from "./selector";
+import type { CandidateScore, ExclusionReason, Model } from "@orchestrator-ts/core";
 
 /** One eligible model in an explanation: its score with the parts the selector reported. */
 export interface CandidateExplanation extends CandidateScore {

@@ -2,7 +2,8 @@ import { ConfigError, ProviderError } from "@orchestrator-ts/core";
 import { FakeModel } from "@orchestrator-ts/testing";
 import { describe, expect, it } from "vitest";
 import { CostBasedSelector } from "./cost-performance-selectors";
-import { ModelRegistry, type ModelRegistryOptions } from "./registry";
+import { ModelRegistry } from "./registry";
+import type { ModelRegistryOptions } from "./types";
 import { ScriptedHealth, ask } from "./test-helpers";
 
 /** Models priced so the cost selector's own order is a, c, b, d, e: chains must visibly override it. */

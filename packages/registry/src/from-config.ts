@@ -1,109 +1,23 @@
-import { ConfigError, type ConfigIssue, type Model, type ProviderPlugin } from "@orchestrator-ts/core";
+import { BUILD_MODELS, type BuildModelsOptions, ConfigError, type ConfigIssue, type ModelConfig, type ModelSelector, type SelectorConfig, type SelectorType } from "@orchestrator-ts/core";
 import { CostBasedSelector, PerformanceSelector } from "./cost-performance-selectors";
-import type { BackoffOptions, ModelRegistryOptions } from "./registry";
-import type { ModelSelector } from "./selector";
+import { ModelRegistry, setSkippedModels } from "./registry";
+import type { BackoffOptions, ModelRegistryOptions } from "./types";
 import { RoundRobinSelector, WeightedRandomSelector } from "./simple-selectors";
 import { ThompsonSamplingSelector } from "./thompson-selector";
 import { UCBModelSelector } from "./ucb-selector";
-import { ContextualSelector, type ContextualSelectorOptions, DecisionLog, HashedNgramExtractor } from "./contextual";
+import { ContextualSelector, DecisionLog, HashedNgramExtractor } from "./contextual";
 
-/**
- * The key under which `@orchestrator-ts/config` attaches a model builder to every parsed config.
- * The registry may not depend on the config package, so it reaches the builder through this
- * `Symbol.for` key (shared by every loaded copy of both packages).
- */
-export const BUILD_MODELS: unique symbol = Symbol.for("@orchestrator-ts/config/build-models");
-
-export type RegistrySelectorType = "ucb" | "thompson" | "cost" | "performance" | "weighted-random" | "round-robin" | "contextual";
-
-/** The `ContextualSelector` options a config file can set (see `ContextualSelectorOptions`). */
-type ContextualConfig = Pick<ContextualSelectorOptions, "exploration" | "alpha" | "ridge" | "lambda" | "budgetPerRequest" | "pacingRate" | "epsilon" | "learnFrom" | "seed">;
-
-/** The `selector:` section of a config file, in its TypeScript spelling (`@orchestrator-ts/config`'s `SelectorConfig`). */
-export interface RegistrySelectorConfig extends ContextualConfig {
-  type: RegistrySelectorType;
-  /** ucb */
-  explorationFactor?: number;
-  /** ucb, thompson */
-  minTrials?: number;
-  /** ucb, thompson */
-  discount?: number;
-  /** ucb, thompson */
-  window?: number;
-  /** cost */
-  maxCostPerRequest?: number;
-  /** cost */
-  preferLocalModels?: boolean;
-  /** performance */
-  minTokensPerSecond?: number;
-  /** performance */
-  maxResponseTimeMs?: number;
-  /** performance */
-  preferStreaming?: boolean;
-  /** weighted-random: model name → relative weight (unlisted models weigh 1). */
-  weights?: Readonly<Record<string, number>>;
-  /** contextual: hashed n-gram feature dimensions (default 1,024) */
-  dimensions?: number;
-  /** contextual: JSONL decision log file */
-  decisionLog?: string;
-}
-
-/** The `execution:` section of a config file (`@orchestrator-ts/config`'s `ExecutionConfig`). */
-export interface RegistryExecutionConfig {
-  maxRetries?: number;
-  maxFallbacks?: number;
-  /** Deadline of each model call → the registry's `timeoutMs`. */
-  timeoutMs?: number;
-  /** `jitter: true` is full jitter, `false` none. */
-  backoff?: { initialMs?: number; maxMs?: number; multiplier?: number; jitter?: boolean };
-  /** Model name → the models to try, in order, when it fails. */
-  fallbacks?: Readonly<Record<string, readonly string[]>>;
-}
-
-/** A configured model the builder left out, and why (`"OPENAI_API_KEY is not set"`). */
-export interface SkippedConfigModel {
-  name: string;
-  provider: string;
-  reason: string;
-  /** Where the model is written in the config file. */
-  location?: { source: string; line: number; column: number };
-}
-
-/** Provider plugins by the name used in `provider:`, or an array keyed by each plugin's `name`. */
-// Methods of ProviderPlugin are bivariant, so plugins of any config type fit.
-export type ConfigProviders = Readonly<Record<string, ProviderPlugin<unknown>>> | readonly ProviderPlugin<unknown>[];
-
-/** What the config's builder takes: where to find provider plugins. */
-export interface BuildModelsOptions {
-  providers?: ConfigProviders;
-  /** Extra folders holding provider packages (like `NODE_PATH`). */
-  modulePaths?: readonly string[];
-  /** Working directory for resolving provider packages. Default `process.cwd()`. */
-  cwd?: string;
-}
-
-export type BuildModelsFunction = (options: BuildModelsOptions) => Promise<{ models: Model[]; skipped: SkippedConfigModel[] }>;
-
-/**
- * What `ModelRegistry.fromConfig` reads of a parsed config: a `ModelConfig` from
- * `@orchestrator-ts/config`'s `loadModelConfig` / `parseModelConfig` fits. Its `cache:` and `health:`
- * sections are built by the caller (or the `orchestrator` meta-package) and passed as the `cache`
- * and `healthMonitor` options.
- */
-export interface RegistryConfig {
+/** The part of a parsed config `registryFromConfig` reads: a `ModelConfig` from `@orchestrator-ts/config` fits. */
+export type RegistryConfig = Pick<ModelConfig, "selector" | "execution" | typeof BUILD_MODELS> & {
   models: readonly unknown[];
-  selector?: RegistrySelectorConfig;
-  execution?: RegistryExecutionConfig;
   /** The file it came from, shown in errors. */
   source?: string;
-  /** Attached (non-enumerable) by `@orchestrator-ts/config`. */
-  readonly [BUILD_MODELS]?: BuildModelsFunction;
-}
+};
 
-/** `fromConfig` options: where provider plugins are found, and any registry option (these win over the file). */
+/** `registryFromConfig` options: where provider plugins are found, and any registry option (these win over the file). */
 export interface FromConfigOptions extends ModelRegistryOptions, BuildModelsOptions {}
 
-const SELECTOR_KEYS: Record<RegistrySelectorType, readonly string[]> = {
+const SELECTOR_KEYS: Record<SelectorType, readonly string[]> = {
   ucb: ["explorationFactor", "minTrials", "discount", "window"],
   thompson: ["minTrials", "discount", "window"],
   cost: ["maxCostPerRequest", "preferLocalModels"],
@@ -117,7 +31,7 @@ const SELECTOR_KEYS: Record<RegistrySelectorType, readonly string[]> = {
  * The selector a config's `selector:` section describes (`UCBModelSelector` when there is none).
  * An unknown type, or an option of another selector type, is a `ConfigError`.
  */
-export function createSelector(config: RegistrySelectorConfig | undefined): ModelSelector {
+export function createSelector(config: SelectorConfig | undefined): ModelSelector {
   if (config === undefined) return new UCBModelSelector();
   const issues: ConfigIssue[] = [];
   const type = config.type ?? "ucb";
@@ -127,7 +41,7 @@ export function createSelector(config: RegistrySelectorConfig | undefined): Mode
   } else {
     for (const [key, value] of Object.entries(config)) {
       if (key === "type" || value === undefined || allowed.includes(key)) continue;
-      const owners = (Object.keys(SELECTOR_KEYS) as RegistrySelectorType[]).filter((t) => SELECTOR_KEYS[t].includes(key));
+      const owners = (Object.keys(SELECTOR_KEYS) as SelectorType[]).filter((t) => SELECTOR_KEYS[t].includes(key));
       issues.push({ path: `selector.${key}`, message: owners.length > 0 ? `is an option of the ${owners.join(" / ")} selector, not "${type}"` : "is not a selector option" });
     }
   }
@@ -192,4 +106,37 @@ export function registryOptionsFromConfig(config: Pick<RegistryConfig, "selector
   if (Object.keys(backoff).length > 0) options.backoff = backoff;
   if (fallbacks) options.fallbacks = fallbacks;
   return options;
+}
+
+/**
+ * A registry built from a parsed config file (the seed's `ModelRegistry.from_config`):
+ * `await registryFromConfig(await loadModelConfig("config/models.yaml"))`. The selector comes
+ * from `selector:`, retries, backoff, deadline and fallback chains from `execution:`, and the
+ * models from `models:`, created through their provider plugins. Explicit `options` win over
+ * the file. Models the config left out (lenient loading: a variable is not set) are listed in
+ * `registry.skippedModels`. `cache:` and `health:` are not built here: pass `cache` /
+ * `healthMonitor` (or use `createOrchestrator` from `orchestrator-ts`, which builds them).
+ *
+ * A function rather than a static method of `ModelRegistry`, so that importing the registry
+ * alone does not load every selector and the contextual router this needs.
+ */
+export async function registryFromConfig(config: RegistryConfig, options: FromConfigOptions = {}): Promise<ModelRegistry> {
+  const build = config?.[BUILD_MODELS];
+  if (typeof build !== "function") {
+    throw new ConfigError([{ path: "config", message: "is not a parsed model config: load it with loadModelConfig() or parseModelConfig() from @orchestrator-ts/config" }], {
+      title: "Cannot build a registry from this config",
+    });
+  }
+  const { providers, modulePaths, cwd, ...explicit } = options;
+  // Options first: a bad option fails before any model is created.
+  const registry = new ModelRegistry(registryOptionsFromConfig(config, explicit));
+  const built = await build.call(config, { ...(providers !== undefined ? { providers } : {}), ...(modulePaths !== undefined ? { modulePaths } : {}), ...(cwd !== undefined ? { cwd } : {}) });
+  try {
+    for (const model of built.models) registry.registerModel(model);
+  } catch (error) {
+    await Promise.allSettled(built.models.map((m) => m.cleanup()));
+    throw error;
+  }
+  setSkippedModels(registry, built.skipped);
+  return registry;
 }

@@ -1,4 +1,4 @@
-import { ConfigError } from "@orchestrator-ts/core";
+import { ConfigError, type RewardInput, type RewardScorer } from "@orchestrator-ts/core";
 
 /** Relative importance of each part of the reward. Any non-negative numbers; they are sum-normalised. */
 export interface RewardWeights {
@@ -18,16 +18,6 @@ export interface RewardOptions {
   qualityPrior?: number;
 }
 
-/** What one call contributes to the reward. */
-export interface RewardInput {
-  success: boolean;
-  latencyMs: number;
-  /** USD actually charged (or, when the provider reports nothing, estimated before the call). */
-  costUsd: number;
-  /** The caller's quality score in [0, 1], or the assumed one until feedback arrives. */
-  quality: number;
-}
-
 export const DEFAULT_REWARD_WEIGHTS: Readonly<Required<RewardWeights>> = Object.freeze({ success: 0.4, latency: 0.2, cost: 0.2, quality: 0.2 });
 export const DEFAULT_LATENCY_REF_MS = 2_000;
 export const DEFAULT_COST_REF_USD = 0.002;
@@ -42,7 +32,7 @@ export const DEFAULT_COST_REF_USD = 0.002;
  * For small costs `costScore ≈ 1 − costUsd / costRefUsd`, so weights `{ quality: 1, cost: w }` give
  * the "quality minus λ·cost" reward used for routing benchmarks, with `λ ≈ w / ((1 + w) · costRefUsd)`.
  */
-export class RewardFunction {
+export class RewardFunction implements RewardScorer {
   readonly weights: Readonly<Required<RewardWeights>>;
   readonly latencyRefMs: number;
   readonly costRefUsd: number;

@@ -1,8 +1,8 @@
+import { type ModelSelector, defineSelector } from "@orchestrator-ts/core";
 import { FakeModel } from "@orchestrator-ts/testing";
 import { describe, expect, it } from "vitest";
 import { CostBasedSelector, PerformanceSelector } from "./cost-performance-selectors";
 import { ModelRegistry } from "./registry";
-import { type ModelSelector, defineSelector } from "./selector";
 import { RoundRobinSelector, WeightedRandomSelector } from "./simple-selectors";
 import { ask } from "./test-helpers";
 import { ThompsonSamplingSelector } from "./thompson-selector";

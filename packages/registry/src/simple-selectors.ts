@@ -1,6 +1,5 @@
-import { ConfigError, type Model } from "@orchestrator-ts/core";
+import { type CandidateScore, ConfigError, type Model, type ModelSelector, type SelectionCandidate, type SelectionContext, type SelectorChoice } from "@orchestrator-ts/core";
 import { seededRandom } from "./random";
-import type { CandidateScore, ModelSelector, SelectionCandidate, SelectionContext, SelectorChoice } from "./selector";
 
 export interface WeightedRandomSelectorOptions {
   /** Weight per model name (missing names weigh `defaultWeight`), or a function of the model. */

@@ -3,7 +3,7 @@ import { OpenAIModel } from "@orchestrator-ts/provider-openai";
 import { type Fault, type OpenAIServer, startOpenAIServer } from "@orchestrator-ts/testing";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { CostBasedSelector } from "./cost-performance-selectors";
-import type { RegistryStreamChunk } from "./registry";
+import type { RegistryStreamChunk } from "./types";
 import { ModelRegistry } from "./registry";
 import { ask } from "./test-helpers";
 

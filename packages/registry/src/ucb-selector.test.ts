@@ -1,8 +1,7 @@
-import { type ArmStats, ConfigError, emptyArmStats } from "@orchestrator-ts/core";
+import { type ArmStats, ConfigError, emptyArmStats, type SelectionCandidate, type SelectionContext } from "@orchestrator-ts/core";
 import { FakeModel } from "@orchestrator-ts/testing";
 import { describe, expect, it } from "vitest";
 import { MemoryStatsStore } from "./stats-store";
-import type { SelectionCandidate, SelectionContext } from "./selector";
 import { UCBModelSelector } from "./ucb-selector";
 
 function arm(trials: number, rewardSum: number, rewardSqSum: number): ArmStats {

@@ -1,7 +1,6 @@
-import { ConfigError, type ConfigIssue } from "@orchestrator-ts/core";
+import { type CandidateScore, ConfigError, type ConfigIssue, type ModelSelector, type SelectionCandidate, type SelectionContext, type SelectorChoice, type SelectorEvent } from "@orchestrator-ts/core";
 import { type ArmView, DecayedArms } from "./decayed-arms";
 import { RewardFunction, type RewardOptions, type RewardWeights } from "./reward";
-import type { CandidateScore, ModelSelector, SelectionCandidate, SelectionContext, SelectorChoice, SelectorEvent } from "./selector";
 
 export type UCBVariant = "ucb1" | "ucb1-tuned";
 

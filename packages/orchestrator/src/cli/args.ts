@@ -1,6 +1,6 @@
 import { parseArgs } from "node:util";
-import { ConfigError } from "@orchestrator-ts/core";
-import { type SelectionRequirements, normalizeRequirements } from "@orchestrator-ts/registry";
+import { ConfigError, type SelectionRequirements } from "@orchestrator-ts/core";
+import { normalizeRequirements } from "@orchestrator-ts/registry";
 
 /** A usage mistake: exit code 2 and the command's help. */
 export class UsageError extends Error {}

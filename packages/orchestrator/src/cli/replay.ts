@@ -1,5 +1,5 @@
 import { readFileSync } from "node:fs";
-import { type SelectorConfigLike, replayFromFiles } from "@orchestrator-ts/registry";
+import { type SelectorConfigLike, replayFromFiles } from "@orchestrator-ts/replay";
 import { UsageError, number, parse } from "./args";
 import { EXIT, HELP, type Io } from "./commands";
 

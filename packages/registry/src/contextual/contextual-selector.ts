@@ -1,12 +1,14 @@
-import { randomUUID } from "node:crypto";
-import { ConfigError, type ConfigIssue, type StatsStore } from "@orchestrator-ts/core";
+import { type CandidateScore, ConfigError, type ConfigIssue, type ModelSelector, type SelectionCandidate, type SelectionContext, type SelectorChoice, type SelectorEvent, type StatsStore } from "@orchestrator-ts/core";
 import { seededRandom } from "../random";
-import type { CandidateScore, ModelSelector, SelectionCandidate, SelectionContext, SelectorChoice, SelectorEvent } from "../selector";
 import type { DecisionRecord, DecisionSink } from "./decision-log";
 import { type FeatureExtractor, HashedNgramExtractor, SparseFeatures, requestText } from "./features";
 import { BudgetPacer } from "./pacing";
+import { type Pending, PendingOutcomes } from "./pending";
 import { DiagonalLogisticPredictor, sigmoid } from "./predictor";
-import { type ArmContribution, type Contribution, type CostTotals, addContribution, addCost, decodeContribution, decodeFloats, emptyArmContribution, encodeContribution, encodeFloats } from "./shared-state";
+import { type Contribution, addCost } from "./shared-state";
+import { type ShareOptions, type ShareTarget, type SharedLearning, type Sharing, ownContribution, shareLearning } from "./sharing";
+import { type Arm, type ContextualSelectorState, armState, checkState, restoreArm } from "./state";
+import { type PreparedExample, type TrainingExample, calibrateLambda, fromRecord } from "./training";
 
 export type ContextualExploration = "linucb" | "thompson" | "greedy";
 
@@ -46,38 +48,6 @@ export interface ContextualSelectorOptions {
   defaultCostUsd?: number;
 }
 
-/** How `ContextualSelector.share` exchanges what is learnt. */
-export interface ShareOptions {
-  /**
-   * This process's name on the channel. Give each worker a stable one (e.g. `${hostname}-${index}`)
-   * so that a restarted worker resumes its own contribution; default a random UUID (then each
-   * process start adds a field to the shared hash).
-   */
-  participant?: string;
-  /** Selectors on the same channel learn together. Default `"contextual"`. */
-  channel?: string;
-  /** How often to publish and pull. Default 1000 ms; 0 = only on `sync()`. */
-  intervalMs?: number;
-}
-
-/** A running share (see `ContextualSelector.share`). */
-export interface SharedLearning {
-  readonly participant: string;
-  readonly channel: string;
-  /** Other participants' contributions skipped at the last exchange, and why. */
-  readonly problems: readonly { participant: string; message: string }[];
-  /** Publish now and pull the others' contributions; `false` when the store could not be reached. Never rejects. */
-  sync(): Promise<boolean>;
-  /** Publish a last time and stop. */
-  close(): Promise<void>;
-}
-
-interface Sharing {
-  own: Contribution;
-  others: Contribution;
-  resumed: boolean;
-}
-
 /** What `choose` returns. The object is reused by the next call: read it before choosing again. */
 export interface ContextualChoice {
   index: number;
@@ -87,69 +57,11 @@ export interface ContextualChoice {
   lambda: number;
 }
 
-/** What a selector learns from: features (or text/task to extract them from) and one or more models' outcomes. */
-export interface TrainingExample {
-  features?: SparseFeatures;
-  text?: string;
-  task?: string;
-  outcomes: readonly { model: string; quality: number; costUsd?: number }[];
-  /** Importance weight (e.g. 1/probability for logged bandit data). Default 1. */
-  weight?: number;
-}
-
-/** Saved state: JSON-serialisable; typed arrays as base64 (little-endian float64). */
-export interface ContextualSelectorState {
-  kind: "contextual-selector";
-  version: 1;
-  dimensions: number;
-  ridge: number;
-  lambda: number;
-  pacer?: { lambda: number; requests: number; spentUsd: number };
-  extractor?: unknown;
-  arms: {
-    model: string;
-    count: number;
-    mean: string;
-    precision: string;
-    cost: { sum: number; count: number; tasks: Record<string, [number, number]> };
-  }[];
-}
-
-interface Arm extends CostTotals {
-  readonly model: string;
-  readonly predictor: DiagonalLogisticPredictor;
-}
-
-interface Pending {
-  features: SparseFeatures;
-  task: string | undefined;
-  candidates: string[];
-  model: string;
-  probability: number;
-  lambda: number;
-  predictedQuality: number[];
-  predictedCostUsd: number[];
-  time: number;
-  costUsd?: number;
-  latencyMs?: number;
-}
-
-function fromBase64(s: string, length: number, path: string): Float64Array {
-  try {
-    return decodeFloats(s, length);
-  } catch (error) {
-    throw new ConfigError([{ path, message: (error as Error).message }], { title: "Invalid ContextualSelector state" });
-  }
-}
-
 function gaussian(random: () => number): number {
   const u = 1 - random();
   const v = random();
   return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * v);
 }
-
-const PENDING_CAPACITY = 1024;
-const PENDING_TTL_MS = 10 * 60_000;
 
 /**
  * A router that reads the request. One predictor of quality per model (online Bayesian logistic
@@ -185,10 +97,7 @@ export class ContextualSelector implements ModelSelector {
   #sd = new Float64Array(16);
   readonly #moments = new Float64Array(2);
   readonly #choice: ContextualChoice = { index: 0, probability: 1, lambda: 0 };
-  // Decisions waiting for their outcome (by selection id, else per model, newest first) and for feedback.
-  readonly #pendingById = new Map<string, Pending>();
-  readonly #pendingByModel = new Map<string, Pending[]>();
-  readonly #awaitingFeedback = new Map<string, Pending>();
+  readonly #pending = new PendingOutcomes();
   #sharing: Sharing | undefined;
 
   constructor(options: ContextualSelectorOptions = {}) {
@@ -359,23 +268,13 @@ export class ContextualSelector implements ModelSelector {
    */
   learn(features: SparseFeatures, model: string, quality: number, costUsd: number | undefined, options: { task?: string; weight?: number; paced?: boolean; shared?: boolean } = {}): void {
     const arm = this.#armFor(model);
-    const own = this.#sharing && options.shared !== false ? this.#ownContribution(model) : undefined;
+    const own = this.#sharing && options.shared !== false ? ownContribution(this.#sharing, model, this.extractor.dimensions) : undefined;
     if (Number.isFinite(quality)) arm.predictor.update(features, Math.min(1, Math.max(0, quality)), options.weight ?? 1, own);
     if (costUsd !== undefined && Number.isFinite(costUsd) && costUsd >= 0) {
       addCost(arm, costUsd, 1, options.task);
       if (own) addCost(own, costUsd, 1, options.task);
       if (options.paced !== false) this.pacer?.observe(costUsd);
     }
-  }
-
-  #ownContribution(model: string): ArmContribution {
-    const own = (this.#sharing as Sharing).own;
-    let c = own.get(model);
-    if (!c) {
-      c = emptyArmContribution(this.extractor.dimensions);
-      own.set(model, c);
-    }
-    return c;
   }
 
   // Sharing between processes ---------------------------------------------------------------
@@ -396,76 +295,19 @@ export class ContextualSelector implements ModelSelector {
    * its contribution); then exchanges every `intervalMs`. If the store is unreachable the
    * selector keeps learning alone and publishes when it is back.
    */
-  async share(store: Pick<StatsStore, "exchangeState">, options: ShareOptions = {}): Promise<SharedLearning> {
-    const issues: ConfigIssue[] = [];
-    if (typeof store?.exchangeState !== "function") issues.push({ path: "store", message: "this stats store cannot exchange learned state (it has no exchangeState): use MemoryStatsStore or RedisStatsStore" });
-    if (this.#sharing) issues.push({ path: "share", message: "this selector is already shared; close the running share first" });
-    const intervalMs = options.intervalMs ?? 1_000;
-    if (!(Number.isFinite(intervalMs) && intervalMs >= 0)) issues.push({ path: "intervalMs", message: `must be a non-negative number of milliseconds, got ${String(options.intervalMs)}` });
-    if (options.participant !== undefined && !(typeof options.participant === "string" && options.participant.length > 0)) issues.push({ path: "participant", message: "must be a non-empty string" });
-    if (issues.length > 0) throw new ConfigError(issues, { title: "Cannot share ContextualSelector state" });
-    const exchange = (store.exchangeState as NonNullable<StatsStore["exchangeState"]>).bind(store);
-    const participant = options.participant ?? randomUUID();
-    const channel = options.channel ?? "contextual";
-    const dimensions = this.extractor.dimensions;
-    const sharing: Sharing = { own: new Map(), others: new Map(), resumed: false };
-    this.#sharing = sharing;
-    let problems: { participant: string; message: string }[] = [];
-    const once = async (): Promise<boolean> => {
-      // Until this participant's stored contribution has been read (and resumed), only read.
-      const states = await exchange(channel, participant, sharing.resumed ? encodeContribution(sharing.own, dimensions) : undefined).catch(() => undefined);
-      if (!states || this.#sharing !== sharing) return false;
-      const others: Contribution = new Map();
-      const found: typeof problems = [];
-      for (const [who, text] of states) {
-        if (who === participant && sharing.resumed) continue;
-        let c: Contribution;
-        try {
-          c = decodeContribution(text, dimensions);
-        } catch (error) {
-          found.push({ participant: who, message: error instanceof Error ? error.message : String(error) });
-          continue;
-        }
-        if (who === participant) {
-          addContribution(sharing.own, c, dimensions);
-          this.#applyContribution(c, 1);
-        } else addContribution(others, c, dimensions);
-      }
-      problems = found;
-      const wasResumed = sharing.resumed;
-      sharing.resumed = true;
-      this.#applyContribution(sharing.others, -1);
-      this.#applyContribution(others, 1);
-      sharing.others = others;
-      // The first read resumed; publish at once so the others see this participant.
-      return wasResumed ? true : once();
-    };
-    let running: Promise<boolean> | undefined;
-    const sync = (): Promise<boolean> => {
-      running ??= once().finally(() => {
-        running = undefined;
-      });
-      return running;
-    };
-    await sync();
-    const timer = intervalMs > 0 ? setInterval(() => void sync(), intervalMs) : undefined;
-    timer?.unref();
-    return {
-      participant,
-      channel,
-      get problems() {
-        return problems;
-      },
-      sync,
-      close: async () => {
-        if (timer) clearInterval(timer);
-        if (this.#sharing !== sharing) return;
-        await running;
-        await sync();
-        this.#sharing = undefined;
-      },
-    };
+  share(store: Pick<StatsStore, "exchangeState">, options: ShareOptions = {}): Promise<SharedLearning> {
+    return shareLearning(this.#shareTarget, store, options);
   }
+
+  // What sharing needs of this selector: its dimensions, its running share, adding contributions.
+  readonly #shareTarget: ShareTarget = {
+    dimensions: () => this.extractor.dimensions,
+    current: () => this.#sharing,
+    attach: (sharing) => {
+      this.#sharing = sharing;
+    },
+    apply: (c, sign) => this.#applyContribution(c, sign),
+  };
 
   #applyContribution(c: Contribution, sign: 1 | -1): void {
     for (const [model, a] of c) {
@@ -523,45 +365,12 @@ export class ContextualSelector implements ModelSelector {
       predictedCostUsd: Array.from(this.#cost.subarray(0, candidates.length)),
       time: Date.now(),
     };
-    const id = context.selectionId;
-    if (id !== undefined) {
-      this.#pendingById.set(id, pending);
-      if (this.#pendingById.size > PENDING_CAPACITY) {
-        const oldest = this.#pendingById.keys().next().value;
-        if (oldest !== undefined) this.#pendingById.delete(oldest);
-      }
-      return;
-    }
-    let stack = this.#pendingByModel.get(model);
-    if (!stack) {
-      stack = [];
-      this.#pendingByModel.set(model, stack);
-    }
-    stack.push(pending);
-    if (stack.length > PENDING_CAPACITY) stack.shift();
-  }
-
-  #takePending(selectionId: string, model: string): Pending | undefined {
-    const base = selectionId.includes("#") ? selectionId.slice(0, selectionId.indexOf("#")) : selectionId;
-    const byId = this.#pendingById.get(base);
-    if (byId && byId.model === model) {
-      this.#pendingById.delete(base);
-      return byId;
-    }
-    // Without a selection id in the context: the newest decision for this model (exact for
-    // sequential calls; concurrent calls of one model may swap features).
-    const stack = this.#pendingByModel.get(model);
-    const now = Date.now();
-    while (stack && stack.length > 0) {
-      const p = stack.pop() as Pending;
-      if (now - p.time <= PENDING_TTL_MS) return p;
-    }
-    return undefined;
+    this.#pending.remember(context.selectionId, pending);
   }
 
   update(event: SelectorEvent): void {
     if (event.type === "outcome") {
-      const p = this.#takePending(event.selectionId, event.model);
+      const p = this.#pending.take(event.selectionId, event.model);
       if (!p) return;
       if (!event.success) {
         this.#complete(p, 0, undefined, event.latencyMs, false);
@@ -573,18 +382,13 @@ export class ContextualSelector implements ModelSelector {
         this.#complete(p, event.reward, event.costUsd, event.latencyMs, true);
         return;
       }
-      this.#awaitingFeedback.set(event.selectionId, p);
-      if (this.#awaitingFeedback.size > PENDING_CAPACITY * 10) {
-        const oldest = this.#awaitingFeedback.keys().next().value;
-        if (oldest !== undefined) this.#awaitingFeedback.delete(oldest);
-      }
+      this.#pending.awaitFeedback(event.selectionId, p);
       // Cost is known now: pace on it without waiting for the quality.
       if (event.costUsd !== undefined) this.pacer?.observe(event.costUsd);
       return;
     }
-    const p = this.#awaitingFeedback.get(event.selectionId);
+    const p = this.#pending.takeFeedback(event.selectionId);
     if (!p) return;
-    this.#awaitingFeedback.delete(event.selectionId);
     this.#complete(p, event.quality, p.costUsd, p.latencyMs, true, false);
   }
 
@@ -618,7 +422,7 @@ export class ContextualSelector implements ModelSelector {
    * examples (bisection on the greedy policy's predicted cost).
    */
   fit(examples: Iterable<TrainingExample | DecisionRecord>, options: { epochs?: number; calibrate?: boolean } = {}): this {
-    const list: { x: SparseFeatures; task: string | undefined; outcomes: TrainingExample["outcomes"]; weight: number }[] = [];
+    const list: (PreparedExample & { weight: number })[] = [];
     for (const e of examples) {
       const ex = "outcomes" in e ? e : fromRecord(e);
       if (!ex) continue;
@@ -639,33 +443,8 @@ export class ContextualSelector implements ModelSelector {
    * The λ at which choosing greedily (posterior mean quality − λ·predicted cost) spends
    * `budgetPerRequest` on average over these examples (bisection in log λ).
    */
-  calibrateLambda(examples: readonly { x: SparseFeatures; task: string | undefined; outcomes: TrainingExample["outcomes"] }[], budgetPerRequest: number): number {
-    const spend = (lambda: number): number => {
-      let total = 0;
-      for (const ex of examples) {
-        let best = Number.NEGATIVE_INFINITY;
-        let bestCost = 0;
-        for (const o of ex.outcomes) {
-          const c = this.predictedCost(o.model, ex.task);
-          const s = this.predictQuality(ex.x, o.model) - lambda * c;
-          if (s > best) {
-            best = s;
-            bestCost = c;
-          }
-        }
-        total += bestCost;
-      }
-      return total / examples.length;
-    };
-    let lo = Math.log(1e-3 / budgetPerRequest);
-    let hi = Math.log(1e3 / budgetPerRequest);
-    if (spend(Math.exp(lo)) <= budgetPerRequest) return Math.exp(lo);
-    for (let i = 0; i < 40; i++) {
-      const mid = (lo + hi) / 2;
-      if (spend(Math.exp(mid)) > budgetPerRequest) lo = mid;
-      else hi = mid;
-    }
-    return Math.exp(hi);
+  calibrateLambda(examples: readonly PreparedExample[], budgetPerRequest: number): number {
+    return calibrateLambda(this, examples, budgetPerRequest);
   }
 
   save(): ContextualSelectorState {
@@ -678,30 +457,15 @@ export class ContextualSelector implements ModelSelector {
       lambda: this.#lambda,
       ...(this.pacer ? { pacer: this.pacer.save() } : {}),
       ...(extractor !== undefined ? { extractor } : {}),
-      arms: [...this.#arms.values()].map((a) => ({
-        model: a.model,
-        count: a.predictor.count,
-        mean: encodeFloats(a.predictor.mean),
-        precision: encodeFloats(a.predictor.precision),
-        cost: { sum: a.costSum, count: a.costCount, tasks: Object.fromEntries([...a.taskCost].map(([t, v]) => [t, [v.sum, v.count] as [number, number]])) },
-      })),
+      arms: [...this.#arms.values()].map(armState),
     };
   }
 
   /** Replace what was learnt with a saved state (same feature dimensions). */
   restore(state: ContextualSelectorState): this {
-    if (state?.kind !== "contextual-selector" || state.version !== 1) throw new ConfigError([{ path: "kind", message: "not a ContextualSelector state (version 1)" }], { title: "Invalid ContextualSelector state" });
-    if (state.dimensions !== this.extractor.dimensions) throw new ConfigError([{ path: "dimensions", message: `state has ${state.dimensions} dimensions, the extractor ${this.extractor.dimensions}` }], { title: "Invalid ContextualSelector state" });
+    checkState(state, this.extractor.dimensions);
     this.#arms.clear();
-    state.arms.forEach((a, k) => {
-      const arm = this.#armFor(a.model);
-      arm.predictor.mean.set(fromBase64(a.mean, state.dimensions, `arms[${k}].mean`));
-      arm.predictor.precision.set(fromBase64(a.precision, state.dimensions, `arms[${k}].precision`));
-      arm.predictor.count = a.count;
-      arm.costSum = a.cost.sum;
-      arm.costCount = a.cost.count;
-      for (const [t, [sum, count]] of Object.entries(a.cost.tasks)) arm.taskCost.set(t, { sum, count });
-    });
+    for (const [k, a] of state.arms.entries()) restoreArm(this.#armFor(a.model), a, state.dimensions, k);
     this.#lambda = state.lambda;
     // Shared contributions are no longer in the predictors: the next exchange adds them again.
     if (this.#sharing) this.#sharing.others = new Map();
@@ -716,18 +480,6 @@ export class ContextualSelector implements ModelSelector {
       this.#sharing.own = new Map();
       this.#sharing.others = new Map();
     }
-    this.#pendingById.clear();
-    this.#pendingByModel.clear();
-    this.#awaitingFeedback.clear();
+    this.#pending.clear();
   }
-}
-
-/** A decision record as a training example: the chosen model's observed quality. */
-function fromRecord(r: DecisionRecord): TrainingExample | undefined {
-  if (r.quality === undefined) return undefined;
-  return {
-    ...(r.features ? { features: SparseFeatures.fromJSON(r.features) } : {}),
-    ...(r.task !== undefined ? { task: r.task } : {}),
-    outcomes: [{ model: r.model, quality: r.quality, ...(r.costUsd !== undefined ? { costUsd: r.costUsd } : {}) }],
-  };
 }

@@ -6,20 +6,9 @@ export {
   type ContextualSelectorOptions,
   type ContextualExploration,
   type ContextualChoice,
-  type ContextualSelectorState,
-  type TrainingExample,
-  type ShareOptions,
-  type SharedLearning,
 } from "./contextual-selector";
-export {
-  DecisionLog,
-  MemoryDecisionLog,
-  parseDecisionLog,
-  readDecisionLog,
-  textHash,
-  type DecisionRecord,
-  type DecisionSink,
-  type DecisionLogOptions,
-  type DecisionLogProblem,
-} from "./decision-log";
-export { offPolicyEstimate, selectorPolicy, type OffPolicyEstimate, type TargetPolicy } from "./off-policy";
+export type { ContextualSelectorState } from "./state";
+export type { TrainingExample } from "./training";
+export type { ShareOptions, SharedLearning } from "./sharing";
+export { MemoryDecisionLog, textHash, type DecisionRecord, type DecisionSink } from "./decision-log";
+export { DecisionLog, type DecisionLogOptions } from "./decision-log-file";

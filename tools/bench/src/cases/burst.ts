@@ -1,6 +1,7 @@
 // Concurrent bursts: how selectors spread calls that are all in flight at once, and whether a
 // learnt preference survives the burst.
-import { ModelRegistry, type ModelSelector, RoundRobinSelector, ThompsonSamplingSelector, UCBModelSelector } from "@orchestrator-ts/registry";
+import type { ModelSelector } from "@orchestrator-ts/core";
+import { ModelRegistry, RoundRobinSelector, ThompsonSamplingSelector, UCBModelSelector } from "@orchestrator-ts/registry";
 import { FakeModel } from "@orchestrator-ts/testing";
 import type { CaseResult } from "../harness";
 

@@ -1,8 +1,7 @@
 // selectModel cost for every selector with 10, 100 and 1,000 registered models, warm statistics.
-import { Model, type ModelOutput } from "@orchestrator-ts/core";
+import { Model, type ModelOutput, type ModelSelector } from "@orchestrator-ts/core";
 import {
   CostBasedSelector,
-  type ModelSelector,
   ModelRegistry,
   PerformanceSelector,
   RoundRobinSelector,

@@ -17,30 +17,32 @@ import {
   ContextualSelector,
   type ContextualSelectorOptions,
   type ContextualSelectorState,
-  DEFAULT_LAMBDAS,
   HashedNgramExtractor,
   type HashedNgramOptions,
-  type Point,
-  type ReplayDataset,
-  type ReplayResult,
-  type ReplayRow,
+  ModelRegistry,
   SparseFeatures,
+} from "@orchestrator-ts/registry";
+import {
   aiq,
   contextualPolicy,
+  DEFAULT_LAMBDAS,
   fitOnDataset,
   fixedPolicy,
-  ModelRegistry,
   loadReplayCsv,
   nonDecreasingHull,
   oraclePolicy,
   permutation,
+  type Point,
   qualityCostCurve,
   randomPolicy,
   renderSvg,
+  type ReplayDataset,
   replayFullInformation,
+  type ReplayResult,
+  type ReplayRow,
   rowFeatures,
   singleModelPoint,
-} from "@orchestrator-ts/registry";
+} from "@orchestrator-ts/replay";
 import { ReplayModel } from "./ucb-replay";
 
 function arg(name: string, fallback: string): string {

@@ -8,8 +8,9 @@
  * Data: /work/shared/data/routerbench (or --data DIR). Not a test: the numbers go in the README.
  */
 import { resolve } from "node:path";
-import { type GenerateRequest, Model, type ModelOutput } from "@orchestrator-ts/core";
-import { ModelRegistry, type ModelSelector, ThompsonSamplingSelector, UCBModelSelector, type UCBSelectorOptions, loadReplayCsv, permutation } from "@orchestrator-ts/registry";
+import { type GenerateRequest, Model, type ModelOutput, type ModelSelector } from "@orchestrator-ts/core";
+import { ModelRegistry, ThompsonSamplingSelector, UCBModelSelector, type UCBSelectorOptions } from "@orchestrator-ts/registry";
+import { loadReplayCsv, permutation } from "@orchestrator-ts/replay";
 
 export interface Prompt {
   id: string;

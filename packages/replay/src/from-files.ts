@@ -1,9 +1,9 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { ConfigError } from "@orchestrator-ts/core";
-import { type DecisionRecord, readDecisionLog } from "../contextual/decision-log";
-import { HashedNgramExtractor } from "../contextual/features";
-import { offPolicyEstimate, selectorPolicy } from "../contextual/off-policy";
+import { type DecisionRecord, HashedNgramExtractor } from "@orchestrator-ts/registry";
+import { readDecisionLog } from "./decision-log";
+import { offPolicyEstimate, selectorPolicy } from "./off-policy";
 import { loadReplayCsv } from "./dataset";
 import { type Point, aiq, nonDecreasingHull, oraclePoint, randomPoint, singleModelPoint } from "./metrics";
 import { type SelectorConfigLike, contextualPolicy, fitOnDataset, qualityCostCurve, replayFullInformation, contextualSelectorFromConfig } from "./simulate";

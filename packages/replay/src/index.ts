@@ -20,3 +20,5 @@ export {
 } from "./simulate";
 export { renderSvg, type SvgPlotOptions, type SvgCurve } from "./svg";
 export { replayFromFiles, DEFAULT_LAMBDAS, type ReplayFromFilesOptions, type ReplayReport } from "./from-files";
+export { parseDecisionLog, readDecisionLog, type DecisionLogProblem } from "./decision-log";
+export { offPolicyEstimate, selectorPolicy, type OffPolicyEstimate, type TargetPolicy } from "./off-policy";

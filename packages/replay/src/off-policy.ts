@@ -1,6 +1,4 @@
-import type { ContextualSelector } from "./contextual-selector";
-import type { DecisionRecord } from "./decision-log";
-import { SparseFeatures } from "./features";
+import { type ContextualSelector, type DecisionRecord, SparseFeatures } from "@orchestrator-ts/registry";
 
 /** A target policy for off-policy evaluation: the probability that it picks `record.model` for this record's request. */
 export type TargetPolicy = (record: DecisionRecord) => number;

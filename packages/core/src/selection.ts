@@ -1,6 +1,63 @@
-import type { ArmStats, GenerateRequest, Model, StatsStore } from "@orchestrator-ts/core";
-import type { NormalizedRequirements } from "./requirements";
-import type { RewardFunction } from "./reward";
+import type { CapabilityName } from "./capabilities";
+import type { ArmStats, StatsStore } from "./interfaces";
+import type { Model } from "./model";
+import type { GenerateRequest } from "./types";
+
+// The selector contract: what a registry asks of a selector and what it tells it. Here rather than
+// in the registry so that any package can implement a selector against the contract alone.
+
+/** The seed's snake_case spelling of a capability name: `"text_generation"`. */
+type Snake<S extends string> = S extends `${infer H}${infer T}` ? `${H extends Lowercase<H> ? H : `_${Lowercase<H>}`}${Snake<T>}` : S;
+
+/** A capability name in camelCase (`"textGeneration"`) or the seed's snake_case (`"text_generation"`). */
+export type CapabilityRequirement = CapabilityName | Snake<CapabilityName>;
+
+/** The requirement fields in their TypeScript spelling (see `SelectionRequirements`). */
+export interface RequirementFields {
+  /** Boolean capabilities the model must have. */
+  capabilities?: readonly CapabilityRequirement[];
+  /**
+   * Highest acceptable USD for this request, estimated from its prompt tokens and `maxTokens`
+   * (500 completion tokens when unset). Without a request: for the reference request of 1,000
+   * prompt + 500 completion tokens (`REFERENCE_REQUEST`).
+   */
+  maxCost?: number;
+  /** Lowest acceptable generation speed in tokens/s: the observed median once known, else the declared `tokensPerSecond`. A model with neither is not excluded. */
+  minSpeed?: number;
+  /** Smallest acceptable `contextWindow` in tokens. */
+  minContextWindow?: number;
+  /** Task tags the model must declare (all of them). */
+  tasks?: readonly string[];
+  /** Languages the model must declare (all of them; `"en"` matches `"en-US"`). */
+  languages?: readonly string[];
+  /** Only these providers. */
+  providers?: readonly string[];
+  /** Never these providers. */
+  excludeProviders?: readonly string[];
+  /** Highest acceptable observed p95 latency. A model with no observed calls is not excluded. */
+  maxLatencyMs?: number;
+  /** Only models that run on this machine. */
+  localOnly?: boolean;
+}
+
+/**
+ * The seed's snake_case spelling of every requirement field (`max_cost`, `min_speed`,
+ * `min_context_window`, `exclude_providers`, `max_latency_ms`, `local_only`), as the seed writes
+ * `select_model(capabilities=[...], max_cost=0.01, min_speed=100)`.
+ */
+export type SnakeCaseRequirementFields = { [K in keyof RequirementFields as Snake<K>]: RequirementFields[K] };
+
+/**
+ * What a model must satisfy to be considered. Every field is optional; all given fields must
+ * hold. Each field may be written in camelCase (`maxCost`) or the seed's snake_case (`max_cost`),
+ * not both.
+ */
+export interface SelectionRequirements extends RequirementFields, SnakeCaseRequirementFields {}
+
+/** Requirements after validation: camelCase fields only, capability names resolved to camelCase. */
+export interface NormalizedRequirements extends RequirementFields {
+  capabilities?: readonly CapabilityName[];
+}
 
 /**
  * One eligible model as a selector sees it. The registry reuses these objects between
@@ -89,6 +146,23 @@ export type SelectorEvent =
       quality: number;
     };
 
+/** What one call contributes to its reward. */
+export interface RewardInput {
+  success: boolean;
+  latencyMs: number;
+  /** USD actually charged (or, when the provider reports nothing, estimated before the call). */
+  costUsd: number;
+  /** The caller's quality score in [0, 1], or the assumed one until feedback arrives. */
+  quality: number;
+}
+
+/** How a call's outcome becomes a reward in [0, 1] (`RewardFunction` in `@orchestrator-ts/registry`). */
+export interface RewardScorer {
+  /** Quality assumed for a call until its feedback arrives, while the model has no rated calls. */
+  readonly qualityPrior: number;
+  of(input: RewardInput): number;
+}
+
 /**
  * How the registry picks among eligible models. `select` is synchronous and should be cheap:
  * it runs on every request. Statistics live in the registry's `StatsStore` (shared between
@@ -98,7 +172,7 @@ export type SelectorEvent =
 export interface ModelSelector {
   readonly name: string;
   /** How a call's outcome becomes a reward in [0, 1]. The registry's default when absent. */
-  readonly reward?: RewardFunction;
+  readonly reward?: RewardScorer;
   /** Exclude a candidate with a reason (shown in explanations and `NoEligibleModelError`), or return `undefined` to keep it. */
   exclude?(candidate: SelectionCandidate, context: SelectionContext): string | undefined;
   select(candidates: readonly SelectionCandidate[], context: SelectionContext): SelectorChoice;

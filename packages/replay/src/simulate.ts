@@ -1,6 +1,5 @@
-import { ContextualSelector, type ContextualSelectorOptions } from "../contextual/contextual-selector";
-import { HashedNgramExtractor, type HashedNgramOptions, SparseFeatures } from "../contextual/features";
-import { seededRandom } from "../random";
+import { ContextualSelector, type ContextualSelectorOptions, HashedNgramExtractor, type HashedNgramOptions, SparseFeatures } from "@orchestrator-ts/registry";
+import { seededRandom } from "@orchestrator-ts/registry/internal";
 import type { ReplayDataset, ReplayRow } from "./dataset";
 import type { Point } from "./metrics";
 

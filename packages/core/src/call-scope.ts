@@ -1,0 +1,149 @@
+import { AbortError, type OrchestratorError, TimeoutError } from "./errors";
+import { type Deadline, Deadlines } from "./deadlines";
+import type { GenerateRequest } from "./types";
+
+/** What a provider that stops its own calls (`Model.stopsCallsItself`) gets with the request. */
+export interface CallControl {
+  /** The call's deadline, in ms from now: bound the wait for the response's headers by it. */
+  readonly timeoutMs: number;
+  /**
+   * Register how to stop the response once it has started (cancel its body); the base calls it at
+   * the deadline or when the caller aborts, at once if that has happened already. A later call
+   * replaces it. The call may then end early or fail: the base reports `TimeoutError` /
+   * `AbortError` either way.
+   */
+  onStop(stop: () => void): void;
+}
+
+/** What a call's scope needs of its model: who it is (for errors) and its default deadline. */
+export interface ScopedModel {
+  readonly name: string;
+  readonly provider: string;
+  readonly timeoutMs: number;
+}
+
+// Every call's deadline, on one timer.
+const DEADLINES = new Deadlines();
+
+/**
+ * One call's deadline and abort wiring: a signal for the provider that fires on caller abort or
+ * timeout, and `race` so a provider that ignores its signal still cannot hang the caller. For a
+ * provider that stops its own calls and a caller without a signal there is none: the request
+ * passes as it is, and the stop the provider registered runs instead.
+ */
+export class CallScope implements CallControl {
+  readonly request: GenerateRequest;
+  readonly #controller: AbortController | undefined;
+  readonly #deadline: Deadline;
+  readonly #outer: AbortSignal | undefined;
+  readonly #model: ScopedModel;
+  readonly #timeoutMs: number;
+  #reason: "abort" | "timeout" | undefined;
+  #rejectors: ((e: unknown) => void)[] = [];
+  #stop: (() => void) | undefined;
+
+  constructor(model: ScopedModel, request: GenerateRequest, withoutSignal = false) {
+    this.#model = model;
+    this.#outer = request.signal;
+    this.#timeoutMs = request.timeoutMs ?? model.timeoutMs;
+    this.#deadline = DEADLINES.add(this.#timeoutMs, () => this.#abort("timeout"));
+    if (this.#outer) this.#outer.addEventListener("abort", this.#onOuterAbort, { once: true });
+    // The provider always gets a signal of this call's own when the caller passed one: clients leave
+    // listeners on the signals they are given (the openai SDK never removes its), and a caller's
+    // signal often lives for the whole process.
+    if (withoutSignal && this.#outer === undefined) {
+      this.#controller = undefined;
+      this.request = request;
+    } else {
+      this.#controller = new AbortController();
+      this.request = { ...request, signal: this.#controller.signal };
+    }
+    // Aborted while the call waited for initialisation or a free slot.
+    if (this.#outer?.aborted) this.#abort("abort");
+  }
+
+  /**
+   * Whether aborting this call reaches the provider now: it has a signal, or the provider has
+   * registered its stop. Until then a provider without a signal (waiting for headers, or for an
+   * error body its client reads) is raced against the deadline.
+   */
+  get stoppable(): boolean {
+    return this.#controller !== undefined || this.#stop !== undefined;
+  }
+
+  get timeoutMs(): number {
+    return this.#timeoutMs;
+  }
+
+  onStop(stop: () => void): void {
+    this.#stop = stop;
+    if (this.#reason) this.#runStop();
+  }
+
+  readonly #onOuterAbort = (): void => this.#abort("abort");
+
+  #abort(reason: "abort" | "timeout"): void {
+    if (this.#reason) return;
+    this.#reason = reason;
+    const error = this.abortError();
+    this.#controller?.abort(error);
+    for (const reject of this.#rejectors) reject(error);
+    this.#rejectors = [];
+    this.#runStop();
+  }
+
+  #runStop(): void {
+    const stop = this.#stop;
+    this.#stop = undefined;
+    try {
+      stop?.();
+    } catch {
+      // A stop that fails leaves the provider's own timeout; the caller still gets its error.
+    }
+  }
+
+  /** Aborted or timed out. */
+  get stopped(): boolean {
+    return this.#reason !== undefined;
+  }
+
+  /** The error to report when this call was aborted or timed out, else `undefined`. */
+  abortError(): OrchestratorError | undefined {
+    if (this.#reason === undefined) return undefined;
+    const context = { provider: this.#model.provider, model: this.#model.name };
+    if (this.#reason === "abort") return new AbortError(undefined, context);
+    if (this.#reason === "timeout") return new TimeoutError(`The call to ${this.#model.name} took longer than ${this.#timeoutMs} ms.`, { ...context, timeoutMs: this.#timeoutMs });
+    return undefined;
+  }
+
+  race<T>(promise: Promise<T>): Promise<T> {
+    if (this.#reason) {
+      promise.catch(() => undefined);
+      return Promise.reject(this.abortError());
+    }
+    return new Promise<T>((resolve, reject) => {
+      this.#rejectors.push(reject);
+      promise.then(
+        (value) => {
+          this.#drop(reject);
+          resolve(value);
+        },
+        (error) => {
+          this.#drop(reject);
+          reject(error);
+        },
+      );
+    });
+  }
+
+  #drop(reject: (e: unknown) => void): void {
+    const i = this.#rejectors.indexOf(reject);
+    if (i >= 0) this.#rejectors.splice(i, 1);
+  }
+
+  dispose(): void {
+    this.#stop = undefined;
+    DEADLINES.remove(this.#deadline);
+    this.#outer?.removeEventListener("abort", this.#onOuterAbort);
+  }
+}

@@ -1,0 +1,173 @@
+import type { ModelCapabilities, ModelConstraints } from "./capabilities";
+import type { Model } from "./model";
+import type { ProviderPlugin } from "./plugin";
+import type { Secret } from "./redact";
+
+// The shape of a parsed config file, shared by the package that parses it (`@orchestrator-ts/config`)
+// and the ones that build from it (the registry's `registryFromConfig`, the meta-package), which
+// may not depend on each other.
+
+/**
+ * The key under which `@orchestrator-ts/config` attaches a model builder to every parsed config:
+ * a non-enumerable function, so it stays out of JSON and inspection. A `Symbol.for` key, shared
+ * by every loaded copy of every package.
+ */
+export const BUILD_MODELS: unique symbol = Symbol.for("@orchestrator-ts/config/build-models");
+
+/** Where something was written: file (or `<inline>`), 1-based line and column. */
+export interface SourceLocation {
+  source: string;
+  line: number;
+  column: number;
+}
+
+/** One entry of `models:`, validated and in the TypeScript spelling. */
+export interface ModelEntry {
+  name: string;
+  /** A built-in provider name (`openai`), a package name (`@acme/orchestrator-provider-foo`) or a file (`./provider.mjs`). */
+  provider: string;
+  /**
+   * The entry's `config:` block with its top-level keys in camelCase (`api_key` → `apiKey`,
+   * `base_url` → `baseURL`). Secrets are `Secret` instances; call `.reveal()` where the value is needed.
+   */
+  config: Record<string, unknown>;
+  capabilities: ModelCapabilities;
+  constraints: ModelConstraints;
+  /** True when the entry had a `capabilities:` block, so the provider keeps them over its defaults. */
+  capabilitiesDeclared: boolean;
+  location: SourceLocation;
+  /** Lenient mode only: why the model cannot be built (`"OPENAI_API_KEY is not set"`). The builder skips it. */
+  unavailable?: string;
+}
+
+export type SelectorType = "ucb" | "thompson" | "cost" | "performance" | "weighted-random" | "round-robin" | "contextual";
+
+/** The `selector:` section, in its TypeScript spelling. Which options belong to which type is checked when the selector is built. */
+export interface SelectorConfig {
+  type: SelectorType;
+  /** ucb */
+  explorationFactor?: number;
+  /** ucb, thompson */
+  minTrials?: number;
+  /** ucb, thompson */
+  discount?: number;
+  /** ucb, thompson */
+  window?: number;
+  /** cost */
+  maxCostPerRequest?: number;
+  /** cost */
+  preferLocalModels?: boolean;
+  /** performance */
+  minTokensPerSecond?: number;
+  /** performance */
+  maxResponseTimeMs?: number;
+  /** performance */
+  preferStreaming?: boolean;
+  /** weighted-random: model name → relative weight (unlisted models weigh 1). */
+  weights?: Readonly<Record<string, number>>;
+  /** contextual (see `ContextualSelector`): `linucb`, `thompson` or `greedy`. */
+  exploration?: "linucb" | "thompson" | "greedy";
+  /** contextual */
+  alpha?: number;
+  /** contextual */
+  ridge?: number;
+  /** contextual: quality per USD. */
+  lambda?: number;
+  /** contextual: average USD per request, paced online. */
+  budgetPerRequest?: number;
+  /** contextual */
+  pacingRate?: number;
+  /** contextual */
+  epsilon?: number;
+  /** contextual */
+  learnFrom?: "feedback" | "reward";
+  /** contextual: hashed n-gram feature dimensions (default 1,024). */
+  dimensions?: number;
+  /** contextual: JSONL decision log path (relative paths: to the working directory). */
+  decisionLog?: string;
+  /** contextual */
+  seed?: number;
+}
+
+export interface CacheConfig {
+  enabled: boolean;
+  backend: "memory" | "redis";
+  ttlMs?: number;
+  maxSize?: number;
+  namespace?: string;
+  /** A URL holding credentials, or read from a variable named like a secret, is a `Secret`. */
+  redis?: { url?: string | Secret; keyPrefix?: string };
+}
+
+export interface HealthConfig {
+  enabled: boolean;
+  checkIntervalMs?: number;
+  failureThreshold?: number;
+  recoveryThreshold?: number;
+  timeoutMs?: number;
+  concurrency?: number;
+}
+
+export interface BackoffConfig {
+  initialMs?: number;
+  maxMs?: number;
+  multiplier?: number;
+  /** `true` is full jitter, `false` none. */
+  jitter?: boolean;
+}
+
+/** The `execution:` section. */
+export interface ExecutionConfig {
+  maxRetries?: number;
+  maxFallbacks?: number;
+  /** Deadline of each model call (the registry's `timeoutMs`). */
+  timeoutMs?: number;
+  backoff?: BackoffConfig;
+  /** Model name → the models to try, in order, when it fails. */
+  fallbacks?: Readonly<Record<string, readonly string[]>>;
+}
+
+/** A plugin of any config type (`create` takes the plugin's own config type; methods are bivariant). */
+export type AnyProviderPlugin = ProviderPlugin<unknown>;
+
+/** Provider plugins by the name used in `provider:`; an array is keyed by each plugin's `name`. */
+export type ProvidersInput = Readonly<Record<string, AnyProviderPlugin>> | readonly AnyProviderPlugin[];
+
+/** Where the plugins behind `provider:` come from. */
+export interface BuildModelsOptions {
+  providers?: ProvidersInput;
+  /**
+   * Extra folders that hold packages directly (like `NODE_PATH`), searched after the
+   * `node_modules` folders above the config file and before those above `cwd`.
+   */
+  modulePaths?: readonly string[];
+  /** Working directory for the last resolution step. Default `process.cwd()`. */
+  cwd?: string;
+}
+
+/** A configured model the builder left out, and why (`"OPENAI_API_KEY is not set"`). */
+export interface SkippedModel {
+  name: string;
+  provider: string;
+  reason: string;
+  /** Where the model is written in the config file. */
+  location?: SourceLocation;
+}
+
+export type BuildModelsFunction = (options: BuildModelsOptions) => Promise<{ models: Model[]; skipped: SkippedModel[] }>;
+
+/**
+ * A parsed, validated config file. Only what the file says is set: defaults belong to the
+ * packages that use each section.
+ */
+export interface ModelConfig {
+  models: ModelEntry[];
+  selector?: SelectorConfig;
+  cache?: CacheConfig;
+  health?: HealthConfig;
+  execution?: ExecutionConfig;
+  /** The file it came from, or `<inline>`. */
+  source: string;
+  /** Attached (non-enumerable) by `@orchestrator-ts/config`: creates the models through their plugins. */
+  readonly [BUILD_MODELS]?: BuildModelsFunction;
+}

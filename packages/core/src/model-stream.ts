@@ -1,0 +1,276 @@
+import { AbortError, type OrchestratorError } from "./errors";
+import { CallScope, type CallControl, type ScopedModel } from "./call-scope";
+import type { Lease } from "./limits";
+import type { ModelMetrics } from "./metrics";
+import { DRIVE, type StreamDriver, isDrivable } from "./provider-stream";
+import type { FinishReason, GenerateRequest, StreamChunk, Usage } from "./types";
+
+/** The finish reasons a call reports when its provider gave none. */
+export const STOP: FinishReason = Object.freeze({ unified: "stop" }) as FinishReason;
+export const TOOL_CALLS: FinishReason = Object.freeze({ unified: "tool-calls" }) as FinishReason;
+
+/** What a stream needs of its model's public side: who it is, its metrics, its prices. */
+export interface StreamedModel extends ScopedModel {
+  readonly metrics: ModelMetrics;
+  costOf(usage: Usage): number | undefined;
+}
+
+/** What a stream needs of its model's private bookkeeping (one object per model, not per call). */
+export interface StreamHooks {
+  init(): Promise<void> | undefined;
+  acquire(request: GenerateRequest): Lease | Promise<Lease>;
+  source(request: GenerateRequest, control: CallControl | undefined): AsyncIterable<StreamChunk>;
+  fail(error: unknown, call: CallScope | undefined, startedAt: number): OrchestratorError;
+  honoursAbortSignal(): boolean;
+  stopsCallsItself(): boolean;
+}
+
+const STREAM_DONE: IteratorReturnResult<undefined> = Object.freeze({ done: true, value: undefined }) as IteratorReturnResult<undefined>;
+
+/**
+ * `model.stream(request)`: starts on the first `next()` (initialise, acquire a lease, open the
+ * provider's stream under a deadline), passes text and tool-call chunks through, keeps usage and
+ * finish reason from the provider's finish chunk, records metrics and ends with its own finish
+ * chunk. Failures are mapped and recorded once; leaving early stops the provider's stream.
+ *
+ * Hand-written rather than an `async function*`: a chunk costs one `then` on the provider's
+ * `next()` instead of a generator's promise and microtasks per chunk.
+ */
+export class ModelStream implements AsyncIterableIterator<StreamChunk> {
+  readonly #model: StreamedModel;
+  readonly #request: GenerateRequest;
+  readonly #hooks: StreamHooks;
+  #state: "idle" | "open" | "closed" = "idle";
+  #startedAt = 0;
+  #call: CallScope | undefined;
+  #lease: Lease | undefined;
+  #iterator: AsyncIterator<StreamChunk> | undefined;
+  #honours = false;
+  #driven = false;
+  // Set once the provider's stream has ended or failed: leaving early then has nothing to stop.
+  #finished = false;
+  #firstAt: number | undefined;
+  #usage: Usage | undefined;
+  #finishReason: FinishReason | undefined;
+  #providerCost: number | undefined;
+  #sawToolCall = false;
+  #error: OrchestratorError | undefined;
+  // One next() at a time, as an async generator would queue them.
+  #busy = false;
+  #waiting: (() => void)[] | undefined;
+
+  constructor(model: StreamedModel, request: GenerateRequest, hooks: StreamHooks) {
+    this.#model = model;
+    this.#request = request;
+    this.#hooks = hooks;
+  }
+
+  [Symbol.asyncIterator](): AsyncIterableIterator<StreamChunk> {
+    return this;
+  }
+
+  next(): Promise<IteratorResult<StreamChunk>> {
+    if (this.#busy) return this.#queue(() => this.next());
+    if (this.#state === "closed") return this.#done();
+    this.#busy = true;
+    if (this.#state === "idle") {
+      this.#state = "open";
+      return this.#start();
+    }
+    return this.#pull();
+  }
+
+  return(): Promise<IteratorResult<StreamChunk>> {
+    if (this.#busy) return this.#queue(() => this.return());
+    if (this.#state === "closed") return this.#done();
+    const wasOpen = this.#state === "open";
+    this.#state = "closed";
+    const iterator = this.#iterator;
+    if (!wasOpen || this.#finished || !iterator?.return) {
+      this.#dispose();
+      return this.#done();
+    }
+    // The consumer stopped early: tell the provider's stream to stop too.
+    this.#busy = true;
+    let stopped: unknown;
+    try {
+      stopped = iterator.return();
+    } catch {
+      // A provider that fails to stop is not the consumer's problem.
+    }
+    const done = (): IteratorResult<StreamChunk> => {
+      this.#dispose();
+      this.#settled();
+      return STREAM_DONE;
+    };
+    return Promise.resolve(stopped).then(done, done);
+  }
+
+  throw(error?: unknown): Promise<IteratorResult<StreamChunk>> {
+    return this.return().then(() => Promise.reject(error));
+  }
+
+  // Synchronous up to the provider's first next() when the model is initialised and a slot is free.
+  #start(): Promise<IteratorResult<StreamChunk>> {
+    const model = this.#model;
+    const request = this.#request;
+    if (request.signal?.aborted) {
+      this.#state = "closed";
+      this.#settled();
+      return Promise.reject(new AbortError(undefined, { provider: model.provider, model: model.name }));
+    }
+    this.#startedAt = performance.now();
+    let init: Promise<void> | undefined;
+    let acquired: Lease | Promise<Lease> | undefined;
+    try {
+      init = this.#hooks.init();
+      if (init === undefined) {
+        acquired = this.#hooks.acquire(request);
+        if (!(acquired instanceof Promise)) {
+          this.#lease = acquired;
+          this.#open();
+          return this.#pull();
+        }
+      }
+    } catch (error) {
+      return Promise.reject(this.#failed(error));
+    }
+    return this.#startLater(init, acquired);
+  }
+
+  async #startLater(init: Promise<void> | undefined, acquired: Lease | Promise<Lease> | undefined): Promise<IteratorResult<StreamChunk>> {
+    try {
+      if (init) {
+        await init;
+        acquired = this.#hooks.acquire(this.#request);
+      }
+      this.#lease = acquired instanceof Promise ? await acquired : acquired;
+      this.#open();
+    } catch (error) {
+      throw this.#failed(error);
+    }
+    return this.#pull();
+  }
+
+  #open(): void {
+    const selfStopping = this.#hooks.stopsCallsItself();
+    const call = new CallScope(this.#model, this.#request, selfStopping);
+    this.#call = call;
+    this.#honours = this.#hooks.honoursAbortSignal();
+    const iterator = this.#hooks.source(call.request, selfStopping ? call : undefined)[Symbol.asyncIterator]();
+    this.#iterator = iterator;
+    // A providerStream() under a signal-honouring provider: its then runs our handler too (one promise per chunk).
+    if (this.#honours && isDrivable(iterator)) {
+      iterator[DRIVE](this.#onNext as StreamDriver, this.#onError);
+      this.#driven = true;
+    }
+  }
+
+  #pull(): Promise<IteratorResult<StreamChunk>> {
+    // Read first: a driven provider may finish the stream (and dispose the call) inside next().
+    const call = this.#call as CallScope;
+    let next: Promise<IteratorResult<StreamChunk>>;
+    try {
+      next = (this.#iterator as AsyncIterator<StreamChunk>).next();
+    } catch (error) {
+      return Promise.reject(this.#failed(error));
+    }
+    if (this.#driven) return call.stoppable || this.#state === "closed" ? next : call.race(next).then(undefined, this.#onError);
+    return (this.#honours && call.stoppable ? next : call.race(next)).then(this.#onNext, this.#onError);
+  }
+
+  readonly #onNext = (next: IteratorResult<StreamChunk>): Promise<IteratorResult<StreamChunk>> | IteratorResult<StreamChunk> => {
+    if (this.#state === "closed") return STREAM_DONE;
+    if (next.done) {
+      // A provider stopped at the deadline or on abort may just end: that is the call's failure, not its answer.
+      if ((this.#call as CallScope).stopped) throw this.#failed(undefined);
+      return this.#complete();
+    }
+    const chunk = next.value;
+    if (chunk.type === "finish") {
+      if (chunk.usage) this.#usage = chunk.usage;
+      if (chunk.finishReason) this.#finishReason = chunk.finishReason;
+      if (chunk.costUsd !== undefined) this.#providerCost = chunk.costUsd;
+      return this.#pull();
+    }
+    if (chunk.type === "text" && chunk.text.length === 0) return this.#pull();
+    if (chunk.type === "tool-call") this.#sawToolCall = true;
+    if (this.#firstAt === undefined) this.#firstAt = performance.now();
+    this.#settled();
+    // The provider's result object passes through as it is: no copy per chunk.
+    return next;
+  };
+
+  readonly #onError = (error: unknown): never => {
+    throw this.#failed(error);
+  };
+
+  #complete(): IteratorResult<StreamChunk> {
+    this.#finished = true;
+    const model = this.#model;
+    const startedAt = this.#startedAt;
+    const firstAt = this.#firstAt;
+    const endAt = performance.now();
+    const latencyMs = endAt - startedAt;
+    const usage = this.#usage ?? {};
+    const costUsd = this.#providerCost ?? model.costOf(usage);
+    model.metrics.recordSuccess(latencyMs, usage.inputTokens, usage.outputTokens, costUsd, firstAt === undefined ? latencyMs : endAt - firstAt);
+    // The finish chunk is the last: the next next() says done.
+    this.#state = "closed";
+    this.#dispose();
+    this.#settled();
+    return {
+      done: false,
+      value: {
+        type: "finish",
+        finishReason: this.#finishReason ?? (this.#sawToolCall ? TOOL_CALLS : STOP),
+        usage,
+        costUsd,
+        latencyMs,
+        timeToFirstChunkMs: firstAt === undefined ? latencyMs : firstAt - startedAt,
+        model: model.name,
+        cached: false,
+      } as StreamChunk,
+    };
+  }
+
+  /** Map and record a failure once, release what the call holds; the caller throws the result. */
+  #failed(error: unknown): OrchestratorError {
+    // Once: a provider that settles after the deadline won the race fails into the same error.
+    if (this.#error !== undefined) return this.#error;
+    this.#finished = true;
+    this.#state = "closed";
+    const mapped = this.#hooks.fail(error, this.#call, this.#startedAt);
+    this.#error = mapped;
+    this.#dispose();
+    this.#settled();
+    return mapped;
+  }
+
+  #dispose(): void {
+    this.#call?.dispose();
+    this.#lease?.release();
+    this.#call = undefined;
+    this.#lease = undefined;
+  }
+
+  /** Done, at once; calls queued behind this one still run (each says done in turn). */
+  #done(): Promise<IteratorResult<StreamChunk>> {
+    this.#settled();
+    return Promise.resolve(STREAM_DONE);
+  }
+
+  /** The current step is over: let a queued next()/return() run. */
+  #settled(): void {
+    this.#busy = false;
+    const waiting = this.#waiting;
+    if (waiting && waiting.length > 0) (waiting.shift() as () => void)();
+  }
+
+  #queue(step: () => Promise<IteratorResult<StreamChunk>>): Promise<IteratorResult<StreamChunk>> {
+    return new Promise((resolve) => {
+      (this.#waiting ??= []).push(() => resolve(step()));
+    });
+  }
+}
+

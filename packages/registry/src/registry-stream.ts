@@ -1,0 +1,218 @@
+import type { GenerateRequest, NormalizedRequirements, SelectionRequirements, StreamChunk } from "@orchestrator-ts/core";
+import { type CallLoop, type CallOwner, CallState } from "./call-state";
+import type { Entry } from "./eligibility";
+import type { SelectionExplanation } from "./explanation";
+import { abortableSleep } from "./sleep";
+import type { AttemptRecord, RegistryStream, RegistryStreamChunk } from "./types";
+
+const RUN_DONE: IteratorReturnResult<undefined> = Object.freeze({ done: true, value: undefined }) as IteratorReturnResult<undefined>;
+
+/** `registry.stream(request, requirements)`: the stream object a caller iterates once. */
+export function registryStream(loop: CallLoop, request: GenerateRequest, requirements: NormalizedRequirements, raw: SelectionRequirements | undefined): RegistryStream {
+  const run = new StreamRun(loop, request, requirements, raw);
+  let started = false;
+  return {
+    get selectionId() {
+      return run.selectionId;
+    },
+    get explanation() {
+      return run.explanation;
+    },
+    get attempts() {
+      return run.attempts;
+    },
+    [Symbol.asyncIterator]: () => {
+      if (started) throw new TypeError("A registry stream can be iterated only once.");
+      started = true;
+      return run;
+    },
+  };
+}
+
+/**
+ * One `registry.stream` call on the call loop (`CallState`): select, stream from the model, and
+ * before the first chunk retry or fall back as `generate` does; after it, a failure rejects.
+ * Hand-written rather than an `async function*` so that a chunk costs one `then` on the model's
+ * stream instead of a generator's promise and microtasks per chunk; the rare steps (selection,
+ * recovery) are async methods.
+ */
+class StreamRun implements AsyncIterableIterator<RegistryStreamChunk>, CallOwner {
+  readonly #call: CallState;
+  #inner: AsyncIterator<StreamChunk> | undefined;
+  #openError: { error: unknown } | undefined;
+  #state: "idle" | "open" | "closed" = "idle";
+  /** Chunks of the current attempt that reached the caller. */
+  #sent = 0;
+  #finish: Extract<StreamChunk, { type: "finish" }> | undefined;
+  // Made only when the run has to wait (backoff, capacity): return() aborts it to end the wait at once.
+  #stop: AbortController | undefined;
+  #unlinkStop: (() => void) | undefined;
+
+  constructor(loop: CallLoop, request: GenerateRequest, requirements: NormalizedRequirements, raw: SelectionRequirements | undefined) {
+    this.#call = new CallState(loop, request, requirements, raw, this);
+  }
+
+  /** Set once the stream has begun (the first `next()`). */
+  get selectionId(): string | undefined {
+    return this.#state === "idle" ? undefined : this.#call.selectionId;
+  }
+
+  get explanation(): SelectionExplanation | undefined {
+    return this.#call.explanation;
+  }
+
+  get attempts(): readonly AttemptRecord[] {
+    return this.#call.attempts;
+  }
+
+  [Symbol.asyncIterator](): AsyncIterableIterator<RegistryStreamChunk> {
+    return this;
+  }
+
+  /** The caller left (`return()`) or the run ended. */
+  get closed(): boolean {
+    return this.#state === "closed";
+  }
+
+  /** What a wait of this run listens to: aborted by the request's signal and by `return()`. */
+  waitSignal(): AbortSignal {
+    if (this.#stop === undefined) {
+      const stop = new AbortController();
+      this.#stop = stop;
+      const outer = this.#call.request.signal;
+      if (outer?.aborted) stop.abort(outer.reason);
+      else if (outer) {
+        const onAbort = () => stop.abort(outer.reason);
+        outer.addEventListener("abort", onAbort, { once: true });
+        this.#unlinkStop = () => outer.removeEventListener("abort", onAbort);
+      }
+    }
+    return this.#stop.signal;
+  }
+
+  next(): Promise<IteratorResult<RegistryStreamChunk>> {
+    if (this.#state === "closed") return Promise.resolve(RUN_DONE);
+    if (this.#state === "idle") {
+      this.#state = "open";
+      return this.#select().then(this.#pull, this.#fail);
+    }
+    return this.#pull();
+  }
+
+  return(): Promise<IteratorResult<RegistryStreamChunk>> {
+    const wasOpen = this.#state === "open";
+    const inner = this.#inner;
+    this.#end();
+    // A wait for a retry or for capacity ends now; the pending next() then resolves done.
+    this.#stop?.abort();
+    if (!wasOpen || !inner?.return) return Promise.resolve(RUN_DONE);
+    // The caller stopped early: stop the model's stream (and its provider's) too.
+    let stopped: unknown;
+    try {
+      stopped = inner.return();
+    } catch {
+      // Nothing more to stop.
+    }
+    return Promise.resolve(stopped).then(
+      () => RUN_DONE,
+      () => RUN_DONE,
+    );
+  }
+
+  /** Select the model for the next attempts (after a fallback, the next one) and start its first attempt. */
+  async #select(): Promise<void> {
+    const entry = await this.#call.select();
+    if (entry !== undefined) this.#startAttempt(entry);
+  }
+
+  /** A new attempt on `entry`. A model whose stream() throws fails at the first next(), as a failed call. */
+  #startAttempt(entry: Entry): void {
+    this.#call.beginAttempt();
+    this.#sent = 0;
+    this.#finish = undefined;
+    this.#inner = undefined;
+    this.#openError = undefined;
+    try {
+      this.#inner = entry.model.stream(this.#call.callRequest)[Symbol.asyncIterator]();
+    } catch (error) {
+      this.#openError = { error };
+    }
+  }
+
+  /** An attempt failed: the call loop decides; a retry waits its backoff (which `return()` cuts short). */
+  async #recoverFrom(thrown: unknown): Promise<void> {
+    const call = this.#call;
+    const next = call.afterFailure(thrown, this.#sent > 0);
+    if (next === "throw") throw call.lastError;
+    if (next === "retry") {
+      await abortableSleep(call.delayMs, this.waitSignal());
+      if (this.closed) return;
+      this.#startAttempt(call.entry as Entry);
+      return;
+    }
+    await this.#select();
+  }
+
+  /** The run is over: nothing of it stays in flight, nothing listens to the caller's signal. */
+  #end(): void {
+    this.#state = "closed";
+    this.#inner = undefined;
+    this.#call.release();
+    this.#unlinkStop?.();
+    this.#unlinkStop = undefined;
+  }
+
+  readonly #pull = (): Promise<IteratorResult<RegistryStreamChunk>> => {
+    if (this.#state === "closed") return Promise.resolve(RUN_DONE);
+    const inner = this.#inner;
+    let next: Promise<IteratorResult<StreamChunk>>;
+    try {
+      if (inner === undefined) throw (this.#openError as { error: unknown }).error;
+      next = inner.next();
+    } catch (error) {
+      return this.#recover(error);
+    }
+    return next.then(this.#onNext, this.#recover);
+  };
+
+  readonly #onNext = (next: IteratorResult<StreamChunk>): Promise<IteratorResult<RegistryStreamChunk>> | IteratorResult<RegistryStreamChunk> => {
+    if (this.#state === "closed") return RUN_DONE;
+    if (next.done) {
+      try {
+        return { done: false, value: this.#complete() };
+      } finally {
+        this.#end();
+      }
+    }
+    const chunk = next.value;
+    if (chunk.type === "finish") {
+      this.#finish = chunk;
+      return this.#pull();
+    }
+    this.#sent++;
+    return next;
+  };
+
+  /** The model's stream ended: record the outcome; the registry's finish chunk says which selection it was. */
+  #complete(): RegistryStreamChunk {
+    const call = this.#call;
+    const finish = this.#finish;
+    const latencyMs = finish?.latencyMs ?? performance.now() - call.startedAt;
+    call.succeeded(latencyMs, finish?.costUsd, finish?.cached === true);
+    return { ...(finish ?? { type: "finish" }), selectionId: call.selectionId, attempts: call.attempts };
+  }
+
+  readonly #recover = (thrown: unknown): Promise<IteratorResult<RegistryStreamChunk>> => {
+    this.#inner = undefined;
+    // The caller already left (return()): nothing is waiting for this attempt's outcome.
+    if (this.#state === "closed") return Promise.resolve(RUN_DONE);
+    return this.#recoverFrom(thrown).then(this.#pull, this.#fail);
+  };
+
+  readonly #fail = (error: unknown): IteratorResult<RegistryStreamChunk> => {
+    // The caller already left (return()): the wait it cut short is not an error to report.
+    if (this.#state === "closed") return RUN_DONE;
+    this.#end();
+    throw error;
+  };
+}
