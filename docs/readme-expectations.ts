@@ -56,6 +56,14 @@ export const TS_BLOCKS: Record<string, TsBlockSpec> = {
   "packages/core/02-write-a-model.ts": { stdout: [/^Echo: Explain quantum computing$/m, /requests: 1,/, /totalCost: 0\.000011,/] },
   "packages/health/02-example.ts": { stdout: [/^\{ available: true, status: 'healthy' \}$/m] },
   "packages/orchestrator/02-in-code.ts": { files: rootConfig, stdout: [/^gpt-4 Echo: Explain quantum computing [\d.]+ false$/m] },
+  "packages/openai-format/02-example.ts": {
+    stdout: [
+      /^gpt-4o-mini false 50 \{ openai: \{ user: 'u-42' \} \}$/m,
+      /^\{"model":"gpt-4o-mini","messages":\[.*\],"max_tokens":50,"user":"u-42"\}$/m,
+      /^Hello! \{ prompt_tokens: 9, completion_tokens: 2, total_tokens: 11 \}$/m,
+      /type: 'finish',\s+finishReason: \{ unified: 'stop', raw: 'stop' \},\s+usage: \{ inputTokens: 9, outputTokens: 2 \}/,
+    ],
+  },
   "packages/provider-anthropic/02-example.ts": { stdout: [/^Echo: Explain quantum computing$/m, /Echo: Write a haiku about the sea/, /name: 'get_weather'/, /unified: 'tool-calls', raw: 'tool_use'/] },
   "packages/provider-huggingface/02-example.ts": {
     stdout: [/device "cpu" is ignored/, /^meta-llama\/Llama-3\.3-70B-Instruct table$/m, /^Echo: Explain quantum computing$/m, /Echo: Write a haiku/],

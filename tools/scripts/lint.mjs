@@ -1,8 +1,9 @@
 #!/usr/bin/env node
 // Lint one package (run from its folder): Biome's rules, then the module boundaries of nx tags.
 //   contract (core)       → nothing of ours
-//   lib / provider        → contract only
-//   testing               → contract only
+//   format                → contract only (wire formats: openai-format, gguf)
+//   lib                   → contract only
+//   provider / testing    → contract and format
 //   example               → contract and testing (published surface only)
 //   app                   → any published package (runnable examples of using them)
 //   meta                  → anything
@@ -20,11 +21,12 @@ const scope = tags.find((t) => t.startsWith("scope:"))?.slice(6);
 
 const ALLOWED = {
   contract: [],
+  format: ["contract"],
   lib: ["contract"],
-  provider: ["contract"],
-  testing: ["contract"],
+  provider: ["contract", "format"],
+  testing: ["contract", "format"],
   example: ["contract", "testing"],
-  app: ["contract", "lib", "provider", "testing", "meta"],
+  app: ["contract", "format", "lib", "provider", "testing", "meta"],
   meta: "*",
   tool: "*",
   docs: "*",
