@@ -525,6 +525,13 @@ describe("OpenAIModel: request and response mapping", () => {
     expect(result.finishReason).toEqual(expected);
   });
 
+  it('an empty finish reason ("", as some compatible servers send) is "not reported": the default applies, as with Hugging Face', async () => {
+    server.setReply(() => ({ text: "ok", finishReason: "" }));
+    expect((await model().generate(ask("x"))).finishReason).toEqual({ unified: "stop" });
+    server.setReply(() => ({ toolCalls: [{ id: "call_1", name: "f", arguments: {} }], finishReason: "" }));
+    expect((await model().generate(ask("x"))).finishReason).toEqual({ unified: "tool-calls" });
+  });
+
   it("maps image parts to image_url (data: URL for base64)", async () => {
     await model({ name: "gpt-4o" }).generate({
       messages: [
