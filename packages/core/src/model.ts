@@ -40,9 +40,10 @@ export interface ModelOptions {
    * deployment, weights file, options such as a default `maxTokens`. Part of every cache key, so
    * two models named alike but answering differently (another API model or server, a replaced
    * registration) never share cached answers. Leave credentials out (members named like them and
-   * `Secret`s are redacted anyway).
+   * `Secret`s are redacted anyway). A function is called once, at the first read of
+   * `model.cacheIdentity` (a model that reads its weights on first use knows them only then).
    */
-  cacheIdentity?: Record<string, unknown>;
+  cacheIdentity?: Record<string, unknown> | (() => Record<string, unknown>);
 }
 
 const DEFAULT_TIMEOUT_MS = 120_000;
@@ -62,11 +63,11 @@ export abstract class Model implements ModelIdentity {
   readonly constraints: ModelConstraints;
   readonly metrics: ModelMetrics = new ModelMetrics();
   readonly isLocal: boolean;
-  /** Canonical JSON of name, provider and the declared `cacheIdentity`: computed once, part of every cache key. */
-  readonly cacheIdentity: string;
   timeoutMs: number;
 
   #capabilities: ModelCapabilities;
+  #identity: string | undefined;
+  #identitySource: ModelOptions["cacheIdentity"];
   #cache: Cache | undefined;
   #limiter: RateLimiter;
   #initialized = false;
@@ -84,8 +85,18 @@ export abstract class Model implements ModelIdentity {
     this.constraints = ModelConstraints.from(options.constraints);
     this.isLocal = options.isLocal ?? false;
     this.timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-    this.cacheIdentity = cacheIdentityOf(this.name, this.provider, options.cacheIdentity);
+    this.#identitySource = options.cacheIdentity;
+    if (typeof options.cacheIdentity !== "function") this.#identity = cacheIdentityOf(this.name, this.provider, options.cacheIdentity);
     this.#limiter = new LocalRateLimiter(this.constraints);
+  }
+
+  /** Canonical JSON of name, provider and the declared `cacheIdentity`: computed once, part of every cache key. */
+  get cacheIdentity(): string {
+    if (this.#identity === undefined) {
+      const source = this.#identitySource;
+      this.#identity = cacheIdentityOf(this.name, this.provider, typeof source === "function" ? source() : source);
+    }
+    return this.#identity;
   }
 
   /**

@@ -50,7 +50,7 @@ const started = Date.now();
 const second = await ask("two");
 console.log(JSON.stringify({ texts: [first.text, second.text], waitedMs: Date.now() - started, settledAt: Date.now() }));
 `);
-    expect(result.timedOut).toBe(false);
+    expect(result.killed).toBe(false);
     expect(result.stderr).toBe("");
     expect(result.code).toBe(0);
     const report = JSON.parse(result.stdout.trim()) as { texts: string[]; waitedMs: number; settledAt: number };
@@ -72,7 +72,7 @@ try {
   process.exitCode = 1;
 }
 `);
-    expect(result.timedOut).toBe(false);
+    expect(result.killed).toBe(false);
     expect(result.code).toBe(1);
     const report = JSON.parse(result.stdout.trim()) as { code: string; settledAt: number };
     expect(report.code).toBe("timeout_error");

@@ -151,10 +151,11 @@ function constraintsFor(options: LlamaCppModelOptions, resolved: Resolved | unde
 /**
  * Who answers, for cache keys: the weights file (its absolute path, size and modification time:
  * two fine-tunes of one base model can share a size, and a file replaced in place changes its
- * time), its quantization, and what changes answers (context size, default `maxTokens`).
+ * time), its quantization, and what changes answers (context size, default `maxTokens`). A lazy
+ * model reads its file at the first use, so its identity is computed then (the same as an eager one's).
  */
-function fileIdentity(prepared: Prepared, options: LlamaCppModelOptions): Record<string, unknown> {
-  const path = resolve(prepared.file.path);
+function fileIdentity(resolved: Resolved, options: LlamaCppModelOptions): Record<string, unknown> {
+  const path = resolve(resolved.file.path);
   let modifiedMs: number | undefined;
   try {
     modifiedMs = statSync(path).mtimeMs;
@@ -163,11 +164,11 @@ function fileIdentity(prepared: Prepared, options: LlamaCppModelOptions): Record
   }
   return {
     file: path,
-    sizeBytes: prepared.file.sizeBytes,
+    sizeBytes: resolved.file.sizeBytes,
     modifiedMs,
-    quantization: prepared.quantization.type,
-    contextSize: prepared.contextSize,
-    maxTokens: options.maxTokens ?? prepared.contextSize,
+    quantization: resolved.quantization.type,
+    contextSize: resolved.contextSize,
+    maxTokens: options.maxTokens ?? resolved.contextSize,
   };
 }
 
@@ -220,6 +221,8 @@ export class LlamaCppModel extends Model {
     checkOptions(options);
     const resolved = (new.target as typeof LlamaCppModel).readsFileOnFirstUse ? undefined : resolveFile(options);
     const constraints = constraintsFor(options, resolved);
+    // The identity of a lazy model is asked for after construction, once `self` is set.
+    const self: { model?: LlamaCppModel } = {};
     super({
       name: options.name,
       provider: PROVIDER,
@@ -227,10 +230,12 @@ export class LlamaCppModel extends Model {
       ...(constraints !== undefined ? { constraints } : {}),
       isLocal: true,
       ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}),
-      cacheIdentity: fileIdentity(prepared, options),
+      // A lazy model chooses its file on first use: its identity waits for that too.
+      cacheIdentity: resolved ? fileIdentity(resolved, options) : () => fileIdentity((self.model as LlamaCppModel).#resolve(), options),
     });
     this.#options = options;
     this.#resolved = resolved;
+    self.model = this;
     this.threads = options.threads ?? defaultThreads();
     this.deviceMap = options.deviceMap ?? (options.gpuLayers === 0 ? "cpu" : "auto");
     this.gpuLayers = this.deviceMap === "cpu" ? 0 : (options.gpuLayers ?? "auto");

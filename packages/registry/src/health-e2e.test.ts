@@ -52,7 +52,8 @@ describe("health monitor in the registry, over the wire", () => {
   });
 
   it("down → excluded after failureThreshold live failures (calls still resolve via B) → probed back → selected again", async () => {
-    monitor = new ModelHealthMonitor({ checkIntervalMs: 5_000, failureThreshold: 3, recoveryThreshold: 2, cooldownMs: 1_000, timeoutMs: 1_000, jitter: 0 });
+    // The cooldown outlasts the four calls below even on a loaded machine: a probe inside it would change the reason asserted.
+    monitor = new ModelHealthMonitor({ checkIntervalMs: 5_000, failureThreshold: 3, recoveryThreshold: 2, cooldownMs: 3_000, timeoutMs: 1_000, jitter: 0 });
     const registry = new ModelRegistry({ healthMonitor: monitor, modelSelector: new CostBasedSelector(), maxRetries: 1, maxFallbacks: 1, backoff: { initialMs: 1, maxMs: 5 } });
     const [a, b] = models(serverA, serverB);
     registry.registerModel(a);
@@ -90,7 +91,7 @@ describe("health monitor in the registry, over the wire", () => {
     // A comes back. After the cooldown the monitor probes it with GET /v1/models and closes the circuit.
     const probesBefore = serverA.requests.length;
     serverA.setDown(false);
-    await until(() => monitor?.circuit("a") === "closed", 5_000, "the circuit of a to close");
+    await until(() => monitor?.circuit("a") === "closed", 10_000, "the circuit of a to close");
     const probes = serverA.requests.slice(probesBefore);
     expect(probes.filter((r) => r.method === "GET" && r.path === "/v1/models").length).toBeGreaterThanOrEqual(2);
     expect(probes.every((r) => r.method === "GET")).toBe(true); // no live traffic was used as a probe
@@ -100,7 +101,7 @@ describe("health monitor in the registry, over the wire", () => {
     expect(after.attempts).toHaveLength(1);
     expect(events).toContain("a:unhealthy (excluded)");
     expect(events.at(-1)).toBe("a:healthy");
-  }, 10_000);
+  }, 20_000);
 
   it("every eligible model unhealthy: NoEligibleModelError with each reason, or least-bad picks one", async () => {
     // A long cooldown keeps both circuits open for the whole test.
