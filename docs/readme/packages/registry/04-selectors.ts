@@ -19,4 +19,4 @@ const registry = new ModelRegistry({ modelSelector: cheapestReliable });
 registry.registerModel(new FakeModel({ name: "pricey", capabilities: { inputCostPerToken: 3e-6, outputCostPerToken: 1.5e-5 } }));
 registry.registerModel(new FakeModel({ name: "cheap", capabilities: { inputCostPerToken: 1e-7, outputCostPerToken: 4e-7 } }));
 const { model, candidates } = registry.explainSelection();
-console.log(model.name, candidates.map((c) => `${c.model}: ${c.score}`)); // cheap [ 'pricey: -0.0105', 'cheap: -0.0003' ]
+console.log(model?.name, candidates.map((c) => `${c.model}: ${c.score}`)); // cheap [ 'pricey: -0.0105', 'cheap: -0.0003' ]
