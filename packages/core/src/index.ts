@@ -12,6 +12,7 @@ export { Model, type ModelOptions, REFERENCE_OUTPUT_TOKENS, REFERENCE_REQUEST, t
 export { formatPath, parseOrThrow } from "./validation";
 export { providerStream } from "./provider-stream";
 export { LruMap } from "./lru";
+export { seededRandom } from "./random";
 export { isLoopbackURL, mergeDeclaredCapabilities } from "./pricing";
 export { cacheIdentityOf, endpointIdentity, headersIdentity } from "./cache-identity";
 export { DEFAULT_MAX_EVENT_BYTES, eventTooLargeError, fetchWithLineLimit, limitLines, type LineLimitOptions } from "./line-limit";

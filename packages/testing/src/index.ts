@@ -1,6 +1,5 @@
 export { FakeModel, chunkText, type FakeFailure, type FakeModelOptions, type FakeOutcome } from "./fake-model";
 export { collectAll, rejectionOf } from "./helpers";
-export { seededRandom } from "./internal/seeded-random";
 export * from "./servers";
 export * from "./gguf";
 export { freePort, startRedisServer, type RedisServerHandle } from "./redis/redis-server";

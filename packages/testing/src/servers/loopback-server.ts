@@ -2,7 +2,7 @@ import { createServer } from "node:http";
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from "node:http";
 import type { AddressInfo, Socket } from "node:net";
 import { isRecord, parseMaybeJson, readBody } from "../internal/http";
-import { seededRandom } from "../internal/seeded-random";
+import { seededRandom } from "@orchestrator-ts/core";
 import { countWords, splitWordChunks } from "../internal/text";
 
 // ---------------------------------------------------------------------------------------------
