@@ -1,11 +1,5 @@
-import type {
-  ChatMessage,
-  LoopbackContext,
-  ReplyRequest,
-  ResolvedReply,
-  ToolDefinition,
-} from "../servers/loopback-server";
-import { lastUserText } from "../servers/loopback-server";
+import type { LoopbackContext } from "../servers/handler";
+import { type ChatMessage, type ReplyRequest, type ResolvedReply, type ToolDefinition, lastUserText } from "../servers/scripted-replies";
 import { asNumber, asString, isRecord } from "./http";
 import { splitIntoPieces } from "./text";
 
