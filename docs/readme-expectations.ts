@@ -56,6 +56,7 @@ export const TS_BLOCKS: Record<string, TsBlockSpec> = {
   "packages/core/02-write-a-model.ts": { stdout: [/^Echo: Explain quantum computing$/m, /requests: 1,/, /totalCost: 0\.000011,/] },
   "packages/health/02-example.ts": { stdout: [/^\{ available: true, status: 'healthy' \}$/m] },
   "packages/orchestrator/02-in-code.ts": { files: rootConfig, stdout: [/^gpt-4 Echo: Explain quantum computing [\d.]+ false$/m] },
+  "packages/gguf/02-example.ts": { stdout: [/^\d+ 2 \d+ 64$/m, /^llama 256 19$/m, /^Q4_0 Q4_0$/m] },
   "packages/openai-format/02-example.ts": {
     stdout: [
       /^gpt-4o-mini false 50 \{ openai: \{ user: 'u-42' \} \}$/m,
@@ -85,8 +86,7 @@ export const TS_BLOCKS: Record<string, TsBlockSpec> = {
   },
   "packages/registry/04-selectors.ts": { stdout: [/^cheap \[ 'pricey: -0\.0105', 'cheap: -0\.0003' \]$/m] },
   "packages/testing/03-fakemodel.ts": { stdout: [/^backup from the backup \[ 'primary:authentication_error→fallback', 'backup:ok→done' \]$/m] },
-  "packages/testing/05-gguf-models.ts": { stdout: [/^\d+ 2 \d+ 64$/m, /^llama 256 \d+$/m] },
-  "packages/testing/06-processes.ts": { stdout: [/^2 false hello world$/m] },
+  "packages/testing/05-processes.ts": { stdout: [/^2 false hello world$/m] },
   "docs/troubleshooting/07-llama-cpp-is-slow-or-will-not-load.ts": { stdout: [/^1$/m] },
   "examples/custom-model/01-acme-orchestrator-provider-custom-exampl.ts": { stdout: [/^Echo: Explain quantum computing$/m] },
   ...Object.fromEntries(["openai", "anthropic", "huggingface", "ollama", "llama-cpp"].map((p) => [`examples/${p}/02-the-program.ts`, { program: `examples/${p}/src/main.ts` }])),

@@ -1,5 +1,5 @@
-import { GGUF_DEFAULT_ALIGNMENT, GGUF_MAGIC, GGUF_VALUE_TYPE, GGUF_VERSION } from "./gguf-types";
-import type { GgufWriteValue } from "./gguf-types";
+import { GGUF_DEFAULT_ALIGNMENT, GGUF_MAGIC, GGUF_VALUE_TYPE, GGUF_VERSION } from "./types";
+import type { GgufWriteValue } from "./types";
 
 export interface GgufTensorToWrite {
   name: string;

@@ -6,7 +6,7 @@ import { fileURLToPath, pathToFileURL } from "node:url";
 import { JinjaTemplateChatWrapper, LlamaChatSession, LlamaLogLevel, getLlama } from "node-llama-cpp";
 import type { Llama, LlamaModel } from "node-llama-cpp";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { runScript } from "../process/run-script";
+import { runScript } from "@orchestrator-ts/testing";
 import { TINY_CHAT_TEMPLATE, writeTinyGguf } from "./index";
 import type { TinyGgufInfo, TinyGgufQuantization } from "./index";
 

@@ -1,18 +1,15 @@
 import { float16BitsToFloat32, float32ToFloat16Bits } from "./fp16";
+import { GGML_TYPE } from "./types";
 
-/** Weight encodings the tiny-GGUF writer supports. */
+/** The weight encodings this package writes. */
 export type TinyGgufQuantization = "f32" | "f16" | "q8_0" | "q4_0";
 
-/** ggml_type ids as stored in GGUF tensor infos. */
-export const GGML_TYPE = { F32: 0, F16: 1, Q4_0: 2, Q8_0: 8 } as const;
-
-/** llama_ftype ids as stored in general.file_type ("mostly" the given type). */
-export const LLAMA_FILE_TYPE = { f32: 0, f16: 1, q4_0: 2, q8_0: 7 } as const;
-
+/** Values per block of Q8_0 and Q4_0. */
 export const QUANT_BLOCK_SIZE = 32;
 const Q8_0_BLOCK_BYTES = 2 + QUANT_BLOCK_SIZE;
 const Q4_0_BLOCK_BYTES = 2 + QUANT_BLOCK_SIZE / 2;
 
+/** The ggml tensor type of an encoding. */
 export function ggmlTypeOf(quantization: TinyGgufQuantization): number {
   switch (quantization) {
     case "f32":
@@ -40,6 +37,7 @@ export function encodedSize(quantization: TinyGgufQuantization, count: number): 
   }
 }
 
+/** Values as the bytes of a tensor in the given encoding (quantized tensors need whole blocks). */
 export function encodeTensor(quantization: TinyGgufQuantization, values: Float32Array): Uint8Array {
   switch (quantization) {
     case "f32":

@@ -3,7 +3,7 @@ import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { GgufFormatError, buildTinyGguf, buildTinyGgufWithInfo, parseGgufHeader, readGgufHeader, writeTinyGguf } from "./index";
+import { GgufFormatError, buildTinyGguf, buildTinyGgufWithInfo, parseGgufHeader, readGgufHeader, readGgufHeaderSync, writeTinyGguf } from "./index";
 import type { TinyGgufQuantization } from "./index";
 
 let dir = "";
@@ -138,5 +138,39 @@ describe("readGgufHeader on damaged files", () => {
 
   it("reports a file that is not GGUF", () => {
     expect(() => parseGgufHeader(new TextEncoder().encode("PK\u0003\u0004 not a model"))).toThrow(/bad magic/);
+  });
+
+  it.each<[string, (b: Uint8Array) => Uint8Array, string, RegExp]>([
+    ["cut inside the tensor data", (b) => b.subarray(0, b.length - 1000), "truncated", /^\S+cut\.gguf is truncated: tensor data beyond end of file \(\S+ needs \d+ bytes, the file has \d+\)$/],
+    ["cut inside the header", (b) => b.subarray(0, 5000), "truncated", /cut\.gguf is truncated: the header ends past the end of the file \(5000 bytes\)$/],
+    ["not GGUF", () => new TextEncoder().encode("hello, I am not a model"), "not-gguf", /cut\.gguf is not a GGUF file \(bad magic\)$/],
+    ["empty", () => new Uint8Array(0), "not-gguf", /cut\.gguf is not a GGUF file \(only 0 bytes\)$/],
+    ["of a future version", (b) => Uint8Array.from([...b.subarray(0, 4), 4, 0, 0, 0, ...b.subarray(8)]), "unsupported", /unsupported GGUF version \(4\)/],
+  ])("a file %s: the same typed error, naming the file, from the sync and the async reader", async (_what, damage, problem, message) => {
+    const path = join(dir, "cut.gguf");
+    await writeFile(path, damage(bytes));
+    const sync = (() => {
+      try {
+        readGgufHeaderSync(path);
+      } catch (e) {
+        return e;
+      }
+    })();
+    expect(sync).toBeInstanceOf(GgufFormatError);
+    expect(sync).toMatchObject({ problem, code: "GGUF_FORMAT_ERROR" });
+    expect((sync as Error).message).toMatch(message);
+    await expect(readGgufHeader(path)).rejects.toMatchObject({ problem, message: (sync as Error).message });
+  });
+
+  it("arrays: skip reads the scalars without decoding the vocabulary", async () => {
+    const path = join(dir, "skip.gguf");
+    await writeFile(path, bytes);
+    const full = readGgufHeaderSync(path);
+    const skipped = readGgufHeaderSync(path, { arrays: "skip" });
+    expect(skipped.metadata.get("tokenizer.ggml.tokens")).toEqual([]);
+    expect((full.metadata.get("tokenizer.ggml.tokens") as unknown[]).length).toBeGreaterThan(256);
+    expect(skipped.metadata.get("llama.context_length")).toBe(512);
+    expect(skipped.tensors).toEqual(full.tensors);
+    expect(skipped.dataOffset).toBe(full.dataOffset);
   });
 });

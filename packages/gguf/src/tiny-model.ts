@@ -1,14 +1,36 @@
 import { createHash } from "node:crypto";
 import { mkdir, rename, rm, writeFile } from "node:fs/promises";
 import { dirname } from "node:path";
-import type { GgufWriteValue } from "./gguf-types";
-import { GGUF_DEFAULT_ALIGNMENT } from "./gguf-types";
-import { encodeGguf } from "./gguf-writer";
-import type { GgufTensorToWrite } from "./gguf-writer";
-import { SeededRandom } from "./prng";
+import { seededRandom } from "@orchestrator-ts/core";
 import type { TinyGgufQuantization } from "./quantize";
-import { GGML_TYPE, LLAMA_FILE_TYPE, QUANT_BLOCK_SIZE, encodeTensor, ggmlTypeOf } from "./quantize";
+import { QUANT_BLOCK_SIZE, encodeTensor, ggmlTypeOf } from "./quantize";
+import type { GgufWriteValue } from "./types";
+import { GGML_TYPE, GGUF_DEFAULT_ALIGNMENT, LLAMA_FILE_TYPE } from "./types";
+import { encodeGguf } from "./writer";
+import type { GgufTensorToWrite } from "./writer";
 import { SPACE_PIECE, SPECIAL_TOKENS, TINY_CHAT_TEMPLATE, TOKEN_TYPE, buildVocabulary } from "./vocabulary";
+
+// Deterministic weights across machines: only integer ops and exactly rounded float ops (no
+// Math.log/Math.cos, whose last bits may differ between engines).
+
+/** FNV-1a 32-bit hash of a string: an independent stream per tensor. */
+function hashString(text: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) {
+    h ^= text.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  return h >>> 0;
+}
+
+/** Uniform weights in [-amplitude, amplitude). */
+type Weights = (amplitude: number) => number;
+
+/** The weights of one tensor: core's seeded PRNG on a stream of its own, cut to 24 bits (exact in float32). */
+function weightsFor(seed: number, label: string): Weights {
+  const random = seededRandom(Math.imul(seed >>> 0, 0x9e3779b1) ^ hashString(label));
+  return (amplitude) => ((Math.floor(random() * 16_777_216) / 16_777_216) * 2 - 1) * amplitude;
+}
 
 export interface TinyGgufOptions {
   /** Encoding of the 2-D weights; norm weights always stay F32. Default "q8_0". */
@@ -146,13 +168,13 @@ function build(options: TinyGgufOptions): BuiltModel {
   const fileType = LLAMA_FILE_TYPE[o.quantization];
 
   const tensors: GgufTensorToWrite[] = [];
-  const matrix = (name: string, rowLength: number, rows: number, fill: (values: Float32Array, rng: SeededRandom) => void): void => {
+  const matrix = (name: string, rowLength: number, rows: number, fill: (values: Float32Array, rng: Weights) => void): void => {
     const values = new Float32Array(rowLength * rows);
-    fill(values, SeededRandom.forLabel(o.seed, name));
+    fill(values, weightsFor(o.seed, name));
     tensors.push({ name, dimensions: [rowLength, rows], type: weightType, data: encodeTensor(o.quantization, values) });
   };
-  const uniform = (amplitude: number) => (values: Float32Array, rng: SeededRandom) => {
-    for (let i = 0; i < values.length; i++) values[i] = rng.symmetric(amplitude);
+  const uniform = (amplitude: number) => (values: Float32Array, rng: Weights) => {
+    for (let i = 0; i < values.length; i++) values[i] = rng(amplitude);
   };
   const norm = (name: string): void => {
     const values = new Float32Array(nEmbd).fill(1);
@@ -160,8 +182,8 @@ function build(options: TinyGgufOptions): BuiltModel {
   };
   // uniform(-a, a) has variance a²/3; a = sqrt(3 / fanIn) gives variance 1/fanIn.
   const amplitudeFor = (fanIn: number, gain = 1): number => gain * Math.sqrt(3 / fanIn);
-  const zeroRowZero = (fill: (values: Float32Array, rng: SeededRandom) => void, rowLength: number) =>
-    (values: Float32Array, rng: SeededRandom) => {
+  const zeroRowZero = (fill: (values: Float32Array, rng: Weights) => void, rowLength: number) =>
+    (values: Float32Array, rng: Weights) => {
       fill(values, rng);
       values.fill(0, 0, rowLength); // output row 0 feeds residual dimension 0: keep the anchor intact
     };
@@ -169,7 +191,7 @@ function build(options: TinyGgufOptions): BuiltModel {
   matrix("token_embd.weight", nEmbd, nVocab, (values, rng) => {
     for (let t = 0; t < nVocab; t++) {
       values[t * nEmbd] = EMBEDDING_ANCHOR;
-      for (let j = 1; j < nEmbd; j++) values[t * nEmbd + j] = rng.symmetric(Math.sqrt(3));
+      for (let j = 1; j < nEmbd; j++) values[t * nEmbd + j] = rng(Math.sqrt(3));
     }
   });
 
@@ -202,7 +224,7 @@ function build(options: TinyGgufOptions): BuiltModel {
                 ? 0
                 : GLUE_BIAS;
       values[t * nEmbd] = bias / 2.5;
-      for (let j = 1; j < nEmbd; j++) values[t * nEmbd + j] = rng.symmetric(OUTPUT_AMPLITUDE);
+      for (let j = 1; j < nEmbd; j++) values[t * nEmbd + j] = rng(OUTPUT_AMPLITUDE);
     }
   });
 
