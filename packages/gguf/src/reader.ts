@@ -3,6 +3,7 @@ import { open } from "node:fs/promises";
 import type { GgufMetadataValue, GgufTensorInfo } from "./types";
 import { GGUF_DEFAULT_ALIGNMENT, GGUF_MAGIC, GGUF_VALUE_SIZE, GGUF_VALUE_TYPE, ggmlTensorByteSize } from "./types";
 
+/** What a GGUF header says: version, metadata, tensors, and where the data starts. */
 export interface GgufHeader {
   version: number;
   tensorCount: number;
@@ -18,6 +19,7 @@ export interface GgufHeader {
   fileSize: number;
 }
 
+/** How much to read and check: tensor data bounds, array decoding, the name in errors. */
 export interface ReadGgufHeaderOptions {
   /**
    * Also check that every tensor's data lies inside the file (catches truncated downloads, whose

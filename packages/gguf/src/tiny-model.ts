@@ -32,6 +32,7 @@ function weightsFor(seed: number, label: string): Weights {
   return (amplitude) => ((Math.floor(random() * 16_777_216) / 16_777_216) * 2 - 1) * amplitude;
 }
 
+/** The tiny model's shape, quantization and seed (same options, same bytes). */
 export interface TinyGgufOptions {
   /** Encoding of the 2-D weights; norm weights always stay F32. Default "q8_0". */
   quantization?: TinyGgufQuantization;
@@ -53,6 +54,7 @@ export interface TinyGgufOptions {
   name?: string;
 }
 
+/** The ids of the tiny model's special tokens. */
 export interface TinyGgufTokenIds {
   bos: number;
   eos: number;
@@ -60,6 +62,7 @@ export interface TinyGgufTokenIds {
   padding: number;
 }
 
+/** What was written: size, SHA-256, shapes, token ids and the chat template. */
 export interface TinyGgufInfo {
   /** Where the file was written (writeTinyGguf only). */
   path?: string;

@@ -15,6 +15,7 @@ export const GGUF_VALUE_TYPE = {
   FLOAT64: 12,
 } as const;
 
+/** A GGUF metadata value type code (one of `GGUF_VALUE_TYPE`). */
 export type GgufValueType = (typeof GGUF_VALUE_TYPE)[keyof typeof GGUF_VALUE_TYPE];
 
 /** Bytes of a fixed-size metadata value, by value type (0 for strings and arrays). */
@@ -22,7 +23,9 @@ export const GGUF_VALUE_SIZE: readonly number[] = [1, 1, 2, 2, 4, 4, 4, 1, 0, 0,
 
 /** "GGUF" read as a little-endian uint32. */
 export const GGUF_MAGIC = 0x46554747;
+/** The GGUF version the writer produces (the reader also takes 2). */
 export const GGUF_VERSION = 3;
+/** Tensor data alignment in bytes when `general.alignment` is absent. */
 export const GGUF_DEFAULT_ALIGNMENT = 32;
 
 /** A decoded metadata value: 64-bit integers are bigints so nothing is silently rounded. */
@@ -37,6 +40,7 @@ export type GgufWriteValue =
   | { type: "array"; itemType: "u32" | "i32" | "f32"; value: ArrayLike<number> }
   | { type: "array"; itemType: "string"; value: readonly string[] };
 
+/** One tensor of the header: name, dimensions, ggml type and data offset. */
 export interface GgufTensorInfo {
   name: string;
   /** Dimensions in GGUF order: ne[0] is the row length (contiguous). */

@@ -1,6 +1,7 @@
 import { GGUF_DEFAULT_ALIGNMENT, GGUF_MAGIC, GGUF_VALUE_TYPE, GGUF_VERSION } from "./types";
 import type { GgufWriteValue } from "./types";
 
+/** A tensor for `encodeGguf`: its name, dimensions, ggml type and encoded bytes. */
 export interface GgufTensorToWrite {
   name: string;
   /** GGUF order: ne[0] is the row length. */

@@ -13,6 +13,7 @@ export class InvalidChatRequestError extends OrchestratorError {
     super(message);
     this.param = param;
   }
+  /** The error as JSON, with `param`. */
   override toJSON(): Record<string, unknown> {
     return { ...super.toJSON(), status: this.status, param: this.param };
   }

@@ -9,6 +9,7 @@ export interface PerMillionPrice {
   outputPerMillion: number;
 }
 
+/** The inputs of `resolveCapabilities`: the table's entry, the caller's fields, and how to price what is unknown. */
 export interface ResolveCapabilitiesOptions {
   /** The price table's entry for the model, in the core's shape; `undefined` for an unknown model. */
   known: ModelCapabilitiesInput | undefined;

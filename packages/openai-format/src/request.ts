@@ -55,12 +55,14 @@ export function toChatPart(part: ContentPart): ChatContentPart {
   return { type: "image_url", image_url: { url: imageUrl(part) } };
 }
 
+/** An image part as the URL OpenAI takes: its URL, or a `data:` URL of its bytes. */
 export function imageUrl(part: { url?: string; data?: string; mediaType?: string }): string {
   if (part.url) return part.url;
   if (part.data) return `data:${part.mediaType ?? "image/png"};base64,${part.data}`;
   throw new TypeError("An image part needs `url` or `data`.");
 }
 
+/** A core tool call as an OpenAI `tool_calls` entry. */
 export function toChatToolCall(call: ToolCall): ChatToolCall {
   return { id: call.id, type: "function", function: { name: call.name, arguments: stringifyArguments(call.arguments) } };
 }
@@ -79,6 +81,7 @@ export function schemaOf(schema: SchemaLike): Record<string, unknown> {
   return json;
 }
 
+/** Core tool definitions as OpenAI function tools (zod schemas become JSON Schema). */
 export function toChatTools(tools: readonly ToolDefinition[]): ChatTool[] {
   return tools.map((t) => ({
     type: "function",
@@ -90,10 +93,12 @@ export function toChatTools(tools: readonly ToolDefinition[]): ChatTool[] {
   }));
 }
 
+/** The core tool choice as OpenAI's `tool_choice`. */
 export function toChatToolChoice(choice: ToolChoice): ChatToolChoice {
   return typeof choice === "string" ? choice : { type: "function", function: { name: choice.name } };
 }
 
+/** The core response format as OpenAI's `response_format`; `strict` asks for strict schema adherence. */
 export function toChatResponseFormat(format: ResponseFormat, strict: boolean): ChatResponseFormat {
   if (format.type === "text") return { type: "text" };
   if (format.schema === undefined) return { type: "json_object" };
@@ -108,6 +113,7 @@ export function toChatResponseFormat(format: ResponseFormat, strict: boolean): C
   };
 }
 
+/** What `toChatRequest` adds to the converted request: model, streaming, options. */
 export interface ChatRequestOptions {
   /** The model id sent as `model`; left out when undefined (an endpoint that serves one model). */
   model?: string | undefined;

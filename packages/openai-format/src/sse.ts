@@ -47,6 +47,7 @@ export function readJsonBody<T>(response: Response, control: CallControl): Promi
   return reader.read().then(step);
 }
 
+/** Bounds and hooks of `SSEJsonStream`: the largest event, the error-event mapping. */
 export interface SSEJsonStreamOptions {
   /**
    * The largest event accepted, in bytes (its data lines, or a line still waiting for its end).
@@ -113,10 +114,12 @@ export class SSEJsonStream<T> implements AsyncIterableIterator<T> {
     this.#maxEventBytes = options?.maxEventBytes ?? DEFAULT_MAX_EVENT_BYTES;
   }
 
+  /** The stream itself: it is iterated once. */
   [Symbol.asyncIterator](): AsyncIterableIterator<T> {
     return this;
   }
 
+  /** The next event's JSON, or done after `[DONE]` or the end of the body. */
   next(): Promise<IteratorResult<T>> {
     if (this.#ended) return Promise.resolve(DONE);
     if (this.#at < this.#text.length) {
@@ -131,6 +134,7 @@ export class SSEJsonStream<T> implements AsyncIterableIterator<T> {
     return this.#reader.read().then(this.#onRead);
   }
 
+  /** Stops reading and releases the body. */
   return(): Promise<IteratorResult<T>> {
     if (this.#ended) return Promise.resolve(DONE);
     this.#ended = true;

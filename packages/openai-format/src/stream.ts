@@ -75,6 +75,7 @@ export function sseFrame(data: unknown): string {
 /** The event that ends an OpenAI stream. */
 export const SSE_DONE = "data: [DONE]\n\n";
 
+/** The identity every chunk of a stream carries (id, created, model) and whether usage is sent. */
 export interface ChatStreamEncoderOptions {
   /**
    * `stream_options.include_usage`: every chunk carries `usage: null`, and the usage follows the
@@ -106,6 +107,7 @@ export class ChatStreamEncoder {
     return this.#chunk({ role: "assistant", content: toolCallsOnly ? null : "", refusal: null });
   }
 
+  /** A chunk that adds `text` to the answer. */
   text(text: string): ChatCompletionChunk {
     return this.#chunk({ content: text });
   }

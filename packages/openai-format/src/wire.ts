@@ -7,37 +7,45 @@
 
 export type ChatFinishReason = "stop" | "length" | "tool_calls" | "content_filter" | "function_call";
 
+/** A text part of a message's `content`. */
 export interface ChatTextPart {
   type: "text";
   text: string;
 }
 
+/** An image part of a message's `content` (`image_url`: a URL or a data URL). */
 export interface ChatImagePart {
   type: "image_url";
   image_url: { url: string; detail?: "auto" | "low" | "high" };
 }
 
+/** A part of a message's `content`. */
 export type ChatContentPart = ChatTextPart | ChatImagePart;
 
+/** A function call in an assistant message (`arguments` is a JSON string). */
 export interface ChatToolCall {
   id: string;
   type: "function";
   function: { name: string; arguments: string };
 }
 
+/** A message of a chat-completions request, by role. */
 export type ChatMessage =
   | { role: "system" | "developer"; content: string | ChatTextPart[]; name?: string }
   | { role: "user"; content: string | ChatContentPart[]; name?: string }
   | { role: "assistant"; content?: string | ChatTextPart[] | null; tool_calls?: ChatToolCall[]; refusal?: string | null; name?: string }
   | { role: "tool"; content: string | ChatTextPart[]; tool_call_id: string };
 
+/** A function tool the model may call. */
 export interface ChatTool {
   type: "function";
   function: { name: string; description?: string; parameters?: Record<string, unknown>; strict?: boolean | null };
 }
 
+/** Which tool the model must or may call. */
 export type ChatToolChoice = "auto" | "none" | "required" | { type: "function"; function: { name: string } };
 
+/** `response_format`: text, any JSON object, or a JSON schema. */
 export type ChatResponseFormat =
   | { type: "text" }
   | { type: "json_object" }
@@ -63,12 +71,14 @@ export interface ChatRequest {
   [key: string]: unknown;
 }
 
+/** Token counts as OpenAI reports them. */
 export interface ChatUsage {
   prompt_tokens: number;
   completion_tokens: number;
   total_tokens: number;
 }
 
+/** The assistant message of a `chat.completion` choice. */
 export interface ChatCompletionMessage {
   role: "assistant";
   content: string | null;
@@ -87,6 +97,7 @@ export interface ChatCompletion {
   system_fingerprint?: string;
 }
 
+/** A piece of a streamed tool call: the first carries id and name, the rest argument text. */
 export interface ChatToolCallDelta {
   index: number;
   id?: string;
@@ -94,6 +105,7 @@ export interface ChatToolCallDelta {
   function?: { name?: string; arguments?: string };
 }
 
+/** What one `chat.completion.chunk` adds to the message. */
 export interface ChatDelta {
   role?: "assistant";
   content?: string | null;

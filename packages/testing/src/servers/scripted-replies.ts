@@ -73,7 +73,9 @@ export interface ResolvedReply {
 
 /** What `resolveScriptedReply` needs of a protocol: its tool-call id prefix and finish-reason names. */
 export interface ReplyProtocol {
+  /** Prefix of generated tool-call ids (`call_`, `toolu_`). */
   toolCallIdPrefix: string;
+  /** A unified finish reason in the protocol's own spelling. */
   mapFinishReason(reason: string): string;
 }
 
