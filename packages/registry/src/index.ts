@@ -46,7 +46,5 @@ export { WeightedRandomSelector, RoundRobinSelector, type WeightedRandomSelector
 export { RewardFunction, DEFAULT_REWARD_WEIGHTS, DEFAULT_LATENCY_REF_MS, DEFAULT_COST_REF_USD, type RewardWeights, type RewardOptions, type RewardInput } from "./reward";
 export { DEFAULT_MAX_TASKS, MemoryStatsStore, type MemoryStatsStoreOptions } from "./stats-store";
 export { DecayedArms, type ForgetOptions } from "./decayed-arms";
-// Moved to core (the memory cache uses it too); still exported here.
-export { LruMap } from "@orchestrator-ts/core";
 export * from "./replay";
 export * from "./contextual";
