@@ -13,8 +13,8 @@ import {
   startOllamaServer,
   startOpenAIServer,
   startRedisServer,
-  writeTinyGguf,
 } from "@orchestrator-ts/testing";
+import { writeTinyGguf } from "@orchestrator-ts/gguf";
 import { root } from "../tools/scripts/readme-blocks.mjs";
 
 export const KEYS = {

@@ -56,6 +56,15 @@ export const TS_BLOCKS: Record<string, TsBlockSpec> = {
   "packages/core/02-write-a-model.ts": { stdout: [/^Echo: Explain quantum computing$/m, /requests: 1,/, /totalCost: 0\.000011,/] },
   "packages/health/02-example.ts": { stdout: [/^\{ available: true, status: 'healthy' \}$/m] },
   "packages/orchestrator/02-in-code.ts": { files: rootConfig, stdout: [/^gpt-4 Echo: Explain quantum computing [\d.]+ false$/m] },
+  "packages/gguf/02-example.ts": { stdout: [/^\d+ 2 \d+ 64$/m, /^llama 256 19$/m, /^Q4_0 Q4_0$/m] },
+  "packages/openai-format/02-example.ts": {
+    stdout: [
+      /^gpt-4o-mini false 50 \{ openai: \{ user: 'u-42' \} \}$/m,
+      /^\{"model":"gpt-4o-mini","messages":\[.*\],"max_tokens":50,"user":"u-42"\}$/m,
+      /^Hello! \{ prompt_tokens: 9, completion_tokens: 2, total_tokens: 11 \}$/m,
+      /type: 'finish',\s+finishReason: \{ unified: 'stop', raw: 'stop' \},\s+usage: \{ inputTokens: 9, outputTokens: 2 \}/,
+    ],
+  },
   "packages/provider-anthropic/02-example.ts": { stdout: [/^Echo: Explain quantum computing$/m, /Echo: Write a haiku about the sea/, /name: 'get_weather'/, /unified: 'tool-calls', raw: 'tool_use'/] },
   "packages/provider-huggingface/02-example.ts": {
     stdout: [/device "cpu" is ignored/, /^meta-llama\/Llama-3\.3-70B-Instruct table$/m, /^Echo: Explain quantum computing$/m, /Echo: Write a haiku/],
@@ -77,8 +86,7 @@ export const TS_BLOCKS: Record<string, TsBlockSpec> = {
   },
   "packages/registry/04-selectors.ts": { stdout: [/^cheap \[ 'pricey: -0\.0105', 'cheap: -0\.0003' \]$/m] },
   "packages/testing/03-fakemodel.ts": { stdout: [/^backup from the backup \[ 'primary:authentication_error→fallback', 'backup:ok→done' \]$/m] },
-  "packages/testing/05-gguf-models.ts": { stdout: [/^\d+ 2 \d+ 64$/m, /^llama 256 \d+$/m] },
-  "packages/testing/06-processes.ts": { stdout: [/^2 false hello world$/m] },
+  "packages/testing/05-processes.ts": { stdout: [/^2 false hello world$/m] },
   "docs/troubleshooting/07-llama-cpp-is-slow-or-will-not-load.ts": { stdout: [/^1$/m] },
   "examples/custom-model/01-acme-orchestrator-provider-custom-exampl.ts": { stdout: [/^Echo: Explain quantum computing$/m] },
   ...Object.fromEntries(["openai", "anthropic", "huggingface", "ollama", "llama-cpp"].map((p) => [`examples/${p}/02-the-program.ts`, { program: `examples/${p}/src/main.ts` }])),

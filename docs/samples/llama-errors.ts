@@ -4,7 +4,7 @@ import { mkdtemp } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { LlamaCppModel } from "@orchestrator-ts/provider-llama-cpp";
-import { writeTinyGguf } from "@orchestrator-ts/testing";
+import { writeTinyGguf } from "@orchestrator-ts/gguf";
 import { errorLine } from "./error-line";
 
 const dir = await mkdtemp(join(tmpdir(), "models-"));

@@ -11,8 +11,8 @@ import {
   startOllamaServer,
   startOpenAIServer,
   startRedisServer,
-  writeTinyGguf,
 } from "@orchestrator-ts/testing";
+import { writeTinyGguf } from "@orchestrator-ts/gguf";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { registerBuiltIns } from "./built-in-integrations";
 import { cachedTwice } from "./caching";

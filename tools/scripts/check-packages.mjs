@@ -6,7 +6,8 @@
 //  4. its types resolve and compile for an ESM and a CJS consumer (moduleResolution node16);
 //  5. its npm name is ours: not a name (or in a scope) that the registry lists for another project,
 //     as recorded offline in npm-names.json by record-npm-names.mjs;
-//  6. it carries what a user looks for on npm: license, repository, homepage, keywords.
+//  6. it carries what a user looks for on npm: license, repository, homepage, keywords;
+//  7. a provider package keeps the one provider file layout (the same file for the same role).
 import { execFileSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
@@ -48,6 +49,18 @@ for (const { dir, json } of packages) {
   if (!existsSync(join(dir, "README.md"))) problems.push(`${json.name}: no README.md`);
   // npm packs a package's own LICENSE; each is a copy of the root one and must not drift from it.
   if (!existsSync(join(dir, "LICENSE")) || readFileSync(join(dir, "LICENSE"), "utf8") !== readFileSync(join(root, "LICENSE"), "utf8")) problems.push(`${json.name}: LICENSE missing or not the same as the root LICENSE`);
+}
+
+// One layout for every provider package, so a reader who knows one knows them all:
+// <name>-model.ts the Model class, plugin.ts the YAML plugin and factory, mapping.ts the request and
+// result conversions, map-error.ts the SDK's failures as core errors, models.ts the known models,
+// their capabilities and prices, index.ts the public surface.
+const PROVIDER_FILES = ["index.ts", "plugin.ts", "mapping.ts", "map-error.ts", "models.ts"];
+for (const { dir, json } of packages) {
+  const short = json.name.replace(/^@orchestrator-ts\//, "");
+  if (!short.startsWith("provider-")) continue;
+  const model = `${short.slice("provider-".length)}-model.ts`;
+  for (const file of [model, ...PROVIDER_FILES]) if (!existsSync(join(dir, "src", file))) problems.push(`${json.name}: src/${file} is missing (the provider file layout, see check-packages.mjs)`);
 }
 
 // Load every entry point from both module systems in one child process each.

@@ -1,9 +1,10 @@
 #!/usr/bin/env node
 // Lint one package (run from its folder): Biome's rules, no import circle between its files, then the module boundaries of nx tags.
 //   contract (core)       → nothing of ours
-//   lib / provider        → contract only
+//   format                → contract only (wire formats: openai-format, gguf)
+//   lib                   → contract only
+//   provider / testing    → contract and format
 //   eval (replay)         → contract and lib (offline evaluation runs the registry's selectors)
-//   testing               → contract only
 //   example               → contract and testing (published surface only)
 //   app                   → any published package (runnable examples of using them)
 //   meta                  → anything
@@ -21,12 +22,13 @@ const scope = tags.find((t) => t.startsWith("scope:"))?.slice(6);
 
 const ALLOWED = {
   contract: [],
+  format: ["contract"],
   lib: ["contract"],
-  provider: ["contract"],
+  provider: ["contract", "format"],
   eval: ["contract", "lib"],
-  testing: ["contract"],
+  testing: ["contract", "format"],
   example: ["contract", "testing"],
-  app: ["contract", "lib", "provider", "testing", "meta"],
+  app: ["contract", "format", "lib", "eval", "provider", "testing", "meta"],
   meta: "*",
   tool: "*",
   docs: "*",

@@ -12,5 +12,5 @@ export {
   type ModuleImporter,
 } from "./model-cache";
 export { MemoryCacheBackend, type MemoryCacheBackendOptions } from "./memory-backend";
-export { cacheKey, canonicalJson, normaliseRequest } from "./key";
+export { cacheKey, canonicalJson, normalizeRequest } from "./key";
 export type { StoredEntry } from "./entry";

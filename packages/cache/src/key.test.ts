@@ -2,7 +2,7 @@ import type { GenerateRequest, ModelIdentity } from "@orchestrator-ts/core";
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
 import { createHash } from "node:crypto";
-import { cacheKey, canonicalJson, normaliseRequest } from "./key";
+import { cacheKey, canonicalJson, normalizeRequest } from "./key";
 
 const model = { name: "gpt-x", provider: "openai" };
 const base: GenerateRequest = { messages: [{ role: "user", content: "What is AI?" }], temperature: 0.2 };
@@ -56,7 +56,7 @@ describe("cacheKey", () => {
     expect(new Set([cacheKey(model, base), cacheKey(a, base), cacheKey(b, base)]).size).toBe(3);
     expect(cacheKey({ ...a }, base)).toBe(cacheKey(a, base));
     // Models asking in turn each keep their own key (the identity's quoting is memoised).
-    const digest = (who: ModelIdentity) => `orc:${createHash("sha256").update(canonicalJson(normaliseRequest(who, base))).digest("base64url")}`;
+    const digest = (who: ModelIdentity) => `orc:${createHash("sha256").update(canonicalJson(normalizeRequest(who, base))).digest("base64url")}`;
     for (const who of [a, b, a, model, b, { ...a, cacheIdentity: 'quote " and \\ backslash' }]) expect(cacheKey(who, base)).toBe(digest(who));
   });
 
@@ -73,7 +73,7 @@ describe("cacheKey", () => {
     expect(cacheKey(model, base)).toBe("orc:9JEcha7V96VzbZZ97n2OtCkbMLjkBBgJG2FbLLCguWY");
   });
 
-  it("is the sha256 of the canonical normalised request, whatever the request holds", () => {
+  it("is the sha256 of the canonical normalized request, whatever the request holds", () => {
     const requests: GenerateRequest[] = [
       base,
       { messages: [] },
@@ -84,7 +84,7 @@ describe("cacheKey", () => {
     ];
     for (const who of [model, { ...model, cacheIdentity: '{"model":"gpt-4o","name":"gpt-x","provider":"openai"}' }]) {
       for (const request of requests) {
-        const digest = createHash("sha256").update(canonicalJson(normaliseRequest(who, request))).digest("base64url");
+        const digest = createHash("sha256").update(canonicalJson(normalizeRequest(who, request))).digest("base64url");
         expect(cacheKey(who, request)).toBe(`orc:${digest}`);
       }
     }

@@ -90,11 +90,11 @@ function jsonSchemaOf(schema: ToolDefinition["parameters"]): Record<string, unkn
   return converted;
 }
 
-function normaliseTools(tools: ToolDefinition[]): unknown[] {
+function normalizeTools(tools: ToolDefinition[]): unknown[] {
   return tools.map((t) => ({ name: t.name, description: t.description, parameters: jsonSchemaOf(t.parameters) }));
 }
 
-function normaliseFormat(format: ResponseFormat): unknown {
+function normalizeFormat(format: ResponseFormat): unknown {
   if (format.type !== "json" || format.schema === undefined) return format;
   return { ...format, schema: jsonSchemaOf(format.schema) };
 }
@@ -105,7 +105,7 @@ function normaliseFormat(format: ResponseFormat): unknown {
  * Transport concerns (`signal`, `timeoutMs`, the `cache` flag) and the `task` tag (it steers
  * selection and statistics, not the answer) are left out.
  */
-export function normaliseRequest(model: ModelIdentity, request: GenerateRequest): Record<string, unknown> {
+export function normalizeRequest(model: ModelIdentity, request: GenerateRequest): Record<string, unknown> {
   return {
     identity: model.cacheIdentity,
     provider: model.provider,
@@ -116,14 +116,14 @@ export function normaliseRequest(model: ModelIdentity, request: GenerateRequest)
     topP: request.topP,
     stop: request.stop,
     seed: request.seed,
-    tools: request.tools && request.tools.length > 0 ? normaliseTools(request.tools) : undefined,
+    tools: request.tools && request.tools.length > 0 ? normalizeTools(request.tools) : undefined,
     toolChoice: request.toolChoice,
-    responseFormat: request.responseFormat ? normaliseFormat(request.responseFormat) : undefined,
+    responseFormat: request.responseFormat ? normalizeFormat(request.responseFormat) : undefined,
     providerOptions: request.providerOptions,
   };
 }
 
-/** The cache key of a request: `<namespace>:<sha256 of the canonical normalised request, base64url>`. */
+/** The cache key of a request: `<namespace>:<sha256 of the canonical normalized request, base64url>`. */
 // One-shot hashing (Node ≥ 20.12) skips the Hash object: ~0.4 µs less per lookup than createHash.
 const oneShot = (crypto as { hash?: (algorithm: string, data: string, encoding: "base64url") => string }).hash;
 const sha256 = oneShot ? (text: string) => oneShot("sha256", text, "base64url") : (text: string) => createHash("sha256").update(text).digest("base64url");
@@ -133,7 +133,7 @@ export function cacheKey(model: ModelIdentity, request: GenerateRequest, namespa
 }
 
 /**
- * `canonicalJson(normaliseRequest(model, request))` written directly: the members in their sorted
+ * `canonicalJson(normalizeRequest(model, request))` written directly: the members in their sorted
  * order, no intermediate object and no sort of its keys (about half the cost of a key).
  */
 function canonicalRequest(model: ModelIdentity, request: GenerateRequest): string {
@@ -146,12 +146,12 @@ function canonicalRequest(model: ModelIdentity, request: GenerateRequest): strin
   out = member(out, '"model":', model.name);
   out = member(out, '"provider":', model.provider);
   out = member(out, '"providerOptions":', request.providerOptions);
-  out = member(out, '"responseFormat":', request.responseFormat ? normaliseFormat(request.responseFormat) : undefined);
+  out = member(out, '"responseFormat":', request.responseFormat ? normalizeFormat(request.responseFormat) : undefined);
   out = member(out, '"seed":', request.seed);
   out = member(out, '"stop":', request.stop);
   out = member(out, '"temperature":', request.temperature);
   out = member(out, '"toolChoice":', request.toolChoice);
-  out = member(out, '"tools":', request.tools && request.tools.length > 0 ? normaliseTools(request.tools) : undefined);
+  out = member(out, '"tools":', request.tools && request.tools.length > 0 ? normalizeTools(request.tools) : undefined);
   out = member(out, '"topP":', request.topP);
   return `${out}}`;
 }

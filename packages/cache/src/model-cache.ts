@@ -127,7 +127,7 @@ export class CacheBackendError extends OrchestratorError {
 /**
  * Answers identical requests once. Implements core's `Cache`: `model.enableCaching(cache)`.
  *
- * - Keys: a SHA-256 of provider, model, its `cacheIdentity` and the normalised request (see `cacheKey`).
+ * - Keys: a SHA-256 of provider, model, its `cacheIdentity` and the normalized request (see `cacheKey`).
  * - Entries read back are checked; a bad one is deleted and the call goes to the model.
  * - Errors and incomplete streams are never stored; a completed stream replays as a stream.
  * - Entries are bounded by `maxEntryBytes`: a longer answer is returned, not stored, and a stream

@@ -1,15 +1,15 @@
 import { DEFAULT_SECRET_KEYS, Secret } from "@orchestrator-ts/core";
 import { setOwn } from "./yaml-tree";
 
-function normalise(key: string): string {
+function normalize(key: string): string {
   return key.toLowerCase().replace(/[_-]/g, "");
 }
 
-const DEFAULTS = new Set(DEFAULT_SECRET_KEYS.map(normalise));
+const DEFAULTS = new Set(DEFAULT_SECRET_KEYS.map(normalize));
 
 export function isSecretKey(key: string, extra: readonly string[] = []): boolean {
-  const k = normalise(key);
-  return DEFAULTS.has(k) || extra.some((e) => normalise(e) === k);
+  const k = normalize(key);
+  return DEFAULTS.has(k) || extra.some((e) => normalize(e) === k);
 }
 
 /**

@@ -16,6 +16,7 @@ export type { CallControl } from "./call-scope";
 export { formatPath, parseOrThrow } from "./validation";
 export { providerStream } from "./provider-stream";
 export { LruMap } from "./lru";
+export { seededRandom } from "./random";
 export { isLoopbackURL, mergeDeclaredCapabilities } from "./pricing";
 export { cacheIdentityOf, endpointIdentity, headersIdentity } from "./cache-identity";
 export { DEFAULT_MAX_EVENT_BYTES, eventTooLargeError, fetchWithLineLimit, limitLines, type LineLimitOptions } from "./line-limit";

@@ -2,15 +2,7 @@ import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
 import { describe, expect, it } from "vitest";
 import { LruMap } from "./lru";
-
-// A small LCG: the test needs a repeatable sequence, not good randomness.
-function seededRandom(seed: number): () => number {
-  let state = seed;
-  return () => {
-    state = (state * 1_103_515_245 + 12_345) % 2_147_483_648;
-    return state / 2_147_483_648;
-  };
-}
+import { seededRandom } from "./random";
 
 describe("LruMap eviction order", () => {
   it("matches a reference LRU under random sets, reads, deletes and clears", () => {

@@ -205,7 +205,7 @@ export function secretFromEnv(name: string, env: Record<string, string | undefin
 
 /** A deep copy of a plain object in which keys that look like credentials are redacted. */
 export function redactObject<T>(value: T, secretKeys: readonly string[] = DEFAULT_SECRET_KEYS): T {
-  return walk(value, new Set(secretKeys.map(normaliseKey))) as T;
+  return walk(value, new Set(secretKeys.map(normalizeKey))) as T;
 }
 
 export const DEFAULT_SECRET_KEYS: readonly string[] = [
@@ -220,7 +220,7 @@ export const DEFAULT_SECRET_KEYS: readonly string[] = [
   "organization_key",
 ];
 
-function normaliseKey(key: string): string {
+function normalizeKey(key: string): string {
   return key.toLowerCase().replace(/[_-]/g, "");
 }
 
@@ -230,7 +230,7 @@ function walk(value: unknown, keys: Set<string>): unknown {
   if (value && typeof value === "object" && Object.getPrototypeOf(value) === Object.prototype) {
     const out: Record<string, unknown> = {};
     for (const [k, v] of Object.entries(value)) {
-      out[k] = keys.has(normaliseKey(k)) && v != null && v !== "" ? REDACTED : walk(v, keys);
+      out[k] = keys.has(normalizeKey(k)) && v != null && v !== "" ? REDACTED : walk(v, keys);
     }
     return out;
   }

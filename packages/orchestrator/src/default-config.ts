@@ -1,7 +1,7 @@
 import { existsSync } from "node:fs";
 import { homedir } from "node:os";
 import { join } from "node:path";
-import { type TinyGgufOptions, writeTinyGguf } from "@orchestrator-ts/testing";
+import { type TinyGgufOptions, writeTinyGguf } from "@orchestrator-ts/gguf";
 
 /** Where the demo keeps its generated model files: `$ORCHESTRATOR_HOME/models`, else `~/.cache/orchestrator/models`. */
 export function defaultModelDir(env: Record<string, string | undefined> = process.env): string {

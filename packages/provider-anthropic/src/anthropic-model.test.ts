@@ -1,18 +1,14 @@
 import { inspect } from "node:util";
 import {
-  AbortError,
   AuthenticationError,
-  ContextLengthError,
   type GenerateRequest,
   ProviderError,
-  RateLimitError,
   Secret,
   type StreamChunk,
-  TimeoutError,
   isProviderPlugin,
 } from "@orchestrator-ts/core";
 import { type AnthropicServer, collectAll, freePort, rejectionOf, startAnthropicServer } from "@orchestrator-ts/testing";
-import { describeModelConformance } from "@orchestrator-ts/testing/conformance";
+import { describeModelConformance, describeProviderFaults } from "@orchestrator-ts/testing/conformance";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
 import { provider as namedPlugin, ANTHROPIC_MODELS, ANTHROPIC_PRICES_AS_OF, AnthropicModel, anthropicProvider, createAnthropic, lookupAnthropicModel, mapStopReason } from "./index";
@@ -324,65 +320,6 @@ describe("AnthropicModel: errors mapped to the core family", () => {
     expect((e403 as AuthenticationError).status).toBe(403);
   });
 
-  it("429 → RateLimitError with retryAfterMs from retry-after", async () => {
-    server.enqueueFault({ type: "status", status: 429, retryAfterSeconds: 3 });
-    const error = await rejectionOf(model().generate(ask("x")));
-    expect(RateLimitError.isInstance(error)).toBe(true);
-    expect((error as RateLimitError).retryAfterMs).toBe(3000);
-    expect((error as RateLimitError).retryable).toBe(true);
-  });
-
-  it("prompt is too long → ContextLengthError", async () => {
-    server.enqueueFault({ type: "context-length" });
-    const error = await rejectionOf(model().generate(ask("x")));
-    expect(ContextLengthError.isInstance(error)).toBe(true);
-    expect((error as Error).message).toContain("prompt is too long");
-  });
-
-  it("500, 503 and 529 overloaded → retryable ProviderError with the status", async () => {
-    for (const status of [500, 503, 529]) {
-      server.enqueueFault({ type: "status", status });
-      const error = await rejectionOf(model().generate(ask("x")));
-      expect(ProviderError.isInstance(error)).toBe(true);
-      expect(error).toMatchObject({ status, retryable: true });
-    }
-  });
-
-  it("a dropped connection → retryable ProviderError", async () => {
-    server.enqueueFault({ type: "drop" });
-    const error = await rejectionOf(model().generate(ask("x")));
-    expect(ProviderError.isInstance(error)).toBe(true);
-    expect((error as ProviderError).retryable).toBe(true);
-  });
-
-  it("a stream cut before message_stop is an error, never a silently truncated answer", async () => {
-    server.setReply(() => ({ text: "one two three four five six" }));
-    for (const mode of ["end", "destroy"] as const) {
-      server.enqueueFault({ type: "cut-stream", afterChunks: 4, mode });
-      const seen: StreamChunk[] = [];
-      const error = await rejectionOf(
-        (async () => {
-          for await (const chunk of model().stream(ask("x"))) seen.push(chunk);
-        })(),
-      );
-      expect(ProviderError.isInstance(error), `${mode}: ${inspect(error)}`).toBe(true);
-      expect((error as ProviderError).retryable).toBe(true);
-      expect(seen.some((c) => c.type === "finish")).toBe(false);
-    }
-    server.enqueueFault({ type: "malformed-chunk", afterChunks: 3 });
-    expect(ProviderError.isInstance(await rejectionOf(collectAll(model().stream(ask("x")))))).toBe(true);
-  });
-
-  it("a hung request past timeoutMs → TimeoutError (generate and stream)", async () => {
-    const m = model({ timeoutMs: 200 });
-    server.enqueueFault({ type: "hang" });
-    const started = performance.now();
-    expect(TimeoutError.isInstance(await rejectionOf(m.generate(ask("x"))))).toBe(true);
-    server.enqueueFault({ type: "hang" });
-    expect(TimeoutError.isInstance(await rejectionOf(collectAll(m.stream(ask("x")))))).toBe(true);
-    expect(performance.now() - started).toBeLessThan(3_000);
-  });
-
   it("a fractional or infinite timeoutMs works for generate and stream (the SDK takes whole milliseconds)", async () => {
     for (const timeoutMs of [1_500.5, Number.POSITIVE_INFINITY]) {
       const m = model({ timeoutMs });
@@ -399,32 +336,6 @@ describe("AnthropicModel: errors mapped to the core family", () => {
     expect((await m.generate(ask("slow", { timeoutMs: Number.POSITIVE_INFINITY }))).text).toContain("slow");
   });
 
-  it("signal → AbortError, mid-stream too", async () => {
-    const controller = new AbortController();
-    server.enqueueFault({ type: "hang" });
-    const pending = model().generate(ask("x", { signal: controller.signal }));
-    setTimeout(() => controller.abort(), 30);
-    expect(AbortError.isInstance(await rejectionOf(pending))).toBe(true);
-
-    const slow = await startAnthropicServer({ apiKey: KEY, chunkDelayMs: 50, reply: () => ({ text: "a b c d e f g h i j" }) });
-    try {
-      const streaming = new AbortController();
-      const m = model({ baseURL: slow.baseURL });
-      const seen: string[] = [];
-      const error = await rejectionOf(
-        (async () => {
-          for await (const chunk of m.stream(ask("x", { signal: streaming.signal }))) {
-            if (chunk.type === "text") seen.push(chunk.text);
-            if (seen.length === 2) streaming.abort();
-          }
-        })(),
-      );
-      expect(AbortError.isInstance(error)).toBe(true);
-      expect(seen.length).toBe(2);
-    } finally {
-      await slow.close();
-    }
-  });
 });
 
 describe("AnthropicModel: health, plugin", () => {
@@ -523,4 +434,11 @@ describe("AnthropicModel: an unreachable API", () => {
     expect((withUser as Error).message).toMatch(new RegExp(`^Could not reach the Anthropic API at http://127\\.0\\.0\\.1:${port}: `));
     for (const e of [error, withUser]) expect(`${(e as Error).message} ${inspect(e)} ${JSON.stringify(e)}`).not.toMatch(/key-in-query-123|someone|pw-in-url-123/);
   });
+});
+
+describeProviderFaults("AnthropicModel", {
+  startServer: (options) => startAnthropicServer({ apiKey: KEY, ...options }),
+  model: (s, options) => model({ baseURL: s.baseURL, ...options }),
+  // 529 is Anthropic's "overloaded".
+  serverErrorStatuses: [500, 502, 503, 529],
 });

@@ -1,6 +1,5 @@
-import Anthropic, { APIConnectionError, APIConnectionTimeoutError, APIError, APIUserAbortError } from "@anthropic-ai/sdk";
+import Anthropic from "@anthropic-ai/sdk";
 import {
-  AbortError,
   AuthenticationError,
   endpointIdentity,
   DEFAULT_MAX_EVENT_BYTES,
@@ -12,24 +11,19 @@ import {
   type ModelConstraints,
   type ModelConstraintsInput,
   type ModelOutput,
-  OrchestratorError,
+  type OrchestratorError,
   ProviderError,
   Secret,
   registerSecretHeaders,
   type StreamChunk,
-  TimeoutError,
   type ToolCall,
-  describeConnectionError,
-  displayUrl,
-  errorFromStatus,
   fetchWithLineLimit,
-  parseRetryAfter,
   revealHeaders,
   secretFromEnv,
-  toOrchestratorError,
 } from "@orchestrator-ts/core";
 import { mapStopReason, mapUsage, parseToolInput, responseText, toAnthropicParams, toToolCall } from "./mapping";
-import { ANTHROPIC_PRICES_AS_OF, type PriceSource, lookupAnthropicModel } from "./prices";
+import { mapAnthropicError } from "./map-error";
+import { ANTHROPIC_PRICES_AS_OF, type PriceSource, lookupAnthropicModel } from "./models";
 
 export const ANTHROPIC_API_KEY_ENV = "ANTHROPIC_API_KEY";
 // Where the SDK sends requests when no `baseURL` is given.
@@ -278,39 +272,7 @@ export class AnthropicModel extends Model {
   }
 
   protected override mapError(error: unknown): OrchestratorError {
-    const context = { provider: this.provider, model: this.name };
-    if (OrchestratorError.isInstance(error)) return error;
-    if (error instanceof APIUserAbortError) return new AbortError(undefined, { ...context, cause: error });
-    if (error instanceof APIConnectionTimeoutError) return new TimeoutError(`The call to ${this.name} timed out.`, { ...context, cause: error });
-    if (error instanceof APIConnectionError) {
-      // The SDK says only "Connection error."; where and why are in its cause's cause.
-      const where = displayUrl(this.#client?.baseURL ?? this.#baseURL);
-      return new ProviderError(`Could not reach the Anthropic API${where ? ` at ${where}` : ""}: ${describeConnectionError(error)}`, { ...context, cause: error, retryable: true });
-    }
-    if (error instanceof APIError) {
-      const status = typeof error.status === "number" ? error.status : undefined;
-      const detail = error.apiMessage ?? error.message;
-      const type = error.type ?? "error";
-      if (status === undefined) {
-        // An `event: error` inside a stream (overloaded, api_error) has no HTTP status.
-        const retryable = /overloaded|api_error|rate_limit/.test(type);
-        return new ProviderError(`Anthropic stream error (${type}): ${detail}`, { ...context, cause: error, retryable });
-      }
-      const retryAfterMs = parseRetryAfter((name) => error.headers?.get(name));
-      const contextLength = status === 400 && /prompt is too long|context (length|window)|too many tokens/i.test(detail);
-      const hint = status === 404 && type === "not_found_error" ? ` (is "${this.modelId}" a model id your key can use?)` : "";
-      return errorFromStatus(status, `Anthropic API error ${status} (${type}): ${detail}${hint}`, {
-        ...context,
-        cause: error,
-        contextLength,
-        ...(retryAfterMs !== undefined ? { retryAfterMs } : {}),
-      });
-    }
-    if (error instanceof SyntaxError) {
-      // A garbled event: the stream cannot be trusted, but a retry can succeed.
-      return new ProviderError(`The Anthropic stream sent a malformed event: ${error.message}`, { ...context, cause: error, retryable: true });
-    }
-    return toOrchestratorError(error, context);
+    return mapAnthropicError(error, { provider: this.provider, model: this.name, modelId: this.modelId, baseURL: this.#client?.baseURL ?? this.#baseURL });
   }
 
   #sdk(): Anthropic {

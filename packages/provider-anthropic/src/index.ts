@@ -7,7 +7,7 @@ export {
   type PriceSource,
   lookupAnthropicModel,
   normalizeAnthropicName,
-} from "./prices";
+} from "./models";
 export { DEFAULT_RESPONSE_TOOL, mapStopReason } from "./mapping";
 export { type AnthropicProviderConfig, type AnthropicSettings, anthropic, anthropicProvider, createAnthropic } from "./plugin";
 /** The YAML plugin under the name the config loader looks for, so `provider: "@orchestrator-ts/provider-anthropic"` finds it by package name. A named export rather than a default one: CommonJS consumers would otherwise need `.default`. */

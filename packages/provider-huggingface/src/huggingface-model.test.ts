@@ -1,16 +1,14 @@
 import { inspect } from "node:util";
 import {
-  AbortError,
   AuthenticationError,
   ContextLengthError,
   ModelCapabilities,
   ProviderError,
   RateLimitError,
-  TimeoutError,
   toJsonSchema,
 } from "@orchestrator-ts/core";
 import { collectAll, freePort, type HuggingFaceServer, rejectionOf, startHuggingFaceServer, startLoopbackServer, startOpenAIServer } from "@orchestrator-ts/testing";
-import { describeModelConformance } from "@orchestrator-ts/testing/conformance";
+import { describeModelConformance, describeProviderFaults } from "@orchestrator-ts/testing/conformance";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
 import { HuggingFaceModel, type HuggingFaceModelOptions } from "./huggingface-model";
@@ -140,19 +138,6 @@ describe("HuggingFaceModel: error mapping", () => {
     }
   });
 
-  it("403 → AuthenticationError", async () => {
-    server.enqueueFault({ type: "status", status: 403 });
-    expect(AuthenticationError.isInstance(await rejectionOf(model().generate(ask("x"))))).toBe(true);
-  });
-
-  it("429 → RateLimitError with retryAfterMs from the header (the SDK drops headers; the call's fetch keeps it)", async () => {
-    server.enqueueFault({ type: "status", status: 429, retryAfterSeconds: 3 });
-    const error = await rejectionOf(model().generate(ask("x")));
-    expect(RateLimitError.isInstance(error)).toBe(true);
-    expect((error as RateLimitError).retryAfterMs).toBe(3_000);
-    expect((error as RateLimitError).retryable).toBe(true);
-  });
-
   it("429 on a stream → RateLimitError with retryAfterMs; each call reports its own response's header", async () => {
     const m = model();
     server.enqueueFaults([
@@ -198,65 +183,6 @@ describe("HuggingFaceModel: error mapping", () => {
     expect((error as ProviderError).retryable).toBe(true);
   });
 
-  it("a dropped connection → retryable ProviderError", async () => {
-    server.enqueueFault({ type: "drop" });
-    const error = await rejectionOf(model().generate(ask("x")));
-    expect(ProviderError.isInstance(error) && !TimeoutError.isInstance(error)).toBe(true);
-    expect((error as ProviderError).retryable).toBe(true);
-  });
-
-  it("a stream cut before [DONE] → retryable ProviderError, never a silently truncated answer", async () => {
-    server.setReply(() => ({ text: "one two three four five six seven eight" }));
-    server.enqueueFault({ type: "cut-stream", afterChunks: 3, mode: "end" });
-    const error = await rejectionOf(collectAll(model().stream(ask("x"))));
-    expect(ProviderError.isInstance(error)).toBe(true);
-    expect((error as ProviderError).retryable).toBe(true);
-    expect((error as Error).message).toMatch(/ended before completion/);
-  });
-
-  it("a stream reset mid-way → retryable ProviderError", async () => {
-    server.setReply(() => ({ text: "one two three four five six" }));
-    server.enqueueFault({ type: "cut-stream", afterChunks: 2, mode: "destroy" });
-    const error = await rejectionOf(collectAll(model().stream(ask("x"))));
-    expect(ProviderError.isInstance(error)).toBe(true);
-    expect((error as ProviderError).retryable).toBe(true);
-  });
-
-  it("a malformed stream chunk → retryable ProviderError", async () => {
-    server.enqueueFault({ type: "malformed-chunk", afterChunks: 1 });
-    const error = await rejectionOf(collectAll(model().stream(ask("x"))));
-    expect(ProviderError.isInstance(error)).toBe(true);
-    expect((error as ProviderError).retryable).toBe(true);
-  });
-
-  it("a truncated JSON body → retryable ProviderError", async () => {
-    server.enqueueFault({ type: "cut-stream", afterChunks: 0 });
-    const error = await rejectionOf(model().generate(ask("x")));
-    expect(ProviderError.isInstance(error)).toBe(true);
-    expect((error as ProviderError).retryable).toBe(true);
-  });
-
-  it("a server that hangs → TimeoutError after timeoutMs", async () => {
-    server.enqueueFault({ type: "hang" });
-    const error = await rejectionOf(model({ timeoutMs: 200 }).generate(ask("x")));
-    expect(TimeoutError.isInstance(error)).toBe(true);
-  });
-
-  it("aborting a stream mid-way → AbortError", async () => {
-    const slow = await startHuggingFaceServer({ chunkDelayMs: 50, reply: () => ({ text: "one two three four five six seven eight nine ten" }) });
-    try {
-      const controller = new AbortController();
-      const m = model({ endpointUrl: slow.endpointUrl, accessToken: undefined });
-      const error = await rejectionOf(
-        (async () => {
-          for await (const chunk of m.stream({ ...ask("x"), signal: controller.signal })) if (chunk.type === "text") controller.abort();
-        })(),
-      );
-      expect(AbortError.isInstance(error)).toBe(true);
-    } finally {
-      await slow.close();
-    }
-  });
 });
 
 describe("HuggingFaceModel: request and response mapping", () => {
@@ -427,4 +353,9 @@ describe("HuggingFaceModel: an unreachable endpoint", () => {
     expect(ProviderError.isInstance(withUser)).toBe(true);
     for (const e of [error, withUser]) expect(`${(e as Error).message} ${inspect(e)} ${JSON.stringify(e)}`).not.toMatch(/key-in-query-123|someone|pw-in-url-123/);
   });
+});
+
+describeProviderFaults("HuggingFaceModel", {
+  startServer: (options) => startHuggingFaceServer({ apiKey: TOKEN, modelId: "meta-llama/Llama-3.1-8B-Instruct", ...options }),
+  model: (s, options) => model({ endpointUrl: s.endpointUrl, ...options }),
 });

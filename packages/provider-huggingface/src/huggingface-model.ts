@@ -6,7 +6,6 @@ import {
   fetchWithLineLimit,
   type GenerateRequest,
   isLoopbackURL,
-  mergeDeclaredCapabilities,
   Model,
   type ModelCapabilities,
   type ModelCapabilitiesInput,
@@ -19,16 +18,13 @@ import {
   redact,
   secretFromEnv,
   type StreamChunk,
-  type ToolCall,
 } from "@orchestrator-ts/core";
-import { type ChatInput, ToolCallAssembler, mapFinishReason, parseArguments, toChatInput } from "./convert";
+import { ChatStreamDecoder, type PriceSource, fromChatCompletion } from "@orchestrator-ts/openai-format";
 import { type RetryAfterNote, mapHuggingFaceError, retryAfterFetch, withRetryAfter } from "./map-error";
-import { HUGGINGFACE_CONSERVATIVE_PRICE, type HuggingFaceModelInfo, huggingFaceCapabilities, lookupHuggingFaceModel } from "./models";
+import { type ChatInput, type ChatTarget, toChatInput } from "./mapping";
+import { lookupHuggingFaceModel, resolveHuggingFaceCapabilities } from "./models";
 
 /** Environment variables read (in order) when no `accessToken` is given. */
-/** Where a model's per-token prices came from. */
-export type PriceSource = "declared" | "table" | "local" | "conservative-default";
-
 export const HUGGINGFACE_TOKEN_ENV = ["HF_TOKEN", "HUGGINGFACE_API_KEY", "HUGGING_FACE_HUB_TOKEN"] as const;
 export const HUGGINGFACE_HUB_URL = "https://huggingface.co";
 
@@ -94,7 +90,7 @@ export class HuggingFaceModel extends Model {
   readonly #callFetch: typeof fetch;
   readonly #billTo: string | undefined;
   readonly #hubUrl: string;
-  readonly #base: { model?: string; provider?: InferenceProviderOrPolicy };
+  readonly #target: ChatTarget;
   #client: InferenceClient | undefined;
   #callOptions: { retry_on_error: false; billTo?: string; fetch?: typeof fetch } = { retry_on_error: false };
 
@@ -113,7 +109,7 @@ export class HuggingFaceModel extends Model {
       if (provider !== "hf-inference") warnings.push(`provider "${provider}" is ignored because endpointUrl is set.`);
       provider = undefined;
     }
-    const { capabilities, priceSource } = resolveCapabilities(modelId ? lookupHuggingFaceModel(modelId) : undefined, options.capabilities, local);
+    const { capabilities, priceSource } = resolveHuggingFaceCapabilities(modelId ? lookupHuggingFaceModel(modelId) : undefined, options.capabilities, local);
     super({
       name: options.name,
       provider: "huggingface",
@@ -136,7 +132,7 @@ export class HuggingFaceModel extends Model {
     this.#callFetch = fetchWithLineLimit(base, { maxEventBytes: options.maxEventBytes ?? DEFAULT_MAX_EVENT_BYTES, provider: this.provider, model: this.name });
     this.#billTo = options.billTo;
     this.#hubUrl = (options.hubUrl ?? HUGGINGFACE_HUB_URL).replace(/\/+$/, "");
-    this.#base = { ...(modelId !== undefined ? { model: modelId } : {}), ...(provider !== undefined ? { provider } : {}) };
+    this.#target = { ...(modelId !== undefined ? { model: modelId } : {}), ...(provider !== undefined ? { provider } : {}) };
   }
 
   protected override async doInitialize(): Promise<void> {
@@ -198,7 +194,7 @@ export class HuggingFaceModel extends Model {
 
   protected async doGenerate(request: GenerateRequest): Promise<ModelOutput> {
     const client = this.#sdk();
-    const input = toChatInput(request, this.#base);
+    const input = toChatInput(request, this.#target);
     const note: RetryAfterNote = {};
     let completion: Awaited<ReturnType<InferenceClient["chatCompletion"]>>;
     try {
@@ -206,59 +202,33 @@ export class HuggingFaceModel extends Model {
     } catch (error) {
       throw withRetryAfter(error, note);
     }
-    const choice = completion.choices[0];
-    const message = choice?.message;
-    const output: ModelOutput = { text: message?.content ?? "" };
-    if (message?.tool_calls && message.tool_calls.length > 0) {
-      const toolCalls: ToolCall[] = [];
-      for (const call of message.tool_calls) toolCalls.push({ id: call.id, name: call.function.name, arguments: parseArguments(call.function.arguments) });
-      output.toolCalls = toolCalls;
-    }
-    const usage = completion.usage;
-    if (usage) output.usage = { inputTokens: usage.prompt_tokens, outputTokens: usage.completion_tokens };
-    const finishReason = mapFinishReason(choice?.finish_reason);
-    if (finishReason !== undefined) output.finishReason = finishReason;
+    const output = fromChatCompletion(completion);
     if (this.warnings.length > 0) output.warnings = [...this.warnings];
     return output;
   }
 
   protected override async *doStream(request: GenerateRequest): AsyncIterable<StreamChunk> {
     const client = this.#sdk();
-    const input: ChatInput = toChatInput(request, this.#base);
+    const input: ChatInput = toChatInput(request, this.#target);
     input.stream_options ??= { include_usage: true };
-    const tools = new ToolCallAssembler();
-    let finishRaw: string | undefined;
-    let usage: { inputTokens: number; outputTokens: number } | undefined;
+    // The conversion of chunks (text, tool calls assembled, finish) is openai-format's, shared with the OpenAI provider.
+    const decoder = new ChatStreamDecoder({ provider: this.provider, model: this.name });
+    const out: StreamChunk[] = [];
     const note: RetryAfterNote = {};
     try {
       for await (const chunk of client.chatCompletionStream(input, this.#options(request, note))) {
-        if (chunk.usage) usage = { inputTokens: chunk.usage.prompt_tokens, outputTokens: chunk.usage.completion_tokens };
-        const choice = chunk.choices?.[0];
-        if (!choice) continue;
-        const delta = choice.delta;
-        if (delta?.content) yield { type: "text", text: delta.content };
-        if (delta?.tool_calls) {
-          const done = tools.add(delta.tool_calls);
-          if (done) for (const toolCall of done) yield { type: "tool-call", toolCall };
-        }
-        if (choice.finish_reason) {
-          finishRaw = choice.finish_reason;
-          for (const toolCall of tools.flush()) yield { type: "tool-call", toolCall };
+        decoder.push(chunk, out);
+        if (out.length > 0) {
+          for (const piece of out) yield piece;
+          out.length = 0;
         }
       }
     } catch (error) {
       throw withRetryAfter(error, note);
     }
-    // The SDK ends quietly when a stream stops before `[DONE]`: never pass a cut answer off as complete.
-    if (finishRaw === undefined) {
-      throw new ProviderError("The provider's stream ended before completion (no finish reason).", {
-        provider: this.provider,
-        model: this.name,
-        retryable: true,
-      });
-    }
-    const finishReason = mapFinishReason(finishRaw);
-    yield { type: "finish", ...(finishReason ? { finishReason } : {}), ...(usage ? { usage } : {}) };
+    // The SDK ends quietly when a stream stops before `[DONE]`: the decoder never passes a cut answer off as complete.
+    decoder.end(out);
+    for (const piece of out) yield piece;
   }
 
   #resolveToken(): Secret | undefined {
@@ -292,29 +262,3 @@ function liveProviders(mapping: unknown): string[] {
   return [];
 }
 
-
-/**
- * The table entry merged with the caller's capabilities (caller wins). An unknown model on a
- * paid endpoint gets `HUGGINGFACE_CONSERVATIVE_PRICE`, never 0; a declared `ModelCapabilities`
- * whose prices are both 0 (the class default) keeps the known price.
- */
-export function resolveCapabilities(
-  entry: HuggingFaceModelInfo | undefined,
-  given: ModelCapabilities | ModelCapabilitiesInput | undefined,
-  local: boolean,
-): { capabilities: ModelCapabilities | ModelCapabilitiesInput; priceSource: PriceSource } {
-  const known: ModelCapabilitiesInput = entry
-    ? huggingFaceCapabilities(entry)
-    : {
-        textGeneration: true,
-        supportsStreaming: true,
-        inputCostPerToken: local ? 0 : HUGGINGFACE_CONSERVATIVE_PRICE.inputPerMillion / 1_000_000,
-        outputCostPerToken: local ? 0 : HUGGINGFACE_CONSERVATIVE_PRICE.outputPerMillion / 1_000_000,
-      };
-  const fallbackSource: PriceSource = local ? "local" : entry ? "table" : "conservative-default";
-  if (local) {
-    known.inputCostPerToken = 0;
-    known.outputCostPerToken = 0;
-  }
-  return mergeDeclaredCapabilities(known, given, fallbackSource);
-}

@@ -1,13 +1,6 @@
-export {
-  HuggingFaceModel,
-  HUGGINGFACE_HUB_URL,
-  HUGGINGFACE_TOKEN_ENV,
-  resolveCapabilities,
-  type HuggingFaceModelOptions,
-  type PriceSource,
-} from "./huggingface-model";
-// Shared with other providers, from core; still exported here.
-export { isLoopbackURL } from "@orchestrator-ts/core";
+export { HuggingFaceModel, HUGGINGFACE_HUB_URL, HUGGINGFACE_TOKEN_ENV, type HuggingFaceModelOptions } from "./huggingface-model";
+/** Where `model.priceSource` says a price came from (the rule is `@orchestrator-ts/openai-format`'s). */
+export type { PriceSource } from "@orchestrator-ts/openai-format";
 export {
   HUGGINGFACE_CONSERVATIVE_PRICE,
   HUGGINGFACE_MODELS,
@@ -25,6 +18,6 @@ export {
   type HuggingFaceProvider,
   type HuggingFaceProviderConfig,
   type HuggingFaceProviderSettings,
-} from "./provider";
+} from "./plugin";
 /** The YAML plugin under the name the config loader looks for, so `provider: "@orchestrator-ts/provider-huggingface"` finds it by package name. A named export rather than a default one: CommonJS consumers would otherwise need `.default`. */
-export { huggingfaceProvider as provider } from "./provider";
+export { huggingfaceProvider as provider } from "./plugin";

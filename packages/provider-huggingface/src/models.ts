@@ -1,4 +1,5 @@
-import type { ModelCapabilitiesInput } from "@orchestrator-ts/core";
+import type { ModelCapabilities, ModelCapabilitiesInput } from "@orchestrator-ts/core";
+import { type PriceSource, resolveCapabilities } from "@orchestrator-ts/openai-format";
 
 /**
  * The date of the estimates below. Hugging Face Inference Providers bill per provider; these are
@@ -67,4 +68,18 @@ export function huggingFaceCapabilities(entry: HuggingFaceModelInfo): ModelCapab
     inputCostPerToken: entry.inputPerMillion / 1_000_000,
     outputCostPerToken: entry.outputPerMillion / 1_000_000,
   };
+}
+
+/**
+ * A model's capabilities and prices: the table's entry merged with the caller's (caller wins), by
+ * the rule `@orchestrator-ts/openai-format` shares with the OpenAI provider. Hub models have open
+ * weights, so one served on a loopback endpoint is self-hosted and free; an unknown model on a paid
+ * endpoint gets `HUGGINGFACE_CONSERVATIVE_PRICE`, never 0.
+ */
+export function resolveHuggingFaceCapabilities(
+  entry: HuggingFaceModelInfo | undefined,
+  given: ModelCapabilities | ModelCapabilitiesInput | undefined,
+  local: boolean,
+): { capabilities: ModelCapabilities | ModelCapabilitiesInput; priceSource: PriceSource } {
+  return resolveCapabilities({ known: entry && huggingFaceCapabilities(entry), given, local, openWeights: true, conservativePrice: HUGGINGFACE_CONSERVATIVE_PRICE });
 }

@@ -1,7 +1,7 @@
 import { mkdtemp, rm, utimes } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { writeTinyGguf } from "@orchestrator-ts/testing";
+import { writeTinyGguf } from "@orchestrator-ts/gguf";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { LazyLlamaCppModel, LlamaCppModel } from "./llama-cpp-model";
 

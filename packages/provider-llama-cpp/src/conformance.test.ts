@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { buildTinyGguf } from "@orchestrator-ts/testing";
+import { buildTinyGguf } from "@orchestrator-ts/gguf";
 import { describeModelConformance } from "@orchestrator-ts/testing/conformance";
 import { writeFileSync } from "node:fs";
 import { afterAll } from "vitest";

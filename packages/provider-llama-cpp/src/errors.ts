@@ -1,6 +1,8 @@
 import { ProviderError, type ProviderErrorOptions } from "@orchestrator-ts/core";
+import type { GgufProblem } from "@orchestrator-ts/gguf";
 
-export type GgufFileProblem = "not-gguf" | "truncated" | "corrupt" | "unsupported";
+/** What is wrong with a model file (`@orchestrator-ts/gguf`'s reader says). */
+export type GgufFileProblem = GgufProblem;
 
 /** A model file that llama.cpp cannot load: not GGUF, truncated, or corrupt. Retrying cannot help. */
 export class GgufFileError extends ProviderError {

@@ -1,4 +1,5 @@
-export { LazyLlamaCppModel, type LazyLlamaCppModelOptions, LlamaCppModel, type LlamaCppModelOptions, estimateMemoryBytes } from "./llama-cpp-model";
+export { LazyLlamaCppModel, type LazyLlamaCppModelOptions, LlamaCppModel, type LlamaCppModelOptions } from "./llama-cpp-model";
+export { estimateMemoryBytes } from "./models";
 export { GgufFileError, type GgufFileProblem, InsufficientMemoryError } from "./errors";
 export { type GgufSummary, readGgufSummary } from "./gguf-file";
 export {

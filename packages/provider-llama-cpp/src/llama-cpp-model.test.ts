@@ -1,9 +1,9 @@
-// Real inference: node-llama-cpp 3.21.1 loads tiny GGUF files written by @orchestrator-ts/testing.
+// Real inference: node-llama-cpp 3.21.1 loads tiny GGUF files written by @orchestrator-ts/gguf.
 import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { AbortError, ConfigError, type GenerateRequest, type StreamChunk } from "@orchestrator-ts/core";
-import { type TinyGgufQuantization, writeTinyGguf } from "@orchestrator-ts/testing";
+import { type TinyGgufQuantization, writeTinyGguf } from "@orchestrator-ts/gguf";
 import { LlamaChat, LlamaLogLevel, getLlama } from "node-llama-cpp";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { GgufFileError, InsufficientMemoryError } from "./errors";

@@ -1,10 +1,7 @@
-import { statSync } from "node:fs";
 import { freemem } from "node:os";
-import { resolve } from "node:path";
 import {
   AbortError,
   ConfigError,
-  type FinishReason,
   type GenerateRequest,
   Model,
   type ModelCapabilities,
@@ -12,19 +9,32 @@ import {
   ModelConstraints,
   type ModelConstraintsInput,
   type ModelOutput,
-  OrchestratorError,
+  type OrchestratorError,
   ProviderError,
   type ResponseFormat,
   type StreamChunk,
-  contentText,
   toJsonSchema,
 } from "@orchestrator-ts/core";
-import type { ChatHistoryItem, LlamaChat, LlamaContext, LlamaContextSequence, LlamaGrammar, LlamaModel } from "node-llama-cpp";
+import type { LlamaChat, LlamaContext, LlamaContextSequence, LlamaGrammar, LlamaModel } from "node-llama-cpp";
 import { ChunkQueue, SerialLock } from "./chat-queue";
 import { GgufFileError, InsufficientMemoryError } from "./errors";
 import { type GgufSummary, readGgufSummary } from "./gguf-file";
 import { type RuntimeLease, acquireRuntime, defaultThreads, loadNodeLlamaCpp, settleWithin } from "./llama-runtime";
-import { type FileQuantization, type LlamaQuantization, resolveModelFile } from "./quantization";
+import { mapLlamaCppError } from "./map-error";
+import { mapStopReason, toChatHistory } from "./mapping";
+import {
+  DEFAULT_MAX_CONTEXT,
+  PROVIDER,
+  type Resolved,
+  checkOptions,
+  constraintsFor,
+  defaultCapabilities,
+  estimateMemoryBytes,
+  fileIdentity,
+  formatBytes,
+  resolveFile,
+} from "./models";
+import type { FileQuantization, LlamaQuantization } from "./quantization";
 
 export interface LlamaCppModelOptions {
   name: string;
@@ -55,37 +65,7 @@ export interface LlamaCppModelOptions {
   timeoutMs?: number;
 }
 
-const PROVIDER = "llama-cpp";
-const DEFAULT_MAX_CONTEXT = 4096;
-const GIB = 1024 ** 3;
-const MIB = 1024 ** 2;
 const DISPOSE_LIMIT_MS = 2_000;
-
-const LENGTH: FinishReason = Object.freeze({ unified: "length", raw: "maxTokens" }) as FinishReason;
-const STOP_REASONS: Record<string, FinishReason> = {
-  eogToken: Object.freeze({ unified: "stop", raw: "eogToken" }) as FinishReason,
-  stopGenerationTrigger: Object.freeze({ unified: "stop", raw: "stopGenerationTrigger" }) as FinishReason,
-  customStopTrigger: Object.freeze({ unified: "stop", raw: "customStopTrigger" }) as FinishReason,
-  functionCalls: Object.freeze({ unified: "tool-calls", raw: "functionCalls" }) as FinishReason,
-  maxTokens: LENGTH,
-};
-
-/**
- * Rough memory a loaded model needs on the CPU: the weights (the file), the f16 KV cache for
- * `contextSize`, and compute buffers (64 MiB plus 10%). Deliberately simple and a little generous.
- */
-export function estimateMemoryBytes(summary: GgufSummary, contextSize: number): number {
-  const layers = summary.blockCount ?? 0;
-  const embedding = summary.embeddingLength ?? 0;
-  const heads = summary.headCount ?? 0;
-  const kvDim = heads > 0 ? (embedding / heads) * (summary.headCountKv ?? heads) : embedding;
-  const kvCache = 2 * layers * contextSize * kvDim * 2;
-  return Math.ceil((summary.sizeBytes + kvCache) * 1.1 + 64 * MIB);
-}
-
-function formatBytes(bytes: number): string {
-  return bytes >= GIB ? `${(bytes / GIB).toFixed(2)} GiB` : `${(bytes / MIB).toFixed(1)} MiB`;
-}
 
 interface Loaded {
   lease: RuntimeLease;
@@ -94,100 +74,6 @@ interface Loaded {
   sequence: LlamaContextSequence;
   chat: LlamaChat;
   grammars: Map<string, Promise<LlamaGrammar>>;
-}
-
-/** What the file decides: chosen once, from `modelPath` and `quantization`. */
-interface Resolved {
-  file: GgufSummary;
-  quantization: FileQuantization;
-  contextSize: number;
-}
-
-/** Checks of the options alone, no disk access: a lazy model runs only these when constructed. */
-function checkOptions(options: LlamaCppModelOptions): void {
-  const context = { provider: PROVIDER, model: options?.name };
-  if (!options || typeof options.modelPath !== "string" || options.modelPath.length === 0) {
-    throw new ConfigError([{ path: "modelPath", message: "is required: a .gguf file or a directory of them" }], { ...context, title: "Invalid llama-cpp model options" });
-  }
-  const positive = (key: "contextSize" | "threads" | "maxTokens", value: number | undefined): void => {
-    if (value !== undefined && (!Number.isSafeInteger(value) || value <= 0)) {
-      throw new ConfigError([{ path: key, message: `must be a positive integer, got ${String(value)}` }], { ...context, title: "Invalid llama-cpp model options" });
-    }
-  };
-  positive("contextSize", options.contextSize);
-  positive("threads", options.threads);
-  positive("maxTokens", options.maxTokens);
-}
-
-/** Reads the directory and the chosen file's header (synchronously, header only). */
-function resolveFile(options: LlamaCppModelOptions): Resolved {
-  const { summary: file, quantization } = resolveModelFile(options.modelPath, options.quantization, { provider: PROVIDER, model: options.name });
-  const trained = file.contextLength ?? DEFAULT_MAX_CONTEXT;
-  return { file, quantization, contextSize: options.contextSize ?? Math.min(trained, DEFAULT_MAX_CONTEXT) };
-}
-
-function defaultCapabilities(options: LlamaCppModelOptions, contextSize: number): ModelCapabilitiesInput {
-  const cost = options.computeCostPerToken ?? 0;
-  const [inputCost, outputCost] = typeof cost === "number" ? [cost, cost] : [cost.input, cost.output];
-  return {
-    textGeneration: true,
-    maxTokens: contextSize,
-    contextWindow: contextSize,
-    supportsStreaming: true,
-    structuredOutput: true,
-    functionCalling: false,
-    inputCostPerToken: inputCost,
-    outputCostPerToken: outputCost,
-  };
-}
-
-function constraintsFor(options: LlamaCppModelOptions, resolved: Resolved | undefined): ModelConstraints | ModelConstraintsInput | undefined {
-  const declared = options.constraints;
-  if (!resolved || declared instanceof ModelConstraints) return declared;
-  const required = Math.ceil((estimateMemoryBytes(resolved.file, resolved.contextSize) / GIB) * 100) / 100;
-  return { requiredMemoryGb: required, ...declared };
-}
-
-/**
- * Who answers, for cache keys: the weights file (its absolute path, size and modification time:
- * two fine-tunes of one base model can share a size, and a file replaced in place changes its
- * time), its quantization, and what changes answers (context size, default `maxTokens`). A lazy
- * model reads its file at the first use, so its identity is computed then (the same as an eager one's).
- */
-function fileIdentity(resolved: Resolved, options: LlamaCppModelOptions): Record<string, unknown> {
-  const path = resolve(resolved.file.path);
-  let modifiedMs: number | undefined;
-  try {
-    modifiedMs = statSync(path).mtimeMs;
-  } catch {
-    // Read a moment ago; if it is gone now, loading will say so. Path and size still identify it.
-  }
-  return {
-    file: path,
-    sizeBytes: resolved.file.sizeBytes,
-    modifiedMs,
-    quantization: resolved.quantization.type,
-    contextSize: resolved.contextSize,
-    maxTokens: options.maxTokens ?? resolved.contextSize,
-  };
-}
-
-function toHistory(request: GenerateRequest, warnings: string[]): ChatHistoryItem[] {
-  const history: ChatHistoryItem[] = [];
-  let sawImage = false;
-  for (const m of request.messages) {
-    if (typeof m.content !== "string" && m.content.some((p) => p.type === "image")) sawImage = true;
-    const text = contentText(m.content);
-    if (m.role === "system") history.push({ type: "system", text });
-    else if (m.role === "assistant") history.push({ type: "model", response: [text] });
-    else if (m.role === "tool") history.push({ type: "user", text: `Result of ${m.name ?? "tool"}: ${text}` });
-    else history.push({ type: "user", text });
-  }
-  // A trailing assistant message is a prefix to continue; otherwise the model answers anew.
-  if (history.at(-1)?.type !== "model") history.push({ type: "model", response: [] });
-  if (sawImage) warnings.push("Images are not supported by llama-cpp models and were left out.");
-  if (request.tools && request.tools.length > 0) warnings.push("Tools are not supported by the llama-cpp adapter and were ignored.");
-  return history;
 }
 
 /**
@@ -311,13 +197,7 @@ export class LlamaCppModel extends Model {
   }
 
   protected override mapError(error: unknown): OrchestratorError {
-    if (OrchestratorError.isInstance(error)) return error;
-    const e = error as { name?: string; message?: string };
-    if (e?.name === "InsufficientMemoryError") {
-      return new InsufficientMemoryError(`Not enough memory for ${this.name}: ${e.message ?? ""}`, 0, 0, { provider: this.provider, model: this.name, cause: error });
-    }
-    if (e?.name === "DisposedError") return new ProviderError(`${this.name} was unloaded during the call`, { provider: this.provider, model: this.name, retryable: true, cause: error });
-    return super.mapError(error);
+    return mapLlamaCppError(error, { provider: this.provider, model: this.name }) ?? super.mapError(error);
   }
 
   protected override async doGenerate(request: GenerateRequest): Promise<ModelOutput> {
@@ -383,7 +263,7 @@ export class LlamaCppModel extends Model {
     const loaded = this.#loaded ?? (await this.#ensureLoaded());
     if (signal.aborted) throw this.#abortError();
     const warnings: string[] = [];
-    const history = toHistory(request, warnings);
+    const history = toChatHistory(request, warnings);
     const grammar = request.responseFormat?.type === "json" ? await this.#grammarFor(loaded, request.responseFormat) : undefined;
     const tuning = request.providerOptions?.[PROVIDER];
     const outputBefore = loaded.sequence.tokenMeter.usedOutputTokens;
@@ -410,7 +290,7 @@ export class LlamaCppModel extends Model {
     return {
       text: response.response,
       usage: { inputTokens, outputTokens },
-      finishReason: STOP_REASONS[reason] ?? { unified: "other", raw: reason },
+      finishReason: mapStopReason(reason),
       ...(warnings.length > 0 ? { warnings } : {}),
     };
   }

@@ -2,7 +2,7 @@ import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promi
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ConfigError, ProviderError } from "@orchestrator-ts/core";
-import { type TinyGgufQuantization, writeTinyGguf } from "@orchestrator-ts/testing";
+import { type TinyGgufQuantization, writeTinyGguf } from "@orchestrator-ts/gguf";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { GgufFileError } from "./errors";
 import { readGgufSummary } from "./gguf-file";

@@ -1,6 +1,7 @@
 import { readdirSync, statSync } from "node:fs";
 import { basename, join } from "node:path";
 import { ConfigError } from "@orchestrator-ts/core";
+import { GGML_TYPES, LLAMA_FILE_TYPE_NAMES } from "@orchestrator-ts/gguf";
 import { GgufFileError } from "./errors";
 import { type GgufSummary, readGgufSummary } from "./gguf-file";
 
@@ -17,19 +18,6 @@ export interface FileQuantization {
   /** `Q8_0`, `Q4_K_M`, `F16`… */
   type: string;
 }
-
-// llama_ftype (general.file_type) → name; index = value. Deprecated slots stay so indices line up.
-const FILE_TYPE_NAMES = [
-  "F32", "F16", "Q4_0", "Q4_1", "Q4_1_SOME_F16", "Q4_2", "Q4_3", "Q8_0", "Q5_0", "Q5_1",
-  "Q2_K", "Q3_K_S", "Q3_K_M", "Q3_K_L", "Q4_K_S", "Q4_K_M", "Q5_K_S", "Q5_K_M", "Q6_K", "IQ2_XXS",
-  "IQ2_XS", "Q2_K_S", "IQ3_XS", "IQ3_XXS", "IQ1_S", "IQ4_NL", "IQ3_S", "IQ3_M", "IQ2_S", "IQ2_M",
-  "IQ4_XS", "IQ1_M", "BF16", "Q4_0_4_4", "Q4_0_4_8", "Q4_0_8_8", "TQ1_0", "TQ2_0", "MXFP4_MOE", "NVFP4",
-] as const;
-
-// ggml tensor type → name, for files without general.file_type.
-const TENSOR_TYPE_NAMES: Record<number, string> = {
-  0: "F32", 1: "F16", 2: "Q4_0", 3: "Q4_1", 6: "Q5_0", 7: "Q5_1", 8: "Q8_0", 10: "Q2_K", 11: "Q3_K", 12: "Q4_K", 13: "Q5_K", 14: "Q6_K", 30: "BF16",
-};
 
 /** Within a family, the type chosen first when a directory holds several (quality per byte). */
 const PREFERENCE: Record<string, readonly string[]> = {
@@ -63,8 +51,8 @@ function familyOf(type: string): string {
 /** The quantization of a file, from general.file_type or else the type of most weight bytes. */
 export function quantizationOf(summary: Pick<GgufSummary, "fileType" | "dominantTensorType">): FileQuantization {
   const type =
-    (summary.fileType !== undefined ? FILE_TYPE_NAMES[summary.fileType] : undefined) ??
-    (summary.dominantTensorType !== undefined ? TENSOR_TYPE_NAMES[summary.dominantTensorType] : undefined) ??
+    (summary.fileType !== undefined ? LLAMA_FILE_TYPE_NAMES[summary.fileType] : undefined) ??
+    (summary.dominantTensorType !== undefined && Object.hasOwn(GGML_TYPES, summary.dominantTensorType) ? GGML_TYPES[summary.dominantTensorType]?.name : undefined) ??
     "unknown";
   return { family: familyOf(type), type };
 }

@@ -3,20 +3,16 @@ import { createServer } from "node:net";
 import { inspect } from "node:util";
 import {
   AbortError,
-  AuthenticationError,
-  ContextLengthError,
   type GenerateRequest,
   ModelCapabilities,
   ModelConstraints,
   ProviderError,
-  RateLimitError,
   Secret,
-  type StreamChunk,
   TimeoutError,
   isProviderPlugin,
 } from "@orchestrator-ts/core";
 import { collectAll, type OllamaServer, rejectionOf, startOllamaServer } from "@orchestrator-ts/testing";
-import { describeModelConformance } from "@orchestrator-ts/testing/conformance";
+import { describeModelConformance, describeProviderFaults } from "@orchestrator-ts/testing/conformance";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
 import { provider as namedPlugin, OllamaModel, type OllamaModelOptions, type OllamaPullProgress, createOllama, mapDoneReason, ollamaProvider, resolveOllamaUrl } from "./index";
@@ -252,25 +248,6 @@ describe("OllamaModel: usage and finish reasons", () => {
 });
 
 describe("OllamaModel: errors mapped to the core family", () => {
-  it("401/403 (auth proxy) → AuthenticationError", async () => {
-    for (const status of [401, 403]) {
-      server.enqueueFault({ type: "status", status });
-      const error = await rejectionOf(model().generate(ask("x")));
-      expect(AuthenticationError.isInstance(error), String(error)).toBe(true);
-    }
-  });
-
-  it("429 → RateLimitError with retryAfterMs from the header", async () => {
-    server.enqueueFault({ type: "status", status: 429, retryAfterSeconds: 2 });
-    const error = await rejectionOf(model().generate(ask("x")));
-    expect(RateLimitError.isInstance(error)).toBe(true);
-    expect((error as RateLimitError).retryAfterMs).toBe(2000);
-  });
-
-  it("context length → ContextLengthError", async () => {
-    server.enqueueFault({ type: "context-length" });
-    expect(ContextLengthError.isInstance(await rejectionOf(model().generate(ask("x"))))).toBe(true);
-  });
 
   it("500 / 503 → retryable ProviderError; a removed model → non-retryable with a pull hint", async () => {
     for (const status of [500, 503]) {
@@ -285,38 +262,6 @@ describe("OllamaModel: errors mapped to the core family", () => {
     expect(gone).toMatchObject({ status: 404, retryable: false });
     expect((gone as Error).message).toContain("ollama pull tiny:1b");
     expect(await m.healthCheck()).toBe(false);
-  });
-
-  it("a dropped connection → retryable ProviderError", async () => {
-    server.enqueueFault({ type: "drop" });
-    const error = await rejectionOf(model().generate(ask("x")));
-    expect(ProviderError.isInstance(error)).toBe(true);
-    expect((error as ProviderError).retryable).toBe(true);
-  });
-
-  it("a stream cut before the done line is an error, never a silently truncated answer", async () => {
-    server.setReply(() => ({ text: "one two three four five six" }));
-    for (const mode of ["end", "destroy"] as const) {
-      server.enqueueFault({ type: "cut-stream", afterChunks: 3, mode });
-      const seen: StreamChunk[] = [];
-      const error = await rejectionOf(
-        (async () => {
-          for await (const chunk of model().stream(ask("x"))) seen.push(chunk);
-        })(),
-      );
-      expect(ProviderError.isInstance(error), `${mode}: ${String(error)}`).toBe(true);
-      expect((error as ProviderError).retryable).toBe(true);
-      expect(seen.some((c) => c.type === "finish")).toBe(false);
-    }
-  });
-
-  it("a hung request past timeoutMs → TimeoutError (generate and stream)", async () => {
-    const m = model({ timeoutMs: 200 });
-    await m.initialize();
-    server.enqueueFault({ type: "hang" });
-    expect(TimeoutError.isInstance(await rejectionOf(m.generate(ask("x"))))).toBe(true);
-    server.enqueueFault({ type: "hang" });
-    expect(TimeoutError.isInstance(await rejectionOf(collectAll(m.stream(ask("x")))))).toBe(true);
   });
 
   it("a timed-out call really closes its HTTP request (the client alone cannot cancel before headers)", async () => {
@@ -454,4 +399,10 @@ describe("a streamed event's size is bounded", () => {
     const text = await textOf(model({ maxEventBytes: 8 * 1024 * 1024 }).stream(ask("big")));
     expect(text.length).toBe(6 * 1024 * 1024);
   });
+});
+
+describeProviderFaults("OllamaModel", {
+  startServer: (options) => startOllamaServer({ models: [MODEL], ...options }),
+  model: (s, options) => model({ host: s.host, ...options }),
+  malformedFrame: "skipped",
 });

@@ -5,27 +5,25 @@ import {
   type GenerateRequest,
   headersIdentity,
   Model,
-  ModelCapabilities,
+  type ModelCapabilities,
   type ModelCapabilitiesInput,
   type ModelConstraints,
   type ModelConstraintsInput,
   type ModelOutput,
-  OrchestratorError,
+  type OrchestratorError,
   ProviderError,
   type Secret,
   type StreamChunk,
   type ToolCall,
-  describeConnectionError,
-  displayUrl,
-  errorFromStatus,
   fetchWithLineLimit,
   parseRetryAfter,
   redact,
   registerSecretHeaders,
   revealHeaders,
-  toOrchestratorError,
 } from "@orchestrator-ts/core";
 import { type ChatResponse, Ollama, type ShowResponse } from "ollama";
+import { mapOllamaError } from "./map-error";
+import { DEFAULT_CAPABILITIES, capabilitiesFromShow, declaredFields, mergeDeclared, normalizeModelTag } from "./models";
 import { mapDoneReason, mapUsage, toOllamaChat } from "./mapping";
 
 export const DEFAULT_OLLAMA_PORT = 11434;
@@ -95,12 +93,6 @@ export function resolveOllamaUrl(host: string | undefined, port: number | undefi
   return url.toString().replace(/\/+$/, "");
 }
 
-/** Ollama names without a tag mean `:latest`. */
-export function normalizeModelTag(name: string): string {
-  const slash = name.lastIndexOf("/");
-  return name.slice(slash + 1).includes(":") ? name : `${name}:latest`;
-}
-
 // The caller's signal for the request being made: the ollama client cannot take one per call,
 // so the custom fetch below picks it up from here (it lives across the client's awaits). The
 // client's ResponseError drops headers, so a 429's retry-after is kept here too.
@@ -129,49 +121,6 @@ async function withSignal<T>(signal: AbortSignal | undefined, call: () => Promis
     }
     throw error;
   }
-}
-
-const DEFAULT_CAPABILITIES: ModelCapabilitiesInput = {
-  textGeneration: true,
-  codeGeneration: true,
-  maxTokens: 4096,
-  supportsStreaming: true,
-  structuredOutput: true,
-  tasks: ["chat"],
-};
-const BASELINE = new ModelCapabilities({});
-
-/** Capability fields the caller set: keys of a plain object, or fields of an instance that differ from the defaults. */
-function declaredFields(given: ModelCapabilities | ModelCapabilitiesInput | undefined): ModelCapabilitiesInput {
-  if (!given) return {};
-  if (!(given instanceof ModelCapabilities)) return given;
-  const out: Record<string, unknown> = {};
-  const base = BASELINE.toJSON() as Record<string, unknown>;
-  for (const [key, value] of Object.entries(given.toJSON())) {
-    if (JSON.stringify(value) !== JSON.stringify(base[key])) out[key] = value;
-  }
-  return out as ModelCapabilitiesInput;
-}
-
-/** What `/api/show` says about a model, as capability fields. */
-export function capabilitiesFromShow(show: Pick<ShowResponse, "capabilities" | "model_info">): ModelCapabilitiesInput {
-  const out: ModelCapabilitiesInput = {};
-  const caps = Array.isArray(show.capabilities) ? show.capabilities : undefined;
-  if (caps) {
-    out.textGeneration = caps.includes("completion");
-    out.functionCalling = caps.includes("tools");
-    out.vision = caps.includes("vision");
-  }
-  // model_info arrives as a plain object although the client types it as a Map.
-  const info = show.model_info as unknown;
-  const get = (key: string): unknown => (info instanceof Map ? info.get(key) : info && typeof info === "object" ? (info as Record<string, unknown>)[key] : undefined);
-  const arch = get("general.architecture");
-  const context = typeof arch === "string" ? get(`${arch}.context_length`) : undefined;
-  if (typeof context === "number" && Number.isInteger(context) && context > 0) {
-    out.maxTokens = context;
-    out.contextWindow = context;
-  }
-  return out;
 }
 
 /**
@@ -319,42 +268,7 @@ export class OllamaModel extends Model {
   }
 
   protected override mapError(error: unknown): OrchestratorError {
-    const context = { provider: this.provider, model: this.name };
-    if (OrchestratorError.isInstance(error)) return error;
-    const e = (error ?? {}) as { name?: unknown; message?: unknown; status_code?: unknown; retryAfterMs?: unknown };
-    const message = typeof e.message === "string" ? e.message : String(error);
-    // The client does not export ResponseError: recognise it by name and status_code.
-    if (e.name === "ResponseError" && typeof e.status_code === "number") {
-      const status = e.status_code;
-      if (status === 404 && /not found/i.test(message)) {
-        return new ProviderError(`Ollama at ${this.baseUrl} has no model "${this.modelPath}" (${message}): run \`ollama pull ${this.modelPath}\` or set \`pull: true\`.`, {
-          ...context,
-          status,
-          retryable: false,
-          cause: error,
-        });
-      }
-      const contextLength = /context length|context window|exceeds the context/i.test(message);
-      const retryAfterMs = typeof e.retryAfterMs === "number" ? e.retryAfterMs : undefined;
-      return errorFromStatus(status, `Ollama error ${status}: ${message}`, { ...context, cause: error, contextLength, ...(retryAfterMs !== undefined ? { retryAfterMs } : {}) });
-    }
-    if (/Did not receive done or success response in stream/.test(message)) {
-      return new ProviderError(`The Ollama stream ended early: ${message}`, { ...context, cause: error, retryable: true });
-    }
-    if (isConnectionRefused(error)) {
-      return new ProviderError(`Ollama is not reachable at ${displayUrl(this.baseUrl) ?? "its address"}: ${describeConnectionError(error)}. Is \`ollama serve\` running?`, {
-        ...context,
-        cause: error,
-        retryable: true,
-      });
-    }
-    // A failure reported inside a streamed reply (`{"error": "..."}`) arrives as a plain Error.
-    if (error instanceof Error && error.name === "Error" && !/fetch failed|terminated|socket|network/i.test(message)) {
-      const contextLength = /context length|exceeds the context/i.test(message);
-      if (contextLength) return errorFromStatus(400, `Ollama error: ${message}`, { ...context, cause: error, contextLength });
-      return new ProviderError(`Ollama error: ${message}`, { ...context, cause: error, retryable: /busy|try again|overloaded/i.test(message) });
-    }
-    return toOrchestratorError(error, context);
+    return mapOllamaError(error, { provider: this.provider, model: this.name, baseUrl: this.baseUrl, modelPath: this.modelPath });
   }
 
   async #pullModel(client: Ollama): Promise<void> {
@@ -400,20 +314,4 @@ export class OllamaModel extends Model {
     if (!this.#client) throw new ProviderError("The Ollama client is not initialised.", { provider: this.provider, model: this.name, retryable: false });
     return this.#client;
   }
-}
-
-function mergeDeclared(defaults: ModelCapabilitiesInput, discovered: ModelCapabilitiesInput, declared: ModelCapabilitiesInput): ModelCapabilities {
-  const merged: ModelCapabilitiesInput = { ...defaults, ...discovered, ...declared };
-  // A declared `maxTokens` without a context window means the window (the seed's usage).
-  if (declared.maxTokens !== undefined && declared.contextWindow === undefined) merged.contextWindow = declared.maxTokens;
-  return new ModelCapabilities(merged);
-}
-
-function isConnectionRefused(error: unknown, depth = 0): boolean {
-  if (!error || typeof error !== "object" || depth > 4) return false;
-  const code = (error as { code?: unknown }).code;
-  if (code === "ECONNREFUSED" || code === "ENOTFOUND" || code === "EAI_AGAIN") return true;
-  const errors = (error as { errors?: unknown }).errors;
-  if (Array.isArray(errors) && errors.some((e) => isConnectionRefused(e, depth + 1))) return true;
-  return isConnectionRefused((error as { cause?: unknown }).cause, depth + 1);
 }

@@ -1,6 +1,6 @@
-export { OpenAIModel, OPENAI_DEFAULT_BASE_URL, resolveCapabilities, type OpenAIModelOptions, type PriceSource } from "./openai-model";
-// Shared with other providers, from core; still exported here.
-export { isLoopbackURL } from "@orchestrator-ts/core";
+export { OpenAIModel, OPENAI_DEFAULT_BASE_URL, type OpenAIModelOptions } from "./openai-model";
+/** Where `model.priceSource` says a price came from (the rule is `@orchestrator-ts/openai-format`'s). */
+export type { PriceSource } from "@orchestrator-ts/openai-format";
 export { OPENAI_MODELS, OPENAI_PRICES_AS_OF, CONSERVATIVE_PRICE, lookupOpenAIModel, openAICapabilities, type OpenAIModelInfo } from "./models";
 export { mapOpenAIError } from "./map-error";
 export {
@@ -11,6 +11,6 @@ export {
   type OpenAIProvider,
   type OpenAIProviderConfig,
   type OpenAIProviderSettings,
-} from "./provider";
+} from "./plugin";
 /** The YAML plugin under the name the config loader looks for, so `provider: "@orchestrator-ts/provider-openai"` finds it by package name. A named export rather than a default one: CommonJS consumers would otherwise need `.default`. */
-export { openaiProvider as provider } from "./provider";
+export { openaiProvider as provider } from "./plugin";

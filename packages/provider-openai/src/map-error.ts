@@ -10,6 +10,14 @@ import {
 } from "@orchestrator-ts/core";
 import { APIConnectionError, APIConnectionTimeoutError, APIError, APIUserAbortError } from "openai";
 
+/**
+ * The error for an `error` event inside a 200 stream: the SDK's own `APIError` (what its `Stream`
+ * throws there), so that `mapOpenAIError` treats it as the SDK would.
+ */
+export function openAIErrorEvent(error: object, headers: Headers): APIError {
+  return new APIError(undefined, error, undefined, headers);
+}
+
 interface Context {
   provider: string;
   model: string;

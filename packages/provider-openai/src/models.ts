@@ -1,4 +1,5 @@
-import type { ModelCapabilitiesInput } from "@orchestrator-ts/core";
+import type { ModelCapabilities, ModelCapabilitiesInput } from "@orchestrator-ts/core";
+import { type PriceSource, resolveCapabilities } from "@orchestrator-ts/openai-format";
 
 /**
  * The date of the list prices below. They are OpenAI's published per-token list prices (standard
@@ -89,4 +90,19 @@ export function openAICapabilities(entry: OpenAIModelInfo): ModelCapabilitiesInp
     inputCostPerToken: entry.inputPerMillion / 1_000_000,
     outputCostPerToken: entry.outputPerMillion / 1_000_000,
   };
+}
+
+/**
+ * A model's capabilities and prices: the table's entry merged with the caller's (caller wins), by
+ * the rule `@orchestrator-ts/openai-format` shares with the Hugging Face provider. OpenAI's models
+ * are closed, so a loopback server of a known one is a proxy to the paid API and keeps the list
+ * price; an unknown model is free on a loopback server and priced at `CONSERVATIVE_PRICE` on any
+ * other.
+ */
+export function resolveOpenAICapabilities(
+  entry: OpenAIModelInfo | undefined,
+  given: ModelCapabilities | ModelCapabilitiesInput | undefined,
+  local: boolean,
+): { capabilities: ModelCapabilities | ModelCapabilitiesInput; priceSource: PriceSource } {
+  return resolveCapabilities({ known: entry && openAICapabilities(entry), given, local, openWeights: false, conservativePrice: CONSERVATIVE_PRICE });
 }

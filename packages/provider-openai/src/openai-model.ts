@@ -1,11 +1,11 @@
 import {
   AuthenticationError,
   type CallControl,
+  DEFAULT_MAX_EVENT_BYTES,
   endpointIdentity,
   type GenerateRequest,
   headersIdentity,
   isLoopbackURL,
-  mergeDeclaredCapabilities,
   Model,
   type ModelCapabilities,
   type ModelCapabilitiesInput,
@@ -21,17 +21,13 @@ import {
   Secret,
   secretFromEnv,
   type StreamChunk,
-  type ToolCall,
 } from "@orchestrator-ts/core";
+import { ChatStreamDecoder, type ChatRequestOptions, type PriceSource, SSEJsonStream, type SSEJsonStreamOptions, fromChatCompletion, readJsonBody } from "@orchestrator-ts/openai-format";
 import OpenAI from "openai";
 import type { ChatCompletion, ChatCompletionChunk } from "openai/resources/chat/completions";
-import { type ChatBody, ToolCallAssembler, mapFinishReason, parseArguments, toChatBody } from "./convert";
-import { mapOpenAIError } from "./map-error";
-import { DEFAULT_MAX_EVENT_BYTES, SSEJsonStream, type SSEJsonStreamOptions, readJsonBody } from "./body";
-import { CONSERVATIVE_PRICE, type OpenAIModelInfo, lookupOpenAIModel, openAICapabilities } from "./models";
-
-/** Where a model's per-token prices came from. */
-export type PriceSource = "declared" | "table" | "local" | "conservative-default";
+import { openAIErrorEvent, mapOpenAIError } from "./map-error";
+import { type ChatBody, bodyOptions, toChatBody } from "./mapping";
+import { lookupOpenAIModel, resolveOpenAICapabilities } from "./models";
 
 export const OPENAI_DEFAULT_BASE_URL = "https://api.openai.com/v1";
 
@@ -70,9 +66,6 @@ export interface OpenAIModelOptions {
   provider?: string;
 }
 
-
-// Reasoning families not in the price table still need max_completion_tokens.
-const REASONING_ID = /^(o\d|gpt-5)/;
 const SDK_TIMEOUT_GRACE_MS = 1_000;
 // Under a CallControl the SDK's timeout is the deadline plus this: the base's deadline fires first and reports the TimeoutError.
 const HEADER_SLACK_MS = 5;
@@ -103,7 +96,7 @@ export class OpenAIModel extends Model {
   readonly #headers: Record<string, string | Secret> | undefined;
   readonly #streamOptions: SSEJsonStreamOptions;
   readonly #fetch: typeof fetch | undefined;
-  readonly #bodyOptions: { model: string; reasoning: boolean; providerKey: string };
+  readonly #bodyOptions: ChatRequestOptions;
   #client: OpenAI | undefined;
 
   constructor(options: OpenAIModelOptions) {
@@ -111,7 +104,7 @@ export class OpenAIModel extends Model {
     const baseURL = (options.baseURL || process.env.OPENAI_BASE_URL || OPENAI_DEFAULT_BASE_URL).replace(/\/+$/, "");
     const local = isLoopbackURL(baseURL);
     const entry = lookupOpenAIModel(modelId);
-    const { capabilities, priceSource } = resolveCapabilities(entry, options.capabilities, local);
+    const { capabilities, priceSource } = resolveOpenAICapabilities(entry, options.capabilities, local);
     super({
       name: options.name,
       provider: options.provider ?? "openai",
@@ -136,9 +129,9 @@ export class OpenAIModel extends Model {
     registerSecretHeaders(options.defaultHeaders);
     const maxEventBytes = options.maxEventBytes ?? DEFAULT_MAX_EVENT_BYTES;
     if (!(maxEventBytes > 0)) throw new RangeError(`maxEventBytes must be a positive number of bytes, got ${maxEventBytes}`);
-    this.#streamOptions = { maxEventBytes, provider: this.provider, model: this.name };
+    this.#streamOptions = { maxEventBytes, provider: this.provider, model: this.name, onErrorEvent: openAIErrorEvent };
     this.#fetch = options.fetch;
-    this.#bodyOptions = { model: modelId, reasoning: entry?.reasoning ?? REASONING_ID.test(modelId), providerKey: "openai" };
+    this.#bodyOptions = bodyOptions(modelId, entry?.reasoning);
   }
 
   protected override async doInitialize(): Promise<void> {
@@ -183,31 +176,15 @@ export class OpenAIModel extends Model {
     const created = this.#sdk().chat.completions.create(body, this.#requestOptions(request, control));
     // The SDK sends the request and maps HTTP errors; the body is read here, cancellable at the deadline.
     const completion = control === undefined ? await created : await readJsonBody<ChatCompletion>(await created.asResponse(), control);
-    const choice = completion.choices[0];
-    const message = choice?.message;
-    let toolCalls: ToolCall[] | undefined;
-    if (message?.tool_calls && message.tool_calls.length > 0) {
-      toolCalls = [];
-      for (const call of message.tool_calls) {
-        if (call.type === "function") toolCalls.push({ id: call.id, name: call.function.name, arguments: parseArguments(call.function.arguments) });
-      }
-    }
-    // Built field by field: no spread copies on the hot path.
-    const output: ModelOutput = { text: message?.content ?? "" };
-    if (toolCalls !== undefined) output.toolCalls = toolCalls;
-    const usage = completion.usage;
-    if (usage) output.usage = { inputTokens: usage.prompt_tokens, outputTokens: usage.completion_tokens };
-    const finishReason = mapFinishReason(choice?.finish_reason);
-    if (finishReason !== undefined) output.finishReason = finishReason;
+    const output = fromChatCompletion(completion);
     if (warnings.length > 0) output.warnings = warnings;
     return output;
   }
 
   // A hand-written iterator (core's providerStream), not an async generator: ~one promise per chunk less.
   protected override doStream(request: GenerateRequest, control?: CallControl): AsyncIterable<StreamChunk> {
-    const tools = new ToolCallAssembler();
-    let finishRaw: string | undefined;
-    let usage: { inputTokens: number; outputTokens: number } | undefined;
+    // The conversion of chunks (text, tool calls assembled, finish, an error for a cut stream) is openai-format's.
+    const decoder = new ChatStreamDecoder({ provider: this.provider, model: this.name });
     return providerStream<ChatCompletionChunk>(
       () => {
         const body = toChatBody(request, this.#bodyOptions, []) as ChatBody & { stream: true };
@@ -224,36 +201,9 @@ export class OpenAIModel extends Model {
               return chunks;
             });
       },
-      (chunk, out) => {
-        if (chunk.usage) usage = { inputTokens: chunk.usage.prompt_tokens, outputTokens: chunk.usage.completion_tokens };
-        const choice = chunk.choices[0];
-        if (!choice) return;
-        const delta = choice.delta;
-        if (delta.content) out.push({ type: "text", text: delta.content });
-        if (delta.tool_calls) {
-          const done = tools.add(delta.tool_calls);
-          if (done) for (const toolCall of done) out.push({ type: "tool-call", toolCall });
-        }
-        if (choice.finish_reason) {
-          finishRaw = choice.finish_reason;
-          for (const toolCall of tools.flush()) out.push({ type: "tool-call", toolCall });
-        }
-      },
-      (out) => {
-        // A body that ends before `[DONE]` ends the events quietly: never pass a cut answer off as complete.
-        if (finishRaw === undefined) {
-          throw new ProviderError("The provider's stream ended before completion (no finish reason).", {
-            provider: this.provider,
-            model: this.name,
-            retryable: true,
-          });
-        }
-        const finishReason = mapFinishReason(finishRaw);
-        const finish: StreamChunk = { type: "finish" };
-        if (finishReason) finish.finishReason = finishReason;
-        if (usage) finish.usage = usage;
-        out.push(finish);
-      },
+      (chunk, out) => decoder.push(chunk, out),
+      // A body that ends before `[DONE]` ends the events quietly: the decoder never passes a cut answer off as complete.
+      (out) => decoder.end(out),
     );
   }
 
@@ -271,25 +221,3 @@ export class OpenAIModel extends Model {
   }
 }
 
-
-/**
- * The table entry merged with the caller's capabilities (caller wins). Prices never silently
- * become 0 on a paid endpoint: an unknown model there gets the priciest known list price, and a
- * declared `ModelCapabilities` whose prices are both 0 (the class's default) keeps the table's.
- */
-export function resolveCapabilities(
-  entry: OpenAIModelInfo | undefined,
-  given: ModelCapabilities | ModelCapabilitiesInput | undefined,
-  local: boolean,
-): { capabilities: ModelCapabilities | ModelCapabilitiesInput; priceSource: PriceSource } {
-  const known: ModelCapabilitiesInput = entry
-    ? openAICapabilities(entry)
-    : {
-        textGeneration: true,
-        supportsStreaming: true,
-        inputCostPerToken: local ? 0 : CONSERVATIVE_PRICE.inputPerMillion / 1_000_000,
-        outputCostPerToken: local ? 0 : CONSERVATIVE_PRICE.outputPerMillion / 1_000_000,
-      };
-  const fallbackSource: PriceSource = entry ? "table" : local ? "local" : "conservative-default";
-  return mergeDeclaredCapabilities(known, given, fallbackSource);
-}

@@ -1,5 +1,5 @@
-import { AuthenticationError, OrchestratorError, ProviderError, RateLimitError, TimeoutError } from "@orchestrator-ts/core";
-import { FakeModel, type FakeOutcome, seededRandom } from "@orchestrator-ts/testing";
+import { AuthenticationError, OrchestratorError, ProviderError, RateLimitError, TimeoutError, seededRandom } from "@orchestrator-ts/core";
+import { FakeModel, type FakeOutcome } from "@orchestrator-ts/testing";
 import { describe, expect, it } from "vitest";
 import { ModelRegistry } from "./registry";
 import { ask } from "./test-helpers";

@@ -1,14 +1,5 @@
-/** mulberry32: a small seeded PRNG so randomised selectors replay identically under a seed. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+// The one seeded PRNG of the project lives in core (the GGUF writer, the test kit and the selectors share it).
+export { seededRandom } from "@orchestrator-ts/core";
 
 function normal(random: () => number): number {
   // Box–Muller; 1 - u keeps the logarithm finite.

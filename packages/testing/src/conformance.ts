@@ -203,3 +203,5 @@ export function describeModelConformance(name: string, factory: () => Model | Pr
     });
   });
 }
+
+export { describeProviderFaults, type ProviderFaultsSetup } from "./provider-faults";

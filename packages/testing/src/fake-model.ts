@@ -14,8 +14,8 @@ import {
   TimeoutError,
   type Usage,
   contentText,
+  seededRandom,
 } from "@orchestrator-ts/core";
-import { seededRandom } from "./internal/seeded-random";
 
 /** A failure the fake can produce, by name, or any error object to throw as is. */
 export type FakeFailure = "rate-limit" | "server-error" | "timeout" | "auth" | "context-length" | "drop" | Error;

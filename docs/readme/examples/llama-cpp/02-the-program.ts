@@ -9,7 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { LazyLlamaCppModel } from "@orchestrator-ts/provider-llama-cpp";
 import { ModelRegistry } from "@orchestrator-ts/registry";
-import { writeTinyGguf } from "@orchestrator-ts/testing";
+import { writeTinyGguf } from "@orchestrator-ts/gguf";
 
 let modelPath = process.env.MODEL_PATH;
 if (!modelPath) {

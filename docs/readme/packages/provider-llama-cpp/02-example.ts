@@ -3,7 +3,7 @@ import { mkdtemp } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { LazyLlamaCppModel } from "@orchestrator-ts/provider-llama-cpp";
-import { writeTinyGguf } from "@orchestrator-ts/testing";
+import { writeTinyGguf } from "@orchestrator-ts/gguf";
 
 const dir = await mkdtemp(join(tmpdir(), "models-"));
 await writeTinyGguf(join(dir, "tiny-q8_0.gguf"), { quantization: "q8_0" });

@@ -1,160 +1,74 @@
-import type {
-  ChatMessage,
-  LoopbackContext,
-  ReplyRequest,
-  ResolvedReply,
-  ToolDefinition,
-} from "../servers/loopback-server";
-import { lastUserText } from "../servers/loopback-server";
-import { asNumber, asString, isRecord } from "./http";
+import { type ToolCall, contentText } from "@orchestrator-ts/core";
+import {
+  type ChatFinishReason,
+  type ChatIdentity,
+  ChatStreamEncoder,
+  InvalidChatRequestError,
+  SSE_DONE,
+  fromChatRequest,
+  sseFrame,
+  toChatCompletion,
+  toChatFinishReason,
+} from "@orchestrator-ts/openai-format";
+import type { LoopbackContext } from "../servers/handler";
+import { type ChatMessage, type ReplyRequest, type ResolvedReply, type ToolDefinition, lastUserText } from "../servers/scripted-replies";
+import { isRecord } from "./http";
 import { splitIntoPieces } from "./text";
 
-/** Shared by the OpenAI and Hugging Face (TGI / OpenAI-compatible) servers. */
+// The OpenAI and Hugging Face (TGI / OpenAI-compatible) servers read requests and write answers with
+// @orchestrator-ts/openai-format, the conversion the providers and the OpenAI-compatible server use.
 
+/**
+ * A scripted finish reason on the wire: the unified names with another spelling there
+ * (`tool-calls`, `content-filter`) are mapped; anything else (`stop`, `length`, `eos_token`, "") is
+ * sent as it is, so tests can script any raw reason.
+ */
 export function openAIFinishReason(reason: string): string {
-  switch (reason) {
-    case "tool-calls":
-      return "tool_calls";
-    case "content-filter":
-      return "content_filter";
-    default:
-      return reason;
-  }
+  return reason === "tool-calls" || reason === "content-filter" ? toChatFinishReason(reason) : reason;
 }
 
-/** Text of an OpenAI message `content`: a string, or an array of `{ type: "text", text }` parts. */
-export function openAIContentText(content: unknown): string {
-  if (typeof content === "string") return content;
-  if (Array.isArray(content)) {
-    return content
-      .map((part) => (isRecord(part) && typeof part["text"] === "string" ? part["text"] : ""))
-      .join("");
+/** The request as scripted replies see it, or the 400 to answer. */
+export function parseOpenAIChatRequest(protocol: string, path: string, body: Record<string, unknown>): ReplyRequest | { error: string; param: string } {
+  let parsed: ReturnType<typeof fromChatRequest>;
+  try {
+    parsed = fromChatRequest(body);
+  } catch (error) {
+    if (InvalidChatRequestError.isInstance(error)) return { error: error.message, param: error.param };
+    throw error;
   }
-  return "";
-}
-
-export function parseOpenAIChatRequest(
-  protocol: string,
-  path: string,
-  body: Record<string, unknown>,
-): ReplyRequest | { error: string; param: string } {
-  const rawMessages = body["messages"];
-  if (!Array.isArray(rawMessages)) return { error: "Missing required parameter: 'messages'.", param: "messages" };
-  const model = asString(body["model"]);
-  if (model === undefined) return { error: "Missing required parameter: 'model'.", param: "model" };
-  const messages: ChatMessage[] = rawMessages.map((m) =>
-    isRecord(m) ? { role: asString(m["role"]) ?? "user", content: openAIContentText(m["content"]) } : { role: "user", content: "" },
-  );
-  const tools: ToolDefinition[] = [];
-  if (Array.isArray(body["tools"])) {
-    for (const tool of body["tools"]) {
-      const fn = isRecord(tool) ? tool["function"] : undefined;
-      if (isRecord(fn) && typeof fn["name"] === "string") {
-        const definition: ToolDefinition = { name: fn["name"] };
-        if (typeof fn["description"] === "string") definition.description = fn["description"];
-        if (fn["parameters"] !== undefined) definition.parameters = fn["parameters"];
-        tools.push(definition);
-      }
-    }
-  }
-  const format = body["response_format"];
-  const formatType = isRecord(format) ? format["type"] : undefined;
+  const { request } = parsed;
+  const messages: ChatMessage[] = request.messages.map((m) => ({ role: m.role, content: contentText(m.content) }));
+  const tools: ToolDefinition[] = (request.tools ?? []).map((t) => ({ name: t.name, ...(t.description !== undefined ? { description: t.description } : {}), parameters: t.parameters }));
   return {
     protocol,
     path,
-    model,
+    model: parsed.model,
     messages,
     lastUserText: lastUserText(messages),
     tools,
-    stream: body["stream"] === true,
-    maxTokens: asNumber(body["max_completion_tokens"]) ?? asNumber(body["max_tokens"]),
-    jsonMode: formatType === "json_object" || formatType === "json_schema",
+    stream: parsed.stream,
+    maxTokens: request.maxTokens,
+    jsonMode: request.responseFormat?.type === "json",
     body,
   };
 }
 
-function usageBody(reply: ResolvedReply): Record<string, unknown> | undefined {
-  if (!reply.usage) return undefined;
-  return {
-    prompt_tokens: reply.usage.inputTokens,
-    completion_tokens: reply.usage.outputTokens,
-    total_tokens: reply.usage.inputTokens + reply.usage.outputTokens,
-  };
+// A scripted tool call's arguments are sent verbatim (they may be deliberately invalid JSON).
+const toolCallsOf = (reply: ResolvedReply): ToolCall[] => reply.toolCalls.map((call) => ({ id: call.id, name: call.name, arguments: call.argumentsJson }));
+
+function usageOf(reply: ResolvedReply) {
+  return reply.usage ?? undefined;
 }
 
-export interface CompletionIdentity {
-  id: string;
-  created: number;
-  model: string;
-  systemFingerprint: string;
-}
-
-export function chatCompletionBody(reply: ResolvedReply, identity: CompletionIdentity): Record<string, unknown> {
-  const message: Record<string, unknown> = {
-    role: "assistant",
-    content: reply.text === "" && reply.toolCalls.length > 0 ? null : reply.text,
-    refusal: null,
-  };
-  if (reply.toolCalls.length > 0) {
-    message["tool_calls"] = reply.toolCalls.map((call) => ({
-      id: call.id,
-      type: "function",
-      function: { name: call.name, arguments: call.argumentsJson },
-    }));
-  }
-  const body: Record<string, unknown> = {
-    id: identity.id,
-    object: "chat.completion",
-    created: identity.created,
-    model: identity.model,
-    choices: [{ index: 0, message, logprobs: null, finish_reason: reply.finishReason }],
-    system_fingerprint: identity.systemFingerprint,
-  };
-  const usage = usageBody(reply);
-  if (usage) body["usage"] = usage;
-  return body;
-}
-
-/** SSE frames of a streamed chat completion, ending with `data: [DONE]`. */
-export function chatCompletionFrames(
-  reply: ResolvedReply,
-  identity: CompletionIdentity,
-  includeUsage: boolean,
-): string[] {
-  const frames: string[] = [];
-  const chunk = (choices: unknown[], extra: Record<string, unknown> = {}): void => {
-    const payload: Record<string, unknown> = {
-      id: identity.id,
-      object: "chat.completion.chunk",
-      created: identity.created,
-      model: identity.model,
-      system_fingerprint: identity.systemFingerprint,
-      choices,
-      ...(includeUsage ? { usage: null } : {}),
-      ...extra,
-    };
-    frames.push(`data: ${JSON.stringify(payload)}\n\n`);
-  };
-  const delta = (d: Record<string, unknown>, finishReason: string | null = null): unknown[] => [
-    { index: 0, delta: d, logprobs: null, finish_reason: finishReason },
-  ];
-  const toolOnly = reply.text === "" && reply.toolCalls.length > 0;
-  chunk(delta({ role: "assistant", content: toolOnly ? null : "", refusal: null }));
-  for (const piece of reply.chunks) chunk(delta({ content: piece }));
-  reply.toolCalls.forEach((call, index) => {
-    chunk(
-      delta({
-        tool_calls: [{ index, id: call.id, type: "function", function: { name: call.name, arguments: "" } }],
-      }),
-    );
-    for (const piece of splitIntoPieces(call.argumentsJson, 3)) {
-      chunk(delta({ tool_calls: [{ index, function: { arguments: piece } }] }));
-    }
-  });
-  chunk(delta({}, reply.finishReason));
-  const usage = usageBody(reply);
-  if (includeUsage && usage) chunk([], { usage });
-  frames.push("data: [DONE]\n\n");
+/** SSE frames of a streamed chat completion, ending with `data: [DONE]`. Tool-call arguments come in three pieces, to exercise assembly. */
+export function chatCompletionFrames(reply: ResolvedReply, identity: ChatIdentity, includeUsage: boolean): string[] {
+  const encoder = new ChatStreamEncoder(identity, { includeUsage });
+  const chunks = [encoder.start(reply.text === "" && reply.toolCalls.length > 0)];
+  for (const piece of reply.chunks) chunks.push(encoder.text(piece));
+  for (const call of toolCallsOf(reply)) chunks.push(...encoder.toolCall(call, splitIntoPieces(call.arguments as string, 3)));
+  chunks.push(...encoder.finish(reply.finishReason as ChatFinishReason, usageOf(reply)));
+  const frames = chunks.map(sseFrame);
+  frames.push(SSE_DONE);
   return frames;
 }
 
@@ -179,14 +93,15 @@ export async function serveChatCompletion(
     return;
   }
   const reply = await ctx.resolveReply(parsed);
-  const identity: CompletionIdentity = {
+  const identity: ChatIdentity = {
     id: ctx.nextId("chatcmpl-"),
     created: Math.floor(Date.now() / 1000),
     model: parsed.model,
     systemFingerprint: options.systemFingerprint,
   };
   if (!parsed.stream) {
-    await ctx.sendJson(200, chatCompletionBody(reply, identity));
+    const usage = usageOf(reply);
+    await ctx.sendJson(200, toChatCompletion({ text: reply.text, toolCalls: toolCallsOf(reply), ...(usage ? { usage } : {}), finishReason: reply.finishReason as ChatFinishReason }, identity));
     return;
   }
   const streamOptions = ctx.body["stream_options"];

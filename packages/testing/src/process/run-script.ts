@@ -16,6 +16,7 @@ export interface RunScriptOptions {
   timeoutMs?: number;
 }
 
+/** How a script run ended: exit code, signal, output, duration, and whether it had to be killed. */
 export interface ScriptRun {
   /** The exit code, or `null` when a signal ended it. */
   code: number | null;

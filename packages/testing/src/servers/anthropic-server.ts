@@ -1,19 +1,9 @@
 import type { IncomingMessage } from "node:http";
 import { asNumber, asString, isRecord } from "../internal/http";
 import { splitIntoPieces } from "../internal/text";
-import { lastUserText, startLoopbackServer } from "./loopback-server";
-import type {
-  ChatMessage,
-  ErrorSpec,
-  LoopbackContext,
-  LoopbackHandler,
-  LoopbackServer,
-  LoopbackServerOptions,
-  RenderedError,
-  ReplyRequest,
-  ResolvedReply,
-  ToolDefinition,
-} from "./loopback-server";
+import { type LoopbackServerOptions, startLoopbackServer } from "./loopback-server";
+import type { ErrorSpec, LoopbackContext, LoopbackHandler, LoopbackServer, RenderedError } from "./handler";
+import { type ChatMessage, type ReplyRequest, type ResolvedReply, type ToolDefinition, lastUserText } from "./scripted-replies";
 
 export interface AnthropicServerOptions extends LoopbackServerOptions {
   /** When set, requests must carry the key as `x-api-key` or `Authorization: Bearer` (401 otherwise). */

@@ -1,14 +1,8 @@
 import type { IncomingMessage } from "node:http";
 import { openAIFinishReason, serveChatCompletion } from "../internal/openai-chat";
-import { startLoopbackServer } from "./loopback-server";
-import type {
-  ErrorSpec,
-  LoopbackHandler,
-  LoopbackServer,
-  LoopbackServerOptions,
-  RenderedError,
-} from "./loopback-server";
 import { renderOpenAIError } from "./openai-server";
+import { type LoopbackServerOptions, startLoopbackServer } from "./loopback-server";
+import type { ErrorSpec, LoopbackHandler, LoopbackServer, RenderedError } from "./handler";
 
 export interface HuggingFaceServerOptions extends LoopbackServerOptions {
   /** When set, requests must carry `Authorization: Bearer <apiKey>` (401 otherwise). */

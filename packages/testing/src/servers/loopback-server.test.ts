@@ -1,7 +1,7 @@
 import OpenAI from "openai";
 import { afterEach, describe, expect, it } from "vitest";
-import { errorKindForStatus, startLoopbackServer } from "./loopback-server";
-import type { LoopbackHandler, LoopbackServer } from "./loopback-server";
+import { errorKindForStatus, type LoopbackHandler, type LoopbackServer } from "./handler";
+import { startLoopbackServer } from "./loopback-server";
 import { startOpenAIServer } from "./openai-server";
 
 const servers: LoopbackServer[] = [];

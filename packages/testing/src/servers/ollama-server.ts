@@ -1,19 +1,9 @@
 import { createHash } from "node:crypto";
 import type { IncomingMessage } from "node:http";
 import { asNumber, asString, isRecord } from "../internal/http";
-import { lastUserText, startLoopbackServer } from "./loopback-server";
-import type {
-  ChatMessage,
-  ErrorSpec,
-  LoopbackContext,
-  LoopbackHandler,
-  LoopbackServer,
-  LoopbackServerOptions,
-  RenderedError,
-  ReplyRequest,
-  ResolvedReply,
-  ToolDefinition,
-} from "./loopback-server";
+import { type LoopbackServerOptions, startLoopbackServer } from "./loopback-server";
+import type { ErrorSpec, LoopbackContext, LoopbackHandler, LoopbackServer, RenderedError } from "./handler";
+import { type ChatMessage, type ReplyRequest, type ResolvedReply, type ToolDefinition, lastUserText } from "./scripted-replies";
 
 export interface OllamaModelSpec {
   /** e.g. "llama3.2:1b"; a name without a tag means ":latest". */

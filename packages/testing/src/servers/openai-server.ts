@@ -1,14 +1,7 @@
 import type { IncomingMessage } from "node:http";
 import { serveChatCompletion, openAIFinishReason } from "../internal/openai-chat";
-import { startLoopbackServer } from "./loopback-server";
-import type {
-  ErrorSpec,
-  LoopbackContext,
-  LoopbackHandler,
-  LoopbackServer,
-  LoopbackServerOptions,
-  RenderedError,
-} from "./loopback-server";
+import { type LoopbackServerOptions, startLoopbackServer } from "./loopback-server";
+import type { ErrorSpec, LoopbackContext, LoopbackHandler, LoopbackServer, RenderedError } from "./handler";
 
 export interface OpenAIServerOptions extends LoopbackServerOptions {
   /** When set, requests must carry `Authorization: Bearer <apiKey>` (401 otherwise). */

@@ -3,7 +3,7 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { LlamaCppModel } from "@orchestrator-ts/provider-llama-cpp";
-import { writeTinyGguf } from "@orchestrator-ts/testing";
+import { writeTinyGguf } from "@orchestrator-ts/gguf";
 import { LlamaChat, getLlama } from "node-llama-cpp";
 import type { CaseResult } from "../harness";
 

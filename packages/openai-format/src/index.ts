@@ -1,0 +1,47 @@
+export type {
+  ChatCompletion,
+  ChatCompletionChunk,
+  ChatCompletionMessage,
+  ChatContentPart,
+  ChatDelta,
+  ChatErrorBody,
+  ChatFinishReason,
+  ChatIdentity,
+  ChatImagePart,
+  ChatMessage,
+  ChatRequest,
+  ChatResponseFormat,
+  ChatTextPart,
+  ChatTool,
+  ChatToolCall,
+  ChatToolCallDelta,
+  ChatToolChoice,
+  ChatUsage,
+} from "./wire";
+export {
+  type ChatRequestOptions,
+  imageUrl,
+  schemaOf,
+  toChatMessages,
+  toChatPart,
+  toChatRequest,
+  toChatResponseFormat,
+  toChatToolCall,
+  toChatToolChoice,
+  toChatTools,
+} from "./request";
+export { fromChatRequest, InvalidChatRequestError, type ParsedChatRequest } from "./parse-request";
+export {
+  type ChatCompletionLike,
+  type ChatOutput,
+  fromChatCompletion,
+  fromChatFinishReason,
+  fromChatUsage,
+  toChatCompletion,
+  toChatFinishReason,
+  toChatUsage,
+} from "./response";
+export { type ChatCompletionChunkLike, ChatStreamDecoder, ChatStreamEncoder, type ChatStreamEncoderOptions, SSE_DONE, sseFrame } from "./stream";
+export { parseArguments, stringifyArguments, ToolCallAssembler, type ToolCallDeltaLike } from "./tool-calls";
+export { readJsonBody, SSEJsonStream, type SSEJsonStreamOptions } from "./sse";
+export { type PerMillionPrice, type PriceSource, resolveCapabilities, type ResolveCapabilitiesOptions } from "./pricing";

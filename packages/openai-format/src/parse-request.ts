@@ -1,0 +1,210 @@
+import { type ContentPart, type GenerateRequest, type Message, OrchestratorError, type ResponseFormat, type ToolCall, type ToolChoice, type ToolDefinition } from "@orchestrator-ts/core";
+import { parseArguments } from "./tool-calls";
+
+/** A chat-completions request body that cannot be served: `param` names the field, as OpenAI's 400 does. */
+export class InvalidChatRequestError extends OrchestratorError {
+  static override readonly errorName: string = "InvalidChatRequestError";
+  override readonly code = "invalid_request_error";
+  /** The HTTP status an OpenAI-compatible server answers with. */
+  readonly status = 400;
+  /** The offending field, in OpenAI's notation (`messages[2].content`). */
+  readonly param: string;
+  constructor(message: string, param: string) {
+    super(message);
+    this.param = param;
+  }
+  /** The error as JSON, with `param`. */
+  override toJSON(): Record<string, unknown> {
+    return { ...super.toJSON(), status: this.status, param: this.param };
+  }
+}
+
+/** A request as a server receives it: the model asked for, whether to stream, and the core request. */
+export interface ParsedChatRequest {
+  model: string;
+  stream: boolean;
+  /** `stream_options.include_usage`: the stream ends with a usage chunk. */
+  includeUsage: boolean;
+  /**
+   * The request in the core's terms. Fields the core has no name for (`user`, `logit_bias`,
+   * `frequency_penalty`, `reasoning_effort`…) are kept in `providerOptions.openai`, which an
+   * `OpenAIModel` sends on as they are; `strict: false` on a JSON schema becomes
+   * `providerOptions.openai.strictJsonSchema: false`. A message's `name` is not kept.
+   */
+  request: GenerateRequest;
+}
+
+// Read here; every other top-level field goes to providerOptions.openai.
+const KNOWN = new Set(["model", "messages", "max_tokens", "max_completion_tokens", "temperature", "top_p", "stop", "seed", "tools", "tool_choice", "response_format", "stream", "stream_options", "n"]);
+
+const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === "object" && value !== null && !Array.isArray(value);
+
+function invalid(param: string, expected: string): InvalidChatRequestError {
+  return new InvalidChatRequestError(`Invalid value for '${param}': expected ${expected}.`, param);
+}
+
+function optionalNumber(body: Record<string, unknown>, key: string): number | undefined {
+  const value = body[key];
+  if (value === undefined || value === null) return undefined;
+  if (typeof value !== "number" || !Number.isFinite(value)) throw invalid(key, "a number");
+  return value;
+}
+
+function optionalInteger(body: Record<string, unknown>, key: string, min: number): number | undefined {
+  const value = optionalNumber(body, key);
+  if (value !== undefined && (!Number.isInteger(value) || value < min)) throw invalid(key, `an integer of at least ${min}`);
+  return value;
+}
+
+/** The text of a content that may only hold text: a string, or text parts (joined). */
+function textContent(content: unknown, param: string): string {
+  if (typeof content === "string") return content;
+  if (!Array.isArray(content)) throw invalid(param, "a string or an array of text parts");
+  let out = "";
+  for (let i = 0; i < content.length; i++) {
+    const part: unknown = content[i];
+    if (!isRecord(part) || part.type !== "text" || typeof part.text !== "string") throw invalid(`${param}[${i}]`, 'a text part ({ "type": "text", "text": … })');
+    out += part.text;
+  }
+  return out;
+}
+
+const DATA_URL = /^data:([^;,]+);base64,(.*)$/s;
+
+function contentPart(part: unknown, param: string): ContentPart {
+  if (isRecord(part) && part.type === "text" && typeof part.text === "string") return { type: "text", text: part.text };
+  if (isRecord(part) && part.type === "image_url") {
+    const image = part.image_url;
+    const url = isRecord(image) ? image.url : undefined;
+    if (typeof url !== "string" || url === "") throw invalid(`${param}.image_url.url`, "a URL");
+    const data = DATA_URL.exec(url);
+    return data ? { type: "image", data: data[2] as string, mediaType: data[1] as string } : { type: "image", url };
+  }
+  throw invalid(param, "a text or image_url part");
+}
+
+function toolCalls(value: unknown, param: string): ToolCall[] {
+  if (!Array.isArray(value)) throw invalid(param, "an array of tool calls");
+  return value.map((call: unknown, i) => {
+    const fn = isRecord(call) ? call.function : undefined;
+    if (!isRecord(call) || typeof call.id !== "string" || !isRecord(fn) || typeof fn.name !== "string") {
+      throw invalid(`${param}[${i}]`, 'a function tool call ({ "id", "type": "function", "function": { "name", "arguments" } })');
+    }
+    return { id: call.id, name: fn.name, arguments: parseArguments(fn.arguments) };
+  });
+}
+
+function message(value: unknown, i: number): Message {
+  const param = `messages[${i}]`;
+  if (!isRecord(value)) throw invalid(param, "a message object");
+  const content = value.content;
+  switch (value.role) {
+    // "developer" is what OpenAI's reasoning models call the system prompt.
+    case "system":
+    case "developer":
+      return { role: "system", content: textContent(content, `${param}.content`) };
+    case "user": {
+      if (typeof content === "string") return { role: "user", content };
+      if (!Array.isArray(content)) throw invalid(`${param}.content`, "a string or an array of content parts");
+      return { role: "user", content: content.map((part: unknown, j) => contentPart(part, `${param}.content[${j}]`)) };
+    }
+    case "assistant": {
+      const text = content === undefined || content === null ? "" : textContent(content, `${param}.content`);
+      const calls = value.tool_calls;
+      if (calls === undefined || calls === null) return { role: "assistant", content: text };
+      return { role: "assistant", content: text, toolCalls: toolCalls(calls, `${param}.tool_calls`) };
+    }
+    case "tool": {
+      if (typeof value.tool_call_id !== "string") throw invalid(`${param}.tool_call_id`, "a string");
+      return { role: "tool", toolCallId: value.tool_call_id, content: textContent(content, `${param}.content`) };
+    }
+    default:
+      throw invalid(`${param}.role`, "one of system, developer, user, assistant, tool");
+  }
+}
+
+function tool(value: unknown, i: number): ToolDefinition {
+  const param = `tools[${i}]`;
+  const fn = isRecord(value) ? value.function : undefined;
+  if (!isRecord(value) || value.type !== "function" || !isRecord(fn) || typeof fn.name !== "string") {
+    throw invalid(param, 'a function tool ({ "type": "function", "function": { "name", … } })');
+  }
+  if (fn.parameters !== undefined && !isRecord(fn.parameters)) throw invalid(`${param}.function.parameters`, "a JSON Schema object");
+  const definition: ToolDefinition = { name: fn.name, parameters: (fn.parameters as Record<string, unknown> | undefined) ?? { type: "object", properties: {} } };
+  if (typeof fn.description === "string") definition.description = fn.description;
+  return definition;
+}
+
+function toolChoice(value: unknown): ToolChoice {
+  if (value === "auto" || value === "none" || value === "required") return value;
+  const fn = isRecord(value) ? value.function : undefined;
+  if (isRecord(value) && value.type === "function" && isRecord(fn) && typeof fn.name === "string") return { name: fn.name };
+  throw invalid("tool_choice", '"auto", "none", "required" or { "type": "function", "function": { "name" } }');
+}
+
+function responseFormat(value: unknown, extra: Record<string, unknown>): ResponseFormat {
+  if (!isRecord(value)) throw invalid("response_format", "an object");
+  if (value.type === "text") return { type: "text" };
+  if (value.type === "json_object") return { type: "json" };
+  const spec = value.json_schema;
+  if (value.type !== "json_schema" || !isRecord(spec) || typeof spec.name !== "string") {
+    throw invalid("response_format", '{ "type": "text" }, { "type": "json_object" } or { "type": "json_schema", "json_schema": { "name", "schema" } }');
+  }
+  if (spec.schema !== undefined && !isRecord(spec.schema)) throw invalid("response_format.json_schema.schema", "a JSON Schema object");
+  if (spec.strict === false) extra.strictJsonSchema = false;
+  const format: ResponseFormat = { type: "json", name: spec.name };
+  if (spec.schema !== undefined) format.schema = spec.schema as Record<string, unknown>;
+  if (typeof spec.description === "string") format.description = spec.description;
+  return format;
+}
+
+/**
+ * A chat-completions request body (parsed JSON) in the core's terms: what an OpenAI-compatible
+ * server does first. Bad input is an `InvalidChatRequestError` naming the field; the work is
+ * linear in the body's size (bound the body's bytes before parsing it).
+ */
+export function fromChatRequest(body: unknown): ParsedChatRequest {
+  if (!isRecord(body)) throw new InvalidChatRequestError("The request body must be a JSON object.", "");
+  const model = body.model;
+  if (typeof model !== "string" || model === "") {
+    throw new InvalidChatRequestError(model === undefined ? "Missing required parameter: 'model'." : "Invalid value for 'model': expected a string.", "model");
+  }
+  const rawMessages = body.messages;
+  if (!Array.isArray(rawMessages)) throw new InvalidChatRequestError("Missing required parameter: 'messages'.", "messages");
+  if (rawMessages.length === 0) throw invalid("messages", "at least one message");
+  const n = body.n;
+  if (n !== undefined && n !== null && n !== 1) throw new InvalidChatRequestError("Only n = 1 is supported: one choice per request.", "n");
+
+  const request: GenerateRequest = { messages: rawMessages.map(message) };
+  const maxTokens = optionalInteger(body, "max_completion_tokens", 1) ?? optionalInteger(body, "max_tokens", 1);
+  if (maxTokens !== undefined) request.maxTokens = maxTokens;
+  const temperature = optionalNumber(body, "temperature");
+  if (temperature !== undefined) request.temperature = temperature;
+  const topP = optionalNumber(body, "top_p");
+  if (topP !== undefined) request.topP = topP;
+  const seed = optionalInteger(body, "seed", Number.MIN_SAFE_INTEGER);
+  if (seed !== undefined) request.seed = seed;
+  const stop = body.stop;
+  if (typeof stop === "string") request.stop = [stop];
+  else if (Array.isArray(stop)) {
+    if (!stop.every((s) => typeof s === "string")) throw invalid("stop", "a string or an array of strings");
+    if (stop.length > 0) request.stop = stop as string[];
+  } else if (stop !== undefined && stop !== null) throw invalid("stop", "a string or an array of strings");
+  if (body.tools !== undefined && body.tools !== null) {
+    if (!Array.isArray(body.tools)) throw invalid("tools", "an array of tools");
+    if (body.tools.length > 0) request.tools = body.tools.map(tool);
+  }
+  if (body.tool_choice !== undefined && body.tool_choice !== null) request.toolChoice = toolChoice(body.tool_choice);
+
+  const extra: Record<string, unknown> = {};
+  if (body.response_format !== undefined && body.response_format !== null) request.responseFormat = responseFormat(body.response_format, extra);
+  for (const key of Object.keys(body)) {
+    // An own "__proto__" (JSON.parse makes one) is dropped: as a key it would be the object's prototype.
+    if (!KNOWN.has(key) && key !== "__proto__") extra[key] = body[key];
+  }
+  if (Object.keys(extra).length > 0) request.providerOptions = { openai: extra };
+
+  const stream = body.stream === true;
+  const options = body.stream_options;
+  return { model, stream, includeUsage: stream && isRecord(options) && options.include_usage === true, request };
+}

@@ -1,0 +1,166 @@
+import {
+  type ContentPart,
+  type GenerateRequest,
+  isZodSchema,
+  type Message,
+  type ResponseFormat,
+  type SchemaLike,
+  type ToolCall,
+  type ToolChoice,
+  type ToolDefinition,
+  toJsonSchema,
+} from "@orchestrator-ts/core";
+import { stringifyArguments } from "./tool-calls";
+import type { ChatContentPart, ChatMessage, ChatRequest, ChatResponseFormat, ChatTool, ChatToolCall, ChatToolChoice } from "./wire";
+
+/**
+ * The wire messages. Plain text system/user/assistant messages already have the wire shape, so
+ * the common case passes the caller's array through without a copy (the hot path).
+ */
+export function toChatMessages(messages: readonly Message[]): ChatMessage[] {
+  for (const m of messages) {
+    if (typeof m.content !== "string" || m.role === "tool" || (m.role === "assistant" && m.toolCalls !== undefined)) {
+      return messages.map(toChatMessage);
+    }
+  }
+  return messages as ChatMessage[];
+}
+
+function toChatMessage(m: Message): ChatMessage {
+  switch (m.role) {
+    case "system":
+      return { role: "system", content: m.content };
+    case "user":
+      return { role: "user", content: typeof m.content === "string" ? m.content : m.content.map(toChatPart) };
+    case "assistant": {
+      const text = typeof m.content === "string" ? m.content : partsText(m.content);
+      if (!m.toolCalls || m.toolCalls.length === 0) return { role: "assistant", content: text };
+      // OpenAI wants null content next to tool calls when there is no text.
+      return { role: "assistant", content: text === "" ? null : text, tool_calls: m.toolCalls.map(toChatToolCall) };
+    }
+    case "tool":
+      return { role: "tool", tool_call_id: m.toolCallId, content: m.content };
+  }
+}
+
+function partsText(parts: readonly ContentPart[]): string {
+  let out = "";
+  for (const p of parts) if (p.type === "text") out += p.text;
+  return out;
+}
+
+/** Image parts become `image_url` parts; base64 data goes as a `data:` URL. */
+export function toChatPart(part: ContentPart): ChatContentPart {
+  if (part.type === "text") return { type: "text", text: part.text };
+  return { type: "image_url", image_url: { url: imageUrl(part) } };
+}
+
+/** An image part as the URL OpenAI takes: its URL, or a `data:` URL of its bytes. */
+export function imageUrl(part: { url?: string; data?: string; mediaType?: string }): string {
+  if (part.url) return part.url;
+  if (part.data) return `data:${part.mediaType ?? "image/png"};base64,${part.data}`;
+  throw new TypeError("An image part needs `url` or `data`.");
+}
+
+/** A core tool call as an OpenAI `tool_calls` entry. */
+export function toChatToolCall(call: ToolCall): ChatToolCall {
+  return { id: call.id, type: "function", function: { name: call.name, arguments: stringifyArguments(call.arguments) } };
+}
+
+// zod → JSON Schema conversion is costly; zod schemas are immutable, so convert each once.
+const converted = new WeakMap<object, Record<string, unknown>>();
+
+/** A tool's or response format's schema as JSON Schema (a zod schema is converted once and remembered). */
+export function schemaOf(schema: SchemaLike): Record<string, unknown> {
+  if (!isZodSchema(schema)) return schema as Record<string, unknown>;
+  let json = converted.get(schema);
+  if (!json) {
+    json = toJsonSchema(schema);
+    converted.set(schema, json);
+  }
+  return json;
+}
+
+/** Core tool definitions as OpenAI function tools (zod schemas become JSON Schema). */
+export function toChatTools(tools: readonly ToolDefinition[]): ChatTool[] {
+  return tools.map((t) => ({
+    type: "function",
+    function: {
+      name: t.name,
+      ...(t.description !== undefined ? { description: t.description } : {}),
+      parameters: schemaOf(t.parameters),
+    },
+  }));
+}
+
+/** The core tool choice as OpenAI's `tool_choice`. */
+export function toChatToolChoice(choice: ToolChoice): ChatToolChoice {
+  return typeof choice === "string" ? choice : { type: "function", function: { name: choice.name } };
+}
+
+/** The core response format as OpenAI's `response_format`; `strict` asks for strict schema adherence. */
+export function toChatResponseFormat(format: ResponseFormat, strict: boolean): ChatResponseFormat {
+  if (format.type === "text") return { type: "text" };
+  if (format.schema === undefined) return { type: "json_object" };
+  return {
+    type: "json_schema",
+    json_schema: {
+      name: format.name ?? "response",
+      ...(format.description !== undefined ? { description: format.description } : {}),
+      schema: schemaOf(format.schema),
+      strict,
+    },
+  };
+}
+
+/** What `toChatRequest` adds to the converted request: model, streaming, options. */
+export interface ChatRequestOptions {
+  /** The model id sent as `model`; left out when undefined (an endpoint that serves one model). */
+  model?: string | undefined;
+  /** Reasoning models take `max_completion_tokens` and refuse sampling settings. Default false. */
+  reasoning?: boolean;
+  /** The key of `providerOptions` whose entries are copied into the body as is (`openai`, `huggingface`). */
+  providerKey: string;
+}
+
+/**
+ * The chat-completions body for a request, without `stream`. Settings the model cannot take are
+ * left out with a warning pushed to `warnings` (not an error); `providerOptions[providerKey]` is
+ * copied into the body as is, last (`strictJsonSchema: false` turns off `strict` for JSON-schema
+ * output instead).
+ */
+export function toChatRequest(request: GenerateRequest, options: ChatRequestOptions, warnings?: string[]): ChatRequest {
+  const messages = toChatMessages(request.messages);
+  const body: ChatRequest = options.model !== undefined ? { model: options.model, messages } : { messages };
+  if (request.maxTokens !== undefined) {
+    if (options.reasoning) body.max_completion_tokens = request.maxTokens;
+    else body.max_tokens = request.maxTokens;
+  }
+  if (request.temperature !== undefined) {
+    if (options.reasoning) warnings?.push(`temperature is not supported by ${options.model} and was left out.`);
+    else body.temperature = request.temperature;
+  }
+  if (request.topP !== undefined) {
+    if (options.reasoning) warnings?.push(`topP is not supported by ${options.model} and was left out.`);
+    else body.top_p = request.topP;
+  }
+  if (request.stop !== undefined && request.stop.length > 0) body.stop = request.stop;
+  if (request.seed !== undefined) body.seed = request.seed;
+  if (request.tools !== undefined && request.tools.length > 0) {
+    body.tools = toChatTools(request.tools);
+    if (request.toolChoice !== undefined) body.tool_choice = toChatToolChoice(request.toolChoice);
+  }
+  const extra = request.providerOptions?.[options.providerKey];
+  let strict = true;
+  if (extra !== undefined) {
+    for (const key of Object.keys(extra)) {
+      if (key === "strictJsonSchema") strict = extra[key] !== false;
+      // A parsed JSON body may carry an own "__proto__": as a plain assignment it would replace the body's prototype.
+      else if (key !== "__proto__") body[key] = extra[key];
+    }
+  }
+  if (request.responseFormat !== undefined && body.response_format === undefined) {
+    body.response_format = toChatResponseFormat(request.responseFormat, strict);
+  }
+  return body;
+}

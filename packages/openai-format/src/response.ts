@@ -1,0 +1,131 @@
+import type { FinishReason, ModelOutput, ToolCall, UnifiedFinishReason, Usage } from "@orchestrator-ts/core";
+import { toChatToolCall } from "./request";
+import { parseArguments } from "./tool-calls";
+import type { ChatCompletion, ChatCompletionMessage, ChatFinishReason, ChatIdentity, ChatUsage } from "./wire";
+
+// ---- finish reasons --------------------------------------------------------------------------
+
+// Shared frozen values: finish reasons repeat on every call, so they are not allocated per call.
+const FROM_WIRE = new Map<string, FinishReason>();
+for (const [raw, unified] of [
+  ["stop", "stop"],
+  ["length", "length"],
+  ["tool_calls", "tool-calls"],
+  ["function_call", "tool-calls"],
+  ["content_filter", "content-filter"],
+  // TGI's own names for end of sequence and a stop sequence.
+  ["eos_token", "stop"],
+  ["stop_sequence", "stop"],
+] as const) {
+  FROM_WIRE.set(raw, Object.freeze({ unified, raw }));
+}
+
+/**
+ * `{ unified, raw }` for a wire finish reason; an unknown one is `other` with the raw kept. Absent
+ * (`null`, `undefined`) and empty (`""`, which some compatible servers send for "none") are
+ * `undefined`: not reported, so the model's default (stop, or tool-calls after a tool call) applies.
+ */
+export function fromChatFinishReason(raw: string | null | undefined): FinishReason | undefined {
+  if (raw == null || raw === "") return undefined;
+  return FROM_WIRE.get(raw) ?? { unified: "other", raw };
+}
+
+const TO_WIRE: Readonly<Record<UnifiedFinishReason, ChatFinishReason>> = {
+  stop: "stop",
+  length: "length",
+  "tool-calls": "tool_calls",
+  "content-filter": "content_filter",
+  // The wire has no name for these: the answer ended, so "stop".
+  error: "stop",
+  other: "stop",
+};
+
+/** The wire finish reason for a core one (`undefined` → `stop`). */
+export function toChatFinishReason(reason: FinishReason | UnifiedFinishReason | undefined): ChatFinishReason {
+  if (reason === undefined) return "stop";
+  return TO_WIRE[typeof reason === "string" ? reason : reason.unified] ?? "stop";
+}
+
+// ---- usage -----------------------------------------------------------------------------------
+
+/** Core usage from the wire's; `undefined` when the server sent none (never a made-up 0). */
+export function fromChatUsage(usage: { prompt_tokens?: number | null; completion_tokens?: number | null } | null | undefined): Usage | undefined {
+  if (!usage) return undefined;
+  return { inputTokens: usage.prompt_tokens ?? undefined, outputTokens: usage.completion_tokens ?? undefined };
+}
+
+/** The wire's usage; `undefined` unless both counts are known (the wire has no "unknown"). */
+export function toChatUsage(usage: Usage | undefined): ChatUsage | undefined {
+  if (usage?.inputTokens === undefined || usage.outputTokens === undefined) return undefined;
+  return { prompt_tokens: usage.inputTokens, completion_tokens: usage.outputTokens, total_tokens: usage.inputTokens + usage.outputTokens };
+}
+
+// ---- completions -----------------------------------------------------------------------------
+
+/** What a completion may hold: the `openai` SDK's `ChatCompletion`, `@huggingface/inference`'s output, or parsed JSON. */
+export interface ChatCompletionLike {
+  choices: readonly {
+    message?: { content?: string | null; tool_calls?: readonly { id: string; type?: string; function?: { name: string; arguments?: unknown } }[] | null } | null;
+    finish_reason?: string | null;
+  }[];
+  usage?: { prompt_tokens?: number | null; completion_tokens?: number | null } | null;
+}
+
+/** A completion as a model's output: the first choice's text and tool calls, usage, finish reason. */
+export function fromChatCompletion(completion: ChatCompletionLike): ModelOutput {
+  const choice = completion.choices[0];
+  const message = choice?.message;
+  // Built field by field: no spread copies on the hot path.
+  const output: ModelOutput = { text: message?.content ?? "" };
+  const calls = message?.tool_calls;
+  if (calls && calls.length > 0) {
+    const toolCalls: ToolCall[] = [];
+    // Custom (non-function) tool calls have no name and arguments to give.
+    for (const call of calls) {
+      const fn = call.function;
+      if (fn !== undefined && (call.type === undefined || call.type === "function")) toolCalls.push({ id: call.id, name: fn.name, arguments: parseArguments(fn.arguments) });
+    }
+    if (toolCalls.length > 0) output.toolCalls = toolCalls;
+  }
+  const usage = completion.usage;
+  if (usage) output.usage = { inputTokens: usage.prompt_tokens ?? undefined, outputTokens: usage.completion_tokens ?? undefined };
+  const finishReason = fromChatFinishReason(choice?.finish_reason);
+  if (finishReason !== undefined) output.finishReason = finishReason;
+  return output;
+}
+
+/** What `toChatCompletion` writes: a model's result (or a scripted one). */
+export interface ChatOutput {
+  text: string;
+  toolCalls?: readonly ToolCall[];
+  usage?: Usage;
+  /** A core reason, mapped; a wire string is sent as it is. */
+  finishReason?: FinishReason | ChatFinishReason;
+}
+
+export function wireFinishReason(reason: FinishReason | ChatFinishReason | undefined, toolCalls: number): ChatFinishReason {
+  if (typeof reason === "string") return reason;
+  return reason === undefined && toolCalls > 0 ? "tool_calls" : toChatFinishReason(reason);
+}
+
+/** A result as a `chat.completion` body. */
+export function toChatCompletion(output: ChatOutput, identity: ChatIdentity): ChatCompletion {
+  const calls = output.toolCalls ?? [];
+  const message: ChatCompletionMessage = {
+    role: "assistant",
+    content: output.text === "" && calls.length > 0 ? null : output.text,
+    refusal: null,
+  };
+  if (calls.length > 0) message.tool_calls = calls.map(toChatToolCall);
+  const body: ChatCompletion = {
+    id: identity.id,
+    object: "chat.completion",
+    created: identity.created,
+    model: identity.model,
+    choices: [{ index: 0, message, logprobs: null, finish_reason: wireFinishReason(output.finishReason, calls.length) }],
+  };
+  const usage = toChatUsage(output.usage);
+  if (usage) body.usage = usage;
+  if (identity.systemFingerprint !== undefined) body.system_fingerprint = identity.systemFingerprint;
+  return body;
+}

@@ -1,0 +1,295 @@
+import { type CallControl, DEFAULT_MAX_EVENT_BYTES, ProviderError, eventTooLargeError } from "@orchestrator-ts/core";
+
+const DONE: IteratorReturnResult<undefined> = Object.freeze({ done: true, value: undefined }) as IteratorReturnResult<undefined>;
+type ReadResult = Awaited<ReturnType<ReadableStreamDefaultReader<Uint8Array>["read"]>>;
+// One decoder for every stream, never in streaming mode: a TextDecoder per stream costs more than
+// a short stream's parsing, and the bytes decoded always end at a line end (LF and CR never occur
+// inside a multi-byte UTF-8 sequence), so no character is ever split.
+const UTF8 = new TextDecoder();
+const LF = 10;
+const CR = 13;
+const COLON = 58;
+const SPACE = 32;
+
+/**
+ * A whole JSON response body, read through its reader so that `control.onStop` can cancel it
+ * (the deadline or an abort after the headers came). A cut or garbled body is a `SyntaxError`.
+ */
+export function readJsonBody<T>(response: Response, control: CallControl): Promise<T> {
+  const body = response.body;
+  if (!body) return Promise.reject(new ProviderError("The provider's response has no body.", { retryable: true }));
+  const reader = body.getReader();
+  control.onStop(() => {
+    reader.cancel().catch(() => undefined);
+  });
+  let first: Uint8Array | undefined;
+  let parts: Uint8Array[] | undefined;
+  let length = 0;
+  const step = (result: ReadResult): T | Promise<T> => {
+    if (!result.done) {
+      const bytes = result.value;
+      length += bytes.length;
+      if (first === undefined) first = bytes;
+      else (parts ??= [first]).push(bytes);
+      return reader.read().then(step);
+    }
+    let all = first ?? new Uint8Array(0);
+    if (parts !== undefined) {
+      all = new Uint8Array(length);
+      let at = 0;
+      for (const part of parts) {
+        all.set(part, at);
+        at += part.length;
+      }
+    }
+    return JSON.parse(UTF8.decode(all)) as T;
+  };
+  return reader.read().then(step);
+}
+
+/** Bounds and hooks of `SSEJsonStream`: the largest event, the error-event mapping. */
+export interface SSEJsonStreamOptions {
+  /**
+   * The largest event accepted, in bytes (its data lines, or a line still waiting for its end).
+   * Past it the stream fails with a `ProviderError` and the body is cancelled. Default 4 MiB.
+   */
+  maxEventBytes?: number;
+  /** Named in that error. */
+  provider?: string;
+  model?: string;
+  /**
+   * The error thrown for an event whose JSON has an `error` member (a server failing mid-answer),
+   * given that member and the response's headers. Default: a `ProviderError` carrying the
+   * message, retryable unless the server calls the request invalid. An SDK-based caller returns
+   * its SDK's error here (the `openai` SDK's `APIError`), so that its error mapping applies.
+   */
+  onErrorEvent?: (error: object, headers: Headers) => Error;
+}
+
+/**
+ * The JSON events of an OpenAI-format server-sent-events body (`data: {…}` blocks up to
+ * `data: [DONE]`), read straight from a `Response`. A provider gets it from its SDK
+ * (`create(…).asResponse()`): the SDK still builds, authenticates and sends the request, retries
+ * it and maps non-2xx answers to its errors; only the body is parsed here. The `openai` SDK's own
+ * `Stream` runs every event through four async generators and copies the bytes at each one; this is a hand-written
+ * iterator over the body's reader: one promise per network read, and each event parsed only
+ * when it is asked for (a read often holds the whole answer; the first event must not wait for
+ * the last to be parsed).
+ *
+ * Semantics are the `openai` SDK's: lines end at LF, CRLF or CR; `:` lines are comments; several `data:`
+ * lines join with "\n"; a blank line dispatches; `[DONE]` ends the events (the body is still read
+ * to its end, which keeps the connection reusable); an event whose JSON has an `error` member
+ * throws (see `onErrorEvent`); malformed JSON throws a `SyntaxError` (the events before it are
+ * delivered first; the body is then cancelled). An event left without its blank line when the
+ * body ends is dropped. `return()` and `cancel()` cancel the body (the connection is released).
+ *
+ * Time is linear in the body's size, however it is cut into reads: each byte is scanned once and
+ * a long line is joined once, when its end arrives. An event larger than `maxEventBytes` (one
+ * line without an end, or many data lines) fails with a `ProviderError` instead of growing
+ * without bound.
+ */
+export class SSEJsonStream<T> implements AsyncIterableIterator<T> {
+  readonly #reader: ReadableStreamDefaultReader<Uint8Array>;
+  readonly #headers: Headers;
+  readonly #maxEventBytes: number;
+  readonly #options: SSEJsonStreamOptions | undefined;
+  // The reads since the last line end seen: the start of a line still arriving, joined once its end comes.
+  #pending: Uint8Array[] | undefined;
+  #pendingBytes = 0;
+  // The last chunk ended in CR: a LF starting the next one belongs to it.
+  #skipLF = false;
+  // Decoded whole lines not parsed yet, from #at on.
+  #text = "";
+  #at = 0;
+  #event: string | undefined;
+  #data: string | undefined;
+  #sawDone = false;
+  #ended = false;
+
+  constructor(response: Response, options?: SSEJsonStreamOptions) {
+    if (!response.body) throw new ProviderError("The provider's streaming response has no body.", { retryable: true });
+    this.#reader = response.body.getReader();
+    this.#headers = response.headers;
+    this.#options = options;
+    this.#maxEventBytes = options?.maxEventBytes ?? DEFAULT_MAX_EVENT_BYTES;
+  }
+
+  /** The stream itself: it is iterated once. */
+  [Symbol.asyncIterator](): AsyncIterableIterator<T> {
+    return this;
+  }
+
+  /** The next event's JSON, or done after `[DONE]` or the end of the body. */
+  next(): Promise<IteratorResult<T>> {
+    if (this.#ended) return Promise.resolve(DONE);
+    if (this.#at < this.#text.length) {
+      try {
+        const result = this.#parse();
+        if (result !== undefined) return Promise.resolve(result);
+      } catch (error) {
+        this.#fail();
+        return Promise.reject(error);
+      }
+    }
+    return this.#reader.read().then(this.#onRead);
+  }
+
+  /** Stops reading and releases the body. */
+  return(): Promise<IteratorResult<T>> {
+    if (this.#ended) return Promise.resolve(DONE);
+    this.#ended = true;
+    this.#text = "";
+    this.#pending = undefined;
+    return this.#reader.cancel().then(
+      () => DONE,
+      () => DONE,
+    );
+  }
+
+  /**
+   * Stop reading now, also while a `next()` is pending (it then resolves as the end): for a
+   * deadline or an abort. What was read but not yet taken is dropped.
+   */
+  cancel(): void {
+    if (this.#ended) return;
+    this.#fail();
+  }
+
+  readonly #onRead = (result: ReadResult): IteratorResult<T> | Promise<IteratorResult<T>> => {
+    // A line or event cut off by the end of the body is incomplete: dropped, as by the SDK.
+    if (result.done || this.#ended) {
+      this.#ended = true;
+      return DONE;
+    }
+    let parsed: IteratorResult<T> | undefined;
+    try {
+      this.#feed(result.value);
+      parsed = this.#parse();
+    } catch (error) {
+      this.#fail();
+      throw error;
+    }
+    return parsed ?? this.#reader.read().then(this.#onRead);
+  };
+
+  #fail(): void {
+    this.#ended = true;
+    this.#text = "";
+    this.#pending = undefined;
+    this.#reader.cancel().catch(() => undefined);
+  }
+
+  #tooLarge(): ProviderError {
+    return eventTooLargeError(this.#maxEventBytes, this.#options);
+  }
+
+  /** Appends the whole lines of `bytes` (with any pending start of a line) to the text, LF-terminated. */
+  #feed(bytes: Uint8Array): void {
+    // Only the new bytes are scanned: a line arriving over many reads costs its length, not its length squared.
+    let last = bytes.length - 1;
+    while (last >= 0 && bytes[last] !== LF && bytes[last] !== CR) last--;
+    if (last < 0) {
+      if (bytes.length === 0) return;
+      this.#pendingBytes += bytes.length;
+      if (this.#pendingBytes > this.#maxEventBytes) throw this.#tooLarge();
+      (this.#pending ??= []).push(bytes);
+      return;
+    }
+    let data = last === bytes.length - 1 ? bytes : bytes.subarray(0, last + 1);
+    const pending = this.#pending;
+    if (pending !== undefined) {
+      // The line that was waiting for its end, joined once.
+      const joined = new Uint8Array(this.#pendingBytes + data.length);
+      let at = 0;
+      for (const part of pending) {
+        joined.set(part, at);
+        at += part.length;
+      }
+      joined.set(data, at);
+      data = joined;
+      this.#pending = undefined;
+      this.#pendingBytes = 0;
+    }
+    if (last < bytes.length - 1) {
+      const rest = bytes.slice(last + 1);
+      if (rest.length > this.#maxEventBytes) throw this.#tooLarge();
+      this.#pending = [rest];
+      this.#pendingBytes = rest.length;
+    }
+    let chunk = UTF8.decode(data);
+    if (this.#skipLF) {
+      this.#skipLF = false;
+      if (chunk.charCodeAt(0) === LF) chunk = chunk.slice(1);
+    }
+    if (chunk.includes("\r")) {
+      // Rare (OpenAI sends LF): fold CRLF and CR into LF, remembering a CR that may have its LF next.
+      this.#skipLF = chunk.charCodeAt(chunk.length - 1) === CR;
+      chunk = chunk.replace(/\r\n?/g, "\n");
+    }
+    this.#text = this.#at < this.#text.length ? this.#text.slice(this.#at) + chunk : chunk;
+    this.#at = 0;
+  }
+
+  /** The next event from the text read so far, or `undefined` when it holds no complete one. */
+  #parse(): IteratorResult<T> | undefined {
+    const text = this.#text;
+    let start = this.#at;
+    let end = text.indexOf("\n", start);
+    while (end >= 0) {
+      this.#at = end + 1;
+      if (end === start) {
+        const event = this.#dispatch();
+        if (event !== undefined) return event;
+      } else {
+        this.#field(text.slice(start, end));
+      }
+      start = end + 1;
+      end = text.indexOf("\n", start);
+    }
+    this.#at = text.length;
+    return undefined;
+  }
+
+  #field(line: string): void {
+    if (line.charCodeAt(0) === COLON) return;
+    const colon = line.indexOf(":");
+    const name = colon < 0 ? line : line.slice(0, colon);
+    if (name !== "data" && name !== "event") return;
+    const value = colon < 0 ? "" : line.slice(line.charCodeAt(colon + 1) === SPACE ? colon + 2 : colon + 1);
+    if (name === "data") {
+      // The event's data counts against the bound as it grows (its lines may each be short).
+      if ((this.#data === undefined ? 0 : this.#data.length + 1) + value.length > this.#maxEventBytes) throw this.#tooLarge();
+      this.#data = this.#data === undefined ? value : `${this.#data}\n${value}`;
+    }
+    else this.#event = value;
+  }
+
+  #dispatch(): IteratorResult<T> | undefined {
+    const data = this.#data;
+    const event = this.#event;
+    this.#data = undefined;
+    this.#event = undefined;
+    if ((data === undefined && event === undefined) || this.#sawDone) return undefined;
+    const text = data ?? "";
+    if (text.startsWith("[DONE]")) {
+      this.#sawDone = true;
+      return undefined;
+    }
+    const parsed = JSON.parse(text) as { error?: unknown } | null;
+    if (parsed !== null && typeof parsed === "object" && parsed.error) {
+      const onErrorEvent = this.#options?.onErrorEvent;
+      throw onErrorEvent ? onErrorEvent(parsed.error as object, this.#headers) : errorEventError(parsed.error, this.#options);
+    }
+    return { done: false, value: parsed as T };
+  }
+}
+
+function errorEventError(error: unknown, options: SSEJsonStreamOptions | undefined): ProviderError {
+  const detail = typeof error === "object" && error !== null ? (error as { message?: unknown; type?: unknown }) : { message: error };
+  const message = typeof detail.message === "string" ? detail.message : JSON.stringify(error);
+  return new ProviderError(`The provider reported an error mid-stream: ${message}`, {
+    ...(options?.provider !== undefined ? { provider: options.provider } : {}),
+    ...(options?.model !== undefined ? { model: options.model } : {}),
+    retryable: detail.type !== "invalid_request_error",
+  });
+}

@@ -1,0 +1,154 @@
+import { type FinishReason, ProviderError, type StreamChunk, type ToolCall, type Usage } from "@orchestrator-ts/core";
+import { fromChatFinishReason, toChatUsage, wireFinishReason } from "./response";
+import { ToolCallAssembler, type ToolCallDeltaLike, stringifyArguments } from "./tool-calls";
+import type { ChatCompletionChunk, ChatDelta, ChatFinishReason, ChatIdentity } from "./wire";
+
+// ---- wire chunks → core stream ---------------------------------------------------------------
+
+/** What a streamed chunk may hold: the `openai` SDK's `ChatCompletionChunk`, `@huggingface/inference`'s, or parsed JSON. */
+export interface ChatCompletionChunkLike {
+  choices?: readonly { delta?: { content?: string | null; tool_calls?: readonly ToolCallDeltaLike[] | null } | null; finish_reason?: string | null }[] | null;
+  usage?: { prompt_tokens?: number | null; completion_tokens?: number | null } | null;
+}
+
+/**
+ * Turns the chunks of one streamed answer into core stream chunks: text as it comes, each tool
+ * call once its arguments are whole, and a `finish` chunk with the finish reason and usage at the
+ * end. A stream that ends without a finish reason (a body cut before `[DONE]`) is an error,
+ * never a complete answer. One decoder per stream.
+ */
+export class ChatStreamDecoder {
+  readonly #context: { provider: string; model: string };
+  #tools: ToolCallAssembler | undefined;
+  #finishRaw: string | undefined;
+  #usage: Usage | undefined;
+
+  /** `context` names the provider and model in the error for a cut stream. */
+  constructor(context: { provider: string; model: string }) {
+    this.#context = context;
+  }
+
+  /** The chunks `chunk` completes, pushed to `out`. */
+  push(chunk: ChatCompletionChunkLike, out: StreamChunk[]): void {
+    const usage = chunk.usage;
+    if (usage) this.#usage = { inputTokens: usage.prompt_tokens ?? undefined, outputTokens: usage.completion_tokens ?? undefined };
+    const choice = chunk.choices?.[0];
+    if (!choice) return;
+    const delta = choice.delta;
+    if (delta) {
+      if (delta.content) out.push({ type: "text", text: delta.content });
+      if (delta.tool_calls) {
+        const done = (this.#tools ??= new ToolCallAssembler()).add(delta.tool_calls);
+        if (done) for (const toolCall of done) out.push({ type: "tool-call", toolCall });
+      }
+    }
+    if (choice.finish_reason) {
+      this.#finishRaw = choice.finish_reason;
+      if (this.#tools) for (const toolCall of this.#tools.flush()) out.push({ type: "tool-call", toolCall });
+    }
+  }
+
+  /** The `finish` chunk, pushed to `out`; throws a retryable `ProviderError` when no finish reason came. */
+  end(out: StreamChunk[]): void {
+    if (this.#finishRaw === undefined) {
+      throw new ProviderError("The provider's stream ended before completion (no finish reason).", {
+        provider: this.#context.provider,
+        model: this.#context.model,
+        retryable: true,
+      });
+    }
+    const finish: StreamChunk = { type: "finish" };
+    const finishReason = fromChatFinishReason(this.#finishRaw);
+    if (finishReason) finish.finishReason = finishReason;
+    if (this.#usage) finish.usage = this.#usage;
+    out.push(finish);
+  }
+}
+
+// ---- core stream → wire chunks ---------------------------------------------------------------
+
+/** One server-sent event carrying `data` as JSON. */
+export function sseFrame(data: unknown): string {
+  return `data: ${JSON.stringify(data)}\n\n`;
+}
+
+/** The event that ends an OpenAI stream. */
+export const SSE_DONE = "data: [DONE]\n\n";
+
+/** The identity every chunk of a stream carries (id, created, model) and whether usage is sent. */
+export interface ChatStreamEncoderOptions {
+  /**
+   * `stream_options.include_usage`: every chunk carries `usage: null`, and the usage follows the
+   * finish chunk in a chunk of its own with no choices (OpenAI's shape).
+   */
+  includeUsage?: boolean;
+}
+
+/**
+ * Writes one streamed answer as `chat.completion.chunk` objects, in OpenAI's order: a role chunk,
+ * text deltas, tool calls (the name first, then the arguments in pieces), the finish chunk, then
+ * the usage chunk when asked for. `encode` takes core stream chunks (an OpenAI-compatible server
+ * relaying a model's stream); the other methods write the pieces one by one.
+ */
+export class ChatStreamEncoder {
+  readonly #identity: ChatIdentity;
+  readonly #includeUsage: boolean;
+  #started = false;
+  #toolCalls = 0;
+
+  constructor(identity: ChatIdentity, options: ChatStreamEncoderOptions = {}) {
+    this.#identity = identity;
+    this.#includeUsage = options.includeUsage ?? false;
+  }
+
+  /** The first chunk: the assistant role (with `content: null` when the answer is only tool calls). */
+  start(toolCallsOnly = false): ChatCompletionChunk {
+    this.#started = true;
+    return this.#chunk({ role: "assistant", content: toolCallsOnly ? null : "", refusal: null });
+  }
+
+  /** A chunk that adds `text` to the answer. */
+  text(text: string): ChatCompletionChunk {
+    return this.#chunk({ content: text });
+  }
+
+  /** A tool call: its id and name with empty arguments, then a chunk per piece of its arguments (default: one). */
+  toolCall(call: ToolCall, pieces?: readonly string[]): ChatCompletionChunk[] {
+    const index = this.#toolCalls++;
+    const out = [this.#chunk({ tool_calls: [{ index, id: call.id, type: "function", function: { name: call.name, arguments: "" } }] })];
+    for (const piece of pieces ?? [stringifyArguments(call.arguments)]) {
+      if (piece !== "") out.push(this.#chunk({ tool_calls: [{ index, function: { arguments: piece } }] }));
+    }
+    return out;
+  }
+
+  /** The finish chunk, and the usage chunk when `includeUsage` is on and both counts are known. */
+  finish(reason: FinishReason | ChatFinishReason | undefined, usage?: Usage): ChatCompletionChunk[] {
+    const out = [this.#chunk({}, wireFinishReason(reason, this.#toolCalls))];
+    const wireUsage = this.#includeUsage ? toChatUsage(usage) : undefined;
+    if (wireUsage) out.push({ ...this.#base([]), usage: wireUsage });
+    return out;
+  }
+
+  /** The wire chunks for one core stream chunk (the role chunk comes before the first). */
+  encode(chunk: StreamChunk): ChatCompletionChunk[] {
+    const out = this.#started ? [] : [this.start(chunk.type === "tool-call")];
+    if (chunk.type === "text") {
+      if (chunk.text !== "") out.push(this.text(chunk.text));
+    } else if (chunk.type === "tool-call") out.push(...this.toolCall(chunk.toolCall));
+    else out.push(...this.finish(chunk.finishReason, chunk.usage));
+    return out;
+  }
+
+  #base(choices: ChatCompletionChunk["choices"]): ChatCompletionChunk {
+    const id = this.#identity;
+    const chunk: ChatCompletionChunk = { id: id.id, object: "chat.completion.chunk", created: id.created, model: id.model, choices };
+    if (id.systemFingerprint !== undefined) chunk.system_fingerprint = id.systemFingerprint;
+    if (this.#includeUsage) chunk.usage = null;
+    return chunk;
+  }
+
+  #chunk(delta: ChatDelta, finishReason: ChatFinishReason | null = null): ChatCompletionChunk {
+    return this.#base([{ index: 0, delta, logprobs: null, finish_reason: finishReason }]);
+  }
+}

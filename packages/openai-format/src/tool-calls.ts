@@ -1,0 +1,82 @@
+import type { ToolCall } from "@orchestrator-ts/core";
+
+/**
+ * A tool call's arguments as the core contract holds them: the parsed JSON, or the raw string when
+ * the model produced invalid JSON. `""` is `{}`; an object (TGI has sent arguments as one) passes
+ * through.
+ */
+export function parseArguments(value: unknown): unknown {
+  if (typeof value !== "string") return value ?? {};
+  if (value === "") return {};
+  try {
+    return JSON.parse(value);
+  } catch {
+    return value;
+  }
+}
+
+/** Arguments as the wire carries them: a JSON string (a string argument is sent verbatim). */
+export function stringifyArguments(args: unknown): string {
+  return typeof args === "string" ? args : JSON.stringify(args ?? {});
+}
+
+/** What a streamed tool-call delta may hold (OpenAI's shape; TGI may leave out `index`). */
+export interface ToolCallDeltaLike {
+  index?: number;
+  id?: string | null;
+  function?: { name?: string | null; arguments?: unknown } | null;
+}
+
+interface PendingToolCall {
+  index: number;
+  id: string;
+  name: string;
+  args: string;
+}
+
+/**
+ * Assembles streamed tool-call deltas by index. A call is complete when a later index starts or
+ * the stream finishes; `add` returns the calls a new index completed, `flush` the rest.
+ */
+export class ToolCallAssembler {
+  #pending: PendingToolCall[] = [];
+
+  /** Adds deltas; returns the calls completed by them (those with a lower index than a new one). */
+  add(deltas: readonly ToolCallDeltaLike[]): ToolCall[] | undefined {
+    let done: ToolCall[] | undefined;
+    for (const d of deltas) {
+      const index = d.index ?? 0;
+      let entry = this.#pending.find((p) => p.index === index);
+      if (!entry) {
+        if (this.#pending.length > 0) {
+          const finished = this.#drain((p) => p.index < index);
+          if (finished.length > 0) done = done ? done.concat(finished) : finished;
+        }
+        entry = { index, id: d.id ?? "", name: "", args: "" };
+        this.#pending.push(entry);
+      }
+      if (d.id) entry.id = d.id;
+      if (d.function?.name) entry.name += d.function.name;
+      const args = d.function?.arguments;
+      if (typeof args === "string") entry.args += args;
+      else if (args !== undefined && args !== null) entry.args += JSON.stringify(args);
+    }
+    return done;
+  }
+
+  /** Every call still pending, completed. */
+  flush(): ToolCall[] {
+    return this.#pending.length === 0 ? [] : this.#drain(() => true);
+  }
+
+  #drain(which: (p: PendingToolCall) => boolean): ToolCall[] {
+    const out: ToolCall[] = [];
+    const keep: PendingToolCall[] = [];
+    for (const p of this.#pending) {
+      if (which(p)) out.push({ id: p.id || `call_${p.index}`, name: p.name, arguments: parseArguments(p.args) });
+      else keep.push(p);
+    }
+    this.#pending = keep;
+    return out;
+  }
+}
