@@ -3,5 +3,7 @@ export { collectAll, rejectionOf } from "./helpers";
 export { seededRandom } from "./internal/seeded-random";
 export * from "./servers";
 export * from "./gguf";
-export { startRedisServer, type RedisServerHandle } from "./redis/redis-server";
+export { freePort, startRedisServer, type RedisServerHandle } from "./redis/redis-server";
+export { startRedisCluster, type RedisClusterHandle, type RedisClusterNode, type RedisClusterOptions } from "./redis/redis-cluster";
+export { startRedisSentinel, type RedisSentinelHandle, type RedisSentinelOptions } from "./redis/redis-sentinel";
 export { runFixture, type RunFixtureOptions } from "./process/run-fixture";
