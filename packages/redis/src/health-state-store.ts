@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import type { HealthStateStore, HealthStatus } from "@orchestrator-ts/core";
-import type { Redis } from "ioredis";
+import type { Cluster, Redis } from "ioredis";
 import { RedisConnection, type RedisConnectionOptions } from "./connection";
 
 export interface RedisHealthStateStoreOptions extends RedisConnectionOptions {
@@ -22,7 +22,7 @@ export class RedisHealthStateStore implements HealthStateStore {
   readonly key: string;
   readonly channel: string;
   readonly connection: RedisConnection;
-  readonly #subscriber: Redis;
+  readonly #subscriber: Redis | Cluster;
   readonly #origin = randomUUID();
   readonly #states = new Map<string, HealthStatus>();
   readonly #listeners = new Set<Listener>();
@@ -37,7 +37,7 @@ export class RedisHealthStateStore implements HealthStateStore {
   constructor(options: RedisHealthStateStoreOptions = {}) {
     this.key = options.key ?? "orc:health";
     this.channel = `${this.key}:events`;
-    this.connection = new RedisConnection(options, { operationTimeoutMs: 1_000 });
+    this.connection = new RedisConnection(options, { operationTimeoutMs: 1_000, probeKey: this.key });
     // A subscribed connection can do nothing else, so it is a second one.
     this.#subscriber = this.connection.client.duplicate();
     this.#subscriber.on("error", () => undefined);

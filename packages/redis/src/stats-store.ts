@@ -181,7 +181,8 @@ export class RedisStatsStore implements StatsStore {
     this.refreshIntervalMs = options.refreshIntervalMs ?? 1_000;
     this.#flushDelayMs = options.flushDelayMs ?? 20;
     this.#writerKey = keyBeside(this.key, `:writer:${randomUUID()}`);
-    this.connection = new RedisConnection(options, { operationTimeoutMs: 1_000 });
+    // Probed on the totals' own shard after a failure (on a cluster, the one that failed).
+    this.connection = new RedisConnection(options, { operationTimeoutMs: 1_000, probeKey: this.key });
     this.connection.client.defineCommand("orcStatsSync", { numberOfKeys: 2, lua: SYNC_SCRIPT });
     this.connection.client.defineCommand("orcStateExchange", { numberOfKeys: 1, lua: STATE_SCRIPT });
     // Back after an outage or a stall: send what waited, without waiting for the interval.
@@ -252,8 +253,9 @@ export class RedisStatsStore implements StatsStore {
   /** Channels this process exchanged learned state on (reset deletes them too). */
   readonly #stateChannels = new Set<string>();
 
+  /** In the totals' hash slot, so that `reset()` deletes them all in one command on a cluster too. */
   #stateKey(channel: string): string {
-    return `${this.key}:state:${channel}`;
+    return keyBeside(this.key, `:state:${channel}`);
   }
 
   /** Send what is pending now and pull the shared totals. Never rejects. */
