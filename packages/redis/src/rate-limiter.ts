@@ -137,6 +137,11 @@ export class RedisRateLimiter extends EventEmitter<RedisRateLimiterEvents> imple
   #othersWaiting = 0;
   /** Freed slots go back to Redis instead of to this process's waiters (others wait for them). */
   #giveBack = false;
+  /** Spare slots to give back in the next exchange (idle for `idleReturnMs`). */
+  #returnable = 0;
+  /** The fewest spare slots seen since the idle watch began: those were not needed. */
+  #lowWater = 0;
+  #idleTimer: ReturnType<typeof setTimeout> | undefined;
   #blockedUntil = 0;
   #unavailableReason: string | undefined;
   #pumping = false;
@@ -228,8 +233,8 @@ export class RedisRateLimiter extends EventEmitter<RedisRateLimiterEvents> imple
             ? `Redis is unavailable (${this.#unavailableReason}) and whenUnavailable is "${this.whenUnavailable}"`
             : `shared limits: ${this.#describe()}`;
         reject(new RateLimitError(`No free slot for "${this.key}" within ${timeoutMs} ms (${why}).`, retryAfterMs > 0 ? { retryAfterMs } : this.#unavailableReason !== undefined ? { retryAfterMs: 1_000 } : {}));
-        // Starts leased for it may go back now.
-        if (this.#queue.length === 0) this.#scheduleReturn(this.#idleReturnMs);
+        // Slots asked for it go back if nobody uses them.
+        if (this.#queue.length === 0) this.#watchIdle();
       }, timeoutMs);
       this.#queue.push(waiter);
       this.#schedulePump();
@@ -247,6 +252,7 @@ export class RedisRateLimiter extends EventEmitter<RedisRateLimiterEvents> imple
     this.#clearTimers();
     for (const slice of this.#slices) if (slice.used < slice.granted) this.#shrink.set(slice.id, slice.used);
     this.#slices = [];
+    this.#returnable = Math.max(0, this.#held - this.#inUse);
     if (Math.max(this.#held, this.#recorded) > this.#inUse || this.#shrink.size > 0) {
       await bounded(this.#sync(false), 200).catch(() => undefined);
     }
@@ -257,6 +263,8 @@ export class RedisRateLimiter extends EventEmitter<RedisRateLimiterEvents> imple
   #clearTimers(): void {
     if (this.#returnTimer) clearTimeout(this.#returnTimer);
     if (this.#renewTimer) clearInterval(this.#renewTimer);
+    if (this.#idleTimer) clearTimeout(this.#idleTimer);
+    this.#idleTimer = undefined;
     this.#returnTimer = undefined;
     this.#renewTimer = undefined;
   }
@@ -312,7 +320,9 @@ export class RedisRateLimiter extends EventEmitter<RedisRateLimiterEvents> imple
       slice.used++;
     }
     this.#recordStart(now);
-    return this.#lease();
+    const lease = this.#lease();
+    if (this.#held - this.#inUse < this.#lowWater) this.#lowWater = this.#held - this.#inUse;
+    return lease;
   }
 
   /** While Redis does not answer: leased slots and starts first, then the policy's allowance. */
@@ -370,8 +380,29 @@ export class RedisRateLimiter extends EventEmitter<RedisRateLimiterEvents> imple
       this.#schedulePump();
       return;
     }
-    // Kept a moment for this process's next call; one counted beyond what it may use goes back at once.
-    if (spare) this.#scheduleReturn(this.#recorded > this.#held ? 0 : this.#idleReturnMs);
+    if (!spare) return;
+    // Counted beyond what it may use (calls started without Redis): stated at once. Else kept
+    // for this process's next calls, and given back once unused for idleReturnMs.
+    if (this.#recorded > this.#held) this.#scheduleReturn(0);
+    else this.#watchIdle();
+  }
+
+  /** Gives back, every `idleReturnMs`, the spare slots none of that time's calls needed. */
+  #watchIdle(): void {
+    if (this.#idleTimer || this.#closed || !this.#limitsConc) return;
+    this.#lowWater = this.#held - this.#inUse;
+    if (this.#lowWater <= 0) return;
+    this.#idleTimer = setTimeout(() => {
+      this.#idleTimer = undefined;
+      const spare = this.#held - this.#inUse;
+      const unused = Math.min(this.#lowWater, spare);
+      if (unused > 0 && this.#queue.length === 0) {
+        this.#returnable = unused;
+        void this.#sync(false);
+      }
+      if (spare > Math.max(0, unused)) this.#watchIdle();
+    }, this.#idleReturnMs);
+    this.#idleTimer.unref();
   }
 
   /** An exchange with nothing to ask for, `delayMs` from now: gives back idle slots and unused starts. */
@@ -477,7 +508,19 @@ export class RedisRateLimiter extends EventEmitter<RedisRateLimiterEvents> imple
       const now = performance.now();
       const live = this.#limitsRpm ? this.#liveSlice(now) : undefined;
       const waiting = this.#queue.length;
-      const concWanted = this.#limitsConc ? Math.min(this.maxConcurrentRequests, this.#inUse + waiting) : 0;
+      const need = this.#inUse + waiting;
+      const C = this.maxConcurrentRequests;
+      // Growing: what is needed and a quarter more, so that demand that comes and goes costs no
+      // exchange each time; giving back: the slots unused for idleReturnMs (or every spare one
+      // when others wait). Never fewer than those in use.
+      const concWanted = !this.#limitsConc
+        ? 0
+        : this.#giveBack
+          ? Math.min(C, need)
+          : waiting > 0
+            ? Math.min(C, Math.max(this.#held, need + Math.floor(need / 4)))
+            : Math.max(this.#inUse, this.#held - this.#returnable);
+      this.#returnable = 0;
       const startsWanted =
         this.#limitsRpm && waiting > 0 && !live ? Math.min(this.maxRequestsPerMinute, Math.max(waiting, this.#prevArrivals, this.#arrivals)) : 0;
       const asks = concWanted > this.#held || startsWanted > 0;
@@ -545,6 +588,7 @@ export class RedisRateLimiter extends EventEmitter<RedisRateLimiterEvents> imple
       if (this.#limitsConc) {
         this.#held = entitled;
         this.#recorded = recorded;
+        this.#lowWater = Math.min(this.#lowWater, Math.max(0, entitled - this.#inUse));
         // Calls started meanwhile on slots the reply no longer covers: state them at once.
         if (this.#inUse > recorded) this.#scheduleReturn(0);
         this.#keepAlive();
