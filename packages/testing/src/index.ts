@@ -5,5 +5,6 @@ export * from "./servers";
 export * from "./gguf";
 export { freePort, startRedisServer, type RedisServerHandle } from "./redis/redis-server";
 export { startRedisCluster, type RedisClusterHandle, type RedisClusterNode, type RedisClusterOptions } from "./redis/redis-cluster";
+export { commandStatsDelta, countRedisCommands, redisCommandStats, type RedisCommandCounter } from "./redis/command-count";
 export { startRedisSentinel, type RedisSentinelHandle, type RedisSentinelOptions } from "./redis/redis-sentinel";
 export { runFixture, type RunFixtureOptions } from "./process/run-fixture";
