@@ -324,6 +324,9 @@ export class RedisConnection {
         this.#recovered();
       } catch (error) {
         if (error instanceof Error) this.lastError = redact(error.message);
+        // A frozen primary gives ioredis no error to learn the new slot map from (its commands
+        // only time out): ask the cluster who serves what now, so a promoted replica is found.
+        if (this.topology === "cluster") (this.client as Cluster).refreshSlotsCache();
         // Timed out (still frozen), refused (a shard failing over) or the connection broke: ask again shortly.
         await new Promise((resolve) => setTimeout(resolve, 100).unref());
       }
