@@ -124,15 +124,25 @@ describe("on a Redis Cluster", () => {
     held[1]?.release();
   });
 
-  it("three processes share one limit of 30 per minute: exactly 30 calls in all", async () => {
+  it("three processes share one limit of 30 per minute and one budget of 300: exactly 30 calls and 300 charged in all", async () => {
     const key = `p${++n}`;
     const connection = JSON.stringify({ cluster: nodes() });
-    const runs = await Promise.all([1, 2, 3].map(() => runFixture("rate-worker", [connection, key, "rpm", "20"])));
-    const counts = runs.map((lines) => lines[0] as { granted: number; rejected: number });
+    const [limits, budgets] = await Promise.all([
+      Promise.all([1, 2, 3].map(() => runFixture("rate-worker", [connection, key, "rpm", "20"], { timeoutMs: 40_000 }))),
+      Promise.all([1, 2, 3].map(() => runFixture("budget-worker", [connection, key, "300", "1", "2000", "5"], { timeoutMs: 40_000 }))),
+    ]);
+    const counts = limits.map((lines) => lines[0] as { granted: number });
     const granted = counts.reduce((s, c) => s + c.granted, 0);
-    console.log(`cluster, 3 processes × 20 attempts, shared limit 30/min: granted ${counts.map((c) => c.granted).join(" + ")} = ${granted}`);
+    const charges = budgets.map((lines) => lines[0] as { charged: number; refusedWith: string });
+    const charged = charges.reduce((s, c) => s + c.charged, 0);
+    console.log(
+      `cluster, 3 processes: 20 attempts each under a shared limit of 30/min, granted ${counts.map((c) => c.granted).join(" + ")} = ${granted}; ` +
+        `charging a shared budget of 300 until refused: ${charges.map((c) => c.charged).join(" + ")} = ${charged}`,
+    );
     expect(granted).toBe(30);
-  }, 30_000);
+    expect(charges.every((c) => c.refusedWith === "budget_exceeded")).toBe(true);
+    expect(charged).toBe(300);
+  }, 45_000);
 
   it("bandit statistics shared on the cluster converge as on one server: a pair finds the best model in fewer calls each than one alone", async () => {
     const seeds = [3, 7, 11];

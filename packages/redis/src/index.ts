@@ -11,3 +11,4 @@ export { RedisCacheBackend, type RedisCacheBackendOptions } from "./cache-backen
 export { RedisStatsStore, type RedisStatsStoreOptions } from "./stats-store";
 export { RedisRateLimiter, type RedisRateLimiterOptions, type RedisRateLimiterEvents, type WhenRedisUnavailable } from "./rate-limiter";
 export { RedisHealthStateStore, type RedisHealthStateStoreOptions } from "./health-state-store";
+export { BudgetExceededError, RedisBudget, type RedisBudgetOptions } from "./budget";
