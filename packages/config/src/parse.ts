@@ -1,4 +1,4 @@
-import { ConfigError, type ConfigIssue, ModelCapabilities, ModelConstraints, Secret, formatPath } from "@orchestrator-ts/core";
+import { ConfigError, type ConfigIssue, ModelCapabilities, ModelConstraints, formatPath } from "@orchestrator-ts/core";
 import type { z } from "zod";
 import type { Env } from "./env";
 import { SECRET_ENV_NAME } from "./env";
@@ -16,9 +16,11 @@ import {
   type executionSchema,
   type healthSchema,
   modelSchema,
+  type redisSchema,
   type selectorSchema,
 } from "./schema";
-import { hasCredentials, wrapSecrets } from "./secrets";
+import { checkRedisConnection, mapRedis, mapRedisConnection } from "./redis-section";
+import { wrapSecrets } from "./secrets";
 import type { AnyProviderPlugin, CacheConfig, ExecutionConfig, HealthConfig, ModelConfig, ModelEntry, ParseOptions, ResolveOptions, SelectorConfig } from "./types";
 import { type PathKey, type TreeProblem, type YamlTree, readYaml, setOwn } from "./yaml-tree";
 import { validateEntryConfig } from "./validate-config";
@@ -203,6 +205,7 @@ export function analyzeModelConfig(text: string, options: ParseOptions = {}): An
   const cacheRaw = section("cache", SECTIONS.cache) as z.output<typeof cacheSchema> | undefined;
   const healthRaw = section("health", SECTIONS.health) as z.output<typeof healthSchema> | undefined;
   const executionRaw = section("execution", SECTIONS.execution) as z.output<typeof executionSchema> | undefined;
+  const redisRaw = section("redis", SECTIONS.redis) as z.output<typeof redisSchema> | undefined;
 
   let selector: SelectorConfig | undefined;
   if (selectorRaw) {
@@ -248,12 +251,8 @@ export function analyzeModelConfig(text: string, options: ParseOptions = {}): An
     }
     let redis: CacheConfig["redis"];
     if (cacheRaw.redis) {
-      const url = cacheRaw.redis.url;
-      const fromSecretVar = (tree.envVariables.get("cache.redis.url") ?? []).some((v) => SECRET_ENV_NAME.test(v));
-      redis = compact({
-        url: url !== undefined && (fromSecretVar || hasCredentials(url)) ? new Secret(url) : url,
-        keyPrefix: cacheRaw.redis.key_prefix,
-      });
+      issues.push(...checkRedisConnection(cacheRaw.redis, ["cache", "redis"], locator));
+      redis = mapRedisConnection(cacheRaw.redis, ["cache", "redis"], tree);
     }
     cache = compact({
       enabled: cacheRaw.enabled,
@@ -298,8 +297,14 @@ export function analyzeModelConfig(text: string, options: ParseOptions = {}): An
     });
   }
 
+  let redis: ModelConfig["redis"];
+  if (redisRaw) {
+    issues.push(...checkRedisConnection(redisRaw, ["redis"], locator));
+    redis = mapRedis(redisRaw, tree);
+  }
+
   if (issues.length > 0) return { config: undefined, issues: dedupe(issues) };
-  const config = compact({ models, selector, cache, health, execution, source }) as ModelConfig;
+  const config = compact({ models, selector, cache, health, execution, redis, source }) as ModelConfig;
   attachBuilder(config);
   return { config, issues: [] };
 }
