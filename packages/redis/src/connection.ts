@@ -1,8 +1,8 @@
 import { ConfigError, type ConfigIssue, OrchestratorError, Secret, redact } from "@orchestrator-ts/core";
 import { Cluster, type ClusterOptions, Redis, type RedisOptions } from "ioredis";
 
-/** A Redis node: `"host:port"`, `"redis://[user:password@]host:port"` or `{ host, port }`. */
-export type RedisNodeAddress = string | { host: string; port: number };
+/** A Redis node: `"host:port"`, `"redis://[user:password@]host:port"` (or a `Secret` holding it) or `{ host, port }`. */
+export type RedisNodeAddress = string | Secret | { host: string; port: number };
 
 /**
  * Where Redis is, in one of four shapes (give one):
@@ -82,6 +82,7 @@ export function validateRedisConnectionOptions(options: RedisConnectionOptions):
 }
 
 function nodeProblem(node: RedisNodeAddress): string | undefined {
+  if (Secret.isSecret(node)) return parseNode(node, 6379) ? undefined : 'expected "host:port" or a redis:// URL (in a Secret)';
   if (typeof node === "object" && node !== null) {
     if (typeof node.host !== "string" || node.host === "") return "needs a host";
     if (!isPort(node.port)) return `port must be an integer from 1 to 65535, got ${JSON.stringify(node.port)}`;
@@ -103,7 +104,8 @@ interface ParsedNode {
   tls?: boolean;
 }
 
-function parseNode(node: RedisNodeAddress, defaultPort: number): ParsedNode | undefined {
+function parseNode(address: RedisNodeAddress, defaultPort: number): ParsedNode | undefined {
+  const node = Secret.isSecret(address) ? address.reveal() : address;
   if (typeof node === "object") return { host: node.host, port: node.port };
   if (node.includes("://")) {
     try {
@@ -120,7 +122,7 @@ function parseNode(node: RedisNodeAddress, defaultPort: number): ParsedNode | un
       return undefined;
     }
   }
-  const match = /^(?:\[([^\]]+)\]|([^:]+))(?::(\d+))?$/.exec(node);
+  const match = /^(?:\[([0-9a-fA-F:.]+)\]|([^\s:/@[\]]+))(?::(\d+))?$/.exec(node);
   if (!match) return undefined;
   const port = match[3] === undefined ? defaultPort : Number(match[3]);
   return isPort(port) ? { host: (match[1] ?? match[2]) as string, port } : undefined;
