@@ -35,7 +35,7 @@ async function measure(cacheMode: "none" | "hits") {
   const sent = counter.sent;
   console.log(
     `${cacheMode === "none" ? "no cache" : "cache hits"}: ${calls} routed calls in 3 processes; Redis commands sent ${sent} = ${(sent / calls).toFixed(3)} per call ` +
-      `${JSON.stringify(counter.sentByCommand)}; executed (INFO commandstats, inside scripts too) ${executed.total} = ${(executed.total / calls).toFixed(3)} per call`,
+      `${JSON.stringify(counter.sentByCommand)}; executed (INFO commandstats, inside scripts too) ${executed.total} = ${(executed.total / calls).toFixed(3)} per call ${JSON.stringify(executed.byCommand)}`,
   );
   return { summaries, calls, sentPerCall: sent / calls, executedPerCall: executed.total / calls, sentByCommand: counter.sentByCommand };
 }
