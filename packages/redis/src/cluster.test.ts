@@ -3,9 +3,11 @@
 // sharing limits and learning, and what the parts do when a primary dies or freezes.
 import type { HealthStatus } from "@orchestrator-ts/core";
 import { type RedisClusterHandle, startRedisCluster } from "@orchestrator-ts/testing";
+import { Cluster } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runFleet, peak } from "../test/fleet";
 import { runFixture } from "../test/spawn";
+import { BudgetExceededError, RedisBudget } from "./budget";
 import { RedisCacheBackend } from "./cache-backend";
 import { RedisHealthStateStore } from "./health-state-store";
 import { RedisRateLimiter } from "./rate-limiter";
@@ -122,6 +124,46 @@ describe("on a Redis Cluster", () => {
     held[0]?.release();
     (await waiting).release();
     held[1]?.release();
+  });
+
+  it("every part takes an ioredis Cluster you made as its client, works across slots with it and leaves it open", async () => {
+    const client = new Cluster(cluster.seeds);
+    try {
+      const key = `u${++n}`;
+      const cache = new RedisCacheBackend({ client, keyPrefix: `${key}:cache:` });
+      const stats = new RedisStatsStore({ client, key: `${key}:stats`, flushDelayMs: 1 });
+      const health = new RedisHealthStateStore({ client, key: `${key}:health` });
+      const limiter = new RedisRateLimiter({ client, key, maxConcurrentRequests: 1, maxRequestsPerMinute: 10 });
+      const budget = new RedisBudget({ client, key, limit: 5 });
+      for (let i = 0; i < 20; i++) await cache.set(`k${i}`, `v${i}`, 60_000);
+      expect(await cache.get("k7")).toBe("v7");
+      // Entries on every shard, deleted without CROSSSLOT.
+      await cache.clear();
+      expect(await cache.get("k7")).toBeUndefined();
+      stats.record("m", { success: true, reward: 1, latencyMs: 5 });
+      await stats.sync();
+      expect(await stats.exchangeState("ctx", "a", "A")).toEqual(new Map([["a", "A"]]));
+      // The totals and the learned state beside them go in one DEL.
+      stats.reset();
+      await sleep(100);
+      await stats.sync();
+      expect(stats.get("m")).toBeUndefined();
+      expect(await stats.exchangeState("ctx", "a", undefined)).toEqual(new Map());
+      health.set("gpt-4", down);
+      await sleep(100);
+      expect(JSON.parse((await client.hget(`${key}:health`, "gpt-4")) ?? "{}")).toMatchObject({ status: "unhealthy" });
+      const lease = await limiter.acquire();
+      await expect(limiter.acquire({ timeoutMs: 100 })).rejects.toMatchObject({ code: "rate_limit_error" });
+      lease.release();
+      await budget.charge(3);
+      await expect(budget.charge(3)).rejects.toBeInstanceOf(BudgetExceededError);
+      await Promise.all([cache, stats, health, limiter, budget].map((p) => p.close()));
+      // Closing the parts leaves the caller's client open.
+      expect(client.status).toBe("ready");
+      expect(await client.set(`${key}:still-open`, "1")).toBe("OK");
+    } finally {
+      client.disconnect();
+    }
   });
 
   it("three processes share one limit of 30 per minute and one budget of 300: exactly 30 calls and 300 charged in all", async () => {
