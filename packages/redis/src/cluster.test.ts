@@ -79,8 +79,9 @@ async function sharedTrials(key: string): Promise<number> {
 describe("on a Redis Cluster", () => {
   it("the cache is shared across shards, one process's entries are the other's hits, and clear() empties every primary", async () => {
     const prefix = `c${++n}:`;
-    const a = track(new RedisCacheBackend({ cluster: nodes(), keyPrefix: prefix }));
-    const b = track(new RedisCacheBackend({ cluster: nodes(), keyPrefix: prefix }));
+    // A generous bound: this is about sharing across shards, and the machine may be loaded.
+    const a = track(new RedisCacheBackend({ cluster: nodes(), keyPrefix: prefix, operationTimeoutMs: 5_000 }));
+    const b = track(new RedisCacheBackend({ cluster: nodes(), keyPrefix: prefix, operationTimeoutMs: 5_000 }));
     for (let i = 0; i < 30; i++) await a.set(`k${i}`, `v${i}`, 60_000);
     for (let i = 0; i < 30; i++) expect(await b.get(`k${i}`)).toBe(`v${i}`);
     const shards = new Set(await Promise.all(Array.from({ length: 30 }, async (_, i) => (await cluster.primaryFor(`${prefix}k${i}`)).port)));
@@ -130,11 +131,11 @@ describe("on a Redis Cluster", () => {
     const client = new Cluster(cluster.seeds);
     try {
       const key = `u${++n}`;
-      const cache = new RedisCacheBackend({ client, keyPrefix: `${key}:cache:` });
-      const stats = new RedisStatsStore({ client, key: `${key}:stats`, flushDelayMs: 1 });
-      const health = new RedisHealthStateStore({ client, key: `${key}:health` });
-      const limiter = new RedisRateLimiter({ client, key, maxConcurrentRequests: 1, maxRequestsPerMinute: 10 });
-      const budget = new RedisBudget({ client, key, limit: 5 });
+      const cache = new RedisCacheBackend({ client, operationTimeoutMs: 5_000, keyPrefix: `${key}:cache:` });
+      const stats = new RedisStatsStore({ client, operationTimeoutMs: 5_000, key: `${key}:stats`, flushDelayMs: 1 });
+      const health = new RedisHealthStateStore({ client, operationTimeoutMs: 5_000, key: `${key}:health` });
+      const limiter = new RedisRateLimiter({ client, operationTimeoutMs: 5_000, key, maxConcurrentRequests: 1, maxRequestsPerMinute: 10 });
+      const budget = new RedisBudget({ client, operationTimeoutMs: 5_000, key, limit: 5 });
       for (let i = 0; i < 20; i++) await cache.set(`k${i}`, `v${i}`, 60_000);
       expect(await cache.get("k7")).toBe("v7");
       // Entries on every shard, deleted without CROSSSLOT.
@@ -170,7 +171,7 @@ describe("on a Redis Cluster", () => {
     const key = `p${++n}`;
     const connection = JSON.stringify({ cluster: nodes() });
     const [limits, budgets] = await Promise.all([
-      Promise.all([1, 2, 3].map(() => runFixture("rate-worker", [connection, key, "rpm", "20"], { timeoutMs: 40_000 }))),
+      Promise.all([1, 2, 3].map(() => runFixture("rate-worker", [connection, key, "rpm", "20", "5000"], { timeoutMs: 40_000 }))),
       Promise.all([1, 2, 3].map(() => runFixture("budget-worker", [connection, key, "300", "1", "2000", "5"], { timeoutMs: 40_000 }))),
     ]);
     const counts = limits.map((lines) => lines[0] as { granted: number });
@@ -240,7 +241,8 @@ describe("on a Redis Cluster", () => {
       expect(s?.untyped).toEqual([]);
       // No call hung: each ended within the acquire timeout; a lookup never waits past the cache's bound.
       expect(s?.maxCallMs).toBeLessThan(acquireTimeoutMs);
-      expect(s?.maxLookupMs).toBeLessThan((s?.lookupBoundMs ?? 0) + 300);
+      // The bound plus a second of timer lag on a loaded machine: far from the 5 s outage.
+      expect(s?.maxLookupMs).toBeLessThan((s?.lookupBoundMs ?? 0) + 1_000);
       expect(s?.inFlight).toBe(0);
     }
     // Failing closed through the failover: no acquire lost, and never more than the limit in flight.
@@ -287,7 +289,8 @@ describe("on a Redis Cluster", () => {
       expect(s?.failures).toEqual({});
       expect(s?.untyped).toEqual([]);
       expect(s?.maxCallMs).toBeLessThan(acquireTimeoutMs + 1_000);
-      expect(s?.maxLookupMs).toBeLessThan((s?.lookupBoundMs ?? 0) + 300);
+      // The bound plus a second of timer lag on a loaded machine: far from the 5 s outage.
+      expect(s?.maxLookupMs).toBeLessThan((s?.lookupBoundMs ?? 0) + 1_000);
     }
     // Exact while Redis answers; while it does not, each process adds at most its share
     // (⌈3/3⌉ = 1) to what it leased: 3 + (3 − 1) × 1.

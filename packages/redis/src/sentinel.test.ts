@@ -97,7 +97,8 @@ describe("behind Redis Sentinel", () => {
       expect(s?.failures).toEqual({});
       expect(s?.untyped).toEqual([]);
       expect(s?.maxCallMs).toBeLessThan(acquireTimeoutMs);
-      expect(s?.maxLookupMs).toBeLessThan((s?.lookupBoundMs ?? 0) + 300);
+      // The bound plus a second of timer lag on a loaded machine: far from an outage-long wait.
+      expect(s?.maxLookupMs).toBeLessThan((s?.lookupBoundMs ?? 0) + 1_000);
       expect(s?.inFlight).toBe(0);
     }
     expect(total((s) => s.refused)).toBe(0);
