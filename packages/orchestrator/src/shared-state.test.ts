@@ -36,7 +36,7 @@ describe("createOrchestrator with a redis: section", () => {
       base_url: "\${LOOPBACK_URL}"
     constraints:
       max_requests_per_minute: 3
-      queue_timeout: 1s
+      queue_timeout: 5s
 cache:
   backend: redis
 execution:
@@ -44,14 +44,20 @@ execution:
 redis:
   url: "\${SHARED_REDIS_URL}"
   key_prefix: "app1:"
+  operation_timeout: 5s
 `,
     );
     const env = { LOOPBACK_KEY: "sk-loopback-test", LOOPBACK_URL: server.baseURL, SHARED_REDIS_URL: redis.url };
+    const { Redis } = await import("ioredis");
+    const client = new Redis(redis.url);
     const a = await createOrchestrator({ config: file, env, startHealthMonitor: false });
     const b = await createOrchestrator({ config: file, env, startHealthMonitor: false });
     try {
       // The cache connects to the top-level redis: section (cache.redis is not given).
       expect((await a.generate(ask("shared question"))).cached).toBe(false);
+      // The entry is written after the answer is returned: wait until it is stored.
+      const deadline = Date.now() + 10_000;
+      while ((await client.keys("app1:cache:*")).length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
       const fromB = await b.generate(ask("shared question"));
       expect(fromB).toMatchObject({ text: "Echo: shared question", cached: true });
       expect(server.stats.inferenceRequests).toBe(1);
@@ -74,16 +80,11 @@ redis:
       expect(statsB?.get("gpt-4o-mini")?.trials).toBe(trials);
 
       // The keys live under the configured prefix.
-      const { Redis } = await import("ioredis");
-      const client = new Redis(redis.url);
-      try {
-        const keys = await client.keys("*");
-        expect(keys.length).toBeGreaterThan(0);
-        expect(keys.every((k) => k.startsWith("app1:") || k.startsWith("{app1:"))).toBe(true);
-      } finally {
-        client.disconnect();
-      }
+      const keys = await client.keys("*");
+      expect(keys.length).toBeGreaterThan(0);
+      expect(keys.every((k) => k.startsWith("app1:") || k.startsWith("{app1:"))).toBe(true);
     } finally {
+      client.disconnect();
       await Promise.all([a.close(), b.close()]);
     }
   });
