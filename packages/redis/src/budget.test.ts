@@ -90,7 +90,7 @@ describe("RedisBudget", () => {
 
   it("three processes charging one budget until refused charge exactly the limit in all", async () => {
     const key = `p${++n}`;
-    const runs = await Promise.all([1, 2, 3].map(() => runFixture("budget-worker", [redis.url, key, "300", "1", "2000", "5"], { timeoutMs: 30_000 })));
+    const runs = await Promise.all([1, 2, 3].map(() => runFixture("budget-worker", [redis.url, key, "300", "1", "5000", "5"], { timeoutMs: 30_000 })));
     const results = runs.map((lines) => lines[0] as { charged: number; refusedWith: string });
     const total = results.reduce((s, r) => s + r.charged, 0);
     console.log(`3 processes sharing a budget of 300: ${results.map((r) => r.charged).join(" + ")} = ${total}`);

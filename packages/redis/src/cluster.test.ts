@@ -45,7 +45,7 @@ const down: HealthStatus = {
   latencyMs: 12,
 };
 
-async function until(check: () => boolean, timeoutMs = 3_000): Promise<void> {
+async function until(check: () => boolean, timeoutMs = 10_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!check()) {
     if (Date.now() > deadline) throw new Error("condition not met in time");
@@ -171,8 +171,8 @@ describe("on a Redis Cluster", () => {
     const key = `p${++n}`;
     const connection = JSON.stringify({ cluster: nodes() });
     const [limits, budgets] = await Promise.all([
-      Promise.all([1, 2, 3].map(() => runFixture("rate-worker", [connection, key, "rpm", "20", "5000"], { timeoutMs: 40_000 }))),
-      Promise.all([1, 2, 3].map(() => runFixture("budget-worker", [connection, key, "300", "1", "2000", "5"], { timeoutMs: 40_000 }))),
+      Promise.all([1, 2, 3].map(() => runFixture("rate-worker", [connection, key, "rpm", "20", "5000"], { timeoutMs: 55_000 }))),
+      Promise.all([1, 2, 3].map(() => runFixture("budget-worker", [connection, key, "300", "1", "5000", "5"], { timeoutMs: 55_000 }))),
     ]);
     const counts = limits.map((lines) => lines[0] as { granted: number });
     const granted = counts.reduce((s, c) => s + c.granted, 0);
@@ -185,7 +185,7 @@ describe("on a Redis Cluster", () => {
     expect(granted).toBe(30);
     expect(charges.every((c) => c.refusedWith === "budget_exceeded")).toBe(true);
     expect(charged).toBe(300);
-  }, 45_000);
+  }, 60_000);
 
   it("bandit statistics shared on the cluster converge as on one server: a pair finds the best model in fewer calls each than one alone", async () => {
     const seeds = [3, 7, 11];
