@@ -5,6 +5,7 @@ export {
   type ModelCacheStats,
   type ModelCacheEvents,
   type RedisBackendOptions,
+  type RedisNodeOption,
   type CacheHitEvent,
   type CacheMissEvent,
   type CacheBypassEvent,

@@ -8,6 +8,7 @@ import {
   type GenerateResult,
   type ModelIdentity,
   OrchestratorError,
+  type Secret,
   type StreamChunk,
   type ToolCall,
   redact,
@@ -16,10 +17,25 @@ import { type StoredEntry, entryFromResult, parseEntry, replayChunks, resultFrom
 import { cacheKey } from "./key";
 import { MemoryCacheBackend } from "./memory-backend";
 
+/** A Redis node: `"host:port"`, a `redis://` URL (or a `Secret` holding one), or `{ host, port }`. */
+export type RedisNodeOption = string | Secret | { host: string; port: number };
+
+/**
+ * Where the Redis backend connects, in the shapes of `@orchestrator-ts/redis` (give one of `url`,
+ * `cluster`, `sentinels` + `name`, `client`).
+ */
 export interface RedisBackendOptions {
-  /** `redis://[:password@]host:port[/db]`; default `REDIS_URL` or `redis://127.0.0.1:6379`. The password never appears in errors or logs. */
-  url?: string;
-  /** An ioredis client you own (it is not closed by `close()`). */
+  /** One server: `redis://[:password@]host:port[/db]`; default `REDIS_URL` or `redis://127.0.0.1:6379`. The password never appears in errors or logs. */
+  url?: string | Secret;
+  /** A Redis Cluster's seed nodes. */
+  cluster?: readonly RedisNodeOption[];
+  /** Sentinel: the Sentinels, with the master group's `name`. */
+  sentinels?: readonly RedisNodeOption[];
+  name?: string;
+  username?: string;
+  password?: string | Secret;
+  sentinelPassword?: string | Secret;
+  /** An ioredis client you own, a `Redis` or a `Cluster` (it is not closed by `close()`). */
   client?: unknown;
   /** Prefix of every Redis key. Default `"orc:cache:"`. */
   keyPrefix?: string;

@@ -11,7 +11,6 @@ import {
   type ModelConfig,
   ModelConstraints,
   type ModelEntry,
-  Secret,
   type SelectorConfig,
   formatPath,
 } from "@orchestrator-ts/core";
@@ -32,9 +31,11 @@ import {
   type executionSchema,
   type healthSchema,
   modelSchema,
+  type redisSchema,
   type selectorSchema,
 } from "./schema";
-import { hasCredentials, wrapSecrets } from "./secrets";
+import { checkRedisConnection, mapRedis, mapRedisConnection } from "./redis-section";
+import { wrapSecrets } from "./secrets";
 import type { ParseOptions } from "./types";
 import { type PathKey, type TreeProblem, type YamlTree, readYaml, setOwn } from "./yaml-tree";
 import { validateEntryConfig } from "./validate-config";
@@ -213,6 +214,7 @@ export function analyzeModelConfig(text: string, options: ParseOptions = {}): An
   const cacheRaw = section("cache", SECTIONS.cache) as z.output<typeof cacheSchema> | undefined;
   const healthRaw = section("health", SECTIONS.health) as z.output<typeof healthSchema> | undefined;
   const executionRaw = section("execution", SECTIONS.execution) as z.output<typeof executionSchema> | undefined;
+  const redisRaw = section("redis", SECTIONS.redis) as z.output<typeof redisSchema> | undefined;
 
   let selector: SelectorConfig | undefined;
   if (selectorRaw) {
@@ -258,12 +260,8 @@ export function analyzeModelConfig(text: string, options: ParseOptions = {}): An
     }
     let redis: CacheConfig["redis"];
     if (cacheRaw.redis) {
-      const url = cacheRaw.redis.url;
-      const fromSecretVar = (tree.envVariables.get("cache.redis.url") ?? []).some((v) => SECRET_ENV_NAME.test(v));
-      redis = compact({
-        url: url !== undefined && (fromSecretVar || hasCredentials(url)) ? new Secret(url) : url,
-        keyPrefix: cacheRaw.redis.key_prefix,
-      });
+      issues.push(...checkRedisConnection(cacheRaw.redis, ["cache", "redis"], locator));
+      redis = mapRedisConnection(cacheRaw.redis, ["cache", "redis"], tree);
     }
     cache = compact({
       enabled: cacheRaw.enabled,
@@ -308,8 +306,14 @@ export function analyzeModelConfig(text: string, options: ParseOptions = {}): An
     });
   }
 
+  let redis: ModelConfig["redis"];
+  if (redisRaw) {
+    issues.push(...checkRedisConnection(redisRaw, ["redis"], locator));
+    redis = mapRedis(redisRaw, tree);
+  }
+
   if (issues.length > 0) return { config: undefined, issues: dedupe(issues) };
-  const config = compact({ models, selector, cache, health, execution, source }) as ModelConfig;
+  const config = compact({ models, selector, cache, health, execution, redis, source }) as ModelConfig;
   attachBuilder(config);
   return { config, issues: [] };
 }

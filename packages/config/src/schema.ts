@@ -122,6 +122,33 @@ export const selectorSchema = z
   })
   .strict();
 
+/** A Redis node in YAML: `"host:port"`, a `redis://` URL, or `{ host, port }` (checked in redis-section.ts, with clearer messages than a union's). */
+const redisNode = z.unknown();
+
+/** Where Redis is (one of url, cluster, sentinels + name) and how to reach it; checked further in redis-section.ts. */
+export const REDIS_CONNECTION_SHAPE = {
+  url: text.optional(),
+  cluster: z.array(redisNode).min(1).optional(),
+  sentinels: z.array(redisNode).min(1).optional(),
+  name: text.optional(),
+  username: text.optional(),
+  password: text.optional(),
+  sentinel_password: text.optional(),
+  operation_timeout: duration.optional(),
+  key_prefix: z.string().optional(),
+};
+
+/** The top-level `redis:` section: the connection every shared part uses, and which parts share. */
+export const redisSchema = z
+  .object({
+    ...REDIS_CONNECTION_SHAPE,
+    statistics: z.boolean().optional(),
+    health: z.boolean().optional(),
+    limits: z.boolean().optional(),
+    when_unavailable: z.enum(["share", "local", "reject"]).optional(),
+  })
+  .strict();
+
 export const cacheSchema = z
   .object({
     enabled: z.boolean().default(true),
@@ -129,7 +156,7 @@ export const cacheSchema = z
     ttl: duration.optional(),
     max_size: positiveInt.optional(),
     namespace: text.optional(),
-    redis: z.object({ url: text.optional(), key_prefix: z.string().optional() }).strict().nullish(),
+    redis: z.object(REDIS_CONNECTION_SHAPE).strict().nullish(),
   })
   .strict();
 
@@ -169,6 +196,7 @@ export const SECTIONS = {
   cache: cacheSchema.nullish(),
   health: healthSchema.nullish(),
   execution: executionSchema.nullish(),
+  redis: redisSchema.nullish(),
 } as const;
 
 export function describe(value: unknown): string {

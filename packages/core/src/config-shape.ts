@@ -89,14 +89,47 @@ export interface SelectorConfig {
   seed?: number;
 }
 
+/** A Redis node: `"host:port"`, a `redis://` URL (a `Secret` when it holds credentials), or `{ host, port }`. */
+export type RedisNodeConfig = string | Secret | { host: string; port: number };
+
+/**
+ * Where Redis is — one of `url`, `cluster`, `sentinels` + `name` (none: `REDIS_URL`, else
+ * localhost) — in the shape `@orchestrator-ts/redis` takes (`RedisConnectionOptions`). A URL
+ * holding credentials, or read from a variable named like a secret, and every password, is a `Secret`.
+ */
+export interface RedisConnectionConfig {
+  url?: string | Secret;
+  cluster?: RedisNodeConfig[];
+  sentinels?: RedisNodeConfig[];
+  /** The master group name the Sentinels monitor. */
+  name?: string;
+  username?: string;
+  password?: Secret;
+  sentinelPassword?: Secret;
+  operationTimeoutMs?: number;
+  keyPrefix?: string;
+}
+
+/** The top-level `redis:` section. */
+export interface RedisConfig extends RedisConnectionConfig {
+  /** Share the bandit's statistics through Redis (default true). */
+  statistics?: boolean;
+  /** Share health state through Redis (default true). */
+  health?: boolean;
+  /** Hold models' `max_requests_per_minute`/`max_concurrent_requests` across every process (default true). */
+  limits?: boolean;
+  /** What the shared limits do while Redis does not answer (`RedisRateLimiter`'s `whenUnavailable`). */
+  whenUnavailable?: "share" | "local" | "reject";
+}
+
 export interface CacheConfig {
   enabled: boolean;
   backend: "memory" | "redis";
   ttlMs?: number;
   maxSize?: number;
   namespace?: string;
-  /** A URL holding credentials, or read from a variable named like a secret, is a `Secret`. */
-  redis?: { url?: string | Secret; keyPrefix?: string };
+  /** The Redis backend's connection; without it, the top-level `redis:` section's. */
+  redis?: RedisConnectionConfig;
 }
 
 export interface HealthConfig {
@@ -166,6 +199,7 @@ export interface ModelConfig {
   cache?: CacheConfig;
   health?: HealthConfig;
   execution?: ExecutionConfig;
+  redis?: RedisConfig;
   /** The file it came from, or `<inline>`. */
   source: string;
   /** Attached (non-enumerable) by `@orchestrator-ts/config`: creates the models through their plugins. */

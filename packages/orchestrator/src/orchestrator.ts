@@ -8,6 +8,7 @@ import { type ModelRegistry, type ModelRegistryOptions, type RegistryResult, typ
 import { EMBEDDED_CONFIG, defaultModelDir, prepareLocalModels } from "./default-config";
 import type { OllamaPullProgress } from "@orchestrator-ts/provider-ollama";
 import { builtinProviders, builtinProvidersWith } from "./providers";
+import { redisConnectionOptions, redisKeyPrefix, sharedState } from "./shared-state";
 
 export interface CreateOrchestratorOptions {
   /**
@@ -79,6 +80,8 @@ export async function createOrchestrator(options: CreateOrchestratorOptions = {}
   const providers = { ...builtinProvidersWith(options.onPullProgress ? { onPullProgress: options.onPullProgress } : {}), ...(options.providers ?? {}) };
 
   const cacheConfig = config.cache;
+  // The cache's own Redis connection, else the top-level redis: section's.
+  const cacheRedis = cacheConfig?.redis ?? config.redis;
   const cache =
     cacheConfig && cacheConfig.enabled !== false
       ? new ModelCache({
@@ -86,14 +89,19 @@ export async function createOrchestrator(options: CreateOrchestratorOptions = {}
           ...(cacheConfig.ttlMs === undefined ? {} : { ttlMs: cacheConfig.ttlMs }),
           ...(cacheConfig.maxSize === undefined ? {} : { maxSize: cacheConfig.maxSize }),
           ...(cacheConfig.namespace === undefined ? {} : { namespace: cacheConfig.namespace }),
-          ...(cacheConfig.redis ? { redis: { ...(cacheConfig.redis.url ? { url: typeof cacheConfig.redis.url === "string" ? cacheConfig.redis.url : cacheConfig.redis.url.reveal() } : {}), ...(cacheConfig.redis.keyPrefix ? { keyPrefix: cacheConfig.redis.keyPrefix } : {}) } } : {}),
+          ...(cacheConfig.backend === "redis" && cacheRedis
+            ? { redis: { ...redisConnectionOptions(cacheRedis), keyPrefix: cacheConfig.redis?.keyPrefix ?? `${redisKeyPrefix(config.redis)}cache:` } }
+            : {}),
         })
       : undefined;
   const healthConfig = config.health;
+  // Statistics, health state and limits shared through Redis when the config has a redis: section.
+  const shared = sharedState(config.redis, { health: healthConfig?.enabled !== false });
   const healthMonitor =
     healthConfig?.enabled === false
       ? undefined
       : new ModelHealthMonitor({
+          ...(shared.healthStore ? { stateStore: shared.healthStore } : {}),
           ...(healthConfig?.checkIntervalMs === undefined ? {} : { checkIntervalMs: healthConfig.checkIntervalMs }),
           ...(healthConfig?.failureThreshold === undefined ? {} : { failureThreshold: healthConfig.failureThreshold }),
           ...(healthConfig?.recoveryThreshold === undefined ? {} : { recoveryThreshold: healthConfig.recoveryThreshold }),
@@ -101,12 +109,21 @@ export async function createOrchestrator(options: CreateOrchestratorOptions = {}
           ...(healthConfig?.concurrency === undefined ? {} : { concurrency: healthConfig.concurrency }),
         });
 
-  const registry = await registryFromConfig(config, {
-    providers,
-    ...(cache ? { cache } : {}),
-    ...(healthMonitor ? { healthMonitor } : {}),
-    ...(options.registry ?? {}),
-  });
+  let registry: ModelRegistry;
+  try {
+    registry = await registryFromConfig(config, {
+      providers,
+      ...(cache ? { cache } : {}),
+      ...(healthMonitor ? { healthMonitor } : {}),
+      ...(shared.statsStore ? { statsStore: shared.statsStore } : {}),
+      ...(options.registry ?? {}),
+    });
+  } catch (error) {
+    // Connections opened for a registry that was not built must not keep the process alive.
+    await Promise.all([shared.close(), cache?.close()]);
+    throw error;
+  }
+  shared.shareLimits(registry.listModels());
   if (healthMonitor && (options.startHealthMonitor ?? true)) healthMonitor.start();
 
   let closed: Promise<void> | undefined;
@@ -124,6 +141,7 @@ export async function createOrchestrator(options: CreateOrchestratorOptions = {}
         healthMonitor?.stop();
         await registry.cleanup();
         await cache?.close();
+        await shared.close();
       })();
       return closed;
     },

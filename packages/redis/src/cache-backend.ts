@@ -1,5 +1,6 @@
 import type { CacheBackend } from "@orchestrator-ts/core";
-import { RedisConnection, type RedisConnectionOptions } from "./connection";
+import type { Cluster, Redis } from "ioredis";
+import { RedisConnection, type RedisConnectionOptions, commandTimeoutOf } from "./connection";
 import { CommandWatchdog } from "./watchdog";
 
 const DEFAULT_TIMEOUT_MS = 250;
@@ -10,7 +11,9 @@ export interface RedisCacheBackendOptions extends RedisConnectionOptions {
 }
 
 /**
- * `CacheBackend` in Redis: one string per entry, expiry with `SET … PX`. Every operation either
+ * `CacheBackend` in Redis (one server, Cluster or Sentinel): one string per entry, expiry with
+ * `SET … PX`; every operation is one single-key command, so entries spread over a cluster's
+ * shards and no command crosses slots. Every operation either
  * completes within `operationTimeoutMs` (default 250 ms) or rejects with `RedisUnavailableError`
  * at once; `ModelCache` then sends the call to the provider and reports a bypass. The client
  * reconnects by itself.
@@ -26,10 +29,11 @@ export class RedisCacheBackend implements CacheBackend {
     if (options.client) {
       this.connection = new RedisConnection(options, { operationTimeoutMs: DEFAULT_TIMEOUT_MS });
     } else {
-      // Every command of this backend is bounded by the watchdog instead of a timer per command.
+      // Every command of this backend is bounded by the watchdog instead of a timer per command
+      // (on a cluster, also while ioredis retries it through a failover, which no client timer covers).
       const timeoutMs = options.operationTimeoutMs ?? DEFAULT_TIMEOUT_MS;
       this.#watchdog = new CommandWatchdog(timeoutMs);
-      this.connection = new RedisConnection({ ...options, redisOptions: { commandTimeout: undefined, ...options.redisOptions } }, { operationTimeoutMs: timeoutMs });
+      this.connection = new RedisConnection(options, { operationTimeoutMs: timeoutMs, commandTimeoutMs: null });
     }
   }
 
@@ -38,8 +42,9 @@ export class RedisCacheBackend implements CacheBackend {
    * with `commandTimeout`): every lookup settles within it, so `ModelCache` arms no timer of its own.
    */
   get operationTimeoutMs(): number | undefined {
-    const timeout = this.connection.client.options?.commandTimeout;
-    if (typeof timeout === "number" && timeout > 0) return this.#watchdog ? Math.min(timeout, this.#watchdog.boundMs) : timeout;
+    const timeout = commandTimeoutOf(this.connection.client);
+    // A cluster retries a command through a failover without the node timeout: only the watchdog bounds that.
+    if (timeout !== undefined && this.connection.topology !== "cluster") return this.#watchdog ? Math.min(timeout, this.#watchdog.boundMs) : timeout;
     return this.#watchdog?.boundMs;
   }
 
@@ -79,24 +84,31 @@ export class RedisCacheBackend implements CacheBackend {
     }
   }
 
-  /** Delete every key under `keyPrefix` (SCAN + UNLINK in batches, never KEYS). */
+  /** Delete every key under `keyPrefix` (SCAN + UNLINK in batches, never KEYS; on a cluster, on every primary). */
   async clear(): Promise<void> {
     const pattern = `${escapeGlob(this.keyPrefix)}*`;
-    let cursor = "0";
+    const client = this.connection.client;
+    const cluster = this.connection.topology === "cluster";
+    const nodes: (Redis | Cluster)[] = cluster ? (client as Cluster).nodes("master") : [client];
     try {
-      do {
-        const [next, keys] = (await this.#send("scan", [cursor, "MATCH", pattern, "COUNT", 500])) as [string, string[]];
-        cursor = next;
-        if (keys.length > 0) await this.#send("unlink", keys);
-      } while (cursor !== "0");
+      for (const node of nodes) {
+        let cursor = "0";
+        do {
+          const [next, keys] = (await this.#send("scan", [cursor, "MATCH", pattern, "COUNT", 500], node)) as [string, string[]];
+          cursor = next;
+          if (keys.length === 0) continue;
+          // A cluster refuses one UNLINK of keys in different slots (CROSSSLOT): one per key there, in one round trip.
+          if (cluster) await Promise.all(keys.map((key) => this.#send("unlink", [key], node)));
+          else await this.#send("unlink", keys, node);
+        } while (cursor !== "0");
+      }
     } catch (error) {
       throw this.connection.unavailable("clearing the cache", error);
     }
   }
 
   /** A command, bounded by the watchdog when this backend made the client (else by the client's own timeout). */
-  #send(name: string, args: (string | number)[]): Promise<unknown> {
-    const client = this.connection.client;
+  #send(name: string, args: (string | number)[], client: Redis | Cluster = this.connection.client): Promise<unknown> {
     return this.#watchdog ? this.#watchdog.send(client, name, args) : client.call(name, ...args);
   }
 
@@ -110,7 +122,7 @@ export class RedisCacheBackend implements CacheBackend {
   }
 
   toJSON(): Record<string, unknown> {
-    return { keyPrefix: this.keyPrefix, status: this.connection.client.status };
+    return { keyPrefix: this.keyPrefix, topology: this.connection.topology, status: this.connection.client.status };
   }
 }
 

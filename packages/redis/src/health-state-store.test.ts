@@ -55,6 +55,9 @@ describe("RedisHealthStateStore", () => {
     await until(() => b.get("gpt-4") !== undefined);
     expect(b.get("gpt-4")).toEqual(down);
     expect(seen).toEqual(["gpt-4:unhealthy"]);
+    // A reload answered after the message (they race on a loaded host or a cluster) is no news.
+    await b.refresh();
+    expect(seen).toEqual(["gpt-4:unhealthy"]);
   });
 
   it("a store started later loads the current state", async () => {

@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import type { HealthStateStore, HealthStatus } from "@orchestrator-ts/core";
-import type { Redis } from "ioredis";
+import type { Cluster, Redis } from "ioredis";
 import { RedisConnection, type RedisConnectionOptions } from "./connection";
 
 export interface RedisHealthStateStoreOptions extends RedisConnectionOptions {
@@ -22,7 +22,7 @@ export class RedisHealthStateStore implements HealthStateStore {
   readonly key: string;
   readonly channel: string;
   readonly connection: RedisConnection;
-  readonly #subscriber: Redis;
+  readonly #subscriber: Redis | Cluster;
   readonly #origin = randomUUID();
   readonly #states = new Map<string, HealthStatus>();
   readonly #listeners = new Set<Listener>();
@@ -37,7 +37,7 @@ export class RedisHealthStateStore implements HealthStateStore {
   constructor(options: RedisHealthStateStoreOptions = {}) {
     this.key = options.key ?? "orc:health";
     this.channel = `${this.key}:events`;
-    this.connection = new RedisConnection(options, { operationTimeoutMs: 1_000 });
+    this.connection = new RedisConnection(options, { operationTimeoutMs: 1_000, probeKey: this.key });
     // A subscribed connection can do nothing else, so it is a second one.
     this.#subscriber = this.connection.client.duplicate();
     this.#subscriber.on("error", () => undefined);
@@ -116,7 +116,7 @@ export class RedisHealthStateStore implements HealthStateStore {
       // A status set here after the reload was sent is newer than what the reply says.
       if ((this.#writtenAt.get(name) ?? 0) > asOf || this.#unpublished.has(name)) continue;
       const status = parseStatus(json);
-      if (status && JSON.stringify(this.#states.get(name)) !== json) this.#update(name, status);
+      if (status && !sameStatus(this.#states.get(name), status)) this.#update(name, status);
     }
   }
 
@@ -139,7 +139,7 @@ export class RedisHealthStateStore implements HealthStateStore {
     const json = JSON.stringify(parsed.s);
     const status = parseStatus(json);
     // The same status again (a write re-sent after a timeout that had run after all) is no news.
-    if (status && JSON.stringify(this.#states.get(parsed.n)) !== json) this.#update(parsed.n, status);
+    if (status && !sameStatus(this.#states.get(parsed.n), status)) this.#update(parsed.n, status);
   }
 
   #update(name: string, status: HealthStatus): void {
@@ -156,6 +156,21 @@ export class RedisHealthStateStore implements HealthStateStore {
   [Symbol.for("nodejs.util.inspect.custom")](): string {
     return `RedisHealthStateStore ${JSON.stringify({ key: this.key, models: this.#states.size })}`;
   }
+}
+
+/**
+ * Whether two statuses say the same, whatever their key order or missing defaults: a reload that
+ * returns what a message already delivered (they race, on a loaded host or a cluster) is no news.
+ */
+function sameStatus(a: HealthStatus | undefined, b: HealthStatus): boolean {
+  if (a === undefined) return false;
+  return canonical(parseStatus(JSON.stringify(a))) === canonical(b);
+}
+
+function canonical(status: HealthStatus | undefined): string {
+  if (status === undefined) return "";
+  const record = status as unknown as Record<string, unknown>;
+  return JSON.stringify(Object.keys(record).sort().map((k) => [k, record[k]]));
 }
 
 function parseStatus(json: string | undefined): HealthStatus | undefined {

@@ -1,8 +1,19 @@
 import { randomUUID } from "node:crypto";
 import { EventEmitter } from "node:events";
-import { AbortError, type Lease, LocalRateLimiter, RateLimitError, type RateLimiter } from "@orchestrator-ts/core";
-import { RedisConnection, type RedisConnectionOptions } from "./connection";
+import { AbortError, ConfigError, type ConfigIssue, type Lease, RateLimitError, type RateLimiter } from "@orchestrator-ts/core";
+import { RedisConnection, type RedisConnectionOptions, bounded, validateRedisConnectionOptions } from "./connection";
+import { LEASE_SCRIPT, type LeaseReply, STATUS_STALE, STATUS_TOO_LATE, TIME_SCRIPT } from "./rate-limiter-script";
 import { ServerClock } from "./server-clock";
+
+/**
+ * What a limiter does while Redis does not answer:
+ * - `"share"` (default): this process keeps to its share of each limit (the limit divided by the
+ *   processes that used it in the last minute, rounded up), on top of the slots it already holds;
+ * - `"local"`: this process keeps to the whole limits on its own (N processes may reach N × them);
+ * - `"reject"`: fail closed — only slots and starts already leased from Redis are used; other
+ *   acquires keep retrying Redis until their `timeoutMs`, then fail with `RateLimitError`.
+ */
+export type WhenRedisUnavailable = "share" | "local" | "reject";
 
 export interface RedisRateLimiterOptions extends RedisConnectionOptions {
   /** Name of the limited resource, usually `model.name`: processes using the same key share the limits. */
@@ -11,174 +22,191 @@ export interface RedisRateLimiterOptions extends RedisConnectionOptions {
   maxRequestsPerMinute?: number;
   /** Calls in flight at once, across every process. */
   maxConcurrentRequests?: number;
-  /** A held slot is kept alive by a heartbeat; a crashed holder's slot is reclaimed this long after its last beat. Default 30 s. */
+  /** Held slots are kept alive by a heartbeat; a crashed holder's slots are reclaimed this long after its last beat. Default 30 s. */
   leaseTtlMs?: number;
   /** Prefix of the Redis keys. Default `"orc:limit:"`. */
   keyPrefix?: string;
-  /** Longest wait between retries while blocked on concurrency (released slots elsewhere are not signalled). Default 50 ms. */
+  /** Longest wait between two asks while slots are held elsewhere (their release is not signalled). Default 50 ms. */
   pollIntervalMs?: number;
+  /** See `WhenRedisUnavailable`. Default `"share"`. */
+  whenUnavailable?: WhenRedisUnavailable;
   /**
-   * While Redis is unreachable: `"local"` (default) enforces the same limits in this process only,
-   * so calls keep flowing (the total across N processes may reach N × the limit for that time);
-   * `"reject"` fails every acquire with `RateLimitError` (fail closed).
+   * How long a leased slice of per-minute starts may be used (its unused starts then go back),
+   * and how often held concurrency slots are confirmed. Default 1,000 ms.
    */
-  whenUnavailable?: "local" | "reject";
+  sliceMs?: number;
+  /** How long a freed concurrency slot stays with this process, for its next call, before it goes back. Default 50 ms. */
+  idleReturnMs?: number;
 }
 
 export interface RedisRateLimiterEvents {
-  /** Redis could not be used for one acquire; the local limiter (or a rejection) answered instead. */
+  /** Redis could not be used for an acquire; the `whenUnavailable` policy answered instead. */
   fallback: [{ key: string; reason: string }];
 }
-
-// KEYS[1]: starts in the window (zset, score = start ms), KEYS[2]: leases (zset, score = expiry ms).
-// Server time, so every process agrees on the window. ARGV[5] is the server time past which the
-// client will have given up on this reservation: executed later (Redis was frozen, or ioredis
-// resent it after a reconnect) it changes nothing, so no lease or start is left that nobody owns.
-// Returns {granted, blockedBy (1 concurrency, 2 per minute, 3 too late), waitMs, count, now}.
-const RESERVE = `
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-if now > tonumber(ARGV[5]) then return {0, 3, 0, 0, now} end
-local maxRpm = tonumber(ARGV[1])
-local maxConc = tonumber(ARGV[2])
-local ttl = tonumber(ARGV[4])
-redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now)
-if maxConc >= 0 then
-  local held = redis.call('ZCARD', KEYS[2])
-  if held >= maxConc then
-    local first = redis.call('ZRANGE', KEYS[2], 0, 0, 'WITHSCORES')
-    return {0, 1, tonumber(first[2]) - now, held, now}
-  end
-end
-local starts = 0
-if maxRpm >= 0 then
-  redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - 60000)
-  starts = redis.call('ZCARD', KEYS[1])
-  if starts >= maxRpm then
-    local first = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
-    return {0, 2, tonumber(first[2]) + 60000 - now, starts, now}
-  end
-  redis.call('ZADD', KEYS[1], now, ARGV[3])
-  redis.call('PEXPIRE', KEYS[1], 61000)
-  starts = starts + 1
-end
-if maxConc >= 0 then
-  redis.call('ZADD', KEYS[2], now + ttl, ARGV[3])
-  redis.call('PEXPIRE', KEYS[2], ttl + 1000)
-end
-return {1, 0, 0, starts, now}
-`;
-
-// Undo a reservation the client gave up on, should it have been granted after all (its reply was
-// late). Sent on the same connection, it runs after the reservation.
-const CANCEL = `
-redis.call('ZREM', KEYS[1], ARGV[1])
-return redis.call('ZREM', KEYS[2], ARGV[1])
-`;
-
-// Extend a live lease (heartbeat); a lease already reclaimed stays gone.
-const RENEW = `
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-local ttl = tonumber(ARGV[2])
-local updated = redis.call('ZADD', KEYS[1], 'XX', 'CH', now + ttl, ARGV[1])
-redis.call('PEXPIRE', KEYS[1], ttl + 1000)
-return updated
-`;
-
-type ReserveReply = [granted: number, blockedBy: number, waitMs: number, count: number, serverMs: number];
-
-type ScriptClient = {
-  orcLimitReserve(window: string, leases: string, maxRpm: number, maxConc: number, id: string, ttlMs: number, deadline: number): Promise<ReserveReply>;
-  orcLimitCancel(window: string, leases: string, id: string): Promise<number>;
-  orcLimitRenew(leases: string, id: string, ttlMs: number): Promise<number>;
-};
 
 interface Waiter {
   resolve: (lease: Lease) => void;
   reject: (error: unknown) => void;
-  deadline: number;
-  done: boolean;
+  fellBack: boolean;
   cleanup: () => void;
 }
 
-const UNAVAILABLE = Symbol("unavailable");
-const TOO_LATE = 3;
+/** A slice of per-minute starts leased from Redis. */
+interface Slice {
+  id: string;
+  granted: number;
+  used: number;
+  /** `performance.now()` past which it is not used (its starts are counted in Redis until 60 s after that). */
+  usableUntil: number;
+  /** The same moment in Redis' clock (as Redis stored it). */
+  serverUntil: number;
+}
 
-/**
- * `maxRequestsPerMinute` and `maxConcurrentRequests` that hold across every process sharing the
- * Redis key. A reservation is one Lua script (atomic): it drops starts older than 60 s and
- * expired leases, checks both limits, and records the start and the lease. Releasing removes the
- * lease; a holder that crashed stops its heartbeat and its slot is reclaimed after `leaseTtlMs`.
- *
- * `model.setRateLimiter(new RedisRateLimiter({ url, key: model.name, maxRequestsPerMinute: 60 }))`
- */
+/** Starts taken while Redis did not answer, to be counted in Redis once it does. */
+interface Unreported {
+  id: string;
+  count: number;
+  serverLast: number;
+}
+
+type ScriptClient = {
+  orcLimitLease(starts: string, leases: string, state: string, seen: string, wait: string, ...args: (string | number)[]): Promise<LeaseReply>;
+  orcLimitTime(key: string): Promise<[string, string]>;
+};
+
+const UNAVAILABLE = Symbol("unavailable");
+type SyncResult = { waitMs: number } | typeof UNAVAILABLE;
+
 /** How long a concurrency refusal keeps `isSaturated()` true without news from Redis. */
 const SATURATION_MEMORY_MS = 500;
 
+/**
+ * `maxRequestsPerMinute` and `maxConcurrentRequests` that hold across every process sharing the
+ * key, at a fraction of a Redis command per call: each process leases slices of the limits from
+ * Redis and hands them out locally.
+ *
+ * - Concurrency: a process holds some of the slots (as many as its calls need) and reuses a freed
+ *   one for its next call; it gives slots back after `idleReturnMs` without use, at once when
+ *   other processes are waiting, and never holds more than its fair share while they wait.
+ * - Per minute: a process leases a slice of starts sized to its recent demand, usable for
+ *   `sliceMs`; Redis counts every start of a slice from its grant until 60 s after the slice's
+ *   end, so no sliding minute ever holds more than the limit. Unused starts go back.
+ *
+ * Every exchange is one Lua script (atomic), stamped with a deadline in Redis' own clock so a
+ * copy run late (a frozen Redis, a resend after a reconnect) takes nothing. A crashed process's
+ * slots return after `leaseTtlMs`.
+ *
+ * `model.setRateLimiter(new RedisRateLimiter({ url, key: model.name, maxRequestsPerMinute: 60 }))`
+ */
 export class RedisRateLimiter extends EventEmitter<RedisRateLimiterEvents> implements RateLimiter {
   readonly key: string;
   readonly maxRequestsPerMinute: number;
   readonly maxConcurrentRequests: number;
   readonly leaseTtlMs: number;
+  readonly sliceMs: number;
+  readonly whenUnavailable: WhenRedisUnavailable;
   readonly connection: RedisConnection;
-  readonly #windowKey: string;
-  readonly #leasesKey: string;
+  readonly #keys: [starts: string, leases: string, state: string, seen: string, wait: string];
   readonly #pollMs: number;
-  readonly #whenUnavailable: "local" | "reject";
-  readonly #local: LocalRateLimiter;
-  readonly #queue: Waiter[] = [];
-  readonly #prefix = randomUUID().slice(0, 8);
+  readonly #idleReturnMs: number;
+  readonly #limitsConc: boolean;
+  readonly #limitsRpm: boolean;
+  /** This limiter's name in Redis. */
+  readonly #holder = randomUUID().replace(/-/g, "").slice(0, 16);
   readonly #clock = new ServerClock();
-  /** Longest a reservation may take before this process gives up on it and falls back. */
+  /** Longest an exchange may take before this process gives up on it and falls back. */
   readonly #timeoutMs: number;
-  /** The client has no command timeout of its own at or below `#timeoutMs`: bound reservations here. */
-  readonly #ownTimer: boolean;
+  readonly #queue: Waiter[] = [];
   #seq = 0;
-  #inFlight = 0;
+  /** Concurrency slots this process may use (leased from Redis; as far as it knows, never more than Redis counts for it). */
+  #held = 0;
+  /** Slots Redis counts for this process: more than `#held` while calls started without Redis run. */
+  #recorded = 0;
+  /** Calls running now (on held slots, or on the fallback policy's). */
+  #inUse = 0;
+  #slices: Slice[] = [];
+  /** Start times (performance.now) of this process's calls in the last minute (for the shares). */
+  #ownStarts: number[] = [];
+  #unreported: Unreported | undefined;
+  /** Fallback starts sent but not acknowledged: sent again (Redis adds each id once). */
+  #unreportedSent: Unreported[] = [];
+  /** Slices that ended with unused starts: slice id → starts used (sent until acknowledged). */
+  readonly #shrink = new Map<string, number>();
+  /** Processes that used this key in the last minute (from Redis' last answer; 1 before). */
+  #live = 1;
+  #othersWaiting = 0;
+  /** Freed slots go back to Redis instead of to this process's waiters (others wait for them). */
+  #giveBack = false;
+  /** Spare slots to give back in the next exchange (idle for `idleReturnMs`). */
+  #returnable = 0;
+  /** The fewest spare slots seen since the idle watch began: those were not needed. */
+  #lowWater = 0;
+  #idleTimer: ReturnType<typeof setTimeout> | undefined;
   #blockedUntil = 0;
+  #unavailableReason: string | undefined;
   #pumping = false;
+  #pumpScheduled = false;
   #wake: (() => void) | undefined;
+  #syncing: Promise<SyncResult> | undefined;
+  #returnTimer: ReturnType<typeof setTimeout> | undefined;
+  #renewTimer: ReturnType<typeof setInterval> | undefined;
+  #arrivals = 0;
+  #prevArrivals = 0;
+  #windowStart = 0;
+  #closed = false;
 
   constructor(options: RedisRateLimiterOptions) {
     super();
     if (!options || typeof options.key !== "string" || options.key.length === 0) throw new TypeError("RedisRateLimiter needs a non-empty `key` (usually the model's name).");
+    checkOptions(options);
+    validateRedisConnectionOptions(options);
     this.key = options.key;
     this.maxRequestsPerMinute = options.maxRequestsPerMinute ?? Number.POSITIVE_INFINITY;
     this.maxConcurrentRequests = options.maxConcurrentRequests ?? Number.POSITIVE_INFINITY;
+    this.#limitsConc = Number.isFinite(this.maxConcurrentRequests);
+    this.#limitsRpm = Number.isFinite(this.maxRequestsPerMinute);
     this.leaseTtlMs = options.leaseTtlMs ?? 30_000;
+    this.sliceMs = options.sliceMs ?? 1_000;
     this.#pollMs = options.pollIntervalMs ?? 50;
-    this.#whenUnavailable = options.whenUnavailable ?? "local";
+    this.#idleReturnMs = options.idleReturnMs ?? 50;
+    this.whenUnavailable = options.whenUnavailable ?? "share";
     const prefix = options.keyPrefix ?? "orc:limit:";
-    // One hash tag, so both keys live in the same cluster slot.
-    this.#windowKey = `${prefix}{${this.key}}:starts`;
-    this.#leasesKey = `${prefix}{${this.key}}:leases`;
-    this.connection = new RedisConnection(options, { operationTimeoutMs: 1_000 });
-    const clientTimeout = this.connection.client.options?.commandTimeout;
-    const hasClientTimeout = typeof clientTimeout === "number" && clientTimeout > 0;
-    this.#timeoutMs = Math.min(options.operationTimeoutMs ?? 1_000, hasClientTimeout ? clientTimeout : Number.POSITIVE_INFINITY);
-    this.#ownTimer = !(hasClientTimeout && clientTimeout <= this.#timeoutMs);
-    this.connection.client.defineCommand("orcLimitReserve", { numberOfKeys: 2, lua: RESERVE });
-    this.connection.client.defineCommand("orcLimitCancel", { numberOfKeys: 2, lua: CANCEL });
-    this.connection.client.defineCommand("orcLimitRenew", { numberOfKeys: 1, lua: RENEW });
-    this.#local = new LocalRateLimiter({ maxRequestsPerMinute: this.maxRequestsPerMinute, maxConcurrentRequests: this.maxConcurrentRequests });
+    // One hash tag: every key of this limit lives in the same cluster slot, so one script may use them all.
+    const base = `${prefix}{${this.key}}`;
+    this.#keys = [`${base}:starts`, `${base}:leases`, `${base}:state`, `${base}:seen`, `${base}:wait`];
+    this.#timeoutMs = options.operationTimeoutMs ?? 1_000;
+    this.connection = new RedisConnection(options, { operationTimeoutMs: this.#timeoutMs, probeKey: this.#keys[2] });
+    this.connection.client.defineCommand("orcLimitLease", { numberOfKeys: 5, lua: LEASE_SCRIPT });
+    this.connection.client.defineCommand("orcLimitTime", { numberOfKeys: 1, lua: TIME_SCRIPT });
+    this.connection.onRecovered(() => {
+      // Back: count what was started meanwhile, give back what is idle, serve who waits.
+      if (this.#queue.length > 0) this.#schedulePump();
+      else void this.#sync(false);
+    });
   }
 
   /** Calls this process holds slots for now. */
   get inFlight(): number {
-    return this.#inFlight + this.#local.inFlight;
+    return this.#inUse;
   }
 
-  /** From this process's view: waiters queued, a recent refusal not yet expired, or all slots held here. */
+  /** From this process's view: waiters queued, a recent refusal not yet expired, or all slots in use here. */
   isSaturated(): boolean {
     if (this.#queue.length > 0) return true;
-    if (this.#inFlight >= this.maxConcurrentRequests) return true;
+    if (this.#limitsConc && this.#inUse >= this.maxConcurrentRequests) return true;
     return Date.now() < this.#blockedUntil;
   }
 
   acquire(options: { signal?: AbortSignal; timeoutMs?: number } = {}): Promise<Lease> {
     const { signal, timeoutMs = 30_000 } = options;
     if (signal?.aborted) return Promise.reject(new AbortError());
+    if (this.#closed) return Promise.reject(new AbortError("The rate limiter was closed."));
+    this.#arrived();
+    // Most calls under load: a slot and a start this process already leased, no Redis command.
+    if (this.#queue.length === 0) {
+      const lease = this.#take();
+      if (lease) return Promise.resolve(lease);
+    }
     return new Promise<Lease>((resolve, reject) => {
       let timer: ReturnType<typeof setTimeout> | undefined;
       const onAbort = () => {
@@ -188,10 +216,8 @@ export class RedisRateLimiter extends EventEmitter<RedisRateLimiterEvents> imple
       const waiter: Waiter = {
         resolve,
         reject,
-        deadline: Date.now() + timeoutMs,
-        done: false,
+        fellBack: false,
         cleanup: () => {
-          waiter.done = true;
           if (timer) clearTimeout(timer);
           signal?.removeEventListener("abort", onAbort);
           const i = this.#queue.indexOf(waiter);
@@ -202,55 +228,233 @@ export class RedisRateLimiter extends EventEmitter<RedisRateLimiterEvents> imple
       timer = setTimeout(() => {
         waiter.cleanup();
         const retryAfterMs = Math.max(0, this.#blockedUntil - Date.now());
-        reject(new RateLimitError(`No free slot for "${this.key}" within ${timeoutMs} ms (shared limits: ${this.#describe()}).`, retryAfterMs > 0 ? { retryAfterMs } : {}));
+        const why =
+          this.#unavailableReason !== undefined
+            ? `Redis is unavailable (${this.#unavailableReason}) and whenUnavailable is "${this.whenUnavailable}"`
+            : `shared limits: ${this.#describe()}`;
+        reject(new RateLimitError(`No free slot for "${this.key}" within ${timeoutMs} ms (${why}).`, retryAfterMs > 0 ? { retryAfterMs } : this.#unavailableReason !== undefined ? { retryAfterMs: 1_000 } : {}));
+        // Slots asked for it go back if nobody uses them.
+        if (this.#queue.length === 0) this.#watchIdle();
       }, timeoutMs);
       this.#queue.push(waiter);
-      void this.#pump();
+      this.#schedulePump();
     });
   }
 
-  /** Stop using Redis (held leases are released first when possible). */
+  /** Stop using Redis: waiters are rejected, idle slots and unused starts go back (best effort). */
   async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
     for (const w of [...this.#queue]) {
       w.cleanup();
       w.reject(new AbortError("The rate limiter was closed."));
     }
+    this.#clearTimers();
+    for (const slice of this.#slices) if (slice.used < slice.granted) this.#shrink.set(slice.id, slice.used);
+    this.#slices = [];
+    this.#returnable = Math.max(0, this.#held - this.#inUse);
+    if (Math.max(this.#held, this.#recorded) > this.#inUse || this.#shrink.size > 0) {
+      await bounded(this.#sync(false), 200).catch(() => undefined);
+    }
+    this.#clearTimers();
     await this.connection.close();
+  }
+
+  #clearTimers(): void {
+    if (this.#returnTimer) clearTimeout(this.#returnTimer);
+    if (this.#renewTimer) clearInterval(this.#renewTimer);
+    if (this.#idleTimer) clearTimeout(this.#idleTimer);
+    this.#idleTimer = undefined;
+    this.#returnTimer = undefined;
+    this.#renewTimer = undefined;
   }
 
   #describe(): string {
     const parts: string[] = [];
-    if (this.maxConcurrentRequests !== Number.POSITIVE_INFINITY) parts.push(`${this.maxConcurrentRequests} concurrent`);
-    if (this.maxRequestsPerMinute !== Number.POSITIVE_INFINITY) parts.push(`${this.maxRequestsPerMinute} per minute`);
+    if (this.#limitsConc) parts.push(`${this.maxConcurrentRequests} concurrent`);
+    if (this.#limitsRpm) parts.push(`${this.maxRequestsPerMinute} per minute`);
     return parts.join(", ") || "none";
   }
 
-  // Serve the queue head first (FIFO within this process); one reservation in flight at a time.
+  /** Acquires per `sliceMs`, to size the next slice of starts. */
+  #arrived(): void {
+    const now = performance.now();
+    if (now - this.#windowStart >= this.sliceMs) {
+      this.#prevArrivals = now - this.#windowStart >= 2 * this.sliceMs ? 0 : this.#arrivals;
+      this.#arrivals = 0;
+      this.#windowStart = now;
+    }
+    this.#arrivals++;
+  }
+
+  /** The first slice with a start left; slices that ended are dropped (their unused starts go back). */
+  #liveSlice(now: number): Slice | undefined {
+    // Slices end in the order they were granted.
+    while (this.#slices.length > 0 && now >= (this.#slices[0] as Slice).usableUntil) {
+      const ended = this.#slices.shift() as Slice;
+      if (ended.used < ended.granted) {
+        this.#shrink.set(ended.id, ended.used);
+        this.#scheduleReturn(0);
+      }
+    }
+    // A used-up slice stays listed until it ends: it is re-stated to Redis while it may be in use.
+    for (const slice of this.#slices) if (slice.used < slice.granted) return slice;
+    return undefined;
+  }
+
+  #recordStart(now: number): void {
+    if (!this.#limitsRpm) return;
+    const starts = this.#ownStarts;
+    starts.push(now);
+    // Pruned now and then rather than per call.
+    if (starts.length > 64 && (starts[0] as number) <= now - 60_000) this.#ownStarts = starts.filter((t) => t > now - 60_000);
+  }
+
+  /** A slot and a start leased from Redis, if this process has both. */
+  #take(): Lease | undefined {
+    if (this.#limitsConc && (this.#inUse >= this.#held || this.#giveBack)) return undefined;
+    const now = performance.now();
+    if (this.#limitsRpm) {
+      const slice = this.#liveSlice(now);
+      if (!slice) return undefined;
+      slice.used++;
+    }
+    this.#recordStart(now);
+    const lease = this.#lease();
+    if (this.#held - this.#inUse < this.#lowWater) this.#lowWater = this.#held - this.#inUse;
+    return lease;
+  }
+
+  /** While Redis does not answer: leased slots and starts first, then the policy's allowance. */
+  #takeFallback(): Lease | undefined {
+    const leased = this.#take();
+    if (leased) return leased;
+    if (this.whenUnavailable === "reject") return undefined;
+    const divisor = this.whenUnavailable === "local" ? 1 : Math.max(1, this.#live);
+    const now = performance.now();
+    if (this.#limitsConc && this.#inUse >= this.#held && this.#inUse >= Math.ceil(this.maxConcurrentRequests / divisor)) return undefined;
+    let slice: Slice | undefined;
+    if (this.#limitsRpm) {
+      slice = this.#liveSlice(now);
+      if (!slice) {
+        const share = Math.ceil(this.maxRequestsPerMinute / divisor);
+        let recent = 0;
+        for (const t of this.#ownStarts) if (t > now - 60_000) recent++;
+        if (recent >= share) return undefined;
+      }
+    }
+    if (slice) slice.used++;
+    else if (this.#limitsRpm) {
+      this.#unreported ??= { id: `${this.#holder}:u${++this.#seq}`, count: 0, serverLast: 0 };
+      this.#unreported.count++;
+      this.#unreported.serverLast = this.#clock.known ? this.#clock.serverTimeAt(now) : Date.now();
+    }
+    this.#recordStart(now);
+    return this.#lease();
+  }
+
+  #lease(): Lease {
+    this.#inUse++;
+    let released = false;
+    return {
+      release: () => {
+        if (released) return;
+        released = true;
+        this.#inUse--;
+        this.#afterRelease();
+      },
+    };
+  }
+
+  #afterRelease(): void {
+    if (this.#closed) return;
+    const spare = this.#limitsConc && Math.max(this.#held, this.#recorded) > this.#inUse;
+    if (spare && this.#othersWaiting > 0) {
+      // Other processes wait for slots: this one goes back now rather than to a local waiter.
+      this.#giveBack = true;
+      this.#scheduleReturn(0);
+      return;
+    }
+    if (this.#queue.length > 0) {
+      this.#wake?.();
+      this.#schedulePump();
+      return;
+    }
+    if (!spare) return;
+    // Counted beyond what it may use (calls started without Redis): stated at once. Else kept
+    // for this process's next calls, and given back once unused for idleReturnMs.
+    if (this.#recorded > this.#held) this.#scheduleReturn(0);
+    else this.#watchIdle();
+  }
+
+  /** Gives back, every `idleReturnMs`, the spare slots none of that time's calls needed. */
+  #watchIdle(): void {
+    if (this.#idleTimer || this.#closed || !this.#limitsConc) return;
+    this.#lowWater = this.#held - this.#inUse;
+    if (this.#lowWater <= 0) return;
+    this.#idleTimer = setTimeout(() => {
+      this.#idleTimer = undefined;
+      const spare = this.#held - this.#inUse;
+      const unused = Math.min(this.#lowWater, spare);
+      if (unused > 0 && this.#queue.length === 0) {
+        this.#returnable = unused;
+        void this.#sync(false);
+      }
+      if (spare > Math.max(0, unused)) this.#watchIdle();
+    }, this.#idleReturnMs);
+    this.#idleTimer.unref();
+  }
+
+  /** An exchange with nothing to ask for, `delayMs` from now: gives back idle slots and unused starts. */
+  #scheduleReturn(delayMs: number): void {
+    if (this.#returnTimer || this.#closed) return;
+    this.#returnTimer = setTimeout(() => {
+      this.#returnTimer = undefined;
+      if (this.#queue.length > 0 && !this.#giveBack) return;
+      void this.#sync(false);
+    }, delayMs);
+    this.#returnTimer.unref();
+  }
+
+  #schedulePump(): void {
+    if (this.#pumping || this.#pumpScheduled) {
+      this.#wake?.();
+      return;
+    }
+    this.#pumpScheduled = true;
+    // After the current synchronous code: acquires made together are asked for in one exchange.
+    queueMicrotask(() => {
+      this.#pumpScheduled = false;
+      void this.#pump();
+    });
+  }
+
+  #serve(fallback: boolean): void {
+    while (this.#queue.length > 0) {
+      const lease = fallback ? this.#takeFallback() : this.#take();
+      if (!lease) return;
+      const head = this.#queue[0] as Waiter;
+      head.cleanup();
+      head.resolve(lease);
+    }
+  }
+
+  // Serves the queue in order: from what is leased, else by asking Redis, else by the policy.
   async #pump(): Promise<void> {
     if (this.#pumping) return;
     this.#pumping = true;
     try {
-      while (this.#queue.length > 0) {
-        // The slots this process holds (from Redis, or local ones taken while Redis was not
-        // answering) already reach the shared limit: no point asking, wait for a release.
-        if (this.inFlight >= this.maxConcurrentRequests) {
-          await this.#sleep(this.#pollMs);
-          continue;
-        }
-        const result = await this.#reserve();
-        const head = this.#queue[0];
+      while (this.#queue.length > 0 && !this.#closed) {
+        this.#serve(false);
+        if (this.#queue.length === 0) break;
+        const result = await this.#sync(true);
+        this.#serve(false);
+        if (this.#queue.length === 0) break;
         if (result === UNAVAILABLE) {
-          if (!head) break;
-          await this.#fallback(head);
-          continue;
-        }
-        if (result.granted) {
-          if (head) {
-            head.cleanup();
-            head.resolve(result.lease);
-          } else {
-            result.lease.release();
-          }
+          this.#fallback();
+          if (this.#queue.length === 0) break;
+          // Fail closed, or the share is in use: ask again soon (a failover is seconds, not an outage).
+          await this.#sleep(this.#pollMs);
           continue;
         }
         await this.#sleep(result.waitMs);
@@ -260,36 +464,20 @@ export class RedisRateLimiter extends EventEmitter<RedisRateLimiterEvents> imple
     }
   }
 
-  async #fallback(head: Waiter): Promise<void> {
+  #fallback(): void {
     const reason = this.connection.lastError ?? `connection ${this.connection.client.status}`;
-    if (this.listenerCount("fallback") > 0) this.emit("fallback", { key: this.key, reason });
-    head.cleanup();
-    if (this.#whenUnavailable === "reject") {
-      head.reject(new RateLimitError(`Redis is unavailable, so no shared slot for "${this.key}" can be reserved: ${reason}`, { retryAfterMs: 1_000 }));
-      return;
+    this.#unavailableReason = reason;
+    for (const waiter of this.#queue) {
+      if (waiter.fellBack) continue;
+      waiter.fellBack = true;
+      if (this.listenerCount("fallback") > 0) this.emit("fallback", { key: this.key, reason });
     }
-    const timeoutMs = Math.max(0, head.deadline - Date.now());
-    let local: Lease;
-    try {
-      local = await this.#local.acquire({ timeoutMs });
-    } catch (error) {
-      head.reject(error);
-      return;
-    }
-    let released = false;
-    head.resolve({
-      release: () => {
-        if (released) return;
-        released = true;
-        local.release();
-        // A waiter held back by the per-process cap may go now.
-        this.#wake?.();
-      },
-    });
+    if (this.whenUnavailable !== "reject") this.#serve(true);
   }
 
+  /** Until `waitMs` (jittered) pass or a release here wakes it. */
   #sleep(waitMs: number): Promise<void> {
-    const ms = Math.max(5, Math.min(waitMs, this.#pollMs)) * (0.75 + Math.random() * 0.5);
+    const ms = Math.max(5, waitMs) * (0.75 + Math.random() * 0.5);
     return new Promise<void>((resolve) => {
       const timer = setTimeout(done, ms);
       function done() {
@@ -302,100 +490,221 @@ export class RedisRateLimiter extends EventEmitter<RedisRateLimiterEvents> imple
     });
   }
 
-  async #reserve(): Promise<{ granted: true; lease: Lease } | { granted: false; waitMs: number } | typeof UNAVAILABLE> {
+  /** One exchange at a time: each states this process's whole position. */
+  #sync(forWaiters: boolean): Promise<SyncResult> {
+    const previous = this.#syncing;
+    const run = (previous ? previous.then(() => this.#exchange(forWaiters)) : this.#exchange(forWaiters)).finally(() => {
+      if (this.#syncing === run) this.#syncing = undefined;
+    });
+    this.#syncing = run;
+    return run;
+  }
+
+  async #exchange(forWaiters: boolean): Promise<SyncResult> {
     if (!this.connection.available) return UNAVAILABLE;
-    // Deadlines are in server time: learn where Redis' clock stands once (one extra round trip
-    // per limiter); every reply refines it after that.
     if (!this.#clock.known && !(await this.#readServerClock())) return UNAVAILABLE;
-    const limitRpm = this.maxRequestsPerMinute === Number.POSITIVE_INFINITY ? -1 : this.maxRequestsPerMinute;
-    const limitConc = this.maxConcurrentRequests === Number.POSITIVE_INFINITY ? -1 : this.maxConcurrentRequests;
     const client = this.connection.client as unknown as ScriptClient;
     for (let attempt = 1; ; attempt++) {
-      const id = `${this.#prefix}:${++this.#seq}`;
-      const sentAt = performance.now();
-      // Half the timeout: what Redis grants by then still reaches us before we give up on it
-      // (with room for the clock estimate's error), and what it runs later grants nothing.
-      const deadline = this.#clock.serverTimeAt(sentAt + this.#timeoutMs / 2);
-      let reply: ReserveReply;
+      const now = performance.now();
+      const live = this.#limitsRpm ? this.#liveSlice(now) : undefined;
+      const waiting = this.#queue.length;
+      const need = this.#inUse + waiting;
+      const C = this.maxConcurrentRequests;
+      // Growing: what is needed and a quarter more, so that demand that comes and goes costs no
+      // exchange each time; giving back: the slots unused for idleReturnMs (or every spare one
+      // when others wait). Never fewer than those in use.
+      const concWanted = !this.#limitsConc
+        ? 0
+        : this.#giveBack
+          ? Math.min(C, need)
+          : waiting > 0
+            ? Math.min(C, Math.max(this.#held, need + Math.floor(need / 4)))
+            : Math.max(this.#inUse, this.#held - this.#returnable);
+      this.#returnable = 0;
+      const startsWanted =
+        this.#limitsRpm && waiting > 0 && !live ? Math.min(this.maxRequestsPerMinute, Math.max(waiting, this.#prevArrivals, this.#arrivals)) : 0;
+      const asks = concWanted > this.#held || startsWanted > 0;
+      // Slots given back are given back now: not used again whatever the reply.
+      if (this.#limitsConc && concWanted < this.#held) this.#held = concWanted;
+      this.#giveBack = false;
+      const seq = ++this.#seq;
+      const sliceId = `${this.#holder}:${seq}`;
+      const shrink = [...this.#shrink];
+      if (this.#unreported) {
+        this.#unreportedSent.push(this.#unreported);
+        this.#unreported = undefined;
+      }
+      const assert: (string | number)[] = [];
+      for (const s of this.#slices) if (now < s.usableUntil) assert.push(s.id, s.granted, s.serverUntil);
+      for (const u of this.#unreportedSent) assert.push(u.id, u.count, u.serverLast);
+      const sentUnreported = this.#unreportedSent.length;
+      // Half the timeout: what Redis grants by then still reaches us before we give up on it (with
+      // room for the clock estimate's error), and what it runs later grants nothing.
+      const deadline = asks ? this.#clock.serverTimeAt(now + this.#timeoutMs / 2) : -1;
+      const args: (string | number)[] = [
+        deadline,
+        this.#limitsRpm ? this.maxRequestsPerMinute : -1,
+        this.#limitsConc ? this.maxConcurrentRequests : -1,
+        this.#holder,
+        seq,
+        concWanted,
+        this.#inUse,
+        startsWanted,
+        sliceId,
+        this.sliceMs,
+        this.leaseTtlMs,
+        forWaiters && waiting > 0 ? 1 : 0,
+        Math.max(1_000, 4 * this.#pollMs),
+        shrink.length,
+        ...shrink.flat(),
+        assert.length / 3,
+        ...assert,
+      ];
+      let reply: LeaseReply;
       try {
-        reply = await this.#bounded(client.orcLimitReserve(this.#windowKey, this.#leasesKey, limitRpm, limitConc, id, this.leaseTtlMs, deadline));
-      } catch {
-        // Given up on. Should Redis still grant it in time (a late reply), take it back: queued
-        // behind the reservation on this connection (or resent after it on the next one).
-        if (this.connection.client.status !== "end") client.orcLimitCancel(this.#windowKey, this.#leasesKey, id).catch(() => undefined);
-        this.connection.commandFailed();
+        reply = await bounded(client.orcLimitLease(...this.#keys, ...args), this.#timeoutMs);
+      } catch (error) {
+        // Given up on. Should Redis still run it in time (a late reply), take back what it granted:
+        // queued behind it on this connection (or resent after it on the next one), and numbered
+        // after it, so that it also stops it should it run later still.
+        if (asks && this.connection.client.status !== "end") this.#cancel(sliceId, shrink);
+        this.connection.commandFailed(error);
         return UNAVAILABLE;
       }
-      this.#clock.observe(reply[4], sentAt, performance.now());
-      const [granted, blockedBy, waitMs] = reply;
-      if (blockedBy === TOO_LATE) {
-        // Redis ran it too late to count (it was sent just before Redis resumed, or Redis is
-        // slow): once more at once, then fall back like a timeout.
+      const receivedAt = performance.now();
+      this.#clock.observe(Number(reply[4]), now, receivedAt);
+      const [status, granted, entitled, waitMs, , liveCount, othersWaiting, lastSeq, recorded] = reply.map(Number) as LeaseReply;
+      if (status === STATUS_TOO_LATE || status === STATUS_STALE) {
+        if (status === STATUS_STALE) this.#seq = Math.max(this.#seq, lastSeq);
+        // Nothing was applied. Once more at once (the clock estimate is now refined), then fall back like a timeout.
         if (attempt < 2) continue;
         return UNAVAILABLE;
       }
-      if (granted !== 1) {
-        // Per-minute refusals know when the window frees up; concurrency ones do not (a release may come
-        // any time, from any process). Selection keeps treating the model as saturated for a short
-        // while after a refusal, so that it does not read "free" merely because a poll interval ran out.
-        this.#blockedUntil = Date.now() + (blockedBy === 2 ? waitMs : Math.max(this.#pollMs, SATURATION_MEMORY_MS));
-        return { granted: false, waitMs: blockedBy === 2 ? waitMs : this.#pollMs };
+      this.#unavailableReason = undefined;
+      for (const [id] of shrink) this.#shrink.delete(id);
+      this.#unreportedSent.splice(0, sentUnreported);
+      this.#live = Math.max(1, liveCount);
+      this.#othersWaiting = othersWaiting;
+      if (this.#limitsConc) {
+        this.#held = entitled;
+        this.#recorded = recorded;
+        this.#lowWater = Math.min(this.#lowWater, Math.max(0, entitled - this.#inUse));
+        // Calls started meanwhile on slots the reply no longer covers: state them at once.
+        if (this.#inUse > recorded) this.#scheduleReturn(0);
+        this.#keepAlive();
+      }
+      if (granted > 0) {
+        this.#slices.push({ id: sliceId, granted, used: 0, usableUntil: now + this.sliceMs, serverUntil: Number(reply[4]) + this.sliceMs });
+        // Unused starts go back when the slice ends.
+        this.#scheduleSliceEnd(now + this.sliceMs);
+      }
+      const refusedConc = this.#limitsConc && concWanted > entitled;
+      const refusedRpm = startsWanted > 0 && granted === 0;
+      if (refusedConc || refusedRpm) {
+        // Per-minute refusals know when the window frees up; concurrency ones do not (a release
+        // may come any time, from any process). Selection keeps treating the model as saturated
+        // for a short while after a refusal, so that it does not read "free" merely because a
+        // poll interval ran out.
+        this.#blockedUntil = Date.now() + (refusedRpm ? waitMs : Math.max(this.#pollMs, SATURATION_MEMORY_MS));
+        // Starts come back when slices end elsewhere (within sliceMs) or leave the window.
+        return { waitMs: refusedRpm && !refusedConc ? Math.min(waitMs, this.sliceMs) : this.#pollMs };
       }
       this.#blockedUntil = 0;
-      return { granted: true, lease: this.#lease(id, limitConc >= 0) };
+      return { waitMs: 0 };
+    }
+  }
+
+  /** Undo a given-up exchange: this process's position as it stands, with the new slice emptied. */
+  #cancel(sliceId: string, shrink: [string, number][]): void {
+    const seq = ++this.#seq;
+    const args: (string | number)[] = [
+      -1,
+      this.#limitsRpm ? this.maxRequestsPerMinute : -1,
+      this.#limitsConc ? this.maxConcurrentRequests : -1,
+      this.#holder,
+      seq,
+      this.#limitsConc ? this.#held : 0,
+      this.#inUse,
+      0,
+      `${this.#holder}:${seq}`,
+      this.sliceMs,
+      this.leaseTtlMs,
+      // Restores this process's position: no fair-share trimming below what it counts on.
+      2,
+      1_000,
+      shrink.length + 1,
+      ...shrink.flat(),
+      sliceId,
+      0,
+      0,
+    ];
+    (this.connection.client as unknown as ScriptClient).orcLimitLease(...this.#keys, ...args).catch(() => undefined);
+  }
+
+  #scheduleSliceEnd(at: number): void {
+    // Drops the slices that ended; one with starts left schedules their return.
+    const timer = setTimeout(() => this.#liveSlice(performance.now()), Math.max(0, at - performance.now()) + 1);
+    timer.unref();
+  }
+
+  /** While slots are held: confirm them (a heartbeat, so a crashed process's slots return) and let waiting processes in. */
+  #keepAlive(): void {
+    if (this.#recorded > 0 && !this.#renewTimer && !this.#closed) {
+      this.#renewTimer = setInterval(
+        () => {
+          if (this.#recorded === 0) {
+            if (this.#renewTimer) clearInterval(this.#renewTimer);
+            this.#renewTimer = undefined;
+            return;
+          }
+          if (this.connection.available && !this.#syncing) void this.#sync(this.#queue.length > 0);
+        },
+        Math.max(10, Math.min(this.sliceMs, Math.floor(this.leaseTtlMs / 3))),
+      );
+      this.#renewTimer.unref();
+    } else if (this.#recorded === 0 && this.#renewTimer) {
+      clearInterval(this.#renewTimer);
+      this.#renewTimer = undefined;
     }
   }
 
   async #readServerClock(): Promise<boolean> {
     const sentAt = performance.now();
     try {
-      const [seconds, micros] = await this.#bounded(this.connection.client.time());
+      const [seconds, micros] = await bounded((this.connection.client as unknown as ScriptClient).orcLimitTime(this.#keys[2]), this.#timeoutMs);
       this.#clock.observe(Number(seconds) * 1_000 + Math.floor(Number(micros) / 1_000), sentAt, performance.now());
       return true;
-    } catch {
-      this.connection.commandFailed();
+    } catch (error) {
+      this.connection.commandFailed(error);
       return false;
     }
   }
 
-  /** A client without a command timeout of its own (one you passed) gets `operationTimeoutMs` here. */
-  #bounded<T>(reply: Promise<T>): Promise<T> {
-    if (!this.#ownTimer) return reply;
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error("Command timed out")), this.#timeoutMs);
-    });
-    return Promise.race([reply, timeout]).finally(() => clearTimeout(timer));
-  }
-
-  #lease(id: string, holdsSlot: boolean): Lease {
-    this.#inFlight++;
-    let heartbeat: ReturnType<typeof setInterval> | undefined;
-    if (holdsSlot) {
-      heartbeat = setInterval(() => {
-        if (!this.connection.available) return;
-        (this.connection.client as unknown as ScriptClient).orcLimitRenew(this.#leasesKey, id, this.leaseTtlMs).catch(() => undefined);
-      }, Math.max(10, Math.floor(this.leaseTtlMs / 3)));
-      heartbeat.unref();
-    }
-    let released = false;
-    return {
-      release: () => {
-        if (released) return;
-        released = true;
-        this.#inFlight--;
-        if (heartbeat) clearInterval(heartbeat);
-        // Sent even while Redis is not answering (it runs when Redis resumes or the connection is
-        // back); if it is lost after all, the slot expires after leaseTtlMs.
-        if (holdsSlot && this.connection.client.status !== "end") this.connection.client.zrem(this.#leasesKey, id).catch(() => undefined);
-        // A slot of ours just freed: the remembered concurrency refusal is out of date.
-        if (holdsSlot) this.#blockedUntil = 0;
-        this.#wake?.();
-      },
-    };
-  }
-
   [Symbol.for("nodejs.util.inspect.custom")](): string {
-    return `RedisRateLimiter ${JSON.stringify({ key: this.key, limits: this.#describe(), inFlight: this.inFlight })}`;
+    return `RedisRateLimiter ${JSON.stringify({ key: this.key, limits: this.#describe(), inFlight: this.inFlight, held: this.#held })}`;
   }
+}
+
+function checkOptions(options: RedisRateLimiterOptions): void {
+  const issues: ConfigIssue[] = [];
+  const positiveInt = (name: keyof RedisRateLimiterOptions) => {
+    const v = options[name];
+    if (v !== undefined && !(typeof v === "number" && Number.isInteger(v) && v > 0)) issues.push({ path: name, message: `must be a positive integer, got ${JSON.stringify(v)}` });
+  };
+  const positiveMs = (name: keyof RedisRateLimiterOptions, min = 1) => {
+    const v = options[name];
+    if (v !== undefined && !(typeof v === "number" && Number.isFinite(v) && v >= min)) issues.push({ path: name, message: `must be at least ${min} ms, got ${JSON.stringify(v)}` });
+  };
+  positiveInt("maxRequestsPerMinute");
+  positiveInt("maxConcurrentRequests");
+  positiveMs("leaseTtlMs", 30);
+  positiveMs("pollIntervalMs");
+  positiveMs("sliceMs", 10);
+  if (options.idleReturnMs !== undefined && !(typeof options.idleReturnMs === "number" && options.idleReturnMs >= 0)) {
+    issues.push({ path: "idleReturnMs", message: `must be a number of ms ≥ 0, got ${JSON.stringify(options.idleReturnMs)}` });
+  }
+  if (options.whenUnavailable !== undefined && !["share", "local", "reject"].includes(options.whenUnavailable)) {
+    issues.push({ path: "whenUnavailable", message: `must be "share", "local" or "reject", got ${JSON.stringify(options.whenUnavailable)}` });
+  }
+  if (issues.length > 0) throw new ConfigError(issues, { title: "Invalid RedisRateLimiter options" });
 }

@@ -8,7 +8,11 @@ export interface RedisStatsStoreOptions extends RedisConnectionOptions {
   key?: string;
   /** How often the shared totals are pulled into the local snapshot. Default 1000 ms. */
   refreshIntervalMs?: number;
-  /** How long local outcomes gather before they are sent in one atomic update. Default 20 ms. */
+  /**
+   * How long local outcomes gather before they are sent in one atomic update. Default 100 ms: a
+   * process sends at most 10 updates a second however many calls it makes, and the others learn
+   * of its outcomes that much later (model calls take seconds).
+   */
   flushDelayMs?: number;
   /**
    * Distinct `task` tags whose per-task statistics are kept, here and in Redis; past it the tags
@@ -165,6 +169,8 @@ export class RedisStatsStore implements StatsStore {
   readonly #interval: ReturnType<typeof setInterval>;
   #epoch = 0;
   #lastReply: string[] = [];
+  /** When the last exchange was answered (performance.now). */
+  #exchangedAt = Number.NEGATIVE_INFINITY;
   #closed = false;
   /** Task tags applied here, least recently first, with their models: past `maxTasks` the oldest is forgotten locally. */
   readonly #scopes: LruMap<string, { scope: string; models: Set<string> }>;
@@ -179,14 +185,18 @@ export class RedisStatsStore implements StatsStore {
     this.#scopes = new LruMap(maxTasks);
     this.key = options.key ?? "orc:stats";
     this.refreshIntervalMs = options.refreshIntervalMs ?? 1_000;
-    this.#flushDelayMs = options.flushDelayMs ?? 20;
+    this.#flushDelayMs = options.flushDelayMs ?? 100;
     this.#writerKey = keyBeside(this.key, `:writer:${randomUUID()}`);
-    this.connection = new RedisConnection(options, { operationTimeoutMs: 1_000 });
+    // Probed on the totals' own shard after a failure (on a cluster, the one that failed).
+    this.connection = new RedisConnection(options, { operationTimeoutMs: 1_000, probeKey: this.key });
     this.connection.client.defineCommand("orcStatsSync", { numberOfKeys: 2, lua: SYNC_SCRIPT });
     this.connection.client.defineCommand("orcStateExchange", { numberOfKeys: 1, lua: STATE_SCRIPT });
     // Back after an outage or a stall: send what waited, without waiting for the interval.
     this.connection.onRecovered(() => void this.sync());
-    this.#interval = setInterval(() => void this.sync(), this.refreshIntervalMs);
+    // Every update answers the shared totals too: a refresh only when none came for an interval.
+    this.#interval = setInterval(() => {
+      if (performance.now() - this.#exchangedAt >= this.refreshIntervalMs * 0.9) void this.sync();
+    }, this.refreshIntervalMs);
     this.#interval.unref();
     void this.sync();
   }
@@ -252,8 +262,9 @@ export class RedisStatsStore implements StatsStore {
   /** Channels this process exchanged learned state on (reset deletes them too). */
   readonly #stateChannels = new Set<string>();
 
+  /** In the totals' hash slot, so that `reset()` deletes them all in one command on a cluster too. */
   #stateKey(channel: string): string {
-    return `${this.key}:state:${channel}`;
+    return keyBeside(this.key, `:state:${channel}`);
   }
 
   /** Send what is pending now and pull the shared totals. Never rejects. */
@@ -366,6 +377,7 @@ export class RedisStatsStore implements StatsStore {
       this.connection.commandFailed();
       return;
     }
+    this.#exchangedAt = performance.now();
     if (epoch !== this.#epoch) return;
     if (sending && this.#unacked === sending) this.#unacked = undefined;
     if (!sending && sameReply(reply, this.#lastReply)) return;

@@ -1,4 +1,4 @@
-import { Command, type Redis } from "ioredis";
+import { type Cluster, Command, type Redis } from "ioredis";
 
 /**
  * Bounds every command sent through it with one timer per client instead of ioredis'
@@ -26,7 +26,7 @@ export class CommandWatchdog {
   }
 
   /** Sends `name args` on `client`, bounded; resolves with the reply as a UTF-8 string (or null). */
-  send(client: Redis, name: string, args: (string | number)[]): Promise<unknown> {
+  send(client: Redis | Cluster, name: string, args: (string | number)[]): Promise<unknown> {
     const command = new Command(name, args, { replyEncoding: "utf8" });
     this.#commands.push(command);
     this.#sentAt.push(performance.now());

@@ -83,16 +83,28 @@ function exited(child: ChildProcess): Promise<void> {
 
 /** Start a throwaway `redis-server` on a free loopback port; fails loudly when it is not installed. */
 export async function startRedisServer(options: { password?: string } = {}): Promise<RedisServerHandle> {
-  assertInstalled();
   const port = await freePort();
+  const args = ["--save", "", "--appendonly", "no"];
+  if (options.password) args.push("--requirepass", options.password);
+  return startRedisProcess({ port, args, ...(options.password ? { password: options.password } : {}) });
+}
+
+/**
+ * One `redis-server` process on `port` with `args` (after the port and loopback binding), as a
+ * handle that can stop, kill, restart (same arguments) and freeze it. `config` is a file to start
+ * from (Sentinel needs one it can rewrite). Shared by the single server, the cluster and Sentinel.
+ * @internal
+ */
+export async function startRedisProcess(options: { port: number; args: readonly string[]; password?: string; config?: string }): Promise<RedisServerHandle> {
+  assertInstalled();
+  const { port, password } = options;
   let child: ChildProcess | undefined;
   const launch = async () => {
-    const args = ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--protected-mode", "no"];
-    if (options.password) args.push("--requirepass", options.password);
+    const args = [...(options.config ? [options.config] : []), "--port", String(port), "--bind", "127.0.0.1", "--protected-mode", "no", ...options.args];
     const started = spawn("redis-server", args, { stdio: "ignore" });
     child = started;
     try {
-      await waitForPing(port, started, options.password);
+      await waitForPing(port, started, password);
     } catch (error) {
       started.kill("SIGKILL");
       throw error;
@@ -103,7 +115,7 @@ export async function startRedisServer(options: { password?: string } = {}): Pro
     if (!child) throw new Error("redis-server was not started");
     return child;
   };
-  const auth = options.password ? `:${encodeURIComponent(options.password)}@` : "";
+  const auth = password ? `:${encodeURIComponent(password)}@` : "";
   return {
     url: `redis://${auth}127.0.0.1:${port}`,
     port,
@@ -120,6 +132,7 @@ export async function startRedisServer(options: { password?: string } = {}): Pro
     },
     async stop() {
       const c = current();
+      if (c.exitCode !== null || c.signalCode !== null) return;
       // A paused server would not act on SIGTERM until it runs again.
       c.kill("SIGCONT");
       c.kill("SIGTERM");

@@ -1,0 +1,62 @@
+// What the config's `redis:` section turns into: the parts several processes share through Redis
+// (one server, a Cluster or Sentinel).
+import type { Model } from "@orchestrator-ts/core";
+import type { RedisConfig, RedisConnectionConfig } from "@orchestrator-ts/core";
+import { type RedisConnectionOptions, RedisHealthStateStore, RedisRateLimiter, RedisStatsStore } from "@orchestrator-ts/redis";
+
+/** The connection options of `@orchestrator-ts/redis` from a config's connection (the key prefix aside). */
+export function redisConnectionOptions(config: RedisConnectionConfig): RedisConnectionOptions {
+  const { keyPrefix: _prefix, ...connection } = config;
+  // The config may carry the statistics/health/limits switches too: only connection keys go on.
+  const { url, cluster, sentinels, name, username, password, sentinelPassword, operationTimeoutMs } = connection as RedisConnectionConfig;
+  return Object.fromEntries(Object.entries({ url, cluster, sentinels, name, username, password, sentinelPassword, operationTimeoutMs }).filter(([, v]) => v !== undefined));
+}
+
+/** The key prefix of every part (`orc:` by default): `<prefix>stats`, `<prefix>health`, `<prefix>limit:…`, `<prefix>cache:…`. */
+export function redisKeyPrefix(config: RedisConnectionConfig | undefined): string {
+  return config?.keyPrefix ?? "orc:";
+}
+
+export interface SharedState {
+  statsStore: RedisStatsStore | undefined;
+  healthStore: RedisHealthStateStore | undefined;
+  /** Replace each model's in-process limiter by one shared through Redis (models with limits only). */
+  shareLimits(models: readonly Model[]): void;
+  close(): Promise<void>;
+}
+
+/** The shared parts the `redis:` section asks for (statistics, health and limits unless switched off). */
+export function sharedState(config: RedisConfig | undefined, options: { health: boolean }): SharedState {
+  const parts: { close(): Promise<void> }[] = [];
+  if (!config) return { statsStore: undefined, healthStore: undefined, shareLimits() {}, close: async () => {} };
+  const connection = redisConnectionOptions(config);
+  const prefix = redisKeyPrefix(config);
+  const statsStore = config.statistics === false ? undefined : new RedisStatsStore({ ...connection, key: `${prefix}stats` });
+  const healthStore = config.health === false || !options.health ? undefined : new RedisHealthStateStore({ ...connection, key: `${prefix}health` });
+  if (statsStore) parts.push(statsStore);
+  if (healthStore) parts.push(healthStore);
+  return {
+    statsStore,
+    healthStore,
+    shareLimits(models) {
+      if (config.limits === false) return;
+      for (const model of models) {
+        const { maxRequestsPerMinute, maxConcurrentRequests } = model.constraints;
+        if (maxRequestsPerMinute === undefined && maxConcurrentRequests === undefined) continue;
+        const limiter = new RedisRateLimiter({
+          ...connection,
+          key: model.name,
+          keyPrefix: `${prefix}limit:`,
+          ...(maxRequestsPerMinute === undefined ? {} : { maxRequestsPerMinute }),
+          ...(maxConcurrentRequests === undefined ? {} : { maxConcurrentRequests }),
+          ...(config.whenUnavailable === undefined ? {} : { whenUnavailable: config.whenUnavailable }),
+        });
+        model.setRateLimiter(limiter);
+        parts.push(limiter);
+      }
+    },
+    async close() {
+      await Promise.all(parts.map((p) => p.close().catch(() => undefined)));
+    },
+  };
+}
