@@ -5,6 +5,7 @@ export type {
   RegisterOptions,
   SelectOptions,
   AttemptRecord,
+  RegistryRequest,
   RegistryResult,
   RegistryStream,
   RegistryStreamChunk,
@@ -24,5 +25,6 @@ export { WeightedRandomSelector, RoundRobinSelector, type WeightedRandomSelector
 export { RewardFunction, DEFAULT_REWARD_WEIGHTS, DEFAULT_LATENCY_REF_MS, DEFAULT_COST_REF_USD, type RewardWeights, type RewardOptions } from "./reward";
 export { DEFAULT_MAX_TASKS, MemoryStatsStore, type MemoryStatsStoreOptions } from "./stats-store";
 export { DecayedArms, type ForgetOptions } from "./decayed-arms";
+export * from "./routes";
 export * from "./replay";
 export * from "./contextual";
