@@ -14,7 +14,7 @@ export type {
   RegistryStatistics,
 } from "./types";
 export { PassiveHealth, type PassivelyWatchedModel } from "./passive-health";
-export { registryFromConfig, createSelector, registryOptionsFromConfig, type RegistryConfig, type FromConfigOptions } from "./from-config";
+export { registryFromConfig, routesFromConfig, createSelector, registryOptionsFromConfig, type RegistryConfig, type FromConfigOptions } from "./from-config";
 export type { SelectionExplanation, CandidateExplanation, NoEligibleModelExplanation } from "./explanation";
 export type { RegistryEvents, SelectionEvent, OutcomeEvent, FeedbackEvent, HealthEvent } from "./events";
 export { normalizeRequirements } from "./requirements";
