@@ -4,7 +4,6 @@ import {
   type GenerateRequest,
   type HealthStatus,
   type HealthTracker,
-  LruMap,
   type Model,
   type ModelSelector,
   ModelNotFoundError,
@@ -15,7 +14,7 @@ import {
   type StatsStore,
 } from "@orchestrator-ts/core";
 import { CacheAffinity } from "./cache-affinity";
-import { type CallLoop, type CallOptions, CallState, nextSelectionId } from "./call-state";
+import { type CallLoop, type CallOptions, CallState } from "./call-state";
 import { Entry } from "./eligibility";
 import { Emitter, type RegistryEvents } from "./events";
 import type { NoEligibleModelExplanation, SelectionExplanation } from "./explanation";
@@ -24,8 +23,8 @@ import { Outcomes } from "./outcomes";
 import { PassiveHealth } from "./passive-health";
 import { normalizeRequirements } from "./requirements";
 import { registryStream } from "./registry-stream";
-import { type CascadeInfo, type CascadePlan, CascadeRoute } from "./routes/cascade";
-import { type CascadeRunner, generateCascade, streamCascade } from "./routes/live";
+import { CascadeRoute } from "./routes/cascade";
+import { type CascadeRunner, generateCascade, parseCascadeId, streamCascade } from "./routes/live";
 import { AUTO_ROUTE, type ResolvedRoute, type Route, RouteNotFoundError, SelectorRoute } from "./routes/route";
 import { Selection } from "./selection";
 import { abortableSleep } from "./sleep";
@@ -75,8 +74,6 @@ export class ModelRegistry {
   // Reused by selectModel/explainSelection (synchronous: never two at once).
   readonly #query: { requirements: NormalizedRequirements; request: GenerateRequest | undefined } = { requirements: {}, request: undefined };
   readonly #routes = new Map<string, Route>();
-  /** Recent cascade results, for `recordFeedback` on them (credits the stage models). */
-  readonly #cascades: LruMap<string, { info: CascadeInfo; plan: CascadePlan }>;
   readonly #cascadeRunner: CascadeRunner;
 
   constructor(options: ModelRegistryOptions = {}) {
@@ -99,13 +96,10 @@ export class ModelRegistry {
     // With a registry-level cache: which model answered a request, so an identical request goes back to it.
     const affinity = o.cache ? new CacheAffinity(o.cache) : undefined;
     this.#loop = { selection: this.#selection, outcomes: this.#outcomes, events, affinity, options: o };
-    this.#cascades = new LruMap(o.feedbackCapacity);
     this.#cascadeRunner = {
       call: (request, callOptions, attempts) => this.#generate(request, NO_REQUIREMENTS, undefined, callOptions, attempts),
       stream: (request, callOptions) => registryStream(this.#loop, request, NO_REQUIREMENTS, undefined, callOptions),
       random: o.random,
-      newId: nextSelectionId,
-      remember: (id, info, plan) => this.#cascades.set(id, { info, plan }),
     };
   }
 
@@ -369,8 +363,8 @@ export class ModelRegistry {
    * was already rated.
    */
   recordFeedback(selectionId: string, feedback: { quality: number }): boolean {
-    const cascade = this.#cascades.get(selectionId);
-    if (cascade) return this.#cascadeFeedback(selectionId, cascade.info, cascade.plan, feedback?.quality);
+    const cascade = typeof selectionId === "string" ? parseCascadeId(selectionId) : undefined;
+    if (cascade) return this.#cascadeFeedback(selectionId, cascade, feedback?.quality);
     return this.#outcomes.feedback(selectionId, feedback?.quality);
   }
 
@@ -380,17 +374,11 @@ export class ModelRegistry {
    * (1), a model that answered otherwise (or unreadably) was wrong and gets 0. Judge calls are
    * not rated. Each stage model can still be rated alone with its own `answers[i].selectionId`.
    */
-  #cascadeFeedback(id: string, info: CascadeInfo, plan: CascadePlan, quality: unknown): boolean {
+  #cascadeFeedback(id: string, stages: { agreed: string[]; differed: string[] }, quality: unknown): boolean {
     if (typeof quality !== "number" || !(quality >= 0 && quality <= 1)) return this.#outcomes.feedback(id, quality);
-    this.#cascades.delete(id);
-    const key = (a: unknown) => (plan.normalize ? plan.normalize(a) : a);
-    const same = (a: unknown) => info.answer !== undefined && a !== undefined && plan.equals(key(a), key(info.answer));
     let any = false;
-    for (const a of info.answers) {
-      if (a.judge || !a.ok || a.selectionId === undefined) continue;
-      if (same(a.answer)) any = this.#outcomes.feedback(a.selectionId, quality) || any;
-      else if (quality === 1) any = this.#outcomes.feedback(a.selectionId, 0) || any;
-    }
+    for (const sel of stages.agreed) any = this.#outcomes.feedback(sel, quality) || any;
+    if (quality === 1) for (const sel of stages.differed) any = this.#outcomes.feedback(sel, 0) || any;
     return any;
   }
 

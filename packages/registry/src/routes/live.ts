@@ -13,19 +13,54 @@ export interface CascadeRunner {
   call(request: GenerateRequest, options: CallOptions, attempts: AttemptRecord[]): Promise<RegistryResult>;
   stream(request: GenerateRequest, options: CallOptions): RegistryStream;
   random(): number;
-  /** A new id for the cascade's own result. */
-  newId(): string;
-  /** Keep the cascade's record for `recordFeedback`. */
-  remember(id: string, info: CascadeInfo, plan: CascadePlan): void;
 }
 
-const STAGE_CALL: CallOptions = Object.freeze({ pinFallbacks: false });
+/** The prefix of a cascade result's `selectionId`. */
+export const CASCADE_ID_PREFIX = "cascade:";
+
+/**
+ * A cascade result's id names its stage calls, so `recordFeedback` can credit them without the
+ * registry keeping a record per cascade (retaining one per request measurably cost CPU in GC):
+ * `cascade:<ids that agreed with the answer>|<ids that answered otherwise>`.
+ */
+function cascadeId(info: CascadeInfo, plan: CascadePlan): string {
+  let agreed = "";
+  let differed = "";
+  const key = info.answer === undefined ? undefined : plan.normalize ? plan.normalize(info.answer) : info.answer;
+  for (const a of info.answers) {
+    if (a.judge || !a.ok || a.selectionId === undefined) continue;
+    const same = key !== undefined && a.answer !== undefined && plan.equals(plan.normalize ? plan.normalize(a.answer) : a.answer, key);
+    if (same) agreed = agreed ? `${agreed},${a.selectionId}` : a.selectionId;
+    else differed = differed ? `${differed},${a.selectionId}` : a.selectionId;
+  }
+  return `${CASCADE_ID_PREFIX}${agreed}|${differed}`;
+}
+
+/** The stage calls a cascade id names; `undefined` when it is not one. */
+export function parseCascadeId(id: string): { agreed: string[]; differed: string[] } | undefined {
+  if (!id.startsWith(CASCADE_ID_PREFIX) || id.length > 16_384) return undefined;
+  const bar = id.indexOf("|", CASCADE_ID_PREFIX.length);
+  if (bar < 0) return undefined;
+  const list = (text: string) => (text === "" ? [] : text.split(","));
+  return { agreed: list(id.slice(CASCADE_ID_PREFIX.length, bar)), differed: list(id.slice(bar + 1)) };
+}
+
+// One options object per stage model, reused by every request (a stage call never falls back to another model).
+const stageCalls = new Map<string, CallOptions>();
+function stageCall(model: string): CallOptions {
+  let options = stageCalls.get(model);
+  if (options === undefined) {
+    options = Object.freeze({ pin: model, pinFallbacks: false });
+    if (stageCalls.size < 10_000) stageCalls.set(model, options);
+  }
+  return options;
+}
 
 function host(runner: CascadeRunner, request: GenerateRequest, attempts: AttemptRecord[], streamFinal: boolean): CascadeHost {
   const ask = async (model: string, req: GenerateRequest): Promise<{ result: RegistryResult | undefined; asked: Asked }> => {
     const started = performance.now();
     try {
-      const result = await runner.call(req, { ...STAGE_CALL, pin: model }, attempts);
+      const result = await runner.call(req, stageCall(model), attempts);
       return { result, asked: { text: result.text, costUsd: result.costUsd, latencyMs: result.latencyMs, selectionId: result.selectionId, payload: result } };
     } catch (thrown) {
       const error = toOrchestratorError(thrown, { model });
@@ -61,10 +96,8 @@ function sumUsage(answers: readonly Asked[]): Usage {
 function resultOf(runner: CascadeRunner, route: CascadeRoute, plan: CascadePlan, outcome: CascadeOutcome, attempts: AttemptRecord[], startedAt: number): RegistryResult {
   const chosen = outcome.chosen?.payload as RegistryResult | undefined;
   if (!chosen) throw new OrchestratorError(`Cascade route "${route.name}" chose no answer.`);
-  const id = runner.newId();
-  runner.remember(id, outcome.info, plan);
-  const { cascade: _ignored, ...rest } = chosen;
-  return { ...rest, usage: sumUsage(outcome.asked), costUsd: outcome.costUsd, latencyMs: performance.now() - startedAt, selectionId: id, attempts, cascade: outcome.info };
+  const id = cascadeId(outcome.info, plan);
+  return { ...chosen, usage: sumUsage(outcome.asked), costUsd: outcome.costUsd, latencyMs: performance.now() - startedAt, selectionId: id, attempts, cascade: outcome.info };
 }
 
 /** `registry.generate({ ...request, route })` for a cascade route. */
@@ -103,7 +136,7 @@ export function streamCascade(runner: CascadeRunner, route: CascadeRoute, reques
     // Escalated to a one-model final stage: stream it, then record its answer like the others'.
     const model = outcome.streamFinal;
     const stage = outcome.info.stages[outcome.info.stages.length - 1] as number;
-    const inner = runner.stream(request, { ...STAGE_CALL, pin: model });
+    const inner = runner.stream(request, stageCall(model));
     live = inner;
     let text = "";
     let finish: Extract<RegistryStreamChunk, { type: "finish" }> | undefined;
@@ -136,8 +169,7 @@ export function streamCascade(runner: CascadeRunner, route: CascadeRoute, reques
     outcome.info.answer = answer;
     const costUsd = own.costUsd === undefined ? outcome.costUsd : (outcome.costUsd ?? 0) + own.costUsd;
     plan.settle(costUsd ?? 0);
-    const id = runner.newId();
-    runner.remember(id, outcome.info, plan);
+    const id = cascadeId(outcome.info, plan);
     selectionId = id;
     cascade = outcome.info;
     const usage = sumUsage(outcome.asked);
