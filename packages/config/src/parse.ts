@@ -1,6 +1,13 @@
 import {
   type AnyProviderPlugin,
   BUILD_MODELS,
+  CAPABILITY_NAMES,
+  type CapabilityName,
+  type CascadeRouteConfig,
+  type CascadeSettingsConfig,
+  type RouteConfig,
+  type SelectionRequirements,
+  type SelectorRouteConfig,
   type BuildModelsOptions,
   type CacheConfig,
   ConfigError,
@@ -19,14 +26,19 @@ import type { Env } from "./env";
 import { SECRET_ENV_NAME } from "./env";
 import { type Locator, fromZodIssues, issueAt, sortIssues, suggest } from "./issues";
 import { setEntryMeta } from "./meta";
-import { configKeyToCamel } from "./names";
+import { camelToSnake, configKeyToCamel } from "./names";
 import { buildModels } from "./build";
 import { BUILT_IN_NAMES, baseDirOf, builtInPackage, findPackage, isModuleSpecifier, providerMap, unknownProviderMessage } from "./providers";
 import {
   CAPABILITY_FIELDS,
   CONSTRAINT_FIELDS,
+  ROUTE_TYPES,
   SECTIONS,
   SELECTOR_OPTIONS,
+  cascadeRouteSchema,
+  type cascadeTaskSchema,
+  describe,
+  selectorRouteSchema,
   type cacheSchema,
   type executionSchema,
   type healthSchema,
@@ -216,42 +228,41 @@ export function analyzeModelConfig(text: string, options: ParseOptions = {}): An
   const executionRaw = section("execution", SECTIONS.execution) as z.output<typeof executionSchema> | undefined;
   const redisRaw = section("redis", SECTIONS.redis) as z.output<typeof redisSchema> | undefined;
 
-  let selector: SelectorConfig | undefined;
-  if (selectorRaw) {
-    for (const key of Object.keys(raw.selector as object)) {
+  /** A `selector:` mapping (the top-level one or a route's) in its TypeScript spelling; options of another type are reported at `at`. */
+  const selectorOf = (parsed: z.output<typeof selectorSchema>, written: object, at: PathKey[]): SelectorConfig => {
+    for (const key of Object.keys(written)) {
       const types = Object.hasOwn(SELECTOR_OPTIONS, key) ? SELECTOR_OPTIONS[key] : undefined;
-      if (types && !types.includes(selectorRaw.type)) {
-        issues.push(
-          issueAt(locator, ["selector", key], `"${key}" is an option of the ${types.map((t) => `"${t}"`).join(" and ")} selector, not of "${selectorRaw.type}"`, "key"),
-        );
+      if (types && !types.includes(parsed.type)) {
+        issues.push(issueAt(locator, [...at, key], `"${key}" is an option of the ${types.map((t) => `"${t}"`).join(" and ")} selector, not of "${parsed.type}"`, "key"));
       }
     }
-    for (const model of Object.keys(selectorRaw.weights ?? {})) checkModelName(model, ["selector", "weights", model], "key");
-    selector = compact({
-      type: selectorRaw.type,
-      explorationFactor: selectorRaw.exploration_factor,
-      minTrials: selectorRaw.min_trials,
-      discount: selectorRaw.discount,
-      window: selectorRaw.window,
-      maxCostPerRequest: selectorRaw.max_cost_per_request,
-      preferLocalModels: selectorRaw.prefer_local_models,
-      minTokensPerSecond: selectorRaw.min_tokens_per_second,
-      maxResponseTimeMs: selectorRaw.max_response_time,
-      preferStreaming: selectorRaw.prefer_streaming,
-      weights: selectorRaw.weights,
-      exploration: selectorRaw.exploration,
-      alpha: selectorRaw.alpha,
-      ridge: selectorRaw.ridge,
-      lambda: selectorRaw.lambda,
-      budgetPerRequest: selectorRaw.budget_per_request,
-      pacingRate: selectorRaw.pacing_rate,
-      epsilon: selectorRaw.epsilon,
-      learnFrom: selectorRaw.learn_from,
-      dimensions: selectorRaw.dimensions,
-      decisionLog: selectorRaw.decision_log,
-      seed: selectorRaw.seed,
+    for (const model of Object.keys(parsed.weights ?? {})) checkModelName(model, [...at, "weights", model], "key");
+    return compact({
+      type: parsed.type,
+      explorationFactor: parsed.exploration_factor,
+      minTrials: parsed.min_trials,
+      discount: parsed.discount,
+      window: parsed.window,
+      maxCostPerRequest: parsed.max_cost_per_request,
+      preferLocalModels: parsed.prefer_local_models,
+      minTokensPerSecond: parsed.min_tokens_per_second,
+      maxResponseTimeMs: parsed.max_response_time,
+      preferStreaming: parsed.prefer_streaming,
+      weights: parsed.weights,
+      exploration: parsed.exploration,
+      alpha: parsed.alpha,
+      ridge: parsed.ridge,
+      lambda: parsed.lambda,
+      budgetPerRequest: parsed.budget_per_request,
+      pacingRate: parsed.pacing_rate,
+      epsilon: parsed.epsilon,
+      learnFrom: parsed.learn_from,
+      dimensions: parsed.dimensions,
+      decisionLog: parsed.decision_log,
+      seed: parsed.seed,
     });
-  }
+  };
+  const selector: SelectorConfig | undefined = selectorRaw ? selectorOf(selectorRaw, raw.selector as object, ["selector"]) : undefined;
 
   let cache: CacheConfig | undefined;
   if (cacheRaw) {
@@ -312,10 +323,124 @@ export function analyzeModelConfig(text: string, options: ParseOptions = {}): An
     redis = mapRedis(redisRaw, tree);
   }
 
+  const routes = parseRoutes(raw.routes, issues, locator, names, clean, selectorOf, checkModelName);
+
   if (issues.length > 0) return { config: undefined, issues: dedupe(issues) };
-  const config = compact({ models, selector, cache, health, execution, redis, source }) as ModelConfig;
+  const config = compact({ models, routes, selector, cache, health, execution, redis, source }) as ModelConfig;
   attachBuilder(config);
   return { config, issues: [] };
+}
+
+const ROUTE_SCHEMAS = { cascade: cascadeRouteSchema, selector: selectorRouteSchema } as const;
+
+/** `routes:`: each entry checked on its own (every entry's problems reported), model names checked against `models:`. */
+function parseRoutes(
+  value: unknown,
+  issues: ConfigIssue[],
+  locator: Locator,
+  modelNames: ReadonlyMap<string, number>,
+  clean: (list: ConfigIssue[]) => ConfigIssue[],
+  selectorOf: (parsed: z.output<typeof selectorSchema>, written: object, at: PathKey[]) => SelectorConfig,
+  checkModelName: (value: string, path: PathKey[], where: "key" | "value") => void,
+): RouteConfig[] | undefined {
+  if (value === undefined || value === null) return undefined;
+  const listed = SECTIONS.routes.safeParse(value);
+  if (!listed.success || !Array.isArray(value)) {
+    issues.push(...clean(fromZodIssues(listed.success ? [] : listed.error.issues, value, SECTIONS.routes, ["routes"], locator)));
+    if (!Array.isArray(value)) return undefined;
+  }
+  const routes: RouteConfig[] = [];
+  const seen = new Map<string, number>();
+  value.forEach((item: unknown, i: number) => {
+    const at: PathKey[] = ["routes", i];
+    const record = item && typeof item === "object" && !Array.isArray(item) ? (item as Record<string, unknown>) : undefined;
+    const name = record?.name;
+    if (typeof name === "string" && name !== "") {
+      const first = seen.get(name);
+      if (first !== undefined) {
+        const pos = locator.position(["routes", first, "name"]);
+        issues.push(issueAt(locator, [...at, "name"], `duplicate route name "${name}" (first defined at ${locator.source}:${pos?.line}:${pos?.column}, routes[${first}])`));
+      } else seen.set(name, i);
+      if (modelNames.has(name)) issues.push(issueAt(locator, [...at, "name"], `"${name}" is also a model's name: a request for it could not tell the two apart`));
+      if (name === "auto") issues.push(issueAt(locator, [...at, "name"], `"auto" is reserved: it means the selector over every model`));
+    }
+    const type = record?.type;
+    if (!record || typeof type !== "string" || !Object.hasOwn(ROUTE_SCHEMAS, type)) {
+      const message = !record ? "expected a mapping with name, type and the route's settings" : `type must be one of ${ROUTE_TYPES.map((t) => `"${t}"`).join(", ")}, got ${describe(type)}${typeof type === "string" ? suggest(type, ROUTE_TYPES) : ""}`;
+      issues.push(issueAt(locator, record && type !== undefined ? [...at, "type"] : at, message));
+      return;
+    }
+    // Model names are checked as written, so a typo is reported even when another field is wrong too.
+    const checkStages = (stages: unknown, path: PathKey[]) => {
+      if (!Array.isArray(stages)) return;
+      stages.forEach((stage, j) => {
+        const models = stage && typeof stage === "object" ? (stage as { models?: unknown }).models : undefined;
+        if (!Array.isArray(models)) return;
+        models.forEach((m, k) => {
+          if (typeof m === "string" && m !== "") checkModelName(m, [...path, "stages", j, "models", k], "value");
+        });
+      });
+    };
+    checkStages(record.stages, at);
+    if (record.tasks && typeof record.tasks === "object") for (const [task, t] of Object.entries(record.tasks)) checkStages((t as { stages?: unknown } | null)?.stages, [...at, "tasks", task]);
+    const here = locator.position(at) ?? { line: 1, column: 1 };
+    const location = { source: locator.source, line: here.line, column: here.column };
+    if (type === "selector") {
+      const parsed = selectorRouteSchema.safeParse(item);
+      if (!parsed.success) {
+        issues.push(...clean(fromZodIssues(parsed.error.issues, item, selectorRouteSchema, at, locator)));
+        return;
+      }
+      const d = parsed.data;
+      const req = d.requirements;
+      let requirements: SelectionRequirements | undefined;
+      if (req) {
+        (req.capabilities ?? []).forEach((c, j) => {
+          const camel = configKeyToCamel(c);
+          if (!CAPABILITY_NAMES.includes(camel as CapabilityName)) issues.push(issueAt(locator, [...at, "requirements", "capabilities", j], `unknown capability "${c}"${suggest(c, CAPABILITY_NAMES.map(camelToSnake))}`));
+        });
+        requirements = compact({
+          capabilities: req.capabilities?.map((c) => configKeyToCamel(c) as CapabilityName),
+          maxCost: req.max_cost,
+          minSpeed: req.min_speed,
+          minContextWindow: req.min_context_window,
+          tasks: req.tasks,
+          languages: req.languages,
+          providers: req.providers,
+          excludeProviders: req.exclude_providers,
+          maxLatencyMs: req.max_latency,
+          localOnly: req.local_only,
+        });
+      }
+      const route: SelectorRouteConfig = compact({ type: "selector" as const, name: d.name, requirements, selector: d.selector ? selectorOf(d.selector, record.selector as object, [...at, "selector"]) : undefined, location });
+      routes.push(route);
+      return;
+    }
+    const parsed = cascadeRouteSchema.safeParse(item);
+    if (!parsed.success) {
+      issues.push(...clean(fromZodIssues(parsed.error.issues, item, cascadeRouteSchema, at, locator)));
+      return;
+    }
+    const d = parsed.data;
+    const settingsOf = (s: z.output<typeof cascadeTaskSchema>): CascadeSettingsConfig => {
+      return compact({
+        stages: s.stages?.map((st) => compact({ models: st.models, parallel: st.parallel })),
+        extract: s.extract,
+        accept: s.accept === undefined ? undefined : s.accept === "unanimous" ? ("unanimous" as const) : { atLeast: s.accept.at_least },
+        prefer: s.prefer,
+        budgetPerRequest: s.budget_per_request,
+        pacingRate: s.pacing_rate,
+      });
+    };
+    const own = settingsOf(d);
+    let tasks: Record<string, CascadeSettingsConfig> | undefined;
+    if (d.tasks) {
+      tasks = {};
+      for (const [task, settings] of Object.entries(d.tasks)) setOwn(tasks, task, settingsOf(settings));
+    }
+    routes.push(compact({ ...own, type: "cascade" as const, name: d.name, stages: own.stages ?? [], extract: d.extract, tasks, location }) as CascadeRouteConfig);
+  });
+  return routes;
 }
 
 function dedupe(issues: ConfigIssue[]): ConfigIssue[] {

@@ -189,6 +189,62 @@ export const executionSchema = z
   })
   .strict();
 
+/** The built-in extractor names (the registry's `extractorByName` reads the same spellings). */
+export const EXTRACTOR_PATTERN = /^(choice|choice-letter|choice:[A-Z]{1,26}|number|last-number|first-number|text|json:[^\s]+)$/;
+export const EXTRACTOR_HINT = "choice (A–D), choice:<LETTERS> (choice:AB), number, first-number, json:<field.path>, text";
+
+const extractName = z.string().refine((v) => EXTRACTOR_PATTERN.test(v), { message: `unknown extractor: use ${EXTRACTOR_HINT}` });
+const stageSchema = z.object({ models: z.array(text).min(1), parallel: z.boolean().optional() }).strict();
+const acceptSchema = z.union([z.literal("unanimous"), z.object({ at_least: positiveInt }).strict()]);
+const cascadeSettings = {
+  stages: z.array(stageSchema).min(1).optional(),
+  extract: extractName.optional(),
+  accept: acceptSchema.optional(),
+  prefer: z.enum(["first", "fastest", "cheapest"]).optional(),
+  budget_per_request: z.number().gt(0).optional(),
+  pacing_rate: z.number().gt(0).lte(1).optional(),
+};
+export const cascadeTaskSchema = z.object(cascadeSettings).strict();
+
+export const requirementsSchema = z
+  .object({
+    capabilities: z.array(text).optional(),
+    max_cost: nonNegative.optional(),
+    min_speed: nonNegative.optional(),
+    min_context_window: nonNegativeInt.optional(),
+    tasks: z.array(text).optional(),
+    languages: z.array(text).optional(),
+    providers: z.array(text).optional(),
+    exclude_providers: z.array(text).optional(),
+    max_latency: duration.optional(),
+    local_only: z.boolean().optional(),
+  })
+  .strict();
+
+export const cascadeRouteSchema = z
+  .object({
+    name: text,
+    type: z.literal("cascade"),
+    description: z.string().optional(),
+    ...cascadeSettings,
+    stages: z.array(stageSchema).min(1),
+    extract: extractName,
+    tasks: z.record(z.string(), cascadeTaskSchema).optional(),
+  })
+  .strict();
+
+export const selectorRouteSchema = z
+  .object({
+    name: text,
+    type: z.literal("selector"),
+    description: z.string().optional(),
+    requirements: requirementsSchema.nullish(),
+    selector: selectorSchema.nullish(),
+  })
+  .strict();
+
+export const ROUTE_TYPES = ["cascade", "selector"] as const;
+
 /** Top-level sections; `models` is checked entry by entry so every entry's problems are reported. */
 export const SECTIONS = {
   models: z.array(z.unknown()).min(1),
@@ -197,6 +253,7 @@ export const SECTIONS = {
   health: healthSchema.nullish(),
   execution: executionSchema.nullish(),
   redis: redisSchema.nullish(),
+  routes: z.array(z.unknown()).nullish(),
 } as const;
 
 export function describe(value: unknown): string {

@@ -2,6 +2,7 @@ import type { ModelCapabilities, ModelConstraints } from "./capabilities";
 import type { Model } from "./model";
 import type { ProviderPlugin } from "./plugin";
 import type { Secret } from "./redact";
+import type { SelectionRequirements } from "./selection";
 
 // The shape of a parsed config file, shared by the package that parses it (`@orchestrator-ts/config`)
 // and the ones that build from it (the registry's `registryFromConfig`, the meta-package), which
@@ -160,6 +161,45 @@ export interface ExecutionConfig {
   fallbacks?: Readonly<Record<string, readonly string[]>>;
 }
 
+/** One stage of a cascade route: its models, asked one after another or all at once. */
+export interface CascadeStageConfig {
+  models: readonly string[];
+  parallel?: boolean;
+}
+
+/** The settings of a cascade that a task may replace (`tasks:`). */
+export interface CascadeSettingsConfig {
+  stages?: readonly CascadeStageConfig[];
+  /** A built-in extractor by name: `choice` (A–D), `choice:AB`, `number`, `first-number`, `json:<field.path>`, `text`. */
+  extract?: string;
+  accept?: "unanimous" | { atLeast: number };
+  prefer?: "first" | "fastest" | "cheapest";
+  budgetPerRequest?: number;
+  pacingRate?: number;
+}
+
+/** A `routes:` entry of `type: cascade`. */
+export interface CascadeRouteConfig extends CascadeSettingsConfig {
+  type: "cascade";
+  name: string;
+  stages: readonly CascadeStageConfig[];
+  extract: string;
+  tasks?: Readonly<Record<string, CascadeSettingsConfig>>;
+  location?: SourceLocation;
+}
+
+/** A `routes:` entry of `type: selector`: requirements and, optionally, its own selector. */
+export interface SelectorRouteConfig {
+  type: "selector";
+  name: string;
+  requirements?: SelectionRequirements;
+  selector?: SelectorConfig;
+  location?: SourceLocation;
+}
+
+/** One entry of `routes:`. */
+export type RouteConfig = CascadeRouteConfig | SelectorRouteConfig;
+
 /** A plugin of any config type (`create` takes the plugin's own config type; methods are bivariant). */
 export type AnyProviderPlugin = ProviderPlugin<unknown>;
 
@@ -200,6 +240,8 @@ export interface ModelConfig {
   health?: HealthConfig;
   execution?: ExecutionConfig;
   redis?: RedisConfig;
+  /** Named routes a request can ask for (`route: "<name>"`, the server's `model`). */
+  routes?: RouteConfig[];
   /** The file it came from, or `<inline>`. */
   source: string;
   /** Attached (non-enumerable) by `@orchestrator-ts/config`: creates the models through their plugins. */

@@ -17,7 +17,7 @@ import type { Emitter, RegistryEvents } from "./events";
 import type { SelectionExplanation } from "./explanation";
 import type { ResolvedOptions } from "./options";
 import type { AttemptOf, Outcomes } from "./outcomes";
-import { AFFINITY, type FallbackChain, type SelectionQuery, type Selection } from "./selection";
+import { AFFINITY, type FallbackChain, PIN, type SelectionQuery, type Selection } from "./selection";
 import type { AttemptRecord } from "./types";
 
 // The call loop's state and its one decision. `generate` and `stream` both run
@@ -41,13 +41,25 @@ export interface CallOwner {
   waitSignal(): AbortSignal | undefined;
 }
 
+/** How a route narrows a call: its own selector, or one model asked by name. */
+export interface CallOptions {
+  /** A route's own selector, in place of the registry's. */
+  readonly selector?: ModelSelector | undefined;
+  /** Only this model answers (a request for it by name, a cascade's stage model); the selector is never asked. */
+  readonly pin?: string | undefined;
+  /** With `pin`: whether the model's configured `fallbacks` may answer when it fails. Default true. */
+  readonly pinFallbacks?: boolean;
+}
+
+const NO_OPTIONS: CallOptions = Object.freeze({});
+
 /** What follows a failed attempt. */
 export type NextStep = "retry" | "fallback" | "throw";
 
 let selectionCounter = 0;
 const SELECTION_PREFIX = `sel_${Date.now().toString(36)}${Math.floor(Math.random() * 1e6).toString(36)}_`;
 
-function nextSelectionId(): string {
+export function nextSelectionId(): string {
   selectionCounter++;
   return SELECTION_PREFIX + selectionCounter.toString(36);
 }
@@ -86,20 +98,33 @@ export class CallState implements SelectionQuery, AttemptOf {
   delayMs = 0;
   /** `performance.now()` when the current attempt started. */
   startedAt = 0;
+  /** Only the chain's models may answer: a model asked for by name. */
+  readonly pinned: boolean;
+  readonly #pinFallbacks: boolean;
   readonly #loop: CallLoop;
   readonly #affinityKey: string | undefined;
   readonly #owner: CallOwner | undefined;
   /** The model this call counts in flight (`Entry.pending`), from its selection until its attempts end. */
   #held: Entry | undefined;
 
-  constructor(loop: CallLoop, request: GenerateRequest, requirements: NormalizedRequirements, raw: SelectionRequirements | undefined, owner?: CallOwner) {
+  constructor(loop: CallLoop, request: GenerateRequest, requirements: NormalizedRequirements, raw: SelectionRequirements | undefined, owner?: CallOwner, options: CallOptions = NO_OPTIONS) {
     this.#loop = loop;
     this.#owner = owner;
     this.request = request;
     this.requirements = requirements;
-    this.selector = loop.selection.selector;
+    this.selector = options.selector ?? loop.selection.selector;
     const timeoutMs = loop.options.timeoutMs;
     this.callRequest = timeoutMs !== undefined && request.timeoutMs === undefined ? { ...request, timeoutMs } : request;
+    const pin = options.pin;
+    this.pinned = pin !== undefined;
+    this.#pinFallbacks = options.pinFallbacks !== false;
+    if (pin !== undefined) {
+      // A model asked for by name: it, then its configured fallbacks; never the selector, never cache affinity.
+      const own = this.#pinFallbacks ? loop.options.fallbacks.get(pin) : undefined;
+      this.#affinityKey = undefined;
+      this.chain = { from: PIN, names: own && own.length > 0 ? [pin, ...own] : [pin] };
+      return;
+    }
     // With a registry cache, a request answered before goes back to the model that answered it.
     const key = loop.affinity?.key(request, raw);
     this.#affinityKey = key;
@@ -223,7 +248,7 @@ export class CallState implements SelectionQuery, AttemptOf {
 
   /** The chain after `failed` fails: its own `fallbacks` first, then what remains of the current chain. */
   #chainAfter(failed: string): FallbackChain | undefined {
-    const own = this.#loop.options.fallbacks.get(failed);
+    const own = this.#pinFallbacks ? this.#loop.options.fallbacks.get(failed) : undefined;
     const current = this.chain;
     if (own === undefined || own.length === 0) return current;
     if (current === undefined) return { from: failed, names: own };

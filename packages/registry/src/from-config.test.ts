@@ -6,7 +6,8 @@ import { BUILD_MODELS, type BuildModelsOptions, ConfigError, type Model, Provide
 import { FakeModel, type OpenAIServer, startOpenAIServer } from "@orchestrator-ts/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CostBasedSelector, PerformanceSelector } from "./cost-performance-selectors";
-import { type RegistryConfig, createSelector, registryFromConfig, registryOptionsFromConfig } from "./from-config";
+import { type RegistryConfig, createSelector, registryFromConfig, registryOptionsFromConfig, routesFromConfig } from "./from-config";
+import { CascadeRoute, type SelectorRoute } from "./routes";
 import { ModelRegistry } from "./registry";
 import { RoundRobinSelector, WeightedRandomSelector } from "./simple-selectors";
 import { ask } from "./test-helpers";
@@ -154,6 +155,21 @@ describe("createSelector", () => {
   });
 });
 
+describe("routesFromConfig", () => {
+  it("builds cascade and selector routes; a problem points at the entry's place in the file", () => {
+    const [cascade, selector] = routesFromConfig([
+      { type: "cascade", name: "mcq", stages: [{ models: ["a", "b"], parallel: true }, { models: ["c"] }], extract: "choice", tasks: { w: { extract: "choice:AB" } }, location: { source: "m.yaml", line: 3, column: 5 } },
+      { type: "selector", name: "cheap", selector: { type: "cost" } },
+    ]);
+    expect(cascade).toBeInstanceOf(CascadeRoute);
+    expect((cascade as CascadeRoute).planFor("w").extract("A or B")).toBe("A");
+    expect((selector as SelectorRoute).selector).toBeInstanceOf(CostBasedSelector);
+    expect(() => routesFromConfig([{ type: "cascade", name: "x", stages: [{ models: ["a"] }], extract: "letters", location: { source: "m.yaml", line: 7, column: 5 } }])).toThrow(
+      /m\.yaml:7:5: routes\[0\]\.extract: unknown extractor "letters"/,
+    );
+  });
+});
+
 describe("registryFromConfig with loadModelConfig (YAML) and OpenAIModel", () => {
   let server: OpenAIServer;
   let dir: string;
@@ -245,6 +261,51 @@ execution:
       expect(records.every((r) => r.v === 1 && Array.isArray(r.candidates) && typeof r.time === "number")).toBe(true);
       expect(records).toHaveLength(30);
       expect(records.every((r) => r.task === "qa" && (r.model === "gpt-4o") === (r.quality === 1))).toBe(true);
+    } finally {
+      await registry.cleanup();
+    }
+  });
+
+  it("routes: from YAML — a cascade (whose skipped stage model counts as a failed one) and a selector route", async () => {
+    const file = join(dir, "routes.yaml");
+    await writeFile(
+      file,
+      `${yaml}routes:
+  - name: agree
+    type: cascade
+    stages:
+      - models: [gpt-4o-mini, gpt-4o]
+        parallel: true
+      - models: [gpt-4]
+    extract: text
+  - name: dear
+    type: selector
+    requirements: { providers: [openai] }
+    selector: { type: round-robin }
+`,
+    );
+    const registry = await registryFromConfig(await loadModelConfig(file, { env: { LOOPBACK_KEY: "sk-loopback-test", LOOPBACK_URL: server.baseURL }, lenient: true }));
+    try {
+      expect(registry.listRoutes().map((r) => [r.name, r.type])).toEqual([
+        ["agree", "cascade"],
+        ["dear", "selector"],
+      ]);
+      const r = await registry.generate({ ...ask("same"), route: "agree" });
+      expect(r.text).toBe("Echo: same");
+      expect(r.cascade).toMatchObject({ escalated: false, accepted: true, answer: "Echo: same" });
+      // One stage model fails (whichever request reaches the server first): the cascade escalates to
+      // gpt-4, which was skipped (no key) and so fails too; the surviving answer is returned, not accepted.
+      server.enqueueFault({ type: "status", status: 500 });
+      const escalated = await registry.generate({ ...ask("again"), route: "agree" });
+      expect(escalated.cascade).toMatchObject({ escalated: true, accepted: false });
+      const answers = escalated.cascade?.answers ?? [];
+      expect(answers.map((a) => a.model)).toEqual(["gpt-4o-mini", "gpt-4o", "gpt-4"]);
+      expect(answers.filter((a) => a.ok)).toHaveLength(1);
+      expect(answers[2]).toMatchObject({ ok: false, errorCode: "no_eligible_model" });
+      expect(escalated.text).toBe("Echo: again");
+      const models = new Set<string>();
+      for (let i = 0; i < 2; i++) models.add((await registry.generate({ ...ask("x"), route: "dear" })).model);
+      expect(models).toEqual(new Set(["gpt-4o-mini", "gpt-4o"]));
     } finally {
       await registry.cleanup();
     }

@@ -1,4 +1,18 @@
-import { BUILD_MODELS, type BuildModelsOptions, ConfigError, type ConfigIssue, type ModelConfig, type ModelSelector, type SelectorConfig, type SelectorType } from "@orchestrator-ts/core";
+import {
+  BUILD_MODELS,
+  type BuildModelsOptions,
+  type CascadeSettingsConfig,
+  ConfigError,
+  type ConfigIssue,
+  type ModelConfig,
+  type ModelSelector,
+  type RouteConfig,
+  type SelectorConfig,
+  type SelectorType,
+} from "@orchestrator-ts/core";
+import { CascadeRoute, type CascadeSettings } from "./routes/cascade";
+import { EXTRACTOR_NAMES, extractorByName } from "./routes/extractors";
+import { type Route, SelectorRoute } from "./routes/route";
 import { CostBasedSelector, PerformanceSelector } from "./cost-performance-selectors";
 import { ModelRegistry, setSkippedModels } from "./registry";
 import type { BackoffOptions, ModelRegistryOptions } from "./types";
@@ -8,7 +22,7 @@ import { UCBModelSelector } from "./ucb-selector";
 import { ContextualSelector, DecisionLog, HashedNgramExtractor } from "./contextual";
 
 /** The part of a parsed config `registryFromConfig` reads: a `ModelConfig` from `@orchestrator-ts/config` fits. */
-export type RegistryConfig = Pick<ModelConfig, "selector" | "execution" | typeof BUILD_MODELS> & {
+export type RegistryConfig = Pick<ModelConfig, "selector" | "execution" | "routes" | typeof BUILD_MODELS> & {
   models: readonly unknown[];
   /** The file it came from, shown in errors. */
   source?: string;
@@ -138,5 +152,61 @@ export async function registryFromConfig(config: RegistryConfig, options: FromCo
     throw error;
   }
   setSkippedModels(registry, built.skipped);
+  if (config.routes && config.routes.length > 0) {
+    const skipped = new Set(built.skipped.map((m) => m.name));
+    try {
+      for (const route of routesFromConfig(config.routes)) {
+        // A stage model the config left out (lenient: its key is not set) fails at call time, as a failed model.
+        const missing = route instanceof CascadeRoute ? route.models.filter((m) => !registry.hasModel(m)) : [];
+        registry.addRoute(route, { allowUnregistered: missing.length > 0 && missing.every((m) => skipped.has(m)) });
+      }
+    } catch (error) {
+      await Promise.allSettled(built.models.map((m) => m.cleanup()));
+      throw error;
+    }
+  }
   return registry;
+}
+
+/**
+ * Routes from a config's `routes:` entries: a `CascadeRoute` per `type: cascade` (extractors by
+ * name, see `extractorByName`), a `SelectorRoute` per `type: selector` (its selector built like
+ * the top-level one). Problems are one `ConfigError` pointing at each entry's place in the file.
+ */
+export function routesFromConfig(entries: readonly RouteConfig[]): Route[] {
+  const issues: ConfigIssue[] = [];
+  const out: Route[] = [];
+  entries.forEach((entry, i) => {
+    const where = entry.location ? { source: entry.location.source, line: entry.location.line, column: entry.location.column } : {};
+    try {
+      if (entry.type === "selector") {
+        out.push(new SelectorRoute({ name: entry.name, ...(entry.requirements ? { requirements: entry.requirements } : {}), ...(entry.selector ? { selector: createSelector(entry.selector) } : {}) }));
+        return;
+      }
+      const settings = (s: CascadeSettingsConfig, path: string): Partial<CascadeSettings> => {
+        const out: Partial<CascadeSettings> = {};
+        if (s.stages) out.stages = s.stages;
+        if (s.extract !== undefined) {
+          const extract = extractorByName(s.extract);
+          if (!extract) issues.push({ path: `${path}.extract`, message: `unknown extractor ${JSON.stringify(s.extract)}: use ${EXTRACTOR_NAMES}`, ...where });
+          else out.extract = extract;
+        }
+        if (s.accept !== undefined) out.accept = s.accept;
+        if (s.prefer !== undefined) out.prefer = s.prefer;
+        if (s.budgetPerRequest !== undefined) out.budgetPerRequest = s.budgetPerRequest;
+        if (s.pacingRate !== undefined) out.pacingRate = s.pacingRate;
+        return out;
+      };
+      const own = settings(entry, `routes[${i}]`);
+      const tasks: Record<string, Partial<CascadeSettings>> = {};
+      for (const [task, s] of Object.entries(entry.tasks ?? {})) tasks[task] = settings(s, `routes[${i}].tasks.${task}`);
+      if (!own.extract) return;
+      out.push(new CascadeRoute({ ...(own as CascadeSettings), name: entry.name, stages: entry.stages, ...(entry.tasks ? { tasks } : {}) }));
+    } catch (error) {
+      if (!ConfigError.isInstance(error)) throw error;
+      for (const issue of error.issues) issues.push({ ...issue, path: issue.path ? `routes[${i}].${issue.path}` : `routes[${i}]`, ...where });
+    }
+  });
+  if (issues.length > 0) throw new ConfigError(issues, { title: "Invalid routes" });
+  return out;
 }

@@ -5,6 +5,7 @@ export type {
   RegisterOptions,
   SelectOptions,
   AttemptRecord,
+  RegistryRequest,
   RegistryResult,
   RegistryStream,
   RegistryStreamChunk,
@@ -13,7 +14,7 @@ export type {
   RegistryStatistics,
 } from "./types";
 export { PassiveHealth, type PassivelyWatchedModel } from "./passive-health";
-export { registryFromConfig, createSelector, registryOptionsFromConfig, type RegistryConfig, type FromConfigOptions } from "./from-config";
+export { registryFromConfig, routesFromConfig, createSelector, registryOptionsFromConfig, type RegistryConfig, type FromConfigOptions } from "./from-config";
 export type { SelectionExplanation, CandidateExplanation, NoEligibleModelExplanation } from "./explanation";
 export type { RegistryEvents, SelectionEvent, OutcomeEvent, FeedbackEvent, HealthEvent } from "./events";
 export { normalizeRequirements } from "./requirements";
@@ -24,4 +25,5 @@ export { WeightedRandomSelector, RoundRobinSelector, type WeightedRandomSelector
 export { RewardFunction, DEFAULT_REWARD_WEIGHTS, DEFAULT_LATENCY_REF_MS, DEFAULT_COST_REF_USD, type RewardWeights, type RewardOptions } from "./reward";
 export { DEFAULT_MAX_TASKS, MemoryStatsStore, type MemoryStatsStoreOptions } from "./stats-store";
 export { DecayedArms, type ForgetOptions } from "./decayed-arms";
+export * from "./routes";
 export * from "./contextual";

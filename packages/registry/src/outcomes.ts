@@ -23,6 +23,8 @@ interface FeedbackEntry {
   costUsd: number;
   reward: number;
   rewardFn: RewardScorer;
+  /** The selector that chose the model (a route may have its own). */
+  selector: ModelSelector;
   rated: boolean;
 }
 
@@ -66,7 +68,7 @@ export class Outcomes {
     if (task !== undefined) this.#store.record(name, outcome, task);
     selector.update?.({ type: "outcome", selectionId, model: name, task, success: true, reward, latencyMs, costUsd });
     this.#health.recordSuccess(name, latencyMs);
-    this.#feedback.set(selectionId, { model: name, task, latencyMs, costUsd: cost, reward, rewardFn, rated: false });
+    this.#feedback.set(selectionId, { model: name, task, latencyMs, costUsd: cost, reward, rewardFn, selector, rated: false });
     this.#selection.observeHealth(entry);
     if (this.#events.has("outcome")) this.#events.emit("outcome", { selectionId, model: name, task, success: true, reward, latencyMs, costUsd, error: undefined, attempt: call.attempt });
   }
@@ -88,7 +90,7 @@ export class Outcomes {
   }
 
   /** `registry.recordFeedback`: see there. */
-  feedback(selectionId: string, quality: unknown, selector: ModelSelector): boolean {
+  feedback(selectionId: string, quality: unknown): boolean {
     if (typeof quality !== "number" || !(quality >= 0 && quality <= 1)) {
       throw new ConfigError([{ path: "quality", message: `must be a number in [0, 1], got ${JSON.stringify(quality)}` }], { title: "Invalid feedback" });
     }
@@ -99,7 +101,7 @@ export class Outcomes {
     const delta = { reward: reward - entry.reward, rewardSq: reward * reward - entry.reward * entry.reward, quality };
     this.#store.adjust(entry.model, delta);
     if (entry.task !== undefined) this.#store.adjust(entry.model, delta, entry.task);
-    selector.update?.({ type: "feedback", selectionId, model: entry.model, task: entry.task, previousReward: entry.reward, reward, quality });
+    entry.selector.update?.({ type: "feedback", selectionId, model: entry.model, task: entry.task, previousReward: entry.reward, reward, quality });
     if (this.#events.has("feedback")) this.#events.emit("feedback", { selectionId, model: entry.model, task: entry.task, quality, previousReward: entry.reward, reward });
     return true;
   }

@@ -1,5 +1,5 @@
 import type { GenerateRequest, NormalizedRequirements, SelectionRequirements, StreamChunk } from "@orchestrator-ts/core";
-import { type CallLoop, type CallOwner, CallState } from "./call-state";
+import { type CallLoop, type CallOptions, type CallOwner, CallState } from "./call-state";
 import type { Entry } from "./eligibility";
 import type { SelectionExplanation } from "./explanation";
 import { abortableSleep } from "./sleep";
@@ -8,8 +8,8 @@ import type { AttemptRecord, RegistryStream, RegistryStreamChunk } from "./types
 const RUN_DONE: IteratorReturnResult<undefined> = Object.freeze({ done: true, value: undefined }) as IteratorReturnResult<undefined>;
 
 /** `registry.stream(request, requirements)`: the stream object a caller iterates once. */
-export function registryStream(loop: CallLoop, request: GenerateRequest, requirements: NormalizedRequirements, raw: SelectionRequirements | undefined): RegistryStream {
-  const run = new StreamRun(loop, request, requirements, raw);
+export function registryStream(loop: CallLoop, request: GenerateRequest, requirements: NormalizedRequirements, raw: SelectionRequirements | undefined, options?: CallOptions): RegistryStream {
+  const run = new StreamRun(loop, request, requirements, raw, options);
   let started = false;
   return {
     get selectionId() {
@@ -21,6 +21,7 @@ export function registryStream(loop: CallLoop, request: GenerateRequest, require
     get attempts() {
       return run.attempts;
     },
+    cascade: undefined,
     [Symbol.asyncIterator]: () => {
       if (started) throw new TypeError("A registry stream can be iterated only once.");
       started = true;
@@ -48,8 +49,8 @@ class StreamRun implements AsyncIterableIterator<RegistryStreamChunk>, CallOwner
   #stop: AbortController | undefined;
   #unlinkStop: (() => void) | undefined;
 
-  constructor(loop: CallLoop, request: GenerateRequest, requirements: NormalizedRequirements, raw: SelectionRequirements | undefined) {
-    this.#call = new CallState(loop, request, requirements, raw, this);
+  constructor(loop: CallLoop, request: GenerateRequest, requirements: NormalizedRequirements, raw: SelectionRequirements | undefined, options?: CallOptions) {
+    this.#call = new CallState(loop, request, requirements, raw, this, options);
   }
 
   /** Set once the stream has begun (the first `next()`). */

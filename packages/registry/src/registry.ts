@@ -16,7 +16,7 @@ import {
   specificationMismatch,
 } from "@orchestrator-ts/core";
 import { CacheAffinity } from "./cache-affinity";
-import { type CallLoop, CallState } from "./call-state";
+import { type CallLoop, type CallOptions, CallState } from "./call-state";
 import { Entry } from "./eligibility";
 import { Emitter, type RegistryEvents } from "./events";
 import type { NoEligibleModelExplanation, SelectionExplanation } from "./explanation";
@@ -25,10 +25,13 @@ import { Outcomes } from "./outcomes";
 import { PassiveHealth } from "./passive-health";
 import { normalizeRequirements } from "./requirements";
 import { registryStream } from "./registry-stream";
+import { CascadeRoute } from "./routes/cascade";
+import { type CascadeRunner, generateCascade, parseCascadeId, streamCascade } from "./routes/live";
+import { AUTO_ROUTE, type ResolvedRoute, type Route, RouteNotFoundError, SelectorRoute } from "./routes/route";
 import { Selection } from "./selection";
 import { abortableSleep } from "./sleep";
 import { statisticsOf } from "./statistics";
-import type { ModelRegistryOptions, RegisterOptions, RegistryResult, RegistryStatistics, RegistryStream, SelectOptions } from "./types";
+import type { AttemptRecord, ModelRegistryOptions, RegisterOptions, RegistryRequest, RegistryResult, RegistryStatistics, RegistryStream, SelectOptions } from "./types";
 
 // The front of the registry: what a newcomer reads first. One request goes
 //   generate / stream (here) → CallState (call-state.ts: the one call loop and its decision)
@@ -37,6 +40,7 @@ import type { ModelRegistryOptions, RegisterOptions, RegistryResult, RegistrySta
 // Health comes from one HealthTracker: the caller's monitor, else PassiveHealth (passive-health.ts).
 
 const NO_SKIPPED: readonly SkippedModel[] = Object.freeze([]);
+const NO_REQUIREMENTS: NormalizedRequirements = Object.freeze({});
 // Written by registryFromConfig (from-config.ts), a function of its own so that this file loads no selector but the default.
 const skippedByRegistry = new WeakMap<ModelRegistry, readonly SkippedModel[]>();
 
@@ -71,6 +75,8 @@ export class ModelRegistry {
   readonly #loop: CallLoop;
   // Reused by selectModel/explainSelection (synchronous: never two at once).
   readonly #query: { requirements: NormalizedRequirements; request: GenerateRequest | undefined } = { requirements: {}, request: undefined };
+  readonly #routes = new Map<string, Route>();
+  readonly #cascadeRunner: CascadeRunner;
 
   constructor(options: ModelRegistryOptions = {}) {
     const o = resolveOptions(options);
@@ -92,6 +98,11 @@ export class ModelRegistry {
     // With a registry-level cache: which model answered a request, so an identical request goes back to it.
     const affinity = o.cache ? new CacheAffinity(o.cache) : undefined;
     this.#loop = { selection: this.#selection, outcomes: this.#outcomes, events, affinity, options: o };
+    this.#cascadeRunner = {
+      call: (request, callOptions, attempts) => this.#generate(request, NO_REQUIREMENTS, undefined, callOptions, attempts),
+      stream: (request, callOptions) => registryStream(this.#loop, request, NO_REQUIREMENTS, undefined, callOptions),
+      random: o.random,
+    };
   }
 
   /** Configured models `registryFromConfig` left out, with the reason (`"OPENAI_API_KEY is not set"`). Empty otherwise. */
@@ -114,6 +125,9 @@ export class ModelRegistry {
     // A model package built against another core would break in ways far from their cause.
     const mismatch = specificationMismatch(`model "${model.name}" (${model.constructor?.name ?? "object"})`, model.specificationVersion);
     if (mismatch !== undefined) throw new SpecificationVersionError([{ path: "model", message: mismatch }], { model: model.name });
+    if (this.#routes.has(model.name) || model.name === AUTO_ROUTE) {
+      throw new ConfigError([{ path: "name", message: `"${model.name}" is ${model.name === AUTO_ROUTE ? "reserved (it asks the selector)" : "the name of a route"}: a request for it could not tell the two apart` }], { title: "Cannot register model" });
+    }
     const existing = this.#selection.byName.get(model.name);
     if (existing) {
       if (!options.replace) {
@@ -169,6 +183,63 @@ export class ModelRegistry {
     return new ModelNotFoundError(name, this.#selection.entries.map((e) => e.model.name));
   }
 
+  // ---- routes --------------------------------------------------------------------------------
+
+  /**
+   * Add a route: a `SelectorRoute` (requirements, optionally its own selector) or a
+   * `CascadeRoute`. Requests name it with `route: "<name>"`. A cascade's stage models must be
+   * registered (`{ allowUnregistered: true }` defers that to the call, where a missing model
+   * counts as a failed one).
+   */
+  addRoute<R extends Route>(route: R, options: { replace?: boolean; allowUnregistered?: boolean } = {}): R {
+    if (!(route instanceof SelectorRoute) && !(route instanceof CascadeRoute)) {
+      throw new ConfigError([{ path: "route", message: "addRoute expects a SelectorRoute or a CascadeRoute" }], { title: "Cannot add route" });
+    }
+    const name = route.name;
+    const issues = [];
+    if (name === AUTO_ROUTE) issues.push({ path: "name", message: `"${AUTO_ROUTE}" is reserved: it means the registry's selector over every model` });
+    else if (this.#selection.byName.has(name)) issues.push({ path: "name", message: `a model is named "${name}": a request for it could not tell the two apart` });
+    else if (this.#routes.has(name) && !options.replace) issues.push({ path: "name", message: `a route named "${name}" already exists; pass { replace: true } to replace it` });
+    if (route instanceof CascadeRoute && !options.allowUnregistered) {
+      const known = this.#selection.entries.map((e) => e.model.name);
+      for (const m of route.models) if (!this.#selection.byName.has(m)) issues.push({ path: "stages", message: new ModelNotFoundError(m, known).message });
+    }
+    if (issues.length > 0) throw new ConfigError(issues, { title: `Cannot add route "${name}"` });
+    this.#routes.set(name, route);
+    return route;
+  }
+
+  /** Remove a route; false when there is none of that name. */
+  removeRoute(name: string): boolean {
+    return this.#routes.delete(name);
+  }
+
+  /** The route of that name, or `undefined`. */
+  getRoute(name: string): Route | undefined {
+    return this.#routes.get(name);
+  }
+
+  listRoutes(): Route[] {
+    return [...this.#routes.values()];
+  }
+
+  /**
+   * What an id stands for, as every front end reads it (the HTTP server's `model`, the AI SDK
+   * provider's model id, `request.route`): `"auto"` → the registry's selector over every model;
+   * a route's name → that route; a registered model's name → that model with its configured
+   * fallbacks. Anything else throws `RouteNotFoundError` (with close names).
+   */
+  resolveRoute(id: string): ResolvedRoute {
+    if (id === AUTO_ROUTE) return { type: "auto", id };
+    if (typeof id === "string") {
+      const route = this.#routes.get(id);
+      if (route) return { type: "route", id, route };
+      const entry = this.#selection.byName.get(id);
+      if (entry) return { type: "model", id, model: entry.model };
+    }
+    throw new RouteNotFoundError(id, [...this.#routes.keys()], this.#selection.entries.map((e) => e.model.name));
+  }
+
   // ---- events --------------------------------------------------------------------------------
 
   /** Subscribe to `selection`, `outcome`, `feedback` or `health`; returns the unsubscribe function. */
@@ -221,29 +292,56 @@ export class ModelRegistry {
    * Select a model, call it, record the outcome (the selector learns from every call), retry
    * retryable failures with backoff and fall back to the next-best model.
    */
-  async generate(request: GenerateRequest, requirements?: SelectionRequirements): Promise<RegistryResult> {
-    const call = new CallState(this.#loop, request, normalizeRequirements(requirements), requirements);
-    for (;;) {
-      // Never undefined here: only a call whose owner left (a stream's return()) gets no model.
-      const entry = (await call.select()) as Entry;
-      try {
-        for (;;) {
-          call.beginAttempt();
-          try {
-            const result = await entry.model.generate(call.callRequest);
-            call.succeeded(result.latencyMs, result.costUsd, result.cached);
-            return { ...result, selectionId: call.selectionId, explanation: call.explanation as SelectionExplanation, attempts: call.attempts };
-          } catch (thrown) {
-            const next = call.afterFailure(thrown);
-            if (next === "throw") throw call.lastError;
-            if (next === "fallback") break;
-            await abortableSleep(call.delayMs, request.signal);
+  generate(request: RegistryRequest, requirements?: SelectionRequirements): Promise<RegistryResult> {
+    // Not async itself (one promise per call, as before routes); bad input still rejects, never throws.
+    try {
+      if (request?.route !== undefined) return this.#generateRouted(request, requirements);
+      return this.#generate(request, normalizeRequirements(requirements), requirements, undefined, undefined);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  /** A request with `route`: resolve it (once), then run it without the field (models never see it). */
+  #generateRouted(request: RegistryRequest, requirements: SelectionRequirements | undefined): Promise<RegistryResult> {
+    const { route: id, ...plain } = request;
+    const resolved = this.resolveRoute(id as string);
+    if (resolved.type === "auto") return this.#generate(plain, normalizeRequirements(requirements), requirements, undefined, undefined);
+    if (resolved.type === "model") return this.#generate(plain, normalizeRequirements(requirements), requirements, { pin: resolved.id }, undefined);
+    const route = resolved.route;
+    if (route instanceof CascadeRoute) return generateCascade(this.#cascadeRunner, route, plain);
+    const merged = route.merge(requirements);
+    return this.#generate(plain, merged ?? NO_REQUIREMENTS, merged, { selector: route.selector }, undefined);
+  }
+
+  /** The call loop for one generate call; `attemptsOut` (a cascade's) receives its attempts, also when it fails. */
+  async #generate(request: GenerateRequest, normalized: NormalizedRequirements, requirements: SelectionRequirements | undefined, options: CallOptions | undefined, attemptsOut: AttemptRecord[] | undefined): Promise<RegistryResult> {
+    const call = new CallState(this.#loop, request, normalized, requirements, undefined, options);
+    try {
+      for (;;) {
+        // Never undefined here: only a call whose owner left (a stream's return()) gets no model.
+        const entry = (await call.select()) as Entry;
+        try {
+          for (;;) {
+            call.beginAttempt();
+            try {
+              const result = await entry.model.generate(call.callRequest);
+              call.succeeded(result.latencyMs, result.costUsd, result.cached);
+              return { ...result, selectionId: call.selectionId, explanation: call.explanation as SelectionExplanation, attempts: call.attempts };
+            } catch (thrown) {
+              const next = call.afterFailure(thrown);
+              if (next === "throw") throw call.lastError;
+              if (next === "fallback") break;
+              await abortableSleep(call.delayMs, request.signal);
+            }
           }
+        } finally {
+          // Counted in flight since its selection; retries on the same model stay in flight.
+          call.release();
         }
-      } finally {
-        // Counted in flight since its selection; retries on the same model stay in flight.
-        call.release();
       }
+    } finally {
+      if (attemptsOut) attemptsOut.push(...call.attempts);
     }
   }
 
@@ -251,8 +349,16 @@ export class ModelRegistry {
    * Like `generate`, streamed. A failure before the first chunk retries and falls back
    * transparently; a failure after it rejects with the typed error (never a silently cut answer).
    */
-  stream(request: GenerateRequest, requirements?: SelectionRequirements): RegistryStream {
-    return registryStream(this.#loop, request, normalizeRequirements(requirements), requirements);
+  stream(request: RegistryRequest, requirements?: SelectionRequirements): RegistryStream {
+    if (request?.route === undefined) return registryStream(this.#loop, request, normalizeRequirements(requirements), requirements);
+    const { route: id, ...plain } = request;
+    const resolved = this.resolveRoute(id as string);
+    if (resolved.type === "auto") return registryStream(this.#loop, plain, normalizeRequirements(requirements), requirements);
+    if (resolved.type === "model") return registryStream(this.#loop, plain, normalizeRequirements(requirements), requirements, { pin: resolved.id });
+    const route = resolved.route;
+    if (route instanceof CascadeRoute) return streamCascade(this.#cascadeRunner, route, plain);
+    const merged = route.merge(requirements);
+    return registryStream(this.#loop, plain, merged ?? NO_REQUIREMENTS, merged, { selector: route.selector });
   }
 
   /**
@@ -262,7 +368,23 @@ export class ModelRegistry {
    * was already rated.
    */
   recordFeedback(selectionId: string, feedback: { quality: number }): boolean {
-    return this.#outcomes.feedback(selectionId, feedback?.quality, this.selector);
+    const cascade = typeof selectionId === "string" ? parseCascadeId(selectionId) : undefined;
+    if (cascade) return this.#cascadeFeedback(selectionId, cascade, feedback?.quality);
+    return this.#outcomes.feedback(selectionId, feedback?.quality);
+  }
+
+  /**
+   * Feedback on a cascade's answer credits its stage models: every model whose extracted answer
+   * agreed with the returned one gets `quality`; when the returned answer is rated fully right
+   * (1), a model that answered otherwise (or unreadably) was wrong and gets 0. Judge calls are
+   * not rated. Each stage model can still be rated alone with its own `answers[i].selectionId`.
+   */
+  #cascadeFeedback(id: string, stages: { agreed: string[]; differed: string[] }, quality: unknown): boolean {
+    if (typeof quality !== "number" || !(quality >= 0 && quality <= 1)) return this.#outcomes.feedback(id, quality);
+    let any = false;
+    for (const sel of stages.agreed) any = this.#outcomes.feedback(sel, quality) || any;
+    if (quality === 1) for (const sel of stages.differed) any = this.#outcomes.feedback(sel, 0) || any;
+    return any;
   }
 
   // ---- statistics and health ------------------------------------------------------------------

@@ -21,6 +21,8 @@ import { abortableSleep } from "./sleep";
 
 /** The `from` of a chain that sends a cached request back to the model that answered it. */
 export const AFFINITY = "\u0000cache";
+/** The `from` of the chain of a request for a model by name (`route: "<model>"`, a cascade's stage model). */
+export const PIN = "\u0000pin";
 
 /** Models tried, in order, before the selector: an explicit `fallbacks` entry, or cache affinity. */
 export interface FallbackChain {
@@ -40,6 +42,10 @@ export interface SelectionQuery {
   readonly chain?: FallbackChain | undefined;
   /** The call's id, passed to the selector so it can pair its decision with the outcome. */
   readonly selectionId?: string | undefined;
+  /** A route's own selector, in place of the registry's. */
+  readonly selector?: ModelSelector | undefined;
+  /** Only the chain's models may answer (a request for a model by name): the selector is never asked. */
+  readonly pinned?: boolean;
 }
 
 export interface Picked {
@@ -128,7 +134,8 @@ export class Selection {
       const picked = this.#fromChain(query, query.chain, explain);
       if (picked) return picked;
     }
-    const selector = this.selector;
+    if (query.pinned) return undefined;
+    const selector = query.selector ?? this.selector;
     // The selection id lets a contextual selector match this decision's features to its outcome.
     const choice = selector.select(candidates, this.#ctx(query, explain));
     const index = choice?.index;
@@ -142,7 +149,7 @@ export class Selection {
       const s: CandidateScore = scores?.[i] ?? { score: Number.NaN, note: "the selector reported no score" };
       return { model: c.model.name, provider: c.model.provider, estimatedCostUsd: c.estimatedCostUsd, statsScope: c.statsScope, pending: c.pending, chosen: i === index, ...s };
     });
-    return { entry, explanation: { model: entry.model, selector: selector.name, task, candidates: list, excluded: this.reasons(query.requirements) } };
+    return { entry, explanation: { model: entry.model, selector: selector.name, task, candidates: list, excluded: this.reasons(query.requirements, undefined, selector) } };
   }
 
   /**
@@ -176,7 +183,7 @@ export class Selection {
   noEligible(query: SelectionQuery, waitedMs?: number): NoEligibleModelError {
     // Run the filters again so every model's reason is current.
     this.#eligible(query);
-    const excluded = this.reasons(query.requirements);
+    const excluded = this.reasons(query.requirements, undefined, query.selector ?? this.selector);
     if (waitedMs !== undefined) {
       const detail = excluded.map((e) => `${e.model}: ${e.reason}`).join("; ");
       return new NoEligibleModelError(excluded, `Every eligible model stayed at its request limits for ${Math.round(waitedMs)} ms (${detail}).`);
@@ -185,9 +192,9 @@ export class Selection {
   }
 
   /** Why each model is left out, as of the last selection (`refresh` runs the filters again first). */
-  reasons(requirements: NormalizedRequirements, refresh?: SelectionQuery) {
+  reasons(requirements: NormalizedRequirements, refresh?: SelectionQuery, selector: ModelSelector = refresh?.selector ?? this.selector) {
     if (refresh) this.#eligible(refresh);
-    return exclusionReasons(this.entries, requirements, this.selector.name);
+    return exclusionReasons(this.entries, requirements, selector.name);
   }
 
   /** Read the health tracker's answer for `e` and emit a `health` event when it changed. */
@@ -212,7 +219,7 @@ export class Selection {
     const tried = query.tried;
     const minWindowAbove = query.minWindowAbove ?? 0;
     const promptTokens = request ? estimateRequestTokens(request) : REFERENCE_REQUEST.inputTokens;
-    const selector = this.selector;
+    const selector = query.selector ?? this.selector;
     const health = this.health;
     const reportsOnly = health.reportsOnly === true;
     for (const e of this.entries) {
@@ -266,6 +273,7 @@ export class Selection {
       const entry = candidates[index] as Entry;
       if (!explain) return { entry, explanation: undefined };
       const affinity = chain.from === AFFINITY;
+      const pin = chain.from === PIN;
       const list: CandidateExplanation[] = candidates.map((c, i) => ({
         model: c.model.name,
         provider: c.model.provider,
@@ -274,7 +282,11 @@ export class Selection {
         pending: c.pending,
         chosen: i === index,
         score: Number.NaN,
-        note: affinity
+        note: pin
+          ? i === index
+            ? `requested by name (fallbacks: ${chain.names.slice(1).join(" → ") || "none"})`
+            : "not scored: a model was requested by name"
+          : affinity
           ? i === index
             ? "answered this request before: its cached answer is reused"
             : "not scored: a cached answer exists"
@@ -282,8 +294,9 @@ export class Selection {
             ? `explicit fallback for "${chain.from}" (fallbacks: ${chain.names.join(" → ")})`
             : "not scored: an explicit fallback was chosen",
       }));
-      const explanation: SelectionExplanation = { model: entry.model, selector: this.selector.name, task: query.request?.task, candidates: list, excluded: this.reasons(query.requirements) };
-      if (!affinity) explanation.fallbackFor = chain.from;
+      const selectorName = (query.selector ?? this.selector).name;
+      const explanation: SelectionExplanation = { model: entry.model, selector: selectorName, task: query.request?.task, candidates: list, excluded: this.reasons(query.requirements, undefined, query.selector ?? this.selector) };
+      if (!affinity && !pin) explanation.fallbackFor = chain.from;
       return { entry, explanation };
     }
     return undefined;

@@ -1,5 +1,6 @@
 import type { Cache, GenerateRequest, GenerateResult, HealthTracker, MetricsSnapshot, ModelSelector, StatsStore, StreamChunk } from "@orchestrator-ts/core";
 import type { SelectionExplanation } from "./explanation";
+import type { CascadeInfo } from "./routes/cascade";
 
 // The registry's public types: its options, and what its calls return.
 
@@ -74,6 +75,15 @@ export interface AttemptRecord {
   next?: "retry" | "fallback" | "throw";
 }
 
+/**
+ * A request to the registry: a model request, plus optionally where to send it. `route` is a
+ * route's name (`registry.addRoute`), a registered model's name (that model, with its configured
+ * fallbacks), or `"auto"` (the default: the registry's selector over every model).
+ */
+export interface RegistryRequest extends GenerateRequest {
+  route?: string;
+}
+
 /** What `registry.generate` resolves to: the model's result plus how it was chosen. */
 export interface RegistryResult extends GenerateResult {
   /** Pass to `recordFeedback` to rate this answer later. */
@@ -81,16 +91,23 @@ export interface RegistryResult extends GenerateResult {
   /** Why the model that answered was chosen. */
   explanation: SelectionExplanation;
   attempts: AttemptRecord[];
+  /**
+   * Set when a cascade route answered: the stages that ran, every model's extracted answer and
+   * whether it escalated. `costUsd` is then the sum over every model asked, `usage` too.
+   */
+  cascade?: CascadeInfo;
 }
 
 /** The finish chunk of a registry stream also says which selection produced it. */
-export type RegistryStreamChunk = StreamChunk | (Extract<StreamChunk, { type: "finish" }> & { selectionId: string; attempts: AttemptRecord[] });
+export type RegistryStreamChunk = StreamChunk | (Extract<StreamChunk, { type: "finish" }> & { selectionId: string; attempts: AttemptRecord[]; cascade?: CascadeInfo });
 
 /** What `registry.stream` returns: iterate it once; `selectionId` and `explanation` are set once a model is chosen. */
 export interface RegistryStream extends AsyncIterable<RegistryStreamChunk> {
   readonly selectionId: string | undefined;
   readonly explanation: SelectionExplanation | undefined;
   readonly attempts: readonly AttemptRecord[];
+  /** A cascade route's record, once it is known (at the finish chunk). */
+  readonly cascade: CascadeInfo | undefined;
 }
 
 export interface ArmSummary {

@@ -28,6 +28,7 @@ async function run(name: string, fn: () => Promise<CaseResult | CaseResult[]>): 
 }
 
 await run("select-model", async () => (await import("./cases/select-model")).selectModelCase({ iterations: Math.round(20_000 * scale) }));
+await run("cascade", async () => (await import("./cases/cascade")).cascadeCase({ iterations: Math.round(5_000 * scale) }));
 await run("openai-path", async () => (await import("./cases/openai-path")).openaiPath({ iterations: Math.round(2_000 * scale), streamIterations: Math.round(600 * scale) }));
 await run("cache", async () => (await import("./cases/cache")).cacheCases({ iterations: Math.round(4_000 * scale) }));
 await run("cache-cluster", async () => (await import("./cases/cache-cluster")).cacheClusterCase({ iterations: Math.round(4_000 * scale) }));

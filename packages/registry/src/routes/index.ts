@@ -1,0 +1,21 @@
+export { AUTO_ROUTE, SelectorRoute, RouteNotFoundError, type Route, type ResolvedRoute, type SelectorRouteOptions } from "./route";
+export {
+  CascadeRoute,
+  CascadePlan,
+  CascadeFailedError,
+  runCascade,
+  type CascadeRouteOptions,
+  type CascadeSettings,
+  type CascadeStage,
+  type CascadeAnswer,
+  type CascadeInfo,
+  type CascadeHost,
+  type CascadeOutcome,
+  type Asked,
+  type AcceptRule,
+  type PreferRule,
+  type CascadeJudge,
+  type JudgeContext,
+  type JudgeVerdict,
+} from "./cascade";
+export { extractors, choice, lastNumber, firstNumber, firstJson, jsonField, extractorByName, EXTRACTOR_NAMES, MAX_SCAN, type Extractor } from "./extractors";
