@@ -190,4 +190,9 @@ describe("built-in short names", () => {
     const config = parseModelConfig("models:\n  - name: local\n    provider: llama.cpp\n", { source: "short.yaml" });
     await expect(buildModels(config, { cwd: "/", modulePaths: [] })).rejects.toThrow(/provider "llama.cpp" comes from @orchestrator-ts\/provider-llama-cpp|provider package "@orchestrator-ts\/provider-llama-cpp" failed to load/);
   });
+
+  it("provider: ai-sdk comes from @orchestrator-ts/ai-sdk, and says so when it is not installed", async () => {
+    const config = parseModelConfig('models:\n  - name: gemini\n    provider: ai-sdk\n    config: { package: "@ai-sdk/google", model: gemini-2.5-flash }\n', { source: "short.yaml" });
+    await expect(buildModels(config, { cwd: "/", modulePaths: [] })).rejects.toThrow(/provider "ai-sdk" comes from @orchestrator-ts\/ai-sdk, which is not installed: npm install @orchestrator-ts\/ai-sdk/);
+  });
 });
