@@ -4,6 +4,7 @@
 //   lib / provider        → contract only
 //   testing               → contract only
 //   example               → contract and testing (published surface only)
+//   app                   → anything published (an example application, as a user writes one)
 //   meta                  → anything
 //   tool                  → anything
 // Tests may also import the testing kit and the package's own devDependencies. And everywhere: another package is imported by its name, never through its src/ or a relative path.
@@ -23,6 +24,7 @@ const ALLOWED = {
   provider: ["contract"],
   testing: ["contract"],
   example: ["contract", "testing"],
+  app: ["contract", "lib", "provider", "testing", "meta"],
   meta: "*",
   tool: "*",
   docs: "*",
