@@ -3,10 +3,12 @@
 import { startOpenAIServer } from "@orchestrator-ts/testing";
 import { runExample } from "./app";
 
-const key = process.env.OPENAI_API_KEY;
-if (key) {
-  await runExample({ apiKey: key, baseURL: process.env.OPENAI_BASE_URL ?? "https://api.openai.com/v1" });
-} else {
+async function main(): Promise<void> {
+  const key = process.env.OPENAI_API_KEY;
+  if (key) {
+    await runExample({ apiKey: key, baseURL: process.env.OPENAI_BASE_URL ?? "https://api.openai.com/v1" });
+    return;
+  }
   const apiKey = "sk-example-loopback-0123456789";
   const server = await startOpenAIServer({
     apiKey,
@@ -19,3 +21,9 @@ if (key) {
     await server.close();
   }
 }
+
+// A function, not top-level await: the script builds for CommonJS too.
+main().catch((error: unknown) => {
+  process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n`);
+  process.exitCode = 1;
+});
