@@ -149,7 +149,7 @@ describe("buildModels", () => {
   it("lists the known providers for an unknown one", async () => {
     const config = parseModelConfig("models:\n  - name: a\n    provider: antropic\n", { source: "m.yaml" });
     expect(await failure(buildModels(config, { providers }))).toEqual([
-      'm.yaml:3:15: models[0].provider: unknown provider "antropic" — did you mean "anthropic"?; known providers: openai, anthropic, ollama, fake, huggingface, llama-cpp (or name an installed plugin package)',
+      'm.yaml:3:15: models[0].provider: unknown provider "antropic" — did you mean "anthropic"?; known providers: openai, anthropic, ollama, fake, huggingface, llama-cpp, ai-sdk (or name an installed plugin package)',
     ]);
   });
 
