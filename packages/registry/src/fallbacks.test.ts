@@ -108,6 +108,34 @@ describe("explicit fallback chains", () => {
     expect(stream.explanation?.fallbackFor).toBe("a");
   });
 
+  it("requirements.model pins the call: that model first, then only its chain (transitively), never the selector's pick", async () => {
+    const { registry, model } = setup({ b: ["d"], d: ["e"] });
+    // The cost selector alone would pick a.
+    const r1 = await registry.generate(ask("one"), { model: "b" });
+    expect(path(r1.attempts)).toBe("b");
+    expect(r1.explanation.candidates.find((c) => c.chosen)?.note).toBe("pinned by the call (requirements.model)");
+    expect(r1.explanation.excluded).toContainEqual({ model: "a", code: "not_pinned", reason: 'the call is pinned to "b" and its fallbacks' });
+
+    model("b").enqueue({ fail: "server-error" });
+    model("d").enqueue({ fail: "server-error" });
+    const r2 = await registry.generate(ask("two"), { model: "b" });
+    expect(path(r2.attempts)).toBe("b✗ d✗ e");
+
+    // Without a chain the pinned model is the only one: its failure is the call's.
+    model("a").enqueue({ fail: "server-error" });
+    await expect(registry.generate(ask("three"), { model: "a" })).rejects.toBeInstanceOf(ProviderError);
+
+    model("c").enqueue({ fail: "server-error" });
+    const stream = registry.stream(ask("four"), { model: "c" });
+    await expect(async () => {
+      for await (const _ of stream);
+    }).rejects.toBeInstanceOf(ProviderError);
+    expect(path(stream.attempts)).toBe("c✗");
+
+    expect(registry.selectModel({ model: "d" }).name).toBe("d");
+    expect(() => registry.selectModel({ model: "" })).toThrow(/model: must be a model name/);
+  });
+
   it("validates the option and exposes it", () => {
     const bad = (fallbacks: unknown) => () => new ModelRegistry({ fallbacks: fallbacks as Record<string, string[]> });
     expect(bad(["a"])).toThrow(ConfigError);

@@ -177,6 +177,8 @@ class Entry implements SelectionCandidate {
 /** The models an explicit `fallbacks` entry puts next, and whose entry it is. */
 /** The `from` of a chain that sends a cached request back to the model that answered it. */
 const AFFINITY = "\u0000cache";
+/** The `from` of a chain that asks a pinned model (`requirements.model`) first. */
+const PINNED = "\u0000pinned";
 
 interface FallbackChain {
   from: string;
@@ -272,6 +274,8 @@ export class ModelRegistry {
   /** Per-call deadline given to every model call without its own; `undefined` leaves it to each model. */
   readonly timeoutMs: number | undefined;
   readonly #fallbacks: Map<string, readonly string[]>;
+  /** Pinned model → it and every model its fallback chains reach (computed once per name). */
+  readonly #pinnable = new Map<string, ReadonlySet<string>>();
   #skipped: readonly SkippedConfigModel[] = NO_SKIPPED;
   readonly #backoff: Required<BackoffOptions>;
   readonly #random: () => number;
@@ -470,6 +474,7 @@ export class ModelRegistry {
     e.code = undefined;
     e.detail = undefined;
     if (skip?.has(model.name)) return this.#exclude(e, "already_tried");
+    if (req.model !== undefined && !this.#pinnedSet(req.model).has(model.name)) return this.#exclude(e, "not_pinned");
     if (req.capabilities) {
       for (const name of req.capabilities) {
         if (caps[name as CapabilityName] !== true) {
@@ -517,6 +522,23 @@ export class ModelRegistry {
       if (p95 !== undefined && p95 > req.maxLatencyMs) return this.#exclude(e, "latency");
     }
     return true;
+  }
+
+  /** A pinned model and the models its explicit fallback chains reach, transitively. */
+  #pinnedSet(name: string): ReadonlySet<string> {
+    let set = this.#pinnable.get(name);
+    if (set === undefined) {
+      const out = new Set<string>([name]);
+      for (const n of out) for (const next of this.#fallbacks.get(n) ?? []) out.add(next);
+      set = out;
+      if (this.#pinnable.size < 1024) this.#pinnable.set(name, set);
+    }
+    return set;
+  }
+
+  /** A pinned call asks its model first; its fallbacks follow through the usual chain. */
+  #pinnedChain(req: NormalizedRequirements): FallbackChain | undefined {
+    return req.model === undefined ? undefined : { from: PINNED, names: [req.model] };
   }
 
   #exclude(e: Entry, code: string): false {
@@ -635,12 +657,16 @@ export class ModelRegistry {
               ? i === index
                 ? "answered this request before: its cached answer is reused"
                 : "not scored: a cached answer exists"
-              : i === index
+              : chain.from === PINNED
+                ? i === index
+                  ? "pinned by the call (requirements.model)"
+                  : "not scored: the call is pinned to another model"
+                : i === index
                 ? `explicit fallback for "${chain.from}" (fallbacks: ${chain.names.join(" → ")})`
                 : "not scored: an explicit fallback was chosen",
         }));
         const explanation: SelectionExplanation = { model: entry.model, selector: this.selector.name, task, candidates: list, excluded: this.#reasons(req) };
-        if (chain.from !== AFFINITY) explanation.fallbackFor = chain.from;
+        if (chain.from !== AFFINITY && chain.from !== PINNED) explanation.fallbackFor = chain.from;
         return { entry, explanation };
       }
     }
@@ -672,6 +698,8 @@ export class ModelRegistry {
     switch (e.code) {
       case "already_tried":
         return "already failed in this call";
+      case "not_pinned":
+        return `the call is pinned to "${req.model}" and its fallbacks`;
       case "capability":
         return `lacks capability "${e.detail}"`;
       case "provider":
@@ -909,7 +937,7 @@ export class ModelRegistry {
     let lastError: OrchestratorError | undefined;
     let attempt = 0;
     const affinityKey = this.#affinityKey(request, requirements);
-    chain = this.#affinityChain(affinityKey);
+    chain = this.#pinnedChain(req) ?? this.#affinityChain(affinityKey);
     for (let fallback = 0; fallback <= this.maxFallbacks; fallback++) {
       const picked = await this.#pickForCall(req, request, tried, minWindowAbove, chain, selectionId);
       if (!picked) {
@@ -987,7 +1015,7 @@ export class ModelRegistry {
     run.selectionId = nextSelectionId();
     run.callRequest = this.#withDeadline(run.request);
     run.affinityKey = this.#affinityKey(run.request, run.requirements);
-    run.chain = this.#affinityChain(run.affinityKey);
+    run.chain = this.#pinnedChain(run.req) ?? this.#affinityChain(run.affinityKey);
     return this.#pickForStream(run);
   }
 

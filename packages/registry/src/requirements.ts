@@ -32,6 +32,11 @@ export interface SelectionRequirements {
   maxLatencyMs?: number;
   /** Only models that run on this machine. */
   localOnly?: boolean;
+  /**
+   * Pin the call to this registered model: it is asked first, and when it fails only its
+   * configured `fallbacks` chain (followed transitively) may answer; every other model is excluded.
+   */
+  model?: string;
 }
 
 /** Requirements after validation: capability names resolved to camelCase. */
@@ -39,7 +44,7 @@ export interface NormalizedRequirements extends SelectionRequirements {
   capabilities?: readonly CapabilityName[];
 }
 
-const KEYS = new Set(["capabilities", "maxCost", "minSpeed", "minContextWindow", "tasks", "languages", "providers", "excludeProviders", "maxLatencyMs", "localOnly"]);
+const KEYS = new Set(["capabilities", "maxCost", "minSpeed", "minContextWindow", "tasks", "languages", "providers", "excludeProviders", "maxLatencyMs", "localOnly", "model"]);
 const CAMEL = new Set<string>(CAPABILITY_NAMES);
 const SNAKE = new Map<string, CapabilityName>(CAPABILITY_NAMES.map((n) => [n.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`), n]));
 const EMPTY: readonly CapabilityName[] = Object.freeze([]);
@@ -104,6 +109,7 @@ export function normalizeRequirements(requirements: SelectionRequirements | unde
   checkStrings(issues, "providers", requirements.providers);
   checkStrings(issues, "excludeProviders", requirements.excludeProviders);
   if (requirements.localOnly !== undefined && typeof requirements.localOnly !== "boolean") issues.push({ path: "localOnly", message: `must be a boolean, got ${JSON.stringify(requirements.localOnly)}` });
+  if (requirements.model !== undefined && (typeof requirements.model !== "string" || requirements.model === "")) issues.push({ path: "model", message: `must be a model name, got ${JSON.stringify(requirements.model)}` });
   if (issues.length > 0) throw new ConfigError(issues, { title: "Invalid selection requirements" });
   if (raw === undefined || capabilities === raw) return requirements as NormalizedRequirements;
   return { ...requirements, capabilities };
