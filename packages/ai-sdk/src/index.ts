@@ -1,8 +1,19 @@
-// Any AI SDK model inside the orchestrator. (The other direction, the orchestrator as an AI SDK
-// provider, will live beside it: orchestrator-provider.ts, sharing normalize.ts and spec.ts.)
+// Both directions: any AI SDK model inside the orchestrator (AISDKModel), and the orchestrator as an
+// AI SDK provider (createOrchestratorProvider). They share normalize.ts and spec.ts.
+export {
+  AUTO_MODEL_ID,
+  createOrchestratorProvider,
+  type ModelIdResolver,
+  type ModelTarget,
+  type OrchestratorModelSettings,
+  type OrchestratorProvider,
+  type OrchestratorProviderOptions,
+} from "./orchestrator-provider";
+export { OrchestratorCallError, toAISDKError } from "./to-ai-sdk-error";
+export { fromCallOptions, fromPrompt } from "./from-call-options";
 export { AISDKModel, CONSERVATIVE_PRICE, type AISDKModelOptions, type PriceSource } from "./ai-sdk-model";
 export { mapAISDKError } from "./map-error";
-export { normalizeFinishReason, normalizeUsage, toFinishReason, toUsage } from "./normalize";
+export { fromFinishReason, fromUsage, normalizeFinishReason, normalizeUsage, toFinishReason, toUsage } from "./normalize";
 export { type AISDKLanguageModel, isAISDKLanguageModel } from "./spec";
 export { toCallOptions, toPrompt } from "./to-call-options";
 export { aiSdkConfigSchema, aiSdkProvider, loadLanguageModel, type AISDKProviderConfig } from "./plugin";

@@ -50,6 +50,21 @@ export function toUsage(usage: AnyUsage | undefined): Usage | undefined {
   return out;
 }
 
+/** Our usage in V3's nesting (the direction of the orchestrator as an AI SDK provider); unknown counts stay `undefined`. */
+export function fromUsage(usage: Usage | undefined): LanguageModelV3Usage {
+  const out = emptyUsage();
+  if (usage === undefined) return out;
+  out.inputTokens.total = usage.inputTokens;
+  out.outputTokens.total = usage.outputTokens;
+  return out;
+}
+
+/** Our finish reason as V3's `{ unified, raw }` (the same shape; `raw` is explicit there). */
+export function fromFinishReason(reason: FinishReason | undefined): LanguageModelV3FinishReason {
+  if (reason === undefined) return { unified: "other", raw: undefined };
+  return { unified: UNIFIED.has(reason.unified) ? reason.unified : "other", raw: reason.raw };
+}
+
 /** V2's finish reason string (`"unknown"` included) as V3's `{ unified, raw }`. */
 export function normalizeFinishReason(reason: AnyFinishReason | undefined): LanguageModelV3FinishReason {
   if (reason === undefined || reason === null) return { unified: "other", raw: undefined };
