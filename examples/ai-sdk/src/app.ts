@@ -1,11 +1,14 @@
-// AI SDK provider models inside the orchestrator: wrapped in code with AISDKModel, and named in
-// YAML with `provider: ai-sdk`. Any AI SDK provider package works the same way (@ai-sdk/google,
-// @ai-sdk/mistral…); @ai-sdk/openai is used here so that the example runs against a loopback server.
+// Both bridges between the orchestrator and the Vercel AI SDK. AI SDK provider models inside the
+// orchestrator: wrapped in code with AISDKModel, and named in YAML with `provider: ai-sdk` (any AI
+// SDK provider package works the same way: @ai-sdk/google, @ai-sdk/mistral…). And the orchestrator
+// as an AI SDK provider: generateText / streamText over createOrchestratorProvider. @ai-sdk/openai
+// is used here so that the example runs against a loopback server.
 import { createOpenAI } from "@ai-sdk/openai";
-import { AISDKModel, aiSdkProvider } from "@orchestrator-ts/ai-sdk";
+import { AISDKModel, aiSdkProvider, createOrchestratorProvider } from "@orchestrator-ts/ai-sdk";
 import { parseModelConfig } from "@orchestrator-ts/config";
 import { RateLimitError } from "@orchestrator-ts/core";
 import { ModelRegistry } from "@orchestrator-ts/registry";
+import { generateText, streamText } from "ai";
 import { z } from "zod";
 
 export interface ExampleOptions {
@@ -22,6 +25,8 @@ export interface ExampleResult {
   toolCall: { name: string; arguments: unknown } | undefined;
   fromYaml: string;
   costUsd: number | undefined;
+  /** generateText through the orchestrator provider, and the model the registry chose. */
+  viaProvider: { text: string; model: string | undefined; feedbackRecorded: boolean };
 }
 
 export async function runExample(options: ExampleOptions): Promise<ExampleResult> {
@@ -71,6 +76,18 @@ export async function runExample(options: ExampleOptions): Promise<ExampleResult
   const answer = await fromConfig.generate({ messages: [{ role: "user", content: "Hello from YAML" }] });
   log(`yaml [${answer.model}]: ${answer.text}`);
 
+  // 3. The other direction: the registry as an AI SDK provider. "auto" lets its selector choose; a
+  // model's name pins that model. providerMetadata.orchestrator says who answered and which
+  // selection to rate.
+  const orchestrator = createOrchestratorProvider({ registry });
+  const viaSdk = await generateText({ model: orchestrator("auto"), prompt: "Explain caching", maxRetries: 0 });
+  const meta = viaSdk.providerMetadata?.orchestrator as { model?: string; selectionId?: string } | undefined;
+  const feedbackRecorded = meta?.selectionId !== undefined && registry.recordFeedback(meta.selectionId, { quality: 1 });
+  log(`ai sdk generateText [${meta?.model}]: ${viaSdk.text} (feedback recorded: ${feedbackRecorded})`);
+  let sdkStreamed = "";
+  for await (const delta of streamText({ model: orchestrator("gpt-4o-mini", { task: "poetry" }), prompt: "Write a limerick", maxRetries: 0 }).textStream) sdkStreamed += delta;
+  log(`ai sdk streamText: ${sdkStreamed}`);
+
   // Failures arrive in the orchestrator's typed family, whatever AI SDK package raised them.
   try {
     await new AISDKModel({ name: "bad-key", model: createOpenAI({ apiKey: "sk-wrong-key-0000000000", baseURL: options.baseURL }).chat("gpt-4o-mini") }).generate({
@@ -80,5 +97,5 @@ export async function runExample(options: ExampleOptions): Promise<ExampleResult
     log(`wrong key: ${(error as { code?: string }).code}${RateLimitError.isInstance(error) ? " (rate limited)" : ""}`);
   }
 
-  return { generated: result.text, streamed, toolCall: call ? { name: call.name, arguments: call.arguments } : undefined, fromYaml: answer.text, costUsd: result.costUsd };
+  return { generated: result.text, streamed, toolCall: call ? { name: call.name, arguments: call.arguments } : undefined, fromYaml: answer.text, costUsd: result.costUsd, viaProvider: { text: viaSdk.text, model: meta?.model, feedbackRecorded } };
 }

@@ -26,8 +26,11 @@ describe("examples/ai-sdk", () => {
     expect(lines[2]).toBe("stream: Echo: Write a haiku about caches");
     expect(lines[3]).toBe('tool call: weather({"city":"Oslo"})');
     expect(lines[4]).toBe("yaml [gpt-from-yaml]: Echo: Hello from YAML");
+    expect(lines[5]).toBe("ai sdk generateText [gpt-4o-mini]: Echo: Explain caching (feedback recorded: true)");
+    expect(lines[6]).toBe("ai sdk streamText: Echo: Write a limerick");
     // The last step ran: the process did not exit early.
-    expect(lines[5]).toBe("wrong key: authentication_error");
+    expect(lines[7]).toBe("wrong key: authentication_error");
+    expect(lines).toHaveLength(8);
   });
 
   it("runExample against a given endpoint returns what it printed", async () => {
@@ -40,7 +43,8 @@ describe("examples/ai-sdk", () => {
       expect(result.costUsd).toBeGreaterThan(0);
       // This server answers tools with text: no call.
       expect(result.toolCall).toBeUndefined();
-      expect(lines).toHaveLength(5);
+      expect(result.viaProvider).toEqual({ text: "Echo: Explain caching", model: "gpt-4o-mini", feedbackRecorded: true });
+      expect(lines).toHaveLength(7);
     } finally {
       await server.close();
     }
