@@ -66,6 +66,7 @@ describe("generateText through orchestrator(id)", () => {
     expect(result.usage.totalTokens).toBe(17);
     expect(result.response.modelId).toBe("gpt-4o-mini");
     const meta = result.providerMetadata?.orchestrator as Record<string, unknown>;
+    expect(result.response.id).toBe(meta.selectionId);
     expect(meta).toMatchObject({ model: "gpt-4o-mini", provider: "openai", cached: false, attempts: [{ model: "gpt-4o-mini", success: true }] });
     expect(meta.costUsd).toBeCloseTo(12 * 0.15e-6 + 5 * 0.6e-6, 12);
     expect(typeof meta.selectionId).toBe("string");
@@ -225,7 +226,7 @@ describe("streamText through orchestrator(id)", () => {
     expect(await result.usage).toMatchObject({ inputTokens: 3, outputTokens: 5, totalTokens: 8 });
     const meta = (await result.providerMetadata)?.orchestrator as Record<string, unknown>;
     expect(meta).toMatchObject({ model: "gpt-4o-mini", provider: "openai" });
-    expect((await result.response).modelId).toBe("gpt-4o-mini");
+    expect(await result.response).toMatchObject({ modelId: "gpt-4o-mini", id: meta.selectionId });
     expect(registry.recordFeedback(meta.selectionId as string, { quality: 0.5 })).toBe(true);
   });
 
