@@ -149,7 +149,7 @@ describe("buildModels", () => {
   it("lists the known providers for an unknown one", async () => {
     const config = parseModelConfig("models:\n  - name: a\n    provider: antropic\n", { source: "m.yaml" });
     expect(await failure(buildModels(config, { providers }))).toEqual([
-      'm.yaml:3:15: models[0].provider: unknown provider "antropic" — did you mean "anthropic"?; known providers: openai, anthropic, ollama, fake, huggingface, llama-cpp (or name an installed plugin package)',
+      'm.yaml:3:15: models[0].provider: unknown provider "antropic" — did you mean "anthropic"?; known providers: openai, anthropic, ollama, fake, huggingface, llama-cpp, ai-sdk (or name an installed plugin package)',
     ]);
   });
 
@@ -189,5 +189,10 @@ describe("built-in short names", () => {
   it("says which package to install for a built-in name that is not installed", async () => {
     const config = parseModelConfig("models:\n  - name: local\n    provider: llama.cpp\n", { source: "short.yaml" });
     await expect(buildModels(config, { cwd: "/", modulePaths: [] })).rejects.toThrow(/provider "llama.cpp" comes from @orchestrator-ts\/provider-llama-cpp|provider package "@orchestrator-ts\/provider-llama-cpp" failed to load/);
+  });
+
+  it("provider: ai-sdk comes from @orchestrator-ts/ai-sdk, and says so when it is not installed", async () => {
+    const config = parseModelConfig('models:\n  - name: gemini\n    provider: ai-sdk\n    config: { package: "@ai-sdk/google", model: gemini-2.5-flash }\n', { source: "short.yaml" });
+    await expect(buildModels(config, { cwd: "/", modulePaths: [] })).rejects.toThrow(/provider "ai-sdk" comes from @orchestrator-ts\/ai-sdk, which is not installed: npm install @orchestrator-ts\/ai-sdk/);
   });
 });

@@ -35,6 +35,7 @@ const BUILT_IN: Readonly<Record<string, string>> = {
   "llama-cpp": "@orchestrator-ts/provider-llama-cpp",
   llamacpp: "@orchestrator-ts/provider-llama-cpp",
   "llama.cpp": "@orchestrator-ts/provider-llama-cpp",
+  "ai-sdk": "@orchestrator-ts/ai-sdk",
 };
 
 /** The package behind a built-in short name (`openai` → `@orchestrator-ts/provider-openai`), if it is one. */
@@ -42,7 +43,7 @@ export function builtInPackage(provider: string): string | undefined {
   return Object.hasOwn(BUILT_IN, provider) ? BUILT_IN[provider] : undefined;
 }
 
-export const BUILT_IN_NAMES: readonly string[] = ["openai", "anthropic", "huggingface", "ollama", "llama-cpp"];
+export const BUILT_IN_NAMES: readonly string[] = ["openai", "anthropic", "huggingface", "ollama", "llama-cpp", "ai-sdk"];
 
 export function isModuleSpecifier(provider: string): boolean {
   return provider.startsWith("@") || provider.startsWith(".") || provider.includes("/") || isAbsolute(provider);

@@ -2,7 +2,7 @@ import { execFile } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { basename, join, resolve } from "node:path";
-import { freePort, startOllamaServer } from "@orchestrator-ts/testing";
+import { freePort, startOllamaServer, startOpenAIServer } from "@orchestrator-ts/testing";
 import { describe, expect, it } from "vitest";
 
 const CLI = resolve(__dirname, "../dist/cli.js");
@@ -252,6 +252,32 @@ describe("orchestrator with an Ollama server", () => {
       expect(result.stderr).toContain("Pulling llama");
       expect(result.stderr).toContain("Pulled llama");
       expect(server.requests.some((r) => r.path === "/api/pull")).toBe(true);
+    } finally {
+      await server.close();
+    }
+  });
+});
+
+describe("orchestrator with an AI SDK provider package (provider: ai-sdk)", () => {
+  it("imports @ai-sdk/openai named in the config, wraps its model and answers, generate and stream", { timeout: 60_000 }, async () => {
+    const key = "sk-cli-aisdk-0123456789abcdef";
+    const server = await startOpenAIServer({ apiKey: key });
+    try {
+      const dir = mkdtempSync(join(tmpdir(), "aisdk-cli-"));
+      const config = join(dir, "models.yaml");
+      writeFileSync(
+        config,
+        `models:\n  - name: gpt-via-ai-sdk\n    provider: ai-sdk\n    config:\n      package: "@ai-sdk/openai"\n      model: gpt-4o-mini\n      method: chat\n      api_key: \${LOOPBACK_KEY}\n      base_url: "${server.baseURL}"\n`,
+      );
+      const env = { ...ENV, LOOPBACK_KEY: key };
+      const generated = await run(["generate", "Hello there", "--config", config, "--json"], env);
+      expect(generated.stderr).toBe("");
+      expect(generated.code).toBe(0);
+      expect(JSON.parse(generated.stdout)).toMatchObject({ text: "Echo: Hello there", model: "gpt-via-ai-sdk", provider: "openai.chat" });
+      const streamed = await run(["stream", "Stream this", "--config", config], env);
+      expect(streamed.code).toBe(0);
+      expect(streamed.stdout.trim()).toBe("Echo: Stream this");
+      expect(server.requests.filter((r) => r.path === "/v1/chat/completions").map((r) => r.headers.authorization)).toEqual([`Bearer ${key}`, `Bearer ${key}`]);
     } finally {
       await server.close();
     }

@@ -1,3 +1,4 @@
+import { aiSdkProvider } from "@orchestrator-ts/ai-sdk";
 import { type ProviderPlugin, defineProvider } from "@orchestrator-ts/core";
 import { anthropicProvider } from "@orchestrator-ts/provider-anthropic";
 import { huggingfaceProvider } from "@orchestrator-ts/provider-huggingface";
@@ -14,6 +15,8 @@ export const builtinProviders: Readonly<Record<string, ProviderPlugin<unknown>>>
   ollama: ollamaProvider as ProviderPlugin<unknown>,
   "llama-cpp": llamaCppProvider as ProviderPlugin<unknown>,
   "llama.cpp": llamaCppProvider as ProviderPlugin<unknown>,
+  // Any AI SDK provider package (Gemini, Mistral, Bedrock…), named in the entry's config.
+  "ai-sdk": aiSdkProvider as ProviderPlugin<unknown>,
 });
 
 /**

@@ -1,4 +1,4 @@
-import type { ModelCapabilities, ModelCapabilitiesInput } from "@orchestrator-ts/core";
+import { type ModelCapabilities, type ModelCapabilitiesInput, mergeDeclaredCapabilities } from "@orchestrator-ts/core";
 import { type PriceSource, resolveCapabilities } from "@orchestrator-ts/openai-format";
 
 /**
@@ -103,6 +103,19 @@ export function resolveOpenAICapabilities(
   entry: OpenAIModelInfo | undefined,
   given: ModelCapabilities | ModelCapabilitiesInput | undefined,
   local: boolean,
+  documented?: ModelCapabilitiesInput,
 ): { capabilities: ModelCapabilities | ModelCapabilitiesInput; priceSource: PriceSource } {
+  if (entry === undefined && documented !== undefined) {
+    // A preset's service (Groq, Together…): what it documents of the model, at a price that never
+    // silently becomes 0 on a paid endpoint.
+    const capabilities: ModelCapabilitiesInput = {
+      textGeneration: true,
+      supportsStreaming: true,
+      ...documented,
+      inputCostPerToken: local ? 0 : CONSERVATIVE_PRICE.inputPerMillion / 1_000_000,
+      outputCostPerToken: local ? 0 : CONSERVATIVE_PRICE.outputPerMillion / 1_000_000,
+    };
+    return mergeDeclaredCapabilities(capabilities, given, local ? "local" : "conservative-default");
+  }
   return resolveCapabilities({ known: entry && openAICapabilities(entry), given, local, openWeights: false, conservativePrice: CONSERVATIVE_PRICE });
 }

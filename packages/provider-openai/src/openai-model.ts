@@ -2,6 +2,7 @@ import {
   AuthenticationError,
   type CallControl,
   DEFAULT_MAX_EVENT_BYTES,
+  ConfigError,
   endpointIdentity,
   type GenerateRequest,
   headersIdentity,
@@ -23,11 +24,12 @@ import {
   type StreamChunk,
 } from "@orchestrator-ts/core";
 import { ChatStreamDecoder, type ChatRequestOptions, type PriceSource, SSEJsonStream, type SSEJsonStreamOptions, fromChatCompletion, readJsonBody } from "@orchestrator-ts/openai-format";
-import OpenAI from "openai";
+import OpenAI, { AzureOpenAI } from "openai";
 import type { ChatCompletion, ChatCompletionChunk } from "openai/resources/chat/completions";
 import { openAIErrorEvent, mapOpenAIError } from "./map-error";
 import { type ChatBody, bodyOptions, toChatBody } from "./mapping";
 import { lookupOpenAIModel, resolveOpenAICapabilities } from "./models";
+import { AZURE_DEFAULT_API_VERSION, type OpenAIPreset, type OpenAIPresetName, lookupPreset } from "./presets";
 
 export const OPENAI_DEFAULT_BASE_URL = "https://api.openai.com/v1";
 
@@ -62,8 +64,26 @@ export interface OpenAIModelOptions {
   fetch?: typeof fetch;
   /** Default: true when `baseURL` is a loopback address. */
   isLocal?: boolean;
-  /** The provider label in results and metrics (default `"openai"`). */
+  /** The provider label in results and metrics (default `"openai"`, or the preset's name). */
   provider?: string;
+  /**
+   * An OpenAI-compatible service by name: its base URL, its key's variable (`GROQ_API_KEY`…) and
+   * what it documents of its models. `baseURL` still overrides the URL.
+   */
+  preset?: OpenAIPresetName;
+  /** Azure (`preset: "azure"`): `https://<resource>.openai.azure.com`. Default: `AZURE_OPENAI_ENDPOINT`. */
+  endpoint?: string;
+  /** Azure: the deployment to call. Default: `model` (or `name`). */
+  deployment?: string;
+  /** Azure: the data-plane API version. Default: `OPENAI_API_VERSION`, else `AZURE_DEFAULT_API_VERSION`. */
+  apiVersion?: string;
+}
+
+interface AzureTarget {
+  endpoint: string | undefined;
+  baseURL: string | undefined;
+  deployment: string;
+  apiVersion: string;
 }
 
 const SDK_TIMEOUT_GRACE_MS = 1_000;
@@ -89,7 +109,11 @@ export class OpenAIModel extends Model {
   readonly organization: string | undefined;
   readonly project: string | undefined;
   readonly priceSource: PriceSource;
+  /** The preset's name, when one was given. */
+  readonly preset: OpenAIPresetName | undefined;
   readonly #apiKey: Secret | undefined;
+  readonly #preset: OpenAIPreset | undefined;
+  readonly #azure: AzureTarget | undefined;
   // The URL as given: it may carry credentials (userinfo, `?key=`), so it is not a public field.
   readonly #baseURL: string;
   readonly #maxRetries: number;
@@ -101,13 +125,20 @@ export class OpenAIModel extends Model {
 
   constructor(options: OpenAIModelOptions) {
     const modelId = options.model || options.name;
-    const baseURL = (options.baseURL || process.env.OPENAI_BASE_URL || OPENAI_DEFAULT_BASE_URL).replace(/\/+$/, "");
+    const preset = options.preset === undefined ? undefined : lookupPreset(options.preset);
+    const azure = preset?.name === "azure" ? azureTarget(options, modelId) : undefined;
+    const baseURL = (
+      azure
+        ? azureURL(azure)
+        : options.baseURL || (preset ? preset.baseURL : process.env.OPENAI_BASE_URL) || OPENAI_DEFAULT_BASE_URL
+    ).replace(/\/+$/, "");
     const local = isLoopbackURL(baseURL);
-    const entry = lookupOpenAIModel(modelId);
-    const { capabilities, priceSource } = resolveOpenAICapabilities(entry, options.capabilities, local);
+    // OpenAI's table prices OpenAI's models (Azure deploys the same ones); other services' models are theirs.
+    const entry = preset === undefined || azure ? lookupOpenAIModel(modelId) : undefined;
+    const { capabilities, priceSource } = resolveOpenAICapabilities(entry, options.capabilities, local || preset?.local === true, preset ? presetKnown(preset, modelId) : undefined);
     super({
       name: options.name,
-      provider: options.provider ?? "openai",
+      provider: options.provider ?? preset?.name ?? "openai",
       capabilities,
       ...(options.constraints !== undefined ? { constraints: options.constraints } : {}),
       isLocal: options.isLocal ?? local,
@@ -121,6 +152,9 @@ export class OpenAIModel extends Model {
     this.organization = options.organization || undefined;
     this.project = options.project || undefined;
     this.priceSource = priceSource;
+    this.preset = preset?.name as OpenAIPresetName | undefined;
+    this.#preset = preset;
+    this.#azure = azure;
     this.#apiKey = Secret.from(options.apiKey);
     this.#maxRetries = options.maxRetries ?? 0;
     this.stopsCallsItself = this.#maxRetries === 0;
@@ -131,16 +165,35 @@ export class OpenAIModel extends Model {
     if (!(maxEventBytes > 0)) throw new RangeError(`maxEventBytes must be a positive number of bytes, got ${maxEventBytes}`);
     this.#streamOptions = { maxEventBytes, provider: this.provider, model: this.name, onErrorEvent: openAIErrorEvent };
     this.#fetch = options.fetch;
-    this.#bodyOptions = bodyOptions(modelId, entry?.reasoning);
+    this.#bodyOptions = bodyOptions(modelId, entry?.reasoning ?? (preset === undefined ? undefined : false));
   }
 
   protected override async doInitialize(): Promise<void> {
-    const key = this.#apiKey ?? secretFromEnv("OPENAI_API_KEY");
-    if (!key && this.#baseURL === OPENAI_DEFAULT_BASE_URL) {
-      throw new AuthenticationError("No OpenAI API key: pass `apiKey` or set the OPENAI_API_KEY environment variable.", {
+    const preset = this.#preset;
+    // A preset's key comes from its own variable only: OpenAI's key is never sent to another service.
+    const envName = preset ? preset.apiKeyEnv : "OPENAI_API_KEY";
+    const key = this.#apiKey ?? (envName === undefined ? undefined : secretFromEnv(envName));
+    const needsKey = preset ? !preset.local && !isLoopbackURL(this.#baseURL) : this.#baseURL === OPENAI_DEFAULT_BASE_URL;
+    if (!key && needsKey) {
+      throw new AuthenticationError(`No ${preset ? `${preset.name} ` : "OpenAI "}API key: pass \`apiKey\` or set the ${envName} environment variable.`, {
         provider: this.provider,
         model: this.name,
       });
+    }
+    const azure = this.#azure;
+    if (azure) {
+      this.#client = new AzureOpenAI({
+        apiKey: key ? key.reveal() : "no-key",
+        // The SDK reads OPENAI_BASE_URL when no baseURL is given, which would clash with `endpoint`.
+        ...(azure.baseURL !== undefined ? { baseURL: azure.baseURL } : { endpoint: azure.endpoint as string, baseURL: null }),
+        deployment: azure.deployment,
+        apiVersion: azure.apiVersion,
+        maxRetries: this.#maxRetries,
+        timeout: Number.isFinite(this.timeoutMs) ? Math.min(MAX_TIMER_MS, Math.ceil(this.timeoutMs) + SDK_TIMEOUT_GRACE_MS) : MAX_TIMER_MS,
+        ...(this.#headers !== undefined ? { defaultHeaders: revealHeaders(this.#headers) } : {}),
+        ...(this.#fetch !== undefined ? { fetch: this.#fetch } : {}),
+      });
+      return;
     }
     this.#client = new OpenAI({
       // Local OpenAI-compatible servers usually take no key; the SDK insists on one.
@@ -172,7 +225,7 @@ export class OpenAIModel extends Model {
 
   protected async doGenerate(request: GenerateRequest, control?: CallControl): Promise<ModelOutput> {
     const warnings: string[] = [];
-    const body = toChatBody(request, this.#bodyOptions, warnings) as ChatBody & { stream?: false };
+    const body = this.#body(request, warnings) as ChatBody & { stream?: false };
     const created = this.#sdk().chat.completions.create(body, this.#requestOptions(request, control));
     // The SDK sends the request and maps HTTP errors; the body is read here, cancellable at the deadline.
     const completion = control === undefined ? await created : await readJsonBody<ChatCompletion>(await created.asResponse(), control);
@@ -187,9 +240,9 @@ export class OpenAIModel extends Model {
     const decoder = new ChatStreamDecoder({ provider: this.provider, model: this.name });
     return providerStream<ChatCompletionChunk>(
       () => {
-        const body = toChatBody(request, this.#bodyOptions, []) as ChatBody & { stream: true };
+        const body = this.#body(request, []) as ChatBody & { stream: true };
         body.stream = true;
-        body.stream_options ??= { include_usage: true };
+        if (this.#preset?.streamOptions !== false) body.stream_options ??= { include_usage: true };
         // The SDK sends the request and maps HTTP errors; the SSE body is parsed by SSEJsonStream (faster than the SDK's Stream).
         const opened = this.#sdk().chat.completions.create(body, this.#requestOptions(request, control)).asResponse();
         const options = this.#streamOptions;
@@ -207,6 +260,20 @@ export class OpenAIModel extends Model {
     );
   }
 
+  #body(request: GenerateRequest, warnings: string[]): ChatBody {
+    const body = toChatBody(request, this.#bodyOptions, warnings);
+    const renames = this.#preset?.renameFields;
+    if (renames !== undefined) {
+      const record = body as unknown as Record<string, unknown>;
+      for (const [from, to] of Object.entries(renames)) {
+        if (record[from] === undefined) continue;
+        record[to] ??= record[from];
+        delete record[from];
+      }
+    }
+    return body;
+  }
+
   #sdk(): OpenAI {
     if (this.#client === undefined) throw new ProviderError("The OpenAI client is not initialised.", { provider: this.provider, model: this.name, retryable: true });
     return this.#client;
@@ -221,3 +288,35 @@ export class OpenAIModel extends Model {
   }
 }
 
+
+/** What a preset's service documents for a model: its abilities, and the model's window when listed. */
+function presetKnown(preset: OpenAIPreset, modelId: string): ModelCapabilitiesInput {
+  const info = Object.hasOwn(preset.models, modelId) ? preset.models[modelId] : undefined;
+  if (info === undefined) return preset.capabilities;
+  return {
+    ...preset.capabilities,
+    maxTokens: info.contextWindow,
+    contextWindow: info.contextWindow,
+    ...(info.maxOutputTokens !== undefined ? { maxOutputTokens: info.maxOutputTokens } : {}),
+  };
+}
+
+function azureTarget(options: OpenAIModelOptions, modelId: string): AzureTarget {
+  const env = globalThis.process?.env ?? {};
+  const baseURL = options.baseURL || undefined;
+  const endpoint = options.endpoint || env.AZURE_OPENAI_ENDPOINT || undefined;
+  if (baseURL === undefined && endpoint === undefined) {
+    throw new ConfigError([{ path: "endpoint", message: "Azure OpenAI needs `endpoint` (https://<resource>.openai.azure.com) or the AZURE_OPENAI_ENDPOINT environment variable" }], {
+      title: "Invalid OpenAI model options",
+      provider: "azure",
+      model: options.name,
+    });
+  }
+  return { endpoint, baseURL, deployment: options.deployment || modelId, apiVersion: options.apiVersion || env.OPENAI_API_VERSION || AZURE_DEFAULT_API_VERSION };
+}
+
+/** Where an Azure deployment's chat completions live, as shown and as part of the cache identity. */
+function azureURL(azure: AzureTarget): string {
+  const root = azure.baseURL ?? `${(azure.endpoint as string).replace(/\/+$/, "")}/openai`;
+  return `${root.replace(/\/+$/, "")}/deployments/${encodeURIComponent(azure.deployment)}?api-version=${encodeURIComponent(azure.apiVersion)}`;
+}

@@ -17,7 +17,7 @@ describe("openaiProvider (YAML plugin)", () => {
     expect(namedPlugin).toBe(openaiProvider);
     expect(isProviderPlugin(openaiProvider)).toBe(true);
     expect(openaiProvider.secretKeys).toEqual(["apiKey"]);
-    expect(openaiProvider.envKeys).toEqual(["OPENAI_API_KEY"]);
+    expect(openaiProvider.envKeys?.[0]).toBe("OPENAI_API_KEY");
   });
 
   it("creates a working model from a config block (base_url arrives as baseUrl; empty VAR expansions are unset)", async () => {

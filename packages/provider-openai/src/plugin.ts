@@ -1,6 +1,7 @@
 import { Secret, defineProvider } from "@orchestrator-ts/core";
 import { z } from "zod";
 import { OpenAIModel, type OpenAIModelOptions } from "./openai-model";
+import { OPENAI_PRESETS, OPENAI_PRESET_NAMES, type OpenAIPresetName } from "./presets";
 
 // `${VAR}` of an unset variable expands to "": treat it as not given, so the env fallback applies.
 const optionalText = z
@@ -24,6 +25,16 @@ export const openaiConfigSchema = z
     // A value may be a secret: `Authorization: ${KEY}` (Azure-style keys), kept a Secret up to the SDK.
     defaultHeaders: z.record(z.string(), z.union([z.string(), secret])).optional(),
     maxEventBytes: z.number().int().positive().optional(),
+    /** An OpenAI-compatible service by name (`groq`, `azure`…). */
+    preset: z
+      .string()
+      .refine((v) => (OPENAI_PRESET_NAMES as readonly string[]).includes(v), { message: `must be one of ${OPENAI_PRESET_NAMES.join(", ")}` })
+      .transform((v) => v as OpenAIPresetName)
+      .optional(),
+    /** Azure: https://<resource>.openai.azure.com */
+    endpoint: optionalText,
+    deployment: optionalText,
+    apiVersion: optionalText,
   })
   .strict()
   .transform(({ baseUrl, baseURL, apiKey, ...rest }) => ({
@@ -39,7 +50,8 @@ export const openaiProvider = defineProvider<OpenAIProviderConfig>({
   name: "openai",
   configSchema: openaiConfigSchema,
   secretKeys: ["apiKey"],
-  envKeys: ["OPENAI_API_KEY"],
+  // OpenAI's, and each preset's (read only for that preset).
+  envKeys: ["OPENAI_API_KEY", ...new Set(Object.values(OPENAI_PRESETS).flatMap((p) => (p.apiKeyEnv === undefined ? [] : [p.apiKeyEnv])))],
   create: ({ name, config, capabilities, constraints, capabilitiesDeclared }) =>
     new OpenAIModel({
       name,

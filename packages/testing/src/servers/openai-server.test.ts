@@ -1,4 +1,5 @@
 import OpenAI, {
+  AzureOpenAI,
   APIConnectionError,
   APIConnectionTimeoutError,
   APIError,
@@ -338,5 +339,44 @@ describe("startOpenAIServer through the openai SDK", () => {
     await new Promise((r) => setTimeout(r, 50));
     await Promise.all([server.close(), server.close()]);
     expect(await pending).toBeInstanceOf(APIConnectionError);
+  });
+});
+
+describe("startOpenAIServer: Azure OpenAI's path shape, through the SDK's AzureOpenAI client", () => {
+  it("serves /openai/deployments/<d>/chat/completions?api-version=… with the api-key header, and /openai/models", async () => {
+    const server = await startOpenAIServer({ apiKey: "azure-key-0123456789" });
+    servers.push(server);
+    const client = new AzureOpenAI({ apiKey: "azure-key-0123456789", endpoint: server.url, baseURL: null, deployment: "my-gpt", apiVersion: "2024-10-21", maxRetries: 0 });
+    const completion = await client.chat.completions.create({ model: "gpt-4o", messages: [{ role: "user", content: "hi azure" }] });
+    expect(completion.choices[0]?.message.content).toBe("Echo: hi azure");
+    const request = server.requests.at(-1);
+    expect(request?.path).toBe("/openai/deployments/my-gpt/chat/completions");
+    expect(request?.query).toBe("?api-version=2024-10-21");
+    expect(request?.headers["api-key"]).toBe("azure-key-0123456789");
+    expect(request?.headers.authorization).toBeUndefined();
+    const stream = await client.chat.completions.create({ model: "gpt-4o", messages: [{ role: "user", content: "one two" }], stream: true });
+    let text = "";
+    for await (const chunk of stream) text += chunk.choices[0]?.delta?.content ?? "";
+    expect(text).toBe("Echo: one two");
+    expect((await client.models.list()).data.length).toBeGreaterThan(0);
+    expect(server.requests.at(-1)?.path).toBe("/openai/models");
+  });
+
+  it("refuses an Azure path without the api-key header (401) or without api-version (404, as Azure does)", async () => {
+    const server = await startOpenAIServer({ apiKey: "azure-key-0123456789" });
+    servers.push(server);
+    const bearerOnly = await fetch(`${server.url}/openai/deployments/d/chat/completions?api-version=2024-10-21`, {
+      method: "POST",
+      headers: { authorization: "Bearer azure-key-0123456789", "content-type": "application/json" },
+      body: JSON.stringify(ask("x")),
+    });
+    expect(bearerOnly.status).toBe(401);
+    const noVersion = await fetch(`${server.url}/openai/deployments/d/chat/completions`, {
+      method: "POST",
+      headers: { "api-key": "azure-key-0123456789", "content-type": "application/json" },
+      body: JSON.stringify(ask("x")),
+    });
+    expect(noVersion.status).toBe(404);
+    expect(await noVersion.json()).toEqual({ error: { code: "404", message: "Resource not found" } });
   });
 });

@@ -96,14 +96,27 @@ export function renderOpenAIError(spec: ErrorSpec): RenderedError {
   }
 }
 
-function bearerMatches(req: IncomingMessage, apiKey: string): boolean {
+// Azure OpenAI's paths: /openai/deployments/<deployment>/chat/completions and /openai/models.
+const AZURE_CHAT = /^\/openai\/deployments\/[^/]+\/chat\/completions$/;
+
+/** OpenAI takes `Authorization: Bearer <key>`; Azure OpenAI (paths under /openai/) its `api-key` header. */
+function keyMatches(req: IncomingMessage, apiKey: string): boolean {
+  if (req.url?.startsWith("/openai/")) return req.headers["api-key"] === apiKey;
   return req.headers.authorization === `Bearer ${apiKey}`;
+}
+
+/** Azure refuses a data-plane request without `api-version` with a 404 "Resource not found". */
+function azureVersionMissing(ctx: LoopbackContext): boolean {
+  return ctx.url.pathname.startsWith("/openai/") && !ctx.url.searchParams.get("api-version");
 }
 
 /**
  * An OpenAI Chat Completions server: `POST /v1/chat/completions` and `/chat/completions` (JSON and
  * SSE ending with `data: [DONE]`, a usage chunk when `stream_options.include_usage`), and
- * `GET /v1/models` / `/models` as the free health endpoint.
+ * `GET /v1/models` / `/models` as the free health endpoint. Azure OpenAI's shapes too:
+ * `POST /openai/deployments/<deployment>/chat/completions?api-version=…` and
+ * `GET /openai/models?api-version=…`, authenticated by the `api-key` header (404 without
+ * `api-version`, as Azure answers).
  */
 export async function startOpenAIServer(options: OpenAIServerOptions = {}): Promise<OpenAIServer> {
   const { apiKey, models } = options;
@@ -118,41 +131,46 @@ export async function startOpenAIServer(options: OpenAIServerOptions = {}): Prom
     retryAfterMsHeader: true,
     mapFinishReason: openAIFinishReason,
     renderError: renderOpenAIError,
-    ...(apiKey !== undefined ? { authenticate: (req: IncomingMessage) => bearerMatches(req, apiKey) } : {}),
+    ...(apiKey !== undefined ? { authenticate: (req: IncomingMessage) => keyMatches(req, apiKey) } : {}),
     routes: [
       {
         method: "POST",
         path: ["/v1/chat/completions", "/chat/completions"],
         inference: true,
-        handle: (ctx) =>
-          serveChatCompletion(ctx, {
-            protocol: "openai",
-            systemFingerprint: "fp_loopback",
-            models,
-            badRequest: (message) => sendError(ctx, { status: 400, kind: "bad-request", message }),
-            modelNotFound: (model) =>
-              ctx.sendJson(
-                404,
-                openAIError(
-                  `The model \`${model}\` does not exist or you do not have access to it.`,
-                  "invalid_request_error",
-                  null,
-                  "model_not_found",
-                ),
-              ),
-          }),
+        handle: (ctx) => chat(ctx),
+      },
+      {
+        method: "POST",
+        path: AZURE_CHAT,
+        inference: true,
+        handle: (ctx) => (azureVersionMissing(ctx) ? ctx.sendJson(404, { error: { code: "404", message: "Resource not found" } }) : chat(ctx)),
       },
       {
         method: "GET",
-        path: ["/v1/models", "/models"],
+        path: ["/v1/models", "/models", "/openai/models"],
         handle: (ctx) =>
-          ctx.sendJson(200, {
-            object: "list",
-            data: listed.map((id) => ({ id, object: "model", created: 1_700_000_000, owned_by: "loopback" })),
-          }),
+          azureVersionMissing(ctx)
+            ? ctx.sendJson(404, { error: { code: "404", message: "Resource not found" } })
+            : ctx.sendJson(200, {
+                object: "list",
+                data: listed.map((id) => ({ id, object: "model", created: 1_700_000_000, owned_by: "loopback" })),
+              }),
       },
     ],
   };
+  function chat(ctx: LoopbackContext): Promise<void> {
+    return serveChatCompletion(ctx, {
+      protocol: "openai",
+      systemFingerprint: "fp_loopback",
+      models,
+      badRequest: (message) => sendError(ctx, { status: 400, kind: "bad-request", message }),
+      modelNotFound: (model) =>
+        ctx.sendJson(
+          404,
+          openAIError(`The model \`${model}\` does not exist or you do not have access to it.`, "invalid_request_error", null, "model_not_found"),
+        ),
+    });
+  }
   const server = await startLoopbackServer(handler, options);
   return Object.assign(server, { baseURL: `${server.url}/v1` });
 }

@@ -1,0 +1,156 @@
+// The AI SDK's call options as our request: the inverse of to-call-options.ts, for the direction
+// in which the orchestrator is the AI SDK provider. What the request implies of the model
+// (images → vision, tools → function calling, a JSON schema → structured output) becomes
+// capability requirements, so selection only picks models that can answer it.
+import type { CapabilityName, ContentPart, GenerateRequest, Message, ToolCall, ToolDefinition } from "@orchestrator-ts/core";
+import {
+  type LanguageModelV3CallOptions,
+  type LanguageModelV3FilePart,
+  type LanguageModelV3Prompt,
+  type LanguageModelV3ToolResultOutput,
+  type SharedV3ProviderOptions,
+  type SharedV3Warning,
+  UnsupportedFunctionalityError,
+} from "@ai-sdk/provider";
+
+export interface FromCallOptions {
+  request: GenerateRequest;
+  /** Capabilities the request needs of the model that answers it. */
+  needs: CapabilityName[];
+  warnings: SharedV3Warning[];
+  /** `providerOptions.orchestrator`: routing hints for this call. */
+  hints: Record<string, unknown> | undefined;
+}
+
+/** The key of the AI SDK's `providerOptions` that carries our routing hints. */
+export const PROVIDER_OPTIONS_KEY = "orchestrator";
+
+// Settings the AI SDK has and our request does not: reported as warnings, as the spec asks.
+const UNSUPPORTED = ["topK", "presencePenalty", "frequencyPenalty"] as const;
+
+export function fromCallOptions(options: LanguageModelV3CallOptions): FromCallOptions {
+  const needs: CapabilityName[] = [];
+  const warnings: SharedV3Warning[] = [];
+  const request: GenerateRequest = { messages: fromPrompt(options.prompt, needs) };
+  if (options.maxOutputTokens !== undefined) request.maxTokens = options.maxOutputTokens;
+  if (options.temperature !== undefined) request.temperature = options.temperature;
+  if (options.topP !== undefined) request.topP = options.topP;
+  if (options.stopSequences !== undefined && options.stopSequences.length > 0) request.stop = options.stopSequences;
+  if (options.seed !== undefined) request.seed = options.seed;
+  for (const name of UNSUPPORTED) if (options[name] !== undefined) warnings.push({ type: "unsupported", feature: name });
+  if (options.tools !== undefined && options.tools.length > 0) {
+    const tools: ToolDefinition[] = [];
+    for (const tool of options.tools) {
+      if (tool.type !== "function") {
+        warnings.push({ type: "unsupported", feature: `provider-defined tool ${tool.name}` });
+        continue;
+      }
+      const out: ToolDefinition = { name: tool.name, parameters: tool.inputSchema as Record<string, unknown> };
+      if (tool.description !== undefined) out.description = tool.description;
+      tools.push(out);
+    }
+    if (tools.length > 0) {
+      request.tools = tools;
+      needs.push("functionCalling");
+      const choice = options.toolChoice;
+      if (choice !== undefined) request.toolChoice = choice.type === "tool" ? { name: choice.toolName } : choice.type;
+    }
+  }
+  const format = options.responseFormat;
+  if (format !== undefined) {
+    if (format.type === "text") request.responseFormat = { type: "text" };
+    else {
+      request.responseFormat = {
+        type: "json",
+        ...(format.schema !== undefined ? { schema: format.schema as Record<string, unknown> } : {}),
+        ...(format.name !== undefined ? { name: format.name } : {}),
+        ...(format.description !== undefined ? { description: format.description } : {}),
+      };
+      if (format.schema !== undefined) needs.push("structuredOutput");
+    }
+  }
+  if (options.abortSignal !== undefined) request.signal = options.abortSignal;
+  let hints: Record<string, unknown> | undefined;
+  const providerOptions = options.providerOptions;
+  if (providerOptions !== undefined) {
+    // Ours are routing hints; every other key (`openai`, `anthropic`…) reaches the model that answers.
+    let rest: SharedV3ProviderOptions | undefined;
+    for (const key in providerOptions) {
+      if (key === PROVIDER_OPTIONS_KEY) hints = providerOptions[key] as Record<string, unknown>;
+      else (rest ??= {})[key] = providerOptions[key] as SharedV3ProviderOptions[string];
+    }
+    if (rest !== undefined) request.providerOptions = rest as Record<string, Record<string, unknown>>;
+  }
+  return { request, needs, warnings, hints };
+}
+
+/** The AI SDK's prompt as our messages. Tool results become one `tool` message each. */
+export function fromPrompt(prompt: LanguageModelV3Prompt, needs: CapabilityName[] = []): Message[] {
+  const messages: Message[] = [];
+  for (const m of prompt) {
+    switch (m.role) {
+      case "system":
+        messages.push({ role: "system", content: m.content });
+        break;
+      case "user": {
+        const first = m.content[0];
+        // The common case, one text part, stays a plain string.
+        if (m.content.length === 1 && first?.type === "text") messages.push({ role: "user", content: first.text });
+        else messages.push({ role: "user", content: m.content.map((part) => (part.type === "text" ? { type: "text", text: part.text } : fromFilePart(part, needs))) });
+        break;
+      }
+      case "assistant": {
+        const content: ContentPart[] = [];
+        let toolCalls: ToolCall[] | undefined;
+        const results: Message[] = [];
+        for (const part of m.content) {
+          if (part.type === "text") content.push({ type: "text", text: part.text });
+          else if (part.type === "file") content.push(fromFilePart(part, needs));
+          else if (part.type === "tool-call" && part.providerExecuted !== true) (toolCalls ??= []).push({ id: part.toolCallId, name: part.toolName, arguments: part.input });
+          else if (part.type === "tool-result") results.push(toolMessage(part.toolCallId, part.toolName, part.output));
+          // Reasoning parts are the model's own scratch work: not sent back.
+        }
+        const onlyText = content.every((p) => p.type === "text");
+        const message: Message = { role: "assistant", content: onlyText ? content.map((p) => (p as { text: string }).text).join("") : content };
+        if (toolCalls !== undefined) message.toolCalls = toolCalls;
+        messages.push(message, ...results);
+        break;
+      }
+      case "tool":
+        for (const part of m.content) if (part.type === "tool-result") messages.push(toolMessage(part.toolCallId, part.toolName, part.output));
+        break;
+    }
+  }
+  return messages;
+}
+
+function toolMessage(toolCallId: string, name: string, output: LanguageModelV3ToolResultOutput): Message {
+  return { role: "tool", toolCallId, name, content: toolOutputText(output) };
+}
+
+/** A tool result as the text our providers send back to the model. */
+function toolOutputText(output: LanguageModelV3ToolResultOutput): string {
+  switch (output.type) {
+    case "text":
+    case "error-text":
+      return output.value;
+    case "json":
+    case "error-json":
+      return JSON.stringify(output.value);
+    case "execution-denied":
+      return output.reason ?? "The tool call was denied.";
+    case "content":
+      return output.value.map((part) => (part.type === "text" ? part.text : "")).join("");
+  }
+}
+
+function fromFilePart(part: LanguageModelV3FilePart, needs: CapabilityName[]): ContentPart {
+  if (!part.mediaType.startsWith("image/")) {
+    throw new UnsupportedFunctionalityError({ functionality: `file parts of type ${part.mediaType} (the orchestrator takes images)` });
+  }
+  if (!needs.includes("vision")) needs.push("vision");
+  const data = part.data;
+  if (data instanceof URL) return { type: "image", url: data.href, mediaType: part.mediaType };
+  if (typeof data === "string") return { type: "image", data, mediaType: part.mediaType };
+  return { type: "image", data: Buffer.from(data.buffer, data.byteOffset, data.byteLength).toString("base64"), mediaType: part.mediaType };
+}

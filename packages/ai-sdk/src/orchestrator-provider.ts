@@ -1,0 +1,369 @@
+// The orchestrator as a Vercel AI SDK provider: `orchestrator("auto")` is a LanguageModelV3 whose
+// calls go through registry.generate / registry.stream (selection, retries, fallbacks, stream
+// failover before the first chunk, limits, cache, health, statistics).
+import { type CapabilityName, closestNames, type ToolCall } from "@orchestrator-ts/core";
+import { type ModelRegistry, type RegistryConfig, type RegistryRequest, type RegistryResult, type RegistryStreamChunk, RouteNotFoundError, type SelectionRequirements, registryFromConfig } from "@orchestrator-ts/registry";
+import {
+  type JSONObject,
+  type JSONValue,
+  type LanguageModelV3,
+  type LanguageModelV3CallOptions,
+  type LanguageModelV3Content,
+  type LanguageModelV3GenerateResult,
+  type LanguageModelV3StreamPart,
+  type LanguageModelV3StreamResult,
+  NoSuchModelError,
+  type ProviderV3,
+  type SharedV3Warning,
+} from "@ai-sdk/provider";
+import { fromCallOptions } from "./from-call-options";
+import { fromFinishReason, fromUsage } from "./normalize";
+import { toAISDKError } from "./to-ai-sdk-error";
+
+/**
+ * Routing hints for the calls of one model id: given at `orchestrator(id, settings)` and, per
+ * call, as `providerOptions.orchestrator` (which wins, key by key). Every selection requirement of
+ * the registry (`maxCost`, `capabilities`, `providers`, `localOnly`…) plus the request's `task`,
+ * `timeoutMs` and `cache`.
+ */
+export interface OrchestratorModelSettings extends SelectionRequirements {
+  /** Task tag: selection and statistics are kept per task. */
+  task?: string;
+  /** Deadline of the whole call (retries and fallbacks included). */
+  timeoutMs?: number;
+  /** `false` bypasses the cache; `"refresh"` calls a model and overwrites the entry. */
+  cache?: boolean | "refresh";
+}
+
+/**
+ * What a model id means to the registry: requirements for the selection and fields added to the
+ * request. `"auto"` is `{}`; a registered model's or route's name is `{ request: { route: name } }`
+ * (the registry's `resolveRoute` reads it: a model with its fallbacks, a selector route, a cascade).
+ */
+export interface ModelTarget {
+  requirements?: SelectionRequirements;
+  request?: Partial<Omit<RegistryRequest, "messages">>;
+}
+
+/**
+ * Resolves ids the provider does not know itself (routes, aliases); `undefined` passes the id on
+ * to the built-in resolution (`"auto"`, then a registered model's name).
+ */
+export type ModelIdResolver = (id: string, registry: ModelRegistry) => ModelTarget | undefined;
+
+interface ProviderBaseOptions {
+  /** Consulted first for every id: the place where named routes plug in. */
+  resolveModelId?: ModelIdResolver;
+}
+
+export type OrchestratorProviderOptions = ProviderBaseOptions &
+  (
+    | { registry: ModelRegistry }
+    /** An `Orchestrator` from `orchestrator-ts` (`createOrchestrator()`), or the promise of one. */
+    | { orchestrator: { registry: ModelRegistry } | PromiseLike<{ registry: ModelRegistry }> }
+    /** A parsed config (`loadModelConfig` from `@orchestrator-ts/config`), or its promise; `registry` options win over the file. */
+    | { config: RegistryConfig | PromiseLike<RegistryConfig>; registryOptions?: FromConfigOptions }
+  );
+
+/** The provider: call it with a model id (`"auto"` or a registered model's name). */
+export interface OrchestratorProvider extends ProviderV3 {
+  (modelId: string, settings?: OrchestratorModelSettings): LanguageModelV3;
+  languageModel(modelId: string, settings?: OrchestratorModelSettings): LanguageModelV3;
+  /** The registry the calls go through (built on first use for `{ config }`). */
+  registry(): Promise<ModelRegistry>;
+  /** Rate an answer: `providerMetadata.orchestrator.selectionId` of a result, and a quality in [0, 1]. */
+  recordFeedback(selectionId: string, feedback: { quality: number }): Promise<boolean>;
+}
+
+/** The id that lets the registry's selector choose among every model. */
+export const AUTO_MODEL_ID = "auto";
+
+const REQUEST_KEYS = new Set(["task", "timeoutMs", "cache"]);
+const NO_URLS: Record<string, RegExp[]> = Object.freeze({}) as Record<string, RegExp[]>;
+
+/** Where the registry comes from: at once, or once a promise resolves (then kept). */
+class RegistrySource {
+  current: ModelRegistry | undefined;
+  #pending: Promise<ModelRegistry> | undefined;
+  constructor(options: OrchestratorProviderOptions) {
+    if ("registry" in options && options.registry) {
+      this.current = options.registry;
+    } else if ("orchestrator" in options && options.orchestrator) {
+      const o = options.orchestrator;
+      if ("registry" in o && o.registry) this.current = o.registry;
+      else this.#pending = Promise.resolve(o as PromiseLike<{ registry: ModelRegistry }>).then((x) => x.registry);
+    } else if ("config" in options && options.config) {
+      const { config, registryOptions } = options;
+      this.#pending = Promise.resolve(config).then((c) => registryFromConfig(c, registryOptions));
+    } else {
+      throw new TypeError("createOrchestratorProvider needs { registry }, { orchestrator } or { config }.");
+    }
+    if (this.#pending) {
+      this.#pending.then(
+        (r) => {
+          this.current = r;
+        },
+        // The failure reaches every call that awaits it; this handler only keeps it from being unhandled.
+        () => undefined,
+      );
+    }
+  }
+  get(): ModelRegistry | Promise<ModelRegistry> {
+    return this.current ?? (this.#pending as Promise<ModelRegistry>);
+  }
+}
+
+/**
+ * The orchestrator as an AI SDK provider:
+ * `generateText({ model: createOrchestratorProvider({ registry })("auto"), prompt })`.
+ */
+export function createOrchestratorProvider(options: OrchestratorProviderOptions): OrchestratorProvider {
+  const source = new RegistrySource(options);
+  const resolver = options.resolveModelId;
+  const languageModel = (modelId: string, settings?: OrchestratorModelSettings): LanguageModelV3 => {
+    if (typeof modelId !== "string" || modelId === "") throw new NoSuchModelError({ modelId: String(modelId), modelType: "languageModel", message: "A model id is a non-empty string: \"auto\" or a registered model's name." });
+    // With the registry at hand, an unknown id fails here, where the id is written.
+    if (source.current) resolveTarget(modelId, source.current, resolver);
+    return new OrchestratorLanguageModel(modelId, settings, source, resolver);
+  };
+  const provider = ((modelId: string, settings?: OrchestratorModelSettings) => {
+    if (new.target) throw new TypeError("The orchestrator provider is a function: call orchestrator(id), without new.");
+    return languageModel(modelId, settings);
+  }) as OrchestratorProvider;
+  Object.assign(provider, {
+    specificationVersion: "v3",
+    languageModel,
+    embeddingModel(modelId: string): never {
+      throw new NoSuchModelError({ modelId, modelType: "embeddingModel", message: "The orchestrator routes language models only." });
+    },
+    imageModel(modelId: string): never {
+      throw new NoSuchModelError({ modelId, modelType: "imageModel", message: "The orchestrator routes language models only." });
+    },
+    registry: async () => source.get(),
+    recordFeedback: async (selectionId: string, feedback: { quality: number }) => (await source.get()).recordFeedback(selectionId, feedback),
+  });
+  return provider;
+}
+
+/** What an id means now: the resolver's answer, `"auto"`, or a registered model; else NoSuchModelError. */
+function resolveTarget(modelId: string, registry: ModelRegistry, resolver: ModelIdResolver | undefined): ModelTarget {
+  const custom = resolver?.(modelId, registry);
+  if (custom !== undefined) return custom;
+  if (modelId === AUTO_MODEL_ID) return {};
+  try {
+    registry.resolveRoute(modelId);
+    return { request: { route: modelId } };
+  } catch (error) {
+    if (!(error instanceof RouteNotFoundError)) throw error;
+  }
+  const names = [...registry.listRoutes().map((r) => r.name), ...registry.listModels().map((m) => m.name)];
+  const close = closestNames(modelId, names);
+  throw new NoSuchModelError({
+    modelId,
+    modelType: "languageModel",
+    message:
+      `No model "${modelId}" in the orchestrator's registry: use "auto" (the selector chooses), a route's name or a registered model's name` +
+      (close.length > 0 ? ` (did you mean ${close.map((n) => `"${n}"`).join(" or ")}?)` : names.length > 0 ? ` (${names.map((n) => `"${n}"`).join(", ")})` : " (the registry is empty)") +
+      ".",
+  });
+}
+
+interface PreparedCall {
+  request: RegistryRequest;
+  requirements: SelectionRequirements | undefined;
+  warnings: SharedV3Warning[];
+}
+
+class OrchestratorLanguageModel implements LanguageModelV3 {
+  readonly specificationVersion = "v3" as const;
+  readonly provider = "orchestrator";
+  readonly modelId: string;
+  // No URL is passed through: the AI SDK downloads images, so every model (local ones too) gets bytes.
+  readonly supportedUrls = NO_URLS;
+  readonly #settings: OrchestratorModelSettings | undefined;
+  readonly #source: RegistrySource;
+  readonly #resolver: ModelIdResolver | undefined;
+
+  constructor(modelId: string, settings: OrchestratorModelSettings | undefined, source: RegistrySource, resolver: ModelIdResolver | undefined) {
+    this.modelId = modelId;
+    this.#settings = settings;
+    this.#source = source;
+    this.#resolver = resolver;
+  }
+
+  async doGenerate(options: LanguageModelV3CallOptions): Promise<LanguageModelV3GenerateResult> {
+    const registry = this.#source.current ?? (await this.#source.get());
+    const call = this.#prepare(options, registry);
+    let result: RegistryResult;
+    try {
+      result = await registry.generate(call.request, call.requirements);
+    } catch (error) {
+      throw toAISDKError(error, this.modelId);
+    }
+    const content: LanguageModelV3Content[] = [];
+    if (result.text !== "") content.push({ type: "text", text: result.text });
+    for (const toolCall of result.toolCalls) content.push({ type: "tool-call", toolCallId: toolCall.id, toolName: toolCall.name, input: toolInput(toolCall) });
+    for (const warning of result.warnings) call.warnings.push({ type: "other", message: warning });
+    return {
+      content,
+      finishReason: fromFinishReason(result.finishReason),
+      usage: fromUsage(result.usage),
+      providerMetadata: { orchestrator: metadata(result.model, result.provider, result.selectionId, result.costUsd, result.cached, result.latencyMs, result.attempts) },
+      // Given here, the AI SDK does not make its own id and date (measured: a third of its added cost).
+      response: { id: result.selectionId, modelId: result.model, timestamp: new Date() },
+      warnings: call.warnings,
+    };
+  }
+
+  async doStream(options: LanguageModelV3CallOptions): Promise<LanguageModelV3StreamResult> {
+    const registry = this.#source.current ?? (await this.#source.get());
+    const call = this.#prepare(options, registry);
+    const stream = registry.stream(call.request, call.requirements);
+    const iterator = stream[Symbol.asyncIterator]();
+    // The first chunk before the stream is handed over: a call that fails before it (after every
+    // retry and fallback) rejects doStream, as a provider's failed HTTP request does.
+    let first: IteratorResult<RegistryStreamChunk>;
+    try {
+      first = await iterator.next();
+    } catch (error) {
+      throw toAISDKError(error, this.modelId);
+    }
+    const modelId = this.modelId;
+    let pending: IteratorResult<RegistryStreamChunk> | undefined = first;
+    let textOpen = false;
+    let done = false;
+    const out = new ReadableStream<LanguageModelV3StreamPart>({
+      start(controller) {
+        controller.enqueue({ type: "stream-start", warnings: call.warnings });
+      },
+      async pull(controller) {
+        let next: IteratorResult<RegistryStreamChunk>;
+        if (pending !== undefined) {
+          next = pending;
+          pending = undefined;
+        } else {
+          try {
+            next = await iterator.next();
+          } catch (error) {
+            done = true;
+            const mapped = toAISDKError(error, modelId);
+            if (mapped instanceof Error && mapped.name === "AbortError") {
+              controller.error(mapped);
+              return;
+            }
+            // Chunks already reached the caller: the failure is an error part, then an `error` finish.
+            if (textOpen) controller.enqueue({ type: "text-end", id: TEXT_ID });
+            controller.enqueue({ type: "error", error: mapped });
+            controller.enqueue({ type: "finish", finishReason: { unified: "error", raw: undefined }, usage: fromUsage(undefined) });
+            controller.close();
+            return;
+          }
+        }
+        if (next.done) {
+          done = true;
+          controller.close();
+          return;
+        }
+        const chunk = next.value;
+        switch (chunk.type) {
+          case "text":
+            if (!textOpen) {
+              textOpen = true;
+              controller.enqueue({ type: "text-start", id: TEXT_ID });
+            }
+            controller.enqueue({ type: "text-delta", id: TEXT_ID, delta: chunk.text });
+            return;
+          case "tool-call":
+            controller.enqueue({ type: "tool-call", toolCallId: chunk.toolCall.id, toolName: chunk.toolCall.name, input: toolInput(chunk.toolCall) });
+            return;
+          case "finish": {
+            if (textOpen) {
+              textOpen = false;
+              controller.enqueue({ type: "text-end", id: TEXT_ID });
+            }
+            const model = chunk.model ?? stream.explanation?.model?.name;
+            const selectionId = "selectionId" in chunk ? chunk.selectionId : stream.selectionId;
+            controller.enqueue({ type: "response-metadata", ...(selectionId !== undefined ? { id: selectionId } : {}), ...(model !== undefined ? { modelId: model } : {}), timestamp: new Date() });
+            const provider = stream.explanation?.model?.provider;
+            controller.enqueue({
+              type: "finish",
+              finishReason: fromFinishReason(chunk.finishReason),
+              usage: fromUsage(chunk.usage),
+              providerMetadata: { orchestrator: metadata(model, provider, selectionId, chunk.costUsd, chunk.cached, chunk.latencyMs, stream.attempts) },
+            });
+            return;
+          }
+        }
+      },
+      cancel() {
+        // The caller stopped reading: end the model's stream, which releases its connection.
+        if (!done) return iterator.return?.().then(() => undefined);
+      },
+    });
+    return { stream: out };
+  }
+
+  /** The request and requirements of one call: the id's target, the settings, the call's hints, and what the prompt needs. */
+  #prepare(options: LanguageModelV3CallOptions, registry: ModelRegistry): PreparedCall {
+    let target: ModelTarget;
+    try {
+      target = resolveTarget(this.modelId, registry, this.#resolver);
+    } catch (error) {
+      // Not an AI SDK error yet (a resolver's own failure): as the AI SDK expects.
+      throw NoSuchModelError.isInstance(error) ? error : toAISDKError(error, this.modelId);
+    }
+    const { request, needs, warnings, hints } = fromCallOptions(options);
+    const settings = this.#settings;
+    let requirements: SelectionRequirements | undefined = target.requirements;
+    if (settings !== undefined || hints !== undefined || needs.length > 0) {
+      const merged: Record<string, unknown> = { ...target.requirements };
+      const requestFields: Record<string, unknown> = {};
+      for (const given of [settings, hints]) {
+        if (given === undefined) continue;
+        for (const key in given) {
+          const value = (given as Record<string, unknown>)[key];
+          if (value === undefined) continue;
+          if (REQUEST_KEYS.has(key)) requestFields[key] = value;
+          else merged[key] = value;
+        }
+      }
+      if (needs.length > 0) {
+        const given = merged.capabilities;
+        merged.capabilities = Array.isArray(given) ? [...new Set([...(given as CapabilityName[]), ...needs])] : needs;
+      }
+      Object.assign(request, requestFields);
+      requirements = merged as SelectionRequirements;
+    }
+    if (target.request !== undefined) Object.assign(request, target.request);
+    return { request, requirements, warnings };
+  }
+}
+
+const TEXT_ID = "text-0";
+
+/** A tool call's input as the AI SDK takes it: JSON text (the raw string when the model sent invalid JSON). */
+function toolInput(call: ToolCall): string {
+  return typeof call.arguments === "string" ? call.arguments : JSON.stringify(call.arguments ?? {});
+}
+
+/** `providerMetadata.orchestrator`: who answered, the selection to rate, the cost and the attempts. */
+function metadata(
+  model: string | undefined,
+  provider: string | undefined,
+  selectionId: string | undefined,
+  costUsd: number | undefined,
+  cached: boolean | undefined,
+  latencyMs: number | undefined,
+  attempts: readonly { model: string; success: boolean; errorCode?: string }[],
+): JSONObject {
+  // JSON values only (the spec's metadata is JSON): no undefined fields.
+  const out: Record<string, JSONValue> = {};
+  if (model !== undefined) out.model = model;
+  if (provider !== undefined) out.provider = provider;
+  if (selectionId !== undefined) out.selectionId = selectionId;
+  if (costUsd !== undefined) out.costUsd = costUsd;
+  out.cached = cached === true;
+  if (latencyMs !== undefined) out.latencyMs = latencyMs;
+  out.attempts = attempts.map((a) => (a.errorCode === undefined ? { model: a.model, success: a.success } : { model: a.model, success: a.success, errorCode: a.errorCode }));
+  return out;
+}
