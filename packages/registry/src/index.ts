@@ -27,7 +27,7 @@ export {
   type SkippedConfigModel,
 } from "./from-config";
 export type { SelectionExplanation, CandidateExplanation, NoEligibleModelExplanation } from "./explanation";
-export type { RegistryEvents, SelectionEvent, OutcomeEvent, FeedbackEvent, HealthEvent } from "./events";
+export type { RegistryEvents, CallEvent, SelectionEvent, OutcomeEvent, FeedbackEvent, HealthEvent } from "./events";
 export { normalizeRequirements, type SelectionRequirements, type RequirementFields, type SnakeCaseRequirementFields, type NormalizedRequirements, type CapabilityRequirement } from "./requirements";
 export {
   defineSelector,

@@ -908,6 +908,7 @@ export class ModelRegistry {
   async generate(request: GenerateRequest, requirements?: SelectionRequirements): Promise<RegistryResult> {
     const req = normalizeRequirements(requirements);
     const selectionId = nextSelectionId();
+    if (this.#events.has("call")) this.#events.emit("call", { selectionId, request, requirements, stream: false });
     const task = request.task;
     const attempts: AttemptRecord[] = [];
     const callRequest = this.#withDeadline(request);
@@ -993,6 +994,7 @@ export class ModelRegistry {
   /** First step of a stream: the selection id, the affinity chain, then the first model's attempt. */
   #beginStream(run: StreamRun): Promise<void> {
     run.selectionId = nextSelectionId();
+    if (this.#events.has("call")) this.#events.emit("call", { selectionId: run.selectionId, request: run.request, requirements: run.requirements, stream: true });
     run.callRequest = this.#withDeadline(run.request);
     run.affinityKey = this.#affinityKey(run.request, run.requirements);
     run.chain = this.#affinityChain(run.affinityKey);
