@@ -11,6 +11,7 @@ export type {
   CacheConfig,
   ExecutionConfig,
   HealthConfig,
+  TelemetryConfig,
   ModelConfig,
   ModelEntry,
   ParseOptions,

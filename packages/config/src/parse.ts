@@ -14,12 +14,13 @@ import {
   SELECTOR_OPTIONS,
   type cacheSchema,
   type executionSchema,
+  type telemetrySchema,
   type healthSchema,
   modelSchema,
   type selectorSchema,
 } from "./schema";
 import { hasCredentials, wrapSecrets } from "./secrets";
-import type { AnyProviderPlugin, CacheConfig, ExecutionConfig, HealthConfig, ModelConfig, ModelEntry, ParseOptions, ResolveOptions, SelectorConfig } from "./types";
+import type { AnyProviderPlugin, CacheConfig, ExecutionConfig, HealthConfig, ModelConfig, ModelEntry, ParseOptions, ResolveOptions, SelectorConfig, TelemetryConfig } from "./types";
 import { type PathKey, type TreeProblem, type YamlTree, readYaml, setOwn } from "./yaml-tree";
 import { validateEntryConfig } from "./validate-config";
 
@@ -203,6 +204,7 @@ export function analyzeModelConfig(text: string, options: ParseOptions = {}): An
   const cacheRaw = section("cache", SECTIONS.cache) as z.output<typeof cacheSchema> | undefined;
   const healthRaw = section("health", SECTIONS.health) as z.output<typeof healthSchema> | undefined;
   const executionRaw = section("execution", SECTIONS.execution) as z.output<typeof executionSchema> | undefined;
+  const telemetryRaw = section("telemetry", SECTIONS.telemetry) as z.output<typeof telemetrySchema> | undefined;
 
   let selector: SelectorConfig | undefined;
   if (selectorRaw) {
@@ -298,8 +300,10 @@ export function analyzeModelConfig(text: string, options: ParseOptions = {}): An
     });
   }
 
+  const telemetry: TelemetryConfig | undefined = telemetryRaw ? compact({ enabled: telemetryRaw.enabled, captureContent: telemetryRaw.capture_content }) : undefined;
+
   if (issues.length > 0) return { config: undefined, issues: dedupe(issues) };
-  const config = compact({ models, selector, cache, health, execution, source }) as ModelConfig;
+  const config = compact({ models, selector, cache, health, execution, telemetry, source }) as ModelConfig;
   attachBuilder(config);
   return { config, issues: [] };
 }

@@ -162,6 +162,13 @@ export const executionSchema = z
   })
   .strict();
 
+export const telemetrySchema = z
+  .object({
+    enabled: z.boolean().default(true),
+    capture_content: z.boolean().optional(),
+  })
+  .strict();
+
 /** Top-level sections; `models` is checked entry by entry so every entry's problems are reported. */
 export const SECTIONS = {
   models: z.array(z.unknown()).min(1),
@@ -169,6 +176,7 @@ export const SECTIONS = {
   cache: cacheSchema.nullish(),
   health: healthSchema.nullish(),
   execution: executionSchema.nullish(),
+  telemetry: telemetrySchema.nullish(),
 } as const;
 
 export function describe(value: unknown): string {

@@ -95,6 +95,13 @@ export interface ExecutionConfig {
   fallbacks?: Record<string, string[]>;
 }
 
+/** OpenTelemetry tracing and metrics of every registry call (`@orchestrator-ts/otel`). */
+export interface TelemetryConfig {
+  enabled: boolean;
+  /** Record prompts and answers on spans (the GenAI conventions' opt-in attributes). Default false. */
+  captureContent?: boolean;
+}
+
 /**
  * A parsed, validated config file. Only what the file says is set: defaults belong to the
  * packages that use each section.
@@ -105,6 +112,7 @@ export interface ModelConfig {
   cache?: CacheConfig;
   health?: HealthConfig;
   execution?: ExecutionConfig;
+  telemetry?: TelemetryConfig;
   /** The file it came from, or `<inline>`. */
   source: string;
 }
