@@ -15,5 +15,5 @@ export { HuggingFaceModel, type HuggingFaceModelOptions, HUGGINGFACE_MODELS, cre
 export { OllamaModel, type OllamaModelOptions, type OllamaPullProgress, createOllama, ollama, ollamaProvider } from "@orchestrator-ts/provider-ollama";
 export * from "@orchestrator-ts/provider-llama-cpp";
 export { builtinProviders, builtinProvidersWith } from "./providers";
-export { createOrchestrator, loadConfig, resolveConfigPath, type CreateOrchestratorOptions, type Orchestrator } from "./orchestrator";
+export { createOrchestrator, loadConfig, resolveConfigPath, type CreateOrchestratorOptions, type Orchestrator, type OrchestratorTelemetryOptions } from "./orchestrator";
 export { EMBEDDED_CONFIG, LOCAL_MODELS, defaultModelDir, prepareLocalModels } from "./default-config";
