@@ -356,6 +356,13 @@ describe("instrument()", () => {
     trace.disable();
     const registry = new ModelRegistry(fast);
     registry.registerModel(new FakeModel({ name: "m" }));
+    // Which events instrument() subscribes to: none while nothing records, so the registry builds no payloads.
+    const subscribed: string[] = [];
+    const on = registry.on.bind(registry);
+    (registry as { on: unknown }).on = (event: "call", listener: () => void) => {
+      subscribed.push(event);
+      return on(event, listener);
+    };
     const stop = instrument(registry);
     const result = await registry.generate(ask("x"));
     let chunks = 0;
@@ -363,6 +370,12 @@ describe("instrument()", () => {
     stop();
     expect(result.text.length).toBeGreaterThan(0);
     expect(chunks).toBeGreaterThan(1);
+    expect(subscribed).toEqual([]);
+    // The same registry, traced: it listens from its first recorded call.
+    const traced = instrument(registry, { tracerProvider: t.tracerProvider });
+    await registry.generate(ask("z"));
+    traced();
+    expect(subscribed.sort()).toEqual(["call", "outcome", "selection"]);
     expect(context.active()).toBe(context.active());
   });
 

@@ -210,6 +210,7 @@ export function instrument(registry: InstrumentableRegistry, options: Instrument
   const metricsOn = !(m.duration instanceof NOOP_HISTOGRAM);
 
   const calls = new Map<string, CallState>();
+  let stopped = false;
   // The call being started: set around the synchronous start of generate()/a stream's first next(),
   // during which the registry emits "call" with the call's selection id.
   let starting: CallState | undefined;
@@ -222,16 +223,29 @@ export function instrument(registry: InstrumentableRegistry, options: Instrument
     }
   };
 
-  const offCall = registry.on("call", (e: CallEventLike) => {
+  // The registry builds event payloads only while someone listens: listen from the first call
+  // that records something, so that with no SDK the registry's own path is unchanged.
+  let listening = false;
+  let offCall = (): void => {};
+  let offSelection = (): void => {};
+  let offOutcome = (): void => {};
+  const listen = (): void => {
+    listening = true;
+    offCall = registry.on("call", onCall);
+    offSelection = registry.on("selection", onSelection);
+    offOutcome = registry.on("outcome", onOutcome);
+  };
+
+  const onCall = (e: CallEventLike): void => {
     const state = starting;
     if (state === undefined) return;
     starting = undefined;
     state.selectionId = e.selectionId;
     calls.set(e.selectionId, state);
     if (state.span.isRecording()) state.span.setAttribute("orchestrator.selection.id", e.selectionId);
-  });
+  };
 
-  const offSelection = registry.on("selection", (e: SelectionEventLike) => {
+  const onSelection = (e: SelectionEventLike): void => {
     const state = e.selectionId === undefined ? undefined : calls.get(e.selectionId);
     const explanation = e.explanation;
     const provider = explanation?.candidates.find((c) => c.chosen)?.provider ?? providerOf(e.model);
@@ -251,9 +265,9 @@ export function instrument(registry: InstrumentableRegistry, options: Instrument
     state.fallback = e.fallback;
     if (explanation !== undefined) state.selector = explanation.selector;
     if (explanation !== undefined && state.span.isRecording()) selectionAttributes(state.span, explanation, e.fallback);
-  });
+  };
 
-  const offOutcome = registry.on("outcome", (e: OutcomeEventLike) => {
+  const onOutcome = (e: OutcomeEventLike): void => {
     // A success is recorded when the call returns, with the answer's usage and finish reason.
     if (e.success) return;
     const state = calls.get(e.selectionId);
@@ -268,7 +282,7 @@ export function instrument(registry: InstrumentableRegistry, options: Instrument
       span.end(epochMs(end));
     }
     if (metricsOn) m.duration.record(e.latencyMs / 1000, { ...metricBase(state, e.model), "error.type": errorType });
-  });
+  };
 
   function metricBase(state: CallState, model: string | undefined): Attributes {
     const a: Attributes = { "gen_ai.operation.name": OPERATION };
@@ -295,6 +309,7 @@ export function instrument(registry: InstrumentableRegistry, options: Instrument
     const recording = span.isRecording();
     // Nothing would be recorded: the call runs untouched (the cost with no SDK is this check).
     if (!recording && !metricsOn) return undefined;
+    if (!listening && !stopped) listen();
     if (recording) {
       span.setAttributes(requestAttributes(request, stream));
       if (captureContent) {
@@ -511,7 +526,6 @@ export function instrument(registry: InstrumentableRegistry, options: Instrument
   (registry as { generate: unknown }).generate = generate;
   (registry as { stream: unknown }).stream = stream;
 
-  let stopped = false;
   const stop = (): void => {
     if (stopped) return;
     stopped = true;
