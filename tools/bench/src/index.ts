@@ -29,6 +29,7 @@ async function run(name: string, fn: () => Promise<CaseResult | CaseResult[]>): 
 
 await run("select-model", async () => (await import("./cases/select-model")).selectModelCase({ iterations: Math.round(20_000 * scale) }));
 await run("openai-path", async () => (await import("./cases/openai-path")).openaiPath({ iterations: Math.round(2_000 * scale), streamIterations: Math.round(600 * scale) }));
+await run("otel", async () => (await import("./cases/otel")).otelCase({ iterations: Math.round(2_000 * scale), streamIterations: Math.round(600 * scale) }));
 await run("cache", async () => (await import("./cases/cache")).cacheCases({ iterations: Math.round(4_000 * scale) }));
 await run("rate-limiter", async () => (await import("./cases/rate-limiter")).rateLimiterCase({ iterations: Math.round(4_000 * scale) }));
 await run("llama-cpp", async () => (await import("./cases/llama-cpp")).llamaCppCase({ iterations: Math.round(40 * scale) || 10 }));
