@@ -379,6 +379,20 @@ describe("instrument()", () => {
     expect(context.active()).toBe(context.active());
   });
 
+  it("streams dropped unfinished are let go past maxCallsInFlight: memory stays bounded", async () => {
+    const registry = new ModelRegistry(fast);
+    registry.registerModel(new FakeModel({ name: "m" }));
+    const stop = instrument(registry, { tracerProvider: t.tracerProvider, maxCallsInFlight: 20 });
+    for (let i = 0; i < 21; i++) {
+      const it = registry.stream(ask(`q${i}`))[Symbol.asyncIterator]();
+      await it.next(); // started, then dropped: never finished, never returned
+    }
+    stop();
+    const abandoned = t.spans().filter((s) => s.attributes["orchestrator.abandoned"] === true);
+    expect(abandoned).toHaveLength(1);
+    expect(abandoned[0]?.attributes["gen_ai.request.stream"]).toBe(true);
+  });
+
   it("a listener's failure or a model error inside a stream still ends the call span with the typed error", async () => {
     const registry = new ModelRegistry({ ...fast, maxRetries: 0, maxFallbacks: 0 });
     const model = registry.registerModel(new FakeModel({ name: "m" }));

@@ -50,6 +50,8 @@ export interface InstrumentOptions {
    * answers often hold personal data.
    */
   captureContent?: boolean;
+  /** Calls tracked at once (default 10,000); past it the oldest — a stream dropped unfinished — is ended and let go. */
+  maxCallsInFlight?: number;
 }
 
 /** What `instrument` returns: call it (or `using` it) to stop instrumenting. */
@@ -101,6 +103,8 @@ interface Instruments {
 }
 
 const OPERATION = "chat";
+/** Calls tracked at once; past it the oldest (a stream nobody finished) is let go. */
+const MAX_CALLS_IN_FLIGHT = 10_000;
 const NOOP_HISTOGRAM = createNoopMeter().createHistogram("noop").constructor;
 
 function epochMs(performanceMs: number): number {
@@ -195,6 +199,7 @@ export function instrument(registry: InstrumentableRegistry, options: Instrument
   const tracer: Tracer = (options.tracerProvider ?? trace.getTracerProvider()).getTracer(INSTRUMENTATION_NAME, INSTRUMENTATION_VERSION);
   const meter = (options.meterProvider ?? metrics.getMeterProvider()).getMeter(INSTRUMENTATION_NAME, INSTRUMENTATION_VERSION);
   const captureContent = options.captureContent === true;
+  const maxCallsInFlight = options.maxCallsInFlight ?? MAX_CALLS_IN_FLIGHT;
   const m: Instruments = {
     tokens: meter.createHistogram("gen_ai.client.token.usage", { unit: "{token}", description: "Number of input and output tokens used.", advice: { explicitBucketBoundaries: [...TOKEN_BUCKETS] } }),
     duration: meter.createHistogram("gen_ai.client.operation.duration", { unit: "s", description: "GenAI operation duration.", advice: { explicitBucketBoundaries: [...DURATION_BUCKETS_S] } }),
@@ -242,6 +247,15 @@ export function instrument(registry: InstrumentableRegistry, options: Instrument
     starting = undefined;
     state.selectionId = e.selectionId;
     calls.set(e.selectionId, state);
+    // A stream dropped without being finished or returned never ends: bound what is kept for them.
+    if (calls.size > maxCallsInFlight) {
+      const [oldest, abandoned] = calls.entries().next().value as [string, CallState];
+      calls.delete(oldest);
+      if (abandoned.span.isRecording()) {
+        abandoned.span.setAttribute("orchestrator.abandoned", true);
+        abandoned.span.end();
+      }
+    }
     if (state.span.isRecording()) state.span.setAttribute("orchestrator.selection.id", e.selectionId);
   };
 
