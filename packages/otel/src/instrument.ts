@@ -39,6 +39,7 @@ export const DURATION_BUCKETS_S: readonly number[] = Object.freeze([0.01, 0.02, 
 /** Bucket boundaries the conventions give for `gen_ai.client.token.usage`. */
 export const TOKEN_BUCKETS: readonly number[] = Object.freeze([1, 4, 16, 64, 256, 1024, 4096, 16384, 65536, 262144, 1048576, 4194304, 16777216, 67108864]);
 
+/** Options of {@link instrument}. */
 export interface InstrumentOptions {
   /** Default: the global tracer provider (`trace.getTracerProvider()`), which follows an SDK registered later. */
   tracerProvider?: TracerProvider;
@@ -56,7 +57,9 @@ export interface InstrumentOptions {
 
 /** What `instrument` returns: call it (or `using` it) to stop instrumenting. */
 export interface Instrumentation {
+  /** Stop instrumenting: the registry's own `generate`/`stream` are back, its events unsubscribed. Idempotent. */
   (): void;
+  /** The same, for `using`. */
   [Symbol.dispose](): void;
 }
 
