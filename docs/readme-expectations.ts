@@ -76,6 +76,7 @@ export const TS_BLOCKS: Record<string, TsBlockSpec> = {
   "packages/provider-ollama/02-example.ts": { stdout: [/^pulling manifest/m, /^success/m, /^131072 \{/m, /^Echo: Explain quantum computing$/m, /Echo: Write a haiku about the sea/] },
   "packages/provider-openai/02-example.ts": { stdout: [/^Echo: Explain quantum computing$/m, /\{ city: 'Oslo', celsius: 4 \}/, /^true local$/m] },
   "packages/redis/02-orchestrator-ts-redis.ts": { stdout: [/^gpt-4o: What is AI\?$/m, /trials: 1,/, /rewardSum: 0\.8,/] },
+  "packages/otel/02-example.ts": { stdout: [/^chat gpt-4o-mini first openai true\nchat gpt-4o-mini call openai true$/m] },
   "packages/registry/02-example.ts": { stdout: [/^fast fast: Explain quantum computing$/m, /^fast: 2 \+ 2\? fast \[/m, /smart: Hi$/m] },
   "packages/registry/03-from-a-config-file.ts": {
     // The seed's file with OPENAI_API_KEY unset: gpt-4 is skipped and reported, the rest load.

@@ -128,6 +128,12 @@ describe("the rest of the file: selector, cache, health, execution", () => {
     });
   });
 
+  it("reads the telemetry section: enabled by default once present, content capture off unless asked", () => {
+    expect(parseModelConfig(`${model()}telemetry:\n  capture_content: true\n`, { env: {} }).telemetry).toEqual({ enabled: true, captureContent: true });
+    expect(parseModelConfig(`${model()}telemetry:\n  enabled: false\n`, { env: {} }).telemetry).toEqual({ enabled: false });
+    expect(parseModelConfig(model(), { env: {} }).telemetry).toBeUndefined();
+  });
+
   it("sets only what the file says: defaults belong to the packages that use each section", () => {
     const config = parseModelConfig(`${model()}selector:\n  exploration_factor: 2.0\n  min_trials: 5\n`, { env: {} });
     expect(config.selector).toEqual({ type: "ucb", explorationFactor: 2, minTrials: 5 });
@@ -193,10 +199,12 @@ describe("broken configurations: each gives its exact error", () => {
     ["negative cache size", `${model()}cache:\n  max_size: -5\n`, undefined, ["models.yaml:5:13: cache.max_size: must be greater than 0, got -5"]],
     ["zero failure threshold", `${model()}health:\n  failure_threshold: 0\n`, undefined, ["models.yaml:5:22: health.failure_threshold: must be greater than 0, got 0"]],
     ["misspelt health key", `${model()}health:\n  check_intervall: 300\n`, undefined, ['models.yaml:5:3: health.check_intervall: unknown key "check_intervall" — did you mean "check_interval"?']],
-    ["unknown top-level key, far off", `${model()}logging: debug\n`, undefined, ['models.yaml:4:1: logging: unknown key "logging" (expected one of: models, selector, cache, health, execution, redis, routes)']],
+    ["unknown top-level key, far off", `${model()}logging: debug\n`, undefined, ['models.yaml:4:1: logging: unknown key "logging" (expected one of: models, selector, cache, health, execution, redis, routes, telemetry)']],
     ["fallback to an unknown model", `${model()}execution:\n  fallbacks:\n    a: [claude]\n`, undefined, ['models.yaml:6:9: execution.fallbacks.a[0]: unknown model "claude" (expected one of: a)']],
     ["a model as its own fallback", `${model()}execution:\n  fallbacks:\n    a: [a]\n`, undefined, ['models.yaml:6:9: execution.fallbacks.a[0]: model "a" cannot be its own fallback']],
     ["backoff that starts above its max", `${model()}execution:\n  backoff:\n    initial: 5s\n    max: 1s\n`, undefined, ["models.yaml:6:14: execution.backoff.initial: initial backoff (5000 ms) is longer than max (1000 ms)"]],
+    ["telemetry switch as a word", `${model()}telemetry:\n  enabled: on\n`, undefined, ['models.yaml:5:12: telemetry.enabled: expected true or false, got "on"']],
+    ["misspelt telemetry key", `${model()}telemetry:\n  capture_contents: true\n`, undefined, ['models.yaml:5:3: telemetry.capture_contents: unknown key "capture_contents" — did you mean "capture_content"?']],
     ["negative retries", `${model()}execution:\n  max_retries: -1\n`, undefined, ["models.yaml:5:16: execution.max_retries: must be at least 0, got -1"]],
     ["plugin config: misspelt key", "models:\n  - name: a\n    provider: openai\n    config:\n      api_kye: x\n", { providers }, ['models.yaml:4:5: models[0].config.api_key: missing required key "api_key"', 'models.yaml:5:7: models[0].config.api_kye: unknown key "api_kye" — did you mean "api_key"?']],
     ["plugin config: wrong type", "models:\n  - name: a\n    provider: ollama\n    config:\n      model_path: llama2\n      port: high\n", { providers }, ['models.yaml:6:13: models[0].config.port: expected a number, got "high"']],

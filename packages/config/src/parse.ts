@@ -19,6 +19,7 @@ import {
   ModelConstraints,
   type ModelEntry,
   type SelectorConfig,
+  type TelemetryConfig,
   formatPath,
 } from "@orchestrator-ts/core";
 import type { z } from "zod";
@@ -41,6 +42,7 @@ import {
   selectorRouteSchema,
   type cacheSchema,
   type executionSchema,
+  type telemetrySchema,
   type healthSchema,
   modelSchema,
   type redisSchema,
@@ -227,6 +229,7 @@ export function analyzeModelConfig(text: string, options: ParseOptions = {}): An
   const healthRaw = section("health", SECTIONS.health) as z.output<typeof healthSchema> | undefined;
   const executionRaw = section("execution", SECTIONS.execution) as z.output<typeof executionSchema> | undefined;
   const redisRaw = section("redis", SECTIONS.redis) as z.output<typeof redisSchema> | undefined;
+  const telemetryRaw = section("telemetry", SECTIONS.telemetry) as z.output<typeof telemetrySchema> | undefined;
 
   /** A `selector:` mapping (the top-level one or a route's) in its TypeScript spelling; options of another type are reported at `at`. */
   const selectorOf = (parsed: z.output<typeof selectorSchema>, written: object, at: PathKey[]): SelectorConfig => {
@@ -325,8 +328,10 @@ export function analyzeModelConfig(text: string, options: ParseOptions = {}): An
 
   const routes = parseRoutes(raw.routes, issues, locator, names, clean, selectorOf, checkModelName);
 
+  const telemetry: TelemetryConfig | undefined = telemetryRaw ? compact({ enabled: telemetryRaw.enabled, captureContent: telemetryRaw.capture_content }) : undefined;
+
   if (issues.length > 0) return { config: undefined, issues: dedupe(issues) };
-  const config = compact({ models, routes, selector, cache, health, execution, redis, source }) as ModelConfig;
+  const config = compact({ models, routes, selector, cache, health, execution, redis, telemetry, source }) as ModelConfig;
   attachBuilder(config);
   return { config, issues: [] };
 }

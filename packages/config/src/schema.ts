@@ -245,6 +245,13 @@ export const selectorRouteSchema = z
 
 export const ROUTE_TYPES = ["cascade", "selector"] as const;
 
+export const telemetrySchema = z
+  .object({
+    enabled: z.boolean().default(true),
+    capture_content: z.boolean().optional(),
+  })
+  .strict();
+
 /** Top-level sections; `models` is checked entry by entry so every entry's problems are reported. */
 export const SECTIONS = {
   models: z.array(z.unknown()).min(1),
@@ -254,6 +261,7 @@ export const SECTIONS = {
   execution: executionSchema.nullish(),
   redis: redisSchema.nullish(),
   routes: z.array(z.unknown()).nullish(),
+  telemetry: telemetrySchema.nullish(),
 } as const;
 
 export function describe(value: unknown): string {

@@ -123,6 +123,13 @@ export interface RedisConfig extends RedisConnectionConfig {
   whenUnavailable?: "share" | "local" | "reject";
 }
 
+/** OpenTelemetry tracing and metrics of every registry call (`@orchestrator-ts/otel`). */
+export interface TelemetryConfig {
+  enabled: boolean;
+  /** Record prompts and answers on spans (the GenAI conventions' opt-in attributes). Default false. */
+  captureContent?: boolean;
+}
+
 export interface CacheConfig {
   enabled: boolean;
   backend: "memory" | "redis";
@@ -240,6 +247,7 @@ export interface ModelConfig {
   health?: HealthConfig;
   execution?: ExecutionConfig;
   redis?: RedisConfig;
+  telemetry?: TelemetryConfig;
   /** Named routes a request can ask for (`route: "<name>"`, the server's `model`). */
   routes?: RouteConfig[];
   /** The file it came from, or `<inline>`. */

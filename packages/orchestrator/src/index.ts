@@ -15,5 +15,5 @@ export { OllamaModel, type OllamaModelOptions, type OllamaPullProgress, createOl
 export * from "@orchestrator-ts/provider-llama-cpp";
 export { AISDKModel, type AISDKModelOptions, aiSdkProvider } from "@orchestrator-ts/ai-sdk";
 export { builtinProviders, builtinProvidersWith } from "./providers";
-export { createOrchestrator, loadConfig, resolveConfigPath, type CreateOrchestratorOptions, type Orchestrator } from "./orchestrator";
+export { createOrchestrator, loadConfig, resolveConfigPath, type CreateOrchestratorOptions, type Orchestrator, type OrchestratorTelemetryOptions } from "./orchestrator";
 export { EMBEDDED_CONFIG, LOCAL_MODELS, defaultModelDir, prepareLocalModels } from "./default-config";

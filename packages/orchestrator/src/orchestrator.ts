@@ -1,7 +1,7 @@
 import { existsSync } from "node:fs";
 import { resolve } from "node:path";
 import { ModelCache } from "@orchestrator-ts/cache";
-import type { GenerateRequest, ModelConfig, ProviderPlugin, ProvidersInput, SelectionRequirements, SkippedModel } from "@orchestrator-ts/core";
+import { ConfigError, type GenerateRequest, type ModelConfig, type ProviderPlugin, type ProvidersInput, type SelectionRequirements, type SkippedModel } from "@orchestrator-ts/core";
 import { loadModelConfig, parseModelConfig } from "@orchestrator-ts/config";
 import { ModelHealthMonitor } from "@orchestrator-ts/health";
 import { type ModelRegistry, type ModelRegistryOptions, type RegistryResult, type RegistryStream, registryFromConfig } from "@orchestrator-ts/registry";
@@ -33,6 +33,22 @@ export interface CreateOrchestratorOptions {
   onPrepare?: (done: number, total: number, name: string) => void;
   /** Called while an Ollama model is pulled (on its first use). */
   onPullProgress?: (model: string, progress: OllamaPullProgress) => void;
+  /**
+   * OpenTelemetry (`@orchestrator-ts/otel`, which needs `@opentelemetry/api` installed): on when the
+   * file's `telemetry:` section is enabled or this is given; `false` turns it off whatever the file
+   * says. Providers default to the global ones.
+   */
+  telemetry?: false | OrchestratorTelemetryOptions;
+}
+
+/** Options of `instrument` (`@orchestrator-ts/otel`), typed loosely so this package's types never need `@opentelemetry/api`. */
+export interface OrchestratorTelemetryOptions {
+  /** An OpenTelemetry `TracerProvider`. */
+  tracerProvider?: unknown;
+  /** An OpenTelemetry `MeterProvider`. */
+  meterProvider?: unknown;
+  /** Record prompts and answers on spans; wins over the file's `capture_content`. */
+  captureContent?: boolean;
 }
 
 export interface Orchestrator {
@@ -124,6 +140,14 @@ export async function createOrchestrator(options: CreateOrchestratorOptions = {}
     throw error;
   }
   shared.shareLimits(registry.listModels());
+  let uninstrument: (() => void) | undefined;
+  try {
+    uninstrument = await instrumentFromConfig(registry, config, options.telemetry);
+  } catch (error) {
+    await registry.cleanup();
+    await Promise.all([shared.close(), cache?.close()]);
+    throw error;
+  }
   if (healthMonitor && (options.startHealthMonitor ?? true)) healthMonitor.start();
 
   let closed: Promise<void> | undefined;
@@ -139,6 +163,7 @@ export async function createOrchestrator(options: CreateOrchestratorOptions = {}
     close() {
       closed ??= (async () => {
         healthMonitor?.stop();
+        uninstrument?.();
         await registry.cleanup();
         await cache?.close();
         await shared.close();
@@ -146,4 +171,29 @@ export async function createOrchestrator(options: CreateOrchestratorOptions = {}
       return closed;
     },
   };
+}
+
+/**
+ * Tracing only when asked: `@orchestrator-ts/otel` (and `@opentelemetry/api`, its optional peer) is
+ * imported then and only then, so an application without telemetry never needs OpenTelemetry.
+ */
+async function instrumentFromConfig(registry: ModelRegistry, config: ModelConfig, telemetry: CreateOrchestratorOptions["telemetry"]): Promise<(() => void) | undefined> {
+  if (telemetry === false) return undefined;
+  const fromFile = config.telemetry;
+  if (telemetry === undefined && fromFile?.enabled !== true) return undefined;
+  let otel: typeof import("@orchestrator-ts/otel");
+  try {
+    otel = await import("@orchestrator-ts/otel");
+  } catch (error) {
+    throw new ConfigError(
+      [{ path: "telemetry", message: `telemetry is enabled but OpenTelemetry could not be loaded (${(error as Error)?.message ?? String(error)}); install it with \`npm install @opentelemetry/api\` and register an SDK` }],
+      { title: "Telemetry unavailable" },
+    );
+  }
+  const options = telemetry ?? {};
+  return otel.instrument(registry, {
+    ...(options.tracerProvider ? { tracerProvider: options.tracerProvider as never } : {}),
+    ...(options.meterProvider ? { meterProvider: options.meterProvider as never } : {}),
+    captureContent: options.captureContent ?? fromFile?.captureContent === true,
+  });
 }

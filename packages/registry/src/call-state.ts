@@ -132,6 +132,15 @@ export class CallState implements SelectionQuery, AttemptOf {
     this.chain = name === undefined ? undefined : { from: AFFINITY, names: [name] };
   }
 
+  /**
+   * Tell `call` listeners that this call begins: synchronously, in the caller's async context (at
+   * `generate()`, or a stream's first `next()`), so tracing can tie later events to the call.
+   */
+  announce(stream: boolean): void {
+    const events = this.#loop.events;
+    if (events.has("call")) events.emit("call", { selectionId: this.selectionId, request: this.request, requirements: this.requirements, stream });
+  }
+
   /** What the waits of this call listen to: the owner's signal, else the request's. */
   waitSignal(): AbortSignal | undefined {
     return this.#owner ? this.#owner.waitSignal() : this.request.signal;

@@ -1,5 +1,17 @@
-import type { HealthState, OrchestratorError } from "@orchestrator-ts/core";
+import type { GenerateRequest, HealthState, OrchestratorError, SelectionRequirements } from "@orchestrator-ts/core";
 import type { SelectionExplanation } from "./explanation";
+
+/**
+ * A call through `generate` or `stream` begins, before any selection. Emitted synchronously
+ * inside `generate()` (and inside a stream's first `next()`), so a listener runs in the caller's
+ * async context and can tie the `selectionId` of later events to the call (tracing does).
+ */
+export interface CallEvent {
+  selectionId: string;
+  request: GenerateRequest;
+  requirements: SelectionRequirements | undefined;
+  stream: boolean;
+}
 
 export interface SelectionEvent {
   /** `undefined` for plain `selectModel` / `explainSelection` calls, which start no call. */
@@ -43,6 +55,7 @@ export interface HealthEvent {
 }
 
 export interface RegistryEvents {
+  call: CallEvent;
   selection: SelectionEvent;
   outcome: OutcomeEvent;
   feedback: FeedbackEvent;

@@ -16,7 +16,7 @@ export type {
 export { PassiveHealth, type PassivelyWatchedModel } from "./passive-health";
 export { registryFromConfig, routesFromConfig, createSelector, registryOptionsFromConfig, type RegistryConfig, type FromConfigOptions } from "./from-config";
 export type { SelectionExplanation, CandidateExplanation, NoEligibleModelExplanation } from "./explanation";
-export type { RegistryEvents, SelectionEvent, OutcomeEvent, FeedbackEvent, HealthEvent } from "./events";
+export type { RegistryEvents, CallEvent, SelectionEvent, OutcomeEvent, FeedbackEvent, HealthEvent } from "./events";
 export { normalizeRequirements } from "./requirements";
 export { UCBModelSelector, type UCBSelectorOptions, type UCBVariant } from "./ucb-selector";
 export { ThompsonSamplingSelector, type ThompsonSelectorOptions } from "./thompson-selector";

@@ -95,6 +95,7 @@ class StreamRun implements AsyncIterableIterator<RegistryStreamChunk>, CallOwner
     if (this.#state === "closed") return Promise.resolve(RUN_DONE);
     if (this.#state === "idle") {
       this.#state = "open";
+      this.#call.announce(true);
       return this.#select().then(this.#pull, this.#fail);
     }
     return this.#pull();

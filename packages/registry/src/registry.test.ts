@@ -439,6 +439,25 @@ describe("feedback and statistics", () => {
     expect(log).toEqual(["selection:m:0", "outcome:false:rate_limit_error:1", "outcome:true:-:2", "feedback:0.5"]);
   });
 
+  it("emits call synchronously when generate or a stream's first next() starts, with the call's selection id", async () => {
+    const registry = new ModelRegistry(fast);
+    registry.registerModel(new FakeModel({ name: "m" }));
+    const calls: { selectionId: string; stream: boolean; prompt: unknown }[] = [];
+    registry.on("call", (e) => calls.push({ selectionId: e.selectionId, stream: e.stream, prompt: e.request.messages[0]?.content }));
+    const pending = registry.generate(ask("x"));
+    // Synchronous: a listener runs in the caller's context, before any selection.
+    expect(calls).toHaveLength(1);
+    const result = await pending;
+    expect(calls[0]).toEqual({ selectionId: result.selectionId, stream: false, prompt: "x" });
+    const stream = registry.stream(ask("y"));
+    const it = stream[Symbol.asyncIterator]();
+    const first = it.next();
+    expect(calls).toHaveLength(2);
+    await first;
+    while (!(await it.next()).done);
+    expect(calls[1]).toEqual({ selectionId: stream.selectionId, stream: true, prompt: "y" });
+  });
+
   it("resetStatistics forgets what was learnt", async () => {
     const registry = new ModelRegistry();
     registry.registerModel(new FakeModel({ name: "m" }));

@@ -317,6 +317,7 @@ export class ModelRegistry {
   /** The call loop for one generate call; `attemptsOut` (a cascade's) receives its attempts, also when it fails. */
   async #generate(request: GenerateRequest, normalized: NormalizedRequirements, requirements: SelectionRequirements | undefined, options: CallOptions | undefined, attemptsOut: AttemptRecord[] | undefined): Promise<RegistryResult> {
     const call = new CallState(this.#loop, request, normalized, requirements, undefined, options);
+    if (attemptsOut === undefined) call.announce(false);
     try {
       for (;;) {
         // Never undefined here: only a call whose owner left (a stream's return()) gets no model.

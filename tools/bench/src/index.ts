@@ -32,6 +32,7 @@ await run("cascade", async () => (await import("./cases/cascade")).cascadeCase({
 await run("openai-path", async () => (await import("./cases/openai-path")).openaiPath({ iterations: Math.round(2_000 * scale), streamIterations: Math.round(600 * scale) }));
 await run("ai-sdk-model", async () => (await import("./cases/ai-sdk-model")).aiSdkModelCase({ iterations: Math.round(2_000 * scale), streamIterations: Math.round(600 * scale) }));
 await run("ai-sdk-provider", async () => (await import("./cases/ai-sdk-provider")).aiSdkProviderCase({ iterations: Math.round(2_000 * scale), streamIterations: Math.round(600 * scale) }));
+await run("otel", async () => (await import("./cases/otel")).otelCase({ iterations: Math.round(2_000 * scale), streamIterations: Math.round(600 * scale) }));
 await run("cache", async () => (await import("./cases/cache")).cacheCases({ iterations: Math.round(4_000 * scale) }));
 await run("cache-cluster", async () => (await import("./cases/cache-cluster")).cacheClusterCase({ iterations: Math.round(4_000 * scale) }));
 await run("rate-limiter", async () => (await import("./cases/rate-limiter")).rateLimiterCase({ iterations: Math.round(4_000 * scale) }));

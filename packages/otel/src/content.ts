@@ -1,0 +1,40 @@
+import type { ContentPart, GenerateRequest, Message, ToolCall } from "@orchestrator-ts/core";
+
+// Message content in the shapes of the GenAI conventions' opt-in attributes
+// (gen-ai-input-messages.json / gen-ai-output-messages.json / system instructions), as JSON strings.
+
+type Part = Record<string, unknown>;
+
+function parts(content: string | ContentPart[]): Part[] {
+  if (typeof content === "string") return [{ type: "text", content }];
+  return content.map((p) => {
+    if (p.type === "text") return { type: "text", content: p.text };
+    // Image bytes would bloat every span: only a URL (not a data: URL) is kept.
+    if (p.url !== undefined && !p.url.startsWith("data:")) return { type: "uri", modality: "image", uri: p.url };
+    return { type: "blob", modality: "image", ...(p.mediaType ? { mime_type: p.mediaType } : {}) };
+  });
+}
+
+function toolCallPart(call: ToolCall): Part {
+  return { type: "tool_call", id: call.id, name: call.name, arguments: call.arguments };
+}
+
+/** `gen_ai.system_instructions` and `gen_ai.input.messages` of a request. */
+export function inputContent(request: GenerateRequest): { system: string | undefined; input: string } {
+  const system: Part[] = [];
+  const input: Record<string, unknown>[] = [];
+  for (const m of request.messages as Message[]) {
+    if (m.role === "system") system.push({ type: "text", content: m.content });
+    else if (m.role === "tool") input.push({ role: "tool", parts: [{ type: "tool_call_response", id: m.toolCallId, response: m.content }] });
+    else if (m.role === "assistant") input.push({ role: "assistant", parts: [...parts(m.content), ...(m.toolCalls ?? []).map(toolCallPart)] });
+    else input.push({ role: "user", parts: parts(m.content) });
+  }
+  return { system: system.length > 0 ? JSON.stringify(system) : undefined, input: JSON.stringify(input) };
+}
+
+/** `gen_ai.output.messages` of an answer. */
+export function outputContent(text: string, toolCalls: readonly ToolCall[], finishReason: string | undefined): string {
+  const out: Part[] = text.length > 0 ? [{ type: "text", content: text }] : [];
+  for (const call of toolCalls) out.push(toolCallPart(call));
+  return JSON.stringify([{ role: "assistant", parts: out, ...(finishReason ? { finish_reason: finishReason } : {}) }]);
+}

@@ -1,0 +1,13 @@
+export { instrument, SEMCONV_VERSION, INSTRUMENTATION_NAME, DURATION_BUCKETS_S, TOKEN_BUCKETS, type InstrumentOptions, type Instrumentation } from "./instrument";
+export type {
+  InstrumentableRegistry,
+  CallEventLike,
+  SelectionEventLike,
+  OutcomeEventLike,
+  ExplanationLike,
+  CandidateLike,
+  AttemptLike,
+  ResultLike,
+  StreamLike,
+  StreamChunkLike,
+} from "./registry-shape";

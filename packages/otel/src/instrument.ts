@@ -1,0 +1,564 @@
+import {
+  type Attributes,
+  type Context,
+  type Counter,
+  type Histogram,
+  type MeterProvider,
+  type Span,
+  SpanKind,
+  SpanStatusCode,
+  type Tracer,
+  type TracerProvider,
+  context,
+  createNoopMeter,
+  metrics,
+  trace,
+} from "@opentelemetry/api";
+import type { FinishReason, GenerateRequest, ToolCall, Usage } from "@orchestrator-ts/core";
+import { inputContent, outputContent } from "./content";
+import type {
+  AttemptLike,
+  CallEventLike,
+  ExplanationLike,
+  InstrumentableRegistry,
+  OutcomeEventLike,
+  ResultLike,
+  SelectionEventLike,
+  StreamChunkLike,
+  StreamLike,
+} from "./registry-shape";
+
+/** The OpenTelemetry semantic conventions release whose GenAI attributes and metrics this package follows. */
+export const SEMCONV_VERSION = "1.41.1";
+/** The instrumentation scope name of the tracer and the meter. */
+export const INSTRUMENTATION_NAME = "@orchestrator-ts/otel";
+const INSTRUMENTATION_VERSION = "0.1.0";
+
+/** Bucket boundaries the conventions give for `gen_ai.client.operation.duration` and time to first chunk, seconds. */
+export const DURATION_BUCKETS_S: readonly number[] = Object.freeze([0.01, 0.02, 0.04, 0.08, 0.16, 0.32, 0.64, 1.28, 2.56, 5.12, 10.24, 20.48, 40.96, 81.92]);
+/** Bucket boundaries the conventions give for `gen_ai.client.token.usage`. */
+export const TOKEN_BUCKETS: readonly number[] = Object.freeze([1, 4, 16, 64, 256, 1024, 4096, 16384, 65536, 262144, 1048576, 4194304, 16777216, 67108864]);
+
+/** Options of {@link instrument}. */
+export interface InstrumentOptions {
+  /** Default: the global tracer provider (`trace.getTracerProvider()`), which follows an SDK registered later. */
+  tracerProvider?: TracerProvider;
+  /** Default: the global meter provider at the time of `instrument` (register the metrics SDK first). */
+  meterProvider?: MeterProvider;
+  /**
+   * Record message content (`gen_ai.system_instructions`, `gen_ai.input.messages`,
+   * `gen_ai.output.messages`: the conventions' opt-in attributes). Default `false`: prompts and
+   * answers often hold personal data.
+   */
+  captureContent?: boolean;
+  /** Calls tracked at once (default 10,000); past it the oldest — a stream dropped unfinished — is ended and let go. */
+  maxCallsInFlight?: number;
+}
+
+/** What `instrument` returns: call it (or `using` it) to stop instrumenting. */
+export interface Instrumentation {
+  /** Stop instrumenting: the registry's own `generate`/`stream` are back, its events unsubscribed. Idempotent. */
+  (): void;
+  /** The same, for `using`. */
+  [Symbol.dispose](): void;
+}
+
+type Kind = "first" | "retry" | "fallback";
+
+/** One registry call in flight. */
+class CallState {
+  readonly span: Span;
+  readonly ctx: Context;
+  readonly stream: boolean;
+  readonly request: GenerateRequest;
+  readonly startedAt = performance.now();
+  selectionId: string | undefined;
+  model: string | undefined;
+  provider: string | undefined;
+  selector: string | undefined;
+  onModel = 0;
+  fallback = 0;
+  attempts = 0;
+  firstChunkS: number | undefined;
+  text = "";
+  toolCalls: ToolCall[] | undefined;
+  constructor(span: Span, ctx: Context, stream: boolean, request: GenerateRequest) {
+    this.span = span;
+    this.ctx = ctx;
+    this.stream = stream;
+    this.request = request;
+  }
+  /** What the next attempt is: the call's first, a retry on the same model, or the first on a fallback. */
+  nextKind(): Kind {
+    const kind: Kind = this.attempts === 0 ? "first" : this.onModel === 0 ? "fallback" : "retry";
+    this.attempts++;
+    this.onModel++;
+    return kind;
+  }
+}
+
+interface Instruments {
+  tokens: Histogram;
+  duration: Histogram;
+  firstChunk: Histogram;
+  cost: Counter;
+  selections: Counter;
+}
+
+const OPERATION = "chat";
+/** Calls tracked at once; past it the oldest (a stream nobody finished) is let go. */
+const MAX_CALLS_IN_FLIGHT = 10_000;
+const NOOP_HISTOGRAM = createNoopMeter().createHistogram("noop").constructor;
+
+function epochMs(performanceMs: number): number {
+  return performance.timeOrigin + performanceMs;
+}
+
+/** The conventions' finish reasons: the provider's own word when it gave one. */
+function finishReasonOf(reason: FinishReason | undefined): string | undefined {
+  if (reason === undefined) return undefined;
+  if (reason.raw !== undefined && reason.raw !== "") return reason.raw;
+  switch (reason.unified) {
+    case "tool-calls":
+      return "tool_call";
+    case "content-filter":
+      return "content_filter";
+    default:
+      return reason.unified;
+  }
+}
+
+function spanKindOf(provider: string | undefined): SpanKind {
+  // The conventions: INTERNAL for a model running in this process.
+  return provider === "llama-cpp" ? SpanKind.INTERNAL : SpanKind.CLIENT;
+}
+
+function errorTypeOf(error: unknown): string {
+  const code = (error as { code?: unknown } | null)?.code;
+  if (typeof code === "string" && code !== "") return code;
+  const name = (error as { name?: unknown } | null)?.name;
+  return typeof name === "string" && name !== "" ? name : "_OTHER";
+}
+
+function errorMessageOf(error: unknown): string | undefined {
+  const message = (error as { message?: unknown } | null)?.message;
+  return typeof message === "string" ? message : undefined;
+}
+
+function requestAttributes(request: GenerateRequest, stream: boolean): Attributes {
+  const a: Attributes = { "gen_ai.operation.name": OPERATION };
+  if (request.maxTokens !== undefined) a["gen_ai.request.max_tokens"] = request.maxTokens;
+  if (request.temperature !== undefined) a["gen_ai.request.temperature"] = request.temperature;
+  if (request.topP !== undefined) a["gen_ai.request.top_p"] = request.topP;
+  if (request.seed !== undefined) a["gen_ai.request.seed"] = request.seed;
+  if (request.stop !== undefined && request.stop.length > 0) a["gen_ai.request.stop_sequences"] = request.stop;
+  if (stream) a["gen_ai.request.stream"] = true;
+  if (request.responseFormat?.type === "json") a["gen_ai.output.type"] = "json";
+  if (request.task !== undefined) a["orchestrator.task"] = request.task;
+  return a;
+}
+
+function usageAttributes(a: Attributes, usage: Usage | undefined): void {
+  if (usage?.inputTokens !== undefined) a["gen_ai.usage.input_tokens"] = usage.inputTokens;
+  if (usage?.outputTokens !== undefined) a["gen_ai.usage.output_tokens"] = usage.outputTokens;
+  const cacheRead = (usage as { cacheReadInputTokens?: unknown } | undefined)?.cacheReadInputTokens;
+  if (typeof cacheRead === "number") a["gen_ai.usage.cache_read.input_tokens"] = cacheRead;
+}
+
+/** The selection part of a call span: selector, chosen score, whether it explored, exclusions by reason. */
+function selectionAttributes(span: Span, explanation: ExplanationLike, fallback: number): void {
+  const a: Attributes = { "orchestrator.selector": explanation.selector, "orchestrator.selection.candidates": explanation.candidates.length };
+  const chosen = explanation.candidates.find((c) => c.chosen);
+  if (chosen) {
+    if (Number.isFinite(chosen.score)) a["orchestrator.selection.score"] = chosen.score;
+    if (chosen.meanReward !== undefined) a["orchestrator.selection.mean_reward"] = chosen.meanReward;
+    a["orchestrator.selection.explored"] = explored(explanation);
+  }
+  a["orchestrator.selection.excluded"] = explanation.excluded.length;
+  const byCode = new Map<string, number>();
+  for (const e of explanation.excluded) byCode.set(e.code, (byCode.get(e.code) ?? 0) + 1);
+  for (const [code, n] of byCode) a[`orchestrator.selection.excluded.${code}`] = n;
+  if (fallback > 0) a["orchestrator.fallbacks"] = fallback;
+  if (explanation.fallbackFor !== undefined) a["orchestrator.selection.fallback_for"] = explanation.fallbackFor;
+  span.setAttributes(a);
+}
+
+/** Chosen for exploration: a forced trial, or not the best by mean reward (the bonus or a posterior draw won). */
+function explored(explanation: ExplanationLike): boolean {
+  const chosen = explanation.candidates.find((c) => c.chosen);
+  if (!chosen) return false;
+  if (chosen.note !== undefined && /exploring/.test(chosen.note)) return true;
+  if (chosen.meanReward === undefined) return false;
+  return explanation.candidates.some((c) => !c.chosen && c.meanReward !== undefined && c.meanReward > (chosen.meanReward as number));
+}
+
+/**
+ * Trace and measure every call through `registry.generate` and `registry.stream` with the
+ * OpenTelemetry GenAI conventions: a span per call, a child span per attempt (retries and
+ * fallbacks), and the `gen_ai.client.*` metrics plus cost and selections. Returns a function that
+ * stops it (also `Symbol.dispose`).
+ */
+export function instrument(registry: InstrumentableRegistry, options: InstrumentOptions = {}): Instrumentation {
+  const tracer: Tracer = (options.tracerProvider ?? trace.getTracerProvider()).getTracer(INSTRUMENTATION_NAME, INSTRUMENTATION_VERSION);
+  const meter = (options.meterProvider ?? metrics.getMeterProvider()).getMeter(INSTRUMENTATION_NAME, INSTRUMENTATION_VERSION);
+  const captureContent = options.captureContent === true;
+  const maxCallsInFlight = options.maxCallsInFlight ?? MAX_CALLS_IN_FLIGHT;
+  const m: Instruments = {
+    tokens: meter.createHistogram("gen_ai.client.token.usage", { unit: "{token}", description: "Number of input and output tokens used.", advice: { explicitBucketBoundaries: [...TOKEN_BUCKETS] } }),
+    duration: meter.createHistogram("gen_ai.client.operation.duration", { unit: "s", description: "GenAI operation duration.", advice: { explicitBucketBoundaries: [...DURATION_BUCKETS_S] } }),
+    firstChunk: meter.createHistogram("gen_ai.client.operation.time_to_first_chunk", {
+      unit: "s",
+      description: "Time to receive the first chunk of a streamed answer, from the call.",
+      advice: { explicitBucketBoundaries: [...DURATION_BUCKETS_S] },
+    }),
+    cost: meter.createCounter("orchestrator.client.cost", { unit: "{USD}", description: "Cost of answered calls in US dollars, by model." }),
+    selections: meter.createCounter("orchestrator.selections", { unit: "{selection}", description: "Models chosen by the registry's selector, by model." }),
+  };
+  // No meter provider registered: skip the per-call metric work.
+  const metricsOn = !(m.duration instanceof NOOP_HISTOGRAM);
+
+  const calls = new Map<string, CallState>();
+  let stopped = false;
+  // The call being started: set around the synchronous start of generate()/a stream's first next(),
+  // during which the registry emits "call" with the call's selection id.
+  let starting: CallState | undefined;
+
+  const providerOf = (model: string): string | undefined => {
+    try {
+      return registry.getModel?.(model).provider;
+    } catch {
+      return undefined;
+    }
+  };
+
+  // The registry builds event payloads only while someone listens: listen from the first call
+  // that records something, so that with no SDK the registry's own path is unchanged.
+  let listening = false;
+  let offCall = (): void => {};
+  let offSelection = (): void => {};
+  let offOutcome = (): void => {};
+  const listen = (): void => {
+    listening = true;
+    offCall = registry.on("call", onCall);
+    offSelection = registry.on("selection", onSelection);
+    offOutcome = registry.on("outcome", onOutcome);
+  };
+
+  const onCall = (e: CallEventLike): void => {
+    const state = starting;
+    if (state === undefined) return;
+    starting = undefined;
+    state.selectionId = e.selectionId;
+    calls.set(e.selectionId, state);
+    // A stream dropped without being finished or returned never ends: bound what is kept for them.
+    if (calls.size > maxCallsInFlight) {
+      const [oldest, abandoned] = calls.entries().next().value as [string, CallState];
+      calls.delete(oldest);
+      if (abandoned.span.isRecording()) {
+        abandoned.span.setAttribute("orchestrator.abandoned", true);
+        abandoned.span.end();
+      }
+    }
+    if (state.span.isRecording()) state.span.setAttribute("orchestrator.selection.id", e.selectionId);
+  };
+
+  const onSelection = (e: SelectionEventLike): void => {
+    const state = e.selectionId === undefined ? undefined : calls.get(e.selectionId);
+    const explanation = e.explanation;
+    const provider = explanation?.candidates.find((c) => c.chosen)?.provider ?? providerOf(e.model);
+    if (metricsOn && state !== undefined) {
+      const a: Attributes = { "gen_ai.request.model": e.model, "orchestrator.selection.kind": e.fallback > 0 ? "fallback" : "first" };
+      if (provider !== undefined) a["gen_ai.provider.name"] = provider;
+      if (explanation !== undefined) {
+        a["orchestrator.selector"] = explanation.selector;
+        a["orchestrator.selection.explored"] = explored(explanation);
+      }
+      m.selections.add(1, a);
+    }
+    if (state === undefined) return;
+    state.model = e.model;
+    state.provider = provider;
+    state.onModel = 0;
+    state.fallback = e.fallback;
+    if (explanation !== undefined) state.selector = explanation.selector;
+    if (explanation !== undefined && state.span.isRecording()) selectionAttributes(state.span, explanation, e.fallback);
+  };
+
+  const onOutcome = (e: OutcomeEventLike): void => {
+    // A success is recorded when the call returns, with the answer's usage and finish reason.
+    if (e.success) return;
+    const state = calls.get(e.selectionId);
+    if (state === undefined) return;
+    const kind = state.nextKind();
+    const end = performance.now();
+    const errorType = e.error ? errorTypeOf(e.error) : "_OTHER";
+    if (state.span.isRecording()) {
+      const span = attemptSpan(state, e.model, kind, e.attempt, end - e.latencyMs);
+      span.setAttribute("error.type", errorType);
+      span.setStatus({ code: SpanStatusCode.ERROR, message: errorMessageOf(e.error) });
+      span.end(epochMs(end));
+    }
+    if (metricsOn) m.duration.record(e.latencyMs / 1000, { ...metricBase(state, e.model), "error.type": errorType });
+  };
+
+  function metricBase(state: CallState, model: string | undefined): Attributes {
+    const a: Attributes = { "gen_ai.operation.name": OPERATION };
+    const provider = model === state.model ? state.provider : providerOf(model ?? "");
+    if (provider !== undefined) a["gen_ai.provider.name"] = provider;
+    if (model !== undefined) a["gen_ai.request.model"] = model;
+    return a;
+  }
+
+  function attemptSpan(state: CallState, model: string, kind: Kind, attempt: number, startMs: number): Span {
+    const provider = model === state.model ? state.provider : providerOf(model);
+    const a: Attributes = requestAttributes(state.request, state.stream);
+    a["gen_ai.request.model"] = model;
+    if (provider !== undefined) a["gen_ai.provider.name"] = provider;
+    a["orchestrator.attempt"] = attempt;
+    a["orchestrator.attempt.kind"] = kind;
+    if (state.selectionId !== undefined) a["orchestrator.selection.id"] = state.selectionId;
+    return tracer.startSpan(`${OPERATION} ${model}`, { kind: spanKindOf(provider), attributes: a, startTime: epochMs(startMs) }, state.ctx);
+  }
+
+  function begin(request: GenerateRequest, stream: boolean): CallState | undefined {
+    const parent = context.active();
+    const span = tracer.startSpan(OPERATION, { kind: SpanKind.INTERNAL }, parent);
+    const recording = span.isRecording();
+    // Nothing would be recorded: the call runs untouched (the cost with no SDK is this check).
+    if (!recording && !metricsOn) return undefined;
+    if (!listening && !stopped) listen();
+    if (recording) {
+      span.setAttributes(requestAttributes(request, stream));
+      if (captureContent) {
+        const content = inputContent(request);
+        if (content.system !== undefined) span.setAttribute("gen_ai.system_instructions", content.system);
+        span.setAttribute("gen_ai.input.messages", content.input);
+      }
+    }
+    return new CallState(span, trace.setSpan(parent, span), stream, request);
+  }
+
+  /** The call answered: the successful attempt's span, the call span's response attributes, the metrics. */
+  function succeed(
+    state: CallState,
+    answer: { model?: string; provider?: string; usage?: Usage; finishReason?: FinishReason; costUsd?: number; cached?: boolean; latencyMs?: number; text?: string; toolCalls?: readonly ToolCall[] },
+    attempts: readonly AttemptLike[],
+    explanation: ExplanationLike | undefined,
+  ): void {
+    const end = performance.now();
+    if (state.selectionId !== undefined) calls.delete(state.selectionId);
+    const last = attempts[attempts.length - 1];
+    const model = last?.model ?? state.model ?? answer.model;
+    if (model !== undefined && model !== state.model) {
+      state.model = model;
+      state.provider = answer.provider ?? providerOf(model);
+    }
+    if (answer.provider !== undefined) state.provider = answer.provider;
+    const kind = state.nextKind();
+    const reason = finishReasonOf(answer.finishReason);
+    const cached = answer.cached === true;
+    const span = state.span;
+    if (span.isRecording()) {
+      const a: Attributes = {};
+      if (state.provider !== undefined) a["gen_ai.provider.name"] = state.provider;
+      if (model !== undefined) a["gen_ai.request.model"] = model;
+      if (answer.model !== undefined) a["gen_ai.response.model"] = answer.model;
+      if (reason !== undefined) a["gen_ai.response.finish_reasons"] = [reason];
+      usageAttributes(a, answer.usage);
+      if (answer.costUsd !== undefined) a["orchestrator.cost_usd"] = answer.costUsd;
+      a["orchestrator.cache.hit"] = cached;
+      a["orchestrator.attempts"] = state.attempts;
+      if (state.firstChunkS !== undefined) a["gen_ai.response.time_to_first_chunk"] = state.firstChunkS;
+      if (captureContent) a["gen_ai.output.messages"] = outputContent(state.stream ? state.text : (answer.text ?? ""), state.stream ? (state.toolCalls ?? []) : (answer.toolCalls ?? []), reason);
+      if (explanation !== undefined && state.selector === undefined) selectionAttributes(span, explanation, state.fallback);
+      span.setAttributes(a);
+      if (model !== undefined) span.updateName(`${OPERATION} ${model}`);
+      if (model !== undefined) {
+        const latencyMs = last?.latencyMs ?? answer.latencyMs ?? end - state.startedAt;
+        const attempt = attemptSpan(state, model, kind, state.attempts, Math.max(state.startedAt, end - latencyMs));
+        const b: Attributes = { "orchestrator.cache.hit": cached };
+        if (answer.model !== undefined) b["gen_ai.response.model"] = answer.model;
+        if (reason !== undefined) b["gen_ai.response.finish_reasons"] = [reason];
+        usageAttributes(b, answer.usage);
+        if (answer.costUsd !== undefined) b["orchestrator.cost_usd"] = answer.costUsd;
+        attempt.setAttributes(b);
+        attempt.end(epochMs(end));
+      }
+      span.end(epochMs(end));
+    }
+    if (metricsOn) {
+      const base = metricBase(state, model);
+      if (answer.model !== undefined) base["gen_ai.response.model"] = answer.model;
+      const latencyMs = last?.latencyMs ?? answer.latencyMs ?? end - state.startedAt;
+      m.duration.record(latencyMs / 1000, { ...base, "orchestrator.cache.hit": cached });
+      // A cache hit used no tokens and cost nothing.
+      if (!cached) {
+        if (answer.usage?.inputTokens !== undefined) m.tokens.record(answer.usage.inputTokens, { ...base, "gen_ai.token.type": "input" });
+        if (answer.usage?.outputTokens !== undefined) m.tokens.record(answer.usage.outputTokens, { ...base, "gen_ai.token.type": "output" });
+        if (answer.costUsd !== undefined) m.cost.add(answer.costUsd, base);
+      }
+      if (state.firstChunkS !== undefined) m.firstChunk.record(state.firstChunkS, base);
+    }
+  }
+
+  function fail(state: CallState, error: unknown): void {
+    if (state.selectionId !== undefined) calls.delete(state.selectionId);
+    const span = state.span;
+    if (!span.isRecording()) return;
+    span.setAttribute("error.type", errorTypeOf(error));
+    span.setAttribute("orchestrator.attempts", state.attempts);
+    if (state.model !== undefined) {
+      span.setAttribute("gen_ai.request.model", state.model);
+      if (state.provider !== undefined) span.setAttribute("gen_ai.provider.name", state.provider);
+      span.updateName(`${OPERATION} ${state.model}`);
+    }
+    span.setStatus({ code: SpanStatusCode.ERROR, message: errorMessageOf(error) });
+    span.end();
+  }
+
+  /** The caller stopped reading a stream: not an error of the call. */
+  function cancel(state: CallState): void {
+    if (state.selectionId !== undefined) calls.delete(state.selectionId);
+    if (!state.span.isRecording()) return;
+    state.span.setAttribute("orchestrator.cancelled", true);
+    state.span.end();
+  }
+
+  const originalGenerate = registry.generate;
+  const originalStream = registry.stream;
+  const hadGenerate = Object.hasOwn(registry, "generate");
+  const hadStream = Object.hasOwn(registry, "stream");
+
+  const generate = function generate(this: unknown, request: GenerateRequest, requirements?: never): Promise<ResultLike> {
+    const state = begin(request, false);
+    if (state === undefined) return originalGenerate.call(registry, request, requirements);
+    starting = state;
+    let pending: Promise<ResultLike>;
+    try {
+      pending = context.with(state.ctx, () => originalGenerate.call(registry, request, requirements));
+    } finally {
+      starting = undefined;
+    }
+    return pending.then(
+      (result) => {
+        succeed(state, result, result.attempts, result.explanation);
+        return result;
+      },
+      (error: unknown) => {
+        fail(state, error);
+        throw error;
+      },
+    );
+  };
+
+  const stream = function stream(this: unknown, request: GenerateRequest, requirements?: never): StreamLike {
+    const inner = originalStream.call(registry, request, requirements);
+    let iterated = false;
+    return {
+      get selectionId() {
+        return inner.selectionId;
+      },
+      get explanation() {
+        return inner.explanation;
+      },
+      get attempts() {
+        return inner.attempts;
+      },
+      [Symbol.asyncIterator]: () => {
+        if (iterated) throw new TypeError("A registry stream can be iterated only once.");
+        iterated = true;
+        return tracedStream(inner, request);
+      },
+    };
+  };
+
+  function tracedStream(inner: StreamLike, request: GenerateRequest): AsyncIterator<StreamChunkLike> {
+    const it = inner[Symbol.asyncIterator]();
+    let state: CallState | undefined;
+    let begun = false;
+    let done = false;
+    const onNext = (next: IteratorResult<StreamChunkLike>): IteratorResult<StreamChunkLike> => {
+      const s = state as CallState;
+      if (done) return next;
+      if (next.done) {
+        // Ended without a finish chunk (the caller left while a wait was cut short).
+        done = true;
+        cancel(s);
+        return next;
+      }
+      const chunk = next.value;
+      if (chunk.type === "finish") {
+        done = true;
+        const attempts = "attempts" in chunk ? chunk.attempts : inner.attempts;
+        succeed(s, { ...chunk, provider: undefined, latencyMs: chunk.latencyMs }, attempts, inner.explanation);
+        return next;
+      }
+      if (s.firstChunkS === undefined) s.firstChunkS = (performance.now() - s.startedAt) / 1000;
+      if (captureContent) {
+        if (chunk.type === "text") s.text += chunk.text;
+        else (s.toolCalls ??= []).push(chunk.toolCall);
+      }
+      return next;
+    };
+    const onError = (error: unknown): never => {
+      if (!done && state !== undefined) {
+        done = true;
+        fail(state, error);
+      }
+      throw error;
+    };
+    return {
+      next() {
+        if (!begun) {
+          begun = true;
+          state = begin(request, true);
+          if (state === undefined) {
+            // Untraced: hand the caller the registry's own iterator from now on.
+            this.next = () => it.next();
+            this.return = () => (it.return ? it.return() : Promise.resolve({ done: true, value: undefined }));
+            return it.next();
+          }
+          starting = state;
+          let first: Promise<IteratorResult<StreamChunkLike>>;
+          try {
+            first = context.with(state.ctx, () => it.next());
+          } finally {
+            starting = undefined;
+          }
+          return first.then(onNext, onError);
+        }
+        if (state === undefined || done) return it.next();
+        return it.next().then(onNext, onError);
+      },
+      return() {
+        if (state !== undefined && !done) {
+          done = true;
+          cancel(state);
+        }
+        return it.return ? it.return() : Promise.resolve({ done: true, value: undefined });
+      },
+    };
+  }
+
+  (registry as { generate: unknown }).generate = generate;
+  (registry as { stream: unknown }).stream = stream;
+
+  const stop = (): void => {
+    if (stopped) return;
+    stopped = true;
+    offCall();
+    offSelection();
+    offOutcome();
+    // Put back what was there, unless someone replaced our wrappers since.
+    if (registry.generate === (generate as unknown)) {
+      if (hadGenerate) (registry as { generate: unknown }).generate = originalGenerate;
+      else delete (registry as { generate?: unknown }).generate;
+    }
+    if (registry.stream === (stream as unknown)) {
+      if (hadStream) (registry as { stream: unknown }).stream = originalStream;
+      else delete (registry as { stream?: unknown }).stream;
+    }
+    calls.clear();
+  };
+  return Object.assign(stop, { [Symbol.dispose]: stop }) as Instrumentation;
+}
