@@ -5,9 +5,13 @@ export {
   createOrchestratorProvider,
   type ModelIdResolver,
   type ModelTarget,
+  type OrchestratorAttempt,
   type OrchestratorModelSettings,
   type OrchestratorProvider,
   type OrchestratorProviderOptions,
+  type OrchestratorRegistry,
+  type OrchestratorRequirements,
+  type OrchestratorRequest,
 } from "./orchestrator-provider";
 export { OrchestratorCallError, toAISDKError } from "./to-ai-sdk-error";
 export { fromCallOptions, fromPrompt } from "./from-call-options";

@@ -4,10 +4,9 @@
 // loopback servers that speak OpenAI's and Anthropic's wire protocols.
 import { createOpenAI } from "@ai-sdk/openai";
 import { APICallError, InvalidArgumentError, NoSuchModelError } from "@ai-sdk/provider";
-import { parseModelConfig } from "@orchestrator-ts/config";
 import { RateLimitError } from "@orchestrator-ts/core";
 import { AnthropicModel } from "@orchestrator-ts/provider-anthropic";
-import { OpenAIModel, openaiProvider } from "@orchestrator-ts/provider-openai";
+import { OpenAIModel } from "@orchestrator-ts/provider-openai";
 import { CostBasedSelector, ModelRegistry, type ModelRegistryOptions } from "@orchestrator-ts/registry";
 import { type AnthropicServer, type OpenAIServer, startAnthropicServer, startOpenAIServer } from "@orchestrator-ts/testing";
 import { Output, generateObject, generateText, jsonSchema, stepCountIs, streamText, tool } from "ai";
@@ -282,32 +281,18 @@ describe("registry sources and AI SDK models inside", () => {
     expect(await streamed.text).toBe("wrapped answer");
   });
 
-  it("{ config } builds the registry from a parsed config on first use; { orchestrator } takes its registry", async () => {
-    const config = parseModelConfig(
-      `models:
-  - name: configured
-    provider: openai
-    config:
-      model: gpt-4o-mini
-      api_key: ${KEY}
-      base_url: ${openaiServer.baseURL}
-`,
-      { providers: { openai: openaiProvider } },
-    );
-    const fromConfig = createOrchestratorProvider({ config });
-    // The registry is not built yet: an unknown id is found at the call.
-    const unknown = await generateText({ model: fromConfig("nope"), prompt: "x" }).catch((e: unknown) => e);
-    expect(NoSuchModelError.isInstance(unknown)).toBe(true);
-    openaiServer.setReply(() => ({ text: "configured answer" }));
-    const result = await generateText({ model: fromConfig("configured"), prompt: "x" });
-    expect(result.text).toBe("configured answer");
-    const registry = await fromConfig.registry();
-    registries.push(registry);
-    expect(await fromConfig.recordFeedback(result.providerMetadata?.orchestrator?.selectionId as string, { quality: 1 })).toBe(true);
-
+  it("{ orchestrator } (or its promise) lends its registry; the calls wait for it", async () => {
+    openaiServer.setReply(() => ({ text: "lent answer" }));
+    const registry = registryWith(new OpenAIModel({ name: "lent", model: "gpt-4o-mini", apiKey: KEY, baseURL: openaiServer.baseURL }));
     const viaOrchestrator = createOrchestratorProvider({ orchestrator: Promise.resolve({ registry }) });
-    expect((await generateText({ model: viaOrchestrator("auto"), prompt: "x" })).text).toBe("configured answer");
-    expect(() => createOrchestratorProvider({} as never)).toThrow(/needs \{ registry \}, \{ orchestrator \} or \{ config \}/);
+    // The registry is not at hand yet: an unknown id is found at the call.
+    const unknown = await generateText({ model: viaOrchestrator("nope"), prompt: "x" }).catch((e: unknown) => e);
+    expect(NoSuchModelError.isInstance(unknown)).toBe(true);
+    const result = await generateText({ model: viaOrchestrator("auto"), prompt: "x" });
+    expect(result.text).toBe("lent answer");
+    expect(await viaOrchestrator.registry()).toBe(registry);
+    expect(await viaOrchestrator.recordFeedback(result.providerMetadata?.orchestrator?.selectionId as string, { quality: 1 })).toBe(true);
+    expect(() => createOrchestratorProvider({} as never)).toThrow(/needs \{ registry \} or \{ orchestrator \}/);
   });
 });
 

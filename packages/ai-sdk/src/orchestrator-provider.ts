@@ -1,8 +1,7 @@
 // The orchestrator as a Vercel AI SDK provider: `orchestrator("auto")` is a LanguageModelV3 whose
 // calls go through registry.generate / registry.stream (selection, retries, fallbacks, stream
 // failover before the first chunk, limits, cache, health, statistics).
-import { type CapabilityName, closestNames, type ToolCall } from "@orchestrator-ts/core";
-import { type ModelRegistry, type RegistryConfig, type RegistryRequest, type RegistryResult, type RegistryStreamChunk, RouteNotFoundError, type SelectionRequirements, registryFromConfig } from "@orchestrator-ts/registry";
+import { type CapabilityName, type GenerateRequest, type GenerateResult, type StreamChunk, type ToolCall, closestNames } from "@orchestrator-ts/core";
 import {
   type JSONObject,
   type JSONValue,
@@ -20,13 +19,62 @@ import { fromCallOptions } from "./from-call-options";
 import { fromFinishReason, fromUsage } from "./normalize";
 import { toAISDKError } from "./to-ai-sdk-error";
 
+/** One try within a registry call, as `providerMetadata.orchestrator.attempts` reports it. */
+export interface OrchestratorAttempt {
+  model: string;
+  success: boolean;
+  errorCode?: string;
+}
+
+/**
+ * Selection requirements, as the registry (`@orchestrator-ts/registry`) takes them; it validates
+ * them (an unknown key is an error there, not silently ignored).
+ */
+export interface OrchestratorRequirements {
+  capabilities?: readonly string[];
+  maxCost?: number;
+  minSpeed?: number;
+  minContextWindow?: number;
+  tasks?: readonly string[];
+  languages?: readonly string[];
+  providers?: readonly string[];
+  excludeProviders?: readonly string[];
+  maxLatencyMs?: number;
+  localOnly?: boolean;
+}
+
+/** The request the registry takes: a `GenerateRequest`, and `route` — `"auto"`, a route's or a model's name. */
+export type OrchestratorRequest = GenerateRequest & { route?: string };
+
+/**
+ * What the provider needs of a registry: `ModelRegistry` from `@orchestrator-ts/registry`. Named
+ * by shape, so this package depends on the contract (core) only.
+ */
+export interface OrchestratorRegistry {
+  generate(request: OrchestratorRequest, requirements?: OrchestratorRequirements): Promise<GenerateResult & { selectionId: string; attempts: readonly OrchestratorAttempt[] }>;
+  stream(
+    request: OrchestratorRequest,
+    requirements?: OrchestratorRequirements,
+  ): AsyncIterable<StreamChunk> & {
+    readonly selectionId: string | undefined;
+    readonly explanation: { readonly model?: { readonly name: string; readonly provider: string } | undefined } | undefined;
+    readonly attempts: readonly OrchestratorAttempt[];
+  };
+  hasModel(name: string): boolean;
+  listModels(): readonly { readonly name: string }[];
+  /** What an id stands for (`"auto"`, a route, a model); throws a `route_not_found` error for anything else. */
+  resolveRoute(id: string): unknown;
+  listRoutes(): readonly { readonly name: string }[];
+  recordFeedback(selectionId: string, feedback: { quality: number }): boolean;
+}
+
 /**
  * Routing hints for the calls of one model id: given at `orchestrator(id, settings)` and, per
  * call, as `providerOptions.orchestrator` (which wins, key by key). Every selection requirement of
  * the registry (`maxCost`, `capabilities`, `providers`, `localOnly`…) plus the request's `task`,
  * `timeoutMs` and `cache`.
  */
-export interface OrchestratorModelSettings extends SelectionRequirements {
+export interface OrchestratorModelSettings extends OrchestratorRequirements {
   /** Task tag: selection and statistics are kept per task. */
   task?: string;
   /** Deadline of the whole call (retries and fallbacks included). */
@@ -37,19 +85,19 @@ export interface OrchestratorModelSettings extends SelectionRequirements {
 
 /**
  * What a model id means to the registry: requirements for the selection and fields added to the
- * request. `"auto"` is `{}`; a registered model's or route's name is `{ request: { route: name } }`
- * (the registry's `resolveRoute` reads it: a model with its fallbacks, a selector route, a cascade).
+ * request. `"auto"` is `{}`; a route's or a registered model's name is `{ request: { route: name } }`
+ * (the registry's `resolveRoute` reads it: a selector route, a cascade, or the model with its fallbacks).
  */
 export interface ModelTarget {
-  requirements?: SelectionRequirements;
-  request?: Partial<Omit<RegistryRequest, "messages">>;
+  requirements?: OrchestratorRequirements;
+  request?: Partial<Omit<OrchestratorRequest, "messages">>;
 }
 
 /**
  * Resolves ids the provider does not know itself (routes, aliases); `undefined` passes the id on
  * to the built-in resolution (`"auto"`, then a registered model's name).
  */
-export type ModelIdResolver = (id: string, registry: ModelRegistry) => ModelTarget | undefined;
+export type ModelIdResolver = (id: string, registry: OrchestratorRegistry) => ModelTarget | undefined;
 
 interface ProviderBaseOptions {
   /** Consulted first for every id: the place where named routes plug in. */
@@ -58,19 +106,20 @@ interface ProviderBaseOptions {
 
 export type OrchestratorProviderOptions = ProviderBaseOptions &
   (
-    | { registry: ModelRegistry }
-    /** An `Orchestrator` from `orchestrator-ts` (`createOrchestrator()`), or the promise of one. */
-    | { orchestrator: { registry: ModelRegistry } | PromiseLike<{ registry: ModelRegistry }> }
-    /** A parsed config (`loadModelConfig` from `@orchestrator-ts/config`), or its promise; `registry` options win over the file. */
-    | { config: RegistryConfig | PromiseLike<RegistryConfig>; registryOptions?: FromConfigOptions }
+    | { registry: OrchestratorRegistry }
+    /**
+     * An `Orchestrator` from `orchestrator-ts` (`createOrchestrator({ config: "models.yaml" })`),
+     * or the promise of one: the way to start from a config file.
+     */
+    | { orchestrator: { registry: OrchestratorRegistry } | PromiseLike<{ registry: OrchestratorRegistry }> }
   );
 
 /** The provider: call it with a model id (`"auto"` or a registered model's name). */
 export interface OrchestratorProvider extends ProviderV3 {
   (modelId: string, settings?: OrchestratorModelSettings): LanguageModelV3;
   languageModel(modelId: string, settings?: OrchestratorModelSettings): LanguageModelV3;
-  /** The registry the calls go through (built on first use for `{ config }`). */
-  registry(): Promise<ModelRegistry>;
+  /** The registry the calls go through (once an `{ orchestrator }` promise resolves). */
+  registry(): Promise<OrchestratorRegistry>;
   /** Rate an answer: `providerMetadata.orchestrator.selectionId` of a result, and a quality in [0, 1]. */
   recordFeedback(selectionId: string, feedback: { quality: number }): Promise<boolean>;
 }
@@ -83,33 +132,30 @@ const NO_URLS: Record<string, RegExp[]> = Object.freeze({}) as Record<string, Re
 
 /** Where the registry comes from: at once, or once a promise resolves (then kept). */
 class RegistrySource {
-  current: ModelRegistry | undefined;
-  #pending: Promise<ModelRegistry> | undefined;
+  current: OrchestratorRegistry | undefined;
+  #pending: Promise<OrchestratorRegistry> | undefined;
   constructor(options: OrchestratorProviderOptions) {
-    if ("registry" in options && options.registry) {
+    if (options && "registry" in options && options.registry) {
       this.current = options.registry;
-    } else if ("orchestrator" in options && options.orchestrator) {
+    } else if (options && "orchestrator" in options && options.orchestrator) {
       const o = options.orchestrator;
       if ("registry" in o && o.registry) this.current = o.registry;
-      else this.#pending = Promise.resolve(o as PromiseLike<{ registry: ModelRegistry }>).then((x) => x.registry);
-    } else if ("config" in options && options.config) {
-      const { config, registryOptions } = options;
-      this.#pending = Promise.resolve(config).then((c) => registryFromConfig(c, registryOptions));
+      else {
+        this.#pending = Promise.resolve(o as PromiseLike<{ registry: OrchestratorRegistry }>).then((x) => x.registry);
+        this.#pending.then(
+          (r) => {
+            this.current = r;
+          },
+          // The failure reaches every call that awaits it; this handler only keeps it from being unhandled.
+          () => undefined,
+        );
+      }
     } else {
-      throw new TypeError("createOrchestratorProvider needs { registry }, { orchestrator } or { config }.");
-    }
-    if (this.#pending) {
-      this.#pending.then(
-        (r) => {
-          this.current = r;
-        },
-        // The failure reaches every call that awaits it; this handler only keeps it from being unhandled.
-        () => undefined,
-      );
+      throw new TypeError("createOrchestratorProvider needs { registry } or { orchestrator } (for a config file: { orchestrator: createOrchestrator({ config }) } from orchestrator-ts).");
     }
   }
-  get(): ModelRegistry | Promise<ModelRegistry> {
-    return this.current ?? (this.#pending as Promise<ModelRegistry>);
+  get(): OrchestratorRegistry | Promise<OrchestratorRegistry> {
+    return this.current ?? (this.#pending as Promise<OrchestratorRegistry>);
   }
 }
 
@@ -146,15 +192,16 @@ export function createOrchestratorProvider(options: OrchestratorProviderOptions)
 }
 
 /** What an id means now: the resolver's answer, `"auto"`, or a registered model; else NoSuchModelError. */
-function resolveTarget(modelId: string, registry: ModelRegistry, resolver: ModelIdResolver | undefined): ModelTarget {
+function resolveTarget(modelId: string, registry: OrchestratorRegistry, resolver: ModelIdResolver | undefined): ModelTarget {
   const custom = resolver?.(modelId, registry);
   if (custom !== undefined) return custom;
   if (modelId === AUTO_MODEL_ID) return {};
   try {
+    // A route's name, or a registered model's (pinned, with its configured fallbacks): the registry reads `route`.
     registry.resolveRoute(modelId);
     return { request: { route: modelId } };
   } catch (error) {
-    if (!(error instanceof RouteNotFoundError)) throw error;
+    if ((error as { code?: unknown } | null)?.code !== "route_not_found") throw error;
   }
   const names = [...registry.listRoutes().map((r) => r.name), ...registry.listModels().map((m) => m.name)];
   const close = closestNames(modelId, names);
@@ -169,8 +216,8 @@ function resolveTarget(modelId: string, registry: ModelRegistry, resolver: Model
 }
 
 interface PreparedCall {
-  request: RegistryRequest;
-  requirements: SelectionRequirements | undefined;
+  request: OrchestratorRequest;
+  requirements: OrchestratorRequirements | undefined;
   warnings: SharedV3Warning[];
 }
 
@@ -194,7 +241,7 @@ class OrchestratorLanguageModel implements LanguageModelV3 {
   async doGenerate(options: LanguageModelV3CallOptions): Promise<LanguageModelV3GenerateResult> {
     const registry = this.#source.current ?? (await this.#source.get());
     const call = this.#prepare(options, registry);
-    let result: RegistryResult;
+    let result: Awaited<ReturnType<OrchestratorRegistry["generate"]>>;
     try {
       result = await registry.generate(call.request, call.requirements);
     } catch (error) {
@@ -222,14 +269,14 @@ class OrchestratorLanguageModel implements LanguageModelV3 {
     const iterator = stream[Symbol.asyncIterator]();
     // The first chunk before the stream is handed over: a call that fails before it (after every
     // retry and fallback) rejects doStream, as a provider's failed HTTP request does.
-    let first: IteratorResult<RegistryStreamChunk>;
+    let first: IteratorResult<StreamChunk>;
     try {
       first = await iterator.next();
     } catch (error) {
       throw toAISDKError(error, this.modelId);
     }
     const modelId = this.modelId;
-    let pending: IteratorResult<RegistryStreamChunk> | undefined = first;
+    let pending: IteratorResult<StreamChunk> | undefined = first;
     let textOpen = false;
     let done = false;
     const out = new ReadableStream<LanguageModelV3StreamPart>({
@@ -237,7 +284,7 @@ class OrchestratorLanguageModel implements LanguageModelV3 {
         controller.enqueue({ type: "stream-start", warnings: call.warnings });
       },
       async pull(controller) {
-        let next: IteratorResult<RegistryStreamChunk>;
+        let next: IteratorResult<StreamChunk>;
         if (pending !== undefined) {
           next = pending;
           pending = undefined;
@@ -282,7 +329,8 @@ class OrchestratorLanguageModel implements LanguageModelV3 {
               controller.enqueue({ type: "text-end", id: TEXT_ID });
             }
             const model = chunk.model ?? stream.explanation?.model?.name;
-            const selectionId = "selectionId" in chunk ? chunk.selectionId : stream.selectionId;
+            // The registry's finish chunk names its selection.
+            const selectionId = (chunk as { selectionId?: string }).selectionId ?? stream.selectionId;
             controller.enqueue({ type: "response-metadata", ...(selectionId !== undefined ? { id: selectionId } : {}), ...(model !== undefined ? { modelId: model } : {}), timestamp: new Date() });
             const provider = stream.explanation?.model?.provider;
             controller.enqueue({
@@ -304,7 +352,7 @@ class OrchestratorLanguageModel implements LanguageModelV3 {
   }
 
   /** The request and requirements of one call: the id's target, the settings, the call's hints, and what the prompt needs. */
-  #prepare(options: LanguageModelV3CallOptions, registry: ModelRegistry): PreparedCall {
+  #prepare(options: LanguageModelV3CallOptions, registry: OrchestratorRegistry): PreparedCall {
     let target: ModelTarget;
     try {
       target = resolveTarget(this.modelId, registry, this.#resolver);
@@ -314,7 +362,7 @@ class OrchestratorLanguageModel implements LanguageModelV3 {
     }
     const { request, needs, warnings, hints } = fromCallOptions(options);
     const settings = this.#settings;
-    let requirements: SelectionRequirements | undefined = target.requirements;
+    let requirements: OrchestratorRequirements | undefined = target.requirements;
     if (settings !== undefined || hints !== undefined || needs.length > 0) {
       const merged: Record<string, unknown> = { ...target.requirements };
       const requestFields: Record<string, unknown> = {};
@@ -324,6 +372,7 @@ class OrchestratorLanguageModel implements LanguageModelV3 {
           const value = (given as Record<string, unknown>)[key];
           if (value === undefined) continue;
           if (REQUEST_KEYS.has(key)) requestFields[key] = value;
+          // The id decides the model: a hint cannot move a pinned call elsewhere.
           else merged[key] = value;
         }
       }
@@ -332,7 +381,7 @@ class OrchestratorLanguageModel implements LanguageModelV3 {
         merged.capabilities = Array.isArray(given) ? [...new Set([...(given as CapabilityName[]), ...needs])] : needs;
       }
       Object.assign(request, requestFields);
-      requirements = merged as SelectionRequirements;
+      requirements = merged as OrchestratorRequirements;
     }
     if (target.request !== undefined) Object.assign(request, target.request);
     return { request, requirements, warnings };
