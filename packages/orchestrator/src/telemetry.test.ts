@@ -77,7 +77,7 @@ try {
   const o = await createOrchestrator({ config, startHealthMonitor: false });
   const r = await o.generate({ messages: [{ role: "user", content: "hello" }] });
   await o.close();
-  console.log("answered:", r.text.length > 0);
+  console.log("answered: " + String(r.text.length > 0));
 } catch (error) {
   console.error(error.code + ": " + error.message);
   process.exitCode = 1;
