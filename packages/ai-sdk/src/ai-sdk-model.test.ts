@@ -101,11 +101,11 @@ describeModelConformance(
 describe("AISDKModel: what it wraps", () => {
   it("takes V3 and V2 models and says which; the provider label and model id come from the AI SDK", () => {
     const v3 = openaiModel();
-    expect(v3.specificationVersion).toBe("v3");
+    expect(v3.aiSdkSpecificationVersion).toBe("v3");
     expect(v3.provider).toBe("openai.chat");
     expect(v3.modelId).toBe("gpt-4o-mini");
     const v2 = new AISDKModel({ name: "x", model: createOpenAIV2({ apiKey: KEY, baseURL: server.baseURL }).chat("gpt-4o") });
-    expect(v2.specificationVersion).toBe("v2");
+    expect(v2.aiSdkSpecificationVersion).toBe("v2");
     expect(new AISDKModel({ name: "y", model: createOpenAI({ apiKey: KEY }).chat("gpt-4o"), provider: "openai" }).provider).toBe("openai");
   });
 

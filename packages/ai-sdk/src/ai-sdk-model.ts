@@ -71,7 +71,8 @@ export class AISDKModel extends Model {
   readonly aiSdkProvider: string;
   /** The model id the AI SDK sends. */
   readonly modelId: string;
-  readonly specificationVersion: "v2" | "v3";
+  /** The wrapped AI SDK model's specification (`"v2"` or `"v3"`); `specificationVersion` is our own contract's. */
+  readonly aiSdkSpecificationVersion: "v2" | "v3";
   readonly priceSource: PriceSource;
   readonly #model: AISDKLanguageModel;
   readonly #providerOptions: SharedV3ProviderOptions | undefined;
@@ -104,7 +105,7 @@ export class AISDKModel extends Model {
     this.#model = model;
     this.aiSdkProvider = model.provider;
     this.modelId = model.modelId;
-    this.specificationVersion = model.specificationVersion;
+    this.aiSdkSpecificationVersion = model.specificationVersion;
     this.priceSource = priceSource;
     this.#providerOptions = options.providerOptions;
   }
