@@ -56,7 +56,7 @@ export const TS_BLOCKS: Record<string, TsBlockSpec> = {
   "packages/core/02-write-a-model.ts": { stdout: [/^Echo: Explain quantum computing$/m, /requests: 1,/, /totalCost: 0\.000011,/] },
   "packages/health/02-example.ts": { stdout: [/^\{ available: true, status: 'healthy' \}$/m] },
   "packages/orchestrator/02-in-code.ts": { files: rootConfig, stdout: [/^gpt-4 Echo: Explain quantum computing [\d.]+ false$/m] },
-  "packages/gguf/02-example.ts": { stdout: [/^\d+ 2 \d+ 64$/m, /^llama 256 19$/m, /^Q4_0 Q4_0$/m] },
+  "packages/gguf/02-example.ts": { stdout: [/^\d+ 2 \d+ 64$/m, /^llama 256 21$/m, /^Q4_0 Q4_0$/m] },
   "packages/openai-format/02-example.ts": {
     stdout: [
       /^gpt-4o-mini false 50 \{ openai: \{ user: 'u-42' \} \}$/m,

@@ -6,6 +6,7 @@ import { collectProviders, providerMap } from "./providers";
 import type { ParseOptions } from "./types";
 import { validateEntryConfig } from "./validate-config";
 
+/** How `loadModelConfig` reads a file: the parse options, with the source taken from the path. */
 export interface LoadOptions extends Omit<ParseOptions, "source"> {
   /**
    * Import the providers the file names by package or file path, to check that each is a plugin

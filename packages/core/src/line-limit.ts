@@ -12,6 +12,7 @@ const indexOf: (bytes: Uint8Array, value: number, from: number) => number = node
   ? (bytes, value, from) => nodeIndexOf.call(bytes, value, from)
   : (bytes, value, from) => bytes.indexOf(value, from);
 
+/** How `limitLines` / `fetchWithLineLimit` frame and bound a stream: the largest event and what an event is. */
 export interface LineLimitOptions {
   /** The largest event accepted, in bytes. Default `DEFAULT_MAX_EVENT_BYTES` (4 MiB). */
   maxEventBytes?: number;

@@ -3,7 +3,9 @@ import { type ArmOutcome, type ArmStats, ConfigError, LruMap, type StatsStore, e
 /** Task tags whose statistics a store keeps by default. */
 export const DEFAULT_MAX_TASKS = 1_000;
 
+/** Options of `MemoryStatsStore`: its clock and how many task tags it keeps. */
 export interface MemoryStatsStoreOptions {
+  /** The clock, in ms (default `Date.now`; tests pass their own). */
   now?: () => number;
   /**
    * Distinct `task` tags whose per-task statistics are kept; past it the tag least recently

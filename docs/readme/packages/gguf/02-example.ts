@@ -10,10 +10,10 @@ console.log(info.sizeBytes, info.fileType, info.vocabularySize, info.sha256.leng
 
 const header = await readGgufHeader(path);
 console.log(header.metadata.get("general.architecture"), header.metadata.get("llama.context_length"), header.tensors.length);
-// llama 256 19
+// llama 256 21
 
 // Synchronously, stepping over the vocabulary: what a model reads when it is constructed.
 const quick = readGgufHeaderSync(path, { arrays: "skip" });
 const fileType = quick.metadata.get("general.file_type") as number;
-console.log(LLAMA_FILE_TYPE_NAMES[fileType], GGML_TYPES[quick.tensors[1]?.type ?? 0]?.name);
+console.log(LLAMA_FILE_TYPE_NAMES[fileType], GGML_TYPES[quick.tensors[0]?.type ?? 0]?.name); // token_embd.weight
 // Q4_0 Q4_0
