@@ -20,3 +20,4 @@ export {
 } from "./simulate";
 export { renderSvg, type SvgPlotOptions, type SvgCurve } from "./svg";
 export { replayFromFiles, DEFAULT_LAMBDAS, type ReplayFromFilesOptions, type ReplayReport } from "./from-files";
+export { replayCascade, replayCascadeFromFiles, cascadePolicyRoute, cascadeBudgetCurve, DEFAULT_CASCADE_BUDGETS, type CascadeReplayResult, type CascadeReplayRun, type CascadeReplayFromFilesOptions } from "./cascade-replay";
