@@ -239,6 +239,40 @@ describe("orchestrator replay", () => {
   });
 });
 
+function writeToyResponses(dir: string): void {
+  // c1 is wrong when i % 3 = 0, c2 when i % 4 = 0 (each with another letter); big is always right.
+  const header = "sample_id,prompt,eval_name,big,c1,c2,big|total_cost,c1|total_cost,c2|total_cost,big|model_response,c1|model_response,c2|model_response";
+  for (const split of ["train", "test"]) {
+    const rows = Array.from({ length: 240 }, (_, i) => {
+      const right = "ABCD"[i % 4] as string;
+      const c1 = i % 3 === 0 ? "ABCD"[(i + 1) % 4] : right;
+      const c2 = i % 4 === 0 ? "ABCD"[(i + 2) % 4] : right;
+      return `${split}.${i},"['question ${i}']",mcq,1,${c1 === right ? 1 : 0},${c2 === right ? 1 : 0},0.01,0.0001,0.0002,"The answer is ${right}.",${c1}),(${c2})`;
+    });
+    writeFileSync(join(dir, `toy_${split}.csv`), `${header}\n${rows.join("\n")}\n`);
+  }
+}
+
+describe("orchestrator replay --policy <cascade.json>", () => {
+  it("replays a cascade on recorded answers, paying for every model asked", { timeout: 120_000 }, async () => {
+    const data = mkdtempSync(join(tmpdir(), "replay-cascade-"));
+    writeToyResponses(data);
+    const policy = join(data, "cascade.json");
+    writeFileSync(policy, JSON.stringify({ type: "cascade", name: "toy", stages: [{ models: ["c1", "c2"], parallel: true }, { models: ["big"] }], extract: "choice", accept: "unanimous" }));
+    const result = await run(["replay", "--data", data, "--policy", policy, "--seeds", "2", "--json"]);
+    expect(result.stderr).toBe("");
+    expect(result.code).toBe(0);
+    const report = JSON.parse(result.stdout) as { result: { accuracy: number; costPerPrompt: number; escalationRate: number }; aiq: number };
+    // Escalates when i % 3 = 0 or i % 4 = 0: half the prompts; agreeing cheap answers are right.
+    expect(report.result.escalationRate).toBeCloseTo(0.5, 12);
+    expect(report.result.accuracy).toBe(1);
+    expect(report.result.costPerPrompt).toBeCloseTo(0.0003 + 0.5 * 0.01, 12);
+    const text = await run(["replay", "--data", data, "--policy", policy, "--seeds", "2"]);
+    expect(text.stdout).toMatch(/\| \*\*toy\*\* \| 1\.000 \(1\.000–1\.000\) \| 5\.30e-3/);
+    expect(text.stdout).toMatch(/AIQ over/);
+  });
+});
+
 describe("orchestrator with an Ollama server", () => {
   it("pulls a missing model on first use with progress, then answers", { timeout: 60_000 }, async () => {
     const server = await startOllamaServer({ models: [] });

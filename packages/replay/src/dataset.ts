@@ -13,6 +13,8 @@ export interface ReplayRow {
   quality: Float64Array;
   /** Per model: USD. */
   cost: Float64Array;
+  /** Per model: the text it answered (`<model>|model_response`), when the data has it; what a cascade replay extracts answers from. */
+  responses?: (string | undefined)[];
 }
 
 export interface ReplayDataset {
@@ -65,6 +67,8 @@ export function loadReplayCsv(paths: string | string[], options: { split?: strin
     const idCol = header.indexOf("sample_id");
     const promptCol = header.indexOf("prompt");
     const taskCol = header.indexOf("eval_name");
+    const responseCols = fileModels.map((m) => header.indexOf(`${m}|model_response`));
+    const hasResponses = responseCols.some((c) => c >= 0);
     for (let r = 1; r < table.length; r++) {
       const cells = table[r] as string[];
       const quality = new Float64Array(fileModels.length);
@@ -81,13 +85,15 @@ export function loadReplayCsv(paths: string | string[], options: { split?: strin
         skipped.push({ source: basename(file), line: r + 1, reason: `blank score or cost for ${blank}` });
         continue;
       }
-      rows.push({
+      const row: ReplayRow = {
         id: cells[idCol] ?? String(r),
         task: cells[taskCol] ?? basename(file).replace(/_(train|test)\.csv$/, ""),
         prompt: promptText(cells[promptCol] ?? ""),
         quality,
         cost,
-      });
+      };
+      if (hasResponses) row.responses = responseCols.map((c) => (c >= 0 ? cells[c] : undefined));
+      rows.push(row);
     }
   }
   return { models: models ?? [], rows, skipped };

@@ -1,5 +1,5 @@
 import { readFileSync } from "node:fs";
-import { type SelectorConfigLike, replayFromFiles } from "@orchestrator-ts/replay";
+import { type SelectorConfigLike, replayCascadeFromFiles, replayFromFiles } from "@orchestrator-ts/replay";
 import { UsageError, number, parse } from "./args";
 import { EXIT, HELP, type Io } from "./commands";
 
@@ -36,6 +36,19 @@ export async function replay(argv: string[], io: Io): Promise<number> {
   const seeds = number(values.seeds, "seeds") ?? 5;
   const budget = number(values.budget, "budget");
   const policy = policyFrom(values.policy);
+  if ((policy as { type?: unknown }).type === "cascade") {
+    // A cascade policy (a `routes:` entry, e.g. examples/routing/routerbench-cascade.json): the live route's code on the recorded answers.
+    const { warmStart: _w, extractor: _e, exploration: _x, alpha: _a, ...cascade } = policy as SelectorConfigLike & Record<string, unknown>;
+    const report = await replayCascadeFromFiles({
+      data: values.data,
+      split: typeof values.split === "string" ? values.split : "test",
+      policy: budget === undefined ? cascade : { ...cascade, budgetPerRequest: budget },
+      seeds: Array.from({ length: seeds }, (_, i) => i + 1),
+      ...(typeof values.out === "string" ? { out: values.out } : {}),
+    });
+    io.out(values.json ? JSON.stringify(report.json, null, 2) : report.text);
+    return EXIT.ok;
+  }
   const report = replayFromFiles({
     data: values.data,
     ...(typeof values.split === "string" ? { split: values.split } : { split: "test" }),

@@ -93,7 +93,7 @@ function sumUsage(answers: readonly Asked[]): Usage {
   return usage;
 }
 
-function resultOf(runner: CascadeRunner, route: CascadeRoute, plan: CascadePlan, outcome: CascadeOutcome, attempts: AttemptRecord[], startedAt: number): RegistryResult {
+function resultOf(route: CascadeRoute, plan: CascadePlan, outcome: CascadeOutcome, attempts: AttemptRecord[], startedAt: number): RegistryResult {
   const chosen = outcome.chosen?.payload as RegistryResult | undefined;
   if (!chosen) throw new OrchestratorError(`Cascade route "${route.name}" chose no answer.`);
   const id = cascadeId(outcome.info, plan);
@@ -106,7 +106,7 @@ export async function generateCascade(runner: CascadeRunner, route: CascadeRoute
   const attempts: AttemptRecord[] = [];
   const plan = route.planFor(request.task);
   const outcome = await runCascade(route.name, plan, request, host(runner, request, attempts, false));
-  return resultOf(runner, route, plan, outcome, attempts, startedAt);
+  return resultOf(route, plan, outcome, attempts, startedAt);
 }
 
 /**
@@ -125,7 +125,7 @@ export function streamCascade(runner: CascadeRunner, route: CascadeRoute, reques
     const plan = route.planFor(request.task);
     const outcome = await runCascade(route.name, plan, request, host(runner, request, attempts, true));
     if (outcome.streamFinal === undefined) {
-      const result = resultOf(runner, route, plan, outcome, attempts, startedAt);
+      const result = resultOf(route, plan, outcome, attempts, startedAt);
       selectionId = result.selectionId;
       cascade = result.cascade;
       if (result.text.length > 0) yield { type: "text", text: result.text };
