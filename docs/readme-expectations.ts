@@ -76,6 +76,13 @@ export const TS_BLOCKS: Record<string, TsBlockSpec> = {
   "packages/provider-ollama/02-example.ts": { stdout: [/^pulling manifest/m, /^success/m, /^131072 \{/m, /^Echo: Explain quantum computing$/m, /Echo: Write a haiku about the sea/] },
   "packages/provider-openai/02-example.ts": { stdout: [/^Echo: Explain quantum computing$/m, /\{ city: 'Oslo', celsius: 4 \}/, /^true local$/m] },
   "packages/redis/02-orchestrator-ts-redis.ts": { stdout: [/^gpt-4o: What is AI\?$/m, /trials: 1,/, /rewardSum: 0\.8,/] },
+  "packages/replay/02-example.ts": { stdout: [/^0\.5 1 true$/m, /^# Replay: 40 prompts \(test\), 2 models/m] },
+  "packages/ai-sdk/02-the-orchestrator-as-an-ai-sdk-provider.ts": { stdout: [/^gpt-4o-mini Echo: Explain quantum computing \d+$/m, /^Echo: Write a haiku$/m] },
+  "packages/ai-sdk/04-example.ts": { stdout: [/^Echo: Explain quantum computing \{ inputTokens: \d+, outputTokens: \d+ \} [\d.e-]+$/m] },
+  "packages/provider-openai/03-openai-compatible-services-by-name-prese.ts": { stdout: [/^llama-70b groq 131072$/m, /^qwen vllm /m, /^gpt-4o azure /m] },
+  "examples/ai-sdk/02-acme-orchestrator-ai-sdk-example-example.ts": {
+    stdout: [/^gpt-4o-mini Echo: Explain quantum computing$/m, /^gpt-4o-mini Echo: Explain caching true$/m, /^Echo: Write a limerick$/m],
+  },
   "packages/otel/02-example.ts": { stdout: [/^chat gpt-4o-mini first openai true\nchat gpt-4o-mini call openai true$/m] },
   "packages/registry/02-example.ts": { stdout: [/^fast fast: Explain quantum computing$/m, /^fast: 2 \+ 2\? fast \[/m, /smart: Hi$/m] },
   "packages/registry/03-from-a-config-file.ts": {
@@ -85,7 +92,8 @@ export const TS_BLOCKS: Record<string, TsBlockSpec> = {
     stdout: [],
     stderr: [/^gpt-4: OPENAI_API_KEY is not set$/m],
   },
-  "packages/registry/04-selectors.ts": { stdout: [/^cheap \[ 'pricey: -0\.0105', 'cheap: -0\.0003' \]$/m] },
+  "packages/registry/04-routes-and-cascades.ts": { stdout: [/^B false 0\.0005$/m, /^C true yi=B mixtral=C gpt-4=C$/m, /^route model auto$/m] },
+  "packages/registry/06-selectors.ts": { stdout: [/^cheap \[ 'pricey: -0\.0105', 'cheap: -0\.0003' \]$/m] },
   "packages/testing/03-fakemodel.ts": { stdout: [/^backup from the backup \[ 'primary:authentication_error→fallback', 'backup:ok→done' \]$/m] },
   "packages/testing/05-processes.ts": { stdout: [/^2 false hello world$/m] },
   "docs/troubleshooting/07-llama-cpp-is-slow-or-will-not-load.ts": { stdout: [/^1$/m] },
@@ -220,6 +228,15 @@ export async function SHELL({ command, publishable, scripts, world, cli }: Shell
     }
   }
   if (tool === "npx" && sub) return existsSync(join(root, "node_modules/.bin", sub)) ? "ok" : `npx ${sub}: not installed in this workspace`;
+  // A replay over data this checkout may not hold (../shared/data): the policy file exists and every flag is one the CLI documents.
+  if ((tool === "orchestrator" || (tool === "npx" && sub === "orchestrator")) && words.includes("replay")) {
+    const args = words.slice(words.indexOf("replay") + 1);
+    const policy = args[args.indexOf("--policy") + 1];
+    if (args.includes("--policy") && (!policy || !existsSync(join(root, policy)))) return `replay --policy ${policy}: no such file`;
+    const help = await runScript({ file: cli }, { args: ["replay", "--help"], cwd: root, env: world.env, timeoutMs: 60_000 });
+    const unknown = args.filter((a) => a.startsWith("--") && !help.stdout.includes(a));
+    return help.code === 0 && unknown.length === 0 ? "ok" : `orchestrator replay: flags not in its --help: ${unknown.join(", ")} (exit ${help.code})`;
+  }
   if (tool === "node" && sub) return existsSync(join(root, sub)) ? "ok" : `node ${sub}: no such file`;
   // Not ours and not run here: the repository, the shell, the user's own Ollama server.
   if (tool === "git" || tool === "cd" || tool === "ollama" || tool === "sudo" || tool === "apt-get") return "ok";
