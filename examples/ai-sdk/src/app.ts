@@ -7,7 +7,7 @@ import { createOpenAI } from "@ai-sdk/openai";
 import { AISDKModel, aiSdkProvider, createOrchestratorProvider } from "@orchestrator-ts/ai-sdk";
 import { parseModelConfig } from "@orchestrator-ts/config";
 import { RateLimitError } from "@orchestrator-ts/core";
-import { ModelRegistry } from "@orchestrator-ts/registry";
+import { ModelRegistry, registryFromConfig } from "@orchestrator-ts/registry";
 import { generateText, streamText } from "ai";
 import { z } from "zod";
 
@@ -72,7 +72,7 @@ export async function runExample(options: ExampleOptions): Promise<ExampleResult
       output_cost_per_token: 0.0000006
 `;
   const config = parseModelConfig(yaml, { env: { EXAMPLE_API_KEY: options.apiKey, EXAMPLE_BASE_URL: options.baseURL }, providers: { "ai-sdk": aiSdkProvider } });
-  const fromConfig = await ModelRegistry.fromConfig(config, { providers: { "ai-sdk": aiSdkProvider } });
+  const fromConfig = await registryFromConfig(config, { providers: { "ai-sdk": aiSdkProvider } });
   const answer = await fromConfig.generate({ messages: [{ role: "user", content: "Hello from YAML" }] });
   log(`yaml [${answer.model}]: ${answer.text}`);
 

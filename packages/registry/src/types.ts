@@ -1,6 +1,5 @@
 import type { Cache, GenerateRequest, GenerateResult, HealthTracker, MetricsSnapshot, ModelSelector, StatsStore, StreamChunk } from "@orchestrator-ts/core";
 import type { SelectionExplanation } from "./explanation";
-import type { CascadeInfo } from "./routes/cascade";
 
 // The registry's public types: its options, and what its calls return.
 
@@ -133,4 +132,37 @@ export interface ModelStatistics extends ArmSummary {
 export interface RegistryStatistics {
   selector: string;
   models: ModelStatistics[];
+}
+
+/** One model's answer within a cascade, as the result reports it. */
+export interface CascadeAnswer {
+  stage: number;
+  model: string;
+  /** The extracted answer; `undefined` when the model failed or its answer could not be read. */
+  answer: unknown;
+  ok: boolean;
+  costUsd: number | undefined;
+  latencyMs: number;
+  /** The call's own selection id: `recordFeedback` on it rates this model's answer alone. */
+  selectionId: string | undefined;
+  /** The failure's code when the model failed (it then counts as disagreement). */
+  errorCode?: string;
+  /** A call the judge made, not a stage model's answer. */
+  judge?: boolean;
+}
+
+/** What a result's `cascade` field says. */
+export interface CascadeInfo {
+  route: string;
+  /** Indices of the stages that ran, in order. */
+  stages: number[];
+  answers: CascadeAnswer[];
+  /** A stage after the first ran. */
+  escalated: boolean;
+  /** The acceptance rule accepted the returned answer (false when it is the final stage's answer, or the budget stopped an escalation). */
+  accepted: boolean;
+  /** The budget pacer decided not to escalate a disagreement. */
+  paced: boolean;
+  /** The extracted answer returned. */
+  answer: unknown;
 }
