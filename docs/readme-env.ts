@@ -24,6 +24,8 @@ export const KEYS = {
   hf: "hf_readme_0123456789",
   azure: "azure-readme-key-0123456789",
   gateway: "gateway-readme-token-0123456789",
+  aws: "aws-secret-readme-0123456789",
+  google: "google-readme-key-0123456789",
 };
 
 export interface BlockWorld {
@@ -69,6 +71,12 @@ export async function startWorld(): Promise<BlockWorld> {
     REDIS_URL: redis.url,
     AZURE_OPENAI_API_KEY: KEYS.azure,
     GATEWAY_TOKEN: KEYS.gateway,
+    GATEWAY_KEY: KEYS.gateway,
+    EXAMPLE_API_KEY: KEYS.openai,
+    EXAMPLE_BASE_URL: `${openai.url}/v1`,
+    GOOGLE_GENERATIVE_AI_API_KEY: KEYS.google,
+    AWS_ACCESS_KEY_ID: "AKIAREADMEEXAMPLE",
+    AWS_SECRET_ACCESS_KEY: KEYS.aws,
     MODEL_DIR: modelDir,
   };
   const servers = [openai, anthropic, hf, ollama, acme];

@@ -202,7 +202,8 @@ export async function SHELL({ command, publishable, scripts, world, cli }: Shell
   const words = command.split(/\s+/).filter((w) => !/^[A-Z_]+=/.test(w));
   const [tool, sub, ...rest] = words;
   if (tool === "npm" && (sub === "install" || sub === "i")) {
-    const names = rest.filter((w) => !w.startsWith("-"));
+    // A version or range after the name (`ai@6`, `@ai-sdk/openai@3`) is npm's business: the name must be installed here.
+    const names = rest.filter((w) => !w.startsWith("-") && !w.startsWith("#")).map((w) => w.replace(/(.)@[^/@]*$/, "$1"));
     if (names.length === 0) return "ok"; // the workspace itself (npm install --package-lock-only)
     const missing = names.filter((n) => (n.startsWith("@orchestrator-ts/") || n === "orchestrator-ts" ? !publishable.has(n) : !existsSync(join(root, "node_modules", n, "package.json"))));
     return missing.length === 0 ? "ok" : `npm install names packages that do not exist here: ${missing.join(", ")}`;
