@@ -298,7 +298,8 @@ export class RedisBudget {
     }
     for (const s of this.#slices) if (s.used < s.granted) this.#shrink.set(s.id, s.used);
     this.#slices = [];
-    if (this.#shrink.size > 0 || this.#unreported.length > 0) await bounded(this.#sync(0, 0), 200).catch(() => undefined);
+    // What this process leased and did not use goes back before it leaves (bounded like any command).
+    if (this.#shrink.size > 0 || this.#unreported.length > 0) await bounded(this.#sync(0, 0), this.#timeoutMs).catch(() => undefined);
     await this.connection.close();
   }
 
@@ -462,6 +463,9 @@ export class RedisBudget {
         // Should Redis still run it in time, empty the slice it granted (numbered after it, so
         // that it also stops it should it run later still).
         if (asks && this.connection.client.status !== "end") {
+          // And again with every later exchange until one succeeds: a cancel lost with the
+          // connection would otherwise leave the slice counted for good (emptying it is idempotent).
+          this.#shrink.set(sliceId, 0);
           const cancelSeq = ++this.#seq;
           client.orcBudget(...this.#keys, -1, this.limit, this.windowMs ?? -1, this.#holder, cancelSeq, 0, 0, `${this.#holder}:${cancelSeq}`, this.sliceMs, 1, sliceId, 0, 0).catch(() => undefined);
         }
