@@ -1,0 +1,139 @@
+// The seams between the gateway's parts: the HTTP front (routing, the OpenAI and Anthropic
+// endpoints), the key gate (virtual keys, rpm/tpm, budgets) and the observers (metrics, the
+// dashboard). Each part is written against these types only.
+import type { ModelConfig } from "@orchestrator-ts/core";
+import { OrchestratorError } from "@orchestrator-ts/core";
+import type { ModelRegistry } from "@orchestrator-ts/registry";
+
+/**
+ * What the server serves: a registry and the config it was built from. An `Orchestrator` from
+ * `createOrchestrator` (package `orchestrator-ts`) fits as it is.
+ */
+export interface ServedOrchestrator {
+  registry: ModelRegistry;
+  config?: ModelConfig;
+  /** Called by the server's `close()` when the server owns the orchestrator. */
+  close?(): Promise<void>;
+}
+
+/** Who is calling, once the key gate has accepted the request. */
+export interface Caller {
+  /** The virtual key's id (never the key itself); undefined when the server runs without keys. */
+  keyId?: string;
+  /** The key's display name. */
+  keyName?: string;
+  /** The end user the client named (`user` in OpenAI bodies, `metadata.user_id` in Anthropic's). */
+  user?: string;
+  /** Models and routes the key may use; undefined = all. */
+  models?: readonly string[];
+  /** True for the master key. */
+  admin?: boolean;
+}
+
+/** What the front knows about a request before it is routed. */
+export interface AdmissionRequest {
+  /** The `model` the client asked for: a model name, a route name or `auto`. */
+  model: string;
+  /** Tokens the request may use at most (prompt estimate + max output), for tpm and budget holds. */
+  estimatedTokens?: number;
+  /** The most the request may cost, when it is known (a cost cap or the priciest eligible model). */
+  estimatedCostUsd?: number;
+}
+
+/** A request that passed the gate. Settle it exactly once, also when the call failed or the client left. */
+export interface Admission {
+  settle(outcome: AdmissionOutcome): Promise<void>;
+}
+
+export interface AdmissionOutcome {
+  /** The real cost of what was generated (undefined when nothing was called). */
+  costUsd: number | undefined;
+  inputTokens?: number;
+  outputTokens?: number;
+  /** The model that answered. */
+  model?: string;
+}
+
+/** The key gate: virtual keys, their models, rate limits and budgets. */
+export interface Gatekeeper {
+  /** The caller behind a raw key (`Authorization: Bearer …` or `x-api-key`); throws a 401 `GatewayError`. */
+  authenticate(rawKey: string | undefined): Promise<Caller>;
+  /** Model permission, rpm/tpm and budget; throws a 403 or 429 `GatewayError`. */
+  admit(caller: Caller, request: AdmissionRequest): Promise<Admission>;
+  close?(): Promise<void>;
+}
+
+/** One finished API request, for metrics and the dashboard. */
+export interface RequestRecord {
+  /** `openai.chat`, `anthropic.messages`, `models`, `feedback`, `admin`… */
+  endpoint: string;
+  status: number;
+  /** The error's code when the request failed (`rate_limited`, `no_eligible_model`, `client_closed`…). */
+  errorCode?: string;
+  /** The model the client asked for. */
+  requested?: string;
+  /** The model that answered. */
+  model?: string;
+  stream: boolean;
+  latencyMs: number;
+  /** Time to the first text or tool-call chunk of a stream. */
+  timeToFirstChunkMs?: number;
+  inputTokens?: number;
+  outputTokens?: number;
+  costUsd?: number;
+  cached?: boolean;
+  keyId?: string;
+  keyName?: string;
+  user?: string;
+}
+
+export interface ServerObserver {
+  onRequest(record: RequestRecord): void;
+}
+
+export type GatewayErrorType =
+  | "invalid_request_error"
+  | "authentication_error"
+  | "permission_error"
+  | "not_found_error"
+  | "rate_limit_error"
+  | "budget_exceeded"
+  | "request_too_large"
+  | "api_error"
+  | "overloaded_error"
+  | "timeout_error";
+
+export interface GatewayErrorOptions {
+  /** OpenAI's `param` / the path of the offending field (`messages[2].content`). */
+  param?: string;
+  /** A stable machine code (`model_not_found`, `budget_exceeded`…). */
+  code?: string;
+  /** Sent as `Retry-After` (seconds, rounded up). */
+  retryAfterMs?: number;
+  /** More response headers. */
+  headers?: Record<string, string>;
+  cause?: unknown;
+}
+
+/**
+ * An error the gateway answers with: an HTTP status, an error type both APIs know, a message a
+ * person can act on. The endpoints render it in OpenAI's or Anthropic's error shape.
+ */
+export class GatewayError extends OrchestratorError {
+  static override readonly errorName: string = "GatewayError";
+  readonly status: number;
+  readonly type: GatewayErrorType;
+  readonly param: string | undefined;
+  override readonly code: string;
+  readonly retryAfterMs: number | undefined;
+  readonly headers: Record<string, string>;
+  constructor(status: number, type: GatewayErrorType, message: string, options: GatewayErrorOptions = {}) {
+    super(message, options.cause === undefined ? {} : { cause: options.cause });
+    this.status = status;
+    this.type = type;
+    this.param = options.param;
+    this.code = options.code ?? type;
+    this.retryAfterMs = options.retryAfterMs;
+    this.headers = options.headers ?? {};
+  }
+}
