@@ -185,6 +185,12 @@ describe("AISDKModel: requests and answers", () => {
     expect(finish.finishReason).toEqual({ unified: "length", raw: "length" });
   });
 
+  it("cached prompt tokens the AI SDK provider reports become cacheReadInputTokens", async () => {
+    server.setReply(() => ({ text: "cached", usage: { inputTokens: 1200, outputTokens: 1, cacheReadInputTokens: 1024 } }));
+    const result = await openaiModel().generate(ask("x"));
+    expect(result.usage).toEqual({ inputTokens: 1200, outputTokens: 1, cacheReadInputTokens: 1024 });
+  });
+
   it("usage the provider does not report stays undefined, never a made-up 0", async () => {
     server.setReply(() => ({ text: "no usage", usage: null }));
     const result = await openaiModel().generate(ask("x"));

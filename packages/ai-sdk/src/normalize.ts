@@ -47,6 +47,10 @@ export function toUsage(usage: AnyUsage | undefined): Usage | undefined {
   const out: Usage = {};
   if (inputTokens !== undefined) out.inputTokens = inputTokens;
   if (outputTokens !== undefined) out.outputTokens = outputTokens;
+  const { cacheRead, cacheWrite } = normalized.inputTokens;
+  // Providers report 0 when nothing was cached (or when they do not know): only a hit is news.
+  if (cacheRead) out.cacheReadInputTokens = cacheRead;
+  if (cacheWrite) out.cacheWriteInputTokens = cacheWrite;
   return out;
 }
 
@@ -56,6 +60,12 @@ export function fromUsage(usage: Usage | undefined): LanguageModelV3Usage {
   if (usage === undefined) return out;
   out.inputTokens.total = usage.inputTokens;
   out.outputTokens.total = usage.outputTokens;
+  out.inputTokens.cacheRead = usage.cacheReadInputTokens;
+  out.inputTokens.cacheWrite = usage.cacheWriteInputTokens;
+  // What was neither read from nor written to the cache, when every part is known.
+  if (usage.inputTokens !== undefined && (usage.cacheReadInputTokens !== undefined || usage.cacheWriteInputTokens !== undefined)) {
+    out.inputTokens.noCache = usage.inputTokens - (usage.cacheReadInputTokens ?? 0) - (usage.cacheWriteInputTokens ?? 0);
+  }
   return out;
 }
 

@@ -53,6 +53,14 @@ function setup(options: ModelRegistryOptions = {}) {
 const inferences = (s: OpenAIServer | AnthropicServer) => s.stats.inferenceRequests;
 
 describe("generateText through orchestrator(id)", () => {
+  it("cached prompt tokens reach the AI SDK's input token details", async () => {
+    const { orchestrator } = setup();
+    openaiServer.setReply(() => ({ text: "cached", usage: { inputTokens: 1200, outputTokens: 1, cacheReadInputTokens: 1024 } }));
+    const result = await generateText({ model: orchestrator("gpt-4o-mini"), prompt: "a long shared prefix" });
+    expect(result.usage.inputTokens).toBe(1200);
+    expect(result.usage.inputTokenDetails).toMatchObject({ cacheReadTokens: 1024, noCacheTokens: 176 });
+  });
+
   it('"auto": the registry selects, and text, nested usage, finish reason and providerMetadata.orchestrator come back', async () => {
     const { registry, orchestrator } = setup();
     openaiServer.setReply(() => ({ text: "Quantum computers use qubits.", usage: { inputTokens: 12, outputTokens: 5 } }));

@@ -73,6 +73,10 @@ export type GenerateParameters = Omit<GenerateRequest, "messages"> & { system?: 
 export interface Usage {
   inputTokens?: number;
   outputTokens?: number;
+  /** Of `inputTokens`, how many the provider read from its prompt cache (most bill them at a discount). */
+  cacheReadInputTokens?: number;
+  /** Of `inputTokens`, how many the provider wrote to its prompt cache (Anthropic bills them at a premium). */
+  cacheWriteInputTokens?: number;
 }
 
 export type UnifiedFinishReason = "stop" | "length" | "tool-calls" | "content-filter" | "error" | "other";

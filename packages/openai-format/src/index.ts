@@ -34,6 +34,7 @@ export { fromChatRequest, InvalidChatRequestError, type ParsedChatRequest } from
 export {
   type ChatCompletionLike,
   type ChatOutput,
+  type ChatUsageLike,
   fromChatCompletion,
   fromChatFinishReason,
   fromChatUsage,

@@ -46,6 +46,15 @@ describe("usage", () => {
     expect(toChatUsage({ inputTokens: 3 })).toBeUndefined();
     expect(toChatUsage({ inputTokens: 3, outputTokens: 4 })).toEqual({ prompt_tokens: 3, completion_tokens: 4, total_tokens: 7 });
   });
+
+  it("cached prompt tokens (prompt_tokens_details.cached_tokens) are part of the input, both ways", () => {
+    const wire = { prompt_tokens: 1200, completion_tokens: 8, prompt_tokens_details: { cached_tokens: 1024 } };
+    expect(fromChatUsage(wire)).toEqual({ inputTokens: 1200, outputTokens: 8, cacheReadInputTokens: 1024 });
+    expect(toChatUsage({ inputTokens: 1200, outputTokens: 8, cacheReadInputTokens: 1024 })).toEqual({ ...wire, total_tokens: 1208 });
+    // No count (some servers send null) and OpenAI's 0 on every call without a hit: nothing to report.
+    expect(fromChatUsage({ prompt_tokens: 5, completion_tokens: 1, prompt_tokens_details: { cached_tokens: null } })).toEqual({ inputTokens: 5, outputTokens: 1 });
+    expect(fromChatUsage({ prompt_tokens: 5, completion_tokens: 1, prompt_tokens_details: { cached_tokens: 0 } })).toEqual({ inputTokens: 5, outputTokens: 1 });
+  });
 });
 
 describe("completions", () => {

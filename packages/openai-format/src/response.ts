@@ -48,16 +48,30 @@ export function toChatFinishReason(reason: FinishReason | UnifiedFinishReason | 
 
 // ---- usage -----------------------------------------------------------------------------------
 
+/** The wire's usage as servers send it: counts may be null, cached prompt tokens are a detail. */
+export interface ChatUsageLike {
+  prompt_tokens?: number | null;
+  completion_tokens?: number | null;
+  prompt_tokens_details?: { cached_tokens?: number | null } | null;
+}
+
 /** Core usage from the wire's; `undefined` when the server sent none (never a made-up 0). */
-export function fromChatUsage(usage: { prompt_tokens?: number | null; completion_tokens?: number | null } | null | undefined): Usage | undefined {
+export function fromChatUsage(usage: ChatUsageLike | null | undefined): Usage | undefined {
   if (!usage) return undefined;
-  return { inputTokens: usage.prompt_tokens ?? undefined, outputTokens: usage.completion_tokens ?? undefined };
+  const out: Usage = { inputTokens: usage.prompt_tokens ?? undefined, outputTokens: usage.completion_tokens ?? undefined };
+  // OpenAI counts cached prompt tokens inside prompt_tokens, as our Usage does, and sends 0 on
+  // every call without a cache hit: only a hit is news.
+  const cached = usage.prompt_tokens_details?.cached_tokens;
+  if (typeof cached === "number" && cached > 0) out.cacheReadInputTokens = cached;
+  return out;
 }
 
 /** The wire's usage; `undefined` unless both counts are known (the wire has no "unknown"). */
 export function toChatUsage(usage: Usage | undefined): ChatUsage | undefined {
   if (usage?.inputTokens === undefined || usage.outputTokens === undefined) return undefined;
-  return { prompt_tokens: usage.inputTokens, completion_tokens: usage.outputTokens, total_tokens: usage.inputTokens + usage.outputTokens };
+  const wire: ChatUsage = { prompt_tokens: usage.inputTokens, completion_tokens: usage.outputTokens, total_tokens: usage.inputTokens + usage.outputTokens };
+  if (usage.cacheReadInputTokens !== undefined) wire.prompt_tokens_details = { cached_tokens: usage.cacheReadInputTokens };
+  return wire;
 }
 
 // ---- completions -----------------------------------------------------------------------------
@@ -68,7 +82,7 @@ export interface ChatCompletionLike {
     message?: { content?: string | null; tool_calls?: readonly { id: string; type?: string; function?: { name: string; arguments?: unknown } }[] | null } | null;
     finish_reason?: string | null;
   }[];
-  usage?: { prompt_tokens?: number | null; completion_tokens?: number | null } | null;
+  usage?: ChatUsageLike | null;
 }
 
 /** A completion as a model's output: the first choice's text and tool calls, usage, finish reason. */
@@ -88,7 +102,7 @@ export function fromChatCompletion(completion: ChatCompletionLike): ModelOutput 
     if (toolCalls.length > 0) output.toolCalls = toolCalls;
   }
   const usage = completion.usage;
-  if (usage) output.usage = { inputTokens: usage.prompt_tokens ?? undefined, outputTokens: usage.completion_tokens ?? undefined };
+  if (usage) output.usage = fromChatUsage(usage) as Usage;
   const finishReason = fromChatFinishReason(choice?.finish_reason);
   if (finishReason !== undefined) output.finishReason = finishReason;
   return output;

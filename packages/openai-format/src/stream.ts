@@ -1,5 +1,5 @@
 import { type FinishReason, ProviderError, type StreamChunk, type ToolCall, type Usage } from "@orchestrator-ts/core";
-import { fromChatFinishReason, toChatUsage, wireFinishReason } from "./response";
+import { type ChatUsageLike, fromChatFinishReason, fromChatUsage, toChatUsage, wireFinishReason } from "./response";
 import { ToolCallAssembler, type ToolCallDeltaLike, stringifyArguments } from "./tool-calls";
 import type { ChatCompletionChunk, ChatDelta, ChatFinishReason, ChatIdentity } from "./wire";
 
@@ -8,7 +8,7 @@ import type { ChatCompletionChunk, ChatDelta, ChatFinishReason, ChatIdentity } f
 /** What a streamed chunk may hold: the `openai` SDK's `ChatCompletionChunk`, `@huggingface/inference`'s, or parsed JSON. */
 export interface ChatCompletionChunkLike {
   choices?: readonly { delta?: { content?: string | null; tool_calls?: readonly ToolCallDeltaLike[] | null } | null; finish_reason?: string | null }[] | null;
-  usage?: { prompt_tokens?: number | null; completion_tokens?: number | null } | null;
+  usage?: ChatUsageLike | null;
 }
 
 /**
@@ -31,7 +31,7 @@ export class ChatStreamDecoder {
   /** The chunks `chunk` completes, pushed to `out`. */
   push(chunk: ChatCompletionChunkLike, out: StreamChunk[]): void {
     const usage = chunk.usage;
-    if (usage) this.#usage = { inputTokens: usage.prompt_tokens ?? undefined, outputTokens: usage.completion_tokens ?? undefined };
+    if (usage) this.#usage = fromChatUsage(usage);
     const choice = chunk.choices?.[0];
     if (!choice) return;
     const delta = choice.delta;

@@ -76,6 +76,8 @@ export interface ChatUsage {
   prompt_tokens: number;
   completion_tokens: number;
   total_tokens: number;
+  /** How many of the prompt tokens came from the provider's prompt cache. */
+  prompt_tokens_details?: { cached_tokens: number };
 }
 
 /** The assistant message of a `chat.completion` choice. */

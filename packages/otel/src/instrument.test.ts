@@ -92,6 +92,21 @@ describe("spans of registry calls (real SDK, OpenAIModel and AnthropicModel over
     expect(ms(attempt.endTime)).toBeLessThanOrEqual(ms(call.endTime) + 1);
   });
 
+  it("prompt-cache reads are gen_ai.usage.cache_read.input_tokens on the call span", async () => {
+    const registry = new ModelRegistry(fast);
+    registry.registerModel(new OpenAIModel({ name: "gpt-4o-mini", apiKey: OPENAI_KEY, baseURL: openai.baseURL }));
+    openai.setReply(() => ({ text: "ok", usage: { inputTokens: 1200, outputTokens: 1, cacheReadInputTokens: 1024 } }));
+    const stop = instrument(registry, { tracerProvider: t.tracerProvider, meterProvider: t.meterProvider });
+    try {
+      await registry.generate(ask("a long shared prefix"));
+    } finally {
+      stop();
+      openai.setReply(undefined);
+    }
+    const [call] = callSpans(t.spans()) as [ReadableSpan];
+    expect(call.attributes).toMatchObject({ "gen_ai.usage.input_tokens": 1200, "gen_ai.usage.cache_read.input_tokens": 1024 });
+  });
+
   it("retries and a fallback are attempt spans: error.type on the failed ones, retry/fallback kinds, one call span", async () => {
     const registry = new ModelRegistry({ ...fast, maxRetries: 1 });
     const other = await startOpenAIServer({ apiKey: OPENAI_KEY });

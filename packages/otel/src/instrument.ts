@@ -161,8 +161,8 @@ function requestAttributes(request: GenerateRequest, stream: boolean): Attribute
 function usageAttributes(a: Attributes, usage: Usage | undefined): void {
   if (usage?.inputTokens !== undefined) a["gen_ai.usage.input_tokens"] = usage.inputTokens;
   if (usage?.outputTokens !== undefined) a["gen_ai.usage.output_tokens"] = usage.outputTokens;
-  const cacheRead = (usage as { cacheReadInputTokens?: unknown } | undefined)?.cacheReadInputTokens;
-  if (typeof cacheRead === "number") a["gen_ai.usage.cache_read.input_tokens"] = cacheRead;
+  if (usage?.cacheReadInputTokens !== undefined) a["gen_ai.usage.cache_read.input_tokens"] = usage.cacheReadInputTokens;
+  if (usage?.cacheWriteInputTokens !== undefined) a["gen_ai.usage.cache_creation.input_tokens"] = usage.cacheWriteInputTokens;
 }
 
 /** The selection part of a call span: selector, chosen score, whether it explored, exclusions by reason. */

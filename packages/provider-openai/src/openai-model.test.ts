@@ -358,6 +358,14 @@ describe("OpenAIModel: request and response mapping", () => {
     expect(result.costUsd).toBeCloseTo(1000 * 2.5e-6 + 500 * 10e-6, 12);
   });
 
+  it("cached prompt tokens come back as cacheReadInputTokens, from a plain call and from a stream", async () => {
+    server.setReply(() => ({ text: "alpha beta", usage: { inputTokens: 1200, outputTokens: 2, cacheReadInputTokens: 1024 } }));
+    const m = model();
+    expect((await m.generate(ask("x"))).usage).toEqual({ inputTokens: 1200, outputTokens: 2, cacheReadInputTokens: 1024 });
+    const finish = (await collectAll(m.stream(ask("x")))).at(-1);
+    expect(finish).toMatchObject({ type: "finish", usage: { inputTokens: 1200, outputTokens: 2, cacheReadInputTokens: 1024 } });
+  });
+
   it("usage missing → undefined token counts and undefined cost, never a made-up 0", async () => {
     server.setReply(() => ({ text: "ok", usage: null }));
     const m = model();

@@ -80,17 +80,20 @@ function host(runner: CascadeRunner, request: GenerateRequest, attempts: Attempt
 }
 
 function sumUsage(answers: readonly Asked[]): Usage {
-  let input: number | undefined;
-  let output: number | undefined;
-  for (const a of answers) {
-    const u = (a.payload as RegistryResult | undefined)?.usage;
-    if (u?.inputTokens !== undefined) input = (input ?? 0) + u.inputTokens;
-    if (u?.outputTokens !== undefined) output = (output ?? 0) + u.outputTokens;
-  }
   const usage: Usage = {};
-  if (input !== undefined) usage.inputTokens = input;
-  if (output !== undefined) usage.outputTokens = output;
+  for (const a of answers) addUsage(usage, (a.payload as RegistryResult | undefined)?.usage);
   return usage;
+}
+
+const USAGE_COUNTS = ["inputTokens", "outputTokens", "cacheReadInputTokens", "cacheWriteInputTokens"] as const;
+
+/** Adds the counts `u` knows to `into`; a count no stage reported stays undefined. */
+function addUsage(into: Usage, u: Usage | undefined): void {
+  if (!u) return;
+  for (const k of USAGE_COUNTS) {
+    const v = u[k];
+    if (v !== undefined) into[k] = (into[k] ?? 0) + v;
+  }
 }
 
 function resultOf(route: CascadeRoute, plan: CascadePlan, outcome: CascadeOutcome, attempts: AttemptRecord[], startedAt: number): RegistryResult {
@@ -173,8 +176,7 @@ export function streamCascade(runner: CascadeRunner, route: CascadeRoute, reques
     selectionId = id;
     cascade = outcome.info;
     const usage = sumUsage(outcome.asked);
-    if (finish?.usage?.inputTokens !== undefined) usage.inputTokens = (usage.inputTokens ?? 0) + finish.usage.inputTokens;
-    if (finish?.usage?.outputTokens !== undefined) usage.outputTokens = (usage.outputTokens ?? 0) + finish.usage.outputTokens;
+    addUsage(usage, finish?.usage);
     yield { ...(finish ?? { type: "finish" }), usage, costUsd, latencyMs: performance.now() - startedAt, selectionId: id, attempts, cascade: outcome.info };
   }
   return {

@@ -14,6 +14,8 @@ export interface ReplyToolCall {
 export interface ReplyUsage {
   inputTokens: number;
   outputTokens: number;
+  /** Of `inputTokens`, how many the server says it read from its prompt cache. */
+  cacheReadInputTokens?: number;
 }
 
 export interface ScriptedReply {
