@@ -151,7 +151,7 @@ class RegistrySource {
         );
       }
     } else {
-      throw new TypeError("createOrchestratorProvider needs { registry } or { orchestrator } (for a config file: { orchestrator: createOrchestrator({ config }) } from orchestrator-ts).");
+      throw new TypeError("createOrchestratorProvider needs { registry } or { orchestrator } (for a config file: createOrchestratorProvider({ config }) from orchestrator-ts).");
     }
   }
   get(): OrchestratorRegistry | Promise<OrchestratorRegistry> {

@@ -13,7 +13,8 @@ export { AnthropicModel, type AnthropicModelOptions, ANTHROPIC_MODELS, ANTHROPIC
 export { HuggingFaceModel, type HuggingFaceModelOptions, HUGGINGFACE_MODELS, createHuggingFace, huggingface, huggingfaceProvider } from "@orchestrator-ts/provider-huggingface";
 export { OllamaModel, type OllamaModelOptions, type OllamaPullProgress, createOllama, ollama, ollamaProvider } from "@orchestrator-ts/provider-ollama";
 export * from "@orchestrator-ts/provider-llama-cpp";
-export { AISDKModel, type AISDKModelOptions, aiSdkProvider } from "@orchestrator-ts/ai-sdk";
+export { AISDKModel, type AISDKModelOptions, aiSdkProvider, AUTO_MODEL_ID, type OrchestratorModelSettings, type OrchestratorProvider } from "@orchestrator-ts/ai-sdk";
+export { createOrchestratorProvider, type OrchestratorProviderFromConfig, type OrchestratorProviderFromConfigOptions } from "./ai-sdk-provider";
 export { builtinProviders, builtinProvidersWith } from "./providers";
 export { createOrchestrator, loadConfig, resolveConfigPath, type CreateOrchestratorOptions, type Orchestrator, type OrchestratorTelemetryOptions } from "./orchestrator";
 export { EMBEDDED_CONFIG, LOCAL_MODELS, defaultModelDir, prepareLocalModels } from "./default-config";
