@@ -1,7 +1,7 @@
 // The orchestrator as a Vercel AI SDK provider: `orchestrator("auto")` is a LanguageModelV3 whose
 // calls go through registry.generate / registry.stream (selection, retries, fallbacks, stream
 // failover before the first chunk, limits, cache, health, statistics).
-import { type CapabilityName, type GenerateRequest, type GenerateResult, type StreamChunk, type ToolCall, closestNames } from "@orchestrator-ts/core";
+import { type CapabilityName, type GenerateRequest, type GenerateResult, type RequirementFields, type StreamChunk, type ToolCall, closestNames } from "@orchestrator-ts/core";
 import {
   type JSONObject,
   type JSONValue,
@@ -27,21 +27,10 @@ export interface OrchestratorAttempt {
 }
 
 /**
- * Selection requirements, as the registry (`@orchestrator-ts/registry`) takes them; it validates
- * them (an unknown key is an error there, not silently ignored).
+ * Selection requirements, as the registry (`@orchestrator-ts/registry`) takes them: the contract's
+ * `RequirementFields`. The registry validates them (an unknown key is an error there, not silently ignored).
  */
-export interface OrchestratorRequirements {
-  capabilities?: readonly string[];
-  maxCost?: number;
-  minSpeed?: number;
-  minContextWindow?: number;
-  tasks?: readonly string[];
-  languages?: readonly string[];
-  providers?: readonly string[];
-  excludeProviders?: readonly string[];
-  maxLatencyMs?: number;
-  localOnly?: boolean;
-}
+export type OrchestratorRequirements = RequirementFields;
 
 /** The request the registry takes: a `GenerateRequest`, and `route` — `"auto"`, a route's or a model's name. */
 export type OrchestratorRequest = GenerateRequest & { route?: string };
