@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { REDACTED, Secret, redact, registerSecret, registerSecretHeaders } from "./index";
+import { REDACTED, Secret, redact, registerSecret, redactObject, registerSecretHeaders } from "./index";
 
 describe("redact: credentials nobody registered", () => {
   const leaks: [string, string, string][] = [
@@ -52,6 +52,14 @@ describe("redact: credentials nobody registered", () => {
       redact(input);
       expect(performance.now() - t0).toBeLessThan(2_000);
     }
+  });
+});
+
+describe("redactObject", () => {
+  it("redacts credential-named fields however they are spelled, headers included, and keeps the rest", () => {
+    // Values no pattern would recognise: only the field's name says they are secret.
+    const out = redactObject({ headers: { "x-api-key": "plain-words-key", Authorization: "Bearer opaque", accept: "application/json" }, master_key: "letmein", name: "gateway" });
+    expect(out).toEqual({ headers: { "x-api-key": "[REDACTED]", Authorization: "[REDACTED]", accept: "application/json" }, master_key: "[REDACTED]", name: "gateway" });
   });
 });
 

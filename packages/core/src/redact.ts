@@ -218,6 +218,8 @@ export const DEFAULT_SECRET_KEYS: readonly string[] = [
   "secret",
   "authorization",
   "organization_key",
+  "x-api-key",
+  "masterKey",
 ];
 
 function normalizeKey(key: string): string {
