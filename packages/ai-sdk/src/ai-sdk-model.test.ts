@@ -191,6 +191,13 @@ describe("AISDKModel: requests and answers", () => {
     expect(result.usage).toEqual({ inputTokens: 1200, outputTokens: 1, cacheReadInputTokens: 1024 });
   });
 
+  it("the provider's response id comes back as responseId, from a plain call and from a stream", async () => {
+    const m = openaiModel();
+    expect((await m.generate(ask("x"))).responseId).toMatch(/^chatcmpl-/);
+    const finish = (await collectAll(m.stream(ask("x")))).at(-1) as Extract<StreamChunk, { type: "finish" }>;
+    expect(finish.responseId).toMatch(/^chatcmpl-/);
+  });
+
   it("usage the provider does not report stays undefined, never a made-up 0", async () => {
     server.setReply(() => ({ text: "no usage", usage: null }));
     const result = await openaiModel().generate(ask("x"));

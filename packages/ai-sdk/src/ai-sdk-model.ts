@@ -137,6 +137,8 @@ export class AISDKModel extends Model {
     if (usage !== undefined) output.usage = usage;
     const warnings = warningTexts(result.warnings);
     if (warnings !== undefined) output.warnings = warnings;
+    const id = result.response?.id;
+    if (typeof id === "string" && id !== "") output.responseId = id;
     return output;
   }
 
@@ -145,6 +147,7 @@ export class AISDKModel extends Model {
     let finishReason: AnyFinishReason | undefined;
     let usage: AnyUsage | undefined;
     let finished = false;
+    let responseId: string | undefined;
     const context = { provider: this.provider, model: this.name };
     return providerStream<AnyStreamPart>(
       () => {
@@ -159,6 +162,9 @@ export class AISDKModel extends Model {
             return;
           case "tool-call":
             if (part.providerExecuted !== true) out.push({ type: "tool-call", toolCall: { id: part.toolCallId, name: part.toolName, arguments: parseArguments(part.input) } });
+            return;
+          case "response-metadata":
+            if (typeof part.id === "string" && part.id !== "") responseId ??= part.id;
             return;
           case "finish":
             finished = true;
@@ -178,6 +184,7 @@ export class AISDKModel extends Model {
         const finish: StreamChunk = { type: "finish", finishReason: toFinishReason(finishReason) };
         const mapped = toUsage(usage);
         if (mapped !== undefined) finish.usage = mapped;
+        if (responseId !== undefined) finish.responseId = responseId;
         out.push(finish);
       },
     );
@@ -198,6 +205,7 @@ interface GenerateResultShape {
   finishReason: AnyFinishReason;
   usage: AnyUsage;
   warnings?: AnyWarning[];
+  response?: { id?: string };
 }
 
 /** The stream's reader as an async iterator: `read()` already returns iterator results. */

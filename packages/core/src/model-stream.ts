@@ -52,6 +52,7 @@ export class ModelStream implements AsyncIterableIterator<StreamChunk> {
   #firstAt: number | undefined;
   #usage: Usage | undefined;
   #finishReason: FinishReason | undefined;
+  #responseId: string | undefined;
   #providerCost: number | undefined;
   #sawToolCall = false;
   #error: OrchestratorError | undefined;
@@ -191,6 +192,7 @@ export class ModelStream implements AsyncIterableIterator<StreamChunk> {
       if (chunk.usage) this.#usage = chunk.usage;
       if (chunk.finishReason) this.#finishReason = chunk.finishReason;
       if (chunk.costUsd !== undefined) this.#providerCost = chunk.costUsd;
+      if (chunk.responseId !== undefined) this.#responseId = chunk.responseId;
       return this.#pull();
     }
     if (chunk.type === "text" && chunk.text.length === 0) return this.#pull();
@@ -230,6 +232,7 @@ export class ModelStream implements AsyncIterableIterator<StreamChunk> {
         timeToFirstChunkMs: firstAt === undefined ? latencyMs : firstAt - startedAt,
         model: model.name,
         cached: false,
+        responseId: this.#responseId,
       } as StreamChunk,
     };
   }

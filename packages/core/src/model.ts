@@ -358,6 +358,7 @@ export abstract class Model implements ModelIdentity {
         provider: this.provider,
         cached: false,
         warnings: output.warnings ?? NO_WARNINGS,
+        responseId: output.responseId,
       };
     } catch (error) {
       throw this.#fail(error, call, startedAt);
@@ -390,6 +391,7 @@ export abstract class Model implements ModelIdentity {
       ...(output.finishReason ? { finishReason: output.finishReason } : {}),
       ...(output.usage ? { usage: output.usage } : {}),
       ...(output.costUsd !== undefined ? { costUsd: output.costUsd } : {}),
+      ...(output.responseId !== undefined ? { responseId: output.responseId } : {}),
     };
   }
 }

@@ -96,6 +96,8 @@ export interface ModelOutput {
   costUsd?: number;
   finishReason?: FinishReason;
   warnings?: string[];
+  /** The provider's id for this answer (`chatcmpl-…`, `msg_…`), when it gives one. */
+  responseId?: string;
 }
 
 export interface GenerateResult {
@@ -110,6 +112,8 @@ export interface GenerateResult {
   provider: string;
   cached: boolean;
   warnings: string[];
+  /** The provider's id for this answer (`chatcmpl-…`, `msg_…`), when it gives one; a cache hit keeps none. */
+  responseId?: string;
 }
 
 /** One piece of a stream. Text and tool calls arrive as they come; `finish` closes every stream. */
@@ -126,6 +130,8 @@ export type StreamChunk =
       timeToFirstChunkMs?: number;
       model?: string;
       cached?: boolean;
+      /** The provider's id for this answer, when it gives one. */
+      responseId?: string;
     };
 
 /** A user prompt as a one-message request. */

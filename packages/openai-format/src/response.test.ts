@@ -87,6 +87,7 @@ describe("completions", () => {
       finishReason: { unified: "tool-calls", raw: "tool_calls" },
     });
     expect(fromChatCompletion({ choices: [] })).toEqual({ text: "" });
+    expect(fromChatCompletion({ id: "chatcmpl-9", choices: [] })).toEqual({ text: "", responseId: "chatcmpl-9" });
   });
 
   it("writes a result as a chat.completion the openai SDK's types accept, and reads it back", () => {
@@ -101,7 +102,7 @@ describe("completions", () => {
       choices: [{ index: 0, logprobs: null, finish_reason: "tool_calls", message: { role: "assistant", content: null, refusal: null, tool_calls: [{ id: "call_1", type: "function", function: { name: "get_weather", arguments: '{"city":"Oslo"}' } }] } }],
       usage: { prompt_tokens: 2, completion_tokens: 3, total_tokens: 5 },
     });
-    expect(fromChatCompletion(wire)).toEqual({ ...result, finishReason: { unified: "tool-calls", raw: "tool_calls" } });
+    expect(fromChatCompletion(wire)).toEqual({ ...result, finishReason: { unified: "tool-calls", raw: "tool_calls" }, responseId: "chatcmpl-1" });
   });
 });
 
@@ -130,7 +131,8 @@ describe("streams", () => {
     const out: StreamChunk[] = [];
     for (const chunk of wire) decoder.push(chunk, out);
     decoder.end(out);
-    expect(out).toEqual(pieces);
+    // The round trip gives back every piece, and the finish learns the stream's id.
+    expect(out).toEqual(pieces.map((p) => (p.type === "finish" ? { ...p, responseId: "chatcmpl-1" } : p)));
   });
 
   it("assembles tool-call arguments streamed in pieces, a call at a time", () => {
@@ -197,7 +199,7 @@ describe("the real openai SDK reads what this package writes", () => {
     const completion = await client.chat.completions.create({ model: "gpt-4o-mini", messages: [{ role: "user", content: "hi" }] });
     expect(completion.choices[0]?.message.content).toBe("Hello there, friend.");
     expect(completion.usage?.total_tokens).toBe(7);
-    expect(fromChatCompletion(completion)).toEqual({ text: result.text, usage: result.usage, finishReason: { unified: "stop", raw: "stop" } });
+    expect(fromChatCompletion(completion)).toEqual({ text: result.text, usage: result.usage, finishReason: { unified: "stop", raw: "stop" }, responseId: identity.id });
   });
 
   it("a stream, through the SDK's own SSE parser, with its usage chunk", async () => {
@@ -206,6 +208,6 @@ describe("the real openai SDK reads what this package writes", () => {
     const out: StreamChunk[] = [];
     for await (const chunk of stream) decoder.push(chunk, out);
     decoder.end(out);
-    expect(out).toEqual(streamed);
+    expect(out).toEqual(streamed.map((p) => (p.type === "finish" ? { ...p, responseId: identity.id } : p)));
   });
 });

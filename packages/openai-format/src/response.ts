@@ -78,6 +78,7 @@ export function toChatUsage(usage: Usage | undefined): ChatUsage | undefined {
 
 /** What a completion may hold: the `openai` SDK's `ChatCompletion`, `@huggingface/inference`'s output, or parsed JSON. */
 export interface ChatCompletionLike {
+  id?: string | null;
   choices: readonly {
     message?: { content?: string | null; tool_calls?: readonly { id: string; type?: string; function?: { name: string; arguments?: unknown } }[] | null } | null;
     finish_reason?: string | null;
@@ -105,6 +106,7 @@ export function fromChatCompletion(completion: ChatCompletionLike): ModelOutput 
   if (usage) output.usage = fromChatUsage(usage) as Usage;
   const finishReason = fromChatFinishReason(choice?.finish_reason);
   if (finishReason !== undefined) output.finishReason = finishReason;
+  if (typeof completion.id === "string" && completion.id !== "") output.responseId = completion.id;
   return output;
 }
 

@@ -7,6 +7,7 @@ import type { ChatCompletionChunk, ChatDelta, ChatFinishReason, ChatIdentity } f
 
 /** What a streamed chunk may hold: the `openai` SDK's `ChatCompletionChunk`, `@huggingface/inference`'s, or parsed JSON. */
 export interface ChatCompletionChunkLike {
+  id?: string | null;
   choices?: readonly { delta?: { content?: string | null; tool_calls?: readonly ToolCallDeltaLike[] | null } | null; finish_reason?: string | null }[] | null;
   usage?: ChatUsageLike | null;
 }
@@ -22,6 +23,7 @@ export class ChatStreamDecoder {
   #tools: ToolCallAssembler | undefined;
   #finishRaw: string | undefined;
   #usage: Usage | undefined;
+  #id: string | undefined;
 
   /** `context` names the provider and model in the error for a cut stream. */
   constructor(context: { provider: string; model: string }) {
@@ -30,6 +32,7 @@ export class ChatStreamDecoder {
 
   /** The chunks `chunk` completes, pushed to `out`. */
   push(chunk: ChatCompletionChunkLike, out: StreamChunk[]): void {
+    if (this.#id === undefined && typeof chunk.id === "string" && chunk.id !== "") this.#id = chunk.id;
     const usage = chunk.usage;
     if (usage) this.#usage = fromChatUsage(usage);
     const choice = chunk.choices?.[0];
@@ -61,6 +64,7 @@ export class ChatStreamDecoder {
     const finishReason = fromChatFinishReason(this.#finishRaw);
     if (finishReason) finish.finishReason = finishReason;
     if (this.#usage) finish.usage = this.#usage;
+    if (this.#id !== undefined) finish.responseId = this.#id;
     out.push(finish);
   }
 }

@@ -92,7 +92,7 @@ describe("spans of registry calls (real SDK, OpenAIModel and AnthropicModel over
     expect(ms(attempt.endTime)).toBeLessThanOrEqual(ms(call.endTime) + 1);
   });
 
-  it("prompt-cache reads are gen_ai.usage.cache_read.input_tokens on the call span", async () => {
+  it("prompt-cache reads and the provider's response id are on the call span", async () => {
     const registry = new ModelRegistry(fast);
     registry.registerModel(new OpenAIModel({ name: "gpt-4o-mini", apiKey: OPENAI_KEY, baseURL: openai.baseURL }));
     openai.setReply(() => ({ text: "ok", usage: { inputTokens: 1200, outputTokens: 1, cacheReadInputTokens: 1024 } }));
@@ -105,6 +105,9 @@ describe("spans of registry calls (real SDK, OpenAIModel and AnthropicModel over
     }
     const [call] = callSpans(t.spans()) as [ReadableSpan];
     expect(call.attributes).toMatchObject({ "gen_ai.usage.input_tokens": 1200, "gen_ai.usage.cache_read.input_tokens": 1024 });
+    // The provider's id of the answer, on the call and on its attempt.
+    expect(call.attributes["gen_ai.response.id"]).toMatch(/^chatcmpl-/);
+    expect(attemptsOf(t.spans(), call)[0]?.attributes["gen_ai.response.id"]).toBe(call.attributes["gen_ai.response.id"]);
   });
 
   it("retries and a fallback are attempt spans: error.type on the failed ones, retry/fallback kinds, one call span", async () => {

@@ -341,7 +341,7 @@ export function instrument(registry: InstrumentableRegistry, options: Instrument
   /** The call answered: the successful attempt's span, the call span's response attributes, the metrics. */
   function succeed(
     state: CallState,
-    answer: { model?: string; provider?: string; usage?: Usage; finishReason?: FinishReason; costUsd?: number; cached?: boolean; latencyMs?: number; text?: string; toolCalls?: readonly ToolCall[] },
+    answer: { model?: string; provider?: string; responseId?: string; usage?: Usage; finishReason?: FinishReason; costUsd?: number; cached?: boolean; latencyMs?: number; text?: string; toolCalls?: readonly ToolCall[] },
     attempts: readonly AttemptLike[],
     explanation: ExplanationLike | undefined,
   ): void {
@@ -363,6 +363,7 @@ export function instrument(registry: InstrumentableRegistry, options: Instrument
       if (state.provider !== undefined) a["gen_ai.provider.name"] = state.provider;
       if (model !== undefined) a["gen_ai.request.model"] = model;
       if (answer.model !== undefined) a["gen_ai.response.model"] = answer.model;
+      if (answer.responseId !== undefined) a["gen_ai.response.id"] = answer.responseId;
       if (reason !== undefined) a["gen_ai.response.finish_reasons"] = [reason];
       usageAttributes(a, answer.usage);
       if (answer.costUsd !== undefined) a["orchestrator.cost_usd"] = answer.costUsd;
@@ -378,6 +379,7 @@ export function instrument(registry: InstrumentableRegistry, options: Instrument
         const attempt = attemptSpan(state, model, kind, state.attempts, Math.max(state.startedAt, end - latencyMs));
         const b: Attributes = { "orchestrator.cache.hit": cached };
         if (answer.model !== undefined) b["gen_ai.response.model"] = answer.model;
+        if (answer.responseId !== undefined) b["gen_ai.response.id"] = answer.responseId;
         if (reason !== undefined) b["gen_ai.response.finish_reasons"] = [reason];
         usageAttributes(b, answer.usage);
         if (answer.costUsd !== undefined) b["orchestrator.cost_usd"] = answer.costUsd;

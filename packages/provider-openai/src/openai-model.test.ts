@@ -366,6 +366,15 @@ describe("OpenAIModel: request and response mapping", () => {
     expect(finish).toMatchObject({ type: "finish", usage: { inputTokens: 1200, outputTokens: 2, cacheReadInputTokens: 1024 } });
   });
 
+  it("the server's response id (chatcmpl-…) comes back as responseId, from a plain call and from a stream", async () => {
+    const m = model();
+    const result = await m.generate(ask("x"));
+    expect(result.responseId).toMatch(/^chatcmpl-/);
+    const finish = (await collectAll(m.stream(ask("x")))).at(-1);
+    expect(finish?.type === "finish" ? finish.responseId : undefined).toMatch(/^chatcmpl-/);
+    expect(finish?.type === "finish" ? finish.responseId : undefined).not.toBe(result.responseId);
+  });
+
   it("usage missing → undefined token counts and undefined cost, never a made-up 0", async () => {
     server.setReply(() => ({ text: "ok", usage: null }));
     const m = model();
