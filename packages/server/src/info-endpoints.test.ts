@@ -88,7 +88,10 @@ describe("the seams other parts plug in", () => {
     const gw = await gateway({
       server: {
         observers: [{ onRequest: (r) => records.push(r) }],
-        extraRoutes: [{ method: "GET", path: "/metrics", handle: (_req, res) => res.end("metric 1\n") }],
+        extraRoutes: [{ method: "GET", path: "/metrics", handle: (_req, res) => {
+              res.end("metric 1\n");
+            },
+          },],
         gatekeeper: {
           authenticate: async (key) => {
             if (key === "sk-master") return { admin: true, keyName: "master" };
