@@ -25,7 +25,7 @@ function problems(text: string, env: Record<string, string> = {}): string[] {
 }
 
 describe("keys:", () => {
-  it("reads static virtual keys with ${ENV} values into their TypeScript spelling; the key stays a Secret", () => {
+  it("reads static virtual keys with $ENV values into their TypeScript spelling; the key stays a Secret", () => {
     const value = "sk-team-a-0123456789abcdef";
     const config = parseModelConfig(
       `${MODELS}keys:

@@ -474,7 +474,7 @@ function parseKeys(value: unknown, issues: ConfigIssue[], locator: Locator, clea
       return;
     }
     const raw = record.key;
-    if (raw === undefined || raw === null || raw === "") issues.push(issueAt(locator, [...at, "key"], 'needs "key": the value clients send (usually ${SOME_ENV_VARIABLE})', raw === undefined ? "key" : "value"));
+    if (raw === undefined || raw === null || raw === "") issues.push(issueAt(locator, [...at, "key"], 'needs "key": the value clients send (usually from a variable: key: $' + '{TEAM_KEY})', raw === undefined ? "key" : "value"));
     else if (typeof raw !== "string") issues.push(issueAt(locator, [...at, "key"], "must be a string"));
     else if (raw.length < MIN_KEY_LENGTH) issues.push(issueAt(locator, [...at, "key"], `is too short to be safe (${MIN_KEY_LENGTH} characters at least)`));
     else {

@@ -11,3 +11,18 @@ export {
   type ServedOrchestrator,
   type ServerObserver,
 } from "./contract";
+export {
+  type AdminHandler,
+  KEY_PREFIX,
+  KeyGate,
+  type KeyGateOptions,
+  type KeyView,
+  MemoryKeyStore,
+  type MemoryKeyStoreOptions,
+  type NewKey,
+  createAdminHandler,
+  generateKey,
+  hashKey,
+  parseNewKey,
+  parseSince,
+} from "./keys/index";
