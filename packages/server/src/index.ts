@@ -12,7 +12,6 @@ export {
   type ServerObserver,
 } from "./contract";
 export {
-  type AdminHandler,
   KEY_PREFIX,
   KeyGate,
   type KeyGateOptions,
@@ -26,3 +25,7 @@ export {
   parseNewKey,
   parseSince,
 } from "./keys/index";
+export { type AdminHandler, type CreateServerOptions, type OrchestratorServer, type ServerRoute, createServer, rawKeyOf } from "./server";
+export { openAIErrorBody, toGatewayError } from "./errors";
+export { DEFAULT_BODY_LIMIT_BYTES } from "./body";
+export { type RoutingHints, routingHints } from "./hints";

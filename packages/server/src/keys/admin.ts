@@ -1,10 +1,10 @@
-import type { IncomingMessage, ServerResponse } from "node:http";
+import type { ServerResponse } from "node:http";
 import type { BudgetPeriod, SpendDimension } from "@orchestrator-ts/core";
-import { type Caller, GatewayError } from "../contract";
+import { readJson } from "../body";
+import { GatewayError } from "../contract";
+import { sendError as sendGatewayError, sendJson, toGatewayError } from "../errors";
+import type { AdminHandler } from "../server";
 import type { KeyGate, NewKey } from "./key-gate";
-
-/** The admin API's handler: answers `/admin/*` and returns true, or returns false for a path it does not know. */
-export type AdminHandler = (req: IncomingMessage, res: ServerResponse, url: URL, caller: Caller) => Promise<boolean>;
 
 /** Largest admin request body: a key's settings are a few hundred bytes. */
 const MAX_BODY_BYTES = 64 * 1024;
@@ -30,7 +30,7 @@ export function createAdminHandler(gate: KeyGate): AdminHandler {
       }
       if (route.kind === "method") throw new GatewayError(405, "invalid_request_error", `${req.method} is not allowed on ${path} (allowed: ${route.allowed}).`, { code: "method_not_allowed", headers: { allow: route.allowed } });
       if (route.kind === "create") {
-        const input = parseNewKey(await readJson(req));
+        const input = parseNewKey(await readJson(req, MAX_BODY_BYTES));
         const { key, record } = await gate.createKey(input);
         send(res, 201, { ...record, key });
       } else if (route.kind === "list") {
@@ -78,23 +78,6 @@ function notFound(id: string): GatewayError {
 
 function invalid(param: string, message: string): GatewayError {
   return new GatewayError(400, "invalid_request_error", `${param}: ${message}`, { param, code: "invalid_value" });
-}
-
-async function readJson(req: IncomingMessage): Promise<unknown> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > MAX_BODY_BYTES) throw new GatewayError(413, "request_too_large", `The request body is over ${MAX_BODY_BYTES} bytes.`, { code: "body_too_large" });
-    chunks.push(chunk as Buffer);
-  }
-  const text = Buffer.concat(chunks).toString("utf8");
-  if (text.trim() === "") throw new GatewayError(400, "invalid_request_error", "The request body is empty: send a JSON object.", { code: "invalid_json" });
-  try {
-    return JSON.parse(text);
-  } catch (error) {
-    throw new GatewayError(400, "invalid_request_error", `The request body is not valid JSON (${(error as Error).message}).`, { code: "invalid_json" });
-  }
 }
 
 /** The body of `POST /admin/keys`: `{ name, budgetUsd, budgetPeriod, rpm, tpm, models, metadata }` (snake_case accepted too). */
@@ -159,19 +142,11 @@ export function parseSince(value: string | null): Date {
 }
 
 function send(res: ServerResponse, status: number, body: unknown): void {
-  const text = JSON.stringify(body);
-  res.writeHead(status, { "content-type": "application/json", "content-length": Buffer.byteLength(text), "cache-control": "no-store" });
-  res.end(text);
+  sendJson(res, status, body, { "cache-control": "no-store" });
 }
 
 function sendError(res: ServerResponse, error: unknown): void {
-  const e = GatewayError.isInstance(error) ? (error as GatewayError) : new GatewayError(500, "api_error", "The admin request failed inside the server.", { code: "internal_error" });
-  if (res.headersSent) {
-    res.destroy();
-    return;
-  }
-  const headers: Record<string, string> = { ...e.headers };
-  if (e.retryAfterMs !== undefined) headers["retry-after"] = String(Math.max(1, Math.ceil(e.retryAfterMs / 1000)));
-  for (const [k, v] of Object.entries(headers)) res.setHeader(k, v);
-  send(res, e.status, { error: { message: e.message, type: e.type, param: e.param ?? null, code: e.code } });
+  const e = toGatewayError(error);
+  // An oversized body is not read to its end: the connection cannot carry another request.
+  sendGatewayError(res, e, undefined, e.status === 413);
 }
