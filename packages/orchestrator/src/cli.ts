@@ -2,6 +2,7 @@
 import { HELP, type Io, demo, generateOrStream, health, models, report, select, validate } from "./cli/commands";
 import { keys } from "./cli/keys";
 import { replay } from "./cli/replay";
+import { serve } from "./cli/serve";
 
 const io: Io = { out: (text) => process.stdout.write(`${text}\n`), err: (text) => process.stderr.write(`${text}\n`) };
 
@@ -26,6 +27,8 @@ async function main(argv: string[]): Promise<number> {
       return replay(rest, io);
     case "keys":
       return keys(rest, io);
+    case "serve":
+      return serve(rest, io);
     case undefined:
     case "help":
     case "--help":

@@ -1,3 +1,4 @@
+import type { ServerResponse } from "node:http";
 import type { Usage } from "@orchestrator-ts/core";
 import { estimateRequestTokens } from "@orchestrator-ts/core";
 import { ChatStreamEncoder, type ChatCompletionChunk, SSE_DONE, fromChatRequest, toChatCompletion } from "@orchestrator-ts/openai-format";
@@ -123,6 +124,12 @@ async function streamAnswer(exchange: Exchange, registry: ModelRegistry, request
       }
       const chunk = current.value;
       if (chunk.type === "text") chars += chunk.text.length;
+      // Chunks that arrive together (one upstream read) leave in one write: corked until the
+      // iteration has drained them and waits for the network again.
+      if (res.writableCorked === 0) {
+        res.cork();
+        process.nextTick(uncork, res);
+      }
       const ok = res.write(frames(encoder.encode(chunk)));
       if (chunk.type === "finish") {
         finishStream(exchange, chunk, request, registry, chars);
@@ -174,6 +181,10 @@ function partialOutcome(exchange: Exchange, request: RegistryRequest, registry: 
   return { costUsd, inputTokens, outputTokens, ...(name === undefined ? {} : { model: name }) };
 }
 
+function uncork(res: ServerResponse): void {
+  res.uncork();
+}
+
 function frames(chunks: ChatCompletionChunk[]): string {
   if (chunks.length === 1) return `data: ${JSON.stringify(chunks[0])}\n\n`;
   let out = "";
@@ -181,7 +192,7 @@ function frames(chunks: ChatCompletionChunk[]): string {
   return out;
 }
 
-function drained(res: import("node:http").ServerResponse): Promise<void> {
+function drained(res: ServerResponse): Promise<void> {
   return new Promise((resolve) => {
     const done = () => {
       res.off("drain", done);

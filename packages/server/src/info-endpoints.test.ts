@@ -88,10 +88,15 @@ describe("the seams other parts plug in", () => {
     const gw = await gateway({
       server: {
         observers: [{ onRequest: (r) => records.push(r) }],
-        extraRoutes: [{ method: "GET", path: "/metrics", handle: (_req, res) => {
+        extraRoutes: [
+          {
+            method: "GET",
+            path: "/metrics",
+            handle: (_req, res) => {
               res.end("metric 1\n");
             },
-          },],
+          },
+        ],
         gatekeeper: {
           authenticate: async (key) => {
             if (key === "sk-master") return { admin: true, keyName: "master" };
