@@ -28,7 +28,11 @@ export interface VirtualKeyRecord {
   source?: "api" | "config";
 }
 
-/** What one admission asks of a key's counters, atomically. */
+/**
+ * What one admission asks of a key's counters, atomically. A request is admitted when the budget,
+ * less what is spent and what calls in flight hold, covers its hold: with holds that cover each
+ * call's cost the budget is never exceeded, and with smaller ones by no more than the shortfall.
+ */
 export interface KeyAdmissionCheck {
   keyId: string;
   /** Unique per request: names the hold that `settle` later adjusts. */
@@ -48,7 +52,7 @@ export interface KeyAdmissionCheck {
 export type KeyAdmissionVerdict =
   | { ok: true; heldUsd: number }
   | { ok: false; reason: "rpm" | "tpm"; retryAfterMs: number; used: number }
-  | { ok: false; reason: "budget"; spentUsd: number; heldUsd: number };
+  | { ok: false; reason: "budget"; spentUsd: number; heldUsd: number; /** What this request would have held. */ neededUsd: number };
 
 export interface KeySettlement {
   keyId: string;

@@ -80,7 +80,7 @@ describe("RedisKeyStore", () => {
     expect(admitted).toBe(10);
     expect(await (four[1] as RedisKeyStore).spent(r.id, "2026-12")).toEqual({ spentUsd: 0.01, heldUsd: 0 });
     const after = await (four[2] as RedisKeyStore).admit(check(r.id, { budgetUsd: 0.01, period: "2026-12", holdUsd: 0.001 }));
-    expect(after).toEqual({ ok: false, reason: "budget", spentUsd: 0.01, heldUsd: 0 });
+    expect(after).toEqual({ ok: false, reason: "budget", spentUsd: 0.01, heldUsd: 0, neededUsd: 0.001 });
     // Another period starts from nothing.
     expect((await (four[3] as RedisKeyStore).admit(check(r.id, { budgetUsd: 0.01, period: "2027-01", holdUsd: 0.001 }))).ok).toBe(true);
     expect(spent).toBeCloseTo(0.01, 12);

@@ -127,7 +127,7 @@ export class RedisKeyStore implements KeyStore {
     const reply = await this.#run(() => this.#scripts.orcKeyAdmit(...this.#keysOf(check.keyId), ...args));
     const [status, wait, used, held, hold] = reply.map(Number) as [number, number, number, number, number];
     if (status === 1) return { ok: true, heldUsd: hold / NANO };
-    if (status === 4) return { ok: false, reason: "budget", spentUsd: used / NANO, heldUsd: held / NANO };
+    if (status === 4) return { ok: false, reason: "budget", spentUsd: used / NANO, heldUsd: held / NANO, neededUsd: hold / NANO };
     return { ok: false, reason: status === 2 ? "rpm" : "tpm", retryAfterMs: wait, used };
   }
 

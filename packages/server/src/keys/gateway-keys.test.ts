@@ -91,7 +91,7 @@ describe("the key gate behind the gateway (the real openai SDK)", () => {
     await admission.settle({ costUsd: 1, model: "gpt-4o-mini" });
     const over = await failure(sdk.chat.completions.create({ model: "gpt-4o-mini", messages: ask("more") }));
     expect([over.status, over.error.type, over.error.code]).toEqual([429, "budget_exceeded", "budget_exceeded"]);
-    expect(over.error.message).toMatch(new RegExp(`^The key "metered" is over its daily budget \\(UTC day ${day}\\) of \\$1\\.00: \\$1\\.\\d+ spent\\. It resets at ${day.slice(0, 8)}\\d\\dT00:00:00\\.000Z\\.$`));
+    expect(over.error.message).toMatch(new RegExp(`^The key "metered" has used its daily budget \\(UTC day ${day}\\) of \\$1\\.00: \\$1\\.\\d+ spent\\. It resets at ${day.slice(0, 8)}\\d\\dT00:00:00\\.000Z\\.$`));
     const retryAfter = Number(over.headers.get("retry-after"));
     expect(retryAfter).toBeGreaterThan(0);
     expect(retryAfter).toBeLessThanOrEqual(86_400);

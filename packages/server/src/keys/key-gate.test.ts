@@ -174,17 +174,21 @@ describe("the key gate", () => {
     const gate = new KeyGate();
     const { key } = await gate.createKey({ name: "capped", budgetUsd: 0.01, budgetPeriod: "day" });
     const caller = await gate.authenticate(key);
-    // Four calls in flight, each holding its most possible cost of $0.003: the fourth would hold past the budget only if three were not already holding $0.009 < $0.01.
-    const admissions = await Promise.all([1, 2, 3, 4].map(() => gate.admit(caller, { model: "auto", estimatedCostUsd: 0.003 })));
+    // Calls in flight each hold their most possible cost, $0.003: three fit in $0.01, a fourth does not.
+    const admissions = await Promise.all([1, 2, 3].map(() => gate.admit(caller, { model: "auto", estimatedCostUsd: 0.003 })));
     expect((await rejection(gate.admit(caller, { model: "auto", estimatedCostUsd: 0.003 }))).type).toBe("budget_exceeded");
-    // They cost $0.002 each: $0.008 spent, $0.002 left.
+    // They cost $0.002 each: $0.006 spent, room for one more $0.003 hold.
     for (const a of admissions) await a.settle({ costUsd: 0.002, model: "small", inputTokens: 10, outputTokens: 5 });
     await (await gate.admit(caller, { model: "auto", estimatedCostUsd: 0.003 })).settle({ costUsd: 0.002, model: "small" });
-    const error = await rejection(gate.admit(caller, { model: "auto", estimatedCostUsd: 0.003 }));
     const day = new Date().toISOString().slice(0, 10);
     const resets = budgetPeriodEnd("day", new Date()) as Date;
+    const short = await rejection(gate.admit(caller, { model: "auto", estimatedCostUsd: 0.003 }));
+    expect(short.message).toBe(`The key "capped" has used its daily budget (UTC day ${day}) of $0.01: $0.008 spent: $0.002 is left, less than this request may cost ($0.003). It resets at ${resets.toISOString()}.`);
+    // A cheaper request still fits, exactly.
+    await (await gate.admit(caller, { model: "auto", estimatedCostUsd: 0.002 })).settle({ costUsd: 0.002, model: "small" });
+    const error = await rejection(gate.admit(caller, { model: "auto", estimatedCostUsd: 0.0001 }));
     expect([error.status, error.type, error.code]).toEqual([429, "budget_exceeded", "budget_exceeded"]);
-    expect(error.message).toBe(`The key "capped" is over its daily budget (UTC day ${day}) of $0.01: $0.01 spent. It resets at ${resets.toISOString()}.`);
+    expect(error.message).toBe(`The key "capped" has used its daily budget (UTC day ${day}) of $0.01: $0.01 spent. It resets at ${resets.toISOString()}.`);
     expect(error.retryAfterMs).toBeGreaterThan(0);
     expect(error.retryAfterMs).toBeLessThanOrEqual(resets.getTime() - Date.now() + 1_000);
     expect(error.headers["x-orchestrator-budget-resets-at"]).toBe(resets.toISOString());
@@ -196,15 +200,13 @@ describe("the key gate", () => {
     const { key } = await gate.createKey({ name: "once", budgetUsd: 1, budgetPeriod: "total" });
     const caller = await gate.authenticate(key);
     await (await gate.admit(caller, { model: "auto" })).settle({ costUsd: 0.4 });
+    // $0.4 spent; a call in flight holds the usual $0.4; a third would need $0.4 of the $0.2 left.
     const a = await gate.admit(caller, { model: "auto" });
-    // $0.4 spent and $0.4 held: one more may start, then none until they settle.
-    const b = await gate.admit(caller, { model: "auto" });
     const refused = await rejection(gate.admit(caller, { model: "auto" }));
-    expect(refused.message).toBe('The key "once" is over its total budget of $1.00: $0.40 spent ($0.80 more is held by calls in flight). It does not reset: raise it or use another key.');
+    expect(refused.message).toBe('The key "once" has used its total budget of $1.00: $0.40 spent and $0.40 held by calls in flight: $0.20 is left, less than this request may cost ($0.40). It does not reset: raise it or use another key.');
     expect(refused.retryAfterMs).toBeUndefined();
     await a.settle({ costUsd: 0.4 });
-    await b.settle({ costUsd: 0.4 });
-    expect((await gate.listKeys())[0]).toMatchObject({ period: "total", spentUsd: 1.2, heldUsd: 0 });
+    expect((await gate.listKeys())[0]).toMatchObject({ period: "total", spentUsd: 0.8, heldUsd: 0 });
   });
 
   it("records spend by key, model and user", async () => {

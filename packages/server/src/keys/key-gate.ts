@@ -41,6 +41,8 @@ export interface KeyView extends VirtualKeyRecord {
 export interface KeyGateOptions {
   /** Where keys and counters live. Default: this process's memory (`MemoryKeyStore`). */
   store?: KeyStore;
+  /** `close()` closes the store too. Default: only the store it made itself. */
+  ownsStore?: boolean;
   /** The admin key (`Caller.admin`). Default: `ORCHESTRATOR_MASTER_KEY`; none: no admin API. */
   masterKey?: string | Secret;
   /** Keys declared in the config (`keys:`): checked in memory, counted in the store. */
@@ -63,7 +65,7 @@ export class KeyGate implements Gatekeeper {
   readonly #owned: boolean;
 
   constructor(options: KeyGateOptions = {}) {
-    this.#owned = options.store === undefined;
+    this.#owned = options.ownsStore ?? options.store === undefined;
     this.store = options.store ?? new MemoryKeyStore();
     const master = Secret.from(options.masterKey ?? process.env.ORCHESTRATOR_MASTER_KEY);
     this.#masterDigest = master && hashKey(master.reveal());
@@ -135,7 +137,7 @@ export class KeyGate implements Gatekeeper {
       throw unavailable(error);
     }
     if (!verdict.ok) {
-      if (verdict.reason === "budget") throw budgetError(record, periodKind, period as string, verdict.spentUsd, verdict.heldUsd, now);
+      if (verdict.reason === "budget") throw budgetError(record, periodKind, period as string, verdict, now);
       const retryAfterMs = Math.max(1, verdict.retryAfterMs);
       const what = verdict.reason === "rpm" ? `${record.rpm} requests per minute` : `${record.tpm} tokens per minute (${verdict.used} counted in the last minute, this request needs ${tokens})`;
       throw new GatewayError(429, "rate_limit_error", `The key "${record.name}" is over its limit of ${what}; retry in ${Math.ceil(retryAfterMs / 1000)} s.`, { code: verdict.reason === "rpm" ? "rpm_exceeded" : "tpm_exceeded", retryAfterMs });
@@ -222,12 +224,15 @@ function usd(value: number): string {
   return `$${value < 1 ? value.toFixed(6).replace(/0{1,4}$/, "") : value.toFixed(2)}`;
 }
 
-function budgetError(record: VirtualKeyRecord, kind: BudgetPeriod, period: string, spentUsd: number, heldUsd: number, now: Date): GatewayError {
+function budgetError(record: VirtualKeyRecord, kind: BudgetPeriod, period: string, verdict: { spentUsd: number; heldUsd: number; neededUsd: number }, now: Date): GatewayError {
   const end = budgetPeriodEnd(kind, now);
+  const budget = record.budgetUsd as number;
   const label = kind === "day" ? `daily budget (UTC day ${period})` : kind === "month" ? `monthly budget (UTC month ${period})` : "total budget";
-  const inFlight = heldUsd > 0 ? ` (${usd(heldUsd)} more is held by calls in flight)` : "";
+  const inFlight = verdict.heldUsd > 0 ? ` and ${usd(verdict.heldUsd)} held by calls in flight` : "";
+  const left = budget - verdict.spentUsd - verdict.heldUsd;
+  const short = left > 1e-9 ? `: ${usd(left)} is left, less than this request may cost (${usd(verdict.neededUsd)})` : "";
   const when = end ? `It resets at ${end.toISOString()}.` : "It does not reset: raise it or use another key.";
-  const message = `The key "${record.name}" is over its ${label} of ${usd(record.budgetUsd as number)}: ${usd(spentUsd)} spent${inFlight}. ${when}`;
+  const message = `The key "${record.name}" has used its ${label} of ${usd(budget)}: ${usd(verdict.spentUsd)} spent${inFlight}${short}. ${when}`;
   const headers: Record<string, string> = {};
   if (end) headers["x-orchestrator-budget-resets-at"] = end.toISOString();
   return new GatewayError(429, "budget_exceeded", message, { code: "budget_exceeded", headers, ...(end ? { retryAfterMs: end.getTime() - now.getTime() } : {}) });

@@ -132,10 +132,10 @@ export class MemoryKeyStore implements KeyStore {
     let hold = 0;
     if (check.budgetUsd !== undefined) {
       const period = this.#period(c, check.period ?? "total");
-      // Admitted while something is left that no call in flight holds: the overshoot is at most
-      // one request's cost beyond its hold.
-      if (period.spent + period.held >= Math.round(check.budgetUsd * NANO)) return { ok: false, reason: "budget", spentUsd: period.spent / NANO, heldUsd: period.held / NANO };
       hold = check.holdUsd !== undefined ? Math.ceil(check.holdUsd * NANO) : (c.mean ?? 0);
+      // Admitted when what is left, beyond what calls in flight hold, covers this call's hold.
+      const budget = Math.round(check.budgetUsd * NANO);
+      if (period.spent + period.held >= budget || period.spent + period.held + hold > budget) return { ok: false, reason: "budget", spentUsd: period.spent / NANO, heldUsd: period.held / NANO, neededUsd: hold / NANO };
       if (hold > 0) {
         period.held += hold;
         c.holds.set(check.holdId, { amount: hold, period: check.period ?? "total", expiresAt: now + this.#holdTtlMs });
