@@ -44,7 +44,7 @@ export interface KeyAdmissionCheck {
   budgetUsd?: number;
   /** The budget period this request is charged to (`2026-12-03`, `2026-12`, `total`). */
   period?: string;
-  /** Cost to hold against the budget until the call settles; undefined: the key's mean cost per request so far. */
+  /** Cost to hold against the budget until the call settles; the key's mean cost per request when that is more. */
   holdUsd?: number;
 }
 

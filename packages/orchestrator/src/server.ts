@@ -3,7 +3,8 @@
 import { Secret } from "@orchestrator-ts/core";
 import type { ModelConfig } from "@orchestrator-ts/core";
 import { RedisKeyStore } from "@orchestrator-ts/redis";
-import { type CreateServerOptions as GatewayServerOptions, KeyGate, type OrchestratorServer, type ServedOrchestrator, createAdminHandler, createServer as createGatewayServer } from "@orchestrator-ts/server";
+import { type AdmissionRequest, type CreateServerOptions as GatewayServerOptions, KeyGate, type OrchestratorServer, type ServedOrchestrator, createAdminHandler, createServer as createGatewayServer } from "@orchestrator-ts/server";
+import type { ModelRegistry } from "@orchestrator-ts/registry";
 import { type CreateOrchestratorOptions, createOrchestrator, loadConfig } from "./orchestrator";
 import { redisConnectionOptions, redisKeyPrefix } from "./shared-state";
 
@@ -48,7 +49,7 @@ export function withRedisUrl(config: ModelConfig, redis: string): ModelConfig {
 export async function createServer(options: CreateServerOptions = {}): Promise<OrchestratorServer> {
   if ("orchestrator" in options && options.orchestrator) {
     const { orchestrator, masterKey, ...rest } = options;
-    return createGatewayServer({ ...rest, ...keyAccess(orchestrator.config, masterKey, process.env, rest), orchestrator });
+    return createGatewayServer({ ...rest, ...keyAccess(orchestrator.registry, orchestrator.config, masterKey, process.env, rest), orchestrator });
   }
   const { config, redis, env, lenient, providers, startHealthMonitor, registry, onPrepare, onPullProgress, telemetry, masterKey, ...gateway } = options as Exclude<CreateServerOptions, { orchestrator: ServedOrchestrator }>;
   const orchestratorOptions: CreateOrchestratorOptions = { env, lenient, providers, startHealthMonitor, registry, onPrepare, onPullProgress, telemetry };
@@ -60,7 +61,7 @@ export async function createServer(options: CreateServerOptions = {}): Promise<O
   }
   const orchestrator = await createOrchestrator({ ...orchestratorOptions, ...(resolved === undefined ? {} : { config: resolved }) });
   try {
-    return createGatewayServer({ ...gateway, ...keyAccess(orchestrator.config, masterKey, env ?? process.env, gateway), orchestrator, ownsOrchestrator: true });
+    return createGatewayServer({ ...gateway, ...keyAccess(orchestrator.registry, orchestrator.config, masterKey, env ?? process.env, gateway), orchestrator, ownsOrchestrator: true });
   } catch (error) {
     await orchestrator.close();
     throw error;
@@ -72,12 +73,26 @@ export async function createServer(options: CreateServerOptions = {}): Promise<O
  * key): the keys, counters and spend live in the config's Redis when it has a `redis:` section
  * (shared by every process on it), else in this process's memory.
  */
-function keyAccess(config: ModelConfig | undefined, masterKey: string | Secret | undefined, env: Record<string, string | undefined>, given: Pick<GatewayServerOptions, "gatekeeper" | "admin">): Pick<GatewayServerOptions, "gatekeeper" | "admin"> {
+function keyAccess(registry: ModelRegistry, config: ModelConfig | undefined, masterKey: string | Secret | undefined, env: Record<string, string | undefined>, given: Pick<GatewayServerOptions, "gatekeeper" | "admin">): Pick<GatewayServerOptions, "gatekeeper" | "admin"> {
   if (given.gatekeeper) return {};
   const master = Secret.from(masterKey ?? env.ORCHESTRATOR_MASTER_KEY);
   const keys = config?.keys ?? [];
   if (!master && keys.length === 0) return {};
   const store = config?.redis ? new RedisKeyStore({ ...redisConnectionOptions(config.redis), keyPrefix: redisKeyPrefix(config.redis) }) : undefined;
-  const gate = new KeyGate({ ...(store ? { store, ownsStore: true } : {}), ...(master ? { masterKey: master } : {}), keys });
+  const gate = new KeyGate({ ...(store ? { store, ownsStore: true } : {}), ...(master ? { masterKey: master } : {}), keys, estimateCostUsd: (request) => worstCost(registry, request) });
   return { gatekeeper: gate, admin: given.admin ?? createAdminHandler(gate) };
+}
+
+/**
+ * The most a request may cost, for the budget hold: its tokens (prompt estimate + max_tokens) at
+ * the highest per-token price of the models that may answer it (the named model and its fallbacks;
+ * for `auto` or a route, any model).
+ */
+function worstCost(registry: ModelRegistry, request: AdmissionRequest): number | undefined {
+  if (request.estimatedTokens === undefined) return undefined;
+  const named = registry.listModels().find((m) => m.name === request.model);
+  const candidates = named ? [named, ...(registry.fallbacks[named.name] ?? []).flatMap((f) => registry.listModels().filter((m) => m.name === f))] : registry.listModels();
+  let price = 0;
+  for (const m of candidates) price = Math.max(price, m.capabilities.inputCostPerToken, m.capabilities.outputCostPerToken);
+  return request.estimatedTokens * price;
 }

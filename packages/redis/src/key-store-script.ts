@@ -11,7 +11,7 @@
 
 /**
  * ARGV: 1 hold id, 2 rpm (-1 none), 3 tpm (-1 none), 4 tokens, 5 budget nano-USD (-1 none),
- * 6 period, 7 hold nano-USD (-1: the key's mean cost), 8 hold ttl ms.
+ * 6 period, 7 hold nano-USD (at least the key's mean cost; -1: that mean), 8 hold ttl ms.
  * Reply: {status (1 ok, 2 rpm, 3 tpm, 4 budget), retry-after ms, used (requests, tokens or spent), held, hold (asked for, when refused)}.
  */
 export const ADMIT_SCRIPT = `
@@ -77,8 +77,10 @@ if budget >= 0 then
   local period = ARGV[6]
   local spent = tonumber(redis.call('HGET', g, 's:' .. period) or '0')
   local held = tonumber(redis.call('HGET', g, 'H:' .. period) or '0')
+  -- The estimate, or the key's mean cost when that is more (an estimate that leaves out the answer).
   hold = tonumber(ARGV[7])
-  if hold < 0 then hold = tonumber(redis.call('HGET', g, 'm') or '0') end
+  local mean = tonumber(redis.call('HGET', g, 'm') or '0')
+  if hold < mean then hold = mean end
   -- Admitted when what is left, beyond what calls in flight hold, covers this call's hold.
   if spent + held >= budget or spent + held + hold > budget then return {4, 0, spent, held, hold} end
   if hold > 0 then

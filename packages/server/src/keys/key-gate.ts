@@ -47,6 +47,11 @@ export interface KeyGateOptions {
   masterKey?: string | Secret;
   /** Keys declared in the config (`keys:`): checked in memory, counted in the store. */
   keys?: readonly StaticKeyConfig[];
+  /**
+   * The most a request may cost, held against the key's budget while it runs, when the front gives
+   * none (`estimatedCostUsd`). The hold is at least the key's mean cost per request.
+   */
+  estimateCostUsd?: (request: AdmissionRequest) => number | undefined;
   /** Told about a settlement the store could not record (the request itself already answered). */
   onError?: (error: unknown) => void;
 }
@@ -62,6 +67,7 @@ export class KeyGate implements Gatekeeper {
   /** Records of keys seen by `authenticate`, for `admit` (which gets only the caller). */
   readonly #recent = new LruMap<string, VirtualKeyRecord>(10_000);
   readonly #onError: (error: unknown) => void;
+  readonly #estimate: ((request: AdmissionRequest) => number | undefined) | undefined;
   readonly #owned: boolean;
 
   constructor(options: KeyGateOptions = {}) {
@@ -87,6 +93,7 @@ export class KeyGate implements Gatekeeper {
       this.#static.set(hashKey(value), record);
     }
     this.#onError = options.onError ?? (() => undefined);
+    this.#estimate = options.estimateCostUsd;
   }
 
   /** True when a master key is set (the admin API answers). */
@@ -132,7 +139,7 @@ export class KeyGate implements Gatekeeper {
     const holdId = randomBytes(12).toString("base64url");
     let verdict: Awaited<ReturnType<KeyStore["admit"]>>;
     try {
-      verdict = await this.store.admit(compact({ keyId: record.id, holdId, rpm: record.rpm, tpm: record.tpm, tokens, budgetUsd: record.budgetUsd, period, holdUsd: request.estimatedCostUsd }));
+      verdict = await this.store.admit(compact({ keyId: record.id, holdId, rpm: record.rpm, tpm: record.tpm, tokens, budgetUsd: record.budgetUsd, period, holdUsd: request.estimatedCostUsd ?? (record.budgetUsd === undefined ? undefined : this.#estimate?.(request)) }));
     } catch (error) {
       throw unavailable(error);
     }

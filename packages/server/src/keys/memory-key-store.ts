@@ -132,7 +132,8 @@ export class MemoryKeyStore implements KeyStore {
     let hold = 0;
     if (check.budgetUsd !== undefined) {
       const period = this.#period(c, check.period ?? "total");
-      hold = check.holdUsd !== undefined ? Math.ceil(check.holdUsd * NANO) : (c.mean ?? 0);
+      // The estimate, or the key's mean cost when that is more (an estimate that leaves out the answer).
+      hold = Math.max(check.holdUsd !== undefined ? Math.ceil(check.holdUsd * NANO) : 0, c.mean ?? 0);
       // Admitted when what is left, beyond what calls in flight hold, covers this call's hold.
       const budget = Math.round(check.budgetUsd * NANO);
       if (period.spent + period.held >= budget || period.spent + period.held + hold > budget) return { ok: false, reason: "budget", spentUsd: period.spent / NANO, heldUsd: period.held / NANO, neededUsd: hold / NANO };
