@@ -227,8 +227,11 @@ export class KeyGate implements Gatekeeper {
 
 const OPEN: Admission = { settle: async () => undefined };
 
+/** Dollars as a person reads them: cents from $1 up, every significant digit (to the nano-dollar) below. */
 function usd(value: number): string {
-  return `$${value < 1 ? value.toFixed(6).replace(/0{1,4}$/, "") : value.toFixed(2)}`;
+  if (value >= 1) return `$${value.toFixed(2)}`;
+  const text = value.toFixed(9).replace(/0+$/, "");
+  return `$${text.length - text.indexOf(".") - 1 < 2 ? Number(text).toFixed(2) : text}`;
 }
 
 function budgetError(record: VirtualKeyRecord, kind: BudgetPeriod, period: string, verdict: { spentUsd: number; heldUsd: number; neededUsd: number }, now: Date): GatewayError {
