@@ -54,6 +54,7 @@ export type KeyAdmissionVerdict =
   | { ok: false; reason: "rpm" | "tpm"; retryAfterMs: number; used: number }
   | { ok: false; reason: "budget"; spentUsd: number; heldUsd: number; /** What this request would have held. */ neededUsd: number };
 
+/** What the end of one admitted request tells the store: its hold to release and what it really cost. */
 export interface KeySettlement {
   keyId: string;
   holdId: string;
@@ -68,8 +69,10 @@ export interface KeySettlement {
   user?: string;
 }
 
+/** What spend is grouped by: the key (its id), the model that answered, or the end user the client named. */
 export type SpendDimension = "key" | "model" | "user";
 
+/** Spend of one key, model or user over a span of time. */
 export interface SpendRow {
   /** The key id, model name or user. */
   name: string;
@@ -88,10 +91,13 @@ export interface KeyStore {
   create(record: VirtualKeyRecord, keyHash: string): Promise<void>;
   /** The key whose raw value hashes to `keyHash`. */
   findByHash(keyHash: string): Promise<VirtualKeyRecord | undefined>;
+  /** The key with this id, revoked or not. */
   get(id: string): Promise<VirtualKeyRecord | undefined>;
+  /** Every key made through the store, revoked ones included. */
   list(): Promise<VirtualKeyRecord[]>;
   /** Marks it revoked; returns the updated record (undefined: no such key). */
   revoke(id: string, at: string): Promise<VirtualKeyRecord | undefined>;
+  /** Counts the request against rpm and tpm and holds its cost against the budget, or says which limit refuses it. */
   admit(check: KeyAdmissionCheck): Promise<KeyAdmissionVerdict>;
   /** Exactly once per admitted request: releases its hold, charges the real cost, records spend. */
   settle(settlement: KeySettlement): Promise<void>;
@@ -99,6 +105,7 @@ export interface KeyStore {
   spent(keyId: string, period: string): Promise<{ spentUsd: number; heldUsd: number }>;
   /** Spend since `since` (hour precision), per key, model or user, most first. */
   spend(query: { by: SpendDimension; since: Date }): Promise<SpendRow[]>;
+  /** Releases the store's connections. */
   close(): Promise<void>;
 }
 

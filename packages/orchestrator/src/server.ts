@@ -8,7 +8,8 @@ import type { ModelRegistry } from "@orchestrator-ts/registry";
 import { type CreateOrchestratorOptions, createOrchestrator, loadConfig } from "./orchestrator";
 import { redisConnectionOptions, redisKeyPrefix } from "./shared-state";
 
-type GatewayOptions = Omit<GatewayServerOptions, "orchestrator" | "ownsOrchestrator"> & {
+/** The gateway's own options (`@orchestrator-ts/server`'s, but the orchestrator), and the master key. */
+export type GatewayOptions = Omit<GatewayServerOptions, "orchestrator" | "ownsOrchestrator"> & {
   /**
    * The admin key (the admin API, `orchestrator keys`). Default `ORCHESTRATOR_MASTER_KEY`. With a
    * master key or `keys:` in the config, every request needs a key (unless `gatekeeper` is given).
@@ -16,6 +17,7 @@ type GatewayOptions = Omit<GatewayServerOptions, "orchestrator" | "ownsOrchestra
   masterKey?: string | Secret;
 };
 
+/** Serve an orchestrator you built, or one built here from a config (closed with the server). */
 export type CreateServerOptions = GatewayOptions &
   (
     | {

@@ -96,12 +96,14 @@ export class RedisKeyStore implements KeyStore {
     return found ? withRevoked(found[0], found[1]) : undefined;
   }
 
+  /** The key with this id, revoked or not. */
   async get(id: string): Promise<VirtualKeyRecord | undefined> {
     const client = this.connection.client;
     const [raw, revoked] = await this.#run(() => Promise.all([client.hget(this.#index[1], id), client.hget(this.#index[2], id)]));
     return raw ? withRevoked(raw, revoked ?? "") : undefined;
   }
 
+  /** Every key made through the API (any process), revoked ones included. */
   async list(): Promise<VirtualKeyRecord[]> {
     const client = this.connection.client;
     const [records, revoked] = await this.#run(() => Promise.all([client.hgetall(this.#index[1]), client.hgetall(this.#index[2])]));
@@ -113,6 +115,7 @@ export class RedisKeyStore implements KeyStore {
     return done ? withRevoked(done[0], done[1]) : undefined;
   }
 
+  /** One script: lapsed holds released, rpm and tpm counted in the sliding minute, the budget's hold taken — or the limit that refuses. */
   async admit(check: KeyAdmissionCheck): Promise<KeyAdmissionVerdict> {
     const args = [
       check.holdId,
@@ -195,6 +198,7 @@ export class RedisKeyStore implements KeyStore {
     return [...total.values()].map((r) => ({ ...r, costUsd: r.costUsd / NANO })).sort((a, b) => b.costUsd - a.costUsd || a.name.localeCompare(b.name));
   }
 
+  /** Closes the connection this store made (not a `client` you passed). */
   async close(): Promise<void> {
     await this.connection.close();
   }

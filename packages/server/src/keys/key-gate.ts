@@ -38,6 +38,7 @@ export interface KeyView extends VirtualKeyRecord {
   resetsAt?: string;
 }
 
+/** Options of `KeyGate`. */
 export interface KeyGateOptions {
   /** Where keys and counters live. Default: this process's memory (`MemoryKeyStore`). */
   store?: KeyStore;
@@ -191,6 +192,7 @@ export class KeyGate implements Gatekeeper {
     return Promise.all(records.map((r) => this.#view(r, now)));
   }
 
+  /** One key with this period's spend (a `keys:` key too). */
   async getKey(id: string): Promise<KeyView | undefined> {
     const record = [...this.#static.values()].find((r) => r.id === id) ?? (await this.store.get(id));
     return record && this.#view(record, new Date());
@@ -212,14 +214,17 @@ export class KeyGate implements Gatekeeper {
     return record;
   }
 
+  /** True for a key declared in the config (`keys:`), which the API does not revoke. */
   isStaticKey(id: string): boolean {
     return [...this.#static.values()].some((r) => r.id === id);
   }
 
+  /** Spend since `since` by key, model or user, most first. */
   spend(query: { by: SpendDimension; since: Date }): Promise<SpendRow[]> {
     return this.store.spend(query);
   }
 
+  /** Closes the store when the gate owns it (it made it, or `ownsStore`). */
   async close(): Promise<void> {
     if (this.#owned) await this.store.close();
   }

@@ -14,6 +14,7 @@ const WINDOW_MS = 60_000;
 const NANO = 1e9;
 const HOUR_MS = 3_600_000;
 
+/** Options of `MemoryKeyStore`. */
 export interface MemoryKeyStoreOptions {
   /** A hold whose call never settles (a crashed handler) is released after this long. Default 15 minutes. */
   holdTtlMs?: number;
@@ -68,11 +69,13 @@ export class MemoryKeyStore implements KeyStore {
     return id === undefined ? undefined : this.get(id);
   }
 
+  /** The key with this id, revoked or not. */
   async get(id: string): Promise<VirtualKeyRecord | undefined> {
     const record = this.#records.get(id);
     return record && structuredClone(record);
   }
 
+  /** Every key made through the store, revoked ones included. */
   async list(): Promise<VirtualKeyRecord[]> {
     return [...this.#records.values()].map((r) => structuredClone(r));
   }
@@ -102,6 +105,7 @@ export class MemoryKeyStore implements KeyStore {
     return p;
   }
 
+  /** rpm and tpm counted in the sliding minute and the budget's hold taken, or the limit that refuses. */
   async admit(check: KeyAdmissionCheck): Promise<KeyAdmissionVerdict> {
     const now = Date.now();
     const c = this.#countersOf(check.keyId);
@@ -224,5 +228,6 @@ export class MemoryKeyStore implements KeyStore {
     return [...total.values()].map((r) => ({ ...r, costUsd: r.costUsd / NANO })).sort((a, b) => b.costUsd - a.costUsd || a.name.localeCompare(b.name));
   }
 
+  /** Nothing to release: for the `KeyStore` contract. */
   async close(): Promise<void> {}
 }
