@@ -9,7 +9,7 @@ import { type CreateOrchestratorOptions, createOrchestrator, loadConfig } from "
 import { redisConnectionOptions, redisKeyPrefix } from "./shared-state";
 
 /** The gateway's own options (`@orchestrator-ts/server`'s, but the orchestrator), and the master key. */
-export type GatewayOptions = Omit<GatewayServerOptions, "orchestrator" | "ownsOrchestrator"> & {
+type GatewayOptions = Omit<GatewayServerOptions, "orchestrator" | "ownsOrchestrator"> & {
   /**
    * The admin key (the admin API, `orchestrator keys`). Default `ORCHESTRATOR_MASTER_KEY`. With a
    * master key or `keys:` in the config, every request needs a key (unless `gatekeeper` is given).
@@ -17,7 +17,11 @@ export type GatewayOptions = Omit<GatewayServerOptions, "orchestrator" | "ownsOr
   masterKey?: string | Secret;
 };
 
-/** Serve an orchestrator you built, or one built here from a config (closed with the server). */
+/**
+ * The options of `createServer`: the gateway's (`@orchestrator-ts/server`), plus either an
+ * `orchestrator` you built or what `createOrchestrator` takes to build one (`config`, `env`…), and
+ * `redis` to share state through a Redis of your choice.
+ */
 export type CreateServerOptions = GatewayOptions &
   (
     | {

@@ -115,6 +115,7 @@ async function streamAnswer(exchange: Exchange, registry: ModelRegistry, request
 
   const encoder = new ChatStreamEncoder({ id: nextCompletionId(), created: unixSeconds(), model }, { includeUsage });
   let chars = 0;
+  let started = false;
   let current = first;
   try {
     for (;;) {
@@ -130,7 +131,13 @@ async function streamAnswer(exchange: Exchange, registry: ModelRegistry, request
         res.cork();
         process.nextTick(uncork, res);
       }
-      const ok = res.write(frames(encoder.encode(chunk)));
+      let frame: string;
+      if (chunk.type === "text" && started) frame = chunk.text === "" ? "" : encoder.textFrame(chunk.text);
+      else {
+        frame = frames(encoder.encode(chunk));
+        started = true;
+      }
+      const ok = frame === "" || res.write(frame);
       if (chunk.type === "finish") {
         finishStream(exchange, chunk, request, registry, chars);
         return;
