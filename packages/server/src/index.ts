@@ -11,3 +11,11 @@ export {
   type ServedOrchestrator,
   type ServerObserver,
 } from "./contract";
+export {
+  createMetrics,
+  DEFAULT_LATENCY_BUCKETS_SECONDS,
+  DEFAULT_TTFC_BUCKETS_SECONDS,
+  type GatewayMetrics,
+  type MetricsOptions,
+  type MetricsRoute,
+} from "./metrics/metrics";
