@@ -19,3 +19,7 @@ export {
   type MetricsOptions,
   type MetricsRoute,
 } from "./metrics/metrics";
+export { type AdminHandler, type CreateServerOptions, type OrchestratorServer, type ServerRoute, createServer, rawKeyOf } from "./server";
+export { openAIErrorBody, toGatewayError } from "./errors";
+export { DEFAULT_BODY_LIMIT_BYTES } from "./body";
+export { type RoutingHints, routingHints } from "./hints";
