@@ -21,11 +21,15 @@ export const DEFAULT_TTFC_BUCKETS_SECONDS: readonly number[] = [0.005, 0.01, 0.0
 
 /** What `createServer`'s `extraRoutes` takes. */
 export interface MetricsRoute {
+  /** Always `GET`. */
   method: "GET";
+  /** `/metrics` unless `MetricsOptions.path` says otherwise. */
   path: string;
+  /** Writes the exposition text with Prometheus' content type (500 with a plain-text reason if collection fails). */
   handle(req: IncomingMessage, res: ServerResponse): Promise<void>;
 }
 
+/** Options of `createMetrics`. */
 export interface MetricsOptions {
   /** The registry the server serves: its events feed the selection, attempt, feedback and health metrics. */
   registry: ModelRegistry;
@@ -43,6 +47,7 @@ export interface MetricsOptions {
   maxKeys?: number;
 }
 
+/** The gateway's metrics: an observer for `createServer`'s `observers`, its route and its prom-client registry. */
 export interface GatewayMetrics extends ServerObserver {
   /** The GET /metrics route, for `createServer({ extraRoutes: [metrics.route] })`. */
   readonly route: MetricsRoute;
