@@ -36,7 +36,7 @@ export interface GatewayCaseOptions {
   onServer?: (server: ServerChild) => void;
 }
 
-const DEFAULT_RATES = [250, 500, 750, 1000, 1400, 2000, 2800, 4000];
+const DEFAULT_RATES = [100, 200, 300, 500, 750, 1000, 1400, 2000, 2800, 4000];
 const CONCURRENCIES = [1, 64] as const;
 
 interface Target {
@@ -303,20 +303,21 @@ export async function gatewayCase(options: GatewayCaseOptions): Promise<{ result
     }
 
     // Sustained rate: step up until a step has an error or adds more than 5 ms of p99 over the
-    // direct call at the same rate (measured right before, in the same run).
+    // direct call at the same rate, measured right before it (a shared machine drifts).
     const plainBody = JSON.stringify({ model: MODEL, messages: plainMessages });
     const directAt: Record<string, { p99Us: number; errors: number }> = {};
     const highest: Record<string, number | undefined> = {};
     const steps: GatewayExtra["rate"]["steps"] = [];
     const direct = targets[0] as Target;
+    const warmSeconds = Math.min(2, options.rateSeconds);
     for (const t of targets.slice(1)) {
       highest[t.name] = undefined;
+      await openLoop(direct, plainBody, rates[0] as number, warmSeconds);
+      await openLoop(t, plainBody, rates[0] as number, warmSeconds);
       for (const rate of rates) {
-        if (!directAt[rate]) {
-          const d = await openLoop(direct, plainBody, rate, options.rateSeconds);
-          directAt[rate] = { p99Us: quantile(d.latUs, 0.99), errors: d.errors };
-        }
-        const base = directAt[rate] as { p99Us: number; errors: number };
+        const d = await openLoop(direct, plainBody, rate, options.rateSeconds);
+        const base = { p99Us: quantile(d.latUs, 0.99), errors: d.errors };
+        directAt[`${t.name} @ ${rate}`] = base;
         if (base.errors > 0) break; // The machine's own ceiling: the direct call fails at this rate.
         const r = await openLoop(t, plainBody, rate, options.rateSeconds);
         const p99Us = quantile(r.latUs, 0.99);
@@ -418,13 +419,15 @@ function markdownOf(extra: GatewayExtra, options: GatewayCaseOptions): string {
       return `| ${r.contender} | ${r.scenario} | ${r.concurrency} | ${us(r.medianUs)} | ${us(r.p99Us)} | ${direct ? "" : us(r.addedMedianUs)} | ${direct ? "" : us(r.addedP99Us)} | ${direct || r.scenario === "plain" ? "" : us(r.addedTtftMedianUs)} | ${direct || r.scenario === "plain" ? "" : us(r.addedTtftP99Us)} | ${direct ? "" : us(r.serverCpuUsPerRequest)} | ${direct ? "" : ratio(r.addedMedianUs, floor?.addedMedianUs)} | ${direct ? "" : ratio(r.serverCpuUsPerRequest, floor?.serverCpuUsPerRequest)} | ${r.errors} |`;
     }),
     "",
-    `Sustained rate: the highest step of ${extra.rate.rates.join(", ")} req/s that each server holds for ${options.rateSeconds} s (open loop, undici client, plain calls) with no error and p99 ≤ the direct call's p99 at that rate + 5 ms. RSS growth: ${fmt(extra.rssGrowth.requests)} plain requests at concurrency ${extra.rssGrowth.concurrency}, after a warm-up, RSS after a forced GC.`,
+    `Sustained rate: the highest step of ${extra.rate.rates.join(", ")} req/s that each server holds for ${options.rateSeconds} s (open loop, undici client, plain calls) with no error and p99 ≤ the direct call's p99 at that rate (measured just before) + 5 ms; each server warmed up first. RSS growth: ${fmt(extra.rssGrowth.requests)} plain requests at concurrency ${extra.rssGrowth.concurrency}, after a warm-up, RSS after a forced GC.`,
     "",
-    "| server | highest rate req/s | vs proxy | RSS at start MB | RSS at end MB | RSS growth MB |",
-    "|---|---:|---:|---:|---:|---:|",
+    "| server | highest rate req/s | vs proxy | stopped at | RSS at start MB | RSS at end MB | RSS growth MB |",
+    "|---|---:|---:|---|---:|---:|---:|",
     ...Object.keys(extra.rss).map((name) => {
       const g = extra.rssGrowth.byContender[name];
-      return `| ${name} | ${fmt(extra.rate.highest[name])} | ${ratio(extra.rate.highest[name], proxyName ? extra.rate.highest[proxyName] : undefined)} | ${fmt(extra.rss[name]?.beforeMb, 1)} | ${fmt(extra.rss[name]?.afterMb, 1)} | ${fmt(g?.growthMb, 1)} |`;
+      const failed = extra.rate.steps.find((s) => s.contender === name && !s.ok);
+      const stopped = failed ? `${failed.rate}/s: p99 +${fmt(failed.addedP99Us / 1000, 1)} ms, ${failed.errors} errors` : "";
+      return `| ${name} | ${fmt(extra.rate.highest[name])} | ${ratio(extra.rate.highest[name], proxyName ? extra.rate.highest[proxyName] : undefined)} | ${stopped} | ${fmt(extra.rss[name]?.beforeMb, 1)} | ${fmt(extra.rss[name]?.afterMb, 1)} | ${fmt(g?.growthMb, 1)} |`;
     }),
     "",
     "| goal | contender | value | met |",
