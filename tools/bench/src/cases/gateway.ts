@@ -31,7 +31,7 @@ export interface GatewayCaseOptions {
   /** Requests for the RSS-growth measure (the issue's goal: 200,000). */
   rssRequests: number;
   /** Which contenders to run besides the direct call (all by default). */
-  only?: readonly ("proxy" | "portkey" | "orchestrator")[];
+  only?: readonly ("proxy" | "portkey" | "orchestrator" | "orchestrator-no-metrics")[];
   /** Told of every server process started (the smoke test checks they are all gone afterwards). */
   onServer?: (server: ServerChild) => void;
 }
@@ -41,7 +41,8 @@ const CONCURRENCIES = [1, 64] as const;
 
 interface Target {
   name: string;
-  key: "direct" | "proxy" | "portkey" | "orchestrator";
+  /** `orchestrator-no-metrics` is our gateway without /metrics: latency and CPU only, to show what the metrics cost. */
+  key: "direct" | "proxy" | "portkey" | "orchestrator" | "orchestrator-no-metrics";
   /** Base URL of the OpenAI API (`…/v1`). */
   baseURL: string;
   headers: Record<string, string>;
@@ -157,8 +158,8 @@ function portkeyScript(): string {
 }
 
 /** `orchestrator serve` once the CLI has it; until then `createServer` from @orchestrator-ts/server. */
-async function startOrchestrator(upstreamURL: string): Promise<{ child: ServerChild; how: string }> {
-  const env = { UPSTREAM_URL: upstreamURL, UPSTREAM_KEY: KEY };
+async function startOrchestrator(upstreamURL: string, metrics = true): Promise<{ child: ServerChild; how: string }> {
+  const env = { UPSTREAM_URL: upstreamURL, UPSTREAM_KEY: KEY, ORCH_METRICS: metrics ? "on" : "off" };
   return { child: await spawnServer("orchestrator", join(GATEWAY_DIR, "orchestrator-server.mjs"), [], { env, cwd: GATEWAY_DIR }), how: "createServer from @orchestrator-ts/server (with createMetrics), no key gate" };
 }
 
@@ -206,7 +207,7 @@ export async function gatewayCase(options: GatewayCaseOptions): Promise<{ result
   const warmup = options.warmup ?? 100;
   const rounds = options.rounds ?? 10;
   const rates = options.rates ?? DEFAULT_RATES;
-  const want = new Set(options.only ?? ["proxy", "portkey", "orchestrator"]);
+  const want = new Set(options.only ?? ["proxy", "portkey", "orchestrator", "orchestrator-no-metrics"]);
   const upstream = await startServerProcess("startOpenAIServer", { apiKey: KEY });
   const servers: ServerChild[] = [];
   const targets: Target[] = [];
@@ -240,6 +241,12 @@ export async function gatewayCase(options: GatewayCaseOptions): Promise<{ result
       servers.push(child);
       options.onServer?.(child);
       targets.push(mkTarget("orchestrator", "orchestrator gateway", `${child.url}/v1`, {}, child));
+    }
+    if (want.has("orchestrator-no-metrics")) {
+      const { child } = await startOrchestrator(upstream.url, false);
+      servers.push(child);
+      options.onServer?.(child);
+      targets.push(mkTarget("orchestrator-no-metrics", "orchestrator gateway without /metrics", `${child.url}/v1`, {}, child));
     }
     const rssStart = new Map<string, ProcessStats>();
     for (const t of targets) if (t.server) rssStart.set(t.key, await t.server.stats({ gc: true }));
@@ -311,6 +318,7 @@ export async function gatewayCase(options: GatewayCaseOptions): Promise<{ result
     const direct = targets[0] as Target;
     const warmSeconds = Math.min(2, options.rateSeconds);
     for (const t of targets.slice(1)) {
+      if (t.key === "orchestrator-no-metrics") continue;
       highest[t.name] = undefined;
       await openLoop(direct, plainBody, rates[0] as number, warmSeconds);
       await openLoop(t, plainBody, rates[0] as number, warmSeconds);
@@ -332,7 +340,7 @@ export async function gatewayCase(options: GatewayCaseOptions): Promise<{ result
     // RSS growth over many requests: warm up, collect garbage, RSS; the requests; collect, RSS.
     const rssGrowth: GatewayExtra["rssGrowth"] = { requests: options.rssRequests, concurrency: 64, byContender: {} };
     for (const t of targets) {
-      if (!t.server) continue;
+      if (!t.server || t.key === "orchestrator-no-metrics") continue;
       await closedLoop(t, plainBody, Math.min(2_000, options.rssRequests), 64);
       const before = await t.server.stats({ gc: true });
       const errors = await closedLoop(t, plainBody, options.rssRequests, 64);
@@ -343,7 +351,7 @@ export async function gatewayCase(options: GatewayCaseOptions): Promise<{ result
 
     const rss: GatewayExtra["rss"] = {};
     for (const t of targets) {
-      if (!t.server) continue;
+      if (!t.server || t.key === "orchestrator-no-metrics") continue;
       const end = await t.server.stats({ gc: true });
       rss[t.name] = { beforeMb: mb((rssStart.get(t.key) as ProcessStats).rssBytes), afterMb: mb(end.rssBytes) };
     }
@@ -409,7 +417,7 @@ function markdownOf(extra: GatewayExtra, options: GatewayCaseOptions): string {
   const lines = [
     "### gateway",
     "",
-    `Each server in its own process, in front of one loopback OpenAI upstream (its own process); latency through the openai SDK, ${extra.rows[0]?.requests ?? 0} plain calls per contender at concurrency 1 (3.2× at 64), interleaved rounds. Added = over the direct call in the same run; ratios are to the minimal proxy's added latency and CPU. Our gateway: ${extra.orchestrator}. Portkey sleeps ~25 ms before a stream's first chunk.`,
+    `Each server in its own process, in front of one loopback OpenAI upstream (its own process); latency through the openai SDK, ${extra.rows[0]?.requests ?? 0} plain calls per contender at concurrency 1 (3.2× at 64), interleaved rounds. Added = over the direct call in the same run; ratios are to the minimal proxy's added latency and CPU. Our gateway: ${extra.orchestrator}; the same without /metrics shows what the metrics cost (latency and CPU only). Portkey sleeps ~25 ms before a stream's first chunk.`,
     "",
     "| contender | scenario | conc. | median µs | p99 µs | added median µs | added p99 µs | first text: added median µs | added p99 µs | server CPU µs/req | added median vs proxy | CPU vs proxy | errors |",
     "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
