@@ -1,3 +1,4 @@
+import type { ServerResponse } from "node:http";
 import type { Usage } from "@orchestrator-ts/core";
 import { estimateRequestTokens } from "@orchestrator-ts/core";
 import { ChatStreamEncoder, type ChatCompletionChunk, SSE_DONE, fromChatRequest, toChatCompletion } from "@orchestrator-ts/openai-format";
@@ -114,6 +115,7 @@ async function streamAnswer(exchange: Exchange, registry: ModelRegistry, request
 
   const encoder = new ChatStreamEncoder({ id: nextCompletionId(), created: unixSeconds(), model }, { includeUsage });
   let chars = 0;
+  let started = false;
   let current = first;
   try {
     for (;;) {
@@ -123,7 +125,19 @@ async function streamAnswer(exchange: Exchange, registry: ModelRegistry, request
       }
       const chunk = current.value;
       if (chunk.type === "text") chars += chunk.text.length;
-      const ok = res.write(frames(encoder.encode(chunk)));
+      // Chunks that arrive together (one upstream read) leave in one write: corked until the
+      // iteration has drained them and waits for the network again.
+      if (res.writableCorked === 0) {
+        res.cork();
+        process.nextTick(uncork, res);
+      }
+      let frame: string;
+      if (chunk.type === "text" && started) frame = chunk.text === "" ? "" : encoder.textFrame(chunk.text);
+      else {
+        frame = frames(encoder.encode(chunk));
+        started = true;
+      }
+      const ok = frame === "" || res.write(frame);
       if (chunk.type === "finish") {
         finishStream(exchange, chunk, request, registry, chars);
         return;
@@ -174,6 +188,10 @@ function partialOutcome(exchange: Exchange, request: RegistryRequest, registry: 
   return { costUsd, inputTokens, outputTokens, ...(name === undefined ? {} : { model: name }) };
 }
 
+function uncork(res: ServerResponse): void {
+  res.uncork();
+}
+
 function frames(chunks: ChatCompletionChunk[]): string {
   if (chunks.length === 1) return `data: ${JSON.stringify(chunks[0])}\n\n`;
   let out = "";
@@ -181,7 +199,7 @@ function frames(chunks: ChatCompletionChunk[]): string {
   return out;
 }
 
-function drained(res: import("node:http").ServerResponse): Promise<void> {
+function drained(res: ServerResponse): Promise<void> {
   return new Promise((resolve) => {
     const done = () => {
       res.off("drain", done);
