@@ -2,10 +2,16 @@
 // file (as createOrchestrator does) and serves it; close() closes what it built.
 import { Secret } from "@orchestrator-ts/core";
 import type { ModelConfig } from "@orchestrator-ts/core";
-import { type CreateServerOptions as GatewayServerOptions, type OrchestratorServer, type ServedOrchestrator, createServer as createGatewayServer } from "@orchestrator-ts/server";
+import { type CreateServerOptions as GatewayServerOptions, type MetricsOptions, type OrchestratorServer, type ServedOrchestrator, createServer as createGatewayServer, createMetrics } from "@orchestrator-ts/server";
 import { type CreateOrchestratorOptions, createOrchestrator, loadConfig } from "./orchestrator";
 
-type GatewayOptions = Omit<GatewayServerOptions, "orchestrator" | "ownsOrchestrator">;
+type GatewayOptions = Omit<GatewayServerOptions, "orchestrator" | "ownsOrchestrator"> & {
+  /**
+   * Prometheus metrics on `GET /metrics` (`createMetrics` of `@orchestrator-ts/server`): on by
+   * default; `false` turns them off; an object passes options (`path`, `processMetrics`…).
+   */
+  metrics?: boolean | Omit<MetricsOptions, "registry">;
+};
 
 export type CreateServerOptions = GatewayOptions &
   (
@@ -39,10 +45,10 @@ export function withRedisUrl(config: ModelConfig, redis: string): ModelConfig {
  */
 export async function createServer(options: CreateServerOptions = {}): Promise<OrchestratorServer> {
   if ("orchestrator" in options && options.orchestrator) {
-    const { orchestrator, ...rest } = options;
-    return createGatewayServer({ ...rest, orchestrator });
+    const { orchestrator, metrics, ...rest } = options;
+    return withMetrics(rest, orchestrator, false, metrics);
   }
-  const { config, redis, env, lenient, providers, startHealthMonitor, registry, onPrepare, onPullProgress, telemetry, ...gateway } = options as Exclude<CreateServerOptions, { orchestrator: ServedOrchestrator }>;
+  const { config, redis, env, lenient, providers, startHealthMonitor, registry, onPrepare, onPullProgress, telemetry, metrics, ...gateway } = options as Exclude<CreateServerOptions, { orchestrator: ServedOrchestrator }>;
   const orchestratorOptions: CreateOrchestratorOptions = { env, lenient, providers, startHealthMonitor, registry, onPrepare, onPullProgress, telemetry };
   for (const key of Object.keys(orchestratorOptions) as (keyof CreateOrchestratorOptions)[]) if (orchestratorOptions[key] === undefined) delete orchestratorOptions[key];
   let resolved = config;
@@ -52,9 +58,27 @@ export async function createServer(options: CreateServerOptions = {}): Promise<O
   }
   const orchestrator = await createOrchestrator({ ...orchestratorOptions, ...(resolved === undefined ? {} : { config: resolved }) });
   try {
-    return createGatewayServer({ ...gateway, orchestrator, ownsOrchestrator: true });
+    return withMetrics(gateway, orchestrator, true, metrics);
   } catch (error) {
     await orchestrator.close();
     throw error;
   }
+}
+
+/** The gateway with its metrics observer and `GET /metrics` route; close() also stops the metrics' registry listeners. */
+function withMetrics(gateway: Omit<GatewayOptions, "metrics">, orchestrator: ServedOrchestrator, owns: boolean, option: GatewayOptions["metrics"]): OrchestratorServer {
+  const metrics = option === false ? undefined : createMetrics({ ...(typeof option === "object" ? option : {}), registry: orchestrator.registry });
+  const server = createGatewayServer({
+    ...gateway,
+    orchestrator,
+    ...(owns ? { ownsOrchestrator: true } : {}),
+    ...(metrics ? { observers: [metrics, ...(gateway.observers ?? [])], extraRoutes: [...(gateway.extraRoutes ?? []), metrics.route] } : {}),
+  });
+  if (!metrics) return server;
+  const close = server.close.bind(server);
+  server.close = async () => {
+    await close();
+    metrics.close();
+  };
+  return server;
 }

@@ -3,11 +3,11 @@ import { createServer } from "../server";
 import { UsageError, number, parse } from "./args";
 import { EXIT, type Io } from "./commands";
 
-export const SERVE_HELP = `orchestrator serve [--config <file>] [--port <n>] [--host <address>] [--redis <url>]
+export const SERVE_HELP = `orchestrator serve [--config <file>] [--port <n>] [--host <address>] [--redis <url>] [--no-metrics]
 
 Serves the configured models over HTTP, OpenAI-compatible: POST /v1/chat/completions (model:
 a model's name, a route's name or "auto"), GET /v1/models, POST /v1/feedback, GET /healthz,
-GET /readyz. Prints the URL once listening. SIGTERM or SIGINT: stop accepting, let requests and
+GET /readyz, GET /metrics (Prometheus). Prints the URL once listening. SIGTERM or SIGINT: stop accepting, let requests and
 streams in flight finish (up to --drain-timeout), close Redis, exit 0.
 
 Options:
@@ -17,7 +17,8 @@ Options:
       --redis <url>           share statistics, health and limits through this Redis (replaces the config's redis: connection)
       --drain-timeout <ms>    how long shutdown waits for requests in flight (default 30000)
       --request-timeout <ms>  deadline of one API call, retries and fallbacks included
-      --body-limit <bytes>    largest request body (default 4 MiB)`;
+      --body-limit <bytes>    largest request body (default 4 MiB)
+      --no-metrics            no GET /metrics (the Prometheus metrics are on by default)`;
 
 /**
  * The key gate and the admin endpoints: the one place where `serve` decides who may call.
@@ -36,6 +37,7 @@ export async function serve(argv: string[], io: Io): Promise<number> {
     "drain-timeout": { type: "string" },
     "request-timeout": { type: "string" },
     "body-limit": { type: "string" },
+    "no-metrics": { type: "boolean" },
   });
   if (values.help) {
     io.out(SERVE_HELP);
@@ -57,6 +59,7 @@ export async function serve(argv: string[], io: Io): Promise<number> {
     ...(drainTimeoutMs === undefined ? {} : { drainTimeoutMs }),
     ...(requestTimeoutMs === undefined ? {} : { requestTimeoutMs }),
     ...(bodyLimitBytes === undefined ? {} : { bodyLimitBytes }),
+    ...(values["no-metrics"] === true ? { metrics: false } : {}),
     ...(await accessOptions(process.env)),
   });
   const stop = new Promise<string>((resolve) => {
