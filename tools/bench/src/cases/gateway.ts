@@ -2,7 +2,9 @@
 // of its own, all in front of one loopback OpenAI upstream (another process): the openai SDK
 // straight to the upstream; through a minimal pass-through proxy (node:http in, undici out, the
 // floor for any Node gateway); through the Portkey gateway; through our gateway.
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
+import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import OpenAI from "openai";
 import { Pool } from "undici";
@@ -157,10 +159,19 @@ function portkeyScript(): string {
   return join(dirname(require.resolve("@portkey-ai/gateway/package.json")), "build/start-server.js");
 }
 
-/** `orchestrator serve` once the CLI has it; until then `createServer` from @orchestrator-ts/server. */
+/**
+ * Our gateway as a user starts it: `orchestrator serve --config models.yaml --port 0`, one OpenAI
+ * model pointing at the upstream, no cache (every benchmark request is the same prompt).
+ */
 async function startOrchestrator(upstreamURL: string, metrics = true): Promise<{ child: ServerChild; how: string }> {
-  const env = { UPSTREAM_URL: upstreamURL, UPSTREAM_KEY: KEY, ORCH_METRICS: metrics ? "on" : "off" };
-  return { child: await spawnServer("orchestrator", join(GATEWAY_DIR, "orchestrator-server.mjs"), [], { env, cwd: GATEWAY_DIR }), how: "createServer from @orchestrator-ts/server (with createMetrics), no key gate" };
+  const dir = mkdtempSync(join(tmpdir(), "bench-gateway-"));
+  process.once("exit", () => rmSync(dir, { recursive: true, force: true }));
+  const config = join(dir, "models.yaml");
+  writeFileSync(config, ["models:", `  - name: ${MODEL}`, "    provider: openai", `    config: { api_key: "\${BENCH_UPSTREAM_KEY}", base_url: "${upstreamURL}/v1" }`, ""].join("\n"));
+  const bin = join(ROOT, "packages/orchestrator/bin/orchestrator.js");
+  const args = ["serve", "--config", config, "--port", "0", ...(metrics ? [] : ["--no-metrics"])];
+  const child = await spawnServer(metrics ? "orchestrator serve" : "orchestrator serve --no-metrics", bin, args, { env: { BENCH_UPSTREAM_KEY: KEY, ORCHESTRATOR_HOME: dir }, cwd: dir });
+  return { child, how: "`orchestrator serve --config models.yaml` (one OpenAI model, /metrics on, no key gate)" };
 }
 
 const mb = (bytes: number) => bytes / (1024 * 1024);
