@@ -13,6 +13,11 @@ type GatewayOptions = Omit<GatewayServerOptions, "orchestrator" | "ownsOrchestra
   metrics?: boolean | Omit<MetricsOptions, "registry">;
 };
 
+/**
+ * The options of `createServer`: the gateway's (`@orchestrator-ts/server`), plus either an
+ * `orchestrator` you built or what `createOrchestrator` takes to build one (`config`, `env`…), and
+ * `redis` to share state through a Redis of your choice.
+ */
 export type CreateServerOptions = GatewayOptions &
   (
     | {
