@@ -14,12 +14,14 @@ if (!existsSync(marker) || statSync(marker).mtimeMs < statSync(lock).mtimeMs) {
   console.log("Installing dependencies (npm ci)…");
   run("npm ci --no-audit --no-fund");
 }
-if (process.argv[2] === "demo") {
+if (process.argv[2] === "demo" || process.argv[2] === "bench") {
+  // The benchmarks also run the gateway (@orchestrator-ts/server), which the CLI does not need.
+  const projects = process.argv[2] === "bench" ? "orchestrator-ts @orchestrator-ts/server" : "orchestrator-ts";
   // Nx's cache makes this a no-op when nothing changed; after a pull it rebuilds what did.
   if (!existsSync(join(root, "packages/orchestrator/dist/cli.js"))) console.log("Building the packages (first run)…");
   const quiet = existsSync(join(root, "packages/orchestrator/dist/cli.js"));
   try {
-    execSync("npx nx run orchestrator-ts:build --outputStyle=static", { cwd: root, stdio: quiet ? "pipe" : "inherit", env: { ...process.env, NX_DAEMON: "false" } });
+    execSync(`npx nx run-many -t build -p ${projects} --outputStyle=static`, { cwd: root, stdio: quiet ? "pipe" : "inherit", env: { ...process.env, NX_DAEMON: "false" } });
   } catch (error) {
     process.stderr.write(`${error.stdout ?? ""}${error.stderr ?? ""}\nThe build failed; see above.\n`);
     process.exit(1);

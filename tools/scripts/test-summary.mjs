@@ -7,7 +7,7 @@ import { join, relative, resolve } from "node:path";
 
 const root = resolve(process.argv[2] ?? join(import.meta.dirname, "../.."));
 const groups = ["packages", "examples"].filter((g) => existsSync(join(root, g)));
-const dirs = [...groups.flatMap((g) => readdirSync(join(root, g)).map((d) => join(root, g, d))), join(root, "docs")];
+const dirs = [...groups.flatMap((g) => readdirSync(join(root, g)).map((d) => join(root, g, d))), join(root, "docs"), join(root, "tools/bench")];
 let passed = 0;
 let failed = 0;
 let skipped = 0;

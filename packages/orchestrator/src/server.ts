@@ -3,18 +3,23 @@
 import { Secret } from "@orchestrator-ts/core";
 import type { ModelConfig } from "@orchestrator-ts/core";
 import { RedisKeyStore } from "@orchestrator-ts/redis";
-import { type AdmissionRequest, type CreateServerOptions as GatewayServerOptions, KeyGate, type OrchestratorServer, type ServedOrchestrator, createAdminHandler, createServer as createGatewayServer } from "@orchestrator-ts/server";
+import { type AdmissionRequest, type CreateServerOptions as GatewayServerOptions, KeyGate, type MetricsOptions, type OrchestratorServer, type ServedOrchestrator, createAdminHandler, createMetrics, createServer as createGatewayServer } from "@orchestrator-ts/server";
 import type { ModelRegistry } from "@orchestrator-ts/registry";
 import { type CreateOrchestratorOptions, createOrchestrator, loadConfig } from "./orchestrator";
 import { redisConnectionOptions, redisKeyPrefix } from "./shared-state";
 
-/** The gateway's own options (`@orchestrator-ts/server`'s, but the orchestrator), and the master key. */
+/** The gateway's own options (`@orchestrator-ts/server`'s, but the orchestrator), the master key and the metrics. */
 type GatewayOptions = Omit<GatewayServerOptions, "orchestrator" | "ownsOrchestrator"> & {
   /**
    * The admin key (the admin API, `orchestrator keys`). Default `ORCHESTRATOR_MASTER_KEY`. With a
    * master key or `keys:` in the config, every request needs a key (unless `gatekeeper` is given).
    */
   masterKey?: string | Secret;
+  /**
+   * Prometheus metrics on `GET /metrics` (`createMetrics` of `@orchestrator-ts/server`): on by
+   * default; `false` turns them off; an object passes options (`path`, `processMetrics`…).
+   */
+  metrics?: boolean | Omit<MetricsOptions, "registry">;
 };
 
 /**
@@ -54,10 +59,10 @@ export function withRedisUrl(config: ModelConfig, redis: string): ModelConfig {
  */
 export async function createServer(options: CreateServerOptions = {}): Promise<OrchestratorServer> {
   if ("orchestrator" in options && options.orchestrator) {
-    const { orchestrator, masterKey, ...rest } = options;
-    return createGatewayServer({ ...rest, ...keyAccess(orchestrator.registry, orchestrator.config, masterKey, process.env, rest), orchestrator });
+    const { orchestrator, masterKey, metrics, ...rest } = options;
+    return withMetrics({ ...rest, ...keyAccess(orchestrator.registry, orchestrator.config, masterKey, process.env, rest) }, orchestrator, false, metrics);
   }
-  const { config, redis, env, lenient, providers, startHealthMonitor, registry, onPrepare, onPullProgress, telemetry, masterKey, ...gateway } = options as Exclude<CreateServerOptions, { orchestrator: ServedOrchestrator }>;
+  const { config, redis, env, lenient, providers, startHealthMonitor, registry, onPrepare, onPullProgress, telemetry, masterKey, metrics, ...gateway } = options as Exclude<CreateServerOptions, { orchestrator: ServedOrchestrator }>;
   const orchestratorOptions: CreateOrchestratorOptions = { env, lenient, providers, startHealthMonitor, registry, onPrepare, onPullProgress, telemetry };
   for (const key of Object.keys(orchestratorOptions) as (keyof CreateOrchestratorOptions)[]) if (orchestratorOptions[key] === undefined) delete orchestratorOptions[key];
   let resolved = config;
@@ -67,7 +72,7 @@ export async function createServer(options: CreateServerOptions = {}): Promise<O
   }
   const orchestrator = await createOrchestrator({ ...orchestratorOptions, ...(resolved === undefined ? {} : { config: resolved }) });
   try {
-    return createGatewayServer({ ...gateway, ...keyAccess(orchestrator.registry, orchestrator.config, masterKey, env ?? process.env, gateway), orchestrator, ownsOrchestrator: true });
+    return withMetrics({ ...gateway, ...keyAccess(orchestrator.registry, orchestrator.config, masterKey, env ?? process.env, gateway) }, orchestrator, true, metrics);
   } catch (error) {
     await orchestrator.close();
     throw error;
@@ -101,4 +106,22 @@ function worstCost(registry: ModelRegistry, request: AdmissionRequest): number |
   let price = 0;
   for (const m of candidates) price = Math.max(price, m.capabilities.inputCostPerToken, m.capabilities.outputCostPerToken);
   return request.estimatedTokens * price;
+}
+
+/** The gateway with its metrics observer and `GET /metrics` route; close() also stops the metrics' registry listeners. */
+function withMetrics(gateway: Omit<GatewayOptions, "metrics">, orchestrator: ServedOrchestrator, owns: boolean, option: GatewayOptions["metrics"]): OrchestratorServer {
+  const metrics = option === false ? undefined : createMetrics({ ...(typeof option === "object" ? option : {}), registry: orchestrator.registry });
+  const server = createGatewayServer({
+    ...gateway,
+    orchestrator,
+    ...(owns ? { ownsOrchestrator: true } : {}),
+    ...(metrics ? { observers: [metrics, ...(gateway.observers ?? [])], extraRoutes: [...(gateway.extraRoutes ?? []), metrics.route] } : {}),
+  });
+  if (!metrics) return server;
+  const close = server.close.bind(server);
+  server.close = async () => {
+    await close();
+    metrics.close();
+  };
+  return server;
 }

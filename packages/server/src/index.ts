@@ -25,6 +25,14 @@ export {
   parseNewKey,
   parseSince,
 } from "./keys/index";
+export {
+  createMetrics,
+  DEFAULT_LATENCY_BUCKETS_SECONDS,
+  DEFAULT_TTFC_BUCKETS_SECONDS,
+  type GatewayMetrics,
+  type MetricsOptions,
+  type MetricsRoute,
+} from "./metrics/metrics";
 export { type AdminHandler, type CreateServerOptions, type OrchestratorServer, type ServerRoute, createServer, rawKeyOf } from "./server";
 export { openAIErrorBody, toGatewayError } from "./errors";
 export { DEFAULT_BODY_LIMIT_BYTES } from "./body";

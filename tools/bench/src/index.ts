@@ -1,4 +1,4 @@
-// npm run bench [-- case…]: every case side by side in one process run; results in bench/results/.
+// npm run bench [-- case… --quick --rate-seconds=N --rss-requests=N]: every case side by side in one process run; results in bench/results/.
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { type CaseResult, RESULTS_DIR, markdownTable, writeResult } from "./harness";
@@ -7,6 +7,12 @@ const QUICK = process.argv.includes("--quick");
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith("--"));
 const want = (name: string) => wanted.length === 0 || wanted.includes(name);
 const scale = QUICK ? 0.2 : 1;
+// `--name=value` flags (e.g. the gateway case's `--rate-seconds=60 --rss-requests=200000`).
+const flag = (name: string): number | undefined => {
+  const arg = process.argv.find((a) => a.startsWith(`--${name}=`));
+  const value = arg === undefined ? Number.NaN : Number(arg.slice(name.length + 3));
+  return Number.isFinite(value) && value > 0 ? value : undefined;
+};
 
 function summaryOf(result: CaseResult): string {
   if (result.results.length > 0) return markdownTable(result);
@@ -42,6 +48,17 @@ await run("burst", async () => {
   const { burstCase } = await import("./cases/burst");
   const { result, markdown } = await burstCase({ calls: 600 });
   summaries.set("burst", markdown);
+  return result;
+});
+await run("gateway", async () => {
+  const { gatewayCase } = await import("./cases/gateway");
+  const { result, markdown } = await gatewayCase({
+    iterations: Math.round(2_000 * scale),
+    streamIterations: Math.round(600 * scale),
+    rateSeconds: flag("rate-seconds") ?? (QUICK ? 3 : 60),
+    rssRequests: flag("rss-requests") ?? (QUICK ? 10_000 : 200_000),
+  });
+  summaries.set("gateway", markdown);
   return result;
 });
 await run("routing-ucb", async () => {

@@ -3,11 +3,11 @@ import { createServer } from "../server";
 import { UsageError, number, parse } from "./args";
 import { EXIT, type Io } from "./commands";
 
-export const SERVE_HELP = `orchestrator serve [--config <file>] [--port <n>] [--host <address>] [--redis <url>]
+export const SERVE_HELP = `orchestrator serve [--config <file>] [--port <n>] [--host <address>] [--redis <url>] [--no-metrics]
 
 Serves the configured models over HTTP, OpenAI-compatible: POST /v1/chat/completions (model:
 a model's name, a route's name or "auto"), GET /v1/models, POST /v1/feedback, GET /healthz,
-GET /readyz. Prints the URL once listening.
+GET /readyz, GET /metrics (Prometheus; --no-metrics leaves it out). Prints the URL once listening.
 Keys: with ORCHESTRATOR_MASTER_KEY set or keys: in the config, every request needs a key
 (Authorization: Bearer …): virtual keys made with \`orchestrator keys create\` (the admin API,
 /admin/*, takes the master key) or declared in keys:. With a redis: section (or --redis) keys,
@@ -21,7 +21,8 @@ Options:
       --redis <url>           share statistics, health and limits through this Redis (replaces the config's redis: connection)
       --drain-timeout <ms>    how long shutdown waits for requests in flight (default 30000)
       --request-timeout <ms>  deadline of one API call, retries and fallbacks included
-      --body-limit <bytes>    largest request body (default 4 MiB)`;
+      --body-limit <bytes>    largest request body (default 4 MiB)
+      --no-metrics            no GET /metrics (the Prometheus metrics are on by default)`;
 
 /** `orchestrator serve`: runs until SIGTERM/SIGINT, then drains and resolves with the exit code. */
 export async function serve(argv: string[], io: Io): Promise<number> {
@@ -32,6 +33,7 @@ export async function serve(argv: string[], io: Io): Promise<number> {
     "drain-timeout": { type: "string" },
     "request-timeout": { type: "string" },
     "body-limit": { type: "string" },
+    "no-metrics": { type: "boolean" },
   });
   if (values.help) {
     io.out(SERVE_HELP);
@@ -53,6 +55,7 @@ export async function serve(argv: string[], io: Io): Promise<number> {
     ...(drainTimeoutMs === undefined ? {} : { drainTimeoutMs }),
     ...(requestTimeoutMs === undefined ? {} : { requestTimeoutMs }),
     ...(bodyLimitBytes === undefined ? {} : { bodyLimitBytes }),
+    ...(values["no-metrics"] === true ? { metrics: false } : {}),
   });
   const stop = new Promise<string>((resolve) => {
     process.once("SIGTERM", () => resolve("SIGTERM"));

@@ -1,0 +1,51 @@
+import { describe, expect, it } from "vitest";
+import { type GatewayExtra, gatewayCase } from "./gateway";
+
+// A smoke test, not a benchmark: the gateway case runs end to end in a tiny quick mode, every
+// contender in its own process answers every call, the report has every number it promises,
+// and no server process is left behind. No timing is asserted.
+
+const alive = (pid: number) => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+describe("gateway benchmark case", () => {
+  it("runs direct, minimal proxy, Portkey and our gateway side by side and reports every measure", { timeout: 240_000 }, async () => {
+    const pids: number[] = [];
+    const { result, markdown } = await gatewayCase({ iterations: 12, streamIterations: 6, warmup: 3, rounds: 2, rateSeconds: 0.3, rates: [40], rssRequests: 150, onServer: (s) => pids.push(s.pid) });
+    const extra = result.extra as unknown as GatewayExtra;
+    const contenders = ["openai SDK → upstream (direct)", "minimal proxy (node:http + undici)", "Portkey gateway 1.15.2", "orchestrator gateway", "orchestrator gateway without /metrics"];
+    // 5 contenders × (plain, stream) × (concurrency 1, 64), every call answered.
+    expect(extra.rows).toHaveLength(20);
+    for (const row of extra.rows) {
+      expect(contenders).toContain(row.contender);
+      expect(row.errors).toBe(0);
+      expect(row.medianUs).toBeGreaterThan(0);
+      expect(row.p99Us).toBeGreaterThanOrEqual(row.medianUs);
+      if (row.scenario === "stream") expect(row.ttftMedianUs).toBeGreaterThan(0);
+      // Each server process reports its own CPU over IPC; the direct call has no server of its own.
+      if (row.contender === contenders[0]) expect(row.serverCpuUsPerRequest).toBeUndefined();
+      else expect(row.serverCpuUsPerRequest).toBeGreaterThan(0);
+    }
+    for (const name of contenders.slice(1, 4)) {
+      expect(extra.rss[name]?.beforeMb).toBeGreaterThan(10);
+      expect(extra.rss[name]?.afterMb).toBeGreaterThan(10);
+      expect(extra.rssGrowth.byContender[name]?.errors).toBe(0);
+      expect(Number.isFinite(extra.rssGrowth.byContender[name]?.growthMb)).toBe(true);
+      expect(extra.rate.steps.some((s) => s.contender === name && s.rate === 40)).toBe(true);
+      expect(markdown).toContain(`| ${name} |`);
+    }
+    expect(extra.goals.filter((g) => g.contender === "orchestrator gateway").map((g) => g.goal)).toEqual(
+      expect.arrayContaining(["sustained rate ≥ 0.8× proxy", "RSS growth over 150 requests ≤ 30 MB", "server CPU per request, plain c64 ≤ 1.3× proxy", "added median time to first text, c1 ≤ 1.2× proxy"]),
+    );
+    expect(markdown).toContain("| goal | contender | value | met |");
+    // Four servers were started, and all of them are gone.
+    expect(pids).toHaveLength(4);
+    for (const pid of pids) expect(alive(pid)).toBe(false);
+  });
+});

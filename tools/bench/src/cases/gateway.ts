@@ -1,0 +1,458 @@
+// The gateway against the floor and the field, side by side in one run, each server in a process
+// of its own, all in front of one loopback OpenAI upstream (another process): the openai SDK
+// straight to the upstream; through a minimal pass-through proxy (node:http in, undici out, the
+// floor for any Node gateway); through the Portkey gateway; through our gateway.
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import { tmpdir } from "node:os";
+import { dirname, join, resolve } from "node:path";
+import OpenAI from "openai";
+import { Pool } from "undici";
+import type { CaseResult } from "../harness";
+import { type ProcessStats, type ServerChild, spawnServer } from "../gateway/processes";
+import { startServerProcess } from "../server-process";
+
+const KEY = "sk-bench-0000000000000000";
+const MODEL = "gpt-4o-mini";
+const GATEWAY_DIR = resolve(import.meta.dirname, "../gateway");
+const ROOT = resolve(import.meta.dirname, "../../../..");
+
+export interface GatewayCaseOptions {
+  /** Measured plain calls per contender at concurrency 1 (64 runs 3.2× as many). */
+  iterations: number;
+  /** Measured whole streams per contender at concurrency 1 (64 runs 3.2× as many). */
+  streamIterations: number;
+  /** Warm-up calls per contender and scenario. */
+  warmup?: number;
+  /** Interleaved rounds per scenario. */
+  rounds?: number;
+  /** How long each step of the sustained-rate search holds its rate (the issue's goal: 60 s). */
+  rateSeconds: number;
+  /** The rates tried, lowest first, until one fails. */
+  rates?: readonly number[];
+  /** Requests for the RSS-growth measure (the issue's goal: 200,000). */
+  rssRequests: number;
+  /** Which contenders to run besides the direct call (all by default). */
+  only?: readonly ("proxy" | "portkey" | "orchestrator" | "orchestrator-no-metrics")[];
+  /** Told of every server process started (the smoke test checks they are all gone afterwards). */
+  onServer?: (server: ServerChild) => void;
+}
+
+const DEFAULT_RATES = [100, 200, 300, 500, 750, 1000, 1400, 2000, 2800, 4000];
+const CONCURRENCIES = [1, 64] as const;
+
+interface Target {
+  name: string;
+  /** `orchestrator-no-metrics` is our gateway without /metrics: latency and CPU only, to show what the metrics cost. */
+  key: "direct" | "proxy" | "portkey" | "orchestrator" | "orchestrator-no-metrics";
+  /** Base URL of the OpenAI API (`…/v1`). */
+  baseURL: string;
+  headers: Record<string, string>;
+  server?: ServerChild;
+  client: OpenAI;
+  pool: Pool;
+}
+
+interface Sampled {
+  latUs: number[];
+  ttftUs: number[];
+  errors: number;
+  cpuUs: number;
+  requests: number;
+}
+
+function quantile(values: readonly number[], q: number): number {
+  if (values.length === 0) return Number.NaN;
+  const sorted = Float64Array.from(values).sort();
+  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] as number;
+}
+
+async function runConcurrent(n: number, concurrency: number, call: () => Promise<number | undefined>, into: Sampled): Promise<void> {
+  let started = 0;
+  const worker = async () => {
+    while (started < n) {
+      started++;
+      const t0 = performance.now();
+      try {
+        const firstText = await call();
+        into.latUs.push((performance.now() - t0) * 1000);
+        if (firstText !== undefined) into.ttftUs.push(firstText * 1000);
+      } catch {
+        into.errors++;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(concurrency, n) }, worker));
+}
+
+/** Open loop: `rate` requests per second for `seconds`, each timed from when it was due (no coordinated omission). */
+async function openLoop(target: Target, body: string, rate: number, seconds: number): Promise<{ latUs: number[]; errors: number }> {
+  const total = Math.max(1, Math.round(rate * seconds));
+  const intervalMs = 1000 / rate;
+  const latUs: number[] = [];
+  let errors = 0;
+  let sent = 0;
+  let done = 0;
+  const maxInFlight = 4096;
+  let inFlight = 0;
+  const start = performance.now();
+  return new Promise((resolveRun) => {
+    const finish = () => {
+      if (++done === total) resolveRun({ latUs, errors });
+    };
+    const fire = (due: number) => {
+      if (inFlight >= maxInFlight) {
+        errors++;
+        finish();
+        return;
+      }
+      inFlight++;
+      target.pool
+        .request({ method: "POST", path: `${new URL(target.baseURL).pathname}/chat/completions`, headers: { "content-type": "application/json", authorization: `Bearer ${KEY}`, ...target.headers }, body })
+        .then(
+          async (res) => {
+            await res.body.dump({ limit: Number.POSITIVE_INFINITY });
+            if (res.statusCode === 200) latUs.push((performance.now() - due) * 1000);
+            else errors++;
+          },
+          () => {
+            errors++;
+          },
+        )
+        .finally(() => {
+          inFlight--;
+          finish();
+        });
+    };
+    const tick = () => {
+      const now = performance.now();
+      const due = Math.min(total, Math.floor((now - start) / intervalMs) + 1);
+      while (sent < due) fire(start + sent++ * intervalMs);
+      if (sent < total) setTimeout(tick, 1);
+    };
+    tick();
+  });
+}
+
+async function closedLoop(target: Target, body: string, n: number, concurrency: number): Promise<number> {
+  let started = 0;
+  let errors = 0;
+  const path = `${new URL(target.baseURL).pathname}/chat/completions`;
+  const worker = async () => {
+    while (started < n) {
+      started++;
+      try {
+        const res = await target.pool.request({ method: "POST", path, headers: { "content-type": "application/json", authorization: `Bearer ${KEY}`, ...target.headers }, body });
+        await res.body.dump({ limit: Number.POSITIVE_INFINITY });
+        if (res.statusCode !== 200) errors++;
+      } catch {
+        errors++;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: concurrency }, worker));
+  return errors;
+}
+
+function portkeyScript(): string {
+  const require = createRequire(join(ROOT, "tools/bench/package.json"));
+  return join(dirname(require.resolve("@portkey-ai/gateway/package.json")), "build/start-server.js");
+}
+
+/**
+ * Our gateway as a user starts it: `orchestrator serve --config models.yaml --port 0`, one OpenAI
+ * model pointing at the upstream, no cache (every benchmark request is the same prompt).
+ */
+async function startOrchestrator(upstreamURL: string, metrics = true): Promise<{ child: ServerChild; how: string }> {
+  const dir = mkdtempSync(join(tmpdir(), "bench-gateway-"));
+  process.once("exit", () => rmSync(dir, { recursive: true, force: true }));
+  const config = join(dir, "models.yaml");
+  writeFileSync(config, ["models:", `  - name: ${MODEL}`, "    provider: openai", `    config: { api_key: "\${BENCH_UPSTREAM_KEY}", base_url: "${upstreamURL}/v1" }`, ""].join("\n"));
+  const bin = join(ROOT, "packages/orchestrator/bin/orchestrator.js");
+  const args = ["serve", "--config", config, "--port", "0", ...(metrics ? [] : ["--no-metrics"])];
+  const child = await spawnServer(metrics ? "orchestrator serve" : "orchestrator serve --no-metrics", bin, args, { env: { BENCH_UPSTREAM_KEY: KEY, ORCHESTRATOR_HOME: dir }, cwd: dir });
+  return { child, how: "`orchestrator serve --config models.yaml` (one OpenAI model, /metrics on, no key gate)" };
+}
+
+const mb = (bytes: number) => bytes / (1024 * 1024);
+const fmt = (n: number | undefined, digits = 0) => (n === undefined || !Number.isFinite(n) ? "–" : n.toLocaleString("en-US", { maximumFractionDigits: digits, minimumFractionDigits: digits }));
+/** a / b, or undefined when b is not a positive number (an added latency lost in the noise has no ratio). */
+const divide = (a: number | undefined, b: number | undefined) => (a === undefined || b === undefined || !(b > 0) || !Number.isFinite(a / b) ? undefined : a / b);
+const ratio = (a: number | undefined, b: number | undefined) => {
+  const r = divide(a, b);
+  return r === undefined ? "–" : `${r.toFixed(2)}×`;
+};
+
+export interface GatewayRow {
+  contender: string;
+  scenario: "plain" | "stream";
+  concurrency: number;
+  requests: number;
+  errors: number;
+  medianUs: number;
+  p99Us: number;
+  /** Over the direct call in the same run. */
+  addedMedianUs: number;
+  addedP99Us: number;
+  ttftMedianUs?: number;
+  ttftP99Us?: number;
+  addedTtftMedianUs?: number;
+  addedTtftP99Us?: number;
+  /** The server process's CPU (user + system) per request; undefined for the direct call. */
+  serverCpuUsPerRequest?: number;
+}
+
+export interface GatewayExtra {
+  upstream: string;
+  orchestrator: string;
+  rows: GatewayRow[];
+  rss: Record<string, { beforeMb: number; afterMb: number }>;
+  rate: { seconds: number; rates: readonly number[]; direct: Record<string, { p99Us: number; errors: number }>; highest: Record<string, number | undefined>; steps: { contender: string; rate: number; errors: number; p99Us: number; addedP99Us: number; ok: boolean }[] };
+  rssGrowth: { requests: number; concurrency: number; byContender: Record<string, { beforeMb: number; afterMb: number; growthMb: number; errors: number }> };
+  /** `ok` is undefined when the floor's own number is lost in the noise (not positive), so no ratio exists. */
+  goals: { goal: string; contender: string; value: string; ok: boolean | undefined }[];
+}
+
+/** Runs the whole comparison; returns the JSON result and its Markdown. */
+export async function gatewayCase(options: GatewayCaseOptions): Promise<{ result: CaseResult; markdown: string }> {
+  const warmup = options.warmup ?? 100;
+  const rounds = options.rounds ?? 10;
+  const rates = options.rates ?? DEFAULT_RATES;
+  const want = new Set(options.only ?? ["proxy", "portkey", "orchestrator", "orchestrator-no-metrics"]);
+  const upstream = await startServerProcess("startOpenAIServer", { apiKey: KEY });
+  const servers: ServerChild[] = [];
+  const targets: Target[] = [];
+  const mkTarget = (key: Target["key"], name: string, baseURL: string, headers: Record<string, string>, server?: ServerChild): Target => ({
+    key,
+    name,
+    baseURL,
+    headers,
+    ...(server ? { server } : {}),
+    client: new OpenAI({ apiKey: KEY, baseURL, maxRetries: 0, defaultHeaders: headers }),
+    pool: new Pool(new URL(baseURL).origin, { connections: 128, keepAliveTimeout: 60_000 }),
+  });
+  let orchestratorHow = "not run";
+  try {
+    targets.push(mkTarget("direct", "openai SDK → upstream (direct)", `${upstream.url}/v1`, {}));
+    if (want.has("proxy")) {
+      const proxy = await spawnServer("minimal proxy", join(GATEWAY_DIR, "minimal-proxy.mjs"), [], { env: { UPSTREAM_URL: upstream.url }, cwd: GATEWAY_DIR });
+      servers.push(proxy);
+      options.onServer?.(proxy);
+      targets.push(mkTarget("proxy", "minimal proxy (node:http + undici)", `${proxy.url}/v1`, {}, proxy));
+    }
+    if (want.has("portkey")) {
+      const portkey = await spawnServer("Portkey", portkeyScript(), ["--port=0", "--headless"], { cwd: ROOT });
+      servers.push(portkey);
+      options.onServer?.(portkey);
+      targets.push(mkTarget("portkey", "Portkey gateway 1.15.2", `${portkey.url}/v1`, { "x-portkey-provider": "openai", "x-portkey-custom-host": `${upstream.url}/v1` }, portkey));
+    }
+    if (want.has("orchestrator")) {
+      const { child, how } = await startOrchestrator(upstream.url);
+      orchestratorHow = how;
+      servers.push(child);
+      options.onServer?.(child);
+      targets.push(mkTarget("orchestrator", "orchestrator gateway", `${child.url}/v1`, {}, child));
+    }
+    if (want.has("orchestrator-no-metrics")) {
+      const { child } = await startOrchestrator(upstream.url, false);
+      servers.push(child);
+      options.onServer?.(child);
+      targets.push(mkTarget("orchestrator-no-metrics", "orchestrator gateway without /metrics", `${child.url}/v1`, {}, child));
+    }
+    const rssStart = new Map<string, ProcessStats>();
+    for (const t of targets) if (t.server) rssStart.set(t.key, await t.server.stats({ gc: true }));
+
+    const plainMessages = [{ role: "user" as const, content: "Summarise the benefits of caching in two sentences." }];
+    // The upstream echoes the prompt word by word: 40 words stream as 40 text chunks.
+    const streamMessages = [{ role: "user" as const, content: Array.from({ length: 40 }, (_, i) => `word${i}`).join(" ") }];
+    const plainCall = (t: Target) => async () => {
+      await t.client.chat.completions.create({ model: MODEL, messages: plainMessages });
+      return undefined;
+    };
+    const streamCall = (t: Target) => async () => {
+      const t0 = performance.now();
+      let first: number | undefined;
+      const stream = await t.client.chat.completions.create({ model: MODEL, messages: streamMessages, stream: true, stream_options: { include_usage: true } });
+      for await (const chunk of stream) if (first === undefined && (chunk.choices[0]?.delta?.content ?? "").length > 0) first = performance.now() - t0;
+      if (first === undefined) throw new Error("a stream without text");
+      return first;
+    };
+
+    const rows: GatewayRow[] = [];
+    for (const scenario of ["plain", "stream"] as const) {
+      for (const concurrency of CONCURRENCIES) {
+        const perContender = Math.round((scenario === "plain" ? options.iterations : options.streamIterations) * (concurrency === 1 ? 1 : 3.2));
+        const perRound = Math.max(1, Math.ceil(perContender / rounds));
+        const call = scenario === "plain" ? plainCall : streamCall;
+        const sampled = targets.map((): Sampled => ({ latUs: [], ttftUs: [], errors: 0, cpuUs: 0, requests: 0 }));
+        for (const t of targets) await runConcurrent(warmup, concurrency, call(t), { latUs: [], ttftUs: [], errors: 0, cpuUs: 0, requests: 0 });
+        for (let round = 0; round < rounds; round++) {
+          for (let k = 0; k < targets.length; k++) {
+            const index = (k + round) % targets.length;
+            const t = targets[index] as Target;
+            const into = sampled[index] as Sampled;
+            const before = t.server ? await t.server.stats() : undefined;
+            await runConcurrent(perRound, concurrency, call(t), into);
+            if (t.server && before) into.cpuUs += (await t.server.stats()).cpuUs - before.cpuUs;
+            into.requests += perRound;
+          }
+        }
+        const direct = sampled[0] as Sampled;
+        const dMed = quantile(direct.latUs, 0.5);
+        const dP99 = quantile(direct.latUs, 0.99);
+        const dTtftMed = quantile(direct.ttftUs, 0.5);
+        const dTtftP99 = quantile(direct.ttftUs, 0.99);
+        targets.forEach((t, i) => {
+          const s = sampled[i] as Sampled;
+          const med = quantile(s.latUs, 0.5);
+          const p99 = quantile(s.latUs, 0.99);
+          const row: GatewayRow = { contender: t.name, scenario, concurrency, requests: s.requests, errors: s.errors, medianUs: med, p99Us: p99, addedMedianUs: med - dMed, addedP99Us: p99 - dP99 };
+          if (scenario === "stream") {
+            row.ttftMedianUs = quantile(s.ttftUs, 0.5);
+            row.ttftP99Us = quantile(s.ttftUs, 0.99);
+            row.addedTtftMedianUs = row.ttftMedianUs - dTtftMed;
+            row.addedTtftP99Us = row.ttftP99Us - dTtftP99;
+          }
+          if (t.server) row.serverCpuUsPerRequest = s.cpuUs / s.requests;
+          rows.push(row);
+        });
+        process.stderr.write(`bench: gateway ${scenario} c${concurrency} done\n`);
+      }
+    }
+
+    // Sustained rate: step up until a step has an error or adds more than 5 ms of p99 over the
+    // direct call at the same rate, measured right before it (a shared machine drifts).
+    const plainBody = JSON.stringify({ model: MODEL, messages: plainMessages });
+    const directAt: Record<string, { p99Us: number; errors: number }> = {};
+    const highest: Record<string, number | undefined> = {};
+    const steps: GatewayExtra["rate"]["steps"] = [];
+    const direct = targets[0] as Target;
+    const warmSeconds = Math.min(2, options.rateSeconds);
+    for (const t of targets.slice(1)) {
+      if (t.key === "orchestrator-no-metrics") continue;
+      highest[t.name] = undefined;
+      await openLoop(direct, plainBody, rates[0] as number, warmSeconds);
+      await openLoop(t, plainBody, rates[0] as number, warmSeconds);
+      for (const rate of rates) {
+        const d = await openLoop(direct, plainBody, rate, options.rateSeconds);
+        const base = { p99Us: quantile(d.latUs, 0.99), errors: d.errors };
+        directAt[`${t.name} @ ${rate}`] = base;
+        if (base.errors > 0) break; // The machine's own ceiling: the direct call fails at this rate.
+        const r = await openLoop(t, plainBody, rate, options.rateSeconds);
+        const p99Us = quantile(r.latUs, 0.99);
+        const ok = r.errors === 0 && p99Us - base.p99Us <= 5_000;
+        steps.push({ contender: t.name, rate, errors: r.errors, p99Us, addedP99Us: p99Us - base.p99Us, ok });
+        if (!ok) break;
+        highest[t.name] = rate;
+      }
+      process.stderr.write(`bench: gateway rate ${t.name}: ${highest[t.name] ?? "none"}/s\n`);
+    }
+
+    // RSS growth over many requests: warm up, collect garbage, RSS; the requests; collect, RSS.
+    const rssGrowth: GatewayExtra["rssGrowth"] = { requests: options.rssRequests, concurrency: 64, byContender: {} };
+    for (const t of targets) {
+      if (!t.server || t.key === "orchestrator-no-metrics") continue;
+      await closedLoop(t, plainBody, Math.min(2_000, options.rssRequests), 64);
+      const before = await t.server.stats({ gc: true });
+      const errors = await closedLoop(t, plainBody, options.rssRequests, 64);
+      const after = await t.server.stats({ gc: true });
+      rssGrowth.byContender[t.name] = { beforeMb: mb(before.rssBytes), afterMb: mb(after.rssBytes), growthMb: mb(after.rssBytes - before.rssBytes), errors };
+      process.stderr.write(`bench: gateway rss ${t.name}: ${mb(after.rssBytes - before.rssBytes).toFixed(1)} MB over ${options.rssRequests}\n`);
+    }
+
+    const rss: GatewayExtra["rss"] = {};
+    for (const t of targets) {
+      if (!t.server || t.key === "orchestrator-no-metrics") continue;
+      const end = await t.server.stats({ gc: true });
+      rss[t.name] = { beforeMb: mb((rssStart.get(t.key) as ProcessStats).rssBytes), afterMb: mb(end.rssBytes) };
+    }
+
+    const extra: GatewayExtra = {
+      upstream: "@orchestrator-ts/testing startOpenAIServer in a child process",
+      orchestrator: orchestratorHow,
+      rows,
+      rss,
+      rate: { seconds: options.rateSeconds, rates, direct: directAt, highest, steps },
+      rssGrowth,
+      goals: goalsOf(rows, highest, rssGrowth, targets),
+    };
+    const result: CaseResult = {
+      case: "gateway",
+      date: new Date().toISOString(),
+      node: process.version,
+      notes: "Each server in its own process in front of one loopback OpenAI upstream (its own process); the client is the openai SDK (latency) and undici (rate, RSS).",
+      results: [],
+      extra: extra as unknown as Record<string, unknown>,
+    };
+    return { result, markdown: markdownOf(extra, options) };
+  } finally {
+    for (const t of targets) await t.pool.close().catch(() => undefined);
+    for (const s of servers) await s.stop();
+    await upstream.stop();
+  }
+}
+
+function goalsOf(rows: GatewayRow[], highest: Record<string, number | undefined>, growth: GatewayExtra["rssGrowth"], targets: Target[]): GatewayExtra["goals"] {
+  const goals: GatewayExtra["goals"] = [];
+  const proxy = targets.find((t) => t.key === "proxy");
+  const ours = targets.filter((t) => t.key === "orchestrator" || t.key === "portkey");
+  for (const t of ours) {
+    if (proxy) {
+      for (const scenario of ["plain", "stream"] as const) {
+        for (const concurrency of CONCURRENCIES) {
+          const mine = rows.find((r) => r.contender === t.name && r.scenario === scenario && r.concurrency === concurrency);
+          const floor = rows.find((r) => r.contender === proxy.name && r.scenario === scenario && r.concurrency === concurrency);
+          if (!mine || !floor) continue;
+          const check = (goal: string, a: number | undefined, b: number | undefined, max: number) => {
+            const r = divide(a, b);
+            goals.push({ goal, contender: t.name, value: r === undefined ? `${fmt(a)} vs ${fmt(b)} µs` : `${r.toFixed(2)}×`, ok: r === undefined ? undefined : r <= max });
+          };
+          check(`added median latency, ${scenario} c${concurrency} ≤ 1.2× proxy`, mine.addedMedianUs, floor.addedMedianUs, 1.2);
+          if (scenario === "stream") check(`added median time to first text, c${concurrency} ≤ 1.2× proxy`, mine.addedTtftMedianUs, floor.addedTtftMedianUs, 1.2);
+          check(`server CPU per request, ${scenario} c${concurrency} ≤ 1.3× proxy`, mine.serverCpuUsPerRequest, floor.serverCpuUsPerRequest, 1.3);
+        }
+      }
+      const rate = divide(highest[t.name] ?? 0, highest[proxy.name]);
+      goals.push({ goal: "sustained rate ≥ 0.8× proxy", contender: t.name, value: `${fmt(highest[t.name])} vs ${fmt(highest[proxy.name])}/s`, ok: rate === undefined ? undefined : rate >= 0.8 });
+    }
+    const g = growth.byContender[t.name];
+    if (g) goals.push({ goal: `RSS growth over ${fmt(growth.requests)} requests ≤ 30 MB`, contender: t.name, value: `${g.growthMb.toFixed(1)} MB`, ok: g.growthMb <= 30 && g.errors === 0 });
+  }
+  return goals;
+}
+
+function markdownOf(extra: GatewayExtra, options: GatewayCaseOptions): string {
+  const us = (n: number | undefined) => fmt(n);
+  const proxyName = extra.rows.find((r) => r.contender.startsWith("minimal proxy"))?.contender;
+  const floorOf = (r: GatewayRow) => extra.rows.find((x) => x.contender === proxyName && x.scenario === r.scenario && x.concurrency === r.concurrency);
+  const lines = [
+    "### gateway",
+    "",
+    `Each server in its own process, in front of one loopback OpenAI upstream (its own process); latency through the openai SDK, ${extra.rows[0]?.requests ?? 0} plain calls per contender at concurrency 1 (3.2× at 64), interleaved rounds. Added = over the direct call in the same run; ratios are to the minimal proxy's added latency and CPU. Our gateway: ${extra.orchestrator}; the same without /metrics shows what the metrics cost (latency and CPU only). Portkey sleeps ~25 ms before a stream's first chunk.`,
+    "",
+    "| contender | scenario | conc. | median µs | p99 µs | added median µs | added p99 µs | first text: added median µs | added p99 µs | server CPU µs/req | added median vs proxy | CPU vs proxy | errors |",
+    "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ...extra.rows.map((r) => {
+      const floor = floorOf(r);
+      const direct = r.serverCpuUsPerRequest === undefined;
+      return `| ${r.contender} | ${r.scenario} | ${r.concurrency} | ${us(r.medianUs)} | ${us(r.p99Us)} | ${direct ? "" : us(r.addedMedianUs)} | ${direct ? "" : us(r.addedP99Us)} | ${direct || r.scenario === "plain" ? "" : us(r.addedTtftMedianUs)} | ${direct || r.scenario === "plain" ? "" : us(r.addedTtftP99Us)} | ${direct ? "" : us(r.serverCpuUsPerRequest)} | ${direct ? "" : ratio(r.addedMedianUs, floor?.addedMedianUs)} | ${direct ? "" : ratio(r.serverCpuUsPerRequest, floor?.serverCpuUsPerRequest)} | ${r.errors} |`;
+    }),
+    "",
+    `Sustained rate: the highest step of ${extra.rate.rates.join(", ")} req/s that each server holds for ${options.rateSeconds} s (open loop, undici client, plain calls) with no error and p99 ≤ the direct call's p99 at that rate (measured just before) + 5 ms; each server warmed up first. RSS growth: ${fmt(extra.rssGrowth.requests)} plain requests at concurrency ${extra.rssGrowth.concurrency}, after a warm-up, RSS after a forced GC.`,
+    "",
+    "| server | highest rate req/s | vs proxy | stopped at | RSS at start MB | RSS at end MB | RSS growth MB |",
+    "|---|---:|---:|---|---:|---:|---:|",
+    ...Object.keys(extra.rss).map((name) => {
+      const g = extra.rssGrowth.byContender[name];
+      const failed = extra.rate.steps.find((s) => s.contender === name && !s.ok);
+      const stopped = failed ? `${failed.rate}/s: p99 +${fmt(failed.addedP99Us / 1000, 1)} ms, ${failed.errors} errors` : "";
+      return `| ${name} | ${fmt(extra.rate.highest[name])} | ${ratio(extra.rate.highest[name], proxyName ? extra.rate.highest[proxyName] : undefined)} | ${stopped} | ${fmt(extra.rss[name]?.beforeMb, 1)} | ${fmt(extra.rss[name]?.afterMb, 1)} | ${fmt(g?.growthMb, 1)} |`;
+    }),
+    "",
+    "| goal | contender | value | met |",
+    "|---|---|---:|:---:|",
+    ...extra.goals.map((g) => `| ${g.goal} | ${g.contender} | ${g.value} | ${g.ok === undefined ? "– (proxy's number in the noise)" : g.ok ? "yes" : "**no**"} |`),
+    "",
+  ];
+  return lines.join("\n");
+}
