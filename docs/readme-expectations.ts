@@ -57,6 +57,16 @@ export const TS_BLOCKS: Record<string, TsBlockSpec> = {
   "packages/health/02-example.ts": { stdout: [/^\{ available: true, status: 'healthy' \}$/m] },
   "packages/orchestrator/02-in-code.ts": { files: rootConfig, stdout: [/^gpt-4 Echo: Explain quantum computing [\d.]+ false$/m] },
   "packages/gguf/02-example.ts": { stdout: [/^\d+ 2 \d+ 64$/m, /^llama 256 21$/m, /^Q4_0 Q4_0$/m] },
+  "packages/anthropic-format/02-example.ts": {
+    stdout: [
+      /^claude-sonnet-4-6 false u-42 2 \{ anthropic: \{ metadata: \{ user_id: 'u-42' \} \} \}$/m,
+      /^\{"model":"claude-sonnet-4-6","max_tokens":50,"messages":\[\{"role":"user","content":\[\{"type":"text","text":"Hi!"\}\]\}\],"system":"Be brief\.","metadata":\{"user_id":"u-42"\}\}$/m,
+      /^tool_use \[\{"type":"tool_use","id":"toolu_1","name":"get_weather","input":\{"city":"Oslo"\}\}\]$/m,
+      /^event: message_start$/m,
+      /type: 'finish',\s+usage: \{ inputTokens: 9, outputTokens: 2 \},\s+finishReason: \{ unified: 'stop', raw: 'end_turn' \}/,
+      /^\{"type":"error","error":\{"type":"rate_limit_error","message":"Slow down\."\}\}$/m,
+    ],
+  },
   "packages/openai-format/02-example.ts": {
     stdout: [
       /^gpt-4o-mini false 50 \{ openai: \{ user: 'u-42' \} \}$/m,

@@ -1,18 +1,5 @@
-import type Anthropic from "@anthropic-ai/sdk";
-import {
-  type ContentPart,
-  type FinishReason,
-  type GenerateRequest,
-  type SchemaLike,
-  type ToolCall,
-  type Usage,
-  toJsonSchema,
-  toolArgumentsObject,
-} from "@orchestrator-ts/core";
-
-type MessageParam = Anthropic.MessageParam;
-type ContentBlockParam = Anthropic.ContentBlockParam;
-type ImageMediaType = Anthropic.Base64ImageSource["media_type"];
+import { type ContentPart, type GenerateRequest, type SchemaLike, toJsonSchema, toolArgumentsObject } from "@orchestrator-ts/core";
+import type { MessagesContentBlockParam, MessagesImageMediaType, MessagesMessageParam, MessagesRequest, MessagesTool, MessagesToolChoice } from "./wire";
 
 /** The name of the forced tool that carries structured output. */
 export const DEFAULT_RESPONSE_TOOL = "json_response";
@@ -24,8 +11,17 @@ export interface ResponseTool {
   wrapped: boolean;
 }
 
-export interface MappedRequest {
-  params: Anthropic.MessageCreateParamsNonStreaming;
+/** The model id, and `max_tokens` for a request that sets none. */
+export interface MessagesRequestOptions {
+  /** The API model id sent as `model`. */
+  model: string;
+  /** `max_tokens` when the request sets none (the API requires it). */
+  maxTokens: number;
+}
+
+/** What `toMessagesRequest` gives: the body, how structured output was asked for, and what was left out. */
+export interface MappedMessagesRequest {
+  params: MessagesRequest;
   responseTool: ResponseTool | undefined;
   warnings: string[];
 }
@@ -43,7 +39,7 @@ function jsonSchemaOf(schema: SchemaLike): Record<string, unknown> {
 
 const IMAGE_TYPES = new Set<string>(["image/jpeg", "image/png", "image/gif", "image/webp"]);
 
-function imageBlock(part: Extract<ContentPart, { type: "image" }>): ContentBlockParam {
+function imageBlock(part: Extract<ContentPart, { type: "image" }>): MessagesContentBlockParam {
   if (part.data !== undefined) {
     return { type: "image", source: { type: "base64", media_type: mediaType(part.mediaType), data: part.data } };
   }
@@ -53,14 +49,14 @@ function imageBlock(part: Extract<ContentPart, { type: "image" }>): ContentBlock
   return { type: "image", source: { type: "url", url } };
 }
 
-function mediaType(value: string | undefined): ImageMediaType {
+function mediaType(value: string | undefined): MessagesImageMediaType {
   // The API accepts four types; an unknown one is sent as is and the API explains the refusal.
-  return (value && IMAGE_TYPES.has(value) ? value : (value ?? "image/png")) as ImageMediaType;
+  return (value && IMAGE_TYPES.has(value) ? value : (value ?? "image/png")) as MessagesImageMediaType;
 }
 
-function contentBlocks(content: string | ContentPart[]): ContentBlockParam[] {
+function contentBlocks(content: string | ContentPart[]): MessagesContentBlockParam[] {
   if (typeof content === "string") return content === "" ? [] : [{ type: "text", text: content }];
-  const blocks: ContentBlockParam[] = [];
+  const blocks: MessagesContentBlockParam[] = [];
   for (const part of content) {
     if (part.type === "text") {
       if (part.text !== "") blocks.push({ type: "text", text: part.text });
@@ -69,12 +65,11 @@ function contentBlocks(content: string | ContentPart[]): ContentBlockParam[] {
   return blocks;
 }
 
-
 /** The conversation as Anthropic turns: system text apart, tool results in user turns, same-role turns merged. */
-export function toAnthropicMessages(request: GenerateRequest): { system: string | undefined; messages: MessageParam[] } {
+export function toMessagesConversation(request: GenerateRequest): { system: string | undefined; messages: MessagesMessageParam[] } {
   const system: string[] = [];
-  const messages: MessageParam[] = [];
-  const push = (role: "user" | "assistant", blocks: ContentBlockParam[]): void => {
+  const messages: MessagesMessageParam[] = [];
+  const push = (role: "user" | "assistant", blocks: MessagesContentBlockParam[]): void => {
     if (blocks.length === 0) return;
     const last = messages[messages.length - 1];
     // The API wants alternating turns: tool results followed by a user message make one user turn.
@@ -91,7 +86,7 @@ export function toAnthropicMessages(request: GenerateRequest): { system: string 
         break;
       case "assistant": {
         // Assistant turns carry text and tool calls only.
-        const blocks: ContentBlockParam[] = contentBlocks(message.content).filter((b) => b.type === "text");
+        const blocks: MessagesContentBlockParam[] = contentBlocks(message.content).filter((b) => b.type === "text");
         for (const call of message.toolCalls ?? []) blocks.push({ type: "tool_use", id: call.id, name: call.name, input: toolArgumentsObject(call.arguments) });
         push("assistant", blocks);
         break;
@@ -104,7 +99,8 @@ export function toAnthropicMessages(request: GenerateRequest): { system: string 
   return { system: system.length > 0 ? system.join("\n\n") : undefined, messages };
 }
 
-function toolChoice(choice: GenerateRequest["toolChoice"]): Anthropic.ToolChoice | undefined {
+/** The wire's tool choice for a core one (`required` is `any`). */
+export function toMessagesToolChoice(choice: GenerateRequest["toolChoice"]): MessagesToolChoice | undefined {
   if (choice === undefined) return undefined;
   if (choice === "auto") return { type: "auto" };
   if (choice === "required") return { type: "any" };
@@ -112,10 +108,15 @@ function toolChoice(choice: GenerateRequest["toolChoice"]): Anthropic.ToolChoice
   return { type: "tool", name: choice.name };
 }
 
-export function toAnthropicParams(request: GenerateRequest, model: string, maxTokens: number): MappedRequest {
+/**
+ * A core request as a Messages body (without `stream`): what a client of the API sends.
+ * Structured output (`responseFormat: json`) becomes a forced tool, which every Claude model
+ * supports; `providerOptions.anthropic` is copied into the body as is, last.
+ */
+export function toMessagesRequest(request: GenerateRequest, options: MessagesRequestOptions): MappedMessagesRequest {
   const warnings: string[] = [];
-  const { system, messages } = toAnthropicMessages(request);
-  const params: Anthropic.MessageCreateParamsNonStreaming = { model, max_tokens: request.maxTokens ?? maxTokens, messages };
+  const { system, messages } = toMessagesConversation(request);
+  const params: MessagesRequest = { model: options.model, max_tokens: request.maxTokens ?? options.maxTokens, messages };
   if (system !== undefined) params.system = system;
   // SDK 1.14 no longer has sampling parameters in the Messages API: sent only when asked for explicitly.
   if (request.temperature !== undefined) warnings.push("Anthropic's Messages API (SDK 1.14) takes no `temperature`; not sent (set providerOptions.anthropic.temperature to force it).");
@@ -123,12 +124,12 @@ export function toAnthropicParams(request: GenerateRequest, model: string, maxTo
   if (request.stop && request.stop.length > 0) params.stop_sequences = request.stop;
   if (request.seed !== undefined) warnings.push("Anthropic does not support `seed`; it was ignored.");
 
-  const tools: Anthropic.Tool[] = (request.tools ?? []).map((tool) => ({
+  const tools: MessagesTool[] = (request.tools ?? []).map((tool) => ({
     name: tool.name,
     ...(tool.description !== undefined ? { description: tool.description } : {}),
-    input_schema: jsonSchemaOf(tool.parameters) as Anthropic.Tool.InputSchema,
+    input_schema: jsonSchemaOf(tool.parameters) as MessagesTool["input_schema"],
   }));
-  let choice = toolChoice(request.toolChoice);
+  let choice = toMessagesToolChoice(request.toolChoice);
   let responseTool: ResponseTool | undefined;
 
   const format = request.responseFormat;
@@ -140,7 +141,7 @@ export function toAnthropicParams(request: GenerateRequest, model: string, maxTo
     tools.push({
       name,
       description: format.description ?? "Give the answer as this tool's input: a JSON value that matches the schema.",
-      input_schema: (wrapped ? { type: "object", properties: { value: schema }, required: ["value"] } : schema) as Anthropic.Tool.InputSchema,
+      input_schema: (wrapped ? { type: "object", properties: { value: schema }, required: ["value"] } : schema) as MessagesTool["input_schema"],
     });
     if (choice !== undefined) warnings.push("`toolChoice` was replaced by the forced tool that carries `responseFormat: json`.");
     choice = { type: "tool", name };
@@ -152,57 +153,4 @@ export function toAnthropicParams(request: GenerateRequest, model: string, maxTo
   const extra = request.providerOptions?.["anthropic"];
   if (extra) Object.assign(params, extra);
   return { params, responseTool, warnings };
-}
-
-const STOP_REASONS: Readonly<Record<string, FinishReason["unified"]>> = {
-  end_turn: "stop",
-  stop_sequence: "stop",
-  max_tokens: "length",
-  model_context_window_exceeded: "length",
-  tool_use: "tool-calls",
-  refusal: "content-filter",
-  pause_turn: "other",
-};
-
-export function mapStopReason(raw: string | null | undefined, responseTool?: ResponseTool): FinishReason | undefined {
-  if (raw == null) return undefined;
-  // The forced response tool is how the answer arrives, not a request to run a tool.
-  if (raw === "tool_use" && responseTool) return { unified: "stop", raw };
-  return { unified: STOP_REASONS[raw] ?? "other", raw };
-}
-
-interface RawUsage {
-  input_tokens?: number | null;
-  output_tokens?: number | null;
-  cache_creation_input_tokens?: number | null;
-  cache_read_input_tokens?: number | null;
-}
-
-/** Prompt tokens include cache writes and reads; counts the API left out stay `undefined`. */
-export function mapUsage(usage: RawUsage | null | undefined): Usage {
-  if (!usage) return {};
-  const out: Usage = {};
-  if (typeof usage.input_tokens === "number") out.inputTokens = usage.input_tokens + (usage.cache_creation_input_tokens ?? 0) + (usage.cache_read_input_tokens ?? 0);
-  if (typeof usage.output_tokens === "number") out.outputTokens = usage.output_tokens;
-  return out;
-}
-
-/** The JSON text of the response tool's input (unwrapped when the schema was not an object). */
-export function responseText(input: unknown, tool: ResponseTool): string {
-  const value = tool.wrapped && input && typeof input === "object" ? (input as Record<string, unknown>)["value"] : input;
-  return JSON.stringify(value ?? null);
-}
-
-export function parseToolInput(json: string): unknown {
-  if (json.trim() === "") return {};
-  try {
-    return JSON.parse(json);
-  } catch {
-    // The core contract: invalid JSON arguments are passed on as the raw string.
-    return json;
-  }
-}
-
-export function toToolCall(block: { id: string; name: string; input: unknown }): ToolCall {
-  return { id: block.id, name: block.name, arguments: block.input };
 }
