@@ -1,6 +1,7 @@
 // What each README block must do when run (docs/readme-blocks.test.ts): the files it needs in its
 // working directory, the environment it runs with, and what it must print. Every TypeScript block
 // and every output sample needs an entry here; the test fails on a block without one.
+import { spawn } from "node:child_process";
 import { existsSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { loadModelConfig } from "@orchestrator-ts/config";
@@ -27,7 +28,7 @@ export interface TsBlockSpec {
 
 const block = (file: string): string => readFileSync(join(outDir, file), "utf8");
 /** The root README's Configuration block, as the config file other examples load. */
-const rootConfig = () => ({ "config/models.yaml": block("root/04-configuration.yaml") });
+const rootConfig = () => ({ "config/models.yaml": block("root/06-configuration.yaml") });
 /** The seed's config/models.yaml, unchanged. */
 const seedConfig = () => ({ "config/models.yaml": readFileSync(join(root, "docs/seed/config/models.yaml"), "utf8") });
 
@@ -43,6 +44,9 @@ export const TS_BLOCKS: Record<string, TsBlockSpec> = {
     timeoutMs: 60_000,
   },
   "root/03-a-short-tour.ts": { files: rootConfig, stdout: [/^gpt-4 Echo: Hello$/m] },
+  // The gateway over the Configuration block's models (OpenAI's and Anthropic's loopback servers).
+  "root/05-run-it-as-a-server.ts": { files: rootConfig, stdout: [/^(gpt-4|claude-3-opus) Echo: Explain quantum computing miss$/m, /^Echo: Stream it$/m] },
+  "packages/server/02-orchestrator-ts-server.ts": { stdout: [/^200 gpt-4o-mini Echo: Hello gpt-4o-mini$/m] },
   "packages/cache/02-orchestrator-ts-cache.ts": { stdout: [/^true true \{/m, /hits: 2,/, /misses: 1,/] },
   "packages/cache/03-orchestrator-ts-cache.ts": { stdout: [/^true 1$/m] },
   "packages/config/02-orchestrator-ts-config.ts": {
@@ -203,6 +207,42 @@ export interface ShellContext {
 }
 
 /**
+ * `orchestrator serve …` as written, on a free port (the one written may be taken): it must print
+ * its URL, answer /readyz with 200, and on SIGTERM exit 0 by itself.
+ */
+async function serveCheck(args: string[], world: BlockWorld, cli: string): Promise<string> {
+  const port = args.indexOf("--port");
+  const argv = port >= 0 ? [...args.slice(0, port + 1), "0", ...args.slice(port + 2)] : [...args, "--port", "0"];
+  const dir = workdir(rootConfig());
+  const child = spawn(process.execPath, [cli, ...argv], { cwd: dir, env: world.env });
+  let out = "";
+  child.stdout.on("data", (d) => {
+    out += d;
+  });
+  child.stderr.on("data", (d) => {
+    out += d;
+  });
+  const exited = new Promise<number | null>((done) => child.once("exit", (code) => done(code)));
+  try {
+    const deadline = Date.now() + 60_000;
+    let url: string | undefined;
+    while (!url && Date.now() < deadline && child.exitCode === null) {
+      url = /serving on (http:\/\/\S+)/.exec(out)?.[1];
+      if (!url) await new Promise((r) => setTimeout(r, 50));
+    }
+    if (!url) return `orchestrator ${argv.join(" ")} printed no URL: ${out.slice(-500)}`;
+    const ready = await fetch(`${url}/readyz`);
+    if (ready.status !== 200) return `orchestrator serve: /readyz answered ${ready.status}: ${await ready.text()}`;
+    child.kill("SIGTERM");
+    const code = await exited;
+    return code === 0 ? "ok" : `orchestrator serve exited ${code} after SIGTERM: ${out.slice(-500)}`;
+  } finally {
+    child.kill("SIGKILL");
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/**
  * Checks one shell command of a README: our commands run (the cheap ones as written, `demo` as
  * `demo --help`: it runs a whole workload and has its own test in packages/orchestrator);
  * `npm install` names packages that exist; `npm run` names scripts that exist; `npx <tool>` names
@@ -227,6 +267,7 @@ export async function SHELL({ command, publishable, scripts, world, cli }: Shell
     const available = where ? ((JSON.parse(readFileSync(join(root, where, "package.json"), "utf8")) as { scripts?: Record<string, string> }).scripts ?? {}) : scripts;
     return script && available[script] ? "ok" : `no script "${script}" in ${where ?? "the root"}'s package.json`;
   }
+  if (tool === "npx" && sub === "orchestrator" && rest[0] === "serve") return serveCheck(rest, world, cli);
   if (tool === "npx" && sub === "orchestrator") {
     const args = rest[0] === "demo" ? ["demo", "--help"] : rest;
     // Run where a user would: a project whose config/models.yaml is the root README's example.

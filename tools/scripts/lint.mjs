@@ -5,6 +5,7 @@
 //   lib                   → contract only
 //   provider / testing    → contract and format
 //   eval (replay)         → contract and lib (offline evaluation runs the registry's selectors)
+//   server                → contract, format and lib (the gateway serves a registry; providers come from the meta package)
 //   example               → contract and testing (published surface only)
 //   app                   → any published package (runnable examples of using them)
 //   meta                  → anything
@@ -26,6 +27,7 @@ const ALLOWED = {
   lib: ["contract"],
   provider: ["contract", "format"],
   eval: ["contract", "lib"],
+  server: ["contract", "format", "lib"],
   testing: ["contract", "format"],
   example: ["contract", "testing"],
   app: ["contract", "format", "lib", "eval", "provider", "testing", "meta"],

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { HELP, type Io, demo, generateOrStream, health, models, report, select, validate } from "./cli/commands";
 import { replay } from "./cli/replay";
+import { serve } from "./cli/serve";
 
 const io: Io = { out: (text) => process.stdout.write(`${text}\n`), err: (text) => process.stderr.write(`${text}\n`) };
 
@@ -23,6 +24,8 @@ async function main(argv: string[]): Promise<number> {
       return validate(rest, io);
     case "replay":
       return replay(rest, io);
+    case "serve":
+      return serve(rest, io);
     case undefined:
     case "help":
     case "--help":

@@ -17,3 +17,5 @@ export { AISDKModel, type AISDKModelOptions, aiSdkProvider } from "@orchestrator
 export { builtinProviders, builtinProvidersWith } from "./providers";
 export { createOrchestrator, loadConfig, resolveConfigPath, type CreateOrchestratorOptions, type Orchestrator, type OrchestratorTelemetryOptions } from "./orchestrator";
 export { EMBEDDED_CONFIG, LOCAL_MODELS, defaultModelDir, prepareLocalModels } from "./default-config";
+export { createServer, type CreateServerOptions, withRedisUrl } from "./server";
+export { GatewayError, type Caller, type Gatekeeper, type Admission, type OrchestratorServer, type ServedOrchestrator, type ServerObserver, type RequestRecord, type ServerRoute } from "@orchestrator-ts/server";

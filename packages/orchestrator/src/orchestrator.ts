@@ -62,6 +62,11 @@ export interface Orchestrator {
   skipped: SkippedModel[];
   generate(request: GenerateRequest, requirements?: SelectionRequirements): Promise<RegistryResult>;
   stream(request: GenerateRequest, requirements?: SelectionRequirements): RegistryStream;
+  /**
+   * What keeps it from serving now beyond the models' health: "Redis is unreachable: …" when the
+   * config shares state through Redis and Redis does not answer. Empty when ready.
+   */
+  readiness(): Promise<string[]>;
   /** Stop the monitor, release every model, close the cache. */
   close(): Promise<void>;
 }
@@ -160,6 +165,7 @@ export async function createOrchestrator(options: CreateOrchestratorOptions = {}
     skipped: [...registry.skippedModels],
     generate: (request, requirements) => registry.generate(request, requirements),
     stream: (request, requirements) => registry.stream(request, requirements),
+    readiness: () => shared.readiness(),
     close() {
       closed ??= (async () => {
         healthMonitor?.stop();

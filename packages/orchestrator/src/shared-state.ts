@@ -1,6 +1,6 @@
 // What the config's `redis:` section turns into: the parts several processes share through Redis
 // (one server, a Cluster or Sentinel).
-import type { Model } from "@orchestrator-ts/core";
+import { type Model, redact } from "@orchestrator-ts/core";
 import type { RedisConfig, RedisConnectionConfig } from "@orchestrator-ts/core";
 import { type RedisConnectionOptions, RedisHealthStateStore, RedisRateLimiter, RedisStatsStore } from "@orchestrator-ts/redis";
 
@@ -22,13 +22,18 @@ export interface SharedState {
   healthStore: RedisHealthStateStore | undefined;
   /** Replace each model's in-process limiter by one shared through Redis (models with limits only). */
   shareLimits(models: readonly Model[]): void;
+  /** Why the shared state cannot be used now ("Redis is unreachable: …"); empty when Redis answers (or is not used). */
+  readiness(): Promise<string[]>;
   close(): Promise<void>;
 }
+
+/** How long a readiness probe waits for Redis. */
+const READINESS_TIMEOUT_MS = 1_000;
 
 /** The shared parts the `redis:` section asks for (statistics, health and limits unless switched off). */
 export function sharedState(config: RedisConfig | undefined, options: { health: boolean }): SharedState {
   const parts: { close(): Promise<void> }[] = [];
-  if (!config) return { statsStore: undefined, healthStore: undefined, shareLimits() {}, close: async () => {} };
+  if (!config) return { statsStore: undefined, healthStore: undefined, shareLimits() {}, readiness: async () => [], close: async () => {} };
   const connection = redisConnectionOptions(config);
   const prefix = redisKeyPrefix(config);
   const statsStore = config.statistics === false ? undefined : new RedisStatsStore({ ...connection, key: `${prefix}stats` });
@@ -53,6 +58,25 @@ export function sharedState(config: RedisConfig | undefined, options: { health: 
         });
         model.setRateLimiter(limiter);
         parts.push(limiter);
+      }
+    },
+    async readiness() {
+      // The stores' own connections: a PING on one proves the server (or cluster node) answers.
+      const connection = statsStore?.connection ?? healthStore?.connection;
+      if (!connection) return [];
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      try {
+        await Promise.race([
+          connection.client.ping(),
+          new Promise((_, reject) => {
+            timer = setTimeout(() => reject(new Error(`no answer within ${READINESS_TIMEOUT_MS} ms`)), READINESS_TIMEOUT_MS);
+          }),
+        ]);
+        return [];
+      } catch (error) {
+        return [`Redis is unreachable: ${redact(error instanceof Error ? error.message : String(error))}`];
+      } finally {
+        clearTimeout(timer);
       }
     },
     async close() {

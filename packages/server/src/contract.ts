@@ -14,6 +14,11 @@ export interface ServedOrchestrator {
   config?: ModelConfig;
   /** Called by the server's `close()` when the server owns the orchestrator. */
   close?(): Promise<void>;
+  /**
+   * What keeps the orchestrator from serving now, beyond its models' health (e.g. "Redis is
+   * unreachable: …"); empty when ready. `GET /readyz` answers 503 with these reasons.
+   */
+  readiness?(): Promise<readonly string[]>;
 }
 
 /** Who is calling, once the key gate has accepted the request. */

@@ -11,3 +11,7 @@ export {
   type ServedOrchestrator,
   type ServerObserver,
 } from "./contract";
+export { type AdminHandler, type CreateServerOptions, type OrchestratorServer, type ServerRoute, createServer, rawKeyOf } from "./server";
+export { openAIErrorBody, toGatewayError } from "./errors";
+export { DEFAULT_BODY_LIMIT_BYTES } from "./body";
+export { type RoutingHints, routingHints } from "./hints";

@@ -103,6 +103,7 @@ Commands:
   health      check every model now and print its health
   validate    check a config file strictly, with line-precise errors
   replay      replay routing data (RouterBench CSV) through a selector policy
+  serve       serve the models over HTTP, OpenAI-compatible (a gateway any language can call)
 
 Common options:
   -c, --config <file>   the YAML config (default ./models.yaml, else the embedded default)

@@ -44,6 +44,10 @@ export interface LoopbackServer {
   readonly requests: RecordedRequest[];
   /** A snapshot of the counters. */
   readonly stats: ServerStats;
+  /** Connections open now (a client that leaked a socket keeps this above 0). */
+  readonly openConnections: number;
+  /** Requests whose response has not closed yet (a leaked upstream request keeps this above 0). */
+  readonly activeRequests: number;
   /** Faults still queued. */
   readonly pendingFaults: number;
   readonly isDown: boolean;

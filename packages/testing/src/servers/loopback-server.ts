@@ -39,6 +39,7 @@ export async function startLoopbackServer(handler: LoopbackHandler, options: Loo
   let closing: Promise<void> | undefined;
   let reply = options.reply;
   let idCounter = 0;
+  let active = 0;
   let stats = freshStats();
   const baseLatencyMs = options.latencyMs ?? 0;
   const faultTargets = options.faultTargets ?? "inference";
@@ -144,7 +145,12 @@ export async function startLoopbackServer(handler: LoopbackHandler, options: Loo
     if (!faultApplied() && res.statusCode < 400 && res.writableFinished) stats.successes++;
   };
 
+  const onResponseClosed = () => {
+    active--;
+  };
   const httpServer = createServer((req, res) => {
+    active++;
+    res.once("close", onResponseClosed);
     handle(req, res).catch(() => {
       res.destroy();
     });
@@ -173,6 +179,12 @@ export async function startLoopbackServer(handler: LoopbackHandler, options: Loo
     requests,
     get stats(): ServerStats {
       return { ...stats, faults: { ...stats.faults } };
+    },
+    get openConnections(): number {
+      return sockets.size;
+    },
+    get activeRequests(): number {
+      return active;
     },
     get pendingFaults(): number {
       return faults.pending;

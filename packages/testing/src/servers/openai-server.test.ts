@@ -332,6 +332,19 @@ describe("startOpenAIServer through the openai SDK", () => {
     expect(stats.faults.status + stats.faults.drop + stats.faults["cut-stream"] + stats.successes).toBe(80);
   });
 
+  it("counts open connections and responses in progress, so a test can prove a client left nothing behind", async () => {
+    const { server } = await setup();
+    server.enqueueFault({ type: "hang" });
+    const controller = new AbortController();
+    const pending = fetch(`${server.baseURL}/chat/completions`, { method: "POST", headers: { authorization: "Bearer sk-test", "content-type": "application/json" }, body: JSON.stringify({ model: "gpt-4o-mini", messages: [{ role: "user", content: "x" }] }), signal: controller.signal }).catch((e: unknown) => e);
+    while (server.activeRequests === 0) await new Promise((r) => setTimeout(r, 5));
+    expect(server.openConnections).toBe(1);
+    controller.abort();
+    await pending;
+    while (server.openConnections > 0 || server.activeRequests > 0) await new Promise((r) => setTimeout(r, 5));
+    expect([server.openConnections, server.activeRequests]).toEqual([0, 0]);
+  });
+
   it("close is idempotent and destroys open sockets", async () => {
     const { server, client } = await setup();
     server.enqueueFault({ type: "hang" });

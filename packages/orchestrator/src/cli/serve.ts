@@ -1,0 +1,79 @@
+import type { CreateServerOptions, OrchestratorServer } from "@orchestrator-ts/server";
+import { createServer } from "../server";
+import { UsageError, number, parse } from "./args";
+import { EXIT, type Io } from "./commands";
+
+export const SERVE_HELP = `orchestrator serve [--config <file>] [--port <n>] [--host <address>] [--redis <url>]
+
+Serves the configured models over HTTP, OpenAI-compatible: POST /v1/chat/completions (model:
+a model's name, a route's name or "auto"), GET /v1/models, POST /v1/feedback, GET /healthz,
+GET /readyz. Prints the URL once listening. SIGTERM or SIGINT: stop accepting, let requests and
+streams in flight finish (up to --drain-timeout), close Redis, exit 0.
+
+Options:
+  -c, --config <file>         the YAML config (default ./models.yaml, else the embedded default)
+      --port <n>              default 4000 (0: any free port)
+      --host <address>        default 127.0.0.1 (0.0.0.0: every interface)
+      --redis <url>           share statistics, health and limits through this Redis (replaces the config's redis: connection)
+      --drain-timeout <ms>    how long shutdown waits for requests in flight (default 30000)
+      --request-timeout <ms>  deadline of one API call, retries and fallbacks included
+      --body-limit <bytes>    largest request body (default 4 MiB)`;
+
+/**
+ * The key gate and the admin endpoints: the one place where `serve` decides who may call.
+ * Without keys configured every request is served anonymously (the default open gate).
+ */
+async function accessOptions(_env: NodeJS.ProcessEnv): Promise<Pick<CreateServerOptions, "gatekeeper" | "admin">> {
+  return {};
+}
+
+/** `orchestrator serve`: runs until SIGTERM/SIGINT, then drains and resolves with the exit code. */
+export async function serve(argv: string[], io: Io): Promise<number> {
+  const { values, positionals } = parse(argv, {
+    port: { type: "string" },
+    host: { type: "string" },
+    redis: { type: "string" },
+    "drain-timeout": { type: "string" },
+    "request-timeout": { type: "string" },
+    "body-limit": { type: "string" },
+  });
+  if (values.help) {
+    io.out(SERVE_HELP);
+    return EXIT.ok;
+  }
+  if (positionals.length > 0) throw new UsageError(`serve takes no arguments (got "${positionals[0]}")`);
+  const port = number(values.port, "port") ?? 4000;
+  if (!Number.isInteger(port) || port < 0 || port > 65_535) throw new UsageError(`--port expects a port number (0-65535), got "${String(values.port)}"`);
+  const drainTimeoutMs = number(values["drain-timeout"], "drain-timeout");
+  const requestTimeoutMs = number(values["request-timeout"], "request-timeout");
+  const bodyLimitBytes = number(values["body-limit"], "body-limit");
+  if (typeof values.redis === "string" && !/^rediss?:\/\//.test(values.redis)) throw new UsageError(`--redis expects a redis:// or rediss:// URL, got "${values.redis.replace(/\/\/[^@/]*@/, "//***@")}"`);
+
+  const server: OrchestratorServer = await createServer({
+    ...(typeof values.config === "string" ? { config: values.config } : {}),
+    ...(typeof values.redis === "string" ? { redis: values.redis } : {}),
+    ...(typeof values.host === "string" ? { host: values.host } : {}),
+    port,
+    ...(drainTimeoutMs === undefined ? {} : { drainTimeoutMs }),
+    ...(requestTimeoutMs === undefined ? {} : { requestTimeoutMs }),
+    ...(bodyLimitBytes === undefined ? {} : { bodyLimitBytes }),
+    ...(await accessOptions(process.env)),
+  });
+  const stop = new Promise<string>((resolve) => {
+    process.once("SIGTERM", () => resolve("SIGTERM"));
+    process.once("SIGINT", () => resolve("SIGINT"));
+  });
+  let url: string;
+  try {
+    url = await server.listen();
+  } catch (error) {
+    await server.close();
+    throw error;
+  }
+  io.out(`orchestrator serving on ${url}`);
+  const signal = await stop;
+  io.err(`${signal}: draining requests in flight, then closing`);
+  await server.close();
+  io.err("closed");
+  return EXIT.ok;
+}

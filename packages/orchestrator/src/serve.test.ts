@@ -1,0 +1,170 @@
+import { type ChildProcessWithoutNullStreams, spawn } from "node:child_process";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { type AnthropicServer, type OpenAIServer, startAnthropicServer, startOpenAIServer, startRedisServer } from "@orchestrator-ts/testing";
+import OpenAI from "openai";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+
+// `orchestrator serve` as a user runs it: the committed bin, a YAML file, real processes.
+const BIN = resolve(__dirname, "../bin/orchestrator.js");
+const HOME = mkdtempSync(join(tmpdir(), "orchestrator-serve-"));
+const OPENAI_KEY = "sk-serve-openai-0123456789";
+const ANTHROPIC_KEY = "sk-ant-serve-0123456789";
+const WORDS = Array.from({ length: 40 }, (_, i) => `w${i}`).join(" ");
+
+let openai: OpenAIServer;
+let anthropic: AnthropicServer;
+let config: string;
+beforeAll(async () => {
+  openai = await startOpenAIServer({ apiKey: OPENAI_KEY, reply: (r) => ({ text: r.lastUserText === "long" ? WORDS : `Echo: ${r.lastUserText}` }), chunkDelayMs: 25 });
+  anthropic = await startAnthropicServer({ apiKey: ANTHROPIC_KEY });
+  config = join(HOME, "models.yaml");
+  writeFileSync(
+    config,
+    [
+      "models:",
+      "  - name: gpt-4o-mini",
+      "    provider: openai",
+      `    config: { api_key: "\${LOOPBACK_OPENAI_KEY}", base_url: "${openai.baseURL}" }`,
+      "  - name: claude-sonnet-4-6",
+      "    provider: anthropic",
+      `    config: { api_key: "\${LOOPBACK_ANTHROPIC_KEY}", base_url: "${anthropic.baseURL}" }`,
+      "routes:",
+      "  - name: cheap",
+      "    type: selector",
+      "    requirements: { providers: [anthropic] }",
+      "health: { enabled: false }",
+      "",
+    ].join("\n"),
+  );
+});
+afterAll(async () => {
+  await Promise.all([openai?.close(), anthropic?.close()]);
+});
+
+interface Served {
+  child: ChildProcessWithoutNullStreams;
+  url: string;
+  stdout: () => string;
+  stderr: () => string;
+  exit: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+async function startServe(args: string[]): Promise<Served> {
+  const child = spawn(process.execPath, [BIN, "serve", "--config", config, "--port", "0", ...args], {
+    cwd: HOME,
+    env: { PATH: process.env.PATH ?? "", HOME, ORCHESTRATOR_HOME: HOME, LOOPBACK_OPENAI_KEY: OPENAI_KEY, LOOPBACK_ANTHROPIC_KEY: ANTHROPIC_KEY },
+  });
+  let stdout = "";
+  let stderr = "";
+  child.stdout.setEncoding("utf8").on("data", (d: string) => {
+    stdout += d;
+  });
+  child.stderr.setEncoding("utf8").on("data", (d: string) => {
+    stderr += d;
+  });
+  const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((done) => child.once("exit", (code, signal) => done({ code, signal })));
+  const url = await new Promise<string>((done, fail) => {
+    const timer = setTimeout(() => fail(new Error(`serve printed no URL in 30 s\nstdout: ${stdout}\nstderr: ${stderr}`)), 30_000);
+    const check = () => {
+      const match = /serving on (http:\/\/\S+)/.exec(stdout);
+      if (match) {
+        clearTimeout(timer);
+        done(match[1] as string);
+      }
+    };
+    child.stdout.on("data", check);
+    void exit.then(({ code }) => fail(new Error(`serve exited early (code ${code})\nstdout: ${stdout}\nstderr: ${stderr}`)));
+  });
+  return { child, url, stdout: () => stdout, stderr: () => stderr, exit };
+}
+
+describe("orchestrator serve (a real process)", () => {
+  it("prints its URL, answers the OpenAI SDK (models, routes), and on SIGTERM lets a stream in flight finish, then exits 0", { timeout: 60_000 }, async () => {
+    const served = await startServe([]);
+    try {
+      expect(served.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+      const client = new OpenAI({ apiKey: "anything", baseURL: `${served.url}/v1`, maxRetries: 0 });
+      const ids: string[] = [];
+      for await (const m of client.models.list()) ids.push(m.id);
+      expect(ids).toEqual(["auto", "cheap", "gpt-4o-mini", "claude-sonnet-4-6"]);
+      const routed = await client.chat.completions.create({ model: "cheap", messages: [{ role: "user", content: "hi" }] });
+      expect(routed.model).toBe("claude-sonnet-4-6");
+      expect(routed.choices[0]?.message.content).toBe("Echo: hi");
+      expect((await fetch(`${served.url}/readyz`)).status).toBe(200);
+
+      // A 40-chunk stream (25 ms apart upstream); SIGTERM lands after its first chunk.
+      const stream = await client.chat.completions.create({ model: "gpt-4o-mini", messages: [{ role: "user", content: "long" }], stream: true });
+      let text = "";
+      let signalled = false;
+      let refusedWhileDraining: unknown;
+      for await (const chunk of stream) {
+        text += chunk.choices[0]?.delta.content ?? "";
+        if (!signalled && text.length > 0) {
+          signalled = true;
+          served.child.kill("SIGTERM");
+          await new Promise((r) => setTimeout(r, 100));
+          // No new connections once draining.
+          refusedWhileDraining = await fetch(`${served.url}/healthz`).then(
+            () => undefined,
+            (e: unknown) => e,
+          );
+        }
+      }
+      expect(text).toBe(WORDS);
+      expect(refusedWhileDraining).toBeInstanceOf(Error);
+      const exit = await served.exit;
+      expect(exit).toEqual({ code: 0, signal: null });
+      expect(served.stderr()).toContain("SIGTERM: draining");
+    } finally {
+      served.child.kill("SIGKILL");
+    }
+  });
+
+  it("--redis shares state through Redis: /readyz is 503 with the reason while Redis is frozen, 200 when it answers; exits 0 on SIGTERM", { timeout: 60_000 }, async () => {
+    const redis = await startRedisServer();
+    const served = await startServe(["--redis", redis.url]).catch(async (e: unknown) => {
+      await redis.stop();
+      throw e;
+    });
+    try {
+      const ready = await fetch(`${served.url}/readyz`);
+      expect([ready.status, await ready.json()]).toEqual([200, { status: "ready", models: 2, healthy_models: 2 }]);
+      const client = new OpenAI({ apiKey: "anything", baseURL: `${served.url}/v1`, maxRetries: 0 });
+      await client.chat.completions.create({ model: "gpt-4o-mini", messages: [{ role: "user", content: "count me" }] });
+      await redis.pause();
+      const frozen = await fetch(`${served.url}/readyz`);
+      expect(frozen.status).toBe(503);
+      expect(((await frozen.json()) as { reasons: string[] }).reasons.join(" ")).toMatch(/Redis is unreachable/);
+      await redis.resume();
+      await expect.poll(async () => (await fetch(`${served.url}/readyz`)).status, { timeout: 10_000 }).toBe(200);
+      served.child.kill("SIGTERM");
+      expect(await served.exit).toEqual({ code: 0, signal: null });
+    } finally {
+      served.child.kill("SIGKILL");
+      await redis.stop();
+    }
+  });
+
+  it("a bad flag is a usage error (exit 2), and --help describes the command", { timeout: 30_000 }, async () => {
+    const run = (args: string[]) =>
+      new Promise<{ code: number | null; out: string }>((done) => {
+        const child = spawn(process.execPath, [BIN, "serve", ...args], { cwd: HOME, env: { PATH: process.env.PATH ?? "", HOME } });
+        let out = "";
+        child.stdout.on("data", (d) => {
+          out += d;
+        });
+        child.stderr.on("data", (d) => {
+          out += d;
+        });
+        child.once("exit", (code) => done({ code, out }));
+      });
+    const help = await run(["--help"]);
+    expect(help.code).toBe(0);
+    expect(help.out).toContain("orchestrator serve [--config <file>] [--port <n>]");
+    const bad = await run(["--port", "eighty"]);
+    expect(bad.code).toBe(2);
+    expect(bad.out).toContain("--port expects a number");
+  });
+});

@@ -1,0 +1,107 @@
+import { connect } from "node:net";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type Gateway, ask, startGateway } from "./test/gateway";
+
+let gw: Gateway;
+beforeAll(async () => {
+  gw = await startGateway({ server: { bodyLimitBytes: 64 * 1024 } });
+});
+afterAll(async () => {
+  await gw?.close();
+});
+
+async function post(body: string | Uint8Array, path = "/v1/chat/completions", headers: Record<string, string> = {}) {
+  const response = await fetch(`${gw.url}${path}`, { method: "POST", headers: { "content-type": "application/json", ...headers }, body });
+  const text = await response.text();
+  return { status: response.status, headers: response.headers, json: JSON.parse(text) as { error: { message: string; type: string; param: string | null; code: string } } };
+}
+
+describe("bad input never crashes the server: 4xx in OpenAI's error shape, with the field path", () => {
+  it("malformed JSON is a 400", async () => {
+    const r = await post('{"model": "auto", "messages": [');
+    expect(r.status).toBe(400);
+    expect(r.json.error.type).toBe("invalid_request_error");
+    expect(r.json.error.code).toBe("invalid_json");
+    expect(r.json.error.message).toMatch(/not valid JSON/);
+  });
+
+  it("a wrong field type is a 400 naming the field", async () => {
+    const cases: [unknown, string][] = [
+      [{ model: 42, messages: ask("x") }, "model"],
+      [{ model: "auto" }, "messages"],
+      [{ model: "auto", messages: [{ role: "wizard", content: "x" }] }, "messages[0].role"],
+      [{ model: "auto", messages: [{ role: "user", content: 7 }] }, "messages[0].content"],
+      [{ model: "auto", messages: ask("x"), temperature: "hot" }, "temperature"],
+      [{ model: "auto", messages: ask("x"), tools: [{ type: "function" }] }, "tools[0]"],
+      [{ model: "auto", messages: ask("x"), orchestrator: { max_cost: "cheap" } }, "orchestrator.max_cost"],
+      [{ model: "auto", messages: ask("x"), orchestrator: { budget: 1 } }, "orchestrator.budget"],
+    ];
+    for (const [body, param] of cases) {
+      const r = await post(JSON.stringify(body));
+      expect(r.status, JSON.stringify(body)).toBe(400);
+      expect(r.json.error.param, JSON.stringify(body)).toBe(param);
+    }
+    const header = await post(JSON.stringify({ model: "auto", messages: ask("x") }), undefined, { "x-orchestrator-max-cost": "lots" });
+    expect([header.status, header.json.error.param]).toEqual([400, "x-orchestrator-max-cost"]);
+    // A JSON value that is not an object, and an empty body.
+    expect((await post("[1,2]")).status).toBe(400);
+    expect((await post("")).status).toBe(400);
+  });
+
+  it("a body over the limit is a 413, refused from content-length without reading it", async () => {
+    const big = JSON.stringify({ model: "auto", messages: ask("x".repeat(100 * 1024)) });
+    const r = await post(big);
+    expect(r.status).toBe(413);
+    expect(r.json.error.type).toBe("request_too_large");
+    expect(r.headers.get("connection")).toBe("close");
+  });
+
+  it("a chunked body (no content-length) is cut off once it passes the limit", async () => {
+    const url = new URL(gw.url);
+    const answer = await new Promise<string>((resolve, reject) => {
+      const socket = connect(Number(url.port), url.hostname);
+      let text = "";
+      socket.on("data", (d) => {
+        text += d.toString();
+      });
+      socket.on("close", () => resolve(text));
+      socket.on("error", reject);
+      socket.write("POST /v1/chat/completions HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ntransfer-encoding: chunked\r\n\r\n");
+      const piece = "a".repeat(16 * 1024);
+      // 1 MiB offered, 64 KiB allowed: the server answers and closes long before the end.
+      let sent = 0;
+      const pump = () => {
+        while (sent < 64 && !socket.destroyed) {
+          sent++;
+          if (!socket.write(`${piece.length.toString(16)}\r\n${piece}\r\n`)) {
+            socket.once("drain", pump);
+            return;
+          }
+        }
+      };
+      pump();
+    });
+    expect(answer).toMatch(/^HTTP\/1\.1 413/);
+  });
+
+  it("unknown paths and methods, garbage HTTP; the server keeps serving", async () => {
+    expect((await fetch(`${gw.url}/v1/nothing`)).status).toBe(404);
+    const wrongMethod = await fetch(`${gw.url}/v1/chat/completions`);
+    expect(wrongMethod.status).toBe(405);
+    expect(wrongMethod.headers.get("allow")).toBe("POST");
+    const url = new URL(gw.url);
+    const garbage = await new Promise<string>((resolve) => {
+      const socket = connect(Number(url.port), url.hostname);
+      let text = "";
+      socket.on("data", (d) => {
+        text += d.toString();
+      });
+      socket.on("close", () => resolve(text));
+      socket.on("error", () => resolve(text));
+      socket.write("NOT HTTP AT ALL\r\n\r\n");
+    });
+    expect(garbage).toMatch(/^HTTP\/1\.1 400/);
+    const ok = await gw.client.chat.completions.create({ model: "gpt-4o-mini", messages: ask("still here") });
+    expect(ok.choices[0]?.message.content).toBe("Echo: still here");
+  });
+});

@@ -1,0 +1,103 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { SelectorRoute } from "@orchestrator-ts/registry";
+import { type Gateway, ask, startGateway } from "./test/gateway";
+
+let gw: Gateway;
+beforeAll(async () => {
+  gw = await startGateway({ setup: (registry) => registry.addRoute(new SelectorRoute({ name: "cheap", requirements: { providers: ["anthropic"] } })) });
+});
+afterAll(async () => {
+  await gw?.close();
+});
+
+describe("POST /v1/chat/completions, not streamed", () => {
+  it("answers a registered model's name with that model, the chosen model in the body and the answer headers", async () => {
+    const { data, response } = await gw.client.chat.completions.create({ model: "gpt-4o-mini", messages: ask("hello there") }).withResponse();
+    expect(data.object).toBe("chat.completion");
+    expect(data.model).toBe("gpt-4o-mini");
+    expect(data.choices[0]?.message.content).toBe("Echo: hello there");
+    expect(data.choices[0]?.finish_reason).toBe("stop");
+    expect(data.usage?.prompt_tokens).toBeGreaterThan(0);
+    expect(response.headers.get("x-orchestrator-model")).toBe("gpt-4o-mini");
+    expect(response.headers.get("x-orchestrator-selection-id")).toMatch(/.+/);
+    expect(response.headers.get("x-orchestrator-cache")).toBe("miss");
+    expect(Number(response.headers.get("x-orchestrator-cost-usd"))).toBeGreaterThan(0);
+    // The upstream got the request through the real OpenAI SDK, with the gateway's own key.
+    const upstream = gw.openaiUpstream.requests.at(-1);
+    expect(upstream?.headers.authorization).toBe("Bearer sk-upstream-openai");
+  });
+
+  it("routes a model of another provider: an OpenAI client reaches Anthropic", async () => {
+    const data = await gw.client.chat.completions.create({ model: "claude-sonnet-4-6", messages: ask("bonjour") });
+    expect(data.model).toBe("claude-sonnet-4-6");
+    expect(data.choices[0]?.message.content).toBe("Echo: bonjour");
+  });
+
+  it("auto lets the selector choose among every model; a route name applies the route", async () => {
+    const auto = await gw.client.chat.completions.create({ model: "auto", messages: ask("pick one") });
+    expect(["gpt-4o-mini", "claude-sonnet-4-6"]).toContain(auto.model);
+    for (let i = 0; i < 3; i++) {
+      const routed = await gw.client.chat.completions.create({ model: "cheap", messages: ask("cheap please") });
+      expect(routed.model).toBe("claude-sonnet-4-6");
+    }
+  });
+
+  it("an unknown model is a 404 in OpenAI's error shape, with close names", async () => {
+    const error = await gw.client.chat.completions.create({ model: "gpt-4o-mimi", messages: ask("x") }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(Error);
+    const e = error as { status: number; error: { type: string; code: string; param: string; message: string } };
+    expect(e.status).toBe(404);
+    expect(e.error.type).toBe("not_found_error");
+    expect(e.error.code).toBe("model_not_found");
+    expect(e.error.param).toBe("model");
+    expect(e.error.message).toContain('Did you mean "gpt-4o-mini"');
+  });
+
+  it("tools and tool calls go through both ways", async () => {
+    gw.openaiUpstream.setReply(() => ({ toolCalls: [{ name: "get_weather", arguments: { city: "Paris" } }] }));
+    try {
+      const data = await gw.client.chat.completions.create({
+        model: "gpt-4o-mini",
+        messages: ask("weather in Paris?"),
+        tools: [{ type: "function", function: { name: "get_weather", parameters: { type: "object", properties: { city: { type: "string" } } } } }],
+        tool_choice: "auto",
+      });
+      const call = data.choices[0]?.message.tool_calls?.[0];
+      expect(data.choices[0]?.finish_reason).toBe("tool_calls");
+      expect(call?.type === "function" && call.function.name).toBe("get_weather");
+      expect(call?.type === "function" && JSON.parse(call.function.arguments)).toEqual({ city: "Paris" });
+      const sent = gw.openaiUpstream.requests.at(-1)?.body as { tools: { function: { name: string } }[] };
+      expect(sent.tools[0]?.function.name).toBe("get_weather");
+    } finally {
+      gw.openaiUpstream.setReply(undefined as never);
+    }
+  });
+
+  it("response_format json_schema and user reach the model", async () => {
+    const data = await gw.client.chat.completions.create({
+      model: "gpt-4o-mini",
+      messages: ask("give json"),
+      user: "user-42",
+      response_format: { type: "json_schema", json_schema: { name: "answer", schema: { type: "object", properties: { echo: { type: "string" } } } } },
+    });
+    expect(JSON.parse(data.choices[0]?.message.content ?? "")).toEqual({ echo: "give json" });
+    const sent = gw.openaiUpstream.requests.at(-1)?.body as { response_format: { type: string; json_schema: { name: string } }; user: string };
+    expect(sent.response_format.type).toBe("json_schema");
+    expect(sent.response_format.json_schema.name).toBe("answer");
+    expect(sent.user).toBe("user-42");
+  });
+
+  it("routing hints from headers and from the body's orchestrator field (which never reaches the provider)", async () => {
+    const byHeader = await gw.client.chat.completions.create({ model: "auto", messages: ask("h") }, { headers: { "x-orchestrator-capabilities": "textGeneration", "x-orchestrator-max-cost": "1000", "x-orchestrator-task": "chat" } });
+    expect(byHeader.choices[0]?.message.content).toBe("Echo: h");
+    const body = { model: "auto", messages: ask("b"), orchestrator: { task: "code", max_cost: 10 } } as never;
+    const byBody = await gw.client.chat.completions.create(body);
+    expect(byBody.choices[0]?.message.content).toBe("Echo: b");
+    for (const r of gw.openaiUpstream.requests) expect((r.body as Record<string, unknown>).orchestrator).toBeUndefined();
+    // A cost cap nothing meets: 503 with the reasons.
+    const error = (await gw.client.chat.completions.create({ model: "auto", messages: ask("x") }, { headers: { "x-orchestrator-max-cost": "0" } }).catch((e: unknown) => e)) as { status: number; error: { code: string; excluded: { model: string; code: string }[] } };
+    expect(error.status).toBe(503);
+    expect(error.error.code).toBe("no_eligible_model");
+    expect(error.error.excluded.map((e) => e.model).sort()).toEqual(["claude-sonnet-4-6", "gpt-4o-mini"]);
+  });
+});

@@ -1,0 +1,13 @@
+import { randomBytes } from "node:crypto";
+
+// A random prefix per process and a counter: unique across a fleet, one string concat per answer.
+const PREFIX = `chatcmpl-${randomBytes(6).toString("hex")}`;
+let counter = 0;
+
+export function nextCompletionId(): string {
+  return `${PREFIX}${(++counter).toString(36)}`;
+}
+
+export function unixSeconds(): number {
+  return Math.floor(Date.now() / 1000);
+}

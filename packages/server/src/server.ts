@@ -1,0 +1,281 @@
+import { type IncomingMessage, type Server, type ServerResponse, createServer as createHttpServer } from "node:http";
+import type { AddressInfo } from "node:net";
+import { chatCompletions, type ChatSettings } from "./chat-completions";
+import { type Caller, GatewayError, type Gatekeeper, type ServedOrchestrator, type ServerObserver } from "./contract";
+import { DEFAULT_BODY_LIMIT_BYTES, readJson } from "./body";
+import { openAIErrorBody, sendError, toGatewayError } from "./errors";
+import { Exchange, type ServerContext } from "./exchange";
+import { feedback, healthz, listModels, readyz } from "./info-endpoints";
+
+/** A route of another part of the gateway (`GET /metrics`, the dashboard): matched on method and exact path. */
+export interface ServerRoute {
+  method: string;
+  path: string;
+  handle(req: IncomingMessage, res: ServerResponse): void | Promise<void>;
+}
+
+/**
+ * `/admin/*`, once the caller is authenticated as admin (the master key). Resolves true when it
+ * answered, false for a path it does not serve (the server then answers 404).
+ */
+export type AdminHandler = (req: IncomingMessage, res: ServerResponse, url: URL, caller: Caller) => Promise<boolean>;
+
+export interface CreateServerOptions {
+  /** What is served: a registry (and the config it came from). `createOrchestrator()`'s result fits. */
+  orchestrator: ServedOrchestrator;
+  /** Default `127.0.0.1`; `0.0.0.0` to listen on every interface. */
+  host?: string;
+  /** Default 4000; 0 picks a free port (read it from `url` after `listen()`). */
+  port?: number;
+  /** The largest request body; a larger one gets 413 and is not read. Default 4 MiB. */
+  bodyLimitBytes?: number;
+  /** The key gate. Default: none, every request is served anonymously. */
+  gatekeeper?: Gatekeeper;
+  /** Told about every finished API request (metrics, dashboards). */
+  observers?: readonly ServerObserver[];
+  /** Serves `/admin/*` for the master key; without it those paths are 404. */
+  admin?: AdminHandler;
+  /** More routes (`GET /metrics`…), served as they are: no key gate, no body parsing. */
+  extraRoutes?: readonly ServerRoute[];
+  /** Deadline of one API call, retries and fallbacks included (504 past it). Default: the registry's own. */
+  requestTimeoutMs?: number;
+  /** How long `close()` lets in-flight requests and streams finish before cutting them. Default 30 s. */
+  drainTimeoutMs?: number;
+  /** `close()` also closes the orchestrator (its Redis connections, models). Default false. */
+  ownsOrchestrator?: boolean;
+}
+
+export interface OrchestratorServer {
+  /** `http://host:port` (the real port once listening). */
+  readonly url: string;
+  /** The underlying `node:http` server. */
+  readonly server: Server;
+  /** Start listening; resolves with `url`. */
+  listen(): Promise<string>;
+  /**
+   * Stop accepting, let in-flight requests and streams finish (up to `drainTimeoutMs`, then
+   * abort them), close the key gate and, when it owns it, the orchestrator. Idempotent.
+   */
+  close(): Promise<void>;
+}
+
+const CHAT = "/v1/chat/completions";
+
+function pathOf(url: string | undefined): string {
+  if (url === undefined) return "/";
+  const q = url.indexOf("?");
+  return q === -1 ? url : url.slice(0, q);
+}
+
+/** The key a client sent: `Authorization: Bearer …` (OpenAI's SDK) or `x-api-key` (Anthropic's). */
+export function rawKeyOf(req: IncomingMessage): string | undefined {
+  const auth = req.headers.authorization;
+  if (typeof auth === "string") {
+    if (auth.length > 7 && auth.slice(0, 7).toLowerCase() === "bearer ") return auth.slice(7).trim();
+    return auth.trim();
+  }
+  const key = req.headers["x-api-key"];
+  return typeof key === "string" ? key : undefined;
+}
+
+/**
+ * The gateway's HTTP front on `node:http`: OpenAI's `POST /v1/chat/completions` (and the
+ * endpoints other parts add), `GET /v1/models`, `POST /v1/feedback`, `GET /healthz`, `GET /readyz`.
+ */
+export function createServer(options: CreateServerOptions): OrchestratorServer {
+  const served = options.orchestrator;
+  if (!served || typeof served !== "object" || !served.registry) throw new TypeError("createServer needs { orchestrator } (a ServedOrchestrator: { registry, config? }).");
+  const registry = served.registry;
+  const host = options.host ?? "127.0.0.1";
+  const wantedPort = options.port ?? 4000;
+  const bodyLimit = options.bodyLimitBytes ?? DEFAULT_BODY_LIMIT_BYTES;
+  const gatekeeper = options.gatekeeper;
+  const drainTimeoutMs = options.drainTimeoutMs ?? 30_000;
+  const extra = new Map<string, ServerRoute>();
+  for (const route of options.extraRoutes ?? []) extra.set(`${route.method.toUpperCase()} ${route.path}`, route);
+  const startedAt = Math.floor(Date.now() / 1000);
+
+  let onIdle: (() => void) | undefined;
+  const context: ServerContext = { observers: options.observers ?? [], active: new Set(), settling: new Set(), draining: false };
+
+  const settings: ChatSettings = {
+    registry,
+    requestTimeoutMs: options.requestTimeoutMs,
+    admit: gatekeeper
+      ? async (exchange, model, estimatedTokens) => {
+          exchange.admission = await gatekeeper.admit(exchange.caller ?? {}, { model, estimatedTokens });
+        }
+      : async () => undefined,
+  };
+
+  async function authenticate(exchange: Exchange): Promise<void> {
+    if (gatekeeper) exchange.caller = await gatekeeper.authenticate(rawKeyOf(exchange.req));
+  }
+
+  function fail(exchange: Exchange, error: unknown): void {
+    const failure = toGatewayError(error);
+    if (!exchange.clientGone) sendError(exchange.res, failure, openAIErrorBody, failure.status === 413 || context.draining);
+    exchange.settle({ costUsd: undefined });
+    exchange.record(failure.status, { errorCode: failure.code });
+  }
+
+  async function chat(exchange: Exchange): Promise<void> {
+    try {
+      await authenticate(exchange);
+      const body = await readJson(exchange.req, bodyLimit);
+      await chatCompletions(exchange, body, settings);
+    } catch (error) {
+      fail(exchange, error);
+    }
+  }
+
+  async function api(exchange: Exchange, run: (exchange: Exchange) => Promise<void>): Promise<void> {
+    try {
+      await authenticate(exchange);
+      await run(exchange);
+    } catch (error) {
+      fail(exchange, error);
+    }
+  }
+
+  async function admin(exchange: Exchange): Promise<void> {
+    try {
+      if (!gatekeeper || !options.admin) throw new GatewayError(404, "not_found_error", "The admin endpoints are not enabled on this server (it runs without keys).", { code: "not_found" });
+      const caller = await gatekeeper.authenticate(rawKeyOf(exchange.req));
+      exchange.caller = caller;
+      if (!caller.admin) throw new GatewayError(403, "permission_error", "The admin endpoints need the master key.", { code: "admin_only" });
+      const url = new URL(exchange.req.url ?? "/", "http://gateway.invalid");
+      const handled = await options.admin(exchange.req, exchange.res, url, caller);
+      if (!handled) throw new GatewayError(404, "not_found_error", `No admin endpoint ${exchange.req.method} ${url.pathname}.`, { code: "not_found" });
+      exchange.record(exchange.res.statusCode, {});
+    } catch (error) {
+      fail(exchange, error);
+    }
+  }
+
+  function notFound(res: ServerResponse, method: string, path: string): void {
+    sendError(res, new GatewayError(404, "not_found_error", `Unknown endpoint ${method} ${path.length > 200 ? `${path.slice(0, 200)}…` : path}.`, { code: "unknown_url" }));
+  }
+
+  function methodNotAllowed(res: ServerResponse, allowed: string, path: string): void {
+    sendError(res, new GatewayError(405, "invalid_request_error", `${path} accepts ${allowed} only.`, { code: "method_not_allowed", headers: { allow: allowed } }));
+  }
+
+  const onRequest = (req: IncomingMessage, res: ServerResponse): void => {
+    const path = pathOf(req.url);
+    const method = req.method ?? "GET";
+    if (path === CHAT) {
+      if (method !== "POST") {
+        methodNotAllowed(res, "POST", path);
+        return;
+      }
+      void chat(new Exchange(req, res, context, "openai.chat"));
+      return;
+    }
+    switch (path) {
+      case "/v1/models":
+        if (method !== "GET") {
+        methodNotAllowed(res, "GET", path);
+        return;
+      }
+        void api(new Exchange(req, res, context, "models"), (exchange) => listModels(exchange, registry, startedAt));
+        return;
+      case "/v1/feedback":
+        if (method !== "POST") {
+        methodNotAllowed(res, "POST", path);
+        return;
+      }
+        void api(new Exchange(req, res, context, "feedback"), async (exchange) => feedback(exchange, registry, await readJson(req, bodyLimit)));
+        return;
+      case "/healthz":
+        healthz(res);
+        return;
+      case "/readyz":
+        void readyz(res, served, context).catch(() => res.destroy());
+        return;
+      default:
+        break;
+    }
+    if (path.startsWith("/admin/") || path === "/admin") {
+      void admin(new Exchange(req, res, context, "admin"));
+      return;
+    }
+    const route = extra.get(`${method} ${path}`);
+    if (route) {
+      Promise.resolve()
+        .then(() => route.handle(req, res))
+        .catch((error: unknown) => sendError(res, toGatewayError(error)));
+      return;
+    }
+    notFound(res, method, path);
+  };
+
+  const server = createHttpServer({ keepAliveTimeout: 65_000 }, onRequest);
+  // Past the keep-alive timeout of load balancers (60 s), so they never reuse a socket being closed.
+  server.headersTimeout = 66_000;
+  server.on("clientError", (_error, socket) => {
+    // Malformed HTTP: answer 400 when the socket can still take it, never crash.
+    if (socket.writable) socket.end("HTTP/1.1 400 Bad Request\r\nconnection: close\r\ncontent-length: 0\r\n\r\n");
+    else socket.destroy();
+  });
+
+  let listening: Promise<string> | undefined;
+  let closing: Promise<void> | undefined;
+  const urlOf = (): string => {
+    const address = server.address() as AddressInfo | null;
+    const port = address?.port ?? wantedPort;
+    const shown = host.includes(":") ? `[${host}]` : host;
+    return `http://${shown}:${port}`;
+  };
+
+  const handle: OrchestratorServer = {
+    get url() {
+      return urlOf();
+    },
+    server,
+    listen() {
+      listening ??= new Promise<string>((resolve, reject) => {
+        const onError = (error: Error) => reject(error);
+        server.once("error", onError);
+        server.listen(wantedPort, host, () => {
+          server.off("error", onError);
+          resolve(urlOf());
+        });
+      });
+      return listening;
+    },
+    close() {
+      closing ??= (async () => {
+        context.draining = true;
+        const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
+        server.closeIdleConnections();
+        if (context.active.size > 0) {
+          await new Promise<void>((resolve) => {
+            const timer = setTimeout(resolve, drainTimeoutMs);
+            onIdle = () => {
+              clearTimeout(timer);
+              resolve();
+            };
+          });
+          onIdle = undefined;
+          // Past the deadline: stop what is left (upstream calls are aborted, admissions settled).
+          for (const exchange of context.active) exchange.abort("the server is shutting down");
+        }
+        server.closeAllConnections();
+        await stopped;
+        await Promise.all(context.settling);
+        await gatekeeper?.close?.();
+        if (options.ownsOrchestrator) await served.close?.();
+      })();
+      return closing;
+    },
+  };
+
+  // Told by each exchange as it ends, so close() can stop waiting as soon as the last one is done.
+  context.onExchangeEnd = () => {
+    if (!context.draining) return;
+    server.closeIdleConnections();
+    if (context.active.size === 0) onIdle?.();
+  };
+  return handle;
+}
