@@ -1,6 +1,7 @@
 import { type IncomingMessage, type Server, type ServerResponse, createServer as createHttpServer } from "node:http";
 import type { AddressInfo } from "node:net";
-import { chatCompletions, type ChatSettings } from "./chat-completions";
+import type { InferenceSettings } from "./answer";
+import { chatCompletions } from "./chat-completions";
 import { type Caller, GatewayError, type Gatekeeper, type ServedOrchestrator, type ServerObserver } from "./contract";
 import { DEFAULT_BODY_LIMIT_BYTES, readJson } from "./body";
 import { openAIErrorBody, sendError, toGatewayError } from "./errors";
@@ -98,7 +99,7 @@ export function createServer(options: CreateServerOptions): OrchestratorServer {
   let onIdle: (() => void) | undefined;
   const context: ServerContext = { observers: options.observers ?? [], active: new Set(), settling: new Set(), draining: false };
 
-  const settings: ChatSettings = {
+  const settings: InferenceSettings = {
     registry,
     requestTimeoutMs: options.requestTimeoutMs,
     admit: gatekeeper
@@ -112,20 +113,21 @@ export function createServer(options: CreateServerOptions): OrchestratorServer {
     if (gatekeeper) exchange.caller = await gatekeeper.authenticate(rawKeyOf(exchange.req));
   }
 
-  function fail(exchange: Exchange, error: unknown): void {
+  function fail(exchange: Exchange, error: unknown, render: (error: GatewayError) => string = openAIErrorBody): void {
     const failure = toGatewayError(error);
-    if (!exchange.clientGone) sendError(exchange.res, failure, openAIErrorBody, failure.status === 413 || context.draining);
+    if (!exchange.clientGone) sendError(exchange.res, failure, render, failure.status === 413 || context.draining);
     exchange.settle({ costUsd: undefined });
     exchange.record(failure.status, { errorCode: failure.code });
   }
 
-  async function chat(exchange: Exchange): Promise<void> {
+  /** An inference endpoint: the key, the body, then the endpoint; any failure in the endpoint's API's error shape. */
+  async function inference(exchange: Exchange, endpoint: (exchange: Exchange, body: unknown, settings: InferenceSettings) => Promise<void>, render: (error: GatewayError) => string): Promise<void> {
     try {
       await authenticate(exchange);
       const body = await readJson(exchange.req, bodyLimit);
-      await chatCompletions(exchange, body, settings);
+      await endpoint(exchange, body, settings);
     } catch (error) {
-      fail(exchange, error);
+      fail(exchange, error, render);
     }
   }
 
@@ -169,7 +171,7 @@ export function createServer(options: CreateServerOptions): OrchestratorServer {
         methodNotAllowed(res, "POST", path);
         return;
       }
-      void chat(new Exchange(req, res, context, "openai.chat"));
+      void inference(new Exchange(req, res, context, "openai.chat"), chatCompletions, openAIErrorBody);
       return;
     }
     switch (path) {
