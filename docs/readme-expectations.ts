@@ -47,6 +47,7 @@ export const TS_BLOCKS: Record<string, TsBlockSpec> = {
   // The gateway over the Configuration block's models (OpenAI's and Anthropic's loopback servers).
   "root/05-run-it-as-a-server.ts": { files: rootConfig, stdout: [/^(gpt-4|claude-3-opus) Echo: Explain quantum computing miss$/m, /^Echo: Stream it$/m] },
   "packages/server/02-orchestrator-ts-server.ts": { stdout: [/^200 gpt-4o-mini Echo: Hello gpt-4o-mini$/m] },
+  "packages/server/03-anthropic-s-messages-api.ts": { stdout: [/^gpt-4o-mini Echo: Hello end_turn$/m] },
   "packages/cache/02-orchestrator-ts-cache.ts": { stdout: [/^true true \{/m, /hits: 2,/, /misses: 1,/] },
   "packages/cache/03-orchestrator-ts-cache.ts": { stdout: [/^true 1$/m] },
   "packages/config/02-orchestrator-ts-config.ts": {

@@ -2,6 +2,7 @@ import { type IncomingMessage, type Server, type ServerResponse, createServer as
 import type { AddressInfo } from "node:net";
 import type { InferenceSettings } from "./answer";
 import { chatCompletions } from "./chat-completions";
+import { anthropicErrorBody, messages } from "./messages";
 import { type Caller, GatewayError, type Gatekeeper, type ServedOrchestrator, type ServerObserver } from "./contract";
 import { DEFAULT_BODY_LIMIT_BYTES, readJson } from "./body";
 import { openAIErrorBody, sendError, toGatewayError } from "./errors";
@@ -61,6 +62,7 @@ export interface OrchestratorServer {
 }
 
 const CHAT = "/v1/chat/completions";
+const MESSAGES = "/v1/messages";
 
 function pathOf(url: string | undefined): string {
   if (url === undefined) return "/";
@@ -80,8 +82,8 @@ export function rawKeyOf(req: IncomingMessage): string | undefined {
 }
 
 /**
- * The gateway's HTTP front on `node:http`: OpenAI's `POST /v1/chat/completions` (and the
- * endpoints other parts add), `GET /v1/models`, `POST /v1/feedback`, `GET /healthz`, `GET /readyz`.
+ * The gateway's HTTP front on `node:http`: OpenAI's `POST /v1/chat/completions`, Anthropic's
+ * `POST /v1/messages` (and the endpoints other parts add), `GET /v1/models`, `POST /v1/feedback`, `GET /healthz`, `GET /readyz`.
  */
 export function createServer(options: CreateServerOptions): OrchestratorServer {
   const served = options.orchestrator;
@@ -159,8 +161,8 @@ export function createServer(options: CreateServerOptions): OrchestratorServer {
     sendError(res, new GatewayError(404, "not_found_error", `Unknown endpoint ${method} ${path.length > 200 ? `${path.slice(0, 200)}…` : path}.`, { code: "unknown_url" }));
   }
 
-  function methodNotAllowed(res: ServerResponse, allowed: string, path: string): void {
-    sendError(res, new GatewayError(405, "invalid_request_error", `${path} accepts ${allowed} only.`, { code: "method_not_allowed", headers: { allow: allowed } }));
+  function methodNotAllowed(res: ServerResponse, allowed: string, path: string, render: (error: GatewayError) => string = openAIErrorBody): void {
+    sendError(res, new GatewayError(405, "invalid_request_error", `${path} accepts ${allowed} only.`, { code: "method_not_allowed", headers: { allow: allowed } }), render);
   }
 
   const onRequest = (req: IncomingMessage, res: ServerResponse): void => {
@@ -175,6 +177,13 @@ export function createServer(options: CreateServerOptions): OrchestratorServer {
       return;
     }
     switch (path) {
+      case MESSAGES:
+        if (method !== "POST") {
+          methodNotAllowed(res, "POST", path, anthropicErrorBody);
+          return;
+        }
+        void inference(new Exchange(req, res, context, "anthropic.messages"), messages, anthropicErrorBody);
+        return;
       case "/v1/models":
         if (method !== "GET") {
         methodNotAllowed(res, "GET", path);
