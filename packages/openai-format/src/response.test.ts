@@ -124,6 +124,17 @@ describe("streams", () => {
     expect(out).toEqual(pieces);
   });
 
+  it("textFrame is sseFrame(text(…)) byte for byte, whatever the text and options", () => {
+    for (const options of [{}, { includeUsage: true }]) {
+      for (const id of [{ id: identity.id, created: identity.created, model: identity.model }, identity]) {
+        const encoder = new ChatStreamEncoder(id, options);
+        for (const text of ["hello", "", 'quotes " and \\ backslashes', "line\nbreak", "emoji 🎉 and \u2028", '"content":"x"']) {
+          expect(encoder.textFrame(text)).toBe(sseFrame(encoder.text(text)));
+        }
+      }
+    }
+  });
+
   it("assembles tool-call arguments streamed in pieces, a call at a time", () => {
     const encoder = new ChatStreamEncoder(identity);
     const wire = [

@@ -7,6 +7,11 @@ import { type CreateOrchestratorOptions, createOrchestrator, loadConfig } from "
 
 type GatewayOptions = Omit<GatewayServerOptions, "orchestrator" | "ownsOrchestrator">;
 
+/**
+ * The options of `createServer`: the gateway's (`@orchestrator-ts/server`), plus either an
+ * `orchestrator` you built or what `createOrchestrator` takes to build one (`config`, `env`…), and
+ * `redis` to share state through a Redis of your choice.
+ */
 export type CreateServerOptions = GatewayOptions &
   (
     | {

@@ -21,7 +21,7 @@ export interface InferenceSettings {
 
 /** One streamed answer on the wire: its frames, written as the chunks come. */
 export interface StreamWriter {
-  /** The frames for one chunk (the stream's opening comes with the first). */
+  /** The frames for one chunk (the stream's opening comes with the first); "" when it writes nothing. */
   encode(chunk: RegistryStreamChunk): string;
   /** What follows the finish chunk's frames (`data: [DONE]` on OpenAI's wire). */
   readonly end: string;
@@ -149,7 +149,8 @@ async function streamAnswer(exchange: Exchange, registry: ModelRegistry, request
         res.cork();
         process.nextTick(uncork, res);
       }
-      const ok = res.write(writer.encode(chunk));
+      const frame = writer.encode(chunk);
+      const ok = frame === "" || res.write(frame);
       if (chunk.type === "finish") {
         finishStream(exchange, chunk, request, registry, chars, writer.end);
         return;

@@ -31,8 +31,14 @@ function openAIWire(includeUsage: boolean): Wire {
     whole: (result: RegistryResult) => JSON.stringify(toChatCompletion(result, { id: nextCompletionId(), created: unixSeconds(), model: result.model })),
     stream(model: string): StreamWriter {
       const encoder = new ChatStreamEncoder({ id: nextCompletionId(), created: unixSeconds(), model }, { includeUsage });
+      let started = false;
       return {
-        encode: (chunk: RegistryStreamChunk) => frames(encoder.encode(chunk)),
+        encode(chunk: RegistryStreamChunk): string {
+          // Text after the role chunk is most of a stream: its frame from the encoder's per-stream prefix and suffix.
+          if (chunk.type === "text" && started) return chunk.text === "" ? "" : encoder.textFrame(chunk.text);
+          started = true;
+          return frames(encoder.encode(chunk));
+        },
         end: SSE_DONE,
         error: (failure) => `data: ${openAIErrorBody(failure)}\n\n`,
       };

@@ -47,9 +47,11 @@ export interface AdmissionRequest {
 
 /** A request that passed the gate. Settle it exactly once, also when the call failed or the client left. */
 export interface Admission {
+  /** Charge what the request really cost and release what the admission held (rpm/tpm slots, the budget hold). */
   settle(outcome: AdmissionOutcome): Promise<void>;
 }
 
+/** What a request cost, as the front settles its admission with. */
 export interface AdmissionOutcome {
   /** The real cost of what was generated (undefined when nothing was called). */
   costUsd: number | undefined;
@@ -65,6 +67,7 @@ export interface Gatekeeper {
   authenticate(rawKey: string | undefined): Promise<Caller>;
   /** Model permission, rpm/tpm and budget; throws a 403 or 429 `GatewayError`. */
   admit(caller: Caller, request: AdmissionRequest): Promise<Admission>;
+  /** Release the gate's connections (called by the server's `close()`, after every admission is settled). */
   close?(): Promise<void>;
 }
 
@@ -92,10 +95,13 @@ export interface RequestRecord {
   user?: string;
 }
 
+/** Told of every finished API request (metrics, dashboards); must not throw or block. */
 export interface ServerObserver {
+  /** Called once per request, after its last byte was written (or the client left). */
   onRequest(record: RequestRecord): void;
 }
 
+/** The error types both OpenAI's and Anthropic's error bodies know (mapped to each API's own names). */
 export type GatewayErrorType =
   | "invalid_request_error"
   | "authentication_error"
@@ -108,6 +114,7 @@ export type GatewayErrorType =
   | "overloaded_error"
   | "timeout_error";
 
+/** The optional parts of a `GatewayError`. */
 export interface GatewayErrorOptions {
   /** OpenAI's `param` / the path of the offending field (`messages[2].content`). */
   param?: string;

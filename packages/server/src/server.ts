@@ -13,6 +13,7 @@ import { feedback, healthz, listModels, readyz } from "./info-endpoints";
 export interface ServerRoute {
   method: string;
   path: string;
+  /** Answers the request; a rejection becomes a 500 in OpenAI's error shape. */
   handle(req: IncomingMessage, res: ServerResponse): void | Promise<void>;
 }
 
@@ -22,6 +23,7 @@ export interface ServerRoute {
  */
 export type AdminHandler = (req: IncomingMessage, res: ServerResponse, url: URL, caller: Caller) => Promise<boolean>;
 
+/** The options of `createServer`: what is served, where, and the parts other packages plug in. */
 export interface CreateServerOptions {
   /** What is served: a registry (and the config it came from). `createOrchestrator()`'s result fits. */
   orchestrator: ServedOrchestrator;
@@ -47,6 +49,7 @@ export interface CreateServerOptions {
   ownsOrchestrator?: boolean;
 }
 
+/** A gateway made by `createServer`: `listen()` to start, `close()` to drain and stop. */
 export interface OrchestratorServer {
   /** `http://host:port` (the real port once listening). */
   readonly url: string;
