@@ -20,8 +20,9 @@ import {
   revealHeaders,
   secretFromEnv,
 } from "@orchestrator-ts/core";
-import { MessagesStreamDecoder, fromMessagesResponse, toMessagesRequest } from "@orchestrator-ts/anthropic-format";
+import { MessagesStreamDecoder, fromMessagesResponse } from "@orchestrator-ts/anthropic-format";
 import { mapAnthropicError } from "./map-error";
+import { toAnthropicRequest } from "./mapping";
 import { ANTHROPIC_PRICES_AS_OF, type PriceSource, lookupAnthropicModel } from "./models";
 
 export const ANTHROPIC_API_KEY_ENV = "ANTHROPIC_API_KEY";
@@ -172,9 +173,8 @@ export class AnthropicModel extends Model {
   }
 
   protected override async doGenerate(request: GenerateRequest): Promise<ModelOutput> {
-    const { params, responseTool, warnings } = toMessagesRequest(request, { model: this.modelId, maxTokens: this.defaultMaxTokens });
-    // The cast only picks the non-streaming overload: the body is structurally the SDK's params.
-    const message = await this.#sdk().messages.create(params as Anthropic.MessageCreateParamsNonStreaming, this.#requestOptions(request));
+    const { params, responseTool, warnings } = toAnthropicRequest(request, this.modelId, this.defaultMaxTokens);
+    const message = await this.#sdk().messages.create(params, this.#requestOptions(request));
     const output: ModelOutput = fromMessagesResponse(message, responseTool);
     const costUsd = this.#cacheAwareCost(message.usage);
     if (costUsd !== undefined) output.costUsd = costUsd;
@@ -183,7 +183,7 @@ export class AnthropicModel extends Model {
   }
 
   protected override async *doStream(request: GenerateRequest): AsyncIterable<StreamChunk> {
-    const { params, responseTool } = toMessagesRequest(request, { model: this.modelId, maxTokens: this.defaultMaxTokens });
+    const { params, responseTool } = toAnthropicRequest(request, this.modelId, this.defaultMaxTokens);
     const stream = await this.#sdk().messages.create({ ...params, stream: true }, this.#requestOptions(request));
     const decoder = new MessagesStreamDecoder({ provider: this.provider, model: this.name, responseTool });
     const out: StreamChunk[] = [];
