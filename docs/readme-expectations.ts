@@ -47,6 +47,7 @@ export const TS_BLOCKS: Record<string, TsBlockSpec> = {
   // The gateway over the Configuration block's models (OpenAI's and Anthropic's loopback servers).
   "root/05-run-it-as-a-server.ts": { files: rootConfig, stdout: [/^(gpt-4|claude-3-opus) Echo: Explain quantum computing miss$/m, /^Echo: Stream it$/m] },
   "packages/server/02-orchestrator-ts-server.ts": { stdout: [/^200 gpt-4o-mini Echo: Hello gpt-4o-mini$/m] },
+  "packages/server/03-anthropic-s-messages-api.ts": { stdout: [/^gpt-4o-mini Echo: Hello end_turn$/m] },
   "packages/cache/02-orchestrator-ts-cache.ts": { stdout: [/^true true \{/m, /hits: 2,/, /misses: 1,/] },
   "packages/cache/03-orchestrator-ts-cache.ts": { stdout: [/^true 1$/m] },
   "packages/config/02-orchestrator-ts-config.ts": {
@@ -61,6 +62,16 @@ export const TS_BLOCKS: Record<string, TsBlockSpec> = {
   "packages/health/02-example.ts": { stdout: [/^\{ available: true, status: 'healthy' \}$/m] },
   "packages/orchestrator/02-in-code.ts": { files: rootConfig, stdout: [/^gpt-4 Echo: Explain quantum computing [\d.]+ false$/m] },
   "packages/gguf/02-example.ts": { stdout: [/^\d+ 2 \d+ 64$/m, /^llama 256 21$/m, /^Q4_0 Q4_0$/m] },
+  "packages/anthropic-format/02-example.ts": {
+    stdout: [
+      /^claude-sonnet-4-6 false u-42 2 \{ anthropic: \{ metadata: \{ user_id: 'u-42' \} \} \}$/m,
+      /^\{"model":"claude-sonnet-4-6","max_tokens":50,"messages":\[\{"role":"user","content":\[\{"type":"text","text":"Hi!"\}\]\}\],"system":"Be brief\.","metadata":\{"user_id":"u-42"\}\}$/m,
+      /^tool_use \[\{"type":"tool_use","id":"toolu_1","name":"get_weather","input":\{"city":"Oslo"\}\}\]$/m,
+      /^event: message_start$/m,
+      /type: 'finish',\s+usage: \{ inputTokens: 9, outputTokens: 2 \},\s+finishReason: \{ unified: 'stop', raw: 'end_turn' \}/,
+      /^\{"type":"error","error":\{"type":"rate_limit_error","message":"Slow down\."\}\}$/m,
+    ],
+  },
   "packages/openai-format/02-example.ts": {
     stdout: [
       /^gpt-4o-mini false 50 \{ openai: \{ user: 'u-42' \} \}$/m,

@@ -16,13 +16,13 @@ import {
   Secret,
   registerSecretHeaders,
   type StreamChunk,
-  type ToolCall,
   fetchWithLineLimit,
   revealHeaders,
   secretFromEnv,
 } from "@orchestrator-ts/core";
-import { mapStopReason, mapUsage, parseToolInput, responseText, toAnthropicParams, toToolCall } from "./mapping";
+import { MessagesStreamDecoder, fromMessagesResponse } from "@orchestrator-ts/anthropic-format";
 import { mapAnthropicError } from "./map-error";
+import { toAnthropicRequest } from "./mapping";
 import { ANTHROPIC_PRICES_AS_OF, type PriceSource, lookupAnthropicModel } from "./models";
 
 export const ANTHROPIC_API_KEY_ENV = "ANTHROPIC_API_KEY";
@@ -173,102 +173,36 @@ export class AnthropicModel extends Model {
   }
 
   protected override async doGenerate(request: GenerateRequest): Promise<ModelOutput> {
-    const { params, responseTool, warnings } = toAnthropicParams(request, this.modelId, this.defaultMaxTokens);
+    const { params, responseTool, warnings } = toAnthropicRequest(request, this.modelId, this.defaultMaxTokens);
     const message = await this.#sdk().messages.create(params, this.#requestOptions(request));
-    let text = "";
-    const toolCalls: ToolCall[] = [];
-    for (const block of message.content) {
-      if (block.type === "text") text += block.text;
-      else if (block.type === "tool_use") {
-        if (responseTool && block.name === responseTool.name) text += responseText(block.input, responseTool);
-        else toolCalls.push(toToolCall(block));
-      }
-    }
-    const usage = mapUsage(message.usage);
-    const finishReason = mapStopReason(message.stop_reason, responseTool);
+    const output: ModelOutput = fromMessagesResponse(message, responseTool);
     const costUsd = this.#cacheAwareCost(message.usage);
-    return {
-      text,
-      toolCalls,
-      usage,
-      ...(finishReason ? { finishReason } : {}),
-      ...(costUsd !== undefined ? { costUsd } : {}),
-      ...(warnings.length > 0 ? { warnings } : {}),
-    };
+    if (costUsd !== undefined) output.costUsd = costUsd;
+    if (warnings.length > 0) output.warnings = warnings;
+    return output;
   }
 
   protected override async *doStream(request: GenerateRequest): AsyncIterable<StreamChunk> {
-    const { params, responseTool } = toAnthropicParams(request, this.modelId, this.defaultMaxTokens);
+    const { params, responseTool } = toAnthropicRequest(request, this.modelId, this.defaultMaxTokens);
     const stream = await this.#sdk().messages.create({ ...params, stream: true }, this.#requestOptions(request));
-    // Tool input arrives as JSON pieces per content block; a tool call is emitted when its block closes.
-    const blocks = new Map<number, { id: string; name: string; json: string; response: boolean }>();
-    const usage: Record<string, number> = {};
-    let stopReason: string | null | undefined;
-    let stopped = false;
+    const decoder = new MessagesStreamDecoder({ provider: this.provider, model: this.name, responseTool });
+    const out: StreamChunk[] = [];
     try {
       for await (const event of stream as AsyncIterable<RawStreamEvent>) {
-        switch (event.type) {
-          case "message_start":
-            Object.assign(usage, definedCounts(event.message.usage as unknown as Record<string, unknown>));
-            break;
-          case "content_block_start": {
-            const block = event.content_block;
-            if (block.type === "text" && block.text !== "") yield { type: "text", text: block.text };
-            else if (block.type === "tool_use") {
-              const response = responseTool?.name === block.name;
-              blocks.set(event.index, { id: block.id, name: block.name, json: "", response });
-            }
-            break;
-          }
-          case "content_block_delta": {
-            const delta = event.delta;
-            if (delta.type === "text_delta") yield { type: "text", text: delta.text };
-            else if (delta.type === "input_json_delta") {
-              const block = blocks.get(event.index);
-              if (!block) break;
-              block.json += delta.partial_json;
-              // Structured output streams as text as it comes, unless it must be unwrapped first.
-              if (block.response && responseTool && !responseTool.wrapped && delta.partial_json !== "") yield { type: "text", text: delta.partial_json };
-            }
-            break;
-          }
-          case "content_block_stop": {
-            const block = blocks.get(event.index);
-            if (!block) break;
-            blocks.delete(event.index);
-            if (block.response && responseTool) {
-              if (responseTool.wrapped) yield { type: "text", text: responseText(parseToolInput(block.json), responseTool) };
-            } else yield { type: "tool-call", toolCall: { id: block.id, name: block.name, arguments: parseToolInput(block.json) } };
-            break;
-          }
-          case "message_delta":
-            stopReason = event.delta.stop_reason;
-            Object.assign(usage, definedCounts(event.usage as unknown as Record<string, unknown>));
-            break;
-          case "message_stop":
-            stopped = true;
-            break;
+        decoder.push(event, out);
+        if (out.length > 0) {
+          yield* out;
+          out.length = 0;
         }
       }
     } finally {
       // Stop reading (and free the connection) when the consumer leaves early or a chunk fails.
-      if (!stopped) stream.controller.abort();
+      if (!decoder.stopped) stream.controller.abort();
     }
-    if (!stopped) {
-      throw new ProviderError("The Anthropic stream ended before `message_stop`: the answer is incomplete.", {
-        provider: this.provider,
-        model: this.name,
-        retryable: true,
-      });
-    }
-    const finishReason = mapStopReason(stopReason, responseTool);
-    const costUsd = this.#cacheAwareCost(usage);
-    yield {
-      type: "finish",
-      usage: mapUsage(usage),
-      ...(finishReason ? { finishReason } : {}),
-      ...(costUsd !== undefined ? { costUsd } : {}),
-    };
+    const finish = decoder.end();
+    const costUsd = this.#cacheAwareCost(decoder.rawUsage);
+    if (costUsd !== undefined) finish.costUsd = costUsd;
+    yield finish;
   }
 
   protected override mapError(error: unknown): OrchestratorError {
@@ -297,13 +231,6 @@ export class AnthropicModel extends Model {
     const { inputCostPerToken: pin, outputCostPerToken: pout } = this.capabilities;
     return input * pin + write * pin * 1.25 + read * pin * 0.1 + output * pout;
   }
-}
-
-function definedCounts(usage: Record<string, unknown> | null | undefined): Record<string, number> {
-  const out: Record<string, number> = {};
-  if (!usage) return out;
-  for (const [k, v] of Object.entries(usage)) if (typeof v === "number") out[k] = v;
-  return out;
 }
 
 /**

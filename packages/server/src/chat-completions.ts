@@ -1,21 +1,14 @@
-import type { ServerResponse } from "node:http";
-import type { Usage } from "@orchestrator-ts/core";
-import { estimateRequestTokens } from "@orchestrator-ts/core";
 import { ChatStreamEncoder, type ChatCompletionChunk, SSE_DONE, fromChatRequest, toChatCompletion } from "@orchestrator-ts/openai-format";
-import type { ModelRegistry, RegistryRequest, RegistryStreamChunk } from "@orchestrator-ts/registry";
+import type { RegistryResult, RegistryStreamChunk } from "@orchestrator-ts/registry";
+import { type InferenceSettings, type StreamWriter, type Wire, answer } from "./answer";
 import { GatewayError } from "./contract";
-import { openAIErrorBody, toGatewayError } from "./errors";
+import { openAIErrorBody } from "./errors";
 import type { Exchange } from "./exchange";
 import { routingHints } from "./hints";
 import { nextCompletionId, unixSeconds } from "./ids";
 
-/** How the chat endpoint runs: the registry and the per-request settings of the server. */
-export interface ChatSettings {
-  registry: ModelRegistry;
-  /** Deadline of the whole call (retries and fallbacks included) when set. */
-  requestTimeoutMs: number | undefined;
-  admit: (exchange: Exchange, model: string, estimatedTokens: number) => Promise<void>;
-}
+/** How the chat endpoint runs (the settings every inference endpoint shares). */
+export type ChatSettings = InferenceSettings;
 
 const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === "object" && value !== null && !Array.isArray(value);
 
@@ -27,170 +20,33 @@ export async function chatCompletions(exchange: Exchange, body: unknown, setting
   if (!isRecord(body)) throw new GatewayError(400, "invalid_request_error", "The request body must be a JSON object.", { code: "invalid_value" });
   const hints = routingHints(exchange.req.headers, body);
   const parsed = fromChatRequest(body);
-  const model = parsed.model;
-  exchange.requested = model;
-  exchange.stream = parsed.stream;
   const user = body.user;
   // OpenAI's `user` names the end user: kept for the records (and sent on to OpenAI models).
   if (typeof user === "string" && exchange.caller?.user === undefined) exchange.caller = exchange.caller === undefined ? { user } : { ...exchange.caller, user };
-
-  const registry = settings.registry;
-  // Unknown ids fail here with a 404 (and close names), before the gate counts anything.
-  if (model !== "auto") registry.resolveRoute(model);
-  const request: RegistryRequest = parsed.request;
-  await settings.admit(exchange, model, estimateRequestTokens(request) + (request.maxTokens ?? 0));
-
-  if (model !== "auto") request.route = model;
-  if (hints.task !== undefined) request.task = hints.task;
-  if (settings.requestTimeoutMs !== undefined) request.timeoutMs = settings.requestTimeoutMs;
-  request.signal = exchange.signal;
-
-  if (parsed.stream) await streamAnswer(exchange, registry, request, hints.requirements, parsed.includeUsage);
-  else await wholeAnswer(exchange, registry, request, hints.requirements);
+  await answer(exchange, { model: parsed.model, stream: parsed.stream, request: parsed.request, hints }, settings, parsed.includeUsage ? OPENAI_WITH_USAGE : OPENAI);
 }
 
-async function wholeAnswer(exchange: Exchange, registry: ModelRegistry, request: RegistryRequest, requirements: Parameters<ModelRegistry["generate"]>[1]): Promise<void> {
-  let result: Awaited<ReturnType<ModelRegistry["generate"]>>;
-  try {
-    result = await registry.generate(request, requirements);
-  } catch (error) {
-    exchange.settle({ costUsd: undefined });
-    throw error;
-  }
-  exchange.model = result.model;
-  const usage = result.usage;
-  exchange.settle({ costUsd: result.costUsd, inputTokens: usage.inputTokens, outputTokens: usage.outputTokens, model: result.model });
-  const res = exchange.res;
-  if (exchange.clientGone) {
-    exchange.record(499, { errorCode: "client_closed", costUsd: result.costUsd, inputTokens: usage.inputTokens, outputTokens: usage.outputTokens, cached: result.cached });
-    return;
-  }
-  const text = JSON.stringify(toChatCompletion(result, { id: nextCompletionId(), created: unixSeconds(), model: result.model }));
-  const headers: Record<string, string | number> = {
-    "content-type": "application/json",
-    "content-length": Buffer.byteLength(text),
-    "x-orchestrator-model": result.model,
-    "x-orchestrator-selection-id": result.selectionId,
-    "x-orchestrator-cache": result.cached ? "hit" : "miss",
+function openAIWire(includeUsage: boolean): Wire {
+  return {
+    whole: (result: RegistryResult) => JSON.stringify(toChatCompletion(result, { id: nextCompletionId(), created: unixSeconds(), model: result.model })),
+    stream(model: string): StreamWriter {
+      const encoder = new ChatStreamEncoder({ id: nextCompletionId(), created: unixSeconds(), model }, { includeUsage });
+      let started = false;
+      return {
+        encode(chunk: RegistryStreamChunk): string {
+          // Text after the role chunk is most of a stream: its frame from the encoder's per-stream prefix and suffix.
+          if (chunk.type === "text" && started) return chunk.text === "" ? "" : encoder.textFrame(chunk.text);
+          started = true;
+          return frames(encoder.encode(chunk));
+        },
+        end: SSE_DONE,
+        error: (failure) => `data: ${openAIErrorBody(failure)}\n\n`,
+      };
+    },
   };
-  if (result.costUsd !== undefined) headers["x-orchestrator-cost-usd"] = String(result.costUsd);
-  if (exchange.context.draining) headers.connection = "close";
-  res.writeHead(200, headers);
-  res.end(text);
-  exchange.record(200, { costUsd: result.costUsd, inputTokens: usage.inputTokens, outputTokens: usage.outputTokens, cached: result.cached });
 }
-
-type StreamIterator = AsyncIterator<RegistryStreamChunk>;
-
-/**
- * The stream: the first chunk is awaited before anything is written, so a failure before it
- * (after the registry's retries and fallbacks) is an ordinary error answer with its status.
- * After it, a failure ends the stream with an `error` event and never `[DONE]`. Cost and cache
- * state are only known at the end: they go out as HTTP trailers.
- */
-async function streamAnswer(exchange: Exchange, registry: ModelRegistry, request: RegistryRequest, requirements: Parameters<ModelRegistry["stream"]>[1], includeUsage: boolean): Promise<void> {
-  const stream = registry.stream(request, requirements);
-  const iterator: StreamIterator = stream[Symbol.asyncIterator]();
-  const res = exchange.res;
-  let first: IteratorResult<RegistryStreamChunk>;
-  try {
-    first = await iterator.next();
-  } catch (error) {
-    exchange.settle({ costUsd: undefined });
-    throw error;
-  }
-  exchange.firstChunkAt = performance.now();
-  const model = stream.explanation?.model?.name ?? (first.done ? undefined : first.value.type === "finish" ? first.value.model : undefined) ?? exchange.requested ?? "auto";
-  exchange.model = model;
-  const headers: Record<string, string> = {
-    "content-type": "text/event-stream; charset=utf-8",
-    "cache-control": "no-cache",
-    "x-orchestrator-model": model,
-    trailer: "x-orchestrator-cost-usd, x-orchestrator-cache",
-  };
-  const selectionId = stream.selectionId;
-  if (selectionId !== undefined) headers["x-orchestrator-selection-id"] = selectionId;
-  if (exchange.context.draining) headers.connection = "close";
-  res.writeHead(200, headers);
-
-  const encoder = new ChatStreamEncoder({ id: nextCompletionId(), created: unixSeconds(), model }, { includeUsage });
-  let chars = 0;
-  let started = false;
-  let current = first;
-  try {
-    for (;;) {
-      if (current.done) {
-        // A stream that ends without its finish chunk was cut: say so, never [DONE].
-        throw new GatewayError(502, "api_error", "The model's stream ended before completion.", { code: "stream_incomplete" });
-      }
-      const chunk = current.value;
-      if (chunk.type === "text") chars += chunk.text.length;
-      // Chunks that arrive together (one upstream read) leave in one write: corked until the
-      // iteration has drained them and waits for the network again.
-      if (res.writableCorked === 0) {
-        res.cork();
-        process.nextTick(uncork, res);
-      }
-      let frame: string;
-      if (chunk.type === "text" && started) frame = chunk.text === "" ? "" : encoder.textFrame(chunk.text);
-      else {
-        frame = frames(encoder.encode(chunk));
-        started = true;
-      }
-      const ok = frame === "" || res.write(frame);
-      if (chunk.type === "finish") {
-        finishStream(exchange, chunk, request, registry, chars);
-        return;
-      }
-      if (!ok && !res.destroyed) await drained(res);
-      if (res.destroyed) break;
-      current = await iterator.next();
-    }
-  } catch (error) {
-    if (!exchange.clientGone) {
-      const failure = toGatewayError(error);
-      // The answer so far is not the answer: an error event ends the stream, not [DONE].
-      res.end(`data: ${openAIErrorBody(failure)}\n\n`);
-      exchange.settle(partialOutcome(exchange, request, registry, chars));
-      exchange.record(failure.status, { errorCode: failure.code });
-      return;
-    }
-  }
-  // The client left: stop the upstream call and settle what was generated so far.
-  await iterator.return?.().catch(() => undefined);
-  const outcome = partialOutcome(exchange, request, registry, chars);
-  exchange.settle(outcome);
-  exchange.record(499, { errorCode: "client_closed", costUsd: outcome.costUsd });
-}
-
-function finishStream(exchange: Exchange, chunk: Extract<RegistryStreamChunk, { type: "finish" }>, request: RegistryRequest, registry: ModelRegistry, chars: number): void {
-  const res = exchange.res;
-  const usage: Usage | undefined = chunk.usage;
-  const cost = chunk.costUsd;
-  const trailers: Record<string, string> = { "x-orchestrator-cache": chunk.cached ? "hit" : "miss" };
-  if (cost !== undefined) trailers["x-orchestrator-cost-usd"] = String(cost);
-  res.write(SSE_DONE);
-  res.addTrailers(trailers);
-  res.end();
-  const model = chunk.model ?? exchange.model;
-  if (usage === undefined && cost === undefined) exchange.settle(partialOutcome(exchange, request, registry, chars));
-  else exchange.settle({ costUsd: cost, inputTokens: usage?.inputTokens, outputTokens: usage?.outputTokens, ...(model === undefined ? {} : { model }) });
-  exchange.record(200, { model, costUsd: cost, inputTokens: usage?.inputTokens, outputTokens: usage?.outputTokens, cached: chunk.cached === true });
-}
-
-/** What a stream cut short has cost: the prompt (estimated) and the text sent (about 4 characters a token), at the model's prices. */
-function partialOutcome(exchange: Exchange, request: RegistryRequest, registry: ModelRegistry, chars: number) {
-  const name = exchange.model;
-  const inputTokens = estimateRequestTokens(request);
-  const outputTokens = Math.ceil(chars / 4);
-  const model = name !== undefined && registry.hasModel(name) ? registry.getModel(name) : undefined;
-  const costUsd = model?.costOf({ inputTokens, outputTokens });
-  return { costUsd, inputTokens, outputTokens, ...(name === undefined ? {} : { model: name }) };
-}
-
-function uncork(res: ServerResponse): void {
-  res.uncork();
-}
+const OPENAI = openAIWire(false);
+const OPENAI_WITH_USAGE = openAIWire(true);
 
 function frames(chunks: ChatCompletionChunk[]): string {
   if (chunks.length === 1) return `data: ${JSON.stringify(chunks[0])}\n\n`;
@@ -198,16 +54,3 @@ function frames(chunks: ChatCompletionChunk[]): string {
   for (const chunk of chunks) out += `data: ${JSON.stringify(chunk)}\n\n`;
   return out;
 }
-
-function drained(res: ServerResponse): Promise<void> {
-  return new Promise((resolve) => {
-    const done = () => {
-      res.off("drain", done);
-      res.off("close", done);
-      resolve();
-    };
-    res.on("drain", done);
-    res.on("close", done);
-  });
-}
-

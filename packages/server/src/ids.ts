@@ -11,3 +11,10 @@ export function nextCompletionId(): string {
 export function unixSeconds(): number {
   return Math.floor(Date.now() / 1000);
 }
+
+const MESSAGE_PREFIX = `msg_${randomBytes(6).toString("hex")}`;
+
+/** An Anthropic message id (`msg_…`), unique across a fleet in the same way. */
+export function nextMessageId(): string {
+  return `${MESSAGE_PREFIX}${(++counter).toString(36)}`;
+}

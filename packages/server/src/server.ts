@@ -1,6 +1,8 @@
 import { type IncomingMessage, type Server, type ServerResponse, createServer as createHttpServer } from "node:http";
 import type { AddressInfo } from "node:net";
-import { chatCompletions, type ChatSettings } from "./chat-completions";
+import type { InferenceSettings } from "./answer";
+import { chatCompletions } from "./chat-completions";
+import { anthropicErrorBody, messages } from "./messages";
 import { type Caller, GatewayError, type Gatekeeper, type ServedOrchestrator, type ServerObserver } from "./contract";
 import { DEFAULT_BODY_LIMIT_BYTES, readJson } from "./body";
 import { openAIErrorBody, sendError, toGatewayError } from "./errors";
@@ -63,6 +65,7 @@ export interface OrchestratorServer {
 }
 
 const CHAT = "/v1/chat/completions";
+const MESSAGES = "/v1/messages";
 
 function pathOf(url: string | undefined): string {
   if (url === undefined) return "/";
@@ -82,8 +85,8 @@ export function rawKeyOf(req: IncomingMessage): string | undefined {
 }
 
 /**
- * The gateway's HTTP front on `node:http`: OpenAI's `POST /v1/chat/completions` (and the
- * endpoints other parts add), `GET /v1/models`, `POST /v1/feedback`, `GET /healthz`, `GET /readyz`.
+ * The gateway's HTTP front on `node:http`: OpenAI's `POST /v1/chat/completions`, Anthropic's
+ * `POST /v1/messages` (and the endpoints other parts add), `GET /v1/models`, `POST /v1/feedback`, `GET /healthz`, `GET /readyz`.
  */
 export function createServer(options: CreateServerOptions): OrchestratorServer {
   const served = options.orchestrator;
@@ -101,7 +104,7 @@ export function createServer(options: CreateServerOptions): OrchestratorServer {
   let onIdle: (() => void) | undefined;
   const context: ServerContext = { observers: options.observers ?? [], active: new Set(), settling: new Set(), draining: false };
 
-  const settings: ChatSettings = {
+  const settings: InferenceSettings = {
     registry,
     requestTimeoutMs: options.requestTimeoutMs,
     admit: gatekeeper
@@ -115,20 +118,21 @@ export function createServer(options: CreateServerOptions): OrchestratorServer {
     if (gatekeeper) exchange.caller = await gatekeeper.authenticate(rawKeyOf(exchange.req));
   }
 
-  function fail(exchange: Exchange, error: unknown): void {
+  function fail(exchange: Exchange, error: unknown, render: (error: GatewayError) => string = openAIErrorBody): void {
     const failure = toGatewayError(error);
-    if (!exchange.clientGone) sendError(exchange.res, failure, openAIErrorBody, failure.status === 413 || context.draining);
+    if (!exchange.clientGone) sendError(exchange.res, failure, render, failure.status === 413 || context.draining);
     exchange.settle({ costUsd: undefined });
     exchange.record(failure.status, { errorCode: failure.code });
   }
 
-  async function chat(exchange: Exchange): Promise<void> {
+  /** An inference endpoint: the key, the body, then the endpoint; any failure in the endpoint's API's error shape. */
+  async function inference(exchange: Exchange, endpoint: (exchange: Exchange, body: unknown, settings: InferenceSettings) => Promise<void>, render: (error: GatewayError) => string): Promise<void> {
     try {
       await authenticate(exchange);
       const body = await readJson(exchange.req, bodyLimit);
-      await chatCompletions(exchange, body, settings);
+      await endpoint(exchange, body, settings);
     } catch (error) {
-      fail(exchange, error);
+      fail(exchange, error, render);
     }
   }
 
@@ -160,8 +164,8 @@ export function createServer(options: CreateServerOptions): OrchestratorServer {
     sendError(res, new GatewayError(404, "not_found_error", `Unknown endpoint ${method} ${path.length > 200 ? `${path.slice(0, 200)}…` : path}.`, { code: "unknown_url" }));
   }
 
-  function methodNotAllowed(res: ServerResponse, allowed: string, path: string): void {
-    sendError(res, new GatewayError(405, "invalid_request_error", `${path} accepts ${allowed} only.`, { code: "method_not_allowed", headers: { allow: allowed } }));
+  function methodNotAllowed(res: ServerResponse, allowed: string, path: string, render: (error: GatewayError) => string = openAIErrorBody): void {
+    sendError(res, new GatewayError(405, "invalid_request_error", `${path} accepts ${allowed} only.`, { code: "method_not_allowed", headers: { allow: allowed } }), render);
   }
 
   const onRequest = (req: IncomingMessage, res: ServerResponse): void => {
@@ -172,10 +176,17 @@ export function createServer(options: CreateServerOptions): OrchestratorServer {
         methodNotAllowed(res, "POST", path);
         return;
       }
-      void chat(new Exchange(req, res, context, "openai.chat"));
+      void inference(new Exchange(req, res, context, "openai.chat"), chatCompletions, openAIErrorBody);
       return;
     }
     switch (path) {
+      case MESSAGES:
+        if (method !== "POST") {
+          methodNotAllowed(res, "POST", path, anthropicErrorBody);
+          return;
+        }
+        void inference(new Exchange(req, res, context, "anthropic.messages"), messages, anthropicErrorBody);
+        return;
       case "/v1/models":
         if (method !== "GET") {
         methodNotAllowed(res, "GET", path);

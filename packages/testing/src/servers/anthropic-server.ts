@@ -1,4 +1,16 @@
 import type { IncomingMessage } from "node:http";
+import {
+  type MessagesErrorBody,
+  type MessagesErrorType,
+  type MessagesStopReason,
+  type MessagesStreamEvent,
+  MessagesStreamEncoder,
+  type UsageWithCache,
+  messagesErrorBody,
+  sseEvent,
+  toMessagesResponse,
+  toStopReason,
+} from "@orchestrator-ts/anthropic-format";
 import { asNumber, asString, isRecord } from "../internal/http";
 import { splitIntoPieces } from "../internal/text";
 import { type LoopbackServerOptions, startLoopbackServer } from "./loopback-server";
@@ -19,29 +31,17 @@ export interface AnthropicServer extends LoopbackServer {
   readonly baseURL: string;
 }
 
-export type AnthropicErrorType =
-  | "invalid_request_error"
-  | "authentication_error"
-  | "permission_error"
-  | "not_found_error"
-  | "request_too_large"
-  | "rate_limit_error"
-  | "api_error"
-  | "overloaded_error";
+/** The error types the loopback server answers with. */
+export type AnthropicErrorType = Exclude<MessagesErrorType, "billing_error" | "timeout_error">;
 
-export interface AnthropicErrorBody {
-  type: "error";
-  error: { type: AnthropicErrorType; message: string };
-  request_id?: string;
-}
+/** Anthropic's error body (`@orchestrator-ts/anthropic-format`'s `MessagesErrorBody`). */
+export type AnthropicErrorBody = MessagesErrorBody;
 
+// The loopback server writes answers and errors with @orchestrator-ts/anthropic-format, the mapping
+// the provider and the gateway's /v1/messages use.
 let errorCounter = 0;
 function anthropicError(type: AnthropicErrorType, message: string): AnthropicErrorBody {
-  return {
-    type: "error",
-    error: { type, message },
-    request_id: `req_loopback${String(++errorCounter).padStart(6, "0")}`,
-  };
+  return messagesErrorBody(type, message, `req_loopback${String(++errorCounter).padStart(6, "0")}`);
 }
 
 /** Anthropic's documented error bodies (529 for overloaded). */
@@ -84,20 +84,14 @@ export function renderAnthropicError(spec: ErrorSpec): RenderedError {
   }
 }
 
+/**
+ * A scripted finish reason on the wire: the unified names are mapped (`stop` → `end_turn`,
+ * `tool-calls` → `tool_use`…); anything else is sent as it is, so tests can script any raw reason.
+ */
 export function anthropicFinishReason(reason: string): string {
-  switch (reason) {
-    case "stop":
-      return "end_turn";
-    case "length":
-      return "max_tokens";
-    case "tool-calls":
-      return "tool_use";
-    case "content-filter":
-      return "refusal";
-    default:
-      return reason;
-  }
+  return UNIFIED.has(reason) ? toStopReason(reason as Parameters<typeof toStopReason>[0]) : reason;
 }
+const UNIFIED = new Set(["stop", "length", "tool-calls", "content-filter"]);
 
 function blockText(content: unknown): string {
   if (typeof content === "string") return content;
@@ -150,87 +144,30 @@ function parseMessagesRequest(path: string, body: Record<string, unknown>): Repl
   };
 }
 
-function usageOf(reply: ResolvedReply): Record<string, unknown> {
+function usageOf(reply: ResolvedReply): UsageWithCache | undefined {
   // Anthropic always reports usage; `usage: null` leaves the counts out (an empty object keeps
   // the SDK's stream accumulator working) so callers can test "unknown, not 0".
-  if (!reply.usage) return {};
-  return {
-    input_tokens: reply.usage.inputTokens,
-    cache_creation_input_tokens: 0,
-    cache_read_input_tokens: 0,
-    output_tokens: reply.usage.outputTokens,
-  };
+  if (!reply.usage) return undefined;
+  return { ...reply.usage, cacheCreationInputTokens: 0, cacheReadInputTokens: 0 };
 }
 
-function contentBlocks(reply: ResolvedReply): Record<string, unknown>[] {
-  const blocks: Record<string, unknown>[] = [];
-  if (reply.text !== "" || reply.toolCalls.length === 0) blocks.push({ type: "text", text: reply.text });
-  for (const call of reply.toolCalls) {
-    blocks.push({ type: "tool_use", id: call.id, name: call.name, input: call.argumentsObject });
-  }
-  return blocks;
-}
-
-function sse(event: string, data: Record<string, unknown>): string {
-  return `event: ${event}\ndata: ${JSON.stringify(data)}\n\n`;
-}
-
-/** The real event sequence of a streamed Message. */
+/** The real event sequence of a streamed Message. Tool input comes in pieces (an empty one first, as the API sends). */
 export function anthropicStreamFrames(reply: ResolvedReply, id: string, model: string): string[] {
-  const frames: string[] = [];
+  const encoder = new MessagesStreamEncoder({ id, model });
   const usage = usageOf(reply);
-  const startUsage = reply.usage ? { ...usage, output_tokens: 1 } : {};
-  frames.push(
-    sse("message_start", {
-      type: "message_start",
-      message: {
-        id,
-        type: "message",
-        role: "assistant",
-        model,
-        content: [],
-        stop_reason: null,
-        stop_sequence: null,
-        usage: startUsage,
-      },
-    }),
-  );
-  let index = 0;
+  // The API's message_start carries the prompt's counts and a placeholder of 1 output token.
+  const events: MessagesStreamEvent[] = [encoder.start(usage ? { input_tokens: usage.inputTokens ?? 0, cache_creation_input_tokens: 0, cache_read_input_tokens: 0, output_tokens: 1 } : {})];
   if (reply.text !== "" || reply.toolCalls.length === 0) {
-    frames.push(sse("content_block_start", { type: "content_block_start", index, content_block: { type: "text", text: "" } }));
-    frames.push(sse("ping", { type: "ping" }));
-    for (const piece of reply.chunks) {
-      frames.push(sse("content_block_delta", { type: "content_block_delta", index, delta: { type: "text_delta", text: piece } }));
-    }
-    frames.push(sse("content_block_stop", { type: "content_block_stop", index }));
-    index++;
+    events.push(...encoder.openText());
+    for (const piece of reply.chunks) events.push(...encoder.text(piece));
   }
-  for (const call of reply.toolCalls) {
-    frames.push(
-      sse("content_block_start", {
-        type: "content_block_start",
-        index,
-        content_block: { type: "tool_use", id: call.id, name: call.name, input: {} },
-      }),
-    );
-    if (index === 0) frames.push(sse("ping", { type: "ping" }));
-    for (const piece of ["", ...splitIntoPieces(call.argumentsJson, 3)]) {
-      frames.push(
-        sse("content_block_delta", { type: "content_block_delta", index, delta: { type: "input_json_delta", partial_json: piece } }),
-      );
-    }
-    frames.push(sse("content_block_stop", { type: "content_block_stop", index }));
-    index++;
-  }
-  frames.push(
-    sse("message_delta", {
-      type: "message_delta",
-      delta: { stop_reason: reply.finishReason, stop_sequence: null },
-      usage: reply.usage ? { output_tokens: reply.usage.outputTokens } : {},
-    }),
-  );
-  frames.push(sse("message_stop", { type: "message_stop" }));
-  return frames;
+  // A scripted call's arguments are sent verbatim (they may be deliberately invalid JSON).
+  for (const call of reply.toolCalls) events.push(...encoder.toolCall({ id: call.id, name: call.name, arguments: call.argumentsObject }, ["", ...splitIntoPieces(call.argumentsJson, 3)]));
+  events.push(...encoder.finish(reply.finishReason as MessagesStopReason, usage && { outputTokens: usage.outputTokens }));
+  // A ping follows the first block's start, as on the real API.
+  const first = events.findIndex((e) => e.type === "content_block_start");
+  events.splice(first + 1, 0, encoder.ping());
+  return events.map(sseEvent);
 }
 
 function keyMatches(req: IncomingMessage, apiKey: string): boolean {
@@ -257,17 +194,11 @@ async function serveMessages(
   const reply = await ctx.resolveReply(parsed);
   const id = ctx.nextId("msg_loopback");
   if (!parsed.stream) {
-    const message: Record<string, unknown> = {
-      id,
-      type: "message",
-      role: "assistant",
-      model: parsed.model,
-      content: contentBlocks(reply),
-      stop_reason: reply.finishReason,
-      stop_sequence: null,
-      usage: usageOf(reply),
-    };
-    await ctx.sendJson(200, message);
+    const output = { text: reply.text, toolCalls: reply.toolCalls.map((call) => ({ id: call.id, name: call.name, arguments: call.argumentsObject })), finishReason: reply.finishReason as MessagesStopReason };
+    const usage = usageOf(reply);
+    const message = toMessagesResponse(usage ? { ...output, usage } : output, { id, model: parsed.model });
+    // Unknown counts are left out rather than written as 0, so tests can script "not reported".
+    await ctx.sendJson(200, usage ? message : { ...message, usage: {} });
     return;
   }
   await ctx.sendStream({

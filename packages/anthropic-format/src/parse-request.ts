@@ -1,0 +1,246 @@
+import { type ContentPart, type GenerateRequest, type Message, OrchestratorError, type ToolCall, type ToolChoice, type ToolDefinition } from "@orchestrator-ts/core";
+
+/**
+ * A Messages request body that cannot be served. `param` is the offending field's path in
+ * Anthropic's own notation (`messages.2.content.0.type`), which the message starts with, as the
+ * API's 400s do.
+ */
+export class InvalidMessagesRequestError extends OrchestratorError {
+  static override readonly errorName: string = "InvalidMessagesRequestError";
+  override readonly code = "invalid_request_error";
+  /** The HTTP status an Anthropic-compatible server answers with. */
+  readonly status = 400;
+  readonly param: string;
+  constructor(message: string, param: string) {
+    super(message);
+    this.param = param;
+  }
+  /** The error as JSON, with `param`. */
+  override toJSON(): Record<string, unknown> {
+    return { ...super.toJSON(), status: this.status, param: this.param };
+  }
+}
+
+/** A request as a server receives it: the model asked for, whether to stream, the end user, the core request. */
+export interface ParsedMessagesRequest {
+  model: string;
+  stream: boolean;
+  /** `metadata.user_id`. */
+  user: string | undefined;
+  /**
+   * The request in the core's terms. Fields the core has no name for (`metadata`, `top_k`,
+   * `thinking`, `service_tier`…) are kept in `providerOptions.anthropic`, which an `AnthropicModel`
+   * sends on as they are.
+   */
+  request: GenerateRequest;
+}
+
+// Read here; every other top-level field goes to providerOptions.anthropic.
+const KNOWN = new Set(["model", "messages", "max_tokens", "system", "temperature", "top_p", "stop_sequences", "tools", "tool_choice", "stream", "output_config"]);
+
+const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === "object" && value !== null && !Array.isArray(value);
+
+function invalid(param: string, expected: string): InvalidMessagesRequestError {
+  return new InvalidMessagesRequestError(`${param}: expected ${expected}.`, param);
+}
+
+function optionalNumber(body: Record<string, unknown>, key: string): number | undefined {
+  const value = body[key];
+  if (value === undefined || value === null) return undefined;
+  if (typeof value !== "number" || !Number.isFinite(value)) throw invalid(key, "a number");
+  return value;
+}
+
+function textBlocks(value: unknown, param: string): string[] {
+  if (typeof value === "string") return [value];
+  if (!Array.isArray(value)) throw invalid(param, "a string or an array of text blocks");
+  return value.map((block: unknown, i) => {
+    if (!isRecord(block) || block.type !== "text" || typeof block.text !== "string") throw invalid(`${param}.${i}`, 'a text block ({ "type": "text", "text": … })');
+    return block.text;
+  });
+}
+
+function image(block: Record<string, unknown>, param: string): ContentPart {
+  const source = block.source;
+  if (isRecord(source) && source.type === "base64") {
+    if (typeof source.data !== "string") throw invalid(`${param}.source.data`, "base64 data");
+    if (typeof source.media_type !== "string") throw invalid(`${param}.source.media_type`, "a media type");
+    return { type: "image", data: source.data, mediaType: source.media_type };
+  }
+  if (isRecord(source) && source.type === "url") {
+    if (typeof source.url !== "string" || source.url === "") throw invalid(`${param}.source.url`, "a URL");
+    return { type: "image", url: source.url };
+  }
+  throw invalid(`${param}.source`, 'an image source ({ "type": "base64", "media_type", "data" } or { "type": "url", "url" })');
+}
+
+/** A tool result's content as text: a string, or text blocks joined (images cannot go in a core tool message). */
+function toolResultText(value: unknown, param: string): string {
+  if (value === undefined || value === null) return "";
+  if (typeof value === "string") return value;
+  if (!Array.isArray(value)) throw invalid(param, "a string or an array of text blocks");
+  let out = "";
+  for (let i = 0; i < value.length; i++) {
+    const block: unknown = value[i];
+    if (!isRecord(block) || block.type !== "text" || typeof block.text !== "string") throw invalid(`${param}.${i}`, "a text block (a tool result's images cannot be passed on)");
+    out += block.text;
+  }
+  return out;
+}
+
+// Blocks that carry nothing another model can use: a replayed conversation keeps them, they are dropped.
+const SKIPPED = new Set(["thinking", "redacted_thinking"]);
+
+/** One wire turn as core messages, in order: a user turn's tool results become `tool` messages. */
+function turn(value: unknown, i: number, out: Message[]): void {
+  const param = `messages.${i}`;
+  if (!isRecord(value)) throw invalid(param, "a message object");
+  const role = value.role;
+  if (role !== "user" && role !== "assistant") throw invalid(`${param}.role`, '"user" or "assistant"');
+  const content = value.content;
+  if (typeof content === "string") {
+    out.push({ role, content });
+    return;
+  }
+  if (!Array.isArray(content)) throw invalid(`${param}.content`, "a string or an array of content blocks");
+  let parts: ContentPart[] = [];
+  const calls: ToolCall[] = [];
+  const flushUser = (): void => {
+    if (parts.length > 0) out.push({ role: "user", content: parts });
+    parts = [];
+  };
+  for (let j = 0; j < content.length; j++) {
+    const block: unknown = content[j];
+    const at = `${param}.content.${j}`;
+    if (!isRecord(block)) throw invalid(at, "a content block");
+    switch (block.type) {
+      case "text":
+        if (typeof block.text !== "string") throw invalid(`${at}.text`, "a string");
+        parts.push({ type: "text", text: block.text });
+        break;
+      case "image":
+        if (role === "assistant") throw invalid(`${at}.type`, 'a text or tool_use block (an assistant turn has no "image")');
+        parts.push(image(block, at));
+        break;
+      case "tool_use":
+        if (role === "user") throw invalid(`${at}.type`, 'a text, image or tool_result block (a user turn has no "tool_use")');
+        if (typeof block.id !== "string" || block.id === "") throw invalid(`${at}.id`, "a tool-use id");
+        if (typeof block.name !== "string" || block.name === "") throw invalid(`${at}.name`, "a tool name");
+        calls.push({ id: block.id, name: block.name, arguments: block.input ?? {} });
+        break;
+      case "tool_result": {
+        if (role === "assistant") throw invalid(`${at}.type`, 'a text or tool_use block (an assistant turn has no "tool_result")');
+        if (typeof block.tool_use_id !== "string" || block.tool_use_id === "") throw invalid(`${at}.tool_use_id`, "the id of a tool_use block");
+        // Results stay in order with the user's own text around them.
+        flushUser();
+        const text = toolResultText(block.content, `${at}.content`);
+        out.push({ role: "tool", toolCallId: block.tool_use_id, content: block.is_error === true ? `Error: ${text}` : text });
+        break;
+      }
+      default:
+        if (typeof block.type === "string" && SKIPPED.has(block.type)) break;
+        throw invalid(`${at}.type`, '"text", "image", "tool_use" or "tool_result"');
+    }
+  }
+  if (role === "user") flushUser();
+  else {
+    const text = parts.map((p) => (p.type === "text" ? p.text : "")).join("");
+    out.push(calls.length > 0 ? { role: "assistant", content: text, toolCalls: calls } : { role: "assistant", content: text });
+  }
+}
+
+function tool(value: unknown, i: number): ToolDefinition {
+  const param = `tools.${i}`;
+  if (!isRecord(value)) throw invalid(param, "a tool object");
+  // Server tools (web_search_…, bash_…) run at Anthropic: a gateway in front of any model cannot run them.
+  if (value.type !== undefined && value.type !== null && value.type !== "custom") throw invalid(`${param}.type`, `a custom tool (server tool "${String(value.type)}" is not supported)`);
+  if (typeof value.name !== "string" || value.name === "") throw invalid(`${param}.name`, "a tool name");
+  if (!isRecord(value.input_schema)) throw invalid(`${param}.input_schema`, "a JSON Schema object");
+  const definition: ToolDefinition = { name: value.name, parameters: value.input_schema };
+  if (typeof value.description === "string") definition.description = value.description;
+  return definition;
+}
+
+function toolChoice(value: unknown): ToolChoice {
+  if (isRecord(value)) {
+    if (value.type === "auto") return "auto";
+    if (value.type === "any") return "required";
+    if (value.type === "none") return "none";
+    if (value.type === "tool") {
+      if (typeof value.name !== "string" || value.name === "") throw invalid("tool_choice.name", "a tool name");
+      return { name: value.name };
+    }
+  }
+  throw invalid("tool_choice", '{ "type": "auto" | "any" | "none" } or { "type": "tool", "name" }');
+}
+
+/**
+ * A Messages request body (parsed JSON) in the core's terms: what an Anthropic-compatible server
+ * does first. The system prompt (a string or text blocks) becomes system messages; text and image
+ * blocks become content parts; `tool_use` blocks the assistant's tool calls; `tool_result` blocks
+ * `tool` messages (an `is_error` result's text starts with "Error: "); `thinking` blocks are
+ * dropped. Bad input is an `InvalidMessagesRequestError` naming the field; the work is linear in
+ * the body's size (bound the body's bytes before parsing it).
+ */
+export function fromMessagesRequest(body: unknown): ParsedMessagesRequest {
+  if (!isRecord(body)) throw new InvalidMessagesRequestError("The request body must be a JSON object.", "");
+  const model = body.model;
+  if (typeof model !== "string" || model === "") throw new InvalidMessagesRequestError(model === undefined ? "model: Field required" : "model: expected a string.", "model");
+  const rawMessages = body.messages;
+  if (rawMessages === undefined) throw new InvalidMessagesRequestError("messages: Field required", "messages");
+  if (!Array.isArray(rawMessages) || rawMessages.length === 0) throw invalid("messages", "a non-empty array of messages");
+  const maxTokens = body.max_tokens;
+  if (maxTokens === undefined) throw new InvalidMessagesRequestError("max_tokens: Field required", "max_tokens");
+  if (typeof maxTokens !== "number" || !Number.isInteger(maxTokens) || maxTokens < 1) throw invalid("max_tokens", "an integer of at least 1");
+
+  const messages: Message[] = [];
+  if (body.system !== undefined && body.system !== null) {
+    for (const text of textBlocks(body.system, "system")) if (text !== "") messages.push({ role: "system", content: text });
+  }
+  for (let i = 0; i < rawMessages.length; i++) turn(rawMessages[i], i, messages);
+
+  const request: GenerateRequest = { messages, maxTokens };
+  const temperature = optionalNumber(body, "temperature");
+  if (temperature !== undefined) request.temperature = temperature;
+  const topP = optionalNumber(body, "top_p");
+  if (topP !== undefined) request.topP = topP;
+  const stop = body.stop_sequences;
+  if (stop !== undefined && stop !== null) {
+    if (!Array.isArray(stop) || !stop.every((s) => typeof s === "string")) throw invalid("stop_sequences", "an array of strings");
+    if (stop.length > 0) request.stop = stop as string[];
+  }
+  if (body.tools !== undefined && body.tools !== null) {
+    if (!Array.isArray(body.tools)) throw invalid("tools", "an array of tools");
+    if (body.tools.length > 0) request.tools = body.tools.map(tool);
+  }
+  if (body.tool_choice !== undefined && body.tool_choice !== null) request.toolChoice = toolChoice(body.tool_choice);
+
+  const extra: Record<string, unknown> = {};
+  const outputConfig = body.output_config;
+  if (outputConfig !== undefined && outputConfig !== null) {
+    if (!isRecord(outputConfig)) throw invalid("output_config", "an object");
+    const { format, ...rest } = outputConfig;
+    if (format !== undefined && format !== null) {
+      // Structured output: the core's JSON response format, which every provider maps its own way.
+      if (!isRecord(format) || format.type !== "json_schema" || !isRecord(format.schema)) throw invalid("output_config.format", '{ "type": "json_schema", "schema": { … } }');
+      request.responseFormat = { type: "json", schema: format.schema };
+    }
+    if (Object.keys(rest).length > 0) extra.output_config = rest;
+  }
+  let user: string | undefined;
+  const metadata = body.metadata;
+  if (metadata !== undefined && metadata !== null) {
+    if (!isRecord(metadata)) throw invalid("metadata", "an object");
+    const id = metadata.user_id;
+    if (id !== undefined && id !== null && typeof id !== "string") throw invalid("metadata.user_id", "a string");
+    if (typeof id === "string" && id !== "") user = id;
+  }
+  for (const key of Object.keys(body)) {
+    // An own "__proto__" (JSON.parse makes one) is dropped: as a key it would be the object's prototype.
+    if (!KNOWN.has(key) && key !== "__proto__") extra[key] = body[key];
+  }
+  if (Object.keys(extra).length > 0) request.providerOptions = { anthropic: extra };
+  const stream = body.stream;
+  if (stream !== undefined && stream !== null && typeof stream !== "boolean") throw invalid("stream", "a boolean");
+  return { model, stream: stream === true, user, request };
+}

@@ -1,0 +1,156 @@
+import { type ContentPart, type GenerateRequest, type SchemaLike, toJsonSchema, toolArgumentsObject } from "@orchestrator-ts/core";
+import type { MessagesContentBlockParam, MessagesImageMediaType, MessagesMessageParam, MessagesRequest, MessagesTool, MessagesToolChoice } from "./wire";
+
+/** The name of the forced tool that carries structured output. */
+export const DEFAULT_RESPONSE_TOOL = "json_response";
+
+/** How a `responseFormat: json` request was mapped, so the answer can be mapped back. */
+export interface ResponseTool {
+  name: string;
+  /** The schema was not an object: it was wrapped as `{ value: schema }` and must be unwrapped. */
+  wrapped: boolean;
+}
+
+/** The model id, and `max_tokens` for a request that sets none. */
+export interface MessagesRequestOptions {
+  /** The API model id sent as `model`. */
+  model: string;
+  /** `max_tokens` when the request sets none (the API requires it). */
+  maxTokens: number;
+}
+
+/** What `toMessagesRequest` gives: the body, how structured output was asked for, and what was left out. */
+export interface MappedMessagesRequest {
+  params: MessagesRequest;
+  responseTool: ResponseTool | undefined;
+  warnings: string[];
+}
+
+// zod → JSON Schema conversion is not free: convert each schema object once.
+const schemaCache = new WeakMap<object, Record<string, unknown>>();
+function jsonSchemaOf(schema: SchemaLike): Record<string, unknown> {
+  let out = schemaCache.get(schema);
+  if (!out) {
+    out = toJsonSchema(schema);
+    schemaCache.set(schema, out);
+  }
+  return out;
+}
+
+const IMAGE_TYPES = new Set<string>(["image/jpeg", "image/png", "image/gif", "image/webp"]);
+
+function imageBlock(part: Extract<ContentPart, { type: "image" }>): MessagesContentBlockParam {
+  if (part.data !== undefined) {
+    return { type: "image", source: { type: "base64", media_type: mediaType(part.mediaType), data: part.data } };
+  }
+  const url = part.url ?? "";
+  const dataUrl = /^data:([^;,]+);base64,(.*)$/s.exec(url);
+  if (dataUrl) return { type: "image", source: { type: "base64", media_type: mediaType(dataUrl[1]), data: dataUrl[2] ?? "" } };
+  return { type: "image", source: { type: "url", url } };
+}
+
+function mediaType(value: string | undefined): MessagesImageMediaType {
+  // The API accepts four types; an unknown one is sent as is and the API explains the refusal.
+  return (value && IMAGE_TYPES.has(value) ? value : (value ?? "image/png")) as MessagesImageMediaType;
+}
+
+function contentBlocks(content: string | ContentPart[]): MessagesContentBlockParam[] {
+  if (typeof content === "string") return content === "" ? [] : [{ type: "text", text: content }];
+  const blocks: MessagesContentBlockParam[] = [];
+  for (const part of content) {
+    if (part.type === "text") {
+      if (part.text !== "") blocks.push({ type: "text", text: part.text });
+    } else blocks.push(imageBlock(part));
+  }
+  return blocks;
+}
+
+/** The conversation as Anthropic turns: system text apart, tool results in user turns, same-role turns merged. */
+export function toMessagesConversation(request: GenerateRequest): { system: string | undefined; messages: MessagesMessageParam[] } {
+  const system: string[] = [];
+  const messages: MessagesMessageParam[] = [];
+  const push = (role: "user" | "assistant", blocks: MessagesContentBlockParam[]): void => {
+    if (blocks.length === 0) return;
+    const last = messages[messages.length - 1];
+    // The API wants alternating turns: tool results followed by a user message make one user turn.
+    if (last && last.role === role && Array.isArray(last.content)) last.content.push(...blocks);
+    else messages.push({ role, content: blocks });
+  };
+  for (const message of request.messages) {
+    switch (message.role) {
+      case "system":
+        system.push(message.content);
+        break;
+      case "user":
+        push("user", contentBlocks(message.content));
+        break;
+      case "assistant": {
+        // Assistant turns carry text and tool calls only.
+        const blocks: MessagesContentBlockParam[] = contentBlocks(message.content).filter((b) => b.type === "text");
+        for (const call of message.toolCalls ?? []) blocks.push({ type: "tool_use", id: call.id, name: call.name, input: toolArgumentsObject(call.arguments) });
+        push("assistant", blocks);
+        break;
+      }
+      case "tool":
+        push("user", [{ type: "tool_result", tool_use_id: message.toolCallId, content: message.content }]);
+        break;
+    }
+  }
+  return { system: system.length > 0 ? system.join("\n\n") : undefined, messages };
+}
+
+/** The wire's tool choice for a core one (`required` is `any`). */
+export function toMessagesToolChoice(choice: GenerateRequest["toolChoice"]): MessagesToolChoice | undefined {
+  if (choice === undefined) return undefined;
+  if (choice === "auto") return { type: "auto" };
+  if (choice === "required") return { type: "any" };
+  if (choice === "none") return { type: "none" };
+  return { type: "tool", name: choice.name };
+}
+
+/**
+ * A core request as a Messages body (without `stream`): what a client of the API sends.
+ * Structured output (`responseFormat: json`) becomes a forced tool, which every Claude model
+ * supports; `providerOptions.anthropic` is copied into the body as is, last.
+ */
+export function toMessagesRequest(request: GenerateRequest, options: MessagesRequestOptions): MappedMessagesRequest {
+  const warnings: string[] = [];
+  const { system, messages } = toMessagesConversation(request);
+  const params: MessagesRequest = { model: options.model, max_tokens: request.maxTokens ?? options.maxTokens, messages };
+  if (system !== undefined) params.system = system;
+  // SDK 1.14 no longer has sampling parameters in the Messages API: sent only when asked for explicitly.
+  if (request.temperature !== undefined) warnings.push("Anthropic's Messages API (SDK 1.14) takes no `temperature`; not sent (set providerOptions.anthropic.temperature to force it).");
+  if (request.topP !== undefined) warnings.push("Anthropic's Messages API (SDK 1.14) takes no `top_p`; not sent (set providerOptions.anthropic.top_p to force it).");
+  if (request.stop && request.stop.length > 0) params.stop_sequences = request.stop;
+  if (request.seed !== undefined) warnings.push("Anthropic does not support `seed`; it was ignored.");
+
+  const tools: MessagesTool[] = (request.tools ?? []).map((tool) => ({
+    name: tool.name,
+    ...(tool.description !== undefined ? { description: tool.description } : {}),
+    input_schema: jsonSchemaOf(tool.parameters) as MessagesTool["input_schema"],
+  }));
+  let choice = toMessagesToolChoice(request.toolChoice);
+  let responseTool: ResponseTool | undefined;
+
+  const format = request.responseFormat;
+  if (format?.type === "json") {
+    // Structured output through a forced tool: it works on every Claude model, the seed's claude-3-opus included.
+    const name = format.name ?? DEFAULT_RESPONSE_TOOL;
+    const schema = format.schema ? jsonSchemaOf(format.schema) : { type: "object" };
+    const wrapped = schema["type"] !== "object";
+    tools.push({
+      name,
+      description: format.description ?? "Give the answer as this tool's input: a JSON value that matches the schema.",
+      input_schema: (wrapped ? { type: "object", properties: { value: schema }, required: ["value"] } : schema) as MessagesTool["input_schema"],
+    });
+    if (choice !== undefined) warnings.push("`toolChoice` was replaced by the forced tool that carries `responseFormat: json`.");
+    choice = { type: "tool", name };
+    responseTool = { name, wrapped };
+  }
+  if (tools.length > 0) params.tools = tools;
+  if (choice !== undefined) params.tool_choice = choice;
+
+  const extra = request.providerOptions?.["anthropic"];
+  if (extra) Object.assign(params, extra);
+  return { params, responseTool, warnings };
+}

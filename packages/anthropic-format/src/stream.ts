@@ -1,0 +1,288 @@
+import { type FinishReason, ProviderError, type StreamChunk, type ToolCall, toolArgumentsObject } from "@orchestrator-ts/core";
+import type { ResponseTool } from "./request";
+import { type MessagesUsageLike, type UsageWithCache, fromMessagesUsage, fromStopReason, parseToolInput, responseText, toMessagesUsage, toStopReason } from "./response";
+import type { MessagesErrorBody, MessagesErrorType, MessagesIdentity, MessagesStopReason, MessagesStreamEvent, MessagesUsage } from "./wire";
+
+// ---- wire events → core stream ---------------------------------------------------------------
+
+/** What a streamed event may be: the SDK's `RawMessageStreamEvent`, or parsed JSON. */
+export interface MessagesStreamEventLike {
+  type: string;
+  index?: number;
+  message?: { usage?: MessagesUsageLike | null } | null;
+  content_block?: { type: string; text?: string; id?: string; name?: string } | null;
+  delta?: { type?: string; text?: string; partial_json?: string; stop_reason?: string | null } | null;
+  usage?: MessagesUsageLike | null;
+}
+
+/**
+ * Turns the events of one streamed answer into core stream chunks: text as it comes, each tool
+ * call when its block closes (its input JSON assembled), and at `end` the `finish` chunk with the
+ * stop reason and usage. With a response tool (structured output) its input is the text: streamed
+ * as it comes, or whole at the block's end when it must be unwrapped. A stream without
+ * `message_stop` is an error, never a complete answer. One decoder per stream.
+ */
+export class MessagesStreamDecoder {
+  readonly #context: { provider: string; model: string };
+  readonly #responseTool: ResponseTool | undefined;
+  // Tool input arrives as JSON pieces per content block.
+  readonly #blocks = new Map<number, { id: string; name: string; json: string; response: boolean }>();
+  readonly #usage: Record<string, number> = {};
+  #stopReason: string | null | undefined;
+  #stopped = false;
+
+  /** `context` names the provider and model in the error for a cut stream. */
+  constructor(context: { provider: string; model: string; responseTool?: ResponseTool | undefined }) {
+    this.#context = { provider: context.provider, model: context.model };
+    this.#responseTool = context.responseTool;
+  }
+
+  /** True once `message_stop` came. */
+  get stopped(): boolean {
+    return this.#stopped;
+  }
+
+  /** The raw counts seen so far (`input_tokens`, `cache_read_input_tokens`…), for pricing. */
+  get rawUsage(): Readonly<Record<string, number>> {
+    return this.#usage;
+  }
+
+  /** The chunks `event` completes, pushed to `out`. */
+  push(event: MessagesStreamEventLike, out: StreamChunk[]): void {
+    switch (event.type) {
+      case "message_start":
+        addCounts(this.#usage, event.message?.usage);
+        break;
+      case "content_block_start": {
+        const block = event.content_block;
+        if (!block) break;
+        if (block.type === "text" && block.text) out.push({ type: "text", text: block.text });
+        else if (block.type === "tool_use" && event.index !== undefined) {
+          const name = block.name ?? "";
+          this.#blocks.set(event.index, { id: block.id ?? "", name, json: "", response: this.#responseTool?.name === name });
+        }
+        break;
+      }
+      case "content_block_delta": {
+        const delta = event.delta;
+        if (!delta) break;
+        if (delta.type === "text_delta" && delta.text) out.push({ type: "text", text: delta.text });
+        else if (delta.type === "input_json_delta" && event.index !== undefined) {
+          const block = this.#blocks.get(event.index);
+          const piece = delta.partial_json ?? "";
+          if (!block) break;
+          block.json += piece;
+          // Structured output streams as text as it comes, unless it must be unwrapped first.
+          if (block.response && this.#responseTool && !this.#responseTool.wrapped && piece !== "") out.push({ type: "text", text: piece });
+        }
+        break;
+      }
+      case "content_block_stop": {
+        if (event.index === undefined) break;
+        const block = this.#blocks.get(event.index);
+        if (!block) break;
+        this.#blocks.delete(event.index);
+        if (block.response && this.#responseTool) {
+          if (this.#responseTool.wrapped) out.push({ type: "text", text: responseText(parseToolInput(block.json), this.#responseTool) });
+        } else out.push({ type: "tool-call", toolCall: { id: block.id, name: block.name, arguments: parseToolInput(block.json) } });
+        break;
+      }
+      case "message_delta":
+        if (event.delta?.stop_reason !== undefined) this.#stopReason = event.delta.stop_reason;
+        addCounts(this.#usage, event.usage);
+        break;
+      case "message_stop":
+        this.#stopped = true;
+        break;
+    }
+  }
+
+  /** The `finish` chunk; throws a retryable `ProviderError` when the stream ended before `message_stop`. */
+  end(): Extract<StreamChunk, { type: "finish" }> {
+    if (!this.#stopped) {
+      throw new ProviderError("The Anthropic stream ended before `message_stop`: the answer is incomplete.", {
+        provider: this.#context.provider,
+        model: this.#context.model,
+        retryable: true,
+      });
+    }
+    const finish: Extract<StreamChunk, { type: "finish" }> = { type: "finish", usage: fromMessagesUsage(this.#usage) };
+    const finishReason = fromStopReason(this.#stopReason, this.#responseTool);
+    if (finishReason) finish.finishReason = finishReason;
+    return finish;
+  }
+}
+
+function addCounts(into: Record<string, number>, usage: MessagesUsageLike | null | undefined): void {
+  if (!usage) return;
+  // Counts are cumulative: a later event's value replaces the earlier one.
+  for (const [key, value] of Object.entries(usage)) if (typeof value === "number") into[key] = value;
+}
+
+// ---- core stream → wire events ---------------------------------------------------------------
+
+/** One server-sent event: Anthropic names each event (`event: message_start`) and repeats the type in its data. */
+export function sseEvent(event: MessagesStreamEvent): string {
+  return `event: ${event.type}\ndata: ${JSON.stringify(event)}\n\n`;
+}
+
+/**
+ * Writes one streamed answer as Anthropic's events, in the API's order: `message_start`, then per
+ * content block `content_block_start`, its deltas (`text_delta`, or `input_json_delta` for a tool
+ * call's input) and `content_block_stop`, then `message_delta` (stop reason and cumulative usage)
+ * and `message_stop`. `encode` takes core stream chunks (a server relaying a model's stream); the
+ * other methods write the pieces one by one. `ping` and `error` events can come at any time.
+ */
+export class MessagesStreamEncoder {
+  readonly #identity: MessagesIdentity;
+  #started = false;
+  #finished = false;
+  /** The open block's index and kind; -1 when none is open. */
+  #open = -1;
+  #openKind: "text" | "tool_use" | undefined;
+  #blocks = 0;
+  #toolCalls = 0;
+
+  constructor(identity: MessagesIdentity) {
+    this.#identity = identity;
+  }
+
+  /** True once `message_start` was written. */
+  get started(): boolean {
+    return this.#started;
+  }
+
+  /** True once `message_stop` was written. */
+  get finished(): boolean {
+    return this.#finished;
+  }
+
+  /**
+   * `message_start`. `usage` is what is known at the start; by default both counts are 0, as the
+   * API's own placeholders, and the real ones follow in `message_delta`.
+   */
+  start(usage: Partial<MessagesUsage> = { input_tokens: 0, output_tokens: 0 }): MessagesStreamEvent {
+    this.#started = true;
+    const { id, model } = this.#identity;
+    return { type: "message_start", message: { id, type: "message", role: "assistant", model, content: [], stop_reason: null, stop_sequence: null, usage } };
+  }
+
+  /** A `ping` event: a keep-alive while the model thinks; the SDK skips it. */
+  ping(): MessagesStreamEvent {
+    return { type: "ping" };
+  }
+
+  /** A text block's start (closing any open block), unless a text block is open. */
+  openText(): MessagesStreamEvent[] {
+    if (this.#openKind === "text") return [];
+    const out = this.#close();
+    this.#open = this.#blocks++;
+    this.#openKind = "text";
+    out.push({ type: "content_block_start", index: this.#open, content_block: { type: "text", text: "" } });
+    return out;
+  }
+
+  /** Events that add `text` to the answer (opening a text block when needed). */
+  text(text: string): MessagesStreamEvent[] {
+    const out = this.openText();
+    out.push({ type: "content_block_delta", index: this.#open, delta: { type: "text_delta", text } });
+    return out;
+  }
+
+  /** A tool call as a block of its own: its id and name, its input JSON in the pieces given (default: one piece), the block's end. */
+  toolCall(call: ToolCall, pieces?: readonly string[]): MessagesStreamEvent[] {
+    const out = this.#close();
+    const index = this.#blocks++;
+    this.#toolCalls++;
+    out.push({ type: "content_block_start", index, content_block: { type: "tool_use", id: call.id, name: call.name, input: {} } });
+    // The input is an object on this wire: arguments that are not one (invalid JSON kept raw) are sent as {}, as in a `message`.
+    for (const piece of pieces ?? [JSON.stringify(toolArgumentsObject(call.arguments))]) {
+      out.push({ type: "content_block_delta", index, delta: { type: "input_json_delta", partial_json: piece } });
+    }
+    out.push({ type: "content_block_stop", index });
+    return out;
+  }
+
+  /**
+   * The end: the open block's stop (an empty text block when the answer had none), `message_delta`
+   * with the stop reason and the known counts, and `message_stop`. A wire stop reason is sent as it is.
+   */
+  finish(reason: FinishReason | MessagesStopReason | undefined, usage?: UsageWithCache): MessagesStreamEvent[] {
+    const out = this.#blocks === 0 ? this.openText() : [];
+    out.push(...this.#close());
+    const stopReason = typeof reason === "string" ? reason : toStopReason(reason, this.#toolCalls > 0);
+    out.push({ type: "message_delta", delta: { stop_reason: stopReason, stop_sequence: null }, usage: toMessagesUsage(usage) });
+    out.push({ type: "message_stop" });
+    this.#finished = true;
+    return out;
+  }
+
+  /**
+   * An `error` event: the stream failed after it began, so the status is already 200 and this is
+   * how the client learns the answer is incomplete (the SDK throws it as an `APIError`).
+   */
+  error(type: MessagesErrorType, message: string): MessagesStreamEvent {
+    this.#finished = true;
+    return messagesErrorBody(type, message);
+  }
+
+  /** The wire events for one core stream chunk (`message_start` comes before the first). */
+  encode(chunk: StreamChunk): MessagesStreamEvent[] {
+    const out = this.#started ? [] : [this.start()];
+    if (chunk.type === "text") {
+      if (chunk.text !== "") out.push(...this.text(chunk.text));
+    } else if (chunk.type === "tool-call") out.push(...this.toolCall(chunk.toolCall));
+    else out.push(...this.finish(chunk.finishReason, chunk.usage));
+    return out;
+  }
+
+  #close(): MessagesStreamEvent[] {
+    if (this.#open < 0 || this.#openKind !== "text") return [];
+    const index = this.#open;
+    this.#open = -1;
+    this.#openKind = undefined;
+    return [{ type: "content_block_stop", index }];
+  }
+}
+
+// ---- errors ----------------------------------------------------------------------------------
+
+/** Anthropic's error body: `{ type: "error", error: { type, message } }`. */
+export function messagesErrorBody(type: MessagesErrorType, message: string, requestId?: string): MessagesErrorBody {
+  const body: MessagesErrorBody = { type: "error", error: { type, message } };
+  if (requestId !== undefined) body.request_id = requestId;
+  return body;
+}
+
+/**
+ * The error type Anthropic answers an HTTP status with (what its SDK maps back to its error
+ * classes): 400 invalid_request_error, 401 authentication_error, 402 billing_error, 403
+ * permission_error, 404 not_found_error, 413 request_too_large, 429 rate_limit_error, 504
+ * timeout_error, 529 (and 503) overloaded_error, anything else api_error.
+ */
+export function messagesErrorType(status: number): MessagesErrorType {
+  switch (status) {
+    case 400:
+    case 422:
+      return "invalid_request_error";
+    case 401:
+      return "authentication_error";
+    case 402:
+      return "billing_error";
+    case 403:
+      return "permission_error";
+    case 404:
+      return "not_found_error";
+    case 413:
+      return "request_too_large";
+    case 429:
+      return "rate_limit_error";
+    case 503:
+    case 529:
+      return "overloaded_error";
+    case 504:
+      return "timeout_error";
+    default:
+      return status >= 400 && status < 500 ? "invalid_request_error" : "api_error";
+  }
+}

@@ -1,0 +1,218 @@
+import type { ServerResponse } from "node:http";
+import type { GenerateRequest, Usage } from "@orchestrator-ts/core";
+import { estimateRequestTokens } from "@orchestrator-ts/core";
+import type { ModelRegistry, RegistryRequest, RegistryResult, RegistryStreamChunk } from "@orchestrator-ts/registry";
+import { GatewayError } from "./contract";
+import { toGatewayError } from "./errors";
+import type { Exchange } from "./exchange";
+import type { RoutingHints } from "./hints";
+
+// The flow every inference endpoint shares (OpenAI's chat completions, Anthropic's messages): resolve
+// the model, pass the gate, call the registry, answer whole or streamed, settle the admission with
+// the real cost (also when the client leaves). Only the wire differs: an endpoint gives its `Wire`.
+
+/** How the inference endpoints run: the registry and the per-request settings of the server. */
+export interface InferenceSettings {
+  registry: ModelRegistry;
+  /** Deadline of the whole call (retries and fallbacks included) when set. */
+  requestTimeoutMs: number | undefined;
+  admit: (exchange: Exchange, model: string, estimatedTokens: number) => Promise<void>;
+}
+
+/** One streamed answer on the wire: its frames, written as the chunks come. */
+export interface StreamWriter {
+  /** The frames for one chunk (the stream's opening comes with the first); "" when it writes nothing. */
+  encode(chunk: RegistryStreamChunk): string;
+  /** What follows the finish chunk's frames (`data: [DONE]` on OpenAI's wire). */
+  readonly end: string;
+  /** The event that ends a stream cut after it began: the answer so far is not the answer. */
+  error(failure: GatewayError): string;
+}
+
+/** An API's wire: how a whole answer and a stream are written. */
+export interface Wire {
+  /** The body of a whole answer (the chosen model in it). */
+  whole(result: RegistryResult): string;
+  /** A writer for one stream, once the model that answers is known. */
+  stream(model: string): StreamWriter;
+}
+
+/** A request once its body is read: the model asked for, whether to stream, the core request, the hints. */
+export interface InferenceRequest {
+  model: string;
+  stream: boolean;
+  request: GenerateRequest;
+  hints: RoutingHints;
+}
+
+/**
+ * Serves one inference request: unknown ids fail with a 404 before the gate counts anything; then
+ * the admission, the routing (`auto`, a model with its fallbacks, a route), and the answer.
+ */
+export async function answer(exchange: Exchange, parsed: InferenceRequest, settings: InferenceSettings, wire: Wire): Promise<void> {
+  const model = parsed.model;
+  const hints = parsed.hints;
+  exchange.requested = model;
+  exchange.stream = parsed.stream;
+  const registry = settings.registry;
+  if (model !== "auto") registry.resolveRoute(model);
+  const request: RegistryRequest = parsed.request;
+  await settings.admit(exchange, model, estimateRequestTokens(request) + (request.maxTokens ?? 0));
+
+  if (model !== "auto") request.route = model;
+  if (hints.task !== undefined) request.task = hints.task;
+  if (settings.requestTimeoutMs !== undefined) request.timeoutMs = settings.requestTimeoutMs;
+  request.signal = exchange.signal;
+
+  if (parsed.stream) await streamAnswer(exchange, registry, request, hints.requirements, wire);
+  else await wholeAnswer(exchange, registry, request, hints.requirements, wire);
+}
+
+async function wholeAnswer(exchange: Exchange, registry: ModelRegistry, request: RegistryRequest, requirements: Parameters<ModelRegistry["generate"]>[1], wire: Wire): Promise<void> {
+  let result: RegistryResult;
+  try {
+    result = await registry.generate(request, requirements);
+  } catch (error) {
+    exchange.settle({ costUsd: undefined });
+    throw error;
+  }
+  exchange.model = result.model;
+  const usage = result.usage;
+  exchange.settle({ costUsd: result.costUsd, inputTokens: usage.inputTokens, outputTokens: usage.outputTokens, model: result.model });
+  const res = exchange.res;
+  if (exchange.clientGone) {
+    exchange.record(499, { errorCode: "client_closed", costUsd: result.costUsd, inputTokens: usage.inputTokens, outputTokens: usage.outputTokens, cached: result.cached });
+    return;
+  }
+  const text = wire.whole(result);
+  const headers: Record<string, string | number> = {
+    "content-type": "application/json",
+    "content-length": Buffer.byteLength(text),
+    "x-orchestrator-model": result.model,
+    "x-orchestrator-selection-id": result.selectionId,
+    "x-orchestrator-cache": result.cached ? "hit" : "miss",
+  };
+  if (result.costUsd !== undefined) headers["x-orchestrator-cost-usd"] = String(result.costUsd);
+  if (exchange.context.draining) headers.connection = "close";
+  res.writeHead(200, headers);
+  res.end(text);
+  exchange.record(200, { costUsd: result.costUsd, inputTokens: usage.inputTokens, outputTokens: usage.outputTokens, cached: result.cached });
+}
+
+type StreamIterator = AsyncIterator<RegistryStreamChunk>;
+
+/**
+ * The stream: the first chunk is awaited before anything is written, so a failure before it
+ * (after the registry's retries and fallbacks) is an ordinary error answer with its status.
+ * After it, a failure ends the stream with the wire's error event, never a clean end. Cost and
+ * cache state are only known at the end: they go out as HTTP trailers.
+ */
+async function streamAnswer(exchange: Exchange, registry: ModelRegistry, request: RegistryRequest, requirements: Parameters<ModelRegistry["stream"]>[1], wire: Wire): Promise<void> {
+  const stream = registry.stream(request, requirements);
+  const iterator: StreamIterator = stream[Symbol.asyncIterator]();
+  const res = exchange.res;
+  let first: IteratorResult<RegistryStreamChunk>;
+  try {
+    first = await iterator.next();
+  } catch (error) {
+    exchange.settle({ costUsd: undefined });
+    throw error;
+  }
+  exchange.firstChunkAt = performance.now();
+  const model = stream.explanation?.model?.name ?? (first.done ? undefined : first.value.type === "finish" ? first.value.model : undefined) ?? exchange.requested ?? "auto";
+  exchange.model = model;
+  const headers: Record<string, string> = {
+    "content-type": "text/event-stream; charset=utf-8",
+    "cache-control": "no-cache",
+    "x-orchestrator-model": model,
+    trailer: "x-orchestrator-cost-usd, x-orchestrator-cache",
+  };
+  const selectionId = stream.selectionId;
+  if (selectionId !== undefined) headers["x-orchestrator-selection-id"] = selectionId;
+  if (exchange.context.draining) headers.connection = "close";
+  res.writeHead(200, headers);
+
+  const writer = wire.stream(model);
+  let chars = 0;
+  let current = first;
+  try {
+    for (;;) {
+      if (current.done) {
+        // A stream that ends without its finish chunk was cut: say so, never a clean end.
+        throw new GatewayError(502, "api_error", "The model's stream ended before completion.", { code: "stream_incomplete" });
+      }
+      const chunk = current.value;
+      if (chunk.type === "text") chars += chunk.text.length;
+      // Chunks that arrive together (one upstream read) leave in one write: corked until the
+      // iteration has drained them and waits for the network again.
+      if (res.writableCorked === 0) {
+        res.cork();
+        process.nextTick(uncork, res);
+      }
+      const frame = writer.encode(chunk);
+      const ok = frame === "" || res.write(frame);
+      if (chunk.type === "finish") {
+        finishStream(exchange, chunk, request, registry, chars, writer.end);
+        return;
+      }
+      if (!ok && !res.destroyed) await drained(res);
+      if (res.destroyed) break;
+      current = await iterator.next();
+    }
+  } catch (error) {
+    if (!exchange.clientGone) {
+      const failure = toGatewayError(error);
+      // The answer so far is not the answer: an error event ends the stream.
+      res.end(writer.error(failure));
+      exchange.settle(partialOutcome(exchange, request, registry, chars));
+      exchange.record(failure.status, { errorCode: failure.code });
+      return;
+    }
+  }
+  // The client left: stop the upstream call and settle what was generated so far.
+  await iterator.return?.().catch(() => undefined);
+  const outcome = partialOutcome(exchange, request, registry, chars);
+  exchange.settle(outcome);
+  exchange.record(499, { errorCode: "client_closed", costUsd: outcome.costUsd });
+}
+
+function finishStream(exchange: Exchange, chunk: Extract<RegistryStreamChunk, { type: "finish" }>, request: RegistryRequest, registry: ModelRegistry, chars: number, end: string): void {
+  const res = exchange.res;
+  const usage: Usage | undefined = chunk.usage;
+  const cost = chunk.costUsd;
+  const trailers: Record<string, string> = { "x-orchestrator-cache": chunk.cached ? "hit" : "miss" };
+  if (cost !== undefined) trailers["x-orchestrator-cost-usd"] = String(cost);
+  if (end !== "") res.write(end);
+  res.addTrailers(trailers);
+  res.end();
+  const model = chunk.model ?? exchange.model;
+  if (usage === undefined && cost === undefined) exchange.settle(partialOutcome(exchange, request, registry, chars));
+  else exchange.settle({ costUsd: cost, inputTokens: usage?.inputTokens, outputTokens: usage?.outputTokens, ...(model === undefined ? {} : { model }) });
+  exchange.record(200, { model, costUsd: cost, inputTokens: usage?.inputTokens, outputTokens: usage?.outputTokens, cached: chunk.cached === true });
+}
+
+/** What a stream cut short has cost: the prompt (estimated) and the text sent (about 4 characters a token), at the model's prices. */
+function partialOutcome(exchange: Exchange, request: RegistryRequest, registry: ModelRegistry, chars: number) {
+  const name = exchange.model;
+  const inputTokens = estimateRequestTokens(request);
+  const outputTokens = Math.ceil(chars / 4);
+  const model = name !== undefined && registry.hasModel(name) ? registry.getModel(name) : undefined;
+  const costUsd = model?.costOf({ inputTokens, outputTokens });
+  return { costUsd, inputTokens, outputTokens, ...(name === undefined ? {} : { model: name }) };
+}
+
+function uncork(res: ServerResponse): void {
+  res.uncork();
+}
+
+function drained(res: ServerResponse): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      res.off("drain", done);
+      res.off("close", done);
+      resolve();
+    };
+    res.on("drain", done);
+    res.on("close", done);
+  });
+}

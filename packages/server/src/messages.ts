@@ -1,0 +1,57 @@
+import { type MessagesErrorType, MessagesStreamEncoder, fromMessagesRequest, messagesErrorBody, sseEvent, toMessagesResponse } from "@orchestrator-ts/anthropic-format";
+import { NoEligibleModelError } from "@orchestrator-ts/core";
+import type { RegistryResult, RegistryStreamChunk } from "@orchestrator-ts/registry";
+import { type InferenceSettings, type StreamWriter, type Wire, answer } from "./answer";
+import { GatewayError, type GatewayErrorType } from "./contract";
+import type { Exchange } from "./exchange";
+import { routingHints } from "./hints";
+import { nextMessageId } from "./ids";
+
+const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === "object" && value !== null && !Array.isArray(value);
+
+/**
+ * `POST /v1/messages`, Anthropic's Messages API, once the body is read: routed exactly like
+ * `/v1/chat/completions` (a model, a route, `auto`; hints; the key gate), so an Anthropic client
+ * can use any registered model. `metadata.user_id` names the end user for the records.
+ */
+export async function messages(exchange: Exchange, body: unknown, settings: InferenceSettings): Promise<void> {
+  if (!isRecord(body)) throw new GatewayError(400, "invalid_request_error", "The request body must be a JSON object.", { code: "invalid_value" });
+  const hints = routingHints(exchange.req.headers, body);
+  const parsed = fromMessagesRequest(body);
+  const user = parsed.user;
+  if (user !== undefined && exchange.caller?.user === undefined) exchange.caller = exchange.caller === undefined ? { user } : { ...exchange.caller, user };
+  await answer(exchange, { model: parsed.model, stream: parsed.stream, request: parsed.request, hints }, settings, ANTHROPIC);
+}
+
+const ANTHROPIC: Wire = {
+  whole: (result: RegistryResult) => JSON.stringify(toMessagesResponse(result, { id: nextMessageId(), model: result.model })),
+  stream(model: string): StreamWriter {
+    const encoder = new MessagesStreamEncoder({ id: nextMessageId(), model });
+    return {
+      encode: (chunk: RegistryStreamChunk) => events(encoder.encode(chunk)),
+      // message_stop, written with the finish chunk, is the end.
+      end: "",
+      error: (failure) => sseEvent(encoder.error(anthropicErrorType(failure.type), failure.message)),
+    };
+  },
+};
+
+function events(list: ReturnType<MessagesStreamEncoder["encode"]>): string {
+  if (list.length === 1) return sseEvent(list[0] as (typeof list)[0]);
+  let out = "";
+  for (const event of list) out += sseEvent(event);
+  return out;
+}
+
+/** The gateway's error types in Anthropic's names: a spent budget is a rate limit there. */
+export function anthropicErrorType(type: GatewayErrorType): MessagesErrorType {
+  return type === "budget_exceeded" ? "rate_limit_error" : type;
+}
+
+/** Anthropic's error body (`{ type: "error", error: { type, message } }`), with `excluded` when no model was eligible. */
+export function anthropicErrorBody(error: GatewayError): string {
+  const body = messagesErrorBody(anthropicErrorType(error.type), error.message);
+  const cause = (error as { cause?: unknown }).cause;
+  if (NoEligibleModelError.isInstance(cause)) (body.error as Record<string, unknown>).excluded = cause.excluded;
+  return JSON.stringify(body);
+}
