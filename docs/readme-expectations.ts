@@ -90,7 +90,7 @@ export const TS_BLOCKS: Record<string, TsBlockSpec> = {
   },
   "packages/provider-ollama/02-example.ts": { stdout: [/^pulling manifest/m, /^success/m, /^131072 \{/m, /^Echo: Explain quantum computing$/m, /Echo: Write a haiku about the sea/] },
   "packages/provider-openai/02-example.ts": { stdout: [/^Echo: Explain quantum computing$/m, /\{ city: 'Oslo', celsius: 4 \}/, /^true local$/m] },
-  "packages/server/04-keys-budgets-and-the-admin-api.ts": {
+  "packages/server/05-keys-budgets-and-the-admin-api.ts": {
     env: { ORCHESTRATOR_MASTER_KEY: "sk-admin-readme-0123456789" },
     stdout: [
       /^created key_[\w-]+$/m,
