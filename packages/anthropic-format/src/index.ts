@@ -51,6 +51,5 @@ export {
   toMessagesResponse,
   toMessagesUsage,
   toStopReason,
-  type UsageWithCache,
 } from "./response";
 export { messagesErrorBody, messagesErrorType, MessagesStreamDecoder, MessagesStreamEncoder, type MessagesStreamEventLike, sseEvent } from "./stream";

@@ -74,8 +74,11 @@ describe("messages", () => {
       },
       responseTool,
     );
-    expect(output).toEqual({ text: "[1,2]", toolCalls: [], usage: { inputTokens: 63, outputTokens: 2 }, finishReason: { unified: "stop", raw: "tool_use" } });
+    expect(output).toEqual({ text: "[1,2]", toolCalls: [], usage: { inputTokens: 63, outputTokens: 2, cacheReadInputTokens: 50, cacheWriteInputTokens: 10 }, finishReason: { unified: "stop", raw: "tool_use" } });
     expect(fromMessagesUsage({ output_tokens: 2 })).toEqual({ outputTokens: 2 });
     expect(fromMessagesUsage(null)).toEqual({});
+    // Cache reads and writes are part of the prompt, and reported apart; the API's 0s are not news.
+    expect(fromMessagesUsage({ input_tokens: 5, cache_read_input_tokens: 100, cache_creation_input_tokens: 20, output_tokens: 3 })).toEqual({ inputTokens: 125, outputTokens: 3, cacheReadInputTokens: 100, cacheWriteInputTokens: 20 });
+    expect(fromMessagesUsage({ input_tokens: 5, cache_read_input_tokens: 0, cache_creation_input_tokens: 0, output_tokens: 3 })).toEqual({ inputTokens: 5, outputTokens: 3 });
   });
 });

@@ -64,23 +64,20 @@ export function fromMessagesUsage(usage: MessagesUsageLike | null | undefined): 
   const out: Usage = {};
   if (typeof usage.input_tokens === "number") out.inputTokens = usage.input_tokens + (usage.cache_creation_input_tokens ?? 0) + (usage.cache_read_input_tokens ?? 0);
   if (typeof usage.output_tokens === "number") out.outputTokens = usage.output_tokens;
+  // Only a cache hit or write is news: the API sends 0 on every call without one.
+  if (usage.cache_read_input_tokens) out.cacheReadInputTokens = usage.cache_read_input_tokens;
+  if (usage.cache_creation_input_tokens) out.cacheWriteInputTokens = usage.cache_creation_input_tokens;
   return out;
-}
-
-/** Core usage, with the prompt-cache counts when the caller knows them (they are part of `inputTokens`). */
-export interface UsageWithCache extends Usage {
-  cacheCreationInputTokens?: number;
-  cacheReadInputTokens?: number;
 }
 
 /**
  * The wire's counts for the known ones (`input_tokens` without the cache's share); an unknown count
  * is left out. `toMessagesResponse` writes 0 for those, as the `message` object requires both.
  */
-export function toMessagesUsage(usage: UsageWithCache | undefined): Partial<MessagesUsage> {
+export function toMessagesUsage(usage: Usage | undefined): Partial<MessagesUsage> {
   const out: Partial<MessagesUsage> = {};
   if (!usage) return out;
-  const write = usage.cacheCreationInputTokens;
+  const write = usage.cacheWriteInputTokens;
   const read = usage.cacheReadInputTokens;
   if (usage.inputTokens !== undefined) out.input_tokens = Math.max(0, usage.inputTokens - (write ?? 0) - (read ?? 0));
   if (write !== undefined) out.cache_creation_input_tokens = write;
@@ -141,7 +138,7 @@ export function fromMessagesResponse(message: MessagesResponseLike, responseTool
 export interface MessagesOutput {
   text: string;
   toolCalls?: readonly ToolCall[];
-  usage?: UsageWithCache;
+  usage?: Usage;
   /** A core reason, mapped; a wire string is sent as it is. */
   finishReason?: FinishReason | MessagesStopReason;
 }

@@ -178,12 +178,12 @@ describe("the decoder's own rules", () => {
     const events = [
       encoder.start({ input_tokens: 5, cache_read_input_tokens: 100, output_tokens: 1 }),
       ...encoder.text("x"),
-      ...encoder.finish({ unified: "stop" }, { inputTokens: 125, cacheCreationInputTokens: 20, cacheReadInputTokens: 100, outputTokens: 9 }),
+      ...encoder.finish({ unified: "stop" }, { inputTokens: 125, cacheWriteInputTokens: 20, cacheReadInputTokens: 100, outputTokens: 9 }),
     ];
     for (const event of events) decoder.push(event, out);
     expect(events.find((e) => e.type === "message_delta")).toMatchObject({ usage: { input_tokens: 5, cache_creation_input_tokens: 20, cache_read_input_tokens: 100, output_tokens: 9 } });
     expect(decoder.rawUsage).toEqual({ input_tokens: 5, cache_creation_input_tokens: 20, cache_read_input_tokens: 100, output_tokens: 9 });
-    expect(decoder.end().usage).toEqual({ inputTokens: 125, outputTokens: 9 });
+    expect(decoder.end().usage).toEqual({ inputTokens: 125, outputTokens: 9, cacheReadInputTokens: 100, cacheWriteInputTokens: 20 });
   });
 });
 
@@ -229,7 +229,7 @@ describe("non-streamed messages through the real SDK", () => {
         {
           text: "Checking.",
           toolCalls: [{ id: "toolu_9", name: "lookup", arguments: '{"q":"x"}' }],
-          usage: { inputTokens: 130, outputTokens: 4, cacheReadInputTokens: 100, cacheCreationInputTokens: 20 },
+          usage: { inputTokens: 130, outputTokens: 4, cacheReadInputTokens: 100, cacheWriteInputTokens: 20 },
           finishReason: { unified: "tool-calls" },
         },
         { id: "msg_9", model: "claude-x" },

@@ -1,6 +1,6 @@
-import { type FinishReason, ProviderError, type StreamChunk, type ToolCall, toolArgumentsObject } from "@orchestrator-ts/core";
+import { type FinishReason, ProviderError, type StreamChunk, type ToolCall, type Usage, toolArgumentsObject } from "@orchestrator-ts/core";
 import type { ResponseTool } from "./request";
-import { type MessagesUsageLike, type UsageWithCache, fromMessagesUsage, fromStopReason, parseToolInput, responseText, toMessagesUsage, toStopReason } from "./response";
+import { type MessagesUsageLike, fromMessagesUsage, fromStopReason, parseToolInput, responseText, toMessagesUsage, toStopReason } from "./response";
 import type { MessagesErrorBody, MessagesErrorType, MessagesIdentity, MessagesStopReason, MessagesStreamEvent, MessagesUsage } from "./wire";
 
 // ---- wire events → core stream ---------------------------------------------------------------
@@ -207,7 +207,7 @@ export class MessagesStreamEncoder {
    * The end: the open block's stop (an empty text block when the answer had none), `message_delta`
    * with the stop reason and the known counts, and `message_stop`. A wire stop reason is sent as it is.
    */
-  finish(reason: FinishReason | MessagesStopReason | undefined, usage?: UsageWithCache): MessagesStreamEvent[] {
+  finish(reason: FinishReason | MessagesStopReason | undefined, usage?: Usage): MessagesStreamEvent[] {
     const out = this.#blocks === 0 ? this.openText() : [];
     out.push(...this.#close());
     const stopReason = typeof reason === "string" ? reason : toStopReason(reason, this.#toolCalls > 0);

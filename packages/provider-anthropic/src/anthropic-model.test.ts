@@ -277,6 +277,14 @@ describe("AnthropicModel: usage, cost and stop reasons", () => {
     expect(streamed.at(-1)).toMatchObject({ type: "finish", usage: { inputTokens: 1000, outputTokens: 500 } });
   });
 
+  it("prompt-cache reads are part of inputTokens and reported as cacheReadInputTokens, plain and streamed", async () => {
+    server.setReply(() => ({ text: "ok", usage: { inputTokens: 1200, outputTokens: 2, cacheReadInputTokens: 1024 } }));
+    const m = model();
+    expect((await m.generate(ask("x"))).usage).toEqual({ inputTokens: 1200, outputTokens: 2, cacheReadInputTokens: 1024 });
+    const streamed = await collectAll(m.stream(ask("x")));
+    expect(streamed.at(-1)).toMatchObject({ type: "finish", usage: { inputTokens: 1200, outputTokens: 2, cacheReadInputTokens: 1024 } });
+  });
+
   it("leaves usage undefined (not 0) when the API omits it, and cost unknown", async () => {
     server.setReply(() => ({ text: "a b", usage: null }));
     const m = model();

@@ -5,12 +5,12 @@ import {
   type MessagesStopReason,
   type MessagesStreamEvent,
   MessagesStreamEncoder,
-  type UsageWithCache,
   messagesErrorBody,
   sseEvent,
   toMessagesResponse,
   toStopReason,
 } from "@orchestrator-ts/anthropic-format";
+import type { Usage } from "@orchestrator-ts/core";
 import { asNumber, asString, isRecord } from "../internal/http";
 import { splitIntoPieces } from "../internal/text";
 import { type LoopbackServerOptions, startLoopbackServer } from "./loopback-server";
@@ -144,11 +144,11 @@ function parseMessagesRequest(path: string, body: Record<string, unknown>): Repl
   };
 }
 
-function usageOf(reply: ResolvedReply): UsageWithCache | undefined {
+function usageOf(reply: ResolvedReply): Usage | undefined {
   // Anthropic always reports usage; `usage: null` leaves the counts out (an empty object keeps
   // the SDK's stream accumulator working) so callers can test "unknown, not 0".
   if (!reply.usage) return undefined;
-  return { ...reply.usage, cacheCreationInputTokens: 0, cacheReadInputTokens: 0 };
+  return { ...reply.usage, cacheWriteInputTokens: 0, cacheReadInputTokens: reply.usage.cacheReadInputTokens ?? 0 };
 }
 
 /** The real event sequence of a streamed Message. Tool input comes in pieces (an empty one first, as the API sends). */
@@ -156,7 +156,7 @@ export function anthropicStreamFrames(reply: ResolvedReply, id: string, model: s
   const encoder = new MessagesStreamEncoder({ id, model });
   const usage = usageOf(reply);
   // The API's message_start carries the prompt's counts and a placeholder of 1 output token.
-  const events: MessagesStreamEvent[] = [encoder.start(usage ? { input_tokens: usage.inputTokens ?? 0, cache_creation_input_tokens: 0, cache_read_input_tokens: 0, output_tokens: 1 } : {})];
+  const events: MessagesStreamEvent[] = [encoder.start(usage ? { input_tokens: (usage.inputTokens ?? 0) - (usage.cacheReadInputTokens ?? 0), cache_creation_input_tokens: 0, cache_read_input_tokens: usage.cacheReadInputTokens ?? 0, output_tokens: 1 } : {})];
   if (reply.text !== "" || reply.toolCalls.length === 0) {
     events.push(...encoder.openText());
     for (const piece of reply.chunks) events.push(...encoder.text(piece));
