@@ -1,40 +1,14 @@
-import { request as httpRequest } from "node:http";
 import Anthropic, { APIError, AuthenticationError, BadRequestError, NotFoundError, RateLimitError } from "@anthropic-ai/sdk";
 import { SelectorRoute } from "@orchestrator-ts/registry";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { type Admission, type AdmissionOutcome, type Gatekeeper, GatewayError } from "./contract";
-import { type Gateway, startGateway } from "./test/gateway";
+import { type Gateway, rawPost, startGateway, until } from "./test/gateway";
 
 // The real @anthropic-ai/sdk against the gateway's /v1/messages, which routes to the loopback
 // OpenAI and Anthropic servers through the providers' own SDKs.
 
 const anthropicClient = (gw: Gateway, apiKey = "sk-gateway-client") => new Anthropic({ apiKey, baseURL: gw.url, maxRetries: 0 });
 const ask = (text: string) => [{ role: "user" as const, content: text }];
-
-async function until(condition: () => boolean, what: string, timeoutMs = 5_000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
-
-/** A raw POST to /v1/messages: status, headers, the whole body text and the HTTP trailers. */
-function rawPost(url: string, body: unknown, headers: Record<string, string> = {}): Promise<{ status: number; headers: Record<string, unknown>; text: string; trailers: Record<string, unknown> }> {
-  return new Promise((resolve, reject) => {
-    const req = httpRequest(`${url}/v1/messages`, { method: "POST", headers: { "content-type": "application/json", ...headers } }, (res) => {
-      let text = "";
-      res.setEncoding("utf8");
-      res.on("data", (chunk: string) => {
-        text += chunk;
-      });
-      res.on("end", () => resolve({ status: res.statusCode ?? 0, headers: res.headers, text, trailers: res.trailers }));
-      res.on("error", reject);
-    });
-    req.on("error", reject);
-    req.end(typeof body === "string" ? body : JSON.stringify(body));
-  });
-}
 
 /** A key gate: one good key; remembers how each admission was settled; can refuse admission. */
 function gate(refuse?: () => GatewayError): Gatekeeper & { settled: AdmissionOutcome[] } {
@@ -147,10 +121,10 @@ describe("POST /v1/messages, not streamed", () => {
     expect(error).toBeInstanceOf(BadRequestError);
     expect(error.type).toBe("invalid_request_error");
     expect(error.message).toContain("messages.0.content.0.type");
-    const noMax = await rawPost(gw.url, { model: "gpt-4o-mini", messages: ask("x") });
+    const noMax = await rawPost(gw.url, "/v1/messages", { model: "gpt-4o-mini", messages: ask("x") });
     expect(noMax.status).toBe(400);
     expect(JSON.parse(noMax.text)).toEqual({ type: "error", error: { type: "invalid_request_error", message: "max_tokens: Field required" } });
-    const garbled = await rawPost(gw.url, "{not json");
+    const garbled = await rawPost(gw.url, "/v1/messages", "{not json");
     expect(garbled.status).toBe(400);
     expect(JSON.parse(garbled.text)).toMatchObject({ type: "error", error: { type: "invalid_request_error" } });
     const get = await fetch(`${gw.url}/v1/messages`);
@@ -162,7 +136,7 @@ describe("POST /v1/messages, not streamed", () => {
     const byBody = await anthropicClient(gw).messages.create({ model: "auto", max_tokens: 20, messages: ask("b"), orchestrator: { task: "code", max_cost: 10 } } as never);
     expect((byBody as Anthropic.Message).content).toEqual([{ type: "text", text: "Echo: b" }]);
     for (const r of [...gw.openaiUpstream.requests, ...gw.anthropicUpstream.requests]) expect((r.body as Record<string, unknown>).orchestrator).toBeUndefined();
-    const raw = await rawPost(gw.url, { model: "auto", max_tokens: 20, messages: ask("x") }, { "x-orchestrator-max-cost": "0" });
+    const raw = await rawPost(gw.url, "/v1/messages", { model: "auto", max_tokens: 20, messages: ask("x") }, { "x-orchestrator-max-cost": "0" });
     expect(raw.status).toBe(503);
     const body = JSON.parse(raw.text) as { type: string; error: { type: string; excluded: { model: string }[] } };
     expect(body.type).toBe("error");
@@ -196,7 +170,7 @@ describe("POST /v1/messages, streamed, and the key gate", () => {
     expect(types[0]).toBe("message_start");
     expect(types.slice(-2)).toEqual(["message_delta", "message_stop"]);
 
-    const raw = await rawPost(gw.url, { model: "gpt-4o-mini", max_tokens: 100, messages: ask("again"), stream: true });
+    const raw = await rawPost(gw.url, "/v1/messages", { model: "gpt-4o-mini", max_tokens: 100, messages: ask("again"), stream: true });
     expect(raw.status).toBe(200);
     expect(raw.headers["content-type"]).toMatch(/^text\/event-stream/);
     expect(raw.headers["x-orchestrator-model"]).toBe("gpt-4o-mini");
@@ -232,7 +206,7 @@ describe("POST /v1/messages, streamed, and the key gate", () => {
   it("a stream cut after its first chunk ends with an error event, which the SDK throws, never message_stop", async () => {
     const gw = await gateway({ upstream: { reply: () => ({ text: "alpha beta gamma delta epsilon zeta" }) } });
     gw.openaiUpstream.enqueueFault({ type: "cut-stream", afterChunks: 3 });
-    const raw = await rawPost(gw.url, { model: "gpt-4o-mini", max_tokens: 100, messages: ask("x"), stream: true });
+    const raw = await rawPost(gw.url, "/v1/messages", { model: "gpt-4o-mini", max_tokens: 100, messages: ask("x"), stream: true });
     expect(raw.status).toBe(200);
     expect(raw.text).not.toContain("message_stop");
     const last = raw.text.trim().split("\n\n").at(-1) ?? "";
@@ -271,7 +245,7 @@ describe("POST /v1/messages, streamed, and the key gate", () => {
       .catch((e: unknown) => e)) as AuthenticationError;
     expect(unauthorised).toBeInstanceOf(AuthenticationError);
     expect(unauthorised.type).toBe("authentication_error");
-    const noKey = await rawPost(gw.url, { model: "gpt-4o-mini", max_tokens: 10, messages: ask("x") });
+    const noKey = await rawPost(gw.url, "/v1/messages", { model: "gpt-4o-mini", max_tokens: 10, messages: ask("x") });
     expect(noKey.status).toBe(401);
     expect(JSON.parse(noKey.text)).toEqual({ type: "error", error: { type: "authentication_error", message: "Invalid API key." } });
     const spent = (await anthropicClient(gw, "sk-good")

@@ -1,7 +1,6 @@
-import { request as httpRequest } from "node:http";
 import { afterEach, describe, expect, it } from "vitest";
 import type { Admission, AdmissionOutcome, Gatekeeper } from "./contract";
-import { type Gateway, ask, startGateway } from "./test/gateway";
+import { type Gateway, ask, rawPost, startGateway, until } from "./test/gateway";
 
 const gateways: Gateway[] = [];
 afterEach(async () => {
@@ -27,31 +26,6 @@ function recordingGate(): Gatekeeper & { settled: AdmissionOutcome[] } {
   };
 }
 
-async function until(condition: () => boolean, what: string, timeoutMs = 5_000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
-
-/** A raw streamed POST: status, headers, the whole body text and the HTTP trailers. */
-function rawPost(url: string, body: unknown): Promise<{ status: number; headers: Record<string, unknown>; text: string; trailers: Record<string, unknown> }> {
-  return new Promise((resolve, reject) => {
-    const req = httpRequest(`${url}/v1/chat/completions`, { method: "POST", headers: { "content-type": "application/json" } }, (res) => {
-      let text = "";
-      res.setEncoding("utf8");
-      res.on("data", (chunk: string) => {
-        text += chunk;
-      });
-      res.on("end", () => resolve({ status: res.statusCode ?? 0, headers: res.headers, text, trailers: res.trailers }));
-      res.on("error", reject);
-    });
-    req.on("error", reject);
-    req.end(JSON.stringify(body));
-  });
-}
-
 describe("POST /v1/chat/completions, streamed", () => {
   it("streams the answer as chat.completion.chunk events ending in [DONE], with the usage chunk when asked and the answer headers", async () => {
     const gw = await gateway({ upstream: { reply: () => ({ text: "one two three four five" }) } });
@@ -75,7 +49,7 @@ describe("POST /v1/chat/completions, streamed", () => {
     expect(usage).toMatchObject({ completion_tokens: expect.any(Number), prompt_tokens: expect.any(Number) });
 
     // Cost and cache state are known at the end: HTTP trailers.
-    const raw = await rawPost(gw.url, { model: "gpt-4o-mini", messages: ask("again"), stream: true });
+    const raw = await rawPost(gw.url, "/v1/chat/completions", { model: "gpt-4o-mini", messages: ask("again"), stream: true });
     expect(raw.status).toBe(200);
     expect(raw.text.endsWith("data: [DONE]\n\n")).toBe(true);
     expect(raw.trailers["x-orchestrator-cache"]).toBe("miss");
@@ -102,7 +76,7 @@ describe("POST /v1/chat/completions, streamed", () => {
   it("a stream cut after its first chunk ends with an error event, never [DONE]", async () => {
     const gw = await gateway({ upstream: { reply: () => ({ text: "alpha beta gamma delta epsilon zeta" }) } });
     gw.openaiUpstream.enqueueFault({ type: "cut-stream", afterChunks: 3 });
-    const raw = await rawPost(gw.url, { model: "gpt-4o-mini", messages: ask("x"), stream: true });
+    const raw = await rawPost(gw.url, "/v1/chat/completions", { model: "gpt-4o-mini", messages: ask("x"), stream: true });
     expect(raw.status).toBe(200);
     expect(raw.text).not.toContain("[DONE]");
     const last = raw.text.trim().split("\n\n").at(-1) ?? "";
@@ -125,7 +99,7 @@ describe("POST /v1/chat/completions, streamed", () => {
     // Both rate limited (the model and its fallback): a 429 here, with Retry-After.
     gw.openaiUpstream.enqueueFault({ type: "status", status: 429, retryAfterSeconds: 7 });
     gw.anthropicUpstream.enqueueFault({ type: "status", status: 429, retryAfterSeconds: 7 });
-    const raw = await rawPost(gw.url, { model: "gpt-4o-mini", messages: ask("x"), stream: true });
+    const raw = await rawPost(gw.url, "/v1/chat/completions", { model: "gpt-4o-mini", messages: ask("x"), stream: true });
     expect(raw.status).toBe(429);
     expect(raw.headers["retry-after"]).toBe("7");
     expect(JSON.parse(raw.text).error.type).toBe("rate_limit_error");
