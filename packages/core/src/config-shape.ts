@@ -3,7 +3,7 @@ import type { Model } from "./model";
 import type { ProviderPlugin } from "./plugin";
 import type { Secret } from "./redact";
 import type { SelectionRequirements } from "./selection";
-import type { BudgetPeriod } from "./virtual-keys";
+import type { VirtualKeyLimits } from "./virtual-keys";
 
 // The shape of a parsed config file, shared by the package that parses it (`@orchestrator-ts/config`)
 // and the ones that build from it (the registry's `registryFromConfig`, the meta-package), which
@@ -206,17 +206,10 @@ export interface SelectorRouteConfig {
 }
 
 /** One entry of `keys:`: a virtual key declared in the config (its value usually `${ENV}`). */
-export interface StaticKeyConfig {
+export interface StaticKeyConfig extends VirtualKeyLimits {
   name: string;
   /** The raw key clients send; only its hash is kept once loaded. */
   key: Secret;
-  budgetUsd?: number;
-  budgetPeriod?: BudgetPeriod;
-  rpm?: number;
-  tpm?: number;
-  /** Model and route names it may use; undefined = all. */
-  models?: string[];
-  metadata?: Record<string, string>;
   location?: SourceLocation;
 }
 

@@ -4,15 +4,8 @@
 /** When a key's budget starts again: each UTC calendar day, each UTC calendar month, or never. */
 export type BudgetPeriod = "day" | "month" | "total";
 
-/** A virtual key as stored: everything but the key itself (only its SHA-256 is kept). */
-export interface VirtualKeyRecord {
-  /** Stable id (`key_…`); what logs, metrics and the admin API name the key by. */
-  id: string;
-  name: string;
-  /** ISO 8601. */
-  createdAt: string;
-  /** ISO 8601, once revoked. */
-  revokedAt?: string;
+/** What a key may do: its budget, rate limits and models — the same for API-made and YAML keys. */
+export interface VirtualKeyLimits {
   /** Most the key may spend per `budgetPeriod`, in USD. */
   budgetUsd?: number;
   /** Default `"month"` when a budget is set. */
@@ -24,6 +17,17 @@ export interface VirtualKeyRecord {
   /** Model and route names the key may ask for; undefined = all. */
   models?: string[];
   metadata?: Record<string, string>;
+}
+
+/** A virtual key as stored: everything but the key itself (only its SHA-256 is kept). */
+export interface VirtualKeyRecord extends VirtualKeyLimits {
+  /** Stable id (`key_…`); what logs, metrics and the admin API name the key by. */
+  id: string;
+  name: string;
+  /** ISO 8601. */
+  createdAt: string;
+  /** ISO 8601, once revoked. */
+  revokedAt?: string;
   /** `"config"` for keys declared in YAML (not revocable through the API), `"api"` otherwise. */
   source?: "api" | "config";
 }

@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
 import {
   type BudgetPeriod,
+  type VirtualKeyLimits,
   type KeyStore,
   LruMap,
   Secret,
@@ -17,14 +18,8 @@ import { generateKey, generateKeyId, hashKey, sameDigest } from "./key-material"
 import { MemoryKeyStore } from "./memory-key-store";
 
 /** What creating a key takes (the admin API's body, camelCase). */
-export interface NewKey {
+export interface NewKey extends VirtualKeyLimits {
   name: string;
-  budgetUsd?: number;
-  budgetPeriod?: BudgetPeriod;
-  rpm?: number;
-  tpm?: number;
-  models?: string[];
-  metadata?: Record<string, string>;
 }
 
 /** A key as the admin API lists it: its record and this period's spend. */
