@@ -26,6 +26,7 @@ export const KEYS = {
   gateway: "gateway-readme-token-0123456789",
   aws: "aws-secret-readme-0123456789",
   google: "google-readme-key-0123456789",
+  teamA: "sk-team-a-readme-0123456789",
 };
 
 export interface BlockWorld {
@@ -75,6 +76,7 @@ export async function startWorld(): Promise<BlockWorld> {
     EXAMPLE_API_KEY: KEYS.openai,
     EXAMPLE_BASE_URL: `${openai.url}/v1`,
     GOOGLE_GENERATIVE_AI_API_KEY: KEYS.google,
+    TEAM_A_KEY: KEYS.teamA,
     AWS_ACCESS_KEY_ID: "AKIAREADMEEXAMPLE",
     AWS_SECRET_ACCESS_KEY: KEYS.aws,
     MODEL_DIR: modelDir,

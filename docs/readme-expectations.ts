@@ -79,6 +79,15 @@ export const TS_BLOCKS: Record<string, TsBlockSpec> = {
   },
   "packages/provider-ollama/02-example.ts": { stdout: [/^pulling manifest/m, /^success/m, /^131072 \{/m, /^Echo: Explain quantum computing$/m, /Echo: Write a haiku about the sea/] },
   "packages/provider-openai/02-example.ts": { stdout: [/^Echo: Explain quantum computing$/m, /\{ city: 'Oslo', celsius: 4 \}/, /^true local$/m] },
+  "packages/server/04-keys-budgets-and-the-admin-api.ts": {
+    env: { ORCHESTRATOR_MASTER_KEY: "sk-admin-readme-0123456789" },
+    stdout: [
+      /^created key_[\w-]+$/m,
+      /^call 1: ok$/m,
+      /^429 budget_exceeded: 429 The key "team-a" has used its daily budget \(UTC day \d{4}-\d\d-\d\d\) of \$0\.00005: \$0\.0000\d+ spent: \$0\.0000\d+ is left, less than this request may cost \(\$0\.0000\d+\)\. It resets at \d{4}-\d\d-\d\dT00:00:00\.000Z\.$/m,
+      /name: 'key_[\w-]+',\s+costUsd: 0\.0000\d+,\s+requests: \d+/,
+    ],
+  },
   "packages/redis/02-orchestrator-ts-redis.ts": { stdout: [/^gpt-4o: What is AI\?$/m, /trials: 1,/, /rewardSum: 0\.8,/] },
   "packages/replay/02-example.ts": { stdout: [/^0\.5 1 true$/m, /^# Replay: 40 prompts \(test\), 2 models/m] },
   "packages/ai-sdk/02-the-orchestrator-as-an-ai-sdk-provider.ts": { stdout: [/^gpt-4o-mini Echo: Explain quantum computing \d+$/m, /^Echo: Write a haiku$/m] },

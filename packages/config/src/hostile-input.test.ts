@@ -111,8 +111,8 @@ describe("prototype names are plain data", () => {
 
   it("`__proto__:` and `constructor:` at the top are unknown keys (constructor used to pass as a section)", () => {
     expect(issuesOf("models:\n  - name: a\n    provider: echo\n__proto__:\n  polluted: true\nconstructor: 1\n")).toEqual([
-      '<inline>:4:1: __proto__: unknown key "__proto__" (expected one of: models, selector, cache, health, execution, redis, routes, telemetry)',
-      '<inline>:6:1: constructor: unknown key "constructor" (expected one of: models, selector, cache, health, execution, redis, routes, telemetry)',
+      '<inline>:4:1: __proto__: unknown key "__proto__" (expected one of: models, selector, cache, health, execution, redis, routes, keys, telemetry)',
+      '<inline>:6:1: constructor: unknown key "constructor" (expected one of: models, selector, cache, health, execution, redis, routes, keys, telemetry)',
     ]);
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
   });

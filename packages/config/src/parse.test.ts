@@ -199,7 +199,7 @@ describe("broken configurations: each gives its exact error", () => {
     ["negative cache size", `${model()}cache:\n  max_size: -5\n`, undefined, ["models.yaml:5:13: cache.max_size: must be greater than 0, got -5"]],
     ["zero failure threshold", `${model()}health:\n  failure_threshold: 0\n`, undefined, ["models.yaml:5:22: health.failure_threshold: must be greater than 0, got 0"]],
     ["misspelt health key", `${model()}health:\n  check_intervall: 300\n`, undefined, ['models.yaml:5:3: health.check_intervall: unknown key "check_intervall" — did you mean "check_interval"?']],
-    ["unknown top-level key, far off", `${model()}logging: debug\n`, undefined, ['models.yaml:4:1: logging: unknown key "logging" (expected one of: models, selector, cache, health, execution, redis, routes, telemetry)']],
+    ["unknown top-level key, far off", `${model()}logging: debug\n`, undefined, ['models.yaml:4:1: logging: unknown key "logging" (expected one of: models, selector, cache, health, execution, redis, routes, keys, telemetry)']],
     ["fallback to an unknown model", `${model()}execution:\n  fallbacks:\n    a: [claude]\n`, undefined, ['models.yaml:6:9: execution.fallbacks.a[0]: unknown model "claude" (expected one of: a)']],
     ["a model as its own fallback", `${model()}execution:\n  fallbacks:\n    a: [a]\n`, undefined, ['models.yaml:6:9: execution.fallbacks.a[0]: model "a" cannot be its own fallback']],
     ["backoff that starts above its max", `${model()}execution:\n  backoff:\n    initial: 5s\n    max: 1s\n`, undefined, ["models.yaml:6:14: execution.backoff.initial: initial backoff (5000 ms) is longer than max (1000 ms)"]],

@@ -245,6 +245,20 @@ export const selectorRouteSchema = z
 
 export const ROUTE_TYPES = ["cascade", "selector"] as const;
 
+/** One entry of `keys:` (its `key` is checked apart, so that no message ever echoes it). */
+export const staticKeySchema = z
+  .object({
+    name: text,
+    key: z.unknown(),
+    budget_usd: z.number().positive().optional(),
+    budget_period: z.enum(["day", "month", "total"]).optional(),
+    rpm: positiveInt.optional(),
+    tpm: positiveInt.optional(),
+    models: z.array(text).min(1).optional(),
+    metadata: z.record(z.string(), z.string()).optional(),
+  })
+  .strict();
+
 export const telemetrySchema = z
   .object({
     enabled: z.boolean().default(true),
@@ -261,6 +275,7 @@ export const SECTIONS = {
   execution: executionSchema.nullish(),
   redis: redisSchema.nullish(),
   routes: z.array(z.unknown()).nullish(),
+  keys: z.array(z.unknown()).nullish(),
   telemetry: telemetrySchema.nullish(),
 } as const;
 

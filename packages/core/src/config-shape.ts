@@ -3,6 +3,7 @@ import type { Model } from "./model";
 import type { ProviderPlugin } from "./plugin";
 import type { Secret } from "./redact";
 import type { SelectionRequirements } from "./selection";
+import type { BudgetPeriod } from "./virtual-keys";
 
 // The shape of a parsed config file, shared by the package that parses it (`@orchestrator-ts/config`)
 // and the ones that build from it (the registry's `registryFromConfig`, the meta-package), which
@@ -204,6 +205,21 @@ export interface SelectorRouteConfig {
   location?: SourceLocation;
 }
 
+/** One entry of `keys:`: a virtual key declared in the config (its value usually `${ENV}`). */
+export interface StaticKeyConfig {
+  name: string;
+  /** The raw key clients send; only its hash is kept once loaded. */
+  key: Secret;
+  budgetUsd?: number;
+  budgetPeriod?: BudgetPeriod;
+  rpm?: number;
+  tpm?: number;
+  /** Model and route names it may use; undefined = all. */
+  models?: string[];
+  metadata?: Record<string, string>;
+  location?: SourceLocation;
+}
+
 /** One entry of `routes:`. */
 export type RouteConfig = CascadeRouteConfig | SelectorRouteConfig;
 
@@ -250,6 +266,8 @@ export interface ModelConfig {
   telemetry?: TelemetryConfig;
   /** Named routes a request can ask for (`route: "<name>"`, the server's `model`). */
   routes?: RouteConfig[];
+  /** Virtual keys of the gateway (`orchestrator serve`), declared statically. */
+  keys?: StaticKeyConfig[];
   /** The file it came from, or `<inline>`. */
   source: string;
   /** Attached (non-enumerable) by `@orchestrator-ts/config`: creates the models through their plugins. */

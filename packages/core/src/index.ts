@@ -21,3 +21,4 @@ export { isLoopbackURL, mergeDeclaredCapabilities } from "./pricing";
 export { cacheIdentityOf, endpointIdentity, headersIdentity } from "./cache-identity";
 export { DEFAULT_MAX_EVENT_BYTES, eventTooLargeError, fetchWithLineLimit, limitLines, type LineLimitOptions } from "./line-limit";
 export { revealHeaders } from "./headers";
+export * from "./virtual-keys";

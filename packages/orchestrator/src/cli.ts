@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { HELP, type Io, demo, generateOrStream, health, models, report, select, validate } from "./cli/commands";
+import { keys } from "./cli/keys";
 import { replay } from "./cli/replay";
 import { serve } from "./cli/serve";
 
@@ -24,6 +25,8 @@ async function main(argv: string[]): Promise<number> {
       return validate(rest, io);
     case "replay":
       return replay(rest, io);
+    case "keys":
+      return keys(rest, io);
     case "serve":
       return serve(rest, io);
     case undefined:

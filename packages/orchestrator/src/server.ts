@@ -2,15 +2,24 @@
 // file (as createOrchestrator does) and serves it; close() closes what it built.
 import { Secret } from "@orchestrator-ts/core";
 import type { ModelConfig } from "@orchestrator-ts/core";
-import { type CreateServerOptions as GatewayServerOptions, type MetricsOptions, type OrchestratorServer, type ServedOrchestrator, createServer as createGatewayServer, createMetrics } from "@orchestrator-ts/server";
+import { RedisKeyStore } from "@orchestrator-ts/redis";
+import type { ModelRegistry } from "@orchestrator-ts/registry";
+import { type AdmissionRequest, type CreateServerOptions as GatewayServerOptions, KeyGate, type MetricsOptions, type OrchestratorServer, type ServedOrchestrator, createAdminHandler, createServer as createGatewayServer, createMetrics } from "@orchestrator-ts/server";
 import { type CreateOrchestratorOptions, createOrchestrator, loadConfig } from "./orchestrator";
+import { redisConnectionOptions, redisKeyPrefix } from "./shared-state";
 
+/** The gateway's own options (`@orchestrator-ts/server`'s, but the orchestrator), the master key and metrics. */
 type GatewayOptions = Omit<GatewayServerOptions, "orchestrator" | "ownsOrchestrator"> & {
   /**
    * Prometheus metrics on `GET /metrics` (`createMetrics` of `@orchestrator-ts/server`): on by
    * default; `false` turns them off; an object passes options (`path`, `processMetrics`…).
    */
   metrics?: boolean | Omit<MetricsOptions, "registry">;
+  /**
+   * The admin key (the admin API, `orchestrator keys`). Default `ORCHESTRATOR_MASTER_KEY`. With a
+   * master key or `keys:` in the config, every request needs a key (unless `gatekeeper` is given).
+   */
+  masterKey?: string | Secret;
 };
 
 /**
@@ -50,10 +59,10 @@ export function withRedisUrl(config: ModelConfig, redis: string): ModelConfig {
  */
 export async function createServer(options: CreateServerOptions = {}): Promise<OrchestratorServer> {
   if ("orchestrator" in options && options.orchestrator) {
-    const { orchestrator, metrics, ...rest } = options;
-    return withMetrics(rest, orchestrator, false, metrics);
+    const { orchestrator, metrics, masterKey, ...rest } = options;
+    return withMetrics({ ...rest, ...keyAccess(orchestrator.registry, orchestrator.config, masterKey, process.env, rest) }, orchestrator, false, metrics);
   }
-  const { config, redis, env, lenient, providers, startHealthMonitor, registry, onPrepare, onPullProgress, telemetry, metrics, ...gateway } = options as Exclude<CreateServerOptions, { orchestrator: ServedOrchestrator }>;
+  const { config, redis, env, lenient, providers, startHealthMonitor, registry, onPrepare, onPullProgress, telemetry, metrics, masterKey, ...gateway } = options as Exclude<CreateServerOptions, { orchestrator: ServedOrchestrator }>;
   const orchestratorOptions: CreateOrchestratorOptions = { env, lenient, providers, startHealthMonitor, registry, onPrepare, onPullProgress, telemetry };
   for (const key of Object.keys(orchestratorOptions) as (keyof CreateOrchestratorOptions)[]) if (orchestratorOptions[key] === undefined) delete orchestratorOptions[key];
   let resolved = config;
@@ -63,7 +72,7 @@ export async function createServer(options: CreateServerOptions = {}): Promise<O
   }
   const orchestrator = await createOrchestrator({ ...orchestratorOptions, ...(resolved === undefined ? {} : { config: resolved }) });
   try {
-    return withMetrics(gateway, orchestrator, true, metrics);
+    return withMetrics({ ...gateway, ...keyAccess(orchestrator.registry, orchestrator.config, masterKey, env ?? process.env, gateway) }, orchestrator, true, metrics);
   } catch (error) {
     await orchestrator.close();
     throw error;
@@ -86,4 +95,33 @@ function withMetrics(gateway: Omit<GatewayOptions, "metrics">, orchestrator: Ser
     metrics.close();
   };
   return server;
+}
+
+/**
+ * The key gate and the admin API when keys are configured (`keys:` in the config, or a master
+ * key): the keys, counters and spend live in the config's Redis when it has a `redis:` section
+ * (shared by every process on it), else in this process's memory.
+ */
+function keyAccess(registry: ModelRegistry, config: ModelConfig | undefined, masterKey: string | Secret | undefined, env: Record<string, string | undefined>, given: Pick<GatewayServerOptions, "gatekeeper" | "admin">): Pick<GatewayServerOptions, "gatekeeper" | "admin"> {
+  if (given.gatekeeper) return {};
+  const master = Secret.from(masterKey ?? env.ORCHESTRATOR_MASTER_KEY);
+  const keys = config?.keys ?? [];
+  if (!master && keys.length === 0) return {};
+  const store = config?.redis ? new RedisKeyStore({ ...redisConnectionOptions(config.redis), keyPrefix: redisKeyPrefix(config.redis) }) : undefined;
+  const gate = new KeyGate({ ...(store ? { store, ownsStore: true } : {}), ...(master ? { masterKey: master } : {}), keys, estimateCostUsd: (request) => worstCost(registry, request) });
+  return { gatekeeper: gate, admin: given.admin ?? createAdminHandler(gate) };
+}
+
+/**
+ * The most a request may cost, for the budget hold: its tokens (prompt estimate + max_tokens) at
+ * the highest per-token price of the models that may answer it (the named model and its fallbacks;
+ * for `auto` or a route, any model).
+ */
+function worstCost(registry: ModelRegistry, request: AdmissionRequest): number | undefined {
+  if (request.estimatedTokens === undefined) return undefined;
+  const named = registry.listModels().find((m) => m.name === request.model);
+  const candidates = named ? [named, ...(registry.fallbacks[named.name] ?? []).flatMap((f) => registry.listModels().filter((m) => m.name === f))] : registry.listModels();
+  let price = 0;
+  for (const m of candidates) price = Math.max(price, m.capabilities.inputCostPerToken, m.capabilities.outputCostPerToken);
+  return request.estimatedTokens * price;
 }

@@ -19,6 +19,20 @@ export {
   type MetricsOptions,
   type MetricsRoute,
 } from "./metrics/metrics";
+export {
+  KEY_PREFIX,
+  KeyGate,
+  type KeyGateOptions,
+  type KeyView,
+  MemoryKeyStore,
+  type MemoryKeyStoreOptions,
+  type NewKey,
+  createAdminHandler,
+  generateKey,
+  hashKey,
+  parseNewKey,
+  parseSince,
+} from "./keys/index";
 export { type AdminHandler, type CreateServerOptions, type OrchestratorServer, type ServerRoute, createServer, rawKeyOf } from "./server";
 export { openAIErrorBody, toGatewayError } from "./errors";
 export { DEFAULT_BODY_LIMIT_BYTES } from "./body";

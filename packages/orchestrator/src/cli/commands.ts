@@ -104,6 +104,7 @@ Commands:
   validate    check a config file strictly, with line-precise errors
   replay      replay routing data (RouterBench CSV) through a selector policy
   serve       serve the models over HTTP, OpenAI-compatible (a gateway any language can call)
+  keys        create, list and revoke a running gateway's virtual keys; its spend
 
 Common options:
   -c, --config <file>   the YAML config (default ./models.yaml, else the embedded default)

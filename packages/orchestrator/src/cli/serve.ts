@@ -1,4 +1,4 @@
-import type { CreateServerOptions, OrchestratorServer } from "@orchestrator-ts/server";
+import type { OrchestratorServer } from "@orchestrator-ts/server";
 import { createServer } from "../server";
 import { UsageError, number, parse } from "./args";
 import { EXIT, type Io } from "./commands";
@@ -7,8 +7,12 @@ export const SERVE_HELP = `orchestrator serve [--config <file>] [--port <n>] [--
 
 Serves the configured models over HTTP, OpenAI-compatible: POST /v1/chat/completions (model:
 a model's name, a route's name or "auto"), GET /v1/models, POST /v1/feedback, GET /healthz,
-GET /readyz, GET /metrics (Prometheus). Prints the URL once listening. SIGTERM or SIGINT: stop accepting, let requests and
-streams in flight finish (up to --drain-timeout), close Redis, exit 0.
+GET /readyz, GET /metrics (Prometheus). Prints the URL once listening.
+Keys: with ORCHESTRATOR_MASTER_KEY set or keys: in the config, every request needs a key
+(Authorization: Bearer …): virtual keys made with \`orchestrator keys create\` (the admin API,
+/admin/*, takes the master key) or declared in keys:. With a redis: section (or --redis) keys,
+budgets and rate limits are shared by every process on that Redis.
+SIGTERM or SIGINT: stop accepting, let requests and streams in flight finish (up to --drain-timeout), close Redis, exit 0.
 
 Options:
   -c, --config <file>         the YAML config (default ./models.yaml, else the embedded default)
@@ -19,14 +23,6 @@ Options:
       --request-timeout <ms>  deadline of one API call, retries and fallbacks included
       --body-limit <bytes>    largest request body (default 4 MiB)
       --no-metrics            no GET /metrics (the Prometheus metrics are on by default)`;
-
-/**
- * The key gate and the admin endpoints: the one place where `serve` decides who may call.
- * Without keys configured every request is served anonymously (the default open gate).
- */
-async function accessOptions(_env: NodeJS.ProcessEnv): Promise<Pick<CreateServerOptions, "gatekeeper" | "admin">> {
-  return {};
-}
 
 /** `orchestrator serve`: runs until SIGTERM/SIGINT, then drains and resolves with the exit code. */
 export async function serve(argv: string[], io: Io): Promise<number> {
@@ -60,7 +56,6 @@ export async function serve(argv: string[], io: Io): Promise<number> {
     ...(requestTimeoutMs === undefined ? {} : { requestTimeoutMs }),
     ...(bodyLimitBytes === undefined ? {} : { bodyLimitBytes }),
     ...(values["no-metrics"] === true ? { metrics: false } : {}),
-    ...(await accessOptions(process.env)),
   });
   const stop = new Promise<string>((resolve) => {
     process.once("SIGTERM", () => resolve("SIGTERM"));
