@@ -20,7 +20,7 @@ afterAll(async () => {
   await redis?.stop();
 });
 
-async function gateway(gate: KeyGate, upstream?: Parameters<typeof startGateway>[0]["upstream"]): Promise<Gateway> {
+async function gateway(gate: KeyGate, upstream?: NonNullable<Parameters<typeof startGateway>[0]>["upstream"]): Promise<Gateway> {
   const gw = await startGateway({ server: { gatekeeper: gate, admin: createAdminHandler(gate) }, ...(upstream ? { upstream } : {}) });
   open.push(gw);
   return gw;
