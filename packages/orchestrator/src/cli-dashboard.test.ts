@@ -1,7 +1,7 @@
 // `orchestrator dashboard --config …`: a real process that shows what an application using the
 // library (here: this test process) shares through Redis, at /ui only, to the master key only.
 import { spawn } from "node:child_process";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { type OpenAIServer, type RedisServerHandle, startOpenAIServer, startRedisServer } from "@orchestrator-ts/testing";
@@ -28,8 +28,8 @@ afterAll(async () => {
   await Promise.all([openai?.close(), redis?.stop()]);
 });
 
-function start(env: Record<string, string>) {
-  const child = spawn(process.execPath, [BIN, "dashboard", "--config", config, "--port", "0"], { cwd: HOME, env: { PATH: process.env.PATH ?? "", HOME, ORCHESTRATOR_HOME: HOME, LOOPBACK_OPENAI_KEY: OPENAI_KEY, ...env } });
+function start(env: Record<string, string>, args: string[] = []) {
+  const child = spawn(process.execPath, [BIN, "dashboard", "--config", config, "--port", "0", ...args], { cwd: HOME, env: { PATH: process.env.PATH ?? "", HOME, ORCHESTRATOR_HOME: HOME, LOOPBACK_OPENAI_KEY: OPENAI_KEY, ...env } });
   let stdout = "";
   let stderr = "";
   child.stdout.setEncoding("utf8").on("data", (d: string) => {
@@ -65,7 +65,14 @@ describe("orchestrator dashboard", () => {
     } finally {
       await app.close();
     }
-    const run = start({ ORCHESTRATOR_MASTER_KEY: MASTER });
+    // A RouterBench-style CSV for the replay's quality-vs-cost curve.
+    const data = join(HOME, "bench");
+    mkdirSync(data, { recursive: true });
+    const header = "sample_id,prompt,eval_name,small,big,small|total_cost,big|total_cost,oracle_model_to_route_to";
+    const line = (i: number) => (i % 2 === 0 ? `${i},"['easy ${i}']",easy,1.0,1.0,0.001,0.01,small` : `${i},"['hard ${i}']",hard,0.0,1.0,0.001,0.01,big`);
+    writeFileSync(join(data, "toy_train.csv"), [header, ...Array.from({ length: 60 }, (_, i) => line(i))].join("\n"));
+    writeFileSync(join(data, "toy_test.csv"), [header, ...Array.from({ length: 40 }, (_, i) => line(i + 100))].join("\n"));
+    const run = start({ ORCHESTRATOR_MASTER_KEY: MASTER }, ["--replay", data]);
     try {
       const url = await run.url;
       expect((await fetch(`${url}/ui`)).status).toBe(401);
@@ -78,6 +85,13 @@ describe("orchestrator dashboard", () => {
       const page = await (await fetch(`${url}/ui`, { headers: { authorization: `Bearer ${MASTER}` } })).text();
       expect(page).toContain("gpt-4o-mini");
       for (const secret of [MASTER, OPENAI_KEY]) expect(page).not.toContain(secret);
+      expect(page).toContain('src="/ui/replay.svg"');
+      const curve = await fetch(`${url}/ui/replay.svg`, { headers: { authorization: `Bearer ${MASTER}` } });
+      expect(curve.headers.get("content-type")).toBe("image/svg+xml");
+      const svg = await curve.text();
+      expect(svg).toMatch(/^<svg /);
+      expect(svg).toContain(">small</text>");
+      expect((await fetch(`${url}/ui/replay.svg`)).status).toBe(401);
       run.child.kill("SIGTERM");
       expect(await run.exit).toBe(0);
     } finally {

@@ -6,14 +6,16 @@ import { type Server, createServer as createHttpServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { Secret } from "@orchestrator-ts/core";
 import { RedisKeyStore } from "@orchestrator-ts/redis";
-import { type Dashboard, KeyGate, createDashboard } from "@orchestrator-ts/server";
+import { replayFromFiles } from "@orchestrator-ts/replay";
+import { type Dashboard, KeyGate, type ReplaySource, createDashboard } from "@orchestrator-ts/server";
 import { redisConnectionOptions, redisKeyPrefix } from "../shared-state";
 import { withRedisUrl } from "../server";
 import { createOrchestrator, loadConfig } from "../orchestrator";
 import { UsageError, number, parse } from "./args";
+import { DEFAULT_POLICY } from "./replay";
 import { EXIT, type Io } from "./commands";
 
-export const DASHBOARD_HELP = `orchestrator dashboard [--config <file>] [--port <n>] [--host <address>] [--redis <url>]
+export const DASHBOARD_HELP = `orchestrator dashboard [--config <file>] [--port <n>] [--host <address>] [--redis <url>] [--replay <csv>]
 
 Serves the dashboard (the page \`orchestrator serve\` has at /ui) for applications that use the
 library: models with their calls, latency, cost, reward, health and circuit state, and spend per
@@ -25,10 +27,22 @@ Options:
   -c, --config <file>   the YAML config (default ./models.yaml, else the embedded default)
       --port <n>        default 4001; 0 picks a free port
       --host <address>  default 127.0.0.1
-      --redis <url>     read shared state from this Redis (replaces the config's redis: connection)`;
+      --redis <url>     read shared state from this Redis (replaces the config's redis: connection)
+      --replay <data>   a RouterBench-style CSV file or folder: the replay's quality-vs-cost curve
+                        (the default policy of \`orchestrator replay\`), drawn once at start`;
+
+/**
+ * The replay's curve, computed once before the page is served (a replay of a large CSV takes a
+ * while and would otherwise stall the first page view). A decision log has no curve: say so.
+ */
+function replaySource(data: string): ReplaySource {
+  const report = replayFromFiles({ data, split: "test", policy: DEFAULT_POLICY, seeds: [1, 2, 3] });
+  const result = report.svg ? { svg: report.svg } : { hint: "A decision log gives an off-policy estimate of a policy, not a curve: run `orchestrator replay --data <log.jsonl>` for it, or give --replay a RouterBench-style CSV for the quality-vs-cost curve." };
+  return async () => result;
+}
 
 export async function dashboard(argv: string[], io: Io): Promise<number> {
-  const { values, positionals } = parse(argv, { port: { type: "string" }, host: { type: "string" }, redis: { type: "string" } });
+  const { values, positionals } = parse(argv, { port: { type: "string" }, host: { type: "string" }, redis: { type: "string" }, replay: { type: "string" } });
   if (values.help) {
     io.out(DASHBOARD_HELP);
     return EXIT.ok;
@@ -40,12 +54,13 @@ export async function dashboard(argv: string[], io: Io): Promise<number> {
   const master = Secret.from(process.env.ORCHESTRATOR_MASTER_KEY);
   if (!master) throw new UsageError("the dashboard needs ORCHESTRATOR_MASTER_KEY: it is the key you sign in with");
 
+  const replay = typeof values.replay === "string" ? replaySource(values.replay) : undefined;
   let config: Parameters<typeof createOrchestrator>[0] = typeof values.config === "string" ? { config: values.config } : {};
   if (typeof values.redis === "string") config = { config: withRedisUrl((await loadConfig(config)).config, values.redis) };
   const orchestrator = await createOrchestrator({ ...config, startHealthMonitor: false });
   const redis = orchestrator.config.redis;
   const gate = redis ? new KeyGate({ store: new RedisKeyStore({ ...redisConnectionOptions(redis), keyPrefix: redisKeyPrefix(redis) }), ownsStore: true, masterKey: master, keys: orchestrator.config.keys ?? [] }) : undefined;
-  const board: Dashboard = createDashboard({ registry: orchestrator.registry, masterKey: master, ...(gate ? { spend: gate } : {}) });
+  const board: Dashboard = createDashboard({ registry: orchestrator.registry, masterKey: master, ...(gate ? { spend: gate } : {}), ...(replay ? { replay } : {}) });
   const routes = new Map(board.routes.map((r) => [`${r.method} ${r.path}`, r]));
   const server: Server = createHttpServer((req, res) => {
     const path = (req.url ?? "/").split("?")[0] as string;
