@@ -13,7 +13,9 @@ import { Sessions, clearCookie } from "./session";
 
 /** Where spend per key and per model comes from: the key gate (`KeyGate` fits), when keys are on. */
 export interface SpendSource {
+  /** Every key with its budget and what it spent this period. */
   listKeys(): Promise<{ name: string; budgetUsd?: number; period?: string; spentUsd?: number; resetsAt?: string; revokedAt?: string }[]>;
+  /** Spend since a moment, per key, model or user. */
   spend(query: { by: "key" | "model" | "user"; since: Date }): Promise<SpendRow[]>;
 }
 
@@ -57,6 +59,7 @@ export interface Dashboard extends ServerObserver {
   close(): void;
 }
 
+/** What the dashboard shows, as `GET /ui/state` answers it: totals, models, the feed (newest first), spend. */
 export interface DashboardState {
   totals: { requests: number; errors: number; errorRate: number | undefined; costUsd: number; cacheHitRate: number | undefined };
   selector: string;
@@ -69,6 +72,10 @@ export interface DashboardState {
 const MAX_BUFFERED = 256 * 1024;
 const FORM_LIMIT = 8 * 1024;
 
+/**
+ * The dashboard for a gateway: pass it in `createServer`'s `observers` and its `routes` in
+ * `extraRoutes`. Throws a ConfigError without a master key.
+ */
 export function createDashboard(options: DashboardOptions): Dashboard {
   const registry = options.registry;
   const master = Secret.from(options.masterKey ?? process.env.ORCHESTRATOR_MASTER_KEY);

@@ -7,6 +7,7 @@ export function esc(value: unknown): string {
   return String(value ?? "").replace(/[&<>"']/g, (c) => (c === "&" ? "&amp;" : c === "<" ? "&lt;" : c === ">" ? "&gt;" : c === '"' ? "&quot;" : "&#39;"));
 }
 
+/** One model's row of the dashboard: its counters, latency, reward, health and circuit. */
 export interface ModelView {
   name: string;
   provider: string;
@@ -27,6 +28,7 @@ export interface ModelView {
   headroom: string | undefined;
 }
 
+/** Spend per key against its budget, per model (30 days) and per UTC day (the last 7). */
 export interface SpendView {
   keys: { name: string; budgetUsd: number | undefined; period: string | undefined; spentUsd: number; resetsAt: string | undefined; revoked: boolean }[];
   models: { name: string; costUsd: number; requests: number }[];
