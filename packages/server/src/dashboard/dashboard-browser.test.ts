@@ -88,9 +88,9 @@ describe("the dashboard in chromium", () => {
     await client.chat.completions.create({ model: "gpt-4o", messages: ask("Down") }).catch(() => undefined);
 
     // The feed grows without a reload, and the numbers follow.
-    await page.waitForFunction('document.querySelectorAll("#feed tr.decision").length >= 4', undefined, { timeout: 20_000 });
-    await page.waitForFunction(`Number(document.querySelector('tr[data-model="gpt-4o-mini"] [data-col="calls"]')?.textContent ?? "0") >= 2`, undefined, { timeout: 20_000 });
-    await page.waitForFunction(`Number(document.querySelector('[data-total="requests"]')?.textContent ?? "0") >= 4`, undefined, { timeout: 20_000 });
+    await expect.poll(() => page.locator("#feed tr.decision").count(), { timeout: 20_000, interval: 100 }).toBeGreaterThanOrEqual(4);
+    await expect.poll(async () => Number(await calls()), { timeout: 20_000, interval: 100 }).toBeGreaterThanOrEqual(2);
+    await expect.poll(async () => Number(await page.locator('[data-total="requests"]').textContent()), { timeout: 20_000, interval: 100 }).toBeGreaterThanOrEqual(4);
     const feedText = await page.locator("#feed").textContent();
     expect(feedText).toContain("auto");
     expect(feedText).toContain("stream");
