@@ -150,6 +150,17 @@ describe("dashboard content", () => {
     }
   });
 
+  it("shows a model's rate-limit headroom where limits are configured", async () => {
+    const { gw } = await start();
+    gw.registry.registerModel(new OpenAIModel({ name: "limited", model: "gpt-4o-mini", apiKey: OPENAI_KEY, baseURL: gw.openaiUpstream.baseURL, constraints: { maxConcurrentRequests: 4, maxRequestsPerMinute: 1 } }));
+    const models = async () => ((await (await fetch(`${gw.url}/ui/state`, { headers: bearer })).json()) as { models: { name: string; headroom?: string }[] }).models;
+    expect((await models()).find((m) => m.name === "gpt-4o-mini")?.headroom).toBeUndefined();
+    expect((await models()).find((m) => m.name === "limited")?.headroom).toBe("4 of 4 slots free · 1 rpm");
+    const OpenAI = (await import("openai")).default;
+    await new OpenAI({ apiKey: MASTER, baseURL: `${gw.url}/v1`, maxRetries: 0 }).chat.completions.create({ model: "limited", messages: ask("one") });
+    expect((await models()).find((m) => m.name === "limited")?.headroom).toBe("4 of 4 slots free · 1 rpm · saturated");
+  });
+
   it("escapes every value: a model named like markup is shown as text", async () => {
     const { gw } = await start();
     const evil = `<img src=x onerror="alert(1)">`;

@@ -116,6 +116,19 @@ export function createDashboard(options: DashboardOptions): Dashboard {
     for (const res of clients) send(res, frames);
   }
 
+  /** What the model's limits leave now: free concurrent slots, the per-minute limit and whether it is reached. */
+  function headroom(name: string): string | undefined {
+    const model = registry.listModels().find((m) => m.name === name);
+    if (!model) return undefined;
+    const { maxConcurrentRequests: concurrent, maxRequestsPerMinute: rpm } = model.constraints;
+    if (concurrent === undefined && rpm === undefined) return undefined;
+    const limiter = model.rateLimiter;
+    const parts: string[] = [];
+    if (concurrent !== undefined) parts.push(`${Math.max(0, concurrent - limiter.inFlight)} of ${concurrent} slots free`);
+    if (rpm !== undefined) parts.push(`${rpm} rpm${limiter.isSaturated() ? " · saturated" : ""}`);
+    return parts.join(" · ");
+  }
+
   function models(): ModelView[] {
     const stats = registry.getStatistics();
     const health = registry.health as typeof registry.health & { circuit?: (name: string) => string | undefined };
@@ -140,7 +153,7 @@ export function createDashboard(options: DashboardOptions): Dashboard {
         available: a.available,
         reason: a.reason,
         circuit: typeof health.circuit === "function" ? health.circuit(m.model) : undefined,
-        headroom: undefined,
+        headroom: headroom(m.model),
       };
     });
   }
