@@ -77,11 +77,10 @@ describe("orchestrator dashboard", () => {
       const url = await run.url;
       expect((await fetch(`${url}/ui`)).status).toBe(401);
       expect((await fetch(`${url}/v1/chat/completions`, { method: "POST", headers: { authorization: `Bearer ${MASTER}` }, body: "{}" })).status).toBe(404);
-      const state = (await (await fetch(`${url}/ui/state`, { headers: { authorization: `Bearer ${MASTER}` } })).json()) as { models: { name: string; trials: number; meanReward?: number }[] };
-      const model = state.models.find((m) => m.name === "gpt-4o-mini");
-      // Trials come from Redis: this dashboard process made no call itself.
-      expect(model?.trials).toBe(3);
-      expect(model?.meanReward).toBeGreaterThan(0);
+      const model = async () => ((await (await fetch(`${url}/ui/state`, { headers: { authorization: `Bearer ${MASTER}` } })).json()) as { models: { name: string; trials: number; meanReward?: number }[] }).models.find((m) => m.name === "gpt-4o-mini");
+      // Trials come from Redis (this dashboard process made no call itself), once its stats store has read them.
+      await expect.poll(async () => (await model())?.trials, { timeout: 20_000, interval: 200 }).toBe(3);
+      expect((await model())?.meanReward).toBeGreaterThan(0);
       const page = await (await fetch(`${url}/ui`, { headers: { authorization: `Bearer ${MASTER}` } })).text();
       expect(page).toContain("gpt-4o-mini");
       for (const secret of [MASTER, OPENAI_KEY]) expect(page).not.toContain(secret);
