@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { HELP, type Io, demo, generateOrStream, health, models, report, select, validate } from "./cli/commands";
+import { dashboard } from "./cli/dashboard";
 import { keys } from "./cli/keys";
 import { replay } from "./cli/replay";
 import { serve } from "./cli/serve";
@@ -29,6 +30,8 @@ async function main(argv: string[]): Promise<number> {
       return keys(rest, io);
     case "serve":
       return serve(rest, io);
+    case "dashboard":
+      return dashboard(rest, io);
     case undefined:
     case "help":
     case "--help":

@@ -3,23 +3,28 @@
 import { Secret } from "@orchestrator-ts/core";
 import type { ModelConfig } from "@orchestrator-ts/core";
 import { RedisKeyStore } from "@orchestrator-ts/redis";
-import { type AdmissionRequest, type CreateServerOptions as GatewayServerOptions, KeyGate, type MetricsOptions, type OrchestratorServer, type ServedOrchestrator, createAdminHandler, createMetrics, createServer as createGatewayServer } from "@orchestrator-ts/server";
 import type { ModelRegistry } from "@orchestrator-ts/registry";
+import { type AdmissionRequest, type CreateServerOptions as GatewayServerOptions, type DashboardOptions, KeyGate, type MetricsOptions, type OrchestratorServer, type ServedOrchestrator, createAdminHandler, createDashboard, createServer as createGatewayServer, createMetrics } from "@orchestrator-ts/server";
 import { type CreateOrchestratorOptions, createOrchestrator, loadConfig } from "./orchestrator";
 import { redisConnectionOptions, redisKeyPrefix } from "./shared-state";
 
-/** The gateway's own options (`@orchestrator-ts/server`'s, but the orchestrator), the master key and the metrics. */
+/** The gateway's own options (`@orchestrator-ts/server`'s, but the orchestrator), the master key and metrics. */
 type GatewayOptions = Omit<GatewayServerOptions, "orchestrator" | "ownsOrchestrator"> & {
+  /**
+   * Prometheus metrics on `GET /metrics` (`createMetrics` of `@orchestrator-ts/server`): on by
+   * default; `false` turns them off; an object passes options (`path`, `processMetrics`…).
+   */
+  metrics?: boolean | Omit<MetricsOptions, "registry">;
   /**
    * The admin key (the admin API, `orchestrator keys`). Default `ORCHESTRATOR_MASTER_KEY`. With a
    * master key or `keys:` in the config, every request needs a key (unless `gatekeeper` is given).
    */
   masterKey?: string | Secret;
   /**
-   * Prometheus metrics on `GET /metrics` (`createMetrics` of `@orchestrator-ts/server`): on by
-   * default; `false` turns them off; an object passes options (`path`, `processMetrics`…).
+   * The dashboard at `/ui` (`createDashboard` of `@orchestrator-ts/server`), opened with the master
+   * key: on when there is a master key; `false` turns it off; an object passes options (`path`…).
    */
-  metrics?: boolean | Omit<MetricsOptions, "registry">;
+  dashboard?: boolean | Omit<DashboardOptions, "registry" | "masterKey" | "spend">;
 };
 
 /**
@@ -59,10 +64,10 @@ export function withRedisUrl(config: ModelConfig, redis: string): ModelConfig {
  */
 export async function createServer(options: CreateServerOptions = {}): Promise<OrchestratorServer> {
   if ("orchestrator" in options && options.orchestrator) {
-    const { orchestrator, masterKey, metrics, ...rest } = options;
-    return withMetrics({ ...rest, ...keyAccess(orchestrator.registry, orchestrator.config, masterKey, process.env, rest) }, orchestrator, false, metrics);
+    const { orchestrator, metrics, masterKey, dashboard, ...rest } = options;
+    return withDashboard({ ...rest, ...keyAccess(orchestrator.registry, orchestrator.config, masterKey, process.env, rest) }, orchestrator, masterKey ?? process.env.ORCHESTRATOR_MASTER_KEY, dashboard, (gateway) => withMetrics(gateway, orchestrator, false, metrics));
   }
-  const { config, redis, env, lenient, providers, startHealthMonitor, registry, onPrepare, onPullProgress, telemetry, masterKey, metrics, ...gateway } = options as Exclude<CreateServerOptions, { orchestrator: ServedOrchestrator }>;
+  const { config, redis, env, lenient, providers, startHealthMonitor, registry, onPrepare, onPullProgress, telemetry, metrics, masterKey, dashboard, ...gateway } = options as Exclude<CreateServerOptions, { orchestrator: ServedOrchestrator }>;
   const orchestratorOptions: CreateOrchestratorOptions = { env, lenient, providers, startHealthMonitor, registry, onPrepare, onPullProgress, telemetry };
   for (const key of Object.keys(orchestratorOptions) as (keyof CreateOrchestratorOptions)[]) if (orchestratorOptions[key] === undefined) delete orchestratorOptions[key];
   let resolved = config;
@@ -72,11 +77,51 @@ export async function createServer(options: CreateServerOptions = {}): Promise<O
   }
   const orchestrator = await createOrchestrator({ ...orchestratorOptions, ...(resolved === undefined ? {} : { config: resolved }) });
   try {
-    return withMetrics({ ...gateway, ...keyAccess(orchestrator.registry, orchestrator.config, masterKey, env ?? process.env, gateway) }, orchestrator, true, metrics);
+    return withDashboard({ ...gateway, ...keyAccess(orchestrator.registry, orchestrator.config, masterKey, env ?? process.env, gateway) }, orchestrator, masterKey ?? (env ?? process.env).ORCHESTRATOR_MASTER_KEY, dashboard, (options) => withMetrics(options, orchestrator, true, metrics));
   } catch (error) {
     await orchestrator.close();
     throw error;
   }
+}
+
+/**
+ * The gateway with the dashboard's observer and `/ui` routes when there is a master key to open it
+ * with; close() ends its live streams first, so browsers see a clean end rather than a cut.
+ */
+function withDashboard(gateway: Omit<GatewayOptions, "metrics" | "dashboard" | "masterKey">, orchestrator: ServedOrchestrator, masterKey: string | Secret | undefined, option: GatewayOptions["dashboard"], build: (gateway: Omit<GatewayOptions, "metrics" | "dashboard" | "masterKey">) => OrchestratorServer): OrchestratorServer {
+  const master = Secret.from(masterKey);
+  if (option === false || !master) return build(gateway);
+  const dashboard = createDashboard({
+    ...(typeof option === "object" ? option : {}),
+    registry: orchestrator.registry,
+    masterKey: master,
+    ...(gateway.gatekeeper instanceof KeyGate ? { spend: gateway.gatekeeper } : {}),
+  });
+  const server = build({ ...gateway, observers: [...(gateway.observers ?? []), dashboard], extraRoutes: [...(gateway.extraRoutes ?? []), ...dashboard.routes] });
+  const close = server.close.bind(server);
+  server.close = async () => {
+    dashboard.close();
+    await close();
+  };
+  return server;
+}
+
+/** The gateway with its metrics observer and `GET /metrics` route; close() also stops the metrics' registry listeners. */
+function withMetrics(gateway: Omit<GatewayOptions, "metrics" | "dashboard" | "masterKey">, orchestrator: ServedOrchestrator, owns: boolean, option: GatewayOptions["metrics"]): OrchestratorServer {
+  const metrics = option === false ? undefined : createMetrics({ ...(typeof option === "object" ? option : {}), registry: orchestrator.registry });
+  const server = createGatewayServer({
+    ...gateway,
+    orchestrator,
+    ...(owns ? { ownsOrchestrator: true } : {}),
+    ...(metrics ? { observers: [metrics, ...(gateway.observers ?? [])], extraRoutes: [...(gateway.extraRoutes ?? []), metrics.route] } : {}),
+  });
+  if (!metrics) return server;
+  const close = server.close.bind(server);
+  server.close = async () => {
+    await close();
+    metrics.close();
+  };
+  return server;
 }
 
 /**
@@ -106,22 +151,4 @@ function worstCost(registry: ModelRegistry, request: AdmissionRequest): number |
   let price = 0;
   for (const m of candidates) price = Math.max(price, m.capabilities.inputCostPerToken, m.capabilities.outputCostPerToken);
   return request.estimatedTokens * price;
-}
-
-/** The gateway with its metrics observer and `GET /metrics` route; close() also stops the metrics' registry listeners. */
-function withMetrics(gateway: Omit<GatewayOptions, "metrics">, orchestrator: ServedOrchestrator, owns: boolean, option: GatewayOptions["metrics"]): OrchestratorServer {
-  const metrics = option === false ? undefined : createMetrics({ ...(typeof option === "object" ? option : {}), registry: orchestrator.registry });
-  const server = createGatewayServer({
-    ...gateway,
-    orchestrator,
-    ...(owns ? { ownsOrchestrator: true } : {}),
-    ...(metrics ? { observers: [metrics, ...(gateway.observers ?? [])], extraRoutes: [...(gateway.extraRoutes ?? []), metrics.route] } : {}),
-  });
-  if (!metrics) return server;
-  const close = server.close.bind(server);
-  server.close = async () => {
-    await close();
-    metrics.close();
-  };
-  return server;
 }

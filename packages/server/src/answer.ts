@@ -77,6 +77,7 @@ async function wholeAnswer(exchange: Exchange, registry: ModelRegistry, request:
     throw error;
   }
   exchange.model = result.model;
+  exchange.selectionId = result.selectionId;
   const usage = result.usage;
   exchange.settle({ costUsd: result.costUsd, inputTokens: usage.inputTokens, outputTokens: usage.outputTokens, model: result.model });
   const res = exchange.res;
@@ -128,6 +129,7 @@ async function streamAnswer(exchange: Exchange, registry: ModelRegistry, request
     trailer: "x-orchestrator-cost-usd, x-orchestrator-cache",
   };
   const selectionId = stream.selectionId;
+  exchange.selectionId = selectionId;
   if (selectionId !== undefined) headers["x-orchestrator-selection-id"] = selectionId;
   if (exchange.context.draining) headers.connection = "close";
   res.writeHead(200, headers);

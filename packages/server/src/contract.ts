@@ -82,6 +82,8 @@ export interface RequestRecord {
   requested?: string;
   /** The model that answered. */
   model?: string;
+  /** The registry call's selection id (as `x-orchestrator-selection-id` says), tying the record to the registry's events. */
+  selectionId?: string;
   stream: boolean;
   latencyMs: number;
   /** Time to the first text or tool-call chunk of a stream. */

@@ -30,6 +30,8 @@ export class Exchange {
   stream = false;
   requested: string | undefined;
   model: string | undefined;
+  /** The registry call's selection id, once known (ties the record to the registry's events). */
+  selectionId: string | undefined;
   firstChunkAt: number | undefined;
   #controller: AbortController | undefined;
   #settled = false;
@@ -102,6 +104,7 @@ export class Exchange {
     };
     if (this.requested !== undefined) record.requested = this.requested;
     if (record.model === undefined && this.model !== undefined) record.model = this.model;
+    if (this.selectionId !== undefined) record.selectionId = this.selectionId;
     if (this.firstChunkAt !== undefined) record.timeToFirstChunkMs = this.firstChunkAt - this.startedAt;
     if (caller !== undefined) {
       if (caller.keyId !== undefined) record.keyId = caller.keyId;

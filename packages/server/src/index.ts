@@ -37,3 +37,5 @@ export { type AdminHandler, type CreateServerOptions, type OrchestratorServer, t
 export { openAIErrorBody, toGatewayError } from "./errors";
 export { DEFAULT_BODY_LIMIT_BYTES } from "./body";
 export { type RoutingHints, routingHints } from "./hints";
+export { type Dashboard, type DashboardOptions, type DashboardState, type ReplaySource, type SpendSource, createDashboard } from "./dashboard/dashboard";
+export type { ModelView, SpendView } from "./dashboard/page";

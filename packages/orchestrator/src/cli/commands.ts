@@ -105,6 +105,7 @@ Commands:
   replay      replay routing data (RouterBench CSV) through a selector policy
   serve       serve the models over HTTP, OpenAI-compatible (a gateway any language can call)
   keys        create, list and revoke a running gateway's virtual keys; its spend
+  dashboard   the /ui dashboard for applications that use the library (state shared through Redis)
 
 Common options:
   -c, --config <file>   the YAML config (default ./models.yaml, else the embedded default)

@@ -7,7 +7,7 @@ export const SERVE_HELP = `orchestrator serve [--config <file>] [--port <n>] [--
 
 Serves the configured models over HTTP, OpenAI-compatible: POST /v1/chat/completions (model:
 a model's name, a route's name or "auto"), GET /v1/models, POST /v1/feedback, GET /healthz,
-GET /readyz, GET /metrics (Prometheus; --no-metrics leaves it out). Prints the URL once listening.
+GET /readyz, GET /metrics (Prometheus), GET /ui (the dashboard; with a master key). Prints the URL once listening.
 Keys: with ORCHESTRATOR_MASTER_KEY set or keys: in the config, every request needs a key
 (Authorization: Bearer …): virtual keys made with \`orchestrator keys create\` (the admin API,
 /admin/*, takes the master key) or declared in keys:. With a redis: section (or --redis) keys,
