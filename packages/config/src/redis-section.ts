@@ -2,6 +2,7 @@
 // mapping to the camelCase shape `@orchestrator-ts/redis` takes.
 import { type ConfigIssue, type RedisConfig, type RedisConnectionConfig, type RedisNodeConfig, Secret, formatPath } from "@orchestrator-ts/core";
 import type { z } from "zod";
+import { compact } from "./compact";
 import { SECRET_ENV_NAME } from "./env";
 import { type Locator, issueAt } from "./issues";
 import type { REDIS_CONNECTION_SHAPE, redisSchema } from "./schema";
@@ -122,6 +123,3 @@ export function mapRedis(raw: RawRedis, tree: YamlTree): RedisConfig {
   });
 }
 
-function compact<T extends object>(value: T): T {
-  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;
-}
