@@ -1,13 +1,12 @@
-import { spawn } from "node:child_process";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { type OpenAIServer, startOpenAIServer } from "@orchestrator-ts/testing";
 import OpenAI from "openai";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { withServe } from "./test/serve-process";
 
 // `orchestrator serve` serves the dashboard at /ui when a master key is set (a real process, the committed bin).
-const BIN = resolve(__dirname, "../bin/orchestrator.js");
 const HOME = mkdtempSync(join(tmpdir(), "orchestrator-serve-dashboard-"));
 const OPENAI_KEY = "sk-serve-dashboard-0123456789";
 const MASTER = "sk-master-serve-dashboard-0123456789";
@@ -23,40 +22,9 @@ afterAll(async () => {
   await openai?.close();
 });
 
-async function withServe(args: string[], extraEnv: Record<string, string>, body: (url: string) => Promise<void>): Promise<void> {
-  const child = spawn(process.execPath, [BIN, "serve", "--config", config, "--port", "0", ...args], { cwd: HOME, env: { PATH: process.env.PATH ?? "", HOME, ORCHESTRATOR_HOME: HOME, LOOPBACK_OPENAI_KEY: OPENAI_KEY, ...extraEnv } });
-  let stdout = "";
-  let stderr = "";
-  child.stdout.setEncoding("utf8").on("data", (d: string) => {
-    stdout += d;
-  });
-  child.stderr.setEncoding("utf8").on("data", (d: string) => {
-    stderr += d;
-  });
-  const exit = new Promise<number | null>((done) => child.once("exit", (code) => done(code)));
-  try {
-    const url = await new Promise<string>((done, fail) => {
-      const timer = setTimeout(() => fail(new Error(`serve printed no URL in 30 s\nstdout: ${stdout}\nstderr: ${stderr}`)), 30_000);
-      child.stdout.on("data", () => {
-        const match = /serving on (http:\/\/\S+)/.exec(stdout);
-        if (match) {
-          clearTimeout(timer);
-          done(match[1] as string);
-        }
-      });
-      void exit.then((code) => fail(new Error(`serve exited early (code ${code})\nstdout: ${stdout}\nstderr: ${stderr}`)));
-    });
-    await body(url);
-    child.kill("SIGTERM");
-    expect(await exit).toBe(0);
-  } finally {
-    child.kill("SIGKILL");
-  }
-}
-
 describe("orchestrator serve: the dashboard at /ui", () => {
   it("serves /ui to the master key only, shows the calls made through the gateway, and ends its live stream on SIGTERM", { timeout: 60_000 }, async () => {
-    await withServe([], { ORCHESTRATOR_MASTER_KEY: MASTER }, async (url) => {
+    await withServe({ config, home: HOME, args: [], env: { LOOPBACK_OPENAI_KEY: OPENAI_KEY, ORCHESTRATOR_MASTER_KEY: MASTER } }, async (url) => {
       const refused = await fetch(`${url}/ui`);
       expect(refused.status).toBe(401);
       expect(await refused.text()).toContain("Sign in with the master key");
@@ -76,7 +44,7 @@ describe("orchestrator serve: the dashboard at /ui", () => {
   });
 
   it("has no /ui without a master key", { timeout: 60_000 }, async () => {
-    await withServe([], {}, async (url) => {
+    await withServe({ config, home: HOME, args: [], env: { LOOPBACK_OPENAI_KEY: OPENAI_KEY } }, async (url) => {
       expect((await fetch(`${url}/ui`)).status).toBe(404);
     });
   });

@@ -1,13 +1,12 @@
-import { spawn } from "node:child_process";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { type OpenAIServer, startOpenAIServer } from "@orchestrator-ts/testing";
 import OpenAI from "openai";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { withServe } from "./test/serve-process";
 
 // `orchestrator serve` exposes Prometheus metrics on GET /metrics (a real process, the committed bin).
-const BIN = resolve(__dirname, "../bin/orchestrator.js");
 const HOME = mkdtempSync(join(tmpdir(), "orchestrator-serve-metrics-"));
 const OPENAI_KEY = "sk-serve-metrics-0123456789";
 
@@ -22,40 +21,9 @@ afterAll(async () => {
   await openai?.close();
 });
 
-async function withServe(args: string[], body: (url: string) => Promise<void>): Promise<void> {
-  const child = spawn(process.execPath, [BIN, "serve", "--config", config, "--port", "0", ...args], { cwd: HOME, env: { PATH: process.env.PATH ?? "", HOME, ORCHESTRATOR_HOME: HOME, LOOPBACK_OPENAI_KEY: OPENAI_KEY } });
-  let stdout = "";
-  let stderr = "";
-  child.stdout.setEncoding("utf8").on("data", (d: string) => {
-    stdout += d;
-  });
-  child.stderr.setEncoding("utf8").on("data", (d: string) => {
-    stderr += d;
-  });
-  const exit = new Promise<number | null>((done) => child.once("exit", (code) => done(code)));
-  try {
-    const url = await new Promise<string>((done, fail) => {
-      const timer = setTimeout(() => fail(new Error(`serve printed no URL in 30 s\nstdout: ${stdout}\nstderr: ${stderr}`)), 30_000);
-      child.stdout.on("data", () => {
-        const match = /serving on (http:\/\/\S+)/.exec(stdout);
-        if (match) {
-          clearTimeout(timer);
-          done(match[1] as string);
-        }
-      });
-      void exit.then((code) => fail(new Error(`serve exited early (code ${code})\nstdout: ${stdout}\nstderr: ${stderr}`)));
-    });
-    await body(url);
-    child.kill("SIGTERM");
-    expect(await exit).toBe(0);
-  } finally {
-    child.kill("SIGKILL");
-  }
-}
-
 describe("orchestrator serve: GET /metrics", () => {
   it("serves Prometheus text that counts the calls made through the gateway, with no key in it", { timeout: 60_000 }, async () => {
-    await withServe([], async (url) => {
+    await withServe({ config, home: HOME, args: [], env: { LOOPBACK_OPENAI_KEY: OPENAI_KEY } }, async (url) => {
       const client = new OpenAI({ apiKey: "sk-client-not-a-label-42", baseURL: `${url}/v1`, maxRetries: 0 });
       await client.chat.completions.create({ model: "gpt-4o-mini", messages: [{ role: "user", content: "count me" }] });
       await client.chat.completions.create({ model: "auto", messages: [{ role: "user", content: "and me" }] });
@@ -71,7 +39,7 @@ describe("orchestrator serve: GET /metrics", () => {
   });
 
   it("--no-metrics leaves /metrics out", { timeout: 60_000 }, async () => {
-    await withServe(["--no-metrics"], async (url) => {
+    await withServe({ config, home: HOME, args: ["--no-metrics"], env: { LOOPBACK_OPENAI_KEY: OPENAI_KEY } }, async (url) => {
       expect((await fetch(`${url}/metrics`)).status).toBe(404);
       expect((await fetch(`${url}/healthz`)).status).toBe(200);
     });

@@ -1,0 +1,46 @@
+// Shared by the process-level tests of `orchestrator serve`: the committed bin in a real process.
+import { spawn } from "node:child_process";
+import { resolve } from "node:path";
+import { expect } from "vitest";
+
+const BIN = resolve(__dirname, "../../bin/orchestrator.js");
+
+/**
+ * Runs `orchestrator serve --config <config> --port 0 …args` in `home` with only `env` (plus PATH
+ * and HOME), waits for the URL it prints, runs `body`, then sends SIGTERM and expects exit code 0.
+ * A process that exits before printing its URL fails with its output.
+ */
+export async function withServe(options: { config: string; home: string; args?: readonly string[]; env?: Record<string, string> }, body: (url: string) => Promise<void>): Promise<void> {
+  const { config, home } = options;
+  const child = spawn(process.execPath, [BIN, "serve", "--config", config, "--port", "0", ...(options.args ?? [])], {
+    cwd: home,
+    env: { PATH: process.env.PATH ?? "", HOME: home, ORCHESTRATOR_HOME: home, ...(options.env ?? {}) },
+  });
+  let stdout = "";
+  let stderr = "";
+  child.stdout.setEncoding("utf8").on("data", (d: string) => {
+    stdout += d;
+  });
+  child.stderr.setEncoding("utf8").on("data", (d: string) => {
+    stderr += d;
+  });
+  const exit = new Promise<number | null>((done) => child.once("exit", (code) => done(code)));
+  try {
+    const url = await new Promise<string>((done, fail) => {
+      const timer = setTimeout(() => fail(new Error(`serve printed no URL in 30 s\nstdout: ${stdout}\nstderr: ${stderr}`)), 30_000);
+      child.stdout.on("data", () => {
+        const match = /serving on (http:\/\/\S+)/.exec(stdout);
+        if (match) {
+          clearTimeout(timer);
+          done(match[1] as string);
+        }
+      });
+      void exit.then((code) => fail(new Error(`serve exited early (code ${code})\nstdout: ${stdout}\nstderr: ${stderr}`)));
+    });
+    await body(url);
+    child.kill("SIGTERM");
+    expect(await exit).toBe(0);
+  } finally {
+    child.kill("SIGKILL");
+  }
+}
