@@ -20,7 +20,14 @@ describe("docs/architecture.md", () => {
   it("names the files of the request path", () => {
     // The walk-through must keep naming the files it walks through, not only folders.
     expect(paths.length).toBeGreaterThan(40);
-    for (const hop of ["packages/registry/src/registry.ts", "packages/registry/src/call-state.ts", "packages/registry/src/eligibility.ts", "packages/core/src/model.ts", "packages/cache/src/model-cache.ts", "packages/registry/src/outcomes.ts"]) {
+    for (const hop of [
+      "packages/registry/src/registry.ts",
+      "packages/registry/src/call-state.ts",
+      "packages/registry/src/eligibility.ts",
+      "packages/core/src/model.ts",
+      "packages/cache/src/model-cache.ts",
+      "packages/registry/src/outcomes.ts",
+    ]) {
       expect(paths).toContain(hop);
     }
   });
@@ -32,6 +39,9 @@ describe("docs/architecture.md", () => {
 
   it("the check would see a stale name", () => {
     const stale = namedPaths("the front is `packages/registry/src/registry-front.ts`, see `docs/nowhere.md`");
-    expect(stale.filter((p) => !existsSync(join(ROOT, p)))).toEqual(["packages/registry/src/registry-front.ts", "docs/nowhere.md"]);
+    expect(stale.filter((p) => !existsSync(join(ROOT, p)))).toEqual([
+      "packages/registry/src/registry-front.ts",
+      "docs/nowhere.md",
+    ]);
   });
 });

@@ -16,15 +16,22 @@ describe("no import circle between files", () => {
       const src = join(dir, "packages/a/src");
       mkdirSync(src, { recursive: true });
       writeFileSync(join(src, "one.ts"), 'import { two } from "./two";\nexport const one = () => two;\n');
-      writeFileSync(join(src, "two.ts"), 'import type { Three } from "./three";\nexport const two = (t?: Three) => t;\n');
+      writeFileSync(
+        join(src, "two.ts"),
+        'import type { Three } from "./three";\nexport const two = (t?: Three) => t;\n',
+      );
       writeFileSync(join(src, "three.ts"), 'export type { one } from "./one";\nexport interface Three {}\n');
       writeFileSync(join(src, "free.ts"), 'import { one } from "./one";\nexport const free = one;\n');
       const run = spawnSync(process.execPath, [SCRIPT, dir], { encoding: "utf8" });
       expect(run.status).toBe(1);
       expect(run.stderr).toContain("1 import circle(s)");
-      expect(run.stderr).toContain("packages/a/src/one.ts → packages/a/src/two.ts → packages/a/src/three.ts → packages/a/src/one.ts");
+      expect(run.stderr).toContain(
+        "packages/a/src/one.ts → packages/a/src/two.ts → packages/a/src/three.ts → packages/a/src/one.ts",
+      );
       // One package at a time, as lint runs it.
-      expect(spawnSync(process.execPath, [SCRIPT, dir, "--only", join(dir, "packages/a")], { encoding: "utf8" }).status).toBe(1);
+      expect(
+        spawnSync(process.execPath, [SCRIPT, dir, "--only", join(dir, "packages/a")], { encoding: "utf8" }).status,
+      ).toBe(1);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

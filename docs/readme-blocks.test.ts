@@ -28,7 +28,10 @@ it("every Markdown code block has a language and matches its file in docs/readme
 });
 
 it("every TypeScript block, shell block and output sample has its expectations, and no expectation is stale", () => {
-  const files = (lang: Block["lang"]) => of(lang).map((b) => b.file).sort();
+  const files = (lang: Block["lang"]) =>
+    of(lang)
+      .map((b) => b.file)
+      .sort();
   expect(Object.keys(TS_BLOCKS).sort()).toEqual(files("ts"));
   expect(Object.keys(OUTPUT_SAMPLES).sort()).toEqual(files("text"));
 });
@@ -45,13 +48,16 @@ describe("TypeScript blocks run, print what they say and exit by themselves", ()
     it(`${block.source}:${block.line} (${block.file})`, { timeout: (spec?.timeoutMs ?? 30_000) + 10_000 }, async () => {
       if (!spec) throw new Error(`no expectations for ${block.file} in docs/readme-expectations.ts`);
       if (spec.program) {
-        expect(block.code, `${block.file} must be ${spec.program} verbatim`).toBe(readFileSync(join(root, spec.program), "utf8"));
+        expect(block.code, `${block.file} must be ${spec.program} verbatim`).toBe(
+          readFileSync(join(root, spec.program), "utf8"),
+        );
         return;
       }
       const cwd = workdir(spec.files?.(world) ?? {});
-      const result = await runScript({ file: join(outDir, block.file) }, { cwd, env: { ...world.env, ...spec.env }, timeoutMs: spec.timeoutMs ?? 30_000 }).finally(() =>
-        rmSync(cwd, { recursive: true, force: true }),
-      );
+      const result = await runScript(
+        { file: join(outDir, block.file) },
+        { cwd, env: { ...world.env, ...spec.env }, timeoutMs: spec.timeoutMs ?? 30_000 },
+      ).finally(() => rmSync(cwd, { recursive: true, force: true }));
       const context = `exit ${result.code ?? result.signal} after ${Math.round(result.durationMs)} ms\n--- stdout\n${result.stdout.slice(-3000)}\n--- stderr\n${result.stderr.slice(-3000)}`;
       expect(result.timedOut, `killed: the example did not end by itself\n${context}`).toBe(false);
       expect(result.code, context).toBe(0);
@@ -81,7 +87,8 @@ describe("shell blocks name real packages, scripts and commands; ours run", () =
       .filter((p) => !p.private)
       .map((p) => p.name),
   );
-  const scripts = (JSON.parse(readFileSync(join(root, "package.json"), "utf8")) as { scripts: Record<string, string> }).scripts;
+  const scripts = (JSON.parse(readFileSync(join(root, "package.json"), "utf8")) as { scripts: Record<string, string> })
+    .scripts;
   for (const block of of("sh")) {
     it(`${block.source}:${block.line} (${block.file})`, { timeout: 120_000 }, async () => {
       const commands = block.code

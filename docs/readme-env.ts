@@ -44,9 +44,15 @@ export async function startWorld(): Promise<BlockWorld> {
   mkdirSync(modelDir);
   const [openai, anthropic, hf, ollama, acme, redis] = await Promise.all([
     // The OpenAI README asks for the weather in Oslo as JSON of a schema: answer in that shape.
-    startOpenAIServer({ apiKey: KEYS.openai, reply: (r) => (r.jsonMode ? { text: JSON.stringify({ city: "Oslo", celsius: 4 }) } : {}) }),
+    startOpenAIServer({
+      apiKey: KEYS.openai,
+      reply: (r) => (r.jsonMode ? { text: JSON.stringify({ city: "Oslo", celsius: 4 }) } : {}),
+    }),
     // The Anthropic README offers a get_weather tool: call it, as Claude would.
-    startAnthropicServer({ apiKey: KEYS.anthropic, reply: (r) => (r.tools.length > 0 ? { toolCalls: [{ name: "get_weather", arguments: { city: "Paris" } }] } : {}) }),
+    startAnthropicServer({
+      apiKey: KEYS.anthropic,
+      reply: (r) => (r.tools.length > 0 ? { toolCalls: [{ name: "get_weather", arguments: { city: "Paris" } }] } : {}),
+    }),
     startHuggingFaceServer({ modelId: "tgi" }),
     // No model installed: the Ollama README's initialize() pulls llama2:7b, with progress.
     startOllamaServer({ models: [] }),

@@ -45,7 +45,10 @@ export const TS_BLOCKS: Record<string, TsBlockSpec> = {
   },
   "root/03-a-short-tour.ts": { files: rootConfig, stdout: [/^gpt-4 Echo: Hello$/m] },
   // The gateway over the Configuration block's models (OpenAI's and Anthropic's loopback servers).
-  "root/05-run-it-as-a-server.ts": { files: rootConfig, stdout: [/^(gpt-4|claude-3-opus) Echo: Explain quantum computing miss$/m, /^Echo: Stream it$/m] },
+  "root/05-run-it-as-a-server.ts": {
+    files: rootConfig,
+    stdout: [/^(gpt-4|claude-3-opus) Echo: Explain quantum computing miss$/m, /^Echo: Stream it$/m],
+  },
   "packages/server/02-orchestrator-ts-server.ts": { stdout: [/^200 gpt-4o-mini Echo: Hello gpt-4o-mini$/m] },
   "packages/server/03-anthropic-s-messages-api.ts": { stdout: [/^gpt-4o-mini Echo: Hello end_turn$/m] },
   "packages/cache/02-orchestrator-ts-cache.ts": { stdout: [/^true true \{/m, /hits: 2,/, /misses: 1,/] },
@@ -53,14 +56,29 @@ export const TS_BLOCKS: Record<string, TsBlockSpec> = {
   "packages/config/02-orchestrator-ts-config.ts": {
     // The file the block's comment shows.
     files: () => ({
-      // biome-ignore lint/suspicious/noTemplateCurlyInString: the YAML's own ${VAR:-default}, not a template
-      "config/models.yaml": ["models:", '  - name: "demo"', '    provider: "fake"', "    config:", '      response: "${GREETING:-hi there}"', "    capabilities:", "      text_generation: true", "      max_tokens: 4096", ""].join("\n"),
+      "config/models.yaml": [
+        "models:",
+        '  - name: "demo"',
+        '    provider: "fake"',
+        "    config:",
+        // biome-ignore lint/suspicious/noTemplateCurlyInString: the YAML's own ${VAR:-default}, not a template
+        '      response: "${GREETING:-hi there}"',
+        "    capabilities:",
+        "      text_generation: true",
+        "      max_tokens: 4096",
+        "",
+      ].join("\n"),
     }),
     stdout: [/^hi there \[\]$/m],
   },
-  "packages/core/02-write-a-model.ts": { stdout: [/^Echo: Explain quantum computing$/m, /requests: 1,/, /totalCost: 0\.000011,/] },
+  "packages/core/02-write-a-model.ts": {
+    stdout: [/^Echo: Explain quantum computing$/m, /requests: 1,/, /totalCost: 0\.000011,/],
+  },
   "packages/health/02-example.ts": { stdout: [/^\{ available: true, status: 'healthy' \}$/m] },
-  "packages/orchestrator/02-in-code.ts": { files: rootConfig, stdout: [/^gpt-4 Echo: Explain quantum computing [\d.]+ false$/m] },
+  "packages/orchestrator/02-in-code.ts": {
+    files: rootConfig,
+    stdout: [/^gpt-4 Echo: Explain quantum computing [\d.]+ false$/m],
+  },
   "packages/gguf/02-example.ts": { stdout: [/^\d+ 2 \d+ 64$/m, /^llama 256 21$/m, /^Q4_0 Q4_0$/m] },
   "packages/anthropic-format/02-example.ts": {
     stdout: [
@@ -80,16 +98,41 @@ export const TS_BLOCKS: Record<string, TsBlockSpec> = {
       /type: 'finish',\s+finishReason: \{ unified: 'stop', raw: 'stop' \},\s+usage: \{ inputTokens: 9, outputTokens: 2 \}/,
     ],
   },
-  "packages/provider-anthropic/02-example.ts": { stdout: [/^Echo: Explain quantum computing$/m, /Echo: Write a haiku about the sea/, /name: 'get_weather'/, /unified: 'tool-calls', raw: 'tool_use'/] },
+  "packages/provider-anthropic/02-example.ts": {
+    stdout: [
+      /^Echo: Explain quantum computing$/m,
+      /Echo: Write a haiku about the sea/,
+      /name: 'get_weather'/,
+      /unified: 'tool-calls', raw: 'tool_use'/,
+    ],
+  },
   "packages/provider-huggingface/02-example.ts": {
-    stdout: [/device "cpu" is ignored/, /^meta-llama\/Llama-3\.3-70B-Instruct table$/m, /^Echo: Explain quantum computing$/m, /Echo: Write a haiku/],
+    stdout: [
+      /device "cpu" is ignored/,
+      /^meta-llama\/Llama-3\.3-70B-Instruct table$/m,
+      /^Echo: Explain quantum computing$/m,
+      /Echo: Write a haiku/,
+    ],
   },
   "packages/provider-llama-cpp/02-example.ts": {
-    stdout: [/tiny-q8_0\.gguf \{ family: 'int8', type: 'Q8_0' \} 512 0\.\d+$/m, /\{ answer: '(yes|no)' \} \{ inputTokens: \d+, outputTokens: \d+ \}/],
+    stdout: [
+      /tiny-q8_0\.gguf \{ family: 'int8', type: 'Q8_0' \} 512 0\.\d+$/m,
+      /\{ answer: '(yes|no)' \} \{ inputTokens: \d+, outputTokens: \d+ \}/,
+    ],
     timeoutMs: 60_000,
   },
-  "packages/provider-ollama/02-example.ts": { stdout: [/^pulling manifest/m, /^success/m, /^131072 \{/m, /^Echo: Explain quantum computing$/m, /Echo: Write a haiku about the sea/] },
-  "packages/provider-openai/02-example.ts": { stdout: [/^Echo: Explain quantum computing$/m, /\{ city: 'Oslo', celsius: 4 \}/, /^true local$/m] },
+  "packages/provider-ollama/02-example.ts": {
+    stdout: [
+      /^pulling manifest/m,
+      /^success/m,
+      /^131072 \{/m,
+      /^Echo: Explain quantum computing$/m,
+      /Echo: Write a haiku about the sea/,
+    ],
+  },
+  "packages/provider-openai/02-example.ts": {
+    stdout: [/^Echo: Explain quantum computing$/m, /\{ city: 'Oslo', celsius: 4 \}/, /^true local$/m],
+  },
   "packages/server/05-keys-budgets-and-the-admin-api.ts": {
     env: { ORCHESTRATOR_MASTER_KEY: "sk-admin-readme-0123456789" },
     stdout: [
@@ -99,16 +142,32 @@ export const TS_BLOCKS: Record<string, TsBlockSpec> = {
       /name: 'key_[\w-]+',\s+costUsd: 0\.0000\d+,\s+requests: \d+/,
     ],
   },
-  "packages/redis/02-orchestrator-ts-redis.ts": { stdout: [/^gpt-4o: What is AI\?$/m, /trials: 1,/, /rewardSum: 0\.8,/] },
-  "packages/replay/02-example.ts": { stdout: [/^0\.5 1 true$/m, /^# Replay: 40 prompts \(test\), 2 models/m] },
-  "packages/ai-sdk/02-the-orchestrator-as-an-ai-sdk-provider.ts": { stdout: [/^gpt-4o-mini Echo: Explain quantum computing \d+$/m, /^Echo: Write a haiku$/m] },
-  "packages/ai-sdk/04-example.ts": { stdout: [/^Echo: Explain quantum computing \{ inputTokens: \d+, outputTokens: \d+ \} [\d.e-]+$/m] },
-  "packages/provider-openai/03-openai-compatible-services-by-name-prese.ts": { stdout: [/^llama-70b groq 131072$/m, /^qwen vllm /m, /^gpt-4o azure /m] },
-  "examples/ai-sdk/02-acme-orchestrator-ai-sdk-example-example.ts": {
-    stdout: [/^gpt-4o-mini Echo: Explain quantum computing$/m, /^gpt-4o-mini Echo: Explain caching true$/m, /^Echo: Write a limerick$/m],
+  "packages/redis/02-orchestrator-ts-redis.ts": {
+    stdout: [/^gpt-4o: What is AI\?$/m, /trials: 1,/, /rewardSum: 0\.8,/],
   },
-  "packages/otel/02-example.ts": { stdout: [/^chat gpt-4o-mini first openai true\nchat gpt-4o-mini call openai true$/m] },
-  "packages/registry/02-example.ts": { stdout: [/^fast fast: Explain quantum computing$/m, /^fast: 2 \+ 2\? fast \[/m, /smart: Hi$/m] },
+  "packages/replay/02-example.ts": { stdout: [/^0\.5 1 true$/m, /^# Replay: 40 prompts \(test\), 2 models/m] },
+  "packages/ai-sdk/02-the-orchestrator-as-an-ai-sdk-provider.ts": {
+    stdout: [/^gpt-4o-mini Echo: Explain quantum computing \d+$/m, /^Echo: Write a haiku$/m],
+  },
+  "packages/ai-sdk/04-example.ts": {
+    stdout: [/^Echo: Explain quantum computing \{ inputTokens: \d+, outputTokens: \d+ \} [\d.e-]+$/m],
+  },
+  "packages/provider-openai/03-openai-compatible-services-by-name-prese.ts": {
+    stdout: [/^llama-70b groq 131072$/m, /^qwen vllm /m, /^gpt-4o azure /m],
+  },
+  "examples/ai-sdk/02-acme-orchestrator-ai-sdk-example-example.ts": {
+    stdout: [
+      /^gpt-4o-mini Echo: Explain quantum computing$/m,
+      /^gpt-4o-mini Echo: Explain caching true$/m,
+      /^Echo: Write a limerick$/m,
+    ],
+  },
+  "packages/otel/02-example.ts": {
+    stdout: [/^chat gpt-4o-mini first openai true\nchat gpt-4o-mini call openai true$/m],
+  },
+  "packages/registry/02-example.ts": {
+    stdout: [/^fast fast: Explain quantum computing$/m, /^fast: 2 \+ 2\? fast \[/m, /smart: Hi$/m],
+  },
   "packages/registry/03-from-a-config-file.ts": {
     // The seed's file with OPENAI_API_KEY unset: gpt-4 is skipped and reported, the rest load.
     files: seedConfig,
@@ -116,13 +175,24 @@ export const TS_BLOCKS: Record<string, TsBlockSpec> = {
     stdout: [],
     stderr: [/^gpt-4: OPENAI_API_KEY is not set$/m],
   },
-  "packages/registry/04-routes-and-cascades.ts": { stdout: [/^B false 0\.0005$/m, /^C true yi=B mixtral=C gpt-4=C$/m, /^route model auto$/m] },
+  "packages/registry/04-routes-and-cascades.ts": {
+    stdout: [/^B false 0\.0005$/m, /^C true yi=B mixtral=C gpt-4=C$/m, /^route model auto$/m],
+  },
   "packages/registry/06-selectors.ts": { stdout: [/^cheap \[ 'pricey: -0\.0105', 'cheap: -0\.0003' \]$/m] },
-  "packages/testing/03-fakemodel.ts": { stdout: [/^backup from the backup \[ 'primary:authentication_error→fallback', 'backup:ok→done' \]$/m] },
+  "packages/testing/03-fakemodel.ts": {
+    stdout: [/^backup from the backup \[ 'primary:authentication_error→fallback', 'backup:ok→done' \]$/m],
+  },
   "packages/testing/05-processes.ts": { stdout: [/^2 false hello world$/m] },
   "docs/troubleshooting/07-llama-cpp-is-slow-or-will-not-load.ts": { stdout: [/^1$/m] },
-  "examples/custom-model/01-acme-orchestrator-provider-custom-exampl.ts": { stdout: [/^Echo: Explain quantum computing$/m] },
-  ...Object.fromEntries(["openai", "anthropic", "huggingface", "ollama", "llama-cpp"].map((p) => [`examples/${p}/02-the-program.ts`, { program: `examples/${p}/src/main.ts` }])),
+  "examples/custom-model/01-acme-orchestrator-provider-custom-exampl.ts": {
+    stdout: [/^Echo: Explain quantum computing$/m],
+  },
+  ...Object.fromEntries(
+    ["openai", "anthropic", "huggingface", "ollama", "llama-cpp"].map((p) => [
+      `examples/${p}/02-the-program.ts`,
+      { program: `examples/${p}/src/main.ts` },
+    ]),
+  ),
 };
 
 /** Producers of the output samples (text blocks): each line of the sample must appear in what they return. */
@@ -132,7 +202,12 @@ export const OUTPUT_SAMPLES: Record<string, (world: BlockWorld) => Promise<strin
   "packages/config/03-api.txt": async (world) => {
     const seed = readFileSync(join(root, "docs/seed/config/models.yaml"), "utf8").split("\n");
     seed[10] = (seed[10] ?? "").replace("max_tokens", "max_token");
-    return messageOf(() => loadIn({ "config/models.yaml": seed.join("\n") }, "config/models.yaml", { ...world.env, OPENAI_ORG_ID: undefined }));
+    return messageOf(() =>
+      loadIn({ "config/models.yaml": seed.join("\n") }, "config/models.yaml", {
+        ...world.env,
+        OPENAI_ORG_ID: undefined,
+      }),
+    );
   },
   // A provider package that is not installed, and one that is not a plugin.
   "packages/config/05-providers-by-package.txt": async (world) => {
@@ -155,7 +230,12 @@ export const OUTPUT_SAMPLES: Record<string, (world: BlockWorld) => Promise<strin
     ].join("\n");
     const files = {
       "models.yaml": yaml,
-      "node_modules/@acme/util/package.json": JSON.stringify({ name: "@acme/util", version: "1.0.0", type: "module", exports: "./index.js" }),
+      "node_modules/@acme/util/package.json": JSON.stringify({
+        name: "@acme/util",
+        version: "1.0.0",
+        type: "module",
+        exports: "./index.js",
+      }),
       "node_modules/@acme/util/index.js": 'export const VERSION = "1.0.0";\nexport function createClient() {}\n',
     };
     return messageOf(() => loadIn(files, "models.yaml", world.env));
@@ -177,14 +257,21 @@ export const OUTPUT_SAMPLES: Record<string, (world: BlockWorld) => Promise<strin
 async function sample(name: string, env: Record<string, string> = {}): Promise<string> {
   const dir = workdir();
   try {
-    const run = await runScript({ file: join(root, "docs/samples", `${name}.ts`) }, { cwd: dir, env: { PATH: process.env.PATH, HOME: dir, ...env }, timeoutMs: 60_000 });
+    const run = await runScript(
+      { file: join(root, "docs/samples", `${name}.ts`) },
+      { cwd: dir, env: { PATH: process.env.PATH, HOME: dir, ...env }, timeoutMs: 60_000 },
+    );
     return run.stdout + run.stderr;
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
 }
 
-async function loadIn(files: Record<string, string>, config: string, env: Record<string, string | undefined>): Promise<unknown> {
+async function loadIn(
+  files: Record<string, string>,
+  config: string,
+  env: Record<string, string | undefined>,
+): Promise<unknown> {
   const dir = workdir(files);
   const cwd = process.cwd();
   try {
@@ -263,9 +350,15 @@ export async function SHELL({ command, publishable, scripts, world, cli }: Shell
   const [tool, sub, ...rest] = words;
   if (tool === "npm" && (sub === "install" || sub === "i")) {
     // A version or range after the name (`ai@6`, `@ai-sdk/openai@3`) is npm's business: the name must be installed here.
-    const names = rest.filter((w) => !w.startsWith("-") && !w.startsWith("#")).map((w) => w.replace(/(.)@[^/@]*$/, "$1"));
+    const names = rest
+      .filter((w) => !w.startsWith("-") && !w.startsWith("#"))
+      .map((w) => w.replace(/(.)@[^/@]*$/, "$1"));
     if (names.length === 0) return "ok"; // the workspace itself (npm install --package-lock-only)
-    const missing = names.filter((n) => (n.startsWith("@orchestrator-ts/") || n === "orchestrator-ts" ? !publishable.has(n) : !existsSync(join(root, "node_modules", n, "package.json"))));
+    const missing = names.filter((n) =>
+      n.startsWith("@orchestrator-ts/") || n === "orchestrator-ts"
+        ? !publishable.has(n)
+        : !existsSync(join(root, "node_modules", n, "package.json")),
+    );
     return missing.length === 0 ? "ok" : `npm install names packages that do not exist here: ${missing.join(", ")}`;
   }
   if (tool === "npm" && sub && ["start", "test", "run", "ci"].includes(sub)) {
@@ -274,7 +367,10 @@ export async function SHELL({ command, publishable, scripts, world, cli }: Shell
     // `-w <folder>`: the script of that workspace; otherwise the root's.
     const w = rest.indexOf("-w");
     const where = w >= 0 ? rest[w + 1] : undefined;
-    const available = where ? ((JSON.parse(readFileSync(join(root, where, "package.json"), "utf8")) as { scripts?: Record<string, string> }).scripts ?? {}) : scripts;
+    const available = where
+      ? ((JSON.parse(readFileSync(join(root, where, "package.json"), "utf8")) as { scripts?: Record<string, string> })
+          .scripts ?? {})
+      : scripts;
     return script && available[script] ? "ok" : `no script "${script}" in ${where ?? "the root"}'s package.json`;
   }
   if (tool === "npx" && sub === "orchestrator" && rest[0] === "serve") return serveCheck(rest, world, cli);
@@ -283,21 +379,30 @@ export async function SHELL({ command, publishable, scripts, world, cli }: Shell
     // Run where a user would: a project whose config/models.yaml is the root README's example.
     const dir = workdir(rootConfig());
     try {
-      const result = await runScript({ file: cli }, { args,  cwd: dir, env: world.env, timeoutMs: 60_000 });
-      return result.code === 0 ? "ok" : `orchestrator ${args.join(" ")} exited ${result.code}: ${result.stderr.slice(-500)}`;
+      const result = await runScript({ file: cli }, { args, cwd: dir, env: world.env, timeoutMs: 60_000 });
+      return result.code === 0
+        ? "ok"
+        : `orchestrator ${args.join(" ")} exited ${result.code}: ${result.stderr.slice(-500)}`;
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
   }
-  if (tool === "npx" && sub) return existsSync(join(root, "node_modules/.bin", sub)) ? "ok" : `npx ${sub}: not installed in this workspace`;
+  if (tool === "npx" && sub)
+    return existsSync(join(root, "node_modules/.bin", sub)) ? "ok" : `npx ${sub}: not installed in this workspace`;
   // A replay over data this checkout may not hold (../shared/data): the policy file exists and every flag is one the CLI documents.
   if ((tool === "orchestrator" || (tool === "npx" && sub === "orchestrator")) && words.includes("replay")) {
     const args = words.slice(words.indexOf("replay") + 1);
     const policy = args[args.indexOf("--policy") + 1];
-    if (args.includes("--policy") && (!policy || !existsSync(join(root, policy)))) return `replay --policy ${policy}: no such file`;
-    const help = await runScript({ file: cli }, { args: ["replay", "--help"], cwd: root, env: world.env, timeoutMs: 60_000 });
+    if (args.includes("--policy") && (!policy || !existsSync(join(root, policy))))
+      return `replay --policy ${policy}: no such file`;
+    const help = await runScript(
+      { file: cli },
+      { args: ["replay", "--help"], cwd: root, env: world.env, timeoutMs: 60_000 },
+    );
     const unknown = args.filter((a) => a.startsWith("--") && !help.stdout.includes(a));
-    return help.code === 0 && unknown.length === 0 ? "ok" : `orchestrator replay: flags not in its --help: ${unknown.join(", ")} (exit ${help.code})`;
+    return help.code === 0 && unknown.length === 0
+      ? "ok"
+      : `orchestrator replay: flags not in its --help: ${unknown.join(", ")} (exit ${help.code})`;
   }
   if (tool === "node" && sub) return existsSync(join(root, sub)) ? "ok" : `node ${sub}: no such file`;
   // Not ours and not run here: the repository, the shell, the user's own Ollama server.

@@ -17,6 +17,12 @@ try {
 } catch (error) {
   console.log(errorLine(error).replaceAll(dir, "/models"));
 }
-const model = new LlamaCppModel({ name: "local", modelPath: join(dir, "q8"), threads: 1, contextSize: 512, freeMemoryBytes: 1024 * 1024 });
+const model = new LlamaCppModel({
+  name: "local",
+  modelPath: join(dir, "q8"),
+  threads: 1,
+  contextSize: 512,
+  freeMemoryBytes: 1024 * 1024,
+});
 console.log(await model.generateResponse("hi").then(() => "answered", errorLine));
 await model.cleanup();

@@ -10,8 +10,15 @@ await openai.close();
 const ollama = await startOllamaServer();
 await ollama.close();
 
-const error = await new OpenAIModel({ name: "gpt-4o-mini", apiKey: "sk-test-0123456789", baseURL: openai.baseURL }).generateResponse("hi").catch((e: unknown) => e);
+const error = await new OpenAIModel({ name: "gpt-4o-mini", apiKey: "sk-test-0123456789", baseURL: openai.baseURL })
+  .generateResponse("hi")
+  .catch((e: unknown) => e);
 console.log(errorLine(error).replaceAll(`:${openai.port}`, ":8000"));
 console.log(`  caused by: ${(rootCause(error) as Error).message}`.replaceAll(`:${openai.port}`, ":8000"));
 const local = new OllamaModel({ name: "llama", modelPath: "llama3.2:1b", host: ollama.url });
-console.log(await local.generateResponse("hi").then(() => "answered", (e: unknown) => errorLine(e).replaceAll(`:${ollama.port}`, ":11434")));
+console.log(
+  await local.generateResponse("hi").then(
+    () => "answered",
+    (e: unknown) => errorLine(e).replaceAll(`:${ollama.port}`, ":11434"),
+  ),
+);

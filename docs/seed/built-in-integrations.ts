@@ -27,7 +27,11 @@ export function registerBuiltIns(registry: ModelRegistry, endpoints: Endpoints =
   registry.registerModel(openaiModel);
 
   // Initialize Anthropic model
-  const anthropicModel = new AnthropicModel({ name: "claude-3-opus", apiKey: "your-api-key", ...(endpoints.anthropicBaseURL ? { baseURL: endpoints.anthropicBaseURL } : {}) });
+  const anthropicModel = new AnthropicModel({
+    name: "claude-3-opus",
+    apiKey: "your-api-key",
+    ...(endpoints.anthropicBaseURL ? { baseURL: endpoints.anthropicBaseURL } : {}),
+  });
   registry.registerModel(anthropicModel);
 
   // Initialize Hugging Face model (`device` has no meaning for a remote endpoint: accepted, and reported as a warning)
@@ -41,7 +45,12 @@ export function registerBuiltIns(registry: ModelRegistry, endpoints: Endpoints =
   registry.registerModel(hfModel);
 
   // Initialize local Ollama model
-  const ollamaModel = new OllamaModel({ name: "llama2", modelPath: "llama2:7b", host: endpoints.ollamaHost ?? "localhost", port: endpoints.ollamaPort ?? 11434 });
+  const ollamaModel = new OllamaModel({
+    name: "llama2",
+    modelPath: "llama2:7b",
+    host: endpoints.ollamaHost ?? "localhost",
+    port: endpoints.ollamaPort ?? 11434,
+  });
   registry.registerModel(ollamaModel);
 
   return { openaiModel, anthropicModel, hfModel, ollamaModel };

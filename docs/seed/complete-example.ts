@@ -1,6 +1,13 @@
 // Seed: "Example: Complete Custom Model Implementation".
 import { CustomAPIClient } from "@acme/orchestrator-provider-custom";
-import { type GenerateRequest, Model, ModelCapabilities, type ModelOutput, Secret, contentText } from "@orchestrator-ts/core";
+import {
+  type GenerateRequest,
+  Model,
+  ModelCapabilities,
+  type ModelOutput,
+  Secret,
+  contentText,
+} from "@orchestrator-ts/core";
 import { ModelRegistry } from "@orchestrator-ts/registry";
 
 /** A logger in the seed's spirit; secrets never reach it (errors are redacted by the library). */
@@ -13,11 +20,23 @@ export class MyCustomModel extends Model {
 
   // The seed's keyword arguments (name=..., config=..., capabilities=...) as one options object, the
   // same shape as examples/custom-model's MyCustomModel.
-  constructor({ name, config, capabilities }: { name: string; config: { apiKey: string; endpoint: string }; capabilities?: ModelCapabilities }) {
+  constructor({
+    name,
+    config,
+    capabilities,
+  }: { name: string; config: { apiKey: string; endpoint: string }; capabilities?: ModelCapabilities }) {
     super({
       name,
       provider: "custom",
-      capabilities: capabilities ?? new ModelCapabilities({ textGeneration: true, codeGeneration: true, maxTokens: 4096, supportsStreaming: true, tokensPerSecond: 150 }),
+      capabilities:
+        capabilities ??
+        new ModelCapabilities({
+          textGeneration: true,
+          codeGeneration: true,
+          maxTokens: 4096,
+          supportsStreaming: true,
+          tokensPerSecond: 150,
+        }),
     });
     this.#config = { apiKey: new Secret(config.apiKey), endpoint: config.endpoint };
   }
@@ -38,8 +57,15 @@ export class MyCustomModel extends Model {
   protected async doGenerate(request: GenerateRequest): Promise<ModelOutput> {
     try {
       const client = this.#client as CustomAPIClient;
-      const response = await client.generate({ prompt: contentText(request.messages.at(-1)?.content ?? "") }, request.signal);
-      return { text: response.text, usage: { inputTokens: response.inputTokens, outputTokens: response.outputTokens }, costUsd: response.cost };
+      const response = await client.generate(
+        { prompt: contentText(request.messages.at(-1)?.content ?? "") },
+        request.signal,
+      );
+      return {
+        text: response.text,
+        usage: { inputTokens: response.inputTokens, outputTokens: response.outputTokens },
+        costUsd: response.cost,
+      };
     } catch (e) {
       logger.error(`Generation failed: ${e instanceof Error ? e.message : String(e)}`);
       throw e;

@@ -3,7 +3,15 @@
 // public methods (generateResponse, streamResponse, healthCheck, cleanup) and updates the metrics
 // (the seed's `self.metrics.update_metrics(...)`) for every call.
 import { CustomAPIClient } from "@acme/orchestrator-provider-custom";
-import { type GenerateRequest, Model, ModelCapabilities, type ModelOutput, Secret, type StreamChunk, contentText } from "@orchestrator-ts/core";
+import {
+  type GenerateRequest,
+  Model,
+  ModelCapabilities,
+  type ModelOutput,
+  Secret,
+  type StreamChunk,
+  contentText,
+} from "@orchestrator-ts/core";
 
 export class CustomModel extends Model {
   readonly endpoint: string;
@@ -32,8 +40,15 @@ export class CustomModel extends Model {
   /** Generate a response from the model. */
   protected async doGenerate(request: GenerateRequest): Promise<ModelOutput> {
     const prompt = contentText(request.messages.at(-1)?.content ?? "");
-    const response = await this.#connected().generate({ prompt, ...(request.maxTokens ? { maxTokens: request.maxTokens } : {}) }, request.signal);
-    return { text: response.text, usage: { inputTokens: response.inputTokens, outputTokens: response.outputTokens }, costUsd: response.cost };
+    const response = await this.#connected().generate(
+      { prompt, ...(request.maxTokens ? { maxTokens: request.maxTokens } : {}) },
+      request.signal,
+    );
+    return {
+      text: response.text,
+      usage: { inputTokens: response.inputTokens, outputTokens: response.outputTokens },
+      costUsd: response.cost,
+    };
   }
 
   /** Stream response from the model. */
@@ -41,7 +56,12 @@ export class CustomModel extends Model {
     const prompt = contentText(request.messages.at(-1)?.content ?? "");
     for await (const chunk of this.#connected().stream({ prompt }, request.signal)) {
       if (chunk.text) yield { type: "text", text: chunk.text };
-      if (chunk.done) yield { type: "finish", usage: { inputTokens: chunk.done.inputTokens, outputTokens: chunk.done.outputTokens }, costUsd: chunk.done.cost };
+      if (chunk.done)
+        yield {
+          type: "finish",
+          usage: { inputTokens: chunk.done.inputTokens, outputTokens: chunk.done.outputTokens },
+          costUsd: chunk.done.cost,
+        };
     }
   }
 

@@ -2,7 +2,9 @@
 import { ModelHealthMonitor } from "@orchestrator-ts/health";
 import { ModelRegistry } from "@orchestrator-ts/registry";
 
-export async function healthMonitoring(register: (registry: ModelRegistry) => void): Promise<{ registry: ModelRegistry; issues: string[] | undefined }> {
+export async function healthMonitoring(
+  register: (registry: ModelRegistry) => void,
+): Promise<{ registry: ModelRegistry; issues: string[] | undefined }> {
   // Configure health monitoring
   const monitor = new ModelHealthMonitor({
     checkIntervalMs: 300_000, // 5 minutes

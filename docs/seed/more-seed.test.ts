@@ -69,7 +69,13 @@ describe("seed: Model Selection Strategies", () => {
   it("builds the three selectors with the seed's settings", () => {
     const { ucb, registry, cost, performance } = strategies();
     expect(registry.selector).toBe(ucb);
-    expect([ucb.name, cost.name, performance.name]).toEqual(expect.arrayContaining([expect.stringMatching(/ucb/i), expect.stringMatching(/cost/i), expect.stringMatching(/perf/i)]));
+    expect([ucb.name, cost.name, performance.name]).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/ucb/i),
+        expect.stringMatching(/cost/i),
+        expect.stringMatching(/perf/i),
+      ]),
+    );
   });
 });
 
@@ -117,7 +123,11 @@ describe("seed: Model Quantization and Optimization", () => {
 
 describe("seed: Model Configuration Management", () => {
   it("loads config/models.yaml unchanged and builds the registry from it", async () => {
-    const env = { OPENAI_API_KEY: "sk-seed-0000000000000000", OPENAI_ORG_ID: "org-seed", ANTHROPIC_API_KEY: "sk-ant-seed-000000000000" };
+    const env = {
+      OPENAI_API_KEY: "sk-seed-0000000000000000",
+      OPENAI_ORG_ID: "org-seed",
+      ANTHROPIC_API_KEY: "sk-ant-seed-000000000000",
+    };
     const saved = { ...process.env };
     Object.assign(process.env, env);
     try {

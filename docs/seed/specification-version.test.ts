@@ -26,9 +26,21 @@ beforeAll(() => {
   for (const file of ["index.js", "index.cjs"]) {
     const text = readFileSync(join(realCore, "dist", file), "utf8");
     expect(text).toContain(`SPECIFICATION_VERSION = "${SPECIFICATION_VERSION}"`);
-    writeFileSync(join(core, "dist", file), text.replace(`SPECIFICATION_VERSION = "${SPECIFICATION_VERSION}"`, 'SPECIFICATION_VERSION = "v2"'));
+    writeFileSync(
+      join(core, "dist", file),
+      text.replace(`SPECIFICATION_VERSION = "${SPECIFICATION_VERSION}"`, 'SPECIFICATION_VERSION = "v2"'),
+    );
   }
-  writeFileSync(join(pkg, "package.json"), JSON.stringify({ name: PACKAGE, version: "2.0.0", type: "module", exports: "./index.js", dependencies: { "@orchestrator-ts/core": "2.0.0" } }));
+  writeFileSync(
+    join(pkg, "package.json"),
+    JSON.stringify({
+      name: PACKAGE,
+      version: "2.0.0",
+      type: "module",
+      exports: "./index.js",
+      dependencies: { "@orchestrator-ts/core": "2.0.0" },
+    }),
+  );
   writeFileSync(
     join(pkg, "index.js"),
     `import { Model, defineProvider } from "@orchestrator-ts/core";
@@ -59,7 +71,15 @@ describe("specificationVersion", () => {
     expect(SPECIFICATION_VERSION).toBe("v1");
     expect(customProvider.specificationVersion).toBe(SPECIFICATION_VERSION);
     const registry = new ModelRegistry();
-    const model = registry.registerModel(await customProvider.create({ name: "acme", config: { apiKey: "sk-acme-000000000000", endpoint: "http://127.0.0.1:9" }, capabilities: undefined as never, constraints: undefined as never, capabilitiesDeclared: false }));
+    const model = registry.registerModel(
+      await customProvider.create({
+        name: "acme",
+        config: { apiKey: "sk-acme-000000000000", endpoint: "http://127.0.0.1:9" },
+        capabilities: undefined as never,
+        constraints: undefined as never,
+        capabilitiesDeclared: false,
+      }),
+    );
     expect(model.specificationVersion).toBe(SPECIFICATION_VERSION);
   });
 
@@ -76,11 +96,15 @@ describe("specificationVersion", () => {
     expect(e.expected).toBe("v1");
     expect(e.issues).toEqual([expect.objectContaining({ path: "models[0].provider", line: 3 })]);
     expect(e.message).toContain(`models.yaml:3`);
-    expect(e.message).toContain(`provider package "${PACKAGE}" was built for specification "v2", but this @orchestrator-ts/core implements v1`);
+    expect(e.message).toContain(
+      `provider package "${PACKAGE}" was built for specification "v2", but this @orchestrator-ts/core implements v1`,
+    );
   });
 
   it("registerModel refuses a model built against another core", async () => {
-    const mod = (await import(pathToFileURL(join(dir, "node_modules", PACKAGE, "index.js")).href)) as { NextModel: new (o: { name: string; provider: string }) => Model };
+    const mod = (await import(pathToFileURL(join(dir, "node_modules", PACKAGE, "index.js")).href)) as {
+      NextModel: new (o: { name: string; provider: string }) => Model;
+    };
     const model = new mod.NextModel({ name: "next-model", provider: "next" });
     expect(model.specificationVersion).toBe("v2");
     const registry = new ModelRegistry();
@@ -89,7 +113,9 @@ describe("specificationVersion", () => {
       registry.registerModel(model);
     } catch (error) {
       expect(SpecificationVersionError.isInstance(error)).toBe(true);
-      expect((error as Error).message).toMatch(/model "next-model" \(NextModel\) was built for specification "v2", but this @orchestrator-ts\/core implements v1/);
+      expect((error as Error).message).toMatch(
+        /model "next-model" \(NextModel\) was built for specification "v2", but this @orchestrator-ts\/core implements v1/,
+      );
     }
     expect(registry.listModels()).toEqual([]);
   });

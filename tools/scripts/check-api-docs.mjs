@@ -38,7 +38,10 @@ class CollectingLogger extends ConsoleLogger {
 
 const started = performance.now();
 const logger = new CollectingLogger();
-const app = await Application.bootstrapWithPlugins({ options: join(root, "typedoc.json") }, [new TypeDocReader(), new TSConfigReader()]);
+const app = await Application.bootstrapWithPlugins({ options: join(root, "typedoc.json") }, [
+  new TypeDocReader(),
+  new TSConfigReader(),
+]);
 app.logger = logger;
 const project = await app.convert();
 if (!project) {
@@ -67,4 +70,6 @@ if (problems.length > 0) {
   console.error(`check-api-docs: ${problems.length} problem(s):\n  ${problems.join("\n  ")}`);
   process.exit(1);
 }
-console.log(`check-api-docs: API reference of ${project.children?.length ?? 0} packages written to api-docs/ in ${seconds} s; no broken links or unexported types; ${found.length} exports still without a doc comment (the list only shrinks)`);
+console.log(
+  `check-api-docs: API reference of ${project.children?.length ?? 0} packages written to api-docs/ in ${seconds} s; no broken links or unexported types; ${found.length} exports still without a doc comment (the list only shrinks)`,
+);

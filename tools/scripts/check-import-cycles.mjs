@@ -35,7 +35,8 @@ roots.push(join(root, "tools/bench/src"), join(root, "docs"));
 if (only !== undefined) roots.splice(0, roots.length, existsSync(join(only, "src")) ? join(only, "src") : only);
 
 // Static imports and re-exports (`import … from`, `export … from`, `import "x"`) and dynamic `import("x")`.
-const IMPORT = /(?:^|[;\n}])\s*(?:import|export)\s+(?:type\s+)?(?:[^'";]*?\sfrom\s*)?["']([^"']+)["']|\bimport\(\s*["']([^"']+)["']\s*\)/g;
+const IMPORT =
+  /(?:^|[;\n}])\s*(?:import|export)\s+(?:type\s+)?(?:[^'";]*?\sfrom\s*)?["']([^"']+)["']|\bimport\(\s*["']([^"']+)["']\s*\)/g;
 
 function stripComments(text) {
   return text.replace(/\/\*[\s\S]*?\*\//g, "").replace(/(^|[^:"'`\\])\/\/.*$/gm, "$1");
@@ -141,7 +142,12 @@ function circleIn(component) {
 
 if (components.length > 0) {
   console.error(`check-import-cycles: ${components.length} import circle(s) between files:`);
-  for (const component of components) console.error(`  ${circleIn(component).map((f) => relative(root, f)).join(" → ")}`);
+  for (const component of components)
+    console.error(
+      `  ${circleIn(component)
+        .map((f) => relative(root, f))
+        .join(" → ")}`,
+    );
   process.exit(1);
 }
 console.log(`check-import-cycles: ${graph.size} files, no import circle`);

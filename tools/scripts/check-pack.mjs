@@ -30,8 +30,21 @@ const FORBIDDEN = [
 
 const problems = [];
 // One npm process for every package: `npm pack -w a -w b … --dry-run --json`.
-const args = ["pack", "--dry-run", "--json", "--ignore-scripts", ...packages.flatMap((p) => ["-w", relative(root, p.dir)])];
-const packed = JSON.parse(execFileSync("npm", args, { cwd: root, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"], maxBuffer: 64 * 1024 * 1024 }));
+const args = [
+  "pack",
+  "--dry-run",
+  "--json",
+  "--ignore-scripts",
+  ...packages.flatMap((p) => ["-w", relative(root, p.dir)]),
+];
+const packed = JSON.parse(
+  execFileSync("npm", args, {
+    cwd: root,
+    encoding: "utf8",
+    stdio: ["ignore", "pipe", "pipe"],
+    maxBuffer: 64 * 1024 * 1024,
+  }),
+);
 const byName = new Map(packed.map((p) => [p.name, p]));
 const rows = [];
 for (const { dir, json } of packages) {
@@ -41,19 +54,33 @@ for (const { dir, json } of packages) {
     continue;
   }
   const files = tarball.files.map((f) => f.path);
-  for (const required of REQUIRED) if (!files.includes(required)) problems.push(`${json.name}: the tarball has no ${required}${required === "CHANGELOG.md" ? " (run npx changeset version; add it to \"files\")" : ""}`);
+  for (const required of REQUIRED)
+    if (!files.includes(required))
+      problems.push(
+        `${json.name}: the tarball has no ${required}${required === "CHANGELOG.md" ? ' (run npx changeset version; add it to "files")' : ""}`,
+      );
   if (!files.some((f) => f.startsWith("dist/"))) problems.push(`${json.name}: the tarball has no dist/ (build first)`);
-  const bins = new Set(Object.values(typeof json.bin === "string" ? { [json.name]: json.bin } : (json.bin ?? {})).map((b) => b.replace(/^\.\//, "")));
+  const bins = new Set(
+    Object.values(typeof json.bin === "string" ? { [json.name]: json.bin } : (json.bin ?? {})).map((b) =>
+      b.replace(/^\.\//, ""),
+    ),
+  );
   for (const file of files) {
-    for (const [pattern, what] of FORBIDDEN) if (pattern.test(file)) problems.push(`${json.name}: the tarball holds ${what}: ${file}`);
-    if (!REQUIRED.includes(file) && !BUILT.test(file) && !bins.has(file)) problems.push(`${json.name}: unexpected file in the tarball: ${file}`);
+    for (const [pattern, what] of FORBIDDEN)
+      if (pattern.test(file)) problems.push(`${json.name}: the tarball holds ${what}: ${file}`);
+    if (!REQUIRED.includes(file) && !BUILT.test(file) && !bins.has(file))
+      problems.push(`${json.name}: unexpected file in the tarball: ${file}`);
     // A source map embeds its sources: none of them may be a test or a test helper.
     if (file.endsWith(".map")) {
       const map = JSON.parse(readFileSync(join(dir, file), "utf8"));
-      for (const source of map.sources ?? []) if (/\.(?:test|spec)\.|(?:^|\/)test\/|test-helpers/.test(source)) problems.push(`${json.name}: ${file} embeds test code: ${source}`);
+      for (const source of map.sources ?? [])
+        if (/\.(?:test|spec)\.|(?:^|\/)test\/|test-helpers/.test(source))
+          problems.push(`${json.name}: ${file} embeds test code: ${source}`);
     }
   }
-  rows.push(`${json.name.padEnd(40)} ${String(files.length).padStart(3)} files ${(tarball.size / 1024).toFixed(0).padStart(5)} kB packed ${(tarball.unpackedSize / 1024).toFixed(0).padStart(6)} kB unpacked`);
+  rows.push(
+    `${json.name.padEnd(40)} ${String(files.length).padStart(3)} files ${(tarball.size / 1024).toFixed(0).padStart(5)} kB packed ${(tarball.unpackedSize / 1024).toFixed(0).padStart(6)} kB unpacked`,
+  );
 }
 
 console.log(`check-pack: ${packages.length} packages packed as npm publish would:\n  ${rows.join("\n  ")}`);

@@ -21,7 +21,11 @@ if (process.argv[2] === "demo" || process.argv[2] === "bench") {
   if (!existsSync(join(root, "packages/orchestrator/dist/cli.js"))) console.log("Building the packages (first run)…");
   const quiet = existsSync(join(root, "packages/orchestrator/dist/cli.js"));
   try {
-    execSync(`npx nx run-many -t build -p ${projects} --outputStyle=static`, { cwd: root, stdio: quiet ? "pipe" : "inherit", env: { ...process.env, NX_DAEMON: "false" } });
+    execSync(`npx nx run-many -t build -p ${projects} --outputStyle=static`, {
+      cwd: root,
+      stdio: quiet ? "pipe" : "inherit",
+      env: { ...process.env, NX_DAEMON: "false" },
+    });
   } catch (error) {
     process.stderr.write(`${error.stdout ?? ""}${error.stderr ?? ""}\nThe build failed; see above.\n`);
     process.exit(1);

@@ -15,7 +15,8 @@ export const outDir = join(root, "docs/readme");
 export function sources() {
   const out = ["README.md", "CONTRIBUTING.md"].filter((f) => existsSync(join(root, f)));
   for (const group of ["packages", "examples"]) {
-    for (const d of readdirSync(join(root, group)).sort()) if (existsSync(join(root, group, d, "README.md"))) out.push(`${group}/${d}/README.md`);
+    for (const d of readdirSync(join(root, group)).sort())
+      if (existsSync(join(root, group, d, "README.md"))) out.push(`${group}/${d}/README.md`);
   }
   for (const f of readdirSync(join(root, "docs")).sort()) if (f.endsWith(".md")) out.push(`docs/${f}`);
   return out;
@@ -62,11 +63,14 @@ export function blocksOf(source, text = readFileSync(join(root, source), "utf8")
     const lang = info.trim().split(/\s+/)[0] ?? "";
     const body = [];
     let j = i + 1;
-    while (j < lines.length && !new RegExp(`^${indent}${fence}\\s*$`).test(lines[j])) body.push(lines[j++].slice(indent.length));
+    while (j < lines.length && !new RegExp(`^${indent}${fence}\\s*$`).test(lines[j]))
+      body.push(lines[j++].slice(indent.length));
     if (j >= lines.length) problems.push(`${source}:${i + 1}: code block never closed`);
     const index = blocks.length + 1;
     if (!EXTENSIONS[lang]) {
-      problems.push(`${source}:${i + 1}: code block without a known language (${JSON.stringify(lang)}): label it ts, yaml, sh or text`);
+      problems.push(
+        `${source}:${i + 1}: code block without a known language (${JSON.stringify(lang)}): label it ts, yaml, sh or text`,
+      );
     } else {
       const code = `${body.join("\n")}\n`;
       // A block that names itself `// x.test.ts` is a vitest file and runs inside the docs tests.
@@ -120,7 +124,8 @@ export function check() {
     if (!existsSync(path)) problems.push(`docs/readme/${file} is missing`);
     else if (readFileSync(path, "utf8") !== text) problems.push(`docs/readme/${file} differs from its block`);
   }
-  for (const file of listFiles(outDir)) if (!wanted.has(file)) problems.push(`docs/readme/${file} has no block (stale)`);
+  for (const file of listFiles(outDir))
+    if (!wanted.has(file)) problems.push(`docs/readme/${file} has no block (stale)`);
   return { blocks, problems };
 }
 
@@ -139,8 +144,11 @@ function write() {
 if (process.argv[1] && resolve(process.argv[1]) === resolve(import.meta.filename)) {
   const problems = process.argv.includes("--check") ? check().problems : write();
   if (problems.length > 0) {
-    console.error(`readme-blocks: ${problems.length} problem(s):\n  ${problems.join("\n  ")}\nRun: npm run docs:blocks`);
+    console.error(
+      `readme-blocks: ${problems.length} problem(s):\n  ${problems.join("\n  ")}\nRun: npm run docs:blocks`,
+    );
     process.exit(1);
   }
-  if (process.argv.includes("--check")) console.log("readme-blocks: every Markdown block matches its file in docs/readme/");
+  if (process.argv.includes("--check"))
+    console.log("readme-blocks: every Markdown block matches its file in docs/readme/");
 }

@@ -22,7 +22,10 @@ const watched = new Set([...Object.keys(previous.taken), "orchestrator", "@orche
 
 function view(name) {
   try {
-    const out = execFileSync("npm", ["view", name, "name", "version", "description", "repository.url", "--json"], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+    const out = execFileSync("npm", ["view", name, "name", "version", "description", "repository.url", "--json"], {
+      encoding: "utf8",
+      stdio: ["ignore", "pipe", "pipe"],
+    });
     return JSON.parse(out);
   } catch (error) {
     if (/E404/.test(`${error.stdout}${error.stderr}`)) return undefined;
@@ -31,10 +34,16 @@ function view(name) {
 }
 
 const today = new Date().toISOString().slice(0, 10);
-const result = { recordedAt: today, note: "Written by record-npm-names.mjs from `npm view`; read offline by check-packages.mjs.", taken: {}, ours: {} };
+const result = {
+  recordedAt: today,
+  note: "Written by record-npm-names.mjs from `npm view`; read offline by check-packages.mjs.",
+  taken: {},
+  ours: {},
+};
 for (const name of watched) {
   const info = view(name);
-  if (info) result.taken[name] = { version: info.version, description: info.description, repository: info["repository.url"] };
+  if (info)
+    result.taken[name] = { version: info.version, description: info.description, repository: info["repository.url"] };
 }
 for (const name of ours) {
   const info = view(name);
@@ -42,4 +51,6 @@ for (const name of ours) {
   result.ours[name] = info ? { published: info.version, repository: info["repository.url"] } : { published: false };
 }
 writeFileSync(file, `${JSON.stringify(result, null, 2)}\n`);
-console.log(`npm-names: ${Object.keys(result.taken).length} taken by others, ${ours.length} of ours recorded (${today})`);
+console.log(
+  `npm-names: ${Object.keys(result.taken).length} taken by others, ${ours.length} of ours recorded (${today})`,
+);

@@ -7,7 +7,11 @@ import { join, relative, resolve } from "node:path";
 
 const root = resolve(process.argv[2] ?? join(import.meta.dirname, "../.."));
 const groups = ["packages", "examples"].filter((g) => existsSync(join(root, g)));
-const dirs = [...groups.flatMap((g) => readdirSync(join(root, g)).map((d) => join(root, g, d))), join(root, "docs"), join(root, "tools/bench")];
+const dirs = [
+  ...groups.flatMap((g) => readdirSync(join(root, g)).map((d) => join(root, g, d))),
+  join(root, "docs"),
+  join(root, "tools/bench"),
+];
 let passed = 0;
 let failed = 0;
 let skipped = 0;
@@ -21,7 +25,9 @@ for (const dir of dirs) {
   passed += json.numPassedTests ?? 0;
   failed += json.numFailedTests ?? 0;
   skipped += (json.numPendingTests ?? 0) + (json.numTodoTests ?? 0);
-  const pkg = existsSync(join(dir, "package.json")) ? JSON.parse(readFileSync(join(dir, "package.json"), "utf8")).name : relative(root, dir);
+  const pkg = existsSync(join(dir, "package.json"))
+    ? JSON.parse(readFileSync(join(dir, "package.json"), "utf8")).name
+    : relative(root, dir);
   for (const file of json.testResults ?? []) {
     for (const test of file.assertionResults ?? []) {
       if (test.status !== "skipped" && test.status !== "pending" && test.status !== "todo") continue;
@@ -46,7 +52,8 @@ if (skippedTests.length > 0) {
       ? `Skipped: ${skippedTests.length} opt-in live test(s), which call a real service only when its credentials are set:`
       : `Skipped: ${skippedTests.length} test(s):`,
   );
-  for (const t of skippedTests) console.log(`  - ${t.where}: ${t.title} (${t.reason ?? "no reason given in its title"})`);
+  for (const t of skippedTests)
+    console.log(`  - ${t.where}: ${t.title} (${t.reason ?? "no reason given in its title"})`);
 }
 console.log(`Tests: ${passed} passed, ${failed} failed, ${skipped} skipped`);
 process.exit(failed > 0 ? 1 : 0);

@@ -39,12 +39,23 @@ export async function runExample(options: ExampleOptions): Promise<ExampleResult
     new AISDKModel({
       name: "gpt-4o-mini",
       model: openai.chat("gpt-4o-mini"),
-      capabilities: { textGeneration: true, functionCalling: true, maxTokens: 128_000, inputCostPerToken: 0.15e-6, outputCostPerToken: 0.6e-6 },
+      capabilities: {
+        textGeneration: true,
+        functionCalling: true,
+        maxTokens: 128_000,
+        inputCostPerToken: 0.15e-6,
+        outputCostPerToken: 0.6e-6,
+      },
     }),
   );
 
-  const result = await registry.generate({ messages: [{ role: "user", content: "Explain quantum computing" }], maxTokens: 100 });
-  log(`generate [${result.model} via ${result.provider}]: ${result.text} (${result.usage.inputTokens}+${result.usage.outputTokens} tokens, $${result.costUsd?.toFixed(8)})`);
+  const result = await registry.generate({
+    messages: [{ role: "user", content: "Explain quantum computing" }],
+    maxTokens: 100,
+  });
+  log(
+    `generate [${result.model} via ${result.provider}]: ${result.text} (${result.usage.inputTokens}+${result.usage.outputTokens} tokens, $${result.costUsd?.toFixed(8)})`,
+  );
 
   let streamed = "";
   for await (const chunk of registry.stream({ messages: [{ role: "user", content: "Write a haiku about caches" }] })) {
@@ -53,7 +64,10 @@ export async function runExample(options: ExampleOptions): Promise<ExampleResult
   log(`stream: ${streamed}`);
 
   const tools = [{ name: "weather", description: "The weather in a city", parameters: z.object({ city: z.string() }) }];
-  const withTool = await registry.generate({ messages: [{ role: "user", content: "What is the weather in Oslo?" }], tools });
+  const withTool = await registry.generate({
+    messages: [{ role: "user", content: "What is the weather in Oslo?" }],
+    tools,
+  });
   const call = withTool.toolCalls[0];
   log(`tool call: ${call ? `${call.name}(${JSON.stringify(call.arguments)})` : "none"}`);
 
@@ -71,7 +85,10 @@ export async function runExample(options: ExampleOptions): Promise<ExampleResult
       input_cost_per_token: 0.00000015
       output_cost_per_token: 0.0000006
 `;
-  const config = parseModelConfig(yaml, { env: { EXAMPLE_API_KEY: options.apiKey, EXAMPLE_BASE_URL: options.baseURL }, providers: { "ai-sdk": aiSdkProvider } });
+  const config = parseModelConfig(yaml, {
+    env: { EXAMPLE_API_KEY: options.apiKey, EXAMPLE_BASE_URL: options.baseURL },
+    providers: { "ai-sdk": aiSdkProvider },
+  });
   const fromConfig = await registryFromConfig(config, { providers: { "ai-sdk": aiSdkProvider } });
   const answer = await fromConfig.generate({ messages: [{ role: "user", content: "Hello from YAML" }] });
   log(`yaml [${answer.model}]: ${answer.text}`);
@@ -85,17 +102,32 @@ export async function runExample(options: ExampleOptions): Promise<ExampleResult
   const feedbackRecorded = meta?.selectionId !== undefined && registry.recordFeedback(meta.selectionId, { quality: 1 });
   log(`ai sdk generateText [${meta?.model}]: ${viaSdk.text} (feedback recorded: ${feedbackRecorded})`);
   let sdkStreamed = "";
-  for await (const delta of streamText({ model: orchestrator("gpt-4o-mini", { task: "poetry" }), prompt: "Write a limerick", maxRetries: 0 }).textStream) sdkStreamed += delta;
+  for await (const delta of streamText({
+    model: orchestrator("gpt-4o-mini", { task: "poetry" }),
+    prompt: "Write a limerick",
+    maxRetries: 0,
+  }).textStream)
+    sdkStreamed += delta;
   log(`ai sdk streamText: ${sdkStreamed}`);
 
   // Failures arrive in the orchestrator's typed family, whatever AI SDK package raised them.
   try {
-    await new AISDKModel({ name: "bad-key", model: createOpenAI({ apiKey: "sk-wrong-key-0000000000", baseURL: options.baseURL }).chat("gpt-4o-mini") }).generate({
+    await new AISDKModel({
+      name: "bad-key",
+      model: createOpenAI({ apiKey: "sk-wrong-key-0000000000", baseURL: options.baseURL }).chat("gpt-4o-mini"),
+    }).generate({
       messages: [{ role: "user", content: "hi" }],
     });
   } catch (error) {
     log(`wrong key: ${(error as { code?: string }).code}${RateLimitError.isInstance(error) ? " (rate limited)" : ""}`);
   }
 
-  return { generated: result.text, streamed, toolCall: call ? { name: call.name, arguments: call.arguments } : undefined, fromYaml: answer.text, costUsd: result.costUsd, viaProvider: { text: viaSdk.text, model: meta?.model, feedbackRecorded } };
+  return {
+    generated: result.text,
+    streamed,
+    toolCall: call ? { name: call.name, arguments: call.arguments } : undefined,
+    fromYaml: answer.text,
+    costUsd: result.costUsd,
+    viaProvider: { text: viaSdk.text, model: meta?.model, feedbackRecorded },
+  };
 }

@@ -12,7 +12,10 @@ async function main(): Promise<void> {
   const apiKey = "sk-example-loopback-0123456789";
   const server = await startOpenAIServer({
     apiKey,
-    reply: (request) => (request.tools.length > 0 ? { toolCalls: [{ name: "weather", arguments: { city: "Oslo" } }] } : { text: `Echo: ${request.lastUserText}` }),
+    reply: (request) =>
+      request.tools.length > 0
+        ? { toolCalls: [{ name: "weather", arguments: { city: "Oslo" } }] }
+        : { text: `Echo: ${request.lastUserText}` },
   });
   try {
     process.stdout.write(`(no OPENAI_API_KEY: using a loopback server at ${server.baseURL})\n`);

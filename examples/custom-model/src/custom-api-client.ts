@@ -57,20 +57,38 @@ export class CustomAPIClient {
     });
     if (!response.ok) {
       const detail = await response.text().catch(() => "");
-      throw new CustomAPIError(`custom endpoint answered ${response.status}: ${detail}`, response.status, response.headers);
+      throw new CustomAPIError(
+        `custom endpoint answered ${response.status}: ${detail}`,
+        response.status,
+        response.headers,
+      );
     }
     return response;
   }
 
-  async generate(params: { prompt: string; maxTokens?: number; temperature?: number }, signal?: AbortSignal): Promise<CustomResponse> {
-    const response = await this.#post("/generate", { prompt: params.prompt, max_tokens: params.maxTokens, temperature: params.temperature }, signal);
+  async generate(
+    params: { prompt: string; maxTokens?: number; temperature?: number },
+    signal?: AbortSignal,
+  ): Promise<CustomResponse> {
+    const response = await this.#post(
+      "/generate",
+      { prompt: params.prompt, max_tokens: params.maxTokens, temperature: params.temperature },
+      signal,
+    );
     const body = (await response.json()) as { text: string; input_tokens: number; output_tokens: number; cost: number };
     return { text: body.text, inputTokens: body.input_tokens, outputTokens: body.output_tokens, cost: body.cost };
   }
 
   /** NDJSON: `{ "text": … }` lines, then `{ "done": true, … }` with usage and cost. */
-  async *stream(params: { prompt: string; maxTokens?: number; temperature?: number }, signal?: AbortSignal): AsyncIterable<{ text?: string; done?: CustomResponse }> {
-    const response = await this.#post("/generate", { prompt: params.prompt, max_tokens: params.maxTokens, temperature: params.temperature, stream: true }, signal);
+  async *stream(
+    params: { prompt: string; maxTokens?: number; temperature?: number },
+    signal?: AbortSignal,
+  ): AsyncIterable<{ text?: string; done?: CustomResponse }> {
+    const response = await this.#post(
+      "/generate",
+      { prompt: params.prompt, max_tokens: params.maxTokens, temperature: params.temperature, stream: true },
+      signal,
+    );
     if (!response.body) throw new CustomAPIError("custom endpoint sent no stream body", 502, response.headers);
     const decoder = new TextDecoder();
     let buffered = "";
@@ -83,10 +101,23 @@ export class CustomAPIClient {
         buffered = buffered.slice(newline + 1);
         newline = buffered.indexOf("\n");
         if (!line) continue;
-        const event = JSON.parse(line) as { text?: string; done?: boolean; input_tokens?: number; output_tokens?: number; cost?: number };
+        const event = JSON.parse(line) as {
+          text?: string;
+          done?: boolean;
+          input_tokens?: number;
+          output_tokens?: number;
+          cost?: number;
+        };
         if (event.done) {
           done = true;
-          yield { done: { text: "", inputTokens: event.input_tokens ?? 0, outputTokens: event.output_tokens ?? 0, cost: event.cost ?? 0 } };
+          yield {
+            done: {
+              text: "",
+              inputTokens: event.input_tokens ?? 0,
+              outputTokens: event.output_tokens ?? 0,
+              cost: event.cost ?? 0,
+            },
+          };
         } else if (event.text) yield { text: event.text };
       }
     }
@@ -95,7 +126,10 @@ export class CustomAPIClient {
   }
 
   async ping(): Promise<boolean> {
-    const response = await fetch(`${this.endpoint}/ping`, { headers: { authorization: `Bearer ${this.#apiKey.reveal()}` }, signal: AbortSignal.timeout(5_000) });
+    const response = await fetch(`${this.endpoint}/ping`, {
+      headers: { authorization: `Bearer ${this.#apiKey.reveal()}` },
+      signal: AbortSignal.timeout(5_000),
+    });
     return response.ok;
   }
 }

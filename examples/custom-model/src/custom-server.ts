@@ -1,4 +1,9 @@
-import { type LoopbackHandler, type LoopbackServer, type LoopbackServerOptions, startLoopbackServer } from "@orchestrator-ts/testing";
+import {
+  type LoopbackHandler,
+  type LoopbackServer,
+  type LoopbackServerOptions,
+  startLoopbackServer,
+} from "@orchestrator-ts/testing";
 
 const PRICE_PER_TOKEN = 0.000002;
 
@@ -40,7 +45,12 @@ export function customProtocol(apiKey: string): LoopbackHandler {
           }
           const frames = reply.chunks.map((text) => `${JSON.stringify({ text })}\n`);
           frames.push(`${JSON.stringify({ done: true, input_tokens: input, output_tokens: output, cost })}\n`);
-          await ctx.sendStream({ contentType: "application/x-ndjson", frames, terminalFrames: 1, malformedFrame: "{not json\n" });
+          await ctx.sendStream({
+            contentType: "application/x-ndjson",
+            frames,
+            terminalFrames: 1,
+            malformedFrame: "{not json\n",
+          });
         },
       },
       { method: "GET", path: "/ping", handle: (ctx) => ctx.sendJson(200, { ok: true }) },

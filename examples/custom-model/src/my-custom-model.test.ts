@@ -1,5 +1,11 @@
 import { inspect } from "node:util";
-import { AuthenticationError, ConfigError, ModelCapabilities, ProviderError, RateLimitError } from "@orchestrator-ts/core";
+import {
+  AuthenticationError,
+  ConfigError,
+  ModelCapabilities,
+  ProviderError,
+  RateLimitError,
+} from "@orchestrator-ts/core";
 import type { LoopbackServer } from "@orchestrator-ts/testing";
 import { describeModelConformance } from "@orchestrator-ts/testing/conformance";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -33,7 +39,10 @@ describe("MyCustomModel", () => {
   });
 
   it("maps a wrong key to AuthenticationError and a 429 to RateLimitError with retry-after", async () => {
-    const wrong = new MyCustomModel({ name: "wrong-key", config: { apiKey: "sk-wrong-key-000000000000", endpoint: server.url } });
+    const wrong = new MyCustomModel({
+      name: "wrong-key",
+      config: { apiKey: "sk-wrong-key-000000000000", endpoint: server.url },
+    });
     await expect(wrong.generateResponse("hi")).rejects.toSatisfy((e: unknown) => AuthenticationError.isInstance(e));
     const model = make();
     server.enqueueFault({ type: "status", status: 429, retryAfterSeconds: 2 });
@@ -67,10 +76,15 @@ describe("MyCustomModel", () => {
       delete process.env.ACME_ENDPOINT;
       delete process.env.ACME_API_KEY;
       // Constructing never throws; the first call says what is missing.
-      const model = new MyCustomModel({ name: "custom-gpt", capabilities: new ModelCapabilities({ textGeneration: true, codeGeneration: true, maxTokens: 4096 }) });
+      const model = new MyCustomModel({
+        name: "custom-gpt",
+        capabilities: new ModelCapabilities({ textGeneration: true, codeGeneration: true, maxTokens: 4096 }),
+      });
       expect(model.capabilities.codeGeneration).toBe(true);
       const noEndpoint = await model.generateResponse("hi").catch((e: unknown) => e);
-      expect(ConfigError.isInstance(noEndpoint) && noEndpoint.message).toMatch(/config\.endpoint: is not set: pass config\.endpoint or set ACME_ENDPOINT/);
+      expect(ConfigError.isInstance(noEndpoint) && noEndpoint.message).toMatch(
+        /config\.endpoint: is not set: pass config\.endpoint or set ACME_ENDPOINT/,
+      );
       process.env.ACME_ENDPOINT = server.url;
       const noKey = await model.generateResponse("hi").catch((e: unknown) => e);
       expect(AuthenticationError.isInstance(noKey) && noKey.message).toMatch(/ACME_API_KEY/);
@@ -79,7 +93,10 @@ describe("MyCustomModel", () => {
       expect(inspect(model)).not.toContain(KEY);
       await model.cleanup();
     } finally {
-      for (const [name, value] of [["ACME_ENDPOINT", saved.endpoint], ["ACME_API_KEY", saved.key]] as const) {
+      for (const [name, value] of [
+        ["ACME_ENDPOINT", saved.endpoint],
+        ["ACME_API_KEY", saved.key],
+      ] as const) {
         if (value === undefined) delete process.env[name];
         else process.env[name] = value;
       }

@@ -24,7 +24,9 @@ export interface MyCustomModelOptions {
 }
 
 function promptOf(request: GenerateRequest): string {
-  return request.messages.map((m) => (m.role === "user" ? contentText(m.content) : `${m.role}: ${contentText(m.content)}`)).join("\n");
+  return request.messages
+    .map((m) => (m.role === "user" ? contentText(m.content) : `${m.role}: ${contentText(m.content)}`))
+    .join("\n");
 }
 
 /**
@@ -56,9 +58,17 @@ export class MyCustomModel extends Model {
 
   protected override async doInitialize(): Promise<void> {
     const endpoint = this.endpoint;
-    if (!endpoint) throw new ConfigError([{ path: "config.endpoint", message: "is not set: pass config.endpoint or set ACME_ENDPOINT" }], { provider: this.provider, model: this.name });
+    if (!endpoint)
+      throw new ConfigError(
+        [{ path: "config.endpoint", message: "is not set: pass config.endpoint or set ACME_ENDPOINT" }],
+        { provider: this.provider, model: this.name },
+      );
     const apiKey = this.#apiKey ?? Secret.from(process.env.ACME_API_KEY);
-    if (!apiKey) throw new AuthenticationError("No API key: pass config.apiKey or set ACME_API_KEY", { provider: this.provider, model: this.name });
+    if (!apiKey)
+      throw new AuthenticationError("No API key: pass config.apiKey or set ACME_API_KEY", {
+        provider: this.provider,
+        model: this.name,
+      });
     const client = new CustomAPIClient({ apiKey, endpoint });
     await client.connect();
     this.#client = client;
@@ -71,17 +81,33 @@ export class MyCustomModel extends Model {
 
   protected async doGenerate(request: GenerateRequest): Promise<ModelOutput> {
     const response = await this.#connected().generate(
-      { prompt: promptOf(request), ...(request.maxTokens === undefined ? {} : { maxTokens: request.maxTokens }), ...(request.temperature === undefined ? {} : { temperature: request.temperature }) },
+      {
+        prompt: promptOf(request),
+        ...(request.maxTokens === undefined ? {} : { maxTokens: request.maxTokens }),
+        ...(request.temperature === undefined ? {} : { temperature: request.temperature }),
+      },
       request.signal,
     );
-    return { text: response.text, usage: { inputTokens: response.inputTokens, outputTokens: response.outputTokens }, costUsd: response.cost };
+    return {
+      text: response.text,
+      usage: { inputTokens: response.inputTokens, outputTokens: response.outputTokens },
+      costUsd: response.cost,
+    };
   }
 
   protected override async *doStream(request: GenerateRequest): AsyncIterable<StreamChunk> {
-    const params = { prompt: promptOf(request), ...(request.maxTokens === undefined ? {} : { maxTokens: request.maxTokens }) };
+    const params = {
+      prompt: promptOf(request),
+      ...(request.maxTokens === undefined ? {} : { maxTokens: request.maxTokens }),
+    };
     for await (const event of this.#connected().stream(params, request.signal)) {
       if (event.text) yield { type: "text", text: event.text };
-      if (event.done) yield { type: "finish", usage: { inputTokens: event.done.inputTokens, outputTokens: event.done.outputTokens }, costUsd: event.done.cost };
+      if (event.done)
+        yield {
+          type: "finish",
+          usage: { inputTokens: event.done.inputTokens, outputTokens: event.done.outputTokens },
+          costUsd: event.done.cost,
+        };
     }
   }
 

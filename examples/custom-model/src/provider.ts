@@ -10,7 +10,9 @@ export const customProvider = defineProvider({
   configSchema: z
     .object({
       // Both default to ACME_API_KEY / ACME_ENDPOINT at the first call, as in code.
-      apiKey: z.union([z.string().min(1), z.custom<Secret>((v) => Secret.isSecret(v), "expected a string or a Secret")]).optional(),
+      apiKey: z
+        .union([z.string().min(1), z.custom<Secret>((v) => Secret.isSecret(v), "expected a string or a Secret")])
+        .optional(),
       endpoint: z.string().url().optional(),
     })
     .strict(),

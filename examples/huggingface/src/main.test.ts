@@ -14,7 +14,9 @@ afterAll(() => server.close());
 const env = (vars: Record<string, string>) => ({ PATH: process.env.PATH, HOME: process.env.HOME, ...vars });
 
 describe("examples/huggingface", () => {
-  it("checks health, answers and streams through the endpoint in HF_ENDPOINT_URL with the token from HF_TOKEN", { timeout: 60_000 }, async () => {
+  it("checks health, answers and streams through the endpoint in HF_ENDPOINT_URL with the token from HF_TOKEN", {
+    timeout: 60_000,
+  }, async () => {
     const run = await runScript({ file: MAIN }, { env: env({ HF_TOKEN: TOKEN, HF_ENDPOINT_URL: server.endpointUrl }) });
     expect(run.code, run.stderr).toBe(0);
     expect(run.stdout).toContain("healthy: true\n");
@@ -26,7 +28,10 @@ describe("examples/huggingface", () => {
   });
 
   it("exits 1 with an AuthenticationError when the endpoint refuses the token", { timeout: 60_000 }, async () => {
-    const run = await runScript({ file: MAIN }, { env: env({ HF_TOKEN: "hf_wrong_000000000000", HF_ENDPOINT_URL: server.endpointUrl }) });
+    const run = await runScript(
+      { file: MAIN },
+      { env: env({ HF_TOKEN: "hf_wrong_000000000000", HF_ENDPOINT_URL: server.endpointUrl }) },
+    );
     expect(run.code).toBe(1);
     expect(run.stderr).toMatch(/^AuthenticationError: /m);
     expect(run.stdout + run.stderr).not.toContain("hf_wrong_000000000000");

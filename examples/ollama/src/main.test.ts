@@ -29,6 +29,8 @@ describe("examples/ollama", () => {
     await gone.close(); // its port now refuses connections
     const run = await runScript({ file: MAIN }, { env: env({ OLLAMA_HOST: gone.url }) });
     expect(run.code).toBe(1);
-    expect(run.stderr).toContain(`ProviderError: Ollama is not reachable at ${gone.url}: fetch failed (connect ECONNREFUSED ${new URL(gone.url).host}). Is \`ollama serve\` running?`);
+    expect(run.stderr).toContain(
+      `ProviderError: Ollama is not reachable at ${gone.url}: fetch failed (connect ECONNREFUSED ${new URL(gone.url).host}). Is \`ollama serve\` running?`,
+    );
   });
 });

@@ -15,7 +15,14 @@ import {
   type StreamChunk,
   TimeoutError,
 } from "@orchestrator-ts/core";
-import { type AnthropicServer, collectAll, type OpenAIServer, rejectionOf, startAnthropicServer, startOpenAIServer } from "@orchestrator-ts/testing";
+import {
+  type AnthropicServer,
+  collectAll,
+  type OpenAIServer,
+  rejectionOf,
+  startAnthropicServer,
+  startOpenAIServer,
+} from "@orchestrator-ts/testing";
 import { describeModelConformance } from "@orchestrator-ts/testing/conformance";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
@@ -52,19 +59,32 @@ const PRICED = { inputCostPerToken: 0.15 / 1e6, outputCostPerToken: 0.6 / 1e6 };
 
 function openaiModel(options: Partial<AISDKModelOptions> = {}, key = KEY): AISDKModel {
   const provider = createOpenAI({ apiKey: key, baseURL: server.baseURL });
-  const m = new AISDKModel({ name: "gpt-4o-mini", model: provider.chat("gpt-4o-mini"), capabilities: PRICED, ...options });
+  const m = new AISDKModel({
+    name: "gpt-4o-mini",
+    model: provider.chat("gpt-4o-mini"),
+    capabilities: PRICED,
+    ...options,
+  });
   made.push(m);
   return m;
 }
 
 function anthropicModel(options: Partial<AISDKModelOptions> = {}): AISDKModel {
   const provider = createAnthropic({ apiKey: ANTHROPIC_KEY, baseURL: `${anthropicServer.url}/v1` });
-  const m = new AISDKModel({ name: "claude", model: provider("claude-sonnet-4-5"), capabilities: { inputCostPerToken: 3 / 1e6, outputCostPerToken: 15 / 1e6 }, ...options });
+  const m = new AISDKModel({
+    name: "claude",
+    model: provider("claude-sonnet-4-5"),
+    capabilities: { inputCostPerToken: 3 / 1e6, outputCostPerToken: 15 / 1e6 },
+    ...options,
+  });
   made.push(m);
   return m;
 }
 
-const ask = (content: string, extra: Partial<GenerateRequest> = {}): GenerateRequest => ({ messages: [{ role: "user", content }], ...extra });
+const ask = (content: string, extra: Partial<GenerateRequest> = {}): GenerateRequest => ({
+  messages: [{ role: "user", content }],
+  ...extra,
+});
 
 function lastBody(s: { requests: { body: unknown }[] } = server): Record<string, unknown> {
   const body = s.requests.at(-1)?.body;
@@ -87,7 +107,11 @@ describeModelConformance("AISDKModel (@ai-sdk/anthropic 3.x, LanguageModelV3)", 
 describeModelConformance(
   "AISDKModel (@ai-sdk/openai 2.x, LanguageModelV2)",
   () => {
-    const m = new AISDKModel({ name: "gpt-4o-mini-v2", model: createOpenAIV2({ apiKey: KEY, baseURL: server.baseURL }).chat("gpt-4o-mini"), capabilities: PRICED });
+    const m = new AISDKModel({
+      name: "gpt-4o-mini-v2",
+      model: createOpenAIV2({ apiKey: KEY, baseURL: server.baseURL }).chat("gpt-4o-mini"),
+      capabilities: PRICED,
+    });
     made.push(m);
     return m;
   },
@@ -104,19 +128,32 @@ describe("AISDKModel: what it wraps", () => {
     expect(v3.aiSdkSpecificationVersion).toBe("v3");
     expect(v3.provider).toBe("openai.chat");
     expect(v3.modelId).toBe("gpt-4o-mini");
-    const v2 = new AISDKModel({ name: "x", model: createOpenAIV2({ apiKey: KEY, baseURL: server.baseURL }).chat("gpt-4o") });
+    const v2 = new AISDKModel({
+      name: "x",
+      model: createOpenAIV2({ apiKey: KEY, baseURL: server.baseURL }).chat("gpt-4o"),
+    });
     expect(v2.aiSdkSpecificationVersion).toBe("v2");
-    expect(new AISDKModel({ name: "y", model: createOpenAI({ apiKey: KEY }).chat("gpt-4o"), provider: "openai" }).provider).toBe("openai");
+    expect(
+      new AISDKModel({ name: "y", model: createOpenAI({ apiKey: KEY }).chat("gpt-4o"), provider: "openai" }).provider,
+    ).toBe("openai");
   });
 
   it("refuses what is not a language model, saying what it needs", () => {
-    expect(() => new AISDKModel({ name: "x", model: {} as never })).toThrow(/AI SDK language model of specification v2 or v3/);
-    expect(() => new AISDKModel({ name: "x", model: { specificationVersion: "v1", provider: "p", modelId: "m" } as never })).toThrow(/got a model of specification v1/);
+    expect(() => new AISDKModel({ name: "x", model: {} as never })).toThrow(
+      /AI SDK language model of specification v2 or v3/,
+    );
+    expect(
+      () => new AISDKModel({ name: "x", model: { specificationVersion: "v1", provider: "p", modelId: "m" } as never }),
+    ).toThrow(/got a model of specification v1/);
   });
 
   it("prices from the declared capabilities; undeclared prices are conservative unless local", () => {
     expect(openaiModel().priceSource).toBe("declared");
-    const unpriced = new AISDKModel({ name: "u", model: createOpenAI({ apiKey: KEY }).chat("gpt-4o"), capabilities: new ModelCapabilities({ textGeneration: true, maxTokens: 8192 }) });
+    const unpriced = new AISDKModel({
+      name: "u",
+      model: createOpenAI({ apiKey: KEY }).chat("gpt-4o"),
+      capabilities: new ModelCapabilities({ textGeneration: true, maxTokens: 8192 }),
+    });
     expect(unpriced.priceSource).toBe("conservative-default");
     expect(unpriced.capabilities.inputCostPerToken).toBeCloseTo(CONSERVATIVE_PRICE.inputPerMillion / 1e6, 15);
     expect(unpriced.capabilities.maxTokens).toBe(8192);
@@ -128,11 +165,20 @@ describe("AISDKModel: what it wraps", () => {
 
   it("cache identity: the AI SDK's provider and model id, so two models named alike never share answers", () => {
     const a = openaiModel();
-    const b = new AISDKModel({ name: "gpt-4o-mini", model: createOpenAI({ apiKey: KEY, baseURL: server.baseURL }).chat("gpt-4o"), capabilities: PRICED });
+    const b = new AISDKModel({
+      name: "gpt-4o-mini",
+      model: createOpenAI({ apiKey: KEY, baseURL: server.baseURL }).chat("gpt-4o"),
+      capabilities: PRICED,
+    });
     expect(a.cacheIdentity).toContain('"modelId":"gpt-4o-mini"');
     expect(a.cacheIdentity).toContain('"aiSdkProvider":"openai.chat"');
     expect(a.cacheIdentity).not.toBe(b.cacheIdentity);
-    const c = new AISDKModel({ name: "gpt-4o-mini", model: createOpenAI({ apiKey: KEY }).chat("gpt-4o-mini"), capabilities: PRICED, cacheIdentity: { baseURL: "https://eu.example" } });
+    const c = new AISDKModel({
+      name: "gpt-4o-mini",
+      model: createOpenAI({ apiKey: KEY }).chat("gpt-4o-mini"),
+      capabilities: PRICED,
+      cacheIdentity: { baseURL: "https://eu.example" },
+    });
     expect(c.cacheIdentity).not.toBe(a.cacheIdentity);
     expect(a.cacheIdentity).not.toContain(KEY);
   });
@@ -169,11 +215,24 @@ describe("AISDKModel: requests and answers", () => {
       { role: "assistant", content: "hello" },
       { role: "user", content: "again" },
     ]);
-    expect(body).toMatchObject({ model: "gpt-4o-mini", max_tokens: 20, temperature: 0.3, top_p: 0.9, stop: ["END"], seed: 7, user: "from-request", parallel_tool_calls: false });
+    expect(body).toMatchObject({
+      model: "gpt-4o-mini",
+      max_tokens: 20,
+      temperature: 0.3,
+      top_p: 0.9,
+      stop: ["END"],
+      seed: 7,
+      user: "from-request",
+      parallel_tool_calls: false,
+    });
   });
 
   it("usage, cost and finish reason come back mapped", async () => {
-    server.setReply(() => ({ text: "four words right here", usage: { inputTokens: 11, outputTokens: 4 }, finishReason: "length" }));
+    server.setReply(() => ({
+      text: "four words right here",
+      usage: { inputTokens: 11, outputTokens: 4 },
+      finishReason: "length",
+    }));
     const m = openaiModel();
     const result = await m.generate(ask("x"));
     expect(result.usage).toEqual({ inputTokens: 11, outputTokens: 4 });
@@ -186,7 +245,10 @@ describe("AISDKModel: requests and answers", () => {
   });
 
   it("cached prompt tokens the AI SDK provider reports become cacheReadInputTokens", async () => {
-    server.setReply(() => ({ text: "cached", usage: { inputTokens: 1200, outputTokens: 1, cacheReadInputTokens: 1024 } }));
+    server.setReply(() => ({
+      text: "cached",
+      usage: { inputTokens: 1200, outputTokens: 1, cacheReadInputTokens: 1024 },
+    }));
     const result = await openaiModel().generate(ask("x"));
     expect(result.usage).toEqual({ inputTokens: 1200, outputTokens: 1, cacheReadInputTokens: 1024 });
   });
@@ -208,13 +270,30 @@ describe("AISDKModel: requests and answers", () => {
 
   it("V2 models: flat usage and string finish reasons are normalised", async () => {
     server.setReply(() => ({ text: "v2 answer", usage: { inputTokens: 9, outputTokens: 2 }, finishReason: "stop" }));
-    const m = new AISDKModel({ name: "v2", model: createOpenAIV2({ apiKey: KEY, baseURL: server.baseURL }).chat("gpt-4o-mini"), capabilities: PRICED });
+    const m = new AISDKModel({
+      name: "v2",
+      model: createOpenAIV2({ apiKey: KEY, baseURL: server.baseURL }).chat("gpt-4o-mini"),
+      capabilities: PRICED,
+    });
     made.push(m);
     const result = await m.generate(ask("x"));
-    expect(result).toMatchObject({ text: "v2 answer", usage: { inputTokens: 9, outputTokens: 2 }, finishReason: { unified: "stop", raw: "stop" } });
+    expect(result).toMatchObject({
+      text: "v2 answer",
+      usage: { inputTokens: 9, outputTokens: 2 },
+      finishReason: { unified: "stop", raw: "stop" },
+    });
     const chunks = await collectAll(m.stream(ask("x")));
-    expect(chunks.filter((c) => c.type === "text").map((c) => (c as { text: string }).text).join("")).toBe("v2 answer");
-    expect(chunks.at(-1)).toMatchObject({ type: "finish", usage: { inputTokens: 9, outputTokens: 2 }, finishReason: { unified: "stop" } });
+    expect(
+      chunks
+        .filter((c) => c.type === "text")
+        .map((c) => (c as { text: string }).text)
+        .join(""),
+    ).toBe("v2 answer");
+    expect(chunks.at(-1)).toMatchObject({
+      type: "finish",
+      usage: { inputTokens: 9, outputTokens: 2 },
+      finishReason: { unified: "stop" },
+    });
   });
 
   it("tools go out as function tools (zod converted); tool calls come back parsed, generated and streamed", async () => {
@@ -226,11 +305,20 @@ describe("AISDKModel: requests and answers", () => {
     expect(result.finishReason.unified).toBe("tool-calls");
     const body = lastBody();
     expect(body.tools).toEqual([
-      { type: "function", function: { name: "weather", description: "Weather in a city", parameters: expect.objectContaining({ type: "object", properties: { city: { type: "string" } } }) } },
+      {
+        type: "function",
+        function: {
+          name: "weather",
+          description: "Weather in a city",
+          parameters: expect.objectContaining({ type: "object", properties: { city: { type: "string" } } }),
+        },
+      },
     ]);
     expect(body.tool_choice).toEqual({ type: "function", function: { name: "weather" } });
     const chunks = await collectAll(m.stream({ ...ask("weather?"), tools }));
-    expect(chunks.filter((c) => c.type === "tool-call")).toEqual([{ type: "tool-call", toolCall: { id: "call_1", name: "weather", arguments: { city: "Oslo" } } }]);
+    expect(chunks.filter((c) => c.type === "tool-call")).toEqual([
+      { type: "tool-call", toolCall: { id: "call_1", name: "weather", arguments: { city: "Oslo" } } },
+    ]);
     expect(chunks.at(-1)).toMatchObject({ type: "finish", finishReason: { unified: "tool-calls" } });
   });
 
@@ -244,17 +332,28 @@ describe("AISDKModel: requests and answers", () => {
     });
     expect(lastBody().messages).toEqual([
       { role: "user", content: "weather?" },
-      { role: "assistant", content: null, tool_calls: [{ id: "call_9", type: "function", function: { name: "weather", arguments: '{"city":"Oslo"}' } }] },
+      {
+        role: "assistant",
+        content: null,
+        tool_calls: [{ id: "call_9", type: "function", function: { name: "weather", arguments: '{"city":"Oslo"}' } }],
+      },
       { role: "tool", tool_call_id: "call_9", content: "12°C" },
     ]);
     await anthropicModel().generate({
       messages: [
         { role: "user", content: "weather?" },
-        { role: "assistant", content: "", toolCalls: [{ id: "toolu_9", name: "weather", arguments: { city: "Oslo" } }] },
+        {
+          role: "assistant",
+          content: "",
+          toolCalls: [{ id: "toolu_9", name: "weather", arguments: { city: "Oslo" } }],
+        },
         { role: "tool", toolCallId: "toolu_9", content: "12°C" },
       ],
     });
-    const messages = lastBody(anthropicServer).messages as { role: string; content: { type: string; id?: string; name?: string; tool_use_id?: string }[] }[];
+    const messages = lastBody(anthropicServer).messages as {
+      role: string;
+      content: { type: string; id?: string; name?: string; tool_use_id?: string }[];
+    }[];
     expect(messages[1]?.content[0]).toMatchObject({ type: "tool_use", id: "toolu_9", name: "weather" });
     expect(messages[2]?.content[0]).toMatchObject({ type: "tool_result", tool_use_id: "toolu_9" });
   });
@@ -262,9 +361,15 @@ describe("AISDKModel: requests and answers", () => {
   it("structured output: a zod schema goes out as the provider's JSON schema format", async () => {
     const Weather = z.object({ city: z.string(), celsius: z.number() });
     server.setReply(() => ({ text: '{"city":"Oslo","celsius":12}' }));
-    const result = await openaiModel().generate({ ...ask("as JSON"), responseFormat: { type: "json", schema: Weather, name: "weather" } });
+    const result = await openaiModel().generate({
+      ...ask("as JSON"),
+      responseFormat: { type: "json", schema: Weather, name: "weather" },
+    });
     expect(Weather.parse(JSON.parse(result.text))).toEqual({ city: "Oslo", celsius: 12 });
-    expect(lastBody().response_format).toMatchObject({ type: "json_schema", json_schema: { name: "weather", schema: { type: "object" } } });
+    expect(lastBody().response_format).toMatchObject({
+      type: "json_schema",
+      json_schema: { name: "weather", schema: { type: "object" } },
+    });
   });
 
   it("images: base64 data and data: URLs become the provider's image parts", async () => {
@@ -295,9 +400,23 @@ describe("AISDKModel: requests and answers", () => {
 
   it("Anthropic through @ai-sdk/anthropic: system prompt, text, usage and stop reason", async () => {
     anthropicServer.setReply(() => ({ text: "Hello from loopback", usage: { inputTokens: 7, outputTokens: 3 } }));
-    const result = await anthropicModel().generate({ messages: [{ role: "system", content: "Be kind." }, { role: "user", content: "hi" }], maxTokens: 50 });
-    expect(result).toMatchObject({ text: "Hello from loopback", usage: { inputTokens: 7, outputTokens: 3 }, finishReason: { unified: "stop", raw: "end_turn" } });
-    expect(lastBody(anthropicServer)).toMatchObject({ model: "claude-sonnet-4-5", max_tokens: 50, system: [{ type: "text", text: "Be kind." }] });
+    const result = await anthropicModel().generate({
+      messages: [
+        { role: "system", content: "Be kind." },
+        { role: "user", content: "hi" },
+      ],
+      maxTokens: 50,
+    });
+    expect(result).toMatchObject({
+      text: "Hello from loopback",
+      usage: { inputTokens: 7, outputTokens: 3 },
+      finishReason: { unified: "stop", raw: "end_turn" },
+    });
+    expect(lastBody(anthropicServer)).toMatchObject({
+      model: "claude-sonnet-4-5",
+      max_tokens: 50,
+      system: [{ type: "text", text: "Be kind." }],
+    });
     expect(anthropicServer.requests.at(-1)?.headers["x-api-key"]).toBe(ANTHROPIC_KEY);
   });
 });
@@ -410,7 +529,10 @@ describe("AISDKModel: failures in the typed error family", () => {
   });
 
   it("a caller's abort while the server hangs → AbortError at once (generate and stream)", async () => {
-    for (const run of [(m: AISDKModel, r: GenerateRequest) => m.generate(r), (m: AISDKModel, r: GenerateRequest) => collectAll(m.stream(r))]) {
+    for (const run of [
+      (m: AISDKModel, r: GenerateRequest) => m.generate(r),
+      (m: AISDKModel, r: GenerateRequest) => collectAll(m.stream(r)),
+    ]) {
       server.enqueueFault({ type: "hang" });
       const controller = new AbortController();
       setTimeout(() => controller.abort(), 50);
@@ -422,9 +544,16 @@ describe("AISDKModel: failures in the typed error family", () => {
   });
 
   it("an abort mid-stream stops the stream (the connection is released) and rejects with AbortError", async () => {
-    const slow = await startOpenAIServer({ apiKey: KEY, chunkDelayMs: 100, reply: () => ({ text: "one two three four five six seven eight" }) });
+    const slow = await startOpenAIServer({
+      apiKey: KEY,
+      chunkDelayMs: 100,
+      reply: () => ({ text: "one two three four five six seven eight" }),
+    });
     try {
-      const m = new AISDKModel({ name: "slow", model: createOpenAI({ apiKey: KEY, baseURL: slow.baseURL }).chat("gpt-4o-mini") });
+      const m = new AISDKModel({
+        name: "slow",
+        model: createOpenAI({ apiKey: KEY, baseURL: slow.baseURL }).chat("gpt-4o-mini"),
+      });
       made.push(m);
       const controller = new AbortController();
       const seen: string[] = [];

@@ -56,7 +56,10 @@ export interface AISDKModelOptions {
   cacheIdentity?: Record<string, unknown>;
 }
 
-const DONE: IteratorReturnResult<undefined> = Object.freeze({ done: true, value: undefined }) as IteratorReturnResult<undefined>;
+const DONE: IteratorReturnResult<undefined> = Object.freeze({
+  done: true,
+  value: undefined,
+}) as IteratorReturnResult<undefined>;
 
 /**
  * Any Vercel AI SDK language model (specification V2 or V3) as an orchestrator model. Calls the
@@ -91,7 +94,11 @@ export class AISDKModel extends Model {
       inputCostPerToken: isLocal ? 0 : CONSERVATIVE_PRICE.inputPerMillion / 1_000_000,
       outputCostPerToken: isLocal ? 0 : CONSERVATIVE_PRICE.outputPerMillion / 1_000_000,
     };
-    const { capabilities, priceSource } = mergeDeclaredCapabilities<PriceSource>(known, options.capabilities, isLocal ? "local" : "conservative-default");
+    const { capabilities, priceSource } = mergeDeclaredCapabilities<PriceSource>(
+      known,
+      options.capabilities,
+      isLocal ? "local" : "conservative-default",
+    );
     super({
       name: options.name,
       provider: options.provider ?? model.provider,
@@ -100,7 +107,12 @@ export class AISDKModel extends Model {
       ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}),
       isLocal,
       // Who answers: the AI SDK's provider and model ids, and what the caller adds (endpoint, region…).
-      cacheIdentity: { ...options.cacheIdentity, aiSdkProvider: model.provider, modelId: model.modelId, providerOptions: options.providerOptions },
+      cacheIdentity: {
+        ...options.cacheIdentity,
+        aiSdkProvider: model.provider,
+        modelId: model.modelId,
+        providerOptions: options.providerOptions,
+      },
     });
     this.#model = model;
     this.aiSdkProvider = model.provider;
@@ -128,7 +140,11 @@ export class AISDKModel extends Model {
     for (const part of result.content) {
       if (part.type === "text") text += part.text as string;
       else if (part.type === "tool-call" && part.providerExecuted !== true) {
-        (toolCalls ??= []).push({ id: part.toolCallId as string, name: part.toolName as string, arguments: parseArguments(part.input) });
+        (toolCalls ??= []).push({
+          id: part.toolCallId as string,
+          name: part.toolName as string,
+          arguments: parseArguments(part.input),
+        });
       }
     }
     const output: ModelOutput = { text, finishReason: toFinishReason(result.finishReason) };
@@ -152,7 +168,9 @@ export class AISDKModel extends Model {
     return providerStream<AnyStreamPart>(
       () => {
         const options = toCallOptions(request, this.#providerOptions);
-        const opened = (this.#model.doStream as (o: typeof options) => PromiseLike<{ stream: ReadableStream<AnyStreamPart> }>)(options);
+        const opened = (
+          this.#model.doStream as (o: typeof options) => PromiseLike<{ stream: ReadableStream<AnyStreamPart> }>
+        )(options);
         return Promise.resolve(opened).then((result) => new ReaderIterator(result.stream.getReader()));
       },
       (part, out) => {
@@ -161,7 +179,11 @@ export class AISDKModel extends Model {
             if (part.delta) out.push({ type: "text", text: part.delta });
             return;
           case "tool-call":
-            if (part.providerExecuted !== true) out.push({ type: "tool-call", toolCall: { id: part.toolCallId, name: part.toolName, arguments: parseArguments(part.input) } });
+            if (part.providerExecuted !== true)
+              out.push({
+                type: "tool-call",
+                toolCall: { id: part.toolCallId, name: part.toolName, arguments: parseArguments(part.input) },
+              });
             return;
           case "response-metadata":
             if (typeof part.id === "string" && part.id !== "") responseId ??= part.id;
@@ -179,7 +201,10 @@ export class AISDKModel extends Model {
       (out) => {
         // The AI SDK finishes every stream it reads to the end; a body cut short says "other" without a raw reason.
         if (!finished || isUnexplainedFinish(finishReason)) {
-          throw new ProviderError("The provider's stream ended before completion (no finish reason).", { ...context, retryable: true });
+          throw new ProviderError("The provider's stream ended before completion (no finish reason).", {
+            ...context,
+            retryable: true,
+          });
         }
         const finish: StreamChunk = { type: "finish", finishReason: toFinishReason(finishReason) };
         const mapped = toUsage(usage);
@@ -232,9 +257,19 @@ class ReaderIterator<T> implements AsyncIterableIterator<T> {
 function streamError(error: unknown, context: { provider: string; model: string }): OrchestratorError {
   const mapped = mapAISDKError(error, context);
   if (mapped) return mapped;
-  const message = error instanceof Error ? error.message : typeof error === "object" && error !== null ? JSON.stringify(error) : String(error);
-  const invalid = typeof error === "object" && error !== null && (error as { type?: unknown }).type === "invalid_request_error";
-  return new ProviderError(`The provider reported an error mid-stream: ${message}`, { ...context, cause: error, retryable: !invalid });
+  const message =
+    error instanceof Error
+      ? error.message
+      : typeof error === "object" && error !== null
+        ? JSON.stringify(error)
+        : String(error);
+  const invalid =
+    typeof error === "object" && error !== null && (error as { type?: unknown }).type === "invalid_request_error";
+  return new ProviderError(`The provider reported an error mid-stream: ${message}`, {
+    ...context,
+    cause: error,
+    retryable: !invalid,
+  });
 }
 
 /** Parsed arguments, or the raw string when the model produced invalid JSON. */
@@ -251,5 +286,7 @@ function describe(value: unknown): string {
   if (value === undefined || value === null) return String(value);
   if (typeof value !== "object") return typeof value;
   const version = (value as { specificationVersion?: unknown }).specificationVersion;
-  return version === undefined ? "an object that is not a language model" : `a model of specification ${String(version)}`;
+  return version === undefined
+    ? "an object that is not a language model"
+    : `a model of specification ${String(version)}`;
 }

@@ -2,7 +2,14 @@
 // in which the orchestrator is the AI SDK provider. What the request implies of the model
 // (images → vision, tools → function calling, a JSON schema → structured output) becomes
 // capability requirements, so selection only picks models that can answer it.
-import type { CapabilityName, ContentPart, GenerateRequest, Message, ToolCall, ToolDefinition } from "@orchestrator-ts/core";
+import type {
+  CapabilityName,
+  ContentPart,
+  GenerateRequest,
+  Message,
+  ToolCall,
+  ToolDefinition,
+} from "@orchestrator-ts/core";
 import {
   type LanguageModelV3CallOptions,
   type LanguageModelV3FilePart,
@@ -37,7 +44,8 @@ export function fromCallOptions(options: LanguageModelV3CallOptions): FromCallOp
   if (options.topP !== undefined) request.topP = options.topP;
   if (options.stopSequences !== undefined && options.stopSequences.length > 0) request.stop = options.stopSequences;
   if (options.seed !== undefined) request.seed = options.seed;
-  for (const name of UNSUPPORTED) if (options[name] !== undefined) warnings.push({ type: "unsupported", feature: name });
+  for (const name of UNSUPPORTED)
+    if (options[name] !== undefined) warnings.push({ type: "unsupported", feature: name });
   if (options.tools !== undefined && options.tools.length > 0) {
     const tools: ToolDefinition[] = [];
     for (const tool of options.tools) {
@@ -96,7 +104,13 @@ export function fromPrompt(prompt: LanguageModelV3Prompt, needs: CapabilityName[
         const first = m.content[0];
         // The common case, one text part, stays a plain string.
         if (m.content.length === 1 && first?.type === "text") messages.push({ role: "user", content: first.text });
-        else messages.push({ role: "user", content: m.content.map((part) => (part.type === "text" ? { type: "text", text: part.text } : fromFilePart(part, needs))) });
+        else
+          messages.push({
+            role: "user",
+            content: m.content.map((part) =>
+              part.type === "text" ? { type: "text", text: part.text } : fromFilePart(part, needs),
+            ),
+          });
         break;
       }
       case "assistant": {
@@ -106,18 +120,23 @@ export function fromPrompt(prompt: LanguageModelV3Prompt, needs: CapabilityName[
         for (const part of m.content) {
           if (part.type === "text") content.push({ type: "text", text: part.text });
           else if (part.type === "file") content.push(fromFilePart(part, needs));
-          else if (part.type === "tool-call" && part.providerExecuted !== true) (toolCalls ??= []).push({ id: part.toolCallId, name: part.toolName, arguments: part.input });
+          else if (part.type === "tool-call" && part.providerExecuted !== true)
+            (toolCalls ??= []).push({ id: part.toolCallId, name: part.toolName, arguments: part.input });
           else if (part.type === "tool-result") results.push(toolMessage(part.toolCallId, part.toolName, part.output));
           // Reasoning parts are the model's own scratch work: not sent back.
         }
         const onlyText = content.every((p) => p.type === "text");
-        const message: Message = { role: "assistant", content: onlyText ? content.map((p) => (p as { text: string }).text).join("") : content };
+        const message: Message = {
+          role: "assistant",
+          content: onlyText ? content.map((p) => (p as { text: string }).text).join("") : content,
+        };
         if (toolCalls !== undefined) message.toolCalls = toolCalls;
         messages.push(message, ...results);
         break;
       }
       case "tool":
-        for (const part of m.content) if (part.type === "tool-result") messages.push(toolMessage(part.toolCallId, part.toolName, part.output));
+        for (const part of m.content)
+          if (part.type === "tool-result") messages.push(toolMessage(part.toolCallId, part.toolName, part.output));
         break;
     }
   }
@@ -146,11 +165,17 @@ function toolOutputText(output: LanguageModelV3ToolResultOutput): string {
 
 function fromFilePart(part: LanguageModelV3FilePart, needs: CapabilityName[]): ContentPart {
   if (!part.mediaType.startsWith("image/")) {
-    throw new UnsupportedFunctionalityError({ functionality: `file parts of type ${part.mediaType} (the orchestrator takes images)` });
+    throw new UnsupportedFunctionalityError({
+      functionality: `file parts of type ${part.mediaType} (the orchestrator takes images)`,
+    });
   }
   if (!needs.includes("vision")) needs.push("vision");
   const data = part.data;
   if (data instanceof URL) return { type: "image", url: data.href, mediaType: part.mediaType };
   if (typeof data === "string") return { type: "image", data, mediaType: part.mediaType };
-  return { type: "image", data: Buffer.from(data.buffer, data.byteOffset, data.byteLength).toString("base64"), mediaType: part.mediaType };
+  return {
+    type: "image",
+    data: Buffer.from(data.buffer, data.byteOffset, data.byteLength).toString("base64"),
+    mediaType: part.mediaType,
+  };
 }

@@ -17,7 +17,14 @@ export { OrchestratorCallError, toAISDKError } from "./to-ai-sdk-error";
 export { fromCallOptions, fromPrompt } from "./from-call-options";
 export { AISDKModel, CONSERVATIVE_PRICE, type AISDKModelOptions, type PriceSource } from "./ai-sdk-model";
 export { mapAISDKError } from "./map-error";
-export { fromFinishReason, fromUsage, normalizeFinishReason, normalizeUsage, toFinishReason, toUsage } from "./normalize";
+export {
+  fromFinishReason,
+  fromUsage,
+  normalizeFinishReason,
+  normalizeUsage,
+  toFinishReason,
+  toUsage,
+} from "./normalize";
 export { type AISDKLanguageModel, isAISDKLanguageModel } from "./spec";
 export { toCallOptions, toPrompt } from "./to-call-options";
 export { aiSdkConfigSchema, aiSdkProvider, loadLanguageModel, type AISDKProviderConfig } from "./plugin";

@@ -12,7 +12,12 @@ export function normalizeUsage(usage: AnyUsage | undefined): LanguageModelV3Usag
   if (usage === undefined || usage === null) return emptyUsage();
   const input = (usage as { inputTokens?: unknown }).inputTokens;
   if (typeof input === "object" && input !== null) return usage as LanguageModelV3Usage;
-  const flat = usage as { inputTokens?: number; outputTokens?: number; reasoningTokens?: number; cachedInputTokens?: number };
+  const flat = usage as {
+    inputTokens?: number;
+    outputTokens?: number;
+    reasoningTokens?: number;
+    cachedInputTokens?: number;
+  };
   const cached = flat.cachedInputTokens;
   const reasoning = flat.reasoningTokens;
   return {
@@ -63,8 +68,12 @@ export function fromUsage(usage: Usage | undefined): LanguageModelV3Usage {
   out.inputTokens.cacheRead = usage.cacheReadInputTokens;
   out.inputTokens.cacheWrite = usage.cacheWriteInputTokens;
   // What was neither read from nor written to the cache, when every part is known.
-  if (usage.inputTokens !== undefined && (usage.cacheReadInputTokens !== undefined || usage.cacheWriteInputTokens !== undefined)) {
-    out.inputTokens.noCache = usage.inputTokens - (usage.cacheReadInputTokens ?? 0) - (usage.cacheWriteInputTokens ?? 0);
+  if (
+    usage.inputTokens !== undefined &&
+    (usage.cacheReadInputTokens !== undefined || usage.cacheWriteInputTokens !== undefined)
+  ) {
+    out.inputTokens.noCache =
+      usage.inputTokens - (usage.cacheReadInputTokens ?? 0) - (usage.cacheWriteInputTokens ?? 0);
   }
   return out;
 }
@@ -109,7 +118,14 @@ export function warningTexts(warnings: readonly AnyWarning[] | undefined): strin
 }
 
 function warningText(warning: AnyWarning): string {
-  const w = warning as { type: string; feature?: string; setting?: unknown; tool?: { name?: string }; details?: string; message?: string };
+  const w = warning as {
+    type: string;
+    feature?: string;
+    setting?: unknown;
+    tool?: { name?: string };
+    details?: string;
+    message?: string;
+  };
   const details = w.details ? `: ${w.details}` : "";
   switch (w.type) {
     case "unsupported":

@@ -8,7 +8,12 @@ import { RateLimitError } from "@orchestrator-ts/core";
 import { AnthropicModel } from "@orchestrator-ts/provider-anthropic";
 import { OpenAIModel } from "@orchestrator-ts/provider-openai";
 import { CostBasedSelector, ModelRegistry, type ModelRegistryOptions } from "@orchestrator-ts/registry";
-import { type AnthropicServer, type OpenAIServer, startAnthropicServer, startOpenAIServer } from "@orchestrator-ts/testing";
+import {
+  type AnthropicServer,
+  type OpenAIServer,
+  startAnthropicServer,
+  startOpenAIServer,
+} from "@orchestrator-ts/testing";
 import { Output, generateObject, generateText, jsonSchema, stepCountIs, streamText, tool } from "ai";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
@@ -43,9 +48,28 @@ afterAll(async () => {
 
 /** gpt-4o-mini (OpenAI) is the cheaper; claude (Anthropic) the other. */
 function setup(options: ModelRegistryOptions = {}) {
-  const registry = new ModelRegistry({ modelSelector: new CostBasedSelector(), maxRetries: 0, backoff: { initialMs: 1, maxMs: 5 }, ...options });
-  registry.registerModel(new OpenAIModel({ name: "gpt-4o-mini", apiKey: KEY, baseURL: openaiServer.baseURL, capabilities: { inputCostPerToken: 0.15e-6, outputCostPerToken: 0.6e-6 } }));
-  registry.registerModel(new AnthropicModel({ name: "claude-sonnet-4-6", apiKey: ANTHROPIC_KEY, baseURL: anthropicServer.baseURL, capabilities: { inputCostPerToken: 3e-6, outputCostPerToken: 15e-6 } }));
+  const registry = new ModelRegistry({
+    modelSelector: new CostBasedSelector(),
+    maxRetries: 0,
+    backoff: { initialMs: 1, maxMs: 5 },
+    ...options,
+  });
+  registry.registerModel(
+    new OpenAIModel({
+      name: "gpt-4o-mini",
+      apiKey: KEY,
+      baseURL: openaiServer.baseURL,
+      capabilities: { inputCostPerToken: 0.15e-6, outputCostPerToken: 0.6e-6 },
+    }),
+  );
+  registry.registerModel(
+    new AnthropicModel({
+      name: "claude-sonnet-4-6",
+      apiKey: ANTHROPIC_KEY,
+      baseURL: anthropicServer.baseURL,
+      capabilities: { inputCostPerToken: 3e-6, outputCostPerToken: 15e-6 },
+    }),
+  );
   registries.push(registry);
   return { registry, orchestrator: createOrchestratorProvider({ registry }) };
 }
@@ -55,7 +79,10 @@ const inferences = (s: OpenAIServer | AnthropicServer) => s.stats.inferenceReque
 describe("generateText through orchestrator(id)", () => {
   it("cached prompt tokens reach the AI SDK's input token details", async () => {
     const { orchestrator } = setup();
-    openaiServer.setReply(() => ({ text: "cached", usage: { inputTokens: 1200, outputTokens: 1, cacheReadInputTokens: 1024 } }));
+    openaiServer.setReply(() => ({
+      text: "cached",
+      usage: { inputTokens: 1200, outputTokens: 1, cacheReadInputTokens: 1024 },
+    }));
     const result = await generateText({ model: orchestrator("gpt-4o-mini"), prompt: "a long shared prefix" });
     expect(result.usage.inputTokens).toBe(1200);
     expect(result.usage.inputTokenDetails).toMatchObject({ cacheReadTokens: 1024, noCacheTokens: 176 });
@@ -63,7 +90,10 @@ describe("generateText through orchestrator(id)", () => {
 
   it('"auto": the registry selects, and text, nested usage, finish reason and providerMetadata.orchestrator come back', async () => {
     const { registry, orchestrator } = setup();
-    openaiServer.setReply(() => ({ text: "Quantum computers use qubits.", usage: { inputTokens: 12, outputTokens: 5 } }));
+    openaiServer.setReply(() => ({
+      text: "Quantum computers use qubits.",
+      usage: { inputTokens: 12, outputTokens: 5 },
+    }));
     const result = await generateText({ model: orchestrator("auto"), prompt: "Explain quantum computing" });
     expect(result.text).toBe("Quantum computers use qubits.");
     expect(result.finishReason).toBe("stop");
@@ -74,7 +104,12 @@ describe("generateText through orchestrator(id)", () => {
     expect(result.response.modelId).toBe("gpt-4o-mini");
     const meta = result.providerMetadata?.orchestrator as Record<string, unknown>;
     expect(result.response.id).toBe(meta.selectionId);
-    expect(meta).toMatchObject({ model: "gpt-4o-mini", provider: "openai", cached: false, attempts: [{ model: "gpt-4o-mini", success: true }] });
+    expect(meta).toMatchObject({
+      model: "gpt-4o-mini",
+      provider: "openai",
+      cached: false,
+      attempts: [{ model: "gpt-4o-mini", success: true }],
+    });
     expect(meta.costUsd).toBeCloseTo(12 * 0.15e-6 + 5 * 0.6e-6, 12);
     expect(typeof meta.selectionId).toBe("string");
     // The selection id closes the loop from an AI SDK app.
@@ -114,7 +149,9 @@ describe("generateText through orchestrator(id)", () => {
     ]);
     // Without a chain the pinned model's failure is the call's.
     openaiServer.enqueueFault({ type: "status", status: 500 });
-    await expect(generateText({ model: orchestrator("gpt-4o-mini"), prompt: "hi", maxRetries: 0 })).rejects.toSatisfy((e) => APICallError.isInstance(e) && e.statusCode === 500);
+    await expect(generateText({ model: orchestrator("gpt-4o-mini"), prompt: "hi", maxRetries: 0 })).rejects.toSatisfy(
+      (e) => APICallError.isInstance(e) && e.statusCode === 500,
+    );
     expect(inferences(anthropicServer)).toBe(1);
   });
 
@@ -123,14 +160,27 @@ describe("generateText through orchestrator(id)", () => {
     const model = orchestrator("auto", { providers: ["anthropic"], task: "code" });
     const a = await generateText({ model, prompt: "one" });
     expect(a.providerMetadata?.orchestrator?.model).toBe("claude-sonnet-4-6");
-    const b = await generateText({ model, prompt: "two", providerOptions: { orchestrator: { providers: ["openai"] } } });
+    const b = await generateText({
+      model,
+      prompt: "two",
+      providerOptions: { orchestrator: { providers: ["openai"] } },
+    });
     expect(b.providerMetadata?.orchestrator?.model).toBe("gpt-4o-mini");
     // A cost cap no model meets: nothing is called.
-    const none = await generateText({ model: orchestrator("auto"), prompt: "x", maxRetries: 0, providerOptions: { orchestrator: { maxCost: 1e-12 } } }).catch((e: unknown) => e);
+    const none = await generateText({
+      model: orchestrator("auto"),
+      prompt: "x",
+      maxRetries: 0,
+      providerOptions: { orchestrator: { maxCost: 1e-12 } },
+    }).catch((e: unknown) => e);
     expect(APICallError.isInstance(none)).toBe(true);
     expect(none).toMatchObject({ code: "no_eligible_model", statusCode: 503, isRetryable: false });
     // A typo is the caller's mistake, said as such.
-    const typo = await generateText({ model: orchestrator("auto"), prompt: "x", providerOptions: { orchestrator: { maxCots: 1 } } }).catch((e: unknown) => e);
+    const typo = await generateText({
+      model: orchestrator("auto"),
+      prompt: "x",
+      providerOptions: { orchestrator: { maxCots: 1 } },
+    }).catch((e: unknown) => e);
     expect(InvalidArgumentError.isInstance(typo)).toBe(true);
     expect((typo as Error).message).toMatch(/maxCots: is not a selection requirement \(known: capabilities, maxCost/);
     expect(inferences(openaiServer) + inferences(anthropicServer)).toBe(2);
@@ -139,14 +189,25 @@ describe("generateText through orchestrator(id)", () => {
   it("errors arrive as APICallError (status, isRetryable, retry-after) keeping our code and our error as the cause", async () => {
     const { orchestrator } = setup({ maxFallbacks: 0 });
     openaiServer.enqueueFault({ type: "status", status: 429, retryAfterMs: 1500 });
-    const limited = await generateText({ model: orchestrator("gpt-4o-mini"), prompt: "x", maxRetries: 0 }).catch((e: unknown) => e);
+    const limited = await generateText({ model: orchestrator("gpt-4o-mini"), prompt: "x", maxRetries: 0 }).catch(
+      (e: unknown) => e,
+    );
     expect(APICallError.isInstance(limited)).toBe(true);
     expect(limited).toBeInstanceOf(OrchestratorCallError);
     expect(limited).toMatchObject({ code: "rate_limit_error", statusCode: 429, isRetryable: true });
     expect((limited as APICallError).responseHeaders?.["retry-after-ms"]).toBe("1500");
     expect(RateLimitError.isInstance((limited as Error).cause)).toBe(true);
 
-    const bad = createOrchestratorProvider({ registry: registryWith(new OpenAIModel({ name: "wrong-key", model: "gpt-4o-mini", apiKey: "sk-wrong-key-0000000000", baseURL: openaiServer.baseURL })) });
+    const bad = createOrchestratorProvider({
+      registry: registryWith(
+        new OpenAIModel({
+          name: "wrong-key",
+          model: "gpt-4o-mini",
+          apiKey: "sk-wrong-key-0000000000",
+          baseURL: openaiServer.baseURL,
+        }),
+      ),
+    });
     const denied = await generateText({ model: bad("wrong-key"), prompt: "x" }).catch((e: unknown) => e);
     expect(denied).toMatchObject({ code: "authentication_error", statusCode: 401, isRetryable: false });
     expect(JSON.stringify(denied)).not.toContain("sk-wrong-key");
@@ -158,7 +219,11 @@ describe("generateText through orchestrator(id)", () => {
     const controller = new AbortController();
     const started = performance.now();
     setTimeout(() => controller.abort(), 50);
-    const error = await generateText({ model: orchestrator("gpt-4o-mini"), prompt: "x", abortSignal: controller.signal }).catch((e: unknown) => e);
+    const error = await generateText({
+      model: orchestrator("gpt-4o-mini"),
+      prompt: "x",
+      abortSignal: controller.signal,
+    }).catch((e: unknown) => e);
     expect((error as Error).name).toBe("AbortError");
     expect(performance.now() - started).toBeLessThan(2_000);
   });
@@ -169,21 +234,39 @@ describe("tools, structured output and images", () => {
     const { orchestrator } = setup();
     openaiServer.setReply((request) => {
       const result = request.messages.find((m) => m.role === "tool");
-      if (result === undefined) return { toolCalls: [{ id: "call_1", name: "weather", arguments: { city: "Paris" } }], finishReason: "tool-calls" };
+      if (result === undefined)
+        return {
+          toolCalls: [{ id: "call_1", name: "weather", arguments: { city: "Paris" } }],
+          finishReason: "tool-calls",
+        };
       return { text: `It is ${result.content} in Paris.` };
     });
     const result = await generateText({
       model: orchestrator("auto"),
       prompt: "Weather in Paris?",
-      tools: { weather: tool({ description: "Current weather", inputSchema: z.object({ city: z.string() }), execute: async ({ city }) => `sunny (${city})` }) },
+      tools: {
+        weather: tool({
+          description: "Current weather",
+          inputSchema: z.object({ city: z.string() }),
+          execute: async ({ city }) => `sunny (${city})`,
+        }),
+      },
       stopWhen: stepCountIs(3),
     });
-    expect(result.steps[0]?.toolCalls).toMatchObject([{ toolCallId: "call_1", toolName: "weather", input: { city: "Paris" } }]);
+    expect(result.steps[0]?.toolCalls).toMatchObject([
+      { toolCallId: "call_1", toolName: "weather", input: { city: "Paris" } },
+    ]);
     expect(result.steps[0]?.finishReason).toBe("tool-calls");
     expect(result.text).toBe("It is sunny (Paris) in Paris.");
-    const sent = openaiServer.requests.at(-1)?.body as { tools: { function: { name: string; parameters: unknown } }[]; messages: { role: string; tool_call_id?: string }[] };
+    const sent = openaiServer.requests.at(-1)?.body as {
+      tools: { function: { name: string; parameters: unknown } }[];
+      messages: { role: string; tool_call_id?: string }[];
+    };
     expect(sent.tools[0]?.function.name).toBe("weather");
-    expect(sent.tools[0]?.function.parameters).toMatchObject({ type: "object", properties: { city: { type: "string" } } });
+    expect(sent.tools[0]?.function.parameters).toMatchObject({
+      type: "object",
+      properties: { city: { type: "string" } },
+    });
     expect(sent.messages.map((m) => m.role)).toEqual(["user", "assistant", "tool"]);
     expect(sent.messages[2]?.tool_call_id).toBe("call_1");
   });
@@ -194,24 +277,63 @@ describe("tools, structured output and images", () => {
     const schema = z.object({ name: z.string(), age: z.number() });
     const { object } = await generateObject({ model: orchestrator("auto"), schema, prompt: "Who?" });
     expect(object).toEqual({ name: "Ada", age: 36 });
-    const sent = openaiServer.requests.at(-1)?.body as { response_format: { type: string; json_schema: { schema: unknown } } };
+    const sent = openaiServer.requests.at(-1)?.body as {
+      response_format: { type: string; json_schema: { schema: unknown } };
+    };
     expect(sent.response_format.type).toBe("json_schema");
-    expect(sent.response_format.json_schema.schema).toMatchObject({ type: "object", properties: { name: { type: "string" }, age: { type: "number" } } });
+    expect(sent.response_format.json_schema.schema).toMatchObject({
+      type: "object",
+      properties: { name: { type: "string" }, age: { type: "number" } },
+    });
 
-    const text = await generateText({ model: orchestrator("auto"), prompt: "Who?", output: Output.object({ schema: jsonSchema<{ name: string }>({ type: "object", properties: { name: { type: "string" } }, required: ["name"] }) }) });
+    const text = await generateText({
+      model: orchestrator("auto"),
+      prompt: "Who?",
+      output: Output.object({
+        schema: jsonSchema<{ name: string }>({
+          type: "object",
+          properties: { name: { type: "string" } },
+          required: ["name"],
+        }),
+      }),
+    });
     expect(text.output).toEqual({ name: "Ada", age: 36 });
   });
 
   it("an image in the prompt goes only to a model that takes images, as the bytes given", async () => {
     const registry = registryWith(
-      new OpenAIModel({ name: "blind", model: "gpt-3.5-turbo", apiKey: KEY, baseURL: openaiServer.baseURL, capabilities: { inputCostPerToken: 1e-9, outputCostPerToken: 1e-9 } }),
-      new AnthropicModel({ name: "seeing", model: "claude-sonnet-4-6", apiKey: ANTHROPIC_KEY, baseURL: anthropicServer.baseURL }),
+      new OpenAIModel({
+        name: "blind",
+        model: "gpt-3.5-turbo",
+        apiKey: KEY,
+        baseURL: openaiServer.baseURL,
+        capabilities: { inputCostPerToken: 1e-9, outputCostPerToken: 1e-9 },
+      }),
+      new AnthropicModel({
+        name: "seeing",
+        model: "claude-sonnet-4-6",
+        apiKey: ANTHROPIC_KEY,
+        baseURL: anthropicServer.baseURL,
+      }),
     );
     const orchestrator = createOrchestratorProvider({ registry });
     const png = new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 1, 2, 3]);
-    const result = await generateText({ model: orchestrator("auto"), messages: [{ role: "user", content: [{ type: "text", text: "What is this?" }, { type: "image", image: png, mediaType: "image/png" }] }] });
+    const result = await generateText({
+      model: orchestrator("auto"),
+      messages: [
+        {
+          role: "user",
+          content: [
+            { type: "text", text: "What is this?" },
+            { type: "image", image: png, mediaType: "image/png" },
+          ],
+        },
+      ],
+    });
     expect(result.providerMetadata?.orchestrator?.model).toBe("seeing");
-    const sent = anthropicServer.requests.at(-1)?.body as { messages: { content: { type: string; source?: { data: string; media_type: string } }[] }[] };
+    const sent = anthropicServer.requests.at(-1)?.body as {
+      messages: { content: { type: string; source?: { data: string; media_type: string } }[] }[];
+    };
     const image = sent.messages[0]?.content.find((p) => p.type === "image");
     expect(image?.source).toMatchObject({ media_type: "image/png", data: Buffer.from(png).toString("base64") });
     // The same text without an image may go to the cheaper, blind one.
@@ -254,7 +376,11 @@ describe("streamText through orchestrator(id)", () => {
     openaiServer.setReply(() => ({ text: "alpha beta gamma delta epsilon zeta" }));
     openaiServer.enqueueFault({ type: "cut-stream", afterChunks: 3 });
     const errors: unknown[] = [];
-    const result = streamText({ model: orchestrator("auto"), prompt: "x", onError: ({ error }) => void errors.push(error) });
+    const result = streamText({
+      model: orchestrator("auto"),
+      prompt: "x",
+      onError: ({ error }) => void errors.push(error),
+    });
     const parts: string[] = [];
     for await (const part of result.fullStream) parts.push(part.type);
     expect(parts).toContain("text-delta");
@@ -269,8 +395,15 @@ describe("streamText through orchestrator(id)", () => {
 
   it("tool calls stream as tool-call parts with the finish reason tool-calls", async () => {
     const { orchestrator } = setup();
-    openaiServer.setReply(() => ({ toolCalls: [{ id: "call_9", name: "lookup", arguments: { q: "x" } }], finishReason: "tool-calls" }));
-    const result = streamText({ model: orchestrator("gpt-4o-mini"), prompt: "x", tools: { lookup: tool({ inputSchema: z.object({ q: z.string() }) }) } });
+    openaiServer.setReply(() => ({
+      toolCalls: [{ id: "call_9", name: "lookup", arguments: { q: "x" } }],
+      finishReason: "tool-calls",
+    }));
+    const result = streamText({
+      model: orchestrator("gpt-4o-mini"),
+      prompt: "x",
+      tools: { lookup: tool({ inputSchema: z.object({ q: z.string() }) }) },
+    });
     expect(await result.toolCalls).toMatchObject([{ toolCallId: "call_9", toolName: "lookup", input: { q: "x" } }]);
     expect(await result.finishReason).toBe("tool-calls");
   });
@@ -279,7 +412,13 @@ describe("streamText through orchestrator(id)", () => {
 describe("registry sources and AI SDK models inside", () => {
   it("an AISDKModel wrapping @ai-sdk/openai answers through the provider too", async () => {
     const openai = createOpenAI({ apiKey: KEY, baseURL: openaiServer.baseURL });
-    const registry = registryWith(new AISDKModel({ name: "wrapped", model: openai.chat("gpt-4o-mini"), capabilities: { inputCostPerToken: 1e-7, outputCostPerToken: 1e-7 } }));
+    const registry = registryWith(
+      new AISDKModel({
+        name: "wrapped",
+        model: openai.chat("gpt-4o-mini"),
+        capabilities: { inputCostPerToken: 1e-7, outputCostPerToken: 1e-7 },
+      }),
+    );
     const orchestrator = createOrchestratorProvider({ registry });
     openaiServer.setReply(() => ({ text: "wrapped answer", usage: { inputTokens: 2, outputTokens: 2 } }));
     const result = await generateText({ model: orchestrator("wrapped"), prompt: "x" });
@@ -291,7 +430,9 @@ describe("registry sources and AI SDK models inside", () => {
 
   it("{ orchestrator } (or its promise) lends its registry; the calls wait for it", async () => {
     openaiServer.setReply(() => ({ text: "lent answer" }));
-    const registry = registryWith(new OpenAIModel({ name: "lent", model: "gpt-4o-mini", apiKey: KEY, baseURL: openaiServer.baseURL }));
+    const registry = registryWith(
+      new OpenAIModel({ name: "lent", model: "gpt-4o-mini", apiKey: KEY, baseURL: openaiServer.baseURL }),
+    );
     const viaOrchestrator = createOrchestratorProvider({ orchestrator: Promise.resolve({ registry }) });
     // The registry is not at hand yet: an unknown id is found at the call.
     const unknown = await generateText({ model: viaOrchestrator("nope"), prompt: "x" }).catch((e: unknown) => e);
@@ -299,7 +440,11 @@ describe("registry sources and AI SDK models inside", () => {
     const result = await generateText({ model: viaOrchestrator("auto"), prompt: "x" });
     expect(result.text).toBe("lent answer");
     expect(await viaOrchestrator.registry()).toBe(registry);
-    expect(await viaOrchestrator.recordFeedback(result.providerMetadata?.orchestrator?.selectionId as string, { quality: 1 })).toBe(true);
+    expect(
+      await viaOrchestrator.recordFeedback(result.providerMetadata?.orchestrator?.selectionId as string, {
+        quality: 1,
+      }),
+    ).toBe(true);
     expect(() => createOrchestratorProvider({} as never)).toThrow(/needs \{ registry \} or \{ orchestrator \}/);
   });
 });

@@ -1,7 +1,15 @@
 // The orchestrator as a Vercel AI SDK provider: `orchestrator("auto")` is a LanguageModelV3 whose
 // calls go through registry.generate / registry.stream (selection, retries, fallbacks, stream
 // failover before the first chunk, limits, cache, health, statistics).
-import { type CapabilityName, type GenerateRequest, type GenerateResult, type RequirementFields, type StreamChunk, type ToolCall, closestNames } from "@orchestrator-ts/core";
+import {
+  type CapabilityName,
+  type GenerateRequest,
+  type GenerateResult,
+  type RequirementFields,
+  type StreamChunk,
+  type ToolCall,
+  closestNames,
+} from "@orchestrator-ts/core";
 import {
   type JSONObject,
   type JSONValue,
@@ -40,13 +48,18 @@ export type OrchestratorRequest = GenerateRequest & { route?: string };
  * by shape, so this package depends on the contract (core) only.
  */
 export interface OrchestratorRegistry {
-  generate(request: OrchestratorRequest, requirements?: OrchestratorRequirements): Promise<GenerateResult & { selectionId: string; attempts: readonly OrchestratorAttempt[] }>;
+  generate(
+    request: OrchestratorRequest,
+    requirements?: OrchestratorRequirements,
+  ): Promise<GenerateResult & { selectionId: string; attempts: readonly OrchestratorAttempt[] }>;
   stream(
     request: OrchestratorRequest,
     requirements?: OrchestratorRequirements,
   ): AsyncIterable<StreamChunk> & {
     readonly selectionId: string | undefined;
-    readonly explanation: { readonly model?: { readonly name: string; readonly provider: string } | undefined } | undefined;
+    readonly explanation:
+      | { readonly model?: { readonly name: string; readonly provider: string } | undefined }
+      | undefined;
     readonly attempts: readonly OrchestratorAttempt[];
   };
   hasModel(name: string): boolean;
@@ -140,7 +153,9 @@ class RegistrySource {
         );
       }
     } else {
-      throw new TypeError("createOrchestratorProvider needs { registry } or { orchestrator } (for a config file: createOrchestratorProvider({ config }) from orchestrator-ts).");
+      throw new TypeError(
+        "createOrchestratorProvider needs { registry } or { orchestrator } (for a config file: createOrchestratorProvider({ config }) from orchestrator-ts).",
+      );
     }
   }
   get(): OrchestratorRegistry | Promise<OrchestratorRegistry> {
@@ -156,7 +171,12 @@ export function createOrchestratorProvider(options: OrchestratorProviderOptions)
   const source = new RegistrySource(options);
   const resolver = options.resolveModelId;
   const languageModel = (modelId: string, settings?: OrchestratorModelSettings): LanguageModelV3 => {
-    if (typeof modelId !== "string" || modelId === "") throw new NoSuchModelError({ modelId: String(modelId), modelType: "languageModel", message: "A model id is a non-empty string: \"auto\" or a registered model's name." });
+    if (typeof modelId !== "string" || modelId === "")
+      throw new NoSuchModelError({
+        modelId: String(modelId),
+        modelType: "languageModel",
+        message: 'A model id is a non-empty string: "auto" or a registered model\'s name.',
+      });
     // With the registry at hand, an unknown id fails here, where the id is written.
     if (source.current) resolveTarget(modelId, source.current, resolver);
     return new OrchestratorLanguageModel(modelId, settings, source, resolver);
@@ -169,19 +189,32 @@ export function createOrchestratorProvider(options: OrchestratorProviderOptions)
     specificationVersion: "v3",
     languageModel,
     embeddingModel(modelId: string): never {
-      throw new NoSuchModelError({ modelId, modelType: "embeddingModel", message: "The orchestrator routes language models only." });
+      throw new NoSuchModelError({
+        modelId,
+        modelType: "embeddingModel",
+        message: "The orchestrator routes language models only.",
+      });
     },
     imageModel(modelId: string): never {
-      throw new NoSuchModelError({ modelId, modelType: "imageModel", message: "The orchestrator routes language models only." });
+      throw new NoSuchModelError({
+        modelId,
+        modelType: "imageModel",
+        message: "The orchestrator routes language models only.",
+      });
     },
     registry: async () => source.get(),
-    recordFeedback: async (selectionId: string, feedback: { quality: number }) => (await source.get()).recordFeedback(selectionId, feedback),
+    recordFeedback: async (selectionId: string, feedback: { quality: number }) =>
+      (await source.get()).recordFeedback(selectionId, feedback),
   });
   return provider;
 }
 
 /** What an id means now: the resolver's answer, `"auto"`, or a registered model; else NoSuchModelError. */
-function resolveTarget(modelId: string, registry: OrchestratorRegistry, resolver: ModelIdResolver | undefined): ModelTarget {
+function resolveTarget(
+  modelId: string,
+  registry: OrchestratorRegistry,
+  resolver: ModelIdResolver | undefined,
+): ModelTarget {
   const custom = resolver?.(modelId, registry);
   if (custom !== undefined) return custom;
   if (modelId === AUTO_MODEL_ID) return {};
@@ -199,7 +232,11 @@ function resolveTarget(modelId: string, registry: OrchestratorRegistry, resolver
     modelType: "languageModel",
     message:
       `No model "${modelId}" in the orchestrator's registry: use "auto" (the selector chooses), a route's name or a registered model's name` +
-      (close.length > 0 ? ` (did you mean ${close.map((n) => `"${n}"`).join(" or ")}?)` : names.length > 0 ? ` (${names.map((n) => `"${n}"`).join(", ")})` : " (the registry is empty)") +
+      (close.length > 0
+        ? ` (did you mean ${close.map((n) => `"${n}"`).join(" or ")}?)`
+        : names.length > 0
+          ? ` (${names.map((n) => `"${n}"`).join(", ")})`
+          : " (the registry is empty)") +
       ".",
   });
 }
@@ -220,7 +257,12 @@ class OrchestratorLanguageModel implements LanguageModelV3 {
   readonly #source: RegistrySource;
   readonly #resolver: ModelIdResolver | undefined;
 
-  constructor(modelId: string, settings: OrchestratorModelSettings | undefined, source: RegistrySource, resolver: ModelIdResolver | undefined) {
+  constructor(
+    modelId: string,
+    settings: OrchestratorModelSettings | undefined,
+    source: RegistrySource,
+    resolver: ModelIdResolver | undefined,
+  ) {
     this.modelId = modelId;
     this.#settings = settings;
     this.#source = source;
@@ -238,13 +280,24 @@ class OrchestratorLanguageModel implements LanguageModelV3 {
     }
     const content: LanguageModelV3Content[] = [];
     if (result.text !== "") content.push({ type: "text", text: result.text });
-    for (const toolCall of result.toolCalls) content.push({ type: "tool-call", toolCallId: toolCall.id, toolName: toolCall.name, input: toolInput(toolCall) });
+    for (const toolCall of result.toolCalls)
+      content.push({ type: "tool-call", toolCallId: toolCall.id, toolName: toolCall.name, input: toolInput(toolCall) });
     for (const warning of result.warnings) call.warnings.push({ type: "other", message: warning });
     return {
       content,
       finishReason: fromFinishReason(result.finishReason),
       usage: fromUsage(result.usage),
-      providerMetadata: { orchestrator: metadata(result.model, result.provider, result.selectionId, result.costUsd, result.cached, result.latencyMs, result.attempts) },
+      providerMetadata: {
+        orchestrator: metadata(
+          result.model,
+          result.provider,
+          result.selectionId,
+          result.costUsd,
+          result.cached,
+          result.latencyMs,
+          result.attempts,
+        ),
+      },
       // Given here, the AI SDK does not make its own id and date (measured: a third of its added cost).
       response: { id: result.selectionId, modelId: result.model, timestamp: new Date() },
       warnings: call.warnings,
@@ -290,7 +343,11 @@ class OrchestratorLanguageModel implements LanguageModelV3 {
             // Chunks already reached the caller: the failure is an error part, then an `error` finish.
             if (textOpen) controller.enqueue({ type: "text-end", id: TEXT_ID });
             controller.enqueue({ type: "error", error: mapped });
-            controller.enqueue({ type: "finish", finishReason: { unified: "error", raw: undefined }, usage: fromUsage(undefined) });
+            controller.enqueue({
+              type: "finish",
+              finishReason: { unified: "error", raw: undefined },
+              usage: fromUsage(undefined),
+            });
             controller.close();
             return;
           }
@@ -310,7 +367,12 @@ class OrchestratorLanguageModel implements LanguageModelV3 {
             controller.enqueue({ type: "text-delta", id: TEXT_ID, delta: chunk.text });
             return;
           case "tool-call":
-            controller.enqueue({ type: "tool-call", toolCallId: chunk.toolCall.id, toolName: chunk.toolCall.name, input: toolInput(chunk.toolCall) });
+            controller.enqueue({
+              type: "tool-call",
+              toolCallId: chunk.toolCall.id,
+              toolName: chunk.toolCall.name,
+              input: toolInput(chunk.toolCall),
+            });
             return;
           case "finish": {
             if (textOpen) {
@@ -320,13 +382,28 @@ class OrchestratorLanguageModel implements LanguageModelV3 {
             const model = chunk.model ?? stream.explanation?.model?.name;
             // The registry's finish chunk names its selection.
             const selectionId = (chunk as { selectionId?: string }).selectionId ?? stream.selectionId;
-            controller.enqueue({ type: "response-metadata", ...(selectionId !== undefined ? { id: selectionId } : {}), ...(model !== undefined ? { modelId: model } : {}), timestamp: new Date() });
+            controller.enqueue({
+              type: "response-metadata",
+              ...(selectionId !== undefined ? { id: selectionId } : {}),
+              ...(model !== undefined ? { modelId: model } : {}),
+              timestamp: new Date(),
+            });
             const provider = stream.explanation?.model?.provider;
             controller.enqueue({
               type: "finish",
               finishReason: fromFinishReason(chunk.finishReason),
               usage: fromUsage(chunk.usage),
-              providerMetadata: { orchestrator: metadata(model, provider, selectionId, chunk.costUsd, chunk.cached, chunk.latencyMs, stream.attempts) },
+              providerMetadata: {
+                orchestrator: metadata(
+                  model,
+                  provider,
+                  selectionId,
+                  chunk.costUsd,
+                  chunk.cached,
+                  chunk.latencyMs,
+                  stream.attempts,
+                ),
+              },
             });
             return;
           }
@@ -402,6 +479,10 @@ function metadata(
   if (costUsd !== undefined) out.costUsd = costUsd;
   out.cached = cached === true;
   if (latencyMs !== undefined) out.latencyMs = latencyMs;
-  out.attempts = attempts.map((a) => (a.errorCode === undefined ? { model: a.model, success: a.success } : { model: a.model, success: a.success, errorCode: a.errorCode }));
+  out.attempts = attempts.map((a) =>
+    a.errorCode === undefined
+      ? { model: a.model, success: a.success }
+      : { model: a.model, success: a.success, errorCode: a.errorCode },
+  );
   return out;
 }

@@ -3,7 +3,13 @@
 import { inspect } from "node:util";
 import { buildModels, parseModelConfig } from "@orchestrator-ts/config";
 import { ConfigError, isProviderPlugin } from "@orchestrator-ts/core";
-import { type AnthropicServer, type OpenAIServer, rejectionOf, startAnthropicServer, startOpenAIServer } from "@orchestrator-ts/testing";
+import {
+  type AnthropicServer,
+  type OpenAIServer,
+  rejectionOf,
+  startAnthropicServer,
+  startOpenAIServer,
+} from "@orchestrator-ts/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import defaultPlugin, { AISDKModel, aiSdkProvider } from "./index";
 
@@ -83,7 +89,8 @@ describe("provider: ai-sdk", () => {
       { ANTHROPIC_KEY },
     );
     const chunks: string[] = [];
-    for await (const chunk of model?.stream({ messages: [{ role: "user", content: "stream me" }] }) ?? []) if (chunk.type === "text") chunks.push(chunk.text);
+    for await (const chunk of model?.stream({ messages: [{ role: "user", content: "stream me" }] }) ?? [])
+      if (chunk.type === "text") chunks.push(chunk.text);
     expect(chunks.join("")).toBe("Echo: stream me");
     const request = anthropicServer.requests.at(-1);
     expect(request?.headers["x-api-key"]).toBe(ANTHROPIC_KEY);
@@ -118,7 +125,9 @@ describe("provider: ai-sdk", () => {
 `),
     );
     expect(ConfigError.isInstance(error)).toBe(true);
-    expect((error as Error).message).toMatch(/@ai-sdk\/not-a-real-provider is not installed: npm install @ai-sdk\/not-a-real-provider/);
+    expect((error as Error).message).toMatch(
+      /@ai-sdk\/not-a-real-provider is not installed: npm install @ai-sdk\/not-a-real-provider/,
+    );
   });
 
   it("a path or URL instead of a package name, or a missing model id → ConfigError at the key", async () => {

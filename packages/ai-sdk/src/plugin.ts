@@ -78,7 +78,9 @@ export const aiSdkProvider = defineProvider<AISDKProviderConfig>({
       ...(capabilitiesDeclared ? { capabilities } : {}),
       ...(config.timeoutMs !== undefined ? { timeoutMs: config.timeoutMs } : {}),
       ...(config.provider !== undefined ? { provider: config.provider } : {}),
-      ...(config.providerOptions !== undefined ? { providerOptions: config.providerOptions as AISDKModelProviderOptions } : {}),
+      ...(config.providerOptions !== undefined
+        ? { providerOptions: config.providerOptions as AISDKModelProviderOptions }
+        : {}),
       isLocal: config.isLocal ?? (config.baseURL !== undefined && isLoopbackURL(config.baseURL)),
       // Who answers: the package, the endpoint and the settings (credentials are left out by core).
       cacheIdentity: {
@@ -108,13 +110,17 @@ export async function loadLanguageModel(config: AISDKProviderConfig): Promise<AI
     registerSecretHeaders(headers);
     settings.headers = headers;
   }
-  const provider = typeof factory === "function" && !isProviderInstance(factory) ? (factory as Factory)(settings) : factory;
+  const provider =
+    typeof factory === "function" && !isProviderInstance(factory) ? (factory as Factory)(settings) : factory;
   const method = config.method;
   let model: unknown;
   if (method !== undefined) {
     const make = (provider as Record<string, unknown>)[method];
     if (typeof make !== "function") {
-      throw configError("method", `the provider of ${config.package} has no method "${method}"${methodsHint(provider)}`);
+      throw configError(
+        "method",
+        `the provider of ${config.package} has no method "${method}"${methodsHint(provider)}`,
+      );
     }
     model = (make as (id: string) => unknown).call(provider, config.model);
   } else if (typeof (provider as { languageModel?: unknown }).languageModel === "function") {
@@ -145,7 +151,9 @@ function isProviderInstance(value: unknown): boolean {
 
 function methodsHint(provider: unknown): string {
   if (provider === null || (typeof provider !== "object" && typeof provider !== "function")) return "";
-  const names = Object.keys(provider as object).filter((k) => typeof (provider as Record<string, unknown>)[k] === "function");
+  const names = Object.keys(provider as object).filter(
+    (k) => typeof (provider as Record<string, unknown>)[k] === "function",
+  );
   return names.length > 0 ? ` (it has ${names.slice(0, 8).join(", ")})` : "";
 }
 
@@ -175,7 +183,8 @@ function findFactory(mod: Record<string, unknown>, config: AISDKProviderConfig):
   const exports = mod;
   if (config.factory !== undefined) {
     const named = exports[config.factory];
-    if (typeof named !== "function") throw configError("factory", `${config.package} exports no function "${config.factory}"${creatorsHint(exports)}`);
+    if (typeof named !== "function")
+      throw configError("factory", `${config.package} exports no function "${config.factory}"${creatorsHint(exports)}`);
     return named;
   }
   const creators = Object.keys(exports).filter((k) => /^create[A-Z]/.test(k) && typeof exports[k] === "function");
@@ -185,12 +194,25 @@ function findFactory(mod: Record<string, unknown>, config: AISDKProviderConfig):
     const token = (config.package.split("/").pop() ?? "").replace(/[^a-z0-9]/gi, "").toLowerCase();
     const matching = creators.filter((k) => k.slice(6).toLowerCase().startsWith(token));
     if (matching.length === 1) return exports[matching[0] as string];
-    throw configError("factory", `${config.package} exports several provider factories (${creators.join(", ")}); name one with factory:`);
+    throw configError(
+      "factory",
+      `${config.package} exports several provider factories (${creators.join(", ")}); name one with factory:`,
+    );
   }
   // No factory: a default instance (it reads its key from the environment itself).
   const instances = Object.values(exports).filter(isProviderInstance);
-  if (instances.length === 1 && config.apiKey === undefined && config.baseURL === undefined && config.headers === undefined && config.settings === undefined) return instances[0];
-  throw configError("package", `${config.package} exports no AI SDK provider factory (a create… function)${creatorsHint(exports)}`);
+  if (
+    instances.length === 1 &&
+    config.apiKey === undefined &&
+    config.baseURL === undefined &&
+    config.headers === undefined &&
+    config.settings === undefined
+  )
+    return instances[0];
+  throw configError(
+    "package",
+    `${config.package} exports no AI SDK provider factory (a create… function)${creatorsHint(exports)}`,
+  );
 }
 
 function creatorsHint(exports: Record<string, unknown>): string {
@@ -204,7 +226,8 @@ function reveal(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(reveal);
   if (value !== null && typeof value === "object" && Object.getPrototypeOf(value) === Object.prototype) {
     const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(value)) Object.defineProperty(out, k, { value: reveal(v), enumerable: true, writable: true, configurable: true });
+    for (const [k, v] of Object.entries(value))
+      Object.defineProperty(out, k, { value: reveal(v), enumerable: true, writable: true, configurable: true });
     return out;
   }
   return value;

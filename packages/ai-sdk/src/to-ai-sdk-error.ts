@@ -1,7 +1,14 @@
 // Our errors as the AI SDK expects them from a provider: the inverse of map-error.ts. A failed
 // call is an `APICallError` (status, `isRetryable`, `retry-after-ms` for a rate limit) that keeps
 // our stable `code` and carries our error as its `cause`; an abort stays an abort.
-import { AbortError, ConfigError, NoEligibleModelError, OrchestratorError, ProviderError, RateLimitError } from "@orchestrator-ts/core";
+import {
+  AbortError,
+  ConfigError,
+  NoEligibleModelError,
+  OrchestratorError,
+  ProviderError,
+  RateLimitError,
+} from "@orchestrator-ts/core";
 import { APICallError, InvalidArgumentError } from "@ai-sdk/provider";
 
 /**
@@ -22,7 +29,14 @@ export class OrchestratorCallError extends APICallError {
       requestBodyValues: undefined,
       ...(status !== undefined ? { statusCode: status } : {}),
       // The AI SDK's own retry waits `retry-after-ms` when it is given.
-      ...(retryAfterMs !== undefined ? { responseHeaders: { "retry-after-ms": String(retryAfterMs), "retry-after": String(Math.ceil(retryAfterMs / 1000)) } } : {}),
+      ...(retryAfterMs !== undefined
+        ? {
+            responseHeaders: {
+              "retry-after-ms": String(retryAfterMs),
+              "retry-after": String(Math.ceil(retryAfterMs / 1000)),
+            },
+          }
+        : {}),
       cause: error,
       isRetryable: error.retryable,
       data: error.toJSON(),

@@ -93,7 +93,10 @@ export function toPrompt(messages: readonly Message[]): LanguageModelV3Prompt {
         prompt[i] = { role: "system", content: m.content };
         break;
       case "user":
-        prompt[i] = { role: "user", content: typeof m.content === "string" ? [{ type: "text", text: m.content }] : m.content.map(toUserPart) };
+        prompt[i] = {
+          role: "user",
+          content: typeof m.content === "string" ? [{ type: "text", text: m.content }] : m.content.map(toUserPart),
+        };
         break;
       case "assistant": {
         const content: Extract<LanguageModelV3Message, { role: "assistant" }>["content"] = [];
@@ -140,17 +143,26 @@ function toUserPart(part: ContentPart): LanguageModelV3TextPart | LanguageModelV
     const inline = /^data:([^;,]+)?(;base64)?,/i.exec(part.url);
     if (inline) {
       const data = part.url.slice(inline[0].length);
-      return { type: "file", mediaType: part.mediaType ?? inline[1] ?? "image/*", data: inline[2] ? data : Buffer.from(decodeURIComponent(data)).toString("base64") };
+      return {
+        type: "file",
+        mediaType: part.mediaType ?? inline[1] ?? "image/*",
+        data: inline[2] ? data : Buffer.from(decodeURIComponent(data)).toString("base64"),
+      };
     }
     // The AI SDK's own `generateText` downloads URLs a model does not take; a model called directly gets the URL.
     return { type: "file", mediaType: part.mediaType ?? "image/*", data: new URL(part.url) };
   }
-  if (part.data !== undefined && part.data !== "") return { type: "file", mediaType: part.mediaType ?? "image/*", data: part.data };
+  if (part.data !== undefined && part.data !== "")
+    return { type: "file", mediaType: part.mediaType ?? "image/*", data: part.data };
   throw new TypeError("An image part needs `url` or `data`.");
 }
 
 function toFunctionTool(tool: ToolDefinition): LanguageModelV3FunctionTool {
-  const out: LanguageModelV3FunctionTool = { type: "function", name: tool.name, inputSchema: schemaOf(tool.parameters) };
+  const out: LanguageModelV3FunctionTool = {
+    type: "function",
+    name: tool.name,
+    inputSchema: schemaOf(tool.parameters),
+  };
   if (tool.description !== undefined) out.description = tool.description;
   return out;
 }

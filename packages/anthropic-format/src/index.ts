@@ -52,4 +52,11 @@ export {
   toMessagesUsage,
   toStopReason,
 } from "./response";
-export { messagesErrorBody, messagesErrorType, MessagesStreamDecoder, MessagesStreamEncoder, type MessagesStreamEventLike, sseEvent } from "./stream";
+export {
+  messagesErrorBody,
+  messagesErrorType,
+  MessagesStreamDecoder,
+  MessagesStreamEncoder,
+  type MessagesStreamEventLike,
+  sseEvent,
+} from "./stream";

@@ -33,7 +33,13 @@ const body: Anthropic.MessageCreateParamsNonStreaming = {
       ],
     },
   ],
-  tools: [{ name: "get_weather", description: "Weather by city", input_schema: { type: "object", properties: { city: { type: "string" } }, required: ["city"] } }],
+  tools: [
+    {
+      name: "get_weather",
+      description: "Weather by city",
+      input_schema: { type: "object", properties: { city: { type: "string" } }, required: ["city"] },
+    },
+  ],
   tool_choice: { type: "auto" },
   stop_sequences: ["\n\nHuman:"],
   metadata: { user_id: "u-42" },
@@ -56,7 +62,11 @@ describe("fromMessagesRequest", () => {
             { type: "image", url: "https://example.com/cat.jpg" },
           ],
         },
-        { role: "assistant", content: "A cat. Checking the weather.", toolCalls: [{ id: "toolu_1", name: "get_weather", arguments: { city: "Oslo" } }] },
+        {
+          role: "assistant",
+          content: "A cat. Checking the weather.",
+          toolCalls: [{ id: "toolu_1", name: "get_weather", arguments: { city: "Oslo" } }],
+        },
         { role: "tool", toolCallId: "toolu_1", content: "4°C" },
         { role: "user", content: [{ type: "text", text: "And tomorrow?" }] },
       ],
@@ -64,7 +74,13 @@ describe("fromMessagesRequest", () => {
       temperature: 0.2,
       topP: 0.9,
       stop: ["\n\nHuman:"],
-      tools: [{ name: "get_weather", description: "Weather by city", parameters: body.tools?.[0] && (body.tools[0] as Anthropic.Tool).input_schema }],
+      tools: [
+        {
+          name: "get_weather",
+          description: "Weather by city",
+          parameters: body.tools?.[0] && (body.tools[0] as Anthropic.Tool).input_schema,
+        },
+      ],
       toolChoice: "auto",
       // What the core has no name for is kept for an Anthropic model to send on.
       providerOptions: { anthropic: { metadata: { user_id: "u-42" }, top_k: 5 } },
@@ -91,11 +107,30 @@ describe("fromMessagesRequest", () => {
       ],
       messages: [
         { role: "user", content: "q" },
-        { role: "assistant", content: [{ type: "thinking", thinking: "hmm", signature: "s" }, { type: "tool_use", id: "t1", name: "f", input: {} }] },
-        { role: "user", content: [{ type: "tool_result", tool_use_id: "t1", is_error: true, content: [{ type: "text", text: "no such city" }] }] },
+        {
+          role: "assistant",
+          content: [
+            { type: "thinking", thinking: "hmm", signature: "s" },
+            { type: "tool_use", id: "t1", name: "f", input: {} },
+          ],
+        },
+        {
+          role: "user",
+          content: [
+            {
+              type: "tool_result",
+              tool_use_id: "t1",
+              is_error: true,
+              content: [{ type: "text", text: "no such city" }],
+            },
+          ],
+        },
       ],
       tool_choice: { type: "any" },
-      output_config: { format: { type: "json_schema", schema: { type: "object", properties: { a: { type: "number" } } } }, effort: "low" },
+      output_config: {
+        format: { type: "json_schema", schema: { type: "object", properties: { a: { type: "number" } } } },
+        effort: "low",
+      },
     });
     expect(parsed.request.messages).toEqual([
       { role: "system", content: "One." },
@@ -105,11 +140,16 @@ describe("fromMessagesRequest", () => {
       { role: "tool", toolCallId: "t1", content: "Error: no such city" },
     ]);
     expect(parsed.request.toolChoice).toBe("required");
-    expect(parsed.request.responseFormat).toEqual({ type: "json", schema: { type: "object", properties: { a: { type: "number" } } } });
+    expect(parsed.request.responseFormat).toEqual({
+      type: "json",
+      schema: { type: "object", properties: { a: { type: "number" } } },
+    });
     expect(parsed.request.providerOptions).toEqual({ anthropic: { output_config: { effort: "low" } } });
     expect(parsed.stream).toBe(false);
     expect(parsed.user).toBeUndefined();
-    expect(fromMessagesRequest({ ...body, tool_choice: { type: "tool", name: "get_weather" } }).request.toolChoice).toEqual({ name: "get_weather" });
+    expect(
+      fromMessagesRequest({ ...body, tool_choice: { type: "tool", name: "get_weather" } }).request.toolChoice,
+    ).toEqual({ name: "get_weather" });
     expect(fromMessagesRequest({ ...body, tool_choice: { type: "none" } }).request.toolChoice).toBe("none");
   });
 
@@ -129,11 +169,31 @@ describe("fromMessagesRequest", () => {
       [{ ...body, messages: [{ role: "user", content: 5 }] }, "messages.0.content"],
       [{ ...body, messages: [{ role: "user", content: [{ type: "document" }] }] }, "messages.0.content.0.type"],
       [{ ...body, messages: [{ role: "user", content: [{ type: "text", text: 1 }] }] }, "messages.0.content.0.text"],
-      [{ ...body, messages: [{ role: "user", content: [{ type: "image", source: { type: "file" } }] }] }, "messages.0.content.0.source"],
-      [{ ...body, messages: [{ role: "user", content: [{ type: "tool_use", id: "a", name: "b", input: {} }] }] }, "messages.0.content.0.type"],
-      [{ ...body, messages: [{ role: "assistant", content: [{ type: "tool_use", name: "b", input: {} }] }] }, "messages.0.content.0.id"],
-      [{ ...body, messages: [{ role: "user", content: [{ type: "tool_result" }] }] }, "messages.0.content.0.tool_use_id"],
-      [{ ...body, messages: [{ role: "user", content: [{ type: "tool_result", tool_use_id: "t", content: [{ type: "image" }] }] }] }, "messages.0.content.0.content.0"],
+      [
+        { ...body, messages: [{ role: "user", content: [{ type: "image", source: { type: "file" } }] }] },
+        "messages.0.content.0.source",
+      ],
+      [
+        { ...body, messages: [{ role: "user", content: [{ type: "tool_use", id: "a", name: "b", input: {} }] }] },
+        "messages.0.content.0.type",
+      ],
+      [
+        { ...body, messages: [{ role: "assistant", content: [{ type: "tool_use", name: "b", input: {} }] }] },
+        "messages.0.content.0.id",
+      ],
+      [
+        { ...body, messages: [{ role: "user", content: [{ type: "tool_result" }] }] },
+        "messages.0.content.0.tool_use_id",
+      ],
+      [
+        {
+          ...body,
+          messages: [
+            { role: "user", content: [{ type: "tool_result", tool_use_id: "t", content: [{ type: "image" }] }] },
+          ],
+        },
+        "messages.0.content.0.content.0",
+      ],
       [{ ...body, tools: {} }, "tools"],
       [{ ...body, tools: [{ name: "f" }] }, "tools.0.input_schema"],
       [{ ...body, tools: [{ type: "web_search_20250305", name: "web_search" }] }, "tools.0.type"],
@@ -164,7 +224,11 @@ describe("fromMessagesRequest", () => {
   });
 
   it("an own __proto__ key is dropped, never copied into providerOptions", () => {
-    const parsed = fromMessagesRequest(JSON.parse('{"model":"m","max_tokens":5,"messages":[{"role":"user","content":"x"}],"__proto__":{"polluted":true}}'));
+    const parsed = fromMessagesRequest(
+      JSON.parse(
+        '{"model":"m","max_tokens":5,"messages":[{"role":"user","content":"x"}],"__proto__":{"polluted":true}}',
+      ),
+    );
     expect(parsed.request.providerOptions).toBeUndefined();
     expect(({} as Record<string, unknown>)["polluted"]).toBeUndefined();
   });
@@ -172,7 +236,11 @@ describe("fromMessagesRequest", () => {
   it("is linear in the body: 20,000 blocks parse in well under a second", () => {
     const content = Array.from({ length: 20_000 }, (_, i) => ({ type: "text" as const, text: `t${i}` }));
     const started = performance.now();
-    const parsed = fromMessagesRequest({ model: "m", max_tokens: 5, messages: [{ role: "user", content }] } satisfies MessagesRequest);
+    const parsed = fromMessagesRequest({
+      model: "m",
+      max_tokens: 5,
+      messages: [{ role: "user", content }],
+    } satisfies MessagesRequest);
     expect(performance.now() - started).toBeLessThan(1000);
     expect(parsed.request.messages[0]).toMatchObject({ role: "user", content: expect.any(Array) });
     expect(parsed.request.messages[0]?.content).toHaveLength(20_000);

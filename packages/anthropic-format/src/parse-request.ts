@@ -1,4 +1,12 @@
-import { type ContentPart, type GenerateRequest, type Message, OrchestratorError, type ToolCall, type ToolChoice, type ToolDefinition } from "@orchestrator-ts/core";
+import {
+  type ContentPart,
+  type GenerateRequest,
+  type Message,
+  OrchestratorError,
+  type ToolCall,
+  type ToolChoice,
+  type ToolDefinition,
+} from "@orchestrator-ts/core";
 
 /**
  * A Messages request body that cannot be served. `param` is the offending field's path in
@@ -36,9 +44,22 @@ export interface ParsedMessagesRequest {
 }
 
 // Read here; every other top-level field goes to providerOptions.anthropic.
-const KNOWN = new Set(["model", "messages", "max_tokens", "system", "temperature", "top_p", "stop_sequences", "tools", "tool_choice", "stream", "output_config"]);
+const KNOWN = new Set([
+  "model",
+  "messages",
+  "max_tokens",
+  "system",
+  "temperature",
+  "top_p",
+  "stop_sequences",
+  "tools",
+  "tool_choice",
+  "stream",
+  "output_config",
+]);
 
-const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === "object" && value !== null && !Array.isArray(value);
+const isRecord = (value: unknown): value is Record<string, unknown> =>
+  typeof value === "object" && value !== null && !Array.isArray(value);
 
 function invalid(param: string, expected: string): InvalidMessagesRequestError {
   return new InvalidMessagesRequestError(`${param}: expected ${expected}.`, param);
@@ -55,7 +76,8 @@ function textBlocks(value: unknown, param: string): string[] {
   if (typeof value === "string") return [value];
   if (!Array.isArray(value)) throw invalid(param, "a string or an array of text blocks");
   return value.map((block: unknown, i) => {
-    if (!isRecord(block) || block.type !== "text" || typeof block.text !== "string") throw invalid(`${param}.${i}`, 'a text block ({ "type": "text", "text": … })');
+    if (!isRecord(block) || block.type !== "text" || typeof block.text !== "string")
+      throw invalid(`${param}.${i}`, 'a text block ({ "type": "text", "text": … })');
     return block.text;
   });
 }
@@ -71,7 +93,10 @@ function image(block: Record<string, unknown>, param: string): ContentPart {
     if (typeof source.url !== "string" || source.url === "") throw invalid(`${param}.source.url`, "a URL");
     return { type: "image", url: source.url };
   }
-  throw invalid(`${param}.source`, 'an image source ({ "type": "base64", "media_type", "data" } or { "type": "url", "url" })');
+  throw invalid(
+    `${param}.source`,
+    'an image source ({ "type": "base64", "media_type", "data" } or { "type": "url", "url" })',
+  );
 }
 
 /** A tool result's content as text: a string, or text blocks joined (images cannot go in a core tool message). */
@@ -82,7 +107,8 @@ function toolResultText(value: unknown, param: string): string {
   let out = "";
   for (let i = 0; i < value.length; i++) {
     const block: unknown = value[i];
-    if (!isRecord(block) || block.type !== "text" || typeof block.text !== "string") throw invalid(`${param}.${i}`, "a text block (a tool result's images cannot be passed on)");
+    if (!isRecord(block) || block.type !== "text" || typeof block.text !== "string")
+      throw invalid(`${param}.${i}`, "a text block (a tool result's images cannot be passed on)");
     out += block.text;
   }
   return out;
@@ -119,22 +145,30 @@ function turn(value: unknown, i: number, out: Message[]): void {
         parts.push({ type: "text", text: block.text });
         break;
       case "image":
-        if (role === "assistant") throw invalid(`${at}.type`, 'a text or tool_use block (an assistant turn has no "image")');
+        if (role === "assistant")
+          throw invalid(`${at}.type`, 'a text or tool_use block (an assistant turn has no "image")');
         parts.push(image(block, at));
         break;
       case "tool_use":
-        if (role === "user") throw invalid(`${at}.type`, 'a text, image or tool_result block (a user turn has no "tool_use")');
+        if (role === "user")
+          throw invalid(`${at}.type`, 'a text, image or tool_result block (a user turn has no "tool_use")');
         if (typeof block.id !== "string" || block.id === "") throw invalid(`${at}.id`, "a tool-use id");
         if (typeof block.name !== "string" || block.name === "") throw invalid(`${at}.name`, "a tool name");
         calls.push({ id: block.id, name: block.name, arguments: block.input ?? {} });
         break;
       case "tool_result": {
-        if (role === "assistant") throw invalid(`${at}.type`, 'a text or tool_use block (an assistant turn has no "tool_result")');
-        if (typeof block.tool_use_id !== "string" || block.tool_use_id === "") throw invalid(`${at}.tool_use_id`, "the id of a tool_use block");
+        if (role === "assistant")
+          throw invalid(`${at}.type`, 'a text or tool_use block (an assistant turn has no "tool_result")');
+        if (typeof block.tool_use_id !== "string" || block.tool_use_id === "")
+          throw invalid(`${at}.tool_use_id`, "the id of a tool_use block");
         // Results stay in order with the user's own text around them.
         flushUser();
         const text = toolResultText(block.content, `${at}.content`);
-        out.push({ role: "tool", toolCallId: block.tool_use_id, content: block.is_error === true ? `Error: ${text}` : text });
+        out.push({
+          role: "tool",
+          toolCallId: block.tool_use_id,
+          content: block.is_error === true ? `Error: ${text}` : text,
+        });
         break;
       }
       default:
@@ -145,7 +179,9 @@ function turn(value: unknown, i: number, out: Message[]): void {
   if (role === "user") flushUser();
   else {
     const text = parts.map((p) => (p.type === "text" ? p.text : "")).join("");
-    out.push(calls.length > 0 ? { role: "assistant", content: text, toolCalls: calls } : { role: "assistant", content: text });
+    out.push(
+      calls.length > 0 ? { role: "assistant", content: text, toolCalls: calls } : { role: "assistant", content: text },
+    );
   }
 }
 
@@ -153,7 +189,8 @@ function tool(value: unknown, i: number): ToolDefinition {
   const param = `tools.${i}`;
   if (!isRecord(value)) throw invalid(param, "a tool object");
   // Server tools (web_search_…, bash_…) run at Anthropic: a gateway in front of any model cannot run them.
-  if (value.type !== undefined && value.type !== null && value.type !== "custom") throw invalid(`${param}.type`, `a custom tool (server tool "${String(value.type)}" is not supported)`);
+  if (value.type !== undefined && value.type !== null && value.type !== "custom")
+    throw invalid(`${param}.type`, `a custom tool (server tool "${String(value.type)}" is not supported)`);
   if (typeof value.name !== "string" || value.name === "") throw invalid(`${param}.name`, "a tool name");
   if (!isRecord(value.input_schema)) throw invalid(`${param}.input_schema`, "a JSON Schema object");
   const definition: ToolDefinition = { name: value.name, parameters: value.input_schema };
@@ -185,17 +222,24 @@ function toolChoice(value: unknown): ToolChoice {
 export function fromMessagesRequest(body: unknown): ParsedMessagesRequest {
   if (!isRecord(body)) throw new InvalidMessagesRequestError("The request body must be a JSON object.", "");
   const model = body.model;
-  if (typeof model !== "string" || model === "") throw new InvalidMessagesRequestError(model === undefined ? "model: Field required" : "model: expected a string.", "model");
+  if (typeof model !== "string" || model === "")
+    throw new InvalidMessagesRequestError(
+      model === undefined ? "model: Field required" : "model: expected a string.",
+      "model",
+    );
   const rawMessages = body.messages;
   if (rawMessages === undefined) throw new InvalidMessagesRequestError("messages: Field required", "messages");
-  if (!Array.isArray(rawMessages) || rawMessages.length === 0) throw invalid("messages", "a non-empty array of messages");
+  if (!Array.isArray(rawMessages) || rawMessages.length === 0)
+    throw invalid("messages", "a non-empty array of messages");
   const maxTokens = body.max_tokens;
   if (maxTokens === undefined) throw new InvalidMessagesRequestError("max_tokens: Field required", "max_tokens");
-  if (typeof maxTokens !== "number" || !Number.isInteger(maxTokens) || maxTokens < 1) throw invalid("max_tokens", "an integer of at least 1");
+  if (typeof maxTokens !== "number" || !Number.isInteger(maxTokens) || maxTokens < 1)
+    throw invalid("max_tokens", "an integer of at least 1");
 
   const messages: Message[] = [];
   if (body.system !== undefined && body.system !== null) {
-    for (const text of textBlocks(body.system, "system")) if (text !== "") messages.push({ role: "system", content: text });
+    for (const text of textBlocks(body.system, "system"))
+      if (text !== "") messages.push({ role: "system", content: text });
   }
   for (let i = 0; i < rawMessages.length; i++) turn(rawMessages[i], i, messages);
 
@@ -206,7 +250,8 @@ export function fromMessagesRequest(body: unknown): ParsedMessagesRequest {
   if (topP !== undefined) request.topP = topP;
   const stop = body.stop_sequences;
   if (stop !== undefined && stop !== null) {
-    if (!Array.isArray(stop) || !stop.every((s) => typeof s === "string")) throw invalid("stop_sequences", "an array of strings");
+    if (!Array.isArray(stop) || !stop.every((s) => typeof s === "string"))
+      throw invalid("stop_sequences", "an array of strings");
     if (stop.length > 0) request.stop = stop as string[];
   }
   if (body.tools !== undefined && body.tools !== null) {
@@ -222,7 +267,8 @@ export function fromMessagesRequest(body: unknown): ParsedMessagesRequest {
     const { format, ...rest } = outputConfig;
     if (format !== undefined && format !== null) {
       // Structured output: the core's JSON response format, which every provider maps its own way.
-      if (!isRecord(format) || format.type !== "json_schema" || !isRecord(format.schema)) throw invalid("output_config.format", '{ "type": "json_schema", "schema": { … } }');
+      if (!isRecord(format) || format.type !== "json_schema" || !isRecord(format.schema))
+        throw invalid("output_config.format", '{ "type": "json_schema", "schema": { … } }');
       request.responseFormat = { type: "json", schema: format.schema };
     }
     if (Object.keys(rest).length > 0) extra.output_config = rest;

@@ -1,5 +1,18 @@
-import { type ContentPart, type GenerateRequest, type SchemaLike, toJsonSchema, toolArgumentsObject } from "@orchestrator-ts/core";
-import type { MessagesContentBlockParam, MessagesImageMediaType, MessagesMessageParam, MessagesRequest, MessagesTool, MessagesToolChoice } from "./wire";
+import {
+  type ContentPart,
+  type GenerateRequest,
+  type SchemaLike,
+  toJsonSchema,
+  toolArgumentsObject,
+} from "@orchestrator-ts/core";
+import type {
+  MessagesContentBlockParam,
+  MessagesImageMediaType,
+  MessagesMessageParam,
+  MessagesRequest,
+  MessagesTool,
+  MessagesToolChoice,
+} from "./wire";
 
 /** The name of the forced tool that carries structured output. */
 export const DEFAULT_RESPONSE_TOOL = "json_response";
@@ -45,7 +58,8 @@ function imageBlock(part: Extract<ContentPart, { type: "image" }>): MessagesCont
   }
   const url = part.url ?? "";
   const dataUrl = /^data:([^;,]+);base64,(.*)$/s.exec(url);
-  if (dataUrl) return { type: "image", source: { type: "base64", media_type: mediaType(dataUrl[1]), data: dataUrl[2] ?? "" } };
+  if (dataUrl)
+    return { type: "image", source: { type: "base64", media_type: mediaType(dataUrl[1]), data: dataUrl[2] ?? "" } };
   return { type: "image", source: { type: "url", url } };
 }
 
@@ -66,7 +80,10 @@ function contentBlocks(content: string | ContentPart[]): MessagesContentBlockPar
 }
 
 /** The conversation as Anthropic turns: system text apart, tool results in user turns, same-role turns merged. */
-export function toMessagesConversation(request: GenerateRequest): { system: string | undefined; messages: MessagesMessageParam[] } {
+export function toMessagesConversation(request: GenerateRequest): {
+  system: string | undefined;
+  messages: MessagesMessageParam[];
+} {
   const system: string[] = [];
   const messages: MessagesMessageParam[] = [];
   const push = (role: "user" | "assistant", blocks: MessagesContentBlockParam[]): void => {
@@ -87,7 +104,8 @@ export function toMessagesConversation(request: GenerateRequest): { system: stri
       case "assistant": {
         // Assistant turns carry text and tool calls only.
         const blocks: MessagesContentBlockParam[] = contentBlocks(message.content).filter((b) => b.type === "text");
-        for (const call of message.toolCalls ?? []) blocks.push({ type: "tool_use", id: call.id, name: call.name, input: toolArgumentsObject(call.arguments) });
+        for (const call of message.toolCalls ?? [])
+          blocks.push({ type: "tool_use", id: call.id, name: call.name, input: toolArgumentsObject(call.arguments) });
         push("assistant", blocks);
         break;
       }
@@ -116,11 +134,21 @@ export function toMessagesToolChoice(choice: GenerateRequest["toolChoice"]): Mes
 export function toMessagesRequest(request: GenerateRequest, options: MessagesRequestOptions): MappedMessagesRequest {
   const warnings: string[] = [];
   const { system, messages } = toMessagesConversation(request);
-  const params: MessagesRequest = { model: options.model, max_tokens: request.maxTokens ?? options.maxTokens, messages };
+  const params: MessagesRequest = {
+    model: options.model,
+    max_tokens: request.maxTokens ?? options.maxTokens,
+    messages,
+  };
   if (system !== undefined) params.system = system;
   // SDK 1.14 no longer has sampling parameters in the Messages API: sent only when asked for explicitly.
-  if (request.temperature !== undefined) warnings.push("Anthropic's Messages API (SDK 1.14) takes no `temperature`; not sent (set providerOptions.anthropic.temperature to force it).");
-  if (request.topP !== undefined) warnings.push("Anthropic's Messages API (SDK 1.14) takes no `top_p`; not sent (set providerOptions.anthropic.top_p to force it).");
+  if (request.temperature !== undefined)
+    warnings.push(
+      "Anthropic's Messages API (SDK 1.14) takes no `temperature`; not sent (set providerOptions.anthropic.temperature to force it).",
+    );
+  if (request.topP !== undefined)
+    warnings.push(
+      "Anthropic's Messages API (SDK 1.14) takes no `top_p`; not sent (set providerOptions.anthropic.top_p to force it).",
+    );
   if (request.stop && request.stop.length > 0) params.stop_sequences = request.stop;
   if (request.seed !== undefined) warnings.push("Anthropic does not support `seed`; it was ignored.");
 
@@ -141,9 +169,12 @@ export function toMessagesRequest(request: GenerateRequest, options: MessagesReq
     tools.push({
       name,
       description: format.description ?? "Give the answer as this tool's input: a JSON value that matches the schema.",
-      input_schema: (wrapped ? { type: "object", properties: { value: schema }, required: ["value"] } : schema) as MessagesTool["input_schema"],
+      input_schema: (wrapped
+        ? { type: "object", properties: { value: schema }, required: ["value"] }
+        : schema) as MessagesTool["input_schema"],
     });
-    if (choice !== undefined) warnings.push("`toolChoice` was replaced by the forced tool that carries `responseFormat: json`.");
+    if (choice !== undefined)
+      warnings.push("`toolChoice` was replaced by the forced tool that carries `responseFormat: json`.");
     choice = { type: "tool", name };
     responseTool = { name, wrapped };
   }

@@ -1,6 +1,19 @@
-import { type FinishReason, type ModelOutput, type ToolCall, type UnifiedFinishReason, type Usage, toolArgumentsObject } from "@orchestrator-ts/core";
+import {
+  type FinishReason,
+  type ModelOutput,
+  type ToolCall,
+  type UnifiedFinishReason,
+  type Usage,
+  toolArgumentsObject,
+} from "@orchestrator-ts/core";
 import type { ResponseTool } from "./request";
-import type { MessagesContentBlock, MessagesIdentity, MessagesResponse, MessagesStopReason, MessagesUsage } from "./wire";
+import type {
+  MessagesContentBlock,
+  MessagesIdentity,
+  MessagesResponse,
+  MessagesStopReason,
+  MessagesUsage,
+} from "./wire";
 
 // ---- stop reasons ----------------------------------------------------------------------------
 
@@ -40,7 +53,10 @@ const TO_WIRE: Readonly<Record<UnifiedFinishReason, MessagesStopReason>> = {
  * (`stop_sequence`, `model_context_window_exceeded`…) is kept; `undefined` is `tool_use` after a
  * tool call, else `end_turn`.
  */
-export function toStopReason(reason: FinishReason | UnifiedFinishReason | undefined, hasToolCalls = false): MessagesStopReason {
+export function toStopReason(
+  reason: FinishReason | UnifiedFinishReason | undefined,
+  hasToolCalls = false,
+): MessagesStopReason {
   if (reason === undefined) return hasToolCalls ? "tool_use" : "end_turn";
   if (typeof reason === "string") return TO_WIRE[reason] ?? "end_turn";
   const raw = reason.raw;
@@ -62,7 +78,9 @@ export interface MessagesUsageLike {
 export function fromMessagesUsage(usage: MessagesUsageLike | null | undefined): Usage {
   if (!usage) return {};
   const out: Usage = {};
-  if (typeof usage.input_tokens === "number") out.inputTokens = usage.input_tokens + (usage.cache_creation_input_tokens ?? 0) + (usage.cache_read_input_tokens ?? 0);
+  if (typeof usage.input_tokens === "number")
+    out.inputTokens =
+      usage.input_tokens + (usage.cache_creation_input_tokens ?? 0) + (usage.cache_read_input_tokens ?? 0);
   if (typeof usage.output_tokens === "number") out.outputTokens = usage.output_tokens;
   // Only a cache hit or write is news: the API sends 0 on every call without one.
   if (usage.cache_read_input_tokens) out.cacheReadInputTokens = usage.cache_read_input_tokens;
@@ -90,7 +108,8 @@ export function toMessagesUsage(usage: Usage | undefined): Partial<MessagesUsage
 
 /** The JSON text of the response tool's input (unwrapped when the schema was not an object). */
 export function responseText(input: unknown, tool: ResponseTool): string {
-  const value = tool.wrapped && input && typeof input === "object" ? (input as Record<string, unknown>)["value"] : input;
+  const value =
+    tool.wrapped && input && typeof input === "object" ? (input as Record<string, unknown>)["value"] : input;
   return JSON.stringify(value ?? null);
 }
 
@@ -117,7 +136,10 @@ export interface MessagesResponseLike {
  * A `message` as a model's output: text blocks joined, `tool_use` blocks as tool calls (the
  * response tool's input as the text), usage and the stop reason. Other blocks (thinking…) are skipped.
  */
-export function fromMessagesResponse(message: MessagesResponseLike, responseTool?: ResponseTool): ModelOutput & { toolCalls: ToolCall[]; usage: Usage } {
+export function fromMessagesResponse(
+  message: MessagesResponseLike,
+  responseTool?: ResponseTool,
+): ModelOutput & { toolCalls: ToolCall[]; usage: Usage } {
   let text = "";
   const toolCalls: ToolCall[] = [];
   for (const block of message.content) {
@@ -128,7 +150,11 @@ export function fromMessagesResponse(message: MessagesResponseLike, responseTool
       else toolCalls.push({ id: call.id, name: call.name, arguments: call.input });
     }
   }
-  const output: ModelOutput & { toolCalls: ToolCall[]; usage: Usage } = { text, toolCalls, usage: fromMessagesUsage(message.usage) };
+  const output: ModelOutput & { toolCalls: ToolCall[]; usage: Usage } = {
+    text,
+    toolCalls,
+    usage: fromMessagesUsage(message.usage),
+  };
   const finishReason = fromStopReason(message.stop_reason, responseTool);
   if (finishReason) output.finishReason = finishReason;
   return output;
@@ -147,7 +173,8 @@ export interface MessagesOutput {
 export function toMessagesContent(text: string, toolCalls: readonly ToolCall[] = []): MessagesContentBlock[] {
   const content: MessagesContentBlock[] = [];
   if (text !== "" || toolCalls.length === 0) content.push({ type: "text", text });
-  for (const call of toolCalls) content.push({ type: "tool_use", id: call.id, name: call.name, input: toolArgumentsObject(call.arguments) });
+  for (const call of toolCalls)
+    content.push({ type: "tool_use", id: call.id, name: call.name, input: toolArgumentsObject(call.arguments) });
   return content;
 }
 

@@ -13,7 +13,10 @@ afterEach(async () => {
 });
 
 /** A server that streams `chunks` (core stream chunks) through the encoder, then optionally an error event. */
-async function streamingServer(chunks: StreamChunk[], options: { cutWith?: { type: "overloaded_error"; message: string } } = {}) {
+async function streamingServer(
+  chunks: StreamChunk[],
+  options: { cutWith?: { type: "overloaded_error"; message: string } } = {},
+) {
   const server = await tinyServer((_body, res) => {
     res.writeHead(200, { "content-type": "text/event-stream" });
     const encoder = new MessagesStreamEncoder({ id: "msg_1", model: "gpt-4o-mini" });
@@ -32,7 +35,11 @@ const toolAnswer: StreamChunk[] = [
   { type: "text", text: "check." },
   { type: "tool-call", toolCall: { id: "toolu_1", name: "get_weather", arguments: { city: "Oslo", days: [1, 2] } } },
   { type: "tool-call", toolCall: { id: "toolu_2", name: "get_time", arguments: {} } },
-  { type: "finish", finishReason: { unified: "tool-calls", raw: "tool_calls" }, usage: { inputTokens: 12, outputTokens: 7 } },
+  {
+    type: "finish",
+    finishReason: { unified: "tool-calls", raw: "tool_calls" },
+    usage: { inputTokens: 12, outputTokens: 7 },
+  },
 ];
 
 describe("MessagesStreamEncoder through the real @anthropic-ai/sdk", () => {
@@ -82,7 +89,11 @@ describe("MessagesStreamEncoder through the real @anthropic-ai/sdk", () => {
       toolAnswer[2],
       toolAnswer[3],
       // The raw reason is Anthropic's now; the meaning is the same.
-      { type: "finish", finishReason: { unified: "tool-calls", raw: "tool_use" }, usage: { inputTokens: 12, outputTokens: 7 } },
+      {
+        type: "finish",
+        finishReason: { unified: "tool-calls", raw: "tool_use" },
+        usage: { inputTokens: 12, outputTokens: 7 },
+      },
     ]);
   });
 
@@ -92,31 +103,58 @@ describe("MessagesStreamEncoder through the real @anthropic-ai/sdk", () => {
     expect(message.content).toEqual([{ type: "text", text: "" }]);
     expect(message.stop_reason).toBe("max_tokens");
     const events = new MessagesStreamEncoder({ id: "m", model: "x" }).encode({ type: "finish" });
-    expect(events.find((e) => e.type === "message_delta")).toEqual({ type: "message_delta", delta: { stop_reason: "end_turn", stop_sequence: null }, usage: {} });
+    expect(events.find((e) => e.type === "message_delta")).toEqual({
+      type: "message_delta",
+      delta: { stop_reason: "end_turn", stop_sequence: null },
+      usage: {},
+    });
   });
 
   it("text after a tool call opens a new block; every block is closed once", () => {
     const encoder = new MessagesStreamEncoder({ id: "m", model: "x" });
     const events: MessagesStreamEvent[] = [];
-    for (const chunk of [{ type: "tool-call", toolCall: { id: "t", name: "f", arguments: "not json" } }, { type: "text", text: "done" }, { type: "finish" }] as StreamChunk[]) {
+    for (const chunk of [
+      { type: "tool-call", toolCall: { id: "t", name: "f", arguments: "not json" } },
+      { type: "text", text: "done" },
+      { type: "finish" },
+    ] as StreamChunk[]) {
       events.push(...encoder.encode(chunk));
     }
-    const summary = events.map((e) => (e.type === "content_block_start" || e.type === "content_block_stop" ? `${e.type}:${e.index}` : e.type));
-    expect(summary).toEqual(["message_start", "content_block_start:0", "content_block_delta", "content_block_stop:0", "content_block_start:1", "content_block_delta", "content_block_stop:1", "message_delta", "message_stop"]);
+    const summary = events.map((e) =>
+      e.type === "content_block_start" || e.type === "content_block_stop" ? `${e.type}:${e.index}` : e.type,
+    );
+    expect(summary).toEqual([
+      "message_start",
+      "content_block_start:0",
+      "content_block_delta",
+      "content_block_stop:0",
+      "content_block_start:1",
+      "content_block_delta",
+      "content_block_stop:1",
+      "message_delta",
+      "message_stop",
+    ]);
     // Arguments that are not an object (invalid JSON kept raw) go as {}: the wire's input is an object.
-    expect(events[2]).toEqual({ type: "content_block_delta", index: 0, delta: { type: "input_json_delta", partial_json: "{}" } });
+    expect(events[2]).toEqual({
+      type: "content_block_delta",
+      index: 0,
+      delta: { type: "input_json_delta", partial_json: "{}" },
+    });
     // After a tool call with no finish reason given, the stop reason says so.
     expect(events.find((e) => e.type === "message_delta")).toMatchObject({ delta: { stop_reason: "tool_use" } });
     expect(encoder.finished).toBe(true);
   });
 
   it("a stream cut mid-way ends with an error event: the SDK throws it as an APIError with the type, after the text that came", async () => {
-    const { client } = await streamingServer([{ type: "text", text: "partial" }], { cutWith: { type: "overloaded_error", message: "upstream cut" } });
+    const { client } = await streamingServer([{ type: "text", text: "partial" }], {
+      cutWith: { type: "overloaded_error", message: "upstream cut" },
+    });
     const stream = await client.messages.create({ ...ask, stream: true });
     const seen: string[] = [];
     const error = await rejectionOf(
       (async () => {
-        for await (const event of stream) if (event.type === "content_block_delta" && event.delta.type === "text_delta") seen.push(event.delta.text);
+        for await (const event of stream)
+          if (event.type === "content_block_delta" && event.delta.type === "text_delta") seen.push(event.delta.text);
       })(),
     );
     expect(seen).toEqual(["partial"]);
@@ -137,7 +175,9 @@ describe("MessagesStreamEncoder through the real @anthropic-ai/sdk", () => {
       res.end();
     });
     servers.push(server);
-    const message = await new Anthropic({ apiKey: "k", baseURL: server.url, maxRetries: 0 }).messages.stream(ask).finalMessage();
+    const message = await new Anthropic({ apiKey: "k", baseURL: server.url, maxRetries: 0 }).messages
+      .stream(ask)
+      .finalMessage();
     expect(message.content).toEqual([{ type: "text", text: "hi" }]);
     expect(message.usage).toMatchObject({ input_tokens: 3, output_tokens: 1 });
   });
@@ -163,7 +203,12 @@ describe("the decoder's own rules", () => {
       const decoder = new MessagesStreamDecoder({ provider: "anthropic", model: "claude", responseTool: tool });
       const input = tool.wrapped ? ['{"value":', "[1,2]}"] : ['{"a":', "1}"];
       const out: StreamChunk[] = [];
-      for (const event of [encoder.start(), ...encoder.toolCall({ id: "t", name: "json_response", arguments: {} }, input), ...encoder.finish("tool_use")]) decoder.push(event, out);
+      for (const event of [
+        encoder.start(),
+        ...encoder.toolCall({ id: "t", name: "json_response", arguments: {} }, input),
+        ...encoder.finish("tool_use"),
+      ])
+        decoder.push(event, out);
       out.push(decoder.end());
       expect(out.filter((c) => c.type === "text").map((c) => (c as { text: string }).text)).toEqual(expected);
       expect(out.some((c) => c.type === "tool-call")).toBe(false);
@@ -178,12 +223,27 @@ describe("the decoder's own rules", () => {
     const events = [
       encoder.start({ input_tokens: 5, cache_read_input_tokens: 100, output_tokens: 1 }),
       ...encoder.text("x"),
-      ...encoder.finish({ unified: "stop" }, { inputTokens: 125, cacheWriteInputTokens: 20, cacheReadInputTokens: 100, outputTokens: 9 }),
+      ...encoder.finish(
+        { unified: "stop" },
+        { inputTokens: 125, cacheWriteInputTokens: 20, cacheReadInputTokens: 100, outputTokens: 9 },
+      ),
     ];
     for (const event of events) decoder.push(event, out);
-    expect(events.find((e) => e.type === "message_delta")).toMatchObject({ usage: { input_tokens: 5, cache_creation_input_tokens: 20, cache_read_input_tokens: 100, output_tokens: 9 } });
-    expect(decoder.rawUsage).toEqual({ input_tokens: 5, cache_creation_input_tokens: 20, cache_read_input_tokens: 100, output_tokens: 9 });
-    expect(decoder.end().usage).toEqual({ inputTokens: 125, outputTokens: 9, cacheReadInputTokens: 100, cacheWriteInputTokens: 20 });
+    expect(events.find((e) => e.type === "message_delta")).toMatchObject({
+      usage: { input_tokens: 5, cache_creation_input_tokens: 20, cache_read_input_tokens: 100, output_tokens: 9 },
+    });
+    expect(decoder.rawUsage).toEqual({
+      input_tokens: 5,
+      cache_creation_input_tokens: 20,
+      cache_read_input_tokens: 100,
+      output_tokens: 9,
+    });
+    expect(decoder.end().usage).toEqual({
+      inputTokens: 125,
+      outputTokens: 9,
+      cacheReadInputTokens: 100,
+      cacheWriteInputTokens: 20,
+    });
   });
 });
 
@@ -194,7 +254,9 @@ describe("error bodies", () => {
       res.end(JSON.stringify(messagesErrorBody(messagesErrorType(429), "Key budget exceeded.")));
     });
     servers.push(server);
-    const error = await rejectionOf(new Anthropic({ apiKey: "k", baseURL: server.url, maxRetries: 0 }).messages.create(ask));
+    const error = await rejectionOf(
+      new Anthropic({ apiKey: "k", baseURL: server.url, maxRetries: 0 }).messages.create(ask),
+    );
     expect(error).toBeInstanceOf(RateLimitError);
     expect((error as RateLimitError).type).toBe("rate_limit_error");
     expect((error as RateLimitError).message).toContain("Key budget exceeded.");
@@ -217,7 +279,11 @@ describe("error bodies", () => {
       "overloaded_error",
       "invalid_request_error",
     ]);
-    expect(messagesErrorBody("api_error", "boom", "req_1")).toEqual({ type: "error", error: { type: "api_error", message: "boom" }, request_id: "req_1" });
+    expect(messagesErrorBody("api_error", "boom", "req_1")).toEqual({
+      type: "error",
+      error: { type: "api_error", message: "boom" },
+      request_id: "req_1",
+    });
   });
 });
 
@@ -253,7 +319,10 @@ describe("non-streamed messages through the real SDK", () => {
       usage: { input_tokens: 10, cache_read_input_tokens: 100, cache_creation_input_tokens: 20, output_tokens: 4 },
     });
     // The request the SDK sent is what toMessagesRequest writes for the same conversation.
-    const { params } = toMessagesRequest({ messages: [{ role: "user", content: "hi" }], maxTokens: 100 }, { model: "gpt-4o-mini", maxTokens: 1 });
+    const { params } = toMessagesRequest(
+      { messages: [{ role: "user", content: "hi" }], maxTokens: 100 },
+      { model: "gpt-4o-mini", maxTokens: 1 },
+    );
     expect(server.bodies[0]).toEqual({ ...params, messages: [{ role: "user", content: "hi" }] });
   });
 });

@@ -1,7 +1,29 @@
-import { type FinishReason, ProviderError, type StreamChunk, type ToolCall, type Usage, toolArgumentsObject } from "@orchestrator-ts/core";
+import {
+  type FinishReason,
+  ProviderError,
+  type StreamChunk,
+  type ToolCall,
+  type Usage,
+  toolArgumentsObject,
+} from "@orchestrator-ts/core";
 import type { ResponseTool } from "./request";
-import { type MessagesUsageLike, fromMessagesUsage, fromStopReason, parseToolInput, responseText, toMessagesUsage, toStopReason } from "./response";
-import type { MessagesErrorBody, MessagesErrorType, MessagesIdentity, MessagesStopReason, MessagesStreamEvent, MessagesUsage } from "./wire";
+import {
+  type MessagesUsageLike,
+  fromMessagesUsage,
+  fromStopReason,
+  parseToolInput,
+  responseText,
+  toMessagesUsage,
+  toStopReason,
+} from "./response";
+import type {
+  MessagesErrorBody,
+  MessagesErrorType,
+  MessagesIdentity,
+  MessagesStopReason,
+  MessagesStreamEvent,
+  MessagesUsage,
+} from "./wire";
 
 // ---- wire events → core stream ---------------------------------------------------------------
 
@@ -59,7 +81,12 @@ export class MessagesStreamDecoder {
         if (block.type === "text" && block.text) out.push({ type: "text", text: block.text });
         else if (block.type === "tool_use" && event.index !== undefined) {
           const name = block.name ?? "";
-          this.#blocks.set(event.index, { id: block.id ?? "", name, json: "", response: this.#responseTool?.name === name });
+          this.#blocks.set(event.index, {
+            id: block.id ?? "",
+            name,
+            json: "",
+            response: this.#responseTool?.name === name,
+          });
         }
         break;
       }
@@ -73,7 +100,8 @@ export class MessagesStreamDecoder {
           if (!block) break;
           block.json += piece;
           // Structured output streams as text as it comes, unless it must be unwrapped first.
-          if (block.response && this.#responseTool && !this.#responseTool.wrapped && piece !== "") out.push({ type: "text", text: piece });
+          if (block.response && this.#responseTool && !this.#responseTool.wrapped && piece !== "")
+            out.push({ type: "text", text: piece });
         }
         break;
       }
@@ -83,8 +111,13 @@ export class MessagesStreamDecoder {
         if (!block) break;
         this.#blocks.delete(event.index);
         if (block.response && this.#responseTool) {
-          if (this.#responseTool.wrapped) out.push({ type: "text", text: responseText(parseToolInput(block.json), this.#responseTool) });
-        } else out.push({ type: "tool-call", toolCall: { id: block.id, name: block.name, arguments: parseToolInput(block.json) } });
+          if (this.#responseTool.wrapped)
+            out.push({ type: "text", text: responseText(parseToolInput(block.json), this.#responseTool) });
+        } else
+          out.push({
+            type: "tool-call",
+            toolCall: { id: block.id, name: block.name, arguments: parseToolInput(block.json) },
+          });
         break;
       }
       case "message_delta":
@@ -164,7 +197,19 @@ export class MessagesStreamEncoder {
   start(usage: Partial<MessagesUsage> = { input_tokens: 0, output_tokens: 0 }): MessagesStreamEvent {
     this.#started = true;
     const { id, model } = this.#identity;
-    return { type: "message_start", message: { id, type: "message", role: "assistant", model, content: [], stop_reason: null, stop_sequence: null, usage } };
+    return {
+      type: "message_start",
+      message: {
+        id,
+        type: "message",
+        role: "assistant",
+        model,
+        content: [],
+        stop_reason: null,
+        stop_sequence: null,
+        usage,
+      },
+    };
   }
 
   /** A `ping` event: a keep-alive while the model thinks; the SDK skips it. */
@@ -194,7 +239,11 @@ export class MessagesStreamEncoder {
     const out = this.#close();
     const index = this.#blocks++;
     this.#toolCalls++;
-    out.push({ type: "content_block_start", index, content_block: { type: "tool_use", id: call.id, name: call.name, input: {} } });
+    out.push({
+      type: "content_block_start",
+      index,
+      content_block: { type: "tool_use", id: call.id, name: call.name, input: {} },
+    });
     // The input is an object on this wire: arguments that are not one (invalid JSON kept raw) are sent as {}, as in a `message`.
     for (const piece of pieces ?? [JSON.stringify(toolArgumentsObject(call.arguments))]) {
       out.push({ type: "content_block_delta", index, delta: { type: "input_json_delta", partial_json: piece } });
@@ -211,7 +260,11 @@ export class MessagesStreamEncoder {
     const out = this.#blocks === 0 ? this.openText() : [];
     out.push(...this.#close());
     const stopReason = typeof reason === "string" ? reason : toStopReason(reason, this.#toolCalls > 0);
-    out.push({ type: "message_delta", delta: { stop_reason: stopReason, stop_sequence: null }, usage: toMessagesUsage(usage) });
+    out.push({
+      type: "message_delta",
+      delta: { stop_reason: stopReason, stop_sequence: null },
+      usage: toMessagesUsage(usage),
+    });
     out.push({ type: "message_stop" });
     this.#finished = true;
     return out;

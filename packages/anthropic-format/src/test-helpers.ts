@@ -18,7 +18,9 @@ export interface TinyServer {
 }
 
 /** A node:http server on a loopback port answering every request with `answer(body, res)`: enough for the real SDK to talk to. */
-export async function tinyServer(answer: (body: Record<string, unknown>, res: ServerResponse) => void): Promise<TinyServer> {
+export async function tinyServer(
+  answer: (body: Record<string, unknown>, res: ServerResponse) => void,
+): Promise<TinyServer> {
   const bodies: unknown[] = [];
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
     let raw = "";

@@ -34,7 +34,11 @@ export interface MessagesToolResultBlockParam {
 }
 
 /** A block of a request's turn. */
-export type MessagesContentBlockParam = MessagesTextBlockParam | MessagesImageBlockParam | MessagesToolUseBlockParam | MessagesToolResultBlockParam;
+export type MessagesContentBlockParam =
+  | MessagesTextBlockParam
+  | MessagesImageBlockParam
+  | MessagesToolUseBlockParam
+  | MessagesToolResultBlockParam;
 
 /** One turn of the conversation. */
 export interface MessagesMessageParam {
@@ -73,7 +77,14 @@ export interface MessagesRequest {
 }
 
 /** Why the answer ended. */
-export type MessagesStopReason = "end_turn" | "max_tokens" | "stop_sequence" | "tool_use" | "pause_turn" | "refusal" | "model_context_window_exceeded";
+export type MessagesStopReason =
+  | "end_turn"
+  | "max_tokens"
+  | "stop_sequence"
+  | "tool_use"
+  | "pause_turn"
+  | "refusal"
+  | "model_context_window_exceeded";
 
 /**
  * Token counts. `input_tokens` excludes the prompt tokens written to or read from the prompt

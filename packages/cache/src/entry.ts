@@ -1,4 +1,11 @@
-import type { FinishReason, GenerateResult, StreamChunk, ToolCall, UnifiedFinishReason, Usage } from "@orchestrator-ts/core";
+import type {
+  FinishReason,
+  GenerateResult,
+  StreamChunk,
+  ToolCall,
+  UnifiedFinishReason,
+  Usage,
+} from "@orchestrator-ts/core";
 
 /**
  * A stored answer, compact (short keys, empty parts left out) because Redis holds many of them.
@@ -44,7 +51,14 @@ export function parseEntry(raw: string): StoredEntry | string {
   return e as unknown as StoredEntry;
 }
 
-const UNIFIED: ReadonlySet<unknown> = new Set<UnifiedFinishReason>(["stop", "length", "tool-calls", "content-filter", "error", "other"]);
+const UNIFIED: ReadonlySet<unknown> = new Set<UnifiedFinishReason>([
+  "stop",
+  "length",
+  "tool-calls",
+  "content-filter",
+  "error",
+  "other",
+]);
 
 function isFinishReason(v: unknown): v is FinishReason {
   if (typeof v !== "object" || v === null) return false;
@@ -89,7 +103,12 @@ function isChunks(v: unknown): v is (string | ToolCall)[] {
 const NO_TOOL_CALLS: ToolCall[] = [];
 
 /** A hit as a result: `cached: true`, the lookup's latency, and no cost (nothing was paid this time). */
-export function resultFromEntry(entry: StoredEntry, model: string, provider: string, latencyMs: number): GenerateResult {
+export function resultFromEntry(
+  entry: StoredEntry,
+  model: string,
+  provider: string,
+  latencyMs: number,
+): GenerateResult {
   return {
     text: entry.t,
     toolCalls: entry.tc ?? [],
@@ -108,7 +127,8 @@ export function resultFromEntry(entry: StoredEntry, model: string, provider: str
 export function replayChunks(entry: StoredEntry): StreamChunk[] {
   const out: StreamChunk[] = [];
   if (entry.ch) {
-    for (const c of entry.ch) out.push(typeof c === "string" ? { type: "text", text: c } : { type: "tool-call", toolCall: c });
+    for (const c of entry.ch)
+      out.push(typeof c === "string" ? { type: "text", text: c } : { type: "tool-call", toolCall: c });
     return out;
   }
   if (entry.t.length > 0) out.push({ type: "text", text: entry.t });

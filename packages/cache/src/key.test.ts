@@ -9,18 +9,30 @@ const base: GenerateRequest = { messages: [{ role: "user", content: "What is AI?
 
 describe("canonicalJson", () => {
   it("sorts keys at every depth and drops undefined members", () => {
-    expect(canonicalJson({ b: 1, a: { d: [1, { z: 1, y: undefined }], c: "x" } })).toBe('{"a":{"c":"x","d":[1,{"z":1}]},"b":1}');
+    expect(canonicalJson({ b: 1, a: { d: [1, { z: 1, y: undefined }], c: "x" } })).toBe(
+      '{"a":{"c":"x","d":[1,{"z":1}]},"b":1}',
+    );
   });
 });
 
 describe("cacheKey", () => {
   it("is the same for the same request however it is written", () => {
-    const again: GenerateRequest = { temperature: 0.2, messages: [{ content: "What is AI?", role: "user" }], topP: undefined };
+    const again: GenerateRequest = {
+      temperature: 0.2,
+      messages: [{ content: "What is AI?", role: "user" }],
+      topP: undefined,
+    };
     expect(cacheKey(model, again)).toBe(cacheKey(model, base));
   });
 
   it("ignores transport concerns: signal, timeout, cache flag, task", () => {
-    const withExtras: GenerateRequest = { ...base, signal: new AbortController().signal, timeoutMs: 5, cache: "refresh", task: "code" };
+    const withExtras: GenerateRequest = {
+      ...base,
+      signal: new AbortController().signal,
+      timeoutMs: 5,
+      cache: "refresh",
+      task: "code",
+    };
     expect(cacheKey(model, withExtras)).toBe(cacheKey(model, base));
   });
 
@@ -28,9 +40,42 @@ describe("cacheKey", () => {
     const variants: GenerateRequest[] = [
       { ...base, messages: [{ role: "user", content: "What is ML?" }] },
       { ...base, messages: [{ role: "system", content: "Be brief." }, ...base.messages] },
-      { ...base, messages: [{ role: "user", content: [{ type: "text", text: "What is AI?" }, { type: "image", url: "https://x/a.png" }] }] },
-      { ...base, messages: [{ role: "user", content: [{ type: "text", text: "What is AI?" }, { type: "image", url: "https://x/b.png" }] }] },
-      { ...base, messages: [{ role: "user", content: [{ type: "text", text: "What is AI?" }, { type: "image", data: "AAAA", mediaType: "image/png" }] }] },
+      {
+        ...base,
+        messages: [
+          {
+            role: "user",
+            content: [
+              { type: "text", text: "What is AI?" },
+              { type: "image", url: "https://x/a.png" },
+            ],
+          },
+        ],
+      },
+      {
+        ...base,
+        messages: [
+          {
+            role: "user",
+            content: [
+              { type: "text", text: "What is AI?" },
+              { type: "image", url: "https://x/b.png" },
+            ],
+          },
+        ],
+      },
+      {
+        ...base,
+        messages: [
+          {
+            role: "user",
+            content: [
+              { type: "text", text: "What is AI?" },
+              { type: "image", data: "AAAA", mediaType: "image/png" },
+            ],
+          },
+        ],
+      },
       { ...base, temperature: 0.3 },
       { ...base, maxTokens: 10 },
       { ...base, topP: 0.9 },
@@ -51,13 +96,23 @@ describe("cacheKey", () => {
   });
 
   it("differs with the model's cacheIdentity: one name on another API model or endpoint is another model", () => {
-    const a = { ...model, cacheIdentity: '{"baseURL":"https://a/v1","model":"gpt-4o","name":"gpt-x","provider":"openai"}' };
-    const b = { ...model, cacheIdentity: '{"baseURL":"https://b/v1","model":"gpt-4o","name":"gpt-x","provider":"openai"}' };
+    const a = {
+      ...model,
+      cacheIdentity: '{"baseURL":"https://a/v1","model":"gpt-4o","name":"gpt-x","provider":"openai"}',
+    };
+    const b = {
+      ...model,
+      cacheIdentity: '{"baseURL":"https://b/v1","model":"gpt-4o","name":"gpt-x","provider":"openai"}',
+    };
     expect(new Set([cacheKey(model, base), cacheKey(a, base), cacheKey(b, base)]).size).toBe(3);
     expect(cacheKey({ ...a }, base)).toBe(cacheKey(a, base));
     // Models asking in turn each keep their own key (the identity's quoting is memoised).
-    const digest = (who: ModelIdentity) => `orc:${createHash("sha256").update(canonicalJson(normalizeRequest(who, base))).digest("base64url")}`;
-    for (const who of [a, b, a, model, b, { ...a, cacheIdentity: 'quote " and \\ backslash' }]) expect(cacheKey(who, base)).toBe(digest(who));
+    const digest = (who: ModelIdentity) =>
+      `orc:${createHash("sha256")
+        .update(canonicalJson(normalizeRequest(who, base)))
+        .digest("base64url")}`;
+    for (const who of [a, b, a, model, b, { ...a, cacheIdentity: 'quote " and \\ backslash' }])
+      expect(cacheKey(who, base)).toBe(digest(who));
   });
 
   it("hashes a zod schema and its JSON Schema alike", () => {
@@ -77,14 +132,44 @@ describe("cacheKey", () => {
     const requests: GenerateRequest[] = [
       base,
       { messages: [] },
-      { ...base, maxTokens: 10, topP: 0.9, stop: ["\n"], seed: 7, toolChoice: "required", providerOptions: { x: { "\u2028\"k": 1, "10": 2, "9": [undefined, null, Number.NaN] } } },
-      { ...base, tools: [{ name: "t", parameters: z.object({ q: z.string() }) }], responseFormat: { type: "json", schema: z.object({ a: z.number() }) } },
-      { messages: [{ role: "user", content: [{ type: "text", text: "é\ud800" }, { type: "image", url: "https://x/a.png" }] }] },
-      { messages: [{ content: "a\n\"b\"", role: "user" }, { role: "assistant", content: "", toolCalls: [{ id: "1", name: "t", arguments: {} }] }, { role: "tool", content: "42", toolCallId: "1" }] },
+      {
+        ...base,
+        maxTokens: 10,
+        topP: 0.9,
+        stop: ["\n"],
+        seed: 7,
+        toolChoice: "required",
+        providerOptions: { x: { '\u2028"k': 1, "10": 2, "9": [undefined, null, Number.NaN] } },
+      },
+      {
+        ...base,
+        tools: [{ name: "t", parameters: z.object({ q: z.string() }) }],
+        responseFormat: { type: "json", schema: z.object({ a: z.number() }) },
+      },
+      {
+        messages: [
+          {
+            role: "user",
+            content: [
+              { type: "text", text: "é\ud800" },
+              { type: "image", url: "https://x/a.png" },
+            ],
+          },
+        ],
+      },
+      {
+        messages: [
+          { content: 'a\n"b"', role: "user" },
+          { role: "assistant", content: "", toolCalls: [{ id: "1", name: "t", arguments: {} }] },
+          { role: "tool", content: "42", toolCallId: "1" },
+        ],
+      },
     ];
     for (const who of [model, { ...model, cacheIdentity: '{"model":"gpt-4o","name":"gpt-x","provider":"openai"}' }]) {
       for (const request of requests) {
-        const digest = createHash("sha256").update(canonicalJson(normalizeRequest(who, request))).digest("base64url");
+        const digest = createHash("sha256")
+          .update(canonicalJson(normalizeRequest(who, request)))
+          .digest("base64url");
         expect(cacheKey(who, request)).toBe(`orc:${digest}`);
       }
     }

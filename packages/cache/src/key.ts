@@ -1,6 +1,12 @@
 import * as crypto from "node:crypto";
 import { createHash } from "node:crypto";
-import { type GenerateRequest, type ModelIdentity, type ResponseFormat, type ToolDefinition, toJsonSchema } from "@orchestrator-ts/core";
+import {
+  type GenerateRequest,
+  type ModelIdentity,
+  type ResponseFormat,
+  type ToolDefinition,
+  toJsonSchema,
+} from "@orchestrator-ts/core";
 
 /**
  * Canonical JSON: object keys sorted, `undefined` members left out (as `JSON.stringify` does), so
@@ -27,7 +33,10 @@ function write(value: unknown, out: string): string {
         for (let i = 0; i < value.length; i++) {
           if (i > 0) out += ",";
           const item: unknown = value[i];
-          out = item === undefined || typeof item === "function" || typeof item === "symbol" ? `${out}null` : write(item, out);
+          out =
+            item === undefined || typeof item === "function" || typeof item === "symbol"
+              ? `${out}null`
+              : write(item, out);
         }
         return `${out}]`;
       }
@@ -126,7 +135,9 @@ export function normalizeRequest(model: ModelIdentity, request: GenerateRequest)
 /** The cache key of a request: `<namespace>:<sha256 of the canonical normalized request, base64url>`. */
 // One-shot hashing (Node ≥ 20.12) skips the Hash object: ~0.4 µs less per lookup than createHash.
 const oneShot = (crypto as { hash?: (algorithm: string, data: string, encoding: "base64url") => string }).hash;
-const sha256 = oneShot ? (text: string) => oneShot("sha256", text, "base64url") : (text: string) => createHash("sha256").update(text).digest("base64url");
+const sha256 = oneShot
+  ? (text: string) => oneShot("sha256", text, "base64url")
+  : (text: string) => createHash("sha256").update(text).digest("base64url");
 
 export function cacheKey(model: ModelIdentity, request: GenerateRequest, namespace = "orc"): string {
   return `${namespace}:${sha256(canonicalRequest(model, request))}`;
@@ -142,7 +153,10 @@ function canonicalRequest(model: ModelIdentity, request: GenerateRequest): strin
   if (typeof identity === "string") out = `${out}"identity":${quoted(identity)}`;
   else out = member(out, '"identity":', identity);
   out = member(out, '"maxTokens":', request.maxTokens);
-  out = request.messages === undefined ? out : writeMessages(request.messages, out.length > 1 ? `${out},"messages":` : `${out}"messages":`);
+  out =
+    request.messages === undefined
+      ? out
+      : writeMessages(request.messages, out.length > 1 ? `${out},"messages":` : `${out}"messages":`);
   out = member(out, '"model":', model.name);
   out = member(out, '"provider":', model.provider);
   out = member(out, '"providerOptions":', request.providerOptions);
@@ -175,9 +189,18 @@ function writeMessages(messages: GenerateRequest["messages"], out: string): stri
   for (let i = 0; i < messages.length; i++) {
     if (i > 0) out += ",";
     const m = messages[i] as unknown as Record<string, unknown> | undefined;
-    if (typeof m === "object" && m !== null && typeof m.content === "string" && typeof m.role === "string" && typeof m.toJSON !== "function") {
+    if (
+      typeof m === "object" &&
+      m !== null &&
+      typeof m.content === "string" &&
+      typeof m.role === "string" &&
+      typeof m.toJSON !== "function"
+    ) {
       const keys = Object.keys(m);
-      if (keys.length === 2 && ((keys[0] === "role" && keys[1] === "content") || (keys[0] === "content" && keys[1] === "role"))) {
+      if (
+        keys.length === 2 &&
+        ((keys[0] === "role" && keys[1] === "content") || (keys[0] === "content" && keys[1] === "role"))
+      ) {
         out = `${out}{"content":${JSON.stringify(m.content)},"role":${JSON.stringify(m.role)}}`;
         continue;
       }

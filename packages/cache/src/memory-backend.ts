@@ -68,7 +68,8 @@ export class MemoryCacheBackend implements CacheBackend {
     }
     // An entry larger than the whole budget would evict everything and still not fit.
     if (bytes > this.maxBytes) return;
-    const expiresAt = ttlMs === undefined || ttlMs === Number.POSITIVE_INFINITY ? Number.POSITIVE_INFINITY : this.#now() + ttlMs;
+    const expiresAt =
+      ttlMs === undefined || ttlMs === Number.POSITIVE_INFINITY ? Number.POSITIVE_INFINITY : this.#now() + ttlMs;
     const evicted = this.#entries.set(key, { value, expiresAt, bytes });
     this.#bytes += bytes;
     if (evicted) this.#bytes -= evicted.bytes;

@@ -65,7 +65,9 @@ describe("ModelCache with a model", () => {
     expect(await model.generateResponse("q")).toBe("answer 3");
     expect(model.calls).toBe(3);
     // The Model base class skips the cache itself for `cache: false`; a direct call is counted.
-    await cache.generate(model, { messages: [{ role: "user", content: "q" }], cache: false }, () => model.generate({ messages: [], cache: false }));
+    await cache.generate(model, { messages: [{ role: "user", content: "q" }], cache: false }, () =>
+      model.generate({ messages: [], cache: false }),
+    );
     expect(bypasses.map((b) => b.reason)).toEqual(["request"]);
   });
 
@@ -109,8 +111,12 @@ describe("streams", () => {
   it("does not store a stream that failed midway or that the consumer left", async () => {
     const failing = new FakeModel({ name: "f", response: "a b c d", failStreamAfterChunks: 2 });
     failing.enableCaching(new ModelCache());
-    await expect(collect(failing.stream({ messages: [{ role: "user", content: "q" }] }))).rejects.toBeInstanceOf(ProviderError);
-    await expect(collect(failing.stream({ messages: [{ role: "user", content: "q" }] }))).rejects.toBeInstanceOf(ProviderError);
+    await expect(collect(failing.stream({ messages: [{ role: "user", content: "q" }] }))).rejects.toBeInstanceOf(
+      ProviderError,
+    );
+    await expect(collect(failing.stream({ messages: [{ role: "user", content: "q" }] }))).rejects.toBeInstanceOf(
+      ProviderError,
+    );
     expect(failing.calls).toBe(2);
 
     const model = new FakeModel({ name: "g", response: "a b c d" });
@@ -188,7 +194,9 @@ describe("single-flight", () => {
     const model = counting("m", { latencyMs: 30 });
     const cache = new ModelCache();
     model.enableCaching(cache);
-    const results = await Promise.all(Array.from({ length: 20 }, () => model.generate({ messages: [{ role: "user", content: "q" }] })));
+    const results = await Promise.all(
+      Array.from({ length: 20 }, () => model.generate({ messages: [{ role: "user", content: "q" }] })),
+    );
     expect(model.calls).toBe(1);
     expect(new Set(results.map((r) => r.text))).toEqual(new Set(["answer 1"]));
     expect(results.filter((r) => !r.cached)).toHaveLength(1);
@@ -414,13 +422,17 @@ describe("a failing backend never fails a call", () => {
 
 describe('backend: "redis"', () => {
   it("says which package to install when @orchestrator-ts/redis is missing", async () => {
-    const missing = Object.assign(new Error("Cannot find package '@orchestrator-ts/redis'"), { code: "ERR_MODULE_NOT_FOUND" });
+    const missing = Object.assign(new Error("Cannot find package '@orchestrator-ts/redis'"), {
+      code: "ERR_MODULE_NOT_FOUND",
+    });
     const cache = new ModelCache({ backend: "redis" }, { importer: () => Promise.reject(missing) });
     const model = counting();
     model.enableCaching(cache);
     const error = await model.generateResponse("q").catch((e: unknown) => e);
     expect(ConfigError.isInstance(error)).toBe(true);
-    expect((error as Error).message).toContain('backend "redis" needs the package @orchestrator-ts/redis: npm install @orchestrator-ts/redis ioredis');
+    expect((error as Error).message).toContain(
+      'backend "redis" needs the package @orchestrator-ts/redis: npm install @orchestrator-ts/redis ioredis',
+    );
     expect(model.calls).toBe(0);
   });
 
@@ -434,7 +446,13 @@ describe("cost of a hit", () => {
     const model = counting();
     const cache = new ModelCache();
     model.enableCaching(cache);
-    const req = { messages: [{ role: "system" as const, content: "You are terse." }, { role: "user" as const, content: "What is AI? ".repeat(20) }], temperature: 0.2 };
+    const req = {
+      messages: [
+        { role: "system" as const, content: "You are terse." },
+        { role: "user" as const, content: "What is AI? ".repeat(20) },
+      ],
+      temperature: 0.2,
+    };
     await model.generate(req);
     const n = 20_000;
     for (let i = 0; i < 2_000; i++) await model.generate(req);
@@ -444,7 +462,9 @@ describe("cost of a hit", () => {
     const wallUs = ((performance.now() - start) * 1000) / n;
     const used = process.cpuUsage(cpu);
     const cpuUs = (used.user + used.system) / n;
-    console.log(`memory hit: ${wallUs.toFixed(2)} µs wall, ${cpuUs.toFixed(2)} µs CPU per call (key: sha256 of ~300 bytes)`);
+    console.log(
+      `memory hit: ${wallUs.toFixed(2)} µs wall, ${cpuUs.toFixed(2)} µs CPU per call (key: sha256 of ~300 bytes)`,
+    );
     expect(model.calls).toBe(1);
     expect(wallUs).toBeLessThan(100);
   });

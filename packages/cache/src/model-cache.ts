@@ -177,10 +177,12 @@ export class ModelCache extends EventEmitter<ModelCacheEvents> implements Cache 
     super();
     this.#options = options;
     this.ttlMs = options.ttlMs ?? DEFAULT_TTL_MS;
-    if (!(this.ttlMs > 0)) throw new ConfigError(`ttlMs must be a positive number of milliseconds (got ${options.ttlMs}).`);
+    if (!(this.ttlMs > 0))
+      throw new ConfigError(`ttlMs must be a positive number of milliseconds (got ${options.ttlMs}).`);
     this.namespace = options.namespace ?? "orc";
     const maxEntryBytes = options.maxEntryBytes ?? DEFAULT_MAX_ENTRY_BYTES;
-    if (!(maxEntryBytes > 0)) throw new ConfigError(`maxEntryBytes must be a positive number of bytes (got ${options.maxEntryBytes}).`);
+    if (!(maxEntryBytes > 0))
+      throw new ConfigError(`maxEntryBytes must be a positive number of bytes (got ${options.maxEntryBytes}).`);
     this.#lookupTimeoutMs = options.lookupTimeoutMs ?? 500;
     this.#importer = internals.importer ?? defaultImporter;
     const backend = options.backend ?? "memory";
@@ -197,7 +199,9 @@ export class ModelCache extends EventEmitter<ModelCacheEvents> implements Cache 
       this.#backend = backend;
       if (backend instanceof MemoryCacheBackend) this.#memory = backend;
     } else {
-      throw new ConfigError(`backend must be "memory", "redis" or an object with get/set/delete/clear (got ${describe(backend)}).`);
+      throw new ConfigError(
+        `backend must be "memory", "redis" or an object with get/set/delete/clear (got ${describe(backend)}).`,
+      );
     }
     // An entry larger than the memory backend's whole budget would never be kept: do not record it either.
     this.maxEntryBytes = Math.min(maxEntryBytes, this.#memory?.maxBytes ?? Number.POSITIVE_INFINITY);
@@ -218,17 +222,29 @@ export class ModelCache extends EventEmitter<ModelCacheEvents> implements Cache 
       this.#loading = undefined;
       const code = (error as { code?: unknown } | null)?.code;
       if (code === "ERR_MODULE_NOT_FOUND" || code === "MODULE_NOT_FOUND") {
-        throw new ConfigError(`backend "redis" needs the package ${REDIS_PACKAGE}: npm install ${REDIS_PACKAGE} ioredis`, { cause: error });
+        throw new ConfigError(
+          `backend "redis" needs the package ${REDIS_PACKAGE}: npm install ${REDIS_PACKAGE} ioredis`,
+          { cause: error },
+        );
       }
-      throw new ConfigError(`backend "redis": loading ${REDIS_PACKAGE} failed: ${redact(String((error as Error)?.message ?? error))}`, { cause: error });
+      throw new ConfigError(
+        `backend "redis": loading ${REDIS_PACKAGE} failed: ${redact(String((error as Error)?.message ?? error))}`,
+        { cause: error },
+      );
     }
     const Backend = (mod as { RedisCacheBackend?: unknown } | null)?.RedisCacheBackend;
     if (typeof Backend !== "function") {
       this.#loading = undefined;
-      throw new ConfigError(`backend "redis": ${REDIS_PACKAGE} does not export RedisCacheBackend; install a matching version.`);
+      throw new ConfigError(
+        `backend "redis": ${REDIS_PACKAGE} does not export RedisCacheBackend; install a matching version.`,
+      );
     }
     const redis = this.#options.redis ?? {};
-    const backend = new (Backend as new (options: RedisBackendOptions) => CacheBackend)({ keyPrefix: "orc:cache:", operationTimeoutMs: 250, ...redis });
+    const backend = new (Backend as new (options: RedisBackendOptions) => CacheBackend)({
+      keyPrefix: "orc:cache:",
+      operationTimeoutMs: 250,
+      ...redis,
+    });
     this.#backend = backend;
     return backend;
   }
@@ -258,7 +274,11 @@ export class ModelCache extends EventEmitter<ModelCacheEvents> implements Cache 
 
   // ---- Cache ------------------------------------------------------------------------------
 
-  generate(model: ModelIdentity, request: GenerateRequest, call: () => Promise<GenerateResult>): Promise<GenerateResult> {
+  generate(
+    model: ModelIdentity,
+    request: GenerateRequest,
+    call: () => Promise<GenerateResult>,
+  ): Promise<GenerateResult> {
     const start = performance.now();
     if (request.cache === false) {
       this.#bypass(undefined, model, "request");
@@ -291,11 +311,19 @@ export class ModelCache extends EventEmitter<ModelCacheEvents> implements Cache 
     return this.#lead(key, model, request, call, start);
   }
 
-  stream(model: ModelIdentity, request: GenerateRequest, call: () => AsyncIterable<StreamChunk>): AsyncIterable<StreamChunk> {
+  stream(
+    model: ModelIdentity,
+    request: GenerateRequest,
+    call: () => AsyncIterable<StreamChunk>,
+  ): AsyncIterable<StreamChunk> {
     return this.#stream(model, request, call);
   }
 
-  async *#stream(model: ModelIdentity, request: GenerateRequest, call: () => AsyncIterable<StreamChunk>): AsyncGenerator<StreamChunk> {
+  async *#stream(
+    model: ModelIdentity,
+    request: GenerateRequest,
+    call: () => AsyncIterable<StreamChunk>,
+  ): AsyncGenerator<StreamChunk> {
     const start = performance.now();
     let key: string | undefined;
     if (request.cache === false) {
@@ -322,7 +350,8 @@ export class ModelCache extends EventEmitter<ModelCacheEvents> implements Cache 
         if (request.signal?.aborted) throw new AbortError(undefined, { provider: model.provider, model: model.name });
         this.#hits++;
         const latencyMs = performance.now() - start;
-        if (this.listenerCount("hit") > 0) this.emit("hit", { key, model: model.name, provider: model.provider, latencyMs, coalesced: false });
+        if (this.listenerCount("hit") > 0)
+          this.emit("hit", { key, model: model.name, provider: model.provider, latencyMs, coalesced: false });
         const chunks = replayChunks(found);
         for (const chunk of chunks) yield chunk;
         yield {
@@ -373,7 +402,8 @@ export class ModelCache extends EventEmitter<ModelCacheEvents> implements Cache 
     if (parts === undefined || !finish || finish.finishReason?.unified === "error") return;
     const entry: StoredEntry = { t: text, f: finish.finishReason ?? { unified: "stop" }, ch: parts };
     if (toolCalls.length > 0) entry.tc = toolCalls;
-    if (finish.usage && (finish.usage.inputTokens !== undefined || finish.usage.outputTokens !== undefined)) entry.u = finish.usage;
+    if (finish.usage && (finish.usage.inputTokens !== undefined || finish.usage.outputTokens !== undefined))
+      entry.u = finish.usage;
     if (finish.costUsd !== undefined) entry.c = finish.costUsd;
     void this.#store(key, entry);
   }
@@ -406,7 +436,13 @@ export class ModelCache extends EventEmitter<ModelCacheEvents> implements Cache 
    * write) synchronously, so identical requests whose lookups miss after it — they were sent
    * after it, and a connection answers in order — join it: one provider call for all of them.
    */
-  #lead(key: string, model: ModelIdentity, request: GenerateRequest, call: () => Promise<GenerateResult>, start: number): Promise<GenerateResult> {
+  #lead(
+    key: string,
+    model: ModelIdentity,
+    request: GenerateRequest,
+    call: () => Promise<GenerateResult>,
+    start: number,
+  ): Promise<GenerateResult> {
     return this.#get(key).then(
       (raw) => {
         if (raw !== undefined && raw !== null) {
@@ -425,7 +461,14 @@ export class ModelCache extends EventEmitter<ModelCacheEvents> implements Cache 
   }
 
   /** After a miss (or a failed lookup): join the key's flight if there is one, else lead it. */
-  #missed(key: string, model: ModelIdentity, request: GenerateRequest, call: () => Promise<GenerateResult>, start: number, store: boolean): Promise<GenerateResult> {
+  #missed(
+    key: string,
+    model: ModelIdentity,
+    request: GenerateRequest,
+    call: () => Promise<GenerateResult>,
+    start: number,
+    store: boolean,
+  ): Promise<GenerateResult> {
     const joined = this.#flights.get(key);
     if (joined) return this.#join(joined, key, model, request, call, start);
     if (store) this.#miss(key, model);
@@ -436,7 +479,12 @@ export class ModelCache extends EventEmitter<ModelCacheEvents> implements Cache 
   }
 
   /** The provider call of a flight; on success the entry is written (when `store`), then the flight lands. */
-  async #call(key: string, flight: Flight, call: () => Promise<GenerateResult>, store: boolean): Promise<GenerateResult> {
+  async #call(
+    key: string,
+    flight: Flight,
+    call: () => Promise<GenerateResult>,
+    store: boolean,
+  ): Promise<GenerateResult> {
     let storing: Promise<void> | undefined;
     try {
       const result = await call();
@@ -531,7 +579,10 @@ export class ModelCache extends EventEmitter<ModelCacheEvents> implements Cache 
         problem = "not JSON";
       }
     }
-    this.#error("parse", new CacheBackendError(`The entry under ${key} is not a valid cache entry (${problem}); it was deleted.`));
+    this.#error(
+      "parse",
+      new CacheBackendError(`The entry under ${key} is not a valid cache entry (${problem}); it was deleted.`),
+    );
     try {
       void this.#backend?.delete(key).catch(() => undefined);
     } catch {
@@ -563,7 +614,8 @@ export class ModelCache extends EventEmitter<ModelCacheEvents> implements Cache 
     if (coalesced) this.#coalesced++;
     else this.#hits++;
     const latencyMs = performance.now() - start;
-    if (this.listenerCount("hit") > 0) this.emit("hit", { key, model: model.name, provider: model.provider, latencyMs, coalesced });
+    if (this.listenerCount("hit") > 0)
+      this.emit("hit", { key, model: model.name, provider: model.provider, latencyMs, coalesced });
     return resultFromEntry(entry, model.name, model.provider, latencyMs);
   }
 
@@ -574,7 +626,8 @@ export class ModelCache extends EventEmitter<ModelCacheEvents> implements Cache 
 
   #bypass(key: string | undefined, model: ModelIdentity, reason: CacheBypassEvent["reason"]): void {
     this.#bypasses++;
-    if (this.listenerCount("bypass") > 0) this.emit("bypass", { key, model: model.name, provider: model.provider, reason });
+    if (this.listenerCount("bypass") > 0)
+      this.emit("bypass", { key, model: model.name, provider: model.provider, reason });
   }
 
   #error(operation: CacheErrorEvent["operation"], error: unknown): void {
@@ -605,7 +658,12 @@ function jsonLength(value: unknown): number {
 function isBackend(value: unknown): value is CacheBackend {
   if (typeof value !== "object" || value === null) return false;
   const b = value as Record<string, unknown>;
-  return typeof b.get === "function" && typeof b.set === "function" && typeof b.delete === "function" && typeof b.clear === "function";
+  return (
+    typeof b.get === "function" &&
+    typeof b.set === "function" &&
+    typeof b.delete === "function" &&
+    typeof b.clear === "function"
+  );
 }
 
 function describe(value: unknown): string {

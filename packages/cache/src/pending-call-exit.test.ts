@@ -17,7 +17,9 @@ const result = await model.generate({ messages: [{ role: "user", content: "hi" }
 console.log(JSON.stringify({ text: result.text, cached: result.cached, settledAt: Date.now() }));
 `;
 
-it("a stuck cache lookup times out and the call answers from the model; the process then exits", { timeout: 60_000 }, async () => {
+it("a stuck cache lookup times out and the call answers from the model; the process then exits", {
+  timeout: 60_000,
+}, async () => {
   const run = await runScript({ script }, { cwd: fileURLToPath(new URL("..", import.meta.url)), timeoutMs: 30_000 });
   const exitedAt = Date.now();
   expect(run.timedOut).toBe(false);

@@ -17,7 +17,10 @@ function cache(namespace: string): ModelCache {
 
 function runWriter(namespace: string): { text: string; cached: boolean; calls: number } {
   const file = fileURLToPath(new URL("../test/fixtures/cache-writer.ts", import.meta.url));
-  const out = spawnSync(process.execPath, ["--import", "tsx", file, redis.url, namespace], { encoding: "utf8", timeout: 15_000 });
+  const out = spawnSync(process.execPath, ["--import", "tsx", file, redis.url, namespace], {
+    encoding: "utf8",
+    timeout: 15_000,
+  });
   if (out.status !== 0) throw new Error(`writer failed: ${out.stderr}`);
   return JSON.parse(out.stdout.trim().split("\n").at(-1) ?? "{}") as { text: string; cached: boolean; calls: number };
 }
@@ -86,7 +89,9 @@ describe('ModelCache with backend: "redis"', () => {
     expect((await model.generate(req)).cached).toBe(true);
     // ModelCache arms no timer of its own here: the backend's watchdog (250 ms + one 63 ms tick) is the bound.
     expect((await c.backend()).operationTimeoutMs).toBe(313);
-    const probe = (await cache("stall-probe").backend()) as unknown as { connection: { client: { call(...args: string[]): Promise<unknown> } } };
+    const probe = (await cache("stall-probe").backend()) as unknown as {
+      connection: { client: { call(...args: string[]): Promise<unknown> } };
+    };
     await probe.connection.client.call("CLIENT", "PAUSE", "1500", "ALL");
     const start = performance.now();
     const during = await model.generate(req);
@@ -113,7 +118,9 @@ describe('ModelCache with backend: "redis"', () => {
     }
     times.sort((a, b) => a - b);
     const median = times[times.length >> 1] ?? 0;
-    console.log(`redis hit: median ${(median * 1000).toFixed(0)} µs, p99 ${((times[Math.floor(times.length * 0.99)] ?? 0) * 1000).toFixed(0)} µs (loopback)`);
+    console.log(
+      `redis hit: median ${(median * 1000).toFixed(0)} µs, p99 ${((times[Math.floor(times.length * 0.99)] ?? 0) * 1000).toFixed(0)} µs (loopback)`,
+    );
     expect(model.calls).toBe(1);
     expect(caches.at(-1)?.stats()).toMatchObject({ hits: 500, coalesced: 0 });
     expect(median).toBeLessThan(20);

@@ -3,7 +3,13 @@
 // `openai` SDK against loopback servers, and bad entries written with a raw ioredis client.
 import type { StreamChunk } from "@orchestrator-ts/core";
 import { OpenAIModel } from "@orchestrator-ts/provider-openai";
-import { FakeModel, type OpenAIServer, type RedisServerHandle, startOpenAIServer, startRedisServer } from "@orchestrator-ts/testing";
+import {
+  FakeModel,
+  type OpenAIServer,
+  type RedisServerHandle,
+  startOpenAIServer,
+  startRedisServer,
+} from "@orchestrator-ts/testing";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type CacheErrorEvent, ModelCache } from "./model-cache";
@@ -43,8 +49,14 @@ async function stored(key: string): Promise<string> {
 beforeAll(async () => {
   redis = await startRedisServer();
   raw = new Redis(redis.url);
-  serverA = await startOpenAIServer({ apiKey: KEY, reply: (r) => ({ text: `server A, ${r.model}: ${r.lastUserText}` }) });
-  serverB = await startOpenAIServer({ apiKey: KEY, reply: (r) => ({ text: `server B, ${r.model}: ${r.lastUserText}` }) });
+  serverA = await startOpenAIServer({
+    apiKey: KEY,
+    reply: (r) => ({ text: `server A, ${r.model}: ${r.lastUserText}` }),
+  });
+  serverB = await startOpenAIServer({
+    apiKey: KEY,
+    reply: (r) => ({ text: `server B, ${r.model}: ${r.lastUserText}` }),
+  });
 });
 afterAll(async () => {
   await Promise.all(caches.map((c) => c.close()));
@@ -103,7 +115,12 @@ describe("two deployments sharing one Redis", () => {
   });
 
   it("the key holds no credential of the endpoint", () => {
-    const model = new OpenAIModel({ name: "chat", model: "gpt-4o", baseURL: `http://user:pw-0123456789@127.0.0.1:1/v1?api-key=${KEY}`, apiKey: KEY });
+    const model = new OpenAIModel({
+      name: "chat",
+      model: "gpt-4o",
+      baseURL: `http://user:pw-0123456789@127.0.0.1:1/v1?api-key=${KEY}`,
+      apiKey: KEY,
+    });
     expect(model.cacheIdentity).not.toContain(KEY);
     expect(model.cacheIdentity).not.toContain("pw-0123456789");
   });
@@ -154,7 +171,12 @@ describe("entries read back from Redis", () => {
       // The same for a stream, and the bad entry is gone even when nothing replaces it.
       await write();
       const chunks = await collect(model.stream(q));
-      expect(chunks.filter((c) => c.type === "text").map((c) => (c as { text: string }).text).join("")).toBe("fresh answer 2");
+      expect(
+        chunks
+          .filter((c) => c.type === "text")
+          .map((c) => (c as { text: string }).text)
+          .join(""),
+      ).toBe("fresh answer 2");
       expect(chunks.at(-1)).toMatchObject({ type: "finish", cached: false });
       expect(model.calls).toBe(2);
     });
@@ -187,9 +209,24 @@ describe("entries read back from Redis", () => {
 
   it("a good entry written by another process is served as it is", async () => {
     const { model, redisKey } = setup("good");
-    const entry = { t: "stored", f: { unified: "tool-calls", raw: "tool_calls" }, tc: [{ id: "c1", name: "lookup", arguments: { q: "x" } }], u: { inputTokens: 3, outputTokens: 1 }, c: 0.5, w: ["w"], ch: ["sto", "red", { id: "c1", name: "lookup", arguments: { q: "x" } }] };
+    const entry = {
+      t: "stored",
+      f: { unified: "tool-calls", raw: "tool_calls" },
+      tc: [{ id: "c1", name: "lookup", arguments: { q: "x" } }],
+      u: { inputTokens: 3, outputTokens: 1 },
+      c: 0.5,
+      w: ["w"],
+      ch: ["sto", "red", { id: "c1", name: "lookup", arguments: { q: "x" } }],
+    };
     await raw.set(redisKey, JSON.stringify(entry), "PX", 60_000);
-    expect(await model.generate(q)).toMatchObject({ text: "stored", cached: true, toolCalls: entry.tc, usage: entry.u, costUsd: 0, warnings: ["w"] });
+    expect(await model.generate(q)).toMatchObject({
+      text: "stored",
+      cached: true,
+      toolCalls: entry.tc,
+      usage: entry.u,
+      costUsd: 0,
+      warnings: ["w"],
+    });
     const chunks = await collect(model.stream(q));
     expect(chunks.slice(0, 3)).toEqual([
       { type: "text", text: "sto" },

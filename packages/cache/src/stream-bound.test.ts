@@ -23,10 +23,21 @@ interface Report {
 }
 
 function run(mode: "endless" | "finite", redisUrl?: string): Report {
-  const args = ["--max-old-space-size=64", "--import", "tsx", FIXTURE, mode, String(MB), ...(redisUrl ? [redisUrl] : [])];
+  const args = [
+    "--max-old-space-size=64",
+    "--import",
+    "tsx",
+    FIXTURE,
+    mode,
+    String(MB),
+    ...(redisUrl ? [redisUrl] : []),
+  ];
   const out = spawnSync(process.execPath, args, { encoding: "utf8", timeout: 60_000 });
   // A crash (heap out of memory is SIGABRT) or an early exit is the failure this guards against.
-  expect({ status: out.status, signal: out.signal, stderr: out.stderr.slice(-600) }).toMatchObject({ status: 0, signal: null });
+  expect({ status: out.status, signal: out.signal, stderr: out.stderr.slice(-600) }).toMatchObject({
+    status: 0,
+    signal: null,
+  });
   const line = out.stdout.trim().split("\n").at(-1) ?? "";
   return JSON.parse(line) as Report;
 }
@@ -42,7 +53,14 @@ afterAll(async () => {
 describe("a stream longer than the entry bound", () => {
   it("endless: every chunk reaches the consumer, memory stays bounded, nothing is recorded", () => {
     const report = run("endless");
-    expect(report).toMatchObject({ chunks: CHUNKS, chars: CHUNKS * 16_384, last: `${CHUNKS - 1} xxxxxx`, finished: false, calls: 1, stored: false });
+    expect(report).toMatchObject({
+      chunks: CHUNKS,
+      chars: CHUNKS * 16_384,
+      last: `${CHUNKS - 1} xxxxxx`,
+      finished: false,
+      calls: 1,
+      stored: false,
+    });
     expect(report.stats).toMatchObject({ oversized: 1, size: 0, errors: 0 });
     expect(report.peakHeapMb).toBeLessThan(64);
   }, 90_000);

@@ -1,4 +1,12 @@
-import { type BuildModelsOptions, ConfigError, type ConfigIssue, type Model, type ModelConfig, type ProviderModelSpec, type SkippedModel } from "@orchestrator-ts/core";
+import {
+  type BuildModelsOptions,
+  ConfigError,
+  type ConfigIssue,
+  type Model,
+  type ModelConfig,
+  type ProviderModelSpec,
+  type SkippedModel,
+} from "@orchestrator-ts/core";
 import { issueAt, sortIssues } from "./issues";
 import { entryMeta } from "./meta";
 import { resolveProviders } from "./providers";
@@ -53,7 +61,13 @@ export async function buildModels(config: ModelConfig, options: BuildModelsOptio
       if (plugin) models.push(await plugin.create(spec));
     } catch (error) {
       const reason = error instanceof Error ? error.message : String(error);
-      issues.push(issueAt(entryMeta(entry, index).locator, ["models", index], `provider "${entry.provider}" could not create model "${entry.name}": ${reason}`));
+      issues.push(
+        issueAt(
+          entryMeta(entry, index).locator,
+          ["models", index],
+          `provider "${entry.provider}" could not create model "${entry.name}": ${reason}`,
+        ),
+      );
     }
   }
   if (issues.length > 0) {

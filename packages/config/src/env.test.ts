@@ -35,9 +35,18 @@ describe("${VAR} expansion", () => {
 
   it.each([
     ["${A", 'unterminated "${" in "${A" (missing "}")'],
-    ["${}", 'invalid variable reference "${}": a name is letters, digits and "_", not starting with a digit; a default is written ${NAME:-default}'],
-    ["${A B}", 'invalid variable reference "${A B}": a name is letters, digits and "_", not starting with a digit; a default is written ${NAME:-default}'],
-    ["${A-x}", 'invalid variable reference "${A-x}": a name is letters, digits and "_", not starting with a digit; a default is written ${NAME:-default}'],
+    [
+      "${}",
+      'invalid variable reference "${}": a name is letters, digits and "_", not starting with a digit; a default is written ${NAME:-default}',
+    ],
+    [
+      "${A B}",
+      'invalid variable reference "${A B}": a name is letters, digits and "_", not starting with a digit; a default is written ${NAME:-default}',
+    ],
+    [
+      "${A-x}",
+      'invalid variable reference "${A-x}": a name is letters, digits and "_", not starting with a digit; a default is written ${NAME:-default}',
+    ],
   ])("rejects %s", (input, message) => {
     expect(expandEnv(input, env).errors).toEqual([message]);
   });
@@ -48,8 +57,10 @@ describe("${VAR} expansion", () => {
 });
 
 describe("expansion inside a config file", () => {
-  const file = (value: string, key = "response") => `models:\n  - name: m\n    provider: fake\n    config:\n      ${key}: ${value}\n`;
-  const parse = (value: string, key?: string) => parseModelConfig(file(value, key), { env, source: "m.yaml" }).models[0]?.config ?? {};
+  const file = (value: string, key = "response") =>
+    `models:\n  - name: m\n    provider: fake\n    config:\n      ${key}: ${value}\n`;
+  const parse = (value: string, key?: string) =>
+    parseModelConfig(file(value, key), { env, source: "m.yaml" }).models[0]?.config ?? {};
 
   it("reads an unquoted reference as the number or boolean it expands to", () => {
     expect(parse("${PORT}", "port")).toEqual({ port: 8080 });
@@ -67,7 +78,8 @@ describe("expansion inside a config file", () => {
   });
 
   it("names the variable and points at the value, on the right line of a multi-line file", () => {
-    const text = "models:\n  - name: m\n    provider: fake\n    config:\n      response: >\n        folded text\n        with ${NOPE}\n";
+    const text =
+      "models:\n  - name: m\n    provider: fake\n    config:\n      response: >\n        folded text\n        with ${NOPE}\n";
     try {
       parseModelConfig(text, { env, source: "m.yaml" });
       expect.unreachable();
@@ -92,8 +104,12 @@ describe("expansion inside a config file", () => {
   });
 
   it("expands every use of an anchored value", () => {
-    const text = "models:\n  - name: m\n    provider: fake\n    config: &shared\n      response: ${A}\n  - name: n\n    provider: fake\n    config: *shared\n";
-    expect(parseModelConfig(text, { env }).models.map((m) => m.config)).toEqual([{ response: "alpha" }, { response: "alpha" }]);
+    const text =
+      "models:\n  - name: m\n    provider: fake\n    config: &shared\n      response: ${A}\n  - name: n\n    provider: fake\n    config: *shared\n";
+    expect(parseModelConfig(text, { env }).models.map((m) => m.config)).toEqual([
+      { response: "alpha" },
+      { response: "alpha" },
+    ]);
   });
 
   it("treats values read from KEY/TOKEN/SECRET/PASSWORD variables as secrets", () => {
@@ -119,7 +135,10 @@ describe("durations", () => {
     expect(parseDuration(input)).toBe(ms);
   });
 
-  it.each([[-1], ["5 minutes"], ["ms"], [""], [true], [null], ["1x"], [Number.POSITIVE_INFINITY]])("rejects %j", (input) => {
-    expect(parseDuration(input)).toBeUndefined();
-  });
+  it.each([[-1], ["5 minutes"], ["ms"], [""], [true], [null], ["1x"], [Number.POSITIVE_INFINITY]])(
+    "rejects %j",
+    (input) => {
+      expect(parseDuration(input)).toBeUndefined();
+    },
+  );
 });

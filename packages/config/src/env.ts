@@ -55,7 +55,9 @@ export function expandEnv(text: string, env: Env, budget: ExpansionBudget = newE
   if (value === undefined) return result;
   budget.remaining -= value.length;
   if (budget.remaining < 0) {
-    result.errors.push(`the \${…} references of this file expand to more than ${MAX_EXPANDED_TOTAL.toLocaleString("en-US")} characters in total`);
+    result.errors.push(
+      `the \${…} references of this file expand to more than ${MAX_EXPANDED_TOTAL.toLocaleString("en-US")} characters in total`,
+    );
     return result;
   }
   result.value = value;

@@ -31,9 +31,13 @@ interface Outcome {
   message?: string;
 }
 
-function runCase(name: string): Promise<{ code: number | null; signal: string | null; outcome?: Outcome; stderr: string }> {
+function runCase(
+  name: string,
+): Promise<{ code: number | null; signal: string | null; outcome?: Outcome; stderr: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [`--max-old-space-size=${HEAP_MB}`, "--import", "tsx", runner, name, dir], { stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(process.execPath, [`--max-old-space-size=${HEAP_MB}`, "--import", "tsx", runner, name, dir], {
+      stdio: ["ignore", "pipe", "pipe"],
+    });
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (chunk: Buffer) => (stdout += chunk));
@@ -42,7 +46,12 @@ function runCase(name: string): Promise<{ code: number | null; signal: string | 
     child.on("close", (code, signal) => {
       clearTimeout(timer);
       const line = stdout.split("\n").find((l) => l.startsWith("{"));
-      resolve({ code, signal, stderr: stderr.slice(-2_000), ...(line ? { outcome: JSON.parse(line) as Outcome } : {}) });
+      resolve({
+        code,
+        signal,
+        stderr: stderr.slice(-2_000),
+        ...(line ? { outcome: JSON.parse(line) as Outcome } : {}),
+      });
     });
   });
 }
@@ -59,7 +68,10 @@ const cases: [name: string, message: RegExp][] = [
   ["million-references", /the config is 4,000,0\d\d bytes, more than 262,144 bytes/],
   ["long-expansion", /models\[0\]\.config\.x: expands to more than 1,048,576 characters/],
   ["total-expansion", /expand to more than 16,777,216 characters in total/],
-  ["repeated-typo", /\(3000 problems\):[\s\S]*unknown key "max_token" — did you mean "max_tokens"\?[\s\S]*\n {2}… and 2980 more$/],
+  [
+    "repeated-typo",
+    /\(3000 problems\):[\s\S]*unknown key "max_token" — did you mean "max_tokens"\?[\s\S]*\n {2}… and 2980 more$/,
+  ],
   ["duplicate-keys", /duplicate key "a"/],
   ["many-secrets", /unknown provider|.*/],
   ["too-large-file", /huge\.yaml: the config is 2,000,0\d\d bytes, more than 262,144 bytes/],
@@ -83,12 +95,16 @@ describe(`hostile config input (each case in a child process: ${HEAP_MB} MB heap
     });
   }
 
-  it("repeated-typo: the error keeps and prints the first 20 of 3,000 problems, and counts the rest", async () => {
-    const { outcome } = await runCase("repeated-typo");
-    expect(outcome?.totalIssues).toBe(3_000);
-    expect(outcome?.issues).toBe(20);
-    expect(outcome?.message?.split("\n")).toHaveLength(22);
-  }, WALL_MS + 10_000);
+  it(
+    "repeated-typo: the error keeps and prints the first 20 of 3,000 problems, and counts the rest",
+    async () => {
+      const { outcome } = await runCase("repeated-typo");
+      expect(outcome?.totalIssues).toBe(3_000);
+      expect(outcome?.issues).toBe(20);
+      expect(outcome?.message?.split("\n")).toHaveLength(22);
+    },
+    WALL_MS + 10_000,
+  );
 });
 
 describe("prototype names are plain data", () => {
@@ -96,7 +112,8 @@ describe("prototype names are plain data", () => {
     name: "echo",
     // Passes any keys through, so what reaches a plugin can be seen.
     configSchema: z.object({}).catchall(z.unknown()),
-    create: (spec) => Object.assign(new FakeModel({ name: spec.name, capabilities: spec.capabilities }), { received: spec.config }),
+    create: (spec) =>
+      Object.assign(new FakeModel({ name: spec.name, capabilities: spec.capabilities }), { received: spec.config }),
   });
   const providers = { echo };
   const issuesOf = (text: string): string[] => {
@@ -110,7 +127,9 @@ describe("prototype names are plain data", () => {
   };
 
   it("`__proto__:` and `constructor:` at the top are unknown keys (constructor used to pass as a section)", () => {
-    expect(issuesOf("models:\n  - name: a\n    provider: echo\n__proto__:\n  polluted: true\nconstructor: 1\n")).toEqual([
+    expect(
+      issuesOf("models:\n  - name: a\n    provider: echo\n__proto__:\n  polluted: true\nconstructor: 1\n"),
+    ).toEqual([
       '<inline>:4:1: __proto__: unknown key "__proto__" (expected one of: models, selector, cache, health, execution, redis, routes, keys, telemetry)',
       '<inline>:6:1: constructor: unknown key "constructor" (expected one of: models, selector, cache, health, execution, redis, routes, keys, telemetry)',
     ]);
@@ -120,7 +139,10 @@ describe("prototype names are plain data", () => {
   it("models named toString, constructor and __proto__ are ordinary models; weights and fallbacks name them", async () => {
     const text = [
       "models:",
-      ...["toString", "constructor", "__proto__", "hasOwnProperty"].flatMap((name) => [`  - name: "${name}"`, "    provider: echo"]),
+      ...["toString", "constructor", "__proto__", "hasOwnProperty"].flatMap((name) => [
+        `  - name: "${name}"`,
+        "    provider: echo",
+      ]),
       "selector:",
       "  type: weighted-random",
       "  weights: { toString: 1, constructor: 2, hasOwnProperty: 3 }",
@@ -138,7 +160,8 @@ describe("prototype names are plain data", () => {
   });
 
   it("a `__proto__` key inside a config block is an own key of plain data, never the prototype", async () => {
-    const text = "models:\n  - name: a\n    provider: echo\n    config:\n      nested:\n        __proto__: { polluted: true }\n        kept: 1\n";
+    const text =
+      "models:\n  - name: a\n    provider: echo\n    config:\n      nested:\n        __proto__: { polluted: true }\n        kept: 1\n";
     const config = parseModelConfig(text, { env: {}, providers });
     const nested = config.models[0]?.config.nested as Record<string, unknown>;
     expect(Object.getPrototypeOf(nested)).toBe(Object.prototype);

@@ -9,10 +9,20 @@ export interface Locator {
   position(path: readonly PathKey[], where?: "key" | "value" | "parent"): Position | undefined;
 }
 
-export function issueAt(locator: Locator, path: readonly PathKey[], message: string, where: "key" | "value" | "parent" = "value"): ConfigIssue {
+export function issueAt(
+  locator: Locator,
+  path: readonly PathKey[],
+  message: string,
+  where: "key" | "value" | "parent" = "value",
+): ConfigIssue {
   const pos = locator.position(path, where);
   // Messages quote values; redact scrubs any registered secret among them.
-  return { path: formatPath(path), message: redact(message), source: locator.source, ...(pos ? { line: pos.line, column: pos.column } : {}) };
+  return {
+    path: formatPath(path),
+    message: redact(message),
+    source: locator.source,
+    ...(pos ? { line: pos.line, column: pos.column } : {}),
+  };
 }
 
 const EXPECTED: Readonly<Record<string, string>> = {
@@ -31,7 +41,10 @@ const suggestions = new Map<string, string | undefined>();
 
 /** Issues in file order (line, then column); issues without a position last. */
 export function sortIssues(issues: readonly ConfigIssue[]): ConfigIssue[] {
-  return [...issues].sort((a, b) => (a.line ?? Number.MAX_SAFE_INTEGER) - (b.line ?? Number.MAX_SAFE_INTEGER) || (a.column ?? 0) - (b.column ?? 0));
+  return [...issues].sort(
+    (a, b) =>
+      (a.line ?? Number.MAX_SAFE_INTEGER) - (b.line ?? Number.MAX_SAFE_INTEGER) || (a.column ?? 0) - (b.column ?? 0),
+  );
 }
 
 /** A did-you-mean suffix, or the list of valid names when nothing is close. */
@@ -84,7 +97,11 @@ export function fromZodIssues(
     }
     const value = valueAt(input, rawPath);
     const parent = valueAt(input, rawPath.slice(0, -1));
-    const absent = rawPath.length > 0 && parent !== null && typeof parent === "object" && !Object.hasOwn(parent, rawPath[rawPath.length - 1] as PropertyKey);
+    const absent =
+      rawPath.length > 0 &&
+      parent !== null &&
+      typeof parent === "object" &&
+      !Object.hasOwn(parent, rawPath[rawPath.length - 1] as PropertyKey);
     if (value === undefined && (absent || issue.code === "invalid_type" || issue.code === "invalid_value")) {
       const key = path[path.length - 1];
       out.push(issueAt(locator, path, `missing required key "${String(key)}"`, "parent"));
@@ -106,10 +123,12 @@ function messageOf(issue: z.core.$ZodIssue, value: unknown): string {
     }
     case "too_small":
       if (issue.origin === "string") return "must not be empty";
-      if (issue.origin === "array") return Number(issue.minimum) <= 1 ? "must not be empty" : `must list at least ${issue.minimum} items`;
+      if (issue.origin === "array")
+        return Number(issue.minimum) <= 1 ? "must not be empty" : `must list at least ${issue.minimum} items`;
       return `must be ${issue.inclusive ? "at least" : "greater than"} ${issue.minimum}, got ${describe(value)}`;
     case "too_big":
-      if (issue.origin === "string" || issue.origin === "array") return `must have at most ${issue.maximum} ${issue.origin === "string" ? "characters" : "items"}`;
+      if (issue.origin === "string" || issue.origin === "array")
+        return `must have at most ${issue.maximum} ${issue.origin === "string" ? "characters" : "items"}`;
       return `must be ${issue.inclusive ? "at most" : "less than"} ${issue.maximum}, got ${describe(value)}`;
     default:
       return issue.message;

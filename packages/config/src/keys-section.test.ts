@@ -41,7 +41,16 @@ describe("keys:", () => {
       { source: "models.yaml", env: { TEAM_A_KEY: value } },
     );
     const key = config.keys?.[0];
-    expect(key).toMatchObject({ name: "team-a", budgetUsd: 5, budgetPeriod: "day", rpm: 60, tpm: 100000, models: ["small", "cheap", "auto"], metadata: { owner: "ana" }, location: { source: "models.yaml", line: 11 } });
+    expect(key).toMatchObject({
+      name: "team-a",
+      budgetUsd: 5,
+      budgetPeriod: "day",
+      rpm: 60,
+      tpm: 100000,
+      models: ["small", "cheap", "auto"],
+      metadata: { owner: "ana" },
+      location: { source: "models.yaml", line: 11 },
+    });
     expect(key?.key.reveal()).toBe(value);
     expect(JSON.stringify(config.keys)).not.toContain(value);
     expect(inspect(config, { depth: 10 })).not.toContain(value);

@@ -33,20 +33,35 @@ export async function loadModelConfig(path: string, options: LoadOptions = {}): 
   } catch (error) {
     if (ConfigError.isInstance(error)) throw error;
     const code = (error as NodeJS.ErrnoException).code;
-    const reason = code === "ENOENT" ? "no such file" : code === "EISDIR" ? "it is a directory" : error instanceof Error ? error.message : String(error);
-    throw new ConfigError([{ path: "", message: `cannot read the config file: ${reason}`, source: path }], { title: TITLE, cause: error });
+    const reason =
+      code === "ENOENT"
+        ? "no such file"
+        : code === "EISDIR"
+          ? "it is a directory"
+          : error instanceof Error
+            ? error.message
+            : String(error);
+    throw new ConfigError([{ path: "", message: `cannot read the config file: ${reason}`, source: path }], {
+      title: TITLE,
+      cause: error,
+    });
   }
   const { config, issues } = analyzeModelConfig(text, { ...options, source: path });
   if (config === undefined) throw new ConfigError(sortIssues(issues), { title: TITLE });
 
-  const { plugins, issues: providerIssues, specificationIssues } = await collectProviders(config, options, options.providers !== undefined, options.loadPlugins ?? true);
+  const {
+    plugins,
+    issues: providerIssues,
+    specificationIssues,
+  } = await collectProviders(config, options, options.providers !== undefined, options.loadPlugins ?? true);
   // A plugin package built for another version of the contract: nothing else about it can be checked.
   if (specificationIssues.length > 0) throw new SpecificationVersionError(sortIssues(specificationIssues));
   const checkedByParse = providerMap(options.providers);
   const configIssues: ConfigIssue[] = [...providerIssues];
   config.models.forEach((entry, i) => {
     const plugin = plugins.get(entry.provider);
-    if (plugin && !entry.unavailable && !checkedByParse.has(entry.provider)) configIssues.push(...validateEntryConfig(plugin, entry, i).issues);
+    if (plugin && !entry.unavailable && !checkedByParse.has(entry.provider))
+      configIssues.push(...validateEntryConfig(plugin, entry, i).issues);
   });
   if (configIssues.length > 0) throw new ConfigError(sortIssues(configIssues), { title: TITLE });
   return config;

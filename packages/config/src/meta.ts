@@ -24,6 +24,9 @@ export function entryMeta(entry: ModelEntry, index: number): EntryMeta {
   return {
     index,
     yamlKeys: new Map(),
-    locator: { source: location?.source ?? "<config>", position: () => (location ? { line: location.line, column: location.column } : undefined) },
+    locator: {
+      source: location?.source ?? "<config>",
+      position: () => (location ? { line: location.line, column: location.column } : undefined),
+    },
   };
 }

@@ -29,7 +29,15 @@ import { type Locator, fromZodIssues, issueAt, sortIssues, suggest } from "./iss
 import { setEntryMeta } from "./meta";
 import { camelToSnake, configKeyToCamel } from "./names";
 import { buildModels } from "./build";
-import { BUILT_IN_NAMES, baseDirOf, builtInPackage, findPackage, isModuleSpecifier, providerMap, unknownProviderMessage } from "./providers";
+import {
+  BUILT_IN_NAMES,
+  baseDirOf,
+  builtInPackage,
+  findPackage,
+  isModuleSpecifier,
+  providerMap,
+  unknownProviderMessage,
+} from "./providers";
 import {
   CAPABILITY_FIELDS,
   CONSTRAINT_FIELDS,
@@ -99,7 +107,10 @@ function makeLocator(tree: YamlTree, source: string): Locator {
       for (;;) {
         const info = tree.positions.get(formatPath(current));
         // A missing key is shown at its parent's own key (`config:`), where the user would add it.
-        if (info) return (where === "key" && current.length === path.length) || where === "parent" ? (info.key ?? info.value) : info.value;
+        if (info)
+          return (where === "key" && current.length === path.length) || where === "parent"
+            ? (info.key ?? info.value)
+            : info.value;
         if (current.length === 0) return undefined;
         current = current.slice(0, -1);
       }
@@ -130,11 +141,20 @@ export function analyzeModelConfig(text: string, options: ParseOptions = {}): An
   const maxBytes = options.maxBytes ?? MAX_CONFIG_BYTES;
   // Length first: a string's UTF-8 size is never below its length, and counting bytes walks it.
   if (text.length > maxBytes || (text.length * 3 > maxBytes && Buffer.byteLength(text) > maxBytes)) {
-    return { config: undefined, issues: [{ path: "", message: sizeMessage(Buffer.byteLength(text), maxBytes), source }] };
+    return {
+      config: undefined,
+      issues: [{ path: "", message: sizeMessage(Buffer.byteLength(text), maxBytes), source }],
+    };
   }
   const tree = readYaml(text, env);
   const locator = makeLocator(tree, source);
-  const toIssue = (p: TreeProblem): ConfigIssue => ({ path: p.path, message: p.message, source, line: p.position.line, column: p.position.column });
+  const toIssue = (p: TreeProblem): ConfigIssue => ({
+    path: p.path,
+    message: p.message,
+    source,
+    line: p.position.line,
+    column: p.position.column,
+  });
   if (tree.syntaxError) return { config: undefined, issues: tree.problems.map(toIssue) };
 
   const issues: ConfigIssue[] = [];
@@ -159,18 +179,31 @@ export function analyzeModelConfig(text: string, options: ParseOptions = {}): An
 
   const root = tree.value;
   if (root === null || root === undefined) {
-    issues.push({ path: "", message: 'the file is empty: expected a mapping with a "models" list', source, line: 1, column: 1 });
+    issues.push({
+      path: "",
+      message: 'the file is empty: expected a mapping with a "models" list',
+      source,
+      line: 1,
+      column: 1,
+    });
     return { config: undefined, issues };
   }
   if (typeof root !== "object" || Array.isArray(root)) {
-    issues.push(issueAt(locator, [], `expected a mapping with a "models" list at the top of the file, got ${Array.isArray(root) ? "a list" : "a single value"}`));
+    issues.push(
+      issueAt(
+        locator,
+        [],
+        `expected a mapping with a "models" list at the top of the file, got ${Array.isArray(root) ? "a list" : "a single value"}`,
+      ),
+    );
     return { config: undefined, issues };
   }
   const raw = root as Record<string, unknown>;
   const sectionNames = Object.keys(SECTIONS);
   for (const key of Object.keys(raw)) {
     // Own keys only: `constructor:` or `__proto__:` at the top are unknown keys, not Object.prototype's.
-    if (!Object.hasOwn(SECTIONS, key)) issues.push(issueAt(locator, [key], `unknown key "${key}"${suggest(key, sectionNames)}`, "key"));
+    if (!Object.hasOwn(SECTIONS, key))
+      issues.push(issueAt(locator, [key], `unknown key "${key}"${suggest(key, sectionNames)}`, "key"));
   }
 
   // ---- models --------------------------------------------------------------------------------
@@ -193,13 +226,33 @@ export function analyzeModelConfig(text: string, options: ParseOptions = {}): An
       if (first === undefined) names.set(name, i);
       else {
         const at = locator.position(["models", first, "name"]);
-        issues.push(issueAt(locator, ["models", i, "name"], `duplicate model name "${name}" (first defined at ${source}:${at?.line}:${at?.column}, models[${first}])`));
+        issues.push(
+          issueAt(
+            locator,
+            ["models", i, "name"],
+            `duplicate model name "${name}" (first defined at ${source}:${at?.line}:${at?.column}, models[${first}])`,
+          ),
+        );
       }
     }
     const provider = itemRecord?.provider;
     const plugin = typeof provider === "string" ? given.get(provider) : undefined;
-    if (options.providers && typeof provider === "string" && provider !== "" && !plugin && !builtInPackage(provider) && !isModuleSpecifier(provider) && !findPackage(provider, baseDir, options)) {
-      issues.push(issueAt(locator, ["models", i, "provider"], unknownProviderMessage(provider, [...new Set([...given.keys(), ...BUILT_IN_NAMES])])));
+    if (
+      options.providers &&
+      typeof provider === "string" &&
+      provider !== "" &&
+      !plugin &&
+      !builtInPackage(provider) &&
+      !isModuleSpecifier(provider) &&
+      !findPackage(provider, baseDir, options)
+    ) {
+      issues.push(
+        issueAt(
+          locator,
+          ["models", i, "provider"],
+          unknownProviderMessage(provider, [...new Set([...given.keys(), ...BUILT_IN_NAMES])]),
+        ),
+      );
     }
     if (!result.success) {
       issues.push(...clean(fromZodIssues(result.error.issues, item, modelSchema, ["models", i], locator)));
@@ -216,7 +269,8 @@ export function analyzeModelConfig(text: string, options: ParseOptions = {}): An
   // ---- other sections ------------------------------------------------------------------------
   const modelNames = [...names.keys()];
   const checkModelName = (value: string, path: PathKey[], where: "key" | "value") => {
-    if (!names.has(value)) issues.push(issueAt(locator, path, `unknown model "${value}"${suggest(value, modelNames)}`, where));
+    if (!names.has(value))
+      issues.push(issueAt(locator, path, `unknown model "${value}"${suggest(value, modelNames)}`, where));
   };
   const section = <S extends z.ZodType>(key: keyof typeof SECTIONS, schema: S): z.output<S> | undefined => {
     const value = raw[key];
@@ -238,7 +292,14 @@ export function analyzeModelConfig(text: string, options: ParseOptions = {}): An
     for (const key of Object.keys(written)) {
       const types = Object.hasOwn(SELECTOR_OPTIONS, key) ? SELECTOR_OPTIONS[key] : undefined;
       if (types && !types.includes(parsed.type)) {
-        issues.push(issueAt(locator, [...at, key], `"${key}" is an option of the ${types.map((t) => `"${t}"`).join(" and ")} selector, not of "${parsed.type}"`, "key"));
+        issues.push(
+          issueAt(
+            locator,
+            [...at, key],
+            `"${key}" is an option of the ${types.map((t) => `"${t}"`).join(" and ")} selector, not of "${parsed.type}"`,
+            "key",
+          ),
+        );
       }
     }
     for (const model of Object.keys(parsed.weights ?? {})) checkModelName(model, [...at, "weights", model], "key");
@@ -267,12 +328,21 @@ export function analyzeModelConfig(text: string, options: ParseOptions = {}): An
       seed: parsed.seed,
     });
   };
-  const selector: SelectorConfig | undefined = selectorRaw ? selectorOf(selectorRaw, raw.selector as object, ["selector"]) : undefined;
+  const selector: SelectorConfig | undefined = selectorRaw
+    ? selectorOf(selectorRaw, raw.selector as object, ["selector"])
+    : undefined;
 
   let cache: CacheConfig | undefined;
   if (cacheRaw) {
     if (cacheRaw.redis && cacheRaw.backend !== "redis") {
-      issues.push(issueAt(locator, ["cache", "redis"], `redis settings are given but backend is "${cacheRaw.backend}" (set backend: redis)`, "key"));
+      issues.push(
+        issueAt(
+          locator,
+          ["cache", "redis"],
+          `redis settings are given but backend is "${cacheRaw.backend}" (set backend: redis)`,
+          "key",
+        ),
+      );
     }
     let redis: CacheConfig["redis"];
     if (cacheRaw.redis) {
@@ -304,20 +374,36 @@ export function analyzeModelConfig(text: string, options: ParseOptions = {}): An
   if (executionRaw) {
     const backoff = executionRaw.backoff;
     if (backoff?.initial !== undefined && backoff.max !== undefined && backoff.initial > backoff.max) {
-      issues.push(issueAt(locator, ["execution", "backoff", "initial"], `initial backoff (${backoff.initial} ms) is longer than max (${backoff.max} ms)`));
+      issues.push(
+        issueAt(
+          locator,
+          ["execution", "backoff", "initial"],
+          `initial backoff (${backoff.initial} ms) is longer than max (${backoff.max} ms)`,
+        ),
+      );
     }
     for (const [model, chain] of Object.entries(executionRaw.fallbacks ?? {})) {
       checkModelName(model, ["execution", "fallbacks", model], "key");
       chain.forEach((fallback, j) => {
         checkModelName(fallback, ["execution", "fallbacks", model, j], "value");
-        if (fallback === model) issues.push(issueAt(locator, ["execution", "fallbacks", model, j], `model "${model}" cannot be its own fallback`));
+        if (fallback === model)
+          issues.push(
+            issueAt(locator, ["execution", "fallbacks", model, j], `model "${model}" cannot be its own fallback`),
+          );
       });
     }
     execution = compact({
       maxRetries: executionRaw.max_retries,
       maxFallbacks: executionRaw.max_fallbacks,
       timeoutMs: executionRaw.timeout,
-      backoff: backoff ? compact({ initialMs: backoff.initial, maxMs: backoff.max, multiplier: backoff.multiplier, jitter: backoff.jitter }) : undefined,
+      backoff: backoff
+        ? compact({
+            initialMs: backoff.initial,
+            maxMs: backoff.max,
+            multiplier: backoff.multiplier,
+            jitter: backoff.jitter,
+          })
+        : undefined,
       fallbacks: executionRaw.fallbacks,
     });
   }
@@ -330,12 +416,29 @@ export function analyzeModelConfig(text: string, options: ParseOptions = {}): An
 
   const routes = parseRoutes(raw.routes, issues, locator, names, clean, selectorOf, checkModelName);
 
-  const keys = parseKeys(raw.keys, issues, locator, clean, [...names.keys(), ...(routes ?? []).map((r) => r.name), "auto"]);
+  const keys = parseKeys(raw.keys, issues, locator, clean, [
+    ...names.keys(),
+    ...(routes ?? []).map((r) => r.name),
+    "auto",
+  ]);
 
-  const telemetry: TelemetryConfig | undefined = telemetryRaw ? compact({ enabled: telemetryRaw.enabled, captureContent: telemetryRaw.capture_content }) : undefined;
+  const telemetry: TelemetryConfig | undefined = telemetryRaw
+    ? compact({ enabled: telemetryRaw.enabled, captureContent: telemetryRaw.capture_content })
+    : undefined;
 
   if (issues.length > 0) return { config: undefined, issues: dedupe(issues) };
-  const config = compact({ models, routes, selector, cache, health, execution, redis, telemetry, keys, source }) as ModelConfig;
+  const config = compact({
+    models,
+    routes,
+    selector,
+    cache,
+    health,
+    execution,
+    redis,
+    telemetry,
+    keys,
+    source,
+  }) as ModelConfig;
   attachBuilder(config);
   return { config, issues: [] };
 }
@@ -355,27 +458,46 @@ function parseRoutes(
   if (value === undefined || value === null) return undefined;
   const listed = SECTIONS.routes.safeParse(value);
   if (!listed.success || !Array.isArray(value)) {
-    issues.push(...clean(fromZodIssues(listed.success ? [] : listed.error.issues, value, SECTIONS.routes, ["routes"], locator)));
+    issues.push(
+      ...clean(fromZodIssues(listed.success ? [] : listed.error.issues, value, SECTIONS.routes, ["routes"], locator)),
+    );
     if (!Array.isArray(value)) return undefined;
   }
   const routes: RouteConfig[] = [];
   const seen = new Map<string, number>();
   value.forEach((item: unknown, i: number) => {
     const at: PathKey[] = ["routes", i];
-    const record = item && typeof item === "object" && !Array.isArray(item) ? (item as Record<string, unknown>) : undefined;
+    const record =
+      item && typeof item === "object" && !Array.isArray(item) ? (item as Record<string, unknown>) : undefined;
     const name = record?.name;
     if (typeof name === "string" && name !== "") {
       const first = seen.get(name);
       if (first !== undefined) {
         const pos = locator.position(["routes", first, "name"]);
-        issues.push(issueAt(locator, [...at, "name"], `duplicate route name "${name}" (first defined at ${locator.source}:${pos?.line}:${pos?.column}, routes[${first}])`));
+        issues.push(
+          issueAt(
+            locator,
+            [...at, "name"],
+            `duplicate route name "${name}" (first defined at ${locator.source}:${pos?.line}:${pos?.column}, routes[${first}])`,
+          ),
+        );
       } else seen.set(name, i);
-      if (modelNames.has(name)) issues.push(issueAt(locator, [...at, "name"], `"${name}" is also a model's name: a request for it could not tell the two apart`));
-      if (name === "auto") issues.push(issueAt(locator, [...at, "name"], `"auto" is reserved: it means the selector over every model`));
+      if (modelNames.has(name))
+        issues.push(
+          issueAt(
+            locator,
+            [...at, "name"],
+            `"${name}" is also a model's name: a request for it could not tell the two apart`,
+          ),
+        );
+      if (name === "auto")
+        issues.push(issueAt(locator, [...at, "name"], `"auto" is reserved: it means the selector over every model`));
     }
     const type = record?.type;
     if (!record || typeof type !== "string" || !Object.hasOwn(ROUTE_SCHEMAS, type)) {
-      const message = !record ? "expected a mapping with name, type and the route's settings" : `type must be one of ${ROUTE_TYPES.map((t) => `"${t}"`).join(", ")}, got ${describe(type)}${typeof type === "string" ? suggest(type, ROUTE_TYPES) : ""}`;
+      const message = !record
+        ? "expected a mapping with name, type and the route's settings"
+        : `type must be one of ${ROUTE_TYPES.map((t) => `"${t}"`).join(", ")}, got ${describe(type)}${typeof type === "string" ? suggest(type, ROUTE_TYPES) : ""}`;
       issues.push(issueAt(locator, record && type !== undefined ? [...at, "type"] : at, message));
       return;
     }
@@ -391,7 +513,9 @@ function parseRoutes(
       });
     };
     checkStages(record.stages, at);
-    if (record.tasks && typeof record.tasks === "object") for (const [task, t] of Object.entries(record.tasks)) checkStages((t as { stages?: unknown } | null)?.stages, [...at, "tasks", task]);
+    if (record.tasks && typeof record.tasks === "object")
+      for (const [task, t] of Object.entries(record.tasks))
+        checkStages((t as { stages?: unknown } | null)?.stages, [...at, "tasks", task]);
     const here = locator.position(at) ?? { line: 1, column: 1 };
     const location = { source: locator.source, line: here.line, column: here.column };
     if (type === "selector") {
@@ -406,7 +530,14 @@ function parseRoutes(
       if (req) {
         (req.capabilities ?? []).forEach((c, j) => {
           const camel = configKeyToCamel(c);
-          if (!CAPABILITY_NAMES.includes(camel as CapabilityName)) issues.push(issueAt(locator, [...at, "requirements", "capabilities", j], `unknown capability "${c}"${suggest(c, CAPABILITY_NAMES.map(camelToSnake))}`));
+          if (!CAPABILITY_NAMES.includes(camel as CapabilityName))
+            issues.push(
+              issueAt(
+                locator,
+                [...at, "requirements", "capabilities", j],
+                `unknown capability "${c}"${suggest(c, CAPABILITY_NAMES.map(camelToSnake))}`,
+              ),
+            );
         });
         requirements = compact({
           capabilities: req.capabilities?.map((c) => configKeyToCamel(c) as CapabilityName),
@@ -421,7 +552,13 @@ function parseRoutes(
           localOnly: req.local_only,
         });
       }
-      const route: SelectorRouteConfig = compact({ type: "selector" as const, name: d.name, requirements, selector: d.selector ? selectorOf(d.selector, record.selector as object, [...at, "selector"]) : undefined, location });
+      const route: SelectorRouteConfig = compact({
+        type: "selector" as const,
+        name: d.name,
+        requirements,
+        selector: d.selector ? selectorOf(d.selector, record.selector as object, [...at, "selector"]) : undefined,
+        location,
+      });
       routes.push(route);
       return;
     }
@@ -435,7 +572,12 @@ function parseRoutes(
       return compact({
         stages: s.stages?.map((st) => compact({ models: st.models, parallel: st.parallel })),
         extract: s.extract,
-        accept: s.accept === undefined ? undefined : s.accept === "unanimous" ? ("unanimous" as const) : { atLeast: s.accept.at_least },
+        accept:
+          s.accept === undefined
+            ? undefined
+            : s.accept === "unanimous"
+              ? ("unanimous" as const)
+              : { atLeast: s.accept.at_least },
         prefer: s.prefer,
         budgetPerRequest: s.budget_per_request,
         pacingRate: s.pacing_rate,
@@ -447,7 +589,17 @@ function parseRoutes(
       tasks = {};
       for (const [task, settings] of Object.entries(d.tasks)) setOwn(tasks, task, settingsOf(settings));
     }
-    routes.push(compact({ ...own, type: "cascade" as const, name: d.name, stages: own.stages ?? [], extract: d.extract, tasks, location }) as CascadeRouteConfig);
+    routes.push(
+      compact({
+        ...own,
+        type: "cascade" as const,
+        name: d.name,
+        stages: own.stages ?? [],
+        extract: d.extract,
+        tasks,
+        location,
+      }) as CascadeRouteConfig,
+    );
   });
   return routes;
 }
@@ -486,7 +638,14 @@ function buildEntry(
     const camel = configKeyToCamel(key);
     const earlier = yamlKeys.get(camel);
     if (earlier !== undefined) {
-      issues.push(issueAt(locator, [...prefix, "config", key], `"${key}" and "${earlier}" are the same setting (${camel}); keep one`, "key"));
+      issues.push(
+        issueAt(
+          locator,
+          [...prefix, "config", key],
+          `"${key}" and "${earlier}" are the same setting (${camel}); keep one`,
+          "key",
+        ),
+      );
       continue;
     }
     yamlKeys.set(camel, key);
@@ -508,7 +667,8 @@ function buildEntry(
   const consRaw = (raw.constraints ?? {}) as Record<string, unknown>;
   const consInput: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(data.constraints ?? {})) {
-    if (key !== "cost_per_token" && Object.hasOwn(consRaw, key) && value !== undefined) consInput[CONSTRAINT_FIELDS.get(key) ?? key] = value;
+    if (key !== "cost_per_token" && Object.hasOwn(consRaw, key) && value !== undefined)
+      consInput[CONSTRAINT_FIELDS.get(key) ?? key] = value;
   }
   let capabilities: ModelCapabilities;
   let constraints: ModelConstraints;

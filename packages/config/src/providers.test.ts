@@ -46,10 +46,17 @@ describe("a third-party provider named by package", () => {
   it("resolves from node_modules above the config file first", async () => {
     const root = mkdtempSync(join(fixtures, "..", "tmp-"));
     try {
-      cpSync(join(fixtures, "packages/@acme/orchestrator-provider-fake"), join(root, "node_modules/@acme/orchestrator-provider-fake"), { recursive: true });
+      cpSync(
+        join(fixtures, "packages/@acme/orchestrator-provider-fake"),
+        join(root, "node_modules/@acme/orchestrator-provider-fake"),
+        { recursive: true },
+      );
       mkdirSync(join(root, "app/config"), { recursive: true });
       const path = join(root, "app/config/models.yaml");
-      writeFileSync(path, 'models:\n  - name: echo\n    provider: "@acme/orchestrator-provider-fake"\n    config:\n      access_token: t0ken-abcdef\n');
+      writeFileSync(
+        path,
+        'models:\n  - name: echo\n    provider: "@acme/orchestrator-provider-fake"\n    config:\n      access_token: t0ken-abcdef\n',
+      );
       const config = await loadModelConfig(path, { env: {} });
       const { models } = await buildModels(config);
       expect(await models[0]?.generateResponse("hi")).toBe("echo: hi");
@@ -62,17 +69,25 @@ describe("a third-party provider named by package", () => {
     const path = join(fixtures, "broken-packages.yaml");
     const problems = await failure(loadModelConfig(path, { env: {}, modulePaths }));
     expect(problems).toHaveLength(4);
-    expect(problems[0]).toBe(`${path}:3:15: models[0].provider: provider package "@acme/not-installed" is not installed: npm install @acme/not-installed`);
+    expect(problems[0]).toBe(
+      `${path}:3:15: models[0].provider: provider package "@acme/not-installed" is not installed: npm install @acme/not-installed`,
+    );
     expect(problems[1]).toBe(
       `${path}:5:15: models[1].provider: package "@acme/not-a-plugin" is not a provider plugin: it exports VERSION (string), createClient (function); export a plugin made with defineProvider() as its default export or as "provider"`,
     );
-    expect(problems[2]).toMatch(new RegExp(`^${path}:7:15: models\\[2\\]\\.provider: provider package "@acme/broken-provider" failed to load: .*@acme/dependency-that-is-not-installed`));
+    expect(problems[2]).toMatch(
+      new RegExp(
+        `^${path}:7:15: models\\[2\\]\\.provider: provider package "@acme/broken-provider" failed to load: .*@acme/dependency-that-is-not-installed`,
+      ),
+    );
     expect(problems[3]).toBe(`${path}:11:7: models[3].config.prefx: unknown key "prefx" — did you mean "prefix"?`);
   });
 
   it("gives buildModels the same errors for a hand-made config", async () => {
     const config = parseModelConfig('models:\n  - name: x\n    provider: "@acme/nope"\n', { source: "inline.yaml" });
-    expect(await failure(buildModels(config))).toEqual(['inline.yaml:3:15: models[0].provider: provider package "@acme/nope" is not installed: npm install @acme/nope']);
+    expect(await failure(buildModels(config))).toEqual([
+      'inline.yaml:3:15: models[0].provider: provider package "@acme/nope" is not installed: npm install @acme/nope',
+    ]);
   });
 
   it("loads a provider from a file path relative to the config file", async () => {
@@ -102,13 +117,23 @@ describe("checking a config without running the code it names", () => {
         `import { writeFileSync } from "node:fs";\nimport { defineProvider } from "@orchestrator-ts/core";\nimport { z } from "zod";\nwriteFileSync(${JSON.stringify(marker)}, "ran");\nexport default defineProvider({ name: "marked", configSchema: z.object({ size: z.number() }).strict(), create: () => { throw new Error("not needed"); } });\n`,
       );
       const path = join(root, "models.yaml");
-      writeFileSync(path, 'models:\n  - name: x\n    provider: ./provider.mjs\n    config: { size: "big" }\n  - name: y\n    provider: "@acme/orchestrator-provider-fake"\n    config: { access_token: t0ken-abcdef }\n');
+      writeFileSync(
+        path,
+        'models:\n  - name: x\n    provider: ./provider.mjs\n    config: { size: "big" }\n  - name: y\n    provider: "@acme/orchestrator-provider-fake"\n    config: { access_token: t0ken-abcdef }\n',
+      );
       const config = await loadModelConfig(path, { env: {}, modulePaths, loadPlugins: false });
       expect(existsSync(marker)).toBe(false);
       expect(await locateProviders(config, { modulePaths })).toEqual(
         new Map([
           ["./provider.mjs", { kind: "file", file: join(root, "provider.mjs"), loaded: false }],
-          ["@acme/orchestrator-provider-fake", { kind: "package", file: join(fixtures, "packages/@acme/orchestrator-provider-fake/index.mjs"), loaded: false }],
+          [
+            "@acme/orchestrator-provider-fake",
+            {
+              kind: "package",
+              file: join(fixtures, "packages/@acme/orchestrator-provider-fake/index.mjs"),
+              loaded: false,
+            },
+          ],
         ]),
       );
       expect(existsSync(marker)).toBe(false);
@@ -118,7 +143,9 @@ describe("checking a config without running the code it names", () => {
         `${join(root, "missing.yaml")}:3:15: models[0].provider: provider file "./gone.mjs" was not found (looked for ${join(root, "gone.mjs")})`,
       ]);
       // By default the file is imported, which runs it, and its config block is checked.
-      expect(await failure(loadModelConfig(path, { env: {}, modulePaths }))).toEqual([`${path}:4:21: models[0].config.size: expected a number, got "big"`]);
+      expect(await failure(loadModelConfig(path, { env: {}, modulePaths }))).toEqual([
+        `${path}:4:21: models[0].config.size: expected a number, got "big"`,
+      ]);
       expect(readFileSync(marker, "utf8")).toBe("ran");
     } finally {
       rmSync(root, { recursive: true, force: true });
@@ -128,7 +155,8 @@ describe("checking a config without running the code it names", () => {
 
 describe("buildModels", () => {
   it("builds every model through its plugin, with the entry's capabilities", async () => {
-    const text = "models:\n  - name: a\n    provider: fake\n    config: {response: pong}\n    capabilities: {code_generation: true, max_tokens: 1000}\n  - name: b\n    provider: ollama\n    config: {model_path: 'llama2:7b'}\n";
+    const text =
+      "models:\n  - name: a\n    provider: fake\n    config: {response: pong}\n    capabilities: {code_generation: true, max_tokens: 1000}\n  - name: b\n    provider: ollama\n    config: {model_path: 'llama2:7b'}\n";
     const { models } = await buildModels(parseModelConfig(text, { providers }), { providers });
     expect(models.map((m) => m.name)).toEqual(["a", "b"]);
     expect(await models[0]?.generateResponse("ping")).toBe("pong");
@@ -139,11 +167,19 @@ describe("buildModels", () => {
   });
 
   it("skips models that lenient parsing marked unavailable, and says why", async () => {
-    const text = 'models:\n  - name: gpt-4\n    provider: openai\n    config:\n      api_key: "${OPENAI_API_KEY}"\n  - name: local\n    provider: fake\n';
+    const text =
+      'models:\n  - name: gpt-4\n    provider: openai\n    config:\n      api_key: "${OPENAI_API_KEY}"\n  - name: local\n    provider: fake\n';
     const config = parseModelConfig(text, { env: {}, lenient: true, providers, source: "m.yaml" });
     const { models, skipped } = await buildModels(config, { providers });
     expect(models.map((m) => m.name)).toEqual(["local"]);
-    expect(skipped).toEqual([{ name: "gpt-4", provider: "openai", reason: "OPENAI_API_KEY is not set", location: { source: "m.yaml", line: 2, column: 5 } }]);
+    expect(skipped).toEqual([
+      {
+        name: "gpt-4",
+        provider: "openai",
+        reason: "OPENAI_API_KEY is not set",
+        location: { source: "m.yaml", line: 2, column: 5 },
+      },
+    ]);
   });
 
   it("lists the known providers for an unknown one", async () => {
@@ -161,7 +197,10 @@ describe("buildModels", () => {
         throw new Error("endpoint unreachable");
       },
     });
-    const config = parseModelConfig("models:\n  - name: ok\n    provider: fake\n  - name: bad\n    provider: failing\n", { source: "m.yaml" });
+    const config = parseModelConfig(
+      "models:\n  - name: ok\n    provider: fake\n  - name: bad\n    provider: failing\n",
+      { source: "m.yaml" },
+    );
     expect(await failure(buildModels(config, { providers: [fake, failing] }))).toEqual([
       'm.yaml:4:5: models[1]: provider "failing" could not create model "bad": endpoint unreachable',
     ]);
@@ -176,23 +215,35 @@ describe("buildModels", () => {
 
 describe("built-in short names", () => {
   it("loads provider: openai from @orchestrator-ts/provider-openai when no plugin is given", async () => {
-    const config = parseModelConfig("models:\n  - name: gpt-4o-mini\n    provider: openai\n    config:\n      api_key: sk-test-0000000000000000\n", { source: "short.yaml" });
+    const config = parseModelConfig(
+      "models:\n  - name: gpt-4o-mini\n    provider: openai\n    config:\n      api_key: sk-test-0000000000000000\n",
+      { source: "short.yaml" },
+    );
     const { models } = await buildModels(config);
     expect(models[0]?.provider).toBe("openai");
     expect(models[0]?.constructor.name).toBe("OpenAIModel");
     // The same through the symbol registryFromConfig uses, which stays out of JSON.
-    const built = await (config as unknown as Record<symbol, (o: object) => Promise<{ models: unknown[] }>>)[BUILD_MODELS]?.({});
+    const built = await (config as unknown as Record<symbol, (o: object) => Promise<{ models: unknown[] }>>)[
+      BUILD_MODELS
+    ]?.({});
     expect(built?.models).toHaveLength(1);
     expect(Object.keys(JSON.parse(JSON.stringify(config)))).toEqual(["models", "source"]);
   });
 
   it("says which package to install for a built-in name that is not installed", async () => {
     const config = parseModelConfig("models:\n  - name: local\n    provider: llama.cpp\n", { source: "short.yaml" });
-    await expect(buildModels(config, { cwd: "/", modulePaths: [] })).rejects.toThrow(/provider "llama.cpp" comes from @orchestrator-ts\/provider-llama-cpp|provider package "@orchestrator-ts\/provider-llama-cpp" failed to load/);
+    await expect(buildModels(config, { cwd: "/", modulePaths: [] })).rejects.toThrow(
+      /provider "llama.cpp" comes from @orchestrator-ts\/provider-llama-cpp|provider package "@orchestrator-ts\/provider-llama-cpp" failed to load/,
+    );
   });
 
   it("provider: ai-sdk comes from @orchestrator-ts/ai-sdk, and says so when it is not installed", async () => {
-    const config = parseModelConfig('models:\n  - name: gemini\n    provider: ai-sdk\n    config: { package: "@ai-sdk/google", model: gemini-2.5-flash }\n', { source: "short.yaml" });
-    await expect(buildModels(config, { cwd: "/", modulePaths: [] })).rejects.toThrow(/provider "ai-sdk" comes from @orchestrator-ts\/ai-sdk, which is not installed: npm install @orchestrator-ts\/ai-sdk/);
+    const config = parseModelConfig(
+      'models:\n  - name: gemini\n    provider: ai-sdk\n    config: { package: "@ai-sdk/google", model: gemini-2.5-flash }\n',
+      { source: "short.yaml" },
+    );
+    await expect(buildModels(config, { cwd: "/", modulePaths: [] })).rejects.toThrow(
+      /provider "ai-sdk" comes from @orchestrator-ts\/ai-sdk, which is not installed: npm install @orchestrator-ts\/ai-sdk/,
+    );
   });
 });

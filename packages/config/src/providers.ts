@@ -43,7 +43,14 @@ export function builtInPackage(provider: string): string | undefined {
   return Object.hasOwn(BUILT_IN, provider) ? BUILT_IN[provider] : undefined;
 }
 
-export const BUILT_IN_NAMES: readonly string[] = ["openai", "anthropic", "huggingface", "ollama", "llama-cpp", "ai-sdk"];
+export const BUILT_IN_NAMES: readonly string[] = [
+  "openai",
+  "anthropic",
+  "huggingface",
+  "ollama",
+  "llama-cpp",
+  "ai-sdk",
+];
 
 export function isModuleSpecifier(provider: string): boolean {
   return provider.startsWith("@") || provider.startsWith(".") || provider.includes("/") || isAbsolute(provider);
@@ -69,7 +76,11 @@ export function findPackage(spec: string, baseDir: string, options: BuildModelsO
   const name = parts.slice(0, nameLength).join("/");
   const subpath = parts.length > nameLength ? `./${parts.slice(nameLength).join("/")}` : ".";
   const cwd = options.cwd ?? process.cwd();
-  const roots: string[] = [...nodeModulesAbove(baseDir), ...(options.modulePaths ?? []).map((p) => resolve(cwd, p)), ...nodeModulesAbove(cwd)];
+  const roots: string[] = [
+    ...nodeModulesAbove(baseDir),
+    ...(options.modulePaths ?? []).map((p) => resolve(cwd, p)),
+    ...nodeModulesAbove(cwd),
+  ];
   for (const root of roots) {
     const dir = join(root, name);
     const manifest = join(dir, "package.json");
@@ -102,7 +113,8 @@ const CONDITIONS = ["import", "node", "default"];
 function entryOf(pkg: Record<string, unknown>, subpath: string): string | undefined {
   const exports = pkg.exports;
   if (exports !== undefined && exports !== null) {
-    const isSubpathMap = typeof exports === "object" && !Array.isArray(exports) && Object.keys(exports).some((k) => k.startsWith("."));
+    const isSubpathMap =
+      typeof exports === "object" && !Array.isArray(exports) && Object.keys(exports).some((k) => k.startsWith("."));
     const target = isSubpathMap ? (exports as Record<string, unknown>)[subpath] : subpath === "." ? exports : undefined;
     return conditional(target);
   }
@@ -157,11 +169,16 @@ export async function loadProvider(spec: string, baseDir: string, options: Build
   try {
     mod = await import(pathToFileURL(file).href);
   } catch (error) {
-    return { problem: `provider ${isFile ? "file" : "package"} "${spec}" failed to load: ${error instanceof Error ? error.message : String(error)}` };
+    return {
+      problem: `provider ${isFile ? "file" : "package"} "${spec}" failed to load: ${error instanceof Error ? error.message : String(error)}`,
+    };
   }
   const plugin = pluginIn(mod);
   if (plugin) {
-    const mismatch = specificationMismatch(`provider ${isFile ? "file" : "package"} "${spec}"`, plugin.specificationVersion);
+    const mismatch = specificationMismatch(
+      `provider ${isFile ? "file" : "package"} "${spec}"`,
+      plugin.specificationVersion,
+    );
     return mismatch === undefined ? { plugin } : { problem: mismatch, specification: true };
   }
   return {
@@ -173,14 +190,20 @@ function pluginIn(mod: unknown): AnyProviderPlugin | undefined {
   if (isProviderPlugin(mod)) return mod;
   if (!mod || typeof mod !== "object") return undefined;
   const record = mod as Record<string, unknown>;
-  const candidates = [record.default, record.provider, (record.default as Record<string, unknown> | undefined)?.default, (record.default as Record<string, unknown> | undefined)?.provider];
+  const candidates = [
+    record.default,
+    record.provider,
+    (record.default as Record<string, unknown> | undefined)?.default,
+    (record.default as Record<string, unknown> | undefined)?.provider,
+  ];
   for (const candidate of candidates) if (isProviderPlugin(candidate)) return candidate;
   return undefined;
 }
 
 function describeExports(mod: unknown): string {
   if (!mod || typeof mod !== "object") return typeof mod;
-  const entries = Object.entries(mod as Record<string, unknown>).filter(([k]) => k !== "__esModule" && k !== "module.exports")
+  const entries = Object.entries(mod as Record<string, unknown>)
+    .filter(([k]) => k !== "__esModule" && k !== "module.exports")
     .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
   if (entries.length === 0) return "nothing";
   return entries
@@ -215,7 +238,12 @@ export async function collectProviders(
   options: BuildModelsOptions,
   requireKnown: boolean,
   load = true,
-): Promise<{ plugins: Map<string, AnyProviderPlugin>; locations: Map<string, ProviderLocation>; issues: ConfigIssue[]; specificationIssues: ConfigIssue[] }> {
+): Promise<{
+  plugins: Map<string, AnyProviderPlugin>;
+  locations: Map<string, ProviderLocation>;
+  issues: ConfigIssue[];
+  specificationIssues: ConfigIssue[];
+}> {
   const given = providerMap(options.providers);
   const baseDir = baseDirOf(config.source, options.cwd ?? process.cwd());
   const plugins = new Map<string, AnyProviderPlugin>();
@@ -250,11 +278,13 @@ export async function collectProviders(
     const builtIn = builtInPackage(name);
     if (builtIn) {
       if (findPackage(builtIn, baseDir, options)) await fromModule(name, builtIn);
-      else problems.set(name, `provider "${name}" comes from ${builtIn}, which is not installed: npm install ${builtIn}`);
+      else
+        problems.set(name, `provider "${name}" comes from ${builtIn}, which is not installed: npm install ${builtIn}`);
       continue;
     }
     if (!isModuleSpecifier(name) && !findPackage(name, baseDir, options)) {
-      if (requireKnown) problems.set(name, unknownProviderMessage(name, [...new Set([...given.keys(), ...BUILT_IN_NAMES])]));
+      if (requireKnown)
+        problems.set(name, unknownProviderMessage(name, [...new Set([...given.keys(), ...BUILT_IN_NAMES])]));
       continue;
     }
     await fromModule(name, name);
@@ -263,13 +293,19 @@ export async function collectProviders(
   const specificationIssues: ConfigIssue[] = [];
   config.models.forEach((entry, i) => {
     const problem = problems.get(entry.provider);
-    if (problem !== undefined) (mismatched.has(entry.provider) ? specificationIssues : issues).push(issueAt(entryMeta(entry, i).locator, ["models", i, "provider"], problem));
+    if (problem !== undefined)
+      (mismatched.has(entry.provider) ? specificationIssues : issues).push(
+        issueAt(entryMeta(entry, i).locator, ["models", i, "provider"], problem),
+      );
   });
   return { plugins, locations, issues, specificationIssues };
 }
 
 /** The error for a config's provider problems: a plugin built for another contract version first (nothing else about it can be checked). */
-function providersError(issues: readonly ConfigIssue[], specificationIssues: readonly ConfigIssue[]): ConfigError | undefined {
+function providersError(
+  issues: readonly ConfigIssue[],
+  specificationIssues: readonly ConfigIssue[],
+): ConfigError | undefined {
   if (specificationIssues.length > 0) return new SpecificationVersionError(specificationIssues);
   return issues.length > 0 ? new ConfigError(issues, { title: "Invalid model configuration" }) : undefined;
 }
@@ -279,7 +315,10 @@ function providersError(issues: readonly ConfigIssue[], specificationIssues: rea
  * for tools that check a config without running the code it names (`orchestrator validate`).
  * Unknown names and missing packages or files are reported at once, as by `resolveProviders`.
  */
-export async function locateProviders(config: ModelConfig, options: BuildModelsOptions = {}): Promise<Map<string, ProviderLocation>> {
+export async function locateProviders(
+  config: ModelConfig,
+  options: BuildModelsOptions = {},
+): Promise<Map<string, ProviderLocation>> {
   const { locations, issues } = await collectProviders(config, options, true, false);
   if (issues.length > 0) throw new ConfigError(issues, { title: "Invalid model configuration" });
   return locations;
@@ -290,7 +329,10 @@ export async function locateProviders(config: ModelConfig, options: BuildModelsO
  * package name or file path. Every problem (unknown name, package not installed, package that is
  * not a plugin) is reported at once, at its `models[i].provider` line.
  */
-export async function resolveProviders(config: ModelConfig, options: BuildModelsOptions = {}): Promise<Map<string, AnyProviderPlugin>> {
+export async function resolveProviders(
+  config: ModelConfig,
+  options: BuildModelsOptions = {},
+): Promise<Map<string, AnyProviderPlugin>> {
   const { plugins, issues, specificationIssues } = await collectProviders(config, options, true);
   const error = providersError(issues, specificationIssues);
   if (error) throw error;

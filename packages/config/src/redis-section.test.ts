@@ -47,14 +47,20 @@ describe("redis: one server, a Redis Cluster or Sentinel, for every shared part"
   });
 
   it("Sentinel by its Sentinels and the master group's name", () => {
-    const config = parseModelConfig(`${models}redis:\n  sentinels: [s1:26379, s2:26379, s3:26379]\n  name: mymaster\n  sentinel_password: s3ntinel-pass\n`, { env: {} });
+    const config = parseModelConfig(
+      `${models}redis:\n  sentinels: [s1:26379, s2:26379, s3:26379]\n  name: mymaster\n  sentinel_password: s3ntinel-pass\n`,
+      { env: {} },
+    );
     expect(config.redis?.sentinels).toEqual(["s1:26379", "s2:26379", "s3:26379"]);
     expect(config.redis?.name).toBe("mymaster");
     expect(config.redis?.sentinelPassword).toBeInstanceOf(Secret);
   });
 
   it("cache.redis takes the same shapes; a node URL with a password is a secret", () => {
-    const config = parseModelConfig(`${models}cache:\n  backend: redis\n  redis:\n    cluster: ["redis://:n0de-pass@10.0.0.1:6379", "10.0.0.2:6379"]\n    key_prefix: "c:"\n`, { env: {} });
+    const config = parseModelConfig(
+      `${models}cache:\n  backend: redis\n  redis:\n    cluster: ["redis://:n0de-pass@10.0.0.1:6379", "10.0.0.2:6379"]\n    key_prefix: "c:"\n`,
+      { env: {} },
+    );
     const nodes = config.cache?.redis?.cluster ?? [];
     expect(nodes[0]).toBeInstanceOf(Secret);
     expect(nodes[1]).toBe("10.0.0.2:6379");
@@ -63,18 +69,68 @@ describe("redis: one server, a Redis Cluster or Sentinel, for every shared part"
   });
 
   const cases: [string, string, string[]][] = [
-    ["two shapes at once", "redis:\n  url: redis://a:6379\n  cluster: [b:6379]\n", ["models.yaml:6:3: redis.cluster: give one of url, cluster and sentinels (one server, a Redis Cluster, or Sentinel), not url and cluster"]],
-    ["sentinels without a name", "redis:\n  sentinels: [s1:26379]\n", ['models.yaml:5:3: redis.sentinels: needs "name": the master group name the Sentinels monitor (sentinel monitor <name> …)']],
-    ["a name without sentinels", "redis:\n  url: redis://a:6379\n  name: mymaster\n", ['models.yaml:6:3: redis.name: "name" is the master group of Sentinel: it needs "sentinels"']],
+    [
+      "two shapes at once",
+      "redis:\n  url: redis://a:6379\n  cluster: [b:6379]\n",
+      [
+        "models.yaml:6:3: redis.cluster: give one of url, cluster and sentinels (one server, a Redis Cluster, or Sentinel), not url and cluster",
+      ],
+    ],
+    [
+      "sentinels without a name",
+      "redis:\n  sentinels: [s1:26379]\n",
+      [
+        'models.yaml:5:3: redis.sentinels: needs "name": the master group name the Sentinels monitor (sentinel monitor <name> …)',
+      ],
+    ],
+    [
+      "a name without sentinels",
+      "redis:\n  url: redis://a:6379\n  name: mymaster\n",
+      ['models.yaml:6:3: redis.name: "name" is the master group of Sentinel: it needs "sentinels"'],
+    ],
     ["an empty cluster", "redis:\n  cluster: []\n", ["models.yaml:5:12: redis.cluster: must not be empty"]],
-    ["a node that is no address", "redis:\n  cluster:\n    - 10.0.0.1:6379\n    - not an address\n", ['models.yaml:7:7: redis.cluster[1]: expected "host:port" or a redis:// URL, got "not an address"']],
-    ["a number for a node", "redis:\n  cluster: [6379]\n", ["models.yaml:5:13: redis.cluster[0]: expected \"host:port\", a redis:// URL or { host, port }, got 6379"]],
-    ["a node mapping without a port", "redis:\n  cluster: [{ host: a }]\n", ["models.yaml:5:13: redis.cluster[0]: port must be a whole number from 1 to 65535, got nothing"]],
-    ["a port out of range", "redis:\n  sentinels: [s1:99999]\n  name: m\n", ["models.yaml:5:15: redis.sentinels[0]: port must be from 1 to 65535, got 99999"]],
-    ["a URL of another scheme", "redis:\n  url: http://cache:6379\n", ['models.yaml:5:8: redis.url: expected a redis:// or rediss:// URL, got "http://cache:6379"']],
-    ["a misspelt key", "redis:\n  clustr: [a:6379]\n", ['models.yaml:5:3: redis.clustr: unknown key "clustr" — did you mean "cluster"?']],
-    ["an unknown policy", "redis:\n  when_unavailable: open\n", ['models.yaml:5:21: redis.when_unavailable: expected one of "share", "local", "reject", got "open"']],
-    ["cache.redis: two shapes", "cache:\n  backend: redis\n  redis:\n    url: redis://a\n    sentinels: [s:26379]\n    name: m\n", ["models.yaml:8:5: cache.redis.sentinels: give one of url, cluster and sentinels (one server, a Redis Cluster, or Sentinel), not url and sentinels"]],
+    [
+      "a node that is no address",
+      "redis:\n  cluster:\n    - 10.0.0.1:6379\n    - not an address\n",
+      ['models.yaml:7:7: redis.cluster[1]: expected "host:port" or a redis:// URL, got "not an address"'],
+    ],
+    [
+      "a number for a node",
+      "redis:\n  cluster: [6379]\n",
+      ['models.yaml:5:13: redis.cluster[0]: expected "host:port", a redis:// URL or { host, port }, got 6379'],
+    ],
+    [
+      "a node mapping without a port",
+      "redis:\n  cluster: [{ host: a }]\n",
+      ["models.yaml:5:13: redis.cluster[0]: port must be a whole number from 1 to 65535, got nothing"],
+    ],
+    [
+      "a port out of range",
+      "redis:\n  sentinels: [s1:99999]\n  name: m\n",
+      ["models.yaml:5:15: redis.sentinels[0]: port must be from 1 to 65535, got 99999"],
+    ],
+    [
+      "a URL of another scheme",
+      "redis:\n  url: http://cache:6379\n",
+      ['models.yaml:5:8: redis.url: expected a redis:// or rediss:// URL, got "http://cache:6379"'],
+    ],
+    [
+      "a misspelt key",
+      "redis:\n  clustr: [a:6379]\n",
+      ['models.yaml:5:3: redis.clustr: unknown key "clustr" — did you mean "cluster"?'],
+    ],
+    [
+      "an unknown policy",
+      "redis:\n  when_unavailable: open\n",
+      ['models.yaml:5:21: redis.when_unavailable: expected one of "share", "local", "reject", got "open"'],
+    ],
+    [
+      "cache.redis: two shapes",
+      "cache:\n  backend: redis\n  redis:\n    url: redis://a\n    sentinels: [s:26379]\n    name: m\n",
+      [
+        "models.yaml:8:5: cache.redis.sentinels: give one of url, cluster and sentinels (one server, a Redis Cluster, or Sentinel), not url and sentinels",
+      ],
+    ],
   ];
 
   it.each(cases)("%s: a ConfigError at the line", (_title, text, expected) => {

@@ -1,6 +1,13 @@
 // The `redis:` sections (top level and `cache.redis`): checks the schema cannot express, and the
 // mapping to the camelCase shape `@orchestrator-ts/redis` takes.
-import { type ConfigIssue, type RedisConfig, type RedisConnectionConfig, type RedisNodeConfig, Secret, formatPath } from "@orchestrator-ts/core";
+import {
+  type ConfigIssue,
+  type RedisConfig,
+  type RedisConnectionConfig,
+  type RedisNodeConfig,
+  Secret,
+  formatPath,
+} from "@orchestrator-ts/core";
 import type { z } from "zod";
 import { compact } from "./compact";
 import { SECRET_ENV_NAME } from "./env";
@@ -42,7 +49,8 @@ function mappingProblem(node: unknown): string | undefined {
   if (extra.length > 0) return `unknown key "${extra[0]}" in a node (expected host and port)`;
   if (typeof record.host !== "string" || record.host === "") return "a node needs a host";
   const port = record.port;
-  if (!(typeof port === "number" && Number.isInteger(port) && port >= 1 && port <= 65_535)) return `port must be a whole number from 1 to 65535, got ${port === undefined ? "nothing" : JSON.stringify(port)}`;
+  if (!(typeof port === "number" && Number.isInteger(port) && port >= 1 && port <= 65_535))
+    return `port must be a whole number from 1 to 65535, got ${port === undefined ? "nothing" : JSON.stringify(port)}`;
   return undefined;
 }
 
@@ -57,7 +65,14 @@ export function checkRedisConnection(raw: RawConnection, path: readonly PathKey[
   const issues: ConfigIssue[] = [];
   const given = (["url", "cluster", "sentinels"] as const).filter((k) => raw[k] !== undefined);
   if (given.length > 1) {
-    issues.push(issueAt(locator, [...path, given[1] as string], `give one of url, cluster and sentinels (one server, a Redis Cluster, or Sentinel), not ${given.join(" and ")}`, "key"));
+    issues.push(
+      issueAt(
+        locator,
+        [...path, given[1] as string],
+        `give one of url, cluster and sentinels (one server, a Redis Cluster, or Sentinel), not ${given.join(" and ")}`,
+        "key",
+      ),
+    );
   }
   if (raw.url !== undefined && !URL_PATTERN.test(raw.url)) {
     issues.push(issueAt(locator, [...path, "url"], `expected a redis:// or rediss:// URL, got ${quote(raw.url)}`));
@@ -69,10 +84,19 @@ export function checkRedisConnection(raw: RawConnection, path: readonly PathKey[
     });
   }
   if (raw.sentinels !== undefined && raw.name === undefined) {
-    issues.push(issueAt(locator, [...path, "sentinels"], 'needs "name": the master group name the Sentinels monitor (sentinel monitor <name> …)', "key"));
+    issues.push(
+      issueAt(
+        locator,
+        [...path, "sentinels"],
+        'needs "name": the master group name the Sentinels monitor (sentinel monitor <name> …)',
+        "key",
+      ),
+    );
   }
   if (raw.name !== undefined && raw.sentinels === undefined) {
-    issues.push(issueAt(locator, [...path, "name"], '"name" is the master group of Sentinel: it needs "sentinels"', "key"));
+    issues.push(
+      issueAt(locator, [...path, "name"], '"name" is the master group of Sentinel: it needs "sentinels"', "key"),
+    );
   }
   if (raw.sentinel_password !== undefined && raw.sentinels === undefined) {
     issues.push(issueAt(locator, [...path, "sentinel_password"], '"sentinel_password" needs "sentinels"', "key"));
@@ -89,7 +113,11 @@ function secretUrl(value: string, tree: YamlTree, path: readonly PathKey[]): str
   return fromSecretVariable(tree, path) || hasCredentials(value) ? new Secret(value) : value;
 }
 
-function nodes(list: RawConnection["cluster"], tree: YamlTree, path: readonly PathKey[]): RedisNodeConfig[] | undefined {
+function nodes(
+  list: RawConnection["cluster"],
+  tree: YamlTree,
+  path: readonly PathKey[],
+): RedisNodeConfig[] | undefined {
   return list?.map((node, i) => {
     if (typeof node === "string") return secretUrl(node, tree, [...path, i]);
     const { host, port } = node as { host: string; port: number };
@@ -98,7 +126,11 @@ function nodes(list: RawConnection["cluster"], tree: YamlTree, path: readonly Pa
 }
 
 /** The connection in the TypeScript spelling; passwords and URLs with credentials as `Secret`s. */
-export function mapRedisConnection(raw: RawConnection, path: readonly PathKey[], tree: YamlTree): RedisConnectionConfig {
+export function mapRedisConnection(
+  raw: RawConnection,
+  path: readonly PathKey[],
+  tree: YamlTree,
+): RedisConnectionConfig {
   return compact({
     url: raw.url === undefined ? undefined : secretUrl(raw.url, tree, [...path, "url"]),
     cluster: nodes(raw.cluster, tree, [...path, "cluster"]),
@@ -122,4 +154,3 @@ export function mapRedis(raw: RawRedis, tree: YamlTree): RedisConfig {
     whenUnavailable: raw.when_unavailable,
   });
 }
-

@@ -68,7 +68,15 @@ export const modelSchema = z
   })
   .strict();
 
-export const SELECTOR_TYPES = ["ucb", "thompson", "cost", "performance", "weighted-random", "round-robin", "contextual"] as const;
+export const SELECTOR_TYPES = [
+  "ucb",
+  "thompson",
+  "cost",
+  "performance",
+  "weighted-random",
+  "round-robin",
+  "contextual",
+] as const;
 
 /** Which selector types each option belongs to: an option of another type is an error, not silently ignored. */
 export const SELECTOR_OPTIONS: Readonly<Record<string, readonly (typeof SELECTOR_TYPES)[number][]>> = {
@@ -190,10 +198,14 @@ export const executionSchema = z
   .strict();
 
 /** The built-in extractor names (the registry's `extractorByName` reads the same spellings). */
-export const EXTRACTOR_PATTERN = /^(choice|choice-letter|choice:[A-Z]{1,26}|number|last-number|first-number|text|json:[^\s]+)$/;
-export const EXTRACTOR_HINT = "choice (A–D), choice:<LETTERS> (choice:AB), number, first-number, json:<field.path>, text";
+export const EXTRACTOR_PATTERN =
+  /^(choice|choice-letter|choice:[A-Z]{1,26}|number|last-number|first-number|text|json:[^\s]+)$/;
+export const EXTRACTOR_HINT =
+  "choice (A–D), choice:<LETTERS> (choice:AB), number, first-number, json:<field.path>, text";
 
-const extractName = z.string().refine((v) => EXTRACTOR_PATTERN.test(v), { message: `unknown extractor: use ${EXTRACTOR_HINT}` });
+const extractName = z
+  .string()
+  .refine((v) => EXTRACTOR_PATTERN.test(v), { message: `unknown extractor: use ${EXTRACTOR_HINT}` });
 const stageSchema = z.object({ models: z.array(text).min(1), parallel: z.boolean().optional() }).strict();
 const acceptSchema = z.union([z.literal("unanimous"), z.object({ at_least: positiveInt }).strict()]);
 const cascadeSettings = {

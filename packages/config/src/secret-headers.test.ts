@@ -33,7 +33,13 @@ ${headers}
 describe("secret values in header maps", () => {
   it("default_headers: {api-key: ${KEY}, Authorization: …} parse, reach the server, and are never shown", async () => {
     const env = { BASE_URL: server.baseURL, AZURE_OPENAI_KEY: AZURE_KEY, PROXY_TOKEN };
-    const text = yaml(["        api-key: ${AZURE_OPENAI_KEY}", '        Authorization: "Bearer ${PROXY_TOKEN}"', "        x-team: search"].join("\n"));
+    const text = yaml(
+      [
+        "        api-key: ${AZURE_OPENAI_KEY}",
+        '        Authorization: "Bearer ${PROXY_TOKEN}"',
+        "        x-team: search",
+      ].join("\n"),
+    );
     const config = parseModelConfig(text, { env, providers, source: "azure.yaml" });
     for (const view of [JSON.stringify(config), inspect(config, { depth: 20, showHidden: true })]) {
       expect(view).not.toContain(AZURE_KEY);
@@ -65,7 +71,10 @@ describe("secret values in header maps", () => {
     }
     expect(ConfigError.isInstance(error)).toBe(true);
     const configError = error as ConfigError;
-    expect(configError.issues.map((i) => `${i.line}: ${i.path}`)).toEqual(["9: models[0].config.default_headers.x-retries"]);
-    for (const view of [configError.message, JSON.stringify(configError), inspect(configError, { depth: 20 })]) expect(view).not.toContain(AZURE_KEY);
+    expect(configError.issues.map((i) => `${i.line}: ${i.path}`)).toEqual([
+      "9: models[0].config.default_headers.x-retries",
+    ]);
+    for (const view of [configError.message, JSON.stringify(configError), inspect(configError, { depth: 20 })])
+      expect(view).not.toContain(AZURE_KEY);
   });
 });

@@ -25,7 +25,12 @@ export function wrapSecrets(
 ): unknown {
   if (typeof value === "string") return secretHere || envSecret(path) ? new Secret(value) : value;
   if (Array.isArray(value)) return value.map((v, i) => wrapSecrets(v, extraKeys, envSecret, [...path, i], secretHere));
-  if (value && typeof value === "object" && !Secret.isSecret(value) && Object.getPrototypeOf(value) === Object.prototype) {
+  if (
+    value &&
+    typeof value === "object" &&
+    !Secret.isSecret(value) &&
+    Object.getPrototypeOf(value) === Object.prototype
+  ) {
     const out: Record<string, unknown> = {};
     for (const [k, v] of Object.entries(value)) {
       // A `__proto__` key stays a plain key of the copy.

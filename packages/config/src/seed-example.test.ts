@@ -13,12 +13,19 @@ beforeAll(() => {
   // config/models.yaml, exactly as the seed shows it.
   project = mkdtempSync(join(tmpdir(), "orchestrator-seed-"));
   mkdirSync(join(project, "config"));
-  copyFileSync(fileURLToPath(new URL("../test/fixtures/seed-models.yaml", import.meta.url)), join(project, "config/models.yaml"));
+  copyFileSync(
+    fileURLToPath(new URL("../test/fixtures/seed-models.yaml", import.meta.url)),
+    join(project, "config/models.yaml"),
+  );
 });
 afterAll(() => rmSync(project, { recursive: true, force: true }));
 
 it("load_model_config → loadModelConfig, then the models behind registryFromConfig", async () => {
-  const env = { OPENAI_API_KEY: "sk-example-0123456789", OPENAI_ORG_ID: "org-example", ANTHROPIC_API_KEY: "sk-ant-example-0123456789" };
+  const env = {
+    OPENAI_API_KEY: "sk-example-0123456789",
+    OPENAI_ORG_ID: "org-example",
+    ANTHROPIC_API_KEY: "sk-ant-example-0123456789",
+  };
 
   // config = load_model_config("config/models.yaml")
   const config = await loadModelConfig(join(project, "config/models.yaml"), { env, providers });

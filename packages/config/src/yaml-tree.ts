@@ -74,7 +74,13 @@ export function readYaml(text: string, env: Env, budget: ExpansionBudget = newEx
     const pos = lineCounter.linePos(offset ?? 0);
     return { line: pos.line, column: pos.col };
   };
-  const tree: YamlTree = { value: undefined, positions: new Map(), envVariables: new Map(), problems: [], syntaxError: false };
+  const tree: YamlTree = {
+    value: undefined,
+    positions: new Map(),
+    envVariables: new Map(),
+    problems: [],
+    syntaxError: false,
+  };
   const refuse = (position: Position, message: string, path = ""): YamlTree => {
     tree.syntaxError = true;
     tree.value = undefined;
@@ -92,7 +98,13 @@ export function readYaml(text: string, env: Env, budget: ExpansionBudget = newEx
     for (const next of new Composer({ prettyErrors: false, merge: true }).compose(tokens, true, text.length)) {
       if (!doc) doc = next;
       else {
-        doc.errors.push(new YAMLParseError([next.range[0], next.range[1]], "MULTIPLE_DOCS", "Source contains multiple documents; please use YAML.parseAllDocuments()"));
+        doc.errors.push(
+          new YAMLParseError(
+            [next.range[0], next.range[1]],
+            "MULTIPLE_DOCS",
+            "Source contains multiple documents; please use YAML.parseAllDocuments()",
+          ),
+        );
         break;
       }
     }
@@ -129,8 +141,15 @@ export function readYaml(text: string, env: Env, budget: ExpansionBudget = newEx
   // Where the alias being expanded at the top was written, for the message when the budget runs out.
   let expanding: { position: Position; path: string } | undefined;
   let aliasValues = 0;
-  const walk = (node: ParsedNode | Node | null | undefined, path: PathKey[], fallback: Position, depth: number, merging = false): unknown => {
-    if (path.length > MAX_NESTING) throw new Refused(fallback, nestingMessage(), formatPath(path.slice(0, MAX_NESTING)));
+  const walk = (
+    node: ParsedNode | Node | null | undefined,
+    path: PathKey[],
+    fallback: Position,
+    depth: number,
+    merging = false,
+  ): unknown => {
+    if (path.length > MAX_NESTING)
+      throw new Refused(fallback, nestingMessage(), formatPath(path.slice(0, MAX_NESTING)));
     if (depth > 0 && ++aliasValues > MAX_ALIAS_VALUES && expanding) {
       throw new Refused(
         expanding.position,
@@ -146,7 +165,11 @@ export function readYaml(text: string, env: Env, budget: ExpansionBudget = newEx
     if (isAlias(node)) {
       const target = depth < MAX_ALIAS_DEPTH ? aliasTargets.get(node) : undefined;
       if (target === undefined) {
-        tree.problems.push({ path: key, position: at(node.range?.[0]), message: `alias *${node.source} does not resolve` });
+        tree.problems.push({
+          path: key,
+          position: at(node.range?.[0]),
+          message: `alias *${node.source} does not resolve`,
+        });
         return null;
       }
       if (depth === 0) expanding = { position: at(node.range?.[0]), path: key };
@@ -157,13 +180,17 @@ export function readYaml(text: string, env: Env, budget: ExpansionBudget = newEx
     if (info) info.value ??= position;
     else tree.positions.set(key, { value: position });
     if (isScalar(node)) return scalarValue(node.value, node.type, key, position);
-    if (isSeq(node)) return node.items.map((item, i) => walk(item as ParsedNode | null, [...path, i], position, depth, merging));
+    if (isSeq(node))
+      return node.items.map((item, i) => walk(item as ParsedNode | null, [...path, i], position, depth, merging));
     if (isMap(node)) {
       const out: Record<string, unknown> = {};
       const merges: unknown[] = [];
       for (const pair of node.items) {
         const keyNode = pair.key as ParsedNode | null;
-        if (isScalar(keyNode) && (typeof keyNode.value === "symbol" || (keyNode.value === "<<" && keyNode.type === "PLAIN"))) {
+        if (
+          isScalar(keyNode) &&
+          (typeof keyNode.value === "symbol" || (keyNode.value === "<<" && keyNode.type === "PLAIN"))
+        ) {
           merges.push(pair.value);
           continue;
         }
@@ -186,7 +213,8 @@ export function readYaml(text: string, env: Env, budget: ExpansionBudget = newEx
       for (const merge of merges) {
         const sources = isSeq(merge) ? merge.items : [merge];
         for (const source of sources) {
-          if (depth === 0) expanding = { position: at((source as ParsedNode | null)?.range?.[0] ?? node.range?.[0]), path: key };
+          if (depth === 0)
+            expanding = { position: at((source as ParsedNode | null)?.range?.[0] ?? node.range?.[0]), path: key };
           const value = walk(source as ParsedNode, path, position, depth + 1, true);
           if (value && typeof value === "object" && !Array.isArray(value)) {
             for (const [k, v] of Object.entries(value)) if (!Object.hasOwn(out, k)) setOwn(out, k, v);
@@ -253,7 +281,8 @@ function nestingMessage(): string {
 
 /** `target[key] = value`, except that `__proto__` becomes an own key instead of the prototype. */
 export function setOwn(target: Record<string, unknown>, key: string, value: unknown): void {
-  if (key === "__proto__") Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
+  if (key === "__proto__")
+    Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
   else target[key] = value;
 }
 

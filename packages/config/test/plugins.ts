@@ -8,21 +8,41 @@ const secret = z.custom<Secret>((value) => value instanceof Secret, "expected a 
 /** Stand-ins for the built-in providers, shaped like them, built on FakeModel. */
 export const openai = defineProvider({
   name: "openai",
-  configSchema: z.object({ apiKey: secret, organization: z.string().optional(), baseURL: z.string().optional() }).strict(),
+  configSchema: z
+    .object({ apiKey: secret, organization: z.string().optional(), baseURL: z.string().optional() })
+    .strict(),
   secretKeys: ["apiKey"],
   envKeys: ["OPENAI_API_KEY"],
-  create: (spec) => new FakeModel({ name: spec.name, provider: "openai", capabilities: spec.capabilities, constraints: spec.constraints }),
+  create: (spec) =>
+    new FakeModel({
+      name: spec.name,
+      provider: "openai",
+      capabilities: spec.capabilities,
+      constraints: spec.constraints,
+    }),
 });
 
 export const anthropic = defineProvider({
   name: "anthropic",
   configSchema: z.object({ apiKey: secret }).strict(),
-  create: (spec) => new FakeModel({ name: spec.name, provider: "anthropic", capabilities: spec.capabilities, constraints: spec.constraints }),
+  create: (spec) =>
+    new FakeModel({
+      name: spec.name,
+      provider: "anthropic",
+      capabilities: spec.capabilities,
+      constraints: spec.constraints,
+    }),
 });
 
 export const ollama = defineProvider({
   name: "ollama",
-  configSchema: z.object({ host: z.string().default("localhost"), port: z.number().int().positive().default(11434), modelPath: z.string() }).strict(),
+  configSchema: z
+    .object({
+      host: z.string().default("localhost"),
+      port: z.number().int().positive().default(11434),
+      modelPath: z.string(),
+    })
+    .strict(),
   create: (spec) =>
     new FakeModel({
       name: spec.name,
@@ -37,7 +57,12 @@ export const ollama = defineProvider({
 export const fake = defineProvider({
   name: "fake",
   configSchema: z.object({ response: z.string().optional() }).strict(),
-  create: (spec) => new FakeModel({ name: spec.name, capabilities: spec.capabilities, ...(spec.config.response ? { response: spec.config.response } : {}) }),
+  create: (spec) =>
+    new FakeModel({
+      name: spec.name,
+      capabilities: spec.capabilities,
+      ...(spec.config.response ? { response: spec.config.response } : {}),
+    }),
 });
 
 export const providers = { openai, anthropic, ollama, fake };

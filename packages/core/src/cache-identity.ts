@@ -10,16 +10,23 @@ import { REDACTED, Secret, redact } from "./redact";
  */
 export function cacheIdentityOf(name: string, provider: string, declared?: Record<string, unknown>): string {
   if (declared !== undefined && (typeof declared !== "object" || declared === null || Array.isArray(declared))) {
-    throw new ConfigError([{ path: "cacheIdentity", message: "must be an object of the options that decide this model's answers" }], {
-      title: "Invalid model options",
-      provider,
-      model: name,
-    });
+    throw new ConfigError(
+      [{ path: "cacheIdentity", message: "must be an object of the options that decide this model's answers" }],
+      {
+        title: "Invalid model options",
+        provider,
+        model: name,
+      },
+    );
   }
   try {
     return stable({ ...declared, name, provider }, []);
   } catch (error) {
-    throw new ConfigError([{ path: "cacheIdentity", message: (error as Error).message }], { title: "Invalid model options", provider, model: name });
+    throw new ConfigError([{ path: "cacheIdentity", message: (error as Error).message }], {
+      title: "Invalid model options",
+      provider,
+      model: name,
+    });
   }
 }
 
@@ -28,7 +35,8 @@ const CREDENTIAL_MEMBER = /(key|token|secret|password|passwd|authorization|cooki
 // Words of header and query parameter names that authenticate rather than decide the answer
 // (`x-api-key`, `proxy-authorization`, `sig`). Broad on purpose: leaving out a harmless one only
 // makes two identities alike.
-const CREDENTIAL_WORD = /^(auth|authorization|bearer|key|apikey|token|secret|password|passwd|cookie|credential|credentials|signature|sig|session|sessionid)$/;
+const CREDENTIAL_WORD =
+  /^(auth|authorization|bearer|key|apikey|token|secret|password|passwd|cookie|credential|credentials|signature|sig|session|sessionid)$/;
 
 function isCredentialName(name: string): boolean {
   if (CREDENTIAL_MEMBER.test(name)) return true;
@@ -62,7 +70,9 @@ export function endpointIdentity(url: string | undefined): string | undefined {
  * a gateway's routing header), by lower-cased name; credential headers are left out.
  * `undefined` when none remain.
  */
-export function headersIdentity(headers: Readonly<Record<string, unknown>> | undefined): Record<string, string> | undefined {
+export function headersIdentity(
+  headers: Readonly<Record<string, unknown>> | undefined,
+): Record<string, string> | undefined {
   if (!headers) return undefined;
   let out: Record<string, string> | undefined;
   for (const [name, value] of Object.entries(headers)) {
@@ -98,7 +108,9 @@ function stable(value: unknown, ancestors: object[]): string {
         for (const key of Object.keys(record).sort()) {
           const member = record[key];
           if (member === undefined || typeof member === "function" || typeof member === "symbol") continue;
-          parts.push(`${JSON.stringify(key)}:${CREDENTIAL_MEMBER.test(key) ? JSON.stringify(REDACTED) : stable(member, ancestors)}`);
+          parts.push(
+            `${JSON.stringify(key)}:${CREDENTIAL_MEMBER.test(key) ? JSON.stringify(REDACTED) : stable(member, ancestors)}`,
+          );
         }
         out = `{${parts.join(",")}}`;
       }

@@ -112,7 +112,11 @@ export class CallScope implements CallControl {
     if (this.#reason === undefined) return undefined;
     const context = { provider: this.#model.provider, model: this.#model.name };
     if (this.#reason === "abort") return new AbortError(undefined, context);
-    if (this.#reason === "timeout") return new TimeoutError(`The call to ${this.#model.name} took longer than ${this.#timeoutMs} ms.`, { ...context, timeoutMs: this.#timeoutMs });
+    if (this.#reason === "timeout")
+      return new TimeoutError(`The call to ${this.#model.name} took longer than ${this.#timeoutMs} ms.`, {
+        ...context,
+        timeoutMs: this.#timeoutMs,
+      });
     return undefined;
   }
 

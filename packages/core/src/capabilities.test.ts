@@ -68,7 +68,12 @@ describe("ModelCapabilities", () => {
   });
 
   it("validates constraints the same way", () => {
-    const k = new ModelConstraints({ maxRequestsPerMinute: 100, maxConcurrentRequests: 10, requiredMemoryGb: 2, requiredGpuMemoryGb: 4 });
+    const k = new ModelConstraints({
+      maxRequestsPerMinute: 100,
+      maxConcurrentRequests: 10,
+      requiredMemoryGb: 2,
+      requiredGpuMemoryGb: 4,
+    });
     expect(k.maxConcurrentRequests).toBe(10);
     expect(k.queueTimeoutMs).toBe(30_000);
     const e = configError(() => new ModelConstraints({ maxConcurrentRequests: 0 }));

@@ -35,7 +35,6 @@ export const modelCapabilitiesSchema = z
 
 export type ModelCapabilitiesInput = z.input<typeof modelCapabilitiesSchema>;
 
-
 /** Boolean capability names usable in `selectModel({ capabilities: [...] })`. */
 export type CapabilityName =
   | "textGeneration"

@@ -42,7 +42,14 @@ export interface ModelEntry {
   unavailable?: string;
 }
 
-export type SelectorType = "ucb" | "thompson" | "cost" | "performance" | "weighted-random" | "round-robin" | "contextual";
+export type SelectorType =
+  | "ucb"
+  | "thompson"
+  | "cost"
+  | "performance"
+  | "weighted-random"
+  | "round-robin"
+  | "contextual";
 
 /** The `selector:` section, in its TypeScript spelling. Which options belong to which type is checked when the selector is built. */
 export interface SelectorConfig {
@@ -243,7 +250,9 @@ export interface SkippedModel {
   location?: SourceLocation;
 }
 
-export type BuildModelsFunction = (options: BuildModelsOptions) => Promise<{ models: Model[]; skipped: SkippedModel[] }>;
+export type BuildModelsFunction = (
+  options: BuildModelsOptions,
+) => Promise<{ models: Model[]; skipped: SkippedModel[] }>;
 
 /**
  * A parsed, validated config file. Only what the file says is set: defaults belong to the

@@ -33,7 +33,10 @@ describe("Deadlines", () => {
 
   it("holds the process open only while a deadline is pending", () => {
     const deadlines = new Deadlines();
-    const handles = () => (process as unknown as { getActiveResourcesInfo(): string[] }).getActiveResourcesInfo().filter((r) => r === "Timeout").length;
+    const handles = () =>
+      (process as unknown as { getActiveResourcesInfo(): string[] })
+        .getActiveResourcesInfo()
+        .filter((r) => r === "Timeout").length;
     const before = handles();
     const a = deadlines.add(60_000, () => undefined);
     const b = deadlines.add(60_000, () => undefined);

@@ -53,7 +53,13 @@ describe("error family", () => {
     writeFileSync(join(dir, "check.cjs"), script);
     const out = JSON.parse(execFileSync(process.execPath, [join(dir, "check.cjs")], { encoding: "utf8" }));
     rmSync(dir, { recursive: true, force: true });
-    expect(out).toEqual({ differentClasses: true, instanceOf: false, isInstance: true, providerIsInstance: true, wrongClass: false });
+    expect(out).toEqual({
+      differentClasses: true,
+      instanceOf: false,
+      isInstance: true,
+      providerIsInstance: true,
+      wrongClass: false,
+    });
   });
 
   it("maps statuses to classes", () => {
@@ -92,12 +98,20 @@ describe("error family", () => {
   });
 
   it("formats config issues with file and line", () => {
-    const e = new ConfigError([{ path: "models[0].name", message: "required", source: "models.yaml", line: 3, column: 5 }]);
+    const e = new ConfigError([
+      { path: "models[0].name", message: "required", source: "models.yaml", line: 3, column: 5 },
+    ]);
     expect(e.message).toBe("Invalid configuration: models.yaml:3:5: models[0].name: required");
   });
 
   it("keeps and shows the first MAX_CONFIG_ISSUES problems, and counts the rest (31,000 repeated typos printed 4.2 MB)", () => {
-    const issues = Array.from({ length: 31_000 }, (_, i) => ({ path: `models[${i}].capabilities.max_token`, message: 'unknown key "max_token"', source: "m.yaml", line: 4 * i + 5, column: 7 }));
+    const issues = Array.from({ length: 31_000 }, (_, i) => ({
+      path: `models[${i}].capabilities.max_token`,
+      message: 'unknown key "max_token"',
+      source: "m.yaml",
+      line: 4 * i + 5,
+      column: 7,
+    }));
     const e = new ConfigError(issues);
     expect(e.totalIssues).toBe(31_000);
     expect(e.issues).toHaveLength(MAX_CONFIG_ISSUES);

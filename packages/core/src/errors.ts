@@ -39,7 +39,10 @@ export class OrchestratorError extends Error {
   }
 
   /** True for errors of this class (or a subclass) from any loaded copy of `@orchestrator-ts/core`. */
-  static isInstance<T extends abstract new (...args: never[]) => OrchestratorError>(this: T & { errorName: string }, value: unknown): value is InstanceType<T> {
+  static isInstance<T extends abstract new (...args: never[]) => OrchestratorError>(
+    this: T & { errorName: string },
+    value: unknown,
+  ): value is InstanceType<T> {
     if (typeof value !== "object" || value === null) return false;
     const chain = (value as Record<symbol, unknown>)[MARKER];
     return Array.isArray(chain) && chain.includes(this.errorName);
@@ -84,9 +87,7 @@ export class NoEligibleModelError extends OrchestratorError {
   readonly excluded: readonly ExclusionReason[];
   constructor(excluded: readonly ExclusionReason[], message?: string) {
     const detail =
-      excluded.length === 0
-        ? "no models are registered"
-        : excluded.map((e) => `${e.model}: ${e.reason}`).join("; ");
+      excluded.length === 0 ? "no models are registered" : excluded.map((e) => `${e.model}: ${e.reason}`).join("; ");
     super(message ?? `No model satisfies the requirements (${detail}).`);
     this.excluded = excluded;
   }
@@ -156,7 +157,8 @@ export class ProviderError extends OrchestratorError {
   constructor(message: string, options: ProviderErrorOptions = {}) {
     super(message, options);
     this.status = options.status;
-    this.retryable = options.retryable ?? (options.status === undefined || options.status >= 500 || options.status === 408);
+    this.retryable =
+      options.retryable ?? (options.status === undefined || options.status >= 500 || options.status === 408);
   }
   override toJSON(): Record<string, unknown> {
     return { ...super.toJSON(), status: this.status };
@@ -220,13 +222,15 @@ const KEPT_FIELDS = ["status", "code", "type", "param", "errno", "syscall"] as c
  */
 function sanitizeCause(cause: unknown, depth = 0): unknown {
   if (OrchestratorError.isInstance(cause)) return cause;
-  if (!(cause instanceof Error)) return typeof cause === "string" ? redact(cause) : typeof cause === "object" ? "[non-error cause]" : cause;
+  if (!(cause instanceof Error))
+    return typeof cause === "string" ? redact(cause) : typeof cause === "object" ? "[non-error cause]" : cause;
   const copy = new Error(redact(scrubUrls(cause.message)));
   copy.name = cause.name;
   copy.stack = cause.stack ? redact(scrubUrls(cause.stack)) : copy.stack;
   for (const field of KEPT_FIELDS) {
     const value = (cause as unknown as Record<string, unknown>)[field];
-    if (typeof value === "string" || typeof value === "number") (copy as unknown as Record<string, unknown>)[field] = typeof value === "string" ? redact(value) : value;
+    if (typeof value === "string" || typeof value === "number")
+      (copy as unknown as Record<string, unknown>)[field] = typeof value === "string" ? redact(value) : value;
   }
   const inner = (cause as { cause?: unknown }).cause;
   if (inner !== undefined && depth < 3) (copy as { cause?: unknown }).cause = sanitizeCause(inner, depth + 1);

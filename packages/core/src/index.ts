@@ -6,7 +6,12 @@ export * from "./metrics";
 export * from "./limits";
 export * from "./interfaces";
 export * from "./plugin";
-export { SPECIFICATION_VERSION, type SpecificationVersion, SpecificationVersionError, specificationMismatch } from "./specification";
+export {
+  SPECIFICATION_VERSION,
+  type SpecificationVersion,
+  SpecificationVersionError,
+  specificationMismatch,
+} from "./specification";
 export * from "./selection";
 export * from "./config-shape";
 export * from "./map-error";
@@ -19,6 +24,12 @@ export { LruMap } from "./lru";
 export { seededRandom } from "./random";
 export { isLoopbackURL, mergeDeclaredCapabilities } from "./pricing";
 export { cacheIdentityOf, endpointIdentity, headersIdentity } from "./cache-identity";
-export { DEFAULT_MAX_EVENT_BYTES, eventTooLargeError, fetchWithLineLimit, limitLines, type LineLimitOptions } from "./line-limit";
+export {
+  DEFAULT_MAX_EVENT_BYTES,
+  eventTooLargeError,
+  fetchWithLineLimit,
+  limitLines,
+  type LineLimitOptions,
+} from "./line-limit";
 export { revealHeaders } from "./headers";
 export * from "./virtual-keys";

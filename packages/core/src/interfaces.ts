@@ -18,8 +18,16 @@ export interface ModelIdentity {
  * completed results. `ModelCache` in `@orchestrator-ts/cache` is the implementation.
  */
 export interface Cache {
-  generate(model: ModelIdentity, request: GenerateRequest, call: () => Promise<GenerateResult>): Promise<GenerateResult>;
-  stream(model: ModelIdentity, request: GenerateRequest, call: () => AsyncIterable<StreamChunk>): AsyncIterable<StreamChunk>;
+  generate(
+    model: ModelIdentity,
+    request: GenerateRequest,
+    call: () => Promise<GenerateResult>,
+  ): Promise<GenerateResult>;
+  stream(
+    model: ModelIdentity,
+    request: GenerateRequest,
+    call: () => AsyncIterable<StreamChunk>,
+  ): AsyncIterable<StreamChunk>;
   /**
    * Optional: the key a request is stored under (a hash). A registry with this cache remembers
    * which model answered a request by it, so its memory holds hashes, never whole requests.
@@ -92,11 +100,26 @@ export interface StatsStore {
    * its own included, or `undefined` when the shared store cannot be reached (keep what you
    * have). Never rejects.
    */
-  exchangeState?(channel: string, participant: string, contribution: string | undefined): Promise<ReadonlyMap<string, string> | undefined>;
+  exchangeState?(
+    channel: string,
+    participant: string,
+    contribution: string | undefined,
+  ): Promise<ReadonlyMap<string, string> | undefined>;
 }
 
 export function emptyArmStats(): ArmStats {
-  return { trials: 0, successes: 0, failures: 0, rewardSum: 0, rewardSqSum: 0, latencyMsSum: 0, costUsdSum: 0, qualitySum: 0, qualityCount: 0, updatedAt: 0 };
+  return {
+    trials: 0,
+    successes: 0,
+    failures: 0,
+    rewardSum: 0,
+    rewardSqSum: 0,
+    latencyMsSum: 0,
+    costUsdSum: 0,
+    qualitySum: 0,
+    qualityCount: 0,
+    updatedAt: 0,
+  };
 }
 
 export type HealthState = "healthy" | "degraded" | "unhealthy" | "unknown";

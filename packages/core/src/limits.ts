@@ -28,7 +28,6 @@ interface Waiter {
   cleanup: () => void;
 }
 
-
 /** In-process limiter: a counting semaphore plus a sliding one-minute window of start times. */
 export class LocalRateLimiter implements RateLimiter {
   readonly maxConcurrent: number;
@@ -111,7 +110,11 @@ export class LocalRateLimiter implements RateLimiter {
       if (timeoutMs <= MAX_DELAY_MS) {
         waiter.timer = setTimeout(() => {
           waiter.cleanup();
-          reject(new RateLimitError(`No free slot within ${timeoutMs} ms (limits: ${this.#describe()}).`, { retryAfterMs: this.#retryAfter() }));
+          reject(
+            new RateLimitError(`No free slot within ${timeoutMs} ms (limits: ${this.#describe()}).`, {
+              retryAfterMs: this.#retryAfter(),
+            }),
+          );
         }, timeoutMs);
       }
       this.#queue.push(waiter);
@@ -167,4 +170,3 @@ export class LocalRateLimiter implements RateLimiter {
     }, wait + 1);
   }
 }
-

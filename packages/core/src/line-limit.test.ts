@@ -41,10 +41,16 @@ async function failure(stream: ReadableStream<Uint8Array>): Promise<unknown> {
 
 describe("limitLines", () => {
   it("hands over the same bytes, every read ending at a line end (LF, CR, CRLF split between reads)", async () => {
-    const pieces = ["data: {\"a\"", ":1}\n\nda", "ta: x\r", "\ndata: y\r\r", "event: e\rdata: z\n\n", "tail without end"];
+    const pieces = ['data: {"a"', ":1}\n\nda", "ta: x\r", "\ndata: y\r\r", "event: e\rdata: z\n\n", "tail without end"];
     const out = await reads(limitLines(streamOf(pieces)));
     expect(out.join("")).toBe(pieces.join(""));
-    expect(out).toEqual(['data: {"a":1}\n\n', "data: x\r", "\ndata: y\r\r", "event: e\rdata: z\n\n", "tail without end"]);
+    expect(out).toEqual([
+      'data: {"a":1}\n\n',
+      "data: x\r",
+      "\ndata: y\r\r",
+      "event: e\rdata: z\n\n",
+      "tail without end",
+    ]);
   });
 
   it("passes a read that already ends at a line end through as it is (no copy)", async () => {
@@ -79,7 +85,9 @@ describe("limitLines", () => {
 
   it("SSE: an event of many short lines past the bound fails; events under it, separated by blank lines, pass", async () => {
     const line = `data: ${"y".repeat(90)}\n`;
-    expect(await failure(limitLines(streamOf(Array(20).fill(line)), { maxEventBytes: 1_000 }))).toBeInstanceOf(ProviderError);
+    expect(await failure(limitLines(streamOf(Array(20).fill(line)), { maxEventBytes: 1_000 }))).toBeInstanceOf(
+      ProviderError,
+    );
     const ok = Array.from({ length: 40 }, (_, i) => (i % 5 === 4 ? `${line}\n` : line));
     expect((await reads(limitLines(streamOf(ok), { maxEventBytes: 1_000 }))).join("")).toBe(ok.join(""));
   });
@@ -87,8 +95,14 @@ describe("limitLines", () => {
   it("NDJSON framing: every line is an event", async () => {
     const line = `{"message":"${"z".repeat(500)}"}\n`;
     const lines = Array(50).fill(line);
-    expect((await reads(limitLines(streamOf(lines), { maxEventBytes: 1_000, framing: "lines" }))).join("")).toBe(lines.join(""));
-    expect(await failure(limitLines(streamOf([line.repeat(3).replace(/\n/g, "")]), { maxEventBytes: 1_000, framing: "lines" }))).toBeInstanceOf(ProviderError);
+    expect((await reads(limitLines(streamOf(lines), { maxEventBytes: 1_000, framing: "lines" }))).join("")).toBe(
+      lines.join(""),
+    );
+    expect(
+      await failure(
+        limitLines(streamOf([line.repeat(3).replace(/\n/g, "")]), { maxEventBytes: 1_000, framing: "lines" }),
+      ),
+    ).toBeInstanceOf(ProviderError);
   });
 
   it("a long line in many small reads takes linear time and arrives as one read", async () => {

@@ -7,7 +7,9 @@ const LF = 10;
 const CR = 13;
 
 // Node's Buffer search runs at memchr speed on any Uint8Array; TypedArray#indexOf walks element by element (~50x slower here).
-const nodeIndexOf = (globalThis as { Buffer?: { prototype: { indexOf: (this: Uint8Array, value: number, from: number) => number } } }).Buffer?.prototype.indexOf;
+const nodeIndexOf = (
+  globalThis as { Buffer?: { prototype: { indexOf: (this: Uint8Array, value: number, from: number) => number } } }
+).Buffer?.prototype.indexOf;
 const indexOf: (bytes: Uint8Array, value: number, from: number) => number = nodeIndexOf
   ? (bytes, value, from) => nodeIndexOf.call(bytes, value, from)
   : (bytes, value, from) => bytes.indexOf(value, from);
@@ -27,12 +29,18 @@ export interface LineLimitOptions {
 }
 
 /** The error a stream fails with when one event is larger than the bound. */
-export function eventTooLargeError(maxEventBytes: number, context: { provider?: string; model?: string } = {}): ProviderError {
-  return new ProviderError(`The provider's stream sent an event larger than ${maxEventBytes} bytes (maxEventBytes); the stream was cancelled.`, {
-    retryable: false,
-    ...(context.provider !== undefined ? { provider: context.provider } : {}),
-    ...(context.model !== undefined ? { model: context.model } : {}),
-  });
+export function eventTooLargeError(
+  maxEventBytes: number,
+  context: { provider?: string; model?: string } = {},
+): ProviderError {
+  return new ProviderError(
+    `The provider's stream sent an event larger than ${maxEventBytes} bytes (maxEventBytes); the stream was cancelled.`,
+    {
+      retryable: false,
+      ...(context.provider !== undefined ? { provider: context.provider } : {}),
+      ...(context.model !== undefined ? { model: context.model } : {}),
+    },
+  );
 }
 
 /**
@@ -46,7 +54,10 @@ export function eventTooLargeError(maxEventBytes: number, context: { provider?: 
  * and the source is cancelled, instead of buffering without bound. Lines end at LF, CR or CRLF.
  * Reads that already end at a line end (the usual case) pass through as they are.
  */
-export function limitLines(body: ReadableStream<Uint8Array>, options: LineLimitOptions = {}): ReadableStream<Uint8Array> {
+export function limitLines(
+  body: ReadableStream<Uint8Array>,
+  options: LineLimitOptions = {},
+): ReadableStream<Uint8Array> {
   const max = options.maxEventBytes ?? DEFAULT_MAX_EVENT_BYTES;
   const sse = (options.framing ?? "sse") === "sse";
   const reader = body.getReader();
@@ -174,7 +185,11 @@ export function fetchWithLineLimit(base: typeof fetch, options: LineLimitOptions
     if (!response.ok || response.body === null) return response;
     const type = response.headers.get("content-type") ?? "";
     if (/^application\/json\b/i.test(type)) return response;
-    const limited = new Response(limitLines(response.body, options), { status: response.status, statusText: response.statusText, headers: response.headers });
+    const limited = new Response(limitLines(response.body, options), {
+      status: response.status,
+      statusText: response.statusText,
+      headers: response.headers,
+    });
     // A new Response has no url; SDKs put it in their errors.
     if (response.url) Object.defineProperty(limited, "url", { value: response.url });
     return limited;

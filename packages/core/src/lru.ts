@@ -24,7 +24,8 @@ export class LruMap<K, V> {
   #oldest: Node<K, V> | undefined;
 
   constructor(capacity: number) {
-    if (!Number.isInteger(capacity) || capacity < 1) throw new RangeError(`LruMap capacity must be a positive integer, got ${capacity}.`);
+    if (!Number.isInteger(capacity) || capacity < 1)
+      throw new RangeError(`LruMap capacity must be a positive integer, got ${capacity}.`);
     this.capacity = capacity;
   }
 

@@ -24,37 +24,55 @@ async function fetchError(url: string): Promise<unknown> {
 describe("connection errors say where and why", () => {
   it("a refused connection names the address and the reason Node buried in cause.cause", async () => {
     const port = await closedPort();
-    const error = toOrchestratorError(await fetchError(`http://127.0.0.1:${port}/v1/chat/completions`), { provider: "p", model: "m" });
+    const error = toOrchestratorError(await fetchError(`http://127.0.0.1:${port}/v1/chat/completions`), {
+      provider: "p",
+      model: "m",
+    });
     expect(ProviderError.isInstance(error)).toBe(true);
     expect(error.retryable).toBe(true);
-    expect(error.message).toBe(`Connection to the provider failed: fetch failed (connect ECONNREFUSED 127.0.0.1:${port})`);
+    expect(error.message).toBe(
+      `Connection to the provider failed: fetch failed (connect ECONNREFUSED 127.0.0.1:${port})`,
+    );
   });
 
   it("an unknown host names the host", async () => {
     const error = toOrchestratorError(await fetchError("http://no-such-host.invalid/v1"));
-    expect(error.message).toMatch(/^Connection to the provider failed: fetch failed \(getaddrinfo (ENOTFOUND|EAI_AGAIN) no-such-host\.invalid\)$/);
+    expect(error.message).toMatch(
+      /^Connection to the provider failed: fetch failed \(getaddrinfo (ENOTFOUND|EAI_AGAIN) no-such-host\.invalid\)$/,
+    );
   });
 
   it("one failure per address (an AggregateError without a message of its own) lists each", () => {
-    const refused = (address: string) => Object.assign(new Error(`connect ECONNREFUSED ${address}`), { code: "ECONNREFUSED" });
-    const aggregate = Object.assign(new AggregateError([refused("::1:11434"), refused("127.0.0.1:11434")], ""), { code: "ECONNREFUSED" });
+    const refused = (address: string) =>
+      Object.assign(new Error(`connect ECONNREFUSED ${address}`), { code: "ECONNREFUSED" });
+    const aggregate = Object.assign(new AggregateError([refused("::1:11434"), refused("127.0.0.1:11434")], ""), {
+      code: "ECONNREFUSED",
+    });
     const error = new TypeError("fetch failed", { cause: aggregate });
-    expect(describeConnectionError(error)).toBe("fetch failed (connect ECONNREFUSED ::1:11434; connect ECONNREFUSED 127.0.0.1:11434)");
+    expect(describeConnectionError(error)).toBe(
+      "fetch failed (connect ECONNREFUSED ::1:11434; connect ECONNREFUSED 127.0.0.1:11434)",
+    );
   });
 
   it("never shows a URL's userinfo or its query string", async () => {
     const port = await closedPort();
-    const error = toOrchestratorError(await fetchError(`http://someone:pw-hunter2@127.0.0.1:${port}/v1?api-key=k-123456789&x=1`));
+    const error = toOrchestratorError(
+      await fetchError(`http://someone:pw-hunter2@127.0.0.1:${port}/v1?api-key=k-123456789&x=1`),
+    );
     expect(error.message).toContain(`http://127.0.0.1:${port}/v1`);
     expect(error.message).not.toMatch(/someone|hunter2|k-123456789|api-key/);
     // Nor the cause it carries, as logs print it.
     expect(inspect(error)).not.toMatch(/someone|hunter2|k-123456789/);
     expect(JSON.stringify(error)).not.toMatch(/someone|hunter2|k-123456789/);
-    expect(describeConnectionError(new Error("GET https://bob@example.com/path?token=abc failed"))).toBe("GET https://example.com/path failed");
+    expect(describeConnectionError(new Error("GET https://bob@example.com/path?token=abc failed"))).toBe(
+      "GET https://example.com/path failed",
+    );
   });
 
   it("displayUrl keeps scheme, host, port and path", () => {
-    expect(displayUrl("https://user:pass@api.example.com:8443/v1/?key=secret#frag")).toBe("https://api.example.com:8443/v1/");
+    expect(displayUrl("https://user:pass@api.example.com:8443/v1/?key=secret#frag")).toBe(
+      "https://api.example.com:8443/v1/",
+    );
     expect(displayUrl("http://localhost:11434")).toBe("http://localhost:11434");
     expect(displayUrl("not a url")).toBeUndefined();
   });

@@ -1,11 +1,4 @@
-import {
-  AbortError,
-  OrchestratorError,
-  ProviderError,
-  TimeoutError,
-  errorFromStatus,
-  parseRetryAfter,
-} from "./errors";
+import { AbortError, OrchestratorError, ProviderError, TimeoutError, errorFromStatus, parseRetryAfter } from "./errors";
 import { scrubUrls } from "./redact";
 
 const NETWORK_CODES = new Set([
@@ -68,15 +61,23 @@ export function describeConnectionError(error: unknown): string {
   return scrubUrls(inner && !outer.includes(inner) ? `${outer} (${inner})` : outer);
 }
 
-
 /**
  * The generic mapping of anything thrown by a provider into the error family, by HTTP status,
  * `retry-after` headers, network error codes and abort names. Provider packages add their own
  * cases (context-length bodies, SDK classes) and fall back to this.
  */
-export function toOrchestratorError(error: unknown, context: { provider?: string; model?: string } = {}): OrchestratorError {
+export function toOrchestratorError(
+  error: unknown,
+  context: { provider?: string; model?: string } = {},
+): OrchestratorError {
   if (OrchestratorError.isInstance(error)) return error;
-  const e = (error ?? {}) as { name?: string; message?: string; status?: unknown; statusCode?: unknown; headers?: unknown };
+  const e = (error ?? {}) as {
+    name?: string;
+    message?: string;
+    status?: unknown;
+    statusCode?: unknown;
+    headers?: unknown;
+  };
   const message = scrubUrls(typeof e.message === "string" && e.message ? e.message : String(error));
   const options = { ...context, cause: error };
   if (e.name === "AbortError" || e.name === "APIUserAbortError") return new AbortError(message, options);
@@ -84,14 +85,23 @@ export function toOrchestratorError(error: unknown, context: { provider?: string
   const status = typeof e.status === "number" ? e.status : typeof e.statusCode === "number" ? e.statusCode : undefined;
   if (status !== undefined) {
     const retryAfterMs = parseRetryAfter(headerGetter(e.headers));
-    const contextLength = status === 400 && /context.length|maximum context|too many tokens|prompt is too long|context window/i.test(message);
-    return errorFromStatus(status, message, { ...options, ...(retryAfterMs === undefined ? {} : { retryAfterMs }), contextLength });
+    const contextLength =
+      status === 400 &&
+      /context.length|maximum context|too many tokens|prompt is too long|context window/i.test(message);
+    return errorFromStatus(status, message, {
+      ...options,
+      ...(retryAfterMs === undefined ? {} : { retryAfterMs }),
+      contextLength,
+    });
   }
   const code = networkCode(error);
   if (code || /fetch failed|socket hang up|network|terminated|premature close|connection/i.test(message)) {
     const description = describeConnectionError(error);
     const shownCode = code && !description.includes(code) ? ` (${code})` : "";
-    return new ProviderError(`Connection to the provider failed${shownCode}: ${description}`, { ...options, retryable: true });
+    return new ProviderError(`Connection to the provider failed${shownCode}: ${description}`, {
+      ...options,
+      retryable: true,
+    });
   }
   return new ProviderError(message, { ...options, retryable: false });
 }

@@ -86,14 +86,21 @@ export class ModelMetrics {
   }
 
   /** Record one finished call. Token counts that the provider did not report stay out of the sums. */
-  recordSuccess(latencyMs: number | undefined, inputTokens: number | undefined, outputTokens: number | undefined, cost: number | undefined, generationMs: number | undefined = latencyMs): void {
+  recordSuccess(
+    latencyMs: number | undefined,
+    inputTokens: number | undefined,
+    outputTokens: number | undefined,
+    cost: number | undefined,
+    generationMs: number | undefined = latencyMs,
+  ): void {
     this.requests++;
     this.successes++;
     if (inputTokens !== undefined) this.inputTokens += inputTokens;
     if (outputTokens !== undefined) this.outputTokens += outputTokens;
     if (cost !== undefined) this.totalCost += cost;
     if (latencyMs !== undefined) this.#latency.push(latencyMs);
-    if (outputTokens !== undefined && outputTokens > 0 && generationMs !== undefined && generationMs > 0) this.#speed.push((outputTokens * 1000) / generationMs);
+    if (outputTokens !== undefined && outputTokens > 0 && generationMs !== undefined && generationMs > 0)
+      this.#speed.push((outputTokens * 1000) / generationMs);
     this.#dirty = true;
   }
 
@@ -101,13 +108,18 @@ export class ModelMetrics {
     this.requests++;
     this.failures++;
     this.#latency.push(latencyMs);
-    this.lastError = { code: error?.code ?? "unknown", message: redact(String(error?.message ?? error)), at: Date.now() };
+    this.lastError = {
+      code: error?.code ?? "unknown",
+      message: redact(String(error?.message ?? error)),
+      at: Date.now(),
+    };
     this.#dirty = true;
   }
 
   /** For subclasses that report by hand, as the seed's `self.metrics.update_metrics(...)`. */
   updateMetrics(update: MetricsUpdate): void {
-    const latency = update.responseTimeMs ?? (update.responseTime !== undefined ? update.responseTime * 1000 : undefined);
+    const latency =
+      update.responseTimeMs ?? (update.responseTime !== undefined ? update.responseTime * 1000 : undefined);
     if (update.success === false) {
       this.recordFailure(latency ?? 0, { code: "reported", message: "failure reported by the model" });
       return;

@@ -25,7 +25,10 @@ export interface StreamHooks {
   stopsCallsItself(): boolean;
 }
 
-const STREAM_DONE: IteratorReturnResult<undefined> = Object.freeze({ done: true, value: undefined }) as IteratorReturnResult<undefined>;
+const STREAM_DONE: IteratorReturnResult<undefined> = Object.freeze({
+  done: true,
+  value: undefined,
+}) as IteratorReturnResult<undefined>;
 
 /**
  * `model.stream(request)`: starts on the first `next()` (initialise, acquire a lease, open the
@@ -139,7 +142,10 @@ export class ModelStream implements AsyncIterableIterator<StreamChunk> {
     return this.#startLater(init, acquired);
   }
 
-  async #startLater(init: Promise<void> | undefined, acquired: Lease | Promise<Lease> | undefined): Promise<IteratorResult<StreamChunk>> {
+  async #startLater(
+    init: Promise<void> | undefined,
+    acquired: Lease | Promise<Lease> | undefined,
+  ): Promise<IteratorResult<StreamChunk>> {
     try {
       if (init) {
         await init;
@@ -176,11 +182,14 @@ export class ModelStream implements AsyncIterableIterator<StreamChunk> {
     } catch (error) {
       return Promise.reject(this.#failed(error));
     }
-    if (this.#driven) return call.stoppable || this.#state === "closed" ? next : call.race(next).then(undefined, this.#onError);
+    if (this.#driven)
+      return call.stoppable || this.#state === "closed" ? next : call.race(next).then(undefined, this.#onError);
     return (this.#honours && call.stoppable ? next : call.race(next)).then(this.#onNext, this.#onError);
   }
 
-  readonly #onNext = (next: IteratorResult<StreamChunk>): Promise<IteratorResult<StreamChunk>> | IteratorResult<StreamChunk> => {
+  readonly #onNext = (
+    next: IteratorResult<StreamChunk>,
+  ): Promise<IteratorResult<StreamChunk>> | IteratorResult<StreamChunk> => {
     if (this.#state === "closed") return STREAM_DONE;
     if (next.done) {
       // A provider stopped at the deadline or on abort may just end: that is the call's failure, not its answer.
@@ -216,7 +225,13 @@ export class ModelStream implements AsyncIterableIterator<StreamChunk> {
     const latencyMs = endAt - startedAt;
     const usage = this.#usage ?? {};
     const costUsd = this.#providerCost ?? model.costOf(usage);
-    model.metrics.recordSuccess(latencyMs, usage.inputTokens, usage.outputTokens, costUsd, firstAt === undefined ? latencyMs : endAt - firstAt);
+    model.metrics.recordSuccess(
+      latencyMs,
+      usage.inputTokens,
+      usage.outputTokens,
+      costUsd,
+      firstAt === undefined ? latencyMs : endAt - firstAt,
+    );
     // The finish chunk is the last: the next next() says done.
     this.#state = "closed";
     this.#dispose();
@@ -276,4 +291,3 @@ export class ModelStream implements AsyncIterableIterator<StreamChunk> {
     });
   }
 }
-

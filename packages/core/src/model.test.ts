@@ -27,7 +27,12 @@ class EchoModel extends Model {
   readonly #key = new Secret("sk-test-1234567890abcdef");
   client: { apiKey: Secret } | undefined;
   constructor(options: Partial<ConstructorParameters<typeof Model>[0]> = {}) {
-    super({ name: "echo", provider: "custom", capabilities: { inputCostPerToken: 0.001, outputCostPerToken: 0.002 }, ...options });
+    super({
+      name: "echo",
+      provider: "custom",
+      capabilities: { inputCostPerToken: 0.001, outputCostPerToken: 0.002 },
+      ...options,
+    });
   }
   protected override async doInitialize(): Promise<void> {
     this.inits++;
@@ -145,9 +150,19 @@ describe("Model base class", () => {
     expect(m.capabilities.supportsStreaming).toBe(true);
     const chunks: StreamChunk[] = [];
     for await (const c of m.stream({ messages: [{ role: "user", content: "x" }] })) chunks.push(c);
-    expect(chunks.filter((c) => c.type === "text").map((c) => (c as { text: string }).text).join("")).toBe("a b c");
+    expect(
+      chunks
+        .filter((c) => c.type === "text")
+        .map((c) => (c as { text: string }).text)
+        .join(""),
+    ).toBe("a b c");
     const finish = chunks.at(-1);
-    expect(finish).toMatchObject({ type: "finish", usage: { inputTokens: 1, outputTokens: 3 }, finishReason: { unified: "stop", raw: "end" }, model: "streamer" });
+    expect(finish).toMatchObject({
+      type: "finish",
+      usage: { inputTokens: 1, outputTokens: 3 },
+      finishReason: { unified: "stop", raw: "end" },
+      model: "streamer",
+    });
     expect(m.metrics.successes).toBe(1);
     expect(m.metrics.tokensPerSecond).toBeGreaterThan(0);
   });
@@ -171,7 +186,9 @@ describe("Model base class", () => {
     clearInterval(watch);
     expect(peak).toBe(2);
     m.delayMs = 200;
-    const results = await Promise.allSettled([1, 2, 3].map(() => m.generate({ messages: [{ role: "user", content: "x" }] })));
+    const results = await Promise.allSettled(
+      [1, 2, 3].map(() => m.generate({ messages: [{ role: "user", content: "x" }] })),
+    );
     const rejected = results.filter((r) => r.status === "rejected");
     expect(rejected).toHaveLength(1);
     expect(RateLimitError.isInstance((rejected[0] as PromiseRejectedResult).reason)).toBe(true);
@@ -179,7 +196,9 @@ describe("Model base class", () => {
 
   it("holds maxRequestsPerMinute", async () => {
     const m = new EchoModel({ constraints: { maxRequestsPerMinute: 3, queueTimeoutMs: 20 } });
-    const results = await Promise.allSettled([1, 2, 3, 4].map(() => m.generate({ messages: [{ role: "user", content: "x" }] })));
+    const results = await Promise.allSettled(
+      [1, 2, 3, 4].map(() => m.generate({ messages: [{ role: "user", content: "x" }] })),
+    );
     expect(results.filter((r) => r.status === "fulfilled")).toHaveLength(3);
     expect(m.rateLimiter.isSaturated()).toBe(true);
   });
@@ -304,7 +323,8 @@ describe("Model base class: providers that stop their own streams", () => {
     const started = performance.now();
     let error: unknown;
     try {
-      for await (const chunk of m.stream({ messages: [{ role: "user", content: "hi" }], timeoutMs: 120 })) if (chunk.type === "text") texts.push(chunk.text);
+      for await (const chunk of m.stream({ messages: [{ role: "user", content: "hi" }], timeoutMs: 120 }))
+        if (chunk.type === "text") texts.push(chunk.text);
     } catch (e) {
       error = e;
     }
@@ -322,7 +342,8 @@ describe("Model base class: providers that stop their own streams", () => {
     const controller = new AbortController();
     let error: unknown;
     try {
-      for await (const chunk of m.stream({ messages: [{ role: "user", content: "hi" }], signal: controller.signal })) if (chunk.type === "text" && chunk.text === "t2 ") controller.abort();
+      for await (const chunk of m.stream({ messages: [{ role: "user", content: "hi" }], signal: controller.signal }))
+        if (chunk.type === "text" && chunk.text === "t2 ") controller.abort();
     } catch (e) {
       error = e;
     }

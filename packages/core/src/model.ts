@@ -1,4 +1,9 @@
-import { ModelCapabilities, type ModelCapabilitiesInput, ModelConstraints, type ModelConstraintsInput } from "./capabilities";
+import {
+  ModelCapabilities,
+  type ModelCapabilitiesInput,
+  ModelConstraints,
+  type ModelConstraintsInput,
+} from "./capabilities";
 import { AbortError, type OrchestratorError } from "./errors";
 import { cacheIdentityOf } from "./cache-identity";
 import { type CallControl, CallScope } from "./call-scope";
@@ -84,7 +89,8 @@ export abstract class Model implements ModelIdentity {
     this.isLocal = options.isLocal ?? false;
     this.timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     this.#identitySource = options.cacheIdentity;
-    if (typeof options.cacheIdentity !== "function") this.#identity = cacheIdentityOf(this.name, this.provider, options.cacheIdentity);
+    if (typeof options.cacheIdentity !== "function")
+      this.#identity = cacheIdentityOf(this.name, this.provider, options.cacheIdentity);
     this.#limiter = new LocalRateLimiter(this.constraints);
   }
 
@@ -157,7 +163,9 @@ export abstract class Model implements ModelIdentity {
   #checked(input: ModelCapabilities | ModelCapabilitiesInput | undefined): ModelCapabilities {
     const capabilities = ModelCapabilities.from(input);
     // A model without its own doStream still streams (one chunk), but must not claim native streaming.
-    return capabilities.supportsStreaming && !this.supportsNativeStreaming ? capabilities.with({ supportsStreaming: false }) : capabilities;
+    return capabilities.supportsStreaming && !this.supportsNativeStreaming
+      ? capabilities.with({ supportsStreaming: false })
+      : capabilities;
   }
 
   // ---- public API -------------------------------------------------------------------------
@@ -251,7 +259,8 @@ export abstract class Model implements ModelIdentity {
   }
 
   generate(request: GenerateRequest): Promise<GenerateResult> {
-    if (this.#cache && request.cache !== false) return this.#cache.generate(this, request, () => this.#generate(request));
+    if (this.#cache && request.cache !== false)
+      return this.#cache.generate(this, request, () => this.#generate(request));
     return this.#generate(request);
   }
 
@@ -264,14 +273,17 @@ export abstract class Model implements ModelIdentity {
   estimateCost(request: Pick<GenerateRequest, "messages" | "tools" | "maxTokens">): number {
     const { inputCostPerToken, outputCostPerToken } = this.capabilities;
     if (inputCostPerToken === 0 && outputCostPerToken === 0) return 0;
-    const output = request.maxTokens ?? Math.min(REFERENCE_OUTPUT_TOKENS, this.capabilities.maxOutputTokens ?? REFERENCE_OUTPUT_TOKENS);
+    const output =
+      request.maxTokens ??
+      Math.min(REFERENCE_OUTPUT_TOKENS, this.capabilities.maxOutputTokens ?? REFERENCE_OUTPUT_TOKENS);
     return estimateRequestTokens(request) * inputCostPerToken + output * outputCostPerToken;
   }
 
   /** USD for known token counts; `undefined` when a priced count is unknown. */
   costOf(usage: Usage): number | undefined {
     const { inputCostPerToken: pin, outputCostPerToken: pout } = this.capabilities;
-    if ((pin > 0 && usage.inputTokens === undefined) || (pout > 0 && usage.outputTokens === undefined)) return undefined;
+    if ((pin > 0 && usage.inputTokens === undefined) || (pout > 0 && usage.outputTokens === undefined))
+      return undefined;
     return (usage.inputTokens ?? 0) * pin + (usage.outputTokens ?? 0) * pout;
   }
 
@@ -316,7 +328,10 @@ export abstract class Model implements ModelIdentity {
       const lease = limiter.tryAcquire();
       if (lease) return lease;
     }
-    return limiter.acquire({ ...(request.signal ? { signal: request.signal } : {}), timeoutMs: this.constraints.queueTimeoutMs });
+    return limiter.acquire({
+      ...(request.signal ? { signal: request.signal } : {}),
+      timeoutMs: this.constraints.queueTimeoutMs,
+    });
   }
 
   #fail(error: unknown, call: CallScope | undefined, startedAt: number): OrchestratorError {

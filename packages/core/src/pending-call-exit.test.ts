@@ -9,10 +9,15 @@ import { describe, expect, it } from "vitest";
 const entry = pathToFileURL(fileURLToPath(new URL("./index.ts", import.meta.url))).href;
 const cwd = fileURLToPath(new URL("..", import.meta.url));
 
-function run(body: string): Promise<{ code: number | null; stdout: string; stderr: string; exitedAt: number; killed: boolean }> {
+function run(
+  body: string,
+): Promise<{ code: number | null; stdout: string; stderr: string; exitedAt: number; killed: boolean }> {
   const script = `const { Model, LocalRateLimiter, contentText } = await import(${JSON.stringify(entry)});\n${body}`;
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ["--import", "tsx", "--input-type=module", "-e", script], { cwd, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(process.execPath, ["--import", "tsx", "--input-type=module", "-e", script], {
+      cwd,
+      stdio: ["ignore", "pipe", "pipe"],
+    });
     let stdout = "";
     let stderr = "";
     let killed = false;
@@ -34,7 +39,9 @@ function run(body: string): Promise<{ code: number | null; stdout: string; stder
 }
 
 describe("a process whose one call waits in the base class", () => {
-  it("waits for a per-minute slot (with a queue timeout past setTimeout's range), answers, exits", { timeout: 60_000 }, async () => {
+  it("waits for a per-minute slot (with a queue timeout past setTimeout's range), answers, exits", {
+    timeout: 60_000,
+  }, async () => {
     const result = await run(`
 class Echo extends Model {
   async doGenerate(request) { return { text: "echo " + contentText(request.messages.at(-1).content) }; }
@@ -59,7 +66,9 @@ console.log(JSON.stringify({ texts: [first.text, second.text], waitedMs: Date.no
     expect(result.exitedAt - report.settledAt).toBeLessThan(3_000);
   });
 
-  it("a provider that never answers: its deadline rejects the call and the process exits 1", { timeout: 60_000 }, async () => {
+  it("a provider that never answers: its deadline rejects the call and the process exits 1", {
+    timeout: 60_000,
+  }, async () => {
     const result = await run(`
 class Hanging extends Model {
   doGenerate() { return new Promise(() => {}); }

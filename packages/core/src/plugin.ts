@@ -38,7 +38,8 @@ export interface ProviderPlugin<C = Record<string, unknown>> {
 
 export function defineProvider<C>(plugin: ProviderPlugin<C>): ProviderPlugin<C> {
   Object.defineProperty(plugin, PLUGIN, { value: true, enumerable: false });
-  if (plugin.specificationVersion === undefined) Object.defineProperty(plugin, "specificationVersion", { value: SPECIFICATION_VERSION, enumerable: true });
+  if (plugin.specificationVersion === undefined)
+    Object.defineProperty(plugin, "specificationVersion", { value: SPECIFICATION_VERSION, enumerable: true });
   return plugin;
 }
 

@@ -17,9 +17,16 @@ export function mergeDeclaredCapabilities<Source extends string>(
   if (given === undefined) return { capabilities: known, priceSource: fallbackSource };
   if (given instanceof ModelCapabilities) {
     // A class instance cannot tell a declared 0 from the default 0: keep the known price.
-    if (given.inputCostPerToken === 0 && given.outputCostPerToken === 0 && ((known.inputCostPerToken ?? 0) > 0 || (known.outputCostPerToken ?? 0) > 0)) {
+    if (
+      given.inputCostPerToken === 0 &&
+      given.outputCostPerToken === 0 &&
+      ((known.inputCostPerToken ?? 0) > 0 || (known.outputCostPerToken ?? 0) > 0)
+    ) {
       return {
-        capabilities: given.with({ inputCostPerToken: known.inputCostPerToken ?? 0, outputCostPerToken: known.outputCostPerToken ?? 0 }),
+        capabilities: given.with({
+          inputCostPerToken: known.inputCostPerToken ?? 0,
+          outputCostPerToken: known.outputCostPerToken ?? 0,
+        }),
         priceSource: fallbackSource,
       };
     }
@@ -44,5 +51,11 @@ export function isLoopbackURL(url: string): boolean {
   } catch {
     return false;
   }
-  return host === "localhost" || host.endsWith(".localhost") || host === "[::1]" || host === "::1" || /^127\.\d+\.\d+\.\d+$/.test(host);
+  return (
+    host === "localhost" ||
+    host.endsWith(".localhost") ||
+    host === "[::1]" ||
+    host === "::1" ||
+    /^127\.\d+\.\d+\.\d+$/.test(host)
+  );
 }

@@ -1,5 +1,12 @@
 import { describe, expect, it } from "vitest";
-import { type GenerateRequest, Model, type ModelOutput, ProviderError, type StreamChunk, providerStream } from "./index";
+import {
+  type GenerateRequest,
+  Model,
+  type ModelOutput,
+  ProviderError,
+  type StreamChunk,
+  providerStream,
+} from "./index";
 
 /** A provider stream of raw events, recording whether it was stopped early. */
 function events(list: string[], options: { failAt?: number } = {}) {
@@ -78,7 +85,11 @@ describe("providerStream", () => {
 
   it("stops the provider's stream when the consumer leaves early, and when mapping throws", async () => {
     const early = events(["a", "b", "c"]);
-    for await (const _ of providerStream(() => early.iterable, (e, out) => out.push({ type: "text", text: e }))) break;
+    for await (const _ of providerStream(
+      () => early.iterable,
+      (e, out) => out.push({ type: "text", text: e }),
+    ))
+      break;
     expect(early.state.returned).toBe(true);
 
     const bad = events(["a", "b"]);
@@ -95,7 +106,14 @@ describe("providerStream", () => {
 
   it("rejects with the provider's error and with what `end` throws", async () => {
     const broken = events(["a", "b"], { failAt: 1 });
-    await expect(collect(providerStream(() => broken.iterable, (e, out) => out.push({ type: "text", text: e })))).rejects.toThrow("socket reset");
+    await expect(
+      collect(
+        providerStream(
+          () => broken.iterable,
+          (e, out) => out.push({ type: "text", text: e }),
+        ),
+      ),
+    ).rejects.toThrow("socket reset");
     const cut = events(["a"]);
     const stream = providerStream(
       () => cut.iterable,
@@ -128,7 +146,14 @@ describe("Model.stream as a hand-written iterator", () => {
       const model = new EventModel(source, honours);
       const it = model.stream(request)[Symbol.asyncIterator]();
       const results = await Promise.all([it.next(), it.next(), it.next(), it.next(), it.next(), it.next()]);
-      expect(results.map((r) => (r.done ? "done" : r.value.type === "text" ? r.value.text : r.value.type))).toEqual(["a", "b", "c", "finish", "done", "done"]);
+      expect(results.map((r) => (r.done ? "done" : r.value.type === "text" ? r.value.text : r.value.type))).toEqual([
+        "a",
+        "b",
+        "c",
+        "finish",
+        "done",
+        "done",
+      ]);
       expect(model.metrics.successes).toBe(1);
       expect(model.rateLimiter.inFlight).toBe(0);
     });
@@ -148,7 +173,12 @@ describe("Model.stream as a hand-written iterator", () => {
 
   it("records a failure once, frees the slot and then says done", async () => {
     const { iterable } = events(["a", "b"], { failAt: 1 });
-    const model = new EventModel(() => providerStream(() => iterable, (e, out) => out.push({ type: "text", text: e })));
+    const model = new EventModel(() =>
+      providerStream(
+        () => iterable,
+        (e, out) => out.push({ type: "text", text: e }),
+      ),
+    );
     const it = model.stream(request)[Symbol.asyncIterator]();
     expect(await it.next()).toMatchObject({ done: false, value: { type: "text", text: "a" } });
     await expect(it.next()).rejects.toBeInstanceOf(ProviderError);
@@ -176,7 +206,9 @@ describe("Model.generate for a provider that honours its signal (no race)", () =
     }
     // Never answers; rejects only when its signal aborts, as an SDK does.
     protected doGenerate(request: GenerateRequest): Promise<ModelOutput> {
-      return new Promise((_, reject) => request.signal?.addEventListener("abort", () => reject(new Error("aborted by signal")), { once: true }));
+      return new Promise((_, reject) =>
+        request.signal?.addEventListener("abort", () => reject(new Error("aborted by signal")), { once: true }),
+      );
     }
   }
 

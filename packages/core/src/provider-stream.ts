@@ -25,11 +25,16 @@ export const DRIVE: unique symbol = Symbol("providerStream.drive");
 
 export type StreamDriver = (result: IteratorResult<StreamChunk>) => unknown;
 
-export function isDrivable(source: unknown): source is { [DRIVE](onResult: StreamDriver, onError: (error: unknown) => never): void; next(): Promise<unknown> } {
+export function isDrivable(
+  source: unknown,
+): source is { [DRIVE](onResult: StreamDriver, onError: (error: unknown) => never): void; next(): Promise<unknown> } {
   return source instanceof ProviderStream;
 }
 
-const DONE: IteratorReturnResult<undefined> = Object.freeze({ done: true, value: undefined }) as IteratorReturnResult<undefined>;
+const DONE: IteratorReturnResult<undefined> = Object.freeze({
+  done: true,
+  value: undefined,
+}) as IteratorReturnResult<undefined>;
 
 class ProviderStream<T> implements AsyncIterableIterator<StreamChunk> {
   readonly #open: () => Promise<AsyncIterable<T>> | AsyncIterable<T>;
@@ -43,7 +48,11 @@ class ProviderStream<T> implements AsyncIterableIterator<StreamChunk> {
   #driver: StreamDriver | undefined;
   #driverError: ((error: unknown) => never) | undefined;
 
-  constructor(open: () => Promise<AsyncIterable<T>> | AsyncIterable<T>, map: (event: T, out: StreamChunk[]) => void, end: ((out: StreamChunk[]) => void) | undefined) {
+  constructor(
+    open: () => Promise<AsyncIterable<T>> | AsyncIterable<T>,
+    map: (event: T, out: StreamChunk[]) => void,
+    end: ((out: StreamChunk[]) => void) | undefined,
+  ) {
     this.#open = open;
     this.#map = map;
     this.#end = end;
@@ -126,7 +135,9 @@ class ProviderStream<T> implements AsyncIterableIterator<StreamChunk> {
     return { done: false, value: chunk };
   }
 
-  readonly #onOpen = (iterable: AsyncIterable<T>): Promise<IteratorResult<StreamChunk>> | IteratorResult<StreamChunk> => {
+  readonly #onOpen = (
+    iterable: AsyncIterable<T>,
+  ): Promise<IteratorResult<StreamChunk>> | IteratorResult<StreamChunk> => {
     if (this.#ended) {
       // return() came first: stop the stream that has just opened.
       const it = iterable[Symbol.asyncIterator]();
@@ -137,7 +148,9 @@ class ProviderStream<T> implements AsyncIterableIterator<StreamChunk> {
     return this.#pull();
   };
 
-  readonly #onEvent = (result: IteratorResult<T>): Promise<IteratorResult<StreamChunk>> | IteratorResult<StreamChunk> => {
+  readonly #onEvent = (
+    result: IteratorResult<T>,
+  ): Promise<IteratorResult<StreamChunk>> | IteratorResult<StreamChunk> => {
     if (this.#ended) return this.#emit(DONE);
     if (result.done) {
       this.#ended = true;

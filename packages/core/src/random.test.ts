@@ -8,7 +8,9 @@ describe("seededRandom", () => {
     const first = Array.from({ length: 5 }, () => a());
     expect(Array.from({ length: 5 }, () => b())).toEqual(first);
     // Pinned: the registry's seeded selectors, the fault injection and the GGUF writer's weights rest on these exact numbers.
-    expect(first.map((x) => Math.round(x * 2 ** 32))).toEqual([2581720956, 1925393290, 3661312704, 2876485805, 750819978]);
+    expect(first.map((x) => Math.round(x * 2 ** 32))).toEqual([
+      2581720956, 1925393290, 3661312704, 2876485805, 750819978,
+    ]);
     expect(seededRandom(43)()).not.toBe(first[0]);
   });
 

@@ -81,7 +81,13 @@ function scrubKnown(text: string): string {
   if (known.size === 0) return text;
   if (known.size <= PATTERN_LIMIT) {
     if (patternStale) {
-      pattern = new RegExp([...known].sort((a, b) => b.length - a.length).map(escapeRegExp).join("|"), "g");
+      pattern = new RegExp(
+        [...known]
+          .sort((a, b) => b.length - a.length)
+          .map(escapeRegExp)
+          .join("|"),
+        "g",
+      );
       patternStale = false;
     }
     return pattern ? text.replace(pattern, REDACTED) : text;
@@ -178,7 +184,11 @@ export class Secret {
     if (value instanceof Secret) return value;
     // A Secret from another loaded copy of this package: re-wrap its value in ours.
     const foreign: unknown = value;
-    return typeof foreign === "string" ? new Secret(foreign) : Secret.isSecret(foreign) ? new Secret(foreign.reveal()) : undefined;
+    return typeof foreign === "string"
+      ? new Secret(foreign)
+      : Secret.isSecret(foreign)
+        ? new Secret(foreign.reveal())
+        : undefined;
   }
   reveal(): string {
     return this.#value;
@@ -198,7 +208,10 @@ export class Secret {
 }
 
 /** Read a secret from the environment lazily: nothing throws at import time, and the value is registered. */
-export function secretFromEnv(name: string, env: Record<string, string | undefined> = globalThis.process?.env ?? {}): Secret | undefined {
+export function secretFromEnv(
+  name: string,
+  env: Record<string, string | undefined> = globalThis.process?.env ?? {},
+): Secret | undefined {
   const value = env[name];
   return value ? new Secret(value) : undefined;
 }

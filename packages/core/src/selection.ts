@@ -7,7 +7,9 @@ import type { GenerateRequest } from "./types";
 // in the registry so that any package can implement a selector against the contract alone.
 
 /** The seed's snake_case spelling of a capability name: `"text_generation"`. */
-type Snake<S extends string> = S extends `${infer H}${infer T}` ? `${H extends Lowercase<H> ? H : `_${Lowercase<H>}`}${Snake<T>}` : S;
+type Snake<S extends string> = S extends `${infer H}${infer T}`
+  ? `${H extends Lowercase<H> ? H : `_${Lowercase<H>}`}${Snake<T>}`
+  : S;
 
 /** A capability name in camelCase (`"textGeneration"`) or the seed's snake_case (`"text_generation"`). */
 export type CapabilityRequirement = CapabilityName | Snake<CapabilityName>;
@@ -187,7 +189,11 @@ export function defineSelector<T extends ModelSelector>(selector: T): T {
 }
 
 /** Index of the highest score; ties go to the candidate with fewer trials, then to registration order. */
-export function argmax(candidates: readonly SelectionCandidate[], score: (c: SelectionCandidate, i: number) => number, trials?: (i: number) => number): number {
+export function argmax(
+  candidates: readonly SelectionCandidate[],
+  score: (c: SelectionCandidate, i: number) => number,
+  trials?: (i: number) => number,
+): number {
   let best = -1;
   let bestScore = Number.NEGATIVE_INFINITY;
   let bestTrials = 0;

@@ -31,6 +31,9 @@ export function specificationMismatch(what: string, found: unknown): string | un
   // No version at all: a plugin or model written by hand against this core (not through
   // defineProvider or the Model base class), which declares nothing to contradict.
   if (found === undefined || found === SPECIFICATION_VERSION) return undefined;
-  const declared = typeof found === "string" ? `was built for specification ${JSON.stringify(found).slice(0, 40)}` : `declares an invalid specificationVersion (${typeof found})`;
+  const declared =
+    typeof found === "string"
+      ? `was built for specification ${JSON.stringify(found).slice(0, 40)}`
+      : `declares an invalid specificationVersion (${typeof found})`;
   return `${what} ${declared}, but this @orchestrator-ts/core implements ${SPECIFICATION_VERSION}: install a version of it built for ${SPECIFICATION_VERSION} (one that depends on this @orchestrator-ts/core)`;
 }

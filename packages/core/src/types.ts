@@ -137,7 +137,12 @@ export type StreamChunk =
 /** A user prompt as a one-message request. */
 export function promptToRequest(prompt: string, params: GenerateParameters = {}): GenerateRequest {
   const { system, ...rest } = params;
-  const messages: Message[] = system ? [{ role: "system", content: system }, { role: "user", content: prompt }] : [{ role: "user", content: prompt }];
+  const messages: Message[] = system
+    ? [
+        { role: "system", content: system },
+        { role: "user", content: prompt },
+      ]
+    : [{ role: "user", content: prompt }];
   return { ...rest, messages };
 }
 

@@ -17,7 +17,10 @@ export function parseOrThrow<T>(schema: ZodType<T>, input: unknown, what: string
   if (result.success) return result.data;
   const issues: ConfigIssue[] = result.error.issues.map((issue) => ({
     path: formatPath(issue.path, pathPrefix),
-    message: issue.code === "unrecognized_keys" ? `unknown field(s) ${issue.keys.map((k) => `"${k}"`).join(", ")}` : issue.message,
+    message:
+      issue.code === "unrecognized_keys"
+        ? `unknown field(s) ${issue.keys.map((k) => `"${k}"`).join(", ")}`
+        : issue.message,
   }));
   throw new ConfigError(issues, { title: `Invalid ${what}` });
 }

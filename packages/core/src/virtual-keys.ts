@@ -56,7 +56,13 @@ export interface KeyAdmissionCheck {
 export type KeyAdmissionVerdict =
   | { ok: true; heldUsd: number }
   | { ok: false; reason: "rpm" | "tpm"; retryAfterMs: number; used: number }
-  | { ok: false; reason: "budget"; spentUsd: number; heldUsd: number; /** What this request would have held. */ neededUsd: number };
+  | {
+      ok: false;
+      reason: "budget";
+      spentUsd: number;
+      heldUsd: number /** What this request would have held. */;
+      neededUsd: number;
+    };
 
 /** What the end of one admitted request tells the store: its hold to release and what it really cost. */
 export interface KeySettlement {

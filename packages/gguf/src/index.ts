@@ -1,5 +1,13 @@
 // Reading
-export { GgufFormatError, type GgufHeader, type GgufProblem, parseGgufHeader, readGgufHeader, readGgufHeaderSync, type ReadGgufHeaderOptions } from "./reader";
+export {
+  GgufFormatError,
+  type GgufHeader,
+  type GgufProblem,
+  parseGgufHeader,
+  readGgufHeader,
+  readGgufHeaderSync,
+  type ReadGgufHeaderOptions,
+} from "./reader";
 // Writing
 export { encodeGguf, type GgufTensorToWrite } from "./writer";
 // The type table
@@ -20,8 +28,24 @@ export {
   LLAMA_FILE_TYPE_NAMES,
 } from "./types";
 // Quantizers
-export { decodeTensor, encodedSize, encodeTensor, ggmlTypeOf, QUANT_BLOCK_SIZE, quantizeQ4_0, quantizeQ8_0, type TinyGgufQuantization } from "./quantize";
+export {
+  decodeTensor,
+  encodedSize,
+  encodeTensor,
+  ggmlTypeOf,
+  QUANT_BLOCK_SIZE,
+  quantizeQ4_0,
+  quantizeQ8_0,
+  type TinyGgufQuantization,
+} from "./quantize";
 export { float16BitsToFloat32, float32ToFloat16Bits, roundToFloat16 } from "./fp16";
 // The tiny-model writer
-export { buildTinyGguf, buildTinyGgufWithInfo, type TinyGgufInfo, type TinyGgufOptions, type TinyGgufTokenIds, writeTinyGguf } from "./tiny-model";
+export {
+  buildTinyGguf,
+  buildTinyGgufWithInfo,
+  type TinyGgufInfo,
+  type TinyGgufOptions,
+  type TinyGgufTokenIds,
+  writeTinyGguf,
+} from "./tiny-model";
 export { CHAT_MARKERS, TINY_CHAT_TEMPLATE } from "./vocabulary";

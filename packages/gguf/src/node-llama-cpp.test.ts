@@ -60,7 +60,13 @@ interface Generation {
 async function generate(
   quantization: TinyGgufQuantization,
   prompt: string,
-  options: { seed?: number; temperature?: number; maxTokens?: number; signal?: AbortSignal; onChunk?: (n: number) => void } = {},
+  options: {
+    seed?: number;
+    temperature?: number;
+    maxTokens?: number;
+    signal?: AbortSignal;
+    onChunk?: (n: number) => void;
+  } = {},
 ): Promise<Generation> {
   const model = await modelFor(quantization);
   const context = await model.createContext({ contextSize: 512, threads: 1 });
@@ -99,7 +105,9 @@ describe.each(QUANTIZATIONS)("tiny %s model in node-llama-cpp", (quantization) =
       expect(model.tokens.eos).toBe(info?.tokenIds.eos);
       // 9 words, 9 tokens: the SentencePiece merges reach the word pieces
       const tokens = model.tokenize("the quick brown fox jumps over the lazy dog");
-      expect(tokens.map((t) => model.detokenize([t]).trim())).toEqual("the quick brown fox jumps over the lazy dog".split(" "));
+      expect(tokens.map((t) => model.detokenize([t]).trim())).toEqual(
+        "the quick brown fox jumps over the lazy dog".split(" "),
+      );
       // text outside the vocabulary falls back to byte tokens and survives a round trip
       const odd = "Zürich 42 ☃";
       expect(model.detokenize(model.tokenize(odd))).toBe(odd);
@@ -156,7 +164,9 @@ describe("node-llama-cpp with a tiny model", () => {
             { type: "model", response: [] },
           ],
         });
-        expect(state.contextText.toString()).toBe("BOS<|system|>\nBe brief.<|end|>\n<|user|>\nhi<|end|>\n<|assistant|>\n");
+        expect(state.contextText.toString()).toBe(
+          "BOS<|system|>\nBe brief.<|end|>\n<|user|>\nhi<|end|>\n<|assistant|>\n",
+        );
         await session.prompt("hello", { maxTokens: 4, seed: 1 });
         const evaluated = model.detokenize(session.sequence.contextTokens, true);
         expect(evaluated).toMatch(/^<s><\|system\|>/);
@@ -252,13 +262,21 @@ console.log(JSON.stringify({ rejected, logged, stopReason: answer.stopReason }))
 // Not disposing: the failed loads' models keep this Llama from ever finishing dispose().
 process.exit(0);
 `;
-      const run = await runScript({ script }, { args: [dir], cwd: fileURLToPath(new URL("../..", import.meta.url)), timeoutMs: TIMEOUT_MS - 5_000 });
+      const run = await runScript(
+        { script },
+        { args: [dir], cwd: fileURLToPath(new URL("../..", import.meta.url)), timeoutMs: TIMEOUT_MS - 5_000 },
+      );
       expect(run.timedOut).toBe(false);
       expect(run.code).toBe(0);
       // Nothing printed behind the logger's back.
       expect(run.stderr).toBe("");
-      const report = JSON.parse(run.stdout.trim().split("\n").at(-1) ?? "") as { rejected: Record<string, string | null>; logged: string[]; stopReason: string };
-      for (const name of ["cut-in-data", "cut-in-half", "cut-in-header", "not-gguf"]) expect(report.rejected[name], name).toMatch(/Failed to load model|GGUF magic/);
+      const report = JSON.parse(run.stdout.trim().split("\n").at(-1) ?? "") as {
+        rejected: Record<string, string | null>;
+        logged: string[];
+        stopReason: string;
+      };
+      for (const name of ["cut-in-data", "cut-in-half", "cut-in-header", "not-gguf"])
+        expect(report.rejected[name], name).toMatch(/Failed to load model|GGUF magic/);
       expect(report.logged.join("\n")).toMatch(/data is not within the file bounds, model is corrupted or incomplete/);
       expect(report.stopReason).toBe("maxTokens");
     },

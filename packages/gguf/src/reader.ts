@@ -160,7 +160,8 @@ class Cursor {
     const fixed = GGUF_VALUE_SIZE[itemType];
     if (fixed === undefined) throw new Problem(`is corrupt: unknown metadata value type ${itemType}`, "corrupt");
     if (fixed > 0) this.take(fixed * length);
-    else if (itemType === GGUF_VALUE_TYPE.STRING) for (let i = 0; i < length; i++) this.take(this.count("string length", MAX_STRING_BYTES));
+    else if (itemType === GGUF_VALUE_TYPE.STRING)
+      for (let i = 0; i < length; i++) this.take(this.count("string length", MAX_STRING_BYTES));
     else for (let i = 0; i < length; i++) this.value(itemType, "skip", depth + 1);
   }
 }
@@ -183,13 +184,15 @@ function parse(bytes: Uint8Array, fileSize: number, options: ReadGgufHeaderOptio
   }
   const alignmentValue = metadata.get("general.alignment");
   const alignment = typeof alignmentValue === "number" ? alignmentValue : GGUF_DEFAULT_ALIGNMENT;
-  if (alignment === 0 || (alignment & (alignment - 1)) !== 0) throw new Problem(`is corrupt: general.alignment must be a power of two, got ${alignment}`, "corrupt");
+  if (alignment === 0 || (alignment & (alignment - 1)) !== 0)
+    throw new Problem(`is corrupt: general.alignment must be a power of two, got ${alignment}`, "corrupt");
 
   const tensors: GgufTensorInfo[] = [];
   for (let i = 0; i < tensorCount; i++) {
     const name = cursor.string();
     const nDims = cursor.u32();
-    if (nDims === 0 || nDims > MAX_DIMS) throw new Problem(`is corrupt: tensor ${name} has ${nDims} dimensions`, "corrupt");
+    if (nDims === 0 || nDims > MAX_DIMS)
+      throw new Problem(`is corrupt: tensor ${name} has ${nDims} dimensions`, "corrupt");
     const dimensions: number[] = [];
     for (let d = 0; d < nDims; d++) dimensions.push(cursor.count(`dimension of ${name}`, Number.MAX_SAFE_INTEGER));
     const type = cursor.u32();
@@ -203,7 +206,11 @@ function parse(bytes: Uint8Array, fileSize: number, options: ReadGgufHeaderOptio
     // A truncated download still has a whole header: every tensor must lie inside the file.
     for (const tensor of tensors) {
       const end = dataOffset + Number(tensor.offset) + (ggmlTensorByteSize(tensor.type, tensor.dimensions) ?? 0);
-      if (end > fileSize) throw new Problem(`is truncated: tensor data beyond end of file (${tensor.name} needs ${end} bytes, the file has ${fileSize})`, "truncated");
+      if (end > fileSize)
+        throw new Problem(
+          `is truncated: tensor data beyond end of file (${tensor.name} needs ${end} bytes, the file has ${fileSize})`,
+          "truncated",
+        );
     }
   }
   return { version, tensorCount, metadataCount, metadata, tensors, alignment, dataOffset, fileSize };
@@ -214,7 +221,12 @@ function failure(name: string, problem: Problem): GgufFormatError {
 }
 
 /** The header of a whole file, or a `GgufFormatError` saying what is wrong. `fileSize` counts bytes not given (a prefix of a larger file). */
-function parseWhole(bytes: Uint8Array, fileSize: number, options: ReadGgufHeaderOptions, name: string): GgufHeader | OutOfData {
+function parseWhole(
+  bytes: Uint8Array,
+  fileSize: number,
+  options: ReadGgufHeaderOptions,
+  name: string,
+): GgufHeader | OutOfData {
   try {
     return parse(bytes, fileSize, options);
   } catch (error) {
@@ -226,7 +238,10 @@ function parseWhole(bytes: Uint8Array, fileSize: number, options: ReadGgufHeader
 
 function outOfData(name: string, fileSize: number): GgufFormatError {
   if (fileSize < 8) return new GgufFormatError(`${name} is not a GGUF file (only ${fileSize} bytes)`, "not-gguf");
-  return new GgufFormatError(`${name} is truncated: the header ends past the end of the file (${fileSize} bytes)`, "truncated");
+  return new GgufFormatError(
+    `${name} is truncated: the header ends past the end of the file (${fileSize} bytes)`,
+    "truncated",
+  );
 }
 
 /** Parses a GGUF header from bytes already in memory (the whole file, or as much of it as you have with `verifyTensorData: false`). */
@@ -242,7 +257,10 @@ export function parseGgufHeader(bytes: Uint8Array, options: ReadGgufHeaderOption
  * From a path it reads only as much of the file as the header needs, growing the read until it
  * fits. Throws `GgufFormatError` for anything malformed or truncated.
  */
-export async function readGgufHeader(source: string | Uint8Array, options: ReadGgufHeaderOptions = {}): Promise<GgufHeader> {
+export async function readGgufHeader(
+  source: string | Uint8Array,
+  options: ReadGgufHeaderOptions = {},
+): Promise<GgufHeader> {
   if (typeof source !== "string") return parseGgufHeader(source, options);
   const name = options.name ?? source;
   const handle = await open(source, "r");

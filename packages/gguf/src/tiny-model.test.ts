@@ -3,7 +3,15 @@ import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { GgufFormatError, buildTinyGguf, buildTinyGgufWithInfo, parseGgufHeader, readGgufHeader, readGgufHeaderSync, writeTinyGguf } from "./index";
+import {
+  GgufFormatError,
+  buildTinyGguf,
+  buildTinyGgufWithInfo,
+  parseGgufHeader,
+  readGgufHeader,
+  readGgufHeaderSync,
+  writeTinyGguf,
+} from "./index";
 import type { TinyGgufQuantization } from "./index";
 
 let dir = "";
@@ -83,7 +91,9 @@ describe("tiny GGUF layout", () => {
     expect(buildTinyGgufWithInfo({ quantization: "f16" }).info.sha256).toBe(
       "90e02f19db2b0fcd0b2a3a107e939f137f4362639a419a50dad7fb607151671f",
     );
-    expect(buildTinyGgufWithInfo().info.sha256).toBe("5b647a92f2ab6336847a7cec82d525609969425f62a4d12ea8931fd7662c65e2");
+    expect(buildTinyGgufWithInfo().info.sha256).toBe(
+      "5b647a92f2ab6336847a7cec82d525609969425f62a4d12ea8931fd7662c65e2",
+    );
     expect(buildTinyGgufWithInfo({ quantization: "q4_0" }).info.sha256).toBe(
       "9b8cc2d8ca9ec385f67324551b7300c1df711ac12d7ee10c77b7242268ee5008",
     );
@@ -100,7 +110,15 @@ describe("tiny GGUF layout", () => {
 
   it("honours shape options", () => {
     const header = parseGgufHeader(
-      buildTinyGguf({ quantization: "f16", layers: 1, embeddingLength: 96, heads: 6, headsKv: 3, feedForwardLength: 160, contextLength: 256 }),
+      buildTinyGguf({
+        quantization: "f16",
+        layers: 1,
+        embeddingLength: 96,
+        heads: 6,
+        headsKv: 3,
+        feedForwardLength: 160,
+        contextLength: 256,
+      }),
     );
     expect(header.tensorCount).toBe(12);
     expect(header.metadata.get("llama.attention.head_count")).toBe(6);
@@ -141,26 +159,49 @@ describe("readGgufHeader on damaged files", () => {
   });
 
   it.each<[string, (b: Uint8Array) => Uint8Array, string, RegExp]>([
-    ["cut inside the tensor data", (b) => b.subarray(0, b.length - 1000), "truncated", /^\S+cut\.gguf is truncated: tensor data beyond end of file \(\S+ needs \d+ bytes, the file has \d+\)$/],
-    ["cut inside the header", (b) => b.subarray(0, 5000), "truncated", /cut\.gguf is truncated: the header ends past the end of the file \(5000 bytes\)$/],
-    ["not GGUF", () => new TextEncoder().encode("hello, I am not a model"), "not-gguf", /cut\.gguf is not a GGUF file \(bad magic\)$/],
+    [
+      "cut inside the tensor data",
+      (b) => b.subarray(0, b.length - 1000),
+      "truncated",
+      /^\S+cut\.gguf is truncated: tensor data beyond end of file \(\S+ needs \d+ bytes, the file has \d+\)$/,
+    ],
+    [
+      "cut inside the header",
+      (b) => b.subarray(0, 5000),
+      "truncated",
+      /cut\.gguf is truncated: the header ends past the end of the file \(5000 bytes\)$/,
+    ],
+    [
+      "not GGUF",
+      () => new TextEncoder().encode("hello, I am not a model"),
+      "not-gguf",
+      /cut\.gguf is not a GGUF file \(bad magic\)$/,
+    ],
     ["empty", () => new Uint8Array(0), "not-gguf", /cut\.gguf is not a GGUF file \(only 0 bytes\)$/],
-    ["of a future version", (b) => Uint8Array.from([...b.subarray(0, 4), 4, 0, 0, 0, ...b.subarray(8)]), "unsupported", /unsupported GGUF version \(4\)/],
-  ])("a file %s: the same typed error, naming the file, from the sync and the async reader", async (_what, damage, problem, message) => {
-    const path = join(dir, "cut.gguf");
-    await writeFile(path, damage(bytes));
-    const sync = (() => {
-      try {
-        readGgufHeaderSync(path);
-      } catch (e) {
-        return e;
-      }
-    })();
-    expect(sync).toBeInstanceOf(GgufFormatError);
-    expect(sync).toMatchObject({ problem, code: "GGUF_FORMAT_ERROR" });
-    expect((sync as Error).message).toMatch(message);
-    await expect(readGgufHeader(path)).rejects.toMatchObject({ problem, message: (sync as Error).message });
-  });
+    [
+      "of a future version",
+      (b) => Uint8Array.from([...b.subarray(0, 4), 4, 0, 0, 0, ...b.subarray(8)]),
+      "unsupported",
+      /unsupported GGUF version \(4\)/,
+    ],
+  ])(
+    "a file %s: the same typed error, naming the file, from the sync and the async reader",
+    async (_what, damage, problem, message) => {
+      const path = join(dir, "cut.gguf");
+      await writeFile(path, damage(bytes));
+      const sync = (() => {
+        try {
+          readGgufHeaderSync(path);
+        } catch (e) {
+          return e;
+        }
+      })();
+      expect(sync).toBeInstanceOf(GgufFormatError);
+      expect(sync).toMatchObject({ problem, code: "GGUF_FORMAT_ERROR" });
+      expect((sync as Error).message).toMatch(message);
+      await expect(readGgufHeader(path)).rejects.toMatchObject({ problem, message: (sync as Error).message });
+    },
+  );
 
   it("arrays: skip reads the scalars without decoding the vocabulary", async () => {
     const path = join(dir, "skip.gguf");

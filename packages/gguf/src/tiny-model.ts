@@ -125,7 +125,8 @@ function resolveOptions(options: TinyGgufOptions): ResolvedOptions {
     throw new RangeError(`quantization must be f32, f16, q8_0 or q4_0, got ${String(resolved.quantization)}`);
   }
   const positiveInt = (key: keyof ResolvedOptions, value: number): void => {
-    if (!Number.isSafeInteger(value) || value <= 0) throw new RangeError(`${key} must be a positive integer, got ${value}`);
+    if (!Number.isSafeInteger(value) || value <= 0)
+      throw new RangeError(`${key} must be a positive integer, got ${value}`);
   };
   positiveInt("layers", resolved.layers);
   positiveInt("embeddingLength", resolved.embeddingLength);
@@ -140,10 +141,14 @@ function resolveOptions(options: TinyGgufOptions): ResolvedOptions {
     throw new RangeError(`embeddingLength must be a multiple of ${QUANT_BLOCK_SIZE}, got ${resolved.embeddingLength}`);
   }
   if (resolved.feedForwardLength % QUANT_BLOCK_SIZE !== 0) {
-    throw new RangeError(`feedForwardLength must be a multiple of ${QUANT_BLOCK_SIZE}, got ${resolved.feedForwardLength}`);
+    throw new RangeError(
+      `feedForwardLength must be a multiple of ${QUANT_BLOCK_SIZE}, got ${resolved.feedForwardLength}`,
+    );
   }
   if (resolved.embeddingLength % resolved.heads !== 0) {
-    throw new RangeError(`embeddingLength (${resolved.embeddingLength}) must be divisible by heads (${resolved.heads})`);
+    throw new RangeError(
+      `embeddingLength (${resolved.embeddingLength}) must be divisible by heads (${resolved.heads})`,
+    );
   }
   if ((resolved.embeddingLength / resolved.heads) % 2 !== 0) {
     throw new RangeError("the head size (embeddingLength / heads) must be even for RoPE");
@@ -171,7 +176,12 @@ function build(options: TinyGgufOptions): BuiltModel {
   const fileType = LLAMA_FILE_TYPE[o.quantization];
 
   const tensors: GgufTensorToWrite[] = [];
-  const matrix = (name: string, rowLength: number, rows: number, fill: (values: Float32Array, rng: Weights) => void): void => {
+  const matrix = (
+    name: string,
+    rowLength: number,
+    rows: number,
+    fill: (values: Float32Array, rng: Weights) => void,
+  ): void => {
     const values = new Float32Array(rowLength * rows);
     fill(values, weightsFor(o.seed, name));
     tensors.push({ name, dimensions: [rowLength, rows], type: weightType, data: encodeTensor(o.quantization, values) });
@@ -185,8 +195,8 @@ function build(options: TinyGgufOptions): BuiltModel {
   };
   // uniform(-a, a) has variance a²/3; a = sqrt(3 / fanIn) gives variance 1/fanIn.
   const amplitudeFor = (fanIn: number, gain = 1): number => gain * Math.sqrt(3 / fanIn);
-  const zeroRowZero = (fill: (values: Float32Array, rng: Weights) => void, rowLength: number) =>
-    (values: Float32Array, rng: Weights) => {
+  const zeroRowZero =
+    (fill: (values: Float32Array, rng: Weights) => void, rowLength: number) => (values: Float32Array, rng: Weights) => {
       fill(values, rng);
       values.fill(0, 0, rowLength); // output row 0 feeds residual dimension 0: keep the anchor intact
     };
@@ -302,7 +312,10 @@ export function buildTinyGguf(options: TinyGgufOptions = {}): Uint8Array {
 /** Builds the model and describes it (size, hash, shapes, token ids) without touching the disk. */
 export function buildTinyGgufWithInfo(options: TinyGgufOptions = {}): { bytes: Uint8Array; info: TinyGgufInfo } {
   const { bytes, info } = build(options);
-  return { bytes, info: { ...info, sizeBytes: bytes.length, sha256: createHash("sha256").update(bytes).digest("hex") } };
+  return {
+    bytes,
+    info: { ...info, sizeBytes: bytes.length, sha256: createHash("sha256").update(bytes).digest("hex") },
+  };
 }
 
 let tempCounter = 0;
@@ -324,4 +337,3 @@ export async function writeTinyGguf(filePath: string, options: TinyGgufOptions =
   }
   return { ...info, path: filePath };
 }
-

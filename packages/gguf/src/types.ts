@@ -61,7 +61,8 @@ export interface GgmlTypeInfo {
   blockBytes: number;
 }
 
-const t = (name: string, blockSize: number, blockBytes: number): GgmlTypeInfo => Object.freeze({ name, blockSize, blockBytes });
+const t = (name: string, blockSize: number, blockBytes: number): GgmlTypeInfo =>
+  Object.freeze({ name, blockSize, blockBytes });
 
 /** The ggml tensor types whose size is known, by id; others (IQ…, ternary) are only offset-checked. */
 export const GGML_TYPES: Readonly<Record<number, GgmlTypeInfo>> = Object.freeze({
@@ -103,10 +104,46 @@ export function ggmlTensorByteSize(type: number, dimensions: readonly number[]):
  * value; deprecated slots keep their place so that indices line up.
  */
 export const LLAMA_FILE_TYPE_NAMES: readonly string[] = Object.freeze([
-  "F32", "F16", "Q4_0", "Q4_1", "Q4_1_SOME_F16", "Q4_2", "Q4_3", "Q8_0", "Q5_0", "Q5_1",
-  "Q2_K", "Q3_K_S", "Q3_K_M", "Q3_K_L", "Q4_K_S", "Q4_K_M", "Q5_K_S", "Q5_K_M", "Q6_K", "IQ2_XXS",
-  "IQ2_XS", "Q2_K_S", "IQ3_XS", "IQ3_XXS", "IQ1_S", "IQ4_NL", "IQ3_S", "IQ3_M", "IQ2_S", "IQ2_M",
-  "IQ4_XS", "IQ1_M", "BF16", "Q4_0_4_4", "Q4_0_4_8", "Q4_0_8_8", "TQ1_0", "TQ2_0", "MXFP4_MOE", "NVFP4",
+  "F32",
+  "F16",
+  "Q4_0",
+  "Q4_1",
+  "Q4_1_SOME_F16",
+  "Q4_2",
+  "Q4_3",
+  "Q8_0",
+  "Q5_0",
+  "Q5_1",
+  "Q2_K",
+  "Q3_K_S",
+  "Q3_K_M",
+  "Q3_K_L",
+  "Q4_K_S",
+  "Q4_K_M",
+  "Q5_K_S",
+  "Q5_K_M",
+  "Q6_K",
+  "IQ2_XXS",
+  "IQ2_XS",
+  "Q2_K_S",
+  "IQ3_XS",
+  "IQ3_XXS",
+  "IQ1_S",
+  "IQ4_NL",
+  "IQ3_S",
+  "IQ3_M",
+  "IQ2_S",
+  "IQ2_M",
+  "IQ4_XS",
+  "IQ1_M",
+  "BF16",
+  "Q4_0_4_4",
+  "Q4_0_4_8",
+  "Q4_0_8_8",
+  "TQ1_0",
+  "TQ2_0",
+  "MXFP4_MOE",
+  "NVFP4",
 ]);
 
 /** The `general.file_type` of the file types this package writes. */

@@ -174,8 +174,7 @@ export function encodeGguf(
   tensors: readonly GgufTensorToWrite[],
 ): Uint8Array {
   const alignmentEntry = metadata.find(([key]) => key === "general.alignment")?.[1];
-  const alignment =
-    alignmentEntry && alignmentEntry.type === "u32" ? alignmentEntry.value : GGUF_DEFAULT_ALIGNMENT;
+  const alignment = alignmentEntry && alignmentEntry.type === "u32" ? alignmentEntry.value : GGUF_DEFAULT_ALIGNMENT;
 
   const sink = new ByteSink();
   sink.u32(GGUF_MAGIC);

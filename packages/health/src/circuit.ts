@@ -152,7 +152,8 @@ export class BreakerRules {
     const w = b.window;
     let flags = 0;
     if (w.calls >= minSamples && (w.successRate() ?? 1) < degradedSuccessRate) flags |= DEGRADED_RATE;
-    if (degradedLatencyMs !== undefined && w.latencySamples >= minSamples && (w.p95() ?? 0) > degradedLatencyMs) flags |= DEGRADED_LATENCY;
+    if (degradedLatencyMs !== undefined && w.latencySamples >= minSamples && (w.p95() ?? 0) > degradedLatencyMs)
+      flags |= DEGRADED_LATENCY;
     b.degraded = flags;
   }
 
@@ -191,18 +192,33 @@ export class BreakerRules {
     b.status = status;
     b.blockedUntil = blockedUntil;
     const prev = b.avail;
-    if (prev.available !== available || prev.status !== status || prev.reason !== reason) b.avail = freeze(available, status, reason);
+    if (prev.available !== available || prev.status !== status || prev.reason !== reason)
+      b.avail = freeze(available, status, reason);
   }
 
   /** What a health report says of this breaker alone: its issues and until when it blocks. */
-  report(b: Breaker, now: number): { issues: string[]; cooldownUntil: number | undefined; successRate: number | undefined; p95LatencyMs: number | undefined } {
+  report(
+    b: Breaker,
+    now: number,
+  ): {
+    issues: string[];
+    cooldownUntil: number | undefined;
+    successRate: number | undefined;
+    p95LatencyMs: number | undefined;
+  } {
     const issues: string[] = [];
     let cooldownUntil: number | undefined;
     if (b.circuit === "open") {
-      issues.push(`circuit open until ${formatClock(b.cooldownUntil)}`, b.consecutiveFailures > 0 ? this.failureSummary(b) : b.openReason);
+      issues.push(
+        `circuit open until ${formatClock(b.cooldownUntil)}`,
+        b.consecutiveFailures > 0 ? this.failureSummary(b) : b.openReason,
+      );
       cooldownUntil = b.cooldownUntil;
     } else if (b.circuit === "half-open") {
-      issues.push(`circuit half-open: probing recovery (${b.consecutiveSuccesses} of ${this.options.recoveryThreshold} successes)`, b.openReason);
+      issues.push(
+        `circuit half-open: probing recovery (${b.consecutiveSuccesses} of ${this.options.recoveryThreshold} successes)`,
+        b.openReason,
+      );
       // A lease: other processes leave the probing to us for this long.
       cooldownUntil = b.halfOpenAt + this.options.cooldownMs;
     } else if (b.consecutiveFailures > 0) {
@@ -216,10 +232,14 @@ export class BreakerRules {
     const successRate = w.successRate();
     const p95LatencyMs = w.p95();
     if (b.degraded & DEGRADED_RATE && successRate !== undefined) {
-      issues.push(`success rate ${percent(successRate)} over the last ${w.calls} calls is below ${percent(this.options.degradedSuccessRate)}`);
+      issues.push(
+        `success rate ${percent(successRate)} over the last ${w.calls} calls is below ${percent(this.options.degradedSuccessRate)}`,
+      );
     }
     if (b.degraded & DEGRADED_LATENCY && p95LatencyMs !== undefined) {
-      issues.push(`p95 latency ${Math.round(p95LatencyMs)} ms over the last ${w.latencySamples} calls exceeds ${this.options.degradedLatencyMs} ms`);
+      issues.push(
+        `p95 latency ${Math.round(p95LatencyMs)} ms over the last ${w.latencySamples} calls exceeds ${this.options.degradedLatencyMs} ms`,
+      );
     }
     return { issues, cooldownUntil, successRate, p95LatencyMs };
   }

@@ -1,2 +1,9 @@
 export { ModelHealthMonitor, type WatchedModel } from "./monitor";
-export type { Availability, CircuitState, HealthChangeListener, ModelHealth, ModelHealthMonitorOptions, ResolvedOptions } from "./options";
+export type {
+  Availability,
+  CircuitState,
+  HealthChangeListener,
+  ModelHealth,
+  ModelHealthMonitorOptions,
+  ResolvedOptions,
+} from "./options";

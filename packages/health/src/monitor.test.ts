@@ -58,8 +58,17 @@ describe("circuit breaker from live calls", () => {
       reason: "circuit open until 12:00:30 UTC after 3 consecutive failures: ProviderError 500: Internal server error",
     });
     const health = await monitor.getHealth("gpt-4");
-    expect(health).toMatchObject({ isHealthy: false, status: "unhealthy", circuit: "open", consecutiveFailures: 3, cooldownUntil: T0 + 30_000 });
-    expect(health.issues).toEqual(["circuit open until 12:00:30 UTC", "3 consecutive failures: ProviderError 500: Internal server error"]);
+    expect(health).toMatchObject({
+      isHealthy: false,
+      status: "unhealthy",
+      circuit: "open",
+      consecutiveFailures: 3,
+      cooldownUntil: T0 + 30_000,
+    });
+    expect(health.issues).toEqual([
+      "circuit open until 12:00:30 UTC",
+      "3 consecutive failures: ProviderError 500: Internal server error",
+    ]);
   });
 
   it("a success in between resets the count", () => {
@@ -89,7 +98,11 @@ describe("circuit breaker from live calls", () => {
 
     await vi.advanceTimersByTimeAsync(1);
     // Half-open: still excluded while the probes run.
-    expect(monitor.availability("m")).toEqual({ available: false, status: "unhealthy", reason: "circuit half-open: probing recovery (0 of 2 successes)" });
+    expect(monitor.availability("m")).toEqual({
+      available: false,
+      status: "unhealthy",
+      reason: "circuit half-open: probing recovery (0 of 2 successes)",
+    });
     await vi.advanceTimersByTimeAsync(100);
     expect(monitor.availability("m").reason).toBe("circuit half-open: probing recovery (1 of 2 successes)");
     await vi.advanceTimersByTimeAsync(100);
@@ -145,10 +158,21 @@ describe("rate limits", () => {
   it("a 429 rests the model for retryAfterMs without making it unhealthy", async () => {
     const monitor = new ModelHealthMonitor({ failureThreshold: 3 });
     monitor.recordSuccess("m", 100);
-    for (let i = 0; i < 5; i++) monitor.recordFailure("m", new RateLimitError("Rate limit reached", { retryAfterMs: 5_000 }));
-    expect(monitor.availability("m")).toEqual({ available: false, status: "healthy", reason: "rate limited until 12:00:05 UTC" });
+    for (let i = 0; i < 5; i++)
+      monitor.recordFailure("m", new RateLimitError("Rate limit reached", { retryAfterMs: 5_000 }));
+    expect(monitor.availability("m")).toEqual({
+      available: false,
+      status: "healthy",
+      reason: "rate limited until 12:00:05 UTC",
+    });
     const health = await monitor.getHealth("m");
-    expect(health).toMatchObject({ isHealthy: true, status: "healthy", circuit: "closed", consecutiveFailures: 0, cooldownUntil: T0 + 5_000 });
+    expect(health).toMatchObject({
+      isHealthy: true,
+      status: "healthy",
+      circuit: "closed",
+      consecutiveFailures: 0,
+      cooldownUntil: T0 + 5_000,
+    });
     expect(health.issues).toEqual(["rate limited until 12:00:05 UTC"]);
 
     vi.advanceTimersByTime(4_999);
@@ -170,8 +194,14 @@ describe("degraded", () => {
     for (let i = 0; i < 4; i++) monitor.recordSuccess("m", 3_000);
     expect(monitor.availability("m").status).toBe("healthy"); // too few samples to judge
     monitor.recordSuccess("m", 3_000);
-    expect(monitor.availability("m")).toEqual({ available: true, status: "degraded", reason: "degraded: p95 latency above 2000 ms" });
-    expect((await monitor.getHealth("m")).issues).toEqual(["p95 latency 3000 ms over the last 5 calls exceeds 2000 ms"]);
+    expect(monitor.availability("m")).toEqual({
+      available: true,
+      status: "degraded",
+      reason: "degraded: p95 latency above 2000 ms",
+    });
+    expect((await monitor.getHealth("m")).issues).toEqual([
+      "p95 latency 3000 ms over the last 5 calls exceeds 2000 ms",
+    ]);
     for (let i = 0; i < 20; i++) monitor.recordSuccess("m", 200);
     expect(monitor.availability("m")).toEqual({ available: true, status: "healthy" });
   });
@@ -186,7 +216,11 @@ describe("degraded", () => {
     expect(health).toMatchObject({ isHealthy: false, status: "degraded", consecutiveFailures: 0 });
     expect(health.successRate).toBeCloseTo(7 / 9);
     expect(health.issues).toEqual(["success rate 78% over the last 9 calls is below 80%"]);
-    expect(monitor.availability("m")).toEqual({ available: true, status: "degraded", reason: "degraded: success rate below 80%" });
+    expect(monitor.availability("m")).toEqual({
+      available: true,
+      status: "degraded",
+      reason: "degraded: success rate below 80%",
+    });
   });
 });
 
@@ -198,12 +232,20 @@ describe("active checks", () => {
     const pending = monitor.checkNow("hang");
     await vi.advanceTimersByTimeAsync(1_000);
     const health = await pending;
-    expect(health).toMatchObject({ status: "degraded", consecutiveFailures: 1, latencyMs: 1_000, lastCheckedAt: T0 + 1_000 });
+    expect(health).toMatchObject({
+      status: "degraded",
+      consecutiveFailures: 1,
+      latencyMs: 1_000,
+      lastCheckedAt: T0 + 1_000,
+    });
     expect(health.issues).toEqual(["health check timed out after 1000 ms"]);
 
     const again = await monitor.checkNow("hang");
     expect(stats.calls).toBe(1);
-    expect(again.issues).toEqual(["circuit open until 12:00:31 UTC", "2 consecutive failures: health check still running (it timed out after 1000 ms)"]);
+    expect(again.issues).toEqual([
+      "circuit open until 12:00:31 UTC",
+      "2 consecutive failures: health check still running (it timed out after 1000 ms)",
+    ]);
   });
 
   it("a health check that throws is a failure with the error, secrets redacted", async () => {
@@ -322,7 +364,9 @@ describe("API", () => {
     const onChange = vi.fn();
     const monitor = new ModelHealthMonitor({ onChange, cooldownMs: 1_000 });
     monitor.watch(probe("m").model);
-    const off = monitor.on("change", (name, health) => seen.push(`${name}:${health.status}:${monitor.availability(name).available}`));
+    const off = monitor.on("change", (name, health) =>
+      seen.push(`${name}:${health.status}:${monitor.availability(name).available}`),
+    );
     monitor.on("change", () => {
       throw new Error("a broken listener");
     });

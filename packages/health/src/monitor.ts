@@ -1,4 +1,11 @@
-import { type HealthStateStore, type HealthStatus, type HealthTracker, type ModelIdentity, ModelNotFoundError, RateLimitError } from "@orchestrator-ts/core";
+import {
+  type HealthStateStore,
+  type HealthStatus,
+  type HealthTracker,
+  type ModelIdentity,
+  ModelNotFoundError,
+  RateLimitError,
+} from "@orchestrator-ts/core";
 import { type Breaker, BreakerRules, UNKNOWN, countsAgainstModel } from "./circuit";
 import { describeError } from "./format";
 import {
@@ -110,7 +117,8 @@ export class ModelHealthMonitor implements HealthTracker {
     const store = this.#store;
     if (store === undefined || !result.available) return result;
     const shared = this.#sharedGet(name);
-    if (shared === undefined || shared.cooldownUntil === undefined || shared.cooldownUntil <= this.#now()) return result;
+    if (shared === undefined || shared.cooldownUntil === undefined || shared.cooldownUntil <= this.#now())
+      return result;
     return this.#sharedBlock(entry, result, shared);
   }
 
@@ -153,7 +161,8 @@ export class ModelHealthMonitor implements HealthTracker {
   start(): void {
     if (this.#started) return;
     this.#started = true;
-    if (this.#store?.subscribe) this.#unsubscribe = this.#store.subscribe((name, status) => this.#onShared(name, status));
+    if (this.#store?.subscribe)
+      this.#unsubscribe = this.#store.subscribe((name, status) => this.#onShared(name, status));
     for (const entry of this.#entries.values()) this.#plan(entry, true);
   }
 
@@ -286,7 +295,8 @@ export class ModelHealthMonitor implements HealthTracker {
     if (entry.probing) return;
     entry.probing = true;
     try {
-      while (entry.circuit === "half-open" && entry.model && this.#entries.get(entry.name) === entry) await this.#check(entry);
+      while (entry.circuit === "half-open" && entry.model && this.#entries.get(entry.name) === entry)
+        await this.#check(entry);
     } finally {
       entry.probing = false;
     }
@@ -489,6 +499,13 @@ export class ModelHealthMonitor implements HealthTracker {
   }
 
   #snapshot(entry: Entry, mergeShared: boolean): ModelHealth {
-    return healthReport(entry.name, entry, this.#rules, entry, this.#now(), mergeShared ? this.#sharedGet(entry.name) : undefined);
+    return healthReport(
+      entry.name,
+      entry,
+      this.#rules,
+      entry,
+      this.#now(),
+      mergeShared ? this.#sharedGet(entry.name) : undefined,
+    );
   }
 }

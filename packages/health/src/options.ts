@@ -1,4 +1,10 @@
-import { type ConfigIssue, ConfigError, type HealthState, type HealthStateStore, type HealthStatus } from "@orchestrator-ts/core";
+import {
+  type ConfigIssue,
+  ConfigError,
+  type HealthState,
+  type HealthStateStore,
+  type HealthStatus,
+} from "@orchestrator-ts/core";
 
 /** Where a model's circuit breaker stands. */
 export type CircuitState = "closed" | "open" | "half-open";
@@ -122,7 +128,8 @@ export function resolveOptions(options: ModelHealthMonitorOptions): ResolvedOpti
   for (const key of Object.keys(RULES) as (keyof ResolvedOptions)[]) {
     const value = resolved[key];
     const rule = RULES[key];
-    if (value !== undefined && !valid(rule, value)) issues.push({ path: key, message: `${RULE_TEXT[rule]} (got ${String(value)})` });
+    if (value !== undefined && !valid(rule, value))
+      issues.push({ path: key, message: `${RULE_TEXT[rule]} (got ${String(value)})` });
   }
   if (issues.length > 0) throw new ConfigError(issues, { title: "Invalid ModelHealthMonitor options" });
   return resolved;

@@ -23,7 +23,13 @@ async function call(monitor: ModelHealthMonitor, model: FakeModel): Promise<void
 
 it("a model that goes down is excluded after failureThreshold, probed after the cooldown, and back after recovery", async () => {
   const model = new FakeModel({ name: "gpt-4", provider: "openai", healthCheckLatencyMs: 50 });
-  const monitor = new ModelHealthMonitor({ checkIntervalMs: 60_000, jitter: 0, cooldownMs: 30_000, failureThreshold: 3, recoveryThreshold: 2 });
+  const monitor = new ModelHealthMonitor({
+    checkIntervalMs: 60_000,
+    jitter: 0,
+    cooldownMs: 30_000,
+    failureThreshold: 3,
+    recoveryThreshold: 2,
+  });
   const transitions: string[] = [];
   monitor.on("change", (_name, health) => transitions.push(`${health.status}/${health.circuit}`));
   monitor.watch(model);
@@ -39,7 +45,9 @@ it("a model that goes down is excluded after failureThreshold, probed after the 
   expect(monitor.availability("gpt-4").available).toBe(true);
   await call(monitor, model);
   expect(monitor.availability("gpt-4")).toMatchObject({ available: false, status: "unhealthy" });
-  expect(monitor.availability("gpt-4").reason).toContain("3 consecutive failures: ProviderError 500: Internal server error (fake).");
+  expect(monitor.availability("gpt-4").reason).toContain(
+    "3 consecutive failures: ProviderError 500: Internal server error (fake).",
+  );
 
   // Cooldown over, still down: one probe fails and the circuit opens again.
   await vi.advanceTimersByTimeAsync(30_000);
@@ -51,7 +59,11 @@ it("a model that goes down is excluded after failureThreshold, probed after the 
   // It comes back: the next cooldown's probes close the circuit and selection may use it again.
   model.setHealthy(true);
   await vi.advanceTimersByTimeAsync(30_000);
-  expect(monitor.availability("gpt-4")).toEqual({ available: false, status: "unhealthy", reason: "circuit half-open: probing recovery (0 of 2 successes)" });
+  expect(monitor.availability("gpt-4")).toEqual({
+    available: false,
+    status: "unhealthy",
+    reason: "circuit half-open: probing recovery (0 of 2 successes)",
+  });
   await vi.advanceTimersByTimeAsync(50);
   expect(monitor.availability("gpt-4").reason).toBe("circuit half-open: probing recovery (1 of 2 successes)");
   await vi.advanceTimersByTimeAsync(50);
@@ -74,6 +86,8 @@ it("active checks alone notice an outage nobody is calling", async () => {
   expect(monitor.availability("llama").status).toBe("degraded");
   await vi.advanceTimersByTimeAsync(10_000);
   expect(monitor.availability("llama")).toMatchObject({ available: false, status: "unhealthy" });
-  expect((await monitor.getHealth("llama")).issues).toContain("3 consecutive failures: health check reported the model unavailable");
+  expect((await monitor.getHealth("llama")).issues).toContain(
+    "3 consecutive failures: health check reported the model unavailable",
+  );
   monitor.stop();
 });

@@ -9,7 +9,10 @@ import type { Availability, ModelHealth } from "./options";
 /** A model blocked by another process: the worse of the two statuses, and that process's reasons. */
 export function sharedBlock(local: Availability, shared: HealthStatus): Availability {
   const status = SEVERITY[shared.status] > SEVERITY[local.status] ? shared.status : local.status;
-  const what = shared.issues.length > 0 ? shared.issues.join("; ") : `${shared.status} until ${formatClock(shared.cooldownUntil ?? 0)}`;
+  const what =
+    shared.issues.length > 0
+      ? shared.issues.join("; ")
+      : `${shared.status} until ${formatClock(shared.cooldownUntil ?? 0)}`;
   return freeze(false, status, `${what} (shared health state)`);
 }
 

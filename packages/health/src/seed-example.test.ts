@@ -39,7 +39,9 @@ it("prints the issues of a model that fails its checks", async () => {
   const healthStatus = await monitor.getHealth("gpt-4");
   if (!healthStatus.isHealthy) console.log(`Model issues: ${healthStatus.issues}`);
   expect(log).toHaveBeenCalledTimes(1);
-  expect(log.mock.calls[0]?.[0]).toMatch(/^Model issues: circuit open until \d\d:\d\d:\d\d UTC,3 consecutive failures: health check reported the model unavailable$/);
+  expect(log.mock.calls[0]?.[0]).toMatch(
+    /^Model issues: circuit open until \d\d:\d\d:\d\d UTC,3 consecutive failures: health check reported the model unavailable$/,
+  );
   // The unchanged seed function: one failed check is "degraded" (still selectable) yet not healthy.
   await seedExample(new FakeModel({ name: "gpt-4", provider: "openai", healthy: false }));
   expect(log).toHaveBeenLastCalledWith("Model issues: health check reported the model unavailable");

@@ -42,7 +42,19 @@ export {
   toChatFinishReason,
   toChatUsage,
 } from "./response";
-export { type ChatCompletionChunkLike, ChatStreamDecoder, ChatStreamEncoder, type ChatStreamEncoderOptions, SSE_DONE, sseFrame } from "./stream";
+export {
+  type ChatCompletionChunkLike,
+  ChatStreamDecoder,
+  ChatStreamEncoder,
+  type ChatStreamEncoderOptions,
+  SSE_DONE,
+  sseFrame,
+} from "./stream";
 export { parseArguments, stringifyArguments, ToolCallAssembler, type ToolCallDeltaLike } from "./tool-calls";
 export { readJsonBody, SSEJsonStream, type SSEJsonStreamOptions } from "./sse";
-export { type PerMillionPrice, type PriceSource, resolveCapabilities, type ResolveCapabilitiesOptions } from "./pricing";
+export {
+  type PerMillionPrice,
+  type PriceSource,
+  resolveCapabilities,
+  type ResolveCapabilitiesOptions,
+} from "./pricing";

@@ -1,4 +1,13 @@
-import { type ContentPart, type GenerateRequest, type Message, OrchestratorError, type ResponseFormat, type ToolCall, type ToolChoice, type ToolDefinition } from "@orchestrator-ts/core";
+import {
+  type ContentPart,
+  type GenerateRequest,
+  type Message,
+  OrchestratorError,
+  type ResponseFormat,
+  type ToolCall,
+  type ToolChoice,
+  type ToolDefinition,
+} from "@orchestrator-ts/core";
 import { parseArguments } from "./tool-calls";
 
 /** A chat-completions request body that cannot be served: `param` names the field, as OpenAI's 400 does. */
@@ -35,9 +44,25 @@ export interface ParsedChatRequest {
 }
 
 // Read here; every other top-level field goes to providerOptions.openai.
-const KNOWN = new Set(["model", "messages", "max_tokens", "max_completion_tokens", "temperature", "top_p", "stop", "seed", "tools", "tool_choice", "response_format", "stream", "stream_options", "n"]);
+const KNOWN = new Set([
+  "model",
+  "messages",
+  "max_tokens",
+  "max_completion_tokens",
+  "temperature",
+  "top_p",
+  "stop",
+  "seed",
+  "tools",
+  "tool_choice",
+  "response_format",
+  "stream",
+  "stream_options",
+  "n",
+]);
 
-const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === "object" && value !== null && !Array.isArray(value);
+const isRecord = (value: unknown): value is Record<string, unknown> =>
+  typeof value === "object" && value !== null && !Array.isArray(value);
 
 function invalid(param: string, expected: string): InvalidChatRequestError {
   return new InvalidChatRequestError(`Invalid value for '${param}': expected ${expected}.`, param);
@@ -52,7 +77,8 @@ function optionalNumber(body: Record<string, unknown>, key: string): number | un
 
 function optionalInteger(body: Record<string, unknown>, key: string, min: number): number | undefined {
   const value = optionalNumber(body, key);
-  if (value !== undefined && (!Number.isInteger(value) || value < min)) throw invalid(key, `an integer of at least ${min}`);
+  if (value !== undefined && (!Number.isInteger(value) || value < min))
+    throw invalid(key, `an integer of at least ${min}`);
   return value;
 }
 
@@ -63,7 +89,8 @@ function textContent(content: unknown, param: string): string {
   let out = "";
   for (let i = 0; i < content.length; i++) {
     const part: unknown = content[i];
-    if (!isRecord(part) || part.type !== "text" || typeof part.text !== "string") throw invalid(`${param}[${i}]`, 'a text part ({ "type": "text", "text": … })');
+    if (!isRecord(part) || part.type !== "text" || typeof part.text !== "string")
+      throw invalid(`${param}[${i}]`, 'a text part ({ "type": "text", "text": … })');
     out += part.text;
   }
   return out;
@@ -88,7 +115,10 @@ function toolCalls(value: unknown, param: string): ToolCall[] {
   return value.map((call: unknown, i) => {
     const fn = isRecord(call) ? call.function : undefined;
     if (!isRecord(call) || typeof call.id !== "string" || !isRecord(fn) || typeof fn.name !== "string") {
-      throw invalid(`${param}[${i}]`, 'a function tool call ({ "id", "type": "function", "function": { "name", "arguments" } })');
+      throw invalid(
+        `${param}[${i}]`,
+        'a function tool call ({ "id", "type": "function", "function": { "name", "arguments" } })',
+      );
     }
     return { id: call.id, name: fn.name, arguments: parseArguments(fn.arguments) };
   });
@@ -129,8 +159,12 @@ function tool(value: unknown, i: number): ToolDefinition {
   if (!isRecord(value) || value.type !== "function" || !isRecord(fn) || typeof fn.name !== "string") {
     throw invalid(param, 'a function tool ({ "type": "function", "function": { "name", … } })');
   }
-  if (fn.parameters !== undefined && !isRecord(fn.parameters)) throw invalid(`${param}.function.parameters`, "a JSON Schema object");
-  const definition: ToolDefinition = { name: fn.name, parameters: (fn.parameters as Record<string, unknown> | undefined) ?? { type: "object", properties: {} } };
+  if (fn.parameters !== undefined && !isRecord(fn.parameters))
+    throw invalid(`${param}.function.parameters`, "a JSON Schema object");
+  const definition: ToolDefinition = {
+    name: fn.name,
+    parameters: (fn.parameters as Record<string, unknown> | undefined) ?? { type: "object", properties: {} },
+  };
   if (typeof fn.description === "string") definition.description = fn.description;
   return definition;
 }
@@ -138,7 +172,8 @@ function tool(value: unknown, i: number): ToolDefinition {
 function toolChoice(value: unknown): ToolChoice {
   if (value === "auto" || value === "none" || value === "required") return value;
   const fn = isRecord(value) ? value.function : undefined;
-  if (isRecord(value) && value.type === "function" && isRecord(fn) && typeof fn.name === "string") return { name: fn.name };
+  if (isRecord(value) && value.type === "function" && isRecord(fn) && typeof fn.name === "string")
+    return { name: fn.name };
   throw invalid("tool_choice", '"auto", "none", "required" or { "type": "function", "function": { "name" } }');
 }
 
@@ -148,9 +183,13 @@ function responseFormat(value: unknown, extra: Record<string, unknown>): Respons
   if (value.type === "json_object") return { type: "json" };
   const spec = value.json_schema;
   if (value.type !== "json_schema" || !isRecord(spec) || typeof spec.name !== "string") {
-    throw invalid("response_format", '{ "type": "text" }, { "type": "json_object" } or { "type": "json_schema", "json_schema": { "name", "schema" } }');
+    throw invalid(
+      "response_format",
+      '{ "type": "text" }, { "type": "json_object" } or { "type": "json_schema", "json_schema": { "name", "schema" } }',
+    );
   }
-  if (spec.schema !== undefined && !isRecord(spec.schema)) throw invalid("response_format.json_schema.schema", "a JSON Schema object");
+  if (spec.schema !== undefined && !isRecord(spec.schema))
+    throw invalid("response_format.json_schema.schema", "a JSON Schema object");
   if (spec.strict === false) extra.strictJsonSchema = false;
   const format: ResponseFormat = { type: "json", name: spec.name };
   if (spec.schema !== undefined) format.schema = spec.schema as Record<string, unknown>;
@@ -167,13 +206,18 @@ export function fromChatRequest(body: unknown): ParsedChatRequest {
   if (!isRecord(body)) throw new InvalidChatRequestError("The request body must be a JSON object.", "");
   const model = body.model;
   if (typeof model !== "string" || model === "") {
-    throw new InvalidChatRequestError(model === undefined ? "Missing required parameter: 'model'." : "Invalid value for 'model': expected a string.", "model");
+    throw new InvalidChatRequestError(
+      model === undefined ? "Missing required parameter: 'model'." : "Invalid value for 'model': expected a string.",
+      "model",
+    );
   }
   const rawMessages = body.messages;
-  if (!Array.isArray(rawMessages)) throw new InvalidChatRequestError("Missing required parameter: 'messages'.", "messages");
+  if (!Array.isArray(rawMessages))
+    throw new InvalidChatRequestError("Missing required parameter: 'messages'.", "messages");
   if (rawMessages.length === 0) throw invalid("messages", "at least one message");
   const n = body.n;
-  if (n !== undefined && n !== null && n !== 1) throw new InvalidChatRequestError("Only n = 1 is supported: one choice per request.", "n");
+  if (n !== undefined && n !== null && n !== 1)
+    throw new InvalidChatRequestError("Only n = 1 is supported: one choice per request.", "n");
 
   const request: GenerateRequest = { messages: rawMessages.map(message) };
   const maxTokens = optionalInteger(body, "max_completion_tokens", 1) ?? optionalInteger(body, "max_tokens", 1);
@@ -197,7 +241,8 @@ export function fromChatRequest(body: unknown): ParsedChatRequest {
   if (body.tool_choice !== undefined && body.tool_choice !== null) request.toolChoice = toolChoice(body.tool_choice);
 
   const extra: Record<string, unknown> = {};
-  if (body.response_format !== undefined && body.response_format !== null) request.responseFormat = responseFormat(body.response_format, extra);
+  if (body.response_format !== undefined && body.response_format !== null)
+    request.responseFormat = responseFormat(body.response_format, extra);
   for (const key of Object.keys(body)) {
     // An own "__proto__" (JSON.parse makes one) is dropped: as a key it would be the object's prototype.
     if (!KNOWN.has(key) && key !== "__proto__") extra[key] = body[key];

@@ -5,13 +5,30 @@ import { type ResolveCapabilitiesOptions, resolveCapabilities } from "./pricing"
 const TABLE = { textGeneration: true, inputCostPerToken: 2.5e-6, outputCostPerToken: 10e-6, contextWindow: 128_000 };
 const CONSERVATIVE = { inputPerMillion: 30, outputPerMillion: 60 };
 const resolve = (options: Partial<ResolveCapabilitiesOptions>) =>
-  resolveCapabilities({ known: undefined, given: undefined, local: false, openWeights: false, conservativePrice: CONSERVATIVE, ...options });
+  resolveCapabilities({
+    known: undefined,
+    given: undefined,
+    local: false,
+    openWeights: false,
+    conservativePrice: CONSERVATIVE,
+    ...options,
+  });
 
 describe("resolveCapabilities: one rule for the price of an OpenAI-compatible endpoint's model", () => {
   it.each<[string, Partial<ResolveCapabilitiesOptions>, number, string]>([
     ["a known model on a remote endpoint: the table", { known: TABLE }, 2.5e-6, "table"],
-    ["a known closed-weight model on loopback (a proxy to the paid API): the table", { known: TABLE, local: true }, 2.5e-6, "table"],
-    ["a known open-weight model on loopback (self-hosted): free", { known: TABLE, local: true, openWeights: true }, 0, "local"],
+    [
+      "a known closed-weight model on loopback (a proxy to the paid API): the table",
+      { known: TABLE, local: true },
+      2.5e-6,
+      "table",
+    ],
+    [
+      "a known open-weight model on loopback (self-hosted): free",
+      { known: TABLE, local: true, openWeights: true },
+      0,
+      "local",
+    ],
     ["a known open-weight model on a remote endpoint: the table", { known: TABLE, openWeights: true }, 2.5e-6, "table"],
     ["an unknown model on loopback: free", { local: true }, 0, "local"],
     ["an unknown model on a remote endpoint: never free", {}, 30e-6, "conservative-default"],
@@ -22,11 +39,17 @@ describe("resolveCapabilities: one rule for the price of an OpenAI-compatible en
   });
 
   it("a self-hosted known model keeps the table's other capabilities", () => {
-    expect(resolve({ known: TABLE, local: true, openWeights: true }).capabilities).toMatchObject({ contextWindow: 128_000, outputCostPerToken: 0 });
+    expect(resolve({ known: TABLE, local: true, openWeights: true }).capabilities).toMatchObject({
+      contextWindow: 128_000,
+      outputCostPerToken: 0,
+    });
   });
 
   it("declared prices win, 0 included; a declared ModelCapabilities without prices keeps the resolved price", () => {
-    expect(resolve({ known: TABLE, given: { inputCostPerToken: 0, outputCostPerToken: 0 } })).toMatchObject({ capabilities: { inputCostPerToken: 0 }, priceSource: "declared" });
+    expect(resolve({ known: TABLE, given: { inputCostPerToken: 0, outputCostPerToken: 0 } })).toMatchObject({
+      capabilities: { inputCostPerToken: 0 },
+      priceSource: "declared",
+    });
     const kept = resolve({ given: new ModelCapabilities({ maxTokens: 8192 }) });
     expect(kept.capabilities.inputCostPerToken).toBeCloseTo(30e-6, 15);
     expect(kept.priceSource).toBe("conservative-default");

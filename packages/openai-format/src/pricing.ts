@@ -41,9 +41,13 @@ export interface ResolveCapabilitiesOptions {
  * costs gives) keeps the price above; declared prices in a plain object win, 0 included
  * (`declared`).
  */
-export function resolveCapabilities(options: ResolveCapabilitiesOptions): { capabilities: ModelCapabilities | ModelCapabilitiesInput; priceSource: PriceSource } {
+export function resolveCapabilities(options: ResolveCapabilitiesOptions): {
+  capabilities: ModelCapabilities | ModelCapabilitiesInput;
+  priceSource: PriceSource;
+} {
   const { known, local } = options;
-  if (known !== undefined && !(local && options.openWeights)) return mergeDeclaredCapabilities(known, options.given, "table");
+  if (known !== undefined && !(local && options.openWeights))
+    return mergeDeclaredCapabilities(known, options.given, "table");
   const free = local;
   const price = options.conservativePrice;
   const base: ModelCapabilitiesInput = known ?? { textGeneration: true, supportsStreaming: true };

@@ -11,7 +11,15 @@ import {
   toJsonSchema,
 } from "@orchestrator-ts/core";
 import { stringifyArguments } from "./tool-calls";
-import type { ChatContentPart, ChatMessage, ChatRequest, ChatResponseFormat, ChatTool, ChatToolCall, ChatToolChoice } from "./wire";
+import type {
+  ChatContentPart,
+  ChatMessage,
+  ChatRequest,
+  ChatResponseFormat,
+  ChatTool,
+  ChatToolCall,
+  ChatToolChoice,
+} from "./wire";
 
 /**
  * The wire messages. Plain text system/user/assistant messages already have the wire shape, so
@@ -64,7 +72,11 @@ export function imageUrl(part: { url?: string; data?: string; mediaType?: string
 
 /** A core tool call as an OpenAI `tool_calls` entry. */
 export function toChatToolCall(call: ToolCall): ChatToolCall {
-  return { id: call.id, type: "function", function: { name: call.name, arguments: stringifyArguments(call.arguments) } };
+  return {
+    id: call.id,
+    type: "function",
+    function: { name: call.name, arguments: stringifyArguments(call.arguments) },
+  };
 }
 
 // zod → JSON Schema conversion is costly; zod schemas are immutable, so convert each once.

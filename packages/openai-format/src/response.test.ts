@@ -2,13 +2,28 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { StreamChunk } from "@orchestrator-ts/core";
 import OpenAI from "openai";
-import type { ChatCompletion as SdkCompletion, ChatCompletionChunk as SdkChunk } from "openai/resources/chat/completions";
+import type {
+  ChatCompletion as SdkCompletion,
+  ChatCompletionChunk as SdkChunk,
+} from "openai/resources/chat/completions";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { fromChatCompletion, fromChatFinishReason, fromChatUsage, toChatCompletion, toChatFinishReason, toChatUsage } from "./response";
+import {
+  fromChatCompletion,
+  fromChatFinishReason,
+  fromChatUsage,
+  toChatCompletion,
+  toChatFinishReason,
+  toChatUsage,
+} from "./response";
 import { ChatStreamDecoder, ChatStreamEncoder, SSE_DONE, sseFrame } from "./stream";
 import type { ChatIdentity } from "./wire";
 
-const identity: ChatIdentity = { id: "chatcmpl-1", created: 1_700_000_000, model: "gpt-4o-mini", systemFingerprint: "fp_test" };
+const identity: ChatIdentity = {
+  id: "chatcmpl-1",
+  created: 1_700_000_000,
+  model: "gpt-4o-mini",
+  systemFingerprint: "fp_test",
+};
 
 describe("finish reasons", () => {
   it.each([
@@ -44,16 +59,27 @@ describe("usage", () => {
     expect(fromChatUsage(null)).toBeUndefined();
     expect(fromChatUsage({ prompt_tokens: 3, completion_tokens: 4 })).toEqual({ inputTokens: 3, outputTokens: 4 });
     expect(toChatUsage({ inputTokens: 3 })).toBeUndefined();
-    expect(toChatUsage({ inputTokens: 3, outputTokens: 4 })).toEqual({ prompt_tokens: 3, completion_tokens: 4, total_tokens: 7 });
+    expect(toChatUsage({ inputTokens: 3, outputTokens: 4 })).toEqual({
+      prompt_tokens: 3,
+      completion_tokens: 4,
+      total_tokens: 7,
+    });
   });
 
   it("cached prompt tokens (prompt_tokens_details.cached_tokens) are part of the input, both ways", () => {
     const wire = { prompt_tokens: 1200, completion_tokens: 8, prompt_tokens_details: { cached_tokens: 1024 } };
     expect(fromChatUsage(wire)).toEqual({ inputTokens: 1200, outputTokens: 8, cacheReadInputTokens: 1024 });
-    expect(toChatUsage({ inputTokens: 1200, outputTokens: 8, cacheReadInputTokens: 1024 })).toEqual({ ...wire, total_tokens: 1208 });
+    expect(toChatUsage({ inputTokens: 1200, outputTokens: 8, cacheReadInputTokens: 1024 })).toEqual({
+      ...wire,
+      total_tokens: 1208,
+    });
     // No count (some servers send null) and OpenAI's 0 on every call without a hit: nothing to report.
-    expect(fromChatUsage({ prompt_tokens: 5, completion_tokens: 1, prompt_tokens_details: { cached_tokens: null } })).toEqual({ inputTokens: 5, outputTokens: 1 });
-    expect(fromChatUsage({ prompt_tokens: 5, completion_tokens: 1, prompt_tokens_details: { cached_tokens: 0 } })).toEqual({ inputTokens: 5, outputTokens: 1 });
+    expect(
+      fromChatUsage({ prompt_tokens: 5, completion_tokens: 1, prompt_tokens_details: { cached_tokens: null } }),
+    ).toEqual({ inputTokens: 5, outputTokens: 1 });
+    expect(
+      fromChatUsage({ prompt_tokens: 5, completion_tokens: 1, prompt_tokens_details: { cached_tokens: 0 } }),
+    ).toEqual({ inputTokens: 5, outputTokens: 1 });
   });
 });
 
@@ -91,7 +117,12 @@ describe("completions", () => {
   });
 
   it("writes a result as a chat.completion the openai SDK's types accept, and reads it back", () => {
-    const result = { text: "", toolCalls: [{ id: "call_1", name: "get_weather", arguments: { city: "Oslo" } }], usage: { inputTokens: 2, outputTokens: 3 }, finishReason: { unified: "tool-calls" as const } };
+    const result = {
+      text: "",
+      toolCalls: [{ id: "call_1", name: "get_weather", arguments: { city: "Oslo" } }],
+      usage: { inputTokens: 2, outputTokens: 3 },
+      finishReason: { unified: "tool-calls" as const },
+    };
     const wire: SdkCompletion = toChatCompletion(result, identity);
     expect(wire).toEqual({
       id: "chatcmpl-1",
@@ -99,10 +130,28 @@ describe("completions", () => {
       created: 1_700_000_000,
       model: "gpt-4o-mini",
       system_fingerprint: "fp_test",
-      choices: [{ index: 0, logprobs: null, finish_reason: "tool_calls", message: { role: "assistant", content: null, refusal: null, tool_calls: [{ id: "call_1", type: "function", function: { name: "get_weather", arguments: '{"city":"Oslo"}' } }] } }],
+      choices: [
+        {
+          index: 0,
+          logprobs: null,
+          finish_reason: "tool_calls",
+          message: {
+            role: "assistant",
+            content: null,
+            refusal: null,
+            tool_calls: [
+              { id: "call_1", type: "function", function: { name: "get_weather", arguments: '{"city":"Oslo"}' } },
+            ],
+          },
+        },
+      ],
       usage: { prompt_tokens: 2, completion_tokens: 3, total_tokens: 5 },
     });
-    expect(fromChatCompletion(wire)).toEqual({ ...result, finishReason: { unified: "tool-calls", raw: "tool_calls" }, responseId: "chatcmpl-1" });
+    expect(fromChatCompletion(wire)).toEqual({
+      ...result,
+      finishReason: { unified: "tool-calls", raw: "tool_calls" },
+      responseId: "chatcmpl-1",
+    });
   });
 });
 
@@ -112,7 +161,11 @@ describe("streams", () => {
     { type: "text", text: "cold." },
     { type: "tool-call", toolCall: { id: "call_a", name: "get_weather", arguments: { city: "Oslo" } } },
     { type: "tool-call", toolCall: { id: "call_b", name: "get_weather", arguments: { city: "Bergen" } } },
-    { type: "finish", finishReason: { unified: "tool-calls", raw: "tool_calls" }, usage: { inputTokens: 7, outputTokens: 9 } },
+    {
+      type: "finish",
+      finishReason: { unified: "tool-calls", raw: "tool_calls" },
+      usage: { inputTokens: 7, outputTokens: 9 },
+    },
   ];
 
   const encodeAll = (chunks: readonly StreamChunk[], includeUsage: boolean) => {
@@ -126,7 +179,10 @@ describe("streams", () => {
     expect(wire.every((c) => c.object === "chat.completion.chunk" && c.id === "chatcmpl-1")).toBe(true);
     // With include_usage every chunk says usage: null, and the usage comes last, in a chunk without choices.
     expect(wire.slice(0, -1).every((c) => c.usage === null)).toBe(true);
-    expect(wire.at(-1)).toMatchObject({ choices: [], usage: { prompt_tokens: 7, completion_tokens: 9, total_tokens: 16 } });
+    expect(wire.at(-1)).toMatchObject({
+      choices: [],
+      usage: { prompt_tokens: 7, completion_tokens: 9, total_tokens: 16 },
+    });
     const decoder = new ChatStreamDecoder({ provider: "p", model: "m" });
     const out: StreamChunk[] = [];
     for (const chunk of wire) decoder.push(chunk, out);
@@ -139,7 +195,14 @@ describe("streams", () => {
     for (const options of [{}, { includeUsage: true }]) {
       for (const id of [{ id: identity.id, created: identity.created, model: identity.model }, identity]) {
         const encoder = new ChatStreamEncoder(id, options);
-        for (const text of ["hello", "", 'quotes " and \\ backslashes', "line\nbreak", "emoji 🎉 and \u2028", '"content":"x"']) {
+        for (const text of [
+          "hello",
+          "",
+          'quotes " and \\ backslashes',
+          "line\nbreak",
+          "emoji 🎉 and \u2028",
+          '"content":"x"',
+        ]) {
           expect(encoder.textFrame(text)).toBe(sseFrame(encoder.text(text)));
         }
       }
@@ -150,7 +213,11 @@ describe("streams", () => {
     const encoder = new ChatStreamEncoder(identity);
     const wire = [
       encoder.start(true),
-      ...encoder.toolCall({ id: "call_a", name: "f", arguments: '{"city":"Oslo","n":1}' }, ['{"ci', 'ty":"Os', 'lo","n":1}']),
+      ...encoder.toolCall({ id: "call_a", name: "f", arguments: '{"city":"Oslo","n":1}' }, [
+        '{"ci',
+        'ty":"Os',
+        'lo","n":1}',
+      ]),
       ...encoder.toolCall({ id: "call_b", name: "f", arguments: "{}" }),
       ...encoder.finish(undefined),
     ];
@@ -163,7 +230,9 @@ describe("streams", () => {
       return out;
     });
     // The first call completes when the second starts; the second at the finish reason.
-    expect(seen[5]).toEqual([{ type: "tool-call", toolCall: { id: "call_a", name: "f", arguments: { city: "Oslo", n: 1 } } }]);
+    expect(seen[5]).toEqual([
+      { type: "tool-call", toolCall: { id: "call_a", name: "f", arguments: { city: "Oslo", n: 1 } } },
+    ]);
     expect(seen.at(-1)).toEqual([{ type: "tool-call", toolCall: { id: "call_b", name: "f", arguments: {} } }]);
   });
 
@@ -171,15 +240,31 @@ describe("streams", () => {
     const decoder = new ChatStreamDecoder({ provider: "openai", model: "gpt-x" });
     const out: StreamChunk[] = [];
     for (const chunk of encodeAll(pieces.slice(0, 2), false)) decoder.push(chunk, out);
-    expect(() => decoder.end(out)).toThrow(expect.objectContaining({ name: "ProviderError", retryable: true, provider: "openai", model: "gpt-x", message: expect.stringMatching(/ended before completion/) }));
+    expect(() => decoder.end(out)).toThrow(
+      expect.objectContaining({
+        name: "ProviderError",
+        retryable: true,
+        provider: "openai",
+        model: "gpt-x",
+        message: expect.stringMatching(/ended before completion/),
+      }),
+    );
   });
 });
 
 describe("the real openai SDK reads what this package writes", () => {
   let server: Server;
   let client: OpenAI;
-  const result = { text: "Hello there, friend.", usage: { inputTokens: 4, outputTokens: 3 }, finishReason: { unified: "stop" as const } };
-  const streamed: StreamChunk[] = [{ type: "text", text: "Hello " }, { type: "text", text: "there." }, { type: "finish", finishReason: { unified: "length", raw: "length" }, usage: { inputTokens: 4, outputTokens: 2 } }];
+  const result = {
+    text: "Hello there, friend.",
+    usage: { inputTokens: 4, outputTokens: 3 },
+    finishReason: { unified: "stop" as const },
+  };
+  const streamed: StreamChunk[] = [
+    { type: "text", text: "Hello " },
+    { type: "text", text: "there." },
+    { type: "finish", finishReason: { unified: "length", raw: "length" }, usage: { inputTokens: 4, outputTokens: 2 } },
+  ];
 
   beforeAll(async () => {
     server = createServer((req, res) => {
@@ -199,7 +284,11 @@ describe("the real openai SDK reads what this package writes", () => {
       });
     });
     await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-    client = new OpenAI({ apiKey: "sk-test", baseURL: `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1`, maxRetries: 0 });
+    client = new OpenAI({
+      apiKey: "sk-test",
+      baseURL: `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1`,
+      maxRetries: 0,
+    });
   });
   afterAll(async () => {
     server.closeAllConnections();
@@ -207,14 +296,27 @@ describe("the real openai SDK reads what this package writes", () => {
   });
 
   it("a completion", async () => {
-    const completion = await client.chat.completions.create({ model: "gpt-4o-mini", messages: [{ role: "user", content: "hi" }] });
+    const completion = await client.chat.completions.create({
+      model: "gpt-4o-mini",
+      messages: [{ role: "user", content: "hi" }],
+    });
     expect(completion.choices[0]?.message.content).toBe("Hello there, friend.");
     expect(completion.usage?.total_tokens).toBe(7);
-    expect(fromChatCompletion(completion)).toEqual({ text: result.text, usage: result.usage, finishReason: { unified: "stop", raw: "stop" }, responseId: identity.id });
+    expect(fromChatCompletion(completion)).toEqual({
+      text: result.text,
+      usage: result.usage,
+      finishReason: { unified: "stop", raw: "stop" },
+      responseId: identity.id,
+    });
   });
 
   it("a stream, through the SDK's own SSE parser, with its usage chunk", async () => {
-    const stream = await client.chat.completions.create({ model: "gpt-4o-mini", messages: [{ role: "user", content: "hi" }], stream: true, stream_options: { include_usage: true } });
+    const stream = await client.chat.completions.create({
+      model: "gpt-4o-mini",
+      messages: [{ role: "user", content: "hi" }],
+      stream: true,
+      stream_options: { include_usage: true },
+    });
     const decoder = new ChatStreamDecoder({ provider: "p", model: "m" });
     const out: StreamChunk[] = [];
     for await (const chunk of stream) decoder.push(chunk, out);

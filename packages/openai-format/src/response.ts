@@ -58,7 +58,10 @@ export interface ChatUsageLike {
 /** Core usage from the wire's; `undefined` when the server sent none (never a made-up 0). */
 export function fromChatUsage(usage: ChatUsageLike | null | undefined): Usage | undefined {
   if (!usage) return undefined;
-  const out: Usage = { inputTokens: usage.prompt_tokens ?? undefined, outputTokens: usage.completion_tokens ?? undefined };
+  const out: Usage = {
+    inputTokens: usage.prompt_tokens ?? undefined,
+    outputTokens: usage.completion_tokens ?? undefined,
+  };
   // OpenAI counts cached prompt tokens inside prompt_tokens, as our Usage does, and sends 0 on
   // every call without a cache hit: only a hit is news.
   const cached = usage.prompt_tokens_details?.cached_tokens;
@@ -69,8 +72,13 @@ export function fromChatUsage(usage: ChatUsageLike | null | undefined): Usage | 
 /** The wire's usage; `undefined` unless both counts are known (the wire has no "unknown"). */
 export function toChatUsage(usage: Usage | undefined): ChatUsage | undefined {
   if (usage?.inputTokens === undefined || usage.outputTokens === undefined) return undefined;
-  const wire: ChatUsage = { prompt_tokens: usage.inputTokens, completion_tokens: usage.outputTokens, total_tokens: usage.inputTokens + usage.outputTokens };
-  if (usage.cacheReadInputTokens !== undefined) wire.prompt_tokens_details = { cached_tokens: usage.cacheReadInputTokens };
+  const wire: ChatUsage = {
+    prompt_tokens: usage.inputTokens,
+    completion_tokens: usage.outputTokens,
+    total_tokens: usage.inputTokens + usage.outputTokens,
+  };
+  if (usage.cacheReadInputTokens !== undefined)
+    wire.prompt_tokens_details = { cached_tokens: usage.cacheReadInputTokens };
   return wire;
 }
 
@@ -80,7 +88,10 @@ export function toChatUsage(usage: Usage | undefined): ChatUsage | undefined {
 export interface ChatCompletionLike {
   id?: string | null;
   choices: readonly {
-    message?: { content?: string | null; tool_calls?: readonly { id: string; type?: string; function?: { name: string; arguments?: unknown } }[] | null } | null;
+    message?: {
+      content?: string | null;
+      tool_calls?: readonly { id: string; type?: string; function?: { name: string; arguments?: unknown } }[] | null;
+    } | null;
     finish_reason?: string | null;
   }[];
   usage?: ChatUsageLike | null;
@@ -98,7 +109,8 @@ export function fromChatCompletion(completion: ChatCompletionLike): ModelOutput 
     // Custom (non-function) tool calls have no name and arguments to give.
     for (const call of calls) {
       const fn = call.function;
-      if (fn !== undefined && (call.type === undefined || call.type === "function")) toolCalls.push({ id: call.id, name: fn.name, arguments: parseArguments(fn.arguments) });
+      if (fn !== undefined && (call.type === undefined || call.type === "function"))
+        toolCalls.push({ id: call.id, name: fn.name, arguments: parseArguments(fn.arguments) });
     }
     if (toolCalls.length > 0) output.toolCalls = toolCalls;
   }
@@ -119,7 +131,10 @@ export interface ChatOutput {
   finishReason?: FinishReason | ChatFinishReason;
 }
 
-export function wireFinishReason(reason: FinishReason | ChatFinishReason | undefined, toolCalls: number): ChatFinishReason {
+export function wireFinishReason(
+  reason: FinishReason | ChatFinishReason | undefined,
+  toolCalls: number,
+): ChatFinishReason {
   if (typeof reason === "string") return reason;
   return reason === undefined && toolCalls > 0 ? "tool_calls" : toChatFinishReason(reason);
 }
@@ -138,7 +153,9 @@ export function toChatCompletion(output: ChatOutput, identity: ChatIdentity): Ch
     object: "chat.completion",
     created: identity.created,
     model: identity.model,
-    choices: [{ index: 0, message, logprobs: null, finish_reason: wireFinishReason(output.finishReason, calls.length) }],
+    choices: [
+      { index: 0, message, logprobs: null, finish_reason: wireFinishReason(output.finishReason, calls.length) },
+    ],
   };
   const usage = toChatUsage(output.usage);
   if (usage) body.usage = usage;

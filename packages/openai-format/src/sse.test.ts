@@ -25,7 +25,12 @@ function response(pieces: (string | Uint8Array)[], onCancel?: () => void): Respo
  * A body of `total` bytes made by `fill(offset, size)`, handed out in reads of `readBytes` as they
  * are pulled (never all in memory at once); `pulled()` says how many bytes were read.
  */
-function generatedBody(total: number, readBytes: number, fill: (offset: number, size: number) => Uint8Array, onCancel?: () => void) {
+function generatedBody(
+  total: number,
+  readBytes: number,
+  fill: (offset: number, size: number) => Uint8Array,
+  onCancel?: () => void,
+) {
   let offset = 0;
   const body = new ReadableStream<Uint8Array>({
     pull(controller) {
@@ -48,31 +53,51 @@ function oneBigEvent(bytes: number): Uint8Array {
 
 describe("SSEJsonStream", () => {
   it("yields each data event's JSON in order and stops at [DONE]", async () => {
-    const events = await collectAll(new SSEJsonStream(response(['data: {"n":1}\n\n', 'data: {"n":2}\n\ndata: {"n":3}\n\n', "data: [DONE]\n\n"])));
+    const events = await collectAll(
+      new SSEJsonStream(response(['data: {"n":1}\n\n', 'data: {"n":2}\n\ndata: {"n":3}\n\n', "data: [DONE]\n\n"])),
+    );
     expect(events).toEqual([{ n: 1 }, { n: 2 }, { n: 3 }]);
   });
 
   it("joins events split at any byte, including inside a multi-byte character", async () => {
-    const whole = new TextEncoder().encode('data: {"text":"héllo → wörld"}\n\ndata: {"text":"second"}\n\ndata: [DONE]\n\n');
+    const whole = new TextEncoder().encode(
+      'data: {"text":"héllo → wörld"}\n\ndata: {"text":"second"}\n\ndata: [DONE]\n\n',
+    );
     const pieces: Uint8Array[] = [];
     for (let i = 0; i < whole.length; i += 3) pieces.push(whole.slice(i, i + 3));
-    expect(await collectAll(new SSEJsonStream(response(pieces)))).toEqual([{ text: "héllo → wörld" }, { text: "second" }]);
+    expect(await collectAll(new SSEJsonStream(response(pieces)))).toEqual([
+      { text: "héllo → wörld" },
+      { text: "second" },
+    ]);
   });
 
   it("accepts CRLF and CR line ends, also when a CRLF is split between reads", async () => {
-    const events = await collectAll(new SSEJsonStream(response(['data: {"a":1}\r', '\n\r\ndata: {"b":2}\r\r', 'data: {"c":3}\r\n\r\n', "data: [DONE]\r\n\r\n"])));
+    const events = await collectAll(
+      new SSEJsonStream(
+        response(['data: {"a":1}\r', '\n\r\ndata: {"b":2}\r\r', 'data: {"c":3}\r\n\r\n', "data: [DONE]\r\n\r\n"]),
+      ),
+    );
     expect(events).toEqual([{ a: 1 }, { b: 2 }, { c: 3 }]);
   });
 
   it("skips comments and unknown fields, joins several data lines with a newline, takes `data:` without a space", async () => {
     const events = await collectAll(
-      new SSEJsonStream(response([": keep-alive\n\n", 'id: 7\nretry: 100\ndata:{"list":[1,\ndata: 2]}\n\n', 'event: message\ndata: {"ok":true}\n\n', "data: [DONE]\n\n"])),
+      new SSEJsonStream(
+        response([
+          ": keep-alive\n\n",
+          'id: 7\nretry: 100\ndata:{"list":[1,\ndata: 2]}\n\n',
+          'event: message\ndata: {"ok":true}\n\n',
+          "data: [DONE]\n\n",
+        ]),
+      ),
     );
     expect(events).toEqual([{ list: [1, 2] }, { ok: true }]);
   });
 
   it("ignores anything after [DONE] and reads the body to its end", async () => {
-    const events = await collectAll(new SSEJsonStream(response(['data: {"n":1}\n\ndata: [DONE]\n\n', 'data: {"n":2}\n\n'])));
+    const events = await collectAll(
+      new SSEJsonStream(response(['data: {"n":1}\n\ndata: [DONE]\n\n', 'data: {"n":2}\n\n'])),
+    );
     expect(events).toEqual([{ n: 1 }]);
   });
 
@@ -82,7 +107,10 @@ describe("SSEJsonStream", () => {
 
   it("an event carrying `error` → the caller's error (the SDK's APIError), after the events before it", async () => {
     const onErrorEvent = (error: object, headers: Headers) => new APIError(undefined, error, undefined, headers);
-    const stream = new SSEJsonStream(response(['data: {"n":1}\n\ndata: {"error":{"message":"The server had an error","type":"server_error"}}\n\n']), { onErrorEvent });
+    const stream = new SSEJsonStream(
+      response(['data: {"n":1}\n\ndata: {"error":{"message":"The server had an error","type":"server_error"}}\n\n']),
+      { onErrorEvent },
+    );
     expect(await stream.next()).toEqual({ done: false, value: { n: 1 } });
     const error = await rejectionOf(stream.next());
     expect(error).toBeInstanceOf(APIError);
@@ -91,16 +119,28 @@ describe("SSEJsonStream", () => {
   });
 
   it("an event carrying `error` without onErrorEvent → a ProviderError, retryable unless the request was invalid", async () => {
-    const failing = (type: string) => response([`data: {"n":1}\n\ndata: {"error":{"message":"went wrong","type":"${type}"}}\n\n`]);
-    const error = await rejectionOf(collectAll(new SSEJsonStream(failing("server_error"), { provider: "p", model: "m" })));
+    const failing = (type: string) =>
+      response([`data: {"n":1}\n\ndata: {"error":{"message":"went wrong","type":"${type}"}}\n\n`]);
+    const error = await rejectionOf(
+      collectAll(new SSEJsonStream(failing("server_error"), { provider: "p", model: "m" })),
+    );
     expect(ProviderError.isInstance(error)).toBe(true);
-    expect(error).toMatchObject({ message: "The provider reported an error mid-stream: went wrong", provider: "p", model: "m", retryable: true });
-    expect(await rejectionOf(collectAll(new SSEJsonStream(failing("invalid_request_error"))))).toMatchObject({ retryable: false });
+    expect(error).toMatchObject({
+      message: "The provider reported an error mid-stream: went wrong",
+      provider: "p",
+      model: "m",
+      retryable: true,
+    });
+    expect(await rejectionOf(collectAll(new SSEJsonStream(failing("invalid_request_error"))))).toMatchObject({
+      retryable: false,
+    });
   });
 
   it("malformed JSON → SyntaxError, and the body is cancelled", async () => {
     let cancelled = false;
-    const stream = new SSEJsonStream(response(['data: {"n":1}\n\ndata: {"n":\n\n', 'data: {"n":3}\n\n'], () => (cancelled = true)));
+    const stream = new SSEJsonStream(
+      response(['data: {"n":1}\n\ndata: {"n":\n\n', 'data: {"n":3}\n\n'], () => (cancelled = true)),
+    );
     expect((await stream.next()).value).toEqual({ n: 1 });
     expect(await rejectionOf(stream.next())).toBeInstanceOf(SyntaxError);
     expect(cancelled).toBe(true);
@@ -108,7 +148,9 @@ describe("SSEJsonStream", () => {
 
   it("return() cancels the body and ends the iteration", async () => {
     let cancelled = false;
-    const stream = new SSEJsonStream(response(['data: {"n":1}\n\n', 'data: {"n":2}\n\n', "data: [DONE]\n\n"], () => (cancelled = true)));
+    const stream = new SSEJsonStream(
+      response(['data: {"n":1}\n\n', 'data: {"n":2}\n\n', "data: [DONE]\n\n"], () => (cancelled = true)),
+    );
     expect((await stream.next()).value).toEqual({ n: 1 });
     expect(await stream.return()).toEqual({ done: true, value: undefined });
     expect(cancelled).toBe(true);
@@ -117,7 +159,9 @@ describe("SSEJsonStream", () => {
 
   it("a large event arriving in many small reads takes linear time (was quadratic: 10 MB took 3.6 s)", async () => {
     const whole = oneBigEvent(16 * 1024 * 1024);
-    const { response: res } = generatedBody(whole.length, 16 * 1024, (offset, size) => whole.subarray(offset, offset + size));
+    const { response: res } = generatedBody(whole.length, 16 * 1024, (offset, size) =>
+      whole.subarray(offset, offset + size),
+    );
     const started = performance.now();
     const events = await collectAll(new SSEJsonStream<{ text: string }>(res, { maxEventBytes: 32 * 1024 * 1024 }));
     const elapsed = performance.now() - started;
@@ -130,7 +174,13 @@ describe("SSEJsonStream", () => {
   it("a line past maxEventBytes → a non-retryable ProviderError naming the bound; the rest of the body is not read", async () => {
     let cancelled = false;
     // 100 MB without a line end, as the measured event-loop hog: no more than the bound (+ one read) is taken.
-    const { response: res, pulled } = generatedBody(100 * 1024 * 1024, 64 * 1024, (offset, size) => (offset === 0 ? new TextEncoder().encode(`data: ${"x".repeat(size - 6)}`) : new Uint8Array(size).fill(120)), () => (cancelled = true));
+    const { response: res, pulled } = generatedBody(
+      100 * 1024 * 1024,
+      64 * 1024,
+      (offset, size) =>
+        offset === 0 ? new TextEncoder().encode(`data: ${"x".repeat(size - 6)}`) : new Uint8Array(size).fill(120),
+      () => (cancelled = true),
+    );
     const error = await rejectionOf(collectAll(new SSEJsonStream(res, { provider: "openai", model: "gpt-test" })));
     expect(error).toBeInstanceOf(ProviderError);
     expect((error as ProviderError).message).toMatch(`larger than ${DEFAULT_MAX_EVENT_BYTES} bytes`);
@@ -142,7 +192,9 @@ describe("SSEJsonStream", () => {
 
   it("an event of many short data lines past maxEventBytes → the same ProviderError", async () => {
     const line = `data: ${"y".repeat(1_000)}\n`;
-    const { response: res } = generatedBody(line.length * 3_000, line.length * 10, (_offset, size) => new TextEncoder().encode(line.repeat(size / line.length)));
+    const { response: res } = generatedBody(line.length * 3_000, line.length * 10, (_offset, size) =>
+      new TextEncoder().encode(line.repeat(size / line.length)),
+    );
     const error = await rejectionOf(collectAll(new SSEJsonStream(res, { maxEventBytes: 1_000_000 })));
     expect(error).toBeInstanceOf(ProviderError);
     expect((error as ProviderError).message).toMatch("larger than 1000000 bytes");
@@ -182,7 +234,10 @@ describe("readJsonBody", () => {
         cancelled = true;
       },
     });
-    const pending = readJsonBody(new Response(body), control((s) => (stop = s)));
+    const pending = readJsonBody(
+      new Response(body),
+      control((s) => (stop = s)),
+    );
     await new Promise((resolve) => setTimeout(resolve, 20));
     expect(cancelled).toBe(false);
     stop?.();

@@ -1,6 +1,9 @@
 import { type CallControl, DEFAULT_MAX_EVENT_BYTES, ProviderError, eventTooLargeError } from "@orchestrator-ts/core";
 
-const DONE: IteratorReturnResult<undefined> = Object.freeze({ done: true, value: undefined }) as IteratorReturnResult<undefined>;
+const DONE: IteratorReturnResult<undefined> = Object.freeze({
+  done: true,
+  value: undefined,
+}) as IteratorReturnResult<undefined>;
 type ReadResult = Awaited<ReturnType<ReadableStreamDefaultReader<Uint8Array>["read"]>>;
 // One decoder for every stream, never in streaming mode: a TextDecoder per stream costs more than
 // a short stream's parsing, and the bytes decoded always end at a line end (LF and CR never occur
@@ -258,10 +261,10 @@ export class SSEJsonStream<T> implements AsyncIterableIterator<T> {
     const value = colon < 0 ? "" : line.slice(line.charCodeAt(colon + 1) === SPACE ? colon + 2 : colon + 1);
     if (name === "data") {
       // The event's data counts against the bound as it grows (its lines may each be short).
-      if ((this.#data === undefined ? 0 : this.#data.length + 1) + value.length > this.#maxEventBytes) throw this.#tooLarge();
+      if ((this.#data === undefined ? 0 : this.#data.length + 1) + value.length > this.#maxEventBytes)
+        throw this.#tooLarge();
       this.#data = this.#data === undefined ? value : `${this.#data}\n${value}`;
-    }
-    else this.#event = value;
+    } else this.#event = value;
   }
 
   #dispatch(): IteratorResult<T> | undefined {
@@ -278,14 +281,17 @@ export class SSEJsonStream<T> implements AsyncIterableIterator<T> {
     const parsed = JSON.parse(text) as { error?: unknown } | null;
     if (parsed !== null && typeof parsed === "object" && parsed.error) {
       const onErrorEvent = this.#options?.onErrorEvent;
-      throw onErrorEvent ? onErrorEvent(parsed.error as object, this.#headers) : errorEventError(parsed.error, this.#options);
+      throw onErrorEvent
+        ? onErrorEvent(parsed.error as object, this.#headers)
+        : errorEventError(parsed.error, this.#options);
     }
     return { done: false, value: parsed as T };
   }
 }
 
 function errorEventError(error: unknown, options: SSEJsonStreamOptions | undefined): ProviderError {
-  const detail = typeof error === "object" && error !== null ? (error as { message?: unknown; type?: unknown }) : { message: error };
+  const detail =
+    typeof error === "object" && error !== null ? (error as { message?: unknown; type?: unknown }) : { message: error };
   const message = typeof detail.message === "string" ? detail.message : JSON.stringify(error);
   return new ProviderError(`The provider reported an error mid-stream: ${message}`, {
     ...(options?.provider !== undefined ? { provider: options.provider } : {}),

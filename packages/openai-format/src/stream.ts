@@ -8,7 +8,12 @@ import type { ChatCompletionChunk, ChatDelta, ChatFinishReason, ChatIdentity } f
 /** What a streamed chunk may hold: the `openai` SDK's `ChatCompletionChunk`, `@huggingface/inference`'s, or parsed JSON. */
 export interface ChatCompletionChunkLike {
   id?: string | null;
-  choices?: readonly { delta?: { content?: string | null; tool_calls?: readonly ToolCallDeltaLike[] | null } | null; finish_reason?: string | null }[] | null;
+  choices?:
+    | readonly {
+        delta?: { content?: string | null; tool_calls?: readonly ToolCallDeltaLike[] | null } | null;
+        finish_reason?: string | null;
+      }[]
+    | null;
   usage?: ChatUsageLike | null;
 }
 
@@ -137,7 +142,11 @@ export class ChatStreamEncoder {
   /** A tool call: its id and name with empty arguments, then a chunk per piece of its arguments (default: one). */
   toolCall(call: ToolCall, pieces?: readonly string[]): ChatCompletionChunk[] {
     const index = this.#toolCalls++;
-    const out = [this.#chunk({ tool_calls: [{ index, id: call.id, type: "function", function: { name: call.name, arguments: "" } }] })];
+    const out = [
+      this.#chunk({
+        tool_calls: [{ index, id: call.id, type: "function", function: { name: call.name, arguments: "" } }],
+      }),
+    ];
     for (const piece of pieces ?? [stringifyArguments(call.arguments)]) {
       if (piece !== "") out.push(this.#chunk({ tool_calls: [{ index, function: { arguments: piece } }] }));
     }
@@ -164,7 +173,13 @@ export class ChatStreamEncoder {
 
   #base(choices: ChatCompletionChunk["choices"]): ChatCompletionChunk {
     const id = this.#identity;
-    const chunk: ChatCompletionChunk = { id: id.id, object: "chat.completion.chunk", created: id.created, model: id.model, choices };
+    const chunk: ChatCompletionChunk = {
+      id: id.id,
+      object: "chat.completion.chunk",
+      created: id.created,
+      model: id.model,
+      choices,
+    };
     if (id.systemFingerprint !== undefined) chunk.system_fingerprint = id.systemFingerprint;
     if (this.#includeUsage) chunk.usage = null;
     return chunk;

@@ -33,7 +33,13 @@ export interface ChatToolCall {
 export type ChatMessage =
   | { role: "system" | "developer"; content: string | ChatTextPart[]; name?: string }
   | { role: "user"; content: string | ChatContentPart[]; name?: string }
-  | { role: "assistant"; content?: string | ChatTextPart[] | null; tool_calls?: ChatToolCall[]; refusal?: string | null; name?: string }
+  | {
+      role: "assistant";
+      content?: string | ChatTextPart[] | null;
+      tool_calls?: ChatToolCall[];
+      refusal?: string | null;
+      name?: string;
+    }
   | { role: "tool"; content: string | ChatTextPart[]; tool_call_id: string };
 
 /** A function tool the model may call. */
@@ -49,7 +55,10 @@ export type ChatToolChoice = "auto" | "none" | "required" | { type: "function"; 
 export type ChatResponseFormat =
   | { type: "text" }
   | { type: "json_object" }
-  | { type: "json_schema"; json_schema: { name: string; description?: string; schema?: Record<string, unknown>; strict?: boolean | null } };
+  | {
+      type: "json_schema";
+      json_schema: { name: string; description?: string; schema?: Record<string, unknown>; strict?: boolean | null };
+    };
 
 /** A `POST /chat/completions` body. */
 export interface ChatRequest {

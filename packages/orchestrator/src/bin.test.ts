@@ -12,15 +12,25 @@ function npx(args: string[]): Promise<{ code: number; stdout: string; stderr: st
   return new Promise((done) => {
     // The user's command, offline: it must come from the workspace's own install, never from the registry
     // (where "orchestrator" is another project's package).
-    execFile("npx", ["--offline", ...args], { cwd: ROOT, env: { ...process.env, npm_config_update_notifier: "false" }, timeout: 60_000 }, (error, stdout, stderr) => {
-      done({ code: error ? (typeof error.code === "number" ? error.code : 1) : 0, stdout, stderr });
-    });
+    execFile(
+      "npx",
+      ["--offline", ...args],
+      { cwd: ROOT, env: { ...process.env, npm_config_update_notifier: "false" }, timeout: 60_000 },
+      (error, stdout, stderr) => {
+        done({ code: error ? (typeof error.code === "number" ? error.code : 1) : 0, stdout, stderr });
+      },
+    );
   });
 }
 
 describe("the orchestrator bin", () => {
-  it("is a committed file that npm links at install, so `npx orchestrator` runs in a clone once it is built", { timeout: 90_000 }, async () => {
-    const pkg = JSON.parse(readFileSync(resolve(__dirname, "../package.json"), "utf8")) as { bin: Record<string, string>; files: string[] };
+  it("is a committed file that npm links at install, so `npx orchestrator` runs in a clone once it is built", {
+    timeout: 90_000,
+  }, async () => {
+    const pkg = JSON.parse(readFileSync(resolve(__dirname, "../package.json"), "utf8")) as {
+      bin: Record<string, string>;
+      files: string[];
+    };
     expect(pkg.bin.orchestrator).toBe("./bin/orchestrator.js");
     expect(pkg.files).toContain("bin");
     const help = await npx(["orchestrator", "--help"]);
@@ -39,7 +49,10 @@ describe("the orchestrator bin", () => {
     mkdirSync(join(dir, "bin"));
     writeFileSync(join(dir, "package.json"), JSON.stringify({ type: "module" }));
     copyFileSync(BIN, join(dir, "bin/orchestrator.js"));
-    const run = await runScript({ file: join(dir, "bin/orchestrator.js") }, { args: ["--help"], cwd: dir, timeoutMs: 30_000 });
+    const run = await runScript(
+      { file: join(dir, "bin/orchestrator.js") },
+      { args: ["--help"], cwd: dir, timeoutMs: 30_000 },
+    );
     expect(run.timedOut).toBe(false);
     expect(run.code).toBe(1);
     expect(run.stdout).toBe("");

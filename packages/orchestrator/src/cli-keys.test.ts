@@ -16,9 +16,14 @@ interface Run {
 
 function run(args: string[], env: Record<string, string>): Promise<Run> {
   return new Promise((done) => {
-    execFile(process.execPath, [CLI, "keys", ...args], { env: { PATH: process.env.PATH ?? "", ...env }, timeout: 60_000 }, (error, stdout, stderr) => {
-      done({ code: error ? (typeof error.code === "number" ? error.code : 1) : 0, stdout, stderr });
-    });
+    execFile(
+      process.execPath,
+      [CLI, "keys", ...args],
+      { env: { PATH: process.env.PATH ?? "", ...env }, timeout: 60_000 },
+      (error, stdout, stderr) => {
+        done({ code: error ? (typeof error.code === "number" ? error.code : 1) : 0, stdout, stderr });
+      },
+    );
   });
 }
 
@@ -28,7 +33,12 @@ let env: Record<string, string>;
 
 beforeAll(async () => {
   gate = new KeyGate({ masterKey: MASTER });
-  server = createServer({ orchestrator: { registry: new ModelRegistry() }, port: 0, gatekeeper: gate, admin: createAdminHandler(gate) });
+  server = createServer({
+    orchestrator: { registry: new ModelRegistry() },
+    port: 0,
+    gatekeeper: gate,
+    admin: createAdminHandler(gate),
+  });
   const url = await server.listen();
   env = { ORCHESTRATOR_URL: url, ORCHESTRATOR_MASTER_KEY: MASTER };
 });
@@ -38,7 +48,24 @@ afterAll(async () => {
 
 describe("orchestrator keys (the built bin against a running gateway)", () => {
   it("creates a key (shown once), lists it with its limits, reports spend, revokes it", async () => {
-    const created = await run(["create", "--name", "team-a", "--budget", "5", "--period", "day", "--rpm", "60", "--model", "auto", "--model", "cheap"], env);
+    const created = await run(
+      [
+        "create",
+        "--name",
+        "team-a",
+        "--budget",
+        "5",
+        "--period",
+        "day",
+        "--rpm",
+        "60",
+        "--model",
+        "auto",
+        "--model",
+        "cheap",
+      ],
+      env,
+    );
     expect(created.stderr).toContain("cannot be shown again");
     expect(created.code).toBe(0);
     const key = /key: (sk-orc-\S+)/.exec(created.stdout)?.[1] as string;
@@ -52,14 +79,33 @@ describe("orchestrator keys (the built bin against a running gateway)", () => {
     const lines = listed.stdout.trim().split("\n");
     expect(lines[0]).toMatch(/^id\s+name\s+status\s+budget USD\s+period\s+spent USD\s+rpm\s+tpm\s+models$/);
     const row = lines.find((l) => l.startsWith(id)) as string;
-    expect(row.split(/\s{2,}/)).toEqual([id, "team-a", "active", "5.0000", new Date().toISOString().slice(0, 10), "0", "60", "–", "auto,cheap"]);
+    expect(row.split(/\s{2,}/)).toEqual([
+      id,
+      "team-a",
+      "active",
+      "5.0000",
+      new Date().toISOString().slice(0, 10),
+      "0",
+      "60",
+      "–",
+      "auto,cheap",
+    ]);
     expect(listed.stdout).not.toContain(key);
 
     const caller = await gate.authenticate(key);
-    await (await gate.admit({ ...caller, user: "ana" }, { model: "auto" })).settle({ costUsd: 0.25, model: "small", inputTokens: 100, outputTokens: 50 });
+    await (await gate.admit({ ...caller, user: "ana" }, { model: "auto" })).settle({
+      costUsd: 0.25,
+      model: "small",
+      inputTokens: 100,
+      outputTokens: 50,
+    });
     const spend = await run(["spend", "--by", "user", "--since", "1h", "--json"], env);
     expect(spend.code).toBe(0);
-    expect(JSON.parse(spend.stdout)).toMatchObject({ by: "user", totalUsd: 0.25, data: [{ name: "ana", costUsd: 0.25, requests: 1, inputTokens: 100, outputTokens: 50 }] });
+    expect(JSON.parse(spend.stdout)).toMatchObject({
+      by: "user",
+      totalUsd: 0.25,
+      data: [{ name: "ana", costUsd: 0.25, requests: 1, inputTokens: 100, outputTokens: 50 }],
+    });
     const table = await run(["spend"], env);
     expect(table.stdout).toMatch(new RegExp(`^${id}\\s+0\\.2500\\s+1\\s+100\\s+50$`, "m"));
 

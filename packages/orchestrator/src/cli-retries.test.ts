@@ -41,13 +41,21 @@ beforeAll(async () => {
 afterAll(() => server.close());
 
 describe("CLI commands whose call has to retry", () => {
-  for (const command of [["generate", "hello"], ["stream", "hello"], ["demo", "--prompts", "2"]]) {
-    it(`${command[0]}: an unreachable provider ends with the error and exit code 1 after the retries`, { timeout: 90_000 }, async () => {
+  for (const command of [
+    ["generate", "hello"],
+    ["stream", "hello"],
+    ["demo", "--prompts", "2"],
+  ]) {
+    it(`${command[0]}: an unreachable provider ends with the error and exit code 1 after the retries`, {
+      timeout: 90_000,
+    }, async () => {
       const run = await cli([...command, "--config", down]);
       expect(run.timedOut).toBe(false);
       expect(run.code).toBe(1);
       // Where it tried and why it failed, not just "Connection error. (fetch failed)".
-      expect(run.stderr).toContain(`error: Connection to http://127.0.0.1:${downPort}/v1 failed: Connection error. (connect ECONNREFUSED 127.0.0.1:${downPort})`);
+      expect(run.stderr).toContain(
+        `error: Connection to http://127.0.0.1:${downPort}/v1 failed: Connection error. (connect ECONNREFUSED 127.0.0.1:${downPort})`,
+      );
       // Two backoffs (300 + 600 ms) were waited through, not skipped by an early exit.
       expect(run.durationMs).toBeGreaterThan(900);
     });
@@ -63,7 +71,10 @@ describe("CLI commands whose call has to retry", () => {
   });
 
   it("stream: two failures before the first chunk, then the answer, exit code 0", { timeout: 90_000 }, async () => {
-    server.enqueueFaults([{ type: "status", status: 503 }, { type: "status", status: 500 }]);
+    server.enqueueFaults([
+      { type: "status", status: 503 },
+      { type: "status", status: 500 },
+    ]);
     const run = await cli(["stream", "hello", "--config", config(server.baseURL)]);
     expect(run.timedOut).toBe(false);
     expect(run.code).toBe(0);
@@ -71,8 +82,13 @@ describe("CLI commands whose call has to retry", () => {
     expect(run.stderr).toMatch(/\[mini\] .* first chunk after/);
   });
 
-  it("demo: a first prompt that fails twice still gets its answer; every prompt is reported", { timeout: 90_000 }, async () => {
-    server.enqueueFaults([{ type: "status", status: 500 }, { type: "status", status: 500 }]);
+  it("demo: a first prompt that fails twice still gets its answer; every prompt is reported", {
+    timeout: 90_000,
+  }, async () => {
+    server.enqueueFaults([
+      { type: "status", status: 500 },
+      { type: "status", status: 500 },
+    ]);
     const run = await cli(["demo", "--prompts", "2", "--json", "--config", config(server.baseURL)]);
     expect(run.timedOut).toBe(false);
     expect(run.code).toBe(0);

@@ -20,10 +20,15 @@ interface Run {
 
 function run(args: string[], env: Record<string, string> = ENV): Promise<Run> {
   return new Promise((done) => {
-    execFile(process.execPath, [CLI, ...args], { env, cwd: HOME, timeout: 120_000, maxBuffer: 16 * 1024 * 1024 }, (error, stdout, stderr) => {
-      const code = error ? (typeof error.code === "number" ? error.code : 1) : 0;
-      done({ code, stdout, stderr });
-    });
+    execFile(
+      process.execPath,
+      [CLI, ...args],
+      { env, cwd: HOME, timeout: 120_000, maxBuffer: 16 * 1024 * 1024 },
+      (error, stdout, stderr) => {
+        const code = error ? (typeof error.code === "number" ? error.code : 1) : 0;
+        done({ code, stdout, stderr });
+      },
+    );
   });
 }
 
@@ -31,7 +36,8 @@ describe("orchestrator CLI (the built bin, as a user runs it)", () => {
   it("prints help with every command and exits 0; an unknown command exits 2", async () => {
     const help = await run(["--help"]);
     expect(help.code).toBe(0);
-    for (const command of ["demo", "generate", "stream", "select", "models", "health", "validate", "replay"]) expect(help.stdout).toContain(command);
+    for (const command of ["demo", "generate", "stream", "select", "models", "health", "validate", "replay"])
+      expect(help.stdout).toContain(command);
     const sub = await run(["validate", "--help"]);
     expect(sub.stdout).toContain("strictly");
     const unknown = await run(["fly"]);
@@ -42,7 +48,9 @@ describe("orchestrator CLI (the built bin, as a user runs it)", () => {
     expect(badFlag.stderr).toMatch(/usage error: .*--colour/);
   });
 
-  it("runs the demo on the embedded default with no keys: decisions, a cache hit, statistics", { timeout: 180_000 }, async () => {
+  it("runs the demo on the embedded default with no keys: decisions, a cache hit, statistics", {
+    timeout: 180_000,
+  }, async () => {
     const result = await run(["demo", "--prompts", "6", "--max-tokens", "8", "--json"]);
     expect(result.stderr).toBe("");
     expect(result.code).toBe(0);
@@ -78,11 +86,22 @@ describe("orchestrator CLI (the built bin, as a user runs it)", () => {
     expect(result.code).toBe(0);
     const out = JSON.parse(result.stdout) as { models: { name: string; available: boolean; reason?: string }[] };
     expect(out.models.filter((m) => m.available).map((m) => m.name)).toEqual(["tiny-q4", "tiny-q8", "tiny-f16"]);
-    expect(out.models.find((m) => m.name === "claude-haiku-4-5")).toMatchObject({ available: false, reason: expect.stringMatching(/ANTHROPIC_API_KEY is not set/) });
+    expect(out.models.find((m) => m.name === "claude-haiku-4-5")).toMatchObject({
+      available: false,
+      reason: expect.stringMatching(/ANTHROPIC_API_KEY is not set/),
+    });
   });
 
   it("generates and streams one prompt", { timeout: 60_000 }, async () => {
-    const generated = await run(["generate", "Explain quantum computing", "--max-tokens", "6", "--seed", "3", "--json"]);
+    const generated = await run([
+      "generate",
+      "Explain quantum computing",
+      "--max-tokens",
+      "6",
+      "--seed",
+      "3",
+      "--json",
+    ]);
     expect(generated.code).toBe(0);
     const result = JSON.parse(generated.stdout) as { text: string; model: string; usage: { outputTokens: number } };
     expect(result.text.length).toBeGreaterThan(0);
@@ -108,7 +127,10 @@ describe("orchestrator CLI (the built bin, as a user runs it)", () => {
     expect(none.stdout).toMatch(/tiny-f16\s+lacks capability "vision"/);
     const noneJson = await run(["select", "--capability", "vision", "--json"]);
     expect(noneJson.code).toBe(4);
-    expect(JSON.parse(noneJson.stdout)).toMatchObject({ candidates: [], excluded: [{ model: "tiny-q4", code: "capability" }, { model: "tiny-q8" }, { model: "tiny-f16" }] });
+    expect(JSON.parse(noneJson.stdout)).toMatchObject({
+      candidates: [],
+      excluded: [{ model: "tiny-q4", code: "capability" }, { model: "tiny-q8" }, { model: "tiny-f16" }],
+    });
     // Unexplored models: an infinite score and bonus, shown as such (not "undefined").
     const text = await run(["select"]);
     expect(text.code).toBe(0);
@@ -117,7 +139,9 @@ describe("orchestrator CLI (the built bin, as a user runs it)", () => {
     // A typo in a flag is a usage error (2), with one suggestion.
     const typo = await run(["select", "--capability", "visoin"]);
     expect(typo.code).toBe(2);
-    expect(typo.stderr).toContain('usage error: --capability: unknown capability "visoin". Did you mean "vision"? Known:');
+    expect(typo.stderr).toContain(
+      'usage error: --capability: unknown capability "visoin". Did you mean "vision"? Known:',
+    );
     expect(typo.stderr).not.toContain("Preparing local models");
   });
 
@@ -125,14 +149,22 @@ describe("orchestrator CLI (the built bin, as a user runs it)", () => {
     const result = await run(["health", "--json"]);
     expect(result.code).toBe(0);
     const out = JSON.parse(result.stdout) as { model: string; status: string; isHealthy: boolean }[];
-    expect(out.filter((s) => s.isHealthy).map((s) => s.model).sort()).toEqual(["tiny-f16", "tiny-q4", "tiny-q8"]);
+    expect(
+      out
+        .filter((s) => s.isHealthy)
+        .map((s) => s.model)
+        .sort(),
+    ).toEqual(["tiny-f16", "tiny-q4", "tiny-q8"]);
     expect(out.find((s) => s.model === "gpt-4o-mini")?.status).toBe("unavailable");
   });
 
   it("checks health now: a model whose check fails makes the exit code 1", { timeout: 60_000 }, async () => {
     const dir = mkdtempSync(join(tmpdir(), "health-cli-"));
     const config = join(dir, "models.yaml");
-    writeFileSync(config, `models:\n  - name: down\n    provider: openai\n    config: { api_key: sk-test-000000000000, base_url: "http://127.0.0.1:${await freePort()}/v1" }\n`);
+    writeFileSync(
+      config,
+      `models:\n  - name: down\n    provider: openai\n    config: { api_key: sk-test-000000000000, base_url: "http://127.0.0.1:${await freePort()}/v1" }\n`,
+    );
     const result = await run(["health", "--config", config, "--json"]);
     expect(result.code).toBe(1);
     const out = JSON.parse(result.stdout) as { model: string; isHealthy: boolean; status: string }[];
@@ -143,23 +175,45 @@ describe("orchestrator CLI (the built bin, as a user runs it)", () => {
     const result = await run(["validate"]);
     expect(result.stderr).toBe("");
     expect(result.code).toBe(0);
-    expect(result.stdout).toContain("embedded default: valid, 6 model(s): tiny-q4, tiny-q8, tiny-f16, gpt-4o-mini (unavailable: OPENAI_API_KEY is not set)");
+    expect(result.stdout).toContain(
+      "embedded default: valid, 6 model(s): tiny-q4, tiny-q8, tiny-f16, gpt-4o-mini (unavailable: OPENAI_API_KEY is not set)",
+    );
     const json = await run(["validate", "--json"]);
-    expect(JSON.parse(json.stdout)).toMatchObject({ valid: true, source: "embedded default", models: expect.arrayContaining([{ name: "claude-haiku-4-5", provider: "anthropic", unavailable: "ANTHROPIC_API_KEY is not set" }]) });
+    expect(JSON.parse(json.stdout)).toMatchObject({
+      valid: true,
+      source: "embedded default",
+      models: expect.arrayContaining([
+        { name: "claude-haiku-4-5", provider: "anthropic", unavailable: "ANTHROPIC_API_KEY is not set" },
+      ]),
+    });
   });
 
   it("validates strictly: every problem with its line, exit code 3", async () => {
     const broken = await run(["validate", "--config", join(FIXTURES, "broken.yaml")]);
     expect(broken.code).toBe(3);
-    expect(broken.stderr).toContain('broken.yaml:5:7: models[0].capabilities.max_token: unknown key "max_token" — did you mean "max_tokens"?');
-    expect(broken.stderr).toMatch(/broken\.yaml:7:15: models\[1\]\.provider: unknown provider "opnai" — did you mean "openai"\?/);
+    expect(broken.stderr).toContain(
+      'broken.yaml:5:7: models[0].capabilities.max_token: unknown key "max_token" — did you mean "max_tokens"?',
+    );
+    expect(broken.stderr).toMatch(
+      /broken\.yaml:7:15: models\[1\]\.provider: unknown provider "opnai" — did you mean "openai"\?/,
+    );
     // The seed's file: strict mode names the missing variable and its line.
     const seed = await run(["validate", "--config", join(FIXTURES, "seed-models.yaml")]);
     expect(seed.code).toBe(3);
-    expect(seed.stderr).toMatch(/seed-models\.yaml:\d+:\d+: models\[0\]\.config\.api_key: environment variable OPENAI_API_KEY is not set/);
-    const ok = await run(["validate", "--config", join(FIXTURES, "seed-models.yaml"), "--json"], { ...ENV, OPENAI_API_KEY: "sk-test-000000000000", OPENAI_ORG_ID: "org-1", ANTHROPIC_API_KEY: "sk-ant-0000000000000" });
+    expect(seed.stderr).toMatch(
+      /seed-models\.yaml:\d+:\d+: models\[0\]\.config\.api_key: environment variable OPENAI_API_KEY is not set/,
+    );
+    const ok = await run(["validate", "--config", join(FIXTURES, "seed-models.yaml"), "--json"], {
+      ...ENV,
+      OPENAI_API_KEY: "sk-test-000000000000",
+      OPENAI_ORG_ID: "org-1",
+      ANTHROPIC_API_KEY: "sk-ant-0000000000000",
+    });
     expect(ok.code).toBe(0);
-    expect(JSON.parse(ok.stdout)).toMatchObject({ valid: true, models: [{ name: "gpt-4" }, { name: "claude-3-opus" }, { name: "local-llama" }] });
+    expect(JSON.parse(ok.stdout)).toMatchObject({
+      valid: true,
+      models: [{ name: "gpt-4" }, { name: "claude-3-opus" }, { name: "local-llama" }],
+    });
     expect(ok.stdout).not.toContain("sk-test-000000000000");
   });
 
@@ -180,13 +234,24 @@ describe("orchestrator CLI (the built bin, as a user runs it)", () => {
     // Relative, climbing out and back in (../<dir>/), and absolute: every spelling of a file provider.
     writeFileSync(
       config,
-      ["models:", "  - name: relative", "    provider: ./plugin.mjs", "    config: { anything: 1 }", "  - name: climbing", `    provider: ../${basename(dir)}/plugin.mjs`, "  - name: absolute", `    provider: ${JSON.stringify(plugin)}`].join("\n"),
+      [
+        "models:",
+        "  - name: relative",
+        "    provider: ./plugin.mjs",
+        "    config: { anything: 1 }",
+        "  - name: climbing",
+        `    provider: ../${basename(dir)}/plugin.mjs`,
+        "  - name: absolute",
+        `    provider: ${JSON.stringify(plugin)}`,
+      ].join("\n"),
     );
 
     const checked = await run(["validate", "--config", config]);
     expect(checked.code).toBe(0);
     expect(existsSync(marker)).toBe(false);
-    expect(checked.stdout).toContain(`provider "./plugin.mjs" resolves to ${plugin}: not loaded (its code was not run; --load-plugins imports and checks it)`);
+    expect(checked.stdout).toContain(
+      `provider "./plugin.mjs" resolves to ${plugin}: not loaded (its code was not run; --load-plugins imports and checks it)`,
+    );
     const json = await run(["validate", "--config", config, "--json"]);
     expect(JSON.parse(json.stdout).plugins).toEqual([
       { provider: "./plugin.mjs", kind: "file", file: plugin, loaded: false },
@@ -199,18 +264,23 @@ describe("orchestrator CLI (the built bin, as a user runs it)", () => {
     writeFileSync(join(dir, "missing.yaml"), "models:\n  - name: gone\n    provider: ./nowhere.mjs\n");
     const missing = await run(["validate", "--config", join(dir, "missing.yaml")]);
     expect(missing.code).toBe(3);
-    expect(missing.stderr).toContain(`missing.yaml:3:15: models[0].provider: provider file "./nowhere.mjs" was not found (looked for ${join(dir, "nowhere.mjs")})`);
+    expect(missing.stderr).toContain(
+      `missing.yaml:3:15: models[0].provider: provider file "./nowhere.mjs" was not found (looked for ${join(dir, "nowhere.mjs")})`,
+    );
 
     const loaded = await run(["validate", "--config", config, "--load-plugins"]);
     expect(loaded.code).toBe(0);
     expect(readFileSync(marker, "utf8")).toBe("the provider file ran");
-    expect(loaded.stdout).toContain(`provider "./plugin.mjs" resolves to ${plugin}: loaded, a provider plugin, its config blocks checked`);
+    expect(loaded.stdout).toContain(
+      `provider "./plugin.mjs" resolves to ${plugin}: loaded, a provider plugin, its config blocks checked`,
+    );
   });
 });
 
 /** A small full-information dataset: on task "a" only model "cheap" is right, on "b" only "big" is. */
 function writeToyData(dir: string): void {
-  const header = "sample_id,prompt,eval_name,big,cheap,mid,big|total_cost,cheap|total_cost,mid|total_cost,oracle_model_to_route_to";
+  const header =
+    "sample_id,prompt,eval_name,big,cheap,mid,big|total_cost,cheap|total_cost,mid|total_cost,oracle_model_to_route_to";
   for (const split of ["train", "test"]) {
     const rows = Array.from({ length: 120 }, (_, i) => {
       const task = i % 2 === 0 ? "a" : "b";
@@ -222,7 +292,9 @@ function writeToyData(dir: string): void {
 }
 
 describe("orchestrator replay", () => {
-  it("replays full-information data and writes the report, the JSON and the SVG curve", { timeout: 120_000 }, async () => {
+  it("replays full-information data and writes the report, the JSON and the SVG curve", {
+    timeout: 120_000,
+  }, async () => {
     const data = mkdtempSync(join(tmpdir(), "replay-data-"));
     writeToyData(data);
     const out = mkdtempSync(join(tmpdir(), "replay-"));
@@ -241,7 +313,8 @@ describe("orchestrator replay", () => {
 
 function writeToyResponses(dir: string): void {
   // c1 is wrong when i % 3 = 0, c2 when i % 4 = 0 (each with another letter); big is always right.
-  const header = "sample_id,prompt,eval_name,big,c1,c2,big|total_cost,c1|total_cost,c2|total_cost,big|model_response,c1|model_response,c2|model_response";
+  const header =
+    "sample_id,prompt,eval_name,big,c1,c2,big|total_cost,c1|total_cost,c2|total_cost,big|model_response,c1|model_response,c2|model_response";
   for (const split of ["train", "test"]) {
     const rows = Array.from({ length: 240 }, (_, i) => {
       const right = "ABCD"[i % 4] as string;
@@ -258,11 +331,23 @@ describe("orchestrator replay --policy <cascade.json>", () => {
     const data = mkdtempSync(join(tmpdir(), "replay-cascade-"));
     writeToyResponses(data);
     const policy = join(data, "cascade.json");
-    writeFileSync(policy, JSON.stringify({ type: "cascade", name: "toy", stages: [{ models: ["c1", "c2"], parallel: true }, { models: ["big"] }], extract: "choice", accept: "unanimous" }));
+    writeFileSync(
+      policy,
+      JSON.stringify({
+        type: "cascade",
+        name: "toy",
+        stages: [{ models: ["c1", "c2"], parallel: true }, { models: ["big"] }],
+        extract: "choice",
+        accept: "unanimous",
+      }),
+    );
     const result = await run(["replay", "--data", data, "--policy", policy, "--seeds", "2", "--json"]);
     expect(result.stderr).toBe("");
     expect(result.code).toBe(0);
-    const report = JSON.parse(result.stdout) as { result: { accuracy: number; costPerPrompt: number; escalationRate: number }; aiq: number };
+    const report = JSON.parse(result.stdout) as {
+      result: { accuracy: number; costPerPrompt: number; escalationRate: number };
+      aiq: number;
+    };
     // Escalates when i % 3 = 0 or i % 4 = 0: half the prompts; agreeing cheap answers are right.
     expect(report.result.escalationRate).toBeCloseTo(0.5, 12);
     expect(report.result.accuracy).toBe(1);
@@ -279,7 +364,10 @@ describe("orchestrator with an Ollama server", () => {
     try {
       const dir = mkdtempSync(join(tmpdir(), "ollama-cli-"));
       const config = join(dir, "models.yaml");
-      writeFileSync(config, `models:\n  - name: llama\n    provider: ollama\n    config:\n      host: "${server.url}"\n      model_path: "llama3.2:1b"\n`);
+      writeFileSync(
+        config,
+        `models:\n  - name: llama\n    provider: ollama\n    config:\n      host: "${server.url}"\n      model_path: "llama3.2:1b"\n`,
+      );
       const result = await run(["generate", "Hello there", "--config", config]);
       expect(result.code).toBe(0);
       expect(result.stdout.trim()).toBe("Echo: Hello there");
@@ -293,7 +381,9 @@ describe("orchestrator with an Ollama server", () => {
 });
 
 describe("orchestrator with an AI SDK provider package (provider: ai-sdk)", () => {
-  it("imports @ai-sdk/openai named in the config, wraps its model and answers, generate and stream", { timeout: 60_000 }, async () => {
+  it("imports @ai-sdk/openai named in the config, wraps its model and answers, generate and stream", {
+    timeout: 60_000,
+  }, async () => {
     const key = "sk-cli-aisdk-0123456789abcdef";
     const server = await startOpenAIServer({ apiKey: key });
     try {
@@ -307,11 +397,17 @@ describe("orchestrator with an AI SDK provider package (provider: ai-sdk)", () =
       const generated = await run(["generate", "Hello there", "--config", config, "--json"], env);
       expect(generated.stderr).toBe("");
       expect(generated.code).toBe(0);
-      expect(JSON.parse(generated.stdout)).toMatchObject({ text: "Echo: Hello there", model: "gpt-via-ai-sdk", provider: "openai.chat" });
+      expect(JSON.parse(generated.stdout)).toMatchObject({
+        text: "Echo: Hello there",
+        model: "gpt-via-ai-sdk",
+        provider: "openai.chat",
+      });
       const streamed = await run(["stream", "Stream this", "--config", config], env);
       expect(streamed.code).toBe(0);
       expect(streamed.stdout.trim()).toBe("Echo: Stream this");
-      expect(server.requests.filter((r) => r.path === "/v1/chat/completions").map((r) => r.headers.authorization)).toEqual([`Bearer ${key}`, `Bearer ${key}`]);
+      expect(
+        server.requests.filter((r) => r.path === "/v1/chat/completions").map((r) => r.headers.authorization),
+      ).toEqual([`Bearer ${key}`, `Bearer ${key}`]);
     } finally {
       await server.close();
     }

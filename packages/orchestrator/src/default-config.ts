@@ -14,13 +14,31 @@ export function defaultModelDir(env: Record<string, string | undefined> = proces
  * something to learn. Written once by `prepareLocalModels`; no download, no key.
  */
 export const LOCAL_MODELS: readonly { name: string; file: string; options: TinyGgufOptions; quantization: string }[] = [
-  { name: "tiny-q4", file: "tiny-q4_0.gguf", quantization: "int4", options: { quantization: "q4_0", seed: 11, layers: 2, embeddingLength: 64, name: "tiny-q4" } },
-  { name: "tiny-q8", file: "tiny-q8_0.gguf", quantization: "int8", options: { quantization: "q8_0", seed: 12, layers: 2, embeddingLength: 96, name: "tiny-q8" } },
-  { name: "tiny-f16", file: "tiny-f16.gguf", quantization: "f16", options: { quantization: "f16", seed: 13, layers: 4, embeddingLength: 128, name: "tiny-f16" } },
+  {
+    name: "tiny-q4",
+    file: "tiny-q4_0.gguf",
+    quantization: "int4",
+    options: { quantization: "q4_0", seed: 11, layers: 2, embeddingLength: 64, name: "tiny-q4" },
+  },
+  {
+    name: "tiny-q8",
+    file: "tiny-q8_0.gguf",
+    quantization: "int8",
+    options: { quantization: "q8_0", seed: 12, layers: 2, embeddingLength: 96, name: "tiny-q8" },
+  },
+  {
+    name: "tiny-f16",
+    file: "tiny-f16.gguf",
+    quantization: "f16",
+    options: { quantization: "f16", seed: 13, layers: 4, embeddingLength: 128, name: "tiny-f16" },
+  },
 ];
 
 /** Write the local model files that are missing; `onProgress(done, total, name)` after each. */
-export async function prepareLocalModels(dir: string, onProgress?: (done: number, total: number, name: string) => void): Promise<string[]> {
+export async function prepareLocalModels(
+  dir: string,
+  onProgress?: (done: number, total: number, name: string) => void,
+): Promise<string[]> {
   const written: string[] = [];
   let done = 0;
   for (const m of LOCAL_MODELS) {

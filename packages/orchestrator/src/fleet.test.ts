@@ -5,7 +5,12 @@ import { type ChildProcessWithoutNullStreams, spawn } from "node:child_process";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { type OpenAIServer, type RedisServerHandle, startOpenAIServer, startRedisServer } from "@orchestrator-ts/testing";
+import {
+  type OpenAIServer,
+  type RedisServerHandle,
+  startOpenAIServer,
+  startRedisServer,
+} from "@orchestrator-ts/testing";
 import OpenAI from "openai";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
@@ -19,10 +24,19 @@ let alphaUp: OpenAIServer;
 let betaUp: OpenAIServer;
 const fleet: { child: ChildProcessWithoutNullStreams; url: string; stderr: () => string }[] = [];
 
-async function startServe(config: string): Promise<{ child: ChildProcessWithoutNullStreams; url: string; stderr: () => string }> {
+async function startServe(
+  config: string,
+): Promise<{ child: ChildProcessWithoutNullStreams; url: string; stderr: () => string }> {
   const child = spawn(process.execPath, [BIN, "serve", "--config", config, "--port", "0"], {
     cwd: HOME,
-    env: { PATH: process.env.PATH ?? "", HOME, ORCHESTRATOR_HOME: HOME, UPSTREAM_KEY, FLEET_REDIS_URL: redis.url, ORCHESTRATOR_MASTER_KEY: MASTER },
+    env: {
+      PATH: process.env.PATH ?? "",
+      HOME,
+      ORCHESTRATOR_HOME: HOME,
+      UPSTREAM_KEY,
+      FLEET_REDIS_URL: redis.url,
+      ORCHESTRATOR_MASTER_KEY: MASTER,
+    },
   });
   let stdout = "";
   let stderr = "";
@@ -47,7 +61,11 @@ async function startServe(config: string): Promise<{ child: ChildProcessWithoutN
 }
 
 beforeAll(async () => {
-  [redis, alphaUp, betaUp] = await Promise.all([startRedisServer(), startOpenAIServer({ apiKey: UPSTREAM_KEY }), startOpenAIServer({ apiKey: UPSTREAM_KEY })]);
+  [redis, alphaUp, betaUp] = await Promise.all([
+    startRedisServer(),
+    startOpenAIServer({ apiKey: UPSTREAM_KEY }),
+    startOpenAIServer({ apiKey: UPSTREAM_KEY }),
+  ]);
   const config = join(HOME, "models.yaml");
   writeFileSync(
     config,
@@ -91,8 +109,17 @@ afterAll(async () => {
 const client = (i: number, apiKey: string) => new OpenAI({ apiKey, baseURL: `${fleet[i]?.url}/v1`, maxRetries: 0 });
 const ask = (content: string) => [{ role: "user" as const, content }];
 
-async function admin(i: number, method: string, path: string, body?: unknown): Promise<{ status: number; body: Record<string, unknown> }> {
-  const res = await fetch(`${fleet[i]?.url}${path}`, { method, headers: { authorization: `Bearer ${MASTER}`, "content-type": "application/json" }, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
+async function admin(
+  i: number,
+  method: string,
+  path: string,
+  body?: unknown,
+): Promise<{ status: number; body: Record<string, unknown> }> {
+  const res = await fetch(`${fleet[i]?.url}${path}`, {
+    method,
+    headers: { authorization: `Bearer ${MASTER}`, "content-type": "application/json" },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
   return { status: res.status, body: (await res.json()) as Record<string, unknown> };
 }
 
@@ -106,8 +133,15 @@ type Outcome = { status: number; cost?: number; model?: string; selectionId?: st
 
 async function call(i: number, key: string, model: string, content: string): Promise<Outcome> {
   try {
-    const { response } = await client(i, key).chat.completions.create({ model, messages: ask(content), max_tokens: 16 }).withResponse();
-    return { status: 200, cost: Number(response.headers.get("x-orchestrator-cost-usd")), model: response.headers.get("x-orchestrator-model") ?? "", selectionId: response.headers.get("x-orchestrator-selection-id") ?? "" };
+    const { response } = await client(i, key)
+      .chat.completions.create({ model, messages: ask(content), max_tokens: 16 })
+      .withResponse();
+    return {
+      status: 200,
+      cost: Number(response.headers.get("x-orchestrator-cost-usd")),
+      model: response.headers.get("x-orchestrator-model") ?? "",
+      selectionId: response.headers.get("x-orchestrator-selection-id") ?? "",
+    };
   } catch (error) {
     const e = error as { status?: number; error?: { message?: string; type?: string } };
     return { status: e.status ?? 0, message: e.error?.message ?? String(error), type: e.error?.type ?? "" };
@@ -121,10 +155,17 @@ describe("a fleet of three `orchestrator serve` processes on one redis-server", 
     expect(outcomes.filter((o) => o.status === 200)).toHaveLength(15);
     const refused = outcomes.filter((o) => o.status !== 200);
     expect(refused).toHaveLength(30);
-    for (const o of refused) expect([o.status, o.type, o.message]).toEqual([429, "rate_limit_error", expect.stringContaining('"fleet-rpm" is over its limit of 15 requests per minute')]);
+    for (const o of refused)
+      expect([o.status, o.type, o.message]).toEqual([
+        429,
+        "rate_limit_error",
+        expect.stringContaining('"fleet-rpm" is over its limit of 15 requests per minute'),
+      ]);
   });
 
-  it("holds a key's budget across the three: every answer charged at its real cost, nothing spent past the budget", { timeout: 60_000 }, async () => {
+  it("holds a key's budget across the three: every answer charged at its real cost, nothing spent past the budget", {
+    timeout: 60_000,
+  }, async () => {
     // What one call costs (the same prompt and answer every time), through a key without limits.
     const probe = await newKey({ name: "fleet-probe" });
     const one = await call(0, probe.key, "alpha", "budget");
@@ -134,7 +175,8 @@ describe("a fleet of three `orchestrator serve` processes on one redis-server", 
     const { id, key } = await newKey({ name: "fleet-budget", budgetUsd: 12 * cost, budgetPeriod: "day" });
     // Three waves of 30 concurrent calls over the three processes, then one at a time until refused.
     const outcomes: Outcome[] = [];
-    for (let wave = 0; wave < 3; wave++) outcomes.push(...(await Promise.all(Array.from({ length: 30 }, (_, n) => call(n % 3, key, "alpha", "budget")))));
+    for (let wave = 0; wave < 3; wave++)
+      outcomes.push(...(await Promise.all(Array.from({ length: 30 }, (_, n) => call(n % 3, key, "alpha", "budget")))));
     for (let n = 0; n < 30; n++) {
       const o = await call(n % 3, key, "alpha", "budget");
       outcomes.push(o);
@@ -145,10 +187,18 @@ describe("a fleet of three `orchestrator serve` processes on one redis-server", 
     for (const o of refused) expect([o.status, o.type]).toEqual([429, "budget_exceeded"]);
     const last = refused.at(-1)?.message ?? "";
     const day = new Date().toISOString().slice(0, 10);
-    expect(last).toMatch(new RegExp(`^The key "fleet-budget" has used its daily budget \\(UTC day ${day}\\) of \\$[0-9.]+: \\$[0-9.]+ spent: \\$[0-9.]+ is left, less than this request may cost \\(\\$([0-9.]+)\\)\\. It resets at \\d{4}-\\d\\d-\\d\\dT00:00:00\\.000Z\\.$`));
+    expect(last).toMatch(
+      new RegExp(
+        `^The key "fleet-budget" has used its daily budget \\(UTC day ${day}\\) of \\$[0-9.]+: \\$[0-9.]+ spent: \\$[0-9.]+ is left, less than this request may cost \\(\\$([0-9.]+)\\)\\. It resets at \\d{4}-\\d\\d-\\d\\dT00:00:00\\.000Z\\.$`,
+      ),
+    );
     const hold = Number(/may cost \(\$([0-9.]+)\)/.exec(last)?.[1]);
     // Every process charged the same counters: the key's spend is the sum of what was served.
-    const listed = (await admin(1, "GET", "/admin/keys")).body.data as { id: string; spentUsd: number; heldUsd: number }[];
+    const listed = (await admin(1, "GET", "/admin/keys")).body.data as {
+      id: string;
+      spentUsd: number;
+      heldUsd: number;
+    }[];
     const mine = listed.find((k) => k.id === id) as { spentUsd: number; heldUsd: number };
     const sum = served.reduce((s, o) => s + (o.cost as number), 0);
     expect(mine.spentUsd).toBeCloseTo(sum, 9);
@@ -157,7 +207,11 @@ describe("a fleet of three `orchestrator serve` processes on one redis-server", 
     expect(mine.spentUsd).toBeLessThanOrEqual(12 * cost + 1e-12);
     expect(12 * cost - mine.spentUsd).toBeLessThan(hold);
     expect(served.length).toBeGreaterThanOrEqual(Math.floor((12 * cost - hold) / cost));
-    const spend = (await admin(2, "GET", "/admin/spend?by=key&since=1h")).body.data as { name: string; costUsd: number; requests: number }[];
+    const spend = (await admin(2, "GET", "/admin/spend?by=key&since=1h")).body.data as {
+      name: string;
+      costUsd: number;
+      requests: number;
+    }[];
     expect(spend.find((r) => r.name === id)).toMatchObject({ requests: served.length });
   });
 
@@ -167,23 +221,32 @@ describe("a fleet of three `orchestrator serve` processes on one redis-server", 
       for (let n = 0; n < times; n++) {
         const o = await call(0, key, model, `rate ${model} ${n}`);
         expect(o.status).toBe(200);
-        const res = await fetch(`${fleet[0]?.url}/v1/feedback`, { method: "POST", headers: { authorization: `Bearer ${key}`, "content-type": "application/json" }, body: JSON.stringify({ selection_id: o.selectionId, quality }) });
+        const res = await fetch(`${fleet[0]?.url}/v1/feedback`, {
+          method: "POST",
+          headers: { authorization: `Bearer ${key}`, "content-type": "application/json" },
+          body: JSON.stringify({ selection_id: o.selectionId, quality }),
+        });
         expect(res.status).toBe(200);
       }
     };
     const choices = async () => {
       const picked: string[] = [];
-      for (const i of [1, 2, 1, 2, 1, 2]) picked.push((await call(i, key, "learned", `choose ${picked.length}`)).model as string);
+      for (const i of [1, 2, 1, 2, 1, 2])
+        picked.push((await call(i, key, "learned", `choose ${picked.length}`)).model as string);
       return picked;
     };
     // Process 0's users rate beta's answers good and alpha's bad: the others pick beta.
     await rate("beta", 1, 8);
     await rate("alpha", 0, 8);
-    await expect.poll(async () => (await choices()).filter((m) => m === "beta").length, { timeout: 20_000, interval: 500 }).toBe(6);
+    await expect
+      .poll(async () => (await choices()).filter((m) => m === "beta").length, { timeout: 20_000, interval: 500 })
+      .toBe(6);
     // Then the other way round, more strongly: the others move to alpha.
     await rate("alpha", 1, 30);
     await rate("beta", 0, 30);
-    await expect.poll(async () => (await choices()).filter((m) => m === "alpha").length, { timeout: 20_000, interval: 500 }).toBe(6);
+    await expect
+      .poll(async () => (await choices()).filter((m) => m === "alpha").length, { timeout: 20_000, interval: 500 })
+      .toBe(6);
   });
   // Last: alpha stays unhealthy afterwards.
   it("a model that fails in one process is avoided by the others", { timeout: 60_000 }, async () => {
@@ -198,9 +261,10 @@ describe("a fleet of three `orchestrator serve` processes on one redis-server", 
     for (let n = 0; n < 2; n++) expect((await call(0, key, "alpha", `fail ${n}`)).status).toBeGreaterThanOrEqual(500);
     const alphaCalls = alphaUp.stats.inferenceRequests;
     // The others now route auto to beta without trying alpha themselves.
-    await expect.poll(async () => (await call(1, key, "auto", "after 1")).model, { timeout: 10_000, interval: 200 }).toBe("beta");
+    await expect
+      .poll(async () => (await call(1, key, "auto", "after 1")).model, { timeout: 10_000, interval: 200 })
+      .toBe("beta");
     for (const i of [1, 2, 2, 1]) expect((await call(i, key, "auto", `after ${i}`)).model).toBe("beta");
     expect(alphaUp.stats.inferenceRequests).toBe(alphaCalls);
   });
-
 });

@@ -1,10 +1,24 @@
 import { existsSync } from "node:fs";
 import { resolve } from "node:path";
 import { ModelCache } from "@orchestrator-ts/cache";
-import { ConfigError, type GenerateRequest, type ModelConfig, type ProviderPlugin, type ProvidersInput, type SelectionRequirements, type SkippedModel } from "@orchestrator-ts/core";
+import {
+  ConfigError,
+  type GenerateRequest,
+  type ModelConfig,
+  type ProviderPlugin,
+  type ProvidersInput,
+  type SelectionRequirements,
+  type SkippedModel,
+} from "@orchestrator-ts/core";
 import { loadModelConfig, parseModelConfig } from "@orchestrator-ts/config";
 import { ModelHealthMonitor } from "@orchestrator-ts/health";
-import { type ModelRegistry, type ModelRegistryOptions, type RegistryResult, type RegistryStream, registryFromConfig } from "@orchestrator-ts/registry";
+import {
+  type ModelRegistry,
+  type ModelRegistryOptions,
+  type RegistryResult,
+  type RegistryStream,
+  registryFromConfig,
+} from "@orchestrator-ts/registry";
 import { EMBEDDED_CONFIG, defaultModelDir, prepareLocalModels } from "./default-config";
 import type { OllamaPullProgress } from "@orchestrator-ts/provider-ollama";
 import { builtinProviders, builtinProvidersWith } from "./providers";
@@ -79,16 +93,28 @@ export function resolveConfigPath(config: string | undefined, cwd = process.cwd(
 }
 
 /** Parse the config `createOrchestrator` would use (without building models). */
-export async function loadConfig(options: Pick<CreateOrchestratorOptions, "config" | "env" | "lenient" | "providers" | "onPrepare"> = {}): Promise<{ config: ModelConfig; source: string }> {
+export async function loadConfig(
+  options: Pick<CreateOrchestratorOptions, "config" | "env" | "lenient" | "providers" | "onPrepare"> = {},
+): Promise<{ config: ModelConfig; source: string }> {
   const providers: ProvidersInput = { ...builtinProviders, ...(options.providers ?? {}) };
   const lenient = options.lenient ?? true;
-  if (options.config && typeof options.config === "object") return { config: options.config, source: options.config.source };
+  if (options.config && typeof options.config === "object")
+    return { config: options.config, source: options.config.source };
   const path = resolveConfigPath(options.config);
-  if (path) return { config: await loadModelConfig(path, { env: options.env ?? process.env, providers, lenient }), source: path };
+  if (path)
+    return {
+      config: await loadModelConfig(path, { env: options.env ?? process.env, providers, lenient }),
+      source: path,
+    };
   const env = options.env ?? process.env;
   const dir = defaultModelDir(env);
   await prepareLocalModels(dir, options.onPrepare);
-  const config = parseModelConfig(EMBEDDED_CONFIG, { env: { ...env, ORCHESTRATOR_MODEL_DIR: dir }, source: "embedded default", providers, lenient });
+  const config = parseModelConfig(EMBEDDED_CONFIG, {
+    env: { ...env, ORCHESTRATOR_MODEL_DIR: dir },
+    source: "embedded default",
+    providers,
+    lenient,
+  });
   return { config, source: "embedded default" };
 }
 
@@ -98,7 +124,10 @@ export async function loadConfig(options: Pick<CreateOrchestratorOptions, "confi
  */
 export async function createOrchestrator(options: CreateOrchestratorOptions = {}): Promise<Orchestrator> {
   const { config, source } = await loadConfig(options);
-  const providers = { ...builtinProvidersWith(options.onPullProgress ? { onPullProgress: options.onPullProgress } : {}), ...(options.providers ?? {}) };
+  const providers = {
+    ...builtinProvidersWith(options.onPullProgress ? { onPullProgress: options.onPullProgress } : {}),
+    ...(options.providers ?? {}),
+  };
 
   const cacheConfig = config.cache;
   // The cache's own Redis connection, else the top-level redis: section's.
@@ -111,7 +140,12 @@ export async function createOrchestrator(options: CreateOrchestratorOptions = {}
           ...(cacheConfig.maxSize === undefined ? {} : { maxSize: cacheConfig.maxSize }),
           ...(cacheConfig.namespace === undefined ? {} : { namespace: cacheConfig.namespace }),
           ...(cacheConfig.backend === "redis" && cacheRedis
-            ? { redis: { ...redisConnectionOptions(cacheRedis), keyPrefix: cacheConfig.redis?.keyPrefix ?? `${redisKeyPrefix(config.redis)}cache:` } }
+            ? {
+                redis: {
+                  ...redisConnectionOptions(cacheRedis),
+                  keyPrefix: cacheConfig.redis?.keyPrefix ?? `${redisKeyPrefix(config.redis)}cache:`,
+                },
+              }
             : {}),
         })
       : undefined;
@@ -125,7 +159,9 @@ export async function createOrchestrator(options: CreateOrchestratorOptions = {}
           ...(shared.healthStore ? { stateStore: shared.healthStore } : {}),
           ...(healthConfig?.checkIntervalMs === undefined ? {} : { checkIntervalMs: healthConfig.checkIntervalMs }),
           ...(healthConfig?.failureThreshold === undefined ? {} : { failureThreshold: healthConfig.failureThreshold }),
-          ...(healthConfig?.recoveryThreshold === undefined ? {} : { recoveryThreshold: healthConfig.recoveryThreshold }),
+          ...(healthConfig?.recoveryThreshold === undefined
+            ? {}
+            : { recoveryThreshold: healthConfig.recoveryThreshold }),
           ...(healthConfig?.timeoutMs === undefined ? {} : { timeoutMs: healthConfig.timeoutMs }),
           ...(healthConfig?.concurrency === undefined ? {} : { concurrency: healthConfig.concurrency }),
         });
@@ -183,7 +219,11 @@ export async function createOrchestrator(options: CreateOrchestratorOptions = {}
  * Tracing only when asked: `@orchestrator-ts/otel` (and `@opentelemetry/api`, its optional peer) is
  * imported then and only then, so an application without telemetry never needs OpenTelemetry.
  */
-async function instrumentFromConfig(registry: ModelRegistry, config: ModelConfig, telemetry: CreateOrchestratorOptions["telemetry"]): Promise<(() => void) | undefined> {
+async function instrumentFromConfig(
+  registry: ModelRegistry,
+  config: ModelConfig,
+  telemetry: CreateOrchestratorOptions["telemetry"],
+): Promise<(() => void) | undefined> {
   if (telemetry === false) return undefined;
   const fromFile = config.telemetry;
   if (telemetry === undefined && fromFile?.enabled !== true) return undefined;
@@ -192,7 +232,12 @@ async function instrumentFromConfig(registry: ModelRegistry, config: ModelConfig
     otel = await import("@orchestrator-ts/otel");
   } catch (error) {
     throw new ConfigError(
-      [{ path: "telemetry", message: `telemetry is enabled but OpenTelemetry could not be loaded (${(error as Error)?.message ?? String(error)}); install it with \`npm install @opentelemetry/api\` and register an SDK` }],
+      [
+        {
+          path: "telemetry",
+          message: `telemetry is enabled but OpenTelemetry could not be loaded (${(error as Error)?.message ?? String(error)}); install it with \`npm install @opentelemetry/api\` and register an SDK`,
+        },
+      ],
       { title: "Telemetry unavailable" },
     );
   }

@@ -23,13 +23,22 @@ export const builtinProviders: Readonly<Record<string, ProviderPlugin<unknown>>>
  * The built-in providers, with Ollama models reporting their pulls (a missing model is
  * downloaded on first use) to `onPullProgress`: how the CLI draws its progress bar.
  */
-export function builtinProvidersWith(options: { onPullProgress?: (model: string, progress: OllamaPullProgress) => void }): Record<string, ProviderPlugin<unknown>> {
+export function builtinProvidersWith(options: {
+  onPullProgress?: (model: string, progress: OllamaPullProgress) => void;
+}): Record<string, ProviderPlugin<unknown>> {
   const report = options.onPullProgress;
   if (!report) return { ...builtinProviders };
   const ollama = defineProvider({
     ...ollamaProvider,
     // OllamaModel takes onPullProgress as an option; the YAML schema has no place for a function.
-    create: (spec) => ollamaProvider.create({ ...spec, config: { ...spec.config, onPullProgress: (p: OllamaPullProgress) => report(spec.name, p) } as typeof spec.config }),
+    create: (spec) =>
+      ollamaProvider.create({
+        ...spec,
+        config: {
+          ...spec.config,
+          onPullProgress: (p: OllamaPullProgress) => report(spec.name, p),
+        } as typeof spec.config,
+      }),
   }) as ProviderPlugin<unknown>;
   return { ...builtinProviders, ollama };
 }

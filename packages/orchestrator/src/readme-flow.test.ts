@@ -10,7 +10,9 @@ const ROOT = resolve(__dirname, "../../..");
 /** The root README's `createOrchestrator` snippet, exactly as a reader copies it. */
 function readmeSnippet(): string {
   const readme = readFileSync(join(ROOT, "README.md"), "utf8");
-  const block = [...readme.matchAll(/```ts\n([\s\S]*?)```/g)].map((m) => m[1] as string).find((code) => code.includes("createOrchestrator"));
+  const block = [...readme.matchAll(/```ts\n([\s\S]*?)```/g)]
+    .map((m) => m[1] as string)
+    .find((code) => code.includes("createOrchestrator"));
   if (!block) throw new Error("README.md has no ```ts block with createOrchestrator");
   return block;
 }
@@ -26,7 +28,9 @@ function listening(port: number): Promise<boolean> {
   });
 }
 
-it("the README's createOrchestrator flow on the seed's YAML with no Ollama running ends with the error, exit code 1", { timeout: 90_000 }, async () => {
+it("the README's createOrchestrator flow on the seed's YAML with no Ollama running ends with the error, exit code 1", {
+  timeout: 90_000,
+}, async () => {
   // The seed's file names Ollama at localhost:11434; this test is about it being unreachable.
   expect(await listening(11434), "something listens on 127.0.0.1:11434; this test needs that port closed").toBe(false);
   const dir = mkdtempSync(join(tmpdir(), "orchestrator-readme-"));

@@ -15,14 +15,26 @@ let config: string;
 beforeAll(async () => {
   openai = await startOpenAIServer({ apiKey: OPENAI_KEY });
   config = join(HOME, "models.yaml");
-  writeFileSync(config, ["models:", "  - name: gpt-4o-mini", "    provider: openai", `    config: { api_key: "\${LOOPBACK_OPENAI_KEY}", base_url: "${openai.baseURL}" }`, "health: { enabled: false }", ""].join("\n"));
+  writeFileSync(
+    config,
+    [
+      "models:",
+      "  - name: gpt-4o-mini",
+      "    provider: openai",
+      `    config: { api_key: "\${LOOPBACK_OPENAI_KEY}", base_url: "${openai.baseURL}" }`,
+      "health: { enabled: false }",
+      "",
+    ].join("\n"),
+  );
 });
 afterAll(async () => {
   await openai?.close();
 });
 
 describe("orchestrator serve: GET /metrics", () => {
-  it("serves Prometheus text that counts the calls made through the gateway, with no key in it", { timeout: 60_000 }, async () => {
+  it("serves Prometheus text that counts the calls made through the gateway, with no key in it", {
+    timeout: 60_000,
+  }, async () => {
     await withServe({ config, home: HOME, args: [], env: { LOOPBACK_OPENAI_KEY: OPENAI_KEY } }, async (url) => {
       const client = new OpenAI({ apiKey: "sk-client-not-a-label-42", baseURL: `${url}/v1`, maxRetries: 0 });
       await client.chat.completions.create({ model: "gpt-4o-mini", messages: [{ role: "user", content: "count me" }] });
@@ -39,9 +51,12 @@ describe("orchestrator serve: GET /metrics", () => {
   });
 
   it("--no-metrics leaves /metrics out", { timeout: 60_000 }, async () => {
-    await withServe({ config, home: HOME, args: ["--no-metrics"], env: { LOOPBACK_OPENAI_KEY: OPENAI_KEY } }, async (url) => {
-      expect((await fetch(`${url}/metrics`)).status).toBe(404);
-      expect((await fetch(`${url}/healthz`)).status).toBe(200);
-    });
+    await withServe(
+      { config, home: HOME, args: ["--no-metrics"], env: { LOOPBACK_OPENAI_KEY: OPENAI_KEY } },
+      async (url) => {
+        expect((await fetch(`${url}/metrics`)).status).toBe(404);
+        expect((await fetch(`${url}/healthz`)).status).toBe(200);
+      },
+    );
   });
 });

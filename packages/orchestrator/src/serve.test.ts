@@ -2,7 +2,13 @@ import { type ChildProcessWithoutNullStreams, spawn } from "node:child_process";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { type AnthropicServer, type OpenAIServer, startAnthropicServer, startOpenAIServer, startRedisServer } from "@orchestrator-ts/testing";
+import {
+  type AnthropicServer,
+  type OpenAIServer,
+  startAnthropicServer,
+  startOpenAIServer,
+  startRedisServer,
+} from "@orchestrator-ts/testing";
 import OpenAI from "openai";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
@@ -17,7 +23,11 @@ let openai: OpenAIServer;
 let anthropic: AnthropicServer;
 let config: string;
 beforeAll(async () => {
-  openai = await startOpenAIServer({ apiKey: OPENAI_KEY, reply: (r) => ({ text: r.lastUserText === "long" ? WORDS : `Echo: ${r.lastUserText}` }), chunkDelayMs: 25 });
+  openai = await startOpenAIServer({
+    apiKey: OPENAI_KEY,
+    reply: (r) => ({ text: r.lastUserText === "long" ? WORDS : `Echo: ${r.lastUserText}` }),
+    chunkDelayMs: 25,
+  });
   anthropic = await startAnthropicServer({ apiKey: ANTHROPIC_KEY });
   config = join(HOME, "models.yaml");
   writeFileSync(
@@ -54,7 +64,13 @@ interface Served {
 async function startServe(args: string[]): Promise<Served> {
   const child = spawn(process.execPath, [BIN, "serve", "--config", config, "--port", "0", ...args], {
     cwd: HOME,
-    env: { PATH: process.env.PATH ?? "", HOME, ORCHESTRATOR_HOME: HOME, LOOPBACK_OPENAI_KEY: OPENAI_KEY, LOOPBACK_ANTHROPIC_KEY: ANTHROPIC_KEY },
+    env: {
+      PATH: process.env.PATH ?? "",
+      HOME,
+      ORCHESTRATOR_HOME: HOME,
+      LOOPBACK_OPENAI_KEY: OPENAI_KEY,
+      LOOPBACK_ANTHROPIC_KEY: ANTHROPIC_KEY,
+    },
   });
   let stdout = "";
   let stderr = "";
@@ -64,9 +80,14 @@ async function startServe(args: string[]): Promise<Served> {
   child.stderr.setEncoding("utf8").on("data", (d: string) => {
     stderr += d;
   });
-  const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((done) => child.once("exit", (code, signal) => done({ code, signal })));
+  const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((done) =>
+    child.once("exit", (code, signal) => done({ code, signal })),
+  );
   const url = await new Promise<string>((done, fail) => {
-    const timer = setTimeout(() => fail(new Error(`serve printed no URL in 30 s\nstdout: ${stdout}\nstderr: ${stderr}`)), 30_000);
+    const timer = setTimeout(
+      () => fail(new Error(`serve printed no URL in 30 s\nstdout: ${stdout}\nstderr: ${stderr}`)),
+      30_000,
+    );
     const check = () => {
       const match = /serving on (http:\/\/\S+)/.exec(stdout);
       if (match) {
@@ -75,13 +96,17 @@ async function startServe(args: string[]): Promise<Served> {
       }
     };
     child.stdout.on("data", check);
-    void exit.then(({ code }) => fail(new Error(`serve exited early (code ${code})\nstdout: ${stdout}\nstderr: ${stderr}`)));
+    void exit.then(({ code }) =>
+      fail(new Error(`serve exited early (code ${code})\nstdout: ${stdout}\nstderr: ${stderr}`)),
+    );
   });
   return { child, url, stdout: () => stdout, stderr: () => stderr, exit };
 }
 
 describe("orchestrator serve (a real process)", () => {
-  it("prints its URL, answers the OpenAI SDK (models, routes), and on SIGTERM lets a stream in flight finish, then exits 0", { timeout: 60_000 }, async () => {
+  it("prints its URL, answers the OpenAI SDK (models, routes), and on SIGTERM lets a stream in flight finish, then exits 0", {
+    timeout: 60_000,
+  }, async () => {
     const served = await startServe([]);
     try {
       expect(served.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
@@ -89,13 +114,20 @@ describe("orchestrator serve (a real process)", () => {
       const ids: string[] = [];
       for await (const m of client.models.list()) ids.push(m.id);
       expect(ids).toEqual(["auto", "cheap", "gpt-4o-mini", "claude-sonnet-4-6"]);
-      const routed = await client.chat.completions.create({ model: "cheap", messages: [{ role: "user", content: "hi" }] });
+      const routed = await client.chat.completions.create({
+        model: "cheap",
+        messages: [{ role: "user", content: "hi" }],
+      });
       expect(routed.model).toBe("claude-sonnet-4-6");
       expect(routed.choices[0]?.message.content).toBe("Echo: hi");
       expect((await fetch(`${served.url}/readyz`)).status).toBe(200);
 
       // A 40-chunk stream (25 ms apart upstream); SIGTERM lands after its first chunk.
-      const stream = await client.chat.completions.create({ model: "gpt-4o-mini", messages: [{ role: "user", content: "long" }], stream: true });
+      const stream = await client.chat.completions.create({
+        model: "gpt-4o-mini",
+        messages: [{ role: "user", content: "long" }],
+        stream: true,
+      });
       let text = "";
       let signalled = false;
       let refusedWhileDraining: unknown;
@@ -122,7 +154,9 @@ describe("orchestrator serve (a real process)", () => {
     }
   });
 
-  it("--redis shares state through Redis: /readyz is 503 with the reason while Redis is frozen, 200 when it answers; exits 0 on SIGTERM", { timeout: 60_000 }, async () => {
+  it("--redis shares state through Redis: /readyz is 503 with the reason while Redis is frozen, 200 when it answers; exits 0 on SIGTERM", {
+    timeout: 60_000,
+  }, async () => {
     const redis = await startRedisServer();
     const served = await startServe(["--redis", redis.url]).catch(async (e: unknown) => {
       await redis.stop();
@@ -150,7 +184,10 @@ describe("orchestrator serve (a real process)", () => {
   it("a bad flag is a usage error (exit 2), and --help describes the command", { timeout: 30_000 }, async () => {
     const run = (args: string[]) =>
       new Promise<{ code: number | null; out: string }>((done) => {
-        const child = spawn(process.execPath, [BIN, "serve", ...args], { cwd: HOME, env: { PATH: process.env.PATH ?? "", HOME } });
+        const child = spawn(process.execPath, [BIN, "serve", ...args], {
+          cwd: HOME,
+          env: { PATH: process.env.PATH ?? "", HOME },
+        });
         let out = "";
         child.stdout.on("data", (d) => {
           out += d;

@@ -4,7 +4,19 @@ import { Secret } from "@orchestrator-ts/core";
 import type { ModelConfig } from "@orchestrator-ts/core";
 import { RedisKeyStore } from "@orchestrator-ts/redis";
 import type { ModelRegistry } from "@orchestrator-ts/registry";
-import { type AdmissionRequest, type CreateServerOptions as GatewayServerOptions, type DashboardOptions, KeyGate, type MetricsOptions, type OrchestratorServer, type ServedOrchestrator, createAdminHandler, createDashboard, createServer as createGatewayServer, createMetrics } from "@orchestrator-ts/server";
+import {
+  type AdmissionRequest,
+  type CreateServerOptions as GatewayServerOptions,
+  type DashboardOptions,
+  KeyGate,
+  type MetricsOptions,
+  type OrchestratorServer,
+  type ServedOrchestrator,
+  createAdminHandler,
+  createDashboard,
+  createServer as createGatewayServer,
+  createMetrics,
+} from "@orchestrator-ts/server";
 import { type CreateOrchestratorOptions, createOrchestrator, loadConfig } from "./orchestrator";
 import { redisConnectionOptions, redisKeyPrefix } from "./shared-state";
 
@@ -65,19 +77,59 @@ export function withRedisUrl(config: ModelConfig, redis: string): ModelConfig {
 export async function createServer(options: CreateServerOptions = {}): Promise<OrchestratorServer> {
   if ("orchestrator" in options && options.orchestrator) {
     const { orchestrator, metrics, masterKey, dashboard, ...rest } = options;
-    return withDashboard({ ...rest, ...keyAccess(orchestrator.registry, orchestrator.config, masterKey, process.env, rest) }, orchestrator, masterKey ?? process.env.ORCHESTRATOR_MASTER_KEY, dashboard, (gateway) => withMetrics(gateway, orchestrator, false, metrics));
+    return withDashboard(
+      { ...rest, ...keyAccess(orchestrator.registry, orchestrator.config, masterKey, process.env, rest) },
+      orchestrator,
+      masterKey ?? process.env.ORCHESTRATOR_MASTER_KEY,
+      dashboard,
+      (gateway) => withMetrics(gateway, orchestrator, false, metrics),
+    );
   }
-  const { config, redis, env, lenient, providers, startHealthMonitor, registry, onPrepare, onPullProgress, telemetry, metrics, masterKey, dashboard, ...gateway } = options as Exclude<CreateServerOptions, { orchestrator: ServedOrchestrator }>;
-  const orchestratorOptions: CreateOrchestratorOptions = { env, lenient, providers, startHealthMonitor, registry, onPrepare, onPullProgress, telemetry };
-  for (const key of Object.keys(orchestratorOptions) as (keyof CreateOrchestratorOptions)[]) if (orchestratorOptions[key] === undefined) delete orchestratorOptions[key];
+  const {
+    config,
+    redis,
+    env,
+    lenient,
+    providers,
+    startHealthMonitor,
+    registry,
+    onPrepare,
+    onPullProgress,
+    telemetry,
+    metrics,
+    masterKey,
+    dashboard,
+    ...gateway
+  } = options as Exclude<CreateServerOptions, { orchestrator: ServedOrchestrator }>;
+  const orchestratorOptions: CreateOrchestratorOptions = {
+    env,
+    lenient,
+    providers,
+    startHealthMonitor,
+    registry,
+    onPrepare,
+    onPullProgress,
+    telemetry,
+  };
+  for (const key of Object.keys(orchestratorOptions) as (keyof CreateOrchestratorOptions)[])
+    if (orchestratorOptions[key] === undefined) delete orchestratorOptions[key];
   let resolved = config;
   if (redis !== undefined) {
     const loaded = await loadConfig({ ...orchestratorOptions, ...(config === undefined ? {} : { config }) });
     resolved = withRedisUrl(loaded.config, redis);
   }
-  const orchestrator = await createOrchestrator({ ...orchestratorOptions, ...(resolved === undefined ? {} : { config: resolved }) });
+  const orchestrator = await createOrchestrator({
+    ...orchestratorOptions,
+    ...(resolved === undefined ? {} : { config: resolved }),
+  });
   try {
-    return withDashboard({ ...gateway, ...keyAccess(orchestrator.registry, orchestrator.config, masterKey, env ?? process.env, gateway) }, orchestrator, masterKey ?? (env ?? process.env).ORCHESTRATOR_MASTER_KEY, dashboard, (options) => withMetrics(options, orchestrator, true, metrics));
+    return withDashboard(
+      { ...gateway, ...keyAccess(orchestrator.registry, orchestrator.config, masterKey, env ?? process.env, gateway) },
+      orchestrator,
+      masterKey ?? (env ?? process.env).ORCHESTRATOR_MASTER_KEY,
+      dashboard,
+      (options) => withMetrics(options, orchestrator, true, metrics),
+    );
   } catch (error) {
     await orchestrator.close();
     throw error;
@@ -88,7 +140,13 @@ export async function createServer(options: CreateServerOptions = {}): Promise<O
  * The gateway with the dashboard's observer and `/ui` routes when there is a master key to open it
  * with; close() ends its live streams first, so browsers see a clean end rather than a cut.
  */
-function withDashboard(gateway: Omit<GatewayOptions, "metrics" | "dashboard" | "masterKey">, orchestrator: ServedOrchestrator, masterKey: string | Secret | undefined, option: GatewayOptions["dashboard"], build: (gateway: Omit<GatewayOptions, "metrics" | "dashboard" | "masterKey">) => OrchestratorServer): OrchestratorServer {
+function withDashboard(
+  gateway: Omit<GatewayOptions, "metrics" | "dashboard" | "masterKey">,
+  orchestrator: ServedOrchestrator,
+  masterKey: string | Secret | undefined,
+  option: GatewayOptions["dashboard"],
+  build: (gateway: Omit<GatewayOptions, "metrics" | "dashboard" | "masterKey">) => OrchestratorServer,
+): OrchestratorServer {
   const master = Secret.from(masterKey);
   if (option === false || !master) return build(gateway);
   const dashboard = createDashboard({
@@ -97,7 +155,11 @@ function withDashboard(gateway: Omit<GatewayOptions, "metrics" | "dashboard" | "
     masterKey: master,
     ...(gateway.gatekeeper instanceof KeyGate ? { spend: gateway.gatekeeper } : {}),
   });
-  const server = build({ ...gateway, observers: [...(gateway.observers ?? []), dashboard], extraRoutes: [...(gateway.extraRoutes ?? []), ...dashboard.routes] });
+  const server = build({
+    ...gateway,
+    observers: [...(gateway.observers ?? []), dashboard],
+    extraRoutes: [...(gateway.extraRoutes ?? []), ...dashboard.routes],
+  });
   const close = server.close.bind(server);
   server.close = async () => {
     dashboard.close();
@@ -107,13 +169,26 @@ function withDashboard(gateway: Omit<GatewayOptions, "metrics" | "dashboard" | "
 }
 
 /** The gateway with its metrics observer and `GET /metrics` route; close() also stops the metrics' registry listeners. */
-function withMetrics(gateway: Omit<GatewayOptions, "metrics" | "dashboard" | "masterKey">, orchestrator: ServedOrchestrator, owns: boolean, option: GatewayOptions["metrics"]): OrchestratorServer {
-  const metrics = option === false ? undefined : createMetrics({ ...(typeof option === "object" ? option : {}), registry: orchestrator.registry });
+function withMetrics(
+  gateway: Omit<GatewayOptions, "metrics" | "dashboard" | "masterKey">,
+  orchestrator: ServedOrchestrator,
+  owns: boolean,
+  option: GatewayOptions["metrics"],
+): OrchestratorServer {
+  const metrics =
+    option === false
+      ? undefined
+      : createMetrics({ ...(typeof option === "object" ? option : {}), registry: orchestrator.registry });
   const server = createGatewayServer({
     ...gateway,
     orchestrator,
     ...(owns ? { ownsOrchestrator: true } : {}),
-    ...(metrics ? { observers: [metrics, ...(gateway.observers ?? [])], extraRoutes: [...(gateway.extraRoutes ?? []), metrics.route] } : {}),
+    ...(metrics
+      ? {
+          observers: [metrics, ...(gateway.observers ?? [])],
+          extraRoutes: [...(gateway.extraRoutes ?? []), metrics.route],
+        }
+      : {}),
   });
   if (!metrics) return server;
   const close = server.close.bind(server);
@@ -129,13 +204,26 @@ function withMetrics(gateway: Omit<GatewayOptions, "metrics" | "dashboard" | "ma
  * key): the keys, counters and spend live in the config's Redis when it has a `redis:` section
  * (shared by every process on it), else in this process's memory.
  */
-function keyAccess(registry: ModelRegistry, config: ModelConfig | undefined, masterKey: string | Secret | undefined, env: Record<string, string | undefined>, given: Pick<GatewayServerOptions, "gatekeeper" | "admin">): Pick<GatewayServerOptions, "gatekeeper" | "admin"> {
+function keyAccess(
+  registry: ModelRegistry,
+  config: ModelConfig | undefined,
+  masterKey: string | Secret | undefined,
+  env: Record<string, string | undefined>,
+  given: Pick<GatewayServerOptions, "gatekeeper" | "admin">,
+): Pick<GatewayServerOptions, "gatekeeper" | "admin"> {
   if (given.gatekeeper) return {};
   const master = Secret.from(masterKey ?? env.ORCHESTRATOR_MASTER_KEY);
   const keys = config?.keys ?? [];
   if (!master && keys.length === 0) return {};
-  const store = config?.redis ? new RedisKeyStore({ ...redisConnectionOptions(config.redis), keyPrefix: redisKeyPrefix(config.redis) }) : undefined;
-  const gate = new KeyGate({ ...(store ? { store, ownsStore: true } : {}), ...(master ? { masterKey: master } : {}), keys, estimateCostUsd: (request) => worstCost(registry, request) });
+  const store = config?.redis
+    ? new RedisKeyStore({ ...redisConnectionOptions(config.redis), keyPrefix: redisKeyPrefix(config.redis) })
+    : undefined;
+  const gate = new KeyGate({
+    ...(store ? { store, ownsStore: true } : {}),
+    ...(master ? { masterKey: master } : {}),
+    keys,
+    estimateCostUsd: (request) => worstCost(registry, request),
+  });
   return { gatekeeper: gate, admin: given.admin ?? createAdminHandler(gate) };
 }
 
@@ -147,8 +235,14 @@ function keyAccess(registry: ModelRegistry, config: ModelConfig | undefined, mas
 function worstCost(registry: ModelRegistry, request: AdmissionRequest): number | undefined {
   if (request.estimatedTokens === undefined) return undefined;
   const named = registry.listModels().find((m) => m.name === request.model);
-  const candidates = named ? [named, ...(registry.fallbacks[named.name] ?? []).flatMap((f) => registry.listModels().filter((m) => m.name === f))] : registry.listModels();
+  const candidates = named
+    ? [
+        named,
+        ...(registry.fallbacks[named.name] ?? []).flatMap((f) => registry.listModels().filter((m) => m.name === f)),
+      ]
+    : registry.listModels();
   let price = 0;
-  for (const m of candidates) price = Math.max(price, m.capabilities.inputCostPerToken, m.capabilities.outputCostPerToken);
+  for (const m of candidates)
+    price = Math.max(price, m.capabilities.inputCostPerToken, m.capabilities.outputCostPerToken);
   return request.estimatedTokens * price;
 }

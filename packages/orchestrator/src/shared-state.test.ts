@@ -5,7 +5,12 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { RedisStatsStore } from "@orchestrator-ts/redis";
-import { type OpenAIServer, type RedisServerHandle, startOpenAIServer, startRedisServer } from "@orchestrator-ts/testing";
+import {
+  type OpenAIServer,
+  type RedisServerHandle,
+  startOpenAIServer,
+  startRedisServer,
+} from "@orchestrator-ts/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createOrchestrator } from "./orchestrator";
 
@@ -13,7 +18,10 @@ let redis: RedisServerHandle;
 let server: OpenAIServer;
 let dir: string;
 beforeAll(async () => {
-  [redis, server] = await Promise.all([startRedisServer(), startOpenAIServer({ apiKey: "sk-loopback-test", models: ["gpt-4o-mini"] })]);
+  [redis, server] = await Promise.all([
+    startRedisServer(),
+    startOpenAIServer({ apiKey: "sk-loopback-test", models: ["gpt-4o-mini"] }),
+  ]);
   dir = await mkdtemp(join(tmpdir(), "orchestrator-redis-"));
 });
 afterAll(async () => {
@@ -24,7 +32,9 @@ afterAll(async () => {
 const ask = (content: string) => ({ messages: [{ role: "user" as const, content }] });
 
 describe("createOrchestrator with a redis: section", () => {
-  it("shares the cache, the statistics and a model's per-minute limit between orchestrators", { timeout: 60_000 }, async () => {
+  it("shares the cache, the statistics and a model's per-minute limit between orchestrators", {
+    timeout: 60_000,
+  }, async () => {
     const file = join(dir, "models.yaml");
     await writeFile(
       file,
@@ -57,13 +67,16 @@ redis:
       expect((await a.generate(ask("shared question"))).cached).toBe(false);
       // The entry is written after the answer is returned: wait until it is stored.
       const deadline = Date.now() + 10_000;
-      while ((await client.keys("app1:cache:*")).length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      while ((await client.keys("app1:cache:*")).length === 0 && Date.now() < deadline)
+        await new Promise((r) => setTimeout(r, 20));
       const fromB = await b.generate(ask("shared question"));
       expect(fromB).toMatchObject({ text: "Echo: shared question", cached: true });
       expect(server.stats.inferenceRequests).toBe(1);
 
       // 3 a minute in total: one start is spent, so of six more calls (three in each) at most two reach the provider.
-      const settled = await Promise.allSettled([a, b].flatMap((o, i) => [1, 2, 3].map((n) => o.generate(ask(`question ${i}-${n}`)))));
+      const settled = await Promise.allSettled(
+        [a, b].flatMap((o, i) => [1, 2, 3].map((n) => o.generate(ask(`question ${i}-${n}`)))),
+      );
       const served = settled.filter((s) => s.status === "fulfilled").length;
       expect(server.stats.inferenceRequests).toBe(1 + served);
       expect(server.stats.inferenceRequests).toBeLessThanOrEqual(3);

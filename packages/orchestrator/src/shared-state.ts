@@ -2,14 +2,24 @@
 // (one server, a Cluster or Sentinel).
 import { type Model, redact } from "@orchestrator-ts/core";
 import type { RedisConfig, RedisConnectionConfig } from "@orchestrator-ts/core";
-import { type RedisConnectionOptions, RedisHealthStateStore, RedisRateLimiter, RedisStatsStore } from "@orchestrator-ts/redis";
+import {
+  type RedisConnectionOptions,
+  RedisHealthStateStore,
+  RedisRateLimiter,
+  RedisStatsStore,
+} from "@orchestrator-ts/redis";
 
 /** The connection options of `@orchestrator-ts/redis` from a config's connection (the key prefix aside). */
 export function redisConnectionOptions(config: RedisConnectionConfig): RedisConnectionOptions {
   const { keyPrefix: _prefix, ...connection } = config;
   // The config may carry the statistics/health/limits switches too: only connection keys go on.
-  const { url, cluster, sentinels, name, username, password, sentinelPassword, operationTimeoutMs } = connection as RedisConnectionConfig;
-  return Object.fromEntries(Object.entries({ url, cluster, sentinels, name, username, password, sentinelPassword, operationTimeoutMs }).filter(([, v]) => v !== undefined));
+  const { url, cluster, sentinels, name, username, password, sentinelPassword, operationTimeoutMs } =
+    connection as RedisConnectionConfig;
+  return Object.fromEntries(
+    Object.entries({ url, cluster, sentinels, name, username, password, sentinelPassword, operationTimeoutMs }).filter(
+      ([, v]) => v !== undefined,
+    ),
+  );
 }
 
 /** The key prefix of every part (`orc:` by default): `<prefix>stats`, `<prefix>health`, `<prefix>limit:…`, `<prefix>cache:…`. */
@@ -33,11 +43,22 @@ const READINESS_TIMEOUT_MS = 1_000;
 /** The shared parts the `redis:` section asks for (statistics, health and limits unless switched off). */
 export function sharedState(config: RedisConfig | undefined, options: { health: boolean }): SharedState {
   const parts: { close(): Promise<void> }[] = [];
-  if (!config) return { statsStore: undefined, healthStore: undefined, shareLimits() {}, readiness: async () => [], close: async () => {} };
+  if (!config)
+    return {
+      statsStore: undefined,
+      healthStore: undefined,
+      shareLimits() {},
+      readiness: async () => [],
+      close: async () => {},
+    };
   const connection = redisConnectionOptions(config);
   const prefix = redisKeyPrefix(config);
-  const statsStore = config.statistics === false ? undefined : new RedisStatsStore({ ...connection, key: `${prefix}stats` });
-  const healthStore = config.health === false || !options.health ? undefined : new RedisHealthStateStore({ ...connection, key: `${prefix}health` });
+  const statsStore =
+    config.statistics === false ? undefined : new RedisStatsStore({ ...connection, key: `${prefix}stats` });
+  const healthStore =
+    config.health === false || !options.health
+      ? undefined
+      : new RedisHealthStateStore({ ...connection, key: `${prefix}health` });
   if (statsStore) parts.push(statsStore);
   if (healthStore) parts.push(healthStore);
   return {
@@ -69,7 +90,10 @@ export function sharedState(config: RedisConfig | undefined, options: { health: 
         await Promise.race([
           connection.client.ping(),
           new Promise((_, reject) => {
-            timer = setTimeout(() => reject(new Error(`no answer within ${READINESS_TIMEOUT_MS} ms`)), READINESS_TIMEOUT_MS);
+            timer = setTimeout(
+              () => reject(new Error(`no answer within ${READINESS_TIMEOUT_MS} ms`)),
+              READINESS_TIMEOUT_MS,
+            );
           }),
         ]);
         return [];

@@ -36,15 +36,23 @@ describe("telemetry from YAML", () => {
       const spans = exporter.getFinishedSpans();
       expect(spans.map((s) => s.name)).toEqual(["chat mini", "chat mini"]);
       const call = spans.find((s) => s.attributes["orchestrator.attempts"] !== undefined);
-      expect(call?.attributes).toMatchObject({ "gen_ai.provider.name": "openai", "orchestrator.selection.id": result.selectionId });
-      expect(JSON.parse(call?.attributes["gen_ai.input.messages"] as string)).toEqual([{ role: "user", parts: [{ type: "text", content: "trace me" }] }]);
+      expect(call?.attributes).toMatchObject({
+        "gen_ai.provider.name": "openai",
+        "orchestrator.selection.id": result.selectionId,
+      });
+      expect(JSON.parse(call?.attributes["gen_ai.input.messages"] as string)).toEqual([
+        { role: "user", parts: [{ type: "text", content: "trace me" }] },
+      ]);
       expect(JSON.stringify(spans.map((s) => s.attributes))).not.toContain(KEY);
 
       exporter.reset();
       const off = await createOrchestrator({ config, startHealthMonitor: false, telemetry: false });
       await off.generate({ messages: [{ role: "user", content: "not traced" }] });
       await off.close();
-      const quiet = await createOrchestrator({ config: parseModelConfig(yaml("telemetry: { enabled: false }\n"), { env: {} }), startHealthMonitor: false });
+      const quiet = await createOrchestrator({
+        config: parseModelConfig(yaml("telemetry: { enabled: false }\n"), { env: {} }),
+        startHealthMonitor: false,
+      });
       await quiet.generate({ messages: [{ role: "user", content: "not traced" }] });
       await quiet.close();
       expect(exporter.getFinishedSpans()).toEqual([]);
@@ -69,7 +77,10 @@ describe("OpenTelemetry stays optional (a real node process)", () => {
 `,
   );
   const register = join(dir, "register.mjs");
-  writeFileSync(register, `import { register } from "node:module";\nregister(${JSON.stringify(pathToFileURL(hook).href)});\n`);
+  writeFileSync(
+    register,
+    `import { register } from "node:module";\nregister(${JSON.stringify(pathToFileURL(hook).href)});\n`,
+  );
   const script = (telemetry: string) => `
 import { createOrchestrator, parseModelConfig } from "orchestrator-ts";
 const config = parseModelConfig(${JSON.stringify(yaml(telemetry))}, { env: {} });
@@ -84,18 +95,25 @@ try {
 }
 `;
 
-  it("without telemetry the meta-package never loads @orchestrator-ts/otel; with it enabled and OpenTelemetry missing, a typed error says what to install", { timeout: 60_000 }, async () => {
+  it("without telemetry the meta-package never loads @orchestrator-ts/otel; with it enabled and OpenTelemetry missing, a typed error says what to install", {
+    timeout: 60_000,
+  }, async () => {
     const cwd = join(__dirname, "..");
     const [off, on] = await Promise.all([
       runScript({ script: script("") }, { cwd, nodeArgs: ["--import", register], timeoutMs: 45_000 }),
-      runScript({ script: script("telemetry: { enabled: true }\n") }, { cwd, nodeArgs: ["--import", register], timeoutMs: 45_000 }),
+      runScript(
+        { script: script("telemetry: { enabled: true }\n") },
+        { cwd, nodeArgs: ["--import", register], timeoutMs: 45_000 },
+      ),
     ]);
     expect(off.stderr).toBe("");
     expect(off.stdout.trim()).toBe("answered: true");
     expect(off.code).toBe(0);
     expect(on.code).toBe(1);
     expect(on.stdout).toBe("");
-    expect(on.stderr).toContain("config_error: Telemetry unavailable: telemetry: telemetry is enabled but OpenTelemetry could not be loaded");
+    expect(on.stderr).toContain(
+      "config_error: Telemetry unavailable: telemetry: telemetry is enabled but OpenTelemetry could not be loaded",
+    );
     expect(on.stderr).toContain("npm install @opentelemetry/api");
   });
 });

@@ -25,8 +25,10 @@ export function inputContent(request: GenerateRequest): { system: string | undef
   const input: Record<string, unknown>[] = [];
   for (const m of request.messages as Message[]) {
     if (m.role === "system") system.push({ type: "text", content: m.content });
-    else if (m.role === "tool") input.push({ role: "tool", parts: [{ type: "tool_call_response", id: m.toolCallId, response: m.content }] });
-    else if (m.role === "assistant") input.push({ role: "assistant", parts: [...parts(m.content), ...(m.toolCalls ?? []).map(toolCallPart)] });
+    else if (m.role === "tool")
+      input.push({ role: "tool", parts: [{ type: "tool_call_response", id: m.toolCallId, response: m.content }] });
+    else if (m.role === "assistant")
+      input.push({ role: "assistant", parts: [...parts(m.content), ...(m.toolCalls ?? []).map(toolCallPart)] });
     else input.push({ role: "user", parts: parts(m.content) });
   }
   return { system: system.length > 0 ? JSON.stringify(system) : undefined, input: JSON.stringify(input) };

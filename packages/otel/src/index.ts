@@ -1,4 +1,12 @@
-export { instrument, SEMCONV_VERSION, INSTRUMENTATION_NAME, DURATION_BUCKETS_S, TOKEN_BUCKETS, type InstrumentOptions, type Instrumentation } from "./instrument";
+export {
+  instrument,
+  SEMCONV_VERSION,
+  INSTRUMENTATION_NAME,
+  DURATION_BUCKETS_S,
+  TOKEN_BUCKETS,
+  type InstrumentOptions,
+  type Instrumentation,
+} from "./instrument";
 export type {
   InstrumentableRegistry,
   CallEventLike,

@@ -6,7 +6,13 @@ import { ModelCache } from "@orchestrator-ts/cache";
 import { AnthropicModel } from "@orchestrator-ts/provider-anthropic";
 import { OpenAIModel } from "@orchestrator-ts/provider-openai";
 import { ModelRegistry } from "@orchestrator-ts/registry";
-import { type AnthropicServer, FakeModel, type OpenAIServer, startAnthropicServer, startOpenAIServer } from "@orchestrator-ts/testing";
+import {
+  type AnthropicServer,
+  FakeModel,
+  type OpenAIServer,
+  startAnthropicServer,
+  startOpenAIServer,
+} from "@orchestrator-ts/testing";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { DURATION_BUCKETS_S, TOKEN_BUCKETS, instrument } from "./index";
 import { metric, telemetry } from "./test-setup";
@@ -14,14 +20,20 @@ import { metric, telemetry } from "./test-setup";
 const OPENAI_KEY = "sk-otel-openai-0123456789abcdef";
 const ANTHROPIC_KEY = "sk-ant-otel-0123456789abcdef";
 const fast = { backoff: { initialMs: 1, maxMs: 5, jitter: "none" as const } };
-const ask = (content: string, extra: Record<string, unknown> = {}) => ({ messages: [{ role: "user" as const, content }], ...extra });
+const ask = (content: string, extra: Record<string, unknown> = {}) => ({
+  messages: [{ role: "user" as const, content }],
+  ...extra,
+});
 
 let openai: OpenAIServer;
 let anthropic: AnthropicServer;
 let t: ReturnType<typeof telemetry>;
 
 beforeAll(async () => {
-  [openai, anthropic] = await Promise.all([startOpenAIServer({ apiKey: OPENAI_KEY }), startAnthropicServer({ apiKey: ANTHROPIC_KEY })]);
+  [openai, anthropic] = await Promise.all([
+    startOpenAIServer({ apiKey: OPENAI_KEY }),
+    startAnthropicServer({ apiKey: ANTHROPIC_KEY }),
+  ]);
 });
 afterAll(async () => {
   await Promise.all([openai.close(), anthropic.close()]);
@@ -42,13 +54,23 @@ function h(point: { value: unknown } | undefined): Histogram {
   return (point as { value: Histogram }).value;
 }
 const parentOf = (s: ReadableSpan) => s.parentSpanContext?.spanId;
-const attemptsOf = (spans: ReadableSpan[], call: ReadableSpan) => spans.filter((s) => parentOf(s) === call.spanContext().spanId).sort((a, b) => Number(a.attributes["orchestrator.attempt"]) - Number(b.attributes["orchestrator.attempt"]));
+const attemptsOf = (spans: ReadableSpan[], call: ReadableSpan) =>
+  spans
+    .filter((s) => parentOf(s) === call.spanContext().spanId)
+    .sort((a, b) => Number(a.attributes["orchestrator.attempt"]) - Number(b.attributes["orchestrator.attempt"]));
 const callSpans = (spans: ReadableSpan[]) => spans.filter((s) => s.attributes["orchestrator.attempts"] !== undefined);
 
 describe("spans of registry calls (real SDK, OpenAIModel and AnthropicModel over the wire)", () => {
   it("a generate call: one call span, one CLIENT attempt span under it, GenAI request/response/usage and orchestrator attributes", async () => {
     const registry = new ModelRegistry(fast);
-    registry.registerModel(new OpenAIModel({ name: "gpt-4o-mini", apiKey: OPENAI_KEY, baseURL: openai.baseURL, capabilities: { inputCostPerToken: 1e-6, outputCostPerToken: 2e-6 } }));
+    registry.registerModel(
+      new OpenAIModel({
+        name: "gpt-4o-mini",
+        apiKey: OPENAI_KEY,
+        baseURL: openai.baseURL,
+        capabilities: { inputCostPerToken: 1e-6, outputCostPerToken: 2e-6 },
+      }),
+    );
     const stop = instrument(registry, { tracerProvider: t.tracerProvider, meterProvider: t.meterProvider });
     const result = await registry.generate(ask("hello there", { maxTokens: 50, temperature: 0.2, topP: 0.9, seed: 7 }));
     stop();
@@ -85,7 +107,12 @@ describe("spans of registry calls (real SDK, OpenAIModel and AnthropicModel over
     const [attempt] = attemptsOf(spans, call) as [ReadableSpan];
     expect(attempt.name).toBe("chat gpt-4o-mini");
     expect(attempt.kind).toBe(SpanKind.CLIENT);
-    expect(attempt.attributes).toMatchObject({ "orchestrator.attempt": 1, "orchestrator.attempt.kind": "first", "gen_ai.provider.name": "openai", "gen_ai.usage.output_tokens": result.usage.outputTokens });
+    expect(attempt.attributes).toMatchObject({
+      "orchestrator.attempt": 1,
+      "orchestrator.attempt.kind": "first",
+      "gen_ai.provider.name": "openai",
+      "gen_ai.usage.output_tokens": result.usage.outputTokens,
+    });
     // The attempt lies within its call.
     const ms = (h: [number, number]) => h[0] * 1e3 + h[1] / 1e6;
     expect(ms(attempt.startTime)).toBeGreaterThanOrEqual(ms(call.startTime) - 1);
@@ -104,18 +131,40 @@ describe("spans of registry calls (real SDK, OpenAIModel and AnthropicModel over
       openai.setReply(undefined);
     }
     const [call] = callSpans(t.spans()) as [ReadableSpan];
-    expect(call.attributes).toMatchObject({ "gen_ai.usage.input_tokens": 1200, "gen_ai.usage.cache_read.input_tokens": 1024 });
+    expect(call.attributes).toMatchObject({
+      "gen_ai.usage.input_tokens": 1200,
+      "gen_ai.usage.cache_read.input_tokens": 1024,
+    });
     // The provider's id of the answer, on the call and on its attempt.
     expect(call.attributes["gen_ai.response.id"]).toMatch(/^chatcmpl-/);
-    expect(attemptsOf(t.spans(), call)[0]?.attributes["gen_ai.response.id"]).toBe(call.attributes["gen_ai.response.id"]);
+    expect(attemptsOf(t.spans(), call)[0]?.attributes["gen_ai.response.id"]).toBe(
+      call.attributes["gen_ai.response.id"],
+    );
   });
 
   it("retries and a fallback are attempt spans: error.type on the failed ones, retry/fallback kinds, one call span", async () => {
     const registry = new ModelRegistry({ ...fast, maxRetries: 1 });
     const other = await startOpenAIServer({ apiKey: OPENAI_KEY });
     try {
-      registry.registerModel(new OpenAIModel({ name: "primary", model: "gpt-4o-mini", apiKey: OPENAI_KEY, baseURL: openai.baseURL, capabilities: { inputCostPerToken: 1e-7, outputCostPerToken: 1e-7 } }));
-      registry.registerModel(new AnthropicModel({ name: "claude", model: "claude-3-5-haiku-latest", apiKey: ANTHROPIC_KEY, baseURL: anthropic.baseURL, maxRetries: 0, capabilities: { inputCostPerToken: 1e-5, outputCostPerToken: 1e-5 } } as ConstructorParameters<typeof AnthropicModel>[0]));
+      registry.registerModel(
+        new OpenAIModel({
+          name: "primary",
+          model: "gpt-4o-mini",
+          apiKey: OPENAI_KEY,
+          baseURL: openai.baseURL,
+          capabilities: { inputCostPerToken: 1e-7, outputCostPerToken: 1e-7 },
+        }),
+      );
+      registry.registerModel(
+        new AnthropicModel({
+          name: "claude",
+          model: "claude-3-5-haiku-latest",
+          apiKey: ANTHROPIC_KEY,
+          baseURL: anthropic.baseURL,
+          maxRetries: 0,
+          capabilities: { inputCostPerToken: 1e-5, outputCostPerToken: 1e-5 },
+        } as ConstructorParameters<typeof AnthropicModel>[0]),
+      );
       const stop = instrument(registry, { tracerProvider: t.tracerProvider, meterProvider: t.meterProvider });
       // Train the selector so "primary" is chosen first, then make it fail twice (a retry, then a fallback).
       await registry.generate(ask("warm up"), { providers: ["openai"] });
@@ -136,7 +185,15 @@ describe("spans of registry calls (real SDK, OpenAIModel and AnthropicModel over
       expect(call.attributes["orchestrator.attempts"]).toBe(3);
       expect(call.attributes["orchestrator.fallbacks"]).toBe(1);
       const attempts = attemptsOf(spans, call);
-      expect(attempts.map((a) => [a.attributes["gen_ai.request.model"], a.attributes["orchestrator.attempt"], a.attributes["orchestrator.attempt.kind"], a.attributes["error.type"], a.status.code])).toEqual([
+      expect(
+        attempts.map((a) => [
+          a.attributes["gen_ai.request.model"],
+          a.attributes["orchestrator.attempt"],
+          a.attributes["orchestrator.attempt.kind"],
+          a.attributes["error.type"],
+          a.status.code,
+        ]),
+      ).toEqual([
         [chosen, 1, "first", "provider_error", 2],
         [chosen, 2, "retry", "provider_error", 2],
         [result.model, 3, "fallback", undefined, 0],
@@ -147,7 +204,9 @@ describe("spans of registry calls (real SDK, OpenAIModel and AnthropicModel over
       for (let i = 1; i < attempts.length; i++) {
         const prev = attempts[i - 1] as ReadableSpan;
         const cur = attempts[i] as ReadableSpan;
-        expect(cur.startTime[0] * 1e9 + cur.startTime[1]).toBeGreaterThanOrEqual(prev.endTime[0] * 1e9 + prev.endTime[1] - 1e6);
+        expect(cur.startTime[0] * 1e9 + cur.startTime[1]).toBeGreaterThanOrEqual(
+          prev.endTime[0] * 1e9 + prev.endTime[1] - 1e6,
+        );
       }
     } finally {
       await other.close();
@@ -167,8 +226,14 @@ describe("spans of registry calls (real SDK, OpenAIModel and AnthropicModel over
     const spans = t.spans();
     const [call] = callSpans(spans) as [ReadableSpan];
     expect(call.status.code).toBe(2);
-    expect(call.attributes).toMatchObject({ "error.type": "rate_limit_error", "orchestrator.attempts": 2, "gen_ai.request.model": "gpt-4o-mini" });
-    expect(attemptsOf(spans, call).map((a) => [a.attributes["orchestrator.attempt.kind"], a.attributes["error.type"]])).toEqual([
+    expect(call.attributes).toMatchObject({
+      "error.type": "rate_limit_error",
+      "orchestrator.attempts": 2,
+      "gen_ai.request.model": "gpt-4o-mini",
+    });
+    expect(
+      attemptsOf(spans, call).map((a) => [a.attributes["orchestrator.attempt.kind"], a.attributes["error.type"]]),
+    ).toEqual([
       ["first", "rate_limit_error"],
       ["retry", "rate_limit_error"],
     ]);
@@ -176,7 +241,14 @@ describe("spans of registry calls (real SDK, OpenAIModel and AnthropicModel over
 
   it("a stream through AnthropicModel: gen_ai.request.stream, time to first chunk on the span and in the metric", async () => {
     const registry = new ModelRegistry(fast);
-    registry.registerModel(new AnthropicModel({ name: "claude-3-5-haiku-latest", apiKey: ANTHROPIC_KEY, baseURL: anthropic.baseURL, maxRetries: 0 } as ConstructorParameters<typeof AnthropicModel>[0]));
+    registry.registerModel(
+      new AnthropicModel({
+        name: "claude-3-5-haiku-latest",
+        apiKey: ANTHROPIC_KEY,
+        baseURL: anthropic.baseURL,
+        maxRetries: 0,
+      } as ConstructorParameters<typeof AnthropicModel>[0]),
+    );
     const stop = instrument(registry, { tracerProvider: t.tracerProvider, meterProvider: t.meterProvider });
     let text = "";
     const began = performance.now();
@@ -192,7 +264,12 @@ describe("spans of registry calls (real SDK, OpenAIModel and AnthropicModel over
     expect(text.length).toBeGreaterThan(0);
     const spans = t.spans();
     const [call] = callSpans(spans) as [ReadableSpan];
-    expect(call.attributes).toMatchObject({ "gen_ai.request.stream": true, "gen_ai.provider.name": "anthropic", "gen_ai.request.model": "claude-3-5-haiku-latest", "orchestrator.attempts": 1 });
+    expect(call.attributes).toMatchObject({
+      "gen_ai.request.stream": true,
+      "gen_ai.provider.name": "anthropic",
+      "gen_ai.request.model": "claude-3-5-haiku-latest",
+      "orchestrator.attempts": 1,
+    });
     const ttfc = call.attributes["gen_ai.response.time_to_first_chunk"] as number;
     expect(ttfc).toBeGreaterThan(0);
     expect(ttfc * 1000).toBeLessThanOrEqual(total);
@@ -201,13 +278,24 @@ describe("spans of registry calls (real SDK, OpenAIModel and AnthropicModel over
     const first = metric(rm, "gen_ai.client.operation.time_to_first_chunk");
     expect(first?.dataPoints).toHaveLength(1);
     expect(h(first?.dataPoints[0]).count).toBe(1);
-    expect(first?.dataPoints[0]?.attributes).toMatchObject({ "gen_ai.provider.name": "anthropic", "gen_ai.request.model": "claude-3-5-haiku-latest" });
+    expect(first?.dataPoints[0]?.attributes).toMatchObject({
+      "gen_ai.provider.name": "anthropic",
+      "gen_ai.request.model": "claude-3-5-haiku-latest",
+    });
   });
 
   it("parents correctly under concurrency: each call under the caller's span, each attempt under its call", async () => {
     const registry = new ModelRegistry(fast);
     registry.registerModel(new OpenAIModel({ name: "gpt-4o-mini", apiKey: OPENAI_KEY, baseURL: openai.baseURL }));
-    registry.registerModel(new AnthropicModel({ name: "claude", model: "claude-3-5-haiku-latest", apiKey: ANTHROPIC_KEY, baseURL: anthropic.baseURL, maxRetries: 0 } as ConstructorParameters<typeof AnthropicModel>[0]));
+    registry.registerModel(
+      new AnthropicModel({
+        name: "claude",
+        model: "claude-3-5-haiku-latest",
+        apiKey: ANTHROPIC_KEY,
+        baseURL: anthropic.baseURL,
+        maxRetries: 0,
+      } as ConstructorParameters<typeof AnthropicModel>[0]),
+    );
     const stop = instrument(registry, { tracerProvider: t.tracerProvider, meterProvider: t.meterProvider });
     const tracer = t.tracerProvider.getTracer("app");
     openai.enqueueFault({ type: "status", status: 500 });
@@ -242,7 +330,12 @@ describe("spans of registry calls (real SDK, OpenAIModel and AnthropicModel over
   it("message content only when asked (the conventions' opt-in attributes); API keys never", async () => {
     const registry = new ModelRegistry(fast);
     registry.registerModel(new OpenAIModel({ name: "gpt-4o-mini", apiKey: OPENAI_KEY, baseURL: openai.baseURL }));
-    const request = { messages: [{ role: "system" as const, content: "Be brief." }, { role: "user" as const, content: "secret question" }] };
+    const request = {
+      messages: [
+        { role: "system" as const, content: "Be brief." },
+        { role: "user" as const, content: "secret question" },
+      ],
+    };
 
     const off = instrument(registry, { tracerProvider: t.tracerProvider, meterProvider: t.meterProvider });
     await registry.generate(request);
@@ -255,17 +348,29 @@ describe("spans of registry calls (real SDK, OpenAIModel and AnthropicModel over
     }
 
     t.exporter.reset();
-    const on = instrument(registry, { tracerProvider: t.tracerProvider, meterProvider: t.meterProvider, captureContent: true });
+    const on = instrument(registry, {
+      tracerProvider: t.tracerProvider,
+      meterProvider: t.meterProvider,
+      captureContent: true,
+    });
     const result = await registry.generate(request);
     for await (const _ of registry.stream(request));
     on();
     const [call, streamed] = callSpans(t.spans()) as [ReadableSpan, ReadableSpan];
-    expect(JSON.parse(call.attributes["gen_ai.system_instructions"] as string)).toEqual([{ type: "text", content: "Be brief." }]);
-    expect(JSON.parse(call.attributes["gen_ai.input.messages"] as string)).toEqual([{ role: "user", parts: [{ type: "text", content: "secret question" }] }]);
-    expect(JSON.parse(call.attributes["gen_ai.output.messages"] as string)).toEqual([{ role: "assistant", parts: [{ type: "text", content: result.text }], finish_reason: "stop" }]);
+    expect(JSON.parse(call.attributes["gen_ai.system_instructions"] as string)).toEqual([
+      { type: "text", content: "Be brief." },
+    ]);
+    expect(JSON.parse(call.attributes["gen_ai.input.messages"] as string)).toEqual([
+      { role: "user", parts: [{ type: "text", content: "secret question" }] },
+    ]);
+    expect(JSON.parse(call.attributes["gen_ai.output.messages"] as string)).toEqual([
+      { role: "assistant", parts: [{ type: "text", content: result.text }], finish_reason: "stop" },
+    ]);
     expect(JSON.parse(streamed.attributes["gen_ai.output.messages"] as string)[0].parts[0].content).toBe(result.text);
 
-    const everything = [...plain, ...t.spans()].map((s) => `${s.name} ${JSON.stringify(s.attributes)} ${JSON.stringify(s.events)} ${inspect(s, { depth: 6 })}`).join("\n");
+    const everything = [...plain, ...t.spans()]
+      .map((s) => `${s.name} ${JSON.stringify(s.attributes)} ${JSON.stringify(s.events)} ${inspect(s, { depth: 6 })}`)
+      .join("\n");
     expect(everything).not.toContain(OPENAI_KEY);
     expect(everything).not.toContain(OPENAI_KEY.slice(3, 15));
     const rm = JSON.stringify(await t.metrics());
@@ -274,8 +379,14 @@ describe("spans of registry calls (real SDK, OpenAIModel and AnthropicModel over
 
   it("an authentication failure's span names no key", async () => {
     const registry = new ModelRegistry({ ...fast, maxFallbacks: 0 });
-    registry.registerModel(new OpenAIModel({ name: "gpt-4o-mini", apiKey: "sk-wrong-key-abcdef0123456789", baseURL: openai.baseURL }));
-    const stop = instrument(registry, { tracerProvider: t.tracerProvider, meterProvider: t.meterProvider, captureContent: true });
+    registry.registerModel(
+      new OpenAIModel({ name: "gpt-4o-mini", apiKey: "sk-wrong-key-abcdef0123456789", baseURL: openai.baseURL }),
+    );
+    const stop = instrument(registry, {
+      tracerProvider: t.tracerProvider,
+      meterProvider: t.meterProvider,
+      captureContent: true,
+    });
     await expect(registry.generate(ask("x"))).rejects.toMatchObject({ code: "authentication_error" });
     stop();
     const text = t
@@ -289,7 +400,14 @@ describe("spans of registry calls (real SDK, OpenAIModel and AnthropicModel over
 
   it("a cache hit is marked, costs nothing in the metrics, and its tokens are not counted", async () => {
     const registry = new ModelRegistry({ ...fast, cache: new ModelCache({ backend: "memory" }) });
-    registry.registerModel(new OpenAIModel({ name: "gpt-4o-mini", apiKey: OPENAI_KEY, baseURL: openai.baseURL, capabilities: { inputCostPerToken: 1e-6, outputCostPerToken: 2e-6 } }));
+    registry.registerModel(
+      new OpenAIModel({
+        name: "gpt-4o-mini",
+        apiKey: OPENAI_KEY,
+        baseURL: openai.baseURL,
+        capabilities: { inputCostPerToken: 1e-6, outputCostPerToken: 2e-6 },
+      }),
+    );
     const stop = instrument(registry, { tracerProvider: t.tracerProvider, meterProvider: t.meterProvider });
     const first = await registry.generate(ask("cache me"));
     const second = await registry.generate(ask("cache me"));
@@ -309,7 +427,14 @@ describe("spans of registry calls (real SDK, OpenAIModel and AnthropicModel over
 describe("metrics", () => {
   it("token usage, duration (the conventions' buckets), cost and selections per model", async () => {
     const registry = new ModelRegistry(fast);
-    registry.registerModel(new OpenAIModel({ name: "gpt-4o-mini", apiKey: OPENAI_KEY, baseURL: openai.baseURL, capabilities: { inputCostPerToken: 1e-6, outputCostPerToken: 2e-6 } }));
+    registry.registerModel(
+      new OpenAIModel({
+        name: "gpt-4o-mini",
+        apiKey: OPENAI_KEY,
+        baseURL: openai.baseURL,
+        capabilities: { inputCostPerToken: 1e-6, outputCostPerToken: 2e-6 },
+      }),
+    );
     const stop = instrument(registry, { tracerProvider: t.tracerProvider, meterProvider: t.meterProvider });
     const results = [];
     for (let i = 0; i < 3; i++) results.push(await registry.generate(ask(`count ${i} words please`)));
@@ -323,7 +448,11 @@ describe("metrics", () => {
     expect(tokens?.dataPointType).toBe(DataPointType.HISTOGRAM);
     const input = tokens?.dataPoints.find((p) => p.attributes["gen_ai.token.type"] === "input");
     const output = tokens?.dataPoints.find((p) => p.attributes["gen_ai.token.type"] === "output");
-    expect(input?.attributes).toMatchObject({ "gen_ai.operation.name": "chat", "gen_ai.provider.name": "openai", "gen_ai.request.model": "gpt-4o-mini" });
+    expect(input?.attributes).toMatchObject({
+      "gen_ai.operation.name": "chat",
+      "gen_ai.provider.name": "openai",
+      "gen_ai.request.model": "gpt-4o-mini",
+    });
     expect(h(input).buckets.boundaries).toEqual(TOKEN_BUCKETS);
     expect(h(input).sum).toBe(results.reduce((s, r) => s + (r.usage.inputTokens as number), 0));
     expect(h(output).sum).toBe(results.reduce((s, r) => s + (r.usage.outputTokens as number), 0));
@@ -338,11 +467,18 @@ describe("metrics", () => {
 
     const cost = metric(rm, "orchestrator.client.cost");
     expect(cost?.dataPoints[0]?.attributes).toMatchObject({ "gen_ai.request.model": "gpt-4o-mini" });
-    expect(cost?.dataPoints[0]?.value).toBeCloseTo(results.reduce((s, r) => s + (r.costUsd as number), 0), 12);
+    expect(cost?.dataPoints[0]?.value).toBeCloseTo(
+      results.reduce((s, r) => s + (r.costUsd as number), 0),
+      12,
+    );
 
     const selections = metric(rm, "orchestrator.selections");
     expect(selections?.dataPoints.reduce((s, p) => s + (p.value as number), 0)).toBe(4);
-    expect(selections?.dataPoints[0]?.attributes).toMatchObject({ "gen_ai.request.model": "gpt-4o-mini", "gen_ai.provider.name": "openai", "orchestrator.selection.kind": "first" });
+    expect(selections?.dataPoints[0]?.attributes).toMatchObject({
+      "gen_ai.request.model": "gpt-4o-mini",
+      "gen_ai.provider.name": "openai",
+      "orchestrator.selection.kind": "first",
+    });
     expect(duration?.dataPointType).toBe(DataPointType.HISTOGRAM);
   });
 });

@@ -35,9 +35,13 @@ export const INSTRUMENTATION_NAME = "@orchestrator-ts/otel";
 const INSTRUMENTATION_VERSION = "0.1.0";
 
 /** Bucket boundaries the conventions give for `gen_ai.client.operation.duration` and time to first chunk, seconds. */
-export const DURATION_BUCKETS_S: readonly number[] = Object.freeze([0.01, 0.02, 0.04, 0.08, 0.16, 0.32, 0.64, 1.28, 2.56, 5.12, 10.24, 20.48, 40.96, 81.92]);
+export const DURATION_BUCKETS_S: readonly number[] = Object.freeze([
+  0.01, 0.02, 0.04, 0.08, 0.16, 0.32, 0.64, 1.28, 2.56, 5.12, 10.24, 20.48, 40.96, 81.92,
+]);
 /** Bucket boundaries the conventions give for `gen_ai.client.token.usage`. */
-export const TOKEN_BUCKETS: readonly number[] = Object.freeze([1, 4, 16, 64, 256, 1024, 4096, 16384, 65536, 262144, 1048576, 4194304, 16777216, 67108864]);
+export const TOKEN_BUCKETS: readonly number[] = Object.freeze([
+  1, 4, 16, 64, 256, 1024, 4096, 16384, 65536, 262144, 1048576, 4194304, 16777216, 67108864,
+]);
 
 /** Options of {@link instrument}. */
 export interface InstrumentOptions {
@@ -162,12 +166,16 @@ function usageAttributes(a: Attributes, usage: Usage | undefined): void {
   if (usage?.inputTokens !== undefined) a["gen_ai.usage.input_tokens"] = usage.inputTokens;
   if (usage?.outputTokens !== undefined) a["gen_ai.usage.output_tokens"] = usage.outputTokens;
   if (usage?.cacheReadInputTokens !== undefined) a["gen_ai.usage.cache_read.input_tokens"] = usage.cacheReadInputTokens;
-  if (usage?.cacheWriteInputTokens !== undefined) a["gen_ai.usage.cache_creation.input_tokens"] = usage.cacheWriteInputTokens;
+  if (usage?.cacheWriteInputTokens !== undefined)
+    a["gen_ai.usage.cache_creation.input_tokens"] = usage.cacheWriteInputTokens;
 }
 
 /** The selection part of a call span: selector, chosen score, whether it explored, exclusions by reason. */
 function selectionAttributes(span: Span, explanation: ExplanationLike, fallback: number): void {
-  const a: Attributes = { "orchestrator.selector": explanation.selector, "orchestrator.selection.candidates": explanation.candidates.length };
+  const a: Attributes = {
+    "orchestrator.selector": explanation.selector,
+    "orchestrator.selection.candidates": explanation.candidates.length,
+  };
   const chosen = explanation.candidates.find((c) => c.chosen);
   if (chosen) {
     if (Number.isFinite(chosen.score)) a["orchestrator.selection.score"] = chosen.score;
@@ -189,7 +197,9 @@ function explored(explanation: ExplanationLike): boolean {
   if (!chosen) return false;
   if (chosen.note !== undefined && /exploring/.test(chosen.note)) return true;
   if (chosen.meanReward === undefined) return false;
-  return explanation.candidates.some((c) => !c.chosen && c.meanReward !== undefined && c.meanReward > (chosen.meanReward as number));
+  return explanation.candidates.some(
+    (c) => !c.chosen && c.meanReward !== undefined && c.meanReward > (chosen.meanReward as number),
+  );
 }
 
 /**
@@ -199,20 +209,40 @@ function explored(explanation: ExplanationLike): boolean {
  * stops it (also `Symbol.dispose`).
  */
 export function instrument(registry: InstrumentableRegistry, options: InstrumentOptions = {}): Instrumentation {
-  const tracer: Tracer = (options.tracerProvider ?? trace.getTracerProvider()).getTracer(INSTRUMENTATION_NAME, INSTRUMENTATION_VERSION);
-  const meter = (options.meterProvider ?? metrics.getMeterProvider()).getMeter(INSTRUMENTATION_NAME, INSTRUMENTATION_VERSION);
+  const tracer: Tracer = (options.tracerProvider ?? trace.getTracerProvider()).getTracer(
+    INSTRUMENTATION_NAME,
+    INSTRUMENTATION_VERSION,
+  );
+  const meter = (options.meterProvider ?? metrics.getMeterProvider()).getMeter(
+    INSTRUMENTATION_NAME,
+    INSTRUMENTATION_VERSION,
+  );
   const captureContent = options.captureContent === true;
   const maxCallsInFlight = options.maxCallsInFlight ?? MAX_CALLS_IN_FLIGHT;
   const m: Instruments = {
-    tokens: meter.createHistogram("gen_ai.client.token.usage", { unit: "{token}", description: "Number of input and output tokens used.", advice: { explicitBucketBoundaries: [...TOKEN_BUCKETS] } }),
-    duration: meter.createHistogram("gen_ai.client.operation.duration", { unit: "s", description: "GenAI operation duration.", advice: { explicitBucketBoundaries: [...DURATION_BUCKETS_S] } }),
+    tokens: meter.createHistogram("gen_ai.client.token.usage", {
+      unit: "{token}",
+      description: "Number of input and output tokens used.",
+      advice: { explicitBucketBoundaries: [...TOKEN_BUCKETS] },
+    }),
+    duration: meter.createHistogram("gen_ai.client.operation.duration", {
+      unit: "s",
+      description: "GenAI operation duration.",
+      advice: { explicitBucketBoundaries: [...DURATION_BUCKETS_S] },
+    }),
     firstChunk: meter.createHistogram("gen_ai.client.operation.time_to_first_chunk", {
       unit: "s",
       description: "Time to receive the first chunk of a streamed answer, from the call.",
       advice: { explicitBucketBoundaries: [...DURATION_BUCKETS_S] },
     }),
-    cost: meter.createCounter("orchestrator.client.cost", { unit: "{USD}", description: "Cost of answered calls in US dollars, by model." }),
-    selections: meter.createCounter("orchestrator.selections", { unit: "{selection}", description: "Models chosen by the registry's selector, by model." }),
+    cost: meter.createCounter("orchestrator.client.cost", {
+      unit: "{USD}",
+      description: "Cost of answered calls in US dollars, by model.",
+    }),
+    selections: meter.createCounter("orchestrator.selections", {
+      unit: "{selection}",
+      description: "Models chosen by the registry's selector, by model.",
+    }),
   };
   // No meter provider registered: skip the per-call metric work.
   const metricsOn = !(m.duration instanceof NOOP_HISTOGRAM);
@@ -267,7 +297,10 @@ export function instrument(registry: InstrumentableRegistry, options: Instrument
     const explanation = e.explanation;
     const provider = explanation?.candidates.find((c) => c.chosen)?.provider ?? providerOf(e.model);
     if (metricsOn && state !== undefined) {
-      const a: Attributes = { "gen_ai.request.model": e.model, "orchestrator.selection.kind": e.fallback > 0 ? "fallback" : "first" };
+      const a: Attributes = {
+        "gen_ai.request.model": e.model,
+        "orchestrator.selection.kind": e.fallback > 0 ? "fallback" : "first",
+      };
       if (provider !== undefined) a["gen_ai.provider.name"] = provider;
       if (explanation !== undefined) {
         a["orchestrator.selector"] = explanation.selector;
@@ -317,7 +350,11 @@ export function instrument(registry: InstrumentableRegistry, options: Instrument
     a["orchestrator.attempt"] = attempt;
     a["orchestrator.attempt.kind"] = kind;
     if (state.selectionId !== undefined) a["orchestrator.selection.id"] = state.selectionId;
-    return tracer.startSpan(`${OPERATION} ${model}`, { kind: spanKindOf(provider), attributes: a, startTime: epochMs(startMs) }, state.ctx);
+    return tracer.startSpan(
+      `${OPERATION} ${model}`,
+      { kind: spanKindOf(provider), attributes: a, startTime: epochMs(startMs) },
+      state.ctx,
+    );
   }
 
   function begin(request: GenerateRequest, stream: boolean): CallState | undefined {
@@ -341,7 +378,18 @@ export function instrument(registry: InstrumentableRegistry, options: Instrument
   /** The call answered: the successful attempt's span, the call span's response attributes, the metrics. */
   function succeed(
     state: CallState,
-    answer: { model?: string; provider?: string; responseId?: string; usage?: Usage; finishReason?: FinishReason; costUsd?: number; cached?: boolean; latencyMs?: number; text?: string; toolCalls?: readonly ToolCall[] },
+    answer: {
+      model?: string;
+      provider?: string;
+      responseId?: string;
+      usage?: Usage;
+      finishReason?: FinishReason;
+      costUsd?: number;
+      cached?: boolean;
+      latencyMs?: number;
+      text?: string;
+      toolCalls?: readonly ToolCall[];
+    },
     attempts: readonly AttemptLike[],
     explanation: ExplanationLike | undefined,
   ): void {
@@ -370,8 +418,14 @@ export function instrument(registry: InstrumentableRegistry, options: Instrument
       a["orchestrator.cache.hit"] = cached;
       a["orchestrator.attempts"] = state.attempts;
       if (state.firstChunkS !== undefined) a["gen_ai.response.time_to_first_chunk"] = state.firstChunkS;
-      if (captureContent) a["gen_ai.output.messages"] = outputContent(state.stream ? state.text : (answer.text ?? ""), state.stream ? (state.toolCalls ?? []) : (answer.toolCalls ?? []), reason);
-      if (explanation !== undefined && state.selector === undefined) selectionAttributes(span, explanation, state.fallback);
+      if (captureContent)
+        a["gen_ai.output.messages"] = outputContent(
+          state.stream ? state.text : (answer.text ?? ""),
+          state.stream ? (state.toolCalls ?? []) : (answer.toolCalls ?? []),
+          reason,
+        );
+      if (explanation !== undefined && state.selector === undefined)
+        selectionAttributes(span, explanation, state.fallback);
       span.setAttributes(a);
       if (model !== undefined) span.updateName(`${OPERATION} ${model}`);
       if (model !== undefined) {
@@ -395,8 +449,10 @@ export function instrument(registry: InstrumentableRegistry, options: Instrument
       m.duration.record(latencyMs / 1000, { ...base, "orchestrator.cache.hit": cached });
       // A cache hit used no tokens and cost nothing.
       if (!cached) {
-        if (answer.usage?.inputTokens !== undefined) m.tokens.record(answer.usage.inputTokens, { ...base, "gen_ai.token.type": "input" });
-        if (answer.usage?.outputTokens !== undefined) m.tokens.record(answer.usage.outputTokens, { ...base, "gen_ai.token.type": "output" });
+        if (answer.usage?.inputTokens !== undefined)
+          m.tokens.record(answer.usage.inputTokens, { ...base, "gen_ai.token.type": "input" });
+        if (answer.usage?.outputTokens !== undefined)
+          m.tokens.record(answer.usage.outputTokens, { ...base, "gen_ai.token.type": "output" });
         if (answer.costUsd !== undefined) m.cost.add(answer.costUsd, base);
       }
       if (state.firstChunkS !== undefined) m.firstChunk.record(state.firstChunkS, base);
@@ -431,7 +487,11 @@ export function instrument(registry: InstrumentableRegistry, options: Instrument
   const hadGenerate = Object.hasOwn(registry, "generate");
   const hadStream = Object.hasOwn(registry, "stream");
 
-  const generate = function generate(this: unknown, request: GenerateRequest, requirements?: never): Promise<ResultLike> {
+  const generate = function generate(
+    this: unknown,
+    request: GenerateRequest,
+    requirements?: never,
+  ): Promise<ResultLike> {
     const state = begin(request, false);
     if (state === undefined) return originalGenerate.call(registry, request, requirements);
     starting = state;

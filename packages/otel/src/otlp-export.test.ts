@@ -52,26 +52,39 @@ it("exports the spans over OTLP/HTTP to a collector: the receiver decodes GenAI 
   const received: { path: string; contentType: string | undefined; request: OtlpRequest }[] = [];
   const receiver = createServer(async (req, res) => {
     const text = await body(req);
-    received.push({ path: req.url ?? "", contentType: req.headers["content-type"], request: JSON.parse(text) as OtlpRequest });
+    received.push({
+      path: req.url ?? "",
+      contentType: req.headers["content-type"],
+      request: JSON.parse(text) as OtlpRequest,
+    });
     res.writeHead(200, { "content-type": "application/json" }).end("{}");
   });
   await new Promise<void>((resolve) => receiver.listen(0, "127.0.0.1", resolve));
   const server = await startOpenAIServer({ apiKey: KEY });
   context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
   const url = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/v1/traces`;
-  const tracerProvider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(new OTLPTraceExporter({ url }))] });
+  const tracerProvider = new BasicTracerProvider({
+    spanProcessors: [new SimpleSpanProcessor(new OTLPTraceExporter({ url }))],
+  });
   try {
     const registry = new ModelRegistry({ backoff: { initialMs: 1, maxMs: 5 } });
     registry.registerModel(new OpenAIModel({ name: "gpt-4o-mini", apiKey: KEY, baseURL: server.baseURL }));
     const stop = instrument(registry, { tracerProvider });
     server.enqueueFault({ type: "status", status: 500 });
-    const result = await registry.generate({ messages: [{ role: "user", content: "ship these spans" }], maxTokens: 20 });
+    const result = await registry.generate({
+      messages: [{ role: "user", content: "ship these spans" }],
+      maxTokens: 20,
+    });
     stop();
     await tracerProvider.forceFlush();
 
     expect(received.length).toBeGreaterThan(0);
     expect(received.every((r) => r.path === "/v1/traces" && r.contentType === "application/json")).toBe(true);
-    const spans = received.flatMap((r) => r.request.resourceSpans.flatMap((rs) => rs.scopeSpans.filter((s) => s.scope.name === "@orchestrator-ts/otel").flatMap((s) => s.spans)));
+    const spans = received.flatMap((r) =>
+      r.request.resourceSpans.flatMap((rs) =>
+        rs.scopeSpans.filter((s) => s.scope.name === "@orchestrator-ts/otel").flatMap((s) => s.spans),
+      ),
+    );
     expect(spans).toHaveLength(3);
     const attrs = (s: OtlpSpan) => Object.fromEntries(s.attributes.map((a) => [a.key, value(a.value)]));
     const call = spans.find((s) => attrs(s)["orchestrator.attempts"] !== undefined) as OtlpSpan;
@@ -87,10 +100,12 @@ it("exports the spans over OTLP/HTTP to a collector: the receiver decodes GenAI 
       "orchestrator.attempts": 2,
     });
     const attempts = spans.filter((s) => s.parentSpanId === call.spanId);
-    expect(attempts.map((s) => [attrs(s)["orchestrator.attempt.kind"], attrs(s)["error.type"] ?? null]).sort()).toEqual([
-      ["first", "provider_error"],
-      ["retry", null],
-    ]);
+    expect(attempts.map((s) => [attrs(s)["orchestrator.attempt.kind"], attrs(s)["error.type"] ?? null]).sort()).toEqual(
+      [
+        ["first", "provider_error"],
+        ["retry", null],
+      ],
+    );
     // SpanKind CLIENT is 3 in OTLP (SPAN_KIND_CLIENT).
     expect(attempts.every((s) => s.kind === 3 && s.traceId === call.traceId)).toBe(true);
     expect(JSON.stringify(received)).not.toContain(KEY);

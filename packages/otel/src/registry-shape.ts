@@ -1,4 +1,10 @@
-import type { ExclusionReason, GenerateRequest, GenerateResult, OrchestratorError, StreamChunk } from "@orchestrator-ts/core";
+import type {
+  ExclusionReason,
+  GenerateRequest,
+  GenerateResult,
+  OrchestratorError,
+  StreamChunk,
+} from "@orchestrator-ts/core";
 
 // What `instrument` needs of a `ModelRegistry`, typed structurally: this package depends on the
 // contract (core) only, and any registry with the same events and calls can be instrumented.
@@ -64,7 +70,9 @@ export interface ResultLike extends GenerateResult {
 }
 
 /** A chunk of a registry stream; its finish chunk names the selection and the attempts. */
-export type StreamChunkLike = StreamChunk | (Extract<StreamChunk, { type: "finish" }> & { selectionId: string; attempts: readonly AttemptLike[] });
+export type StreamChunkLike =
+  | StreamChunk
+  | (Extract<StreamChunk, { type: "finish" }> & { selectionId: string; attempts: readonly AttemptLike[] });
 
 /** What `registry.stream` returns (`RegistryStream`). */
 export interface StreamLike extends AsyncIterable<StreamChunkLike> {

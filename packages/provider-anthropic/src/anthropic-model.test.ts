@@ -7,11 +7,26 @@ import {
   type StreamChunk,
   isProviderPlugin,
 } from "@orchestrator-ts/core";
-import { type AnthropicServer, collectAll, freePort, rejectionOf, startAnthropicServer } from "@orchestrator-ts/testing";
+import {
+  type AnthropicServer,
+  collectAll,
+  freePort,
+  rejectionOf,
+  startAnthropicServer,
+} from "@orchestrator-ts/testing";
 import { describeModelConformance, describeProviderFaults } from "@orchestrator-ts/testing/conformance";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
-import { provider as namedPlugin, ANTHROPIC_MODELS, ANTHROPIC_PRICES_AS_OF, AnthropicModel, anthropicProvider, createAnthropic, lookupAnthropicModel, mapStopReason } from "./index";
+import {
+  provider as namedPlugin,
+  ANTHROPIC_MODELS,
+  ANTHROPIC_PRICES_AS_OF,
+  AnthropicModel,
+  anthropicProvider,
+  createAnthropic,
+  lookupAnthropicModel,
+  mapStopReason,
+} from "./index";
 
 const KEY = "sk-ant-loopback-secret-0123456789";
 let server: AnthropicServer;
@@ -39,9 +54,10 @@ afterAll(async () => {
   await Promise.all(models.map((m) => m.cleanup()));
 });
 
-const ask = (text: string, extra: Partial<GenerateRequest> = {}): GenerateRequest => ({ messages: [{ role: "user", content: text }], ...extra });
-
-
+const ask = (text: string, extra: Partial<GenerateRequest> = {}): GenerateRequest => ({
+  messages: [{ role: "user", content: text }],
+  ...extra,
+});
 
 function lastBody(): Record<string, unknown> {
   return server.requests.filter((r) => r.path === "/v1/messages").at(-1)?.body as Record<string, unknown>;
@@ -68,16 +84,21 @@ describe("AnthropicModel: the seed and the key", () => {
     expect(server.requests.at(-1)?.headers.authorization).toBe(`Bearer ${KEY}`);
   });
 
-  it.each(["constructor", "__proto__"])("a model named %s is priced as an unknown Claude id, not a broken table entry", (name) => {
-    expect(lookupAnthropicModel(name).source).toBe("unknown-estimate");
-    expect(model({ name }).capabilities.inputCostPerToken).toBeGreaterThan(0);
-  });
+  it.each(["constructor", "__proto__"])(
+    "a model named %s is priced as an unknown Claude id, not a broken table entry",
+    (name) => {
+      expect(lookupAnthropicModel(name).source).toBe("unknown-estimate");
+      expect(model({ name }).capabilities.inputCostPerToken).toBeGreaterThan(0);
+    },
+  );
 
   it("never prices an unknown Claude id as free: it takes its family's price and says so", () => {
     const future = lookupAnthropicModel("claude-opus-9-1");
     expect(future.source).toBe("family-estimate");
     expect(future.info.inputPerMTok).toBeGreaterThan(0);
-    expect(lookupAnthropicModel("something-else").info.outputPerMTok).toBe(ANTHROPIC_MODELS["claude-3-opus"]?.outputPerMTok);
+    expect(lookupAnthropicModel("something-else").info.outputPerMTok).toBe(
+      ANTHROPIC_MODELS["claude-3-opus"]?.outputPerMTok,
+    );
     expect(lookupAnthropicModel("claude-sonnet-4.5").info.id).toBe("claude-sonnet-4-5-20250929");
     expect(model({ name: "x", model: "claude-opus-9-1" }).capabilities.inputCostPerToken).toBeGreaterThan(0);
   });
@@ -165,7 +186,10 @@ describe("AnthropicModel: request mapping (what the server recorded)", () => {
   });
 
   it("round-trips tools: zod schema → input_schema, tool_use → toolCalls, results → tool_result in a user turn", async () => {
-    server.setReply(() => ({ text: "Checking.", toolCalls: [{ id: "toolu_1", name: "get_weather", arguments: { city: "Paris" } }] }));
+    server.setReply(() => ({
+      text: "Checking.",
+      toolCalls: [{ id: "toolu_1", name: "get_weather", arguments: { city: "Paris" } }],
+    }));
     const m = model();
     const tools = [{ name: "get_weather", description: "Weather by city", parameters: z.object({ city: z.string() }) }];
     const first = await m.generate({ ...ask("weather in Paris?"), tools, toolChoice: "required" });
@@ -177,7 +201,11 @@ describe("AnthropicModel: request mapping (what the server recorded)", () => {
       {
         name: "get_weather",
         description: "Weather by city",
-        input_schema: expect.objectContaining({ type: "object", properties: { city: { type: "string" } }, required: ["city"] }),
+        input_schema: expect.objectContaining({
+          type: "object",
+          properties: { city: { type: "string" } },
+          required: ["city"],
+        }),
       },
     ]);
     expect(sent["tool_choice"]).toEqual({ type: "any" });
@@ -216,19 +244,33 @@ describe("AnthropicModel: request mapping (what the server recorded)", () => {
   });
 
   it("streams tool calls natively: input_json_delta assembled into one tool-call chunk per block", async () => {
-    server.setReply(() => ({ text: "Let me look that up.", toolCalls: [{ name: "get_weather", arguments: { city: "Paris", unit: "C" } }] }));
-    const chunks = await collectAll(model().stream({ ...ask("weather?"), tools: [{ name: "get_weather", parameters: { type: "object" } }] }));
+    server.setReply(() => ({
+      text: "Let me look that up.",
+      toolCalls: [{ name: "get_weather", arguments: { city: "Paris", unit: "C" } }],
+    }));
+    const chunks = await collectAll(
+      model().stream({ ...ask("weather?"), tools: [{ name: "get_weather", parameters: { type: "object" } }] }),
+    );
     const texts = chunks.filter((c) => c.type === "text");
     expect(texts.length).toBeGreaterThan(1);
     expect(chunks.filter((c) => c.type === "tool-call")).toEqual([
-      { type: "tool-call", toolCall: { id: expect.stringMatching(/^toolu_/), name: "get_weather", arguments: { city: "Paris", unit: "C" } } },
+      {
+        type: "tool-call",
+        toolCall: {
+          id: expect.stringMatching(/^toolu_/),
+          name: "get_weather",
+          arguments: { city: "Paris", unit: "C" },
+        },
+      },
     ]);
     expect(chunks.at(-1)).toMatchObject({ type: "finish", finishReason: { unified: "tool-calls", raw: "tool_use" } });
   });
 
   it("gives structured output through a forced tool and returns its input as the JSON text", async () => {
     const schema = z.object({ name: z.string(), age: z.number() });
-    server.setReply((req) => ({ toolCalls: [{ name: req.tools.at(-1)?.name ?? "?", arguments: { name: "Ada", age: 36 } }] }));
+    server.setReply((req) => ({
+      toolCalls: [{ name: req.tools.at(-1)?.name ?? "?", arguments: { name: "Ada", age: 36 } }],
+    }));
     const m = model();
     const result = await m.generate({ ...ask("who?"), responseFormat: { type: "json", schema, name: "person" } });
     expect(JSON.parse(result.text)).toEqual({ name: "Ada", age: 36 });
@@ -237,10 +279,15 @@ describe("AnthropicModel: request mapping (what the server recorded)", () => {
     const body = lastBody();
     expect(body["tool_choice"]).toEqual({ type: "tool", name: "person" });
     expect(body["tools"]).toEqual([
-      expect.objectContaining({ name: "person", input_schema: expect.objectContaining({ type: "object", required: ["name", "age"] }) }),
+      expect.objectContaining({
+        name: "person",
+        input_schema: expect.objectContaining({ type: "object", required: ["name", "age"] }),
+      }),
     ]);
 
-    const chunks = await collectAll(m.stream({ ...ask("who?"), responseFormat: { type: "json", schema, name: "person" } }));
+    const chunks = await collectAll(
+      m.stream({ ...ask("who?"), responseFormat: { type: "json", schema, name: "person" } }),
+    );
     const text = chunks.map((c) => (c.type === "text" ? c.text : "")).join("");
     expect(JSON.parse(text)).toEqual({ name: "Ada", age: 36 });
     expect(chunks.filter((c) => c.type === "text").length).toBeGreaterThan(1);
@@ -249,7 +296,10 @@ describe("AnthropicModel: request mapping (what the server recorded)", () => {
 
   it("wraps a non-object schema and unwraps the answer", async () => {
     server.setReply(() => ({ toolCalls: [{ name: "json_response", arguments: { value: [1, 2, 3] } }] }));
-    const result = await model().generate({ ...ask("list"), responseFormat: { type: "json", schema: z.array(z.number()) } });
+    const result = await model().generate({
+      ...ask("list"),
+      responseFormat: { type: "json", schema: z.array(z.number()) },
+    });
     expect(result.text).toBe("[1,2,3]");
     const tool = (lastBody()["tools"] as { input_schema: Record<string, unknown> }[])[0];
     expect(tool?.input_schema).toMatchObject({ type: "object", required: ["value"] });
@@ -260,7 +310,9 @@ describe("AnthropicModel: request mapping (what the server recorded)", () => {
     expect(result.warnings.join(" ")).toMatch(/temperature/);
     expect(result.warnings.join(" ")).toMatch(/seed/);
     expect(lastBody()).not.toHaveProperty("temperature");
-    await model().generate(ask("x", { providerOptions: { anthropic: { temperature: 0.2, metadata: { user_id: "u1" } } } }));
+    await model().generate(
+      ask("x", { providerOptions: { anthropic: { temperature: 0.2, metadata: { user_id: "u1" } } } }),
+    );
     expect(lastBody()).toMatchObject({ temperature: 0.2, metadata: { user_id: "u1" } });
   });
 });
@@ -280,9 +332,16 @@ describe("AnthropicModel: usage, cost and stop reasons", () => {
   it("prompt-cache reads are part of inputTokens and reported as cacheReadInputTokens, plain and streamed", async () => {
     server.setReply(() => ({ text: "ok", usage: { inputTokens: 1200, outputTokens: 2, cacheReadInputTokens: 1024 } }));
     const m = model();
-    expect((await m.generate(ask("x"))).usage).toEqual({ inputTokens: 1200, outputTokens: 2, cacheReadInputTokens: 1024 });
+    expect((await m.generate(ask("x"))).usage).toEqual({
+      inputTokens: 1200,
+      outputTokens: 2,
+      cacheReadInputTokens: 1024,
+    });
     const streamed = await collectAll(m.stream(ask("x")));
-    expect(streamed.at(-1)).toMatchObject({ type: "finish", usage: { inputTokens: 1200, outputTokens: 2, cacheReadInputTokens: 1024 } });
+    expect(streamed.at(-1)).toMatchObject({
+      type: "finish",
+      usage: { inputTokens: 1200, outputTokens: 2, cacheReadInputTokens: 1024 },
+    });
   });
 
   it("leaves usage undefined (not 0) when the API omits it, and cost unknown", async () => {
@@ -311,7 +370,10 @@ describe("AnthropicModel: usage, cost and stop reasons", () => {
     server.setReply(() => ({ text: "x", finishReason: "refusal" }));
     expect((await model().generate(ask("x"))).finishReason).toEqual({ unified: "content-filter", raw: "refusal" });
     server.setReply(undefined);
-    expect((await model().generate(ask("a b c d e", { maxTokens: 2 }))).finishReason).toEqual({ unified: "length", raw: "max_tokens" });
+    expect((await model().generate(ask("a b c d e", { maxTokens: 2 }))).finishReason).toEqual({
+      unified: "length",
+      raw: "max_tokens",
+    });
   });
 });
 
@@ -343,7 +405,6 @@ describe("AnthropicModel: errors mapped to the core family", () => {
     server.enqueueFault({ type: "latency", ms: 400 });
     expect((await m.generate(ask("slow", { timeoutMs: Number.POSITIVE_INFINITY }))).text).toContain("slow");
   });
-
 });
 
 describe("AnthropicModel: health, plugin", () => {
@@ -362,7 +423,12 @@ describe("AnthropicModel: health, plugin", () => {
     expect(anthropicProvider.secretKeys).toContain("apiKey");
     expect(anthropicProvider.envKeys).toEqual(["ANTHROPIC_API_KEY"]);
     expect(anthropicProvider.configSchema.safeParse({ apiKey: KEY, unknown: 1 }).success).toBe(false);
-    const config = anthropicProvider.configSchema.parse({ apiKey: KEY, baseUrl: server.baseURL, model: "claude-sonnet-4-6", defaultMaxTokens: 256 });
+    const config = anthropicProvider.configSchema.parse({
+      apiKey: KEY,
+      baseUrl: server.baseURL,
+      model: "claude-sonnet-4-6",
+      defaultMaxTokens: 256,
+    });
     expect(config.baseURL).toBe(server.baseURL);
     const { ModelCapabilities, ModelConstraints } = await import("@orchestrator-ts/core");
     const created = await anthropicProvider.create({
@@ -383,7 +449,11 @@ describe("AnthropicModel: health, plugin", () => {
 
   it("headers may hold Secrets (a proxy's key from YAML): the server receives them, inspect never shows them", async () => {
     const proxyKey = "proxy-key-0123456789abcdef";
-    const config = anthropicProvider.configSchema.parse({ apiKey: KEY, baseUrl: server.baseURL, headers: { "x-proxy-key": new Secret(proxyKey), "anthropic-beta": "tools-2024" } });
+    const config = anthropicProvider.configSchema.parse({
+      apiKey: KEY,
+      baseUrl: server.baseURL,
+      headers: { "x-proxy-key": new Secret(proxyKey), "anthropic-beta": "tools-2024" },
+    });
     const created = new AnthropicModel({ name: "claude-sonnet-4-6", ...config });
     models.push(created);
     await created.generate(ask("x"));
@@ -394,17 +464,21 @@ describe("AnthropicModel: health, plugin", () => {
 });
 
 describe("AnthropicModel: live API (opt-in)", () => {
-  it.skipIf(!process.env.ANTHROPIC_API_KEY)("live: generates and streams (skipped: ANTHROPIC_API_KEY not set)", { timeout: 60_000 }, async () => {
-    const live = new AnthropicModel({ name: "claude-haiku-4-5" });
-    models.push(live);
-    const result = await live.generate(ask("Reply with the single word: pong", { maxTokens: 16 }));
-    expect(result.text.toLowerCase()).toContain("pong");
-    expect(result.usage.inputTokens).toBeGreaterThan(0);
-    expect(result.costUsd).toBeGreaterThan(0);
-    const chunks = await collectAll(live.stream(ask("Count from 1 to 5.", { maxTokens: 64 })));
-    expect(chunks.at(-1)?.type).toBe("finish");
-    expect(await live.healthCheck()).toBe(true);
-  });
+  it.skipIf(!process.env.ANTHROPIC_API_KEY)(
+    "live: generates and streams (skipped: ANTHROPIC_API_KEY not set)",
+    { timeout: 60_000 },
+    async () => {
+      const live = new AnthropicModel({ name: "claude-haiku-4-5" });
+      models.push(live);
+      const result = await live.generate(ask("Reply with the single word: pong", { maxTokens: 16 }));
+      expect(result.text.toLowerCase()).toContain("pong");
+      expect(result.usage.inputTokens).toBeGreaterThan(0);
+      expect(result.costUsd).toBeGreaterThan(0);
+      const chunks = await collectAll(live.stream(ask("Count from 1 to 5.", { maxTokens: 64 })));
+      expect(chunks.at(-1)?.type).toBe("finish");
+      expect(await live.healthCheck()).toBe(true);
+    },
+  );
 });
 
 describe("a streamed event's size is bounded", () => {
@@ -434,13 +508,24 @@ describe("a streamed event's size is bounded", () => {
 describe("AnthropicModel: an unreachable API", () => {
   it("→ retryable ProviderError naming the address and the cause, never userinfo or key", async () => {
     const port = await freePort();
-    const error = await rejectionOf(model({ baseURL: `http://127.0.0.1:${port}?key=key-in-query-123` }).generate(ask("x")));
+    const error = await rejectionOf(
+      model({ baseURL: `http://127.0.0.1:${port}?key=key-in-query-123` }).generate(ask("x")),
+    );
     expect(ProviderError.isInstance(error)).toBe(true);
     expect((error as ProviderError).retryable).toBe(true);
-    expect((error as Error).message).toBe(`Could not reach the Anthropic API at http://127.0.0.1:${port}: Connection error. (connect ECONNREFUSED 127.0.0.1:${port})`);
-    const withUser = await rejectionOf(model({ baseURL: `http://someone:pw-in-url-123@127.0.0.1:${port}` }).generate(ask("x")));
-    expect((withUser as Error).message).toMatch(new RegExp(`^Could not reach the Anthropic API at http://127\\.0\\.0\\.1:${port}: `));
-    for (const e of [error, withUser]) expect(`${(e as Error).message} ${inspect(e)} ${JSON.stringify(e)}`).not.toMatch(/key-in-query-123|someone|pw-in-url-123/);
+    expect((error as Error).message).toBe(
+      `Could not reach the Anthropic API at http://127.0.0.1:${port}: Connection error. (connect ECONNREFUSED 127.0.0.1:${port})`,
+    );
+    const withUser = await rejectionOf(
+      model({ baseURL: `http://someone:pw-in-url-123@127.0.0.1:${port}` }).generate(ask("x")),
+    );
+    expect((withUser as Error).message).toMatch(
+      new RegExp(`^Could not reach the Anthropic API at http://127\\.0\\.0\\.1:${port}: `),
+    );
+    for (const e of [error, withUser])
+      expect(`${(e as Error).message} ${inspect(e)} ${JSON.stringify(e)}`).not.toMatch(
+        /key-in-query-123|someone|pw-in-url-123/,
+      );
   });
 });
 

@@ -98,7 +98,12 @@ export class AnthropicModel extends Model {
     const info = lookup.info;
     const pricing: AnthropicPriceInfo = options?.pricing
       ? { ...options.pricing, source: "override", asOf: ANTHROPIC_PRICES_AS_OF }
-      : { inputPerMTok: info.inputPerMTok, outputPerMTok: info.outputPerMTok, source: lookup.source, asOf: ANTHROPIC_PRICES_AS_OF };
+      : {
+          inputPerMTok: info.inputPerMTok,
+          outputPerMTok: info.outputPerMTok,
+          source: lookup.source,
+          asOf: ANTHROPIC_PRICES_AS_OF,
+        };
     const defaults: ModelCapabilitiesInput = {
       textGeneration: true,
       codeGeneration: true,
@@ -115,7 +120,10 @@ export class AnthropicModel extends Model {
     };
     const capabilities = mergeCapabilities(defaults, options?.capabilities);
     const modelId = options?.model ?? (lookup.source === "table" ? info.id : options?.name);
-    const defaultMaxTokens = Math.min(options?.defaultMaxTokens ?? DEFAULT_MAX_TOKENS, capabilities.maxOutputTokens ?? Number.POSITIVE_INFINITY);
+    const defaultMaxTokens = Math.min(
+      options?.defaultMaxTokens ?? DEFAULT_MAX_TOKENS,
+      capabilities.maxOutputTokens ?? Number.POSITIVE_INFINITY,
+    );
     super({
       name: options?.name,
       provider: "anthropic",
@@ -125,7 +133,9 @@ export class AnthropicModel extends Model {
       // Who answers: the API model, the server (the SDK's own default when none is given), and what changes answers.
       cacheIdentity: {
         model: modelId,
-        baseURL: endpointIdentity(options?.baseURL || globalThis.process?.env?.[ANTHROPIC_BASE_URL_ENV] || ANTHROPIC_DEFAULT_BASE_URL),
+        baseURL: endpointIdentity(
+          options?.baseURL || globalThis.process?.env?.[ANTHROPIC_BASE_URL_ENV] || ANTHROPIC_DEFAULT_BASE_URL,
+        ),
         defaultMaxTokens,
         headers: headersIdentity(options?.headers),
       },
@@ -145,11 +155,14 @@ export class AnthropicModel extends Model {
   protected override async doInitialize(): Promise<void> {
     const key = this.#apiKey ?? secretFromEnv(ANTHROPIC_API_KEY_ENV);
     if (!key) {
-      throw new AuthenticationError(`No Anthropic API key for model "${this.name}": pass \`apiKey\` or set ${ANTHROPIC_API_KEY_ENV}.`, {
-        provider: this.provider,
-        model: this.name,
-        status: undefined,
-      });
+      throw new AuthenticationError(
+        `No Anthropic API key for model "${this.name}": pass \`apiKey\` or set ${ANTHROPIC_API_KEY_ENV}.`,
+        {
+          provider: this.provider,
+          model: this.name,
+          status: undefined,
+        },
+      );
     }
     this.#client = new Anthropic({
       apiKey: key.reveal(),
@@ -158,7 +171,10 @@ export class AnthropicModel extends Model {
       timeout: sdkTimeout(this.timeoutMs),
       ...(this.#headers ? { defaultHeaders: revealHeaders(this.#headers) } : {}),
       // The SDK's line decoder rescans an unfinished line on every read: hand it whole lines, bounded.
-      fetch: fetchWithLineLimit((input: Parameters<typeof fetch>[0], init?: Parameters<typeof fetch>[1]) => fetch(input, init), { maxEventBytes: this.#maxEventBytes, provider: this.provider, model: this.name }),
+      fetch: fetchWithLineLimit(
+        (input: Parameters<typeof fetch>[0], init?: Parameters<typeof fetch>[1]) => fetch(input, init),
+        { maxEventBytes: this.#maxEventBytes, provider: this.provider, model: this.name },
+      ),
     });
   }
 
@@ -206,11 +222,21 @@ export class AnthropicModel extends Model {
   }
 
   protected override mapError(error: unknown): OrchestratorError {
-    return mapAnthropicError(error, { provider: this.provider, model: this.name, modelId: this.modelId, baseURL: this.#client?.baseURL ?? this.#baseURL });
+    return mapAnthropicError(error, {
+      provider: this.provider,
+      model: this.name,
+      modelId: this.modelId,
+      baseURL: this.#client?.baseURL ?? this.#baseURL,
+    });
   }
 
   #sdk(): Anthropic {
-    if (!this.#client) throw new ProviderError("The Anthropic client is not initialised.", { provider: this.provider, model: this.name, retryable: false });
+    if (!this.#client)
+      throw new ProviderError("The Anthropic client is not initialised.", {
+        provider: this.provider,
+        model: this.name,
+        retryable: false,
+      });
     return this.#client;
   }
 
@@ -245,7 +271,10 @@ export function mergeCapabilities(
   if (!given) return new ModelCapabilities(defaults);
   if (given instanceof ModelCapabilities) {
     if (given.inputCostPerToken === 0 && given.outputCostPerToken === 0) {
-      return given.with({ inputCostPerToken: defaults.inputCostPerToken ?? 0, outputCostPerToken: defaults.outputCostPerToken ?? 0 });
+      return given.with({
+        inputCostPerToken: defaults.inputCostPerToken ?? 0,
+        outputCostPerToken: defaults.outputCostPerToken ?? 0,
+      });
     }
     return given;
   }

@@ -24,11 +24,15 @@ interface Context {
 export function mapAnthropicError(error: unknown, { modelId, baseURL, ...context }: Context): OrchestratorError {
   if (OrchestratorError.isInstance(error)) return error;
   if (error instanceof APIUserAbortError) return new AbortError(undefined, { ...context, cause: error });
-  if (error instanceof APIConnectionTimeoutError) return new TimeoutError(`The call to ${context.model} timed out.`, { ...context, cause: error });
+  if (error instanceof APIConnectionTimeoutError)
+    return new TimeoutError(`The call to ${context.model} timed out.`, { ...context, cause: error });
   if (error instanceof APIConnectionError) {
     // The SDK says only "Connection error."; where and why are in its cause's cause.
     const where = displayUrl(baseURL);
-    return new ProviderError(`Could not reach the Anthropic API${where ? ` at ${where}` : ""}: ${describeConnectionError(error)}`, { ...context, cause: error, retryable: true });
+    return new ProviderError(
+      `Could not reach the Anthropic API${where ? ` at ${where}` : ""}: ${describeConnectionError(error)}`,
+      { ...context, cause: error, retryable: true },
+    );
   }
   if (error instanceof APIError) {
     const status = typeof error.status === "number" ? error.status : undefined;
@@ -51,7 +55,11 @@ export function mapAnthropicError(error: unknown, { modelId, baseURL, ...context
   }
   if (error instanceof SyntaxError) {
     // A garbled event: the stream cannot be trusted, but a retry can succeed.
-    return new ProviderError(`The Anthropic stream sent a malformed event: ${error.message}`, { ...context, cause: error, retryable: true });
+    return new ProviderError(`The Anthropic stream sent a malformed event: ${error.message}`, {
+      ...context,
+      cause: error,
+      retryable: true,
+    });
   }
   return toOrchestratorError(error, context);
 }

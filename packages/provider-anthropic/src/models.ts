@@ -13,7 +13,13 @@ export interface AnthropicModelInfo {
   vision: boolean;
 }
 
-const m = (id: string, inputPerMTok: number, outputPerMTok: number, maxOutputTokens: number, vision = true): AnthropicModelInfo => ({
+const m = (
+  id: string,
+  inputPerMTok: number,
+  outputPerMTok: number,
+  maxOutputTokens: number,
+  vision = true,
+): AnthropicModelInfo => ({
   id,
   inputPerMTok,
   outputPerMTok,

@@ -14,13 +14,19 @@ const configSchema = z
     defaultMaxTokens: z.number().int().positive().optional(),
     maxRetries: z.number().int().nonnegative().optional(),
     timeoutMs: z.number().positive().optional(),
-    pricing: z.object({ inputPerMTok: z.number().nonnegative(), outputPerMTok: z.number().nonnegative() }).strict().optional(),
+    pricing: z
+      .object({ inputPerMTok: z.number().nonnegative(), outputPerMTok: z.number().nonnegative() })
+      .strict()
+      .optional(),
     // A value may be a secret (`x-api-key: ${KEY}` behind a proxy), kept a Secret up to the SDK.
     headers: z.record(z.string(), z.union([z.string(), secret])).optional(),
     maxEventBytes: z.number().int().positive().optional(),
   })
   .strict()
-  .transform(({ baseUrl, baseURL, ...rest }) => ({ ...rest, ...((baseURL ?? baseUrl) !== undefined ? { baseURL: baseURL ?? baseUrl } : {}) }));
+  .transform(({ baseUrl, baseURL, ...rest }) => ({
+    ...rest,
+    ...((baseURL ?? baseUrl) !== undefined ? { baseURL: baseURL ?? baseUrl } : {}),
+  }));
 
 export type AnthropicProviderConfig = z.output<typeof configSchema>;
 
@@ -37,7 +43,9 @@ export const anthropicProvider = defineProvider<AnthropicProviderConfig>({
 export type AnthropicSettings = Omit<AnthropicModelOptions, "name" | "model">;
 
 /** A factory with shared settings: `const anthropic = createAnthropic({ apiKey }); anthropic("claude-3-opus")`. */
-export function createAnthropic(settings: AnthropicSettings = {}): (name: string, options?: Partial<AnthropicModelOptions>) => AnthropicModel {
+export function createAnthropic(
+  settings: AnthropicSettings = {},
+): (name: string, options?: Partial<AnthropicModelOptions>) => AnthropicModel {
   return (name, options = {}) => new AnthropicModel({ ...settings, ...options, name });
 }
 

@@ -7,7 +7,15 @@ import {
   RateLimitError,
   toJsonSchema,
 } from "@orchestrator-ts/core";
-import { collectAll, freePort, type HuggingFaceServer, rejectionOf, startHuggingFaceServer, startLoopbackServer, startOpenAIServer } from "@orchestrator-ts/testing";
+import {
+  collectAll,
+  freePort,
+  type HuggingFaceServer,
+  rejectionOf,
+  startHuggingFaceServer,
+  startLoopbackServer,
+  startOpenAIServer,
+} from "@orchestrator-ts/testing";
 import { describeModelConformance, describeProviderFaults } from "@orchestrator-ts/testing/conformance";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
@@ -35,14 +43,18 @@ afterAll(async () => {
 });
 
 function model(options: Partial<HuggingFaceModelOptions> = {}): HuggingFaceModel {
-  const m = new HuggingFaceModel({ name: "llama", model: "meta-llama/Llama-3.1-8B-Instruct", accessToken: TOKEN, endpointUrl: server.endpointUrl, ...options });
+  const m = new HuggingFaceModel({
+    name: "llama",
+    model: "meta-llama/Llama-3.1-8B-Instruct",
+    accessToken: TOKEN,
+    endpointUrl: server.endpointUrl,
+    ...options,
+  });
   made.push(m);
   return m;
 }
 
 const ask = (content: string) => ({ messages: [{ role: "user" as const, content }] });
-
-
 
 function lastBody(): Record<string, unknown> {
   const body = server.requests.at(-1)?.body;
@@ -58,7 +70,12 @@ describeModelConformance("HuggingFaceModel (TGI endpoint)", () => model(), {
 
 describe("HuggingFaceModel: construction", () => {
   it("takes the seed's name, modelPath and device (device ignored with a warning)", async () => {
-    const m = model({ name: "microsoft/DialoGPT-medium", model: undefined, modelPath: "microsoft/DialoGPT-medium", device: "cuda" });
+    const m = model({
+      name: "microsoft/DialoGPT-medium",
+      model: undefined,
+      modelPath: "microsoft/DialoGPT-medium",
+      device: "cuda",
+    });
     expect(m.modelId).toBe("microsoft/DialoGPT-medium");
     expect(m.warnings).toEqual([expect.stringContaining('device "cuda" is ignored')]);
     const result = await m.generate(ask("hi"));
@@ -68,15 +85,18 @@ describe("HuggingFaceModel: construction", () => {
     expect(server.requests.at(-1)?.path).toBe("/v1/chat/completions");
   });
 
-  it.each(["constructor", "toString", "__proto__"])("a model id %s is an unknown model, not a broken table entry", async (id) => {
-    // On Inference Providers (no endpoint) the price comes from the table: unknown means conservative.
-    const routed = new HuggingFaceModel({ name: "routed", model: id, accessToken: TOKEN, provider: "together" });
-    expect(routed.priceSource).toBe("conservative-default");
-    expect(routed.capabilities.inputCostPerToken).toBeGreaterThan(0);
-    const m = model({ model: id });
-    expect(await m.generateResponse("x")).toBe("Echo: x");
-    expect(lastBody().model).toBe(id);
-  });
+  it.each(["constructor", "toString", "__proto__"])(
+    "a model id %s is an unknown model, not a broken table entry",
+    async (id) => {
+      // On Inference Providers (no endpoint) the price comes from the table: unknown means conservative.
+      const routed = new HuggingFaceModel({ name: "routed", model: id, accessToken: TOKEN, provider: "together" });
+      expect(routed.priceSource).toBe("conservative-default");
+      expect(routed.capabilities.inputCostPerToken).toBeGreaterThan(0);
+      const m = model({ model: id });
+      expect(await m.generateResponse("x")).toBe("Echo: x");
+      expect(lastBody().model).toBe(id);
+    },
+  );
 
   it("an endpoint without a model id: the SDK sends the endpoint URL as the model", async () => {
     const m = model({ model: undefined });
@@ -101,7 +121,11 @@ describe("HuggingFaceModel: construction", () => {
   });
 
   it("without an endpoint and without a token: AuthenticationError at first call naming HF_TOKEN", async () => {
-    const saved = { HF_TOKEN: process.env.HF_TOKEN, HUGGINGFACE_API_KEY: process.env.HUGGINGFACE_API_KEY, HUGGING_FACE_HUB_TOKEN: process.env.HUGGING_FACE_HUB_TOKEN };
+    const saved = {
+      HF_TOKEN: process.env.HF_TOKEN,
+      HUGGINGFACE_API_KEY: process.env.HUGGINGFACE_API_KEY,
+      HUGGING_FACE_HUB_TOKEN: process.env.HUGGING_FACE_HUB_TOKEN,
+    };
     for (const name of Object.keys(saved)) delete process.env[name];
     try {
       const m = new HuggingFaceModel({ name: "meta-llama/Llama-3.3-70B-Instruct", provider: "together" });
@@ -133,7 +157,13 @@ describe("HuggingFaceModel: error mapping", () => {
     const m = model();
     const error = await rejectionOf(m.generate(ask("x")));
     expect(AuthenticationError.isInstance(error)).toBe(true);
-    for (const view of [inspect(error, { depth: 20 }), JSON.stringify(error), String((error as Error).stack), inspect(m, { depth: 20, showHidden: true }), JSON.stringify(m)]) {
+    for (const view of [
+      inspect(error, { depth: 20 }),
+      JSON.stringify(error),
+      String((error as Error).stack),
+      inspect(m, { depth: 20, showHidden: true }),
+      JSON.stringify(m),
+    ]) {
       expect(view).not.toContain(TOKEN);
     }
   });
@@ -144,7 +174,10 @@ describe("HuggingFaceModel: error mapping", () => {
       { type: "status", status: 429, retryAfterSeconds: 7 },
       { type: "status", status: 429, retryAfterSeconds: 2 },
     ]);
-    const [first, second] = await Promise.all([rejectionOf(collectAll(m.stream(ask("x")))), rejectionOf(m.generate(ask("y")))]);
+    const [first, second] = await Promise.all([
+      rejectionOf(collectAll(m.stream(ask("x")))),
+      rejectionOf(m.generate(ask("y"))),
+    ]);
     const seen = [first, second].map((e) => (RateLimitError.isInstance(e) ? e.retryAfterMs : "not a RateLimitError"));
     expect(seen.sort()).toEqual([2_000, 7_000]);
     server.enqueueFault({ type: "status", status: 500 });
@@ -160,7 +193,11 @@ describe("HuggingFaceModel: error mapping", () => {
   });
 
   it("other 422 validation errors → ProviderError, not retryable", async () => {
-    server.enqueueFault({ type: "status", status: 422, message: "Input validation error: `temperature` must be strictly positive" });
+    server.enqueueFault({
+      type: "status",
+      status: 422,
+      message: "Input validation error: `temperature` must be strictly positive",
+    });
     const error = await rejectionOf(model().generate(ask("x")));
     expect(ProviderError.isInstance(error) && !ContextLengthError.isInstance(error)).toBe(true);
     expect((error as ProviderError).retryable).toBe(false);
@@ -182,18 +219,40 @@ describe("HuggingFaceModel: error mapping", () => {
     expect((error as ProviderError).status).toBe(500);
     expect((error as ProviderError).retryable).toBe(true);
   });
-
 });
 
 describe("HuggingFaceModel: request and response mapping", () => {
   it("maps settings, streams natively with usage, and computes cost from the table", async () => {
     server.setReply(() => ({ text: "alpha beta gamma delta", usage: { inputTokens: 1000, outputTokens: 500 } }));
     const m = model();
-    const chunks = await collectAll(m.stream({ ...ask("x"), maxTokens: 64, temperature: 0.5, topP: 0.9, stop: ["END"], seed: 3, providerOptions: { huggingface: { frequency_penalty: 0.1 } } }));
-    expect(lastBody()).toMatchObject({ stream: true, max_tokens: 64, temperature: 0.5, top_p: 0.9, stop: ["END"], seed: 3, frequency_penalty: 0.1, stream_options: { include_usage: true } });
+    const chunks = await collectAll(
+      m.stream({
+        ...ask("x"),
+        maxTokens: 64,
+        temperature: 0.5,
+        topP: 0.9,
+        stop: ["END"],
+        seed: 3,
+        providerOptions: { huggingface: { frequency_penalty: 0.1 } },
+      }),
+    );
+    expect(lastBody()).toMatchObject({
+      stream: true,
+      max_tokens: 64,
+      temperature: 0.5,
+      top_p: 0.9,
+      stop: ["END"],
+      seed: 3,
+      frequency_penalty: 0.1,
+      stream_options: { include_usage: true },
+    });
     expect(chunks.filter((c) => c.type === "text").length).toBeGreaterThan(1);
     const finish = chunks.at(-1);
-    expect(finish).toMatchObject({ type: "finish", finishReason: { unified: "stop", raw: "stop" }, usage: { inputTokens: 1000, outputTokens: 500 } });
+    expect(finish).toMatchObject({
+      type: "finish",
+      finishReason: { unified: "stop", raw: "stop" },
+      usage: { inputTokens: 1000, outputTokens: 500 },
+    });
     // A known model on a loopback endpoint is self-hosted: no per-token bill.
     expect(finish?.type === "finish" ? finish.costUsd : undefined).toBe(0);
   });
@@ -205,14 +264,19 @@ describe("HuggingFaceModel: request and response mapping", () => {
     const unknown = new HuggingFaceModel({ name: "someone/unknown-model", accessToken: TOKEN });
     expect(unknown.capabilities.inputCostPerToken).toBeGreaterThan(0);
     expect(unknown.priceSource).toBe("conservative-default");
-    const declared = new HuggingFaceModel({ name: "meta-llama/Llama-3.3-70B-Instruct", capabilities: new ModelCapabilities({ maxTokens: 8192 }) });
+    const declared = new HuggingFaceModel({
+      name: "meta-llama/Llama-3.3-70B-Instruct",
+      capabilities: new ModelCapabilities({ maxTokens: 8192 }),
+    });
     expect(declared.capabilities.inputCostPerToken).toBeGreaterThan(0);
     expect(declared.capabilities.maxTokens).toBe(8192);
   });
 
   it("usage missing → undefined usage and cost (for a priced model)", async () => {
     server.setReply(() => ({ text: "ok", usage: null }));
-    const result = await model({ capabilities: { inputCostPerToken: 1e-6, outputCostPerToken: 2e-6 } }).generate(ask("x"));
+    const result = await model({ capabilities: { inputCostPerToken: 1e-6, outputCostPerToken: 2e-6 } }).generate(
+      ask("x"),
+    );
     expect(result.usage.inputTokens).toBeUndefined();
     expect(result.costUsd).toBeUndefined();
   });
@@ -228,7 +292,16 @@ describe("HuggingFaceModel: request and response mapping", () => {
 
   it("maps image parts to image_url", async () => {
     await model().generate({
-      messages: [{ role: "user", content: [{ type: "text", text: "what?" }, { type: "image", data: "AAAA", mediaType: "image/jpeg" }, { type: "image", url: "https://example.com/a.png" }] }],
+      messages: [
+        {
+          role: "user",
+          content: [
+            { type: "text", text: "what?" },
+            { type: "image", data: "AAAA", mediaType: "image/jpeg" },
+            { type: "image", url: "https://example.com/a.png" },
+          ],
+        },
+      ],
     });
     expect((lastBody().messages as unknown[])[0]).toEqual({
       role: "user",
@@ -243,27 +316,46 @@ describe("HuggingFaceModel: request and response mapping", () => {
   it("structured output from a zod schema → response_format json_schema", async () => {
     const Answer = z.object({ answer: z.string() });
     server.setReply(() => ({ text: '{"answer":"42"}' }));
-    const result = await model().generate({ ...ask("x"), responseFormat: { type: "json", schema: Answer, name: "answer" } });
-    expect(lastBody().response_format).toEqual({ type: "json_schema", json_schema: { name: "answer", schema: toJsonSchema(Answer), strict: true } });
+    const result = await model().generate({
+      ...ask("x"),
+      responseFormat: { type: "json", schema: Answer, name: "answer" },
+    });
+    expect(lastBody().response_format).toEqual({
+      type: "json_schema",
+      json_schema: { name: "answer", schema: toJsonSchema(Answer), strict: true },
+    });
     expect(Answer.parse(JSON.parse(result.text))).toEqual({ answer: "42" });
   });
 
   it("tools: round trip without streaming, and assembled tool calls when streaming", async () => {
     const lookup = { name: "lookup", parameters: z.object({ q: z.string() }) };
-    server.setReply((req) => (req.messages.some((msg) => msg.role === "tool") ? { text: "found it" } : { toolCalls: [{ id: "call_9", name: "lookup", arguments: { q: "tgi" } }] }));
+    server.setReply((req) =>
+      req.messages.some((msg) => msg.role === "tool")
+        ? { text: "found it" }
+        : { toolCalls: [{ id: "call_9", name: "lookup", arguments: { q: "tgi" } }] },
+    );
     const m = model();
     const first = await m.generate({ ...ask("find tgi"), tools: [lookup], toolChoice: "required" });
-    expect(lastBody()).toMatchObject({ tools: [{ type: "function", function: { name: "lookup", parameters: toJsonSchema(lookup.parameters) } }], tool_choice: "required" });
+    expect(lastBody()).toMatchObject({
+      tools: [{ type: "function", function: { name: "lookup", parameters: toJsonSchema(lookup.parameters) } }],
+      tool_choice: "required",
+    });
     expect(first.toolCalls).toEqual([{ id: "call_9", name: "lookup", arguments: { q: "tgi" } }]);
     expect(first.finishReason.unified).toBe("tool-calls");
     const second = await m.generate({
-      messages: [{ role: "user", content: "find tgi" }, { role: "assistant", content: "", toolCalls: first.toolCalls }, { role: "tool", toolCallId: "call_9", content: "result" }],
+      messages: [
+        { role: "user", content: "find tgi" },
+        { role: "assistant", content: "", toolCalls: first.toolCalls },
+        { role: "tool", toolCallId: "call_9", content: "result" },
+      ],
       tools: [lookup],
     });
     expect(second.text).toBe("found it");
     expect((lastBody().messages as unknown[])[2]).toEqual({ role: "tool", tool_call_id: "call_9", content: "result" });
     const streamed = await collectAll(m.stream({ ...ask("find tgi"), tools: [lookup] }));
-    expect(streamed.filter((c) => c.type === "tool-call")).toEqual([{ type: "tool-call", toolCall: { id: "call_9", name: "lookup", arguments: { q: "tgi" } } }]);
+    expect(streamed.filter((c) => c.type === "tool-call")).toEqual([
+      { type: "tool-call", toolCall: { id: "call_9", name: "lookup", arguments: { q: "tgi" } } },
+    ]);
   });
 });
 
@@ -301,7 +393,10 @@ describe("HuggingFaceModel: health", () => {
           path: /^\/api\/models\//,
           handle: (ctx) =>
             ctx.url.pathname.endsWith("/served-model")
-              ? ctx.sendJson(200, { id: "org/served-model", inferenceProviderMapping: { together: { status: "live", providerId: "x", task: "conversational" } } })
+              ? ctx.sendJson(200, {
+                  id: "org/served-model",
+                  inferenceProviderMapping: { together: { status: "live", providerId: "x", task: "conversational" } },
+                })
               : ctx.sendJson(404, { error: "Repository not found" }),
         },
       ],
@@ -310,8 +405,17 @@ describe("HuggingFaceModel: health", () => {
       const served = new HuggingFaceModel({ name: "org/served-model", accessToken: TOKEN, hubUrl: hub.url });
       expect(await served.healthCheck()).toBe(true);
       expect(hub.requests[0]?.query).toBe("?expand[]=inferenceProviderMapping");
-      expect(await new HuggingFaceModel({ name: "org/served-model", accessToken: TOKEN, hubUrl: hub.url, provider: "groq" }).healthCheck()).toBe(false);
-      expect(await new HuggingFaceModel({ name: "org/missing", accessToken: TOKEN, hubUrl: hub.url }).healthCheck()).toBe(false);
+      expect(
+        await new HuggingFaceModel({
+          name: "org/served-model",
+          accessToken: TOKEN,
+          hubUrl: hub.url,
+          provider: "groq",
+        }).healthCheck(),
+      ).toBe(false);
+      expect(
+        await new HuggingFaceModel({ name: "org/missing", accessToken: TOKEN, hubUrl: hub.url }).healthCheck(),
+      ).toBe(false);
     } finally {
       await hub.close();
     }
@@ -345,17 +449,27 @@ describe("a streamed event's size is bounded", () => {
 describe("HuggingFaceModel: an unreachable endpoint", () => {
   it("→ retryable ProviderError naming the address and the cause, never userinfo or key", async () => {
     const port = await freePort();
-    const error = await rejectionOf(model({ endpointUrl: `http://127.0.0.1:${port}?api_key=key-in-query-123` }).generate(ask("x")));
+    const error = await rejectionOf(
+      model({ endpointUrl: `http://127.0.0.1:${port}?api_key=key-in-query-123` }).generate(ask("x")),
+    );
     expect(ProviderError.isInstance(error)).toBe(true);
     expect((error as ProviderError).retryable).toBe(true);
-    expect((error as Error).message).toMatch(new RegExp(`^Connection to http://127\\.0\\.0\\.1:${port} failed: .*ECONNREFUSED 127\\.0\\.0\\.1:${port}`));
-    const withUser = await rejectionOf(model({ endpointUrl: `http://someone:pw-in-url-123@127.0.0.1:${port}` }).generate(ask("x")));
+    expect((error as Error).message).toMatch(
+      new RegExp(`^Connection to http://127\\.0\\.0\\.1:${port} failed: .*ECONNREFUSED 127\\.0\\.0\\.1:${port}`),
+    );
+    const withUser = await rejectionOf(
+      model({ endpointUrl: `http://someone:pw-in-url-123@127.0.0.1:${port}` }).generate(ask("x")),
+    );
     expect(ProviderError.isInstance(withUser)).toBe(true);
-    for (const e of [error, withUser]) expect(`${(e as Error).message} ${inspect(e)} ${JSON.stringify(e)}`).not.toMatch(/key-in-query-123|someone|pw-in-url-123/);
+    for (const e of [error, withUser])
+      expect(`${(e as Error).message} ${inspect(e)} ${JSON.stringify(e)}`).not.toMatch(
+        /key-in-query-123|someone|pw-in-url-123/,
+      );
   });
 });
 
 describeProviderFaults("HuggingFaceModel", {
-  startServer: (options) => startHuggingFaceServer({ apiKey: TOKEN, modelId: "meta-llama/Llama-3.1-8B-Instruct", ...options }),
+  startServer: (options) =>
+    startHuggingFaceServer({ apiKey: TOKEN, modelId: "meta-llama/Llama-3.1-8B-Instruct", ...options }),
   model: (s, options) => model({ endpointUrl: s.endpointUrl, ...options }),
 });

@@ -64,7 +64,6 @@ export interface HuggingFaceModelOptions {
   isLocal?: boolean;
 }
 
-
 const HEALTH_TIMEOUT_MS = 10_000;
 
 /**
@@ -101,7 +100,9 @@ export class HuggingFaceModel extends Model {
     const modelId = options.model || options.modelPath || (endpointUrl ? undefined : options.name);
     const warnings: string[] = [];
     if (options.device !== undefined) {
-      warnings.push(`device "${options.device}" is ignored: a Hugging Face endpoint runs on its own hardware (use @orchestrator-ts/provider-llama-cpp for local inference).`);
+      warnings.push(
+        `device "${options.device}" is ignored: a Hugging Face endpoint runs on its own hardware (use @orchestrator-ts/provider-llama-cpp for local inference).`,
+      );
     }
     let provider = options.provider;
     if (endpointUrl !== undefined && provider !== undefined) {
@@ -109,7 +110,11 @@ export class HuggingFaceModel extends Model {
       if (provider !== "hf-inference") warnings.push(`provider "${provider}" is ignored because endpointUrl is set.`);
       provider = undefined;
     }
-    const { capabilities, priceSource } = resolveHuggingFaceCapabilities(modelId ? lookupHuggingFaceModel(modelId) : undefined, options.capabilities, local);
+    const { capabilities, priceSource } = resolveHuggingFaceCapabilities(
+      modelId ? lookupHuggingFaceModel(modelId) : undefined,
+      options.capabilities,
+      local,
+    );
     super({
       name: options.name,
       provider: "huggingface",
@@ -128,21 +133,32 @@ export class HuggingFaceModel extends Model {
     this.warnings = Object.freeze(warnings);
     this.#token = Secret.from(options.accessToken);
     this.#fetch = options.fetch;
-    const base = options.fetch ?? ((input: Parameters<typeof fetch>[0], init?: Parameters<typeof fetch>[1]) => fetch(input, init));
-    this.#callFetch = fetchWithLineLimit(base, { maxEventBytes: options.maxEventBytes ?? DEFAULT_MAX_EVENT_BYTES, provider: this.provider, model: this.name });
+    const base =
+      options.fetch ?? ((input: Parameters<typeof fetch>[0], init?: Parameters<typeof fetch>[1]) => fetch(input, init));
+    this.#callFetch = fetchWithLineLimit(base, {
+      maxEventBytes: options.maxEventBytes ?? DEFAULT_MAX_EVENT_BYTES,
+      provider: this.provider,
+      model: this.name,
+    });
     this.#billTo = options.billTo;
     this.#hubUrl = (options.hubUrl ?? HUGGINGFACE_HUB_URL).replace(/\/+$/, "");
-    this.#target = { ...(modelId !== undefined ? { model: modelId } : {}), ...(provider !== undefined ? { provider } : {}) };
+    this.#target = {
+      ...(modelId !== undefined ? { model: modelId } : {}),
+      ...(provider !== undefined ? { provider } : {}),
+    };
   }
 
   protected override async doInitialize(): Promise<void> {
     const token = this.#resolveToken();
     // Inference Providers need a token; a TGI server or endpoint may not.
     if (!token && this.#endpointUrl === undefined) {
-      throw new AuthenticationError(`No Hugging Face token: pass \`accessToken\` or set the ${HUGGINGFACE_TOKEN_ENV[0]} environment variable.`, {
-        provider: this.provider,
-        model: this.name,
-      });
+      throw new AuthenticationError(
+        `No Hugging Face token: pass \`accessToken\` or set the ${HUGGINGFACE_TOKEN_ENV[0]} environment variable.`,
+        {
+          provider: this.provider,
+          model: this.name,
+        },
+      );
     }
     this.#callOptions = {
       // The SDK retries 503s immediately and forever unless told not to; the registry does retries.
@@ -167,7 +183,8 @@ export class HuggingFaceModel extends Model {
   protected override async doHealthCheck(): Promise<boolean> {
     const token = this.#resolveToken();
     const headers: Record<string, string> = token ? { authorization: `Bearer ${token.reveal()}` } : {};
-    const get = (url: string) => (this.#fetch ?? fetch)(url, { headers, signal: AbortSignal.timeout(HEALTH_TIMEOUT_MS) });
+    const get = (url: string) =>
+      (this.#fetch ?? fetch)(url, { headers, signal: AbortSignal.timeout(HEALTH_TIMEOUT_MS) });
     if (this.#endpointUrl !== undefined) {
       const base = this.#endpointUrl.replace(/(\/v1)?(\/chat\/completions)?$/, "");
       const health = await get(`${base}/health`);
@@ -178,7 +195,9 @@ export class HuggingFaceModel extends Model {
       await models.body?.cancel();
       return models.ok;
     }
-    const response = await get(`${this.#hubUrl}/api/models/${this.modelId ?? this.name}?expand[]=inferenceProviderMapping`);
+    const response = await get(
+      `${this.#hubUrl}/api/models/${this.modelId ?? this.name}?expand[]=inferenceProviderMapping`,
+    );
     if (!response.ok) {
       await response.body?.cancel();
       return false;
@@ -189,7 +208,10 @@ export class HuggingFaceModel extends Model {
   }
 
   protected override mapError(error: unknown): OrchestratorError {
-    return mapHuggingFaceError(error, { provider: this.provider, model: this.name, endpointUrl: this.endpointUrl }) ?? super.mapError(error);
+    return (
+      mapHuggingFaceError(error, { provider: this.provider, model: this.name, endpointUrl: this.endpointUrl }) ??
+      super.mapError(error)
+    );
   }
 
   protected async doGenerate(request: GenerateRequest): Promise<ModelOutput> {
@@ -241,12 +263,20 @@ export class HuggingFaceModel extends Model {
   }
 
   #sdk(): InferenceClient {
-    if (this.#client === undefined) throw new ProviderError("The Hugging Face client is not initialised.", { provider: this.provider, model: this.name, retryable: true });
+    if (this.#client === undefined)
+      throw new ProviderError("The Hugging Face client is not initialised.", {
+        provider: this.provider,
+        model: this.name,
+        retryable: true,
+      });
     return this.#client;
   }
 
   // Each call gets its own fetch wrapper: the SDK drops a failed response's headers, the wrapper keeps its retry-after.
-  #options(request: GenerateRequest, note: RetryAfterNote): { retry_on_error: false; signal?: AbortSignal; fetch: typeof fetch } {
+  #options(
+    request: GenerateRequest,
+    note: RetryAfterNote,
+  ): { retry_on_error: false; signal?: AbortSignal; fetch: typeof fetch } {
     const fetch = retryAfterFetch(this.#callFetch, note);
     return request.signal ? { ...this.#callOptions, fetch, signal: request.signal } : { ...this.#callOptions, fetch };
   }
@@ -254,11 +284,14 @@ export class HuggingFaceModel extends Model {
 
 function liveProviders(mapping: unknown): string[] {
   if (Array.isArray(mapping)) {
-    return mapping.flatMap((m: { provider?: unknown; status?: unknown }) => (typeof m.provider === "string" && m.status !== "staging" ? [m.provider] : []));
+    return mapping.flatMap((m: { provider?: unknown; status?: unknown }) =>
+      typeof m.provider === "string" && m.status !== "staging" ? [m.provider] : [],
+    );
   }
   if (typeof mapping === "object" && mapping !== null) {
-    return Object.entries(mapping).flatMap(([provider, m]) => ((m as { status?: unknown })?.status === "staging" ? [] : [provider]));
+    return Object.entries(mapping).flatMap(([provider, m]) =>
+      (m as { status?: unknown })?.status === "staging" ? [] : [provider],
+    );
   }
   return [];
 }
-

@@ -1,4 +1,9 @@
-export { HuggingFaceModel, HUGGINGFACE_HUB_URL, HUGGINGFACE_TOKEN_ENV, type HuggingFaceModelOptions } from "./huggingface-model";
+export {
+  HuggingFaceModel,
+  HUGGINGFACE_HUB_URL,
+  HUGGINGFACE_TOKEN_ENV,
+  type HuggingFaceModelOptions,
+} from "./huggingface-model";
 /** Where `model.priceSource` says a price came from (the rule is `@orchestrator-ts/openai-format`'s). */
 export type { PriceSource } from "@orchestrator-ts/openai-format";
 export {

@@ -1,4 +1,12 @@
-import { AbortError, type OrchestratorError, ProviderError, describeConnectionError, displayUrl, errorFromStatus, parseRetryAfter } from "@orchestrator-ts/core";
+import {
+  AbortError,
+  type OrchestratorError,
+  ProviderError,
+  describeConnectionError,
+  displayUrl,
+  errorFromStatus,
+  parseRetryAfter,
+} from "@orchestrator-ts/core";
 import {
   InferenceClientHubApiError,
   InferenceClientInputError,
@@ -14,7 +22,8 @@ interface Context {
 }
 
 // TGI: "`inputs` tokens + `max_new_tokens` must be <= 4096"; OpenAI-compatible routers: "maximum context length".
-const CONTEXT_LENGTH = /must be <= ?\d+|maximum context length|context.length|context window|too many tokens|input is too long|exceeds? (the )?max(imum)? (input|context)/i;
+const CONTEXT_LENGTH =
+  /must be <= ?\d+|maximum context length|context.length|context window|too many tokens|input is too long|exceeds? (the )?max(imum)? (input|context)/i;
 
 /**
  * The SDK's errors keep the status and body of a failed response but not its headers. A call's own
@@ -48,27 +57,49 @@ export function withRetryAfter(error: unknown, note: RetryAfterNote): unknown {
 }
 
 /** `@huggingface/inference` failures in the core error family; `undefined` when not recognised. */
-export function mapHuggingFaceError(error: unknown, { endpointUrl, ...context }: Context): OrchestratorError | undefined {
+export function mapHuggingFaceError(
+  error: unknown,
+  { endpointUrl, ...context }: Context,
+): OrchestratorError | undefined {
   if (error instanceof InferenceClientProviderApiError || error instanceof InferenceClientHubApiError) {
     const status = error.httpResponse.status;
     const detail = bodyMessage(error.httpResponse.body) ?? error.message;
     const contextLength = (status === 400 || status === 413 || status === 422) && CONTEXT_LENGTH.test(detail);
     const message = status === 503 && isLoading(error.httpResponse.body) ? `The model is loading: ${detail}` : detail;
     const retryAfterMs = (error as { [RETRY_AFTER_MS]?: number })[RETRY_AFTER_MS];
-    return errorFromStatus(status, message, { ...context, cause: error, contextLength, ...(retryAfterMs === undefined ? {} : { retryAfterMs }) });
+    return errorFromStatus(status, message, {
+      ...context,
+      cause: error,
+      contextLength,
+      ...(retryAfterMs === undefined ? {} : { retryAfterMs }),
+    });
   }
   if (error instanceof InferenceClientProviderOutputError) {
-    return new ProviderError(`The provider sent a malformed response: ${error.message}`, { ...context, cause: error, retryable: true });
+    return new ProviderError(`The provider sent a malformed response: ${error.message}`, {
+      ...context,
+      cause: error,
+      retryable: true,
+    });
   }
-  if (error instanceof InferenceClientInputError) return new ProviderError(error.message, { ...context, cause: error, retryable: false });
-  if (error instanceof Error && error.name === "AbortError") return new AbortError(undefined, { ...context, cause: error });
+  if (error instanceof InferenceClientInputError)
+    return new ProviderError(error.message, { ...context, cause: error, retryable: false });
+  if (error instanceof Error && error.name === "AbortError")
+    return new AbortError(undefined, { ...context, cause: error });
   // "fetch failed" before a response; undici's "terminated" when the body is cut after headers.
   if (error instanceof TypeError && /terminated|fetch failed|other side closed|socket/i.test(error.message)) {
     const where = displayUrl(endpointUrl);
-    return new ProviderError(`Connection to ${where ?? "the provider"} failed: ${describeConnectionError(error)}`, { ...context, cause: error, retryable: true });
+    return new ProviderError(`Connection to ${where ?? "the provider"} failed: ${describeConnectionError(error)}`, {
+      ...context,
+      cause: error,
+      retryable: true,
+    });
   }
   if (error instanceof SyntaxError) {
-    return new ProviderError(`The provider sent a malformed response: ${error.message}`, { ...context, cause: error, retryable: true });
+    return new ProviderError(`The provider sent a malformed response: ${error.message}`, {
+      ...context,
+      cause: error,
+      retryable: true,
+    });
   }
   return undefined;
 }
@@ -78,11 +109,16 @@ function bodyMessage(body: unknown): string | undefined {
   if (typeof body !== "object" || body === null) return undefined;
   const error = (body as { error?: unknown; message?: unknown; detail?: unknown }).error;
   if (typeof error === "string") return error;
-  if (typeof error === "object" && error !== null && typeof (error as { message?: unknown }).message === "string") return (error as { message: string }).message;
+  if (typeof error === "object" && error !== null && typeof (error as { message?: unknown }).message === "string")
+    return (error as { message: string }).message;
   const message = (body as { message?: unknown }).message ?? (body as { detail?: unknown }).detail;
   return typeof message === "string" ? message : undefined;
 }
 
 function isLoading(body: unknown): boolean {
-  return typeof body === "object" && body !== null && ("estimated_time" in body || /loading/i.test(String((body as { error?: unknown }).error)));
+  return (
+    typeof body === "object" &&
+    body !== null &&
+    ("estimated_time" in body || /loading/i.test(String((body as { error?: unknown }).error)))
+  );
 }

@@ -19,7 +19,13 @@ export interface HuggingFaceModelInfo {
   tools: boolean;
 }
 
-const info = (contextWindow: number, inputPerMillion: number, outputPerMillion: number, vision = false, tools = true): HuggingFaceModelInfo => ({
+const info = (
+  contextWindow: number,
+  inputPerMillion: number,
+  outputPerMillion: number,
+  vision = false,
+  tools = true,
+): HuggingFaceModelInfo => ({
   contextWindow,
   inputPerMillion,
   outputPerMillion,
@@ -81,5 +87,11 @@ export function resolveHuggingFaceCapabilities(
   given: ModelCapabilities | ModelCapabilitiesInput | undefined,
   local: boolean,
 ): { capabilities: ModelCapabilities | ModelCapabilitiesInput; priceSource: PriceSource } {
-  return resolveCapabilities({ known: entry && huggingFaceCapabilities(entry), given, local, openWeights: true, conservativePrice: HUGGINGFACE_CONSERVATIVE_PRICE });
+  return resolveCapabilities({
+    known: entry && huggingFaceCapabilities(entry),
+    given,
+    local,
+    openWeights: true,
+    conservativePrice: HUGGINGFACE_CONSERVATIVE_PRICE,
+  });
 }

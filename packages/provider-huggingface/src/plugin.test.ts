@@ -1,7 +1,13 @@
 import { ModelCapabilities, ModelConstraints, isProviderPlugin } from "@orchestrator-ts/core";
 import { type HuggingFaceServer, startHuggingFaceServer } from "@orchestrator-ts/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { provider as namedPlugin, HuggingFaceModel, createHuggingFace, huggingface, huggingfaceProvider } from "./index";
+import {
+  provider as namedPlugin,
+  HuggingFaceModel,
+  createHuggingFace,
+  huggingface,
+  huggingfaceProvider,
+} from "./index";
 
 const TOKEN = "hf_providertest0123456789";
 let server: HuggingFaceServer;
@@ -20,7 +26,12 @@ describe("huggingfaceProvider (YAML plugin)", () => {
   });
 
   it("creates a working model from a config block (the seed's model_path and device)", async () => {
-    const config = huggingfaceProvider.configSchema.parse({ accessToken: TOKEN, modelPath: "microsoft/DialoGPT-medium", device: "cpu", endpointUrl: server.endpointUrl });
+    const config = huggingfaceProvider.configSchema.parse({
+      accessToken: TOKEN,
+      modelPath: "microsoft/DialoGPT-medium",
+      device: "cpu",
+      endpointUrl: server.endpointUrl,
+    });
     const model = await huggingfaceProvider.create({
       name: "dialogpt",
       config,

@@ -10,9 +10,13 @@ const optionalText = z
 
 export const huggingfaceConfigSchema = z
   .object({
-    accessToken: z.union([z.string(), z.custom<Secret>((v) => Secret.isSecret(v), "expected a string or a Secret")]).optional(),
+    accessToken: z
+      .union([z.string(), z.custom<Secret>((v) => Secret.isSecret(v), "expected a string or a Secret")])
+      .optional(),
     /** The seed's YAML may call it `api_key`. */
-    apiKey: z.union([z.string(), z.custom<Secret>((v) => Secret.isSecret(v), "expected a string or a Secret")]).optional(),
+    apiKey: z
+      .union([z.string(), z.custom<Secret>((v) => Secret.isSecret(v), "expected a string or a Secret")])
+      .optional(),
     model: optionalText,
     modelPath: optionalText,
     endpointUrl: optionalText,
@@ -42,19 +46,24 @@ export const huggingfaceProvider = defineProvider<HuggingFaceProviderConfig>({
   envKeys: ["HF_TOKEN", "HUGGINGFACE_API_KEY"],
   create: ({ name, config, capabilities, constraints, capabilitiesDeclared }) => {
     const options: HuggingFaceModelOptions = { name, constraints, ...(capabilitiesDeclared ? { capabilities } : {}) };
-    for (const [key, value] of Object.entries(config)) if (value !== undefined) (options as unknown as Record<string, unknown>)[key] = value;
+    for (const [key, value] of Object.entries(config))
+      if (value !== undefined) (options as unknown as Record<string, unknown>)[key] = value;
     return new HuggingFaceModel(options);
   },
 });
 
-export type HuggingFaceProviderSettings = Omit<HuggingFaceModelOptions, "name" | "model" | "modelPath" | "capabilities" | "constraints">;
+export type HuggingFaceProviderSettings = Omit<
+  HuggingFaceModelOptions,
+  "name" | "model" | "modelPath" | "capabilities" | "constraints"
+>;
 
 /** A model by Hub id; `options.name` renames it in the registry. */
 export type HuggingFaceProvider = (modelId: string, options?: Partial<HuggingFaceModelOptions>) => HuggingFaceModel;
 
 /** A provider in the Vercel AI SDK style: `createHuggingFace({ provider: "together" })("meta-llama/…")`. */
 export function createHuggingFace(settings: HuggingFaceProviderSettings = {}): HuggingFaceProvider {
-  return (modelId, options = {}) => new HuggingFaceModel({ ...settings, ...options, name: options.name ?? modelId, model: modelId });
+  return (modelId, options = {}) =>
+    new HuggingFaceModel({ ...settings, ...options, name: options.name ?? modelId, model: modelId });
 }
 
 /** The default provider: `HF_TOKEN`, read when a model is first used. */

@@ -19,15 +19,27 @@ afterAll(async () => {
 
 // Constructing reads the file's header only: no weights are loaded here.
 const identity = (options: Partial<ConstructorParameters<typeof LlamaCppModel>[0]> = {}): string =>
-  new LlamaCppModel({ name: "local", modelPath: join(dir, "models"), quantization: "int8", threads: 1, ...options }).cacheIdentity;
+  new LlamaCppModel({ name: "local", modelPath: join(dir, "models"), quantization: "int8", threads: 1, ...options })
+    .cacheIdentity;
 
 describe("LlamaCppModel.cacheIdentity", () => {
   it("tells apart models registered under one name on other weights, quantizations, context sizes or default maxTokens", () => {
-    const ids = [identity(), identity({ quantization: "int4" }), identity({ contextSize: 64 }), identity({ maxTokens: 8 })];
+    const ids = [
+      identity(),
+      identity({ quantization: "int4" }),
+      identity({ contextSize: 64 }),
+      identity({ maxTokens: 8 }),
+    ];
     expect(new Set(ids).size).toBe(4);
     expect(identity()).toBe(ids[0]);
-    expect(new LazyLlamaCppModel({ name: "local", modelPath: join(dir, "models"), quantization: "int8", threads: 1 }).cacheIdentity).toBe(ids[0]);
-    expect(JSON.parse(ids[0] as string)).toMatchObject({ file: join(dir, "models", "tiny-q8_0.gguf"), quantization: "Q8_0" });
+    expect(
+      new LazyLlamaCppModel({ name: "local", modelPath: join(dir, "models"), quantization: "int8", threads: 1 })
+        .cacheIdentity,
+    ).toBe(ids[0]);
+    expect(JSON.parse(ids[0] as string)).toMatchObject({
+      file: join(dir, "models", "tiny-q8_0.gguf"),
+      quantization: "Q8_0",
+    });
   });
 
   it("changes when the file is replaced in place by other weights of the same size", async () => {

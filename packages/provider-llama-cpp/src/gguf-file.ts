@@ -24,7 +24,8 @@ export interface GgufSummary {
 
 const str = (v: GgufMetadataValue | undefined): string | undefined => (typeof v === "string" ? v : undefined);
 // 64-bit integers arrive as bigints.
-const num = (v: GgufMetadataValue | undefined): number | undefined => (typeof v === "number" ? v : typeof v === "bigint" && v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : undefined);
+const num = (v: GgufMetadataValue | undefined): number | undefined =>
+  typeof v === "number" ? v : typeof v === "bigint" && v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : undefined;
 
 /**
  * Reads and checks a GGUF header synchronously (so a model knows its context window and memory
@@ -43,14 +44,16 @@ export function readGgufSummary(path: string): GgufSummary {
   const meta = header.metadata;
   const bytesByType = new Map<number, number>();
   for (const t of header.tensors) {
-    if (t.dimensions.length >= 2) bytesByType.set(t.type, (bytesByType.get(t.type) ?? 0) + (ggmlTensorByteSize(t.type, t.dimensions) ?? 0));
+    if (t.dimensions.length >= 2)
+      bytesByType.set(t.type, (bytesByType.get(t.type) ?? 0) + (ggmlTensorByteSize(t.type, t.dimensions) ?? 0));
   }
   let dominantTensorType: number | undefined;
   let most = -1;
   for (const [type, size] of bytesByType) if (size > most) [dominantTensorType, most] = [type, size];
 
   const architecture = str(meta.get("general.architecture"));
-  const arch = (key: string): number | undefined => (architecture ? num(meta.get(`${architecture}.${key}`)) : undefined);
+  const arch = (key: string): number | undefined =>
+    architecture ? num(meta.get(`${architecture}.${key}`)) : undefined;
   return {
     path,
     sizeBytes: header.fileSize,

@@ -1,4 +1,9 @@
-export { LazyLlamaCppModel, type LazyLlamaCppModelOptions, LlamaCppModel, type LlamaCppModelOptions } from "./llama-cpp-model";
+export {
+  LazyLlamaCppModel,
+  type LazyLlamaCppModelOptions,
+  LlamaCppModel,
+  type LlamaCppModelOptions,
+} from "./llama-cpp-model";
 export { estimateMemoryBytes } from "./models";
 export { GgufFileError, type GgufFileProblem, InsufficientMemoryError } from "./errors";
 export { type GgufSummary, readGgufSummary } from "./gguf-file";

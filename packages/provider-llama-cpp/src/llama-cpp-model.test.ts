@@ -7,7 +7,12 @@ import { type TinyGgufQuantization, writeTinyGguf } from "@orchestrator-ts/gguf"
 import { LlamaChat, LlamaLogLevel, getLlama } from "node-llama-cpp";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { GgufFileError, InsufficientMemoryError } from "./errors";
-import { LazyLlamaCppModel, type LazyLlamaCppModelOptions, LlamaCppModel, type LlamaCppModelOptions } from "./llama-cpp-model";
+import {
+  LazyLlamaCppModel,
+  type LazyLlamaCppModelOptions,
+  LlamaCppModel,
+  type LlamaCppModelOptions,
+} from "./llama-cpp-model";
 
 let dir = "";
 const made: LlamaCppModel[] = [];
@@ -16,7 +21,8 @@ const FAMILY: Record<TinyGgufQuantization, string> = { f32: "f32", f16: "f16", q
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), "llama-cpp-model-"));
   await mkdir(join(dir, "models"));
-  for (const q of Object.keys(FAMILY) as TinyGgufQuantization[]) await writeTinyGguf(join(dir, "models", `tiny-${q}.gguf`), { quantization: q, seed: 1 });
+  for (const q of Object.keys(FAMILY) as TinyGgufQuantization[])
+    await writeTinyGguf(join(dir, "models", `tiny-${q}.gguf`), { quantization: q, seed: 1 });
 });
 
 afterAll(async () => {
@@ -25,13 +31,27 @@ afterAll(async () => {
 });
 
 function model(options: Partial<LlamaCppModelOptions> = {}): LlamaCppModel {
-  const m = new LlamaCppModel({ name: "tiny", modelPath: join(dir, "models"), quantization: "int8", threads: 1, contextSize: 512, ...options });
+  const m = new LlamaCppModel({
+    name: "tiny",
+    modelPath: join(dir, "models"),
+    quantization: "int8",
+    threads: 1,
+    contextSize: 512,
+    ...options,
+  });
   made.push(m);
   return m;
 }
 
 function lazy(options: Partial<LazyLlamaCppModelOptions> = {}): LazyLlamaCppModel {
-  const m = new LazyLlamaCppModel({ name: "lazy", modelPath: join(dir, "models"), quantization: "int8", threads: 1, contextSize: 512, ...options });
+  const m = new LazyLlamaCppModel({
+    name: "lazy",
+    modelPath: join(dir, "models"),
+    quantization: "int8",
+    threads: 1,
+    contextSize: 512,
+    ...options,
+  });
   made.push(m);
   return m;
 }
@@ -44,7 +64,9 @@ const ask = (content: string, extra: Partial<GenerateRequest> = {}): GenerateReq
   ...extra,
 });
 
-async function collect(stream: AsyncIterable<StreamChunk>): Promise<{ text: string; chunks: number; finish: StreamChunk | undefined }> {
+async function collect(
+  stream: AsyncIterable<StreamChunk>,
+): Promise<{ text: string; chunks: number; finish: StreamChunk | undefined }> {
   let text = "";
   let chunks = 0;
   let finish: StreamChunk | undefined;
@@ -94,7 +116,13 @@ describe("generation", () => {
       maxTokens: 16,
     };
     const ours = await m.generate(request);
-    const llama = await getLlama({ gpu: false, build: "never", maxThreads: 1, logLevel: LlamaLogLevel.error, logger: () => {} });
+    const llama = await getLlama({
+      gpu: false,
+      build: "never",
+      maxThreads: 1,
+      logLevel: LlamaLogLevel.error,
+      logger: () => {},
+    });
     try {
       const raw = await llama.loadModel({ modelPath: m.file.path, gpuLayers: 0 });
       const context = await raw.createContext({ contextSize: 512, threads: 1 });
@@ -106,10 +134,15 @@ describe("generation", () => {
         { type: "user", text: "the quick brown fox" },
         { type: "model", response: [] },
       ] as const;
-      const expected = await chat.generateResponse([...history].map((h) => ({ ...h })) as Parameters<typeof chat.generateResponse>[0], { temperature: 0.8, seed: 9, maxTokens: 16 });
+      const expected = await chat.generateResponse(
+        [...history].map((h) => ({ ...h })) as Parameters<typeof chat.generateResponse>[0],
+        { temperature: 0.8, seed: 9, maxTokens: 16 },
+      );
       expect(ours.text).toBe(expected.response);
       // Input usage is the rendered template, tokenized: "<s><|system|>\nBe brief.<|end|>\n<|user|>\nhi…<|assistant|>\n".
-      const rendered = chat.chatWrapper.generateContextState({ chatHistory: [...history].map((h) => ({ ...h })) as Parameters<typeof chat.generateResponse>[0] }).contextText;
+      const rendered = chat.chatWrapper.generateContextState({
+        chatHistory: [...history].map((h) => ({ ...h })) as Parameters<typeof chat.generateResponse>[0],
+      }).contextText;
       expect(rendered.toString()).toContain("<|system|>\nBe brief.<|end|>");
       expect(ours.usage.inputTokens).toBe(rendered.tokenize(raw.tokenizer).length);
       await context.dispose();
@@ -135,9 +168,14 @@ describe("generation", () => {
     const streamed = await collect(m.stream(request));
     expect(streamed.text).toBe(generated.text);
     expect(streamed.chunks).toBeGreaterThan(10);
-    expect(streamed.finish).toMatchObject({ type: "finish", finishReason: { unified: "length" }, usage: generated.usage });
+    expect(streamed.finish).toMatchObject({
+      type: "finish",
+      finishReason: { unified: "length" },
+      usage: generated.usage,
+    });
     const pieces: string[] = [];
-    for await (const piece of m.streamResponse("the cat sat", { temperature: 0.8, seed: 42, maxTokens: 32 })) pieces.push(piece);
+    for await (const piece of m.streamResponse("the cat sat", { temperature: 0.8, seed: 42, maxTokens: 32 }))
+      pieces.push(piece);
     expect(pieces.join("")).toBe(generated.text);
   });
 
@@ -172,12 +210,18 @@ describe("generation", () => {
     const schema = {
       type: "object",
       // No integers: node-llama-cpp's integer grammar allows exponents ("58E336954360"), valid JSON but Infinity in JS.
-      properties: { answer: { enum: ["yes", "no"] }, sure: { type: "boolean" }, why: { type: "string", maxLength: 12 } },
+      properties: {
+        answer: { enum: ["yes", "no"] },
+        sure: { type: "boolean" },
+        why: { type: "string", maxLength: 12 },
+      },
       required: ["answer", "sure", "why"],
       additionalProperties: false,
     };
     for (const seed of [1, 2, 3]) {
-      const result = await m.generate(ask("yes or no?", { seed, maxTokens: 64, responseFormat: { type: "json", schema } }));
+      const result = await m.generate(
+        ask("yes or no?", { seed, maxTokens: 64, responseFormat: { type: "json", schema } }),
+      );
       expect(result.finishReason.unified).toBe("stop");
       const parsed = JSON.parse(result.text) as { answer: string; sure: boolean; why: string };
       expect(["yes", "no"]).toContain(parsed.answer);
@@ -185,7 +229,9 @@ describe("generation", () => {
       expect(parsed.why.length).toBeLessThanOrEqual(12);
       expect(Object.keys(parsed).sort()).toEqual(["answer", "sure", "why"]);
     }
-    const anyJson = await m.generate(ask("json please", { maxTokens: 48, temperature: 0, responseFormat: { type: "json" } }));
+    const anyJson = await m.generate(
+      ask("json please", { maxTokens: 48, temperature: 0, responseFormat: { type: "json" } }),
+    );
     expect(anyJson.text.trim().slice(0, 1)).toMatch(/[[{"\d\-tfn]/);
   });
 
@@ -201,13 +247,19 @@ describe("generation", () => {
   it("serialises concurrent requests with the same answers as one by one", async () => {
     const m = int8();
     const seeds = [1, 2, 3, 4];
-    const together = await Promise.all(seeds.map((seed) => m.generate(ask(`question ${seed}`, { seed, maxTokens: 16 }))));
+    const together = await Promise.all(
+      seeds.map((seed) => m.generate(ask(`question ${seed}`, { seed, maxTokens: 16 }))),
+    );
     const oneByOne: string[] = [];
-    for (const seed of [4, 3, 2, 1]) oneByOne.unshift((await m.generate(ask(`question ${seed}`, { seed, maxTokens: 16 }))).text);
+    for (const seed of [4, 3, 2, 1])
+      oneByOne.unshift((await m.generate(ask(`question ${seed}`, { seed, maxTokens: 16 }))).text);
     expect(together.map((r) => r.text)).toEqual(oneByOne);
     expect(new Set(oneByOne).size).toBe(4);
     // A stream and a generate at once do not mix their text either.
-    const [streamed, generated] = await Promise.all([collect(m.stream(ask("question 1", { seed: 1, maxTokens: 16 }))), m.generate(ask("question 2", { seed: 2, maxTokens: 16 }))]);
+    const [streamed, generated] = await Promise.all([
+      collect(m.stream(ask("question 1", { seed: 1, maxTokens: 16 }))),
+      m.generate(ask("question 2", { seed: 2, maxTokens: 16 })),
+    ]);
     expect(streamed.text).toBe(oneByOne[0]);
     expect(generated.text).toBe(oneByOne[1]);
   });
@@ -250,7 +302,9 @@ describe("abort and deadlines", () => {
 
   it("times out with TimeoutError and cleanup stops a running generation", async () => {
     const m = model();
-    await expect(m.generate(ask("long", { maxTokens: 5000, timeoutMs: 40 }))).rejects.toMatchObject({ code: "timeout_error" });
+    await expect(m.generate(ask("long", { maxTokens: 5000, timeoutMs: 40 }))).rejects.toMatchObject({
+      code: "timeout_error",
+    });
     const running = m.generate(ask("long", { maxTokens: 5000 })).then(
       () => "done",
       (e: unknown) => e,
@@ -276,7 +330,9 @@ describe("loading", () => {
     expect((error as InsufficientMemoryError).requiredBytes).toBeGreaterThan(1024 * 1024);
     expect(m.isLoaded).toBe(false);
     expect(m.constraints.requiredMemoryGb).toBeGreaterThan(0);
-    await expect(model({ memoryCheck: false, freeMemoryBytes: 1 }).generate(ask("hi", { maxTokens: 2 }))).resolves.toBeDefined();
+    await expect(
+      model({ memoryCheck: false, freeMemoryBytes: 1 }).generate(ask("hi", { maxTokens: 2 })),
+    ).resolves.toBeDefined();
   });
 
   it("reports a file broken after construction as a typed error, without hanging or crashing", async () => {

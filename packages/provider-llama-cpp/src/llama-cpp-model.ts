@@ -112,12 +112,16 @@ export class LlamaCppModel extends Model {
     super({
       name: options.name,
       provider: PROVIDER,
-      capabilities: options.capabilities ?? defaultCapabilities(options, resolved?.contextSize ?? options.contextSize ?? DEFAULT_MAX_CONTEXT),
+      capabilities:
+        options.capabilities ??
+        defaultCapabilities(options, resolved?.contextSize ?? options.contextSize ?? DEFAULT_MAX_CONTEXT),
       ...(constraints !== undefined ? { constraints } : {}),
       isLocal: true,
       ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}),
       // A lazy model chooses its file on first use: its identity waits for that too.
-      cacheIdentity: resolved ? fileIdentity(resolved, options) : () => fileIdentity((self.model as LlamaCppModel).#resolve(), options),
+      cacheIdentity: resolved
+        ? fileIdentity(resolved, options)
+        : () => fileIdentity((self.model as LlamaCppModel).#resolve(), options),
     });
     this.#options = options;
     this.#resolved = resolved;
@@ -148,11 +152,16 @@ export class LlamaCppModel extends Model {
     const resolved = resolveFile(this.#options);
     this.#resolved = resolved;
     // Capabilities given before the file was read assumed the default context; now it is known.
-    if (!this.#options.capabilities && this.capabilities.contextWindow !== resolved.contextSize) this.updateCapabilities(defaultCapabilities(this.#options, resolved.contextSize));
+    if (!this.#options.capabilities && this.capabilities.contextWindow !== resolved.contextSize)
+      this.updateCapabilities(defaultCapabilities(this.#options, resolved.contextSize));
     // So is the memory estimate. The limiter keeps the constraints it was built with; only
     // requiredMemoryGb differs, which it does not read.
     const constraints = constraintsFor(this.#options, resolved);
-    if (constraints !== undefined && !(constraints instanceof ModelConstraints) && this.constraints.requiredMemoryGb === undefined) {
+    if (
+      constraints !== undefined &&
+      !(constraints instanceof ModelConstraints) &&
+      this.constraints.requiredMemoryGb === undefined
+    ) {
       (this as { constraints: ModelConstraints }).constraints = ModelConstraints.from(constraints);
     }
     return resolved;
@@ -208,7 +217,12 @@ export class LlamaCppModel extends Model {
     const queue = new ChunkQueue();
     const controller = new AbortController();
     const done = this.#exclusive(request, queue.pushText, controller).then(
-      (output) => queue.end({ type: "finish", ...(output.finishReason ? { finishReason: output.finishReason } : {}), ...(output.usage ? { usage: output.usage } : {}) }),
+      (output) =>
+        queue.end({
+          type: "finish",
+          ...(output.finishReason ? { finishReason: output.finishReason } : {}),
+          ...(output.usage ? { usage: output.usage } : {}),
+        }),
       (error: unknown) => queue.fail(error),
     );
     try {
@@ -240,14 +254,22 @@ export class LlamaCppModel extends Model {
 
   // ---- internals --------------------------------------------------------------------------
 
-  async #exclusive(request: GenerateRequest, onTextChunk: ((text: string) => void) | undefined, own = new AbortController()): Promise<ModelOutput> {
+  async #exclusive(
+    request: GenerateRequest,
+    onTextChunk: ((text: string) => void) | undefined,
+    own = new AbortController(),
+  ): Promise<ModelOutput> {
     const outer = request.signal;
     const forward = (): void => own.abort();
     if (outer?.aborted) own.abort();
     else outer?.addEventListener("abort", forward, { once: true });
     this.#controllers.add(own);
     try {
-      return await this.#lock.run(() => this.#generate(request, onTextChunk, own.signal), own.signal, () => this.#abortError());
+      return await this.#lock.run(
+        () => this.#generate(request, onTextChunk, own.signal),
+        own.signal,
+        () => this.#abortError(),
+      );
     } finally {
       outer?.removeEventListener("abort", forward);
       this.#controllers.delete(own);
@@ -259,12 +281,17 @@ export class LlamaCppModel extends Model {
     return new AbortError(undefined, { provider: this.provider, model: this.name });
   }
 
-  async #generate(request: GenerateRequest, onTextChunk: ((text: string) => void) | undefined, signal: AbortSignal): Promise<ModelOutput> {
+  async #generate(
+    request: GenerateRequest,
+    onTextChunk: ((text: string) => void) | undefined,
+    signal: AbortSignal,
+  ): Promise<ModelOutput> {
     const loaded = this.#loaded ?? (await this.#ensureLoaded());
     if (signal.aborted) throw this.#abortError();
     const warnings: string[] = [];
     const history = toChatHistory(request, warnings);
-    const grammar = request.responseFormat?.type === "json" ? await this.#grammarFor(loaded, request.responseFormat) : undefined;
+    const grammar =
+      request.responseFormat?.type === "json" ? await this.#grammarFor(loaded, request.responseFormat) : undefined;
     const tuning = request.providerOptions?.[PROVIDER];
     const outputBefore = loaded.sequence.tokenMeter.usedOutputTokens;
     const stop = request.stop?.filter((s) => s.length > 0);
@@ -286,7 +313,9 @@ export class LlamaCppModel extends Model {
     // Usage from the tokenizer: generated tokens as the sequence counted them, and the prompt as
     // the chat template renders it (special tokens included). Once per request, never per token.
     const outputTokens = loaded.sequence.tokenMeter.usedOutputTokens - outputBefore;
-    const inputTokens = loaded.chat.chatWrapper.generateContextState({ chatHistory: history }).contextText.tokenize(loaded.model.tokenizer).length;
+    const inputTokens = loaded.chat.chatWrapper
+      .generateContextState({ chatHistory: history })
+      .contextText.tokenize(loaded.model.tokenizer).length;
     return {
       text: response.response,
       usage: { inputTokens, outputTokens },
@@ -301,20 +330,27 @@ export class LlamaCppModel extends Model {
     let grammar = loaded.grammars.get(key);
     if (!grammar) {
       const llama = loaded.lease.llama;
-      grammar = (schema ? llama.createGrammarForJsonSchema(schema as Parameters<typeof llama.createGrammarForJsonSchema>[0]) : llama.getGrammarFor("json")) as Promise<LlamaGrammar>;
+      grammar = (
+        schema
+          ? llama.createGrammarForJsonSchema(schema as Parameters<typeof llama.createGrammarForJsonSchema>[0])
+          : llama.getGrammarFor("json")
+      ) as Promise<LlamaGrammar>;
       loaded.grammars.set(key, grammar);
       grammar.catch(() => loaded.grammars.delete(key));
     }
     try {
       return await grammar;
     } catch (error) {
-      throw new ProviderError(`The JSON schema of responseFormat cannot be turned into a grammar: ${(error as Error)?.message ?? String(error)}`, {
-        provider: this.provider,
-        model: this.name,
-        status: 400,
-        retryable: false,
-        cause: error,
-      });
+      throw new ProviderError(
+        `The JSON schema of responseFormat cannot be turned into a grammar: ${(error as Error)?.message ?? String(error)}`,
+        {
+          provider: this.provider,
+          model: this.name,
+          status: 400,
+          retryable: false,
+          cause: error,
+        },
+      );
     }
   }
 
@@ -347,16 +383,27 @@ export class LlamaCppModel extends Model {
       const mark = lease.logMark();
       let model: LlamaModel;
       try {
-        model = await lease.llama.loadModel({ modelPath: file.path, gpuLayers: lease.llama.gpu === false ? 0 : this.gpuLayers });
+        model = await lease.llama.loadModel({
+          modelPath: file.path,
+          gpuLayers: lease.llama.gpu === false ? 0 : this.gpuLayers,
+        });
       } catch (error) {
         lease.poison();
         const name = (error as { name?: string })?.name;
         if (name === "InsufficientMemoryError") throw error;
         const detail = lease.logSince(mark).slice(-3).join("; ");
-        throw new GgufFileError(`llama.cpp could not load ${file.path}: ${(error as Error)?.message ?? String(error)}${detail ? ` (${detail})` : ""}`, "corrupt", { ...context, cause: error });
+        throw new GgufFileError(
+          `llama.cpp could not load ${file.path}: ${(error as Error)?.message ?? String(error)}${detail ? ` (${detail})` : ""}`,
+          "corrupt",
+          { ...context, cause: error },
+        );
       }
       try {
-        const llamaContext = await model.createContext({ contextSize: this.contextSize, threads: this.threads, sequences: 1 });
+        const llamaContext = await model.createContext({
+          contextSize: this.contextSize,
+          threads: this.threads,
+          sequences: 1,
+        });
         const sequence = llamaContext.getSequence();
         const { LlamaChat } = await loadNodeLlamaCpp();
         // "auto" reads tokenizer.chat_template from the file (a Jinja template) or picks a known wrapper.
@@ -419,7 +466,10 @@ export class LazyLlamaCppModel extends LlamaCppModel {
     super(options);
     const idle = options.idleUnloadMs ?? 300_000;
     if (!(idle >= 0) || !Number.isFinite(idle)) {
-      throw new ConfigError([{ path: "idleUnloadMs", message: `must be a non-negative number of milliseconds, got ${String(idle)}` }], { provider: PROVIDER, model: options.name });
+      throw new ConfigError(
+        [{ path: "idleUnloadMs", message: `must be a non-negative number of milliseconds, got ${String(idle)}` }],
+        { provider: PROVIDER, model: options.name },
+      );
     }
     this.idleUnloadMs = idle;
   }

@@ -31,10 +31,13 @@ export async function settleWithin(promise: Promise<unknown>, ms: number): Promi
     timer.unref?.();
   });
   try {
-    return await Promise.race([promise.then(
-      () => true,
-      () => true,
-    ), timeout]);
+    return await Promise.race([
+      promise.then(
+        () => true,
+        () => true,
+      ),
+      timeout,
+    ]);
   } finally {
     clearTimeout(timer);
   }
@@ -111,7 +114,7 @@ export async function acquireRuntime(options: RuntimeOptions): Promise<RuntimeLe
     llama,
     logMark: () => r.logCount,
     logSince: (mark) => {
-      const count = (r.logCount) - mark;
+      const count = r.logCount - mark;
       return count <= 0 ? [] : r.log.slice(-Math.min(count, r.log.length));
     },
     poison: () => {
@@ -127,4 +130,3 @@ export async function acquireRuntime(options: RuntimeOptions): Promise<RuntimeLe
     },
   };
 }
-

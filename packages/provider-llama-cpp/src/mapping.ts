@@ -32,6 +32,7 @@ export function toChatHistory(request: GenerateRequest, warnings: string[]): Cha
   // A trailing assistant message is a prefix to continue; otherwise the model answers anew.
   if (history.at(-1)?.type !== "model") history.push({ type: "model", response: [] });
   if (sawImage) warnings.push("Images are not supported by llama-cpp models and were left out.");
-  if (request.tools && request.tools.length > 0) warnings.push("Tools are not supported by the llama-cpp adapter and were ignored.");
+  if (request.tools && request.tools.length > 0)
+    warnings.push("Tools are not supported by the llama-cpp adapter and were ignored.");
   return history;
 }

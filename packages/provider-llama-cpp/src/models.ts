@@ -1,6 +1,11 @@
 import { statSync } from "node:fs";
 import { resolve } from "node:path";
-import { ConfigError, type ModelCapabilitiesInput, ModelConstraints, type ModelConstraintsInput } from "@orchestrator-ts/core";
+import {
+  ConfigError,
+  type ModelCapabilitiesInput,
+  ModelConstraints,
+  type ModelConstraintsInput,
+} from "@orchestrator-ts/core";
 import type { GgufSummary } from "./gguf-file";
 import { type FileQuantization, resolveModelFile } from "./quantization";
 
@@ -52,11 +57,17 @@ export function formatBytes(bytes: number): string {
 export function checkOptions(options: FileOptions): void {
   const context = { provider: PROVIDER, model: options?.name };
   if (!options || typeof options.modelPath !== "string" || options.modelPath.length === 0) {
-    throw new ConfigError([{ path: "modelPath", message: "is required: a .gguf file or a directory of them" }], { ...context, title: "Invalid llama-cpp model options" });
+    throw new ConfigError([{ path: "modelPath", message: "is required: a .gguf file or a directory of them" }], {
+      ...context,
+      title: "Invalid llama-cpp model options",
+    });
   }
   const positive = (key: "contextSize" | "threads" | "maxTokens", value: number | undefined): void => {
     if (value !== undefined && (!Number.isSafeInteger(value) || value <= 0)) {
-      throw new ConfigError([{ path: key, message: `must be a positive integer, got ${String(value)}` }], { ...context, title: "Invalid llama-cpp model options" });
+      throw new ConfigError([{ path: key, message: `must be a positive integer, got ${String(value)}` }], {
+        ...context,
+        title: "Invalid llama-cpp model options",
+      });
     }
   };
   positive("contextSize", options.contextSize);
@@ -66,7 +77,10 @@ export function checkOptions(options: FileOptions): void {
 
 /** Reads the directory and the chosen file's header (synchronously, header only). */
 export function resolveFile(options: FileOptions): Resolved {
-  const { summary: file, quantization } = resolveModelFile(options.modelPath, options.quantization, { provider: PROVIDER, model: options.name });
+  const { summary: file, quantization } = resolveModelFile(options.modelPath, options.quantization, {
+    provider: PROVIDER,
+    model: options.name,
+  });
   const trained = file.contextLength ?? DEFAULT_MAX_CONTEXT;
   return { file, quantization, contextSize: options.contextSize ?? Math.min(trained, DEFAULT_MAX_CONTEXT) };
 }
@@ -88,7 +102,10 @@ export function defaultCapabilities(options: FileOptions, contextSize: number): 
 }
 
 /** The declared constraints, with the memory the file needs (when it has been read). */
-export function constraintsFor(options: FileOptions, resolved: Resolved | undefined): ModelConstraints | ModelConstraintsInput | undefined {
+export function constraintsFor(
+  options: FileOptions,
+  resolved: Resolved | undefined,
+): ModelConstraints | ModelConstraintsInput | undefined {
   const declared = options.constraints;
   if (!resolved || declared instanceof ModelConstraints) return declared;
   const required = Math.ceil((estimateMemoryBytes(resolved.file, resolved.contextSize) / GIB) * 100) / 100;
@@ -118,4 +135,3 @@ export function fileIdentity(resolved: Resolved, options: FileOptions): Record<s
     maxTokens: options.maxTokens ?? resolved.contextSize,
   };
 }
-

@@ -17,7 +17,12 @@ const configSchema = z
     device_map: z.enum(["auto", "cpu"]).optional(),
     lazy: z.boolean().optional(),
     idleUnloadMs: z.number().nonnegative().optional(),
-    computeCostPerToken: z.union([z.number().nonnegative(), z.object({ input: z.number().nonnegative(), output: z.number().nonnegative() }).strict()]).optional(),
+    computeCostPerToken: z
+      .union([
+        z.number().nonnegative(),
+        z.object({ input: z.number().nonnegative(), output: z.number().nonnegative() }).strict(),
+      ])
+      .optional(),
     maxTokens: positiveInt.optional(),
     memoryCheck: z.boolean().optional(),
     timeoutMs: z.number().positive().optional(),
@@ -28,7 +33,10 @@ const configSchema = z
     modelPath: modelPath ?? model_path ?? "",
     ...((deviceMap ?? device_map) !== undefined ? { deviceMap: deviceMap ?? device_map } : {}),
   }))
-  .refine((c) => c.modelPath.length > 0, { message: "modelPath is required: a .gguf file or a directory of them", path: ["modelPath"] });
+  .refine((c) => c.modelPath.length > 0, {
+    message: "modelPath is required: a .gguf file or a directory of them",
+    path: ["modelPath"],
+  });
 
 export type LlamaCppProviderConfig = z.output<typeof configSchema>;
 
@@ -41,7 +49,14 @@ export const llamaCppProvider = defineProvider<LlamaCppProviderConfig>({
   configSchema,
   create: ({ name, config, capabilities, capabilitiesDeclared, constraints }) => {
     const { lazy, idleUnloadMs, ...options } = config;
-    const common = { name, ...options, ...(capabilitiesDeclared ? { capabilities } : {}), constraints: constraints.toJSON() };
-    return lazy ? new LazyLlamaCppModel({ ...common, ...(idleUnloadMs !== undefined ? { idleUnloadMs } : {}) }) : new LlamaCppModel(common);
+    const common = {
+      name,
+      ...options,
+      ...(capabilitiesDeclared ? { capabilities } : {}),
+      constraints: constraints.toJSON(),
+    };
+    return lazy
+      ? new LazyLlamaCppModel({ ...common, ...(idleUnloadMs !== undefined ? { idleUnloadMs } : {}) })
+      : new LlamaCppModel(common);
   },
 });

@@ -43,10 +43,23 @@ describe("reading GGUF headers", () => {
     ["q4_0", 2, "int4", "Q4_0"],
   ])("reads a %s file's metadata and quantization", (q, fileType, family, type) => {
     const summary = readGgufSummary(join(dir, "all", `tiny-${q}.gguf`));
-    expect(summary).toMatchObject({ architecture: "llama", name: `tiny-llama-${q}`, fileType, contextLength: 512, blockCount: 2, embeddingLength: 64, headCount: 4, headCountKv: 2, hasChatTemplate: true });
+    expect(summary).toMatchObject({
+      architecture: "llama",
+      name: `tiny-llama-${q}`,
+      fileType,
+      contextLength: 512,
+      blockCount: 2,
+      embeddingLength: 64,
+      headCount: 4,
+      headCountKv: 2,
+      hasChatTemplate: true,
+    });
     expect(quantizationOf(summary)).toEqual({ family, type });
     // Without general.file_type the tensors decide.
-    expect(quantizationOf({ fileType: undefined, dominantTensorType: summary.dominantTensorType })).toEqual({ family, type });
+    expect(quantizationOf({ fileType: undefined, dominantTensorType: summary.dominantTensorType })).toEqual({
+      family,
+      type,
+    });
   });
 
   it("matches families and exact llama.cpp names", () => {
@@ -86,14 +99,21 @@ describe("choosing the file by quantization", () => {
     expect(resolveModelFile(join(dir, "all"), "int4").quantization).toEqual({ family: "int4", type: "Q4_0" });
     expect(resolveModelFile(join(dir, "all"), "f16").summary.path).toBe(join(dir, "all", "tiny-f16.gguf"));
     expect(resolveModelFile(join(dir, "all"), "Q4_0").summary.path).toBe(join(dir, "all", "tiny-q4_0.gguf"));
-    const model = new LazyLlamaCppModel({ name: "llama2-7b-quantized", modelPath: join(dir, "all"), quantization: "int8", deviceMap: "auto" });
+    const model = new LazyLlamaCppModel({
+      name: "llama2-7b-quantized",
+      modelPath: join(dir, "all"),
+      quantization: "int8",
+      deviceMap: "auto",
+    });
     expect(model.quantization.type).toBe("Q8_0");
     expect(model.isLoaded).toBe(false);
   });
 
   it("lists what exists when the quantization is absent", () => {
     const models = join(dir, "models");
-    expect(() => resolveModelFile(models, "int8")).toThrow(`int8 (Q8_0) not found in ${models}; available: f16 (tiny-f16.gguf), int4 (Q4_0: tiny-q4.gguf)`);
+    expect(() => resolveModelFile(models, "int8")).toThrow(
+      `int8 (Q8_0) not found in ${models}; available: f16 (tiny-f16.gguf), int4 (Q4_0: tiny-q4.gguf)`,
+    );
     const error = (() => {
       try {
         new LlamaCppModel({ name: "m", modelPath: models, quantization: "int8" });
@@ -103,27 +123,46 @@ describe("choosing the file by quantization", () => {
     })();
     expect(ConfigError.isInstance(error)).toBe(true);
     expect(() => resolveModelFile(models)).toThrow(/several GGUF files; set quantization/);
-    expect(() => resolveModelFile(join(dir, "broken"), "int8")).toThrow(/available: unreadable: cut-in-data.gguf \(truncated\)/);
+    expect(() => resolveModelFile(join(dir, "broken"), "int8")).toThrow(
+      /available: unreadable: cut-in-data.gguf \(truncated\)/,
+    );
     expect(listGgufFiles(join(dir, "broken")).every((e) => GgufFileError.isInstance(e.error))).toBe(true);
   });
 
   it("rejects a file of another quantization and a missing path", () => {
-    expect(() => resolveModelFile(join(dir, "all", "tiny-f16.gguf"), "int8")).toThrow(/int8 \(Q8_0\) requested, but .*tiny-f16.gguf is f16 \(F16\)/);
+    expect(() => resolveModelFile(join(dir, "all", "tiny-f16.gguf"), "int8")).toThrow(
+      /int8 \(Q8_0\) requested, but .*tiny-f16.gguf is f16 \(F16\)/,
+    );
     expect(resolveModelFile(join(dir, "all", "tiny-f16.gguf")).quantization.family).toBe("f16");
     expect(() => new LlamaCppModel({ name: "m", modelPath: join(dir, "nope.gguf") })).toThrow(ConfigError);
     expect(() => new LlamaCppModel({ name: "m", modelPath: join(dir, "nope.gguf") })).toThrow(/does not exist/);
-    expect(() => new LlamaCppModel({ name: "m", modelPath: join(dir, "all"), quantization: "int8", threads: 0 })).toThrow(/threads: must be a positive integer/);
+    expect(
+      () => new LlamaCppModel({ name: "m", modelPath: join(dir, "all"), quantization: "int8", threads: 0 }),
+    ).toThrow(/threads: must be a positive integer/);
   });
 });
 
 describe("metadata fills capabilities and constraints", () => {
   it("takes the context window from the file and sizes memory", () => {
     const model = new LlamaCppModel({ name: "m", modelPath: join(dir, "all", "tiny-q8_0.gguf") });
-    expect(model.capabilities).toMatchObject({ contextWindow: 512, maxTokens: 512, supportsStreaming: true, structuredOutput: true, functionCalling: false, inputCostPerToken: 0, outputCostPerToken: 0 });
+    expect(model.capabilities).toMatchObject({
+      contextWindow: 512,
+      maxTokens: 512,
+      supportsStreaming: true,
+      structuredOutput: true,
+      functionCalling: false,
+      inputCostPerToken: 0,
+      outputCostPerToken: 0,
+    });
     expect(model.isLocal).toBe(true);
     expect(model.provider).toBe("llama-cpp");
     expect(model.constraints.requiredMemoryGb).toBeGreaterThan(0);
-    const small = new LlamaCppModel({ name: "m", modelPath: join(dir, "all", "tiny-q8_0.gguf"), contextSize: 128, computeCostPerToken: { input: 1e-7, output: 2e-7 } });
+    const small = new LlamaCppModel({
+      name: "m",
+      modelPath: join(dir, "all", "tiny-q8_0.gguf"),
+      contextSize: 128,
+      computeCostPerToken: { input: 1e-7, output: 2e-7 },
+    });
     expect(small.capabilities).toMatchObject({ contextWindow: 128, inputCostPerToken: 1e-7, outputCostPerToken: 2e-7 });
   });
 });
@@ -139,13 +178,28 @@ describe("threads", () => {
 
 describe("llamaCppProvider", () => {
   it("builds models from a config entry", async () => {
-    const config = llamaCppProvider.configSchema.parse({ model_path: join(dir, "all"), quantization: "int8", device_map: "auto", lazy: true, idleUnloadMs: 1000 });
-    const spec = { name: "llama2-7b-quantized", config, capabilities: new LlamaCppModel({ name: "x", modelPath: join(dir, "all", "tiny-q8_0.gguf") }).capabilities, constraints: new LlamaCppModel({ name: "y", modelPath: join(dir, "all", "tiny-q8_0.gguf") }).constraints, capabilitiesDeclared: false };
+    const config = llamaCppProvider.configSchema.parse({
+      model_path: join(dir, "all"),
+      quantization: "int8",
+      device_map: "auto",
+      lazy: true,
+      idleUnloadMs: 1000,
+    });
+    const spec = {
+      name: "llama2-7b-quantized",
+      config,
+      capabilities: new LlamaCppModel({ name: "x", modelPath: join(dir, "all", "tiny-q8_0.gguf") }).capabilities,
+      constraints: new LlamaCppModel({ name: "y", modelPath: join(dir, "all", "tiny-q8_0.gguf") }).constraints,
+      capabilitiesDeclared: false,
+    };
     const model = await llamaCppProvider.create(spec);
     expect(model).toBeInstanceOf(LazyLlamaCppModel);
     expect((model as LazyLlamaCppModel).idleUnloadMs).toBe(1000);
     expect((model as LazyLlamaCppModel).deviceMap).toBe("auto");
-    const eager = await llamaCppProvider.create({ ...spec, config: llamaCppProvider.configSchema.parse({ modelPath: join(dir, "all"), quantization: "int4" }) });
+    const eager = await llamaCppProvider.create({
+      ...spec,
+      config: llamaCppProvider.configSchema.parse({ modelPath: join(dir, "all"), quantization: "int4" }),
+    });
     expect(eager).toBeInstanceOf(LlamaCppModel);
     expect(eager).not.toBeInstanceOf(LazyLlamaCppModel);
     expect(llamaCppProvider.configSchema.safeParse({ quantization: "int8" }).success).toBe(false);

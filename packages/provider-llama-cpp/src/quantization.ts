@@ -9,7 +9,17 @@ import { type GgufSummary, readGgufSummary } from "./gguf-file";
  * A requested quantization: a family (`"int8"` → Q8_0, `"int4"` → Q4_K_M, Q4_K_S, Q4_0…, `"f16"`,
  * `"f32"`, `"bf16"`, `"int5"`, `"int6"`, `"int3"`, `"int2"`) or an exact llama.cpp name (`"Q4_K_M"`).
  */
-export type LlamaQuantization = "int8" | "int4" | "f16" | "f32" | "bf16" | "int5" | "int6" | "int3" | "int2" | (string & {});
+export type LlamaQuantization =
+  | "int8"
+  | "int4"
+  | "f16"
+  | "f32"
+  | "bf16"
+  | "int5"
+  | "int6"
+  | "int3"
+  | "int2"
+  | (string & {});
 
 /** The quantization of one file: its family and the exact llama.cpp type name. */
 export interface FileQuantization {
@@ -52,7 +62,9 @@ function familyOf(type: string): string {
 export function quantizationOf(summary: Pick<GgufSummary, "fileType" | "dominantTensorType">): FileQuantization {
   const type =
     (summary.fileType !== undefined ? LLAMA_FILE_TYPE_NAMES[summary.fileType] : undefined) ??
-    (summary.dominantTensorType !== undefined && Object.hasOwn(GGML_TYPES, summary.dominantTensorType) ? GGML_TYPES[summary.dominantTensorType]?.name : undefined) ??
+    (summary.dominantTensorType !== undefined && Object.hasOwn(GGML_TYPES, summary.dominantTensorType)
+      ? GGML_TYPES[summary.dominantTensorType]?.name
+      : undefined) ??
     "unknown";
   return { family: familyOf(type), type };
 }
@@ -115,17 +127,32 @@ function rank(q: FileQuantization): number {
  * Missing paths, absent quantizations and mismatches are `ConfigError`s that say what exists;
  * a chosen file that is not valid GGUF is a `GgufFileError`.
  */
-export function resolveModelFile(modelPath: string, quantization?: string, context: { provider?: string; model?: string } = {}): ResolvedModelFile {
+export function resolveModelFile(
+  modelPath: string,
+  quantization?: string,
+  context: { provider?: string; model?: string } = {},
+): ResolvedModelFile {
   let isDirectory: boolean;
   try {
     isDirectory = statSync(modelPath).isDirectory();
   } catch (error) {
     const code = (error as { code?: string }).code;
-    throw new ConfigError([{ path: "modelPath", message: code === "ENOENT" ? `${modelPath} does not exist` : `${modelPath} cannot be read (${code ?? String(error)})` }], {
-      ...context,
-      title: "Cannot load the model",
-      cause: error,
-    });
+    throw new ConfigError(
+      [
+        {
+          path: "modelPath",
+          message:
+            code === "ENOENT"
+              ? `${modelPath} does not exist`
+              : `${modelPath} cannot be read (${code ?? String(error)})`,
+        },
+      ],
+      {
+        ...context,
+        title: "Cannot load the model",
+        cause: error,
+      },
+    );
   }
 
   if (!isDirectory) {
@@ -135,7 +162,12 @@ export function resolveModelFile(modelPath: string, quantization?: string, conte
     // substitution would make the config lie about both.
     if (quantization && !matchesQuantization(found, quantization)) {
       throw new ConfigError(
-        [{ path: "quantization", message: `${describeRequested(quantization)} requested, but ${modelPath} is ${found.family} (${found.type}); point modelPath at its directory to choose by quantization` }],
+        [
+          {
+            path: "quantization",
+            message: `${describeRequested(quantization)} requested, but ${modelPath} is ${found.family} (${found.type}); point modelPath at its directory to choose by quantization`,
+          },
+        ],
         { ...context, title: "Quantization mismatch" },
       );
     }
@@ -143,7 +175,9 @@ export function resolveModelFile(modelPath: string, quantization?: string, conte
   }
 
   const entries = listGgufFiles(modelPath);
-  const usable = entries.filter((e): e is GgufFileEntry & ResolvedModelFile => e.summary !== undefined && e.quantization !== undefined);
+  const usable = entries.filter(
+    (e): e is GgufFileEntry & ResolvedModelFile => e.summary !== undefined && e.quantization !== undefined,
+  );
   const available = (): string => {
     const parts = usable.map((e) => describeFile(e.quantization, e.path));
     for (const e of entries) if (e.error) parts.push(`unreadable: ${basename(e.path)} (${e.error.problem})`);
@@ -154,17 +188,35 @@ export function resolveModelFile(modelPath: string, quantization?: string, conte
     const only = usable[0];
     if (usable.length === 1 && only) return { summary: only.summary, quantization: only.quantization };
     throw new ConfigError(
-      [{ path: "quantization", message: usable.length === 0 ? `no usable GGUF file in ${modelPath} (${available()})` : `${modelPath} holds several GGUF files; set quantization to choose one; available: ${available()}` }],
+      [
+        {
+          path: "quantization",
+          message:
+            usable.length === 0
+              ? `no usable GGUF file in ${modelPath} (${available()})`
+              : `${modelPath} holds several GGUF files; set quantization to choose one; available: ${available()}`,
+        },
+      ],
       { ...context, title: "Cannot choose a model file" },
     );
   }
-  const matching = usable.filter((e) => matchesQuantization(e.quantization, quantization)).sort((a, b) => rank(a.quantization) - rank(b.quantization));
+  const matching = usable
+    .filter((e) => matchesQuantization(e.quantization, quantization))
+    .sort((a, b) => rank(a.quantization) - rank(b.quantization));
   const chosen = matching[0];
   if (!chosen) {
-    throw new ConfigError([{ path: "quantization", message: `${describeRequested(quantization)} not found in ${modelPath}; available: ${available()}` }], {
-      ...context,
-      title: "Quantization not found",
-    });
+    throw new ConfigError(
+      [
+        {
+          path: "quantization",
+          message: `${describeRequested(quantization)} not found in ${modelPath}; available: ${available()}`,
+        },
+      ],
+      {
+        ...context,
+        title: "Quantization not found",
+      },
+    );
   }
   return { summary: chosen.summary, quantization: chosen.quantization };
 }

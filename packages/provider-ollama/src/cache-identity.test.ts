@@ -15,8 +15,19 @@ describe("OllamaModel.cacheIdentity", () => {
   });
 
   it("holds no credential of an auth proxy in front of Ollama", () => {
-    const model = new OllamaModel({ name: "remote", model: "qwen2.5:7b", host: "https://bob:pr0xy-pass-word@ollama.example.com", headers: { Authorization: "Bearer proxy-token-0123456789" } });
-    for (const secret of ["pr0xy-pass-word", "proxy-token-0123456789", "bob"]) expect(model.cacheIdentity).not.toContain(secret);
-    expect(JSON.parse(model.cacheIdentity)).toEqual({ name: "remote", provider: "ollama", model: "qwen2.5:7b", host: "https://ollama.example.com" });
+    const model = new OllamaModel({
+      name: "remote",
+      model: "qwen2.5:7b",
+      host: "https://bob:pr0xy-pass-word@ollama.example.com",
+      headers: { Authorization: "Bearer proxy-token-0123456789" },
+    });
+    for (const secret of ["pr0xy-pass-word", "proxy-token-0123456789", "bob"])
+      expect(model.cacheIdentity).not.toContain(secret);
+    expect(JSON.parse(model.cacheIdentity)).toEqual({
+      name: "remote",
+      provider: "ollama",
+      model: "qwen2.5:7b",
+      host: "https://ollama.example.com",
+    });
   });
 });

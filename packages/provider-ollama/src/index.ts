@@ -1,4 +1,11 @@
-export { DEFAULT_OLLAMA_PORT, OllamaModel, type OllamaModelOptions, type OllamaPricing, type OllamaPullProgress, resolveOllamaUrl } from "./ollama-model";
+export {
+  DEFAULT_OLLAMA_PORT,
+  OllamaModel,
+  type OllamaModelOptions,
+  type OllamaPricing,
+  type OllamaPullProgress,
+  resolveOllamaUrl,
+} from "./ollama-model";
 export { capabilitiesFromShow, normalizeModelTag } from "./models";
 export { mapDoneReason } from "./mapping";
 export { type OllamaProviderConfig, type OllamaSettings, createOllama, ollama, ollamaProvider } from "./plugin";

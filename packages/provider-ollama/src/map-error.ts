@@ -1,4 +1,11 @@
-import { OrchestratorError, ProviderError, describeConnectionError, displayUrl, errorFromStatus, toOrchestratorError } from "@orchestrator-ts/core";
+import {
+  OrchestratorError,
+  ProviderError,
+  describeConnectionError,
+  displayUrl,
+  errorFromStatus,
+  toOrchestratorError,
+} from "@orchestrator-ts/core";
 
 interface Context {
   provider: string;
@@ -18,32 +25,52 @@ export function mapOllamaError(error: unknown, { baseUrl, modelPath, ...context 
   if (e.name === "ResponseError" && typeof e.status_code === "number") {
     const status = e.status_code;
     if (status === 404 && /not found/i.test(message)) {
-      return new ProviderError(`Ollama at ${baseUrl} has no model "${modelPath}" (${message}): run \`ollama pull ${modelPath}\` or set \`pull: true\`.`, {
-        ...context,
-        status,
-        retryable: false,
-        cause: error,
-      });
+      return new ProviderError(
+        `Ollama at ${baseUrl} has no model "${modelPath}" (${message}): run \`ollama pull ${modelPath}\` or set \`pull: true\`.`,
+        {
+          ...context,
+          status,
+          retryable: false,
+          cause: error,
+        },
+      );
     }
     const contextLength = /context length|context window|exceeds the context/i.test(message);
     const retryAfterMs = typeof e.retryAfterMs === "number" ? e.retryAfterMs : undefined;
-    return errorFromStatus(status, `Ollama error ${status}: ${message}`, { ...context, cause: error, contextLength, ...(retryAfterMs !== undefined ? { retryAfterMs } : {}) });
+    return errorFromStatus(status, `Ollama error ${status}: ${message}`, {
+      ...context,
+      cause: error,
+      contextLength,
+      ...(retryAfterMs !== undefined ? { retryAfterMs } : {}),
+    });
   }
   if (/Did not receive done or success response in stream/.test(message)) {
-    return new ProviderError(`The Ollama stream ended early: ${message}`, { ...context, cause: error, retryable: true });
-  }
-  if (isConnectionRefused(error)) {
-    return new ProviderError(`Ollama is not reachable at ${displayUrl(baseUrl) ?? "its address"}: ${describeConnectionError(error)}. Is \`ollama serve\` running?`, {
+    return new ProviderError(`The Ollama stream ended early: ${message}`, {
       ...context,
       cause: error,
       retryable: true,
     });
   }
+  if (isConnectionRefused(error)) {
+    return new ProviderError(
+      `Ollama is not reachable at ${displayUrl(baseUrl) ?? "its address"}: ${describeConnectionError(error)}. Is \`ollama serve\` running?`,
+      {
+        ...context,
+        cause: error,
+        retryable: true,
+      },
+    );
+  }
   // A failure reported inside a streamed reply (`{"error": "..."}`) arrives as a plain Error.
   if (error instanceof Error && error.name === "Error" && !/fetch failed|terminated|socket|network/i.test(message)) {
     const contextLength = /context length|exceeds the context/i.test(message);
-    if (contextLength) return errorFromStatus(400, `Ollama error: ${message}`, { ...context, cause: error, contextLength });
-    return new ProviderError(`Ollama error: ${message}`, { ...context, cause: error, retryable: /busy|try again|overloaded/i.test(message) });
+    if (contextLength)
+      return errorFromStatus(400, `Ollama error: ${message}`, { ...context, cause: error, contextLength });
+    return new ProviderError(`Ollama error: ${message}`, {
+      ...context,
+      cause: error,
+      retryable: /busy|try again|overloaded/i.test(message),
+    });
   }
   return toOrchestratorError(error, context);
 }

@@ -29,11 +29,13 @@ function imagesOf(content: string | ContentPart[], warnings: string[]): string[]
     if (part.type !== "image") continue;
     if (part.data !== undefined) images.push(part.data);
     else if (part.url?.startsWith("data:")) images.push(part.url.slice(part.url.indexOf(",") + 1));
-    else warnings.push("Ollama takes images as bytes: an image given by http(s) URL was left out (pass `data` or a data: URL).");
+    else
+      warnings.push(
+        "Ollama takes images as bytes: an image given by http(s) URL was left out (pass `data` or a data: URL).",
+      );
   }
   return images;
 }
-
 
 export interface OllamaCallSettings {
   model: string;
@@ -41,7 +43,10 @@ export interface OllamaCallSettings {
 }
 
 /** A core request as an Ollama `/api/chat` body (without `stream`), plus what could not be sent. */
-export function toOllamaChat(request: GenerateRequest, settings: OllamaCallSettings): { body: ChatRequest; warnings: string[] } {
+export function toOllamaChat(
+  request: GenerateRequest,
+  settings: OllamaCallSettings,
+): { body: ChatRequest; warnings: string[] } {
   const warnings: string[] = [];
   const messages: Message[] = [];
   // Ollama names the tool a result belongs to, not the call id: remember names by id.
@@ -53,7 +58,11 @@ export function toOllamaChat(request: GenerateRequest, settings: OllamaCallSetti
         break;
       case "user": {
         const images = imagesOf(message.content, warnings);
-        messages.push({ role: "user", content: contentText(message.content), ...(images.length > 0 ? { images } : {}) });
+        messages.push({
+          role: "user",
+          content: contentText(message.content),
+          ...(images.length > 0 ? { images } : {}),
+        });
         break;
       }
       case "assistant": {
@@ -86,7 +95,8 @@ export function toOllamaChat(request: GenerateRequest, settings: OllamaCallSetti
   let tools = request.tools ?? [];
   const choice = request.toolChoice;
   if (choice === "none") tools = [];
-  else if (choice === "required") warnings.push("Ollama cannot force a tool call (`toolChoice: required`); the model may answer in text.");
+  else if (choice === "required")
+    warnings.push("Ollama cannot force a tool call (`toolChoice: required`); the model may answer in text.");
   else if (typeof choice === "object") {
     // The closest Ollama gets to forcing one tool: offer only that one.
     tools = tools.filter((t) => t.name === choice.name);
@@ -104,7 +114,8 @@ export function toOllamaChat(request: GenerateRequest, settings: OllamaCallSetti
       }),
     );
   }
-  if (request.responseFormat?.type === "json") body.format = request.responseFormat.schema ? jsonSchemaOf(request.responseFormat.schema) : "json";
+  if (request.responseFormat?.type === "json")
+    body.format = request.responseFormat.schema ? jsonSchemaOf(request.responseFormat.schema) : "json";
   if (settings.keepAlive !== undefined) body.keep_alive = settings.keepAlive;
 
   const extra = request.providerOptions?.["ollama"];

@@ -42,7 +42,12 @@ export function capabilitiesFromShow(show: Pick<ShowResponse, "capabilities" | "
   }
   // model_info arrives as a plain object although the client types it as a Map.
   const info = show.model_info as unknown;
-  const get = (key: string): unknown => (info instanceof Map ? info.get(key) : info && typeof info === "object" ? (info as Record<string, unknown>)[key] : undefined);
+  const get = (key: string): unknown =>
+    info instanceof Map
+      ? info.get(key)
+      : info && typeof info === "object"
+        ? (info as Record<string, unknown>)[key]
+        : undefined;
   const arch = get("general.architecture");
   const context = typeof arch === "string" ? get(`${arch}.context_length`) : undefined;
   if (typeof context === "number" && Number.isInteger(context) && context > 0) {
@@ -53,9 +58,14 @@ export function capabilitiesFromShow(show: Pick<ShowResponse, "capabilities" | "
 }
 
 /** Defaults, then what the server says, then what the caller declared. */
-export function mergeDeclared(defaults: ModelCapabilitiesInput, discovered: ModelCapabilitiesInput, declared: ModelCapabilitiesInput): ModelCapabilities {
+export function mergeDeclared(
+  defaults: ModelCapabilitiesInput,
+  discovered: ModelCapabilitiesInput,
+  declared: ModelCapabilitiesInput,
+): ModelCapabilities {
   const merged: ModelCapabilitiesInput = { ...defaults, ...discovered, ...declared };
   // A declared `maxTokens` without a context window means the window (the seed's usage).
-  if (declared.maxTokens !== undefined && declared.contextWindow === undefined) merged.contextWindow = declared.maxTokens;
+  if (declared.maxTokens !== undefined && declared.contextWindow === undefined)
+    merged.contextWindow = declared.maxTokens;
   return new ModelCapabilities(merged);
 }

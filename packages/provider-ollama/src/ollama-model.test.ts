@@ -15,13 +15,24 @@ import { collectAll, type OllamaServer, rejectionOf, startOllamaServer } from "@
 import { describeModelConformance, describeProviderFaults } from "@orchestrator-ts/testing/conformance";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
-import { provider as namedPlugin, OllamaModel, type OllamaModelOptions, type OllamaPullProgress, createOllama, mapDoneReason, ollamaProvider, resolveOllamaUrl } from "./index";
+import {
+  provider as namedPlugin,
+  OllamaModel,
+  type OllamaModelOptions,
+  type OllamaPullProgress,
+  createOllama,
+  mapDoneReason,
+  ollamaProvider,
+  resolveOllamaUrl,
+} from "./index";
 
 const MODEL = "llama3.2:1b";
 let server: OllamaServer;
 
 beforeAll(async () => {
-  server = await startOllamaServer({ models: [MODEL, { name: "llava:7b", capabilities: ["completion", "vision"], contextLength: 4096, family: "llava" }] });
+  server = await startOllamaServer({
+    models: [MODEL, { name: "llava:7b", capabilities: ["completion", "vision"], contextLength: 4096, family: "llava" }],
+  });
 });
 afterAll(async () => {
   await server.close();
@@ -43,9 +54,10 @@ afterAll(async () => {
   await Promise.all(models.map((m) => m.cleanup()));
 });
 
-const ask = (text: string, extra: Partial<GenerateRequest> = {}): GenerateRequest => ({ messages: [{ role: "user", content: text }], ...extra });
-
-
+const ask = (text: string, extra: Partial<GenerateRequest> = {}): GenerateRequest => ({
+  messages: [{ role: "user", content: text }],
+  ...extra,
+});
 
 function lastChat(): Record<string, unknown> {
   return server.requests.filter((r) => r.path === "/api/chat").at(-1)?.body as Record<string, unknown>;
@@ -73,7 +85,10 @@ describe("OllamaModel: the seed, host and port", () => {
   });
 
   it("a price can be set for local compute", () => {
-    expect(model({ pricing: { inputPerMTok: 0.1, outputPerMTok: 0.2 } }).capabilities.outputCostPerToken).toBeCloseTo(0.2e-6, 12);
+    expect(model({ pricing: { inputPerMTok: 0.1, outputPerMTok: 0.2 } }).capabilities.outputCostPerToken).toBeCloseTo(
+      0.2e-6,
+      12,
+    );
   });
 });
 
@@ -90,9 +105,17 @@ describe("OllamaModel: initialize pulls, show discovers", () => {
     expect(percents.length).toBeGreaterThan(2);
     for (let i = 1; i < percents.length; i++) expect(percents[i]).toBeGreaterThanOrEqual(percents[i - 1] as number);
     expect(percents.at(-1)).toBe(100);
-    expect(progress.find((p) => p.total !== undefined)).toMatchObject({ total: 3 * 1024 * 1024, digest: expect.stringMatching(/^sha256:/) });
+    expect(progress.find((p) => p.total !== undefined)).toMatchObject({
+      total: 3 * 1024 * 1024,
+      digest: expect.stringMatching(/^sha256:/),
+    });
     expect(await m.healthCheck()).toBe(true);
-    expect(server.requests.map((r) => `${r.method} ${r.path}`)).toEqual(["GET /api/tags", "POST /api/pull", "POST /api/show", "GET /api/tags"]);
+    expect(server.requests.map((r) => `${r.method} ${r.path}`)).toEqual([
+      "GET /api/tags",
+      "POST /api/pull",
+      "POST /api/show",
+      "GET /api/tags",
+    ]);
   });
 
   it("with pull: false a missing model fails initialize with a clear, non-retryable error", async () => {
@@ -117,7 +140,13 @@ describe("OllamaModel: initialize pulls, show discovers", () => {
     const llava = model({ name: "llava", modelPath: "llava:7b" });
     expect(llava.capabilities.vision).toBe(false);
     await llava.initialize();
-    expect(llava.discoveredCapabilities).toEqual({ textGeneration: true, functionCalling: false, vision: true, maxTokens: 4096, contextWindow: 4096 });
+    expect(llava.discoveredCapabilities).toEqual({
+      textGeneration: true,
+      functionCalling: false,
+      vision: true,
+      maxTokens: 4096,
+      contextWindow: 4096,
+    });
     expect(llava.capabilities.vision).toBe(true);
     expect(llava.capabilities.contextWindow).toBe(4096);
 
@@ -137,7 +166,9 @@ describe("OllamaModel: initialize pulls, show discovers", () => {
     expect(ProviderError.isInstance(error)).toBe(true);
     expect((error as ProviderError).retryable).toBe(true);
     // Where it tried, and why it failed (Node keeps the reason in cause.cause).
-    expect((error as Error).message).toBe(`Ollama is not reachable at http://127.0.0.1:${port}: fetch failed (connect ECONNREFUSED 127.0.0.1:${port}). Is \`ollama serve\` running?`);
+    expect((error as Error).message).toBe(
+      `Ollama is not reachable at http://127.0.0.1:${port}: fetch failed (connect ECONNREFUSED 127.0.0.1:${port}). Is \`ollama serve\` running?`,
+    );
     expect(await m.healthCheck()).toBe(false);
   });
 });
@@ -184,11 +215,17 @@ describe("OllamaModel: request mapping (what the server recorded)", () => {
     expect(lastChat()["tools"]).toEqual([
       {
         type: "function",
-        function: { name: "get_weather", description: "Weather", parameters: expect.objectContaining({ type: "object", required: ["city"] }) },
+        function: {
+          name: "get_weather",
+          description: "Weather",
+          parameters: expect.objectContaining({ type: "object", required: ["city"] }),
+        },
       },
     ]);
     const streamed = await collectAll(m.stream({ ...ask("weather?"), tools }));
-    expect(streamed.filter((c) => c.type === "tool-call")).toEqual([{ type: "tool-call", toolCall: { id: expect.any(String), name: "get_weather", arguments: { city: "Paris" } } }]);
+    expect(streamed.filter((c) => c.type === "tool-call")).toEqual([
+      { type: "tool-call", toolCall: { id: expect.any(String), name: "get_weather", arguments: { city: "Paris" } } },
+    ]);
     expect(streamed.at(-1)).toMatchObject({ type: "finish", finishReason: { unified: "tool-calls" } });
 
     server.setReply(() => ({ text: "Sunny." }));
@@ -202,16 +239,27 @@ describe("OllamaModel: request mapping (what the server recorded)", () => {
     });
     expect(lastChat()["messages"]).toEqual([
       { role: "user", content: "weather?" },
-      { role: "assistant", content: "", tool_calls: [{ function: { name: "get_weather", arguments: { city: "Paris" } } }] },
+      {
+        role: "assistant",
+        content: "",
+        tool_calls: [{ function: { name: "get_weather", arguments: { city: "Paris" } } }],
+      },
       { role: "tool", content: '{"temp":21}', tool_name: "get_weather" },
     ]);
   });
 
-  it("structured output: a JSON schema as `format` (\"json\" without a schema)", async () => {
+  it('structured output: a JSON schema as `format` ("json" without a schema)', async () => {
     const m = model();
-    const result = await m.generate({ ...ask("who?"), responseFormat: { type: "json", schema: z.object({ echo: z.string() }) } });
+    const result = await m.generate({
+      ...ask("who?"),
+      responseFormat: { type: "json", schema: z.object({ echo: z.string() }) },
+    });
     expect(JSON.parse(result.text)).toEqual({ echo: "who?" });
-    expect(lastChat()["format"]).toMatchObject({ type: "object", properties: { echo: { type: "string" } }, required: ["echo"] });
+    expect(lastChat()["format"]).toMatchObject({
+      type: "object",
+      properties: { echo: { type: "string" } },
+      required: ["echo"],
+    });
     await m.generate({ ...ask("x"), responseFormat: { type: "json" } });
     expect(lastChat()["format"]).toBe("json");
   });
@@ -243,12 +291,14 @@ describe("OllamaModel: usage and finish reasons", () => {
     expect(mapDoneReason("stop", true)).toEqual({ unified: "tool-calls", raw: "stop" });
     expect(mapDoneReason("length", false)).toEqual({ unified: "length", raw: "length" });
     expect(mapDoneReason("unload", false)).toEqual({ unified: "other", raw: "unload" });
-    expect((await model().generate(ask("a b c d e", { maxTokens: 2 }))).finishReason).toEqual({ unified: "length", raw: "length" });
+    expect((await model().generate(ask("a b c d e", { maxTokens: 2 }))).finishReason).toEqual({
+      unified: "length",
+      raw: "length",
+    });
   });
 });
 
 describe("OllamaModel: errors mapped to the core family", () => {
-
   it("500 / 503 → retryable ProviderError; a removed model → non-retryable with a pull hint", async () => {
     for (const status of [500, 503]) {
       server.enqueueFault({ type: "status", status });
@@ -296,7 +346,11 @@ describe("OllamaModel: errors mapped to the core family", () => {
     setTimeout(() => controller.abort(), 50);
     expect(AbortError.isInstance(await rejectionOf(pending))).toBe(true);
 
-    const slow = await startOllamaServer({ models: [MODEL], chunkDelayMs: 50, reply: () => ({ text: "a b c d e f g h i j" }) });
+    const slow = await startOllamaServer({
+      models: [MODEL],
+      chunkDelayMs: 50,
+      reply: () => ({ text: "a b c d e f g h i j" }),
+    });
     try {
       const streaming = new AbortController();
       const seen: string[] = [];
@@ -320,7 +374,12 @@ describe("OllamaModel: plugin", () => {
   it("is a provider plugin for YAML that accepts the seed's model_path", async () => {
     expect(isProviderPlugin(ollamaProvider)).toBe(true);
     expect(namedPlugin).toBe(ollamaProvider);
-    const config = ollamaProvider.configSchema.parse({ host: server.host, model_path: MODEL, pull: false, keepAlive: "1m" });
+    const config = ollamaProvider.configSchema.parse({
+      host: server.host,
+      model_path: MODEL,
+      pull: false,
+      keepAlive: "1m",
+    });
     expect(config).toEqual({ host: server.host, modelPath: MODEL, pull: false, keepAlive: "1m" });
     expect(ollamaProvider.configSchema.safeParse({ host: "x", bogus: true }).success).toBe(false);
     const created = await ollamaProvider.create({
@@ -341,10 +400,20 @@ describe("OllamaModel: plugin", () => {
     expect((await factory.generate(ask("f"))).text).toBe("Echo: f");
   });
 
-  it("headers from YAML arrive as Secrets (every value: `secretKeys: [\"headers\"]`); the server receives them, inspect never shows them", async () => {
+  it('headers from YAML arrive as Secrets (every value: `secretKeys: ["headers"]`); the server receives them, inspect never shows them', async () => {
     const token = "Bearer proxy-token-0123456789";
-    const config = ollamaProvider.configSchema.parse({ host: server.host, modelPath: MODEL, headers: { Authorization: new Secret(token), "x-team": new Secret("search") } });
-    const created = await ollamaProvider.create({ name: "behind-proxy", config, capabilities: new ModelCapabilities({}), constraints: new ModelConstraints({}), capabilitiesDeclared: false });
+    const config = ollamaProvider.configSchema.parse({
+      host: server.host,
+      modelPath: MODEL,
+      headers: { Authorization: new Secret(token), "x-team": new Secret("search") },
+    });
+    const created = await ollamaProvider.create({
+      name: "behind-proxy",
+      config,
+      capabilities: new ModelCapabilities({}),
+      constraints: new ModelConstraints({}),
+      capabilitiesDeclared: false,
+    });
     models.push(created as OllamaModel);
     expect((await created.generate(ask("h"))).text).toBe("Echo: h");
     expect(server.requests.at(-1)?.headers.authorization).toBe(token);
@@ -354,15 +423,19 @@ describe("OllamaModel: plugin", () => {
 });
 
 describe("OllamaModel: live server (opt-in)", () => {
-  it.skipIf(!process.env.OLLAMA_HOST)("live: generates and streams (skipped: OLLAMA_HOST not set)", { timeout: 300_000 }, async () => {
-    const live = new OllamaModel({ name: "live", modelPath: process.env.OLLAMA_MODEL ?? "llama3.2:1b" });
-    models.push(live);
-    const result = await live.generate(ask("Reply with the single word: pong", { maxTokens: 16 }));
-    expect(result.text.length).toBeGreaterThan(0);
-    const chunks = await collectAll(live.stream(ask("Count from 1 to 5.", { maxTokens: 32 })));
-    expect(chunks.at(-1)?.type).toBe("finish");
-    expect(await live.healthCheck()).toBe(true);
-  });
+  it.skipIf(!process.env.OLLAMA_HOST)(
+    "live: generates and streams (skipped: OLLAMA_HOST not set)",
+    { timeout: 300_000 },
+    async () => {
+      const live = new OllamaModel({ name: "live", modelPath: process.env.OLLAMA_MODEL ?? "llama3.2:1b" });
+      models.push(live);
+      const result = await live.generate(ask("Reply with the single word: pong", { maxTokens: 16 }));
+      expect(result.text.length).toBeGreaterThan(0);
+      const chunks = await collectAll(live.stream(ask("Count from 1 to 5.", { maxTokens: 32 })));
+      expect(chunks.at(-1)?.type).toBe("finish");
+      expect(await live.healthCheck()).toBe(true);
+    },
+  );
 });
 
 function freePort(): Promise<number> {

@@ -104,7 +104,10 @@ const callStore = new AsyncLocalStorage<CallStore>();
 const fetchWithCallSignal: typeof fetch = async (input, init) => {
   const store = callStore.getStore();
   const signal = store?.signal;
-  const response = await fetch(input, signal ? { ...init, signal: init?.signal ? AbortSignal.any([init.signal, signal]) : signal } : init);
+  const response = await fetch(
+    input,
+    signal ? { ...init, signal: init?.signal ? AbortSignal.any([init.signal, signal]) : signal } : init,
+  );
   if (response.status === 429 && store) store.retryAfter = response.headers.get("retry-after");
   return response;
 };
@@ -167,7 +170,11 @@ export class OllamaModel extends Model {
       ...(options?.constraints ? { constraints: options.constraints } : {}),
       ...(options?.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}),
       // Who answers: the model tag on that server (and headers a proxy in front of it may route by).
-      cacheIdentity: { model: typeof modelPath === "string" ? normalizeModelTag(modelPath) : modelPath, host: endpointIdentity(baseUrl), headers: headersIdentity(options?.headers) },
+      cacheIdentity: {
+        model: typeof modelPath === "string" ? normalizeModelTag(modelPath) : modelPath,
+        host: endpointIdentity(baseUrl),
+        headers: headersIdentity(options?.headers),
+      },
     });
     this.modelPath = modelPath;
     this.#host = baseUrl;
@@ -191,19 +198,31 @@ export class OllamaModel extends Model {
 
   protected override async doInitialize(): Promise<void> {
     // The client's NDJSON reader re-splits everything it holds on every read: hand it whole lines, bounded.
-    const fetch = fetchWithLineLimit(fetchWithCallSignal, { framing: "lines", maxEventBytes: this.#maxEventBytes, provider: this.provider, model: this.name });
-    const client = new Ollama({ host: this.#host, fetch, ...(this.#headers ? { headers: revealHeaders(this.#headers) } : {}) });
+    const fetch = fetchWithLineLimit(fetchWithCallSignal, {
+      framing: "lines",
+      maxEventBytes: this.#maxEventBytes,
+      provider: this.provider,
+      model: this.name,
+    });
+    const client = new Ollama({
+      host: this.#host,
+      fetch,
+      ...(this.#headers ? { headers: revealHeaders(this.#headers) } : {}),
+    });
     try {
       const tags = await withSignal(AbortSignal.timeout(this.timeoutMs), () => client.list());
       const wanted = normalizeModelTag(this.modelPath);
       if (!tags.models.some((m) => normalizeModelTag(m.name) === wanted)) {
         if (!this.#pull) {
-          throw new ProviderError(`Model "${this.modelPath}" is not on the Ollama server at ${this.baseUrl}: run \`ollama pull ${this.modelPath}\` or set \`pull: true\`.`, {
-            provider: this.provider,
-            model: this.name,
-            status: 404,
-            retryable: false,
-          });
+          throw new ProviderError(
+            `Model "${this.modelPath}" is not on the Ollama server at ${this.baseUrl}: run \`ollama pull ${this.modelPath}\` or set \`pull: true\`.`,
+            {
+              provider: this.provider,
+              model: this.name,
+              status: 404,
+              retryable: false,
+            },
+          );
         }
         await this.#pullModel(client);
       }
@@ -262,13 +281,23 @@ export class OllamaModel extends Model {
     } finally {
       if (!final) parts.abort();
     }
-    if (!final) throw new ProviderError("The Ollama stream ended without its final `done` line: the answer is incomplete.", { provider: this.provider, model: this.name, retryable: true });
+    if (!final)
+      throw new ProviderError("The Ollama stream ended without its final `done` line: the answer is incomplete.", {
+        provider: this.provider,
+        model: this.name,
+        retryable: true,
+      });
     const finishReason = mapDoneReason(final.done_reason, sawToolCalls);
     yield { type: "finish", usage: mapUsage(final), ...(finishReason ? { finishReason } : {}) };
   }
 
   protected override mapError(error: unknown): OrchestratorError {
-    return mapOllamaError(error, { provider: this.provider, model: this.name, baseUrl: this.baseUrl, modelPath: this.modelPath });
+    return mapOllamaError(error, {
+      provider: this.provider,
+      model: this.name,
+      baseUrl: this.baseUrl,
+      modelPath: this.modelPath,
+    });
   }
 
   async #pullModel(client: Ollama): Promise<void> {
@@ -306,12 +335,21 @@ export class OllamaModel extends Model {
     if (!calls || calls.length === 0) return [];
     return calls.map((call) => {
       const id = (call as { id?: unknown }).id;
-      return { id: typeof id === "string" && id !== "" ? id : `ollama_call_${++this.#callIds}`, name: call.function.name, arguments: call.function.arguments ?? {} };
+      return {
+        id: typeof id === "string" && id !== "" ? id : `ollama_call_${++this.#callIds}`,
+        name: call.function.name,
+        arguments: call.function.arguments ?? {},
+      };
     });
   }
 
   #sdk(): Ollama {
-    if (!this.#client) throw new ProviderError("The Ollama client is not initialised.", { provider: this.provider, model: this.name, retryable: false });
+    if (!this.#client)
+      throw new ProviderError("The Ollama client is not initialised.", {
+        provider: this.provider,
+        model: this.name,
+        retryable: false,
+      });
     return this.#client;
   }
 }

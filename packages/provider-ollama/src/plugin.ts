@@ -14,13 +14,24 @@ const configSchema = z
     keepAlive: z.union([z.string(), z.number()]).optional(),
     timeoutMs: z.number().positive().optional(),
     pullTimeoutMs: z.number().positive().optional(),
-    pricing: z.object({ inputPerMTok: z.number().nonnegative(), outputPerMTok: z.number().nonnegative() }).strict().optional(),
+    pricing: z
+      .object({ inputPerMTok: z.number().nonnegative(), outputPerMTok: z.number().nonnegative() })
+      .strict()
+      .optional(),
     // Every header value arrives as a Secret (`secretKeys` below): they often carry a proxy's credentials.
-    headers: z.record(z.string(), z.union([z.string(), z.custom<Secret>((v) => Secret.isSecret(v), "expected a string or a Secret")])).optional(),
+    headers: z
+      .record(
+        z.string(),
+        z.union([z.string(), z.custom<Secret>((v) => Secret.isSecret(v), "expected a string or a Secret")]),
+      )
+      .optional(),
     maxEventBytes: z.number().int().positive().optional(),
   })
   .strict()
-  .transform(({ model_path, modelPath, ...rest }) => ({ ...rest, ...((modelPath ?? model_path) !== undefined ? { modelPath: modelPath ?? model_path } : {}) }));
+  .transform(({ model_path, modelPath, ...rest }) => ({
+    ...rest,
+    ...((modelPath ?? model_path) !== undefined ? { modelPath: modelPath ?? model_path } : {}),
+  }));
 
 export type OllamaProviderConfig = z.output<typeof configSchema>;
 
@@ -37,8 +48,11 @@ export const ollamaProvider = defineProvider<OllamaProviderConfig>({
 export type OllamaSettings = Omit<OllamaModelOptions, "name" | "modelPath" | "model">;
 
 /** A factory with shared settings: `const ollama = createOllama({ host: "gpu-box" }); ollama("llama2", "llama2:7b")`. */
-export function createOllama(settings: OllamaSettings = {}): (name: string, modelPath?: string, options?: Partial<OllamaModelOptions>) => OllamaModel {
-  return (name, modelPath, options = {}) => new OllamaModel({ ...settings, ...options, name, ...(modelPath !== undefined ? { modelPath } : {}) });
+export function createOllama(
+  settings: OllamaSettings = {},
+): (name: string, modelPath?: string, options?: Partial<OllamaModelOptions>) => OllamaModel {
+  return (name, modelPath, options = {}) =>
+    new OllamaModel({ ...settings, ...options, name, ...(modelPath !== undefined ? { modelPath } : {}) });
 }
 
 /** The default factory: `OLLAMA_HOST` or 127.0.0.1:11434. */

@@ -1,9 +1,24 @@
 export { OpenAIModel, OPENAI_DEFAULT_BASE_URL, type OpenAIModelOptions } from "./openai-model";
 /** Where `model.priceSource` says a price came from (the rule is `@orchestrator-ts/openai-format`'s). */
 export type { PriceSource } from "@orchestrator-ts/openai-format";
-export { OPENAI_MODELS, OPENAI_PRICES_AS_OF, CONSERVATIVE_PRICE, lookupOpenAIModel, openAICapabilities, type OpenAIModelInfo } from "./models";
+export {
+  OPENAI_MODELS,
+  OPENAI_PRICES_AS_OF,
+  CONSERVATIVE_PRICE,
+  lookupOpenAIModel,
+  openAICapabilities,
+  type OpenAIModelInfo,
+} from "./models";
 export { mapOpenAIError } from "./map-error";
-export { AZURE_DEFAULT_API_VERSION, OPENAI_PRESETS, OPENAI_PRESET_NAMES, lookupPreset, type OpenAIPreset, type OpenAIPresetName, type PresetModelInfo } from "./presets";
+export {
+  AZURE_DEFAULT_API_VERSION,
+  OPENAI_PRESETS,
+  OPENAI_PRESET_NAMES,
+  lookupPreset,
+  type OpenAIPreset,
+  type OpenAIPresetName,
+  type PresetModelInfo,
+} from "./presets";
 export {
   createOpenAI,
   openai,

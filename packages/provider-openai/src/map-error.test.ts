@@ -5,11 +5,17 @@ import { APIError } from "openai";
 import { describe, expect, it } from "vitest";
 import { mapOpenAIError, openAIErrorEvent } from "./map-error";
 
-const body = (text: string) => new Response(new TextEncoder().encode(text), { headers: { "content-type": "text/event-stream", "x-request-id": "req_1" } });
+const body = (text: string) =>
+  new Response(new TextEncoder().encode(text), {
+    headers: { "content-type": "text/event-stream", "x-request-id": "req_1" },
+  });
 
 describe("an error event inside a 200 stream", () => {
   it("→ the SDK's APIError (after the events before it), mapped to a retryable ProviderError", async () => {
-    const stream = new SSEJsonStream(body('data: {"n":1}\n\ndata: {"error":{"message":"The server had an error","type":"server_error"}}\n\n'), { onErrorEvent: openAIErrorEvent });
+    const stream = new SSEJsonStream(
+      body('data: {"n":1}\n\ndata: {"error":{"message":"The server had an error","type":"server_error"}}\n\n'),
+      { onErrorEvent: openAIErrorEvent },
+    );
     expect(await stream.next()).toEqual({ done: false, value: { n: 1 } });
     const error = await rejectionOf(stream.next());
     expect(error).toBeInstanceOf(APIError);
@@ -22,7 +28,10 @@ describe("an error event inside a 200 stream", () => {
   });
 
   it("→ a ProviderError that is not retryable when the server calls the request invalid", async () => {
-    const stream = new SSEJsonStream(body('data: {"error":{"message":"bad tool","type":"invalid_request_error"}}\n\n'), { onErrorEvent: openAIErrorEvent });
+    const stream = new SSEJsonStream(
+      body('data: {"error":{"message":"bad tool","type":"invalid_request_error"}}\n\n'),
+      { onErrorEvent: openAIErrorEvent },
+    );
     const mapped = mapOpenAIError(await rejectionOf(stream.next()), { provider: "openai", model: "m" });
     expect(ProviderError.isInstance(mapped)).toBe(true);
     expect(mapped?.retryable).toBe(false);

@@ -33,18 +33,24 @@ const CONTEXT_LENGTH = /maximum context length|context.length|context window|too
  */
 export function mapOpenAIError(error: unknown, { baseURL, ...context }: Context): OrchestratorError | undefined {
   if (error instanceof APIUserAbortError) return new AbortError(undefined, { ...context, cause: error });
-  if (error instanceof APIConnectionTimeoutError) return new TimeoutError(`The request to ${context.model} timed out.`, { ...context, cause: error });
+  if (error instanceof APIConnectionTimeoutError)
+    return new TimeoutError(`The request to ${context.model} timed out.`, { ...context, cause: error });
   // Refused, reset or dropped before a response: nothing was generated, a retry can succeed. The
   // SDK says only "Connection error."; where and why are in its cause's cause.
   if (error instanceof APIConnectionError) {
     const where = displayUrl(baseURL);
-    return new ProviderError(`Connection to ${where ?? "the provider"} failed: ${describeConnectionError(error)}`, { ...context, cause: error, retryable: true });
+    return new ProviderError(`Connection to ${where ?? "the provider"} failed: ${describeConnectionError(error)}`, {
+      ...context,
+      cause: error,
+      retryable: true,
+    });
   }
   if (error instanceof APIError && typeof error.status === "number") {
     const headers = error.headers;
     const retryAfterMs = headers ? parseRetryAfter((name) => headers.get(name)) : undefined;
     const contextLength =
-      error.code === "context_length_exceeded" || ((error.status === 400 || error.status === 413) && CONTEXT_LENGTH.test(error.message));
+      error.code === "context_length_exceeded" ||
+      ((error.status === 400 || error.status === 413) && CONTEXT_LENGTH.test(error.message));
     return errorFromStatus(error.status, error.message, {
       ...context,
       cause: error,
@@ -55,15 +61,30 @@ export function mapOpenAIError(error: unknown, { baseURL, ...context }: Context)
   // An error event inside a 200 stream (`data: {"error": …}`): the server failed mid-answer.
   if (error instanceof APIError) {
     const invalid = error.type === "invalid_request_error";
-    return new ProviderError(`The provider reported an error mid-stream: ${error.message}`, { ...context, cause: error, retryable: !invalid });
+    return new ProviderError(`The provider reported an error mid-stream: ${error.message}`, {
+      ...context,
+      cause: error,
+      retryable: !invalid,
+    });
   }
   // After headers the SDK does not wrap failures: undici's "terminated" when the body is cut.
-  if (error instanceof TypeError && /terminated|fetch failed|other side closed|socket/i.test(`${error.message} ${causeText(error)}`)) {
-    return new ProviderError(`The connection to the provider broke mid-response: ${describeConnectionError(error)}`, { ...context, cause: error, retryable: true });
+  if (
+    error instanceof TypeError &&
+    /terminated|fetch failed|other side closed|socket/i.test(`${error.message} ${causeText(error)}`)
+  ) {
+    return new ProviderError(`The connection to the provider broke mid-response: ${describeConnectionError(error)}`, {
+      ...context,
+      cause: error,
+      retryable: true,
+    });
   }
   // A garbled SSE frame or body: a transient fault of the server or the network.
   if (error instanceof SyntaxError) {
-    return new ProviderError(`The provider sent a malformed response: ${error.message}`, { ...context, cause: error, retryable: true });
+    return new ProviderError(`The provider sent a malformed response: ${error.message}`, {
+      ...context,
+      cause: error,
+      retryable: true,
+    });
   }
   return undefined;
 }

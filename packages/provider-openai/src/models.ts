@@ -33,7 +33,16 @@ const info = (
   vision: boolean,
   structuredOutput: boolean,
   reasoning = false,
-): OpenAIModelInfo => ({ contextWindow, maxOutputTokens, inputPerMillion, outputPerMillion, vision, tools: true, structuredOutput, reasoning });
+): OpenAIModelInfo => ({
+  contextWindow,
+  maxOutputTokens,
+  inputPerMillion,
+  outputPerMillion,
+  vision,
+  tools: true,
+  structuredOutput,
+  reasoning,
+});
 
 /** Known OpenAI chat models: limits, abilities and list prices as of `OPENAI_PRICES_AS_OF`. */
 export const OPENAI_MODELS: Readonly<Record<string, OpenAIModelInfo>> = Object.freeze({
@@ -70,7 +79,8 @@ export function lookupOpenAIModel(id: string): OpenAIModelInfo | undefined {
   if (exact) return exact;
   let best: string | undefined;
   for (const key of Object.keys(OPENAI_MODELS)) {
-    if (id.startsWith(`${key}-`) && SNAPSHOT_SUFFIX.test(id.slice(key.length)) && (!best || key.length > best.length)) best = key;
+    if (id.startsWith(`${key}-`) && SNAPSHOT_SUFFIX.test(id.slice(key.length)) && (!best || key.length > best.length))
+      best = key;
   }
   return best === undefined ? undefined : OPENAI_MODELS[best];
 }
@@ -117,5 +127,11 @@ export function resolveOpenAICapabilities(
     };
     return mergeDeclaredCapabilities(capabilities, given, local ? "local" : "conservative-default");
   }
-  return resolveCapabilities({ known: entry && openAICapabilities(entry), given, local, openWeights: false, conservativePrice: CONSERVATIVE_PRICE });
+  return resolveCapabilities({
+    known: entry && openAICapabilities(entry),
+    given,
+    local,
+    openWeights: false,
+    conservativePrice: CONSERVATIVE_PRICE,
+  });
 }

@@ -11,7 +11,14 @@ import {
   TimeoutError,
   toJsonSchema,
 } from "@orchestrator-ts/core";
-import { collectAll, freePort, type OpenAIServer, rejectionOf, startHuggingFaceServer, startOpenAIServer } from "@orchestrator-ts/testing";
+import {
+  collectAll,
+  freePort,
+  type OpenAIServer,
+  rejectionOf,
+  startHuggingFaceServer,
+  startOpenAIServer,
+} from "@orchestrator-ts/testing";
 import { describeModelConformance, describeProviderFaults } from "@orchestrator-ts/testing/conformance";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
@@ -21,7 +28,10 @@ const KEY = "sk-test-openai-0123456789abcdef";
 let server: OpenAIServer;
 
 beforeAll(async () => {
-  server = await startOpenAIServer({ apiKey: KEY, models: ["gpt-4o-mini", "gpt-4o", "gpt-4", "o3-mini", "my-local-model"] });
+  server = await startOpenAIServer({
+    apiKey: KEY,
+    models: ["gpt-4o-mini", "gpt-4o", "gpt-4", "o3-mini", "my-local-model"],
+  });
 });
 afterAll(async () => {
   await server.close();
@@ -45,8 +55,6 @@ function model(options: Partial<OpenAIModelOptions> = {}): OpenAIModel {
 }
 
 const ask = (content: string) => ({ messages: [{ role: "user" as const, content }] });
-
-
 
 /** A server that answers `status` with the start of `body` and then stalls; `use` gets its base URL. */
 async function withStalledBody(status: number, body: string, use: (baseURL: string) => Promise<void>): Promise<void> {
@@ -150,7 +158,10 @@ describe("OpenAIModel: API key", () => {
 describe("OpenAIModel: secrets the library never registered", () => {
   it("a server that echoes a defaultHeaders key, sig= and code= parameters and a bearer token leaks none of them", async () => {
     const gatewayKey = "gw-live-7f3a9c2e51";
-    const m = model({ name: "gpt-4o-mini", defaultHeaders: { "x-gateway-key": gatewayKey, "x-request-tag": "tag-visible-42" } });
+    const m = model({
+      name: "gpt-4o-mini",
+      defaultHeaders: { "x-gateway-key": gatewayKey, "x-request-tag": "tag-visible-42" },
+    });
     await m.generate(ask("x"));
     expect(server.requests.at(-1)?.headers["x-gateway-key"]).toBe(gatewayKey);
     const echoed = [
@@ -161,9 +172,17 @@ describe("OpenAIModel: secrets the library never registered", () => {
     ].join("; ");
     server.enqueueFault({ type: "status", status: 400, message: echoed });
     const error = await rejectionOf(m.generate(ask("x")));
-    const views = [String((error as Error).message), inspect(error, { depth: 20 }), JSON.stringify(error), String((error as Error).stack), JSON.stringify(m.metrics.snapshot()), JSON.stringify(m.metrics.lastError)];
+    const views = [
+      String((error as Error).message),
+      inspect(error, { depth: 20 }),
+      JSON.stringify(error),
+      String((error as Error).stack),
+      JSON.stringify(m.metrics.snapshot()),
+      JSON.stringify(m.metrics.lastError),
+    ];
     for (const view of views) {
-      for (const secret of [gatewayKey, "AbC123xyzSIG", "oauthcode4242", "unregistered0token99"]) expect(view).not.toContain(secret);
+      for (const secret of [gatewayKey, "AbC123xyzSIG", "oauthcode4242", "unregistered0token99"])
+        expect(view).not.toContain(secret);
     }
     // What is not a credential stays readable.
     expect((error as Error).message).toContain("tag-visible-42");
@@ -173,7 +192,12 @@ describe("OpenAIModel: secrets the library never registered", () => {
   it("a password in baseURL never shows: not in {...model}, inspect, JSON or errors", async () => {
     const m = model({ name: "behind-proxy", baseURL: `${server.baseURL.replace("://", "://proxyuser:pr0xy-pa55@")}` });
     expect(m.baseURL).toContain("proxyuser:[REDACTED]@");
-    const views = [JSON.stringify({ ...m }), inspect({ ...m }), inspect(m, { depth: 20, showHidden: true }), JSON.stringify(m)];
+    const views = [
+      JSON.stringify({ ...m }),
+      inspect({ ...m }),
+      inspect(m, { depth: 20, showHidden: true }),
+      JSON.stringify(m),
+    ];
     // fetch refuses credentials in a URL: the call fails, and its error must not quote them either.
     const error = await rejectionOf(m.generate(ask("x")));
     views.push(String((error as Error).message), inspect(error, { depth: 20 }), JSON.stringify(m.metrics.lastError));
@@ -189,12 +213,12 @@ describe("OpenAIModel: secret headers (Azure-style keys)", () => {
     const headers = server.requests.at(-1)?.headers;
     expect(headers?.["api-key"]).toBe(azureKey);
     expect(headers?.["x-team"]).toBe("search");
-    for (const view of [inspect(m, { depth: 20, showHidden: true }), JSON.stringify(m)]) expect(view).not.toContain(azureKey);
+    for (const view of [inspect(m, { depth: 20, showHidden: true }), JSON.stringify(m)])
+      expect(view).not.toContain(azureKey);
   });
 });
 
 describe("OpenAIModel: error mapping", () => {
-
   it("429 → RateLimitError with retryAfterMs from retry-after-ms", async () => {
     server.enqueueFault({ type: "status", status: 429, retryAfterMs: 250 });
     const error = await rejectionOf(model().generate(ask("x")));
@@ -226,18 +250,31 @@ describe("OpenAIModel: error mapping", () => {
     expect((error as ProviderError).model).toBe("gpt-4o-mini");
     // The option raises the bound: the same answer streams whole.
     const chunks = await collectAll(model({ maxEventBytes: 8 * 1024 * 1024 }).stream(ask("big")));
-    expect(chunks.filter((c) => c.type === "text").reduce((n, c) => n + (c.type === "text" ? c.text.length : 0), 0)).toBe(5 * 1024 * 1024);
+    expect(
+      chunks.filter((c) => c.type === "text").reduce((n, c) => n + (c.type === "text" ? c.text.length : 0), 0),
+    ).toBe(5 * 1024 * 1024);
   });
 
   it("an unreachable server → retryable ProviderError naming the address and the cause, never userinfo or key", async () => {
     const port = await freePort();
-    const error = await rejectionOf(model({ baseURL: `http://127.0.0.1:${port}/v1?api-key=key-in-query-123` }).generate(ask("x")));
+    const error = await rejectionOf(
+      model({ baseURL: `http://127.0.0.1:${port}/v1?api-key=key-in-query-123` }).generate(ask("x")),
+    );
     expect(ProviderError.isInstance(error)).toBe(true);
     expect((error as ProviderError).retryable).toBe(true);
-    expect((error as Error).message).toBe(`Connection to http://127.0.0.1:${port}/v1 failed: Connection error. (connect ECONNREFUSED 127.0.0.1:${port})`);
-    const withUser = await rejectionOf(model({ baseURL: `http://someone:pw-in-url-123@127.0.0.1:${port}/v1` }).generate(ask("x")));
-    expect((withUser as Error).message).toMatch(new RegExp(`^Connection to http://127\\.0\\.0\\.1:${port}/v1 failed: `));
-    for (const e of [error, withUser]) expect(`${(e as Error).message} ${inspect(e)} ${JSON.stringify(e)}`).not.toMatch(/key-in-query-123|someone|pw-in-url-123/);
+    expect((error as Error).message).toBe(
+      `Connection to http://127.0.0.1:${port}/v1 failed: Connection error. (connect ECONNREFUSED 127.0.0.1:${port})`,
+    );
+    const withUser = await rejectionOf(
+      model({ baseURL: `http://someone:pw-in-url-123@127.0.0.1:${port}/v1` }).generate(ask("x")),
+    );
+    expect((withUser as Error).message).toMatch(
+      new RegExp(`^Connection to http://127\\.0\\.0\\.1:${port}/v1 failed: `),
+    );
+    for (const e of [error, withUser])
+      expect(`${(e as Error).message} ${inspect(e)} ${JSON.stringify(e)}`).not.toMatch(
+        /key-in-query-123|someone|pw-in-url-123/,
+      );
   });
 
   it("a per-request timeoutMs wins over the model's", async () => {
@@ -258,15 +295,19 @@ describe("OpenAIModel: error mapping", () => {
 
   it("a completion whose body stalls after the headers → TimeoutError at the deadline", async () => {
     // Headers and half a JSON body, then nothing: only the deadline can end this call.
-    await withStalledBody(200, '{"id":"chatcmpl-1","object":"chat.completion","choices":[{"index":0,"message":{"role":"assistant","content":"par', async (baseURL) => {
-      const m = model({ baseURL });
-      const started = performance.now();
-      const error = await rejectionOf(m.generate({ ...ask("x"), timeoutMs: 300 }));
-      expect(TimeoutError.isInstance(error)).toBe(true);
-      expect((error as TimeoutError).timeoutMs).toBe(300);
-      expect(performance.now() - started).toBeGreaterThanOrEqual(295);
-      expect(performance.now() - started).toBeLessThan(1_500);
-    });
+    await withStalledBody(
+      200,
+      '{"id":"chatcmpl-1","object":"chat.completion","choices":[{"index":0,"message":{"role":"assistant","content":"par',
+      async (baseURL) => {
+        const m = model({ baseURL });
+        const started = performance.now();
+        const error = await rejectionOf(m.generate({ ...ask("x"), timeoutMs: 300 }));
+        expect(TimeoutError.isInstance(error)).toBe(true);
+        expect((error as TimeoutError).timeoutMs).toBe(300);
+        expect(performance.now() - started).toBeGreaterThanOrEqual(295);
+        expect(performance.now() - started).toBeLessThan(1_500);
+      },
+    );
   });
 
   it("a fractional or infinite timeoutMs works for generate and stream (the SDK takes whole milliseconds)", async () => {
@@ -296,7 +337,10 @@ describe("OpenAIModel: error mapping", () => {
     // A 500's headers, then half of its JSON error body, then nothing.
     await withStalledBody(500, '{"error":{"message":"overloa', async (baseURL) => {
       const m = model({ baseURL });
-      for (const call of [() => m.generate({ ...ask("x"), timeoutMs: 300 }), () => collectAll(m.stream({ ...ask("x"), timeoutMs: 300 }))]) {
+      for (const call of [
+        () => m.generate({ ...ask("x"), timeoutMs: 300 }),
+        () => collectAll(m.stream({ ...ask("x"), timeoutMs: 300 })),
+      ]) {
         const started = performance.now();
         const error = await rejectionOf(call());
         expect(TimeoutError.isInstance(error)).toBe(true);
@@ -311,9 +355,10 @@ describe("OpenAIModel: error mapping", () => {
     server.enqueueFault({ type: "latency", ms: 400 });
     expect((await m.generate({ ...ask("slow"), timeoutMs: Number.POSITIVE_INFINITY })).text).toContain("slow");
     server.enqueueFault({ type: "latency", ms: 400 });
-    expect((await collectAll(m.stream({ ...ask("slow"), timeoutMs: Number.POSITIVE_INFINITY }))).at(-1)?.type).toBe("finish");
+    expect((await collectAll(m.stream({ ...ask("slow"), timeoutMs: Number.POSITIVE_INFINITY }))).at(-1)?.type).toBe(
+      "finish",
+    );
   });
-
 });
 
 describe("OpenAIModel: request and response mapping", () => {
@@ -327,7 +372,15 @@ describe("OpenAIModel: request and response mapping", () => {
       seed: 7,
       providerOptions: { openai: { user: "u-1", logit_bias: { "50256": -100 } }, other: { ignored: true } },
     });
-    expect(lastBody()).toMatchObject({ max_tokens: 20, temperature: 0.2, top_p: 0.9, stop: ["END"], seed: 7, user: "u-1", logit_bias: { "50256": -100 } });
+    expect(lastBody()).toMatchObject({
+      max_tokens: 20,
+      temperature: 0.2,
+      top_p: 0.9,
+      stop: ["END"],
+      seed: 7,
+      user: "u-1",
+      logit_bias: { "50256": -100 },
+    });
     expect(lastBody()).not.toHaveProperty("ignored");
     expect(lastBody()).not.toHaveProperty("stream");
   });
@@ -347,7 +400,11 @@ describe("OpenAIModel: request and response mapping", () => {
     const texts = chunks.filter((c) => c.type === "text");
     expect(texts.length).toBeGreaterThan(1);
     const finish = chunks.at(-1);
-    expect(finish).toMatchObject({ type: "finish", finishReason: { unified: "stop", raw: "stop" }, usage: { inputTokens: 1000, outputTokens: 500 } });
+    expect(finish).toMatchObject({
+      type: "finish",
+      finishReason: { unified: "stop", raw: "stop" },
+      usage: { inputTokens: 1000, outputTokens: 500 },
+    });
     expect(finish?.type === "finish" ? finish.costUsd : undefined).toBeCloseTo(1000 * 0.15e-6 + 500 * 0.6e-6, 12);
   });
 
@@ -359,11 +416,21 @@ describe("OpenAIModel: request and response mapping", () => {
   });
 
   it("cached prompt tokens come back as cacheReadInputTokens, from a plain call and from a stream", async () => {
-    server.setReply(() => ({ text: "alpha beta", usage: { inputTokens: 1200, outputTokens: 2, cacheReadInputTokens: 1024 } }));
+    server.setReply(() => ({
+      text: "alpha beta",
+      usage: { inputTokens: 1200, outputTokens: 2, cacheReadInputTokens: 1024 },
+    }));
     const m = model();
-    expect((await m.generate(ask("x"))).usage).toEqual({ inputTokens: 1200, outputTokens: 2, cacheReadInputTokens: 1024 });
+    expect((await m.generate(ask("x"))).usage).toEqual({
+      inputTokens: 1200,
+      outputTokens: 2,
+      cacheReadInputTokens: 1024,
+    });
     const finish = (await collectAll(m.stream(ask("x")))).at(-1);
-    expect(finish).toMatchObject({ type: "finish", usage: { inputTokens: 1200, outputTokens: 2, cacheReadInputTokens: 1024 } });
+    expect(finish).toMatchObject({
+      type: "finish",
+      usage: { inputTokens: 1200, outputTokens: 2, cacheReadInputTokens: 1024 },
+    });
   });
 
   it("the server's response id (chatcmpl-…) comes back as responseId, from a plain call and from a stream", async () => {
@@ -429,30 +496,59 @@ describe("OpenAIModel: request and response mapping", () => {
   it("structured output from a zod schema → response_format json_schema (strict)", async () => {
     const Weather = z.object({ city: z.string(), celsius: z.number() });
     server.setReply(() => ({ text: JSON.stringify({ city: "Oslo", celsius: 4 }) }));
-    const result = await model().generate({ ...ask("weather in Oslo"), responseFormat: { type: "json", schema: Weather, name: "weather" } });
-    expect(lastBody().response_format).toEqual({ type: "json_schema", json_schema: { name: "weather", schema: toJsonSchema(Weather), strict: true } });
+    const result = await model().generate({
+      ...ask("weather in Oslo"),
+      responseFormat: { type: "json", schema: Weather, name: "weather" },
+    });
+    expect(lastBody().response_format).toEqual({
+      type: "json_schema",
+      json_schema: { name: "weather", schema: toJsonSchema(Weather), strict: true },
+    });
     expect(Weather.parse(JSON.parse(result.text))).toEqual({ city: "Oslo", celsius: 4 });
   });
 
   it("JSON without a schema → json_object; providerOptions can turn strict off", async () => {
     await model().generate({ ...ask("x"), responseFormat: { type: "json" } });
     expect(lastBody().response_format).toEqual({ type: "json_object" });
-    await model().generate({ ...ask("x"), responseFormat: { type: "json", schema: { type: "object" } }, providerOptions: { openai: { strictJsonSchema: false } } });
+    await model().generate({
+      ...ask("x"),
+      responseFormat: { type: "json", schema: { type: "object" } },
+      providerOptions: { openai: { strictJsonSchema: false } },
+    });
     expect(lastBody().response_format).toMatchObject({ json_schema: { strict: false } });
     expect(lastBody()).not.toHaveProperty("strictJsonSchema");
   });
 });
 
 describe("OpenAIModel: tools", () => {
-  const getWeather = { name: "get_weather", description: "Weather for a city", parameters: z.object({ city: z.string() }) };
+  const getWeather = {
+    name: "get_weather",
+    description: "Weather for a city",
+    parameters: z.object({ city: z.string() }),
+  };
 
   it("round trip without streaming: tool call out, tool result back", async () => {
     server.setReply((req) =>
-      req.messages.some((msg) => msg.role === "tool") ? { text: "It is 4 °C in Oslo." } : { toolCalls: [{ id: "call_1", name: "get_weather", arguments: { city: "Oslo" } }] },
+      req.messages.some((msg) => msg.role === "tool")
+        ? { text: "It is 4 °C in Oslo." }
+        : { toolCalls: [{ id: "call_1", name: "get_weather", arguments: { city: "Oslo" } }] },
     );
     const m = model();
-    const first = await m.generate({ ...ask("weather in Oslo?"), tools: [getWeather], toolChoice: { name: "get_weather" } });
-    expect(lastBody().tools).toEqual([{ type: "function", function: { name: "get_weather", description: "Weather for a city", parameters: toJsonSchema(getWeather.parameters) } }]);
+    const first = await m.generate({
+      ...ask("weather in Oslo?"),
+      tools: [getWeather],
+      toolChoice: { name: "get_weather" },
+    });
+    expect(lastBody().tools).toEqual([
+      {
+        type: "function",
+        function: {
+          name: "get_weather",
+          description: "Weather for a city",
+          parameters: toJsonSchema(getWeather.parameters),
+        },
+      },
+    ]);
     expect(lastBody().tool_choice).toEqual({ type: "function", function: { name: "get_weather" } });
     expect(first.toolCalls).toEqual([{ id: "call_1", name: "get_weather", arguments: { city: "Oslo" } }]);
     expect(first.finishReason).toEqual({ unified: "tool-calls", raw: "tool_calls" });
@@ -466,7 +562,13 @@ describe("OpenAIModel: tools", () => {
     });
     expect(second.text).toBe("It is 4 °C in Oslo.");
     expect((lastBody().messages as unknown[]).slice(1)).toEqual([
-      { role: "assistant", content: null, tool_calls: [{ id: "call_1", type: "function", function: { name: "get_weather", arguments: '{"city":"Oslo"}' } }] },
+      {
+        role: "assistant",
+        content: null,
+        tool_calls: [
+          { id: "call_1", type: "function", function: { name: "get_weather", arguments: '{"city":"Oslo"}' } },
+        ],
+      },
       { role: "tool", tool_call_id: "call_1", content: '{"celsius":4}' },
     ]);
   });
@@ -474,14 +576,22 @@ describe("OpenAIModel: tools", () => {
   it("streams tool calls assembled from deltas, one chunk per call", async () => {
     server.setReply(() => ({
       toolCalls: [
-        { id: "call_a", name: "get_weather", arguments: { city: "Oslo", detail: "a fairly long argument string to split" } },
+        {
+          id: "call_a",
+          name: "get_weather",
+          arguments: { city: "Oslo", detail: "a fairly long argument string to split" },
+        },
         { id: "call_b", name: "get_weather", arguments: { city: "Bergen" } },
       ],
     }));
     const chunks = await collectAll(model().stream({ ...ask("x"), tools: [getWeather] }));
     const calls = chunks.flatMap((c) => (c.type === "tool-call" ? [c.toolCall] : []));
     expect(calls).toEqual([
-      { id: "call_a", name: "get_weather", arguments: { city: "Oslo", detail: "a fairly long argument string to split" } },
+      {
+        id: "call_a",
+        name: "get_weather",
+        arguments: { city: "Oslo", detail: "a fairly long argument string to split" },
+      },
       { id: "call_b", name: "get_weather", arguments: { city: "Bergen" } },
     ]);
     expect(chunks.at(-1)).toMatchObject({ type: "finish", finishReason: { unified: "tool-calls" } });
@@ -497,7 +607,13 @@ describe("OpenAIModel: tools", () => {
 describe("OpenAIModel: capabilities and prices", () => {
   it("known models come from the dated table, snapshots included", () => {
     const m = model({ name: "gpt-4o-2024-08-06" });
-    expect(m.capabilities).toMatchObject({ vision: true, functionCalling: true, structuredOutput: true, supportsStreaming: true, contextWindow: 128_000 });
+    expect(m.capabilities).toMatchObject({
+      vision: true,
+      functionCalling: true,
+      structuredOutput: true,
+      supportsStreaming: true,
+      contextWindow: 128_000,
+    });
     expect(m.capabilities.inputCostPerToken).toBeCloseTo(2.5e-6, 15);
     expect(m.priceSource).toBe("table");
   });
@@ -527,12 +643,21 @@ describe("OpenAIModel: capabilities and prices", () => {
 
   it("declared capabilities win over the table", () => {
     const m = model({ name: "gpt-4o", capabilities: { maxTokens: 8192, inputCostPerToken: 0.00001, vision: false } });
-    expect(m.capabilities).toMatchObject({ maxTokens: 8192, contextWindow: 8192, vision: false, inputCostPerToken: 0.00001, structuredOutput: true });
+    expect(m.capabilities).toMatchObject({
+      maxTokens: 8192,
+      contextWindow: 8192,
+      vision: false,
+      inputCostPerToken: 0.00001,
+      structuredOutput: true,
+    });
     expect(m.priceSource).toBe("declared");
   });
 
   it("a declared ModelCapabilities without prices keeps the known price (as YAML without costs gives)", () => {
-    const m = model({ name: "gpt-4", capabilities: new ModelCapabilities({ textGeneration: true, codeGeneration: true, maxTokens: 8192 }) });
+    const m = model({
+      name: "gpt-4",
+      capabilities: new ModelCapabilities({ textGeneration: true, codeGeneration: true, maxTokens: 8192 }),
+    });
     expect(m.capabilities.maxTokens).toBe(8192);
     expect(m.capabilities.inputCostPerToken).toBeCloseTo(30e-6, 15);
     expect(m.capabilities.outputCostPerToken).toBeCloseTo(60e-6, 15);
@@ -540,22 +665,25 @@ describe("OpenAIModel: capabilities and prices", () => {
 });
 
 describe("OpenAIModel: names that are Object.prototype members", () => {
-  it.each(["constructor", "toString", "__proto__", "hasOwnProperty", "valueOf"])("a model named %s is an unknown model, not a broken table entry", async (name) => {
-    const paid = new OpenAIModel({ name, apiKey: KEY, baseURL: "https://api.example.com/v1" });
-    expect(paid.priceSource).toBe("conservative-default");
-    expect(paid.capabilities.inputCostPerToken).toBeGreaterThan(0);
-    // And it answers: the name reaches the server as the API model id.
-    const named = await startOpenAIServer({ apiKey: KEY, models: [name] });
-    try {
-      const local = new OpenAIModel({ name, apiKey: KEY, baseURL: named.baseURL });
-      expect(local.priceSource).toBe("local");
-      expect(await local.generateResponse("x")).toBe("Echo: x");
-      expect((named.requests.at(-1)?.body as { model?: string } | undefined)?.model).toBe(name);
-      await local.cleanup();
-    } finally {
-      await named.close();
-    }
-  });
+  it.each(["constructor", "toString", "__proto__", "hasOwnProperty", "valueOf"])(
+    "a model named %s is an unknown model, not a broken table entry",
+    async (name) => {
+      const paid = new OpenAIModel({ name, apiKey: KEY, baseURL: "https://api.example.com/v1" });
+      expect(paid.priceSource).toBe("conservative-default");
+      expect(paid.capabilities.inputCostPerToken).toBeGreaterThan(0);
+      // And it answers: the name reaches the server as the API model id.
+      const named = await startOpenAIServer({ apiKey: KEY, models: [name] });
+      try {
+        const local = new OpenAIModel({ name, apiKey: KEY, baseURL: named.baseURL });
+        expect(local.priceSource).toBe("local");
+        expect(await local.generateResponse("x")).toBe("Echo: x");
+        expect((named.requests.at(-1)?.body as { model?: string } | undefined)?.model).toBe(name);
+        await local.cleanup();
+      } finally {
+        await named.close();
+      }
+    },
+  );
 });
 
 describe("OpenAIModel: health and lifecycle", () => {

@@ -23,7 +23,15 @@ import {
   secretFromEnv,
   type StreamChunk,
 } from "@orchestrator-ts/core";
-import { ChatStreamDecoder, type ChatRequestOptions, type PriceSource, SSEJsonStream, type SSEJsonStreamOptions, fromChatCompletion, readJsonBody } from "@orchestrator-ts/openai-format";
+import {
+  ChatStreamDecoder,
+  type ChatRequestOptions,
+  type PriceSource,
+  SSEJsonStream,
+  type SSEJsonStreamOptions,
+  fromChatCompletion,
+  readJsonBody,
+} from "@orchestrator-ts/openai-format";
 import OpenAI, { AzureOpenAI } from "openai";
 import type { ChatCompletion, ChatCompletionChunk } from "openai/resources/chat/completions";
 import { openAIErrorEvent, mapOpenAIError } from "./map-error";
@@ -135,7 +143,12 @@ export class OpenAIModel extends Model {
     const local = isLoopbackURL(baseURL);
     // OpenAI's table prices OpenAI's models (Azure deploys the same ones); other services' models are theirs.
     const entry = preset === undefined || azure ? lookupOpenAIModel(modelId) : undefined;
-    const { capabilities, priceSource } = resolveOpenAICapabilities(entry, options.capabilities, local || preset?.local === true, preset ? presetKnown(preset, modelId) : undefined);
+    const { capabilities, priceSource } = resolveOpenAICapabilities(
+      entry,
+      options.capabilities,
+      local || preset?.local === true,
+      preset ? presetKnown(preset, modelId) : undefined,
+    );
     super({
       name: options.name,
       provider: options.provider ?? preset?.name ?? "openai",
@@ -144,7 +157,11 @@ export class OpenAIModel extends Model {
       isLocal: options.isLocal ?? local,
       ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}),
       // Who answers: two models named alike on other API models or servers never share cached answers.
-      cacheIdentity: { model: modelId, baseURL: endpointIdentity(baseURL), headers: headersIdentity(options.defaultHeaders) },
+      cacheIdentity: {
+        model: modelId,
+        baseURL: endpointIdentity(baseURL),
+        headers: headersIdentity(options.defaultHeaders),
+      },
     });
     this.modelId = modelId;
     this.#baseURL = baseURL;
@@ -162,7 +179,8 @@ export class OpenAIModel extends Model {
     // A key in a header (a gateway's `x-portkey-api-key`, `api-key`…) is a secret too: a server may echo it.
     registerSecretHeaders(options.defaultHeaders);
     const maxEventBytes = options.maxEventBytes ?? DEFAULT_MAX_EVENT_BYTES;
-    if (!(maxEventBytes > 0)) throw new RangeError(`maxEventBytes must be a positive number of bytes, got ${maxEventBytes}`);
+    if (!(maxEventBytes > 0))
+      throw new RangeError(`maxEventBytes must be a positive number of bytes, got ${maxEventBytes}`);
     this.#streamOptions = { maxEventBytes, provider: this.provider, model: this.name, onErrorEvent: openAIErrorEvent };
     this.#fetch = options.fetch;
     this.#bodyOptions = bodyOptions(modelId, entry?.reasoning ?? (preset === undefined ? undefined : false));
@@ -173,23 +191,32 @@ export class OpenAIModel extends Model {
     // A preset's key comes from its own variable only: OpenAI's key is never sent to another service.
     const envName = preset ? preset.apiKeyEnv : "OPENAI_API_KEY";
     const key = this.#apiKey ?? (envName === undefined ? undefined : secretFromEnv(envName));
-    const needsKey = preset ? !preset.local && !isLoopbackURL(this.#baseURL) : this.#baseURL === OPENAI_DEFAULT_BASE_URL;
+    const needsKey = preset
+      ? !preset.local && !isLoopbackURL(this.#baseURL)
+      : this.#baseURL === OPENAI_DEFAULT_BASE_URL;
     if (!key && needsKey) {
-      throw new AuthenticationError(`No ${preset ? `${preset.name} ` : "OpenAI "}API key: pass \`apiKey\` or set the ${envName} environment variable.`, {
-        provider: this.provider,
-        model: this.name,
-      });
+      throw new AuthenticationError(
+        `No ${preset ? `${preset.name} ` : "OpenAI "}API key: pass \`apiKey\` or set the ${envName} environment variable.`,
+        {
+          provider: this.provider,
+          model: this.name,
+        },
+      );
     }
     const azure = this.#azure;
     if (azure) {
       this.#client = new AzureOpenAI({
         apiKey: key ? key.reveal() : "no-key",
         // The SDK reads OPENAI_BASE_URL when no baseURL is given, which would clash with `endpoint`.
-        ...(azure.baseURL !== undefined ? { baseURL: azure.baseURL } : { endpoint: azure.endpoint as string, baseURL: null }),
+        ...(azure.baseURL !== undefined
+          ? { baseURL: azure.baseURL }
+          : { endpoint: azure.endpoint as string, baseURL: null }),
         deployment: azure.deployment,
         apiVersion: azure.apiVersion,
         maxRetries: this.#maxRetries,
-        timeout: Number.isFinite(this.timeoutMs) ? Math.min(MAX_TIMER_MS, Math.ceil(this.timeoutMs) + SDK_TIMEOUT_GRACE_MS) : MAX_TIMER_MS,
+        timeout: Number.isFinite(this.timeoutMs)
+          ? Math.min(MAX_TIMER_MS, Math.ceil(this.timeoutMs) + SDK_TIMEOUT_GRACE_MS)
+          : MAX_TIMER_MS,
         ...(this.#headers !== undefined ? { defaultHeaders: revealHeaders(this.#headers) } : {}),
         ...(this.#fetch !== undefined ? { fetch: this.#fetch } : {}),
       });
@@ -203,7 +230,9 @@ export class OpenAIModel extends Model {
       ...(this.project !== undefined ? { project: this.project } : {}),
       maxRetries: this.#maxRetries,
       // The base class owns the deadline (and aborts the signal); this is only a backstop.
-      timeout: Number.isFinite(this.timeoutMs) ? Math.min(MAX_TIMER_MS, Math.ceil(this.timeoutMs) + SDK_TIMEOUT_GRACE_MS) : MAX_TIMER_MS,
+      timeout: Number.isFinite(this.timeoutMs)
+        ? Math.min(MAX_TIMER_MS, Math.ceil(this.timeoutMs) + SDK_TIMEOUT_GRACE_MS)
+        : MAX_TIMER_MS,
       ...(this.#headers !== undefined ? { defaultHeaders: revealHeaders(this.#headers) } : {}),
       ...(this.#fetch !== undefined ? { fetch: this.#fetch } : {}),
     });
@@ -220,7 +249,10 @@ export class OpenAIModel extends Model {
   }
 
   protected override mapError(error: unknown): OrchestratorError {
-    return mapOpenAIError(error, { provider: this.provider, model: this.name, baseURL: this.baseURL }) ?? super.mapError(error);
+    return (
+      mapOpenAIError(error, { provider: this.provider, model: this.name, baseURL: this.baseURL }) ??
+      super.mapError(error)
+    );
   }
 
   protected async doGenerate(request: GenerateRequest, control?: CallControl): Promise<ModelOutput> {
@@ -228,7 +260,8 @@ export class OpenAIModel extends Model {
     const body = this.#body(request, warnings) as ChatBody & { stream?: false };
     const created = this.#sdk().chat.completions.create(body, this.#requestOptions(request, control));
     // The SDK sends the request and maps HTTP errors; the body is read here, cancellable at the deadline.
-    const completion = control === undefined ? await created : await readJsonBody<ChatCompletion>(await created.asResponse(), control);
+    const completion =
+      control === undefined ? await created : await readJsonBody<ChatCompletion>(await created.asResponse(), control);
     const output = fromChatCompletion(completion);
     if (warnings.length > 0) output.warnings = warnings;
     return output;
@@ -275,19 +308,29 @@ export class OpenAIModel extends Model {
   }
 
   #sdk(): OpenAI {
-    if (this.#client === undefined) throw new ProviderError("The OpenAI client is not initialised.", { provider: this.provider, model: this.name, retryable: true });
+    if (this.#client === undefined)
+      throw new ProviderError("The OpenAI client is not initialised.", {
+        provider: this.provider,
+        model: this.name,
+        retryable: true,
+      });
     return this.#client;
   }
 
   // Under a CallControl the SDK's timeout is the real bound on the headers: the deadline plus a few ms, so the base's deadline fires first.
   // The SDK takes whole milliseconds only, and no more than a timer can hold.
-  #requestOptions(request: GenerateRequest, control: CallControl | undefined): { signal?: AbortSignal; timeout: number } {
-    const deadline = control === undefined ? (request.timeoutMs ?? this.timeoutMs) + SDK_TIMEOUT_GRACE_MS : control.timeoutMs + HEADER_SLACK_MS;
+  #requestOptions(
+    request: GenerateRequest,
+    control: CallControl | undefined,
+  ): { signal?: AbortSignal; timeout: number } {
+    const deadline =
+      control === undefined
+        ? (request.timeoutMs ?? this.timeoutMs) + SDK_TIMEOUT_GRACE_MS
+        : control.timeoutMs + HEADER_SLACK_MS;
     const timeout = Number.isFinite(deadline) ? Math.min(MAX_TIMER_MS, Math.ceil(deadline)) : MAX_TIMER_MS;
     return request.signal ? { signal: request.signal, timeout } : { timeout };
   }
 }
-
 
 /** What a preset's service documents for a model: its abilities, and the model's window when listed. */
 function presetKnown(preset: OpenAIPreset, modelId: string): ModelCapabilitiesInput {
@@ -306,13 +349,27 @@ function azureTarget(options: OpenAIModelOptions, modelId: string): AzureTarget 
   const baseURL = options.baseURL || undefined;
   const endpoint = options.endpoint || env.AZURE_OPENAI_ENDPOINT || undefined;
   if (baseURL === undefined && endpoint === undefined) {
-    throw new ConfigError([{ path: "endpoint", message: "Azure OpenAI needs `endpoint` (https://<resource>.openai.azure.com) or the AZURE_OPENAI_ENDPOINT environment variable" }], {
-      title: "Invalid OpenAI model options",
-      provider: "azure",
-      model: options.name,
-    });
+    throw new ConfigError(
+      [
+        {
+          path: "endpoint",
+          message:
+            "Azure OpenAI needs `endpoint` (https://<resource>.openai.azure.com) or the AZURE_OPENAI_ENDPOINT environment variable",
+        },
+      ],
+      {
+        title: "Invalid OpenAI model options",
+        provider: "azure",
+        model: options.name,
+      },
+    );
   }
-  return { endpoint, baseURL, deployment: options.deployment || modelId, apiVersion: options.apiVersion || env.OPENAI_API_VERSION || AZURE_DEFAULT_API_VERSION };
+  return {
+    endpoint,
+    baseURL,
+    deployment: options.deployment || modelId,
+    apiVersion: options.apiVersion || env.OPENAI_API_VERSION || AZURE_DEFAULT_API_VERSION,
+  };
 }
 
 /** Where an Azure deployment's chat completions live, as shown and as part of the cache identity. */

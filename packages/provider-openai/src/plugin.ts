@@ -28,7 +28,9 @@ export const openaiConfigSchema = z
     /** An OpenAI-compatible service by name (`groq`, `azure`…). */
     preset: z
       .string()
-      .refine((v) => (OPENAI_PRESET_NAMES as readonly string[]).includes(v), { message: `must be one of ${OPENAI_PRESET_NAMES.join(", ")}` })
+      .refine((v) => (OPENAI_PRESET_NAMES as readonly string[]).includes(v), {
+        message: `must be one of ${OPENAI_PRESET_NAMES.join(", ")}`,
+      })
       .transform((v) => v as OpenAIPresetName)
       .optional(),
     /** Azure: https://<resource>.openai.azure.com */
@@ -51,7 +53,10 @@ export const openaiProvider = defineProvider<OpenAIProviderConfig>({
   configSchema: openaiConfigSchema,
   secretKeys: ["apiKey"],
   // OpenAI's, and each preset's (read only for that preset).
-  envKeys: ["OPENAI_API_KEY", ...new Set(Object.values(OPENAI_PRESETS).flatMap((p) => (p.apiKeyEnv === undefined ? [] : [p.apiKeyEnv])))],
+  envKeys: [
+    "OPENAI_API_KEY",
+    ...new Set(Object.values(OPENAI_PRESETS).flatMap((p) => (p.apiKeyEnv === undefined ? [] : [p.apiKeyEnv]))),
+  ],
   create: ({ name, config, capabilities, constraints, capabilitiesDeclared }) =>
     new OpenAIModel({
       name,

@@ -3,7 +3,15 @@
 import { AuthenticationError, ConfigError, ModelCapabilities, ModelConstraints } from "@orchestrator-ts/core";
 import { type OpenAIServer, rejectionOf, startOpenAIServer } from "@orchestrator-ts/testing";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { AZURE_DEFAULT_API_VERSION, OPENAI_PRESETS, OPENAI_PRESET_NAMES, OpenAIModel, type OpenAIModelOptions, type OpenAIPresetName, openaiProvider } from "./index";
+import {
+  AZURE_DEFAULT_API_VERSION,
+  OPENAI_PRESETS,
+  OPENAI_PRESET_NAMES,
+  OpenAIModel,
+  type OpenAIModelOptions,
+  type OpenAIPresetName,
+  openaiProvider,
+} from "./index";
 
 const KEY = "preset-key-0123456789abcdef";
 let server: OpenAIServer;
@@ -18,7 +26,13 @@ afterAll(async () => {
   await keyless.close();
 });
 
-const ENV_NAMES = ["OPENAI_API_KEY", "OPENAI_BASE_URL", "OPENAI_API_VERSION", "AZURE_OPENAI_ENDPOINT", ...OPENAI_PRESET_NAMES.map((n) => OPENAI_PRESETS[n].apiKeyEnv).filter((v): v is string => v !== undefined)];
+const ENV_NAMES = [
+  "OPENAI_API_KEY",
+  "OPENAI_BASE_URL",
+  "OPENAI_API_VERSION",
+  "AZURE_OPENAI_ENDPOINT",
+  ...OPENAI_PRESET_NAMES.map((n) => OPENAI_PRESETS[n].apiKeyEnv).filter((v): v is string => v !== undefined),
+];
 const saved = new Map(ENV_NAMES.map((n) => [n, process.env[n]]));
 afterEach(() => {
   for (const [name, value] of saved) {
@@ -39,7 +53,10 @@ function model(options: Partial<OpenAIModelOptions> & { preset: OpenAIPresetName
 }
 
 // What each service documents: its base URL and the variable its key is read from.
-const EXPECTED: Record<Exclude<OpenAIPresetName, "azure">, { baseURL: string; env: string | undefined; local: boolean }> = {
+const EXPECTED: Record<
+  Exclude<OpenAIPresetName, "azure">,
+  { baseURL: string; env: string | undefined; local: boolean }
+> = {
   groq: { baseURL: "https://api.groq.com/openai/v1", env: "GROQ_API_KEY", local: false },
   together: { baseURL: "https://api.together.xyz/v1", env: "TOGETHER_API_KEY", local: false },
   deepseek: { baseURL: "https://api.deepseek.com", env: "DEEPSEEK_API_KEY", local: false },
@@ -52,10 +69,23 @@ const EXPECTED: Record<Exclude<OpenAIPresetName, "azure">, { baseURL: string; en
 
 describe("OpenAI-compatible presets", () => {
   it("lists every preset the docs name", () => {
-    expect([...OPENAI_PRESET_NAMES].sort()).toEqual(["azure", "deepseek", "fireworks", "groq", "lm-studio", "mistral", "openrouter", "together", "vllm"]);
+    expect([...OPENAI_PRESET_NAMES].sort()).toEqual([
+      "azure",
+      "deepseek",
+      "fireworks",
+      "groq",
+      "lm-studio",
+      "mistral",
+      "openrouter",
+      "together",
+      "vllm",
+    ]);
   });
 
-  for (const [name, expected] of Object.entries(EXPECTED) as [Exclude<OpenAIPresetName, "azure">, (typeof EXPECTED)["groq"]][]) {
+  for (const [name, expected] of Object.entries(EXPECTED) as [
+    Exclude<OpenAIPresetName, "azure">,
+    (typeof EXPECTED)["groq"],
+  ][]) {
     it(`${name}: the service's URL by default; the key from ${expected.env ?? "nowhere (none needed)"} as a bearer token; answers through a baseURL override`, async () => {
       for (const n of ENV_NAMES) delete process.env[n];
       // OpenAI's key must never be sent to another service.
@@ -80,9 +110,15 @@ describe("OpenAI-compatible presets", () => {
   it("a paid service's key variable missing → AuthenticationError naming it (OpenAI's key is not used)", async () => {
     for (const n of ENV_NAMES) delete process.env[n];
     process.env.OPENAI_API_KEY = "sk-openai-must-not-leak-000000";
-    const error = await rejectionOf(model({ preset: "groq", model: "llama-3.3-70b-versatile" }).generate({ messages: [{ role: "user", content: "x" }] }));
+    const error = await rejectionOf(
+      model({ preset: "groq", model: "llama-3.3-70b-versatile" }).generate({
+        messages: [{ role: "user", content: "x" }],
+      }),
+    );
     expect(AuthenticationError.isInstance(error)).toBe(true);
-    expect((error as Error).message).toMatch(/No groq API key: pass `apiKey` or set the GROQ_API_KEY environment variable/);
+    expect((error as Error).message).toMatch(
+      /No groq API key: pass `apiKey` or set the GROQ_API_KEY environment variable/,
+    );
   });
 
   it("no invented prices: a paid preset's model is priced conservatively until declared; local servers are free", () => {
@@ -92,7 +128,11 @@ describe("OpenAI-compatible presets", () => {
     expect(groq.capabilities.contextWindow).toBe(131_072);
     expect(groq.capabilities.maxOutputTokens).toBe(32_768);
     expect(groq.capabilities.functionCalling).toBe(true);
-    const declared = model({ preset: "groq", model: "llama-3.3-70b-versatile", capabilities: { inputCostPerToken: 0.59e-6, outputCostPerToken: 0.79e-6 } });
+    const declared = model({
+      preset: "groq",
+      model: "llama-3.3-70b-versatile",
+      capabilities: { inputCostPerToken: 0.59e-6, outputCostPerToken: 0.79e-6 },
+    });
     expect(declared.priceSource).toBe("declared");
     expect(declared.capabilities.inputCostPerToken).toBe(0.59e-6);
     const vllm = model({ preset: "vllm", model: "Qwen/Qwen2.5-7B-Instruct" });
@@ -116,7 +156,9 @@ describe("OpenAI-compatible presets", () => {
 
   it("an unknown preset → ConfigError with the presets and the closest name", () => {
     expect(() => new OpenAIModel({ name: "x", preset: "grok" as OpenAIPresetName })).toThrow(ConfigError);
-    expect(() => new OpenAIModel({ name: "x", preset: "grok" as OpenAIPresetName })).toThrow(/unknown preset "grok" \(did you mean "groq"\?\); presets: groq, together/);
+    expect(() => new OpenAIModel({ name: "x", preset: "grok" as OpenAIPresetName })).toThrow(
+      /unknown preset "grok" \(did you mean "groq"\?\); presets: groq, together/,
+    );
   });
 });
 
@@ -127,7 +169,13 @@ describe("Azure OpenAI (preset: azure, the SDK's AzureOpenAI client)", () => {
     process.env.OPENAI_API_KEY = "sk-openai-must-not-leak-000000";
     // The SDK reads OPENAI_BASE_URL too; with an endpoint it must not get in the way.
     process.env.OPENAI_BASE_URL = "http://127.0.0.1:9/must-not-be-used";
-    const m = model({ preset: "azure", name: "gpt-4o", endpoint: server.url, deployment: "prod-gpt4o", apiVersion: "2024-10-21" });
+    const m = model({
+      preset: "azure",
+      name: "gpt-4o",
+      endpoint: server.url,
+      deployment: "prod-gpt4o",
+      apiVersion: "2024-10-21",
+    });
     expect(m.provider).toBe("azure");
     expect(m.baseURL).toBe(`${server.url}/openai/deployments/prod-gpt4o?api-version=2024-10-21`);
     expect(await m.generateResponse("hello azure")).toBe("Echo: hello azure");
@@ -171,7 +219,11 @@ describe("Azure OpenAI (preset: azure, the SDK's AzureOpenAI client)", () => {
 
   it("a wrong key → AuthenticationError (the server checks the api-key header)", async () => {
     for (const n of ENV_NAMES) delete process.env[n];
-    const error = await rejectionOf(model({ preset: "azure", name: "x", endpoint: server.url, apiKey: "wrong-key-000000000" }).generate({ messages: [{ role: "user", content: "x" }] }));
+    const error = await rejectionOf(
+      model({ preset: "azure", name: "x", endpoint: server.url, apiKey: "wrong-key-000000000" }).generate({
+        messages: [{ role: "user", content: "x" }],
+      }),
+    );
     expect(AuthenticationError.isInstance(error)).toBe(true);
   });
 });
@@ -179,13 +231,31 @@ describe("Azure OpenAI (preset: azure, the SDK's AzureOpenAI client)", () => {
 describe("presets in YAML (config: { preset: … })", () => {
   it("preset, endpoint, deployment and api_version reach the model", async () => {
     for (const n of ENV_NAMES) delete process.env[n];
-    const config = openaiProvider.configSchema.parse({ preset: "azure", endpoint: server.url, deployment: "yaml-dep", apiVersion: "2024-10-21", apiKey: KEY });
-    const m = (await openaiProvider.create({ name: "gpt-4o", config, capabilities: new ModelCapabilities(), constraints: new ModelConstraints(), capabilitiesDeclared: false })) as OpenAIModel;
+    const config = openaiProvider.configSchema.parse({
+      preset: "azure",
+      endpoint: server.url,
+      deployment: "yaml-dep",
+      apiVersion: "2024-10-21",
+      apiKey: KEY,
+    });
+    const m = (await openaiProvider.create({
+      name: "gpt-4o",
+      config,
+      capabilities: new ModelCapabilities(),
+      constraints: new ModelConstraints(),
+      capabilitiesDeclared: false,
+    })) as OpenAIModel;
     made.push(m);
     expect(await m.generateResponse("from yaml")).toBe("Echo: from yaml");
     expect(server.requests.at(-1)?.path).toBe("/openai/deployments/yaml-dep/chat/completions");
     const groq = openaiProvider.configSchema.parse({ preset: "groq", baseUrl: server.baseURL, apiKey: KEY });
-    const g = (await openaiProvider.create({ name: "llama-3.1-8b-instant", config: groq, capabilities: new ModelCapabilities(), constraints: new ModelConstraints(), capabilitiesDeclared: false })) as OpenAIModel;
+    const g = (await openaiProvider.create({
+      name: "llama-3.1-8b-instant",
+      config: groq,
+      capabilities: new ModelCapabilities(),
+      constraints: new ModelConstraints(),
+      capabilitiesDeclared: false,
+    })) as OpenAIModel;
     made.push(g);
     expect(g.provider).toBe("groq");
     expect(await g.generateResponse("groq yaml")).toBe("Echo: groq yaml");
@@ -198,6 +268,8 @@ describe("presets in YAML (config: { preset: … })", () => {
   });
 
   it("the plugin names every preset's key variable, so a validator can tell which to set", () => {
-    expect(openaiProvider.envKeys).toEqual(expect.arrayContaining(["OPENAI_API_KEY", "GROQ_API_KEY", "AZURE_OPENAI_API_KEY", "MISTRAL_API_KEY"]));
+    expect(openaiProvider.envKeys).toEqual(
+      expect.arrayContaining(["OPENAI_API_KEY", "GROQ_API_KEY", "AZURE_OPENAI_API_KEY", "MISTRAL_API_KEY"]),
+    );
   });
 });

@@ -32,8 +32,10 @@ export interface OpenAIPreset {
   readonly docs: string;
 }
 
-const preset = (p: Omit<OpenAIPreset, "models" | "capabilities" | "streamOptions" | "local"> & Partial<Pick<OpenAIPreset, "models" | "capabilities" | "streamOptions" | "local">>): OpenAIPreset =>
-  Object.freeze({ models: {}, capabilities: {}, streamOptions: true, local: false, ...p });
+const preset = (
+  p: Omit<OpenAIPreset, "models" | "capabilities" | "streamOptions" | "local"> &
+    Partial<Pick<OpenAIPreset, "models" | "capabilities" | "streamOptions" | "local">>,
+): OpenAIPreset => Object.freeze({ models: {}, capabilities: {}, streamOptions: true, local: false, ...p });
 
 /** The named presets of `preset:` (`new OpenAIModel({ preset: "groq" })`, YAML `config: { preset: groq }`). */
 export const OPENAI_PRESETS = Object.freeze({
@@ -48,10 +50,30 @@ export const OPENAI_PRESETS = Object.freeze({
     },
     docs: "https://console.groq.com/docs/openai",
   }),
-  together: preset({ name: "together", baseURL: "https://api.together.xyz/v1", apiKeyEnv: "TOGETHER_API_KEY", docs: "https://docs.together.ai/docs/openai-api-compatibility" }),
-  deepseek: preset({ name: "deepseek", baseURL: "https://api.deepseek.com", apiKeyEnv: "DEEPSEEK_API_KEY", docs: "https://api-docs.deepseek.com/" }),
-  fireworks: preset({ name: "fireworks", baseURL: "https://api.fireworks.ai/inference/v1", apiKeyEnv: "FIREWORKS_API_KEY", docs: "https://docs.fireworks.ai/tools-sdks/openai-compatibility" }),
-  openrouter: preset({ name: "openrouter", baseURL: "https://openrouter.ai/api/v1", apiKeyEnv: "OPENROUTER_API_KEY", docs: "https://openrouter.ai/docs/quickstart" }),
+  together: preset({
+    name: "together",
+    baseURL: "https://api.together.xyz/v1",
+    apiKeyEnv: "TOGETHER_API_KEY",
+    docs: "https://docs.together.ai/docs/openai-api-compatibility",
+  }),
+  deepseek: preset({
+    name: "deepseek",
+    baseURL: "https://api.deepseek.com",
+    apiKeyEnv: "DEEPSEEK_API_KEY",
+    docs: "https://api-docs.deepseek.com/",
+  }),
+  fireworks: preset({
+    name: "fireworks",
+    baseURL: "https://api.fireworks.ai/inference/v1",
+    apiKeyEnv: "FIREWORKS_API_KEY",
+    docs: "https://docs.fireworks.ai/tools-sdks/openai-compatibility",
+  }),
+  openrouter: preset({
+    name: "openrouter",
+    baseURL: "https://openrouter.ai/api/v1",
+    apiKeyEnv: "OPENROUTER_API_KEY",
+    docs: "https://openrouter.ai/docs/quickstart",
+  }),
   mistral: preset({
     name: "mistral",
     baseURL: "https://api.mistral.ai/v1",
@@ -62,8 +84,20 @@ export const OPENAI_PRESETS = Object.freeze({
     streamOptions: false,
     docs: "https://docs.mistral.ai/api/",
   }),
-  vllm: preset({ name: "vllm", baseURL: "http://localhost:8000/v1", apiKeyEnv: "VLLM_API_KEY", local: true, docs: "https://docs.vllm.ai/en/latest/serving/openai_compatible_server.html" }),
-  "lm-studio": preset({ name: "lm-studio", baseURL: "http://localhost:1234/v1", apiKeyEnv: undefined, local: true, docs: "https://lmstudio.ai/docs/app/api/endpoints/openai" }),
+  vllm: preset({
+    name: "vllm",
+    baseURL: "http://localhost:8000/v1",
+    apiKeyEnv: "VLLM_API_KEY",
+    local: true,
+    docs: "https://docs.vllm.ai/en/latest/serving/openai_compatible_server.html",
+  }),
+  "lm-studio": preset({
+    name: "lm-studio",
+    baseURL: "http://localhost:1234/v1",
+    apiKeyEnv: undefined,
+    local: true,
+    docs: "https://lmstudio.ai/docs/app/api/endpoints/openai",
+  }),
   azure: preset({
     name: "azure",
     // Built from `endpoint` (AZURE_OPENAI_ENDPOINT): https://<resource>.openai.azure.com/openai/deployments/<deployment>.
@@ -84,7 +118,15 @@ export const AZURE_DEFAULT_API_VERSION = "2024-10-21";
 export function lookupPreset(name: string): OpenAIPreset {
   if (Object.hasOwn(OPENAI_PRESETS, name)) return OPENAI_PRESETS[name as OpenAIPresetName];
   const close = closestNames(name, OPENAI_PRESET_NAMES);
-  throw new ConfigError([{ path: "preset", message: `unknown preset "${name}"${close.length > 0 ? ` (did you mean "${close[0]}"?)` : ""}; presets: ${OPENAI_PRESET_NAMES.join(", ")}` }], {
-    title: "Invalid OpenAI model options",
-  });
+  throw new ConfigError(
+    [
+      {
+        path: "preset",
+        message: `unknown preset "${name}"${close.length > 0 ? ` (did you mean "${close[0]}"?)` : ""}; presets: ${OPENAI_PRESET_NAMES.join(", ")}`,
+      },
+    ],
+    {
+      title: "Invalid OpenAI model options",
+    },
+  );
 }

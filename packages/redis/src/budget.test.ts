@@ -32,7 +32,13 @@ describe("RedisBudget", () => {
     for (let i = 0; i < 8; i++) {
       for (const x of [a, b]) {
         // Waits, if need be, for the other's unused part to come back.
-        if (await x.charge(1, { timeoutMs: 400 }).then(() => true, () => false)) charged++;
+        if (
+          await x.charge(1, { timeoutMs: 400 }).then(
+            () => true,
+            () => false,
+          )
+        )
+          charged++;
       }
     }
     expect(charged).toBe(10);
@@ -74,7 +80,9 @@ describe("RedisBudget", () => {
     redis.pause();
     try {
       const start = performance.now();
-      await expect(closed.charge(1, { timeoutMs: 500 })).rejects.toThrow(/Redis is unavailable .* whenUnavailable is "reject"/);
+      await expect(closed.charge(1, { timeoutMs: 500 })).rejects.toThrow(
+        /Redis is unavailable .* whenUnavailable is "reject"/,
+      );
       // Alone on the key, its share is the whole limit: 1 charged with Redis, 9 more without.
       for (let i = 0; i < 9; i++) await share.charge(1);
       await expect(share.charge(1)).rejects.toBeInstanceOf(BudgetExceededError);
@@ -90,7 +98,11 @@ describe("RedisBudget", () => {
 
   it("three processes charging one budget until refused charge exactly the limit in all", async () => {
     const key = `p${++n}`;
-    const runs = await Promise.all([1, 2, 3].map(() => runFixture("budget-worker", [redis.url, key, "300", "1", "5000", "5"], { timeoutMs: 30_000 })));
+    const runs = await Promise.all(
+      [1, 2, 3].map(() =>
+        runFixture("budget-worker", [redis.url, key, "300", "1", "5000", "5"], { timeoutMs: 30_000 }),
+      ),
+    );
     const results = runs.map((lines) => lines[0] as { charged: number; refusedWith: string });
     const total = results.reduce((s, r) => s + r.charged, 0);
     console.log(`3 processes sharing a budget of 300: ${results.map((r) => r.charged).join(" + ")} = ${total}`);

@@ -135,7 +135,15 @@ return {1, tostring(granted), waitMs, now, live, seq, tostring(S)}
 
 const TIME_SCRIPT = "return redis.call('TIME')";
 
-type BudgetReply = [status: number, granted: string, waitMs: number, serverMs: number, live: number, lastSeq: number, total: string];
+type BudgetReply = [
+  status: number,
+  granted: string,
+  waitMs: number,
+  serverMs: number,
+  live: number,
+  lastSeq: number,
+  total: string,
+];
 
 type ScriptClient = {
   orcBudget(slices: string, state: string, seen: string, ...args: (string | number)[]): Promise<BudgetReply>;
@@ -236,9 +244,16 @@ export class RedisBudget {
    */
   charge(amount: number, options: { timeoutMs?: number; signal?: AbortSignal } = {}): Promise<void> {
     if (!(typeof amount === "number" && Number.isFinite(amount) && amount >= 0)) {
-      return Promise.reject(new ConfigError([{ path: "amount", message: `must be a finite number ≥ 0, got ${JSON.stringify(amount)}` }], { title: "Invalid budget charge" }));
+      return Promise.reject(
+        new ConfigError([{ path: "amount", message: `must be a finite number ≥ 0, got ${JSON.stringify(amount)}` }], {
+          title: "Invalid budget charge",
+        }),
+      );
     }
-    if (amount > this.limit) return Promise.reject(new BudgetExceededError(`A charge of ${amount} is more than the whole budget "${this.key}" (${this.limit}).`));
+    if (amount > this.limit)
+      return Promise.reject(
+        new BudgetExceededError(`A charge of ${amount} is more than the whole budget "${this.key}" (${this.limit}).`),
+      );
     if (this.#closed) return Promise.reject(new AbortError("The budget was closed."));
     const { signal, timeoutMs = 0 } = options;
     if (signal?.aborted) return Promise.reject(new AbortError());
@@ -275,8 +290,14 @@ export class RedisBudget {
   }
 
   #exceeded(amount: number, waitMs: number | undefined): BudgetExceededError {
-    const why = this.#unavailableReason !== undefined ? `Redis is unavailable (${this.#unavailableReason}) and whenUnavailable is "${this.whenUnavailable}"` : `limit ${this.limit}${this.windowMs ? ` per ${this.windowMs} ms` : ""}`;
-    return new BudgetExceededError(`The budget "${this.key}" cannot cover a charge of ${amount} (${why}).`, waitMs !== undefined && waitMs >= 0 ? { retryAfterMs: waitMs } : {});
+    const why =
+      this.#unavailableReason !== undefined
+        ? `Redis is unavailable (${this.#unavailableReason}) and whenUnavailable is "${this.whenUnavailable}"`
+        : `limit ${this.limit}${this.windowMs ? ` per ${this.windowMs} ms` : ""}`;
+    return new BudgetExceededError(
+      `The budget "${this.key}" cannot cover a charge of ${amount} (${why}).`,
+      waitMs !== undefined && waitMs >= 0 ? { retryAfterMs: waitMs } : {},
+    );
   }
 
   /** Forget every charge, for every process sharing the key. */
@@ -299,7 +320,8 @@ export class RedisBudget {
     for (const s of this.#slices) if (s.used < s.granted) this.#shrink.set(s.id, s.used);
     this.#slices = [];
     // What this process leased and did not use goes back before it leaves (bounded like any command).
-    if (this.#shrink.size > 0 || this.#unreported.length > 0) await bounded(this.#sync(0, 0), this.#timeoutMs).catch(() => undefined);
+    if (this.#shrink.size > 0 || this.#unreported.length > 0)
+      await bounded(this.#sync(0, 0), this.#timeoutMs).catch(() => undefined);
     await this.connection.close();
   }
 
@@ -351,7 +373,8 @@ export class RedisBudget {
     if (this.whenUnavailable !== "share") return;
     this.#own.push([now, amount]);
     const horizon = this.windowMs;
-    if (horizon !== undefined && this.#own.length > 64 && (this.#own[0] as [number, number])[0] <= now - horizon) this.#own = this.#own.filter(([t]) => t > now - horizon);
+    if (horizon !== undefined && this.#own.length > 64 && (this.#own[0] as [number, number])[0] <= now - horizon)
+      this.#own = this.#own.filter(([t]) => t > now - horizon);
   }
 
   /** "share": what this process may charge on its own while Redis does not answer. */
@@ -389,7 +412,10 @@ export class RedisBudget {
         const have = this.#remaining(now);
         let needed = -have;
         for (const w of this.#queue) needed += w.amount;
-        const result = await this.#sync(Math.min(this.limit, Math.max(needed, this.#prevSpent, this.#spentRecently)), Math.max(head.amount - have - EPSILON, EPSILON));
+        const result = await this.#sync(
+          Math.min(this.limit, Math.max(needed, this.#prevSpent, this.#spentRecently)),
+          Math.max(head.amount - have - EPSILON, EPSILON),
+        );
         this.#serve(false);
         if (this.#queue.length === 0) break;
         let refuse = false;
@@ -424,9 +450,11 @@ export class RedisBudget {
 
   #sync(wanted: number, least: number): Promise<{ granted: number; waitMs: number } | typeof UNAVAILABLE> {
     const previous = this.#syncing;
-    const run = (previous ? previous.then(() => this.#exchange(wanted, least)) : this.#exchange(wanted, least)).finally(() => {
-      if (this.#syncing === run) this.#syncing = undefined;
-    });
+    const run = (previous ? previous.then(() => this.#exchange(wanted, least)) : this.#exchange(wanted, least)).finally(
+      () => {
+        if (this.#syncing === run) this.#syncing = undefined;
+      },
+    );
     this.#syncing = run;
     return run;
   }
@@ -455,7 +483,21 @@ export class RedisBudget {
       for (const u of this.#unreported) assert.push(u.id, u.amount, u.serverLast);
       const asks = wanted > 0;
       const deadline = asks ? this.#clock.serverTimeAt(now + this.#timeoutMs / 2) : -1;
-      const args = [deadline, this.limit, this.windowMs ?? -1, this.#holder, seq, wanted, least, sliceId, this.sliceMs, shrink.length, ...shrink.flat(), assert.length / 3, ...assert];
+      const args = [
+        deadline,
+        this.limit,
+        this.windowMs ?? -1,
+        this.#holder,
+        seq,
+        wanted,
+        least,
+        sliceId,
+        this.sliceMs,
+        shrink.length,
+        ...shrink.flat(),
+        assert.length / 3,
+        ...assert,
+      ];
       let reply: BudgetReply;
       try {
         reply = await bounded(client.orcBudget(...this.#keys, ...args), this.#timeoutMs);
@@ -467,7 +509,24 @@ export class RedisBudget {
           // connection would otherwise leave the slice counted for good (emptying it is idempotent).
           this.#shrink.set(sliceId, 0);
           const cancelSeq = ++this.#seq;
-          client.orcBudget(...this.#keys, -1, this.limit, this.windowMs ?? -1, this.#holder, cancelSeq, 0, 0, `${this.#holder}:${cancelSeq}`, this.sliceMs, 1, sliceId, 0, 0).catch(() => undefined);
+          client
+            .orcBudget(
+              ...this.#keys,
+              -1,
+              this.limit,
+              this.windowMs ?? -1,
+              this.#holder,
+              cancelSeq,
+              0,
+              0,
+              `${this.#holder}:${cancelSeq}`,
+              this.sliceMs,
+              1,
+              sliceId,
+              0,
+              0,
+            )
+            .catch(() => undefined);
         }
         this.connection.commandFailed(error);
         return UNAVAILABLE;
@@ -486,7 +545,13 @@ export class RedisBudget {
       this.#lastTotal = Number(reply[6]);
       const granted = Number(reply[1]);
       if (granted > 0) {
-        this.#slices.push({ id: sliceId, granted, used: 0, usableUntil: now + this.sliceMs, serverUntil: Number(reply[3]) + this.sliceMs });
+        this.#slices.push({
+          id: sliceId,
+          granted,
+          used: 0,
+          usableUntil: now + this.sliceMs,
+          serverUntil: Number(reply[3]) + this.sliceMs,
+        });
         const timer = setTimeout(() => this.#liveSlices(performance.now()), this.sliceMs + 1);
         timer.unref();
       }
@@ -497,17 +562,23 @@ export class RedisBudget {
 
 function checkOptions(options: RedisBudgetOptions): void {
   const issues: ConfigIssue[] = [];
-  if (!options || typeof options.key !== "string" || options.key === "") issues.push({ path: "key", message: "must be a non-empty string (the budget's name)" });
-  if (!(typeof options?.limit === "number" && Number.isFinite(options.limit) && options.limit > 0)) issues.push({ path: "limit", message: `must be a positive number, got ${JSON.stringify(options?.limit)}` });
+  if (!options || typeof options.key !== "string" || options.key === "")
+    issues.push({ path: "key", message: "must be a non-empty string (the budget's name)" });
+  if (!(typeof options?.limit === "number" && Number.isFinite(options.limit) && options.limit > 0))
+    issues.push({ path: "limit", message: `must be a positive number, got ${JSON.stringify(options?.limit)}` });
   const positive = (name: "windowMs" | "sliceMs" | "pollIntervalMs") => {
     const v = options?.[name];
-    if (v !== undefined && !(typeof v === "number" && Number.isFinite(v) && v > 0)) issues.push({ path: name, message: `must be a positive number of ms, got ${JSON.stringify(v)}` });
+    if (v !== undefined && !(typeof v === "number" && Number.isFinite(v) && v > 0))
+      issues.push({ path: name, message: `must be a positive number of ms, got ${JSON.stringify(v)}` });
   };
   positive("windowMs");
   positive("sliceMs");
   positive("pollIntervalMs");
   if (options?.whenUnavailable !== undefined && !["reject", "share"].includes(options.whenUnavailable)) {
-    issues.push({ path: "whenUnavailable", message: `must be "reject" or "share", got ${JSON.stringify(options.whenUnavailable)}` });
+    issues.push({
+      path: "whenUnavailable",
+      message: `must be "reject" or "share", got ${JSON.stringify(options.whenUnavailable)}`,
+    });
   }
   if (issues.length > 0) throw new ConfigError(issues, { title: "Invalid RedisBudget options" });
 }

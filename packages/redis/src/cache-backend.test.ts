@@ -89,7 +89,9 @@ describe("RedisCacheBackend", () => {
     const tookMs = performance.now() - start;
     for (const o of outcomes) {
       expect(o.status).toBe("rejected");
-      expect(String((o as PromiseRejectedResult).reason)).toMatch(/RedisUnavailableError: Redis is unavailable for a cache (lookup|write): Command timed out/);
+      expect(String((o as PromiseRejectedResult).reason)).toMatch(
+        /RedisUnavailableError: Redis is unavailable for a cache (lookup|write): Command timed out/,
+      );
     }
     expect(tookMs).toBeGreaterThanOrEqual(240);
     expect(tookMs).toBeLessThan(700);

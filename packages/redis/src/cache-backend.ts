@@ -44,7 +44,8 @@ export class RedisCacheBackend implements CacheBackend {
   get operationTimeoutMs(): number | undefined {
     const timeout = commandTimeoutOf(this.connection.client);
     // A cluster retries a command through a failover without the node timeout: only the watchdog bounds that.
-    if (timeout !== undefined && this.connection.topology !== "cluster") return this.#watchdog ? Math.min(timeout, this.#watchdog.boundMs) : timeout;
+    if (timeout !== undefined && this.connection.topology !== "cluster")
+      return this.#watchdog ? Math.min(timeout, this.#watchdog.boundMs) : timeout;
     return this.#watchdog?.boundMs;
   }
 
@@ -52,7 +53,9 @@ export class RedisCacheBackend implements CacheBackend {
   get(key: string): Promise<string | undefined> {
     if (!this.connection.available) return Promise.reject(this.connection.unavailable("a cache lookup"));
     try {
-      const reply = this.#watchdog ? (this.#watchdog.send(this.connection.client, "get", [this.keyPrefix + key]) as Promise<string | null>) : this.connection.client.get(this.keyPrefix + key);
+      const reply = this.#watchdog
+        ? (this.#watchdog.send(this.connection.client, "get", [this.keyPrefix + key]) as Promise<string | null>)
+        : this.connection.client.get(this.keyPrefix + key);
       return reply.then(orUndefined, this.#lookupFailed);
     } catch (error) {
       return Promise.reject(this.connection.unavailable("a cache lookup", error));
@@ -94,7 +97,10 @@ export class RedisCacheBackend implements CacheBackend {
       for (const node of nodes) {
         let cursor = "0";
         do {
-          const [next, keys] = (await this.#send("scan", [cursor, "MATCH", pattern, "COUNT", 500], node)) as [string, string[]];
+          const [next, keys] = (await this.#send("scan", [cursor, "MATCH", pattern, "COUNT", 500], node)) as [
+            string,
+            string[],
+          ];
           cursor = next;
           if (keys.length === 0) continue;
           // A cluster refuses one UNLINK of keys in different slots (CROSSSLOT): one per key there, in one round trip.

@@ -84,7 +84,9 @@ describe("on a Redis Cluster", () => {
     const b = track(new RedisCacheBackend({ cluster: nodes(), keyPrefix: prefix, operationTimeoutMs: 5_000 }));
     for (let i = 0; i < 30; i++) await a.set(`k${i}`, `v${i}`, 60_000);
     for (let i = 0; i < 30; i++) expect(await b.get(`k${i}`)).toBe(`v${i}`);
-    const shards = new Set(await Promise.all(Array.from({ length: 30 }, async (_, i) => (await cluster.primaryFor(`${prefix}k${i}`)).port)));
+    const shards = new Set(
+      await Promise.all(Array.from({ length: 30 }, async (_, i) => (await cluster.primaryFor(`${prefix}k${i}`)).port)),
+    );
     expect(shards.size).toBe(3);
     await b.clear();
     for (let i = 0; i < 30; i++) expect(await a.get(`k${i}`)).toBeUndefined();
@@ -102,7 +104,12 @@ describe("on a Redis Cluster", () => {
     expect(a.get("m")?.trials).toBe(2);
     expect(b.get("m")?.successes).toBe(1);
     expect(await a.exchangeState("ctx", "a", "A1")).toEqual(new Map([["a", "A1"]]));
-    expect(await b.exchangeState("ctx", "b", "B1")).toEqual(new Map([["a", "A1"], ["b", "B1"]]));
+    expect(await b.exchangeState("ctx", "b", "B1")).toEqual(
+      new Map([
+        ["a", "A1"],
+        ["b", "B1"],
+      ]),
+    );
     // One DEL of the totals and the state: they share a hash slot, so no CROSSSLOT.
     a.reset();
     await sleep(100);
@@ -117,8 +124,12 @@ describe("on a Redis Cluster", () => {
     await until(() => h2.get("gpt-4") !== undefined);
     expect(seen).toEqual(["gpt-4:unhealthy"]);
 
-    const l1 = track(new RedisRateLimiter({ cluster: nodes(), key: `l${n}`, maxConcurrentRequests: 2, maxRequestsPerMinute: 100 }));
-    const l2 = track(new RedisRateLimiter({ cluster: nodes(), key: `l${n}`, maxConcurrentRequests: 2, maxRequestsPerMinute: 100 }));
+    const l1 = track(
+      new RedisRateLimiter({ cluster: nodes(), key: `l${n}`, maxConcurrentRequests: 2, maxRequestsPerMinute: 100 }),
+    );
+    const l2 = track(
+      new RedisRateLimiter({ cluster: nodes(), key: `l${n}`, maxConcurrentRequests: 2, maxRequestsPerMinute: 100 }),
+    );
     const held = [await l1.acquire(), await l2.acquire()];
     await expect(l2.acquire({ timeoutMs: 150 })).rejects.toMatchObject({ code: "rate_limit_error" });
     const waiting = l2.acquire({ timeoutMs: 3_000 });
@@ -134,7 +145,13 @@ describe("on a Redis Cluster", () => {
       const cache = new RedisCacheBackend({ client, operationTimeoutMs: 5_000, keyPrefix: `${key}:cache:` });
       const stats = new RedisStatsStore({ client, operationTimeoutMs: 5_000, key: `${key}:stats`, flushDelayMs: 1 });
       const health = new RedisHealthStateStore({ client, operationTimeoutMs: 5_000, key: `${key}:health` });
-      const limiter = new RedisRateLimiter({ client, operationTimeoutMs: 5_000, key, maxConcurrentRequests: 1, maxRequestsPerMinute: 10 });
+      const limiter = new RedisRateLimiter({
+        client,
+        operationTimeoutMs: 5_000,
+        key,
+        maxConcurrentRequests: 1,
+        maxRequestsPerMinute: 10,
+      });
       const budget = new RedisBudget({ client, operationTimeoutMs: 5_000, key, limit: 5 });
       for (let i = 0; i < 20; i++) await cache.set(`k${i}`, `v${i}`, 60_000);
       expect(await cache.get("k7")).toBe("v7");
@@ -171,8 +188,14 @@ describe("on a Redis Cluster", () => {
     const key = `p${++n}`;
     const connection = JSON.stringify({ cluster: nodes() });
     const [limits, budgets] = await Promise.all([
-      Promise.all([1, 2, 3].map(() => runFixture("rate-worker", [connection, key, "rpm", "20", "5000"], { timeoutMs: 55_000 }))),
-      Promise.all([1, 2, 3].map(() => runFixture("budget-worker", [connection, key, "300", "1", "5000", "5"], { timeoutMs: 55_000 }))),
+      Promise.all(
+        [1, 2, 3].map(() => runFixture("rate-worker", [connection, key, "rpm", "20", "5000"], { timeoutMs: 55_000 })),
+      ),
+      Promise.all(
+        [1, 2, 3].map(() =>
+          runFixture("budget-worker", [connection, key, "300", "1", "5000", "5"], { timeoutMs: 55_000 }),
+        ),
+      ),
     ]);
     const counts = limits.map((lines) => lines[0] as { granted: number });
     const granted = counts.reduce((s, c) => s + c.granted, 0);

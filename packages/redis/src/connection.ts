@@ -52,14 +52,21 @@ const TITLE = "Invalid Redis options";
 /** Checks the connection options without connecting: one `ConfigError` naming every problem. */
 export function validateRedisConnectionOptions(options: RedisConnectionOptions): void {
   const issues: ConfigIssue[] = [];
-  const given = (["url", "cluster", "sentinels", "client"] as const).filter((k) => options[k] !== undefined && options[k] !== null);
-  if (given.length > 1) issues.push({ path: given[1] as string, message: `give one of url, cluster, sentinels and client, not ${given.join(" and ")}` });
-  if (options.url !== undefined && typeof options.url !== "string" && !Secret.isSecret(options.url)) issues.push({ path: "url", message: "must be a string (redis://host:port) or a Secret" });
+  const given = (["url", "cluster", "sentinels", "client"] as const).filter(
+    (k) => options[k] !== undefined && options[k] !== null,
+  );
+  if (given.length > 1)
+    issues.push({
+      path: given[1] as string,
+      message: `give one of url, cluster, sentinels and client, not ${given.join(" and ")}`,
+    });
+  if (options.url !== undefined && typeof options.url !== "string" && !Secret.isSecret(options.url))
+    issues.push({ path: "url", message: "must be a string (redis://host:port) or a Secret" });
   for (const key of ["cluster", "sentinels"] as const) {
     const list = options[key];
     if (list === undefined) continue;
     if (!Array.isArray(list) || list.length === 0) {
-      issues.push({ path: key, message: "must be a non-empty list of nodes (\"host:port\" or { host, port })" });
+      issues.push({ path: key, message: 'must be a non-empty list of nodes ("host:port" or { host, port })' });
       continue;
     }
     list.forEach((node, i) => {
@@ -70,26 +77,37 @@ export function validateRedisConnectionOptions(options: RedisConnectionOptions):
   if (options.sentinels !== undefined && (typeof options.name !== "string" || options.name === "")) {
     issues.push({ path: "name", message: "is required with sentinels: the master group name the Sentinels monitor" });
   }
-  if (options.name !== undefined && options.sentinels === undefined) issues.push({ path: "name", message: "only applies with sentinels" });
-  if (options.client !== undefined && !(options.client instanceof Redis || options.client instanceof Cluster) && typeof (options.client as { sendCommand?: unknown })?.sendCommand !== "function") {
+  if (options.name !== undefined && options.sentinels === undefined)
+    issues.push({ path: "name", message: "only applies with sentinels" });
+  if (
+    options.client !== undefined &&
+    !(options.client instanceof Redis || options.client instanceof Cluster) &&
+    typeof (options.client as { sendCommand?: unknown })?.sendCommand !== "function"
+  ) {
     issues.push({ path: "client", message: "must be an ioredis Redis or Cluster" });
   }
   const timeout = options.operationTimeoutMs;
   if (timeout !== undefined && !(typeof timeout === "number" && Number.isFinite(timeout) && timeout > 0)) {
-    issues.push({ path: "operationTimeoutMs", message: `must be a positive number of milliseconds, got ${JSON.stringify(timeout)}` });
+    issues.push({
+      path: "operationTimeoutMs",
+      message: `must be a positive number of milliseconds, got ${JSON.stringify(timeout)}`,
+    });
   }
   if (issues.length > 0) throw new ConfigError(issues, { title: TITLE });
 }
 
 function nodeProblem(node: RedisNodeAddress): string | undefined {
-  if (Secret.isSecret(node)) return parseNode(node, 6379) ? undefined : 'expected "host:port" or a redis:// URL (in a Secret)';
+  if (Secret.isSecret(node))
+    return parseNode(node, 6379) ? undefined : 'expected "host:port" or a redis:// URL (in a Secret)';
   if (typeof node === "object" && node !== null) {
     if (typeof node.host !== "string" || node.host === "") return "needs a host";
     if (!isPort(node.port)) return `port must be an integer from 1 to 65535, got ${JSON.stringify(node.port)}`;
     return undefined;
   }
   if (typeof node !== "string" || node === "") return 'expected "host:port" or { host, port }';
-  return parseNode(node, 6379) ? undefined : `expected "host:port" or a redis:// URL, got ${JSON.stringify(redact(node))}`;
+  return parseNode(node, 6379)
+    ? undefined
+    : `expected "host:port" or a redis:// URL, got ${JSON.stringify(redact(node))}`;
 }
 
 function isPort(port: unknown): port is number {
@@ -141,7 +159,10 @@ function reveal(value: string | Secret | undefined): string | undefined {
  * command (undefined: the caller bounds it itself). A `client` option is returned as is.
  * For stores built on this package (they take the same options).
  */
-export function createRedisClient(options: RedisConnectionOptions, commandTimeoutMs: number | undefined): { client: Redis | Cluster; owned: boolean; topology: RedisTopology } {
+export function createRedisClient(
+  options: RedisConnectionOptions,
+  commandTimeoutMs: number | undefined,
+): { client: Redis | Cluster; owned: boolean; topology: RedisTopology } {
   validateRedisConnectionOptions(options);
   if (options.client) return { client: options.client, owned: false, topology: topologyOf(options.client) };
   const timeoutMs = commandTimeoutMs ?? options.operationTimeoutMs ?? 1_000;
@@ -198,7 +219,8 @@ export function createRedisClient(options: RedisConnectionOptions, commandTimeou
     });
     return { client, owned: true, topology: "sentinel" };
   }
-  const url = Secret.from(options.url ?? process.env.REDIS_URL ?? "redis://127.0.0.1:6379")?.reveal() ?? "redis://127.0.0.1:6379";
+  const url =
+    Secret.from(options.url ?? process.env.REDIS_URL ?? "redis://127.0.0.1:6379")?.reveal() ?? "redis://127.0.0.1:6379";
   registerUrlSecrets(url);
   const client = new Redis(url, { ...base, ...(password === undefined ? {} : { password }), ...options.redisOptions });
   return { client, owned: true, topology: "server" };
@@ -238,9 +260,15 @@ export class RedisConnection {
    * connection counts as back once a command on this key's slot is answered (on a cluster,
    * the part's own shard, not any node; without it every primary must answer).
    */
-  constructor(options: RedisConnectionOptions, defaults: { operationTimeoutMs: number; commandTimeoutMs?: number | null; probeKey?: string }) {
+  constructor(
+    options: RedisConnectionOptions,
+    defaults: { operationTimeoutMs: number; commandTimeoutMs?: number | null; probeKey?: string },
+  ) {
     const timeoutMs = options.operationTimeoutMs ?? defaults.operationTimeoutMs;
-    const created = createRedisClient(options, defaults.commandTimeoutMs === null ? undefined : (defaults.commandTimeoutMs ?? timeoutMs));
+    const created = createRedisClient(
+      options,
+      defaults.commandTimeoutMs === null ? undefined : (defaults.commandTimeoutMs ?? timeoutMs),
+    );
     this.client = created.client;
     this.owned = created.owned;
     this.topology = created.topology;
@@ -336,7 +364,8 @@ export class RedisConnection {
   }
 
   unavailable(what: string, cause?: unknown): RedisUnavailableError {
-    const reason = cause instanceof Error ? redact(cause.message) : this.lastError ?? `connection ${this.client.status}`;
+    const reason =
+      cause instanceof Error ? redact(cause.message) : (this.lastError ?? `connection ${this.client.status}`);
     return new RedisUnavailableError(`Redis is unavailable for ${what}: ${reason}`);
   }
 

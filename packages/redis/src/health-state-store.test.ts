@@ -23,7 +23,15 @@ const down: HealthStatus = {
   cooldownUntil: 1_700_000_060_000,
 };
 
-const up: HealthStatus = { ...down, isHealthy: true, status: "healthy", issues: [], consecutiveFailures: 0, consecutiveSuccesses: 3, cooldownUntil: undefined };
+const up: HealthStatus = {
+  ...down,
+  isHealthy: true,
+  status: "healthy",
+  issues: [],
+  consecutiveFailures: 0,
+  consecutiveSuccesses: 3,
+  cooldownUntil: undefined,
+};
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

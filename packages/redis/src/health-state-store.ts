@@ -170,7 +170,11 @@ function sameStatus(a: HealthStatus | undefined, b: HealthStatus): boolean {
 function canonical(status: HealthStatus | undefined): string {
   if (status === undefined) return "";
   const record = status as unknown as Record<string, unknown>;
-  return JSON.stringify(Object.keys(record).sort().map((k) => [k, record[k]]));
+  return JSON.stringify(
+    Object.keys(record)
+      .sort()
+      .map((k) => [k, record[k]]),
+  );
 }
 
 function parseStatus(json: string | undefined): HealthStatus | undefined {
@@ -178,7 +182,14 @@ function parseStatus(json: string | undefined): HealthStatus | undefined {
   try {
     const value = JSON.parse(json) as Partial<HealthStatus> | null;
     if (!value || typeof value.isHealthy !== "boolean" || typeof value.status !== "string") return undefined;
-    return { issues: [], consecutiveFailures: 0, consecutiveSuccesses: 0, lastCheckedAt: undefined, latencyMs: undefined, ...value } as HealthStatus;
+    return {
+      issues: [],
+      consecutiveFailures: 0,
+      consecutiveSuccesses: 0,
+      lastCheckedAt: undefined,
+      latencyMs: undefined,
+      ...value,
+    } as HealthStatus;
   } catch {
     return undefined;
   }

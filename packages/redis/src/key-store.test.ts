@@ -27,12 +27,23 @@ function record(name: string): VirtualKeyRecord {
   return { id: `key_${randomUUID().slice(0, 8)}`, name, createdAt: new Date().toISOString(), source: "api" };
 }
 
-const check = (keyId: string, more: Partial<KeyAdmissionCheck> = {}): KeyAdmissionCheck => ({ keyId, holdId: randomUUID(), tokens: 0, ...more });
+const check = (keyId: string, more: Partial<KeyAdmissionCheck> = {}): KeyAdmissionCheck => ({
+  keyId,
+  holdId: randomUUID(),
+  tokens: 0,
+  ...more,
+});
 
 describe("RedisKeyStore", () => {
   it("keeps keys by hash only; a key made by one process is found, listed and revoked by the others", async () => {
     const [a, b] = stores(2) as [RedisKeyStore, RedisKeyStore];
-    const r = { ...record("shared"), budgetUsd: 0.000123456789, budgetPeriod: "month" as const, models: ["auto"], metadata: { team: "x" } };
+    const r = {
+      ...record("shared"),
+      budgetUsd: 0.000123456789,
+      budgetPeriod: "month" as const,
+      models: ["auto"],
+      metadata: { team: "x" },
+    };
     await a.create(r, "ab".repeat(32));
     expect(await b.findByHash("ab".repeat(32))).toEqual(r);
     expect(await b.findByHash("cd".repeat(32))).toBeUndefined();
@@ -49,7 +60,9 @@ describe("RedisKeyStore", () => {
     const four = stores(4);
     const r = record("rpm");
     await (four[0] as RedisKeyStore).create(r, randomUUID().replace(/-/g, "").padEnd(64, "0"));
-    const verdicts = await Promise.all(Array.from({ length: 80 }, (_, i) => (four[i % 4] as RedisKeyStore).admit(check(r.id, { rpm: 25 }))));
+    const verdicts = await Promise.all(
+      Array.from({ length: 80 }, (_, i) => (four[i % 4] as RedisKeyStore).admit(check(r.id, { rpm: 25 }))),
+    );
     expect(verdicts.filter((v) => v.ok)).toHaveLength(25);
     const refused = verdicts.find((v) => !v.ok);
     expect(refused).toMatchObject({ ok: false, reason: "rpm", used: 25 });
@@ -79,10 +92,14 @@ describe("RedisKeyStore", () => {
     );
     expect(admitted).toBe(10);
     expect(await (four[1] as RedisKeyStore).spent(r.id, "2026-12")).toEqual({ spentUsd: 0.01, heldUsd: 0 });
-    const after = await (four[2] as RedisKeyStore).admit(check(r.id, { budgetUsd: 0.01, period: "2026-12", holdUsd: 0.001 }));
+    const after = await (four[2] as RedisKeyStore).admit(
+      check(r.id, { budgetUsd: 0.01, period: "2026-12", holdUsd: 0.001 }),
+    );
     expect(after).toEqual({ ok: false, reason: "budget", spentUsd: 0.01, heldUsd: 0, neededUsd: 0.001 });
     // Another period starts from nothing.
-    expect((await (four[3] as RedisKeyStore).admit(check(r.id, { budgetUsd: 0.01, period: "2027-01", holdUsd: 0.001 }))).ok).toBe(true);
+    expect(
+      (await (four[3] as RedisKeyStore).admit(check(r.id, { budgetUsd: 0.01, period: "2027-01", holdUsd: 0.001 }))).ok,
+    ).toBe(true);
     expect(spent).toBeCloseTo(0.01, 12);
   });
 
@@ -92,10 +109,18 @@ describe("RedisKeyStore", () => {
     const first = check(r.id, { tpm: 1_000, tokens: 900 });
     expect((await a.admit(first)).ok).toBe(true);
     expect((await a.admit(first)).ok).toBe(true);
-    expect(await b.admit(check(r.id, { tpm: 1_000, tokens: 200 }))).toMatchObject({ ok: false, reason: "tpm", used: 900 });
+    expect(await b.admit(check(r.id, { tpm: 1_000, tokens: 200 }))).toMatchObject({
+      ok: false,
+      reason: "tpm",
+      used: 900,
+    });
     await a.settle({ keyId: r.id, holdId: first.holdId, costUsd: 0, tokens: 300 });
     expect((await b.admit(check(r.id, { tpm: 1_000, tokens: 700 }))).ok).toBe(true);
-    expect(await a.admit(check(r.id, { tpm: 1_000, tokens: 1 }))).toMatchObject({ ok: false, reason: "tpm", used: 1_000 });
+    expect(await a.admit(check(r.id, { tpm: 1_000, tokens: 1 }))).toMatchObject({
+      ok: false,
+      reason: "tpm",
+      used: 1_000,
+    });
   });
 
   it("a hold whose process died lapses after holdTtlMs", async () => {
@@ -119,7 +144,13 @@ describe("RedisKeyStore", () => {
       await s.settle({ keyId: k.id, holdId, costUsd: 0.002, inputTokens: 10, outputTokens: 4, model, user });
     }
     const since = new Date(Date.now() - 60_000);
-    expect((await b.spend({ by: "key", since })).find((r) => r.name === k.id)).toEqual({ name: k.id, costUsd: 0.006, requests: 3, inputTokens: 30, outputTokens: 12 });
+    expect((await b.spend({ by: "key", since })).find((r) => r.name === k.id)).toEqual({
+      name: k.id,
+      costUsd: 0.006,
+      requests: 3,
+      inputTokens: 30,
+      outputTokens: 12,
+    });
     expect((await a.spend({ by: "model", since })).find((r) => r.name === model)?.costUsd).toBe(0.006);
     expect((await a.spend({ by: "user", since })).find((r) => r.name === user)?.requests).toBe(3);
   });

@@ -9,7 +9,12 @@ import {
   type VirtualKeyRecord,
   spendHour,
 } from "@orchestrator-ts/core";
-import { RedisConnection, type RedisConnectionOptions, RedisUnavailableError, validateRedisConnectionOptions } from "./connection";
+import {
+  RedisConnection,
+  type RedisConnectionOptions,
+  RedisUnavailableError,
+  validateRedisConnectionOptions,
+} from "./connection";
 import { ADMIT_SCRIPT, CREATE_SCRIPT, FIND_SCRIPT, REVOKE_SCRIPT, SETTLE_SCRIPT } from "./key-store-script";
 
 export interface RedisKeyStoreOptions extends RedisConnectionOptions {
@@ -22,7 +27,12 @@ export interface RedisKeyStoreOptions extends RedisConnectionOptions {
 }
 
 type ScriptClient = {
-  orcKeyAdmit(w: string, g: string, h: string, ...args: (string | number)[]): Promise<[number, number, number, number, number]>;
+  orcKeyAdmit(
+    w: string,
+    g: string,
+    h: string,
+    ...args: (string | number)[]
+  ): Promise<[number, number, number, number, number]>;
   orcKeySettle(w: string, g: string, h: string, ...args: (string | number)[]): Promise<number>;
   orcKeyFind(byHash: string, records: string, revoked: string, hash: string): Promise<[string, string] | null>;
   orcKeyCreate(byHash: string, records: string, hash: string, id: string, json: string): Promise<number>;
@@ -52,12 +62,23 @@ export class RedisKeyStore implements KeyStore {
   constructor(options: RedisKeyStoreOptions = {}) {
     validateRedisConnectionOptions(options);
     const ttl = options.holdTtlMs;
-    if (ttl !== undefined && !(Number.isFinite(ttl) && ttl > 0)) throw new ConfigError([{ path: "holdTtlMs", message: `must be a positive number of ms, got ${JSON.stringify(ttl)}` }], { title: "Invalid RedisKeyStore options" });
+    if (ttl !== undefined && !(Number.isFinite(ttl) && ttl > 0))
+      throw new ConfigError(
+        [{ path: "holdTtlMs", message: `must be a positive number of ms, got ${JSON.stringify(ttl)}` }],
+        { title: "Invalid RedisKeyStore options" },
+      );
     this.#prefix = options.keyPrefix ?? "orc:";
-    this.#index = [`${this.#prefix}keys:{index}:by-hash`, `${this.#prefix}keys:{index}:records`, `${this.#prefix}keys:{index}:revoked`];
+    this.#index = [
+      `${this.#prefix}keys:{index}:by-hash`,
+      `${this.#prefix}keys:{index}:records`,
+      `${this.#prefix}keys:{index}:revoked`,
+    ];
     this.#holdTtlMs = ttl ?? 15 * 60_000;
     this.#retentionHours = options.spendRetentionHours ?? 400 * 24;
-    this.connection = new RedisConnection(options, { operationTimeoutMs: options.operationTimeoutMs ?? 1_000, probeKey: this.#index[1] });
+    this.connection = new RedisConnection(options, {
+      operationTimeoutMs: options.operationTimeoutMs ?? 1_000,
+      probeKey: this.#index[1],
+    });
     const client = this.connection.client;
     client.defineCommand("orcKeyAdmit", { numberOfKeys: 3, lua: ADMIT_SCRIPT });
     client.defineCommand("orcKeySettle", { numberOfKeys: 3, lua: SETTLE_SCRIPT });
@@ -72,7 +93,10 @@ export class RedisKeyStore implements KeyStore {
 
   /** A command, failing at once while Redis is known to be down (the gate answers 503, never waits). */
   async #run<T>(command: () => Promise<T>): Promise<T> {
-    if (!this.connection.available) throw new RedisUnavailableError(`Redis is unavailable (${this.connection.lastError ?? this.connection.client.status}).`);
+    if (!this.connection.available)
+      throw new RedisUnavailableError(
+        `Redis is unavailable (${this.connection.lastError ?? this.connection.client.status}).`,
+      );
     try {
       return await command();
     } catch (error) {
@@ -87,7 +111,9 @@ export class RedisKeyStore implements KeyStore {
   }
 
   async create(record: VirtualKeyRecord, keyHash: string): Promise<void> {
-    const done = await this.#run(() => this.#scripts.orcKeyCreate(this.#index[0], this.#index[1], keyHash, record.id, JSON.stringify(record)));
+    const done = await this.#run(() =>
+      this.#scripts.orcKeyCreate(this.#index[0], this.#index[1], keyHash, record.id, JSON.stringify(record)),
+    );
     if (Number(done) !== 1) throw new Error(`A key with id ${record.id} (or the same value) exists already.`);
   }
 
@@ -99,14 +125,18 @@ export class RedisKeyStore implements KeyStore {
   /** The key with this id, revoked or not. */
   async get(id: string): Promise<VirtualKeyRecord | undefined> {
     const client = this.connection.client;
-    const [raw, revoked] = await this.#run(() => Promise.all([client.hget(this.#index[1], id), client.hget(this.#index[2], id)]));
+    const [raw, revoked] = await this.#run(() =>
+      Promise.all([client.hget(this.#index[1], id), client.hget(this.#index[2], id)]),
+    );
     return raw ? withRevoked(raw, revoked ?? "") : undefined;
   }
 
   /** Every key made through the API (any process), revoked ones included. */
   async list(): Promise<VirtualKeyRecord[]> {
     const client = this.connection.client;
-    const [records, revoked] = await this.#run(() => Promise.all([client.hgetall(this.#index[1]), client.hgetall(this.#index[2])]));
+    const [records, revoked] = await this.#run(() =>
+      Promise.all([client.hgetall(this.#index[1]), client.hgetall(this.#index[2])]),
+    );
     return Object.entries(records).map(([id, raw]) => withRevoked(raw, revoked[id] ?? ""));
   }
 
@@ -130,13 +160,16 @@ export class RedisKeyStore implements KeyStore {
     const reply = await this.#run(() => this.#scripts.orcKeyAdmit(...this.#keysOf(check.keyId), ...args));
     const [status, wait, used, held, hold] = reply.map(Number) as [number, number, number, number, number];
     if (status === 1) return { ok: true, heldUsd: hold / NANO };
-    if (status === 4) return { ok: false, reason: "budget", spentUsd: used / NANO, heldUsd: held / NANO, neededUsd: hold / NANO };
+    if (status === 4)
+      return { ok: false, reason: "budget", spentUsd: used / NANO, heldUsd: held / NANO, neededUsd: hold / NANO };
     return { ok: false, reason: status === 2 ? "rpm" : "tpm", retryAfterMs: wait, used };
   }
 
   async settle(s: KeySettlement): Promise<void> {
     const cost = Math.max(0, Math.round(s.costUsd * NANO));
-    await this.#run(() => this.#scripts.orcKeySettle(...this.#keysOf(s.keyId), s.holdId, s.period ?? "total", cost, s.tokens ?? -1));
+    await this.#run(() =>
+      this.#scripts.orcKeySettle(...this.#keysOf(s.keyId), s.holdId, s.period ?? "total", cost, s.tokens ?? -1),
+    );
     // Spend by key, model and user: one hash per dimension and UTC hour (the hour is the hash tag,
     // so a cluster keeps one hour's three hashes together).
     const hour = spendHour(new Date());
@@ -165,7 +198,9 @@ export class RedisKeyStore implements KeyStore {
   }
 
   async spent(keyId: string, period: string): Promise<{ spentUsd: number; heldUsd: number }> {
-    const [spent, held] = await this.#run(() => this.connection.client.hmget(this.#keysOf(keyId)[1], `s:${period}`, `H:${period}`));
+    const [spent, held] = await this.#run(() =>
+      this.connection.client.hmget(this.#keysOf(keyId)[1], `s:${period}`, `H:${period}`),
+    );
     return { spentUsd: Number(spent ?? 0) / NANO, heldUsd: Math.max(0, Number(held ?? 0)) / NANO };
   }
 
@@ -195,7 +230,9 @@ export class RedisKeyStore implements KeyStore {
         }
       }
     }
-    return [...total.values()].map((r) => ({ ...r, costUsd: r.costUsd / NANO })).sort((a, b) => b.costUsd - a.costUsd || a.name.localeCompare(b.name));
+    return [...total.values()]
+      .map((r) => ({ ...r, costUsd: r.costUsd / NANO }))
+      .sort((a, b) => b.costUsd - a.costUsd || a.name.localeCompare(b.name));
   }
 
   /** Closes the connection this store made (not a `client` you passed). */

@@ -12,7 +12,11 @@ afterAll(async () => {
 });
 
 it("a process whose only work is a limiter acquire and a budget charge waiting on a frozen Redis prints both outcomes, then exits", async () => {
-  const lines = (await runFixture("frozen-wait", [redis.url, String(redis.pid)], { timeoutMs: 30_000 })) as { part: string; outcome: string; afterMs: number }[];
+  const lines = (await runFixture("frozen-wait", [redis.url, String(redis.pid)], { timeoutMs: 30_000 })) as {
+    part: string;
+    outcome: string;
+    afterMs: number;
+  }[];
   expect(lines.map((l) => [l.part, l.outcome])).toEqual([
     ["limiter", "rate_limit_error"],
     ["budget", "budget_exceeded"],

@@ -159,7 +159,17 @@ return {1, granted, entitled, waitMs, now, live, othersWaiting, seq, recorded}
 /** Redis' clock, read on the limiter's own shard (a cluster's nodes may disagree on the time). */
 export const TIME_SCRIPT = "return redis.call('TIME')";
 
-export type LeaseReply = [status: number, granted: number, entitled: number, waitMs: number, serverMs: number, live: number, othersWaiting: number, lastSeq: number, recorded: number];
+export type LeaseReply = [
+  status: number,
+  granted: number,
+  entitled: number,
+  waitMs: number,
+  serverMs: number,
+  live: number,
+  othersWaiting: number,
+  lastSeq: number,
+  recorded: number,
+];
 
 export const STATUS_OK = 1;
 export const STATUS_TOO_LATE = 3;

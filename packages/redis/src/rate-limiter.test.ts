@@ -69,11 +69,22 @@ function peak(hits: Hit[], from: number, to: number, pid?: number): number {
  * call a real HTTP upstream while holding a slot; once every process has made a call, Redis is
  * frozen (SIGSTOP) for `freezeMs`, then runs `afterMs` more. The upstream records every call.
  */
-async function runFleet(options: { mode: "local" | "reject"; maxConcurrent: number; processes: number; freezeMs: number; afterMs: number; acquireTimeoutMs: number }) {
+async function runFleet(options: {
+  mode: "local" | "reject";
+  maxConcurrent: number;
+  processes: number;
+  freezeMs: number;
+  afterMs: number;
+  acquireTimeoutMs: number;
+}) {
   const key = `fleet${++n}`;
   const hits: Hit[] = [];
   const upstream = createServer((req, res) => {
-    const hit: Hit = { pid: Number(new URL(req.url ?? "/", "http://upstream").searchParams.get("pid")), start: performance.now(), end: Number.POSITIVE_INFINITY };
+    const hit: Hit = {
+      pid: Number(new URL(req.url ?? "/", "http://upstream").searchParams.get("pid")),
+      start: performance.now(),
+      end: Number.POSITIVE_INFINITY,
+    };
     hits.push(hit);
     setTimeout(() => {
       hit.end = performance.now();
@@ -90,7 +101,18 @@ async function runFleet(options: { mode: "local" | "reject"; maxConcurrent: numb
   try {
     const ready: Promise<void>[] = [];
     for (let i = 0; i < options.processes; i++) {
-      const child = spawn(process.execPath, ["--import", "tsx", file, redis.url, key, upstreamUrl, options.mode, String(options.maxConcurrent), "4", String(options.acquireTimeoutMs)]);
+      const child = spawn(process.execPath, [
+        "--import",
+        "tsx",
+        file,
+        redis.url,
+        key,
+        upstreamUrl,
+        options.mode,
+        String(options.maxConcurrent),
+        "4",
+        String(options.acquireTimeoutMs),
+      ]);
       children.push(child);
       outputs.push("");
       let err = "";
@@ -100,7 +122,10 @@ async function runFleet(options: { mode: "local" | "reject"; maxConcurrent: numb
       exits.push(new Promise((resolve) => child.once("exit", (code) => resolve(code))));
       ready.push(
         new Promise<void>((resolve, reject) => {
-          const timer = setTimeout(() => reject(new Error(`worker ${i} made no call within 20 s: ${err.slice(-500)}`)), 20_000);
+          const timer = setTimeout(
+            () => reject(new Error(`worker ${i} made no call within 20 s: ${err.slice(-500)}`)),
+            20_000,
+          );
           child.once("exit", (code) => reject(new Error(`worker ${i} exited early (${code}): ${err.slice(-500)}`)));
           child.stdout.on("data", (d: Buffer) => {
             outputs[i] += d.toString();
@@ -125,7 +150,13 @@ async function runFleet(options: { mode: "local" | "reject"; maxConcurrent: numb
     const endAt = performance.now();
     for (const child of children) child.stdin.end();
     const codes = await Promise.race([Promise.all(exits), sleep(15_000).then(() => undefined)]);
-    const summaries = outputs.map((out) => out.split("\n").filter((l) => l.startsWith("{") && !l.includes('"ready"')).map((l) => JSON.parse(l) as WorkerSummary)[0]);
+    const summaries = outputs.map(
+      (out) =>
+        out
+          .split("\n")
+          .filter((l) => l.startsWith("{") && !l.includes('"ready"'))
+          .map((l) => JSON.parse(l) as WorkerSummary)[0],
+    );
     return { hits, codes, summaries, pausedAt, resumedAt, endAt };
   } finally {
     if (paused) redis.resume();
@@ -152,7 +183,8 @@ function expectHealthyFleet(run: Awaited<ReturnType<typeof runFleet>>, acquireTi
   expect(after.length).toBeGreaterThan(0);
   expect((after[0] as number) - resumedAt).toBeLessThan(1_500);
   let longestGap = 0;
-  for (let i = 1; i < after.length; i++) longestGap = Math.max(longestGap, (after[i] as number) - (after[i - 1] as number));
+  for (let i = 1; i < after.length; i++)
+    longestGap = Math.max(longestGap, (after[i] as number) - (after[i - 1] as number));
   longestGap = Math.max(longestGap, endAt - 200 - (after[after.length - 1] as number));
   expect(longestGap).toBeLessThan(1_000);
 }
@@ -198,11 +230,15 @@ describe("RedisRateLimiter", () => {
   it("three processes under one shared limit of 30 per minute never exceed it in total", async () => {
     const key = `p${++n}`;
     // Acquires wait up to 5 s: on a loaded machine a slice's reply may come later than a short timeout.
-    const runs = await Promise.all([1, 2, 3].map(() => runFixture("rate-worker", [redis.url, key, "rpm", "20", "5000"])));
+    const runs = await Promise.all(
+      [1, 2, 3].map(() => runFixture("rate-worker", [redis.url, key, "rpm", "20", "5000"])),
+    );
     const counts = runs.map((lines) => lines[0] as { granted: number; rejected: number });
     const granted = counts.reduce((s, c) => s + c.granted, 0);
     const rejected = counts.reduce((s, c) => s + c.rejected, 0);
-    console.log(`3 processes × 20 attempts, shared limit 30/min: granted ${counts.map((c) => c.granted).join(" + ")} = ${granted}, rejected ${rejected}`);
+    console.log(
+      `3 processes × 20 attempts, shared limit 30/min: granted ${counts.map((c) => c.granted).join(" + ")} = ${granted}, rejected ${rejected}`,
+    );
     expect(granted).toBe(30);
     expect(rejected).toBe(30);
   }, 40_000);
@@ -210,7 +246,9 @@ describe("RedisRateLimiter", () => {
   it("reclaims the slot of a holder that crashed (SIGKILL) after leaseTtlMs", async () => {
     const key = `k${++n}`;
     const file = fileURLToPath(new URL("../test/fixtures/rate-worker.ts", import.meta.url));
-    const child = spawn(process.execPath, ["--import", "tsx", file, redis.url, key, "hold"], { stdio: ["ignore", "pipe", "inherit"] });
+    const child = spawn(process.execPath, ["--import", "tsx", file, redis.url, key, "hold"], {
+      stdio: ["ignore", "pipe", "inherit"],
+    });
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error("the holder never reported its slot")), 10_000);
       child.stdout?.on("data", (d: Buffer) => {
@@ -278,7 +316,11 @@ describe("RedisRateLimiter", () => {
     redis.pause();
     try {
       // Each gives up on Redis after operationTimeoutMs (1 s) and is served by the local limits.
-      const leases = await Promise.all([a.acquire({ timeoutMs: 5_000 }), a.acquire({ timeoutMs: 5_000 }), b.acquire({ timeoutMs: 5_000 })]);
+      const leases = await Promise.all([
+        a.acquire({ timeoutMs: 5_000 }),
+        a.acquire({ timeoutMs: 5_000 }),
+        b.acquire({ timeoutMs: 5_000 }),
+      ]);
       for (const lease of leases) lease.release();
     } finally {
       redis.resume();
@@ -291,7 +333,9 @@ describe("RedisRateLimiter", () => {
     // The processes that gave up go back to Redis as soon as it answers again, and find it full.
     await backOnRedis([a, b]);
     const backMs = performance.now() - resumedAt;
-    console.log(`after the freeze: both slots granted in ${Math.round(waitedMs)} ms; the others back on Redis after ${Math.round(backMs)} ms`);
+    console.log(
+      `after the freeze: both slots granted in ${Math.round(waitedMs)} ms; the others back on Redis after ${Math.round(backMs)} ms`,
+    );
     expect(waitedMs).toBeLessThan(500);
     expect(backMs).toBeLessThan(1_500);
     await expect(a.acquire({ timeoutMs: 200 })).rejects.toBeInstanceOf(RateLimitError);
@@ -324,7 +368,9 @@ describe("RedisRateLimiter", () => {
   it("a process killed while its reservation waits in a frozen Redis leaves no slot behind (Redis checks the deadline itself)", async () => {
     const key = `d${++n}`;
     const file = fileURLToPath(new URL("../test/fixtures/rate-worker.ts", import.meta.url));
-    const child = spawn(process.execPath, ["--import", "tsx", file, redis.url, key, "ask-on-input"], { stdio: ["pipe", "pipe", "inherit"] });
+    const child = spawn(process.execPath, ["--import", "tsx", file, redis.url, key, "ask-on-input"], {
+      stdio: ["pipe", "pipe", "inherit"],
+    });
     const said = (what: string) =>
       new Promise<void>((resolve, reject) => {
         const timer = setTimeout(() => reject(new Error(`the worker never said ${what}`)), 10_000);
@@ -380,7 +426,10 @@ describe("RedisRateLimiter", () => {
         await sleep(50);
         // Another client's 1.5 s script, read after our reservation: Redis runs ours in time, then
         // this one, and only then writes the replies; by then `a` has given up (1 s) on its grant.
-        busy = other.eval("local s = redis.call('TIME') repeat local t = redis.call('TIME') until (t[1] - s[1]) * 1000000 + (t[2] - s[2]) > 1500000 return 1", 0);
+        busy = other.eval(
+          "local s = redis.call('TIME') repeat local t = redis.call('TIME') until (t[1] - s[1]) * 1000000 + (t[2] - s[2]) > 1500000 return 1",
+          0,
+        );
         await sleep(50);
       } finally {
         redis.resume();
@@ -399,7 +448,14 @@ describe("RedisRateLimiter", () => {
 
   it("fleet: 3 processes share 3 slots and Redis freezes for 5 s mid-run (whenUnavailable: local, each process keeps to the whole limit)", async () => {
     const acquireTimeoutMs = 3_000;
-    const run = await runFleet({ mode: "local", maxConcurrent: 3, processes: 3, freezeMs: 5_000, afterMs: 4_000, acquireTimeoutMs });
+    const run = await runFleet({
+      mode: "local",
+      maxConcurrent: 3,
+      processes: 3,
+      freezeMs: 5_000,
+      afterMs: 4_000,
+      acquireTimeoutMs,
+    });
     const { hits, summaries, pausedAt, resumedAt, endAt } = run;
     const fleetBefore = peak(hits, 0, pausedAt);
     const fleetDuring = peak(hits, pausedAt, resumedAt + 1_500);
@@ -419,7 +475,14 @@ describe("RedisRateLimiter", () => {
 
   it("fleet: fail closed (whenUnavailable: reject), the shared limit is never exceeded through a 5 s freeze", async () => {
     const acquireTimeoutMs = 3_000;
-    const run = await runFleet({ mode: "reject", maxConcurrent: 3, processes: 3, freezeMs: 5_000, afterMs: 4_000, acquireTimeoutMs });
+    const run = await runFleet({
+      mode: "reject",
+      maxConcurrent: 3,
+      processes: 3,
+      freezeMs: 5_000,
+      afterMs: 4_000,
+      acquireTimeoutMs,
+    });
     const { hits, summaries, resumedAt, endAt } = run;
     const startsAfter = hits.filter((h) => h.start >= resumedAt).length;
     console.log(

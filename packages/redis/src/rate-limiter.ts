@@ -1,6 +1,13 @@
 import { randomUUID } from "node:crypto";
 import { EventEmitter } from "node:events";
-import { AbortError, ConfigError, type ConfigIssue, type Lease, RateLimitError, type RateLimiter } from "@orchestrator-ts/core";
+import {
+  AbortError,
+  ConfigError,
+  type ConfigIssue,
+  type Lease,
+  RateLimitError,
+  type RateLimiter,
+} from "@orchestrator-ts/core";
 import { RedisConnection, type RedisConnectionOptions, bounded, validateRedisConnectionOptions } from "./connection";
 import { LEASE_SCRIPT, type LeaseReply, STATUS_STALE, STATUS_TOO_LATE, TIME_SCRIPT } from "./rate-limiter-script";
 import { ServerClock } from "./server-clock";
@@ -70,7 +77,14 @@ interface Unreported {
 }
 
 type ScriptClient = {
-  orcLimitLease(starts: string, leases: string, state: string, seen: string, wait: string, ...args: (string | number)[]): Promise<LeaseReply>;
+  orcLimitLease(
+    starts: string,
+    leases: string,
+    state: string,
+    seen: string,
+    wait: string,
+    ...args: (string | number)[]
+  ): Promise<LeaseReply>;
   orcLimitTime(key: string): Promise<[string, string]>;
 };
 
@@ -157,7 +171,8 @@ export class RedisRateLimiter extends EventEmitter<RedisRateLimiterEvents> imple
 
   constructor(options: RedisRateLimiterOptions) {
     super();
-    if (!options || typeof options.key !== "string" || options.key.length === 0) throw new TypeError("RedisRateLimiter needs a non-empty `key` (usually the model's name).");
+    if (!options || typeof options.key !== "string" || options.key.length === 0)
+      throw new TypeError("RedisRateLimiter needs a non-empty `key` (usually the model's name).");
     checkOptions(options);
     validateRedisConnectionOptions(options);
     this.key = options.key;
@@ -232,7 +247,12 @@ export class RedisRateLimiter extends EventEmitter<RedisRateLimiterEvents> imple
           this.#unavailableReason !== undefined
             ? `Redis is unavailable (${this.#unavailableReason}) and whenUnavailable is "${this.whenUnavailable}"`
             : `shared limits: ${this.#describe()}`;
-        reject(new RateLimitError(`No free slot for "${this.key}" within ${timeoutMs} ms (${why}).`, retryAfterMs > 0 ? { retryAfterMs } : this.#unavailableReason !== undefined ? { retryAfterMs: 1_000 } : {}));
+        reject(
+          new RateLimitError(
+            `No free slot for "${this.key}" within ${timeoutMs} ms (${why}).`,
+            retryAfterMs > 0 ? { retryAfterMs } : this.#unavailableReason !== undefined ? { retryAfterMs: 1_000 } : {},
+          ),
+        );
         // Slots asked for it go back if nobody uses them.
         if (this.#queue.length === 0) this.#watchIdle();
       }, timeoutMs);
@@ -307,7 +327,8 @@ export class RedisRateLimiter extends EventEmitter<RedisRateLimiterEvents> imple
     const starts = this.#ownStarts;
     starts.push(now);
     // Pruned now and then rather than per call.
-    if (starts.length > 64 && (starts[0] as number) <= now - 60_000) this.#ownStarts = starts.filter((t) => t > now - 60_000);
+    if (starts.length > 64 && (starts[0] as number) <= now - 60_000)
+      this.#ownStarts = starts.filter((t) => t > now - 60_000);
   }
 
   /** A slot and a start leased from Redis, if this process has both. */
@@ -332,7 +353,8 @@ export class RedisRateLimiter extends EventEmitter<RedisRateLimiterEvents> imple
     if (this.whenUnavailable === "reject") return undefined;
     const divisor = this.whenUnavailable === "local" ? 1 : Math.max(1, this.#live);
     const now = performance.now();
-    if (this.#limitsConc && this.#inUse >= this.#held && this.#inUse >= Math.ceil(this.maxConcurrentRequests / divisor)) return undefined;
+    if (this.#limitsConc && this.#inUse >= this.#held && this.#inUse >= Math.ceil(this.maxConcurrentRequests / divisor))
+      return undefined;
     let slice: Slice | undefined;
     if (this.#limitsRpm) {
       slice = this.#liveSlice(now);
@@ -493,9 +515,11 @@ export class RedisRateLimiter extends EventEmitter<RedisRateLimiterEvents> imple
   /** One exchange at a time: each states this process's whole position. */
   #sync(forWaiters: boolean): Promise<SyncResult> {
     const previous = this.#syncing;
-    const run = (previous ? previous.then(() => this.#exchange(forWaiters)) : this.#exchange(forWaiters)).finally(() => {
-      if (this.#syncing === run) this.#syncing = undefined;
-    });
+    const run = (previous ? previous.then(() => this.#exchange(forWaiters)) : this.#exchange(forWaiters)).finally(
+      () => {
+        if (this.#syncing === run) this.#syncing = undefined;
+      },
+    );
     this.#syncing = run;
     return run;
   }
@@ -522,7 +546,9 @@ export class RedisRateLimiter extends EventEmitter<RedisRateLimiterEvents> imple
             : Math.max(this.#inUse, this.#held - this.#returnable);
       this.#returnable = 0;
       const startsWanted =
-        this.#limitsRpm && waiting > 0 && !live ? Math.min(this.maxRequestsPerMinute, Math.max(waiting, this.#prevArrivals, this.#arrivals)) : 0;
+        this.#limitsRpm && waiting > 0 && !live
+          ? Math.min(this.maxRequestsPerMinute, Math.max(waiting, this.#prevArrivals, this.#arrivals))
+          : 0;
       const asks = concWanted > this.#held || startsWanted > 0;
       // Slots given back are given back now: not used again whatever the reply.
       if (this.#limitsConc && concWanted < this.#held) this.#held = concWanted;
@@ -573,7 +599,9 @@ export class RedisRateLimiter extends EventEmitter<RedisRateLimiterEvents> imple
       }
       const receivedAt = performance.now();
       this.#clock.observe(Number(reply[4]), now, receivedAt);
-      const [status, granted, entitled, waitMs, , liveCount, othersWaiting, lastSeq, recorded] = reply.map(Number) as LeaseReply;
+      const [status, granted, entitled, waitMs, , liveCount, othersWaiting, lastSeq, recorded] = reply.map(
+        Number,
+      ) as LeaseReply;
       if (status === STATUS_TOO_LATE || status === STATUS_STALE) {
         if (status === STATUS_STALE) this.#seq = Math.max(this.#seq, lastSeq);
         // Nothing was applied. Once more at once (the clock estimate is now refined), then fall back like a timeout.
@@ -594,7 +622,13 @@ export class RedisRateLimiter extends EventEmitter<RedisRateLimiterEvents> imple
         this.#keepAlive();
       }
       if (granted > 0) {
-        this.#slices.push({ id: sliceId, granted, used: 0, usableUntil: now + this.sliceMs, serverUntil: Number(reply[4]) + this.sliceMs });
+        this.#slices.push({
+          id: sliceId,
+          granted,
+          used: 0,
+          usableUntil: now + this.sliceMs,
+          serverUntil: Number(reply[4]) + this.sliceMs,
+        });
         // Unused starts go back when the slice ends.
         this.#scheduleSliceEnd(now + this.sliceMs);
       }
@@ -671,7 +705,10 @@ export class RedisRateLimiter extends EventEmitter<RedisRateLimiterEvents> imple
   async #readServerClock(): Promise<boolean> {
     const sentAt = performance.now();
     try {
-      const [seconds, micros] = await bounded((this.connection.client as unknown as ScriptClient).orcLimitTime(this.#keys[2]), this.#timeoutMs);
+      const [seconds, micros] = await bounded(
+        (this.connection.client as unknown as ScriptClient).orcLimitTime(this.#keys[2]),
+        this.#timeoutMs,
+      );
       this.#clock.observe(Number(seconds) * 1_000 + Math.floor(Number(micros) / 1_000), sentAt, performance.now());
       return true;
     } catch (error) {
@@ -689,11 +726,13 @@ function checkOptions(options: RedisRateLimiterOptions): void {
   const issues: ConfigIssue[] = [];
   const positiveInt = (name: keyof RedisRateLimiterOptions) => {
     const v = options[name];
-    if (v !== undefined && !(typeof v === "number" && Number.isInteger(v) && v > 0)) issues.push({ path: name, message: `must be a positive integer, got ${JSON.stringify(v)}` });
+    if (v !== undefined && !(typeof v === "number" && Number.isInteger(v) && v > 0))
+      issues.push({ path: name, message: `must be a positive integer, got ${JSON.stringify(v)}` });
   };
   const positiveMs = (name: keyof RedisRateLimiterOptions, min = 1) => {
     const v = options[name];
-    if (v !== undefined && !(typeof v === "number" && Number.isFinite(v) && v >= min)) issues.push({ path: name, message: `must be at least ${min} ms, got ${JSON.stringify(v)}` });
+    if (v !== undefined && !(typeof v === "number" && Number.isFinite(v) && v >= min))
+      issues.push({ path: name, message: `must be at least ${min} ms, got ${JSON.stringify(v)}` });
   };
   positiveInt("maxRequestsPerMinute");
   positiveInt("maxConcurrentRequests");
@@ -701,10 +740,16 @@ function checkOptions(options: RedisRateLimiterOptions): void {
   positiveMs("pollIntervalMs");
   positiveMs("sliceMs", 10);
   if (options.idleReturnMs !== undefined && !(typeof options.idleReturnMs === "number" && options.idleReturnMs >= 0)) {
-    issues.push({ path: "idleReturnMs", message: `must be a number of ms ≥ 0, got ${JSON.stringify(options.idleReturnMs)}` });
+    issues.push({
+      path: "idleReturnMs",
+      message: `must be a number of ms ≥ 0, got ${JSON.stringify(options.idleReturnMs)}`,
+    });
   }
   if (options.whenUnavailable !== undefined && !["share", "local", "reject"].includes(options.whenUnavailable)) {
-    issues.push({ path: "whenUnavailable", message: `must be "share", "local" or "reject", got ${JSON.stringify(options.whenUnavailable)}` });
+    issues.push({
+      path: "whenUnavailable",
+      message: `must be "share", "local" or "reject", got ${JSON.stringify(options.whenUnavailable)}`,
+    });
   }
   if (issues.length > 0) throw new ConfigError(issues, { title: "Invalid RedisRateLimiter options" });
 }

@@ -54,11 +54,23 @@ describe("behind Redis Sentinel", () => {
     await b.sync();
     expect(b.get("m")?.trials).toBe(1);
     const h = track(new RedisHealthStateStore({ ...connection(), key: "s-health" }));
-    h.set("m", { isHealthy: true, status: "healthy", issues: [], consecutiveFailures: 0, consecutiveSuccesses: 1, lastCheckedAt: undefined, latencyMs: undefined });
+    h.set("m", {
+      isHealthy: true,
+      status: "healthy",
+      issues: [],
+      consecutiveFailures: 0,
+      consecutiveSuccesses: 1,
+      lastCheckedAt: undefined,
+      latencyMs: undefined,
+    });
     await h.refresh();
     const limiter = track(new RedisRateLimiter({ ...connection(), key: "s-limit", maxConcurrentRequests: 1 }));
     const lease = await limiter.acquire({ timeoutMs: 2_000 });
-    await expect(track(new RedisRateLimiter({ ...connection(), key: "s-limit", maxConcurrentRequests: 1 })).acquire({ timeoutMs: 200 })).rejects.toMatchObject({
+    await expect(
+      track(new RedisRateLimiter({ ...connection(), key: "s-limit", maxConcurrentRequests: 1 })).acquire({
+        timeoutMs: 200,
+      }),
+    ).rejects.toMatchObject({
       code: "rate_limit_error",
     });
     lease.release();

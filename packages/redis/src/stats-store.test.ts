@@ -27,7 +27,17 @@ describe("RedisStatsStore", () => {
     const before = s.version;
     s.record("gpt", { success: true, reward: 0.75, latencyMs: 120, costUsd: 0.002, quality: 0.9 });
     expect(s.version).toBeGreaterThan(before);
-    expect(s.get("gpt")).toMatchObject({ trials: 1, successes: 1, failures: 0, rewardSum: 0.75, rewardSqSum: 0.5625, latencyMsSum: 120, costUsdSum: 0.002, qualitySum: 0.9, qualityCount: 1 });
+    expect(s.get("gpt")).toMatchObject({
+      trials: 1,
+      successes: 1,
+      failures: 0,
+      rewardSum: 0.75,
+      rewardSqSum: 0.5625,
+      latencyMsSum: 120,
+      costUsdSum: 0.002,
+      qualitySum: 0.9,
+      qualityCount: 1,
+    });
     expect(s.get("gpt", "code")).toBeUndefined();
   });
 
@@ -46,7 +56,14 @@ describe("RedisStatsStore", () => {
     await b.sync();
     await a.sync();
     for (const s of [a, b]) {
-      expect(s.get("m1")).toMatchObject({ trials: 100, successes: 75, failures: 25, rewardSum: 50.25, latencyMsSum: 1500, qualityCount: 1 });
+      expect(s.get("m1")).toMatchObject({
+        trials: 100,
+        successes: 75,
+        failures: 25,
+        rewardSum: 50.25,
+        latencyMsSum: 1500,
+        qualityCount: 1,
+      });
       expect(s.get("m2", "code")).toMatchObject({ trials: 50, rewardSum: 50 });
     }
     const arms = [...a.entries()].map((e) => `${e.model}/${e.scope ?? "-"}`).sort();
@@ -133,9 +150,19 @@ describe("RedisStatsStore", () => {
     const a = store("state-a");
     const b = store("state-a");
     expect(await a.exchangeState("ctx", "a", "A1")).toEqual(new Map([["a", "A1"]]));
-    expect(await b.exchangeState("ctx", "b", "B1")).toEqual(new Map([["a", "A1"], ["b", "B1"]]));
+    expect(await b.exchangeState("ctx", "b", "B1")).toEqual(
+      new Map([
+        ["a", "A1"],
+        ["b", "B1"],
+      ]),
+    );
     // Reading only, and another channel is separate.
-    expect(await a.exchangeState("ctx", "a", undefined)).toEqual(new Map([["a", "A1"], ["b", "B1"]]));
+    expect(await a.exchangeState("ctx", "a", undefined)).toEqual(
+      new Map([
+        ["a", "A1"],
+        ["b", "B1"],
+      ]),
+    );
     expect(await a.exchangeState("other", "a", undefined)).toEqual(new Map());
     a.reset();
     await new Promise((r) => setTimeout(r, 50));
@@ -155,7 +182,8 @@ describe("RedisStatsStore", () => {
     await a.sync();
     await b.sync();
     await a.sync();
-    const scopes = (s: RedisStatsStore) => new Set([...s.entries()].flatMap((e) => (e.scope === undefined ? [] : [e.scope])));
+    const scopes = (s: RedisStatsStore) =>
+      new Set([...s.entries()].flatMap((e) => (e.scope === undefined ? [] : [e.scope])));
     for (const s of [a, b]) {
       expect(s.get("m")?.trials).toBe(20_000);
       expect(scopes(s).size).toBeLessThanOrEqual(100);

@@ -1,5 +1,12 @@
 import { randomUUID } from "node:crypto";
-import { type ArmOutcome, type ArmStats, ConfigError, LruMap, type StatsStore, emptyArmStats } from "@orchestrator-ts/core";
+import {
+  type ArmOutcome,
+  type ArmStats,
+  ConfigError,
+  LruMap,
+  type StatsStore,
+  emptyArmStats,
+} from "@orchestrator-ts/core";
 import { RedisConnection, type RedisConnectionOptions } from "./connection";
 import { keyBeside } from "./keys";
 
@@ -24,7 +31,17 @@ export interface RedisStatsStoreOptions extends RedisConnectionOptions {
 
 const DEFAULT_MAX_TASKS = 1_000;
 
-const FIELDS = ["trials", "successes", "failures", "rewardSum", "rewardSqSum", "latencyMsSum", "costUsdSum", "qualitySum", "qualityCount"] as const;
+const FIELDS = [
+  "trials",
+  "successes",
+  "failures",
+  "rewardSum",
+  "rewardSqSum",
+  "latencyMsSum",
+  "costUsdSum",
+  "qualitySum",
+  "qualityCount",
+] as const;
 type SumField = (typeof FIELDS)[number];
 const SEP = "\u001f";
 
@@ -122,7 +139,9 @@ if ARGV[2] == '1' then redis.call('HSET', KEYS[1], ARGV[1], ARGV[3]) end
 return redis.call('HGETALL', KEYS[1])
 `;
 
-type StateClient = { orcStateExchange(key: string, participant: string, write: 0 | 1, value: string): Promise<string[]> };
+type StateClient = {
+  orcStateExchange(key: string, participant: string, write: 0 | 1, value: string): Promise<string[]>;
+};
 
 type SyncClient = { orcStatsSync(key: string, writerKey: string, ...args: (string | number)[]): Promise<string[]> };
 
@@ -179,7 +198,10 @@ export class RedisStatsStore implements StatsStore {
     const maxTasks = options.maxTasks ?? DEFAULT_MAX_TASKS;
     // Checked before connecting: a bad option opens nothing.
     if (!Number.isInteger(maxTasks) || maxTasks < 1) {
-      throw new ConfigError([{ path: "maxTasks", message: `must be a positive integer, got ${JSON.stringify(maxTasks)}` }], { title: "Invalid RedisStatsStore options" });
+      throw new ConfigError(
+        [{ path: "maxTasks", message: `must be a positive integer, got ${JSON.stringify(maxTasks)}` }],
+        { title: "Invalid RedisStatsStore options" },
+      );
     }
     this.maxTasks = maxTasks;
     this.#scopes = new LruMap(maxTasks);
@@ -254,8 +276,11 @@ export class RedisStatsStore implements StatsStore {
     if (this.connection.available) {
       // Batches numbered so far are from before the reset: should one still arrive (resent after
       // a reconnect), it must not be applied.
-      if (this.#batchSeq > 0) this.connection.client.set(this.#writerKey, this.#batchSeq, "PX", WRITER_TTL_MS).catch(() => undefined);
-      this.connection.client.del(this.key, ...[...this.#stateChannels].map((c) => this.#stateKey(c))).catch(() => undefined);
+      if (this.#batchSeq > 0)
+        this.connection.client.set(this.#writerKey, this.#batchSeq, "PX", WRITER_TTL_MS).catch(() => undefined);
+      this.connection.client
+        .del(this.key, ...[...this.#stateChannels].map((c) => this.#stateKey(c)))
+        .catch(() => undefined);
     }
   }
 
@@ -289,7 +314,8 @@ export class RedisStatsStore implements StatsStore {
     const run = this.#exchange().finally(() => {
       this.#inFlight = undefined;
       // While Redis is not answering, the refresh interval retries instead.
-      if ((this.#pending.size > 0 || this.#unacked) && !this.#closed && !this.#followUp && this.connection.available) this.#scheduleFlush();
+      if ((this.#pending.size > 0 || this.#unacked) && !this.#closed && !this.#followUp && this.connection.available)
+        this.#scheduleFlush();
     });
     this.#inFlight = run;
     return run;
@@ -371,7 +397,18 @@ export class RedisStatsStore implements StatsStore {
     }
     let reply: string[];
     try {
-      reply = await (this.connection.client as unknown as SyncClient).orcStatsSync(this.key, this.#writerKey, sending?.seq ?? 0, WRITER_TTL_MS, incr.length / 2, ...incr, latest.length / 2, ...latest, this.maxTasks, SEP);
+      reply = await (this.connection.client as unknown as SyncClient).orcStatsSync(
+        this.key,
+        this.#writerKey,
+        sending?.seq ?? 0,
+        WRITER_TTL_MS,
+        incr.length / 2,
+        ...incr,
+        latest.length / 2,
+        ...latest,
+        this.maxTasks,
+        SEP,
+      );
     } catch {
       // Not applied, or not known to be: the batch stays unacknowledged and goes again, as is.
       this.connection.commandFailed();
@@ -396,7 +433,11 @@ export class RedisStatsStore implements StatsStore {
       let arm = view.get(id);
       if (!arm) {
         const sep = id.indexOf(SEP);
-        arm = { model: sep < 0 ? id : id.slice(0, sep), scope: sep < 0 ? undefined : id.slice(sep + 1), stats: emptyArmStats() };
+        arm = {
+          model: sep < 0 ? id : id.slice(0, sep),
+          scope: sep < 0 ? undefined : id.slice(sep + 1),
+          stats: emptyArmStats(),
+        };
         view.set(id, arm);
       }
       const value = Number(reply[i + 1]);
@@ -420,11 +461,20 @@ export class RedisStatsStore implements StatsStore {
    * channel (`<key>:state:<channel>`), one field per participant, written and read back in one
    * script. `undefined` when Redis cannot be reached: the caller keeps what it has.
    */
-  async exchangeState(channel: string, participant: string, contribution: string | undefined): Promise<ReadonlyMap<string, string> | undefined> {
+  async exchangeState(
+    channel: string,
+    participant: string,
+    contribution: string | undefined,
+  ): Promise<ReadonlyMap<string, string> | undefined> {
     if (this.#closed || !this.connection.available) return undefined;
     this.#stateChannels.add(channel);
     try {
-      const reply = await (this.connection.client as unknown as StateClient).orcStateExchange(this.#stateKey(channel), participant, contribution === undefined ? 0 : 1, contribution ?? "");
+      const reply = await (this.connection.client as unknown as StateClient).orcStateExchange(
+        this.#stateKey(channel),
+        participant,
+        contribution === undefined ? 0 : 1,
+        contribution ?? "",
+      );
       const states = new Map<string, string>();
       for (let i = 0; i + 1 < reply.length; i += 2) states.set(reply[i] as string, reply[i + 1] as string);
       return states;

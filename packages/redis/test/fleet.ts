@@ -41,7 +41,11 @@ export async function runFleet<S>(options: {
 }): Promise<FleetRun<S>> {
   const hits: Hit[] = [];
   const upstream = createServer((req, res) => {
-    const hit: Hit = { pid: Number(new URL(req.url ?? "/", "http://upstream").searchParams.get("pid")), start: performance.now(), end: Number.POSITIVE_INFINITY };
+    const hit: Hit = {
+      pid: Number(new URL(req.url ?? "/", "http://upstream").searchParams.get("pid")),
+      start: performance.now(),
+      end: Number.POSITIVE_INFINITY,
+    };
     hits.push(hit);
     setTimeout(() => {
       hit.end = performance.now();
@@ -67,7 +71,10 @@ export async function runFleet<S>(options: {
       exits.push(new Promise((resolve) => child.once("exit", (code) => resolve(code))));
       ready.push(
         new Promise<void>((resolve, reject) => {
-          const timer = setTimeout(() => reject(new Error(`worker ${i} made no call within 30 s: ${err.slice(-500)}`)), 30_000);
+          const timer = setTimeout(
+            () => reject(new Error(`worker ${i} made no call within 30 s: ${err.slice(-500)}`)),
+            30_000,
+          );
           child.once("exit", (code) => reject(new Error(`worker ${i} exited early (${code}): ${err.slice(-800)}`)));
           child.stdout.on("data", (d: Buffer) => {
             outputs[i] += d.toString();
@@ -88,7 +95,13 @@ export async function runFleet<S>(options: {
     const endAt = performance.now();
     for (const child of children) child.stdin.end();
     const codes = await Promise.race([Promise.all(exits), sleep(20_000).then(() => undefined)]);
-    const summaries = outputs.map((out) => out.split("\n").filter((l) => l.startsWith("{") && !l.includes('"ready"')).map((l) => JSON.parse(l) as S)[0]);
+    const summaries = outputs.map(
+      (out) =>
+        out
+          .split("\n")
+          .filter((l) => l.startsWith("{") && !l.includes('"ready"'))
+          .map((l) => JSON.parse(l) as S)[0],
+    );
     return { hits, codes, summaries, faultAt, recoveredAt, endAt };
   } finally {
     for (const child of children) if (child.exitCode === null) child.kill("SIGKILL");

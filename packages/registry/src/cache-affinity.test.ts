@@ -12,7 +12,9 @@ function heap(): { gc: () => void; usedMb: () => number } {
 }
 
 function registryWithCache() {
-  const models = ["a", "b", "c"].map((name, i) => new FakeModel({ name, seed: i + 1, response: `answer from ${name}` }));
+  const models = ["a", "b", "c"].map(
+    (name, i) => new FakeModel({ name, seed: i + 1, response: `answer from ${name}` }),
+  );
   const registry = new ModelRegistry({ cache: new ModelCache({ backend: "memory" }) });
   for (const m of models) registry.registerModel(m);
   return { registry, models };
@@ -67,7 +69,9 @@ describe("registry-level cache", () => {
   });
 
   // ~100 MB of prompts go through: seconds on a loaded machine.
-  it("remembers which model answered by the cache key, not the request: 2,000 distinct 50 KB prompts keep the heap flat", { timeout: 60_000 }, async () => {
+  it("remembers which model answered by the cache key, not the request: 2,000 distinct 50 KB prompts keep the heap flat", {
+    timeout: 60_000,
+  }, async () => {
     const { gc, usedMb } = heap();
     // The cache itself is bounded to 1 MB.
     const registry = new ModelRegistry({ cache: new ModelCache({ backend: "memory", maxBytes: 1_000_000 }) });
@@ -76,7 +80,8 @@ describe("registry-level cache", () => {
     await registry.generate({ messages: [{ role: "user", content: `warm-up ${filler}` }] });
     gc();
     const before = usedMb();
-    for (let i = 0; i < 2_000; i++) await registry.generate({ messages: [{ role: "user", content: `${i} ${filler}` }] });
+    for (let i = 0; i < 2_000; i++)
+      await registry.generate({ messages: [{ role: "user", content: `${i} ${filler}` }] });
     gc();
     const grownMb = usedMb() - before;
     // Still reachable after the measurement, so nothing of it can be collected first.
@@ -100,7 +105,10 @@ describe("registry-level cache", () => {
     const again = await registry.generate({ messages: [{ role: "user", content: "one" }] });
     expect(again.cached).toBe(false);
     expect(again.explanation.candidates.find((c) => c.chosen)?.note ?? "").not.toMatch(/cached answer is reused/);
-    expect(again.explanation.candidates.filter((c) => Number.isFinite(c.score) || c.score === Number.POSITIVE_INFINITY).length).toBe(3);
+    expect(
+      again.explanation.candidates.filter((c) => Number.isFinite(c.score) || c.score === Number.POSITIVE_INFINITY)
+        .length,
+    ).toBe(3);
     void first;
   });
 

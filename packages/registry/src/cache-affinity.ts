@@ -10,7 +10,9 @@ const ANY_MODEL: ModelIdentity = Object.freeze({ name: "", provider: "" });
 
 // One-shot hashing (Node ≥ 20.12) skips the Hash object.
 const oneShot = (crypto as { hash?: (algorithm: string, data: string, encoding: "base64url") => string }).hash;
-const sha256 = oneShot ? (text: string) => oneShot("sha256", text, "base64url") : (text: string) => crypto.createHash("sha256").update(text).digest("base64url");
+const sha256 = oneShot
+  ? (text: string) => oneShot("sha256", text, "base64url")
+  : (text: string) => crypto.createHash("sha256").update(text).digest("base64url");
 
 interface Remembered {
   model: string;
@@ -33,7 +35,10 @@ export class CacheAffinity {
   constructor(cache: Cache) {
     this.#cache = cache;
     const maxEntries = cache.maxEntries;
-    this.capacity = typeof maxEntries === "number" && maxEntries >= 1 ? Math.min(MAX_REMEMBERED, Math.floor(maxEntries)) : MAX_REMEMBERED;
+    this.capacity =
+      typeof maxEntries === "number" && maxEntries >= 1
+        ? Math.min(MAX_REMEMBERED, Math.floor(maxEntries))
+        : MAX_REMEMBERED;
     const ttlMs = cache.ttlMs;
     this.ttlMs = typeof ttlMs === "number" && ttlMs > 0 ? ttlMs : Number.POSITIVE_INFINITY;
     this.#remembered = new LruMap(this.capacity);

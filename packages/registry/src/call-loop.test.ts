@@ -15,7 +15,10 @@ interface Scenario {
 }
 
 const SCENARIOS: Scenario[] = [
-  { name: "a rate limit, then an answer: retry", models: [{ name: "a", script: [{ fail: "rate-limit", retryAfterMs: 1 }, "ok"], cost: 1e-7 }] },
+  {
+    name: "a rate limit, then an answer: retry",
+    models: [{ name: "a", script: [{ fail: "rate-limit", retryAfterMs: 1 }, "ok"], cost: 1e-7 }],
+  },
   {
     name: "server errors beyond the retries: fall back",
     models: [
@@ -23,7 +26,13 @@ const SCENARIOS: Scenario[] = [
       { name: "b", script: ["ok"], cost: 2e-7 },
     ],
   },
-  { name: "auth: fall back at once", models: [{ name: "a", script: [{ fail: "auth" }], cost: 1e-7 }, { name: "b", script: ["ok"], cost: 2e-7 }] },
+  {
+    name: "auth: fall back at once",
+    models: [
+      { name: "a", script: [{ fail: "auth" }], cost: 1e-7 },
+      { name: "b", script: ["ok"], cost: 2e-7 },
+    ],
+  },
   {
     name: "context length: fall back to a larger window",
     models: [
@@ -32,7 +41,13 @@ const SCENARIOS: Scenario[] = [
       { name: "large", script: ["ok"], contextWindow: 100_000, cost: 3e-7 },
     ],
   },
-  { name: "a retryAfter beyond the backoff cap: fall back", models: [{ name: "a", script: [{ fail: "rate-limit", retryAfterMs: 60_000 }], cost: 1e-7 }, { name: "b", script: ["ok"], cost: 2e-7 }] },
+  {
+    name: "a retryAfter beyond the backoff cap: fall back",
+    models: [
+      { name: "a", script: [{ fail: "rate-limit", retryAfterMs: 60_000 }], cost: 1e-7 },
+      { name: "b", script: ["ok"], cost: 2e-7 },
+    ],
+  },
   {
     name: "an explicit chain first",
     models: [
@@ -49,23 +64,49 @@ const SCENARIOS: Scenario[] = [
       { name: "b", script: [{ fail: "auth" }], cost: 2e-7 },
     ],
   },
-  { name: "a bad request: thrown at once", models: [{ name: "a", script: [{ fail: Object.assign(new Error("bad request"), { status: 400 }) }], cost: 1e-7 }, { name: "b", script: ["ok"], cost: 2e-7 }] },
+  {
+    name: "a bad request: thrown at once",
+    models: [
+      { name: "a", script: [{ fail: Object.assign(new Error("bad request"), { status: 400 }) }], cost: 1e-7 },
+      { name: "b", script: ["ok"], cost: 2e-7 },
+    ],
+  },
 ];
 
 function registryFor(s: Scenario): ModelRegistry {
-  const registry = new ModelRegistry({ modelSelector: new CostBasedSelector(), maxRetries: 2, maxFallbacks: 2, backoff: { initialMs: 1, maxMs: 5 }, ...(s.fallbacks ? { fallbacks: s.fallbacks } : {}) });
+  const registry = new ModelRegistry({
+    modelSelector: new CostBasedSelector(),
+    maxRetries: 2,
+    maxFallbacks: 2,
+    backoff: { initialMs: 1, maxMs: 5 },
+    ...(s.fallbacks ? { fallbacks: s.fallbacks } : {}),
+  });
   for (const m of s.models) {
-    registry.registerModel(new FakeModel({ name: m.name, script: [...m.script], capabilities: { supportsStreaming: true, inputCostPerToken: m.cost, ...(m.contextWindow ? { contextWindow: m.contextWindow } : {}) } }));
+    registry.registerModel(
+      new FakeModel({
+        name: m.name,
+        script: [...m.script],
+        capabilities: {
+          supportsStreaming: true,
+          inputCostPerToken: m.cost,
+          ...(m.contextWindow ? { contextWindow: m.contextWindow } : {}),
+        },
+      }),
+    );
   }
   return registry;
 }
 
-const shape = (attempts: readonly AttemptRecord[]) => attempts.map((a) => `${a.model}:${a.success ? "ok" : `${a.errorCode}→${a.next}`}`);
+const shape = (attempts: readonly AttemptRecord[]) =>
+  attempts.map((a) => `${a.model}:${a.success ? "ok" : `${a.errorCode}→${a.next}`}`);
 
 type Run = { outcomes: string[]; attempts: string[] | undefined; outcome: string };
 
 /** Every outcome the registry recorded, the attempts it reports, and how the call ended. */
-async function run(s: Scenario, call: (registry: ModelRegistry) => Promise<{ model: string; attempts: readonly AttemptRecord[] }>): Promise<Run> {
+async function run(
+  s: Scenario,
+  call: (registry: ModelRegistry) => Promise<{ model: string; attempts: readonly AttemptRecord[] }>,
+): Promise<Run> {
   const registry = registryFor(s);
   const outcomes: string[] = [];
   registry.on("outcome", (e) => outcomes.push(`${e.attempt}.${e.model}:${e.success ? "ok" : e.error?.code}`));
@@ -96,10 +137,22 @@ describe("one call loop for generate and stream", () => {
   }
 
   it("the decisions themselves", async () => {
-    expect((await viaGenerate(SCENARIOS[1] as Scenario)).attempts).toEqual(["a:provider_error→retry", "a:provider_error→retry", "a:provider_error→fallback", "b:ok"]);
-    expect((await viaGenerate(SCENARIOS[3] as Scenario)).attempts).toEqual(["small:context_length_error→fallback", "large:ok"]);
+    expect((await viaGenerate(SCENARIOS[1] as Scenario)).attempts).toEqual([
+      "a:provider_error→retry",
+      "a:provider_error→retry",
+      "a:provider_error→fallback",
+      "b:ok",
+    ]);
+    expect((await viaGenerate(SCENARIOS[3] as Scenario)).attempts).toEqual([
+      "small:context_length_error→fallback",
+      "large:ok",
+    ]);
     expect((await viaGenerate(SCENARIOS[5] as Scenario)).attempts).toEqual(["a:authentication_error→fallback", "c:ok"]);
-    expect(await viaGenerate(SCENARIOS[6] as Scenario)).toEqual({ outcomes: ["1.a:authentication_error", "2.b:authentication_error"], attempts: undefined, outcome: "threw authentication_error" });
+    expect(await viaGenerate(SCENARIOS[6] as Scenario)).toEqual({
+      outcomes: ["1.a:authentication_error", "2.b:authentication_error"],
+      attempts: undefined,
+      outcome: "threw authentication_error",
+    });
     expect((await viaGenerate(SCENARIOS[7] as Scenario)).outcome).toMatch(/^threw /);
   });
 });
@@ -109,7 +162,12 @@ describe("one health interface", () => {
     const registry = new ModelRegistry({ maxRetries: 0, maxFallbacks: 0 });
     expect(registry.health).toBeInstanceOf(PassiveHealth);
     expect(registry.healthMonitor).toBeUndefined();
-    registry.registerModel(new FakeModel({ name: "m", script: [{ fail: "server-error" }, { fail: "server-error" }, { fail: "server-error" }] }));
+    registry.registerModel(
+      new FakeModel({
+        name: "m",
+        script: [{ fail: "server-error" }, { fail: "server-error" }, { fail: "server-error" }],
+      }),
+    );
     const events: string[] = [];
     registry.on("health", (e) => events.push(`${e.status}${e.available ? "" : " (excluded)"}`));
     for (let i = 0; i < 3; i++) await expect(registry.generate(ask("x"))).rejects.toThrow();
@@ -130,7 +188,9 @@ describe("one health interface", () => {
     monitor.set("b", "unhealthy", "probe failed");
     await expect(registry.generate(ask("x"))).rejects.toThrow();
     expect(monitor.failures).toEqual([{ name: "a", code: "provider_error" }]);
-    expect(registry.explainSelection().excluded).toEqual([{ model: "b", code: "unhealthy", reason: "unavailable (unhealthy): probe failed" }]);
+    expect(registry.explainSelection().excluded).toEqual([
+      { model: "b", code: "unhealthy", reason: "unavailable (unhealthy): probe failed" },
+    ]);
   });
 
   it("PassiveHealth is a HealthTracker on its own", async () => {
@@ -142,7 +202,12 @@ describe("one health interface", () => {
     health.recordSuccess("m");
     expect(health.availability("m").status).toBe("healthy");
     health.recordFailure("m", new Error("boom"));
-    expect(await health.getHealth("m")).toMatchObject({ isHealthy: true, status: "degraded", consecutiveFailures: 1, issues: ["1 consecutive failed calls"] });
+    expect(await health.getHealth("m")).toMatchObject({
+      isHealthy: true,
+      status: "degraded",
+      consecutiveFailures: 1,
+      issues: ["1 consecutive failed calls"],
+    });
     await expect(health.getHealth("other")).rejects.toThrow(/other/);
   });
 });

@@ -107,7 +107,14 @@ export class CallState implements SelectionQuery, AttemptOf {
   /** The model this call counts in flight (`Entry.pending`), from its selection until its attempts end. */
   #held: Entry | undefined;
 
-  constructor(loop: CallLoop, request: GenerateRequest, requirements: NormalizedRequirements, raw: SelectionRequirements | undefined, owner?: CallOwner, options: CallOptions = NO_OPTIONS) {
+  constructor(
+    loop: CallLoop,
+    request: GenerateRequest,
+    requirements: NormalizedRequirements,
+    raw: SelectionRequirements | undefined,
+    owner?: CallOwner,
+    options: CallOptions = NO_OPTIONS,
+  ) {
     this.#loop = loop;
     this.#owner = owner;
     this.request = request;
@@ -138,7 +145,13 @@ export class CallState implements SelectionQuery, AttemptOf {
    */
   announce(stream: boolean): void {
     const events = this.#loop.events;
-    if (events.has("call")) events.emit("call", { selectionId: this.selectionId, request: this.request, requirements: this.requirements, stream });
+    if (events.has("call"))
+      events.emit("call", {
+        selectionId: this.selectionId,
+        request: this.request,
+        requirements: this.requirements,
+        stream,
+      });
   }
 
   /** What the waits of this call listen to: the owner's signal, else the request's. */
@@ -170,7 +183,14 @@ export class CallState implements SelectionQuery, AttemptOf {
     this.entry = entry;
     this.explanation = picked.explanation;
     this.retry = 0;
-    if (loop.events.has("selection")) loop.events.emit("selection", { selectionId: this.selectionId, model: entry.model.name, task: this.request.task, explanation: picked.explanation, fallback: this.fallback });
+    if (loop.events.has("selection"))
+      loop.events.emit("selection", {
+        selectionId: this.selectionId,
+        model: entry.model.name,
+        task: this.request.task,
+        explanation: picked.explanation,
+        fallback: this.fallback,
+      });
     return entry;
   }
 
@@ -212,7 +232,8 @@ export class CallState implements SelectionQuery, AttemptOf {
     }
     this.attempts.push({ model: model.name, success: false, latencyMs, errorCode: error.code, next });
     if (next === "throw") return next;
-    if (ContextLengthError.isInstance(error)) this.minWindowAbove = Math.max(this.minWindowAbove, model.capabilities.contextWindow);
+    if (ContextLengthError.isInstance(error))
+      this.minWindowAbove = Math.max(this.minWindowAbove, model.capabilities.contextWindow);
     if (next === "fallback") {
       this.release();
       (this.tried ??= new Set()).add(model.name);
@@ -246,7 +267,8 @@ export class CallState implements SelectionQuery, AttemptOf {
   #backoff(error: OrchestratorError): number | undefined {
     const { backoff: b, random } = this.#loop.options;
     const base = Math.min(b.maxMs, b.initialMs * b.multiplier ** this.retry);
-    const jittered = b.jitter === "none" ? base : b.jitter === "equal" ? base / 2 + (random() * base) / 2 : random() * base;
+    const jittered =
+      b.jitter === "none" ? base : b.jitter === "equal" ? base / 2 + (random() * base) / 2 : random() * base;
     if (RateLimitError.isInstance(error) && error.retryAfterMs !== undefined) {
       // Waiting longer than the backoff cap is worse than asking another model.
       if (error.retryAfterMs > b.maxMs) return undefined;

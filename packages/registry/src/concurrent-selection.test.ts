@@ -5,8 +5,13 @@ import { ask } from "./test-helpers";
 import { UCBModelSelector } from "./ucb-selector";
 
 function identical(selector?: UCBModelSelector) {
-  const registry = new ModelRegistry({ maxRetries: 0, maxFallbacks: 0, ...(selector ? { modelSelector: selector } : {}) });
-  for (const name of ["a", "b", "c"]) registry.registerModel(new FakeModel({ name, seed: name.charCodeAt(0), latencyMs: 2 }));
+  const registry = new ModelRegistry({
+    maxRetries: 0,
+    maxFallbacks: 0,
+    ...(selector ? { modelSelector: selector } : {}),
+  });
+  for (const name of ["a", "b", "c"])
+    registry.registerModel(new FakeModel({ name, seed: name.charCodeAt(0), latencyMs: 2 }));
   return registry;
 }
 
@@ -18,7 +23,8 @@ async function burst(registry: ModelRegistry, n: number, offset = 0): Promise<Re
   return counts;
 }
 
-const pendingOf = (registry: ModelRegistry) => Object.fromEntries(registry.explainSelection().candidates.map((c) => [c.model, c.pending]));
+const pendingOf = (registry: ModelRegistry) =>
+  Object.fromEntries(registry.explainSelection().candidates.map((c) => [c.model, c.pending]));
 
 // Hundreds of calls per test: give them room on a loaded machine.
 describe("concurrent selections with the default UCB selector", { timeout: 30_000 }, () => {
@@ -47,13 +53,17 @@ describe("concurrent selections with the default UCB selector", { timeout: 30_00
     registry.on("selection", (e) => picks.push(e.model));
     // Rounds of 20 concurrent calls: the bandit learns between rounds.
     for (let round = 0; round < 40; round++) {
-      await Promise.all(Array.from({ length: 20 }, (_, i) => registry.generate(ask(`r${round} q${i}`)).catch(() => undefined)));
+      await Promise.all(
+        Array.from({ length: 20 }, (_, i) => registry.generate(ask(`r${round} q${i}`)).catch(() => undefined)),
+      );
     }
     const last = picks.slice(-200);
     expect(last.filter((p) => p === "good").length / last.length).toBeGreaterThanOrEqual(0.8);
     // A burst once it has learnt: nearly all of it to the best model.
     const start = picks.length;
-    await Promise.all(Array.from({ length: 300 }, (_, i) => registry.generate(ask(`late ${i}`)).catch(() => undefined)));
+    await Promise.all(
+      Array.from({ length: 300 }, (_, i) => registry.generate(ask(`late ${i}`)).catch(() => undefined)),
+    );
     const late = picks.slice(start);
     expect(late.filter((p) => p === "good").length / late.length).toBeGreaterThanOrEqual(0.9);
     expect(pendingOf(registry)).toEqual({ good: 0, flaky: 0, flakier: 0 });
@@ -61,7 +71,8 @@ describe("concurrent selections with the default UCB selector", { timeout: 30_00
 
   it("spreads concurrent streams, and releases every pending call: failed or left early", async () => {
     const registry = new ModelRegistry({ maxRetries: 1, maxFallbacks: 1, backoff: { initialMs: 1, maxMs: 2 } });
-    for (const name of ["a", "b", "c"]) registry.registerModel(new FakeModel({ name, seed: name.charCodeAt(0), chunkDelayMs: 1, successRate: 0.8 }));
+    for (const name of ["a", "b", "c"])
+      registry.registerModel(new FakeModel({ name, seed: name.charCodeAt(0), chunkDelayMs: 1, successRate: 0.8 }));
     const models: string[] = [];
     const consume = async (i: number) => {
       const stream = registry.stream(ask(`stream ${i} with a few words`));
@@ -94,7 +105,12 @@ describe("concurrent selections with the default UCB selector", { timeout: 30_00
 
   it("explains a selection made while calls are in flight", async () => {
     const registry = identical(new UCBModelSelector({ minTrials: 0 }));
-    const running = Promise.all([registry.generate(ask("1")), registry.generate(ask("2")), registry.generate(ask("3")), registry.generate(ask("4"))]);
+    const running = Promise.all([
+      registry.generate(ask("1")),
+      registry.generate(ask("2")),
+      registry.generate(ask("3")),
+      registry.generate(ask("4")),
+    ]);
     const explanation = registry.explainSelection();
     expect(explanation.candidates.map((c) => c.pending).reduce((a, b) => a + b, 0)).toBe(4);
     expect(explanation.candidates.find((c) => c.chosen)?.pending).toBe(1);

@@ -1,4 +1,12 @@
-import { type CandidateScore, ConfigError, type ConfigIssue, type ModelSelector, type SelectionCandidate, type SelectionContext, type SelectorChoice } from "@orchestrator-ts/core";
+import {
+  type CandidateScore,
+  ConfigError,
+  type ConfigIssue,
+  type ModelSelector,
+  type SelectionCandidate,
+  type SelectionContext,
+  type SelectorChoice,
+} from "@orchestrator-ts/core";
 
 export interface CostBasedSelectorOptions {
   /** Highest acceptable USD for one request (estimated before the call). */
@@ -27,7 +35,10 @@ export class CostBasedSelector implements ModelSelector {
 
   constructor(options: CostBasedSelectorOptions = {}) {
     if (options.maxCostPerRequest !== undefined && !(options.maxCostPerRequest >= 0)) {
-      throw new ConfigError([{ path: "maxCostPerRequest", message: `must be a non-negative USD amount, got ${options.maxCostPerRequest}` }], { title: "Invalid CostBasedSelector options" });
+      throw new ConfigError(
+        [{ path: "maxCostPerRequest", message: `must be a non-negative USD amount, got ${options.maxCostPerRequest}` }],
+        { title: "Invalid CostBasedSelector options" },
+      );
     }
     this.maxCostPerRequest = options.maxCostPerRequest;
     this.preferLocalModels = options.preferLocalModels ?? false;
@@ -50,7 +61,8 @@ export class CostBasedSelector implements ModelSelector {
 
   select(candidates: readonly SelectionCandidate[], context: SelectionContext): SelectorChoice {
     let best = 0;
-    for (let i = 1; i < candidates.length; i++) if (this.#better(candidates[i] as SelectionCandidate, candidates[best] as SelectionCandidate)) best = i;
+    for (let i = 1; i < candidates.length; i++)
+      if (this.#better(candidates[i] as SelectionCandidate, candidates[best] as SelectionCandidate)) best = i;
     if (!context.explain) return { index: best };
     const scores: CandidateScore[] = candidates.map((c) => ({
       // Higher is better: local bonus (when preferred) dominates the cost score in (0, 1].
@@ -87,11 +99,13 @@ export class PerformanceSelector implements ModelSelector {
     const issues: ConfigIssue[] = [];
     for (const key of ["minTokensPerSecond", "maxResponseTime", "maxResponseTimeMs"] as const) {
       const v = options[key];
-      if (v !== undefined && !(typeof v === "number" && v >= 0)) issues.push({ path: key, message: `must be a non-negative number, got ${String(v)}` });
+      if (v !== undefined && !(typeof v === "number" && v >= 0))
+        issues.push({ path: key, message: `must be a non-negative number, got ${String(v)}` });
     }
     if (issues.length > 0) throw new ConfigError(issues, { title: "Invalid PerformanceSelector options" });
     this.minTokensPerSecond = options.minTokensPerSecond;
-    this.maxResponseTimeMs = options.maxResponseTimeMs ?? (options.maxResponseTime === undefined ? undefined : options.maxResponseTime * 1000);
+    this.maxResponseTimeMs =
+      options.maxResponseTimeMs ?? (options.maxResponseTime === undefined ? undefined : options.maxResponseTime * 1000);
     this.preferStreaming = options.preferStreaming ?? false;
   }
 
@@ -99,11 +113,13 @@ export class PerformanceSelector implements ModelSelector {
     const model = candidate.model;
     if (this.minTokensPerSecond !== undefined) {
       const tps = model.metrics.tokensPerSecond ?? model.capabilities.tokensPerSecond;
-      if (tps !== undefined && tps < this.minTokensPerSecond) return `speed ${tps.toFixed(1)} tokens/s is below minTokensPerSecond ${this.minTokensPerSecond}`;
+      if (tps !== undefined && tps < this.minTokensPerSecond)
+        return `speed ${tps.toFixed(1)} tokens/s is below minTokensPerSecond ${this.minTokensPerSecond}`;
     }
     if (this.maxResponseTimeMs !== undefined) {
       const p95 = model.metrics.latencyP95Ms;
-      if (p95 !== undefined && p95 > this.maxResponseTimeMs) return `observed p95 latency ${Math.round(p95)} ms exceeds maxResponseTime ${this.maxResponseTimeMs} ms`;
+      if (p95 !== undefined && p95 > this.maxResponseTimeMs)
+        return `observed p95 latency ${Math.round(p95)} ms exceeds maxResponseTime ${this.maxResponseTimeMs} ms`;
     }
     return undefined;
   }

@@ -53,7 +53,14 @@ function exclude(e: Entry, code: string): false {
  * `promptTokens` is the request's estimated prompt size, counted once for all models;
  * `minWindowAbove` (> 0 after a `ContextLengthError`) asks for a larger window than that.
  */
-export function meetsRequirements(e: Entry, req: NormalizedRequirements, promptTokens: number, request: GenerateRequest | undefined, skip: ReadonlySet<string> | undefined, minWindowAbove: number): boolean {
+export function meetsRequirements(
+  e: Entry,
+  req: NormalizedRequirements,
+  promptTokens: number,
+  request: GenerateRequest | undefined,
+  skip: ReadonlySet<string> | undefined,
+  minWindowAbove: number,
+): boolean {
   const model = e.model;
   const caps = model.capabilities;
   e.code = undefined;
@@ -70,7 +77,8 @@ export function meetsRequirements(e: Entry, req: NormalizedRequirements, promptT
   if (req.providers && !req.providers.includes(model.provider)) return exclude(e, "provider");
   if (req.excludeProviders?.includes(model.provider)) return exclude(e, "provider_excluded");
   if (req.localOnly && !model.isLocal) return exclude(e, "not_local");
-  if (req.minContextWindow !== undefined && caps.contextWindow < req.minContextWindow) return exclude(e, "context_window");
+  if (req.minContextWindow !== undefined && caps.contextWindow < req.minContextWindow)
+    return exclude(e, "context_window");
   if (minWindowAbove > 0 && caps.contextWindow <= minWindowAbove) return exclude(e, "context_window_fallback");
   if (req.tasks) {
     for (const task of req.tasks) {
@@ -93,7 +101,9 @@ export function meetsRequirements(e: Entry, req: NormalizedRequirements, promptT
   const pout = caps.outputCostPerToken;
   if (pin === 0 && pout === 0) e.estimatedCostUsd = 0;
   else {
-    const output = request ? (request.maxTokens ?? Math.min(REFERENCE_OUTPUT_TOKENS, caps.maxOutputTokens ?? REFERENCE_OUTPUT_TOKENS)) : REFERENCE_REQUEST.outputTokens;
+    const output = request
+      ? (request.maxTokens ?? Math.min(REFERENCE_OUTPUT_TOKENS, caps.maxOutputTokens ?? REFERENCE_OUTPUT_TOKENS))
+      : REFERENCE_REQUEST.outputTokens;
     e.estimatedCostUsd = promptTokens * pin + output * pout;
   }
   if (req.maxCost !== undefined && e.estimatedCostUsd > req.maxCost) return exclude(e, "cost");
@@ -156,7 +166,12 @@ export function describeExclusion(e: Entry, req: NormalizedRequirements, selecto
       return `unavailable (${e.healthStatus})${e.detail ? `: ${e.detail}` : ""}`;
     case "saturated": {
       const c = m.constraints;
-      const limits = [c.maxConcurrentRequests !== undefined ? `${c.maxConcurrentRequests} concurrent` : "", c.maxRequestsPerMinute !== undefined ? `${c.maxRequestsPerMinute}/min` : ""].filter(Boolean).join(", ");
+      const limits = [
+        c.maxConcurrentRequests !== undefined ? `${c.maxConcurrentRequests} concurrent` : "",
+        c.maxRequestsPerMinute !== undefined ? `${c.maxRequestsPerMinute}/min` : "",
+      ]
+        .filter(Boolean)
+        .join(", ");
       return `at its request limits${limits ? ` (${limits})` : ""}`;
     }
     default:
@@ -165,8 +180,14 @@ export function describeExclusion(e: Entry, req: NormalizedRequirements, selecto
 }
 
 /** Every excluded entry's reason, in registration order. */
-export function exclusionReasons(entries: readonly Entry[], req: NormalizedRequirements, selectorName: string): ExclusionReason[] {
+export function exclusionReasons(
+  entries: readonly Entry[],
+  req: NormalizedRequirements,
+  selectorName: string,
+): ExclusionReason[] {
   const out: ExclusionReason[] = [];
-  for (const e of entries) if (e.code !== undefined) out.push({ model: e.model.name, code: e.code, reason: describeExclusion(e, req, selectorName) });
+  for (const e of entries)
+    if (e.code !== undefined)
+      out.push({ model: e.model.name, code: e.code, reason: describeExclusion(e, req, selectorName) });
   return out;
 }

@@ -10,17 +10,35 @@ import { ScriptedHealth, ask } from "./test-helpers";
 const PRICES: Record<string, number> = { a: 1e-7, c: 2e-7, b: 3e-7, d: 4e-7, e: 5e-7 };
 
 function setup(fallbacks: Record<string, string[]>, options: ModelRegistryOptions = {}) {
-  const registry = new ModelRegistry({ modelSelector: new CostBasedSelector(), maxRetries: 0, maxFallbacks: 4, backoff: { initialMs: 1, maxMs: 5 }, fallbacks, ...options });
+  const registry = new ModelRegistry({
+    modelSelector: new CostBasedSelector(),
+    maxRetries: 0,
+    maxFallbacks: 4,
+    backoff: { initialMs: 1, maxMs: 5 },
+    fallbacks,
+    ...options,
+  });
   const models: Record<string, FakeModel> = {};
   for (const [name, price] of Object.entries(PRICES)) {
     const contextWindow = name === "e" ? 200_000 : 8_000;
-    models[name] = registry.registerModel(new FakeModel({ name, capabilities: { inputCostPerToken: price, outputCostPerToken: price, contextWindow, codeGeneration: name !== "b" } }));
+    models[name] = registry.registerModel(
+      new FakeModel({
+        name,
+        capabilities: {
+          inputCostPerToken: price,
+          outputCostPerToken: price,
+          contextWindow,
+          codeGeneration: name !== "b",
+        },
+      }),
+    );
   }
   const model = (name: string) => models[name] as FakeModel;
   return { registry, model };
 }
 
-const path = (attempts: readonly { model: string; success: boolean }[]) => attempts.map((a) => `${a.model}${a.success ? "" : "✗"}`).join(" ");
+const path = (attempts: readonly { model: string; success: boolean }[]) =>
+  attempts.map((a) => `${a.model}${a.success ? "" : "✗"}`).join(" ");
 
 describe("explicit fallback chains", () => {
   it("a failing model is followed by its chain, in order, not by the selector's next-best", async () => {
@@ -32,7 +50,11 @@ describe("explicit fallback chains", () => {
     expect(r1.explanation.fallbackFor).toBe("a");
     const chosen = r1.explanation.candidates.find((c) => c.chosen);
     expect(chosen?.note).toBe('explicit fallback for "a" (fallbacks: b → d)');
-    expect(r1.explanation.excluded).toContainEqual({ model: "a", code: "already_tried", reason: "already failed in this call" });
+    expect(r1.explanation.excluded).toContainEqual({
+      model: "a",
+      code: "already_tried",
+      reason: "already failed in this call",
+    });
 
     model("a").enqueue({ fail: "server-error" });
     model("b").enqueue({ fail: "timeout" });
@@ -67,7 +89,11 @@ describe("explicit fallback chains", () => {
     model("a").enqueue({ fail: "server-error" });
     const r = await registry.generate(ask("x"), { capabilities: ["codeGeneration"] });
     expect(path(r.attempts)).toBe("a✗ e");
-    expect(r.explanation.excluded.map((x) => `${x.model}:${x.code}`)).toEqual(["a:already_tried", "b:capability", "d:unhealthy"]);
+    expect(r.explanation.excluded.map((x) => `${x.model}:${x.code}`)).toEqual([
+      "a:already_tried",
+      "b:capability",
+      "d:unhealthy",
+    ]);
   });
 
   it("a context-length failure skips chain members whose window is not larger", async () => {
@@ -80,7 +106,9 @@ describe("explicit fallback chains", () => {
   it("a non-retryable bad request is thrown at once; maxFallbacks bounds the chain", async () => {
     const { registry, model } = setup({ a: ["b", "d", "e"] }, { maxFallbacks: 1 });
     model("a").enqueue({ fail: new ProviderError("Invalid request.", { status: 400 }) });
-    await expect(registry.generate(ask("x"))).rejects.toSatisfy((e: unknown) => ProviderError.isInstance(e) && e.status === 400);
+    await expect(registry.generate(ask("x"))).rejects.toSatisfy(
+      (e: unknown) => ProviderError.isInstance(e) && e.status === 400,
+    );
     expect(model("b").calls).toBe(0);
 
     model("a").enqueue({ fail: "server-error" });
@@ -122,9 +150,22 @@ describe("explicit fallback chains", () => {
 
 describe("registry timeoutMs", () => {
   it("is the deadline of each model call without its own: a slow model times out and the call falls back", async () => {
-    const registry = new ModelRegistry({ modelSelector: new CostBasedSelector(), timeoutMs: 30, maxRetries: 0, fallbacks: { slow: ["fast"] } });
-    registry.registerModel(new FakeModel({ name: "slow", latencyMs: 2_000, capabilities: { inputCostPerToken: 1e-7, outputCostPerToken: 1e-7 } }));
-    registry.registerModel(new FakeModel({ name: "fast", capabilities: { inputCostPerToken: 1e-6, outputCostPerToken: 1e-6 } }));
+    const registry = new ModelRegistry({
+      modelSelector: new CostBasedSelector(),
+      timeoutMs: 30,
+      maxRetries: 0,
+      fallbacks: { slow: ["fast"] },
+    });
+    registry.registerModel(
+      new FakeModel({
+        name: "slow",
+        latencyMs: 2_000,
+        capabilities: { inputCostPerToken: 1e-7, outputCostPerToken: 1e-7 },
+      }),
+    );
+    registry.registerModel(
+      new FakeModel({ name: "fast", capabilities: { inputCostPerToken: 1e-6, outputCostPerToken: 1e-6 } }),
+    );
     const started = performance.now();
     const r = await registry.generate(ask("x"));
     expect(path(r.attempts)).toBe("slow✗ fast");

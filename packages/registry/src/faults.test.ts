@@ -1,4 +1,11 @@
-import { AuthenticationError, OrchestratorError, ProviderError, RateLimitError, TimeoutError, seededRandom } from "@orchestrator-ts/core";
+import {
+  AuthenticationError,
+  OrchestratorError,
+  ProviderError,
+  RateLimitError,
+  TimeoutError,
+  seededRandom,
+} from "@orchestrator-ts/core";
 import { FakeModel, type FakeOutcome } from "@orchestrator-ts/testing";
 import { describe, expect, it } from "vitest";
 import { ModelRegistry } from "./registry";
@@ -15,11 +22,15 @@ function plan(seed: number, length: number, failureRate: number): FakeOutcome[] 
       continue;
     }
     const kind = random();
-    if (kind < 0.35) out.push({ fail: "rate-limit", retryAfterMs: 1 + Math.floor(random() * 4) }); // 429 with retry-after
-    else if (kind < 0.65) out.push({ fail: "server-error" }); // 500
-    else if (kind < 0.88) out.push({ fail: "drop" }); // connection dropped
+    if (kind < 0.35)
+      out.push({ fail: "rate-limit", retryAfterMs: 1 + Math.floor(random() * 4) }); // 429 with retry-after
+    else if (kind < 0.65)
+      out.push({ fail: "server-error" }); // 500
+    else if (kind < 0.88)
+      out.push({ fail: "drop" }); // connection dropped
     else if (kind < 0.93) out.push({ fail: "timeout" });
-    else if (kind < 0.96) out.push({ fail: "auth" }); // not retried; another provider may accept
+    else if (kind < 0.96)
+      out.push({ fail: "auth" }); // not retried; another provider may accept
     else out.push({ fail: new ProviderError("Invalid request (fake 400).", { status: 400 }) }); // not retried, no fallback
   }
   return out;
@@ -30,7 +41,15 @@ describe("faults through registry.generate", () => {
     const registry = new ModelRegistry({ maxRetries: 2, maxFallbacks: 2, backoff: { initialMs: 1, maxMs: 5 } });
     const rates = [0.5, 0.4, 0.6, 0.3];
     const models = rates.map((rate, i) =>
-      registry.registerModel(new FakeModel({ name: `provider-${i}`, latencyMs: { min: 0, max: 3 }, seed: 7 + i, script: plan(1000 + i, 6000, rate), streaming: false })),
+      registry.registerModel(
+        new FakeModel({
+          name: `provider-${i}`,
+          latencyMs: { min: 0, max: 3 },
+          seed: 7 + i,
+          script: plan(1000 + i, 6000, rate),
+          streaming: false,
+        }),
+      ),
     );
     let attempts = 0;
     let succeeded = 0;
@@ -56,7 +75,9 @@ describe("faults through registry.generate", () => {
     );
 
     const resolved = settled.filter((s) => s.status === "fulfilled").length;
-    const rejections = settled.filter((s): s is PromiseRejectedResult => s.status === "rejected").map((s) => s.reason as unknown);
+    const rejections = settled
+      .filter((s): s is PromiseRejectedResult => s.status === "rejected")
+      .map((s) => s.reason as unknown);
     const byType = { RateLimitError: 0, TimeoutError: 0, AuthenticationError: 0, ProviderError: 0 };
     for (const e of rejections) {
       if (RateLimitError.isInstance(e)) byType.RateLimitError++;
@@ -67,7 +88,9 @@ describe("faults through registry.generate", () => {
     // Every call settled, none untyped, and the per-type counts account for every rejection.
     expect(settled.filter(Boolean)).toHaveLength(total);
     expect(rejections.every((e) => OrchestratorError.isInstance(e))).toBe(true);
-    expect(resolved + byType.RateLimitError + byType.TimeoutError + byType.AuthenticationError + byType.ProviderError).toBe(total);
+    expect(
+      resolved + byType.RateLimitError + byType.TimeoutError + byType.AuthenticationError + byType.ProviderError,
+    ).toBe(total);
     // Retry and fallback rescue most calls, but not all with these failure rates.
     expect(resolved).toBeGreaterThan(800);
     expect(rejections.length).toBeGreaterThan(0);
@@ -76,6 +99,8 @@ describe("faults through registry.generate", () => {
     expect(models.reduce((n, m) => n + m.calls, 0)).toBe(attempts);
     expect(registry.getStatistics().models.reduce((n, m) => n + m.trials, 0)).toBe(attempts);
     expect(registry.getStatistics().models.reduce((n, m) => n + m.successes, 0)).toBe(resolved);
-    console.log(`faults: ${resolved} resolved, rejected ${JSON.stringify(byType)}; ${attempts} attempts for ${total} calls`);
+    console.log(
+      `faults: ${resolved} resolved, rejected ${JSON.stringify(byType)}; ${attempts} attempts for ${total} calls`,
+    );
   }, 20_000);
 });

@@ -2,11 +2,24 @@ import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { loadModelConfig, parseModelConfig } from "@orchestrator-ts/config";
-import { BUILD_MODELS, type BuildModelsOptions, ConfigError, type Model, ProviderError, type SkippedModel } from "@orchestrator-ts/core";
+import {
+  BUILD_MODELS,
+  type BuildModelsOptions,
+  ConfigError,
+  type Model,
+  ProviderError,
+  type SkippedModel,
+} from "@orchestrator-ts/core";
 import { FakeModel, type OpenAIServer, startOpenAIServer } from "@orchestrator-ts/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CostBasedSelector, PerformanceSelector } from "./cost-performance-selectors";
-import { type RegistryConfig, createSelector, registryFromConfig, registryOptionsFromConfig, routesFromConfig } from "./from-config";
+import {
+  type RegistryConfig,
+  createSelector,
+  registryFromConfig,
+  registryOptionsFromConfig,
+  routesFromConfig,
+} from "./from-config";
 import { CascadeRoute, type SelectorRoute } from "./routes";
 import { ModelRegistry } from "./registry";
 import { RoundRobinSelector, WeightedRandomSelector } from "./simple-selectors";
@@ -16,7 +29,11 @@ import { UCBModelSelector } from "./ucb-selector";
 import { ContextualSelector, type DecisionRecord } from "./contextual";
 
 /** A config as `@orchestrator-ts/config` hands it over: plain data plus the non-enumerable builder. */
-function configWith(models: Model[], rest: Omit<RegistryConfig, "models"> = {}, skipped: SkippedModel[] = []): RegistryConfig & { calls: BuildModelsOptions[] } {
+function configWith(
+  models: Model[],
+  rest: Omit<RegistryConfig, "models"> = {},
+  skipped: SkippedModel[] = [],
+): RegistryConfig & { calls: BuildModelsOptions[] } {
   const calls: BuildModelsOptions[] = [];
   const config = { models: models.map((m) => ({ name: m.name })), ...rest, calls };
   Object.defineProperty(config, BUILD_MODELS, {
@@ -33,12 +50,25 @@ describe("registryFromConfig with a config object", () => {
   it("builds the selector, execution settings, fallbacks and models, and keeps the skipped list", async () => {
     const cheap = new FakeModel({ name: "cheap", capabilities: { inputCostPerToken: 1e-7, outputCostPerToken: 1e-7 } });
     const dear = new FakeModel({ name: "dear", capabilities: { inputCostPerToken: 1e-5, outputCostPerToken: 1e-5 } });
-    const skipped = [{ name: "gpt-4", provider: "openai", reason: "OPENAI_API_KEY is not set", location: { source: "models.yaml", line: 2, column: 5 } }];
+    const skipped = [
+      {
+        name: "gpt-4",
+        provider: "openai",
+        reason: "OPENAI_API_KEY is not set",
+        location: { source: "models.yaml", line: 2, column: 5 },
+      },
+    ];
     const config = configWith(
       [cheap, dear],
       {
         selector: { type: "cost", maxCostPerRequest: 0.5 },
-        execution: { maxRetries: 0, maxFallbacks: 3, timeoutMs: 4_000, backoff: { initialMs: 1, maxMs: 5, jitter: false }, fallbacks: { cheap: ["dear"] } },
+        execution: {
+          maxRetries: 0,
+          maxFallbacks: 3,
+          timeoutMs: 4_000,
+          backoff: { initialMs: 1, maxMs: 5, jitter: false },
+          fallbacks: { cheap: ["dear"] },
+        },
       },
       skipped,
     );
@@ -70,15 +100,32 @@ describe("registryFromConfig with a config object", () => {
     const selector = new RoundRobinSelector();
     const config = configWith([new FakeModel({ name: "a" }), new FakeModel({ name: "b" })], {
       selector: { type: "ucb", explorationFactor: 2, minTrials: 5 },
-      execution: { maxRetries: 4, maxFallbacks: 1, backoff: { initialMs: 100, maxMs: 1_000, multiplier: 3, jitter: true }, fallbacks: { a: ["b"], b: ["a"] } },
+      execution: {
+        maxRetries: 4,
+        maxFallbacks: 1,
+        backoff: { initialMs: 100, maxMs: 1_000, multiplier: 3, jitter: true },
+        fallbacks: { a: ["b"], b: ["a"] },
+      },
     });
-    const registry = await registryFromConfig(config, { modelSelector: selector, maxRetries: 1, backoff: { maxMs: 7 }, fallbacks: { b: [] } });
+    const registry = await registryFromConfig(config, {
+      modelSelector: selector,
+      maxRetries: 1,
+      backoff: { maxMs: 7 },
+      fallbacks: { b: [] },
+    });
     expect(registry.selector).toBe(selector);
     expect(registry.maxRetries).toBe(1);
     expect(registry.maxFallbacks).toBe(1);
     expect(registry.fallbacks).toEqual({ a: ["b"], b: [] });
-    expect(registryOptionsFromConfig(config, { backoff: { maxMs: 7 } }).backoff).toEqual({ initialMs: 100, maxMs: 7, multiplier: 3, jitter: "full" });
-    expect(registryOptionsFromConfig({ execution: { backoff: { jitter: false } } }).backoff).toEqual({ jitter: "none" });
+    expect(registryOptionsFromConfig(config, { backoff: { maxMs: 7 } }).backoff).toEqual({
+      initialMs: 100,
+      maxMs: 7,
+      multiplier: 3,
+      jitter: "full",
+    });
+    expect(registryOptionsFromConfig({ execution: { backoff: { jitter: false } } }).backoff).toEqual({
+      jitter: "none",
+    });
     // No sections: the registry's own defaults.
     const plain = await registryFromConfig(configWith([new FakeModel({ name: "a" })]));
     expect(plain.selector).toBeInstanceOf(UCBModelSelector);
@@ -96,12 +143,16 @@ describe("registryFromConfig with a config object", () => {
 
   it("a bad option fails before any model is created; a failed registration cleans the models up", async () => {
     const config = configWith([new FakeModel({ name: "a" })], { execution: { maxRetries: -1 } });
-    await expect(registryFromConfig(config)).rejects.toSatisfy((e: unknown) => ConfigError.isInstance(e) && String(e).includes("maxRetries"));
+    await expect(registryFromConfig(config)).rejects.toSatisfy(
+      (e: unknown) => ConfigError.isInstance(e) && String(e).includes("maxRetries"),
+    );
     expect(config.calls).toHaveLength(0);
 
     const twin = new FakeModel({ name: "twin" });
     await twin.initialize();
-    await expect(registryFromConfig(configWith([twin, new FakeModel({ name: "twin" })]))).rejects.toSatisfy((e: unknown) => ConfigError.isInstance(e) && String(e).includes("already registered"));
+    await expect(registryFromConfig(configWith([twin, new FakeModel({ name: "twin" })]))).rejects.toSatisfy(
+      (e: unknown) => ConfigError.isInstance(e) && String(e).includes("already registered"),
+    );
     expect(twin.isInitialized).toBe(false);
   });
 });
@@ -116,14 +167,30 @@ describe("createSelector", () => {
     expect(thompson.minTrials).toBe(2);
     const cost = createSelector({ type: "cost", maxCostPerRequest: 0.1, preferLocalModels: true });
     expect(cost).toBeInstanceOf(CostBasedSelector);
-    const perf = createSelector({ type: "performance", minTokensPerSecond: 50, maxResponseTimeMs: 5_000, preferStreaming: true }) as PerformanceSelector;
+    const perf = createSelector({
+      type: "performance",
+      minTokensPerSecond: 50,
+      maxResponseTimeMs: 5_000,
+      preferStreaming: true,
+    }) as PerformanceSelector;
     expect(perf).toBeInstanceOf(PerformanceSelector);
     expect([perf.minTokensPerSecond, perf.maxResponseTimeMs, perf.preferStreaming]).toEqual([50, 5_000, true]);
     expect(createSelector({ type: "weighted-random", weights: { a: 3 } })).toBeInstanceOf(WeightedRandomSelector);
     expect(createSelector({ type: "round-robin" })).toBeInstanceOf(RoundRobinSelector);
-    const contextual = createSelector({ type: "contextual", exploration: "thompson", alpha: 0.5, budgetPerRequest: 0.002, dimensions: 512 }) as ContextualSelector;
+    const contextual = createSelector({
+      type: "contextual",
+      exploration: "thompson",
+      alpha: 0.5,
+      budgetPerRequest: 0.002,
+      dimensions: 512,
+    }) as ContextualSelector;
     expect(contextual).toBeInstanceOf(ContextualSelector);
-    expect([contextual.exploration, contextual.alpha, contextual.extractor.dimensions, contextual.pacer?.budgetPerRequest]).toEqual(["thompson", 0.5, 512, 0.002]);
+    expect([
+      contextual.exploration,
+      contextual.alpha,
+      contextual.extractor.dimensions,
+      contextual.pacer?.budgetPerRequest,
+    ]).toEqual(["thompson", 0.5, 512, 0.002]);
   });
 
   it("an unknown type, an option of another type or a bad value is a ConfigError naming the path", () => {
@@ -131,19 +198,31 @@ describe("createSelector", () => {
       try {
         createSelector(config as Parameters<typeof createSelector>[0]);
       } catch (e) {
-        return ConfigError.isInstance(e) ? e.issues.map((i) => `${i.path}: ${i.message}`) : [`not a ConfigError: ${String(e)}`];
+        return ConfigError.isInstance(e)
+          ? e.issues.map((i) => `${i.path}: ${i.message}`)
+          : [`not a ConfigError: ${String(e)}`];
       }
       return [];
     };
-    expect(bad({ type: "greedy" })).toEqual([expect.stringMatching(/^selector\.type: must be one of ucb, thompson, cost/)]);
-    expect(bad({ type: "cost", explorationFactor: 2 })).toEqual(['selector.explorationFactor: is an option of the ucb selector, not "cost"']);
+    expect(bad({ type: "greedy" })).toEqual([
+      expect.stringMatching(/^selector\.type: must be one of ucb, thompson, cost/),
+    ]);
+    expect(bad({ type: "cost", explorationFactor: 2 })).toEqual([
+      'selector.explorationFactor: is an option of the ucb selector, not "cost"',
+    ]);
     expect(bad({ type: "ucb", discount: 1.5 })).toEqual(["discount: must be in (0, 1), got 1.5"]);
-    expect(bad({ type: "ucb", budgetPerRequest: 0.001 })).toEqual(['selector.budgetPerRequest: is an option of the contextual selector, not "ucb"']);
+    expect(bad({ type: "ucb", budgetPerRequest: 0.001 })).toEqual([
+      'selector.budgetPerRequest: is an option of the contextual selector, not "ucb"',
+    ]);
     expect(bad({ type: "contextual", alpha: -1 })).toEqual(["alpha: must be a non-negative number, got -1"]);
   });
 
   it("thompson honours minTrials, and a window forgets old outcomes", async () => {
-    const registry = new ModelRegistry({ modelSelector: createSelector({ type: "thompson", minTrials: 3, window: 20 }), maxRetries: 0, maxFallbacks: 0 });
+    const registry = new ModelRegistry({
+      modelSelector: createSelector({ type: "thompson", minTrials: 3, window: 20 }),
+      maxRetries: 0,
+      maxFallbacks: 0,
+    });
     registry.registerModel(new FakeModel({ name: "a" }));
     registry.registerModel(new FakeModel({ name: "b" }));
     const first: string[] = [];
@@ -151,22 +230,39 @@ describe("createSelector", () => {
     // Each model gets its 3 trials first, fewest trials first.
     expect(first).toEqual(["a", "b", "a", "b", "a", "b"]);
     const explanation = registry.explainSelection();
-    expect(explanation.candidates.every((c) => c.note === "sampled from the posterior" && (c.trials ?? 0) <= 20)).toBe(true);
+    expect(explanation.candidates.every((c) => c.note === "sampled from the posterior" && (c.trials ?? 0) <= 20)).toBe(
+      true,
+    );
   });
 });
 
 describe("routesFromConfig", () => {
   it("builds cascade and selector routes; a problem points at the entry's place in the file", () => {
     const [cascade, selector] = routesFromConfig([
-      { type: "cascade", name: "mcq", stages: [{ models: ["a", "b"], parallel: true }, { models: ["c"] }], extract: "choice", tasks: { w: { extract: "choice:AB" } }, location: { source: "m.yaml", line: 3, column: 5 } },
+      {
+        type: "cascade",
+        name: "mcq",
+        stages: [{ models: ["a", "b"], parallel: true }, { models: ["c"] }],
+        extract: "choice",
+        tasks: { w: { extract: "choice:AB" } },
+        location: { source: "m.yaml", line: 3, column: 5 },
+      },
       { type: "selector", name: "cheap", selector: { type: "cost" } },
     ]);
     expect(cascade).toBeInstanceOf(CascadeRoute);
     expect((cascade as CascadeRoute).planFor("w").extract("A or B")).toBe("A");
     expect((selector as SelectorRoute).selector).toBeInstanceOf(CostBasedSelector);
-    expect(() => routesFromConfig([{ type: "cascade", name: "x", stages: [{ models: ["a"] }], extract: "letters", location: { source: "m.yaml", line: 7, column: 5 } }])).toThrow(
-      /m\.yaml:7:5: routes\[0\]\.extract: unknown extractor "letters"/,
-    );
+    expect(() =>
+      routesFromConfig([
+        {
+          type: "cascade",
+          name: "x",
+          stages: [{ models: ["a"] }],
+          extract: "letters",
+          location: { source: "m.yaml", line: 7, column: 5 },
+        },
+      ]),
+    ).toThrow(/m\.yaml:7:5: routes\[0\]\.extract: unknown extractor "letters"/);
   });
 });
 
@@ -219,7 +315,11 @@ execution:
     try {
       expect(registry.listModels().map((m) => m.name)).toEqual(["gpt-4o-mini", "gpt-4o"]);
       expect(registry.skippedModels).toHaveLength(1);
-      expect(registry.skippedModels[0]).toMatchObject({ name: "gpt-4", provider: "openai", location: { source: file, line: 12 } });
+      expect(registry.skippedModels[0]).toMatchObject({
+        name: "gpt-4",
+        provider: "openai",
+        location: { source: file, line: 12 },
+      });
       expect(registry.skippedModels[0]?.reason).toMatch(/OPENAI_API_KEY.*not set/);
       expect(registry.selector).toBeInstanceOf(CostBasedSelector);
       expect(registry.timeoutMs).toBe(30_000);
@@ -234,7 +334,10 @@ execution:
       const rescued = await registry.generate(ask("again"));
       expect(rescued.model).toBe("gpt-4o");
       expect(rescued.explanation.fallbackFor).toBe("gpt-4o-mini");
-      expect(rescued.attempts.map((a) => `${a.model}:${a.success ? "ok" : a.errorCode}`)).toEqual(["gpt-4o-mini:provider_error", "gpt-4o:ok"]);
+      expect(rescued.attempts.map((a) => `${a.model}:${a.success ? "ok" : a.errorCode}`)).toEqual([
+        "gpt-4o-mini:provider_error",
+        "gpt-4o:ok",
+      ]);
     } finally {
       await registry.cleanup();
     }
@@ -243,8 +346,19 @@ execution:
   it("a contextual selector from YAML routes through the SDK, learns from feedback and logs its decisions", async () => {
     const file = join(dir, "contextual.yaml");
     const log = join(dir, "decisions.jsonl");
-    await writeFile(file, yaml.replace("selector:\n  type: cost\n", `selector:\n  type: contextual\n  exploration: greedy\n  epsilon: 0.2\n  decision_log: "${log}"\n`));
-    const registry = await registryFromConfig(await loadModelConfig(file, { env: { LOOPBACK_KEY: "sk-loopback-test", LOOPBACK_URL: server.baseURL }, lenient: true }));
+    await writeFile(
+      file,
+      yaml.replace(
+        "selector:\n  type: cost\n",
+        `selector:\n  type: contextual\n  exploration: greedy\n  epsilon: 0.2\n  decision_log: "${log}"\n`,
+      ),
+    );
+    const registry = await registryFromConfig(
+      await loadModelConfig(file, {
+        env: { LOOPBACK_KEY: "sk-loopback-test", LOOPBACK_URL: server.baseURL },
+        lenient: true,
+      }),
+    );
     try {
       expect(registry.selector).toBeInstanceOf(ContextualSelector);
       for (let i = 0; i < 30; i++) {
@@ -284,7 +398,12 @@ execution:
     selector: { type: round-robin }
 `,
     );
-    const registry = await registryFromConfig(await loadModelConfig(file, { env: { LOOPBACK_KEY: "sk-loopback-test", LOOPBACK_URL: server.baseURL }, lenient: true }));
+    const registry = await registryFromConfig(
+      await loadModelConfig(file, {
+        env: { LOOPBACK_KEY: "sk-loopback-test", LOOPBACK_URL: server.baseURL },
+        lenient: true,
+      }),
+    );
     try {
       expect(registry.listRoutes().map((r) => [r.name, r.type])).toEqual([
         ["agree", "cascade"],
@@ -312,14 +431,23 @@ execution:
   });
 
   it("parseModelConfig works too, and a non-lenient missing key is the config's own error", async () => {
-    const env = { LOOPBACK_KEY: "sk-loopback-test", LOOPBACK_URL: server.baseURL, OPENAI_API_KEY: "sk-x", OPENAI_ORG_ID: "org-x" };
+    const env = {
+      LOOPBACK_KEY: "sk-loopback-test",
+      LOOPBACK_URL: server.baseURL,
+      OPENAI_API_KEY: "sk-x",
+      OPENAI_ORG_ID: "org-x",
+    };
     const config = parseModelConfig(yaml, { env });
     const registry = await registryFromConfig(config, { maxFallbacks: 0 });
     expect(registry.size).toBe(3);
     expect(registry.maxFallbacks).toBe(0);
     server.enqueueFault({ type: "status", status: 500 });
-    await expect(registry.generate(ask("x"))).rejects.toSatisfy((e: unknown) => ProviderError.isInstance(e) && e.status === 500);
+    await expect(registry.generate(ask("x"))).rejects.toSatisfy(
+      (e: unknown) => ProviderError.isInstance(e) && e.status === 500,
+    );
     await registry.cleanup();
-    expect(() => parseModelConfig(yaml, { env: { LOOPBACK_KEY: "k", LOOPBACK_URL: server.baseURL } })).toThrow(/OPENAI_API_KEY/);
+    expect(() => parseModelConfig(yaml, { env: { LOOPBACK_KEY: "k", LOOPBACK_URL: server.baseURL } })).toThrow(
+      /OPENAI_API_KEY/,
+    );
   });
 });

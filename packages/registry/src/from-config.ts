@@ -38,7 +38,19 @@ const SELECTOR_KEYS: Record<SelectorType, readonly string[]> = {
   performance: ["minTokensPerSecond", "maxResponseTimeMs", "preferStreaming"],
   "weighted-random": ["weights"],
   "round-robin": [],
-  contextual: ["exploration", "alpha", "ridge", "lambda", "budgetPerRequest", "pacingRate", "epsilon", "learnFrom", "dimensions", "decisionLog", "seed"],
+  contextual: [
+    "exploration",
+    "alpha",
+    "ridge",
+    "lambda",
+    "budgetPerRequest",
+    "pacingRate",
+    "epsilon",
+    "learnFrom",
+    "dimensions",
+    "decisionLog",
+    "seed",
+  ],
 };
 
 /**
@@ -51,22 +63,42 @@ export function createSelector(config: SelectorConfig | undefined): ModelSelecto
   const type = config.type ?? "ucb";
   const allowed = Object.hasOwn(SELECTOR_KEYS, type) ? SELECTOR_KEYS[type] : undefined;
   if (allowed === undefined) {
-    issues.push({ path: "selector.type", message: `must be one of ${Object.keys(SELECTOR_KEYS).join(", ")}, got ${JSON.stringify(type)}` });
+    issues.push({
+      path: "selector.type",
+      message: `must be one of ${Object.keys(SELECTOR_KEYS).join(", ")}, got ${JSON.stringify(type)}`,
+    });
   } else {
     for (const [key, value] of Object.entries(config)) {
       if (key === "type" || value === undefined || allowed.includes(key)) continue;
       const owners = (Object.keys(SELECTOR_KEYS) as SelectorType[]).filter((t) => SELECTOR_KEYS[t].includes(key));
-      issues.push({ path: `selector.${key}`, message: owners.length > 0 ? `is an option of the ${owners.join(" / ")} selector, not "${type}"` : "is not a selector option" });
+      issues.push({
+        path: `selector.${key}`,
+        message:
+          owners.length > 0
+            ? `is an option of the ${owners.join(" / ")} selector, not "${type}"`
+            : "is not a selector option",
+      });
     }
   }
   if (issues.length > 0) throw new ConfigError(issues, { title: "Invalid selector configuration" });
   switch (type) {
     case "thompson":
-      return new ThompsonSamplingSelector({ minTrials: config.minTrials, discount: config.discount, window: config.window });
+      return new ThompsonSamplingSelector({
+        minTrials: config.minTrials,
+        discount: config.discount,
+        window: config.window,
+      });
     case "cost":
-      return new CostBasedSelector({ maxCostPerRequest: config.maxCostPerRequest, preferLocalModels: config.preferLocalModels });
+      return new CostBasedSelector({
+        maxCostPerRequest: config.maxCostPerRequest,
+        preferLocalModels: config.preferLocalModels,
+      });
     case "performance":
-      return new PerformanceSelector({ minTokensPerSecond: config.minTokensPerSecond, maxResponseTimeMs: config.maxResponseTimeMs, preferStreaming: config.preferStreaming });
+      return new PerformanceSelector({
+        minTokensPerSecond: config.minTokensPerSecond,
+        maxResponseTimeMs: config.maxResponseTimeMs,
+        preferStreaming: config.preferStreaming,
+      });
     case "weighted-random":
       return new WeightedRandomSelector(config.weights ? { weights: config.weights } : {});
     case "round-robin":
@@ -80,7 +112,12 @@ export function createSelector(config: SelectorConfig | undefined): ModelSelecto
       });
     }
     default:
-      return new UCBModelSelector({ explorationFactor: config.explorationFactor, minTrials: config.minTrials, discount: config.discount, window: config.window });
+      return new UCBModelSelector({
+        explorationFactor: config.explorationFactor,
+        minTrials: config.minTrials,
+        discount: config.discount,
+        window: config.window,
+      });
   }
 }
 
@@ -94,7 +131,10 @@ function defined<T extends object>(value: T): Partial<T> {
  * Registry options from a config's `selector:` and `execution:` sections, with `explicit` options
  * winning field by field (`backoff` fields and `fallbacks` entries too).
  */
-export function registryOptionsFromConfig(config: Pick<RegistryConfig, "selector" | "execution">, explicit: ModelRegistryOptions = {}): ModelRegistryOptions {
+export function registryOptionsFromConfig(
+  config: Pick<RegistryConfig, "selector" | "execution">,
+  explicit: ModelRegistryOptions = {},
+): ModelRegistryOptions {
   const execution = config.execution ?? {};
   const fileBackoff = execution.backoff;
   const backoff: BackoffOptions = {
@@ -102,11 +142,13 @@ export function registryOptionsFromConfig(config: Pick<RegistryConfig, "selector
       initialMs: fileBackoff?.initialMs,
       maxMs: fileBackoff?.maxMs,
       multiplier: fileBackoff?.multiplier,
-      jitter: fileBackoff?.jitter === undefined ? undefined : fileBackoff.jitter ? ("full" as const) : ("none" as const),
+      jitter:
+        fileBackoff?.jitter === undefined ? undefined : fileBackoff.jitter ? ("full" as const) : ("none" as const),
     }),
     ...defined(explicit.backoff ?? {}),
   };
-  const fallbacks = execution.fallbacks || explicit.fallbacks ? { ...execution.fallbacks, ...explicit.fallbacks } : undefined;
+  const fallbacks =
+    execution.fallbacks || explicit.fallbacks ? { ...execution.fallbacks, ...explicit.fallbacks } : undefined;
   const fromFile = defined({
     maxRetries: execution.maxRetries,
     maxFallbacks: execution.maxFallbacks,
@@ -134,17 +176,33 @@ export function registryOptionsFromConfig(config: Pick<RegistryConfig, "selector
  * A function rather than a static method of `ModelRegistry`, so that importing the registry
  * alone does not load every selector and the contextual router this needs.
  */
-export async function registryFromConfig(config: RegistryConfig, options: FromConfigOptions = {}): Promise<ModelRegistry> {
+export async function registryFromConfig(
+  config: RegistryConfig,
+  options: FromConfigOptions = {},
+): Promise<ModelRegistry> {
   const build = config?.[BUILD_MODELS];
   if (typeof build !== "function") {
-    throw new ConfigError([{ path: "config", message: "is not a parsed model config: load it with loadModelConfig() or parseModelConfig() from @orchestrator-ts/config" }], {
-      title: "Cannot build a registry from this config",
-    });
+    throw new ConfigError(
+      [
+        {
+          path: "config",
+          message:
+            "is not a parsed model config: load it with loadModelConfig() or parseModelConfig() from @orchestrator-ts/config",
+        },
+      ],
+      {
+        title: "Cannot build a registry from this config",
+      },
+    );
   }
   const { providers, modulePaths, cwd, ...explicit } = options;
   // Options first: a bad option fails before any model is created.
   const registry = new ModelRegistry(registryOptionsFromConfig(config, explicit));
-  const built = await build.call(config, { ...(providers !== undefined ? { providers } : {}), ...(modulePaths !== undefined ? { modulePaths } : {}), ...(cwd !== undefined ? { cwd } : {}) });
+  const built = await build.call(config, {
+    ...(providers !== undefined ? { providers } : {}),
+    ...(modulePaths !== undefined ? { modulePaths } : {}),
+    ...(cwd !== undefined ? { cwd } : {}),
+  });
   try {
     for (const model of built.models) registry.registerModel(model);
   } catch (error) {
@@ -177,10 +235,18 @@ export function routesFromConfig(entries: readonly RouteConfig[]): Route[] {
   const issues: ConfigIssue[] = [];
   const out: Route[] = [];
   entries.forEach((entry, i) => {
-    const where = entry.location ? { source: entry.location.source, line: entry.location.line, column: entry.location.column } : {};
+    const where = entry.location
+      ? { source: entry.location.source, line: entry.location.line, column: entry.location.column }
+      : {};
     try {
       if (entry.type === "selector") {
-        out.push(new SelectorRoute({ name: entry.name, ...(entry.requirements ? { requirements: entry.requirements } : {}), ...(entry.selector ? { selector: createSelector(entry.selector) } : {}) }));
+        out.push(
+          new SelectorRoute({
+            name: entry.name,
+            ...(entry.requirements ? { requirements: entry.requirements } : {}),
+            ...(entry.selector ? { selector: createSelector(entry.selector) } : {}),
+          }),
+        );
         return;
       }
       const settings = (s: CascadeSettingsConfig, path: string): Partial<CascadeSettings> => {
@@ -188,7 +254,12 @@ export function routesFromConfig(entries: readonly RouteConfig[]): Route[] {
         if (s.stages) out.stages = s.stages;
         if (s.extract !== undefined) {
           const extract = extractorByName(s.extract);
-          if (!extract) issues.push({ path: `${path}.extract`, message: `unknown extractor ${JSON.stringify(s.extract)}: use ${EXTRACTOR_NAMES}`, ...where });
+          if (!extract)
+            issues.push({
+              path: `${path}.extract`,
+              message: `unknown extractor ${JSON.stringify(s.extract)}: use ${EXTRACTOR_NAMES}`,
+              ...where,
+            });
           else out.extract = extract;
         }
         if (s.accept !== undefined) out.accept = s.accept;
@@ -199,12 +270,21 @@ export function routesFromConfig(entries: readonly RouteConfig[]): Route[] {
       };
       const own = settings(entry, `routes[${i}]`);
       const tasks: Record<string, Partial<CascadeSettings>> = {};
-      for (const [task, s] of Object.entries(entry.tasks ?? {})) tasks[task] = settings(s, `routes[${i}].tasks.${task}`);
+      for (const [task, s] of Object.entries(entry.tasks ?? {}))
+        tasks[task] = settings(s, `routes[${i}].tasks.${task}`);
       if (!own.extract) return;
-      out.push(new CascadeRoute({ ...(own as CascadeSettings), name: entry.name, stages: entry.stages, ...(entry.tasks ? { tasks } : {}) }));
+      out.push(
+        new CascadeRoute({
+          ...(own as CascadeSettings),
+          name: entry.name,
+          stages: entry.stages,
+          ...(entry.tasks ? { tasks } : {}),
+        }),
+      );
     } catch (error) {
       if (!ConfigError.isInstance(error)) throw error;
-      for (const issue of error.issues) issues.push({ ...issue, path: issue.path ? `routes[${i}].${issue.path}` : `routes[${i}]`, ...where });
+      for (const issue of error.issues)
+        issues.push({ ...issue, path: issue.path ? `routes[${i}].${issue.path}` : `routes[${i}]`, ...where });
     }
   });
   if (issues.length > 0) throw new ConfigError(issues, { title: "Invalid routes" });

@@ -18,8 +18,20 @@ async function until(condition: () => boolean, timeoutMs: number, what: string):
 /** "a" is the cheaper model, so the cost selector picks it whenever it is available. */
 function models(a: OpenAIServer, b: OpenAIServer): [OpenAIModel, OpenAIModel] {
   return [
-    new OpenAIModel({ name: "a", model: "gpt-4o-mini", apiKey: "sk-a", baseURL: a.baseURL, capabilities: { inputCostPerToken: 1e-7, outputCostPerToken: 1e-7 } }),
-    new OpenAIModel({ name: "b", model: "gpt-4o-mini", apiKey: "sk-b", baseURL: b.baseURL, capabilities: { inputCostPerToken: 1e-6, outputCostPerToken: 1e-6 } }),
+    new OpenAIModel({
+      name: "a",
+      model: "gpt-4o-mini",
+      apiKey: "sk-a",
+      baseURL: a.baseURL,
+      capabilities: { inputCostPerToken: 1e-7, outputCostPerToken: 1e-7 },
+    }),
+    new OpenAIModel({
+      name: "b",
+      model: "gpt-4o-mini",
+      apiKey: "sk-b",
+      baseURL: b.baseURL,
+      capabilities: { inputCostPerToken: 1e-6, outputCostPerToken: 1e-6 },
+    }),
   ];
 }
 
@@ -33,7 +45,10 @@ describe("health monitor in the registry, over the wire", () => {
   let serverB: OpenAIServer;
   let monitor: ModelHealthMonitor | undefined;
   beforeAll(async () => {
-    [serverA, serverB] = await Promise.all([startOpenAIServer({ apiKey: "sk-a" }), startOpenAIServer({ apiKey: "sk-b" })]);
+    [serverA, serverB] = await Promise.all([
+      startOpenAIServer({ apiKey: "sk-a" }),
+      startOpenAIServer({ apiKey: "sk-b" }),
+    ]);
   });
   afterAll(async () => {
     await Promise.all([serverA.close(), serverB.close()]);
@@ -53,8 +68,21 @@ describe("health monitor in the registry, over the wire", () => {
 
   it("down → excluded after failureThreshold live failures (calls still resolve via B) → probed back → selected again", async () => {
     // The cooldown outlasts the four calls below even on a loaded machine: a probe inside it would change the reason asserted.
-    monitor = new ModelHealthMonitor({ checkIntervalMs: 5_000, failureThreshold: 3, recoveryThreshold: 2, cooldownMs: 3_000, timeoutMs: 1_000, jitter: 0 });
-    const registry = new ModelRegistry({ healthMonitor: monitor, modelSelector: new CostBasedSelector(), maxRetries: 1, maxFallbacks: 1, backoff: { initialMs: 1, maxMs: 5 } });
+    monitor = new ModelHealthMonitor({
+      checkIntervalMs: 5_000,
+      failureThreshold: 3,
+      recoveryThreshold: 2,
+      cooldownMs: 3_000,
+      timeoutMs: 1_000,
+      jitter: 0,
+    });
+    const registry = new ModelRegistry({
+      healthMonitor: monitor,
+      modelSelector: new CostBasedSelector(),
+      maxRetries: 1,
+      maxFallbacks: 1,
+      backoff: { initialMs: 1, maxMs: 5 },
+    });
     const [a, b] = models(serverA, serverB);
     registry.registerModel(a);
     registry.registerModel(b);
@@ -83,7 +111,9 @@ describe("health monitor in the registry, over the wire", () => {
     expect(explanation.model?.name).toBe("b");
     const excluded = explanation.excluded.find((x) => x.model === "a");
     expect(excluded?.code).toBe("unhealthy");
-    expect(excluded?.reason).toMatch(/^unavailable \(unhealthy\): circuit open until \d\d:\d\d:\d\d(\.\d+)? UTC after 3 consecutive failures: .*503/);
+    expect(excluded?.reason).toMatch(
+      /^unavailable \(unhealthy\): circuit open until \d\d:\d\d:\d\d(\.\d+)? UTC after 3 consecutive failures: .*503/,
+    );
     const health = await registry.getModelHealth("a");
     expect(health.isHealthy).toBe(false);
     expect(health.issues.join("; ")).toMatch(/circuit open/);
@@ -106,14 +136,23 @@ describe("health monitor in the registry, over the wire", () => {
   it("every eligible model unhealthy: NoEligibleModelError with each reason, or least-bad picks one", async () => {
     // A long cooldown keeps both circuits open for the whole test.
     monitor = new ModelHealthMonitor({ failureThreshold: 2, recoveryThreshold: 2, cooldownMs: 60_000 });
-    const strict = new ModelRegistry({ healthMonitor: monitor, modelSelector: new CostBasedSelector(), maxRetries: 0, maxFallbacks: 1, backoff: { initialMs: 1, maxMs: 5 } });
+    const strict = new ModelRegistry({
+      healthMonitor: monitor,
+      modelSelector: new CostBasedSelector(),
+      maxRetries: 0,
+      maxFallbacks: 1,
+      backoff: { initialMs: 1, maxMs: 5 },
+    });
     const [a, b] = models(serverA, serverB);
     strict.registerModel(a);
     strict.registerModel(b);
     serverA.setDown(true);
     serverB.setDown(true);
     // Two calls fail on both models (the last typed error is thrown); that opens both circuits.
-    for (let i = 0; i < 2; i++) await expect(strict.generate(ask(`x${i}`))).rejects.toSatisfy((e: unknown) => ProviderError.isInstance(e) && e.status === 503);
+    for (let i = 0; i < 2; i++)
+      await expect(strict.generate(ask(`x${i}`))).rejects.toSatisfy(
+        (e: unknown) => ProviderError.isInstance(e) && e.status === 503,
+      );
     expect([monitor.circuit("a"), monitor.circuit("b")]).toEqual(["open", "open"]);
     const requestsBefore = serverA.stats.requests + serverB.stats.requests;
 
@@ -130,7 +169,13 @@ describe("health monitor in the registry, over the wire", () => {
     // The providers are back but the circuits are still open: "least-bad" uses an unhealthy model anyway.
     serverA.setDown(false);
     serverB.setDown(false);
-    const lenient = new ModelRegistry({ healthMonitor: monitor, modelSelector: new CostBasedSelector(), unhealthyPolicy: "least-bad", maxRetries: 0, backoff: { initialMs: 1, maxMs: 5 } });
+    const lenient = new ModelRegistry({
+      healthMonitor: monitor,
+      modelSelector: new CostBasedSelector(),
+      unhealthyPolicy: "least-bad",
+      maxRetries: 0,
+      backoff: { initialMs: 1, maxMs: 5 },
+    });
     lenient.registerModel(a);
     lenient.registerModel(b);
     const chosen = lenient.explainSelection();

@@ -15,13 +15,23 @@ const ARMS = [
 
 /** Expected reward of an arm under the default reward (latency ≈ 0 ms scores ≈ 1). */
 function expected(arm: (typeof ARMS)[number]): number {
-  return arm.successRate * DEFAULT_REWARD.of({ success: true, latencyMs: 0, costUsd: arm.costUsd, quality: arm.quality });
+  return (
+    arm.successRate * DEFAULT_REWARD.of({ success: true, latencyMs: 0, costUsd: arm.costUsd, quality: arm.quality })
+  );
 }
 
 function setup(selector?: UCBModelSelector) {
   // No retries or fallbacks: every call is exactly one pull of one arm, so regret is well defined.
-  const registry = new ModelRegistry({ maxRetries: 0, maxFallbacks: 0, ...(selector ? { modelSelector: selector } : {}) });
-  const models = ARMS.map((a, i) => registry.registerModel(new FakeModel({ name: a.name, successRate: a.successRate, costUsd: a.costUsd, seed: 100 + i, streaming: false })));
+  const registry = new ModelRegistry({
+    maxRetries: 0,
+    maxFallbacks: 0,
+    ...(selector ? { modelSelector: selector } : {}),
+  });
+  const models = ARMS.map((a, i) =>
+    registry.registerModel(
+      new FakeModel({ name: a.name, successRate: a.successRate, costUsd: a.costUsd, seed: 100 + i, streaming: false }),
+    ),
+  );
   const picks: string[] = [];
   registry.on("selection", (e) => picks.push(e.model));
   return { registry, models, picks };
@@ -58,7 +68,9 @@ describe("learning through registry.generate", () => {
     const regret = checkpoints.map((t) => perCall.slice(0, t).reduce((a, b) => a + b, 0) / t);
     for (let k = 1; k < regret.length; k++) expect(regret[k]).toBeLessThan(regret[k - 1] as number);
     // And per window: the last 500 calls lose far less than the first 500.
-    const windowRegret = [0, 1, 2, 3].map((w) => perCall.slice(w * 500, (w + 1) * 500).reduce((a, b) => a + b, 0) / 500);
+    const windowRegret = [0, 1, 2, 3].map(
+      (w) => perCall.slice(w * 500, (w + 1) * 500).reduce((a, b) => a + b, 0) / 500,
+    );
     for (let w = 1; w < 4; w++) expect(windowRegret[w]).toBeLessThan(windowRegret[0] as number);
     expect(windowRegret[3]).toBeLessThan((windowRegret[0] as number) / 5);
 
@@ -67,39 +79,46 @@ describe("learning through registry.generate", () => {
     expect(stats.models.reduce((n, m) => n + m.trials, 0)).toBe(2000);
     const balanced = stats.models.find((m) => m.model === "balanced");
     expect(balanced?.meanQuality).toBeCloseTo(0.8, 10);
-    console.log(`learning: best-arm share in last 500 = ${(share * 100).toFixed(1)}%, average regret per call at ${checkpoints.join("/")} = ${regret.map((r) => r.toFixed(4)).join(" → ")}`);
+    console.log(
+      `learning: best-arm share in last 500 = ${(share * 100).toFixed(1)}%, average regret per call at ${checkpoints.join("/")} = ${regret.map((r) => r.toFixed(4)).join(" → ")}`,
+    );
   });
 
   it.each([
     ["discount 0.995", { discount: 0.995 }, 0.7],
     ["window 500", { window: 500 }, 0.9],
-  ])("with %s, moves away from the best model within a bounded number of calls when it degrades", async (_label, forget, minShareBefore) => {
-    const { registry, models, picks } = setup(new UCBModelSelector(forget));
-    for (let i = 0; i < 1500; i++) await call(registry, i);
-    const before = picks.slice(-300).filter((p) => p === "balanced").length / 300;
-    expect(before).toBeGreaterThan(minShareBefore);
+  ])(
+    "with %s, moves away from the best model within a bounded number of calls when it degrades",
+    async (_label, forget, minShareBefore) => {
+      const { registry, models, picks } = setup(new UCBModelSelector(forget));
+      for (let i = 0; i < 1500; i++) await call(registry, i);
+      const before = picks.slice(-300).filter((p) => p === "balanced").length / 300;
+      expect(before).toBeGreaterThan(minShareBefore);
 
-    // The best provider goes bad: 15% of its calls now succeed.
-    (models[1] as FakeModel).setSuccessRate(0.15);
-    const start = picks.length;
-    for (let i = 0; i < 400; i++) await call(registry, 1500 + i);
-    const after = picks.slice(start);
-    // First point after which "balanced" gets under 20% of a 50-call window.
-    let movedAt = -1;
-    for (let i = 50; i <= after.length; i++) {
-      const window = after.slice(i - 50, i);
-      if (window.filter((p) => p === "balanced").length < 10) {
-        movedAt = i;
-        break;
+      // The best provider goes bad: 15% of its calls now succeed.
+      (models[1] as FakeModel).setSuccessRate(0.15);
+      const start = picks.length;
+      for (let i = 0; i < 400; i++) await call(registry, 1500 + i);
+      const after = picks.slice(start);
+      // First point after which "balanced" gets under 20% of a 50-call window.
+      let movedAt = -1;
+      for (let i = 50; i <= after.length; i++) {
+        const window = after.slice(i - 50, i);
+        if (window.filter((p) => p === "balanced").length < 10) {
+          movedAt = i;
+          break;
+        }
       }
-    }
-    expect(movedAt).toBeGreaterThan(0);
-    expect(movedAt).toBeLessThanOrEqual(120);
-    // And it stays away (re-exploring now and then, but not returning).
-    const tail = after.slice(-150).filter((p) => p === "balanced").length / 150;
-    expect(tail).toBeLessThan(0.1);
-    console.log(`${_label}: moved away ${movedAt} calls after degradation; share of the degraded model in the last 150 = ${(tail * 100).toFixed(1)}%`);
-  });
+      expect(movedAt).toBeGreaterThan(0);
+      expect(movedAt).toBeLessThanOrEqual(120);
+      // And it stays away (re-exploring now and then, but not returning).
+      const tail = after.slice(-150).filter((p) => p === "balanced").length / 150;
+      expect(tail).toBeLessThan(0.1);
+      console.log(
+        `${_label}: moved away ${movedAt} calls after degradation; share of the degraded model in the last 150 = ${(tail * 100).toFixed(1)}%`,
+      );
+    },
+  );
 
   it("without forgetting, a long history keeps the degraded model longer than with a window", async () => {
     const runs: number[] = [];

@@ -1,4 +1,11 @@
-import { type Cache, ConfigError, type ConfigIssue, type HealthTracker, type ModelSelector, type StatsStore } from "@orchestrator-ts/core";
+import {
+  type Cache,
+  ConfigError,
+  type ConfigIssue,
+  type HealthTracker,
+  type ModelSelector,
+  type StatsStore,
+} from "@orchestrator-ts/core";
 import { MemoryStatsStore } from "./stats-store";
 import type { BackoffOptions, ModelRegistryOptions } from "./types";
 import { UCBModelSelector } from "./ucb-selector";
@@ -26,7 +33,10 @@ function checkFallbacks(issues: ConfigIssue[], value: unknown): Map<string, read
   const out = new Map<string, readonly string[]>();
   if (value === undefined) return out;
   if (typeof value !== "object" || value === null || Array.isArray(value)) {
-    issues.push({ path: "fallbacks", message: `must map model names to lists of model names, got ${JSON.stringify(value)}` });
+    issues.push({
+      path: "fallbacks",
+      message: `must map model names to lists of model names, got ${JSON.stringify(value)}`,
+    });
     return out;
   }
   for (const [name, list] of Object.entries(value)) {
@@ -42,7 +52,11 @@ function checkFallbacks(issues: ConfigIssue[], value: unknown): Map<string, read
 
 function checkCount(issues: ConfigIssue[], path: string, value: unknown, positive = false): void {
   if (value === undefined) return;
-  if (typeof value !== "number" || !Number.isFinite(value) || value < 0 || (positive && value === 0)) issues.push({ path, message: `must be a ${positive ? "positive" : "non-negative"} number, got ${JSON.stringify(value)}` });
+  if (typeof value !== "number" || !Number.isFinite(value) || value < 0 || (positive && value === 0))
+    issues.push({
+      path,
+      message: `must be a ${positive ? "positive" : "non-negative"} number, got ${JSON.stringify(value)}`,
+    });
 }
 
 /** Check every option (one `ConfigError` listing all problems) and fill in the defaults. */
@@ -59,10 +73,19 @@ export function resolveOptions(options: ModelRegistryOptions): ResolvedOptions {
   checkCount(issues, "timeoutMs", options.timeoutMs, true);
   const fallbacks = checkFallbacks(issues, options.fallbacks);
   const jitter = options.backoff?.jitter ?? "full";
-  if (jitter !== "full" && jitter !== "equal" && jitter !== "none") issues.push({ path: "backoff.jitter", message: `must be "full", "equal" or "none", got ${JSON.stringify(jitter)}` });
+  if (jitter !== "full" && jitter !== "equal" && jitter !== "none")
+    issues.push({
+      path: "backoff.jitter",
+      message: `must be "full", "equal" or "none", got ${JSON.stringify(jitter)}`,
+    });
   const policy = options.unhealthyPolicy ?? "exclude";
-  if (policy !== "exclude" && policy !== "least-bad") issues.push({ path: "unhealthyPolicy", message: `must be "exclude" or "least-bad", got ${JSON.stringify(policy)}` });
-  if (options.modelSelector !== undefined && typeof options.modelSelector?.select !== "function") issues.push({ path: "modelSelector", message: "must have a select(candidates, context) method" });
+  if (policy !== "exclude" && policy !== "least-bad")
+    issues.push({
+      path: "unhealthyPolicy",
+      message: `must be "exclude" or "least-bad", got ${JSON.stringify(policy)}`,
+    });
+  if (options.modelSelector !== undefined && typeof options.modelSelector?.select !== "function")
+    issues.push({ path: "modelSelector", message: "must have a select(candidates, context) method" });
   if (issues.length > 0) throw new ConfigError(issues, { title: "Invalid ModelRegistry options" });
   return {
     selector: options.modelSelector ?? new UCBModelSelector(),
@@ -77,7 +100,12 @@ export function resolveOptions(options: ModelRegistryOptions): ResolvedOptions {
     feedbackCapacity: options.feedbackCapacity ?? 10_000,
     timeoutMs: options.timeoutMs,
     fallbacks,
-    backoff: { initialMs: options.backoff?.initialMs ?? 200, maxMs: options.backoff?.maxMs ?? 5_000, multiplier: options.backoff?.multiplier ?? 2, jitter },
+    backoff: {
+      initialMs: options.backoff?.initialMs ?? 200,
+      maxMs: options.backoff?.maxMs ?? 5_000,
+      multiplier: options.backoff?.multiplier ?? 2,
+      jitter,
+    },
     random: options.random ?? Math.random,
   };
 }

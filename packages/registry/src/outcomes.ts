@@ -1,4 +1,14 @@
-import { AbortError, ConfigError, type GenerateRequest, type HealthTracker, LruMap, type ModelSelector, type OrchestratorError, type RewardScorer, type StatsStore } from "@orchestrator-ts/core";
+import {
+  AbortError,
+  ConfigError,
+  type GenerateRequest,
+  type HealthTracker,
+  LruMap,
+  type ModelSelector,
+  type OrchestratorError,
+  type RewardScorer,
+  type StatsStore,
+} from "@orchestrator-ts/core";
 import type { Entry } from "./eligibility";
 import type { Emitter, RegistryEvents } from "./events";
 import { DEFAULT_REWARD } from "./reward";
@@ -60,7 +70,8 @@ export class Outcomes {
     const task = call.request.task;
     const rewardFn = selector.reward ?? DEFAULT_REWARD;
     const overall = this.#store.get(name);
-    const assumedQuality = overall && overall.qualityCount > 0 ? overall.qualitySum / overall.qualityCount : rewardFn.qualityPrior;
+    const assumedQuality =
+      overall && overall.qualityCount > 0 ? overall.qualitySum / overall.qualityCount : rewardFn.qualityPrior;
     const cost = costUsd ?? entry.estimatedCostUsd;
     const reward = rewardFn.of({ success: true, latencyMs, costUsd: cost, quality: assumedQuality });
     const outcome = { success: true, reward, latencyMs, costUsd: cost };
@@ -68,9 +79,29 @@ export class Outcomes {
     if (task !== undefined) this.#store.record(name, outcome, task);
     selector.update?.({ type: "outcome", selectionId, model: name, task, success: true, reward, latencyMs, costUsd });
     this.#health.recordSuccess(name, latencyMs);
-    this.#feedback.set(selectionId, { model: name, task, latencyMs, costUsd: cost, reward, rewardFn, selector, rated: false });
+    this.#feedback.set(selectionId, {
+      model: name,
+      task,
+      latencyMs,
+      costUsd: cost,
+      reward,
+      rewardFn,
+      selector,
+      rated: false,
+    });
     this.#selection.observeHealth(entry);
-    if (this.#events.has("outcome")) this.#events.emit("outcome", { selectionId, model: name, task, success: true, reward, latencyMs, costUsd, error: undefined, attempt: call.attempt });
+    if (this.#events.has("outcome"))
+      this.#events.emit("outcome", {
+        selectionId,
+        model: name,
+        task,
+        success: true,
+        reward,
+        latencyMs,
+        costUsd,
+        error: undefined,
+        attempt: call.attempt,
+      });
   }
 
   /** An attempt failed. The caller's own abort is not the model's failure: nothing is recorded. */
@@ -83,16 +114,40 @@ export class Outcomes {
     this.#store.record(name, outcome);
     if (task !== undefined) this.#store.record(name, outcome, task);
     // Failed attempts get their own id so a forgetting selector never confuses them with the answer.
-    if (selector.update) selector.update({ type: "outcome", selectionId: `${selectionId}#${call.attempt}`, model: name, task, success: false, reward: 0, latencyMs, costUsd: undefined });
+    if (selector.update)
+      selector.update({
+        type: "outcome",
+        selectionId: `${selectionId}#${call.attempt}`,
+        model: name,
+        task,
+        success: false,
+        reward: 0,
+        latencyMs,
+        costUsd: undefined,
+      });
     this.#health.recordFailure(name, error);
     this.#selection.observeHealth(entry);
-    if (this.#events.has("outcome")) this.#events.emit("outcome", { selectionId, model: name, task, success: false, reward: 0, latencyMs, costUsd: undefined, error, attempt: call.attempt });
+    if (this.#events.has("outcome"))
+      this.#events.emit("outcome", {
+        selectionId,
+        model: name,
+        task,
+        success: false,
+        reward: 0,
+        latencyMs,
+        costUsd: undefined,
+        error,
+        attempt: call.attempt,
+      });
   }
 
   /** `registry.recordFeedback`: see there. */
   feedback(selectionId: string, quality: unknown): boolean {
     if (typeof quality !== "number" || !(quality >= 0 && quality <= 1)) {
-      throw new ConfigError([{ path: "quality", message: `must be a number in [0, 1], got ${JSON.stringify(quality)}` }], { title: "Invalid feedback" });
+      throw new ConfigError(
+        [{ path: "quality", message: `must be a number in [0, 1], got ${JSON.stringify(quality)}` }],
+        { title: "Invalid feedback" },
+      );
     }
     const entry = this.#feedback.get(selectionId);
     if (!entry || entry.rated) return false;
@@ -101,8 +156,24 @@ export class Outcomes {
     const delta = { reward: reward - entry.reward, rewardSq: reward * reward - entry.reward * entry.reward, quality };
     this.#store.adjust(entry.model, delta);
     if (entry.task !== undefined) this.#store.adjust(entry.model, delta, entry.task);
-    entry.selector.update?.({ type: "feedback", selectionId, model: entry.model, task: entry.task, previousReward: entry.reward, reward, quality });
-    if (this.#events.has("feedback")) this.#events.emit("feedback", { selectionId, model: entry.model, task: entry.task, quality, previousReward: entry.reward, reward });
+    entry.selector.update?.({
+      type: "feedback",
+      selectionId,
+      model: entry.model,
+      task: entry.task,
+      previousReward: entry.reward,
+      reward,
+      quality,
+    });
+    if (this.#events.has("feedback"))
+      this.#events.emit("feedback", {
+        selectionId,
+        model: entry.model,
+        task: entry.task,
+        quality,
+        previousReward: entry.reward,
+        reward,
+      });
     return true;
   }
 

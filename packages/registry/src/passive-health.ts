@@ -1,4 +1,12 @@
-import { AbortError, type HealthState, type HealthStatus, type HealthTracker, type MetricsSnapshot, ModelNotFoundError, type ModelIdentity } from "@orchestrator-ts/core";
+import {
+  AbortError,
+  type HealthState,
+  type HealthStatus,
+  type HealthTracker,
+  type MetricsSnapshot,
+  ModelNotFoundError,
+  type ModelIdentity,
+} from "@orchestrator-ts/core";
 
 /** What `PassiveHealth` watches: a model with a health check and, for a `Model`, its live metrics. */
 export type PassivelyWatchedModel = ModelIdentity & {
@@ -57,8 +65,10 @@ export class PassiveHealth implements HealthTracker {
     const issues: string[] = [];
     const metrics = w.model.metrics;
     if (w.consecutiveFailures > 0) issues.push(`${w.consecutiveFailures} consecutive failed calls`);
-    if (metrics?.successRate !== undefined && metrics.successRate < DEGRADED_BELOW) issues.push(`success rate ${(metrics.successRate * 100).toFixed(0)}% over ${metrics.requests} calls`);
-    if (metrics?.lastError && status !== "healthy") issues.push(`last error: ${metrics.lastError.code}: ${metrics.lastError.message}`);
+    if (metrics?.successRate !== undefined && metrics.successRate < DEGRADED_BELOW)
+      issues.push(`success rate ${(metrics.successRate * 100).toFixed(0)}% over ${metrics.requests} calls`);
+    if (metrics?.lastError && status !== "healthy")
+      issues.push(`last error: ${metrics.lastError.code}: ${metrics.lastError.message}`);
     return {
       isHealthy: status !== "unhealthy",
       status,

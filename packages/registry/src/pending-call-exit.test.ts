@@ -67,13 +67,19 @@ beforeAll(async () => {
 afterAll(() => server.close());
 
 async function runAgainst(baseURL: string, body: string, backoffMs = 300) {
-  const run = await runScript({ script: prelude(backoffMs) + body }, { cwd, env: { ...process.env, BASE_URL: baseURL }, timeoutMs: 60_000 });
+  const run = await runScript(
+    { script: prelude(backoffMs) + body },
+    { cwd, env: { ...process.env, BASE_URL: baseURL }, timeoutMs: 60_000 },
+  );
   return { run, exitedAt: Date.now() };
 }
 
 describe("a process whose one call retries", () => {
   it("generate: waits through two backoffs, prints the answer, exits 0 at once", { timeout: 90_000 }, async () => {
-    server.enqueueFaults([{ type: "status", status: 500 }, { type: "status", status: 503 }]);
+    server.enqueueFaults([
+      { type: "status", status: 500 },
+      { type: "status", status: 503 },
+    ]);
     const { run, exitedAt } = await runAgainst(server.baseURL, GENERATE);
     expect(run.timedOut).toBe(false);
     expect(run.stderr).toBe("");
@@ -109,7 +115,9 @@ describe("a process whose one call retries", () => {
     expect(exitedAt - report.settledAt).toBeLessThan(3_000);
   });
 
-  it("a wait for capacity: the second call waits for the first one's slot, then answers", { timeout: 90_000 }, async () => {
+  it("a wait for capacity: the second call waits for the first one's slot, then answers", {
+    timeout: 90_000,
+  }, async () => {
     const script = `
 const { ModelRegistry } = await import(${JSON.stringify(registryEntry)});
 const { FakeModel } = await import("@orchestrator-ts/testing");

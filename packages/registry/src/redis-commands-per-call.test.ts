@@ -2,7 +2,14 @@
 // statistics), measured on a real redis-server with INFO commandstats and MONITOR while three
 // processes make routed calls under load.
 import { fileURLToPath } from "node:url";
-import { type RedisServerHandle, commandStatsDelta, countRedisCommands, redisCommandStats, runFixture, startRedisServer } from "@orchestrator-ts/testing";
+import {
+  type RedisServerHandle,
+  commandStatsDelta,
+  countRedisCommands,
+  redisCommandStats,
+  runFixture,
+  startRedisServer,
+} from "@orchestrator-ts/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 let redis: RedisServerHandle;
@@ -26,7 +33,9 @@ async function measure(cacheMode: "none" | "hits") {
   const key = `load-${cacheMode}`;
   const counter = await countRedisCommands(redis.port);
   const before = await redisCommandStats(redis.port);
-  const runs = await Promise.all([1, 2, 3].map(() => runFixture(fixture, [redis.url, key, "16", "2000", cacheMode, "2"], { timeoutMs: 60_000 })));
+  const runs = await Promise.all(
+    [1, 2, 3].map(() => runFixture(fixture, [redis.url, key, "16", "2000", cacheMode, "2"], { timeoutMs: 60_000 })),
+  );
   const after = await redisCommandStats(redis.port);
   counter.stop();
   const summaries = runs.map((lines) => lines[0] as LoadSummary);
@@ -37,7 +46,13 @@ async function measure(cacheMode: "none" | "hits") {
     `${cacheMode === "none" ? "no cache" : "cache hits"}: ${calls} routed calls in 3 processes; Redis commands sent ${sent} = ${(sent / calls).toFixed(3)} per call ` +
       `${JSON.stringify(counter.sentByCommand)}; executed (INFO commandstats, inside scripts too) ${executed.total} = ${(executed.total / calls).toFixed(3)} per call ${JSON.stringify(executed.byCommand)}`,
   );
-  return { summaries, calls, sentPerCall: sent / calls, executedPerCall: executed.total / calls, sentByCommand: counter.sentByCommand };
+  return {
+    summaries,
+    calls,
+    sentPerCall: sent / calls,
+    executedPerCall: executed.total / calls,
+    sentByCommand: counter.sentByCommand,
+  };
 }
 
 describe("Redis commands per routed call under load", () => {

@@ -1,14 +1,28 @@
-import type { GenerateRequest, NormalizedRequirements, SelectionRequirements, StreamChunk } from "@orchestrator-ts/core";
+import type {
+  GenerateRequest,
+  NormalizedRequirements,
+  SelectionRequirements,
+  StreamChunk,
+} from "@orchestrator-ts/core";
 import { type CallLoop, type CallOptions, type CallOwner, CallState } from "./call-state";
 import type { Entry } from "./eligibility";
 import type { SelectionExplanation } from "./explanation";
 import { abortableSleep } from "./sleep";
 import type { AttemptRecord, RegistryStream, RegistryStreamChunk } from "./types";
 
-const RUN_DONE: IteratorReturnResult<undefined> = Object.freeze({ done: true, value: undefined }) as IteratorReturnResult<undefined>;
+const RUN_DONE: IteratorReturnResult<undefined> = Object.freeze({
+  done: true,
+  value: undefined,
+}) as IteratorReturnResult<undefined>;
 
 /** `registry.stream(request, requirements)`: the stream object a caller iterates once. */
-export function registryStream(loop: CallLoop, request: GenerateRequest, requirements: NormalizedRequirements, raw: SelectionRequirements | undefined, options?: CallOptions): RegistryStream {
+export function registryStream(
+  loop: CallLoop,
+  request: GenerateRequest,
+  requirements: NormalizedRequirements,
+  raw: SelectionRequirements | undefined,
+  options?: CallOptions,
+): RegistryStream {
   const run = new StreamRun(loop, request, requirements, raw, options);
   let started = false;
   return {
@@ -49,7 +63,13 @@ class StreamRun implements AsyncIterableIterator<RegistryStreamChunk>, CallOwner
   #stop: AbortController | undefined;
   #unlinkStop: (() => void) | undefined;
 
-  constructor(loop: CallLoop, request: GenerateRequest, requirements: NormalizedRequirements, raw: SelectionRequirements | undefined, options?: CallOptions) {
+  constructor(
+    loop: CallLoop,
+    request: GenerateRequest,
+    requirements: NormalizedRequirements,
+    raw: SelectionRequirements | undefined,
+    options?: CallOptions,
+  ) {
     this.#call = new CallState(loop, request, requirements, raw, this, options);
   }
 
@@ -177,7 +197,9 @@ class StreamRun implements AsyncIterableIterator<RegistryStreamChunk>, CallOwner
     return next.then(this.#onNext, this.#recover);
   };
 
-  readonly #onNext = (next: IteratorResult<StreamChunk>): Promise<IteratorResult<RegistryStreamChunk>> | IteratorResult<RegistryStreamChunk> => {
+  readonly #onNext = (
+    next: IteratorResult<StreamChunk>,
+  ): Promise<IteratorResult<RegistryStreamChunk>> | IteratorResult<RegistryStreamChunk> => {
     if (this.#state === "closed") return RUN_DONE;
     if (next.done) {
       try {

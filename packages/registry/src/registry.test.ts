@@ -1,4 +1,12 @@
-import { AuthenticationError, ConfigError, ContextLengthError, ModelNotFoundError, NoEligibleModelError, ProviderError, RateLimitError } from "@orchestrator-ts/core";
+import {
+  AuthenticationError,
+  ConfigError,
+  ContextLengthError,
+  ModelNotFoundError,
+  NoEligibleModelError,
+  ProviderError,
+  RateLimitError,
+} from "@orchestrator-ts/core";
 import { FakeModel } from "@orchestrator-ts/testing";
 import { describe, expect, it } from "vitest";
 import { ModelRegistry } from "./registry";
@@ -12,7 +20,9 @@ describe("registering models", () => {
     const a = registry.registerModel(new FakeModel({ name: "gpt-4", provider: "openai" }));
     registry.registerModel(new FakeModel({ name: "claude-3-opus", provider: "anthropic" }));
     registry.registerModel(new FakeModel({ name: "gpt-3.5", provider: "openai" }));
-    expect(() => registry.registerModel(new FakeModel({ name: "gpt-4" }))).toThrow(/"gpt-4" is already registered; pass \{ replace: true \}/);
+    expect(() => registry.registerModel(new FakeModel({ name: "gpt-4" }))).toThrow(
+      /"gpt-4" is already registered; pass \{ replace: true \}/,
+    );
     const b = registry.registerModel(new FakeModel({ name: "gpt-4", provider: "openai" }), { replace: true });
     expect(registry.getModel("gpt-4")).toBe(b);
     expect(registry.getModel("gpt-4")).not.toBe(a);
@@ -65,11 +75,40 @@ describe("selection and its explanation", () => {
       new FakeModel({
         name: "gpt-4",
         provider: "openai",
-        capabilities: { codeGeneration: true, functionCalling: true, maxTokens: 8192, inputCostPerToken: 0.00003, outputCostPerToken: 0.00006, tokensPerSecond: 40, tasks: ["code", "chat"], languages: ["en", "de"] },
+        capabilities: {
+          codeGeneration: true,
+          functionCalling: true,
+          maxTokens: 8192,
+          inputCostPerToken: 0.00003,
+          outputCostPerToken: 0.00006,
+          tokensPerSecond: 40,
+          tasks: ["code", "chat"],
+          languages: ["en", "de"],
+        },
       }),
     );
-    registry.registerModel(new FakeModel({ name: "claude", provider: "anthropic", capabilities: { codeGeneration: true, maxTokens: 200_000, inputCostPerToken: 0.000003, outputCostPerToken: 0.000015, tasks: ["chat"], languages: ["en-US"] } }));
-    registry.registerModel(new FakeModel({ name: "llama", provider: "ollama", isLocal: true, capabilities: { maxTokens: 4096, tokensPerSecond: 120, languages: ["en"] } }));
+    registry.registerModel(
+      new FakeModel({
+        name: "claude",
+        provider: "anthropic",
+        capabilities: {
+          codeGeneration: true,
+          maxTokens: 200_000,
+          inputCostPerToken: 0.000003,
+          outputCostPerToken: 0.000015,
+          tasks: ["chat"],
+          languages: ["en-US"],
+        },
+      }),
+    );
+    registry.registerModel(
+      new FakeModel({
+        name: "llama",
+        provider: "ollama",
+        isLocal: true,
+        capabilities: { maxTokens: 4096, tokensPerSecond: 120, languages: ["en"] },
+      }),
+    );
     return registry;
   }
 
@@ -86,14 +125,26 @@ describe("selection and its explanation", () => {
     // Declared speed: gpt-4 40 tok/s is excluded; claude declares nothing and is not.
     const speed = pick({ minSpeed: 100 });
     expect(speed.candidates.map((c) => c.model).sort()).toEqual(["claude", "llama"]);
-    expect(speed.excluded).toEqual([{ model: "gpt-4", code: "speed", reason: "declared speed 40.0 tokens/s is below minSpeed 100" }]);
+    expect(speed.excluded).toEqual([
+      { model: "gpt-4", code: "speed", reason: "declared speed 40.0 tokens/s is below minSpeed 100" },
+    ]);
     const explained = pick({ capabilities: ["codeGeneration"], excludeProviders: ["openai"], languages: ["en"] });
     expect(explained.model?.name).toBe("claude");
     expect(explained.excluded).toEqual([
       { model: "gpt-4", code: "provider_excluded", reason: 'provider "openai" is excluded' },
       { model: "llama", code: "capability", reason: 'lacks capability "codeGeneration"' },
     ]);
-    expect(explained.candidates).toEqual([expect.objectContaining({ model: "claude", provider: "anthropic", chosen: true, score: Number.POSITIVE_INFINITY, meanReward: 0, trials: 0, note: "exploring: 0 of 5 trials" })]);
+    expect(explained.candidates).toEqual([
+      expect.objectContaining({
+        model: "claude",
+        provider: "anthropic",
+        chosen: true,
+        score: Number.POSITIVE_INFINITY,
+        meanReward: 0,
+        trials: 0,
+        note: "exploring: 0 of 5 trials",
+      }),
+    ]);
   });
 
   it("explains a selection that finds nothing: no model, every model's reason (selectModel throws them)", () => {
@@ -122,7 +173,9 @@ describe("selection and its explanation", () => {
     const registry = fleet();
     // Reference request: 1,000 prompt + 500 completion tokens. gpt-4: 0.03 + 0.03 = $0.06; claude: 0.003 + 0.0075 = $0.0105.
     const ref = registry.explainSelection({ maxCost: 0.02 });
-    expect(ref.excluded).toEqual([{ model: "gpt-4", code: "cost", reason: "estimated cost $0.0600 exceeds maxCost $0.0200" }]);
+    expect(ref.excluded).toEqual([
+      { model: "gpt-4", code: "cost", reason: "estimated cost $0.0600 exceeds maxCost $0.0200" },
+    ]);
     expect(ref.candidates.find((c) => c.model === "claude")?.estimatedCostUsd).toBeCloseTo(0.0105, 10);
     // A short prompt with maxTokens 10: gpt-4 ≈ 6·0.00003 + 10·0.00006 = $0.00078.
     const small = registry.explainSelection({ maxCost: 0.001 }, { request: ask("Hi there", { maxTokens: 10 }) });
@@ -132,26 +185,52 @@ describe("selection and its explanation", () => {
 
   it("rejects unknown capability names and requirement keys instead of matching nothing", () => {
     const registry = fleet();
-    expect(() => registry.selectModel({ capabilities: ["text_genration" as "textGeneration"] })).toThrow(/capabilities\[0\]: unknown capability "text_genration". Did you mean "text_generation"/);
-    expect(() => registry.selectModel({ maxCosts: 0.01 } as never)).toThrow(/maxCosts: is not a selection requirement \(known: capabilities, maxCost/);
+    expect(() => registry.selectModel({ capabilities: ["text_genration" as "textGeneration"] })).toThrow(
+      /capabilities\[0\]: unknown capability "text_genration". Did you mean "text_generation"/,
+    );
+    expect(() => registry.selectModel({ maxCosts: 0.01 } as never)).toThrow(
+      /maxCosts: is not a selection requirement \(known: capabilities, maxCost/,
+    );
     // "vision" is both the camelCase name and its snake_case alias: suggested once.
-    expect(() => registry.selectModel({ capabilities: ["visoin" as "vision"] })).toThrow(/unknown capability "visoin". Did you mean "vision"\? Known:/);
+    expect(() => registry.selectModel({ capabilities: ["visoin" as "vision"] })).toThrow(
+      /unknown capability "visoin". Did you mean "vision"\? Known:/,
+    );
     expect(() => registry.selectModel({ maxCost: -1 })).toThrow(ConfigError);
   });
 
   it("takes the seed's snake_case requirement names: select_model(capabilities=[...], max_cost=0.01, min_speed=100)", () => {
     const registry = fleet();
     // Typed as written: no cast. Every snake_case field means what its camelCase twin means.
-    const seed = registry.explainSelection({ capabilities: ["text_generation"], max_cost: 0.02, min_speed: 1, min_context_window: 1000, exclude_providers: ["meta"], max_latency_ms: 60_000, local_only: false });
-    const camel = registry.explainSelection({ capabilities: ["textGeneration"], maxCost: 0.02, minSpeed: 1, minContextWindow: 1000, excludeProviders: ["meta"], maxLatencyMs: 60_000, localOnly: false });
+    const seed = registry.explainSelection({
+      capabilities: ["text_generation"],
+      max_cost: 0.02,
+      min_speed: 1,
+      min_context_window: 1000,
+      exclude_providers: ["meta"],
+      max_latency_ms: 60_000,
+      local_only: false,
+    });
+    const camel = registry.explainSelection({
+      capabilities: ["textGeneration"],
+      maxCost: 0.02,
+      minSpeed: 1,
+      minContextWindow: 1000,
+      excludeProviders: ["meta"],
+      maxLatencyMs: 60_000,
+      localOnly: false,
+    });
     expect(seed.excluded).toEqual(camel.excluded);
     expect(seed.excluded.map((x) => x.code)).toContain("cost");
     expect(seed.candidates.map((c) => c.model)).toEqual(camel.candidates.map((c) => c.model));
     expect(registry.selectModel({ max_cost: 0.02 }).name).toBe(registry.selectModel({ maxCost: 0.02 }).name);
     // Errors name the spelling that was written; writing both spellings of one field is an error.
     expect(() => registry.selectModel({ max_cost: -1 })).toThrow(/max_cost: must be a non-negative number, got -1/);
-    expect(() => registry.selectModel({ max_cost: 0.01, maxCost: 0.02 })).toThrow(/max_cost: and "maxCost" are the same requirement/);
-    expect(() => registry.selectModel({ max_costs: 0.01 } as never)).toThrow(/max_costs: is not a selection requirement \(known:/);
+    expect(() => registry.selectModel({ max_cost: 0.01, maxCost: 0.02 })).toThrow(
+      /max_cost: and "maxCost" are the same requirement/,
+    );
+    expect(() => registry.selectModel({ max_costs: 0.01 } as never)).toThrow(
+      /max_costs: is not a selection requirement \(known:/,
+    );
   });
 
   it("throws NoEligibleModelError carrying every model's reason", () => {
@@ -161,9 +240,13 @@ describe("selection and its explanation", () => {
       expect.unreachable();
     } catch (error) {
       expect(error).toBeInstanceOf(NoEligibleModelError);
-    expect((error as NoEligibleModelError).code).toBe("no_eligible_model");
+      expect((error as NoEligibleModelError).code).toBe("no_eligible_model");
       const e = error as NoEligibleModelError;
-      expect(e.excluded.map((x) => `${x.model}:${x.code}`)).toEqual(["gpt-4:capability", "claude:capability", "llama:capability"]);
+      expect(e.excluded.map((x) => `${x.model}:${x.code}`)).toEqual([
+        "gpt-4:capability",
+        "claude:capability",
+        "llama:capability",
+      ]);
       expect(e.message).toContain('gpt-4: lacks capability "vision"');
     }
     expect(() => new ModelRegistry().selectModel()).toThrow(/no models are registered/);
@@ -176,9 +259,19 @@ describe("selection and its explanation", () => {
     expect(registry.explainSelection({ maxLatencyMs: 10, minSpeed: 500 }).candidates).toHaveLength(2);
     await registry.getModel("slow").generate(ask("one two three"));
     const e = registry.explainSelection({ maxLatencyMs: 10 });
-    expect(e.excluded).toEqual([{ model: "slow", code: "latency", reason: expect.stringMatching(/^observed p95 latency \d+ ms exceeds maxLatencyMs 10$/) }]);
+    expect(e.excluded).toEqual([
+      {
+        model: "slow",
+        code: "latency",
+        reason: expect.stringMatching(/^observed p95 latency \d+ ms exceeds maxLatencyMs 10$/),
+      },
+    ]);
     // Observed speed (a few tokens in ~30 ms) replaces the declared 1,000 tokens/s.
-    expect(registry.explainSelection({ minSpeed: 500 }).excluded[0]).toMatchObject({ model: "slow", code: "speed", reason: expect.stringContaining("observed median speed") });
+    expect(registry.explainSelection({ minSpeed: 500 }).excluded[0]).toMatchObject({
+      model: "slow",
+      code: "speed",
+      reason: expect.stringContaining("observed median speed"),
+    });
   });
 });
 
@@ -215,26 +308,39 @@ describe("health and limits", () => {
     }
     health.states.set("down", { available: false, status: "unhealthy", reason: "connection refused" });
     health.states.set("shaky", { available: false, status: "degraded", reason: "resting after 429" });
-    expect(() => strict.selectModel()).toThrow(/down: unavailable \(unhealthy\): connection refused; shaky: unavailable \(degraded\): resting after 429/);
+    expect(() => strict.selectModel()).toThrow(
+      /down: unavailable \(unhealthy\): connection refused; shaky: unavailable \(degraded\): resting after 429/,
+    );
     expect(lenient.selectModel().name).toBe("shaky");
   });
 
   it("without a monitor, health is derived from the registry's live calls", async () => {
     const registry = new ModelRegistry({ maxRetries: 0, maxFallbacks: 0 });
-    registry.registerModel(new FakeModel({ name: "m", script: [{ fail: "server-error" }, { fail: "server-error" }, { fail: "server-error" }] }));
+    registry.registerModel(
+      new FakeModel({
+        name: "m",
+        script: [{ fail: "server-error" }, { fail: "server-error" }, { fail: "server-error" }],
+      }),
+    );
     expect((await registry.getModelHealth("m")).status).toBe("unknown");
     for (let i = 0; i < 3; i++) await expect(registry.generate(ask("x"))).rejects.toThrow(ProviderError);
     const h = await registry.getModelHealth("m");
     expect(h).toMatchObject({ isHealthy: false, status: "unhealthy", consecutiveFailures: 3 });
     expect(h.issues[0]).toBe("3 consecutive failed calls");
     await registry.generate(ask("x"));
-    expect(await registry.getModelHealth("m")).toMatchObject({ isHealthy: true, status: "degraded", consecutiveFailures: 0 });
+    expect(await registry.getModelHealth("m")).toMatchObject({
+      isHealthy: true,
+      status: "degraded",
+      consecutiveFailures: 0,
+    });
     await expect(registry.getModelHealth("nope")).rejects.toThrow(ModelNotFoundError);
   });
 
   it("skips a model at its concurrency limit, and waits for capacity when every model is busy", async () => {
     const registry = new ModelRegistry({ waitForCapacityMs: 2_000 });
-    const busy = registry.registerModel(new FakeModel({ name: "busy", latencyMs: 60, constraints: { maxConcurrentRequests: 1 } }));
+    const busy = registry.registerModel(
+      new FakeModel({ name: "busy", latencyMs: 60, constraints: { maxConcurrentRequests: 1 } }),
+    );
     const first = registry.generate(ask("one"));
     await new Promise((r) => setTimeout(r, 5));
     expect(busy.rateLimiter.isSaturated()).toBe(true);
@@ -263,7 +369,9 @@ describe("health and limits", () => {
     const error = await registry.generate(ask("two")).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(NoEligibleModelError);
     expect((error as NoEligibleModelError).code).toBe("no_eligible_model");
-    expect((error as Error).message).toMatch(/Every eligible model stayed at its request limits for 30 ms \(busy: at its request limits/);
+    expect((error as Error).message).toMatch(
+      /Every eligible model stayed at its request limits for 30 ms \(busy: at its request limits/,
+    );
     expect(performance.now() - started).toBeLessThan(250);
     await first;
   });
@@ -312,7 +420,9 @@ describe("retry and fallback", () => {
     expect(only.calls).toBe(1);
 
     const badRequest = new ModelRegistry(fast);
-    const a = badRequest.registerModel(new FakeModel({ name: "a", script: [{ fail: new ProviderError("invalid temperature", { status: 400 }) }] }));
+    const a = badRequest.registerModel(
+      new FakeModel({ name: "a", script: [{ fail: new ProviderError("invalid temperature", { status: 400 }) }] }),
+    );
     const b = badRequest.registerModel(new FakeModel({ name: "b" }));
     await expect(badRequest.generate(ask("x"))).rejects.toThrow(/invalid temperature/);
     expect([a.calls, b.calls]).toEqual([1, 0]);
@@ -320,13 +430,19 @@ describe("retry and fallback", () => {
 
   it("falls back from a context-length error to a model with a larger window", async () => {
     const registry = new ModelRegistry(fast);
-    const small = registry.registerModel(new FakeModel({ name: "small", capabilities: { maxTokens: 4096 }, script: [{ fail: "context-length" }] }));
+    const small = registry.registerModel(
+      new FakeModel({ name: "small", capabilities: { maxTokens: 4096 }, script: [{ fail: "context-length" }] }),
+    );
     const same = registry.registerModel(new FakeModel({ name: "same", capabilities: { maxTokens: 4096 } }));
     registry.registerModel(new FakeModel({ name: "large", capabilities: { maxTokens: 128_000 } }));
     const result = await registry.generate(ask("a very long prompt"));
     expect(result.model).toBe("large");
     expect([small.calls, same.calls]).toEqual([1, 0]);
-    expect(result.explanation.excluded).toContainEqual({ model: "same", code: "context_window_fallback", reason: "context window 4096 tokens is not larger than the window that was too small" });
+    expect(result.explanation.excluded).toContainEqual({
+      model: "same",
+      code: "context_window_fallback",
+      reason: "context window 4096 tokens is not larger than the window that was too small",
+    });
 
     const none = new ModelRegistry(fast);
     none.registerModel(new FakeModel({ name: "only", script: [{ fail: "context-length" }] }));
@@ -373,7 +489,9 @@ describe("streaming", () => {
 
   it("rejects with a typed error when the stream fails after its first chunk — never a silent truncation", async () => {
     const registry = new ModelRegistry(fast);
-    const cut = registry.registerModel(new FakeModel({ name: "cut", response: "one two three four", failStreamAfterChunks: 2 }));
+    const cut = registry.registerModel(
+      new FakeModel({ name: "cut", response: "one two three four", failStreamAfterChunks: 2 }),
+    );
     const spare = registry.registerModel(new FakeModel({ name: "spare" }));
     const seen: string[] = [];
     const error = await (async () => {
@@ -392,15 +510,25 @@ describe("feedback and statistics", () => {
     registry.registerModel(new FakeModel({ name: "m", costUsd: 0 }));
     const result = await registry.generate(ask("x", { task: "code" }));
     const before = registry.statsStore.get("m", "code")?.rewardSum ?? 0;
-    expect(() => registry.recordFeedback(result.selectionId, { quality: 1.5 })).toThrow(/quality: must be a number in \[0, 1\], got 1.5/);
+    expect(() => registry.recordFeedback(result.selectionId, { quality: 1.5 })).toThrow(
+      /quality: must be a number in \[0, 1\], got 1.5/,
+    );
     expect(registry.recordFeedback(result.selectionId, { quality: 1 })).toBe(true);
     expect(registry.recordFeedback(result.selectionId, { quality: 0 })).toBe(false);
     expect(registry.recordFeedback("sel_unknown", { quality: 1 })).toBe(false);
     // Default weights: quality weighs 0.2; the assumed 0.5 became 1 → +0.1 on both arms.
     expect((registry.statsStore.get("m", "code")?.rewardSum ?? 0) - before).toBeCloseTo(0.1, 10);
-    expect(registry.statsStore.get("m")?.rewardSum).toBeCloseTo(registry.statsStore.get("m", "code")?.rewardSum ?? -1, 10);
+    expect(registry.statsStore.get("m")?.rewardSum).toBeCloseTo(
+      registry.statsStore.get("m", "code")?.rewardSum ?? -1,
+      10,
+    );
     const stats = registry.getStatistics().models[0];
-    expect(stats).toMatchObject({ model: "m", trials: 1, meanQuality: 1, tasks: { code: { trials: 1, meanQuality: 1 } } });
+    expect(stats).toMatchObject({
+      model: "m",
+      trials: 1,
+      meanQuality: 1,
+      tasks: { code: { trials: 1, meanQuality: 1 } },
+    });
   });
 
   it("remembers only the most recent selections for feedback (bounded memory)", async () => {
@@ -416,7 +544,9 @@ describe("feedback and statistics", () => {
     const registry = new ModelRegistry({ taskMinTrials: 3 });
     registry.registerModel(new FakeModel({ name: "m" }));
     for (let i = 0; i < 2; i++) await registry.generate(ask("x", { task: "code" }));
-    expect(registry.explainSelection({}, { request: ask("y", { task: "code" }) }).candidates[0]?.statsScope).toBeUndefined();
+    expect(
+      registry.explainSelection({}, { request: ask("y", { task: "code" }) }).candidates[0]?.statsScope,
+    ).toBeUndefined();
     await registry.generate(ask("x", { task: "code" }));
     const e = registry.explainSelection({}, { request: ask("y", { task: "code" }) });
     expect(e.candidates[0]?.statsScope).toBe("code");
@@ -443,7 +573,9 @@ describe("feedback and statistics", () => {
     const registry = new ModelRegistry(fast);
     registry.registerModel(new FakeModel({ name: "m" }));
     const calls: { selectionId: string; stream: boolean; prompt: unknown }[] = [];
-    registry.on("call", (e) => calls.push({ selectionId: e.selectionId, stream: e.stream, prompt: e.request.messages[0]?.content }));
+    registry.on("call", (e) =>
+      calls.push({ selectionId: e.selectionId, stream: e.stream, prompt: e.request.messages[0]?.content }),
+    );
     const pending = registry.generate(ask("x"));
     // Synchronous: a listener runs in the caller's context, before any selection.
     expect(calls).toHaveLength(1);

@@ -31,7 +31,16 @@ import { AUTO_ROUTE, type ResolvedRoute, type Route, RouteNotFoundError, Selecto
 import { Selection } from "./selection";
 import { abortableSleep } from "./sleep";
 import { statisticsOf } from "./statistics";
-import type { AttemptRecord, ModelRegistryOptions, RegisterOptions, RegistryRequest, RegistryResult, RegistryStatistics, RegistryStream, SelectOptions } from "./types";
+import type {
+  AttemptRecord,
+  ModelRegistryOptions,
+  RegisterOptions,
+  RegistryRequest,
+  RegistryResult,
+  RegistryStatistics,
+  RegistryStream,
+  SelectOptions,
+} from "./types";
 
 // The front of the registry: what a newcomer reads first. One request goes
 //   generate / stream (here) → CallState (call-state.ts: the one call loop and its decision)
@@ -74,7 +83,10 @@ export class ModelRegistry {
   readonly #outcomes: Outcomes;
   readonly #loop: CallLoop;
   // Reused by selectModel/explainSelection (synchronous: never two at once).
-  readonly #query: { requirements: NormalizedRequirements; request: GenerateRequest | undefined } = { requirements: {}, request: undefined };
+  readonly #query: { requirements: NormalizedRequirements; request: GenerateRequest | undefined } = {
+    requirements: {},
+    request: undefined,
+  };
   readonly #routes = new Map<string, Route>();
   readonly #cascadeRunner: CascadeRunner;
 
@@ -93,13 +105,28 @@ export class ModelRegistry {
     this.taskMinTrials = o.taskMinTrials;
     this.timeoutMs = o.timeoutMs;
     const events = this.#events;
-    this.#selection = new Selection({ selector: o.selector, statsStore: o.statsStore, health: this.health, events, unhealthyPolicy: o.unhealthyPolicy, taskMinTrials: o.taskMinTrials, waitForCapacityMs: o.waitForCapacityMs });
-    this.#outcomes = new Outcomes({ selection: this.#selection, statsStore: o.statsStore, health: this.health, events, feedbackCapacity: o.feedbackCapacity });
+    this.#selection = new Selection({
+      selector: o.selector,
+      statsStore: o.statsStore,
+      health: this.health,
+      events,
+      unhealthyPolicy: o.unhealthyPolicy,
+      taskMinTrials: o.taskMinTrials,
+      waitForCapacityMs: o.waitForCapacityMs,
+    });
+    this.#outcomes = new Outcomes({
+      selection: this.#selection,
+      statsStore: o.statsStore,
+      health: this.health,
+      events,
+      feedbackCapacity: o.feedbackCapacity,
+    });
     // With a registry-level cache: which model answered a request, so an identical request goes back to it.
     const affinity = o.cache ? new CacheAffinity(o.cache) : undefined;
     this.#loop = { selection: this.#selection, outcomes: this.#outcomes, events, affinity, options: o };
     this.#cascadeRunner = {
-      call: (request, callOptions, attempts) => this.#generate(request, NO_REQUIREMENTS, undefined, callOptions, attempts),
+      call: (request, callOptions, attempts) =>
+        this.#generate(request, NO_REQUIREMENTS, undefined, callOptions, attempts),
       stream: (request, callOptions) => registryStream(this.#loop, request, NO_REQUIREMENTS, undefined, callOptions),
       random: o.random,
     };
@@ -120,18 +147,46 @@ export class ModelRegistry {
   /** Add a model. A second model with a registered name is an error unless `{ replace: true }`. */
   registerModel<M extends Model>(model: M, options: RegisterOptions = {}): M {
     if (!model || typeof model !== "object" || typeof model.name !== "string" || typeof model.generate !== "function") {
-      throw new ConfigError([{ path: "model", message: "registerModel expects a Model instance (a subclass of Model from @orchestrator-ts/core)" }], { title: "Cannot register model" });
+      throw new ConfigError(
+        [
+          {
+            path: "model",
+            message: "registerModel expects a Model instance (a subclass of Model from @orchestrator-ts/core)",
+          },
+        ],
+        { title: "Cannot register model" },
+      );
     }
     // A model package built against another core would break in ways far from their cause.
-    const mismatch = specificationMismatch(`model "${model.name}" (${model.constructor?.name ?? "object"})`, model.specificationVersion);
-    if (mismatch !== undefined) throw new SpecificationVersionError([{ path: "model", message: mismatch }], { model: model.name });
+    const mismatch = specificationMismatch(
+      `model "${model.name}" (${model.constructor?.name ?? "object"})`,
+      model.specificationVersion,
+    );
+    if (mismatch !== undefined)
+      throw new SpecificationVersionError([{ path: "model", message: mismatch }], { model: model.name });
     if (this.#routes.has(model.name) || model.name === AUTO_ROUTE) {
-      throw new ConfigError([{ path: "name", message: `"${model.name}" is ${model.name === AUTO_ROUTE ? "reserved (it asks the selector)" : "the name of a route"}: a request for it could not tell the two apart` }], { title: "Cannot register model" });
+      throw new ConfigError(
+        [
+          {
+            path: "name",
+            message: `"${model.name}" is ${model.name === AUTO_ROUTE ? "reserved (it asks the selector)" : "the name of a route"}: a request for it could not tell the two apart`,
+          },
+        ],
+        { title: "Cannot register model" },
+      );
     }
     const existing = this.#selection.byName.get(model.name);
     if (existing) {
       if (!options.replace) {
-        throw new ConfigError([{ path: "name", message: `a model named "${model.name}" is already registered; pass { replace: true } to replace it` }], { title: "Cannot register model" });
+        throw new ConfigError(
+          [
+            {
+              path: "name",
+              message: `a model named "${model.name}" is already registered; pass { replace: true } to replace it`,
+            },
+          ],
+          { title: "Cannot register model" },
+        );
       }
       this.#remove(existing);
     }
@@ -167,7 +222,8 @@ export class ModelRegistry {
 
   listModels(filter: { provider?: string } = {}): Model[] {
     const out: Model[] = [];
-    for (const e of this.#selection.entries) if (filter.provider === undefined || e.model.provider === filter.provider) out.push(e.model);
+    for (const e of this.#selection.entries)
+      if (filter.provider === undefined || e.model.provider === filter.provider) out.push(e.model);
     return out;
   }
 
@@ -180,7 +236,10 @@ export class ModelRegistry {
   }
 
   #notFound(name: string): ModelNotFoundError {
-    return new ModelNotFoundError(name, this.#selection.entries.map((e) => e.model.name));
+    return new ModelNotFoundError(
+      name,
+      this.#selection.entries.map((e) => e.model.name),
+    );
   }
 
   // ---- routes --------------------------------------------------------------------------------
@@ -193,16 +252,32 @@ export class ModelRegistry {
    */
   addRoute<R extends Route>(route: R, options: { replace?: boolean; allowUnregistered?: boolean } = {}): R {
     if (!(route instanceof SelectorRoute) && !(route instanceof CascadeRoute)) {
-      throw new ConfigError([{ path: "route", message: "addRoute expects a SelectorRoute or a CascadeRoute" }], { title: "Cannot add route" });
+      throw new ConfigError([{ path: "route", message: "addRoute expects a SelectorRoute or a CascadeRoute" }], {
+        title: "Cannot add route",
+      });
     }
     const name = route.name;
     const issues = [];
-    if (name === AUTO_ROUTE) issues.push({ path: "name", message: `"${AUTO_ROUTE}" is reserved: it means the registry's selector over every model` });
-    else if (this.#selection.byName.has(name)) issues.push({ path: "name", message: `a model is named "${name}": a request for it could not tell the two apart` });
-    else if (this.#routes.has(name) && !options.replace) issues.push({ path: "name", message: `a route named "${name}" already exists; pass { replace: true } to replace it` });
+    if (name === AUTO_ROUTE)
+      issues.push({
+        path: "name",
+        message: `"${AUTO_ROUTE}" is reserved: it means the registry's selector over every model`,
+      });
+    else if (this.#selection.byName.has(name))
+      issues.push({
+        path: "name",
+        message: `a model is named "${name}": a request for it could not tell the two apart`,
+      });
+    else if (this.#routes.has(name) && !options.replace)
+      issues.push({
+        path: "name",
+        message: `a route named "${name}" already exists; pass { replace: true } to replace it`,
+      });
     if (route instanceof CascadeRoute && !options.allowUnregistered) {
       const known = this.#selection.entries.map((e) => e.model.name);
-      for (const m of route.models) if (!this.#selection.byName.has(m)) issues.push({ path: "stages", message: new ModelNotFoundError(m, known).message });
+      for (const m of route.models)
+        if (!this.#selection.byName.has(m))
+          issues.push({ path: "stages", message: new ModelNotFoundError(m, known).message });
     }
     if (issues.length > 0) throw new ConfigError(issues, { title: `Cannot add route "${name}"` });
     this.#routes.set(name, route);
@@ -237,7 +312,11 @@ export class ModelRegistry {
       const entry = this.#selection.byName.get(id);
       if (entry) return { type: "model", id, model: entry.model };
     }
-    throw new RouteNotFoundError(id, [...this.#routes.keys()], this.#selection.entries.map((e) => e.model.name));
+    throw new RouteNotFoundError(
+      id,
+      [...this.#routes.keys()],
+      this.#selection.entries.map((e) => e.model.name),
+    );
   }
 
   // ---- events --------------------------------------------------------------------------------
@@ -258,7 +337,14 @@ export class ModelRegistry {
     const query = this.#queryFor(requirements, options);
     const picked = this.#selection.pick(query, false);
     if (!picked) throw this.#selection.noEligible(query);
-    if (this.#events.has("selection")) this.#events.emit("selection", { selectionId: undefined, model: picked.entry.model.name, task: options.request?.task, explanation: undefined, fallback: 0 });
+    if (this.#events.has("selection"))
+      this.#events.emit("selection", {
+        selectionId: undefined,
+        model: picked.entry.model.name,
+        task: options.request?.task,
+        explanation: undefined,
+        fallback: 0,
+      });
     return picked.entry.model;
   }
 
@@ -267,15 +353,31 @@ export class ModelRegistry {
    * reason. When no model is eligible it explains that too: `model` is `undefined` and `excluded`
    * says why each model was left out (where `selectModel` throws `NoEligibleModelError`).
    */
-  explainSelection(requirements?: SelectionRequirements, options: SelectOptions = {}): SelectionExplanation | NoEligibleModelExplanation {
+  explainSelection(
+    requirements?: SelectionRequirements,
+    options: SelectOptions = {},
+  ): SelectionExplanation | NoEligibleModelExplanation {
     const query = this.#queryFor(requirements, options);
     const picked = this.#selection.pick(query, true);
     if (!picked) {
       // Run the filters again so every model's reason is current (as noEligible does).
-      return { model: undefined, selector: this.selector.name, task: options.request?.task, candidates: [], excluded: this.#selection.reasons(query.requirements, query) };
+      return {
+        model: undefined,
+        selector: this.selector.name,
+        task: options.request?.task,
+        candidates: [],
+        excluded: this.#selection.reasons(query.requirements, query),
+      };
     }
     const explanation = picked.explanation as SelectionExplanation;
-    if (this.#events.has("selection")) this.#events.emit("selection", { selectionId: undefined, model: picked.entry.model.name, task: options.request?.task, explanation, fallback: 0 });
+    if (this.#events.has("selection"))
+      this.#events.emit("selection", {
+        selectionId: undefined,
+        model: picked.entry.model.name,
+        task: options.request?.task,
+        explanation,
+        fallback: 0,
+      });
     return explanation;
   }
 
@@ -306,8 +408,10 @@ export class ModelRegistry {
   #generateRouted(request: RegistryRequest, requirements: SelectionRequirements | undefined): Promise<RegistryResult> {
     const { route: id, ...plain } = request;
     const resolved = this.resolveRoute(id as string);
-    if (resolved.type === "auto") return this.#generate(plain, normalizeRequirements(requirements), requirements, undefined, undefined);
-    if (resolved.type === "model") return this.#generate(plain, normalizeRequirements(requirements), requirements, { pin: resolved.id }, undefined);
+    if (resolved.type === "auto")
+      return this.#generate(plain, normalizeRequirements(requirements), requirements, undefined, undefined);
+    if (resolved.type === "model")
+      return this.#generate(plain, normalizeRequirements(requirements), requirements, { pin: resolved.id }, undefined);
     const route = resolved.route;
     if (route instanceof CascadeRoute) return generateCascade(this.#cascadeRunner, route, plain);
     const merged = route.merge(requirements);
@@ -315,7 +419,13 @@ export class ModelRegistry {
   }
 
   /** The call loop for one generate call; `attemptsOut` (a cascade's) receives its attempts, also when it fails. */
-  async #generate(request: GenerateRequest, normalized: NormalizedRequirements, requirements: SelectionRequirements | undefined, options: CallOptions | undefined, attemptsOut: AttemptRecord[] | undefined): Promise<RegistryResult> {
+  async #generate(
+    request: GenerateRequest,
+    normalized: NormalizedRequirements,
+    requirements: SelectionRequirements | undefined,
+    options: CallOptions | undefined,
+    attemptsOut: AttemptRecord[] | undefined,
+  ): Promise<RegistryResult> {
     const call = new CallState(this.#loop, request, normalized, requirements, undefined, options);
     if (attemptsOut === undefined) call.announce(false);
     try {
@@ -328,7 +438,12 @@ export class ModelRegistry {
             try {
               const result = await entry.model.generate(call.callRequest);
               call.succeeded(result.latencyMs, result.costUsd, result.cached);
-              return { ...result, selectionId: call.selectionId, explanation: call.explanation as SelectionExplanation, attempts: call.attempts };
+              return {
+                ...result,
+                selectionId: call.selectionId,
+                explanation: call.explanation as SelectionExplanation,
+                attempts: call.attempts,
+              };
             } catch (thrown) {
               const next = call.afterFailure(thrown);
               if (next === "throw") throw call.lastError;
@@ -351,11 +466,14 @@ export class ModelRegistry {
    * transparently; a failure after it rejects with the typed error (never a silently cut answer).
    */
   stream(request: RegistryRequest, requirements?: SelectionRequirements): RegistryStream {
-    if (request?.route === undefined) return registryStream(this.#loop, request, normalizeRequirements(requirements), requirements);
+    if (request?.route === undefined)
+      return registryStream(this.#loop, request, normalizeRequirements(requirements), requirements);
     const { route: id, ...plain } = request;
     const resolved = this.resolveRoute(id as string);
-    if (resolved.type === "auto") return registryStream(this.#loop, plain, normalizeRequirements(requirements), requirements);
-    if (resolved.type === "model") return registryStream(this.#loop, plain, normalizeRequirements(requirements), requirements, { pin: resolved.id });
+    if (resolved.type === "auto")
+      return registryStream(this.#loop, plain, normalizeRequirements(requirements), requirements);
+    if (resolved.type === "model")
+      return registryStream(this.#loop, plain, normalizeRequirements(requirements), requirements, { pin: resolved.id });
     const route = resolved.route;
     if (route instanceof CascadeRoute) return streamCascade(this.#cascadeRunner, route, plain);
     const merged = route.merge(requirements);

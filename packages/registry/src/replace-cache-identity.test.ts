@@ -3,7 +3,12 @@
 import { ModelCache } from "@orchestrator-ts/cache";
 import type { Model } from "@orchestrator-ts/core";
 import { OpenAIModel } from "@orchestrator-ts/provider-openai";
-import { type OpenAIServer, type RedisServerHandle, startOpenAIServer, startRedisServer } from "@orchestrator-ts/testing";
+import {
+  type OpenAIServer,
+  type RedisServerHandle,
+  startOpenAIServer,
+  startRedisServer,
+} from "@orchestrator-ts/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ModelRegistry } from "./index";
 
@@ -30,7 +35,11 @@ function registry(): { registry: ModelRegistry; cache: ModelCache } {
   return { registry: new ModelRegistry({ cache }), cache };
 }
 
-async function written(cache: ModelCache, model: Model, request: { messages: { role: "user"; content: string }[] }): Promise<void> {
+async function written(
+  cache: ModelCache,
+  model: Model,
+  request: { messages: { role: "user"; content: string }[] },
+): Promise<void> {
   const backend = await cache.backend();
   const deadline = Date.now() + 2_000;
   while ((await backend.get(cache.key(model, request))) === undefined) {
@@ -44,12 +53,16 @@ describe("a registry-level cache on a shared Redis", () => {
 
   it("after registerModel(…, { replace: true }) the replacement answers, not the replaced model's cache", async () => {
     const { registry: r, cache } = registry();
-    const old = r.registerModel(new OpenAIModel({ name: "chat", model: "gpt-4o-mini", baseURL: serverA.baseURL, apiKey: KEY }));
+    const old = r.registerModel(
+      new OpenAIModel({ name: "chat", model: "gpt-4o-mini", baseURL: serverA.baseURL, apiKey: KEY }),
+    );
     expect(await r.generate(q)).toMatchObject({ text: "A/gpt-4o-mini: Who answers?", cached: false });
     await written(cache, old, q);
     expect(await r.generate(q)).toMatchObject({ text: "A/gpt-4o-mini: Who answers?", cached: true });
 
-    r.registerModel(new OpenAIModel({ name: "chat", model: "gpt-4o", baseURL: serverB.baseURL, apiKey: KEY }), { replace: true });
+    r.registerModel(new OpenAIModel({ name: "chat", model: "gpt-4o", baseURL: serverB.baseURL, apiKey: KEY }), {
+      replace: true,
+    });
     expect(await r.generate(q)).toMatchObject({ model: "chat", text: "B/gpt-4o: Who answers?", cached: false });
     expect(serverB.stats.inferenceRequests).toBe(1);
   });
@@ -58,8 +71,12 @@ describe("a registry-level cache on a shared Redis", () => {
     const ask = { messages: [{ role: "user" as const, content: "Whose answer?" }] };
     const one = registry();
     const two = registry();
-    const a = one.registry.registerModel(new OpenAIModel({ name: "chat", model: "gpt-4o-mini", baseURL: serverA.baseURL, apiKey: KEY }));
-    two.registry.registerModel(new OpenAIModel({ name: "chat", model: "gpt-4.1", baseURL: serverB.baseURL, apiKey: KEY }));
+    const a = one.registry.registerModel(
+      new OpenAIModel({ name: "chat", model: "gpt-4o-mini", baseURL: serverA.baseURL, apiKey: KEY }),
+    );
+    two.registry.registerModel(
+      new OpenAIModel({ name: "chat", model: "gpt-4.1", baseURL: serverB.baseURL, apiKey: KEY }),
+    );
     expect((await one.registry.generate(ask)).text).toBe("A/gpt-4o-mini: Whose answer?");
     await written(one.cache, a, ask);
     expect(await two.registry.generate(ask)).toMatchObject({ text: "B/gpt-4.1: Whose answer?", cached: false });

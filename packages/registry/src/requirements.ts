@@ -1,6 +1,26 @@
-import { CAPABILITY_NAMES, type CapabilityName, ConfigError, type ConfigIssue, type NormalizedRequirements, type RequirementFields, type SelectionRequirements, closestNames } from "@orchestrator-ts/core";
+import {
+  CAPABILITY_NAMES,
+  type CapabilityName,
+  ConfigError,
+  type ConfigIssue,
+  type NormalizedRequirements,
+  type RequirementFields,
+  type SelectionRequirements,
+  closestNames,
+} from "@orchestrator-ts/core";
 
-const FIELDS = ["capabilities", "maxCost", "minSpeed", "minContextWindow", "tasks", "languages", "providers", "excludeProviders", "maxLatencyMs", "localOnly"] as const satisfies readonly (keyof RequirementFields)[];
+const FIELDS = [
+  "capabilities",
+  "maxCost",
+  "minSpeed",
+  "minContextWindow",
+  "tasks",
+  "languages",
+  "providers",
+  "excludeProviders",
+  "maxLatencyMs",
+  "localOnly",
+] as const satisfies readonly (keyof RequirementFields)[];
 const KEYS = new Set<string>(FIELDS);
 const snake = (name: string): string => name.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
 /** snake_case requirement key → its camelCase field (only the keys that differ). */
@@ -12,12 +32,14 @@ const NONE: NormalizedRequirements = Object.freeze({});
 
 function checkNumber(issues: ConfigIssue[], key: string, value: unknown): void {
   if (value === undefined) return;
-  if (typeof value !== "number" || !Number.isFinite(value) || value < 0) issues.push({ path: key, message: `must be a non-negative number, got ${JSON.stringify(value)}` });
+  if (typeof value !== "number" || !Number.isFinite(value) || value < 0)
+    issues.push({ path: key, message: `must be a non-negative number, got ${JSON.stringify(value)}` });
 }
 
 function checkStrings(issues: ConfigIssue[], key: string, value: unknown): void {
   if (value === undefined) return;
-  if (!Array.isArray(value) || value.some((v) => typeof v !== "string")) issues.push({ path: key, message: `must be an array of strings, got ${JSON.stringify(value)}` });
+  if (!Array.isArray(value) || value.some((v) => typeof v !== "string"))
+    issues.push({ path: key, message: `must be an array of strings, got ${JSON.stringify(value)}` });
 }
 
 /** The key a field was written as, for error paths. */
@@ -32,7 +54,10 @@ function spelling(written: Map<string, string> | undefined, field: string): stri
 export function normalizeRequirements(requirements: SelectionRequirements | undefined): NormalizedRequirements {
   if (requirements === undefined) return NONE;
   if (typeof requirements !== "object" || requirements === null) {
-    throw new ConfigError([{ path: "", message: `requirements must be an object, got ${JSON.stringify(requirements)}` }], { title: "Invalid selection requirements" });
+    throw new ConfigError(
+      [{ path: "", message: `requirements must be an object, got ${JSON.stringify(requirements)}` }],
+      { title: "Invalid selection requirements" },
+    );
   }
   const issues: ConfigIssue[] = [];
   // camelCase field → the snake_case key it was written as (only when one was).
@@ -41,7 +66,8 @@ export function normalizeRequirements(requirements: SelectionRequirements | unde
     if (KEYS.has(key)) continue;
     const field = SNAKE_KEYS.get(key);
     if (field !== undefined) {
-      if (Object.hasOwn(requirements, field)) issues.push({ path: key, message: `and "${field}" are the same requirement: write one of them` });
+      if (Object.hasOwn(requirements, field))
+        issues.push({ path: key, message: `and "${field}" are the same requirement: write one of them` });
       else (written ??= new Map()).set(field, key);
       continue;
     }
@@ -60,22 +86,31 @@ export function normalizeRequirements(requirements: SelectionRequirements | unde
   const raw = req.capabilities as unknown;
   if (raw !== undefined) {
     if (!Array.isArray(raw)) {
-      issues.push({ path: "capabilities", message: `must be an array of capability names, got ${JSON.stringify(raw)}` });
+      issues.push({
+        path: "capabilities",
+        message: `must be an array of capability names, got ${JSON.stringify(raw)}`,
+      });
     } else {
       let camelOnly = true;
       for (const name of raw) if (typeof name !== "string" || !CAMEL.has(name)) camelOnly = false;
       // The common case (camelCase names) reuses the caller's array: no allocation.
       if (camelOnly) capabilities = raw as CapabilityName[];
       const out: CapabilityName[] = [];
-      if (!camelOnly) raw.forEach((name: unknown, i: number) => {
-        if (typeof name === "string" && CAMEL.has(name)) out.push(name as CapabilityName);
-        else if (typeof name === "string" && SNAKE.has(name)) out.push(SNAKE.get(name) as CapabilityName);
-        else {
-          const suggestions = typeof name === "string" ? closestNames(name, [...CAPABILITY_NAMES, ...SNAKE.keys()], 2) : [];
-          const hint = suggestions.length > 0 ? ` Did you mean ${suggestions.map((s) => `"${s}"`).join(" or ")}?` : "";
-          issues.push({ path: `capabilities[${i}]`, message: `unknown capability ${JSON.stringify(name)}.${hint} Known: ${CAPABILITY_NAMES.join(", ")}.` });
-        }
-      });
+      if (!camelOnly)
+        raw.forEach((name: unknown, i: number) => {
+          if (typeof name === "string" && CAMEL.has(name)) out.push(name as CapabilityName);
+          else if (typeof name === "string" && SNAKE.has(name)) out.push(SNAKE.get(name) as CapabilityName);
+          else {
+            const suggestions =
+              typeof name === "string" ? closestNames(name, [...CAPABILITY_NAMES, ...SNAKE.keys()], 2) : [];
+            const hint =
+              suggestions.length > 0 ? ` Did you mean ${suggestions.map((s) => `"${s}"`).join(" or ")}?` : "";
+            issues.push({
+              path: `capabilities[${i}]`,
+              message: `unknown capability ${JSON.stringify(name)}.${hint} Known: ${CAPABILITY_NAMES.join(", ")}.`,
+            });
+          }
+        });
       if (!camelOnly) capabilities = out;
     }
   }
@@ -87,7 +122,11 @@ export function normalizeRequirements(requirements: SelectionRequirements | unde
   checkStrings(issues, "languages", req.languages);
   checkStrings(issues, "providers", req.providers);
   checkStrings(issues, spelling(written, "excludeProviders"), req.excludeProviders);
-  if (req.localOnly !== undefined && typeof req.localOnly !== "boolean") issues.push({ path: spelling(written, "localOnly"), message: `must be a boolean, got ${JSON.stringify(req.localOnly)}` });
+  if (req.localOnly !== undefined && typeof req.localOnly !== "boolean")
+    issues.push({
+      path: spelling(written, "localOnly"),
+      message: `must be a boolean, got ${JSON.stringify(req.localOnly)}`,
+    });
   if (issues.length > 0) throw new ConfigError(issues, { title: "Invalid selection requirements" });
   if (raw === undefined || capabilities === raw) return req as NormalizedRequirements;
   return { ...req, capabilities };

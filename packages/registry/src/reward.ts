@@ -18,7 +18,12 @@ export interface RewardOptions {
   qualityPrior?: number;
 }
 
-export const DEFAULT_REWARD_WEIGHTS: Readonly<Required<RewardWeights>> = Object.freeze({ success: 0.4, latency: 0.2, cost: 0.2, quality: 0.2 });
+export const DEFAULT_REWARD_WEIGHTS: Readonly<Required<RewardWeights>> = Object.freeze({
+  success: 0.4,
+  latency: 0.2,
+  cost: 0.2,
+  quality: 0.2,
+});
 export const DEFAULT_LATENCY_REF_MS = 2_000;
 export const DEFAULT_COST_REF_USD = 0.002;
 
@@ -43,21 +48,35 @@ export class RewardFunction implements RewardScorer {
     const issues: { path: string; message: string }[] = [];
     for (const key of ["success", "latency", "cost", "quality"] as const) {
       const v = w[key];
-      if (typeof v !== "number" || !Number.isFinite(v) || v < 0) issues.push({ path: `rewardWeights.${key}`, message: `must be a non-negative number, got ${String(v)}` });
+      if (typeof v !== "number" || !Number.isFinite(v) || v < 0)
+        issues.push({ path: `rewardWeights.${key}`, message: `must be a non-negative number, got ${String(v)}` });
     }
     for (const key of Object.keys(options.weights ?? {})) {
-      if (!(key in DEFAULT_REWARD_WEIGHTS)) issues.push({ path: `rewardWeights.${key}`, message: "is not a reward part (success, latency, cost, quality)" });
+      if (!(key in DEFAULT_REWARD_WEIGHTS))
+        issues.push({
+          path: `rewardWeights.${key}`,
+          message: "is not a reward part (success, latency, cost, quality)",
+        });
     }
     const total = w.success + w.latency + w.cost + w.quality;
-    if (issues.length === 0 && !(total > 0)) issues.push({ path: "rewardWeights", message: "at least one weight must be positive" });
+    if (issues.length === 0 && !(total > 0))
+      issues.push({ path: "rewardWeights", message: "at least one weight must be positive" });
     const latencyRefMs = options.latencyRefMs ?? DEFAULT_LATENCY_REF_MS;
     const costRefUsd = options.costRefUsd ?? DEFAULT_COST_REF_USD;
     const qualityPrior = options.qualityPrior ?? 0.5;
-    if (!(latencyRefMs > 0)) issues.push({ path: "latencyRefMs", message: `must be a positive number of ms, got ${latencyRefMs}` });
-    if (!(costRefUsd > 0)) issues.push({ path: "costRefUsd", message: `must be a positive USD amount, got ${costRefUsd}` });
-    if (!(qualityPrior >= 0 && qualityPrior <= 1)) issues.push({ path: "qualityPrior", message: `must be in [0, 1], got ${qualityPrior}` });
+    if (!(latencyRefMs > 0))
+      issues.push({ path: "latencyRefMs", message: `must be a positive number of ms, got ${latencyRefMs}` });
+    if (!(costRefUsd > 0))
+      issues.push({ path: "costRefUsd", message: `must be a positive USD amount, got ${costRefUsd}` });
+    if (!(qualityPrior >= 0 && qualityPrior <= 1))
+      issues.push({ path: "qualityPrior", message: `must be in [0, 1], got ${qualityPrior}` });
     if (issues.length > 0) throw new ConfigError(issues, { title: "Invalid reward options" });
-    this.weights = Object.freeze({ success: w.success / total, latency: w.latency / total, cost: w.cost / total, quality: w.quality / total });
+    this.weights = Object.freeze({
+      success: w.success / total,
+      latency: w.latency / total,
+      cost: w.cost / total,
+      quality: w.quality / total,
+    });
     this.latencyRefMs = latencyRefMs;
     this.costRefUsd = costRefUsd;
     this.qualityPrior = qualityPrior;
@@ -75,7 +94,12 @@ export class RewardFunction implements RewardScorer {
   of(input: RewardInput): number {
     if (!input.success) return 0;
     const w = this.weights;
-    return w.success + w.latency * this.latencyScore(input.latencyMs) + w.cost * this.costScore(input.costUsd) + w.quality * input.quality;
+    return (
+      w.success +
+      w.latency * this.latencyScore(input.latencyMs) +
+      w.cost * this.costScore(input.costUsd) +
+      w.quality * input.quality
+    );
   }
 }
 

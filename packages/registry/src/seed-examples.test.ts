@@ -58,7 +58,8 @@ describe("seed: Upper Confidence Bound (UCB)", () => {
     registry.registerModel(new FakeModel({ name: "b" }));
     // minTrials: each model is tried 5 times before scores decide.
     const picks: string[] = [];
-    for (let i = 0; i < 10; i++) picks.push((await registry.generate({ messages: [{ role: "user", content: `q${i}` }] })).model);
+    for (let i = 0; i < 10; i++)
+      picks.push((await registry.generate({ messages: [{ role: "user", content: `q${i}` }] })).model);
     expect(picks.filter((p) => p === "a")).toHaveLength(5);
     expect(picks.filter((p) => p === "b")).toHaveLength(5);
   });
@@ -73,9 +74,18 @@ describe("seed: Cost-Based Selection", () => {
     });
 
     const registry = new ModelRegistry({ modelSelector: selector });
-    registry.registerModel(new FakeModel({ name: "gpt-4", capabilities: { inputCostPerToken: 0.00003, outputCostPerToken: 0.00006 } }));
-    registry.registerModel(new FakeModel({ name: "gpt-4-32k", capabilities: { inputCostPerToken: 0.0001, outputCostPerToken: 0.0002 } }));
-    registry.registerModel(new FakeModel({ name: "claude-instant", capabilities: { inputCostPerToken: 0.0000008, outputCostPerToken: 0.0000024 } }));
+    registry.registerModel(
+      new FakeModel({ name: "gpt-4", capabilities: { inputCostPerToken: 0.00003, outputCostPerToken: 0.00006 } }),
+    );
+    registry.registerModel(
+      new FakeModel({ name: "gpt-4-32k", capabilities: { inputCostPerToken: 0.0001, outputCostPerToken: 0.0002 } }),
+    );
+    registry.registerModel(
+      new FakeModel({
+        name: "claude-instant",
+        capabilities: { inputCostPerToken: 0.0000008, outputCostPerToken: 0.0000024 },
+      }),
+    );
     registry.registerModel(new FakeModel({ name: "local-llama", isLocal: true }));
 
     expect(registry.selectModel().name).toBe("local-llama");
@@ -83,7 +93,13 @@ describe("seed: Cost-Based Selection", () => {
     const explained = registry.explainSelection();
     expect(explained.model?.name).toBe("claude-instant");
     // 1,000 × 0.0001 + 500 × 0.0002 = $0.20 > $0.10
-    expect(explained.excluded).toEqual([{ model: "gpt-4-32k", code: "selector", reason: "cost selector: estimated cost $0.2000 exceeds maxCostPerRequest $0.1000" }]);
+    expect(explained.excluded).toEqual([
+      {
+        model: "gpt-4-32k",
+        code: "selector",
+        reason: "cost selector: estimated cost $0.2000 exceeds maxCostPerRequest $0.1000",
+      },
+    ]);
   });
 });
 
@@ -97,13 +113,25 @@ describe("seed: Performance-Based Selection", () => {
     });
 
     const registry = new ModelRegistry({ modelSelector: selector });
-    registry.registerModel(new FakeModel({ name: "slow-declared", streaming: false, capabilities: { tokensPerSecond: 20 } }));
-    registry.registerModel(new FakeModel({ name: "batch-only", streaming: false, capabilities: { tokensPerSecond: 200 } }));
-    registry.registerModel(new FakeModel({ name: "streamer", capabilities: { supportsStreaming: true, tokensPerSecond: 200 } }));
+    registry.registerModel(
+      new FakeModel({ name: "slow-declared", streaming: false, capabilities: { tokensPerSecond: 20 } }),
+    );
+    registry.registerModel(
+      new FakeModel({ name: "batch-only", streaming: false, capabilities: { tokensPerSecond: 200 } }),
+    );
+    registry.registerModel(
+      new FakeModel({ name: "streamer", capabilities: { supportsStreaming: true, tokensPerSecond: 200 } }),
+    );
 
     const explained = registry.explainSelection();
     expect(explained.model?.name).toBe("streamer");
-    expect(explained.excluded).toEqual([{ model: "slow-declared", code: "selector", reason: "performance selector: speed 20.0 tokens/s is below minTokensPerSecond 50" }]);
+    expect(explained.excluded).toEqual([
+      {
+        model: "slow-declared",
+        code: "selector",
+        reason: "performance selector: speed 20.0 tokens/s is below minTokensPerSecond 50",
+      },
+    ]);
     expect(selector.maxResponseTimeMs).toBe(5000);
   });
 });
@@ -116,7 +144,13 @@ describe("seed: Testing Custom Models", () => {
     const customModel = new FakeModel({
       name: "test-model",
       provider: "custom",
-      capabilities: { textGeneration: true, codeGeneration: true, functionCalling: true, maxTokens: 8192, supportsStreaming: true },
+      capabilities: {
+        textGeneration: true,
+        codeGeneration: true,
+        functionCalling: true,
+        maxTokens: 8192,
+        supportsStreaming: true,
+      },
     });
 
     // Register model

@@ -100,7 +100,15 @@ export class Selection {
     this.#unhealthyPolicy = options.unhealthyPolicy;
     this.#taskMinTrials = options.taskMinTrials;
     this.#waitForCapacityMs = options.waitForCapacityMs;
-    this.#context = { selectionId: undefined, request: undefined, task: undefined, requirements: {}, taskMinTrials: options.taskMinTrials, explain: false, statsStore: options.statsStore };
+    this.#context = {
+      selectionId: undefined,
+      request: undefined,
+      task: undefined,
+      requirements: {},
+      taskMinTrials: options.taskMinTrials,
+      explain: false,
+      statsStore: options.statsStore,
+    };
   }
 
   // ---- the registered models ---------------------------------------------------------------
@@ -125,7 +133,8 @@ export class Selection {
   pick(query: SelectionQuery, explain: boolean): Picked | undefined {
     const counts = this.#eligible(query);
     const candidates = this.#candidates;
-    if (candidates.length === 0 && counts.unhealthy > 0 && this.#unhealthyPolicy === "least-bad") this.#leastBad(candidates);
+    if (candidates.length === 0 && counts.unhealthy > 0 && this.#unhealthyPolicy === "least-bad")
+      this.#leastBad(candidates);
     if (candidates.length === 0) return undefined;
     const request = query.request;
     const task = request?.task;
@@ -140,16 +149,41 @@ export class Selection {
     const choice = selector.select(candidates, this.#ctx(query, explain));
     const index = choice?.index;
     if (typeof index !== "number" || !Number.isInteger(index) || index < 0 || index >= candidates.length) {
-      throw new ConfigError([{ path: "modelSelector", message: `selector "${selector.name}" returned index ${String(index)} for ${candidates.length} candidates` }], { title: "Invalid selector result" });
+      throw new ConfigError(
+        [
+          {
+            path: "modelSelector",
+            message: `selector "${selector.name}" returned index ${String(index)} for ${candidates.length} candidates`,
+          },
+        ],
+        { title: "Invalid selector result" },
+      );
     }
     const entry = candidates[index] as Entry;
     if (!explain) return { entry, explanation: undefined };
     const scores = choice.scores;
     const list: CandidateExplanation[] = candidates.map((c, i) => {
       const s: CandidateScore = scores?.[i] ?? { score: Number.NaN, note: "the selector reported no score" };
-      return { model: c.model.name, provider: c.model.provider, estimatedCostUsd: c.estimatedCostUsd, statsScope: c.statsScope, pending: c.pending, chosen: i === index, ...s };
+      return {
+        model: c.model.name,
+        provider: c.model.provider,
+        estimatedCostUsd: c.estimatedCostUsd,
+        statsScope: c.statsScope,
+        pending: c.pending,
+        chosen: i === index,
+        ...s,
+      };
     });
-    return { entry, explanation: { model: entry.model, selector: selector.name, task, candidates: list, excluded: this.reasons(query.requirements, undefined, selector) } };
+    return {
+      entry,
+      explanation: {
+        model: entry.model,
+        selector: selector.name,
+        task,
+        candidates: list,
+        excluded: this.reasons(query.requirements, undefined, selector),
+      },
+    };
   }
 
   /**
@@ -158,7 +192,10 @@ export class Selection {
    * so concurrent selections made before this call's continuation runs already see it (the call
    * releases it when its attempts on that model end). `waiter.waitSignal()` ends the wait.
    */
-  async pickForCall(query: SelectionQuery, waiter: { waitSignal(): AbortSignal | undefined }): Promise<Picked | undefined> {
+  async pickForCall(
+    query: SelectionQuery,
+    waiter: { waitSignal(): AbortSignal | undefined },
+  ): Promise<Picked | undefined> {
     const started = performance.now();
     let delayMs = 5;
     for (;;) {
@@ -186,13 +223,20 @@ export class Selection {
     const excluded = this.reasons(query.requirements, undefined, query.selector ?? this.selector);
     if (waitedMs !== undefined) {
       const detail = excluded.map((e) => `${e.model}: ${e.reason}`).join("; ");
-      return new NoEligibleModelError(excluded, `Every eligible model stayed at its request limits for ${Math.round(waitedMs)} ms (${detail}).`);
+      return new NoEligibleModelError(
+        excluded,
+        `Every eligible model stayed at its request limits for ${Math.round(waitedMs)} ms (${detail}).`,
+      );
     }
     return new NoEligibleModelError(excluded);
   }
 
   /** Why each model is left out, as of the last selection (`refresh` runs the filters again first). */
-  reasons(requirements: NormalizedRequirements, refresh?: SelectionQuery, selector: ModelSelector = refresh?.selector ?? this.selector) {
+  reasons(
+    requirements: NormalizedRequirements,
+    refresh?: SelectionQuery,
+    selector: ModelSelector = refresh?.selector ?? this.selector,
+  ) {
     if (refresh) this.#eligible(refresh);
     return exclusionReasons(this.entries, requirements, selector.name);
   }
@@ -204,7 +248,13 @@ export class Selection {
     if (e.lastHealth === status) return;
     const first = e.lastHealth === undefined;
     e.lastHealth = status;
-    if (!first || status !== "unknown") this.#events.emit("health", { model: e.model.name, status, available: availability.available, reason: availability.reason });
+    if (!first || status !== "unknown")
+      this.#events.emit("health", {
+        model: e.model.name,
+        status,
+        available: availability.available,
+        reason: availability.reason,
+      });
   }
 
   // ---- internals ---------------------------------------------------------------------------
@@ -255,7 +305,9 @@ export class Selection {
   /** `unhealthyPolicy: "least-bad"`: the best health state among the unhealthy-only exclusions, if not at their limits. */
   #leastBad(candidates: Entry[]): void {
     let rank = 3;
-    for (const e of this.entries) if (e.code === "unhealthy" && !e.model.rateLimiter.isSaturated()) rank = Math.min(rank, HEALTH_RANK[e.healthStatus]);
+    for (const e of this.entries)
+      if (e.code === "unhealthy" && !e.model.rateLimiter.isSaturated())
+        rank = Math.min(rank, HEALTH_RANK[e.healthStatus]);
     for (const e of this.entries) {
       if (e.code === "unhealthy" && HEALTH_RANK[e.healthStatus] === rank && !e.model.rateLimiter.isSaturated()) {
         e.code = undefined;
@@ -287,15 +339,21 @@ export class Selection {
             ? `requested by name (fallbacks: ${chain.names.slice(1).join(" → ") || "none"})`
             : "not scored: a model was requested by name"
           : affinity
-          ? i === index
-            ? "answered this request before: its cached answer is reused"
-            : "not scored: a cached answer exists"
-          : i === index
-            ? `explicit fallback for "${chain.from}" (fallbacks: ${chain.names.join(" → ")})`
-            : "not scored: an explicit fallback was chosen",
+            ? i === index
+              ? "answered this request before: its cached answer is reused"
+              : "not scored: a cached answer exists"
+            : i === index
+              ? `explicit fallback for "${chain.from}" (fallbacks: ${chain.names.join(" → ")})`
+              : "not scored: an explicit fallback was chosen",
       }));
       const selectorName = (query.selector ?? this.selector).name;
-      const explanation: SelectionExplanation = { model: entry.model, selector: selectorName, task: query.request?.task, candidates: list, excluded: this.reasons(query.requirements, undefined, query.selector ?? this.selector) };
+      const explanation: SelectionExplanation = {
+        model: entry.model,
+        selector: selectorName,
+        task: query.request?.task,
+        candidates: list,
+        excluded: this.reasons(query.requirements, undefined, query.selector ?? this.selector),
+      };
       if (!affinity && !pin) explanation.fallbackFor = chain.from;
       return { entry, explanation };
     }

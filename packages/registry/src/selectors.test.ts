@@ -15,7 +15,11 @@ function registryWith(selector: ModelSelector, ...names: string[]) {
 
 describe("ThompsonSamplingSelector", () => {
   it("learns the better model through generate + feedback", async () => {
-    const registry = new ModelRegistry({ modelSelector: new ThompsonSamplingSelector({ seed: 3 }), maxRetries: 0, maxFallbacks: 0 });
+    const registry = new ModelRegistry({
+      modelSelector: new ThompsonSamplingSelector({ seed: 3 }),
+      maxRetries: 0,
+      maxFallbacks: 0,
+    });
     registry.registerModel(new FakeModel({ name: "good", seed: 1 }));
     registry.registerModel(new FakeModel({ name: "bad", successRate: 0.3, seed: 2 }));
     const picks: string[] = [];
@@ -26,13 +30,20 @@ describe("ThompsonSamplingSelector", () => {
     }
     expect(picks.slice(-100).filter((p) => p === "good").length).toBeGreaterThanOrEqual(85);
     const e = registry.explainSelection();
-    expect(e.candidates.every((c) => c.note === "sampled from the posterior" && c.score >= 0 && c.score <= 1)).toBe(true);
+    expect(e.candidates.every((c) => c.note === "sampled from the posterior" && c.score >= 0 && c.score <= 1)).toBe(
+      true,
+    );
   });
 });
 
 describe("WeightedRandomSelector", () => {
   it("splits traffic in proportion to the weights (seeded), and excludes zero weights", () => {
-    const registry = registryWith(new WeightedRandomSelector({ weights: { a: 3, b: 1, c: 0 }, seed: 42 }), "a", "b", "c");
+    const registry = registryWith(
+      new WeightedRandomSelector({ weights: { a: 3, b: 1, c: 0 }, seed: 42 }),
+      "a",
+      "b",
+      "c",
+    );
     const counts: Record<string, number> = { a: 0, b: 0, c: 0 };
     for (let i = 0; i < 4000; i++) {
       const name = registry.selectModel().name;
@@ -60,8 +71,15 @@ describe("CostBasedSelector", () => {
   it("prices the actual request: a long prompt can change the cheapest model", () => {
     const registry = new ModelRegistry({ modelSelector: new CostBasedSelector() });
     // Cheap prompt tokens but expensive completions, and the opposite.
-    registry.registerModel(new FakeModel({ name: "cheap-input", capabilities: { inputCostPerToken: 0.000001, outputCostPerToken: 0.0001 } }));
-    registry.registerModel(new FakeModel({ name: "cheap-output", capabilities: { inputCostPerToken: 0.00002, outputCostPerToken: 0.000001 } }));
+    registry.registerModel(
+      new FakeModel({ name: "cheap-input", capabilities: { inputCostPerToken: 0.000001, outputCostPerToken: 0.0001 } }),
+    );
+    registry.registerModel(
+      new FakeModel({
+        name: "cheap-output",
+        capabilities: { inputCostPerToken: 0.00002, outputCostPerToken: 0.000001 },
+      }),
+    );
     expect(registry.selectModel({}, { request: ask("short", { maxTokens: 1000 }) }).name).toBe("cheap-output");
     expect(registry.selectModel({}, { request: ask("x".repeat(40_000), { maxTokens: 10 }) }).name).toBe("cheap-input");
   });
@@ -77,7 +95,11 @@ describe("PerformanceSelector", () => {
     await quick.generate(ask("a b c"));
     const e = registry.explainSelection();
     expect(e.model?.name).toBe("quick");
-    expect(e.excluded[0]).toMatchObject({ model: "slow", code: "selector", reason: expect.stringMatching(/observed p95 latency \d+ ms exceeds maxResponseTime 25 ms/) });
+    expect(e.excluded[0]).toMatchObject({
+      model: "slow",
+      code: "selector",
+      reason: expect.stringMatching(/observed p95 latency \d+ ms exceeds maxResponseTime 25 ms/),
+    });
   });
 });
 
@@ -91,7 +113,9 @@ describe("custom selectors", () => {
         candidates.forEach((c, i) => {
           if (c.model.name > (candidates[best]?.model.name ?? "")) best = i;
         });
-        return context.explain ? { index: best, scores: candidates.map((c) => ({ score: c.overall?.trials ?? 0 })) } : { index: best };
+        return context.explain
+          ? { index: best, scores: candidates.map((c) => ({ score: c.overall?.trials ?? 0 })) }
+          : { index: best };
       },
       update(event) {
         seen.push(`${event.type}:${event.model}`);

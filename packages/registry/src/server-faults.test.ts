@@ -1,4 +1,10 @@
-import { AuthenticationError, OrchestratorError, ProviderError, RateLimitError, TimeoutError } from "@orchestrator-ts/core";
+import {
+  AuthenticationError,
+  OrchestratorError,
+  ProviderError,
+  RateLimitError,
+  TimeoutError,
+} from "@orchestrator-ts/core";
 import { OpenAIModel } from "@orchestrator-ts/provider-openai";
 import { type OpenAIServer, type ServerStats, startOpenAIServer } from "@orchestrator-ts/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -30,9 +36,15 @@ describe("faults over the wire: OpenAIModel through the real SDK", () => {
     secondary.setFaultRates({ rateLimit: 0.15, serverError: 0.1, drop: 0.1, retryAfterSeconds: 0 }, 12);
     const registry = new ModelRegistry({ maxRetries: 1, maxFallbacks: 1, backoff: { initialMs: 1, maxMs: 5 } });
     const models = [
-      registry.registerModel(new OpenAIModel({ name: "mini", model: "gpt-4o-mini", apiKey: "sk-primary", baseURL: primary.baseURL })),
-      registry.registerModel(new OpenAIModel({ name: "4o", model: "gpt-4o", apiKey: "sk-primary", baseURL: primary.baseURL })),
-      registry.registerModel(new OpenAIModel({ name: "backup", model: "gpt-4o-mini", apiKey: "sk-secondary", baseURL: secondary.baseURL })),
+      registry.registerModel(
+        new OpenAIModel({ name: "mini", model: "gpt-4o-mini", apiKey: "sk-primary", baseURL: primary.baseURL }),
+      ),
+      registry.registerModel(
+        new OpenAIModel({ name: "4o", model: "gpt-4o", apiKey: "sk-primary", baseURL: primary.baseURL }),
+      ),
+      registry.registerModel(
+        new OpenAIModel({ name: "backup", model: "gpt-4o-mini", apiKey: "sk-secondary", baseURL: secondary.baseURL }),
+      ),
     ];
     let attempts = 0;
     let succeeded = 0;
@@ -62,7 +74,9 @@ describe("faults over the wire: OpenAIModel through the real SDK", () => {
     const elapsedMs = performance.now() - started;
 
     const fulfilled = settled.filter((s): s is PromiseFulfilledResult<string> => s?.status === "fulfilled");
-    const rejections = settled.filter((s): s is PromiseRejectedResult => s?.status === "rejected").map((s) => s.reason as unknown);
+    const rejections = settled
+      .filter((s): s is PromiseRejectedResult => s?.status === "rejected")
+      .map((s) => s.reason as unknown);
     const byType = { RateLimitError: 0, TimeoutError: 0, AuthenticationError: 0, ProviderError: 0 };
     for (const e of rejections) {
       if (RateLimitError.isInstance(e)) byType.RateLimitError++;
@@ -76,7 +90,13 @@ describe("faults over the wire: OpenAIModel through the real SDK", () => {
     // Every call settled and every rejection is one of the typed errors counted above.
     expect(fulfilled.length + rejections.length).toBe(total);
     expect(rejections.every((e) => OrchestratorError.isInstance(e))).toBe(true);
-    expect(fulfilled.length + byType.RateLimitError + byType.TimeoutError + byType.AuthenticationError + byType.ProviderError).toBe(total);
+    expect(
+      fulfilled.length +
+        byType.RateLimitError +
+        byType.TimeoutError +
+        byType.AuthenticationError +
+        byType.ProviderError,
+    ).toBe(total);
     // Each answer is the echo of its own prompt, by the model that says it answered.
     expect(fulfilled.filter((f) => !/^(mini|4o|backup)\|Echo: call \d+$/.test(f.value))).toEqual([]);
     // Retry and fallback rescue most calls, not all at these rates; nothing was auth-related.
@@ -114,7 +134,15 @@ describe("secrets a server echoes, through the registry", () => {
     try {
       const gatewayKey = "gw-live-5e8d1b7a90";
       const registry = new ModelRegistry({ maxRetries: 1, maxFallbacks: 0, backoff: { initialMs: 1, maxMs: 2 } });
-      registry.registerModel(new OpenAIModel({ name: "mini", model: "gpt-4o-mini", apiKey: "sk-echo", baseURL: server.baseURL, defaultHeaders: { "x-gateway-key": gatewayKey } }));
+      registry.registerModel(
+        new OpenAIModel({
+          name: "mini",
+          model: "gpt-4o-mini",
+          apiKey: "sk-echo",
+          baseURL: server.baseURL,
+          defaultHeaders: { "x-gateway-key": gatewayKey },
+        }),
+      );
       const secrets = [gatewayKey, "SiGnAtUrE0123", "0auth-c0de-77", "unregistered0bearer42"];
       const echo = `bad x-gateway-key ${gatewayKey} for https://blob.example/x?sv=1&sig=SiGnAtUrE0123 (redirect https://app.example/cb?code=0auth-c0de-77) Authorization: Bearer unregistered0bearer42`;
       server.enqueueFault({ type: "status", status: 503, message: echo });
@@ -125,7 +153,13 @@ describe("secrets a server echoes, through the registry", () => {
       expect(ProviderError.isInstance(error)).toBe(true);
       const health = await registry.getModelHealth("mini");
       expect(health.issues.some((issue) => issue.includes("sig=[REDACTED]"))).toBe(true);
-      const views = [String((error as Error).message), JSON.stringify(error), JSON.stringify(events), JSON.stringify(registry.getStatistics()), JSON.stringify(health)];
+      const views = [
+        String((error as Error).message),
+        JSON.stringify(error),
+        JSON.stringify(events),
+        JSON.stringify(registry.getStatistics()),
+        JSON.stringify(health),
+      ];
       for (const view of views) for (const secret of secrets) expect(view).not.toContain(secret);
       await registry.cleanup();
     } finally {

@@ -1,4 +1,12 @@
-import { type CandidateScore, ConfigError, type Model, type ModelSelector, type SelectionCandidate, type SelectionContext, type SelectorChoice } from "@orchestrator-ts/core";
+import {
+  type CandidateScore,
+  ConfigError,
+  type Model,
+  type ModelSelector,
+  type SelectionCandidate,
+  type SelectionContext,
+  type SelectorChoice,
+} from "@orchestrator-ts/core";
 import { seededRandom } from "./random";
 
 export interface WeightedRandomSelectorOptions {
@@ -21,10 +29,17 @@ export class WeightedRandomSelector implements ModelSelector {
 
   constructor(options: WeightedRandomSelectorOptions = {}) {
     const def = options.defaultWeight ?? 1;
-    if (!(def >= 0)) throw new ConfigError([{ path: "defaultWeight", message: `must be a non-negative number, got ${def}` }], { title: "Invalid WeightedRandomSelector options" });
+    if (!(def >= 0))
+      throw new ConfigError([{ path: "defaultWeight", message: `must be a non-negative number, got ${def}` }], {
+        title: "Invalid WeightedRandomSelector options",
+      });
     if (options.weights && typeof options.weights === "object") {
       for (const [name, w] of Object.entries(options.weights)) {
-        if (!(typeof w === "number" && w >= 0 && Number.isFinite(w))) throw new ConfigError([{ path: `weights.${name}`, message: `must be a non-negative number, got ${String(w)}` }], { title: "Invalid WeightedRandomSelector options" });
+        if (!(typeof w === "number" && w >= 0 && Number.isFinite(w)))
+          throw new ConfigError(
+            [{ path: `weights.${name}`, message: `must be a non-negative number, got ${String(w)}` }],
+            { title: "Invalid WeightedRandomSelector options" },
+          );
       }
     }
     const weights = options.weights;
@@ -35,7 +50,8 @@ export class WeightedRandomSelector implements ModelSelector {
 
   #weight(model: Model): number {
     const w = this.#weights;
-    const value = w === undefined ? this.#default : typeof w === "function" ? w(model) : (w.get(model.name) ?? this.#default);
+    const value =
+      w === undefined ? this.#default : typeof w === "function" ? w(model) : (w.get(model.name) ?? this.#default);
     return Number.isFinite(value) && value > 0 ? value : 0;
   }
 
@@ -62,7 +78,8 @@ export class WeightedRandomSelector implements ModelSelector {
     }
     if (!context.explain) return { index };
     const scores: CandidateScore[] = [];
-    for (let i = 0; i < candidates.length; i++) scores.push({ score: total > 0 ? (this.#scratch[i] as number) / total : 0, note: "probability of being picked" });
+    for (let i = 0; i < candidates.length; i++)
+      scores.push({ score: total > 0 ? (this.#scratch[i] as number) / total : 0, note: "probability of being picked" });
     return { index, scores };
   }
 }
@@ -84,7 +101,13 @@ export class RoundRobinSelector implements ModelSelector {
     if (index < 0) index = first;
     this.#last = (candidates[index] as SelectionCandidate).order;
     if (!context.explain) return { index };
-    return { index, scores: candidates.map((_, i) => ({ score: i === index ? 1 : 0, note: "round robin: next in registration order" })) };
+    return {
+      index,
+      scores: candidates.map((_, i) => ({
+        score: i === index ? 1 : 0,
+        note: "round robin: next in registration order",
+      })),
+    };
   }
 
   reset(): void {

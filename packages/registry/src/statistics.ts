@@ -31,7 +31,13 @@ export function statisticsOf(entries: readonly Entry[], store: StatsStore, selec
     const name = e.model.name;
     const base = summarize(store.get(name) ?? emptyArmStats());
     const byTask = tasks.get(name);
-    models.push({ model: name, provider: e.model.provider, ...base, tasks: byTask ? Object.fromEntries(byTask) : {}, metrics: e.model.metrics.snapshot() });
+    models.push({
+      model: name,
+      provider: e.model.provider,
+      ...base,
+      tasks: byTask ? Object.fromEntries(byTask) : {},
+      metrics: e.model.metrics.snapshot(),
+    });
   }
   return { selector, models };
 }

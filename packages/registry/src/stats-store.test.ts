@@ -22,7 +22,18 @@ describe("MemoryStatsStore", () => {
     store.record("m", { success: true, reward: 0.8, latencyMs: 100, costUsd: 0.01 });
     store.record("m", { success: false, reward: 0, latencyMs: 50 }, "code");
     store.adjust("m", { reward: 0.1, rewardSq: 0.17, quality: 1 });
-    expect(store.get("m")).toEqual({ trials: 1, successes: 1, failures: 0, rewardSum: 0.9, rewardSqSum: expect.closeTo(0.81, 10), latencyMsSum: 100, costUsdSum: 0.01, qualitySum: 1, qualityCount: 1, updatedAt: 42 });
+    expect(store.get("m")).toEqual({
+      trials: 1,
+      successes: 1,
+      failures: 0,
+      rewardSum: 0.9,
+      rewardSqSum: expect.closeTo(0.81, 10),
+      latencyMsSum: 100,
+      costUsdSum: 0.01,
+      qualitySum: 1,
+      qualityCount: 1,
+      updatedAt: 42,
+    });
     expect(store.get("m", "code")).toMatchObject({ trials: 1, failures: 1, rewardSum: 0 });
     expect(store.get("m", "chat")).toBeUndefined();
     expect(store.version).toBe(v0 + 3);
@@ -33,7 +44,9 @@ describe("MemoryStatsStore", () => {
 });
 
 describe("MemoryStatsStore: task tags are bounded", () => {
-  it("keeps the 1,000 task tags most recently recorded: 100,000 unique tags keep the heap flat (was +45 MB)", { timeout: 60_000 }, () => {
+  it("keeps the 1,000 task tags most recently recorded: 100,000 unique tags keep the heap flat (was +45 MB)", {
+    timeout: 60_000,
+  }, () => {
     const { gc, usedMb } = heap();
     const store = new MemoryStatsStore();
     gc();
@@ -67,7 +80,8 @@ describe("MemoryStatsStore: task tags are bounded", () => {
   it("bounds what a registry learns per task, through generate", { timeout: 30_000 }, async () => {
     const registry = new ModelRegistry({ statsStore: new MemoryStatsStore({ maxTasks: 50 }) });
     registry.registerModel(new FakeModel({ name: "a" }));
-    for (let i = 0; i < 2_000; i++) await registry.generate({ messages: [{ role: "user", content: "x" }], task: `tag-${i}` });
+    for (let i = 0; i < 2_000; i++)
+      await registry.generate({ messages: [{ role: "user", content: "x" }], task: `tag-${i}` });
     const [stats] = registry.getStatistics().models;
     expect(stats?.trials).toBe(2_000);
     expect(Object.keys(stats?.tasks ?? {})).toHaveLength(50);
@@ -79,7 +93,17 @@ describe("MemoryStatsStore: task tags are bounded", () => {
     const selector = new UCBModelSelector({ discount: 0.99 });
     gc();
     const before = usedMb();
-    for (let i = 0; i < 100_000; i++) selector.update({ type: "outcome", selectionId: `s${i}`, model: "m", task: `request-${i}`, success: true, reward: 0.5, latencyMs: 1, costUsd: undefined });
+    for (let i = 0; i < 100_000; i++)
+      selector.update({
+        type: "outcome",
+        selectionId: `s${i}`,
+        model: "m",
+        task: `request-${i}`,
+        success: true,
+        reward: 0.5,
+        latencyMs: 1,
+        costUsd: undefined,
+      });
     gc();
     const grownMb = usedMb() - before;
     // Still in use after the measurement, so the collector cannot drop it first (unbounded: +42 MB).

@@ -1,4 +1,11 @@
-import { type ArmOutcome, type ArmStats, ConfigError, LruMap, type StatsStore, emptyArmStats } from "@orchestrator-ts/core";
+import {
+  type ArmOutcome,
+  type ArmStats,
+  ConfigError,
+  LruMap,
+  type StatsStore,
+  emptyArmStats,
+} from "@orchestrator-ts/core";
 
 /** Task tags whose statistics a store keeps by default. */
 export const DEFAULT_MAX_TASKS = 1_000;
@@ -31,7 +38,10 @@ export class MemoryStatsStore implements StatsStore {
   constructor(options: MemoryStatsStoreOptions = {}) {
     const maxTasks = options.maxTasks ?? DEFAULT_MAX_TASKS;
     if (!Number.isInteger(maxTasks) || maxTasks < 1) {
-      throw new ConfigError([{ path: "maxTasks", message: `must be a positive integer, got ${JSON.stringify(maxTasks)}` }], { title: "Invalid MemoryStatsStore options" });
+      throw new ConfigError(
+        [{ path: "maxTasks", message: `must be a positive integer, got ${JSON.stringify(maxTasks)}` }],
+        { title: "Invalid MemoryStatsStore options" },
+      );
     }
     this.maxTasks = maxTasks;
     this.#tasks = new LruMap(maxTasks);
@@ -117,7 +127,11 @@ export class MemoryStatsStore implements StatsStore {
   readonly #states = new Map<string, Map<string, string>>();
 
   /** Shared learned state between selectors of this process (see `StatsStore.exchangeState`). */
-  exchangeState(channel: string, participant: string, contribution: string | undefined): Promise<ReadonlyMap<string, string>> {
+  exchangeState(
+    channel: string,
+    participant: string,
+    contribution: string | undefined,
+  ): Promise<ReadonlyMap<string, string>> {
     let states = this.#states.get(channel);
     if (!states) {
       states = new Map();

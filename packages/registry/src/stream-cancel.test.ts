@@ -22,7 +22,10 @@ describe("leaving a registry stream while it waits", () => {
     const next = iterator.next();
     await failed;
     // The stream now sleeps 5 s before retrying; the caller leaves.
-    expect(await within(iterator.return?.() ?? Promise.resolve(undefined), 500)).toEqual({ done: true, value: undefined });
+    expect(await within(iterator.return?.() ?? Promise.resolve(undefined), 500)).toEqual({
+      done: true,
+      value: undefined,
+    });
     expect(await within(next, 500)).toEqual({ done: true, value: undefined });
     expect(await within(iterator.next(), 500)).toEqual({ done: true, value: undefined });
     await new Promise((resolve) => setTimeout(resolve, 20));
@@ -32,14 +35,19 @@ describe("leaving a registry stream while it waits", () => {
 
   it("return() while every model is at its limits settles the pending next() at once", async () => {
     const registry = new ModelRegistry({ waitForCapacityMs: 10_000 });
-    const model = registry.registerModel(new FakeModel({ name: "a", latencyMs: 10_000, constraints: { maxConcurrentRequests: 1 } }));
+    const model = registry.registerModel(
+      new FakeModel({ name: "a", latencyMs: 10_000, constraints: { maxConcurrentRequests: 1 } }),
+    );
     const busy = new AbortController();
     const running = registry.generate(ask("long", { signal: busy.signal })).catch(() => undefined);
     while (!model.rateLimiter.isSaturated()) await new Promise((resolve) => setTimeout(resolve, 1));
     const iterator = registry.stream(ask("x"))[Symbol.asyncIterator]();
     const next = iterator.next();
     await new Promise((resolve) => setTimeout(resolve, 20));
-    expect(await within(iterator.return?.() ?? Promise.resolve(undefined), 500)).toEqual({ done: true, value: undefined });
+    expect(await within(iterator.return?.() ?? Promise.resolve(undefined), 500)).toEqual({
+      done: true,
+      value: undefined,
+    });
     expect(await within(next, 500)).toEqual({ done: true, value: undefined });
     busy.abort();
     await running;

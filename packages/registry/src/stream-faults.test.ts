@@ -15,7 +15,10 @@ describe("stream faults through the registry, over the wire", () => {
   let serverA: OpenAIServer;
   let serverB: OpenAIServer;
   beforeAll(async () => {
-    [serverA, serverB] = await Promise.all([startOpenAIServer({ apiKey: "sk-a" }), startOpenAIServer({ apiKey: "sk-b" })]);
+    [serverA, serverB] = await Promise.all([
+      startOpenAIServer({ apiKey: "sk-a" }),
+      startOpenAIServer({ apiKey: "sk-b" }),
+    ]);
   });
   afterAll(async () => {
     await Promise.all([serverA.close(), serverB.close()]);
@@ -28,9 +31,30 @@ describe("stream faults through the registry, over the wire", () => {
   });
 
   function setup() {
-    const registry = new ModelRegistry({ modelSelector: new CostBasedSelector(), maxRetries: 0, maxFallbacks: 1, backoff: { initialMs: 1, maxMs: 5 } });
-    registry.registerModel(new OpenAIModel({ name: "a", model: "gpt-4o-mini", apiKey: "sk-a", baseURL: serverA.baseURL, capabilities: { inputCostPerToken: 1e-7, outputCostPerToken: 1e-7 } }));
-    registry.registerModel(new OpenAIModel({ name: "b", model: "gpt-4o-mini", apiKey: "sk-b", baseURL: serverB.baseURL, capabilities: { inputCostPerToken: 1e-6, outputCostPerToken: 1e-6 } }));
+    const registry = new ModelRegistry({
+      modelSelector: new CostBasedSelector(),
+      maxRetries: 0,
+      maxFallbacks: 1,
+      backoff: { initialMs: 1, maxMs: 5 },
+    });
+    registry.registerModel(
+      new OpenAIModel({
+        name: "a",
+        model: "gpt-4o-mini",
+        apiKey: "sk-a",
+        baseURL: serverA.baseURL,
+        capabilities: { inputCostPerToken: 1e-7, outputCostPerToken: 1e-7 },
+      }),
+    );
+    registry.registerModel(
+      new OpenAIModel({
+        name: "b",
+        model: "gpt-4o-mini",
+        apiKey: "sk-b",
+        baseURL: serverB.baseURL,
+        capabilities: { inputCostPerToken: 1e-6, outputCostPerToken: 1e-6 },
+      }),
+    );
     return registry;
   }
 
@@ -48,7 +72,13 @@ describe("stream faults through the registry, over the wire", () => {
       error = e;
     }
     const finish = chunks.find((c) => c.type === "finish");
-    return { stream, text, error, finish, attempts: stream.attempts.map((a) => `${a.model}${a.success ? "" : `✗${a.next}`}`).join(" ") };
+    return {
+      stream,
+      text,
+      error,
+      finish,
+      attempts: stream.attempts.map((a) => `${a.model}${a.success ? "" : `✗${a.next}`}`).join(" "),
+    };
   }
 
   const before: [string, Fault][] = [
@@ -64,7 +94,12 @@ describe("stream faults through the registry, over the wire", () => {
     expect(r.error).toBeUndefined();
     expect(r.text).toBe(FULL);
     expect(r.attempts).toBe("a✗fallback b");
-    expect(r.finish).toMatchObject({ type: "finish", model: "b", selectionId: r.stream.selectionId, finishReason: { unified: "stop" } });
+    expect(r.finish).toMatchObject({
+      type: "finish",
+      model: "b",
+      selectionId: r.stream.selectionId,
+      finishReason: { unified: "stop" },
+    });
     expect(serverA.stats.requests + serverB.stats.requests).toBe(2);
   });
 
@@ -73,25 +108,28 @@ describe("stream faults through the registry, over the wire", () => {
     ["reset by the server", { type: "cut-stream", afterChunks: 3, mode: "destroy" }],
     ["sent a garbage frame", { type: "malformed-chunk", afterChunks: 3 }],
   ];
-  it.each(after)("a stream %s after the first chunk rejects with a typed error; the partial text never looks complete", async (_, fault) => {
-    const registry = setup();
-    serverA.enqueueFault(fault);
-    // (The SDK itself logs a garbage frame to stderr before it throws.)
-    const r = await consume(registry);
-    // Some text reached the caller, then the iteration rejected: no finish chunk, no silent end.
-    expect(r.text.length).toBeGreaterThan(0);
-    expect(r.text).not.toBe(FULL);
-    expect(FULL.startsWith(r.text)).toBe(true);
-    expect(r.finish).toBeUndefined();
-    expect(OrchestratorError.isInstance(r.error)).toBe(true);
-    expect(ProviderError.isInstance(r.error)).toBe(true);
-    expect((r.error as ProviderError).retryable).toBe(true);
-    // Another model cannot continue an answer the caller already has part of: no fallback.
-    expect(r.attempts).toBe("a✗throw");
-    expect(serverB.stats.requests).toBe(0);
-    const statsA = registry.getStatistics().models.find((m) => m.model === "a");
-    expect([statsA?.trials, statsA?.failures]).toEqual([1, 1]);
-  });
+  it.each(after)(
+    "a stream %s after the first chunk rejects with a typed error; the partial text never looks complete",
+    async (_, fault) => {
+      const registry = setup();
+      serverA.enqueueFault(fault);
+      // (The SDK itself logs a garbage frame to stderr before it throws.)
+      const r = await consume(registry);
+      // Some text reached the caller, then the iteration rejected: no finish chunk, no silent end.
+      expect(r.text.length).toBeGreaterThan(0);
+      expect(r.text).not.toBe(FULL);
+      expect(FULL.startsWith(r.text)).toBe(true);
+      expect(r.finish).toBeUndefined();
+      expect(OrchestratorError.isInstance(r.error)).toBe(true);
+      expect(ProviderError.isInstance(r.error)).toBe(true);
+      expect((r.error as ProviderError).retryable).toBe(true);
+      // Another model cannot continue an answer the caller already has part of: no fallback.
+      expect(r.attempts).toBe("a✗throw");
+      expect(serverB.stats.requests).toBe(0);
+      const statsA = registry.getStatistics().models.find((m) => m.model === "a");
+      expect([statsA?.trials, statsA?.failures]).toEqual([1, 1]);
+    },
+  );
 
   it("an intact stream is passed through whole, with a finish chunk that names the selection", async () => {
     const r = await consume(setup());

@@ -1,4 +1,13 @@
-import type { Cache, GenerateRequest, GenerateResult, HealthState, HealthStatus, HealthTracker, ModelIdentity, StreamChunk } from "@orchestrator-ts/core";
+import type {
+  Cache,
+  GenerateRequest,
+  GenerateResult,
+  HealthState,
+  HealthStatus,
+  HealthTracker,
+  ModelIdentity,
+  StreamChunk,
+} from "@orchestrator-ts/core";
 
 /** A real (if simple) HealthTracker: availability set by the test, live-call signals recorded. */
 export class ScriptedHealth implements HealthTracker {
@@ -21,7 +30,15 @@ export class ScriptedHealth implements HealthTracker {
   }
   async getHealth(name: string): Promise<HealthStatus> {
     const a = this.availability(name);
-    return { isHealthy: a.available, status: a.status, issues: a.reason ? [a.reason] : [], consecutiveFailures: 0, consecutiveSuccesses: 0, lastCheckedAt: 1, latencyMs: 2 };
+    return {
+      isHealthy: a.available,
+      status: a.status,
+      issues: a.reason ? [a.reason] : [],
+      consecutiveFailures: 0,
+      consecutiveSuccesses: 0,
+      lastCheckedAt: 1,
+      latencyMs: 2,
+    };
   }
   recordSuccess(name: string): void {
     this.successes.push(name);
@@ -40,7 +57,11 @@ export class MapCache implements Cache {
   #key(model: ModelIdentity, request: GenerateRequest): string {
     return `${model.name}\u0000${JSON.stringify(request.messages)}`;
   }
-  async generate(model: ModelIdentity, request: GenerateRequest, call: () => Promise<GenerateResult>): Promise<GenerateResult> {
+  async generate(
+    model: ModelIdentity,
+    request: GenerateRequest,
+    call: () => Promise<GenerateResult>,
+  ): Promise<GenerateResult> {
     const key = this.#key(model, request);
     const hit = this.map.get(key);
     if (hit) {
@@ -51,9 +72,16 @@ export class MapCache implements Cache {
     this.map.set(key, result);
     return result;
   }
-  stream(_model: ModelIdentity, _request: GenerateRequest, call: () => AsyncIterable<StreamChunk>): AsyncIterable<StreamChunk> {
+  stream(
+    _model: ModelIdentity,
+    _request: GenerateRequest,
+    call: () => AsyncIterable<StreamChunk>,
+  ): AsyncIterable<StreamChunk> {
     return call();
   }
 }
 
-export const ask = (content: string, extra: Partial<GenerateRequest> = {}): GenerateRequest => ({ messages: [{ role: "user", content }], ...extra });
+export const ask = (content: string, extra: Partial<GenerateRequest> = {}): GenerateRequest => ({
+  messages: [{ role: "user", content }],
+  ...extra,
+});

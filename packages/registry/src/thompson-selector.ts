@@ -1,4 +1,13 @@
-import { type CandidateScore, ConfigError, type ConfigIssue, type ModelSelector, type SelectionCandidate, type SelectionContext, type SelectorChoice, type SelectorEvent } from "@orchestrator-ts/core";
+import {
+  type CandidateScore,
+  ConfigError,
+  type ConfigIssue,
+  type ModelSelector,
+  type SelectionCandidate,
+  type SelectionContext,
+  type SelectorChoice,
+  type SelectorEvent,
+} from "@orchestrator-ts/core";
 import { type ArmView, DecayedArms } from "./decayed-arms";
 import { seededRandom, sampleBeta } from "./random";
 import { RewardFunction, type RewardOptions, type RewardWeights } from "./reward";
@@ -41,17 +50,26 @@ export class ThompsonSamplingSelector implements ModelSelector {
     if (!(alpha > 0)) issues.push({ path: "priorAlpha", message: `must be a positive number, got ${String(alpha)}` });
     if (!(beta > 0)) issues.push({ path: "priorBeta", message: `must be a positive number, got ${String(beta)}` });
     const minTrials = options.minTrials ?? 0;
-    if (!Number.isInteger(minTrials) || minTrials < 0) issues.push({ path: "minTrials", message: `must be a non-negative integer, got ${String(minTrials)}` });
-    if (options.discount !== undefined && options.window !== undefined) issues.push({ path: "discount", message: "give either `discount` or `window`, not both" });
-    if (options.discount !== undefined && !(options.discount > 0 && options.discount < 1)) issues.push({ path: "discount", message: `must be in (0, 1), got ${options.discount}` });
-    if (options.window !== undefined && !(Number.isInteger(options.window) && options.window > 0)) issues.push({ path: "window", message: `must be a positive integer (outcomes), got ${options.window}` });
+    if (!Number.isInteger(minTrials) || minTrials < 0)
+      issues.push({ path: "minTrials", message: `must be a non-negative integer, got ${String(minTrials)}` });
+    if (options.discount !== undefined && options.window !== undefined)
+      issues.push({ path: "discount", message: "give either `discount` or `window`, not both" });
+    if (options.discount !== undefined && !(options.discount > 0 && options.discount < 1))
+      issues.push({ path: "discount", message: `must be in (0, 1), got ${options.discount}` });
+    if (options.window !== undefined && !(Number.isInteger(options.window) && options.window > 0))
+      issues.push({ path: "window", message: `must be a positive integer (outcomes), got ${options.window}` });
     if (issues.length > 0) throw new ConfigError(issues, { title: "Invalid ThompsonSamplingSelector options" });
     this.#alpha = alpha;
     this.#beta = beta;
     this.minTrials = minTrials;
     this.#random = options.random ?? seededRandom(options.seed ?? Date.now());
     const { rewardWeights, latencyRefMs, costRefUsd, qualityPrior } = options;
-    this.reward = new RewardFunction({ ...(rewardWeights ? { weights: rewardWeights } : {}), latencyRefMs, costRefUsd, qualityPrior });
+    this.reward = new RewardFunction({
+      ...(rewardWeights ? { weights: rewardWeights } : {}),
+      latencyRefMs,
+      costRefUsd,
+      qualityPrior,
+    });
     this.#decayed = DecayedArms.forOptions(options);
   }
 
@@ -93,7 +111,12 @@ export class ThompsonSamplingSelector implements ModelSelector {
         const trials = stats?.trials ?? 0;
         const exploring = this.minTrials > 0 && trials < this.minTrials;
         scores[i] = exploring
-          ? { score: Number.POSITIVE_INFINITY, meanReward: n > 0 ? s / n : 0, trials: n, note: `exploring: ${trials} of ${this.minTrials} trials` }
+          ? {
+              score: Number.POSITIVE_INFINITY,
+              meanReward: n > 0 ? s / n : 0,
+              trials: n,
+              note: `exploring: ${trials} of ${this.minTrials} trials`,
+            }
           : { score: draw, meanReward: n > 0 ? s / n : 0, trials: n, note: "sampled from the posterior" };
       }
     }

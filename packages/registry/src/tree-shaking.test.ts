@@ -21,17 +21,31 @@ async function bundle(code: string): Promise<string> {
 
 describe("what a plain ModelRegistry pulls in", () => {
   it("only the default selector: no other selector, no contextual router, no replay, no file system", async () => {
-    const text = await bundle(`import { ModelRegistry } from ${JSON.stringify(INDEX)};\nexport const registry = new ModelRegistry();`);
+    const text = await bundle(
+      `import { ModelRegistry } from ${JSON.stringify(INDEX)};\nexport const registry = new ModelRegistry();`,
+    );
     expect(text).toMatch(/\bModelRegistry = class|class ModelRegistry\b/);
     expect(text).toContain("UCBModelSelector"); // the default
-    for (const name of ["ThompsonSamplingSelector", "CostBasedSelector", "WeightedRandomSelector", "ContextualSelector", "HashedNgramExtractor", "createSelector", "appendFileSync", "readFileSync"]) {
+    for (const name of [
+      "ThompsonSamplingSelector",
+      "CostBasedSelector",
+      "WeightedRandomSelector",
+      "ContextualSelector",
+      "HashedNgramExtractor",
+      "createSelector",
+      "appendFileSync",
+      "readFileSync",
+    ]) {
       expect(text, `${name} is bundled with a plain ModelRegistry`).not.toContain(name);
     }
     expect(text).not.toMatch(/from\s*["'](node:)?fs["']/);
   });
 
   it("registryFromConfig brings the selectors a config can name", async () => {
-    const text = await bundle(`import { registryFromConfig } from ${JSON.stringify(INDEX)};\nexport const build = registryFromConfig;`);
-    for (const name of ["ThompsonSamplingSelector", "CostBasedSelector", "ContextualSelector"]) expect(text).toContain(name);
+    const text = await bundle(
+      `import { registryFromConfig } from ${JSON.stringify(INDEX)};\nexport const build = registryFromConfig;`,
+    );
+    for (const name of ["ThompsonSamplingSelector", "CostBasedSelector", "ContextualSelector"])
+      expect(text).toContain(name);
   });
 });

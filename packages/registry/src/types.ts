@@ -1,4 +1,13 @@
-import type { Cache, GenerateRequest, GenerateResult, HealthTracker, MetricsSnapshot, ModelSelector, StatsStore, StreamChunk } from "@orchestrator-ts/core";
+import type {
+  Cache,
+  GenerateRequest,
+  GenerateResult,
+  HealthTracker,
+  MetricsSnapshot,
+  ModelSelector,
+  StatsStore,
+  StreamChunk,
+} from "@orchestrator-ts/core";
 import type { SelectionExplanation } from "./explanation";
 
 // The registry's public types: its options, and what its calls return.
@@ -98,7 +107,13 @@ export interface RegistryResult extends GenerateResult {
 }
 
 /** The finish chunk of a registry stream also says which selection produced it. */
-export type RegistryStreamChunk = StreamChunk | (Extract<StreamChunk, { type: "finish" }> & { selectionId: string; attempts: AttemptRecord[]; cascade?: CascadeInfo });
+export type RegistryStreamChunk =
+  | StreamChunk
+  | (Extract<StreamChunk, { type: "finish" }> & {
+      selectionId: string;
+      attempts: AttemptRecord[];
+      cascade?: CascadeInfo;
+    });
 
 /** What `registry.stream` returns: iterate it once; `selectionId` and `explanation` are set once a model is chosen. */
 export interface RegistryStream extends AsyncIterable<RegistryStreamChunk> {

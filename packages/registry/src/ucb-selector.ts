@@ -1,4 +1,13 @@
-import { type CandidateScore, ConfigError, type ConfigIssue, type ModelSelector, type SelectionCandidate, type SelectionContext, type SelectorChoice, type SelectorEvent } from "@orchestrator-ts/core";
+import {
+  type CandidateScore,
+  ConfigError,
+  type ConfigIssue,
+  type ModelSelector,
+  type SelectionCandidate,
+  type SelectionContext,
+  type SelectorChoice,
+  type SelectorEvent,
+} from "@orchestrator-ts/core";
 import { type ArmView, DecayedArms } from "./decayed-arms";
 import { RewardFunction, type RewardOptions, type RewardWeights } from "./reward";
 
@@ -54,28 +63,49 @@ export class UCBModelSelector implements ModelSelector {
   constructor(options: UCBSelectorOptions = {}) {
     const issues: ConfigIssue[] = [];
     const c = options.explorationFactor ?? DEFAULT_EXPLORATION;
-    if (typeof c !== "number" || !Number.isFinite(c) || c < 0) issues.push({ path: "explorationFactor", message: `must be a non-negative number, got ${String(c)}` });
+    if (typeof c !== "number" || !Number.isFinite(c) || c < 0)
+      issues.push({ path: "explorationFactor", message: `must be a non-negative number, got ${String(c)}` });
     const minTrials = options.minTrials ?? 5;
-    if (!Number.isInteger(minTrials) || minTrials < 0) issues.push({ path: "minTrials", message: `must be a non-negative integer, got ${String(minTrials)}` });
+    if (!Number.isInteger(minTrials) || minTrials < 0)
+      issues.push({ path: "minTrials", message: `must be a non-negative integer, got ${String(minTrials)}` });
     const variant = options.variant ?? "ucb1-tuned";
-    if (variant !== "ucb1" && variant !== "ucb1-tuned") issues.push({ path: "variant", message: `must be "ucb1" or "ucb1-tuned", got ${JSON.stringify(variant)}` });
-    if (options.discount !== undefined && options.window !== undefined) issues.push({ path: "discount", message: "give either `discount` or `window`, not both" });
-    if (options.discount !== undefined && !(options.discount > 0 && options.discount < 1)) issues.push({ path: "discount", message: `must be in (0, 1), got ${options.discount}` });
-    if (options.window !== undefined && !(Number.isInteger(options.window) && options.window > 0)) issues.push({ path: "window", message: `must be a positive integer (outcomes), got ${options.window}` });
+    if (variant !== "ucb1" && variant !== "ucb1-tuned")
+      issues.push({ path: "variant", message: `must be "ucb1" or "ucb1-tuned", got ${JSON.stringify(variant)}` });
+    if (options.discount !== undefined && options.window !== undefined)
+      issues.push({ path: "discount", message: "give either `discount` or `window`, not both" });
+    if (options.discount !== undefined && !(options.discount > 0 && options.discount < 1))
+      issues.push({ path: "discount", message: `must be in (0, 1), got ${options.discount}` });
+    if (options.window !== undefined && !(Number.isInteger(options.window) && options.window > 0))
+      issues.push({ path: "window", message: `must be a positive integer (outcomes), got ${options.window}` });
     if (issues.length > 0) throw new ConfigError(issues, { title: "Invalid UCBModelSelector options" });
     this.explorationFactor = c;
     this.variant = variant;
     this.minTrials = minTrials;
     const { rewardWeights, ...rest } = options;
-    this.reward = new RewardFunction({ ...(rewardWeights ? { weights: rewardWeights } : {}), latencyRefMs: rest.latencyRefMs, costRefUsd: rest.costRefUsd, qualityPrior: rest.qualityPrior });
+    this.reward = new RewardFunction({
+      ...(rewardWeights ? { weights: rewardWeights } : {}),
+      latencyRefMs: rest.latencyRefMs,
+      costRefUsd: rest.costRefUsd,
+      qualityPrior: rest.qualityPrior,
+    });
     this.#decayed = DecayedArms.forOptions(options);
   }
 
   /** The score parts of one arm, as `select` computes them (exposed for tests and custom selectors). */
-  static score(variant: UCBVariant, c: number, mean: number, variance: number, n: number, totalTrials: number): { score: number; bonus: number } {
+  static score(
+    variant: UCBVariant,
+    c: number,
+    mean: number,
+    variance: number,
+    n: number,
+    totalTrials: number,
+  ): { score: number; bonus: number } {
     if (n <= 0) return { score: Number.POSITIVE_INFINITY, bonus: Number.POSITIVE_INFINITY };
     const lnN = Math.log(Math.max(totalTrials, 1));
-    const bonus = variant === "ucb1" ? c * Math.sqrt(lnN / n) : c * Math.sqrt((lnN / n) * Math.min(0.25, variance + Math.sqrt((2 * lnN) / n)));
+    const bonus =
+      variant === "ucb1"
+        ? c * Math.sqrt(lnN / n)
+        : c * Math.sqrt((lnN / n) * Math.min(0.25, variance + Math.sqrt((2 * lnN) / n)));
     return { score: mean + bonus, bonus };
   }
 
@@ -140,14 +170,25 @@ export class UCBModelSelector implements ModelSelector {
       const trials = cand.stats?.trials ?? 0;
       const pending = cand.pending ?? 0;
       const ni = n[i] as number;
-      const { score, bonus } = ni <= 0 ? UCBModelSelector.score(this.variant, 0, 0, 0, 0, 0) : UCBModelSelector.score(this.variant, this.explorationFactor, mean[i] as number, variance[i] as number, nEff[i] as number, total);
+      const { score, bonus } =
+        ni <= 0
+          ? UCBModelSelector.score(this.variant, 0, 0, 0, 0, 0)
+          : UCBModelSelector.score(
+              this.variant,
+              this.explorationFactor,
+              mean[i] as number,
+              variance[i] as number,
+              nEff[i] as number,
+              total,
+            );
       const entry: CandidateScore = { score, meanReward: mean[i] as number, bonus, trials: ni };
       const inFlight = pending > 0 ? ` (+${pending} in flight)` : "";
       if (trials + pending < this.minTrials) {
         entry.score = Number.POSITIVE_INFINITY;
         entry.note = `exploring: ${trials} of ${this.minTrials} trials${inFlight}${cand.statsScope !== undefined ? ` for task "${cand.statsScope}"` : ""}`;
       } else if (ni <= 0) entry.note = `${this.#decayed ? "no recent trials: re-exploring" : "no trials"}${inFlight}`;
-      else if (pending > 0) entry.note = `${pending} in flight counted as pending trials${cand.statsScope !== undefined ? `; task "${cand.statsScope}" statistics` : ""}`;
+      else if (pending > 0)
+        entry.note = `${pending} in flight counted as pending trials${cand.statsScope !== undefined ? `; task "${cand.statsScope}" statistics` : ""}`;
       else if (cand.statsScope !== undefined) entry.note = `task "${cand.statsScope}" statistics`;
       scores[i] = entry;
     }

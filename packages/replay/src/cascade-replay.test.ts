@@ -12,12 +12,25 @@ function toy(): ReplayDataset {
     const right = "ABCD"[i % 4] as string;
     const c1 = i % 3 === 0 ? "ABCD"[(i + 1) % 4] : right;
     const c2 = i % 4 === 0 ? "ABCD"[(i + 2) % 4] : right;
-    rows.push({ id: String(i), task: "t", prompt: `q${i}`, quality: Float64Array.from([1, c1 === right ? 1 : 0, c2 === right ? 1 : 0]), cost: Float64Array.from([0.01, 0.0001, 0.0002]), responses: [`The answer is ${right}.`, `${c1})`, `(${c2})`] });
+    rows.push({
+      id: String(i),
+      task: "t",
+      prompt: `q${i}`,
+      quality: Float64Array.from([1, c1 === right ? 1 : 0, c2 === right ? 1 : 0]),
+      cost: Float64Array.from([0.01, 0.0001, 0.0002]),
+      responses: [`The answer is ${right}.`, `${c1})`, `(${c2})`],
+    });
   }
   return { models, rows, skipped: [] };
 }
 
-const POLICY = { type: "cascade", name: "toy", stages: [{ models: ["c1", "c2"], parallel: true }, { models: ["big"] }], extract: "choice", accept: "unanimous" };
+const POLICY = {
+  type: "cascade",
+  name: "toy",
+  stages: [{ models: ["c1", "c2"], parallel: true }, { models: ["big"] }],
+  extract: "choice",
+  accept: "unanimous",
+};
 
 describe("replayCascade", () => {
   it("runs the live route's decision on the recorded answers and pays for every model asked", async () => {
@@ -36,7 +49,9 @@ describe("replayCascade", () => {
     expect(r.costPerPrompt).toBeCloseTo(0.0003 + (escalations / N) * 0.01, 12);
     expect(r.modelsPerPrompt).toBeCloseTo(2 + escalations / N, 12);
     // A budget paces the escalations: spend holds the target in every order.
-    const paced = await replayCascade(data, () => cascadePolicyRoute(POLICY, data, { budgetPerRequest: 0.002 }), { seeds: [1, 2, 3] });
+    const paced = await replayCascade(data, () => cascadePolicyRoute(POLICY, data, { budgetPerRequest: 0.002 }), {
+      seeds: [1, 2, 3],
+    });
     expect(paced.costMax).toBeLessThanOrEqual(0.002 * 1.1);
     expect(paced.escalationRate).toBeLessThan(r.escalationRate);
   });
@@ -44,6 +59,8 @@ describe("replayCascade", () => {
   it("rejects a policy that is not a cascade, or names models the data lacks", () => {
     const data = toy();
     expect(() => cascadePolicyRoute({ type: "contextual" }, data)).toThrow(/"type": "cascade"/);
-    expect(() => cascadePolicyRoute({ ...POLICY, stages: [{ models: ["c1", "c3"] }] }, data)).toThrow(/models not in the data: c3/);
+    expect(() => cascadePolicyRoute({ ...POLICY, stages: [{ models: ["c1", "c3"] }] }, data)).toThrow(
+      /models not in the data: c3/,
+    );
   });
 });

@@ -32,9 +32,22 @@ export interface CascadeReplayResult {
 }
 
 /** The policy file's route, checked (`type: "cascade"`, models of the data). */
-export function cascadePolicyRoute(policy: unknown, data: ReplayDataset, overrides: { budgetPerRequest?: number | undefined } = {}): CascadeRoute {
+export function cascadePolicyRoute(
+  policy: unknown,
+  data: ReplayDataset,
+  overrides: { budgetPerRequest?: number | undefined } = {},
+): CascadeRoute {
   const config = policy as CascadeRouteConfig;
-  if (!config || typeof config !== "object" || config.type !== "cascade") throw new ConfigError([{ path: "type", message: `a cascade policy needs "type": "cascade", got ${JSON.stringify((config as { type?: unknown })?.type)}` }], { title: "Invalid cascade policy" });
+  if (!config || typeof config !== "object" || config.type !== "cascade")
+    throw new ConfigError(
+      [
+        {
+          path: "type",
+          message: `a cascade policy needs "type": "cascade", got ${JSON.stringify((config as { type?: unknown })?.type)}`,
+        },
+      ],
+      { title: "Invalid cascade policy" },
+    );
   const withBudget: CascadeRouteConfig = { ...config, name: config.name ?? "cascade" };
   if ("budgetPerRequest" in overrides) {
     if (overrides.budgetPerRequest === undefined) delete withBudget.budgetPerRequest;
@@ -43,7 +56,16 @@ export function cascadePolicyRoute(policy: unknown, data: ReplayDataset, overrid
   const [route] = routesFromConfig([withBudget]);
   if (!(route instanceof CascadeRoute)) throw new ConfigError("not a cascade policy");
   const unknown = route.models.filter((m) => !data.models.includes(m));
-  if (unknown.length > 0) throw new ConfigError([{ path: "stages", message: `models not in the data: ${unknown.join(", ")} (the data has ${data.models.join(", ")})` }], { title: "Invalid cascade policy" });
+  if (unknown.length > 0)
+    throw new ConfigError(
+      [
+        {
+          path: "stages",
+          message: `models not in the data: ${unknown.join(", ")} (the data has ${data.models.join(", ")})`,
+        },
+      ],
+      { title: "Invalid cascade policy" },
+    );
   return route;
 }
 
@@ -51,10 +73,17 @@ export function cascadePolicyRoute(policy: unknown, data: ReplayDataset, overrid
  * Replays a cascade route over the rows in `seeds.length` random orders (a fresh route per order,
  * so budget pacing starts over). Needs recorded responses.
  */
-export async function replayCascade(data: ReplayDataset, makeRoute: () => CascadeRoute, options: { seeds?: readonly number[]; rows?: readonly number[] } = {}): Promise<CascadeReplayResult> {
+export async function replayCascade(
+  data: ReplayDataset,
+  makeRoute: () => CascadeRoute,
+  options: { seeds?: readonly number[]; rows?: readonly number[] } = {},
+): Promise<CascadeReplayResult> {
   const seeds = options.seeds ?? [1];
   const indices = options.rows ?? data.rows.map((_, i) => i);
-  if (data.rows.length > 0 && !data.rows[0]?.responses) throw new ConfigError("the data has no `<model>|model_response` columns: a cascade cannot be replayed without the models' answers");
+  if (data.rows.length > 0 && !data.rows[0]?.responses)
+    throw new ConfigError(
+      "the data has no `<model>|model_response` columns: a cascade cannot be replayed without the models' answers",
+    );
   const index = new Map(data.models.map((m, k) => [m, k]));
   const runs: CascadeReplayRun[] = [];
   let asked = 0;
@@ -74,11 +103,22 @@ export async function replayCascade(data: ReplayDataset, makeRoute: () => Cascad
       const host = {
         ask: async (model: string): Promise<Asked> => {
           const k = index.get(model) as number;
-          return { text: responses[k] ?? "", costUsd: row.cost[k] as number, latencyMs: 0, selectionId: undefined, payload: k };
+          return {
+            text: responses[k] ?? "",
+            costUsd: row.cost[k] as number,
+            latencyMs: 0,
+            selectionId: undefined,
+            payload: k,
+          };
         },
         random,
       };
-      const outcome = await runCascade(route.name, route.planFor(row.task), { messages: [{ role: "user", content: row.prompt }], task: row.task }, host);
+      const outcome = await runCascade(
+        route.name,
+        route.planFor(row.task),
+        { messages: [{ role: "user", content: row.prompt }], task: row.task },
+        host,
+      );
       const k = outcome.chosen?.payload as number;
       correct += row.quality[k] as number;
       spent += outcome.costUsd ?? 0;
@@ -104,11 +144,20 @@ export async function replayCascade(data: ReplayDataset, makeRoute: () => Cascad
 }
 
 /** The cascade's quality-vs-cost curve: one point per budget (and the unpaced policy). */
-export async function cascadeBudgetCurve(data: ReplayDataset, policy: unknown, budgets: readonly number[], seeds: readonly number[]): Promise<Point[]> {
+export async function cascadeBudgetCurve(
+  data: ReplayDataset,
+  policy: unknown,
+  budgets: readonly number[],
+  seeds: readonly number[],
+): Promise<Point[]> {
   const points: Point[] = [];
   for (const b of [undefined, ...budgets]) {
     const r = await replayCascade(data, () => cascadePolicyRoute(policy, data, { budgetPerRequest: b }), { seeds });
-    points.push({ cost: r.costPerPrompt, quality: r.accuracy, label: b === undefined ? "unpaced" : `budget ${b.toExponential(2)}` });
+    points.push({
+      cost: r.costPerPrompt,
+      quality: r.accuracy,
+      label: b === undefined ? "unpaced" : `budget ${b.toExponential(2)}`,
+    });
   }
   return points;
 }
@@ -126,13 +175,17 @@ export interface CascadeReplayFromFilesOptions {
   out?: string;
 }
 
-export const DEFAULT_CASCADE_BUDGETS: readonly number[] = [2e-4, 3e-4, 4e-4, 6e-4, 8e-4, 1e-3, 1.25e-3, 1.5e-3, 2e-3, 3e-3, 5e-3];
+export const DEFAULT_CASCADE_BUDGETS: readonly number[] = [
+  2e-4, 3e-4, 4e-4, 6e-4, 8e-4, 1e-3, 1.25e-3, 1.5e-3, 2e-3, 3e-3, 5e-3,
+];
 
 const fmt = (x: number, digits = 3) => (Number.isFinite(x) ? x.toFixed(digits) : "n/a");
 const usd = (x: number) => (Number.isFinite(x) ? x.toExponential(2) : "n/a");
 
 /** `orchestrator replay --policy <cascade.json>`: the same table, JSON, AIQ and SVG curve as a selector policy's replay. */
-export async function replayCascadeFromFiles(options: CascadeReplayFromFilesOptions): Promise<{ text: string; json: Record<string, unknown>; svg: string }> {
+export async function replayCascadeFromFiles(
+  options: CascadeReplayFromFilesOptions,
+): Promise<{ text: string; json: Record<string, unknown>; svg: string }> {
   const { loadReplayCsv } = await import("./dataset");
   const { aiq, nonDecreasingHull, oraclePoint, randomPoint, singleModelPoint } = await import("./metrics");
   const { renderSvg } = await import("./svg");
@@ -140,7 +193,12 @@ export async function replayCascadeFromFiles(options: CascadeReplayFromFilesOpti
   const data = loadReplayCsv(options.data, { split });
   const seeds = options.seeds ?? [1, 2, 3, 4, 5];
   const result = await replayCascade(data, () => cascadePolicyRoute(options.policy, data), { seeds });
-  const curve = await cascadeBudgetCurve(data, options.policy, options.budgets ?? DEFAULT_CASCADE_BUDGETS, seeds.slice(0, 3));
+  const curve = await cascadeBudgetCurve(
+    data,
+    options.policy,
+    options.budgets ?? DEFAULT_CASCADE_BUDGETS,
+    seeds.slice(0, 3),
+  );
   const singles = data.models.map((_, k) => singleModelPoint(data, k));
   const minCost = Math.min(...singles.map((p) => p.cost));
   const maxCost = Math.max(...singles.map((p) => p.cost));
@@ -164,8 +222,25 @@ export async function replayCascadeFromFiles(options: CascadeReplayFromFilesOpti
     `AIQ over [${usd(minCost)}, ${usd(maxCost)}] USD: cascade budget sweep ${fmt(policyAiq, 4)}, single models ${fmt(singlesAiq, 4)}.`,
     "",
   ].join("\n");
-  const svg = renderSvg({ title: `Quality vs cost (${split}), cascade`, points: [...singles, { ...oracle, label: "oracle" }, { ...random, label: "random" }], curves: [{ label: `${result.label} (budget sweep)`, points: curve, hull: false }] });
-  const json = { split, prompts: data.rows.length, models: data.models, policy: options.policy, result, curve, aiq: policyAiq, singlesAiq, singles, oracle, random, hull: nonDecreasingHull([...curve, ...singles]) };
+  const svg = renderSvg({
+    title: `Quality vs cost (${split}), cascade`,
+    points: [...singles, { ...oracle, label: "oracle" }, { ...random, label: "random" }],
+    curves: [{ label: `${result.label} (budget sweep)`, points: curve, hull: false }],
+  });
+  const json = {
+    split,
+    prompts: data.rows.length,
+    models: data.models,
+    policy: options.policy,
+    result,
+    curve,
+    aiq: policyAiq,
+    singlesAiq,
+    singles,
+    oracle,
+    random,
+    hull: nonDecreasingHull([...curve, ...singles]),
+  };
   if (options.out) {
     const { mkdirSync, writeFileSync } = await import("node:fs");
     const { join } = await import("node:path");

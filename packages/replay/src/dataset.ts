@@ -45,7 +45,10 @@ export function loadReplayCsv(paths: string | string[], options: { split?: strin
       }
     } else files.push(p);
   }
-  if (files.length === 0) throw new ConfigError(`no CSV files found in ${Array.isArray(paths) ? paths.join(", ") : paths}${options.split ? ` for split "${options.split}"` : ""}`);
+  if (files.length === 0)
+    throw new ConfigError(
+      `no CSV files found in ${Array.isArray(paths) ? paths.join(", ") : paths}${options.split ? ` for split "${options.split}"` : ""}`,
+    );
   let models: string[] | undefined;
   const rows: ReplayRow[] = [];
   const skipped: ReplayDataset["skipped"] = [];
@@ -61,9 +64,20 @@ export function loadReplayCsv(paths: string | string[], options: { split?: strin
       if (costCols.has(h)) scoreCols.set(h, i);
     });
     const fileModels = [...scoreCols.keys()].sort();
-    if (fileModels.length === 0) throw new ConfigError([{ path: "header", message: "no `<model>` / `<model>|total_cost` column pairs", source: file, line: 1 }]);
+    if (fileModels.length === 0)
+      throw new ConfigError([
+        { path: "header", message: "no `<model>` / `<model>|total_cost` column pairs", source: file, line: 1 },
+      ]);
     if (!models) models = fileModels;
-    else if (models.join() !== fileModels.join()) throw new ConfigError([{ path: "header", message: `models differ from the first file's (${models.join(", ")})`, source: file, line: 1 }]);
+    else if (models.join() !== fileModels.join())
+      throw new ConfigError([
+        {
+          path: "header",
+          message: `models differ from the first file's (${models.join(", ")})`,
+          source: file,
+          line: 1,
+        },
+      ]);
     const idCol = header.indexOf("sample_id");
     const promptCol = header.indexOf("prompt");
     const taskCol = header.indexOf("eval_name");

@@ -8,8 +8,20 @@ import { parseDecisionLog, readDecisionLog } from "./decision-log";
 import { offPolicyEstimate, selectorPolicy } from "./off-policy";
 
 // Two kinds of request: model A answers questions about cooking, model B about code.
-const COOKING = ["how long do I boil an egg", "best way to roast vegetables", "recipe for bread dough", "how to season a cast iron pan", "what spices go in curry"];
-const CODE = ["fix this typescript compile error", "write a python function to sort", "why does my regex not match", "explain this stack trace", "how to debounce in javascript"];
+const COOKING = [
+  "how long do I boil an egg",
+  "best way to roast vegetables",
+  "recipe for bread dough",
+  "how to season a cast iron pan",
+  "what spices go in curry",
+];
+const CODE = [
+  "fix this typescript compile error",
+  "write a python function to sort",
+  "why does my regex not match",
+  "explain this stack trace",
+  "how to debounce in javascript",
+];
 const MODELS = ["model-a", "model-b"];
 
 function truth(kind: 0 | 1, model: string): number {
@@ -36,7 +48,9 @@ describe("Decision log", () => {
       selector.choose(x, ["a", "b"]);
       log.write({ v: 1, time: 1, candidates: ["a", "b"], model: "a", probability: 1, quality: 1, costUsd: 0.001 });
       log.write({ v: 1, time: 2, candidates: ["a", "b"], model: "b", probability: 0.5, quality: 0, costUsd: 0.002 });
-      writeFileSync(path, `${readFileSync(path, "utf8")}{"v":1,"time":3,"candid\n{"v":2,"model":"a"}\n\n`, { flag: "w" });
+      writeFileSync(path, `${readFileSync(path, "utf8")}{"v":1,"time":3,"candid\n{"v":2,"model":"a"}\n\n`, {
+        flag: "w",
+      });
       log.write({ v: 1, time: 4, candidates: ["a"], model: "a", quality: 1 });
       const { records, problems } = readDecisionLog(path);
       expect(records.map((r) => r.time)).toEqual([1, 2, 4]);
@@ -53,7 +67,9 @@ describe("Decision log", () => {
   });
 
   it("checks fields", () => {
-    const { problems } = parseDecisionLog('[1]\n{"v":1,"time":1,"candidates":["a"],"model":"a","probability":0}\n{"v":1,"time":1,"candidates":["a"],"model":"a","features":{"i":[1],"v":[]}}');
+    const { problems } = parseDecisionLog(
+      '[1]\n{"v":1,"time":1,"candidates":["a"],"model":"a","probability":0}\n{"v":1,"time":1,"candidates":["a"],"model":"a","features":{"i":[1],"v":[]}}',
+    );
     expect(problems.map((p) => p.line)).toEqual([1, 2, 3]);
   });
 });
@@ -61,14 +77,28 @@ describe("Decision log", () => {
 describe("Off-policy evaluation", () => {
   it("estimates a target policy's quality from an ε-greedy log (SNIPS within 0.05 of the truth)", () => {
     // Logging policy: a barely-trained selector with ε = 0.5 (so every model gets logged).
-    const logger = new ContextualSelector({ exploration: "greedy", epsilon: 0.5, seed: 4, extractor: new HashedNgramExtractor({ dimensions: 256 }) });
+    const logger = new ContextualSelector({
+      exploration: "greedy",
+      epsilon: 0.5,
+      seed: 4,
+      extractor: new HashedNgramExtractor({ dimensions: 256 }),
+    });
     const log = new MemoryDecisionLog();
     const requests = stream(21, 3000);
     for (const { text, kind } of requests) {
       const x = logger.features(text);
       const choice = logger.choose(x, MODELS, { probability: true });
       const model = MODELS[choice.index] as string;
-      log.write({ v: 1, time: 0, features: x.toJSON(), candidates: MODELS, model, probability: choice.probability, quality: truth(kind, model), costUsd: 0.001 });
+      log.write({
+        v: 1,
+        time: 0,
+        features: x.toJSON(),
+        candidates: MODELS,
+        model,
+        probability: choice.probability,
+        quality: truth(kind, model),
+        costUsd: 0.001,
+      });
     }
     // Target: a selector trained on other data to the known best policy (true quality 1.0),
     // and a constant policy "always model-b" (true quality 0.5).

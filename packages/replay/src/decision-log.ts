@@ -18,15 +18,19 @@ function check(value: unknown): DecisionRecord | string {
   const r = value as Record<string, unknown>;
   if (r.v !== 1) return `unsupported version ${JSON.stringify(r.v)} (expected 1)`;
   if (typeof r.model !== "string" || r.model === "") return "missing `model`";
-  if (!Array.isArray(r.candidates) || !r.candidates.every((c) => typeof c === "string")) return "`candidates` must be an array of model names";
+  if (!Array.isArray(r.candidates) || !r.candidates.every((c) => typeof c === "string"))
+    return "`candidates` must be an array of model names";
   if (typeof r.time !== "number") return "missing `time`";
   for (const key of ["probability", "quality", "costUsd", "latencyMs", "lambda"] as const) {
-    if (r[key] !== undefined && (typeof r[key] !== "number" || !Number.isFinite(r[key]))) return `\`${key}\` must be a finite number`;
+    if (r[key] !== undefined && (typeof r[key] !== "number" || !Number.isFinite(r[key])))
+      return `\`${key}\` must be a finite number`;
   }
-  if (r.probability !== undefined && !((r.probability as number) > 0 && (r.probability as number) <= 1)) return "`probability` must be in (0, 1]";
+  if (r.probability !== undefined && !((r.probability as number) > 0 && (r.probability as number) <= 1))
+    return "`probability` must be in (0, 1]";
   if (r.features !== undefined) {
     const f = r.features as Record<string, unknown> | null;
-    if (typeof f !== "object" || f === null || !isNumberArray(f.i) || !isNumberArray(f.v) || f.i.length !== f.v.length) return "`features` must be { i: number[], v: number[] } of equal length";
+    if (typeof f !== "object" || f === null || !isNumberArray(f.i) || !isNumberArray(f.v) || f.i.length !== f.v.length)
+      return "`features` must be { i: number[], v: number[] } of equal length";
   }
   return r as unknown as DecisionRecord;
 }

@@ -6,7 +6,14 @@ import { readDecisionLog } from "./decision-log";
 import { offPolicyEstimate, selectorPolicy } from "./off-policy";
 import { loadReplayCsv } from "./dataset";
 import { type Point, aiq, nonDecreasingHull, oraclePoint, randomPoint, singleModelPoint } from "./metrics";
-import { type SelectorConfigLike, contextualPolicy, fitOnDataset, qualityCostCurve, replayFullInformation, contextualSelectorFromConfig } from "./simulate";
+import {
+  type SelectorConfigLike,
+  contextualPolicy,
+  fitOnDataset,
+  qualityCostCurve,
+  replayFullInformation,
+  contextualSelectorFromConfig,
+} from "./simulate";
 import { renderSvg } from "./svg";
 
 export interface ReplayFromFilesOptions {
@@ -32,7 +39,9 @@ export interface ReplayReport {
   svg: string;
 }
 
-export const DEFAULT_LAMBDAS: readonly number[] = [0, 5, 10, 15, 20, 25, 30, 35, 40, 50, 70, 100, 150, 200, 300, 500, 700, 1000, 1500, 2000, 3000, 5000, 1e4];
+export const DEFAULT_LAMBDAS: readonly number[] = [
+  0, 5, 10, 15, 20, 25, 30, 35, 40, 50, 70, 100, 150, 200, 300, 500, 700, 1000, 1500, 2000, 3000, 5000, 1e4,
+];
 
 const fmt = (x: number, digits = 3) => (Number.isFinite(x) ? x.toFixed(digits) : "n/a");
 const usd = (x: number) => (Number.isFinite(x) ? x.toExponential(2) : "n/a");
@@ -59,13 +68,17 @@ function fromCsv(options: ReplayFromFilesOptions): ReplayReport {
   const split = options.split ?? "test";
   const data = loadReplayCsv(options.data, { split });
   const train = options.policy.warmStart ? loadReplayCsv(options.data, { split: options.policy.warmStart }) : undefined;
-  if (train && train.models.join() !== data.models.join()) throw new ConfigError([{ path: "warmStart", message: "the warm-start split has different models" }]);
+  if (train && train.models.join() !== data.models.join())
+    throw new ConfigError([{ path: "warmStart", message: "the warm-start split has different models" }]);
   const seeds = options.seeds ?? [1, 2, 3, 4, 5];
   const extractor = new HashedNgramExtractor(options.policy.extractor ?? {});
   const make = (lambda: number | undefined, seed: number) => {
     const config = lambda === undefined ? options.policy : { ...options.policy, lambda, budgetPerRequest: undefined };
     const selector = contextualSelectorFromConfig(config, seed, extractor);
-    if (train) fitOnDataset(selector, train, { ...(options.policy.epochs !== undefined ? { epochs: options.policy.epochs } : {}) });
+    if (train)
+      fitOnDataset(selector, train, {
+        ...(options.policy.epochs !== undefined ? { epochs: options.policy.epochs } : {}),
+      });
     return contextualPolicy(selector, data.models, { learn: options.policy.learnOnline ?? true });
   };
   const lambda = options.policy.lambda ?? 0;
@@ -99,7 +112,20 @@ function fromCsv(options: ReplayFromFilesOptions): ReplayReport {
   });
   return {
     text: `${lines.join("\n")}\n`,
-    json: { split, prompts: data.rows.length, models: data.models, policy: options.policy, result, curve, aiq: policyAiq, singlesAiq, singles, oracle, random, hull: nonDecreasingHull(curve as Point[]) },
+    json: {
+      split,
+      prompts: data.rows.length,
+      models: data.models,
+      policy: options.policy,
+      result,
+      curve,
+      aiq: policyAiq,
+      singlesAiq,
+      singles,
+      oracle,
+      random,
+      hull: nonDecreasingHull(curve as Point[]),
+    },
     svg,
   };
 }
@@ -130,7 +156,14 @@ function fromLog(options: ReplayFromFilesOptions): ReplayReport {
   const loggedQuality = logged.reduce((s, r) => s + (r.quality ?? 0), 0) / Math.max(1, logged.length);
   const loggedCost = logged.reduce((s, r) => s + (r.costUsd ?? 0), 0) / Math.max(1, logged.length);
   const text = [
-    `# Off-policy estimate from ${options.data}: ${records.length} records${problems.length > 0 ? `, ${problems.length} corrupt lines skipped (${problems.slice(0, 5).map((p) => `line ${p.line}: ${p.message}`).join("; ")})` : ""}`,
+    `# Off-policy estimate from ${options.data}: ${records.length} records${
+      problems.length > 0
+        ? `, ${problems.length} corrupt lines skipped (${problems
+            .slice(0, 5)
+            .map((p) => `line ${p.line}: ${p.message}`)
+            .join("; ")})`
+        : ""
+    }`,
     "",
     "| policy | quality | USD / request |",
     "|---|---|---|",
@@ -140,5 +173,17 @@ function fromLog(options: ReplayFromFilesOptions): ReplayReport {
     `Effective sample size ${fmt(ess, 0)} of ${n}.`,
     "",
   ].join("\n");
-  return { text, json: { records: records.length, problems, loggedQuality, loggedCost, targetQuality: quality / Math.max(1, n), targetCostUsd: cost / Math.max(1, n), effectiveSampleSize: ess }, svg: "" };
+  return {
+    text,
+    json: {
+      records: records.length,
+      problems,
+      loggedQuality,
+      loggedCost,
+      targetQuality: quality / Math.max(1, n),
+      targetCostUsd: cost / Math.max(1, n),
+      effectiveSampleSize: ess,
+    },
+    svg: "",
+  };
 }

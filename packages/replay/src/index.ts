@@ -22,4 +22,13 @@ export { renderSvg, type SvgPlotOptions, type SvgCurve } from "./svg";
 export { replayFromFiles, DEFAULT_LAMBDAS, type ReplayFromFilesOptions, type ReplayReport } from "./from-files";
 export { parseDecisionLog, readDecisionLog, type DecisionLogProblem } from "./decision-log";
 export { offPolicyEstimate, selectorPolicy, type OffPolicyEstimate, type TargetPolicy } from "./off-policy";
-export { replayCascade, replayCascadeFromFiles, cascadePolicyRoute, cascadeBudgetCurve, DEFAULT_CASCADE_BUDGETS, type CascadeReplayResult, type CascadeReplayRun, type CascadeReplayFromFilesOptions } from "./cascade-replay";
+export {
+  replayCascade,
+  replayCascadeFromFiles,
+  cascadePolicyRoute,
+  cascadeBudgetCurve,
+  DEFAULT_CASCADE_BUDGETS,
+  type CascadeReplayResult,
+  type CascadeReplayRun,
+  type CascadeReplayFromFilesOptions,
+} from "./cascade-replay";

@@ -24,11 +24,13 @@ export function oraclePoint(data: ReplayDataset): Point {
   for (const row of data.rows) {
     let best = -1;
     for (let k = 0; k < data.models.length; k++) {
-      if ((row.quality[k] as number) >= 1 && (best < 0 || (row.cost[k] as number) < (row.cost[best] as number))) best = k;
+      if ((row.quality[k] as number) >= 1 && (best < 0 || (row.cost[k] as number) < (row.cost[best] as number)))
+        best = k;
     }
     if (best < 0) {
       let cheapest = 0;
-      for (let k = 1; k < data.models.length; k++) if ((row.cost[k] as number) < (row.cost[cheapest] as number)) cheapest = k;
+      for (let k = 1; k < data.models.length; k++)
+        if ((row.cost[k] as number) < (row.cost[cheapest] as number)) cheapest = k;
       c += row.cost[cheapest] as number;
     } else {
       q += 1;
@@ -55,7 +57,8 @@ export function nonDecreasingHull(points: Point[]): Point[] {
   const sorted = [...points].sort((a, b) => a.cost - b.cost || b.quality - a.quality);
   // Keep only points that improve quality as cost grows.
   const rising: Point[] = [];
-  for (const p of sorted) if (rising.length === 0 || p.quality > (rising[rising.length - 1] as Point).quality) rising.push(p);
+  for (const p of sorted)
+    if (rising.length === 0 || p.quality > (rising[rising.length - 1] as Point).quality) rising.push(p);
   // Upper hull (concave) over those.
   const hull: Point[] = [];
   for (const p of rising) {
@@ -91,7 +94,10 @@ export function aiq(points: Point[], minCost: number, maxCost: number): number {
     }
     // Linear interpolation between prev and p, clipped at minCost.
     const x0 = Math.max(prev.cost, minCost);
-    const q0 = prev.cost >= minCost ? prev.quality : prev.quality + ((p.quality - prev.quality) * (minCost - prev.cost)) / (p.cost - prev.cost);
+    const q0 =
+      prev.cost >= minCost
+        ? prev.quality
+        : prev.quality + ((p.quality - prev.quality) * (minCost - prev.cost)) / (p.cost - prev.cost);
     area += ((q0 + p.quality) / 2) * (p.cost - x0);
     prev = p;
   }

@@ -66,7 +66,9 @@ export function offPolicyEstimate(records: Iterable<DecisionRecord>, target: Tar
 export function selectorPolicy(selector: ContextualSelector, options: { lambda?: number } = {}): TargetPolicy {
   const x = new SparseFeatures(256);
   return (r) => {
-    const features = r.features ? SparseFeatures.fromJSON(r.features) : selector.extractor.extract({ text: "", task: r.task }, x);
+    const features = r.features
+      ? SparseFeatures.fromJSON(r.features)
+      : selector.extractor.extract({ text: "", task: r.task }, x);
     const lambda = options.lambda ?? selector.lambda;
     let best = "";
     let top = Number.NEGATIVE_INFINITY;

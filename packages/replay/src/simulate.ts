@@ -1,4 +1,10 @@
-import { ContextualSelector, type ContextualSelectorOptions, HashedNgramExtractor, type HashedNgramOptions, SparseFeatures } from "@orchestrator-ts/registry";
+import {
+  ContextualSelector,
+  type ContextualSelectorOptions,
+  HashedNgramExtractor,
+  type HashedNgramOptions,
+  SparseFeatures,
+} from "@orchestrator-ts/registry";
 import { seededRandom } from "@orchestrator-ts/registry/internal";
 import type { ReplayDataset, ReplayRow } from "./dataset";
 import type { Point } from "./metrics";
@@ -70,7 +76,11 @@ export function permutation(n: number, seed: number): Int32Array {
  * the chosen model's outcome (bandit feedback). Reports accuracy, cost per prompt and the
  * cumulative regret against the best fixed model in hindsight, averaged over seeds.
  */
-export function replayFullInformation(data: ReplayDataset, policyFactory: (seed: number) => ReplayPolicy, options: ReplayOptions = {}): ReplayResult {
+export function replayFullInformation(
+  data: ReplayDataset,
+  policyFactory: (seed: number) => ReplayPolicy,
+  options: ReplayOptions = {},
+): ReplayResult {
   const seeds = options.seeds ?? [1];
   const lambda = options.lambda ?? 0;
   const rows = data.rows;
@@ -81,7 +91,8 @@ export function replayFullInformation(data: ReplayDataset, policyFactory: (seed:
   let label = "";
   let bestFixed = { model: "", accuracy: 0, costPerPrompt: 0 };
   for (const seed of seeds) {
-    const order = options.order === "given" ? permutation(rows.length, 0).map((_, i) => i) : permutation(rows.length, seed);
+    const order =
+      options.order === "given" ? permutation(rows.length, 0).map((_, i) => i) : permutation(rows.length, seed);
     const policy = policyFactory(seed);
     label = policy.label ?? "policy";
     const fixedReward = new Float64Array(K);
@@ -114,8 +125,18 @@ export function replayFullInformation(data: ReplayDataset, policyFactory: (seed:
     }
     let best = 0;
     for (let m = 1; m < K; m++) if ((fixedReward[m] as number) > (fixedReward[best] as number)) best = m;
-    bestFixed = { model: data.models[best] as string, accuracy: (fixedQuality[best] as number) / horizon, costPerPrompt: (fixedCost[best] as number) / horizon };
-    runs.push({ seed, accuracy: q / horizon, costPerPrompt: c / horizon, regret: (fixedReward[best] as number) - reward, curve });
+    bestFixed = {
+      model: data.models[best] as string,
+      accuracy: (fixedQuality[best] as number) / horizon,
+      costPerPrompt: (fixedCost[best] as number) / horizon,
+    };
+    runs.push({
+      seed,
+      accuracy: q / horizon,
+      costPerPrompt: c / horizon,
+      regret: (fixedReward[best] as number) - reward,
+      curve,
+    });
   }
   const mean = (f: (r: ReplayRunResult) => number) => runs.reduce((s, r) => s + f(r), 0) / Math.max(1, runs.length);
   return {
@@ -153,7 +174,8 @@ export function oraclePolicy(): ReplayPolicy {
       let cheapest = 0;
       for (let k = 0; k < row.quality.length; k++) {
         if ((row.cost[k] as number) < (row.cost[cheapest] as number)) cheapest = k;
-        if ((row.quality[k] as number) >= 1 && (best < 0 || (row.cost[k] as number) < (row.cost[best] as number))) best = k;
+        if ((row.quality[k] as number) >= 1 && (best < 0 || (row.cost[k] as number) < (row.cost[best] as number)))
+          best = k;
       }
       return best < 0 ? cheapest : best;
     },
@@ -179,16 +201,27 @@ export function rowFeatures(selector: ContextualSelector, row: ReplayRow): Spars
 }
 
 /** Full-information warm start: every row trains every model's predictor with its recorded quality and cost. */
-export function fitOnDataset(selector: ContextualSelector, data: ReplayDataset, options: { epochs?: number; seed?: number; calibrate?: boolean } = {}): ContextualSelector {
+export function fitOnDataset(
+  selector: ContextualSelector,
+  data: ReplayDataset,
+  options: { epochs?: number; seed?: number; calibrate?: boolean } = {},
+): ContextualSelector {
   const order = options.seed !== undefined ? permutation(data.rows.length, options.seed) : undefined;
   const rows = order ? Array.from(order, (i) => data.rows[i] as ReplayRow) : data.rows;
   selector.fit(
     rows.map((row) => ({
       features: rowFeatures(selector, row),
       task: row.task,
-      outcomes: data.models.map((model, k) => ({ model, quality: row.quality[k] as number, costUsd: row.cost[k] as number })),
+      outcomes: data.models.map((model, k) => ({
+        model,
+        quality: row.quality[k] as number,
+        costUsd: row.cost[k] as number,
+      })),
     })),
-    { ...(options.epochs !== undefined ? { epochs: options.epochs } : {}), ...(options.calibrate !== undefined ? { calibrate: options.calibrate } : {}) },
+    {
+      ...(options.epochs !== undefined ? { epochs: options.epochs } : {}),
+      ...(options.calibrate !== undefined ? { calibrate: options.calibrate } : {}),
+    },
   );
   return selector;
 }
@@ -197,7 +230,11 @@ export function fitOnDataset(selector: ContextualSelector, data: ReplayDataset, 
  * A `ContextualSelector` as a replay policy: it reads the row's prompt and task, chooses among
  * all models, and (unless `learn: false`) learns the chosen model's outcome.
  */
-export function contextualPolicy(selector: ContextualSelector, models: readonly string[], options: { learn?: boolean; label?: string } = {}): ReplayPolicy {
+export function contextualPolicy(
+  selector: ContextualSelector,
+  models: readonly string[],
+  options: { learn?: boolean; label?: string } = {},
+): ReplayPolicy {
   const learn = options.learn ?? true;
   return {
     label: options.label ?? `contextual (${selector.exploration})`,
@@ -223,16 +260,36 @@ export interface SelectorConfigLike extends Omit<ContextualSelectorOptions, "ext
 }
 
 /** Builds a fresh selector from a config (the extractor is shared so replay feature caches hit). */
-export function contextualSelectorFromConfig(config: SelectorConfigLike, seed: number, extractor?: HashedNgramExtractor): ContextualSelector {
-  const { type: _type, extractor: extractorOptions, warmStart: _warm, epochs: _epochs, learnOnline: _online, ...options } = config;
-  return new ContextualSelector({ ...options, seed: options.seed ?? seed, extractor: extractor ?? new HashedNgramExtractor(extractorOptions ?? {}) });
+export function contextualSelectorFromConfig(
+  config: SelectorConfigLike,
+  seed: number,
+  extractor?: HashedNgramExtractor,
+): ContextualSelector {
+  const {
+    type: _type,
+    extractor: extractorOptions,
+    warmStart: _warm,
+    epochs: _epochs,
+    learnOnline: _online,
+    ...options
+  } = config;
+  return new ContextualSelector({
+    ...options,
+    seed: options.seed ?? seed,
+    extractor: extractor ?? new HashedNgramExtractor(extractorOptions ?? {}),
+  });
 }
 
 /**
  * The quality-vs-cost curve of a policy family: one replay per λ (averaged over seeds), as points
  * labelled with λ. Feed them to `aiq` and `renderSvg`.
  */
-export function qualityCostCurve(data: ReplayDataset, policyAt: (lambda: number, seed: number) => ReplayPolicy, lambdas: readonly number[], options: Omit<ReplayOptions, "lambda"> = {}): (Point & { lambda: number })[] {
+export function qualityCostCurve(
+  data: ReplayDataset,
+  policyAt: (lambda: number, seed: number) => ReplayPolicy,
+  lambdas: readonly number[],
+  options: Omit<ReplayOptions, "lambda"> = {},
+): (Point & { lambda: number })[] {
   return lambdas.map((lambda) => {
     const r = replayFullInformation(data, (seed) => policyAt(lambda, seed), { ...options, lambda });
     return { cost: r.costPerPrompt, quality: r.accuracy, lambda, label: `λ=${lambda}` };

@@ -49,7 +49,12 @@ export interface InferenceRequest {
  * Serves one inference request: unknown ids fail with a 404 before the gate counts anything; then
  * the admission, the routing (`auto`, a model with its fallbacks, a route), and the answer.
  */
-export async function answer(exchange: Exchange, parsed: InferenceRequest, settings: InferenceSettings, wire: Wire): Promise<void> {
+export async function answer(
+  exchange: Exchange,
+  parsed: InferenceRequest,
+  settings: InferenceSettings,
+  wire: Wire,
+): Promise<void> {
   const model = parsed.model;
   const hints = parsed.hints;
   exchange.requested = model;
@@ -68,7 +73,13 @@ export async function answer(exchange: Exchange, parsed: InferenceRequest, setti
   else await wholeAnswer(exchange, registry, request, hints.requirements, wire);
 }
 
-async function wholeAnswer(exchange: Exchange, registry: ModelRegistry, request: RegistryRequest, requirements: Parameters<ModelRegistry["generate"]>[1], wire: Wire): Promise<void> {
+async function wholeAnswer(
+  exchange: Exchange,
+  registry: ModelRegistry,
+  request: RegistryRequest,
+  requirements: Parameters<ModelRegistry["generate"]>[1],
+  wire: Wire,
+): Promise<void> {
   let result: RegistryResult;
   try {
     result = await registry.generate(request, requirements);
@@ -79,10 +90,21 @@ async function wholeAnswer(exchange: Exchange, registry: ModelRegistry, request:
   exchange.model = result.model;
   exchange.selectionId = result.selectionId;
   const usage = result.usage;
-  exchange.settle({ costUsd: result.costUsd, inputTokens: usage.inputTokens, outputTokens: usage.outputTokens, model: result.model });
+  exchange.settle({
+    costUsd: result.costUsd,
+    inputTokens: usage.inputTokens,
+    outputTokens: usage.outputTokens,
+    model: result.model,
+  });
   const res = exchange.res;
   if (exchange.clientGone) {
-    exchange.record(499, { errorCode: "client_closed", costUsd: result.costUsd, inputTokens: usage.inputTokens, outputTokens: usage.outputTokens, cached: result.cached });
+    exchange.record(499, {
+      errorCode: "client_closed",
+      costUsd: result.costUsd,
+      inputTokens: usage.inputTokens,
+      outputTokens: usage.outputTokens,
+      cached: result.cached,
+    });
     return;
   }
   const text = wire.whole(result);
@@ -97,7 +119,12 @@ async function wholeAnswer(exchange: Exchange, registry: ModelRegistry, request:
   if (exchange.context.draining) headers.connection = "close";
   res.writeHead(200, headers);
   res.end(text);
-  exchange.record(200, { costUsd: result.costUsd, inputTokens: usage.inputTokens, outputTokens: usage.outputTokens, cached: result.cached });
+  exchange.record(200, {
+    costUsd: result.costUsd,
+    inputTokens: usage.inputTokens,
+    outputTokens: usage.outputTokens,
+    cached: result.cached,
+  });
 }
 
 type StreamIterator = AsyncIterator<RegistryStreamChunk>;
@@ -108,7 +135,13 @@ type StreamIterator = AsyncIterator<RegistryStreamChunk>;
  * After it, a failure ends the stream with the wire's error event, never a clean end. Cost and
  * cache state are only known at the end: they go out as HTTP trailers.
  */
-async function streamAnswer(exchange: Exchange, registry: ModelRegistry, request: RegistryRequest, requirements: Parameters<ModelRegistry["stream"]>[1], wire: Wire): Promise<void> {
+async function streamAnswer(
+  exchange: Exchange,
+  registry: ModelRegistry,
+  request: RegistryRequest,
+  requirements: Parameters<ModelRegistry["stream"]>[1],
+  wire: Wire,
+): Promise<void> {
   const stream = registry.stream(request, requirements);
   const iterator: StreamIterator = stream[Symbol.asyncIterator]();
   const res = exchange.res;
@@ -120,7 +153,11 @@ async function streamAnswer(exchange: Exchange, registry: ModelRegistry, request
     throw error;
   }
   exchange.firstChunkAt = performance.now();
-  const model = stream.explanation?.model?.name ?? (first.done ? undefined : first.value.type === "finish" ? first.value.model : undefined) ?? exchange.requested ?? "auto";
+  const model =
+    stream.explanation?.model?.name ??
+    (first.done ? undefined : first.value.type === "finish" ? first.value.model : undefined) ??
+    exchange.requested ??
+    "auto";
   exchange.model = model;
   const headers: Record<string, string> = {
     "content-type": "text/event-stream; charset=utf-8",
@@ -141,7 +178,9 @@ async function streamAnswer(exchange: Exchange, registry: ModelRegistry, request
     for (;;) {
       if (current.done) {
         // A stream that ends without its finish chunk was cut: say so, never a clean end.
-        throw new GatewayError(502, "api_error", "The model's stream ended before completion.", { code: "stream_incomplete" });
+        throw new GatewayError(502, "api_error", "The model's stream ended before completion.", {
+          code: "stream_incomplete",
+        });
       }
       const chunk = current.value;
       if (chunk.type === "text") chars += chunk.text.length;
@@ -178,7 +217,14 @@ async function streamAnswer(exchange: Exchange, registry: ModelRegistry, request
   exchange.record(499, { errorCode: "client_closed", costUsd: outcome.costUsd });
 }
 
-function finishStream(exchange: Exchange, chunk: Extract<RegistryStreamChunk, { type: "finish" }>, request: RegistryRequest, registry: ModelRegistry, chars: number, end: string): void {
+function finishStream(
+  exchange: Exchange,
+  chunk: Extract<RegistryStreamChunk, { type: "finish" }>,
+  request: RegistryRequest,
+  registry: ModelRegistry,
+  chars: number,
+  end: string,
+): void {
   const res = exchange.res;
   const usage: Usage | undefined = chunk.usage;
   const cost = chunk.costUsd;
@@ -189,8 +235,20 @@ function finishStream(exchange: Exchange, chunk: Extract<RegistryStreamChunk, { 
   res.end();
   const model = chunk.model ?? exchange.model;
   if (usage === undefined && cost === undefined) exchange.settle(partialOutcome(exchange, request, registry, chars));
-  else exchange.settle({ costUsd: cost, inputTokens: usage?.inputTokens, outputTokens: usage?.outputTokens, ...(model === undefined ? {} : { model }) });
-  exchange.record(200, { model, costUsd: cost, inputTokens: usage?.inputTokens, outputTokens: usage?.outputTokens, cached: chunk.cached === true });
+  else
+    exchange.settle({
+      costUsd: cost,
+      inputTokens: usage?.inputTokens,
+      outputTokens: usage?.outputTokens,
+      ...(model === undefined ? {} : { model }),
+    });
+  exchange.record(200, {
+    model,
+    costUsd: cost,
+    inputTokens: usage?.inputTokens,
+    outputTokens: usage?.outputTokens,
+    cached: chunk.cached === true,
+  });
 }
 
 /** What a stream cut short has cost: the prompt (estimated) and the text sent (about 4 characters a token), at the model's prices. */

@@ -11,9 +11,17 @@ afterAll(async () => {
 });
 
 async function post(body: string | Uint8Array, path = "/v1/chat/completions", headers: Record<string, string> = {}) {
-  const response = await fetch(`${gw.url}${path}`, { method: "POST", headers: { "content-type": "application/json", ...headers }, body });
+  const response = await fetch(`${gw.url}${path}`, {
+    method: "POST",
+    headers: { "content-type": "application/json", ...headers },
+    body,
+  });
   const text = await response.text();
-  return { status: response.status, headers: response.headers, json: JSON.parse(text) as { error: { message: string; type: string; param: string | null; code: string } } };
+  return {
+    status: response.status,
+    headers: response.headers,
+    json: JSON.parse(text) as { error: { message: string; type: string; param: string | null; code: string } },
+  };
 }
 
 describe("bad input never crashes the server: 4xx in OpenAI's error shape, with the field path", () => {
@@ -41,7 +49,9 @@ describe("bad input never crashes the server: 4xx in OpenAI's error shape, with 
       expect(r.status, JSON.stringify(body)).toBe(400);
       expect(r.json.error.param, JSON.stringify(body)).toBe(param);
     }
-    const header = await post(JSON.stringify({ model: "auto", messages: ask("x") }), undefined, { "x-orchestrator-max-cost": "lots" });
+    const header = await post(JSON.stringify({ model: "auto", messages: ask("x") }), undefined, {
+      "x-orchestrator-max-cost": "lots",
+    });
     expect([header.status, header.json.error.param]).toEqual([400, "x-orchestrator-max-cost"]);
     // A JSON value that is not an object, and an empty body.
     expect((await post("[1,2]")).status).toBe(400);
@@ -66,7 +76,9 @@ describe("bad input never crashes the server: 4xx in OpenAI's error shape, with 
       });
       socket.on("close", () => resolve(text));
       socket.on("error", reject);
-      socket.write("POST /v1/chat/completions HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ntransfer-encoding: chunked\r\n\r\n");
+      socket.write(
+        "POST /v1/chat/completions HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ntransfer-encoding: chunked\r\n\r\n",
+      );
       const piece = "a".repeat(16 * 1024);
       // 1 MiB offered, 64 KiB allowed: the server answers and closes long before the end.
       let sent = 0;

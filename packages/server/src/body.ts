@@ -5,7 +5,12 @@ import { GatewayError } from "./contract";
 export const DEFAULT_BODY_LIMIT_BYTES = 4 * 1024 * 1024;
 
 function tooLarge(limit: number): GatewayError {
-  return new GatewayError(413, "request_too_large", `The request body is larger than the server's limit of ${limit} bytes.`, { code: "request_too_large" });
+  return new GatewayError(
+    413,
+    "request_too_large",
+    `The request body is larger than the server's limit of ${limit} bytes.`,
+    { code: "request_too_large" },
+  );
 }
 
 /**
@@ -30,7 +35,12 @@ class BodyReader {
   #size = 0;
   #done = false;
 
-  constructor(req: IncomingMessage, limit: number, resolve: (value: unknown) => void, reject: (error: unknown) => void) {
+  constructor(
+    req: IncomingMessage,
+    limit: number,
+    resolve: (value: unknown) => void,
+    reject: (error: unknown) => void,
+  ) {
     this.#req = req;
     this.#limit = limit;
     this.#resolve = resolve;
@@ -73,16 +83,28 @@ class BodyReader {
     this.#finish();
     const chunks = this.#chunks;
     this.#chunks = [];
-    const text = chunks.length === 1 ? (chunks[0] as Buffer).toString("utf8") : Buffer.concat(chunks, this.#size).toString("utf8");
+    const text =
+      chunks.length === 1 ? (chunks[0] as Buffer).toString("utf8") : Buffer.concat(chunks, this.#size).toString("utf8");
     if (text.length === 0) {
-      this.#reject(new GatewayError(400, "invalid_request_error", "The request has no body: send a JSON object.", { code: "invalid_json" }));
+      this.#reject(
+        new GatewayError(400, "invalid_request_error", "The request has no body: send a JSON object.", {
+          code: "invalid_json",
+        }),
+      );
       return;
     }
     let value: unknown;
     try {
       value = JSON.parse(text);
     } catch (error) {
-      this.#reject(new GatewayError(400, "invalid_request_error", `The request body is not valid JSON (${(error as Error).message}).`, { code: "invalid_json" }));
+      this.#reject(
+        new GatewayError(
+          400,
+          "invalid_request_error",
+          `The request body is not valid JSON (${(error as Error).message}).`,
+          { code: "invalid_json" },
+        ),
+      );
       return;
     }
     this.#resolve(value);
@@ -91,12 +113,20 @@ class BodyReader {
   readonly #onError = (error: Error): void => {
     if (this.#done) return;
     this.#finish();
-    this.#reject(new GatewayError(400, "invalid_request_error", `The request body could not be read (${error.message}).`, { code: "invalid_body" }));
+    this.#reject(
+      new GatewayError(400, "invalid_request_error", `The request body could not be read (${error.message}).`, {
+        code: "invalid_body",
+      }),
+    );
   };
 
   readonly #onAborted = (): void => {
     if (this.#done) return;
     this.#finish();
-    this.#reject(new GatewayError(400, "invalid_request_error", "The client closed the connection before the body was complete.", { code: "client_closed" }));
+    this.#reject(
+      new GatewayError(400, "invalid_request_error", "The client closed the connection before the body was complete.", {
+        code: "client_closed",
+      }),
+    );
   };
 }

@@ -4,7 +4,10 @@ import { type Gateway, ask, startGateway } from "./test/gateway";
 
 let gw: Gateway;
 beforeAll(async () => {
-  gw = await startGateway({ setup: (registry) => registry.addRoute(new SelectorRoute({ name: "cheap", requirements: { providers: ["anthropic"] } })) });
+  gw = await startGateway({
+    setup: (registry) =>
+      registry.addRoute(new SelectorRoute({ name: "cheap", requirements: { providers: ["anthropic"] } })),
+  });
 });
 afterAll(async () => {
   await gw?.close();
@@ -12,7 +15,9 @@ afterAll(async () => {
 
 describe("POST /v1/chat/completions, not streamed", () => {
   it("answers a registered model's name with that model, the chosen model in the body and the answer headers", async () => {
-    const { data, response } = await gw.client.chat.completions.create({ model: "gpt-4o-mini", messages: ask("hello there") }).withResponse();
+    const { data, response } = await gw.client.chat.completions
+      .create({ model: "gpt-4o-mini", messages: ask("hello there") })
+      .withResponse();
     expect(data.object).toBe("chat.completion");
     expect(data.model).toBe("gpt-4o-mini");
     expect(data.choices[0]?.message.content).toBe("Echo: hello there");
@@ -43,7 +48,9 @@ describe("POST /v1/chat/completions, not streamed", () => {
   });
 
   it("an unknown model is a 404 in OpenAI's error shape, with close names", async () => {
-    const error = await gw.client.chat.completions.create({ model: "gpt-4o-mimi", messages: ask("x") }).catch((e: unknown) => e);
+    const error = await gw.client.chat.completions
+      .create({ model: "gpt-4o-mimi", messages: ask("x") })
+      .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(Error);
     const e = error as { status: number; error: { type: string; code: string; param: string; message: string } };
     expect(e.status).toBe(404);
@@ -59,7 +66,12 @@ describe("POST /v1/chat/completions, not streamed", () => {
       const data = await gw.client.chat.completions.create({
         model: "gpt-4o-mini",
         messages: ask("weather in Paris?"),
-        tools: [{ type: "function", function: { name: "get_weather", parameters: { type: "object", properties: { city: { type: "string" } } } } }],
+        tools: [
+          {
+            type: "function",
+            function: { name: "get_weather", parameters: { type: "object", properties: { city: { type: "string" } } } },
+          },
+        ],
         tool_choice: "auto",
       });
       const call = data.choices[0]?.message.tool_calls?.[0];
@@ -78,24 +90,45 @@ describe("POST /v1/chat/completions, not streamed", () => {
       model: "gpt-4o-mini",
       messages: ask("give json"),
       user: "user-42",
-      response_format: { type: "json_schema", json_schema: { name: "answer", schema: { type: "object", properties: { echo: { type: "string" } } } } },
+      response_format: {
+        type: "json_schema",
+        json_schema: { name: "answer", schema: { type: "object", properties: { echo: { type: "string" } } } },
+      },
     });
     expect(JSON.parse(data.choices[0]?.message.content ?? "")).toEqual({ echo: "give json" });
-    const sent = gw.openaiUpstream.requests.at(-1)?.body as { response_format: { type: string; json_schema: { name: string } }; user: string };
+    const sent = gw.openaiUpstream.requests.at(-1)?.body as {
+      response_format: { type: string; json_schema: { name: string } };
+      user: string;
+    };
     expect(sent.response_format.type).toBe("json_schema");
     expect(sent.response_format.json_schema.name).toBe("answer");
     expect(sent.user).toBe("user-42");
   });
 
   it("routing hints from headers and from the body's orchestrator field (which never reaches the provider)", async () => {
-    const byHeader = await gw.client.chat.completions.create({ model: "auto", messages: ask("h") }, { headers: { "x-orchestrator-capabilities": "textGeneration", "x-orchestrator-max-cost": "1000", "x-orchestrator-task": "chat" } });
+    const byHeader = await gw.client.chat.completions.create(
+      { model: "auto", messages: ask("h") },
+      {
+        headers: {
+          "x-orchestrator-capabilities": "textGeneration",
+          "x-orchestrator-max-cost": "1000",
+          "x-orchestrator-task": "chat",
+        },
+      },
+    );
     expect(byHeader.choices[0]?.message.content).toBe("Echo: h");
     const body = { model: "auto", messages: ask("b"), orchestrator: { task: "code", max_cost: 10 } } as never;
     const byBody = await gw.client.chat.completions.create(body);
     expect(byBody.choices[0]?.message.content).toBe("Echo: b");
-    for (const r of gw.openaiUpstream.requests) expect((r.body as Record<string, unknown>).orchestrator).toBeUndefined();
+    for (const r of gw.openaiUpstream.requests)
+      expect((r.body as Record<string, unknown>).orchestrator).toBeUndefined();
     // A cost cap nothing meets: 503 with the reasons.
-    const error = (await gw.client.chat.completions.create({ model: "auto", messages: ask("x") }, { headers: { "x-orchestrator-max-cost": "0" } }).catch((e: unknown) => e)) as { status: number; error: { code: string; excluded: { model: string; code: string }[] } };
+    const error = (await gw.client.chat.completions
+      .create({ model: "auto", messages: ask("x") }, { headers: { "x-orchestrator-max-cost": "0" } })
+      .catch((e: unknown) => e)) as {
+      status: number;
+      error: { code: string; excluded: { model: string; code: string }[] };
+    };
     expect(error.status).toBe(503);
     expect(error.error.code).toBe("no_eligible_model");
     expect(error.error.excluded.map((e) => e.model).sort()).toEqual(["claude-sonnet-4-6", "gpt-4o-mini"]);

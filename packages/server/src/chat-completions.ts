@@ -1,4 +1,10 @@
-import { ChatStreamEncoder, type ChatCompletionChunk, SSE_DONE, fromChatRequest, toChatCompletion } from "@orchestrator-ts/openai-format";
+import {
+  ChatStreamEncoder,
+  type ChatCompletionChunk,
+  SSE_DONE,
+  fromChatRequest,
+  toChatCompletion,
+} from "@orchestrator-ts/openai-format";
 import type { RegistryResult, RegistryStreamChunk } from "@orchestrator-ts/registry";
 import { type InferenceSettings, type StreamWriter, type Wire, answer } from "./answer";
 import { GatewayError } from "./contract";
@@ -10,27 +16,41 @@ import { nextCompletionId, unixSeconds } from "./ids";
 /** How the chat endpoint runs (the settings every inference endpoint shares). */
 export type ChatSettings = InferenceSettings;
 
-const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === "object" && value !== null && !Array.isArray(value);
+const isRecord = (value: unknown): value is Record<string, unknown> =>
+  typeof value === "object" && value !== null && !Array.isArray(value);
 
 /**
  * `POST /v1/chat/completions` once the body is parsed: resolve `model` (a model, a route,
  * `auto`), pass the gate, then answer whole or as server-sent events.
  */
 export async function chatCompletions(exchange: Exchange, body: unknown, settings: ChatSettings): Promise<void> {
-  if (!isRecord(body)) throw new GatewayError(400, "invalid_request_error", "The request body must be a JSON object.", { code: "invalid_value" });
+  if (!isRecord(body))
+    throw new GatewayError(400, "invalid_request_error", "The request body must be a JSON object.", {
+      code: "invalid_value",
+    });
   const hints = routingHints(exchange.req.headers, body);
   const parsed = fromChatRequest(body);
   const user = body.user;
   // OpenAI's `user` names the end user: kept for the records (and sent on to OpenAI models).
-  if (typeof user === "string" && exchange.caller?.user === undefined) exchange.caller = exchange.caller === undefined ? { user } : { ...exchange.caller, user };
-  await answer(exchange, { model: parsed.model, stream: parsed.stream, request: parsed.request, hints }, settings, parsed.includeUsage ? OPENAI_WITH_USAGE : OPENAI);
+  if (typeof user === "string" && exchange.caller?.user === undefined)
+    exchange.caller = exchange.caller === undefined ? { user } : { ...exchange.caller, user };
+  await answer(
+    exchange,
+    { model: parsed.model, stream: parsed.stream, request: parsed.request, hints },
+    settings,
+    parsed.includeUsage ? OPENAI_WITH_USAGE : OPENAI,
+  );
 }
 
 function openAIWire(includeUsage: boolean): Wire {
   return {
-    whole: (result: RegistryResult) => JSON.stringify(toChatCompletion(result, { id: nextCompletionId(), created: unixSeconds(), model: result.model })),
+    whole: (result: RegistryResult) =>
+      JSON.stringify(toChatCompletion(result, { id: nextCompletionId(), created: unixSeconds(), model: result.model })),
     stream(model: string): StreamWriter {
-      const encoder = new ChatStreamEncoder({ id: nextCompletionId(), created: unixSeconds(), model }, { includeUsage });
+      const encoder = new ChatStreamEncoder(
+        { id: nextCompletionId(), created: unixSeconds(), model },
+        { includeUsage },
+      );
       let started = false;
       return {
         encode(chunk: RegistryStreamChunk): string {

@@ -1,5 +1,15 @@
 import type { ServerResponse } from "node:http";
-import { AbortError, AuthenticationError, ConfigError, ContextLengthError, NoEligibleModelError, OrchestratorError, ProviderError, RateLimitError, TimeoutError } from "@orchestrator-ts/core";
+import {
+  AbortError,
+  AuthenticationError,
+  ConfigError,
+  ContextLengthError,
+  NoEligibleModelError,
+  OrchestratorError,
+  ProviderError,
+  RateLimitError,
+  TimeoutError,
+} from "@orchestrator-ts/core";
 import { GatewayError } from "./contract";
 
 /**
@@ -14,22 +24,43 @@ export function toGatewayError(error: unknown): GatewayError {
     const code = error.code;
     if (code === "invalid_request_error") {
       const param = (error as { param?: unknown }).param;
-      return new GatewayError(400, "invalid_request_error", error.message, { ...(typeof param === "string" && param !== "" ? { param } : {}), code: "invalid_value", cause: error });
+      return new GatewayError(400, "invalid_request_error", error.message, {
+        ...(typeof param === "string" && param !== "" ? { param } : {}),
+        code: "invalid_value",
+        cause: error,
+      });
     }
     if (code === "route_not_found" || code === "model_not_found") {
-      return new GatewayError(404, "not_found_error", error.message, { param: "model", code: "model_not_found", cause: error });
+      return new GatewayError(404, "not_found_error", error.message, {
+        param: "model",
+        code: "model_not_found",
+        cause: error,
+      });
     }
     if (NoEligibleModelError.isInstance(error)) {
       return new GatewayError(503, "overloaded_error", error.message, { code: "no_eligible_model", cause: error });
     }
     if (RateLimitError.isInstance(error)) {
-      return new GatewayError(429, "rate_limit_error", `Every model that could answer is rate limited: ${error.message}`, { code: "rate_limit_exceeded", ...(error.retryAfterMs === undefined ? {} : { retryAfterMs: error.retryAfterMs }), cause: error });
+      return new GatewayError(
+        429,
+        "rate_limit_error",
+        `Every model that could answer is rate limited: ${error.message}`,
+        {
+          code: "rate_limit_exceeded",
+          ...(error.retryAfterMs === undefined ? {} : { retryAfterMs: error.retryAfterMs }),
+          cause: error,
+        },
+      );
     }
     if (TimeoutError.isInstance(error)) {
       return new GatewayError(504, "timeout_error", error.message, { code: "timeout", cause: error });
     }
     if (ContextLengthError.isInstance(error)) {
-      return new GatewayError(400, "invalid_request_error", error.message, { param: "messages", code: "context_length_exceeded", cause: error });
+      return new GatewayError(400, "invalid_request_error", error.message, {
+        param: "messages",
+        code: "context_length_exceeded",
+        cause: error,
+      });
     }
     if (AbortError.isInstance(error)) {
       // Only a client that already left gets this; the status is for the record.
@@ -38,37 +69,63 @@ export function toGatewayError(error: unknown): GatewayError {
     if (ConfigError.isInstance(error)) {
       // The one configuration a request supplies is its routing hints.
       const issue = error.issues[0];
-      return new GatewayError(400, "invalid_request_error", error.message, { param: issue?.path ? `orchestrator.${issue.path}` : "orchestrator", code: "invalid_value", cause: error });
+      return new GatewayError(400, "invalid_request_error", error.message, {
+        param: issue?.path ? `orchestrator.${issue.path}` : "orchestrator",
+        code: "invalid_value",
+        cause: error,
+      });
     }
     if (AuthenticationError.isInstance(error)) {
       // The provider refused the gateway's own key: the gateway's problem, not the client's.
-      return new GatewayError(502, "api_error", `The upstream provider refused the gateway's credentials: ${error.message}`, { code: "upstream_authentication", cause: error });
+      return new GatewayError(
+        502,
+        "api_error",
+        `The upstream provider refused the gateway's credentials: ${error.message}`,
+        { code: "upstream_authentication", cause: error },
+      );
     }
     if (ProviderError.isInstance(error)) {
-      return new GatewayError(502, "api_error", error.message, { code: error.code === "provider_error" ? "upstream_error" : error.code, cause: error });
+      return new GatewayError(502, "api_error", error.message, {
+        code: error.code === "provider_error" ? "upstream_error" : error.code,
+        cause: error,
+      });
     }
     return new GatewayError(500, "api_error", error.message, { code: error.code, cause: error });
   }
-  return new GatewayError(500, "api_error", "The gateway failed to handle the request (an internal error).", { code: "internal_error", cause: error });
+  return new GatewayError(500, "api_error", "The gateway failed to handle the request (an internal error).", {
+    code: "internal_error",
+    cause: error,
+  });
 }
 
 /** OpenAI's error body (`{ error: { message, type, param, code } }`), with `excluded` when no model was eligible. */
 export function openAIErrorBody(error: GatewayError): string {
-  const body: { error: Record<string, unknown> } = { error: { message: error.message, type: error.type, param: error.param ?? null, code: error.code } };
+  const body: { error: Record<string, unknown> } = {
+    error: { message: error.message, type: error.type, param: error.param ?? null, code: error.code },
+  };
   const cause = (error as { cause?: unknown }).cause;
   if (NoEligibleModelError.isInstance(cause)) body.error.excluded = cause.excluded;
   return JSON.stringify(body);
 }
 
 /** Writes `error` as JSON with its status and headers (`Retry-After` in whole seconds, rounded up). */
-export function sendError(res: ServerResponse, error: GatewayError, render: (error: GatewayError) => string = openAIErrorBody, close = false): void {
+export function sendError(
+  res: ServerResponse,
+  error: GatewayError,
+  render: (error: GatewayError) => string = openAIErrorBody,
+  close = false,
+): void {
   if (res.headersSent) {
     res.destroy();
     return;
   }
   const body = render(error);
-  const headers: Record<string, string | number> = { "content-type": "application/json", "content-length": Buffer.byteLength(body) };
-  if (error.retryAfterMs !== undefined) headers["retry-after"] = String(Math.max(1, Math.ceil(error.retryAfterMs / 1000)));
+  const headers: Record<string, string | number> = {
+    "content-type": "application/json",
+    "content-length": Buffer.byteLength(body),
+  };
+  if (error.retryAfterMs !== undefined)
+    headers["retry-after"] = String(Math.max(1, Math.ceil(error.retryAfterMs / 1000)));
   for (const name in error.headers) headers[name] = error.headers[name] as string;
   if (close) headers.connection = "close";
   res.writeHead(error.status, headers);
@@ -78,6 +135,11 @@ export function sendError(res: ServerResponse, error: GatewayError, render: (err
 /** A JSON answer. */
 export function sendJson(res: ServerResponse, status: number, value: unknown, headers?: Record<string, string>): void {
   const body = JSON.stringify(value);
-  res.writeHead(status, headers === undefined ? { "content-type": "application/json", "content-length": Buffer.byteLength(body) } : { ...headers, "content-type": "application/json", "content-length": Buffer.byteLength(body) });
+  res.writeHead(
+    status,
+    headers === undefined
+      ? { "content-type": "application/json", "content-length": Buffer.byteLength(body) }
+      : { ...headers, "content-type": "application/json", "content-length": Buffer.byteLength(body) },
+  );
   res.end(body);
 }

@@ -11,10 +11,14 @@ export interface RoutingHints {
 const NO_HINTS: RoutingHints = Object.freeze({ task: undefined, requirements: undefined });
 
 function invalid(param: string, expected: string): GatewayError {
-  return new GatewayError(400, "invalid_request_error", `Invalid value for '${param}': expected ${expected}.`, { param, code: "invalid_value" });
+  return new GatewayError(400, "invalid_request_error", `Invalid value for '${param}': expected ${expected}.`, {
+    param,
+    code: "invalid_value",
+  });
 }
 
-const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === "object" && value !== null && !Array.isArray(value);
+const isRecord = (value: unknown): value is Record<string, unknown> =>
+  typeof value === "object" && value !== null && !Array.isArray(value);
 
 /**
  * Hints from the headers `x-orchestrator-task`, `x-orchestrator-max-cost`,
@@ -27,7 +31,8 @@ export function routingHints(headers: IncomingHttpHeaders, body: Record<string, 
   const headerCost = headers["x-orchestrator-max-cost"];
   const headerCaps = headers["x-orchestrator-capabilities"];
   const field = body.orchestrator;
-  if (headerTask === undefined && headerCost === undefined && headerCaps === undefined && field === undefined) return NO_HINTS;
+  if (headerTask === undefined && headerCost === undefined && headerCaps === undefined && field === undefined)
+    return NO_HINTS;
 
   let task: string | undefined;
   let maxCost: number | undefined;
@@ -35,7 +40,8 @@ export function routingHints(headers: IncomingHttpHeaders, body: Record<string, 
   if (typeof headerTask === "string" && headerTask.trim() !== "") task = headerTask.trim();
   if (typeof headerCost === "string") {
     maxCost = Number(headerCost);
-    if (headerCost.trim() === "" || !Number.isFinite(maxCost) || maxCost < 0) throw invalid("x-orchestrator-max-cost", "a number of US dollars, at least 0");
+    if (headerCost.trim() === "" || !Number.isFinite(maxCost) || maxCost < 0)
+      throw invalid("x-orchestrator-max-cost", "a number of US dollars, at least 0");
   }
   if (typeof headerCaps === "string") capabilities = splitList(headerCaps);
 
@@ -44,14 +50,17 @@ export function routingHints(headers: IncomingHttpHeaders, body: Record<string, 
     if (field !== null) {
       if (!isRecord(field)) throw invalid("orchestrator", "an object ({ task, max_cost, capabilities })");
       for (const key of Object.keys(field)) {
-        if (key !== "task" && key !== "max_cost" && key !== "capabilities") throw invalid(`orchestrator.${key}`, "one of task, max_cost, capabilities (an unknown hint)");
+        if (key !== "task" && key !== "max_cost" && key !== "capabilities")
+          throw invalid(`orchestrator.${key}`, "one of task, max_cost, capabilities (an unknown hint)");
       }
       if (field.task !== undefined) {
-        if (typeof field.task !== "string" || field.task === "") throw invalid("orchestrator.task", "a non-empty string");
+        if (typeof field.task !== "string" || field.task === "")
+          throw invalid("orchestrator.task", "a non-empty string");
         task = field.task;
       }
       if (field.max_cost !== undefined) {
-        if (typeof field.max_cost !== "number" || !Number.isFinite(field.max_cost) || field.max_cost < 0) throw invalid("orchestrator.max_cost", "a number of US dollars, at least 0");
+        if (typeof field.max_cost !== "number" || !Number.isFinite(field.max_cost) || field.max_cost < 0)
+          throw invalid("orchestrator.max_cost", "a number of US dollars, at least 0");
         maxCost = field.max_cost;
       }
       if (field.capabilities !== undefined) {
@@ -62,10 +71,12 @@ export function routingHints(headers: IncomingHttpHeaders, body: Record<string, 
       }
     }
   }
-  if (maxCost === undefined && (capabilities === undefined || capabilities.length === 0)) return task === undefined ? NO_HINTS : { task, requirements: undefined };
+  if (maxCost === undefined && (capabilities === undefined || capabilities.length === 0))
+    return task === undefined ? NO_HINTS : { task, requirements: undefined };
   const requirements: SelectionRequirements = {};
   if (maxCost !== undefined) requirements.maxCost = maxCost;
-  if (capabilities !== undefined && capabilities.length > 0) requirements.capabilities = capabilities as SelectionRequirements["capabilities"];
+  if (capabilities !== undefined && capabilities.length > 0)
+    requirements.capabilities = capabilities as SelectionRequirements["capabilities"];
   return { task, requirements };
 }
 

@@ -33,9 +33,23 @@ export {
   type MetricsOptions,
   type MetricsRoute,
 } from "./metrics/metrics";
-export { type AdminHandler, type CreateServerOptions, type OrchestratorServer, type ServerRoute, createServer, rawKeyOf } from "./server";
+export {
+  type AdminHandler,
+  type CreateServerOptions,
+  type OrchestratorServer,
+  type ServerRoute,
+  createServer,
+  rawKeyOf,
+} from "./server";
 export { openAIErrorBody, toGatewayError } from "./errors";
 export { DEFAULT_BODY_LIMIT_BYTES } from "./body";
 export { type RoutingHints, routingHints } from "./hints";
-export { type Dashboard, type DashboardOptions, type DashboardState, type ReplaySource, type SpendSource, createDashboard } from "./dashboard/dashboard";
+export {
+  type Dashboard,
+  type DashboardOptions,
+  type DashboardState,
+  type ReplaySource,
+  type SpendSource,
+  createDashboard,
+} from "./dashboard/dashboard";
 export type { ModelView, SpendView } from "./dashboard/page";

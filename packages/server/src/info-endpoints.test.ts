@@ -15,22 +15,37 @@ async function gateway(...args: Parameters<typeof startGateway>): Promise<Gatewa
 
 describe("GET /v1/models", () => {
   it("lists auto, the routes and the models in OpenAI's list shape (the SDK reads it)", async () => {
-    const gw = await gateway({ setup: (r) => r.addRoute(new SelectorRoute({ name: "cheap", requirements: { maxCost: 1 } })) });
+    const gw = await gateway({
+      setup: (r) => r.addRoute(new SelectorRoute({ name: "cheap", requirements: { maxCost: 1 } })),
+    });
     const ids: string[] = [];
     for await (const model of gw.client.models.list()) ids.push(model.id);
     expect(ids).toEqual(["auto", "cheap", "gpt-4o-mini", "claude-sonnet-4-6"]);
-    const raw = (await (await fetch(`${gw.url}/v1/models`)).json()) as { object: string; data: { id: string; object: string; owned_by: string }[] };
+    const raw = (await (await fetch(`${gw.url}/v1/models`)).json()) as {
+      object: string;
+      data: { id: string; object: string; owned_by: string }[];
+    };
     expect(raw.object).toBe("list");
-    expect(raw.data.find((m) => m.id === "claude-sonnet-4-6")).toMatchObject({ object: "model", owned_by: "anthropic" });
+    expect(raw.data.find((m) => m.id === "claude-sonnet-4-6")).toMatchObject({
+      object: "model",
+      owned_by: "anthropic",
+    });
   });
 });
 
 describe("POST /v1/feedback", () => {
   it("rates an answer by its selection id; unknown ids are 404, bad quality 400", async () => {
     const gw = await gateway();
-    const { response } = await gw.client.chat.completions.create({ model: "gpt-4o-mini", messages: ask("rate me") }).withResponse();
+    const { response } = await gw.client.chat.completions
+      .create({ model: "gpt-4o-mini", messages: ask("rate me") })
+      .withResponse();
     const selectionId = response.headers.get("x-orchestrator-selection-id");
-    const send = (body: unknown) => fetch(`${gw.url}/v1/feedback`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
+    const send = (body: unknown) =>
+      fetch(`${gw.url}/v1/feedback`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify(body),
+      });
     const bad = await send({ selection_id: selectionId, quality: 3 });
     expect(bad.status).toBe(400);
     expect(((await bad.json()) as { error: { param: string } }).error.param).toBe("quality");
@@ -66,7 +81,10 @@ describe("GET /healthz and /readyz", () => {
     const gw = await gateway({ registry: { healthMonitor: monitor } });
     // The orchestrator's own readiness check: an orchestrator whose Redis is away says so.
     const { createServer } = await import("./server");
-    const server = createServer({ orchestrator: { registry: gw.registry, readiness: async () => ["Redis is unreachable: connect ECONNREFUSED"] }, port: 0 });
+    const server = createServer({
+      orchestrator: { registry: gw.registry, readiness: async () => ["Redis is unreachable: connect ECONNREFUSED"] },
+      port: 0,
+    });
     const url = await server.listen();
     try {
       for (const model of gw.registry.listModels()) monitor.recordFailure(model.name, new Error("down"));
@@ -113,17 +131,35 @@ describe("the seams other parts plug in", () => {
       },
     });
     await gw.client.chat.completions.create({ model: "gpt-4o-mini", messages: ask("observe"), user: "u-7" });
-    expect(records.at(-1)).toMatchObject({ endpoint: "openai.chat", status: 200, requested: "gpt-4o-mini", model: "gpt-4o-mini", stream: false, keyId: "k1", keyName: "client", user: "u-7", cached: false });
+    expect(records.at(-1)).toMatchObject({
+      endpoint: "openai.chat",
+      status: 200,
+      requested: "gpt-4o-mini",
+      model: "gpt-4o-mini",
+      stream: false,
+      keyId: "k1",
+      keyName: "client",
+      user: "u-7",
+      cached: false,
+    });
     expect(records.at(-1)?.costUsd).toBeGreaterThan(0);
     expect(await (await fetch(`${gw.url}/metrics`)).text()).toBe("metric 1\n");
     // A wrong key: 401 in OpenAI's shape, recorded.
-    const denied = await fetch(`${gw.url}/v1/chat/completions`, { method: "POST", headers: { authorization: "Bearer sk-wrong" }, body: JSON.stringify({ model: "auto", messages: ask("x") }) });
+    const denied = await fetch(`${gw.url}/v1/chat/completions`, {
+      method: "POST",
+      headers: { authorization: "Bearer sk-wrong" },
+      body: JSON.stringify({ model: "auto", messages: ask("x") }),
+    });
     expect(denied.status).toBe(401);
     expect(((await denied.json()) as { error: { type: string } }).error.type).toBe("authentication_error");
     expect(records.at(-1)).toMatchObject({ status: 401, errorCode: "invalid_api_key" });
-    expect((await fetch(`${gw.url}/admin/keys`, { headers: { authorization: "Bearer sk-gateway-client" } })).status).toBe(403);
+    expect(
+      (await fetch(`${gw.url}/admin/keys`, { headers: { authorization: "Bearer sk-gateway-client" } })).status,
+    ).toBe(403);
     const admin = await fetch(`${gw.url}/admin/keys`, { headers: { authorization: "Bearer sk-master" } });
     expect([admin.status, await admin.json()]).toEqual([200, { data: [] }]);
-    expect((await fetch(`${gw.url}/admin/nothing`, { headers: { authorization: "Bearer sk-master" } })).status).toBe(404);
+    expect((await fetch(`${gw.url}/admin/nothing`, { headers: { authorization: "Bearer sk-master" } })).status).toBe(
+      404,
+    );
   });
 });

@@ -32,7 +32,8 @@ function within<T>(promise: Promise<T>, what: string): Promise<T> {
 export async function readyz(res: ServerResponse, served: ServedOrchestrator, context: ServerContext): Promise<void> {
   const reasons: string[] = [];
   if (context.draining) reasons.push("the server is shutting down");
-  if (served.config === undefined && served.registry.listModels().length === 0) reasons.push("no config is loaded and no model is registered");
+  if (served.config === undefined && served.registry.listModels().length === 0)
+    reasons.push("no config is loaded and no model is registered");
   if (served.readiness) {
     try {
       reasons.push(...(await within(served.readiness(), "the orchestrator's readiness check")));
@@ -46,9 +47,15 @@ export async function readyz(res: ServerResponse, served: ServedOrchestrator, co
   await Promise.all(
     models.map(async (model) => {
       try {
-        const status = await within(Promise.resolve(served.registry.health.getHealth(model.name)), `health of ${model.name}`);
+        const status = await within(
+          Promise.resolve(served.registry.health.getHealth(model.name)),
+          `health of ${model.name}`,
+        );
         if (status.isHealthy) healthy++;
-        else unhealthy.push(`${model.name}: ${status.status}${status.issues.length > 0 ? ` (${status.issues.join("; ")})` : ""}`);
+        else
+          unhealthy.push(
+            `${model.name}: ${status.status}${status.issues.length > 0 ? ` (${status.issues.join("; ")})` : ""}`,
+          );
       } catch (error) {
         unhealthy.push(`${model.name}: ${(error as Error)?.message ?? String(error)}`);
       }
@@ -65,7 +72,8 @@ export async function listModels(exchange: Exchange, registry: ModelRegistry, cr
   const allowed = exchange.caller?.models;
   const data: { id: string; object: "model"; created: number; owned_by: string; kind: string }[] = [];
   const add = (id: string, owner: string, kind: string) => {
-    if (allowed === undefined || allowed.includes(id)) data.push({ id, object: "model", created, owned_by: owner, kind });
+    if (allowed === undefined || allowed.includes(id))
+      data.push({ id, object: "model", created, owned_by: owner, kind });
   };
   add("auto", "orchestrator", "auto");
   for (const route of registry.listRoutes()) add(route.name, "orchestrator", "route");
@@ -74,21 +82,45 @@ export async function listModels(exchange: Exchange, registry: ModelRegistry, cr
   exchange.record(200, {});
 }
 
-const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === "object" && value !== null && !Array.isArray(value);
+const isRecord = (value: unknown): value is Record<string, unknown> =>
+  typeof value === "object" && value !== null && !Array.isArray(value);
 
 /** `POST /v1/feedback { selection_id, quality }`: rates an answer so the selector learns from it. */
 export async function feedback(exchange: Exchange, registry: ModelRegistry, body: unknown): Promise<void> {
-  if (!isRecord(body)) throw new GatewayError(400, "invalid_request_error", "The request body must be a JSON object: { selection_id, quality }.", { code: "invalid_value" });
+  if (!isRecord(body))
+    throw new GatewayError(
+      400,
+      "invalid_request_error",
+      "The request body must be a JSON object: { selection_id, quality }.",
+      { code: "invalid_value" },
+    );
   const id = body.selection_id;
   if (typeof id !== "string" || id === "") {
-    throw new GatewayError(400, "invalid_request_error", id === undefined ? "Missing required parameter: 'selection_id' (the x-orchestrator-selection-id header of an answer)." : "Invalid value for 'selection_id': expected a string.", { param: "selection_id", code: "invalid_value" });
+    throw new GatewayError(
+      400,
+      "invalid_request_error",
+      id === undefined
+        ? "Missing required parameter: 'selection_id' (the x-orchestrator-selection-id header of an answer)."
+        : "Invalid value for 'selection_id': expected a string.",
+      { param: "selection_id", code: "invalid_value" },
+    );
   }
   const quality = body.quality;
   if (typeof quality !== "number" || !(quality >= 0 && quality <= 1)) {
-    throw new GatewayError(400, "invalid_request_error", "Invalid value for 'quality': expected a number from 0 (wrong) to 1 (right).", { param: "quality", code: "invalid_value" });
+    throw new GatewayError(
+      400,
+      "invalid_request_error",
+      "Invalid value for 'quality': expected a number from 0 (wrong) to 1 (right).",
+      { param: "quality", code: "invalid_value" },
+    );
   }
   if (!registry.recordFeedback(id, { quality })) {
-    throw new GatewayError(404, "not_found_error", `No answer with selection id "${id.length > 100 ? `${id.slice(0, 100)}…` : id}" awaits feedback: it is unknown, too old, was served from the cache, or was already rated.`, { param: "selection_id", code: "selection_not_found" });
+    throw new GatewayError(
+      404,
+      "not_found_error",
+      `No answer with selection id "${id.length > 100 ? `${id.slice(0, 100)}…` : id}" awaits feedback: it is unknown, too old, was served from the cache, or was already rated.`,
+      { param: "selection_id", code: "selection_not_found" },
+    );
   }
   sendJson(exchange.res, 200, { ok: true, selection_id: id, quality });
   exchange.record(200, {});

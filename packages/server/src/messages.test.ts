@@ -1,4 +1,10 @@
-import Anthropic, { APIError, AuthenticationError, BadRequestError, NotFoundError, RateLimitError } from "@anthropic-ai/sdk";
+import Anthropic, {
+  APIError,
+  AuthenticationError,
+  BadRequestError,
+  NotFoundError,
+  RateLimitError,
+} from "@anthropic-ai/sdk";
 import { SelectorRoute } from "@orchestrator-ts/registry";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { type Admission, type AdmissionOutcome, type Gatekeeper, GatewayError } from "./contract";
@@ -7,7 +13,8 @@ import { type Gateway, rawPost, startGateway, until } from "./test/gateway";
 // The real @anthropic-ai/sdk against the gateway's /v1/messages, which routes to the loopback
 // OpenAI and Anthropic servers through the providers' own SDKs.
 
-const anthropicClient = (gw: Gateway, apiKey = "sk-gateway-client") => new Anthropic({ apiKey, baseURL: gw.url, maxRetries: 0 });
+const anthropicClient = (gw: Gateway, apiKey = "sk-gateway-client") =>
+  new Anthropic({ apiKey, baseURL: gw.url, maxRetries: 0 });
 const ask = (text: string) => [{ role: "user" as const, content: text }];
 
 /** A key gate: one good key; remembers how each admission was settled; can refuse admission. */
@@ -16,7 +23,8 @@ function gate(refuse?: () => GatewayError): Gatekeeper & { settled: AdmissionOut
   return {
     settled,
     authenticate: async (raw) => {
-      if (raw !== "sk-good") throw new GatewayError(401, "authentication_error", "Invalid API key.", { code: "invalid_api_key" });
+      if (raw !== "sk-good")
+        throw new GatewayError(401, "authentication_error", "Invalid API key.", { code: "invalid_api_key" });
       return { keyId: "k1", keyName: "test" };
     },
     admit: async (): Promise<Admission> => {
@@ -30,19 +38,28 @@ function gate(refuse?: () => GatewayError): Gatekeeper & { settled: AdmissionOut
   };
 }
 
-const weatherTool = { name: "get_weather", description: "Weather by city", input_schema: { type: "object" as const, properties: { city: { type: "string" } }, required: ["city"] } };
+const weatherTool = {
+  name: "get_weather",
+  description: "Weather by city",
+  input_schema: { type: "object" as const, properties: { city: { type: "string" } }, required: ["city"] },
+};
 
 describe("POST /v1/messages, not streamed", () => {
   let gw: Gateway;
   beforeAll(async () => {
-    gw = await startGateway({ setup: (registry) => registry.addRoute(new SelectorRoute({ name: "cheap", requirements: { providers: ["openai"] } })) });
+    gw = await startGateway({
+      setup: (registry) =>
+        registry.addRoute(new SelectorRoute({ name: "cheap", requirements: { providers: ["openai"] } })),
+    });
   });
   afterAll(async () => {
     await gw?.close();
   });
 
   it("an Anthropic client uses an OpenAI-hosted model: the message, the chosen model, usage and the answer headers", async () => {
-    const { data, response } = await anthropicClient(gw).messages.create({ model: "gpt-4o-mini", max_tokens: 100, system: "Be brief.", messages: ask("hello there") }).withResponse();
+    const { data, response } = await anthropicClient(gw)
+      .messages.create({ model: "gpt-4o-mini", max_tokens: 100, system: "Be brief.", messages: ask("hello there") })
+      .withResponse();
     expect(data.type).toBe("message");
     expect(data.id).toMatch(/^msg_/);
     expect(data.model).toBe("gpt-4o-mini");
@@ -57,18 +74,42 @@ describe("POST /v1/messages, not streamed", () => {
     // The OpenAI upstream got an OpenAI request (system prompt, max_tokens) with the gateway's key.
     const upstream = gw.openaiUpstream.requests.at(-1);
     expect(upstream?.headers.authorization).toBe("Bearer sk-upstream-openai");
-    expect(upstream?.body).toMatchObject({ model: "gpt-4o-mini", max_tokens: 100, messages: [{ role: "system", content: "Be brief." }, { role: "user", content: "hello there" }] });
+    expect(upstream?.body).toMatchObject({
+      model: "gpt-4o-mini",
+      max_tokens: 100,
+      messages: [
+        { role: "system", content: "Be brief." },
+        { role: "user", content: "hello there" },
+      ],
+    });
   });
 
   it("an Anthropic client uses an Anthropic-hosted model: metadata goes on, auto and a route name route", async () => {
-    const data = await anthropicClient(gw).messages.create({ model: "claude-sonnet-4-6", max_tokens: 50, messages: ask("bonjour"), metadata: { user_id: "u-7" } });
+    const data = await anthropicClient(gw).messages.create({
+      model: "claude-sonnet-4-6",
+      max_tokens: 50,
+      messages: ask("bonjour"),
+      metadata: { user_id: "u-7" },
+    });
     expect(data.model).toBe("claude-sonnet-4-6");
     expect(data.content).toEqual([{ type: "text", text: "Echo: bonjour" }]);
-    expect(gw.anthropicUpstream.requests.at(-1)?.body).toMatchObject({ model: "claude-sonnet-4-6", max_tokens: 50, metadata: { user_id: "u-7" } });
-    const auto = await anthropicClient(gw).messages.create({ model: "auto", max_tokens: 50, messages: ask("pick one") });
+    expect(gw.anthropicUpstream.requests.at(-1)?.body).toMatchObject({
+      model: "claude-sonnet-4-6",
+      max_tokens: 50,
+      metadata: { user_id: "u-7" },
+    });
+    const auto = await anthropicClient(gw).messages.create({
+      model: "auto",
+      max_tokens: 50,
+      messages: ask("pick one"),
+    });
     expect(["gpt-4o-mini", "claude-sonnet-4-6"]).toContain(auto.model);
     for (let i = 0; i < 3; i++) {
-      const routed = await anthropicClient(gw).messages.create({ model: "cheap", max_tokens: 50, messages: ask("cheap please") });
+      const routed = await anthropicClient(gw).messages.create({
+        model: "cheap",
+        max_tokens: 50,
+        messages: ask("cheap please"),
+      });
       expect(routed.model).toBe("gpt-4o-mini");
     }
   });
@@ -89,11 +130,20 @@ describe("POST /v1/messages, not streamed", () => {
     gw.openaiUpstream.setReply(() => ({ toolCalls: [{ name: "get_weather", arguments: { city: "Paris" } }] }));
     try {
       const client = anthropicClient(gw);
-      const first = await client.messages.create({ model: "gpt-4o-mini", max_tokens: 100, messages: ask("weather in Paris?"), tools: [weatherTool], tool_choice: { type: "any" } });
+      const first = await client.messages.create({
+        model: "gpt-4o-mini",
+        max_tokens: 100,
+        messages: ask("weather in Paris?"),
+        tools: [weatherTool],
+        tool_choice: { type: "any" },
+      });
       expect(first.stop_reason).toBe("tool_use");
       const call = first.content.find((b) => b.type === "tool_use");
       expect(call).toMatchObject({ type: "tool_use", name: "get_weather", input: { city: "Paris" } });
-      const sent = gw.openaiUpstream.requests.at(-1)?.body as { tools: { function: { name: string; parameters: unknown } }[]; tool_choice: unknown };
+      const sent = gw.openaiUpstream.requests.at(-1)?.body as {
+        tools: { function: { name: string; parameters: unknown } }[];
+        tool_choice: unknown;
+      };
       expect(sent.tools[0]?.function).toMatchObject({ name: "get_weather", parameters: weatherTool.input_schema });
       expect(sent.tool_choice).toBe("required");
 
@@ -103,11 +153,20 @@ describe("POST /v1/messages, not streamed", () => {
         model: "gpt-4o-mini",
         max_tokens: 100,
         tools: [weatherTool],
-        messages: [...ask("weather in Paris?"), { role: "assistant", content: first.content }, { role: "user", content: [{ type: "tool_result", tool_use_id: id, content: "18°C" }] }],
+        messages: [
+          ...ask("weather in Paris?"),
+          { role: "assistant", content: first.content },
+          { role: "user", content: [{ type: "tool_result", tool_use_id: id, content: "18°C" }] },
+        ],
       });
       expect(second.content).toEqual([{ type: "text", text: "It is 18°C." }]);
-      const replayed = (gw.openaiUpstream.requests.at(-1)?.body as { messages: Record<string, unknown>[] } | undefined)?.messages ?? [];
-      expect(replayed.at(-2)).toMatchObject({ role: "assistant", tool_calls: [{ id, function: { name: "get_weather" } }] });
+      const replayed =
+        (gw.openaiUpstream.requests.at(-1)?.body as { messages: Record<string, unknown>[] } | undefined)?.messages ??
+        [];
+      expect(replayed.at(-2)).toMatchObject({
+        role: "assistant",
+        tool_calls: [{ id, function: { name: "get_weather" } }],
+      });
       expect(replayed.at(-1)).toEqual({ role: "tool", tool_call_id: id, content: "18°C" });
     } finally {
       gw.openaiUpstream.setReply(undefined as never);
@@ -116,14 +175,26 @@ describe("POST /v1/messages, not streamed", () => {
 
   it("bad input is a 400 invalid_request_error naming the field; a wrong method is 405; both in Anthropic's shape", async () => {
     const error = (await anthropicClient(gw)
-      .messages.create({ model: "gpt-4o-mini", max_tokens: 10, messages: [{ role: "user", content: [{ type: "document", source: { type: "text", media_type: "text/plain", data: "x" } }] }] })
+      .messages.create({
+        model: "gpt-4o-mini",
+        max_tokens: 10,
+        messages: [
+          {
+            role: "user",
+            content: [{ type: "document", source: { type: "text", media_type: "text/plain", data: "x" } }],
+          },
+        ],
+      })
       .catch((e: unknown) => e)) as BadRequestError;
     expect(error).toBeInstanceOf(BadRequestError);
     expect(error.type).toBe("invalid_request_error");
     expect(error.message).toContain("messages.0.content.0.type");
     const noMax = await rawPost(gw.url, "/v1/messages", { model: "gpt-4o-mini", messages: ask("x") });
     expect(noMax.status).toBe(400);
-    expect(JSON.parse(noMax.text)).toEqual({ type: "error", error: { type: "invalid_request_error", message: "max_tokens: Field required" } });
+    expect(JSON.parse(noMax.text)).toEqual({
+      type: "error",
+      error: { type: "invalid_request_error", message: "max_tokens: Field required" },
+    });
     const garbled = await rawPost(gw.url, "/v1/messages", "{not json");
     expect(garbled.status).toBe(400);
     expect(JSON.parse(garbled.text)).toMatchObject({ type: "error", error: { type: "invalid_request_error" } });
@@ -133,10 +204,21 @@ describe("POST /v1/messages, not streamed", () => {
   });
 
   it("no eligible model is a 503 overloaded_error with the exclusion reasons; hints come from headers and the body's orchestrator field", async () => {
-    const byBody = await anthropicClient(gw).messages.create({ model: "auto", max_tokens: 20, messages: ask("b"), orchestrator: { task: "code", max_cost: 10 } } as never);
+    const byBody = await anthropicClient(gw).messages.create({
+      model: "auto",
+      max_tokens: 20,
+      messages: ask("b"),
+      orchestrator: { task: "code", max_cost: 10 },
+    } as never);
     expect((byBody as Anthropic.Message).content).toEqual([{ type: "text", text: "Echo: b" }]);
-    for (const r of [...gw.openaiUpstream.requests, ...gw.anthropicUpstream.requests]) expect((r.body as Record<string, unknown>).orchestrator).toBeUndefined();
-    const raw = await rawPost(gw.url, "/v1/messages", { model: "auto", max_tokens: 20, messages: ask("x") }, { "x-orchestrator-max-cost": "0" });
+    for (const r of [...gw.openaiUpstream.requests, ...gw.anthropicUpstream.requests])
+      expect((r.body as Record<string, unknown>).orchestrator).toBeUndefined();
+    const raw = await rawPost(
+      gw.url,
+      "/v1/messages",
+      { model: "auto", max_tokens: 20, messages: ask("x") },
+      { "x-orchestrator-max-cost": "0" },
+    );
     expect(raw.status).toBe(503);
     const body = JSON.parse(raw.text) as { type: string; error: { type: string; excluded: { model: string }[] } };
     expect(body.type).toBe("error");
@@ -158,7 +240,11 @@ describe("POST /v1/messages, streamed, and the key gate", () => {
 
   it("streams Anthropic's events from an OpenAI-hosted model; the SDK's MessageStream assembles the message; cost and cache as trailers", async () => {
     const gw = await gateway({ upstream: { reply: () => ({ text: "one two three four five" }) } });
-    const stream = anthropicClient(gw).messages.stream({ model: "gpt-4o-mini", max_tokens: 100, messages: ask("count") });
+    const stream = anthropicClient(gw).messages.stream({
+      model: "gpt-4o-mini",
+      max_tokens: 100,
+      messages: ask("count"),
+    });
     const types: string[] = [];
     stream.on("streamEvent", (event) => types.push(event.type));
     const message = await stream.finalMessage();
@@ -170,7 +256,12 @@ describe("POST /v1/messages, streamed, and the key gate", () => {
     expect(types[0]).toBe("message_start");
     expect(types.slice(-2)).toEqual(["message_delta", "message_stop"]);
 
-    const raw = await rawPost(gw.url, "/v1/messages", { model: "gpt-4o-mini", max_tokens: 100, messages: ask("again"), stream: true });
+    const raw = await rawPost(gw.url, "/v1/messages", {
+      model: "gpt-4o-mini",
+      max_tokens: 100,
+      messages: ask("again"),
+      stream: true,
+    });
     expect(raw.status).toBe(200);
     expect(raw.headers["content-type"]).toMatch(/^text\/event-stream/);
     expect(raw.headers["x-orchestrator-model"]).toBe("gpt-4o-mini");
@@ -180,16 +271,27 @@ describe("POST /v1/messages, streamed, and the key gate", () => {
   });
 
   it("streams tool calls as tool_use blocks with input_json_delta, from an OpenAI model and from an Anthropic model", async () => {
-    const gw = await gateway({ upstream: { reply: () => ({ toolCalls: [{ name: "get_weather", arguments: { city: "Oslo" } }] }) } });
-    gw.anthropicUpstream.setReply(() => ({ text: "Checking.", toolCalls: [{ name: "get_weather", arguments: { city: "Rome" } }] }));
+    const gw = await gateway({
+      upstream: { reply: () => ({ toolCalls: [{ name: "get_weather", arguments: { city: "Oslo" } }] }) },
+    });
+    gw.anthropicUpstream.setReply(() => ({
+      text: "Checking.",
+      toolCalls: [{ name: "get_weather", arguments: { city: "Rome" } }],
+    }));
     for (const [model, city] of [
       ["gpt-4o-mini", "Oslo"],
       ["claude-sonnet-4-6", "Rome"],
     ] as const) {
-      const stream = anthropicClient(gw).messages.stream({ model, max_tokens: 100, messages: ask("weather?"), tools: [weatherTool] });
+      const stream = anthropicClient(gw).messages.stream({
+        model,
+        max_tokens: 100,
+        messages: ask("weather?"),
+        tools: [weatherTool],
+      });
       const deltas: string[] = [];
       stream.on("streamEvent", (event) => {
-        if (event.type === "content_block_delta" && event.delta.type === "input_json_delta") deltas.push(event.delta.partial_json);
+        if (event.type === "content_block_delta" && event.delta.type === "input_json_delta")
+          deltas.push(event.delta.partial_json);
       });
       const message = await stream.finalMessage();
       expect(message.stop_reason).toBe("tool_use");
@@ -198,7 +300,9 @@ describe("POST /v1/messages, streamed, and the key gate", () => {
       expect(JSON.parse(deltas.join(""))).toEqual({ city });
     }
     // The Anthropic model's text came before its tool call, in a block of its own.
-    const message = await anthropicClient(gw).messages.stream({ model: "claude-sonnet-4-6", max_tokens: 100, messages: ask("weather?"), tools: [weatherTool] }).finalMessage();
+    const message = await anthropicClient(gw)
+      .messages.stream({ model: "claude-sonnet-4-6", max_tokens: 100, messages: ask("weather?"), tools: [weatherTool] })
+      .finalMessage();
     expect(message.content.map((b) => b.type)).toEqual(["text", "tool_use"]);
     expect(message.content[0]).toMatchObject({ type: "text", text: "Checking." });
   });
@@ -206,18 +310,32 @@ describe("POST /v1/messages, streamed, and the key gate", () => {
   it("a stream cut after its first chunk ends with an error event, which the SDK throws, never message_stop", async () => {
     const gw = await gateway({ upstream: { reply: () => ({ text: "alpha beta gamma delta epsilon zeta" }) } });
     gw.openaiUpstream.enqueueFault({ type: "cut-stream", afterChunks: 3 });
-    const raw = await rawPost(gw.url, "/v1/messages", { model: "gpt-4o-mini", max_tokens: 100, messages: ask("x"), stream: true });
+    const raw = await rawPost(gw.url, "/v1/messages", {
+      model: "gpt-4o-mini",
+      max_tokens: 100,
+      messages: ask("x"),
+      stream: true,
+    });
     expect(raw.status).toBe(200);
     expect(raw.text).not.toContain("message_stop");
     const last = raw.text.trim().split("\n\n").at(-1) ?? "";
     expect(last.startsWith("event: error\ndata: ")).toBe(true);
-    expect(JSON.parse(last.slice(last.indexOf("data: ") + 6))).toMatchObject({ type: "error", error: { type: "api_error" } });
+    expect(JSON.parse(last.slice(last.indexOf("data: ") + 6))).toMatchObject({
+      type: "error",
+      error: { type: "api_error" },
+    });
 
     gw.openaiUpstream.enqueueFault({ type: "cut-stream", afterChunks: 3 });
-    const stream = await anthropicClient(gw).messages.create({ model: "gpt-4o-mini", max_tokens: 100, messages: ask("x"), stream: true });
+    const stream = await anthropicClient(gw).messages.create({
+      model: "gpt-4o-mini",
+      max_tokens: 100,
+      messages: ask("x"),
+      stream: true,
+    });
     let text = "";
     const error = await (async () => {
-      for await (const event of stream) if (event.type === "content_block_delta" && event.delta.type === "text_delta") text += event.delta.text;
+      for await (const event of stream)
+        if (event.type === "content_block_delta" && event.delta.type === "text_delta") text += event.delta.text;
     })().catch((e: unknown) => e);
     expect(error).toBeInstanceOf(APIError);
     expect((error as APIError).type).toBe("api_error");
@@ -239,7 +357,17 @@ describe("POST /v1/messages, streamed, and the key gate", () => {
   });
 
   it("the key gate: no key or a bad one is 401 authentication_error; a spent budget is 429 rate_limit_error with retry-after; both in Anthropic's shape", async () => {
-    const gw = await gateway({ server: { gatekeeper: gate(() => new GatewayError(429, "budget_exceeded", "The key's daily budget of $1 is spent; it resets at 00:00 UTC.", { code: "budget_exceeded", retryAfterMs: 3_600_000 })) } });
+    const gw = await gateway({
+      server: {
+        gatekeeper: gate(
+          () =>
+            new GatewayError(429, "budget_exceeded", "The key's daily budget of $1 is spent; it resets at 00:00 UTC.", {
+              code: "budget_exceeded",
+              retryAfterMs: 3_600_000,
+            }),
+        ),
+      },
+    });
     const unauthorised = (await anthropicClient(gw, "sk-bad")
       .messages.create({ model: "gpt-4o-mini", max_tokens: 10, messages: ask("x") })
       .catch((e: unknown) => e)) as AuthenticationError;
@@ -247,7 +375,10 @@ describe("POST /v1/messages, streamed, and the key gate", () => {
     expect(unauthorised.type).toBe("authentication_error");
     const noKey = await rawPost(gw.url, "/v1/messages", { model: "gpt-4o-mini", max_tokens: 10, messages: ask("x") });
     expect(noKey.status).toBe(401);
-    expect(JSON.parse(noKey.text)).toEqual({ type: "error", error: { type: "authentication_error", message: "Invalid API key." } });
+    expect(JSON.parse(noKey.text)).toEqual({
+      type: "error",
+      error: { type: "authentication_error", message: "Invalid API key." },
+    });
     const spent = (await anthropicClient(gw, "sk-good")
       .messages.create({ model: "gpt-4o-mini", max_tokens: 10, messages: ask("x") })
       .catch((e: unknown) => e)) as RateLimitError;
@@ -262,11 +393,16 @@ describe("POST /v1/messages, streamed, and the key gate", () => {
   it("admissions are settled with the real cost: a whole answer, a stream, and a client that leaves mid-stream (the upstream call is aborted, no socket left behind)", async () => {
     const keys = gate();
     const words = Array.from({ length: 200 }, (_, i) => `w${i}`).join(" ");
-    const gw = await gateway({ server: { gatekeeper: keys }, upstream: { reply: () => ({ text: words }), chunkDelayMs: 20 } });
+    const gw = await gateway({
+      server: { gatekeeper: keys },
+      upstream: { reply: () => ({ text: words }), chunkDelayMs: 20 },
+    });
     gw.anthropicUpstream.setReply(() => ({ text: "short answer" }));
     const client = anthropicClient(gw, "sk-good");
     await client.messages.create({ model: "claude-sonnet-4-6", max_tokens: 50, messages: ask("whole") });
-    await client.messages.stream({ model: "claude-sonnet-4-6", max_tokens: 50, messages: ask("streamed") }).finalMessage();
+    await client.messages
+      .stream({ model: "claude-sonnet-4-6", max_tokens: 50, messages: ask("streamed") })
+      .finalMessage();
     await until(() => keys.settled.length === 2, "two settlements");
     for (const outcome of keys.settled) {
       expect(outcome.model).toBe("claude-sonnet-4-6");
@@ -277,10 +413,14 @@ describe("POST /v1/messages, streamed, and the key gate", () => {
 
     for (let round = 1; round <= 2; round++) {
       const controller = new AbortController();
-      const stream = await client.messages.create({ model: "gpt-4o-mini", max_tokens: 1000, messages: ask("long"), stream: true }, { signal: controller.signal });
+      const stream = await client.messages.create(
+        { model: "gpt-4o-mini", max_tokens: 1000, messages: ask("long"), stream: true },
+        { signal: controller.signal },
+      );
       let deltas = 0;
       await (async () => {
-        for await (const event of stream) if (event.type === "content_block_delta" && ++deltas === 5) controller.abort();
+        for await (const event of stream)
+          if (event.type === "content_block_delta" && ++deltas === 5) controller.abort();
       })().catch(() => undefined);
       await until(() => gw.openaiUpstream.activeRequests === 0, "the upstream request to end", 2_000);
       await until(() => keys.settled.length === 2 + round, "the admission to be settled", 2_000);

@@ -1,4 +1,11 @@
-import { type MessagesErrorType, MessagesStreamEncoder, fromMessagesRequest, messagesErrorBody, sseEvent, toMessagesResponse } from "@orchestrator-ts/anthropic-format";
+import {
+  type MessagesErrorType,
+  MessagesStreamEncoder,
+  fromMessagesRequest,
+  messagesErrorBody,
+  sseEvent,
+  toMessagesResponse,
+} from "@orchestrator-ts/anthropic-format";
 import { NoEligibleModelError } from "@orchestrator-ts/core";
 import type { RegistryResult, RegistryStreamChunk } from "@orchestrator-ts/registry";
 import { type InferenceSettings, type StreamWriter, type Wire, answer } from "./answer";
@@ -7,7 +14,8 @@ import type { Exchange } from "./exchange";
 import { routingHints } from "./hints";
 import { nextMessageId } from "./ids";
 
-const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === "object" && value !== null && !Array.isArray(value);
+const isRecord = (value: unknown): value is Record<string, unknown> =>
+  typeof value === "object" && value !== null && !Array.isArray(value);
 
 /**
  * `POST /v1/messages`, Anthropic's Messages API, once the body is read: routed exactly like
@@ -15,16 +23,26 @@ const isRecord = (value: unknown): value is Record<string, unknown> => typeof va
  * can use any registered model. `metadata.user_id` names the end user for the records.
  */
 export async function messages(exchange: Exchange, body: unknown, settings: InferenceSettings): Promise<void> {
-  if (!isRecord(body)) throw new GatewayError(400, "invalid_request_error", "The request body must be a JSON object.", { code: "invalid_value" });
+  if (!isRecord(body))
+    throw new GatewayError(400, "invalid_request_error", "The request body must be a JSON object.", {
+      code: "invalid_value",
+    });
   const hints = routingHints(exchange.req.headers, body);
   const parsed = fromMessagesRequest(body);
   const user = parsed.user;
-  if (user !== undefined && exchange.caller?.user === undefined) exchange.caller = exchange.caller === undefined ? { user } : { ...exchange.caller, user };
-  await answer(exchange, { model: parsed.model, stream: parsed.stream, request: parsed.request, hints }, settings, ANTHROPIC);
+  if (user !== undefined && exchange.caller?.user === undefined)
+    exchange.caller = exchange.caller === undefined ? { user } : { ...exchange.caller, user };
+  await answer(
+    exchange,
+    { model: parsed.model, stream: parsed.stream, request: parsed.request, hints },
+    settings,
+    ANTHROPIC,
+  );
 }
 
 const ANTHROPIC: Wire = {
-  whole: (result: RegistryResult) => JSON.stringify(toMessagesResponse(result, { id: nextMessageId(), model: result.model })),
+  whole: (result: RegistryResult) =>
+    JSON.stringify(toMessagesResponse(result, { id: nextMessageId(), model: result.model })),
   stream(model: string): StreamWriter {
     const encoder = new MessagesStreamEncoder({ id: nextMessageId(), model });
     return {

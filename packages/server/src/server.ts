@@ -90,7 +90,8 @@ export function rawKeyOf(req: IncomingMessage): string | undefined {
  */
 export function createServer(options: CreateServerOptions): OrchestratorServer {
   const served = options.orchestrator;
-  if (!served || typeof served !== "object" || !served.registry) throw new TypeError("createServer needs { orchestrator } (a ServedOrchestrator: { registry, config? }).");
+  if (!served || typeof served !== "object" || !served.registry)
+    throw new TypeError("createServer needs { orchestrator } (a ServedOrchestrator: { registry, config? }).");
   const registry = served.registry;
   const host = options.host ?? "127.0.0.1";
   const wantedPort = options.port ?? 4000;
@@ -102,7 +103,12 @@ export function createServer(options: CreateServerOptions): OrchestratorServer {
   const startedAt = Math.floor(Date.now() / 1000);
 
   let onIdle: (() => void) | undefined;
-  const context: ServerContext = { observers: options.observers ?? [], active: new Set(), settling: new Set(), draining: false };
+  const context: ServerContext = {
+    observers: options.observers ?? [],
+    active: new Set(),
+    settling: new Set(),
+    draining: false,
+  };
 
   const settings: InferenceSettings = {
     registry,
@@ -126,7 +132,11 @@ export function createServer(options: CreateServerOptions): OrchestratorServer {
   }
 
   /** An inference endpoint: the key, the body, then the endpoint; any failure in the endpoint's API's error shape. */
-  async function inference(exchange: Exchange, endpoint: (exchange: Exchange, body: unknown, settings: InferenceSettings) => Promise<void>, render: (error: GatewayError) => string): Promise<void> {
+  async function inference(
+    exchange: Exchange,
+    endpoint: (exchange: Exchange, body: unknown, settings: InferenceSettings) => Promise<void>,
+    render: (error: GatewayError) => string,
+  ): Promise<void> {
     try {
       await authenticate(exchange);
       const body = await readJson(exchange.req, bodyLimit);
@@ -147,13 +157,25 @@ export function createServer(options: CreateServerOptions): OrchestratorServer {
 
   async function admin(exchange: Exchange): Promise<void> {
     try {
-      if (!gatekeeper || !options.admin) throw new GatewayError(404, "not_found_error", "The admin endpoints are not enabled on this server (it runs without keys).", { code: "not_found" });
+      if (!gatekeeper || !options.admin)
+        throw new GatewayError(
+          404,
+          "not_found_error",
+          "The admin endpoints are not enabled on this server (it runs without keys).",
+          { code: "not_found" },
+        );
       const caller = await gatekeeper.authenticate(rawKeyOf(exchange.req));
       exchange.caller = caller;
-      if (!caller.admin) throw new GatewayError(403, "permission_error", "The admin endpoints need the master key.", { code: "admin_only" });
+      if (!caller.admin)
+        throw new GatewayError(403, "permission_error", "The admin endpoints need the master key.", {
+          code: "admin_only",
+        });
       const url = new URL(exchange.req.url ?? "/", "http://gateway.invalid");
       const handled = await options.admin(exchange.req, exchange.res, url, caller);
-      if (!handled) throw new GatewayError(404, "not_found_error", `No admin endpoint ${exchange.req.method} ${url.pathname}.`, { code: "not_found" });
+      if (!handled)
+        throw new GatewayError(404, "not_found_error", `No admin endpoint ${exchange.req.method} ${url.pathname}.`, {
+          code: "not_found",
+        });
       exchange.record(exchange.res.statusCode, {});
     } catch (error) {
       fail(exchange, error);
@@ -161,11 +183,31 @@ export function createServer(options: CreateServerOptions): OrchestratorServer {
   }
 
   function notFound(res: ServerResponse, method: string, path: string): void {
-    sendError(res, new GatewayError(404, "not_found_error", `Unknown endpoint ${method} ${path.length > 200 ? `${path.slice(0, 200)}…` : path}.`, { code: "unknown_url" }));
+    sendError(
+      res,
+      new GatewayError(
+        404,
+        "not_found_error",
+        `Unknown endpoint ${method} ${path.length > 200 ? `${path.slice(0, 200)}…` : path}.`,
+        { code: "unknown_url" },
+      ),
+    );
   }
 
-  function methodNotAllowed(res: ServerResponse, allowed: string, path: string, render: (error: GatewayError) => string = openAIErrorBody): void {
-    sendError(res, new GatewayError(405, "invalid_request_error", `${path} accepts ${allowed} only.`, { code: "method_not_allowed", headers: { allow: allowed } }), render);
+  function methodNotAllowed(
+    res: ServerResponse,
+    allowed: string,
+    path: string,
+    render: (error: GatewayError) => string = openAIErrorBody,
+  ): void {
+    sendError(
+      res,
+      new GatewayError(405, "invalid_request_error", `${path} accepts ${allowed} only.`, {
+        code: "method_not_allowed",
+        headers: { allow: allowed },
+      }),
+      render,
+    );
   }
 
   const onRequest = (req: IncomingMessage, res: ServerResponse): void => {
@@ -189,17 +231,19 @@ export function createServer(options: CreateServerOptions): OrchestratorServer {
         return;
       case "/v1/models":
         if (method !== "GET") {
-        methodNotAllowed(res, "GET", path);
-        return;
-      }
+          methodNotAllowed(res, "GET", path);
+          return;
+        }
         void api(new Exchange(req, res, context, "models"), (exchange) => listModels(exchange, registry, startedAt));
         return;
       case "/v1/feedback":
         if (method !== "POST") {
-        methodNotAllowed(res, "POST", path);
-        return;
-      }
-        void api(new Exchange(req, res, context, "feedback"), async (exchange) => feedback(exchange, registry, await readJson(req, bodyLimit)));
+          methodNotAllowed(res, "POST", path);
+          return;
+        }
+        void api(new Exchange(req, res, context, "feedback"), async (exchange) =>
+          feedback(exchange, registry, await readJson(req, bodyLimit)),
+        );
         return;
       case "/healthz":
         healthz(res);

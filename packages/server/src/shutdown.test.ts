@@ -20,11 +20,19 @@ describe("close(): drain, then stop", () => {
     let closedOrchestrator = 0;
     const gw = await startGateway({ upstream: { reply: () => ({ text: WORDS }), chunkDelayMs: 5 } });
     const { createServer } = await import("./server");
-    const server = createServer({ orchestrator: { registry: gw.registry, close: async () => void closedOrchestrator++ }, ownsOrchestrator: true, port: 0 });
+    const server = createServer({
+      orchestrator: { registry: gw.registry, close: async () => void closedOrchestrator++ },
+      ownsOrchestrator: true,
+      port: 0,
+    });
     const url = await server.listen();
     try {
       const client = new (await import("openai")).default({ apiKey: "x", baseURL: `${url}/v1`, maxRetries: 0 });
-      const stream = await client.chat.completions.create({ model: "gpt-4o-mini", messages: ask("long"), stream: true });
+      const stream = await client.chat.completions.create({
+        model: "gpt-4o-mini",
+        messages: ask("long"),
+        stream: true,
+      });
       let text = "";
       let closing: Promise<void> | undefined;
       for await (const chunk of stream) {
@@ -45,7 +53,10 @@ describe("close(): drain, then stop", () => {
   });
 
   it("past drainTimeoutMs what is still in flight is cut (an error event, never [DONE]) and the upstream call aborted", async () => {
-    const gw = await startGateway({ upstream: { reply: () => ({ text: WORDS }), chunkDelayMs: 50 }, server: { drainTimeoutMs: 200 } });
+    const gw = await startGateway({
+      upstream: { reply: () => ({ text: WORDS }), chunkDelayMs: 50 },
+      server: { drainTimeoutMs: 200 },
+    });
     try {
       const reading = readStream(gw);
       while (gw.openaiUpstream.activeRequests === 0) await new Promise((r) => setTimeout(r, 10));

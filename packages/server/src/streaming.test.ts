@@ -29,7 +29,9 @@ function recordingGate(): Gatekeeper & { settled: AdmissionOutcome[] } {
 describe("POST /v1/chat/completions, streamed", () => {
   it("streams the answer as chat.completion.chunk events ending in [DONE], with the usage chunk when asked and the answer headers", async () => {
     const gw = await gateway({ upstream: { reply: () => ({ text: "one two three four five" }) } });
-    const { data: stream, response } = await gw.client.chat.completions.create({ model: "gpt-4o-mini", messages: ask("count"), stream: true, stream_options: { include_usage: true } }).withResponse();
+    const { data: stream, response } = await gw.client.chat.completions
+      .create({ model: "gpt-4o-mini", messages: ask("count"), stream: true, stream_options: { include_usage: true } })
+      .withResponse();
     expect(response.headers.get("content-type")).toMatch(/^text\/event-stream/);
     expect(response.headers.get("x-orchestrator-model")).toBe("gpt-4o-mini");
     expect(response.headers.get("x-orchestrator-selection-id")).toMatch(/.+/);
@@ -49,7 +51,11 @@ describe("POST /v1/chat/completions, streamed", () => {
     expect(usage).toMatchObject({ completion_tokens: expect.any(Number), prompt_tokens: expect.any(Number) });
 
     // Cost and cache state are known at the end: HTTP trailers.
-    const raw = await rawPost(gw.url, "/v1/chat/completions", { model: "gpt-4o-mini", messages: ask("again"), stream: true });
+    const raw = await rawPost(gw.url, "/v1/chat/completions", {
+      model: "gpt-4o-mini",
+      messages: ask("again"),
+      stream: true,
+    });
     expect(raw.status).toBe(200);
     expect(raw.text.endsWith("data: [DONE]\n\n")).toBe(true);
     expect(raw.trailers["x-orchestrator-cache"]).toBe("miss");
@@ -57,8 +63,15 @@ describe("POST /v1/chat/completions, streamed", () => {
   });
 
   it("streams tool calls (name, then arguments) with finish_reason tool_calls", async () => {
-    const gw = await gateway({ upstream: { reply: () => ({ toolCalls: [{ name: "lookup", arguments: { q: "orchestrator" } }] }) } });
-    const stream = await gw.client.chat.completions.create({ model: "gpt-4o-mini", messages: ask("look it up"), stream: true, tools: [{ type: "function", function: { name: "lookup", parameters: { type: "object" } } }] });
+    const gw = await gateway({
+      upstream: { reply: () => ({ toolCalls: [{ name: "lookup", arguments: { q: "orchestrator" } }] }) },
+    });
+    const stream = await gw.client.chat.completions.create({
+      model: "gpt-4o-mini",
+      messages: ask("look it up"),
+      stream: true,
+      tools: [{ type: "function", function: { name: "lookup", parameters: { type: "object" } } }],
+    });
     let name = "";
     let args = "";
     let finish: string | null | undefined;
@@ -76,7 +89,11 @@ describe("POST /v1/chat/completions, streamed", () => {
   it("a stream cut after its first chunk ends with an error event, never [DONE]", async () => {
     const gw = await gateway({ upstream: { reply: () => ({ text: "alpha beta gamma delta epsilon zeta" }) } });
     gw.openaiUpstream.enqueueFault({ type: "cut-stream", afterChunks: 3 });
-    const raw = await rawPost(gw.url, "/v1/chat/completions", { model: "gpt-4o-mini", messages: ask("x"), stream: true });
+    const raw = await rawPost(gw.url, "/v1/chat/completions", {
+      model: "gpt-4o-mini",
+      messages: ask("x"),
+      stream: true,
+    });
     expect(raw.status).toBe(200);
     expect(raw.text).not.toContain("[DONE]");
     const last = raw.text.trim().split("\n\n").at(-1) ?? "";
@@ -99,13 +116,19 @@ describe("POST /v1/chat/completions, streamed", () => {
     // Both rate limited (the model and its fallback): a 429 here, with Retry-After.
     gw.openaiUpstream.enqueueFault({ type: "status", status: 429, retryAfterSeconds: 7 });
     gw.anthropicUpstream.enqueueFault({ type: "status", status: 429, retryAfterSeconds: 7 });
-    const raw = await rawPost(gw.url, "/v1/chat/completions", { model: "gpt-4o-mini", messages: ask("x"), stream: true });
+    const raw = await rawPost(gw.url, "/v1/chat/completions", {
+      model: "gpt-4o-mini",
+      messages: ask("x"),
+      stream: true,
+    });
     expect(raw.status).toBe(429);
     expect(raw.headers["retry-after"]).toBe("7");
     expect(JSON.parse(raw.text).error.type).toBe("rate_limit_error");
     // A 500 is retryable: the registry falls back to the model's configured fallback before anything was sent.
     gw.openaiUpstream.enqueueFault({ type: "status", status: 500 });
-    const { data: stream, response } = await gw.client.chat.completions.create({ model: "gpt-4o-mini", messages: ask("fall over"), stream: true }).withResponse();
+    const { data: stream, response } = await gw.client.chat.completions
+      .create({ model: "gpt-4o-mini", messages: ask("fall over"), stream: true })
+      .withResponse();
     let text = "";
     const models = new Set<string>();
     for await (const chunk of stream) {
@@ -120,11 +143,17 @@ describe("POST /v1/chat/completions, streamed", () => {
   it("a client that disconnects mid-stream aborts the upstream call (no request or socket left behind) and the admission is settled with the cost so far", async () => {
     const gate = recordingGate();
     const words = Array.from({ length: 200 }, (_, i) => `w${i}`).join(" ");
-    const gw = await gateway({ server: { gatekeeper: gate }, upstream: { reply: () => ({ text: words }), chunkDelayMs: 20 } });
+    const gw = await gateway({
+      server: { gatekeeper: gate },
+      upstream: { reply: () => ({ text: words }), chunkDelayMs: 20 },
+    });
     // Three clients in a row leave after 5 chunks of a 200-chunk answer (4 s upstream).
     for (let round = 1; round <= 3; round++) {
       const controller = new AbortController();
-      const stream = await gw.client.chat.completions.create({ model: "gpt-4o-mini", messages: ask("long") , stream: true }, { signal: controller.signal });
+      const stream = await gw.client.chat.completions.create(
+        { model: "gpt-4o-mini", messages: ask("long"), stream: true },
+        { signal: controller.signal },
+      );
       let chunks = 0;
       await (async () => {
         for await (const _ of stream) if (++chunks === 5) controller.abort();
@@ -146,7 +175,9 @@ describe("POST /v1/chat/completions, streamed", () => {
   it("past the request deadline the answer is a 504", async () => {
     const gw = await gateway({ server: { requestTimeoutMs: 150 } });
     gw.openaiUpstream.enqueueFault({ type: "latency", ms: 3_000 });
-    const error = (await gw.client.chat.completions.create({ model: "gpt-4o-mini", messages: ask("slow") }).catch((e: unknown) => e)) as { status: number; error: { type: string } };
+    const error = (await gw.client.chat.completions
+      .create({ model: "gpt-4o-mini", messages: ask("slow") })
+      .catch((e: unknown) => e)) as { status: number; error: { type: string } };
     expect(error.status).toBe(504);
     expect(error.error.type).toBe("timeout_error");
   });

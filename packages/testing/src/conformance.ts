@@ -36,7 +36,9 @@ const DEFAULT_REQUEST: GenerateRequest = {
   maxTokens: 32,
 };
 
-async function collect(stream: AsyncIterable<StreamChunk>): Promise<{ text: string; finish: StreamChunk | undefined; chunks: number }> {
+async function collect(
+  stream: AsyncIterable<StreamChunk>,
+): Promise<{ text: string; finish: StreamChunk | undefined; chunks: number }> {
   let text = "";
   let finish: StreamChunk | undefined;
   let chunks = 0;
@@ -54,7 +56,11 @@ async function collect(stream: AsyncIterable<StreamChunk>): Promise<{ text: stri
  * in metrics, abort, typed provider failures, health, idempotent cleanup, no visible secrets.
  * `factory` makes a fresh model for each check.
  */
-export function describeModelConformance(name: string, factory: () => Model | Promise<Model>, options: ConformanceOptions = {}): void {
+export function describeModelConformance(
+  name: string,
+  factory: () => Model | Promise<Model>,
+  options: ConformanceOptions = {},
+): void {
   const request = options.request ?? DEFAULT_REQUEST;
   const timeout = options.timeoutMs ?? 30_000;
   const made: Model[] = [];
@@ -79,7 +85,11 @@ export function describeModelConformance(name: string, factory: () => Model | Pr
       expect(result.cached).toBe(false);
       expect(result.latencyMs).toBeGreaterThan(0);
       expect(result.finishReason.unified).toMatch(/^(stop|length|tool-calls|content-filter|error|other)$/);
-      expect(await model.generateResponse(String((request.messages.at(-1)?.content as string) ?? "hi"), { maxTokens: request.maxTokens ?? 32 })).toEqual(expect.any(String));
+      expect(
+        await model.generateResponse(String((request.messages.at(-1)?.content as string) ?? "hi"), {
+          maxTokens: request.maxTokens ?? 32,
+        }),
+      ).toEqual(expect.any(String));
     });
 
     it("streams text that assembles to what generate returns", { timeout }, async () => {
@@ -89,7 +99,8 @@ export function describeModelConformance(name: string, factory: () => Model | Pr
       expect(streamed.finish?.type).toBe("finish");
       if (options.deterministic ?? true) expect(streamed.text).toBe(generated.text);
       else expect(streamed.text.length).toBeGreaterThan(0);
-      if (model.capabilities.supportsStreaming && generated.text.length > 16) expect(streamed.chunks).toBeGreaterThan(1);
+      if (model.capabilities.supportsStreaming && generated.text.length > 16)
+        expect(streamed.chunks).toBeGreaterThan(1);
       const viaSugar: string[] = [];
       for await (const piece of model.streamResponse("hello", { maxTokens: 8 })) viaSugar.push(piece);
       expect(viaSugar.every((p) => typeof p === "string")).toBe(true);
@@ -131,7 +142,9 @@ export function describeModelConformance(name: string, factory: () => Model | Pr
       expect(AbortError.isInstance(error), `expected AbortError, got ${inspect(error)}`).toBe(true);
       const already = new AbortController();
       already.abort();
-      await expect(model.generate({ ...request, signal: already.signal })).rejects.toSatisfy((e: unknown) => AbortError.isInstance(e));
+      await expect(model.generate({ ...request, signal: already.signal })).rejects.toSatisfy((e: unknown) =>
+        AbortError.isInstance(e),
+      );
     });
 
     if (options.injectLatency) {
@@ -195,7 +208,12 @@ export function describeModelConformance(name: string, factory: () => Model | Pr
           () => undefined,
           (e: unknown) => e,
         );
-        views.push(inspect(error, { depth: 20 }), JSON.stringify(error), String((error as Error)?.message), String((error as Error)?.stack));
+        views.push(
+          inspect(error, { depth: 20 }),
+          JSON.stringify(error),
+          String((error as Error)?.message),
+          String((error as Error)?.stack),
+        );
       }
       views.push(JSON.stringify(model.metrics.snapshot()));
       if (options.secret) for (const view of views) expect(view).not.toContain(options.secret);

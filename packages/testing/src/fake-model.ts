@@ -138,7 +138,6 @@ export class FakeModel extends Model {
     this.options.latencyMs = latencyMs;
   }
 
-
   protected override async doHealthCheck(): Promise<boolean> {
     this.healthChecks++;
     await sleep(this.options.healthCheckLatencyMs ?? 0);
@@ -150,7 +149,10 @@ export class FakeModel extends Model {
     if (failure instanceof Error) return failure;
     switch (failure) {
       case "rate-limit":
-        return new RateLimitError("Rate limit reached (fake).", { ...context, ...(retryAfterMs === undefined ? {} : { retryAfterMs }) });
+        return new RateLimitError("Rate limit reached (fake).", {
+          ...context,
+          ...(retryAfterMs === undefined ? {} : { retryAfterMs }),
+        });
       case "timeout":
         return new TimeoutError("The fake provider timed out.", context);
       case "auth":
@@ -182,18 +184,20 @@ export class FakeModel extends Model {
     const lastUser = [...request.messages].reverse().find((m) => m.role === "user");
     const text =
       override ??
-      (typeof response === "function" ? response(request) : response ?? `${this.name}: ${lastUser ? contentText(lastUser.content) : ""}`);
+      (typeof response === "function"
+        ? response(request)
+        : (response ?? `${this.name}: ${lastUser ? contentText(lastUser.content) : ""}`));
     const limited = request.maxTokens !== undefined ? chunkText(text).slice(0, request.maxTokens).join("") : text;
     const usageOption = this.options.usage;
     const usage =
       usageOption === null
         ? undefined
         : typeof usageOption === "function"
-          ? usageOption(request, limited) ?? undefined
-          : usageOption ?? {
+          ? (usageOption(request, limited) ?? undefined)
+          : (usageOption ?? {
               inputTokens: request.messages.reduce((n, m) => n + words(contentText(m.content)), 0),
               outputTokens: words(limited),
-            };
+            });
     return { text: limited, usage };
   }
 

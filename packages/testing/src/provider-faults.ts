@@ -33,10 +33,15 @@ export interface ProviderFaultsSetup<S extends LoopbackServer = LoopbackServer> 
 }
 
 const TEXT = "one two three four five six seven eight nine ten";
-const ask = (text: string, extra: Partial<GenerateRequest> = {}): GenerateRequest => ({ messages: [{ role: "user", content: text }], ...extra });
+const ask = (text: string, extra: Partial<GenerateRequest> = {}): GenerateRequest => ({
+  messages: [{ role: "user", content: text }],
+  ...extra,
+});
 
 /** Streams until the end or a failure; what came before the failure is kept. */
-async function streamOutcome(stream: AsyncIterable<StreamChunk>): Promise<{ texts: string[]; finished: boolean; error: unknown }> {
+async function streamOutcome(
+  stream: AsyncIterable<StreamChunk>,
+): Promise<{ texts: string[]; finished: boolean; error: unknown }> {
   const texts: string[] = [];
   let finished = false;
   try {
@@ -135,7 +140,9 @@ export function describeProviderFaults<S extends LoopbackServer>(name: string, s
       }
     });
 
-    it("a stream cut or reset before its terminator → retryable ProviderError, never a silently truncated answer", { timeout }, async () => {
+    it("a stream cut or reset before its terminator → retryable ProviderError, never a silently truncated answer", {
+      timeout,
+    }, async () => {
       for (const mode of ["end", "destroy"] as const) {
         server.enqueueFault({ type: "cut-stream", afterChunks: 3, mode });
         const m = model();
@@ -174,7 +181,11 @@ export function describeProviderFaults<S extends LoopbackServer>(name: string, s
     }
 
     it("a server that never answers → TimeoutError at the deadline, generate and stream", { timeout }, async () => {
-      for (const call of [(m: Model) => m.generate(ask("x")), (m: Model) => streamOutcome(m.stream(ask("x"))).then((o) => Promise.reject(o.error ?? new Error("the stream ended")))]) {
+      for (const call of [
+        (m: Model) => m.generate(ask("x")),
+        (m: Model) =>
+          streamOutcome(m.stream(ask("x"))).then((o) => Promise.reject(o.error ?? new Error("the stream ended"))),
+      ]) {
         server.enqueueFault({ type: "hang" });
         const started = performance.now();
         const error = await rejection(call(model(200)));
@@ -185,7 +196,9 @@ export function describeProviderFaults<S extends LoopbackServer>(name: string, s
       }
     });
 
-    it("a stream that stalls mid-way → TimeoutError at the deadline, after the chunks that came; the model serves the next call", { timeout }, async () => {
+    it("a stream that stalls mid-way → TimeoutError at the deadline, after the chunks that came; the model serves the next call", {
+      timeout,
+    }, async () => {
       // A frame every 100 ms: the first words arrive (after the protocol's opening frames), the rest would take over a second.
       const slow = await setup.startServer({ chunkDelayMs: 100, reply: () => ({ text: TEXT }) });
       extra.push(slow);

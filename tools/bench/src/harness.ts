@@ -98,7 +98,9 @@ export async function compare(name: string, contenders: Contender[], options: Ca
     const secondaryMedianUs = sec.length > 0 ? quantile(Float64Array.from(sec).sort(), 0.5) : undefined;
     if (i === 0 && secondaryMedianUs !== undefined) base.secondary = secondaryMedianUs;
     return {
-      ...(secondaryMedianUs === undefined ? {} : { secondaryMedianUs, secondaryRatio: secondaryMedianUs / base.secondary }),
+      ...(secondaryMedianUs === undefined
+        ? {}
+        : { secondaryMedianUs, secondaryRatio: secondaryMedianUs / base.secondary }),
       name: c.name,
       iterations: s.length,
       medianUs,
@@ -109,7 +111,14 @@ export async function compare(name: string, contenders: Contender[], options: Ca
       cpuRatio: cpuUsPerCall / base.cpu,
     };
   });
-  return { case: name, date: new Date().toISOString(), node: process.version, ...(options.notes ? { notes: options.notes } : {}), ...(options.secondaryLabel ? { secondaryLabel: options.secondaryLabel } : {}), results };
+  return {
+    case: name,
+    date: new Date().toISOString(),
+    node: process.version,
+    ...(options.notes ? { notes: options.notes } : {}),
+    ...(options.secondaryLabel ? { secondaryLabel: options.secondaryLabel } : {}),
+    results,
+  };
 }
 
 const fmt = (n: number, digits = 1) => (Number.isFinite(n) ? n.toFixed(digits) : "–");

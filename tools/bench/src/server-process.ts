@@ -10,13 +10,18 @@ export interface ServerProcess {
  * Starts a loopback provider server from `@orchestrator-ts/testing` in a child process, so that the
  * CPU this process spends per call is the client's alone.
  */
-export function startServerProcess(factory: "startOpenAIServer" | "startAnthropicServer", options: Record<string, unknown> = {}): Promise<ServerProcess> {
+export function startServerProcess(
+  factory: "startOpenAIServer" | "startAnthropicServer",
+  options: Record<string, unknown> = {},
+): Promise<ServerProcess> {
   const script = `import(${JSON.stringify("@orchestrator-ts/testing")}).then(async (m) => {
     const s = await m[${JSON.stringify(factory)}](${JSON.stringify(options)});
     process.stdout.write(JSON.stringify({ port: s.port, url: s.url }) + "\\n");
     process.on("SIGTERM", () => s.close().then(() => process.exit(0)));
   });`;
-  const child: ChildProcess = spawn(process.execPath, ["--input-type=module", "-e", script], { stdio: ["ignore", "pipe", "inherit"] });
+  const child: ChildProcess = spawn(process.execPath, ["--input-type=module", "-e", script], {
+    stdio: ["ignore", "pipe", "inherit"],
+  });
   return new Promise((resolve, reject) => {
     let buffered = "";
     child.once("error", reject);

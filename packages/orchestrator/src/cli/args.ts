@@ -34,12 +34,21 @@ export const REQUEST = {
 } as const;
 
 type OptionSpec = { type: "string" | "boolean"; short?: string; multiple?: boolean };
-export type Values = Record<string, string | boolean | (string | boolean)[] | undefined> & { config?: string; json?: boolean; help?: boolean };
+export type Values = Record<string, string | boolean | (string | boolean)[] | undefined> & {
+  config?: string;
+  json?: boolean;
+  help?: boolean;
+};
 
 /** Strict parsing: an unknown flag or a missing value is a usage error (exit code 2). */
 export function parse(argv: string[], options: Record<string, OptionSpec>): { values: Values; positionals: string[] } {
   try {
-    const { values, positionals } = parseArgs({ args: argv, options: { ...COMMON, ...options }, allowPositionals: true, strict: true });
+    const { values, positionals } = parseArgs({
+      args: argv,
+      options: { ...COMMON, ...options },
+      allowPositionals: true,
+      strict: true,
+    });
     return { values: values as Values, positionals };
   } catch (error) {
     throw new UsageError(error instanceof Error ? error.message : String(error));
@@ -49,7 +58,8 @@ export function parse(argv: string[], options: Record<string, OptionSpec>): { va
 export function number(value: unknown, flag: string): number | undefined {
   if (value === undefined) return undefined;
   const n = Number(value);
-  if (typeof value !== "string" || value.trim() === "" || !Number.isFinite(n)) throw new UsageError(`--${flag} expects a number, got "${String(value)}"`);
+  if (typeof value !== "string" || value.trim() === "" || !Number.isFinite(n))
+    throw new UsageError(`--${flag} expects a number, got "${String(value)}"`);
   return n;
 }
 

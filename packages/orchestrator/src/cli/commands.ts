@@ -1,4 +1,11 @@
-import { ConfigError, type GenerateRequest, type Model, NoEligibleModelError, OrchestratorError, formatConfigIssue } from "@orchestrator-ts/core";
+import {
+  ConfigError,
+  type GenerateRequest,
+  type Model,
+  NoEligibleModelError,
+  OrchestratorError,
+  formatConfigIssue,
+} from "@orchestrator-ts/core";
 import { loadModelConfig, locateProviders, parseModelConfig } from "@orchestrator-ts/config";
 import type { RegistryResult } from "@orchestrator-ts/registry";
 import { EMBEDDED_CONFIG, LOCAL_MODELS, defaultModelDir } from "../default-config";
@@ -168,12 +175,24 @@ export async function demo(argv: string[], io: Io): Promise<number> {
   try {
     await warmUp(o, json);
     const decisions: Record<string, unknown>[] = [];
-    if (!json) io.out(`Running ${count} prompts through ${o.registry.listModels().length} models (selector: ${o.registry.getStatistics().selector}).\n`);
+    if (!json)
+      io.out(
+        `Running ${count} prompts through ${o.registry.listModels().length} models (selector: ${o.registry.getStatistics().selector}).\n`,
+      );
     const rows: (string | number | undefined)[][] = [];
     for (let i = 0; i < count; i++) {
       const item = DEMO_PROMPTS[i % DEMO_PROMPTS.length] ?? { prompt: "Hello", task: "chat" };
-      const result = await o.generate({ messages: [{ role: "user", content: item.prompt }], maxTokens, temperature: 0.8, seed: 7 + Math.floor(i / DEMO_PROMPTS.length), task: item.task });
-      const tokensPerSecond = result.usage.outputTokens && result.latencyMs > 0 && !result.cached ? (result.usage.outputTokens * 1000) / result.latencyMs : undefined;
+      const result = await o.generate({
+        messages: [{ role: "user", content: item.prompt }],
+        maxTokens,
+        temperature: 0.8,
+        seed: 7 + Math.floor(i / DEMO_PROMPTS.length),
+        task: item.task,
+      });
+      const tokensPerSecond =
+        result.usage.outputTokens && result.latencyMs > 0 && !result.cached
+          ? (result.usage.outputTokens * 1000) / result.latencyMs
+          : undefined;
       const decision = {
         prompt: item.prompt,
         task: item.task,
@@ -187,14 +206,42 @@ export async function demo(argv: string[], io: Io): Promise<number> {
       };
       decisions.push(decision);
       // An infinite UCB score means "not tried minTrials times yet": the model is being explored.
-      const shownScore = result.cached ? "cached" : decision.score === undefined || Number.isFinite(decision.score) ? num(decision.score, 3) : "explore";
-      rows.push([i + 1, item.task, result.model, shownScore, ms(result.latencyMs), num(tokensPerSecond, 0), usd(result.costUsd), result.cached ? "hit" : "miss"]);
+      const shownScore = result.cached
+        ? "cached"
+        : decision.score === undefined || Number.isFinite(decision.score)
+          ? num(decision.score, 3)
+          : "explore";
+      rows.push([
+        i + 1,
+        item.task,
+        result.model,
+        shownScore,
+        ms(result.latencyMs),
+        num(tokensPerSecond, 0),
+        usd(result.costUsd),
+        result.cached ? "hit" : "miss",
+      ]);
     }
     const stats = o.registry.getStatistics();
     const cacheStats = o.cache?.stats();
-    const health = await Promise.all(o.registry.listModels().map(async (m) => ({ model: m.name, ...(await o.registry.getModelHealth(m.name)) })));
+    const health = await Promise.all(
+      o.registry.listModels().map(async (m) => ({ model: m.name, ...(await o.registry.getModelHealth(m.name)) })),
+    );
     if (json) {
-      io.out(JSON.stringify({ config: o.configSource, skipped: o.skipped.map(({ name, provider, reason }) => ({ name, provider, reason })), decisions, statistics: stats, cache: cacheStats, health }, null, 2));
+      io.out(
+        JSON.stringify(
+          {
+            config: o.configSource,
+            skipped: o.skipped.map(({ name, provider, reason }) => ({ name, provider, reason })),
+            decisions,
+            statistics: stats,
+            cache: cacheStats,
+            health,
+          },
+          null,
+          2,
+        ),
+      );
     } else {
       io.out(table(["#", "task", "model", "score", "latency ms", "tok/s", "cost USD", "cache"], rows));
       io.out(`\nLast answer (${String(decisions.at(-1)?.model)}): ${String(decisions.at(-1)?.text).slice(0, 160)}\n`);
@@ -213,7 +260,10 @@ export async function demo(argv: string[], io: Io): Promise<number> {
           ]),
         ),
       );
-      if (cacheStats) io.out(`\ncache: ${cacheStats.hits} hits, ${cacheStats.misses} misses, ${cacheStats.coalesced} shared in flight`);
+      if (cacheStats)
+        io.out(
+          `\ncache: ${cacheStats.hits} hits, ${cacheStats.misses} misses, ${cacheStats.coalesced} shared in flight`,
+        );
       if (o.configSource === "embedded default") {
         io.out(`
 Note: the local models (${LOCAL_MODELS.map((m) => m.name).join(", ")}) are tiny GGUF files with RANDOM weights that this
@@ -245,19 +295,30 @@ export async function generateOrStream(argv: string[], io: Io, mode: "generate" 
   const o = await open(values.config, io, json);
   try {
     if (mode === "generate") {
-      const result = typeof values.model === "string" ? await o.registry.getModel(values.model).generate(request) : await o.generate(request, requirements);
+      const result =
+        typeof values.model === "string"
+          ? await o.registry.getModel(values.model).generate(request)
+          : await o.generate(request, requirements);
       if (json) io.out(JSON.stringify(result, null, 2));
       else {
         io.out(result.text);
-        io.err(`\n[${result.model}] ${ms(result.latencyMs)} ms, ${result.usage.inputTokens ?? "?"}+${result.usage.outputTokens ?? "?"} tokens, ${usd(result.costUsd) ?? "?"} USD${result.cached ? ", from cache" : ""}`);
+        io.err(
+          `\n[${result.model}] ${ms(result.latencyMs)} ms, ${result.usage.inputTokens ?? "?"}+${result.usage.outputTokens ?? "?"} tokens, ${usd(result.costUsd) ?? "?"} USD${result.cached ? ", from cache" : ""}`,
+        );
       }
     } else {
-      const stream = typeof values.model === "string" ? o.registry.getModel(values.model).stream(request) : o.stream(request, requirements);
+      const stream =
+        typeof values.model === "string"
+          ? o.registry.getModel(values.model).stream(request)
+          : o.stream(request, requirements);
       const chunks: unknown[] = [];
       for await (const chunk of stream) {
         if (json) chunks.push(chunk);
         else if (chunk.type === "text") process.stdout.write(chunk.text);
-        else if (chunk.type === "finish") io.err(`\n[${chunk.model ?? "?"}] ${ms(chunk.latencyMs)} ms, first chunk after ${ms(chunk.timeToFirstChunkMs)} ms${chunk.cached ? ", from cache" : ""}`);
+        else if (chunk.type === "finish")
+          io.err(
+            `\n[${chunk.model ?? "?"}] ${ms(chunk.latencyMs)} ms, first chunk after ${ms(chunk.timeToFirstChunkMs)} ms${chunk.cached ? ", from cache" : ""}`,
+          );
       }
       if (json) io.out(JSON.stringify(chunks, null, 2));
     }
@@ -282,21 +343,41 @@ export async function select(argv: string[], io: Io): Promise<number> {
     const explanation = o.registry.explainSelection(requirements, request ? { request } : {});
     if (json) io.out(JSON.stringify(explanation, null, 2));
     else {
-      if (explanation.model === undefined) io.out(`selected: none: no model meets the requirements (selector ${explanation.selector})\n`);
+      if (explanation.model === undefined)
+        io.out(`selected: none: no model meets the requirements (selector ${explanation.selector})\n`);
       else {
         io.out(`selected: ${explanation.model.name} (selector ${explanation.selector})\n`);
-        io.out(table(["candidate", "score", "details"], explanation.candidates.map((c) => [
-            `${c.chosen ? "* " : "  "}${c.model}`,
-            score(c.score, 4),
-            [c.meanReward === undefined ? undefined : `mean ${score(c.meanReward, 3)}`, c.bonus === undefined ? undefined : `bonus ${score(c.bonus, 3)}`, c.trials === undefined ? undefined : `${c.trials} trials`, c.note]
-              .filter(Boolean)
-              .join(", "),
-          ])));
+        io.out(
+          table(
+            ["candidate", "score", "details"],
+            explanation.candidates.map((c) => [
+              `${c.chosen ? "* " : "  "}${c.model}`,
+              score(c.score, 4),
+              [
+                c.meanReward === undefined ? undefined : `mean ${score(c.meanReward, 3)}`,
+                c.bonus === undefined ? undefined : `bonus ${score(c.bonus, 3)}`,
+                c.trials === undefined ? undefined : `${c.trials} trials`,
+                c.note,
+              ]
+                .filter(Boolean)
+                .join(", "),
+            ]),
+          ),
+        );
       }
-      if (explanation.excluded.length > 0) io.out(`${explanation.model === undefined ? "" : "\n"}${table(["excluded", "why"], explanation.excluded.map((e) => [e.model, e.reason]))}`);
+      if (explanation.excluded.length > 0)
+        io.out(
+          `${explanation.model === undefined ? "" : "\n"}${table(
+            ["excluded", "why"],
+            explanation.excluded.map((e) => [e.model, e.reason]),
+          )}`,
+        );
     }
     if (explanation.model === undefined) {
-      if (!json) io.err(`error: no model meets the requirements${explanation.excluded.length > 0 ? ` (${explanation.excluded.map((e) => `${e.model}: ${e.reason}`).join("; ")})` : ": no models are configured"}`);
+      if (!json)
+        io.err(
+          `error: no model meets the requirements${explanation.excluded.length > 0 ? ` (${explanation.excluded.map((e) => `${e.model}: ${e.reason}`).join("; ")})` : ": no models are configured"}`,
+        );
       return EXIT.noModel;
     }
     return EXIT.ok;
@@ -324,7 +405,12 @@ export async function models(argv: string[], io: Io): Promise<number> {
       outputCostPerToken: m.capabilities.outputCostPerToken,
       streaming: m.capabilities.supportsStreaming,
     }));
-    const unavailable = o.skipped.map((s) => ({ name: s.name, provider: s.provider, available: false, reason: s.reason }));
+    const unavailable = o.skipped.map((s) => ({
+      name: s.name,
+      provider: s.provider,
+      available: false,
+      reason: s.reason,
+    }));
     if (json) io.out(JSON.stringify({ config: o.configSource, models: [...list, ...unavailable] }, null, 2));
     else {
       io.out(`config: ${o.configSource}\n`);
@@ -332,8 +418,22 @@ export async function models(argv: string[], io: Io): Promise<number> {
         table(
           ["model", "provider", "status", "context", "USD/1M in", "USD/1M out"],
           [
-            ...list.map((m) => [m.name, m.provider, m.local ? "available (local)" : "available", m.contextWindow, num(m.inputCostPerToken * 1e6), num(m.outputCostPerToken * 1e6)]),
-            ...unavailable.map((m) => [m.name, m.provider, `unavailable: ${m.reason}`, undefined, undefined, undefined]),
+            ...list.map((m) => [
+              m.name,
+              m.provider,
+              m.local ? "available (local)" : "available",
+              m.contextWindow,
+              num(m.inputCostPerToken * 1e6),
+              num(m.outputCostPerToken * 1e6),
+            ]),
+            ...unavailable.map((m) => [
+              m.name,
+              m.provider,
+              `unavailable: ${m.reason}`,
+              undefined,
+              undefined,
+              undefined,
+            ]),
           ],
         ),
       );
@@ -362,13 +462,27 @@ export async function health(argv: string[], io: Io): Promise<number> {
       statuses.push({ model: name, ...(await o.registry.getModelHealth(name)) });
     }
     bar?.done();
-    const unavailable = o.skipped.map((s) => ({ model: s.name, status: "unavailable", isHealthy: false, issues: [s.reason] }));
+    const unavailable = o.skipped.map((s) => ({
+      model: s.name,
+      status: "unavailable",
+      isHealthy: false,
+      issues: [s.reason],
+    }));
     if (json) io.out(JSON.stringify([...statuses, ...unavailable], null, 2));
     else
       io.out(
         table(
           ["model", "status", "healthy", "check ms", "issues"],
-          [...statuses.map((s) => [s.model, s.status, s.isHealthy ? "yes" : "no", ms(s.latencyMs), s.issues.join("; ")]), ...unavailable.map((s) => [s.model, s.status, "no", undefined, s.issues.join("; ")])],
+          [
+            ...statuses.map((s) => [
+              s.model,
+              s.status,
+              s.isHealthy ? "yes" : "no",
+              ms(s.latencyMs),
+              s.issues.join("; "),
+            ]),
+            ...unavailable.map((s) => [s.model, s.status, "no", undefined, s.issues.join("; ")]),
+          ],
         ),
       );
     // Degraded counts: a failed check makes a model "degraded" until failureThreshold failures open its circuit.
@@ -391,17 +505,30 @@ export async function validate(argv: string[], io: Io): Promise<number> {
   // models are optional, and one whose key variable is not set is reported as unavailable.
   const config = path
     ? await loadModelConfig(path, { providers: builtinProviders, lenient: false, loadPlugins })
-    : parseModelConfig(EMBEDDED_CONFIG, { env: { ...process.env, ORCHESTRATOR_MODEL_DIR: defaultModelDir() }, source: "embedded default", providers: builtinProviders, lenient: true });
+    : parseModelConfig(EMBEDDED_CONFIG, {
+        env: { ...process.env, ORCHESTRATOR_MODEL_DIR: defaultModelDir() },
+        source: "embedded default",
+        providers: builtinProviders,
+        lenient: true,
+      });
   const plugins = [...(await locateProviders(config, { providers: builtinProviders }))].flatMap(([provider, at]) =>
     at.kind === "given" ? [] : [{ provider, kind: at.kind, file: at.file, loaded: loadPlugins }],
   );
-  const models = config.models.map((m) => ({ name: m.name, provider: m.provider, ...(m.unavailable ? { unavailable: m.unavailable } : {}) }));
+  const models = config.models.map((m) => ({
+    name: m.name,
+    provider: m.provider,
+    ...(m.unavailable ? { unavailable: m.unavailable } : {}),
+  }));
   const summary = { valid: true, source: config.source, models, plugins };
   if (values.json) io.out(JSON.stringify(summary, null, 2));
   else {
-    io.out(`${config.source}: valid, ${models.length} model(s): ${models.map((m) => (m.unavailable ? `${m.name} (unavailable: ${m.unavailable})` : m.name)).join(", ")}`);
+    io.out(
+      `${config.source}: valid, ${models.length} model(s): ${models.map((m) => (m.unavailable ? `${m.name} (unavailable: ${m.unavailable})` : m.name)).join(", ")}`,
+    );
     for (const p of plugins) {
-      io.out(`  provider "${p.provider}" resolves to ${p.file}: ${p.loaded ? "loaded, a provider plugin, its config blocks checked" : "not loaded (its code was not run; --load-plugins imports and checks it)"}`);
+      io.out(
+        `  provider "${p.provider}" resolves to ${p.file}: ${p.loaded ? "loaded, a provider plugin, its config blocks checked" : "not loaded (its code was not run; --load-plugins imports and checks it)"}`,
+      );
     }
   }
   return EXIT.ok;
@@ -413,9 +540,19 @@ export function report(error: unknown, io: Io, json: boolean): number {
     io.err(`usage error: ${error.message}\nRun "orchestrator --help".`);
     return EXIT.usage;
   }
-  const code = ConfigError.isInstance(error) ? EXIT.config : NoEligibleModelError.isInstance(error) ? EXIT.noModel : EXIT.failure;
+  const code = ConfigError.isInstance(error)
+    ? EXIT.config
+    : NoEligibleModelError.isInstance(error)
+      ? EXIT.noModel
+      : EXIT.failure;
   if (json) {
-    io.out(JSON.stringify({ error: OrchestratorError.isInstance(error) ? error.toJSON() : { message: String(error) } }, null, 2));
+    io.out(
+      JSON.stringify(
+        { error: OrchestratorError.isInstance(error) ? error.toJSON() : { message: String(error) } },
+        null,
+        2,
+      ),
+    );
   } else if (ConfigError.isInstance(error)) {
     const total = error.totalIssues ?? error.issues.length;
     io.err(`${total === 1 ? "Config error" : `${total} config errors`}:`);

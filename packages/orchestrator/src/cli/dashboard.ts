@@ -37,30 +37,57 @@ Options:
  */
 function replaySource(data: string): ReplaySource {
   const report = replayFromFiles({ data, split: "test", policy: DEFAULT_POLICY, seeds: [1, 2, 3] });
-  const result = report.svg ? { svg: report.svg } : { hint: "A decision log gives an off-policy estimate of a policy, not a curve: run `orchestrator replay --data <log.jsonl>` for it, or give --replay a RouterBench-style CSV for the quality-vs-cost curve." };
+  const result = report.svg
+    ? { svg: report.svg }
+    : {
+        hint: "A decision log gives an off-policy estimate of a policy, not a curve: run `orchestrator replay --data <log.jsonl>` for it, or give --replay a RouterBench-style CSV for the quality-vs-cost curve.",
+      };
   return async () => result;
 }
 
 export async function dashboard(argv: string[], io: Io): Promise<number> {
-  const { values, positionals } = parse(argv, { port: { type: "string" }, host: { type: "string" }, redis: { type: "string" }, replay: { type: "string" } });
+  const { values, positionals } = parse(argv, {
+    port: { type: "string" },
+    host: { type: "string" },
+    redis: { type: "string" },
+    replay: { type: "string" },
+  });
   if (values.help) {
     io.out(DASHBOARD_HELP);
     return EXIT.ok;
   }
   if (positionals.length > 0) throw new UsageError(`dashboard takes no arguments (got "${positionals[0]}")`);
   const port = number(values.port, "port") ?? 4001;
-  if (!Number.isInteger(port) || port < 0 || port > 65_535) throw new UsageError(`--port expects a port number (0-65535), got "${String(values.port)}"`);
-  if (typeof values.redis === "string" && !/^rediss?:\/\//.test(values.redis)) throw new UsageError(`--redis expects a redis:// or rediss:// URL, got "${values.redis.replace(/\/\/[^@/]*@/, "//***@")}"`);
+  if (!Number.isInteger(port) || port < 0 || port > 65_535)
+    throw new UsageError(`--port expects a port number (0-65535), got "${String(values.port)}"`);
+  if (typeof values.redis === "string" && !/^rediss?:\/\//.test(values.redis))
+    throw new UsageError(
+      `--redis expects a redis:// or rediss:// URL, got "${values.redis.replace(/\/\/[^@/]*@/, "//***@")}"`,
+    );
   const master = Secret.from(process.env.ORCHESTRATOR_MASTER_KEY);
   if (!master) throw new UsageError("the dashboard needs ORCHESTRATOR_MASTER_KEY: it is the key you sign in with");
 
   const replay = typeof values.replay === "string" ? replaySource(values.replay) : undefined;
-  let config: Parameters<typeof createOrchestrator>[0] = typeof values.config === "string" ? { config: values.config } : {};
-  if (typeof values.redis === "string") config = { config: withRedisUrl((await loadConfig(config)).config, values.redis) };
+  let config: Parameters<typeof createOrchestrator>[0] =
+    typeof values.config === "string" ? { config: values.config } : {};
+  if (typeof values.redis === "string")
+    config = { config: withRedisUrl((await loadConfig(config)).config, values.redis) };
   const orchestrator = await createOrchestrator({ ...config, startHealthMonitor: false });
   const redis = orchestrator.config.redis;
-  const gate = redis ? new KeyGate({ store: new RedisKeyStore({ ...redisConnectionOptions(redis), keyPrefix: redisKeyPrefix(redis) }), ownsStore: true, masterKey: master, keys: orchestrator.config.keys ?? [] }) : undefined;
-  const board: Dashboard = createDashboard({ registry: orchestrator.registry, masterKey: master, ...(gate ? { spend: gate } : {}), ...(replay ? { replay } : {}) });
+  const gate = redis
+    ? new KeyGate({
+        store: new RedisKeyStore({ ...redisConnectionOptions(redis), keyPrefix: redisKeyPrefix(redis) }),
+        ownsStore: true,
+        masterKey: master,
+        keys: orchestrator.config.keys ?? [],
+      })
+    : undefined;
+  const board: Dashboard = createDashboard({
+    registry: orchestrator.registry,
+    masterKey: master,
+    ...(gate ? { spend: gate } : {}),
+    ...(replay ? { replay } : {}),
+  });
   const routes = new Map(board.routes.map((r) => [`${r.method} ${r.path}`, r]));
   const server: Server = createHttpServer((req, res) => {
     const path = (req.url ?? "/").split("?")[0] as string;

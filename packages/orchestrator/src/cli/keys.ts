@@ -42,8 +42,11 @@ export async function keys(argv: string[], io: Io): Promise<number> {
     io.out(KEYS_HELP);
     return values.help ? EXIT.ok : EXIT.usage;
   }
-  const base = (typeof values.url === "string" ? values.url : (process.env.ORCHESTRATOR_URL ?? "http://127.0.0.1:4000")).replace(/\/+$/, "");
-  if (!/^https?:\/\/[^\s]+$/.test(base)) throw new UsageError(`--url must be an http(s) URL, got ${JSON.stringify(base)}`);
+  const base = (
+    typeof values.url === "string" ? values.url : (process.env.ORCHESTRATOR_URL ?? "http://127.0.0.1:4000")
+  ).replace(/\/+$/, "");
+  if (!/^https?:\/\/[^\s]+$/.test(base))
+    throw new UsageError(`--url must be an http(s) URL, got ${JSON.stringify(base)}`);
   const master = process.env.ORCHESTRATOR_MASTER_KEY;
   if (!master) throw new UsageError("set ORCHESTRATOR_MASTER_KEY to the gateway's master key");
   const json = values.json === true;
@@ -66,7 +69,12 @@ export async function keys(argv: string[], io: Io): Promise<number> {
       if (json) io.out(JSON.stringify(spend, null, 2));
       else {
         io.out(`spend by ${spend.by} since ${spend.since}: ${usd(spend.totalUsd)} USD`);
-        io.out(table([spend.by, "USD", "requests", "input tokens", "output tokens"], spend.data.map((r: Json) => [r.name, usd(r.costUsd), r.requests, r.inputTokens, r.outputTokens])));
+        io.out(
+          table(
+            [spend.by, "USD", "requests", "input tokens", "output tokens"],
+            spend.data.map((r: Json) => [r.name, usd(r.costUsd), r.requests, r.inputTokens, r.outputTokens]),
+          ),
+        );
       }
       return EXIT.ok;
     }
@@ -80,7 +88,12 @@ export async function keys(argv: string[], io: Io): Promise<number> {
   }
 }
 
-async function create(values: Record<string, unknown>, call: (method: string, path: string, body?: unknown) => Promise<Json>, io: Io, json: boolean): Promise<number> {
+async function create(
+  values: Record<string, unknown>,
+  call: (method: string, path: string, body?: unknown) => Promise<Json>,
+  io: Io,
+  json: boolean,
+): Promise<number> {
   if (typeof values.name !== "string" || values.name === "") throw new UsageError("keys create needs --name <name>");
   const body: Record<string, unknown> = { name: values.name };
   const budget = number(values.budget, "budget");
@@ -131,20 +144,27 @@ async function request(base: string, master: string, method: string, path: strin
   try {
     res = await fetch(`${base}${path}`, {
       method,
-      headers: { authorization: `Bearer ${master}`, ...(body === undefined ? {} : { "content-type": "application/json" }) },
+      headers: {
+        authorization: `Bearer ${master}`,
+        ...(body === undefined ? {} : { "content-type": "application/json" }),
+      },
       ...(body === undefined ? {} : { body: JSON.stringify(body) }),
       signal: AbortSignal.timeout(30_000),
     });
   } catch (error) {
     const cause = (error as { cause?: { code?: string; message?: string } }).cause;
-    throw new AdminApiError(`cannot reach the gateway at ${base} (${cause?.code ?? cause?.message ?? (error as Error).message}); is \`orchestrator serve\` running there? (--url, ORCHESTRATOR_URL)`);
+    throw new AdminApiError(
+      `cannot reach the gateway at ${base} (${cause?.code ?? cause?.message ?? (error as Error).message}); is \`orchestrator serve\` running there? (--url, ORCHESTRATOR_URL)`,
+    );
   }
   const text = await res.text();
   let parsed: Json;
   try {
     parsed = JSON.parse(text);
   } catch {
-    throw new AdminApiError(`${base}${path} answered ${res.status} with something that is not JSON: is it the gateway?`);
+    throw new AdminApiError(
+      `${base}${path} answered ${res.status} with something that is not JSON: is it the gateway?`,
+    );
   }
   if (!res.ok) throw new AdminApiError(`${res.status} ${parsed?.error?.message ?? text.slice(0, 200)}`);
   return parsed;

@@ -31,7 +31,10 @@ export function num(value: number | undefined, digits = 2): string | undefined {
 }
 
 /** A progress bar on a terminal; elsewhere, one line when work starts and one when it ends. */
-export function progress(label: string, stream: NodeJS.WriteStream = process.stderr): { update(done: number, total: number, detail?: string): void; done(message?: string): void } {
+export function progress(
+  label: string,
+  stream: NodeJS.WriteStream = process.stderr,
+): { update(done: number, total: number, detail?: string): void; done(message?: string): void } {
   const tty = stream.isTTY === true;
   let started = false;
   return {
@@ -43,7 +46,9 @@ export function progress(label: string, stream: NodeJS.WriteStream = process.std
       }
       const width = 24;
       const filled = total > 0 ? Math.round((done / total) * width) : 0;
-      stream.write(`\r${label} [${"#".repeat(filled)}${".".repeat(width - filled)}] ${done}/${total}${detail ? ` ${detail}` : ""}\u001b[K`);
+      stream.write(
+        `\r${label} [${"#".repeat(filled)}${".".repeat(width - filled)}] ${done}/${total}${detail ? ` ${detail}` : ""}\u001b[K`,
+      );
       started = true;
     },
     done(message) {

@@ -22,23 +22,39 @@ function policyFrom(value: unknown): SelectorConfigLike {
   try {
     return { ...DEFAULT_POLICY, ...(JSON.parse(source) as SelectorConfigLike) };
   } catch (error) {
-    throw new UsageError(`--policy must be JSON or a JSON file: ${error instanceof Error ? error.message : String(error)}`);
+    throw new UsageError(
+      `--policy must be JSON or a JSON file: ${error instanceof Error ? error.message : String(error)}`,
+    );
   }
 }
 
 export async function replay(argv: string[], io: Io): Promise<number> {
-  const { values } = parse(argv, { data: { type: "string" }, split: { type: "string" }, policy: { type: "string" }, seeds: { type: "string" }, out: { type: "string" }, budget: { type: "string" } });
+  const { values } = parse(argv, {
+    data: { type: "string" },
+    split: { type: "string" },
+    policy: { type: "string" },
+    seeds: { type: "string" },
+    out: { type: "string" },
+    budget: { type: "string" },
+  });
   if (values.help) {
     io.out(HELP.replay ?? "");
     return EXIT.ok;
   }
-  if (typeof values.data !== "string") throw new UsageError("replay needs --data <csv file, folder of CSVs, or decision log .jsonl>");
+  if (typeof values.data !== "string")
+    throw new UsageError("replay needs --data <csv file, folder of CSVs, or decision log .jsonl>");
   const seeds = number(values.seeds, "seeds") ?? 5;
   const budget = number(values.budget, "budget");
   const policy = policyFrom(values.policy);
   if ((policy as { type?: unknown }).type === "cascade") {
     // A cascade policy (a `routes:` entry, e.g. examples/routing/routerbench-cascade.json): the live route's code on the recorded answers.
-    const { warmStart: _w, extractor: _e, exploration: _x, alpha: _a, ...cascade } = policy as SelectorConfigLike & Record<string, unknown>;
+    const {
+      warmStart: _w,
+      extractor: _e,
+      exploration: _x,
+      alpha: _a,
+      ...cascade
+    } = policy as SelectorConfigLike & Record<string, unknown>;
     const report = await replayCascadeFromFiles({
       data: values.data,
       split: typeof values.split === "string" ? values.split : "test",

@@ -41,11 +41,15 @@ export async function serve(argv: string[], io: Io): Promise<number> {
   }
   if (positionals.length > 0) throw new UsageError(`serve takes no arguments (got "${positionals[0]}")`);
   const port = number(values.port, "port") ?? 4000;
-  if (!Number.isInteger(port) || port < 0 || port > 65_535) throw new UsageError(`--port expects a port number (0-65535), got "${String(values.port)}"`);
+  if (!Number.isInteger(port) || port < 0 || port > 65_535)
+    throw new UsageError(`--port expects a port number (0-65535), got "${String(values.port)}"`);
   const drainTimeoutMs = number(values["drain-timeout"], "drain-timeout");
   const requestTimeoutMs = number(values["request-timeout"], "request-timeout");
   const bodyLimitBytes = number(values["body-limit"], "body-limit");
-  if (typeof values.redis === "string" && !/^rediss?:\/\//.test(values.redis)) throw new UsageError(`--redis expects a redis:// or rediss:// URL, got "${values.redis.replace(/\/\/[^@/]*@/, "//***@")}"`);
+  if (typeof values.redis === "string" && !/^rediss?:\/\//.test(values.redis))
+    throw new UsageError(
+      `--redis expects a redis:// or rediss:// URL, got "${values.redis.replace(/\/\/[^@/]*@/, "//***@")}"`,
+    );
 
   const server: OrchestratorServer = await createServer({
     ...(typeof values.config === "string" ? { config: values.config } : {}),

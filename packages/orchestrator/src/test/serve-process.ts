@@ -10,7 +10,10 @@ const BIN = resolve(__dirname, "../../bin/orchestrator.js");
  * and HOME), waits for the URL it prints, runs `body`, then sends SIGTERM and expects exit code 0.
  * A process that exits before printing its URL fails with its output.
  */
-export async function withServe(options: { config: string; home: string; args?: readonly string[]; env?: Record<string, string> }, body: (url: string) => Promise<void>): Promise<void> {
+export async function withServe(
+  options: { config: string; home: string; args?: readonly string[]; env?: Record<string, string> },
+  body: (url: string) => Promise<void>,
+): Promise<void> {
   const { config, home } = options;
   const child = spawn(process.execPath, [BIN, "serve", "--config", config, "--port", "0", ...(options.args ?? [])], {
     cwd: home,
@@ -27,7 +30,10 @@ export async function withServe(options: { config: string; home: string; args?: 
   const exit = new Promise<number | null>((done) => child.once("exit", (code) => done(code)));
   try {
     const url = await new Promise<string>((done, fail) => {
-      const timer = setTimeout(() => fail(new Error(`serve printed no URL in 30 s\nstdout: ${stdout}\nstderr: ${stderr}`)), 30_000);
+      const timer = setTimeout(
+        () => fail(new Error(`serve printed no URL in 30 s\nstdout: ${stdout}\nstderr: ${stderr}`)),
+        30_000,
+      );
       child.stdout.on("data", () => {
         const match = /serving on (http:\/\/\S+)/.exec(stdout);
         if (match) {
@@ -35,7 +41,9 @@ export async function withServe(options: { config: string; home: string; args?: 
           done(match[1] as string);
         }
       });
-      void exit.then((code) => fail(new Error(`serve exited early (code ${code})\nstdout: ${stdout}\nstderr: ${stderr}`)));
+      void exit.then((code) =>
+        fail(new Error(`serve exited early (code ${code})\nstdout: ${stdout}\nstderr: ${stderr}`)),
+      );
     });
     await body(url);
     child.kill("SIGTERM");

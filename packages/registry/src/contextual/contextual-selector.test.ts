@@ -7,8 +7,20 @@ import { MemoryDecisionLog } from "./decision-log";
 import { HashedNgramExtractor, SparseFeatures } from "./features";
 
 // Two kinds of request: model A answers questions about cooking, model B about code.
-const COOKING = ["how long do I boil an egg", "best way to roast vegetables", "recipe for bread dough", "how to season a cast iron pan", "what spices go in curry"];
-const CODE = ["fix this typescript compile error", "write a python function to sort", "why does my regex not match", "explain this stack trace", "how to debounce in javascript"];
+const COOKING = [
+  "how long do I boil an egg",
+  "best way to roast vegetables",
+  "recipe for bread dough",
+  "how to season a cast iron pan",
+  "what spices go in curry",
+];
+const CODE = [
+  "fix this typescript compile error",
+  "write a python function to sort",
+  "why does my regex not match",
+  "explain this stack trace",
+  "how to debounce in javascript",
+];
 const MODELS = ["model-a", "model-b"];
 
 function truth(kind: 0 | 1, model: string): number {
@@ -27,7 +39,12 @@ function stream(seed: number, n: number): { text: string; kind: 0 | 1 }[] {
 describe("ContextualSelector: learning a known best policy", () => {
   for (const exploration of ["linucb", "thompson", "greedy"] as ContextualExploration[]) {
     it(`${exploration}: picks A for cooking and B for code after a few hundred requests`, () => {
-      const selector = new ContextualSelector({ exploration, seed: 3, ...(exploration === "greedy" ? { epsilon: 0.1 } : {}), extractor: new HashedNgramExtractor({ dimensions: 256 }) });
+      const selector = new ContextualSelector({
+        exploration,
+        seed: 3,
+        ...(exploration === "greedy" ? { epsilon: 0.1 } : {}),
+        extractor: new HashedNgramExtractor({ dimensions: 256 }),
+      });
       let correctLate = 0;
       const requests = stream(7, 600);
       requests.forEach(({ text, kind }, t) => {
@@ -128,7 +145,9 @@ describe("ContextualSelector: save, restore and the registry", () => {
       for (const m of MODELS) expect(b.predictQuality(b.features(text, "t"), m)).toBe(a.predictQuality(xa, m));
     }
     expect(b.predictedCost("model-a", "t")).toBeCloseTo(0.002, 12);
-    expect(() => new ContextualSelector({ extractor: new HashedNgramExtractor({ dimensions: 64 }) }).restore(JSON.parse(json))).toThrow(/1024 dimensions/);
+    expect(() =>
+      new ContextualSelector({ extractor: new HashedNgramExtractor({ dimensions: 64 }) }).restore(JSON.parse(json)),
+    ).toThrow(/1024 dimensions/);
   });
 
   it("learns through registry.generate + recordFeedback, and logs each decision", async () => {
@@ -138,7 +157,12 @@ describe("ContextualSelector: save, restore and the registry", () => {
       }
     }
     const log = new MemoryDecisionLog();
-    const selector = new ContextualSelector({ exploration: "linucb", alpha: 0.5, log, extractor: new HashedNgramExtractor({ dimensions: 256 }) });
+    const selector = new ContextualSelector({
+      exploration: "linucb",
+      alpha: 0.5,
+      log,
+      extractor: new HashedNgramExtractor({ dimensions: 256 }),
+    });
     const registry = new ModelRegistry({ modelSelector: selector });
     for (const name of MODELS) registry.registerModel(new Answerer({ name, provider: "test" }));
     let late = 0;
@@ -155,7 +179,9 @@ describe("ContextualSelector: save, restore and the registry", () => {
     expect(first).toMatchObject({ v: 1, task: "qa", candidates: MODELS, probability: 1, success: true });
     expect(first?.features?.i.length).toBeGreaterThan(3);
     expect(typeof first?.costUsd).toBe("number");
-    const explanation = registry.explainSelection(undefined, { request: { messages: [{ role: "user", content: COOKING[0] as string }] } });
+    const explanation = registry.explainSelection(undefined, {
+      request: { messages: [{ role: "user", content: COOKING[0] as string }] },
+    });
     expect(explanation.model?.name).toBe("model-a");
     expect(explanation.candidates[0]?.note).toMatch(/predicted quality/);
   });

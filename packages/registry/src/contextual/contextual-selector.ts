@@ -1,4 +1,14 @@
-import { type CandidateScore, ConfigError, type ConfigIssue, type ModelSelector, type SelectionCandidate, type SelectionContext, type SelectorChoice, type SelectorEvent, type StatsStore } from "@orchestrator-ts/core";
+import {
+  type CandidateScore,
+  ConfigError,
+  type ConfigIssue,
+  type ModelSelector,
+  type SelectionCandidate,
+  type SelectionContext,
+  type SelectorChoice,
+  type SelectorEvent,
+  type StatsStore,
+} from "@orchestrator-ts/core";
 import { seededRandom } from "../random";
 import type { DecisionRecord, DecisionSink } from "./decision-log";
 import { type FeatureExtractor, HashedNgramExtractor, SparseFeatures, requestText } from "./features";
@@ -6,7 +16,14 @@ import { BudgetPacer } from "./pacing";
 import { type Pending, PendingOutcomes } from "./pending";
 import { DiagonalLogisticPredictor, sigmoid } from "./predictor";
 import { type Contribution, addCost } from "./shared-state";
-import { type ShareOptions, type ShareTarget, type SharedLearning, type Sharing, ownContribution, shareLearning } from "./sharing";
+import {
+  type ShareOptions,
+  type ShareTarget,
+  type SharedLearning,
+  type Sharing,
+  ownContribution,
+  shareLearning,
+} from "./sharing";
 import { type Arm, type ContextualSelectorState, armState, checkState, restoreArm } from "./state";
 import { type PreparedExample, type TrainingExample, calibrateLambda, fromRecord } from "./training";
 
@@ -103,16 +120,25 @@ export class ContextualSelector implements ModelSelector {
   constructor(options: ContextualSelectorOptions = {}) {
     const issues: ConfigIssue[] = [];
     const exploration = options.exploration ?? "linucb";
-    if (exploration !== "linucb" && exploration !== "thompson" && exploration !== "greedy") issues.push({ path: "exploration", message: `must be "linucb", "thompson" or "greedy", got ${JSON.stringify(exploration)}` });
+    if (exploration !== "linucb" && exploration !== "thompson" && exploration !== "greedy")
+      issues.push({
+        path: "exploration",
+        message: `must be "linucb", "thompson" or "greedy", got ${JSON.stringify(exploration)}`,
+      });
     const alpha = options.alpha ?? 1;
-    if (!(Number.isFinite(alpha) && alpha >= 0)) issues.push({ path: "alpha", message: `must be a non-negative number, got ${String(alpha)}` });
+    if (!(Number.isFinite(alpha) && alpha >= 0))
+      issues.push({ path: "alpha", message: `must be a non-negative number, got ${String(alpha)}` });
     const ridge = options.ridge ?? 1;
-    if (!(Number.isFinite(ridge) && ridge > 0)) issues.push({ path: "ridge", message: `must be a positive number, got ${String(ridge)}` });
-    if (options.lambda !== undefined && !(Number.isFinite(options.lambda) && options.lambda >= 0)) issues.push({ path: "lambda", message: `must be ≥ 0 (quality per USD), got ${String(options.lambda)}` });
+    if (!(Number.isFinite(ridge) && ridge > 0))
+      issues.push({ path: "ridge", message: `must be a positive number, got ${String(ridge)}` });
+    if (options.lambda !== undefined && !(Number.isFinite(options.lambda) && options.lambda >= 0))
+      issues.push({ path: "lambda", message: `must be ≥ 0 (quality per USD), got ${String(options.lambda)}` });
     const epsilon = options.epsilon ?? 0;
-    if (!(epsilon >= 0 && epsilon <= 1)) issues.push({ path: "epsilon", message: `must be in [0, 1], got ${String(epsilon)}` });
+    if (!(epsilon >= 0 && epsilon <= 1))
+      issues.push({ path: "epsilon", message: `must be in [0, 1], got ${String(epsilon)}` });
     const learnFrom = options.learnFrom ?? "feedback";
-    if (learnFrom !== "feedback" && learnFrom !== "reward") issues.push({ path: "learnFrom", message: `must be "feedback" or "reward", got ${JSON.stringify(learnFrom)}` });
+    if (learnFrom !== "feedback" && learnFrom !== "reward")
+      issues.push({ path: "learnFrom", message: `must be "feedback" or "reward", got ${JSON.stringify(learnFrom)}` });
     if (issues.length > 0) throw new ConfigError(issues, { title: "Invalid ContextualSelector options" });
     this.extractor = options.extractor ?? new HashedNgramExtractor();
     this.exploration = exploration;
@@ -126,7 +152,11 @@ export class ContextualSelector implements ModelSelector {
     this.#lambda = options.lambda ?? 0;
     this.pacer =
       options.budgetPerRequest !== undefined
-        ? new BudgetPacer({ budgetPerRequest: options.budgetPerRequest, ...(options.lambda !== undefined ? { initialLambda: options.lambda } : {}), ...(options.pacingRate !== undefined ? { rate: options.pacingRate } : {}) })
+        ? new BudgetPacer({
+            budgetPerRequest: options.budgetPerRequest,
+            ...(options.lambda !== undefined ? { initialLambda: options.lambda } : {}),
+            ...(options.pacingRate !== undefined ? { rate: options.pacingRate } : {}),
+          })
         : undefined;
     this.#random = seededRandom(options.seed ?? 0x5eed);
   }
@@ -149,7 +179,13 @@ export class ContextualSelector implements ModelSelector {
   #armFor(model: string): Arm {
     let arm = this.#arms.get(model);
     if (!arm) {
-      arm = { model, predictor: new DiagonalLogisticPredictor(this.extractor.dimensions, this.ridge), costSum: 0, costCount: 0, taskCost: new Map() };
+      arm = {
+        model,
+        predictor: new DiagonalLogisticPredictor(this.extractor.dimensions, this.ridge),
+        costSum: 0,
+        costCount: 0,
+        taskCost: new Map(),
+      };
       this.#arms.set(model, arm);
     }
     return arm;
@@ -192,9 +228,14 @@ export class ContextualSelector implements ModelSelector {
    * cost estimates (e.g. a price computed from the prompt's tokens). Synchronous and allocation-free
    * (the returned object is reused).
    */
-  choose(features: SparseFeatures, models: readonly string[], options: { costs?: ArrayLike<number>; task?: string; probability?: boolean } = {}): ContextualChoice {
+  choose(
+    features: SparseFeatures,
+    models: readonly string[],
+    options: { costs?: ArrayLike<number>; task?: string; probability?: boolean } = {},
+  ): ContextualChoice {
     const count = models.length;
-    if (count === 0) throw new ConfigError([{ path: "models", message: "no models to choose from" }], { title: "Invalid choice" });
+    if (count === 0)
+      throw new ConfigError([{ path: "models", message: "no models to choose from" }], { title: "Invalid choice" });
     this.#grow(count);
     const arms = this.#arm;
     arms.length = count;
@@ -225,7 +266,12 @@ export class ContextualSelector implements ModelSelector {
       z[i] = zi;
       sd[i] = si;
       quality[i] = sigmoid(zi);
-      const optimistic = this.exploration === "linucb" ? sigmoid(zi + si) : thompson ? sigmoid(zi + si * gaussian(this.#random)) : (quality[i] as number);
+      const optimistic =
+        this.exploration === "linucb"
+          ? sigmoid(zi + si)
+          : thompson
+            ? sigmoid(zi + si * gaussian(this.#random))
+            : (quality[i] as number);
       score[i] = optimistic - lambda * (cost[i] as number);
       if ((score[i] as number) > (score[best] as number)) best = i;
     }
@@ -237,7 +283,8 @@ export class ContextualSelector implements ModelSelector {
         let arg = 0;
         let top = Number.NEGATIVE_INFINITY;
         for (let i = 0; i < count; i++) {
-          const v = sigmoid((z[i] as number) + (sd[i] as number) * gaussian(this.#random)) - lambda * (cost[i] as number);
+          const v =
+            sigmoid((z[i] as number) + (sd[i] as number) * gaussian(this.#random)) - lambda * (cost[i] as number);
           if (v > top) {
             top = v;
             arg = i;
@@ -266,10 +313,20 @@ export class ContextualSelector implements ModelSelector {
    * models that were not actually called); `shared: false` keeps it out of what `share`
    * publishes (warm-start data every process may learn on its own).
    */
-  learn(features: SparseFeatures, model: string, quality: number, costUsd: number | undefined, options: { task?: string; weight?: number; paced?: boolean; shared?: boolean } = {}): void {
+  learn(
+    features: SparseFeatures,
+    model: string,
+    quality: number,
+    costUsd: number | undefined,
+    options: { task?: string; weight?: number; paced?: boolean; shared?: boolean } = {},
+  ): void {
     const arm = this.#armFor(model);
-    const own = this.#sharing && options.shared !== false ? ownContribution(this.#sharing, model, this.extractor.dimensions) : undefined;
-    if (Number.isFinite(quality)) arm.predictor.update(features, Math.min(1, Math.max(0, quality)), options.weight ?? 1, own);
+    const own =
+      this.#sharing && options.shared !== false
+        ? ownContribution(this.#sharing, model, this.extractor.dimensions)
+        : undefined;
+    if (Number.isFinite(quality))
+      arm.predictor.update(features, Math.min(1, Math.max(0, quality)), options.weight ?? 1, own);
     if (costUsd !== undefined && Number.isFinite(costUsd) && costUsd >= 0) {
       addCost(arm, costUsd, 1, options.task);
       if (own) addCost(own, costUsd, 1, options.task);
@@ -352,7 +409,12 @@ export class ContextualSelector implements ModelSelector {
     return { index, scores };
   }
 
-  #remember(x: SparseFeatures, candidates: readonly SelectionCandidate[], context: SelectionContext, choice: ContextualChoice): void {
+  #remember(
+    x: SparseFeatures,
+    candidates: readonly SelectionCandidate[],
+    context: SelectionContext,
+    choice: ContextualChoice,
+  ): void {
     const model = (candidates[choice.index] as SelectionCandidate).model.name;
     const pending: Pending = {
       features: x.clone(),
@@ -392,7 +454,14 @@ export class ContextualSelector implements ModelSelector {
     this.#complete(p, event.quality, p.costUsd, p.latencyMs, true, false);
   }
 
-  #complete(p: Pending, quality: number, costUsd: number | undefined, latencyMs: number | undefined, success: boolean, paced = true): void {
+  #complete(
+    p: Pending,
+    quality: number,
+    costUsd: number | undefined,
+    latencyMs: number | undefined,
+    success: boolean,
+    paced = true,
+  ): void {
     this.learn(p.features, p.model, quality, costUsd, { ...(p.task !== undefined ? { task: p.task } : {}), paced });
     this.log?.write({
       v: 1,
@@ -421,21 +490,33 @@ export class ContextualSelector implements ModelSelector {
    * With a budget, it then sets the pacer's starting λ to the one that meets the budget on these
    * examples (bisection on the greedy policy's predicted cost).
    */
-  fit(examples: Iterable<TrainingExample | DecisionRecord>, options: { epochs?: number; calibrate?: boolean } = {}): this {
+  fit(
+    examples: Iterable<TrainingExample | DecisionRecord>,
+    options: { epochs?: number; calibrate?: boolean } = {},
+  ): this {
     const list: (PreparedExample & { weight: number })[] = [];
     for (const e of examples) {
       const ex = "outcomes" in e ? e : fromRecord(e);
       if (!ex) continue;
-      const x = ex.features ? ex.features : this.extractor.extract({ text: ex.text ?? "", task: ex.task }, new SparseFeatures(256));
+      const x = ex.features
+        ? ex.features
+        : this.extractor.extract({ text: ex.text ?? "", task: ex.task }, new SparseFeatures(256));
       list.push({ x, task: ex.task, outcomes: ex.outcomes, weight: ex.weight ?? 1 });
     }
     const epochs = options.epochs ?? 1;
     for (let epoch = 0; epoch < epochs; epoch++) {
       for (const ex of list) {
-        for (const o of ex.outcomes) this.learn(ex.x, o.model, o.quality, epoch === 0 ? o.costUsd : undefined, { ...(ex.task !== undefined ? { task: ex.task } : {}), weight: ex.weight, paced: false, shared: false });
+        for (const o of ex.outcomes)
+          this.learn(ex.x, o.model, o.quality, epoch === 0 ? o.costUsd : undefined, {
+            ...(ex.task !== undefined ? { task: ex.task } : {}),
+            weight: ex.weight,
+            paced: false,
+            shared: false,
+          });
       }
     }
-    if (this.pacer && options.calibrate !== false && list.length > 0) this.pacer.lambda = this.calibrateLambda(list, this.pacer.budgetPerRequest);
+    if (this.pacer && options.calibrate !== false && list.length > 0)
+      this.pacer.lambda = this.calibrateLambda(list, this.pacer.budgetPerRequest);
     return this;
   }
 
@@ -448,7 +529,11 @@ export class ContextualSelector implements ModelSelector {
   }
 
   save(): ContextualSelectorState {
-    const extractor = this.extractor.save ? this.extractor.save() : this.extractor instanceof HashedNgramExtractor ? this.extractor.options : undefined;
+    const extractor = this.extractor.save
+      ? this.extractor.save()
+      : this.extractor instanceof HashedNgramExtractor
+        ? this.extractor.options
+        : undefined;
     return {
       kind: "contextual-selector",
       version: 1,

@@ -46,8 +46,23 @@ describe("HashedNgramExtractor", () => {
   });
 
   it("reads the user messages of a request", () => {
-    expect(requestText({ messages: [{ role: "system", content: "sys" }, { role: "user", content: "hi" }] })).toBe("hi");
-    expect(requestText({ messages: [{ role: "user", content: "a" }, { role: "assistant", content: "b" }, { role: "user", content: [{ type: "text", text: "c" }] }] })).toBe("a\nc");
+    expect(
+      requestText({
+        messages: [
+          { role: "system", content: "sys" },
+          { role: "user", content: "hi" },
+        ],
+      }),
+    ).toBe("hi");
+    expect(
+      requestText({
+        messages: [
+          { role: "user", content: "a" },
+          { role: "assistant", content: "b" },
+          { role: "user", content: [{ type: "text", text: "c" }] },
+        ],
+      }),
+    ).toBe("a\nc");
     expect(requestText(undefined)).toBe("");
   });
 });

@@ -98,7 +98,9 @@ export function requestText(request: GenerateRequest | undefined): string {
   }
   if (count <= 1) return only ?? "";
   let text = "";
-  for (const m of messages) if (m.role === "user") text += `${text ? "\n" : ""}${typeof m.content === "string" ? m.content : contentText(m.content)}`;
+  for (const m of messages)
+    if (m.role === "user")
+      text += `${text ? "\n" : ""}${typeof m.content === "string" ? m.content : contentText(m.content)}`;
   return text;
 }
 
@@ -180,20 +182,26 @@ export class HashedNgramExtractor implements FeatureExtractor {
   constructor(options: HashedNgramOptions = {}) {
     const issues: ConfigIssue[] = [];
     const dimensions = options.dimensions ?? 1024;
-    if (!Number.isInteger(dimensions) || dimensions < 8) issues.push({ path: "dimensions", message: `must be an integer ≥ 8, got ${String(dimensions)}` });
+    if (!Number.isInteger(dimensions) || dimensions < 8)
+      issues.push({ path: "dimensions", message: `must be an integer ≥ 8, got ${String(dimensions)}` });
     const wordNgrams = options.wordNgrams ?? [1, 2];
     const charNgrams = options.charNgrams ?? [3, 4];
     for (const [path, list] of [
       ["wordNgrams", wordNgrams],
       ["charNgrams", charNgrams],
     ] as const) {
-      for (const n of list) if (!Number.isInteger(n) || n < 1 || n > 8) issues.push({ path, message: `n-gram lengths must be integers in [1, 8], got ${String(n)}` });
+      for (const n of list)
+        if (!Number.isInteger(n) || n < 1 || n > 8)
+          issues.push({ path, message: `n-gram lengths must be integers in [1, 8], got ${String(n)}` });
     }
-    if (options.tailChars !== undefined && !(Number.isInteger(options.tailChars) && options.tailChars > 0)) issues.push({ path: "tailChars", message: `must be a positive integer, got ${String(options.tailChars)}` });
-    if (options.tf !== undefined && options.tf !== "count" && options.tf !== "log") issues.push({ path: "tf", message: `must be "count" or "log", got ${JSON.stringify(options.tf)}` });
+    if (options.tailChars !== undefined && !(Number.isInteger(options.tailChars) && options.tailChars > 0))
+      issues.push({ path: "tailChars", message: `must be a positive integer, got ${String(options.tailChars)}` });
+    if (options.tf !== undefined && options.tf !== "count" && options.tf !== "log")
+      issues.push({ path: "tf", message: `must be "count" or "log", got ${JSON.stringify(options.tf)}` });
     for (const key of ["ngramWeight", "taskWeight", "lengthWeight", "biasWeight"] as const) {
       const v = options[key];
-      if (v !== undefined && !(Number.isFinite(v) && v >= 0)) issues.push({ path: key, message: `must be a non-negative number, got ${String(v)}` });
+      if (v !== undefined && !(Number.isFinite(v) && v >= 0))
+        issues.push({ path: key, message: `must be a non-negative number, got ${String(v)}` });
     }
     if (issues.length > 0) throw new ConfigError(issues, { title: "Invalid HashedNgramExtractor options" });
     this.dimensions = dimensions;

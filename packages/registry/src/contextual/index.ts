@@ -1,4 +1,11 @@
-export { SparseFeatures, HashedNgramExtractor, requestText, type FeatureExtractor, type FeatureInput, type HashedNgramOptions } from "./features";
+export {
+  SparseFeatures,
+  HashedNgramExtractor,
+  requestText,
+  type FeatureExtractor,
+  type FeatureInput,
+  type HashedNgramOptions,
+} from "./features";
 export { DiagonalLogisticPredictor, sigmoid } from "./predictor";
 export { BudgetPacer, type BudgetPacerOptions } from "./pacing";
 export {

@@ -42,12 +42,15 @@ export class BudgetPacer {
   constructor(options: BudgetPacerOptions) {
     const issues: ConfigIssue[] = [];
     const b = options.budgetPerRequest;
-    if (!(typeof b === "number" && Number.isFinite(b) && b > 0)) issues.push({ path: "budgetPerRequest", message: `must be a positive USD amount, got ${String(b)}` });
+    if (!(typeof b === "number" && Number.isFinite(b) && b > 0))
+      issues.push({ path: "budgetPerRequest", message: `must be a positive USD amount, got ${String(b)}` });
     const rate = options.rate ?? 0.05;
-    if (!(Number.isFinite(rate) && rate > 0 && rate <= 1)) issues.push({ path: "pacingRate", message: `must be in (0, 1], got ${String(rate)}` });
+    if (!(Number.isFinite(rate) && rate > 0 && rate <= 1))
+      issues.push({ path: "pacingRate", message: `must be in (0, 1], got ${String(rate)}` });
     const maxCostRatio = options.maxCostRatio ?? 10;
     if (!(maxCostRatio > 1)) issues.push({ path: "maxCostRatio", message: `must be > 1, got ${String(maxCostRatio)}` });
-    if (options.initialLambda !== undefined && !(options.initialLambda >= 0)) issues.push({ path: "lambda", message: `must be ≥ 0, got ${String(options.initialLambda)}` });
+    if (options.initialLambda !== undefined && !(options.initialLambda >= 0))
+      issues.push({ path: "lambda", message: `must be ≥ 0, got ${String(options.initialLambda)}` });
     if (issues.length > 0) throw new ConfigError(issues, { title: "Invalid budget pacing options" });
     this.budgetPerRequest = b;
     this.rate = rate;

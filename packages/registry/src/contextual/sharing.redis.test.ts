@@ -16,7 +16,11 @@ afterAll(async () => {
 type WorkerReport = { kind: string; alone: Record<string, string[]>; shared: Record<string, string[]> };
 
 async function worker(key: string, kind: string): Promise<WorkerReport> {
-  const [report] = await runFixture(fileURLToPath(new URL("../../test/fixtures/contextual-worker.ts", import.meta.url)), [redis.url, key, kind], { timeoutMs: 50_000 });
+  const [report] = await runFixture(
+    fileURLToPath(new URL("../../test/fixtures/contextual-worker.ts", import.meta.url)),
+    [redis.url, key, kind],
+    { timeoutMs: 50_000 },
+  );
   if (!report) throw new Error(`worker ${kind} printed no report`);
   return report as WorkerReport;
 }
@@ -35,7 +39,10 @@ describe("ContextualSelector.share through RedisStatsStore", () => {
     }
     // A third process joining later starts from both contributions.
     const store = new RedisStatsStore({ url: redis.url, key });
-    const late = new ContextualSelector({ exploration: "greedy", extractor: new HashedNgramExtractor({ dimensions: 1024 }) });
+    const late = new ContextualSelector({
+      exploration: "greedy",
+      extractor: new HashedNgramExtractor({ dimensions: 1024 }),
+    });
     const share = await late.share(store, { participant: "late", intervalMs: 0 });
     expect(late.choose(late.features("recipe for bread dough"), ["model-a", "model-b"]).index).toBe(0);
     expect(late.choose(late.features("why does my regex not match"), ["model-a", "model-b"]).index).toBe(1);

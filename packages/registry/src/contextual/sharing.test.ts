@@ -5,13 +5,29 @@ import { ContextualSelector } from "./contextual-selector";
 import { HashedNgramExtractor } from "./features";
 
 // Model A is right about cooking, model B about code (as in contextual-selector.test.ts).
-const COOKING = ["how long do I boil an egg", "best way to roast vegetables", "recipe for bread dough", "how to season a cast iron pan"];
-const CODE = ["fix this typescript compile error", "write a python function to sort", "why does my regex not match", "explain this stack trace"];
+const COOKING = [
+  "how long do I boil an egg",
+  "best way to roast vegetables",
+  "recipe for bread dough",
+  "how to season a cast iron pan",
+];
+const CODE = [
+  "fix this typescript compile error",
+  "write a python function to sort",
+  "why does my regex not match",
+  "explain this stack trace",
+];
 const MODELS = ["model-a", "model-b"];
 const extractor = () => new HashedNgramExtractor({ dimensions: 256 });
 
 /** Full-information lessons: both models' outcomes for one prompt. */
-function teach(selector: ContextualSelector, texts: readonly string[], cooking: boolean, n: number, seed: number): void {
+function teach(
+  selector: ContextualSelector,
+  texts: readonly string[],
+  cooking: boolean,
+  n: number,
+  seed: number,
+): void {
   const random = seededRandom(seed);
   for (let i = 0; i < n; i++) {
     const x = selector.features(texts[Math.floor(random() * texts.length)] as string);
@@ -90,15 +106,24 @@ describe("ContextualSelector.share", () => {
     await share.close();
     const restarted = new ContextualSelector({ exploration: "greedy", extractor: extractor() });
     const again = await restarted.share(store, { participant: "worker-1", intervalMs: 0 });
-    expect(quality(restarted, COOKING[0] as string, "model-a")).toBeCloseTo(quality(first, COOKING[0] as string, "model-a"), 6);
+    expect(quality(restarted, COOKING[0] as string, "model-a")).toBeCloseTo(
+      quality(first, COOKING[0] as string, "model-a"),
+      6,
+    );
     teach(restarted, CODE, false, 40, 4);
     await again.sync();
     const observer = new ContextualSelector({ exploration: "greedy", extractor: extractor() });
     await observer.share(store, { participant: "observer", intervalMs: 0 });
     // 80 lessons × 2 models, not 120 × 2: the resumed part is not published twice.
     expect(observer.predictedCost("model-b", "t")).toBeCloseTo(0.001, 9);
-    expect(quality(observer, COOKING[0] as string, "model-a")).toBeCloseTo(quality(restarted, COOKING[0] as string, "model-a"), 6);
-    expect(quality(observer, CODE[0] as string, "model-b")).toBeCloseTo(quality(restarted, CODE[0] as string, "model-b"), 6);
+    expect(quality(observer, COOKING[0] as string, "model-a")).toBeCloseTo(
+      quality(restarted, COOKING[0] as string, "model-a"),
+      6,
+    );
+    expect(quality(observer, CODE[0] as string, "model-b")).toBeCloseTo(
+      quality(restarted, CODE[0] as string, "model-b"),
+      6,
+    );
   });
 
   it("does not publish a warm start (every process may fit the same data)", async () => {
@@ -122,7 +147,9 @@ describe("ContextualSelector.share", () => {
     const s = new ContextualSelector({ extractor: extractor() });
     const share = await s.share(store, { participant: "me", intervalMs: 0 });
     expect(share.problems.map((p) => p.participant).sort()).toEqual(["broken", "other-size"]);
-    expect(share.problems.find((p) => p.participant === "other-size")?.message).toBe("has 64 dimensions, this selector 256");
+    expect(share.problems.find((p) => p.participant === "other-size")?.message).toBe(
+      "has 64 dimensions, this selector 256",
+    );
     teach(s, COOKING, true, 10, 1);
     expect(await share.sync()).toBe(true);
   });
@@ -138,7 +165,10 @@ describe("ContextualSelector.share", () => {
   it("keeps learning alone while the store is unreachable, and publishes once it is back", async () => {
     const backing = new MemoryStatsStore();
     let up = false;
-    const flaky = { exchangeState: (c: string, p: string, v: string | undefined) => (up ? backing.exchangeState(c, p, v) : Promise.resolve(undefined)) };
+    const flaky = {
+      exchangeState: (c: string, p: string, v: string | undefined) =>
+        up ? backing.exchangeState(c, p, v) : Promise.resolve(undefined),
+    };
     const s = new ContextualSelector({ exploration: "greedy", extractor: extractor() });
     const share = await s.share(flaky, { participant: "w", intervalMs: 0 });
     teach(s, COOKING, true, 30, 2);

@@ -1,6 +1,13 @@
 import { randomUUID } from "node:crypto";
 import { ConfigError, type ConfigIssue, type StatsStore } from "@orchestrator-ts/core";
-import { type ArmContribution, type Contribution, addContribution, decodeContribution, emptyArmContribution, encodeContribution } from "./shared-state";
+import {
+  type ArmContribution,
+  type Contribution,
+  addContribution,
+  decodeContribution,
+  emptyArmContribution,
+  encodeContribution,
+} from "./shared-state";
 
 // Learning together across processes (ContextualSelector.share): publish what this process's
 // own outcomes added, read the others', and add the change since the last exchange.
@@ -31,7 +38,6 @@ export interface SharedLearning {
   close(): Promise<void>;
 }
 
-
 /** A running share's bookkeeping: this process's own contribution and the others' last seen. */
 export interface Sharing {
   own: Contribution;
@@ -59,13 +65,28 @@ export function ownContribution(sharing: Sharing, model: string, dimensions: num
 }
 
 /** See `ContextualSelector.share`. */
-export async function shareLearning(target: ShareTarget, store: Pick<StatsStore, "exchangeState">, options: ShareOptions = {}): Promise<SharedLearning> {
+export async function shareLearning(
+  target: ShareTarget,
+  store: Pick<StatsStore, "exchangeState">,
+  options: ShareOptions = {},
+): Promise<SharedLearning> {
   const issues: ConfigIssue[] = [];
-  if (typeof store?.exchangeState !== "function") issues.push({ path: "store", message: "this stats store cannot exchange learned state (it has no exchangeState): use MemoryStatsStore or RedisStatsStore" });
-  if (target.current()) issues.push({ path: "share", message: "this selector is already shared; close the running share first" });
+  if (typeof store?.exchangeState !== "function")
+    issues.push({
+      path: "store",
+      message:
+        "this stats store cannot exchange learned state (it has no exchangeState): use MemoryStatsStore or RedisStatsStore",
+    });
+  if (target.current())
+    issues.push({ path: "share", message: "this selector is already shared; close the running share first" });
   const intervalMs = options.intervalMs ?? 1_000;
-  if (!(Number.isFinite(intervalMs) && intervalMs >= 0)) issues.push({ path: "intervalMs", message: `must be a non-negative number of milliseconds, got ${String(options.intervalMs)}` });
-  if (options.participant !== undefined && !(typeof options.participant === "string" && options.participant.length > 0)) issues.push({ path: "participant", message: "must be a non-empty string" });
+  if (!(Number.isFinite(intervalMs) && intervalMs >= 0))
+    issues.push({
+      path: "intervalMs",
+      message: `must be a non-negative number of milliseconds, got ${String(options.intervalMs)}`,
+    });
+  if (options.participant !== undefined && !(typeof options.participant === "string" && options.participant.length > 0))
+    issues.push({ path: "participant", message: "must be a non-empty string" });
   if (issues.length > 0) throw new ConfigError(issues, { title: "Cannot share ContextualSelector state" });
   const exchange = (store.exchangeState as NonNullable<StatsStore["exchangeState"]>).bind(store);
   const participant = options.participant ?? randomUUID();
@@ -76,7 +97,11 @@ export async function shareLearning(target: ShareTarget, store: Pick<StatsStore,
   let problems: { participant: string; message: string }[] = [];
   const once = async (): Promise<boolean> => {
     // Until this participant's stored contribution has been read (and resumed), only read.
-    const states = await exchange(channel, participant, sharing.resumed ? encodeContribution(sharing.own, dimensions) : undefined).catch(() => undefined);
+    const states = await exchange(
+      channel,
+      participant,
+      sharing.resumed ? encodeContribution(sharing.own, dimensions) : undefined,
+    ).catch(() => undefined);
     if (!states || target.current() !== sharing) return false;
     const others: Contribution = new Map();
     const found: typeof problems = [];

@@ -38,8 +38,15 @@ function fromBase64(s: string, length: number, path: string): Float64Array {
 
 /** Throws a ConfigError unless `state` is a saved ContextualSelector state of these dimensions. */
 export function checkState(state: ContextualSelectorState, dimensions: number): void {
-  if (state?.kind !== "contextual-selector" || state.version !== 1) throw new ConfigError([{ path: "kind", message: "not a ContextualSelector state (version 1)" }], { title: "Invalid ContextualSelector state" });
-  if (state.dimensions !== dimensions) throw new ConfigError([{ path: "dimensions", message: `state has ${state.dimensions} dimensions, the extractor ${dimensions}` }], { title: "Invalid ContextualSelector state" });
+  if (state?.kind !== "contextual-selector" || state.version !== 1)
+    throw new ConfigError([{ path: "kind", message: "not a ContextualSelector state (version 1)" }], {
+      title: "Invalid ContextualSelector state",
+    });
+  if (state.dimensions !== dimensions)
+    throw new ConfigError(
+      [{ path: "dimensions", message: `state has ${state.dimensions} dimensions, the extractor ${dimensions}` }],
+      { title: "Invalid ContextualSelector state" },
+    );
 }
 
 export function armState(a: Arm): ContextualSelectorState["arms"][number] {
@@ -48,7 +55,11 @@ export function armState(a: Arm): ContextualSelectorState["arms"][number] {
     count: a.predictor.count,
     mean: encodeFloats(a.predictor.mean),
     precision: encodeFloats(a.predictor.precision),
-    cost: { sum: a.costSum, count: a.costCount, tasks: Object.fromEntries([...a.taskCost].map(([t, v]) => [t, [v.sum, v.count] as [number, number]])) },
+    cost: {
+      sum: a.costSum,
+      count: a.costCount,
+      tasks: Object.fromEntries([...a.taskCost].map(([t, v]) => [t, [v.sum, v.count] as [number, number]])),
+    },
   };
 }
 

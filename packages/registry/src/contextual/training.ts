@@ -35,7 +35,10 @@ export function fromRecord(r: DecisionRecord): TrainingExample | undefined {
  * `budgetPerRequest` on average over these examples (bisection in log λ).
  */
 export function calibrateLambda(
-  predictor: { predictedCost(model: string, task: string | undefined): number; predictQuality(features: SparseFeatures, model: string): number },
+  predictor: {
+    predictedCost(model: string, task: string | undefined): number;
+    predictQuality(features: SparseFeatures, model: string): number;
+  },
   examples: readonly PreparedExample[],
   budgetPerRequest: number,
 ): number {

@@ -32,16 +32,33 @@ describe("a cascade over loopback provider servers", () => {
 
   beforeAll(async () => {
     for (const name of NAMES) {
-      servers[name] = await startOpenAIServer({ apiKey: `sk-${name}`, reply: (request) => ({ text: SCRIPT[request.lastUserText]?.[name] ?? "?" }) });
+      servers[name] = await startOpenAIServer({
+        apiKey: `sk-${name}`,
+        reply: (request) => ({ text: SCRIPT[request.lastUserText]?.[name] ?? "?" }),
+      });
     }
     monitor = new ModelHealthMonitor({ checkIntervalMs: 60_000 });
     registry = new ModelRegistry({ healthMonitor: monitor, maxRetries: 0, backoff: { initialMs: 1, maxMs: 2 } });
     for (const name of NAMES) {
       registry.registerModel(
-        new OpenAIModel({ name, model: "loopback", apiKey: `sk-${name}`, baseURL: servers[name].baseURL, maxRetries: 0, capabilities: { inputCostPerToken: PRICES[name], outputCostPerToken: PRICES[name] } }),
+        new OpenAIModel({
+          name,
+          model: "loopback",
+          apiKey: `sk-${name}`,
+          baseURL: servers[name].baseURL,
+          maxRetries: 0,
+          capabilities: { inputCostPerToken: PRICES[name], outputCostPerToken: PRICES[name] },
+        }),
       );
     }
-    registry.addRoute(new CascadeRoute({ name: "mcq", stages: [{ models: ["yi", "mixtral"], parallel: true }, { models: ["gpt-4"] }], extract: extractors.choiceLetter, accept: "unanimous" }));
+    registry.addRoute(
+      new CascadeRoute({
+        name: "mcq",
+        stages: [{ models: ["yi", "mixtral"], parallel: true }, { models: ["gpt-4"] }],
+        extract: extractors.choiceLetter,
+        accept: "unanimous",
+      }),
+    );
     registry.on("outcome", (e) => outcomes.push(e));
   });
   afterAll(async () => {
@@ -92,7 +109,12 @@ describe("a cascade over loopback provider servers", () => {
   it("a server error on a stage model escalates, reaches health and is never the answer; the final stage streams", async () => {
     servers.mixtral.enqueueFault({ type: "status", status: 500 });
     const chunks: string[] = [];
-    let finish: { costUsd?: number; cascade?: { escalated: boolean; answers: { model: string; ok: boolean; errorCode?: string }[] } } | undefined;
+    let finish:
+      | {
+          costUsd?: number;
+          cascade?: { escalated: boolean; answers: { model: string; ok: boolean; errorCode?: string }[] };
+        }
+      | undefined;
     for await (const c of registry.stream({ messages: [{ role: "user", content: "q7" }], route: "mcq" })) {
       if (c.type === "text") chunks.push(c.text);
       if (c.type === "finish") finish = c;

@@ -26,14 +26,27 @@ function setup(options: Partial<CascadeRouteOptions> = {}) {
   const yi = registry.registerModel(letterModel("yi", 0.001));
   const mixtral = registry.registerModel(letterModel("mixtral", 0.002));
   const gpt4 = registry.registerModel(letterModel("gpt-4", 0.01));
-  registry.addRoute(new CascadeRoute({ name: "mcq", stages: [{ models: ["yi", "mixtral"], parallel: true }, { models: ["gpt-4"] }], extract: extractors.choiceLetter, accept: "unanimous", ...options }));
+  registry.addRoute(
+    new CascadeRoute({
+      name: "mcq",
+      stages: [{ models: ["yi", "mixtral"], parallel: true }, { models: ["gpt-4"] }],
+      extract: extractors.choiceLetter,
+      accept: "unanimous",
+      ...options,
+    }),
+  );
   const outcomes: { model: string; success: boolean; costUsd: number | undefined }[] = [];
   registry.on("outcome", (e) => outcomes.push({ model: e.model, success: e.success, costUsd: e.costUsd }));
   return { registry, yi, mixtral, gpt4, health, outcomes };
 }
 
-const q = (content: string, extra: Partial<GenerateRequest> = {}) => ({ messages: [{ role: "user" as const, content }], route: "mcq", ...extra });
-const trials = (registry: ModelRegistry) => Object.fromEntries(registry.getStatistics().models.map((m) => [m.model, m.trials]));
+const q = (content: string, extra: Partial<GenerateRequest> = {}) => ({
+  messages: [{ role: "user" as const, content }],
+  route: "mcq",
+  ...extra,
+});
+const trials = (registry: ModelRegistry) =>
+  Object.fromEntries(registry.getStatistics().models.map((m) => [m.model, m.trials]));
 
 describe("CascadeRoute", () => {
   it("agreeing cheap models answer; the expensive one is never asked; cost is the sum of the models asked", async () => {
@@ -76,7 +89,12 @@ describe("CascadeRoute", () => {
     mixtral.enqueue({ fail: "server-error" });
     const failed = await registry.generate(q("yi=B mixtral=B gpt-4=C"));
     expect(failed.cascade?.escalated).toBe(true);
-    expect(failed.cascade?.answers[1]).toMatchObject({ model: "mixtral", ok: false, errorCode: "provider_error", answer: undefined });
+    expect(failed.cascade?.answers[1]).toMatchObject({
+      model: "mixtral",
+      ok: false,
+      errorCode: "provider_error",
+      answer: undefined,
+    });
     expect(failed.text).toBe("The answer is C.");
     expect(health.failures).toEqual([{ name: "mixtral", code: "provider_error" }]);
     // The final stage failing too: the best earlier answer rather than nothing, marked not accepted.
@@ -84,7 +102,10 @@ describe("CascadeRoute", () => {
     m2.enqueue({ fail: "server-error" });
     g2.enqueue({ fail: "server-error" });
     const fallback = await r2.generate(q("yi=B mixtral=B gpt-4=C"));
-    expect(fallback).toMatchObject({ text: "The answer is B.", cascade: { accepted: false, escalated: true, answer: "B" } });
+    expect(fallback).toMatchObject({
+      text: "The answer is B.",
+      cascade: { accepted: false, escalated: true, answer: "B" },
+    });
     // Nothing answered at all: a typed error.
     const { registry: r3, yi: y3, mixtral: m3, gpt4: g3 } = setup();
     for (const m of [y3, m3, g3]) m.enqueue({ fail: "server-error" });
@@ -97,9 +118,19 @@ describe("CascadeRoute", () => {
     // yi could not be read: unanimity is impossible, mixtral is not paid for.
     expect(mixtral.calls).toBe(0);
     expect(r.cascade?.answers.map((a) => a.model)).toEqual(["yi", "gpt-4"]);
-    const k = setup({ stages: [{ models: ["yi", "mixtral", "gpt-4"] }, { models: ["gpt-4"] }], accept: { atLeast: 2 } });
+    const k = setup({
+      stages: [{ models: ["yi", "mixtral", "gpt-4"] }, { models: ["gpt-4"] }],
+      accept: { atLeast: 2 },
+    });
     k.registry.removeRoute("mcq");
-    k.registry.addRoute(new CascadeRoute({ name: "mcq", stages: [{ models: ["yi", "mixtral", "gpt-4"] }, { models: ["gpt-4"] }], extract: extractors.choiceLetter, accept: { atLeast: 2 } }));
+    k.registry.addRoute(
+      new CascadeRoute({
+        name: "mcq",
+        stages: [{ models: ["yi", "mixtral", "gpt-4"] }, { models: ["gpt-4"] }],
+        extract: extractors.choiceLetter,
+        accept: { atLeast: 2 },
+      }),
+    );
     const two = await k.registry.generate(q("yi=A mixtral=A gpt-4=C"));
     expect(two.cascade).toMatchObject({ accepted: true, escalated: false, answer: "A" });
     expect(k.gpt4.calls).toBe(0);
@@ -176,7 +207,11 @@ describe("CascadeRoute", () => {
         if (c.type === "text") chunks.push(c.text);
         if (c.type === "finish") finish = c;
       }
-      return { chunks, finish: finish as { costUsd: number; cascade: { escalated: boolean; answer: unknown }; selectionId: string }, stream };
+      return {
+        chunks,
+        finish: finish as { costUsd: number; cascade: { escalated: boolean; answer: unknown }; selectionId: string },
+        stream,
+      };
     };
     const accepted = await collect(q("yi=B mixtral=B"));
     expect(accepted.chunks).toEqual(["The answer is B."]);
@@ -193,11 +228,29 @@ describe("CascadeRoute", () => {
   });
 
   it("bad settings are a ConfigError naming each problem", () => {
-    expect(() => new CascadeRoute({ name: "", stages: [], extract: "choice" as never, accept: { atLeast: 0 } })).toThrow(
+    expect(
+      () => new CascadeRoute({ name: "", stages: [], extract: "choice" as never, accept: { atLeast: 0 } }),
+    ).toThrow(
       /name: must be a non-empty string[\s\S]*stages: must be a non-empty list[\s\S]*extract: must be a function[\s\S]*accept: must be "unanimous"/,
     );
-    expect(() => new CascadeRoute({ name: "x", stages: [{ models: ["a"] }, { models: ["b"] }], extract: extractors.number, accept: { atLeast: 2 } })).toThrow(/stages\[0\]\.models: has 1 model\(s\), fewer than accept.atLeast = 2/);
-    expect(() => new CascadeRoute({ name: "x", stages: [{ models: ["a"] }], extract: extractors.number, tasks: { t: { budgetPerRequest: -1 } } })).toThrow(/tasks\.t\.budgetPerRequest/);
+    expect(
+      () =>
+        new CascadeRoute({
+          name: "x",
+          stages: [{ models: ["a"] }, { models: ["b"] }],
+          extract: extractors.number,
+          accept: { atLeast: 2 },
+        }),
+    ).toThrow(/stages\[0\]\.models: has 1 model\(s\), fewer than accept.atLeast = 2/);
+    expect(
+      () =>
+        new CascadeRoute({
+          name: "x",
+          stages: [{ models: ["a"] }],
+          extract: extractors.number,
+          tasks: { t: { budgetPerRequest: -1 } },
+        }),
+    ).toThrow(/tasks\.t\.budgetPerRequest/);
   });
 });
 

@@ -17,7 +17,6 @@ export interface CascadeStage {
   parallel?: boolean;
 }
 
-
 export interface JudgeContext {
   route: string;
   stage: number;
@@ -81,13 +80,21 @@ export class CascadePlan {
   readonly stageRuns: Float64Array;
 
   constructor(s: CascadeSettings) {
-    this.stages = s.stages.map((st) => Object.freeze({ models: Object.freeze([...st.models]), parallel: st.parallel === true }));
+    this.stages = s.stages.map((st) =>
+      Object.freeze({ models: Object.freeze([...st.models]), parallel: st.parallel === true }),
+    );
     this.extract = s.extract;
     this.normalize = s.normalize;
     this.equals = s.equals ?? defaultEquals;
     this.accept = s.accept ?? "unanimous";
     this.prefer = s.prefer ?? "first";
-    this.pacer = s.budgetPerRequest !== undefined ? new BudgetPacer({ budgetPerRequest: s.budgetPerRequest, ...(s.pacingRate !== undefined ? { rate: s.pacingRate } : {}) }) : undefined;
+    this.pacer =
+      s.budgetPerRequest !== undefined
+        ? new BudgetPacer({
+            budgetPerRequest: s.budgetPerRequest,
+            ...(s.pacingRate !== undefined ? { rate: s.pacingRate } : {}),
+          })
+        : undefined;
     this.stageCost = new Float64Array(this.stages.length);
     this.stageRuns = new Float64Array(this.stages.length);
   }
@@ -100,38 +107,83 @@ export class CascadePlan {
 
 function defaultEquals(a: unknown, b: unknown): boolean {
   if (a === b) return true;
-  if (typeof a === "object" && a !== null && typeof b === "object" && b !== null) return JSON.stringify(a) === JSON.stringify(b);
+  if (typeof a === "object" && a !== null && typeof b === "object" && b !== null)
+    return JSON.stringify(a) === JSON.stringify(b);
   return typeof a === "number" && typeof b === "number" && Number.isNaN(a) && Number.isNaN(b);
 }
 
 function checkSettings(issues: ConfigIssue[], at: string, s: Partial<CascadeSettings>, partial: boolean): void {
   const p = (key: string) => (at ? `${at}.${key}` : key);
   if (s.stages !== undefined || !partial) {
-    if (!Array.isArray(s.stages) || s.stages.length === 0) issues.push({ path: p("stages"), message: `must be a non-empty list of { models, parallel? }, got ${JSON.stringify(s.stages)}` });
+    if (!Array.isArray(s.stages) || s.stages.length === 0)
+      issues.push({
+        path: p("stages"),
+        message: `must be a non-empty list of { models, parallel? }, got ${JSON.stringify(s.stages)}`,
+      });
     else
       s.stages.forEach((st, i) => {
-        if (!st || typeof st !== "object" || !Array.isArray(st.models) || st.models.length === 0 || !st.models.every((m: unknown) => typeof m === "string" && m.length > 0)) {
-          issues.push({ path: p(`stages[${i}].models`), message: `must be a non-empty list of model names, got ${JSON.stringify(st?.models)}` });
-        } else if (new Set(st.models).size !== st.models.length) issues.push({ path: p(`stages[${i}].models`), message: `lists a model twice: ${st.models.join(", ")}` });
-        if (st && st.parallel !== undefined && typeof st.parallel !== "boolean") issues.push({ path: p(`stages[${i}].parallel`), message: `must be true or false, got ${JSON.stringify(st.parallel)}` });
+        if (
+          !st ||
+          typeof st !== "object" ||
+          !Array.isArray(st.models) ||
+          st.models.length === 0 ||
+          !st.models.every((m: unknown) => typeof m === "string" && m.length > 0)
+        ) {
+          issues.push({
+            path: p(`stages[${i}].models`),
+            message: `must be a non-empty list of model names, got ${JSON.stringify(st?.models)}`,
+          });
+        } else if (new Set(st.models).size !== st.models.length)
+          issues.push({ path: p(`stages[${i}].models`), message: `lists a model twice: ${st.models.join(", ")}` });
+        if (st && st.parallel !== undefined && typeof st.parallel !== "boolean")
+          issues.push({
+            path: p(`stages[${i}].parallel`),
+            message: `must be true or false, got ${JSON.stringify(st.parallel)}`,
+          });
       });
   }
-  if ((s.extract !== undefined || !partial) && typeof s.extract !== "function") issues.push({ path: p("extract"), message: "must be a function (text) => answer | undefined, e.g. extractors.choiceLetter" });
-  if (s.normalize !== undefined && typeof s.normalize !== "function") issues.push({ path: p("normalize"), message: "must be a function (answer) => comparable value" });
-  if (s.equals !== undefined && typeof s.equals !== "function") issues.push({ path: p("equals"), message: "must be a function (a, b) => boolean" });
+  if ((s.extract !== undefined || !partial) && typeof s.extract !== "function")
+    issues.push({
+      path: p("extract"),
+      message: "must be a function (text) => answer | undefined, e.g. extractors.choiceLetter",
+    });
+  if (s.normalize !== undefined && typeof s.normalize !== "function")
+    issues.push({ path: p("normalize"), message: "must be a function (answer) => comparable value" });
+  if (s.equals !== undefined && typeof s.equals !== "function")
+    issues.push({ path: p("equals"), message: "must be a function (a, b) => boolean" });
   const a = s.accept;
   if (a !== undefined && a !== "unanimous" && typeof a !== "function") {
     const k = (a as { atLeast?: unknown })?.atLeast;
-    if (typeof a !== "object" || a === null || typeof k !== "number" || !Number.isInteger(k) || k < 1) issues.push({ path: p("accept"), message: `must be "unanimous", { atLeast: k } (k a positive integer) or a judge function, got ${JSON.stringify(a)}` });
+    if (typeof a !== "object" || a === null || typeof k !== "number" || !Number.isInteger(k) || k < 1)
+      issues.push({
+        path: p("accept"),
+        message: `must be "unanimous", { atLeast: k } (k a positive integer) or a judge function, got ${JSON.stringify(a)}`,
+      });
     else if (Array.isArray(s.stages))
       s.stages.forEach((st, i) => {
         // The final stage may be smaller than k: its answer is returned anyway.
-        if (i < (s.stages?.length ?? 0) - 1 && Array.isArray(st?.models) && st.models.length < k) issues.push({ path: p(`stages[${i}].models`), message: `has ${st.models.length} model(s), fewer than accept.atLeast = ${k}: it could never accept` });
+        if (i < (s.stages?.length ?? 0) - 1 && Array.isArray(st?.models) && st.models.length < k)
+          issues.push({
+            path: p(`stages[${i}].models`),
+            message: `has ${st.models.length} model(s), fewer than accept.atLeast = ${k}: it could never accept`,
+          });
       });
   }
-  if (s.prefer !== undefined && s.prefer !== "first" && s.prefer !== "fastest" && s.prefer !== "cheapest") issues.push({ path: p("prefer"), message: `must be "first", "fastest" or "cheapest", got ${JSON.stringify(s.prefer)}` });
-  if (s.budgetPerRequest !== undefined && !(typeof s.budgetPerRequest === "number" && Number.isFinite(s.budgetPerRequest) && s.budgetPerRequest > 0)) issues.push({ path: p("budgetPerRequest"), message: `must be a positive USD amount, got ${JSON.stringify(s.budgetPerRequest)}` });
-  if (s.pacingRate !== undefined && !(typeof s.pacingRate === "number" && s.pacingRate > 0 && s.pacingRate <= 1)) issues.push({ path: p("pacingRate"), message: `must be in (0, 1], got ${JSON.stringify(s.pacingRate)}` });
+  if (s.prefer !== undefined && s.prefer !== "first" && s.prefer !== "fastest" && s.prefer !== "cheapest")
+    issues.push({
+      path: p("prefer"),
+      message: `must be "first", "fastest" or "cheapest", got ${JSON.stringify(s.prefer)}`,
+    });
+  if (
+    s.budgetPerRequest !== undefined &&
+    !(typeof s.budgetPerRequest === "number" && Number.isFinite(s.budgetPerRequest) && s.budgetPerRequest > 0)
+  )
+    issues.push({
+      path: p("budgetPerRequest"),
+      message: `must be a positive USD amount, got ${JSON.stringify(s.budgetPerRequest)}`,
+    });
+  if (s.pacingRate !== undefined && !(typeof s.pacingRate === "number" && s.pacingRate > 0 && s.pacingRate <= 1))
+    issues.push({ path: p("pacingRate"), message: `must be in (0, 1], got ${JSON.stringify(s.pacingRate)}` });
 }
 
 /**
@@ -152,13 +204,18 @@ export class CascadeRoute {
   readonly #tasks: ReadonlyMap<string, CascadePlan>;
 
   constructor(options: CascadeRouteOptions) {
-    if (!options || typeof options !== "object") throw new ConfigError([{ path: "", message: "CascadeRoute expects { name, stages, extract, accept? }" }], { title: "Invalid cascade route" });
+    if (!options || typeof options !== "object")
+      throw new ConfigError([{ path: "", message: "CascadeRoute expects { name, stages, extract, accept? }" }], {
+        title: "Invalid cascade route",
+      });
     const issues: ConfigIssue[] = [];
-    if (typeof options.name !== "string" || options.name.trim() === "") issues.push({ path: "name", message: `must be a non-empty string, got ${JSON.stringify(options.name)}` });
+    if (typeof options.name !== "string" || options.name.trim() === "")
+      issues.push({ path: "name", message: `must be a non-empty string, got ${JSON.stringify(options.name)}` });
     checkSettings(issues, "", options, false);
     const tasks = new Map<string, CascadePlan>();
     if (options.tasks !== undefined) {
-      if (typeof options.tasks !== "object" || options.tasks === null || Array.isArray(options.tasks)) issues.push({ path: "tasks", message: "must map task names to settings" });
+      if (typeof options.tasks !== "object" || options.tasks === null || Array.isArray(options.tasks))
+        issues.push({ path: "tasks", message: "must map task names to settings" });
       else
         for (const [task, own] of Object.entries(options.tasks)) {
           const merged = { ...pick(options), ...own };
@@ -166,7 +223,10 @@ export class CascadeRoute {
           if (issues.length === 0) tasks.set(task, new CascadePlan(merged));
         }
     }
-    if (issues.length > 0) throw new ConfigError(issues, { title: `Invalid cascade route${typeof options.name === "string" ? ` "${options.name}"` : ""}` });
+    if (issues.length > 0)
+      throw new ConfigError(issues, {
+        title: `Invalid cascade route${typeof options.name === "string" ? ` "${options.name}"` : ""}`,
+      });
     this.name = options.name;
     this.description = options.description;
     this.plan = new CascadePlan(options);
@@ -181,7 +241,8 @@ export class CascadeRoute {
   /** Every model any stage (of the route or a task) names. */
   get models(): string[] {
     const out = new Set<string>();
-    for (const plan of [this.plan, ...this.#tasks.values()]) for (const st of plan.stages) for (const m of st.models) out.add(m);
+    for (const plan of [this.plan, ...this.#tasks.values()])
+      for (const st of plan.stages) for (const m of st.models) out.add(m);
     return [...out];
   }
 
@@ -272,7 +333,13 @@ function largest(groups: readonly Group[]): Group | undefined {
 }
 
 /** For the built-in rules, early in a sequential stage: "accept", "reject", or undecided. */
-function decided(rule: AcceptRule, groups: readonly Group[], asked: number, size: number, anyUnreadable: boolean): "accept" | "reject" | undefined {
+function decided(
+  rule: AcceptRule,
+  groups: readonly Group[],
+  asked: number,
+  size: number,
+  anyUnreadable: boolean,
+): "accept" | "reject" | undefined {
   if (typeof rule === "function") return undefined;
   if (rule === "unanimous") {
     if (anyUnreadable || groups.length > 1) return "reject";
@@ -290,7 +357,12 @@ function preferred(plan: CascadePlan, answers: readonly CascadeAnswer[], members
   for (const i of members) {
     const a = answers[i] as CascadeAnswer;
     const b = answers[best] as CascadeAnswer;
-    if (plan.prefer === "fastest" ? a.latencyMs < b.latencyMs : (a.costUsd ?? Number.POSITIVE_INFINITY) < (b.costUsd ?? Number.POSITIVE_INFINITY)) best = i;
+    if (
+      plan.prefer === "fastest"
+        ? a.latencyMs < b.latencyMs
+        : (a.costUsd ?? Number.POSITIVE_INFINITY) < (b.costUsd ?? Number.POSITIVE_INFINITY)
+    )
+      best = i;
   }
   return best;
 }
@@ -313,7 +385,12 @@ export class CascadeFailedError extends OrchestratorError {
  * model is asked; this decides. Resolves with what to return; rejects only when no model of any
  * stage produced an answer.
  */
-export async function runCascade(route: string, plan: CascadePlan, request: GenerateRequest, host: CascadeHost): Promise<CascadeOutcome> {
+export async function runCascade(
+  route: string,
+  plan: CascadePlan,
+  request: GenerateRequest,
+  host: CascadeHost,
+): Promise<CascadeOutcome> {
   const answers: CascadeAnswer[] = [];
   const asked: Asked[] = [];
   const texts: (string | undefined)[] = [];
@@ -333,7 +410,15 @@ export async function runCascade(route: string, plan: CascadePlan, request: Gene
       }
     }
     if (!ok) lastError = a.error;
-    const entry: CascadeAnswer = { stage, model, answer, ok, costUsd: a.costUsd, latencyMs: a.latencyMs, selectionId: a.selectionId };
+    const entry: CascadeAnswer = {
+      stage,
+      model,
+      answer,
+      ok,
+      costUsd: a.costUsd,
+      latencyMs: a.latencyMs,
+      selectionId: a.selectionId,
+    };
     if (a.errorCode !== undefined) entry.errorCode = a.errorCode;
     if (judge) entry.judge = true;
     answers.push(entry);
@@ -341,10 +426,23 @@ export async function runCascade(route: string, plan: CascadePlan, request: Gene
     texts.push(a.text);
     return answers.length - 1;
   };
-  const finish = (chosen: number | undefined, accepted: boolean, answer: unknown, streamFinal?: string): CascadeOutcome => {
+  const finish = (
+    chosen: number | undefined,
+    accepted: boolean,
+    answer: unknown,
+    streamFinal?: string,
+  ): CascadeOutcome => {
     let cost: number | undefined;
     for (const a of answers) if (a.costUsd !== undefined) cost = (cost ?? 0) + a.costUsd;
-    const info: CascadeInfo = { route, stages: stagesRun, answers, escalated: stagesRun.length > 1, accepted, paced, answer };
+    const info: CascadeInfo = {
+      route,
+      stages: stagesRun,
+      answers,
+      escalated: stagesRun.length > 1,
+      accepted,
+      paced,
+      answer,
+    };
     // A streamed final stage is settled by the caller once its cost is known.
     if (streamFinal === undefined) plan.settle(cost ?? 0);
     return { info, chosen: chosen === undefined ? undefined : asked[chosen], streamFinal, costUsd: cost, asked };
@@ -353,7 +451,8 @@ export async function runCascade(route: string, plan: CascadePlan, request: Gene
   for (let s = 0; s <= last; s++) {
     const stage = plan.stages[s] as CascadeStage;
     stagesRun.push(s);
-    if (s === last && host.streamFinal && stage.models.length === 1) return finish(undefined, false, undefined, stage.models[0]);
+    if (s === last && host.streamFinal && stage.models.length === 1)
+      return finish(undefined, false, undefined, stage.models[0]);
     const first = answers.length;
     const size = stage.models.length;
     const mine: number[] = [];
@@ -367,7 +466,11 @@ export async function runCascade(route: string, plan: CascadePlan, request: Gene
         mine.push(i);
         if ((answers[i] as CascadeAnswer).answer === undefined) anyUnreadable = true;
         // Stop asking once the rule is decided (never for the final stage's plurality, which needs every answer).
-        if (s < last && decided(plan.accept, groupAnswers(plan, answers, mine), mine.length, size, anyUnreadable) !== undefined) break;
+        if (
+          s < last &&
+          decided(plan.accept, groupAnswers(plan, answers, mine), mine.length, size, anyUnreadable) !== undefined
+        )
+          break;
       }
     }
     const groups = groupAnswers(plan, answers, mine);
@@ -384,7 +487,10 @@ export async function runCascade(route: string, plan: CascadePlan, request: Gene
         answers: mine.map((i) => answers[i] as CascadeAnswer),
         texts: mine.map((i) => texts[i]),
         ask: async (model, req) => {
-          if (!host.judgeAsk) throw new OrchestratorError(`Cascade route "${route}": a judge cannot call models here (offline replay has no recorded answer for it).`);
+          if (!host.judgeAsk)
+            throw new OrchestratorError(
+              `Cascade route "${route}": a judge cannot call models here (offline replay has no recorded answer for it).`,
+            );
           const { result, asked: a } = await host.judgeAsk(model, req);
           record(s, model, a, true);
           return result;
@@ -392,27 +498,53 @@ export async function runCascade(route: string, plan: CascadePlan, request: Gene
       });
       accept = verdict === true || (typeof verdict === "object" && verdict !== null && verdict.accept === true);
       const index = typeof verdict === "object" && verdict !== null ? verdict.index : undefined;
-      if (accept && typeof index === "number" && Number.isInteger(index) && index >= 0 && index < mine.length && (answers[mine[index] as number] as CascadeAnswer).ok) chosen = mine[index];
-      else if (accept) chosen = top ? preferred(plan, answers, top.members) : mine.find((i) => (answers[i] as CascadeAnswer).ok);
+      if (
+        accept &&
+        typeof index === "number" &&
+        Number.isInteger(index) &&
+        index >= 0 &&
+        index < mine.length &&
+        (answers[mine[index] as number] as CascadeAnswer).ok
+      )
+        chosen = mine[index];
+      else if (accept)
+        chosen = top ? preferred(plan, answers, top.members) : mine.find((i) => (answers[i] as CascadeAnswer).ok);
       if (accept && chosen === undefined) accept = false;
     } else {
-      accept = decided(rule, groups, mine.length, size, mine.some((i) => (answers[i] as CascadeAnswer).answer === undefined)) === "accept";
+      accept =
+        decided(
+          rule,
+          groups,
+          mine.length,
+          size,
+          mine.some((i) => (answers[i] as CascadeAnswer).answer === undefined),
+        ) === "accept";
       if (accept && top) chosen = preferred(plan, answers, top.members);
     }
     // What this stage ran cost: the expected price of escalating to it next time.
     let stageCost = 0;
     for (let i = first; i < answers.length; i++) stageCost += (answers[i] as CascadeAnswer).costUsd ?? 0;
     plan.stageRuns[s] = (plan.stageRuns[s] as number) + 1;
-    plan.stageCost[s] = (plan.stageCost[s] as number) + (stageCost - (plan.stageCost[s] as number)) / (plan.stageRuns[s] as number);
+    plan.stageCost[s] =
+      (plan.stageCost[s] as number) + (stageCost - (plan.stageCost[s] as number)) / (plan.stageRuns[s] as number);
 
     if (accept && chosen !== undefined) return finish(chosen, true, (answers[chosen] as CascadeAnswer).answer);
     const best = top ? preferred(plan, answers, top.members) : mine.find((i) => (answers[i] as CascadeAnswer).ok);
     if (s === last) {
       if (best !== undefined) return finish(best, false, (answers[best] as CascadeAnswer).answer);
       // The final stage failed: the best earlier answer, if any, rather than nothing.
-      const all = groupAnswers(plan, answers, answers.map((_, i) => i).filter((i) => !(answers[i] as CascadeAnswer).judge));
+      const all = groupAnswers(
+        plan,
+        answers,
+        answers.map((_, i) => i).filter((i) => !(answers[i] as CascadeAnswer).judge),
+      );
       const earlier = largest(all);
-      if (earlier) return finish(preferred(plan, answers, earlier.members), false, (answers[earlier.members[0] as number] as CascadeAnswer).answer);
+      if (earlier)
+        return finish(
+          preferred(plan, answers, earlier.members),
+          false,
+          (answers[earlier.members[0] as number] as CascadeAnswer).answer,
+        );
       const anyOk = answers.findIndex((a) => a.ok && !a.judge);
       if (anyOk >= 0) return finish(anyOk, false, undefined);
       throw new CascadeFailedError(route, answers, lastError);

@@ -23,7 +23,8 @@ const LETTER_CACHE = new Map<string, Extractor>();
 export function choice(letters = "ABCD"): Extractor {
   const cached = LETTER_CACHE.get(letters);
   if (cached) return cached;
-  if (!/^[A-Z]{1,26}$/.test(letters)) throw new RangeError(`choice(letters): letters must be 1–26 capital letters A–Z, got ${JSON.stringify(letters)}`);
+  if (!/^[A-Z]{1,26}$/.test(letters))
+    throw new RangeError(`choice(letters): letters must be 1–26 capital letters A–Z, got ${JSON.stringify(letters)}`);
   const re = new RegExp(`(?<![A-Za-z0-9_])([${letters}])(?![A-Za-z0-9_])`);
   const extract: Extractor = (text) => {
     const t = head(text);
@@ -99,7 +100,8 @@ export function firstJson(text: unknown): unknown {
  * the text; `undefined` when the text holds no JSON or the field is missing.
  */
 export function jsonField(path: string): Extractor {
-  if (typeof path !== "string" || path.length === 0) throw new RangeError("jsonField(path): path must be a non-empty string such as \"answer\" or \"result.label\"");
+  if (typeof path !== "string" || path.length === 0)
+    throw new RangeError('jsonField(path): path must be a non-empty string such as "answer" or "result.label"');
   const keys = path.split(".");
   return (text) => {
     let value: unknown = firstJson(text);

@@ -1,4 +1,11 @@
-export { AUTO_ROUTE, SelectorRoute, RouteNotFoundError, type Route, type ResolvedRoute, type SelectorRouteOptions } from "./route";
+export {
+  AUTO_ROUTE,
+  SelectorRoute,
+  RouteNotFoundError,
+  type Route,
+  type ResolvedRoute,
+  type SelectorRouteOptions,
+} from "./route";
 export {
   CascadeRoute,
   CascadePlan,
@@ -18,4 +25,15 @@ export {
   type JudgeContext,
   type JudgeVerdict,
 } from "./cascade";
-export { extractors, choice, lastNumber, firstNumber, firstJson, jsonField, extractorByName, EXTRACTOR_NAMES, MAX_SCAN, type Extractor } from "./extractors";
+export {
+  extractors,
+  choice,
+  lastNumber,
+  firstNumber,
+  firstJson,
+  jsonField,
+  extractorByName,
+  EXTRACTOR_NAMES,
+  MAX_SCAN,
+  type Extractor,
+} from "./extractors";

@@ -1,7 +1,16 @@
 import { type GenerateRequest, OrchestratorError, type Usage, toOrchestratorError } from "@orchestrator-ts/core";
 import type { CallOptions } from "../call-state";
 import type { AttemptRecord, RegistryResult, RegistryStream, RegistryStreamChunk } from "../types";
-import { type Asked, type CascadeAnswer, type CascadeHost, type CascadeInfo, type CascadeOutcome, type CascadePlan, type CascadeRoute, runCascade } from "./cascade";
+import {
+  type Asked,
+  type CascadeAnswer,
+  type CascadeHost,
+  type CascadeInfo,
+  type CascadeOutcome,
+  type CascadePlan,
+  type CascadeRoute,
+  runCascade,
+} from "./cascade";
 
 // A cascade route on the live registry: each stage model is one pinned registry call (retries on
 // the same model, no fallback to another: a failure counts as disagreement), so every model
@@ -29,7 +38,10 @@ function cascadeId(info: CascadeInfo, plan: CascadePlan): string {
   const key = info.answer === undefined ? undefined : plan.normalize ? plan.normalize(info.answer) : info.answer;
   for (const a of info.answers) {
     if (a.judge || !a.ok || a.selectionId === undefined) continue;
-    const same = key !== undefined && a.answer !== undefined && plan.equals(plan.normalize ? plan.normalize(a.answer) : a.answer, key);
+    const same =
+      key !== undefined &&
+      a.answer !== undefined &&
+      plan.equals(plan.normalize ? plan.normalize(a.answer) : a.answer, key);
     if (same) agreed = agreed ? `${agreed},${a.selectionId}` : a.selectionId;
     else differed = differed ? `${differed},${a.selectionId}` : a.selectionId;
   }
@@ -56,15 +68,42 @@ function stageCall(model: string): CallOptions {
   return options;
 }
 
-function host(runner: CascadeRunner, request: GenerateRequest, attempts: AttemptRecord[], streamFinal: boolean): CascadeHost {
-  const ask = async (model: string, req: GenerateRequest): Promise<{ result: RegistryResult | undefined; asked: Asked }> => {
+function host(
+  runner: CascadeRunner,
+  request: GenerateRequest,
+  attempts: AttemptRecord[],
+  streamFinal: boolean,
+): CascadeHost {
+  const ask = async (
+    model: string,
+    req: GenerateRequest,
+  ): Promise<{ result: RegistryResult | undefined; asked: Asked }> => {
     const started = performance.now();
     try {
       const result = await runner.call(req, stageCall(model), attempts);
-      return { result, asked: { text: result.text, costUsd: result.costUsd, latencyMs: result.latencyMs, selectionId: result.selectionId, payload: result } };
+      return {
+        result,
+        asked: {
+          text: result.text,
+          costUsd: result.costUsd,
+          latencyMs: result.latencyMs,
+          selectionId: result.selectionId,
+          payload: result,
+        },
+      };
     } catch (thrown) {
       const error = toOrchestratorError(thrown, { model });
-      return { result: undefined, asked: { text: undefined, costUsd: undefined, latencyMs: performance.now() - started, selectionId: undefined, errorCode: error.code, error } };
+      return {
+        result: undefined,
+        asked: {
+          text: undefined,
+          costUsd: undefined,
+          latencyMs: performance.now() - started,
+          selectionId: undefined,
+          errorCode: error.code,
+          error,
+        },
+      };
     }
   };
   return {
@@ -96,15 +135,33 @@ function addUsage(into: Usage, u: Usage | undefined): void {
   }
 }
 
-function resultOf(route: CascadeRoute, plan: CascadePlan, outcome: CascadeOutcome, attempts: AttemptRecord[], startedAt: number): RegistryResult {
+function resultOf(
+  route: CascadeRoute,
+  plan: CascadePlan,
+  outcome: CascadeOutcome,
+  attempts: AttemptRecord[],
+  startedAt: number,
+): RegistryResult {
   const chosen = outcome.chosen?.payload as RegistryResult | undefined;
   if (!chosen) throw new OrchestratorError(`Cascade route "${route.name}" chose no answer.`);
   const id = cascadeId(outcome.info, plan);
-  return { ...chosen, usage: sumUsage(outcome.asked), costUsd: outcome.costUsd, latencyMs: performance.now() - startedAt, selectionId: id, attempts, cascade: outcome.info };
+  return {
+    ...chosen,
+    usage: sumUsage(outcome.asked),
+    costUsd: outcome.costUsd,
+    latencyMs: performance.now() - startedAt,
+    selectionId: id,
+    attempts,
+    cascade: outcome.info,
+  };
 }
 
 /** `registry.generate({ ...request, route })` for a cascade route. */
-export async function generateCascade(runner: CascadeRunner, route: CascadeRoute, request: GenerateRequest): Promise<RegistryResult> {
+export async function generateCascade(
+  runner: CascadeRunner,
+  route: CascadeRoute,
+  request: GenerateRequest,
+): Promise<RegistryResult> {
   const startedAt = performance.now();
   const attempts: AttemptRecord[] = [];
   const plan = route.planFor(request.task);
@@ -133,7 +190,18 @@ export function streamCascade(runner: CascadeRunner, route: CascadeRoute, reques
       cascade = result.cascade;
       if (result.text.length > 0) yield { type: "text", text: result.text };
       for (const toolCall of result.toolCalls) yield { type: "tool-call", toolCall };
-      yield { type: "finish", finishReason: result.finishReason, usage: result.usage, costUsd: result.costUsd, latencyMs: result.latencyMs, model: result.model, cached: false, selectionId: result.selectionId, attempts, cascade: result.cascade };
+      yield {
+        type: "finish",
+        finishReason: result.finishReason,
+        usage: result.usage,
+        costUsd: result.costUsd,
+        latencyMs: result.latencyMs,
+        model: result.model,
+        cached: false,
+        selectionId: result.selectionId,
+        attempts,
+        cascade: result.cascade,
+      };
       return;
     }
     // Escalated to a one-model final stage: stream it, then record its answer like the others'.
@@ -156,7 +224,16 @@ export function streamCascade(runner: CascadeRunner, route: CascadeRoute, reques
     } catch (thrown) {
       attempts.push(...inner.attempts);
       const error = toOrchestratorError(thrown, { model });
-      outcome.info.answers.push({ stage, model, answer: undefined, ok: false, costUsd: undefined, latencyMs: performance.now() - streamStarted, selectionId: inner.selectionId, errorCode: error.code });
+      outcome.info.answers.push({
+        stage,
+        model,
+        answer: undefined,
+        ok: false,
+        costUsd: undefined,
+        latencyMs: performance.now() - streamStarted,
+        selectionId: inner.selectionId,
+        errorCode: error.code,
+      });
       plan.settle(outcome.costUsd ?? 0);
       throw error;
     }
@@ -167,7 +244,15 @@ export function streamCascade(runner: CascadeRunner, route: CascadeRoute, reques
     } catch {
       answer = undefined;
     }
-    const own: CascadeAnswer = { stage, model, answer, ok: true, costUsd: finish?.costUsd, latencyMs: finish?.latencyMs ?? performance.now() - streamStarted, selectionId: inner.selectionId };
+    const own: CascadeAnswer = {
+      stage,
+      model,
+      answer,
+      ok: true,
+      costUsd: finish?.costUsd,
+      latencyMs: finish?.latencyMs ?? performance.now() - streamStarted,
+      selectionId: inner.selectionId,
+    };
     outcome.info.answers.push(own);
     outcome.info.answer = answer;
     const costUsd = own.costUsd === undefined ? outcome.costUsd : (outcome.costUsd ?? 0) + own.costUsd;
@@ -177,7 +262,15 @@ export function streamCascade(runner: CascadeRunner, route: CascadeRoute, reques
     cascade = outcome.info;
     const usage = sumUsage(outcome.asked);
     addUsage(usage, finish?.usage);
-    yield { ...(finish ?? { type: "finish" }), usage, costUsd, latencyMs: performance.now() - startedAt, selectionId: id, attempts, cascade: outcome.info };
+    yield {
+      ...(finish ?? { type: "finish" }),
+      usage,
+      costUsd,
+      latencyMs: performance.now() - startedAt,
+      selectionId: id,
+      attempts,
+      cascade: outcome.info,
+    };
   }
   return {
     get selectionId() {

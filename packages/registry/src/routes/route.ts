@@ -1,4 +1,13 @@
-import { type Model, type ModelSelector, type NormalizedRequirements, OrchestratorError, type OrchestratorErrorOptions, type SelectionRequirements, closestNames, ConfigError } from "@orchestrator-ts/core";
+import {
+  type Model,
+  type ModelSelector,
+  type NormalizedRequirements,
+  OrchestratorError,
+  type OrchestratorErrorOptions,
+  type SelectionRequirements,
+  closestNames,
+  ConfigError,
+} from "@orchestrator-ts/core";
 import { normalizeRequirements } from "../requirements";
 import type { CascadeRoute } from "./cascade";
 
@@ -29,9 +38,14 @@ export class SelectorRoute {
 
   constructor(options: SelectorRouteOptions) {
     const issues = [];
-    if (!options || typeof options !== "object") throw new ConfigError([{ path: "", message: "SelectorRoute expects { name, requirements?, selector? }" }], { title: "Invalid route" });
-    if (typeof options.name !== "string" || options.name.trim() === "") issues.push({ path: "name", message: `must be a non-empty string, got ${JSON.stringify(options.name)}` });
-    if (options.selector !== undefined && typeof options.selector?.select !== "function") issues.push({ path: "selector", message: "must have a select(candidates, context) method" });
+    if (!options || typeof options !== "object")
+      throw new ConfigError([{ path: "", message: "SelectorRoute expects { name, requirements?, selector? }" }], {
+        title: "Invalid route",
+      });
+    if (typeof options.name !== "string" || options.name.trim() === "")
+      issues.push({ path: "name", message: `must be a non-empty string, got ${JSON.stringify(options.name)}` });
+    if (options.selector !== undefined && typeof options.selector?.select !== "function")
+      issues.push({ path: "selector", message: "must have a select(candidates, context) method" });
     if (issues.length > 0) throw new ConfigError(issues, { title: "Invalid route" });
     this.name = options.name;
     this.requirements = options.requirements === undefined ? undefined : normalizeRequirements(options.requirements);
@@ -46,9 +60,11 @@ export class SelectorRoute {
     const normalized = normalizeRequirements(call);
     if (own === undefined) return normalized;
     const out: NormalizedRequirements = { ...own, ...normalized };
-    if (own.capabilities && normalized.capabilities) out.capabilities = [...new Set([...own.capabilities, ...normalized.capabilities])];
+    if (own.capabilities && normalized.capabilities)
+      out.capabilities = [...new Set([...own.capabilities, ...normalized.capabilities])];
     if (own.tasks && normalized.tasks) out.tasks = [...new Set([...own.tasks, ...normalized.tasks])];
-    if (own.languages && normalized.languages) out.languages = [...new Set([...own.languages, ...normalized.languages])];
+    if (own.languages && normalized.languages)
+      out.languages = [...new Set([...own.languages, ...normalized.languages])];
     return out;
   }
 }
@@ -68,13 +84,21 @@ export class RouteNotFoundError extends OrchestratorError {
   override readonly code: string = "route_not_found";
   readonly route: string;
   readonly suggestions: readonly string[];
-  constructor(id: string, routes: readonly string[], models: readonly string[], options: OrchestratorErrorOptions = {}) {
+  constructor(
+    id: string,
+    routes: readonly string[],
+    models: readonly string[],
+    options: OrchestratorErrorOptions = {},
+  ) {
     const shown = typeof id === "string" ? id : String(id);
     const suggestions = typeof id === "string" ? closestNames(id, [AUTO_ROUTE, ...routes, ...models]) : [];
     const hint = suggestions.length > 0 ? ` Did you mean ${suggestions.map((s) => `"${s}"`).join(" or ")}?` : "";
     const routeList = routes.length > 0 ? ` Routes: ${routes.join(", ")}.` : " No routes are registered.";
     const modelList = models.length > 0 ? ` Models: ${models.join(", ")}.` : " No models are registered.";
-    super(`No route or model named "${shown.length > 200 ? `${shown.slice(0, 200)}…` : shown}".${hint}${routeList}${modelList} ("${AUTO_ROUTE}" lets the selector choose among every model.)`, options);
+    super(
+      `No route or model named "${shown.length > 200 ? `${shown.slice(0, 200)}…` : shown}".${hint}${routeList}${modelList} ("${AUTO_ROUTE}" lets the selector choose among every model.)`,
+      options,
+    );
     this.route = shown.slice(0, 200);
     this.suggestions = suggestions;
   }

@@ -8,10 +8,28 @@ import { ask } from "../test-helpers";
 import { CascadeRoute, extractors, RouteNotFoundError, SelectorRoute } from "./index";
 
 function setup() {
-  const registry = new ModelRegistry({ modelSelector: new CostBasedSelector(), maxRetries: 0, maxFallbacks: 2, backoff: { initialMs: 1, maxMs: 2 }, fallbacks: { pricey: ["mid"] } });
-  const cheap = registry.registerModel(new FakeModel({ name: "cheap", capabilities: { inputCostPerToken: 1e-7, outputCostPerToken: 1e-7 } }));
-  const mid = registry.registerModel(new FakeModel({ name: "mid", capabilities: { inputCostPerToken: 5e-7, outputCostPerToken: 5e-7, codeGeneration: true } }));
-  const pricey = registry.registerModel(new FakeModel({ name: "pricey", capabilities: { inputCostPerToken: 1e-5, outputCostPerToken: 1e-5, codeGeneration: true } }));
+  const registry = new ModelRegistry({
+    modelSelector: new CostBasedSelector(),
+    maxRetries: 0,
+    maxFallbacks: 2,
+    backoff: { initialMs: 1, maxMs: 2 },
+    fallbacks: { pricey: ["mid"] },
+  });
+  const cheap = registry.registerModel(
+    new FakeModel({ name: "cheap", capabilities: { inputCostPerToken: 1e-7, outputCostPerToken: 1e-7 } }),
+  );
+  const mid = registry.registerModel(
+    new FakeModel({
+      name: "mid",
+      capabilities: { inputCostPerToken: 5e-7, outputCostPerToken: 5e-7, codeGeneration: true },
+    }),
+  );
+  const pricey = registry.registerModel(
+    new FakeModel({
+      name: "pricey",
+      capabilities: { inputCostPerToken: 1e-5, outputCostPerToken: 1e-5, codeGeneration: true },
+    }),
+  );
   return { registry, cheap, mid, pricey };
 }
 
@@ -36,7 +54,9 @@ describe("routes: auto, a model's name, a route's name", () => {
     pricey.enqueue({ fail: "server-error" });
     mid.enqueue({ fail: "server-error" });
     // "cheap" is the selector's favourite, but the request asked for "pricey": no silent switch.
-    await expect(registry.generate({ ...ask("hi"), route: "pricey" })).rejects.toMatchObject({ code: "provider_error" });
+    await expect(registry.generate({ ...ask("hi"), route: "pricey" })).rejects.toMatchObject({
+      code: "provider_error",
+    });
   });
 
   it("a selector route applies its requirements and its own selector; the call's requirements add up", async () => {
@@ -52,12 +72,20 @@ describe("routes: auto, a model's name, a route's name", () => {
     expect(r.explanation.selector).toBe(robin.name);
     // The registry's own selector is unchanged for other calls.
     expect((await registry.generate(ask("x"))).explanation.selector).toBe(registry.selector.name);
-    await expect(registry.generate({ ...ask("x"), route: "code" }, { providers: ["nowhere"] })).rejects.toMatchObject({ code: "no_eligible_model" });
+    await expect(registry.generate({ ...ask("x"), route: "code" }, { providers: ["nowhere"] })).rejects.toMatchObject({
+      code: "no_eligible_model",
+    });
   });
 
   it("streams through routes too", async () => {
     const { registry } = setup();
-    registry.addRoute(new SelectorRoute({ name: "code", requirements: { capabilities: ["codeGeneration"] }, selector: new PerformanceSelector() }));
+    registry.addRoute(
+      new SelectorRoute({
+        name: "code",
+        requirements: { capabilities: ["codeGeneration"] },
+        selector: new PerformanceSelector(),
+      }),
+    );
     let text = "";
     let model: string | undefined;
     for await (const c of registry.stream({ ...ask("hello there"), route: "pricey" })) {
@@ -74,7 +102,9 @@ describe("routes: auto, a model's name, a route's name", () => {
     const r = registry.generate({ ...ask("x"), route: "codin" });
     await expect(r).rejects.toBeInstanceOf(RouteNotFoundError);
     await expect(r).rejects.toMatchObject({ code: "route_not_found", suggestions: ["coding"] });
-    await expect(r).rejects.toThrow(/No route or model named "codin"\. Did you mean "coding"\? Routes: coding\. Models: cheap, mid, pricey\./);
+    await expect(r).rejects.toThrow(
+      /No route or model named "codin"\. Did you mean "coding"\? Routes: coding\. Models: cheap, mid, pricey\./,
+    );
     expect(() => registry.stream({ ...ask("x"), route: "nope" })).toThrow(RouteNotFoundError);
     expect(OrchestratorError.isInstance(new RouteNotFoundError("x", [], []))).toBe(true);
     expect(registry.resolveRoute("auto")).toEqual({ type: "auto", id: "auto" });
@@ -90,7 +120,11 @@ describe("routes: auto, a model's name, a route's name", () => {
     registry.addRoute(new SelectorRoute({ name: "r" }));
     expect(() => registry.addRoute(new SelectorRoute({ name: "r" }))).toThrow(/already exists/);
     expect(() => registry.registerModel(new FakeModel({ name: "r" }))).toThrow(ConfigError);
-    const cascade = new CascadeRoute({ name: "c", stages: [{ models: ["cheap", "mdi"] }, { models: ["pricey"] }], extract: extractors.choiceLetter });
+    const cascade = new CascadeRoute({
+      name: "c",
+      stages: [{ models: ["cheap", "mdi"] }, { models: ["pricey"] }],
+      extract: extractors.choiceLetter,
+    });
     expect(() => registry.addRoute(cascade)).toThrow(/Model "mdi" is not registered\. Did you mean "mid"\?/);
     expect(registry.removeRoute("r")).toBe(true);
     expect(registry.listRoutes().map((r) => r.name)).toEqual([]);

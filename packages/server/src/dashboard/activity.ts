@@ -53,7 +53,13 @@ export class Activity {
     if (!DECISION_ENDPOINTS.has(record.endpoint)) return undefined;
     const pending = record.selectionId === undefined ? undefined : this.#pending.get(record.selectionId);
     if (pending) this.#pending.delete(record.selectionId as string);
-    const decision: Decision = { seq: ++this.#seq, at: now, record, selections: pending?.selections ?? [], outcomes: pending?.outcomes ?? [] };
+    const decision: Decision = {
+      seq: ++this.#seq,
+      at: now,
+      record,
+      selections: pending?.selections ?? [],
+      outcomes: pending?.outcomes ?? [],
+    };
     this.feed[this.#next] = decision;
     this.#next = (this.#next + 1) % this.feed.length;
     const failed = record.status >= 400;

@@ -22,12 +22,15 @@ let gw: Gateway;
 let dashboard: Dashboard;
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) throw new Error(`chromium is needed at ${CHROMIUM} (apt-get install chromium, or set CHROMIUM_PATH)`);
+  if (!existsSync(CHROMIUM))
+    throw new Error(`chromium is needed at ${CHROMIUM} (apt-get install chromium, or set CHROMIUM_PATH)`);
   const gate = new KeyGate({ masterKey: MASTER });
   let made: Dashboard | undefined;
   gw = await startGateway({
     setup: (registry) => {
-      registry.registerModel(new OpenAIModel({ name: "gpt-4o", apiKey: OPENAI_KEY, baseURL: "http://127.0.0.1:9/v1", timeoutMs: 2_000 }));
+      registry.registerModel(
+        new OpenAIModel({ name: "gpt-4o", apiKey: OPENAI_KEY, baseURL: "http://127.0.0.1:9/v1", timeoutMs: 2_000 }),
+      );
       made = createDashboard({ registry, masterKey: MASTER, spend: gate });
     },
     server: {
@@ -42,7 +45,10 @@ beforeAll(async () => {
     },
   });
   dashboard = made as Dashboard;
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"] });
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"],
+  });
 }, 60_000);
 
 afterAll(async () => {
@@ -76,21 +82,36 @@ describe("the dashboard in chromium", () => {
     expect(await calls()).toBe("0");
 
     // Requests from another client, through the gateway, with a budgeted virtual key.
-    const created = await fetch(`${gw.url}/admin/keys`, { method: "POST", headers: { authorization: `Bearer ${MASTER}`, "content-type": "application/json" }, body: JSON.stringify({ name: "team-a", budgetUsd: 0.01, budgetPeriod: "day" }) });
+    const created = await fetch(`${gw.url}/admin/keys`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${MASTER}`, "content-type": "application/json" },
+      body: JSON.stringify({ name: "team-a", budgetUsd: 0.01, budgetPeriod: "day" }),
+    });
     const { key } = (await created.json()) as { key: string };
     const client = new OpenAI({ apiKey: key, baseURL: `${gw.url}/v1`, maxRetries: 0 });
     await client.chat.completions.create({ model: "gpt-4o-mini", messages: ask("Hello") });
     await client.chat.completions.create({ model: "auto", messages: ask("Summarise this") });
-    const stream = await client.chat.completions.create({ model: "gpt-4o-mini", messages: ask("Stream it"), stream: true });
+    const stream = await client.chat.completions.create({
+      model: "gpt-4o-mini",
+      messages: ask("Stream it"),
+      stream: true,
+    });
     for await (const _ of stream) {
       // drained
     }
     await client.chat.completions.create({ model: "gpt-4o", messages: ask("Down") }).catch(() => undefined);
 
     // The feed grows without a reload, and the numbers follow.
-    await expect.poll(() => page.locator("#feed tr.decision").count(), { timeout: 20_000, interval: 100 }).toBeGreaterThanOrEqual(4);
+    await expect
+      .poll(() => page.locator("#feed tr.decision").count(), { timeout: 20_000, interval: 100 })
+      .toBeGreaterThanOrEqual(4);
     await expect.poll(async () => Number(await calls()), { timeout: 20_000, interval: 100 }).toBeGreaterThanOrEqual(2);
-    await expect.poll(async () => Number(await page.locator('[data-total="requests"]').textContent()), { timeout: 20_000, interval: 100 }).toBeGreaterThanOrEqual(4);
+    await expect
+      .poll(async () => Number(await page.locator('[data-total="requests"]').textContent()), {
+        timeout: 20_000,
+        interval: 100,
+      })
+      .toBeGreaterThanOrEqual(4);
     const feedText = await page.locator("#feed").textContent();
     expect(feedText).toContain("auto");
     expect(feedText).toContain("stream");
@@ -102,7 +123,13 @@ describe("the dashboard in chromium", () => {
     await page.locator("#feed-section").screenshot({ path: join(DOCS, "dashboard-feed.png") });
 
     // A model named like markup shows as text and runs nothing.
-    gw.registry.registerModel(new OpenAIModel({ name: `<img src=x onerror="alert(1)">`, apiKey: OPENAI_KEY, baseURL: gw.openaiUpstream.baseURL }));
+    gw.registry.registerModel(
+      new OpenAIModel({
+        name: `<img src=x onerror="alert(1)">`,
+        apiKey: OPENAI_KEY,
+        baseURL: gw.openaiUpstream.baseURL,
+      }),
+    );
     await page.reload();
     await page.waitForSelector("#models-table");
     await expect(page.locator("#models-table").textContent()).resolves.toContain(`<img src=x onerror="alert(1)">`);

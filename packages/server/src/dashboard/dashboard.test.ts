@@ -18,7 +18,9 @@ afterEach(async () => {
   dashboard = undefined;
 });
 
-async function start(options: Partial<Parameters<typeof createDashboard>[0]> = {}): Promise<{ gw: Gateway; dashboard: Dashboard; gate: KeyGate }> {
+async function start(
+  options: Partial<Parameters<typeof createDashboard>[0]> = {},
+): Promise<{ gw: Gateway; dashboard: Dashboard; gate: KeyGate }> {
   const gate = new KeyGate({ masterKey: MASTER });
   let made: Dashboard | undefined;
   gw = await startGateway({
@@ -60,7 +62,11 @@ describe("dashboard access", () => {
     expect(wrong.status).toBe(401);
     expect(await wrong.text()).toContain("That key is not the master key.");
     // A virtual key of the gate is no master key either.
-    const created = await fetch(`${gw.url}/admin/keys`, { method: "POST", headers: { ...bearer, "content-type": "application/json" }, body: JSON.stringify({ name: "team-a" }) });
+    const created = await fetch(`${gw.url}/admin/keys`, {
+      method: "POST",
+      headers: { ...bearer, "content-type": "application/json" },
+      body: JSON.stringify({ name: "team-a" }),
+    });
     const { key } = (await created.json()) as { key: string };
     expect((await fetch(`${gw.url}/ui/state`, { headers: { authorization: `Bearer ${key}` } })).status).toBe(401);
   });
@@ -72,12 +78,20 @@ describe("dashboard access", () => {
     expect(page.headers.get("content-security-policy")).toMatch(/script-src 'nonce-/);
     expect(await page.text()).toContain("gpt-4o-mini");
 
-    const bad = await fetch(`${gw.url}/ui/login`, { method: "POST", body: new URLSearchParams({ key: "wrong-key" }), redirect: "manual" });
+    const bad = await fetch(`${gw.url}/ui/login`, {
+      method: "POST",
+      body: new URLSearchParams({ key: "wrong-key" }),
+      redirect: "manual",
+    });
     expect(bad.status).toBe(401);
     expect(bad.headers.get("set-cookie")).toBeNull();
     expect(await bad.text()).toContain("That key is not the master key.");
 
-    const good = await fetch(`${gw.url}/ui/login`, { method: "POST", body: new URLSearchParams({ key: MASTER }), redirect: "manual" });
+    const good = await fetch(`${gw.url}/ui/login`, {
+      method: "POST",
+      body: new URLSearchParams({ key: MASTER }),
+      redirect: "manual",
+    });
     expect(good.status).toBe(303);
     expect(good.headers.get("location")).toBe("/ui");
     const cookie = good.headers.get("set-cookie") ?? "";
@@ -93,7 +107,11 @@ describe("dashboard access", () => {
     const forged = `${name}=${String(Number(value.split(".")[0]) + 1)}.${value.split(".")[1]}`;
     expect((await fetch(`${gw.url}/ui/state`, { headers: { cookie: forged } })).status).toBe(401);
 
-    const out = await fetch(`${gw.url}/ui/logout`, { method: "POST", headers: { cookie: session }, redirect: "manual" });
+    const out = await fetch(`${gw.url}/ui/logout`, {
+      method: "POST",
+      headers: { cookie: session },
+      redirect: "manual",
+    });
     expect(out.headers.get("set-cookie")).toMatch(/Max-Age=0/);
   });
 
@@ -111,7 +129,11 @@ describe("dashboard access", () => {
 describe("dashboard content", () => {
   it("shows the requests sent through the gateway: totals, models, decisions with their alternatives, spend per key", async () => {
     const { gw } = await start();
-    const created = await fetch(`${gw.url}/admin/keys`, { method: "POST", headers: { ...bearer, "content-type": "application/json" }, body: JSON.stringify({ name: "team-a", budgetUsd: 5, budgetPeriod: "day" }) });
+    const created = await fetch(`${gw.url}/admin/keys`, {
+      method: "POST",
+      headers: { ...bearer, "content-type": "application/json" },
+      body: JSON.stringify({ name: "team-a", budgetUsd: 5, budgetPeriod: "day" }),
+    });
     const { key } = (await created.json()) as { key: string };
     const OpenAI = (await import("openai")).default;
     const client = new OpenAI({ apiKey: key, baseURL: `${gw.url}/v1`, maxRetries: 0 });
@@ -152,12 +174,28 @@ describe("dashboard content", () => {
 
   it("shows a model's rate-limit headroom where limits are configured", async () => {
     const { gw } = await start();
-    gw.registry.registerModel(new OpenAIModel({ name: "limited", model: "gpt-4o-mini", apiKey: OPENAI_KEY, baseURL: gw.openaiUpstream.baseURL, constraints: { maxConcurrentRequests: 4, maxRequestsPerMinute: 1 } }));
-    const models = async () => ((await (await fetch(`${gw.url}/ui/state`, { headers: bearer })).json()) as { models: { name: string; headroom?: string }[] }).models;
+    gw.registry.registerModel(
+      new OpenAIModel({
+        name: "limited",
+        model: "gpt-4o-mini",
+        apiKey: OPENAI_KEY,
+        baseURL: gw.openaiUpstream.baseURL,
+        constraints: { maxConcurrentRequests: 4, maxRequestsPerMinute: 1 },
+      }),
+    );
+    const models = async () =>
+      (
+        (await (await fetch(`${gw.url}/ui/state`, { headers: bearer })).json()) as {
+          models: { name: string; headroom?: string }[];
+        }
+      ).models;
     expect((await models()).find((m) => m.name === "gpt-4o-mini")?.headroom).toBeUndefined();
     expect((await models()).find((m) => m.name === "limited")?.headroom).toBe("4 of 4 slots free · 1 rpm");
     const OpenAI = (await import("openai")).default;
-    await new OpenAI({ apiKey: MASTER, baseURL: `${gw.url}/v1`, maxRetries: 0 }).chat.completions.create({ model: "limited", messages: ask("one") });
+    await new OpenAI({ apiKey: MASTER, baseURL: `${gw.url}/v1`, maxRetries: 0 }).chat.completions.create({
+      model: "limited",
+      messages: ask("one"),
+    });
     expect((await models()).find((m) => m.name === "limited")?.headroom).toBe("4 of 4 slots free · 1 rpm · saturated");
   });
 
@@ -191,9 +229,14 @@ describe("dashboard live feed", () => {
       return true;
     };
     expect(await until(/: heartbeat/)).toBe(true);
-    await started.gw.client.chat.completions.create({ model: "gpt-4o-mini", messages: ask("Hello") }).catch(() => undefined);
+    await started.gw.client.chat.completions
+      .create({ model: "gpt-4o-mini", messages: ask("Hello") })
+      .catch(() => undefined);
     const OpenAI = (await import("openai")).default;
-    await new OpenAI({ apiKey: MASTER, baseURL: `${started.gw.url}/v1`, maxRetries: 0 }).chat.completions.create({ model: "gpt-4o-mini", messages: ask("Hello") });
+    await new OpenAI({ apiKey: MASTER, baseURL: `${started.gw.url}/v1`, maxRetries: 0 }).chat.completions.create({
+      model: "gpt-4o-mini",
+      messages: ask("Hello"),
+    });
     expect(await until(/event: decision\ndata: .*gpt-4o-mini/)).toBe(true);
     expect(dashboard?.clients).toBe(1);
     const closed = started.gw.close();

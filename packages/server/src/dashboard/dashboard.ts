@@ -8,13 +8,27 @@ import type { ModelRegistry } from "@orchestrator-ts/registry";
 import type { RequestRecord, ServerObserver } from "../contract";
 import type { ServerRoute } from "../server";
 import { Activity, type Decision } from "./activity";
-import { type ModelView, type SpendView, esc, renderCharts, renderDecision, renderFeed, renderLogin, renderModels, renderPage, renderSpend, renderTotals } from "./page";
+import {
+  type ModelView,
+  type SpendView,
+  esc,
+  renderCharts,
+  renderDecision,
+  renderFeed,
+  renderLogin,
+  renderModels,
+  renderPage,
+  renderSpend,
+  renderTotals,
+} from "./page";
 import { Sessions, clearCookie } from "./session";
 
 /** Where spend per key and per model comes from: the key gate (`KeyGate` fits), when keys are on. */
 export interface SpendSource {
   /** Every key with its budget and what it spent this period. */
-  listKeys(): Promise<{ name: string; budgetUsd?: number; period?: string; spentUsd?: number; resetsAt?: string; revokedAt?: string }[]>;
+  listKeys(): Promise<
+    { name: string; budgetUsd?: number; period?: string; spentUsd?: number; resetsAt?: string; revokedAt?: string }[]
+  >;
   /** Spend since a moment, per key, model or user. */
   spend(query: { by: "key" | "model" | "user"; since: Date }): Promise<SpendRow[]>;
 }
@@ -61,10 +75,32 @@ export interface Dashboard extends ServerObserver {
 
 /** What the dashboard shows, as `GET /ui/state` answers it: totals, models, the feed (newest first), spend. */
 export interface DashboardState {
-  totals: { requests: number; errors: number; errorRate: number | undefined; costUsd: number; cacheHitRate: number | undefined };
+  totals: {
+    requests: number;
+    errors: number;
+    errorRate: number | undefined;
+    costUsd: number;
+    cacheHitRate: number | undefined;
+  };
   selector: string;
   models: ModelView[];
-  feed: { seq: number; at: string; endpoint: string; status: number; requested?: string; model?: string; score?: number; excluded: { model: string; reason: string }[]; alternatives: { model: string; score?: number; note?: string }[]; latencyMs: number; costUsd?: number; cached?: boolean; fallbacks: number; errorCode?: string; keyName?: string }[];
+  feed: {
+    seq: number;
+    at: string;
+    endpoint: string;
+    status: number;
+    requested?: string;
+    model?: string;
+    score?: number;
+    excluded: { model: string; reason: string }[];
+    alternatives: { model: string; score?: number; note?: string }[];
+    latencyMs: number;
+    costUsd?: number;
+    cached?: boolean;
+    fallbacks: number;
+    errorCode?: string;
+    keyName?: string;
+  }[];
   spend: SpendView | undefined;
 }
 
@@ -79,9 +115,19 @@ const FORM_LIMIT = 8 * 1024;
 export function createDashboard(options: DashboardOptions): Dashboard {
   const registry = options.registry;
   const master = Secret.from(options.masterKey ?? process.env.ORCHESTRATOR_MASTER_KEY);
-  if (!master) throw new ConfigError([{ path: "masterKey", message: "the dashboard needs a master key (masterKey, or ORCHESTRATOR_MASTER_KEY): it shows spend and decisions and must not be open" }]);
+  if (!master)
+    throw new ConfigError([
+      {
+        path: "masterKey",
+        message:
+          "the dashboard needs a master key (masterKey, or ORCHESTRATOR_MASTER_KEY): it shows spend and decisions and must not be open",
+      },
+    ]);
   const base = (options.path ?? "/ui").replace(/\/+$/, "");
-  if (!/^\/[A-Za-z0-9/_-]*$/.test(base)) throw new ConfigError([{ path: "path", message: `the dashboard's path must look like /ui, got ${JSON.stringify(options.path)}` }]);
+  if (!/^\/[A-Za-z0-9/_-]*$/.test(base))
+    throw new ConfigError([
+      { path: "path", message: `the dashboard's path must look like /ui, got ${JSON.stringify(options.path)}` },
+    ]);
   const sessions = new Sessions(master.reveal(), options.sessionTtlMs ?? 12 * 3_600_000);
   const activity = new Activity(options.feedSize ?? 200, options.minutes ?? 60);
   const maxClients = options.maxClients ?? 32;
@@ -112,7 +158,8 @@ export function createDashboard(options: DashboardOptions): Dashboard {
     queued = [];
     if (clients.size === 0) return;
     let frames = "";
-    for (const d of batch) frames += `event: decision\ndata: ${JSON.stringify({ seq: d.seq, html: renderDecision(d) })}\n\n`;
+    for (const d of batch)
+      frames += `event: decision\ndata: ${JSON.stringify({ seq: d.seq, html: renderDecision(d) })}\n\n`;
     for (const res of clients) send(res, frames);
   }
 
@@ -124,7 +171,8 @@ export function createDashboard(options: DashboardOptions): Dashboard {
     if (concurrent === undefined && rpm === undefined) return undefined;
     const limiter = model.rateLimiter;
     const parts: string[] = [];
-    if (concurrent !== undefined) parts.push(`${Math.max(0, concurrent - limiter.inFlight)} of ${concurrent} slots free`);
+    if (concurrent !== undefined)
+      parts.push(`${Math.max(0, concurrent - limiter.inFlight)} of ${concurrent} slots free`);
     if (rpm !== undefined) parts.push(`${rpm} rpm${limiter.isSaturated() ? " · saturated" : ""}`);
     return parts.join(" · ");
   }
@@ -166,18 +214,31 @@ export function createDashboard(options: DashboardOptions): Dashboard {
     const [keys, byModel] = await Promise.all([source.listKeys(), source.spend({ by: "model", since })]);
     // Per day: spend since each of the last 7 UTC midnights, differenced.
     const midnights: Date[] = [];
-    for (let i = 6; i >= 0; i--) midnights.push(new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate() - i)));
-    const sums = await Promise.all(midnights.map(async (d) => (await source.spend({ by: "model", since: d })).reduce((s, r) => s + r.costUsd, 0)));
-    const days = midnights.map((d, i) => ({ day: d.toISOString().slice(0, 10), costUsd: Math.max(0, (sums[i] ?? 0) - (sums[i + 1] ?? 0)) })).reverse();
+    for (let i = 6; i >= 0; i--)
+      midnights.push(new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate() - i)));
+    const sums = await Promise.all(
+      midnights.map(async (d) => (await source.spend({ by: "model", since: d })).reduce((s, r) => s + r.costUsd, 0)),
+    );
+    const days = midnights
+      .map((d, i) => ({ day: d.toISOString().slice(0, 10), costUsd: Math.max(0, (sums[i] ?? 0) - (sums[i + 1] ?? 0)) }))
+      .reverse();
     return {
-      keys: keys.map((k) => ({ name: k.name, budgetUsd: k.budgetUsd, period: k.period, spentUsd: k.spentUsd ?? 0, resetsAt: k.resetsAt, revoked: k.revokedAt !== undefined })),
+      keys: keys.map((k) => ({
+        name: k.name,
+        budgetUsd: k.budgetUsd,
+        period: k.period,
+        spentUsd: k.spentUsd ?? 0,
+        resetsAt: k.resetsAt,
+        revoked: k.revokedAt !== undefined,
+      })),
       models: byModel.map((r) => ({ name: r.name, costUsd: r.costUsd, requests: r.requests })),
       days,
     };
   }
 
   async function replay(): Promise<string> {
-    if (!options.replay) return `<p class="empty">No replay configured. Record decisions with a decision log, then run <code>orchestrator replay --log decisions.jsonl --svg curve.svg</code>, or give the dashboard the log (<code>replay:</code>) to draw the quality-vs-cost curve here.</p>`;
+    if (!options.replay)
+      return `<p class="empty">No replay configured. Record decisions with a decision log, then run <code>orchestrator replay --log decisions.jsonl --svg curve.svg</code>, or give the dashboard the log (<code>replay:</code>) to draw the quality-vs-cost curve here.</p>`;
     try {
       const r = await options.replay();
       if ("hint" in r) return `<p class="empty">${esc(r.hint)}</p>`;
@@ -201,7 +262,12 @@ export function createDashboard(options: DashboardOptions): Dashboard {
       // An untried model scores Infinity with optimistic selectors: no number to show.
       ...(chosen && Number.isFinite(chosen.score) ? { score: chosen.score } : {}),
       excluded: (e?.excluded ?? []).map((x) => ({ model: x.model, reason: x.reason })),
-      alternatives: (e?.candidates ?? []).filter((c) => !c.chosen).map((c) => ({ model: c.model, ...(Number.isFinite(c.score) ? { score: c.score } : { note: c.note ?? "untried" }) })),
+      alternatives: (e?.candidates ?? [])
+        .filter((c) => !c.chosen)
+        .map((c) => ({
+          model: c.model,
+          ...(Number.isFinite(c.score) ? { score: c.score } : { note: c.note ?? "untried" }),
+        })),
       latencyMs: r.latencyMs,
       ...(r.costUsd === undefined ? {} : { costUsd: r.costUsd }),
       ...(r.cached === undefined ? {} : { cached: r.cached }),
@@ -214,7 +280,13 @@ export function createDashboard(options: DashboardOptions): Dashboard {
   async function state(): Promise<DashboardState> {
     const t = activity.totals;
     return {
-      totals: { requests: t.requests, errors: t.errors, errorRate: t.requests === 0 ? undefined : t.errors / t.requests, costUsd: t.costUsd, cacheHitRate: t.cacheLookups === 0 ? undefined : t.cacheHits / t.cacheLookups },
+      totals: {
+        requests: t.requests,
+        errors: t.errors,
+        errorRate: t.requests === 0 ? undefined : t.errors / t.requests,
+        costUsd: t.costUsd,
+        cacheHitRate: t.cacheLookups === 0 ? undefined : t.cacheHits / t.cacheLookups,
+      },
       selector: registry.selector.name,
       models: models(),
       feed: activity.recent().map(decisionJson),
@@ -230,22 +302,45 @@ export function createDashboard(options: DashboardOptions): Dashboard {
     "content-security-policy": `default-src 'none'; ${nonce ? `script-src 'nonce-${nonce}'; ` : ""}style-src 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'`,
   });
 
-  function html(res: ServerResponse, status: number, body: string, headers: Record<string, string> = {}, nonce?: string): void {
-    res.writeHead(status, { "content-type": "text/html; charset=utf-8", "content-length": Buffer.byteLength(body), ...securityHeaders(nonce), ...headers });
+  function html(
+    res: ServerResponse,
+    status: number,
+    body: string,
+    headers: Record<string, string> = {},
+    nonce?: string,
+  ): void {
+    res.writeHead(status, {
+      "content-type": "text/html; charset=utf-8",
+      "content-length": Buffer.byteLength(body),
+      ...securityHeaders(nonce),
+      ...headers,
+    });
     res.end(body);
   }
 
   function json(res: ServerResponse, status: number, value: unknown): void {
     const body = JSON.stringify(value);
-    res.writeHead(status, { "content-type": "application/json", "content-length": Buffer.byteLength(body), ...securityHeaders() });
+    res.writeHead(status, {
+      "content-type": "application/json",
+      "content-length": Buffer.byteLength(body),
+      ...securityHeaders(),
+    });
     res.end(body);
   }
 
   /** Unauthenticated: the login form for a page, 401 JSON for tools. */
   function refuse(req: IncomingMessage, res: ServerResponse, page: boolean): void {
     const message = req.headers.authorization === undefined ? undefined : "That key is not the master key.";
-    if (page) html(res, 401, renderLogin(base, message), { "www-authenticate": 'Bearer realm="orchestrator dashboard"' });
-    else json(res, 401, { error: { message: "The dashboard needs the master key: Authorization: Bearer <master key>, or sign in at " + base, type: "authentication_error", code: "invalid_api_key" } });
+    if (page)
+      html(res, 401, renderLogin(base, message), { "www-authenticate": 'Bearer realm="orchestrator dashboard"' });
+    else
+      json(res, 401, {
+        error: {
+          message: "The dashboard needs the master key: Authorization: Bearer <master key>, or sign in at " + base,
+          type: "authentication_error",
+          code: "invalid_api_key",
+        },
+      });
   }
 
   async function page(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -256,7 +351,12 @@ export function createDashboard(options: DashboardOptions): Dashboard {
     const url = new URL(req.url ?? "/", "http://dashboard.invalid");
     const series = activity.series(Date.now(), options.minutes ?? 60);
     if (url.searchParams.get("part") === "live") {
-      json(res, 200, { totals: renderTotals(activity.totals), "models-body": renderModels(models(), registry.selector.name), "spend-body": renderSpend(await spend()), "charts-body": renderCharts(series) });
+      json(res, 200, {
+        totals: renderTotals(activity.totals),
+        "models-body": renderModels(models(), registry.selector.name),
+        "spend-body": renderSpend(await spend()),
+        "charts-body": renderCharts(series),
+      });
       return;
     }
     const nonce = randomBytes(16).toString("base64");
@@ -282,12 +382,22 @@ export function createDashboard(options: DashboardOptions): Dashboard {
       html(res, 401, renderLogin(base, key === undefined ? "Type the master key." : "That key is not the master key."));
       return;
     }
-    res.writeHead(303, { location: base, "set-cookie": sessions.cookie(sessions.issue(), base, options.secureCookie === true), "cache-control": "no-store", "content-length": 0 });
+    res.writeHead(303, {
+      location: base,
+      "set-cookie": sessions.cookie(sessions.issue(), base, options.secureCookie === true),
+      "cache-control": "no-store",
+      "content-length": 0,
+    });
     res.end();
   }
 
   function logout(_req: IncomingMessage, res: ServerResponse): void {
-    res.writeHead(303, { location: base, "set-cookie": clearCookie(base), "cache-control": "no-store", "content-length": 0 });
+    res.writeHead(303, {
+      location: base,
+      "set-cookie": clearCookie(base),
+      "cache-control": "no-store",
+      "content-length": 0,
+    });
     res.end();
   }
 
@@ -297,10 +407,21 @@ export function createDashboard(options: DashboardOptions): Dashboard {
       return;
     }
     if (clients.size >= maxClients) {
-      json(res, 503, { error: { message: `Too many live dashboard clients (at most ${maxClients}).`, type: "overloaded_error", code: "too_many_clients" } });
+      json(res, 503, {
+        error: {
+          message: `Too many live dashboard clients (at most ${maxClients}).`,
+          type: "overloaded_error",
+          code: "too_many_clients",
+        },
+      });
       return;
     }
-    res.writeHead(200, { "content-type": "text/event-stream; charset=utf-8", "cache-control": "no-store", "x-accel-buffering": "no", "x-content-type-options": "nosniff" });
+    res.writeHead(200, {
+      "content-type": "text/event-stream; charset=utf-8",
+      "cache-control": "no-store",
+      "x-accel-buffering": "no",
+      "x-content-type-options": "nosniff",
+    });
     res.write("retry: 3000\n: connected\n\n");
     clients.add(res);
     res.once("close", () => clients.delete(res));
@@ -321,11 +442,17 @@ export function createDashboard(options: DashboardOptions): Dashboard {
     }
     const r = options.replay ? await options.replay() : undefined;
     if (!r || !("svg" in r)) {
-      json(res, 404, { error: { message: "No replay curve is configured.", type: "not_found_error", code: "not_found" } });
+      json(res, 404, {
+        error: { message: "No replay curve is configured.", type: "not_found_error", code: "not_found" },
+      });
       return;
     }
     // Served as an image (an <img> runs no script in it), with a CSP that forbids script anyway.
-    res.writeHead(200, { "content-type": "image/svg+xml", "content-length": Buffer.byteLength(r.svg), ...securityHeaders() });
+    res.writeHead(200, {
+      "content-type": "image/svg+xml",
+      "content-length": Buffer.byteLength(r.svg),
+      ...securityHeaders(),
+    });
     res.end(r.svg);
   }
 

@@ -4,7 +4,9 @@
 import type { Decision, MinuteBucket } from "./activity";
 
 export function esc(value: unknown): string {
-  return String(value ?? "").replace(/[&<>"']/g, (c) => (c === "&" ? "&amp;" : c === "<" ? "&lt;" : c === ">" ? "&gt;" : c === '"' ? "&quot;" : "&#39;"));
+  return String(value ?? "").replace(/[&<>"']/g, (c) =>
+    c === "&" ? "&amp;" : c === "<" ? "&lt;" : c === ">" ? "&gt;" : c === '"' ? "&quot;" : "&#39;",
+  );
 }
 
 /** One model's row of the dashboard: its counters, latency, reward, health and circuit. */
@@ -30,7 +32,14 @@ export interface ModelView {
 
 /** Spend per key against its budget, per model (30 days) and per UTC day (the last 7). */
 export interface SpendView {
-  keys: { name: string; budgetUsd: number | undefined; period: string | undefined; spentUsd: number; resetsAt: string | undefined; revoked: boolean }[];
+  keys: {
+    name: string;
+    budgetUsd: number | undefined;
+    period: string | undefined;
+    spentUsd: number;
+    resetsAt: string | undefined;
+    revoked: boolean;
+  }[];
   models: { name: string; costUsd: number; requests: number }[];
   days: { day: string; costUsd: number }[];
 }
@@ -44,16 +53,20 @@ export interface Totals {
 }
 
 const pct = (v: number | undefined): string => (v === undefined ? "—" : `${(v * 100).toFixed(1)}%`);
-const ms = (v: number | undefined): string => (v === undefined ? "—" : v < 1000 ? `${Math.round(v)} ms` : `${(v / 1000).toFixed(2)} s`);
-export const usd = (v: number | undefined): string => (v === undefined ? "—" : v === 0 ? "$0" : v < 0.01 ? `$${v.toFixed(6)}` : `$${v.toFixed(2)}`);
-const num = (v: number | undefined, digits = 0): string => (v === undefined ? "—" : v.toLocaleString("en-US", { maximumFractionDigits: digits, minimumFractionDigits: digits }));
+const ms = (v: number | undefined): string =>
+  v === undefined ? "—" : v < 1000 ? `${Math.round(v)} ms` : `${(v / 1000).toFixed(2)} s`;
+export const usd = (v: number | undefined): string =>
+  v === undefined ? "—" : v === 0 ? "$0" : v < 0.01 ? `$${v.toFixed(6)}` : `$${v.toFixed(2)}`;
+const num = (v: number | undefined, digits = 0): string =>
+  v === undefined ? "—" : v.toLocaleString("en-US", { maximumFractionDigits: digits, minimumFractionDigits: digits });
 
 function badge(text: string, tone: "good" | "warn" | "bad" | "muted", title?: string): string {
   return `<span class="badge ${tone}"${title ? ` title="${esc(title)}"` : ""}>${esc(text)}</span>`;
 }
 
 function healthBadge(m: ModelView): string {
-  const tone = m.health === "healthy" ? "good" : m.health === "degraded" ? "warn" : m.health === "unhealthy" ? "bad" : "muted";
+  const tone =
+    m.health === "healthy" ? "good" : m.health === "degraded" ? "warn" : m.health === "unhealthy" ? "bad" : "muted";
   return badge(m.health, tone, m.reason);
 }
 
@@ -65,7 +78,8 @@ function circuitBadge(m: ModelView): string {
 export function renderTotals(t: Totals): string {
   const errorRate = t.requests === 0 ? undefined : t.errors / t.requests;
   const hitRate = t.cacheLookups === 0 ? undefined : t.cacheHits / t.cacheLookups;
-  const card = (label: string, value: string, id: string, tone = "") => `<div class="card ${tone}"><div class="label">${label}</div><div class="value" data-total="${id}">${value}</div></div>`;
+  const card = (label: string, value: string, id: string, tone = "") =>
+    `<div class="card ${tone}"><div class="label">${label}</div><div class="value" data-total="${id}">${value}</div></div>`;
   return `<div class="cards">${card("Requests", num(t.requests), "requests")}${card("Error rate", pct(errorRate), "error-rate", errorRate !== undefined && errorRate > 0.05 ? "alert" : "")}${card("Spend", usd(t.costUsd), "spend")}${card("Cache hit rate", pct(hitRate), "cache-hit-rate")}</div>`;
 }
 
@@ -73,7 +87,9 @@ export function renderModels(models: readonly ModelView[], selector: string): st
   if (models.length === 0) return `<p class="empty">No models are registered.</p>`;
   const rows = models
     .map(
-      (m) => `<tr data-model="${esc(m.name)}"><td class="name">${esc(m.name)}<div class="sub">${esc(m.provider)}</div></td>
+      (
+        m,
+      ) => `<tr data-model="${esc(m.name)}"><td class="name">${esc(m.name)}<div class="sub">${esc(m.provider)}</div></td>
 <td class="n" data-col="calls">${num(m.calls)}</td><td class="n">${pct(m.successRate)}</td><td class="n">${ms(m.p50)}</td><td class="n">${ms(m.p95)}</td>
 <td class="n">${num(m.tokensPerSecond, 1)}</td><td class="n">${usd(m.costUsd)}</td>
 <td class="n">${m.meanReward === undefined ? "—" : `${m.meanReward.toFixed(3)}${m.rewardBound === undefined ? "" : ` <span class="pm">± ${m.rewardBound.toFixed(3)}</span>`}`}<div class="sub">${num(m.trials)} trials</div></td>
@@ -86,7 +102,7 @@ export function renderModels(models: readonly ModelView[], selector: string): st
 
 /** UCB-style selectors score an untried model Infinity: say so rather than print it. */
 function score(value: number, note: string | undefined): string {
-  return Number.isFinite(value) ? `score ${value.toFixed(3)}` : note ?? "untried";
+  return Number.isFinite(value) ? `score ${value.toFixed(3)}` : (note ?? "untried");
 }
 
 function why(d: Decision): string {
@@ -109,10 +125,12 @@ export function renderDecision(d: Decision): string {
   const failedAttempts = d.outcomes.filter((o) => !o.success).length;
   const ok = r.status < 400;
   const time = new Date(d.at).toISOString().slice(11, 19);
-  const route = r.requested !== undefined && r.requested !== r.model ? r.requested : r.requested ?? "—";
+  const route = r.requested !== undefined && r.requested !== r.model ? r.requested : (r.requested ?? "—");
   const flags = [
     r.cached ? badge("cache hit", "good") : "",
-    fallbacks > 0 ? badge(`escalated ×${fallbacks}`, "warn", `${failedAttempts} failed attempt(s) before this answer`) : "",
+    fallbacks > 0
+      ? badge(`escalated ×${fallbacks}`, "warn", `${failedAttempts} failed attempt(s) before this answer`)
+      : "",
     r.stream ? badge("stream", "muted") : "",
     ok ? "" : badge(r.errorCode ?? String(r.status), "bad"),
   ].join("");
@@ -130,16 +148,24 @@ export function renderFeed(decisions: readonly Decision[]): string {
 
 const PALETTE = ["#2563eb", "#16a34a", "#dc2626", "#9333ea", "#ea580c", "#0891b2", "#ca8a04", "#db2777"];
 
-function chart(title: string, series: MinuteBucket[], models: string[], value: (cell: { requests: number; errors: number; latencyMs: number; costUsd: number }) => number | undefined, format: (v: number) => string): string {
+function chart(
+  title: string,
+  series: MinuteBucket[],
+  models: string[],
+  value: (cell: { requests: number; errors: number; latencyMs: number; costUsd: number }) => number | undefined,
+  format: (v: number) => string,
+): string {
   const w = 320;
   const h = 90;
   let max = 0;
-  const lines = models.map((model) => series.map((b) => {
-    const cell = b.models.get(model);
-    const v = cell ? value(cell) : undefined;
-    if (v !== undefined && v > max) max = v;
-    return v;
-  }));
+  const lines = models.map((model) =>
+    series.map((b) => {
+      const cell = b.models.get(model);
+      const v = cell ? value(cell) : undefined;
+      if (v !== undefined && v > max) max = v;
+      return v;
+    }),
+  );
   const x = (i: number) => (series.length <= 1 ? 0 : (i / (series.length - 1)) * w);
   const y = (v: number) => h - 4 - (max === 0 ? 0 : (v / max) * (h - 12));
   const paths = lines
@@ -156,19 +182,31 @@ export function renderCharts(series: MinuteBucket[]): string {
   for (const b of series) for (const n of b.models.keys()) names.add(n);
   const models = [...names].slice(0, PALETTE.length);
   if (models.length === 0) return `<p class="empty">No traffic in the last ${series.length} minutes.</p>`;
-  const legend = models.map((m, k) => `<span class="key"><i style="background:${PALETTE[k]}"></i>${esc(m)}</span>`).join("");
-  return `<div class="legend">${legend}<span class="muted"> · last ${series.length} minutes, per minute</span></div><div class="charts">${chart("Requests / min", series, models, (c) => c.requests, (v) => num(v))}${chart("Mean latency", series, models, (c) => (c.requests === 0 ? undefined : c.latencyMs / c.requests), ms)}${chart("Cost / min", series, models, (c) => c.costUsd, usd)}</div>`;
+  const legend = models
+    .map((m, k) => `<span class="key"><i style="background:${PALETTE[k]}"></i>${esc(m)}</span>`)
+    .join("");
+  return `<div class="legend">${legend}<span class="muted"> · last ${series.length} minutes, per minute</span></div><div class="charts">${chart(
+    "Requests / min",
+    series,
+    models,
+    (c) => c.requests,
+    (v) => num(v),
+  )}${chart("Mean latency", series, models, (c) => (c.requests === 0 ? undefined : c.latencyMs / c.requests), ms)}${chart("Cost / min", series, models, (c) => c.costUsd, usd)}</div>`;
 }
 
 export function renderSpend(spend: SpendView | undefined): string {
-  if (!spend) return `<p class="empty">Spend per key appears when the gateway runs with keys (set <code>ORCHESTRATOR_MASTER_KEY</code> or add a <code>keys:</code> section).</p>`;
+  if (!spend)
+    return `<p class="empty">Spend per key appears when the gateway runs with keys (set <code>ORCHESTRATOR_MASTER_KEY</code> or add a <code>keys:</code> section).</p>`;
   const bar = (spent: number, budget: number | undefined) => {
     if (budget === undefined || budget <= 0) return `<span class="muted">no budget</span>`;
     const share = Math.min(1, spent / budget);
     const tone = share >= 0.9 ? "bad" : share >= 0.7 ? "warn" : "good";
     return `<div class="meter ${tone}"><div style="width:${(share * 100).toFixed(1)}%"></div></div><span class="sub">${pct(spent / budget)} of ${usd(budget)}</span>`;
   };
-  const keys = spend.keys.length === 0 ? `<p class="empty">No keys yet.</p>` : `<table class="grid"><thead><tr><th>Key</th><th class="n">Spent</th><th>Budget</th><th>Period</th></tr></thead><tbody>${spend.keys.map((k) => `<tr><td class="name">${esc(k.name)}${k.revoked ? ` ${badge("revoked", "muted")}` : ""}</td><td class="n">${usd(k.spentUsd)}</td><td>${bar(k.spentUsd, k.budgetUsd)}</td><td>${esc(k.period ?? "—")}${k.resetsAt ? `<div class="sub">resets ${esc(k.resetsAt.slice(0, 16).replace("T", " "))}</div>` : ""}</td></tr>`).join("")}</tbody></table>`;
+  const keys =
+    spend.keys.length === 0
+      ? `<p class="empty">No keys yet.</p>`
+      : `<table class="grid"><thead><tr><th>Key</th><th class="n">Spent</th><th>Budget</th><th>Period</th></tr></thead><tbody>${spend.keys.map((k) => `<tr><td class="name">${esc(k.name)}${k.revoked ? ` ${badge("revoked", "muted")}` : ""}</td><td class="n">${usd(k.spentUsd)}</td><td>${bar(k.spentUsd, k.budgetUsd)}</td><td>${esc(k.period ?? "—")}${k.resetsAt ? `<div class="sub">resets ${esc(k.resetsAt.slice(0, 16).replace("T", " "))}</div>` : ""}</td></tr>`).join("")}</tbody></table>`;
   const models = `<table class="grid"><thead><tr><th>Model (30 days)</th><th class="n">Requests</th><th class="n">Spend</th></tr></thead><tbody>${spend.models.map((m) => `<tr><td class="name">${esc(m.name)}</td><td class="n">${num(m.requests)}</td><td class="n">${usd(m.costUsd)}</td></tr>`).join("") || `<tr><td colspan="3" class="muted">nothing spent yet</td></tr>`}</tbody></table>`;
   const maxDay = Math.max(0, ...spend.days.map((d) => d.costUsd));
   const days = `<table class="grid"><thead><tr><th>Day (UTC)</th><th class="n">Spend</th><th></th></tr></thead><tbody>${spend.days.map((d) => `<tr><td>${esc(d.day)}</td><td class="n">${usd(d.costUsd)}</td><td><div class="meter good"><div style="width:${maxDay === 0 ? 0 : ((d.costUsd / maxDay) * 100).toFixed(1)}%"></div></div></td></tr>`).join("")}</tbody></table>`;

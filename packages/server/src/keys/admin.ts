@@ -25,10 +25,24 @@ export function createAdminHandler(gate: KeyGate): AdminHandler {
     if (!route) return false;
     try {
       if (!caller.admin) {
-        if (caller.keyId === undefined) throw new GatewayError(401, "authentication_error", "The admin API needs the master key: send it as `Authorization: Bearer <ORCHESTRATOR_MASTER_KEY>`.", { code: "missing_api_key" });
-        throw new GatewayError(403, "permission_error", "Only the master key may use the admin API.", { code: "admin_only" });
+        if (caller.keyId === undefined)
+          throw new GatewayError(
+            401,
+            "authentication_error",
+            "The admin API needs the master key: send it as `Authorization: Bearer <ORCHESTRATOR_MASTER_KEY>`.",
+            { code: "missing_api_key" },
+          );
+        throw new GatewayError(403, "permission_error", "Only the master key may use the admin API.", {
+          code: "admin_only",
+        });
       }
-      if (route.kind === "method") throw new GatewayError(405, "invalid_request_error", `${req.method} is not allowed on ${path} (allowed: ${route.allowed}).`, { code: "method_not_allowed", headers: { allow: route.allowed } });
+      if (route.kind === "method")
+        throw new GatewayError(
+          405,
+          "invalid_request_error",
+          `${req.method} is not allowed on ${path} (allowed: ${route.allowed}).`,
+          { code: "method_not_allowed", headers: { allow: route.allowed } },
+        );
       if (route.kind === "create") {
         const input = parseNewKey(await readJson(req, MAX_BODY_BYTES));
         const { key, record } = await gate.createKey(input);
@@ -40,13 +54,20 @@ export function createAdminHandler(gate: KeyGate): AdminHandler {
         if (!view) throw notFound(route.id);
         send(res, 200, view);
       } else if (route.kind === "revoke") {
-        if (gate.isStaticKey(route.id)) throw new GatewayError(400, "invalid_request_error", `The key "${route.id}" is declared in the config (keys:): remove it there.`, { code: "static_key" });
+        if (gate.isStaticKey(route.id))
+          throw new GatewayError(
+            400,
+            "invalid_request_error",
+            `The key "${route.id}" is declared in the config (keys:): remove it there.`,
+            { code: "static_key" },
+          );
         const record = await gate.revokeKey(route.id);
         if (!record) throw notFound(route.id);
         send(res, 200, { ...record, revoked: true });
       } else {
         const by = url.searchParams.get("by") ?? "key";
-        if (!DIMENSIONS.includes(by as SpendDimension)) throw invalid("by", `must be one of ${DIMENSIONS.join(", ")}, got ${JSON.stringify(by.slice(0, 40))}`);
+        if (!DIMENSIONS.includes(by as SpendDimension))
+          throw invalid("by", `must be one of ${DIMENSIONS.join(", ")}, got ${JSON.stringify(by.slice(0, 40))}`);
         const since = parseSince(url.searchParams.get("since"));
         const data = await gate.spend({ by: by as SpendDimension, since });
         const totalUsd = data.reduce((sum, r) => sum + r.costUsd, 0);
@@ -59,21 +80,35 @@ export function createAdminHandler(gate: KeyGate): AdminHandler {
   };
 }
 
-type Route = { kind: "create" | "list" | "spend" } | { kind: "get" | "revoke"; id: string } | { kind: "method"; allowed: string };
+type Route =
+  | { kind: "create" | "list" | "spend" }
+  | { kind: "get" | "revoke"; id: string }
+  | { kind: "method"; allowed: string };
 
 function matchRoute(method: string, path: string): Route | undefined {
-  if (path === "/admin/keys") return method === "POST" ? { kind: "create" } : method === "GET" ? { kind: "list" } : { kind: "method", allowed: "GET, POST" };
+  if (path === "/admin/keys")
+    return method === "POST"
+      ? { kind: "create" }
+      : method === "GET"
+        ? { kind: "list" }
+        : { kind: "method", allowed: "GET, POST" };
   if (path === "/admin/spend") return method === "GET" ? { kind: "spend" } : { kind: "method", allowed: "GET" };
   const match = /^\/admin\/keys\/([^/]{1,200})$/.exec(path);
   if (match) {
     const id = decodeURIComponent(match[1] as string);
-    return method === "GET" ? { kind: "get", id } : method === "DELETE" ? { kind: "revoke", id } : { kind: "method", allowed: "GET, DELETE" };
+    return method === "GET"
+      ? { kind: "get", id }
+      : method === "DELETE"
+        ? { kind: "revoke", id }
+        : { kind: "method", allowed: "GET, DELETE" };
   }
   return undefined;
 }
 
 function notFound(id: string): GatewayError {
-  return new GatewayError(404, "not_found_error", `No key with id ${JSON.stringify(id.slice(0, 100))}.`, { code: "key_not_found" });
+  return new GatewayError(404, "not_found_error", `No key with id ${JSON.stringify(id.slice(0, 100))}.`, {
+    code: "key_not_found",
+  });
 }
 
 function invalid(param: string, message: string): GatewayError {
@@ -82,48 +117,72 @@ function invalid(param: string, message: string): GatewayError {
 
 /** The body of `POST /admin/keys`: `{ name, budgetUsd, budgetPeriod, rpm, tpm, models, metadata }` (snake_case accepted too). */
 export function parseNewKey(body: unknown): NewKey {
-  if (body === null || typeof body !== "object" || Array.isArray(body)) throw invalid("body", "must be a JSON object with at least a name");
+  if (body === null || typeof body !== "object" || Array.isArray(body))
+    throw invalid("body", "must be a JSON object with at least a name");
   const b = body as Record<string, unknown>;
-  const pick = (camel: string, snake: string) => (Object.hasOwn(b, camel) ? b[camel] : Object.hasOwn(b, snake) ? b[snake] : undefined);
-  const known = new Set(["name", "budgetUsd", "budget_usd", "budgetPeriod", "budget_period", "rpm", "tpm", "models", "metadata"]);
+  const pick = (camel: string, snake: string) =>
+    Object.hasOwn(b, camel) ? b[camel] : Object.hasOwn(b, snake) ? b[snake] : undefined;
+  const known = new Set([
+    "name",
+    "budgetUsd",
+    "budget_usd",
+    "budgetPeriod",
+    "budget_period",
+    "rpm",
+    "tpm",
+    "models",
+    "metadata",
+  ]);
   const unknown = Object.keys(b).find((k) => !known.has(k));
-  if (unknown !== undefined) throw invalid(unknown.slice(0, 60), "unknown field (expected name, budgetUsd, budgetPeriod, rpm, tpm, models, metadata)");
+  if (unknown !== undefined)
+    throw invalid(
+      unknown.slice(0, 60),
+      "unknown field (expected name, budgetUsd, budgetPeriod, rpm, tpm, models, metadata)",
+    );
   const name = b.name;
-  if (typeof name !== "string" || name.trim() === "" || name.length > MAX_TEXT) throw invalid("name", `must be a non-empty string of at most ${MAX_TEXT} characters`);
+  if (typeof name !== "string" || name.trim() === "" || name.length > MAX_TEXT)
+    throw invalid("name", `must be a non-empty string of at most ${MAX_TEXT} characters`);
   const out: NewKey = { name: name.trim() };
   const budget = pick("budgetUsd", "budget_usd");
   if (budget !== undefined && budget !== null) {
-    if (!(typeof budget === "number" && Number.isFinite(budget) && budget > 0)) throw invalid("budgetUsd", `must be a positive number of USD, got ${JSON.stringify(budget)}`);
+    if (!(typeof budget === "number" && Number.isFinite(budget) && budget > 0))
+      throw invalid("budgetUsd", `must be a positive number of USD, got ${JSON.stringify(budget)}`);
     out.budgetUsd = budget;
   }
   const period = pick("budgetPeriod", "budget_period");
   if (period !== undefined && period !== null) {
-    if (!PERIODS.includes(period as BudgetPeriod)) throw invalid("budgetPeriod", `must be one of ${PERIODS.join(", ")}, got ${JSON.stringify(period)}`);
+    if (!PERIODS.includes(period as BudgetPeriod))
+      throw invalid("budgetPeriod", `must be one of ${PERIODS.join(", ")}, got ${JSON.stringify(period)}`);
     if (out.budgetUsd === undefined) throw invalid("budgetPeriod", "needs budgetUsd");
     out.budgetPeriod = period as BudgetPeriod;
   }
   for (const field of ["rpm", "tpm"] as const) {
     const v = b[field];
     if (v === undefined || v === null) continue;
-    if (!(typeof v === "number" && Number.isInteger(v) && v > 0)) throw invalid(field, `must be a positive whole number, got ${JSON.stringify(v)}`);
+    if (!(typeof v === "number" && Number.isInteger(v) && v > 0))
+      throw invalid(field, `must be a positive whole number, got ${JSON.stringify(v)}`);
     out[field] = v;
   }
   const models = b.models;
   if (models !== undefined && models !== null) {
-    if (!Array.isArray(models) || models.length === 0 || models.length > MAX_MODELS) throw invalid("models", "must be a non-empty list of model or route names");
+    if (!Array.isArray(models) || models.length === 0 || models.length > MAX_MODELS)
+      throw invalid("models", "must be a non-empty list of model or route names");
     models.forEach((m, i) => {
-      if (typeof m !== "string" || m === "" || m.length > MAX_TEXT) throw invalid(`models[${i}]`, "must be a model or route name");
+      if (typeof m !== "string" || m === "" || m.length > MAX_TEXT)
+        throw invalid(`models[${i}]`, "must be a model or route name");
     });
     out.models = [...new Set(models as string[])];
   }
   const metadata = b.metadata;
   if (metadata !== undefined && metadata !== null) {
-    if (typeof metadata !== "object" || Array.isArray(metadata)) throw invalid("metadata", "must be an object of string values");
+    if (typeof metadata !== "object" || Array.isArray(metadata))
+      throw invalid("metadata", "must be an object of string values");
     const entries = Object.entries(metadata as Record<string, unknown>);
     if (entries.length > 100) throw invalid("metadata", "has more than 100 entries");
     const meta: Record<string, string> = {};
     for (const [k, v] of entries) {
-      if (typeof v !== "string" || v.length > 1_024 || k.length > MAX_TEXT) throw invalid(`metadata.${k.slice(0, 60)}`, "must be a string of at most 1024 characters");
+      if (typeof v !== "string" || v.length > 1_024 || k.length > MAX_TEXT)
+        throw invalid(`metadata.${k.slice(0, 60)}`, "must be a string of at most 1024 characters");
       Object.defineProperty(meta, k, { value: v, enumerable: true, writable: true, configurable: true });
     }
     out.metadata = meta;
@@ -135,9 +194,16 @@ export function parseNewKey(body: unknown): NewKey {
 export function parseSince(value: string | null): Date {
   if (value === null || value === "") return new Date(Date.now() - 30 * 86_400_000);
   const span = /^(\d{1,6})([mhd])$/.exec(value);
-  if (span) return new Date(Date.now() - Number(span[1]) * { m: 60_000, h: 3_600_000, d: 86_400_000 }[span[2] as "m" | "h" | "d"]);
+  if (span)
+    return new Date(
+      Date.now() - Number(span[1]) * { m: 60_000, h: 3_600_000, d: 86_400_000 }[span[2] as "m" | "h" | "d"],
+    );
   const date = /^\d{4}-\d{2}-\d{2}/.test(value) ? new Date(value) : new Date(Number.NaN);
-  if (Number.isNaN(date.getTime())) throw invalid("since", `expected an ISO date (2026-12-01, 2026-12-01T12:00:00Z) or a span back from now (90m, 24h, 7d), got ${JSON.stringify(value.slice(0, 40))}`);
+  if (Number.isNaN(date.getTime()))
+    throw invalid(
+      "since",
+      `expected an ISO date (2026-12-01, 2026-12-01T12:00:00Z) or a span back from now (90m, 24h, 7d), got ${JSON.stringify(value.slice(0, 40))}`,
+    );
   return date;
 }
 

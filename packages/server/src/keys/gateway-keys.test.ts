@@ -20,8 +20,14 @@ afterAll(async () => {
   await redis?.stop();
 });
 
-async function gateway(gate: KeyGate, upstream?: NonNullable<Parameters<typeof startGateway>[0]>["upstream"]): Promise<Gateway> {
-  const gw = await startGateway({ server: { gatekeeper: gate, admin: createAdminHandler(gate) }, ...(upstream ? { upstream } : {}) });
+async function gateway(
+  gate: KeyGate,
+  upstream?: NonNullable<Parameters<typeof startGateway>[0]>["upstream"],
+): Promise<Gateway> {
+  const gw = await startGateway({
+    server: { gatekeeper: gate, admin: createAdminHandler(gate) },
+    ...(upstream ? { upstream } : {}),
+  });
   open.push(gw);
   return gw;
 }
@@ -29,12 +35,21 @@ async function gateway(gate: KeyGate, upstream?: NonNullable<Parameters<typeof s
 const client = (gw: Gateway, apiKey: string) => new OpenAI({ apiKey, baseURL: `${gw.url}/v1`, maxRetries: 0 });
 
 async function createKey(gw: Gateway, body: Record<string, unknown>): Promise<{ id: string; key: string }> {
-  const res = await fetch(`${gw.url}/admin/keys`, { method: "POST", headers: { authorization: `Bearer ${MASTER}`, "content-type": "application/json" }, body: JSON.stringify(body) });
+  const res = await fetch(`${gw.url}/admin/keys`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${MASTER}`, "content-type": "application/json" },
+    body: JSON.stringify(body),
+  });
   expect(res.status).toBe(201);
   return (await res.json()) as { id: string; key: string };
 }
 
-const failure = (promise: Promise<unknown>) => promise.then(() => Promise.reject(new Error("expected a failure")), (e: unknown) => e as { status: number; error: { type: string; code: string; message: string; param?: string }; headers: Headers });
+const failure = (promise: Promise<unknown>) =>
+  promise.then(
+    () => Promise.reject(new Error("expected a failure")),
+    (e: unknown) =>
+      e as { status: number; error: { type: string; code: string; message: string; param?: string }; headers: Headers },
+  );
 
 describe("the key gate behind the gateway (the real openai SDK)", () => {
   it("no key, an unknown key, a revoked key → 401; a model the key may not use → 403; in OpenAI's error shape", async () => {
@@ -44,16 +59,28 @@ describe("the key gate behind the gateway (the real openai SDK)", () => {
     const answer = await client(gw, key).chat.completions.create({ model: "gpt-4o-mini", messages: ask("hi") });
     expect(answer.choices[0]?.message.content).toBe("Echo: hi");
 
-    const unknown = await failure(client(gw, "sk-orc-unknown").chat.completions.create({ model: "gpt-4o-mini", messages: ask("hi") }));
-    expect([unknown.status, unknown.error.type, unknown.error.code]).toEqual([401, "authentication_error", "invalid_api_key"]);
-    const none = await fetch(`${gw.url}/v1/chat/completions`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ model: "gpt-4o-mini", messages: ask("hi") }) });
+    const unknown = await failure(
+      client(gw, "sk-orc-unknown").chat.completions.create({ model: "gpt-4o-mini", messages: ask("hi") }),
+    );
+    expect([unknown.status, unknown.error.type, unknown.error.code]).toEqual([
+      401,
+      "authentication_error",
+      "invalid_api_key",
+    ]);
+    const none = await fetch(`${gw.url}/v1/chat/completions`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ model: "gpt-4o-mini", messages: ask("hi") }),
+    });
     expect(none.status).toBe(401);
     const forbidden = await failure(client(gw, key).chat.completions.create({ model: "auto", messages: ask("hi") }));
     expect([forbidden.status, forbidden.error.type, forbidden.error.param]).toEqual([403, "permission_error", "model"]);
     expect(forbidden.error.message).toContain('"narrow" may not use "auto"');
 
     await fetch(`${gw.url}/admin/keys/${id}`, { method: "DELETE", headers: { authorization: `Bearer ${MASTER}` } });
-    const revoked = await failure(client(gw, key).chat.completions.create({ model: "gpt-4o-mini", messages: ask("hi") }));
+    const revoked = await failure(
+      client(gw, key).chat.completions.create({ model: "gpt-4o-mini", messages: ask("hi") }),
+    );
     expect([revoked.status, revoked.error.code]).toEqual([401, "revoked_api_key"]);
     // The admin API is for the master key only.
     const asKey = await fetch(`${gw.url}/admin/keys`, { headers: { authorization: `Bearer ${key}` } });
@@ -63,23 +90,41 @@ describe("the key gate behind the gateway (the real openai SDK)", () => {
   it("charges the key the real cost of each call, streams included, also when the client leaves mid-stream; over budget a 429 says which budget and when it resets", async () => {
     const gate = new KeyGate({ masterKey: MASTER });
     const words = Array.from({ length: 200 }, (_, i) => `w${i}`).join(" ");
-    const gw = await gateway(gate, { reply: (req) => ({ text: JSON.stringify(req).includes("long") ? words : "short answer" }), chunkDelayMs: 5 });
+    const gw = await gateway(gate, {
+      reply: (req) => ({ text: JSON.stringify(req).includes("long") ? words : "short answer" }),
+      chunkDelayMs: 5,
+    });
     const { id, key } = await createKey(gw, { name: "metered", budgetUsd: 1, budgetPeriod: "day" });
     const sdk = client(gw, key);
-    const { response } = await sdk.chat.completions.create({ model: "gpt-4o-mini", messages: ask("one") }).withResponse();
+    const { response } = await sdk.chat.completions
+      .create({ model: "gpt-4o-mini", messages: ask("one") })
+      .withResponse();
     const first = Number(response.headers.get("x-orchestrator-cost-usd"));
     expect(first).toBeGreaterThan(0);
-    const stream = await sdk.chat.completions.create({ model: "gpt-4o-mini", messages: ask("two"), stream: true, stream_options: { include_usage: true } });
+    const stream = await sdk.chat.completions.create({
+      model: "gpt-4o-mini",
+      messages: ask("two"),
+      stream: true,
+      stream_options: { include_usage: true },
+    });
     for await (const _ of stream);
     const controller = new AbortController();
-    const cut = await sdk.chat.completions.create({ model: "gpt-4o-mini", messages: ask("long"), stream: true }, { signal: controller.signal });
+    const cut = await sdk.chat.completions.create(
+      { model: "gpt-4o-mini", messages: ask("long"), stream: true },
+      { signal: controller.signal },
+    );
     let chunks = 0;
     await (async () => {
       for await (const _ of cut) if (++chunks === 5) controller.abort();
     })().catch(() => undefined);
     const day = new Date().toISOString().slice(0, 10);
     let spent = 0;
-    for (let i = 0; i < 100 && (await gate.store.spend({ by: "key", since: new Date(Date.now() - 60_000) }))[0]?.requests !== 3; i++) await new Promise((r) => setTimeout(r, 20));
+    for (
+      let i = 0;
+      i < 100 && (await gate.store.spend({ by: "key", since: new Date(Date.now() - 60_000) }))[0]?.requests !== 3;
+      i++
+    )
+      await new Promise((r) => setTimeout(r, 20));
     const [row] = await gate.store.spend({ by: "key", since: new Date(Date.now() - 60_000) });
     expect(row).toMatchObject({ name: id, requests: 3 });
     spent = (await gate.store.spent(id, day)).spentUsd;
@@ -91,7 +136,11 @@ describe("the key gate behind the gateway (the real openai SDK)", () => {
     await admission.settle({ costUsd: 1, model: "gpt-4o-mini" });
     const over = await failure(sdk.chat.completions.create({ model: "gpt-4o-mini", messages: ask("more") }));
     expect([over.status, over.error.type, over.error.code]).toEqual([429, "budget_exceeded", "budget_exceeded"]);
-    expect(over.error.message).toMatch(new RegExp(`^The key "metered" has used its daily budget \\(UTC day ${day}\\) of \\$1\\.00: \\$1\\.\\d+ spent\\. It resets at ${day.slice(0, 8)}\\d\\dT00:00:00\\.000Z\\.$`));
+    expect(over.error.message).toMatch(
+      new RegExp(
+        `^The key "metered" has used its daily budget \\(UTC day ${day}\\) of \\$1\\.00: \\$1\\.\\d+ spent\\. It resets at ${day.slice(0, 8)}\\d\\dT00:00:00\\.000Z\\.$`,
+      ),
+    );
     const retryAfter = Number(over.headers.get("retry-after"));
     expect(retryAfter).toBeGreaterThan(0);
     expect(retryAfter).toBeLessThanOrEqual(86_400);
@@ -114,7 +163,9 @@ describe("the key gate behind the gateway (the real openai SDK)", () => {
     );
     expect(results.filter((s) => s === 200)).toHaveLength(12);
     expect(results.filter((s) => s === 429)).toHaveLength(28);
-    const listed = (await (await fetch(`${b.url}/admin/keys`, { headers: { authorization: `Bearer ${MASTER}` } })).json()) as { data: { id: string }[] };
+    const listed = (await (
+      await fetch(`${b.url}/admin/keys`, { headers: { authorization: `Bearer ${MASTER}` } })
+    ).json()) as { data: { id: string }[] };
     expect(listed.data.map((k) => k.id)).toContain(id);
     await fetch(`${b.url}/admin/keys/${id}`, { method: "DELETE", headers: { authorization: `Bearer ${MASTER}` } });
     const revoked = await failure(client(a, key).chat.completions.create({ model: "gpt-4o-mini", messages: ask("x") }));
@@ -122,4 +173,3 @@ describe("the key gate behind the gateway (the real openai SDK)", () => {
     await Promise.all(gates.map((g) => g.store.close()));
   });
 });
-

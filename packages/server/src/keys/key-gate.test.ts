@@ -35,7 +35,11 @@ afterEach(async () => {
 async function call(base: string, method: string, path: string, key: string | undefined, body?: unknown) {
   const headers: Record<string, string> = { "content-type": "application/json" };
   if (key) headers.authorization = `Bearer ${key}`;
-  const res = await fetch(`${base}${path}`, { method, headers, ...(body === undefined ? {} : { body: typeof body === "string" ? body : JSON.stringify(body) }) });
+  const res = await fetch(`${base}${path}`, {
+    method,
+    headers,
+    ...(body === undefined ? {} : { body: typeof body === "string" ? body : JSON.stringify(body) }),
+  });
   // biome-ignore lint/suspicious/noExplicitAny: a JSON body the assertions walk
   return { status: res.status, headers: res.headers, body: (await res.json()) as Record<string, any> };
 }
@@ -55,11 +59,26 @@ describe("the admin API", () => {
     const gate = new KeyGate({ masterKey: MASTER });
     const { url, server } = await adminServer(gate);
     servers.push(server);
-    const created = await call(url, "POST", "/admin/keys", MASTER, { name: "team-a", budgetUsd: 5, budgetPeriod: "day", rpm: 60, tpm: 10_000, models: ["auto", "cheap"] });
+    const created = await call(url, "POST", "/admin/keys", MASTER, {
+      name: "team-a",
+      budgetUsd: 5,
+      budgetPeriod: "day",
+      rpm: 60,
+      tpm: 10_000,
+      models: ["auto", "cheap"],
+    });
     expect(created.status).toBe(201);
     const key = created.body.key as string;
     expect(key).toMatch(/^sk-orc-[A-Za-z0-9_-]{43}$/);
-    expect(created.body).toMatchObject({ id: expect.stringMatching(/^key_/), name: "team-a", budgetUsd: 5, budgetPeriod: "day", rpm: 60, tpm: 10_000, models: ["auto", "cheap"] });
+    expect(created.body).toMatchObject({
+      id: expect.stringMatching(/^key_/),
+      name: "team-a",
+      budgetUsd: 5,
+      budgetPeriod: "day",
+      rpm: 60,
+      tpm: 10_000,
+      models: ["auto", "cheap"],
+    });
 
     const caller = await gate.authenticate(key);
     expect(caller).toEqual({ keyId: created.body.id, keyName: "team-a", models: ["auto", "cheap"] });
@@ -69,8 +88,18 @@ describe("the admin API", () => {
     const text = JSON.stringify(listed.body);
     expect(text).not.toContain(key);
     expect(text).not.toContain(hashKey(key));
-    expect(listed.body.data).toEqual([expect.objectContaining({ id: created.body.id, name: "team-a", spentUsd: 0, period: new Date().toISOString().slice(0, 10), resetsAt: budgetPeriodEnd("day", new Date())?.toISOString() })]);
-    expect(inspect(gate, { depth: 10 }) + JSON.stringify(gate) + inspect(await gate.store.list(), { depth: 5 })).not.toContain(key);
+    expect(listed.body.data).toEqual([
+      expect.objectContaining({
+        id: created.body.id,
+        name: "team-a",
+        spentUsd: 0,
+        period: new Date().toISOString().slice(0, 10),
+        resetsAt: budgetPeriodEnd("day", new Date())?.toISOString(),
+      }),
+    ]);
+    expect(
+      inspect(gate, { depth: 10 }) + JSON.stringify(gate) + inspect(await gate.store.list(), { depth: 5 }),
+    ).not.toContain(key);
 
     const revoked = await call(url, "DELETE", `/admin/keys/${created.body.id}`, MASTER);
     expect(revoked.status).toBe(200);
@@ -121,7 +150,11 @@ describe("the admin API", () => {
     expect([spend.status, spend.body.error.param]).toEqual([400, "by"]);
     const since = await call(url, "GET", "/admin/spend?since=yesterday", MASTER);
     expect([since.status, since.body.error.param]).toEqual([400, "since"]);
-    const big = await fetch(`${url}/admin/keys`, { method: "POST", headers: { authorization: `Bearer ${MASTER}` }, body: "x".repeat(200_000) });
+    const big = await fetch(`${url}/admin/keys`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${MASTER}` },
+      body: "x".repeat(200_000),
+    });
     expect(big.status).toBe(413);
   });
 });
@@ -162,7 +195,11 @@ describe("the key gate", () => {
     expect((await rejection(gate.admit(caller, { model: "auto", estimatedTokens: 200 }))).code).toBe("tpm_exceeded");
     // It used 300 tokens in the end: 700 are free again.
     await first.settle({ costUsd: 0, inputTokens: 100, outputTokens: 200 });
-    await (await gate.admit(caller, { model: "auto", estimatedTokens: 600 })).settle({ costUsd: 0, inputTokens: 300, outputTokens: 300 });
+    await (await gate.admit(caller, { model: "auto", estimatedTokens: 600 })).settle({
+      costUsd: 0,
+      inputTokens: 300,
+      outputTokens: 300,
+    });
     const over = await rejection(gate.admit(caller, { model: "auto", estimatedTokens: 500 }));
     expect([over.status, over.code]).toEqual([429, "tpm_exceeded"]);
     expect(over.retryAfterMs).toBeGreaterThan(0);
@@ -175,20 +212,34 @@ describe("the key gate", () => {
     const { key } = await gate.createKey({ name: "capped", budgetUsd: 0.01, budgetPeriod: "day" });
     const caller = await gate.authenticate(key);
     // Calls in flight each hold their most possible cost, $0.003: three fit in $0.01, a fourth does not.
-    const admissions = await Promise.all([1, 2, 3].map(() => gate.admit(caller, { model: "auto", estimatedCostUsd: 0.003 })));
-    expect((await rejection(gate.admit(caller, { model: "auto", estimatedCostUsd: 0.003 }))).type).toBe("budget_exceeded");
+    const admissions = await Promise.all(
+      [1, 2, 3].map(() => gate.admit(caller, { model: "auto", estimatedCostUsd: 0.003 })),
+    );
+    expect((await rejection(gate.admit(caller, { model: "auto", estimatedCostUsd: 0.003 }))).type).toBe(
+      "budget_exceeded",
+    );
     // They cost $0.002 each: $0.006 spent, room for one more $0.003 hold.
     for (const a of admissions) await a.settle({ costUsd: 0.002, model: "small", inputTokens: 10, outputTokens: 5 });
-    await (await gate.admit(caller, { model: "auto", estimatedCostUsd: 0.003 })).settle({ costUsd: 0.002, model: "small" });
+    await (await gate.admit(caller, { model: "auto", estimatedCostUsd: 0.003 })).settle({
+      costUsd: 0.002,
+      model: "small",
+    });
     const day = new Date().toISOString().slice(0, 10);
     const resets = budgetPeriodEnd("day", new Date()) as Date;
     const short = await rejection(gate.admit(caller, { model: "auto", estimatedCostUsd: 0.003 }));
-    expect(short.message).toBe(`The key "capped" has used its daily budget (UTC day ${day}) of $0.01: $0.008 spent: $0.002 is left, less than this request may cost ($0.003). It resets at ${resets.toISOString()}.`);
+    expect(short.message).toBe(
+      `The key "capped" has used its daily budget (UTC day ${day}) of $0.01: $0.008 spent: $0.002 is left, less than this request may cost ($0.003). It resets at ${resets.toISOString()}.`,
+    );
     // A cheaper request still fits, exactly.
-    await (await gate.admit(caller, { model: "auto", estimatedCostUsd: 0.002 })).settle({ costUsd: 0.002, model: "small" });
+    await (await gate.admit(caller, { model: "auto", estimatedCostUsd: 0.002 })).settle({
+      costUsd: 0.002,
+      model: "small",
+    });
     const error = await rejection(gate.admit(caller, { model: "auto", estimatedCostUsd: 0.0001 }));
     expect([error.status, error.type, error.code]).toEqual([429, "budget_exceeded", "budget_exceeded"]);
-    expect(error.message).toBe(`The key "capped" has used its daily budget (UTC day ${day}) of $0.01: $0.01 spent. It resets at ${resets.toISOString()}.`);
+    expect(error.message).toBe(
+      `The key "capped" has used its daily budget (UTC day ${day}) of $0.01: $0.01 spent. It resets at ${resets.toISOString()}.`,
+    );
     expect(error.retryAfterMs).toBeGreaterThan(0);
     expect(error.retryAfterMs).toBeLessThanOrEqual(resets.getTime() - Date.now() + 1_000);
     expect(error.headers["x-orchestrator-budget-resets-at"]).toBe(resets.toISOString());
@@ -203,7 +254,9 @@ describe("the key gate", () => {
     // $0.4 spent; a call in flight holds the usual $0.4; a third would need $0.4 of the $0.2 left.
     const a = await gate.admit(caller, { model: "auto" });
     const refused = await rejection(gate.admit(caller, { model: "auto" }));
-    expect(refused.message).toBe('The key "once" has used its total budget of $1.00: $0.40 spent and $0.40 held by calls in flight: $0.20 is left, less than this request may cost ($0.40). It does not reset: raise it or use another key.');
+    expect(refused.message).toBe(
+      'The key "once" has used its total budget of $1.00: $0.40 spent and $0.40 held by calls in flight: $0.20 is left, less than this request may cost ($0.40). It does not reset: raise it or use another key.',
+    );
     expect(refused.retryAfterMs).toBeUndefined();
     await a.settle({ costUsd: 0.4 });
     expect((await gate.listKeys())[0]).toMatchObject({ period: "total", spentUsd: 0.8, heldUsd: 0 });
@@ -213,9 +266,24 @@ describe("the key gate", () => {
     const gate = new KeyGate();
     const one = await gate.authenticate((await gate.createKey({ name: "one" })).key);
     const two = await gate.authenticate((await gate.createKey({ name: "two" })).key);
-    await (await gate.admit({ ...one, user: "ana" }, { model: "auto" })).settle({ costUsd: 0.003, model: "large", inputTokens: 10, outputTokens: 20 });
-    await (await gate.admit({ ...one, user: "bo" }, { model: "auto" })).settle({ costUsd: 0.001, model: "small", inputTokens: 1, outputTokens: 2 });
-    await (await gate.admit({ ...two, user: "ana" }, { model: "auto" })).settle({ costUsd: 0.001, model: "small", inputTokens: 1, outputTokens: 2 });
+    await (await gate.admit({ ...one, user: "ana" }, { model: "auto" })).settle({
+      costUsd: 0.003,
+      model: "large",
+      inputTokens: 10,
+      outputTokens: 20,
+    });
+    await (await gate.admit({ ...one, user: "bo" }, { model: "auto" })).settle({
+      costUsd: 0.001,
+      model: "small",
+      inputTokens: 1,
+      outputTokens: 2,
+    });
+    await (await gate.admit({ ...two, user: "ana" }, { model: "auto" })).settle({
+      costUsd: 0.001,
+      model: "small",
+      inputTokens: 1,
+      outputTokens: 2,
+    });
     const since = new Date(Date.now() - 60_000);
     expect(await gate.spend({ by: "key", since })).toEqual([
       { name: one.keyId, costUsd: 0.004, requests: 2, inputTokens: 11, outputTokens: 22 },

@@ -13,7 +13,14 @@ import {
   budgetPeriodId,
   redact,
 } from "@orchestrator-ts/core";
-import { type Admission, type AdmissionOutcome, type AdmissionRequest, type Caller, type Gatekeeper, GatewayError } from "../contract";
+import {
+  type Admission,
+  type AdmissionOutcome,
+  type AdmissionRequest,
+  type Caller,
+  type Gatekeeper,
+  GatewayError,
+} from "../contract";
 import { generateKey, generateKeyId, hashKey, sameDigest } from "./key-material";
 import { MemoryKeyStore } from "./memory-key-store";
 
@@ -98,12 +105,20 @@ export class KeyGate implements Gatekeeper {
   }
 
   async authenticate(rawKey: string | undefined): Promise<Caller> {
-    if (rawKey === undefined || rawKey.trim() === "") throw new GatewayError(401, "authentication_error", NO_KEY, { code: "missing_api_key" });
+    if (rawKey === undefined || rawKey.trim() === "")
+      throw new GatewayError(401, "authentication_error", NO_KEY, { code: "missing_api_key" });
     const digest = hashKey(rawKey.trim());
-    if (this.#masterDigest !== undefined && sameDigest(digest, this.#masterDigest)) return { admin: true, keyName: "master" };
+    if (this.#masterDigest !== undefined && sameDigest(digest, this.#masterDigest))
+      return { admin: true, keyName: "master" };
     const record = this.#static.get(digest) ?? (await this.#find(digest));
     if (!record) throw new GatewayError(401, "authentication_error", "Unknown API key.", { code: "invalid_api_key" });
-    if (record.revokedAt !== undefined) throw new GatewayError(401, "authentication_error", `The API key "${record.name}" was revoked at ${record.revokedAt}.`, { code: "revoked_api_key" });
+    if (record.revokedAt !== undefined)
+      throw new GatewayError(
+        401,
+        "authentication_error",
+        `The API key "${record.name}" was revoked at ${record.revokedAt}.`,
+        { code: "revoked_api_key" },
+      );
     this.#recent.set(record.id, record);
     const caller: Caller = { keyId: record.id, keyName: record.name };
     if (record.models) caller.models = record.models;
@@ -120,14 +135,26 @@ export class KeyGate implements Gatekeeper {
 
   async admit(caller: Caller, request: AdmissionRequest): Promise<Admission> {
     if (caller.keyId === undefined) return OPEN;
-    const record = this.#recent.get(caller.keyId) ?? (await this.store.get(caller.keyId).catch((e) => Promise.reject(unavailable(e))));
+    const record =
+      this.#recent.get(caller.keyId) ??
+      (await this.store.get(caller.keyId).catch((e) => Promise.reject(unavailable(e))));
     if (!record) throw new GatewayError(401, "authentication_error", "Unknown API key.", { code: "invalid_api_key" });
     if (record.models && !record.models.includes(request.model)) {
-      throw new GatewayError(403, "permission_error", `The key "${record.name}" may not use "${request.model}" (it may use: ${record.models.join(", ")}).`, { code: "model_not_allowed", param: "model" });
+      throw new GatewayError(
+        403,
+        "permission_error",
+        `The key "${record.name}" may not use "${request.model}" (it may use: ${record.models.join(", ")}).`,
+        { code: "model_not_allowed", param: "model" },
+      );
     }
     const tokens = Math.max(0, Math.ceil(request.estimatedTokens ?? 0));
     if (record.tpm !== undefined && tokens > record.tpm) {
-      throw new GatewayError(400, "invalid_request_error", `This request may use up to ${tokens} tokens, more than the key "${record.name}" may use in a minute (tpm ${record.tpm}): lower max_tokens or shorten the prompt.`, { code: "tokens_exceed_tpm", param: "max_tokens" });
+      throw new GatewayError(
+        400,
+        "invalid_request_error",
+        `This request may use up to ${tokens} tokens, more than the key "${record.name}" may use in a minute (tpm ${record.tpm}): lower max_tokens or shorten the prompt.`,
+        { code: "tokens_exceed_tpm", param: "max_tokens" },
+      );
     }
     const now = new Date();
     const periodKind = record.budgetPeriod ?? "month";
@@ -135,15 +162,34 @@ export class KeyGate implements Gatekeeper {
     const holdId = randomBytes(12).toString("base64url");
     let verdict: Awaited<ReturnType<KeyStore["admit"]>>;
     try {
-      verdict = await this.store.admit(compact({ keyId: record.id, holdId, rpm: record.rpm, tpm: record.tpm, tokens, budgetUsd: record.budgetUsd, period, holdUsd: request.estimatedCostUsd ?? (record.budgetUsd === undefined ? undefined : this.#estimate?.(request)) }));
+      verdict = await this.store.admit(
+        compact({
+          keyId: record.id,
+          holdId,
+          rpm: record.rpm,
+          tpm: record.tpm,
+          tokens,
+          budgetUsd: record.budgetUsd,
+          period,
+          holdUsd: request.estimatedCostUsd ?? (record.budgetUsd === undefined ? undefined : this.#estimate?.(request)),
+        }),
+      );
     } catch (error) {
       throw unavailable(error);
     }
     if (!verdict.ok) {
       if (verdict.reason === "budget") throw budgetError(record, periodKind, period as string, verdict, now);
       const retryAfterMs = Math.max(1, verdict.retryAfterMs);
-      const what = verdict.reason === "rpm" ? `${record.rpm} requests per minute` : `${record.tpm} tokens per minute (${verdict.used} counted in the last minute, this request needs ${tokens})`;
-      throw new GatewayError(429, "rate_limit_error", `The key "${record.name}" is over its limit of ${what}; retry in ${Math.ceil(retryAfterMs / 1000)} s.`, { code: verdict.reason === "rpm" ? "rpm_exceeded" : "tpm_exceeded", retryAfterMs });
+      const what =
+        verdict.reason === "rpm"
+          ? `${record.rpm} requests per minute`
+          : `${record.tpm} tokens per minute (${verdict.used} counted in the last minute, this request needs ${tokens})`;
+      throw new GatewayError(
+        429,
+        "rate_limit_error",
+        `The key "${record.name}" is over its limit of ${what}; retry in ${Math.ceil(retryAfterMs / 1000)} s.`,
+        { code: verdict.reason === "rpm" ? "rpm_exceeded" : "tpm_exceeded", retryAfterMs },
+      );
     }
     let settled = false;
     const keyId = record.id;
@@ -151,9 +197,24 @@ export class KeyGate implements Gatekeeper {
       settle: async (outcome: AdmissionOutcome) => {
         if (settled) return;
         settled = true;
-        const tokensUsed = outcome.inputTokens !== undefined || outcome.outputTokens !== undefined ? (outcome.inputTokens ?? 0) + (outcome.outputTokens ?? 0) : undefined;
+        const tokensUsed =
+          outcome.inputTokens !== undefined || outcome.outputTokens !== undefined
+            ? (outcome.inputTokens ?? 0) + (outcome.outputTokens ?? 0)
+            : undefined;
         try {
-          await this.store.settle(compact({ keyId, holdId, period, costUsd: outcome.costUsd ?? 0, tokens: tokensUsed, inputTokens: outcome.inputTokens, outputTokens: outcome.outputTokens, model: outcome.model, user: caller.user }));
+          await this.store.settle(
+            compact({
+              keyId,
+              holdId,
+              period,
+              costUsd: outcome.costUsd ?? 0,
+              tokens: tokensUsed,
+              inputTokens: outcome.inputTokens,
+              outputTokens: outcome.outputTokens,
+              model: outcome.model,
+              user: caller.user,
+            }),
+          );
         } catch (error) {
           this.#onError(error);
         }
@@ -182,7 +243,10 @@ export class KeyGate implements Gatekeeper {
 
   /** Every key (static ones first) with this period's spend. */
   async listKeys(): Promise<KeyView[]> {
-    const records = [...this.#static.values(), ...(await this.store.list()).sort((a, b) => a.createdAt.localeCompare(b.createdAt))];
+    const records = [
+      ...this.#static.values(),
+      ...(await this.store.list()).sort((a, b) => a.createdAt.localeCompare(b.createdAt)),
+    ];
     const now = new Date();
     return Promise.all(records.map((r) => this.#view(r, now)));
   }
@@ -234,24 +298,44 @@ function usd(value: number): string {
   return `$${text.length - text.indexOf(".") - 1 < 2 ? Number(text).toFixed(2) : text}`;
 }
 
-function budgetError(record: VirtualKeyRecord, kind: BudgetPeriod, period: string, verdict: { spentUsd: number; heldUsd: number; neededUsd: number }, now: Date): GatewayError {
+function budgetError(
+  record: VirtualKeyRecord,
+  kind: BudgetPeriod,
+  period: string,
+  verdict: { spentUsd: number; heldUsd: number; neededUsd: number },
+  now: Date,
+): GatewayError {
   const end = budgetPeriodEnd(kind, now);
   const budget = record.budgetUsd as number;
-  const label = kind === "day" ? `daily budget (UTC day ${period})` : kind === "month" ? `monthly budget (UTC month ${period})` : "total budget";
+  const label =
+    kind === "day"
+      ? `daily budget (UTC day ${period})`
+      : kind === "month"
+        ? `monthly budget (UTC month ${period})`
+        : "total budget";
   const inFlight = verdict.heldUsd > 0 ? ` and ${usd(verdict.heldUsd)} held by calls in flight` : "";
   const left = budget - verdict.spentUsd - verdict.heldUsd;
-  const short = left > 1e-9 ? `: ${usd(left)} is left, less than this request may cost (${usd(verdict.neededUsd)})` : "";
+  const short =
+    left > 1e-9 ? `: ${usd(left)} is left, less than this request may cost (${usd(verdict.neededUsd)})` : "";
   const when = end ? `It resets at ${end.toISOString()}.` : "It does not reset: raise it or use another key.";
   const message = `The key "${record.name}" has used its ${label} of ${usd(budget)}: ${usd(verdict.spentUsd)} spent${inFlight}${short}. ${when}`;
   const headers: Record<string, string> = {};
   if (end) headers["x-orchestrator-budget-resets-at"] = end.toISOString();
-  return new GatewayError(429, "budget_exceeded", message, { code: "budget_exceeded", headers, ...(end ? { retryAfterMs: end.getTime() - now.getTime() } : {}) });
+  return new GatewayError(429, "budget_exceeded", message, {
+    code: "budget_exceeded",
+    headers,
+    ...(end ? { retryAfterMs: end.getTime() - now.getTime() } : {}),
+  });
 }
 
 function unavailable(error: unknown): GatewayError {
   if (GatewayError.isInstance(error)) return error as GatewayError;
   const reason = redact(error instanceof Error ? error.message : String(error));
-  return new GatewayError(503, "api_error", `The key store is unavailable (${reason}); try again shortly.`, { code: "key_store_unavailable", retryAfterMs: 1_000, cause: error });
+  return new GatewayError(503, "api_error", `The key store is unavailable (${reason}); try again shortly.`, {
+    code: "key_store_unavailable",
+    retryAfterMs: 1_000,
+    cause: error,
+  });
 }
 
 function compact<T extends object>(value: T): T {

@@ -59,7 +59,8 @@ export class MemoryKeyStore implements KeyStore {
   }
 
   async create(record: VirtualKeyRecord, keyHash: string): Promise<void> {
-    if (this.#byHash.has(keyHash) || this.#records.has(record.id)) throw new Error(`A key with id ${record.id} (or the same value) exists already.`);
+    if (this.#byHash.has(keyHash) || this.#records.has(record.id))
+      throw new Error(`A key with id ${record.id} (or the same value) exists already.`);
     this.#records.set(record.id, structuredClone(record));
     this.#byHash.set(keyHash, record.id);
   }
@@ -115,11 +116,17 @@ export class MemoryKeyStore implements KeyStore {
       c.holds.delete(id);
     }
     let drop = 0;
-    while (drop < c.window.length && (c.window[drop] as { at: number }).at <= now - WINDOW_MS) c.tokens -= (c.window[drop++] as { tokens: number }).tokens;
+    while (drop < c.window.length && (c.window[drop] as { at: number }).at <= now - WINDOW_MS)
+      c.tokens -= (c.window[drop++] as { tokens: number }).tokens;
     if (drop > 0) c.window.splice(0, drop);
     if (check.rpm !== undefined && c.window.length + 1 > check.rpm) {
       const first = c.window[0];
-      return { ok: false, reason: "rpm", retryAfterMs: first ? first.at + WINDOW_MS - now : 1_000, used: c.window.length };
+      return {
+        ok: false,
+        reason: "rpm",
+        retryAfterMs: first ? first.at + WINDOW_MS - now : 1_000,
+        used: c.window.length,
+      };
     }
     if (check.tpm !== undefined && c.tokens + check.tokens > check.tpm) {
       let excess = c.tokens + check.tokens - check.tpm;
@@ -140,7 +147,14 @@ export class MemoryKeyStore implements KeyStore {
       hold = Math.max(check.holdUsd !== undefined ? Math.ceil(check.holdUsd * NANO) : 0, c.mean ?? 0);
       // Admitted when what is left, beyond what calls in flight hold, covers this call's hold.
       const budget = Math.round(check.budgetUsd * NANO);
-      if (period.spent + period.held >= budget || period.spent + period.held + hold > budget) return { ok: false, reason: "budget", spentUsd: period.spent / NANO, heldUsd: period.held / NANO, neededUsd: hold / NANO };
+      if (period.spent + period.held >= budget || period.spent + period.held + hold > budget)
+        return {
+          ok: false,
+          reason: "budget",
+          spentUsd: period.spent / NANO,
+          heldUsd: period.held / NANO,
+          neededUsd: hold / NANO,
+        };
       if (hold > 0) {
         period.held += hold;
         c.holds.set(check.holdId, { amount: hold, period: check.period ?? "total", expiresAt: now + this.#holdTtlMs });
@@ -225,7 +239,9 @@ export class MemoryKeyStore implements KeyStore {
         total.set(row.name, t);
       }
     }
-    return [...total.values()].map((r) => ({ ...r, costUsd: r.costUsd / NANO })).sort((a, b) => b.costUsd - a.costUsd || a.name.localeCompare(b.name));
+    return [...total.values()]
+      .map((r) => ({ ...r, costUsd: r.costUsd / NANO }))
+      .sort((a, b) => b.costUsd - a.costUsd || a.name.localeCompare(b.name));
   }
 
   /** Nothing to release: for the `KeyStore` contract. */

@@ -18,7 +18,8 @@ function sample(text: string, name: string, labels: Record<string, string>): num
     if (!line.startsWith(`${name}{`) && !line.startsWith(`${name} `)) continue;
     const inner = line.slice(name.length).match(/^\{(.*)\} /)?.[1] ?? "";
     const have = inner === "" ? [] : inner.split(/,(?=[a-z_]+=")/);
-    if (have.length === want.length && want.every((w) => have.includes(w))) return Number(line.slice(line.lastIndexOf(" ") + 1));
+    if (have.length === want.length && want.every((w) => have.includes(w)))
+      return Number(line.slice(line.lastIndexOf(" ") + 1));
   }
   return 0;
 }
@@ -33,7 +34,14 @@ describe("GET /metrics on the gateway", () => {
   beforeAll(async () => {
     upstream = await startOpenAIServer({ apiKey: UPSTREAM_KEY });
     registry = new ModelRegistry({ maxRetries: 0 });
-    registry.registerModel(new OpenAIModel({ name: "gpt-4o-mini", apiKey: UPSTREAM_KEY, baseURL: `${upstream.url}/v1`, capabilities: { textGeneration: true, inputCostPerToken: 0.000_001, outputCostPerToken: 0.000_002 } }));
+    registry.registerModel(
+      new OpenAIModel({
+        name: "gpt-4o-mini",
+        apiKey: UPSTREAM_KEY,
+        baseURL: `${upstream.url}/v1`,
+        capabilities: { textGeneration: true, inputCostPerToken: 0.000_001, outputCostPerToken: 0.000_002 },
+      }),
+    );
     metrics = createMetrics({ registry });
     server = createServer({ orchestrator: { registry }, port: 0, observers: [metrics], extraRoutes: [metrics.route] });
     await server.listen();
@@ -56,29 +64,59 @@ describe("GET /metrics on the gateway", () => {
 
   it("moves as plain calls, streams and failures go through the gateway", async () => {
     const before = await scrape();
-    expect(sample(before, "orchestrator_requests_total", { endpoint: "openai.chat", status: "200", model: "gpt-4o-mini" })).toBe(0);
+    expect(
+      sample(before, "orchestrator_requests_total", { endpoint: "openai.chat", status: "200", model: "gpt-4o-mini" }),
+    ).toBe(0);
 
-    const plain = await client.chat.completions.create({ model: "gpt-4o-mini", messages: [{ role: "user", content: "hello metrics" }] });
-    const stream = await client.chat.completions.create({ model: "auto", messages: [{ role: "user", content: "one two three four" }], stream: true, stream_options: { include_usage: true } });
+    const plain = await client.chat.completions.create({
+      model: "gpt-4o-mini",
+      messages: [{ role: "user", content: "hello metrics" }],
+    });
+    const stream = await client.chat.completions.create({
+      model: "auto",
+      messages: [{ role: "user", content: "one two three four" }],
+      stream: true,
+      stream_options: { include_usage: true },
+    });
     for await (const _ of stream) {
       // drain
     }
-    const missing = await client.chat.completions.create({ model: "no-such-model", messages: [{ role: "user", content: "x" }] }).then(
-      () => undefined,
-      (e: { status: number }) => e,
-    );
+    const missing = await client.chat.completions
+      .create({ model: "no-such-model", messages: [{ role: "user", content: "x" }] })
+      .then(
+        () => undefined,
+        (e: { status: number }) => e,
+      );
     expect(missing?.status).toBe(404);
 
     const after = await scrape();
-    expect(sample(after, "orchestrator_requests_total", { endpoint: "openai.chat", status: "200", model: "gpt-4o-mini" })).toBe(2);
-    expect(sample(after, "orchestrator_requests_total", { endpoint: "openai.chat", status: "404", model: "none" })).toBe(1);
-    expect(sample(after, "orchestrator_request_errors_total", { endpoint: "openai.chat", code: "model_not_found" })).toBe(1);
+    expect(
+      sample(after, "orchestrator_requests_total", { endpoint: "openai.chat", status: "200", model: "gpt-4o-mini" }),
+    ).toBe(2);
+    expect(
+      sample(after, "orchestrator_requests_total", { endpoint: "openai.chat", status: "404", model: "none" }),
+    ).toBe(1);
+    expect(
+      sample(after, "orchestrator_request_errors_total", { endpoint: "openai.chat", code: "model_not_found" }),
+    ).toBe(1);
     expect(sample(after, "orchestrator_selections_total", { model: "gpt-4o-mini", fallback: "false" })).toBe(2);
-    expect(sample(after, "orchestrator_request_duration_seconds_count", { endpoint: "openai.chat", stream: "false" })).toBe(2);
-    expect(sample(after, "orchestrator_request_duration_seconds_count", { endpoint: "openai.chat", stream: "true" })).toBe(1);
-    expect(sample(after, "orchestrator_time_to_first_chunk_seconds_count", { endpoint: "openai.chat", model: "gpt-4o-mini" })).toBe(1);
-    expect(sample(after, "orchestrator_tokens_total", { model: "gpt-4o-mini", direction: "input" })).toBeGreaterThanOrEqual(plain.usage?.prompt_tokens ?? 1);
+    expect(
+      sample(after, "orchestrator_request_duration_seconds_count", { endpoint: "openai.chat", stream: "false" }),
+    ).toBe(2);
+    expect(
+      sample(after, "orchestrator_request_duration_seconds_count", { endpoint: "openai.chat", stream: "true" }),
+    ).toBe(1);
+    expect(
+      sample(after, "orchestrator_time_to_first_chunk_seconds_count", {
+        endpoint: "openai.chat",
+        model: "gpt-4o-mini",
+      }),
+    ).toBe(1);
+    expect(
+      sample(after, "orchestrator_tokens_total", { model: "gpt-4o-mini", direction: "input" }),
+    ).toBeGreaterThanOrEqual(plain.usage?.prompt_tokens ?? 1);
     expect(sample(after, "orchestrator_cost_usd_total", { model: "gpt-4o-mini" })).toBeGreaterThan(0);
-    for (const secret of [UPSTREAM_KEY, CLIENT_KEY, "hello metrics", "no-such-model"]) expect(after).not.toContain(secret);
+    for (const secret of [UPSTREAM_KEY, CLIENT_KEY, "hello metrics", "no-such-model"])
+      expect(after).not.toContain(secret);
   });
 });

@@ -15,9 +15,13 @@ import type { RequestRecord, ServerObserver } from "../contract";
  * Request latency buckets, in seconds: LLM calls run from a few ms (a cache hit, an error) to
  * minutes (a long generation), so the buckets span 5 ms to 10 min.
  */
-export const DEFAULT_LATENCY_BUCKETS_SECONDS: readonly number[] = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20, 30, 60, 120, 300, 600];
+export const DEFAULT_LATENCY_BUCKETS_SECONDS: readonly number[] = [
+  0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20, 30, 60, 120, 300, 600,
+];
 /** Time to the first chunk of a stream, in seconds: usually well under the whole call. */
-export const DEFAULT_TTFC_BUCKETS_SECONDS: readonly number[] = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
+export const DEFAULT_TTFC_BUCKETS_SECONDS: readonly number[] = [
+  0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60,
+];
 
 /** What `createServer`'s `extraRoutes` takes. */
 export interface MetricsRoute {
@@ -93,27 +97,113 @@ export function createMetrics(options: MetricsOptions): GatewayMetrics {
   const registers = [prom];
   if (options.processMetrics !== false) collectDefaultMetrics({ register: prom });
 
-  const requests = new Counter({ name: "orchestrator_requests_total", help: "API requests answered, by endpoint, HTTP status and the model that answered (none when no model did).", labelNames: ["endpoint", "status", "model"] as const, registers });
-  const errors = new Counter({ name: "orchestrator_request_errors_total", help: "API requests that failed, by endpoint and error code.", labelNames: ["endpoint", "code"] as const, registers });
-  const latency = new Histogram({ name: "orchestrator_request_duration_seconds", help: "Time from a request's arrival to its last byte, by endpoint and whether it streamed.", labelNames: ["endpoint", "stream"] as const, buckets: [...(options.latencyBucketsSeconds ?? DEFAULT_LATENCY_BUCKETS_SECONDS)], registers });
-  const ttfc = new Histogram({ name: "orchestrator_time_to_first_chunk_seconds", help: "Time from a streamed request's arrival to its first text or tool-call chunk, by endpoint and model.", labelNames: ["endpoint", "model"] as const, buckets: [...(options.timeToFirstChunkBucketsSeconds ?? DEFAULT_TTFC_BUCKETS_SECONDS)], registers });
-  const tokens = new Counter({ name: "orchestrator_tokens_total", help: "Tokens the answering models reported, by model and direction (input, output).", labelNames: ["model", "direction"] as const, registers });
-  const cost = new Counter({ name: "orchestrator_cost_usd_total", help: "Cost of the answered requests in US dollars, by model.", labelNames: ["model"] as const, registers });
-  const cacheHits = new Counter({ name: "orchestrator_cache_hits_total", help: "Requests answered from the response cache, by model.", labelNames: ["model"] as const, registers });
-  const cacheMisses = new Counter({ name: "orchestrator_cache_misses_total", help: "Requests that looked in the response cache and called the model, by model.", labelNames: ["model"] as const, registers });
-  const keySpend = new Counter({ name: "orchestrator_key_spend_usd_total", help: "Spend in US dollars per virtual key, by the key's name (never the key).", labelNames: ["key_name"] as const, registers });
-  const keyRequests = new Counter({ name: "orchestrator_key_requests_total", help: "API requests per virtual key, by the key's name (never the key).", labelNames: ["key_name"] as const, registers });
+  const requests = new Counter({
+    name: "orchestrator_requests_total",
+    help: "API requests answered, by endpoint, HTTP status and the model that answered (none when no model did).",
+    labelNames: ["endpoint", "status", "model"] as const,
+    registers,
+  });
+  const errors = new Counter({
+    name: "orchestrator_request_errors_total",
+    help: "API requests that failed, by endpoint and error code.",
+    labelNames: ["endpoint", "code"] as const,
+    registers,
+  });
+  const latency = new Histogram({
+    name: "orchestrator_request_duration_seconds",
+    help: "Time from a request's arrival to its last byte, by endpoint and whether it streamed.",
+    labelNames: ["endpoint", "stream"] as const,
+    buckets: [...(options.latencyBucketsSeconds ?? DEFAULT_LATENCY_BUCKETS_SECONDS)],
+    registers,
+  });
+  const ttfc = new Histogram({
+    name: "orchestrator_time_to_first_chunk_seconds",
+    help: "Time from a streamed request's arrival to its first text or tool-call chunk, by endpoint and model.",
+    labelNames: ["endpoint", "model"] as const,
+    buckets: [...(options.timeToFirstChunkBucketsSeconds ?? DEFAULT_TTFC_BUCKETS_SECONDS)],
+    registers,
+  });
+  const tokens = new Counter({
+    name: "orchestrator_tokens_total",
+    help: "Tokens the answering models reported, by model and direction (input, output).",
+    labelNames: ["model", "direction"] as const,
+    registers,
+  });
+  const cost = new Counter({
+    name: "orchestrator_cost_usd_total",
+    help: "Cost of the answered requests in US dollars, by model.",
+    labelNames: ["model"] as const,
+    registers,
+  });
+  const cacheHits = new Counter({
+    name: "orchestrator_cache_hits_total",
+    help: "Requests answered from the response cache, by model.",
+    labelNames: ["model"] as const,
+    registers,
+  });
+  const cacheMisses = new Counter({
+    name: "orchestrator_cache_misses_total",
+    help: "Requests that looked in the response cache and called the model, by model.",
+    labelNames: ["model"] as const,
+    registers,
+  });
+  const keySpend = new Counter({
+    name: "orchestrator_key_spend_usd_total",
+    help: "Spend in US dollars per virtual key, by the key's name (never the key).",
+    labelNames: ["key_name"] as const,
+    registers,
+  });
+  const keyRequests = new Counter({
+    name: "orchestrator_key_requests_total",
+    help: "API requests per virtual key, by the key's name (never the key).",
+    labelNames: ["key_name"] as const,
+    registers,
+  });
 
-  const selections = new Counter({ name: "orchestrator_selections_total", help: "Models chosen by the selector, by model and whether the choice was a fallback.", labelNames: ["model", "fallback"] as const, registers });
-  const attempts = new Counter({ name: "orchestrator_model_attempts_total", help: "Calls to a model (retries and fallbacks each count), by model and result.", labelNames: ["model", "result"] as const, registers });
-  const attemptErrors = new Counter({ name: "orchestrator_model_errors_total", help: "Failed calls to a model, by model and error code.", labelNames: ["model", "code"] as const, registers });
-  const attemptLatency = new Histogram({ name: "orchestrator_model_call_duration_seconds", help: "Duration of successful calls to a model, by model.", labelNames: ["model"] as const, buckets: [...(options.latencyBucketsSeconds ?? DEFAULT_LATENCY_BUCKETS_SECONDS)], registers });
-  const feedback = new Histogram({ name: "orchestrator_feedback_quality", help: "Quality scores sent as feedback (0 to 1), by model.", labelNames: ["model"] as const, buckets: [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1], registers });
-  const healthChanges = new Counter({ name: "orchestrator_model_health_changes_total", help: "Changes of a model's health status seen by selection, by model and the new status.", labelNames: ["model", "status"] as const, registers });
+  const selections = new Counter({
+    name: "orchestrator_selections_total",
+    help: "Models chosen by the selector, by model and whether the choice was a fallback.",
+    labelNames: ["model", "fallback"] as const,
+    registers,
+  });
+  const attempts = new Counter({
+    name: "orchestrator_model_attempts_total",
+    help: "Calls to a model (retries and fallbacks each count), by model and result.",
+    labelNames: ["model", "result"] as const,
+    registers,
+  });
+  const attemptErrors = new Counter({
+    name: "orchestrator_model_errors_total",
+    help: "Failed calls to a model, by model and error code.",
+    labelNames: ["model", "code"] as const,
+    registers,
+  });
+  const attemptLatency = new Histogram({
+    name: "orchestrator_model_call_duration_seconds",
+    help: "Duration of successful calls to a model, by model.",
+    labelNames: ["model"] as const,
+    buckets: [...(options.latencyBucketsSeconds ?? DEFAULT_LATENCY_BUCKETS_SECONDS)],
+    registers,
+  });
+  const feedback = new Histogram({
+    name: "orchestrator_feedback_quality",
+    help: "Quality scores sent as feedback (0 to 1), by model.",
+    labelNames: ["model"] as const,
+    buckets: [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1],
+    registers,
+  });
+  const healthChanges = new Counter({
+    name: "orchestrator_model_health_changes_total",
+    help: "Changes of a model's health status seen by selection, by model and the new status.",
+    labelNames: ["model", "status"] as const,
+    registers,
+  });
 
   // Circuit and health state are read from the registry's health tracker when scraped, so they are
   // current even for a model no request has touched since it recovered.
-  const health = registry.health as typeof registry.health & { circuit?: (name: string) => keyof typeof CIRCUIT | undefined };
+  const health = registry.health as typeof registry.health & {
+    circuit?: (name: string) => keyof typeof CIRCUIT | undefined;
+  };
   new Gauge({
     name: "orchestrator_model_circuit_state",
     help: "A model's circuit: 0 closed, 1 half-open, 2 open (without a circuit breaker: 0 available, 2 unavailable).",
@@ -124,7 +214,14 @@ export function createMetrics(options: MetricsOptions): GatewayMetrics {
       for (const model of registry.listModels()) {
         const name = model.name;
         const circuit = typeof health.circuit === "function" ? health.circuit(name) : undefined;
-        this.set({ model: name }, circuit !== undefined ? CIRCUIT[circuit] : health.availability(name).available ? CIRCUIT.closed : CIRCUIT.open);
+        this.set(
+          { model: name },
+          circuit !== undefined
+            ? CIRCUIT[circuit]
+            : health.availability(name).available
+              ? CIRCUIT.closed
+              : CIRCUIT.open,
+        );
       }
     },
   });
@@ -135,7 +232,8 @@ export function createMetrics(options: MetricsOptions): GatewayMetrics {
     registers,
     collect() {
       this.reset();
-      for (const model of registry.listModels()) this.set({ model: model.name }, health.availability(model.name).available ? 1 : 0);
+      for (const model of registry.listModels())
+        this.set({ model: model.name }, health.availability(model.name).available ? 1 : 0);
     },
   });
   new Gauge({
@@ -175,12 +273,16 @@ export function createMetrics(options: MetricsOptions): GatewayMetrics {
     const endpoint = record.endpoint;
     const status = statusLabel(record.status);
     requests.inc({ endpoint, status, model });
-    if (record.status >= 400 || record.errorCode !== undefined) errors.inc({ endpoint, code: errorCodes.of(record.errorCode ?? `http_${status}`) });
-    if (Number.isFinite(record.latencyMs)) latency.observe({ endpoint, stream: record.stream ? "true" : "false" }, record.latencyMs / 1000);
+    if (record.status >= 400 || record.errorCode !== undefined)
+      errors.inc({ endpoint, code: errorCodes.of(record.errorCode ?? `http_${status}`) });
+    if (Number.isFinite(record.latencyMs))
+      latency.observe({ endpoint, stream: record.stream ? "true" : "false" }, record.latencyMs / 1000);
     const ttfcMs = record.timeToFirstChunkMs;
     if (ttfcMs !== undefined && Number.isFinite(ttfcMs)) ttfc.observe({ endpoint, model }, ttfcMs / 1000);
-    if (record.inputTokens !== undefined && record.inputTokens > 0) tokens.inc({ model, direction: "input" }, record.inputTokens);
-    if (record.outputTokens !== undefined && record.outputTokens > 0) tokens.inc({ model, direction: "output" }, record.outputTokens);
+    if (record.inputTokens !== undefined && record.inputTokens > 0)
+      tokens.inc({ model, direction: "input" }, record.inputTokens);
+    if (record.outputTokens !== undefined && record.outputTokens > 0)
+      tokens.inc({ model, direction: "output" }, record.outputTokens);
     const usd = record.costUsd;
     const spent = usd !== undefined && usd > 0 && Number.isFinite(usd);
     if (spent) cost.inc({ model }, usd);

@@ -4,7 +4,12 @@ import { request as httpRequest } from "node:http";
 import { ModelRegistry, type ModelRegistryOptions } from "@orchestrator-ts/registry";
 import { AnthropicModel } from "@orchestrator-ts/provider-anthropic";
 import { OpenAIModel } from "@orchestrator-ts/provider-openai";
-import { type AnthropicServer, type OpenAIServer, startAnthropicServer, startOpenAIServer } from "@orchestrator-ts/testing";
+import {
+  type AnthropicServer,
+  type OpenAIServer,
+  startAnthropicServer,
+  startOpenAIServer,
+} from "@orchestrator-ts/testing";
 import OpenAI from "openai";
 import { type CreateServerOptions, type OrchestratorServer, createServer } from "../server";
 
@@ -21,12 +26,36 @@ export interface Gateway {
   close(): Promise<void>;
 }
 
-export async function startGateway(options: { registry?: ModelRegistryOptions; server?: Partial<CreateServerOptions>; setup?: (registry: ModelRegistry) => void; upstream?: Parameters<typeof startOpenAIServer>[0] } = {}): Promise<Gateway> {
-  const openaiUpstream = await startOpenAIServer({ apiKey: OPENAI_KEY, models: ["gpt-4o-mini", "gpt-4o"], ...(options.upstream ?? {}) });
+export async function startGateway(
+  options: {
+    registry?: ModelRegistryOptions;
+    server?: Partial<CreateServerOptions>;
+    setup?: (registry: ModelRegistry) => void;
+    upstream?: Parameters<typeof startOpenAIServer>[0];
+  } = {},
+): Promise<Gateway> {
+  const openaiUpstream = await startOpenAIServer({
+    apiKey: OPENAI_KEY,
+    models: ["gpt-4o-mini", "gpt-4o"],
+    ...(options.upstream ?? {}),
+  });
   const anthropicUpstream = await startAnthropicServer({ apiKey: ANTHROPIC_KEY });
-  const registry = new ModelRegistry({ maxRetries: 0, backoff: { initialMs: 1, maxMs: 5 }, ...(options.registry ?? {}) });
-  registry.registerModel(new OpenAIModel({ name: "gpt-4o-mini", apiKey: OPENAI_KEY, baseURL: openaiUpstream.baseURL, timeoutMs: 10_000 }));
-  registry.registerModel(new AnthropicModel({ name: "claude-sonnet-4-6", apiKey: ANTHROPIC_KEY, baseURL: anthropicUpstream.baseURL, timeoutMs: 10_000 }));
+  const registry = new ModelRegistry({
+    maxRetries: 0,
+    backoff: { initialMs: 1, maxMs: 5 },
+    ...(options.registry ?? {}),
+  });
+  registry.registerModel(
+    new OpenAIModel({ name: "gpt-4o-mini", apiKey: OPENAI_KEY, baseURL: openaiUpstream.baseURL, timeoutMs: 10_000 }),
+  );
+  registry.registerModel(
+    new AnthropicModel({
+      name: "claude-sonnet-4-6",
+      apiKey: ANTHROPIC_KEY,
+      baseURL: anthropicUpstream.baseURL,
+      timeoutMs: 10_000,
+    }),
+  );
   options.setup?.(registry);
   const server = createServer({ orchestrator: { registry }, port: 0, ...(options.server ?? {}) });
   const url = await server.listen();
@@ -66,17 +95,28 @@ export interface RawAnswer {
 }
 
 /** A raw POST of `body` (JSON, or a string sent as it is) to `url` + `path`, read to the end. */
-export function rawPost(url: string, path: string, body: unknown, headers: Record<string, string> = {}): Promise<RawAnswer> {
+export function rawPost(
+  url: string,
+  path: string,
+  body: unknown,
+  headers: Record<string, string> = {},
+): Promise<RawAnswer> {
   return new Promise((resolve, reject) => {
-    const req = httpRequest(`${url}${path}`, { method: "POST", headers: { "content-type": "application/json", ...headers } }, (res) => {
-      let text = "";
-      res.setEncoding("utf8");
-      res.on("data", (chunk: string) => {
-        text += chunk;
-      });
-      res.on("end", () => resolve({ status: res.statusCode ?? 0, headers: res.headers, text, trailers: res.trailers }));
-      res.on("error", reject);
-    });
+    const req = httpRequest(
+      `${url}${path}`,
+      { method: "POST", headers: { "content-type": "application/json", ...headers } },
+      (res) => {
+        let text = "";
+        res.setEncoding("utf8");
+        res.on("data", (chunk: string) => {
+          text += chunk;
+        });
+        res.on("end", () =>
+          resolve({ status: res.statusCode ?? 0, headers: res.headers, text, trailers: res.trailers }),
+        );
+        res.on("error", reject);
+      },
+    );
     req.on("error", reject);
     req.end(typeof body === "string" ? body : JSON.stringify(body));
   });

@@ -11,7 +11,13 @@ import {
   toChatFinishReason,
 } from "@orchestrator-ts/openai-format";
 import type { LoopbackContext } from "../servers/handler";
-import { type ChatMessage, type ReplyRequest, type ResolvedReply, type ToolDefinition, lastUserText } from "../servers/scripted-replies";
+import {
+  type ChatMessage,
+  type ReplyRequest,
+  type ResolvedReply,
+  type ToolDefinition,
+  lastUserText,
+} from "../servers/scripted-replies";
 import { isRecord } from "./http";
 import { splitIntoPieces } from "./text";
 
@@ -28,7 +34,11 @@ export function openAIFinishReason(reason: string): string {
 }
 
 /** The request as scripted replies see it, or the 400 to answer. */
-export function parseOpenAIChatRequest(protocol: string, path: string, body: Record<string, unknown>): ReplyRequest | { error: string; param: string } {
+export function parseOpenAIChatRequest(
+  protocol: string,
+  path: string,
+  body: Record<string, unknown>,
+): ReplyRequest | { error: string; param: string } {
   let parsed: ReturnType<typeof fromChatRequest>;
   try {
     parsed = fromChatRequest(body);
@@ -38,7 +48,11 @@ export function parseOpenAIChatRequest(protocol: string, path: string, body: Rec
   }
   const { request } = parsed;
   const messages: ChatMessage[] = request.messages.map((m) => ({ role: m.role, content: contentText(m.content) }));
-  const tools: ToolDefinition[] = (request.tools ?? []).map((t) => ({ name: t.name, ...(t.description !== undefined ? { description: t.description } : {}), parameters: t.parameters }));
+  const tools: ToolDefinition[] = (request.tools ?? []).map((t) => ({
+    name: t.name,
+    ...(t.description !== undefined ? { description: t.description } : {}),
+    parameters: t.parameters,
+  }));
   return {
     protocol,
     path,
@@ -54,7 +68,8 @@ export function parseOpenAIChatRequest(protocol: string, path: string, body: Rec
 }
 
 // A scripted tool call's arguments are sent verbatim (they may be deliberately invalid JSON).
-const toolCallsOf = (reply: ResolvedReply): ToolCall[] => reply.toolCalls.map((call) => ({ id: call.id, name: call.name, arguments: call.argumentsJson }));
+const toolCallsOf = (reply: ResolvedReply): ToolCall[] =>
+  reply.toolCalls.map((call) => ({ id: call.id, name: call.name, arguments: call.argumentsJson }));
 
 function usageOf(reply: ResolvedReply) {
   return reply.usage ?? undefined;
@@ -65,7 +80,8 @@ export function chatCompletionFrames(reply: ResolvedReply, identity: ChatIdentit
   const encoder = new ChatStreamEncoder(identity, { includeUsage });
   const chunks = [encoder.start(reply.text === "" && reply.toolCalls.length > 0)];
   for (const piece of reply.chunks) chunks.push(encoder.text(piece));
-  for (const call of toolCallsOf(reply)) chunks.push(...encoder.toolCall(call, splitIntoPieces(call.arguments as string, 3)));
+  for (const call of toolCallsOf(reply))
+    chunks.push(...encoder.toolCall(call, splitIntoPieces(call.arguments as string, 3)));
   chunks.push(...encoder.finish(reply.finishReason as ChatFinishReason, usageOf(reply)));
   const frames = chunks.map(sseFrame);
   frames.push(SSE_DONE);
@@ -101,7 +117,18 @@ export async function serveChatCompletion(
   };
   if (!parsed.stream) {
     const usage = usageOf(reply);
-    await ctx.sendJson(200, toChatCompletion({ text: reply.text, toolCalls: toolCallsOf(reply), ...(usage ? { usage } : {}), finishReason: reply.finishReason as ChatFinishReason }, identity));
+    await ctx.sendJson(
+      200,
+      toChatCompletion(
+        {
+          text: reply.text,
+          toolCalls: toolCallsOf(reply),
+          ...(usage ? { usage } : {}),
+          finishReason: reply.finishReason as ChatFinishReason,
+        },
+        identity,
+      ),
+    );
     return;
   }
   const streamOptions = ctx.body["stream_options"];

@@ -28,7 +28,8 @@ export function runFixture(file: string, args: readonly string[], options: RunFi
     child.on("exit", (code, signal) => {
       clearTimeout(timer);
       const lines = out.split("\n").filter((l) => l.trim().startsWith("{"));
-      if (code !== 0 && signal !== "SIGKILL") return reject(new Error(`${file} exited with ${code ?? signal}: ${err.slice(-2000)}`));
+      if (code !== 0 && signal !== "SIGKILL")
+        return reject(new Error(`${file} exited with ${code ?? signal}: ${err.slice(-2000)}`));
       try {
         resolve(lines.map((l) => JSON.parse(l) as unknown));
       } catch (error) {

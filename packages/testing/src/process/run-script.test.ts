@@ -13,7 +13,10 @@ const script = (name: string, text: string): string => {
 
 describe("runScript", () => {
   it("resolves with the exit code, both streams, and exactly the environment it was given", async () => {
-    const file = script("prints.mjs", 'console.log("out", process.env.ONLY ?? "-", process.env.HOME ?? "-");\nconsole.error("err");\nprocess.exitCode = 3;\n');
+    const file = script(
+      "prints.mjs",
+      'console.log("out", process.env.ONLY ?? "-", process.env.HOME ?? "-");\nconsole.error("err");\nprocess.exitCode = 3;\n',
+    );
     const result = await runScript({ file }, { env: { ONLY: "yes", PATH: process.env.PATH } });
     expect(result).toMatchObject({ code: 3, signal: null, timedOut: false, stdout: "out yes -\n", stderr: "err\n" });
   });

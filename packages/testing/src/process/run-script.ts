@@ -35,7 +35,10 @@ export interface ScriptRun {
  * whether it had to be killed are what process-level tests assert. Asynchronous, so servers in
  * the test's own process keep answering the child.
  */
-export function runScript(source: { script: string } | { file: string }, options: RunScriptOptions = {}): Promise<ScriptRun> {
+export function runScript(
+  source: { script: string } | { file: string },
+  options: RunScriptOptions = {},
+): Promise<ScriptRun> {
   const cwd = options.cwd ?? process.cwd();
   // An inline script is written to a file under cwd's node_modules/.cache, so its bare imports
   // resolve from cwd and it runs as a file: with -e (or stdin) the script or --input-type would

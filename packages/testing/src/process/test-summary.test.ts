@@ -23,7 +23,12 @@ function workspace(packages: Record<string, { file: string; tests: [string, Stat
       numFailedTests: count("failed"),
       numPendingTests: count("skipped"),
       numTodoTests: 0,
-      testResults: [{ name: join(dir, file), assertionResults: tests.map(([title, status]) => ({ title, fullName: title, status })) }],
+      testResults: [
+        {
+          name: join(dir, file),
+          assertionResults: tests.map(([title, status]) => ({ title, fullName: title, status })),
+        },
+      ],
     };
     writeFileSync(join(dir, "test-results/vitest.json"), JSON.stringify(report));
   }
@@ -39,7 +44,10 @@ it("names each skipped test and why, then the closing line", async () => {
         ["live OpenAI: gpt-4o-mini generates and streams (skipped: OPENAI_API_KEY not set)", "skipped"],
       ],
     },
-    "@orchestrator-ts/provider-ollama": { file: "src/ollama-model.test.ts", tests: [["live: generates and streams (skipped: OLLAMA_HOST not set)", "skipped"]] },
+    "@orchestrator-ts/provider-ollama": {
+      file: "src/ollama-model.test.ts",
+      tests: [["live: generates and streams (skipped: OLLAMA_HOST not set)", "skipped"]],
+    },
   });
   const run = await runScript({ file: SCRIPT }, { args: [root] });
   expect(run.code).toBe(0);
@@ -67,6 +75,8 @@ it("does not call a skip without a stated reason opt-in; failures make the exit 
   });
   const run = await runScript({ file: SCRIPT }, { args: [root] });
   expect(run.code).toBe(1);
-  expect(run.stdout).toContain("Skipped: 1 test(s):\n  - @orchestrator-ts/core src/model.test.ts: someday (no reason given in its title)\n");
+  expect(run.stdout).toContain(
+    "Skipped: 1 test(s):\n  - @orchestrator-ts/core src/model.test.ts: someday (no reason given in its title)\n",
+  );
   expect(run.stdout.trim().split("\n").at(-1)).toBe("Tests: 1 passed, 1 failed, 1 skipped");
 });

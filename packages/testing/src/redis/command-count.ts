@@ -12,7 +12,10 @@ export async function redisCommandStats(port: number): Promise<Record<string, nu
 }
 
 /** `after − before`, without the commands that took the measurement (INFO). */
-export function commandStatsDelta(before: Record<string, number>, after: Record<string, number>): { total: number; byCommand: Record<string, number> } {
+export function commandStatsDelta(
+  before: Record<string, number>,
+  after: Record<string, number>,
+): { total: number; byCommand: Record<string, number> } {
   const byCommand: Record<string, number> = {};
   let total = 0;
   for (const [name, calls] of Object.entries(after)) {

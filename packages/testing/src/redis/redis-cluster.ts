@@ -43,7 +43,9 @@ function assertCli(): void {
   if (cliChecked) return;
   const probe = spawnSync("redis-cli", ["--version"], { encoding: "utf8" });
   if (probe.error || probe.status !== 0) {
-    throw new Error("redis-cli is not installed: the cluster tests need it (apt-get install -y redis-tools; .ci/run installs it).");
+    throw new Error(
+      "redis-cli is not installed: the cluster tests need it (apt-get install -y redis-tools; .ci/run installs it).",
+    );
   }
   cliChecked = true;
 }
@@ -68,16 +70,25 @@ export async function startRedisCluster(options: RedisClusterOptions = {}): Prom
         const port = ports[2 * i] as number;
         const busPort = ports[2 * i + 1] as number;
         const args = [
-          "--cluster-enabled", "yes",
-          "--cluster-port", String(busPort),
-          "--cluster-config-file", join(dir, `nodes-${port}.conf`),
-          "--cluster-node-timeout", String(nodeTimeoutMs),
+          "--cluster-enabled",
+          "yes",
+          "--cluster-port",
+          String(busPort),
+          "--cluster-config-file",
+          join(dir, `nodes-${port}.conf`),
+          "--cluster-node-timeout",
+          String(nodeTimeoutMs),
           // A replica may always take over, however long it was cut off (a test kills and pauses nodes at will).
-          "--cluster-replica-validity-factor", "0",
-          "--dir", dir,
-          "--repl-diskless-sync-delay", "0",
-          "--save", "",
-          "--appendonly", "no",
+          "--cluster-replica-validity-factor",
+          "0",
+          "--dir",
+          dir,
+          "--repl-diskless-sync-delay",
+          "0",
+          "--save",
+          "",
+          "--appendonly",
+          "no",
         ];
         const handle = await startRedisProcess({ port, args });
         return Object.assign(handle, { host: "127.0.0.1" as const });
@@ -103,7 +114,11 @@ async function distinctFreePorts(count: number): Promise<number[]> {
 
 function createCluster(ports: number[]): Promise<void> {
   return new Promise((resolve, reject) => {
-    const child = spawn("redis-cli", ["--cluster", "create", ...ports.map((p) => `127.0.0.1:${p}`), "--cluster-replicas", "1", "--cluster-yes"], { stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(
+      "redis-cli",
+      ["--cluster", "create", ...ports.map((p) => `127.0.0.1:${p}`), "--cluster-replicas", "1", "--cluster-yes"],
+      { stdio: ["ignore", "pipe", "pipe"] },
+    );
     let output = "";
     child.stdout.on("data", (d: Buffer) => {
       output += d.toString();
@@ -143,7 +158,12 @@ async function clusterNodes(port: number): Promise<NodeLine[]> {
         const [from, to] = range.split("-").map(Number);
         if (from !== undefined && Number.isFinite(from)) slots.push([from, to ?? from]);
       }
-      return { port: Number(address.split(":")[1]?.split("@")[0]), primary: flags.includes("master"), failed: flags.includes("fail") || flags.includes("fail?"), slots };
+      return {
+        port: Number(address.split(":")[1]?.split("@")[0]),
+        primary: flags.includes("master"),
+        failed: flags.includes("fail") || flags.includes("fail?"),
+        slots,
+      };
     });
 }
 
@@ -168,8 +188,14 @@ function handleFor(nodes: RedisClusterNode[], dir: string): RedisClusterHandle {
       return (await view()).filter((l) => l.primary && !l.failed).flatMap((l) => byPort.get(l.port) ?? []);
     },
     async primaryFor(key: string) {
-      const slot = Number(await respCommand((nodes[0] as RedisClusterNode).port, ["CLUSTER", "KEYSLOT", key]).catch(async () => respCommand((nodes[1] as RedisClusterNode).port, ["CLUSTER", "KEYSLOT", key])));
-      const line = (await view()).find((l) => l.primary && !l.failed && l.slots.some(([from, to]) => slot >= from && slot <= to));
+      const slot = Number(
+        await respCommand((nodes[0] as RedisClusterNode).port, ["CLUSTER", "KEYSLOT", key]).catch(async () =>
+          respCommand((nodes[1] as RedisClusterNode).port, ["CLUSTER", "KEYSLOT", key]),
+        ),
+      );
+      const line = (await view()).find(
+        (l) => l.primary && !l.failed && l.slots.some(([from, to]) => slot >= from && slot <= to),
+      );
       const node = line ? byPort.get(line.port) : undefined;
       if (!node) throw new Error(`no primary serves slot ${slot} (key ${JSON.stringify(key)})`);
       return node;

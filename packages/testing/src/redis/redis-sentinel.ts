@@ -51,9 +51,16 @@ export async function startRedisSentinel(options: RedisSentinelOptions = {}): Pr
     const data = ["--save", "", "--appendonly", "no", "--dir", dir, "--repl-diskless-sync-delay", "0"];
     const primary = await startRedisProcess({ port: await freePort(), args: data });
     started.push(primary);
-    const replica = await startRedisProcess({ port: await freePort(), args: [...data, "--replicaof", "127.0.0.1", String(primary.port)] });
+    const replica = await startRedisProcess({
+      port: await freePort(),
+      args: [...data, "--replicaof", "127.0.0.1", String(primary.port)],
+    });
     started.push(replica);
-    await waitFor(async () => String(await respCommand(replica.port, ["INFO", "replication"])).includes("master_link_status:up"), 10_000, "the replica to sync");
+    await waitFor(
+      async () => String(await respCommand(replica.port, ["INFO", "replication"])).includes("master_link_status:up"),
+      10_000,
+      "the replica to sync",
+    );
     const sentinelNodes: RedisServerHandle[] = [];
     for (let i = 0; i < count; i++) {
       const port = await freePort();
@@ -110,12 +117,19 @@ async function waitFor(check: () => Promise<boolean>, timeoutMs: number, what: s
   throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${String(last)}` : ""}`);
 }
 
-function handleFor(name: string, nodes: RedisServerHandle[], sentinelNodes: RedisServerHandle[], dir: string): RedisSentinelHandle {
+function handleFor(
+  name: string,
+  nodes: RedisServerHandle[],
+  sentinelNodes: RedisServerHandle[],
+  dir: string,
+): RedisSentinelHandle {
   const primaryPort = async (): Promise<number> => {
     let last: unknown;
     for (const s of sentinelNodes) {
       try {
-        const reply = (await respCommand(s.port, ["SENTINEL", "GET-MASTER-ADDR-BY-NAME", name], { timeoutMs: 500 })) as string[];
+        const reply = (await respCommand(s.port, ["SENTINEL", "GET-MASTER-ADDR-BY-NAME", name], {
+          timeoutMs: 500,
+        })) as string[];
         return Number(reply[1]);
       } catch (error) {
         last = error;

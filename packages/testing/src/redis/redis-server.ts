@@ -41,15 +41,23 @@ function assertInstalled(): void {
   if (checked) return;
   const probe = spawnSync("redis-server", ["--version"], { encoding: "utf8" });
   if (probe.error || probe.status !== 0) {
-    throw new Error("redis-server is not installed: these tests need a real Redis (apt-get install -y redis-server; .ci/run installs it).");
+    throw new Error(
+      "redis-server is not installed: these tests need a real Redis (apt-get install -y redis-server; .ci/run installs it).",
+    );
   }
   checked = true;
 }
 
-async function waitForPing(port: number, child: ChildProcess, password: string | undefined, timeoutMs = 5_000): Promise<void> {
+async function waitForPing(
+  port: number,
+  child: ChildProcess,
+  password: string | undefined,
+  timeoutMs = 5_000,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`redis-server exited with code ${child.exitCode} before answering PING`);
+    if (child.exitCode !== null)
+      throw new Error(`redis-server exited with code ${child.exitCode} before answering PING`);
     if (await pingOnce(port, password)) return;
     await new Promise((r) => setTimeout(r, 25));
   }
@@ -95,12 +103,26 @@ export async function startRedisServer(options: { password?: string } = {}): Pro
  * from (Sentinel needs one it can rewrite). Shared by the single server, the cluster and Sentinel.
  * @internal
  */
-export async function startRedisProcess(options: { port: number; args: readonly string[]; password?: string; config?: string }): Promise<RedisServerHandle> {
+export async function startRedisProcess(options: {
+  port: number;
+  args: readonly string[];
+  password?: string;
+  config?: string;
+}): Promise<RedisServerHandle> {
   assertInstalled();
   const { port, password } = options;
   let child: ChildProcess | undefined;
   const launch = async () => {
-    const args = [...(options.config ? [options.config] : []), "--port", String(port), "--bind", "127.0.0.1", "--protected-mode", "no", ...options.args];
+    const args = [
+      ...(options.config ? [options.config] : []),
+      "--port",
+      String(port),
+      "--bind",
+      "127.0.0.1",
+      "--protected-mode",
+      "no",
+      ...options.args,
+    ];
     const started = spawn("redis-server", args, { stdio: "ignore" });
     child = started;
     try {

@@ -58,7 +58,11 @@ function encode(args: readonly (string | number)[]): string {
  * Sends `args` to the server on `port` (AUTH first with `password`) and resolves with the reply;
  * rejects with `RespError` on an error reply, or when nothing complete arrives within `timeoutMs`.
  */
-export function respCommand(port: number, args: readonly (string | number)[], options: { password?: string; timeoutMs?: number } = {}): Promise<RespValue> {
+export function respCommand(
+  port: number,
+  args: readonly (string | number)[],
+  options: { password?: string; timeoutMs?: number } = {},
+): Promise<RespValue> {
   return new Promise((resolve, reject) => {
     const socket = connect({ port, host: "127.0.0.1" });
     let buffer = "";
@@ -72,9 +76,15 @@ export function respCommand(port: number, args: readonly (string | number)[], op
       if (error) reject(error);
       else resolve(value ?? null);
     };
-    const timer = setTimeout(() => finish(new Error(`no reply to ${String(args[0])} from port ${port} within ${options.timeoutMs ?? 2_000} ms`)), options.timeoutMs ?? 2_000);
+    const timer = setTimeout(
+      () =>
+        finish(new Error(`no reply to ${String(args[0])} from port ${port} within ${options.timeoutMs ?? 2_000} ms`)),
+      options.timeoutMs ?? 2_000,
+    );
     socket.on("error", (error) => finish(error));
-    socket.on("connect", () => socket.write((options.password ? encode(["AUTH", options.password]) : "") + encode(args)));
+    socket.on("connect", () =>
+      socket.write((options.password ? encode(["AUTH", options.password]) : "") + encode(args)),
+    );
     socket.on("data", (data) => {
       buffer += data.toString("latin1");
       const values: RespValue[] = [];

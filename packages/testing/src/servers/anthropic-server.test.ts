@@ -19,7 +19,10 @@ afterEach(async () => {
   await Promise.all(servers.splice(0).map((s) => s.close()));
 });
 
-async function setup(options: AnthropicServerOptions = {}, clientOptions: ConstructorParameters<typeof Anthropic>[0] = {}) {
+async function setup(
+  options: AnthropicServerOptions = {},
+  clientOptions: ConstructorParameters<typeof Anthropic>[0] = {},
+) {
   const server = await startAnthropicServer({ apiKey: "sk-ant-test", ...options });
   servers.push(server);
   const client = new Anthropic({ apiKey: "sk-ant-test", baseURL: server.baseURL, maxRetries: 0, ...clientOptions });
@@ -31,7 +34,6 @@ const ask = (content: string) => ({
   max_tokens: 256,
   messages: [{ role: "user" as const, content }],
 });
-
 
 describe("startAnthropicServer through @anthropic-ai/sdk", () => {
   it("answers a plain call and records what the SDK sends", async () => {
@@ -194,13 +196,18 @@ describe("startAnthropicServer through @anthropic-ai/sdk", () => {
     expect(types).not.toContain("message_delta");
 
     server.enqueueFault({ type: "cut-stream", afterChunks: 5 });
-    await expect(client.messages.stream(ask("x")).finalMessage()).rejects.toThrow(/stream ended without producing a Message/);
+    await expect(client.messages.stream(ask("x")).finalMessage()).rejects.toThrow(
+      /stream ended without producing a Message/,
+    );
   });
 
   it("cut-stream in destroy mode and malformed chunks make iteration throw", async () => {
     const logged: string[] = [];
     const log = (...args: unknown[]) => logged.push(args.map(String).join(" "));
-    const { server, client } = await setup({ reply: () => ({ text: "a b c d" }) }, { logger: { error: log, warn: log, info: log, debug: log } });
+    const { server, client } = await setup(
+      { reply: () => ({ text: "a b c d" }) },
+      { logger: { error: log, warn: log, info: log, debug: log } },
+    );
     server.enqueueFaults([
       { type: "cut-stream", afterChunks: 4, mode: "destroy" },
       { type: "malformed-chunk", afterChunks: 4 },

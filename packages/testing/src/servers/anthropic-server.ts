@@ -15,7 +15,13 @@ import { asNumber, asString, isRecord } from "../internal/http";
 import { splitIntoPieces } from "../internal/text";
 import { type LoopbackServerOptions, startLoopbackServer } from "./loopback-server";
 import type { ErrorSpec, LoopbackContext, LoopbackHandler, LoopbackServer, RenderedError } from "./handler";
-import { type ChatMessage, type ReplyRequest, type ResolvedReply, type ToolDefinition, lastUserText } from "./scripted-replies";
+import {
+  type ChatMessage,
+  type ReplyRequest,
+  type ResolvedReply,
+  type ToolDefinition,
+  lastUserText,
+} from "./scripted-replies";
 
 export interface AnthropicServerOptions extends LoopbackServerOptions {
   /** When set, requests must carry the key as `x-api-key` or `Authorization: Bearer` (401 otherwise). */
@@ -62,19 +68,28 @@ export function renderAnthropicError(spec: ErrorSpec): RenderedError {
     case "permission":
       return {
         status,
-        body: anthropicError("permission_error", spec.message ?? "Your API key does not have permission to use the specified resource."),
+        body: anthropicError(
+          "permission_error",
+          spec.message ?? "Your API key does not have permission to use the specified resource.",
+        ),
       };
     case "not-found":
       return { status, body: anthropicError("not_found_error", spec.message ?? "Not found") };
     case "context-length":
       return {
         status: 400,
-        body: anthropicError("invalid_request_error", spec.message ?? "prompt is too long: 208310 tokens > 200000 maximum"),
+        body: anthropicError(
+          "invalid_request_error",
+          spec.message ?? "prompt is too long: 208310 tokens > 200000 maximum",
+        ),
       };
     case "bad-request":
       return {
         status,
-        body: anthropicError(status === 413 ? "request_too_large" : "invalid_request_error", spec.message ?? "Invalid request"),
+        body: anthropicError(
+          status === 413 ? "request_too_large" : "invalid_request_error",
+          spec.message ?? "Invalid request",
+        ),
       };
     case "overloaded":
       return { status, body: anthropicError("overloaded_error", spec.message ?? "Overloaded") };
@@ -156,14 +171,33 @@ export function anthropicStreamFrames(reply: ResolvedReply, id: string, model: s
   const encoder = new MessagesStreamEncoder({ id, model });
   const usage = usageOf(reply);
   // The API's message_start carries the prompt's counts and a placeholder of 1 output token.
-  const events: MessagesStreamEvent[] = [encoder.start(usage ? { input_tokens: (usage.inputTokens ?? 0) - (usage.cacheReadInputTokens ?? 0), cache_creation_input_tokens: 0, cache_read_input_tokens: usage.cacheReadInputTokens ?? 0, output_tokens: 1 } : {})];
+  const events: MessagesStreamEvent[] = [
+    encoder.start(
+      usage
+        ? {
+            input_tokens: (usage.inputTokens ?? 0) - (usage.cacheReadInputTokens ?? 0),
+            cache_creation_input_tokens: 0,
+            cache_read_input_tokens: usage.cacheReadInputTokens ?? 0,
+            output_tokens: 1,
+          }
+        : {},
+    ),
+  ];
   if (reply.text !== "" || reply.toolCalls.length === 0) {
     events.push(...encoder.openText());
     for (const piece of reply.chunks) events.push(...encoder.text(piece));
   }
   // A scripted call's arguments are sent verbatim (they may be deliberately invalid JSON).
-  for (const call of reply.toolCalls) events.push(...encoder.toolCall({ id: call.id, name: call.name, arguments: call.argumentsObject }, ["", ...splitIntoPieces(call.argumentsJson, 3)]));
-  events.push(...encoder.finish(reply.finishReason as MessagesStopReason, usage && { outputTokens: usage.outputTokens }));
+  for (const call of reply.toolCalls)
+    events.push(
+      ...encoder.toolCall({ id: call.id, name: call.name, arguments: call.argumentsObject }, [
+        "",
+        ...splitIntoPieces(call.argumentsJson, 3),
+      ]),
+    );
+  events.push(
+    ...encoder.finish(reply.finishReason as MessagesStopReason, usage && { outputTokens: usage.outputTokens }),
+  );
   // A ping follows the first block's start, as on the real API.
   const first = events.findIndex((e) => e.type === "content_block_start");
   events.splice(first + 1, 0, encoder.ping());
@@ -194,7 +228,11 @@ async function serveMessages(
   const reply = await ctx.resolveReply(parsed);
   const id = ctx.nextId("msg_loopback");
   if (!parsed.stream) {
-    const output = { text: reply.text, toolCalls: reply.toolCalls.map((call) => ({ id: call.id, name: call.name, arguments: call.argumentsObject })), finishReason: reply.finishReason as MessagesStopReason };
+    const output = {
+      text: reply.text,
+      toolCalls: reply.toolCalls.map((call) => ({ id: call.id, name: call.name, arguments: call.argumentsObject })),
+      finishReason: reply.finishReason as MessagesStopReason,
+    };
     const usage = usageOf(reply);
     const message = toMessagesResponse(usage ? { ...output, usage } : output, { id, model: parsed.model });
     // Unknown counts are left out rather than written as 0, so tests can script "not reported".

@@ -57,7 +57,14 @@ export interface HangFault {
   type: "hang";
 }
 
-export type Fault = LatencyFault | StatusFault | DropFault | CutStreamFault | MalformedChunkFault | ContextLengthFault | HangFault;
+export type Fault =
+  | LatencyFault
+  | StatusFault
+  | DropFault
+  | CutStreamFault
+  | MalformedChunkFault
+  | ContextLengthFault
+  | HangFault;
 
 export type FaultType = Fault["type"];
 
@@ -79,7 +86,15 @@ export interface FaultRates {
   cutMode?: "end" | "destroy";
 }
 
-export const FAULT_TYPES: readonly FaultType[] = ["latency", "status", "drop", "cut-stream", "malformed-chunk", "context-length", "hang"];
+export const FAULT_TYPES: readonly FaultType[] = [
+  "latency",
+  "status",
+  "drop",
+  "cut-stream",
+  "malformed-chunk",
+  "context-length",
+  "hang",
+];
 
 export function emptyFaultCounts(): Record<FaultType, number> {
   const counts = {} as Record<FaultType, number>;
@@ -126,13 +141,17 @@ export class FaultPlan {
     if (pick(rates.rateLimit)) return { type: "status", status: 429, retryAfterSeconds: rates.retryAfterSeconds ?? 0 };
     if (pick(rates.serverError)) return { type: "status", status: rates.serverErrorStatus ?? 500 };
     if (pick(rates.drop)) return { type: "drop" };
-    if (pick(rates.cutStream)) return { type: "cut-stream", afterChunks: rates.cutAfterChunks ?? 2, mode: rates.cutMode ?? "end" };
+    if (pick(rates.cutStream))
+      return { type: "cut-stream", afterChunks: rates.cutAfterChunks ?? 2, mode: rates.cutMode ?? "end" };
     return undefined;
   }
 }
 
 /** The retry headers of a status fault: `retry-after` (a 429 gets 1 s by default), and `retry-after-ms` for protocols that send it. */
-export function statusFaultHeaders(fault: StatusFault, retryAfterMsHeader: boolean | undefined): Record<string, string> {
+export function statusFaultHeaders(
+  fault: StatusFault,
+  retryAfterMsHeader: boolean | undefined,
+): Record<string, string> {
   const headers: Record<string, string> = {};
   let seconds = fault.retryAfterSeconds;
   if (seconds === undefined && fault.retryAfterMs !== undefined) seconds = Math.ceil(fault.retryAfterMs / 1000);

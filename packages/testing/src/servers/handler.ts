@@ -1,6 +1,12 @@
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from "node:http";
 import type { Fault, FaultRates, FaultType, StreamFault } from "./faults";
-import { type ReplyFunction, type ReplyRequest, type ResolvedReply, type ScriptedReply, resolveScriptedReply } from "./scripted-replies";
+import {
+  type ReplyFunction,
+  type ReplyRequest,
+  type ResolvedReply,
+  type ScriptedReply,
+  resolveScriptedReply,
+} from "./scripted-replies";
 
 // What a protocol plugs into the loopback server (routes, error bodies, auth) and what its routes get
 // (a context that writes JSON, errors and streams with the request's stream fault applied).
@@ -65,7 +71,16 @@ export interface LoopbackServer {
   close(): Promise<void>;
 }
 
-export type ErrorKind = "rate-limit" | "server-error" | "unavailable" | "overloaded" | "authentication" | "permission" | "not-found" | "bad-request" | "context-length";
+export type ErrorKind =
+  | "rate-limit"
+  | "server-error"
+  | "unavailable"
+  | "overloaded"
+  | "authentication"
+  | "permission"
+  | "not-found"
+  | "bad-request"
+  | "context-length";
 
 export interface ErrorSpec {
   status: number;
@@ -170,7 +185,8 @@ function writeAndFlush(res: ServerResponse, data: string): Promise<void> {
   });
 }
 
-const end = (res: ServerResponse, data?: string): Promise<void> => new Promise<void>((resolve) => (data === undefined ? res.end(() => resolve()) : res.end(data, () => resolve())));
+const end = (res: ServerResponse, data?: string): Promise<void> =>
+  new Promise<void>((resolve) => (data === undefined ? res.end(() => resolve()) : res.end(data, () => resolve())));
 
 /** What a response needs of its server: the protocol, ids, pacing, and whether it is closing. */
 export interface ResponseWriter {
@@ -189,7 +205,12 @@ function requestIdHeaders(writer: ResponseWriter): Record<string, string> {
 }
 
 /** Writes a rendered error (JSON, or text for a string body) unless a response is already under way. */
-export async function writeError(writer: ResponseWriter, res: ServerResponse, rendered: RenderedError, extraHeaders: Record<string, string> = {}): Promise<void> {
+export async function writeError(
+  writer: ResponseWriter,
+  res: ServerResponse,
+  rendered: RenderedError,
+  extraHeaders: Record<string, string> = {},
+): Promise<void> {
   if (res.headersSent || res.destroyed) return;
   const isText = typeof rendered.body === "string";
   const payload = isText ? (rendered.body as string) : JSON.stringify(rendered.body);
@@ -209,7 +230,14 @@ export async function writeError(writer: ResponseWriter, res: ServerResponse, re
  */
 export function createContext(
   writer: ResponseWriter,
-  exchange: { req: IncomingMessage; res: ServerResponse; url: URL; request: RecordedRequest; body: Record<string, unknown>; fault: StreamFault | undefined },
+  exchange: {
+    req: IncomingMessage;
+    res: ServerResponse;
+    url: URL;
+    request: RecordedRequest;
+    body: Record<string, unknown>;
+    fault: StreamFault | undefined;
+  },
 ): { ctx: LoopbackContext; faultApplied: () => boolean } {
   const { req, res, fault: streamFault } = exchange;
   let faultApplied = false;

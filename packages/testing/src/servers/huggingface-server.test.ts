@@ -20,8 +20,9 @@ const ask = (content: string) => ({ messages: [{ role: "user", content }] });
 // The client retries 503 forever unless told not to.
 const noRetry = { retry_on_error: false } as const;
 
-
-async function collect(iterable: AsyncIterable<{ choices: { delta: { content?: string }; finish_reason?: string | null }[] }>) {
+async function collect(
+  iterable: AsyncIterable<{ choices: { delta: { content?: string }; finish_reason?: string | null }[] }>,
+) {
   const pieces: string[] = [];
   let finish: string | null | undefined = null;
   for await (const chunk of iterable) {
@@ -132,7 +133,10 @@ describe("startHuggingFaceServer through @huggingface/inference", () => {
 
   it("a 503 is retried by the client by default; retry_on_error: false surfaces it", async () => {
     const { server, client } = await setup();
-    server.enqueueFaults([{ type: "status", status: 503 }, { type: "status", status: 503 }]);
+    server.enqueueFaults([
+      { type: "status", status: 503 },
+      { type: "status", status: 503 },
+    ]);
     const out = await client.chatCompletion({ model: "tgi", ...ask("patience") });
     expect(out.choices[0]?.message.content).toBe("Echo: patience");
     expect(server.stats.inferenceRequests).toBe(3);
@@ -153,7 +157,9 @@ describe("startHuggingFaceServer through @huggingface/inference", () => {
   it("a hang lasts until the caller aborts", async () => {
     const { server, client } = await setup();
     server.enqueueFault({ type: "hang" });
-    const error = await rejectionOf(client.chatCompletion({ model: "tgi", ...ask("x") }, { signal: AbortSignal.timeout(100) }));
+    const error = await rejectionOf(
+      client.chatCompletion({ model: "tgi", ...ask("x") }, { signal: AbortSignal.timeout(100) }),
+    );
     expect((error as Error).name).toBe("TimeoutError");
   });
 

@@ -99,7 +99,8 @@ export async function startHuggingFaceServer(options: HuggingFaceServerOptions =
             systemFingerprint: "3.3.4-sha-loopback",
             models: undefined,
             badRequest: (message) => ctx.sendError({ status: 422, kind: "bad-request", message }),
-            modelNotFound: (model) => ctx.sendError({ status: 404, kind: "not-found", message: `Model ${model} not found` }),
+            modelNotFound: (model) =>
+              ctx.sendError({ status: 404, kind: "not-found", message: `Model ${model} not found` }),
           }),
       },
       { method: "GET", path: "/health", public: true, handle: (ctx) => ctx.sendText(200, "", "text/plain") },

@@ -45,7 +45,12 @@ export {
 export { renderOpenAIError, startOpenAIServer } from "./openai-server";
 export type { OpenAIErrorBody, OpenAIServer, OpenAIServerOptions } from "./openai-server";
 
-export { anthropicFinishReason, anthropicStreamFrames, renderAnthropicError, startAnthropicServer } from "./anthropic-server";
+export {
+  anthropicFinishReason,
+  anthropicStreamFrames,
+  renderAnthropicError,
+  startAnthropicServer,
+} from "./anthropic-server";
 export type {
   AnthropicErrorBody,
   AnthropicErrorType,

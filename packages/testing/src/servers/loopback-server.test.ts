@@ -40,7 +40,12 @@ const echoProtocol: LoopbackHandler = {
         }
         const frames = reply.chunks.map((c) => `${JSON.stringify({ delta: c })}\n`);
         frames.push(`${JSON.stringify({ done: true })}\n`);
-        await ctx.sendStream({ contentType: "application/x-ndjson", frames, terminalFrames: 1, malformedFrame: "{oops\n" });
+        await ctx.sendStream({
+          contentType: "application/x-ndjson",
+          frames,
+          terminalFrames: 1,
+          malformedFrame: "{oops\n",
+        });
       },
     },
     { method: "GET", path: "/ping", handle: (ctx) => ctx.sendText(200, "pong") },
@@ -93,7 +98,12 @@ describe("startLoopbackServer", () => {
   it("a status fault can replace the body and add headers", async () => {
     const server = await startLoopbackServer(echoProtocol);
     servers.push(server);
-    server.enqueueFault({ type: "status", status: 418, body: { custom: true }, headers: { "x-should-retry": "false" } });
+    server.enqueueFault({
+      type: "status",
+      status: 418,
+      body: { custom: true },
+      headers: { "x-should-retry": "false" },
+    });
     const response = await post(server, {});
     expect(response.status).toBe(418);
     expect(response.headers.get("x-should-retry")).toBe("false");

@@ -3,7 +3,17 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import type { AddressInfo, Socket } from "node:net";
 import { isRecord, parseMaybeJson, readBody } from "../internal/http";
 import { FaultPlan, type StreamFault, emptyFaultCounts, statusFaultHeaders } from "./faults";
-import { type LoopbackHandler, type LoopbackServer, type RecordedRequest, type ResponseWriter, type ServerStats, createContext, errorKindForStatus, pathMatches, writeError } from "./handler";
+import {
+  type LoopbackHandler,
+  type LoopbackServer,
+  type RecordedRequest,
+  type ResponseWriter,
+  type ServerStats,
+  createContext,
+  errorKindForStatus,
+  pathMatches,
+  writeError,
+} from "./handler";
 import type { ReplyFunction } from "./scripted-replies";
 
 // The server: one listener, request recording, stats, the down switch and the faults served before
@@ -23,13 +33,23 @@ export interface LoopbackServerOptions {
   faultTargets?: "inference" | "all";
 }
 
-const freshStats = (): ServerStats => ({ requests: 0, inferenceRequests: 0, successes: 0, faults: emptyFaultCounts(), down: 0, unauthorized: 0 });
+const freshStats = (): ServerStats => ({
+  requests: 0,
+  inferenceRequests: 0,
+  successes: 0,
+  faults: emptyFaultCounts(),
+  down: 0,
+  unauthorized: 0,
+});
 
 /**
  * Starts a loopback HTTP server on 127.0.0.1 (random port) that serves `handler`'s routes with
  * the shared fault injection, down switch, request recording and stats.
  */
-export async function startLoopbackServer(handler: LoopbackHandler, options: LoopbackServerOptions = {}): Promise<LoopbackServer> {
+export async function startLoopbackServer(
+  handler: LoopbackHandler,
+  options: LoopbackServerOptions = {},
+): Promise<LoopbackServer> {
   const sockets = new Set<Socket>();
   const timers = new Set<ReturnType<typeof setTimeout>>();
   const requests: RecordedRequest[] = [];
@@ -79,7 +99,15 @@ export async function startLoopbackServer(handler: LoopbackHandler, options: Loo
     const rawBody = await readBody(req);
     const url = new URL(req.url ?? "/", "http://127.0.0.1");
     const parsed = parseMaybeJson(rawBody);
-    const recorded: RecordedRequest = { method: req.method ?? "GET", path: url.pathname, query: url.search, headers: req.headers, body: parsed, fault: undefined, receivedAt: Date.now() };
+    const recorded: RecordedRequest = {
+      method: req.method ?? "GET",
+      path: url.pathname,
+      query: url.search,
+      headers: req.headers,
+      body: parsed,
+      fault: undefined,
+      receivedAt: Date.now(),
+    };
     requests.push(recorded);
 
     if (down) {
@@ -94,7 +122,15 @@ export async function startLoopbackServer(handler: LoopbackHandler, options: Loo
 
     const route = handler.routes.find((r) => r.method === recorded.method && pathMatches(r.path, url.pathname));
     if (!route) {
-      await writeError(writer, res, handler.renderError({ status: 404, kind: "not-found", message: `Invalid URL (${recorded.method} ${url.pathname})` }));
+      await writeError(
+        writer,
+        res,
+        handler.renderError({
+          status: 404,
+          kind: "not-found",
+          message: `Invalid URL (${recorded.method} ${url.pathname})`,
+        }),
+      );
       return;
     }
     if (!route.public && handler.authenticate && !handler.authenticate(req)) {
@@ -118,9 +154,18 @@ export async function startLoopbackServer(handler: LoopbackHandler, options: Loo
         // Nothing is written; close() or the client's abort destroys the socket.
         return;
       case "status": {
-        const rendered = handler.renderError({ status: fault.status, kind: errorKindForStatus(fault.status), ...(fault.message !== undefined ? { message: fault.message } : {}) });
+        const rendered = handler.renderError({
+          status: fault.status,
+          kind: errorKindForStatus(fault.status),
+          ...(fault.message !== undefined ? { message: fault.message } : {}),
+        });
         const body = fault.body !== undefined ? fault.body : rendered.body;
-        await writeError(writer, res, { ...rendered, status: fault.status, body }, statusFaultHeaders(fault, handler.retryAfterMsHeader));
+        await writeError(
+          writer,
+          res,
+          { ...rendered, status: fault.status, body },
+          statusFaultHeaders(fault, handler.retryAfterMsHeader),
+        );
         return;
       }
       case "context-length":
@@ -130,13 +175,29 @@ export async function startLoopbackServer(handler: LoopbackHandler, options: Loo
         break;
     }
 
-    const streamFault: StreamFault | undefined = fault?.type === "cut-stream" || fault?.type === "malformed-chunk" ? fault : undefined;
-    const { ctx, faultApplied } = createContext(writer, { req, res, url, request: recorded, body: isRecord(parsed) ? parsed : {}, fault: streamFault });
+    const streamFault: StreamFault | undefined =
+      fault?.type === "cut-stream" || fault?.type === "malformed-chunk" ? fault : undefined;
+    const { ctx, faultApplied } = createContext(writer, {
+      req,
+      res,
+      url,
+      request: recorded,
+      body: isRecord(parsed) ? parsed : {},
+      fault: streamFault,
+    });
     try {
       await route.handle(ctx);
     } catch (error) {
       if (!res.headersSent) {
-        await writeError(writer, res, handler.renderError({ status: 500, kind: "server-error", message: `loopback handler failed: ${String(error)}` }));
+        await writeError(
+          writer,
+          res,
+          handler.renderError({
+            status: 500,
+            kind: "server-error",
+            message: `loopback handler failed: ${String(error)}`,
+          }),
+        );
       } else {
         res.destroy();
       }

@@ -26,7 +26,6 @@ interface ResponseErrorShape {
   status_code: number;
 }
 
-
 describe("startOllamaServer through the ollama client", () => {
   it("answers /api/chat with stream: false as one JSON object with counts", async () => {
     const { server, client } = await setup();
@@ -108,7 +107,9 @@ describe("startOllamaServer through the ollama client", () => {
 
   it("404s an unknown model with Ollama's error body", async () => {
     const { client } = await setup();
-    const error = (await rejectionOf(client.chat({ ...ask("x"), model: "mistral", stream: false }))) as ResponseErrorShape;
+    const error = (await rejectionOf(
+      client.chat({ ...ask("x"), model: "mistral", stream: false }),
+    )) as ResponseErrorShape;
     expect(error.name).toBe("ResponseError");
     expect(error.status_code).toBe(404);
     expect(error.error).toBe('model "mistral" not found, try pulling it first');
@@ -152,7 +153,11 @@ describe("startOllamaServer through the ollama client", () => {
 
   it("surfaces status faults as ResponseError with the status and message", async () => {
     const { server, client } = await setup();
-    server.enqueueFaults([{ type: "status", status: 429, retryAfterSeconds: 4 }, { type: "status", status: 500 }, { type: "context-length" }]);
+    server.enqueueFaults([
+      { type: "status", status: 429, retryAfterSeconds: 4 },
+      { type: "status", status: 500 },
+      { type: "context-length" },
+    ]);
     const rateLimited = (await rejectionOf(client.chat({ ...ask("x"), stream: false }))) as ResponseErrorShape;
     expect(rateLimited.status_code).toBe(429);
     expect(server.requests[0]?.fault).toEqual({ type: "status", status: 429, retryAfterSeconds: 4 });

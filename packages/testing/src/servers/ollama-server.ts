@@ -3,7 +3,13 @@ import type { IncomingMessage } from "node:http";
 import { asNumber, asString, isRecord } from "../internal/http";
 import { type LoopbackServerOptions, startLoopbackServer } from "./loopback-server";
 import type { ErrorSpec, LoopbackContext, LoopbackHandler, LoopbackServer, RenderedError } from "./handler";
-import { type ChatMessage, type ReplyRequest, type ResolvedReply, type ToolDefinition, lastUserText } from "./scripted-replies";
+import {
+  type ChatMessage,
+  type ReplyRequest,
+  type ResolvedReply,
+  type ToolDefinition,
+  lastUserText,
+} from "./scripted-replies";
 
 export interface OllamaModelSpec {
   /** e.g. "llama3.2:1b"; a name without a tag means ":latest". */
@@ -65,7 +71,10 @@ export function renderOllamaError(spec: ErrorSpec): RenderedError {
       return { status, body: body(spec.message ?? "invalid request") };
     case "unavailable":
     case "overloaded":
-      return { status, body: body(spec.message ?? "server busy, please try again.  maximum pending requests exceeded") };
+      return {
+        status,
+        body: body(spec.message ?? "server busy, please try again.  maximum pending requests exceeded"),
+      };
     case "server-error":
       return { status, body: body(spec.message ?? "an error was encountered while running the model") };
   }
@@ -203,19 +212,38 @@ export async function startOllamaServer(options: OllamaServerOptions = {}): Prom
     if (!request.stream) {
       const message: Record<string, unknown> = { role: "assistant", content: reply.text };
       if (reply.toolCalls.length > 0) message["tool_calls"] = toolCallsBody(reply);
-      await ctx.sendJson(200, { ...head(), message, done: true, done_reason: reply.finishReason, ...finalStats(reply) });
+      await ctx.sendJson(200, {
+        ...head(),
+        message,
+        done: true,
+        done_reason: reply.finishReason,
+        ...finalStats(reply),
+      });
       return;
     }
     const frames = reply.chunks.map((piece) =>
       line({ ...head(), message: { role: "assistant", content: piece }, done: false }),
     );
     if (reply.toolCalls.length > 0) {
-      frames.push(line({ ...head(), message: { role: "assistant", content: "", tool_calls: toolCallsBody(reply) }, done: false }));
+      frames.push(
+        line({ ...head(), message: { role: "assistant", content: "", tool_calls: toolCallsBody(reply) }, done: false }),
+      );
     }
     frames.push(
-      line({ ...head(), message: { role: "assistant", content: "" }, done: true, done_reason: reply.finishReason, ...finalStats(reply) }),
+      line({
+        ...head(),
+        message: { role: "assistant", content: "" },
+        done: true,
+        done_reason: reply.finishReason,
+        ...finalStats(reply),
+      }),
     );
-    await ctx.sendStream({ contentType: "application/x-ndjson", frames, terminalFrames: 1, malformedFrame: malformedLine });
+    await ctx.sendStream({
+      contentType: "application/x-ndjson",
+      frames,
+      terminalFrames: 1,
+      malformedFrame: malformedLine,
+    });
   };
 
   const serveGenerate = async (ctx: LoopbackContext): Promise<void> => {
@@ -257,7 +285,12 @@ export async function startOllamaServer(options: OllamaServerOptions = {}): Prom
     }
     const frames = reply.chunks.map((piece) => line({ ...head(), response: piece, done: false }));
     frames.push(line({ ...head(), response: "", ...final }));
-    await ctx.sendStream({ contentType: "application/x-ndjson", frames, terminalFrames: 1, malformedFrame: malformedLine });
+    await ctx.sendStream({
+      contentType: "application/x-ndjson",
+      frames,
+      terminalFrames: 1,
+      malformedFrame: malformedLine,
+    });
   };
 
   const servePull = async (ctx: LoopbackContext): Promise<void> => {
@@ -288,10 +321,20 @@ export async function startOllamaServer(options: OllamaServerOptions = {}): Prom
     for (const completed of [0, Math.floor(pullSize / 3), Math.floor((2 * pullSize) / 3), pullSize]) {
       frames.push(line({ status: `pulling ${digest.slice(7, 19)}`, digest, total: pullSize, completed }));
     }
-    frames.push(line({ status: "verifying sha256 digest" }), line({ status: "writing manifest" }), line({ status: "success" }));
+    frames.push(
+      line({ status: "verifying sha256 digest" }),
+      line({ status: "writing manifest" }),
+      line({ status: "success" }),
+    );
     const cut = ctx.fault?.type === "cut-stream";
     if (!stream) await ctx.sendJson(200, { status: "success" });
-    else await ctx.sendStream({ contentType: "application/x-ndjson", frames, terminalFrames: 1, malformedFrame: malformedLine });
+    else
+      await ctx.sendStream({
+        contentType: "application/x-ndjson",
+        frames,
+        terminalFrames: 1,
+        malformedFrame: malformedLine,
+      });
     if (!cut) add({ name, size: pullSize });
   };
 

@@ -85,7 +85,11 @@ describe("startOpenAIServer through the openai SDK", () => {
     const { client } = await setup({ reply: () => ({ text: "a b", usage: null }) });
     const completion = await client.chat.completions.create(ask("x"));
     expect(completion.usage).toBeUndefined();
-    const stream = await client.chat.completions.create({ ...ask("x"), stream: true, stream_options: { include_usage: true } });
+    const stream = await client.chat.completions.create({
+      ...ask("x"),
+      stream: true,
+      stream_options: { include_usage: true },
+    });
     const usages: unknown[] = [];
     for await (const chunk of stream) if (chunk.usage) usages.push(chunk.usage);
     expect(usages).toEqual([]);
@@ -114,7 +118,10 @@ describe("startOpenAIServer through the openai SDK", () => {
     const streamed = final.choices[0]?.message.tool_calls?.[0];
     expect(streamed?.id).toBe("call_abc");
     expect(streamed?.type === "function" && streamed.function.name).toBe("get_weather");
-    expect(streamed?.type === "function" && JSON.parse(streamed.function.arguments)).toEqual({ city: "Paris", days: 3 });
+    expect(streamed?.type === "function" && JSON.parse(streamed.function.arguments)).toEqual({
+      city: "Paris",
+      days: 3,
+    });
     expect(final.choices[0]?.finish_reason).toBe("tool_calls");
     expect(server.requests[1]?.body).toMatchObject({ stream: true, tools: [{ function: { name: "get_weather" } }] });
   });
@@ -267,7 +274,10 @@ describe("startOpenAIServer through the openai SDK", () => {
   it("malformed-chunk: the SDK throws a JSON parse error mid-stream (and logs the frame to its logger)", async () => {
     const logged: string[] = [];
     const log = (...args: unknown[]) => logged.push(args.map(String).join(" "));
-    const { server, client } = await setup({ reply: () => ({ text: "a b c" }) }, { logger: { error: log, warn: log, info: log, debug: log } });
+    const { server, client } = await setup(
+      { reply: () => ({ text: "a b c" }) },
+      { logger: { error: log, warn: log, info: log, debug: log } },
+    );
     server.enqueueFault({ type: "malformed-chunk", afterChunks: 2 });
     const stream = await client.chat.completions.create({ ...ask("x"), stream: true });
     const pieces: string[] = [];
@@ -281,7 +291,10 @@ describe("startOpenAIServer through the openai SDK", () => {
 
   it("cut and malformed faults on a JSON reply fail the call", async () => {
     const { server, client } = await setup();
-    server.enqueueFaults([{ type: "cut-stream", afterChunks: 0 }, { type: "malformed-chunk", afterChunks: 0 }]);
+    server.enqueueFaults([
+      { type: "cut-stream", afterChunks: 0 },
+      { type: "malformed-chunk", afterChunks: 0 },
+    ]);
     await expect(client.chat.completions.create(ask("x"))).rejects.toThrow();
     await expect(client.chat.completions.create(ask("x"))).rejects.toThrow();
     expect(server.stats.successes).toBe(0);
@@ -336,7 +349,12 @@ describe("startOpenAIServer through the openai SDK", () => {
     const { server } = await setup();
     server.enqueueFault({ type: "hang" });
     const controller = new AbortController();
-    const pending = fetch(`${server.baseURL}/chat/completions`, { method: "POST", headers: { authorization: "Bearer sk-test", "content-type": "application/json" }, body: JSON.stringify({ model: "gpt-4o-mini", messages: [{ role: "user", content: "x" }] }), signal: controller.signal }).catch((e: unknown) => e);
+    const pending = fetch(`${server.baseURL}/chat/completions`, {
+      method: "POST",
+      headers: { authorization: "Bearer sk-test", "content-type": "application/json" },
+      body: JSON.stringify({ model: "gpt-4o-mini", messages: [{ role: "user", content: "x" }] }),
+      signal: controller.signal,
+    }).catch((e: unknown) => e);
     while (server.activeRequests === 0) await new Promise((r) => setTimeout(r, 5));
     expect(server.openConnections).toBe(1);
     controller.abort();
@@ -359,15 +377,29 @@ describe("startOpenAIServer: Azure OpenAI's path shape, through the SDK's AzureO
   it("serves /openai/deployments/<d>/chat/completions?api-version=… with the api-key header, and /openai/models", async () => {
     const server = await startOpenAIServer({ apiKey: "azure-key-0123456789" });
     servers.push(server);
-    const client = new AzureOpenAI({ apiKey: "azure-key-0123456789", endpoint: server.url, baseURL: null, deployment: "my-gpt", apiVersion: "2024-10-21", maxRetries: 0 });
-    const completion = await client.chat.completions.create({ model: "gpt-4o", messages: [{ role: "user", content: "hi azure" }] });
+    const client = new AzureOpenAI({
+      apiKey: "azure-key-0123456789",
+      endpoint: server.url,
+      baseURL: null,
+      deployment: "my-gpt",
+      apiVersion: "2024-10-21",
+      maxRetries: 0,
+    });
+    const completion = await client.chat.completions.create({
+      model: "gpt-4o",
+      messages: [{ role: "user", content: "hi azure" }],
+    });
     expect(completion.choices[0]?.message.content).toBe("Echo: hi azure");
     const request = server.requests.at(-1);
     expect(request?.path).toBe("/openai/deployments/my-gpt/chat/completions");
     expect(request?.query).toBe("?api-version=2024-10-21");
     expect(request?.headers["api-key"]).toBe("azure-key-0123456789");
     expect(request?.headers.authorization).toBeUndefined();
-    const stream = await client.chat.completions.create({ model: "gpt-4o", messages: [{ role: "user", content: "one two" }], stream: true });
+    const stream = await client.chat.completions.create({
+      model: "gpt-4o",
+      messages: [{ role: "user", content: "one two" }],
+      stream: true,
+    });
     let text = "";
     for await (const chunk of stream) text += chunk.choices[0]?.delta?.content ?? "";
     expect(text).toBe("Echo: one two");

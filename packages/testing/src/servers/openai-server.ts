@@ -52,7 +52,12 @@ export function renderOpenAIError(spec: ErrorSpec): RenderedError {
     case "permission":
       return {
         status,
-        body: openAIError(spec.message ?? "You are not allowed to sample from this model", "invalid_request_error", null, null),
+        body: openAIError(
+          spec.message ?? "You are not allowed to sample from this model",
+          "invalid_request_error",
+          null,
+          null,
+        ),
       };
     case "not-found":
       return {
@@ -143,7 +148,10 @@ export async function startOpenAIServer(options: OpenAIServerOptions = {}): Prom
         method: "POST",
         path: AZURE_CHAT,
         inference: true,
-        handle: (ctx) => (azureVersionMissing(ctx) ? ctx.sendJson(404, { error: { code: "404", message: "Resource not found" } }) : chat(ctx)),
+        handle: (ctx) =>
+          azureVersionMissing(ctx)
+            ? ctx.sendJson(404, { error: { code: "404", message: "Resource not found" } })
+            : chat(ctx),
       },
       {
         method: "GET",
@@ -167,7 +175,12 @@ export async function startOpenAIServer(options: OpenAIServerOptions = {}): Prom
       modelNotFound: (model) =>
         ctx.sendJson(
           404,
-          openAIError(`The model \`${model}\` does not exist or you do not have access to it.`, "invalid_request_error", null, "model_not_found"),
+          openAIError(
+            `The model \`${model}\` does not exist or you do not have access to it.`,
+            "invalid_request_error",
+            null,
+            "model_not_found",
+          ),
         ),
     });
   }

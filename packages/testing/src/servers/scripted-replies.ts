@@ -82,7 +82,12 @@ export interface ReplyProtocol {
 }
 
 /** Turns a scripted reply into what every protocol renders. Exported for custom protocols. */
-export function resolveScriptedReply(spec: ScriptedReply, request: ReplyRequest, handler: ReplyProtocol, nextId: (prefix: string) => string): ResolvedReply {
+export function resolveScriptedReply(
+  spec: ScriptedReply,
+  request: ReplyRequest,
+  handler: ReplyProtocol,
+  nextId: (prefix: string) => string,
+): ResolvedReply {
   const scriptedCalls = spec.toolCalls ?? [];
   let text = spec.text;
   if (text === undefined) {

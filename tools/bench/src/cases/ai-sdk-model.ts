@@ -28,7 +28,11 @@ export async function aiSdkModelCase(options: { iterations: number; streamIterat
   try {
     const baseURL = `${server.url}/v1`;
     const direct = createOpenAI({ apiKey: KEY, baseURL }).chat(MODEL);
-    const wrapped = new AISDKModel({ name: MODEL, model: createOpenAI({ apiKey: KEY, baseURL }).chat(MODEL), capabilities: { inputCostPerToken: 0.15e-6, outputCostPerToken: 0.6e-6 } });
+    const wrapped = new AISDKModel({
+      name: MODEL,
+      model: createOpenAI({ apiKey: KEY, baseURL }).chat(MODEL),
+      capabilities: { inputCostPerToken: 0.15e-6, outputCostPerToken: 0.6e-6 },
+    });
     const messages = [{ role: "user" as const, content: PROMPT }];
     const prompt = (text: string): LanguageModelV3Prompt => [{ role: "user", content: [{ type: "text", text }] }];
     const streamMessages = [{ role: "user" as const, content: answer }];
@@ -37,20 +41,37 @@ export async function aiSdkModelCase(options: { iterations: number; streamIterat
       "ai-sdk-model-generate",
       [
         { name: "AI SDK model.doGenerate (direct)", run: () => direct.doGenerate({ prompt: prompt(PROMPT) }) },
-        { name: "AI SDK model.doGenerate (direct, with an abortSignal)", run: () => direct.doGenerate({ prompt: prompt(PROMPT), abortSignal: new AbortController().signal }) },
+        {
+          name: "AI SDK model.doGenerate (direct, with an abortSignal)",
+          run: () => direct.doGenerate({ prompt: prompt(PROMPT), abortSignal: new AbortController().signal }),
+        },
         { name: "AISDKModel.generate (same doGenerate)", run: () => wrapped.generate({ messages }) },
-        { name: "AI SDK generateText (maxRetries 0)", run: () => generateText({ model: direct, messages, maxRetries: 0 }) },
+        {
+          name: "AI SDK generateText (maxRetries 0)",
+          run: () => generateText({ model: direct, messages, maxRetries: 0 }),
+        },
       ],
-      { iterations: options.iterations, rounds: 40, notes: "One non-streaming chat completion per call through @ai-sdk/openai 3.x against the same loopback server (child process); 40 interleaved rounds. Goal: AISDKModel within 1.05× of doGenerate called directly." },
+      {
+        iterations: options.iterations,
+        rounds: 40,
+        notes:
+          "One non-streaming chat completion per call through @ai-sdk/openai 3.x against the same loopback server (child process); 40 interleaved rounds. Goal: AISDKModel within 1.05× of doGenerate called directly.",
+      },
     );
 
     const streamed = await compare(
       "ai-sdk-model-stream",
       [
-        { name: "AI SDK model.doStream (direct, read to the end)", run: async () => drain((await direct.doStream({ prompt: prompt(answer) })).stream) },
+        {
+          name: "AI SDK model.doStream (direct, read to the end)",
+          run: async () => drain((await direct.doStream({ prompt: prompt(answer) })).stream),
+        },
         {
           name: "AI SDK model.doStream (direct, with an abortSignal)",
-          run: async () => drain((await direct.doStream({ prompt: prompt(answer), abortSignal: new AbortController().signal })).stream),
+          run: async () =>
+            drain(
+              (await direct.doStream({ prompt: prompt(answer), abortSignal: new AbortController().signal })).stream,
+            ),
         },
         {
           name: "AISDKModel.stream (same doStream)",
@@ -65,7 +86,12 @@ export async function aiSdkModelCase(options: { iterations: number; streamIterat
           },
         },
       ],
-      { iterations: options.streamIterations, rounds: 30, notes: "A whole 40-chunk SSE stream per call through @ai-sdk/openai 3.x (wall time and CPU). Goal: AISDKModel within 1.05× of doStream read directly." },
+      {
+        iterations: options.streamIterations,
+        rounds: 30,
+        notes:
+          "A whole 40-chunk SSE stream per call through @ai-sdk/openai 3.x (wall time and CPU). Goal: AISDKModel within 1.05× of doStream read directly.",
+      },
     );
     return [plain, streamed];
   } finally {

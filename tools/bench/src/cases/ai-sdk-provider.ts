@@ -14,7 +14,10 @@ const KEY = "sk-bench-0000000000000000";
 const MODEL = "gpt-4o-mini";
 const PROMPT = "Summarise the benefits of caching in two sentences.";
 
-export async function aiSdkProviderCase(options: { iterations: number; streamIterations: number }): Promise<CaseResult[]> {
+export async function aiSdkProviderCase(options: {
+  iterations: number;
+  streamIterations: number;
+}): Promise<CaseResult[]> {
   // A 40-word answer streams as 40 chunks.
   const answer = Array.from({ length: 40 }, (_, i) => `word${i}`).join(" ");
   const server = await startServerProcess("startOpenAIServer", { apiKey: KEY });
@@ -22,20 +25,44 @@ export async function aiSdkProviderCase(options: { iterations: number; streamIte
   try {
     const baseURL = `${server.url}/v1`;
     const direct = createOpenAI({ apiKey: KEY, baseURL }).chat(MODEL);
-    registry.registerModel(new OpenAIModel({ name: MODEL, apiKey: KEY, baseURL, capabilities: { inputCostPerToken: 0.15e-6, outputCostPerToken: 0.6e-6 } }));
+    registry.registerModel(
+      new OpenAIModel({
+        name: MODEL,
+        apiKey: KEY,
+        baseURL,
+        capabilities: { inputCostPerToken: 0.15e-6, outputCostPerToken: 0.6e-6 },
+      }),
+    );
     const orchestrator = createOrchestratorProvider({ registry });
     const auto = orchestrator("auto");
 
     const plain = await compare(
       "ai-sdk-provider-generate",
       [
-        { name: "generateText, @ai-sdk/openai (maxRetries 0)", run: () => generateText({ model: direct, prompt: PROMPT, maxRetries: 0 }) },
-        { name: 'generateText, orchestrator("auto") (maxRetries 0)', run: () => generateText({ model: auto, prompt: PROMPT, maxRetries: 0 }) },
+        {
+          name: "generateText, @ai-sdk/openai (maxRetries 0)",
+          run: () => generateText({ model: direct, prompt: PROMPT, maxRetries: 0 }),
+        },
+        {
+          name: 'generateText, orchestrator("auto") (maxRetries 0)',
+          run: () => generateText({ model: auto, prompt: PROMPT, maxRetries: 0 }),
+        },
         // Where the difference is: the two models' doGenerate alone, without generateText around them.
-        { name: "@ai-sdk/openai doGenerate alone", run: () => direct.doGenerate({ prompt: [{ role: "user", content: [{ type: "text", text: PROMPT }] }] }) },
-        { name: 'orchestrator("auto").doGenerate alone', run: () => auto.doGenerate({ prompt: [{ role: "user", content: [{ type: "text", text: PROMPT }] }] }) },
+        {
+          name: "@ai-sdk/openai doGenerate alone",
+          run: () => direct.doGenerate({ prompt: [{ role: "user", content: [{ type: "text", text: PROMPT }] }] }),
+        },
+        {
+          name: 'orchestrator("auto").doGenerate alone',
+          run: () => auto.doGenerate({ prompt: [{ role: "user", content: [{ type: "text", text: PROMPT }] }] }),
+        },
       ],
-      { iterations: options.iterations, rounds: 40, notes: 'One non-streaming chat completion per call against the same loopback server (child process); 40 interleaved rounds. Goal: orchestrator("auto") within 1.05× of @ai-sdk/openai.' },
+      {
+        iterations: options.iterations,
+        rounds: 40,
+        notes:
+          'One non-streaming chat completion per call against the same loopback server (child process); 40 interleaved rounds. Goal: orchestrator("auto") within 1.05× of @ai-sdk/openai.',
+      },
     );
 
     const streamed = await compare(
@@ -54,7 +81,12 @@ export async function aiSdkProviderCase(options: { iterations: number; streamIte
           },
         },
       ],
-      { iterations: options.streamIterations, rounds: 30, notes: 'A whole 40-chunk SSE stream per call, read to its end (wall time and CPU). Goal: orchestrator("auto") within 1.05× of @ai-sdk/openai.' },
+      {
+        iterations: options.streamIterations,
+        rounds: 30,
+        notes:
+          'A whole 40-chunk SSE stream per call, read to its end (wall time and CPU). Goal: orchestrator("auto") within 1.05× of @ai-sdk/openai.',
+      },
     );
     return [plain, streamed];
   } finally {

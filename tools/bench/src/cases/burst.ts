@@ -1,7 +1,12 @@
 // Concurrent bursts: how selectors spread calls that are all in flight at once, and whether a
 // learnt preference survives the burst.
 import type { ModelSelector } from "@orchestrator-ts/core";
-import { ModelRegistry, RoundRobinSelector, ThompsonSamplingSelector, UCBModelSelector } from "@orchestrator-ts/registry";
+import {
+  ModelRegistry,
+  RoundRobinSelector,
+  ThompsonSamplingSelector,
+  UCBModelSelector,
+} from "@orchestrator-ts/registry";
 import { FakeModel } from "@orchestrator-ts/testing";
 import type { CaseResult } from "../harness";
 
@@ -12,7 +17,11 @@ const SELECTORS: Record<string, () => ModelSelector> = {
 };
 
 async function burst(registry: ModelRegistry, calls: number, label: string): Promise<Record<string, number>> {
-  const results = await Promise.allSettled(Array.from({ length: calls }, (_, i) => registry.generate({ messages: [{ role: "user", content: `${label} ${i}` }] })));
+  const results = await Promise.allSettled(
+    Array.from({ length: calls }, (_, i) =>
+      registry.generate({ messages: [{ role: "user", content: `${label} ${i}` }] }),
+    ),
+  );
   const counts: Record<string, number> = {};
   for (const r of results) if (r.status === "fulfilled") counts[r.value.model] = (counts[r.value.model] ?? 0) + 1;
   return counts;
@@ -29,17 +38,27 @@ export async function burstCase(options: { calls: number }): Promise<{ result: C
   const rows: BurstRow[] = [];
   for (const [name, make] of Object.entries(SELECTORS)) {
     const identical = new ModelRegistry({ modelSelector: make(), maxRetries: 0, maxFallbacks: 0 });
-    for (const [i, m] of ["a", "b", "c"].entries()) identical.registerModel(new FakeModel({ name: m, latencyMs: 2, seed: i + 1 }));
+    for (const [i, m] of ["a", "b", "c"].entries())
+      identical.registerModel(new FakeModel({ name: m, latencyMs: 2, seed: i + 1 }));
     rows.push({ selector: name, scenario: "identical, cold", counts: await burst(identical, options.calls, "cold") });
     for (let i = 0; i < 90; i++) await identical.generate({ messages: [{ role: "user", content: `warm ${i}` }] });
-    rows.push({ selector: name, scenario: "identical, warm (30 trials each)", counts: await burst(identical, options.calls, "warm") });
+    rows.push({
+      selector: name,
+      scenario: "identical, warm (30 trials each)",
+      counts: await burst(identical, options.calls, "warm"),
+    });
 
     const learnt = new ModelRegistry({ modelSelector: make(), maxRetries: 0, maxFallbacks: 0 });
     learnt.registerModel(new FakeModel({ name: "a", latencyMs: 2, seed: 1 }));
     learnt.registerModel(new FakeModel({ name: "b", latencyMs: 2, seed: 2, successRate: 0.5 }));
     learnt.registerModel(new FakeModel({ name: "c", latencyMs: 2, seed: 3, successRate: 0.4 }));
-    for (let i = 0; i < 300; i++) await learnt.generate({ messages: [{ role: "user", content: `learn ${i}` }] }).catch(() => undefined);
-    rows.push({ selector: name, scenario: "a best (b, c fail 50%/60%), after 300 calls", counts: await burst(learnt, options.calls, "learnt") });
+    for (let i = 0; i < 300; i++)
+      await learnt.generate({ messages: [{ role: "user", content: `learn ${i}` }] }).catch(() => undefined);
+    rows.push({
+      selector: name,
+      scenario: "a best (b, c fail 50%/60%), after 300 calls",
+      counts: await burst(learnt, options.calls, "learnt"),
+    });
   }
   const cell = (row: BurstRow) => ["a", "b", "c"].map((m) => row.counts[m] ?? 0).join(" / ");
   const markdown = [
@@ -52,5 +71,14 @@ export async function burstCase(options: { calls: number }): Promise<{ result: C
     ...rows.map((r) => `| ${r.selector} | ${r.scenario} | ${cell(r)} |`),
     "",
   ].join("\n");
-  return { result: { case: "burst", date: new Date().toISOString(), node: process.version, results: [], extra: { calls: options.calls, rows } }, markdown };
+  return {
+    result: {
+      case: "burst",
+      date: new Date().toISOString(),
+      node: process.version,
+      results: [],
+      extra: { calls: options.calls, rows },
+    },
+    markdown,
+  };
 }

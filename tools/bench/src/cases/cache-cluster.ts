@@ -6,7 +6,9 @@ import { FakeModel, startRedisCluster } from "@orchestrator-ts/testing";
 import { Cluster } from "ioredis";
 import { type CaseResult, compare } from "../harness";
 
-const REQUEST = { messages: [{ role: "user" as const, content: "What is a multi-armed bandit? Answer in two sentences." }] };
+const REQUEST = {
+  messages: [{ role: "user" as const, content: "What is a multi-armed bandit? Answer in two sentences." }],
+};
 
 export async function cacheClusterCase(options: { iterations: number }): Promise<CaseResult> {
   const cluster = await startRedisCluster();

@@ -5,13 +5,18 @@ import { FakeModel, startRedisServer } from "@orchestrator-ts/testing";
 import { Redis } from "ioredis";
 import { type CaseResult, compare } from "../harness";
 
-const REQUEST = { messages: [{ role: "user" as const, content: "What is a multi-armed bandit? Answer in two sentences." }] };
+const REQUEST = {
+  messages: [{ role: "user" as const, content: "What is a multi-armed bandit? Answer in two sentences." }],
+};
 
 export async function cacheCases(options: { iterations: number }): Promise<CaseResult[]> {
   const out: CaseResult[] = [];
   // Memory hit vs the model answering itself (a FakeModel with no latency: the cheapest possible call).
   const uncached = new FakeModel({ name: "fake", response: "A bandit balances exploring and exploiting. ".repeat(8) });
-  const cachedModel = new FakeModel({ name: "fake", response: "A bandit balances exploring and exploiting. ".repeat(8) });
+  const cachedModel = new FakeModel({
+    name: "fake",
+    response: "A bandit balances exploring and exploiting. ".repeat(8),
+  });
   cachedModel.enableCaching(new ModelCache({ backend: "memory" }));
   await cachedModel.generate(REQUEST);
   out.push(
@@ -21,7 +26,10 @@ export async function cacheCases(options: { iterations: number }): Promise<CaseR
         { name: "FakeModel.generate (no cache, zero-latency model)", run: () => uncached.generate(REQUEST) },
         { name: "memory cache hit through model.generate", run: () => cachedModel.generate(REQUEST) },
       ],
-      { iterations: options.iterations * 5, notes: "A hit: key derivation (sha256 of the canonical request), LRU lookup, result copy." },
+      {
+        iterations: options.iterations * 5,
+        notes: "A hit: key derivation (sha256 of the canonical request), LRU lookup, result copy.",
+      },
     ),
   );
 
@@ -78,7 +86,14 @@ export async function cacheCases(options: { iterations: number }): Promise<CaseR
     node: process.version,
     notes: "100 concurrent identical requests per round, 20 rounds, model latency 20 ms.",
     results: [],
-    extra: { rounds, concurrent: 100, providerCalls: slow.calls, providerCallsPerRound: slow.calls / rounds, msPerRound: elapsed / rounds, coalesced: flight.stats().coalesced },
+    extra: {
+      rounds,
+      concurrent: 100,
+      providerCalls: slow.calls,
+      providerCallsPerRound: slow.calls / rounds,
+      msPerRound: elapsed / rounds,
+      coalesced: flight.stats().coalesced,
+    },
   });
   return out;
 }

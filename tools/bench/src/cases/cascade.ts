@@ -12,7 +12,10 @@ class Letter extends Model {
   }
 }
 
-const ask = (content: string, route?: string) => ({ messages: [{ role: "user" as const, content }], ...(route ? { route } : {}) });
+const ask = (content: string, route?: string) => ({
+  messages: [{ role: "user" as const, content }],
+  ...(route ? { route } : {}),
+});
 
 function cpuUs(): number {
   const c = process.cpuUsage();
@@ -21,10 +24,30 @@ function cpuUs(): number {
 
 export async function cascadeCase(options: { iterations: number }): Promise<CaseResult> {
   const registry = new ModelRegistry();
-  const yi = registry.registerModel(new Letter({ name: "yi", provider: "bench", capabilities: { inputCostPerToken: 1e-7, outputCostPerToken: 1e-7 } }));
-  const mixtral = registry.registerModel(new Letter({ name: "mixtral", provider: "bench", capabilities: { inputCostPerToken: 2e-7, outputCostPerToken: 2e-7 } }));
-  registry.registerModel(new Letter({ name: "gpt-4", provider: "bench", capabilities: { inputCostPerToken: 3e-5, outputCostPerToken: 3e-5 } }));
-  registry.addRoute(new CascadeRoute({ name: "mcq", stages: [{ models: ["yi", "mixtral"], parallel: true }, { models: ["gpt-4"] }], extract: extractors.choiceLetter }));
+  const yi = registry.registerModel(
+    new Letter({ name: "yi", provider: "bench", capabilities: { inputCostPerToken: 1e-7, outputCostPerToken: 1e-7 } }),
+  );
+  const mixtral = registry.registerModel(
+    new Letter({
+      name: "mixtral",
+      provider: "bench",
+      capabilities: { inputCostPerToken: 2e-7, outputCostPerToken: 2e-7 },
+    }),
+  );
+  registry.registerModel(
+    new Letter({
+      name: "gpt-4",
+      provider: "bench",
+      capabilities: { inputCostPerToken: 3e-5, outputCostPerToken: 3e-5 },
+    }),
+  );
+  registry.addRoute(
+    new CascadeRoute({
+      name: "mcq",
+      stages: [{ models: ["yi", "mixtral"], parallel: true }, { models: ["gpt-4"] }],
+      extract: extractors.choiceLetter,
+    }),
+  );
   const rows: CaseResult["results"] = [];
   const extra: Record<string, unknown> = {};
   for (const escalate of [false, true]) {
@@ -65,21 +88,59 @@ export async function cascadeCase(options: { iterations: number }): Promise<Case
     const perCascade = median(cascades);
     const perPlain = median(plains);
     const name = escalate ? "escalated (3 calls)" : "agreed (2 calls)";
-    rows.push({ name: `cascade, ${name}: added ${median(diffs).toFixed(1)} µs`, iterations: n, medianUs: Number.NaN, p99Us: Number.NaN, meanUs: Number.NaN, cpuUsPerCall: perCascade, medianRatio: Number.NaN, cpuRatio: perCascade / perPlain });
-    rows.push({ name: `same calls by name, ${name}`, iterations: n, medianUs: Number.NaN, p99Us: Number.NaN, meanUs: Number.NaN, cpuUsPerCall: perPlain, medianRatio: Number.NaN, cpuRatio: 1 });
-    extra[escalate ? "escalated" : "agreed"] = { cascadeCpuUs: perCascade, plainCpuUs: perPlain, addedCpuUsMedian: median(diffs), rounds };
+    rows.push({
+      name: `cascade, ${name}: added ${median(diffs).toFixed(1)} µs`,
+      iterations: n,
+      medianUs: Number.NaN,
+      p99Us: Number.NaN,
+      meanUs: Number.NaN,
+      cpuUsPerCall: perCascade,
+      medianRatio: Number.NaN,
+      cpuRatio: perCascade / perPlain,
+    });
+    rows.push({
+      name: `same calls by name, ${name}`,
+      iterations: n,
+      medianUs: Number.NaN,
+      p99Us: Number.NaN,
+      meanUs: Number.NaN,
+      cpuUsPerCall: perPlain,
+      medianRatio: Number.NaN,
+      cpuRatio: 1,
+    });
+    extra[escalate ? "escalated" : "agreed"] = {
+      cascadeCpuUs: perCascade,
+      plainCpuUs: perPlain,
+      addedCpuUsMedian: median(diffs),
+      rounds,
+    };
   }
   // The decision alone (no registry, answers already in hand): runCascade over a host that answers at once.
-  const plan = new CascadePlan({ stages: [{ models: ["yi", "mixtral"], parallel: true }, { models: ["gpt-4"] }], extract: extractors.choiceLetter });
+  const plan = new CascadePlan({
+    stages: [{ models: ["yi", "mixtral"], parallel: true }, { models: ["gpt-4"] }],
+    extract: extractors.choiceLetter,
+  });
   const answers: Record<string, string> = { yi: "The answer is A.", mixtral: "A) yes", "gpt-4": "B" };
-  const host = { ask: async (m: string) => ({ text: answers[m], costUsd: 1e-6, latencyMs: 1, selectionId: undefined }), random: Math.random };
+  const host = {
+    ask: async (m: string) => ({ text: answers[m], costUsd: 1e-6, latencyMs: 1, selectionId: undefined }),
+    random: Math.random,
+  };
   const request = ask("q");
   for (let i = 0; i < 5_000; i++) await runCascade("mcq", plan, request, host);
   const n = options.iterations * 4;
   const t = cpuUs();
   for (let i = 0; i < n; i++) await runCascade("mcq", plan, request, host);
   const decisionUs = (cpuUs() - t) / n;
-  rows.push({ name: "runCascade alone (decision, agreed)", iterations: n, medianUs: Number.NaN, p99Us: Number.NaN, meanUs: Number.NaN, cpuUsPerCall: decisionUs, medianRatio: Number.NaN, cpuRatio: Number.NaN });
+  rows.push({
+    name: "runCascade alone (decision, agreed)",
+    iterations: n,
+    medianUs: Number.NaN,
+    p99Us: Number.NaN,
+    meanUs: Number.NaN,
+    cpuUsPerCall: decisionUs,
+    medianRatio: Number.NaN,
+    cpuRatio: Number.NaN,
+  });
   extra.decisionOnlyCpuUs = decisionUs;
   await registry.cleanup();
   void yi;
@@ -87,7 +148,8 @@ export async function cascadeCase(options: { iterations: number }): Promise<Case
     case: "cascade",
     date: new Date().toISOString(),
     node: process.version,
-    notes: "CPU per request of a cascade route vs the same model calls made by name (in-process models, interleaved blocks); the difference is what the cascade's decision adds. Goal: ≤ 20 µs.",
+    notes:
+      "CPU per request of a cascade route vs the same model calls made by name (in-process models, interleaved blocks); the difference is what the cascade's decision adds. Goal: ≤ 20 µs.",
     results: rows,
     extra,
   };

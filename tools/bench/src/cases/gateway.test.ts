@@ -15,11 +15,28 @@ const alive = (pid: number) => {
 };
 
 describe("gateway benchmark case", () => {
-  it("runs direct, minimal proxy, Portkey and our gateway side by side and reports every measure", { timeout: 240_000 }, async () => {
+  it("runs direct, minimal proxy, Portkey and our gateway side by side and reports every measure", {
+    timeout: 240_000,
+  }, async () => {
     const pids: number[] = [];
-    const { result, markdown } = await gatewayCase({ iterations: 12, streamIterations: 6, warmup: 3, rounds: 2, rateSeconds: 0.3, rates: [40], rssRequests: 150, onServer: (s) => pids.push(s.pid) });
+    const { result, markdown } = await gatewayCase({
+      iterations: 12,
+      streamIterations: 6,
+      warmup: 3,
+      rounds: 2,
+      rateSeconds: 0.3,
+      rates: [40],
+      rssRequests: 150,
+      onServer: (s) => pids.push(s.pid),
+    });
     const extra = result.extra as unknown as GatewayExtra;
-    const contenders = ["openai SDK → upstream (direct)", "minimal proxy (node:http + undici)", "Portkey gateway 1.15.2", "orchestrator gateway", "orchestrator gateway without /metrics"];
+    const contenders = [
+      "openai SDK → upstream (direct)",
+      "minimal proxy (node:http + undici)",
+      "Portkey gateway 1.15.2",
+      "orchestrator gateway",
+      "orchestrator gateway without /metrics",
+    ];
     // 5 contenders × (plain, stream) × (concurrency 1, 64), every call answered.
     expect(extra.rows).toHaveLength(20);
     for (const row of extra.rows) {
@@ -41,7 +58,12 @@ describe("gateway benchmark case", () => {
       expect(markdown).toContain(`| ${name} |`);
     }
     expect(extra.goals.filter((g) => g.contender === "orchestrator gateway").map((g) => g.goal)).toEqual(
-      expect.arrayContaining(["sustained rate ≥ 0.8× proxy", "RSS growth over 150 requests ≤ 30 MB", "server CPU per request, plain c64 ≤ 1.3× proxy", "added median time to first text, c1 ≤ 1.2× proxy"]),
+      expect.arrayContaining([
+        "sustained rate ≥ 0.8× proxy",
+        "RSS growth over 150 requests ≤ 30 MB",
+        "server CPU per request, plain c64 ≤ 1.3× proxy",
+        "added median time to first text, c1 ≤ 1.2× proxy",
+      ]),
     );
     expect(markdown).toContain("| goal | contender | value | met |");
     // Four servers were started, and all of them are gone.

@@ -67,7 +67,12 @@ function quantile(values: readonly number[], q: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] as number;
 }
 
-async function runConcurrent(n: number, concurrency: number, call: () => Promise<number | undefined>, into: Sampled): Promise<void> {
+async function runConcurrent(
+  n: number,
+  concurrency: number,
+  call: () => Promise<number | undefined>,
+  into: Sampled,
+): Promise<void> {
   let started = 0;
   const worker = async () => {
     while (started < n) {
@@ -86,7 +91,12 @@ async function runConcurrent(n: number, concurrency: number, call: () => Promise
 }
 
 /** Open loop: `rate` requests per second for `seconds`, each timed from when it was due (no coordinated omission). */
-async function openLoop(target: Target, body: string, rate: number, seconds: number): Promise<{ latUs: number[]; errors: number }> {
+async function openLoop(
+  target: Target,
+  body: string,
+  rate: number,
+  seconds: number,
+): Promise<{ latUs: number[]; errors: number }> {
   const total = Math.max(1, Math.round(rate * seconds));
   const intervalMs = 1000 / rate;
   const latUs: number[] = [];
@@ -108,7 +118,12 @@ async function openLoop(target: Target, body: string, rate: number, seconds: num
       }
       inFlight++;
       target.pool
-        .request({ method: "POST", path: `${new URL(target.baseURL).pathname}/chat/completions`, headers: { "content-type": "application/json", authorization: `Bearer ${KEY}`, ...target.headers }, body })
+        .request({
+          method: "POST",
+          path: `${new URL(target.baseURL).pathname}/chat/completions`,
+          headers: { "content-type": "application/json", authorization: `Bearer ${KEY}`, ...target.headers },
+          body,
+        })
         .then(
           async (res) => {
             await res.body.dump({ limit: Number.POSITIVE_INFINITY });
@@ -142,7 +157,12 @@ async function closedLoop(target: Target, body: string, n: number, concurrency: 
     while (started < n) {
       started++;
       try {
-        const res = await target.pool.request({ method: "POST", path, headers: { "content-type": "application/json", authorization: `Bearer ${KEY}`, ...target.headers }, body });
+        const res = await target.pool.request({
+          method: "POST",
+          path,
+          headers: { "content-type": "application/json", authorization: `Bearer ${KEY}`, ...target.headers },
+          body,
+        });
         await res.body.dump({ limit: Number.POSITIVE_INFINITY });
         if (res.statusCode !== 200) errors++;
       } catch {
@@ -167,17 +187,33 @@ async function startOrchestrator(upstreamURL: string, metrics = true): Promise<{
   const dir = mkdtempSync(join(tmpdir(), "bench-gateway-"));
   process.once("exit", () => rmSync(dir, { recursive: true, force: true }));
   const config = join(dir, "models.yaml");
-  writeFileSync(config, ["models:", `  - name: ${MODEL}`, "    provider: openai", `    config: { api_key: "\${BENCH_UPSTREAM_KEY}", base_url: "${upstreamURL}/v1" }`, ""].join("\n"));
+  writeFileSync(
+    config,
+    [
+      "models:",
+      `  - name: ${MODEL}`,
+      "    provider: openai",
+      `    config: { api_key: "\${BENCH_UPSTREAM_KEY}", base_url: "${upstreamURL}/v1" }`,
+      "",
+    ].join("\n"),
+  );
   const bin = join(ROOT, "packages/orchestrator/bin/orchestrator.js");
   const args = ["serve", "--config", config, "--port", "0", ...(metrics ? [] : ["--no-metrics"])];
-  const child = await spawnServer(metrics ? "orchestrator serve" : "orchestrator serve --no-metrics", bin, args, { env: { BENCH_UPSTREAM_KEY: KEY, ORCHESTRATOR_HOME: dir }, cwd: dir });
+  const child = await spawnServer(metrics ? "orchestrator serve" : "orchestrator serve --no-metrics", bin, args, {
+    env: { BENCH_UPSTREAM_KEY: KEY, ORCHESTRATOR_HOME: dir },
+    cwd: dir,
+  });
   return { child, how: "`orchestrator serve --config models.yaml` (one OpenAI model, /metrics on, no key gate)" };
 }
 
 const mb = (bytes: number) => bytes / (1024 * 1024);
-const fmt = (n: number | undefined, digits = 0) => (n === undefined || !Number.isFinite(n) ? "–" : n.toLocaleString("en-US", { maximumFractionDigits: digits, minimumFractionDigits: digits }));
+const fmt = (n: number | undefined, digits = 0) =>
+  n === undefined || !Number.isFinite(n)
+    ? "–"
+    : n.toLocaleString("en-US", { maximumFractionDigits: digits, minimumFractionDigits: digits });
 /** a / b, or undefined when b is not a positive number (an added latency lost in the noise has no ratio). */
-const divide = (a: number | undefined, b: number | undefined) => (a === undefined || b === undefined || !(b > 0) || !Number.isFinite(a / b) ? undefined : a / b);
+const divide = (a: number | undefined, b: number | undefined) =>
+  a === undefined || b === undefined || !(b > 0) || !Number.isFinite(a / b) ? undefined : a / b;
 const ratio = (a: number | undefined, b: number | undefined) => {
   const r = divide(a, b);
   return r === undefined ? "–" : `${r.toFixed(2)}×`;
@@ -207,8 +243,18 @@ export interface GatewayExtra {
   orchestrator: string;
   rows: GatewayRow[];
   rss: Record<string, { beforeMb: number; afterMb: number }>;
-  rate: { seconds: number; rates: readonly number[]; direct: Record<string, { p99Us: number; errors: number }>; highest: Record<string, number | undefined>; steps: { contender: string; rate: number; errors: number; p99Us: number; addedP99Us: number; ok: boolean }[] };
-  rssGrowth: { requests: number; concurrency: number; byContender: Record<string, { beforeMb: number; afterMb: number; growthMb: number; errors: number }> };
+  rate: {
+    seconds: number;
+    rates: readonly number[];
+    direct: Record<string, { p99Us: number; errors: number }>;
+    highest: Record<string, number | undefined>;
+    steps: { contender: string; rate: number; errors: number; p99Us: number; addedP99Us: number; ok: boolean }[];
+  };
+  rssGrowth: {
+    requests: number;
+    concurrency: number;
+    byContender: Record<string, { beforeMb: number; afterMb: number; growthMb: number; errors: number }>;
+  };
   /** `ok` is undefined when the floor's own number is lost in the noise (not positive), so no ratio exists. */
   goals: { goal: string; contender: string; value: string; ok: boolean | undefined }[];
 }
@@ -222,7 +268,13 @@ export async function gatewayCase(options: GatewayCaseOptions): Promise<{ result
   const upstream = await startServerProcess("startOpenAIServer", { apiKey: KEY });
   const servers: ServerChild[] = [];
   const targets: Target[] = [];
-  const mkTarget = (key: Target["key"], name: string, baseURL: string, headers: Record<string, string>, server?: ServerChild): Target => ({
+  const mkTarget = (
+    key: Target["key"],
+    name: string,
+    baseURL: string,
+    headers: Record<string, string>,
+    server?: ServerChild,
+  ): Target => ({
     key,
     name,
     baseURL,
@@ -235,7 +287,10 @@ export async function gatewayCase(options: GatewayCaseOptions): Promise<{ result
   try {
     targets.push(mkTarget("direct", "openai SDK → upstream (direct)", `${upstream.url}/v1`, {}));
     if (want.has("proxy")) {
-      const proxy = await spawnServer("minimal proxy", join(GATEWAY_DIR, "minimal-proxy.mjs"), [], { env: { UPSTREAM_URL: upstream.url }, cwd: GATEWAY_DIR });
+      const proxy = await spawnServer("minimal proxy", join(GATEWAY_DIR, "minimal-proxy.mjs"), [], {
+        env: { UPSTREAM_URL: upstream.url },
+        cwd: GATEWAY_DIR,
+      });
       servers.push(proxy);
       options.onServer?.(proxy);
       targets.push(mkTarget("proxy", "minimal proxy (node:http + undici)", `${proxy.url}/v1`, {}, proxy));
@@ -244,7 +299,15 @@ export async function gatewayCase(options: GatewayCaseOptions): Promise<{ result
       const portkey = await spawnServer("Portkey", portkeyScript(), ["--port=0", "--headless"], { cwd: ROOT });
       servers.push(portkey);
       options.onServer?.(portkey);
-      targets.push(mkTarget("portkey", "Portkey gateway 1.15.2", `${portkey.url}/v1`, { "x-portkey-provider": "openai", "x-portkey-custom-host": `${upstream.url}/v1` }, portkey));
+      targets.push(
+        mkTarget(
+          "portkey",
+          "Portkey gateway 1.15.2",
+          `${portkey.url}/v1`,
+          { "x-portkey-provider": "openai", "x-portkey-custom-host": `${upstream.url}/v1` },
+          portkey,
+        ),
+      );
     }
     if (want.has("orchestrator")) {
       const { child, how } = await startOrchestrator(upstream.url);
@@ -257,14 +320,18 @@ export async function gatewayCase(options: GatewayCaseOptions): Promise<{ result
       const { child } = await startOrchestrator(upstream.url, false);
       servers.push(child);
       options.onServer?.(child);
-      targets.push(mkTarget("orchestrator-no-metrics", "orchestrator gateway without /metrics", `${child.url}/v1`, {}, child));
+      targets.push(
+        mkTarget("orchestrator-no-metrics", "orchestrator gateway without /metrics", `${child.url}/v1`, {}, child),
+      );
     }
     const rssStart = new Map<string, ProcessStats>();
     for (const t of targets) if (t.server) rssStart.set(t.key, await t.server.stats({ gc: true }));
 
     const plainMessages = [{ role: "user" as const, content: "Summarise the benefits of caching in two sentences." }];
     // The upstream echoes the prompt word by word: 40 words stream as 40 text chunks.
-    const streamMessages = [{ role: "user" as const, content: Array.from({ length: 40 }, (_, i) => `word${i}`).join(" ") }];
+    const streamMessages = [
+      { role: "user" as const, content: Array.from({ length: 40 }, (_, i) => `word${i}`).join(" ") },
+    ];
     const plainCall = (t: Target) => async () => {
       await t.client.chat.completions.create({ model: MODEL, messages: plainMessages });
       return undefined;
@@ -272,8 +339,14 @@ export async function gatewayCase(options: GatewayCaseOptions): Promise<{ result
     const streamCall = (t: Target) => async () => {
       const t0 = performance.now();
       let first: number | undefined;
-      const stream = await t.client.chat.completions.create({ model: MODEL, messages: streamMessages, stream: true, stream_options: { include_usage: true } });
-      for await (const chunk of stream) if (first === undefined && (chunk.choices[0]?.delta?.content ?? "").length > 0) first = performance.now() - t0;
+      const stream = await t.client.chat.completions.create({
+        model: MODEL,
+        messages: streamMessages,
+        stream: true,
+        stream_options: { include_usage: true },
+      });
+      for await (const chunk of stream)
+        if (first === undefined && (chunk.choices[0]?.delta?.content ?? "").length > 0) first = performance.now() - t0;
       if (first === undefined) throw new Error("a stream without text");
       return first;
     };
@@ -281,11 +354,20 @@ export async function gatewayCase(options: GatewayCaseOptions): Promise<{ result
     const rows: GatewayRow[] = [];
     for (const scenario of ["plain", "stream"] as const) {
       for (const concurrency of CONCURRENCIES) {
-        const perContender = Math.round((scenario === "plain" ? options.iterations : options.streamIterations) * (concurrency === 1 ? 1 : 3.2));
+        const perContender = Math.round(
+          (scenario === "plain" ? options.iterations : options.streamIterations) * (concurrency === 1 ? 1 : 3.2),
+        );
         const perRound = Math.max(1, Math.ceil(perContender / rounds));
         const call = scenario === "plain" ? plainCall : streamCall;
         const sampled = targets.map((): Sampled => ({ latUs: [], ttftUs: [], errors: 0, cpuUs: 0, requests: 0 }));
-        for (const t of targets) await runConcurrent(warmup, concurrency, call(t), { latUs: [], ttftUs: [], errors: 0, cpuUs: 0, requests: 0 });
+        for (const t of targets)
+          await runConcurrent(warmup, concurrency, call(t), {
+            latUs: [],
+            ttftUs: [],
+            errors: 0,
+            cpuUs: 0,
+            requests: 0,
+          });
         for (let round = 0; round < rounds; round++) {
           for (let k = 0; k < targets.length; k++) {
             const index = (k + round) % targets.length;
@@ -306,7 +388,17 @@ export async function gatewayCase(options: GatewayCaseOptions): Promise<{ result
           const s = sampled[i] as Sampled;
           const med = quantile(s.latUs, 0.5);
           const p99 = quantile(s.latUs, 0.99);
-          const row: GatewayRow = { contender: t.name, scenario, concurrency, requests: s.requests, errors: s.errors, medianUs: med, p99Us: p99, addedMedianUs: med - dMed, addedP99Us: p99 - dP99 };
+          const row: GatewayRow = {
+            contender: t.name,
+            scenario,
+            concurrency,
+            requests: s.requests,
+            errors: s.errors,
+            medianUs: med,
+            p99Us: p99,
+            addedMedianUs: med - dMed,
+            addedP99Us: p99 - dP99,
+          };
           if (scenario === "stream") {
             row.ttftMedianUs = quantile(s.ttftUs, 0.5);
             row.ttftP99Us = quantile(s.ttftUs, 0.99);
@@ -356,8 +448,15 @@ export async function gatewayCase(options: GatewayCaseOptions): Promise<{ result
       const before = await t.server.stats({ gc: true });
       const errors = await closedLoop(t, plainBody, options.rssRequests, 64);
       const after = await t.server.stats({ gc: true });
-      rssGrowth.byContender[t.name] = { beforeMb: mb(before.rssBytes), afterMb: mb(after.rssBytes), growthMb: mb(after.rssBytes - before.rssBytes), errors };
-      process.stderr.write(`bench: gateway rss ${t.name}: ${mb(after.rssBytes - before.rssBytes).toFixed(1)} MB over ${options.rssRequests}\n`);
+      rssGrowth.byContender[t.name] = {
+        beforeMb: mb(before.rssBytes),
+        afterMb: mb(after.rssBytes),
+        growthMb: mb(after.rssBytes - before.rssBytes),
+        errors,
+      };
+      process.stderr.write(
+        `bench: gateway rss ${t.name}: ${mb(after.rssBytes - before.rssBytes).toFixed(1)} MB over ${options.rssRequests}\n`,
+      );
     }
 
     const rss: GatewayExtra["rss"] = {};
@@ -380,7 +479,8 @@ export async function gatewayCase(options: GatewayCaseOptions): Promise<{ result
       case: "gateway",
       date: new Date().toISOString(),
       node: process.version,
-      notes: "Each server in its own process in front of one loopback OpenAI upstream (its own process); the client is the openai SDK (latency) and undici (rate, RSS).",
+      notes:
+        "Each server in its own process in front of one loopback OpenAI upstream (its own process); the client is the openai SDK (latency) and undici (rate, RSS).",
       results: [],
       extra: extra as unknown as Record<string, unknown>,
     };
@@ -392,7 +492,12 @@ export async function gatewayCase(options: GatewayCaseOptions): Promise<{ result
   }
 }
 
-function goalsOf(rows: GatewayRow[], highest: Record<string, number | undefined>, growth: GatewayExtra["rssGrowth"], targets: Target[]): GatewayExtra["goals"] {
+function goalsOf(
+  rows: GatewayRow[],
+  highest: Record<string, number | undefined>,
+  growth: GatewayExtra["rssGrowth"],
+  targets: Target[],
+): GatewayExtra["goals"] {
   const goals: GatewayExtra["goals"] = [];
   const proxy = targets.find((t) => t.key === "proxy");
   const ours = targets.filter((t) => t.key === "orchestrator" || t.key === "portkey");
@@ -400,23 +505,59 @@ function goalsOf(rows: GatewayRow[], highest: Record<string, number | undefined>
     if (proxy) {
       for (const scenario of ["plain", "stream"] as const) {
         for (const concurrency of CONCURRENCIES) {
-          const mine = rows.find((r) => r.contender === t.name && r.scenario === scenario && r.concurrency === concurrency);
-          const floor = rows.find((r) => r.contender === proxy.name && r.scenario === scenario && r.concurrency === concurrency);
+          const mine = rows.find(
+            (r) => r.contender === t.name && r.scenario === scenario && r.concurrency === concurrency,
+          );
+          const floor = rows.find(
+            (r) => r.contender === proxy.name && r.scenario === scenario && r.concurrency === concurrency,
+          );
           if (!mine || !floor) continue;
           const check = (goal: string, a: number | undefined, b: number | undefined, max: number) => {
             const r = divide(a, b);
-            goals.push({ goal, contender: t.name, value: r === undefined ? `${fmt(a)} vs ${fmt(b)} µs` : `${r.toFixed(2)}×`, ok: r === undefined ? undefined : r <= max });
+            goals.push({
+              goal,
+              contender: t.name,
+              value: r === undefined ? `${fmt(a)} vs ${fmt(b)} µs` : `${r.toFixed(2)}×`,
+              ok: r === undefined ? undefined : r <= max,
+            });
           };
-          check(`added median latency, ${scenario} c${concurrency} ≤ 1.2× proxy`, mine.addedMedianUs, floor.addedMedianUs, 1.2);
-          if (scenario === "stream") check(`added median time to first text, c${concurrency} ≤ 1.2× proxy`, mine.addedTtftMedianUs, floor.addedTtftMedianUs, 1.2);
-          check(`server CPU per request, ${scenario} c${concurrency} ≤ 1.3× proxy`, mine.serverCpuUsPerRequest, floor.serverCpuUsPerRequest, 1.3);
+          check(
+            `added median latency, ${scenario} c${concurrency} ≤ 1.2× proxy`,
+            mine.addedMedianUs,
+            floor.addedMedianUs,
+            1.2,
+          );
+          if (scenario === "stream")
+            check(
+              `added median time to first text, c${concurrency} ≤ 1.2× proxy`,
+              mine.addedTtftMedianUs,
+              floor.addedTtftMedianUs,
+              1.2,
+            );
+          check(
+            `server CPU per request, ${scenario} c${concurrency} ≤ 1.3× proxy`,
+            mine.serverCpuUsPerRequest,
+            floor.serverCpuUsPerRequest,
+            1.3,
+          );
         }
       }
       const rate = divide(highest[t.name] ?? 0, highest[proxy.name]);
-      goals.push({ goal: "sustained rate ≥ 0.8× proxy", contender: t.name, value: `${fmt(highest[t.name])} vs ${fmt(highest[proxy.name])}/s`, ok: rate === undefined ? undefined : rate >= 0.8 });
+      goals.push({
+        goal: "sustained rate ≥ 0.8× proxy",
+        contender: t.name,
+        value: `${fmt(highest[t.name])} vs ${fmt(highest[proxy.name])}/s`,
+        ok: rate === undefined ? undefined : rate >= 0.8,
+      });
     }
     const g = growth.byContender[t.name];
-    if (g) goals.push({ goal: `RSS growth over ${fmt(growth.requests)} requests ≤ 30 MB`, contender: t.name, value: `${g.growthMb.toFixed(1)} MB`, ok: g.growthMb <= 30 && g.errors === 0 });
+    if (g)
+      goals.push({
+        goal: `RSS growth over ${fmt(growth.requests)} requests ≤ 30 MB`,
+        contender: t.name,
+        value: `${g.growthMb.toFixed(1)} MB`,
+        ok: g.growthMb <= 30 && g.errors === 0,
+      });
   }
   return goals;
 }
@@ -424,7 +565,8 @@ function goalsOf(rows: GatewayRow[], highest: Record<string, number | undefined>
 function markdownOf(extra: GatewayExtra, options: GatewayCaseOptions): string {
   const us = (n: number | undefined) => fmt(n);
   const proxyName = extra.rows.find((r) => r.contender.startsWith("minimal proxy"))?.contender;
-  const floorOf = (r: GatewayRow) => extra.rows.find((x) => x.contender === proxyName && x.scenario === r.scenario && x.concurrency === r.concurrency);
+  const floorOf = (r: GatewayRow) =>
+    extra.rows.find((x) => x.contender === proxyName && x.scenario === r.scenario && x.concurrency === r.concurrency);
   const lines = [
     "### gateway",
     "",
@@ -445,13 +587,18 @@ function markdownOf(extra: GatewayExtra, options: GatewayCaseOptions): string {
     ...Object.keys(extra.rss).map((name) => {
       const g = extra.rssGrowth.byContender[name];
       const failed = extra.rate.steps.find((s) => s.contender === name && !s.ok);
-      const stopped = failed ? `${failed.rate}/s: p99 +${fmt(failed.addedP99Us / 1000, 1)} ms, ${failed.errors} errors` : "";
+      const stopped = failed
+        ? `${failed.rate}/s: p99 +${fmt(failed.addedP99Us / 1000, 1)} ms, ${failed.errors} errors`
+        : "";
       return `| ${name} | ${fmt(extra.rate.highest[name])} | ${ratio(extra.rate.highest[name], proxyName ? extra.rate.highest[proxyName] : undefined)} | ${stopped} | ${fmt(extra.rss[name]?.beforeMb, 1)} | ${fmt(extra.rss[name]?.afterMb, 1)} | ${fmt(g?.growthMb, 1)} |`;
     }),
     "",
     "| goal | contender | value | met |",
     "|---|---|---:|:---:|",
-    ...extra.goals.map((g) => `| ${g.goal} | ${g.contender} | ${g.value} | ${g.ok === undefined ? "– (proxy's number in the noise)" : g.ok ? "yes" : "**no**"} |`),
+    ...extra.goals.map(
+      (g) =>
+        `| ${g.goal} | ${g.contender} | ${g.value} | ${g.ok === undefined ? "– (proxy's number in the noise)" : g.ok ? "yes" : "**no**"} |`,
+    ),
     "",
   ];
   return lines.join("\n");

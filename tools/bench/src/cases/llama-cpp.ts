@@ -40,7 +40,12 @@ export async function llamaCppCase(options: { iterations: number }): Promise<Cas
     {
       name: "LlamaCppModel.generate",
       run: async () => {
-        const res = await ours.generate({ messages: [{ role: "user", content: prompt }], maxTokens: TOKENS, temperature: 0.8, seed: ++seed });
+        const res = await ours.generate({
+          messages: [{ role: "user", content: prompt }],
+          maxTokens: TOKENS,
+          temperature: 0.8,
+          seed: ++seed,
+        });
         return rawModel.tokenize(res.text).length;
       },
     },
@@ -71,7 +76,12 @@ export async function llamaCppCase(options: { iterations: number }): Promise<Cas
     results: [],
     extra: {
       rounds,
-      contenders: contenders.map((c, i) => ({ name: c.name, tokensPerSecond: tps[i], meanTokensPerCall: (totals[i]?.tokens ?? 0) / (totals[i]?.calls ?? 1), cpuMsPerCall: (totals[i]?.cpuUs ?? 0) / 1000 / (totals[i]?.calls ?? 1) })),
+      contenders: contenders.map((c, i) => ({
+        name: c.name,
+        tokensPerSecond: tps[i],
+        meanTokensPerCall: (totals[i]?.tokens ?? 0) / (totals[i]?.calls ?? 1),
+        cpuMsPerCall: (totals[i]?.cpuUs ?? 0) / 1000 / (totals[i]?.calls ?? 1),
+      })),
       throughputRatio: (tps[1] ?? 0) / (tps[0] ?? 1),
     },
   };

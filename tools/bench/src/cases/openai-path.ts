@@ -38,13 +38,21 @@ export async function openaiPath(options: { iterations: number; streamIterations
         { name: "Vercel AI SDK generateText", run: () => generateText({ model: vercel, messages }) },
         { name: "LangChain.js ChatOpenAI.invoke", run: () => langchain.invoke(PROMPT) },
       ],
-      { iterations: options.iterations, rounds: 40, notes: "One non-streaming chat completion per call against the same loopback server (child process); 40 interleaved rounds." },
+      {
+        iterations: options.iterations,
+        rounds: 40,
+        notes:
+          "One non-streaming chat completion per call against the same loopback server (child process); 40 interleaved rounds.",
+      },
     );
 
     // Time to the first chunk that carries text, counting from before the request is made. Each
     // contender is judged by what its user sees: the raw SDK's first event is a role-only delta
     // with empty content (so is LangChain's first chunk); ours and Vercel's textStream yield text only.
-    const ttft = async <T>(start: () => AsyncIterable<T> | Promise<AsyncIterable<T>>, hasText: (chunk: T) => boolean) => {
+    const ttft = async <T>(
+      start: () => AsyncIterable<T> | Promise<AsyncIterable<T>>,
+      hasText: (chunk: T) => boolean,
+    ) => {
       const t0 = performance.now();
       let first = 0;
       for await (const chunk of await start()) if (first === 0 && hasText(chunk)) first = performance.now() - t0;
@@ -54,21 +62,39 @@ export async function openaiPath(options: { iterations: number; streamIterations
     const rawText = (c: RawChunk) => (c.choices[0]?.delta?.content ?? "").length > 0;
     const ourText = (c: { type: string }) => c.type === "text";
     const stringText = (t: string) => t.length > 0;
-    const langchainText = (c: { content: unknown }) => (typeof c.content === "string" ? c.content.length > 0 : Array.isArray(c.content) && c.content.length > 0);
+    const langchainText = (c: { content: unknown }) =>
+      typeof c.content === "string" ? c.content.length > 0 : Array.isArray(c.content) && c.content.length > 0;
     const streamed = await compare(
       "openai-stream",
       [
-        { name: "raw openai SDK", run: () => ttft(() => raw.chat.completions.create({ model: MODEL, messages: streamMessages, stream: true, stream_options: { include_usage: true } }), rawText) },
+        {
+          name: "raw openai SDK",
+          run: () =>
+            ttft(
+              () =>
+                raw.chat.completions.create({
+                  model: MODEL,
+                  messages: streamMessages,
+                  stream: true,
+                  stream_options: { include_usage: true },
+                }),
+              rawText,
+            ),
+        },
         { name: "OpenAIModel.stream", run: () => ttft(() => model.stream({ messages: streamMessages }), ourText) },
         { name: "ModelRegistry.stream", run: () => ttft(() => registry.stream({ messages: streamMessages }), ourText) },
-        { name: "Vercel AI SDK streamText", run: () => ttft(() => streamText({ model: vercel, messages: streamMessages }).textStream, stringText) },
+        {
+          name: "Vercel AI SDK streamText",
+          run: () => ttft(() => streamText({ model: vercel, messages: streamMessages }).textStream, stringText),
+        },
         { name: "LangChain.js ChatOpenAI.stream", run: () => ttft(() => langchain.stream(answer), langchainText) },
       ],
       {
         iterations: options.streamIterations,
         rounds: 30,
         secondaryLabel: "time to first text",
-        notes: "A whole 40-chunk SSE stream per call (wall time and CPU), and the time to its first chunk that carries text (the raw SDK's and LangChain's first chunk is a role-only delta).",
+        notes:
+          "A whole 40-chunk SSE stream per call (wall time and CPU), and the time to its first chunk that carries text (the raw SDK's and LangChain's first chunk is a role-only delta).",
       },
     );
     return [plain, streamed];

@@ -60,10 +60,21 @@ export async function otelCase(options: { iterations: number; streamIterations: 
         { name: "OpenAIModel.generate", run: () => model.generate({ messages }) },
         { name: "ModelRegistry.generate", run: () => plain.generate({ messages }) },
         { name: "ModelRegistry.generate + instrument(), no SDK", run: () => noSdk.generate({ messages }) },
-        { name: "… + instrument(), sdk-trace-base + in-memory exporter", run: () => traced.generate({ messages }).finally(drain) },
-        { name: "… + instrument(), traces + sdk-metrics", run: () => tracedAndMeasured.generate({ messages }).finally(drain) },
+        {
+          name: "… + instrument(), sdk-trace-base + in-memory exporter",
+          run: () => traced.generate({ messages }).finally(drain),
+        },
+        {
+          name: "… + instrument(), traces + sdk-metrics",
+          run: () => tracedAndMeasured.generate({ messages }).finally(drain),
+        },
       ],
-      { iterations: options.iterations, rounds: 40, notes: "One non-streaming call per iteration against a loopback OpenAI-compatible server (child process); 40 interleaved rounds. Ratios are to OpenAIModel.generate." },
+      {
+        iterations: options.iterations,
+        rounds: 40,
+        notes:
+          "One non-streaming call per iteration against a loopback OpenAI-compatible server (child process); 40 interleaved rounds. Ratios are to OpenAIModel.generate.",
+      },
     );
 
     const whole = async (stream: AsyncIterable<unknown>) => {
@@ -73,11 +84,24 @@ export async function otelCase(options: { iterations: number; streamIterations: 
       "otel-stream",
       [
         { name: "ModelRegistry.stream", run: () => whole(plain.stream({ messages: streamMessages })) },
-        { name: "ModelRegistry.stream + instrument(), no SDK", run: () => whole(noSdk.stream({ messages: streamMessages })) },
-        { name: "… + instrument(), sdk-trace-base + in-memory exporter", run: () => whole(traced.stream({ messages: streamMessages })).finally(drain) },
-        { name: "… + instrument(), traces + sdk-metrics", run: () => whole(tracedAndMeasured.stream({ messages: streamMessages })).finally(drain) },
+        {
+          name: "ModelRegistry.stream + instrument(), no SDK",
+          run: () => whole(noSdk.stream({ messages: streamMessages })),
+        },
+        {
+          name: "… + instrument(), sdk-trace-base + in-memory exporter",
+          run: () => whole(traced.stream({ messages: streamMessages })).finally(drain),
+        },
+        {
+          name: "… + instrument(), traces + sdk-metrics",
+          run: () => whole(tracedAndMeasured.stream({ messages: streamMessages })).finally(drain),
+        },
       ],
-      { iterations: options.streamIterations, rounds: 30, notes: "A whole 40-chunk SSE stream per iteration; ratios are to the uninstrumented registry stream." },
+      {
+        iterations: options.streamIterations,
+        rounds: 30,
+        notes: "A whole 40-chunk SSE stream per iteration; ratios are to the uninstrumented registry stream.",
+      },
     );
     // The instrumentation alone: an in-process model that answers at once, so the difference
     // between contenders is what instrument() adds per call, in µs, free of the network's noise.
@@ -96,10 +120,18 @@ export async function otelCase(options: { iterations: number; streamIterations: 
       [
         { name: "ModelRegistry.generate (in-process model)", run: () => bare.generate({ messages }) },
         { name: "+ instrument(), no SDK", run: () => bareNoSdk.generate({ messages }) },
-        { name: "+ instrument(), sdk-trace-base + in-memory exporter", run: () => bareTraced.generate({ messages }).finally(drain) },
+        {
+          name: "+ instrument(), sdk-trace-base + in-memory exporter",
+          run: () => bareTraced.generate({ messages }).finally(drain),
+        },
         { name: "+ instrument(), traces + sdk-metrics", run: () => bareAll.generate({ messages }).finally(drain) },
       ],
-      { iterations: options.iterations * 5, rounds: 40, notes: "registry.generate on an in-process model that answers at once: the differences are the instrumentation's own cost per call." },
+      {
+        iterations: options.iterations * 5,
+        rounds: 40,
+        notes:
+          "registry.generate on an in-process model that answers at once: the differences are the instrumentation's own cost per call.",
+      },
     );
     const us = (r: CaseResult, i: number) => r.results[i]?.medianUs ?? Number.NaN;
     const cpu = (r: CaseResult, i: number) => r.results[i]?.cpuUsPerCall ?? Number.NaN;

@@ -10,7 +10,12 @@ export async function rateLimiterCase(options: { iterations: number }): Promise<
   try {
     const raw = new Redis(server.url);
     const concurrency = new RedisRateLimiter({ url: server.url, key: "bench-c", maxConcurrentRequests: 1_000 });
-    const both = new RedisRateLimiter({ url: server.url, key: "bench-b", maxConcurrentRequests: 1_000, maxRequestsPerMinute: 1e9 });
+    const both = new RedisRateLimiter({
+      url: server.url,
+      key: "bench-b",
+      maxConcurrentRequests: 1_000,
+      maxRequestsPerMinute: 1e9,
+    });
     const cycle = (limiter: RedisRateLimiter) => async () => (await limiter.acquire()).release();
     const result = await compare(
       "rate-limiter-acquire",
@@ -22,7 +27,8 @@ export async function rateLimiterCase(options: { iterations: number }): Promise<
       {
         warmup: 1_000,
         iterations: options.iterations,
-        notes: "Loopback redis-server. An acquire is one script round trip; release's ZREM is not awaited (it rides ahead of the next call).",
+        notes:
+          "Loopback redis-server. An acquire is one script round trip; release's ZREM is not awaited (it rides ahead of the next call).",
       },
     );
     raw.disconnect();

@@ -40,7 +40,12 @@ export async function selectModelCase(options: { iterations: number }): Promise<
             name: `m${i}`,
             provider: `p${i % 7}`,
             isLocal: i % 5 === 0,
-            capabilities: { codeGeneration: i % 2 === 0, inputCostPerToken: (i % 13) * 1e-7, outputCostPerToken: (i % 11) * 2e-7, tokensPerSecond: 20 + (i % 50) * 5 },
+            capabilities: {
+              codeGeneration: i % 2 === 0,
+              inputCostPerToken: (i % 13) * 1e-7,
+              outputCostPerToken: (i % 11) * 2e-7,
+              tokensPerSecond: 20 + (i % 50) * 5,
+            },
           }),
         );
       }
@@ -64,10 +69,27 @@ export async function selectModelCase(options: { iterations: number }): Promise<
       const medianUs = samples[Math.floor(iterations / 2)] ?? Number.NaN;
       const p99Us = samples[Math.floor(iterations * 0.99)] ?? Number.NaN;
       const meanUs = samples.reduce((s, v) => s + v, 0) / iterations;
-      rows.push({ name: `${name} × ${n} models`, iterations, medianUs, p99Us, meanUs, cpuUsPerCall: (cpu.user + cpu.system) / iterations, medianRatio: Number.NaN, cpuRatio: Number.NaN });
+      rows.push({
+        name: `${name} × ${n} models`,
+        iterations,
+        medianUs,
+        p99Us,
+        meanUs,
+        cpuUsPerCall: (cpu.user + cpu.system) / iterations,
+        medianRatio: Number.NaN,
+        cpuRatio: Number.NaN,
+      });
       extra[`${name}/${n}`] = { medianUs, p99Us };
       await registry.cleanup();
     }
   }
-  return { case: "select-model", date: new Date().toISOString(), node: process.version, notes: "registry.selectModel({ capabilities: [textGeneration], maxCost: 0.01 }) with warm statistics; goal ≤ 20 µs median at 100 models.", results: rows, extra };
+  return {
+    case: "select-model",
+    date: new Date().toISOString(),
+    node: process.version,
+    notes:
+      "registry.selectModel({ capabilities: [textGeneration], maxCost: 0.01 }) with warm statistics; goal ≤ 20 µs median at 100 models.",
+    results: rows,
+    extra,
+  };
 }

@@ -30,7 +30,12 @@ export interface SpawnOptions {
  * Runs `node --expose-gc --import stats-preload.mjs <script> …args` and resolves once it listens.
  * Its output is kept (not shown) so a failure can say what the process printed.
  */
-export function spawnServer(name: string, script: string, args: string[] = [], options: SpawnOptions = {}): Promise<ServerChild> {
+export function spawnServer(
+  name: string,
+  script: string,
+  args: string[] = [],
+  options: SpawnOptions = {},
+): Promise<ServerChild> {
   const child: ChildProcess = spawn(process.execPath, ["--expose-gc", "--import", PRELOAD, script, ...args], {
     cwd: options.cwd ?? HERE,
     env: { ...process.env, ...options.env },

@@ -9,5 +9,12 @@ export { runRouting, type RoutingOptions } from "./routerbench";
  */
 export async function routingCase(options: { quick?: boolean } = {}): Promise<CaseResult> {
   const { result, md } = await runRouting({ quick: options.quick ?? false, seeds: options.quick ? 5 : 20 });
-  return { case: "routing", date: new Date().toISOString(), node: process.version, notes: md, results: [], extra: result };
+  return {
+    case: "routing",
+    date: new Date().toISOString(),
+    node: process.version,
+    notes: md,
+    results: [],
+    extra: result,
+  };
 }

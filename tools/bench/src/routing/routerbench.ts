@@ -61,25 +61,67 @@ interface Candidate {
 }
 
 const GRID: Candidate[] = [
-  { name: "task tag only", extractor: { wordNgrams: [], charNgrams: [], lengthWeight: 0 }, selector: { exploration: "greedy" } },
-  { name: "task tag + length bucket", extractor: { wordNgrams: [], charNgrams: [] }, selector: { exploration: "greedy" } },
-  { name: "task tag only, LinUCB α=0.3", extractor: { wordNgrams: [], charNgrams: [], lengthWeight: 0 }, selector: { exploration: "linucb", alpha: 0.3 } },
+  {
+    name: "task tag only",
+    extractor: { wordNgrams: [], charNgrams: [], lengthWeight: 0 },
+    selector: { exploration: "greedy" },
+  },
+  {
+    name: "task tag + length bucket",
+    extractor: { wordNgrams: [], charNgrams: [] },
+    selector: { exploration: "greedy" },
+  },
+  {
+    name: "task tag only, LinUCB α=0.3",
+    extractor: { wordNgrams: [], charNgrams: [], lengthWeight: 0 },
+    selector: { exploration: "linucb", alpha: 0.3 },
+  },
   { name: "hashed n-grams (default extractor)", extractor: {}, selector: { exploration: "greedy" } },
-  { name: "hashed n-grams, last 400 chars, weight 0.1", extractor: { tailChars: 400, ngramWeight: 0.1, lengthWeight: 0 }, selector: { exploration: "greedy" } },
-  { name: "hashed n-grams, last 400 chars, ridge 10, 5 epochs", extractor: { tailChars: 400, lengthWeight: 0 }, selector: { exploration: "greedy", ridge: 10 }, epochs: 5 },
+  {
+    name: "hashed n-grams, last 400 chars, weight 0.1",
+    extractor: { tailChars: 400, ngramWeight: 0.1, lengthWeight: 0 },
+    selector: { exploration: "greedy" },
+  },
+  {
+    name: "hashed n-grams, last 400 chars, ridge 10, 5 epochs",
+    extractor: { tailChars: 400, lengthWeight: 0 },
+    selector: { exploration: "greedy", ridge: 10 },
+    epochs: 5,
+  },
 ];
 
 // Cold start: no warm start, bandit feedback only. Tuned on a bandit pass over train (accuracy
 // over its second half, where each task has seen ~1,000 prompts), reported on test.
 const COLD_GRID: Candidate[] = [
-  { name: "per-task bandit, LinUCB α=0.3", extractor: { wordNgrams: [], charNgrams: [], lengthWeight: 0 }, selector: { exploration: "linucb", alpha: 0.3 } },
-  { name: "per-task bandit, LinUCB α=1", extractor: { wordNgrams: [], charNgrams: [], lengthWeight: 0 }, selector: { exploration: "linucb", alpha: 1 } },
-  { name: "per-task bandit, Thompson α=0.5", extractor: { wordNgrams: [], charNgrams: [], lengthWeight: 0 }, selector: { exploration: "thompson", alpha: 0.5 } },
-  { name: "per-task bandit, Thompson α=1", extractor: { wordNgrams: [], charNgrams: [], lengthWeight: 0 }, selector: { exploration: "thompson", alpha: 1 } },
+  {
+    name: "per-task bandit, LinUCB α=0.3",
+    extractor: { wordNgrams: [], charNgrams: [], lengthWeight: 0 },
+    selector: { exploration: "linucb", alpha: 0.3 },
+  },
+  {
+    name: "per-task bandit, LinUCB α=1",
+    extractor: { wordNgrams: [], charNgrams: [], lengthWeight: 0 },
+    selector: { exploration: "linucb", alpha: 1 },
+  },
+  {
+    name: "per-task bandit, Thompson α=0.5",
+    extractor: { wordNgrams: [], charNgrams: [], lengthWeight: 0 },
+    selector: { exploration: "thompson", alpha: 0.5 },
+  },
+  {
+    name: "per-task bandit, Thompson α=1",
+    extractor: { wordNgrams: [], charNgrams: [], lengthWeight: 0 },
+    selector: { exploration: "thompson", alpha: 1 },
+  },
 ];
 
 /** A bandit-feedback pass over `data` in a random order; accuracy and mean cost over the rows from `from` on. */
-function banditPass(s: ContextualSelector, data: ReplayDataset, seed: number, from = 0): { accuracy: number; cost: number } {
+function banditPass(
+  s: ContextualSelector,
+  data: ReplayDataset,
+  seed: number,
+  from = 0,
+): { accuracy: number; cost: number } {
   const policy = contextualPolicy(s, data.models);
   let q = 0;
   let c = 0;
@@ -102,7 +144,12 @@ function banditPass(s: ContextualSelector, data: ReplayDataset, seed: number, fr
  * its task tag against 11 replay models (cost = the recorded cost), then `recordFeedback` with
  * the recorded correctness. `warmup` rows go through first (bandit feedback, not counted).
  */
-async function throughRegistry(make: (seed: number) => ContextualSelector, data: ReplayDataset, seeds: number[], warmup?: ReplayDataset): Promise<{ accuracy: number; costPerPrompt: number; accuracyMin: number; accuracyMax: number; usPerCall: number }> {
+async function throughRegistry(
+  make: (seed: number) => ContextualSelector,
+  data: ReplayDataset,
+  seeds: number[],
+  warmup?: ReplayDataset,
+): Promise<{ accuracy: number; costPerPrompt: number; accuracyMin: number; accuracyMax: number; usPerCall: number }> {
   const accuracies: number[] = [];
   let cost = 0;
   let calls = 0;
@@ -163,7 +210,13 @@ function folds(data: ReplayDataset, k: number): [ReplayDataset, ReplayDataset][]
 // The full-information fit does not depend on the seed or λ: fit once per (config, data), restore after.
 const fitted = new Map<string, WeakMap<ReplayDataset, ContextualSelectorState>>();
 
-function makeSelector(c: Candidate, extractor: HashedNgramExtractor, seed: number, extra: Partial<ContextualSelectorOptions>, train: ReplayDataset | undefined): ContextualSelector {
+function makeSelector(
+  c: Candidate,
+  extractor: HashedNgramExtractor,
+  seed: number,
+  extra: Partial<ContextualSelectorOptions>,
+  train: ReplayDataset | undefined,
+): ContextualSelector {
   const s = new ContextualSelector({ ...c.selector, ...extra, seed, extractor });
   if (!train) return s;
   let byData = fitted.get(c.name);
@@ -173,7 +226,10 @@ function makeSelector(c: Candidate, extractor: HashedNgramExtractor, seed: numbe
   }
   let state = byData.get(train);
   if (!state) {
-    state = fitOnDataset(new ContextualSelector({ ...c.selector, extractor }), train, { ...(c.epochs !== undefined ? { epochs: c.epochs } : {}), calibrate: false }).save();
+    state = fitOnDataset(new ContextualSelector({ ...c.selector, extractor }), train, {
+      ...(c.epochs !== undefined ? { epochs: c.epochs } : {}),
+      calibrate: false,
+    }).save();
     byData.set(train, state);
   }
   s.restore(state);
@@ -183,8 +239,15 @@ function makeSelector(c: Candidate, extractor: HashedNgramExtractor, seed: numbe
   return s;
 }
 
-function calibrationSet(s: ContextualSelector, data: ReplayDataset): { x: SparseFeatures; task: string | undefined; outcomes: { model: string; quality: number }[] }[] {
-  return data.rows.map((row) => ({ x: rowFeatures(s, row), task: row.task, outcomes: data.models.map((model, k) => ({ model, quality: row.quality[k] as number })) }));
+function calibrationSet(
+  s: ContextualSelector,
+  data: ReplayDataset,
+): { x: SparseFeatures; task: string | undefined; outcomes: { model: string; quality: number }[] }[] {
+  return data.rows.map((row) => ({
+    x: rowFeatures(s, row),
+    task: row.task,
+    outcomes: data.models.map((model, k) => ({ model, quality: row.quality[k] as number })),
+  }));
 }
 
 function range(data: ReplayDataset): { min: number; max: number; singles: Point[] } {
@@ -200,7 +263,8 @@ function qualityAt(points: Point[], cost: number): number {
     const p = hull[i] as Point;
     if (p.cost <= cost) q = p.quality;
     const n = hull[i + 1];
-    if (n && p.cost <= cost && n.cost >= cost) q = p.quality + ((n.quality - p.quality) * (cost - p.cost)) / (n.cost - p.cost);
+    if (n && p.cost <= cost && n.cost >= cost)
+      q = p.quality + ((n.quality - p.quality) * (cost - p.cost)) / (n.cost - p.cost);
   }
   return q;
 }
@@ -217,7 +281,9 @@ export interface RoutingOptions {
 }
 
 /** Runs the whole benchmark and writes bench/results/routing.{json,md,svg}. */
-export async function runRouting(options: RoutingOptions = {}): Promise<{ result: Record<string, unknown>; md: string; svg: string }> {
+export async function runRouting(
+  options: RoutingOptions = {},
+): Promise<{ result: Record<string, unknown>; md: string; svg: string }> {
   const DATA = options.data ?? "/work/shared/data/routerbench";
   const SEEDS = Array.from({ length: options.seeds ?? 20 }, (_, i) => i + 1);
   const QUICK = options.quick ?? false;
@@ -236,13 +302,21 @@ export async function runRouting(options: RoutingOptions = {}): Promise<{ result
       let q = 0;
       let cost = 0;
       for (const [fit, held] of cv) {
-        const r = replayFullInformation(held, (seed) => contextualPolicy(makeSelector(c, extractor, seed, { lambda }, fit), train.models), { seeds: [1, 2] });
+        const r = replayFullInformation(
+          held,
+          (seed) => contextualPolicy(makeSelector(c, extractor, seed, { lambda }, fit), train.models),
+          { seeds: [1, 2] },
+        );
         q += r.accuracy;
         cost += r.costPerPrompt;
       }
       return { quality: q / cv.length, cost: cost / cv.length };
     });
-    tuning.push({ name: c.name, aiq: aiq(points, trainRange.min, trainRange.max), accuracyAtBudget: qualityAt(points, BUDGET) });
+    tuning.push({
+      name: c.name,
+      aiq: aiq(points, trainRange.min, trainRange.max),
+      accuracyAtBudget: qualityAt(points, BUDGET),
+    });
     console.error(`tune ${c.name}: AIQ ${tuning.at(-1)?.aiq.toFixed(4)}`);
   }
   const bestIndex = tuning.reduce((b, t, i) => (t.aiq > (tuning[b] as (typeof tuning)[number]).aiq ? i : b), 0);
@@ -254,10 +328,37 @@ export async function runRouting(options: RoutingOptions = {}): Promise<{ result
   // 2. Report on test: warm start on all of train, online bandit feedback on test, 20 random orders.
   const testRange = range(test);
   const opts = { seeds: SEEDS };
-  const paced = replayFullInformation(test, (seed) => contextualPolicy(makeSelector(chosen, chosenExtractor, seed, { budgetPerRequest: BUDGET }, train), test.models, { label: `${chosen.name}, budget ${BUDGET}` }), opts);
-  const pacedDefault = replayFullInformation(test, (seed) => contextualPolicy(makeSelector(defaultCandidate, defaultExtractor, seed, { budgetPerRequest: BUDGET }, train), test.models, { label: `${defaultCandidate.name}, budget ${BUDGET}` }), opts);
-  const curve = qualityCostCurve(test, (lambda, seed) => contextualPolicy(makeSelector(chosen, chosenExtractor, seed, { lambda }, train), test.models), lambdas, opts);
-  const curveDefault = qualityCostCurve(test, (lambda, seed) => contextualPolicy(makeSelector(defaultCandidate, defaultExtractor, seed, { lambda }, train), test.models), lambdas, opts);
+  const paced = replayFullInformation(
+    test,
+    (seed) =>
+      contextualPolicy(makeSelector(chosen, chosenExtractor, seed, { budgetPerRequest: BUDGET }, train), test.models, {
+        label: `${chosen.name}, budget ${BUDGET}`,
+      }),
+    opts,
+  );
+  const pacedDefault = replayFullInformation(
+    test,
+    (seed) =>
+      contextualPolicy(
+        makeSelector(defaultCandidate, defaultExtractor, seed, { budgetPerRequest: BUDGET }, train),
+        test.models,
+        { label: `${defaultCandidate.name}, budget ${BUDGET}` },
+      ),
+    opts,
+  );
+  const curve = qualityCostCurve(
+    test,
+    (lambda, seed) => contextualPolicy(makeSelector(chosen, chosenExtractor, seed, { lambda }, train), test.models),
+    lambdas,
+    opts,
+  );
+  const curveDefault = qualityCostCurve(
+    test,
+    (lambda, seed) =>
+      contextualPolicy(makeSelector(defaultCandidate, defaultExtractor, seed, { lambda }, train), test.models),
+    lambdas,
+    opts,
+  );
   // Cold start, per-task bandit (task tag only), no warm start, budget 30% of GPT-4's cost.
   // Tuned on train: a bandit pass over train, accuracy over its second half (5 orders).
   const gpt4 = test.models.indexOf("gpt-4-1106-preview");
@@ -266,16 +367,42 @@ export async function runRouting(options: RoutingOptions = {}): Promise<{ result
   const trainColdBudget = 0.3 * (trainRange.singles[gpt4] as Point).cost;
   const coldTuning = COLD_GRID.map((c) => {
     const ex = new HashedNgramExtractor(c.extractor);
-    const runs = [1, 2, 3, 4, 5].map((seed) => banditPass(makeSelector(c, ex, seed, { budgetPerRequest: trainColdBudget }, undefined), train, seed, train.rows.length >> 1));
-    const r = { name: c.name, accuracy: runs.reduce((a, x) => a + x.accuracy, 0) / runs.length, cost: runs.reduce((a, x) => a + x.cost, 0) / runs.length };
-    console.error(`tune cold ${c.name}: second-half accuracy ${r.accuracy.toFixed(3)} at ${usd(r.cost)} (budget ${usd(trainColdBudget)})`);
+    const runs = [1, 2, 3, 4, 5].map((seed) =>
+      banditPass(
+        makeSelector(c, ex, seed, { budgetPerRequest: trainColdBudget }, undefined),
+        train,
+        seed,
+        train.rows.length >> 1,
+      ),
+    );
+    const r = {
+      name: c.name,
+      accuracy: runs.reduce((a, x) => a + x.accuracy, 0) / runs.length,
+      cost: runs.reduce((a, x) => a + x.cost, 0) / runs.length,
+    };
+    console.error(
+      `tune cold ${c.name}: second-half accuracy ${r.accuracy.toFixed(3)} at ${usd(r.cost)} (budget ${usd(trainColdBudget)})`,
+    );
     return r;
   });
-  const coldBest = coldTuning.reduce((b, t, i) => (t.cost <= trainColdBudget * 1.05 && t.accuracy > (coldTuning[b] as (typeof coldTuning)[number]).accuracy ? i : b), 0);
+  const coldBest = coldTuning.reduce(
+    (b, t, i) =>
+      t.cost <= trainColdBudget * 1.05 && t.accuracy > (coldTuning[b] as (typeof coldTuning)[number]).accuracy ? i : b,
+    0,
+  );
   const coldChosen = COLD_GRID[coldBest] as Candidate;
   const taskOnly: Candidate = { ...coldChosen, name: `${coldChosen.name} (cold start)` };
   const taskExtractor = new HashedNgramExtractor(taskOnly.extractor);
-  const cold = replayFullInformation(test, (seed) => contextualPolicy(makeSelector(taskOnly, taskExtractor, seed, { budgetPerRequest: coldBudget }, undefined), test.models, { label: taskOnly.name }), opts);
+  const cold = replayFullInformation(
+    test,
+    (seed) =>
+      contextualPolicy(
+        makeSelector(taskOnly, taskExtractor, seed, { budgetPerRequest: coldBudget }, undefined),
+        test.models,
+        { label: taskOnly.name },
+      ),
+    opts,
+  );
   const coldAfterTrain = replayFullInformation(
     test,
     (seed) => {
@@ -294,12 +421,29 @@ export async function runRouting(options: RoutingOptions = {}): Promise<{ result
   // The two reported selectors through registry.generate + recordFeedback (5 orders each).
   const registrySeeds = SEEDS.slice(0, 5);
   const viaRegistry = {
-    paced: await throughRegistry((seed) => makeSelector(chosen, chosenExtractor, seed, { budgetPerRequest: BUDGET }, train), test, registrySeeds),
-    coldAfterTrain: await throughRegistry((seed) => makeSelector(taskOnly, taskExtractor, seed, { budgetPerRequest: coldBudget }, undefined), test, registrySeeds, train),
+    paced: await throughRegistry(
+      (seed) => makeSelector(chosen, chosenExtractor, seed, { budgetPerRequest: BUDGET }, train),
+      test,
+      registrySeeds,
+    ),
+    coldAfterTrain: await throughRegistry(
+      (seed) => makeSelector(taskOnly, taskExtractor, seed, { budgetPerRequest: coldBudget }, undefined),
+      test,
+      registrySeeds,
+      train,
+    ),
   };
   const baselines: ReplayResult[] = [
     replayFullInformation(test, () => fixedPolicy(gpt4, "best single model (gpt-4-1106-preview)"), { seeds: [1] }),
-    replayFullInformation(test, () => fixedPolicy(testRange.singles.findIndex((p) => p.cost === testRange.min), "cheapest (mistral-7b-chat)"), { seeds: [1] }),
+    replayFullInformation(
+      test,
+      () =>
+        fixedPolicy(
+          testRange.singles.findIndex((p) => p.cost === testRange.min),
+          "cheapest (mistral-7b-chat)",
+        ),
+      { seeds: [1] },
+    ),
     replayFullInformation(test, (seed) => randomPolicy(test.models.length, seed), opts),
     replayFullInformation(test, () => oraclePolicy(), { seeds: [1] }),
   ];
@@ -310,8 +454,16 @@ export async function runRouting(options: RoutingOptions = {}): Promise<{ result
   const chosenAtBudget = qualityAt(curve, BUDGET);
 
   // 3. Selection time: 11 models × 1,024-dimensional features, fitted on train.
-  const timingSelector = makeSelector(defaultCandidate, new HashedNgramExtractor({ dimensions: 1024 }), 1, { lambda: 30 }, train);
-  const xs = test.rows.map((row) => timingSelector.extractor.extract({ text: row.prompt, task: row.task }, new SparseFeatures(256)).clone());
+  const timingSelector = makeSelector(
+    defaultCandidate,
+    new HashedNgramExtractor({ dimensions: 1024 }),
+    1,
+    { lambda: 30 },
+    train,
+  );
+  const xs = test.rows.map((row) =>
+    timingSelector.extractor.extract({ text: row.prompt, task: row.task }, new SparseFeatures(256)).clone(),
+  );
   const time = (label: string, fn: (i: number) => void, n = 20_000) => {
     for (let i = 0; i < 2_000; i++) fn(i);
     const samples = new Float64Array(n);
@@ -323,32 +475,85 @@ export async function runRouting(options: RoutingOptions = {}): Promise<{ result
     }
     const cpu = process.cpuUsage(cpu0);
     samples.sort();
-    return { label, medianUs: samples[n >> 1] as number, p99Us: samples[Math.floor(n * 0.99)] as number, cpuUsPerCall: (cpu.user + cpu.system) / n };
+    return {
+      label,
+      medianUs: samples[n >> 1] as number,
+      p99Us: samples[Math.floor(n * 0.99)] as number,
+      cpuUsPerCall: (cpu.user + cpu.system) / n,
+    };
   };
   const models = test.models;
   const nnz = xs.reduce((s, x) => s + x.size, 0) / xs.length;
   const timings = (["greedy", "linucb", "thompson"] as const).map((exploration) => {
-    const s = new ContextualSelector({ exploration, extractor: timingSelector.extractor, lambda: 30 }).restore(timingSelector.save());
+    const s = new ContextualSelector({ exploration, extractor: timingSelector.extractor, lambda: 30 }).restore(
+      timingSelector.save(),
+    );
     return time(`choose(), ${exploration}`, (i) => s.choose(xs[i % xs.length] as SparseFeatures, models));
   });
   const out = new SparseFeatures(2048);
-  timings.push(time("HashedNgramExtractor.extract (whole RouterBench prompt, ~1.5–2.7k chars)", (i) => timingSelector.extractor.extract({ text: (test.rows[i % test.rows.length] as ReplayRow).prompt, task: "t" }, out), 5_000));
+  timings.push(
+    time(
+      "HashedNgramExtractor.extract (whole RouterBench prompt, ~1.5–2.7k chars)",
+      (i) =>
+        timingSelector.extractor.extract(
+          { text: (test.rows[i % test.rows.length] as ReplayRow).prompt, task: "t" },
+          out,
+        ),
+      5_000,
+    ),
+  );
 
   // 4. Write results.
   const rows = [paced, pacedDefault, cold, coldAfterTrain, ...baselines];
   const result = {
     date: new Date().toISOString(),
     node: process.version,
-    data: { train: train.rows.length, test: test.rows.length, skipped: { train: train.skipped.length, test: test.skipped.length }, models: test.models },
-    method: "ContextualSelector.choose/learn directly (no registry), bandit feedback on test, warm start = full-information fit on train",
+    data: {
+      train: train.rows.length,
+      test: test.rows.length,
+      skipped: { train: train.skipped.length, test: test.skipped.length },
+      models: test.models,
+    },
+    method:
+      "ContextualSelector.choose/learn directly (no registry), bandit feedback on test, warm start = full-information fit on train",
     seeds: SEEDS.length,
     tuning: { folds: 3, criterion: "AIQ of the λ sweep on held-out train folds", grid: tuning, chosen: chosen.name },
-    results: rows.map((r) => ({ label: r.label, accuracy: r.accuracy, accuracyMin: r.accuracyMin, accuracyMax: r.accuracyMax, costPerPrompt: r.costPerPrompt, costMax: r.costMax, regret: r.regret, bestFixed: r.bestFixed.model })),
+    results: rows.map((r) => ({
+      label: r.label,
+      accuracy: r.accuracy,
+      accuracyMin: r.accuracyMin,
+      accuracyMax: r.accuracyMax,
+      costPerPrompt: r.costPerPrompt,
+      costMax: r.costMax,
+      regret: r.regret,
+      bestFixed: r.bestFixed.model,
+    })),
     curve,
     curveDefault,
-    aiq: { chosen: aiqChosen, defaultExtractor: aiqDefault, singles: aiqSingles, range: [testRange.min, testRange.max] },
-    atBudget: { budget: BUDGET, singlesHull: singlesAtBudget, chosenCurveHull: chosenAtBudget, paced: paced.accuracy, pacedCost: paced.costPerPrompt },
-    coldStart: { budget: coldBudget, gpt4Cost, tuning: { criterion: "bandit pass over train, accuracy over its second half, 5 orders, within 5% of 30% of GPT-4's train cost", trainBudget: trainColdBudget, grid: coldTuning, chosen: coldChosen.name } },
+    aiq: {
+      chosen: aiqChosen,
+      defaultExtractor: aiqDefault,
+      singles: aiqSingles,
+      range: [testRange.min, testRange.max],
+    },
+    atBudget: {
+      budget: BUDGET,
+      singlesHull: singlesAtBudget,
+      chosenCurveHull: chosenAtBudget,
+      paced: paced.accuracy,
+      pacedCost: paced.costPerPrompt,
+    },
+    coldStart: {
+      budget: coldBudget,
+      gpt4Cost,
+      tuning: {
+        criterion:
+          "bandit pass over train, accuracy over its second half, 5 orders, within 5% of 30% of GPT-4's train cost",
+        trainBudget: trainColdBudget,
+        grid: coldTuning,
+        chosen: coldChosen.name,
+      },
+    },
     registry: { seeds: registrySeeds.length, ...viaRegistry },
     timing: { models: models.length, dimensions: 1024, meanNonZeros: nnz, results: timings },
     seconds: (performance.now() - t0) / 1000,
@@ -362,7 +567,10 @@ export async function runRouting(options: RoutingOptions = {}): Promise<{ result
     "",
     "| policy | accuracy (min–max) | USD / prompt (max) | regret vs best fixed (reward = correctness) |",
     "|---|---|---|---|",
-    ...rows.map((r) => `| ${r.label} | ${f3(r.accuracy)} (${f3(r.accuracyMin)}–${f3(r.accuracyMax)}) | ${usd(r.costPerPrompt)} (${usd(r.costMax)}) | ${r.regret.toFixed(1)} |`),
+    ...rows.map(
+      (r) =>
+        `| ${r.label} | ${f3(r.accuracy)} (${f3(r.accuracyMin)}–${f3(r.accuracyMax)}) | ${usd(r.costPerPrompt)} (${usd(r.costMax)}) | ${r.regret.toFixed(1)} |`,
+    ),
     "",
     "| goal | target | reached |",
     "|---|---|---|",
@@ -385,7 +593,9 @@ export async function runRouting(options: RoutingOptions = {}): Promise<{ result
     "",
     "| operation | median µs | p99 µs | CPU µs/call |",
     "|---|---|---|---|",
-    ...timings.map((t) => `| ${t.label} | ${t.medianUs.toFixed(1)} | ${t.p99Us.toFixed(1)} | ${t.cpuUsPerCall.toFixed(1)} |`),
+    ...timings.map(
+      (t) => `| ${t.label} | ${t.medianUs.toFixed(1)} | ${t.p99Us.toFixed(1)} | ${t.cpuUsPerCall.toFixed(1)} |`,
+    ),
     "",
     "λ sweep (chosen selector, test):",
     "",
@@ -396,7 +606,15 @@ export async function runRouting(options: RoutingOptions = {}): Promise<{ result
   ].join("\n");
   const svg = renderSvg({
     title: "RouterBench test: quality vs cost",
-    points: [...testRange.singles, { ...(baselines[3] as ReplayResult), cost: (baselines[3] as ReplayResult).costPerPrompt, quality: (baselines[3] as ReplayResult).accuracy, label: "oracle" }].map((p) => ({ cost: p.cost, quality: p.quality, label: p.label ?? "" })),
+    points: [
+      ...testRange.singles,
+      {
+        ...(baselines[3] as ReplayResult),
+        cost: (baselines[3] as ReplayResult).costPerPrompt,
+        quality: (baselines[3] as ReplayResult).accuracy,
+        label: "oracle",
+      },
+    ].map((p) => ({ cost: p.cost, quality: p.quality, label: p.label ?? "" })),
     curves: [
       { label: `${chosen.name} (λ sweep)`, points: curve },
       { label: "hashed n-grams (λ sweep)", points: curveDefault },
@@ -412,6 +630,10 @@ export async function runRouting(options: RoutingOptions = {}): Promise<{ result
 }
 
 if (process.argv[1]?.endsWith("routerbench.ts")) {
-  const { md } = await runRouting({ data: arg("data", "/work/shared/data/routerbench"), seeds: Number(arg("seeds", "20")), quick: process.argv.includes("--quick") });
+  const { md } = await runRouting({
+    data: arg("data", "/work/shared/data/routerbench"),
+    seeds: Number(arg("seeds", "20")),
+    quick: process.argv.includes("--quick"),
+  });
   console.log(md);
 }

@@ -9,7 +9,12 @@
  */
 import { resolve } from "node:path";
 import { type GenerateRequest, Model, type ModelOutput, type ModelSelector } from "@orchestrator-ts/core";
-import { ModelRegistry, ThompsonSamplingSelector, UCBModelSelector, type UCBSelectorOptions } from "@orchestrator-ts/registry";
+import {
+  ModelRegistry,
+  ThompsonSamplingSelector,
+  UCBModelSelector,
+  type UCBSelectorOptions,
+} from "@orchestrator-ts/registry";
 import { loadReplayCsv, permutation } from "@orchestrator-ts/replay";
 
 export interface Prompt {
@@ -19,7 +24,10 @@ export interface Prompt {
 }
 
 /** The split through the shared loader (`src/replay`), as per-model records for the registry's replay models. */
-export function loadSplit(dir: string, split: "train" | "test"): { models: string[]; prompts: Prompt[]; skipped: number } {
+export function loadSplit(
+  dir: string,
+  split: "train" | "test",
+): { models: string[]; prompts: Prompt[]; skipped: number } {
   const data = loadReplayCsv(dir, { split });
   // 28 ARC rows have a blank score for some model: the loader leaves them out (`skipped`).
   const prompts = data.rows.map((row) => {
@@ -59,7 +67,12 @@ export interface ReplayResult {
 }
 
 /** One run: `prompts` in order through a fresh registry; reward = correctness − λ·cost through the weights. */
-export async function replay(models: readonly string[], prompts: readonly Prompt[], selector: ModelSelector, costWeight: number): Promise<ReplayResult> {
+export async function replay(
+  models: readonly string[],
+  prompts: readonly Prompt[],
+  selector: ModelSelector,
+  costWeight: number,
+): Promise<ReplayResult> {
   const current: { prompt: Prompt | undefined } = { prompt: undefined };
   const registry = new ModelRegistry({ modelSelector: selector });
   for (const m of models) registry.registerModel(new ReplayModel(m, () => current.prompt?.cost[m] ?? 0));
@@ -88,7 +101,12 @@ export async function replay(models: readonly string[], prompts: readonly Prompt
   for (const [m, v] of fixed) if (v > best) [bestFixed, best] = [m, v];
   // With a cost weight the reward has a constant floor; measure against it so 0 means "as bad as the worst model".
   void costWeight;
-  return { fraction: total / best, accuracy: correct / prompts.length, costPerPrompt: cost / prompts.length, bestFixed };
+  return {
+    fraction: total / best,
+    accuracy: correct / prompts.length,
+    costPerPrompt: cost / prompts.length,
+    bestFixed,
+  };
 }
 
 function arg(name: string, fallback: string): string {
@@ -102,8 +120,16 @@ interface Config {
 }
 
 export const CONFIGS: Config[] = [
-  ...[2, 1, 0.5, 0.25, 0.1].map((c) => ({ label: `UCB1 c=${c}`, make: (w: UCBSelectorOptions["rewardWeights"]) => new UCBModelSelector({ variant: "ucb1", explorationFactor: c, rewardWeights: w }) })),
-  ...[2, 1, 0.5, 0.25].map((c) => ({ label: `UCB1-Tuned c=${c}`, make: (w: UCBSelectorOptions["rewardWeights"]) => new UCBModelSelector({ variant: "ucb1-tuned", explorationFactor: c, rewardWeights: w }) })),
+  ...[2, 1, 0.5, 0.25, 0.1].map((c) => ({
+    label: `UCB1 c=${c}`,
+    make: (w: UCBSelectorOptions["rewardWeights"]) =>
+      new UCBModelSelector({ variant: "ucb1", explorationFactor: c, rewardWeights: w }),
+  })),
+  ...[2, 1, 0.5, 0.25].map((c) => ({
+    label: `UCB1-Tuned c=${c}`,
+    make: (w: UCBSelectorOptions["rewardWeights"]) =>
+      new UCBModelSelector({ variant: "ucb1-tuned", explorationFactor: c, rewardWeights: w }),
+  })),
   { label: "default UCBModelSelector()", make: (w) => new UCBModelSelector({ rewardWeights: w }) },
   { label: "Thompson sampling", make: (w, seed) => new ThompsonSamplingSelector({ rewardWeights: w, seed }) },
 ];
@@ -111,15 +137,25 @@ export const CONFIGS: Config[] = [
 const DEFAULT_DATA = resolve(import.meta.dirname, "../../../../../shared/data/routerbench");
 
 /** The bench case: the test split, 20 orders, the default UCB against the seed's c = 2 and Thompson. */
-export async function ucbReplayCase(options: { seeds?: number; dir?: string } = {}): Promise<{ markdown: string; rows: Record<string, unknown>[] }> {
+export async function ucbReplayCase(
+  options: { seeds?: number; dir?: string } = {},
+): Promise<{ markdown: string; rows: Record<string, unknown>[] }> {
   const { models, prompts, skipped } = loadSplit(options.dir ?? DEFAULT_DATA, "test");
   const seeds = options.seeds ?? 20;
   const weights = { success: 0, latency: 0, cost: 0, quality: 1 };
   const rows: Record<string, unknown>[] = [];
-  for (const config of CONFIGS.filter((c) => ["default UCBModelSelector()", "UCB1 c=2", "Thompson sampling"].includes(c.label))) {
+  for (const config of CONFIGS.filter((c) =>
+    ["default UCBModelSelector()", "UCB1 c=2", "Thompson sampling"].includes(c.label),
+  )) {
     const fractions: number[] = [];
-    for (let s = 1; s <= seeds; s++) fractions.push((await replay(models, shuffled(prompts, s).slice(0, 1000), config.make(weights, s), 0)).fraction);
-    rows.push({ selector: config.label, meanFraction: fractions.reduce((a, b) => a + b, 0) / seeds, minFraction: Math.min(...fractions), maxFraction: Math.max(...fractions) });
+    for (let s = 1; s <= seeds; s++)
+      fractions.push((await replay(models, shuffled(prompts, s).slice(0, 1000), config.make(weights, s), 0)).fraction);
+    rows.push({
+      selector: config.label,
+      meanFraction: fractions.reduce((a, b) => a + b, 0) / seeds,
+      minFraction: Math.min(...fractions),
+      maxFraction: Math.max(...fractions),
+    });
   }
   const pct = (x: unknown) => `${((x as number) * 100).toFixed(1)}%`;
   const markdown = [
@@ -129,7 +165,9 @@ export async function ucbReplayCase(options: { seeds?: number; dir?: string } = 
     "",
     "| selector | mean | min | max |",
     "|---|---:|---:|---:|",
-    ...rows.map((r) => `| ${String(r.selector)} | ${pct(r.meanFraction)} | ${pct(r.minFraction)} | ${pct(r.maxFraction)} |`),
+    ...rows.map(
+      (r) => `| ${String(r.selector)} | ${pct(r.meanFraction)} | ${pct(r.minFraction)} | ${pct(r.maxFraction)} |`,
+    ),
     "",
   ].join("\n");
   return { markdown, rows };
@@ -143,8 +181,13 @@ async function main(): Promise<void> {
   const costWeight = Number(arg("cost-weight", "0"));
   const only = arg("only", "");
   const { models, prompts, skipped } = loadSplit(dir, split);
-  const weights = costWeight > 0 ? { success: 0, latency: 0, cost: costWeight, quality: 1 } : { success: 0, latency: 0, cost: 0, quality: 1 };
-  console.log(`RouterBench ${split}: ${prompts.length} prompts (${skipped} skipped: blank score), ${models.length} models, ${seeds} seeds, first ${horizon} prompts of each shuffled order, reward weights ${JSON.stringify(weights)}`);
+  const weights =
+    costWeight > 0
+      ? { success: 0, latency: 0, cost: costWeight, quality: 1 }
+      : { success: 0, latency: 0, cost: 0, quality: 1 };
+  console.log(
+    `RouterBench ${split}: ${prompts.length} prompts (${skipped} skipped: blank score), ${models.length} models, ${seeds} seeds, first ${horizon} prompts of each shuffled order, reward weights ${JSON.stringify(weights)}`,
+  );
   console.log("| selector | fraction of best fixed (mean) | min | max | accuracy | USD/prompt |");
   console.log("|---|---|---|---|---|---|");
   for (const config of CONFIGS) {
@@ -161,7 +204,9 @@ async function main(): Promise<void> {
     }
     const mean = fractions.reduce((a, b) => a + b, 0) / fractions.length;
     const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
-    console.log(`| ${config.label} | ${pct(mean)} | ${pct(Math.min(...fractions))} | ${pct(Math.max(...fractions))} | ${(acc / seeds).toFixed(3)} | ${(usd / seeds).toExponential(2)} |`);
+    console.log(
+      `| ${config.label} | ${pct(mean)} | ${pct(Math.min(...fractions))} | ${pct(Math.max(...fractions))} | ${(acc / seeds).toFixed(3)} | ${(usd / seeds).toExponential(2)} |`,
+    );
   }
 }
 
