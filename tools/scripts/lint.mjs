@@ -72,8 +72,10 @@ function files(dir) {
 
 const problems = [];
 const allowed = ALLOWED[scope];
-if (allowed === undefined) problems.push(`${pkg.name}: package.json has no known nx scope tag (got ${JSON.stringify(tags)})`);
-const importRe = /(?:import|export)\s[^'"]*?from\s*["']([^"']+)["']|import\(\s*["']([^"']+)["']\s*\)|require\(\s*["']([^"']+)["']\s*\)/g;
+if (allowed === undefined)
+  problems.push(`${pkg.name}: package.json has no known nx scope tag (got ${JSON.stringify(tags)})`);
+const importRe =
+  /(?:import|export)\s[^'"]*?from\s*["']([^"']+)["']|import\(\s*["']([^"']+)["']\s*\)|require\(\s*["']([^"']+)["']\s*\)/g;
 for (const file of files(cwd)) {
   const text = readFileSync(file, "utf8");
   for (const m of text.matchAll(importRe)) {
@@ -83,34 +85,46 @@ for (const file of files(cwd)) {
       const target = resolve(file, "..", spec);
       if (!target.startsWith(cwd + sep) && target !== cwd) {
         // Shared tooling config is the one relative import that may leave a package.
-        if (!target.startsWith(join(root, "tools") + sep)) problems.push(`${where} reaches outside the package; import it by package name`);
+        if (!target.startsWith(join(root, "tools") + sep))
+          problems.push(`${where} reaches outside the package; import it by package name`);
       }
       continue;
     }
     const name = spec.startsWith("@") ? spec.split("/").slice(0, 2).join("/") : spec.split("/")[0];
     if (!scopes.has(name) || name === pkg.name) continue;
-    if (/\/src(\/|$)/.test(spec.slice(name.length))) problems.push(`${where} imports another package's src/; import the package by name`);
+    if (/\/src(\/|$)/.test(spec.slice(name.length)))
+      problems.push(`${where} imports another package's src/; import the package by name`);
     // "<package>/internal" holds helpers for our own packages: examples and docs show what a user may import.
-    if (/^\/internal(\/|$)/.test(spec.slice(name.length)) && (scope === "example" || scope === "docs")) problems.push(`${where} imports ${name}/internal, which is for this repository's packages; use the package's public entry`);
+    if (/^\/internal(\/|$)/.test(spec.slice(name.length)) && (scope === "example" || scope === "docs"))
+      problems.push(
+        `${where} imports ${name}/internal, which is for this repository's packages; use the package's public entry`,
+      );
     const target = scopes.get(name);
     // Tests (and their fixtures) may use the testing kit on top of what the package may import.
     const isTest = /\.test\.ts$/.test(file) || file.includes(`${sep}test${sep}`);
     const devDependency = Object.hasOwn(pkg.devDependencies ?? {}, name);
-    if (allowed !== "*" && !allowed?.includes(target) && !(isTest && (target === "testing" || devDependency))) problems.push(`${where}: a "${scope}" package may not depend on "${target}" (${name})`);
+    if (allowed !== "*" && !allowed?.includes(target) && !(isTest && (target === "testing" || devDependency)))
+      problems.push(`${where}: a "${scope}" package may not depend on "${target}" (${name})`);
   }
 }
 
 // No import circle between this package's files (a circle cannot be read or split one file at a time).
 try {
-  execFileSync(process.execPath, [join(root, "tools/scripts/check-import-cycles.mjs"), root, "--only", cwd], { stdio: "inherit" });
+  execFileSync(process.execPath, [join(root, "tools/scripts/check-import-cycles.mjs"), root, "--only", cwd], {
+    stdio: "inherit",
+  });
 } catch {
   problems.push("import circle between files (see above)");
 }
 
 try {
-  execFileSync(join(root, "node_modules/.bin/biome"), ["lint", "--error-on-warnings", "--no-errors-on-unmatched", "."], { cwd, stdio: "inherit" });
+  execFileSync(
+    join(root, "node_modules/.bin/biome"),
+    ["check", "--error-on-warnings", "--no-errors-on-unmatched", "."],
+    { cwd, stdio: "inherit" },
+  );
 } catch {
-  problems.push("biome lint failed (see above)");
+  problems.push("biome check failed: lint or format (see above; `npm run format` fixes the format)");
 }
 if (problems.length) {
   console.error(`lint: ${problems.length} problem(s) in ${pkg.name}:\n  ${problems.join("\n  ")}`);
