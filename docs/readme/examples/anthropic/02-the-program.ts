@@ -20,15 +20,24 @@ try {
     maxTokens: 60,
   });
   console.log(`${result.model}: ${result.text}`);
-  console.log(`tokens: ${result.usage.inputTokens} in, ${result.usage.outputTokens} out; cost: $${result.costUsd?.toFixed(6)}`);
+  console.log(
+    `tokens: ${result.usage.inputTokens} in, ${result.usage.outputTokens} out; cost: $${result.costUsd?.toFixed(6)}`,
+  );
 
   process.stdout.write("stream: ");
-  for await (const piece of claude.streamResponse("Write a haiku about the sea.", { maxTokens: 60 })) process.stdout.write(piece);
+  for await (const piece of claude.streamResponse("Write a haiku about the sea.", { maxTokens: 60 }))
+    process.stdout.write(piece);
   process.stdout.write("\n");
 
   const withTool = await claude.generate({
     messages: [{ role: "user", content: "What is the weather in Paris?" }],
-    tools: [{ name: "get_weather", description: "Current weather of a city", parameters: { type: "object", properties: { city: { type: "string" } }, required: ["city"] } }],
+    tools: [
+      {
+        name: "get_weather",
+        description: "Current weather of a city",
+        parameters: { type: "object", properties: { city: { type: "string" } }, required: ["city"] },
+      },
+    ],
     maxTokens: 100,
   });
   for (const call of withTool.toolCalls) console.log(`tool call: ${call.name}(${JSON.stringify(call.arguments)})`);

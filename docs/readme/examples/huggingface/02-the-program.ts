@@ -23,7 +23,8 @@ try {
   console.log(`tokens: ${result.usage.inputTokens} in, ${result.usage.outputTokens} out; price: ${model.priceSource}`);
 
   process.stdout.write("stream: ");
-  for await (const piece of model.streamResponse("Write a haiku about the sea.", { maxTokens: 60 })) process.stdout.write(piece);
+  for await (const piece of model.streamResponse("Write a haiku about the sea.", { maxTokens: 60 }))
+    process.stdout.write(piece);
   process.stdout.write("\n");
 } catch (error) {
   // Typed errors say what went wrong: AuthenticationError (no HF_TOKEN), RateLimitError, ProviderError (503 loading)…

@@ -30,19 +30,30 @@ const registry = new ModelRegistry();
 registry.registerModel(model);
 
 try {
-  const result = await registry.generate({ messages: [{ role: "user", content: "What is a qubit?" }], maxTokens: 32, temperature: 0.7, seed: 1 });
+  const result = await registry.generate({
+    messages: [{ role: "user", content: "What is a qubit?" }],
+    maxTokens: 32,
+    temperature: 0.7,
+    seed: 1,
+  });
   console.log(`${model.file.path} (${model.quantization.type}, ${model.threads} thread(s))`);
   console.log(`${result.model}: ${result.text}`);
-  console.log(`tokens: ${result.usage.inputTokens} in, ${result.usage.outputTokens} out; ${model.metrics.snapshot().tokensPerSecond?.toFixed(0)} tokens/s`);
+  console.log(
+    `tokens: ${result.usage.inputTokens} in, ${result.usage.outputTokens} out; ${model.metrics.snapshot().tokensPerSecond?.toFixed(0)} tokens/s`,
+  );
 
   process.stdout.write("stream: ");
-  for await (const piece of model.streamResponse("Write a haiku about the sea.", { maxTokens: 32 })) process.stdout.write(piece);
+  for await (const piece of model.streamResponse("Write a haiku about the sea.", { maxTokens: 32 }))
+    process.stdout.write(piece);
   process.stdout.write("\n");
 
   // JSON of a schema, enforced by a grammar: valid even from a tiny random model.
   const json = await model.generate({
     messages: [{ role: "user", content: "Is the sea blue? Answer yes or no." }],
-    responseFormat: { type: "json", schema: { type: "object", properties: { answer: { enum: ["yes", "no"] } }, required: ["answer"] } },
+    responseFormat: {
+      type: "json",
+      schema: { type: "object", properties: { answer: { enum: ["yes", "no"] } }, required: ["answer"] },
+    },
     maxTokens: 32,
   });
   console.log("json:", JSON.parse(json.text));

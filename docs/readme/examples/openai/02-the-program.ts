@@ -14,12 +14,18 @@ registry.registerModel(model);
 
 try {
   // Through the registry: selection, the call, retries, and the outcome recorded for the bandit.
-  const result = await registry.generate({ messages: [{ role: "user", content: "Say hello in five words." }], maxTokens: 20 });
+  const result = await registry.generate({
+    messages: [{ role: "user", content: "Say hello in five words." }],
+    maxTokens: 20,
+  });
   console.log(`${result.model}: ${result.text}`);
-  console.log(`tokens: ${result.usage.inputTokens} in, ${result.usage.outputTokens} out; cost: $${result.costUsd?.toFixed(6)}`);
+  console.log(
+    `tokens: ${result.usage.inputTokens} in, ${result.usage.outputTokens} out; cost: $${result.costUsd?.toFixed(6)}`,
+  );
 
   process.stdout.write("stream: ");
-  for await (const piece of model.streamResponse("Count from one to five.", { maxTokens: 20 })) process.stdout.write(piece);
+  for await (const piece of model.streamResponse("Count from one to five.", { maxTokens: 20 }))
+    process.stdout.write(piece);
   process.stdout.write("\n");
 
   const City = z.object({ city: z.string(), country: z.string() });
