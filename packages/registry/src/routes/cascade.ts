@@ -387,6 +387,30 @@ function preferred(plan: CascadePlan, answers: readonly CascadeAnswer[], members
   return best;
 }
 
+/**
+ * When the final stage failed: the best answer of the stages before it — the largest agreeing
+ * group's preferred answer, else any model's text that could not be read — or `undefined` when
+ * every model failed.
+ */
+export function earlierBest(
+  plan: CascadePlan,
+  answers: readonly CascadeAnswer[],
+): { index: number; answer: unknown } | undefined {
+  const all = groupAnswers(
+    plan,
+    answers,
+    answers.map((_, i) => i).filter((i) => !(answers[i] as CascadeAnswer).judge),
+  );
+  const top = largest(all);
+  if (top)
+    return {
+      index: preferred(plan, answers, top.members),
+      answer: (answers[top.members[0] as number] as CascadeAnswer).answer,
+    };
+  const anyOk = answers.findIndex((a) => a.ok && !a.judge);
+  return anyOk >= 0 ? { index: anyOk, answer: undefined } : undefined;
+}
+
 /** A cascade had no answer to return: every model asked failed. */
 export class CascadeFailedError extends OrchestratorError {
   static override readonly errorName: string = "CascadeFailedError";
@@ -553,20 +577,8 @@ export async function runCascade(
     if (s === last) {
       if (best !== undefined) return finish(best, false, (answers[best] as CascadeAnswer).answer);
       // The final stage failed: the best earlier answer, if any, rather than nothing.
-      const all = groupAnswers(
-        plan,
-        answers,
-        answers.map((_, i) => i).filter((i) => !(answers[i] as CascadeAnswer).judge),
-      );
-      const earlier = largest(all);
-      if (earlier)
-        return finish(
-          preferred(plan, answers, earlier.members),
-          false,
-          (answers[earlier.members[0] as number] as CascadeAnswer).answer,
-        );
-      const anyOk = answers.findIndex((a) => a.ok && !a.judge);
-      if (anyOk >= 0) return finish(anyOk, false, undefined);
+      const earlier = earlierBest(plan, answers);
+      if (earlier) return finish(earlier.index, false, earlier.answer);
       throw new CascadeFailedError(route, answers, lastError);
     }
     // Not accepted: escalate, unless the budget says this disagreement is not worth the next stage's price.
