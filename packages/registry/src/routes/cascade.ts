@@ -578,7 +578,11 @@ export async function runCascade(
       if (best !== undefined) return finish(best, false, (answers[best] as CascadeAnswer).answer);
       // The final stage failed: the best earlier answer, if any, rather than nothing.
       const earlier = earlierBest(plan, answers);
-      if (earlier) return finish(earlier.index, false, earlier.answer);
+      if (earlier) {
+        const out = finish(earlier.index, false, earlier.answer);
+        out.info.fallback = true;
+        return out;
+      }
       throw new CascadeFailedError(route, answers, lastError);
     }
     // Not accepted: escalate, unless the budget says this disagreement is not worth the next stage's price.
