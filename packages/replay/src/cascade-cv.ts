@@ -92,18 +92,23 @@ export function mixturePoint(data: ReplayDataset, mixture: TaskMixture, rows: re
   return { quality: q / Math.max(1, rows.length), cost: c / Math.max(1, rows.length), label: "per-task mixture" };
 }
 
+/** One held-out fold: the cascade's figures (means over random orders) and the baseline's. */
 export interface CascadeCvFold {
   fold: number;
   prompts: number;
   accuracy: number;
   costPerPrompt: number;
+  /** The highest cost per prompt of any order. */
   costMax: number;
   escalationRate: number;
+  /** The best per-task mixture of single models at the budget, fitted on the other folds, on this fold. */
   baselineAccuracy: number;
   baselineCost: number;
+  /** `accuracy − baselineAccuracy`. */
   gain: number;
 }
 
+/** What `crossValidateCascade` found: every fold, and the means over folds. */
 export interface CascadeCvResult {
   label: string;
   budgetPerRequest: number;
@@ -117,6 +122,7 @@ export interface CascadeCvResult {
   gainSe: number;
 }
 
+/** How `crossValidateCascade` splits and replays. */
 export interface CascadeCvOptions {
   /** Folds. Default 5. */
   folds?: number;
