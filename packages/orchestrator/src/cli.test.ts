@@ -355,6 +355,44 @@ describe("orchestrator replay --policy <cascade.json>", () => {
     const text = await run(["replay", "--data", data, "--policy", policy, "--seeds", "2"]);
     expect(text.stdout).toMatch(/\| \*\*toy\*\* \| 1\.000 \(1\.000–1\.000\) \| 5\.30e-3/);
     expect(text.stdout).toMatch(/AIQ over/);
+    // --cv: k-fold cross-validation on the train split, the gain with its standard error.
+    const cv = await run([
+      "replay",
+      "--data",
+      data,
+      "--policy",
+      policy,
+      "--budget",
+      "0.002",
+      "--cv",
+      "3",
+      "--seeds",
+      "1",
+    ]);
+    expect(cv.stderr).toBe("");
+    expect(cv.code).toBe(0);
+    expect(cv.stdout).toMatch(/3 folds of the train split, budget 2\.00e-3/);
+    expect(cv.stdout).toMatch(/Cross-validated gain: [+−]\d\.\d{3} ± \d\.\d{3} accuracy/);
+    const json = await run([
+      "replay",
+      "--data",
+      data,
+      "--policy",
+      policy,
+      "--budget",
+      "0.002",
+      "--cv",
+      "3",
+      "--seeds",
+      "1",
+      "--json",
+    ]);
+    const cvReport = JSON.parse(json.stdout) as { split: string; folds: { prompts: number }[]; gainSe: number };
+    expect(cvReport.split).toBe("train");
+    expect(cvReport.folds.map((f) => f.prompts)).toEqual([80, 80, 80]);
+    const notCascade = await run(["replay", "--data", data, "--cv", "3"]);
+    expect(notCascade.code).toBe(2);
+    expect(notCascade.stderr).toMatch(/--cv cross-validates a cascade policy/);
   });
 });
 

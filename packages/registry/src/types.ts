@@ -180,4 +180,6 @@ export interface CascadeInfo {
   paced: boolean;
   /** The extracted answer returned. */
   answer: unknown;
+  /** The final stage failed (before its first streamed chunk, when streaming): the answer is the best of the stages before it. */
+  fallback?: true;
 }

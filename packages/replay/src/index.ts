@@ -32,3 +32,13 @@ export {
   type CascadeReplayRun,
   type CascadeReplayFromFilesOptions,
 } from "./cascade-replay";
+export {
+  crossValidateCascade,
+  cascadeCvMarkdown,
+  bestTaskMixture,
+  mixturePoint,
+  type TaskMixture,
+  type CascadeCvFold,
+  type CascadeCvResult,
+  type CascadeCvOptions,
+} from "./cascade-cv";

@@ -112,6 +112,12 @@ await run("routing-ucb", async () => {
   summaries.set("routing-ucb", markdown);
   return result;
 });
+await run("routing-cascade", async () => {
+  const { cascadePolicyCase } = await import("./routing/cascade-policy");
+  const { result, markdown } = await cascadePolicyCase({ seeds: QUICK ? 5 : 20, outDir: RESULTS_DIR });
+  summaries.set("routing-cascade", markdown);
+  return result;
+});
 await run("routing", async () => {
   const routing = await import("./routing/index").catch(() => undefined);
   if (!routing || typeof routing.routingCase !== "function") throw new Error("routing benchmark not available");

@@ -152,13 +152,17 @@ file (no --config, no ./models.yaml) it checks the embedded default, whose cloud
 optional: one whose key variable is not set is listed as unavailable, as the demo does.
 A provider named by file or package is only located, never run: --load-plugins imports it
 (running its code) to check that it is a plugin and to check its config block.`,
-  replay: `orchestrator replay --data <csv|dir|log.jsonl> [--split test] [--policy <json|file>] [--budget <usd>] [--seeds <n>] [--out <dir>] [--json]
+  replay: `orchestrator replay --data <csv|dir|log.jsonl> [--split test] [--policy <json|file>] [--budget <usd>] [--seeds <n>] [--cv <folds>] [--out <dir>] [--json]
 
 Replays full-information routing data (RouterBench-style CSVs: every model's recorded quality and
 cost per prompt) through a selector policy, in random orders, and prints accuracy, cost per prompt,
 regret against the best fixed model, the baselines and AIQ; --out writes JSON and an SVG
 quality-vs-cost curve. Given a decision log (.jsonl), estimates the policy off-policy (SNIPS).
-Default policy: contextual selector on the task tag (LinUCB α=0.3) warm-started on --split train.`,
+Default policy: contextual selector on the task tag (LinUCB α=0.3) warm-started on --split train.
+A cascade policy ("type": "cascade") is replayed on the models' recorded answers; with --cv <k>
+it is cross-validated on k folds of --split (default train, the split it is chosen on): on each
+held-out fold, paced at its budget, against the best per-task mixture of single models at that
+budget fitted on the other folds; prints the gain with its standard error.`,
 };
 
 export async function demo(argv: string[], io: Io): Promise<number> {

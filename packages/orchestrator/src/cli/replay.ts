@@ -1,5 +1,12 @@
 import { readFileSync } from "node:fs";
-import { type SelectorConfigLike, replayCascadeFromFiles, replayFromFiles } from "@orchestrator-ts/replay";
+import {
+  type SelectorConfigLike,
+  cascadeCvMarkdown,
+  crossValidateCascade,
+  loadReplayCsv,
+  replayCascadeFromFiles,
+  replayFromFiles,
+} from "@orchestrator-ts/replay";
 import { UsageError, number, parse } from "./args";
 import { EXIT, HELP, type Io } from "./commands";
 
@@ -36,6 +43,7 @@ export async function replay(argv: string[], io: Io): Promise<number> {
     seeds: { type: "string" },
     out: { type: "string" },
     budget: { type: "string" },
+    cv: { type: "string" },
   });
   if (values.help) {
     io.out(HELP.replay ?? "");
@@ -46,6 +54,9 @@ export async function replay(argv: string[], io: Io): Promise<number> {
   const seeds = number(values.seeds, "seeds") ?? 5;
   const budget = number(values.budget, "budget");
   const policy = policyFrom(values.policy);
+  const folds = number(values.cv, "cv");
+  if (folds !== undefined && (policy as { type?: unknown }).type !== "cascade")
+    throw new UsageError('--cv cross-validates a cascade policy: give --policy <file> with "type": "cascade"');
   if ((policy as { type?: unknown }).type === "cascade") {
     // A cascade policy (a `routes:` entry, e.g. examples/routing/routerbench-cascade.json): the live route's code on the recorded answers.
     const {
@@ -55,10 +66,20 @@ export async function replay(argv: string[], io: Io): Promise<number> {
       alpha: _a,
       ...cascade
     } = policy as SelectorConfigLike & Record<string, unknown>;
+    const paced = budget === undefined ? cascade : { ...cascade, budgetPerRequest: budget };
+    if (folds !== undefined) {
+      const split = typeof values.split === "string" ? values.split : "train";
+      const cv = await crossValidateCascade(loadReplayCsv(values.data, { split }), paced, {
+        folds,
+        seeds: Array.from({ length: seeds }, (_, i) => i + 1),
+      });
+      io.out(values.json ? JSON.stringify({ split, ...cv }, null, 2) : cascadeCvMarkdown(cv, split));
+      return EXIT.ok;
+    }
     const report = await replayCascadeFromFiles({
       data: values.data,
       split: typeof values.split === "string" ? values.split : "test",
-      policy: budget === undefined ? cascade : { ...cascade, budgetPerRequest: budget },
+      policy: paced,
       seeds: Array.from({ length: seeds }, (_, i) => i + 1),
       ...(typeof values.out === "string" ? { out: values.out } : {}),
     });

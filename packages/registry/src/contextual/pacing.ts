@@ -27,12 +27,22 @@ export interface BudgetPacerOptions {
  * `B · (1 + ln(μ_T/μ_0) / (rate · T))` — about 2% after 1,000 requests at the default rate when
  * the price ends within a factor e of where it started. A warm start (`ContextualSelector.fit`)
  * sets μ_0 to the price that meets the budget on the training data, so the pacer only corrects.
+ *
+ * The price alone lets the running mean drift by that `ln(μ_T/μ_0)/rate` budgets while it finds
+ * its level, which is a few percent over a thousand requests from a cold start. A caller that can
+ * decline a cost it has not yet paid (a cascade's escalation) also keeps the account:
+ * `headroomUsd` is the budget this request may still spend with the running mean at or under
+ * the target — the unspent budget of earlier requests, at most `1/rate` budgets of it (the
+ * price's own memory), plus this request's.
  */
 export class BudgetPacer {
   readonly budgetPerRequest: number;
   readonly rate: number;
   readonly maxCostRatio: number;
   #mu: number;
+  /** Unspent budget carried over (negative after an overspend), capped at `#maxCredit`. */
+  #credit = 0;
+  readonly #maxCredit: number;
   /** Requests and USD observed (for `meanCostUsd`). */
   requests = 0;
   spentUsd = 0;
@@ -55,6 +65,7 @@ export class BudgetPacer {
     this.budgetPerRequest = b;
     this.rate = rate;
     this.maxCostRatio = maxCostRatio;
+    this.#maxCredit = (b * maxCostRatio) / rate;
     this.#mu = BudgetPacer.#clip(options.initialLambda !== undefined ? options.initialLambda * b : 0.05);
   }
 
@@ -75,11 +86,17 @@ export class BudgetPacer {
     return this.requests > 0 ? this.spentUsd / this.requests : 0;
   }
 
+  /** USD the request in flight may spend in all with the running mean held: this request's budget plus the carried-over credit. */
+  get headroomUsd(): number {
+    return this.budgetPerRequest + this.#credit;
+  }
+
   /** One request's actual cost. */
   observe(costUsd: number): void {
     if (!Number.isFinite(costUsd) || costUsd < 0) return;
     this.requests++;
     this.spentUsd += costUsd;
+    this.#credit = Math.min(this.#maxCredit, this.#credit + this.budgetPerRequest - costUsd);
     const ratio = Math.min(costUsd / this.budgetPerRequest, this.maxCostRatio);
     this.#mu = BudgetPacer.#clip(this.#mu * Math.exp(this.rate * (ratio - 1)));
   }

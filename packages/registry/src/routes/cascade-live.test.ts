@@ -4,7 +4,8 @@ import { type OpenAIServer, startOpenAIServer } from "@orchestrator-ts/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ModelRegistry } from "../registry";
 import type { OutcomeEvent } from "../events";
-import { CascadeRoute, extractors } from "./index";
+import type { CascadeInfo } from "../types";
+import { CascadeFailedError, CascadeRoute, extractors } from "./index";
 
 // The cascade over real HTTP: three loopback OpenAI-compatible servers, one per model, scripted to
 // answer option letters, called through the official `openai` SDK (OpenAIModel).
@@ -128,5 +129,66 @@ describe("a cascade over loopback provider servers", () => {
     ]);
     const health = await registry.getModelHealth("mixtral");
     expect(health.consecutiveFailures).toBe(1);
+  });
+
+  /** Streams the route; the text chunks, the finish chunk, and the rejection if any. */
+  async function streamed(question: string) {
+    const chunks: string[] = [];
+    let finish: { model?: string; costUsd?: number; selectionId: string; cascade?: CascadeInfo } | undefined;
+    let error: unknown;
+    try {
+      for await (const c of registry.stream({ messages: [{ role: "user", content: question }], route: "mcq" })) {
+        if (c.type === "text") chunks.push(c.text);
+        if (c.type === "finish") finish = c as typeof finish;
+      }
+    } catch (thrown) {
+      error = thrown;
+    }
+    return { chunks, finish, error };
+  }
+
+  it("a streamed escalation whose final model fails before its first chunk falls back to the earlier stage's best answer", async () => {
+    for (const fault of [
+      { type: "status", status: 503 },
+      { type: "cut-stream", afterChunks: 0 },
+    ] as const) {
+      for (const name of NAMES) servers[name].resetStats();
+      servers["gpt-4"].enqueueFault(fault);
+      // q8: yi says D, mixtral A, so gpt-4 is asked, and fails.
+      const { chunks, finish, error } = await streamed("q8");
+      expect(error, fault.type).toBeUndefined();
+      expect(servers["gpt-4"].stats.requests).toBe(1);
+      // Yi's answer (first of the stage, the groups tie), replayed as a stream.
+      expect(chunks).toEqual(["D"]);
+      expect(finish?.model).toBe("yi");
+      expect(finish?.cascade).toMatchObject({ escalated: true, accepted: false, fallback: true, answer: "D" });
+      const answers = finish?.cascade?.answers ?? [];
+      expect(answers.map((a) => [a.model, a.ok])).toEqual([
+        ["yi", true],
+        ["mixtral", true],
+        ["gpt-4", false],
+      ]);
+      expect(answers[2]?.errorCode).toBeDefined();
+      // Paid for what was asked: the two stage models (the failed call reported no usage).
+      expect(finish?.costUsd).toBeCloseTo((answers[0]?.costUsd ?? 0) + (answers[1]?.costUsd ?? 0), 15);
+      expect(registry.recordFeedback(finish?.selectionId ?? "", { quality: 1 })).toBe(true);
+    }
+    // generate() falls back the same way and says so too.
+    servers["gpt-4"].enqueueFault({ type: "status", status: 503 });
+    const r = await registry.generate({ messages: [{ role: "user", content: "q8" }], route: "mcq" });
+    expect(r.text).toBe("D");
+    expect(r.cascade).toMatchObject({ escalated: true, accepted: false, fallback: true });
+  });
+
+  it("a streamed cascade with no earlier answer to fall back on rejects with CascadeFailedError", async () => {
+    for (const name of NAMES) servers[name].enqueueFault({ type: "status", status: 503 });
+    const { chunks, finish, error } = await streamed("q1");
+    expect(chunks).toEqual([]);
+    expect(finish).toBeUndefined();
+    expect(CascadeFailedError.isInstance(error)).toBe(true);
+    expect((error as CascadeFailedError).code).toBe("cascade_failed");
+    expect((error as Error).message).toMatch(
+      /Cascade route "mcq": no model answered \(yi: .+, mixtral: .+, gpt-4: .+\)/,
+    );
   });
 });

@@ -180,6 +180,63 @@ describe("CascadeRoute", () => {
     expect(paced?.cascade).toMatchObject({ escalated: false, accepted: false, answer: "A" });
   });
 
+  it("a budget holds from the start: cumulative spend never runs ahead of it by more than the first escalation", async () => {
+    // Stage 1 costs 0.003, escalation 0.01 more; always disagreeing, unpaced spend would be 0.013.
+    const { registry } = setup({ budgetPerRequest: 0.006, pacingRate: 0.2 });
+    let spent = 0;
+    let worst = Number.NEGATIVE_INFINITY;
+    for (let n = 1; n <= 400; n++) {
+      spent += (await registry.generate(q("yi=A mixtral=B gpt-4=C"))).costUsd ?? 0;
+      worst = Math.max(worst, spent - 0.006 * n);
+    }
+    // The first escalation is how the cascade learns what escalating costs; after it, never over.
+    expect(worst).toBeLessThanOrEqual(0.01 + 1e-12);
+    // And the budget is spent, not left over.
+    expect(spent / 400).toBeGreaterThan(0.006 * 0.97);
+  });
+
+  it("a route's budget is one mean over all its requests: a cheap task's unspent share goes to the others", async () => {
+    const { registry } = setup({ budgetPerRequest: 0.006, tasks: { cheap: { stages: [{ models: ["yi"] }] } } });
+    const route = registry.resolveRoute("mcq");
+    const cascade = route.type === "route" && route.route.type === "cascade" ? route.route : undefined;
+    // Half the requests cost 0.001 (one cheap model); the others 0.003, or 0.013 when they escalate.
+    let spent = 0;
+    let escalated = 0;
+    for (let i = 0; i < 600; i++) {
+      const r = await registry.generate(
+        i % 2 === 0 ? q("yi=A", { task: "cheap" }) : q("yi=A mixtral=B gpt-4=C", { task: "arc" }),
+      );
+      spent += r.costUsd ?? 0;
+      if (r.cascade?.escalated) escalated++;
+    }
+    expect(spent / 600).toBeLessThanOrEqual(0.006 + 0.01 / 600);
+    expect(spent / 600).toBeGreaterThan(0.006 * 0.97);
+    // Paced per task, the disagreeing half would hold 0.006 on its own: 30% of its requests escalated, not ~80%.
+    expect(escalated / 300).toBeGreaterThan(0.7);
+    expect(cascade?.planFor("cheap").pacer).toBe(cascade?.plan.pacer);
+    // A task with a budget of its own is paced on its own; a pacing rate needs one.
+    const own = new CascadeRoute({
+      name: "x",
+      stages: [{ models: ["a"] }],
+      extract: extractors.number,
+      budgetPerRequest: 0.01,
+      tasks: { t: { budgetPerRequest: 0.02 }, u: {} },
+    });
+    expect(own.planFor("t").pacer).not.toBe(own.plan.pacer);
+    expect(own.planFor("t").pacer?.budgetPerRequest).toBe(0.02);
+    expect(own.planFor("u").pacer).toBe(own.plan.pacer);
+    expect(
+      () =>
+        new CascadeRoute({
+          name: "x",
+          stages: [{ models: ["a"] }],
+          extract: extractors.number,
+          budgetPerRequest: 0.01,
+          tasks: { t: { pacingRate: 0.1 } },
+        }),
+    ).toThrow(/tasks\.t\.pacingRate: paces a budget of the task's own/);
+  });
+
   it("feedback on a cascade's result credits the stage models that agreed (and the ones that did not, when it was right)", async () => {
     const { registry } = setup();
     const events: { model: string; quality: number }[] = [];

@@ -62,7 +62,11 @@ export interface CascadeSettings {
 export interface CascadeRouteOptions extends CascadeSettings {
   name: string;
   description?: string;
-  /** Per-task settings, by `request.task`: each key replaces the route's own for requests of that task (a budget set here is paced separately). */
+  /**
+   * Per-task settings, by `request.task`: each key replaces the route's own for requests of that
+   * task. The route's budget is one mean over all its requests, whatever their task; a task that
+   * sets its own `budgetPerRequest` is paced on its own instead.
+   */
   tasks?: Readonly<Record<string, Partial<CascadeSettings>>>;
 }
 
@@ -79,7 +83,8 @@ export class CascadePlan {
   readonly stageCost: Float64Array;
   readonly stageRuns: Float64Array;
 
-  constructor(s: CascadeSettings) {
+  /** `pacer`: the route's, shared by a task that has no budget of its own (one budget, one account). */
+  constructor(s: CascadeSettings, pacer?: BudgetPacer) {
     this.stages = s.stages.map((st) =>
       Object.freeze({ models: Object.freeze([...st.models]), parallel: st.parallel === true }),
     );
@@ -89,12 +94,13 @@ export class CascadePlan {
     this.accept = s.accept ?? "unanimous";
     this.prefer = s.prefer ?? "first";
     this.pacer =
-      s.budgetPerRequest !== undefined
+      pacer ??
+      (s.budgetPerRequest !== undefined
         ? new BudgetPacer({
             budgetPerRequest: s.budgetPerRequest,
             ...(s.pacingRate !== undefined ? { rate: s.pacingRate } : {}),
           })
-        : undefined;
+        : undefined);
     this.stageCost = new Float64Array(this.stages.length);
     this.stageRuns = new Float64Array(this.stages.length);
   }
@@ -212,15 +218,21 @@ export class CascadeRoute {
     if (typeof options.name !== "string" || options.name.trim() === "")
       issues.push({ path: "name", message: `must be a non-empty string, got ${JSON.stringify(options.name)}` });
     checkSettings(issues, "", options, false);
-    const tasks = new Map<string, CascadePlan>();
+    const tasks: [string, Partial<CascadeSettings>][] = [];
     if (options.tasks !== undefined) {
       if (typeof options.tasks !== "object" || options.tasks === null || Array.isArray(options.tasks))
         issues.push({ path: "tasks", message: "must map task names to settings" });
       else
         for (const [task, own] of Object.entries(options.tasks)) {
-          const merged = { ...pick(options), ...own };
           checkSettings(issues, `tasks.${task}`, own ?? {}, true);
-          if (issues.length === 0) tasks.set(task, new CascadePlan(merged));
+          if (own?.pacingRate !== undefined && own.budgetPerRequest === undefined)
+            issues.push({
+              path: `tasks.${task}.pacingRate`,
+              message:
+                "paces a budget of the task's own: set tasks." +
+                `${task}.budgetPerRequest too, or set pacingRate on the route (whose budget this task shares)`,
+            });
+          tasks.push([task, own ?? {}]);
         }
     }
     if (issues.length > 0)
@@ -230,7 +242,15 @@ export class CascadeRoute {
     this.name = options.name;
     this.description = options.description;
     this.plan = new CascadePlan(options);
-    this.#tasks = tasks;
+    // Each task pacing the route's budget on its own would hold every task at the route's mean: a
+    // task that spends less (a cheap single stage) would leave its share unspent, never lent to the others.
+    const plans = new Map<string, CascadePlan>();
+    for (const [task, own] of tasks)
+      plans.set(
+        task,
+        new CascadePlan({ ...pick(options), ...own }, own.budgetPerRequest === undefined ? this.plan.pacer : undefined),
+      );
+    this.#tasks = plans;
   }
 
   /** The settings for a request of this task (its own when the route has some for it). */
@@ -365,6 +385,30 @@ function preferred(plan: CascadePlan, answers: readonly CascadeAnswer[], members
       best = i;
   }
   return best;
+}
+
+/**
+ * When the final stage failed: the best answer of the stages before it — the largest agreeing
+ * group's preferred answer, else any model's text that could not be read — or `undefined` when
+ * every model failed.
+ */
+export function earlierBest(
+  plan: CascadePlan,
+  answers: readonly CascadeAnswer[],
+): { index: number; answer: unknown } | undefined {
+  const all = groupAnswers(
+    plan,
+    answers,
+    answers.map((_, i) => i).filter((i) => !(answers[i] as CascadeAnswer).judge),
+  );
+  const top = largest(all);
+  if (top)
+    return {
+      index: preferred(plan, answers, top.members),
+      answer: (answers[top.members[0] as number] as CascadeAnswer).answer,
+    };
+  const anyOk = answers.findIndex((a) => a.ok && !a.judge);
+  return anyOk >= 0 ? { index: anyOk, answer: undefined } : undefined;
 }
 
 /** A cascade had no answer to return: every model asked failed. */
@@ -533,20 +577,12 @@ export async function runCascade(
     if (s === last) {
       if (best !== undefined) return finish(best, false, (answers[best] as CascadeAnswer).answer);
       // The final stage failed: the best earlier answer, if any, rather than nothing.
-      const all = groupAnswers(
-        plan,
-        answers,
-        answers.map((_, i) => i).filter((i) => !(answers[i] as CascadeAnswer).judge),
-      );
-      const earlier = largest(all);
-      if (earlier)
-        return finish(
-          preferred(plan, answers, earlier.members),
-          false,
-          (answers[earlier.members[0] as number] as CascadeAnswer).answer,
-        );
-      const anyOk = answers.findIndex((a) => a.ok && !a.judge);
-      if (anyOk >= 0) return finish(anyOk, false, undefined);
+      const earlier = earlierBest(plan, answers);
+      if (earlier) {
+        const out = finish(earlier.index, false, earlier.answer);
+        out.info.fallback = true;
+        return out;
+      }
       throw new CascadeFailedError(route, answers, lastError);
     }
     // Not accepted: escalate, unless the budget says this disagreement is not worth the next stage's price.
@@ -556,7 +592,11 @@ export async function runCascade(
       // How far from agreement the stage was: 1 − (largest agreeing share); a judge's rejection counts fully.
       const doubt = typeof rule === "function" ? 1 : 1 - (top?.members.length ?? 0) / size;
       const price = plan.pacer.lambda * expected;
-      if (price > 0 && host.random() >= Math.min(1, doubt / price)) {
+      let spent = 0;
+      for (const a of answers) spent += a.costUsd ?? 0;
+      // The account: an escalation the budget has no room for is declined whatever the price
+      // (the price alone lets the mean overshoot while it is still finding its level).
+      if (spent + expected > plan.pacer.headroomUsd || (price > 0 && host.random() >= Math.min(1, doubt / price))) {
         paced = true;
         return finish(best, false, (answers[best] as CascadeAnswer).answer);
       }

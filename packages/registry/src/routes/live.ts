@@ -9,6 +9,8 @@ import {
   type CascadeOutcome,
   type CascadePlan,
   type CascadeRoute,
+  CascadeFailedError,
+  earlierBest,
   runCascade,
 } from "./cascade";
 
@@ -173,6 +175,8 @@ export async function generateCascade(
  * `registry.stream({ ...request, route })` for a cascade route. A cascade cannot stream before it
  * has decided: the earlier stages run to completion first. When it escalates to a final stage of
  * one model, that model's answer streams live; otherwise the accepted answer is replayed as a stream.
+ * A final model that fails before its first chunk falls back to the earlier stages' best answer,
+ * replayed (`cascade.fallback`); with none, the stream rejects with `CascadeFailedError`.
  */
 export function streamCascade(runner: CascadeRunner, route: CascadeRoute, request: GenerateRequest): RegistryStream {
   const attempts: AttemptRecord[] = [];
@@ -180,28 +184,32 @@ export function streamCascade(runner: CascadeRunner, route: CascadeRoute, reques
   let cascade: CascadeInfo | undefined;
   let live: RegistryStream | undefined;
   let started = false;
+  /** A decided answer, replayed as a stream: its text in one chunk, its tool calls, then `finish`. */
+  function* replay(plan: CascadePlan, outcome: CascadeOutcome, startedAt: number): Generator<RegistryStreamChunk> {
+    const result = resultOf(route, plan, outcome, attempts, startedAt);
+    selectionId = result.selectionId;
+    cascade = result.cascade;
+    if (result.text.length > 0) yield { type: "text", text: result.text };
+    for (const toolCall of result.toolCalls) yield { type: "tool-call", toolCall };
+    yield {
+      type: "finish",
+      finishReason: result.finishReason,
+      usage: result.usage,
+      costUsd: result.costUsd,
+      latencyMs: result.latencyMs,
+      model: result.model,
+      cached: false,
+      selectionId: result.selectionId,
+      attempts,
+      cascade: result.cascade,
+    };
+  }
   async function* run(): AsyncGenerator<RegistryStreamChunk> {
     const startedAt = performance.now();
     const plan = route.planFor(request.task);
     const outcome = await runCascade(route.name, plan, request, host(runner, request, attempts, true));
     if (outcome.streamFinal === undefined) {
-      const result = resultOf(route, plan, outcome, attempts, startedAt);
-      selectionId = result.selectionId;
-      cascade = result.cascade;
-      if (result.text.length > 0) yield { type: "text", text: result.text };
-      for (const toolCall of result.toolCalls) yield { type: "tool-call", toolCall };
-      yield {
-        type: "finish",
-        finishReason: result.finishReason,
-        usage: result.usage,
-        costUsd: result.costUsd,
-        latencyMs: result.latencyMs,
-        model: result.model,
-        cached: false,
-        selectionId: result.selectionId,
-        attempts,
-        cascade: result.cascade,
-      };
+      yield* replay(plan, outcome, startedAt);
       return;
     }
     // Escalated to a one-model final stage: stream it, then record its answer like the others'.
@@ -212,6 +220,7 @@ export function streamCascade(runner: CascadeRunner, route: CascadeRoute, reques
     let text = "";
     let finish: Extract<RegistryStreamChunk, { type: "finish" }> | undefined;
     const streamStarted = performance.now();
+    let yielded = false;
     try {
       for await (const chunk of inner) {
         if (chunk.type === "finish") {
@@ -219,12 +228,13 @@ export function streamCascade(runner: CascadeRunner, route: CascadeRoute, reques
           break;
         }
         if (chunk.type === "text") text += chunk.text;
+        yielded = true;
         yield chunk;
       }
     } catch (thrown) {
       attempts.push(...inner.attempts);
       const error = toOrchestratorError(thrown, { model });
-      outcome.info.answers.push({
+      const failed: CascadeAnswer = {
         stage,
         model,
         answer: undefined,
@@ -233,9 +243,21 @@ export function streamCascade(runner: CascadeRunner, route: CascadeRoute, reques
         latencyMs: performance.now() - streamStarted,
         selectionId: inner.selectionId,
         errorCode: error.code,
-      });
+      };
       plan.settle(outcome.costUsd ?? 0);
-      throw error;
+      // Text already sent cannot be taken back: a stream cut after its first chunk fails as it is.
+      if (yielded) {
+        outcome.info.answers.push(failed);
+        throw error;
+      }
+      // Nothing sent yet: the final stage failed like a generate() call's would, and falls back the same way.
+      const earlier = earlierBest(plan, outcome.info.answers);
+      outcome.info.answers.push(failed);
+      if (!earlier) throw new CascadeFailedError(route.name, outcome.info.answers, error);
+      outcome.info.answer = earlier.answer;
+      outcome.info.fallback = true;
+      yield* replay(plan, { ...outcome, chosen: outcome.asked[earlier.index], streamFinal: undefined }, startedAt);
+      return;
     }
     attempts.push(...inner.attempts);
     let answer: unknown;
