@@ -172,6 +172,10 @@ async function streamAnswer(
   res.writeHead(200, headers);
 
   const writer = wire.stream(model);
+  // Chunks that arrive together (one upstream read) leave in one write: their frames are joined
+  // until the iteration has drained them and waits for the network again (one HTTP chunk, not one
+  // per frame with its own length line).
+  const out = new FrameBuffer(res);
   let chars = 0;
   let current = first;
   try {
@@ -184,19 +188,14 @@ async function streamAnswer(
       }
       const chunk = current.value;
       if (chunk.type === "text") chars += chunk.text.length;
-      // Chunks that arrive together (one upstream read) leave in one write: corked until the
-      // iteration has drained them and waits for the network again.
-      if (res.writableCorked === 0) {
-        res.cork();
-        process.nextTick(uncork, res);
-      }
-      const frame = writer.encode(chunk);
-      const ok = frame === "" || res.write(frame);
+      out.add(writer.encode(chunk));
       if (chunk.type === "finish") {
-        finishStream(exchange, chunk, request, registry, chars, writer.end);
+        out.add(writer.end);
+        out.flush();
+        finishStream(exchange, chunk, request, registry, chars);
         return;
       }
-      if (!ok && !res.destroyed) await drained(res);
+      if (res.writableNeedDrain && !res.destroyed) await drained(res);
       if (res.destroyed) break;
       current = await iterator.next();
     }
@@ -204,7 +203,9 @@ async function streamAnswer(
     if (!exchange.clientGone) {
       const failure = toGatewayError(error);
       // The answer so far is not the answer: an error event ends the stream.
-      res.end(writer.error(failure));
+      out.add(writer.error(failure));
+      out.flush();
+      res.end();
       exchange.settle(partialOutcome(exchange, request, registry, chars));
       exchange.record(failure.status, { errorCode: failure.code });
       return;
@@ -223,14 +224,12 @@ function finishStream(
   request: RegistryRequest,
   registry: ModelRegistry,
   chars: number,
-  end: string,
 ): void {
   const res = exchange.res;
   const usage: Usage | undefined = chunk.usage;
   const cost = chunk.costUsd;
   const trailers: Record<string, string> = { "x-orchestrator-cache": chunk.cached ? "hit" : "miss" };
   if (cost !== undefined) trailers["x-orchestrator-cost-usd"] = String(cost);
-  if (end !== "") res.write(end);
   res.addTrailers(trailers);
   res.end();
   const model = chunk.model ?? exchange.model;
@@ -261,8 +260,33 @@ function partialOutcome(exchange: Exchange, request: RegistryRequest, registry: 
   return { costUsd, inputTokens, outputTokens, ...(name === undefined ? {} : { model: name }) };
 }
 
-function uncork(res: ServerResponse): void {
-  res.uncork();
+/** Frames joined until the next tick, then written as one HTTP chunk. */
+class FrameBuffer {
+  #pending = "";
+  #scheduled = false;
+  readonly #res: ServerResponse;
+  constructor(res: ServerResponse) {
+    this.#res = res;
+  }
+  add(frame: string): void {
+    if (frame === "") return;
+    this.#pending += frame;
+    if (!this.#scheduled) {
+      this.#scheduled = true;
+      process.nextTick(flushFrames, this);
+    }
+  }
+  flush(): void {
+    this.#scheduled = false;
+    const text = this.#pending;
+    if (text === "") return;
+    this.#pending = "";
+    if (!this.#res.destroyed) this.#res.write(text);
+  }
+}
+
+function flushFrames(buffer: FrameBuffer): void {
+  buffer.flush();
 }
 
 function drained(res: ServerResponse): Promise<void> {
