@@ -69,8 +69,21 @@ export async function answer(
   if (settings.requestTimeoutMs !== undefined) request.timeoutMs = settings.requestTimeoutMs;
   request.signal = exchange.signal;
 
-  if (parsed.stream) await streamAnswer(exchange, registry, request, hints.requirements, wire);
-  else await wholeAnswer(exchange, registry, request, hints.requirements, wire);
+  // A key limited to some models gets answers from those only: also through `auto`, a route or fallbacks.
+  const allowed = allowedModels(exchange.caller?.models, registry);
+  const requirements = allowed === undefined ? hints.requirements : { ...hints.requirements, models: allowed };
+  if (parsed.stream) await streamAnswer(exchange, registry, request, requirements, wire);
+  else await wholeAnswer(exchange, registry, request, requirements, wire);
+}
+
+/**
+ * The registered models among the names a key may use; undefined when it may use any model (no
+ * list, or a list of routes and `auto` only, which then choose freely).
+ */
+export function allowedModels(names: readonly string[] | undefined, registry: ModelRegistry): string[] | undefined {
+  if (names === undefined) return undefined;
+  const models = names.filter((name) => registry.hasModel(name));
+  return models.length > 0 ? models : undefined;
 }
 
 async function wholeAnswer(
