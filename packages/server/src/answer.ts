@@ -273,6 +273,19 @@ function partialOutcome(exchange: Exchange, request: RegistryRequest, registry: 
   return { costUsd, inputTokens, outputTokens, ...(name === undefined ? {} : { model: name }) };
 }
 
+/**
+ * A stream's cost and cache state for its last event's `orchestrator` member: the same as the HTTP
+ * trailers say, for clients that do not read trailers (most do not).
+ */
+export function streamSummary(chunk: Extract<RegistryStreamChunk, { type: "finish" }>): {
+  cost_usd?: number;
+  cache: "hit" | "miss";
+} {
+  return chunk.costUsd === undefined
+    ? { cache: chunk.cached ? "hit" : "miss" }
+    : { cost_usd: chunk.costUsd, cache: chunk.cached ? "hit" : "miss" };
+}
+
 /** Frames joined until the next tick, then written as one HTTP chunk. */
 class FrameBuffer {
   #pending = "";

@@ -47,7 +47,10 @@ describe("bad input never crashes the server: 4xx in OpenAI's error shape, with 
         { model: "auto", messages: ask("x"), orchestrator: { capabilities: ["vision", "visoin"] } },
         "orchestrator.capabilities[1]",
       ],
-      [{ model: "auto", messages: ask("x"), orchestrator: { capabilities: "json_mode, tools" } }, "orchestrator.capabilities"],
+      [
+        { model: "auto", messages: ask("x"), orchestrator: { capabilities: "json_mode, tools" } },
+        "orchestrator.capabilities",
+      ],
     ];
     for (const [body, param] of cases) {
       const r = await post(JSON.stringify(body));
