@@ -338,7 +338,9 @@ describe("on a Redis Cluster", () => {
     for (const [i, r] of made.entries()) await a.create(r, `${i}`.padStart(64, "f"));
     for (const [i, r] of made.entries()) expect((await b.findByHash(`${i}`.padStart(64, "f")))?.id).toBe(r.id);
     expect((await c.list()).map((r) => r.id).sort()).toEqual(made.map((r) => r.id).sort());
-    expect((await d.revoke(made[5]?.id as string, "2026-12-04T00:00:00.000Z"))?.revokedAt).toBe("2026-12-04T00:00:00.000Z");
+    expect((await d.revoke(made[5]?.id as string, "2026-12-04T00:00:00.000Z"))?.revokedAt).toBe(
+      "2026-12-04T00:00:00.000Z",
+    );
 
     const rpmKey = made[0]?.id as string;
     const verdicts = await Promise.all(
@@ -354,7 +356,14 @@ describe("on a Redis Cluster", () => {
       Array.from({ length: 32 }, async (_, i) => {
         const store = four[i % 4] as RedisKeyStore;
         const holdId = `b${i}`;
-        const v = await store.admit({ keyId: budgetKey, holdId, tokens: 0, budgetUsd: 0.008, period: "2026-12", holdUsd: 0.001 });
+        const v = await store.admit({
+          keyId: budgetKey,
+          holdId,
+          tokens: 0,
+          budgetUsd: 0.008,
+          period: "2026-12",
+          holdUsd: 0.001,
+        });
         if (!v.ok) return;
         admitted++;
         await sleep(5);
