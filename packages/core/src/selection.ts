@@ -32,6 +32,11 @@ export interface RequirementFields {
   tasks?: readonly string[];
   /** Languages the model must declare (all of them; `"en"` matches `"en-US"`). */
   languages?: readonly string[];
+  /**
+   * Only these registered models may answer, whatever the selector, route or fallbacks would pick
+   * (a virtual key's allow-list). Names that are not registered match nothing.
+   */
+  models?: readonly string[];
   /** Only these providers. */
   providers?: readonly string[];
   /** Never these providers. */

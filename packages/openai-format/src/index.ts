@@ -51,7 +51,7 @@ export {
   sseFrame,
 } from "./stream";
 export { parseArguments, stringifyArguments, ToolCallAssembler, type ToolCallDeltaLike } from "./tool-calls";
-export { readJsonBody, SSEJsonStream, type SSEJsonStreamOptions } from "./sse";
+export { NODE_BODY, readJsonBody, SSEJsonStream, type SSEJsonStreamOptions } from "./sse";
 export {
   type PerMillionPrice,
   type PriceSource,

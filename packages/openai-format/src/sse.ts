@@ -5,6 +5,43 @@ const DONE: IteratorReturnResult<undefined> = Object.freeze({
   value: undefined,
 }) as IteratorReturnResult<undefined>;
 type ReadResult = Awaited<ReturnType<ReadableStreamDefaultReader<Uint8Array>["read"]>>;
+
+/**
+ * Where a `Response`-shaped answer keeps its body as a Node stream (provider-openai's undici
+ * transport): the readers below take it straight, without a web stream in between.
+ */
+export const NODE_BODY: unique symbol = Symbol.for("orchestrator-ts.node-body") as never;
+
+/** What the readers need of a body: the reader of a web stream, or the same over a Node stream. */
+interface BodyReader {
+  read(): Promise<ReadResult>;
+  cancel(): Promise<unknown>;
+}
+
+interface NodeBody extends AsyncIterable<Uint8Array> {
+  destroy(): unknown;
+}
+
+function bodyReader(response: Response): BodyReader | undefined {
+  const node = (response as unknown as { [NODE_BODY]?: NodeBody })[NODE_BODY];
+  if (node === undefined) return response.body?.getReader();
+  const iterator = node[Symbol.asyncIterator]();
+  let cancelled = false;
+  return {
+    // A body cut mid-way fails as it does through fetch: TypeError("terminated") with the cause;
+    // a read pending when the body is cancelled ends, as a web stream reader's does.
+    read: () =>
+      iterator.next().then(undefined, (error: unknown) => {
+        if (cancelled) return { done: true, value: undefined };
+        throw new TypeError("terminated", { cause: error });
+      }) as Promise<ReadResult>,
+    cancel: () => {
+      cancelled = true;
+      node.destroy();
+      return Promise.resolve();
+    },
+  };
+}
 // One decoder for every stream, never in streaming mode: a TextDecoder per stream costs more than
 // a short stream's parsing, and the bytes decoded always end at a line end (LF and CR never occur
 // inside a multi-byte UTF-8 sequence), so no character is ever split.
@@ -19,9 +56,8 @@ const SPACE = 32;
  * (the deadline or an abort after the headers came). A cut or garbled body is a `SyntaxError`.
  */
 export function readJsonBody<T>(response: Response, control: CallControl): Promise<T> {
-  const body = response.body;
-  if (!body) return Promise.reject(new ProviderError("The provider's response has no body.", { retryable: true }));
-  const reader = body.getReader();
+  const reader = bodyReader(response);
+  if (!reader) return Promise.reject(new ProviderError("The provider's response has no body.", { retryable: true }));
   control.onStop(() => {
     reader.cancel().catch(() => undefined);
   });
@@ -92,7 +128,7 @@ export interface SSEJsonStreamOptions {
  * without bound.
  */
 export class SSEJsonStream<T> implements AsyncIterableIterator<T> {
-  readonly #reader: ReadableStreamDefaultReader<Uint8Array>;
+  readonly #reader: BodyReader;
   readonly #headers: Headers;
   readonly #maxEventBytes: number;
   readonly #options: SSEJsonStreamOptions | undefined;
@@ -110,8 +146,9 @@ export class SSEJsonStream<T> implements AsyncIterableIterator<T> {
   #ended = false;
 
   constructor(response: Response, options?: SSEJsonStreamOptions) {
-    if (!response.body) throw new ProviderError("The provider's streaming response has no body.", { retryable: true });
-    this.#reader = response.body.getReader();
+    const reader = bodyReader(response);
+    if (!reader) throw new ProviderError("The provider's streaming response has no body.", { retryable: true });
+    this.#reader = reader;
     this.#headers = response.headers;
     this.#options = options;
     this.#maxEventBytes = options?.maxEventBytes ?? DEFAULT_MAX_EVENT_BYTES;

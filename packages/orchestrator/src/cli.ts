@@ -48,6 +48,10 @@ const argv = process.argv.slice(2);
 main(argv).then(
   (code) => {
     process.exitCode = code;
+    // A server that has drained and closed is done even when something outside our control still
+    // holds the event loop (a process manager's IPC channel, as PM2's fork mode opens, or a
+    // keep-alive socket a library forgot): leave after a grace period for stdout to flush.
+    if (argv[0] === "serve" || argv[0] === "dashboard") setTimeout(() => process.exit(code), 500).unref();
   },
   (error: unknown) => {
     process.exitCode = report(error, io, argv.includes("--json"));

@@ -1,6 +1,7 @@
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { pathToFileURL } from "node:url";
 import { type OpenAIServer, startOpenAIServer } from "@orchestrator-ts/testing";
 import OpenAI from "openai";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -56,6 +57,29 @@ describe("orchestrator serve: GET /metrics", () => {
       async (url) => {
         expect((await fetch(`${url}/metrics`)).status).toBe(404);
         expect((await fetch(`${url}/healthz`)).status).toBe(200);
+      },
+    );
+  });
+});
+
+describe("orchestrator serve under a process manager", () => {
+  it("exits 0 on SIGTERM even though the manager keeps an IPC channel to it open (as PM2's fork mode does)", {
+    timeout: 60_000,
+  }, async () => {
+    await withServe(
+      {
+        config,
+        home: HOME,
+        args: [],
+        env: {
+          LOOPBACK_OPENAI_KEY: OPENAI_KEY,
+          NODE_OPTIONS: `--import ${pathToFileURL(join(__dirname, "test/process-manager-preload.mjs")).href}`,
+        },
+        ipc: true,
+      },
+      async (url) => {
+        const client = new OpenAI({ apiKey: "anything", baseURL: `${url}/v1`, maxRetries: 0 });
+        await client.chat.completions.create({ model: "gpt-4o-mini", messages: [{ role: "user", content: "hi" }] });
       },
     );
   });

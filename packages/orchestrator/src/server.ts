@@ -12,6 +12,7 @@ import {
   type MetricsOptions,
   type OrchestratorServer,
   type ServedOrchestrator,
+  allowedModels,
   createAdminHandler,
   createDashboard,
   createServer as createGatewayServer,
@@ -230,17 +231,19 @@ function keyAccess(
 /**
  * The most a request may cost, for the budget hold: its tokens (prompt estimate + max_tokens) at
  * the highest per-token price of the models that may answer it (the named model and its fallbacks;
- * for `auto` or a route, any model).
+ * for `auto` or a route, any model), among those the caller's key may use when it names models.
  */
 function worstCost(registry: ModelRegistry, request: AdmissionRequest): number | undefined {
   if (request.estimatedTokens === undefined) return undefined;
   const named = registry.listModels().find((m) => m.name === request.model);
-  const candidates = named
+  const allowed = allowedModels(request.allowed, registry);
+  const reachable = named
     ? [
         named,
         ...(registry.fallbacks[named.name] ?? []).flatMap((f) => registry.listModels().filter((m) => m.name === f)),
       ]
     : registry.listModels();
+  const candidates = allowed === undefined ? reachable : reachable.filter((m) => allowed.includes(m.name));
   let price = 0;
   for (const m of candidates)
     price = Math.max(price, m.capabilities.inputCostPerToken, m.capabilities.outputCostPerToken);

@@ -10,6 +10,7 @@ import { runFixture } from "../test/spawn";
 import { BudgetExceededError, RedisBudget } from "./budget";
 import { RedisCacheBackend } from "./cache-backend";
 import { RedisHealthStateStore } from "./health-state-store";
+import { RedisKeyStore } from "./key-store";
 import { RedisRateLimiter } from "./rate-limiter";
 import { RedisStatsStore } from "./stats-store";
 
@@ -323,4 +324,56 @@ describe("on a Redis Cluster", () => {
     expect(trials).toBe(total((s) => s.recorded));
     await cluster.waitUntilHealthy(20_000);
   }, 120_000);
+  it("the gateway's key store: keys made on one node are found from every process; rpm and a budget hold exactly across four", async () => {
+    const keyPrefix = `ks${++n}:`;
+    const four = Array.from({ length: 4 }, () => track(new RedisKeyStore({ cluster: nodes(), keyPrefix })));
+    const [a, b, c, d] = four as [RedisKeyStore, RedisKeyStore, RedisKeyStore, RedisKeyStore];
+    // Several keys, so that their records land on different shards.
+    const made = Array.from({ length: 6 }, (_, i) => ({
+      id: `key_c${n}_${i}`,
+      name: `k${i}`,
+      createdAt: new Date().toISOString(),
+      source: "api" as const,
+    }));
+    for (const [i, r] of made.entries()) await a.create(r, `${i}`.padStart(64, "f"));
+    for (const [i, r] of made.entries()) expect((await b.findByHash(`${i}`.padStart(64, "f")))?.id).toBe(r.id);
+    expect((await c.list()).map((r) => r.id).sort()).toEqual(made.map((r) => r.id).sort());
+    expect((await d.revoke(made[5]?.id as string, "2026-12-04T00:00:00.000Z"))?.revokedAt).toBe(
+      "2026-12-04T00:00:00.000Z",
+    );
+
+    const rpmKey = made[0]?.id as string;
+    const verdicts = await Promise.all(
+      Array.from({ length: 60 }, (_, i) =>
+        (four[i % 4] as RedisKeyStore).admit({ keyId: rpmKey, holdId: `r${i}`, tokens: 0, rpm: 20 }),
+      ),
+    );
+    expect(verdicts.filter((v) => v.ok)).toHaveLength(20);
+
+    const budgetKey = made[1]?.id as string;
+    let admitted = 0;
+    await Promise.all(
+      Array.from({ length: 32 }, async (_, i) => {
+        const store = four[i % 4] as RedisKeyStore;
+        const holdId = `b${i}`;
+        const v = await store.admit({
+          keyId: budgetKey,
+          holdId,
+          tokens: 0,
+          budgetUsd: 0.008,
+          period: "2026-12",
+          holdUsd: 0.001,
+        });
+        if (!v.ok) return;
+        admitted++;
+        await sleep(5);
+        await store.settle({ keyId: budgetKey, holdId, period: "2026-12", costUsd: 0.001, model: "m", user: "u" });
+      }),
+    );
+    expect(admitted).toBe(8);
+    expect(await c.spent(budgetKey, "2026-12")).toEqual({ spentUsd: 0.008, heldUsd: 0 });
+    // Spend by key per hour, read across the hour keys' shards.
+    const byKey = await d.spend({ by: "key", since: new Date(Date.now() - 60 * 60 * 1000) });
+    expect(byKey.find((row) => row.name === budgetKey)).toMatchObject({ costUsd: 0.008, requests: 8 });
+  });
 });

@@ -74,6 +74,7 @@ export function meetsRequirements(
       }
     }
   }
+  if (req.models && !req.models.includes(model.name)) return exclude(e, "model_not_allowed");
   if (req.providers && !req.providers.includes(model.provider)) return exclude(e, "provider");
   if (req.excludeProviders?.includes(model.provider)) return exclude(e, "provider_excluded");
   if (req.localOnly && !model.isLocal) return exclude(e, "not_local");
@@ -139,6 +140,8 @@ export function describeExclusion(e: Entry, req: NormalizedRequirements, selecto
       return `lacks capability "${e.detail}"`;
     case "provider":
       return `provider "${m.provider}" is not one of ${(req.providers ?? []).join(", ")}`;
+    case "model_not_allowed":
+      return `is not one of the models allowed here (${(req.models ?? []).join(", ")})`;
     case "provider_excluded":
       return `provider "${m.provider}" is excluded`;
     case "not_local":

@@ -128,6 +128,17 @@ describe("selection and its explanation", () => {
     expect(speed.excluded).toEqual([
       { model: "gpt-4", code: "speed", reason: "declared speed 40.0 tokens/s is below minSpeed 100" },
     ]);
+    // An allow-list of models (a virtual key's): the others are out, with the reason in words.
+    const allowed = pick({ models: ["claude", "llama", "not-registered"], localOnly: false });
+    expect(allowed.candidates.map((c) => c.model).sort()).toEqual(["claude", "llama"]);
+    expect(allowed.excluded).toEqual([
+      {
+        model: "gpt-4",
+        code: "model_not_allowed",
+        reason: "is not one of the models allowed here (claude, llama, not-registered)",
+      },
+    ]);
+    expect(() => pick({ models: "claude" as never })).toThrow(/models: must be an array of strings/);
     const explained = pick({ capabilities: ["codeGeneration"], excludeProviders: ["openai"], languages: ["en"] });
     expect(explained.model?.name).toBe("claude");
     expect(explained.excluded).toEqual([

@@ -16,6 +16,7 @@ const FIELDS = [
   "minContextWindow",
   "tasks",
   "languages",
+  "models",
   "providers",
   "excludeProviders",
   "maxLatencyMs",
@@ -120,6 +121,7 @@ export function normalizeRequirements(requirements: SelectionRequirements | unde
   checkNumber(issues, spelling(written, "maxLatencyMs"), req.maxLatencyMs);
   checkStrings(issues, "tasks", req.tasks);
   checkStrings(issues, "languages", req.languages);
+  checkStrings(issues, "models", req.models);
   checkStrings(issues, "providers", req.providers);
   checkStrings(issues, spelling(written, "excludeProviders"), req.excludeProviders);
   if (req.localOnly !== undefined && typeof req.localOnly !== "boolean")

@@ -69,8 +69,21 @@ export async function answer(
   if (settings.requestTimeoutMs !== undefined) request.timeoutMs = settings.requestTimeoutMs;
   request.signal = exchange.signal;
 
-  if (parsed.stream) await streamAnswer(exchange, registry, request, hints.requirements, wire);
-  else await wholeAnswer(exchange, registry, request, hints.requirements, wire);
+  // A key limited to some models gets answers from those only: also through `auto`, a route or fallbacks.
+  const allowed = allowedModels(exchange.caller?.models, registry);
+  const requirements = allowed === undefined ? hints.requirements : { ...hints.requirements, models: allowed };
+  if (parsed.stream) await streamAnswer(exchange, registry, request, requirements, wire);
+  else await wholeAnswer(exchange, registry, request, requirements, wire);
+}
+
+/**
+ * The registered models among the names a key may use; undefined when it may use any model (no
+ * list, or a list of routes and `auto` only, which then choose freely).
+ */
+export function allowedModels(names: readonly string[] | undefined, registry: ModelRegistry): string[] | undefined {
+  if (names === undefined) return undefined;
+  const models = names.filter((name) => registry.hasModel(name));
+  return models.length > 0 ? models : undefined;
 }
 
 async function wholeAnswer(
@@ -172,6 +185,10 @@ async function streamAnswer(
   res.writeHead(200, headers);
 
   const writer = wire.stream(model);
+  // Chunks that arrive together (one upstream read) leave in one write: their frames are joined
+  // until the iteration has drained them and waits for the network again (one HTTP chunk, not one
+  // per frame with its own length line).
+  const out = new FrameBuffer(res);
   let chars = 0;
   let current = first;
   try {
@@ -184,19 +201,14 @@ async function streamAnswer(
       }
       const chunk = current.value;
       if (chunk.type === "text") chars += chunk.text.length;
-      // Chunks that arrive together (one upstream read) leave in one write: corked until the
-      // iteration has drained them and waits for the network again.
-      if (res.writableCorked === 0) {
-        res.cork();
-        process.nextTick(uncork, res);
-      }
-      const frame = writer.encode(chunk);
-      const ok = frame === "" || res.write(frame);
+      out.add(writer.encode(chunk));
       if (chunk.type === "finish") {
-        finishStream(exchange, chunk, request, registry, chars, writer.end);
+        out.add(writer.end);
+        out.flush();
+        finishStream(exchange, chunk, request, registry, chars);
         return;
       }
-      if (!ok && !res.destroyed) await drained(res);
+      if (res.writableNeedDrain && !res.destroyed) await drained(res);
       if (res.destroyed) break;
       current = await iterator.next();
     }
@@ -204,7 +216,9 @@ async function streamAnswer(
     if (!exchange.clientGone) {
       const failure = toGatewayError(error);
       // The answer so far is not the answer: an error event ends the stream.
-      res.end(writer.error(failure));
+      out.add(writer.error(failure));
+      out.flush();
+      res.end();
       exchange.settle(partialOutcome(exchange, request, registry, chars));
       exchange.record(failure.status, { errorCode: failure.code });
       return;
@@ -223,14 +237,12 @@ function finishStream(
   request: RegistryRequest,
   registry: ModelRegistry,
   chars: number,
-  end: string,
 ): void {
   const res = exchange.res;
   const usage: Usage | undefined = chunk.usage;
   const cost = chunk.costUsd;
   const trailers: Record<string, string> = { "x-orchestrator-cache": chunk.cached ? "hit" : "miss" };
   if (cost !== undefined) trailers["x-orchestrator-cost-usd"] = String(cost);
-  if (end !== "") res.write(end);
   res.addTrailers(trailers);
   res.end();
   const model = chunk.model ?? exchange.model;
@@ -261,8 +273,46 @@ function partialOutcome(exchange: Exchange, request: RegistryRequest, registry: 
   return { costUsd, inputTokens, outputTokens, ...(name === undefined ? {} : { model: name }) };
 }
 
-function uncork(res: ServerResponse): void {
-  res.uncork();
+/**
+ * A stream's cost and cache state for its last event's `orchestrator` member: the same as the HTTP
+ * trailers say, for clients that do not read trailers (most do not).
+ */
+export function streamSummary(chunk: Extract<RegistryStreamChunk, { type: "finish" }>): {
+  cost_usd?: number;
+  cache: "hit" | "miss";
+} {
+  return chunk.costUsd === undefined
+    ? { cache: chunk.cached ? "hit" : "miss" }
+    : { cost_usd: chunk.costUsd, cache: chunk.cached ? "hit" : "miss" };
+}
+
+/** Frames joined until the next tick, then written as one HTTP chunk. */
+class FrameBuffer {
+  #pending = "";
+  #scheduled = false;
+  readonly #res: ServerResponse;
+  constructor(res: ServerResponse) {
+    this.#res = res;
+  }
+  add(frame: string): void {
+    if (frame === "") return;
+    this.#pending += frame;
+    if (!this.#scheduled) {
+      this.#scheduled = true;
+      process.nextTick(flushFrames, this);
+    }
+  }
+  flush(): void {
+    this.#scheduled = false;
+    const text = this.#pending;
+    if (text === "") return;
+    this.#pending = "";
+    if (!this.#res.destroyed) this.#res.write(text);
+  }
+}
+
+function flushFrames(buffer: FrameBuffer): void {
+  buffer.flush();
 }
 
 function drained(res: ServerResponse): Promise<void> {

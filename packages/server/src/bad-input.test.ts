@@ -43,6 +43,14 @@ describe("bad input never crashes the server: 4xx in OpenAI's error shape, with 
       [{ model: "auto", messages: ask("x"), tools: [{ type: "function" }] }, "tools[0]"],
       [{ model: "auto", messages: ask("x"), orchestrator: { max_cost: "cheap" } }, "orchestrator.max_cost"],
       [{ model: "auto", messages: ask("x"), orchestrator: { budget: 1 } }, "orchestrator.budget"],
+      [
+        { model: "auto", messages: ask("x"), orchestrator: { capabilities: ["vision", "visoin"] } },
+        "orchestrator.capabilities[1]",
+      ],
+      [
+        { model: "auto", messages: ask("x"), orchestrator: { capabilities: "json_mode, tools" } },
+        "orchestrator.capabilities",
+      ],
     ];
     for (const [body, param] of cases) {
       const r = await post(JSON.stringify(body));
@@ -53,6 +61,12 @@ describe("bad input never crashes the server: 4xx in OpenAI's error shape, with 
       "x-orchestrator-max-cost": "lots",
     });
     expect([header.status, header.json.error.param]).toEqual([400, "x-orchestrator-max-cost"]);
+    // An unknown capability in the header is named by the header, with the closest known name.
+    const caps = await post(JSON.stringify({ model: "auto", messages: ask("x") }), undefined, {
+      "x-orchestrator-capabilities": "textGeneration, functionCaling",
+    });
+    expect([caps.status, caps.json.error.param]).toEqual([400, "x-orchestrator-capabilities"]);
+    expect(caps.json.error.message).toContain('unknown capability "functionCaling". Did you mean "functionCalling"');
     // A JSON value that is not an object, and an empty body.
     expect((await post("[1,2]")).status).toBe(400);
     expect((await post("")).status).toBe(400);

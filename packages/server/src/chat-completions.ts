@@ -6,7 +6,7 @@ import {
   toChatCompletion,
 } from "@orchestrator-ts/openai-format";
 import type { RegistryResult, RegistryStreamChunk } from "@orchestrator-ts/registry";
-import { type InferenceSettings, type StreamWriter, type Wire, answer } from "./answer";
+import { type InferenceSettings, type StreamWriter, type Wire, answer, streamSummary } from "./answer";
 import { GatewayError } from "./contract";
 import { openAIErrorBody } from "./errors";
 import type { Exchange } from "./exchange";
@@ -57,7 +57,11 @@ function openAIWire(includeUsage: boolean): Wire {
           // Text after the role chunk is most of a stream: its frame from the encoder's per-stream prefix and suffix.
           if (chunk.type === "text" && started) return chunk.text === "" ? "" : encoder.textFrame(chunk.text);
           started = true;
-          return frames(encoder.encode(chunk));
+          const out = encoder.encode(chunk);
+          const last = out[out.length - 1];
+          if (chunk.type === "finish" && last !== undefined)
+            (last as ChatCompletionChunk & { orchestrator?: unknown }).orchestrator = streamSummary(chunk);
+          return frames(out);
         },
         end: SSE_DONE,
         error: (failure) => `data: ${openAIErrorBody(failure)}\n\n`,

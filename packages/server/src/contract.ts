@@ -43,6 +43,8 @@ export interface AdmissionRequest {
   estimatedTokens?: number;
   /** The most the request may cost, when it is known (a cost cap or the priciest eligible model). */
   estimatedCostUsd?: number;
+  /** The names the caller's key may use, when it is limited (its `models`), for the cost estimate. */
+  allowed?: readonly string[];
 }
 
 /** A request that passed the gate. Settle it exactly once, also when the call failed or the client left. */

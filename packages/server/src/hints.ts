@@ -1,5 +1,5 @@
 import type { IncomingHttpHeaders } from "node:http";
-import type { SelectionRequirements } from "@orchestrator-ts/core";
+import { CAPABILITY_NAMES, type SelectionRequirements, closestNames } from "@orchestrator-ts/core";
 import { GatewayError } from "./contract";
 
 /** Routing hints a request may carry without breaking OpenAI or Anthropic clients. */
@@ -37,6 +37,9 @@ export function routingHints(headers: IncomingHttpHeaders, body: Record<string, 
   let task: string | undefined;
   let maxCost: number | undefined;
   let capabilities: string[] | undefined;
+  // Where the capability names came from, for an error that points at what the client wrote.
+  let capabilitiesFrom = "x-orchestrator-capabilities";
+  let capabilitiesIndexed = false;
   if (typeof headerTask === "string" && headerTask.trim() !== "") task = headerTask.trim();
   if (typeof headerCost === "string") {
     maxCost = Number(headerCost);
@@ -68,9 +71,12 @@ export function routingHints(headers: IncomingHttpHeaders, body: Record<string, 
         if (typeof caps === "string") capabilities = splitList(caps);
         else if (Array.isArray(caps) && caps.every((c) => typeof c === "string")) capabilities = caps as string[];
         else throw invalid("orchestrator.capabilities", "an array of capability names");
+        capabilitiesFrom = "orchestrator.capabilities";
+        capabilitiesIndexed = Array.isArray(caps);
       }
     }
   }
+  if (capabilities !== undefined) checkCapabilities(capabilities, capabilitiesFrom, capabilitiesIndexed);
   if (maxCost === undefined && (capabilities === undefined || capabilities.length === 0))
     return task === undefined ? NO_HINTS : { task, requirements: undefined };
   const requirements: SelectionRequirements = {};
@@ -78,6 +84,28 @@ export function routingHints(headers: IncomingHttpHeaders, body: Record<string, 
   if (capabilities !== undefined && capabilities.length > 0)
     requirements.capabilities = capabilities as SelectionRequirements["capabilities"];
   return { task, requirements };
+}
+
+const KNOWN: readonly string[] = [
+  ...CAPABILITY_NAMES,
+  ...CAPABILITY_NAMES.map((n) => n.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`)),
+];
+const KNOWN_SET = new Set(KNOWN);
+
+/** Unknown capability names fail here, named by where the client wrote them (header, or the body's index). */
+function checkCapabilities(names: readonly string[], from: string, indexed: boolean): void {
+  names.forEach((name, i) => {
+    if (KNOWN_SET.has(name)) return;
+    const close = closestNames(name, KNOWN);
+    const hint = close.length > 0 ? ` Did you mean ${close.map((c) => `"${c}"`).join(" or ")}?` : "";
+    const param = indexed ? `${from}[${i}]` : from;
+    throw new GatewayError(
+      400,
+      "invalid_request_error",
+      `Invalid value for '${param}': unknown capability "${name}".${hint} Known: ${CAPABILITY_NAMES.join(", ")}.`,
+      { param, code: "invalid_value" },
+    );
+  });
 }
 
 function splitList(value: string): string[] {

@@ -53,3 +53,4 @@ export {
   createDashboard,
 } from "./dashboard/dashboard";
 export type { ModelView, SpendView } from "./dashboard/page";
+export { allowedModels } from "./answer";

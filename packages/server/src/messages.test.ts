@@ -268,6 +268,10 @@ describe("POST /v1/messages, streamed, and the key gate", () => {
     expect(raw.text.endsWith('event: message_stop\ndata: {"type":"message_stop"}\n\n')).toBe(true);
     expect(raw.trailers["x-orchestrator-cache"]).toBe("miss");
     expect(Number(raw.trailers["x-orchestrator-cost-usd"])).toBeGreaterThan(0);
+    // The same on message_delta, for clients that do not read trailers.
+    const delta = raw.text.split("\n\n").find((e) => e.startsWith("event: message_delta")) as string;
+    const summary = (JSON.parse(delta.slice(delta.indexOf("data: ") + 6)) as { orchestrator?: unknown }).orchestrator;
+    expect(summary).toEqual({ cost_usd: Number(raw.trailers["x-orchestrator-cost-usd"]), cache: "miss" });
   });
 
   it("streams tool calls as tool_use blocks with input_json_delta, from an OpenAI model and from an Anthropic model", async () => {

@@ -8,7 +8,7 @@ import {
 } from "@orchestrator-ts/anthropic-format";
 import { NoEligibleModelError } from "@orchestrator-ts/core";
 import type { RegistryResult, RegistryStreamChunk } from "@orchestrator-ts/registry";
-import { type InferenceSettings, type StreamWriter, type Wire, answer } from "./answer";
+import { type InferenceSettings, type StreamWriter, type Wire, answer, streamSummary } from "./answer";
 import { GatewayError, type GatewayErrorType } from "./contract";
 import type { Exchange } from "./exchange";
 import { routingHints } from "./hints";
@@ -46,7 +46,15 @@ const ANTHROPIC: Wire = {
   stream(model: string): StreamWriter {
     const encoder = new MessagesStreamEncoder({ id: nextMessageId(), model });
     return {
-      encode: (chunk: RegistryStreamChunk) => events(encoder.encode(chunk)),
+      encode: (chunk: RegistryStreamChunk) => {
+        const list = encoder.encode(chunk);
+        if (chunk.type === "finish") {
+          const delta = list.find((event) => event.type === "message_delta");
+          if (delta !== undefined)
+            (delta as typeof delta & { orchestrator?: unknown }).orchestrator = streamSummary(chunk);
+        }
+        return events(list);
+      },
       // message_stop, written with the finish chunk, is the end.
       end: "",
       error: (failure) => sseEvent(encoder.error(anthropicErrorType(failure.type), failure.message)),

@@ -60,6 +60,10 @@ describe("POST /v1/chat/completions, streamed", () => {
     expect(raw.text.endsWith("data: [DONE]\n\n")).toBe(true);
     expect(raw.trailers["x-orchestrator-cache"]).toBe("miss");
     expect(Number(raw.trailers["x-orchestrator-cost-usd"])).toBeGreaterThan(0);
+    // The same in the last chunk, for clients that do not read trailers.
+    const events = raw.text.split("\n\n").filter((e) => e.startsWith("data: {"));
+    const last = JSON.parse((events.at(-1) as string).slice(6)) as { orchestrator?: unknown };
+    expect(last.orchestrator).toEqual({ cost_usd: Number(raw.trailers["x-orchestrator-cost-usd"]), cache: "miss" });
   });
 
   it("streams tool calls (name, then arguments) with finish_reason tool_calls", async () => {

@@ -11,20 +11,28 @@ const BIN = resolve(__dirname, "../../bin/orchestrator.js");
  * A process that exits before printing its URL fails with its output.
  */
 export async function withServe(
-  options: { config: string; home: string; args?: readonly string[]; env?: Record<string, string> },
+  options: {
+    config: string;
+    home: string;
+    args?: readonly string[];
+    env?: Record<string, string>;
+    /** Open an IPC channel to the child, as a process manager such as PM2 (fork mode) does. */
+    ipc?: boolean;
+  },
   body: (url: string) => Promise<void>,
 ): Promise<void> {
   const { config, home } = options;
   const child = spawn(process.execPath, [BIN, "serve", "--config", config, "--port", "0", ...(options.args ?? [])], {
     cwd: home,
     env: { PATH: process.env.PATH ?? "", HOME: home, ORCHESTRATOR_HOME: home, ...(options.env ?? {}) },
+    stdio: options.ipc ? ["ignore", "pipe", "pipe", "ipc"] : ["ignore", "pipe", "pipe"],
   });
   let stdout = "";
   let stderr = "";
-  child.stdout.setEncoding("utf8").on("data", (d: string) => {
+  child.stdout?.setEncoding("utf8").on("data", (d: string) => {
     stdout += d;
   });
-  child.stderr.setEncoding("utf8").on("data", (d: string) => {
+  child.stderr?.setEncoding("utf8").on("data", (d: string) => {
     stderr += d;
   });
   const exit = new Promise<number | null>((done) => child.once("exit", (code) => done(code)));
@@ -34,7 +42,7 @@ export async function withServe(
         () => fail(new Error(`serve printed no URL in 30 s\nstdout: ${stdout}\nstderr: ${stderr}`)),
         30_000,
       );
-      child.stdout.on("data", () => {
+      child.stdout?.on("data", () => {
         const match = /serving on (http:\/\/\S+)/.exec(stdout);
         if (match) {
           clearTimeout(timer);
@@ -47,7 +55,13 @@ export async function withServe(
     });
     await body(url);
     child.kill("SIGTERM");
-    expect(await exit).toBe(0);
+    // Bounded: a server that drained but never exits must fail here, not at the test's timeout.
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<string>((done) => {
+      timer = setTimeout(() => done("still running 15 s after SIGTERM"), 15_000);
+    });
+    expect(await Promise.race([exit, late])).toBe(0);
+    clearTimeout(timer);
   } finally {
     child.kill("SIGKILL");
   }

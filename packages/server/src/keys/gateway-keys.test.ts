@@ -87,6 +87,36 @@ describe("the key gate behind the gateway (the real openai SDK)", () => {
     expect(asKey.status).toBe(401);
   });
 
+  it("a key that names models gets answers from those only, also through auto and its stream; a key of routes only may reach any model", async () => {
+    const gate = new KeyGate({ masterKey: MASTER });
+    const gw = await gateway(gate);
+    const { key } = await createKey(gw, { name: "claude-only", models: ["auto", "claude-sonnet-4-6"] });
+    const answered = new Set<string>();
+    for (let i = 0; i < 8; i++) {
+      const whole = await client(gw, key).chat.completions.create({ model: "auto", messages: ask(`hi ${i}`) });
+      answered.add(whole.model);
+      const stream = await client(gw, key).chat.completions.create({
+        model: "auto",
+        messages: ask(`hey ${i}`),
+        stream: true,
+      });
+      for await (const chunk of stream) answered.add(chunk.model);
+    }
+    expect([...answered]).toEqual(["claude-sonnet-4-6"]);
+    const forbidden = await failure(
+      client(gw, key).chat.completions.create({ model: "gpt-4o-mini", messages: ask("hi") }),
+    );
+    expect([forbidden.status, forbidden.error.code]).toEqual([403, "model_not_allowed"]);
+
+    const { key: anyModel } = await createKey(gw, { name: "auto-only", models: ["auto"] });
+    const reached = new Set<string>();
+    for (let i = 0; i < 40 && reached.size < 2; i++)
+      reached.add(
+        (await client(gw, anyModel).chat.completions.create({ model: "auto", messages: ask(`x ${i}`) })).model,
+      );
+    expect([...reached].sort()).toEqual(["claude-sonnet-4-6", "gpt-4o-mini"]);
+  });
+
   it("charges the key the real cost of each call, streams included, also when the client leaves mid-stream; over budget a 429 says which budget and when it resets", async () => {
     const gate = new KeyGate({ masterKey: MASTER });
     const words = Array.from({ length: 200 }, (_, i) => `w${i}`).join(" ");

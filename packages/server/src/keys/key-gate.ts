@@ -171,7 +171,11 @@ export class KeyGate implements Gatekeeper {
           tokens,
           budgetUsd: record.budgetUsd,
           period,
-          holdUsd: request.estimatedCostUsd ?? (record.budgetUsd === undefined ? undefined : this.#estimate?.(request)),
+          holdUsd:
+            request.estimatedCostUsd ??
+            (record.budgetUsd === undefined
+              ? undefined
+              : this.#estimate?.(record.models ? { ...request, allowed: record.models } : request)),
         }),
       );
     } catch (error) {

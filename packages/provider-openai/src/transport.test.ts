@@ -1,0 +1,99 @@
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { type OpenAIServer, startOpenAIServer } from "@orchestrator-ts/testing";
+import { Agent, type Dispatcher, getGlobalDispatcher, setGlobalDispatcher } from "undici";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { OpenAIModel } from "./openai-model";
+
+// OpenAIModel's default transport (undici's request API under the openai SDK) must behave like the
+// fetch it replaces wherever an application relies on fetch: redirects, an installed dispatcher.
+const KEY = "sk-test-transport-0123456789";
+let upstream: OpenAIServer;
+beforeAll(async () => {
+  upstream = await startOpenAIServer({ apiKey: KEY });
+});
+afterAll(async () => {
+  await upstream.close();
+});
+
+const ask = { messages: [{ role: "user" as const, content: "hello there" }] };
+
+async function listen(server: Server): Promise<string> {
+  await new Promise<void>((done) => server.listen(0, "127.0.0.1", done));
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+}
+
+describe("OpenAIModel's default transport", () => {
+  it("follows a redirect as fetch does (a 307 keeps the method, the body and, on the same origin, the key)", async () => {
+    const hops: string[] = [];
+    const server = createServer((req, res) => {
+      hops.push(`${req.method} ${req.url} ${req.headers.authorization === `Bearer ${KEY}` ? "with key" : "no key"}`);
+      let body = "";
+      req.setEncoding("utf8").on("data", (d: string) => {
+        body += d;
+      });
+      req.on("end", () => {
+        if (req.url?.startsWith("/old/")) {
+          res.writeHead(307, { location: req.url.slice(4) }).end();
+          return;
+        }
+        const asked = (JSON.parse(body) as { messages: { content: string }[] }).messages[0]?.content;
+        res.writeHead(200, { "content-type": "application/json" }).end(
+          JSON.stringify({
+            id: "chatcmpl-moved",
+            object: "chat.completion",
+            created: 1,
+            model: "gpt-4o-mini",
+            choices: [{ index: 0, message: { role: "assistant", content: `moved: ${asked}` }, finish_reason: "stop" }],
+            usage: { prompt_tokens: 2, completion_tokens: 2, total_tokens: 4 },
+          }),
+        );
+      });
+    });
+    const url = await listen(server);
+    const model = new OpenAIModel({ name: "gpt-4o-mini", apiKey: KEY, baseURL: `${url}/old/v1` });
+    try {
+      expect((await model.generate(ask)).text).toBe("moved: hello there");
+      // The redirect is handed to Node's fetch, which asks the old address once more and follows it.
+      expect(hops.at(-1)).toBe("POST /v1/chat/completions with key");
+      expect(hops.filter((hop) => hop.startsWith("POST /old/"))).not.toHaveLength(0);
+      expect(hops.every((hop) => hop.endsWith("with key"))).toBe(true);
+    } finally {
+      await model.cleanup();
+      server.close();
+    }
+  });
+
+  it("sends through a dispatcher the application installed with setGlobalDispatcher (a proxy, say)", async () => {
+    const seen: string[] = [];
+    class RecordingAgent extends Agent {
+      override dispatch(options: Dispatcher.DispatchOptions, handler: Dispatcher.DispatchHandlers): boolean {
+        seen.push(`${options.method} ${options.path}`);
+        return super.dispatch(options, handler);
+      }
+    }
+    const previous = getGlobalDispatcher();
+    const installed = new RecordingAgent();
+    setGlobalDispatcher(installed);
+    const model = new OpenAIModel({ name: "gpt-4o-mini", apiKey: KEY, baseURL: upstream.baseURL });
+    try {
+      expect((await model.generate(ask)).text).toBe("Echo: hello there");
+      expect(seen).toEqual(["POST /v1/chat/completions"]);
+    } finally {
+      setGlobalDispatcher(previous);
+      await installed.close();
+      await model.cleanup();
+    }
+  });
+
+  it("asks for no content coding, so a body is never compressed where nothing would inflate it", async () => {
+    const model = new OpenAIModel({ name: "gpt-4o-mini", apiKey: KEY, baseURL: upstream.baseURL });
+    try {
+      upstream.requests.length = 0;
+      await model.generate(ask);
+      expect(upstream.requests.at(-1)?.headers["accept-encoding"]).toBe("identity");
+    } finally {
+      await model.cleanup();
+    }
+  });
+});
