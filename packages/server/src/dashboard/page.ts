@@ -60,6 +60,11 @@ export const usd = (v: number | undefined): string =>
 const num = (v: number | undefined, digits = 0): string =>
   v === undefined ? "—" : v.toLocaleString("en-US", { maximumFractionDigits: digits, minimumFractionDigits: digits });
 
+/** "1 trial", "2 trials": a count with its noun in the right number. */
+export function plural(n: number, one: string, many = `${one}s`): string {
+  return `${num(n)} ${n === 1 ? one : many}`;
+}
+
 function badge(text: string, tone: "good" | "warn" | "bad" | "muted", title?: string): string {
   return `<span class="badge ${tone}"${title ? ` title="${esc(title)}"` : ""}>${esc(text)}</span>`;
 }
@@ -92,7 +97,7 @@ export function renderModels(models: readonly ModelView[], selector: string): st
       ) => `<tr data-model="${esc(m.name)}"><td class="name">${esc(m.name)}<div class="sub">${esc(m.provider)}</div></td>
 <td class="n" data-col="calls">${num(m.calls)}</td><td class="n">${pct(m.successRate)}</td><td class="n">${ms(m.p50)}</td><td class="n">${ms(m.p95)}</td>
 <td class="n">${num(m.tokensPerSecond, 1)}</td><td class="n">${usd(m.costUsd)}</td>
-<td class="n">${m.meanReward === undefined ? "—" : `${m.meanReward.toFixed(3)}${m.rewardBound === undefined ? "" : ` <span class="pm">± ${m.rewardBound.toFixed(3)}</span>`}`}<div class="sub">${num(m.trials)} trials</div></td>
+<td class="n">${m.meanReward === undefined ? "—" : `${m.meanReward.toFixed(3)}${m.rewardBound === undefined ? "" : ` <span class="pm">± ${m.rewardBound.toFixed(3)}</span>`}`}<div class="sub">${plural(m.trials, "trial")}</div></td>
 <td>${healthBadge(m)}</td><td>${circuitBadge(m)}</td><td class="n">${m.headroom === undefined ? `<span class="muted">no limit</span>` : esc(m.headroom)}</td></tr>`,
     )
     .join("");
@@ -129,7 +134,7 @@ export function renderDecision(d: Decision): string {
   const flags = [
     r.cached ? badge("cache hit", "good") : "",
     fallbacks > 0
-      ? badge(`escalated ×${fallbacks}`, "warn", `${failedAttempts} failed attempt(s) before this answer`)
+      ? badge(`fallback ×${fallbacks}`, "warn", `${plural(failedAttempts, "failed attempt")} before this answer`)
       : "",
     r.stream ? badge("stream", "muted") : "",
     ok ? "" : badge(r.errorCode ?? String(r.status), "bad"),
@@ -138,7 +143,7 @@ export function renderDecision(d: Decision): string {
   const named = r.requested !== undefined && r.requested === (r.model ?? first?.model);
   const alternatives = named ? "" : why(d);
   return `<tr class="decision" data-seq="${d.seq}"><td class="t">${time}</td><td>${esc(r.endpoint)}<div class="sub">${esc(r.keyName ?? "")}</div></td><td>${esc(route)}</td>
-<td class="name nw">${esc(r.model ?? first?.model ?? "—")}</td><td class="n">${named ? `<span class="muted">by name</span>` : chosen ? esc(score(chosen.score, chosen.note)) : "—"}</td><td class="why">${alternatives === "" ? `<span class="muted">${named ? "asked for by name" : first?.explanation ? "no alternative" : "—"}</span>` : esc(alternatives)}</td>
+<td class="name nw">${esc(r.model ?? first?.model ?? "—")}${ok ? "" : `<div class="sub">failed: ${esc(r.errorCode ?? `HTTP ${r.status}`)}</div>`}</td><td class="n">${named ? `<span class="muted">by name</span>` : chosen ? esc(score(chosen.score, chosen.note)) : "—"}</td><td class="why">${alternatives === "" ? `<span class="muted">${named ? "asked for by name" : first?.explanation ? "no alternative" : "—"}</span>` : esc(alternatives)}</td>
 <td class="n">${ms(r.latencyMs)}</td><td class="n">${usd(r.costUsd)}</td><td>${badge(String(r.status), ok ? "good" : "bad")}${flags}</td></tr>`;
 }
 
