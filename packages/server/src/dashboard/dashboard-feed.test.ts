@@ -1,5 +1,6 @@
 // What the dashboard's feed says about requests that did not simply succeed: failures (which
-// model was chosen, what went wrong), and the wording of counts.
+// model was chosen, what went wrong), the wording of counts, and a live client that does not read.
+import { connect } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
 import { type Gateway, ask, startGateway } from "../test/gateway";
 import { type Dashboard, type DashboardOptions, createDashboard } from "./dashboard";
@@ -101,4 +102,73 @@ describe("the page's wording", () => {
     html = await (await fetch(`${gw.url}/ui`, { headers: bearer })).text();
     expect(html).toContain(">2 trials<");
   });
+});
+
+describe("the live feed and a client that does not read", () => {
+  it("cuts the slow client once its unsent backlog passes 256 KiB; a reading client gets every decision", async () => {
+    const { gw, dashboard } = await start();
+    const port = new URL(gw.url).port;
+    // A client that asks for the feed and never reads a byte of it.
+    const slow = connect(Number(port), "127.0.0.1");
+    await new Promise<void>((resolve) => slow.once("connect", () => resolve()));
+    slow.write(`GET /ui/events HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${MASTER}\r\n\r\n`);
+    slow.pause();
+    let slowClosed = false;
+    slow.once("close", () => {
+      slowClosed = true;
+    });
+    slow.on("error", () => undefined);
+    // A client that reads everything.
+    const fast = await fetch(`${gw.url}/ui/events`, { headers: bearer });
+    const reader = (fast.body as ReadableStream<Uint8Array>).getReader();
+    const decoder = new TextDecoder();
+    let received = 0;
+    let tail = "";
+    const reading = (async () => {
+      for (;;) {
+        const read = await reader.read().catch(() => ({ done: true as const, value: undefined }));
+        if (read.done) return;
+        const events = (tail + decoder.decode(read.value, { stream: true })).split("\n\n");
+        tail = events.pop() ?? "";
+        for (const event of events) if (event.startsWith("event: decision\n")) received++;
+      }
+    })();
+    await expect.poll(() => dashboard.clients, { timeout: 5_000 }).toBe(2);
+
+    // 20,000 decisions of ~1.2 KB each (about 24 MB of frames), fed as the server's observer is.
+    const rounds = 100;
+    const perRound = 200;
+    const name = "m".repeat(1_000);
+    for (let r = 0; r < rounds; r++) {
+      for (let i = 0; i < perRound; i++)
+        dashboard.onRequest({
+          endpoint: "openai.chat",
+          status: 200,
+          requested: `${name}-${r}-${i}`,
+          model: "gpt-4o-mini",
+          stream: false,
+          latencyMs: 1,
+        });
+      // Each round is flushed to the clients before the next.
+      await new Promise((resolve) => setTimeout(resolve, 2));
+    }
+    const total = rounds * perRound;
+    await expect.poll(() => received, { timeout: 20_000, interval: 50 }).toBe(total);
+    // The slow client was dropped; the reader is still there.
+    await expect.poll(() => dashboard.clients, { timeout: 5_000 }).toBe(1);
+
+    // What the slow client could still read is what the kernel held plus the server's bounded
+    // backlog, far less than what was sent: the server did not keep the rest for it.
+    slow.resume();
+    let slowBytes = 0;
+    slow.on("data", (chunk: Buffer) => {
+      slowBytes += chunk.length;
+    });
+    await expect.poll(() => slowClosed, { timeout: 10_000 }).toBe(true);
+    const frameBytes = 1_100;
+    expect(slowBytes).toBeGreaterThan(256 * 1024);
+    expect(slowBytes).toBeLessThan((total * frameBytes) / 2);
+    await reader.cancel();
+    await reading;
+  }, 60_000);
 });
