@@ -135,6 +135,7 @@ async function wholeAnswer(
     inputTokens: usage.inputTokens,
     outputTokens: usage.outputTokens,
     cached: result.cached,
+    ...(result.cascade === undefined ? {} : { cascade: result.cascade }),
   });
 }
 
@@ -260,6 +261,7 @@ function finishStream(
     inputTokens: usage?.inputTokens,
     outputTokens: usage?.outputTokens,
     cached: chunk.cached === true,
+    ...("cascade" in chunk && chunk.cascade !== undefined ? { cascade: chunk.cascade } : {}),
   });
 }
 

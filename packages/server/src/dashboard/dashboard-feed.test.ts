@@ -1,7 +1,10 @@
 // What the dashboard's feed says about requests that did not simply succeed: failures (which
 // model was chosen, what went wrong), the wording of counts, and a live client that does not read.
 import { connect } from "node:net";
-import { afterEach, describe, expect, it } from "vitest";
+import { OpenAIModel } from "@orchestrator-ts/provider-openai";
+import { CascadeRoute, type ModelRegistry, extractors } from "@orchestrator-ts/registry";
+import { type OpenAIServer, startOpenAIServer } from "@orchestrator-ts/testing";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { type Gateway, ask, startGateway } from "../test/gateway";
 import { type Dashboard, type DashboardOptions, createDashboard } from "./dashboard";
 
@@ -19,12 +22,14 @@ afterEach(async () => {
 
 async function start(
   options: Partial<DashboardOptions> = {},
-  registry: Parameters<typeof startGateway>[0]["registry"] = {},
+  registry: NonNullable<Parameters<typeof startGateway>[0]>["registry"] = {},
+  setup: (registry: ModelRegistry) => void = () => undefined,
 ): Promise<{ gw: Gateway; dashboard: Dashboard }> {
   let made: Dashboard | undefined;
   gw = await startGateway({
     registry,
     setup: (r) => {
+      setup(r);
       made = createDashboard({ registry: r, masterKey: MASTER, ...options });
     },
     server: {
@@ -171,4 +176,105 @@ describe("the live feed and a client that does not read", () => {
     await reader.cancel();
     await reading;
   }, 60_000);
+});
+
+describe("a cascade in the feed", () => {
+  const NAMES = ["yi", "mixtral", "gpt-4"] as const;
+  const servers: OpenAIServer[] = [];
+  beforeAll(async () => {
+    for (const name of NAMES)
+      servers.push(
+        await startOpenAIServer({
+          apiKey: `sk-${name}`,
+          // "yi=A mixtral=B gpt-4=C": each model answers its own letter.
+          reply: (r) => ({ text: `The answer is ${new RegExp(`${name}=(\\S+)`).exec(r.lastUserText)?.[1] ?? "?"}.` }),
+        }),
+      );
+  });
+  afterAll(async () => {
+    await Promise.all(servers.map((s) => s.close()));
+  });
+  const cascade = (registry: ModelRegistry) => {
+    NAMES.forEach((name, i) =>
+      registry.registerModel(
+        new OpenAIModel({ name, apiKey: `sk-${name}`, baseURL: (servers[i] as OpenAIServer).baseURL, maxRetries: 0 }),
+      ),
+    );
+    registry.addRoute(
+      new CascadeRoute({
+        name: "mcq",
+        stages: [{ models: ["yi", "mixtral"], parallel: true }, { models: ["gpt-4"] }],
+        extract: extractors.choiceLetter,
+      }),
+    );
+  };
+
+  it("shows which stages ran, each model's extracted answer, and whether it escalated, live and in the state", async () => {
+    const { gw } = await start({}, {}, cascade);
+    const events = await fetch(`${gw.url}/ui/events`, { headers: bearer });
+    const reader = (events.body as ReadableStream<Uint8Array>).getReader();
+    const decoder = new TextDecoder();
+    let seen = "";
+
+    await gw.client.chat.completions.create({ model: "mcq", messages: ask("yi=A mixtral=B gpt-4=C") });
+    let streamed = "";
+    for await (const chunk of await gw.client.chat.completions.create({
+      model: "mcq",
+      messages: ask("yi=D mixtral=D gpt-4=A"),
+      stream: true,
+    }))
+      streamed += chunk.choices[0]?.delta?.content ?? "";
+    expect(streamed).toBe("The answer is D.");
+
+    const { feed } = await state(gw);
+    const [agreed, escalated] = feed;
+    expect(escalated).toMatchObject({
+      requested: "mcq",
+      model: "gpt-4",
+      cascade: {
+        route: "mcq",
+        escalated: true,
+        accepted: true,
+        answer: "C",
+        stages: [
+          {
+            stage: 0,
+            decision: "escalated",
+            answers: [
+              { model: "yi", answer: "A", ok: true },
+              { model: "mixtral", answer: "B", ok: true },
+            ],
+          },
+          { stage: 1, decision: "accepted", answers: [{ model: "gpt-4", answer: "C", ok: true }] },
+        ],
+      },
+    });
+    expect(agreed?.cascade).toMatchObject({
+      escalated: false,
+      stages: [{ stage: 0, decision: "accepted", answers: [{ answer: "D" }, { answer: "D" }] }],
+    });
+
+    // The live feed's row says the same.
+    while (!/mcq[\s\S]*mcq/.test(seen)) {
+      const read = await reader.read();
+      if (read.done) break;
+      seen += decoder.decode(read.value, { stream: true });
+    }
+    await reader.cancel();
+    const rows = seen
+      .split("\n\n")
+      .filter((f) => f.startsWith("event: decision"))
+      .map((f) => (JSON.parse(f.slice(f.indexOf("data: ") + 6)) as { html: string }).html);
+    expect(rows).toHaveLength(2);
+    const first = rows[0] as string;
+    expect(first).toContain('data-route="mcq"');
+    expect(first).toMatch(
+      /stage 1<\/span> <span class="ans">yi → <b>A<\/b><\/span> · <span class="ans">mixtral → <b>B<\/b>/,
+    );
+    expect(first).toMatch(/stage 2<\/span> <span class="ans">gpt-4 → <b>C<\/b>/);
+    expect(first).toContain("cascade · escalated ×1");
+    expect(first).toContain(">escalated<");
+    expect(rows[1]).toContain("cascade · stage 1");
+    expect(rows[1]).not.toContain("stage 2");
+  });
 });

@@ -8,6 +8,7 @@ import type { ModelRegistry } from "@orchestrator-ts/registry";
 import type { RequestRecord, ServerObserver } from "../contract";
 import type { ServerRoute } from "../server";
 import { Activity, type Decision } from "./activity";
+import { type CascadeView, cascadeView } from "./cascade-view";
 import {
   type ModelView,
   type SpendView,
@@ -103,6 +104,7 @@ export interface DashboardState {
     fallbacks: number;
     errorCode?: string;
     keyName?: string;
+    cascade?: CascadeView;
   }[];
   spend: SpendView | undefined;
 }
@@ -278,6 +280,7 @@ export function createDashboard(options: DashboardOptions): Dashboard {
       fallbacks: d.selections.filter((s) => s.fallback > 0).length,
       ...(r.errorCode === undefined ? {} : { errorCode: r.errorCode }),
       ...(r.keyName === undefined ? {} : { keyName: r.keyName }),
+      ...(r.cascade === undefined ? {} : { cascade: cascadeView(r.cascade) }),
     };
   }
 
