@@ -53,3 +53,9 @@ export {
   createDashboard,
 } from "./dashboard/dashboard";
 export type { ModelView, SpendView } from "./dashboard/page";
+export {
+  type DecisionRecord,
+  decisionOfError,
+  decisionOfResult,
+  fromDecisionRecord,
+} from "./dashboard/decision-record";

@@ -9,6 +9,7 @@ import type { RequestRecord, ServerObserver } from "../contract";
 import type { ServerRoute } from "../server";
 import { Activity, type Decision } from "./activity";
 import { type CascadeView, cascadeView } from "./cascade-view";
+import { fromDecisionRecord } from "./decision-record";
 import {
   type ModelView,
   type SpendView,
@@ -73,6 +74,11 @@ export interface Dashboard extends ServerObserver {
   readonly clients: number;
   /** The data the page shows, as JSON (GET /ui/state). */
   state(): Promise<DashboardState>;
+  /**
+   * A decision of a library process (a `DecisionRecord` read from Redis by `orchestrator
+   * dashboard`): shown in the feed like the gateway's own. Checked field by field; ignored when it is not one.
+   */
+  ingest(record: unknown): void;
   /** Ends every SSE stream and stops listening to the registry. */
   close(): void;
 }
@@ -156,6 +162,17 @@ export function createDashboard(options: DashboardOptions): Dashboard {
       return;
     }
     res.write(frame);
+  }
+
+  /** A new decision for the live clients, sent with the others of this turn. */
+  function live(decision: Decision | undefined): void {
+    if (decision === undefined || clients.size === 0) return;
+    queued.push(decision);
+    if (queued.length > 200) queued.shift();
+    if (!flushing) {
+      flushing = true;
+      setImmediate(flush);
+    }
   }
 
   function flush(): void {
@@ -507,14 +524,11 @@ export function createDashboard(options: DashboardOptions): Dashboard {
       return clients.size;
     },
     onRequest(record: RequestRecord): void {
-      const decision = activity.onRequest(record);
-      if (decision === undefined || clients.size === 0) return;
-      queued.push(decision);
-      if (queued.length > 200) queued.shift();
-      if (!flushing) {
-        flushing = true;
-        setImmediate(flush);
-      }
+      live(activity.onRequest(record));
+    },
+    ingest(value: unknown): void {
+      const parsed = fromDecisionRecord(value);
+      if (parsed !== undefined) live(activity.onRequest(parsed.record, parsed.at, parsed.selections));
     },
     state,
     close(): void {
