@@ -42,7 +42,7 @@ beforeAll(async () => {
       "  - name: broken",
       "    provider: openai",
       // Nothing listens on port 9: every call to this model fails.
-      '    config: { api_key: "${LOOPBACK_OPENAI_KEY}", base_url: "http://127.0.0.1:9/v1", max_retries: 0 }',
+      `    config: { api_key: "\${LOOPBACK_OPENAI_KEY}", base_url: "http://127.0.0.1:9/v1", max_retries: 0 }`,
       "health: { enabled: false }",
       "execution: { max_retries: 0, max_fallbacks: 0 }",
       "redis:",

@@ -195,11 +195,10 @@ describe("a cascade in the feed", () => {
     await Promise.all(servers.map((s) => s.close()));
   });
   const cascade = (registry: ModelRegistry) => {
-    NAMES.forEach((name, i) =>
+    for (const [i, name] of NAMES.entries())
       registry.registerModel(
         new OpenAIModel({ name, apiKey: `sk-${name}`, baseURL: (servers[i] as OpenAIServer).baseURL, maxRetries: 0 }),
-      ),
-    );
+      );
     registry.addRoute(
       new CascadeRoute({
         name: "mcq",
