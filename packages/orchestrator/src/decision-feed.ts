@@ -6,9 +6,23 @@ import { hostname } from "node:os";
 import type { ModelRegistry, RegistryResult, RegistryStreamChunk } from "@orchestrator-ts/registry";
 import { type DecisionRecord, decisionOfError, decisionOfResult } from "@orchestrator-ts/server";
 
-/** Where decision records go (a `RedisDecisionStream`). */
+/** Where decision records go (a `RedisDecisionStream`, which serialises them at its next flush). */
 export interface DecisionSink {
-  publish(decision: DecisionRecord): void;
+  publish(decision: { toJSON(): DecisionRecord }): void;
+}
+
+/**
+ * A call's record, made when the sink serialises it (off the call's path): until then it holds
+ * what the call already built — no copy of the answer's text is ever made.
+ */
+class Deferred {
+  readonly #make: () => DecisionRecord;
+  constructor(make: () => DecisionRecord) {
+    this.#make = make;
+  }
+  toJSON(): DecisionRecord {
+    return this.#make();
+  }
 }
 
 type Generate = ModelRegistry["generate"];
@@ -22,9 +36,9 @@ export function publishDecisions(registry: ModelRegistry, sink: DecisionSink): (
   const source = `${hostname()}:${process.pid}`;
   const originalGenerate = registry.generate;
   const originalStream = registry.stream;
-  const publish = (record: DecisionRecord): void => {
+  const publish = (make: () => DecisionRecord): void => {
     try {
-      sink.publish(record);
+      sink.publish(new Deferred(make));
     } catch {
       // The feed must never change the outcome of a call.
     }
@@ -35,11 +49,14 @@ export function publishDecisions(registry: ModelRegistry, sink: DecisionSink): (
     const route = request?.route;
     return originalGenerate.call(registry, request, requirements).then(
       (result) => {
-        publish(decisionOfResult(result, { route, stream: false, source }));
+        const at = Date.now();
+        publish(() => decisionOfResult(result, { route, stream: false, source, at }));
         return result;
       },
       (error: unknown) => {
-        publish(decisionOfError(error, { route, stream: false, source, latencyMs: performance.now() - startedAt }));
+        const latencyMs = performance.now() - startedAt;
+        const at = Date.now();
+        publish(() => decisionOfError(error, { route, stream: false, source, latencyMs, at }));
         throw error;
       },
     );
@@ -63,12 +80,15 @@ export function publishDecisions(registry: ModelRegistry, sink: DecisionSink): (
               cached: chunk.cached === true,
               explanation: inner.explanation,
             } as unknown as RegistryResult;
-            publish(decisionOfResult(result, { route, stream: true, source }));
+            const at = Date.now();
+            publish(() => decisionOfResult(result, { route, stream: true, source, at }));
           }
           yield chunk;
         }
       } catch (error) {
-        publish(decisionOfError(error, { route, stream: true, source, latencyMs: performance.now() - startedAt }));
+        const latencyMs = performance.now() - startedAt;
+        const at = Date.now();
+        publish(() => decisionOfError(error, { route, stream: true, source, latencyMs, at }));
         throw error;
       }
     }

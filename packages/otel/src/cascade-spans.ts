@@ -1,6 +1,5 @@
 import { type Attributes, type Context, type Span, SpanKind, type Tracer, trace } from "@opentelemetry/api";
 import type { GenerateRequest } from "@orchestrator-ts/core";
-import type { CallState } from "./instrument";
 import type { CallEventLike, CascadeStageEventLike, ResultLike } from "./registry-shape";
 
 // A cascade call's spans: under the call span, one INTERNAL span per stage that ran
@@ -9,8 +8,17 @@ import type { CallEventLike, CascadeStageEventLike, ResultLike } from "./registr
 // (a call span and its attempts). Built from the registry's `cascade` events and the `call`
 // events of the stage calls, which name their cascade and stage.
 
+/** What the cascade spans use of a call `instrument` tracks (its `CallState`). */
+export interface CallLike {
+  readonly span: Span;
+  readonly ctx: Context;
+  model: string | undefined;
+  cascade: boolean;
+  stageCall: boolean;
+}
+
 /** What the cascade spans need of `instrument`. */
-export interface CascadeHooks {
+export interface CascadeHooks<CallState extends CallLike> {
   tracer: Tracer;
   captureContent: boolean;
   /** The call being started now (the cascade's own call span), taken so no other event claims it. */
@@ -25,27 +33,27 @@ export interface CascadeHooks {
   maxInFlight: number;
 }
 
-interface Stage {
+interface Stage<CallState> {
   span: Span;
   ctx: Context;
   /** Its model calls, in the order they began. */
   calls: { selectionId: string; state: CallState; done: boolean }[];
 }
 
-interface Cascade {
+interface Cascade<CallState> {
   owner: CallState;
-  stages: Map<number, Stage>;
+  stages: Map<number, Stage<CallState>>;
   ran: number;
 }
 
 /** Now, on the clock the call spans' explicit times use (the SDK's default clock can be a millisecond apart). */
 const now = (): number => performance.timeOrigin + performance.now();
 
-export class CascadeSpans {
-  readonly #hooks: CascadeHooks;
-  readonly #cascades = new Map<string, Cascade>();
+export class CascadeSpans<CallState extends CallLike> {
+  readonly #hooks: CascadeHooks<CallState>;
+  readonly #cascades = new Map<string, Cascade<CallState>>();
 
-  constructor(hooks: CascadeHooks) {
+  constructor(hooks: CascadeHooks<CallState>) {
     this.#hooks = hooks;
   }
 
@@ -157,7 +165,7 @@ export class CascadeSpans {
   }
 
   #evictOldest(): void {
-    const [id, cascade] = this.#cascades.entries().next().value as [string, Cascade];
+    const [id, cascade] = this.#cascades.entries().next().value as [string, Cascade<CallState>];
     this.#cascades.delete(id);
     for (const stage of cascade.stages.values()) {
       stage.span.setAttribute("orchestrator.abandoned", true);

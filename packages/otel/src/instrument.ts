@@ -282,7 +282,7 @@ export function instrument(registry: InstrumentableRegistry, options: Instrument
     offCascade = registry.on("cascade", (e) => cascades.onStage(e));
   };
 
-  const cascades = new CascadeSpans({
+  const cascades = new CascadeSpans<CallState>({
     tracer,
     captureContent,
     take: () => {

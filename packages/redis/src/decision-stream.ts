@@ -7,7 +7,7 @@ export interface RedisDecisionStreamOptions extends RedisConnectionOptions {
   maxLen?: number;
   /** How often buffered decisions are written. Default 250 ms. */
   flushIntervalMs?: number;
-  /** Decisions held between writes; past it the oldest are dropped (Redis down, a burst). Default 5,000. */
+  /** Decisions held between writes; past it new ones are dropped (Redis down, a burst). Default 5,000. */
   maxPending?: number;
 }
 
@@ -37,7 +37,7 @@ export class RedisDecisionStream {
   readonly #flushIntervalMs: number;
   readonly #maxPending: number;
   readonly #options: RedisConnectionOptions;
-  #pending: string[] = [];
+  #pending: unknown[] = [];
   #timer: ReturnType<typeof setTimeout> | undefined;
   #flushing: Promise<void> | undefined;
   #reader: RedisConnection | undefined;
@@ -55,20 +55,18 @@ export class RedisDecisionStream {
     this.connection = new RedisConnection(connection, { operationTimeoutMs: 1_000, probeKey: this.key });
   }
 
-  /** Buffer one decision (any JSON value); written with the others at the next flush. */
+  /**
+   * Buffer one decision (any JSON value, or an object with `toJSON`); serialised with the others at
+   * the next flush, off the caller's path.
+   */
   publish(decision: unknown): void {
     if (this.#closed) return;
-    let json: string;
-    try {
-      json = JSON.stringify(decision);
-    } catch {
+    // Full (Redis slow or away, a burst): the newest is dropped — O(1), and what is held keeps its order.
+    if (this.#pending.length >= this.#maxPending) {
+      this.dropped++;
       return;
     }
-    if (this.#pending.length >= this.#maxPending) {
-      this.#pending.shift();
-      this.dropped++;
-    }
-    this.#pending.push(json);
+    this.#pending.push(decision);
     if (this.#timer === undefined) {
       this.#timer = setTimeout(() => {
         this.#timer = undefined;
@@ -90,8 +88,18 @@ export class RedisDecisionStream {
       return Promise.resolve();
     }
     const pipeline = this.connection.client.pipeline();
-    for (let i = 0; i < batch.length; i += PER_ENTRY)
-      pipeline.xadd(this.key, "MAXLEN", "~", this.#maxLen, "*", "d", `[${batch.slice(i, i + PER_ENTRY).join(",")}]`);
+    for (let i = 0; i < batch.length; i += PER_ENTRY) {
+      const parts: string[] = [];
+      for (const decision of batch.slice(i, i + PER_ENTRY)) {
+        try {
+          const json = JSON.stringify(decision);
+          if (json !== undefined) parts.push(json);
+        } catch {
+          this.dropped++;
+        }
+      }
+      pipeline.xadd(this.key, "MAXLEN", "~", this.#maxLen, "*", "d", `[${parts.join(",")}]`);
+    }
     this.#flushing = pipeline.exec().then(
       (results) => {
         this.#flushing = undefined;

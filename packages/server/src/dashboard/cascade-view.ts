@@ -1,7 +1,7 @@
 // How the feed shows a cascade route's request: which stages ran, what each model's answer read as,
 // and whether the cascade escalated, accepted an answer, or was stopped by its budget.
 import type { CascadeInfo } from "@orchestrator-ts/registry";
-import { esc } from "./page";
+import { esc } from "./escape";
 
 /** A cascade in the feed's JSON (`GET /ui/state`). */
 export interface CascadeView {

@@ -42,13 +42,13 @@ const MAX_TEXT = 300;
 /** The record of a call that answered. */
 export function decisionOfResult(
   result: RegistryResult,
-  options: { route?: string | undefined; stream: boolean; source?: string },
+  options: { route?: string | undefined; stream: boolean; source?: string; at?: number },
 ): DecisionRecord {
   const e = result.explanation as RegistryResult["explanation"] | undefined;
   const chosen = e?.candidates.find((c) => c.chosen);
   const record: DecisionRecord = {
     v: 1,
-    at: Date.now(),
+    at: options.at ?? Date.now(),
     ok: true,
     model: result.model,
     stream: options.stream,
@@ -80,12 +80,12 @@ export function decisionOfResult(
 /** The record of a call that failed. */
 export function decisionOfError(
   error: unknown,
-  options: { route?: string | undefined; stream: boolean; source?: string; latencyMs: number },
+  options: { route?: string | undefined; stream: boolean; source?: string; latencyMs: number; at?: number },
 ): DecisionRecord {
   const e = error as { code?: unknown; model?: unknown } | null;
   const record: DecisionRecord = {
     v: 1,
-    at: Date.now(),
+    at: options.at ?? Date.now(),
     ok: false,
     stream: options.stream,
     latencyMs: options.latencyMs,

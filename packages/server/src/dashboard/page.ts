@@ -3,12 +3,9 @@
 // nonce'd script, so even a value that slipped through could not run.
 import type { Decision, MinuteBucket } from "./activity";
 import { renderCascade } from "./cascade-view";
+import { esc } from "./escape";
 
-export function esc(value: unknown): string {
-  return String(value ?? "").replace(/[&<>"']/g, (c) =>
-    c === "&" ? "&amp;" : c === "<" ? "&lt;" : c === ">" ? "&gt;" : c === '"' ? "&quot;" : "&#39;",
-  );
-}
+export { esc };
 
 /** One model's row of the dashboard: its counters, latency, reward, health and circuit. */
 export interface ModelView {
