@@ -50,7 +50,19 @@ export function publishDecisions(registry: ModelRegistry, sink: DecisionSink): (
     return originalGenerate.call(registry, request, requirements).then(
       (result) => {
         const at = Date.now();
-        publish(() => decisionOfResult(result, { route, stream: false, source, at }));
+        // Until the flush only what the record needs is held: never the answer's text.
+        const kept = {
+          model: result.model,
+          latencyMs: result.latencyMs,
+          costUsd: result.costUsd,
+          cached: result.cached,
+          usage: result.usage,
+          selectionId: result.selectionId,
+          explanation: result.explanation,
+          attempts: result.attempts,
+          cascade: result.cascade,
+        } as RegistryResult;
+        publish(() => decisionOfResult(kept, { route, stream: false, source, at }));
         return result;
       },
       (error: unknown) => {
