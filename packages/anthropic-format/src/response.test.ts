@@ -41,7 +41,7 @@ describe("stop reasons", () => {
 });
 
 describe("messages", () => {
-  it("round trip: a result → message → the same result", () => {
+  it("round trip: a result → message → the same result, with the message's id as responseId", () => {
     const result = {
       text: "Checking.",
       toolCalls: [{ id: "toolu_1", name: "get_weather", arguments: { city: "Oslo" } }],
@@ -50,7 +50,7 @@ describe("messages", () => {
     };
     const message = toMessagesResponse(result, { id: "msg_1", model: "claude-x" });
     expect(message.stop_reason).toBe("tool_use");
-    expect(fromMessagesResponse(message)).toEqual(result);
+    expect(fromMessagesResponse(message)).toEqual({ ...result, responseId: "msg_1" });
   });
 
   it("unknown counts are 0 in a message (the wire requires them); a text-only answer with no reason is end_turn", () => {

@@ -127,6 +127,8 @@ export function parseToolInput(json: string): unknown {
 
 /** What an answer may hold: the SDK's `Message`, or parsed JSON. */
 export interface MessagesResponseLike {
+  /** The answer's id (`msg_…`). */
+  id?: string;
   content: readonly ({ type: string; text?: string; id?: string; name?: string; input?: unknown } | { type: string })[];
   stop_reason?: string | null;
   usage?: MessagesUsageLike | null;
@@ -157,6 +159,7 @@ export function fromMessagesResponse(
   };
   const finishReason = fromStopReason(message.stop_reason, responseTool);
   if (finishReason) output.finishReason = finishReason;
+  if (typeof message.id === "string" && message.id !== "") output.responseId = message.id;
   return output;
 }
 

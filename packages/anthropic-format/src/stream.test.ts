@@ -93,6 +93,8 @@ describe("MessagesStreamEncoder through the real @anthropic-ai/sdk", () => {
         type: "finish",
         finishReason: { unified: "tool-calls", raw: "tool_use" },
         usage: { inputTokens: 12, outputTokens: 7 },
+        // message_start's id, which the conventions record as gen_ai.response.id.
+        responseId: "msg_1",
       },
     ]);
   });

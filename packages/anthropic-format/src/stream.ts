@@ -31,7 +31,7 @@ import type {
 export interface MessagesStreamEventLike {
   type: string;
   index?: number;
-  message?: { usage?: MessagesUsageLike | null } | null;
+  message?: { id?: string; usage?: MessagesUsageLike | null } | null;
   content_block?: { type: string; text?: string; id?: string; name?: string } | null;
   delta?: { type?: string; text?: string; partial_json?: string; stop_reason?: string | null } | null;
   usage?: MessagesUsageLike | null;
@@ -52,6 +52,7 @@ export class MessagesStreamDecoder {
   readonly #usage: Record<string, number> = {};
   #stopReason: string | null | undefined;
   #stopped = false;
+  #id: string | undefined;
 
   /** `context` names the provider and model in the error for a cut stream. */
   constructor(context: { provider: string; model: string; responseTool?: ResponseTool | undefined }) {
@@ -72,9 +73,12 @@ export class MessagesStreamDecoder {
   /** The chunks `event` completes, pushed to `out`. */
   push(event: MessagesStreamEventLike, out: StreamChunk[]): void {
     switch (event.type) {
-      case "message_start":
+      case "message_start": {
         addCounts(this.#usage, event.message?.usage);
+        const id = event.message?.id;
+        if (typeof id === "string" && id !== "") this.#id = id;
         break;
+      }
       case "content_block_start": {
         const block = event.content_block;
         if (!block) break;
@@ -142,6 +146,7 @@ export class MessagesStreamDecoder {
     const finish: Extract<StreamChunk, { type: "finish" }> = { type: "finish", usage: fromMessagesUsage(this.#usage) };
     const finishReason = fromStopReason(this.#stopReason, this.#responseTool);
     if (finishReason) finish.finishReason = finishReason;
+    if (this.#id !== undefined) finish.responseId = this.#id;
     return finish;
   }
 }

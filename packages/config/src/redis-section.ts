@@ -151,6 +151,7 @@ export function mapRedis(raw: RawRedis, tree: YamlTree): RedisConfig {
     statistics: raw.statistics,
     health: raw.health,
     limits: raw.limits,
+    decisions: raw.decisions,
     whenUnavailable: raw.when_unavailable,
   });
 }

@@ -153,6 +153,7 @@ export const redisSchema = z
     statistics: z.boolean().optional(),
     health: z.boolean().optional(),
     limits: z.boolean().optional(),
+    decisions: z.boolean().optional(),
     when_unavailable: z.enum(["share", "local", "reject"]).optional(),
   })
   .strict();

@@ -127,6 +127,8 @@ export interface RedisConfig extends RedisConnectionConfig {
   health?: boolean;
   /** Hold models' `max_requests_per_minute`/`max_concurrent_requests` across every process (default true). */
   limits?: boolean;
+  /** Publish each call's decision record to a capped Redis Stream, for `orchestrator dashboard` (default true). */
+  decisions?: boolean;
   /** What the shared limits do while Redis does not answer (`RedisRateLimiter`'s `whenUnavailable`). */
   whenUnavailable?: "share" | "local" | "reject";
 }

@@ -22,6 +22,7 @@ import {
 import { EMBEDDED_CONFIG, defaultModelDir, prepareLocalModels } from "./default-config";
 import type { OllamaPullProgress } from "@orchestrator-ts/provider-ollama";
 import { builtinProviders, builtinProvidersWith } from "./providers";
+import { publishDecisions } from "./decision-feed";
 import { redisConnectionOptions, redisKeyPrefix, sharedState } from "./shared-state";
 
 export interface CreateOrchestratorOptions {
@@ -181,6 +182,7 @@ export async function createOrchestrator(options: CreateOrchestratorOptions = {}
     throw error;
   }
   shared.shareLimits(registry.listModels());
+  const unpublish = shared.decisions ? publishDecisions(registry, shared.decisions) : undefined;
   let uninstrument: (() => void) | undefined;
   try {
     uninstrument = await instrumentFromConfig(registry, config, options.telemetry);
@@ -206,6 +208,7 @@ export async function createOrchestrator(options: CreateOrchestratorOptions = {}
       closed ??= (async () => {
         healthMonitor?.stop();
         uninstrument?.();
+        unpublish?.();
         await registry.cleanup();
         await cache?.close();
         await shared.close();

@@ -4,6 +4,7 @@ import { type Model, redact } from "@orchestrator-ts/core";
 import type { RedisConfig, RedisConnectionConfig } from "@orchestrator-ts/core";
 import {
   type RedisConnectionOptions,
+  RedisDecisionStream,
   RedisHealthStateStore,
   RedisRateLimiter,
   RedisStatsStore,
@@ -27,9 +28,16 @@ export function redisKeyPrefix(config: RedisConnectionConfig | undefined): strin
   return config?.keyPrefix ?? "orc:";
 }
 
+/** The stream of decision records: `<prefix>{decisions}` (one key, hash-tagged: fine on a Cluster). */
+export function decisionsKey(config: RedisConnectionConfig | undefined): string {
+  return `${redisKeyPrefix(config)}{decisions}`;
+}
+
 export interface SharedState {
   statsStore: RedisStatsStore | undefined;
   healthStore: RedisHealthStateStore | undefined;
+  /** Where this process publishes its decisions for `orchestrator dashboard` (unless `decisions: false`). */
+  decisions: RedisDecisionStream | undefined;
   /** Replace each model's in-process limiter by one shared through Redis (models with limits only). */
   shareLimits(models: readonly Model[]): void;
   /** Why the shared state cannot be used now ("Redis is unreachable: …"); empty when Redis answers (or is not used). */
@@ -47,6 +55,7 @@ export function sharedState(config: RedisConfig | undefined, options: { health: 
     return {
       statsStore: undefined,
       healthStore: undefined,
+      decisions: undefined,
       shareLimits() {},
       readiness: async () => [],
       close: async () => {},
@@ -59,11 +68,15 @@ export function sharedState(config: RedisConfig | undefined, options: { health: 
     config.health === false || !options.health
       ? undefined
       : new RedisHealthStateStore({ ...connection, key: `${prefix}health` });
+  const decisions =
+    config.decisions === false ? undefined : new RedisDecisionStream({ ...connection, key: decisionsKey(config) });
   if (statsStore) parts.push(statsStore);
   if (healthStore) parts.push(healthStore);
+  if (decisions) parts.push(decisions);
   return {
     statsStore,
     healthStore,
+    decisions,
     shareLimits(models) {
       if (config.limits === false) return;
       for (const model of models) {

@@ -10,6 +10,8 @@ export {
 export type {
   InstrumentableRegistry,
   CallEventLike,
+  CascadeStageEventLike,
+  CascadeAnswerLike,
   SelectionEventLike,
   OutcomeEventLike,
   ExplanationLike,

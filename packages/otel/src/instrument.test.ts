@@ -529,7 +529,7 @@ describe("instrument()", () => {
     const traced = instrument(registry, { tracerProvider: t.tracerProvider });
     await registry.generate(ask("z"));
     traced();
-    expect(subscribed.sort()).toEqual(["call", "outcome", "selection"]);
+    expect(subscribed.sort()).toEqual(["call", "cascade", "outcome", "selection"]);
     expect(context.active()).toBe(context.active());
   });
 

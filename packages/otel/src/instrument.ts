@@ -15,6 +15,7 @@ import {
   trace,
 } from "@opentelemetry/api";
 import type { FinishReason, GenerateRequest, ToolCall, Usage } from "@orchestrator-ts/core";
+import { CascadeSpans } from "./cascade-spans";
 import { inputContent, outputContent } from "./content";
 import type {
   AttemptLike,
@@ -70,7 +71,7 @@ export interface Instrumentation {
 type Kind = "first" | "retry" | "fallback";
 
 /** One registry call in flight. */
-class CallState {
+export class CallState {
   readonly span: Span;
   readonly ctx: Context;
   readonly stream: boolean;
@@ -86,6 +87,11 @@ class CallState {
   firstChunkS: number | undefined;
   text = "";
   toolCalls: ToolCall[] | undefined;
+  /** A cascade's call: its stages' model calls are traced (and measured) under it. */
+  cascade = false;
+  /** A cascade's stage call: it ends when its stage has decided, at the time its outcome came. */
+  stageCall = false;
+  endedAt: number | undefined;
   constructor(span: Span, ctx: Context, stream: boolean, request: GenerateRequest) {
     this.span = span;
     this.ctx = ctx;
@@ -267,14 +273,40 @@ export function instrument(registry: InstrumentableRegistry, options: Instrument
   let offCall = (): void => {};
   let offSelection = (): void => {};
   let offOutcome = (): void => {};
+  let offCascade = (): void => {};
   const listen = (): void => {
     listening = true;
     offCall = registry.on("call", onCall);
     offSelection = registry.on("selection", onSelection);
     offOutcome = registry.on("outcome", onOutcome);
+    offCascade = registry.on("cascade", (e) => cascades.onStage(e));
   };
 
+  const cascades = new CascadeSpans<CallState>({
+    tracer,
+    captureContent,
+    take: () => {
+      const state = starting;
+      starting = undefined;
+      return state;
+    },
+    // Stage calls start on the same clock their stage spans use (explicit times, not the SDK's own).
+    begin: (request, stream, parent) => begin(request, stream, parent, epochMs(performance.now())),
+    track: (selectionId, state) => {
+      state.selectionId = selectionId;
+      calls.set(selectionId, state);
+      if (state.span.isRecording()) state.span.setAttribute("orchestrator.selection.id", selectionId);
+    },
+    succeed: (state, result) => succeed(state, result, result.attempts, result.explanation),
+    fail: (state, error) => fail(state, error),
+    maxInFlight: maxCallsInFlight,
+  });
+
   const onCall = (e: CallEventLike): void => {
+    if (e.cascade !== undefined) {
+      cascades.onStageCall(e);
+      return;
+    }
     const state = starting;
     if (state === undefined) return;
     starting = undefined;
@@ -318,8 +350,13 @@ export function instrument(registry: InstrumentableRegistry, options: Instrument
   };
 
   const onOutcome = (e: OutcomeEventLike): void => {
-    // A success is recorded when the call returns, with the answer's usage and finish reason.
-    if (e.success) return;
+    // A success is recorded when the call returns, with the answer's usage and finish reason
+    // (a stage call's when its stage has decided: it ends now).
+    if (e.success) {
+      const state = calls.get(e.selectionId);
+      if (state?.stageCall) state.endedAt = performance.now();
+      return;
+    }
     const state = calls.get(e.selectionId);
     if (state === undefined) return;
     const kind = state.nextKind();
@@ -357,9 +394,17 @@ export function instrument(registry: InstrumentableRegistry, options: Instrument
     );
   }
 
-  function begin(request: GenerateRequest, stream: boolean): CallState | undefined {
-    const parent = context.active();
-    const span = tracer.startSpan(OPERATION, { kind: SpanKind.INTERNAL }, parent);
+  function begin(
+    request: GenerateRequest,
+    stream: boolean,
+    parent = context.active(),
+    startTime?: number,
+  ): CallState | undefined {
+    const span = tracer.startSpan(
+      OPERATION,
+      startTime === undefined ? { kind: SpanKind.INTERNAL } : { kind: SpanKind.INTERNAL, startTime },
+      parent,
+    );
     const recording = span.isRecording();
     // Nothing would be recorded: the call runs untouched (the cost with no SDK is this check).
     if (!recording && !metricsOn) return undefined;
@@ -393,7 +438,7 @@ export function instrument(registry: InstrumentableRegistry, options: Instrument
     attempts: readonly AttemptLike[],
     explanation: ExplanationLike | undefined,
   ): void {
-    const end = performance.now();
+    const end = state.endedAt ?? performance.now();
     if (state.selectionId !== undefined) calls.delete(state.selectionId);
     const last = attempts[attempts.length - 1];
     const model = last?.model ?? state.model ?? answer.model;
@@ -428,7 +473,8 @@ export function instrument(registry: InstrumentableRegistry, options: Instrument
         selectionAttributes(span, explanation, state.fallback);
       span.setAttributes(a);
       if (model !== undefined) span.updateName(`${OPERATION} ${model}`);
-      if (model !== undefined) {
+      // A cascade's model calls have their spans under its stages.
+      if (model !== undefined && !state.cascade) {
         const latencyMs = last?.latencyMs ?? answer.latencyMs ?? end - state.startedAt;
         const attempt = attemptSpan(state, model, kind, state.attempts, Math.max(state.startedAt, end - latencyMs));
         const b: Attributes = { "orchestrator.cache.hit": cached };
@@ -442,7 +488,8 @@ export function instrument(registry: InstrumentableRegistry, options: Instrument
       }
       span.end(epochMs(end));
     }
-    if (metricsOn) {
+    // A cascade's model calls are measured one by one, not again as a whole.
+    if (metricsOn && !state.cascade) {
       const base = metricBase(state, model);
       if (answer.model !== undefined) base["gen_ai.response.model"] = answer.model;
       const latencyMs = last?.latencyMs ?? answer.latencyMs ?? end - state.startedAt;
@@ -611,6 +658,8 @@ export function instrument(registry: InstrumentableRegistry, options: Instrument
     offCall();
     offSelection();
     offOutcome();
+    offCascade();
+    cascades.clear();
     // Put back what was there, unless someone replaced our wrappers since.
     if (registry.generate === (generate as unknown)) {
       if (hadGenerate) (registry as { generate: unknown }).generate = originalGenerate;

@@ -36,11 +36,39 @@ export interface AttemptLike {
   next?: "retry" | "fallback" | "throw";
 }
 
-/** The registry's `call` event: a call starts. */
+/** The registry's `call` event: a call starts (a cascade's stage call names its cascade and stage). */
 export interface CallEventLike {
   selectionId: string;
   request: GenerateRequest;
   stream: boolean;
+  cascade?: { cascadeId: string; stage: number } | undefined;
+}
+
+/** One model's answer in a cascade stage (`CascadeAnswer` of the registry). */
+export interface CascadeAnswerLike {
+  model: string;
+  answer: unknown;
+  ok: boolean;
+  costUsd: number | undefined;
+  selectionId: string | undefined;
+  errorCode?: string;
+  judge?: boolean;
+}
+
+/** The registry's `cascade` event: a cascade stage starts or has decided. */
+export interface CascadeStageEventLike {
+  cascadeId: string;
+  route: string;
+  phase: "start" | "end";
+  stage: number;
+  final: boolean;
+  models: readonly string[];
+  parallel: boolean;
+  answers: readonly CascadeAnswerLike[];
+  results: readonly (ResultLike | undefined)[];
+  errors: readonly (OrchestratorError | undefined)[];
+  agreeing: number;
+  decision: "accepted" | "escalated" | "final" | "paced" | undefined;
 }
 
 /** The registry's `selection` event: a model was chosen (first, or a fallback). */
@@ -89,6 +117,8 @@ export interface InstrumentableRegistry {
   on(event: "selection", listener: (event: SelectionEventLike) => void): () => void;
   /** Subscribe to an event; returns the unsubscribe function. */
   on(event: "outcome", listener: (event: OutcomeEventLike) => void): () => void;
+  /** Subscribe to an event; returns the unsubscribe function. */
+  on(event: "cascade", listener: (event: CascadeStageEventLike) => void): () => void;
   /** Select, call, retry and fall back: one traced call. */
   generate(request: GenerateRequest, requirements?: never): Promise<ResultLike>;
   /** Like `generate`, streamed. */

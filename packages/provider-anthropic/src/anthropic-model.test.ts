@@ -344,6 +344,16 @@ describe("AnthropicModel: usage, cost and stop reasons", () => {
     });
   });
 
+  it("the message id (msg_…) comes back as responseId, from a plain call and from a stream", async () => {
+    server.setReply(() => ({ text: "ok" }));
+    const m = model();
+    const result = await m.generate(ask("x"));
+    expect(result.responseId).toMatch(/^msg_/);
+    const finish = (await collectAll(m.stream(ask("x")))).at(-1);
+    expect(finish?.type === "finish" ? finish.responseId : undefined).toMatch(/^msg_/);
+    expect(finish?.type === "finish" ? finish.responseId : undefined).not.toBe(result.responseId);
+  });
+
   it("leaves usage undefined (not 0) when the API omits it, and cost unknown", async () => {
     server.setReply(() => ({ text: "a b", usage: null }));
     const m = model();

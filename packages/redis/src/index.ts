@@ -18,3 +18,4 @@ export {
 export { RedisHealthStateStore, type RedisHealthStateStoreOptions } from "./health-state-store";
 export { BudgetExceededError, RedisBudget, type RedisBudgetOptions } from "./budget";
 export { RedisKeyStore, type RedisKeyStoreOptions } from "./key-store";
+export { type DecisionBatch, RedisDecisionStream, type RedisDecisionStreamOptions } from "./decision-stream";

@@ -13,7 +13,7 @@ import {
 } from "@orchestrator-ts/core";
 import type { CacheAffinity } from "./cache-affinity";
 import type { Entry } from "./eligibility";
-import type { Emitter, RegistryEvents } from "./events";
+import type { CascadeCallTag, Emitter, RegistryEvents } from "./events";
 import type { SelectionExplanation } from "./explanation";
 import type { ResolvedOptions } from "./options";
 import type { AttemptOf, Outcomes } from "./outcomes";
@@ -49,6 +49,8 @@ export interface CallOptions {
   readonly pin?: string | undefined;
   /** With `pin`: whether the model's configured `fallbacks` may answer when it fails. Default true. */
   readonly pinFallbacks?: boolean;
+  /** A cascade's stage call (set only while someone listens to `cascade` events): named in its `call` event. */
+  readonly cascade?: CascadeCallTag | undefined;
 }
 
 const NO_OPTIONS: CallOptions = Object.freeze({});
@@ -104,6 +106,7 @@ export class CallState implements SelectionQuery, AttemptOf {
   readonly #loop: CallLoop;
   readonly #affinityKey: string | undefined;
   readonly #owner: CallOwner | undefined;
+  readonly #cascade: CascadeCallTag | undefined;
   /** The model this call counts in flight (`Entry.pending`), from its selection until its attempts end. */
   #held: Entry | undefined;
 
@@ -117,6 +120,7 @@ export class CallState implements SelectionQuery, AttemptOf {
   ) {
     this.#loop = loop;
     this.#owner = owner;
+    this.#cascade = options.cascade;
     this.request = request;
     this.requirements = requirements;
     this.selector = options.selector ?? loop.selection.selector;
@@ -151,6 +155,7 @@ export class CallState implements SelectionQuery, AttemptOf {
         request: this.request,
         requirements: this.requirements,
         stream,
+        cascade: this.#cascade,
       });
   }
 

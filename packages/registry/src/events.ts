@@ -1,5 +1,6 @@
 import type { GenerateRequest, HealthState, OrchestratorError, SelectionRequirements } from "@orchestrator-ts/core";
 import type { SelectionExplanation } from "./explanation";
+import type { CascadeStageReport } from "./routes/stage-report";
 
 /**
  * A call through `generate` or `stream` begins, before any selection. Emitted synchronously
@@ -11,6 +12,24 @@ export interface CallEvent {
   request: GenerateRequest;
   requirements: SelectionRequirements | undefined;
   stream: boolean;
+  /** Set for a cascade's stage call: which cascade (its `cascade` events' id) and stage it answers for. */
+  cascade?: CascadeCallTag | undefined;
+}
+
+/** Which cascade call and stage a registry call was made for. */
+export interface CascadeCallTag {
+  cascadeId: string;
+  stage: number;
+}
+
+/**
+ * A cascade route's stage begins or has decided. Emitted only while someone listens; the first
+ * (stage 0's start) synchronously inside `generate()` / a stream's first `next()`, like `call`.
+ * The stage's own model calls come as `call` events whose `cascade` names this `cascadeId`.
+ */
+export interface CascadeStageEvent extends CascadeStageReport {
+  cascadeId: string;
+  route: string;
 }
 
 export interface SelectionEvent {
@@ -60,6 +79,7 @@ export interface RegistryEvents {
   outcome: OutcomeEvent;
   feedback: FeedbackEvent;
   health: HealthEvent;
+  cascade: CascadeStageEvent;
 }
 
 type Listener<T> = (payload: T) => void;

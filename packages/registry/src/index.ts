@@ -23,7 +23,16 @@ export {
   type FromConfigOptions,
 } from "./from-config";
 export type { SelectionExplanation, CandidateExplanation, NoEligibleModelExplanation } from "./explanation";
-export type { RegistryEvents, CallEvent, SelectionEvent, OutcomeEvent, FeedbackEvent, HealthEvent } from "./events";
+export type {
+  RegistryEvents,
+  CallEvent,
+  CascadeCallTag,
+  CascadeStageEvent,
+  SelectionEvent,
+  OutcomeEvent,
+  FeedbackEvent,
+  HealthEvent,
+} from "./events";
 export { normalizeRequirements } from "./requirements";
 export { UCBModelSelector, type UCBSelectorOptions, type UCBVariant } from "./ucb-selector";
 export { ThompsonSamplingSelector, type ThompsonSelectorOptions } from "./thompson-selector";

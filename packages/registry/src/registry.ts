@@ -129,6 +129,7 @@ export class ModelRegistry {
         this.#generate(request, NO_REQUIREMENTS, undefined, callOptions, attempts),
       stream: (request, callOptions) => registryStream(this.#loop, request, NO_REQUIREMENTS, undefined, callOptions),
       random: o.random,
+      events,
     };
   }
 
@@ -427,7 +428,7 @@ export class ModelRegistry {
     attemptsOut: AttemptRecord[] | undefined,
   ): Promise<RegistryResult> {
     const call = new CallState(this.#loop, request, normalized, requirements, undefined, options);
-    if (attemptsOut === undefined) call.announce(false);
+    if (attemptsOut === undefined || options?.cascade !== undefined) call.announce(false);
     try {
       for (;;) {
         // Never undefined here: only a call whose owner left (a stream's return()) gets no model.

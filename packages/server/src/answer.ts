@@ -1,6 +1,6 @@
 import type { ServerResponse } from "node:http";
 import type { GenerateRequest, Usage } from "@orchestrator-ts/core";
-import { estimateRequestTokens } from "@orchestrator-ts/core";
+import { OrchestratorError, estimateRequestTokens } from "@orchestrator-ts/core";
 import type { ModelRegistry, RegistryRequest, RegistryResult, RegistryStreamChunk } from "@orchestrator-ts/registry";
 import { GatewayError } from "./contract";
 import { toGatewayError } from "./errors";
@@ -86,6 +86,16 @@ export function allowedModels(names: readonly string[] | undefined, registry: Mo
   return models.length > 0 ? models : undefined;
 }
 
+/**
+ * A call that failed still had a model (the last one tried, which the error names) and, for a
+ * stream, a selection: the record keeps them, so a failed request is not a blank row.
+ */
+function failedOn(exchange: Exchange, error: unknown, selectionId: string | undefined): void {
+  if (exchange.model === undefined && OrchestratorError.isInstance(error) && error.model !== undefined)
+    exchange.model = error.model;
+  if (exchange.selectionId === undefined && selectionId !== undefined) exchange.selectionId = selectionId;
+}
+
 async function wholeAnswer(
   exchange: Exchange,
   registry: ModelRegistry,
@@ -97,6 +107,7 @@ async function wholeAnswer(
   try {
     result = await registry.generate(request, requirements);
   } catch (error) {
+    failedOn(exchange, error, undefined);
     exchange.settle({ costUsd: undefined });
     throw error;
   }
@@ -137,6 +148,7 @@ async function wholeAnswer(
     inputTokens: usage.inputTokens,
     outputTokens: usage.outputTokens,
     cached: result.cached,
+    ...(result.cascade === undefined ? {} : { cascade: result.cascade }),
   });
 }
 
@@ -162,6 +174,7 @@ async function streamAnswer(
   try {
     first = await iterator.next();
   } catch (error) {
+    failedOn(exchange, error, stream.selectionId);
     exchange.settle({ costUsd: undefined });
     throw error;
   }
@@ -260,6 +273,7 @@ function finishStream(
     inputTokens: usage?.inputTokens,
     outputTokens: usage?.outputTokens,
     cached: chunk.cached === true,
+    ...("cascade" in chunk && chunk.cascade !== undefined ? { cascade: chunk.cascade } : {}),
   });
 }
 

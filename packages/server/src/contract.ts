@@ -3,7 +3,7 @@
 // dashboard). Each part is written against these types only.
 import type { ModelConfig } from "@orchestrator-ts/core";
 import { OrchestratorError } from "@orchestrator-ts/core";
-import type { ModelRegistry } from "@orchestrator-ts/registry";
+import type { CascadeInfo, ModelRegistry } from "@orchestrator-ts/registry";
 
 /**
  * What the server serves: a registry and the config it was built from. An `Orchestrator` from
@@ -97,6 +97,8 @@ export interface RequestRecord {
   keyId?: string;
   keyName?: string;
   user?: string;
+  /** A cascade route's record: the stages that ran, each model's extracted answer, escalated or not. */
+  cascade?: CascadeInfo;
 }
 
 /** Told of every finished API request (metrics, dashboards); must not throw or block. */

@@ -52,5 +52,13 @@ export {
   type SpendSource,
   createDashboard,
 } from "./dashboard/dashboard";
+export type { LoginThrottleOptions } from "./dashboard/login-throttle";
+export type { CascadeView } from "./dashboard/cascade-view";
 export type { ModelView, SpendView } from "./dashboard/page";
+export {
+  type DecisionRecord,
+  decisionOfError,
+  decisionOfResult,
+  fromDecisionRecord,
+} from "./dashboard/decision-record";
 export { allowedModels } from "./answer";

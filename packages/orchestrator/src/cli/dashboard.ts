@@ -5,10 +5,10 @@
 import { type Server, createServer as createHttpServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { Secret } from "@orchestrator-ts/core";
-import { RedisKeyStore } from "@orchestrator-ts/redis";
+import { RedisDecisionStream, RedisKeyStore } from "@orchestrator-ts/redis";
 import { replayFromFiles } from "@orchestrator-ts/replay";
 import { type Dashboard, KeyGate, type ReplaySource, createDashboard } from "@orchestrator-ts/server";
-import { redisConnectionOptions, redisKeyPrefix } from "../shared-state";
+import { decisionsKey, redisConnectionOptions, redisKeyPrefix } from "../shared-state";
 import { withRedisUrl } from "../server";
 import { createOrchestrator, loadConfig } from "../orchestrator";
 import { UsageError, number, parse } from "./args";
@@ -21,7 +21,9 @@ Serves the dashboard (the page \`orchestrator serve\` has at /ui) for applicatio
 library: models with their calls, latency, cost, reward, health and circuit state, and spend per
 key, model and day. With a redis: section (or --redis) these are what every process on that Redis
 shares. Sign in with the master key (ORCHESTRATOR_MASTER_KEY, required). Only /ui is served.
-The live decision feed shows the decisions of a gateway; here it stays empty.
+The live decision feed shows the decisions the library processes on that Redis publish (each
+call's model, score, alternatives, latency, cost, cascade stages; redis: decisions: false turns
+it off), starting with the most recent ones.
 
 Options:
   -c, --config <file>   the YAML config (default ./models.yaml, else the embedded default)
@@ -43,6 +45,22 @@ function replaySource(data: string): ReplaySource {
         hint: "A decision log gives an off-policy estimate of a policy, not a curve: run `orchestrator replay --data <log.jsonl>` for it, or give --replay a RouterBench-style CSV for the quality-vs-cost curve.",
       };
   return async () => result;
+}
+
+/** Shows the stream's recent decisions, then each new batch as it is written. Never rejects. */
+async function follow(feed: RedisDecisionStream, board: Dashboard): Promise<void> {
+  try {
+    const recent = await feed.recent(20).catch(() => []);
+    for (const batch of recent) for (const d of batch.decisions) board.ingest(d);
+    await feed.tail(
+      (batch) => {
+        for (const d of batch.decisions) board.ingest(d);
+      },
+      recent.length > 0 ? { from: (recent[recent.length - 1] as { id: string }).id } : {},
+    );
+  } catch {
+    // The page still shows models and spend; the feed stays as it is.
+  }
 }
 
 export async function dashboard(argv: string[], io: Io): Promise<number> {
@@ -88,6 +106,12 @@ export async function dashboard(argv: string[], io: Io): Promise<number> {
     ...(gate ? { spend: gate } : {}),
     ...(replay ? { replay } : {}),
   });
+  // The decisions library processes publish: the recent ones first, then live.
+  const feed =
+    redis && redis.decisions !== false
+      ? new RedisDecisionStream({ ...redisConnectionOptions(redis), key: decisionsKey(redis) })
+      : undefined;
+  const tailing = feed ? follow(feed, board) : undefined;
   const routes = new Map(board.routes.map((r) => [`${r.method} ${r.path}`, r]));
   const server: Server = createHttpServer((req, res) => {
     const path = (req.url ?? "/").split("?")[0] as string;
@@ -116,6 +140,8 @@ export async function dashboard(argv: string[], io: Io): Promise<number> {
     });
   } catch (error) {
     board.close();
+    await feed?.close();
+    await tailing;
     await gate?.close();
     await orchestrator.close();
     throw error;
@@ -125,6 +151,8 @@ export async function dashboard(argv: string[], io: Io): Promise<number> {
   const signal = await stop;
   io.err(`${signal}: closing`);
   board.close();
+  await feed?.close();
+  await tailing;
   await new Promise<void>((resolve) => {
     server.close(() => resolve());
     server.closeAllConnections();

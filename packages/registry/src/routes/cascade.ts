@@ -4,6 +4,7 @@ import type { CascadeAnswer, CascadeInfo, RegistryResult } from "../types";
 
 export type { CascadeAnswer, CascadeInfo };
 import type { Extractor } from "./extractors";
+import { type CascadeStageReport, stageEnd, stageStart } from "./stage-report";
 
 // A cascade asks cheap models first, compares their extracted answers and escalates to the next
 // stage only when they do not agree (FrugalGPT / AutoMix-style routing). This file holds the
@@ -308,6 +309,8 @@ export interface CascadeHost {
   random(): number;
   /** When the final stage is one model, hand it back (`streamFinal`) instead of asking it: the caller streams it. */
   streamFinal?: boolean;
+  /** Told when each stage starts and what it decided (tracing, dashboards). */
+  onStage?(report: CascadeStageReport): void;
 }
 
 export interface CascadeOutcome {
@@ -492,9 +495,11 @@ export async function runCascade(
     return { info, chosen: chosen === undefined ? undefined : asked[chosen], streamFinal, costUsd: cost, asked };
   };
 
+  const onStage = host.onStage;
   for (let s = 0; s <= last; s++) {
     const stage = plan.stages[s] as CascadeStage;
     stagesRun.push(s);
+    if (onStage) onStage(stageStart(s, s === last, stage));
     if (s === last && host.streamFinal && stage.models.length === 1)
       return finish(undefined, false, undefined, stage.models[0]);
     const first = answers.length;
@@ -572,9 +577,14 @@ export async function runCascade(
     plan.stageCost[s] =
       (plan.stageCost[s] as number) + (stageCost - (plan.stageCost[s] as number)) / (plan.stageRuns[s] as number);
 
-    if (accept && chosen !== undefined) return finish(chosen, true, (answers[chosen] as CascadeAnswer).answer);
+    const agreeing = top?.members.length ?? 0;
+    if (accept && chosen !== undefined) {
+      if (onStage) onStage(stageEnd(s, s === last, stage, answers, asked, first, agreeing, "accepted"));
+      return finish(chosen, true, (answers[chosen] as CascadeAnswer).answer);
+    }
     const best = top ? preferred(plan, answers, top.members) : mine.find((i) => (answers[i] as CascadeAnswer).ok);
     if (s === last) {
+      if (onStage) onStage(stageEnd(s, true, stage, answers, asked, first, agreeing, "final"));
       if (best !== undefined) return finish(best, false, (answers[best] as CascadeAnswer).answer);
       // The final stage failed: the best earlier answer, if any, rather than nothing.
       const earlier = earlierBest(plan, answers);
@@ -598,9 +608,11 @@ export async function runCascade(
       // (the price alone lets the mean overshoot while it is still finding its level).
       if (spent + expected > plan.pacer.headroomUsd || (price > 0 && host.random() >= Math.min(1, doubt / price))) {
         paced = true;
+        if (onStage) onStage(stageEnd(s, false, stage, answers, asked, first, agreeing, "paced"));
         return finish(best, false, (answers[best] as CascadeAnswer).answer);
       }
     }
+    if (onStage) onStage(stageEnd(s, false, stage, answers, asked, first, agreeing, "escalated"));
   }
   // Unreachable: the final stage returns above.
   throw new CascadeFailedError(route, answers, lastError);

@@ -25,6 +25,7 @@ export {
   type JudgeContext,
   type JudgeVerdict,
 } from "./cascade";
+export type { CascadeStageReport, CascadeStageDecision } from "./stage-report";
 export {
   extractors,
   choice,

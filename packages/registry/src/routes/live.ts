@@ -1,5 +1,6 @@
 import { type GenerateRequest, OrchestratorError, type Usage, toOrchestratorError } from "@orchestrator-ts/core";
 import type { CallOptions } from "../call-state";
+import type { Emitter, RegistryEvents } from "../events";
 import type { AttemptRecord, RegistryResult, RegistryStream, RegistryStreamChunk } from "../types";
 import {
   type Asked,
@@ -13,6 +14,7 @@ import {
   earlierBest,
   runCascade,
 } from "./cascade";
+import type { CascadeStageReport } from "./stage-report";
 
 // A cascade route on the live registry: each stage model is one pinned registry call (retries on
 // the same model, no fallback to another: a failure counts as disagreement), so every model
@@ -24,6 +26,8 @@ export interface CascadeRunner {
   call(request: GenerateRequest, options: CallOptions, attempts: AttemptRecord[]): Promise<RegistryResult>;
   stream(request: GenerateRequest, options: CallOptions): RegistryStream;
   random(): number;
+  /** The registry's events: a cascade reports its stages while someone listens to `cascade`. */
+  events: Emitter<RegistryEvents>;
 }
 
 /** The prefix of a cascade result's `selectionId`. */
@@ -70,19 +74,34 @@ function stageCall(model: string): CallOptions {
   return options;
 }
 
+let cascadeCounter = 0;
+
+/** A cascade's host on the live registry; `options(model, stage)` are the stage call's options. */
+interface LiveHost extends CascadeHost {
+  options(model: string, stage: number): CallOptions;
+}
+
 function host(
   runner: CascadeRunner,
+  route: string,
   request: GenerateRequest,
   attempts: AttemptRecord[],
   streamFinal: boolean,
-): CascadeHost {
+): LiveHost {
+  const events = runner.events;
+  // Stage reports and tagged stage calls only while someone listens: otherwise the path is as before.
+  const cascadeId = events.has("cascade") ? `cascade_${(++cascadeCounter).toString(36)}` : undefined;
+  let current = 0;
+  const options = (model: string, stage: number): CallOptions =>
+    cascadeId === undefined ? stageCall(model) : { pin: model, pinFallbacks: false, cascade: { cascadeId, stage } };
   const ask = async (
     model: string,
     req: GenerateRequest,
+    stage: number,
   ): Promise<{ result: RegistryResult | undefined; asked: Asked }> => {
     const started = performance.now();
     try {
-      const result = await runner.call(req, stageCall(model), attempts);
+      const result = await runner.call(req, options(model, stage), attempts);
       return {
         result,
         asked: {
@@ -108,15 +127,24 @@ function host(
       };
     }
   };
+  const onStage =
+    cascadeId === undefined
+      ? undefined
+      : (report: CascadeStageReport): void => {
+          current = report.stage;
+          events.emit("cascade", { ...report, cascadeId, route });
+        };
   return {
-    ask: async (model) => (await ask(model, request)).asked,
+    ask: async (model, stage) => (await ask(model, request, stage)).asked,
     judgeAsk: async (model, req) => {
-      const { result, asked } = await ask(model, req ?? request);
+      const { result, asked } = await ask(model, req ?? request, current);
       if (!result) throw asked.error;
       return { result, asked };
     },
     random: runner.random,
     streamFinal,
+    ...(onStage ? { onStage } : {}),
+    options,
   };
 }
 
@@ -158,6 +186,28 @@ function resultOf(
   };
 }
 
+/** The end report of a streamed one-model final stage. */
+function finalReport(
+  stage: number,
+  model: string,
+  answer: CascadeAnswer,
+  result: RegistryResult | undefined,
+  error: OrchestratorError | undefined,
+): CascadeStageReport {
+  return {
+    phase: "end",
+    stage,
+    final: true,
+    models: [model],
+    parallel: false,
+    answers: [answer],
+    results: [result],
+    errors: [error],
+    agreeing: answer.answer === undefined ? 0 : 1,
+    decision: "final",
+  };
+}
+
 /** `registry.generate({ ...request, route })` for a cascade route. */
 export async function generateCascade(
   runner: CascadeRunner,
@@ -167,7 +217,7 @@ export async function generateCascade(
   const startedAt = performance.now();
   const attempts: AttemptRecord[] = [];
   const plan = route.planFor(request.task);
-  const outcome = await runCascade(route.name, plan, request, host(runner, request, attempts, false));
+  const outcome = await runCascade(route.name, plan, request, host(runner, route.name, request, attempts, false));
   return resultOf(route, plan, outcome, attempts, startedAt);
 }
 
@@ -207,7 +257,8 @@ export function streamCascade(runner: CascadeRunner, route: CascadeRoute, reques
   async function* run(): AsyncGenerator<RegistryStreamChunk> {
     const startedAt = performance.now();
     const plan = route.planFor(request.task);
-    const outcome = await runCascade(route.name, plan, request, host(runner, request, attempts, true));
+    const h = host(runner, route.name, request, attempts, true);
+    const outcome = await runCascade(route.name, plan, request, h);
     if (outcome.streamFinal === undefined) {
       yield* replay(plan, outcome, startedAt);
       return;
@@ -215,7 +266,7 @@ export function streamCascade(runner: CascadeRunner, route: CascadeRoute, reques
     // Escalated to a one-model final stage: stream it, then record its answer like the others'.
     const model = outcome.streamFinal;
     const stage = outcome.info.stages[outcome.info.stages.length - 1] as number;
-    const inner = runner.stream(request, stageCall(model));
+    const inner = runner.stream(request, h.options(model, stage));
     live = inner;
     let text = "";
     let finish: Extract<RegistryStreamChunk, { type: "finish" }> | undefined;
@@ -245,6 +296,7 @@ export function streamCascade(runner: CascadeRunner, route: CascadeRoute, reques
         errorCode: error.code,
       };
       plan.settle(outcome.costUsd ?? 0);
+      h.onStage?.(finalReport(stage, model, failed, undefined, error));
       // Text already sent cannot be taken back: a stream cut after its first chunk fails as it is.
       if (yielded) {
         outcome.info.answers.push(failed);
@@ -277,6 +329,23 @@ export function streamCascade(runner: CascadeRunner, route: CascadeRoute, reques
     };
     outcome.info.answers.push(own);
     outcome.info.answer = answer;
+    if (h.onStage) {
+      const streamed = {
+        text,
+        toolCalls: [],
+        usage: finish?.usage ?? {},
+        costUsd: finish?.costUsd,
+        finishReason: finish?.finishReason,
+        latencyMs: own.latencyMs,
+        model: finish?.model ?? model,
+        cached: finish?.cached === true,
+        responseId: finish?.responseId,
+        selectionId: inner.selectionId,
+        explanation: inner.explanation,
+        attempts: inner.attempts,
+      } as unknown as RegistryResult;
+      h.onStage(finalReport(stage, model, own, streamed, undefined));
+    }
     const costUsd = own.costUsd === undefined ? outcome.costUsd : (outcome.costUsd ?? 0) + own.costUsd;
     plan.settle(costUsd ?? 0);
     const id = cascadeId(outcome.info, plan);

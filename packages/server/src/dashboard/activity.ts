@@ -22,7 +22,7 @@ export interface MinuteBucket {
 }
 
 /** The endpoints whose requests are decisions (the API calls, not /v1/models or /admin). */
-const DECISION_ENDPOINTS = new Set(["openai.chat", "anthropic.messages"]);
+const DECISION_ENDPOINTS = new Set(["openai.chat", "anthropic.messages", "library"]);
 
 export class Activity {
   readonly feed: (Decision | undefined)[];
@@ -49,7 +49,7 @@ export class Activity {
   }
 
   /** Returns the decision when the request is one (an API call), for the live feed. */
-  onRequest(record: RequestRecord, now = Date.now()): Decision | undefined {
+  onRequest(record: RequestRecord, now = Date.now(), selections?: SelectionEvent[]): Decision | undefined {
     if (!DECISION_ENDPOINTS.has(record.endpoint)) return undefined;
     const pending = record.selectionId === undefined ? undefined : this.#pending.get(record.selectionId);
     if (pending) this.#pending.delete(record.selectionId as string);
@@ -57,7 +57,7 @@ export class Activity {
       seq: ++this.#seq,
       at: now,
       record,
-      selections: pending?.selections ?? [],
+      selections: pending?.selections ?? selections ?? [],
       outcomes: pending?.outcomes ?? [],
     };
     this.feed[this.#next] = decision;

@@ -5,6 +5,8 @@ import { existsSync, mkdirSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { OpenAIModel } from "@orchestrator-ts/provider-openai";
+import { CascadeRoute, extractors } from "@orchestrator-ts/registry";
+import { type OpenAIServer, startOpenAIServer } from "@orchestrator-ts/testing";
 import OpenAI from "openai";
 import { type Browser, chromium } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -20,16 +22,31 @@ const DOCS = join(dirname(fileURLToPath(import.meta.url)), "../../docs");
 let browser: Browser;
 let gw: Gateway;
 let dashboard: Dashboard;
+let cascadeUpstream: OpenAIServer;
 
 beforeAll(async () => {
   if (!existsSync(CHROMIUM))
     throw new Error(`chromium is needed at ${CHROMIUM} (apt-get install chromium, or set CHROMIUM_PATH)`);
   const gate = new KeyGate({ masterKey: MASTER });
+  // Three models that answer an option letter each ("yi=A mixtral=B gpt-4=C"), for a cascade route.
+  cascadeUpstream = await startOpenAIServer({
+    apiKey: OPENAI_KEY,
+    reply: (r) => ({ text: `The answer is ${new RegExp(`${r.model}=(\\S+)`).exec(r.lastUserText)?.[1] ?? "?"}.` }),
+  });
   let made: Dashboard | undefined;
   gw = await startGateway({
     setup: (registry) => {
       registry.registerModel(
         new OpenAIModel({ name: "gpt-4o", apiKey: OPENAI_KEY, baseURL: "http://127.0.0.1:9/v1", timeoutMs: 2_000 }),
+      );
+      for (const name of ["yi", "mixtral", "gpt-4"])
+        registry.registerModel(new OpenAIModel({ name, apiKey: OPENAI_KEY, baseURL: cascadeUpstream.baseURL }));
+      registry.addRoute(
+        new CascadeRoute({
+          name: "mcq",
+          stages: [{ models: ["yi", "mixtral"], parallel: true }, { models: ["gpt-4"] }],
+          extract: extractors.choiceLetter,
+        }),
       );
       made = createDashboard({ registry, masterKey: MASTER, spend: gate });
     },
@@ -55,6 +72,7 @@ afterAll(async () => {
   await browser?.close();
   dashboard?.close();
   await gw?.close();
+  await cascadeUpstream?.close();
 });
 
 describe("the dashboard in chromium", () => {
@@ -100,21 +118,30 @@ describe("the dashboard in chromium", () => {
       // drained
     }
     await client.chat.completions.create({ model: "gpt-4o", messages: ask("Down") }).catch(() => undefined);
+    await client.chat.completions.create({ model: "mcq", messages: ask("yi=A mixtral=B gpt-4=C") });
 
     // The feed grows without a reload, and the numbers follow.
     await expect
       .poll(() => page.locator("#feed tr.decision").count(), { timeout: 20_000, interval: 100 })
-      .toBeGreaterThanOrEqual(4);
+      .toBeGreaterThanOrEqual(5);
     await expect.poll(async () => Number(await calls()), { timeout: 20_000, interval: 100 }).toBeGreaterThanOrEqual(2);
     await expect
       .poll(async () => Number(await page.locator('[data-total="requests"]').textContent()), {
         timeout: 20_000,
         interval: 100,
       })
-      .toBeGreaterThanOrEqual(4);
+      .toBeGreaterThanOrEqual(5);
     const feedText = await page.locator("#feed").textContent();
     expect(feedText).toContain("auto");
     expect(feedText).toContain("stream");
+    // The cascade's row: each stage with its models' answers, and the escalation.
+    const cascadeRow = await page.locator('#feed tr.decision:has([data-route="mcq"])').textContent();
+    expect(cascadeRow).toContain("yi → A");
+    expect(cascadeRow).toContain("mixtral → B");
+    expect(cascadeRow).toContain("gpt-4 → C");
+    expect(cascadeRow).toContain("cascade · escalated ×1");
+    // The failed request names the model it was sent to.
+    expect(await page.locator("#feed tr.decision", { hasText: "failed:" }).textContent()).toContain("gpt-4o");
     await expect(page.locator("#spend-body").textContent()).resolves.toContain("team-a");
 
     mkdirSync(DOCS, { recursive: true });

@@ -8,6 +8,8 @@ import type { ModelRegistry } from "@orchestrator-ts/registry";
 import type { RequestRecord, ServerObserver } from "../contract";
 import type { ServerRoute } from "../server";
 import { Activity, type Decision } from "./activity";
+import { type CascadeView, cascadeView } from "./cascade-view";
+import { fromDecisionRecord } from "./decision-record";
 import {
   type ModelView,
   type SpendView,
@@ -21,6 +23,7 @@ import {
   renderSpend,
   renderTotals,
 } from "./page";
+import { LoginThrottle, type LoginThrottleOptions } from "./login-throttle";
 import { Sessions, clearCookie } from "./session";
 
 /** Where spend per key and per model comes from: the key gate (`KeyGate` fits), when keys are on. */
@@ -60,6 +63,8 @@ export interface DashboardOptions {
   sessionTtlMs?: number;
   /** Set the cookie's `Secure` flag (behind HTTPS). Default false. */
   secureCookie?: boolean;
+  /** Wrong master keys (form or Bearer) from one address: refused with 429 for a while after 5 in a minute. */
+  loginThrottle?: LoginThrottleOptions;
 }
 
 /** The dashboard: an observer for createServer's `observers` and its routes for `extraRoutes`. */
@@ -69,6 +74,11 @@ export interface Dashboard extends ServerObserver {
   readonly clients: number;
   /** The data the page shows, as JSON (GET /ui/state). */
   state(): Promise<DashboardState>;
+  /**
+   * A decision of a library process (a `DecisionRecord` read from Redis by `orchestrator
+   * dashboard`): shown in the feed like the gateway's own. Checked field by field; ignored when it is not one.
+   */
+  ingest(record: unknown): void;
   /** Ends every SSE stream and stops listening to the registry. */
   close(): void;
 }
@@ -100,6 +110,7 @@ export interface DashboardState {
     fallbacks: number;
     errorCode?: string;
     keyName?: string;
+    cascade?: CascadeView;
   }[];
   spend: SpendView | undefined;
 }
@@ -129,6 +140,7 @@ export function createDashboard(options: DashboardOptions): Dashboard {
       { path: "path", message: `the dashboard's path must look like /ui, got ${JSON.stringify(options.path)}` },
     ]);
   const sessions = new Sessions(master.reveal(), options.sessionTtlMs ?? 12 * 3_600_000);
+  const throttle = new LoginThrottle(options.loginThrottle);
   const activity = new Activity(options.feedSize ?? 200, options.minutes ?? 60);
   const maxClients = options.maxClients ?? 32;
   const clients = new Set<ServerResponse>();
@@ -150,6 +162,17 @@ export function createDashboard(options: DashboardOptions): Dashboard {
       return;
     }
     res.write(frame);
+  }
+
+  /** A new decision for the live clients, sent with the others of this turn. */
+  function live(decision: Decision | undefined): void {
+    if (decision === undefined || clients.size === 0) return;
+    queued.push(decision);
+    if (queued.length > 200) queued.shift();
+    if (!flushing) {
+      flushing = true;
+      setImmediate(flush);
+    }
   }
 
   function flush(): void {
@@ -274,6 +297,7 @@ export function createDashboard(options: DashboardOptions): Dashboard {
       fallbacks: d.selections.filter((s) => s.fallback > 0).length,
       ...(r.errorCode === undefined ? {} : { errorCode: r.errorCode }),
       ...(r.keyName === undefined ? {} : { keyName: r.keyName }),
+      ...(r.cascade === undefined ? {} : { cascade: cascadeView(r.cascade) }),
     };
   }
 
@@ -328,6 +352,39 @@ export function createDashboard(options: DashboardOptions): Dashboard {
     res.end(body);
   }
 
+  /**
+   * Whether the request may see the dashboard; answers it when not: 429 while its address is
+   * refused for guessing, else the login form or 401. A wrong Bearer key counts as a wrong guess.
+   */
+  function admitted(req: IncomingMessage, res: ServerResponse, page: boolean): boolean {
+    const address = req.socket.remoteAddress ?? "";
+    if (tooMany(res, address, page)) return false;
+    if (sessions.allows(req)) return true;
+    if (req.headers.authorization !== undefined) throttle.fail(address);
+    refuse(req, res, page);
+    return false;
+  }
+
+  function tooMany(res: ServerResponse, address: string, page: boolean): boolean {
+    const waitMs = throttle.waitMs(address);
+    if (waitMs === 0) return false;
+    const seconds = Math.max(1, Math.ceil(waitMs / 1000));
+    const message = `Too many wrong keys from this address: try again in ${seconds} s.`;
+    const headers = { "retry-after": String(seconds) };
+    if (page) html(res, 429, renderLogin(base, message), headers);
+    else {
+      const body = JSON.stringify({ error: { message, type: "rate_limit_error", code: "too_many_login_attempts" } });
+      res.writeHead(429, {
+        "content-type": "application/json",
+        "content-length": Buffer.byteLength(body),
+        ...securityHeaders(),
+        ...headers,
+      });
+      res.end(body);
+    }
+    return true;
+  }
+
   /** Unauthenticated: the login form for a page, 401 JSON for tools. */
   function refuse(req: IncomingMessage, res: ServerResponse, page: boolean): void {
     const message = req.headers.authorization === undefined ? undefined : "That key is not the master key.";
@@ -344,10 +401,7 @@ export function createDashboard(options: DashboardOptions): Dashboard {
   }
 
   async function page(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    if (!sessions.allows(req)) {
-      refuse(req, res, true);
-      return;
-    }
+    if (!admitted(req, res, true)) return;
     const url = new URL(req.url ?? "/", "http://dashboard.invalid");
     const series = activity.series(Date.now(), options.minutes ?? 60);
     if (url.searchParams.get("part") === "live") {
@@ -376,12 +430,19 @@ export function createDashboard(options: DashboardOptions): Dashboard {
   }
 
   async function login(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const address = req.socket.remoteAddress ?? "";
+    if (tooMany(res, address, true)) {
+      req.resume();
+      return;
+    }
     const body = await readForm(req);
     const key = body?.get("key") ?? undefined;
     if (!sessions.isMasterKey(key)) {
+      if (key !== undefined) throttle.fail(address);
       html(res, 401, renderLogin(base, key === undefined ? "Type the master key." : "That key is not the master key."));
       return;
     }
+    throttle.succeed(address);
     res.writeHead(303, {
       location: base,
       "set-cookie": sessions.cookie(sessions.issue(), base, options.secureCookie === true),
@@ -402,10 +463,7 @@ export function createDashboard(options: DashboardOptions): Dashboard {
   }
 
   function events(req: IncomingMessage, res: ServerResponse): void {
-    if (!sessions.allows(req)) {
-      refuse(req, res, false);
-      return;
-    }
+    if (!admitted(req, res, false)) return;
     if (clients.size >= maxClients) {
       json(res, 503, {
         error: {
@@ -428,18 +486,12 @@ export function createDashboard(options: DashboardOptions): Dashboard {
   }
 
   async function stateRoute(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    if (!sessions.allows(req)) {
-      refuse(req, res, false);
-      return;
-    }
+    if (!admitted(req, res, false)) return;
     json(res, 200, await state());
   }
 
   async function replaySvg(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    if (!sessions.allows(req)) {
-      refuse(req, res, false);
-      return;
-    }
+    if (!admitted(req, res, false)) return;
     const r = options.replay ? await options.replay() : undefined;
     if (!r || !("svg" in r)) {
       json(res, 404, {
@@ -472,14 +524,11 @@ export function createDashboard(options: DashboardOptions): Dashboard {
       return clients.size;
     },
     onRequest(record: RequestRecord): void {
-      const decision = activity.onRequest(record);
-      if (decision === undefined || clients.size === 0) return;
-      queued.push(decision);
-      if (queued.length > 200) queued.shift();
-      if (!flushing) {
-        flushing = true;
-        setImmediate(flush);
-      }
+      live(activity.onRequest(record));
+    },
+    ingest(value: unknown): void {
+      const parsed = fromDecisionRecord(value);
+      if (parsed !== undefined) live(activity.onRequest(parsed.record, parsed.at, parsed.selections));
     },
     state,
     close(): void {

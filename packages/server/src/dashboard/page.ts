@@ -2,12 +2,10 @@
 // error messages, key names, reasons) goes through `esc`; the page's CSP allows only its own
 // nonce'd script, so even a value that slipped through could not run.
 import type { Decision, MinuteBucket } from "./activity";
+import { renderCascade } from "./cascade-view";
+import { esc } from "./escape";
 
-export function esc(value: unknown): string {
-  return String(value ?? "").replace(/[&<>"']/g, (c) =>
-    c === "&" ? "&amp;" : c === "<" ? "&lt;" : c === ">" ? "&gt;" : c === '"' ? "&quot;" : "&#39;",
-  );
-}
+export { esc };
 
 /** One model's row of the dashboard: its counters, latency, reward, health and circuit. */
 export interface ModelView {
@@ -60,6 +58,11 @@ export const usd = (v: number | undefined): string =>
 const num = (v: number | undefined, digits = 0): string =>
   v === undefined ? "—" : v.toLocaleString("en-US", { maximumFractionDigits: digits, minimumFractionDigits: digits });
 
+/** "1 trial", "2 trials": a count with its noun in the right number. */
+export function plural(n: number, one: string, many = `${one}s`): string {
+  return `${num(n)} ${n === 1 ? one : many}`;
+}
+
 function badge(text: string, tone: "good" | "warn" | "bad" | "muted", title?: string): string {
   return `<span class="badge ${tone}"${title ? ` title="${esc(title)}"` : ""}>${esc(text)}</span>`;
 }
@@ -92,7 +95,7 @@ export function renderModels(models: readonly ModelView[], selector: string): st
       ) => `<tr data-model="${esc(m.name)}"><td class="name">${esc(m.name)}<div class="sub">${esc(m.provider)}</div></td>
 <td class="n" data-col="calls">${num(m.calls)}</td><td class="n">${pct(m.successRate)}</td><td class="n">${ms(m.p50)}</td><td class="n">${ms(m.p95)}</td>
 <td class="n">${num(m.tokensPerSecond, 1)}</td><td class="n">${usd(m.costUsd)}</td>
-<td class="n">${m.meanReward === undefined ? "—" : `${m.meanReward.toFixed(3)}${m.rewardBound === undefined ? "" : ` <span class="pm">± ${m.rewardBound.toFixed(3)}</span>`}`}<div class="sub">${num(m.trials)} trials</div></td>
+<td class="n">${m.meanReward === undefined ? "—" : `${m.meanReward.toFixed(3)}${m.rewardBound === undefined ? "" : ` <span class="pm">± ${m.rewardBound.toFixed(3)}</span>`}`}<div class="sub">${plural(m.trials, "trial")}</div></td>
 <td>${healthBadge(m)}</td><td>${circuitBadge(m)}</td><td class="n">${m.headroom === undefined ? `<span class="muted">no limit</span>` : esc(m.headroom)}</td></tr>`,
     )
     .join("");
@@ -128,17 +131,23 @@ export function renderDecision(d: Decision): string {
   const route = r.requested !== undefined && r.requested !== r.model ? r.requested : (r.requested ?? "—");
   const flags = [
     r.cached ? badge("cache hit", "good") : "",
+    r.cascade
+      ? badge(
+          r.cascade.escalated ? `cascade · escalated ×${r.cascade.stages.length - 1}` : "cascade · stage 1",
+          r.cascade.escalated ? "warn" : "good",
+        )
+      : "",
     fallbacks > 0
-      ? badge(`escalated ×${fallbacks}`, "warn", `${failedAttempts} failed attempt(s) before this answer`)
+      ? badge(`fallback ×${fallbacks}`, "warn", `${plural(failedAttempts, "failed attempt")} before this answer`)
       : "",
     r.stream ? badge("stream", "muted") : "",
     ok ? "" : badge(r.errorCode ?? String(r.status), "bad"),
   ].join("");
   // A model asked for by name was not chosen by the selector: no score, no alternatives to show.
   const named = r.requested !== undefined && r.requested === (r.model ?? first?.model);
-  const alternatives = named ? "" : why(d);
+  const alternatives = named || r.cascade !== undefined ? "" : why(d);
   return `<tr class="decision" data-seq="${d.seq}"><td class="t">${time}</td><td>${esc(r.endpoint)}<div class="sub">${esc(r.keyName ?? "")}</div></td><td>${esc(route)}</td>
-<td class="name nw">${esc(r.model ?? first?.model ?? "—")}</td><td class="n">${named ? `<span class="muted">by name</span>` : chosen ? esc(score(chosen.score, chosen.note)) : "—"}</td><td class="why">${alternatives === "" ? `<span class="muted">${named ? "asked for by name" : first?.explanation ? "no alternative" : "—"}</span>` : esc(alternatives)}</td>
+<td class="name nw">${esc(r.model ?? first?.model ?? "—")}${ok ? "" : `<div class="sub">failed: ${esc(r.errorCode ?? `HTTP ${r.status}`)}</div>`}</td><td class="n">${r.cascade ? `<span class="muted">cascade</span>` : named ? `<span class="muted">by name</span>` : chosen ? esc(score(chosen.score, chosen.note)) : "—"}</td><td class="why">${r.cascade ? renderCascade(r.cascade) : alternatives === "" ? `<span class="muted">${named ? "asked for by name" : first?.explanation ? "no alternative" : "—"}</span>` : esc(alternatives)}</td>
 <td class="n">${ms(r.latencyMs)}</td><td class="n">${usd(r.costUsd)}</td><td>${badge(String(r.status), ok ? "good" : "bad")}${flags}</td></tr>`;
 }
 
@@ -237,7 +246,7 @@ h2{font-size:15px;margin:0 0 10px;font-weight:600}.cards{display:grid;grid-templ
 .card{background:var(--card);border:1px solid var(--line);border-radius:10px;padding:12px 16px}.card .label{color:var(--muted);font-size:12px;text-transform:uppercase;letter-spacing:.04em}.card .value{font-size:26px;font-weight:600;font-variant-numeric:tabular-nums}.card.alert .value{color:var(--bad)}
 table.grid{width:100%;border-collapse:collapse;font-variant-numeric:tabular-nums}table.grid th{font-size:12px;color:var(--muted);font-weight:500;text-align:left;border-bottom:1px solid var(--line);padding:6px 8px;white-space:nowrap}
 table.grid td{border-bottom:1px solid #f1f5f9;padding:7px 8px;vertical-align:top}.n{text-align:right;white-space:nowrap}.name{font-weight:600;overflow-wrap:anywhere}.nw{white-space:nowrap}.sub{font-size:11px;color:var(--muted);font-weight:400}
-.pm,.muted{color:var(--muted)}.why{font-size:12px;color:#374151;max-width:420px}.t{font-family:ui-monospace,monospace;font-size:12px;color:var(--muted)}
+.pm,.muted{color:var(--muted)}.cascade .stage{margin:1px 0}.cascade .ans{white-space:nowrap}.bad-text{color:var(--bad)}.why{font-size:12px;color:#374151;max-width:420px}.t{font-family:ui-monospace,monospace;font-size:12px;color:var(--muted)}
 .badge{display:inline-block;font-size:11px;font-weight:600;border-radius:999px;padding:1px 8px;margin:0 4px 2px 0;white-space:nowrap}.badge.good{background:var(--good-bg);color:var(--good)}.badge.warn{background:var(--warn-bg);color:var(--warn)}.badge.bad{background:var(--bad-bg);color:var(--bad)}.badge.muted{background:#f1f5f9;color:var(--muted)}
 tr.fresh td{animation:fresh 2s ease-out}@keyframes fresh{from{background:#dbeafe}to{background:transparent}}
 .charts{display:grid;grid-template-columns:repeat(3,1fr);gap:16px}.chart{margin:0}.chart figcaption{font-size:12px;color:#374151;margin-bottom:4px}.legend{font-size:12px;margin-bottom:8px}.key{margin-right:12px}.key i{display:inline-block;width:10px;height:10px;border-radius:2px;margin-right:4px;vertical-align:-1px}
