@@ -41,7 +41,9 @@ export interface RedisBudgetOptions extends RedisConnectionOptions {
 // S total counted), 3 seen zset (holder → last exchange). ARGV: 1 deadline (-1 none), 2 limit,
 // 3 window ms (-1 none), 4 holder, 5 seq, 6 amount wanted, 7 least useful amount, 8 new slice id,
 // 9 slice ms, then n × (id, used) to shrink and m × (id, amount, last use) to re-add.
-// Reply: {status (1 ok, 3 too late, 4 stale), granted, wait ms (-1 never), server ms, live, last seq, total}.
+// Reply: {status (1 ok, 3 too late, 4 stale), granted, wait ms (-1 never), server ms, live, last seq, total};
+// amounts as strings with every digit of the double (Lua's tostring keeps 14, so the holder's
+// slice would differ from what Redis counts and the difference would be stranded).
 const BUDGET_SCRIPT = `
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
@@ -108,7 +110,9 @@ if wanted > 0 then
     local fair = math.max(least, room / live)
     if wanted > fair then wanted = fair end
   end
-  if room >= least and least > 0 then granted = math.min(wanted, room) end
+  -- What is left within rounding of the least useful amount is granted whole: the holder takes a
+  -- charge that fits within twice this tolerance, so what is granted here is always usable.
+  if room >= least - limit * 5e-13 and least > 0 then granted = math.min(wanted, room) end
   if granted > 0 then
     redis.call('HSET', st, 's:' .. ARGV[8], granted)
     redis.call('ZADD', KEYS[1], now + sliceMs, ARGV[8])
@@ -130,7 +134,7 @@ if window >= 0 then
 else
   redis.call('PEXPIRE', KEYS[3], 660000)
 end
-return {1, tostring(granted), waitMs, now, live, seq, tostring(S)}
+return {1, string.format('%.17g', granted), waitMs, now, live, seq, string.format('%.17g', S)}
 `;
 
 const TIME_SCRIPT = "return redis.call('TIME')";
@@ -166,8 +170,6 @@ interface Waiter {
 }
 
 const UNAVAILABLE = Symbol("unavailable");
-// Floating-point sums of amounts: a charge that fits up to this is taken as fitting.
-const EPSILON = 1e-9;
 
 /**
  * An amount (dollars, tokens, calls) shared by every process using the key, never exceeded in
@@ -211,12 +213,19 @@ export class RedisBudget {
   #unavailableReason: string | undefined;
   /** Total counted in Redis at its last answer. */
   #lastTotal = 0;
+  /**
+   * Floating-point sums of amounts: a charge that fits up to this is taken as fitting. Relative to
+   * the limit (thousands of ulps of it), so it holds at any scale; Redis grants what is left when
+   * it is within half of it of what a charge needs.
+   */
+  readonly #epsilon: number;
 
   constructor(options: RedisBudgetOptions) {
     checkOptions(options);
     validateRedisConnectionOptions(options);
     this.key = options.key;
     this.limit = options.limit;
+    this.#epsilon = options.limit * 1e-12;
     this.windowMs = options.windowMs;
     this.sliceMs = options.sliceMs ?? 1_000;
     this.whenUnavailable = options.whenUnavailable ?? "reject";
@@ -320,7 +329,8 @@ export class RedisBudget {
     for (const s of this.#slices) if (s.used < s.granted) this.#shrink.set(s.id, s.used);
     this.#slices = [];
     // What this process leased and did not use goes back before it leaves (bounded like any command).
-    if (this.#shrink.size > 0 || this.#unreported.length > 0)
+    // An exchange still in flight may yet grant a slice (then given back by this one, queued after it).
+    if (this.#shrink.size > 0 || this.#unreported.length > 0 || this.#syncing)
       await bounded(this.#sync(0, 0), this.#timeoutMs).catch(() => undefined);
     await this.connection.close();
   }
@@ -357,13 +367,13 @@ export class RedisBudget {
   /** Charges `amount` from leased slices if they hold it (it may span several). */
   #take(amount: number): boolean {
     const now = performance.now();
-    if (this.#remaining(now) + EPSILON < amount) return false;
+    if (this.#remaining(now) + this.#epsilon < amount) return false;
     let left = amount;
     for (const s of this.#slices) {
       const part = Math.min(left, s.granted - s.used);
       s.used += part;
       left -= part;
-      if (left <= EPSILON) break;
+      if (left <= this.#epsilon) break;
     }
     this.#recordOwn(now, amount);
     return true;
@@ -384,7 +394,7 @@ export class RedisBudget {
     const now = performance.now();
     let mine = 0;
     for (const [t, a] of this.#own) if (this.windowMs === undefined || t > now - this.windowMs) mine += a;
-    if (mine + amount > this.limit / Math.max(1, this.#live) + EPSILON) return false;
+    if (mine + amount > this.limit / Math.max(1, this.#live) + this.#epsilon) return false;
     const serverLast = this.#clock.known ? this.#clock.serverTimeAt(now) : Date.now();
     this.#unreported.push({ id: `${this.#holder}:u${++this.#seq}`, amount, serverLast });
     this.#recordOwn(now, amount);
@@ -414,7 +424,9 @@ export class RedisBudget {
         for (const w of this.#queue) needed += w.amount;
         const result = await this.#sync(
           Math.min(this.limit, Math.max(needed, this.#prevSpent, this.#spentRecently)),
-          Math.max(head.amount - have - EPSILON, EPSILON),
+          // Exactly what the head needs: Redis allows for rounding (a grant short of it by the
+          // tolerance would leave a remainder neither side could use).
+          Math.max(head.amount - have, this.#epsilon),
         );
         this.#serve(false);
         if (this.#queue.length === 0) break;
@@ -544,7 +556,10 @@ export class RedisBudget {
       this.#live = Math.max(1, Number(reply[4]));
       this.#lastTotal = Number(reply[6]);
       const granted = Number(reply[1]);
-      if (granted > 0) {
+      if (granted > 0 && this.#closed) {
+        // Granted while close() was giving back what it held: goes back with it.
+        this.#shrink.set(sliceId, 0);
+      } else if (granted > 0) {
         this.#slices.push({
           id: sliceId,
           granted,
