@@ -1,7 +1,11 @@
 import { randomUUID } from "node:crypto";
 import { AbortError, ConfigError, type ConfigIssue, OrchestratorError } from "@orchestrator-ts/core";
 import { RedisConnection, type RedisConnectionOptions, bounded, validateRedisConnectionOptions } from "./connection";
+import { BUDGET_SCRIPT, type BudgetReply } from "./budget-script";
+import { TIME_SCRIPT } from "./lease-script";
 import { ServerClock } from "./server-clock";
+import { SliceLedger } from "./slice-ledger";
+import { type Waiter, WaiterQueue } from "./waiter-queue";
 
 /** A charge the budget cannot cover (now, or within the charge's timeout). */
 export class BudgetExceededError extends OrchestratorError {
@@ -37,136 +41,13 @@ export interface RedisBudgetOptions extends RedisConnectionOptions {
   pollIntervalMs?: number;
 }
 
-// KEYS: 1 slices zset (id → last use, server ms), 2 state hash (s:<id> amount · q:<holder> seq ·
-// S total counted), 3 seen zset (holder → last exchange). ARGV: 1 deadline (-1 none), 2 limit,
-// 3 window ms (-1 none), 4 holder, 5 seq, 6 amount wanted, 7 least useful amount, 8 new slice id,
-// 9 slice ms, then n × (id, used) to shrink and m × (id, amount, last use) to re-add.
-// Reply: {status (1 ok, 3 too late, 4 stale), granted, wait ms (-1 never), server ms, live, last seq, total};
-// amounts as strings with every digit of the double (Lua's tostring keeps 14, so the holder's
-// slice would differ from what Redis counts and the difference would be stranded).
-const BUDGET_SCRIPT = `
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-local deadline = tonumber(ARGV[1])
-if deadline >= 0 and now > deadline then return {3, '0', 0, now, 0, 0, '0'} end
-local st = KEYS[2]
-local holder = ARGV[4]
-local seq = tonumber(ARGV[5])
-local last = tonumber(redis.call('HGET', st, 'q:' .. holder) or '0')
-if seq <= last then return {4, '0', 0, now, 0, last, '0'} end
-redis.call('HSET', st, 'q:' .. holder, seq)
-local limit = tonumber(ARGV[2])
-local window = tonumber(ARGV[3])
-local sliceMs = tonumber(ARGV[9])
-local S = tonumber(redis.call('HGET', st, 'S') or '0')
--- Slices out of the window leave the total. Without a window they stay in it; past a minute
--- after their end (no process re-states them then) only their sum is kept.
-local horizon = window
-if window < 0 then horizon = 60000 end
-local old = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now - horizon)
-for _, id in ipairs(old) do
-  if window >= 0 then S = S - tonumber(redis.call('HGET', st, 's:' .. id) or '0') end
-  redis.call('HDEL', st, 's:' .. id)
-end
-if #old > 0 then redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - horizon) end
-local gone = redis.call('ZRANGEBYSCORE', KEYS[3], '-inf', now - 600000)
-for _, h in ipairs(gone) do redis.call('HDEL', st, 'q:' .. h) end
-if #gone > 0 then redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', now - 600000) end
-redis.call('ZADD', KEYS[3], now, holder)
-local live = redis.call('ZCOUNT', KEYS[3], now - 60000, '+inf')
-local i = 10
-local n = tonumber(ARGV[i])
-i = i + 1
-for _ = 1, n do
-  local id = ARGV[i]
-  local used = tonumber(ARGV[i + 1])
-  i = i + 2
-  local cur = tonumber(redis.call('HGET', st, 's:' .. id) or '-1')
-  if cur > used then
-    redis.call('HSET', st, 's:' .. id, used)
-    S = S - (cur - used)
-  end
-end
-n = tonumber(ARGV[i])
-i = i + 1
-for _ = 1, n do
-  local id = ARGV[i]
-  local amount = tonumber(ARGV[i + 1])
-  local untilMs = tonumber(ARGV[i + 2])
-  i = i + 3
-  if untilMs > now - horizon and redis.call('HEXISTS', st, 's:' .. id) == 0 then
-    redis.call('HSET', st, 's:' .. id, amount)
-    redis.call('ZADD', KEYS[1], untilMs, id)
-    S = S + amount
-  end
-end
-local wanted = tonumber(ARGV[6])
-local least = tonumber(ARGV[7])
-local granted = 0
-local waitMs = 0
-if wanted > 0 then
-  local room = limit - S
-  if live > 1 and room > 0 then
-    local fair = math.max(least, room / live)
-    if wanted > fair then wanted = fair end
-  end
-  -- What is left within rounding of the least useful amount is granted whole: the holder takes a
-  -- charge that fits within twice this tolerance, so what is granted here is always usable.
-  if room >= least - limit * 5e-13 and least > 0 then granted = math.min(wanted, room) end
-  if granted > 0 then
-    redis.call('HSET', st, 's:' .. ARGV[8], granted)
-    redis.call('ZADD', KEYS[1], now + sliceMs, ARGV[8])
-    S = S + granted
-  else
-    waitMs = -1
-    if window >= 0 then
-      local first = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
-      if first[2] then waitMs = tonumber(first[2]) + window - now end
-    end
-  end
-end
-if S < 0 then S = 0 end
-redis.call('HSET', st, 'S', S)
--- With a window, everything expires once nothing happened for longer than it; without, the
--- budget's state stays until reset().
-if window >= 0 then
-  for k = 1, 3 do redis.call('PEXPIRE', KEYS[k], window + sliceMs + 660000) end
-else
-  redis.call('PEXPIRE', KEYS[3], 660000)
-end
-return {1, string.format('%.17g', granted), waitMs, now, live, seq, string.format('%.17g', S)}
-`;
-
-const TIME_SCRIPT = "return redis.call('TIME')";
-
-type BudgetReply = [
-  status: number,
-  granted: string,
-  waitMs: number,
-  serverMs: number,
-  live: number,
-  lastSeq: number,
-  total: string,
-];
-
 type ScriptClient = {
   orcBudget(slices: string, state: string, seen: string, ...args: (string | number)[]): Promise<BudgetReply>;
   orcBudgetTime(key: string): Promise<[string, string]>;
 };
 
-interface Slice {
-  id: string;
-  granted: number;
-  used: number;
-  usableUntil: number;
-  serverUntil: number;
-}
-
-interface Waiter {
+interface ChargeWaiter extends Waiter<void> {
   amount: number;
-  resolve: () => void;
-  reject: (error: unknown) => void;
-  cleanup: () => void;
 }
 
 const UNAVAILABLE = Symbol("unavailable");
@@ -193,13 +74,9 @@ export class RedisBudget {
   readonly #clock = new ServerClock();
   readonly #timeoutMs: number;
   readonly #pollMs: number;
-  readonly #queue: Waiter[] = [];
-  /** Charges that may wait for room (they have a timeout). */
-  readonly #timeouts = new WeakSet<Waiter>();
-  #slices: Slice[] = [];
-  readonly #shrink = new Map<string, number>();
-  /** Charged while Redis did not answer ("share"): stated to Redis once it does. */
-  #unreported: { id: string; amount: number; serverLast: number }[] = [];
+  readonly #queue = new WaiterQueue<void, ChargeWaiter>();
+  /** Leased slices; an ended one's unused part goes back in an exchange of its own, at once. */
+  readonly #ledger = new SliceLedger(() => setTimeout(() => void this.#sync(0, 0), 0).unref());
   /** This process's charges in the window (performance.now, amount), for its share. */
   #own: [number, number][] = [];
   #seq = 0;
@@ -268,34 +145,12 @@ export class RedisBudget {
     if (signal?.aborted) return Promise.reject(new AbortError());
     this.#noteSpending(amount);
     if (this.#queue.length === 0 && this.#take(amount)) return Promise.resolve();
-    return new Promise<void>((resolve, reject) => {
-      let timer: ReturnType<typeof setTimeout> | undefined;
-      const onAbort = () => {
-        waiter.cleanup();
-        reject(new AbortError());
-      };
-      const waiter: Waiter = {
-        amount,
-        resolve,
-        reject,
-        cleanup: () => {
-          if (timer) clearTimeout(timer);
-          signal?.removeEventListener("abort", onAbort);
-          const i = this.#queue.indexOf(waiter);
-          if (i >= 0) this.#queue.splice(i, 1);
-        },
-      };
-      signal?.addEventListener("abort", onAbort, { once: true });
-      if (timeoutMs > 0) {
-        this.#timeouts.add(waiter);
-        timer = setTimeout(() => {
-          waiter.cleanup();
-          reject(this.#exceeded(amount, undefined));
-        }, timeoutMs);
-      }
-      this.#queue.push(waiter);
-      void this.#pump();
-    });
+    const waiting = this.#queue.wait(
+      { amount },
+      { signal, timeoutMs: timeoutMs > 0 ? timeoutMs : undefined, onTimeout: () => this.#exceeded(amount, undefined) },
+    );
+    void this.#pump();
+    return waiting;
   }
 
   #exceeded(amount: number, waitMs: number | undefined): BudgetExceededError {
@@ -311,9 +166,7 @@ export class RedisBudget {
 
   /** Forget every charge, for every process sharing the key. */
   async reset(): Promise<void> {
-    this.#slices = [];
-    this.#shrink.clear();
-    this.#unreported = [];
+    this.#ledger.clear();
     this.#own = [];
     await bounded(this.connection.client.del(...this.#keys), this.#timeoutMs);
   }
@@ -322,15 +175,11 @@ export class RedisBudget {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    for (const w of [...this.#queue]) {
-      w.cleanup();
-      w.reject(new AbortError("The budget was closed."));
-    }
-    for (const s of this.#slices) if (s.used < s.granted) this.#shrink.set(s.id, s.used);
-    this.#slices = [];
+    this.#queue.rejectAll(() => new AbortError("The budget was closed."));
+    this.#ledger.returnAll();
     // What this process leased and did not use goes back before it leaves (bounded like any command).
     // An exchange still in flight may yet grant a slice (then given back by this one, queued after it).
-    if (this.#shrink.size > 0 || this.#unreported.length > 0 || this.#syncing)
+    if (this.#ledger.returns.size > 0 || this.#ledger.unreportedCount > 0 || this.#syncing)
       await bounded(this.#sync(0, 0), this.#timeoutMs).catch(() => undefined);
     await this.connection.close();
   }
@@ -345,22 +194,9 @@ export class RedisBudget {
     this.#spentRecently += amount;
   }
 
-  /** Slices still usable (ended ones dropped, their unused part to go back). */
-  #liveSlices(now: number): Slice[] {
-    while (this.#slices.length > 0 && now >= (this.#slices[0] as Slice).usableUntil) {
-      const ended = this.#slices.shift() as Slice;
-      if (ended.used < ended.granted) {
-        this.#shrink.set(ended.id, ended.used);
-        const timer = setTimeout(() => void this.#sync(0, 0), 0);
-        timer.unref();
-      }
-    }
-    return this.#slices;
-  }
-
   #remaining(now: number): number {
     let left = 0;
-    for (const s of this.#liveSlices(now)) left += s.granted - s.used;
+    for (const s of this.#ledger.live(now)) left += s.granted - s.used;
     return left;
   }
 
@@ -369,7 +205,7 @@ export class RedisBudget {
     const now = performance.now();
     if (this.#remaining(now) + this.#epsilon < amount) return false;
     let left = amount;
-    for (const s of this.#slices) {
+    for (const s of this.#ledger.slices) {
       const part = Math.min(left, s.granted - s.used);
       s.used += part;
       left -= part;
@@ -396,18 +232,15 @@ export class RedisBudget {
     for (const [t, a] of this.#own) if (this.windowMs === undefined || t > now - this.windowMs) mine += a;
     if (mine + amount > this.limit / Math.max(1, this.#live) + this.#epsilon) return false;
     const serverLast = this.#clock.known ? this.#clock.serverTimeAt(now) : Date.now();
-    this.#unreported.push({ id: `${this.#holder}:u${++this.#seq}`, amount, serverLast });
+    this.#ledger.noteUnreported(() => `${this.#holder}:u${++this.#seq}`, amount, serverLast, false);
     this.#recordOwn(now, amount);
     return true;
   }
 
   #serve(share: boolean): void {
-    while (this.#queue.length > 0) {
-      const head = this.#queue[0] as Waiter;
-      if (!(share ? this.#takeShare(head.amount) : this.#take(head.amount))) return;
-      head.cleanup();
-      head.resolve();
-    }
+    this.#queue.serve((head) =>
+      (share ? this.#takeShare(head.amount) : this.#take(head.amount)) ? { value: undefined } : undefined,
+    );
   }
 
   async #pump(): Promise<void> {
@@ -417,11 +250,11 @@ export class RedisBudget {
       while (this.#queue.length > 0 && !this.#closed) {
         this.#serve(false);
         if (this.#queue.length === 0) break;
-        const head = this.#queue[0] as Waiter;
+        const head = this.#queue.head as ChargeWaiter;
         const now = performance.now();
         const have = this.#remaining(now);
         let needed = -have;
-        for (const w of this.#queue) needed += w.amount;
+        for (const w of this.#queue.items) needed += w.amount;
         const result = await this.#sync(
           Math.min(this.limit, Math.max(needed, this.#prevSpent, this.#spentRecently)),
           // Exactly what the head needs: Redis allows for rounding (a grant short of it by the
@@ -436,28 +269,24 @@ export class RedisBudget {
           this.#unavailableReason = this.connection.lastError ?? `connection ${this.connection.client.status}`;
           this.#serve(true);
           refuse = true;
-        } else if (result.granted === 0 && this.#queue[0] === head) {
+        } else if (result.granted === 0 && this.#queue.head === head) {
           refuse = true;
           waitMs = result.waitMs;
         }
         if (refuse) {
           // A charge without a timeout fails now; one with a timeout waits for room (slices given
           // back, the window moving on, Redis answering again) and asks again.
-          for (const w of this.#queue.filter((q) => !this.#timeouts.has(q))) {
+          for (const w of this.#queue.items.filter((q) => !q.hasTimeout)) {
             w.cleanup();
             w.reject(this.#exceeded(w.amount, waitMs));
           }
         }
         if (this.#queue.length === 0) break;
-        await this.#sleep(this.#pollMs);
+        await this.#queue.nap(this.#pollMs);
       }
     } finally {
       this.#pumping = false;
     }
-  }
-
-  #sleep(ms: number): Promise<void> {
-    return new Promise<void>((resolve) => setTimeout(resolve, ms * (0.75 + Math.random() * 0.5)));
   }
 
   #sync(wanted: number, least: number): Promise<{ granted: number; waitMs: number } | typeof UNAVAILABLE> {
@@ -488,11 +317,7 @@ export class RedisBudget {
       const now = performance.now();
       const seq = ++this.#seq;
       const sliceId = `${this.#holder}:${seq}`;
-      const shrink = [...this.#shrink];
-      const sentUnreported = this.#unreported.length;
-      const assert: (string | number)[] = [];
-      for (const s of this.#liveSlices(now)) assert.push(s.id, s.granted, s.serverUntil);
-      for (const u of this.#unreported) assert.push(u.id, u.amount, u.serverLast);
+      const out = this.#ledger.outgoing(now);
       const asks = wanted > 0;
       const deadline = asks ? this.#clock.serverTimeAt(now + this.#timeoutMs / 2) : -1;
       const args = [
@@ -505,10 +330,10 @@ export class RedisBudget {
         least,
         sliceId,
         this.sliceMs,
-        shrink.length,
-        ...shrink.flat(),
-        assert.length / 3,
-        ...assert,
+        out.returns.length,
+        ...out.returns.flat(),
+        out.restate.length / 3,
+        ...out.restate,
       ];
       let reply: BudgetReply;
       try {
@@ -519,7 +344,7 @@ export class RedisBudget {
         if (asks && this.connection.client.status !== "end") {
           // And again with every later exchange until one succeeds: a cancel lost with the
           // connection would otherwise leave the slice counted for good (emptying it is idempotent).
-          this.#shrink.set(sliceId, 0);
+          this.#ledger.returns.set(sliceId, 0);
           const cancelSeq = ++this.#seq;
           client
             .orcBudget(
@@ -551,24 +376,15 @@ export class RedisBudget {
         return UNAVAILABLE;
       }
       this.#unavailableReason = undefined;
-      for (const [id] of shrink) this.#shrink.delete(id);
-      this.#unreported.splice(0, sentUnreported);
+      this.#ledger.acknowledge(out);
       this.#live = Math.max(1, Number(reply[4]));
       this.#lastTotal = Number(reply[6]);
       const granted = Number(reply[1]);
       if (granted > 0 && this.#closed) {
         // Granted while close() was giving back what it held: goes back with it.
-        this.#shrink.set(sliceId, 0);
+        this.#ledger.returns.set(sliceId, 0);
       } else if (granted > 0) {
-        this.#slices.push({
-          id: sliceId,
-          granted,
-          used: 0,
-          usableUntil: now + this.sliceMs,
-          serverUntil: Number(reply[3]) + this.sliceMs,
-        });
-        const timer = setTimeout(() => this.#liveSlices(performance.now()), this.sliceMs + 1);
-        timer.unref();
+        this.#ledger.grant(sliceId, granted, now, Number(reply[3]), this.sliceMs);
       }
       return { granted, waitMs: Number(reply[2]) };
     }

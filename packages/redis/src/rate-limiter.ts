@@ -1,79 +1,23 @@
 import { randomUUID } from "node:crypto";
 import { EventEmitter } from "node:events";
+import { AbortError, type Lease, RateLimitError, type RateLimiter } from "@orchestrator-ts/core";
+import { RedisConnection, bounded, validateRedisConnectionOptions } from "./connection";
+import { STATUS_STALE, STATUS_TOO_LATE, TIME_SCRIPT } from "./lease-script";
+import { LEASE_SCRIPT, type LeaseReply } from "./rate-limiter-script";
 import {
-  AbortError,
-  ConfigError,
-  type ConfigIssue,
-  type Lease,
-  RateLimitError,
-  type RateLimiter,
-} from "@orchestrator-ts/core";
-import { RedisConnection, type RedisConnectionOptions, bounded, validateRedisConnectionOptions } from "./connection";
-import { LEASE_SCRIPT, type LeaseReply, STATUS_STALE, STATUS_TOO_LATE, TIME_SCRIPT } from "./rate-limiter-script";
+  type RedisRateLimiterEvents,
+  type RedisRateLimiterOptions,
+  type WhenRedisUnavailable,
+  checkOptions,
+} from "./rate-limiter-options";
 import { ServerClock } from "./server-clock";
+import { type Outgoing, type Slice, SliceLedger } from "./slice-ledger";
+import { type Waiter, WaiterQueue } from "./waiter-queue";
 
-/**
- * What a limiter does while Redis does not answer:
- * - `"share"` (default): this process keeps to its share of each limit (the limit divided by the
- *   processes that used it in the last minute, rounded up), on top of the slots it already holds;
- * - `"local"`: this process keeps to the whole limits on its own (N processes may reach N × them);
- * - `"reject"`: fail closed — only slots and starts already leased from Redis are used; other
- *   acquires keep retrying Redis until their `timeoutMs`, then fail with `RateLimitError`.
- */
-export type WhenRedisUnavailable = "share" | "local" | "reject";
+export type { RedisRateLimiterEvents, RedisRateLimiterOptions, WhenRedisUnavailable };
 
-export interface RedisRateLimiterOptions extends RedisConnectionOptions {
-  /** Name of the limited resource, usually `model.name`: processes using the same key share the limits. */
-  key: string;
-  /** Calls started in any sliding 60 s window, across every process. */
-  maxRequestsPerMinute?: number;
-  /** Calls in flight at once, across every process. */
-  maxConcurrentRequests?: number;
-  /** Held slots are kept alive by a heartbeat; a crashed holder's slots are reclaimed this long after its last beat. Default 30 s. */
-  leaseTtlMs?: number;
-  /** Prefix of the Redis keys. Default `"orc:limit:"`. */
-  keyPrefix?: string;
-  /** Longest wait between two asks while slots are held elsewhere (their release is not signalled). Default 50 ms. */
-  pollIntervalMs?: number;
-  /** See `WhenRedisUnavailable`. Default `"share"`. */
-  whenUnavailable?: WhenRedisUnavailable;
-  /**
-   * How long a leased slice of per-minute starts may be used (its unused starts then go back),
-   * and how often held concurrency slots are confirmed. Default 1,000 ms.
-   */
-  sliceMs?: number;
-  /** How long a freed concurrency slot stays with this process, for its next call, before it goes back. Default 50 ms. */
-  idleReturnMs?: number;
-}
-
-export interface RedisRateLimiterEvents {
-  /** Redis could not be used for an acquire; the `whenUnavailable` policy answered instead. */
-  fallback: [{ key: string; reason: string }];
-}
-
-interface Waiter {
-  resolve: (lease: Lease) => void;
-  reject: (error: unknown) => void;
+interface LeaseWaiter extends Waiter<Lease> {
   fellBack: boolean;
-  cleanup: () => void;
-}
-
-/** A slice of per-minute starts leased from Redis. */
-interface Slice {
-  id: string;
-  granted: number;
-  used: number;
-  /** `performance.now()` past which it is not used (its starts are counted in Redis until 60 s after that). */
-  usableUntil: number;
-  /** The same moment in Redis' clock (as Redis stored it). */
-  serverUntil: number;
-}
-
-/** Starts taken while Redis did not answer, to be counted in Redis once it does. */
-interface Unreported {
-  id: string;
-  count: number;
-  serverLast: number;
 }
 
 type ScriptClient = {
@@ -130,7 +74,7 @@ export class RedisRateLimiter extends EventEmitter<RedisRateLimiterEvents> imple
   readonly #clock = new ServerClock();
   /** Longest an exchange may take before this process gives up on it and falls back. */
   readonly #timeoutMs: number;
-  readonly #queue: Waiter[] = [];
+  readonly #queue = new WaiterQueue<Lease, LeaseWaiter>();
   #seq = 0;
   /** Concurrency slots this process may use (leased from Redis; as far as it knows, never more than Redis counts for it). */
   #held = 0;
@@ -138,14 +82,10 @@ export class RedisRateLimiter extends EventEmitter<RedisRateLimiterEvents> imple
   #recorded = 0;
   /** Calls running now (on held slots, or on the fallback policy's). */
   #inUse = 0;
-  #slices: Slice[] = [];
+  /** Slices of per-minute starts; ended ones with starts left go back in the next exchange. */
+  readonly #ledger = new SliceLedger(() => this.#scheduleReturn(0));
   /** Start times (performance.now) of this process's calls in the last minute (for the shares). */
   #ownStarts: number[] = [];
-  #unreported: Unreported | undefined;
-  /** Fallback starts sent but not acknowledged: sent again (Redis adds each id once). */
-  #unreportedSent: Unreported[] = [];
-  /** Slices that ended with unused starts: slice id → starts used (sent until acknowledged). */
-  readonly #shrink = new Map<string, number>();
   /** Processes that used this key in the last minute (from Redis' last answer; 1 before). */
   #live = 1;
   #othersWaiting = 0;
@@ -160,7 +100,6 @@ export class RedisRateLimiter extends EventEmitter<RedisRateLimiterEvents> imple
   #unavailableReason: string | undefined;
   #pumping = false;
   #pumpScheduled = false;
-  #wake: (() => void) | undefined;
   #syncing: Promise<SyncResult> | undefined;
   #returnTimer: ReturnType<typeof setTimeout> | undefined;
   #renewTimer: ReturnType<typeof setInterval> | undefined;
@@ -222,58 +161,39 @@ export class RedisRateLimiter extends EventEmitter<RedisRateLimiterEvents> imple
       const lease = this.#take();
       if (lease) return Promise.resolve(lease);
     }
-    return new Promise<Lease>((resolve, reject) => {
-      let timer: ReturnType<typeof setTimeout> | undefined;
-      const onAbort = () => {
-        waiter.cleanup();
-        reject(new AbortError());
-      };
-      const waiter: Waiter = {
-        resolve,
-        reject,
-        fellBack: false,
-        cleanup: () => {
-          if (timer) clearTimeout(timer);
-          signal?.removeEventListener("abort", onAbort);
-          const i = this.#queue.indexOf(waiter);
-          if (i >= 0) this.#queue.splice(i, 1);
-        },
-      };
-      signal?.addEventListener("abort", onAbort, { once: true });
-      timer = setTimeout(() => {
-        waiter.cleanup();
-        const retryAfterMs = Math.max(0, this.#blockedUntil - Date.now());
-        const why =
-          this.#unavailableReason !== undefined
-            ? `Redis is unavailable (${this.#unavailableReason}) and whenUnavailable is "${this.whenUnavailable}"`
-            : `shared limits: ${this.#describe()}`;
-        reject(
-          new RateLimitError(
+    const waiting = this.#queue.wait(
+      { fellBack: false },
+      {
+        signal,
+        timeoutMs,
+        onTimeout: () => {
+          const retryAfterMs = Math.max(0, this.#blockedUntil - Date.now());
+          const why =
+            this.#unavailableReason !== undefined
+              ? `Redis is unavailable (${this.#unavailableReason}) and whenUnavailable is "${this.whenUnavailable}"`
+              : `shared limits: ${this.#describe()}`;
+          // Slots asked for it go back if nobody uses them.
+          if (this.#queue.length === 0) this.#watchIdle();
+          return new RateLimitError(
             `No free slot for "${this.key}" within ${timeoutMs} ms (${why}).`,
             retryAfterMs > 0 ? { retryAfterMs } : this.#unavailableReason !== undefined ? { retryAfterMs: 1_000 } : {},
-          ),
-        );
-        // Slots asked for it go back if nobody uses them.
-        if (this.#queue.length === 0) this.#watchIdle();
-      }, timeoutMs);
-      this.#queue.push(waiter);
-      this.#schedulePump();
-    });
+          );
+        },
+      },
+    );
+    this.#schedulePump();
+    return waiting;
   }
 
   /** Stop using Redis: waiters are rejected, idle slots and unused starts go back (best effort). */
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    for (const w of [...this.#queue]) {
-      w.cleanup();
-      w.reject(new AbortError("The rate limiter was closed."));
-    }
+    this.#queue.rejectAll(() => new AbortError("The rate limiter was closed."));
     this.#clearTimers();
-    for (const slice of this.#slices) if (slice.used < slice.granted) this.#shrink.set(slice.id, slice.used);
-    this.#slices = [];
+    this.#ledger.returnAll();
     this.#returnable = Math.max(0, this.#held - this.#inUse);
-    if (Math.max(this.#held, this.#recorded) > this.#inUse || this.#shrink.size > 0) {
+    if (Math.max(this.#held, this.#recorded) > this.#inUse || this.#ledger.returns.size > 0) {
       await bounded(this.#sync(false), 200).catch(() => undefined);
     }
     this.#clearTimers();
@@ -309,16 +229,8 @@ export class RedisRateLimiter extends EventEmitter<RedisRateLimiterEvents> imple
 
   /** The first slice with a start left; slices that ended are dropped (their unused starts go back). */
   #liveSlice(now: number): Slice | undefined {
-    // Slices end in the order they were granted.
-    while (this.#slices.length > 0 && now >= (this.#slices[0] as Slice).usableUntil) {
-      const ended = this.#slices.shift() as Slice;
-      if (ended.used < ended.granted) {
-        this.#shrink.set(ended.id, ended.used);
-        this.#scheduleReturn(0);
-      }
-    }
     // A used-up slice stays listed until it ends: it is re-stated to Redis while it may be in use.
-    for (const slice of this.#slices) if (slice.used < slice.granted) return slice;
+    for (const slice of this.#ledger.live(now)) if (slice.used < slice.granted) return slice;
     return undefined;
   }
 
@@ -367,9 +279,8 @@ export class RedisRateLimiter extends EventEmitter<RedisRateLimiterEvents> imple
     }
     if (slice) slice.used++;
     else if (this.#limitsRpm) {
-      this.#unreported ??= { id: `${this.#holder}:u${++this.#seq}`, count: 0, serverLast: 0 };
-      this.#unreported.count++;
-      this.#unreported.serverLast = this.#clock.known ? this.#clock.serverTimeAt(now) : Date.now();
+      const serverLast = this.#clock.known ? this.#clock.serverTimeAt(now) : Date.now();
+      this.#ledger.noteUnreported(() => `${this.#holder}:u${++this.#seq}`, 1, serverLast, true);
     }
     this.#recordStart(now);
     return this.#lease();
@@ -398,7 +309,7 @@ export class RedisRateLimiter extends EventEmitter<RedisRateLimiterEvents> imple
       return;
     }
     if (this.#queue.length > 0) {
-      this.#wake?.();
+      this.#queue.wake();
       this.#schedulePump();
       return;
     }
@@ -440,7 +351,7 @@ export class RedisRateLimiter extends EventEmitter<RedisRateLimiterEvents> imple
 
   #schedulePump(): void {
     if (this.#pumping || this.#pumpScheduled) {
-      this.#wake?.();
+      this.#queue.wake();
       return;
     }
     this.#pumpScheduled = true;
@@ -452,13 +363,10 @@ export class RedisRateLimiter extends EventEmitter<RedisRateLimiterEvents> imple
   }
 
   #serve(fallback: boolean): void {
-    while (this.#queue.length > 0) {
+    this.#queue.serve(() => {
       const lease = fallback ? this.#takeFallback() : this.#take();
-      if (!lease) return;
-      const head = this.#queue[0] as Waiter;
-      head.cleanup();
-      head.resolve(lease);
-    }
+      return lease && { value: lease };
+    });
   }
 
   // Serves the queue in order: from what is leased, else by asking Redis, else by the policy.
@@ -476,10 +384,10 @@ export class RedisRateLimiter extends EventEmitter<RedisRateLimiterEvents> imple
           this.#fallback();
           if (this.#queue.length === 0) break;
           // Fail closed, or the share is in use: ask again soon (a failover is seconds, not an outage).
-          await this.#sleep(this.#pollMs);
+          await this.#queue.nap(this.#pollMs, 5);
           continue;
         }
-        await this.#sleep(result.waitMs);
+        await this.#queue.nap(result.waitMs, 5);
       }
     } finally {
       this.#pumping = false;
@@ -489,27 +397,12 @@ export class RedisRateLimiter extends EventEmitter<RedisRateLimiterEvents> imple
   #fallback(): void {
     const reason = this.connection.lastError ?? `connection ${this.connection.client.status}`;
     this.#unavailableReason = reason;
-    for (const waiter of this.#queue) {
+    for (const waiter of this.#queue.items) {
       if (waiter.fellBack) continue;
       waiter.fellBack = true;
       if (this.listenerCount("fallback") > 0) this.emit("fallback", { key: this.key, reason });
     }
     if (this.whenUnavailable !== "reject") this.#serve(true);
-  }
-
-  /** Until `waitMs` (jittered) pass or a release here wakes it. */
-  #sleep(waitMs: number): Promise<void> {
-    const ms = Math.max(5, waitMs) * (0.75 + Math.random() * 0.5);
-    return new Promise<void>((resolve) => {
-      const timer = setTimeout(done, ms);
-      function done() {
-        clearTimeout(timer);
-        resolve();
-      }
-      this.#wake = done;
-    }).then(() => {
-      this.#wake = undefined;
-    });
   }
 
   /** One exchange at a time: each states this process's whole position. */
@@ -555,15 +448,7 @@ export class RedisRateLimiter extends EventEmitter<RedisRateLimiterEvents> imple
       this.#giveBack = false;
       const seq = ++this.#seq;
       const sliceId = `${this.#holder}:${seq}`;
-      const shrink = [...this.#shrink];
-      if (this.#unreported) {
-        this.#unreportedSent.push(this.#unreported);
-        this.#unreported = undefined;
-      }
-      const assert: (string | number)[] = [];
-      for (const s of this.#slices) if (now < s.usableUntil) assert.push(s.id, s.granted, s.serverUntil);
-      for (const u of this.#unreportedSent) assert.push(u.id, u.count, u.serverLast);
-      const sentUnreported = this.#unreportedSent.length;
+      const out = this.#ledger.outgoing(now);
       // Half the timeout: what Redis grants by then still reaches us before we give up on it (with
       // room for the clock estimate's error), and what it runs later grants nothing.
       const deadline = asks ? this.#clock.serverTimeAt(now + this.#timeoutMs / 2) : -1;
@@ -581,10 +466,10 @@ export class RedisRateLimiter extends EventEmitter<RedisRateLimiterEvents> imple
         this.leaseTtlMs,
         forWaiters && waiting > 0 ? 1 : 0,
         Math.max(1_000, 4 * this.#pollMs),
-        shrink.length,
-        ...shrink.flat(),
-        assert.length / 3,
-        ...assert,
+        out.returns.length,
+        ...out.returns.flat(),
+        out.restate.length / 3,
+        ...out.restate,
       ];
       let reply: LeaseReply;
       try {
@@ -593,7 +478,7 @@ export class RedisRateLimiter extends EventEmitter<RedisRateLimiterEvents> imple
         // Given up on. Should Redis still run it in time (a late reply), take back what it granted:
         // queued behind it on this connection (or resent after it on the next one), and numbered
         // after it, so that it also stops it should it run later still.
-        if (asks && this.connection.client.status !== "end") this.#cancel(sliceId, shrink);
+        if (asks && this.connection.client.status !== "end") this.#cancel(sliceId, out);
         this.connection.commandFailed(error);
         return UNAVAILABLE;
       }
@@ -609,8 +494,7 @@ export class RedisRateLimiter extends EventEmitter<RedisRateLimiterEvents> imple
         return UNAVAILABLE;
       }
       this.#unavailableReason = undefined;
-      for (const [id] of shrink) this.#shrink.delete(id);
-      this.#unreportedSent.splice(0, sentUnreported);
+      this.#ledger.acknowledge(out);
       this.#live = Math.max(1, liveCount);
       this.#othersWaiting = othersWaiting;
       if (this.#limitsConc) {
@@ -622,15 +506,8 @@ export class RedisRateLimiter extends EventEmitter<RedisRateLimiterEvents> imple
         this.#keepAlive();
       }
       if (granted > 0) {
-        this.#slices.push({
-          id: sliceId,
-          granted,
-          used: 0,
-          usableUntil: now + this.sliceMs,
-          serverUntil: Number(reply[4]) + this.sliceMs,
-        });
         // Unused starts go back when the slice ends.
-        this.#scheduleSliceEnd(now + this.sliceMs);
+        this.#ledger.grant(sliceId, granted, now, Number(reply[4]), this.sliceMs);
       }
       const refusedConc = this.#limitsConc && concWanted > entitled;
       const refusedRpm = startsWanted > 0 && granted === 0;
@@ -649,7 +526,7 @@ export class RedisRateLimiter extends EventEmitter<RedisRateLimiterEvents> imple
   }
 
   /** Undo a given-up exchange: this process's position as it stands, with the new slice emptied. */
-  #cancel(sliceId: string, shrink: [string, number][]): void {
+  #cancel(sliceId: string, out: Outgoing): void {
     const seq = ++this.#seq;
     const args: (string | number)[] = [
       -1,
@@ -666,19 +543,13 @@ export class RedisRateLimiter extends EventEmitter<RedisRateLimiterEvents> imple
       // Restores this process's position: no fair-share trimming below what it counts on.
       2,
       1_000,
-      shrink.length + 1,
-      ...shrink.flat(),
+      out.returns.length + 1,
+      ...out.returns.flat(),
       sliceId,
       0,
       0,
     ];
     (this.connection.client as unknown as ScriptClient).orcLimitLease(...this.#keys, ...args).catch(() => undefined);
-  }
-
-  #scheduleSliceEnd(at: number): void {
-    // Drops the slices that ended; one with starts left schedules their return.
-    const timer = setTimeout(() => this.#liveSlice(performance.now()), Math.max(0, at - performance.now()) + 1);
-    timer.unref();
   }
 
   /** While slots are held: confirm them (a heartbeat, so a crashed process's slots return) and let waiting processes in. */
@@ -720,36 +591,4 @@ export class RedisRateLimiter extends EventEmitter<RedisRateLimiterEvents> imple
   [Symbol.for("nodejs.util.inspect.custom")](): string {
     return `RedisRateLimiter ${JSON.stringify({ key: this.key, limits: this.#describe(), inFlight: this.inFlight, held: this.#held })}`;
   }
-}
-
-function checkOptions(options: RedisRateLimiterOptions): void {
-  const issues: ConfigIssue[] = [];
-  const positiveInt = (name: keyof RedisRateLimiterOptions) => {
-    const v = options[name];
-    if (v !== undefined && !(typeof v === "number" && Number.isInteger(v) && v > 0))
-      issues.push({ path: name, message: `must be a positive integer, got ${JSON.stringify(v)}` });
-  };
-  const positiveMs = (name: keyof RedisRateLimiterOptions, min = 1) => {
-    const v = options[name];
-    if (v !== undefined && !(typeof v === "number" && Number.isFinite(v) && v >= min))
-      issues.push({ path: name, message: `must be at least ${min} ms, got ${JSON.stringify(v)}` });
-  };
-  positiveInt("maxRequestsPerMinute");
-  positiveInt("maxConcurrentRequests");
-  positiveMs("leaseTtlMs", 30);
-  positiveMs("pollIntervalMs");
-  positiveMs("sliceMs", 10);
-  if (options.idleReturnMs !== undefined && !(typeof options.idleReturnMs === "number" && options.idleReturnMs >= 0)) {
-    issues.push({
-      path: "idleReturnMs",
-      message: `must be a number of ms ≥ 0, got ${JSON.stringify(options.idleReturnMs)}`,
-    });
-  }
-  if (options.whenUnavailable !== undefined && !["share", "local", "reject"].includes(options.whenUnavailable)) {
-    issues.push({
-      path: "whenUnavailable",
-      message: `must be "share", "local" or "reject", got ${JSON.stringify(options.whenUnavailable)}`,
-    });
-  }
-  if (issues.length > 0) throw new ConfigError(issues, { title: "Invalid RedisRateLimiter options" });
 }
