@@ -1,10 +1,8 @@
-import { randomUUID } from "node:crypto";
 import { AbortError, ConfigError, type ConfigIssue, OrchestratorError } from "@orchestrator-ts/core";
 import { RedisConnection, type RedisConnectionOptions, bounded, validateRedisConnectionOptions } from "./connection";
 import { BUDGET_SCRIPT, type BudgetReply } from "./budget-script";
-import { TIME_SCRIPT } from "./lease-script";
-import { ServerClock } from "./server-clock";
-import { SliceLedger } from "./slice-ledger";
+import { LeaseSession, UNAVAILABLE } from "./lease-session";
+import { DemandMeter, OwnTakes } from "./local-demand";
 import { type Waiter, WaiterQueue } from "./waiter-queue";
 
 /** A charge the budget cannot cover (now, or within the charge's timeout). */
@@ -43,14 +41,11 @@ export interface RedisBudgetOptions extends RedisConnectionOptions {
 
 type ScriptClient = {
   orcBudget(slices: string, state: string, seen: string, ...args: (string | number)[]): Promise<BudgetReply>;
-  orcBudgetTime(key: string): Promise<[string, string]>;
 };
 
 interface ChargeWaiter extends Waiter<void> {
   amount: number;
 }
-
-const UNAVAILABLE = Symbol("unavailable");
 
 /**
  * An amount (dollars, tokens, calls) shared by every process using the key, never exceeded in
@@ -70,22 +65,16 @@ export class RedisBudget {
   readonly whenUnavailable: "reject" | "share";
   readonly connection: RedisConnection;
   readonly #keys: [slices: string, state: string, seen: string];
-  readonly #holder = randomUUID().replace(/-/g, "").slice(0, 16);
-  readonly #clock = new ServerClock();
-  readonly #timeoutMs: number;
+  /** This budget's exchanges with Redis and its leased slices (an ended one's unused part goes back at once). */
+  readonly #session: LeaseSession;
   readonly #pollMs: number;
   readonly #queue = new WaiterQueue<void, ChargeWaiter>();
-  /** Leased slices; an ended one's unused part goes back in an exchange of its own, at once. */
-  readonly #ledger = new SliceLedger(() => setTimeout(() => void this.#sync(0, 0), 0).unref());
   /** This process's charges in the window (performance.now, amount), for its share. */
-  #own: [number, number][] = [];
-  #seq = 0;
+  readonly #own: OwnTakes;
   #live = 1;
-  #spentRecently = 0;
-  #prevSpent = 0;
-  #windowStart = 0;
+  /** Charges per `sliceMs`, to size the next slice. */
+  readonly #spending: DemandMeter;
   #pumping = false;
-  #syncing: Promise<unknown> | undefined;
   #closed = false;
   #unavailableReason: string | undefined;
   /** Total counted in Redis at its last answer. */
@@ -105,14 +94,18 @@ export class RedisBudget {
     this.#epsilon = options.limit * 1e-12;
     this.windowMs = options.windowMs;
     this.sliceMs = options.sliceMs ?? 1_000;
+    this.#spending = new DemandMeter(this.sliceMs);
+    this.#own = new OwnTakes(this.windowMs);
     this.whenUnavailable = options.whenUnavailable ?? "reject";
     this.#pollMs = options.pollIntervalMs ?? 100;
     const base = `${options.keyPrefix ?? "orc:budget:"}{${this.key}}`;
     this.#keys = [`${base}:slices`, `${base}:state`, `${base}:seen`];
-    this.#timeoutMs = options.operationTimeoutMs ?? 1_000;
-    this.connection = new RedisConnection(options, { operationTimeoutMs: this.#timeoutMs, probeKey: this.#keys[1] });
+    const timeoutMs = options.operationTimeoutMs ?? 1_000;
+    this.connection = new RedisConnection(options, { operationTimeoutMs: timeoutMs, probeKey: this.#keys[1] });
     this.connection.client.defineCommand("orcBudget", { numberOfKeys: 3, lua: BUDGET_SCRIPT });
-    this.connection.client.defineCommand("orcBudgetTime", { numberOfKeys: 1, lua: TIME_SCRIPT });
+    this.#session = new LeaseSession(this.connection, timeoutMs, this.#keys[1], () =>
+      setTimeout(() => void this.#sync(0, 0), 0).unref(),
+    );
     this.connection.onRecovered(() => {
       if (this.#queue.length > 0) void this.#pump();
       else void this.#sync(0, 0);
@@ -143,7 +136,7 @@ export class RedisBudget {
     if (this.#closed) return Promise.reject(new AbortError("The budget was closed."));
     const { signal, timeoutMs = 0 } = options;
     if (signal?.aborted) return Promise.reject(new AbortError());
-    this.#noteSpending(amount);
+    this.#spending.note(amount);
     if (this.#queue.length === 0 && this.#take(amount)) return Promise.resolve();
     const waiting = this.#queue.wait(
       { amount },
@@ -166,9 +159,9 @@ export class RedisBudget {
 
   /** Forget every charge, for every process sharing the key. */
   async reset(): Promise<void> {
-    this.#ledger.clear();
-    this.#own = [];
-    await bounded(this.connection.client.del(...this.#keys), this.#timeoutMs);
+    this.#session.ledger.clear();
+    this.#own.clear();
+    await bounded(this.connection.client.del(...this.#keys), this.#session.timeoutMs);
   }
 
   /** Give back unused slices (best effort) and close a connection this budget made. */
@@ -176,27 +169,17 @@ export class RedisBudget {
     if (this.#closed) return;
     this.#closed = true;
     this.#queue.rejectAll(() => new AbortError("The budget was closed."));
-    this.#ledger.returnAll();
+    this.#session.ledger.returnAll();
     // What this process leased and did not use goes back before it leaves (bounded like any command).
     // An exchange still in flight may yet grant a slice (then given back by this one, queued after it).
-    if (this.#ledger.returns.size > 0 || this.#ledger.unreportedCount > 0 || this.#syncing)
-      await bounded(this.#sync(0, 0), this.#timeoutMs).catch(() => undefined);
+    if (this.#session.ledger.returns.size > 0 || this.#session.ledger.unreportedCount > 0 || this.#session.busy)
+      await bounded(this.#sync(0, 0), this.#session.timeoutMs).catch(() => undefined);
     await this.connection.close();
-  }
-
-  #noteSpending(amount: number): void {
-    const now = performance.now();
-    if (now - this.#windowStart >= this.sliceMs) {
-      this.#prevSpent = now - this.#windowStart >= 2 * this.sliceMs ? 0 : this.#spentRecently;
-      this.#spentRecently = 0;
-      this.#windowStart = now;
-    }
-    this.#spentRecently += amount;
   }
 
   #remaining(now: number): number {
     let left = 0;
-    for (const s of this.#ledger.live(now)) left += s.granted - s.used;
+    for (const s of this.#session.ledger.live(now)) left += s.granted - s.used;
     return left;
   }
 
@@ -205,7 +188,7 @@ export class RedisBudget {
     const now = performance.now();
     if (this.#remaining(now) + this.#epsilon < amount) return false;
     let left = amount;
-    for (const s of this.#ledger.slices) {
+    for (const s of this.#session.ledger.slices) {
       const part = Math.min(left, s.granted - s.used);
       s.used += part;
       left -= part;
@@ -216,11 +199,7 @@ export class RedisBudget {
   }
 
   #recordOwn(now: number, amount: number): void {
-    if (this.whenUnavailable !== "share") return;
-    this.#own.push([now, amount]);
-    const horizon = this.windowMs;
-    if (horizon !== undefined && this.#own.length > 64 && (this.#own[0] as [number, number])[0] <= now - horizon)
-      this.#own = this.#own.filter(([t]) => t > now - horizon);
+    if (this.whenUnavailable === "share") this.#own.record(now, amount);
   }
 
   /** "share": what this process may charge on its own while Redis does not answer. */
@@ -228,11 +207,10 @@ export class RedisBudget {
     if (this.#take(amount)) return true;
     if (this.whenUnavailable !== "share") return false;
     const now = performance.now();
-    let mine = 0;
-    for (const [t, a] of this.#own) if (this.windowMs === undefined || t > now - this.windowMs) mine += a;
-    if (mine + amount > this.limit / Math.max(1, this.#live) + this.#epsilon) return false;
-    const serverLast = this.#clock.known ? this.#clock.serverTimeAt(now) : Date.now();
-    this.#ledger.noteUnreported(() => `${this.#holder}:u${++this.#seq}`, amount, serverLast, false);
+    if (this.#own.total(now) + amount > this.limit / Math.max(1, this.#live) + this.#epsilon) return false;
+    const { clock, ledger } = this.#session;
+    const serverLast = clock.known ? clock.serverTimeAt(now) : Date.now();
+    ledger.noteUnreported(() => this.#session.nextId("u"), amount, serverLast, false);
     this.#recordOwn(now, amount);
     return true;
   }
@@ -256,7 +234,7 @@ export class RedisBudget {
         let needed = -have;
         for (const w of this.#queue.items) needed += w.amount;
         const result = await this.#sync(
-          Math.min(this.limit, Math.max(needed, this.#prevSpent, this.#spentRecently)),
+          Math.min(this.limit, Math.max(needed, this.#spending.recent)),
           // Exactly what the head needs: Redis allows for rounding (a grant short of it by the
           // tolerance would leave a remainder neither side could use).
           Math.max(head.amount - have, this.#epsilon),
@@ -289,105 +267,57 @@ export class RedisBudget {
     }
   }
 
+  /** One exchange at a time: each states this process's whole position. */
   #sync(wanted: number, least: number): Promise<{ granted: number; waitMs: number } | typeof UNAVAILABLE> {
-    const previous = this.#syncing;
-    const run = (previous ? previous.then(() => this.#exchange(wanted, least)) : this.#exchange(wanted, least)).finally(
-      () => {
-        if (this.#syncing === run) this.#syncing = undefined;
-      },
-    );
-    this.#syncing = run;
-    return run;
+    return this.#session.serial(() => this.#exchange(wanted, least));
   }
 
   async #exchange(wanted: number, least: number): Promise<{ granted: number; waitMs: number } | typeof UNAVAILABLE> {
-    if (!this.connection.available) return UNAVAILABLE;
+    const done = await this.#session.exchange<BudgetReply>(
+      (_now, seq, sliceId, out) => ({
+        asks: wanted > 0,
+        send: (deadline) =>
+          this.#script(
+            deadline,
+            seq,
+            wanted,
+            least,
+            sliceId,
+            out.returns.length,
+            ...out.returns.flat(),
+            out.restate.length / 3,
+            ...out.restate,
+          ),
+        cancel: () => {
+          // Should Redis still run it in time, empty the slice it granted (numbered after it, so
+          // that it also stops it should it run later still); and again with every later exchange
+          // until one succeeds: a cancel lost with the connection would otherwise leave the slice
+          // counted for good (emptying it is idempotent).
+          this.#session.ledger.returns.set(sliceId, 0);
+          const seq = ++this.#session.seq;
+          const id = `${this.#session.holder}:${seq}`;
+          this.#script(-1, seq, 0, 0, id, 1, sliceId, 0, 0).catch(() => undefined);
+        },
+      }),
+      (reply) => [Number(reply[0]), Number(reply[3]), Number(reply[5])],
+    );
+    if (done === UNAVAILABLE) return UNAVAILABLE;
+    const { reply, now, sliceId } = done;
+    this.#unavailableReason = undefined;
+    this.#live = Math.max(1, Number(reply[4]));
+    this.#lastTotal = Number(reply[6]);
+    const granted = Number(reply[1]);
+    // Granted while close() was giving back what it held: goes back with it.
+    if (granted > 0 && this.#closed) this.#session.ledger.returns.set(sliceId, 0);
+    else if (granted > 0) this.#session.ledger.grant(sliceId, granted, now, Number(reply[3]), this.sliceMs);
+    return { granted, waitMs: Number(reply[2]) };
+  }
+
+  /** The budget script: ARGV 1 deadline, 2 limit, 3 window, 4 holder, 5 seq, then `rest` (see budget-script.ts). */
+  #script(deadline: number, seq: number, ...rest: (string | number)[]): Promise<BudgetReply> {
     const client = this.connection.client as unknown as ScriptClient;
-    if (!this.#clock.known) {
-      const sentAt = performance.now();
-      try {
-        const [seconds, micros] = await bounded(client.orcBudgetTime(this.#keys[1]), this.#timeoutMs);
-        this.#clock.observe(Number(seconds) * 1_000 + Math.floor(Number(micros) / 1_000), sentAt, performance.now());
-      } catch (error) {
-        this.connection.commandFailed(error);
-        return UNAVAILABLE;
-      }
-    }
-    for (let attempt = 1; ; attempt++) {
-      const now = performance.now();
-      const seq = ++this.#seq;
-      const sliceId = `${this.#holder}:${seq}`;
-      const out = this.#ledger.outgoing(now);
-      const asks = wanted > 0;
-      const deadline = asks ? this.#clock.serverTimeAt(now + this.#timeoutMs / 2) : -1;
-      const args = [
-        deadline,
-        this.limit,
-        this.windowMs ?? -1,
-        this.#holder,
-        seq,
-        wanted,
-        least,
-        sliceId,
-        this.sliceMs,
-        out.returns.length,
-        ...out.returns.flat(),
-        out.restate.length / 3,
-        ...out.restate,
-      ];
-      let reply: BudgetReply;
-      try {
-        reply = await bounded(client.orcBudget(...this.#keys, ...args), this.#timeoutMs);
-      } catch (error) {
-        // Should Redis still run it in time, empty the slice it granted (numbered after it, so
-        // that it also stops it should it run later still).
-        if (asks && this.connection.client.status !== "end") {
-          // And again with every later exchange until one succeeds: a cancel lost with the
-          // connection would otherwise leave the slice counted for good (emptying it is idempotent).
-          this.#ledger.returns.set(sliceId, 0);
-          const cancelSeq = ++this.#seq;
-          client
-            .orcBudget(
-              ...this.#keys,
-              -1,
-              this.limit,
-              this.windowMs ?? -1,
-              this.#holder,
-              cancelSeq,
-              0,
-              0,
-              `${this.#holder}:${cancelSeq}`,
-              this.sliceMs,
-              1,
-              sliceId,
-              0,
-              0,
-            )
-            .catch(() => undefined);
-        }
-        this.connection.commandFailed(error);
-        return UNAVAILABLE;
-      }
-      this.#clock.observe(Number(reply[3]), now, performance.now());
-      const status = Number(reply[0]);
-      if (status === 3 || status === 4) {
-        if (status === 4) this.#seq = Math.max(this.#seq, Number(reply[5]));
-        if (attempt < 2) continue;
-        return UNAVAILABLE;
-      }
-      this.#unavailableReason = undefined;
-      this.#ledger.acknowledge(out);
-      this.#live = Math.max(1, Number(reply[4]));
-      this.#lastTotal = Number(reply[6]);
-      const granted = Number(reply[1]);
-      if (granted > 0 && this.#closed) {
-        // Granted while close() was giving back what it held: goes back with it.
-        this.#ledger.returns.set(sliceId, 0);
-      } else if (granted > 0) {
-        this.#ledger.grant(sliceId, granted, now, Number(reply[3]), this.sliceMs);
-      }
-      return { granted, waitMs: Number(reply[2]) };
-    }
+    const head = [deadline, this.limit, this.windowMs ?? -1, this.#session.holder, seq, ...rest.slice(0, 3)];
+    return client.orcBudget(...this.#keys, ...head, this.sliceMs, ...rest.slice(3));
   }
 }
 
