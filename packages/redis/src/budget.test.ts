@@ -60,6 +60,23 @@ describe("RedisBudget", () => {
     await expect(b.charge(1)).rejects.toBeInstanceOf(BudgetExceededError);
   });
 
+  it("the last part of a budget shared by two processes can be charged, whatever its decimal amount (no rounding strands it)", async () => {
+    // The flake behind "charged 299 of 300": Redis granted a charge's need less a tolerance and
+    // replied with 14 significant digits, so the holder's slice fell just short of the charge
+    // while the crumb left in Redis was below the next ask — neither side could use the rest.
+    for (const amount of [0.07, 0.54, 0.8, 1]) {
+      const key = `r${++n}`;
+      const a = budget({ key, limit: 2 * amount });
+      const b = budget({ key, limit: 2 * amount });
+      await b.charge(amount);
+      // With b live, a's share of what is left is capped to what its charge needs.
+      await a.charge(amount);
+      await expect(a.charge(amount)).rejects.toBeInstanceOf(BudgetExceededError);
+      await expect(b.charge(amount)).rejects.toBeInstanceOf(BudgetExceededError);
+      expect(a.spent).toBeCloseTo(2 * amount, 9);
+    }
+  });
+
   it("with a window, room comes back as charges leave it", async () => {
     const key = `w${++n}`;
     const a = budget({ key, limit: 3, windowMs: 800, sliceMs: 100 });

@@ -1,7 +1,9 @@
-import { randomUUID } from "node:crypto";
 import { AbortError, ConfigError, type ConfigIssue, OrchestratorError } from "@orchestrator-ts/core";
 import { RedisConnection, type RedisConnectionOptions, bounded, validateRedisConnectionOptions } from "./connection";
-import { ServerClock } from "./server-clock";
+import { BUDGET_SCRIPT, type BudgetReply } from "./budget-script";
+import { LeaseSession, UNAVAILABLE } from "./lease-session";
+import { DemandMeter, OwnTakes } from "./local-demand";
+import { type Waiter, WaiterQueue } from "./waiter-queue";
 
 /** A charge the budget cannot cover (now, or within the charge's timeout). */
 export class BudgetExceededError extends OrchestratorError {
@@ -37,137 +39,13 @@ export interface RedisBudgetOptions extends RedisConnectionOptions {
   pollIntervalMs?: number;
 }
 
-// KEYS: 1 slices zset (id → last use, server ms), 2 state hash (s:<id> amount · q:<holder> seq ·
-// S total counted), 3 seen zset (holder → last exchange). ARGV: 1 deadline (-1 none), 2 limit,
-// 3 window ms (-1 none), 4 holder, 5 seq, 6 amount wanted, 7 least useful amount, 8 new slice id,
-// 9 slice ms, then n × (id, used) to shrink and m × (id, amount, last use) to re-add.
-// Reply: {status (1 ok, 3 too late, 4 stale), granted, wait ms (-1 never), server ms, live, last seq, total}.
-const BUDGET_SCRIPT = `
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-local deadline = tonumber(ARGV[1])
-if deadline >= 0 and now > deadline then return {3, '0', 0, now, 0, 0, '0'} end
-local st = KEYS[2]
-local holder = ARGV[4]
-local seq = tonumber(ARGV[5])
-local last = tonumber(redis.call('HGET', st, 'q:' .. holder) or '0')
-if seq <= last then return {4, '0', 0, now, 0, last, '0'} end
-redis.call('HSET', st, 'q:' .. holder, seq)
-local limit = tonumber(ARGV[2])
-local window = tonumber(ARGV[3])
-local sliceMs = tonumber(ARGV[9])
-local S = tonumber(redis.call('HGET', st, 'S') or '0')
--- Slices out of the window leave the total. Without a window they stay in it; past a minute
--- after their end (no process re-states them then) only their sum is kept.
-local horizon = window
-if window < 0 then horizon = 60000 end
-local old = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now - horizon)
-for _, id in ipairs(old) do
-  if window >= 0 then S = S - tonumber(redis.call('HGET', st, 's:' .. id) or '0') end
-  redis.call('HDEL', st, 's:' .. id)
-end
-if #old > 0 then redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - horizon) end
-local gone = redis.call('ZRANGEBYSCORE', KEYS[3], '-inf', now - 600000)
-for _, h in ipairs(gone) do redis.call('HDEL', st, 'q:' .. h) end
-if #gone > 0 then redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', now - 600000) end
-redis.call('ZADD', KEYS[3], now, holder)
-local live = redis.call('ZCOUNT', KEYS[3], now - 60000, '+inf')
-local i = 10
-local n = tonumber(ARGV[i])
-i = i + 1
-for _ = 1, n do
-  local id = ARGV[i]
-  local used = tonumber(ARGV[i + 1])
-  i = i + 2
-  local cur = tonumber(redis.call('HGET', st, 's:' .. id) or '-1')
-  if cur > used then
-    redis.call('HSET', st, 's:' .. id, used)
-    S = S - (cur - used)
-  end
-end
-n = tonumber(ARGV[i])
-i = i + 1
-for _ = 1, n do
-  local id = ARGV[i]
-  local amount = tonumber(ARGV[i + 1])
-  local untilMs = tonumber(ARGV[i + 2])
-  i = i + 3
-  if untilMs > now - horizon and redis.call('HEXISTS', st, 's:' .. id) == 0 then
-    redis.call('HSET', st, 's:' .. id, amount)
-    redis.call('ZADD', KEYS[1], untilMs, id)
-    S = S + amount
-  end
-end
-local wanted = tonumber(ARGV[6])
-local least = tonumber(ARGV[7])
-local granted = 0
-local waitMs = 0
-if wanted > 0 then
-  local room = limit - S
-  if live > 1 and room > 0 then
-    local fair = math.max(least, room / live)
-    if wanted > fair then wanted = fair end
-  end
-  if room >= least and least > 0 then granted = math.min(wanted, room) end
-  if granted > 0 then
-    redis.call('HSET', st, 's:' .. ARGV[8], granted)
-    redis.call('ZADD', KEYS[1], now + sliceMs, ARGV[8])
-    S = S + granted
-  else
-    waitMs = -1
-    if window >= 0 then
-      local first = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
-      if first[2] then waitMs = tonumber(first[2]) + window - now end
-    end
-  end
-end
-if S < 0 then S = 0 end
-redis.call('HSET', st, 'S', S)
--- With a window, everything expires once nothing happened for longer than it; without, the
--- budget's state stays until reset().
-if window >= 0 then
-  for k = 1, 3 do redis.call('PEXPIRE', KEYS[k], window + sliceMs + 660000) end
-else
-  redis.call('PEXPIRE', KEYS[3], 660000)
-end
-return {1, tostring(granted), waitMs, now, live, seq, tostring(S)}
-`;
-
-const TIME_SCRIPT = "return redis.call('TIME')";
-
-type BudgetReply = [
-  status: number,
-  granted: string,
-  waitMs: number,
-  serverMs: number,
-  live: number,
-  lastSeq: number,
-  total: string,
-];
-
 type ScriptClient = {
   orcBudget(slices: string, state: string, seen: string, ...args: (string | number)[]): Promise<BudgetReply>;
-  orcBudgetTime(key: string): Promise<[string, string]>;
 };
 
-interface Slice {
-  id: string;
-  granted: number;
-  used: number;
-  usableUntil: number;
-  serverUntil: number;
-}
-
-interface Waiter {
+interface ChargeWaiter extends Waiter<void> {
   amount: number;
-  resolve: () => void;
-  reject: (error: unknown) => void;
-  cleanup: () => void;
 }
-
-const UNAVAILABLE = Symbol("unavailable");
-// Floating-point sums of amounts: a charge that fits up to this is taken as fitting.
-const EPSILON = 1e-9;
 
 /**
  * An amount (dollars, tokens, calls) shared by every process using the key, never exceeded in
@@ -187,46 +65,47 @@ export class RedisBudget {
   readonly whenUnavailable: "reject" | "share";
   readonly connection: RedisConnection;
   readonly #keys: [slices: string, state: string, seen: string];
-  readonly #holder = randomUUID().replace(/-/g, "").slice(0, 16);
-  readonly #clock = new ServerClock();
-  readonly #timeoutMs: number;
+  /** This budget's exchanges with Redis and its leased slices (an ended one's unused part goes back at once). */
+  readonly #session: LeaseSession;
   readonly #pollMs: number;
-  readonly #queue: Waiter[] = [];
-  /** Charges that may wait for room (they have a timeout). */
-  readonly #timeouts = new WeakSet<Waiter>();
-  #slices: Slice[] = [];
-  readonly #shrink = new Map<string, number>();
-  /** Charged while Redis did not answer ("share"): stated to Redis once it does. */
-  #unreported: { id: string; amount: number; serverLast: number }[] = [];
+  readonly #queue = new WaiterQueue<void, ChargeWaiter>();
   /** This process's charges in the window (performance.now, amount), for its share. */
-  #own: [number, number][] = [];
-  #seq = 0;
+  readonly #own: OwnTakes;
   #live = 1;
-  #spentRecently = 0;
-  #prevSpent = 0;
-  #windowStart = 0;
+  /** Charges per `sliceMs`, to size the next slice. */
+  readonly #spending: DemandMeter;
   #pumping = false;
-  #syncing: Promise<unknown> | undefined;
   #closed = false;
   #unavailableReason: string | undefined;
   /** Total counted in Redis at its last answer. */
   #lastTotal = 0;
+  /**
+   * Floating-point sums of amounts: a charge that fits up to this is taken as fitting. Relative to
+   * the limit (thousands of ulps of it), so it holds at any scale; Redis grants what is left when
+   * it is within half of it of what a charge needs.
+   */
+  readonly #epsilon: number;
 
   constructor(options: RedisBudgetOptions) {
     checkOptions(options);
     validateRedisConnectionOptions(options);
     this.key = options.key;
     this.limit = options.limit;
+    this.#epsilon = options.limit * 1e-12;
     this.windowMs = options.windowMs;
     this.sliceMs = options.sliceMs ?? 1_000;
+    this.#spending = new DemandMeter(this.sliceMs);
+    this.#own = new OwnTakes(this.windowMs);
     this.whenUnavailable = options.whenUnavailable ?? "reject";
     this.#pollMs = options.pollIntervalMs ?? 100;
     const base = `${options.keyPrefix ?? "orc:budget:"}{${this.key}}`;
     this.#keys = [`${base}:slices`, `${base}:state`, `${base}:seen`];
-    this.#timeoutMs = options.operationTimeoutMs ?? 1_000;
-    this.connection = new RedisConnection(options, { operationTimeoutMs: this.#timeoutMs, probeKey: this.#keys[1] });
+    const timeoutMs = options.operationTimeoutMs ?? 1_000;
+    this.connection = new RedisConnection(options, { operationTimeoutMs: timeoutMs, probeKey: this.#keys[1] });
     this.connection.client.defineCommand("orcBudget", { numberOfKeys: 3, lua: BUDGET_SCRIPT });
-    this.connection.client.defineCommand("orcBudgetTime", { numberOfKeys: 1, lua: TIME_SCRIPT });
+    this.#session = new LeaseSession(this.connection, timeoutMs, this.#keys[1], () =>
+      setTimeout(() => void this.#sync(0, 0), 0).unref(),
+    );
     this.connection.onRecovered(() => {
       if (this.#queue.length > 0) void this.#pump();
       else void this.#sync(0, 0);
@@ -257,36 +136,14 @@ export class RedisBudget {
     if (this.#closed) return Promise.reject(new AbortError("The budget was closed."));
     const { signal, timeoutMs = 0 } = options;
     if (signal?.aborted) return Promise.reject(new AbortError());
-    this.#noteSpending(amount);
+    this.#spending.note(amount);
     if (this.#queue.length === 0 && this.#take(amount)) return Promise.resolve();
-    return new Promise<void>((resolve, reject) => {
-      let timer: ReturnType<typeof setTimeout> | undefined;
-      const onAbort = () => {
-        waiter.cleanup();
-        reject(new AbortError());
-      };
-      const waiter: Waiter = {
-        amount,
-        resolve,
-        reject,
-        cleanup: () => {
-          if (timer) clearTimeout(timer);
-          signal?.removeEventListener("abort", onAbort);
-          const i = this.#queue.indexOf(waiter);
-          if (i >= 0) this.#queue.splice(i, 1);
-        },
-      };
-      signal?.addEventListener("abort", onAbort, { once: true });
-      if (timeoutMs > 0) {
-        this.#timeouts.add(waiter);
-        timer = setTimeout(() => {
-          waiter.cleanup();
-          reject(this.#exceeded(amount, undefined));
-        }, timeoutMs);
-      }
-      this.#queue.push(waiter);
-      void this.#pump();
-    });
+    const waiting = this.#queue.wait(
+      { amount },
+      { signal, timeoutMs: timeoutMs > 0 ? timeoutMs : undefined, onTimeout: () => this.#exceeded(amount, undefined) },
+    );
+    void this.#pump();
+    return waiting;
   }
 
   #exceeded(amount: number, waitMs: number | undefined): BudgetExceededError {
@@ -302,79 +159,47 @@ export class RedisBudget {
 
   /** Forget every charge, for every process sharing the key. */
   async reset(): Promise<void> {
-    this.#slices = [];
-    this.#shrink.clear();
-    this.#unreported = [];
-    this.#own = [];
-    await bounded(this.connection.client.del(...this.#keys), this.#timeoutMs);
+    this.#session.ledger.clear();
+    this.#own.clear();
+    await bounded(this.connection.client.del(...this.#keys), this.#session.timeoutMs);
   }
 
   /** Give back unused slices (best effort) and close a connection this budget made. */
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    for (const w of [...this.#queue]) {
-      w.cleanup();
-      w.reject(new AbortError("The budget was closed."));
-    }
-    for (const s of this.#slices) if (s.used < s.granted) this.#shrink.set(s.id, s.used);
-    this.#slices = [];
+    this.#queue.rejectAll(() => new AbortError("The budget was closed."));
+    this.#session.ledger.returnAll();
     // What this process leased and did not use goes back before it leaves (bounded like any command).
-    if (this.#shrink.size > 0 || this.#unreported.length > 0)
-      await bounded(this.#sync(0, 0), this.#timeoutMs).catch(() => undefined);
+    // An exchange still in flight may yet grant a slice (then given back by this one, queued after it).
+    if (this.#session.ledger.returns.size > 0 || this.#session.ledger.unreportedCount > 0 || this.#session.busy)
+      await bounded(this.#sync(0, 0), this.#session.timeoutMs).catch(() => undefined);
     await this.connection.close();
-  }
-
-  #noteSpending(amount: number): void {
-    const now = performance.now();
-    if (now - this.#windowStart >= this.sliceMs) {
-      this.#prevSpent = now - this.#windowStart >= 2 * this.sliceMs ? 0 : this.#spentRecently;
-      this.#spentRecently = 0;
-      this.#windowStart = now;
-    }
-    this.#spentRecently += amount;
-  }
-
-  /** Slices still usable (ended ones dropped, their unused part to go back). */
-  #liveSlices(now: number): Slice[] {
-    while (this.#slices.length > 0 && now >= (this.#slices[0] as Slice).usableUntil) {
-      const ended = this.#slices.shift() as Slice;
-      if (ended.used < ended.granted) {
-        this.#shrink.set(ended.id, ended.used);
-        const timer = setTimeout(() => void this.#sync(0, 0), 0);
-        timer.unref();
-      }
-    }
-    return this.#slices;
   }
 
   #remaining(now: number): number {
     let left = 0;
-    for (const s of this.#liveSlices(now)) left += s.granted - s.used;
+    for (const s of this.#session.ledger.live(now)) left += s.granted - s.used;
     return left;
   }
 
   /** Charges `amount` from leased slices if they hold it (it may span several). */
   #take(amount: number): boolean {
     const now = performance.now();
-    if (this.#remaining(now) + EPSILON < amount) return false;
+    if (this.#remaining(now) + this.#epsilon < amount) return false;
     let left = amount;
-    for (const s of this.#slices) {
+    for (const s of this.#session.ledger.slices) {
       const part = Math.min(left, s.granted - s.used);
       s.used += part;
       left -= part;
-      if (left <= EPSILON) break;
+      if (left <= this.#epsilon) break;
     }
     this.#recordOwn(now, amount);
     return true;
   }
 
   #recordOwn(now: number, amount: number): void {
-    if (this.whenUnavailable !== "share") return;
-    this.#own.push([now, amount]);
-    const horizon = this.windowMs;
-    if (horizon !== undefined && this.#own.length > 64 && (this.#own[0] as [number, number])[0] <= now - horizon)
-      this.#own = this.#own.filter(([t]) => t > now - horizon);
+    if (this.whenUnavailable === "share") this.#own.record(now, amount);
   }
 
   /** "share": what this process may charge on its own while Redis does not answer. */
@@ -382,22 +207,18 @@ export class RedisBudget {
     if (this.#take(amount)) return true;
     if (this.whenUnavailable !== "share") return false;
     const now = performance.now();
-    let mine = 0;
-    for (const [t, a] of this.#own) if (this.windowMs === undefined || t > now - this.windowMs) mine += a;
-    if (mine + amount > this.limit / Math.max(1, this.#live) + EPSILON) return false;
-    const serverLast = this.#clock.known ? this.#clock.serverTimeAt(now) : Date.now();
-    this.#unreported.push({ id: `${this.#holder}:u${++this.#seq}`, amount, serverLast });
+    if (this.#own.total(now) + amount > this.limit / Math.max(1, this.#live) + this.#epsilon) return false;
+    const { clock, ledger } = this.#session;
+    const serverLast = clock.known ? clock.serverTimeAt(now) : Date.now();
+    ledger.noteUnreported(() => this.#session.nextId("u"), amount, serverLast, false);
     this.#recordOwn(now, amount);
     return true;
   }
 
   #serve(share: boolean): void {
-    while (this.#queue.length > 0) {
-      const head = this.#queue[0] as Waiter;
-      if (!(share ? this.#takeShare(head.amount) : this.#take(head.amount))) return;
-      head.cleanup();
-      head.resolve();
-    }
+    this.#queue.serve((head) =>
+      (share ? this.#takeShare(head.amount) : this.#take(head.amount)) ? { value: undefined } : undefined,
+    );
   }
 
   async #pump(): Promise<void> {
@@ -407,14 +228,16 @@ export class RedisBudget {
       while (this.#queue.length > 0 && !this.#closed) {
         this.#serve(false);
         if (this.#queue.length === 0) break;
-        const head = this.#queue[0] as Waiter;
+        const head = this.#queue.head as ChargeWaiter;
         const now = performance.now();
         const have = this.#remaining(now);
         let needed = -have;
-        for (const w of this.#queue) needed += w.amount;
+        for (const w of this.#queue.items) needed += w.amount;
         const result = await this.#sync(
-          Math.min(this.limit, Math.max(needed, this.#prevSpent, this.#spentRecently)),
-          Math.max(head.amount - have - EPSILON, EPSILON),
+          Math.min(this.limit, Math.max(needed, this.#spending.recent)),
+          // Exactly what the head needs: Redis allows for rounding (a grant short of it by the
+          // tolerance would leave a remainder neither side could use).
+          Math.max(head.amount - have, this.#epsilon),
         );
         this.#serve(false);
         if (this.#queue.length === 0) break;
@@ -424,139 +247,77 @@ export class RedisBudget {
           this.#unavailableReason = this.connection.lastError ?? `connection ${this.connection.client.status}`;
           this.#serve(true);
           refuse = true;
-        } else if (result.granted === 0 && this.#queue[0] === head) {
+        } else if (result.granted === 0 && this.#queue.head === head) {
           refuse = true;
           waitMs = result.waitMs;
         }
         if (refuse) {
           // A charge without a timeout fails now; one with a timeout waits for room (slices given
           // back, the window moving on, Redis answering again) and asks again.
-          for (const w of this.#queue.filter((q) => !this.#timeouts.has(q))) {
+          for (const w of this.#queue.items.filter((q) => !q.hasTimeout)) {
             w.cleanup();
             w.reject(this.#exceeded(w.amount, waitMs));
           }
         }
         if (this.#queue.length === 0) break;
-        await this.#sleep(this.#pollMs);
+        await this.#queue.nap(this.#pollMs);
       }
     } finally {
       this.#pumping = false;
     }
   }
 
-  #sleep(ms: number): Promise<void> {
-    return new Promise<void>((resolve) => setTimeout(resolve, ms * (0.75 + Math.random() * 0.5)));
-  }
-
+  /** One exchange at a time: each states this process's whole position. */
   #sync(wanted: number, least: number): Promise<{ granted: number; waitMs: number } | typeof UNAVAILABLE> {
-    const previous = this.#syncing;
-    const run = (previous ? previous.then(() => this.#exchange(wanted, least)) : this.#exchange(wanted, least)).finally(
-      () => {
-        if (this.#syncing === run) this.#syncing = undefined;
-      },
-    );
-    this.#syncing = run;
-    return run;
+    return this.#session.serial(() => this.#exchange(wanted, least));
   }
 
   async #exchange(wanted: number, least: number): Promise<{ granted: number; waitMs: number } | typeof UNAVAILABLE> {
-    if (!this.connection.available) return UNAVAILABLE;
+    const done = await this.#session.exchange<BudgetReply>(
+      (_now, seq, sliceId, out) => ({
+        asks: wanted > 0,
+        send: (deadline) =>
+          this.#script(
+            deadline,
+            seq,
+            wanted,
+            least,
+            sliceId,
+            out.returns.length,
+            ...out.returns.flat(),
+            out.restate.length / 3,
+            ...out.restate,
+          ),
+        cancel: () => {
+          // Should Redis still run it in time, empty the slice it granted (numbered after it, so
+          // that it also stops it should it run later still); and again with every later exchange
+          // until one succeeds: a cancel lost with the connection would otherwise leave the slice
+          // counted for good (emptying it is idempotent).
+          this.#session.ledger.returns.set(sliceId, 0);
+          const seq = ++this.#session.seq;
+          const id = `${this.#session.holder}:${seq}`;
+          this.#script(-1, seq, 0, 0, id, 1, sliceId, 0, 0).catch(() => undefined);
+        },
+      }),
+      (reply) => [Number(reply[0]), Number(reply[3]), Number(reply[5])],
+    );
+    if (done === UNAVAILABLE) return UNAVAILABLE;
+    const { reply, now, sliceId } = done;
+    this.#unavailableReason = undefined;
+    this.#live = Math.max(1, Number(reply[4]));
+    this.#lastTotal = Number(reply[6]);
+    const granted = Number(reply[1]);
+    // Granted while close() was giving back what it held: goes back with it.
+    if (granted > 0 && this.#closed) this.#session.ledger.returns.set(sliceId, 0);
+    else if (granted > 0) this.#session.ledger.grant(sliceId, granted, now, Number(reply[3]), this.sliceMs);
+    return { granted, waitMs: Number(reply[2]) };
+  }
+
+  /** The budget script: ARGV 1 deadline, 2 limit, 3 window, 4 holder, 5 seq, then `rest` (see budget-script.ts). */
+  #script(deadline: number, seq: number, ...rest: (string | number)[]): Promise<BudgetReply> {
     const client = this.connection.client as unknown as ScriptClient;
-    if (!this.#clock.known) {
-      const sentAt = performance.now();
-      try {
-        const [seconds, micros] = await bounded(client.orcBudgetTime(this.#keys[1]), this.#timeoutMs);
-        this.#clock.observe(Number(seconds) * 1_000 + Math.floor(Number(micros) / 1_000), sentAt, performance.now());
-      } catch (error) {
-        this.connection.commandFailed(error);
-        return UNAVAILABLE;
-      }
-    }
-    for (let attempt = 1; ; attempt++) {
-      const now = performance.now();
-      const seq = ++this.#seq;
-      const sliceId = `${this.#holder}:${seq}`;
-      const shrink = [...this.#shrink];
-      const sentUnreported = this.#unreported.length;
-      const assert: (string | number)[] = [];
-      for (const s of this.#liveSlices(now)) assert.push(s.id, s.granted, s.serverUntil);
-      for (const u of this.#unreported) assert.push(u.id, u.amount, u.serverLast);
-      const asks = wanted > 0;
-      const deadline = asks ? this.#clock.serverTimeAt(now + this.#timeoutMs / 2) : -1;
-      const args = [
-        deadline,
-        this.limit,
-        this.windowMs ?? -1,
-        this.#holder,
-        seq,
-        wanted,
-        least,
-        sliceId,
-        this.sliceMs,
-        shrink.length,
-        ...shrink.flat(),
-        assert.length / 3,
-        ...assert,
-      ];
-      let reply: BudgetReply;
-      try {
-        reply = await bounded(client.orcBudget(...this.#keys, ...args), this.#timeoutMs);
-      } catch (error) {
-        // Should Redis still run it in time, empty the slice it granted (numbered after it, so
-        // that it also stops it should it run later still).
-        if (asks && this.connection.client.status !== "end") {
-          // And again with every later exchange until one succeeds: a cancel lost with the
-          // connection would otherwise leave the slice counted for good (emptying it is idempotent).
-          this.#shrink.set(sliceId, 0);
-          const cancelSeq = ++this.#seq;
-          client
-            .orcBudget(
-              ...this.#keys,
-              -1,
-              this.limit,
-              this.windowMs ?? -1,
-              this.#holder,
-              cancelSeq,
-              0,
-              0,
-              `${this.#holder}:${cancelSeq}`,
-              this.sliceMs,
-              1,
-              sliceId,
-              0,
-              0,
-            )
-            .catch(() => undefined);
-        }
-        this.connection.commandFailed(error);
-        return UNAVAILABLE;
-      }
-      this.#clock.observe(Number(reply[3]), now, performance.now());
-      const status = Number(reply[0]);
-      if (status === 3 || status === 4) {
-        if (status === 4) this.#seq = Math.max(this.#seq, Number(reply[5]));
-        if (attempt < 2) continue;
-        return UNAVAILABLE;
-      }
-      this.#unavailableReason = undefined;
-      for (const [id] of shrink) this.#shrink.delete(id);
-      this.#unreported.splice(0, sentUnreported);
-      this.#live = Math.max(1, Number(reply[4]));
-      this.#lastTotal = Number(reply[6]);
-      const granted = Number(reply[1]);
-      if (granted > 0) {
-        this.#slices.push({
-          id: sliceId,
-          granted,
-          used: 0,
-          usableUntil: now + this.sliceMs,
-          serverUntil: Number(reply[3]) + this.sliceMs,
-        });
-        const timer = setTimeout(() => this.#liveSlices(performance.now()), this.sliceMs + 1);
-        timer.unref();
-      }
-      return { granted, waitMs: Number(reply[2]) };
-    }
+    const head = [deadline, this.limit, this.windowMs ?? -1, this.#session.holder, seq, ...rest.slice(0, 3)];
+    return client.orcBudget(...this.#keys, ...head, this.sliceMs, ...rest.slice(3));
   }
 }
 

@@ -198,12 +198,12 @@ describe("on a Redis Cluster", () => {
         ),
       ),
     ]);
-    const counts = limits.map((lines) => lines[0] as { granted: number });
+    const counts = limits.map((lines) => lines[0] as { granted: number; fallbacks: number });
     const granted = counts.reduce((s, c) => s + c.granted, 0);
     const charges = budgets.map((lines) => lines[0] as { charged: number; refusedWith: string });
     const charged = charges.reduce((s, c) => s + c.charged, 0);
     console.log(
-      `cluster, 3 processes: 20 attempts each under a shared limit of 30/min, granted ${counts.map((c) => c.granted).join(" + ")} = ${granted}; ` +
+      `cluster, 3 processes: 20 attempts each under a shared limit of 30/min, granted ${counts.map((c) => c.granted).join(" + ")} = ${granted} (acquires answered by the fallback policy: ${counts.map((c) => c.fallbacks).join(" + ")}); ` +
         `charging a shared budget of 300 until refused: ${charges.map((c) => c.charged).join(" + ")} = ${charged}`,
     );
     expect(granted).toBe(30);

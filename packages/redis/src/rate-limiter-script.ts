@@ -1,3 +1,5 @@
+import { EXPIRE_SLICES, GRANT_SLICE, SEEN, prologue, returnsAndRestates } from "./lease-script";
+
 /**
  * The one script behind every exchange between a `RedisRateLimiter` and Redis. Five keys, all in
  * one Redis Cluster hash slot (`<prefix>{<key>}:…`):
@@ -18,17 +20,11 @@
  * Reply: {status (1 ok, 3 too late, 4 stale), starts granted, slots it may use, wait ms, server
  * ms, live holders, others waiting, last sequence number, slots counted for it}.
  */
-export const LEASE_SCRIPT = `
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-local deadline = tonumber(ARGV[1])
-if deadline >= 0 and now > deadline then return {3, 0, 0, 0, now, 0, 0, 0, 0} end
-local st = KEYS[3]
-local holder = ARGV[4]
-local seq = tonumber(ARGV[5])
-local last = tonumber(redis.call('HGET', st, 'q:' .. holder) or '0')
-if seq <= last then return {4, 0, 0, 0, now, 0, 0, last, 0} end
-redis.call('HSET', st, 'q:' .. holder, seq)
+export const LEASE_SCRIPT = `${prologue("KEYS[3]", "{3, 0, 0, 0, now, 0, 0, 0, 0}", "{4, 0, 0, 0, now, 0, 0, last, 0}")}
+local slicesKey = KEYS[1]
+local seenKey = KEYS[4]
+local horizon = 60000
+local windowed = true
 local maxRpm = tonumber(ARGV[2])
 local maxConc = tonumber(ARGV[3])
 local sliceMs = tonumber(ARGV[10])
@@ -43,60 +39,17 @@ for _, h in ipairs(dead) do
   redis.call('HDEL', st, 'c:' .. h)
 end
 if #dead > 0 then redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now) end
--- Slices whose starts are out of the 60 s window.
-local old = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now - 60000)
-for _, id in ipairs(old) do
-  S = S - tonumber(redis.call('HGET', st, 's:' .. id) or '0')
-  redis.call('HDEL', st, 's:' .. id)
-end
-if #old > 0 then redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - 60000) end
--- Processes gone for 10 minutes: forget them and their sequence numbers.
-local gone = redis.call('ZRANGEBYSCORE', KEYS[4], '-inf', now - 600000)
-for _, h in ipairs(gone) do redis.call('HDEL', st, 'q:' .. h) end
-if #gone > 0 then redis.call('ZREMRANGEBYSCORE', KEYS[4], '-inf', now - 600000) end
-redis.call('ZADD', KEYS[4], now, holder)
-local live = redis.call('ZCOUNT', KEYS[4], now - 60000, '+inf')
-redis.call('ZREMRANGEBYSCORE', KEYS[5], '-inf', now)
+${EXPIRE_SLICES}${SEEN}redis.call('ZREMRANGEBYSCORE', KEYS[5], '-inf', now)
 redis.call('ZREM', KEYS[5], holder)
 local othersWaiting = redis.call('ZCARD', KEYS[5])
-
--- Unused starts given back: a slice only ever shrinks (a copy of this command run twice is harmless).
-local i = 14
-local n = tonumber(ARGV[i])
-i = i + 1
-for _ = 1, n do
-  local id = ARGV[i]
-  local used = tonumber(ARGV[i + 1])
-  i = i + 2
-  local cur = tonumber(redis.call('HGET', st, 's:' .. id) or '-1')
-  if cur > used then
-    redis.call('HSET', st, 's:' .. id, used)
-    S = S - (cur - used)
-  end
-end
--- Slices this holder is using that Redis does not know (lost in a failover, or taken while Redis
--- was unreachable): counted again, so the window stays true.
-n = tonumber(ARGV[i])
-i = i + 1
-for _ = 1, n do
-  local id = ARGV[i]
-  local count = tonumber(ARGV[i + 1])
-  local untilMs = tonumber(ARGV[i + 2])
-  i = i + 3
-  if untilMs > now - 60000 and redis.call('HEXISTS', st, 's:' .. id) == 0 then
-    redis.call('HSET', st, 's:' .. id, count)
-    redis.call('ZADD', KEYS[1], untilMs, id)
-    S = S + count
-  end
-end
-
+${returnsAndRestates(14)}
 -- Concurrency: the holder states how many slots it wants in all and how many it is using. It is
 -- entitled to what it wants from what is free (while others wait, no more than its fair share);
 -- Redis counts what it uses even beyond that (calls started while Redis did not answer), so that
 -- nobody else is let in until they end.
 local entitled = 0
 local recorded = 0
-local wanted = tonumber(ARGV[6])
+local slotsWanted = tonumber(ARGV[6])
 local inUse = tonumber(ARGV[7])
 local short = false
 if maxConc >= 0 then
@@ -109,9 +62,9 @@ if maxConc >= 0 then
     local share = math.max(1, math.floor(maxConc / (holders + othersWaiting)))
     if cap > share then cap = share end
   end
-  entitled = math.min(wanted, cap)
+  entitled = math.min(slotsWanted, cap)
   if entitled < 0 then entitled = 0 end
-  if entitled < wanted then short = true end
+  if entitled < slotsWanted then short = true end
   recorded = math.max(entitled, inUse)
   C = others + recorded
   if recorded > 0 then
@@ -123,30 +76,15 @@ if maxConc >= 0 then
   end
 end
 
--- Per minute: a new slice of starts, from what the window has left (shared with other live
--- processes). Its starts count from now until 60 s after the slice's last use, so every window
--- of 60 s holds at most maxRpm starts however late in the slice they were used.
-local granted = 0
-local waitMs = 0
-local startsWanted = tonumber(ARGV[8])
-if maxRpm >= 0 and startsWanted > 0 then
-  local room = maxRpm - S
-  if live > 1 and room > 0 then
-    local fair = math.max(1, math.ceil(room / live))
-    if startsWanted > fair then startsWanted = fair end
-  end
-  granted = math.min(startsWanted, room)
-  if granted < 0 then granted = 0 end
-  if granted > 0 then
-    redis.call('HSET', st, 's:' .. ARGV[9], granted)
-    redis.call('ZADD', KEYS[1], now + sliceMs, ARGV[9])
-    S = S + granted
-  else
-    short = true
-    local first = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
-    if first[2] then waitMs = tonumber(first[2]) + 60000 - now else waitMs = sliceMs end
-  end
-end
+-- Per minute: a new slice of whole starts (ARGV[8] wanted, ARGV[9] its id).
+local limit = maxRpm
+local wanted = tonumber(ARGV[8])
+local least = 1
+local tolerance = 0
+local function share(room, live) return math.ceil(room / live) end
+local sliceId = ARGV[9]
+local noRoomWait = sliceMs
+${GRANT_SLICE}if limit >= 0 and wanted > 0 and granted == 0 then short = true end
 if short and ARGV[12] == '1' then redis.call('ZADD', KEYS[5], now + tonumber(ARGV[13]), holder) end
 
 if S < 0 then S = 0 end
@@ -155,9 +93,6 @@ redis.call('HSET', st, 'S', S, 'C', C)
 for k = 1, 5 do redis.call('PEXPIRE', KEYS[k], 660000) end
 return {1, granted, entitled, waitMs, now, live, othersWaiting, seq, recorded}
 `;
-
-/** Redis' clock, read on the limiter's own shard (a cluster's nodes may disagree on the time). */
-export const TIME_SCRIPT = "return redis.call('TIME')";
 
 export type LeaseReply = [
   status: number,
@@ -170,7 +105,3 @@ export type LeaseReply = [
   lastSeq: number,
   recorded: number,
 ];
-
-export const STATUS_OK = 1;
-export const STATUS_TOO_LATE = 3;
-export const STATUS_STALE = 4;

@@ -1,94 +1,27 @@
-import { randomUUID } from "node:crypto";
 import { EventEmitter } from "node:events";
+import { AbortError, type Lease, RateLimitError, type RateLimiter } from "@orchestrator-ts/core";
+import { RedisConnection, bounded, validateRedisConnectionOptions } from "./connection";
+import { LeaseSession, UNAVAILABLE } from "./lease-session";
+import { DemandMeter, OwnTakes } from "./local-demand";
+import { LEASE_SCRIPT, type LeaseReply } from "./rate-limiter-script";
 import {
-  AbortError,
-  ConfigError,
-  type ConfigIssue,
-  type Lease,
-  RateLimitError,
-  type RateLimiter,
-} from "@orchestrator-ts/core";
-import { RedisConnection, type RedisConnectionOptions, bounded, validateRedisConnectionOptions } from "./connection";
-import { LEASE_SCRIPT, type LeaseReply, STATUS_STALE, STATUS_TOO_LATE, TIME_SCRIPT } from "./rate-limiter-script";
-import { ServerClock } from "./server-clock";
+  type RedisRateLimiterEvents,
+  type RedisRateLimiterOptions,
+  type WhenRedisUnavailable,
+  checkOptions,
+} from "./rate-limiter-options";
+import type { Outgoing, Slice } from "./slice-ledger";
+import { type Waiter, WaiterQueue } from "./waiter-queue";
 
-/**
- * What a limiter does while Redis does not answer:
- * - `"share"` (default): this process keeps to its share of each limit (the limit divided by the
- *   processes that used it in the last minute, rounded up), on top of the slots it already holds;
- * - `"local"`: this process keeps to the whole limits on its own (N processes may reach N × them);
- * - `"reject"`: fail closed — only slots and starts already leased from Redis are used; other
- *   acquires keep retrying Redis until their `timeoutMs`, then fail with `RateLimitError`.
- */
-export type WhenRedisUnavailable = "share" | "local" | "reject";
+export type { RedisRateLimiterEvents, RedisRateLimiterOptions, WhenRedisUnavailable };
 
-export interface RedisRateLimiterOptions extends RedisConnectionOptions {
-  /** Name of the limited resource, usually `model.name`: processes using the same key share the limits. */
-  key: string;
-  /** Calls started in any sliding 60 s window, across every process. */
-  maxRequestsPerMinute?: number;
-  /** Calls in flight at once, across every process. */
-  maxConcurrentRequests?: number;
-  /** Held slots are kept alive by a heartbeat; a crashed holder's slots are reclaimed this long after its last beat. Default 30 s. */
-  leaseTtlMs?: number;
-  /** Prefix of the Redis keys. Default `"orc:limit:"`. */
-  keyPrefix?: string;
-  /** Longest wait between two asks while slots are held elsewhere (their release is not signalled). Default 50 ms. */
-  pollIntervalMs?: number;
-  /** See `WhenRedisUnavailable`. Default `"share"`. */
-  whenUnavailable?: WhenRedisUnavailable;
-  /**
-   * How long a leased slice of per-minute starts may be used (its unused starts then go back),
-   * and how often held concurrency slots are confirmed. Default 1,000 ms.
-   */
-  sliceMs?: number;
-  /** How long a freed concurrency slot stays with this process, for its next call, before it goes back. Default 50 ms. */
-  idleReturnMs?: number;
-}
-
-export interface RedisRateLimiterEvents {
-  /** Redis could not be used for an acquire; the `whenUnavailable` policy answered instead. */
-  fallback: [{ key: string; reason: string }];
-}
-
-interface Waiter {
-  resolve: (lease: Lease) => void;
-  reject: (error: unknown) => void;
+interface LeaseWaiter extends Waiter<Lease> {
   fellBack: boolean;
-  cleanup: () => void;
 }
 
-/** A slice of per-minute starts leased from Redis. */
-interface Slice {
-  id: string;
-  granted: number;
-  used: number;
-  /** `performance.now()` past which it is not used (its starts are counted in Redis until 60 s after that). */
-  usableUntil: number;
-  /** The same moment in Redis' clock (as Redis stored it). */
-  serverUntil: number;
-}
+/** KEYS starts, leases, state, seen, wait; then ARGV (see rate-limiter-script.ts). */
+type ScriptClient = { orcLimitLease(...keysAndArgs: (string | number)[]): Promise<LeaseReply> };
 
-/** Starts taken while Redis did not answer, to be counted in Redis once it does. */
-interface Unreported {
-  id: string;
-  count: number;
-  serverLast: number;
-}
-
-type ScriptClient = {
-  orcLimitLease(
-    starts: string,
-    leases: string,
-    state: string,
-    seen: string,
-    wait: string,
-    ...args: (string | number)[]
-  ): Promise<LeaseReply>;
-  orcLimitTime(key: string): Promise<[string, string]>;
-};
-
-const UNAVAILABLE = Symbol("unavailable");
 type SyncResult = { waitMs: number } | typeof UNAVAILABLE;
 
 /** How long a concurrency refusal keeps `isSaturated()` true without news from Redis. */
@@ -125,27 +58,17 @@ export class RedisRateLimiter extends EventEmitter<RedisRateLimiterEvents> imple
   readonly #idleReturnMs: number;
   readonly #limitsConc: boolean;
   readonly #limitsRpm: boolean;
-  /** This limiter's name in Redis. */
-  readonly #holder = randomUUID().replace(/-/g, "").slice(0, 16);
-  readonly #clock = new ServerClock();
-  /** Longest an exchange may take before this process gives up on it and falls back. */
-  readonly #timeoutMs: number;
-  readonly #queue: Waiter[] = [];
-  #seq = 0;
+  /** This limiter's exchanges with Redis, and its slices of per-minute starts (ended ones with starts left go back). */
+  readonly #session: LeaseSession;
+  readonly #queue = new WaiterQueue<Lease, LeaseWaiter>();
   /** Concurrency slots this process may use (leased from Redis; as far as it knows, never more than Redis counts for it). */
   #held = 0;
   /** Slots Redis counts for this process: more than `#held` while calls started without Redis run. */
   #recorded = 0;
   /** Calls running now (on held slots, or on the fallback policy's). */
   #inUse = 0;
-  #slices: Slice[] = [];
   /** Start times (performance.now) of this process's calls in the last minute (for the shares). */
-  #ownStarts: number[] = [];
-  #unreported: Unreported | undefined;
-  /** Fallback starts sent but not acknowledged: sent again (Redis adds each id once). */
-  #unreportedSent: Unreported[] = [];
-  /** Slices that ended with unused starts: slice id → starts used (sent until acknowledged). */
-  readonly #shrink = new Map<string, number>();
+  readonly #ownStarts = new OwnTakes(60_000);
   /** Processes that used this key in the last minute (from Redis' last answer; 1 before). */
   #live = 1;
   #othersWaiting = 0;
@@ -160,13 +83,10 @@ export class RedisRateLimiter extends EventEmitter<RedisRateLimiterEvents> imple
   #unavailableReason: string | undefined;
   #pumping = false;
   #pumpScheduled = false;
-  #wake: (() => void) | undefined;
-  #syncing: Promise<SyncResult> | undefined;
   #returnTimer: ReturnType<typeof setTimeout> | undefined;
   #renewTimer: ReturnType<typeof setInterval> | undefined;
-  #arrivals = 0;
-  #prevArrivals = 0;
-  #windowStart = 0;
+  /** Acquires per `sliceMs`, to size the next slice of starts. */
+  readonly #arrivals: DemandMeter;
   #closed = false;
 
   constructor(options: RedisRateLimiterOptions) {
@@ -182,6 +102,7 @@ export class RedisRateLimiter extends EventEmitter<RedisRateLimiterEvents> imple
     this.#limitsRpm = Number.isFinite(this.maxRequestsPerMinute);
     this.leaseTtlMs = options.leaseTtlMs ?? 30_000;
     this.sliceMs = options.sliceMs ?? 1_000;
+    this.#arrivals = new DemandMeter(this.sliceMs);
     this.#pollMs = options.pollIntervalMs ?? 50;
     this.#idleReturnMs = options.idleReturnMs ?? 50;
     this.whenUnavailable = options.whenUnavailable ?? "share";
@@ -189,10 +110,10 @@ export class RedisRateLimiter extends EventEmitter<RedisRateLimiterEvents> imple
     // One hash tag: every key of this limit lives in the same cluster slot, so one script may use them all.
     const base = `${prefix}{${this.key}}`;
     this.#keys = [`${base}:starts`, `${base}:leases`, `${base}:state`, `${base}:seen`, `${base}:wait`];
-    this.#timeoutMs = options.operationTimeoutMs ?? 1_000;
-    this.connection = new RedisConnection(options, { operationTimeoutMs: this.#timeoutMs, probeKey: this.#keys[2] });
+    const timeoutMs = options.operationTimeoutMs ?? 1_000;
+    this.connection = new RedisConnection(options, { operationTimeoutMs: timeoutMs, probeKey: this.#keys[2] });
     this.connection.client.defineCommand("orcLimitLease", { numberOfKeys: 5, lua: LEASE_SCRIPT });
-    this.connection.client.defineCommand("orcLimitTime", { numberOfKeys: 1, lua: TIME_SCRIPT });
+    this.#session = new LeaseSession(this.connection, timeoutMs, this.#keys[2], () => this.#scheduleReturn(0));
     this.connection.onRecovered(() => {
       // Back: count what was started meanwhile, give back what is idle, serve who waits.
       if (this.#queue.length > 0) this.#schedulePump();
@@ -216,64 +137,45 @@ export class RedisRateLimiter extends EventEmitter<RedisRateLimiterEvents> imple
     const { signal, timeoutMs = 30_000 } = options;
     if (signal?.aborted) return Promise.reject(new AbortError());
     if (this.#closed) return Promise.reject(new AbortError("The rate limiter was closed."));
-    this.#arrived();
+    this.#arrivals.note(1);
     // Most calls under load: a slot and a start this process already leased, no Redis command.
     if (this.#queue.length === 0) {
       const lease = this.#take();
       if (lease) return Promise.resolve(lease);
     }
-    return new Promise<Lease>((resolve, reject) => {
-      let timer: ReturnType<typeof setTimeout> | undefined;
-      const onAbort = () => {
-        waiter.cleanup();
-        reject(new AbortError());
-      };
-      const waiter: Waiter = {
-        resolve,
-        reject,
-        fellBack: false,
-        cleanup: () => {
-          if (timer) clearTimeout(timer);
-          signal?.removeEventListener("abort", onAbort);
-          const i = this.#queue.indexOf(waiter);
-          if (i >= 0) this.#queue.splice(i, 1);
-        },
-      };
-      signal?.addEventListener("abort", onAbort, { once: true });
-      timer = setTimeout(() => {
-        waiter.cleanup();
-        const retryAfterMs = Math.max(0, this.#blockedUntil - Date.now());
-        const why =
-          this.#unavailableReason !== undefined
-            ? `Redis is unavailable (${this.#unavailableReason}) and whenUnavailable is "${this.whenUnavailable}"`
-            : `shared limits: ${this.#describe()}`;
-        reject(
-          new RateLimitError(
+    const waiting = this.#queue.wait(
+      { fellBack: false },
+      {
+        signal,
+        timeoutMs,
+        onTimeout: () => {
+          const retryAfterMs = Math.max(0, this.#blockedUntil - Date.now());
+          const why =
+            this.#unavailableReason !== undefined
+              ? `Redis is unavailable (${this.#unavailableReason}) and whenUnavailable is "${this.whenUnavailable}"`
+              : `shared limits: ${this.#describe()}`;
+          // Slots asked for it go back if nobody uses them.
+          if (this.#queue.length === 0) this.#watchIdle();
+          return new RateLimitError(
             `No free slot for "${this.key}" within ${timeoutMs} ms (${why}).`,
             retryAfterMs > 0 ? { retryAfterMs } : this.#unavailableReason !== undefined ? { retryAfterMs: 1_000 } : {},
-          ),
-        );
-        // Slots asked for it go back if nobody uses them.
-        if (this.#queue.length === 0) this.#watchIdle();
-      }, timeoutMs);
-      this.#queue.push(waiter);
-      this.#schedulePump();
-    });
+          );
+        },
+      },
+    );
+    this.#schedulePump();
+    return waiting;
   }
 
   /** Stop using Redis: waiters are rejected, idle slots and unused starts go back (best effort). */
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    for (const w of [...this.#queue]) {
-      w.cleanup();
-      w.reject(new AbortError("The rate limiter was closed."));
-    }
+    this.#queue.rejectAll(() => new AbortError("The rate limiter was closed."));
     this.#clearTimers();
-    for (const slice of this.#slices) if (slice.used < slice.granted) this.#shrink.set(slice.id, slice.used);
-    this.#slices = [];
+    this.#session.ledger.returnAll();
     this.#returnable = Math.max(0, this.#held - this.#inUse);
-    if (Math.max(this.#held, this.#recorded) > this.#inUse || this.#shrink.size > 0) {
+    if (Math.max(this.#held, this.#recorded) > this.#inUse || this.#session.ledger.returns.size > 0) {
       await bounded(this.#sync(false), 200).catch(() => undefined);
     }
     this.#clearTimers();
@@ -296,39 +198,11 @@ export class RedisRateLimiter extends EventEmitter<RedisRateLimiterEvents> imple
     return parts.join(", ") || "none";
   }
 
-  /** Acquires per `sliceMs`, to size the next slice of starts. */
-  #arrived(): void {
-    const now = performance.now();
-    if (now - this.#windowStart >= this.sliceMs) {
-      this.#prevArrivals = now - this.#windowStart >= 2 * this.sliceMs ? 0 : this.#arrivals;
-      this.#arrivals = 0;
-      this.#windowStart = now;
-    }
-    this.#arrivals++;
-  }
-
   /** The first slice with a start left; slices that ended are dropped (their unused starts go back). */
   #liveSlice(now: number): Slice | undefined {
-    // Slices end in the order they were granted.
-    while (this.#slices.length > 0 && now >= (this.#slices[0] as Slice).usableUntil) {
-      const ended = this.#slices.shift() as Slice;
-      if (ended.used < ended.granted) {
-        this.#shrink.set(ended.id, ended.used);
-        this.#scheduleReturn(0);
-      }
-    }
     // A used-up slice stays listed until it ends: it is re-stated to Redis while it may be in use.
-    for (const slice of this.#slices) if (slice.used < slice.granted) return slice;
+    for (const slice of this.#session.ledger.live(now)) if (slice.used < slice.granted) return slice;
     return undefined;
-  }
-
-  #recordStart(now: number): void {
-    if (!this.#limitsRpm) return;
-    const starts = this.#ownStarts;
-    starts.push(now);
-    // Pruned now and then rather than per call.
-    if (starts.length > 64 && (starts[0] as number) <= now - 60_000)
-      this.#ownStarts = starts.filter((t) => t > now - 60_000);
   }
 
   /** A slot and a start leased from Redis, if this process has both. */
@@ -340,7 +214,7 @@ export class RedisRateLimiter extends EventEmitter<RedisRateLimiterEvents> imple
       if (!slice) return undefined;
       slice.used++;
     }
-    this.#recordStart(now);
+    if (this.#limitsRpm) this.#ownStarts.record(now, 1);
     const lease = this.#lease();
     if (this.#held - this.#inUse < this.#lowWater) this.#lowWater = this.#held - this.#inUse;
     return lease;
@@ -360,18 +234,16 @@ export class RedisRateLimiter extends EventEmitter<RedisRateLimiterEvents> imple
       slice = this.#liveSlice(now);
       if (!slice) {
         const share = Math.ceil(this.maxRequestsPerMinute / divisor);
-        let recent = 0;
-        for (const t of this.#ownStarts) if (t > now - 60_000) recent++;
-        if (recent >= share) return undefined;
+        if (this.#ownStarts.total(now) >= share) return undefined;
       }
     }
     if (slice) slice.used++;
     else if (this.#limitsRpm) {
-      this.#unreported ??= { id: `${this.#holder}:u${++this.#seq}`, count: 0, serverLast: 0 };
-      this.#unreported.count++;
-      this.#unreported.serverLast = this.#clock.known ? this.#clock.serverTimeAt(now) : Date.now();
+      const { clock, ledger } = this.#session;
+      const serverLast = clock.known ? clock.serverTimeAt(now) : Date.now();
+      ledger.noteUnreported(() => this.#session.nextId("u"), 1, serverLast, true);
     }
-    this.#recordStart(now);
+    if (this.#limitsRpm) this.#ownStarts.record(now, 1);
     return this.#lease();
   }
 
@@ -398,7 +270,7 @@ export class RedisRateLimiter extends EventEmitter<RedisRateLimiterEvents> imple
       return;
     }
     if (this.#queue.length > 0) {
-      this.#wake?.();
+      this.#queue.wake();
       this.#schedulePump();
       return;
     }
@@ -440,7 +312,7 @@ export class RedisRateLimiter extends EventEmitter<RedisRateLimiterEvents> imple
 
   #schedulePump(): void {
     if (this.#pumping || this.#pumpScheduled) {
-      this.#wake?.();
+      this.#queue.wake();
       return;
     }
     this.#pumpScheduled = true;
@@ -452,13 +324,10 @@ export class RedisRateLimiter extends EventEmitter<RedisRateLimiterEvents> imple
   }
 
   #serve(fallback: boolean): void {
-    while (this.#queue.length > 0) {
+    this.#queue.serve(() => {
       const lease = fallback ? this.#takeFallback() : this.#take();
-      if (!lease) return;
-      const head = this.#queue[0] as Waiter;
-      head.cleanup();
-      head.resolve(lease);
-    }
+      return lease && { value: lease };
+    });
   }
 
   // Serves the queue in order: from what is leased, else by asking Redis, else by the policy.
@@ -476,10 +345,10 @@ export class RedisRateLimiter extends EventEmitter<RedisRateLimiterEvents> imple
           this.#fallback();
           if (this.#queue.length === 0) break;
           // Fail closed, or the share is in use: ask again soon (a failover is seconds, not an outage).
-          await this.#sleep(this.#pollMs);
+          await this.#queue.nap(this.#pollMs, 5);
           continue;
         }
-        await this.#sleep(result.waitMs);
+        await this.#queue.nap(result.waitMs, 5);
       }
     } finally {
       this.#pumping = false;
@@ -489,7 +358,7 @@ export class RedisRateLimiter extends EventEmitter<RedisRateLimiterEvents> imple
   #fallback(): void {
     const reason = this.connection.lastError ?? `connection ${this.connection.client.status}`;
     this.#unavailableReason = reason;
-    for (const waiter of this.#queue) {
+    for (const waiter of this.#queue.items) {
       if (waiter.fellBack) continue;
       waiter.fellBack = true;
       if (this.listenerCount("fallback") > 0) this.emit("fallback", { key: this.key, reason });
@@ -497,188 +366,104 @@ export class RedisRateLimiter extends EventEmitter<RedisRateLimiterEvents> imple
     if (this.whenUnavailable !== "reject") this.#serve(true);
   }
 
-  /** Until `waitMs` (jittered) pass or a release here wakes it. */
-  #sleep(waitMs: number): Promise<void> {
-    const ms = Math.max(5, waitMs) * (0.75 + Math.random() * 0.5);
-    return new Promise<void>((resolve) => {
-      const timer = setTimeout(done, ms);
-      function done() {
-        clearTimeout(timer);
-        resolve();
-      }
-      this.#wake = done;
-    }).then(() => {
-      this.#wake = undefined;
-    });
-  }
-
   /** One exchange at a time: each states this process's whole position. */
   #sync(forWaiters: boolean): Promise<SyncResult> {
-    const previous = this.#syncing;
-    const run = (previous ? previous.then(() => this.#exchange(forWaiters)) : this.#exchange(forWaiters)).finally(
-      () => {
-        if (this.#syncing === run) this.#syncing = undefined;
-      },
-    );
-    this.#syncing = run;
-    return run;
+    return this.#session.serial(() => this.#exchange(forWaiters));
   }
 
   async #exchange(forWaiters: boolean): Promise<SyncResult> {
-    if (!this.connection.available) return UNAVAILABLE;
-    if (!this.#clock.known && !(await this.#readServerClock())) return UNAVAILABLE;
-    const client = this.connection.client as unknown as ScriptClient;
-    for (let attempt = 1; ; attempt++) {
-      const now = performance.now();
-      const live = this.#limitsRpm ? this.#liveSlice(now) : undefined;
-      const waiting = this.#queue.length;
-      const need = this.#inUse + waiting;
-      const C = this.maxConcurrentRequests;
-      // Growing: what is needed and a quarter more, so that demand that comes and goes costs no
-      // exchange each time; giving back: the slots unused for idleReturnMs (or every spare one
-      // when others wait). Never fewer than those in use.
-      const concWanted = !this.#limitsConc
-        ? 0
-        : this.#giveBack
-          ? Math.min(C, need)
-          : waiting > 0
-            ? Math.min(C, Math.max(this.#held, need + Math.floor(need / 4)))
-            : Math.max(this.#inUse, this.#held - this.#returnable);
-      this.#returnable = 0;
-      const startsWanted =
-        this.#limitsRpm && waiting > 0 && !live
-          ? Math.min(this.maxRequestsPerMinute, Math.max(waiting, this.#prevArrivals, this.#arrivals))
-          : 0;
-      const asks = concWanted > this.#held || startsWanted > 0;
-      // Slots given back are given back now: not used again whatever the reply.
-      if (this.#limitsConc && concWanted < this.#held) this.#held = concWanted;
-      this.#giveBack = false;
-      const seq = ++this.#seq;
-      const sliceId = `${this.#holder}:${seq}`;
-      const shrink = [...this.#shrink];
-      if (this.#unreported) {
-        this.#unreportedSent.push(this.#unreported);
-        this.#unreported = undefined;
-      }
-      const assert: (string | number)[] = [];
-      for (const s of this.#slices) if (now < s.usableUntil) assert.push(s.id, s.granted, s.serverUntil);
-      for (const u of this.#unreportedSent) assert.push(u.id, u.count, u.serverLast);
-      const sentUnreported = this.#unreportedSent.length;
-      // Half the timeout: what Redis grants by then still reaches us before we give up on it (with
-      // room for the clock estimate's error), and what it runs later grants nothing.
-      const deadline = asks ? this.#clock.serverTimeAt(now + this.#timeoutMs / 2) : -1;
-      const args: (string | number)[] = [
-        deadline,
-        this.#limitsRpm ? this.maxRequestsPerMinute : -1,
-        this.#limitsConc ? this.maxConcurrentRequests : -1,
-        this.#holder,
-        seq,
-        concWanted,
-        this.#inUse,
-        startsWanted,
-        sliceId,
-        this.sliceMs,
-        this.leaseTtlMs,
-        forWaiters && waiting > 0 ? 1 : 0,
-        Math.max(1_000, 4 * this.#pollMs),
-        shrink.length,
-        ...shrink.flat(),
-        assert.length / 3,
-        ...assert,
-      ];
-      let reply: LeaseReply;
-      try {
-        reply = await bounded(client.orcLimitLease(...this.#keys, ...args), this.#timeoutMs);
-      } catch (error) {
-        // Given up on. Should Redis still run it in time (a late reply), take back what it granted:
-        // queued behind it on this connection (or resent after it on the next one), and numbered
-        // after it, so that it also stops it should it run later still.
-        if (asks && this.connection.client.status !== "end") this.#cancel(sliceId, shrink);
-        this.connection.commandFailed(error);
-        return UNAVAILABLE;
-      }
-      const receivedAt = performance.now();
-      this.#clock.observe(Number(reply[4]), now, receivedAt);
-      const [status, granted, entitled, waitMs, , liveCount, othersWaiting, lastSeq, recorded] = reply.map(
-        Number,
-      ) as LeaseReply;
-      if (status === STATUS_TOO_LATE || status === STATUS_STALE) {
-        if (status === STATUS_STALE) this.#seq = Math.max(this.#seq, lastSeq);
-        // Nothing was applied. Once more at once (the clock estimate is now refined), then fall back like a timeout.
-        if (attempt < 2) continue;
-        return UNAVAILABLE;
-      }
-      this.#unavailableReason = undefined;
-      for (const [id] of shrink) this.#shrink.delete(id);
-      this.#unreportedSent.splice(0, sentUnreported);
-      this.#live = Math.max(1, liveCount);
-      this.#othersWaiting = othersWaiting;
-      if (this.#limitsConc) {
-        this.#held = entitled;
-        this.#recorded = recorded;
-        this.#lowWater = Math.min(this.#lowWater, Math.max(0, entitled - this.#inUse));
-        // Calls started meanwhile on slots the reply no longer covers: state them at once.
-        if (this.#inUse > recorded) this.#scheduleReturn(0);
-        this.#keepAlive();
-      }
-      if (granted > 0) {
-        this.#slices.push({
-          id: sliceId,
-          granted,
-          used: 0,
-          usableUntil: now + this.sliceMs,
-          serverUntil: Number(reply[4]) + this.sliceMs,
-        });
-        // Unused starts go back when the slice ends.
-        this.#scheduleSliceEnd(now + this.sliceMs);
-      }
-      const refusedConc = this.#limitsConc && concWanted > entitled;
-      const refusedRpm = startsWanted > 0 && granted === 0;
-      if (refusedConc || refusedRpm) {
-        // Per-minute refusals know when the window frees up; concurrency ones do not (a release
-        // may come any time, from any process). Selection keeps treating the model as saturated
-        // for a short while after a refusal, so that it does not read "free" merely because a
-        // poll interval ran out.
-        this.#blockedUntil = Date.now() + (refusedRpm ? waitMs : Math.max(this.#pollMs, SATURATION_MEMORY_MS));
-        // Starts come back when slices end elsewhere (within sliceMs) or leave the window.
-        return { waitMs: refusedRpm && !refusedConc ? Math.min(waitMs, this.sliceMs) : this.#pollMs };
-      }
-      this.#blockedUntil = 0;
-      return { waitMs: 0 };
+    let concWanted = 0;
+    let startsWanted = 0;
+    const done = await this.#session.exchange<LeaseReply>(
+      (now, seq, sliceId, out) => {
+        const live = this.#limitsRpm ? this.#liveSlice(now) : undefined;
+        const waiting = this.#queue.length;
+        const need = this.#inUse + waiting;
+        const C = this.maxConcurrentRequests;
+        // Growing: what is needed and a quarter more, so that demand that comes and goes costs no
+        // exchange each time; giving back: the slots unused for idleReturnMs (or every spare one
+        // when others wait). Never fewer than those in use.
+        concWanted = !this.#limitsConc
+          ? 0
+          : this.#giveBack
+            ? Math.min(C, need)
+            : waiting > 0
+              ? Math.min(C, Math.max(this.#held, need + Math.floor(need / 4)))
+              : Math.max(this.#inUse, this.#held - this.#returnable);
+        this.#returnable = 0;
+        startsWanted =
+          this.#limitsRpm && waiting > 0 && !live
+            ? Math.min(this.maxRequestsPerMinute, Math.max(waiting, this.#arrivals.recent))
+            : 0;
+        const asks = concWanted > this.#held || startsWanted > 0;
+        // Slots given back are given back now: not used again whatever the reply.
+        if (this.#limitsConc && concWanted < this.#held) this.#held = concWanted;
+        this.#giveBack = false;
+        const position = [concWanted, this.#inUse, startsWanted, sliceId, this.sliceMs, this.leaseTtlMs];
+        const tail = [forWaiters && waiting > 0 ? 1 : 0, Math.max(1_000, 4 * this.#pollMs)];
+        const restate = [out.restate.length / 3, ...out.restate];
+        return {
+          asks,
+          send: (deadline) =>
+            this.#script(deadline, seq, ...position, ...tail, out.returns.length, ...out.returns.flat(), ...restate),
+          // Should Redis still run it in time (a late reply), take back what it granted: queued behind
+          // it on this connection (or resent after it on the next one), and numbered after it, so
+          // that it also stops it should it run later still.
+          cancel: () => this.#cancel(sliceId, out),
+        };
+      },
+      (reply) => [Number(reply[0]), Number(reply[4]), Number(reply[7])],
+    );
+    if (done === UNAVAILABLE) return UNAVAILABLE;
+    const { reply, now, sliceId } = done;
+    const [, granted, entitled, waitMs, serverMs, liveCount, othersWaiting, , recorded] = reply.map(
+      Number,
+    ) as LeaseReply;
+    this.#unavailableReason = undefined;
+    this.#live = Math.max(1, liveCount);
+    this.#othersWaiting = othersWaiting;
+    if (this.#limitsConc) {
+      this.#held = entitled;
+      this.#recorded = recorded;
+      this.#lowWater = Math.min(this.#lowWater, Math.max(0, entitled - this.#inUse));
+      // Calls started meanwhile on slots the reply no longer covers: state them at once.
+      if (this.#inUse > recorded) this.#scheduleReturn(0);
+      this.#keepAlive();
     }
+    // Unused starts go back when the slice ends.
+    if (granted > 0) this.#session.ledger.grant(sliceId, granted, now, serverMs, this.sliceMs);
+    const refusedConc = this.#limitsConc && concWanted > entitled;
+    const refusedRpm = startsWanted > 0 && granted === 0;
+    if (refusedConc || refusedRpm) {
+      // Per-minute refusals know when the window frees up; concurrency ones do not (a release
+      // may come any time, from any process). Selection keeps treating the model as saturated
+      // for a short while after a refusal, so that it does not read "free" merely because a
+      // poll interval ran out.
+      this.#blockedUntil = Date.now() + (refusedRpm ? waitMs : Math.max(this.#pollMs, SATURATION_MEMORY_MS));
+      // Starts come back when slices end elsewhere (within sliceMs) or leave the window.
+      return { waitMs: refusedRpm && !refusedConc ? Math.min(waitMs, this.sliceMs) : this.#pollMs };
+    }
+    this.#blockedUntil = 0;
+    return { waitMs: 0 };
+  }
+
+  /** The lease script: ARGV 1 deadline, 2–3 limits, 4 holder, 5 seq, then `rest` (see rate-limiter-script.ts). */
+  #script(deadline: number, seq: number, ...rest: (string | number)[]): Promise<LeaseReply> {
+    const limits = [
+      this.#limitsRpm ? this.maxRequestsPerMinute : -1,
+      this.#limitsConc ? this.maxConcurrentRequests : -1,
+    ];
+    const client = this.connection.client as unknown as ScriptClient;
+    return client.orcLimitLease(...this.#keys, deadline, ...limits, this.#session.holder, seq, ...rest);
   }
 
   /** Undo a given-up exchange: this process's position as it stands, with the new slice emptied. */
-  #cancel(sliceId: string, shrink: [string, number][]): void {
-    const seq = ++this.#seq;
-    const args: (string | number)[] = [
-      -1,
-      this.#limitsRpm ? this.maxRequestsPerMinute : -1,
-      this.#limitsConc ? this.maxConcurrentRequests : -1,
-      this.#holder,
-      seq,
-      this.#limitsConc ? this.#held : 0,
-      this.#inUse,
-      0,
-      `${this.#holder}:${seq}`,
-      this.sliceMs,
-      this.leaseTtlMs,
-      // Restores this process's position: no fair-share trimming below what it counts on.
-      2,
-      1_000,
-      shrink.length + 1,
-      ...shrink.flat(),
-      sliceId,
-      0,
-      0,
-    ];
-    (this.connection.client as unknown as ScriptClient).orcLimitLease(...this.#keys, ...args).catch(() => undefined);
-  }
-
-  #scheduleSliceEnd(at: number): void {
-    // Drops the slices that ended; one with starts left schedules their return.
-    const timer = setTimeout(() => this.#liveSlice(performance.now()), Math.max(0, at - performance.now()) + 1);
-    timer.unref();
+  #cancel(sliceId: string, out: Outgoing): void {
+    const seq = ++this.#session.seq;
+    const position = [this.#limitsConc ? this.#held : 0, this.#inUse, 0, `${this.#session.holder}:${seq}`];
+    const returns = [out.returns.length + 1, ...out.returns.flat(), sliceId, 0, 0];
+    // 2: restores this process's position, no fair-share trimming below what it counts on.
+    this.#script(-1, seq, ...position, this.sliceMs, this.leaseTtlMs, 2, 1_000, ...returns).catch(() => undefined);
   }
 
   /** While slots are held: confirm them (a heartbeat, so a crashed process's slots return) and let waiting processes in. */
@@ -691,7 +476,7 @@ export class RedisRateLimiter extends EventEmitter<RedisRateLimiterEvents> imple
             this.#renewTimer = undefined;
             return;
           }
-          if (this.connection.available && !this.#syncing) void this.#sync(this.#queue.length > 0);
+          if (this.connection.available && !this.#session.busy) void this.#sync(this.#queue.length > 0);
         },
         Math.max(10, Math.min(this.sliceMs, Math.floor(this.leaseTtlMs / 3))),
       );
@@ -702,54 +487,7 @@ export class RedisRateLimiter extends EventEmitter<RedisRateLimiterEvents> imple
     }
   }
 
-  async #readServerClock(): Promise<boolean> {
-    const sentAt = performance.now();
-    try {
-      const [seconds, micros] = await bounded(
-        (this.connection.client as unknown as ScriptClient).orcLimitTime(this.#keys[2]),
-        this.#timeoutMs,
-      );
-      this.#clock.observe(Number(seconds) * 1_000 + Math.floor(Number(micros) / 1_000), sentAt, performance.now());
-      return true;
-    } catch (error) {
-      this.connection.commandFailed(error);
-      return false;
-    }
-  }
-
   [Symbol.for("nodejs.util.inspect.custom")](): string {
     return `RedisRateLimiter ${JSON.stringify({ key: this.key, limits: this.#describe(), inFlight: this.inFlight, held: this.#held })}`;
   }
-}
-
-function checkOptions(options: RedisRateLimiterOptions): void {
-  const issues: ConfigIssue[] = [];
-  const positiveInt = (name: keyof RedisRateLimiterOptions) => {
-    const v = options[name];
-    if (v !== undefined && !(typeof v === "number" && Number.isInteger(v) && v > 0))
-      issues.push({ path: name, message: `must be a positive integer, got ${JSON.stringify(v)}` });
-  };
-  const positiveMs = (name: keyof RedisRateLimiterOptions, min = 1) => {
-    const v = options[name];
-    if (v !== undefined && !(typeof v === "number" && Number.isFinite(v) && v >= min))
-      issues.push({ path: name, message: `must be at least ${min} ms, got ${JSON.stringify(v)}` });
-  };
-  positiveInt("maxRequestsPerMinute");
-  positiveInt("maxConcurrentRequests");
-  positiveMs("leaseTtlMs", 30);
-  positiveMs("pollIntervalMs");
-  positiveMs("sliceMs", 10);
-  if (options.idleReturnMs !== undefined && !(typeof options.idleReturnMs === "number" && options.idleReturnMs >= 0)) {
-    issues.push({
-      path: "idleReturnMs",
-      message: `must be a number of ms ≥ 0, got ${JSON.stringify(options.idleReturnMs)}`,
-    });
-  }
-  if (options.whenUnavailable !== undefined && !["share", "local", "reject"].includes(options.whenUnavailable)) {
-    issues.push({
-      path: "whenUnavailable",
-      message: `must be "share", "local" or "reject", got ${JSON.stringify(options.whenUnavailable)}`,
-    });
-  }
-  if (issues.length > 0) throw new ConfigError(issues, { title: "Invalid RedisRateLimiter options" });
 }
