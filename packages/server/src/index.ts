@@ -44,12 +44,6 @@ export {
 export { openAIErrorBody, toGatewayError } from "./errors";
 export { DEFAULT_BODY_LIMIT_BYTES } from "./body";
 export { type RoutingHints, routingHints } from "./hints";
-export {
-  type Dashboard,
-  type DashboardOptions,
-  type DashboardState,
-  type ReplaySource,
-  type SpendSource,
-  createDashboard,
-} from "./dashboard/dashboard";
+export { createDashboard } from "./dashboard/dashboard";
+export type { Dashboard, DashboardOptions, DashboardState, ReplaySource, SpendSource } from "./dashboard/types";
 export type { ModelView, SpendView } from "./dashboard/page";
