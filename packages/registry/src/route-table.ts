@@ -7,7 +7,7 @@ import {
 } from "@orchestrator-ts/core";
 import type { CallOptions } from "./call-state";
 import { normalizeRequirements } from "./requirements";
-import { CascadeRoute } from "./routes/cascade";
+import { CascadeRoute } from "./routes/cascade-route";
 import { AUTO_ROUTE, type ResolvedRoute, type Route, RouteNotFoundError, SelectorRoute } from "./routes/route";
 import type { Selection } from "./selection";
 import type { RegistryRequest } from "./types";

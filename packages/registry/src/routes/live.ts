@@ -7,10 +7,9 @@ import {
   type CascadeHost,
   type CascadeInfo,
   type CascadeOutcome,
-  type CascadePlan,
-  type CascadeRoute,
   runCascade,
 } from "./cascade";
+import type { CascadePlan, CascadeRoute } from "./cascade-route";
 
 // A cascade route on the live registry: each stage model is one pinned registry call (retries on
 // the same model, no fallback to another: a failure counts as disagreement), so every model
