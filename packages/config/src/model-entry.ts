@@ -6,8 +6,8 @@ import {
   ModelCapabilities,
   ModelConstraints,
   type ModelEntry,
-  formatPath,
 } from "@orchestrator-ts/core";
+import { formatPath } from "@orchestrator-ts/core/internal";
 import type { z } from "zod";
 import { SECRET_ENV_NAME } from "./env";
 import { type Locator, issueAt } from "./issues";

@@ -10,8 +10,8 @@ import {
   type ModelEntry,
   type SelectorConfig,
   type TelemetryConfig,
-  formatPath,
 } from "@orchestrator-ts/core";
+import { formatPath } from "@orchestrator-ts/core/internal";
 import type { z } from "zod";
 import type { Env } from "./env";
 import { type Locator, fromZodIssues, issueAt, sortIssues, suggest } from "./issues";

@@ -1,4 +1,5 @@
-import { type ModelCapabilities, type ModelCapabilitiesInput, mergeDeclaredCapabilities } from "@orchestrator-ts/core";
+import type { ModelCapabilities, ModelCapabilitiesInput } from "@orchestrator-ts/core";
+import { mergeDeclaredCapabilities } from "@orchestrator-ts/core/internal";
 
 /** Where a model's per-token prices came from. */
 export type PriceSource = "declared" | "table" | "local" | "conservative-default";

@@ -3,12 +3,12 @@ import {
   ConfigError,
   type GenerateRequest,
   type HealthTracker,
-  LruMap,
   type ModelSelector,
   type OrchestratorError,
   type RewardScorer,
   type StatsStore,
 } from "@orchestrator-ts/core";
+import { LruMap } from "@orchestrator-ts/core/internal";
 import type { Entry } from "./eligibility";
 import type { Emitter, RegistryEvents } from "./events";
 import { DEFAULT_REWARD } from "./reward";

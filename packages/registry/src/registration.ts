@@ -1,4 +1,5 @@
-import { ConfigError, type Model, SpecificationVersionError, specificationMismatch } from "@orchestrator-ts/core";
+import { ConfigError, type Model, SpecificationVersionError } from "@orchestrator-ts/core";
+import { specificationMismatch } from "@orchestrator-ts/core/internal";
 import type { Entry } from "./eligibility";
 import { AUTO_ROUTE } from "./routes/route";
 

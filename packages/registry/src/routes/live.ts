@@ -1,4 +1,5 @@
-import { type GenerateRequest, OrchestratorError, type Usage, toOrchestratorError } from "@orchestrator-ts/core";
+import { type GenerateRequest, OrchestratorError, type Usage } from "@orchestrator-ts/core";
+import { toOrchestratorError } from "@orchestrator-ts/core/internal";
 import type { CallOptions } from "../call-state";
 import type { AttemptRecord, RegistryResult, RegistryStream, RegistryStreamChunk } from "../types";
 import {
