@@ -10,6 +10,43 @@ export interface PerMillionPrice {
   outputPerMillion: number;
 }
 
+/**
+ * A row of a provider's table of OpenAI-compatible chat models (OpenAI's own, Hugging Face's):
+ * limits, abilities and list prices per million tokens.
+ */
+export interface ChatModelInfo extends PerMillionPrice {
+  /** Largest prompt + completion, tokens. */
+  contextWindow: number;
+  /** Largest completion, tokens, when the table knows it. */
+  maxOutputTokens?: number;
+  vision: boolean;
+  tools: boolean;
+  /** `response_format: json_schema` (strict structured outputs). Default true. */
+  structuredOutput?: boolean;
+}
+
+/** A table row in the core's shape (prices per token): what `resolveCapabilities` takes as `known`. */
+export function chatModelCapabilities(entry: ChatModelInfo): ModelCapabilitiesInput {
+  return {
+    textGeneration: true,
+    codeGeneration: true,
+    functionCalling: entry.tools,
+    vision: entry.vision,
+    maxTokens: entry.contextWindow,
+    contextWindow: entry.contextWindow,
+    ...(entry.maxOutputTokens !== undefined ? { maxOutputTokens: entry.maxOutputTokens } : {}),
+    supportsStreaming: true,
+    structuredOutput: entry.structuredOutput ?? true,
+    inputCostPerToken: entry.inputPerMillion / 1_000_000,
+    outputCostPerToken: entry.outputPerMillion / 1_000_000,
+  };
+}
+
+/** A table's own entry for a model id: an id like "constructor" never finds an `Object.prototype` member. */
+export function ownEntry<T>(table: Readonly<Record<string, T>>, id: string): T | undefined {
+  return Object.hasOwn(table, id) ? table[id] : undefined;
+}
+
 /** The inputs of `resolveCapabilities`: the table's entry, the caller's fields, and how to price what is unknown. */
 export interface ResolveCapabilitiesOptions {
   /** The price table's entry for the model, in the core's shape; `undefined` for an unknown model. */

@@ -10,7 +10,6 @@ export {
   HUGGINGFACE_CONSERVATIVE_PRICE,
   HUGGINGFACE_MODELS,
   HUGGINGFACE_PRICES_AS_OF,
-  huggingFaceCapabilities,
   lookupHuggingFaceModel,
   type HuggingFaceModelInfo,
 } from "./models";

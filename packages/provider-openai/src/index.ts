@@ -6,7 +6,6 @@ export {
   OPENAI_PRICES_AS_OF,
   CONSERVATIVE_PRICE,
   lookupOpenAIModel,
-  openAICapabilities,
   type OpenAIModelInfo,
 } from "./models";
 export { mapOpenAIError } from "./map-error";
