@@ -41,5 +41,5 @@ describe("no source file longer than 500 lines", () => {
       if (run.status !== 0) failed.push(run.stderr.trim());
     }
     expect(failed, failed.join("\n")).toEqual([]);
-  });
+  }, 60_000);
 });
