@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-// Lint one package (run from its folder): Biome's rules, no import circle between its files, then the module boundaries of nx tags.
+// Lint one package (run from its folder): Biome's rules, no import circle between its files, no source file over
+// 500 lines, then the module boundaries of nx tags.
 //   contract (core)       → nothing of ours
 //   format                → contract only (wire formats: openai-format, gguf)
 //   lib                   → contract only
@@ -115,6 +116,15 @@ try {
   });
 } catch {
   problems.push("import circle between files (see above)");
+}
+
+// No source file of a published package longer than 500 lines (tests and src/test/ helpers aside): one idea a file.
+if (relative(root, cwd).startsWith("packages/")) {
+  try {
+    execFileSync(process.execPath, [join(root, "tools/scripts/check-file-length.mjs"), cwd], { stdio: "inherit" });
+  } catch {
+    problems.push("source file longer than 500 lines (see above)");
+  }
 }
 
 try {

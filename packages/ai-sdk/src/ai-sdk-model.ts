@@ -10,9 +10,9 @@ import {
   ProviderError,
   type StreamChunk,
   type ToolCall,
-  mergeDeclaredCapabilities,
   providerStream,
 } from "@orchestrator-ts/core";
+import { mergeDeclaredCapabilities } from "@orchestrator-ts/core/internal";
 import type { SharedV3ProviderOptions } from "@ai-sdk/provider";
 import { mapAISDKError } from "./map-error";
 import { isUnexplainedFinish, toFinishReason, toUsage, warningTexts } from "./normalize";

@@ -7,10 +7,10 @@ import {
   defineProvider,
   endpointIdentity,
   headersIdentity,
-  isLoopbackURL,
   registerSecretHeaders,
   revealHeaders,
 } from "@orchestrator-ts/core";
+import { isLoopbackURL } from "@orchestrator-ts/core/internal";
 import { z } from "zod";
 import { AISDKModel } from "./ai-sdk-model";
 import { type AISDKLanguageModel, isAISDKLanguageModel } from "./spec";

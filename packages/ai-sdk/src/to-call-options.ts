@@ -7,10 +7,9 @@ import {
   type SchemaLike,
   type ToolCall,
   type ToolDefinition,
-  isZodSchema,
-  toJsonSchema,
   toolArgumentsObject,
 } from "@orchestrator-ts/core";
+import { isZodSchema, toJsonSchema } from "@orchestrator-ts/core/internal";
 import type {
   JSONObject,
   LanguageModelV3FilePart,

@@ -1,10 +1,5 @@
-import {
-  type ContentPart,
-  type GenerateRequest,
-  type SchemaLike,
-  toJsonSchema,
-  toolArgumentsObject,
-} from "@orchestrator-ts/core";
+import { type ContentPart, type GenerateRequest, type SchemaLike, toolArgumentsObject } from "@orchestrator-ts/core";
+import { toJsonSchema } from "@orchestrator-ts/core/internal";
 import type {
   MessagesContentBlockParam,
   MessagesImageMediaType,

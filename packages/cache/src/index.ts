@@ -1,17 +1,17 @@
-export {
-  ModelCache,
-  CacheBackendError,
-  type ModelCacheOptions,
-  type ModelCacheStats,
-  type ModelCacheEvents,
-  type RedisBackendOptions,
-  type RedisNodeOption,
-  type CacheHitEvent,
-  type CacheMissEvent,
-  type CacheBypassEvent,
-  type CacheErrorEvent,
-  type ModuleImporter,
-} from "./model-cache";
+export { ModelCache } from "./model-cache";
+export type {
+  ModelCacheOptions,
+  ModelCacheStats,
+  ModelCacheEvents,
+  RedisBackendOptions,
+  RedisNodeOption,
+  CacheHitEvent,
+  CacheMissEvent,
+  CacheBypassEvent,
+  CacheErrorEvent,
+} from "./types";
+export { CacheBackendError } from "./errors";
+export type { ModuleImporter } from "./backend";
 export { MemoryCacheBackend, type MemoryCacheBackendOptions } from "./memory-backend";
 export { cacheKey, canonicalJson, normalizeRequest } from "./key";
 export type { StoredEntry } from "./entry";

@@ -1,12 +1,7 @@
 import * as crypto from "node:crypto";
 import { createHash } from "node:crypto";
-import {
-  type GenerateRequest,
-  type ModelIdentity,
-  type ResponseFormat,
-  type ToolDefinition,
-  toJsonSchema,
-} from "@orchestrator-ts/core";
+import type { GenerateRequest, ModelIdentity, ResponseFormat, ToolDefinition } from "@orchestrator-ts/core";
+import { toJsonSchema } from "@orchestrator-ts/core/internal";
 
 /**
  * Canonical JSON: object keys sorted, `undefined` members left out (as `JSON.stringify` does), so

@@ -1,4 +1,5 @@
-import { type CacheBackend, LruMap } from "@orchestrator-ts/core";
+import type { CacheBackend } from "@orchestrator-ts/core";
+import { LruMap } from "@orchestrator-ts/core/internal";
 
 export interface MemoryCacheBackendOptions {
   /** Most entries kept; the least recently used goes first. Default 10,000. */

@@ -2,7 +2,8 @@ import { AbortError, type CacheBackend, ConfigError, ProviderError, type StreamC
 import { FakeModel } from "@orchestrator-ts/testing";
 import { describe, expect, it, vi } from "vitest";
 import { MemoryCacheBackend } from "./memory-backend";
-import { type CacheBypassEvent, ModelCache } from "./model-cache";
+import { ModelCache } from "./model-cache";
+import type { CacheBypassEvent } from "./types";
 
 async function collect(stream: AsyncIterable<StreamChunk>): Promise<StreamChunk[]> {
   const out: StreamChunk[] = [];

@@ -7,137 +7,25 @@ import {
   type GenerateRequest,
   type GenerateResult,
   type ModelIdentity,
-  OrchestratorError,
-  type Secret,
   type StreamChunk,
-  type ToolCall,
-  redact,
 } from "@orchestrator-ts/core";
 import { type StoredEntry, entryFromResult, parseEntry, replayChunks, resultFromEntry } from "./entry";
 import { cacheKey } from "./key";
 import { MemoryCacheBackend } from "./memory-backend";
-
-/** A Redis node: `"host:port"`, a `redis://` URL (or a `Secret` holding one), or `{ host, port }`. */
-export type RedisNodeOption = string | Secret | { host: string; port: number };
-
-/**
- * Where the Redis backend connects, in the shapes of `@orchestrator-ts/redis` (give one of `url`,
- * `cluster`, `sentinels` + `name`, `client`).
- */
-export interface RedisBackendOptions {
-  /** One server: `redis://[:password@]host:port[/db]`; default `REDIS_URL` or `redis://127.0.0.1:6379`. The password never appears in errors or logs. */
-  url?: string | Secret;
-  /** A Redis Cluster's seed nodes. */
-  cluster?: readonly RedisNodeOption[];
-  /** Sentinel: the Sentinels, with the master group's `name`. */
-  sentinels?: readonly RedisNodeOption[];
-  name?: string;
-  username?: string;
-  password?: string | Secret;
-  sentinelPassword?: string | Secret;
-  /** An ioredis client you own, a `Redis` or a `Cluster` (it is not closed by `close()`). */
-  client?: unknown;
-  /** Prefix of every Redis key. Default `"orc:cache:"`. */
-  keyPrefix?: string;
-  /** Longest a Redis command may take before the call goes to the provider. Default 250 ms. */
-  operationTimeoutMs?: number;
-}
-
-export interface ModelCacheOptions {
-  /** Where entries live. Default `"memory"`. `"redis"` loads `@orchestrator-ts/redis` on first use. */
-  backend?: "memory" | "redis" | CacheBackend;
-  /** Lifetime of an entry. Default 1 hour. */
-  ttlMs?: number;
-  /** Most entries in the memory backend. Default 10,000. */
-  maxSize?: number;
-  /** Optional byte bound of the memory backend (UTF-16 size of keys and values). */
-  maxBytes?: number;
-  /**
-   * Largest entry stored (UTF-16 size of the stored JSON). A longer answer is returned but not
-   * stored; a stream stops being recorded once past it and passes through, so an endless stream
-   * costs no memory here. Entries read back larger than this are dropped. Default 4 MiB.
-   */
-  maxEntryBytes?: number;
-  /** Prefix of every key, so several caches (or versions of an app) can share one Redis. Default `"orc"`. */
-  namespace?: string;
-  /** Options of the Redis backend when `backend: "redis"`. */
-  redis?: RedisBackendOptions;
-  /** Longest a lookup in a non-memory backend may take before the call goes to the provider. Default 500 ms. */
-  lookupTimeoutMs?: number;
-}
-
-export interface ModelCacheStats {
-  /** Answers served from the store. */
-  hits: number;
-  /** Lookups that found nothing (a provider call followed). */
-  misses: number;
-  /** Callers that shared another caller's in-flight provider call. */
-  coalesced: number;
-  /** Calls that went to the provider without the cache: `cache: false`, or the backend failed. */
-  bypasses: number;
-  /** Backend failures (lookups, writes, corrupt entries). */
-  errors: number;
-  /** Answers returned but not stored because they were larger than `maxEntryBytes`. */
-  oversized: number;
-  /** Entries held, when the backend can tell (memory); `undefined` otherwise. */
-  size: number | undefined;
-  /** Provider calls running now on behalf of waiting callers. */
-  inFlight: number;
-}
-
-export interface CacheHitEvent {
-  key: string;
-  model: string;
-  provider: string;
-  latencyMs: number;
-  /** True when the answer came from another caller's in-flight call rather than the store. */
-  coalesced: boolean;
-}
-export interface CacheMissEvent {
-  key: string;
-  model: string;
-  provider: string;
-}
-export interface CacheBypassEvent {
-  key: string | undefined;
-  model: string;
-  provider: string;
-  reason: "request" | "backend-error";
-}
-export interface CacheErrorEvent {
-  operation: "get" | "set" | "delete" | "clear" | "parse" | "key";
-  error: unknown;
-}
-
-export interface ModelCacheEvents {
-  hit: [CacheHitEvent];
-  miss: [CacheMissEvent];
-  bypass: [CacheBypassEvent];
-  error: [CacheErrorEvent];
-}
+import { type ModuleImporter, defaultImporter, describe, isBackend, loadRedisBackend } from "./backend";
+import { StreamRecorder } from "./stream-recorder";
+import { CacheBackendError } from "./errors";
+import { raceSignal, withTimeout } from "./waits";
+import type { CacheBypassEvent, CacheErrorEvent, ModelCacheEvents, ModelCacheOptions, ModelCacheStats } from "./types";
 
 const DEFAULT_TTL_MS = 3_600_000;
 // Twice the longest answer a model gives today (128k tokens ≈ 512k characters, stored as text and chunks).
 const DEFAULT_MAX_ENTRY_BYTES = 4 * 1024 * 1024;
-// Characters an entry takes beside its text and chunks (finish reason, usage, cost, field names).
-const ENTRY_OVERHEAD_CHARS = 256;
-// Kept in a variable so bundlers and the type checker do not treat the optional peer as a dependency.
-const REDIS_PACKAGE = "@orchestrator-ts/redis";
-
-/** Loads a module by name; replaced in tests to simulate a missing package. */
-export type ModuleImporter = (name: string) => Promise<unknown>;
-const defaultImporter: ModuleImporter = (name) => import(name);
 
 /** One key's lookup and, on a miss, its provider call: identical requests arriving meanwhile join it. */
 interface Flight {
   /** The leader's provider call (joiners count as coalesced). */
   promise: Promise<GenerateResult>;
-}
-
-/** Reported for a failed backend operation (the call itself went to the provider). */
-export class CacheBackendError extends OrchestratorError {
-  static override readonly errorName: string = "CacheBackendError";
-  override readonly code = "cache_backend_error";
 }
 
 /**
@@ -210,43 +98,18 @@ export class ModelCache extends EventEmitter<ModelCacheEvents> implements Cache 
   /** The backend, loading `@orchestrator-ts/redis` first when `backend: "redis"`. Rejects with `ConfigError` when it is not installed. */
   backend(): Promise<CacheBackend> {
     if (this.#backend) return Promise.resolve(this.#backend);
-    this.#loading ??= this.#loadRedis();
+    this.#loading ??= loadRedisBackend(this.#importer, this.#options.redis ?? {}).then(
+      (backend) => {
+        this.#backend = backend;
+        return backend;
+      },
+      (error: unknown) => {
+        // A failed load is not remembered: installing the package and calling again works.
+        this.#loading = undefined;
+        throw error;
+      },
+    );
     return this.#loading;
-  }
-
-  async #loadRedis(): Promise<CacheBackend> {
-    let mod: unknown;
-    try {
-      mod = await this.#importer(REDIS_PACKAGE);
-    } catch (error) {
-      this.#loading = undefined;
-      const code = (error as { code?: unknown } | null)?.code;
-      if (code === "ERR_MODULE_NOT_FOUND" || code === "MODULE_NOT_FOUND") {
-        throw new ConfigError(
-          `backend "redis" needs the package ${REDIS_PACKAGE}: npm install ${REDIS_PACKAGE} ioredis`,
-          { cause: error },
-        );
-      }
-      throw new ConfigError(
-        `backend "redis": loading ${REDIS_PACKAGE} failed: ${redact(String((error as Error)?.message ?? error))}`,
-        { cause: error },
-      );
-    }
-    const Backend = (mod as { RedisCacheBackend?: unknown } | null)?.RedisCacheBackend;
-    if (typeof Backend !== "function") {
-      this.#loading = undefined;
-      throw new ConfigError(
-        `backend "redis": ${REDIS_PACKAGE} does not export RedisCacheBackend; install a matching version.`,
-      );
-    }
-    const redis = this.#options.redis ?? {};
-    const backend = new (Backend as new (options: RedisBackendOptions) => CacheBackend)({
-      keyPrefix: "orc:cache:",
-      operationTimeoutMs: 250,
-      ...redis,
-    });
-    this.#backend = backend;
-    return backend;
   }
 
   /** Most entries the memory backend holds (`maxSize`); `undefined` for other backends. */
@@ -370,42 +233,15 @@ export class ModelCache extends EventEmitter<ModelCacheEvents> implements Cache 
     }
     // Record the stream as it passes, up to the entry bound (then just pass it through); store it
     // only once it has completed normally.
-    let parts: (string | ToolCall)[] | undefined = [];
-    let toolCalls: ToolCall[] = [];
-    let text = "";
-    // Characters the stored JSON will take at least: the text twice (`t` and `ch`), the tool calls twice.
-    let chars = ENTRY_OVERHEAD_CHARS;
-    const maxChars = this.maxEntryBytes / 2;
+    const recorder = new StreamRecorder(this.maxEntryBytes);
     let finish: Extract<StreamChunk, { type: "finish" }> | undefined;
     for await (const chunk of call()) {
       if (chunk.type === "finish") finish = chunk;
-      else if (parts !== undefined) {
-        if (chunk.type === "text") {
-          chars += 2 * chunk.text.length + 3;
-          parts.push(chunk.text);
-          text += chunk.text;
-        } else if (chunk.type === "tool-call") {
-          chars += 2 * jsonLength(chunk.toolCall) + 1;
-          parts.push(chunk.toolCall);
-          toolCalls.push(chunk.toolCall);
-        }
-        if (chars > maxChars) {
-          // Too large to store: let go of what was recorded, so only the consumer holds the chunks.
-          parts = undefined;
-          toolCalls = [];
-          text = "";
-          this.#oversized++;
-        }
-      }
+      else if (recorder.add(chunk)) this.#oversized++;
       yield chunk;
     }
-    if (parts === undefined || !finish || finish.finishReason?.unified === "error") return;
-    const entry: StoredEntry = { t: text, f: finish.finishReason ?? { unified: "stop" }, ch: parts };
-    if (toolCalls.length > 0) entry.tc = toolCalls;
-    if (finish.usage && (finish.usage.inputTokens !== undefined || finish.usage.outputTokens !== undefined))
-      entry.u = finish.usage;
-    if (finish.costUsd !== undefined) entry.c = finish.costUsd;
-    void this.#store(key, entry);
+    const entry = recorder.entry(finish);
+    if (entry) void this.#store(key, entry);
   }
 
   // ---- management -------------------------------------------------------------------------
@@ -643,59 +479,4 @@ export class ModelCache extends EventEmitter<ModelCacheEvents> implements Cache 
   toJSON(): Record<string, unknown> {
     return { namespace: this.namespace, ttlMs: this.ttlMs, stats: this.stats() };
   }
-}
-
-/** Characters of a value's JSON (0 when it has none): the size a tool call adds to an entry. */
-function jsonLength(value: unknown): number {
-  try {
-    return JSON.stringify(value)?.length ?? 0;
-  } catch {
-    // Not serialisable (a BigInt, a cycle): storing it would fail anyway; count it as too large.
-    return Number.POSITIVE_INFINITY;
-  }
-}
-
-function isBackend(value: unknown): value is CacheBackend {
-  if (typeof value !== "object" || value === null) return false;
-  const b = value as Record<string, unknown>;
-  return (
-    typeof b.get === "function" &&
-    typeof b.set === "function" &&
-    typeof b.delete === "function" &&
-    typeof b.clear === "function"
-  );
-}
-
-function describe(value: unknown): string {
-  return typeof value === "string" ? JSON.stringify(value) : value === null ? "null" : typeof value;
-}
-
-// A call waits on this lookup, so its timer keeps the process alive (a backend stuck without I/O of
-// its own would otherwise end a script silently); it is cleared as soon as the lookup settles.
-function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new CacheBackendError(`The cache backend did not answer within ${ms} ms.`)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
-}
-
-function raceSignal<T>(promise: Promise<T>, signal: AbortSignal | undefined, model: ModelIdentity): Promise<T> {
-  if (!signal) return promise;
-  const context = { provider: model.provider, model: model.name };
-  if (signal.aborted) return Promise.reject(new AbortError(undefined, context));
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(new AbortError(undefined, context));
-    signal.addEventListener("abort", onAbort, { once: true });
-    promise.then(
-      (value) => {
-        signal.removeEventListener("abort", onAbort);
-        resolve(value);
-      },
-      (error) => {
-        signal.removeEventListener("abort", onAbort);
-        reject(error);
-      },
-    );
-  });
 }

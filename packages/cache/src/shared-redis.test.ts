@@ -12,7 +12,8 @@ import {
 } from "@orchestrator-ts/testing";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type CacheErrorEvent, ModelCache } from "./model-cache";
+import { ModelCache } from "./model-cache";
+import type { CacheErrorEvent } from "./types";
 
 const KEY = "sk-shared-redis-0123456789abcdef";
 const PREFIX = "orc:cache:";

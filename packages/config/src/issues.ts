@@ -1,4 +1,5 @@
-import { type ConfigIssue, closestNames, formatPath, redact } from "@orchestrator-ts/core";
+import { type ConfigIssue, closestNames, redact } from "@orchestrator-ts/core";
+import { formatPath } from "@orchestrator-ts/core/internal";
 import type { z } from "zod";
 import { describe } from "./schema";
 import type { PathKey, Position } from "./yaml-tree";

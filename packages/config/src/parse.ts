@@ -1,33 +1,20 @@
 import {
-  type AnyProviderPlugin,
   BUILD_MODELS,
-  CAPABILITY_NAMES,
-  type CapabilityName,
-  type CascadeRouteConfig,
-  type CascadeSettingsConfig,
-  type RouteConfig,
-  type SelectionRequirements,
-  type SelectorRouteConfig,
   type BuildModelsOptions,
   type CacheConfig,
   ConfigError,
   type ConfigIssue,
   type ExecutionConfig,
   type HealthConfig,
-  ModelCapabilities,
   type ModelConfig,
-  ModelConstraints,
   type ModelEntry,
   type SelectorConfig,
   type TelemetryConfig,
-  formatPath,
 } from "@orchestrator-ts/core";
+import { formatPath } from "@orchestrator-ts/core/internal";
 import type { z } from "zod";
 import type { Env } from "./env";
-import { SECRET_ENV_NAME } from "./env";
 import { type Locator, fromZodIssues, issueAt, sortIssues, suggest } from "./issues";
-import { setEntryMeta } from "./meta";
-import { camelToSnake, configKeyToCamel } from "./names";
 import { buildModels } from "./build";
 import {
   BUILT_IN_NAMES,
@@ -39,15 +26,8 @@ import {
   unknownProviderMessage,
 } from "./providers";
 import {
-  CAPABILITY_FIELDS,
-  CONSTRAINT_FIELDS,
-  ROUTE_TYPES,
   SECTIONS,
   SELECTOR_OPTIONS,
-  cascadeRouteSchema,
-  type cascadeTaskSchema,
-  describe,
-  selectorRouteSchema,
   type cacheSchema,
   type executionSchema,
   type telemetrySchema,
@@ -59,10 +39,11 @@ import {
 import { checkRedisConnection, mapRedis, mapRedisConnection } from "./redis-section";
 import { compact } from "./compact";
 import { parseKeys } from "./keys-section";
-import { wrapSecrets } from "./secrets";
 import type { ParseOptions } from "./types";
-import { type PathKey, type TreeProblem, type YamlTree, readYaml, setOwn } from "./yaml-tree";
+import { type PathKey, type TreeProblem, type YamlTree, readYaml } from "./yaml-tree";
 import { validateEntryConfig } from "./validate-config";
+import { buildEntry } from "./model-entry";
+import { parseRoutes } from "./routes-section";
 
 const TITLE = "Invalid model configuration";
 
@@ -443,167 +424,6 @@ export function analyzeModelConfig(text: string, options: ParseOptions = {}): An
   return { config, issues: [] };
 }
 
-const ROUTE_SCHEMAS = { cascade: cascadeRouteSchema, selector: selectorRouteSchema } as const;
-
-/** `routes:`: each entry checked on its own (every entry's problems reported), model names checked against `models:`. */
-function parseRoutes(
-  value: unknown,
-  issues: ConfigIssue[],
-  locator: Locator,
-  modelNames: ReadonlyMap<string, number>,
-  clean: (list: ConfigIssue[]) => ConfigIssue[],
-  selectorOf: (parsed: z.output<typeof selectorSchema>, written: object, at: PathKey[]) => SelectorConfig,
-  checkModelName: (value: string, path: PathKey[], where: "key" | "value") => void,
-): RouteConfig[] | undefined {
-  if (value === undefined || value === null) return undefined;
-  const listed = SECTIONS.routes.safeParse(value);
-  if (!listed.success || !Array.isArray(value)) {
-    issues.push(
-      ...clean(fromZodIssues(listed.success ? [] : listed.error.issues, value, SECTIONS.routes, ["routes"], locator)),
-    );
-    if (!Array.isArray(value)) return undefined;
-  }
-  const routes: RouteConfig[] = [];
-  const seen = new Map<string, number>();
-  value.forEach((item: unknown, i: number) => {
-    const at: PathKey[] = ["routes", i];
-    const record =
-      item && typeof item === "object" && !Array.isArray(item) ? (item as Record<string, unknown>) : undefined;
-    const name = record?.name;
-    if (typeof name === "string" && name !== "") {
-      const first = seen.get(name);
-      if (first !== undefined) {
-        const pos = locator.position(["routes", first, "name"]);
-        issues.push(
-          issueAt(
-            locator,
-            [...at, "name"],
-            `duplicate route name "${name}" (first defined at ${locator.source}:${pos?.line}:${pos?.column}, routes[${first}])`,
-          ),
-        );
-      } else seen.set(name, i);
-      if (modelNames.has(name))
-        issues.push(
-          issueAt(
-            locator,
-            [...at, "name"],
-            `"${name}" is also a model's name: a request for it could not tell the two apart`,
-          ),
-        );
-      if (name === "auto")
-        issues.push(issueAt(locator, [...at, "name"], `"auto" is reserved: it means the selector over every model`));
-    }
-    const type = record?.type;
-    if (!record || typeof type !== "string" || !Object.hasOwn(ROUTE_SCHEMAS, type)) {
-      const message = !record
-        ? "expected a mapping with name, type and the route's settings"
-        : `type must be one of ${ROUTE_TYPES.map((t) => `"${t}"`).join(", ")}, got ${describe(type)}${typeof type === "string" ? suggest(type, ROUTE_TYPES) : ""}`;
-      issues.push(issueAt(locator, record && type !== undefined ? [...at, "type"] : at, message));
-      return;
-    }
-    // Model names are checked as written, so a typo is reported even when another field is wrong too.
-    const checkStages = (stages: unknown, path: PathKey[]) => {
-      if (!Array.isArray(stages)) return;
-      stages.forEach((stage, j) => {
-        const models = stage && typeof stage === "object" ? (stage as { models?: unknown }).models : undefined;
-        if (!Array.isArray(models)) return;
-        models.forEach((m, k) => {
-          if (typeof m === "string" && m !== "") checkModelName(m, [...path, "stages", j, "models", k], "value");
-        });
-      });
-    };
-    checkStages(record.stages, at);
-    if (record.tasks && typeof record.tasks === "object")
-      for (const [task, t] of Object.entries(record.tasks))
-        checkStages((t as { stages?: unknown } | null)?.stages, [...at, "tasks", task]);
-    const here = locator.position(at) ?? { line: 1, column: 1 };
-    const location = { source: locator.source, line: here.line, column: here.column };
-    if (type === "selector") {
-      const parsed = selectorRouteSchema.safeParse(item);
-      if (!parsed.success) {
-        issues.push(...clean(fromZodIssues(parsed.error.issues, item, selectorRouteSchema, at, locator)));
-        return;
-      }
-      const d = parsed.data;
-      const req = d.requirements;
-      let requirements: SelectionRequirements | undefined;
-      if (req) {
-        (req.capabilities ?? []).forEach((c, j) => {
-          const camel = configKeyToCamel(c);
-          if (!CAPABILITY_NAMES.includes(camel as CapabilityName))
-            issues.push(
-              issueAt(
-                locator,
-                [...at, "requirements", "capabilities", j],
-                `unknown capability "${c}"${suggest(c, CAPABILITY_NAMES.map(camelToSnake))}`,
-              ),
-            );
-        });
-        requirements = compact({
-          capabilities: req.capabilities?.map((c) => configKeyToCamel(c) as CapabilityName),
-          maxCost: req.max_cost,
-          minSpeed: req.min_speed,
-          minContextWindow: req.min_context_window,
-          tasks: req.tasks,
-          languages: req.languages,
-          providers: req.providers,
-          excludeProviders: req.exclude_providers,
-          maxLatencyMs: req.max_latency,
-          localOnly: req.local_only,
-        });
-      }
-      const route: SelectorRouteConfig = compact({
-        type: "selector" as const,
-        name: d.name,
-        requirements,
-        selector: d.selector ? selectorOf(d.selector, record.selector as object, [...at, "selector"]) : undefined,
-        location,
-      });
-      routes.push(route);
-      return;
-    }
-    const parsed = cascadeRouteSchema.safeParse(item);
-    if (!parsed.success) {
-      issues.push(...clean(fromZodIssues(parsed.error.issues, item, cascadeRouteSchema, at, locator)));
-      return;
-    }
-    const d = parsed.data;
-    const settingsOf = (s: z.output<typeof cascadeTaskSchema>): CascadeSettingsConfig => {
-      return compact({
-        stages: s.stages?.map((st) => compact({ models: st.models, parallel: st.parallel })),
-        extract: s.extract,
-        accept:
-          s.accept === undefined
-            ? undefined
-            : s.accept === "unanimous"
-              ? ("unanimous" as const)
-              : { atLeast: s.accept.at_least },
-        prefer: s.prefer,
-        budgetPerRequest: s.budget_per_request,
-        pacingRate: s.pacing_rate,
-      });
-    };
-    const own = settingsOf(d);
-    let tasks: Record<string, CascadeSettingsConfig> | undefined;
-    if (d.tasks) {
-      tasks = {};
-      for (const [task, settings] of Object.entries(d.tasks)) setOwn(tasks, task, settingsOf(settings));
-    }
-    routes.push(
-      compact({
-        ...own,
-        type: "cascade" as const,
-        name: d.name,
-        stages: own.stages ?? [],
-        extract: d.extract,
-        tasks,
-        location,
-      }) as CascadeRouteConfig,
-    );
-  });
-  return routes;
-}
-
 function dedupe(issues: ConfigIssue[]): ConfigIssue[] {
   const seen = new Set<string>();
   return issues.filter((i) => {
@@ -612,90 +432,4 @@ function dedupe(issues: ConfigIssue[]): ConfigIssue[] {
     seen.add(key);
     return true;
   });
-}
-
-function buildEntry(
-  data: z.output<typeof modelSchema>,
-  raw: Record<string, unknown>,
-  index: number,
-  tree: YamlTree,
-  locator: Locator,
-  plugin: AnyProviderPlugin | undefined,
-  missing: string[] | undefined,
-): { entry?: ModelEntry; issues: ConfigIssue[] } {
-  const issues: ConfigIssue[] = [];
-  const prefix: PathKey[] = ["models", index];
-  const here = locator.position(prefix) ?? { line: 1, column: 1 };
-
-  // config: secrets wrapped while keys are still as written (env provenance is keyed by YAML path).
-  const envSecret = (path: readonly PathKey[]) =>
-    (tree.envVariables.get(formatPath([...prefix, "config", ...path])) ?? []).some((v) => SECRET_ENV_NAME.test(v));
-  const wrapped = wrapSecrets(data.config ?? {}, plugin?.secretKeys ?? [], envSecret) as Record<string, unknown>;
-  const config: Record<string, unknown> = {};
-  const yamlKeys = new Map<string, string>();
-  for (const [key, value] of Object.entries(wrapped)) {
-    if (value === undefined) continue; // a variable lenient mode forgave
-    const camel = configKeyToCamel(key);
-    const earlier = yamlKeys.get(camel);
-    if (earlier !== undefined) {
-      issues.push(
-        issueAt(
-          locator,
-          [...prefix, "config", key],
-          `"${key}" and "${earlier}" are the same setting (${camel}); keep one`,
-          "key",
-        ),
-      );
-      continue;
-    }
-    yamlKeys.set(camel, key);
-    setOwn(config, camel, value);
-  }
-
-  // capabilities: the seed's `constraints.cost_per_token` prices both directions unless the
-  // capabilities give their own input/output prices.
-  const capsRaw = (raw.capabilities ?? {}) as Record<string, unknown>;
-  const capsInput: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(data.capabilities ?? {})) {
-    if (Object.hasOwn(capsRaw, key)) capsInput[CAPABILITY_FIELDS.get(key) ?? key] = value;
-  }
-  const costPerToken = data.constraints?.cost_per_token;
-  if (costPerToken !== undefined) {
-    if (!Object.hasOwn(capsRaw, "input_cost_per_token")) capsInput.inputCostPerToken = costPerToken;
-    if (!Object.hasOwn(capsRaw, "output_cost_per_token")) capsInput.outputCostPerToken = costPerToken;
-  }
-  const consRaw = (raw.constraints ?? {}) as Record<string, unknown>;
-  const consInput: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(data.constraints ?? {})) {
-    if (key !== "cost_per_token" && Object.hasOwn(consRaw, key) && value !== undefined)
-      consInput[CONSTRAINT_FIELDS.get(key) ?? key] = value;
-  }
-  let capabilities: ModelCapabilities;
-  let constraints: ModelConstraints;
-  try {
-    capabilities = new ModelCapabilities(capsInput);
-    constraints = new ModelConstraints(consInput);
-  } catch (error) {
-    // Validated above; a core rule the derived schema does not carry would still land here.
-    const issue = ConfigError.isInstance(error) ? error.issues.map((i) => i.message).join("; ") : String(error);
-    issues.push(issueAt(locator, prefix, issue));
-    return { issues };
-  }
-
-  const entry: ModelEntry = {
-    name: data.name,
-    provider: data.provider,
-    config,
-    capabilities,
-    constraints,
-    capabilitiesDeclared: data.capabilities !== undefined && data.capabilities !== null,
-    location: { source: locator.source, line: here.line, column: here.column },
-  };
-  if (missing && missing.length > 0) {
-    const unique = [...new Set(missing)];
-    const list = unique.length === 1 ? unique[0] : `${unique.slice(0, -1).join(", ")} and ${unique[unique.length - 1]}`;
-    entry.unavailable = `${list} ${unique.length === 1 ? "is" : "are"} not set`;
-  }
-  setEntryMeta(entry, { index, locator, yamlKeys });
-  return { entry, issues };
 }

@@ -10,8 +10,8 @@ import {
   type ModelConfig,
   type ProvidersInput,
   SpecificationVersionError,
-  specificationMismatch,
 } from "@orchestrator-ts/core";
+import { specificationMismatch } from "@orchestrator-ts/core/internal";
 import { issueAt, suggest } from "./issues";
 import { entryMeta } from "./meta";
 

@@ -6,8 +6,8 @@ import {
   type RedisConnectionConfig,
   type RedisNodeConfig,
   Secret,
-  formatPath,
 } from "@orchestrator-ts/core";
+import { formatPath } from "@orchestrator-ts/core/internal";
 import type { z } from "zod";
 import { compact } from "./compact";
 import { SECRET_ENV_NAME } from "./env";

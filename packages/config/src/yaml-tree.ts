@@ -1,4 +1,4 @@
-import { formatPath } from "@orchestrator-ts/core";
+import { formatPath } from "@orchestrator-ts/core/internal";
 import {
   type CST,
   Composer,

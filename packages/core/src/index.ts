@@ -1,3 +1,5 @@
+// What a user needs: the Model contract, its types, errors and interfaces, and the helpers a provider
+// author uses. Helpers for this repository's own packages are in ./internal ("@orchestrator-ts/core/internal").
 export * from "./errors";
 export * from "./redact";
 export * from "./types";
@@ -6,24 +8,14 @@ export * from "./metrics";
 export * from "./limits";
 export * from "./interfaces";
 export * from "./plugin";
-export {
-  SPECIFICATION_VERSION,
-  type SpecificationVersion,
-  SpecificationVersionError,
-  specificationMismatch,
-} from "./specification";
+export { SPECIFICATION_VERSION, type SpecificationVersion, SpecificationVersionError } from "./specification";
 export * from "./selection";
 export * from "./config-shape";
-export * from "./map-error";
-export * from "./schema";
 export { Model, type ModelOptions, REFERENCE_OUTPUT_TOKENS, REFERENCE_REQUEST } from "./model";
 export type { CallControl } from "./call-scope";
-export { formatPath, parseOrThrow } from "./validation";
 export { providerStream } from "./provider-stream";
-export { LruMap } from "./lru";
 export { seededRandom } from "./random";
-export { isLoopbackURL, mergeDeclaredCapabilities } from "./pricing";
-export { cacheIdentityOf, endpointIdentity, headersIdentity } from "./cache-identity";
+export { endpointIdentity, headersIdentity } from "./cache-identity";
 export {
   DEFAULT_MAX_EVENT_BYTES,
   eventTooLargeError,
@@ -32,4 +24,14 @@ export {
   type LineLimitOptions,
 } from "./line-limit";
 export { revealHeaders } from "./headers";
-export * from "./virtual-keys";
+export type {
+  BudgetPeriod,
+  VirtualKeyLimits,
+  VirtualKeyRecord,
+  KeyAdmissionCheck,
+  KeyAdmissionVerdict,
+  KeySettlement,
+  SpendDimension,
+  SpendRow,
+  KeyStore,
+} from "./virtual-keys";

@@ -1,7 +1,8 @@
 import { createServer } from "node:net";
 import { inspect } from "node:util";
 import { describe, expect, it } from "vitest";
-import { ProviderError, closestNames, describeConnectionError, displayUrl, toOrchestratorError } from "./index";
+import { ProviderError, closestNames, displayUrl } from "./index";
+import { describeConnectionError, toOrchestratorError } from "./internal";
 
 /** A loopback port with nothing listening on it. */
 async function closedPort(): Promise<number> {

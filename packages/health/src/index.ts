@@ -1,4 +1,5 @@
-export { ModelHealthMonitor, type WatchedModel } from "./monitor";
+export { ModelHealthMonitor } from "./monitor";
+export type { WatchedModel } from "./watched";
 export type {
   Availability,
   CircuitState,

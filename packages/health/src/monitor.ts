@@ -2,11 +2,10 @@ import {
   type HealthStateStore,
   type HealthStatus,
   type HealthTracker,
-  type ModelIdentity,
   ModelNotFoundError,
   RateLimitError,
 } from "@orchestrator-ts/core";
-import { type Breaker, BreakerRules, UNKNOWN, countsAgainstModel } from "./circuit";
+import { BreakerRules, UNKNOWN, countsAgainstModel } from "./circuit";
 import { describeError } from "./format";
 import {
   type Availability,
@@ -19,28 +18,9 @@ import {
 } from "./options";
 import { healthReport, sharedBlock } from "./report";
 import { Slots } from "./slots";
-
-/** What the monitor watches: any model with a name, a provider and a `healthCheck()`. */
-export type WatchedModel = ModelIdentity & { healthCheck(): Promise<boolean> };
-
-type Timer = ReturnType<typeof setTimeout>;
+import { type Entry, type Timer, type WatchedModel, newEntry } from "./watched";
 
 const TIMED_OUT = Symbol("timed out");
-
-/** A watched model: its breaker, plus what the monitor schedules and shares around it. */
-interface Entry extends Breaker {
-  readonly name: string;
-  model: WatchedModel | undefined;
-  lastCheckedAt: number | undefined;
-  latencyMs: number | undefined;
-  timer: Timer | undefined;
-  inflight: Promise<void> | undefined;
-  /** A check that timed out but has not settled: no second call is stacked on it. */
-  hung: Promise<unknown> | undefined;
-  probing: boolean;
-  sharedSeen: HealthStatus | undefined;
-  sharedAvail: Availability | undefined;
-}
 
 /**
  * Watches models' health from two sides: active `healthCheck()` calls on an interval (with jitter,
@@ -214,18 +194,7 @@ export class ModelHealthMonitor implements HealthTracker {
   #entry(name: string): Entry {
     let entry = this.#entries.get(name);
     if (entry === undefined) {
-      entry = Object.assign(this.#rules.newBreaker(), {
-        name,
-        model: undefined,
-        lastCheckedAt: undefined,
-        latencyMs: undefined,
-        timer: undefined,
-        inflight: undefined,
-        hung: undefined,
-        probing: false,
-        sharedSeen: undefined,
-        sharedAvail: undefined,
-      });
+      entry = newEntry(this.#rules, name);
       this.#entries.set(name, entry);
     }
     return entry;

@@ -53,6 +53,9 @@ export {
 export { parseArguments, stringifyArguments, ToolCallAssembler, type ToolCallDeltaLike } from "./tool-calls";
 export { NODE_BODY, readJsonBody, SSEJsonStream, type SSEJsonStreamOptions } from "./sse";
 export {
+  type ChatModelInfo,
+  chatModelCapabilities,
+  ownEntry,
   type PerMillionPrice,
   type PriceSource,
   resolveCapabilities,

@@ -1,6 +1,6 @@
 import { ModelCapabilities } from "@orchestrator-ts/core";
 import { describe, expect, it } from "vitest";
-import { type ResolveCapabilitiesOptions, resolveCapabilities } from "./pricing";
+import { type ResolveCapabilitiesOptions, chatModelCapabilities, ownEntry, resolveCapabilities } from "./pricing";
 
 const TABLE = { textGeneration: true, inputCostPerToken: 2.5e-6, outputCostPerToken: 10e-6, contextWindow: 128_000 };
 const CONSERVATIVE = { inputPerMillion: 30, outputPerMillion: 60 };
@@ -53,5 +53,33 @@ describe("resolveCapabilities: one rule for the price of an OpenAI-compatible en
     const kept = resolve({ given: new ModelCapabilities({ maxTokens: 8192 }) });
     expect(kept.capabilities.inputCostPerToken).toBeCloseTo(30e-6, 15);
     expect(kept.priceSource).toBe("conservative-default");
+  });
+});
+
+describe("one model table row shape for OpenAI's and Hugging Face's tables", () => {
+  it("chatModelCapabilities prices per token and defaults structured output to supported", () => {
+    const caps = chatModelCapabilities({
+      contextWindow: 8_192,
+      inputPerMillion: 0.8,
+      outputPerMillion: 1.6,
+      vision: false,
+      tools: true,
+    });
+    expect(caps).toMatchObject({
+      contextWindow: 8_192,
+      maxTokens: 8_192,
+      functionCalling: true,
+      structuredOutput: true,
+    });
+    expect(caps.inputCostPerToken).toBeCloseTo(0.8e-6, 12);
+    expect(caps.outputCostPerToken).toBeCloseTo(1.6e-6, 12);
+    expect("maxOutputTokens" in caps).toBe(false);
+  });
+
+  it("ownEntry finds only the table's own rows", () => {
+    const table = Object.freeze({ a: 1 });
+    expect(ownEntry(table, "a")).toBe(1);
+    expect(ownEntry(table, "constructor")).toBeUndefined();
+    expect(ownEntry(table, "toString")).toBeUndefined();
   });
 });

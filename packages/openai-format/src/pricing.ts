@@ -1,4 +1,5 @@
-import { type ModelCapabilities, type ModelCapabilitiesInput, mergeDeclaredCapabilities } from "@orchestrator-ts/core";
+import type { ModelCapabilities, ModelCapabilitiesInput } from "@orchestrator-ts/core";
+import { mergeDeclaredCapabilities } from "@orchestrator-ts/core/internal";
 
 /** Where a model's per-token prices came from. */
 export type PriceSource = "declared" | "table" | "local" | "conservative-default";
@@ -7,6 +8,43 @@ export type PriceSource = "declared" | "table" | "local" | "conservative-default
 export interface PerMillionPrice {
   inputPerMillion: number;
   outputPerMillion: number;
+}
+
+/**
+ * A row of a provider's table of OpenAI-compatible chat models (OpenAI's own, Hugging Face's):
+ * limits, abilities and list prices per million tokens.
+ */
+export interface ChatModelInfo extends PerMillionPrice {
+  /** Largest prompt + completion, tokens. */
+  contextWindow: number;
+  /** Largest completion, tokens, when the table knows it. */
+  maxOutputTokens?: number;
+  vision: boolean;
+  tools: boolean;
+  /** `response_format: json_schema` (strict structured outputs). Default true. */
+  structuredOutput?: boolean;
+}
+
+/** A table row in the core's shape (prices per token): what `resolveCapabilities` takes as `known`. */
+export function chatModelCapabilities(entry: ChatModelInfo): ModelCapabilitiesInput {
+  return {
+    textGeneration: true,
+    codeGeneration: true,
+    functionCalling: entry.tools,
+    vision: entry.vision,
+    maxTokens: entry.contextWindow,
+    contextWindow: entry.contextWindow,
+    ...(entry.maxOutputTokens !== undefined ? { maxOutputTokens: entry.maxOutputTokens } : {}),
+    supportsStreaming: true,
+    structuredOutput: entry.structuredOutput ?? true,
+    inputCostPerToken: entry.inputPerMillion / 1_000_000,
+    outputCostPerToken: entry.outputPerMillion / 1_000_000,
+  };
+}
+
+/** A table's own entry for a model id: an id like "constructor" never finds an `Object.prototype` member. */
+export function ownEntry<T>(table: Readonly<Record<string, T>>, id: string): T | undefined {
+  return Object.hasOwn(table, id) ? table[id] : undefined;
 }
 
 /** The inputs of `resolveCapabilities`: the table's entry, the caller's fields, and how to price what is unknown. */

@@ -1,5 +1,5 @@
 import type { GenerateRequest } from "@orchestrator-ts/core";
-import { toJsonSchema } from "@orchestrator-ts/core";
+import { toJsonSchema } from "@orchestrator-ts/core/internal";
 import type { ChatCompletionCreateParamsNonStreaming } from "openai/resources/chat/completions";
 import { describe, expect, it } from "vitest";
 import { z } from "zod";

@@ -1,15 +1,14 @@
-import {
-  type ContentPart,
-  type GenerateRequest,
-  isZodSchema,
-  type Message,
-  type ResponseFormat,
-  type SchemaLike,
-  type ToolCall,
-  type ToolChoice,
-  type ToolDefinition,
-  toJsonSchema,
+import type {
+  ContentPart,
+  GenerateRequest,
+  Message,
+  ResponseFormat,
+  SchemaLike,
+  ToolCall,
+  ToolChoice,
+  ToolDefinition,
 } from "@orchestrator-ts/core";
+import { isZodSchema, toJsonSchema } from "@orchestrator-ts/core/internal";
 import { stringifyArguments } from "./tool-calls";
 import type {
   ChatContentPart,

@@ -1,5 +1,7 @@
 #!/usr/bin/env node
-import { HELP, type Io, demo, generateOrStream, health, models, report, select, validate } from "./cli/commands";
+import { type Io, generateOrStream, health, models, report, select, validate } from "./cli/commands";
+import { demo } from "./cli/demo";
+import { HELP } from "./cli/help";
 import { dashboard } from "./cli/dashboard";
 import { keys } from "./cli/keys";
 import { replay } from "./cli/replay";

@@ -1,12 +1,6 @@
-export {
-  instrument,
-  SEMCONV_VERSION,
-  INSTRUMENTATION_NAME,
-  DURATION_BUCKETS_S,
-  TOKEN_BUCKETS,
-  type InstrumentOptions,
-  type Instrumentation,
-} from "./instrument";
+export { instrument } from "./instrument";
+export { SEMCONV_VERSION, INSTRUMENTATION_NAME, type InstrumentOptions, type Instrumentation } from "./options";
+export { DURATION_BUCKETS_S, TOKEN_BUCKETS } from "./metrics";
 export type {
   InstrumentableRegistry,
   CallEventLike,

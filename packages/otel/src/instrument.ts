@@ -1,22 +1,32 @@
 import {
   type Attributes,
   type Context,
-  type Counter,
-  type Histogram,
-  type MeterProvider,
   type Span,
   SpanKind,
   SpanStatusCode,
   type Tracer,
-  type TracerProvider,
   context,
-  createNoopMeter,
   metrics,
   trace,
 } from "@opentelemetry/api";
 import type { FinishReason, GenerateRequest, ToolCall, Usage } from "@orchestrator-ts/core";
 import { CascadeSpans } from "./cascade-spans";
 import { inputContent, outputContent } from "./content";
+import { NOOP_HISTOGRAM, createInstruments } from "./metrics";
+import { INSTRUMENTATION_NAME, INSTRUMENTATION_VERSION, type InstrumentOptions, type Instrumentation } from "./options";
+import { type StreamHooks, tracedStream } from "./traced-stream";
+import {
+  OPERATION,
+  epochMs,
+  errorMessageOf,
+  errorTypeOf,
+  explored,
+  finishReasonOf,
+  requestAttributes,
+  selectionAttributes,
+  spanKindOf,
+  usageAttributes,
+} from "./attributes";
 import type {
   AttemptLike,
   CallEventLike,
@@ -25,48 +35,8 @@ import type {
   OutcomeEventLike,
   ResultLike,
   SelectionEventLike,
-  StreamChunkLike,
   StreamLike,
 } from "./registry-shape";
-
-/** The OpenTelemetry semantic conventions release whose GenAI attributes and metrics this package follows. */
-export const SEMCONV_VERSION = "1.41.1";
-/** The instrumentation scope name of the tracer and the meter. */
-export const INSTRUMENTATION_NAME = "@orchestrator-ts/otel";
-const INSTRUMENTATION_VERSION = "0.1.0";
-
-/** Bucket boundaries the conventions give for `gen_ai.client.operation.duration` and time to first chunk, seconds. */
-export const DURATION_BUCKETS_S: readonly number[] = Object.freeze([
-  0.01, 0.02, 0.04, 0.08, 0.16, 0.32, 0.64, 1.28, 2.56, 5.12, 10.24, 20.48, 40.96, 81.92,
-]);
-/** Bucket boundaries the conventions give for `gen_ai.client.token.usage`. */
-export const TOKEN_BUCKETS: readonly number[] = Object.freeze([
-  1, 4, 16, 64, 256, 1024, 4096, 16384, 65536, 262144, 1048576, 4194304, 16777216, 67108864,
-]);
-
-/** Options of {@link instrument}. */
-export interface InstrumentOptions {
-  /** Default: the global tracer provider (`trace.getTracerProvider()`), which follows an SDK registered later. */
-  tracerProvider?: TracerProvider;
-  /** Default: the global meter provider at the time of `instrument` (register the metrics SDK first). */
-  meterProvider?: MeterProvider;
-  /**
-   * Record message content (`gen_ai.system_instructions`, `gen_ai.input.messages`,
-   * `gen_ai.output.messages`: the conventions' opt-in attributes). Default `false`: prompts and
-   * answers often hold personal data.
-   */
-  captureContent?: boolean;
-  /** Calls tracked at once (default 10,000); past it the oldest — a stream dropped unfinished — is ended and let go. */
-  maxCallsInFlight?: number;
-}
-
-/** What `instrument` returns: call it (or `using` it) to stop instrumenting. */
-export interface Instrumentation {
-  /** Stop instrumenting: the registry's own `generate`/`stream` are back, its events unsubscribed. Idempotent. */
-  (): void;
-  /** The same, for `using`. */
-  [Symbol.dispose](): void;
-}
 
 type Kind = "first" | "retry" | "fallback";
 
@@ -107,106 +77,8 @@ export class CallState {
   }
 }
 
-interface Instruments {
-  tokens: Histogram;
-  duration: Histogram;
-  firstChunk: Histogram;
-  cost: Counter;
-  selections: Counter;
-}
-
-const OPERATION = "chat";
 /** Calls tracked at once; past it the oldest (a stream nobody finished) is let go. */
 const MAX_CALLS_IN_FLIGHT = 10_000;
-const NOOP_HISTOGRAM = createNoopMeter().createHistogram("noop").constructor;
-
-function epochMs(performanceMs: number): number {
-  return performance.timeOrigin + performanceMs;
-}
-
-/** The conventions' finish reasons: the provider's own word when it gave one. */
-function finishReasonOf(reason: FinishReason | undefined): string | undefined {
-  if (reason === undefined) return undefined;
-  if (reason.raw !== undefined && reason.raw !== "") return reason.raw;
-  switch (reason.unified) {
-    case "tool-calls":
-      return "tool_call";
-    case "content-filter":
-      return "content_filter";
-    default:
-      return reason.unified;
-  }
-}
-
-function spanKindOf(provider: string | undefined): SpanKind {
-  // The conventions: INTERNAL for a model running in this process.
-  return provider === "llama-cpp" ? SpanKind.INTERNAL : SpanKind.CLIENT;
-}
-
-function errorTypeOf(error: unknown): string {
-  const code = (error as { code?: unknown } | null)?.code;
-  if (typeof code === "string" && code !== "") return code;
-  const name = (error as { name?: unknown } | null)?.name;
-  return typeof name === "string" && name !== "" ? name : "_OTHER";
-}
-
-function errorMessageOf(error: unknown): string | undefined {
-  const message = (error as { message?: unknown } | null)?.message;
-  return typeof message === "string" ? message : undefined;
-}
-
-function requestAttributes(request: GenerateRequest, stream: boolean): Attributes {
-  const a: Attributes = { "gen_ai.operation.name": OPERATION };
-  if (request.maxTokens !== undefined) a["gen_ai.request.max_tokens"] = request.maxTokens;
-  if (request.temperature !== undefined) a["gen_ai.request.temperature"] = request.temperature;
-  if (request.topP !== undefined) a["gen_ai.request.top_p"] = request.topP;
-  if (request.seed !== undefined) a["gen_ai.request.seed"] = request.seed;
-  if (request.stop !== undefined && request.stop.length > 0) a["gen_ai.request.stop_sequences"] = request.stop;
-  if (stream) a["gen_ai.request.stream"] = true;
-  if (request.responseFormat?.type === "json") a["gen_ai.output.type"] = "json";
-  if (request.task !== undefined) a["orchestrator.task"] = request.task;
-  return a;
-}
-
-function usageAttributes(a: Attributes, usage: Usage | undefined): void {
-  if (usage?.inputTokens !== undefined) a["gen_ai.usage.input_tokens"] = usage.inputTokens;
-  if (usage?.outputTokens !== undefined) a["gen_ai.usage.output_tokens"] = usage.outputTokens;
-  if (usage?.cacheReadInputTokens !== undefined) a["gen_ai.usage.cache_read.input_tokens"] = usage.cacheReadInputTokens;
-  if (usage?.cacheWriteInputTokens !== undefined)
-    a["gen_ai.usage.cache_creation.input_tokens"] = usage.cacheWriteInputTokens;
-}
-
-/** The selection part of a call span: selector, chosen score, whether it explored, exclusions by reason. */
-function selectionAttributes(span: Span, explanation: ExplanationLike, fallback: number): void {
-  const a: Attributes = {
-    "orchestrator.selector": explanation.selector,
-    "orchestrator.selection.candidates": explanation.candidates.length,
-  };
-  const chosen = explanation.candidates.find((c) => c.chosen);
-  if (chosen) {
-    if (Number.isFinite(chosen.score)) a["orchestrator.selection.score"] = chosen.score;
-    if (chosen.meanReward !== undefined) a["orchestrator.selection.mean_reward"] = chosen.meanReward;
-    a["orchestrator.selection.explored"] = explored(explanation);
-  }
-  a["orchestrator.selection.excluded"] = explanation.excluded.length;
-  const byCode = new Map<string, number>();
-  for (const e of explanation.excluded) byCode.set(e.code, (byCode.get(e.code) ?? 0) + 1);
-  for (const [code, n] of byCode) a[`orchestrator.selection.excluded.${code}`] = n;
-  if (fallback > 0) a["orchestrator.fallbacks"] = fallback;
-  if (explanation.fallbackFor !== undefined) a["orchestrator.selection.fallback_for"] = explanation.fallbackFor;
-  span.setAttributes(a);
-}
-
-/** Chosen for exploration: a forced trial, or not the best by mean reward (the bonus or a posterior draw won). */
-function explored(explanation: ExplanationLike): boolean {
-  const chosen = explanation.candidates.find((c) => c.chosen);
-  if (!chosen) return false;
-  if (chosen.note !== undefined && /exploring/.test(chosen.note)) return true;
-  if (chosen.meanReward === undefined) return false;
-  return explanation.candidates.some(
-    (c) => !c.chosen && c.meanReward !== undefined && c.meanReward > (chosen.meanReward as number),
-  );
-}
 
 /**
  * Trace and measure every call through `registry.generate` and `registry.stream` with the
@@ -225,31 +97,7 @@ export function instrument(registry: InstrumentableRegistry, options: Instrument
   );
   const captureContent = options.captureContent === true;
   const maxCallsInFlight = options.maxCallsInFlight ?? MAX_CALLS_IN_FLIGHT;
-  const m: Instruments = {
-    tokens: meter.createHistogram("gen_ai.client.token.usage", {
-      unit: "{token}",
-      description: "Number of input and output tokens used.",
-      advice: { explicitBucketBoundaries: [...TOKEN_BUCKETS] },
-    }),
-    duration: meter.createHistogram("gen_ai.client.operation.duration", {
-      unit: "s",
-      description: "GenAI operation duration.",
-      advice: { explicitBucketBoundaries: [...DURATION_BUCKETS_S] },
-    }),
-    firstChunk: meter.createHistogram("gen_ai.client.operation.time_to_first_chunk", {
-      unit: "s",
-      description: "Time to receive the first chunk of a streamed answer, from the call.",
-      advice: { explicitBucketBoundaries: [...DURATION_BUCKETS_S] },
-    }),
-    cost: meter.createCounter("orchestrator.client.cost", {
-      unit: "{USD}",
-      description: "Cost of answered calls in US dollars, by model.",
-    }),
-    selections: meter.createCounter("orchestrator.selections", {
-      unit: "{selection}",
-      description: "Models chosen by the registry's selector, by model.",
-    }),
-  };
+  const m = createInstruments(meter);
   // No meter provider registered: skip the per-call metric work.
   const metricsOn = !(m.duration instanceof NOOP_HISTOGRAM);
 
@@ -560,6 +408,17 @@ export function instrument(registry: InstrumentableRegistry, options: Instrument
     );
   };
 
+  const streamHooks: StreamHooks<CallState> = {
+    captureContent,
+    begin: (request) => begin(request, true),
+    starting: (state) => {
+      starting = state;
+    },
+    succeed,
+    fail,
+    cancel,
+  };
+
   const stream = function stream(this: unknown, request: GenerateRequest, requirements?: never): StreamLike {
     const inner = originalStream.call(registry, request, requirements);
     let iterated = false;
@@ -576,78 +435,10 @@ export function instrument(registry: InstrumentableRegistry, options: Instrument
       [Symbol.asyncIterator]: () => {
         if (iterated) throw new TypeError("A registry stream can be iterated only once.");
         iterated = true;
-        return tracedStream(inner, request);
+        return tracedStream(inner, request, streamHooks);
       },
     };
   };
-
-  function tracedStream(inner: StreamLike, request: GenerateRequest): AsyncIterator<StreamChunkLike> {
-    const it = inner[Symbol.asyncIterator]();
-    let state: CallState | undefined;
-    let begun = false;
-    let done = false;
-    const onNext = (next: IteratorResult<StreamChunkLike>): IteratorResult<StreamChunkLike> => {
-      const s = state as CallState;
-      if (done) return next;
-      if (next.done) {
-        // Ended without a finish chunk (the caller left while a wait was cut short).
-        done = true;
-        cancel(s);
-        return next;
-      }
-      const chunk = next.value;
-      if (chunk.type === "finish") {
-        done = true;
-        const attempts = "attempts" in chunk ? chunk.attempts : inner.attempts;
-        succeed(s, { ...chunk, provider: undefined, latencyMs: chunk.latencyMs }, attempts, inner.explanation);
-        return next;
-      }
-      if (s.firstChunkS === undefined) s.firstChunkS = (performance.now() - s.startedAt) / 1000;
-      if (captureContent) {
-        if (chunk.type === "text") s.text += chunk.text;
-        else (s.toolCalls ??= []).push(chunk.toolCall);
-      }
-      return next;
-    };
-    const onError = (error: unknown): never => {
-      if (!done && state !== undefined) {
-        done = true;
-        fail(state, error);
-      }
-      throw error;
-    };
-    return {
-      next() {
-        if (!begun) {
-          begun = true;
-          state = begin(request, true);
-          if (state === undefined) {
-            // Untraced: hand the caller the registry's own iterator from now on.
-            this.next = () => it.next();
-            this.return = () => (it.return ? it.return() : Promise.resolve({ done: true, value: undefined }));
-            return it.next();
-          }
-          starting = state;
-          let first: Promise<IteratorResult<StreamChunkLike>>;
-          try {
-            first = context.with(state.ctx, () => it.next());
-          } finally {
-            starting = undefined;
-          }
-          return first.then(onNext, onError);
-        }
-        if (state === undefined || done) return it.next();
-        return it.next().then(onNext, onError);
-      },
-      return() {
-        if (state !== undefined && !done) {
-          done = true;
-          cancel(state);
-        }
-        return it.return ? it.return() : Promise.resolve({ done: true, value: undefined });
-      },
-    };
-  }
 
   (registry as { generate: unknown }).generate = generate;
   (registry as { stream: unknown }).stream = stream;

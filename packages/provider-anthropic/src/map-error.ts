@@ -4,12 +4,11 @@ import {
   OrchestratorError,
   ProviderError,
   TimeoutError,
-  describeConnectionError,
   displayUrl,
   errorFromStatus,
   parseRetryAfter,
-  toOrchestratorError,
 } from "@orchestrator-ts/core";
+import { describeConnectionError, toOrchestratorError } from "@orchestrator-ts/core/internal";
 
 interface Context {
   provider: string;

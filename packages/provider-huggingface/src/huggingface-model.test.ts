@@ -5,8 +5,8 @@ import {
   ModelCapabilities,
   ProviderError,
   RateLimitError,
-  toJsonSchema,
 } from "@orchestrator-ts/core";
+import { toJsonSchema } from "@orchestrator-ts/core/internal";
 import {
   collectAll,
   freePort,

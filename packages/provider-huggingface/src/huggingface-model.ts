@@ -5,7 +5,6 @@ import {
   DEFAULT_MAX_EVENT_BYTES,
   fetchWithLineLimit,
   type GenerateRequest,
-  isLoopbackURL,
   Model,
   type ModelCapabilities,
   type ModelCapabilitiesInput,
@@ -19,6 +18,7 @@ import {
   secretFromEnv,
   type StreamChunk,
 } from "@orchestrator-ts/core";
+import { isLoopbackURL } from "@orchestrator-ts/core/internal";
 import { ChatStreamDecoder, type PriceSource, fromChatCompletion } from "@orchestrator-ts/openai-format";
 import { type RetryAfterNote, mapHuggingFaceError, retryAfterFetch, withRetryAfter } from "./map-error";
 import { type ChatInput, type ChatTarget, toChatInput } from "./mapping";

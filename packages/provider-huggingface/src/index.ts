@@ -6,11 +6,12 @@ export {
 } from "./huggingface-model";
 /** Where `model.priceSource` says a price came from (the rule is `@orchestrator-ts/openai-format`'s). */
 export type { PriceSource } from "@orchestrator-ts/openai-format";
+/** A model table's row: limits, abilities and prices (the shape `@orchestrator-ts/openai-format` gives both providers). */
+export type { ChatModelInfo } from "@orchestrator-ts/openai-format";
 export {
   HUGGINGFACE_CONSERVATIVE_PRICE,
   HUGGINGFACE_MODELS,
   HUGGINGFACE_PRICES_AS_OF,
-  huggingFaceCapabilities,
   lookupHuggingFaceModel,
   type HuggingFaceModelInfo,
 } from "./models";

@@ -2,11 +2,11 @@ import {
   AbortError,
   type OrchestratorError,
   ProviderError,
-  describeConnectionError,
   displayUrl,
   errorFromStatus,
   parseRetryAfter,
 } from "@orchestrator-ts/core";
+import { describeConnectionError } from "@orchestrator-ts/core/internal";
 import {
   InferenceClientHubApiError,
   InferenceClientInputError,

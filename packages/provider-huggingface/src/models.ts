@@ -1,5 +1,11 @@
 import type { ModelCapabilities, ModelCapabilitiesInput } from "@orchestrator-ts/core";
-import { type PriceSource, resolveCapabilities } from "@orchestrator-ts/openai-format";
+import {
+  type ChatModelInfo,
+  type PriceSource,
+  chatModelCapabilities,
+  ownEntry,
+  resolveCapabilities,
+} from "@orchestrator-ts/openai-format";
 
 /**
  * The date of the estimates below. Hugging Face Inference Providers bill per provider; these are
@@ -8,16 +14,8 @@ import { type PriceSource, resolveCapabilities } from "@orchestrator-ts/openai-f
  */
 export const HUGGINGFACE_PRICES_AS_OF = "2025-08-15";
 
-export interface HuggingFaceModelInfo {
-  contextWindow: number;
-  maxOutputTokens?: number;
-  /** USD per 1M prompt tokens (estimate). */
-  inputPerMillion: number;
-  /** USD per 1M completion tokens (estimate). */
-  outputPerMillion: number;
-  vision: boolean;
-  tools: boolean;
-}
+/** A Hugging Face model's limits and abilities, with estimated prices (USD per 1M tokens). */
+export type HuggingFaceModelInfo = ChatModelInfo;
 
 const info = (
   contextWindow: number,
@@ -56,24 +54,7 @@ export const HUGGINGFACE_MODELS: Readonly<Record<string, HuggingFaceModelInfo>> 
 export const HUGGINGFACE_CONSERVATIVE_PRICE = Object.freeze({ inputPerMillion: 3, outputPerMillion: 7 });
 
 export function lookupHuggingFaceModel(id: string): HuggingFaceModelInfo | undefined {
-  // Own entries only: an id like "constructor" must not find Object.prototype's members.
-  return Object.hasOwn(HUGGINGFACE_MODELS, id) ? HUGGINGFACE_MODELS[id] : undefined;
-}
-
-export function huggingFaceCapabilities(entry: HuggingFaceModelInfo): ModelCapabilitiesInput {
-  return {
-    textGeneration: true,
-    codeGeneration: true,
-    functionCalling: entry.tools,
-    vision: entry.vision,
-    maxTokens: entry.contextWindow,
-    contextWindow: entry.contextWindow,
-    ...(entry.maxOutputTokens !== undefined ? { maxOutputTokens: entry.maxOutputTokens } : {}),
-    supportsStreaming: true,
-    structuredOutput: true,
-    inputCostPerToken: entry.inputPerMillion / 1_000_000,
-    outputCostPerToken: entry.outputPerMillion / 1_000_000,
-  };
+  return ownEntry(HUGGINGFACE_MODELS, id);
 }
 
 /**
@@ -88,7 +69,7 @@ export function resolveHuggingFaceCapabilities(
   local: boolean,
 ): { capabilities: ModelCapabilities | ModelCapabilitiesInput; priceSource: PriceSource } {
   return resolveCapabilities({
-    known: entry && huggingFaceCapabilities(entry),
+    known: entry && chatModelCapabilities(entry),
     given,
     local,
     openWeights: true,

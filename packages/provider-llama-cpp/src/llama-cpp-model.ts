@@ -13,8 +13,8 @@ import {
   ProviderError,
   type ResponseFormat,
   type StreamChunk,
-  toJsonSchema,
 } from "@orchestrator-ts/core";
+import { toJsonSchema } from "@orchestrator-ts/core/internal";
 import type { LlamaChat, LlamaContext, LlamaContextSequence, LlamaGrammar, LlamaModel } from "node-llama-cpp";
 import { ChunkQueue, SerialLock } from "./chat-queue";
 import { GgufFileError, InsufficientMemoryError } from "./errors";

@@ -1,11 +1,5 @@
-import {
-  OrchestratorError,
-  ProviderError,
-  describeConnectionError,
-  displayUrl,
-  errorFromStatus,
-  toOrchestratorError,
-} from "@orchestrator-ts/core";
+import { OrchestratorError, ProviderError, displayUrl, errorFromStatus } from "@orchestrator-ts/core";
+import { describeConnectionError, toOrchestratorError } from "@orchestrator-ts/core/internal";
 
 interface Context {
   provider: string;

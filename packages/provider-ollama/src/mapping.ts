@@ -5,9 +5,9 @@ import {
   type SchemaLike,
   type Usage,
   contentText,
-  toJsonSchema,
   toolArgumentsObject,
 } from "@orchestrator-ts/core";
+import { toJsonSchema } from "@orchestrator-ts/core/internal";
 import type { ChatRequest, Message, Tool } from "ollama";
 
 // zod → JSON Schema conversion is not free: convert each schema object once.

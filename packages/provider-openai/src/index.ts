@@ -1,12 +1,13 @@
 export { OpenAIModel, OPENAI_DEFAULT_BASE_URL, type OpenAIModelOptions } from "./openai-model";
 /** Where `model.priceSource` says a price came from (the rule is `@orchestrator-ts/openai-format`'s). */
 export type { PriceSource } from "@orchestrator-ts/openai-format";
+/** A model table's row: limits, abilities and prices (the shape `@orchestrator-ts/openai-format` gives both providers). */
+export type { ChatModelInfo } from "@orchestrator-ts/openai-format";
 export {
   OPENAI_MODELS,
   OPENAI_PRICES_AS_OF,
   CONSERVATIVE_PRICE,
   lookupOpenAIModel,
-  openAICapabilities,
   type OpenAIModelInfo,
 } from "./models";
 export { mapOpenAIError } from "./map-error";

@@ -3,11 +3,11 @@ import {
   type OrchestratorError,
   ProviderError,
   TimeoutError,
-  describeConnectionError,
   displayUrl,
   errorFromStatus,
   parseRetryAfter,
 } from "@orchestrator-ts/core";
+import { describeConnectionError } from "@orchestrator-ts/core/internal";
 import { APIConnectionError, APIConnectionTimeoutError, APIError, APIUserAbortError } from "openai";
 
 /**

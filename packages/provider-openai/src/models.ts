@@ -1,5 +1,12 @@
-import { type ModelCapabilities, type ModelCapabilitiesInput, mergeDeclaredCapabilities } from "@orchestrator-ts/core";
-import { type PriceSource, resolveCapabilities } from "@orchestrator-ts/openai-format";
+import type { ModelCapabilities, ModelCapabilitiesInput } from "@orchestrator-ts/core";
+import { mergeDeclaredCapabilities } from "@orchestrator-ts/core/internal";
+import {
+  type ChatModelInfo,
+  type PriceSource,
+  chatModelCapabilities,
+  ownEntry,
+  resolveCapabilities,
+} from "@orchestrator-ts/openai-format";
 
 /**
  * The date of the list prices below. They are OpenAI's published per-token list prices (standard
@@ -8,18 +15,9 @@ import { type PriceSource, resolveCapabilities } from "@orchestrator-ts/openai-f
  */
 export const OPENAI_PRICES_AS_OF = "2025-08-15";
 
-export interface OpenAIModelInfo {
-  /** Largest prompt + completion, tokens. */
-  contextWindow: number;
-  /** Largest completion, tokens. */
+/** An OpenAI model's limits, abilities and list prices (USD per 1M tokens). */
+export interface OpenAIModelInfo extends ChatModelInfo {
   maxOutputTokens: number;
-  /** USD per 1M prompt tokens (list price). */
-  inputPerMillion: number;
-  /** USD per 1M completion tokens (list price). */
-  outputPerMillion: number;
-  vision: boolean;
-  tools: boolean;
-  /** `response_format: json_schema` (strict structured outputs). */
   structuredOutput: boolean;
   /** Reasoning models take `max_completion_tokens` and refuse `temperature` / `top_p`. */
   reasoning?: boolean;
@@ -74,8 +72,7 @@ const SNAPSHOT_SUFFIX = /^-(\d{4}(-\d{2}-\d{2})?|preview|latest)$/;
 
 /** The table entry for an API model id, matching dated snapshots to their family; `undefined` when unknown. */
 export function lookupOpenAIModel(id: string): OpenAIModelInfo | undefined {
-  // Own entries only: an id like "constructor" must not find Object.prototype's members.
-  const exact = Object.hasOwn(OPENAI_MODELS, id) ? OPENAI_MODELS[id] : undefined;
+  const exact = ownEntry(OPENAI_MODELS, id);
   if (exact) return exact;
   let best: string | undefined;
   for (const key of Object.keys(OPENAI_MODELS)) {
@@ -83,23 +80,6 @@ export function lookupOpenAIModel(id: string): OpenAIModelInfo | undefined {
       best = key;
   }
   return best === undefined ? undefined : OPENAI_MODELS[best];
-}
-
-/** Capabilities of a known model, in the core's shape (prices per token). */
-export function openAICapabilities(entry: OpenAIModelInfo): ModelCapabilitiesInput {
-  return {
-    textGeneration: true,
-    codeGeneration: true,
-    functionCalling: entry.tools,
-    vision: entry.vision,
-    maxTokens: entry.contextWindow,
-    contextWindow: entry.contextWindow,
-    maxOutputTokens: entry.maxOutputTokens,
-    supportsStreaming: true,
-    structuredOutput: entry.structuredOutput,
-    inputCostPerToken: entry.inputPerMillion / 1_000_000,
-    outputCostPerToken: entry.outputPerMillion / 1_000_000,
-  };
 }
 
 /**
@@ -128,7 +108,7 @@ export function resolveOpenAICapabilities(
     return mergeDeclaredCapabilities(capabilities, given, local ? "local" : "conservative-default");
   }
   return resolveCapabilities({
-    known: entry && openAICapabilities(entry),
+    known: entry && chatModelCapabilities(entry),
     given,
     local,
     openWeights: false,

@@ -9,8 +9,8 @@ import {
   RateLimitError,
   Secret,
   TimeoutError,
-  toJsonSchema,
 } from "@orchestrator-ts/core";
+import { toJsonSchema } from "@orchestrator-ts/core/internal";
 import {
   collectAll,
   freePort,

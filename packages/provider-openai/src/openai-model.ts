@@ -6,7 +6,6 @@ import {
   endpointIdentity,
   type GenerateRequest,
   headersIdentity,
-  isLoopbackURL,
   Model,
   type ModelCapabilities,
   type ModelCapabilitiesInput,
@@ -23,6 +22,7 @@ import {
   secretFromEnv,
   type StreamChunk,
 } from "@orchestrator-ts/core";
+import { isLoopbackURL } from "@orchestrator-ts/core/internal";
 import {
   ChatStreamDecoder,
   type ChatRequestOptions,

@@ -7,8 +7,8 @@ import {
   type SpendDimension,
   type SpendRow,
   type VirtualKeyRecord,
-  spendHour,
 } from "@orchestrator-ts/core";
+import { spendHour } from "@orchestrator-ts/core/internal";
 import {
   RedisConnection,
   type RedisConnectionOptions,

@@ -1,12 +1,6 @@
 import { randomUUID } from "node:crypto";
-import {
-  type ArmOutcome,
-  type ArmStats,
-  ConfigError,
-  LruMap,
-  type StatsStore,
-  emptyArmStats,
-} from "@orchestrator-ts/core";
+import { type ArmOutcome, type ArmStats, ConfigError, type StatsStore, emptyArmStats } from "@orchestrator-ts/core";
+import { LruMap } from "@orchestrator-ts/core/internal";
 import { RedisConnection, type RedisConnectionOptions } from "./connection";
 import { keyBeside } from "./keys";
 

@@ -1,5 +1,6 @@
 import * as crypto from "node:crypto";
-import { type Cache, type GenerateRequest, LruMap, type ModelIdentity } from "@orchestrator-ts/core";
+import type { Cache, GenerateRequest, ModelIdentity } from "@orchestrator-ts/core";
+import { LruMap } from "@orchestrator-ts/core/internal";
 
 /** Most requests remembered, whatever the cache holds. */
 const MAX_REMEMBERED = 10_000;

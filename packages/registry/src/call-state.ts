@@ -9,8 +9,8 @@ import {
   type OrchestratorError,
   RateLimitError,
   type SelectionRequirements,
-  toOrchestratorError,
 } from "@orchestrator-ts/core";
+import { toOrchestratorError } from "@orchestrator-ts/core/internal";
 import type { CacheAffinity } from "./cache-affinity";
 import type { Entry } from "./eligibility";
 import type { CascadeCallTag, Emitter, RegistryEvents } from "./events";

@@ -1,4 +1,5 @@
-import { LruMap, type SelectorEvent } from "@orchestrator-ts/core";
+import type { SelectorEvent } from "@orchestrator-ts/core";
+import { LruMap } from "@orchestrator-ts/core/internal";
 import { DEFAULT_MAX_TASKS } from "./stats-store";
 
 /** A reusable out-parameter: reading statistics allocates nothing. */

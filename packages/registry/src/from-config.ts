@@ -10,7 +10,7 @@ import {
   type SelectorConfig,
   type SelectorType,
 } from "@orchestrator-ts/core";
-import { CascadeRoute, type CascadeSettings } from "./routes/cascade";
+import { CascadeRoute, type CascadeSettings } from "./routes/cascade-route";
 import { EXTRACTOR_NAMES, extractorByName } from "./routes/extractors";
 import { type Route, SelectorRoute } from "./routes/route";
 import { CostBasedSelector, PerformanceSelector } from "./cost-performance-selectors";

@@ -3,12 +3,12 @@ import {
   ConfigError,
   type GenerateRequest,
   type HealthTracker,
-  LruMap,
   type ModelSelector,
   type OrchestratorError,
   type RewardScorer,
   type StatsStore,
 } from "@orchestrator-ts/core";
+import { LruMap } from "@orchestrator-ts/core/internal";
 import type { Entry } from "./eligibility";
 import type { Emitter, RegistryEvents } from "./events";
 import { DEFAULT_REWARD } from "./reward";
@@ -180,5 +180,19 @@ export class Outcomes {
   /** Forget the selections waiting for feedback. */
   reset(): void {
     this.#feedback.clear();
+  }
+
+  /**
+   * Feedback on a cascade's answer credits its stage models: every model whose extracted answer
+   * agreed with the returned one gets `quality`; when the returned answer is rated fully right
+   * (1), a model that answered otherwise (or unreadably) was wrong and gets 0. Judge calls are
+   * not rated. Each stage model can still be rated alone with its own `answers[i].selectionId`.
+   */
+  cascadeFeedback(id: string, stages: { agreed: string[]; differed: string[] }, quality: unknown): boolean {
+    if (typeof quality !== "number" || !(quality >= 0 && quality <= 1)) return this.feedback(id, quality);
+    let any = false;
+    for (const sel of stages.agreed) any = this.feedback(sel, quality) || any;
+    if (quality === 1) for (const sel of stages.differed) any = this.feedback(sel, 0) || any;
+    return any;
   }
 }

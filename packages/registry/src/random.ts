@@ -1,7 +1,8 @@
 // The one seeded PRNG of the project lives in core (the GGUF writer, the test kit and the selectors share it).
 export { seededRandom } from "@orchestrator-ts/core";
 
-function normal(random: () => number): number {
+/** A standard normal sample (Box–Muller). */
+export function normal(random: () => number): number {
   // Box–Muller; 1 - u keeps the logarithm finite.
   const u = 1 - random();
   const v = random();

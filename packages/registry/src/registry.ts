@@ -1,6 +1,5 @@
 import {
   type Cache,
-  ConfigError,
   type GenerateRequest,
   type HealthStatus,
   type HealthTracker,
@@ -11,12 +10,10 @@ import {
   OrchestratorError,
   type SelectionRequirements,
   type SkippedModel,
-  SpecificationVersionError,
   type StatsStore,
-  specificationMismatch,
 } from "@orchestrator-ts/core";
 import { CacheAffinity } from "./cache-affinity";
-import { type CallLoop, type CallOptions, CallState } from "./call-state";
+import type { CallLoop } from "./call-state";
 import { Entry } from "./eligibility";
 import { Emitter, type RegistryEvents } from "./events";
 import type { NoEligibleModelExplanation, SelectionExplanation } from "./explanation";
@@ -25,14 +22,14 @@ import { Outcomes } from "./outcomes";
 import { PassiveHealth } from "./passive-health";
 import { normalizeRequirements } from "./requirements";
 import { registryStream } from "./registry-stream";
-import { CascadeRoute } from "./routes/cascade";
 import { type CascadeRunner, generateCascade, parseCascadeId, streamCascade } from "./routes/live";
-import { AUTO_ROUTE, type ResolvedRoute, type Route, RouteNotFoundError, SelectorRoute } from "./routes/route";
+import type { ResolvedRoute, Route } from "./routes/route";
 import { Selection } from "./selection";
-import { abortableSleep } from "./sleep";
+import { RouteTable } from "./route-table";
+import { checkRegistration } from "./registration";
+import { registryGenerate } from "./registry-generate";
 import { statisticsOf } from "./statistics";
 import type {
-  AttemptRecord,
   ModelRegistryOptions,
   RegisterOptions,
   RegistryRequest,
@@ -87,7 +84,7 @@ export class ModelRegistry {
     requirements: {},
     request: undefined,
   };
-  readonly #routes = new Map<string, Route>();
+  readonly #routes: RouteTable;
   readonly #cascadeRunner: CascadeRunner;
 
   constructor(options: ModelRegistryOptions = {}) {
@@ -114,6 +111,7 @@ export class ModelRegistry {
       taskMinTrials: o.taskMinTrials,
       waitForCapacityMs: o.waitForCapacityMs,
     });
+    this.#routes = new RouteTable(this.#selection);
     this.#outcomes = new Outcomes({
       selection: this.#selection,
       statsStore: o.statsStore,
@@ -126,7 +124,7 @@ export class ModelRegistry {
     this.#loop = { selection: this.#selection, outcomes: this.#outcomes, events, affinity, options: o };
     this.#cascadeRunner = {
       call: (request, callOptions, attempts) =>
-        this.#generate(request, NO_REQUIREMENTS, undefined, callOptions, attempts),
+        registryGenerate(this.#loop, request, NO_REQUIREMENTS, undefined, callOptions, attempts),
       stream: (request, callOptions) => registryStream(this.#loop, request, NO_REQUIREMENTS, undefined, callOptions),
       random: o.random,
       events,
@@ -147,50 +145,12 @@ export class ModelRegistry {
 
   /** Add a model. A second model with a registered name is an error unless `{ replace: true }`. */
   registerModel<M extends Model>(model: M, options: RegisterOptions = {}): M {
-    if (!model || typeof model !== "object" || typeof model.name !== "string" || typeof model.generate !== "function") {
-      throw new ConfigError(
-        [
-          {
-            path: "model",
-            message: "registerModel expects a Model instance (a subclass of Model from @orchestrator-ts/core)",
-          },
-        ],
-        { title: "Cannot register model" },
-      );
-    }
-    // A model package built against another core would break in ways far from their cause.
-    const mismatch = specificationMismatch(
-      `model "${model.name}" (${model.constructor?.name ?? "object"})`,
-      model.specificationVersion,
-    );
-    if (mismatch !== undefined)
-      throw new SpecificationVersionError([{ path: "model", message: mismatch }], { model: model.name });
-    if (this.#routes.has(model.name) || model.name === AUTO_ROUTE) {
-      throw new ConfigError(
-        [
-          {
-            path: "name",
-            message: `"${model.name}" is ${model.name === AUTO_ROUTE ? "reserved (it asks the selector)" : "the name of a route"}: a request for it could not tell the two apart`,
-          },
-        ],
-        { title: "Cannot register model" },
-      );
-    }
-    const existing = this.#selection.byName.get(model.name);
-    if (existing) {
-      if (!options.replace) {
-        throw new ConfigError(
-          [
-            {
-              path: "name",
-              message: `a model named "${model.name}" is already registered; pass { replace: true } to replace it`,
-            },
-          ],
-          { title: "Cannot register model" },
-        );
-      }
-      this.#remove(existing);
-    }
+    const existing = checkRegistration(model, {
+      isRoute: (name) => this.#routes.has(name),
+      registered: (name) => this.#selection.byName.get(name),
+      replace: options.replace,
+    });
+    if (existing) this.#remove(existing);
     if (this.cache && !model.cache) model.enableCaching(this.cache);
     this.#selection.add(new Entry(model, this.#selection.entries.length));
     this.health.watch(model);
@@ -252,42 +212,12 @@ export class ModelRegistry {
    * counts as a failed one).
    */
   addRoute<R extends Route>(route: R, options: { replace?: boolean; allowUnregistered?: boolean } = {}): R {
-    if (!(route instanceof SelectorRoute) && !(route instanceof CascadeRoute)) {
-      throw new ConfigError([{ path: "route", message: "addRoute expects a SelectorRoute or a CascadeRoute" }], {
-        title: "Cannot add route",
-      });
-    }
-    const name = route.name;
-    const issues = [];
-    if (name === AUTO_ROUTE)
-      issues.push({
-        path: "name",
-        message: `"${AUTO_ROUTE}" is reserved: it means the registry's selector over every model`,
-      });
-    else if (this.#selection.byName.has(name))
-      issues.push({
-        path: "name",
-        message: `a model is named "${name}": a request for it could not tell the two apart`,
-      });
-    else if (this.#routes.has(name) && !options.replace)
-      issues.push({
-        path: "name",
-        message: `a route named "${name}" already exists; pass { replace: true } to replace it`,
-      });
-    if (route instanceof CascadeRoute && !options.allowUnregistered) {
-      const known = this.#selection.entries.map((e) => e.model.name);
-      for (const m of route.models)
-        if (!this.#selection.byName.has(m))
-          issues.push({ path: "stages", message: new ModelNotFoundError(m, known).message });
-    }
-    if (issues.length > 0) throw new ConfigError(issues, { title: `Cannot add route "${name}"` });
-    this.#routes.set(name, route);
-    return route;
+    return this.#routes.add(route, options);
   }
 
   /** Remove a route; false when there is none of that name. */
   removeRoute(name: string): boolean {
-    return this.#routes.delete(name);
+    return this.#routes.remove(name);
   }
 
   /** The route of that name, or `undefined`. */
@@ -296,7 +226,7 @@ export class ModelRegistry {
   }
 
   listRoutes(): Route[] {
-    return [...this.#routes.values()];
+    return this.#routes.list();
   }
 
   /**
@@ -306,18 +236,7 @@ export class ModelRegistry {
    * fallbacks. Anything else throws `RouteNotFoundError` (with close names).
    */
   resolveRoute(id: string): ResolvedRoute {
-    if (id === AUTO_ROUTE) return { type: "auto", id };
-    if (typeof id === "string") {
-      const route = this.#routes.get(id);
-      if (route) return { type: "route", id, route };
-      const entry = this.#selection.byName.get(id);
-      if (entry) return { type: "model", id, model: entry.model };
-    }
-    throw new RouteNotFoundError(
-      id,
-      [...this.#routes.keys()],
-      this.#selection.entries.map((e) => e.model.name),
-    );
+    return this.#routes.resolve(id);
   }
 
   // ---- events --------------------------------------------------------------------------------
@@ -336,16 +255,8 @@ export class ModelRegistry {
   /** The model the selector picks for these requirements (the seed's `select_model`). Synchronous. */
   selectModel(requirements?: SelectionRequirements, options: SelectOptions = {}): Model {
     const query = this.#queryFor(requirements, options);
-    const picked = this.#selection.pick(query, false);
+    const picked = this.#selection.decide(query, false);
     if (!picked) throw this.#selection.noEligible(query);
-    if (this.#events.has("selection"))
-      this.#events.emit("selection", {
-        selectionId: undefined,
-        model: picked.entry.model.name,
-        task: options.request?.task,
-        explanation: undefined,
-        fallback: 0,
-      });
     return picked.entry.model;
   }
 
@@ -359,7 +270,7 @@ export class ModelRegistry {
     options: SelectOptions = {},
   ): SelectionExplanation | NoEligibleModelExplanation {
     const query = this.#queryFor(requirements, options);
-    const picked = this.#selection.pick(query, true);
+    const picked = this.#selection.decide(query, true);
     if (!picked) {
       // Run the filters again so every model's reason is current (as noEligible does).
       return {
@@ -370,16 +281,7 @@ export class ModelRegistry {
         excluded: this.#selection.reasons(query.requirements, query),
       };
     }
-    const explanation = picked.explanation as SelectionExplanation;
-    if (this.#events.has("selection"))
-      this.#events.emit("selection", {
-        selectionId: undefined,
-        model: picked.entry.model.name,
-        task: options.request?.task,
-        explanation,
-        fallback: 0,
-      });
-    return explanation;
+    return picked.explanation as SelectionExplanation;
   }
 
   #queryFor(requirements: SelectionRequirements | undefined, options: SelectOptions) {
@@ -398,67 +300,13 @@ export class ModelRegistry {
   generate(request: RegistryRequest, requirements?: SelectionRequirements): Promise<RegistryResult> {
     // Not async itself (one promise per call, as before routes); bad input still rejects, never throws.
     try {
-      if (request?.route !== undefined) return this.#generateRouted(request, requirements);
-      return this.#generate(request, normalizeRequirements(requirements), requirements, undefined, undefined);
+      if (request?.route === undefined)
+        return registryGenerate(this.#loop, request, normalizeRequirements(requirements), requirements);
+      const call = this.#routes.target(request, requirements);
+      if (call.cascade) return generateCascade(this.#cascadeRunner, call.cascade, call.request);
+      return registryGenerate(this.#loop, call.request, call.normalized, call.requirements, call.options);
     } catch (error) {
       return Promise.reject(error);
-    }
-  }
-
-  /** A request with `route`: resolve it (once), then run it without the field (models never see it). */
-  #generateRouted(request: RegistryRequest, requirements: SelectionRequirements | undefined): Promise<RegistryResult> {
-    const { route: id, ...plain } = request;
-    const resolved = this.resolveRoute(id as string);
-    if (resolved.type === "auto")
-      return this.#generate(plain, normalizeRequirements(requirements), requirements, undefined, undefined);
-    if (resolved.type === "model")
-      return this.#generate(plain, normalizeRequirements(requirements), requirements, { pin: resolved.id }, undefined);
-    const route = resolved.route;
-    if (route instanceof CascadeRoute) return generateCascade(this.#cascadeRunner, route, plain);
-    const merged = route.merge(requirements);
-    return this.#generate(plain, merged ?? NO_REQUIREMENTS, merged, { selector: route.selector }, undefined);
-  }
-
-  /** The call loop for one generate call; `attemptsOut` (a cascade's) receives its attempts, also when it fails. */
-  async #generate(
-    request: GenerateRequest,
-    normalized: NormalizedRequirements,
-    requirements: SelectionRequirements | undefined,
-    options: CallOptions | undefined,
-    attemptsOut: AttemptRecord[] | undefined,
-  ): Promise<RegistryResult> {
-    const call = new CallState(this.#loop, request, normalized, requirements, undefined, options);
-    if (attemptsOut === undefined || options?.cascade !== undefined) call.announce(false);
-    try {
-      for (;;) {
-        // Never undefined here: only a call whose owner left (a stream's return()) gets no model.
-        const entry = (await call.select()) as Entry;
-        try {
-          for (;;) {
-            call.beginAttempt();
-            try {
-              const result = await entry.model.generate(call.callRequest);
-              call.succeeded(result.latencyMs, result.costUsd, result.cached);
-              return {
-                ...result,
-                selectionId: call.selectionId,
-                explanation: call.explanation as SelectionExplanation,
-                attempts: call.attempts,
-              };
-            } catch (thrown) {
-              const next = call.afterFailure(thrown);
-              if (next === "throw") throw call.lastError;
-              if (next === "fallback") break;
-              await abortableSleep(call.delayMs, request.signal);
-            }
-          }
-        } finally {
-          // Counted in flight since its selection; retries on the same model stay in flight.
-          call.release();
-        }
-      }
-    } finally {
-      if (attemptsOut) attemptsOut.push(...call.attempts);
     }
   }
 
@@ -469,16 +317,9 @@ export class ModelRegistry {
   stream(request: RegistryRequest, requirements?: SelectionRequirements): RegistryStream {
     if (request?.route === undefined)
       return registryStream(this.#loop, request, normalizeRequirements(requirements), requirements);
-    const { route: id, ...plain } = request;
-    const resolved = this.resolveRoute(id as string);
-    if (resolved.type === "auto")
-      return registryStream(this.#loop, plain, normalizeRequirements(requirements), requirements);
-    if (resolved.type === "model")
-      return registryStream(this.#loop, plain, normalizeRequirements(requirements), requirements, { pin: resolved.id });
-    const route = resolved.route;
-    if (route instanceof CascadeRoute) return streamCascade(this.#cascadeRunner, route, plain);
-    const merged = route.merge(requirements);
-    return registryStream(this.#loop, plain, merged ?? NO_REQUIREMENTS, merged, { selector: route.selector });
+    const call = this.#routes.target(request, requirements);
+    if (call.cascade) return streamCascade(this.#cascadeRunner, call.cascade, call.request);
+    return registryStream(this.#loop, call.request, call.normalized, call.requirements, call.options);
   }
 
   /**
@@ -489,22 +330,8 @@ export class ModelRegistry {
    */
   recordFeedback(selectionId: string, feedback: { quality: number }): boolean {
     const cascade = typeof selectionId === "string" ? parseCascadeId(selectionId) : undefined;
-    if (cascade) return this.#cascadeFeedback(selectionId, cascade, feedback?.quality);
+    if (cascade) return this.#outcomes.cascadeFeedback(selectionId, cascade, feedback?.quality);
     return this.#outcomes.feedback(selectionId, feedback?.quality);
-  }
-
-  /**
-   * Feedback on a cascade's answer credits its stage models: every model whose extracted answer
-   * agreed with the returned one gets `quality`; when the returned answer is rated fully right
-   * (1), a model that answered otherwise (or unreadably) was wrong and gets 0. Judge calls are
-   * not rated. Each stage model can still be rated alone with its own `answers[i].selectionId`.
-   */
-  #cascadeFeedback(id: string, stages: { agreed: string[]; differed: string[] }, quality: unknown): boolean {
-    if (typeof quality !== "number" || !(quality >= 0 && quality <= 1)) return this.#outcomes.feedback(id, quality);
-    let any = false;
-    for (const sel of stages.agreed) any = this.#outcomes.feedback(sel, quality) || any;
-    if (quality === 1) for (const sel of stages.differed) any = this.#outcomes.feedback(sel, 0) || any;
-    return any;
   }
 
   // ---- statistics and health ------------------------------------------------------------------

@@ -129,6 +129,20 @@ export class Selection {
 
   // ---- one selection -----------------------------------------------------------------------
 
+  /** One decision outside a call (`selectModel`, `explainSelection`), announced to `selection` listeners. */
+  decide(query: SelectionQuery, explain: boolean): Picked | undefined {
+    const picked = this.pick(query, explain);
+    if (picked && this.#events.has("selection"))
+      this.#events.emit("selection", {
+        selectionId: undefined,
+        model: picked.entry.model.name,
+        task: query.request?.task,
+        explanation: explain ? (picked.explanation as SelectionExplanation) : undefined,
+        fallback: 0,
+      });
+    return picked;
+  }
+
   /** Filter, then ask the chain or the selector. `undefined` when nothing is eligible (see `noEligible`). */
   pick(query: SelectionQuery, explain: boolean): Picked | undefined {
     const counts = this.#eligible(query);

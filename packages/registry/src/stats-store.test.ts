@@ -1,6 +1,6 @@
 import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
-import { LruMap } from "@orchestrator-ts/core";
+import { LruMap } from "@orchestrator-ts/core/internal";
 import { FakeModel } from "@orchestrator-ts/testing";
 import { describe, expect, it } from "vitest";
 import { ModelRegistry } from "./registry";

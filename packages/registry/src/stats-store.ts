@@ -1,11 +1,5 @@
-import {
-  type ArmOutcome,
-  type ArmStats,
-  ConfigError,
-  LruMap,
-  type StatsStore,
-  emptyArmStats,
-} from "@orchestrator-ts/core";
+import { type ArmOutcome, type ArmStats, ConfigError, type StatsStore, emptyArmStats } from "@orchestrator-ts/core";
+import { LruMap } from "@orchestrator-ts/core/internal";
 
 /** Task tags whose statistics a store keeps by default. */
 export const DEFAULT_MAX_TASKS = 1_000;

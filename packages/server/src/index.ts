@@ -44,14 +44,8 @@ export {
 export { openAIErrorBody, toGatewayError } from "./errors";
 export { DEFAULT_BODY_LIMIT_BYTES } from "./body";
 export { type RoutingHints, routingHints } from "./hints";
-export {
-  type Dashboard,
-  type DashboardOptions,
-  type DashboardState,
-  type ReplaySource,
-  type SpendSource,
-  createDashboard,
-} from "./dashboard/dashboard";
+export { createDashboard } from "./dashboard/dashboard";
+export type { Dashboard, DashboardOptions, DashboardState, ReplaySource, SpendSource } from "./dashboard/types";
 export type { LoginThrottleOptions } from "./dashboard/login-throttle";
 export type { CascadeView } from "./dashboard/cascade-view";
 export type { ModelView, SpendView } from "./dashboard/page";

@@ -7,12 +7,12 @@ import {
   formatConfigIssue,
 } from "@orchestrator-ts/core";
 import { loadModelConfig, locateProviders, parseModelConfig } from "@orchestrator-ts/config";
-import type { RegistryResult } from "@orchestrator-ts/registry";
-import { EMBEDDED_CONFIG, LOCAL_MODELS, defaultModelDir } from "../default-config";
+import { EMBEDDED_CONFIG, defaultModelDir } from "../default-config";
 import { type Orchestrator, createOrchestrator, resolveConfigPath } from "../orchestrator";
 import { builtinProviders } from "../providers";
 import { REQUEST, REQUIREMENTS, UsageError, number, parse, requirementsFrom } from "./args";
 import { ms, num, progress, score, table, usd } from "./output";
+import { HELP } from "./help";
 
 export const EXIT = { ok: 0, failure: 1, usage: 2, config: 3, noModel: 4 } as const;
 
@@ -21,7 +21,7 @@ export interface Io {
   err: (text: string) => void;
 }
 
-async function open(config: string | undefined, io: Io, json: boolean): Promise<Orchestrator> {
+export async function open(config: string | undefined, io: Io, json: boolean): Promise<Orchestrator> {
   const bar = json ? undefined : progress("Preparing local models");
   const pulls = new Map<string, ReturnType<typeof progress>>();
   const orchestrator = await createOrchestrator({
@@ -46,20 +46,6 @@ async function open(config: string | undefined, io: Io, json: boolean): Promise<
   return orchestrator;
 }
 
-/** Load every model now, with a progress bar, so the first answer is not mistaken for slowness. */
-async function warmUp(o: Orchestrator, json: boolean): Promise<void> {
-  const models = o.registry.listModels();
-  const bar = json ? undefined : progress("Loading models");
-  let done = 0;
-  for (const model of models) {
-    bar?.update(done, models.length, model.name);
-    // A model that fails to load is reported by health and routed around; do not stop here.
-    await model.initialize().catch(() => undefined);
-    bar?.update(++done, models.length, model.name);
-  }
-  bar?.done();
-}
-
 function requestFrom(prompt: string, values: Record<string, unknown>): GenerateRequest {
   const request: GenerateRequest = { messages: [] };
   if (typeof values.system === "string") request.messages.push({ role: "system", content: values.system });
@@ -75,215 +61,7 @@ function requestFrom(prompt: string, values: Record<string, unknown>): GenerateR
   return request;
 }
 
-function chosenScore(result: RegistryResult): number | undefined {
-  return result.explanation.candidates.find((c) => c.model === result.model)?.score;
-}
-
 // ---------------------------------------------------------------------------------------------
-
-const DEMO_PROMPTS: { prompt: string; task: string }[] = [
-  { prompt: "Explain quantum computing in one sentence.", task: "chat" },
-  { prompt: "Write a haiku about caching.", task: "creative" },
-  { prompt: "Summarise: the registry picks one model per request and learns from the outcome.", task: "summarise" },
-  { prompt: "What is a multi-armed bandit?", task: "chat" },
-  { prompt: "Explain quantum computing in one sentence.", task: "chat" },
-  { prompt: "Give three tips for writing tests.", task: "chat" },
-  { prompt: "Write a limerick about a slow model.", task: "creative" },
-  { prompt: "Summarise: caches answer identical requests without paying twice.", task: "summarise" },
-  { prompt: "What is a multi-armed bandit?", task: "chat" },
-  { prompt: "Describe a circuit breaker in two sentences.", task: "chat" },
-  { prompt: "Write a haiku about caching.", task: "creative" },
-  { prompt: "Explain exploration versus exploitation.", task: "chat" },
-];
-
-export const HELP: Record<string, string> = {
-  main: `orchestrator — pick, call and learn across AI models from one config
-
-Usage: orchestrator <command> [options]
-
-Commands:
-  demo        run the embedded default (local llama.cpp models, no API keys) on a small workload
-  generate    answer one prompt through the registry
-  stream      stream one answer through the registry
-  select      show which model the registry would pick, and why
-  models      list the configured models (and the ones that are unavailable)
-  health      check every model now and print its health
-  validate    check a config file strictly, with line-precise errors
-  replay      replay routing data (RouterBench CSV) through a selector policy
-  serve       serve the models over HTTP, OpenAI-compatible (a gateway any language can call)
-  keys        create, list and revoke a running gateway's virtual keys; its spend
-  dashboard   the /ui dashboard for applications that use the library (state shared through Redis)
-
-Common options:
-  -c, --config <file>   the YAML config (default ./models.yaml, else the embedded default)
-      --json            machine-readable output
-  -h, --help            help for a command
-
-Exit codes: 0 ok, 1 failure, 2 usage error, 3 config error, 4 no eligible model.`,
-  demo: `orchestrator demo [--config <file>] [--prompts <n>] [--max-tokens <n>] [--json]
-
-Runs a small workload through the orchestrator: registry with the UCB selector, memory cache,
-health monitor. With no config it writes three tiny local GGUF models (random weights) to
-${defaultModelDir()} and uses them; cloud models join when their key variable is set.`,
-  generate: `orchestrator generate <prompt> [options]
-
-Options:
-  -m, --model <name>        call this model instead of selecting one
-      --max-tokens <n> --temperature <t> --seed <n> --system <text> --task <tag> --no-cache
-  Requirements: --capability <name> (repeatable) --max-cost <usd> --min-speed <tok/s>
-      --min-context <tokens> --max-latency <ms> --provider <name> --exclude-provider <name>
-      --require-task <tag> --local-only`,
-  stream: `orchestrator stream <prompt> [options]   (same options as generate)`,
-  select: `orchestrator select [--prompt <text>] [requirements] [--json]
-
-Prints the decision the registry would make: every candidate's score (mean reward, bonus,
-trials) and every excluded model with its reason. Requirements as for generate.`,
-  models: `orchestrator models [--config <file>] [--json]`,
-  health: `orchestrator health [--config <file>] [--json]
-
-Runs every model's health check now (free endpoints: model lists, tags; a loaded local model).
-Exit code 1 when a configured model is not healthy (degraded or unhealthy); models left out for a
-missing key are listed as unavailable and do not change the exit code.`,
-  validate: `orchestrator validate [--config <file>] [--load-plugins] [--json]
-
-Parses the config strictly: a missing environment variable is an error with its line, as is
-every unknown key, bad value and unknown provider. Exit code 3 when the file is invalid. With no
-file (no --config, no ./models.yaml) it checks the embedded default, whose cloud models are
-optional: one whose key variable is not set is listed as unavailable, as the demo does.
-A provider named by file or package is only located, never run: --load-plugins imports it
-(running its code) to check that it is a plugin and to check its config block.`,
-  replay: `orchestrator replay --data <csv|dir|log.jsonl> [--split test] [--policy <json|file>] [--budget <usd>] [--seeds <n>] [--cv <folds>] [--out <dir>] [--json]
-
-Replays full-information routing data (RouterBench-style CSVs: every model's recorded quality and
-cost per prompt) through a selector policy, in random orders, and prints accuracy, cost per prompt,
-regret against the best fixed model, the baselines and AIQ; --out writes JSON and an SVG
-quality-vs-cost curve. Given a decision log (.jsonl), estimates the policy off-policy (SNIPS).
-Default policy: contextual selector on the task tag (LinUCB α=0.3) warm-started on --split train.
-A cascade policy ("type": "cascade") is replayed on the models' recorded answers; with --cv <k>
-it is cross-validated on k folds of --split (default train, the split it is chosen on): on each
-held-out fold, paced at its budget, against the best per-task mixture of single models at that
-budget fitted on the other folds; prints the gain with its standard error.`,
-};
-
-export async function demo(argv: string[], io: Io): Promise<number> {
-  const { values } = parse(argv, { prompts: { type: "string" }, "max-tokens": { type: "string" } });
-  if (values.help) {
-    io.out(HELP.demo ?? "");
-    return EXIT.ok;
-  }
-  const json = values.json === true;
-  // Twice the prompt list: past the bandit's exploration (5 trials per model), with repeats the cache answers.
-  const count = number(values.prompts, "prompts") ?? DEMO_PROMPTS.length * 2;
-  const maxTokens = number(values["max-tokens"], "max-tokens") ?? 24;
-  const o = await open(values.config, io, json);
-  try {
-    await warmUp(o, json);
-    const decisions: Record<string, unknown>[] = [];
-    if (!json)
-      io.out(
-        `Running ${count} prompts through ${o.registry.listModels().length} models (selector: ${o.registry.getStatistics().selector}).\n`,
-      );
-    const rows: (string | number | undefined)[][] = [];
-    for (let i = 0; i < count; i++) {
-      const item = DEMO_PROMPTS[i % DEMO_PROMPTS.length] ?? { prompt: "Hello", task: "chat" };
-      const result = await o.generate({
-        messages: [{ role: "user", content: item.prompt }],
-        maxTokens,
-        temperature: 0.8,
-        seed: 7 + Math.floor(i / DEMO_PROMPTS.length),
-        task: item.task,
-      });
-      const tokensPerSecond =
-        result.usage.outputTokens && result.latencyMs > 0 && !result.cached
-          ? (result.usage.outputTokens * 1000) / result.latencyMs
-          : undefined;
-      const decision = {
-        prompt: item.prompt,
-        task: item.task,
-        model: result.model,
-        score: chosenScore(result),
-        latencyMs: result.latencyMs,
-        tokensPerSecond,
-        costUsd: result.costUsd,
-        cached: result.cached,
-        text: result.text,
-      };
-      decisions.push(decision);
-      // An infinite UCB score means "not tried minTrials times yet": the model is being explored.
-      const shownScore = result.cached
-        ? "cached"
-        : decision.score === undefined || Number.isFinite(decision.score)
-          ? num(decision.score, 3)
-          : "explore";
-      rows.push([
-        i + 1,
-        item.task,
-        result.model,
-        shownScore,
-        ms(result.latencyMs),
-        num(tokensPerSecond, 0),
-        usd(result.costUsd),
-        result.cached ? "hit" : "miss",
-      ]);
-    }
-    const stats = o.registry.getStatistics();
-    const cacheStats = o.cache?.stats();
-    const health = await Promise.all(
-      o.registry.listModels().map(async (m) => ({ model: m.name, ...(await o.registry.getModelHealth(m.name)) })),
-    );
-    if (json) {
-      io.out(
-        JSON.stringify(
-          {
-            config: o.configSource,
-            skipped: o.skipped.map(({ name, provider, reason }) => ({ name, provider, reason })),
-            decisions,
-            statistics: stats,
-            cache: cacheStats,
-            health,
-          },
-          null,
-          2,
-        ),
-      );
-    } else {
-      io.out(table(["#", "task", "model", "score", "latency ms", "tok/s", "cost USD", "cache"], rows));
-      io.out(`\nLast answer (${String(decisions.at(-1)?.model)}): ${String(decisions.at(-1)?.text).slice(0, 160)}\n`);
-      io.out(
-        table(
-          ["model", "calls", "success", "mean reward", "mean latency ms", "tok/s (p50)", "cost USD", "health"],
-          stats.models.map((m) => [
-            m.model,
-            m.trials,
-            num(m.successRate),
-            num(m.meanReward, 3),
-            ms(m.meanLatencyMs),
-            num(m.metrics.tokensPerSecond, 0),
-            usd(m.totalCostUsd),
-            health.find((h) => h.model === m.model)?.status,
-          ]),
-        ),
-      );
-      if (cacheStats)
-        io.out(
-          `\ncache: ${cacheStats.hits} hits, ${cacheStats.misses} misses, ${cacheStats.coalesced} shared in flight`,
-        );
-      if (o.configSource === "embedded default") {
-        io.out(`
-Note: the local models (${LOCAL_MODELS.map((m) => m.name).join(", ")}) are tiny GGUF files with RANDOM weights that this
-demo wrote to ${defaultModelDir()}. Their answers are gibberish on purpose: they exist so that routing, caching,
-streaming and health run on real llama.cpp inference with no download and no key. To use real models:
-  - point a model at a real GGUF file:   provider: llama-cpp, config: { model_path: /models/llama-3.2-1b.Q8_0.gguf }
-  - use an Ollama server:                 export OLLAMA_HOST=http://127.0.0.1:11434   (model: llama3.2:1b)
-  - use a cloud model:                    export OPENAI_API_KEY=…  or  ANTHROPIC_API_KEY=…
-  - or write ./models.yaml (see the README's config reference) and run: orchestrator demo --config models.yaml`);
-      }
-    }
-    return EXIT.ok;
-  } finally {
-    await o.close();
-  }
-}
 
 export async function generateOrStream(argv: string[], io: Io, mode: "generate" | "stream"): Promise<number> {
   const { values, positionals } = parse(argv, { ...REQUIREMENTS, ...REQUEST });

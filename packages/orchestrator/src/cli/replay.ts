@@ -8,7 +8,8 @@ import {
   replayFromFiles,
 } from "@orchestrator-ts/replay";
 import { UsageError, number, parse } from "./args";
-import { EXIT, HELP, type Io } from "./commands";
+import { EXIT, type Io } from "./commands";
+import { HELP } from "./help";
 
 /**
  * The default policy: the contextual selector on the task tag with LinUCB (α = 0.3), warm-started

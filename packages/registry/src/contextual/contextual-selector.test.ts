@@ -2,7 +2,8 @@ import { type GenerateRequest, Model, type ModelOutput } from "@orchestrator-ts/
 import { describe, expect, it } from "vitest";
 import { seededRandom } from "../random";
 import { ModelRegistry } from "../registry";
-import { ContextualSelector, type ContextualExploration } from "./contextual-selector";
+import { ContextualSelector } from "./contextual-selector";
+import type { ContextualExploration } from "./options";
 import { MemoryDecisionLog } from "./decision-log";
 import { HashedNgramExtractor, SparseFeatures } from "./features";
 

@@ -8,12 +8,8 @@ export {
 } from "./features";
 export { DiagonalLogisticPredictor, sigmoid } from "./predictor";
 export { BudgetPacer, type BudgetPacerOptions } from "./pacing";
-export {
-  ContextualSelector,
-  type ContextualSelectorOptions,
-  type ContextualExploration,
-  type ContextualChoice,
-} from "./contextual-selector";
+export { ContextualSelector } from "./contextual-selector";
+export type { ContextualSelectorOptions, ContextualExploration, ContextualChoice } from "./options";
 export type { ContextualSelectorState } from "./state";
 export type { TrainingExample } from "./training";
 export type { ShareOptions, SharedLearning } from "./sharing";

@@ -9,21 +9,23 @@ export {
 export {
   CascadeRoute,
   CascadePlan,
-  CascadeFailedError,
-  runCascade,
   type CascadeRouteOptions,
   type CascadeSettings,
   type CascadeStage,
-  type CascadeAnswer,
-  type CascadeInfo,
-  type CascadeHost,
-  type CascadeOutcome,
-  type Asked,
   type AcceptRule,
   type PreferRule,
   type CascadeJudge,
   type JudgeContext,
   type JudgeVerdict,
+} from "./cascade-route";
+export {
+  CascadeFailedError,
+  runCascade,
+  type CascadeAnswer,
+  type CascadeInfo,
+  type CascadeHost,
+  type CascadeOutcome,
+  type Asked,
 } from "./cascade";
 export type { CascadeStageReport, CascadeStageDecision } from "./stage-report";
 export {

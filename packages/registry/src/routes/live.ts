@@ -1,4 +1,5 @@
-import { type GenerateRequest, OrchestratorError, type Usage, toOrchestratorError } from "@orchestrator-ts/core";
+import { type GenerateRequest, OrchestratorError, type Usage } from "@orchestrator-ts/core";
+import { toOrchestratorError } from "@orchestrator-ts/core/internal";
 import type { CallOptions } from "../call-state";
 import type { Emitter, RegistryEvents } from "../events";
 import type { AttemptRecord, RegistryResult, RegistryStream, RegistryStreamChunk } from "../types";
@@ -8,12 +9,11 @@ import {
   type CascadeHost,
   type CascadeInfo,
   type CascadeOutcome,
-  type CascadePlan,
-  type CascadeRoute,
   CascadeFailedError,
   earlierBest,
   runCascade,
 } from "./cascade";
+import type { CascadePlan, CascadeRoute } from "./cascade-route";
 import type { CascadeStageReport } from "./stage-report";
 
 // A cascade route on the live registry: each stage model is one pinned registry call (retries on

@@ -9,7 +9,7 @@ import {
   ConfigError,
 } from "@orchestrator-ts/core";
 import { normalizeRequirements } from "../requirements";
-import type { CascadeRoute } from "./cascade";
+import type { CascadeRoute } from "./cascade-route";
 
 // Routes: names a request can ask for instead of leaving the choice to the registry's selector.
 // `route: "auto"` (or none) is the selector over every model; a model's name is that model with

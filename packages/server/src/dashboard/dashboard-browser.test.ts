@@ -13,7 +13,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createAdminHandler } from "../keys/admin";
 import { KeyGate } from "../keys/key-gate";
 import { OPENAI_KEY, ask, startGateway, type Gateway } from "../test/gateway";
-import { type Dashboard, createDashboard } from "./dashboard";
+import { createDashboard } from "./dashboard";
+import type { Dashboard } from "./types";
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 const MASTER = "sk-master-browser-test-0123456789";

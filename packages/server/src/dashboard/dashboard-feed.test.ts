@@ -6,7 +6,8 @@ import { CascadeRoute, type ModelRegistry, extractors } from "@orchestrator-ts/r
 import { type OpenAIServer, startOpenAIServer } from "@orchestrator-ts/testing";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { type Gateway, ask, startGateway } from "../test/gateway";
-import { type Dashboard, type DashboardOptions, createDashboard } from "./dashboard";
+import { createDashboard } from "./dashboard";
+import type { Dashboard, DashboardOptions } from "./types";
 
 const MASTER = "sk-master-dashboard-feed-0123456789";
 const bearer = { authorization: `Bearer ${MASTER}` };

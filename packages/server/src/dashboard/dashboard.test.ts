@@ -5,7 +5,8 @@ import { afterEach, describe, expect, it } from "vitest";
 import { KeyGate } from "../keys/key-gate";
 import { createAdminHandler } from "../keys/admin";
 import { OPENAI_KEY, ask, startGateway, type Gateway } from "../test/gateway";
-import { type Dashboard, createDashboard } from "./dashboard";
+import { createDashboard } from "./dashboard";
+import type { Dashboard } from "./types";
 
 const MASTER = "sk-master-dashboard-test-0123456789";
 let gw: Gateway | undefined;

@@ -2,7 +2,8 @@
 // Retry-After), over HTTP against a real gateway; the per-address table stays bounded.
 import { afterEach, describe, expect, it } from "vitest";
 import { type Gateway, startGateway } from "../test/gateway";
-import { type Dashboard, createDashboard } from "./dashboard";
+import { createDashboard } from "./dashboard";
+import type { Dashboard } from "./types";
 import { LoginThrottle } from "./login-throttle";
 
 const MASTER = "sk-master-throttle-test-0123456789";

@@ -1,7 +1,7 @@
 import { type Server, createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { inspect } from "node:util";
-import { budgetPeriodEnd } from "@orchestrator-ts/core";
+import { budgetPeriodEnd } from "@orchestrator-ts/core/internal";
 import { afterEach, describe, expect, it } from "vitest";
 import { type Caller, GatewayError } from "../contract";
 import { createAdminHandler } from "./admin";

@@ -3,16 +3,14 @@ import {
   type BudgetPeriod,
   type VirtualKeyLimits,
   type KeyStore,
-  LruMap,
   Secret,
   type SpendDimension,
   type SpendRow,
   type StaticKeyConfig,
   type VirtualKeyRecord,
-  budgetPeriodEnd,
-  budgetPeriodId,
   redact,
 } from "@orchestrator-ts/core";
+import { LruMap, budgetPeriodEnd, budgetPeriodId } from "@orchestrator-ts/core/internal";
 import {
   type Admission,
   type AdmissionOutcome,

@@ -1,13 +1,13 @@
-import {
-  type KeyAdmissionCheck,
-  type KeyAdmissionVerdict,
-  type KeySettlement,
-  type KeyStore,
-  type SpendDimension,
-  type SpendRow,
-  type VirtualKeyRecord,
-  spendHour,
+import type {
+  KeyAdmissionCheck,
+  KeyAdmissionVerdict,
+  KeySettlement,
+  KeyStore,
+  SpendDimension,
+  SpendRow,
+  VirtualKeyRecord,
 } from "@orchestrator-ts/core";
+import { spendHour } from "@orchestrator-ts/core/internal";
 
 const WINDOW_MS = 60_000;
 /** Money is counted in integer nano-dollars, so that sums are exact (a budget of 5 × a cost is 5 calls, not 4 or 6). */

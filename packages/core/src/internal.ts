@@ -1,0 +1,9 @@
+// For this repository's own packages, not for applications or third-party providers: no stability
+// promise. Import from "@orchestrator-ts/core/internal". What a user needs is in the main entry.
+export { LruMap } from "./lru";
+export { isLoopbackURL, mergeDeclaredCapabilities } from "./pricing";
+export { formatPath } from "./validation";
+export { specificationMismatch } from "./specification";
+export { describeConnectionError, toOrchestratorError } from "./map-error";
+export { isZodSchema, toJsonSchema } from "./schema";
+export { budgetPeriodEnd, budgetPeriodId, spendHour } from "./virtual-keys";
