@@ -1,6 +1,6 @@
 // A third-party model package carries the version of the contracts it was built for; one built
 // against another @orchestrator-ts/core is refused with a typed error where it is named.
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { pathToFileURL } from "node:url";
@@ -23,14 +23,16 @@ beforeAll(() => {
   const realCore = dirname(createRequire(import.meta.url).resolve("@orchestrator-ts/core/package.json"));
   mkdirSync(join(core, "dist"), { recursive: true });
   cpSync(join(realCore, "package.json"), join(core, "package.json"));
-  for (const file of ["index.js", "index.cjs"]) {
+  // The whole build (its entries share chunks), with the version changed wherever it is defined.
+  const defined = `SPECIFICATION_VERSION = "${SPECIFICATION_VERSION}"`;
+  const changed: string[] = [];
+  for (const file of readdirSync(join(realCore, "dist"))) {
+    if (!/\.(c?js)$/.test(file)) continue;
     const text = readFileSync(join(realCore, "dist", file), "utf8");
-    expect(text).toContain(`SPECIFICATION_VERSION = "${SPECIFICATION_VERSION}"`);
-    writeFileSync(
-      join(core, "dist", file),
-      text.replace(`SPECIFICATION_VERSION = "${SPECIFICATION_VERSION}"`, 'SPECIFICATION_VERSION = "v2"'),
-    );
+    if (text.includes(defined)) changed.push(file.endsWith(".cjs") ? "cjs" : "esm");
+    writeFileSync(join(core, "dist", file), text.replace(defined, 'SPECIFICATION_VERSION = "v2"'));
   }
+  expect([...new Set(changed)].sort()).toEqual(["cjs", "esm"]);
   writeFileSync(
     join(pkg, "package.json"),
     JSON.stringify({
