@@ -52,6 +52,13 @@ export interface LoopbackServer {
   readonly stats: ServerStats;
   /** Connections open now (a client that leaked a socket keeps this above 0). */
   readonly openConnections: number;
+  /**
+   * Open connections that have carried a request. A client's pool may also hold connections it
+   * opened ahead of need and has not used yet (undici does after a socket closes under a queued
+   * call): those count in `openConnections` only. An aborted call whose socket stays open keeps
+   * this above 0.
+   */
+  readonly usedConnections: number;
   /** Requests whose response has not closed yet (a leaked upstream request keeps this above 0). */
   readonly activeRequests: number;
   /** Faults still queued. */

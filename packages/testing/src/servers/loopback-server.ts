@@ -51,6 +51,7 @@ export async function startLoopbackServer(
   options: LoopbackServerOptions = {},
 ): Promise<LoopbackServer> {
   const sockets = new Set<Socket>();
+  const used = new WeakSet<Socket>();
   const timers = new Set<ReturnType<typeof setTimeout>>();
   const requests: RecordedRequest[] = [];
   const faults = new FaultPlan();
@@ -211,6 +212,7 @@ export async function startLoopbackServer(
   };
   const httpServer = createServer((req, res) => {
     active++;
+    used.add(req.socket);
     res.once("close", onResponseClosed);
     handle(req, res).catch(() => {
       res.destroy();
@@ -243,6 +245,11 @@ export async function startLoopbackServer(
     },
     get openConnections(): number {
       return sockets.size;
+    },
+    get usedConnections(): number {
+      let count = 0;
+      for (const socket of sockets) if (used.has(socket)) count++;
+      return count;
     },
     get activeRequests(): number {
       return active;
