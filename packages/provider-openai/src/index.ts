@@ -31,4 +31,3 @@ export {
 } from "./plugin";
 /** The YAML plugin under the name the config loader looks for, so `provider: "@orchestrator-ts/provider-openai"` finds it by package name. A named export rather than a default one: CommonJS consumers would otherwise need `.default`. */
 export { openaiProvider as provider } from "./plugin";
-export { undiciFetch } from "./transport";

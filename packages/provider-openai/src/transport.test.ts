@@ -4,10 +4,9 @@ import { type OpenAIServer, startOpenAIServer } from "@orchestrator-ts/testing";
 import { Agent, type Dispatcher, getGlobalDispatcher, setGlobalDispatcher } from "undici";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { OpenAIModel } from "./openai-model";
-import { undiciFetch } from "./transport";
 
-// undiciFetch() (undici's request API under the openai SDK, opt-in) must behave like the fetch it
-// replaces wherever an application relies on fetch: redirects, an installed dispatcher.
+// OpenAIModel's default transport (undici's request API under the openai SDK) must behave like the
+// fetch it replaces wherever an application relies on fetch: redirects, an installed dispatcher.
 const KEY = "sk-test-transport-0123456789";
 let upstream: OpenAIServer;
 beforeAll(async () => {
@@ -24,7 +23,7 @@ async function listen(server: Server): Promise<string> {
   return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 }
 
-describe("OpenAIModel with undiciFetch()", () => {
+describe("OpenAIModel's default transport", () => {
   it("follows a redirect as fetch does (a 307 keeps the method, the body and, on the same origin, the key)", async () => {
     const hops: string[] = [];
     const server = createServer((req, res) => {
@@ -52,7 +51,7 @@ describe("OpenAIModel with undiciFetch()", () => {
       });
     });
     const url = await listen(server);
-    const model = new OpenAIModel({ name: "gpt-4o-mini", apiKey: KEY, baseURL: `${url}/old/v1`, fetch: undiciFetch() });
+    const model = new OpenAIModel({ name: "gpt-4o-mini", apiKey: KEY, baseURL: `${url}/old/v1` });
     try {
       expect((await model.generate(ask)).text).toBe("moved: hello there");
       // The redirect is handed to Node's fetch, which asks the old address once more and follows it.
@@ -76,12 +75,7 @@ describe("OpenAIModel with undiciFetch()", () => {
     const previous = getGlobalDispatcher();
     const installed = new RecordingAgent();
     setGlobalDispatcher(installed);
-    const model = new OpenAIModel({
-      name: "gpt-4o-mini",
-      apiKey: KEY,
-      baseURL: upstream.baseURL,
-      fetch: undiciFetch(),
-    });
+    const model = new OpenAIModel({ name: "gpt-4o-mini", apiKey: KEY, baseURL: upstream.baseURL });
     try {
       expect((await model.generate(ask)).text).toBe("Echo: hello there");
       expect(seen).toEqual(["POST /v1/chat/completions"]);
@@ -93,12 +87,7 @@ describe("OpenAIModel with undiciFetch()", () => {
   });
 
   it("asks for no content coding, so a body is never compressed where nothing would inflate it", async () => {
-    const model = new OpenAIModel({
-      name: "gpt-4o-mini",
-      apiKey: KEY,
-      baseURL: upstream.baseURL,
-      fetch: undiciFetch(),
-    });
+    const model = new OpenAIModel({ name: "gpt-4o-mini", apiKey: KEY, baseURL: upstream.baseURL });
     try {
       upstream.requests.length = 0;
       await model.generate(ask);

@@ -2,8 +2,7 @@ import { NODE_BODY } from "@orchestrator-ts/openai-format";
 import { Agent, type Dispatcher } from "undici";
 
 /**
- * Experimental, opt-in (`new OpenAIModel({ fetch: undiciFetch() })`): a `fetch` for the `openai` SDK
- * over the same HTTP/1.1 client that
+ * The `fetch` the `openai` SDK is given when the user passes none: the same HTTP/1.1 client that
  * Node's own `fetch` is built on (undici), called through its `request` API. The SDK still builds,
  * authenticates, sends, retries and maps every request; only the layer underneath is thinner.
  * Node's `fetch` wraps each call in the WHATWG Request/Response/stream machinery: it clones the
@@ -16,8 +15,6 @@ import { Agent, type Dispatcher } from "undici";
  * our readers (`readJsonBody`, `SSEJsonStream`) take the Node stream under `NODE_BODY` instead.
  * Failures look like `fetch`'s: a `TypeError("fetch failed")` with the cause before the answer, a
  * `TypeError("terminated")` with the cause when the body is cut, an `AbortError` on abort.
- * Known issue, why it is not the default: in the gateway's full test suite an upstream socket of a
- * stream the client abandoned stayed open for over 2 s (it passes alone and under CPU load).
  */
 export function undiciFetch(dispatcher: Dispatcher = sharedAgent()): typeof fetch {
   return ((input: string | URL | Request, init?: RequestInit): Promise<Response> => {
