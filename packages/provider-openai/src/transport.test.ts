@@ -1,6 +1,6 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { type OpenAIServer, startOpenAIServer } from "@orchestrator-ts/testing";
+import { type OpenAIServer, runScript, startOpenAIServer } from "@orchestrator-ts/testing";
 import { Agent, type Dispatcher, getGlobalDispatcher, setGlobalDispatcher } from "undici";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { OpenAIModel } from "./openai-model";
@@ -96,4 +96,43 @@ describe("OpenAIModel's default transport", () => {
       await model.cleanup();
     }
   });
+
+  // Importing undici puts its own Agent in Node's global-dispatcher slot when the slot is empty, and
+  // every fetch of the process would then run on our copy of undici. Checked in fresh processes: in
+  // this one, the test file's own import of undici has filled the slot already.
+  for (const [kind, load] of [
+    ["ESM", `const mod = await import("@orchestrator-ts/provider-openai");`],
+    [
+      "CommonJS",
+      `const mod = (await import("node:module")).createRequire(import.meta.url + "/")("@orchestrator-ts/provider-openai");`,
+    ],
+  ] as const) {
+    it(`leaves the application's fetch on Node's own dispatcher (${kind}: import, a model on the undici transport, a call through it)`, async () => {
+      const script = `
+        const slot = Symbol.for("undici.globalDispatcher.1");
+        ${load}
+        const seen = [globalThis[slot]];
+        const model = new mod.OpenAIModel({ name: "gpt-4o-mini", apiKey: ${JSON.stringify(KEY)}, baseURL: ${JSON.stringify(upstream.baseURL)} });
+        seen.push(globalThis[slot]);
+        const answer = await model.generate({ messages: [{ role: "user", content: "hi" }] });
+        seen.push(globalThis[slot]);
+        await fetch(${JSON.stringify(`${upstream.baseURL}/models`)}, { headers: { authorization: "Bearer ${KEY}" } });
+        seen.push(globalThis[slot]);
+        await model.cleanup();
+        // Only now our copy of undici is loaded here (it finds the slot taken and leaves it).
+        const { Agent } = (await import("node:module")).createRequire(import.meta.url + "/")("undici");
+        console.log(JSON.stringify({ text: answer.text.length > 0, ours: seen.map((d) => d instanceof Agent), empty: seen.map((d) => d === undefined) }));
+      `;
+      const run = await runScript({ script }, { cwd: process.cwd(), nodeArgs: [] });
+      expect(run.stderr).toBe("");
+      const seen = JSON.parse(run.stdout) as { text: boolean; ours: boolean[]; empty: boolean[] };
+      expect(seen.text).toBe(true);
+      // Never our undici's Agent: empty after the import and after a model is made; Node's built-in
+      // dispatcher once Node's fetch (or its Headers) has been used.
+      expect(seen.ours).toEqual([false, false, false, false]);
+      expect(seen.empty.slice(0, 2)).toEqual([true, true]);
+      expect(seen.empty[3]).toBe(false);
+      expect(run.code).toBe(0);
+    });
+  }
 });

@@ -1,5 +1,6 @@
+import { createRequire } from "node:module";
 import { NODE_BODY } from "@orchestrator-ts/openai-format";
-import { Agent, type Dispatcher } from "undici";
+import type { Agent, Dispatcher } from "undici";
 
 /**
  * The `fetch` the `openai` SDK is given when the user passes none: the same HTTP/1.1 client that
@@ -15,6 +16,9 @@ import { Agent, type Dispatcher } from "undici";
  * our readers (`readJsonBody`, `SSEJsonStream`) take the Node stream under `NODE_BODY` instead.
  * Failures look like `fetch`'s: a `TypeError("fetch failed")` with the cause before the answer, a
  * `TypeError("terminated")` with the cause when the body is cut, an `AbortError` on abort.
+ * undici is loaded when the first model needs it, not when this package is imported, and it leaves
+ * the application's fetch alone: importing undici installs its own `Agent` as Node's global
+ * dispatcher when none is set yet, which would put every `fetch` of the process on our copy of undici.
  */
 export function undiciFetch(dispatcher: Dispatcher = sharedAgent()): typeof fetch {
   return ((input: string | URL | Request, init?: RequestInit): Promise<Response> => {
@@ -66,8 +70,22 @@ function userDispatcher(): boolean {
 let agent: Agent | undefined;
 /** One connection pool per process, as Node's global dispatcher is for `fetch`. */
 function sharedAgent(): Agent {
-  agent ??= new Agent({ keepAliveTimeout: 4_000 });
+  agent ??= new (loadUndici().Agent)({ keepAliveTimeout: 4_000 });
   return agent;
+}
+
+/**
+ * undici, required on first use. Its entry point sets `globalThis[Symbol.for("undici.globalDispatcher.1")]`
+ * to a new `Agent` when nothing is there yet; Node's own fetch then uses that copy of undici instead of its
+ * built-in one. Put back what was there (nothing: Node's fetch installs its own on its first call).
+ */
+function loadUndici(): typeof import("undici") {
+  const slot = globalThis as Record<symbol, unknown>;
+  const before = slot[GLOBAL_DISPATCHER];
+  const undici = createRequire(import.meta.url)("undici") as typeof import("undici");
+  // undici defines the slot writable but not configurable: it can be reset, not deleted.
+  if (before === undefined) slot[GLOBAL_DISPATCHER] = undefined;
+  return undici;
 }
 
 function abortReason(signal: AbortSignal): unknown {
