@@ -7,3 +7,4 @@ export { specificationMismatch } from "./specification";
 export { describeConnectionError, toOrchestratorError } from "./map-error";
 export { isZodSchema, toJsonSchema } from "./schema";
 export { budgetPeriodEnd, budgetPeriodId, spendHour } from "./virtual-keys";
+export { replaceMethods, rewrapStream, type StreamFacts } from "./wrap-calls";

@@ -3,6 +3,7 @@
 // dashboard` can show its live feed. Publishing only appends to a buffer; the Redis stream writes
 // batches (see RedisDecisionStream), so a call pays for a few allocations, never a Redis round trip.
 import { hostname } from "node:os";
+import { replaceMethods, rewrapStream } from "@orchestrator-ts/core/internal";
 import type { ModelRegistry, RegistryResult, RegistryStreamChunk } from "@orchestrator-ts/registry";
 import { type DecisionRecord, decisionOfError, decisionOfResult } from "@orchestrator-ts/server";
 
@@ -104,41 +105,9 @@ export function publishDecisions(registry: ModelRegistry, sink: DecisionSink): (
         throw error;
       }
     }
-    let iterated = false;
-    return {
-      get selectionId() {
-        return inner.selectionId;
-      },
-      get explanation() {
-        return inner.explanation;
-      },
-      get attempts() {
-        return inner.attempts;
-      },
-      get cascade() {
-        return inner.cascade;
-      },
-      [Symbol.asyncIterator]: () => {
-        if (iterated) throw new TypeError("A registry stream can be iterated only once.");
-        iterated = true;
-        return run();
-      },
-    };
+    return rewrapStream(inner, run);
   };
 
-  const hadGenerate = Object.hasOwn(registry, "generate");
-  const hadStream = Object.hasOwn(registry, "stream");
-  (registry as { generate: Generate }).generate = generate;
-  (registry as { stream: Stream }).stream = stream;
-  return () => {
-    // Put back what was there, unless someone replaced these wrappers since.
-    if (registry.generate === generate) {
-      if (hadGenerate) (registry as { generate: Generate }).generate = originalGenerate;
-      else delete (registry as { generate?: Generate }).generate;
-    }
-    if (registry.stream === stream) {
-      if (hadStream) (registry as { stream: Stream }).stream = originalStream;
-      else delete (registry as { stream?: Stream }).stream;
-    }
-  };
+  // Until stopped; then the registry's own methods (or what was there before) are back.
+  return replaceMethods(registry, { generate, stream });
 }

@@ -157,10 +157,13 @@ describe("cascade spans (real SDK, OpenAIModel over the wire)", () => {
     const { registry, stop } = setup({ captureContent: true });
     await registry.generate(ask("yi=B mixtral=B"));
     let text = "";
-    for await (const chunk of registry.stream(ask("yi=A mixtral=D gpt-4=D")))
-      if (chunk.type === "text") text += chunk.text;
+    const stream = registry.stream(ask("yi=A mixtral=D gpt-4=D"));
+    for await (const chunk of stream) if (chunk.type === "text") text += chunk.text;
     stop();
     expect(text).toBe("The answer is D.");
+    // The instrumented stream still tells the cascade's record, as the registry's own does.
+    expect(stream.cascade?.route).toBe("mcq");
+    expect(stream.cascade?.stages.length).toBe(2);
     const spans = t.spans();
     const roots = spans.filter((s) => parentOf(s) === undefined).sort((a, b) => a.startTime[1] - b.startTime[1]);
     expect(roots).toHaveLength(2);

@@ -10,6 +10,7 @@ import {
   trace,
 } from "@opentelemetry/api";
 import type { FinishReason, GenerateRequest, ToolCall, Usage } from "@orchestrator-ts/core";
+import { replaceMethods, rewrapStream } from "@orchestrator-ts/core/internal";
 import { CascadeSpans } from "./cascade-spans";
 import { inputContent, outputContent } from "./content";
 import { NOOP_HISTOGRAM, createInstruments } from "./metrics";
@@ -379,8 +380,6 @@ export function instrument(registry: InstrumentableRegistry, options: Instrument
 
   const originalGenerate = registry.generate;
   const originalStream = registry.stream;
-  const hadGenerate = Object.hasOwn(registry, "generate");
-  const hadStream = Object.hasOwn(registry, "stream");
 
   const generate = function generate(
     this: unknown,
@@ -421,27 +420,10 @@ export function instrument(registry: InstrumentableRegistry, options: Instrument
 
   const stream = function stream(this: unknown, request: GenerateRequest, requirements?: never): StreamLike {
     const inner = originalStream.call(registry, request, requirements);
-    let iterated = false;
-    return {
-      get selectionId() {
-        return inner.selectionId;
-      },
-      get explanation() {
-        return inner.explanation;
-      },
-      get attempts() {
-        return inner.attempts;
-      },
-      [Symbol.asyncIterator]: () => {
-        if (iterated) throw new TypeError("A registry stream can be iterated only once.");
-        iterated = true;
-        return tracedStream(inner, request, streamHooks);
-      },
-    };
+    return rewrapStream(inner, () => tracedStream(inner, request, streamHooks));
   };
 
-  (registry as { generate: unknown }).generate = generate;
-  (registry as { stream: unknown }).stream = stream;
+  const unwrap = replaceMethods(registry, { generate, stream });
 
   const stop = (): void => {
     if (stopped) return;
@@ -452,14 +434,7 @@ export function instrument(registry: InstrumentableRegistry, options: Instrument
     offCascade();
     cascades.clear();
     // Put back what was there, unless someone replaced our wrappers since.
-    if (registry.generate === (generate as unknown)) {
-      if (hadGenerate) (registry as { generate: unknown }).generate = originalGenerate;
-      else delete (registry as { generate?: unknown }).generate;
-    }
-    if (registry.stream === (stream as unknown)) {
-      if (hadStream) (registry as { stream: unknown }).stream = originalStream;
-      else delete (registry as { stream?: unknown }).stream;
-    }
+    unwrap();
     calls.clear();
   };
   return Object.assign(stop, { [Symbol.dispose]: stop }) as Instrumentation;

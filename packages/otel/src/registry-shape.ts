@@ -107,6 +107,8 @@ export interface StreamLike extends AsyncIterable<StreamChunkLike> {
   readonly selectionId: string | undefined;
   readonly explanation: ExplanationLike | undefined;
   readonly attempts: readonly AttemptLike[];
+  /** A cascade route's record, once known (kept by `instrument`'s wrapper as it is). */
+  readonly cascade?: unknown;
 }
 
 /** The part of `ModelRegistry` (from `@orchestrator-ts/registry`) that `instrument` uses. */
