@@ -54,6 +54,11 @@ export interface CreateOrchestratorOptions {
    * says. Providers default to the global ones.
    */
   telemetry?: false | OrchestratorTelemetryOptions;
+  /**
+   * Publish a record of each call to the Redis stream `orchestrator dashboard` shows (default true
+   * when the config's `redis:` section has `decisions` on). `false` opens no connection for it.
+   */
+  publishDecisions?: boolean;
 }
 
 /** Options of `instrument` (`@orchestrator-ts/otel`), typed loosely so this package's types never need `@opentelemetry/api`. */
@@ -152,7 +157,10 @@ export async function createOrchestrator(options: CreateOrchestratorOptions = {}
       : undefined;
   const healthConfig = config.health;
   // Statistics, health state and limits shared through Redis when the config has a redis: section.
-  const shared = sharedState(config.redis, { health: healthConfig?.enabled !== false });
+  const shared = sharedState(config.redis, {
+    health: healthConfig?.enabled !== false,
+    decisions: options.publishDecisions !== false,
+  });
   const healthMonitor =
     healthConfig?.enabled === false
       ? undefined

@@ -13,6 +13,7 @@ import {
 } from "@orchestrator-ts/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createOrchestrator } from "./orchestrator";
+import { parseModelConfig } from "@orchestrator-ts/config";
 
 let redis: RedisServerHandle;
 let server: OpenAIServer;
@@ -99,6 +100,43 @@ redis:
     } finally {
       client.disconnect();
       await Promise.all([a.close(), b.close()]);
+    }
+  });
+
+  it("publishes a record of each call for the dashboard, unless publishDecisions is false (then no connection for it)", {
+    timeout: 60_000,
+  }, async () => {
+    const config = parseModelConfig(
+      `models:
+  - name: "gpt-4o-mini"
+    provider: "openai"
+    config: { api_key: "sk-loopback-test", base_url: "${server.baseURL}" }
+health: { enabled: false }
+redis: { url: "${redis.url}", key_prefix: "feed:" }
+`,
+      { env: {} },
+    );
+    const { Redis } = await import("ioredis");
+    const client = new Redis(redis.url);
+    try {
+      const clients = async () =>
+        String(await client.client("LIST"))
+          .trim()
+          .split("\n").length;
+      // Counted after a call: by then every connection the orchestrator opened is up.
+      const quiet = await createOrchestrator({ config, startHealthMonitor: false, publishDecisions: false });
+      await quiet.generate(ask("not published"));
+      const quietClients = await clients();
+      await quiet.close();
+      expect(await client.xlen("feed:{decisions}")).toBe(0);
+
+      const publishing = await createOrchestrator({ config, startHealthMonitor: false });
+      await publishing.generate(ask("published"));
+      expect(await clients()).toBe(quietClients + 1);
+      await publishing.close();
+      expect(await client.xlen("feed:{decisions}")).toBe(1);
+    } finally {
+      client.disconnect();
     }
   });
 });

@@ -49,7 +49,10 @@ export interface SharedState {
 const READINESS_TIMEOUT_MS = 1_000;
 
 /** The shared parts the `redis:` section asks for (statistics, health and limits unless switched off). */
-export function sharedState(config: RedisConfig | undefined, options: { health: boolean }): SharedState {
+export function sharedState(
+  config: RedisConfig | undefined,
+  options: { health: boolean; decisions: boolean },
+): SharedState {
   const parts: { close(): Promise<void> }[] = [];
   if (!config)
     return {
@@ -69,7 +72,9 @@ export function sharedState(config: RedisConfig | undefined, options: { health: 
       ? undefined
       : new RedisHealthStateStore({ ...connection, key: `${prefix}health` });
   const decisions =
-    config.decisions === false ? undefined : new RedisDecisionStream({ ...connection, key: decisionsKey(config) });
+    config.decisions === false || !options.decisions
+      ? undefined
+      : new RedisDecisionStream({ ...connection, key: decisionsKey(config) });
   if (statsStore) parts.push(statsStore);
   if (healthStore) parts.push(healthStore);
   if (decisions) parts.push(decisions);

@@ -90,7 +90,8 @@ export async function dashboard(argv: string[], io: Io): Promise<number> {
     typeof values.config === "string" ? { config: values.config } : {};
   if (typeof values.redis === "string")
     config = { config: withRedisUrl((await loadConfig(config)).config, values.redis) };
-  const orchestrator = await createOrchestrator({ ...config, startHealthMonitor: false });
+  // It reads the decisions stream below and makes no calls: nothing to publish.
+  const orchestrator = await createOrchestrator({ ...config, startHealthMonitor: false, publishDecisions: false });
   const redis = orchestrator.config.redis;
   const gate = redis
     ? new KeyGate({
