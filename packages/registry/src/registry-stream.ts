@@ -4,6 +4,7 @@ import type {
   SelectionRequirements,
   StreamChunk,
 } from "@orchestrator-ts/core";
+import { rewrapStream } from "@orchestrator-ts/core/internal";
 import { type CallLoop, type CallOptions, type CallOwner, CallState } from "./call-state";
 import type { Entry } from "./eligibility";
 import type { SelectionExplanation } from "./explanation";
@@ -24,24 +25,8 @@ export function registryStream(
   options?: CallOptions,
 ): RegistryStream {
   const run = new StreamRun(loop, request, requirements, raw, options);
-  let started = false;
-  return {
-    get selectionId() {
-      return run.selectionId;
-    },
-    get explanation() {
-      return run.explanation;
-    },
-    get attempts() {
-      return run.attempts;
-    },
-    cascade: undefined,
-    [Symbol.asyncIterator]: () => {
-      if (started) throw new TypeError("A registry stream can be iterated only once.");
-      started = true;
-      return run;
-    },
-  };
+  // A plain model route has no cascade record (StreamRun has none: cascade reads undefined).
+  return rewrapStream(run, () => run) as unknown as RegistryStream;
 }
 
 /**
