@@ -297,7 +297,7 @@ describe("single-flight with an asynchronous backend", () => {
     expect(new Set(hits).size).toBe(10);
   });
 
-  it("arms no timer per lookup for a backend that bounds its own operations, and one for a backend that does not", async () => {
+  it("arms no timer per lookup: a backend that bounds its own operations needs none, the others' deadlines share one", async () => {
     const req = { messages: [{ role: "user" as const, content: "q" }] };
     const timersPerHit = async (backend: CacheBackend): Promise<number> => {
       const model = counting();
@@ -322,10 +322,11 @@ describe("single-flight with an asynchronous backend", () => {
     });
     expect(await timersPerHit(asyncOnly(250))).toBe(0);
     await memory.clear();
-    expect(await timersPerHit(asyncOnly())).toBe(1);
+    // Bounded by the cache (the tests below check that they are), on the timer already armed.
+    expect(await timersPerHit(asyncOnly())).toBe(0);
     await memory.clear();
-    // A bound longer than the cache's own deadline does not count.
-    expect(await timersPerHit(asyncOnly(5_000))).toBe(1);
+    // A bound longer than the cache's own deadline does not count: the cache bounds it too.
+    expect(await timersPerHit(asyncOnly(5_000))).toBe(0);
   });
 });
 
@@ -377,6 +378,28 @@ describe("a failing backend never fails a call", () => {
     const start = performance.now();
     expect(await model.generateResponse("q")).toBe("answer 1");
     expect(performance.now() - start).toBeLessThan(1_000);
+  });
+
+  it("bounds each lookup by its own cache's lookupTimeoutMs while lookups of other caches are in flight", async () => {
+    // Every cache's lookups share one deadline list: a long bound must not hold up a short one.
+    const slow = counting();
+    const fast = counting();
+    const slowCache = new ModelCache({ backend: stuck, lookupTimeoutMs: 1_500 });
+    const fastCache = new ModelCache({ backend: stuck, lookupTimeoutMs: 60 });
+    const bypassed: number[] = [];
+    const start = performance.now();
+    slowCache.on("bypass", () => bypassed.push(performance.now() - start));
+    fastCache.on("bypass", () => bypassed.push(performance.now() - start));
+    slow.enableCaching(slowCache);
+    fast.enableCaching(fastCache);
+    const answers = [slow.generateResponse("q"), fast.generateResponse("q"), fast.generateResponse("r")];
+    await answers[1];
+    await answers[2];
+    expect(performance.now() - start).toBeLessThan(1_000);
+    expect(bypassed).toHaveLength(2);
+    expect(await answers[0]).toBe("answer 1");
+    expect(performance.now() - start).toBeGreaterThanOrEqual(1_400);
+    expect(bypassed).toHaveLength(3);
   });
 
   it("still bounds a backend whose declared operation timeout is longer than lookupTimeoutMs", async () => {
