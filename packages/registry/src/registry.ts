@@ -12,23 +12,24 @@ import {
   type SkippedModel,
   type StatsStore,
 } from "@orchestrator-ts/core";
-import { CacheAffinity } from "./cache-affinity";
 import type { CallLoop } from "./call-state";
 import { Entry } from "./eligibility";
 import { Emitter, type RegistryEvents } from "./events";
 import type { NoEligibleModelExplanation, SelectionExplanation } from "./explanation";
 import { type ResolvedOptions, resolveOptions } from "./options";
-import { Outcomes } from "./outcomes";
+import type { Outcomes } from "./outcomes";
 import { PassiveHealth } from "./passive-health";
 import { normalizeRequirements } from "./requirements";
 import { registryStream } from "./registry-stream";
 import { type CascadeRunner, generateCascade, parseCascadeId, streamCascade } from "./routes/live";
 import type { ResolvedRoute, Route } from "./routes/route";
-import { Selection } from "./selection";
-import { RouteTable } from "./route-table";
+import type { Selection } from "./selection";
+import type { RouteTable } from "./route-table";
 import { checkRegistration } from "./registration";
 import { registryGenerate } from "./registry-generate";
+import { skippedModelsOf } from "./skipped-models";
 import { statisticsOf } from "./statistics";
+import { wireRegistry } from "./wiring";
 import type {
   ModelRegistryOptions,
   RegisterOptions,
@@ -44,16 +45,7 @@ import type {
 //   → Selection.pick (selection.ts) → meetsRequirements (eligibility.ts) → the selector
 //   → model.generate / model.stream (core) → Outcomes (outcomes.ts: stats store, selector, health, events).
 // Health comes from one HealthTracker: the caller's monitor, else PassiveHealth (passive-health.ts).
-
-const NO_SKIPPED: readonly SkippedModel[] = Object.freeze([]);
-const NO_REQUIREMENTS: NormalizedRequirements = Object.freeze({});
-// Written by registryFromConfig (from-config.ts), a function of its own so that this file loads no selector but the default.
-const skippedByRegistry = new WeakMap<ModelRegistry, readonly SkippedModel[]>();
-
-/** Records the configured models `registryFromConfig` left out. For that function only. */
-export function setSkippedModels(registry: ModelRegistry, skipped: readonly SkippedModel[]): void {
-  skippedByRegistry.set(registry, Object.freeze([...skipped]));
-}
+// How the parts are connected: wiring.ts.
 
 /**
  * Registers models from any provider and picks one per request: filter by requirements, ask
@@ -101,39 +93,17 @@ export class ModelRegistry {
     this.unhealthyPolicy = o.unhealthyPolicy;
     this.taskMinTrials = o.taskMinTrials;
     this.timeoutMs = o.timeoutMs;
-    const events = this.#events;
-    this.#selection = new Selection({
-      selector: o.selector,
-      statsStore: o.statsStore,
-      health: this.health,
-      events,
-      unhealthyPolicy: o.unhealthyPolicy,
-      taskMinTrials: o.taskMinTrials,
-      waitForCapacityMs: o.waitForCapacityMs,
-    });
-    this.#routes = new RouteTable(this.#selection);
-    this.#outcomes = new Outcomes({
-      selection: this.#selection,
-      statsStore: o.statsStore,
-      health: this.health,
-      events,
-      feedbackCapacity: o.feedbackCapacity,
-    });
-    // With a registry-level cache: which model answered a request, so an identical request goes back to it.
-    const affinity = o.cache ? new CacheAffinity(o.cache) : undefined;
-    this.#loop = { selection: this.#selection, outcomes: this.#outcomes, events, affinity, options: o };
-    this.#cascadeRunner = {
-      call: (request, callOptions, attempts) =>
-        registryGenerate(this.#loop, request, NO_REQUIREMENTS, undefined, callOptions, attempts),
-      stream: (request, callOptions) => registryStream(this.#loop, request, NO_REQUIREMENTS, undefined, callOptions),
-      random: o.random,
-      events,
-    };
+    const parts = wireRegistry(o, this.health, this.#events);
+    this.#selection = parts.selection;
+    this.#routes = parts.routes;
+    this.#outcomes = parts.outcomes;
+    this.#loop = parts.loop;
+    this.#cascadeRunner = parts.cascadeRunner;
   }
 
   /** Configured models `registryFromConfig` left out, with the reason (`"OPENAI_API_KEY is not set"`). Empty otherwise. */
   get skippedModels(): readonly SkippedModel[] {
-    return skippedByRegistry.get(this) ?? NO_SKIPPED;
+    return skippedModelsOf(this);
   }
 
   /** The explicit fallback chains (model → models tried in order when it fails). */
