@@ -10,7 +10,7 @@ import {
   RateLimitError,
   type SelectionRequirements,
 } from "@orchestrator-ts/core";
-import { toOrchestratorError } from "@orchestrator-ts/core/internal";
+import { toOrchestratorError, withField } from "@orchestrator-ts/core/internal";
 import type { CacheAffinity } from "./cache-affinity";
 import type { Entry } from "./eligibility";
 import type { CascadeCallTag, Emitter, RegistryEvents } from "./events";
@@ -125,7 +125,8 @@ export class CallState implements SelectionQuery, AttemptOf {
     this.requirements = requirements;
     this.selector = options.selector ?? loop.selection.selector;
     const timeoutMs = loop.options.timeoutMs;
-    this.callRequest = timeoutMs !== undefined && request.timeoutMs === undefined ? { ...request, timeoutMs } : request;
+    this.callRequest =
+      timeoutMs !== undefined && request.timeoutMs === undefined ? withField(request, "timeoutMs", timeoutMs) : request;
     const pin = options.pin;
     this.pinned = pin !== undefined;
     this.#pinFallbacks = options.pinFallbacks !== false;
