@@ -1,7 +1,7 @@
 import * as crypto from "node:crypto";
 import { createHash } from "node:crypto";
 import type { GenerateRequest, ModelIdentity, ResponseFormat, ToolDefinition } from "@orchestrator-ts/core";
-import { toJsonSchema } from "@orchestrator-ts/core/internal";
+import { toJsonSchema, withFields } from "@orchestrator-ts/core/internal";
 
 /**
  * Canonical JSON: object keys sorted, `undefined` members left out (as `JSON.stringify` does), so
@@ -100,7 +100,7 @@ function normalizeTools(tools: ToolDefinition[]): unknown[] {
 
 function normalizeFormat(format: ResponseFormat): unknown {
   if (format.type !== "json" || format.schema === undefined) return format;
-  return { ...format, schema: jsonSchemaOf(format.schema) };
+  return withFields(format, { schema: jsonSchemaOf(format.schema) });
 }
 
 /**

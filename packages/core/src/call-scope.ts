@@ -1,7 +1,7 @@
 import { AbortError, type OrchestratorError, TimeoutError } from "./errors";
 import { type Deadline, Deadlines } from "./deadlines";
 import type { GenerateRequest } from "./types";
-import { withField } from "./with-field";
+import { withFields } from "./with-fields";
 
 /** What a provider that stops its own calls (`Model.stopsCallsItself`) gets with the request. */
 export interface CallControl {
@@ -57,7 +57,7 @@ export class CallScope implements CallControl {
       this.request = request;
     } else {
       this.#controller = new AbortController();
-      this.request = withField(request, "signal", this.#controller.signal);
+      this.request = withFields(request, { signal: this.#controller.signal });
     }
     // Aborted while the call waited for initialisation or a free slot.
     if (this.#outer?.aborted) this.#abort("abort");

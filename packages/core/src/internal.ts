@@ -9,4 +9,4 @@ export { describeConnectionError, toOrchestratorError } from "./map-error";
 export { isZodSchema, toJsonSchema } from "./schema";
 export { budgetPeriodEnd, budgetPeriodId, spendHour } from "./virtual-keys";
 export { replaceMethods, rewrapStream, type StreamFacts } from "./wrap-calls";
-export { withField } from "./with-field";
+export { withFields } from "./with-fields";

@@ -329,8 +329,8 @@ export abstract class Model implements ModelIdentity {
       if (lease) return lease;
     }
     return limiter.acquire({
-      ...(request.signal ? { signal: request.signal } : {}),
       timeoutMs: this.constraints.queueTimeoutMs,
+      ...(request.signal ? { signal: request.signal } : {}),
     });
   }
 

@@ -1,4 +1,5 @@
 import { type FinishReason, ProviderError, type StreamChunk, type ToolCall, type Usage } from "@orchestrator-ts/core";
+import { withFields } from "@orchestrator-ts/core/internal";
 import { type ChatUsageLike, fromChatFinishReason, fromChatUsage, toChatUsage, wireFinishReason } from "./response";
 import { ToolCallAssembler, type ToolCallDeltaLike, stringifyArguments } from "./tool-calls";
 import type { ChatCompletionChunk, ChatDelta, ChatFinishReason, ChatIdentity } from "./wire";
@@ -157,7 +158,7 @@ export class ChatStreamEncoder {
   finish(reason: FinishReason | ChatFinishReason | undefined, usage?: Usage): ChatCompletionChunk[] {
     const out = [this.#chunk({}, wireFinishReason(reason, this.#toolCalls))];
     const wireUsage = this.#includeUsage ? toChatUsage(usage) : undefined;
-    if (wireUsage) out.push({ ...this.#base([]), usage: wireUsage });
+    if (wireUsage) out.push(withFields(this.#base([]), { usage: wireUsage }));
     return out;
   }
 

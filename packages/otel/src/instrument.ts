@@ -10,7 +10,7 @@ import {
   trace,
 } from "@opentelemetry/api";
 import type { FinishReason, GenerateRequest, ToolCall, Usage } from "@orchestrator-ts/core";
-import { replaceMethods, rewrapStream } from "@orchestrator-ts/core/internal";
+import { replaceMethods, rewrapStream, withFields } from "@orchestrator-ts/core/internal";
 import { CascadeSpans } from "./cascade-spans";
 import { inputContent, outputContent } from "./content";
 import { NOOP_HISTOGRAM, createInstruments } from "./metrics";
@@ -217,7 +217,8 @@ export function instrument(registry: InstrumentableRegistry, options: Instrument
       span.setStatus({ code: SpanStatusCode.ERROR, message: errorMessageOf(e.error) });
       span.end(epochMs(end));
     }
-    if (metricsOn) m.duration.record(e.latencyMs / 1000, { ...metricBase(state, e.model), "error.type": errorType });
+    if (metricsOn)
+      m.duration.record(e.latencyMs / 1000, withFields(metricBase(state, e.model), { "error.type": errorType }));
   };
 
   function metricBase(state: CallState, model: string | undefined): Attributes {
@@ -342,13 +343,13 @@ export function instrument(registry: InstrumentableRegistry, options: Instrument
       const base = metricBase(state, model);
       if (answer.model !== undefined) base["gen_ai.response.model"] = answer.model;
       const latencyMs = last?.latencyMs ?? answer.latencyMs ?? end - state.startedAt;
-      m.duration.record(latencyMs / 1000, { ...base, "orchestrator.cache.hit": cached });
+      m.duration.record(latencyMs / 1000, withFields(base, { "orchestrator.cache.hit": cached }));
       // A cache hit used no tokens and cost nothing.
       if (!cached) {
         if (answer.usage?.inputTokens !== undefined)
-          m.tokens.record(answer.usage.inputTokens, { ...base, "gen_ai.token.type": "input" });
+          m.tokens.record(answer.usage.inputTokens, withFields(base, { "gen_ai.token.type": "input" }));
         if (answer.usage?.outputTokens !== undefined)
-          m.tokens.record(answer.usage.outputTokens, { ...base, "gen_ai.token.type": "output" });
+          m.tokens.record(answer.usage.outputTokens, withFields(base, { "gen_ai.token.type": "output" }));
         if (answer.costUsd !== undefined) m.cost.add(answer.costUsd, base);
       }
       if (state.firstChunkS !== undefined) m.firstChunk.record(state.firstChunkS, base);

@@ -1,6 +1,7 @@
 import { type Context, context } from "@opentelemetry/api";
 import type { GenerateRequest, StreamChunk, ToolCall } from "@orchestrator-ts/core";
 import type { AttemptLike, ExplanationLike, StreamChunkLike, StreamLike } from "./registry-shape";
+import { withFields } from "@orchestrator-ts/core/internal";
 
 // A registry stream, traced: the call begins at the first next() (when the registry selects), time
 // to first chunk and the streamed content are kept, and the call succeeds, fails or is cancelled
@@ -58,7 +59,7 @@ export function tracedStream<S extends StreamedCall>(
     if (chunk.type === "finish") {
       done = true;
       const attempts = "attempts" in chunk ? chunk.attempts : inner.attempts;
-      succeed(s, { ...chunk, provider: undefined, latencyMs: chunk.latencyMs }, attempts, inner.explanation);
+      succeed(s, withFields(chunk, { provider: undefined, latencyMs: chunk.latencyMs }), attempts, inner.explanation);
       return next;
     }
     if (s.firstChunkS === undefined) s.firstChunkS = (performance.now() - s.startedAt) / 1000;

@@ -20,6 +20,7 @@ import {
   revealHeaders,
   secretFromEnv,
 } from "@orchestrator-ts/core";
+import { withFields } from "@orchestrator-ts/core/internal";
 import { MessagesStreamDecoder, fromMessagesResponse } from "@orchestrator-ts/anthropic-format";
 import { mapAnthropicError } from "./map-error";
 import { toAnthropicRequest } from "./mapping";
@@ -200,7 +201,10 @@ export class AnthropicModel extends Model {
 
   protected override async *doStream(request: GenerateRequest): AsyncIterable<StreamChunk> {
     const { params, responseTool } = toAnthropicRequest(request, this.modelId, this.defaultMaxTokens);
-    const stream = await this.#sdk().messages.create({ ...params, stream: true }, this.#requestOptions(request));
+    const stream = await this.#sdk().messages.create(
+      withFields(params, { stream: true as const }),
+      this.#requestOptions(request),
+    );
     const decoder = new MessagesStreamDecoder({ provider: this.provider, model: this.name, responseTool });
     const out: StreamChunk[] = [];
     try {

@@ -10,7 +10,7 @@ import {
   RateLimitError,
   type SelectionRequirements,
 } from "@orchestrator-ts/core";
-import { toOrchestratorError, withField } from "@orchestrator-ts/core/internal";
+import { toOrchestratorError, withFields } from "@orchestrator-ts/core/internal";
 import type { CacheAffinity } from "./cache-affinity";
 import type { Entry } from "./eligibility";
 import type { CascadeCallTag, Emitter, RegistryEvents } from "./events";
@@ -126,7 +126,7 @@ export class CallState implements SelectionQuery, AttemptOf {
     this.selector = options.selector ?? loop.selection.selector;
     const timeoutMs = loop.options.timeoutMs;
     this.callRequest =
-      timeoutMs !== undefined && request.timeoutMs === undefined ? withField(request, "timeoutMs", timeoutMs) : request;
+      timeoutMs !== undefined && request.timeoutMs === undefined ? withFields(request, { timeoutMs }) : request;
     const pin = options.pin;
     this.pinned = pin !== undefined;
     this.#pinFallbacks = options.pinFallbacks !== false;

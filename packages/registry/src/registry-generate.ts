@@ -4,6 +4,7 @@ import type { Entry } from "./eligibility";
 import type { SelectionExplanation } from "./explanation";
 import { abortableSleep } from "./sleep";
 import type { AttemptRecord, RegistryResult } from "./types";
+import { withFields } from "@orchestrator-ts/core/internal";
 
 // `registry.generate`'s call loop: select, call, and on failure ask the CallState what next
 // (retry after a backoff, fall back to another model, or throw). registry-stream.ts is its streamed twin.
@@ -29,12 +30,11 @@ export async function registryGenerate(
           try {
             const result = await entry.model.generate(call.callRequest);
             call.succeeded(result.latencyMs, result.costUsd, result.cached);
-            return {
-              ...result,
+            return withFields(result, {
               selectionId: call.selectionId,
               explanation: call.explanation as SelectionExplanation,
               attempts: call.attempts,
-            };
+            });
           } catch (thrown) {
             const next = call.afterFailure(thrown);
             if (next === "throw") throw call.lastError;

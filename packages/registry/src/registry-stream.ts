@@ -4,12 +4,15 @@ import type {
   SelectionRequirements,
   StreamChunk,
 } from "@orchestrator-ts/core";
-import { rewrapStream } from "@orchestrator-ts/core/internal";
+import { rewrapStream, withFields } from "@orchestrator-ts/core/internal";
 import { type CallLoop, type CallOptions, type CallOwner, CallState } from "./call-state";
 import type { Entry } from "./eligibility";
 import type { SelectionExplanation } from "./explanation";
 import { abortableSleep } from "./sleep";
 import type { AttemptRecord, RegistryStream, RegistryStreamChunk } from "./types";
+
+// A stream that ended without a finish chunk of its own still ends with one.
+const FINISH = Object.freeze({ type: "finish" as const });
 
 const RUN_DONE: IteratorReturnResult<undefined> = Object.freeze({
   done: true,
@@ -208,7 +211,7 @@ class StreamRun implements AsyncIterableIterator<RegistryStreamChunk>, CallOwner
     const finish = this.#finish;
     const latencyMs = finish?.latencyMs ?? performance.now() - call.startedAt;
     call.succeeded(latencyMs, finish?.costUsd, finish?.cached === true);
-    return { ...(finish ?? { type: "finish" }), selectionId: call.selectionId, attempts: call.attempts };
+    return withFields(finish ?? FINISH, { selectionId: call.selectionId, attempts: call.attempts });
   }
 
   readonly #recover = (thrown: unknown): Promise<IteratorResult<RegistryStreamChunk>> => {

@@ -6,6 +6,7 @@ import { GatewayError } from "./contract";
 import { toGatewayError } from "./errors";
 import type { Exchange } from "./exchange";
 import type { RoutingHints } from "./hints";
+import { withFields } from "@orchestrator-ts/core/internal";
 
 // The flow every inference endpoint shares (OpenAI's chat completions, Anthropic's messages): resolve
 // the model, pass the gate, call the registry, answer whole or streamed, settle the admission with
@@ -71,7 +72,8 @@ export async function answer(
 
   // A key limited to some models gets answers from those only: also through `auto`, a route or fallbacks.
   const allowed = allowedModels(exchange.caller?.models, registry);
-  const requirements = allowed === undefined ? hints.requirements : { ...hints.requirements, models: allowed };
+  const requirements =
+    allowed === undefined ? hints.requirements : withFields(hints.requirements ?? {}, { models: allowed });
   if (parsed.stream) await streamAnswer(exchange, registry, request, requirements, wire);
   else await wholeAnswer(exchange, registry, request, requirements, wire);
 }

@@ -12,6 +12,7 @@ import { openAIErrorBody } from "./errors";
 import type { Exchange } from "./exchange";
 import { routingHints } from "./hints";
 import { nextCompletionId, unixSeconds } from "./ids";
+import { withFields } from "@orchestrator-ts/core/internal";
 
 /** How the chat endpoint runs (the settings every inference endpoint shares). */
 export type ChatSettings = InferenceSettings;
@@ -33,7 +34,7 @@ export async function chatCompletions(exchange: Exchange, body: unknown, setting
   const user = body.user;
   // OpenAI's `user` names the end user: kept for the records (and sent on to OpenAI models).
   if (typeof user === "string" && exchange.caller?.user === undefined)
-    exchange.caller = exchange.caller === undefined ? { user } : { ...exchange.caller, user };
+    exchange.caller = exchange.caller === undefined ? { user } : withFields(exchange.caller, { user });
   await answer(
     exchange,
     { model: parsed.model, stream: parsed.stream, request: parsed.request, hints },

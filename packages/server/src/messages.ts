@@ -13,6 +13,7 @@ import { GatewayError, type GatewayErrorType } from "./contract";
 import type { Exchange } from "./exchange";
 import { routingHints } from "./hints";
 import { nextMessageId } from "./ids";
+import { withFields } from "@orchestrator-ts/core/internal";
 
 const isRecord = (value: unknown): value is Record<string, unknown> =>
   typeof value === "object" && value !== null && !Array.isArray(value);
@@ -31,7 +32,7 @@ export async function messages(exchange: Exchange, body: unknown, settings: Infe
   const parsed = fromMessagesRequest(body);
   const user = parsed.user;
   if (user !== undefined && exchange.caller?.user === undefined)
-    exchange.caller = exchange.caller === undefined ? { user } : { ...exchange.caller, user };
+    exchange.caller = exchange.caller === undefined ? { user } : withFields(exchange.caller, { user });
   await answer(
     exchange,
     { model: parsed.model, stream: parsed.stream, request: parsed.request, hints },

@@ -1,5 +1,5 @@
 import { type GenerateRequest, OrchestratorError, type Usage } from "@orchestrator-ts/core";
-import { toOrchestratorError } from "@orchestrator-ts/core/internal";
+import { toOrchestratorError, withFields } from "@orchestrator-ts/core/internal";
 import type { CallOptions } from "../call-state";
 import type { Emitter, RegistryEvents } from "../events";
 import type { AttemptRecord, RegistryResult, RegistryStream, RegistryStreamChunk } from "../types";
@@ -15,6 +15,9 @@ import {
 } from "./cascade";
 import type { CascadePlan, CascadeRoute } from "./cascade-route";
 import type { CascadeStageReport } from "./stage-report";
+
+// A stream that ended without a finish chunk of its own still ends with one.
+const FINISH = Object.freeze({ type: "finish" as const });
 
 // A cascade route on the live registry: each stage model is one pinned registry call (retries on
 // the same model, no fallback to another: a failure counts as disagreement), so every model
@@ -132,7 +135,7 @@ function host(
       ? undefined
       : (report: CascadeStageReport): void => {
           current = report.stage;
-          events.emit("cascade", { ...report, cascadeId, route });
+          events.emit("cascade", withFields(report, { cascadeId, route }));
         };
   return {
     ask: async (model, stage) => (await ask(model, request, stage)).asked,
@@ -175,15 +178,14 @@ function resultOf(
   const chosen = outcome.chosen?.payload as RegistryResult | undefined;
   if (!chosen) throw new OrchestratorError(`Cascade route "${route.name}" chose no answer.`);
   const id = cascadeId(outcome.info, plan);
-  return {
-    ...chosen,
+  return withFields(chosen, {
     usage: sumUsage(outcome.asked),
     costUsd: outcome.costUsd,
     latencyMs: performance.now() - startedAt,
     selectionId: id,
     attempts,
     cascade: outcome.info,
-  };
+  });
 }
 
 /** The end report of a streamed one-model final stage. */
@@ -353,15 +355,14 @@ export function streamCascade(runner: CascadeRunner, route: CascadeRoute, reques
     cascade = outcome.info;
     const usage = sumUsage(outcome.asked);
     addUsage(usage, finish?.usage);
-    yield {
-      ...(finish ?? { type: "finish" }),
+    yield withFields(finish ?? FINISH, {
       usage,
       costUsd,
       latencyMs: performance.now() - startedAt,
       selectionId: id,
       attempts,
       cascade: outcome.info,
-    };
+    });
   }
   return {
     get selectionId() {

@@ -10,7 +10,7 @@ import {
   type VirtualKeyRecord,
   redact,
 } from "@orchestrator-ts/core";
-import { LruMap, budgetPeriodEnd, budgetPeriodId } from "@orchestrator-ts/core/internal";
+import { LruMap, budgetPeriodEnd, budgetPeriodId, withFields } from "@orchestrator-ts/core/internal";
 import {
   type Admission,
   type AdmissionOutcome,
@@ -173,7 +173,7 @@ export class KeyGate implements Gatekeeper {
             request.estimatedCostUsd ??
             (record.budgetUsd === undefined
               ? undefined
-              : this.#estimate?.(record.models ? { ...request, allowed: record.models } : request)),
+              : this.#estimate?.(record.models ? withFields(request, { allowed: record.models }) : request)),
         }),
       );
     } catch (error) {
