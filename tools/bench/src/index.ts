@@ -55,8 +55,8 @@ await run("openai-path", async () =>
 );
 await run("ai-sdk-model", async () =>
   (await import("./cases/ai-sdk-model")).aiSdkModelCase({
-    iterations: Math.round(2_000 * scale),
-    streamIterations: Math.round(600 * scale),
+    iterations: Math.round(8_000 * scale),
+    streamIterations: Math.round(2_000 * scale),
   }),
 );
 await run("ai-sdk-provider", async () =>
