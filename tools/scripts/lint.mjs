@@ -127,6 +127,13 @@ if (relative(root, cwd).startsWith("packages/")) {
   }
 }
 
+// No spread-then-property copy in the files every call runs through (a V8 slow path; see the script).
+try {
+  execFileSync(process.execPath, [join(root, "tools/scripts/check-per-call-copies.mjs"), cwd], { stdio: "inherit" });
+} catch {
+  problems.push("a per-call copy spreads an object and then adds properties (see above)");
+}
+
 try {
   execFileSync(
     join(root, "node_modules/.bin/biome"),

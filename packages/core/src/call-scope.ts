@@ -115,7 +115,8 @@ export class CallScope implements CallControl {
     if (this.#reason === "abort") return new AbortError(undefined, context);
     if (this.#reason === "timeout")
       return new TimeoutError(`The call to ${this.#model.name} took longer than ${this.#timeoutMs} ms.`, {
-        ...context,
+        provider: this.#model.provider,
+        model: this.#model.name,
         timeoutMs: this.#timeoutMs,
       });
     return undefined;

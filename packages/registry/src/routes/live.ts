@@ -146,8 +146,8 @@ function host(
     },
     random: runner.random,
     streamFinal,
-    ...(onStage ? { onStage } : {}),
     options,
+    ...(onStage ? { onStage } : {}),
   };
 }
 
@@ -310,7 +310,11 @@ export function streamCascade(runner: CascadeRunner, route: CascadeRoute, reques
       if (!earlier) throw new CascadeFailedError(route.name, outcome.info.answers, error);
       outcome.info.answer = earlier.answer;
       outcome.info.fallback = true;
-      yield* replay(plan, { ...outcome, chosen: outcome.asked[earlier.index], streamFinal: undefined }, startedAt);
+      yield* replay(
+        plan,
+        withFields(outcome, { chosen: outcome.asked[earlier.index], streamFinal: undefined }),
+        startedAt,
+      );
       return;
     }
     attempts.push(...inner.attempts);
