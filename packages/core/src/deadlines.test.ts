@@ -19,6 +19,23 @@ describe("Deadlines", () => {
     expect(fired).toEqual(["10", "40", "60"]);
   });
 
+  it("fires before a setTimeout of the same length set just after it, also when the loop's clock is stale", async () => {
+    // A provider's SDK arms its own timeout for the call's deadline right after the call's scope does:
+    // the scope's must fire first, so the error is ours (TimeoutError with timeoutMs), not the SDK's.
+    for (const busyMs of [0, 30]) {
+      const deadlines = new Deadlines();
+      const fired: string[] = [];
+      await sleep(1);
+      // Work in the same loop turn leaves Node's cached timer clock behind performance.now().
+      const until = performance.now() + busyMs;
+      while (performance.now() < until);
+      deadlines.add(50, () => fired.push("deadline"));
+      setTimeout(() => fired.push("other timer"), 50);
+      await sleep(120);
+      expect(fired, `after ${busyMs} ms of work in the turn`).toEqual(["deadline", "other timer"]);
+    }
+  });
+
   it("keeps firing the others when one handler throws; an infinite deadline never fires", async () => {
     const deadlines = new Deadlines();
     const fired: string[] = [];

@@ -78,9 +78,14 @@ export class Deadlines {
   }
 
   readonly #due = (): void => {
+    const armedFor = this.#timerAt;
     this.#timer = undefined;
     this.#timerAt = Number.POSITIVE_INFINITY;
-    const now = performance.now();
+    // Node's timers run on the event loop's clock, cached at the start of each loop turn, so a timer can
+    // fire before performance.now() reaches the time it was armed for (by as long as the turn that armed
+    // it ran). What it was armed for is due: re-arming for the rest let a timer another library set for
+    // the same instant (an SDK's own timeout) fire first.
+    const now = Math.max(performance.now(), armedFor);
     let head = this.#head;
     while (head !== undefined && head.at <= now) {
       this.remove(head);

@@ -288,8 +288,13 @@ export function mergeCapabilities(
   return new ModelCapabilities(merged);
 }
 
+// The SDK's own timeout is a backstop, a second after the call's deadline: the base's deadline fires
+// first and reports the TimeoutError with its `timeoutMs`. At the same instant the two timers raced, and
+// when the SDK's won the error said "timed out" without the deadline.
+const SDK_TIMEOUT_GRACE_MS = 1_000;
+
 // The SDK takes whole milliseconds only, and no more than a timer can hold (~24.8 days; beyond it
 // Node fires the timer at once): an infinite deadline becomes the longest one.
 function sdkTimeout(ms: number): number {
-  return Number.isFinite(ms) ? Math.min(2_147_483_647, Math.ceil(ms)) : 2_147_483_647;
+  return Number.isFinite(ms) ? Math.min(2_147_483_647, Math.ceil(ms) + SDK_TIMEOUT_GRACE_MS) : 2_147_483_647;
 }
