@@ -1,4 +1,4 @@
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { Deadlines } from "./deadlines";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -33,6 +33,22 @@ describe("Deadlines", () => {
       setTimeout(() => fired.push("other timer"), 50);
       await sleep(120);
       expect(fired, `after ${busyMs} ms of work in the turn`).toEqual(["deadline", "other timer"]);
+    }
+  });
+
+  it("a deadline beyond the longest timer delay (~24.8 days) fires at its time, not when the first timer does", () => {
+    vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout", "performance"] });
+    try {
+      const deadlines = new Deadlines();
+      const fired: string[] = [];
+      const DAY = 86_400_000;
+      deadlines.add(30 * DAY, () => fired.push("30 days"));
+      vi.advanceTimersByTime(25 * DAY);
+      expect(fired).toEqual([]);
+      vi.advanceTimersByTime(5 * DAY);
+      expect(fired).toEqual(["30 days"]);
+    } finally {
+      vi.useRealTimers();
     }
   });
 

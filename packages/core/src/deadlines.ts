@@ -22,6 +22,8 @@ export class Deadlines {
   #tail: Deadline | undefined;
   #timer: ReturnType<typeof setTimeout> | undefined;
   #timerAt = Number.POSITIVE_INFINITY;
+  // When the armed timer is due: `#timerAt`, or sooner when that is beyond the longest delay a timer takes.
+  #timerDue = Number.POSITIVE_INFINITY;
   #refed = false;
 
   add(ms: number, fire: () => void): Deadline {
@@ -69,18 +71,23 @@ export class Deadlines {
     if (this.#timer !== undefined) clearTimeout(this.#timer);
     this.#timer = undefined;
     this.#timerAt = Number.POSITIVE_INFINITY;
+    this.#timerDue = Number.POSITIVE_INFINITY;
     this.#refed = false;
     // An infinite deadline never fires; setTimeout would turn it (or anything past ~24.8 days) into 1 ms.
     if (!Number.isFinite(at)) return;
     this.#timerAt = at;
-    this.#timer = setTimeout(this.#due, Math.min(MAX_DELAY_MS, Math.max(1, Math.ceil(at - performance.now()))));
+    const now = performance.now();
+    const delay = Math.min(MAX_DELAY_MS, Math.max(1, Math.ceil(at - now)));
+    this.#timerDue = Math.min(at, now + delay);
+    this.#timer = setTimeout(this.#due, delay);
     this.#refed = true;
   }
 
   readonly #due = (): void => {
-    const armedFor = this.#timerAt;
+    const armedFor = this.#timerDue;
     this.#timer = undefined;
     this.#timerAt = Number.POSITIVE_INFINITY;
+    this.#timerDue = Number.POSITIVE_INFINITY;
     // Node's timers run on the event loop's clock, cached at the start of each loop turn, so a timer can
     // fire before performance.now() reaches the time it was armed for (by as long as the turn that armed
     // it ran). What it was armed for is due: re-arming for the rest let a timer another library set for
