@@ -25,6 +25,16 @@ function runWriter(namespace: string): { text: string; cached: boolean; calls: n
   return JSON.parse(out.stdout.trim().split("\n").at(-1) ?? "{}") as { text: string; cached: boolean; calls: number };
 }
 
+/** Calls per command on the server so far (INFO commandstats), without INFO itself. */
+function commandCalls(url: string): Map<string, number> {
+  const out = spawnSync("redis-cli", ["-u", url, "INFO", "commandstats"], { encoding: "utf8", timeout: 5_000 });
+  if (out.status !== 0) throw new Error(`redis-cli failed: ${out.stderr}`);
+  const calls = new Map<string, number>();
+  for (const match of out.stdout.matchAll(/^cmdstat_([^:]+):calls=(\d+)/gm))
+    if (match[1] !== "info") calls.set(match[1] as string, Number(match[2]));
+  return calls;
+}
+
 beforeAll(async () => {
   redis = await startRedisServer();
 });
@@ -109,6 +119,7 @@ describe('ModelCache with backend: "redis"', () => {
     await model.generate(req);
     // Until the write is acknowledged, identical requests share the finished flight (no round trip).
     await new Promise((r) => setTimeout(r, 50));
+    const before = commandCalls(redis.url);
     const times: number[] = [];
     for (let i = 0; i < 500; i++) {
       const start = performance.now();
@@ -123,6 +134,16 @@ describe('ModelCache with backend: "redis"', () => {
     );
     expect(model.calls).toBe(1);
     expect(caches.at(-1)?.stats()).toMatchObject({ hits: 500, coalesced: 0 });
+    // One command per hit, counted by the server itself (INFO commandstats, its own INFO calls aside).
+    const after = commandCalls(redis.url);
+    const sent = [...after]
+      .map(([name, calls]) => [name, calls - (before.get(name) ?? 0)] as const)
+      .filter(([, n]) => n > 0);
+    expect(
+      sent.reduce((sum, [, n]) => sum + n, 0),
+      JSON.stringify(sent),
+    ).toBe(500);
+    // A loose bound: a loopback round trip, not a timeout or a retry.
     expect(median).toBeLessThan(20);
   });
 });
