@@ -21,4 +21,14 @@ describe("withFields", () => {
     expect(Object.keys(copy)).toEqual(Object.keys({ ...object, ...fields }));
     expect(JSON.stringify(copy)).toBe(JSON.stringify({ ...object, ...fields }));
   });
+
+  it("an own __proto__ key (a client's JSON) stays a plain key, as in the spread: the copy's prototype is untouched", () => {
+    const hostile = JSON.parse('{ "__proto__": { "polluted": true }, "a": 1 }') as { a: number };
+    for (const copy of [withFields(hostile, { b: 2 }), withFields({ a: 1 }, hostile)]) {
+      expect(Object.getPrototypeOf(copy)).toBe(Object.prototype);
+      expect((copy as { polluted?: unknown }).polluted).toBeUndefined();
+      expect(Object.keys(copy)).toContain("__proto__");
+    }
+    expect(Object.keys(withFields(hostile, { b: 2 }))).toEqual(Object.keys({ ...hostile, b: 2 }));
+  });
 });

@@ -6,5 +6,9 @@
  * per call). Same keys, same order, same values as the spread.
  */
 export function withFields<T extends object, U extends object>(object: T, fields: U): Omit<T, keyof U> & U {
+  // An own key "__proto__" (JSON.parse makes one from a client's body) would set the copy's prototype
+  // under Object.assign, which assigns; the spread defines it as a plain key. Such objects take the spread.
+  if (Object.hasOwn(object, "__proto__") || Object.hasOwn(fields, "__proto__"))
+    return { ...object, ...fields } as Omit<T, keyof U> & U;
   return Object.assign({}, object, fields) as Omit<T, keyof U> & U;
 }
