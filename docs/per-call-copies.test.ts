@@ -1,5 +1,5 @@
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -52,6 +52,6 @@ describe("per-call copies are not spreads followed by properties", () => {
     );
     const files = JSON.parse(run.stdout) as string[];
     expect(files.length).toBeGreaterThan(10);
-    for (const file of files) expect(spawnSync("test", ["-f", join(ROOT, file)]).status, file).toBe(0);
+    for (const file of files) expect(existsSync(join(ROOT, file)), file).toBe(true);
   });
 });

@@ -35,12 +35,15 @@ const at = process.argv.indexOf("--files");
 const files =
   at >= 0
     ? process.argv.slice(at + 1).map((f) => resolve(f))
-    : PER_CALL.map((f) => join(root, f)).filter(
-        (f) => f.startsWith(resolve(process.argv[2] ?? process.cwd()) + "/") && existsSync(f),
-      );
+    : PER_CALL.map((f) => join(root, f)).filter((f) => f.startsWith(`${resolve(process.argv[2] ?? process.cwd())}/`));
 
 const problems = [];
 for (const file of files) {
+  // A listed file that was renamed or removed would otherwise drop out of the check unnoticed.
+  if (!existsSync(file)) {
+    problems.push(`${relative(root, file)}: listed in PER_CALL but missing; update the list`);
+    continue;
+  }
   const source = ts.createSourceFile(file, readFileSync(file, "utf8"), ts.ScriptTarget.Latest, true);
   const visit = (node) => {
     if (ts.isObjectLiteralExpression(node)) {

@@ -20,7 +20,7 @@ import {
   revealHeaders,
   secretFromEnv,
 } from "@orchestrator-ts/core";
-import { withFields } from "@orchestrator-ts/core/internal";
+import { sdkBackstopTimeoutMs, withFields } from "@orchestrator-ts/core/internal";
 import { MessagesStreamDecoder, fromMessagesResponse } from "@orchestrator-ts/anthropic-format";
 import { mapAnthropicError } from "./map-error";
 import { toAnthropicRequest } from "./mapping";
@@ -169,7 +169,7 @@ export class AnthropicModel extends Model {
       apiKey: key.reveal(),
       ...(this.#baseURL !== undefined ? { baseURL: this.#baseURL } : {}),
       maxRetries: this.#maxRetries,
-      timeout: sdkTimeout(this.timeoutMs),
+      timeout: sdkBackstopTimeoutMs(this.timeoutMs),
       ...(this.#headers ? { defaultHeaders: revealHeaders(this.#headers) } : {}),
       // The SDK's line decoder rescans an unfinished line on every read: hand it whole lines, bounded.
       fetch: fetchWithLineLimit(
@@ -245,7 +245,7 @@ export class AnthropicModel extends Model {
   }
 
   #requestOptions(request: GenerateRequest): { signal?: AbortSignal; timeout: number } {
-    const timeout = sdkTimeout(request.timeoutMs ?? this.timeoutMs);
+    const timeout = sdkBackstopTimeoutMs(request.timeoutMs ?? this.timeoutMs);
     return request.signal ? { signal: request.signal, timeout } : { timeout };
   }
 
@@ -286,15 +286,4 @@ export function mergeCapabilities(
   // A declared `maxTokens` without a context window means the window (the seed's usage).
   if (given.maxTokens !== undefined && given.contextWindow === undefined) merged.contextWindow = given.maxTokens;
   return new ModelCapabilities(merged);
-}
-
-// The SDK's own timeout is a backstop, a second after the call's deadline: the base's deadline fires
-// first and reports the TimeoutError with its `timeoutMs`. At the same instant the two timers raced, and
-// when the SDK's won the error said "timed out" without the deadline.
-const SDK_TIMEOUT_GRACE_MS = 1_000;
-
-// The SDK takes whole milliseconds only, and no more than a timer can hold (~24.8 days; beyond it
-// Node fires the timer at once): an infinite deadline becomes the longest one.
-function sdkTimeout(ms: number): number {
-  return Number.isFinite(ms) ? Math.min(2_147_483_647, Math.ceil(ms) + SDK_TIMEOUT_GRACE_MS) : 2_147_483_647;
 }

@@ -22,7 +22,7 @@ import {
   secretFromEnv,
   type StreamChunk,
 } from "@orchestrator-ts/core";
-import { isLoopbackURL } from "@orchestrator-ts/core/internal";
+import { SDK_TIMEOUT_GRACE_MS, isLoopbackURL, sdkBackstopTimeoutMs } from "@orchestrator-ts/core/internal";
 import {
   ChatStreamDecoder,
   type ChatRequestOptions,
@@ -98,7 +98,6 @@ interface AzureTarget {
   apiVersion: string;
 }
 
-const SDK_TIMEOUT_GRACE_MS = 1_000;
 // Under a CallControl the SDK's timeout is the deadline plus this: the base's deadline fires first and reports the TimeoutError.
 const HEADER_SLACK_MS = 5;
 // The longest setTimeout delay (~24.8 days); the SDK's timer fires at once beyond it.
@@ -218,9 +217,7 @@ export class OpenAIModel extends Model {
         deployment: azure.deployment,
         apiVersion: azure.apiVersion,
         maxRetries: this.#maxRetries,
-        timeout: Number.isFinite(this.timeoutMs)
-          ? Math.min(MAX_TIMER_MS, Math.ceil(this.timeoutMs) + SDK_TIMEOUT_GRACE_MS)
-          : MAX_TIMER_MS,
+        timeout: sdkBackstopTimeoutMs(this.timeoutMs),
         ...(this.#headers !== undefined ? { defaultHeaders: revealHeaders(this.#headers) } : {}),
         ...(this.#fetch !== undefined ? { fetch: this.#fetch } : {}),
       });
@@ -234,9 +231,7 @@ export class OpenAIModel extends Model {
       ...(this.project !== undefined ? { project: this.project } : {}),
       maxRetries: this.#maxRetries,
       // The base class owns the deadline (and aborts the signal); this is only a backstop.
-      timeout: Number.isFinite(this.timeoutMs)
-        ? Math.min(MAX_TIMER_MS, Math.ceil(this.timeoutMs) + SDK_TIMEOUT_GRACE_MS)
-        : MAX_TIMER_MS,
+      timeout: sdkBackstopTimeoutMs(this.timeoutMs),
       ...(this.#headers !== undefined ? { defaultHeaders: revealHeaders(this.#headers) } : {}),
       ...(this.#fetch !== undefined ? { fetch: this.#fetch } : {}),
     });

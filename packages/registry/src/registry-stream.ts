@@ -11,8 +11,8 @@ import type { SelectionExplanation } from "./explanation";
 import { abortableSleep } from "./sleep";
 import type { AttemptRecord, RegistryStream, RegistryStreamChunk } from "./types";
 
-// A stream that ended without a finish chunk of its own still ends with one.
-const FINISH = Object.freeze({ type: "finish" as const });
+// A stream that ended without a finish chunk of its own still ends with one (the cascade's streams too).
+export const FINISH = Object.freeze({ type: "finish" as const });
 
 const RUN_DONE: IteratorReturnResult<undefined> = Object.freeze({
   done: true,

@@ -1,6 +1,7 @@
 import { type GenerateRequest, OrchestratorError, type Usage } from "@orchestrator-ts/core";
 import { toOrchestratorError, withFields } from "@orchestrator-ts/core/internal";
 import type { CallOptions } from "../call-state";
+import { FINISH } from "../registry-stream";
 import type { Emitter, RegistryEvents } from "../events";
 import type { AttemptRecord, RegistryResult, RegistryStream, RegistryStreamChunk } from "../types";
 import {
@@ -15,9 +16,6 @@ import {
 } from "./cascade";
 import type { CascadePlan, CascadeRoute } from "./cascade-route";
 import type { CascadeStageReport } from "./stage-report";
-
-// A stream that ended without a finish chunk of its own still ends with one.
-const FINISH = Object.freeze({ type: "finish" as const });
 
 // A cascade route on the live registry: each stage model is one pinned registry call (retries on
 // the same model, no fallback to another: a failure counts as disagreement), so every model
