@@ -55,4 +55,72 @@ await orchestrator.close();
       rmSync(dir, { recursive: true, force: true });
     }
   });
+
+  it("loads a provider's SDK when one of its models initialises, not on import, and ioredis not at all without Redis", {
+    timeout: 60_000,
+  }, async () => {
+    const dir = mkdtempSync(join(tmpdir(), "orchestrator-lazy-"));
+    try {
+      // ESM imports go through a resolve hook that notes them; CommonJS requires land in require.cache.
+      const seen = join(dir, "seen.txt");
+      const hook = join(dir, "note.mjs");
+      writeFileSync(
+        hook,
+        `import { appendFileSync } from "node:fs";
+export async function resolve(specifier, context, next) {
+  if (/^(@anthropic-ai\\/sdk|@huggingface\\/inference|ioredis)($|\\/)/.test(specifier)) appendFileSync(${JSON.stringify(seen)}, specifier + "\\n");
+  return next(specifier, context);
+}
+`,
+      );
+      const register = join(dir, "register.mjs");
+      writeFileSync(
+        register,
+        `import { register } from "node:module";\nregister(${JSON.stringify(`file://${hook}`)});\n`,
+      );
+      const yaml = (models: string) => {
+        const file = join(dir, `models-${Math.random().toString(36).slice(2)}.yaml`);
+        writeFileSync(file, `models:\n${models}`);
+        return file;
+      };
+      const openaiOnly = yaml(
+        '  - name: gpt\n    provider: openai\n    config: { api_key: "sk-test", base_url: "http://127.0.0.1:9/v1" }\n',
+      );
+      const all = yaml(
+        [
+          '  - name: gpt\n    provider: openai\n    config: { api_key: "sk-test", base_url: "http://127.0.0.1:9/v1" }',
+          '  - name: claude\n    provider: anthropic\n    config: { api_key: "sk-ant-test", base_url: "http://127.0.0.1:9" }',
+          '  - name: hf\n    provider: huggingface\n    config: { api_key: "hf_test", model: "org/model" }',
+          "",
+        ].join("\n"),
+      );
+      const script = `
+import { createRequire } from "node:module";
+import { readFileSync, existsSync } from "node:fs";
+import { createOrchestrator } from "orchestrator-ts";
+const loaded = () => {
+  const esm = existsSync(${JSON.stringify(seen)}) ? readFileSync(${JSON.stringify(seen)}, "utf8").trim().split("\\n") : [];
+  const cjs = Object.keys(createRequire(import.meta.url).cache).filter((f) => /node_modules\\/ioredis\\//.test(f)).map(() => "ioredis");
+  return [...new Set([...esm, ...cjs])].sort().join(",") || "none";
+};
+const one = await createOrchestrator({ config: ${JSON.stringify(openaiOnly)}, startHealthMonitor: false });
+console.log("openai only:", loaded());
+await one.close();
+const many = await createOrchestrator({ config: ${JSON.stringify(all)}, startHealthMonitor: false });
+console.log("built:", loaded());
+for (const model of many.registry.listModels()) await model.initialize();
+console.log("initialised:", loaded());
+await many.close();
+`;
+      const run = await runScript({ script }, { cwd: PACKAGE, nodeArgs: ["--import", register], timeoutMs: 50_000 });
+      expect(run.timedOut).toBe(false);
+      expect(run.code, run.stderr).toBe(0);
+      expect(run.stdout).toMatch(/^openai only: none$/m);
+      // Building the models registers them; their clients (and SDKs) come with initialisation.
+      expect(run.stdout).toMatch(/^built: none$/m);
+      expect(run.stdout).toMatch(/^initialised: @anthropic-ai\/sdk,@huggingface\/inference$/m);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });

@@ -1,4 +1,4 @@
-import Anthropic from "@anthropic-ai/sdk";
+import type Anthropic from "@anthropic-ai/sdk";
 import {
   AuthenticationError,
   endpointIdentity,
@@ -24,6 +24,7 @@ import { sdkBackstopTimeoutMs, withFields } from "@orchestrator-ts/core/internal
 import { MessagesStreamDecoder, fromMessagesResponse } from "@orchestrator-ts/anthropic-format";
 import { mapAnthropicError } from "./map-error";
 import { toAnthropicRequest } from "./mapping";
+import { loadAnthropicSdk } from "./sdk";
 import { ANTHROPIC_PRICES_AS_OF, type PriceSource, lookupAnthropicModel } from "./models";
 
 export const ANTHROPIC_API_KEY_ENV = "ANTHROPIC_API_KEY";
@@ -165,7 +166,8 @@ export class AnthropicModel extends Model {
         },
       );
     }
-    this.#client = new Anthropic({
+    const { default: AnthropicClient } = await loadAnthropicSdk();
+    this.#client = new AnthropicClient({
       apiKey: key.reveal(),
       ...(this.#baseURL !== undefined ? { baseURL: this.#baseURL } : {}),
       maxRetries: this.#maxRetries,

@@ -1,4 +1,3 @@
-import { APIConnectionError, APIConnectionTimeoutError, APIError, APIUserAbortError } from "@anthropic-ai/sdk";
 import {
   AbortError,
   OrchestratorError,
@@ -9,6 +8,7 @@ import {
   parseRetryAfter,
 } from "@orchestrator-ts/core";
 import { describeConnectionError, toOrchestratorError } from "@orchestrator-ts/core/internal";
+import { type AnthropicSdk, anthropicSdkIfLoaded } from "./sdk";
 
 interface Context {
   provider: string;
@@ -22,6 +22,30 @@ interface Context {
 /** The Anthropic SDK's failures (HTTP errors, stream `event: error`s, connection errors) in the core error family. */
 export function mapAnthropicError(error: unknown, { modelId, baseURL, ...context }: Context): OrchestratorError {
   if (OrchestratorError.isInstance(error)) return error;
+  // The SDK is loaded before the first call (the model's initialisation): its errors come from that copy.
+  const sdk = anthropicSdkIfLoaded();
+  if (sdk !== undefined) {
+    const mapped = mapSdkError(error, sdk, baseURL, modelId, context);
+    if (mapped !== undefined) return mapped;
+  }
+  if (error instanceof SyntaxError) {
+    // A garbled event: the stream cannot be trusted, but a retry can succeed.
+    return new ProviderError(`The Anthropic stream sent a malformed event: ${error.message}`, {
+      ...context,
+      cause: error,
+      retryable: true,
+    });
+  }
+  return toOrchestratorError(error, context);
+}
+
+function mapSdkError(
+  error: unknown,
+  { APIConnectionError, APIConnectionTimeoutError, APIError, APIUserAbortError }: AnthropicSdk,
+  baseURL: string | undefined,
+  modelId: string,
+  context: { provider: string; model: string },
+): OrchestratorError | undefined {
   if (error instanceof APIUserAbortError) return new AbortError(undefined, { ...context, cause: error });
   if (error instanceof APIConnectionTimeoutError)
     return new TimeoutError(`The call to ${context.model} timed out.`, { ...context, cause: error });
@@ -52,13 +76,5 @@ export function mapAnthropicError(error: unknown, { modelId, baseURL, ...context
       ...(retryAfterMs !== undefined ? { retryAfterMs } : {}),
     });
   }
-  if (error instanceof SyntaxError) {
-    // A garbled event: the stream cannot be trusted, but a retry can succeed.
-    return new ProviderError(`The Anthropic stream sent a malformed event: ${error.message}`, {
-      ...context,
-      cause: error,
-      retryable: true,
-    });
-  }
-  return toOrchestratorError(error, context);
+  return undefined;
 }

@@ -1,4 +1,4 @@
-import { InferenceClient, type InferenceProviderOrPolicy } from "@huggingface/inference";
+import type { InferenceClient, InferenceProviderOrPolicy } from "@huggingface/inference";
 import {
   AuthenticationError,
   endpointIdentity,
@@ -166,7 +166,9 @@ export class HuggingFaceModel extends Model {
       ...(this.#billTo !== undefined ? { billTo: this.#billTo } : {}),
       fetch: this.#callFetch,
     };
-    this.#client = new InferenceClient(token?.reveal(), {
+    // Loaded here, not at import: ~150 modules an application without a Hugging Face model never needs.
+    const { InferenceClient: Client } = await import("@huggingface/inference");
+    this.#client = new Client(token?.reveal(), {
       ...(this.#endpointUrl !== undefined ? { endpointUrl: this.#endpointUrl } : {}),
       ...this.#callOptions,
     });

@@ -7,12 +7,7 @@ import {
   parseRetryAfter,
 } from "@orchestrator-ts/core";
 import { describeConnectionError } from "@orchestrator-ts/core/internal";
-import {
-  InferenceClientHubApiError,
-  InferenceClientInputError,
-  InferenceClientProviderApiError,
-  InferenceClientProviderOutputError,
-} from "@huggingface/inference";
+import type { InferenceClientHubApiError, InferenceClientProviderApiError } from "@huggingface/inference";
 
 interface Context {
   provider: string;
@@ -56,12 +51,27 @@ export function withRetryAfter(error: unknown, note: RetryAfterNote): unknown {
   return error;
 }
 
+/**
+ * One of the SDK's errors, known by the `name` each of its classes sets: this package loads the
+ * SDK only when a model initialises, and a caller's errors may come from another copy of it.
+ */
+function isSdkError(error: unknown, name: string): error is Error {
+  return error instanceof Error && error.name === name;
+}
+
+function isHttpError(error: unknown): error is InferenceClientProviderApiError | InferenceClientHubApiError {
+  return (
+    (isSdkError(error, "ProviderApiError") || isSdkError(error, "HubApiError")) &&
+    typeof (error as { httpResponse?: { status?: unknown } }).httpResponse?.status === "number"
+  );
+}
+
 /** `@huggingface/inference` failures in the core error family; `undefined` when not recognised. */
 export function mapHuggingFaceError(
   error: unknown,
   { endpointUrl, ...context }: Context,
 ): OrchestratorError | undefined {
-  if (error instanceof InferenceClientProviderApiError || error instanceof InferenceClientHubApiError) {
+  if (isHttpError(error)) {
     const status = error.httpResponse.status;
     const detail = bodyMessage(error.httpResponse.body) ?? error.message;
     const contextLength = (status === 400 || status === 413 || status === 422) && CONTEXT_LENGTH.test(detail);
@@ -74,14 +84,14 @@ export function mapHuggingFaceError(
       ...(retryAfterMs === undefined ? {} : { retryAfterMs }),
     });
   }
-  if (error instanceof InferenceClientProviderOutputError) {
+  if (isSdkError(error, "ProviderOutputError")) {
     return new ProviderError(`The provider sent a malformed response: ${error.message}`, {
       ...context,
       cause: error,
       retryable: true,
     });
   }
-  if (error instanceof InferenceClientInputError)
+  if (isSdkError(error, "InputError"))
     return new ProviderError(error.message, { ...context, cause: error, retryable: false });
   if (error instanceof Error && error.name === "AbortError")
     return new AbortError(undefined, { ...context, cause: error });

@@ -1,5 +1,6 @@
 import { ConfigError, type ConfigIssue, OrchestratorError, Secret, redact } from "@orchestrator-ts/core";
-import { Cluster, type ClusterOptions, Redis, type RedisOptions } from "ioredis";
+import type { Cluster, ClusterOptions, Redis, RedisOptions } from "ioredis";
+import { ioredis } from "./ioredis";
 
 /** A Redis node: `"host:port"`, `"redis://[user:password@]host:port"` (or a `Secret` holding it) or `{ host, port }`. */
 export type RedisNodeAddress = string | Secret | { host: string; port: number };
@@ -81,7 +82,7 @@ export function validateRedisConnectionOptions(options: RedisConnectionOptions):
     issues.push({ path: "name", message: "only applies with sentinels" });
   if (
     options.client !== undefined &&
-    !(options.client instanceof Redis || options.client instanceof Cluster) &&
+    !(options.client instanceof ioredis().Redis || options.client instanceof ioredis().Cluster) &&
     typeof (options.client as { sendCommand?: unknown })?.sendCommand !== "function"
   ) {
     issues.push({ path: "client", message: "must be an ioredis Redis or Cluster" });
@@ -188,7 +189,7 @@ export function createRedisClient(
     // Per-node connections are not retried by ioredis (a lost node is found again through the
     // slot map); the cluster as a whole reconnects with clusterRetryStrategy.
     delete nodeOptions.retryStrategy;
-    const client = new Cluster(
+    const client = new (ioredis().Cluster)(
       nodes.map((n) => ({ host: n.host, port: n.port })),
       {
         redisOptions: nodeOptions,
@@ -207,7 +208,7 @@ export function createRedisClient(
     const sentinels = options.sentinels.map((n) => parseNode(n, 26379) as ParsedNode);
     const sentinelPassword = reveal(options.sentinelPassword) ?? sentinels.find((s) => s.password)?.password;
     if (sentinelPassword) new Secret(sentinelPassword);
-    const client = new Redis({
+    const client = new (ioredis().Redis)({
       ...base,
       sentinels: sentinels.map((s) => ({ host: s.host, port: s.port })),
       name: options.name as string,
@@ -222,12 +223,16 @@ export function createRedisClient(
   const url =
     Secret.from(options.url ?? process.env.REDIS_URL ?? "redis://127.0.0.1:6379")?.reveal() ?? "redis://127.0.0.1:6379";
   registerUrlSecrets(url);
-  const client = new Redis(url, { ...base, ...(password === undefined ? {} : { password }), ...options.redisOptions });
+  const client = new (ioredis().Redis)(url, {
+    ...base,
+    ...(password === undefined ? {} : { password }),
+    ...options.redisOptions,
+  });
   return { client, owned: true, topology: "server" };
 }
 
 function topologyOf(client: Redis | Cluster): RedisTopology {
-  if (client instanceof Cluster || (client as { isCluster?: boolean }).isCluster === true) return "cluster";
+  if ((client as { isCluster?: boolean }).isCluster === true || client instanceof ioredis().Cluster) return "cluster";
   return (client as Redis).options?.sentinels ? "sentinel" : "server";
 }
 

@@ -1,4 +1,5 @@
-import { type Cluster, Command, type Redis } from "ioredis";
+import type { Cluster, Command, Redis } from "ioredis";
+import { ioredis } from "./ioredis";
 
 /**
  * Bounds every command sent through it with one timer per client instead of ioredis'
@@ -31,7 +32,7 @@ export class CommandWatchdog {
 
   /** Sends `name args` on `client`, bounded; resolves with the reply as a UTF-8 string (or null). */
   send(client: Redis | Cluster, name: string, args: (string | number)[]): Promise<unknown> {
-    const command = new Command(name, args, { replyEncoding: "utf8" });
+    const command = new (ioredis().Command)(name, args, { replyEncoding: "utf8" });
     this.#release(Number.NEGATIVE_INFINITY);
     this.#commands.push(command);
     this.#sentAt.push(performance.now());

@@ -1,0 +1,12 @@
+import { createRequire } from "node:module";
+
+// ioredis is required when the first connection is made, not when this package is imported: an
+// application that imports the orchestrator without configuring Redis never loads it (~20 MB of
+// RSS, ~140 ms here). ioredis is CommonJS only, so this is the same module an `import` would give.
+type IORedis = typeof import("ioredis");
+let loaded: IORedis | undefined;
+
+export function ioredis(): IORedis {
+  loaded ??= createRequire(import.meta.url)("ioredis") as IORedis;
+  return loaded;
+}
