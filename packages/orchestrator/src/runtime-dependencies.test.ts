@@ -68,7 +68,7 @@ await orchestrator.close();
         hook,
         `import { appendFileSync } from "node:fs";
 export async function resolve(specifier, context, next) {
-  if (/^(@anthropic-ai\\/sdk|@huggingface\\/inference|ioredis)($|\\/)/.test(specifier)) appendFileSync(${JSON.stringify(seen)}, specifier + "\\n");
+  if (/^(@anthropic-ai\\/sdk|@huggingface\\/inference|ioredis|openai)($|\\/)/.test(specifier)) appendFileSync(${JSON.stringify(seen)}, specifier + "\\n");
   return next(specifier, context);
 }
 `,
@@ -105,6 +105,8 @@ const loaded = () => {
 };
 const one = await createOrchestrator({ config: ${JSON.stringify(openaiOnly)}, startHealthMonitor: false });
 console.log("openai only:", loaded());
+for (const model of one.registry.listModels()) await model.initialize();
+console.log("openai initialised:", loaded());
 await one.close();
 const many = await createOrchestrator({ config: ${JSON.stringify(all)}, startHealthMonitor: false });
 console.log("built:", loaded());
@@ -116,9 +118,11 @@ await many.close();
       expect(run.timedOut).toBe(false);
       expect(run.code, run.stderr).toBe(0);
       expect(run.stdout).toMatch(/^openai only: none$/m);
+      expect(run.stdout).toMatch(/^openai initialised: openai$/m);
       // Building the models registers them; their clients (and SDKs) come with initialisation.
-      expect(run.stdout).toMatch(/^built: none$/m);
-      expect(run.stdout).toMatch(/^initialised: @anthropic-ai\/sdk,@huggingface\/inference$/m);
+      // (openai is there from the first orchestrator's model.)
+      expect(run.stdout).toMatch(/^built: openai$/m);
+      expect(run.stdout).toMatch(/^initialised: @anthropic-ai\/sdk,@huggingface\/inference,openai$/m);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -8,14 +8,15 @@ import {
   parseRetryAfter,
 } from "@orchestrator-ts/core";
 import { describeConnectionError } from "@orchestrator-ts/core/internal";
-import { APIConnectionError, APIConnectionTimeoutError, APIError, APIUserAbortError } from "openai";
+import type { APIError } from "openai";
+import { isSdkError, openAISdk } from "./sdk";
 
 /**
  * The error for an `error` event inside a 200 stream: the SDK's own `APIError` (what its `Stream`
  * throws there), so that `mapOpenAIError` treats it as the SDK would.
  */
 export function openAIErrorEvent(error: object, headers: Headers): APIError {
-  return new APIError(undefined, error, undefined, headers);
+  return new (openAISdk().APIError)(undefined, error, undefined, headers);
 }
 
 interface Context {
@@ -32,12 +33,12 @@ const CONTEXT_LENGTH = /maximum context length|context.length|context window|too
  * recognise (the caller falls back to the generic mapping).
  */
 export function mapOpenAIError(error: unknown, { baseURL, ...context }: Context): OrchestratorError | undefined {
-  if (error instanceof APIUserAbortError) return new AbortError(undefined, { ...context, cause: error });
-  if (error instanceof APIConnectionTimeoutError)
+  if (isSdkError(error, "APIUserAbortError")) return new AbortError(undefined, { ...context, cause: error });
+  if (isSdkError(error, "APIConnectionTimeoutError"))
     return new TimeoutError(`The request to ${context.model} timed out.`, { ...context, cause: error });
   // Refused, reset or dropped before a response: nothing was generated, a retry can succeed. The
   // SDK says only "Connection error."; where and why are in its cause's cause.
-  if (error instanceof APIConnectionError) {
+  if (isSdkError(error, "APIConnectionError")) {
     const where = displayUrl(baseURL);
     return new ProviderError(`Connection to ${where ?? "the provider"} failed: ${describeConnectionError(error)}`, {
       ...context,
@@ -45,7 +46,7 @@ export function mapOpenAIError(error: unknown, { baseURL, ...context }: Context)
       retryable: true,
     });
   }
-  if (error instanceof APIError && typeof error.status === "number") {
+  if (isAPIError(error) && typeof error.status === "number") {
     const headers = error.headers;
     const retryAfterMs = headers ? parseRetryAfter((name) => headers.get(name)) : undefined;
     const contextLength =
@@ -59,7 +60,7 @@ export function mapOpenAIError(error: unknown, { baseURL, ...context }: Context)
     });
   }
   // An error event inside a 200 stream (`data: {"error": …}`): the server failed mid-answer.
-  if (error instanceof APIError) {
+  if (isAPIError(error)) {
     const invalid = error.type === "invalid_request_error";
     return new ProviderError(`The provider reported an error mid-stream: ${error.message}`, {
       ...context,
@@ -87,6 +88,10 @@ export function mapOpenAIError(error: unknown, { baseURL, ...context }: Context)
     });
   }
   return undefined;
+}
+
+function isAPIError(error: unknown): error is APIError {
+  return isSdkError(error, "APIError");
 }
 
 function causeText(error: Error): string {

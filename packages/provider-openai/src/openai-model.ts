@@ -32,9 +32,10 @@ import {
   fromChatCompletion,
   readJsonBody,
 } from "@orchestrator-ts/openai-format";
-import OpenAI, { AzureOpenAI } from "openai";
+import type OpenAI from "openai";
 import type { ChatCompletion, ChatCompletionChunk } from "openai/resources/chat/completions";
 import { openAIErrorEvent, mapOpenAIError } from "./map-error";
+import { loadOpenAISdk } from "./sdk";
 import { type ChatBody, bodyOptions, toChatBody } from "./mapping";
 import { undiciFetch } from "./transport";
 import { lookupOpenAIModel, resolveOpenAICapabilities } from "./models";
@@ -206,6 +207,7 @@ export class OpenAIModel extends Model {
         },
       );
     }
+    const { default: OpenAIClient, AzureOpenAI } = await loadOpenAISdk();
     const azure = this.#azure;
     if (azure) {
       this.#client = new AzureOpenAI({
@@ -223,7 +225,7 @@ export class OpenAIModel extends Model {
       });
       return;
     }
-    this.#client = new OpenAI({
+    this.#client = new OpenAIClient({
       // Local OpenAI-compatible servers usually take no key; the SDK insists on one.
       apiKey: key ? key.reveal() : "no-key",
       baseURL: this.#baseURL,
