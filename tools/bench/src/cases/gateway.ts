@@ -555,7 +555,8 @@ function goalsOf(
       goals.push({
         goal: `RSS growth over ${fmt(growth.requests)} requests ≤ 30 MB`,
         contender: t.name,
-        value: `${g.growthMb.toFixed(1)} MB`,
+        // A run with failed requests does not count, whatever its growth: say so beside the figure.
+        value: `${g.growthMb.toFixed(1)} MB${g.errors > 0 ? ` (${fmt(g.errors)} failed requests)` : ""}`,
         ok: g.growthMb <= 30 && g.errors === 0,
       });
   }
