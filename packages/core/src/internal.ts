@@ -9,4 +9,5 @@ export { describeConnectionError, toOrchestratorError } from "./map-error";
 export { isZodSchema, toJsonSchema } from "./schema";
 export { budgetPeriodEnd, budgetPeriodId, spendHour } from "./virtual-keys";
 export { replaceMethods, rewrapStream, type StreamFacts } from "./wrap-calls";
+export { type LazyModule, lazyModule } from "./lazy-module";
 export { withFields } from "./with-fields";

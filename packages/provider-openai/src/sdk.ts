@@ -1,23 +1,19 @@
+import { lazyModule } from "@orchestrator-ts/core/internal";
+
 // The openai SDK is imported when the first model initialises, not when this package is: an
 // application that imports the orchestrator for local or Anthropic models never loads it (~150
 // modules, ~120 ms and ~13 MB of RSS here).
 
 export type OpenAISdk = typeof import("openai");
 
-let loaded: OpenAISdk | undefined;
-let loading: Promise<OpenAISdk> | undefined;
+const sdk = lazyModule<OpenAISdk>(() => import("openai"));
 
 /** The SDK, imported once. */
-export function loadOpenAISdk(): Promise<OpenAISdk> {
-  loading ??= import("openai").then((sdk) => {
-    loaded = sdk;
-    return sdk;
-  });
-  return loading;
-}
+export const loadOpenAISdk = sdk.load;
 
 /** The SDK, which a model's initialisation has loaded. */
 export function openAISdk(): OpenAISdk {
+  const loaded = sdk.loaded();
   if (loaded === undefined) throw new Error("The openai SDK is not loaded yet: a model loads it when it initialises.");
   return loaded;
 }
