@@ -6,6 +6,18 @@ import { describe, expect, it } from "vitest";
 
 const PACKAGE = resolve(__dirname, "..");
 
+/** Writes a module-resolution hook (`resolve`'s body) and the file that registers it: `node --import <returned path>`. */
+function resolveHook(dir: string, name: string, imports: string, body: string): string {
+  const hook = join(dir, `${name}.mjs`);
+  writeFileSync(
+    hook,
+    `${imports}export async function resolve(specifier, context, next) {\n${body}\n  return next(specifier, context);\n}\n`,
+  );
+  const register = join(dir, `register-${name}.mjs`);
+  writeFileSync(register, `import { register } from "node:module";\nregister(${JSON.stringify(`file://${hook}`)});\n`);
+  return register;
+}
+
 describe("what orchestrator-ts needs at run time", () => {
   it("not the test kit: @orchestrator-ts/testing is a devDependency only", () => {
     const pkg = JSON.parse(readFileSync(join(PACKAGE, "package.json"), "utf8")) as {
@@ -22,19 +34,11 @@ describe("what orchestrator-ts needs at run time", () => {
     const dir = mkdtempSync(join(tmpdir(), "orchestrator-runtime-"));
     try {
       // A resolve hook that refuses the test kit: any import of it, direct or through a dependency, fails the run.
-      const hook = join(dir, "no-testing.mjs");
-      writeFileSync(
-        hook,
-        `export async function resolve(specifier, context, next) {
-  if (specifier === "@orchestrator-ts/testing" || specifier.startsWith("@orchestrator-ts/testing/")) throw new Error("@orchestrator-ts/testing was loaded at run time by " + context.parentURL);
-  return next(specifier, context);
-}
-`,
-      );
-      const register = join(dir, "register.mjs");
-      writeFileSync(
-        register,
-        `import { register } from "node:module";\nregister(${JSON.stringify(`file://${hook}`)});\n`,
+      const register = resolveHook(
+        dir,
+        "no-testing",
+        "",
+        `  if (specifier === "@orchestrator-ts/testing" || specifier.startsWith("@orchestrator-ts/testing/")) throw new Error("@orchestrator-ts/testing was loaded at run time by " + context.parentURL);`,
       );
       const models = join(dir, "models");
       // The demo's path: the embedded default writes the local models, then the registry is built from it.
@@ -63,20 +67,11 @@ await orchestrator.close();
     try {
       // ESM imports go through a resolve hook that notes them; CommonJS requires land in require.cache.
       const seen = join(dir, "seen.txt");
-      const hook = join(dir, "note.mjs");
-      writeFileSync(
-        hook,
-        `import { appendFileSync } from "node:fs";
-export async function resolve(specifier, context, next) {
-  if (/^(@anthropic-ai\\/sdk|@huggingface\\/inference|ioredis|openai)($|\\/)/.test(specifier)) appendFileSync(${JSON.stringify(seen)}, specifier + "\\n");
-  return next(specifier, context);
-}
-`,
-      );
-      const register = join(dir, "register.mjs");
-      writeFileSync(
-        register,
-        `import { register } from "node:module";\nregister(${JSON.stringify(`file://${hook}`)});\n`,
+      const register = resolveHook(
+        dir,
+        "note",
+        `import { appendFileSync } from "node:fs";\n`,
+        `  if (/^(@anthropic-ai\\/sdk|@huggingface\\/inference|ioredis|openai)($|\\/)/.test(specifier)) appendFileSync(${JSON.stringify(seen)}, specifier + "\\n");`,
       );
       const yaml = (models: string) => {
         const file = join(dir, `models-${Math.random().toString(36).slice(2)}.yaml`);
