@@ -1,7 +1,7 @@
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { runScript } from "@orchestrator-ts/testing";
+import { runScript, startOllamaServer } from "@orchestrator-ts/testing";
 import { describe, expect, it } from "vitest";
 
 const PACKAGE = resolve(__dirname, "..");
@@ -60,10 +60,12 @@ await orchestrator.close();
     }
   });
 
-  it("loads a provider's SDK when one of its models initialises, not on import, and ioredis not at all without Redis", {
+  it("loads a provider's SDK when one of its models initialises, not on import (openai, Anthropic, Hugging Face, Ollama), and ioredis not at all without Redis", {
     timeout: 60_000,
   }, async () => {
     const dir = mkdtempSync(join(tmpdir(), "orchestrator-lazy-"));
+    // An Ollama model's initialisation asks its server for the installed models.
+    const ollama = await startOllamaServer({ models: ["llama3.2:1b"] });
     try {
       // ESM imports go through a resolve hook that notes them; CommonJS requires land in require.cache.
       const seen = join(dir, "seen.txt");
@@ -71,7 +73,7 @@ await orchestrator.close();
         dir,
         "note",
         `import { appendFileSync } from "node:fs";\n`,
-        `  if (/^(@anthropic-ai\\/sdk|@huggingface\\/inference|ioredis|openai)($|\\/)/.test(specifier)) appendFileSync(${JSON.stringify(seen)}, specifier + "\\n");`,
+        `  if (/^(@anthropic-ai\\/sdk|@huggingface\\/inference|ioredis|ollama|openai)($|\\/)/.test(specifier)) appendFileSync(${JSON.stringify(seen)}, specifier + "\\n");`,
       );
       const yaml = (models: string) => {
         const file = join(dir, `models-${Math.random().toString(36).slice(2)}.yaml`);
@@ -86,6 +88,7 @@ await orchestrator.close();
           '  - name: gpt\n    provider: openai\n    config: { api_key: "sk-test", base_url: "http://127.0.0.1:9/v1" }',
           '  - name: claude\n    provider: anthropic\n    config: { api_key: "sk-ant-test", base_url: "http://127.0.0.1:9" }',
           '  - name: hf\n    provider: huggingface\n    config: { api_key: "hf_test", model: "org/model" }',
+          `  - name: llama\n    provider: ollama\n    config: { host: "${ollama.url}", model_path: "llama3.2:1b" }`,
           "",
         ].join("\n"),
       );
@@ -117,8 +120,9 @@ await many.close();
       // Building the models registers them; their clients (and SDKs) come with initialisation.
       // (openai is there from the first orchestrator's model.)
       expect(run.stdout).toMatch(/^built: openai$/m);
-      expect(run.stdout).toMatch(/^initialised: @anthropic-ai\/sdk,@huggingface\/inference,openai$/m);
+      expect(run.stdout).toMatch(/^initialised: @anthropic-ai\/sdk,@huggingface\/inference,ollama,openai$/m);
     } finally {
+      await ollama.close();
       rmSync(dir, { recursive: true, force: true });
     }
   });

@@ -21,7 +21,7 @@ import {
   registerSecretHeaders,
   revealHeaders,
 } from "@orchestrator-ts/core";
-import { type ChatResponse, Ollama, type ShowResponse } from "ollama";
+import type { ChatResponse, Ollama, ShowResponse } from "ollama";
 import { mapOllamaError } from "./map-error";
 import { DEFAULT_CAPABILITIES, capabilitiesFromShow, declaredFields, mergeDeclared, normalizeModelTag } from "./models";
 import { mapDoneReason, mapUsage, toOllamaChat } from "./mapping";
@@ -204,7 +204,9 @@ export class OllamaModel extends Model {
       provider: this.provider,
       model: this.name,
     });
-    const client = new Ollama({
+    // The client is imported here, not with this package: an application without an Ollama model never loads it.
+    const { Ollama: OllamaClient } = await import("ollama");
+    const client = new OllamaClient({
       host: this.#host,
       fetch,
       ...(this.#headers ? { headers: revealHeaders(this.#headers) } : {}),
