@@ -1,5 +1,5 @@
 import { describe, expect, it, vi } from "vitest";
-import { Deadlines } from "./deadlines";
+import { Deadlines, sdkBackstopTimeoutMs } from "./deadlines";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -82,5 +82,15 @@ describe("Deadlines", () => {
     expect(handles()).toBe(before + 1);
     deadlines.remove(c);
     expect(handles()).toBe(before);
+  });
+});
+
+describe("sdkBackstopTimeoutMs", () => {
+  it("the deadline in whole ms plus the grace (a second unless said), clamped to what a timer holds", () => {
+    expect(sdkBackstopTimeoutMs(1_500.2)).toBe(2_501);
+    expect(sdkBackstopTimeoutMs(1_500.2, 5)).toBe(1_506);
+    expect(sdkBackstopTimeoutMs(Number.POSITIVE_INFINITY)).toBe(2_147_483_647);
+    expect(sdkBackstopTimeoutMs(2_147_483_000, 5)).toBe(2_147_483_005);
+    expect(sdkBackstopTimeoutMs(2_147_483_647)).toBe(2_147_483_647);
   });
 });

@@ -1,18 +1,16 @@
 const MAX_DELAY_MS = 2_147_483_647;
 
 /** How far past a call's deadline a provider SDK's own timeout is set: a backstop, never the first to fire. */
-export const SDK_TIMEOUT_GRACE_MS = 1_000;
+const SDK_TIMEOUT_GRACE_MS = 1_000;
 
 /**
- * The timeout to give a provider's SDK for a call bounded by `deadlineMs`: a second later, so the call's
- * own deadline fires first and reports the TimeoutError with its `timeoutMs`; whole milliseconds (what
- * SDKs take), and no more than a timer holds (~24.8 days; past it Node fires at once), an infinite
- * deadline becoming the longest.
+ * The timeout to give a provider's SDK for a call bounded by `deadlineMs`: `graceMs` later (a second
+ * unless said), so the call's own deadline fires first and reports the TimeoutError with its
+ * `timeoutMs`; whole milliseconds (what SDKs take), and no more than a timer holds (~24.8 days; past it
+ * Node fires at once), an infinite deadline becoming the longest.
  */
-export function sdkBackstopTimeoutMs(deadlineMs: number): number {
-  return Number.isFinite(deadlineMs)
-    ? Math.min(MAX_DELAY_MS, Math.ceil(deadlineMs) + SDK_TIMEOUT_GRACE_MS)
-    : MAX_DELAY_MS;
+export function sdkBackstopTimeoutMs(deadlineMs: number, graceMs = SDK_TIMEOUT_GRACE_MS): number {
+  return Number.isFinite(deadlineMs) ? Math.min(MAX_DELAY_MS, Math.ceil(deadlineMs) + graceMs) : MAX_DELAY_MS;
 }
 
 /** A call's place in the deadline list. */

@@ -22,7 +22,7 @@ import {
   secretFromEnv,
   type StreamChunk,
 } from "@orchestrator-ts/core";
-import { SDK_TIMEOUT_GRACE_MS, isLoopbackURL, sdkBackstopTimeoutMs } from "@orchestrator-ts/core/internal";
+import { isLoopbackURL, sdkBackstopTimeoutMs } from "@orchestrator-ts/core/internal";
 import {
   ChatStreamDecoder,
   type ChatRequestOptions,
@@ -101,8 +101,6 @@ interface AzureTarget {
 
 // Under a CallControl the SDK's timeout is the deadline plus this: the base's deadline fires first and reports the TimeoutError.
 const HEADER_SLACK_MS = 5;
-// The longest setTimeout delay (~24.8 days); the SDK's timer fires at once beyond it.
-const MAX_TIMER_MS = 2_147_483_647;
 
 /**
  * OpenAI chat completions through the official `openai` SDK; also any OpenAI-compatible server
@@ -319,16 +317,14 @@ export class OpenAIModel extends Model {
   }
 
   // Under a CallControl the SDK's timeout is the real bound on the headers: the deadline plus a few ms, so the base's deadline fires first.
-  // The SDK takes whole milliseconds only, and no more than a timer can hold.
   #requestOptions(
     request: GenerateRequest,
     control: CallControl | undefined,
   ): { signal?: AbortSignal; timeout: number } {
-    const deadline =
+    const timeout =
       control === undefined
-        ? (request.timeoutMs ?? this.timeoutMs) + SDK_TIMEOUT_GRACE_MS
-        : control.timeoutMs + HEADER_SLACK_MS;
-    const timeout = Number.isFinite(deadline) ? Math.min(MAX_TIMER_MS, Math.ceil(deadline)) : MAX_TIMER_MS;
+        ? sdkBackstopTimeoutMs(request.timeoutMs ?? this.timeoutMs)
+        : sdkBackstopTimeoutMs(control.timeoutMs, HEADER_SLACK_MS);
     return request.signal ? { signal: request.signal, timeout } : { timeout };
   }
 }
