@@ -39,11 +39,20 @@ export async function aiSdkModelCase(options: { iterations: number; streamIterat
     const messages = [{ role: "user" as const, content: PROMPT }];
     const prompt = (text: string): LanguageModelV3Prompt => [{ role: "user", content: [{ type: "text", text }] }];
     const streamMessages = [{ role: "user" as const, content: answer }];
+    // The baselines, in the goal comparisons and again beside generateText / streamText.
+    const directGenerate = {
+      name: "AI SDK model.doGenerate (direct)",
+      run: () => direct.doGenerate({ prompt: prompt(PROMPT) }),
+    };
+    const directStream = {
+      name: "AI SDK model.doStream (direct, read to the end)",
+      run: async () => drain((await direct.doStream({ prompt: prompt(answer) })).stream),
+    };
 
     const plain = await compare(
       "ai-sdk-model-generate",
       [
-        { name: "AI SDK model.doGenerate (direct)", run: () => direct.doGenerate({ prompt: prompt(PROMPT) }) },
+        directGenerate,
         {
           name: "AI SDK model.doGenerate (direct, with an abortSignal)",
           run: () => direct.doGenerate({ prompt: prompt(PROMPT), abortSignal: new AbortController().signal }),
@@ -63,10 +72,7 @@ export async function aiSdkModelCase(options: { iterations: number; streamIterat
     const streamed = await compare(
       "ai-sdk-model-stream",
       [
-        {
-          name: "AI SDK model.doStream (direct, read to the end)",
-          run: async () => drain((await direct.doStream({ prompt: prompt(answer) })).stream),
-        },
+        directStream,
         {
           name: "AI SDK model.doStream (direct, with an abortSignal)",
           run: async () =>
@@ -93,7 +99,7 @@ export async function aiSdkModelCase(options: { iterations: number; streamIterat
     const sdkPlain = await compare(
       "ai-sdk-model-generate-text",
       [
-        { name: "AI SDK model.doGenerate (direct)", run: () => direct.doGenerate({ prompt: prompt(PROMPT) }) },
+        directGenerate,
         {
           name: "AI SDK generateText (maxRetries 0)",
           run: () => generateText({ model: direct, messages, maxRetries: 0 }),
@@ -109,10 +115,7 @@ export async function aiSdkModelCase(options: { iterations: number; streamIterat
     const sdkStream = await compare(
       "ai-sdk-model-stream-text",
       [
-        {
-          name: "AI SDK model.doStream (direct, read to the end)",
-          run: async () => drain((await direct.doStream({ prompt: prompt(answer) })).stream),
-        },
+        directStream,
         {
           name: "AI SDK streamText textStream (maxRetries 0)",
           run: async () => {
