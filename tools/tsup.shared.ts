@@ -13,4 +13,9 @@ export default defineConfig({
   platform: "node",
   splitting: false,
   treeshake: true,
+  // Which module system the build is for (core's COMMONJS_BUILD): a CommonJS build loads the
+  // provider SDKs with `require`, the copy a CommonJS application has.
+  esbuildOptions(options, context) {
+    options.define = { ...options.define, __ORCHESTRATOR_CJS__: String(context.format === "cjs") };
+  },
 });

@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { runScript, startOllamaServer } from "@orchestrator-ts/testing";
@@ -16,6 +16,35 @@ function resolveHook(dir: string, name: string, imports: string, body: string): 
   const register = join(dir, `register-${name}.mjs`);
   writeFileSync(register, `import { register } from "node:module";\nregister(${JSON.stringify(`file://${hook}`)});\n`);
   return register;
+}
+
+const OPENAI_MODEL =
+  '  - name: gpt\n    provider: openai\n    config: { api_key: "sk-test", base_url: "http://127.0.0.1:9/v1" }';
+
+/** One model of each provider whose SDK is loaded on demand. */
+function providerModels(ollamaUrl: string): string[] {
+  return [
+    OPENAI_MODEL,
+    '  - name: claude\n    provider: anthropic\n    config: { api_key: "sk-ant-test", base_url: "http://127.0.0.1:9" }',
+    '  - name: hf\n    provider: huggingface\n    config: { api_key: "hf_test", model: "org/model" }',
+    `  - name: llama\n    provider: ollama\n    config: { host: "${ollamaUrl}", model_path: "llama3.2:1b" }`,
+  ];
+}
+
+function modelsYaml(dir: string, models: string[]): string {
+  const file = join(dir, `models-${Math.random().toString(36).slice(2)}.yaml`);
+  writeFileSync(file, `models:\n${models.join("\n")}\n`);
+  return file;
+}
+
+/** A resolve hook that appends every ES-module import of a provider SDK (or ioredis) to `seen`. */
+function noteSdkImports(dir: string, seen: string): string {
+  return resolveHook(
+    dir,
+    "note",
+    `import { appendFileSync } from "node:fs";\n`,
+    `  if (/^(@anthropic-ai\\/sdk|@huggingface\\/inference|ioredis|ollama|openai)($|\\/)/.test(specifier)) appendFileSync(${JSON.stringify(seen)}, specifier + "\\n");`,
+  );
 }
 
 describe("what orchestrator-ts needs at run time", () => {
@@ -69,29 +98,9 @@ await orchestrator.close();
     try {
       // ESM imports go through a resolve hook that notes them; CommonJS requires land in require.cache.
       const seen = join(dir, "seen.txt");
-      const register = resolveHook(
-        dir,
-        "note",
-        `import { appendFileSync } from "node:fs";\n`,
-        `  if (/^(@anthropic-ai\\/sdk|@huggingface\\/inference|ioredis|ollama|openai)($|\\/)/.test(specifier)) appendFileSync(${JSON.stringify(seen)}, specifier + "\\n");`,
-      );
-      const yaml = (models: string) => {
-        const file = join(dir, `models-${Math.random().toString(36).slice(2)}.yaml`);
-        writeFileSync(file, `models:\n${models}`);
-        return file;
-      };
-      const openaiOnly = yaml(
-        '  - name: gpt\n    provider: openai\n    config: { api_key: "sk-test", base_url: "http://127.0.0.1:9/v1" }\n',
-      );
-      const all = yaml(
-        [
-          '  - name: gpt\n    provider: openai\n    config: { api_key: "sk-test", base_url: "http://127.0.0.1:9/v1" }',
-          '  - name: claude\n    provider: anthropic\n    config: { api_key: "sk-ant-test", base_url: "http://127.0.0.1:9" }',
-          '  - name: hf\n    provider: huggingface\n    config: { api_key: "hf_test", model: "org/model" }',
-          `  - name: llama\n    provider: ollama\n    config: { host: "${ollama.url}", model_path: "llama3.2:1b" }`,
-          "",
-        ].join("\n"),
-      );
+      const register = noteSdkImports(dir, seen);
+      const openaiOnly = modelsYaml(dir, [OPENAI_MODEL]);
+      const all = modelsYaml(dir, providerModels(ollama.url));
       const script = `
 import { createRequire } from "node:module";
 import { readFileSync, existsSync } from "node:fs";
@@ -121,6 +130,52 @@ await many.close();
       // (openai is there from the first orchestrator's model.)
       expect(run.stdout).toMatch(/^built: openai$/m);
       expect(run.stdout).toMatch(/^initialised: @anthropic-ai\/sdk,@huggingface\/inference,ollama,openai$/m);
+    } finally {
+      await ollama.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+  it("in a CommonJS application, requires the SDKs' CommonJS builds (the copy the application has), importing none of their ES module builds", {
+    timeout: 60_000,
+  }, async () => {
+    const dir = mkdtempSync(join(tmpdir(), "orchestrator-cjs-"));
+    const ollama = await startOllamaServer({ models: ["llama3.2:1b"] });
+    try {
+      const seen = join(dir, "seen.txt");
+      const register = noteSdkImports(dir, seen);
+      const all = modelsYaml(dir, providerModels(ollama.url));
+      // Under the package, so that its bare requires resolve as an application's would.
+      const cache = join(PACKAGE, "node_modules", ".cache");
+      mkdirSync(cache, { recursive: true });
+      const file = join(cache, `commonjs-app-${process.pid}.cjs`);
+      writeFileSync(
+        file,
+        `
+const { existsSync, readFileSync } = require("node:fs");
+const { createOrchestrator } = require("orchestrator-ts");
+const SDK = /node_modules\\/((?:@anthropic-ai\\/sdk)|(?:@huggingface\\/inference)|ollama|openai)\\//;
+const required = () => [...new Set(Object.keys(require.cache).map((f) => SDK.exec(f)?.[1]).filter(Boolean))].sort().join(",") || "none";
+(async () => {
+  const many = await createOrchestrator({ config: ${JSON.stringify(all)}, startHealthMonitor: false });
+  console.log("built, required:", required());
+  for (const model of many.registry.listModels()) await model.initialize();
+  console.log("initialised, required:", required());
+  console.log("imported:", existsSync(${JSON.stringify(seen)}) ? readFileSync(${JSON.stringify(seen)}, "utf8").trim().split("\\n").sort().join(",") : "none");
+  // The application's require gives the very module the provider loaded: one copy of each SDK.
+  const entries = ["openai", "@anthropic-ai/sdk", "@huggingface/inference", "ollama"].map((name) => require.resolve(name));
+  console.log("entries cached:", entries.every((entry) => require.cache[entry] !== undefined));
+  await many.close();
+})();
+`,
+      );
+      const run = await runScript({ file }, { cwd: PACKAGE, nodeArgs: ["--import", register], timeoutMs: 50_000 });
+      rmSync(file, { force: true });
+      expect(run.timedOut).toBe(false);
+      expect(run.code, run.stderr).toBe(0);
+      expect(run.stdout).toMatch(/^built, required: none$/m);
+      expect(run.stdout).toMatch(/^initialised, required: @anthropic-ai\/sdk,@huggingface\/inference,ollama,openai$/m);
+      expect(run.stdout).toMatch(/^imported: none$/m);
+      expect(run.stdout).toMatch(/^entries cached: true$/m);
     } finally {
       await ollama.close();
       rmSync(dir, { recursive: true, force: true });

@@ -1,4 +1,4 @@
-import { lazyModule } from "@orchestrator-ts/core/internal";
+import { COMMONJS_BUILD, lazyModule } from "@orchestrator-ts/core/internal";
 
 // The Anthropic SDK is loaded when the first model initialises, not when this package is imported:
 // it is the largest thing an application that imports the orchestrator but calls no Claude model
@@ -6,7 +6,10 @@ import { lazyModule } from "@orchestrator-ts/core/internal";
 
 export type AnthropicSdk = typeof import("@anthropic-ai/sdk");
 
-const sdk = lazyModule<AnthropicSdk>(() => import("@anthropic-ai/sdk"));
+// The CommonJS build requires it: the copy a CommonJS application has, not the SDK's second (ESM) build.
+const sdk = lazyModule<AnthropicSdk>(() =>
+  COMMONJS_BUILD ? Promise.resolve(require("@anthropic-ai/sdk") as AnthropicSdk) : import("@anthropic-ai/sdk"),
+);
 
 /** The SDK, imported once. */
 export const loadAnthropicSdk = sdk.load;

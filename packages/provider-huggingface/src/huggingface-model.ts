@@ -18,7 +18,7 @@ import {
   secretFromEnv,
   type StreamChunk,
 } from "@orchestrator-ts/core";
-import { isLoopbackURL } from "@orchestrator-ts/core/internal";
+import { COMMONJS_BUILD, isLoopbackURL } from "@orchestrator-ts/core/internal";
 import { ChatStreamDecoder, type PriceSource, fromChatCompletion } from "@orchestrator-ts/openai-format";
 import { type RetryAfterNote, mapHuggingFaceError, retryAfterFetch, withRetryAfter } from "./map-error";
 import { type ChatInput, type ChatTarget, toChatInput } from "./mapping";
@@ -167,7 +167,10 @@ export class HuggingFaceModel extends Model {
       fetch: this.#callFetch,
     };
     // Loaded here, not at import: ~150 modules an application without a Hugging Face model never needs.
-    const { InferenceClient: Client } = await import("@huggingface/inference");
+    // The CommonJS build requires it (the copy a CommonJS application has, not the package's ESM build).
+    const { InferenceClient: Client } = COMMONJS_BUILD
+      ? (require("@huggingface/inference") as typeof import("@huggingface/inference"))
+      : await import("@huggingface/inference");
     this.#client = new Client(token?.reveal(), {
       ...(this.#endpointUrl !== undefined ? { endpointUrl: this.#endpointUrl } : {}),
       ...this.#callOptions,

@@ -21,6 +21,7 @@ import {
   registerSecretHeaders,
   revealHeaders,
 } from "@orchestrator-ts/core";
+import { COMMONJS_BUILD } from "@orchestrator-ts/core/internal";
 import type { ChatResponse, Ollama, ShowResponse } from "ollama";
 import { mapOllamaError } from "./map-error";
 import { DEFAULT_CAPABILITIES, capabilitiesFromShow, declaredFields, mergeDeclared, normalizeModelTag } from "./models";
@@ -205,7 +206,10 @@ export class OllamaModel extends Model {
       model: this.name,
     });
     // The client is imported here, not with this package: an application without an Ollama model never loads it.
-    const { Ollama: OllamaClient } = await import("ollama");
+    // Its CommonJS build requires it (the copy a CommonJS application has, not the package's ESM build).
+    const { Ollama: OllamaClient } = COMMONJS_BUILD
+      ? (require("ollama") as typeof import("ollama"))
+      : await import("ollama");
     const client = new OllamaClient({
       host: this.#host,
       fetch,

@@ -1,4 +1,4 @@
-import { lazyModule } from "@orchestrator-ts/core/internal";
+import { COMMONJS_BUILD, lazyModule } from "@orchestrator-ts/core/internal";
 
 // The openai SDK is imported when the first model initialises, not when this package is: an
 // application that imports the orchestrator for local or Anthropic models never loads it (~150
@@ -6,7 +6,10 @@ import { lazyModule } from "@orchestrator-ts/core/internal";
 
 export type OpenAISdk = typeof import("openai");
 
-const sdk = lazyModule<OpenAISdk>(() => import("openai"));
+// The CommonJS build requires it: the copy a CommonJS application has, not the SDK's second (ESM) build.
+const sdk = lazyModule<OpenAISdk>(() =>
+  COMMONJS_BUILD ? Promise.resolve(require("openai") as OpenAISdk) : import("openai"),
+);
 
 /** The SDK, imported once. */
 export const loadOpenAISdk = sdk.load;
