@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-import { type Io, generateOrStream, health, models, report, select, validate } from "./cli/commands";
+import { generateOrStream, health, models, select, validate } from "./cli/commands";
+import { type Io, report } from "./cli/report";
 import { demo } from "./cli/demo";
 import { HELP } from "./cli/help";
 import { dashboard } from "./cli/dashboard";

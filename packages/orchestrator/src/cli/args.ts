@@ -1,9 +1,9 @@
 import { parseArgs } from "node:util";
 import { ConfigError, type SelectionRequirements } from "@orchestrator-ts/core";
 import { normalizeRequirements } from "@orchestrator-ts/registry";
+import { UsageError } from "./report";
 
-/** A usage mistake: exit code 2 and the command's help. */
-export class UsageError extends Error {}
+export { UsageError };
 
 export const COMMON = {
   config: { type: "string", short: "c" },

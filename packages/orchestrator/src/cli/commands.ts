@@ -1,11 +1,4 @@
-import {
-  ConfigError,
-  type GenerateRequest,
-  type Model,
-  NoEligibleModelError,
-  OrchestratorError,
-  formatConfigIssue,
-} from "@orchestrator-ts/core";
+import type { GenerateRequest, Model } from "@orchestrator-ts/core";
 import { loadModelConfig, locateProviders, parseModelConfig } from "@orchestrator-ts/config";
 import { EMBEDDED_CONFIG, defaultModelDir } from "../default-config";
 import { type Orchestrator, createOrchestrator, resolveConfigPath } from "../orchestrator";
@@ -13,13 +6,7 @@ import { builtinProviders } from "../providers";
 import { REQUEST, REQUIREMENTS, UsageError, number, parse, requirementsFrom } from "./args";
 import { ms, num, progress, score, table, usd } from "./output";
 import { HELP } from "./help";
-
-export const EXIT = { ok: 0, failure: 1, usage: 2, config: 3, noModel: 4 } as const;
-
-export interface Io {
-  out: (text: string) => void;
-  err: (text: string) => void;
-}
+import { EXIT, type Io } from "./report";
 
 export async function open(config: string | undefined, io: Io, json: boolean): Promise<Orchestrator> {
   const bar = json ? undefined : progress("Preparing local models");
@@ -317,32 +304,3 @@ export async function validate(argv: string[], io: Io): Promise<number> {
 }
 
 /** Print a failure the way a person can act on it, and pick the exit code. */
-export function report(error: unknown, io: Io, json: boolean): number {
-  if (error instanceof UsageError) {
-    io.err(`usage error: ${error.message}\nRun "orchestrator --help".`);
-    return EXIT.usage;
-  }
-  const code = ConfigError.isInstance(error)
-    ? EXIT.config
-    : NoEligibleModelError.isInstance(error)
-      ? EXIT.noModel
-      : EXIT.failure;
-  if (json) {
-    io.out(
-      JSON.stringify(
-        { error: OrchestratorError.isInstance(error) ? error.toJSON() : { message: String(error) } },
-        null,
-        2,
-      ),
-    );
-  } else if (ConfigError.isInstance(error)) {
-    const total = error.totalIssues ?? error.issues.length;
-    io.err(`${total === 1 ? "Config error" : `${total} config errors`}:`);
-    for (const issue of error.issues) io.err(`  ${formatConfigIssue(issue)}`);
-    // The error keeps the first few; a file with one typo repeated 31,000 times printed 4.2 MB.
-    if (total > error.issues.length) io.err(`  … and ${total - error.issues.length} more`);
-  } else {
-    io.err(`error: ${error instanceof Error ? error.message : String(error)}`);
-  }
-  return code;
-}

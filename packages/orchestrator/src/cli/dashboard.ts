@@ -13,7 +13,7 @@ import { withRedisUrl } from "../server";
 import { createOrchestrator, loadConfig } from "../orchestrator";
 import { UsageError, number, parse } from "./args";
 import { DEFAULT_POLICY } from "./replay";
-import { EXIT, type Io } from "./commands";
+import { EXIT, type Io } from "./report";
 
 export const DASHBOARD_HELP = `orchestrator dashboard [--config <file>] [--port <n>] [--host <address>] [--redis <url>] [--replay <csv>]
 

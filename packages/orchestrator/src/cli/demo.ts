@@ -3,7 +3,8 @@ import { LOCAL_MODELS, defaultModelDir } from "../default-config";
 import type { Orchestrator } from "../orchestrator";
 import { number, parse } from "./args";
 import { ms, num, progress, table, usd } from "./output";
-import { EXIT, type Io, open } from "./commands";
+import { open } from "./commands";
+import { EXIT, type Io } from "./report";
 import { HELP } from "./help";
 
 /** Load every model now, with a progress bar, so the first answer is not mistaken for slowness. */

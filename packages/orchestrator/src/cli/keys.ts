@@ -1,5 +1,5 @@
 import { UsageError, number, parse } from "./args";
-import { EXIT, type Io } from "./commands";
+import { EXIT, type Io } from "./report";
 import { table, usd } from "./output";
 
 export const KEYS_HELP = `orchestrator keys <create|list|revoke|spend> [options]

@@ -8,7 +8,7 @@ import {
   replayFromFiles,
 } from "@orchestrator-ts/replay";
 import { UsageError, number, parse } from "./args";
-import { EXIT, type Io } from "./commands";
+import { EXIT, type Io } from "./report";
 import { HELP } from "./help";
 
 /**

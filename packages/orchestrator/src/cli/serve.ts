@@ -1,7 +1,7 @@
 import type { OrchestratorServer } from "@orchestrator-ts/server";
 import { createServer } from "../server";
 import { UsageError, number, parse } from "./args";
-import { EXIT, type Io } from "./commands";
+import { EXIT, type Io } from "./report";
 
 export const SERVE_HELP = `orchestrator serve [--config <file>] [--port <n>] [--host <address>] [--redis <url>] [--no-metrics]
 
