@@ -20,7 +20,7 @@ import { OUTPUT_SAMPLES, SHELL, TS_BLOCKS } from "./readme-expectations";
 
 const { blocks, problems } = check();
 const of = (lang: Block["lang"]) => blocks.filter((b) => b.lang === lang && !b.file.endsWith(".test.ts"));
-const CLI = join(root, "packages/orchestrator/dist/cli.js");
+const CLI = join(root, "packages/orchestrator/dist/cli/cli.js");
 
 it("every Markdown code block has a language and matches its file in docs/readme/ (npm run docs:blocks rewrites them)", () => {
   expect(problems).toEqual([]);

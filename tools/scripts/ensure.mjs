@@ -18,8 +18,8 @@ if (process.argv[2] === "demo" || process.argv[2] === "bench") {
   // The benchmarks also run the gateway (@orchestrator-ts/server), which the CLI does not need.
   const projects = process.argv[2] === "bench" ? "orchestrator-ts @orchestrator-ts/server" : "orchestrator-ts";
   // Nx's cache makes this a no-op when nothing changed; after a pull it rebuilds what did.
-  if (!existsSync(join(root, "packages/orchestrator/dist/cli.js"))) console.log("Building the packages (first run)…");
-  const quiet = existsSync(join(root, "packages/orchestrator/dist/cli.js"));
+  if (!existsSync(join(root, "packages/orchestrator/dist/cli/cli.js"))) console.log("Building the packages (first run)…");
+  const quiet = existsSync(join(root, "packages/orchestrator/dist/cli/cli.js"));
   try {
     execSync(`npx nx run-many -t build -p ${projects} --outputStyle=static`, {
       cwd: root,

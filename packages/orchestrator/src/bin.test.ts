@@ -56,7 +56,7 @@ describe("the orchestrator bin", () => {
     expect(run.timedOut).toBe(false);
     expect(run.code).toBe(1);
     expect(run.stdout).toBe("");
-    expect(run.stderr).toContain(`the CLI is not built (${join(dir, "dist/cli.js")} is missing)`);
+    expect(run.stderr).toContain(`the CLI is not built (${join(dir, "dist/cli/cli.js")} is missing)`);
     expect(run.stderr).toContain("npm run build");
   });
 });

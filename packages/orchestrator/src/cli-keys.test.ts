@@ -5,7 +5,7 @@ import { KeyGate, type OrchestratorServer, createAdminHandler, createServer } fr
 import { freePort } from "@orchestrator-ts/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
-const CLI = resolve(__dirname, "../dist/cli.js");
+const CLI = resolve(__dirname, "../dist/cli/cli.js");
 const MASTER = "sk-admin-cli-test-0123456789";
 
 interface Run {

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 // that retries, so the process must stay alive through the backoff and end with the answer or
 // the error and the right exit code, never silently with 0.
 
-const CLI = resolve(__dirname, "../dist/cli.js");
+const CLI = resolve(__dirname, "../dist/cli/cli.js");
 const HOME = mkdtempSync(join(tmpdir(), "orchestrator-cli-retries-"));
 const ENV: Record<string, string> = { PATH: process.env.PATH ?? "", HOME, ORCHESTRATOR_HOME: HOME };
 

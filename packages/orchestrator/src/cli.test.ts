@@ -5,7 +5,7 @@ import { basename, join, resolve } from "node:path";
 import { freePort, startOllamaServer, startOpenAIServer } from "@orchestrator-ts/testing";
 import { describe, expect, it } from "vitest";
 
-const CLI = resolve(__dirname, "../dist/cli.js");
+const CLI = resolve(__dirname, "../dist/cli/cli.js");
 const FIXTURES = resolve(__dirname, "../test/fixtures");
 // One model folder for the whole file: the first command writes the tiny GGUF files, later ones reuse them.
 const HOME = mkdtempSync(join(tmpdir(), "orchestrator-cli-"));

@@ -1,40 +1,36 @@
 #!/usr/bin/env node
-import { generateOrStream, health, models, select, validate } from "./cli/commands";
-import { type Io, report } from "./cli/report";
-import { demo } from "./cli/demo";
 import { HELP } from "./cli/help";
-import { dashboard } from "./cli/dashboard";
-import { keys } from "./cli/keys";
-import { replay } from "./cli/replay";
-import { serve } from "./cli/serve";
+import { type Io, report } from "./cli/report";
 
+// Each command's module is imported when that command runs: `orchestrator --help` or `keys` does not
+// load every provider, the server, Redis and the replay code (the CLI is built with code splitting).
 const io: Io = { out: (text) => process.stdout.write(`${text}\n`), err: (text) => process.stderr.write(`${text}\n`) };
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   switch (command) {
     case "demo":
-      return demo(rest, io);
+      return (await import("./cli/demo")).demo(rest, io);
     case "generate":
-      return generateOrStream(rest, io, "generate");
+      return (await import("./cli/commands")).generateOrStream(rest, io, "generate");
     case "stream":
-      return generateOrStream(rest, io, "stream");
+      return (await import("./cli/commands")).generateOrStream(rest, io, "stream");
     case "select":
-      return select(rest, io);
+      return (await import("./cli/commands")).select(rest, io);
     case "models":
-      return models(rest, io);
+      return (await import("./cli/commands")).models(rest, io);
     case "health":
-      return health(rest, io);
+      return (await import("./cli/commands")).health(rest, io);
     case "validate":
-      return validate(rest, io);
+      return (await import("./cli/commands")).validate(rest, io);
     case "replay":
-      return replay(rest, io);
+      return (await import("./cli/replay")).replay(rest, io);
     case "keys":
-      return keys(rest, io);
+      return (await import("./cli/keys")).keys(rest, io);
     case "serve":
-      return serve(rest, io);
+      return (await import("./cli/serve")).serve(rest, io);
     case "dashboard":
-      return dashboard(rest, io);
+      return (await import("./cli/dashboard")).dashboard(rest, io);
     case undefined:
     case "help":
     case "--help":

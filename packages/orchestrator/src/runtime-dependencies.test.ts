@@ -181,4 +181,37 @@ const required = () => [...new Set(Object.keys(require.cache).map((f) => SDK.exe
       rmSync(dir, { recursive: true, force: true });
     }
   });
+  it("the CLI imports a command's packages when that command runs: --help, keys and replay load no provider, server or Redis package", {
+    timeout: 60_000,
+  }, async () => {
+    const dir = mkdtempSync(join(tmpdir(), "orchestrator-cli-imports-"));
+    try {
+      const seen = join(dir, "seen.txt");
+      const register = resolveHook(
+        dir,
+        "packages",
+        `import { appendFileSync } from "node:fs";\n`,
+        `  if (specifier.startsWith("@orchestrator-ts/")) appendFileSync(${JSON.stringify(seen)}, specifier + "\\n");`,
+      );
+      const loaded = async (...args: string[]) => {
+        rmSync(seen, { force: true });
+        const run = await runScript(
+          { file: join(PACKAGE, "bin/orchestrator.js") },
+          { args, cwd: PACKAGE, nodeArgs: ["--import", register], timeoutMs: 30_000 },
+        );
+        expect(run.code, run.stderr).toBe(0);
+        expect(run.stdout).toMatch(/^orchestrator/); // the help text: the command ran to its end
+        return existsSync(seen) ? [...new Set(readFileSync(seen, "utf8").trim().split("\n"))].sort() : [];
+      };
+      expect(await loaded("--help")).toEqual(["@orchestrator-ts/core", "@orchestrator-ts/gguf"]);
+      expect(await loaded("keys", "--help")).not.toContainEqual(expect.stringMatching(/provider-|server|redis|replay/));
+      const replay = await loaded("replay", "--help");
+      expect(replay).toContain("@orchestrator-ts/replay");
+      expect(replay).not.toContainEqual(expect.stringMatching(/provider-|server|redis/));
+      // A command that builds the orchestrator brings the providers, as before.
+      expect(await loaded("serve", "--help")).toContain("@orchestrator-ts/server");
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });
