@@ -1,4 +1,5 @@
-const MAX_DELAY_MS = 2_147_483_647;
+/** The longest delay a timer holds (~24.8 days; past it Node fires at once). */
+export const MAX_DELAY_MS = 2_147_483_647;
 
 /** How far past a call's deadline a provider SDK's own timeout is set: a backstop, never the first to fire. */
 const SDK_TIMEOUT_GRACE_MS = 1_000;

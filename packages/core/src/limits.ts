@@ -1,4 +1,5 @@
 import { AbortError, RateLimitError } from "./errors";
+import { MAX_DELAY_MS } from "./deadlines";
 
 /** A held slot; release it exactly once when the call ends. */
 export interface Lease {
@@ -17,9 +18,6 @@ export interface RateLimiter {
   /** Calls in flight now. */
   readonly inFlight: number;
 }
-
-// The longest setTimeout delay (~24.8 days).
-const MAX_DELAY_MS = 2_147_483_647;
 
 interface Waiter {
   resolve: (lease: Lease) => void;
