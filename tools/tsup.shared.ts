@@ -12,9 +12,15 @@ export default defineConfig({
   target: "node20",
   platform: "node",
   splitting: false,
-  treeshake: true,
-  // Which module system the build is for (core's COMMONJS_BUILD): a CommonJS build loads the
-  // provider SDKs with `require`, the copy a CommonJS application has.
+  // esbuild's own tree shaking only. tsup's `treeshake` re-bundles through Rollup from an ESM build,
+  // which turns a CommonJS build's `require("openai")` into an opaque `__require("openai")` that
+  // bundlers (webpack, ncc, esbuild) cannot follow: a bundled CommonJS application then lacks the SDK.
+  treeshake: false,
+  // `import.meta.url` in the CommonJS builds (from __filename), for what the ESM code resolves next to itself.
+  shims: true,
+  // Which module system the build is for: a provider's CommonJS build loads its SDK with a literal
+  // `require` (the copy a CommonJS application has, and what bundlers follow), its ESM build with
+  // `import()`; the define lets esbuild drop the other branch.
   esbuildOptions(options, context) {
     options.define = { ...options.define, __ORCHESTRATOR_CJS__: String(context.format === "cjs") };
   },

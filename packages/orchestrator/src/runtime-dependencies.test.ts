@@ -1,7 +1,13 @@
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { runScript, startOllamaServer } from "@orchestrator-ts/testing";
+import {
+  runScript,
+  startAnthropicServer,
+  startHuggingFaceServer,
+  startOllamaServer,
+  startOpenAIServer,
+} from "@orchestrator-ts/testing";
 import { describe, expect, it } from "vitest";
 
 const PACKAGE = resolve(__dirname, "..");
@@ -210,6 +216,122 @@ const required = () => [...new Set(Object.keys(require.cache).map((f) => SDK.exe
       expect(replay).not.toContainEqual(expect.stringMatching(/provider-|server|redis/));
       // A command that builds the orchestrator brings the providers, as before.
       expect(await loaded("serve", "--help")).toContain("@orchestrator-ts/server");
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+  it("a CommonJS application bundled with esbuild carries the provider SDKs and calls OpenAI, Anthropic, Hugging Face and Ollama models from a folder with no node_modules", {
+    timeout: 90_000,
+  }, async () => {
+    const { build } = await import("esbuild");
+    const dir = mkdtempSync(join(tmpdir(), "orchestrator-bundle-"));
+    const servers = await Promise.all([
+      startOpenAIServer({ apiKey: "sk-test" }),
+      startAnthropicServer({ apiKey: "sk-ant-test" }),
+      startHuggingFaceServer({ apiKey: "hf_test" }),
+      startOllamaServer({ models: ["llama3.2:1b"] }),
+    ]);
+    const [openai, anthropic, hf, ollama] = servers;
+    try {
+      // The application, written under the package so that bundling resolves our packages as an installed app would.
+      const cache = join(PACKAGE, "node_modules", ".cache");
+      mkdirSync(cache, { recursive: true });
+      const entry = join(cache, `bundled-app-${process.pid}.cjs`);
+      writeFileSync(
+        entry,
+        `
+const { OpenAIModel } = require("@orchestrator-ts/provider-openai");
+const { AnthropicModel } = require("@orchestrator-ts/provider-anthropic");
+const { HuggingFaceModel } = require("@orchestrator-ts/provider-huggingface");
+const { OllamaModel } = require("@orchestrator-ts/provider-ollama");
+const env = JSON.parse(process.env.SERVERS);
+const models = [
+  new OpenAIModel({ name: "gpt", model: "gpt-4o-mini", apiKey: "sk-test", baseURL: env.openai }),
+  new AnthropicModel({ name: "claude", apiKey: "sk-ant-test", baseURL: env.anthropic }),
+  new HuggingFaceModel({ name: "hf", model: "meta-llama/Llama-3.1-8B-Instruct", accessToken: "hf_test", endpointUrl: env.hf }),
+  new OllamaModel({ name: "llama", modelPath: "llama3.2:1b", host: env.ollama }),
+];
+(async () => {
+  for (const model of models) {
+    const result = await model.generate({ messages: [{ role: "user", content: "say hello" }] }).then(
+      (r) => "answered " + (r.text.length > 0),
+      (e) => "failed: " + e.message,
+    );
+    console.log(model.name, result);
+    await model.cleanup();
+  }
+})();
+`,
+      );
+      const bundle = join(dir, "app.cjs");
+      const built = await build({
+        entryPoints: [entry],
+        bundle: true,
+        platform: "node",
+        format: "cjs",
+        target: "node20",
+        outfile: bundle,
+        logLevel: "silent",
+      });
+      rmSync(entry, { force: true });
+      // A require the bundler could not follow would be a warning here, and a missing module at run time.
+      expect(built.warnings.map((w) => w.text)).toEqual([]);
+      const run = await runScript(
+        { file: bundle },
+        {
+          cwd: dir,
+          env: {
+            ...process.env,
+            SERVERS: JSON.stringify({
+              openai: `${openai.url}/v1`,
+              anthropic: anthropic.baseURL,
+              hf: hf.endpointUrl,
+              ollama: ollama.url,
+            }),
+          },
+          timeoutMs: 60_000,
+        },
+      );
+      expect(run.timedOut).toBe(false);
+      expect(run.code, run.stderr).toBe(0);
+      expect(run.stdout.trim().split("\n").sort()).toEqual([
+        "claude answered true",
+        "gpt answered true",
+        "hf answered true",
+        "llama answered true",
+      ]);
+    } finally {
+      await Promise.all(servers.map((s) => s.close()));
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+  it("a model whose provider SDK is not installed: generate says which package to install and exits 3 (a setup error, not a provider failure)", {
+    timeout: 60_000,
+  }, async () => {
+    const dir = mkdtempSync(join(tmpdir(), "orchestrator-missing-sdk-"));
+    try {
+      // As if `openai` were not installed: Node's own error for a package that cannot be found.
+      const register = resolveHook(
+        dir,
+        "no-openai",
+        "",
+        `  if (specifier === "openai") throw Object.assign(new Error("Cannot find package 'openai' imported from " + context.parentURL), { code: "ERR_MODULE_NOT_FOUND" });`,
+      );
+      const config = modelsYaml(dir, [OPENAI_MODEL]);
+      const run = await runScript(
+        { file: join(PACKAGE, "bin/orchestrator.js") },
+        {
+          args: ["generate", "hello", "--config", config],
+          cwd: dir,
+          nodeArgs: ["--import", register],
+          timeoutMs: 30_000,
+        },
+      );
+      expect(run.timedOut).toBe(false);
+      expect(run.stderr).toContain(
+        'The OpenAI provider needs the npm package "openai", which is not installed here: npm install openai',
+      );
+      expect(run.code, run.stderr).toBe(3);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

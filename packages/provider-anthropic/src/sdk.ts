@@ -1,4 +1,8 @@
-import { COMMONJS_BUILD, lazyModule } from "@orchestrator-ts/core/internal";
+import { lazyModule } from "@orchestrator-ts/core/internal";
+
+// Which module system this build is for: set per format by the build (tools/tsup.shared.ts), so that the
+// other branch is left out of it; undefined in the sources (ES modules, as the tests run them).
+declare const __ORCHESTRATOR_CJS__: boolean | undefined;
 
 // The Anthropic SDK is loaded when the first model initialises, not when this package is imported:
 // it is the largest thing an application that imports the orchestrator but calls no Claude model
@@ -6,9 +10,14 @@ import { COMMONJS_BUILD, lazyModule } from "@orchestrator-ts/core/internal";
 
 export type AnthropicSdk = typeof import("@anthropic-ai/sdk");
 
-// The CommonJS build requires it: the copy a CommonJS application has, not the SDK's second (ESM) build.
-const sdk = lazyModule<AnthropicSdk>(() =>
-  COMMONJS_BUILD ? Promise.resolve(require("@anthropic-ai/sdk") as AnthropicSdk) : import("@anthropic-ai/sdk"),
+// The CommonJS build requires it (a literal require, which bundlers follow): the copy a CommonJS
+// application has, not the SDK's second (ESM) build.
+const sdk = lazyModule<AnthropicSdk>(
+  () =>
+    typeof __ORCHESTRATOR_CJS__ === "boolean" && __ORCHESTRATOR_CJS__
+      ? Promise.resolve(require("@anthropic-ai/sdk") as AnthropicSdk)
+      : import("@anthropic-ai/sdk"),
+  { package: "@anthropic-ai/sdk", neededBy: "The Anthropic provider" },
 );
 
 /** The SDK, imported once. */

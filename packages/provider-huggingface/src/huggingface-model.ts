@@ -18,11 +18,12 @@ import {
   secretFromEnv,
   type StreamChunk,
 } from "@orchestrator-ts/core";
-import { COMMONJS_BUILD, isLoopbackURL } from "@orchestrator-ts/core/internal";
+import { isLoopbackURL } from "@orchestrator-ts/core/internal";
 import { ChatStreamDecoder, type PriceSource, fromChatCompletion } from "@orchestrator-ts/openai-format";
 import { type RetryAfterNote, mapHuggingFaceError, retryAfterFetch, withRetryAfter } from "./map-error";
 import { type ChatInput, type ChatTarget, toChatInput } from "./mapping";
 import { lookupHuggingFaceModel, resolveHuggingFaceCapabilities } from "./models";
+import { loadHuggingFaceSdk } from "./sdk";
 
 /** Environment variables read (in order) when no `accessToken` is given. */
 export const HUGGINGFACE_TOKEN_ENV = ["HF_TOKEN", "HUGGINGFACE_API_KEY", "HUGGING_FACE_HUB_TOKEN"] as const;
@@ -166,11 +167,7 @@ export class HuggingFaceModel extends Model {
       ...(this.#billTo !== undefined ? { billTo: this.#billTo } : {}),
       fetch: this.#callFetch,
     };
-    // Loaded here, not at import: ~150 modules an application without a Hugging Face model never needs.
-    // The CommonJS build requires it (the copy a CommonJS application has, not the package's ESM build).
-    const { InferenceClient: Client } = COMMONJS_BUILD
-      ? (require("@huggingface/inference") as typeof import("@huggingface/inference"))
-      : await import("@huggingface/inference");
+    const { InferenceClient: Client } = await loadHuggingFaceSdk();
     this.#client = new Client(token?.reveal(), {
       ...(this.#endpointUrl !== undefined ? { endpointUrl: this.#endpointUrl } : {}),
       ...this.#callOptions,

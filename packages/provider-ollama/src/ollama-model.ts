@@ -21,11 +21,11 @@ import {
   registerSecretHeaders,
   revealHeaders,
 } from "@orchestrator-ts/core";
-import { COMMONJS_BUILD } from "@orchestrator-ts/core/internal";
 import type { ChatResponse, Ollama, ShowResponse } from "ollama";
 import { mapOllamaError } from "./map-error";
 import { DEFAULT_CAPABILITIES, capabilitiesFromShow, declaredFields, mergeDeclared, normalizeModelTag } from "./models";
 import { mapDoneReason, mapUsage, toOllamaChat } from "./mapping";
+import { loadOllamaSdk } from "./sdk";
 
 export const DEFAULT_OLLAMA_PORT = 11434;
 const DEFAULT_HOST = "127.0.0.1";
@@ -205,11 +205,7 @@ export class OllamaModel extends Model {
       provider: this.provider,
       model: this.name,
     });
-    // The client is imported here, not with this package: an application without an Ollama model never loads it.
-    // Its CommonJS build requires it (the copy a CommonJS application has, not the package's ESM build).
-    const { Ollama: OllamaClient } = COMMONJS_BUILD
-      ? (require("ollama") as typeof import("ollama"))
-      : await import("ollama");
+    const { Ollama: OllamaClient } = await loadOllamaSdk();
     const client = new OllamaClient({
       host: this.#host,
       fetch,

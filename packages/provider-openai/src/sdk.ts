@@ -1,4 +1,8 @@
-import { COMMONJS_BUILD, lazyModule } from "@orchestrator-ts/core/internal";
+import { lazyModule } from "@orchestrator-ts/core/internal";
+
+// Which module system this build is for: set per format by the build (tools/tsup.shared.ts), so that the
+// other branch is left out of it; undefined in the sources (ES modules, as the tests run them).
+declare const __ORCHESTRATOR_CJS__: boolean | undefined;
 
 // The openai SDK is imported when the first model initialises, not when this package is: an
 // application that imports the orchestrator for local or Anthropic models never loads it (~150
@@ -6,9 +10,14 @@ import { COMMONJS_BUILD, lazyModule } from "@orchestrator-ts/core/internal";
 
 export type OpenAISdk = typeof import("openai");
 
-// The CommonJS build requires it: the copy a CommonJS application has, not the SDK's second (ESM) build.
-const sdk = lazyModule<OpenAISdk>(() =>
-  COMMONJS_BUILD ? Promise.resolve(require("openai") as OpenAISdk) : import("openai"),
+// The CommonJS build requires it (a literal require, which bundlers follow): the copy a CommonJS
+// application has, not the SDK's second (ESM) build.
+const sdk = lazyModule<OpenAISdk>(
+  () =>
+    typeof __ORCHESTRATOR_CJS__ === "boolean" && __ORCHESTRATOR_CJS__
+      ? Promise.resolve(require("openai") as OpenAISdk)
+      : import("openai"),
+  { package: "openai", neededBy: "The OpenAI provider" },
 );
 
 /** The SDK, imported once. */

@@ -2,6 +2,10 @@ import { createRequire } from "node:module";
 import { NODE_BODY } from "@orchestrator-ts/openai-format";
 import type { Agent, Dispatcher } from "undici";
 
+// Which module system this build is for: set per format by the build (tools/tsup.shared.ts), so that the
+// other branch is left out of it; undefined in the sources (ES modules, as the tests run them).
+declare const __ORCHESTRATOR_CJS__: boolean | undefined;
+
 /**
  * The `fetch` the `openai` SDK is given when the user passes none: the same HTTP/1.1 client that
  * Node's own `fetch` is built on (undici), called through its `request` API. The SDK still builds,
@@ -82,7 +86,12 @@ function sharedAgent(): Agent {
 function loadUndici(): typeof import("undici") {
   const slot = globalThis as Record<symbol, unknown>;
   const before = slot[GLOBAL_DISPATCHER];
-  const undici = createRequire(import.meta.url)("undici") as typeof import("undici");
+  // The CommonJS build has no import.meta: a literal require there (which bundlers follow too).
+  const undici = (
+    typeof __ORCHESTRATOR_CJS__ === "boolean" && __ORCHESTRATOR_CJS__
+      ? require("undici")
+      : createRequire(import.meta.url)("undici")
+  ) as typeof import("undici");
   // undici defines the slot writable but not configurable: it can be reset, not deleted.
   if (before === undefined) slot[GLOBAL_DISPATCHER] = undefined;
   return undici;

@@ -1,0 +1,23 @@
+import { lazyModule } from "@orchestrator-ts/core/internal";
+
+// Which module system this build is for: set per format by the build (tools/tsup.shared.ts), so that the
+// other branch is left out of it; undefined in the sources (ES modules, as the tests run them).
+declare const __ORCHESTRATOR_CJS__: boolean | undefined;
+
+// The client is loaded when the first model initialises, not with this package: an application
+// without an Ollama model never loads it (nor the fetch polyfill it brings).
+
+export type OllamaSdk = typeof import("ollama");
+
+// The CommonJS build requires it (a literal require, which bundlers follow): the copy a CommonJS
+// application has, not the package's ESM build.
+const sdk = lazyModule<OllamaSdk>(
+  () =>
+    typeof __ORCHESTRATOR_CJS__ === "boolean" && __ORCHESTRATOR_CJS__
+      ? Promise.resolve(require("ollama") as OllamaSdk)
+      : import("ollama"),
+  { package: "ollama", neededBy: "The Ollama provider" },
+);
+
+/** The client package, imported once. */
+export const loadOllamaSdk = sdk.load;
