@@ -25,6 +25,10 @@ import { builtinProviders, builtinProvidersWith } from "./providers";
 import { publishDecisions } from "./decision-feed";
 import { redisConnectionOptions, redisKeyPrefix, sharedState } from "./shared-state";
 
+// Which module system this build is for: set per format by the build (tools/tsup.shared.ts), so that the
+// other branch is left out of it; undefined in the sources (ES modules, as the tests run them).
+declare const __ORCHESTRATOR_CJS__: boolean | undefined;
+
 export interface CreateOrchestratorOptions {
   /**
    * A parsed config, a YAML file's path, or nothing: then `./models.yaml` when it exists, else
@@ -240,7 +244,11 @@ async function instrumentFromConfig(
   if (telemetry === undefined && fromFile?.enabled !== true) return undefined;
   let otel: typeof import("@orchestrator-ts/otel");
   try {
-    otel = await import("@orchestrator-ts/otel");
+    // The CommonJS build requires it (an import() there fails under Jest's CommonJS runtime).
+    otel =
+      typeof __ORCHESTRATOR_CJS__ === "boolean" && __ORCHESTRATOR_CJS__
+        ? (require("@orchestrator-ts/otel") as typeof import("@orchestrator-ts/otel"))
+        : await import("@orchestrator-ts/otel");
   } catch (error) {
     throw new ConfigError(
       [

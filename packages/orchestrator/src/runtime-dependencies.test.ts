@@ -162,8 +162,10 @@ const { createOrchestrator } = require("orchestrator-ts");
 const SDK = /node_modules\\/((?:@anthropic-ai\\/sdk)|(?:@huggingface\\/inference)|ollama|openai)\\//;
 const required = () => [...new Set(Object.keys(require.cache).map((f) => SDK.exec(f)?.[1]).filter(Boolean))].sort().join(",") || "none";
 (async () => {
-  const many = await createOrchestrator({ config: ${JSON.stringify(all)}, startHealthMonitor: false });
+  // Telemetry on: @orchestrator-ts/otel is loaded on demand too, by require in a CommonJS build.
+  const many = await createOrchestrator({ config: ${JSON.stringify(all)}, startHealthMonitor: false, telemetry: {} });
   console.log("built, required:", required());
+  console.log("otel required:", Object.keys(require.cache).some((f) => /otel[\\/]dist[\\/]index\\.cjs$/.test(f)));
   for (const model of many.registry.listModels()) await model.initialize();
   console.log("initialised, required:", required());
   console.log("imported:", existsSync(${JSON.stringify(seen)}) ? readFileSync(${JSON.stringify(seen)}, "utf8").trim().split("\\n").sort().join(",") : "none");
@@ -182,6 +184,7 @@ const required = () => [...new Set(Object.keys(require.cache).map((f) => SDK.exe
       expect(run.stdout).toMatch(/^initialised, required: @anthropic-ai\/sdk,@huggingface\/inference,ollama,openai$/m);
       expect(run.stdout).toMatch(/^imported: none$/m);
       expect(run.stdout).toMatch(/^entries cached: true$/m);
+      expect(run.stdout).toMatch(/^otel required: true$/m);
     } finally {
       await ollama.close();
       rmSync(dir, { recursive: true, force: true });

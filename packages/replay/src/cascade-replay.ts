@@ -1,3 +1,5 @@
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { type CascadeRouteConfig, ConfigError, seededRandom } from "@orchestrator-ts/core";
 import { type Asked, CascadeRoute, routesFromConfig, runCascade } from "@orchestrator-ts/registry";
 import type { ReplayDataset } from "./dataset";
@@ -242,8 +244,6 @@ export async function replayCascadeFromFiles(
     hull: nonDecreasingHull([...curve, ...singles]),
   };
   if (options.out) {
-    const { mkdirSync, writeFileSync } = await import("node:fs");
-    const { join } = await import("node:path");
     mkdirSync(options.out, { recursive: true });
     writeFileSync(join(options.out, "replay.json"), `${JSON.stringify(json, null, 2)}\n`);
     writeFileSync(join(options.out, "replay.md"), `${text}\n`);
