@@ -223,7 +223,7 @@ const required = () => [...new Set(Object.keys(require.cache).map((f) => SDK.exe
       rmSync(dir, { recursive: true, force: true });
     }
   });
-  it("a CommonJS application bundled with esbuild carries the provider SDKs and calls OpenAI, Anthropic, Hugging Face and Ollama models from a folder with no node_modules", {
+  it("a CommonJS application bundled (and minified) with esbuild carries the provider SDKs and calls OpenAI, Anthropic, Hugging Face and Ollama models from a folder with no node_modules; SDK errors are still recognised", {
     timeout: 90_000,
   }, async () => {
     const { build } = await import("esbuild");
@@ -253,6 +253,8 @@ const models = [
   new AnthropicModel({ name: "claude", apiKey: "sk-ant-test", baseURL: env.anthropic }),
   new HuggingFaceModel({ name: "hf", model: "meta-llama/Llama-3.1-8B-Instruct", accessToken: "hf_test", endpointUrl: env.hf }),
   new OllamaModel({ name: "llama", modelPath: "llama3.2:1b", host: env.ollama }),
+  // Nothing listens on port 9: the SDK's connection error, recognised in a minified bundle too.
+  new OpenAIModel({ name: "gpt-refused", model: "gpt-4o-mini", apiKey: "sk-test", baseURL: "http://127.0.0.1:9/v1" }),
 ];
 (async () => {
   for (const model of models) {
@@ -274,6 +276,8 @@ const models = [
         format: "cjs",
         target: "node20",
         outfile: bundle,
+        // Minified, as bundles often ship: class names are mangled.
+        minify: true,
         logLevel: "silent",
       });
       rmSync(entry, { force: true });
@@ -297,12 +301,14 @@ const models = [
       );
       expect(run.timedOut).toBe(false);
       expect(run.code, run.stderr).toBe(0);
-      expect(run.stdout.trim().split("\n").sort()).toEqual([
+      const lines = run.stdout.trim().split("\n");
+      expect(lines.slice(0, 4).sort()).toEqual([
         "claude answered true",
         "gpt answered true",
         "hf answered true",
         "llama answered true",
       ]);
+      expect(lines[4]).toMatch(/^gpt-refused failed: Connection to http:\/\/127\.0\.0\.1:9\/v1 failed/);
     } finally {
       await Promise.all(servers.map((s) => s.close()));
       rmSync(dir, { recursive: true, force: true });

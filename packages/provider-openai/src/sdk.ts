@@ -31,12 +31,15 @@ export function openAISdk(): OpenAISdk {
 }
 
 /**
- * Whether `error` is an instance of the SDK class `name`, by the class names on its prototype
- * chain: works before this package has loaded the SDK and for errors from any copy of it (its
- * ESM and CommonJS builds are two sets of classes).
+ * Whether `error` is an instance of the SDK class `name`: of the copy this package loaded, else by
+ * the class names on its prototype chain — which works before this package has loaded the SDK and
+ * for errors from any other copy of it (its ESM and CommonJS builds are two sets of classes). The
+ * first check is what still holds in a minified bundle, where class names are mangled.
  */
-export function isSdkError(error: unknown, name: string): boolean {
+export function isSdkError(error: unknown, name: SdkErrorClass): boolean {
   if (!(error instanceof Error)) return false;
+  const own = sdk.loaded()?.[name];
+  if (typeof own === "function" && error instanceof own) return true;
   for (
     let proto = Object.getPrototypeOf(error);
     proto !== null && proto !== Error.prototype;
@@ -45,3 +48,5 @@ export function isSdkError(error: unknown, name: string): boolean {
     if (proto.constructor?.name === name) return true;
   return false;
 }
+
+export type SdkErrorClass = "APIError" | "APIUserAbortError" | "APIConnectionError" | "APIConnectionTimeoutError";
