@@ -3,11 +3,13 @@
 // exactly what `npm pack` packs) and checks each tarball's file list:
 //  - it holds package.json, README.md, LICENSE, CHANGELOG.md and the build (dist/);
 //  - it holds nothing else that a user should not download: no tests or test fixtures, no
-//    TypeScript sources, no .env files, no build caches, no source maps that embed test code.
+//    TypeScript sources, no .env files, no build caches, no source maps that embed test code;
+//  - every file a packed script names by a relative path (an import, a chunk of the split CLI,
+//    the bin's dist/cli/cli.js) is packed too: a missing chunk would fail only when its command runs.
 // Run after the build (npm test runs it after nx). Offline: `--dry-run` writes and sends nothing.
 import { execFileSync } from "node:child_process";
 import { existsSync, readFileSync, readdirSync } from "node:fs";
-import { join, relative, resolve } from "node:path";
+import { join, posix, relative, resolve } from "node:path";
 
 const root = resolve(import.meta.dirname, "../..");
 const packages = readdirSync(join(root, "packages"))
@@ -78,6 +80,19 @@ for (const { dir, json } of packages) {
           problems.push(`${json.name}: ${file} embeds test code: ${source}`);
     }
   }
+  // Relative references between packed scripts: `from "./chunk-X.js"`, `import("./serve-Y.js")`, `new URL("../dist/cli/cli.js", …)`.
+  const packedSet = new Set(files);
+  for (const file of files) {
+    if (!/\.[cm]?js$/.test(file)) continue;
+    const text = readFileSync(join(dir, file), "utf8");
+    for (const [, target] of text.matchAll(
+      /(?:\bfrom|\bimport|\brequire\s*\(|\bimport\s*\(|\bnew URL\s*\()\s*["'](\.\.?\/[^"'\s]+\.[cm]?js)["']/g,
+    )) {
+      const path = posix.normalize(posix.join(posix.dirname(file), target));
+      const problem = `${json.name}: ${file} refers to ${target}, which is not in the tarball`;
+      if (!packedSet.has(path) && !problems.includes(problem)) problems.push(problem);
+    }
+  }
   rows.push(
     `${json.name.padEnd(40)} ${String(files.length).padStart(3)} files ${(tarball.size / 1024).toFixed(0).padStart(5)} kB packed ${(tarball.unpackedSize / 1024).toFixed(0).padStart(6)} kB unpacked`,
   );
@@ -88,4 +103,6 @@ if (problems.length) {
   console.error(`check-pack: ${problems.length} problem(s):\n  ${problems.join("\n  ")}`);
   process.exit(1);
 }
-console.log("check-pack: every tarball holds dist, README.md, LICENSE, CHANGELOG.md and nothing else");
+console.log(
+  "check-pack: every tarball holds dist, README.md, LICENSE, CHANGELOG.md and nothing else, and every script it references",
+);
