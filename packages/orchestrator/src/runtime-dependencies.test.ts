@@ -165,13 +165,14 @@ const required = () => [...new Set(Object.keys(require.cache).map((f) => SDK.exe
   // Telemetry on: @orchestrator-ts/otel is loaded on demand too, by require in a CommonJS build.
   const many = await createOrchestrator({ config: ${JSON.stringify(all)}, startHealthMonitor: false, telemetry: {} });
   console.log("built, required:", required());
-  console.log("otel required:", Object.keys(require.cache).some((f) => /otel[\\/]dist[\\/]index\\.cjs$/.test(f)));
+  // Strings, not booleans: console.log colours a boolean when FORCE_COLOR is set (as in CI).
+  console.log("otel required: " + Object.keys(require.cache).some((f) => /otel[\\/]dist[\\/]index\\.cjs$/.test(f)));
   for (const model of many.registry.listModels()) await model.initialize();
   console.log("initialised, required:", required());
   console.log("imported:", existsSync(${JSON.stringify(seen)}) ? readFileSync(${JSON.stringify(seen)}, "utf8").trim().split("\\n").sort().join(",") : "none");
   // The application's require gives the very module the provider loaded: one copy of each SDK.
   const entries = ["openai", "@anthropic-ai/sdk", "@huggingface/inference", "ollama"].map((name) => require.resolve(name));
-  console.log("entries cached:", entries.every((entry) => require.cache[entry] !== undefined));
+  console.log("entries cached: " + entries.every((entry) => require.cache[entry] !== undefined));
   await many.close();
 })();
 `,
