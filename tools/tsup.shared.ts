@@ -20,7 +20,7 @@ export default defineConfig({
   shims: true,
   // Which module system the build is for: a provider's CommonJS build loads its SDK with a literal
   // `require` (the copy a CommonJS application has, and what bundlers follow), its ESM build with
-  // `import()`; the define lets esbuild drop the other branch.
+  // `import()`; the define lets esbuild drop the other branch (declared in tools/types/build-format.d.ts).
   esbuildOptions(options, context) {
     options.define = { ...options.define, __ORCHESTRATOR_CJS__: String(context.format === "cjs") };
   },

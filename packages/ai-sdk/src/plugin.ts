@@ -10,7 +10,7 @@ import {
   registerSecretHeaders,
   revealHeaders,
 } from "@orchestrator-ts/core";
-import { isLoopbackURL } from "@orchestrator-ts/core/internal";
+import { isLoopbackURL, isModuleNotFound } from "@orchestrator-ts/core/internal";
 import { z } from "zod";
 import { AISDKModel } from "./ai-sdk-model";
 import { type AISDKLanguageModel, isAISDKLanguageModel } from "./spec";
@@ -161,7 +161,7 @@ async function importPackage(name: string): Promise<Record<string, unknown>> {
   try {
     return (await import(name)) as Record<string, unknown>;
   } catch (error) {
-    if (!isNotFound(error)) throw configError("package", `${name} failed to load: ${(error as Error).message}`);
+    if (!isModuleNotFound(error)) throw configError("package", `${name} failed to load: ${(error as Error).message}`);
   }
   // Installed beside the application but not where this package can see it (pnpm, a global CLI).
   let file: string;
@@ -171,11 +171,6 @@ async function importPackage(name: string): Promise<Record<string, unknown>> {
     throw configError("package", `${name} is not installed: npm install ${name}`);
   }
   return (await import(pathToFileURL(file).href)) as Record<string, unknown>;
-}
-
-function isNotFound(error: unknown): boolean {
-  const code = (error as { code?: unknown })?.code;
-  return code === "ERR_MODULE_NOT_FOUND" || code === "MODULE_NOT_FOUND";
 }
 
 /** The package's provider factory: the one named in config, else its one `create…` export, else its default instance. */

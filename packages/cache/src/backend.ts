@@ -1,5 +1,6 @@
 // Which backend a ModelCache uses: an object of the right shape, or `@orchestrator-ts/redis` loaded on first use.
 import { type CacheBackend, ConfigError, redact } from "@orchestrator-ts/core";
+import { isModuleNotFound } from "@orchestrator-ts/core/internal";
 import type { RedisBackendOptions } from "./types";
 
 // Kept in a variable so bundlers and the type checker do not treat the optional peer as a dependency.
@@ -15,8 +16,7 @@ export async function loadRedisBackend(importer: ModuleImporter, redis: RedisBac
   try {
     mod = await importer(REDIS_PACKAGE);
   } catch (error) {
-    const code = (error as { code?: unknown } | null)?.code;
-    if (code === "ERR_MODULE_NOT_FOUND" || code === "MODULE_NOT_FOUND") {
+    if (isModuleNotFound(error)) {
       throw new ConfigError(
         `backend "redis" needs the package ${REDIS_PACKAGE}: npm install ${REDIS_PACKAGE} ioredis`,
         { cause: error },

@@ -38,7 +38,7 @@ export function lazyModule<T>(load: () => Promise<T>, options?: LazyModuleOption
           },
           (error: unknown) => {
             loading = undefined;
-            throw options !== undefined && isMissing(error, options.package) ? missing(options, error) : error;
+            throw options !== undefined && isModuleNotFound(error, options.package) ? missing(options, error) : error;
           },
         );
       return loading;
@@ -47,13 +47,16 @@ export function lazyModule<T>(load: () => Promise<T>, options?: LazyModuleOption
   };
 }
 
-/** Node's "not found" for `name` itself (ESM: `Cannot find package 'name'`, CommonJS: `Cannot find module 'name'`), not for a file inside it. */
-function isMissing(error: unknown, name: string): boolean {
+/**
+ * Node's "not found" from an import or a require. With `name`, only for that package itself (ESM:
+ * `Cannot find package 'name'`, CommonJS: `Cannot find module 'name'`), not for a file inside it.
+ */
+export function isModuleNotFound(error: unknown, name?: string): boolean {
   const { code, message } = (error ?? {}) as { code?: unknown; message?: unknown };
+  if (code !== "ERR_MODULE_NOT_FOUND" && code !== "MODULE_NOT_FOUND") return false;
   return (
-    (code === "ERR_MODULE_NOT_FOUND" || code === "MODULE_NOT_FOUND") &&
-    typeof message === "string" &&
-    (message.includes(`package '${name}'`) || message.includes(`module '${name}'`))
+    name === undefined ||
+    (typeof message === "string" && (message.includes(`package '${name}'`) || message.includes(`module '${name}'`)))
   );
 }
 

@@ -25,10 +25,6 @@ import { builtinProviders, builtinProvidersWith } from "./providers";
 import { publishDecisions } from "./decision-feed";
 import { redisConnectionOptions, redisKeyPrefix, sharedState } from "./shared-state";
 
-// Which module system this build is for: set per format by the build (tools/tsup.shared.ts), so that the
-// other branch is left out of it; undefined in the sources (ES modules, as the tests run them).
-declare const __ORCHESTRATOR_CJS__: boolean | undefined;
-
 export interface CreateOrchestratorOptions {
   /**
    * A parsed config, a YAML file's path, or nothing: then `./models.yaml` when it exists, else

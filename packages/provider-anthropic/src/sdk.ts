@@ -1,9 +1,5 @@
 import { lazyModule } from "@orchestrator-ts/core/internal";
 
-// Which module system this build is for: set per format by the build (tools/tsup.shared.ts), so that the
-// other branch is left out of it; undefined in the sources (ES modules, as the tests run them).
-declare const __ORCHESTRATOR_CJS__: boolean | undefined;
-
 // The Anthropic SDK is loaded when the first model initialises, not when this package is imported:
 // it is the largest thing an application that imports the orchestrator but calls no Claude model
 // would load (~270 modules, ~5 MB of heap, ~250 ms here).

@@ -1,9 +1,5 @@
 import { lazyModule } from "@orchestrator-ts/core/internal";
 
-// Which module system this build is for: set per format by the build (tools/tsup.shared.ts), so that the
-// other branch is left out of it; undefined in the sources (ES modules, as the tests run them).
-declare const __ORCHESTRATOR_CJS__: boolean | undefined;
-
 // The client is loaded when the first model initialises, not with this package: an application
 // without an Ollama model never loads it (nor the fetch polyfill it brings).
 

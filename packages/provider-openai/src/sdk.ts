@@ -1,9 +1,5 @@
 import { lazyModule } from "@orchestrator-ts/core/internal";
 
-// Which module system this build is for: set per format by the build (tools/tsup.shared.ts), so that the
-// other branch is left out of it; undefined in the sources (ES modules, as the tests run them).
-declare const __ORCHESTRATOR_CJS__: boolean | undefined;
-
 // The openai SDK is imported when the first model initialises, not when this package is: an
 // application that imports the orchestrator for local or Anthropic models never loads it (~150
 // modules, ~120 ms and ~13 MB of RSS here).

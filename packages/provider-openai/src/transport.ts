@@ -2,10 +2,6 @@ import { createRequire } from "node:module";
 import { NODE_BODY } from "@orchestrator-ts/openai-format";
 import type { Agent, Dispatcher } from "undici";
 
-// Which module system this build is for: set per format by the build (tools/tsup.shared.ts), so that the
-// other branch is left out of it; undefined in the sources (ES modules, as the tests run them).
-declare const __ORCHESTRATOR_CJS__: boolean | undefined;
-
 /**
  * The `fetch` the `openai` SDK is given when the user passes none: the same HTTP/1.1 client that
  * Node's own `fetch` is built on (undici), called through its `request` API. The SDK still builds,
@@ -86,7 +82,7 @@ function sharedAgent(): Agent {
 function loadUndici(): typeof import("undici") {
   const slot = globalThis as Record<symbol, unknown>;
   const before = slot[GLOBAL_DISPATCHER];
-  // The CommonJS build has no import.meta: a literal require there (which bundlers follow too).
+  // The CommonJS build requires it literally, which bundlers follow (they cannot see through createRequire).
   const undici = (
     typeof __ORCHESTRATOR_CJS__ === "boolean" && __ORCHESTRATOR_CJS__
       ? require("undici")
