@@ -240,6 +240,8 @@ export const OUTPUT_SAMPLES: Record<string, (world: BlockWorld) => Promise<strin
     };
     return messageOf(() => loadIn(files, "models.yaml", world.env));
   },
+  // The same check from the config README: a built-in provider whose SDK is not installed.
+  "packages/config/06-providers-by-package.txt": () => sample("missing-sdk"),
   "docs/troubleshooting/01-no-api-key.txt": () => sample("no-api-key"),
   "docs/troubleshooting/02-no-api-key.txt": () => sample("wrong-key"),
   "docs/troubleshooting/03-the-host-is-unreachable.txt": () => sample("unreachable"),
@@ -248,6 +250,7 @@ export const OUTPUT_SAMPLES: Record<string, (world: BlockWorld) => Promise<strin
   "docs/troubleshooting/05-redis-is-missing-or-down.txt": () => sample("no-redis-server", { PATH: "/nonexistent" }),
   "docs/troubleshooting/09-llama-cpp-is-slow-or-will-not-load.txt": () => sample("llama-errors"),
   "docs/troubleshooting/10-no-model-fits.txt": () => sample("no-eligible-model"),
+  "docs/troubleshooting/11-a-provider-s-package-is-not-installed.txt": () => sample("missing-sdk"),
 };
 
 /**

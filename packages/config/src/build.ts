@@ -1,4 +1,5 @@
 import {
+  type AnyProviderPlugin,
   type BuildModelsOptions,
   ConfigError,
   type ConfigIssue,
@@ -51,6 +52,9 @@ export async function buildModels(config: ModelConfig, options: BuildModelsOptio
     }
   });
   if (issues.length > 0) throw new ConfigError(sortIssues(issues), { title: "Invalid model configuration" });
+  const missing = await dependencyIssues(config, plugins);
+  if (missing.length > 0)
+    throw new ConfigError(sortIssues(missing), { title: "Could not create the configured models" });
 
   const models: Model[] = [];
   for (const { index, spec } of specs) {
@@ -75,4 +79,39 @@ export async function buildModels(config: ModelConfig, options: BuildModelsOptio
     throw new ConfigError(sortIssues(issues), { title: "Could not create the configured models" });
   }
   return { models, skipped };
+}
+
+/**
+ * Loads what each model's provider needs at run time (the plugin's `loadDependencies`: its SDK)
+ * and returns an issue, at the model's line, for each one that cannot run here — a package that
+ * is not installed says which and how to install it. Models left out (`unavailable`), providers
+ * not in `plugins` and `config:` blocks their plugin rejects are skipped: those are reported
+ * elsewhere. `buildModels` calls it before creating any model; `orchestrator validate` calls it too.
+ */
+export async function dependencyIssues(
+  config: ModelConfig,
+  plugins: ReadonlyMap<string, AnyProviderPlugin>,
+): Promise<ConfigIssue[]> {
+  const checks = config.models.map(async (entry, index): Promise<ConfigIssue | undefined> => {
+    const plugin = entry.unavailable ? undefined : plugins.get(entry.provider);
+    if (plugin?.loadDependencies === undefined) return undefined;
+    const checked = validateEntryConfig(plugin, entry, index);
+    if (checked.issues.length > 0) return undefined;
+    try {
+      await plugin.loadDependencies(checked.value);
+      return undefined;
+    } catch (error) {
+      const reason = ConfigError.isInstance(error)
+        ? error.issues.map((i) => i.message).join("; ")
+        : error instanceof Error
+          ? error.message
+          : String(error);
+      return issueAt(
+        entryMeta(entry, index).locator,
+        ["models", index, "provider"],
+        `model "${entry.name}" cannot run: ${reason}`,
+      );
+    }
+  });
+  return (await Promise.all(checks)).filter((issue) => issue !== undefined);
 }

@@ -90,6 +90,53 @@ describe("a third-party provider named by package", () => {
     ]);
   });
 
+  it("refuses a model whose provider cannot run here (loadDependencies rejects) at the model's line, before creating any model; a model left out is not checked", async () => {
+    const created: string[] = [];
+    const sdkMissing = defineProvider({
+      name: "needs-sdk",
+      configSchema: z.object({ package: z.string() }).strict(),
+      async loadDependencies(config) {
+        throw new ConfigError(
+          `The Example provider needs the npm package "${config.package}": npm install ${config.package}`,
+        );
+      },
+      create: (spec) => {
+        created.push(spec.name);
+        return new FakeModel({ name: spec.name });
+      },
+    });
+    const broken = defineProvider({
+      name: "broken-native",
+      configSchema: z.object({}),
+      loadDependencies: () => Promise.reject(new Error("the native binding failed to load")),
+      create: (spec) => {
+        created.push(spec.name);
+        return new FakeModel({ name: spec.name });
+      },
+    });
+    const text = [
+      "models:",
+      "  - name: fine",
+      "    provider: fake",
+      "  - name: a",
+      "    provider: needs-sdk",
+      "    config: { package: example-sdk }",
+      "  - name: b",
+      "    provider: broken-native",
+      "  - name: later",
+      "    provider: needs-sdk",
+      '    config: { package: "${NOT_SET_HERE}" }',
+    ].join("\n");
+    const providers = [fake, sdkMissing, broken];
+    const config = parseModelConfig(text, { source: "inline.yaml", providers, lenient: true, env: {} });
+    expect(config.models.find((m) => m.name === "later")?.unavailable).toBe("NOT_SET_HERE is not set");
+    expect(await failure(buildModels(config, { providers }))).toEqual([
+      'inline.yaml:5:15: models[1].provider: model "a" cannot run: The Example provider needs the npm package "example-sdk": npm install example-sdk',
+      'inline.yaml:8:15: models[2].provider: model "b" cannot run: the native binding failed to load',
+    ]);
+    expect(created).toEqual([]);
+  });
+
   it("loads a provider from a file path relative to the config file", async () => {
     const root = mkdtempSync(join(fixtures, "..", "tmp-"));
     try {

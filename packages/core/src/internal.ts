@@ -9,5 +9,11 @@ export { describeConnectionError, toOrchestratorError } from "./map-error";
 export { isZodSchema, toJsonSchema } from "./schema";
 export { budgetPeriodEnd, budgetPeriodId, spendHour } from "./virtual-keys";
 export { replaceMethods, rewrapStream, type StreamFacts } from "./wrap-calls";
-export { type LazyModule, type LazyModuleOptions, isModuleNotFound, lazyModule } from "./lazy-module";
+export {
+  type LazyModule,
+  type LazyModuleOptions,
+  isModuleNotFound,
+  lazyModule,
+  missingPackageError,
+} from "./lazy-module";
 export { withFields } from "./with-fields";

@@ -38,7 +38,9 @@ export function lazyModule<T>(load: () => Promise<T>, options?: LazyModuleOption
           },
           (error: unknown) => {
             loading = undefined;
-            throw options !== undefined && isModuleNotFound(error, options.package) ? missing(options, error) : error;
+            throw options !== undefined && isModuleNotFound(error, options.package)
+              ? missingPackageError(options, error)
+              : error;
           },
         );
       return loading;
@@ -60,9 +62,10 @@ export function isModuleNotFound(error: unknown, name?: string): boolean {
   );
 }
 
-function missing(options: LazyModuleOptions, cause: unknown): ConfigError {
+/** The error for a package that is not installed: which one, who needs it, and the command that installs it. */
+export function missingPackageError(options: LazyModuleOptions, cause?: unknown): ConfigError {
   return new ConfigError(
     `${options.neededBy} needs the npm package "${options.package}", which is not installed here: npm install ${options.package}`,
-    { title: "Missing package", cause },
+    { title: "Missing package", ...(cause === undefined ? {} : { cause }) },
   );
 }

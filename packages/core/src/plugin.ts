@@ -33,6 +33,13 @@ export interface ProviderPlugin<C = Record<string, unknown>> {
   readonly secretKeys?: readonly string[];
   /** Environment variables the provider reads when its config leaves them out (`OPENAI_API_KEY`). */
   readonly envKeys?: readonly string[];
+  /**
+   * Loads what the provider's models need at run time (its SDK), once, and rejects when it cannot
+   * — a package that is not installed is a `ConfigError` that names it. Config checks call it for
+   * every provider a config uses (`buildModels`, `orchestrator validate`, `serve`), so that the
+   * failure is reported with the model's line at start-up, not by the first request.
+   */
+  loadDependencies?(config: C): Promise<void>;
   create(spec: ProviderModelSpec<C>): Model | Promise<Model>;
 }
 

@@ -95,7 +95,7 @@ await orchestrator.close();
     }
   });
 
-  it("loads a provider's SDK when one of its models initialises, not on import (openai, Anthropic, Hugging Face, Ollama), and ioredis not at all without Redis", {
+  it("loads the SDKs of the providers a config uses when it builds their models (so a missing one fails at start-up), none on import and no other provider's (openai, Anthropic, Hugging Face, Ollama); ioredis not at all without Redis", {
     timeout: 60_000,
   }, async () => {
     const dir = mkdtempSync(join(tmpdir(), "orchestrator-lazy-"));
@@ -110,12 +110,13 @@ await orchestrator.close();
       const script = `
 import { createRequire } from "node:module";
 import { readFileSync, existsSync } from "node:fs";
-import { createOrchestrator } from "orchestrator-ts";
+const { createOrchestrator } = await import("orchestrator-ts");
 const loaded = () => {
   const esm = existsSync(${JSON.stringify(seen)}) ? readFileSync(${JSON.stringify(seen)}, "utf8").trim().split("\\n") : [];
   const cjs = Object.keys(createRequire(import.meta.url).cache).filter((f) => /node_modules\\/ioredis\\//.test(f)).map(() => "ioredis");
   return [...new Set([...esm, ...cjs])].sort().join(",") || "none";
 };
+console.log("imported:", loaded());
 const one = await createOrchestrator({ config: ${JSON.stringify(openaiOnly)}, startHealthMonitor: false });
 console.log("openai only:", loaded());
 for (const model of one.registry.listModels()) await model.initialize();
@@ -130,11 +131,11 @@ await many.close();
       const run = await runScript({ script }, { cwd: PACKAGE, nodeArgs: ["--import", register], timeoutMs: 50_000 });
       expect(run.timedOut).toBe(false);
       expect(run.code, run.stderr).toBe(0);
-      expect(run.stdout).toMatch(/^openai only: none$/m);
+      expect(run.stdout).toMatch(/^imported: none$/m);
+      // Building checks that each provider the config uses can run: its SDK is loaded then, and only its.
+      expect(run.stdout).toMatch(/^openai only: openai$/m);
       expect(run.stdout).toMatch(/^openai initialised: openai$/m);
-      // Building the models registers them; their clients (and SDKs) come with initialisation.
-      // (openai is there from the first orchestrator's model.)
-      expect(run.stdout).toMatch(/^built: openai$/m);
+      expect(run.stdout).toMatch(/^built: @anthropic-ai\/sdk,@huggingface\/inference,ollama,openai$/m);
       expect(run.stdout).toMatch(/^initialised: @anthropic-ai\/sdk,@huggingface\/inference,ollama,openai$/m);
     } finally {
       await ollama.close();
@@ -181,7 +182,7 @@ const required = () => [...new Set(Object.keys(require.cache).map((f) => SDK.exe
       rmSync(file, { force: true });
       expect(run.timedOut).toBe(false);
       expect(run.code, run.stderr).toBe(0);
-      expect(run.stdout).toMatch(/^built, required: none$/m);
+      expect(run.stdout).toMatch(/^built, required: @anthropic-ai\/sdk,@huggingface\/inference,ollama,openai$/m);
       expect(run.stdout).toMatch(/^initialised, required: @anthropic-ai\/sdk,@huggingface\/inference,ollama,openai$/m);
       expect(run.stdout).toMatch(/^imported: none$/m);
       expect(run.stdout).toMatch(/^entries cached: true$/m);
@@ -315,8 +316,8 @@ const models = [
       rmSync(dir, { recursive: true, force: true });
     }
   });
-  it("a model whose provider SDK is not installed: generate says which package to install and exits 3 (a setup error, not a provider failure)", {
-    timeout: 60_000,
+  it("a model whose provider SDK is not installed: validate, models, serve and generate say which package to install, with the model's line, and exit 3 before any call", {
+    timeout: 90_000,
   }, async () => {
     const dir = mkdtempSync(join(tmpdir(), "orchestrator-missing-sdk-"));
     try {
@@ -328,20 +329,48 @@ const models = [
         `  if (specifier === "openai") throw Object.assign(new Error("Cannot find package 'openai' imported from " + context.parentURL), { code: "ERR_MODULE_NOT_FOUND" });`,
       );
       const config = modelsYaml(dir, [OPENAI_MODEL]);
-      const run = await runScript(
+      const commands = [
+        ["generate", "hello", "--config", config],
+        ["validate", "--config", config],
+        ["models", "--config", config],
+        ["serve", "--config", config, "--port", "0"],
+      ];
+      const runs = await Promise.all(
+        commands.map((args) =>
+          runScript(
+            { file: join(PACKAGE, "bin/orchestrator.js") },
+            { args, cwd: dir, nodeArgs: ["--import", register], timeoutMs: 30_000 },
+          ),
+        ),
+      );
+      for (const [i, run] of runs.entries()) {
+        const what = `orchestrator ${commands[i]?.[0]}: ${run.stdout}${run.stderr}`;
+        // serve refuses the config before it listens: it does not start and then fail every request.
+        expect(run.timedOut, what).toBe(false);
+        expect(run.stdout, what).not.toContain("serving on");
+        expect(run.stderr, what).toContain(
+          `${config}:3:15: models[0].provider: model "gpt" cannot run: The OpenAI provider needs the npm package "openai", which is not installed here: npm install openai`,
+        );
+        expect(run.code, what).toBe(3);
+      }
+      // llama.cpp's package is located, not imported (that takes ~0.5 s), and a missing one is reported the same way.
+      const noLlama = resolveHook(
+        dir,
+        "no-node-llama-cpp",
+        "",
+        `  if (specifier === "node-llama-cpp") throw Object.assign(new Error("Cannot find package 'node-llama-cpp' imported from " + context.parentURL), { code: "ERR_MODULE_NOT_FOUND" });`,
+      );
+      const llamaConfig = modelsYaml(dir, [
+        "  - name: tiny\n    provider: llama-cpp\n    config: { model_path: ./tiny.gguf }",
+      ]);
+      const llama = await runScript(
         { file: join(PACKAGE, "bin/orchestrator.js") },
-        {
-          args: ["generate", "hello", "--config", config],
-          cwd: dir,
-          nodeArgs: ["--import", register],
-          timeoutMs: 30_000,
-        },
+        { args: ["validate", "--config", llamaConfig], cwd: dir, nodeArgs: ["--import", noLlama], timeoutMs: 30_000 },
       );
-      expect(run.timedOut).toBe(false);
-      expect(run.stderr).toContain(
-        'The OpenAI provider needs the npm package "openai", which is not installed here: npm install openai',
+      expect(llama.stderr).toContain(
+        `${llamaConfig}:3:15: models[0].provider: model "tiny" cannot run: The llama.cpp provider needs the npm package "node-llama-cpp", which is not installed here: npm install node-llama-cpp`,
       );
-      expect(run.code, run.stderr).toBe(3);
+      expect(llama.code, llama.stderr).toBe(3);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -1,6 +1,7 @@
 import { Secret, defineProvider } from "@orchestrator-ts/core";
 import { z } from "zod";
 import { ANTHROPIC_API_KEY_ENV, AnthropicModel, type AnthropicModelOptions } from "./anthropic-model";
+import { loadAnthropicSdk } from "./sdk";
 
 const secret = z.custom<Secret>((v) => Secret.isSecret(v), "expected a string or a Secret");
 
@@ -33,6 +34,10 @@ export type AnthropicProviderConfig = z.output<typeof configSchema>;
 /** `provider: anthropic` in a YAML config. */
 export const anthropicProvider = defineProvider<AnthropicProviderConfig>({
   name: "anthropic",
+  // The SDK, imported when a config that uses this provider is checked: a missing one is reported at start-up.
+  async loadDependencies() {
+    await loadAnthropicSdk();
+  },
   configSchema,
   secretKeys: ["apiKey"],
   envKeys: [ANTHROPIC_API_KEY_ENV],

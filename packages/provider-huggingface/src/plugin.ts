@@ -1,6 +1,7 @@
 import { Secret, defineProvider } from "@orchestrator-ts/core";
 import { z } from "zod";
 import { HuggingFaceModel, type HuggingFaceModelOptions } from "./huggingface-model";
+import { loadHuggingFaceSdk } from "./sdk";
 
 // `${VAR}` of an unset variable expands to "": treat it as not given, so the env fallback applies.
 const optionalText = z
@@ -41,6 +42,10 @@ export type HuggingFaceProviderConfig = z.output<typeof huggingfaceConfigSchema>
 /** The `provider: huggingface` plugin for YAML config (also loadable as `@orchestrator-ts/provider-huggingface`). */
 export const huggingfaceProvider = defineProvider<HuggingFaceProviderConfig>({
   name: "huggingface",
+  // The SDK, imported when a config that uses this provider is checked: a missing one is reported at start-up.
+  async loadDependencies() {
+    await loadHuggingFaceSdk();
+  },
   configSchema: huggingfaceConfigSchema,
   secretKeys: ["accessToken", "apiKey"],
   envKeys: ["HF_TOKEN", "HUGGINGFACE_API_KEY"],

@@ -1,17 +1,30 @@
 import { availableParallelism } from "node:os";
+import { isModuleNotFound, lazyModule, missingPackageError } from "@orchestrator-ts/core/internal";
 import type { Llama } from "node-llama-cpp";
 
 type NodeLlamaCpp = typeof import("node-llama-cpp");
 
-let moduleLoad: Promise<NodeLlamaCpp> | undefined;
+const NEEDED = { package: "node-llama-cpp", neededBy: "The llama.cpp provider" };
+
+const nodeLlamaCpp = lazyModule<NodeLlamaCpp>(() => import("node-llama-cpp"), NEEDED);
 
 /**
  * node-llama-cpp is ESM-only; a dynamic import keeps the CommonJS build of this package loadable
  * and keeps `import "@orchestrator-ts/provider-llama-cpp"` cheap until a model is used.
  */
-export function loadNodeLlamaCpp(): Promise<NodeLlamaCpp> {
-  moduleLoad ??= import("node-llama-cpp");
-  return moduleLoad;
+export const loadNodeLlamaCpp = nodeLlamaCpp.load;
+
+/**
+ * Rejects when node-llama-cpp cannot be found from here, with the package to install. It is only
+ * located, not imported: importing it takes ~0.5 s, which a config check should not cost.
+ */
+export async function checkNodeLlamaCpp(): Promise<void> {
+  try {
+    if (typeof __ORCHESTRATOR_CJS__ === "boolean" && __ORCHESTRATOR_CJS__) require.resolve("node-llama-cpp");
+    else import.meta.resolve("node-llama-cpp");
+  } catch (error) {
+    throw isModuleNotFound(error, NEEDED.package) ? missingPackageError(NEEDED, error) : error;
+  }
 }
 
 /**

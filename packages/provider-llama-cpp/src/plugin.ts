@@ -1,6 +1,7 @@
 import { defineProvider } from "@orchestrator-ts/core";
 import { z } from "zod";
 import { LazyLlamaCppModel, LlamaCppModel } from "./llama-cpp-model";
+import { checkNodeLlamaCpp } from "./llama-runtime";
 
 const positiveInt = z.number().int().positive();
 
@@ -46,6 +47,8 @@ export type LlamaCppProviderConfig = z.output<typeof configSchema>;
  */
 export const llamaCppProvider = defineProvider<LlamaCppProviderConfig>({
   name: "llama-cpp",
+  // Located, not imported (that takes ~0.5 s): a missing node-llama-cpp is reported at start-up.
+  loadDependencies: checkNodeLlamaCpp,
   configSchema,
   create: ({ name, config, capabilities, capabilitiesDeclared, constraints }) => {
     const { lazy, idleUnloadMs, ...options } = config;

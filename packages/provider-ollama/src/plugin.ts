@@ -1,6 +1,7 @@
 import { Secret, defineProvider } from "@orchestrator-ts/core";
 import { z } from "zod";
 import { OllamaModel, type OllamaModelOptions } from "./ollama-model";
+import { loadOllamaSdk } from "./sdk";
 
 const configSchema = z
   .object({
@@ -38,6 +39,10 @@ export type OllamaProviderConfig = z.output<typeof configSchema>;
 /** `provider: ollama` in a YAML config. */
 export const ollamaProvider = defineProvider<OllamaProviderConfig>({
   name: "ollama",
+  // The SDK, imported when a config that uses this provider is checked: a missing one is reported at start-up.
+  async loadDependencies() {
+    await loadOllamaSdk();
+  },
   configSchema,
   secretKeys: ["headers"],
   envKeys: ["OLLAMA_HOST"],

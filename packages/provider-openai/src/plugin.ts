@@ -2,6 +2,7 @@ import { Secret, defineProvider } from "@orchestrator-ts/core";
 import { z } from "zod";
 import { OpenAIModel, type OpenAIModelOptions } from "./openai-model";
 import { OPENAI_PRESETS, OPENAI_PRESET_NAMES, type OpenAIPresetName } from "./presets";
+import { loadOpenAISdk } from "./sdk";
 
 // `${VAR}` of an unset variable expands to "": treat it as not given, so the env fallback applies.
 const optionalText = z
@@ -50,6 +51,10 @@ export type OpenAIProviderConfig = z.output<typeof openaiConfigSchema>;
 /** The `provider: openai` plugin for YAML config (also loadable as `@orchestrator-ts/provider-openai`). */
 export const openaiProvider = defineProvider<OpenAIProviderConfig>({
   name: "openai",
+  // The SDK, imported when a config that uses this provider is checked: a missing one is reported at start-up.
+  async loadDependencies() {
+    await loadOpenAISdk();
+  },
   configSchema: openaiConfigSchema,
   secretKeys: ["apiKey"],
   // OpenAI's, and each preset's (read only for that preset).

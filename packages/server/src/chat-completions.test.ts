@@ -1,4 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { Model, type ModelOutput } from "@orchestrator-ts/core";
+import { lazyModule } from "@orchestrator-ts/core/internal";
 import { SelectorRoute } from "@orchestrator-ts/registry";
 import { type Gateway, ask, startGateway } from "./test/gateway";
 
@@ -132,5 +134,43 @@ describe("POST /v1/chat/completions, not streamed", () => {
     expect(error.status).toBe(503);
     expect(error.error.code).toBe("no_eligible_model");
     expect(error.error.excluded.map((e) => e.model).sort()).toEqual(["claude-sonnet-4-6", "gpt-4o-mini"]);
+  });
+});
+
+/** A provider whose SDK is not installed: it loads it the way the built-in providers do, on first use. */
+class UninstalledSdkModel extends Model {
+  static readonly sdk = lazyModule(() => import(/* @vite-ignore */ ["@orchestrator-ts", "no-such-sdk"].join("/")), {
+    package: "@orchestrator-ts/no-such-sdk",
+    neededBy: "The Example provider",
+  });
+  protected override async doInitialize(): Promise<void> {
+    await UninstalledSdkModel.sdk.load();
+  }
+  protected async doGenerate(): Promise<ModelOutput> {
+    return { text: "unreachable" };
+  }
+}
+
+describe("a model that cannot run on the gateway's machine", () => {
+  it("a missing SDK is the gateway's 500, not the client's 400, and names the package to install", async () => {
+    const broken = await startGateway({
+      setup: (registry) =>
+        registry.registerModel(
+          new UninstalledSdkModel({ name: "example", provider: "example", capabilities: { textGeneration: true } }),
+        ),
+    });
+    try {
+      const error = (await broken.client.chat.completions
+        .create({ model: "example", messages: ask("x") })
+        .catch((e: unknown) => e)) as { status: number; error: { type: string; code: string; message: string } };
+      expect(error.status).toBe(500);
+      expect(error.error.type).toBe("api_error");
+      expect(error.error.code).toBe("missing_package");
+      expect(error.error.message).toContain(
+        'The Example provider needs the npm package "@orchestrator-ts/no-such-sdk", which is not installed here: npm install @orchestrator-ts/no-such-sdk',
+      );
+    } finally {
+      await broken.close();
+    }
   });
 });

@@ -10,6 +10,7 @@ import {
   RateLimitError,
   TimeoutError,
 } from "@orchestrator-ts/core";
+import { isModuleNotFound } from "@orchestrator-ts/core/internal";
 import { GatewayError } from "./contract";
 
 /**
@@ -65,6 +66,11 @@ export function toGatewayError(error: unknown): GatewayError {
     if (AbortError.isInstance(error)) {
       // Only a client that already left gets this; the status is for the record.
       return new GatewayError(499, "invalid_request_error", error.message, { code: "client_closed", cause: error });
+    }
+    if (ConfigError.isInstance(error) && isModuleNotFound(error.cause)) {
+      // A model whose SDK is not installed: the gateway's setup, not the request (`serve` refuses such a
+      // config at start-up; a program that builds its own registry can still meet it here).
+      return new GatewayError(500, "api_error", error.message, { code: "missing_package", cause: error });
     }
     if (ConfigError.isInstance(error)) {
       // The one configuration a request supplies is its routing hints.

@@ -1,5 +1,5 @@
-import type { GenerateRequest, Model } from "@orchestrator-ts/core";
-import { loadModelConfig, locateProviders, parseModelConfig } from "@orchestrator-ts/config";
+import { ConfigError, type GenerateRequest, type Model } from "@orchestrator-ts/core";
+import { dependencyIssues, loadModelConfig, locateProviders, parseModelConfig } from "@orchestrator-ts/config";
 import { EMBEDDED_CONFIG, defaultModelDir } from "../default-config";
 import { type Orchestrator, createOrchestrator, resolveConfigPath } from "../orchestrator";
 import { builtinProviders } from "../providers";
@@ -280,6 +280,9 @@ export async function validate(argv: string[], io: Io): Promise<number> {
         providers: builtinProviders,
         lenient: true,
       });
+  // A provider whose SDK is not installed here would fail every call: an error now, with the model's line.
+  const cannotRun = await dependencyIssues(config, new Map(Object.entries(builtinProviders)));
+  if (cannotRun.length > 0) throw new ConfigError(cannotRun, { title: "The configured models cannot run here" });
   const plugins = [...(await locateProviders(config, { providers: builtinProviders }))].flatMap(([provider, at]) =>
     at.kind === "given" ? [] : [{ provider, kind: at.kind, file: at.file, loaded: loadPlugins }],
   );

@@ -52,7 +52,8 @@ missing key are listed as unavailable and do not change the exit code.`,
   validate: `orchestrator validate [--config <file>] [--load-plugins] [--json]
 
 Parses the config strictly: a missing environment variable is an error with its line, as is
-every unknown key, bad value and unknown provider. Exit code 3 when the file is invalid. With no
+every unknown key, bad value and unknown provider, and a built-in provider whose npm package (its
+SDK) is not installed. Exit code 3 when the file is invalid. With no
 file (no --config, no ./models.yaml) it checks the embedded default, whose cloud models are
 optional: one whose key variable is not set is listed as unavailable, as the demo does.
 A provider named by file or package is only located, never run: --load-plugins imports it
