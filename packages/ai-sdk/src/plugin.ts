@@ -69,6 +69,10 @@ export const aiSdkProvider = defineProvider<AISDKProviderConfig>({
   name: "ai-sdk",
   configSchema: aiSdkConfigSchema,
   secretKeys: ["apiKey", "secretAccessKey", "sessionToken"],
+  // The configured AI SDK provider package: one that is not installed is reported at start-up.
+  async loadDependencies(config) {
+    await importPackage(config.package);
+  },
   create: async ({ name, config, capabilities, constraints, capabilitiesDeclared }) => {
     const model = await loadLanguageModel(config);
     return new AISDKModel({

@@ -52,9 +52,18 @@ export async function buildModels(config: ModelConfig, options: BuildModelsOptio
     }
   });
   if (issues.length > 0) throw new ConfigError(sortIssues(issues), { title: "Invalid model configuration" });
-  const missing = await dependencyIssues(config, plugins);
-  if (missing.length > 0)
-    throw new ConfigError(sortIssues(missing), { title: "Could not create the configured models" });
+  const cannotRun = await checkDependencies(config, plugins);
+  if (cannotRun.length > 0 && !config.lenient)
+    throw new ConfigError(sortIssues(cannotRun.map((p) => p.issue)), {
+      title: "Could not create the configured models",
+    });
+  // Lenient: left out like a model whose key is not set, so the others still run.
+  for (const { index, reason } of cannotRun) {
+    const entry = config.models[index] as ModelConfig["models"][number];
+    skipped.push({ name: entry.name, provider: entry.provider, reason, location: entry.location });
+    const at = specs.findIndex((s) => s.index === index);
+    if (at >= 0) specs.splice(at, 1);
+  }
 
   const models: Model[] = [];
   for (const { index, spec } of specs) {
@@ -81,18 +90,27 @@ export async function buildModels(config: ModelConfig, options: BuildModelsOptio
   return { models, skipped };
 }
 
+/** A model whose provider cannot run here: its index in `config.models`, why, and the issue at its line. */
+export interface DependencyProblem {
+  index: number;
+  model: string;
+  reason: string;
+  issue: ConfigIssue;
+}
+
 /**
  * Loads what each model's provider needs at run time (the plugin's `loadDependencies`: its SDK)
- * and returns an issue, at the model's line, for each one that cannot run here — a package that
- * is not installed says which and how to install it. Models left out (`unavailable`), providers
- * not in `plugins` and `config:` blocks their plugin rejects are skipped: those are reported
- * elsewhere. `buildModels` calls it before creating any model; `orchestrator validate` calls it too.
+ * and returns a problem, with an issue at the model's line, for each one that cannot run here — a
+ * package that is not installed says which and how to install it. Models left out (`unavailable`),
+ * providers not in `plugins` and `config:` blocks their plugin rejects are skipped: those are
+ * reported elsewhere. `buildModels` calls it before creating any model (a lenient config leaves
+ * such models out, in `skipped`); `orchestrator validate` calls it too.
  */
-export async function dependencyIssues(
+export async function checkDependencies(
   config: ModelConfig,
   plugins: ReadonlyMap<string, AnyProviderPlugin>,
-): Promise<ConfigIssue[]> {
-  const checks = config.models.map(async (entry, index): Promise<ConfigIssue | undefined> => {
+): Promise<DependencyProblem[]> {
+  const checks = config.models.map(async (entry, index): Promise<DependencyProblem | undefined> => {
     const plugin = entry.unavailable ? undefined : plugins.get(entry.provider);
     if (plugin?.loadDependencies === undefined) return undefined;
     const checked = validateEntryConfig(plugin, entry, index);
@@ -106,12 +124,13 @@ export async function dependencyIssues(
         : error instanceof Error
           ? error.message
           : String(error);
-      return issueAt(
+      const issue = issueAt(
         entryMeta(entry, index).locator,
         ["models", index, "provider"],
         `model "${entry.name}" cannot run: ${reason}`,
       );
+      return { index, model: entry.name, reason, issue };
     }
   });
-  return (await Promise.all(checks)).filter((issue) => issue !== undefined);
+  return (await Promise.all(checks)).filter((problem) => problem !== undefined);
 }

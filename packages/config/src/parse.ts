@@ -419,6 +419,7 @@ export function analyzeModelConfig(text: string, options: ParseOptions = {}): An
     telemetry,
     keys,
     source,
+    ...(options.lenient ? { lenient: true } : {}),
   }) as ModelConfig;
   attachBuilder(config);
   return { config, issues: [] };

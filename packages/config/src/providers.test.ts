@@ -90,12 +90,14 @@ describe("a third-party provider named by package", () => {
     ]);
   });
 
-  it("refuses a model whose provider cannot run here (loadDependencies rejects) at the model's line, before creating any model; a model left out is not checked", async () => {
+  it("a model whose provider cannot run here (loadDependencies rejects): a strict config fails at the model's line before creating any model; a lenient one leaves it out, in skipped, and builds the rest", async () => {
     const created: string[] = [];
+    const checked: string[] = [];
     const sdkMissing = defineProvider({
       name: "needs-sdk",
       configSchema: z.object({ package: z.string() }).strict(),
       async loadDependencies(config) {
+        checked.push(config.package);
         throw new ConfigError(
           `The Example provider needs the npm package "${config.package}": npm install ${config.package}`,
         );
@@ -114,7 +116,7 @@ describe("a third-party provider named by package", () => {
         return new FakeModel({ name: spec.name });
       },
     });
-    const text = [
+    const lines = [
       "models:",
       "  - name: fine",
       "    provider: fake",
@@ -123,17 +125,38 @@ describe("a third-party provider named by package", () => {
       "    config: { package: example-sdk }",
       "  - name: b",
       "    provider: broken-native",
-      "  - name: later",
-      "    provider: needs-sdk",
-      '    config: { package: "${NOT_SET_HERE}" }',
-    ].join("\n");
+    ];
     const providers = [fake, sdkMissing, broken];
-    const config = parseModelConfig(text, { source: "inline.yaml", providers, lenient: true, env: {} });
-    expect(config.models.find((m) => m.name === "later")?.unavailable).toBe("NOT_SET_HERE is not set");
-    expect(await failure(buildModels(config, { providers }))).toEqual([
+    const strict = parseModelConfig(lines.join("\n"), { source: "inline.yaml", providers });
+    expect(await failure(buildModels(strict, { providers }))).toEqual([
       'inline.yaml:5:15: models[1].provider: model "a" cannot run: The Example provider needs the npm package "example-sdk": npm install example-sdk',
       'inline.yaml:8:15: models[2].provider: model "b" cannot run: the native binding failed to load',
     ]);
+    expect(created).toEqual([]);
+
+    // A model the config already left out (its variable is not set) is not checked.
+    checked.length = 0;
+    const withUnset = [
+      ...lines,
+      "  - name: later",
+      "    provider: needs-sdk",
+      '    config: { package: "${NOT_SET_HERE}" }',
+    ];
+    const lenient = parseModelConfig(withUnset.join("\n"), {
+      source: "inline.yaml",
+      providers,
+      lenient: true,
+      env: {},
+    });
+    const { models, skipped } = await buildModels(lenient, { providers });
+    expect(models.map((m) => m.name)).toEqual(["fine"]);
+    expect(skipped.map((s) => [s.name, s.reason, s.location?.line])).toEqual([
+      ["later", "NOT_SET_HERE is not set", 9],
+      ["a", 'The Example provider needs the npm package "example-sdk": npm install example-sdk', 4],
+      ["b", "the native binding failed to load", 7],
+    ]);
+    expect(checked).toEqual(["example-sdk"]);
+    // Neither model that cannot run was created.
     expect(created).toEqual([]);
   });
 

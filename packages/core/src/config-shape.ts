@@ -274,6 +274,11 @@ export interface ModelConfig {
   keys?: StaticKeyConfig[];
   /** The file it came from, or `<inline>`. */
   source: string;
+  /**
+   * Parsed leniently: a model that cannot run here (its key variable is not set, its provider's
+   * package is not installed) is left out and listed in `skipped`, rather than failing the build.
+   */
+  lenient?: boolean;
   /** Attached (non-enumerable) by `@orchestrator-ts/config`: creates the models through their plugins. */
   readonly [BUILD_MODELS]?: BuildModelsFunction;
 }

@@ -44,8 +44,18 @@ async function main(argv: string[]): Promise<number> {
 }
 
 const argv = process.argv.slice(2);
+let settled = false;
+// A command whose work can no longer go on — something it awaits (a package's import, a plugin's
+// loadDependencies, a call) will never settle and nothing else holds the event loop — would
+// otherwise end the process silently with code 0, as if it had succeeded.
+process.once("beforeExit", () => {
+  if (settled) return;
+  io.err(`orchestrator ${argv[0] ?? ""}: stopped before finishing: something it was waiting for can never complete`);
+  process.exitCode = 1;
+});
 main(argv).then(
   (code) => {
+    settled = true;
     process.exitCode = code;
     // A server that has drained and closed is done even when something outside our control still
     // holds the event loop (a process manager's IPC channel, as PM2's fork mode opens, or a
@@ -53,6 +63,7 @@ main(argv).then(
     if (argv[0] === "serve" || argv[0] === "dashboard") setTimeout(() => process.exit(code), 500).unref();
   },
   (error: unknown) => {
+    settled = true;
     process.exitCode = report(error, io, argv.includes("--json"));
   },
 );

@@ -66,7 +66,7 @@ export {
   type OrchestratorTelemetryOptions,
 } from "./orchestrator";
 export { EMBEDDED_CONFIG, LOCAL_MODELS, defaultModelDir, prepareLocalModels } from "./default-config";
-export { createServer, type CreateServerOptions, withRedisUrl } from "./server";
+export { type ConfiguredServer, createServer, type CreateServerOptions, withRedisUrl } from "./server";
 export {
   GatewayError,
   type Caller,

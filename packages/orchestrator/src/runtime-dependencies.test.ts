@@ -1,6 +1,8 @@
+import { spawn } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import { writeTinyGguf } from "@orchestrator-ts/gguf";
 import {
   runScript,
   startAnthropicServer,
@@ -8,7 +10,7 @@ import {
   startOllamaServer,
   startOpenAIServer,
 } from "@orchestrator-ts/testing";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 
 const PACKAGE = resolve(__dirname, "..");
 
@@ -316,7 +318,76 @@ const models = [
       rmSync(dir, { recursive: true, force: true });
     }
   });
-  it("a model whose provider SDK is not installed: validate, models, serve and generate say which package to install, with the model's line, and exit 3 before any call", {
+  it("an ES module application bundled into one CommonJS file (as for AWS Lambda) builds OpenAI and llama.cpp models from a config and calls OpenAI: undici and node-llama-cpp are found through the bundle's require, not the empty import.meta", {
+    timeout: 90_000,
+  }, async () => {
+    const { build } = await import("esbuild");
+    const openai = await startOpenAIServer({ apiKey: "sk-test" });
+    // Beside the package, so that what the bundle leaves out (undici, node-llama-cpp) resolves from its node_modules.
+    const cache = join(PACKAGE, "node_modules", ".cache");
+    mkdirSync(cache, { recursive: true });
+    const entry = join(cache, `esm-app-${process.pid}.mjs`);
+    const bundle = join(cache, `esm-app-${process.pid}.cjs`);
+    const dir = mkdtempSync(join(tmpdir(), "orchestrator-esm-bundle-"));
+    try {
+      // Only built, never loaded (creating the model reads its header).
+      await writeTinyGguf(join(dir, "tiny.gguf"));
+      writeFileSync(
+        entry,
+        `
+import { buildModels, parseModelConfig } from "@orchestrator-ts/config";
+import { openaiProvider } from "@orchestrator-ts/provider-openai";
+import { llamaCppProvider } from "@orchestrator-ts/provider-llama-cpp";
+const providers = { openai: openaiProvider, "llama-cpp": llamaCppProvider };
+const text = [
+  "models:",
+  "  - name: gpt",
+  "    provider: openai",
+  '    config: { api_key: sk-test, base_url: "' + process.env.OPENAI_URL + '" }',
+  "  - name: tiny",
+  "    provider: llama-cpp",
+  "    config: { model_path: " + process.env.MODEL_PATH + " }",
+].join("\\n");
+(async () => {
+  const { models } = await buildModels(parseModelConfig(text, { providers }), { providers });
+  console.log("built " + models.map((m) => m.name).join(","));
+  const answer = await models[0].generate({ messages: [{ role: "user", content: "say hello" }] });
+  console.log("answered " + (answer.text.length > 0));
+  await Promise.all(models.map((m) => m.cleanup()));
+})().catch((error) => { console.log("failed: " + error.message); process.exitCode = 1; });
+`,
+      );
+      await build({
+        entryPoints: [entry],
+        bundle: true,
+        platform: "node",
+        format: "cjs",
+        target: "node20",
+        outfile: bundle,
+        // A native package is installed beside a bundle, not bundled.
+        external: ["node-llama-cpp"],
+        logLevel: "silent",
+      });
+      const run = await runScript(
+        { file: bundle },
+        {
+          cwd: cache,
+          env: { ...process.env, OPENAI_URL: `${openai.url}/v1`, MODEL_PATH: join(dir, "tiny.gguf") },
+          timeoutMs: 60_000,
+        },
+      );
+      expect(run.timedOut).toBe(false);
+      expect(run.stdout + run.stderr).toContain("built gpt,tiny");
+      expect(run.stdout + run.stderr).toContain("answered true");
+      expect(run.code, run.stderr).toBe(0);
+    } finally {
+      await openai.close();
+      rmSync(entry, { force: true });
+      rmSync(bundle, { force: true });
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+  it("a model whose provider SDK is not installed: validate fails at the model's line with the package to install (exit 3); models, generate and serve leave it out and say why, as for a missing key", {
     timeout: 90_000,
   }, async () => {
     const dir = mkdtempSync(join(tmpdir(), "orchestrator-missing-sdk-"));
@@ -329,30 +400,50 @@ const models = [
         `  if (specifier === "openai") throw Object.assign(new Error("Cannot find package 'openai' imported from " + context.parentURL), { code: "ERR_MODULE_NOT_FOUND" });`,
       );
       const config = modelsYaml(dir, [OPENAI_MODEL]);
-      const commands = [
-        ["generate", "hello", "--config", config],
-        ["validate", "--config", config],
-        ["models", "--config", config],
-        ["serve", "--config", config, "--port", "0"],
-      ];
-      const runs = await Promise.all(
-        commands.map((args) =>
-          runScript(
-            { file: join(PACKAGE, "bin/orchestrator.js") },
-            { args, cwd: dir, nodeArgs: ["--import", register], timeoutMs: 30_000 },
-          ),
-        ),
-      );
-      for (const [i, run] of runs.entries()) {
-        const what = `orchestrator ${commands[i]?.[0]}: ${run.stdout}${run.stderr}`;
-        // serve refuses the config before it listens: it does not start and then fail every request.
-        expect(run.timedOut, what).toBe(false);
-        expect(run.stdout, what).not.toContain("serving on");
-        expect(run.stderr, what).toContain(
-          `${config}:3:15: models[0].provider: model "gpt" cannot run: The OpenAI provider needs the npm package "openai", which is not installed here: npm install openai`,
+      const reason =
+        'The OpenAI provider needs the npm package "openai", which is not installed here: npm install openai';
+      const cli = (args: string[]) =>
+        runScript(
+          { file: join(PACKAGE, "bin/orchestrator.js") },
+          { args, cwd: dir, nodeArgs: ["--import", register], timeoutMs: 30_000 },
         );
-        expect(run.code, what).toBe(3);
+      const [validate, models, generate] = await Promise.all([
+        cli(["validate", "--config", config]),
+        cli(["models", "--config", config]),
+        cli(["generate", "hello", "--config", config]),
+      ]);
+      expect(validate.stderr).toContain(`${config}:3:15: models[0].provider: model "gpt" cannot run: ${reason}`);
+      expect(validate.code, validate.stderr).toBe(3);
+      expect(models.stdout).toContain(`unavailable: ${reason}`);
+      expect(models.code, models.stderr).toBe(0);
+      expect(generate.stderr).toContain(`unavailable: gpt (openai): ${reason}`);
+      expect(generate.code, generate.stderr).toBe(4);
+      // serve starts (a fleet's config may name models some hosts cannot run), says which model it left out and why, and is not ready.
+      const serve = spawn(
+        process.execPath,
+        ["--import", register, join(PACKAGE, "bin/orchestrator.js"), "serve", "--config", config, "--port", "0"],
+        { cwd: dir },
+      );
+      let out = "";
+      serve.stdout.setEncoding("utf8").on("data", (d: string) => {
+        out += d;
+      });
+      serve.stderr.setEncoding("utf8").on("data", (d: string) => {
+        out += d;
+      });
+      const exited = new Promise<number | null>((done) => serve.once("exit", (code) => done(code)));
+      try {
+        await vi.waitFor(() => expect(out).toMatch(/unavailable: gpt \(openai\): The OpenAI provider needs/), {
+          timeout: 20_000,
+          interval: 50,
+        });
+        const url = /serving on (http:\/\/\S+)/.exec(out)?.[1];
+        const ready = await fetch(`${url}/readyz`);
+        expect(ready.status).toBe(503);
+      } finally {
+        serve.kill("SIGTERM");
       }
+      expect(await exited).toBe(0);
       // llama.cpp's package is located, not imported (that takes ~0.5 s), and a missing one is reported the same way.
       const noLlama = resolveHook(
         dir,
@@ -371,6 +462,34 @@ const models = [
         `${llamaConfig}:3:15: models[0].provider: model "tiny" cannot run: The llama.cpp provider needs the npm package "node-llama-cpp", which is not installed here: npm install node-llama-cpp`,
       );
       expect(llama.code, llama.stderr).toBe(3);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+  it("a command left waiting on something that can never complete (an SDK import that never settles) says so and exits 1, not silently with 0", {
+    timeout: 60_000,
+  }, async () => {
+    const dir = mkdtempSync(join(tmpdir(), "orchestrator-never-settles-"));
+    try {
+      const register = resolveHook(
+        dir,
+        "openai-never-loads",
+        "",
+        `  if (specifier === "openai") return { url: "data:text/javascript,await new Promise(() => {})", shortCircuit: true };`,
+      );
+      const run = await runScript(
+        { file: join(PACKAGE, "bin/orchestrator.js") },
+        {
+          args: ["validate", "--config", modelsYaml(dir, [OPENAI_MODEL])],
+          cwd: dir,
+          nodeArgs: ["--import", register],
+          timeoutMs: 30_000,
+        },
+      );
+      expect(run.timedOut).toBe(false);
+      expect(run.stdout).not.toContain("valid");
+      expect(run.stderr).toContain("orchestrator validate: stopped before finishing");
+      expect(run.code).toBe(1);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -1,7 +1,7 @@
 // The gateway, batteries included: `createServer({ config })` builds the orchestrator from a YAML
 // file (as createOrchestrator does) and serves it; close() closes what it built.
 import { Secret } from "@orchestrator-ts/core";
-import type { ModelConfig } from "@orchestrator-ts/core";
+import type { ModelConfig, SkippedModel } from "@orchestrator-ts/core";
 import { RedisKeyStore } from "@orchestrator-ts/redis";
 import type { ModelRegistry } from "@orchestrator-ts/registry";
 import {
@@ -70,21 +70,28 @@ export function withRedisUrl(config: ModelConfig, redis: string): ModelConfig {
   return config;
 }
 
+/** The gateway, and the models its config left out (their key variable is not set, their provider's package is not installed). */
+export interface ConfiguredServer extends OrchestratorServer {
+  readonly skipped: readonly SkippedModel[];
+}
+
 /**
  * The OpenAI-compatible gateway (`@orchestrator-ts/server`) over an orchestrator: the one you
  * pass, or one built from `config` with `createOrchestrator` (closed by the server's `close()`).
  * Call `listen()` on the result.
  */
-export async function createServer(options: CreateServerOptions = {}): Promise<OrchestratorServer> {
+export async function createServer(options: CreateServerOptions = {}): Promise<ConfiguredServer> {
   if ("orchestrator" in options && options.orchestrator) {
     const { orchestrator, metrics, masterKey, dashboard, ...rest } = options;
-    return withDashboard(
+    const skipped = (orchestrator as { skipped?: readonly SkippedModel[] }).skipped ?? [];
+    const server = withDashboard(
       { ...rest, ...keyAccess(orchestrator.registry, orchestrator.config, masterKey, process.env, rest) },
       orchestrator,
       masterKey ?? process.env.ORCHESTRATOR_MASTER_KEY,
       dashboard,
       (gateway) => withMetrics(gateway, orchestrator, false, metrics),
     );
+    return Object.assign(server, { skipped });
   }
   const {
     config,
@@ -124,13 +131,14 @@ export async function createServer(options: CreateServerOptions = {}): Promise<O
     ...(resolved === undefined ? {} : { config: resolved }),
   });
   try {
-    return withDashboard(
+    const server = withDashboard(
       { ...gateway, ...keyAccess(orchestrator.registry, orchestrator.config, masterKey, env ?? process.env, gateway) },
       orchestrator,
       masterKey ?? (env ?? process.env).ORCHESTRATOR_MASTER_KEY,
       dashboard,
       (options) => withMetrics(options, orchestrator, true, metrics),
     );
+    return Object.assign(server, { skipped: orchestrator.skipped });
   } catch (error) {
     await orchestrator.close();
     throw error;

@@ -16,14 +16,25 @@ export const loadNodeLlamaCpp = nodeLlamaCpp.load;
 
 /**
  * Rejects when node-llama-cpp cannot be found from here, with the package to install. It is only
- * located, not imported: importing it takes ~0.5 s, which a config check should not cost.
+ * located, not imported: importing it takes ~0.5 s, which a config check should not cost. Where it
+ * cannot be located without importing it (Node before 20.6 has no `import.meta.resolve`; an ES
+ * module build bundled into CommonJS has an empty `import.meta`, but the bundle's require), and for
+ * any failure but "not found", the check passes: the import at first use reports what is wrong.
  */
 export async function checkNodeLlamaCpp(): Promise<void> {
+  const locate =
+    typeof __ORCHESTRATOR_CJS__ === "boolean" && __ORCHESTRATOR_CJS__
+      ? require.resolve
+      : typeof import.meta.resolve === "function"
+        ? import.meta.resolve
+        : typeof require === "function"
+          ? require.resolve
+          : undefined;
+  if (typeof locate !== "function") return;
   try {
-    if (typeof __ORCHESTRATOR_CJS__ === "boolean" && __ORCHESTRATOR_CJS__) require.resolve("node-llama-cpp");
-    else import.meta.resolve("node-llama-cpp");
+    locate("node-llama-cpp");
   } catch (error) {
-    throw isModuleNotFound(error, NEEDED.package) ? missingPackageError(NEEDED, error) : error;
+    if (isModuleNotFound(error, NEEDED.package)) throw missingPackageError(NEEDED, error);
   }
 }
 

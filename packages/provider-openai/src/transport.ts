@@ -86,7 +86,10 @@ function loadUndici(): typeof import("undici") {
   const undici = (
     typeof __ORCHESTRATOR_CJS__ === "boolean" && __ORCHESTRATOR_CJS__
       ? require("undici")
-      : createRequire(import.meta.url)("undici")
+      : import.meta.url
+        ? createRequire(import.meta.url)("undici")
+        : // The ES module build bundled into a CommonJS file (esbuild leaves import.meta empty there): the bundle's require.
+          require("undici")
   ) as typeof import("undici");
   // undici defines the slot writable but not configurable: it can be reset, not deleted.
   if (before === undefined) slot[GLOBAL_DISPATCHER] = undefined;

@@ -11,7 +11,10 @@ export function ioredis(): IORedis {
   loaded ??= (
     typeof __ORCHESTRATOR_CJS__ === "boolean" && __ORCHESTRATOR_CJS__
       ? require("ioredis")
-      : createRequire(import.meta.url)("ioredis")
+      : import.meta.url
+        ? createRequire(import.meta.url)("ioredis")
+        : // The ES module build bundled into a CommonJS file (esbuild leaves import.meta empty there): the bundle's require.
+          require("ioredis")
   ) as IORedis;
   return loaded;
 }

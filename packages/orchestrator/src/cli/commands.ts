@@ -1,5 +1,11 @@
 import { ConfigError, type GenerateRequest, type Model } from "@orchestrator-ts/core";
-import { dependencyIssues, loadModelConfig, locateProviders, parseModelConfig } from "@orchestrator-ts/config";
+import {
+  checkDependencies,
+  loadModelConfig,
+  locateProviders,
+  parseModelConfig,
+  resolveProviders,
+} from "@orchestrator-ts/config";
 import { EMBEDDED_CONFIG, defaultModelDir } from "../default-config";
 import { type Orchestrator, createOrchestrator, resolveConfigPath } from "../orchestrator";
 import { builtinProviders } from "../providers";
@@ -280,17 +286,26 @@ export async function validate(argv: string[], io: Io): Promise<number> {
         providers: builtinProviders,
         lenient: true,
       });
-  // A provider whose SDK is not installed here would fail every call: an error now, with the model's line.
-  const cannotRun = await dependencyIssues(config, new Map(Object.entries(builtinProviders)));
-  if (cannotRun.length > 0) throw new ConfigError(cannotRun, { title: "The configured models cannot run here" });
+  // A provider whose package (its SDK) is not installed here would fail every call: an error now, with the
+  // model's line; in the lenient embedded default, the model is unavailable, as for a missing key.
+  // Plugins by file or package are checked only when loaded (--load-plugins).
+  const given = loadPlugins
+    ? await resolveProviders(config, { providers: builtinProviders })
+    : new Map(Object.entries(builtinProviders));
+  const cannotRun = await checkDependencies(config, given);
+  if (cannotRun.length > 0 && path)
+    throw new ConfigError(
+      cannotRun.map((p) => p.issue),
+      { title: "The configured models cannot run here" },
+    );
+  const reasons = new Map(cannotRun.map((p) => [p.index, p.reason]));
   const plugins = [...(await locateProviders(config, { providers: builtinProviders }))].flatMap(([provider, at]) =>
     at.kind === "given" ? [] : [{ provider, kind: at.kind, file: at.file, loaded: loadPlugins }],
   );
-  const models = config.models.map((m) => ({
-    name: m.name,
-    provider: m.provider,
-    ...(m.unavailable ? { unavailable: m.unavailable } : {}),
-  }));
+  const models = config.models.map((m, i) => {
+    const unavailable = m.unavailable ?? reasons.get(i);
+    return { name: m.name, provider: m.provider, ...(unavailable ? { unavailable } : {}) };
+  });
   const summary = { valid: true, source: config.source, models, plugins };
   if (values.json) io.out(JSON.stringify(summary, null, 2));
   else {

@@ -1,4 +1,3 @@
-import type { OrchestratorServer } from "@orchestrator-ts/server";
 import { createServer } from "../server";
 import { UsageError, number, parse } from "./args";
 import { EXIT, type Io } from "./report";
@@ -51,7 +50,7 @@ export async function serve(argv: string[], io: Io): Promise<number> {
       `--redis expects a redis:// or rediss:// URL, got "${values.redis.replace(/\/\/[^@/]*@/, "//***@")}"`,
     );
 
-  const server: OrchestratorServer = await createServer({
+  const server = await createServer({
     ...(typeof values.config === "string" ? { config: values.config } : {}),
     ...(typeof values.redis === "string" ? { redis: values.redis } : {}),
     ...(typeof values.host === "string" ? { host: values.host } : {}),
@@ -73,6 +72,7 @@ export async function serve(argv: string[], io: Io): Promise<number> {
     throw error;
   }
   io.out(`orchestrator serving on ${url}`);
+  for (const s of server.skipped) io.err(`unavailable: ${s.name} (${s.provider}): ${s.reason}`);
   const signal = await stop;
   io.err(`${signal}: draining requests in flight, then closing`);
   await server.close();
