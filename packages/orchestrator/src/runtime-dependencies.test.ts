@@ -26,6 +26,16 @@ function resolveHook(dir: string, name: string, imports: string, body: string): 
   return register;
 }
 
+/** A resolve hook under which `name` is not installed: Node's own error for a package that cannot be found. */
+function hidePackage(dir: string, name: string): string {
+  return resolveHook(
+    dir,
+    `no-${name}`,
+    "",
+    `  if (specifier === ${JSON.stringify(name)}) throw Object.assign(new Error("Cannot find package '${name}' imported from " + context.parentURL), { code: "ERR_MODULE_NOT_FOUND" });`,
+  );
+}
+
 const OPENAI_MODEL =
   '  - name: gpt\n    provider: openai\n    config: { api_key: "sk-test", base_url: "http://127.0.0.1:9/v1" }';
 
@@ -392,13 +402,7 @@ const text = [
   }, async () => {
     const dir = mkdtempSync(join(tmpdir(), "orchestrator-missing-sdk-"));
     try {
-      // As if `openai` were not installed: Node's own error for a package that cannot be found.
-      const register = resolveHook(
-        dir,
-        "no-openai",
-        "",
-        `  if (specifier === "openai") throw Object.assign(new Error("Cannot find package 'openai' imported from " + context.parentURL), { code: "ERR_MODULE_NOT_FOUND" });`,
-      );
+      const register = hidePackage(dir, "openai");
       const config = modelsYaml(dir, [OPENAI_MODEL]);
       const reason =
         'The OpenAI provider needs the npm package "openai", which is not installed here: npm install openai';
@@ -445,12 +449,7 @@ const text = [
       }
       expect(await exited).toBe(0);
       // llama.cpp's package is located, not imported (that takes ~0.5 s), and a missing one is reported the same way.
-      const noLlama = resolveHook(
-        dir,
-        "no-node-llama-cpp",
-        "",
-        `  if (specifier === "node-llama-cpp") throw Object.assign(new Error("Cannot find package 'node-llama-cpp' imported from " + context.parentURL), { code: "ERR_MODULE_NOT_FOUND" });`,
-      );
+      const noLlama = hidePackage(dir, "node-llama-cpp");
       const llamaConfig = modelsYaml(dir, [
         "  - name: tiny\n    provider: llama-cpp\n    config: { model_path: ./tiny.gguf }",
       ]);
