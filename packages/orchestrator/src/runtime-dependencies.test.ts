@@ -461,6 +461,25 @@ const text = [
         `${llamaConfig}:3:15: models[0].provider: model "tiny" cannot run: The llama.cpp provider needs the npm package "node-llama-cpp", which is not installed here: npm install node-llama-cpp`,
       );
       expect(llama.code, llama.stderr).toBe(3);
+      // And when it is installed, validate only locates it: a load hook (imports load, resolving does not) sees no node-llama-cpp module.
+      const loads = join(dir, "loads.txt");
+      const hook = join(dir, "note-loads.mjs");
+      writeFileSync(
+        hook,
+        `import { appendFileSync } from "node:fs";\nexport async function load(url, context, next) {\n  if (url.includes("/node-llama-cpp/")) appendFileSync(${JSON.stringify(loads)}, url + "\\n");\n  return next(url, context);\n}\n`,
+      );
+      const noteLoads = join(dir, "register-note-loads.mjs");
+      writeFileSync(
+        noteLoads,
+        `import { register } from "node:module";\nregister(${JSON.stringify(`file://${hook}`)});\n`,
+      );
+      const located = await runScript(
+        { file: join(PACKAGE, "bin/orchestrator.js") },
+        { args: ["validate", "--config", llamaConfig], cwd: dir, nodeArgs: ["--import", noteLoads], timeoutMs: 30_000 },
+      );
+      expect(located.stdout).toContain("valid, 1 model(s): tiny");
+      expect(located.code, located.stderr).toBe(0);
+      expect(existsSync(loads) ? readFileSync(loads, "utf8") : "").toBe("");
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
