@@ -64,6 +64,11 @@ export async function buildModels(config: ModelConfig, options: BuildModelsOptio
     const at = specs.findIndex((s) => s.index === index);
     if (at >= 0) specs.splice(at, 1);
   }
+  // In file order, whatever left them out.
+  if (cannotRun.length > 0) {
+    const order = new Map(config.models.map((m, i) => [m.name, i]));
+    skipped.sort((a, b) => (order.get(a.name) ?? 0) - (order.get(b.name) ?? 0));
+  }
 
   const models: Model[] = [];
   for (const { index, spec } of specs) {
@@ -109,14 +114,16 @@ export interface DependencyProblem {
 export async function checkDependencies(
   config: ModelConfig,
   plugins: ReadonlyMap<string, AnyProviderPlugin>,
+  options: { timeoutMs?: number } = {},
 ): Promise<DependencyProblem[]> {
+  const timeoutMs = options.timeoutMs ?? DEPENDENCY_TIMEOUT_MS;
   const checks = config.models.map(async (entry, index): Promise<DependencyProblem | undefined> => {
     const plugin = entry.unavailable ? undefined : plugins.get(entry.provider);
     if (plugin?.loadDependencies === undefined) return undefined;
     const checked = validateEntryConfig(plugin, entry, index);
     if (checked.issues.length > 0) return undefined;
     try {
-      await plugin.loadDependencies(checked.value);
+      await within(plugin.loadDependencies(checked.value), timeoutMs, plugin.name);
       return undefined;
     } catch (error) {
       const reason = ConfigError.isInstance(error)
@@ -133,4 +140,19 @@ export async function checkDependencies(
     }
   });
   return (await Promise.all(checks)).filter((problem) => problem !== undefined);
+}
+
+/** How long a plugin's `loadDependencies` may take (an SDK import takes well under a second here). */
+const DEPENDENCY_TIMEOUT_MS = 60_000;
+
+/** `promise`, or a rejection once `ms` have passed: a check that never settles must not hang start-up. */
+function within(promise: Promise<void>, ms: number, plugin: string): Promise<void> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => reject(new Error(`the ${plugin} provider did not finish loading what it needs within ${ms / 1000} s`)),
+      ms,
+    );
+  });
+  return Promise.race([promise, late]).finally(() => clearTimeout(timer));
 }

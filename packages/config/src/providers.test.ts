@@ -8,7 +8,14 @@ import { FakeModel } from "@orchestrator-ts/testing";
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
 import { fake, providers } from "../test/plugins";
-import { buildModels, loadModelConfig, locateProviders, parseModelConfig, resolveProviders } from "./index";
+import {
+  buildModels,
+  checkDependencies,
+  loadModelConfig,
+  locateProviders,
+  parseModelConfig,
+  resolveProviders,
+} from "./index";
 
 const fixtures = fileURLToPath(new URL("../test/fixtures/", import.meta.url));
 // Fixture packages live in test/fixtures/packages (node_modules/ is git-ignored); `modulePaths` adds that folder.
@@ -151,13 +158,30 @@ describe("a third-party provider named by package", () => {
     const { models, skipped } = await buildModels(lenient, { providers });
     expect(models.map((m) => m.name)).toEqual(["fine"]);
     expect(skipped.map((s) => [s.name, s.reason, s.location?.line])).toEqual([
-      ["later", "NOT_SET_HERE is not set", 9],
       ["a", 'The Example provider needs the npm package "example-sdk": npm install example-sdk', 4],
       ["b", "the native binding failed to load", 7],
+      ["later", "NOT_SET_HERE is not set", 9],
     ]);
     expect(checked).toEqual(["example-sdk"]);
     // Neither model that cannot run was created.
     expect(created).toEqual([]);
+  });
+
+  it("a loadDependencies that never settles is a problem of that model after the timeout, not a hung start-up", async () => {
+    const stuck = defineProvider({
+      name: "stuck",
+      configSchema: z.object({}),
+      loadDependencies: () => new Promise<void>(() => {}),
+      create: (spec) => new FakeModel({ name: spec.name }),
+    });
+    const config = parseModelConfig("models:\n  - name: s\n    provider: stuck\n", {
+      source: "inline.yaml",
+      providers: [stuck],
+    });
+    const problems = await checkDependencies(config, new Map([["stuck", stuck]]), { timeoutMs: 50 });
+    expect(problems.map((p) => formatConfigIssue(p.issue))).toEqual([
+      'inline.yaml:3:15: models[0].provider: model "s" cannot run: the stuck provider did not finish loading what it needs within 0.05 s',
+    ]);
   });
 
   it("loads a provider from a file path relative to the config file", async () => {
