@@ -484,25 +484,17 @@ const text = [
       rmSync(dir, { recursive: true, force: true });
     }
   });
-  it("a command left waiting on something that can never complete (an SDK import that never settles) says so and exits 1, not silently with 0", {
+  it("a command left waiting on something that can never complete (a provider plugin whose module never finishes loading) says so and exits 1, not silently with 0", {
     timeout: 60_000,
   }, async () => {
     const dir = mkdtempSync(join(tmpdir(), "orchestrator-never-settles-"));
     try {
-      const register = resolveHook(
-        dir,
-        "openai-never-loads",
-        "",
-        `  if (specifier === "openai") return { url: "data:text/javascript,await new Promise(() => {})", shortCircuit: true };`,
-      );
+      // (A provider's loadDependencies has a time limit of its own; importing a plugin module has none.)
+      writeFileSync(join(dir, "stuck-provider.mjs"), "await new Promise(() => {});\nexport default {};\n");
+      const config = modelsYaml(dir, ["  - name: stuck\n    provider: ./stuck-provider.mjs"]);
       const run = await runScript(
         { file: join(PACKAGE, "bin/orchestrator.js") },
-        {
-          args: ["validate", "--config", modelsYaml(dir, [OPENAI_MODEL])],
-          cwd: dir,
-          nodeArgs: ["--import", register],
-          timeoutMs: 30_000,
-        },
+        { args: ["validate", "--config", config, "--load-plugins"], cwd: dir, timeoutMs: 30_000 },
       );
       expect(run.timedOut).toBe(false);
       expect(run.stdout).not.toContain("valid");
