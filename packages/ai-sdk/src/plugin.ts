@@ -70,9 +70,7 @@ export const aiSdkProvider = defineProvider<AISDKProviderConfig>({
   configSchema: aiSdkConfigSchema,
   secretKeys: ["apiKey", "secretAccessKey", "sessionToken"],
   // The configured AI SDK provider package: one that is not installed is reported at start-up.
-  async loadDependencies(config) {
-    await importPackage(config.package);
-  },
+  loadDependencies: (config) => importPackage(config.package),
   create: async ({ name, config, capabilities, constraints, capabilitiesDeclared }) => {
     const model = await loadLanguageModel(config);
     return new AISDKModel({

@@ -5,13 +5,16 @@ import {
   type ConfigIssue,
   type Model,
   type ModelConfig,
-  type ProviderModelSpec,
   type SkippedModel,
 } from "@orchestrator-ts/core";
+import { timeLimit } from "@orchestrator-ts/core/internal";
 import { issueAt, sortIssues } from "./issues";
 import { entryMeta } from "./meta";
 import { resolveProviders } from "./providers";
 import { validateEntryConfig } from "./validate-config";
+
+/** How long a plugin's `loadDependencies` may take (an SDK import takes well under a second here). */
+const DEPENDENCY_TIMEOUT_MS = 60_000;
 
 export interface BuiltModels {
   /** In the order of the file. Not initialised yet: models connect lazily on first use. */
@@ -26,57 +29,43 @@ export interface BuiltModels {
  */
 export async function buildModels(config: ModelConfig, options: BuildModelsOptions = {}): Promise<BuiltModels> {
   const plugins = await resolveProviders(config, options);
-  const skipped: SkippedModel[] = [];
-  const specs: { index: number; spec: ProviderModelSpec<unknown> }[] = [];
+  const checked: Checked[] = [];
   const issues: ConfigIssue[] = [];
   config.models.forEach((entry, index) => {
-    if (entry.unavailable) {
-      skipped.push({ name: entry.name, provider: entry.provider, reason: entry.unavailable, location: entry.location });
-      return;
-    }
+    if (entry.unavailable) return;
     const plugin = plugins.get(entry.provider);
     if (!plugin) return; // resolveProviders has thrown for it
-    const checked = validateEntryConfig(plugin, entry, index);
-    issues.push(...checked.issues);
-    if (checked.issues.length === 0) {
-      specs.push({
-        index,
-        spec: {
-          name: entry.name,
-          config: checked.value,
-          capabilities: entry.capabilities,
-          constraints: entry.constraints,
-          capabilitiesDeclared: entry.capabilitiesDeclared,
-        },
-      });
-    }
+    const result = validateEntryConfig(plugin, entry, index);
+    issues.push(...result.issues);
+    if (result.issues.length === 0) checked.push({ index, plugin, value: result.value });
   });
   if (issues.length > 0) throw new ConfigError(sortIssues(issues), { title: "Invalid model configuration" });
-  const cannotRun = await checkDependencies(config, plugins);
+  const cannotRun = await dependencyProblems(config, checked, DEPENDENCY_TIMEOUT_MS);
   if (cannotRun.length > 0 && !config.lenient)
     throw new ConfigError(sortIssues(cannotRun.map((p) => p.issue)), {
       title: "Could not create the configured models",
     });
-  // Lenient: left out like a model whose key is not set, so the others still run.
-  for (const { index, reason } of cannotRun) {
-    const entry = config.models[index] as ModelConfig["models"][number];
-    skipped.push({ name: entry.name, provider: entry.provider, reason, location: entry.location });
-    const at = specs.findIndex((s) => s.index === index);
-    if (at >= 0) specs.splice(at, 1);
-  }
-  // In file order, whatever left them out.
-  if (cannotRun.length > 0) {
-    const order = new Map(config.models.map((m, i) => [m.name, i]));
-    skipped.sort((a, b) => (order.get(a.name) ?? 0) - (order.get(b.name) ?? 0));
-  }
-
+  // Lenient: a model that cannot run is left out like one whose key is not set, so the others still run.
+  const reasons = new Map(cannotRun.map((p) => [p.index, p.reason]));
+  const skipped: SkippedModel[] = [];
+  config.models.forEach((entry, index) => {
+    const reason = entry.unavailable ?? reasons.get(index);
+    if (reason) skipped.push({ name: entry.name, provider: entry.provider, reason, location: entry.location });
+  });
   const models: Model[] = [];
-  for (const { index, spec } of specs) {
-    const entry = config.models[index];
-    if (!entry) continue;
-    const plugin = plugins.get(entry.provider);
+  for (const { index, plugin, value } of checked) {
+    if (reasons.has(index)) continue;
+    const entry = config.models[index] as ModelConfig["models"][number];
     try {
-      if (plugin) models.push(await plugin.create(spec));
+      models.push(
+        await plugin.create({
+          name: entry.name,
+          config: value,
+          capabilities: entry.capabilities,
+          constraints: entry.constraints,
+          capabilitiesDeclared: entry.capabilitiesDeclared,
+        }),
+      );
     } catch (error) {
       const reason = error instanceof Error ? error.message : String(error);
       issues.push(
@@ -116,14 +105,39 @@ export async function checkDependencies(
   plugins: ReadonlyMap<string, AnyProviderPlugin>,
   options: { timeoutMs?: number } = {},
 ): Promise<DependencyProblem[]> {
-  const timeoutMs = options.timeoutMs ?? DEPENDENCY_TIMEOUT_MS;
-  const checks = config.models.map(async (entry, index): Promise<DependencyProblem | undefined> => {
+  const checked: Checked[] = [];
+  config.models.forEach((entry, index) => {
     const plugin = entry.unavailable ? undefined : plugins.get(entry.provider);
-    if (plugin?.loadDependencies === undefined) return undefined;
-    const checked = validateEntryConfig(plugin, entry, index);
-    if (checked.issues.length > 0) return undefined;
+    if (plugin?.loadDependencies === undefined) return;
+    const result = validateEntryConfig(plugin, entry, index);
+    if (result.issues.length === 0) checked.push({ index, plugin, value: result.value });
+  });
+  return dependencyProblems(config, checked, options.timeoutMs ?? DEPENDENCY_TIMEOUT_MS);
+}
+
+/** A model whose `config:` block its plugin accepted, with the block as the plugin parsed it. */
+interface Checked {
+  index: number;
+  plugin: AnyProviderPlugin;
+  value: unknown;
+}
+
+/** Runs each checked model's `loadDependencies` (all at once) and returns those that failed. */
+async function dependencyProblems(
+  config: ModelConfig,
+  checked: readonly Checked[],
+  timeoutMs: number,
+): Promise<DependencyProblem[]> {
+  const problems = checked.map(async ({ index, plugin, value }): Promise<DependencyProblem | undefined> => {
+    if (plugin.loadDependencies === undefined) return undefined;
+    const entry = config.models[index] as ModelConfig["models"][number];
     try {
-      await within(plugin.loadDependencies(checked.value), timeoutMs, plugin.name);
+      await timeLimit(
+        plugin.loadDependencies(value),
+        timeoutMs,
+        () =>
+          new Error(`the ${plugin.name} provider did not finish loading what it needs within ${timeoutMs / 1000} s`),
+      );
       return undefined;
     } catch (error) {
       const reason = ConfigError.isInstance(error)
@@ -139,20 +153,5 @@ export async function checkDependencies(
       return { index, model: entry.name, reason, issue };
     }
   });
-  return (await Promise.all(checks)).filter((problem) => problem !== undefined);
-}
-
-/** How long a plugin's `loadDependencies` may take (an SDK import takes well under a second here). */
-const DEPENDENCY_TIMEOUT_MS = 60_000;
-
-/** `promise`, or a rejection once `ms` have passed: a check that never settles must not hang start-up. */
-function within(promise: Promise<void>, ms: number, plugin: string): Promise<void> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const late = new Promise<never>((_, reject) => {
-    timer = setTimeout(
-      () => reject(new Error(`the ${plugin} provider did not finish loading what it needs within ${ms / 1000} s`)),
-      ms,
-    );
-  });
-  return Promise.race([promise, late]).finally(() => clearTimeout(timer));
+  return (await Promise.all(problems)).filter((problem) => problem !== undefined);
 }

@@ -14,6 +14,19 @@ export function sdkBackstopTimeoutMs(deadlineMs: number, graceMs = SDK_TIMEOUT_G
   return Number.isFinite(deadlineMs) ? Math.min(MAX_DELAY_MS, Math.ceil(deadlineMs) + graceMs) : MAX_DELAY_MS;
 }
 
+/**
+ * `promise`, or a rejection with `onTimeout()`'s error once `ms` have passed, whichever comes first;
+ * the timer is cleared as soon as it is settled. For waits that must not hang (a Redis command, a
+ * provider's start-up check); a call's own deadline is `Deadlines`'.
+ */
+export function timeLimit<T>(promise: Promise<T>, ms: number, onTimeout: () => Error): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(onTimeout()), ms);
+  });
+  return Promise.race([promise, late]).finally(() => clearTimeout(timer));
+}
+
 /** A call's place in the deadline list. */
 export interface Deadline {
   readonly at: number;

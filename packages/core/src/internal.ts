@@ -1,6 +1,6 @@
 // For this repository's own packages, not for applications or third-party providers: no stability
 // promise. Import from "@orchestrator-ts/core/internal". What a user needs is in the main entry.
-export { type Deadline, Deadlines, sdkBackstopTimeoutMs } from "./deadlines";
+export { type Deadline, Deadlines, sdkBackstopTimeoutMs, timeLimit } from "./deadlines";
 export { LruMap } from "./lru";
 export { isLoopbackURL, mergeDeclaredCapabilities } from "./pricing";
 export { formatPath } from "./validation";

@@ -35,11 +35,12 @@ export interface ProviderPlugin<C = Record<string, unknown>> {
   readonly envKeys?: readonly string[];
   /**
    * Loads what the provider's models need at run time (its SDK), once, and rejects when it cannot
-   * — a package that is not installed is a `ConfigError` that names it. Config checks call it for
-   * every provider a config uses (`buildModels`, `orchestrator validate`, `serve`), so that the
-   * failure is reported with the model's line at start-up, not by the first request.
+   * — a package that is not installed is a `ConfigError` that names it; what it resolves with is
+   * ignored. Config checks call it for every provider a config uses (`buildModels`, `orchestrator
+   * validate`, `serve`), so that the failure is reported with the model's line at start-up, not by
+   * the first request.
    */
-  loadDependencies?(config: C): Promise<void>;
+  loadDependencies?(config: C): Promise<unknown>;
   create(spec: ProviderModelSpec<C>): Model | Promise<Model>;
 }
 

@@ -35,9 +35,7 @@ export type AnthropicProviderConfig = z.output<typeof configSchema>;
 export const anthropicProvider = defineProvider<AnthropicProviderConfig>({
   name: "anthropic",
   // The SDK, imported when a config that uses this provider is checked: a missing one is reported at start-up.
-  async loadDependencies() {
-    await loadAnthropicSdk();
-  },
+  loadDependencies: loadAnthropicSdk,
   configSchema,
   secretKeys: ["apiKey"],
   envKeys: [ANTHROPIC_API_KEY_ENV],

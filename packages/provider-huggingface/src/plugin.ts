@@ -43,9 +43,7 @@ export type HuggingFaceProviderConfig = z.output<typeof huggingfaceConfigSchema>
 export const huggingfaceProvider = defineProvider<HuggingFaceProviderConfig>({
   name: "huggingface",
   // The SDK, imported when a config that uses this provider is checked: a missing one is reported at start-up.
-  async loadDependencies() {
-    await loadHuggingFaceSdk();
-  },
+  loadDependencies: loadHuggingFaceSdk,
   configSchema: huggingfaceConfigSchema,
   secretKeys: ["accessToken", "apiKey"],
   envKeys: ["HF_TOKEN", "HUGGINGFACE_API_KEY"],

@@ -40,9 +40,7 @@ export type OllamaProviderConfig = z.output<typeof configSchema>;
 export const ollamaProvider = defineProvider<OllamaProviderConfig>({
   name: "ollama",
   // The SDK, imported when a config that uses this provider is checked: a missing one is reported at start-up.
-  async loadDependencies() {
-    await loadOllamaSdk();
-  },
+  loadDependencies: loadOllamaSdk,
   configSchema,
   secretKeys: ["headers"],
   envKeys: ["OLLAMA_HOST"],

@@ -52,9 +52,7 @@ export type OpenAIProviderConfig = z.output<typeof openaiConfigSchema>;
 export const openaiProvider = defineProvider<OpenAIProviderConfig>({
   name: "openai",
   // The SDK, imported when a config that uses this provider is checked: a missing one is reported at start-up.
-  async loadDependencies() {
-    await loadOpenAISdk();
-  },
+  loadDependencies: loadOpenAISdk,
   configSchema: openaiConfigSchema,
   secretKeys: ["apiKey"],
   // OpenAI's, and each preset's (read only for that preset).

@@ -1,4 +1,5 @@
 import { ConfigError, type ConfigIssue, OrchestratorError, Secret, redact } from "@orchestrator-ts/core";
+import { timeLimit } from "@orchestrator-ts/core/internal";
 import type { Cluster, ClusterOptions, Redis, RedisOptions } from "ioredis";
 import { ioredis } from "./ioredis";
 
@@ -387,13 +388,9 @@ export class RedisConnection {
   }
 }
 
-/** `promise`, or a rejection after `ms` (the timer is cleared when it settles). */
+/** `promise`, or a rejection ("Command timed out") after `ms`. */
 export function bounded<T>(promise: Promise<T>, ms: number): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error("Command timed out")), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+  return timeLimit(promise, ms, () => new Error("Command timed out"));
 }
 
 // The ioredis client holds the password in its options: never print it.

@@ -68,8 +68,8 @@ export function toGatewayError(error: unknown): GatewayError {
       return new GatewayError(499, "invalid_request_error", error.message, { code: "client_closed", cause: error });
     }
     if (ConfigError.isInstance(error) && isModuleNotFound(error.cause)) {
-      // A model whose SDK is not installed: the gateway's setup, not the request (`serve` refuses such a
-      // config at start-up; a program that builds its own registry can still meet it here).
+      // A model whose SDK is not installed: the gateway's setup, not the request (a config leaves such a
+      // model out at start-up; a model built in code meets it at its first call).
       return new GatewayError(500, "api_error", error.message, { code: "missing_package", cause: error });
     }
     if (ConfigError.isInstance(error)) {
