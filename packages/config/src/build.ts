@@ -29,16 +29,7 @@ export interface BuiltModels {
  */
 export async function buildModels(config: ModelConfig, options: BuildModelsOptions = {}): Promise<BuiltModels> {
   const plugins = await resolveProviders(config, options);
-  const checked: Checked[] = [];
-  const issues: ConfigIssue[] = [];
-  config.models.forEach((entry, index) => {
-    if (entry.unavailable) return;
-    const plugin = plugins.get(entry.provider);
-    if (!plugin) return; // resolveProviders has thrown for it
-    const result = validateEntryConfig(plugin, entry, index);
-    issues.push(...result.issues);
-    if (result.issues.length === 0) checked.push({ index, plugin, value: result.value });
-  });
+  const { checked, issues } = checkEntries(config, plugins);
   if (issues.length > 0) throw new ConfigError(sortIssues(issues), { title: "Invalid model configuration" });
   const cannotRun = await dependencyProblems(config, checked, DEPENDENCY_TIMEOUT_MS);
   if (cannotRun.length > 0 && !config.lenient)
@@ -52,9 +43,36 @@ export async function buildModels(config: ModelConfig, options: BuildModelsOptio
     const reason = entry.unavailable ?? reasons.get(index);
     if (reason) skipped.push({ name: entry.name, provider: entry.provider, reason, location: entry.location });
   });
+  const models = await createChecked(
+    config,
+    checked.filter(({ index }) => !reasons.has(index)),
+  );
+  return { models, skipped };
+}
+
+/** The models (not left out) whose `config:` block their plugin accepts, and an issue for every block it rejects. */
+function checkEntries(
+  config: ModelConfig,
+  plugins: ReadonlyMap<string, AnyProviderPlugin>,
+): { checked: Checked[]; issues: ConfigIssue[] } {
+  const checked: Checked[] = [];
+  const issues: ConfigIssue[] = [];
+  config.models.forEach((entry, index) => {
+    if (entry.unavailable) return;
+    const plugin = plugins.get(entry.provider);
+    if (!plugin) return; // not loaded, or resolveProviders has thrown for it
+    const result = validateEntryConfig(plugin, entry, index);
+    issues.push(...result.issues);
+    if (result.issues.length === 0) checked.push({ index, plugin, value: result.value });
+  });
+  return { checked, issues };
+}
+
+/** Creates each checked model, in file order; if any `create` fails, releases the others and throws every failure at its line. */
+async function createChecked(config: ModelConfig, checked: readonly Checked[]): Promise<Model[]> {
   const models: Model[] = [];
+  const issues: ConfigIssue[] = [];
   for (const { index, plugin, value } of checked) {
-    if (reasons.has(index)) continue;
     const entry = config.models[index] as ModelConfig["models"][number];
     try {
       models.push(
@@ -81,7 +99,7 @@ export async function buildModels(config: ModelConfig, options: BuildModelsOptio
     await Promise.allSettled(models.map((m) => m.cleanup()));
     throw new ConfigError(sortIssues(issues), { title: "Could not create the configured models" });
   }
-  return { models, skipped };
+  return models;
 }
 
 /** A model whose provider cannot run here: its index in `config.models`, why, and the issue at its line. */
@@ -105,13 +123,7 @@ export async function checkDependencies(
   plugins: ReadonlyMap<string, AnyProviderPlugin>,
   options: { timeoutMs?: number } = {},
 ): Promise<DependencyProblem[]> {
-  const checked: Checked[] = [];
-  config.models.forEach((entry, index) => {
-    const plugin = entry.unavailable ? undefined : plugins.get(entry.provider);
-    if (plugin?.loadDependencies === undefined) return;
-    const result = validateEntryConfig(plugin, entry, index);
-    if (result.issues.length === 0) checked.push({ index, plugin, value: result.value });
-  });
+  const { checked } = checkEntries(config, plugins);
   return dependencyProblems(config, checked, options.timeoutMs ?? DEPENDENCY_TIMEOUT_MS);
 }
 
