@@ -250,7 +250,8 @@ export const OUTPUT_SAMPLES: Record<string, (world: BlockWorld) => Promise<strin
   "docs/troubleshooting/05-redis-is-missing-or-down.txt": () => sample("no-redis-server", { PATH: "/nonexistent" }),
   "docs/troubleshooting/09-llama-cpp-is-slow-or-will-not-load.txt": () => sample("llama-errors"),
   "docs/troubleshooting/10-no-model-fits.txt": () => sample("no-eligible-model"),
-  "docs/troubleshooting/11-a-provider-s-package-is-not-installed.txt": () => sample("missing-sdk"),
+  "docs/troubleshooting/11-a-config-file-does-not-load.txt": () => sample("missing-model-file"),
+  "docs/troubleshooting/12-a-provider-s-package-is-not-installed.txt": () => sample("missing-sdk"),
 };
 
 /**

@@ -50,6 +50,22 @@ export async function buildModels(config: ModelConfig, options: BuildModelsOptio
   return { models, skipped };
 }
 
+/**
+ * Create the models whose provider is in `plugins` (the others are left out: their code is not run)
+ * and release them at once. Creating checks what parsing cannot — a file a model names that does
+ * not exist — so `orchestrator validate` calls it on a checked config. Throws the `ConfigError`
+ * `buildModels` would, with each model's line.
+ */
+export async function checkModelCreation(
+  config: ModelConfig,
+  plugins: ReadonlyMap<string, AnyProviderPlugin>,
+): Promise<void> {
+  const { checked, issues } = checkEntries(config, plugins);
+  if (issues.length > 0) throw new ConfigError(sortIssues(issues), { title: "Invalid model configuration" });
+  const models = await createChecked(config, checked);
+  await Promise.allSettled(models.map((m) => m.cleanup()));
+}
+
 /** The models (not left out) whose `config:` block their plugin accepts, and an issue for every block it rejects. */
 function checkEntries(
   config: ModelConfig,

@@ -1,6 +1,6 @@
 export { MAX_CONFIG_BYTES, parseModelConfig } from "./parse";
 export { loadModelConfig, type LoadOptions } from "./load";
-export { buildModels, type BuiltModels, checkDependencies, type DependencyProblem } from "./build";
+export { buildModels, type BuiltModels, checkDependencies, checkModelCreation, type DependencyProblem } from "./build";
 export { locateProviders, resolveProviders, type ProviderLocation } from "./providers";
 export {
   MAX_EXPANDED_TOTAL,

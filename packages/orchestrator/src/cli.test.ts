@@ -2,6 +2,7 @@ import { execFile } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { basename, join, resolve } from "node:path";
+import { writeTinyGguf } from "@orchestrator-ts/gguf";
 import { freePort, startOllamaServer, startOpenAIServer } from "@orchestrator-ts/testing";
 import { describe, expect, it } from "vitest";
 
@@ -18,12 +19,12 @@ interface Run {
   stderr: string;
 }
 
-function run(args: string[], env: Record<string, string> = ENV): Promise<Run> {
+function run(args: string[], env: Record<string, string> = ENV, cwd = HOME): Promise<Run> {
   return new Promise((done) => {
     execFile(
       process.execPath,
       [CLI, ...args],
-      { env, cwd: HOME, timeout: 120_000, maxBuffer: 16 * 1024 * 1024 },
+      { env, cwd, timeout: 120_000, maxBuffer: 16 * 1024 * 1024 },
       (error, stdout, stderr) => {
         const code = error ? (typeof error.code === "number" ? error.code : 1) : 0;
         done({ code, stdout, stderr });
@@ -215,6 +216,32 @@ describe("orchestrator CLI (the built bin, as a user runs it)", () => {
       models: [{ name: "gpt-4" }, { name: "claude-3-opus" }, { name: "local-llama" }],
     });
     expect(ok.stdout).not.toContain("sk-test-000000000000");
+  });
+
+  it("validate creates the models as serve would: a llama.cpp model_path that does not exist, or a GGUF of another quantization, is an error at the model's line", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "orchestrator-validate-llama-"));
+    await writeTinyGguf(join(dir, "tiny.gguf")); // Q8_0
+    const entries = [
+      "  - name: tiny\n    provider: llama-cpp\n    config: { model_path: ./tiny.gguf }",
+      "  - name: gone\n    provider: llama-cpp\n    config: { model_path: ./weights/gone.gguf }",
+      "  - name: squeezed\n    provider: llama-cpp\n    config: { model_path: ./tiny.gguf, quantization: int4 }",
+    ];
+    const config = join(dir, "models.yaml");
+    writeFileSync(config, `models:\n${entries.join("\n")}\n`);
+    const broken = await run(["validate", "--config", config], ENV, dir); // a relative model_path is from the working directory
+    expect(broken.code).toBe(3);
+    expect(broken.stdout).not.toContain("valid");
+    expect(broken.stderr).toContain(
+      `models.yaml:5:5: models[1]: provider "llama-cpp" could not create model "gone": Cannot load the model: modelPath: ./weights/gone.gguf does not exist (looked for ${join(dir, "weights/gone.gguf")})`,
+    );
+    expect(broken.stderr).toMatch(
+      /models\.yaml:8:5: models\[2\]: provider "llama-cpp" could not create model "squeezed": Quantization mismatch: quantization: int4 .*requested, but \.\/tiny\.gguf is int8 \(Q8_0\)/,
+    );
+    expect(broken.stderr).not.toContain('model "tiny"');
+    writeFileSync(config, `models:\n${entries[0]}\n`);
+    const ok = await run(["validate", "--config", config], ENV, dir);
+    expect(ok.stdout).toContain("valid, 1 model(s): tiny");
+    expect(ok.code, ok.stderr).toBe(0);
   });
 
   it("validate never runs a provider named by file: it reports where it resolves; --load-plugins imports it", async () => {

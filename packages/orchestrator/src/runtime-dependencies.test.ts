@@ -450,6 +450,7 @@ const text = [
       expect(await exited).toBe(0);
       // llama.cpp's package is located, not imported (that takes ~0.5 s), and a missing one is reported the same way.
       const noLlama = hidePackage(dir, "node-llama-cpp");
+      await writeTinyGguf(join(dir, "tiny.gguf")); // validate creates the model: its file must exist
       const llamaConfig = modelsYaml(dir, [
         "  - name: tiny\n    provider: llama-cpp\n    config: { model_path: ./tiny.gguf }",
       ]);

@@ -1,5 +1,5 @@
 import { readdirSync, statSync } from "node:fs";
-import { basename, join } from "node:path";
+import { basename, isAbsolute, join, resolve } from "node:path";
 import { ConfigError } from "@orchestrator-ts/core";
 import { GGML_TYPES, LLAMA_FILE_TYPE_NAMES } from "@orchestrator-ts/gguf";
 import { GgufFileError } from "./errors";
@@ -143,7 +143,8 @@ export function resolveModelFile(
           path: "modelPath",
           message:
             code === "ENOENT"
-              ? `${modelPath} does not exist`
+              ? // A relative path is from the working directory, which may not be where the user thinks.
+                `${modelPath} does not exist${isAbsolute(modelPath) ? "" : ` (looked for ${resolve(modelPath)})`}`
               : `${modelPath} cannot be read (${code ?? String(error)})`,
         },
       ],

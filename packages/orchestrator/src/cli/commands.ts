@@ -1,6 +1,7 @@
 import { ConfigError, type GenerateRequest, type Model } from "@orchestrator-ts/core";
 import {
   checkDependencies,
+  checkModelCreation,
   loadModelConfig,
   locateProviders,
   parseModelConfig,
@@ -298,6 +299,9 @@ export async function validate(argv: string[], io: Io): Promise<number> {
       cannotRun.map((p) => p.issue),
       { title: "The configured models cannot run here" },
     );
+  // Creating the models checks what parsing cannot (a llama.cpp model_path that does not exist, a GGUF file of
+  // another quantization); no request is sent, no weights load. Only the built-in providers': a plugin's create is its code.
+  if (path) await checkModelCreation(config, new Map(Object.entries(builtinProviders)));
   const reasons = new Map(cannotRun.map((p) => [p.index, p.reason]));
   const plugins = [...(await locateProviders(config, { providers: builtinProviders }))].flatMap(([provider, at]) =>
     at.kind === "given" ? [] : [{ provider, kind: at.kind, file: at.file, loaded: loadPlugins }],

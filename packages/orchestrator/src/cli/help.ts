@@ -53,7 +53,9 @@ missing key are listed as unavailable and do not change the exit code.`,
 
 Parses the config strictly: a missing environment variable is an error with its line, as is
 every unknown key, bad value and unknown provider, and a built-in provider whose npm package (its
-SDK) is not installed. Exit code 3 when the file is invalid. With no
+SDK) is not installed. It then creates the models as serve would (no request is sent, no weights
+load), so a llama.cpp model_path that does not exist is an error too. Exit code 3 when the file is
+invalid. With no
 file (no --config, no ./models.yaml) it checks the embedded default, whose cloud models are
 optional: one whose key variable is not set is listed as unavailable, as the demo does.
 A provider named by file or package is only located, never run: --load-plugins imports it
