@@ -33,6 +33,24 @@ describe("bad input never crashes the server: 4xx in OpenAI's error shape, with 
     expect(r.json.error.message).toMatch(/not valid JSON/);
   });
 
+  it("JSON nested deeper than 128 levels is a 400 before anything reads it: it never reaches the registry (whose provider call overflowed the stack and counted against the model's health)", async () => {
+    const sent = gw.openaiUpstream.stats.inferenceRequests;
+    // ~30 KB: small, but deep enough to overflow the stack of every recursive step after the parser.
+    const deep = `${"[".repeat(5_000)}1${"]".repeat(5_000)}`;
+    const body = `{"model":"gpt-4o-mini","messages":[{"role":"user","content":"x"}],"metadata":{"deep":${deep}}}`;
+    for (let i = 0; i < 6; i++) {
+      const r = await post(body);
+      expect(r.status).toBe(400);
+      expect(r.json.error).toMatchObject({ type: "invalid_request_error", code: "invalid_json" });
+      expect(r.json.error.message).toBe("The request body nests objects or arrays deeper than 128 levels.");
+    }
+    // Brackets and braces inside strings (escaped quotes too) are text, not nesting.
+    const text = `${"[{".repeat(200)} \\" " ${"}]".repeat(200)}`;
+    const stringy = await gw.client.chat.completions.create({ model: "gpt-4o-mini", messages: ask(text) });
+    expect(stringy.choices[0]?.message.content).toContain("[{[{");
+    expect(gw.openaiUpstream.stats.inferenceRequests).toBe(sent + 1);
+  });
+
   it("a wrong field type is a 400 naming the field", async () => {
     const cases: [unknown, string][] = [
       [{ model: 42, messages: ask("x") }, "model"],

@@ -14,10 +14,50 @@ function tooLarge(limit: number): GatewayError {
 }
 
 /**
+ * JSON nested deeper than this is refused before it is parsed. What handles a request after the
+ * parser recurses (the SDKs' `JSON.stringify`, cache keys): a 30 KB body of 5,000 nested arrays
+ * overflowed the stack inside the provider's SDK, which answered 502 and counted against the
+ * model's health until its circuit opened for every client. Real requests (JSON schemas included)
+ * stay far below it.
+ */
+export const MAX_JSON_DEPTH = 128;
+
+/**
+ * Whether `text` nests objects/arrays deeper than `max`. Strings are skipped with `indexOf`, so a
+ * large inline image costs little; malformed text is left to `JSON.parse` to describe.
+ */
+export function nestedDeeperThan(text: string, max: number): boolean {
+  let depth = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === QUOTE) {
+      // Jump to the closing quote: one not escaped by an odd run of backslashes.
+      for (;;) {
+        i = text.indexOf('"', i + 1);
+        if (i < 0) return false;
+        let backslashes = 0;
+        while (text.charCodeAt(i - 1 - backslashes) === BACKSLASH) backslashes++;
+        if (backslashes % 2 === 0) break;
+      }
+    } else if (c === OPEN_BRACE || c === OPEN_BRACKET) {
+      if (++depth > max) return true;
+    } else if (c === CLOSE_BRACE || c === CLOSE_BRACKET) depth--;
+  }
+  return false;
+}
+
+const QUOTE = 34;
+const BACKSLASH = 92;
+const OPEN_BRACE = 123;
+const CLOSE_BRACE = 125;
+const OPEN_BRACKET = 91;
+const CLOSE_BRACKET = 93;
+
+/**
  * The request body as JSON. Over `limit` bytes it rejects with a 413 at once, from the declared
  * `content-length` or as soon as the bytes read pass the limit, and reads no further: the caller
  * answers with `connection: close`, so the rest of an oversized body is never buffered.
- * Malformed JSON is a 400.
+ * Malformed JSON, and JSON nested deeper than `MAX_JSON_DEPTH`, is a 400.
  */
 export function readJson(req: IncomingMessage, limit: number): Promise<unknown> {
   const declared = req.headers["content-length"];
@@ -90,6 +130,17 @@ class BodyReader {
         new GatewayError(400, "invalid_request_error", "The request has no body: send a JSON object.", {
           code: "invalid_json",
         }),
+      );
+      return;
+    }
+    if (text.length > MAX_JSON_DEPTH && nestedDeeperThan(text, MAX_JSON_DEPTH)) {
+      this.#reject(
+        new GatewayError(
+          400,
+          "invalid_request_error",
+          `The request body nests objects or arrays deeper than ${MAX_JSON_DEPTH} levels.`,
+          { code: "invalid_json" },
+        ),
       );
       return;
     }
