@@ -131,10 +131,21 @@ async function newKey(body: Record<string, unknown>): Promise<{ id: string; key:
 
 type Outcome = { status: number; cost?: number; model?: string; selectionId?: string; message?: string; type?: string };
 
-async function call(i: number, key: string, model: string, content: string): Promise<Outcome> {
+/** One chat completion through process `i` with `max_tokens: 16`, or none (`maxTokens: null`: the OpenAI SDK's default). */
+async function call(
+  i: number,
+  key: string,
+  model: string,
+  content: string,
+  maxTokens: number | null = 16,
+): Promise<Outcome> {
   try {
     const { response } = await client(i, key)
-      .chat.completions.create({ model, messages: ask(content), max_tokens: 16 })
+      .chat.completions.create({
+        model,
+        messages: ask(content),
+        ...(maxTokens === null ? {} : { max_tokens: maxTokens }),
+      })
       .withResponse();
     return {
       status: 200,
@@ -213,6 +224,30 @@ describe("a fleet of three `orchestrator serve` processes on one redis-server", 
       requests: number;
     }[];
     expect(spend.find((r) => r.name === id)).toMatchObject({ requests: served.length });
+  });
+
+  it("a call without max_tokens holds the longest answer its model allows: concurrent calls cannot spend past the budget, and one that could never fit is a 400 saying to set max_tokens", {
+    timeout: 60_000,
+  }, async () => {
+    const probe = await newKey({ name: "fleet-probe-uncapped" });
+    const one = await call(0, probe.key, "alpha", "uncapped", null);
+    expect(one.status).toBe(200);
+    const cost = one.cost as number;
+    // Before, the hold was the prompt alone: all thirty passed and spent 30 times the cost of one, 2.5 times the budget.
+    const { key } = await newKey({ name: "fleet-uncapped", budgetUsd: 12 * cost, budgetPeriod: "day" });
+    const outcomes = await Promise.all(
+      Array.from({ length: 30 }, (_, n) => call(n % 3, key, "alpha", "uncapped", null)),
+    );
+    // What was answered is what was spent (each answer costs \`cost\`): never past the budget.
+    expect(outcomes.filter((o) => o.status === 200).length * cost).toBeLessThanOrEqual(12 * cost);
+    for (const o of outcomes) {
+      expect([o.status, o.type]).toEqual([400, "invalid_request_error"]);
+      expect(o.message).toMatch(
+        /^This request may cost up to \$[0-9.]+, more than the whole daily budget of the key "fleet-uncapped" \(\$[0-9.]+\): set max_tokens \(the hold otherwise covers the longest answer the model allows\) or shorten the prompt\.$/,
+      );
+    }
+    // With max_tokens the same key is served.
+    expect((await call(1, key, "alpha", "uncapped", 16)).status).toBe(200);
   });
 
   it("feedback sent to one process moves the others' choices", { timeout: 90_000 }, async () => {

@@ -237,12 +237,16 @@ function keyAccess(
 }
 
 /**
- * The most a request may cost, for the budget hold: its tokens (prompt estimate + max_tokens) at
- * the highest per-token price of the models that may answer it (the named model and its fallbacks;
- * for `auto` or a route, any model), among those the caller's key may use when it names models.
+ * The most a request may cost, for the budget hold: the highest, over the models that may answer it
+ * (the named model and its fallbacks; for `auto` or a route, any model; only those the caller's
+ * key may use when it names models), of its prompt at the model's input price plus its longest
+ * answer at the output price — `max_tokens` when the client set it, else the model's output limit
+ * (or what its context leaves after the prompt). Without `max_tokens` a hold of the prompt alone let
+ * twenty concurrent calls of a key each pass and spend 16 times its budget.
  */
 function worstCost(registry: ModelRegistry, request: AdmissionRequest): number | undefined {
-  if (request.estimatedTokens === undefined) return undefined;
+  const prompt = request.promptTokens ?? request.estimatedTokens;
+  if (prompt === undefined) return undefined;
   const named = registry.listModels().find((m) => m.name === request.model);
   const allowed = allowedModels(request.allowed, registry);
   const reachable = named
@@ -252,8 +256,11 @@ function worstCost(registry: ModelRegistry, request: AdmissionRequest): number |
       ]
     : registry.listModels();
   const candidates = allowed === undefined ? reachable : reachable.filter((m) => allowed.includes(m.name));
-  let price = 0;
-  for (const m of candidates)
-    price = Math.max(price, m.capabilities.inputCostPerToken, m.capabilities.outputCostPerToken);
-  return request.estimatedTokens * price;
+  let worst = 0;
+  for (const m of candidates) {
+    const c = m.capabilities;
+    const answer = request.maxOutputTokens ?? c.maxOutputTokens ?? Math.max(0, c.contextWindow - prompt);
+    worst = Math.max(worst, prompt * c.inputCostPerToken + answer * c.outputCostPerToken);
+  }
+  return worst;
 }

@@ -17,7 +17,8 @@ export interface InferenceSettings {
   registry: ModelRegistry;
   /** Deadline of the whole call (retries and fallbacks included) when set. */
   requestTimeoutMs: number | undefined;
-  admit: (exchange: Exchange, model: string, estimatedTokens: number) => Promise<void>;
+  /** The key gate's admission: `maxTokens` is the client's `max_tokens`, when given. */
+  admit: (exchange: Exchange, model: string, promptTokens: number, maxTokens: number | undefined) => Promise<void>;
 }
 
 /** One streamed answer on the wire: its frames, written as the chunks come. */
@@ -63,7 +64,8 @@ export async function answer(
   const registry = settings.registry;
   if (model !== "auto") registry.resolveRoute(model);
   const request: RegistryRequest = parsed.request;
-  await settings.admit(exchange, model, estimateRequestTokens(request) + (request.maxTokens ?? 0));
+  const promptTokens = estimateRequestTokens(request);
+  await settings.admit(exchange, model, promptTokens, request.maxTokens);
 
   if (model !== "auto") request.route = model;
   if (hints.task !== undefined) request.task = hints.task;

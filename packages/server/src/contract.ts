@@ -39,8 +39,12 @@ export interface Caller {
 export interface AdmissionRequest {
   /** The `model` the client asked for: a model name, a route name or `auto`. */
   model: string;
-  /** Tokens the request may use at most (prompt estimate + max output), for tpm and budget holds. */
+  /** Tokens the request counts against tpm: the prompt estimate + `max_tokens` when given. */
   estimatedTokens?: number;
+  /** The prompt's estimated tokens, for the budget hold. */
+  promptTokens?: number;
+  /** The client's `max_tokens`; absent, the answer may be as long as the model allows, and the hold covers that. */
+  maxOutputTokens?: number;
   /** The most the request may cost, when it is known (a cost cap or the priciest eligible model). */
   estimatedCostUsd?: number;
   /** The names the caller's key may use, when it is limited (its `models`), for the cost estimate. */

@@ -114,8 +114,13 @@ export function createServer(options: CreateServerOptions): OrchestratorServer {
     registry,
     requestTimeoutMs: options.requestTimeoutMs,
     admit: gatekeeper
-      ? async (exchange, model, estimatedTokens) => {
-          exchange.admission = await gatekeeper.admit(exchange.caller ?? {}, { model, estimatedTokens });
+      ? async (exchange, model, promptTokens, maxTokens) => {
+          exchange.admission = await gatekeeper.admit(exchange.caller ?? {}, {
+            model,
+            estimatedTokens: promptTokens + (maxTokens ?? 0),
+            promptTokens,
+            ...(maxTokens === undefined ? {} : { maxOutputTokens: maxTokens }),
+          });
         }
       : async () => undefined,
   };

@@ -157,6 +157,19 @@ export class KeyGate implements Gatekeeper {
     const now = new Date();
     const periodKind = record.budgetPeriod ?? "month";
     const period = record.budgetUsd === undefined ? undefined : budgetPeriodId(periodKind, now);
+    const holdUsd =
+      request.estimatedCostUsd ??
+      (record.budgetUsd === undefined
+        ? undefined
+        : this.#estimate?.(record.models ? withFields(request, { allowed: record.models }) : request));
+    if (record.budgetUsd !== undefined && holdUsd !== undefined && holdUsd > record.budgetUsd)
+      // It could never be admitted, not even after the budget resets: a 400, as a request over the whole tpm is.
+      throw new GatewayError(
+        400,
+        "invalid_request_error",
+        `This request may cost up to ${usd(holdUsd)}, more than the whole ${periodKind === "total" ? "total" : periodKind === "day" ? "daily" : "monthly"} budget of the key "${record.name}" (${usd(record.budgetUsd)}): ${request.maxOutputTokens === undefined ? "set max_tokens (the hold otherwise covers the longest answer the model allows)" : "lower max_tokens"} or shorten the prompt.`,
+        { code: "cost_exceeds_budget", param: "max_tokens" },
+      );
     const holdId = randomBytes(12).toString("base64url");
     let verdict: Awaited<ReturnType<KeyStore["admit"]>>;
     try {
@@ -169,11 +182,7 @@ export class KeyGate implements Gatekeeper {
           tokens,
           budgetUsd: record.budgetUsd,
           period,
-          holdUsd:
-            request.estimatedCostUsd ??
-            (record.budgetUsd === undefined
-              ? undefined
-              : this.#estimate?.(record.models ? withFields(request, { allowed: record.models }) : request)),
+          holdUsd,
         }),
       );
     } catch (error) {
