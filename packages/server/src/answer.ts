@@ -4,7 +4,7 @@ import { OrchestratorError, estimateRequestTokens } from "@orchestrator-ts/core"
 import type { ModelRegistry, RegistryRequest, RegistryResult, RegistryStreamChunk } from "@orchestrator-ts/registry";
 import { GatewayError } from "./contract";
 import { toGatewayError } from "./errors";
-import type { Exchange } from "./exchange";
+import { type Exchange, rememberRater } from "./exchange";
 import type { RoutingHints } from "./hints";
 import { withFields } from "@orchestrator-ts/core/internal";
 
@@ -117,6 +117,7 @@ async function wholeAnswer(
   }
   exchange.model = result.model;
   exchange.selectionId = result.selectionId;
+  rememberRater(exchange);
   const usage = result.usage;
   exchange.settle({
     costUsd: result.costUsd,
@@ -197,6 +198,7 @@ async function streamAnswer(
   };
   const selectionId = stream.selectionId;
   exchange.selectionId = selectionId;
+  rememberRater(exchange);
   if (selectionId !== undefined) headers["x-orchestrator-selection-id"] = selectionId;
   if (exchange.context.draining) headers.connection = "close";
   res.writeHead(200, headers);

@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
+import type { LruMap } from "@orchestrator-ts/core/internal";
 import type { Admission, AdmissionOutcome, Caller, RequestRecord, ServerObserver } from "./contract";
 
 /** What an endpoint needs of the server it runs in (one object per server, not per request). */
@@ -12,6 +13,22 @@ export interface ServerContext {
   draining: boolean;
   /** Called each time an exchange ends. */
   onExchangeEnd?: () => void;
+  /**
+   * The virtual key each recent answer was given to, by selection id: only that key may rate it
+   * (`/v1/feedback`). Selection ids are not secrets (a counter), and a tenant who rates another's
+   * answers steers the routing everyone shares.
+   */
+  readonly raters: LruMap<string, string>;
+}
+
+/** Ten times the answers a registry keeps awaiting feedback by default (`feedbackCapacity`). */
+export const RATERS_KEPT = 100_000;
+
+/** Remembers which key this exchange's answer went to (with a key gate), for `/v1/feedback`. */
+export function rememberRater(exchange: Exchange): void {
+  const keyId = exchange.caller?.keyId;
+  const selectionId = exchange.selectionId;
+  if (keyId !== undefined && selectionId !== undefined) exchange.context.raters.set(selectionId, keyId);
 }
 
 /**

@@ -114,11 +114,15 @@ export async function feedback(exchange: Exchange, registry: ModelRegistry, body
       { param: "quality", code: "invalid_value" },
     );
   }
-  if (!registry.recordFeedback(id, { quality })) {
+  // With a key gate, only the key an answer went to may rate it; another key's attempt reads as unknown.
+  const caller = exchange.caller;
+  const mayRate =
+    caller?.keyId === undefined || caller.admin === true || exchange.context.raters.get(id) === caller.keyId;
+  if (!mayRate || !registry.recordFeedback(id, { quality })) {
     throw new GatewayError(
       404,
       "not_found_error",
-      `No answer with selection id "${id.length > 100 ? `${id.slice(0, 100)}…` : id}" awaits feedback: it is unknown, too old, was served from the cache, or was already rated.`,
+      `No answer with selection id "${id.length > 100 ? `${id.slice(0, 100)}…` : id}" awaits feedback from this key: it is unknown, too old, was served from the cache, was already rated, or was answered to another key.`,
       { param: "selection_id", code: "selection_not_found" },
     );
   }

@@ -6,7 +6,8 @@ import { anthropicErrorBody, messages } from "./messages";
 import { type Caller, GatewayError, type Gatekeeper, type ServedOrchestrator, type ServerObserver } from "./contract";
 import { DEFAULT_BODY_LIMIT_BYTES, readJson } from "./body";
 import { openAIErrorBody, sendError, toGatewayError } from "./errors";
-import { Exchange, type ServerContext } from "./exchange";
+import { Exchange, RATERS_KEPT, type ServerContext } from "./exchange";
+import { LruMap } from "@orchestrator-ts/core/internal";
 import { feedback, healthz, listModels, readyz } from "./info-endpoints";
 
 /** A route of another part of the gateway (`GET /metrics`, the dashboard): matched on method and exact path. */
@@ -108,6 +109,7 @@ export function createServer(options: CreateServerOptions): OrchestratorServer {
     active: new Set(),
     settling: new Set(),
     draining: false,
+    raters: new LruMap(RATERS_KEPT),
   };
 
   const settings: InferenceSettings = {

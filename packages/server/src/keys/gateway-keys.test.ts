@@ -87,6 +87,36 @@ describe("the key gate behind the gateway (the real openai SDK)", () => {
     expect(asKey.status).toBe(401);
   });
 
+  it("only the key an answer went to may rate it: another key's feedback is a 404 and leaves it to its owner", async () => {
+    const gw = await gateway(new KeyGate({ masterKey: MASTER }));
+    const alice = client(gw, (await createKey(gw, { name: "alice" })).key);
+    const mallory = (await createKey(gw, { name: "mallory" })).key;
+    const rate = (key: string, selection_id: string) =>
+      fetch(`${gw.url}/v1/feedback`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${key}`, "content-type": "application/json" },
+        body: JSON.stringify({ selection_id, quality: 0 }),
+      });
+    const whole = await alice.chat.completions
+      .create({ model: "gpt-4o-mini", messages: ask("rate me") })
+      .withResponse();
+    const streamed = await alice.chat.completions
+      .create({ model: "gpt-4o-mini", messages: ask("rate me too"), stream: true })
+      .withResponse();
+    for await (const _ of streamed.data) {
+      // drain
+    }
+    for (const { response } of [whole, streamed]) {
+      const id = response.headers.get("x-orchestrator-selection-id") as string;
+      expect(id).toBeTruthy();
+      const stolen = await rate(mallory, id);
+      expect(stolen.status).toBe(404);
+      expect(((await stolen.json()) as { error: { code: string } }).error.code).toBe("selection_not_found");
+      const own = await rate((alice as unknown as { apiKey: string }).apiKey, id);
+      expect(own.status).toBe(200);
+    }
+  });
+
   it("a key that names models gets answers from those only, also through auto and its stream; a key of routes only may reach any model", async () => {
     const gate = new KeyGate({ masterKey: MASTER });
     const gw = await gateway(gate);
