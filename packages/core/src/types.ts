@@ -37,6 +37,8 @@ export interface ToolDefinition {
   name: string;
   description?: string;
   parameters: SchemaLike;
+  /** OpenAI's strict function calling (arguments that always match `parameters`); other providers ignore it. */
+  strict?: boolean;
 }
 
 export type ToolChoice = "auto" | "none" | "required" | { name: string };

@@ -37,8 +37,8 @@ export interface ParsedChatRequest {
   /**
    * The request in the core's terms. Fields the core has no name for (`user`, `logit_bias`,
    * `frequency_penalty`, `reasoning_effort`…) are kept in `providerOptions.openai`, which an
-   * `OpenAIModel` sends on as they are; `strict: false` on a JSON schema becomes
-   * `providerOptions.openai.strictJsonSchema: false`. A message's `name` is not kept.
+   * `OpenAIModel` sends on as they are; a JSON schema without `strict: true` (OpenAI's default)
+   * becomes `providerOptions.openai.strictJsonSchema: false`. A message's `name` is not kept.
    */
   request: GenerateRequest;
 }
@@ -166,6 +166,7 @@ function tool(value: unknown, i: number): ToolDefinition {
     parameters: (fn.parameters as Record<string, unknown> | undefined) ?? { type: "object", properties: {} },
   };
   if (typeof fn.description === "string") definition.description = fn.description;
+  if (typeof fn.strict === "boolean") definition.strict = fn.strict;
   return definition;
 }
 
@@ -190,7 +191,8 @@ function responseFormat(value: unknown, extra: Record<string, unknown>): Respons
   }
   if (spec.schema !== undefined && !isRecord(spec.schema))
     throw invalid("response_format.json_schema.schema", "a JSON Schema object");
-  if (spec.strict === false) extra.strictJsonSchema = false;
+  // OpenAI's default is not strict: only `strict: true` asks for it (the core's own default is strict).
+  if (spec.strict !== true) extra.strictJsonSchema = false;
   const format: ResponseFormat = { type: "json", name: spec.name };
   if (spec.schema !== undefined) format.schema = spec.schema as Record<string, unknown>;
   if (typeof spec.description === "string") format.description = spec.description;

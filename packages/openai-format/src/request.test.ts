@@ -226,6 +226,32 @@ describe("fromChatRequest: wire body → core request (the server side)", () => 
     expect(back).toEqual(rich);
   });
 
+  it("keeps OpenAI's meaning of strict: a JSON schema without strict: true is not strict, a tool's strict goes on as given", () => {
+    const schema = { type: "object", properties: { name: { type: "string" } } };
+    const wire: ChatRequest = {
+      model: "gpt-4o",
+      messages: [{ role: "user", content: "x" }],
+      tools: [
+        { type: "function", function: { name: "f", parameters: schema, strict: true } },
+        { type: "function", function: { name: "g", parameters: schema } },
+      ],
+      response_format: { type: "json_schema", json_schema: { name: "person", schema } },
+    };
+    const back = toChatRequest(fromChatRequest(wire).request, { model: "gpt-4o", providerKey: "openai" });
+    expect(back.response_format).toEqual({
+      type: "json_schema",
+      json_schema: { name: "person", schema, strict: false },
+    });
+    expect(back.tools).toEqual(wire.tools);
+    const strict = {
+      ...wire,
+      response_format: { type: "json_schema", json_schema: { name: "person", schema, strict: true } },
+    };
+    expect(
+      toChatRequest(fromChatRequest(strict).request, { model: "gpt-4o", providerKey: "openai" }).response_format,
+    ).toEqual(strict.response_format);
+  });
+
   it("round-trips a reasoning request's max_completion_tokens, and a streamed request's options", () => {
     const wire: ChatRequest = {
       model: "o3",

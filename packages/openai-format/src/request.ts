@@ -100,6 +100,7 @@ export function toChatTools(tools: readonly ToolDefinition[]): ChatTool[] {
       name: t.name,
       ...(t.description !== undefined ? { description: t.description } : {}),
       parameters: schemaOf(t.parameters),
+      ...(t.strict !== undefined ? { strict: t.strict } : {}),
     },
   }));
 }
