@@ -428,6 +428,66 @@ describe("registry sources and AI SDK models inside", () => {
     expect(await streamed.text).toBe("wrapped answer");
   });
 
+  it("a model pinned by name is asked as registry.generate({ route }) would, whatever the call implies; auto still selects by it", async () => {
+    const openai = createOpenAI({ apiKey: KEY, baseURL: openaiServer.baseURL });
+    // Declared with prices only (as the README's example does): no functionCalling, no structuredOutput.
+    const registry = registryWith(
+      new AISDKModel({
+        name: "priced-only",
+        model: openai.chat("gpt-4o-mini"),
+        capabilities: { inputCostPerToken: 1e-7, outputCostPerToken: 1e-7 },
+      }),
+    );
+    const orchestrator = createOrchestratorProvider({ registry });
+    openaiServer.setReply(() => ({
+      toolCalls: [{ id: "c1", name: "weather", arguments: { city: "Oslo" } }],
+      finishReason: "tool-calls",
+    }));
+    const tools = { weather: tool({ inputSchema: z.object({ city: z.string() }) }) };
+    const pinned = await generateText({ model: orchestrator("priced-only"), prompt: "Weather?", tools });
+    expect(pinned.toolCalls).toMatchObject([{ toolName: "weather", input: { city: "Oslo" } }]);
+    openaiServer.setReply(() => ({ text: '{"name":"Ada"}' }));
+    const object = await generateObject({
+      model: orchestrator("priced-only"),
+      prompt: "Who?",
+      schema: z.object({ name: z.string() }),
+    });
+    expect(object.object).toEqual({ name: "Ada" });
+    // "auto" selects by what the call needs: no model declares functionCalling here.
+    const auto = await generateText({ model: orchestrator("auto"), prompt: "Weather?", tools, maxRetries: 0 }).catch(
+      (e: unknown) => e,
+    );
+    expect(auto).toMatchObject({ code: "no_eligible_model" });
+  });
+
+  it("an alias's capabilities and a hint's add up: the hint narrows the choice, never drops what the alias asks for", async () => {
+    const openai = createOpenAI({ apiKey: KEY, baseURL: openaiServer.baseURL });
+    const registry = registryWith(
+      new OpenAIModel({ name: "gpt-4o-mini", apiKey: KEY, baseURL: openaiServer.baseURL }),
+      // The cheapest, but it takes no images.
+      new AISDKModel({
+        name: "cheap-text",
+        model: openai.chat("gpt-4o-mini"),
+        capabilities: { inputCostPerToken: 1e-9, outputCostPerToken: 1e-9 },
+      }),
+    );
+    const orchestrator = createOrchestratorProvider({
+      registry,
+      resolveModelId: (id) => (id === "vision-tier" ? { requirements: { capabilities: ["vision"] } } : undefined),
+    });
+    const viaSettings = await generateText({
+      model: orchestrator("vision-tier", { capabilities: ["textGeneration"] }),
+      prompt: "x",
+    });
+    expect(viaSettings.providerMetadata?.orchestrator?.model).toBe("gpt-4o-mini");
+    const viaOptions = await generateText({
+      model: orchestrator("vision-tier"),
+      prompt: "x",
+      providerOptions: { orchestrator: { capabilities: ["textGeneration"] } },
+    });
+    expect(viaOptions.providerMetadata?.orchestrator?.model).toBe("gpt-4o-mini");
+  });
+
   it("{ orchestrator } (or its promise) lends its registry; the calls wait for it", async () => {
     openaiServer.setReply(() => ({ text: "lent answer" }));
     const registry = registryWith(

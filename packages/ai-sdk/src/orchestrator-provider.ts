@@ -426,7 +426,12 @@ class OrchestratorLanguageModel implements LanguageModelV3 {
       // Not an AI SDK error yet (a resolver's own failure): as the AI SDK expects.
       throw NoSuchModelError.isInstance(error) ? error : toAISDKError(error, this.modelId);
     }
-    const { request, needs, warnings, hints } = fromCallOptions(options);
+    const { request, needs: inferred, warnings, hints } = fromCallOptions(options);
+    // A model pinned by name answers as `registry.generate({ route: name })` would: what the call
+    // implies (tools, an object) does not filter it out for capabilities it was never declared to
+    // have (an AI SDK model registered with prices only); hints given explicitly still apply.
+    const route = target.request?.route;
+    const needs = typeof route === "string" && registry.hasModel(route) ? [] : inferred;
     const settings = this.#settings;
     let requirements: OrchestratorRequirements | undefined = target.requirements;
     if (settings !== undefined || hints !== undefined || needs.length > 0) {
@@ -438,6 +443,11 @@ class OrchestratorLanguageModel implements LanguageModelV3 {
           const value = (given as Record<string, unknown>)[key];
           if (value === undefined) continue;
           if (REQUEST_KEYS.has(key)) requestFields[key] = value;
+          // Capabilities add up: a hint narrows what the id's requirements (an alias's) ask for, never drops them.
+          else if (key === "capabilities" && Array.isArray(merged.capabilities) && Array.isArray(value))
+            merged.capabilities = [
+              ...new Set([...(merged.capabilities as CapabilityName[]), ...(value as CapabilityName[])]),
+            ];
           // The id decides the model: a hint cannot move a pinned call elsewhere.
           else merged[key] = value;
         }
