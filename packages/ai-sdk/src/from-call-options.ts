@@ -38,7 +38,7 @@ const UNSUPPORTED = ["topK", "presencePenalty", "frequencyPenalty"] as const;
 export function fromCallOptions(options: LanguageModelV3CallOptions): FromCallOptions {
   const needs: CapabilityName[] = [];
   const warnings: SharedV3Warning[] = [];
-  const request: GenerateRequest = { messages: fromPrompt(options.prompt, needs) };
+  const request: GenerateRequest = { messages: fromPrompt(options.prompt, needs, warnings) };
   if (options.maxOutputTokens !== undefined) request.maxTokens = options.maxOutputTokens;
   if (options.temperature !== undefined) request.temperature = options.temperature;
   if (options.topP !== undefined) request.topP = options.topP;
@@ -92,8 +92,15 @@ export function fromCallOptions(options: LanguageModelV3CallOptions): FromCallOp
   return { request, needs, warnings, hints };
 }
 
-/** The AI SDK's prompt as our messages. Tool results become one `tool` message each. */
-export function fromPrompt(prompt: LanguageModelV3Prompt, needs: CapabilityName[] = []): Message[] {
+/**
+ * The AI SDK's prompt as our messages. Tool results become one `tool` message each, as text: a
+ * part of a tool result that is not text (an image a tool returned) is left out with a warning.
+ */
+export function fromPrompt(
+  prompt: LanguageModelV3Prompt,
+  needs: CapabilityName[] = [],
+  warnings: SharedV3Warning[] = [],
+): Message[] {
   const messages: Message[] = [];
   for (const m of prompt) {
     switch (m.role) {
@@ -122,7 +129,8 @@ export function fromPrompt(prompt: LanguageModelV3Prompt, needs: CapabilityName[
           else if (part.type === "file") content.push(fromFilePart(part, needs));
           else if (part.type === "tool-call" && part.providerExecuted !== true)
             (toolCalls ??= []).push({ id: part.toolCallId, name: part.toolName, arguments: part.input });
-          else if (part.type === "tool-result") results.push(toolMessage(part.toolCallId, part.toolName, part.output));
+          else if (part.type === "tool-result")
+            results.push(toolMessage(part.toolCallId, part.toolName, part.output, warnings));
           // Reasoning parts are the model's own scratch work: not sent back.
         }
         const onlyText = content.every((p) => p.type === "text");
@@ -136,14 +144,27 @@ export function fromPrompt(prompt: LanguageModelV3Prompt, needs: CapabilityName[
       }
       case "tool":
         for (const part of m.content)
-          if (part.type === "tool-result") messages.push(toolMessage(part.toolCallId, part.toolName, part.output));
+          if (part.type === "tool-result")
+            messages.push(toolMessage(part.toolCallId, part.toolName, part.output, warnings));
         break;
     }
   }
   return messages;
 }
 
-function toolMessage(toolCallId: string, name: string, output: LanguageModelV3ToolResultOutput): Message {
+function toolMessage(
+  toolCallId: string,
+  name: string,
+  output: LanguageModelV3ToolResultOutput,
+  warnings: SharedV3Warning[],
+): Message {
+  if (output.type === "content")
+    for (const part of output.value)
+      if (part.type !== "text")
+        warnings.push({
+          type: "other",
+          message: `The result of tool "${name}" (${toolCallId}) has a part of type ${part.type} that was not sent: the orchestrator sends tool results as text.`,
+        });
   return { role: "tool", toolCallId, name, content: toolOutputText(output) };
 }
 

@@ -271,6 +271,43 @@ describe("tools, structured output and images", () => {
     expect(sent.messages[2]?.tool_call_id).toBe("call_1");
   });
 
+  it("a tool result's image is not sent (tool results go as text) and the step says so in its warnings", async () => {
+    const { orchestrator } = setup();
+    openaiServer.setReply((request) =>
+      request.messages.some((m) => m.role === "tool")
+        ? { text: "I see it." }
+        : { toolCalls: [{ id: "call_s", name: "screenshot", arguments: {} }], finishReason: "tool-calls" },
+    );
+    const result = await generateText({
+      model: orchestrator("gpt-4o-mini"),
+      prompt: "Describe the screen",
+      stopWhen: stepCountIs(2),
+      tools: {
+        screenshot: tool({
+          inputSchema: z.object({}),
+          execute: async () => "AAAA",
+          toModelOutput: ({ output }) => ({
+            type: "content",
+            value: [
+              { type: "text", text: "Screenshot:" },
+              { type: "image-data", data: output as string, mediaType: "image/png" },
+            ],
+          }),
+        }),
+      },
+    });
+    expect(result.text).toBe("I see it.");
+    const sent = openaiServer.requests.at(-1)?.body as { messages: { role: string; content: unknown }[] };
+    expect(sent.messages.find((m) => m.role === "tool")?.content).toBe("Screenshot:");
+    expect(result.steps[1]?.warnings).toEqual([
+      {
+        type: "other",
+        message:
+          'The result of tool "screenshot" (call_s) has a part of type image-data that was not sent: the orchestrator sends tool results as text.',
+      },
+    ]);
+  });
+
   it("generateObject and Output.object with a zod schema send a JSON schema and parse the answer", async () => {
     const { orchestrator } = setup();
     openaiServer.setReply(() => ({ text: JSON.stringify({ name: "Ada", age: 36 }) }));
