@@ -1,4 +1,5 @@
 import { connect } from "node:net";
+import OpenAI from "openai";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Gateway, ask, startGateway } from "./test/gateway";
 
@@ -49,6 +50,32 @@ describe("bad input never crashes the server: 4xx in OpenAI's error shape, with 
     const stringy = await gw.client.chat.completions.create({ model: "gpt-4o-mini", messages: ask(text) });
     expect(stringy.choices[0]?.message.content).toContain("[{[{");
     expect(gw.openaiUpstream.stats.inferenceRequests).toBe(sent + 1);
+  });
+
+  it("a request the provider refuses as invalid is the client's 400, which the official SDK does not retry (a 502 it retried twice)", async () => {
+    const sent = gw.openaiUpstream.stats.inferenceRequests;
+    gw.openaiUpstream.enqueueFaults(
+      Array.from({ length: 3 }, () => ({
+        type: "status" as const,
+        status: 400,
+        message: "Invalid 'messages[0].content[0].image_url': the image could not be decoded",
+      })),
+    );
+    const client = new OpenAI({ apiKey: "sk-gateway-client", baseURL: `${gw.url}/v1` }); // the SDK's default retries
+    const error = await client.chat.completions.create({ model: "gpt-4o-mini", messages: ask("x") }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(OpenAI.BadRequestError);
+    expect((error as InstanceType<typeof OpenAI.BadRequestError>).error).toMatchObject({
+      type: "invalid_request_error",
+      code: "upstream_invalid_request",
+      message: expect.stringMatching(
+        /^The model's provider refused the request \(400\): .*the image could not be decoded/,
+      ),
+    });
+    expect(gw.openaiUpstream.stats.inferenceRequests).toBe(sent + 1);
+    gw.openaiUpstream.clearFaults();
   });
 
   it("a wrong field type is a 400 naming the field", async () => {

@@ -90,6 +90,16 @@ export function toGatewayError(error: unknown): GatewayError {
         { code: "upstream_authentication", cause: error },
       );
     }
+    if (ProviderError.isInstance(error) && (error.status === 400 || error.status === 413 || error.status === 422)) {
+      // The provider found the request itself wrong (an image it cannot decode, a field it refuses): the
+      // client's to fix, so a 400 — a 5xx would say "try again", and the official SDKs retry it twice.
+      return new GatewayError(
+        400,
+        "invalid_request_error",
+        `The model's provider refused the request (${error.status}): ${error.message}`,
+        { code: "upstream_invalid_request", cause: error },
+      );
+    }
     if (ProviderError.isInstance(error)) {
       return new GatewayError(502, "api_error", error.message, {
         code: error.code === "provider_error" ? "upstream_error" : error.code,
