@@ -3,7 +3,6 @@ import type { GenerateRequest, Usage } from "@orchestrator-ts/core";
 import { OrchestratorError, estimateRequestTokens } from "@orchestrator-ts/core";
 import type { ModelRegistry, RegistryRequest, RegistryResult, RegistryStreamChunk } from "@orchestrator-ts/registry";
 import { GatewayError } from "./contract";
-import { toGatewayError } from "./errors";
 import { type Exchange, rememberRater } from "./exchange";
 import type { RoutingHints } from "./hints";
 import { withFields } from "@orchestrator-ts/core/internal";
@@ -233,7 +232,7 @@ async function streamAnswer(
     }
   } catch (error) {
     if (!exchange.clientGone) {
-      const failure = toGatewayError(error);
+      const failure = exchange.failure(error);
       // The answer so far is not the answer: an error event ends the stream.
       out.add(writer.error(failure));
       out.flush();

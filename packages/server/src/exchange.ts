@@ -1,6 +1,14 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { LruMap } from "@orchestrator-ts/core/internal";
-import type { Admission, AdmissionOutcome, Caller, RequestRecord, ServerObserver } from "./contract";
+import {
+  type Admission,
+  type AdmissionOutcome,
+  type Caller,
+  GatewayError,
+  type RequestRecord,
+  type ServerObserver,
+} from "./contract";
+import { toGatewayError } from "./errors";
 
 /** What an endpoint needs of the server it runs in (one object per server, not per request). */
 export interface ServerContext {
@@ -77,6 +85,21 @@ export class Exchange {
 
   abort(reason: string): void {
     this.#controller?.abort(new Error(reason));
+  }
+
+  /** Set when the server's drain deadline cut this exchange: its failure is the server's, not the client's. */
+  cutByShutdown = false;
+
+  /** The answer to a failure of this exchange: a cut by the drain deadline says so (503), whatever the call threw. */
+  failure(error: unknown): GatewayError {
+    if (this.cutByShutdown)
+      return new GatewayError(
+        503,
+        "api_error",
+        "The server is shutting down: the answer was cut before its end. Retry the request.",
+        { code: "server_shutting_down", cause: error },
+      );
+    return toGatewayError(error);
   }
 
   readonly #onClose = (): void => {

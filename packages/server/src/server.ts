@@ -50,6 +50,9 @@ export interface CreateServerOptions {
   ownsOrchestrator?: boolean;
 }
 
+/** How long, past the drain deadline, aborted answers get to write their end (a stream's error event). */
+const ABORTED_ANSWER_GRACE_MS = 1_000;
+
 /** A gateway made by `createServer`: `listen()` to start, `close()` to drain and stop. */
 export interface OrchestratorServer {
   /** `http://host:port` (the real port once listening). */
@@ -132,7 +135,7 @@ export function createServer(options: CreateServerOptions): OrchestratorServer {
   }
 
   function fail(exchange: Exchange, error: unknown, render: (error: GatewayError) => string = openAIErrorBody): void {
-    const failure = toGatewayError(error);
+    const failure = exchange.failure(error);
     if (!exchange.clientGone) sendError(exchange.res, failure, render, failure.status === 413 || context.draining);
     exchange.settle({ costUsd: undefined });
     exchange.record(failure.status, { errorCode: failure.code });
@@ -323,8 +326,21 @@ export function createServer(options: CreateServerOptions): OrchestratorServer {
             };
           });
           onIdle = undefined;
-          // Past the deadline: stop what is left (upstream calls are aborted, admissions settled).
-          for (const exchange of context.active) exchange.abort("the server is shutting down");
+          // Past the deadline: stop what is left (upstream calls are aborted, admissions settled), and give
+          // each answer a moment to end as a client can read it (a stream's error event) before the sockets go.
+          for (const exchange of context.active) {
+            exchange.cutByShutdown = true;
+            exchange.abort("the server is shutting down");
+          }
+          if (context.active.size > 0)
+            await new Promise<void>((resolve) => {
+              const timer = setTimeout(resolve, ABORTED_ANSWER_GRACE_MS);
+              onIdle = () => {
+                clearTimeout(timer);
+                resolve();
+              };
+            });
+          onIdle = undefined;
         }
         server.closeAllConnections();
         await stopped;

@@ -1,3 +1,4 @@
+import OpenAI from "openai";
 import { describe, expect, it } from "vitest";
 import { type Gateway, ask, startGateway } from "./test/gateway";
 
@@ -65,7 +66,9 @@ describe("close(): drain, then stop", () => {
       await gw.server.close();
       expect(performance.now() - started).toBeLessThan(2_000);
       const { text, error } = await reading;
-      expect(error).toBeInstanceOf(Error);
+      // An error event the SDK reads (not a connection cut at the transport), saying why.
+      expect(error).toBeInstanceOf(OpenAI.APIError);
+      expect((error as Error).message).toMatch(/shutting down/);
       expect(text.length).toBeLessThan(WORDS.length);
       while (gw.openaiUpstream.activeRequests > 0) await new Promise((r) => setTimeout(r, 10));
     } finally {
