@@ -95,7 +95,7 @@ function matchRoute(method: string, path: string): Route | undefined {
   if (path === "/admin/spend") return method === "GET" ? { kind: "spend" } : { kind: "method", allowed: "GET" };
   const match = /^\/admin\/keys\/([^/]{1,200})$/.exec(path);
   if (match) {
-    const id = decodeURIComponent(match[1] as string);
+    const id = decodePathSegment(match[1] as string);
     return method === "GET"
       ? { kind: "get", id }
       : method === "DELETE"
@@ -215,4 +215,13 @@ function sendError(res: ServerResponse, error: unknown): void {
   const e = toGatewayError(error);
   // An oversized body is not read to its end: the connection cannot carry another request.
   sendGatewayError(res, e, undefined, e.status === 413);
+}
+
+/** A path segment decoded; malformed percent-encoding (`%E0%A4%A`) stays as sent: no key has that id, so a 404, not a 500. */
+function decodePathSegment(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return segment;
+  }
 }

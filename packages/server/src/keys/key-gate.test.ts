@@ -109,6 +109,8 @@ describe("the admin API", () => {
     expect(error.message).toContain('"team-a" was revoked');
     expect(`${error.message}${JSON.stringify(error)}${inspect(error)}`).not.toContain(key);
     expect((await call(url, "DELETE", "/admin/keys/key_nope", MASTER)).status).toBe(404);
+    // Malformed percent-encoding is an id no key has (it was a 500).
+    expect((await call(url, "GET", "/admin/keys/%E0%A4%A", MASTER)).status).toBe(404);
   });
 
   it("lets only the master key in: none → 401, a virtual key → 403", async () => {
