@@ -97,6 +97,76 @@ describe("fromMessagesRequest", () => {
     expect(typed.model).toBe(model);
   });
 
+  it("keeps every cache_control breakpoint (system, text, image, tool_result, tool) through the core and back, so prompt caching still works behind the gateway", () => {
+    const png = { type: "base64", media_type: "image/png", data: "AAAA" };
+    const body = {
+      model: "claude-sonnet-4-6",
+      max_tokens: 64,
+      system: [
+        { type: "text", text: "You are terse." },
+        { type: "text", text: "A long manual.", cache_control: { type: "ephemeral", ttl: "1h" } },
+      ],
+      tools: [
+        {
+          name: "lookup",
+          description: "Look it up",
+          input_schema: { type: "object", properties: { q: { type: "string" } } },
+          cache_control: { type: "ephemeral" },
+        },
+      ],
+      messages: [
+        {
+          role: "user",
+          content: [
+            { type: "image", source: png, cache_control: { type: "ephemeral" } },
+            { type: "text", text: "What is this?" },
+          ],
+        },
+        {
+          role: "assistant",
+          content: [
+            { type: "text", text: "Let me look.", cache_control: { type: "ephemeral" } },
+            { type: "tool_use", id: "t1", name: "lookup", input: { q: "it" } },
+          ],
+        },
+        {
+          role: "user",
+          content: [
+            { type: "tool_result", tool_use_id: "t1", content: "a cat", cache_control: { type: "ephemeral" } },
+            { type: "text", text: "And now?", cache_control: { type: "ephemeral" } },
+          ],
+        },
+      ],
+    };
+    const { request } = fromMessagesRequest(body);
+    const { params } = toMessagesRequest(request, { model: "claude-sonnet-4-6", maxTokens: 1024 });
+    expect(params.system).toEqual(body.system);
+    expect(params.tools).toEqual(body.tools);
+    expect(params.messages).toEqual([
+      body.messages[0],
+      body.messages[1],
+      {
+        role: "user",
+        content: [
+          { type: "tool_result", tool_use_id: "t1", content: "a cat", cache_control: { type: "ephemeral" } },
+          { type: "text", text: "And now?", cache_control: { type: "ephemeral" } },
+        ],
+      },
+    ]);
+    // Without a breakpoint the system prompt stays one string.
+    const plain = fromMessagesRequest({
+      ...body,
+      system: [
+        { type: "text", text: "One." },
+        { type: "text", text: "Two." },
+      ],
+    });
+    expect(toMessagesRequest(plain.request, { model: "m", maxTokens: 8 }).params.system).toBe("One.\n\nTwo.");
+    expect(() =>
+      fromMessagesRequest({ ...body, tools: [{ ...body.tools[0], cache_control: { type: "forever" } }] }),
+    ).toThrow('tools.0.cache_control: expected { "type": "ephemeral" } (with an optional "ttl").');
+  });
+
   it("system blocks, tool choices, an error result, thinking blocks and structured output", () => {
     const parsed = fromMessagesRequest({
       model: "m",
@@ -134,7 +204,7 @@ describe("fromMessagesRequest", () => {
     });
     expect(parsed.request.messages).toEqual([
       { role: "system", content: "One." },
-      { role: "system", content: "Two." },
+      { role: "system", content: "Two.", cacheControl: { type: "ephemeral" } },
       { role: "user", content: "q" },
       { role: "assistant", content: "", toolCalls: [{ id: "t1", name: "f", arguments: {} }] },
       { role: "tool", toolCallId: "t1", content: "Error: no such city" },

@@ -1,4 +1,5 @@
 import {
+  type CacheControl,
   type ContentPart,
   type GenerateRequest,
   type Message,
@@ -72,13 +73,24 @@ function optionalNumber(body: Record<string, unknown>, key: string): number | un
   return value;
 }
 
-function textBlocks(value: unknown, param: string): string[] {
-  if (typeof value === "string") return [value];
+/** A block's `cache_control` (a prompt-cache breakpoint) in the core's terms; absent or null: none. */
+function cacheControlOf(block: Record<string, unknown>, param: string): CacheControl | undefined {
+  const value = block.cache_control;
+  if (value === undefined || value === null) return undefined;
+  if (!isRecord(value) || value.type !== "ephemeral")
+    throw invalid(`${param}.cache_control`, '{ "type": "ephemeral" } (with an optional "ttl")');
+  if (value.ttl === undefined || value.ttl === null) return { type: "ephemeral" };
+  if (typeof value.ttl !== "string") throw invalid(`${param}.cache_control.ttl`, 'a duration ("5m" or "1h")');
+  return { type: "ephemeral", ttl: value.ttl };
+}
+
+function systemBlocks(value: unknown, param: string): { text: string; cacheControl: CacheControl | undefined }[] {
+  if (typeof value === "string") return [{ text: value, cacheControl: undefined }];
   if (!Array.isArray(value)) throw invalid(param, "a string or an array of text blocks");
   return value.map((block: unknown, i) => {
     if (!isRecord(block) || block.type !== "text" || typeof block.text !== "string")
       throw invalid(`${param}.${i}`, 'a text block ({ "type": "text", "text": … })');
-    return block.text;
+    return { text: block.text, cacheControl: cacheControlOf(block, `${param}.${i}`) };
   });
 }
 
@@ -140,15 +152,24 @@ function turn(value: unknown, i: number, out: Message[]): void {
     const at = `${param}.content.${j}`;
     if (!isRecord(block)) throw invalid(at, "a content block");
     switch (block.type) {
-      case "text":
+      case "text": {
         if (typeof block.text !== "string") throw invalid(`${at}.text`, "a string");
-        parts.push({ type: "text", text: block.text });
+        const cacheControl = cacheControlOf(block, at);
+        parts.push(
+          cacheControl === undefined
+            ? { type: "text", text: block.text }
+            : { type: "text", text: block.text, cacheControl },
+        );
         break;
-      case "image":
+      }
+      case "image": {
         if (role === "assistant")
           throw invalid(`${at}.type`, 'a text or tool_use block (an assistant turn has no "image")');
-        parts.push(image(block, at));
+        const part = image(block, at);
+        const cacheControl = cacheControlOf(block, at);
+        parts.push(cacheControl === undefined ? part : { ...part, cacheControl });
         break;
+      }
       case "tool_use":
         if (role === "user")
           throw invalid(`${at}.type`, 'a text, image or tool_result block (a user turn has no "tool_use")');
@@ -164,10 +185,12 @@ function turn(value: unknown, i: number, out: Message[]): void {
         // Results stay in order with the user's own text around them.
         flushUser();
         const text = toolResultText(block.content, `${at}.content`);
+        const cacheControl = cacheControlOf(block, at);
         out.push({
           role: "tool",
           toolCallId: block.tool_use_id,
           content: block.is_error === true ? `Error: ${text}` : text,
+          ...(cacheControl === undefined ? {} : { cacheControl }),
         });
         break;
       }
@@ -178,10 +201,11 @@ function turn(value: unknown, i: number, out: Message[]): void {
   }
   if (role === "user") flushUser();
   else {
-    const text = parts.map((p) => (p.type === "text" ? p.text : "")).join("");
-    out.push(
-      calls.length > 0 ? { role: "assistant", content: text, toolCalls: calls } : { role: "assistant", content: text },
-    );
+    // Text parts joined, unless one is a cache breakpoint (which must stay on its block).
+    const content = parts.some((p) => p.cacheControl !== undefined)
+      ? parts
+      : parts.map((p) => (p.type === "text" ? p.text : "")).join("");
+    out.push(calls.length > 0 ? { role: "assistant", content, toolCalls: calls } : { role: "assistant", content });
   }
 }
 
@@ -195,6 +219,8 @@ function tool(value: unknown, i: number): ToolDefinition {
   if (!isRecord(value.input_schema)) throw invalid(`${param}.input_schema`, "a JSON Schema object");
   const definition: ToolDefinition = { name: value.name, parameters: value.input_schema };
   if (typeof value.description === "string") definition.description = value.description;
+  const cacheControl = cacheControlOf(value, param);
+  if (cacheControl !== undefined) definition.cacheControl = cacheControl;
   return definition;
 }
 
@@ -216,7 +242,9 @@ function toolChoice(value: unknown): ToolChoice {
  * does first. The system prompt (a string or text blocks) becomes system messages; text and image
  * blocks become content parts; `tool_use` blocks the assistant's tool calls; `tool_result` blocks
  * `tool` messages (an `is_error` result's text starts with "Error: "); `thinking` blocks are
- * dropped. Bad input is an `InvalidMessagesRequestError` naming the field; the work is linear in
+ * dropped. A `cache_control` breakpoint on a system, text, image or tool_result block or a tool is
+ * kept as the core's `cacheControl` (so an `AnthropicModel` sends it on; on a tool_use block it is
+ * dropped). Bad input is an `InvalidMessagesRequestError` naming the field; the work is linear in
  * the body's size (bound the body's bytes before parsing it).
  */
 export function fromMessagesRequest(body: unknown): ParsedMessagesRequest {
@@ -238,8 +266,13 @@ export function fromMessagesRequest(body: unknown): ParsedMessagesRequest {
 
   const messages: Message[] = [];
   if (body.system !== undefined && body.system !== null) {
-    for (const text of textBlocks(body.system, "system"))
-      if (text !== "") messages.push({ role: "system", content: text });
+    for (const { text, cacheControl } of systemBlocks(body.system, "system"))
+      if (text !== "")
+        messages.push(
+          cacheControl === undefined
+            ? { role: "system", content: text }
+            : { role: "system", content: text, cacheControl },
+        );
   }
   for (let i = 0; i < rawMessages.length; i++) turn(rawMessages[i], i, messages);
 

@@ -1,10 +1,19 @@
-import { type ContentPart, type GenerateRequest, type SchemaLike, toolArgumentsObject } from "@orchestrator-ts/core";
+import {
+  type CacheControl,
+  type ContentPart,
+  type GenerateRequest,
+  type SchemaLike,
+  toolArgumentsObject,
+} from "@orchestrator-ts/core";
 import { toJsonSchema } from "@orchestrator-ts/core/internal";
 import type {
+  MessagesCacheControl,
   MessagesContentBlockParam,
+  MessagesImageBlockParam,
   MessagesImageMediaType,
   MessagesMessageParam,
   MessagesRequest,
+  MessagesTextBlockParam,
   MessagesTool,
   MessagesToolChoice,
 } from "./wire";
@@ -63,23 +72,39 @@ function mediaType(value: string | undefined): MessagesImageMediaType {
   return (value && IMAGE_TYPES.has(value) ? value : (value ?? "image/png")) as MessagesImageMediaType;
 }
 
+/** Anthropic's `cache_control` for a core breakpoint. */
+function cacheControl(control: CacheControl): MessagesCacheControl {
+  return control.ttl === undefined
+    ? { type: "ephemeral" }
+    : { type: "ephemeral", ttl: control.ttl as NonNullable<MessagesCacheControl["ttl"]> };
+}
+
 function contentBlocks(content: string | ContentPart[]): MessagesContentBlockParam[] {
   if (typeof content === "string") return content === "" ? [] : [{ type: "text", text: content }];
   const blocks: MessagesContentBlockParam[] = [];
   for (const part of content) {
     if (part.type === "text") {
-      if (part.text !== "") blocks.push({ type: "text", text: part.text });
-    } else blocks.push(imageBlock(part));
+      if (part.text !== "")
+        blocks.push(
+          part.cacheControl === undefined
+            ? { type: "text", text: part.text }
+            : { type: "text", text: part.text, cache_control: cacheControl(part.cacheControl) },
+        );
+    } else {
+      const block = imageBlock(part) as MessagesImageBlockParam;
+      if (part.cacheControl !== undefined) block.cache_control = cacheControl(part.cacheControl);
+      blocks.push(block);
+    }
   }
   return blocks;
 }
 
 /** The conversation as Anthropic turns: system text apart, tool results in user turns, same-role turns merged. */
 export function toMessagesConversation(request: GenerateRequest): {
-  system: string | undefined;
+  system: string | MessagesTextBlockParam[] | undefined;
   messages: MessagesMessageParam[];
 } {
-  const system: string[] = [];
+  const system: Extract<GenerateRequest["messages"][number], { role: "system" }>[] = [];
   const messages: MessagesMessageParam[] = [];
   const push = (role: "user" | "assistant", blocks: MessagesContentBlockParam[]): void => {
     if (blocks.length === 0) return;
@@ -91,7 +116,7 @@ export function toMessagesConversation(request: GenerateRequest): {
   for (const message of request.messages) {
     switch (message.role) {
       case "system":
-        system.push(message.content);
+        system.push(message);
         break;
       case "user":
         push("user", contentBlocks(message.content));
@@ -105,11 +130,33 @@ export function toMessagesConversation(request: GenerateRequest): {
         break;
       }
       case "tool":
-        push("user", [{ type: "tool_result", tool_use_id: message.toolCallId, content: message.content }]);
+        push("user", [
+          message.cacheControl === undefined
+            ? { type: "tool_result", tool_use_id: message.toolCallId, content: message.content }
+            : {
+                type: "tool_result",
+                tool_use_id: message.toolCallId,
+                content: message.content,
+                cache_control: cacheControl(message.cacheControl),
+              },
+        ]);
         break;
     }
   }
-  return { system: system.length > 0 ? system.join("\n\n") : undefined, messages };
+  return { system: systemPrompt(system), messages };
+}
+
+/** The system messages as one string, or as text blocks (one each) when one carries a cache breakpoint. */
+function systemPrompt(
+  system: readonly Extract<GenerateRequest["messages"][number], { role: "system" }>[],
+): string | MessagesTextBlockParam[] | undefined {
+  if (system.length === 0) return undefined;
+  if (system.every((m) => m.cacheControl === undefined)) return system.map((m) => m.content).join("\n\n");
+  return system.map((m) =>
+    m.cacheControl === undefined
+      ? { type: "text", text: m.content }
+      : { type: "text", text: m.content, cache_control: cacheControl(m.cacheControl) },
+  );
 }
 
 /** The wire's tool choice for a core one (`required` is `any`). */
@@ -151,6 +198,7 @@ export function toMessagesRequest(request: GenerateRequest, options: MessagesReq
     name: tool.name,
     ...(tool.description !== undefined ? { description: tool.description } : {}),
     input_schema: jsonSchemaOf(tool.parameters) as MessagesTool["input_schema"],
+    ...(tool.cacheControl !== undefined ? { cache_control: cacheControl(tool.cacheControl) } : {}),
   }));
   let choice = toMessagesToolChoice(request.toolChoice);
   let responseTool: ResponseTool | undefined;

@@ -5,16 +5,24 @@
 /** The image types the API accepts. */
 export type MessagesImageMediaType = "image/jpeg" | "image/png" | "image/gif" | "image/webp";
 
+/** A prompt-cache breakpoint on a block or tool: the prefix up to it may be cached. */
+export interface MessagesCacheControl {
+  type: "ephemeral";
+  ttl?: "5m" | "1h";
+}
+
 /** A text block of a request. */
 export interface MessagesTextBlockParam {
   type: "text";
   text: string;
+  cache_control?: MessagesCacheControl | null;
 }
 
 /** An image in a user turn: base64 data or a URL. */
 export interface MessagesImageBlockParam {
   type: "image";
   source: { type: "base64"; media_type: MessagesImageMediaType; data: string } | { type: "url"; url: string };
+  cache_control?: MessagesCacheControl | null;
 }
 
 /** An assistant turn's tool call, replayed in a later request. */
@@ -31,6 +39,7 @@ export interface MessagesToolResultBlockParam {
   tool_use_id: string;
   content?: string | Array<MessagesTextBlockParam | MessagesImageBlockParam>;
   is_error?: boolean;
+  cache_control?: MessagesCacheControl | null;
 }
 
 /** A block of a request's turn. */
@@ -51,6 +60,7 @@ export interface MessagesTool {
   name: string;
   description?: string;
   input_schema: { type: "object"; [key: string]: unknown };
+  cache_control?: MessagesCacheControl | null;
 }
 
 /** Whether and which tool the model must call (`any`: some tool). */

@@ -2,9 +2,20 @@ import type { ZodType } from "zod";
 
 export type Role = "system" | "user" | "assistant" | "tool";
 
+/**
+ * A prompt-cache breakpoint: the provider may cache the prompt up to and including what carries it
+ * (Anthropic's `cache_control`; OpenAI caches long prompts on its own, and other providers ignore it).
+ */
+export interface CacheControl {
+  type: "ephemeral";
+  /** How long the cached prefix lives (Anthropic: "5m", the default, or "1h"). */
+  ttl?: string;
+}
+
 export interface TextPart {
   type: "text";
   text: string;
+  cacheControl?: CacheControl;
 }
 
 /** An image given by URL (http(s) or data:) or as base64 bytes with a media type. */
@@ -13,6 +24,7 @@ export interface ImagePart {
   url?: string;
   data?: string;
   mediaType?: string;
+  cacheControl?: CacheControl;
 }
 
 export type ContentPart = TextPart | ImagePart;
@@ -25,10 +37,10 @@ export interface ToolCall {
 }
 
 export type Message =
-  | { role: "system"; content: string }
+  | { role: "system"; content: string; cacheControl?: CacheControl }
   | { role: "user"; content: string | ContentPart[] }
   | { role: "assistant"; content: string | ContentPart[]; toolCalls?: ToolCall[] }
-  | { role: "tool"; content: string; toolCallId: string; name?: string };
+  | { role: "tool"; content: string; toolCallId: string; name?: string; cacheControl?: CacheControl };
 
 /** A JSON Schema object, or a zod schema that is converted to one. */
 export type SchemaLike = Record<string, unknown> | ZodType;
@@ -39,6 +51,8 @@ export interface ToolDefinition {
   parameters: SchemaLike;
   /** OpenAI's strict function calling (arguments that always match `parameters`); other providers ignore it. */
   strict?: boolean;
+  /** A prompt-cache breakpoint after this tool's definition (Anthropic caches tools, then system, then messages). */
+  cacheControl?: CacheControl;
 }
 
 export type ToolChoice = "auto" | "none" | "required" | { name: string };

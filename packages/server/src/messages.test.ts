@@ -114,6 +114,22 @@ describe("POST /v1/messages, not streamed", () => {
     }
   });
 
+  it("prompt-cache breakpoints (cache_control) reach an Anthropic-hosted model where the client put them", async () => {
+    await anthropicClient(gw).messages.create({
+      model: "claude-sonnet-4-6",
+      max_tokens: 50,
+      system: [{ type: "text", text: "A long manual.", cache_control: { type: "ephemeral" } }],
+      tools: [{ ...weatherTool, cache_control: { type: "ephemeral", ttl: "1h" } }],
+      messages: [{ role: "user", content: [{ type: "text", text: "hello", cache_control: { type: "ephemeral" } }] }],
+    });
+    const upstream = gw.anthropicUpstream.requests.at(-1)?.body as Record<string, unknown>;
+    expect(upstream.system).toEqual([{ type: "text", text: "A long manual.", cache_control: { type: "ephemeral" } }]);
+    expect(upstream.tools).toEqual([{ ...weatherTool, cache_control: { type: "ephemeral", ttl: "1h" } }]);
+    expect(upstream.messages).toEqual([
+      { role: "user", content: [{ type: "text", text: "hello", cache_control: { type: "ephemeral" } }] },
+    ]);
+  });
+
   it("an unknown model is a 404 in Anthropic's error shape, with close names", async () => {
     const error = await anthropicClient(gw)
       .messages.create({ model: "claude-sonet-4-6", max_tokens: 10, messages: ask("x") })
