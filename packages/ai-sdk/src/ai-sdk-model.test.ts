@@ -421,6 +421,36 @@ describe("AISDKModel: requests and answers", () => {
   });
 });
 
+describe("AISDKModel: prompt-cache breakpoints", () => {
+  it("the core's cacheControl reaches Anthropic through @ai-sdk/anthropic as cache_control, where it stood", async () => {
+    anthropicServer.setReply(() => ({ text: "ok" }));
+    await anthropicModel().generate({
+      messages: [
+        { role: "system", content: "A long manual.", cacheControl: { type: "ephemeral" } },
+        { role: "user", content: [{ type: "text", text: "hi", cacheControl: { type: "ephemeral", ttl: "1h" } }] },
+      ],
+      tools: [
+        {
+          name: "lookup",
+          parameters: { type: "object", properties: { q: { type: "string" } } },
+          cacheControl: { type: "ephemeral" },
+        },
+      ],
+      maxTokens: 50,
+    });
+    const body = lastBody(anthropicServer) as {
+      system: unknown;
+      messages: { content: unknown }[];
+      tools: { cache_control?: unknown }[];
+    };
+    expect(body.system).toEqual([{ type: "text", text: "A long manual.", cache_control: { type: "ephemeral" } }]);
+    expect(body.messages[0]?.content).toEqual([
+      { type: "text", text: "hi", cache_control: { type: "ephemeral", ttl: "1h" } },
+    ]);
+    expect(body.tools[0]?.cache_control).toEqual({ type: "ephemeral" });
+  });
+});
+
 describe("AISDKModel: failures in the typed error family", () => {
   it("429 with retry-after → RateLimitError with retryAfterMs", async () => {
     server.enqueueFault({ type: "status", status: 429, retryAfterSeconds: 7 });

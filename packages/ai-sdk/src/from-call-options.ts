@@ -3,6 +3,7 @@
 // (images → vision, tools → function calling, a JSON schema → structured output) becomes
 // capability requirements, so selection only picks models that can answer it.
 import type {
+  CacheControl,
   CapabilityName,
   ContentPart,
   GenerateRequest,
@@ -19,6 +20,7 @@ import {
   type SharedV3Warning,
   UnsupportedFunctionalityError,
 } from "@ai-sdk/provider";
+import { cacheControlFrom } from "./cache-control";
 
 export interface FromCallOptions {
   request: GenerateRequest;
@@ -55,6 +57,8 @@ export function fromCallOptions(options: LanguageModelV3CallOptions): FromCallOp
       }
       const out: ToolDefinition = { name: tool.name, parameters: tool.inputSchema as Record<string, unknown> };
       if (tool.description !== undefined) out.description = tool.description;
+      const cacheControl = cacheControlFrom(tool.providerOptions);
+      if (cacheControl !== undefined) out.cacheControl = cacheControl;
       tools.push(out);
     }
     if (tools.length > 0) {
@@ -104,18 +108,30 @@ export function fromPrompt(
   const messages: Message[] = [];
   for (const m of prompt) {
     switch (m.role) {
-      case "system":
-        messages.push({ role: "system", content: m.content });
+      case "system": {
+        const cacheControl = cacheControlFrom(m.providerOptions);
+        messages.push(
+          cacheControl === undefined
+            ? { role: "system", content: m.content }
+            : { role: "system", content: m.content, cacheControl },
+        );
         break;
+      }
       case "user": {
         const first = m.content[0];
-        // The common case, one text part, stays a plain string.
-        if (m.content.length === 1 && first?.type === "text") messages.push({ role: "user", content: first.text });
+        // A breakpoint on the message (as @ai-sdk/anthropic reads it) stands on its last part.
+        const onMessage = cacheControlFrom(m.providerOptions);
+        // The common case, one text part without a breakpoint, stays a plain string.
+        if (m.content.length === 1 && first?.type === "text" && onMessage === undefined && !hasCacheControl(first))
+          messages.push({ role: "user", content: first.text });
         else
           messages.push({
             role: "user",
-            content: m.content.map((part) =>
-              part.type === "text" ? { type: "text", text: part.text } : fromFilePart(part, needs),
+            content: m.content.map((part, j) =>
+              withCacheControl(
+                part.type === "text" ? { type: "text", text: part.text } : fromFilePart(part, needs),
+                cacheControlFrom(part.providerOptions) ?? (j === m.content.length - 1 ? onMessage : undefined),
+              ),
             ),
           });
         break;
@@ -125,15 +141,24 @@ export function fromPrompt(
         let toolCalls: ToolCall[] | undefined;
         const results: Message[] = [];
         for (const part of m.content) {
-          if (part.type === "text") content.push({ type: "text", text: part.text });
+          if (part.type === "text")
+            content.push(withCacheControl({ type: "text", text: part.text }, cacheControlFrom(part.providerOptions)));
           else if (part.type === "file") content.push(fromFilePart(part, needs));
           else if (part.type === "tool-call" && part.providerExecuted !== true)
             (toolCalls ??= []).push({ id: part.toolCallId, name: part.toolName, arguments: part.input });
           else if (part.type === "tool-result")
-            results.push(toolMessage(part.toolCallId, part.toolName, part.output, warnings));
+            results.push(
+              toolMessage(
+                part.toolCallId,
+                part.toolName,
+                part.output,
+                warnings,
+                cacheControlFrom(part.providerOptions),
+              ),
+            );
           // Reasoning parts are the model's own scratch work: not sent back.
         }
-        const onlyText = content.every((p) => p.type === "text");
+        const onlyText = content.every((p) => p.type === "text" && p.cacheControl === undefined);
         const message: Message = {
           role: "assistant",
           content: onlyText ? content.map((p) => (p as { text: string }).text).join("") : content,
@@ -145,7 +170,15 @@ export function fromPrompt(
       case "tool":
         for (const part of m.content)
           if (part.type === "tool-result")
-            messages.push(toolMessage(part.toolCallId, part.toolName, part.output, warnings));
+            messages.push(
+              toolMessage(
+                part.toolCallId,
+                part.toolName,
+                part.output,
+                warnings,
+                cacheControlFrom(part.providerOptions) ?? cacheControlFrom(m.providerOptions),
+              ),
+            );
         break;
     }
   }
@@ -157,6 +190,7 @@ function toolMessage(
   name: string,
   output: LanguageModelV3ToolResultOutput,
   warnings: SharedV3Warning[],
+  cacheControl: CacheControl | undefined,
 ): Message {
   if (output.type === "content")
     for (const part of output.value)
@@ -165,7 +199,9 @@ function toolMessage(
           type: "other",
           message: `The result of tool "${name}" (${toolCallId}) has a part of type ${part.type} that was not sent: the orchestrator sends tool results as text.`,
         });
-  return { role: "tool", toolCallId, name, content: toolOutputText(output) };
+  const message: Message = { role: "tool", toolCallId, name, content: toolOutputText(output) };
+  if (cacheControl !== undefined) message.cacheControl = cacheControl;
+  return message;
 }
 
 /** A tool result as the text our providers send back to the model. */
@@ -182,6 +218,14 @@ function toolOutputText(output: LanguageModelV3ToolResultOutput): string {
     case "content":
       return output.value.map((part) => (part.type === "text" ? part.text : "")).join("");
   }
+}
+
+function hasCacheControl(part: { providerOptions?: SharedV3ProviderOptions }): boolean {
+  return cacheControlFrom(part.providerOptions) !== undefined;
+}
+
+function withCacheControl(part: ContentPart, cacheControl: CacheControl | undefined): ContentPart {
+  return cacheControl === undefined ? part : { ...part, cacheControl };
 }
 
 function fromFilePart(part: LanguageModelV3FilePart, needs: CapabilityName[]): ContentPart {

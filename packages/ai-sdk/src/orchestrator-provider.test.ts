@@ -308,6 +308,28 @@ describe("tools, structured output and images", () => {
     ]);
   });
 
+  it("an AI SDK call's cache breakpoints (providerOptions.anthropic.cacheControl) reach an Anthropic model as cache_control", async () => {
+    const { orchestrator } = setup();
+    anthropicServer.setReply(() => ({ text: "ok" }));
+    const cache = { anthropic: { cacheControl: { type: "ephemeral" } } };
+    await generateText({
+      model: orchestrator("claude-sonnet-4-6"),
+      messages: [
+        { role: "system", content: "A long manual.", providerOptions: cache },
+        { role: "user", content: [{ type: "text", text: "hi", providerOptions: cache }] },
+      ],
+      tools: { lookup: tool({ inputSchema: z.object({ q: z.string() }), providerOptions: cache }) },
+    });
+    const body = anthropicServer.requests.at(-1)?.body as {
+      system: unknown;
+      messages: { content: unknown }[];
+      tools: { cache_control?: unknown }[];
+    };
+    expect(body.system).toEqual([{ type: "text", text: "A long manual.", cache_control: { type: "ephemeral" } }]);
+    expect(body.messages[0]?.content).toEqual([{ type: "text", text: "hi", cache_control: { type: "ephemeral" } }]);
+    expect(body.tools[0]?.cache_control).toEqual({ type: "ephemeral" });
+  });
+
   it("generateObject and Output.object with a zod schema send a JSON schema and parse the answer", async () => {
     const { orchestrator } = setup();
     openaiServer.setReply(() => ({ text: JSON.stringify({ name: "Ada", age: 36 }) }));

@@ -21,6 +21,7 @@ import type {
   SharedV3ProviderOptions,
 } from "@ai-sdk/provider";
 import type { JSONSchema7 } from "@ai-sdk/provider";
+import { cacheControlOptions } from "./cache-control";
 import type { CallOptions } from "./spec";
 
 // zod → JSON Schema is costly and zod schemas are immutable: convert each once.
@@ -89,7 +90,10 @@ export function toPrompt(messages: readonly Message[]): LanguageModelV3Prompt {
     const m = messages[i] as Message;
     switch (m.role) {
       case "system":
-        prompt[i] = { role: "system", content: m.content };
+        prompt[i] =
+          m.cacheControl === undefined
+            ? { role: "system", content: m.content }
+            : { role: "system", content: m.content, providerOptions: cacheControlOptions(m.cacheControl) };
         break;
       case "user":
         prompt[i] = {
@@ -122,6 +126,7 @@ export function toPrompt(messages: readonly Message[]): LanguageModelV3Prompt {
               toolCallId: m.toolCallId,
               toolName: m.name ?? toolNames?.get(m.toolCallId) ?? "",
               output: { type: "text", value: m.content },
+              ...(m.cacheControl === undefined ? {} : { providerOptions: cacheControlOptions(m.cacheControl) }),
             },
           ],
         };
@@ -137,6 +142,12 @@ function toolInput(call: ToolCall): unknown {
 }
 
 function toUserPart(part: ContentPart): LanguageModelV3TextPart | LanguageModelV3FilePart {
+  const out = toUserPartOnly(part);
+  if (part.cacheControl !== undefined) out.providerOptions = cacheControlOptions(part.cacheControl);
+  return out;
+}
+
+function toUserPartOnly(part: ContentPart): LanguageModelV3TextPart | LanguageModelV3FilePart {
   if (part.type === "text") return { type: "text", text: part.text };
   if (part.url !== undefined && part.url !== "") {
     const inline = /^data:([^;,]+)?(;base64)?,/i.exec(part.url);
@@ -163,6 +174,7 @@ function toFunctionTool(tool: ToolDefinition): LanguageModelV3FunctionTool {
     inputSchema: schemaOf(tool.parameters),
   };
   if (tool.description !== undefined) out.description = tool.description;
+  if (tool.cacheControl !== undefined) out.providerOptions = cacheControlOptions(tool.cacheControl);
   return out;
 }
 
