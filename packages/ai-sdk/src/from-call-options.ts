@@ -48,6 +48,19 @@ export function fromCallOptions(options: LanguageModelV3CallOptions): FromCallOp
   if (options.seed !== undefined) request.seed = options.seed;
   for (const name of UNSUPPORTED)
     if (options[name] !== undefined) warnings.push({ type: "unsupported", feature: name });
+  // The registry's models make their own requests: a call's HTTP headers have nowhere to go (the
+  // AI SDK's own user-agent aside, which it adds to every call).
+  const given = options.headers;
+  const headers =
+    given === undefined
+      ? []
+      : Object.keys(given).filter((k) => given[k] !== undefined && k.toLowerCase() !== "user-agent");
+  if (headers.length > 0)
+    warnings.push({
+      type: "unsupported",
+      feature: "headers",
+      details: `Per-call HTTP headers (${headers.join(", ")}) are not sent: the orchestrator's models make their own requests (set headers on the model, e.g. defaultHeaders).`,
+    });
   if (options.tools !== undefined && options.tools.length > 0) {
     const tools: ToolDefinition[] = [];
     for (const tool of options.tools) {

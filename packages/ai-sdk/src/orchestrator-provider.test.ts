@@ -308,6 +308,22 @@ describe("tools, structured output and images", () => {
     ]);
   });
 
+  it("per-call headers cannot reach the registry's models: the call says so in its warnings, not silently", async () => {
+    const { orchestrator } = setup();
+    const result = await generateText({
+      model: orchestrator("gpt-4o-mini"),
+      prompt: "x",
+      headers: { "x-trace-id": "abc123" },
+    });
+    expect(openaiServer.requests.at(-1)?.headers["x-trace-id"]).toBeUndefined();
+    expect(result.warnings).toContainEqual({
+      type: "unsupported",
+      feature: "headers",
+      details:
+        "Per-call HTTP headers (x-trace-id) are not sent: the orchestrator's models make their own requests (set headers on the model, e.g. defaultHeaders).",
+    });
+  });
+
   it("an AI SDK call's cache breakpoints (providerOptions.anthropic.cacheControl) reach an Anthropic model as cache_control", async () => {
     const { orchestrator } = setup();
     anthropicServer.setReply(() => ({ text: "ok" }));
