@@ -226,6 +226,27 @@ describe("generateText through orchestrator(id)", () => {
     }).catch((e: unknown) => e);
     expect((error as Error).name).toBe("AbortError");
     expect(performance.now() - started).toBeLessThan(2_000);
+    // AbortSignal.timeout() rejects with its TimeoutError, as a direct provider's fetch does.
+    openaiServer.enqueueFaults([{ type: "hang" }, { type: "hang" }]);
+    const timedOut = await generateText({
+      model: orchestrator("gpt-4o-mini"),
+      prompt: "x",
+      abortSignal: AbortSignal.timeout(100),
+    }).catch((e: unknown) => e);
+    expect((timedOut as Error).name).toBe("TimeoutError");
+    const parts: { type: string; error?: unknown }[] = [];
+    const streamed = streamText({
+      model: orchestrator("gpt-4o-mini"),
+      prompt: "x",
+      abortSignal: AbortSignal.timeout(100),
+    });
+    try {
+      for await (const part of streamed.fullStream) parts.push(part as { type: string; error?: unknown });
+    } catch (e) {
+      parts.push({ type: "thrown", error: e });
+    }
+    // A stream the signal stops ends with the AI SDK's own abort part (whatever the reason), promptly.
+    expect(parts.map((p) => p.type)).toEqual(["start", "abort"]);
   });
 });
 

@@ -2,6 +2,7 @@
 // calls go through registry.generate / registry.stream (selection, retries, fallbacks, stream
 // failover before the first chunk, limits, cache, health, statistics).
 import {
+  AbortError,
   type CapabilityName,
   type GenerateRequest,
   type GenerateResult,
@@ -25,7 +26,7 @@ import {
 } from "@ai-sdk/provider";
 import { fromCallOptions } from "./from-call-options";
 import { fromFinishReason, fromUsage } from "./normalize";
-import { toAISDKError } from "./to-ai-sdk-error";
+import { callError, toAISDKError } from "./to-ai-sdk-error";
 
 /** One try within a registry call, as `providerMetadata.orchestrator.attempts` reports it. */
 export interface OrchestratorAttempt {
@@ -276,7 +277,7 @@ class OrchestratorLanguageModel implements LanguageModelV3 {
     try {
       result = await registry.generate(call.request, call.requirements);
     } catch (error) {
-      throw toAISDKError(error, this.modelId);
+      throw callError(error, options.abortSignal, this.modelId);
     }
     const content: LanguageModelV3Content[] = [];
     if (result.text !== "") content.push({ type: "text", text: result.text });
@@ -315,7 +316,7 @@ class OrchestratorLanguageModel implements LanguageModelV3 {
     try {
       first = await iterator.next();
     } catch (error) {
-      throw toAISDKError(error, this.modelId);
+      throw callError(error, options.abortSignal, this.modelId);
     }
     const modelId = this.modelId;
     let pending: IteratorResult<StreamChunk> | undefined = first;
@@ -335,8 +336,8 @@ class OrchestratorLanguageModel implements LanguageModelV3 {
             next = await iterator.next();
           } catch (error) {
             done = true;
-            const mapped = toAISDKError(error, modelId);
-            if (mapped instanceof Error && mapped.name === "AbortError") {
+            const mapped = callError(error, options.abortSignal, modelId);
+            if (AbortError.isInstance(error) || (mapped instanceof Error && mapped.name === "AbortError")) {
               controller.error(mapped);
               return;
             }

@@ -63,3 +63,12 @@ export function toAISDKError(error: unknown, modelId: string): unknown {
   if (OrchestratorError.isInstance(error)) return new OrchestratorCallError(error, modelId);
   return error;
 }
+
+/**
+ * The caller's own abort reason when the call stopped because of its signal, as `fetch` rejects: a
+ * `TimeoutError` from `AbortSignal.timeout()` stays one (an AbortError would hide that it timed out).
+ */
+export function callError(error: unknown, signal: AbortSignal | undefined, modelId: string): unknown {
+  if (AbortError.isInstance(error) && signal?.aborted === true && signal.reason instanceof Error) return signal.reason;
+  return toAISDKError(error, modelId);
+}
