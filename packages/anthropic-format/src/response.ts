@@ -131,6 +131,7 @@ export interface MessagesResponseLike {
   id?: string;
   content: readonly ({ type: string; text?: string; id?: string; name?: string; input?: unknown } | { type: string })[];
   stop_reason?: string | null;
+  stop_sequence?: string | null;
   usage?: MessagesUsageLike | null;
 }
 
@@ -157,10 +158,23 @@ export function fromMessagesResponse(
     toolCalls,
     usage: fromMessagesUsage(message.usage),
   };
-  const finishReason = fromStopReason(message.stop_reason, responseTool);
+  const finishReason = withStopSequence(fromStopReason(message.stop_reason, responseTool), message.stop_sequence);
   if (finishReason) output.finishReason = finishReason;
   if (typeof message.id === "string" && message.id !== "") output.responseId = message.id;
   return output;
+}
+
+/** A finish reason with the stop sequence that matched, when the wire names one. */
+export function withStopSequence(
+  reason: FinishReason | undefined,
+  stopSequence: string | null | undefined,
+): FinishReason | undefined {
+  return reason !== undefined && typeof stopSequence === "string" ? { ...reason, stopSequence } : reason;
+}
+
+/** The wire's `stop_sequence` for a finish reason (null when none matched or it is not known). */
+export function toStopSequence(reason: FinishReason | MessagesStopReason | undefined): string | null {
+  return typeof reason === "object" && reason.stopSequence !== undefined ? reason.stopSequence : null;
 }
 
 /** What `toMessagesResponse` writes: a model's result (or a scripted one). */
@@ -193,7 +207,7 @@ export function toMessagesResponse(output: MessagesOutput, identity: MessagesIde
     model: identity.model,
     content: toMessagesContent(output.text, calls),
     stop_reason: typeof reason === "string" ? reason : toStopReason(reason, calls.length > 0),
-    stop_sequence: null,
+    stop_sequence: toStopSequence(reason),
     usage: { input_tokens: 0, output_tokens: 0, ...usage },
   };
 }

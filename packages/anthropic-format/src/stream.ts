@@ -15,6 +15,8 @@ import {
   responseText,
   toMessagesUsage,
   toStopReason,
+  toStopSequence,
+  withStopSequence,
 } from "./response";
 import type {
   MessagesErrorBody,
@@ -33,7 +35,13 @@ export interface MessagesStreamEventLike {
   index?: number;
   message?: { id?: string; usage?: MessagesUsageLike | null } | null;
   content_block?: { type: string; text?: string; id?: string; name?: string } | null;
-  delta?: { type?: string; text?: string; partial_json?: string; stop_reason?: string | null } | null;
+  delta?: {
+    type?: string;
+    text?: string;
+    partial_json?: string;
+    stop_reason?: string | null;
+    stop_sequence?: string | null;
+  } | null;
   usage?: MessagesUsageLike | null;
 }
 
@@ -51,6 +59,7 @@ export class MessagesStreamDecoder {
   readonly #blocks = new Map<number, { id: string; name: string; json: string; response: boolean }>();
   readonly #usage: Record<string, number> = {};
   #stopReason: string | null | undefined;
+  #stopSequence: string | undefined;
   #stopped = false;
   #id: string | undefined;
 
@@ -126,6 +135,7 @@ export class MessagesStreamDecoder {
       }
       case "message_delta":
         if (event.delta?.stop_reason !== undefined) this.#stopReason = event.delta.stop_reason;
+        if (typeof event.delta?.stop_sequence === "string") this.#stopSequence = event.delta.stop_sequence;
         addCounts(this.#usage, event.usage);
         break;
       case "message_stop":
@@ -144,7 +154,7 @@ export class MessagesStreamDecoder {
       });
     }
     const finish: Extract<StreamChunk, { type: "finish" }> = { type: "finish", usage: fromMessagesUsage(this.#usage) };
-    const finishReason = fromStopReason(this.#stopReason, this.#responseTool);
+    const finishReason = withStopSequence(fromStopReason(this.#stopReason, this.#responseTool), this.#stopSequence);
     if (finishReason) finish.finishReason = finishReason;
     if (this.#id !== undefined) finish.responseId = this.#id;
     return finish;
@@ -267,7 +277,7 @@ export class MessagesStreamEncoder {
     const stopReason = typeof reason === "string" ? reason : toStopReason(reason, this.#toolCalls > 0);
     out.push({
       type: "message_delta",
-      delta: { stop_reason: stopReason, stop_sequence: null },
+      delta: { stop_reason: stopReason, stop_sequence: toStopSequence(reason) },
       usage: toMessagesUsage(usage),
     });
     out.push({ type: "message_stop" });

@@ -101,6 +101,8 @@ export interface FinishReason {
   unified: UnifiedFinishReason;
   /** What the provider said, unmapped. */
   raw?: string;
+  /** The stop sequence that ended the answer, when the provider says which (Anthropic does). */
+  stopSequence?: string;
 }
 
 /** What a model subclass returns from `doGenerate`. */

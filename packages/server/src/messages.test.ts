@@ -130,6 +130,20 @@ describe("POST /v1/messages, not streamed", () => {
     ]);
   });
 
+  it("a matched stop sequence comes back as the API says it — stop_reason stop_sequence and which one — whole and streamed", async () => {
+    gw.anthropicUpstream.setReply(() => ({ text: "one two STOP three" }));
+    try {
+      const request = { model: "claude-sonnet-4-6", max_tokens: 50, messages: ask("x"), stop_sequences: ["STOP"] };
+      const message = await anthropicClient(gw).messages.create(request);
+      expect(message.content).toEqual([{ type: "text", text: "one two " }]);
+      expect([message.stop_reason, message.stop_sequence]).toEqual(["stop_sequence", "STOP"]);
+      const final = await anthropicClient(gw).messages.stream(request).finalMessage();
+      expect([final.stop_reason, final.stop_sequence]).toEqual(["stop_sequence", "STOP"]);
+    } finally {
+      gw.anthropicUpstream.setReply(undefined);
+    }
+  });
+
   it("an unknown model is a 404 in Anthropic's error shape, with close names", async () => {
     const error = await anthropicClient(gw)
       .messages.create({ model: "claude-sonet-4-6", max_tokens: 10, messages: ask("x") })

@@ -127,6 +127,19 @@ describe("startAnthropicServer through @anthropic-ai/sdk", () => {
     expect(message.content[0]).toEqual({ type: "text", text: "Echo: a " });
   });
 
+  it("stops at the first of stop_sequences as the API does: the text before it, stop_reason stop_sequence and which one matched", async () => {
+    const { client } = await setup({ reply: () => ({ text: "one two STOP three END" }) });
+    const request = { ...ask("x"), stop_sequences: ["END", "STOP"] };
+    const message = await client.messages.create(request);
+    expect(message.content).toEqual([{ type: "text", text: "one two " }]);
+    expect([message.stop_reason, message.stop_sequence]).toEqual(["stop_sequence", "STOP"]);
+    const final = await client.messages.stream(request).finalMessage();
+    expect(final.content).toEqual([{ type: "text", text: "one two " }]);
+    expect([final.stop_reason, final.stop_sequence]).toEqual(["stop_sequence", "STOP"]);
+    const none = await client.messages.create({ ...ask("x"), stop_sequences: ["NEVER"] });
+    expect([none.stop_reason, none.stop_sequence]).toEqual(["end_turn", null]);
+  });
+
   it("serves GET /v1/models for health", async () => {
     const { client } = await setup({ models: ["claude-a", "claude-b"] });
     const page = await client.models.list();

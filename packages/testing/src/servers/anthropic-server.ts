@@ -10,9 +10,9 @@ import {
   toMessagesResponse,
   toStopReason,
 } from "@orchestrator-ts/anthropic-format";
-import type { Usage } from "@orchestrator-ts/core";
+import type { FinishReason, Usage } from "@orchestrator-ts/core";
 import { asNumber, asString, isRecord } from "../internal/http";
-import { splitIntoPieces } from "../internal/text";
+import { splitIntoPieces, splitWordChunks } from "../internal/text";
 import { type LoopbackServerOptions, startLoopbackServer } from "./loopback-server";
 import type { ErrorSpec, LoopbackContext, LoopbackHandler, LoopbackServer, RenderedError } from "./handler";
 import {
@@ -159,6 +159,33 @@ function parseMessagesRequest(path: string, body: Record<string, unknown>): Repl
   };
 }
 
+/** A reply as the API ends it: a scripted text that meets one of `stop_sequences` stops before it. */
+type AnthropicReply = ResolvedReply & { stopSequence?: string };
+
+function stopAtSequence(reply: ResolvedReply, stopSequences: unknown): AnthropicReply {
+  if (!Array.isArray(stopSequences) || reply.finishReason !== "end_turn") return reply;
+  let at = -1;
+  let matched: string | undefined;
+  for (const sequence of stopSequences) {
+    if (typeof sequence !== "string" || sequence === "") continue;
+    const i = reply.text.indexOf(sequence);
+    if (i >= 0 && (at < 0 || i < at)) {
+      at = i;
+      matched = sequence;
+    }
+  }
+  if (matched === undefined) return reply;
+  const text = reply.text.slice(0, at);
+  return { ...reply, text, chunks: splitWordChunks(text), finishReason: "stop_sequence", stopSequence: matched };
+}
+
+/** The finish reason to write: the wire's own string, or with the stop sequence that matched. */
+function finishOf(reply: AnthropicReply): FinishReason | MessagesStopReason {
+  return reply.stopSequence === undefined
+    ? (reply.finishReason as MessagesStopReason)
+    : { unified: "stop", raw: "stop_sequence", stopSequence: reply.stopSequence };
+}
+
 function usageOf(reply: ResolvedReply): Usage | undefined {
   // Anthropic always reports usage; `usage: null` leaves the counts out (an empty object keeps
   // the SDK's stream accumulator working) so callers can test "unknown, not 0".
@@ -167,7 +194,7 @@ function usageOf(reply: ResolvedReply): Usage | undefined {
 }
 
 /** The real event sequence of a streamed Message. Tool input comes in pieces (an empty one first, as the API sends). */
-export function anthropicStreamFrames(reply: ResolvedReply, id: string, model: string): string[] {
+export function anthropicStreamFrames(reply: AnthropicReply, id: string, model: string): string[] {
   const encoder = new MessagesStreamEncoder({ id, model });
   const usage = usageOf(reply);
   // The API's message_start carries the prompt's counts and a placeholder of 1 output token.
@@ -195,9 +222,7 @@ export function anthropicStreamFrames(reply: ResolvedReply, id: string, model: s
         ...splitIntoPieces(call.argumentsJson, 3),
       ]),
     );
-  events.push(
-    ...encoder.finish(reply.finishReason as MessagesStopReason, usage && { outputTokens: usage.outputTokens }),
-  );
+  events.push(...encoder.finish(finishOf(reply), usage && { outputTokens: usage.outputTokens }));
   // A ping follows the first block's start, as on the real API.
   const first = events.findIndex((e) => e.type === "content_block_start");
   events.splice(first + 1, 0, encoder.ping());
@@ -225,13 +250,13 @@ async function serveMessages(
     await ctx.sendError({ status: 404, kind: "not-found", message: `model: ${parsed.model}` });
     return;
   }
-  const reply = await ctx.resolveReply(parsed);
+  const reply = stopAtSequence(await ctx.resolveReply(parsed), parsed.body["stop_sequences"]);
   const id = ctx.nextId("msg_loopback");
   if (!parsed.stream) {
     const output = {
       text: reply.text,
       toolCalls: reply.toolCalls.map((call) => ({ id: call.id, name: call.name, arguments: call.argumentsObject })),
-      finishReason: reply.finishReason as MessagesStopReason,
+      finishReason: finishOf(reply),
     };
     const usage = usageOf(reply);
     const message = toMessagesResponse(usage ? { ...output, usage } : output, { id, model: parsed.model });
