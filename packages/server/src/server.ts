@@ -317,30 +317,15 @@ export function createServer(options: CreateServerOptions): OrchestratorServer {
         context.draining = true;
         const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
         server.closeIdleConnections();
+        await untilIdle(drainTimeoutMs);
         if (context.active.size > 0) {
-          await new Promise<void>((resolve) => {
-            const timer = setTimeout(resolve, drainTimeoutMs);
-            onIdle = () => {
-              clearTimeout(timer);
-              resolve();
-            };
-          });
-          onIdle = undefined;
           // Past the deadline: stop what is left (upstream calls are aborted, admissions settled), and give
           // each answer a moment to end as a client can read it (a stream's error event) before the sockets go.
           for (const exchange of context.active) {
             exchange.cutByShutdown = true;
             exchange.abort("the server is shutting down");
           }
-          if (context.active.size > 0)
-            await new Promise<void>((resolve) => {
-              const timer = setTimeout(resolve, ABORTED_ANSWER_GRACE_MS);
-              onIdle = () => {
-                clearTimeout(timer);
-                resolve();
-              };
-            });
-          onIdle = undefined;
+          await untilIdle(ABORTED_ANSWER_GRACE_MS);
         }
         server.closeAllConnections();
         await stopped;
@@ -351,6 +336,20 @@ export function createServer(options: CreateServerOptions): OrchestratorServer {
       return closing;
     },
   };
+
+  /** Until no exchange is in progress (told by the last one to end), or `ms` have passed. */
+  function untilIdle(ms: number): Promise<void> {
+    if (context.active.size === 0) return Promise.resolve();
+    return new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, ms);
+      onIdle = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    }).finally(() => {
+      onIdle = undefined;
+    });
+  }
 
   // Told by each exchange as it ends, so close() can stop waiting as soon as the last one is done.
   context.onExchangeEnd = () => {
