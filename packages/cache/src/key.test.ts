@@ -84,6 +84,13 @@ describe("cacheKey", () => {
       { ...base, tools: [{ name: "search", parameters: { type: "object", properties: { q: { type: "string" } } } }] },
       { ...base, tools: [{ name: "search", parameters: { type: "object", properties: { q: { type: "number" } } } }] },
       { ...base, tools: [{ name: "lookup", parameters: { type: "object", properties: { q: { type: "string" } } } }] },
+      // OpenAI's strict function calling changes what the model may answer.
+      {
+        ...base,
+        tools: [
+          { name: "search", parameters: { type: "object", properties: { q: { type: "string" } } }, strict: true },
+        ],
+      },
       { ...base, toolChoice: "required" },
       { ...base, responseFormat: { type: "json" } },
       { ...base, responseFormat: { type: "json", schema: z.object({ answer: z.string() }) } },

@@ -95,7 +95,13 @@ function jsonSchemaOf(schema: ToolDefinition["parameters"]): Record<string, unkn
 }
 
 function normalizeTools(tools: ToolDefinition[]): unknown[] {
-  return tools.map((t) => ({ name: t.name, description: t.description, parameters: jsonSchemaOf(t.parameters) }));
+  // `strict` changes what the model may answer (OpenAI's strict function calling); a cache breakpoint does not.
+  return tools.map((t) => ({
+    name: t.name,
+    description: t.description,
+    parameters: jsonSchemaOf(t.parameters),
+    strict: t.strict,
+  }));
 }
 
 function normalizeFormat(format: ResponseFormat): unknown {
