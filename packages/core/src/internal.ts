@@ -17,3 +17,4 @@ export {
   missingPackageError,
 } from "./lazy-module";
 export { withFields } from "./with-fields";
+export { checkedUsage, countOrUndefined } from "./counts";

@@ -1,4 +1,5 @@
 import { AbortError, type OrchestratorError } from "./errors";
+import { checkedUsage, countOrUndefined } from "./counts";
 import { CallScope, type CallControl, type ScopedModel } from "./call-scope";
 import type { Lease } from "./limits";
 import type { ModelMetrics } from "./metrics";
@@ -223,8 +224,8 @@ export class ModelStream implements AsyncIterableIterator<StreamChunk> {
     const firstAt = this.#firstAt;
     const endAt = performance.now();
     const latencyMs = endAt - startedAt;
-    const usage = this.#usage ?? {};
-    const costUsd = this.#providerCost ?? model.costOf(usage);
+    const usage = this.#usage === undefined ? {} : checkedUsage(this.#usage);
+    const costUsd = countOrUndefined(this.#providerCost) ?? model.costOf(usage);
     model.metrics.recordSuccess(
       latencyMs,
       usage.inputTokens,

@@ -109,6 +109,28 @@ describe("Model base class", () => {
     expect(r.costUsd).toBeUndefined();
   });
 
+  it('a count or cost that is not a number ≥ 0 is not reported (NaN, "n/a", -1): the cost comes from what is known, whole and streamed', async () => {
+    class Garbled extends EchoModel {
+      protected override async doGenerate(): Promise<ModelOutput> {
+        return { text: "ok", usage: { inputTokens: 10, outputTokens: Number.NaN }, costUsd: Number.NaN };
+      }
+      protected override async *doStream(): AsyncIterable<StreamChunk> {
+        yield { type: "text", text: "ok" };
+        yield { type: "finish", usage: { inputTokens: 10, outputTokens: "n/a" as unknown as number }, costUsd: -1 };
+      }
+    }
+    const m = new Garbled();
+    const whole = await m.generate({ messages: [{ role: "user", content: "x" }] });
+    expect(whole.usage).toEqual({ inputTokens: 10 });
+    expect(whole.costUsd).toBeUndefined(); // the output price is set and the output count unknown
+    let finish: StreamChunk | undefined;
+    for await (const chunk of m.stream({ messages: [{ role: "user", content: "x" }] }))
+      if (chunk.type === "finish") finish = chunk;
+    expect(finish).toMatchObject({ usage: { inputTokens: 10 }, costUsd: undefined });
+    expect(Object.keys((finish as { usage: object }).usage)).toEqual(["inputTokens"]);
+    expect(Number.isNaN(m.metrics.snapshot().totalCost)).toBe(false);
+  });
+
   it("rejects with AbortError when the signal aborts, even if the provider ignores it", async () => {
     const m = new HangingModel();
     const controller = new AbortController();

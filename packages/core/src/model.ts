@@ -6,6 +6,7 @@ import {
 } from "./capabilities";
 import { AbortError, type OrchestratorError } from "./errors";
 import { cacheIdentityOf } from "./cache-identity";
+import { checkedUsage, countOrUndefined } from "./counts";
 import { type CallControl, CallScope } from "./call-scope";
 import type { Cache, ModelIdentity } from "./interfaces";
 import { type Lease, LocalRateLimiter, type RateLimiter } from "./limits";
@@ -358,8 +359,8 @@ export abstract class Model implements ModelIdentity {
       // A provider stopped at the deadline or on abort must not pass what it had off as the answer.
       if (call.stopped) throw call.abortError();
       const latencyMs = performance.now() - startedAt;
-      const usage = output.usage ?? {};
-      const costUsd = output.costUsd ?? this.costOf(usage);
+      const usage = output.usage === undefined ? {} : checkedUsage(output.usage);
+      const costUsd = countOrUndefined(output.costUsd) ?? this.costOf(usage);
       this.metrics.recordSuccess(latencyMs, usage.inputTokens, usage.outputTokens, costUsd);
       const toolCalls = output.toolCalls ?? [];
       return {

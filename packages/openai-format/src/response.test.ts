@@ -58,6 +58,11 @@ describe("usage", () => {
   it("is undefined when the wire has none, never a made-up 0", () => {
     expect(fromChatUsage(null)).toBeUndefined();
     expect(fromChatUsage({ prompt_tokens: 3, completion_tokens: 4 })).toEqual({ inputTokens: 3, outputTokens: 4 });
+    // What an OpenAI-compatible server may put there that is not a count is not reported.
+    expect(fromChatUsage({ prompt_tokens: "n/a" as unknown as number, completion_tokens: -1 })).toEqual({
+      inputTokens: undefined,
+      outputTokens: undefined,
+    });
     expect(toChatUsage({ inputTokens: 3 })).toBeUndefined();
     expect(toChatUsage({ inputTokens: 3, outputTokens: 4 })).toEqual({
       prompt_tokens: 3,

@@ -1,4 +1,5 @@
 import type { FinishReason, ModelOutput, ToolCall, UnifiedFinishReason, Usage } from "@orchestrator-ts/core";
+import { countOrUndefined } from "@orchestrator-ts/core/internal";
 import { toChatToolCall } from "./request";
 import { parseArguments } from "./tool-calls";
 import type { ChatCompletion, ChatCompletionMessage, ChatFinishReason, ChatIdentity, ChatUsage } from "./wire";
@@ -58,9 +59,10 @@ export interface ChatUsageLike {
 /** Core usage from the wire's; `undefined` when the server sent none (never a made-up 0). */
 export function fromChatUsage(usage: ChatUsageLike | null | undefined): Usage | undefined {
   if (!usage) return undefined;
+  // An OpenAI-compatible server may send anything there ("n/a"): only a count is a count.
   const out: Usage = {
-    inputTokens: usage.prompt_tokens ?? undefined,
-    outputTokens: usage.completion_tokens ?? undefined,
+    inputTokens: countOrUndefined(usage.prompt_tokens),
+    outputTokens: countOrUndefined(usage.completion_tokens),
   };
   // OpenAI counts cached prompt tokens inside prompt_tokens, as our Usage does, and sends 0 on
   // every call without a cache hit: only a hit is news.

@@ -70,6 +70,28 @@ describe("RedisStatsStore", () => {
     expect(arms).toEqual(["m1/-", "m2/code"]);
   });
 
+  it("a NaN or infinite number in an outcome is not summed: the shared totals stay exact and the batch is sent once", async () => {
+    const key = `k${++n}`;
+    const a = store(key);
+    const b = store(key);
+    a.record("m", { success: true, reward: Number.NaN, latencyMs: 10, costUsd: Number.NaN, quality: Number.NaN });
+    a.record("m", { success: true, reward: 1, latencyMs: Number.POSITIVE_INFINITY, costUsd: 0.5 });
+    a.adjust("m", { reward: Number.NaN, rewardSq: Number.NaN });
+    await a.sync();
+    // Before, the script failed on the NaN after counting the trial, and the batch went again in a loop.
+    await new Promise((r) => setTimeout(r, 300));
+    await b.sync();
+    for (const s of [a, b])
+      expect(s.get("m")).toMatchObject({
+        trials: 2,
+        successes: 2,
+        rewardSum: 1,
+        latencyMsSum: 10,
+        costUsdSum: 0.5,
+        qualityCount: 0,
+      });
+  });
+
   it("picks up another process's outcomes on the refresh interval", async () => {
     const key = `k${++n}`;
     const a = store(key);

@@ -143,6 +143,11 @@ function armId(model: string, scope: string | undefined): string {
   return scope === undefined ? model : `${model}${SEP}${scope}`;
 }
 
+/** A sum's part: a finite number, else 0. */
+function finite(value: number | undefined): number {
+  return value !== undefined && Number.isFinite(value) ? value : 0;
+}
+
 function add(target: ArmStats, delta: ArmStats): void {
   for (const f of FIELDS) target[f] += delta[f];
   if (delta.updatedAt > target.updatedAt) target.updatedAt = delta.updatedAt;
@@ -234,11 +239,14 @@ export class RedisStatsStore implements StatsStore {
     delta.trials = 1;
     if (outcome.success) delta.successes = 1;
     else delta.failures = 1;
-    delta.rewardSum = outcome.reward;
-    delta.rewardSqSum = outcome.reward * outcome.reward;
-    delta.latencyMsSum = outcome.latencyMs;
-    delta.costUsdSum = outcome.costUsd ?? 0;
-    if (outcome.quality !== undefined) {
+    // Only numbers go to Redis: a NaN sum failed the script after its counts were applied, and the batch,
+    // never acknowledged, went again and again (trials counted thousands of times a second).
+    const reward = finite(outcome.reward);
+    delta.rewardSum = reward;
+    delta.rewardSqSum = reward * reward;
+    delta.latencyMsSum = finite(outcome.latencyMs);
+    delta.costUsdSum = finite(outcome.costUsd);
+    if (outcome.quality !== undefined && Number.isFinite(outcome.quality)) {
       delta.qualitySum = outcome.quality;
       delta.qualityCount = 1;
     }
@@ -248,9 +256,9 @@ export class RedisStatsStore implements StatsStore {
 
   adjust(model: string, delta: { reward: number; rewardSq: number; quality?: number }, scope?: string): void {
     const d = emptyArmStats();
-    d.rewardSum = delta.reward;
-    d.rewardSqSum = delta.rewardSq;
-    if (delta.quality !== undefined) {
+    d.rewardSum = finite(delta.reward);
+    d.rewardSqSum = finite(delta.rewardSq);
+    if (delta.quality !== undefined && Number.isFinite(delta.quality)) {
       d.qualitySum = delta.quality;
       d.qualityCount = 1;
     }

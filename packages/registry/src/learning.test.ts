@@ -133,4 +133,35 @@ describe("learning through registry.generate", () => {
     const [cumulative, windowed] = runs as [number, number];
     expect(windowed * 2).toBeLessThan(cumulative);
   });
+
+  it('a cost that is not a number (NaN from a plugin, "n/a" from a server) teaches nothing false: scores stay numbers and a failing model loses its place', async () => {
+    /** Reports a NaN cost and a NaN token count on its first answer. */
+    class NaNOnce extends FakeModel {
+      #calls = 0;
+      protected override async doGenerate(...args: Parameters<FakeModel["doGenerate"]>) {
+        const out = await super.doGenerate(...args);
+        return this.#calls++ === 0
+          ? { ...out, costUsd: Number.NaN, usage: { inputTokens: Number.NaN, outputTokens: 3 } }
+          : out;
+      }
+    }
+    const registry = new ModelRegistry({ maxRetries: 0, backoff: { initialMs: 1, maxMs: 1 } });
+    const a = new NaNOnce({ name: "a" });
+    registry.registerModel(a);
+    registry.registerModel(new FakeModel({ name: "b" }));
+    for (let i = 0; i < 10; i++) await registry.generate({ messages: [{ role: "user", content: `warm ${i}` }] });
+    a.setSuccessRate(0);
+    const first: Record<string, number> = {};
+    for (let i = 0; i < 40; i++) {
+      const result = await registry.generate({ messages: [{ role: "user", content: `q ${i}` }] });
+      const model = result.attempts[0]?.model as string;
+      first[model] = (first[model] ?? 0) + 1;
+    }
+    for (const c of registry.explainSelection().candidates) {
+      expect(Number.isFinite(c.score), `${c.model}: ${c.score}`).toBe(true);
+      expect(Number.isFinite(c.meanReward ?? 0)).toBe(true);
+    }
+    // Before, "a" (score NaN) was asked first 40 times of 40 while failing every call.
+    expect(first.b ?? 0).toBeGreaterThan(30);
+  });
 });

@@ -8,7 +8,7 @@ import {
   type RewardScorer,
   type StatsStore,
 } from "@orchestrator-ts/core";
-import { LruMap } from "@orchestrator-ts/core/internal";
+import { LruMap, countOrUndefined } from "@orchestrator-ts/core/internal";
 import type { Entry } from "./eligibility";
 import type { Emitter, RegistryEvents } from "./events";
 import { DEFAULT_REWARD } from "./reward";
@@ -72,12 +72,24 @@ export class Outcomes {
     const overall = this.#store.get(name);
     const assumedQuality =
       overall && overall.qualityCount > 0 ? overall.qualitySum / overall.qualityCount : rewardFn.qualityPrior;
-    const cost = costUsd ?? entry.estimatedCostUsd;
-    const reward = rewardFn.of({ success: true, latencyMs, costUsd: cost, quality: assumedQuality });
+    const reported = countOrUndefined(costUsd);
+    const cost = reported ?? entry.estimatedCostUsd;
+    // A reward function of the user's may still give NaN: the statistics take a number or nothing.
+    const scored = rewardFn.of({ success: true, latencyMs, costUsd: cost, quality: assumedQuality });
+    const reward = Number.isFinite(scored) ? scored : 0;
     const outcome = { success: true, reward, latencyMs, costUsd: cost };
     this.#store.record(name, outcome);
     if (task !== undefined) this.#store.record(name, outcome, task);
-    selector.update?.({ type: "outcome", selectionId, model: name, task, success: true, reward, latencyMs, costUsd });
+    selector.update?.({
+      type: "outcome",
+      selectionId,
+      model: name,
+      task,
+      success: true,
+      reward,
+      latencyMs,
+      costUsd: reported,
+    });
     this.#health.recordSuccess(name, latencyMs);
     this.#feedback.set(selectionId, {
       model: name,
@@ -98,7 +110,7 @@ export class Outcomes {
         success: true,
         reward,
         latencyMs,
-        costUsd,
+        costUsd: reported,
         error: undefined,
         attempt: call.attempt,
       });

@@ -75,11 +75,13 @@ export class MemoryStatsStore implements StatsStore {
     arm.trials++;
     if (outcome.success) arm.successes++;
     else arm.failures++;
-    arm.rewardSum += outcome.reward;
-    arm.rewardSqSum += outcome.reward * outcome.reward;
-    arm.latencyMsSum += outcome.latencyMs;
-    if (outcome.costUsd !== undefined) arm.costUsdSum += outcome.costUsd;
-    if (outcome.quality !== undefined) {
+    // Only numbers are summed: one NaN would make every later mean NaN.
+    const reward = Number.isFinite(outcome.reward) ? outcome.reward : 0;
+    arm.rewardSum += reward;
+    arm.rewardSqSum += reward * reward;
+    if (Number.isFinite(outcome.latencyMs)) arm.latencyMsSum += outcome.latencyMs;
+    if (outcome.costUsd !== undefined && Number.isFinite(outcome.costUsd)) arm.costUsdSum += outcome.costUsd;
+    if (outcome.quality !== undefined && Number.isFinite(outcome.quality)) {
       arm.qualitySum += outcome.quality;
       arm.qualityCount++;
     }
@@ -89,9 +91,11 @@ export class MemoryStatsStore implements StatsStore {
 
   adjust(model: string, delta: { reward: number; rewardSq: number; quality?: number }, scope?: string): void {
     const arm = this.#arm(model, scope);
-    arm.rewardSum += delta.reward;
-    arm.rewardSqSum += delta.rewardSq;
-    if (delta.quality !== undefined) {
+    if (Number.isFinite(delta.reward) && Number.isFinite(delta.rewardSq)) {
+      arm.rewardSum += delta.reward;
+      arm.rewardSqSum += delta.rewardSq;
+    }
+    if (delta.quality !== undefined && Number.isFinite(delta.quality)) {
       arm.qualitySum += delta.quality;
       arm.qualityCount++;
     }
