@@ -137,6 +137,12 @@ describe("redis: one server, a Redis Cluster or Sentinel, for every shared part"
     expect(problems(`${models}${text}`)).toEqual(expected);
   });
 
+  it("a redis.url that cannot be parsed (a port over 65535) is an error at its line, without its password", () => {
+    const [message] = problems(`${models}redis: { url: "redis://default:hunter2-SECRET@redis.internal:99999" }\n`);
+    expect(message).toMatch(/:\d+:\d+: redis\.url: not a valid URL/);
+    expect(message).not.toContain("hunter2");
+  });
+
   it("never shows a password from a node URL in an error", () => {
     const [message] = problems(`${models}redis:\n  cluster: ["redis://:s3cret-pass@@bad host"]\n`);
     expect(message).toMatch(/redis\.cluster\[0\]/);

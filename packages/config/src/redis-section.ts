@@ -74,8 +74,12 @@ export function checkRedisConnection(raw: RawConnection, path: readonly PathKey[
       ),
     );
   }
-  if (raw.url !== undefined && !URL_PATTERN.test(raw.url)) {
-    issues.push(issueAt(locator, [...path, "url"], `expected a redis:// or rediss:// URL, got ${quote(raw.url)}`));
+  if (raw.url !== undefined) {
+    // A URL that cannot be parsed (a port over 65535, a broken IPv6 host) failed only when Redis was first used.
+    const problem = URL_PATTERN.test(raw.url)
+      ? nodeProblem(raw.url)
+      : `expected a redis:// or rediss:// URL, got ${quote(raw.url)}`;
+    if (problem) issues.push(issueAt(locator, [...path, "url"], problem));
   }
   for (const key of ["cluster", "sentinels"] as const) {
     raw[key]?.forEach((node, i) => {

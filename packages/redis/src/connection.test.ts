@@ -59,6 +59,21 @@ describe("connection options: { url | cluster | sentinels + name | client }", ()
       ConfigError,
     );
     expect(() => new RedisStatsStore({ cluster: ["not a node at all"] })).toThrow(/cluster\[0\]/);
+    // A URL that cannot be parsed is our ConfigError, never ioredis's TypeError, whose `input` held the whole URL.
+    for (const url of [
+      "redis://default:hunter2-SECRET@redis.internal:99999",
+      "redis://default:hunter2-SECRET@[::1:6379",
+    ]) {
+      let thrown: unknown;
+      try {
+        new RedisStatsStore({ url });
+      } catch (error) {
+        thrown = error;
+      }
+      expect(ConfigError.isInstance(thrown), String(thrown)).toBe(true);
+      expect((thrown as ConfigError).issues[0]?.path).toBe("url");
+      expect(`${(thrown as Error).message} ${inspect(thrown)} ${JSON.stringify(thrown)}`).not.toContain("hunter2");
+    }
   });
 
   it("creates a Cluster or a Sentinel-backed client without connecting until used, and never shows a password", async () => {

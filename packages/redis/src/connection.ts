@@ -64,6 +64,15 @@ export function validateRedisConnectionOptions(options: RedisConnectionOptions):
     });
   if (options.url !== undefined && typeof options.url !== "string" && !Secret.isSecret(options.url))
     issues.push({ path: "url", message: "must be a string (redis://host:port) or a Secret" });
+  else if (options.url !== undefined) {
+    // Checked here, not by ioredis: its TypeError carries the whole URL, password included, as `input`.
+    const url = Secret.isSecret(options.url) ? options.url.reveal() : options.url;
+    if (url.includes("://") && parseNode(url, 6379) === undefined)
+      issues.push({
+        path: "url",
+        message: `expected a redis:// or rediss:// URL with a host and a port from 1 to 65535, got ${JSON.stringify(withoutCredentials(url))}`,
+      });
+  }
   for (const key of ["cluster", "sentinels"] as const) {
     const list = options[key];
     if (list === undefined) continue;
@@ -110,6 +119,12 @@ function nodeProblem(node: RedisNodeAddress): string | undefined {
   return parseNode(node, 6379)
     ? undefined
     : `expected "host:port" or a redis:// URL, got ${JSON.stringify(redact(node))}`;
+}
+
+/** A URL as it may be shown: whatever stands between `//` and `@` (user and password) is left out. */
+function withoutCredentials(url: string): string {
+  const shown = url.replace(/\/\/[^@/]*@/, "//…@");
+  return shown.length > 80 ? `${shown.slice(0, 80)}…` : shown;
 }
 
 function isPort(port: unknown): port is number {
