@@ -1,4 +1,11 @@
-import { AbortError, type CacheBackend, ConfigError, ProviderError, type StreamChunk } from "@orchestrator-ts/core";
+import {
+  AbortError,
+  type CacheBackend,
+  ConfigError,
+  ProviderError,
+  type StreamChunk,
+  TimeoutError,
+} from "@orchestrator-ts/core";
 import { FakeModel } from "@orchestrator-ts/testing";
 import { describe, expect, it, vi } from "vitest";
 import { MemoryCacheBackend } from "./memory-backend";
@@ -226,6 +233,24 @@ describe("single-flight", () => {
     const staying = model.generate(req);
     setTimeout(() => quitter.abort(), 5);
     await expect(leaving).rejects.toSatisfy((e) => AbortError.isInstance(e));
+    expect((await leader).text).toBe("answer 1");
+    expect((await staying).text).toBe("answer 1");
+    expect(model.calls).toBe(1);
+  });
+
+  it("a waiter with a deadline of its own (timeoutMs) gives up at it, as an uncached call would; the others still get the answer", async () => {
+    const model = counting("m", { latencyMs: 600 });
+    model.enableCaching(new ModelCache());
+    const req = { messages: [{ role: "user" as const, content: "q" }] };
+    const leader = model.generate(req);
+    const started = performance.now();
+    const hurried = model.generate({ ...req, timeoutMs: 100 }).catch((e: unknown) => e);
+    const staying = model.generate(req);
+    const error = await hurried;
+    expect(TimeoutError.isInstance(error), String(error)).toBe(true);
+    expect((error as TimeoutError).timeoutMs).toBe(100);
+    // Before, it waited out the leader's 600 ms.
+    expect(performance.now() - started).toBeLessThan(450);
     expect((await leader).text).toBe("answer 1");
     expect((await staying).text).toBe("answer 1");
     expect(model.calls).toBe(1);

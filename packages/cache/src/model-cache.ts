@@ -15,7 +15,7 @@ import { MemoryCacheBackend } from "./memory-backend";
 import { type ModuleImporter, defaultImporter, describe, isBackend, loadRedisBackend } from "./backend";
 import { StreamRecorder } from "./stream-recorder";
 import { CacheBackendError } from "./errors";
-import { raceSignal, withTimeout } from "./waits";
+import { raceCaller, withTimeout } from "./waits";
 import type { CacheBypassEvent, CacheErrorEvent, ModelCacheEvents, ModelCacheOptions, ModelCacheStats } from "./types";
 
 const DEFAULT_TTL_MS = 3_600_000;
@@ -356,7 +356,7 @@ export class ModelCache extends EventEmitter<ModelCacheEvents> implements Cache 
     return withTimeout(pending, this.#lookupTimeoutMs);
   }
 
-  /** A caller that found the key in flight: wait for it, racing its own signal. */
+  /** A caller that found the key in flight: wait for it, racing its own signal and deadline. */
   async #join(
     flight: Flight,
     key: string,
@@ -367,7 +367,7 @@ export class ModelCache extends EventEmitter<ModelCacheEvents> implements Cache 
   ): Promise<GenerateResult> {
     let result: GenerateResult;
     try {
-      result = await raceSignal(flight.promise, request.signal, model);
+      result = await raceCaller(flight.promise, request, model, start);
     } catch (error) {
       // The leader's own abort is not ours: ask again (this caller may lead the next flight).
       if (AbortError.isInstance(error) && !request.signal?.aborted) return this.generate(model, request, call);

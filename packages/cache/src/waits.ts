@@ -1,5 +1,5 @@
 // How long a caller waits: a backend lookup bounded by a timeout, a joined flight by the caller's own signal.
-import { AbortError, type ModelIdentity } from "@orchestrator-ts/core";
+import { AbortError, type GenerateRequest, type ModelIdentity, TimeoutError } from "@orchestrator-ts/core";
 import { Deadlines } from "@orchestrator-ts/core/internal";
 import { CacheBackendError } from "./errors";
 
@@ -27,20 +27,49 @@ export function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
   });
 }
 
-export function raceSignal<T>(promise: Promise<T>, signal: AbortSignal | undefined, model: ModelIdentity): Promise<T> {
-  if (!signal) return promise;
+/**
+ * `promise`, or the caller's own end: its signal's abort, or its `timeoutMs` (from `start`) passing —
+ * a caller that joined another's call waits no longer than it would for a call of its own.
+ */
+export function raceCaller<T>(
+  promise: Promise<T>,
+  request: Pick<GenerateRequest, "signal" | "timeoutMs">,
+  model: ModelIdentity,
+  start: number,
+): Promise<T> {
+  const { signal, timeoutMs } = request;
+  if (!signal && timeoutMs === undefined) return promise;
   const context = { provider: model.provider, model: model.name };
-  if (signal.aborted) return Promise.reject(new AbortError(undefined, context));
+  if (signal?.aborted) return Promise.reject(new AbortError(undefined, context));
   return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(new AbortError(undefined, context));
-    signal.addEventListener("abort", onAbort, { once: true });
+    const onAbort = () => {
+      if (deadline !== undefined) LOOKUPS.remove(deadline);
+      reject(new AbortError(undefined, context));
+    };
+    const deadline =
+      timeoutMs === undefined
+        ? undefined
+        : LOOKUPS.add(Math.max(0, timeoutMs - (performance.now() - start)), () => {
+            signal?.removeEventListener("abort", onAbort);
+            reject(
+              new TimeoutError(`The call to ${model.name} took longer than ${timeoutMs} ms.`, {
+                ...context,
+                timeoutMs,
+              }),
+            );
+          });
+    signal?.addEventListener("abort", onAbort, { once: true });
+    const done = () => {
+      signal?.removeEventListener("abort", onAbort);
+      if (deadline !== undefined) LOOKUPS.remove(deadline);
+    };
     promise.then(
       (value) => {
-        signal.removeEventListener("abort", onAbort);
+        done();
         resolve(value);
       },
       (error) => {
-        signal.removeEventListener("abort", onAbort);
+        done();
         reject(error);
       },
     );
