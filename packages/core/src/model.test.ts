@@ -216,6 +216,18 @@ describe("Model base class", () => {
     expect(RateLimitError.isInstance((rejected[0] as PromiseRejectedResult).reason)).toBe(true);
   });
 
+  it("a call waiting for a slot waits no longer than its own timeoutMs (the queue's 30 s is the default, not a floor)", async () => {
+    const m = new EchoModel({ constraints: { maxRequestsPerMinute: 1 } }); // queueTimeoutMs: 30 s
+    await m.generate({ messages: [{ role: "user", content: "x" }] });
+    const started = performance.now();
+    const waited = await m
+      .generate({ messages: [{ role: "user", content: "x" }], timeoutMs: 150 })
+      .catch((e: unknown) => e);
+    expect(RateLimitError.isInstance(waited), String(waited)).toBe(true);
+    expect((waited as Error).message).toMatch(/No free slot within 150 ms/);
+    expect(performance.now() - started).toBeLessThan(1_000);
+  });
+
   it("holds maxRequestsPerMinute", async () => {
     const m = new EchoModel({ constraints: { maxRequestsPerMinute: 3, queueTimeoutMs: 20 } });
     const results = await Promise.allSettled(

@@ -329,8 +329,11 @@ export abstract class Model implements ModelIdentity {
       const lease = limiter.tryAcquire();
       if (lease) return lease;
     }
+    // Waiting for a slot is part of the call: it ends at the call's own deadline when that is sooner.
+    const deadline = request.timeoutMs;
+    const queueTimeoutMs = this.constraints.queueTimeoutMs;
     return limiter.acquire({
-      timeoutMs: this.constraints.queueTimeoutMs,
+      timeoutMs: deadline !== undefined && deadline < queueTimeoutMs ? deadline : queueTimeoutMs,
       ...(request.signal ? { signal: request.signal } : {}),
     });
   }
