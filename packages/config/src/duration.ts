@@ -8,10 +8,14 @@ const PLAIN_NUMBER = /^(\d+(?:\.\d+)?|\.\d+)$/;
  * `undefined` when the value is not a duration.
  */
 export function parseDuration(value: unknown): number | undefined {
-  if (typeof value === "number") return Number.isFinite(value) && value >= 0 ? value * 1000 : undefined;
+  // A number of seconds too large for milliseconds (1e308 × 1000 is Infinity) is not a duration either.
+  if (typeof value === "number") return value >= 0 && Number.isFinite(value * 1000) ? value * 1000 : undefined;
   if (typeof value !== "string") return undefined;
   const text = value.trim();
-  if (PLAIN_NUMBER.test(text)) return Number(text) * 1000;
+  if (PLAIN_NUMBER.test(text)) {
+    const ms = Number(text) * 1000;
+    return Number.isFinite(ms) ? ms : undefined;
+  }
   if (text === "") return undefined;
   let total = 0;
   PART.lastIndex = 0;

@@ -135,10 +135,19 @@ describe("durations", () => {
     expect(parseDuration(input)).toBe(ms);
   });
 
-  it.each([[-1], ["5 minutes"], ["ms"], [""], [true], [null], ["1x"], [Number.POSITIVE_INFINITY]])(
-    "rejects %j",
-    (input) => {
-      expect(parseDuration(input)).toBeUndefined();
-    },
-  );
+  // 1e308 seconds is Infinity in milliseconds: a duration nothing could use (it was read as null further on).
+  it.each([
+    [-1],
+    ["5 minutes"],
+    ["ms"],
+    [""],
+    [true],
+    [null],
+    ["1x"],
+    [Number.POSITIVE_INFINITY],
+    [1e308],
+    ["9".repeat(400)],
+  ])("rejects %j", (input) => {
+    expect(parseDuration(input)).toBeUndefined();
+  });
 });

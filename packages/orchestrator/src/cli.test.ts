@@ -244,6 +244,20 @@ describe("orchestrator CLI (the built bin, as a user runs it)", () => {
     expect(ok.code, ok.stderr).toBe(0);
   });
 
+  it("validate refuses what building the orchestrator would: selector options that cannot go together, a duration too large to count", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "orchestrator-validate-options-"));
+    const config = join(dir, "models.yaml");
+    const model = "models:\n  - name: gpt\n    provider: openai\n    config: { api_key: sk-unused }\n";
+    writeFileSync(config, `${model}selector: { type: ucb, discount: 0.9, window: 10 }\n`);
+    const selector = await run(["validate", "--config", config]);
+    expect(selector.code).toBe(3);
+    expect(selector.stderr).toMatch(/give either `discount` or `window`, not both/);
+    writeFileSync(config, `${model}execution: { timeout: 1e308 }\n`);
+    const duration = await run(["validate", "--config", config]);
+    expect(duration.code).toBe(3);
+    expect(duration.stderr).toContain("models.yaml:5:23: execution.timeout: invalid duration 1e+308");
+  });
+
   it("validate never runs a provider named by file: it reports where it resolves; --load-plugins imports it", async () => {
     const dir = mkdtempSync(join(tmpdir(), "orchestrator-validate-"));
     const plugin = join(dir, "plugin.mjs");

@@ -7,6 +7,7 @@ import {
   parseModelConfig,
   resolveProviders,
 } from "@orchestrator-ts/config";
+import { createSelector } from "@orchestrator-ts/registry";
 import { EMBEDDED_CONFIG, defaultModelDir } from "../default-config";
 import { type Orchestrator, createOrchestrator, resolveConfigPath } from "../orchestrator";
 import { builtinProviders } from "../providers";
@@ -302,6 +303,13 @@ export async function validate(argv: string[], io: Io): Promise<number> {
   // Creating the models checks what parsing cannot (a llama.cpp model_path that does not exist, a GGUF file of
   // another quantization); no request is sent, no weights load. Only the built-in providers': a plugin's create is its code.
   if (path) await checkModelCreation(config, new Map(Object.entries(builtinProviders)));
+  // The selectors too, as building the registry would (options of two kinds at once, of another type…).
+  if (path)
+    for (const selector of [
+      config.selector,
+      ...(config.routes ?? []).map((r) => ("selector" in r ? r.selector : undefined)),
+    ])
+      createSelector(selector);
   const reasons = new Map(cannotRun.map((p) => [p.index, p.reason]));
   const plugins = [...(await locateProviders(config, { providers: builtinProviders }))].flatMap(([provider, at]) =>
     at.kind === "given" ? [] : [{ provider, kind: at.kind, file: at.file, loaded: loadPlugins }],
