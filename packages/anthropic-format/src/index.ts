@@ -11,6 +11,7 @@ export type {
   MessagesImageBlockParam,
   MessagesImageMediaType,
   MessagesMessageDeltaEvent,
+  MessagesCacheControl,
   MessagesMessageParam,
   MessagesMessageStartEvent,
   MessagesMessageStopEvent,

@@ -160,7 +160,7 @@ function parseMessagesRequest(path: string, body: Record<string, unknown>): Repl
 }
 
 /** A reply as the API ends it: a scripted text that meets one of `stop_sequences` stops before it. */
-type AnthropicReply = ResolvedReply & { stopSequence?: string };
+export type AnthropicReply = ResolvedReply & { stopSequence?: string };
 
 function stopAtSequence(reply: ResolvedReply, stopSequences: unknown): AnthropicReply {
   if (!Array.isArray(stopSequences) || reply.finishReason !== "end_turn") return reply;

@@ -54,6 +54,7 @@ export {
 export type {
   AnthropicErrorBody,
   AnthropicErrorType,
+  AnthropicReply,
   AnthropicServer,
   AnthropicServerOptions,
 } from "./anthropic-server";
