@@ -13,6 +13,11 @@ export interface Lease {
 export interface RateLimiter {
   /** Synchronous and cheap: whether a call started now would have to wait. Selection reads it. */
   isSaturated(): boolean;
+  /**
+   * Whether a call started now would have to wait if `starting` more calls (chosen for this model,
+   * not started yet) took their slots first. Optional: without it selection reads `isSaturated()`.
+   */
+  isSaturatedWith?(starting: number): boolean;
   /** Wait for a slot (FIFO), up to `timeoutMs`, then reject with `RateLimitError`. */
   acquire(options?: { signal?: AbortSignal; timeoutMs?: number }): Promise<Lease>;
   /** Calls in flight now. */
@@ -59,10 +64,14 @@ export class LocalRateLimiter implements RateLimiter {
   }
 
   isSaturated(): boolean {
-    if (this.#inFlight >= this.maxConcurrent) return true;
+    return this.isSaturatedWith(0);
+  }
+
+  isSaturatedWith(starting: number): boolean {
+    if (this.#inFlight + starting >= this.maxConcurrent) return true;
     if (this.maxPerMinute === Number.POSITIVE_INFINITY) return false;
     this.#prune(this.#now());
-    return this.#starts.length >= this.maxPerMinute;
+    return this.#starts.length + starting >= this.maxPerMinute;
   }
 
   /** Take a slot now if one is free. */

@@ -1,5 +1,6 @@
 import { FakeModel } from "@orchestrator-ts/testing";
 import { describe, expect, it } from "vitest";
+import { CostBasedSelector } from "./cost-performance-selectors";
 import { ModelRegistry } from "./registry";
 import { ask } from "./test-helpers";
 import { UCBModelSelector } from "./ucb-selector";
@@ -115,5 +116,46 @@ describe("concurrent selections with the default UCB selector", { timeout: 30_00
     expect(explanation.candidates.map((c) => c.pending).reduce((a, b) => a + b, 0)).toBe(4);
     expect(explanation.candidates.find((c) => c.chosen)?.pending).toBe(1);
     await running;
+  });
+});
+
+describe("a burst selected in one tick and a model's limits", () => {
+  /** "cheap" is preferred (CostBasedSelector) but limited; "dear" is not. */
+  function limited(constraints: { maxConcurrentRequests?: number; maxRequestsPerMinute?: number }) {
+    const registry = new ModelRegistry({ modelSelector: new CostBasedSelector(), maxRetries: 0 });
+    registry.registerModel(
+      new FakeModel({
+        name: "cheap",
+        latencyMs: 300,
+        constraints,
+        capabilities: { inputCostPerToken: 1e-7, outputCostPerToken: 1e-7 },
+      }),
+    );
+    registry.registerModel(
+      new FakeModel({
+        name: "dear",
+        latencyMs: 300,
+        capabilities: { inputCostPerToken: 1e-5, outputCostPerToken: 1e-5 },
+      }),
+    );
+    return registry;
+  }
+
+  it("calls chosen for a model but not started yet take its slots: the rest of the burst goes elsewhere at once instead of queueing", async () => {
+    for (const constraints of [{ maxConcurrentRequests: 1 }, { maxRequestsPerMinute: 2 }]) {
+      const registry = limited(constraints);
+      const started = performance.now();
+      const results = await Promise.all(
+        Array.from({ length: 4 }, (_, i) => registry.generate({ ...ask(`q${i}`), timeoutMs: 5_000 })),
+      );
+      const limit = constraints.maxConcurrentRequests ?? constraints.maxRequestsPerMinute;
+      // Before, all four were chosen for "cheap" and waited in its queue (one at a time, or 30 s for a slot).
+      expect(
+        results.filter((r) => r.model === "cheap"),
+        JSON.stringify(constraints),
+      ).toHaveLength(limit as number);
+      expect(results.every((r) => r.attempts.length === 1)).toBe(true);
+      expect(performance.now() - started).toBeLessThan(1_500);
+    }
   });
 });

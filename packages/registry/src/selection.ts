@@ -306,7 +306,11 @@ export class Selection {
           continue;
         }
       }
-      if (e.model.rateLimiter.isSaturated()) {
+      // Calls already chosen for this model but not started yet (a burst selected in one tick) count as
+      // taking their slots: without them every call of the burst saw the model free and queued on it.
+      const limiter = e.model.rateLimiter;
+      const starting = e.pending - limiter.inFlight;
+      if (starting > 0 && limiter.isSaturatedWith ? limiter.isSaturatedWith(starting) : limiter.isSaturated()) {
         excludeFor(e, "saturated");
         saturated++;
         continue;
