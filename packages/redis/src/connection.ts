@@ -1,4 +1,4 @@
-import { ConfigError, type ConfigIssue, OrchestratorError, Secret, redact } from "@orchestrator-ts/core";
+import { ConfigError, type ConfigIssue, OrchestratorError, Secret, redact, scrubUrls } from "@orchestrator-ts/core";
 import { timeLimit } from "@orchestrator-ts/core/internal";
 import type { Cluster, ClusterOptions, Redis, RedisOptions } from "ioredis";
 import { ioredis } from "./ioredis";
@@ -70,7 +70,7 @@ export function validateRedisConnectionOptions(options: RedisConnectionOptions):
     if (url.includes("://") && parseNode(url, 6379) === undefined)
       issues.push({
         path: "url",
-        message: `expected a redis:// or rediss:// URL with a host and a port from 1 to 65535, got ${JSON.stringify(withoutCredentials(url))}`,
+        message: `expected a redis:// or rediss:// URL with a host and a port from 1 to 65535, got ${JSON.stringify(scrubUrls(url))}`,
       });
   }
   for (const key of ["cluster", "sentinels"] as const) {
@@ -119,12 +119,6 @@ function nodeProblem(node: RedisNodeAddress): string | undefined {
   return parseNode(node, 6379)
     ? undefined
     : `expected "host:port" or a redis:// URL, got ${JSON.stringify(redact(node))}`;
-}
-
-/** A URL as it may be shown: whatever stands between `//` and `@` (user and password) is left out. */
-function withoutCredentials(url: string): string {
-  const shown = url.replace(/\/\/[^@/]*@/, "//…@");
-  return shown.length > 80 ? `${shown.slice(0, 80)}…` : shown;
 }
 
 function isPort(port: unknown): port is number {

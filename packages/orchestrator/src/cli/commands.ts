@@ -309,7 +309,7 @@ export async function validate(argv: string[], io: Io): Promise<number> {
       config.selector,
       ...(config.routes ?? []).map((r) => ("selector" in r ? r.selector : undefined)),
     ])
-      createSelector(selector);
+      if (selector !== undefined) createSelector(selector);
   const reasons = new Map(cannotRun.map((p) => [p.index, p.reason]));
   const plugins = [...(await locateProviders(config, { providers: builtinProviders }))].flatMap(([provider, at]) =>
     at.kind === "given" ? [] : [{ provider, kind: at.kind, file: at.file, loaded: loadPlugins }],

@@ -167,7 +167,7 @@ export class KeyGate implements Gatekeeper {
       throw new GatewayError(
         400,
         "invalid_request_error",
-        `This request may cost up to ${usd(holdUsd)}, more than the whole ${periodKind === "total" ? "total" : periodKind === "day" ? "daily" : "monthly"} budget of the key "${record.name}" (${usd(record.budgetUsd)}): ${request.maxOutputTokens === undefined ? "set max_tokens (the hold otherwise covers the longest answer the model allows)" : "lower max_tokens"} or shorten the prompt.`,
+        `This request may cost up to ${usd(holdUsd)}, more than the whole ${PERIOD_WORD[periodKind]} budget of the key "${record.name}" (${usd(record.budgetUsd)}): ${request.maxOutputTokens === undefined ? "set max_tokens (the hold otherwise covers the longest answer the model allows)" : "lower max_tokens"} or shorten the prompt.`,
         { code: "cost_exceeds_budget", param: "max_tokens" },
       );
     const holdId = randomBytes(12).toString("base64url");
@@ -309,6 +309,8 @@ function usd(value: number): string {
   return `$${text.length - text.indexOf(".") - 1 < 2 ? Number(text).toFixed(2) : text}`;
 }
 
+const PERIOD_WORD: Readonly<Record<BudgetPeriod, string>> = { day: "daily", month: "monthly", total: "total" };
+
 function budgetError(
   record: VirtualKeyRecord,
   kind: BudgetPeriod,
@@ -318,12 +320,7 @@ function budgetError(
 ): GatewayError {
   const end = budgetPeriodEnd(kind, now);
   const budget = record.budgetUsd as number;
-  const label =
-    kind === "day"
-      ? `daily budget (UTC day ${period})`
-      : kind === "month"
-        ? `monthly budget (UTC month ${period})`
-        : "total budget";
+  const label = kind === "total" ? "total budget" : `${PERIOD_WORD[kind]} budget (UTC ${kind} ${period})`;
   const inFlight = verdict.heldUsd > 0 ? ` and ${usd(verdict.heldUsd)} held by calls in flight` : "";
   const left = budget - verdict.spentUsd - verdict.heldUsd;
   const short =
