@@ -98,6 +98,13 @@ export async function startRedisCluster(options: RedisClusterOptions = {}): Prom
     await createCluster(nodes.map((n) => n.port));
     const cluster = handleFor(nodes, dir);
     await cluster.waitUntilHealthy(15_000);
+    // Slots are served before gossip has told every node which nodes are replicas: until then a
+    // node's view lists six primaries (seen in CI). Resolve only once the replicas are known as such.
+    const deadline = Date.now() + 15_000;
+    while ((await cluster.primaries()).length !== count / 2) {
+      if (Date.now() > deadline) throw new Error(`the cluster's replicas did not attach within 15000 ms`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
     return cluster;
   } catch (error) {
     await Promise.all(nodes.map((n) => n.kill().catch(() => undefined)));
