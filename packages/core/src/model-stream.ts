@@ -206,6 +206,7 @@ export class ModelStream implements AsyncIterableIterator<StreamChunk> {
       return this.#pull();
     }
     if (chunk.type === "text" && chunk.text.length === 0) return this.#pull();
+    if (chunk.type === "reasoning" && isEmptyReasoning(chunk)) return this.#pull();
     if (chunk.type === "tool-call") this.#sawToolCall = true;
     if (this.#firstAt === undefined) this.#firstAt = performance.now();
     this.#settled();
@@ -291,4 +292,9 @@ export class ModelStream implements AsyncIterableIterator<StreamChunk> {
       (this.#waiting ??= []).push(() => resolve(step()));
     });
   }
+}
+
+/** A reasoning chunk that adds nothing: no text, and it neither signs nor is a redacted block. */
+function isEmptyReasoning(chunk: Extract<StreamChunk, { type: "reasoning" }>): boolean {
+  return chunk.text.length === 0 && chunk.signature === undefined && chunk.redactedData === undefined;
 }

@@ -23,6 +23,7 @@ import {
   type Usage,
   estimateRequestTokens,
   promptToRequest,
+  reasoningChunk,
 } from "./types";
 
 const INSPECT = Symbol.for("nodejs.util.inspect.custom");
@@ -366,7 +367,7 @@ export abstract class Model implements ModelIdentity {
       const costUsd = countOrUndefined(output.costUsd) ?? this.costOf(usage);
       this.metrics.recordSuccess(latencyMs, usage.inputTokens, usage.outputTokens, costUsd);
       const toolCalls = output.toolCalls ?? [];
-      return {
+      const result: GenerateResult = {
         text: output.text,
         toolCalls,
         usage,
@@ -379,6 +380,8 @@ export abstract class Model implements ModelIdentity {
         warnings: output.warnings ?? NO_WARNINGS,
         responseId: output.responseId,
       };
+      if (output.reasoning !== undefined && output.reasoning.length > 0) result.reasoning = output.reasoning;
+      return result;
     } catch (error) {
       throw this.#fail(error, call, startedAt);
     } finally {
@@ -403,6 +406,7 @@ export abstract class Model implements ModelIdentity {
 
   async *#oneChunk(request: GenerateRequest): AsyncGenerator<StreamChunk> {
     const output = await this.doGenerate(request);
+    for (const part of output.reasoning ?? []) yield reasoningChunk(part);
     if (output.text) yield { type: "text", text: output.text };
     for (const toolCall of output.toolCalls ?? []) yield { type: "tool-call", toolCall };
     yield {

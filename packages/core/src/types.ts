@@ -29,6 +29,22 @@ export interface ImagePart {
 
 export type ContentPart = TextPart | ImagePart;
 
+/**
+ * A piece of the model's reasoning before its answer ("thinking"): Anthropic's `thinking` and
+ * `redacted_thinking` blocks, `reasoning_content` of OpenAI-compatible servers (DeepSeek, vLLM),
+ * Ollama's `thinking`. Give an assistant turn's reasoning back unchanged in the next request: with
+ * tools and extended thinking Anthropic requires it; providers that do not take it back leave it out.
+ */
+export interface ReasoningPart {
+  type: "reasoning";
+  /** The reasoning text; empty for a redacted block. */
+  text: string;
+  /** The provider's signature of this block (Anthropic): sent back with it, unchanged. */
+  signature?: string;
+  /** A block the provider encrypted (Anthropic `redacted_thinking`): opaque, sent back as it is. */
+  redactedData?: string;
+}
+
 export interface ToolCall {
   id: string;
   name: string;
@@ -39,7 +55,7 @@ export interface ToolCall {
 export type Message =
   | { role: "system"; content: string; cacheControl?: CacheControl }
   | { role: "user"; content: string | ContentPart[] }
-  | { role: "assistant"; content: string | ContentPart[]; toolCalls?: ToolCall[] }
+  | { role: "assistant"; content: string | ContentPart[]; toolCalls?: ToolCall[]; reasoning?: ReasoningPart[] }
   | { role: "tool"; content: string; toolCallId: string; name?: string; cacheControl?: CacheControl };
 
 /** A JSON Schema object, or a zod schema that is converted to one. */
@@ -109,6 +125,8 @@ export interface FinishReason {
 export interface ModelOutput {
   text: string;
   toolCalls?: ToolCall[];
+  /** The model's reasoning before its answer, in the order it came, when the provider returns it. */
+  reasoning?: ReasoningPart[];
   usage?: Usage;
   /** When the provider reports its own price; otherwise computed from the declared per-token prices. */
   costUsd?: number;
@@ -121,6 +139,8 @@ export interface ModelOutput {
 export interface GenerateResult {
   text: string;
   toolCalls: ToolCall[];
+  /** The model's reasoning before its answer ("thinking"), when it returned some; see `ReasoningPart`. */
+  reasoning?: ReasoningPart[];
   usage: Usage;
   /** USD; `undefined` when neither the provider nor the token counts allow computing it. */
   costUsd: number | undefined;
@@ -134,9 +154,14 @@ export interface GenerateResult {
   responseId?: string;
 }
 
-/** One piece of a stream. Text and tool calls arrive as they come; `finish` closes every stream. */
+/**
+ * One piece of a stream. Text and tool calls arrive as they come; `finish` closes every stream.
+ * `reasoning` chunks are pieces of the model's reasoning (see `ReasoningPart`): consecutive ones
+ * make one part, which a chunk carrying its `signature` (or a redacted block's `redactedData`) ends.
+ */
 export type StreamChunk =
   | { type: "text"; text: string }
+  | { type: "reasoning"; text: string; signature?: string; redactedData?: string }
   | { type: "tool-call"; toolCall: ToolCall }
   | {
       type: "finish";
@@ -151,6 +176,40 @@ export type StreamChunk =
       /** The provider's id for this answer, when it gives one. */
       responseId?: string;
     };
+
+/**
+ * Adds a streamed reasoning chunk to the parts collected so far: its text joins the last part
+ * unless that part was ended (signed or redacted), and its signature ends the part.
+ */
+export function appendReasoning(
+  parts: ReasoningPart[],
+  chunk: { text: string; signature?: string | undefined; redactedData?: string | undefined },
+): void {
+  const last = parts[parts.length - 1];
+  if (chunk.redactedData !== undefined) {
+    parts.push({ type: "reasoning", text: "", redactedData: chunk.redactedData });
+    return;
+  }
+  if (last === undefined || last.signature !== undefined || last.redactedData !== undefined)
+    parts.push({ type: "reasoning", text: chunk.text });
+  else last.text += chunk.text;
+  if (chunk.signature !== undefined) (parts[parts.length - 1] as ReasoningPart).signature = chunk.signature;
+}
+
+/** A whole reasoning part as the stream chunk that carries it (replaying a stored answer as a stream). */
+export function reasoningChunk(part: ReasoningPart): Extract<StreamChunk, { type: "reasoning" }> {
+  const chunk: Extract<StreamChunk, { type: "reasoning" }> = { type: "reasoning", text: part.text };
+  if (part.signature !== undefined) chunk.signature = part.signature;
+  if (part.redactedData !== undefined) chunk.redactedData = part.redactedData;
+  return chunk;
+}
+
+/** The text of reasoning parts, joined (redacted blocks have none). */
+export function reasoningText(parts: readonly ReasoningPart[] | undefined): string {
+  let out = "";
+  if (parts) for (const part of parts) out += part.text;
+  return out;
+}
 
 /** A user prompt as a one-message request. */
 export function promptToRequest(prompt: string, params: GenerateParameters = {}): GenerateRequest {
@@ -186,6 +245,7 @@ export function estimateRequestTokens(request: Pick<GenerateRequest, "messages" 
   for (const m of request.messages) {
     total += 4 + estimateTokens(contentText(m.content));
     if (typeof m.content !== "string") for (const p of m.content) if (p.type === "image") total += 765;
+    if (m.role === "assistant" && m.reasoning !== undefined) total += estimateTokens(reasoningText(m.reasoning));
   }
   if (request.tools) total += estimateTokens(JSON.stringify(request.tools.map((t) => t.name + (t.description ?? ""))));
   return total;
