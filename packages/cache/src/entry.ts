@@ -1,16 +1,19 @@
-import type {
-  FinishReason,
-  GenerateResult,
-  StreamChunk,
-  ToolCall,
-  UnifiedFinishReason,
-  Usage,
+import {
+  type FinishReason,
+  type GenerateResult,
+  type ReasoningPart,
+  type StreamChunk,
+  type ToolCall,
+  type UnifiedFinishReason,
+  type Usage,
+  reasoningChunk,
 } from "@orchestrator-ts/core";
 
 /**
  * A stored answer, compact (short keys, empty parts left out) because Redis holds many of them.
  * `t` is the whole text; `ch` keeps a stream's chunk boundaries (a string is a text chunk) so a
- * replay looks like the original stream. A `generate` entry replays as one text chunk.
+ * replay looks like the original stream. A `generate` entry replays as one text chunk. `r` is the
+ * model's reasoning, replayed (one chunk a part) before the rest.
  */
 export interface StoredEntry {
   t: string;
@@ -21,6 +24,7 @@ export interface StoredEntry {
   f: FinishReason;
   w?: string[];
   ch?: (string | ToolCall)[];
+  r?: ReasoningPart[];
 }
 
 export function entryFromResult(result: GenerateResult): StoredEntry {
@@ -29,6 +33,7 @@ export function entryFromResult(result: GenerateResult): StoredEntry {
   if (result.usage.inputTokens !== undefined || result.usage.outputTokens !== undefined) entry.u = result.usage;
   if (result.costUsd !== undefined) entry.c = result.costUsd;
   if (result.warnings.length > 0) entry.w = result.warnings;
+  if (result.reasoning !== undefined && result.reasoning.length > 0) entry.r = result.reasoning;
   return entry;
 }
 
@@ -48,6 +53,7 @@ export function parseEntry(raw: string): StoredEntry | string {
   if (e.c !== undefined && !(typeof e.c === "number" && Number.isFinite(e.c) && e.c >= 0)) return "c: expected a cost";
   if (e.w !== undefined && !isStrings(e.w)) return "w: expected an array of strings";
   if (e.ch !== undefined && !isChunks(e.ch)) return "ch: expected an array of text chunks and tool calls";
+  if (e.r !== undefined && !isReasoning(e.r)) return "r: expected an array of reasoning parts";
   return e as unknown as StoredEntry;
 }
 
@@ -100,6 +106,18 @@ function isChunks(v: unknown): v is (string | ToolCall)[] {
   return true;
 }
 
+function isReasoning(v: unknown): v is ReasoningPart[] {
+  if (!Array.isArray(v)) return false;
+  for (const p of v) {
+    if (typeof p !== "object" || p === null) return false;
+    const r = p as Record<string, unknown>;
+    if (r.type !== "reasoning" || typeof r.text !== "string") return false;
+    if (r.signature !== undefined && typeof r.signature !== "string") return false;
+    if (r.redactedData !== undefined && typeof r.redactedData !== "string") return false;
+  }
+  return true;
+}
+
 const NO_TOOL_CALLS: ToolCall[] = [];
 
 /** A hit as a result: `cached: true`, the lookup's latency, and no cost (nothing was paid this time). */
@@ -109,7 +127,7 @@ export function resultFromEntry(
   provider: string,
   latencyMs: number,
 ): GenerateResult {
-  return {
+  const result: GenerateResult = {
     text: entry.t,
     toolCalls: entry.tc ?? [],
     usage: entry.u ?? {},
@@ -121,11 +139,14 @@ export function resultFromEntry(
     cached: true,
     warnings: entry.w ?? [],
   };
+  if (entry.r !== undefined) result.reasoning = entry.r;
+  return result;
 }
 
 /** The chunks of a replay, finish chunk excluded. */
 export function replayChunks(entry: StoredEntry): StreamChunk[] {
   const out: StreamChunk[] = [];
+  if (entry.r) for (const part of entry.r) out.push(reasoningChunk(part));
   if (entry.ch) {
     for (const c of entry.ch)
       out.push(typeof c === "string" ? { type: "text", text: c } : { type: "tool-call", toolCall: c });

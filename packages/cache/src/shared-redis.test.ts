@@ -151,6 +151,11 @@ describe("entries read back from Redis", () => {
     ["a negative cost", { t: "x", f: { unified: "stop" }, c: -1 }],
     ["warnings that are not strings", { t: "x", f: { unified: "stop" }, w: [{}] }],
     ["text that is not a string", { t: 5, f: { unified: "stop" } }],
+    ["reasoning that is not a list of parts", { t: "x", f: { unified: "stop" }, r: [{ type: "reasoning", text: 1 }] }],
+    [
+      "a reasoning signature that is not a string",
+      { t: "x", f: { unified: "stop" }, r: [{ type: "reasoning", text: "", signature: 2 }] },
+    ],
     ["an array", "[1,2]"],
     ["not JSON", "{not json"],
   ];
@@ -218,6 +223,7 @@ describe("entries read back from Redis", () => {
       c: 0.5,
       w: ["w"],
       ch: ["sto", "red", { id: "c1", name: "lookup", arguments: { q: "x" } }],
+      r: [{ type: "reasoning", text: "hm", signature: "s" }],
     };
     await raw.set(redisKey, JSON.stringify(entry), "PX", 60_000);
     expect(await model.generate(q)).toMatchObject({
@@ -227,9 +233,11 @@ describe("entries read back from Redis", () => {
       usage: entry.u,
       costUsd: 0,
       warnings: ["w"],
+      reasoning: entry.r,
     });
     const chunks = await collect(model.stream(q));
-    expect(chunks.slice(0, 3)).toEqual([
+    expect(chunks.slice(0, 4)).toEqual([
+      { type: "reasoning", text: "hm", signature: "s" },
       { type: "text", text: "sto" },
       { type: "text", text: "red" },
       { type: "tool-call", toolCall: entry.tc[0] },

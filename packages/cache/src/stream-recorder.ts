@@ -1,4 +1,4 @@
-import type { StreamChunk, ToolCall } from "@orchestrator-ts/core";
+import { type ReasoningPart, type StreamChunk, type ToolCall, appendReasoning } from "@orchestrator-ts/core";
 import type { StoredEntry } from "./entry";
 
 // Characters an entry takes beside its text and chunks (finish reason, usage, cost, field names).
@@ -11,6 +11,7 @@ const ENTRY_OVERHEAD_CHARS = 256;
 export class StreamRecorder {
   #parts: (string | ToolCall)[] | undefined = [];
   #toolCalls: ToolCall[] = [];
+  #reasoning: ReasoningPart[] = [];
   #text = "";
   // Characters the stored JSON will take at least: the text twice (`t` and `ch`), the tool calls twice.
   #chars = ENTRY_OVERHEAD_CHARS;
@@ -32,10 +33,14 @@ export class StreamRecorder {
       this.#chars += 2 * jsonLength(chunk.toolCall) + 1;
       parts.push(chunk.toolCall);
       this.#toolCalls.push(chunk.toolCall);
+    } else if (chunk.type === "reasoning") {
+      this.#chars += chunk.text.length + (chunk.signature?.length ?? 0) + (chunk.redactedData?.length ?? 0) + 8;
+      appendReasoning(this.#reasoning, chunk);
     }
     if (this.#chars <= this.#maxChars) return false;
     this.#parts = undefined;
     this.#toolCalls = [];
+    this.#reasoning = [];
     this.#text = "";
     return true;
   }
@@ -46,6 +51,7 @@ export class StreamRecorder {
     if (parts === undefined || !finish || finish.finishReason?.unified === "error") return undefined;
     const entry: StoredEntry = { t: this.#text, f: finish.finishReason ?? { unified: "stop" }, ch: parts };
     if (this.#toolCalls.length > 0) entry.tc = this.#toolCalls;
+    if (this.#reasoning.length > 0) entry.r = this.#reasoning;
     if (finish.usage && (finish.usage.inputTokens !== undefined || finish.usage.outputTokens !== undefined))
       entry.u = finish.usage;
     if (finish.costUsd !== undefined) entry.c = finish.costUsd;
