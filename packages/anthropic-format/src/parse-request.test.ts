@@ -206,7 +206,13 @@ describe("fromMessagesRequest", () => {
       { role: "system", content: "One." },
       { role: "system", content: "Two.", cacheControl: { type: "ephemeral" } },
       { role: "user", content: "q" },
-      { role: "assistant", content: "", toolCalls: [{ id: "t1", name: "f", arguments: {} }] },
+      {
+        role: "assistant",
+        content: "",
+        toolCalls: [{ id: "t1", name: "f", arguments: {} }],
+        // Given back with its signature: with extended thinking and tools Anthropic requires it.
+        reasoning: [{ type: "reasoning", text: "hmm", signature: "s" }],
+      },
       { role: "tool", toolCallId: "t1", content: "Error: no such city" },
     ]);
     expect(parsed.request.toolChoice).toBe("required");

@@ -3,6 +3,7 @@ import {
   type ContentPart,
   type GenerateRequest,
   type Message,
+  type ReasoningPart,
   OrchestratorError,
   type ToolCall,
   type ToolChoice,
@@ -126,9 +127,6 @@ function toolResultText(value: unknown, param: string): string {
   return out;
 }
 
-// Blocks that carry nothing another model can use: a replayed conversation keeps them, they are dropped.
-const SKIPPED = new Set(["thinking", "redacted_thinking"]);
-
 /** One wire turn as core messages, in order: a user turn's tool results become `tool` messages. */
 function turn(value: unknown, i: number, out: Message[]): void {
   const param = `messages.${i}`;
@@ -143,6 +141,7 @@ function turn(value: unknown, i: number, out: Message[]): void {
   if (!Array.isArray(content)) throw invalid(`${param}.content`, "a string or an array of content blocks");
   let parts: ContentPart[] = [];
   const calls: ToolCall[] = [];
+  const reasoning: ReasoningPart[] = [];
   const flushUser = (): void => {
     if (parts.length > 0) out.push({ role: "user", content: parts });
     parts = [];
@@ -164,7 +163,7 @@ function turn(value: unknown, i: number, out: Message[]): void {
       }
       case "image": {
         if (role === "assistant")
-          throw invalid(`${at}.type`, 'a text or tool_use block (an assistant turn has no "image")');
+          throw invalid(`${at}.type`, 'a text, tool_use or thinking block (an assistant turn has no "image")');
         const part = image(block, at);
         const cacheControl = cacheControlOf(block, at);
         parts.push(cacheControl === undefined ? part : { ...part, cacheControl });
@@ -179,7 +178,7 @@ function turn(value: unknown, i: number, out: Message[]): void {
         break;
       case "tool_result": {
         if (role === "assistant")
-          throw invalid(`${at}.type`, 'a text or tool_use block (an assistant turn has no "tool_result")');
+          throw invalid(`${at}.type`, 'a text, tool_use or thinking block (an assistant turn has no "tool_result")');
         if (typeof block.tool_use_id !== "string" || block.tool_use_id === "")
           throw invalid(`${at}.tool_use_id`, "the id of a tool_use block");
         // Results stay in order with the user's own text around them.
@@ -194,9 +193,14 @@ function turn(value: unknown, i: number, out: Message[]): void {
         });
         break;
       }
+      case "thinking":
+      case "redacted_thinking":
+        if (role === "user")
+          throw invalid(`${at}.type`, `a text, image or tool_result block (a user turn has no "${block.type}")`);
+        reasoning.push(reasoningBlock(block, at));
+        break;
       default:
-        if (typeof block.type === "string" && SKIPPED.has(block.type)) break;
-        throw invalid(`${at}.type`, '"text", "image", "tool_use" or "tool_result"');
+        throw invalid(`${at}.type`, '"text", "image", "tool_use", "tool_result", "thinking" or "redacted_thinking"');
     }
   }
   if (role === "user") flushUser();
@@ -205,8 +209,24 @@ function turn(value: unknown, i: number, out: Message[]): void {
     const content = parts.some((p) => p.cacheControl !== undefined)
       ? parts
       : parts.map((p) => (p.type === "text" ? p.text : "")).join("");
-    out.push(calls.length > 0 ? { role: "assistant", content, toolCalls: calls } : { role: "assistant", content });
+    const message: Extract<Message, { role: "assistant" }> = { role: "assistant", content };
+    if (calls.length > 0) message.toolCalls = calls;
+    if (reasoning.length > 0) message.reasoning = reasoning;
+    out.push(message);
   }
+}
+
+/** An assistant turn's `thinking` (text and signature) or `redacted_thinking` (data) block, checked. */
+function reasoningBlock(block: Record<string, unknown>, at: string): ReasoningPart {
+  if (block.type === "redacted_thinking") {
+    if (typeof block.data !== "string") throw invalid(`${at}.data`, "a string");
+    return { type: "reasoning", text: "", redactedData: block.data };
+  }
+  if (typeof block.thinking !== "string") throw invalid(`${at}.thinking`, "a string");
+  if (typeof block.signature !== "string") throw invalid(`${at}.signature`, "a string");
+  const part: ReasoningPart = { type: "reasoning", text: block.thinking };
+  if (block.signature !== "") part.signature = block.signature;
+  return part;
 }
 
 function tool(value: unknown, i: number): ToolDefinition {

@@ -122,8 +122,16 @@ export function toMessagesConversation(request: GenerateRequest): {
         push("user", contentBlocks(message.content));
         break;
       case "assistant": {
-        // Assistant turns carry text and tool calls only.
-        const blocks: MessagesContentBlockParam[] = contentBlocks(message.content).filter((b) => b.type === "text");
+        // Assistant turns carry their signed reasoning first (the API checks the signature; another
+        // provider's unsigned reasoning cannot be given back), then text and tool calls.
+        const blocks: MessagesContentBlockParam[] = [];
+        if (message.reasoning)
+          for (const part of message.reasoning) {
+            if (part.redactedData !== undefined) blocks.push({ type: "redacted_thinking", data: part.redactedData });
+            else if (part.signature !== undefined && part.signature !== "")
+              blocks.push({ type: "thinking", thinking: part.text, signature: part.signature });
+          }
+        for (const block of contentBlocks(message.content)) if (block.type === "text") blocks.push(block);
         for (const call of message.toolCalls ?? [])
           blocks.push({ type: "tool_use", id: call.id, name: call.name, input: toolArgumentsObject(call.arguments) });
         push("assistant", blocks);

@@ -86,6 +86,7 @@ describe("messages", () => {
       toolCalls: [],
       usage: { inputTokens: 63, outputTokens: 2, cacheReadInputTokens: 50, cacheWriteInputTokens: 10 },
       finishReason: { unified: "stop", raw: "tool_use" },
+      reasoning: [{ type: "reasoning", text: "…", signature: "s" }],
     });
     expect(fromMessagesUsage({ output_tokens: 2 })).toEqual({ outputTokens: 2 });
     expect(fromMessagesUsage(null)).toEqual({});

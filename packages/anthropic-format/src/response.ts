@@ -1,6 +1,7 @@
 import {
   type FinishReason,
   type ModelOutput,
+  type ReasoningPart,
   type ToolCall,
   type UnifiedFinishReason,
   type Usage,
@@ -10,6 +11,8 @@ import type { ResponseTool } from "./request";
 import type {
   MessagesContentBlock,
   MessagesIdentity,
+  MessagesRedactedThinkingBlock,
+  MessagesThinkingBlock,
   MessagesResponse,
   MessagesStopReason,
   MessagesUsage,
@@ -129,7 +132,19 @@ export function parseToolInput(json: string): unknown {
 export interface MessagesResponseLike {
   /** The answer's id (`msg_…`). */
   id?: string;
-  content: readonly ({ type: string; text?: string; id?: string; name?: string; input?: unknown } | { type: string })[];
+  content: readonly (
+    | {
+        type: string;
+        text?: string;
+        id?: string;
+        name?: string;
+        input?: unknown;
+        thinking?: string;
+        signature?: string;
+        data?: string;
+      }
+    | { type: string }
+  )[];
   stop_reason?: string | null;
   stop_sequence?: string | null;
   usage?: MessagesUsageLike | null;
@@ -137,7 +152,8 @@ export interface MessagesResponseLike {
 
 /**
  * A `message` as a model's output: text blocks joined, `tool_use` blocks as tool calls (the
- * response tool's input as the text), usage and the stop reason. Other blocks (thinking…) are skipped.
+ * response tool's input as the text), `thinking` and `redacted_thinking` blocks as reasoning parts
+ * (signatures kept), usage and the stop reason. Other blocks (server tools' results…) are skipped.
  */
 export function fromMessagesResponse(
   message: MessagesResponseLike,
@@ -145,9 +161,13 @@ export function fromMessagesResponse(
 ): ModelOutput & { toolCalls: ToolCall[]; usage: Usage } {
   let text = "";
   const toolCalls: ToolCall[] = [];
+  let reasoning: ReasoningPart[] | undefined;
   for (const block of message.content) {
     if (block.type === "text" && "text" in block && typeof block.text === "string") text += block.text;
-    else if (block.type === "tool_use" && "id" in block) {
+    else if (block.type === "thinking" || block.type === "redacted_thinking") {
+      const part = reasoningOf(block as { type: string; thinking?: string; signature?: string; data?: string });
+      if (part !== undefined) (reasoning ??= []).push(part);
+    } else if (block.type === "tool_use" && "id" in block) {
       const call = block as { id: string; name: string; input: unknown };
       if (responseTool && call.name === responseTool.name) text += responseText(call.input, responseTool);
       else toolCalls.push({ id: call.id, name: call.name, arguments: call.input });
@@ -158,10 +178,26 @@ export function fromMessagesResponse(
     toolCalls,
     usage: fromMessagesUsage(message.usage),
   };
+  if (reasoning !== undefined) output.reasoning = reasoning;
   const finishReason = withStopSequence(fromStopReason(message.stop_reason, responseTool), message.stop_sequence);
   if (finishReason) output.finishReason = finishReason;
   if (typeof message.id === "string" && message.id !== "") output.responseId = message.id;
   return output;
+}
+
+/** A thinking or redacted thinking block as a reasoning part (`undefined` when it carries nothing readable). */
+function reasoningOf(block: {
+  type: string;
+  thinking?: string;
+  signature?: string;
+  data?: string;
+}): ReasoningPart | undefined {
+  if (block.type === "redacted_thinking")
+    return typeof block.data === "string" ? { type: "reasoning", text: "", redactedData: block.data } : undefined;
+  if (typeof block.thinking !== "string") return undefined;
+  const part: ReasoningPart = { type: "reasoning", text: block.thinking };
+  if (typeof block.signature === "string" && block.signature !== "") part.signature = block.signature;
+  return part;
 }
 
 /** A finish reason with the stop sequence that matched, when the wire names one. */
@@ -181,14 +217,41 @@ export function toStopSequence(reason: FinishReason | MessagesStopReason | undef
 export interface MessagesOutput {
   text: string;
   toolCalls?: readonly ToolCall[];
+  /** Reasoning before the answer: written as thinking blocks, first. */
+  reasoning?: readonly ReasoningPart[] | undefined;
   usage?: Usage;
   /** A core reason, mapped; a wire string is sent as it is. */
   finishReason?: FinishReason | MessagesStopReason;
 }
 
-/** The content blocks of an answer: its text (also when empty, unless there are tool calls), then each tool call. */
-export function toMessagesContent(text: string, toolCalls: readonly ToolCall[] = []): MessagesContentBlock[] {
-  const content: MessagesContentBlock[] = [];
+/**
+ * Reasoning parts as the blocks that carry them: a redacted one as `redacted_thinking`, others as
+ * `thinking` (an unsigned part, from a model that does not sign, with an empty signature).
+ */
+export function toMessagesReasoning(
+  reasoning: readonly ReasoningPart[] | undefined,
+): (MessagesThinkingBlock | MessagesRedactedThinkingBlock)[] {
+  const out: (MessagesThinkingBlock | MessagesRedactedThinkingBlock)[] = [];
+  if (reasoning)
+    for (const part of reasoning)
+      out.push(
+        part.redactedData !== undefined
+          ? { type: "redacted_thinking", data: part.redactedData }
+          : { type: "thinking", thinking: part.text, signature: part.signature ?? "" },
+      );
+  return out;
+}
+
+/**
+ * The content blocks of an answer: its reasoning, its text (also when empty, unless there are tool
+ * calls), then each tool call.
+ */
+export function toMessagesContent(
+  text: string,
+  toolCalls: readonly ToolCall[] = [],
+  reasoning?: readonly ReasoningPart[],
+): MessagesContentBlock[] {
+  const content: MessagesContentBlock[] = toMessagesReasoning(reasoning);
   if (text !== "" || toolCalls.length === 0) content.push({ type: "text", text });
   for (const call of toolCalls)
     content.push({ type: "tool_use", id: call.id, name: call.name, input: toolArgumentsObject(call.arguments) });
@@ -205,7 +268,7 @@ export function toMessagesResponse(output: MessagesOutput, identity: MessagesIde
     type: "message",
     role: "assistant",
     model: identity.model,
-    content: toMessagesContent(output.text, calls),
+    content: toMessagesContent(output.text, calls, output.reasoning),
     stop_reason: typeof reason === "string" ? reason : toStopReason(reason, calls.length > 0),
     stop_sequence: toStopSequence(reason),
     usage: { input_tokens: 0, output_tokens: 0, ...usage },

@@ -34,11 +34,21 @@ export interface MessagesStreamEventLike {
   type: string;
   index?: number;
   message?: { id?: string; usage?: MessagesUsageLike | null } | null;
-  content_block?: { type: string; text?: string; id?: string; name?: string } | null;
+  content_block?: {
+    type: string;
+    text?: string;
+    id?: string;
+    name?: string;
+    thinking?: string;
+    signature?: string;
+    data?: string;
+  } | null;
   delta?: {
     type?: string;
     text?: string;
     partial_json?: string;
+    thinking?: string;
+    signature?: string;
     stop_reason?: string | null;
     stop_sequence?: string | null;
   } | null;
@@ -46,8 +56,9 @@ export interface MessagesStreamEventLike {
 }
 
 /**
- * Turns the events of one streamed answer into core stream chunks: text as it comes, each tool
- * call when its block closes (its input JSON assembled), and at `end` the `finish` chunk with the
+ * Turns the events of one streamed answer into core stream chunks: text and reasoning as they come
+ * (a thinking block's signature as the reasoning chunk that ends its part, a redacted block whole),
+ * each tool call when its block closes (its input JSON assembled), and at `end` the `finish` chunk with the
  * stop reason and usage. With a response tool (structured output) its input is the text: streamed
  * as it comes, or whole at the block's end when it must be unwrapped. A stream without
  * `message_stop` is an error, never a complete answer. One decoder per stream.
@@ -92,6 +103,9 @@ export class MessagesStreamDecoder {
         const block = event.content_block;
         if (!block) break;
         if (block.type === "text" && block.text) out.push({ type: "text", text: block.text });
+        else if (block.type === "thinking" && block.thinking) out.push({ type: "reasoning", text: block.thinking });
+        else if (block.type === "redacted_thinking" && typeof block.data === "string")
+          out.push({ type: "reasoning", text: "", redactedData: block.data });
         else if (block.type === "tool_use" && event.index !== undefined) {
           const name = block.name ?? "";
           this.#blocks.set(event.index, {
@@ -107,6 +121,10 @@ export class MessagesStreamDecoder {
         const delta = event.delta;
         if (!delta) break;
         if (delta.type === "text_delta" && delta.text) out.push({ type: "text", text: delta.text });
+        else if (delta.type === "thinking_delta" && delta.thinking)
+          out.push({ type: "reasoning", text: delta.thinking });
+        else if (delta.type === "signature_delta" && delta.signature)
+          out.push({ type: "reasoning", text: "", signature: delta.signature });
         else if (delta.type === "input_json_delta" && event.index !== undefined) {
           const block = this.#blocks.get(event.index);
           const piece = delta.partial_json ?? "";
@@ -176,8 +194,8 @@ export function sseEvent(event: MessagesStreamEvent): string {
 
 /**
  * Writes one streamed answer as Anthropic's events, in the API's order: `message_start`, then per
- * content block `content_block_start`, its deltas (`text_delta`, or `input_json_delta` for a tool
- * call's input) and `content_block_stop`, then `message_delta` (stop reason and cumulative usage)
+ * content block `content_block_start`, its deltas (`text_delta`, `thinking_delta` then
+ * `signature_delta` for reasoning, or `input_json_delta` for a tool call's input) and `content_block_stop`, then `message_delta` (stop reason and cumulative usage)
  * and `message_stop`. `encode` takes core stream chunks (a server relaying a model's stream); the
  * other methods write the pieces one by one. `ping` and `error` events can come at any time.
  */
@@ -187,7 +205,7 @@ export class MessagesStreamEncoder {
   #finished = false;
   /** The open block's index and kind; -1 when none is open. */
   #open = -1;
-  #openKind: "text" | "tool_use" | undefined;
+  #openKind: "text" | "thinking" | undefined;
   #blocks = 0;
   #toolCalls = 0;
 
@@ -249,6 +267,51 @@ export class MessagesStreamEncoder {
     return out;
   }
 
+  /**
+   * Events for a piece of reasoning: its text in a thinking block (opened when none is), a signature
+   * as the block's `signature_delta` and its end; a redacted part as a `redacted_thinking` block.
+   */
+  reasoning(chunk: {
+    text: string;
+    signature?: string | undefined;
+    redactedData?: string | undefined;
+  }): MessagesStreamEvent[] {
+    if (chunk.redactedData !== undefined) {
+      const out = this.#close();
+      const index = this.#blocks++;
+      out.push(
+        { type: "content_block_start", index, content_block: { type: "redacted_thinking", data: chunk.redactedData } },
+        { type: "content_block_stop", index },
+      );
+      return out;
+    }
+    const out = this.#openKind === "thinking" ? [] : this.#close();
+    if (this.#openKind !== "thinking") {
+      this.#open = this.#blocks++;
+      this.#openKind = "thinking";
+      out.push({
+        type: "content_block_start",
+        index: this.#open,
+        content_block: { type: "thinking", thinking: "", signature: "" },
+      });
+    }
+    if (chunk.text !== "")
+      out.push({
+        type: "content_block_delta",
+        index: this.#open,
+        delta: { type: "thinking_delta", thinking: chunk.text },
+      });
+    if (chunk.signature !== undefined) {
+      out.push({
+        type: "content_block_delta",
+        index: this.#open,
+        delta: { type: "signature_delta", signature: chunk.signature },
+      });
+      out.push(...this.#close());
+    }
+    return out;
+  }
+
   /** A tool call as a block of its own: its id and name, its input JSON in the pieces given (default: one piece), the block's end. */
   toolCall(call: ToolCall, pieces?: readonly string[]): MessagesStreamEvent[] {
     const out = this.#close();
@@ -299,13 +362,14 @@ export class MessagesStreamEncoder {
     const out = this.#started ? [] : [this.start()];
     if (chunk.type === "text") {
       if (chunk.text !== "") out.push(...this.text(chunk.text));
-    } else if (chunk.type === "tool-call") out.push(...this.toolCall(chunk.toolCall));
+    } else if (chunk.type === "reasoning") out.push(...this.reasoning(chunk));
+    else if (chunk.type === "tool-call") out.push(...this.toolCall(chunk.toolCall));
     else out.push(...this.finish(chunk.finishReason, chunk.usage));
     return out;
   }
 
   #close(): MessagesStreamEvent[] {
-    if (this.#open < 0 || this.#openKind !== "text") return [];
+    if (this.#open < 0 || this.#openKind === undefined) return [];
     const index = this.#open;
     this.#open = -1;
     this.#openKind = undefined;

@@ -42,12 +42,27 @@ export interface MessagesToolResultBlockParam {
   cache_control?: MessagesCacheControl | null;
 }
 
+/** The model's reasoning in an assistant turn (extended thinking), given back with its signature. */
+export interface MessagesThinkingBlockParam {
+  type: "thinking";
+  thinking: string;
+  signature: string;
+}
+
+/** Reasoning the API encrypted, given back as it came. */
+export interface MessagesRedactedThinkingBlockParam {
+  type: "redacted_thinking";
+  data: string;
+}
+
 /** A block of a request's turn. */
 export type MessagesContentBlockParam =
   | MessagesTextBlockParam
   | MessagesImageBlockParam
   | MessagesToolUseBlockParam
-  | MessagesToolResultBlockParam;
+  | MessagesToolResultBlockParam
+  | MessagesThinkingBlockParam
+  | MessagesRedactedThinkingBlockParam;
 
 /** One turn of the conversation. */
 export interface MessagesMessageParam {
@@ -121,8 +136,25 @@ export interface MessagesToolUseBlock {
   input: unknown;
 }
 
+/** The model's reasoning before its answer (extended thinking), signed by the API. */
+export interface MessagesThinkingBlock {
+  type: "thinking";
+  thinking: string;
+  signature: string;
+}
+
+/** Reasoning the API encrypted: opaque `data`, to be given back unchanged. */
+export interface MessagesRedactedThinkingBlock {
+  type: "redacted_thinking";
+  data: string;
+}
+
 /** A block of an answer. */
-export type MessagesContentBlock = MessagesTextBlock | MessagesToolUseBlock;
+export type MessagesContentBlock =
+  | MessagesTextBlock
+  | MessagesToolUseBlock
+  | MessagesThinkingBlock
+  | MessagesRedactedThinkingBlock;
 
 /** A `message` object: the non-streamed answer, and the snapshot in `message_start`. */
 export interface MessagesResponse {
@@ -176,14 +208,22 @@ export interface MessagesMessageStartEvent {
 export interface MessagesContentBlockStartEvent {
   type: "content_block_start";
   index: number;
-  content_block: MessagesTextBlock | (MessagesToolUseBlock & { input: Record<string, never> });
+  content_block:
+    | MessagesTextBlock
+    | (MessagesToolUseBlock & { input: Record<string, never> })
+    | MessagesThinkingBlock
+    | MessagesRedactedThinkingBlock;
 }
 
-/** A piece of the open block: text, or a piece of a tool call's input JSON. */
+/** A piece of the open block: text, a piece of a tool call's input JSON, reasoning, or a thinking block's signature. */
 export interface MessagesContentBlockDeltaEvent {
   type: "content_block_delta";
   index: number;
-  delta: { type: "text_delta"; text: string } | { type: "input_json_delta"; partial_json: string };
+  delta:
+    | { type: "text_delta"; text: string }
+    | { type: "input_json_delta"; partial_json: string }
+    | { type: "thinking_delta"; thinking: string }
+    | { type: "signature_delta"; signature: string };
 }
 
 /** The block at `index` is complete. */

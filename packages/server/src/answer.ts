@@ -218,7 +218,7 @@ async function streamAnswer(
         });
       }
       const chunk = current.value;
-      if (chunk.type === "text") chars += chunk.text.length;
+      if (chunk.type === "text" || chunk.type === "reasoning") chars += chunk.text.length;
       out.add(writer.encode(chunk));
       if (chunk.type === "finish") {
         out.add(writer.end);

@@ -8,6 +8,7 @@ import {
   type ModelConstraints,
   type ModelConstraintsInput,
   type ModelOutput,
+  type ReasoningPart,
   ProviderError,
   RateLimitError,
   type StreamChunk,
@@ -43,6 +44,8 @@ export interface FakeModelOptions {
   script?: FakeOutcome[];
   /** The answer: fixed text or a function of the request. Default `"<name>: <last user text>"`. */
   response?: string | ((request: GenerateRequest) => string);
+  /** Reasoning before the answer (one part a string; streamed in word chunks, then each part's signature). */
+  reasoning?: string | ReasoningPart[];
   /** Reported usage; `null` reports none. Default: word counts of prompt and answer. */
   usage?: Usage | null | ((request: GenerateRequest, text: string) => Usage | null);
   /** Cost the provider reports itself (else the base class prices the usage). */
@@ -211,10 +214,18 @@ export class FakeModel extends Model {
     return this.#answer(request, outcome.text);
   }
 
+  #reasoning(): ReasoningPart[] {
+    const reasoning = this.options.reasoning;
+    if (reasoning === undefined) return [];
+    return typeof reasoning === "string" ? [{ type: "reasoning", text: reasoning }] : reasoning.map((p) => ({ ...p }));
+  }
+
   protected async doGenerate(request: GenerateRequest): Promise<ModelOutput> {
     const { text, usage } = await this.#respond(request);
+    const reasoning = this.#reasoning();
     return {
       text,
+      ...(reasoning.length > 0 ? { reasoning } : {}),
       ...(usage ? { usage } : {}),
       ...(this.options.costUsd === undefined ? {} : { costUsd: this.options.costUsd }),
       finishReason: { unified: "stop", raw: "stop" },
@@ -223,6 +234,11 @@ export class FakeModel extends Model {
 
   protected override async *doStream(request: GenerateRequest): AsyncIterable<StreamChunk> {
     const { text, usage } = await this.#respond(request);
+    for (const part of this.#reasoning()) {
+      if (part.redactedData !== undefined) yield { type: "reasoning", text: "", redactedData: part.redactedData };
+      else for (const piece of chunkText(part.text)) yield { type: "reasoning", text: piece };
+      if (part.signature !== undefined) yield { type: "reasoning", text: "", signature: part.signature };
+    }
     let sent = 0;
     for (const piece of chunkText(text)) {
       if (this.options.failStreamAfterChunks !== undefined && sent >= this.options.failStreamAfterChunks) {

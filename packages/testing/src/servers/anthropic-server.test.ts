@@ -11,7 +11,7 @@ import Anthropic, {
   ServiceUnavailableError,
 } from "@anthropic-ai/sdk";
 import { afterEach, describe, expect, it } from "vitest";
-import { startAnthropicServer } from "./anthropic-server";
+import { signatureOf as anthropicSignature, startAnthropicServer } from "./anthropic-server";
 import type { AnthropicServer, AnthropicServerOptions } from "./anthropic-server";
 
 const servers: AnthropicServer[] = [];
@@ -245,5 +245,54 @@ describe("startAnthropicServer through @anthropic-ai/sdk", () => {
     server.setDown(false);
     const message = await client.messages.create(ask("back"));
     expect(message.content[0]).toEqual({ type: "text", text: "Echo: back" });
+  });
+});
+
+describe("extended thinking, as the API does it", () => {
+  const weatherTurn = {
+    reply: () => ({
+      reasoning: "The user wants the weather in Oslo.",
+      text: "",
+      toolCalls: [{ id: "toolu_1", name: "get_weather", arguments: { city: "Oslo" } }],
+    }),
+  };
+  const thinking = { type: "enabled" as const, budget_tokens: 1024 };
+  const tools = [{ name: "get_weather", input_schema: { type: "object" as const } }];
+
+  it("answers with a signed thinking block first (whole and streamed) only when the request turned thinking on", async () => {
+    const { client } = await setup(weatherTurn);
+    const message = await client.messages.create({ ...ask("weather?"), thinking, tools });
+    expect(message.content[0]).toEqual({
+      type: "thinking",
+      thinking: "The user wants the weather in Oslo.",
+      signature: anthropicSignature("The user wants the weather in Oslo."),
+    });
+    const streamed = await client.messages.stream({ ...ask("weather?"), thinking, tools }).finalMessage();
+    expect(streamed.content).toEqual(message.content);
+    const plain = await client.messages.create({ ...ask("weather?"), tools });
+    expect(plain.content.map((b) => b.type)).toEqual(["tool_use"]);
+  });
+
+  it("refuses a tool turn given back without its thinking block, or with a thinking block changed", async () => {
+    const { client } = await setup(weatherTurn);
+    const first = await client.messages.create({ ...ask("weather?"), thinking, tools });
+    const result = {
+      role: "user" as const,
+      content: [{ type: "tool_result" as const, tool_use_id: "toolu_1", content: "-3" }],
+    };
+    const next = (content: typeof first.content) => ({
+      ...ask("weather?"),
+      thinking,
+      tools,
+      messages: [{ role: "user" as const, content: "weather?" }, { role: "assistant" as const, content }, result],
+    });
+    await expect(client.messages.create(next(first.content))).resolves.toMatchObject({ type: "message" });
+    const dropped = await rejectionOf(client.messages.create(next(first.content.slice(1))));
+    expect(dropped).toBeInstanceOf(BadRequestError);
+    expect(String(dropped)).toContain("a final `assistant` message must start with a thinking block");
+    const changed = first.content.map((b) => (b.type === "thinking" ? { ...b, thinking: "something else" } : b));
+    const tampered = await rejectionOf(client.messages.create(next(changed)));
+    expect(tampered).toBeInstanceOf(BadRequestError);
+    expect(String(tampered)).toContain("Invalid `signature` in `thinking` block");
   });
 });

@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import type { IncomingMessage } from "node:http";
 import {
   type MessagesErrorBody,
@@ -10,7 +11,7 @@ import {
   toMessagesResponse,
   toStopReason,
 } from "@orchestrator-ts/anthropic-format";
-import type { FinishReason, Usage } from "@orchestrator-ts/core";
+import type { FinishReason, ReasoningPart, Usage } from "@orchestrator-ts/core";
 import { asNumber, asString, isRecord } from "../internal/http";
 import { splitIntoPieces, splitWordChunks } from "../internal/text";
 import { type LoopbackServerOptions, startLoopbackServer } from "./loopback-server";
@@ -210,6 +211,15 @@ export function anthropicStreamFrames(reply: AnthropicReply, id: string, model: 
         : {},
     ),
   ];
+  // Thinking comes first: each block's text in pieces, then its signature (a redacted block whole).
+  for (const part of reply.reasoning) {
+    if (part.redactedData !== undefined)
+      events.push(...encoder.reasoning({ text: "", redactedData: part.redactedData }));
+    else {
+      for (const piece of part.chunks) events.push(...encoder.reasoning({ text: piece }));
+      events.push(...encoder.reasoning({ text: "", signature: part.signature ?? signatureOf(part.text) }));
+    }
+  }
   if (reply.text !== "" || reply.toolCalls.length === 0) {
     events.push(...encoder.openText());
     for (const piece of reply.chunks) events.push(...encoder.text(piece));
@@ -227,6 +237,56 @@ export function anthropicStreamFrames(reply: AnthropicReply, id: string, model: 
   const first = events.findIndex((e) => e.type === "content_block_start");
   events.splice(first + 1, 0, encoder.ping());
   return events.map(sseEvent);
+}
+
+/**
+ * The loopback's signature of a thinking block: a digest of its text, so a block given back with
+ * other text (or another signature) is refused, as the API refuses a modified block.
+ */
+export function signatureOf(thinking: string): string {
+  return `sig_${createHash("sha256").update(thinking).digest("base64url").slice(0, 24)}`;
+}
+
+function signedPart(part: ResolvedReply["reasoning"][number]): ReasoningPart {
+  if (part.redactedData !== undefined) return { type: "reasoning", text: "", redactedData: part.redactedData };
+  return { type: "reasoning", text: part.text, signature: part.signature ?? signatureOf(part.text) };
+}
+
+function thinkingEnabled(body: Record<string, unknown>): boolean {
+  const thinking = body["thinking"];
+  return isRecord(thinking) && (thinking["type"] === "enabled" || thinking["type"] === "adaptive");
+}
+
+/**
+ * The API's rules for a conversation with thinking on: the last assistant turn, when it called a
+ * tool, must start with its thinking block; a thinking block's signature must match its text.
+ */
+function thinkingProblem(body: Record<string, unknown>): string | undefined {
+  const messages = body["messages"] as unknown[];
+  let lastAssistant = -1;
+  for (let i = 0; i < messages.length; i++) {
+    const m = messages[i];
+    if (!isRecord(m) || m["role"] !== "assistant" || !Array.isArray(m["content"])) continue;
+    lastAssistant = i;
+    for (let j = 0; j < m["content"].length; j++) {
+      const block: unknown = m["content"][j];
+      if (
+        isRecord(block) &&
+        block["type"] === "thinking" &&
+        block["signature"] !== signatureOf(String(block["thinking"]))
+      )
+        return `messages.${i}.content.${j}: Invalid \`signature\` in \`thinking\` block`;
+    }
+  }
+  const last = messages[lastAssistant];
+  if (!isRecord(last) || !Array.isArray(last["content"])) return undefined;
+  const blocks = last["content"] as unknown[];
+  const callsTool = blocks.some((b) => isRecord(b) && b["type"] === "tool_use");
+  const first = blocks[0];
+  const startsWithThinking = isRecord(first) && (first["type"] === "thinking" || first["type"] === "redacted_thinking");
+  if (callsTool && !startsWithThinking)
+    return `messages.${lastAssistant}.content.0.type: Expected \`thinking\` or \`redacted_thinking\`, but found \`${String(isRecord(first) ? first["type"] : "nothing")}\`. When \`thinking\` is enabled, a final \`assistant\` message must start with a thinking block (preceeding the lastmost set of \`tool_use\` and \`tool_result\` blocks).`;
+  return undefined;
 }
 
 function keyMatches(req: IncomingMessage, apiKey: string): boolean {
@@ -250,10 +310,21 @@ async function serveMessages(
     await ctx.sendError({ status: 404, kind: "not-found", message: `model: ${parsed.model}` });
     return;
   }
-  const reply = stopAtSequence(await ctx.resolveReply(parsed), parsed.body["stop_sequences"]);
+  const thinking = thinkingEnabled(parsed.body);
+  if (thinking) {
+    const problem = thinkingProblem(parsed.body);
+    if (problem !== undefined) {
+      await ctx.sendError({ status: 400, kind: "bad-request", message: problem });
+      return;
+    }
+  }
+  const resolved = await ctx.resolveReply(parsed);
+  // Like the API: reasoning only when the request turned thinking on.
+  const reply = stopAtSequence(thinking ? resolved : { ...resolved, reasoning: [] }, parsed.body["stop_sequences"]);
   const id = ctx.nextId("msg_loopback");
   if (!parsed.stream) {
     const output = {
+      reasoning: reply.reasoning.map(signedPart),
       text: reply.text,
       toolCalls: reply.toolCalls.map((call) => ({ id: call.id, name: call.name, arguments: call.argumentsObject })),
       finishReason: finishOf(reply),

@@ -33,9 +33,11 @@ export {
   type FinishReason,
   type ReplyFunction,
   type ReplyProtocol,
+  type ReplyReasoning,
   type ReplyRequest,
   type ReplyToolCall,
   type ReplyUsage,
+  type ResolvedReasoning,
   type ResolvedReply,
   type ResolvedToolCall,
   type ScriptedReply,
@@ -48,6 +50,7 @@ export type { OpenAIErrorBody, OpenAIServer, OpenAIServerOptions } from "./opena
 export {
   anthropicFinishReason,
   anthropicStreamFrames,
+  signatureOf as anthropicSignatureOf,
   renderAnthropicError,
   startAnthropicServer,
 } from "./anthropic-server";

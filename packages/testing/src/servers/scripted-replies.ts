@@ -18,7 +18,18 @@ export interface ReplyUsage {
   cacheReadInputTokens?: number;
 }
 
+/** A block of the model's reasoning ("thinking") before its answer. */
+export interface ReplyReasoning {
+  text: string;
+  /** Anthropic's signature of the block; the Anthropic server signs an unsigned block itself. */
+  signature?: string;
+  /** A redacted block's opaque data (Anthropic `redacted_thinking`); `text` is then ignored. */
+  redactedData?: string;
+}
+
 export interface ScriptedReply {
+  /** Reasoning before the answer: a text (one block) or blocks, sent in each protocol's way. */
+  reasoning?: string | ReplyReasoning[];
   text?: string;
   toolCalls?: ReplyToolCall[];
   /** `null`: the server omits usage from the reply. Omitted: whitespace-word counts. */
@@ -63,7 +74,14 @@ export interface ResolvedToolCall {
   argumentsObject: Record<string, unknown>;
 }
 
+export interface ResolvedReasoning extends ReplyReasoning {
+  /** Word chunks whose concatenation is exactly `text`. */
+  chunks: string[];
+}
+
 export interface ResolvedReply {
+  /** Reasoning blocks, in order (empty when the reply has none). */
+  reasoning: ResolvedReasoning[];
   text: string;
   /** Word chunks whose concatenation is exactly `text`. */
   chunks: string[];
@@ -122,7 +140,9 @@ export function resolveScriptedReply(
     };
   }
   const unified = spec.finishReason ?? (truncated ? "length" : toolCalls.length > 0 ? "tool-calls" : "stop");
-  return { text, chunks, toolCalls, usage, finishReason: handler.mapFinishReason(unified) };
+  const blocks = typeof spec.reasoning === "string" ? [{ text: spec.reasoning }] : (spec.reasoning ?? []);
+  const reasoning = blocks.map((block) => ({ ...block, chunks: splitWordChunks(block.text) }));
+  return { reasoning, text, chunks, toolCalls, usage, finishReason: handler.mapFinishReason(unified) };
 }
 
 /** Text of the last message with role "user". */

@@ -1,0 +1,84 @@
+import { type GenerateRequest, type ReasoningPart, appendReasoning } from "@orchestrator-ts/core";
+import { type AnthropicServer, anthropicSignatureOf, collectAll, startAnthropicServer } from "@orchestrator-ts/testing";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { AnthropicModel } from "./index";
+
+// Extended thinking through AnthropicModel, against a server that checks what the API checks: with
+// thinking on, a tool turn must be given back with its signed thinking block, unchanged.
+
+const KEY = "sk-ant-loopback-secret-0123456789";
+const REASONING = "The user wants the weather in Oslo, so call get_weather.";
+let server: AnthropicServer;
+let model: AnthropicModel;
+
+beforeAll(async () => {
+  server = await startAnthropicServer({
+    apiKey: KEY,
+    reply: (request) =>
+      request.messages.some((m) => m.role === "user" && m.content === "-3 °C")
+        ? { reasoning: "It is cold.", text: "It is -3 °C in Oslo." }
+        : { reasoning: REASONING, toolCalls: [{ id: "toolu_1", name: "get_weather", arguments: { city: "Oslo" } }] },
+  });
+  model = new AnthropicModel({ name: "claude-sonnet-4-6", apiKey: KEY, baseURL: server.baseURL });
+});
+afterAll(async () => {
+  await model.cleanup();
+  await server.close();
+});
+
+const first: GenerateRequest = {
+  messages: [{ role: "user", content: "Weather in Oslo?" }],
+  tools: [{ name: "get_weather", parameters: { type: "object", properties: { city: { type: "string" } } } }],
+  maxTokens: 2000,
+  providerOptions: { anthropic: { thinking: { type: "enabled", budget_tokens: 1024 } } },
+};
+const signed: ReasoningPart = { type: "reasoning", text: REASONING, signature: anthropicSignatureOf(REASONING) };
+
+/** The second turn: the assistant's answer given back as the result says, then the tool's result. */
+function secondTurn(reasoning: ReasoningPart[] | undefined): GenerateRequest {
+  return {
+    ...first,
+    messages: [
+      ...first.messages,
+      {
+        role: "assistant",
+        content: "",
+        toolCalls: [{ id: "toolu_1", name: "get_weather", arguments: { city: "Oslo" } }],
+        ...(reasoning ? { reasoning } : {}),
+      },
+      { role: "tool", toolCallId: "toolu_1", content: "-3 °C" },
+    ],
+  };
+}
+
+describe("AnthropicModel: extended thinking", () => {
+  it("a result carries the signed reasoning apart from the text, and a tool loop that gives it back works", async () => {
+    const result = await model.generate(first);
+    expect(result.reasoning).toEqual([signed]);
+    expect(result.text).toBe("");
+    const next = await model.generate(secondTurn(result.reasoning));
+    expect(next.text).toBe("It is -3 °C in Oslo.");
+    expect(next.reasoning?.[0]?.text).toBe("It is cold.");
+    // What was sent: the thinking block first in the assistant turn, as the API requires.
+    const sent = server.requests[server.requests.length - 1]?.body as { messages: { content: unknown[] }[] };
+    expect(sent.messages[1]?.content[0]).toEqual({
+      type: "thinking",
+      thinking: REASONING,
+      signature: signed.signature,
+    });
+  });
+
+  it("streamed: reasoning chunks (text as it comes, then the signature) make the same part, before any answer", async () => {
+    const chunks = await collectAll(model.stream(first));
+    const kinds = chunks.map((c) => c.type);
+    expect(kinds.indexOf("tool-call")).toBeGreaterThan(kinds.lastIndexOf("reasoning"));
+    const parts: ReasoningPart[] = [];
+    for (const chunk of chunks) if (chunk.type === "reasoning") appendReasoning(parts, chunk);
+    expect(parts).toEqual([signed]);
+    expect(chunks.filter((c) => c.type === "reasoning").length).toBeGreaterThan(2);
+  });
+
+  it("without the reasoning given back, the API refuses the tool turn (the failure this feature prevents)", async () => {
+    await expect(model.generate(secondTurn(undefined))).rejects.toThrow("must start with a thinking block");
+  });
+});
