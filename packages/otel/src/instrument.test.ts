@@ -377,6 +377,43 @@ describe("spans of registry calls (real SDK, OpenAIModel and AnthropicModel over
     expect(rm).not.toContain(OPENAI_KEY);
   });
 
+  it("captured content keeps a model's reasoning as the conventions' reasoning parts, apart from the text (whole and streamed)", async () => {
+    anthropic.setReply(() => ({ reasoning: "Think it over.", text: "Done." }));
+    const registry = new ModelRegistry(fast);
+    registry.registerModel(
+      new AnthropicModel({ name: "claude-sonnet-4-6", apiKey: ANTHROPIC_KEY, baseURL: anthropic.baseURL }),
+    );
+    const on = instrument(registry, {
+      tracerProvider: t.tracerProvider,
+      meterProvider: t.meterProvider,
+      captureContent: true,
+    });
+    const request = ask("q", {
+      maxTokens: 2000,
+      providerOptions: { anthropic: { thinking: { type: "enabled", budget_tokens: 1024 } } },
+    });
+    try {
+      await registry.generate(request);
+      for await (const _ of registry.stream(request));
+    } finally {
+      on();
+      anthropic.setReply(undefined);
+    }
+    const expected = [
+      {
+        role: "assistant",
+        parts: [
+          { type: "reasoning", content: "Think it over." },
+          { type: "text", content: "Done." },
+        ],
+        finish_reason: "end_turn",
+      },
+    ];
+    for (const span of callSpans(t.spans()))
+      expect(JSON.parse(span.attributes["gen_ai.output.messages"] as string)).toEqual(expected);
+    expect(callSpans(t.spans())).toHaveLength(2);
+  });
+
   it("an authentication failure's span names no key", async () => {
     const registry = new ModelRegistry({ ...fast, maxFallbacks: 0 });
     registry.registerModel(

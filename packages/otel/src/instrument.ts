@@ -9,7 +9,7 @@ import {
   metrics,
   trace,
 } from "@opentelemetry/api";
-import type { FinishReason, GenerateRequest, ToolCall, Usage } from "@orchestrator-ts/core";
+import type { FinishReason, GenerateRequest, ReasoningPart, ToolCall, Usage } from "@orchestrator-ts/core";
 import { replaceMethods, rewrapStream, withFields } from "@orchestrator-ts/core/internal";
 import { CascadeSpans } from "./cascade-spans";
 import { inputContent, outputContent } from "./content";
@@ -57,6 +57,7 @@ export class CallState {
   attempts = 0;
   firstChunkS: number | undefined;
   text = "";
+  reasoning = "";
   toolCalls: ToolCall[] | undefined;
   /** A cascade's call: its stages' model calls are traced (and measured) under it. */
   cascade = false;
@@ -284,6 +285,7 @@ export function instrument(registry: InstrumentableRegistry, options: Instrument
       latencyMs?: number;
       text?: string;
       toolCalls?: readonly ToolCall[];
+      reasoning?: readonly ReasoningPart[];
     },
     attempts: readonly AttemptLike[],
     explanation: ExplanationLike | undefined,
@@ -318,6 +320,7 @@ export function instrument(registry: InstrumentableRegistry, options: Instrument
           state.stream ? state.text : (answer.text ?? ""),
           state.stream ? (state.toolCalls ?? []) : (answer.toolCalls ?? []),
           reason,
+          state.stream ? state.reasoning : answer.reasoning,
         );
       if (explanation !== undefined && state.selector === undefined)
         selectionAttributes(span, explanation, state.fallback);

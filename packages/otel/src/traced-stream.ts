@@ -13,6 +13,7 @@ export interface StreamedCall {
   readonly startedAt: number;
   firstChunkS: number | undefined;
   text: string;
+  reasoning: string;
   toolCalls: ToolCall[] | undefined;
 }
 
@@ -65,6 +66,7 @@ export function tracedStream<S extends StreamedCall>(
     if (s.firstChunkS === undefined) s.firstChunkS = (performance.now() - s.startedAt) / 1000;
     if (captureContent) {
       if (chunk.type === "text") s.text += chunk.text;
+      else if (chunk.type === "reasoning") s.reasoning += chunk.text;
       else (s.toolCalls ??= []).push(chunk.toolCall);
     }
     return next;

@@ -1,4 +1,4 @@
-import { type GenerateRequest, OrchestratorError, type Usage } from "@orchestrator-ts/core";
+import { type GenerateRequest, OrchestratorError, type Usage, reasoningChunk } from "@orchestrator-ts/core";
 import { toOrchestratorError, withFields } from "@orchestrator-ts/core/internal";
 import type { CallOptions } from "../call-state";
 import { FINISH } from "../registry-stream";
@@ -234,11 +234,12 @@ export function streamCascade(runner: CascadeRunner, route: CascadeRoute, reques
   let cascade: CascadeInfo | undefined;
   let live: RegistryStream | undefined;
   let started = false;
-  /** A decided answer, replayed as a stream: its text in one chunk, its tool calls, then `finish`. */
+  /** A decided answer, replayed as a stream: its reasoning (a chunk a part), its text in one chunk, its tool calls, then `finish`. */
   function* replay(plan: CascadePlan, outcome: CascadeOutcome, startedAt: number): Generator<RegistryStreamChunk> {
     const result = resultOf(route, plan, outcome, attempts, startedAt);
     selectionId = result.selectionId;
     cascade = result.cascade;
+    for (const part of result.reasoning ?? []) yield reasoningChunk(part);
     if (result.text.length > 0) yield { type: "text", text: result.text };
     for (const toolCall of result.toolCalls) yield { type: "tool-call", toolCall };
     yield {
