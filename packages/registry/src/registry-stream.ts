@@ -20,6 +20,24 @@ const RUN_DONE: IteratorReturnResult<undefined> = Object.freeze({
 }) as IteratorReturnResult<undefined>;
 
 /** `registry.stream(request, requirements)`: the stream object a caller iterates once. */
+/** A stream whose first `next()` rejects with `error` (a call that could not start), then is done. */
+export function failedStream(error: unknown): RegistryStream {
+  let failed = false;
+  const iterator: AsyncIterableIterator<RegistryStreamChunk> = {
+    next: () => {
+      if (failed) return Promise.resolve({ done: true, value: undefined });
+      failed = true;
+      return Promise.reject(error);
+    },
+    return: () => {
+      failed = true;
+      return Promise.resolve({ done: true, value: undefined });
+    },
+    [Symbol.asyncIterator]: () => iterator,
+  };
+  return Object.assign(iterator, { selectionId: undefined, explanation: undefined, attempts: [], cascade: undefined });
+}
+
 export function registryStream(
   loop: CallLoop,
   request: GenerateRequest,

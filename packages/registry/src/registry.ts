@@ -20,7 +20,7 @@ import { type ResolvedOptions, resolveOptions } from "./options";
 import type { Outcomes } from "./outcomes";
 import { PassiveHealth } from "./passive-health";
 import { normalizeRequirements } from "./requirements";
-import { registryStream } from "./registry-stream";
+import { failedStream, registryStream } from "./registry-stream";
 import { type CascadeRunner, generateCascade, parseCascadeId, streamCascade } from "./routes/live";
 import type { ResolvedRoute, Route } from "./routes/route";
 import type { Selection } from "./selection";
@@ -285,11 +285,16 @@ export class ModelRegistry {
    * transparently; a failure after it rejects with the typed error (never a silently cut answer).
    */
   stream(request: RegistryRequest, requirements?: SelectionRequirements): RegistryStream {
-    if (request?.route === undefined)
-      return registryStream(this.#loop, request, normalizeRequirements(requirements), requirements);
-    const call = this.#routes.target(request, requirements);
-    if (call.cascade) return streamCascade(this.#cascadeRunner, call.cascade, call.request);
-    return registryStream(this.#loop, call.request, call.normalized, call.requirements, call.options);
+    // Bad input (requirements, an unknown route) fails the stream's first next(), as generate rejects: never a throw here.
+    try {
+      if (request?.route === undefined)
+        return registryStream(this.#loop, request, normalizeRequirements(requirements), requirements);
+      const call = this.#routes.target(request, requirements);
+      if (call.cascade) return streamCascade(this.#cascadeRunner, call.cascade, call.request);
+      return registryStream(this.#loop, call.request, call.normalized, call.requirements, call.options);
+    } catch (error) {
+      return failedStream(error);
+    }
   }
 
   /**

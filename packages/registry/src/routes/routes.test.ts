@@ -1,5 +1,5 @@
 import { ConfigError, type ModelSelector, OrchestratorError } from "@orchestrator-ts/core";
-import { FakeModel } from "@orchestrator-ts/testing";
+import { FakeModel, collectAll } from "@orchestrator-ts/testing";
 import { describe, expect, it } from "vitest";
 import { CostBasedSelector, PerformanceSelector } from "../cost-performance-selectors";
 import { ModelRegistry } from "../registry";
@@ -105,7 +105,10 @@ describe("routes: auto, a model's name, a route's name", () => {
     await expect(r).rejects.toThrow(
       /No route or model named "codin"\. Did you mean "coding"\? Routes: coding\. Models: cheap, mid, pricey\./,
     );
-    expect(() => registry.stream({ ...ask("x"), route: "nope" })).toThrow(RouteNotFoundError);
+    // A stream fails the same way, at its first chunk (never a throw from stream() itself).
+    const stream = registry.stream({ ...ask("x"), route: "nope" });
+    await expect(stream[Symbol.asyncIterator]().next()).rejects.toBeInstanceOf(RouteNotFoundError);
+    await expect(collectAll(registry.stream(ask("x"), { maxCost: -1 }))).rejects.toThrow(/maxCost/);
     expect(OrchestratorError.isInstance(new RouteNotFoundError("x", [], []))).toBe(true);
     expect(registry.resolveRoute("auto")).toEqual({ type: "auto", id: "auto" });
     expect(registry.resolveRoute("mid")).toMatchObject({ type: "model", model: { name: "mid" } });
