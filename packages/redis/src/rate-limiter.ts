@@ -133,6 +133,14 @@ export class RedisRateLimiter extends EventEmitter<RedisRateLimiterEvents> imple
     return Date.now() < this.#blockedUntil;
   }
 
+  /** Whether a call would wait if `starting` more calls chosen for this model came first (as far as this process knows). */
+  isSaturatedWith(starting: number): boolean {
+    if (this.isSaturated()) return true;
+    if (starting <= 0) return false;
+    if (this.#limitsConc && this.#inUse + starting >= this.maxConcurrentRequests) return true;
+    return this.#limitsRpm && this.#ownStarts.total(performance.now()) + starting >= this.maxRequestsPerMinute;
+  }
+
   acquire(options: { signal?: AbortSignal; timeoutMs?: number } = {}): Promise<Lease> {
     const { signal, timeoutMs = 30_000 } = options;
     if (signal?.aborted) return Promise.reject(new AbortError());
@@ -175,9 +183,8 @@ export class RedisRateLimiter extends EventEmitter<RedisRateLimiterEvents> imple
     this.#clearTimers();
     this.#session.ledger.returnAll();
     this.#returnable = Math.max(0, this.#held - this.#inUse);
-    if (Math.max(this.#held, this.#recorded) > this.#inUse || this.#session.ledger.returns.size > 0) {
+    if (Math.max(this.#held, this.#recorded) > this.#inUse || this.#session.ledger.returns.size > 0)
       await bounded(this.#sync(false), 200).catch(() => undefined);
-    }
     this.#clearTimers();
     await this.connection.close();
   }
@@ -213,8 +220,8 @@ export class RedisRateLimiter extends EventEmitter<RedisRateLimiterEvents> imple
       const slice = this.#liveSlice(now);
       if (!slice) return undefined;
       slice.used++;
+      this.#ownStarts.record(now, 1);
     }
-    if (this.#limitsRpm) this.#ownStarts.record(now, 1);
     const lease = this.#lease();
     if (this.#held - this.#inUse < this.#lowWater) this.#lowWater = this.#held - this.#inUse;
     return lease;

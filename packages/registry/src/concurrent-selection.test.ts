@@ -1,4 +1,5 @@
-import { FakeModel } from "@orchestrator-ts/testing";
+import { RedisRateLimiter } from "@orchestrator-ts/redis";
+import { FakeModel, startRedisServer } from "@orchestrator-ts/testing";
 import { describe, expect, it } from "vitest";
 import { CostBasedSelector } from "./cost-performance-selectors";
 import { ModelRegistry } from "./registry";
@@ -141,9 +142,14 @@ describe("a burst selected in one tick and a model's limits", () => {
     return registry;
   }
 
-  it("calls chosen for a model but not started yet take its slots: the rest of the burst goes elsewhere at once instead of queueing", async () => {
+  /** The burst's test, `shared` giving each registry's "cheap" its limits through Redis (a fleet's). */
+  async function spreads(shared?: { url: string }) {
     for (const constraints of [{ maxConcurrentRequests: 1 }, { maxRequestsPerMinute: 2 }]) {
       const registry = limited(constraints);
+      const limiter = shared
+        ? new RedisRateLimiter({ url: shared.url, key: `cheap-${Object.keys(constraints)[0]}`, ...constraints })
+        : undefined;
+      if (limiter) registry.getModel("cheap").setRateLimiter(limiter);
       const started = performance.now();
       const results = await Promise.all(
         Array.from({ length: 4 }, (_, i) => registry.generate({ ...ask(`q${i}`), timeoutMs: 5_000 })),
@@ -156,6 +162,20 @@ describe("a burst selected in one tick and a model's limits", () => {
       ).toHaveLength(limit as number);
       expect(results.every((r) => r.attempts.length === 1)).toBe(true);
       expect(performance.now() - started).toBeLessThan(1_500);
+      await limiter?.close();
+    }
+  }
+
+  it("calls chosen for a model but not started yet take its slots: the rest of the burst goes elsewhere at once instead of queueing", async () => {
+    await spreads();
+  });
+
+  it("the same with the model's limits shared through Redis (RedisRateLimiter)", async () => {
+    const redis = await startRedisServer();
+    try {
+      await spreads(redis);
+    } finally {
+      await redis.stop();
     }
   });
 });
