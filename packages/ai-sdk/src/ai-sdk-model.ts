@@ -8,6 +8,7 @@ import {
   type ModelOutput,
   type OrchestratorError,
   ProviderError,
+  type ReasoningPart,
   type StreamChunk,
   type ToolCall,
   providerStream,
@@ -16,6 +17,7 @@ import { mergeDeclaredCapabilities } from "@orchestrator-ts/core/internal";
 import type { SharedV3ProviderOptions } from "@ai-sdk/provider";
 import { mapAISDKError } from "./map-error";
 import { isUnexplainedFinish, toFinishReason, toUsage, warningTexts } from "./normalize";
+import { ReasoningStreamReader, fromReasoning } from "./reasoning";
 import type { AISDKLanguageModel, AnyFinishReason, AnyStreamPart, AnyUsage, AnyWarning } from "./spec";
 import { isAISDKLanguageModel } from "./spec";
 import { toCallOptions } from "./to-call-options";
@@ -137,9 +139,14 @@ export class AISDKModel extends Model {
     const result = await (this.#model.doGenerate as (o: typeof options) => PromiseLike<GenerateResultShape>)(options);
     let text = "";
     let toolCalls: ToolCall[] | undefined;
+    let reasoning: ReasoningPart[] | undefined;
     for (const part of result.content) {
       if (part.type === "text") text += part.text as string;
-      else if (part.type === "tool-call" && part.providerExecuted !== true) {
+      else if (part.type === "reasoning") {
+        // Signed (or redacted) as @ai-sdk/anthropic reports it, so it can be given back.
+        const given = fromReasoning(part.text ?? "", part.providerMetadata);
+        if (given !== undefined) (reasoning ??= []).push(given);
+      } else if (part.type === "tool-call" && part.providerExecuted !== true) {
         (toolCalls ??= []).push({
           id: part.toolCallId as string,
           name: part.toolName as string,
@@ -149,6 +156,7 @@ export class AISDKModel extends Model {
     }
     const output: ModelOutput = { text, finishReason: toFinishReason(result.finishReason) };
     if (toolCalls !== undefined) output.toolCalls = toolCalls;
+    if (reasoning !== undefined) output.reasoning = reasoning;
     const usage = toUsage(result.usage);
     if (usage !== undefined) output.usage = usage;
     const warnings = warningTexts(result.warnings);
@@ -164,6 +172,7 @@ export class AISDKModel extends Model {
     let usage: AnyUsage | undefined;
     let finished = false;
     let responseId: string | undefined;
+    const reasoning = new ReasoningStreamReader();
     const context = { provider: this.provider, model: this.name };
     return providerStream<AnyStreamPart>(
       () => {
@@ -177,6 +186,11 @@ export class AISDKModel extends Model {
         switch (part.type) {
           case "text-delta":
             if (part.delta) out.push({ type: "text", text: part.delta });
+            return;
+          case "reasoning-start":
+          case "reasoning-delta":
+          case "reasoning-end":
+            reasoning.push(part, out);
             return;
           case "tool-call":
             if (part.providerExecuted !== true)
@@ -223,6 +237,7 @@ interface ContentShape {
   toolName?: string;
   input?: string;
   providerExecuted?: boolean;
+  providerMetadata?: Record<string, Record<string, unknown>>;
 }
 
 interface GenerateResultShape {

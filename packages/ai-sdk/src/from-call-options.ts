@@ -8,6 +8,7 @@ import type {
   ContentPart,
   GenerateRequest,
   Message,
+  ReasoningPart,
   ToolCall,
   ToolDefinition,
 } from "@orchestrator-ts/core";
@@ -21,6 +22,7 @@ import {
   UnsupportedFunctionalityError,
 } from "@ai-sdk/provider";
 import { cacheControlFrom } from "./cache-control";
+import { fromReasoning, respellThinkingBudget } from "./reasoning";
 
 export interface FromCallOptions {
   request: GenerateRequest;
@@ -104,7 +106,9 @@ export function fromCallOptions(options: LanguageModelV3CallOptions): FromCallOp
       if (key === PROVIDER_OPTIONS_KEY) hints = providerOptions[key] as Record<string, unknown>;
       else (rest ??= {})[key] = providerOptions[key] as SharedV3ProviderOptions[string];
     }
-    if (rest !== undefined) request.providerOptions = rest as Record<string, Record<string, unknown>>;
+    // Thinking's budget as @ai-sdk/anthropic spells it (`budgetTokens`) becomes the API's, which AnthropicModel sends.
+    if (rest !== undefined)
+      request.providerOptions = respellThinkingBudget(rest, "budget_tokens") as Record<string, Record<string, unknown>>;
   }
   return { request, needs, warnings, hints };
 }
@@ -152,6 +156,7 @@ export function fromPrompt(
       case "assistant": {
         const content: ContentPart[] = [];
         let toolCalls: ToolCall[] | undefined;
+        let reasoning: ReasoningPart[] | undefined;
         const results: Message[] = [];
         for (const part of m.content) {
           if (part.type === "text")
@@ -169,7 +174,11 @@ export function fromPrompt(
                 cacheControlFrom(part.providerOptions),
               ),
             );
-          // Reasoning parts are the model's own scratch work: not sent back.
+          else if (part.type === "reasoning") {
+            // Given back with its signature (or a redacted block's data), which Anthropic checks.
+            const given = fromReasoning(part.text, part.providerOptions);
+            if (given !== undefined) (reasoning ??= []).push(given);
+          }
         }
         const onlyText = content.every((p) => p.type === "text" && p.cacheControl === undefined);
         const message: Message = {
@@ -177,6 +186,7 @@ export function fromPrompt(
           content: onlyText ? content.map((p) => (p as { text: string }).text).join("") : content,
         };
         if (toolCalls !== undefined) message.toolCalls = toolCalls;
+        if (reasoning !== undefined) message.reasoning = reasoning;
         messages.push(message, ...results);
         break;
       }

@@ -26,6 +26,7 @@ import {
 } from "@ai-sdk/provider";
 import { fromCallOptions } from "./from-call-options";
 import { fromFinishReason, fromUsage } from "./normalize";
+import { StreamPartWriter, reasoningContent } from "./reasoning";
 import { callError, toAISDKError } from "./to-ai-sdk-error";
 
 /** One try within a registry call, as `providerMetadata.orchestrator.attempts` reports it. */
@@ -279,7 +280,8 @@ class OrchestratorLanguageModel implements LanguageModelV3 {
     } catch (error) {
       throw callError(error, options.abortSignal, this.modelId);
     }
-    const content: LanguageModelV3Content[] = [];
+    // Reasoning first, as it came (signatures in providerMetadata.anthropic, so the AI SDK gives them back).
+    const content: LanguageModelV3Content[] = reasoningContent(result.reasoning);
     if (result.text !== "") content.push({ type: "text", text: result.text });
     for (const toolCall of result.toolCalls)
       content.push({ type: "tool-call", toolCallId: toolCall.id, toolName: toolCall.name, input: toolInput(toolCall) });
@@ -320,10 +322,11 @@ class OrchestratorLanguageModel implements LanguageModelV3 {
     }
     const modelId = this.modelId;
     let pending: IteratorResult<StreamChunk> | undefined = first;
-    let textOpen = false;
+    let parts: StreamPartWriter;
     let done = false;
     const out = new ReadableStream<LanguageModelV3StreamPart>({
       start(controller) {
+        parts = new StreamPartWriter((part) => controller.enqueue(part));
         controller.enqueue({ type: "stream-start", warnings: call.warnings });
       },
       async pull(controller) {
@@ -342,7 +345,7 @@ class OrchestratorLanguageModel implements LanguageModelV3 {
               return;
             }
             // Chunks already reached the caller: the failure is an error part, then an `error` finish.
-            if (textOpen) controller.enqueue({ type: "text-end", id: TEXT_ID });
+            parts.end();
             controller.enqueue({ type: "error", error: mapped });
             controller.enqueue({
               type: "finish",
@@ -361,13 +364,13 @@ class OrchestratorLanguageModel implements LanguageModelV3 {
         const chunk = next.value;
         switch (chunk.type) {
           case "text":
-            if (!textOpen) {
-              textOpen = true;
-              controller.enqueue({ type: "text-start", id: TEXT_ID });
-            }
-            controller.enqueue({ type: "text-delta", id: TEXT_ID, delta: chunk.text });
+            parts.text(chunk.text);
+            return;
+          case "reasoning":
+            parts.reasoning(chunk);
             return;
           case "tool-call":
+            parts.endReasoning();
             controller.enqueue({
               type: "tool-call",
               toolCallId: chunk.toolCall.id,
@@ -376,10 +379,7 @@ class OrchestratorLanguageModel implements LanguageModelV3 {
             });
             return;
           case "finish": {
-            if (textOpen) {
-              textOpen = false;
-              controller.enqueue({ type: "text-end", id: TEXT_ID });
-            }
+            parts.end();
             const model = chunk.model ?? stream.explanation?.model?.name;
             // The registry's finish chunk names its selection.
             const selectionId = (chunk as { selectionId?: string }).selectionId ?? stream.selectionId;
@@ -464,8 +464,6 @@ class OrchestratorLanguageModel implements LanguageModelV3 {
     return { request, requirements, warnings };
   }
 }
-
-const TEXT_ID = "text-0";
 
 /** A tool call's input as the AI SDK takes it: JSON text (the raw string when the model sent invalid JSON). */
 function toolInput(call: ToolCall): string {

@@ -22,6 +22,7 @@ import type {
 } from "@ai-sdk/provider";
 import type { JSONSchema7 } from "@ai-sdk/provider";
 import { cacheControlOptions } from "./cache-control";
+import { reasoningPromptParts, respellThinkingBudget } from "./reasoning";
 import type { CallOptions } from "./spec";
 
 // zod → JSON Schema is costly and zod schemas are immutable: convert each once.
@@ -65,7 +66,8 @@ export function toCallOptions(request: GenerateRequest, defaults: SharedV3Provid
           };
   }
   const providerOptions = mergeProviderOptions(defaults, request.providerOptions);
-  if (providerOptions !== undefined) options.providerOptions = providerOptions;
+  // Thinking's budget as the API spells it (`budget_tokens`, what AnthropicModel takes) becomes @ai-sdk/anthropic's.
+  if (providerOptions !== undefined) options.providerOptions = respellThinkingBudget(providerOptions, "budgetTokens");
   if (request.signal !== undefined) options.abortSignal = request.signal;
   return options;
 }
@@ -102,7 +104,9 @@ export function toPrompt(messages: readonly Message[]): LanguageModelV3Prompt {
         };
         break;
       case "assistant": {
-        const content: Extract<LanguageModelV3Message, { role: "assistant" }>["content"] = [];
+        // An earlier turn's reasoning goes back first, signed as it came (the AI SDK model decides what it sends).
+        const content: Extract<LanguageModelV3Message, { role: "assistant" }>["content"] =
+          m.reasoning !== undefined && m.reasoning.length > 0 ? reasoningPromptParts(m.reasoning) : [];
         if (typeof m.content === "string") {
           if (m.content !== "") content.push({ type: "text", text: m.content });
         } else {
