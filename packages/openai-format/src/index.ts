@@ -12,6 +12,7 @@ export type {
   ChatRequest,
   ChatResponseFormat,
   ChatTextPart,
+  ChatThinkingBlock,
   ChatTool,
   ChatToolCall,
   ChatToolCallDelta,
@@ -19,6 +20,7 @@ export type {
   ChatUsage,
 } from "./wire";
 export {
+  type ChatReasoningInput,
   type ChatRequestOptions,
   imageUrl,
   schemaOf,
@@ -50,6 +52,14 @@ export {
   SSE_DONE,
   sseFrame,
 } from "./stream";
+export {
+  type ChatReasoningLike,
+  fromChatReasoning,
+  fromChatThinkingBlock,
+  pushChatReasoningDelta,
+  toChatThinkingBlock,
+  toChatThinkingBlocks,
+} from "./reasoning";
 export { parseArguments, stringifyArguments, ToolCallAssembler, type ToolCallDeltaLike } from "./tool-calls";
 export { NODE_BODY, readJsonBody, SSEJsonStream, type SSEJsonStreamOptions } from "./sse";
 export {

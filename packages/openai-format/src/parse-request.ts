@@ -3,6 +3,7 @@ import {
   type GenerateRequest,
   type Message,
   OrchestratorError,
+  type ReasoningPart,
   type ResponseFormat,
   type ToolCall,
   type ToolChoice,
@@ -38,7 +39,8 @@ export interface ParsedChatRequest {
    * The request in the core's terms. Fields the core has no name for (`user`, `logit_bias`,
    * `frequency_penalty`, `reasoning_effort`…) are kept in `providerOptions.openai`, which an
    * `OpenAIModel` sends on as they are; a JSON schema without `strict: true` (OpenAI's default)
-   * becomes `providerOptions.openai.strictJsonSchema: false`. A message's `name` is not kept.
+   * becomes `providerOptions.openai.strictJsonSchema: false`. A message's `name` is not kept. An
+   * assistant message's reasoning (`thinking_blocks`, `reasoning_content`) is its `reasoning`.
    */
   request: GenerateRequest;
 }
@@ -124,6 +126,47 @@ function toolCalls(value: unknown, param: string): ToolCall[] {
   });
 }
 
+function thinkingBlock(block: unknown, param: string): ReasoningPart {
+  if (isRecord(block)) {
+    const { signature } = block;
+    if (
+      block.type === "thinking" &&
+      typeof block.thinking === "string" &&
+      (signature === undefined || signature === null || typeof signature === "string")
+    ) {
+      const part: ReasoningPart = { type: "reasoning", text: block.thinking };
+      if (typeof signature === "string" && signature !== "") part.signature = signature;
+      return part;
+    }
+    if (block.type === "redacted_thinking" && typeof block.data === "string")
+      return { type: "reasoning", text: "", redactedData: block.data };
+  }
+  throw invalid(
+    param,
+    'a thinking block ({ "type": "thinking", "thinking", "signature" } or { "type": "redacted_thinking", "data" })',
+  );
+}
+
+/**
+ * An assistant turn's reasoning given back: LiteLLM's `thinking_blocks` (signed, as Anthropic
+ * models need them back), else `reasoning_content` (or OpenRouter's `reasoning`) as one unsigned part.
+ */
+function reasoningOf(value: Record<string, unknown>, param: string): ReasoningPart[] | undefined {
+  const blocks = value.thinking_blocks;
+  if (blocks !== undefined && blocks !== null) {
+    if (!Array.isArray(blocks)) throw invalid(`${param}.thinking_blocks`, "an array of thinking blocks");
+    if (blocks.length > 0)
+      return blocks.map((block: unknown, j) => thinkingBlock(block, `${param}.thinking_blocks[${j}]`));
+  }
+  for (const key of ["reasoning_content", "reasoning"]) {
+    const text = value[key];
+    if (text === undefined || text === null) continue;
+    if (typeof text !== "string") throw invalid(`${param}.${key}`, "a string");
+    if (text !== "") return [{ type: "reasoning", text }];
+  }
+  return undefined;
+}
+
 function message(value: unknown, i: number): Message {
   const param = `messages[${i}]`;
   if (!isRecord(value)) throw invalid(param, "a message object");
@@ -141,8 +184,13 @@ function message(value: unknown, i: number): Message {
     case "assistant": {
       const text = content === undefined || content === null ? "" : textContent(content, `${param}.content`);
       const calls = value.tool_calls;
-      if (calls === undefined || calls === null) return { role: "assistant", content: text };
-      return { role: "assistant", content: text, toolCalls: toolCalls(calls, `${param}.tool_calls`) };
+      const out: Message & { role: "assistant" } =
+        calls === undefined || calls === null
+          ? { role: "assistant", content: text }
+          : { role: "assistant", content: text, toolCalls: toolCalls(calls, `${param}.tool_calls`) };
+      const reasoning = reasoningOf(value, param);
+      if (reasoning !== undefined) out.reasoning = reasoning;
+      return out;
     }
     case "tool": {
       if (typeof value.tool_call_id !== "string") throw invalid(`${param}.tool_call_id`, "a string");

@@ -1,14 +1,16 @@
-import type {
-  ContentPart,
-  GenerateRequest,
-  Message,
-  ResponseFormat,
-  SchemaLike,
-  ToolCall,
-  ToolChoice,
-  ToolDefinition,
+import {
+  type ContentPart,
+  type GenerateRequest,
+  type Message,
+  type ResponseFormat,
+  type SchemaLike,
+  type ToolCall,
+  type ToolChoice,
+  type ToolDefinition,
+  reasoningText,
 } from "@orchestrator-ts/core";
 import { isZodSchema, toJsonSchema } from "@orchestrator-ts/core/internal";
+import { toChatThinkingBlock } from "./reasoning";
 import { stringifyArguments } from "./tool-calls";
 import type {
   ChatContentPart,
@@ -21,19 +23,31 @@ import type {
 } from "./wire";
 
 /**
+ * How an assistant turn's reasoning is given back: not at all (the default: DeepSeek refuses
+ * `reasoning_content` in a request, and OpenAI has no field for it), as `reasoning_content`, or as
+ * LiteLLM's `thinking_blocks` (its signed and redacted parts only, which Anthropic models behind
+ * LiteLLM need back with tool calls).
+ */
+export type ChatReasoningInput = "none" | "reasoning_content" | "thinking_blocks";
+
+/**
  * The wire messages. Plain text system/user/assistant messages already have the wire shape, so
  * the common case passes the caller's array through without a copy (the hot path).
  */
-export function toChatMessages(messages: readonly Message[]): ChatMessage[] {
+export function toChatMessages(messages: readonly Message[], reasoning: ChatReasoningInput = "none"): ChatMessage[] {
   for (const m of messages) {
-    if (typeof m.content !== "string" || m.role === "tool" || (m.role === "assistant" && m.toolCalls !== undefined)) {
-      return messages.map(toChatMessage);
+    if (
+      typeof m.content !== "string" ||
+      m.role === "tool" ||
+      (m.role === "assistant" && (m.toolCalls !== undefined || m.reasoning !== undefined))
+    ) {
+      return messages.map((message) => toChatMessage(message, reasoning));
     }
   }
   return messages as ChatMessage[];
 }
 
-function toChatMessage(m: Message): ChatMessage {
+function toChatMessage(m: Message, reasoning: ChatReasoningInput): ChatMessage {
   switch (m.role) {
     case "system":
       return { role: "system", content: m.content };
@@ -41,9 +55,21 @@ function toChatMessage(m: Message): ChatMessage {
       return { role: "user", content: typeof m.content === "string" ? m.content : m.content.map(toChatPart) };
     case "assistant": {
       const text = typeof m.content === "string" ? m.content : partsText(m.content);
-      if (!m.toolCalls || m.toolCalls.length === 0) return { role: "assistant", content: text };
-      // OpenAI wants null content next to tool calls when there is no text.
-      return { role: "assistant", content: text === "" ? null : text, tool_calls: m.toolCalls.map(toChatToolCall) };
+      const out: ChatMessage & { role: "assistant" } =
+        !m.toolCalls || m.toolCalls.length === 0
+          ? { role: "assistant", content: text }
+          : // OpenAI wants null content next to tool calls when there is no text.
+            { role: "assistant", content: text === "" ? null : text, tool_calls: m.toolCalls.map(toChatToolCall) };
+      if (m.reasoning !== undefined && m.reasoning.length > 0 && reasoning !== "none") {
+        if (reasoning === "reasoning_content") {
+          const thought = reasoningText(m.reasoning);
+          if (thought !== "") out.reasoning_content = thought;
+        } else {
+          const blocks = m.reasoning.filter((p) => p.signature !== undefined || p.redactedData !== undefined);
+          if (blocks.length > 0) out.thinking_blocks = blocks.map(toChatThinkingBlock);
+        }
+      }
+      return out;
     }
     case "tool":
       return { role: "tool", tool_call_id: m.toolCallId, content: m.content };
@@ -135,14 +161,22 @@ export interface ChatRequestOptions {
   providerKey: string;
 }
 
+const REASONING_INPUTS: ReadonlySet<unknown> = new Set(["none", "reasoning_content", "thinking_blocks"]);
+
 /**
  * The chat-completions body for a request, without `stream`. Settings the model cannot take are
  * left out with a warning pushed to `warnings` (not an error); `providerOptions[providerKey]` is
  * copied into the body as is, last (`strictJsonSchema: false` turns off `strict` for JSON-schema
- * output instead).
+ * output instead, and `sendReasoning` gives assistant turns' reasoning back: see
+ * `ChatReasoningInput`).
  */
 export function toChatRequest(request: GenerateRequest, options: ChatRequestOptions, warnings?: string[]): ChatRequest {
-  const messages = toChatMessages(request.messages);
+  const extra = request.providerOptions?.[options.providerKey];
+  const sendReasoning = extra?.sendReasoning;
+  const messages = toChatMessages(
+    request.messages,
+    REASONING_INPUTS.has(sendReasoning) ? (sendReasoning as ChatReasoningInput) : "none",
+  );
   const body: ChatRequest = options.model !== undefined ? { model: options.model, messages } : { messages };
   if (request.maxTokens !== undefined) {
     if (options.reasoning) body.max_completion_tokens = request.maxTokens;
@@ -162,11 +196,11 @@ export function toChatRequest(request: GenerateRequest, options: ChatRequestOpti
     body.tools = toChatTools(request.tools);
     if (request.toolChoice !== undefined) body.tool_choice = toChatToolChoice(request.toolChoice);
   }
-  const extra = request.providerOptions?.[options.providerKey];
   let strict = true;
   if (extra !== undefined) {
     for (const key of Object.keys(extra)) {
       if (key === "strictJsonSchema") strict = extra[key] !== false;
+      else if (key === "sendReasoning") continue;
       // A parsed JSON body may carry an own "__proto__": as a plain assignment it would replace the body's prototype.
       else if (key !== "__proto__") body[key] = extra[key];
     }

@@ -1,5 +1,14 @@
-import type { FinishReason, ModelOutput, ToolCall, UnifiedFinishReason, Usage } from "@orchestrator-ts/core";
+import {
+  type FinishReason,
+  type ModelOutput,
+  type ReasoningPart,
+  type ToolCall,
+  type UnifiedFinishReason,
+  type Usage,
+  reasoningText,
+} from "@orchestrator-ts/core";
 import { countOrUndefined } from "@orchestrator-ts/core/internal";
+import { fromChatReasoning, toChatThinkingBlocks } from "./reasoning";
 import { toChatToolCall } from "./request";
 import { parseArguments } from "./tool-calls";
 import type { ChatCompletion, ChatCompletionMessage, ChatFinishReason, ChatIdentity, ChatUsage } from "./wire";
@@ -86,13 +95,20 @@ export function toChatUsage(usage: Usage | undefined): ChatUsage | undefined {
 
 // ---- completions -----------------------------------------------------------------------------
 
-/** What a completion may hold: the `openai` SDK's `ChatCompletion`, `@huggingface/inference`'s output, or parsed JSON. */
+/**
+ * What a completion may hold: the `openai` SDK's `ChatCompletion`, `@huggingface/inference`'s
+ * output, or parsed JSON; with the reasoning compatible servers add (`reasoning_content`,
+ * `reasoning`, LiteLLM's `thinking_blocks`), checked as it is read.
+ */
 export interface ChatCompletionLike {
   id?: string | null;
   choices: readonly {
     message?: {
       content?: string | null;
       tool_calls?: readonly { id: string; type?: string; function?: { name: string; arguments?: unknown } }[] | null;
+      reasoning_content?: unknown;
+      reasoning?: unknown;
+      thinking_blocks?: unknown;
     } | null;
     finish_reason?: string | null;
   }[];
@@ -105,6 +121,10 @@ export function fromChatCompletion(completion: ChatCompletionLike): ModelOutput 
   const message = choice?.message;
   // Built field by field: no spread copies on the hot path.
   const output: ModelOutput = { text: message?.content ?? "" };
+  if (message) {
+    const reasoning = fromChatReasoning(message);
+    if (reasoning !== undefined) output.reasoning = reasoning;
+  }
   const calls = message?.tool_calls;
   if (calls && calls.length > 0) {
     const toolCalls: ToolCall[] = [];
@@ -128,6 +148,8 @@ export function fromChatCompletion(completion: ChatCompletionLike): ModelOutput 
 export interface ChatOutput {
   text: string;
   toolCalls?: readonly ToolCall[];
+  /** Written as `reasoning_content` (the text), and as `thinking_blocks` when a part is signed or redacted. */
+  reasoning?: readonly ReasoningPart[];
   usage?: Usage;
   /** A core reason, mapped; a wire string is sent as it is. */
   finishReason?: FinishReason | ChatFinishReason;
@@ -150,6 +172,12 @@ export function toChatCompletion(output: ChatOutput, identity: ChatIdentity): Ch
     refusal: null,
   };
   if (calls.length > 0) message.tool_calls = calls.map(toChatToolCall);
+  const reasoning = output.reasoning;
+  if (reasoning !== undefined && reasoning.length > 0) {
+    message.reasoning_content = reasoningText(reasoning);
+    const blocks = toChatThinkingBlocks(reasoning);
+    if (blocks !== undefined) message.thinking_blocks = blocks;
+  }
   const body: ChatCompletion = {
     id: identity.id,
     object: "chat.completion",

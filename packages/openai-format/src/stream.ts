@@ -1,5 +1,6 @@
 import { type FinishReason, ProviderError, type StreamChunk, type ToolCall, type Usage } from "@orchestrator-ts/core";
 import { withFields } from "@orchestrator-ts/core/internal";
+import { pushChatReasoningDelta } from "./reasoning";
 import { type ChatUsageLike, fromChatFinishReason, fromChatUsage, toChatUsage, wireFinishReason } from "./response";
 import { ToolCallAssembler, type ToolCallDeltaLike, stringifyArguments } from "./tool-calls";
 import type { ChatCompletionChunk, ChatDelta, ChatFinishReason, ChatIdentity } from "./wire";
@@ -11,7 +12,14 @@ export interface ChatCompletionChunkLike {
   id?: string | null;
   choices?:
     | readonly {
-        delta?: { content?: string | null; tool_calls?: readonly ToolCallDeltaLike[] | null } | null;
+        delta?: {
+          content?: string | null;
+          tool_calls?: readonly ToolCallDeltaLike[] | null;
+          // Compatible servers' reasoning (see ChatCompletionLike), checked as it is read.
+          reasoning_content?: unknown;
+          reasoning?: unknown;
+          thinking_blocks?: unknown;
+        } | null;
         finish_reason?: string | null;
       }[]
     | null;
@@ -19,10 +27,10 @@ export interface ChatCompletionChunkLike {
 }
 
 /**
- * Turns the chunks of one streamed answer into core stream chunks: text as it comes, each tool
- * call once its arguments are whole, and a `finish` chunk with the finish reason and usage at the
- * end. A stream that ends without a finish reason (a body cut before `[DONE]`) is an error,
- * never a complete answer. One decoder per stream.
+ * Turns the chunks of one streamed answer into core stream chunks: reasoning and text as they
+ * come, each tool call once its arguments are whole, and a `finish` chunk with the finish reason
+ * and usage at the end. A stream that ends without a finish reason (a body cut before `[DONE]`)
+ * is an error, never a complete answer. One decoder per stream.
  */
 export class ChatStreamDecoder {
   readonly #context: { provider: string; model: string };
@@ -45,6 +53,9 @@ export class ChatStreamDecoder {
     if (!choice) return;
     const delta = choice.delta;
     if (delta) {
+      // Reasoning comes before the text it leads to when a delta carries both.
+      if (delta.reasoning_content != null || delta.reasoning != null || delta.thinking_blocks != null)
+        pushChatReasoningDelta(delta, out);
       if (delta.content) out.push({ type: "text", text: delta.content });
       if (delta.tool_calls) {
         const done = (this.#tools ??= new ToolCallAssembler()).add(delta.tool_calls);
@@ -96,9 +107,10 @@ export interface ChatStreamEncoderOptions {
 
 /**
  * Writes one streamed answer as `chat.completion.chunk` objects, in OpenAI's order: a role chunk,
- * text deltas, tool calls (the name first, then the arguments in pieces), the finish chunk, then
- * the usage chunk when asked for. `encode` takes core stream chunks (an OpenAI-compatible server
- * relaying a model's stream); the other methods write the pieces one by one.
+ * reasoning deltas (`reasoning_content`, as compatible servers send them), text deltas, tool
+ * calls (the name first, then the arguments in pieces), the finish chunk, then the usage chunk
+ * when asked for. `encode` takes core stream chunks (an OpenAI-compatible server relaying a
+ * model's stream); the other methods write the pieces one by one.
  */
 export class ChatStreamEncoder {
   readonly #identity: ChatIdentity;
@@ -140,6 +152,28 @@ export class ChatStreamEncoder {
     return [whole.slice(0, at), whole.slice(at + mark.length - '"content":'.length)];
   }
 
+  /**
+   * A chunk that adds reasoning: its text as `reasoning_content`. A signature (the end of a signed
+   * part) or a redacted block goes as LiteLLM streams it, in `thinking_blocks`
+   * (`{ type: "thinking", thinking: <the chunk's text, usually "">, signature }` or
+   * `{ type: "redacted_thinking", data }`). `undefined` when the chunk adds nothing.
+   */
+  reasoning(chunk: {
+    text: string;
+    signature?: string | undefined;
+    redactedData?: string | undefined;
+  }): ChatCompletionChunk | undefined {
+    const delta: ChatDelta = {};
+    if (chunk.redactedData === undefined && chunk.text !== "") delta.reasoning_content = chunk.text;
+    if (chunk.redactedData !== undefined)
+      delta.thinking_blocks = [{ type: "redacted_thinking", data: chunk.redactedData }];
+    else if (chunk.signature !== undefined)
+      delta.thinking_blocks = [{ type: "thinking", thinking: chunk.text, signature: chunk.signature }];
+    return delta.reasoning_content === undefined && delta.thinking_blocks === undefined
+      ? undefined
+      : this.#chunk(delta);
+  }
+
   /** A tool call: its id and name with empty arguments, then a chunk per piece of its arguments (default: one). */
   toolCall(call: ToolCall, pieces?: readonly string[]): ChatCompletionChunk[] {
     const index = this.#toolCalls++;
@@ -167,6 +201,9 @@ export class ChatStreamEncoder {
     const out = this.#started ? [] : [this.start(chunk.type === "tool-call")];
     if (chunk.type === "text") {
       if (chunk.text !== "") out.push(this.text(chunk.text));
+    } else if (chunk.type === "reasoning") {
+      const wire = this.reasoning(chunk);
+      if (wire !== undefined) out.push(wire);
     } else if (chunk.type === "tool-call") out.push(...this.toolCall(chunk.toolCall));
     else out.push(...this.finish(chunk.finishReason, chunk.usage));
     return out;

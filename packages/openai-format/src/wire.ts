@@ -29,6 +29,15 @@ export interface ChatToolCall {
   function: { name: string; arguments: string };
 }
 
+/**
+ * A block of an Anthropic model's reasoning as LiteLLM carries it through the OpenAI shape
+ * (`thinking_blocks` of a message or delta): signed thinking, or an encrypted (redacted) block.
+ * A streamed `thinking` block may carry only its signature (`thinking: ""`).
+ */
+export type ChatThinkingBlock =
+  | { type: "thinking"; thinking: string; signature?: string }
+  | { type: "redacted_thinking"; data: string };
+
 /** A message of a chat-completions request, by role. */
 export type ChatMessage =
   | { role: "system" | "developer"; content: string | ChatTextPart[]; name?: string }
@@ -39,6 +48,10 @@ export type ChatMessage =
       tool_calls?: ChatToolCall[];
       refusal?: string | null;
       name?: string;
+      /** An earlier turn's reasoning given back (DeepSeek refuses it; vLLM and others ignore it). */
+      reasoning_content?: string | null;
+      /** An earlier turn's Anthropic reasoning given back, signed (LiteLLM's shape). */
+      thinking_blocks?: ChatThinkingBlock[];
     }
   | { role: "tool"; content: string | ChatTextPart[]; tool_call_id: string };
 
@@ -95,6 +108,15 @@ export interface ChatCompletionMessage {
   content: string | null;
   refusal: string | null;
   tool_calls?: ChatToolCall[];
+  /**
+   * The model's reasoning before its answer: what DeepSeek, vLLM, SGLang, LM Studio and LiteLLM
+   * send (OpenAI itself sends none). Never part of `content`.
+   */
+  reasoning_content?: string | null;
+  /** OpenRouter's and Ollama's name for `reasoning_content`. */
+  reasoning?: string | null;
+  /** The same reasoning as signed or redacted blocks, when they are Anthropic's (LiteLLM). */
+  thinking_blocks?: ChatThinkingBlock[];
 }
 
 /** A whole answer (`object: "chat.completion"`). */
@@ -122,6 +144,12 @@ export interface ChatDelta {
   content?: string | null;
   refusal?: string | null;
   tool_calls?: ChatToolCallDelta[];
+  /** A piece of the model's reasoning (see `ChatCompletionMessage.reasoning_content`). */
+  reasoning_content?: string | null;
+  /** OpenRouter's and Ollama's name for `reasoning_content`. */
+  reasoning?: string | null;
+  /** A reasoning block's signature, or a redacted block, as LiteLLM streams them. */
+  thinking_blocks?: ChatThinkingBlock[];
 }
 
 /** One streamed piece (`object: "chat.completion.chunk"`), one `data:` event of the SSE body. */

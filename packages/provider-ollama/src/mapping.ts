@@ -66,6 +66,7 @@ export function toOllamaChat(
         break;
       }
       case "assistant": {
+        // An earlier turn's reasoning (`message.reasoning`) is not given back as `thinking`.
         const out: Message = { role: "assistant", content: contentText(message.content) };
         if (message.toolCalls && message.toolCalls.length > 0) {
           out.tool_calls = message.toolCalls.map((call) => {

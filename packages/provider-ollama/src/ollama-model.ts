@@ -129,7 +129,8 @@ async function withSignal<T>(signal: AbortSignal | undefined, call: () => Promis
 
 /**
  * A model served by Ollama through the official `ollama` client: chat, native NDJSON streaming,
- * tools, JSON-schema output, images; `initialize()` pulls a missing model and discovers
+ * tools, JSON-schema output, images, reasoning (`providerOptions.ollama.think`: Ollama's
+ * `thinking` becomes the result's `reasoning`); `initialize()` pulls a missing model and discovers
  * capabilities from `/api/show`.
  */
 export class OllamaModel extends Model {
@@ -254,9 +255,14 @@ export class OllamaModel extends Model {
     const response = await withSignal(request.signal, () => client.chat({ ...body, stream: false }));
     const toolCalls = this.#toolCalls(response);
     const finishReason = mapDoneReason(response.done_reason, toolCalls.length > 0);
+    // `thinking` comes only when the request asked for it (`providerOptions.ollama.think`).
+    const thinking = response.message?.thinking;
     return {
       text: response.message?.content ?? "",
       toolCalls,
+      ...(typeof thinking === "string" && thinking !== ""
+        ? { reasoning: [{ type: "reasoning" as const, text: thinking }] }
+        : {}),
       usage: mapUsage(response),
       ...(finishReason ? { finishReason } : {}),
       ...(warnings.length > 0 ? { warnings } : {}),
@@ -272,6 +278,8 @@ export class OllamaModel extends Model {
     try {
       // The client throws when the stream ends without its `done` line: a cut stream is an error.
       for await (const part of parts) {
+        const thinking = part.message?.thinking;
+        if (typeof thinking === "string" && thinking !== "") yield { type: "reasoning", text: thinking };
         const text = part.message?.content;
         if (text) yield { type: "text", text };
         for (const toolCall of this.#toolCalls(part)) {

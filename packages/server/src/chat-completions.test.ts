@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { Model, type ModelOutput } from "@orchestrator-ts/core";
+import { type GenerateRequest, Model, type ModelOutput } from "@orchestrator-ts/core";
 import { lazyModule } from "@orchestrator-ts/core/internal";
 import { SelectorRoute } from "@orchestrator-ts/registry";
+import type OpenAI from "openai";
 import { type Gateway, ask, startGateway } from "./test/gateway";
 
 let gw: Gateway;
@@ -172,5 +173,118 @@ describe("a model that cannot run on the gateway's machine", () => {
     } finally {
       await broken.close();
     }
+  });
+});
+
+describe("POST /v1/chat/completions: reasoning", () => {
+  const THOUGHT = "The capital of France is Paris.";
+  type WithReasoning = { reasoning_content?: string | null; thinking_blocks?: unknown[] };
+  /** Every delta of a streamed answer, read through the real SDK. */
+  const deltas = async (model: string, content: string) => {
+    const stream = await gw.client.chat.completions.create({ model, messages: ask(content), stream: true });
+    const out: (OpenAI.ChatCompletionChunk.Choice.Delta & WithReasoning)[] = [];
+    for await (const chunk of stream) if (chunk.choices[0]) out.push(chunk.choices[0].delta);
+    return out;
+  };
+
+  it("a model's reasoning is the message's reasoning_content, never part of its content", async () => {
+    gw.openaiUpstream.setReply(() => ({ reasoning: THOUGHT, text: "Paris." }));
+    try {
+      const data = await gw.client.chat.completions.create({ model: "gpt-4o-mini", messages: ask("capital?") });
+      const message = data.choices[0]?.message as (OpenAI.ChatCompletionMessage & WithReasoning) | undefined;
+      expect(message?.content).toBe("Paris.");
+      expect(message?.reasoning_content).toBe(THOUGHT);
+      expect(message?.thinking_blocks).toBeUndefined();
+    } finally {
+      gw.openaiUpstream.setReply(undefined as never);
+    }
+  });
+
+  it("streamed: delta.reasoning_content pieces before the content pieces, through the SDK's parser", async () => {
+    gw.openaiUpstream.setReply(() => ({ reasoning: THOUGHT, text: "Paris it is." }));
+    try {
+      const all = await deltas("gpt-4o-mini", "capital?");
+      const reasoning = all.filter((d) => d.reasoning_content);
+      expect(reasoning.length).toBeGreaterThan(1);
+      expect(reasoning.map((d) => d.reasoning_content).join("")).toBe(THOUGHT);
+      expect(all.map((d) => d.content ?? "").join("")).toBe("Paris it is.");
+      expect(all.findLastIndex((d) => d.reasoning_content)).toBeLessThan(all.findIndex((d) => d.content));
+    } finally {
+      gw.openaiUpstream.setReply(undefined as never);
+    }
+  });
+
+  it("signed reasoning (LiteLLM in front of Claude) comes out with its signature as thinking_blocks, whole and streamed", async () => {
+    gw.openaiUpstream.setReply(() => ({ reasoning: [{ text: THOUGHT, signature: "sig-1" }], text: "Paris." }));
+    try {
+      const data = await gw.client.chat.completions.create({ model: "gpt-4o-mini", messages: ask("capital?") });
+      const message = data.choices[0]?.message as WithReasoning | undefined;
+      expect(message?.reasoning_content).toBe(THOUGHT);
+      expect(message?.thinking_blocks).toEqual([{ type: "thinking", thinking: THOUGHT, signature: "sig-1" }]);
+      const all = await deltas("gpt-4o-mini", "capital?");
+      expect(all.flatMap((d) => d.thinking_blocks ?? [])).toEqual([
+        { type: "thinking", thinking: "", signature: "sig-1" },
+      ]);
+      expect(all.map((d) => d.reasoning_content ?? "").join("")).toBe(THOUGHT);
+    } finally {
+      gw.openaiUpstream.setReply(undefined as never);
+    }
+  });
+});
+
+/** A model that remembers the requests it got and answers with signed reasoning. */
+class RecordingModel extends Model {
+  readonly requests: GenerateRequest[] = [];
+  protected async doGenerate(request: GenerateRequest): Promise<ModelOutput> {
+    this.requests.push(request);
+    return { text: "Noted.", reasoning: [{ type: "reasoning", text: "Signed thought.", signature: "sig-9" }] };
+  }
+}
+
+describe("POST /v1/chat/completions: reasoning given back by the client", () => {
+  const recorder = new RecordingModel({
+    name: "recorder",
+    provider: "example",
+    capabilities: { textGeneration: true },
+  });
+  let back: Gateway;
+  beforeAll(async () => {
+    back = await startGateway({ setup: (registry) => registry.registerModel(recorder) });
+  });
+  afterAll(async () => {
+    await back?.close();
+  });
+  const history = [
+    { role: "user", content: "Weather in Oslo?" },
+    {
+      role: "assistant",
+      content: "Let me check.",
+      reasoning_content: "Oslo: call the tool. Then again.",
+      thinking_blocks: [
+        { type: "thinking", thinking: "Oslo: call the tool.", signature: "sig-1" },
+        { type: "redacted_thinking", data: "opaque==" },
+      ],
+    },
+    { role: "user", content: "And now?" },
+  ] as OpenAI.ChatCompletionMessageParam[];
+
+  it("an assistant message's thinking_blocks reach the model as its signed reasoning; an OpenAI-compatible upstream never gets them", async () => {
+    const data = await back.client.chat.completions.create({ model: "recorder", messages: history });
+    expect(recorder.requests.at(-1)?.messages[1]).toEqual({
+      role: "assistant",
+      content: "Let me check.",
+      reasoning: [
+        { type: "reasoning", text: "Oslo: call the tool.", signature: "sig-1" },
+        { type: "reasoning", text: "", redactedData: "opaque==" },
+      ],
+    });
+    // The recorder's own signed reasoning comes back the way the client can give it back next turn.
+    expect((data.choices[0]?.message as { thinking_blocks?: unknown } | undefined)?.thinking_blocks).toEqual([
+      { type: "thinking", thinking: "Signed thought.", signature: "sig-9" },
+    ]);
+    // Not sent on by default (DeepSeek refuses reasoning_content in a request).
+    await back.client.chat.completions.create({ model: "gpt-4o-mini", messages: history });
+    const sent = back.openaiUpstream.requests.at(-1)?.body as { messages: Record<string, unknown>[] };
+    expect(sent.messages[1]).toEqual({ role: "assistant", content: "Let me check." });
   });
 });

@@ -56,6 +56,7 @@ function openAIWire(includeUsage: boolean): Wire {
       return {
         encode(chunk: RegistryStreamChunk): string {
           // Text after the role chunk is most of a stream: its frame from the encoder's per-stream prefix and suffix.
+          // Everything else goes through the encoder: reasoning as `delta.reasoning_content`, never `content`.
           if (chunk.type === "text" && started) return chunk.text === "" ? "" : encoder.textFrame(chunk.text);
           started = true;
           const out = encoder.encode(chunk);

@@ -1,4 +1,4 @@
-import { type ToolCall, contentText } from "@orchestrator-ts/core";
+import { type ReasoningPart, type ToolCall, contentText } from "@orchestrator-ts/core";
 import {
   type ChatFinishReason,
   type ChatIdentity,
@@ -71,14 +71,37 @@ export function parseOpenAIChatRequest(
 const toolCallsOf = (reply: ResolvedReply): ToolCall[] =>
   reply.toolCalls.map((call) => ({ id: call.id, name: call.name, arguments: call.argumentsJson }));
 
+// Scripted reasoning as OpenAI-compatible servers send it: `reasoning_content` (DeepSeek, vLLM); a
+// block scripted with a signature or as redacted also as LiteLLM's `thinking_blocks`.
+const reasoningOf = (reply: ResolvedReply): ReasoningPart[] =>
+  reply.reasoning.map((block) => {
+    if (block.redactedData !== undefined) return { type: "reasoning", text: "", redactedData: block.redactedData };
+    return block.signature !== undefined
+      ? { type: "reasoning", text: block.text, signature: block.signature }
+      : { type: "reasoning", text: block.text };
+  });
+
 function usageOf(reply: ResolvedReply) {
   return reply.usage ?? undefined;
 }
 
-/** SSE frames of a streamed chat completion, ending with `data: [DONE]`. Tool-call arguments come in three pieces, to exercise assembly. */
+/**
+ * SSE frames of a streamed chat completion, ending with `data: [DONE]`: reasoning first (word
+ * pieces as `delta.reasoning_content`; a scripted signature or redacted block as LiteLLM's
+ * `thinking_blocks`), then text. Tool-call arguments come in three pieces, to exercise assembly.
+ */
 export function chatCompletionFrames(reply: ResolvedReply, identity: ChatIdentity, includeUsage: boolean): string[] {
   const encoder = new ChatStreamEncoder(identity, { includeUsage });
   const chunks = [encoder.start(reply.text === "" && reply.toolCalls.length > 0)];
+  for (const block of reply.reasoning) {
+    const pieces =
+      block.redactedData !== undefined
+        ? [encoder.reasoning({ text: "", redactedData: block.redactedData })]
+        : block.chunks.map((text) => encoder.reasoning({ text }));
+    if (block.signature !== undefined && block.redactedData === undefined)
+      pieces.push(encoder.reasoning({ text: "", signature: block.signature }));
+    for (const piece of pieces) if (piece !== undefined) chunks.push(piece);
+  }
   for (const piece of reply.chunks) chunks.push(encoder.text(piece));
   for (const call of toolCallsOf(reply))
     chunks.push(...encoder.toolCall(call, splitIntoPieces(call.arguments as string, 3)));
@@ -123,6 +146,7 @@ export async function serveChatCompletion(
         {
           text: reply.text,
           toolCalls: toolCallsOf(reply),
+          reasoning: reasoningOf(reply),
           ...(usage ? { usage } : {}),
           finishReason: reply.finishReason as ChatFinishReason,
         },

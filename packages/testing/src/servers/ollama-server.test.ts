@@ -239,3 +239,59 @@ describe("startOllamaServer through the ollama client", () => {
     expect(await (await fetch(server.url)).text()).toBe("Ollama is running");
   });
 });
+
+describe("startOllamaServer: scripted reasoning as message.thinking, only when the request says think", () => {
+  const thinker = { name: "qwen3:0.6b", capabilities: ["completion", "tools", "thinking"] };
+  const reply = () => ({ reasoning: "The user greets me.", text: "Hello!" });
+  const chat = (extra: Record<string, unknown>) => ({
+    model: "qwen3:0.6b",
+    messages: [{ role: "user", content: "hi" }],
+    ...extra,
+  });
+
+  it("whole: message.thinking beside the content; nothing without think or with think: false", async () => {
+    const { client } = await setup({ models: [thinker], reply });
+    const response = await client.chat({ ...chat({ think: true }), stream: false });
+    expect(response.message).toEqual({ role: "assistant", content: "Hello!", thinking: "The user greets me." });
+    for (const think of [undefined, false]) {
+      const plain = await client.chat({ ...chat(think === undefined ? {} : { think }), stream: false });
+      expect(plain.message).toEqual({ role: "assistant", content: "Hello!" });
+    }
+    // A level (gpt-oss) asks for it too.
+    expect((await client.chat({ ...chat({ think: "low" }), stream: false })).message.thinking).toBe(
+      "The user greets me.",
+    );
+  });
+
+  it("streamed: thinking pieces (content empty) before the content pieces", async () => {
+    const { client } = await setup({ models: [thinker], reply });
+    const stream = await client.chat({ ...chat({ think: true }), stream: true });
+    const parts: { content: string; thinking?: string }[] = [];
+    for await (const part of stream) parts.push(part.message);
+    const thinking = parts.filter((p) => p.thinking);
+    expect(thinking.length).toBeGreaterThan(1);
+    expect(thinking.every((p) => p.content === "")).toBe(true);
+    expect(thinking.map((p) => p.thinking).join("")).toBe("The user greets me.");
+    expect(parts.map((p) => p.content).join("")).toBe("Hello!");
+    const firstContent = parts.findIndex((p) => p.content !== "");
+    expect(parts.slice(firstContent).some((p) => p.thinking)).toBe(false);
+  });
+
+  it("/api/generate: thinking beside the response, whole and streamed", async () => {
+    const { client } = await setup({ models: [thinker], reply });
+    const once = await client.generate({ model: "qwen3:0.6b", prompt: "hi", think: true, stream: false });
+    expect(once.thinking).toBe("The user greets me.");
+    expect(once.response).toBe("Hello!");
+    let thinking = "";
+    for await (const part of await client.generate({ model: "qwen3:0.6b", prompt: "hi", think: true, stream: true }))
+      thinking += part.thinking ?? "";
+    expect(thinking).toBe("The user greets me.");
+  });
+
+  it("think for a model without the thinking capability is Ollama's 400", async () => {
+    const { client } = await setup({ reply });
+    const error = (await rejectionOf(client.chat({ ...ask("x"), think: true, stream: false }))) as ResponseErrorShape;
+    expect(error.status_code).toBe(400);
+    expect(error.error).toBe('"llama3.2:1b" does not support thinking');
+  });
+});

@@ -16,7 +16,7 @@ export interface OllamaModelSpec {
   name: string;
   /** Reported as `model_info["<family>.context_length"]` by /api/show. Default 131072. */
   contextLength?: number;
-  /** Default ["completion", "tools"]. */
+  /** Default ["completion", "tools"]. With "thinking" the model takes `think` (Ollama refuses it otherwise, 400). */
   capabilities?: string[];
   /** Default "llama". */
   family?: string;
@@ -85,6 +85,8 @@ export function normalizeOllamaModelName(name: string): string {
   return name.slice(slash + 1).includes(":") ? name : `${name}:latest`;
 }
 
+const DEFAULT_MODEL_CAPABILITIES = ["completion", "tools"];
+
 function ollamaFinishReason(reason: string): string {
   // Ollama reports "stop" when it emitted tool calls.
   return reason === "tool-calls" || reason === "content-filter" ? "stop" : reason;
@@ -118,10 +120,29 @@ function isJsonFormat(format: unknown): boolean {
   return format === "json" || isRecord(format);
 }
 
+/** `think`: `true`, or a level (`"low"`, `"medium"`, `"high"`: gpt-oss); `false` or absent is off. */
+function wantsThinking(think: unknown): boolean {
+  return think === true || think === "low" || think === "medium" || think === "high";
+}
+
+/** Ollama has one thinking text a message: the scripted reasoning blocks joined (signatures and redacted blocks are Anthropic's). */
+function thinkingOf(reply: ResolvedReply): { text: string; pieces: string[] } {
+  let text = "";
+  const pieces: string[] = [];
+  for (const block of reply.reasoning) {
+    if (block.redactedData !== undefined) continue;
+    text += block.text;
+    pieces.push(...block.chunks);
+  }
+  return { text, pieces };
+}
+
 /**
  * An Ollama server: `POST /api/chat` and `/api/generate` (NDJSON by default, JSON with
  * `stream: false`), `GET /api/tags` (health), `POST /api/show`, `POST /api/pull` (NDJSON progress),
- * `DELETE /api/delete`, `GET /api/version`, `GET /api/ps` and `GET /`.
+ * `DELETE /api/delete`, `GET /api/version`, `GET /api/ps` and `GET /`. A scripted reply's
+ * reasoning is sent as `thinking` (of the message, or of `/api/generate`'s answer) only when the
+ * request asks for it with `think`, as Ollama does.
  */
 export async function startOllamaServer(options: OllamaServerOptions = {}): Promise<OllamaServer> {
   const installed = new Map<string, OllamaModelSpec>();
@@ -154,6 +175,14 @@ export async function startOllamaServer(options: OllamaServerOptions = {}): Prom
   const notFound = (ctx: LoopbackContext, raw: string): Promise<void> =>
     ctx.sendError({ status: 404, kind: "not-found", message: `model "${raw}" not found, try pulling it first` });
 
+  // Ollama refuses `think` for a model without the "thinking" capability (what /api/show lists).
+  const refusesThinking = async (ctx: LoopbackContext, raw: string, spec: OllamaModelSpec): Promise<boolean> => {
+    if (!wantsThinking(ctx.body["think"]) || (spec.capabilities ?? DEFAULT_MODEL_CAPABILITIES).includes("thinking"))
+      return false;
+    await ctx.sendError({ status: 400, kind: "bad-request", message: `"${raw}" does not support thinking` });
+    return true;
+  };
+
   const finalStats = (reply: ResolvedReply): Record<string, unknown> => {
     const stats: Record<string, unknown> = {
       total_duration: 5_000_000,
@@ -184,10 +213,12 @@ export async function startOllamaServer(options: OllamaServerOptions = {}): Prom
       await ctx.sendError({ status: 400, kind: "bad-request", message: "model is required" });
       return;
     }
-    if (!findModel(body).spec) {
+    const { spec } = findModel(body);
+    if (!spec) {
       await notFound(ctx, raw);
       return;
     }
+    if (await refusesThinking(ctx, raw, spec)) return;
     const messages: ChatMessage[] = Array.isArray(body["messages"])
       ? (body["messages"] as unknown[]).filter(isRecord).map((m) => ({
           role: asString(m["role"]) ?? "user",
@@ -209,8 +240,11 @@ export async function startOllamaServer(options: OllamaServerOptions = {}): Prom
     };
     const reply = await ctx.resolveReply(request);
     const head = () => ({ model: raw, created_at: new Date().toISOString() });
+    // The reasoning is sent only when asked for (`think`), as `message.thinking`, before the content.
+    const thinking = wantsThinking(body["think"]) ? thinkingOf(reply) : { text: "", pieces: [] };
     if (!request.stream) {
       const message: Record<string, unknown> = { role: "assistant", content: reply.text };
+      if (thinking.text !== "") message["thinking"] = thinking.text;
       if (reply.toolCalls.length > 0) message["tool_calls"] = toolCallsBody(reply);
       await ctx.sendJson(200, {
         ...head(),
@@ -221,9 +255,11 @@ export async function startOllamaServer(options: OllamaServerOptions = {}): Prom
       });
       return;
     }
-    const frames = reply.chunks.map((piece) =>
-      line({ ...head(), message: { role: "assistant", content: piece }, done: false }),
+    const frames = thinking.pieces.map((piece) =>
+      line({ ...head(), message: { role: "assistant", content: "", thinking: piece }, done: false }),
     );
+    for (const piece of reply.chunks)
+      frames.push(line({ ...head(), message: { role: "assistant", content: piece }, done: false }));
     if (reply.toolCalls.length > 0) {
       frames.push(
         line({ ...head(), message: { role: "assistant", content: "", tool_calls: toolCallsBody(reply) }, done: false }),
@@ -253,10 +289,12 @@ export async function startOllamaServer(options: OllamaServerOptions = {}): Prom
       await ctx.sendError({ status: 400, kind: "bad-request", message: "model is required" });
       return;
     }
-    if (!findModel(body).spec) {
+    const { spec } = findModel(body);
+    if (!spec) {
       await notFound(ctx, raw);
       return;
     }
+    if (await refusesThinking(ctx, raw, spec)) return;
     const prompt = asString(body["prompt"]) ?? "";
     const system = asString(body["system"]);
     const messages: ChatMessage[] = [
@@ -279,11 +317,14 @@ export async function startOllamaServer(options: OllamaServerOptions = {}): Prom
     const reply = await ctx.resolveReply(request);
     const head = () => ({ model: raw, created_at: new Date().toISOString() });
     const final = { done: true, done_reason: reply.finishReason, context: [1, 2, 3], ...finalStats(reply) };
+    const thinking = wantsThinking(body["think"]) ? thinkingOf(reply) : { text: "", pieces: [] };
     if (!request.stream) {
-      await ctx.sendJson(200, { ...head(), response: reply.text, ...final });
+      const whole = thinking.text !== "" ? { thinking: thinking.text } : {};
+      await ctx.sendJson(200, { ...head(), response: reply.text, ...whole, ...final });
       return;
     }
-    const frames = reply.chunks.map((piece) => line({ ...head(), response: piece, done: false }));
+    const frames = thinking.pieces.map((piece) => line({ ...head(), response: "", thinking: piece, done: false }));
+    for (const piece of reply.chunks) frames.push(line({ ...head(), response: piece, done: false }));
     frames.push(line({ ...head(), response: "", ...final }));
     await ctx.sendStream({
       contentType: "application/x-ndjson",
@@ -392,7 +433,7 @@ export async function startOllamaServer(options: OllamaServerOptions = {}): Prom
               [`${family}.block_count`]: 16,
               [`${family}.attention.head_count`]: 32,
             },
-            capabilities: spec.capabilities ?? ["completion", "tools"],
+            capabilities: spec.capabilities ?? DEFAULT_MODEL_CAPABILITIES,
             modified_at: modifiedAt,
           });
         },

@@ -432,3 +432,74 @@ describe("startOpenAIServer: Azure OpenAI's path shape, through the SDK's AzureO
     expect(await noVersion.json()).toEqual({ error: { code: "404", message: "Resource not found" } });
   });
 });
+
+describe("startOpenAIServer: scripted reasoning, as DeepSeek and vLLM send it", () => {
+  type WithReasoning = { reasoning_content?: string | null; thinking_blocks?: unknown[] };
+
+  it("sends it as message.reasoning_content, apart from the content", async () => {
+    const { client } = await setup({
+      reply: ({ lastUserText }) =>
+        lastUserText === "x" ? { text: "plain" } : { reasoning: "Paris is the capital of France.", text: "Paris." },
+    });
+    const completion = await client.chat.completions.create(ask("capital?"));
+    const message = completion.choices[0]?.message as (OpenAI.ChatCompletionMessage & WithReasoning) | undefined;
+    expect(message?.content).toBe("Paris.");
+    expect(message?.reasoning_content).toBe("Paris is the capital of France.");
+    expect(message?.thinking_blocks).toBeUndefined();
+    // No reasoning scripted: no field.
+    const plain = await client.chat.completions.create(ask("x"));
+    expect(plain.choices[0]?.message).not.toHaveProperty("reasoning_content");
+  });
+
+  it("streams it as delta.reasoning_content word pieces before the content", async () => {
+    const { client } = await setup({ reply: () => ({ reasoning: "Paris is the capital.", text: "Paris it is." }) });
+    const stream = await client.chat.completions.create({ ...ask("capital?"), stream: true });
+    const order: string[] = [];
+    let reasoning = "";
+    let content = "";
+    for await (const chunk of stream) {
+      const delta = chunk.choices[0]?.delta as (OpenAI.ChatCompletionChunk.Choice.Delta & WithReasoning) | undefined;
+      if (delta?.reasoning_content) {
+        order.push("reasoning");
+        reasoning += delta.reasoning_content;
+      }
+      if (delta?.content) {
+        order.push("content");
+        content += delta.content;
+      }
+    }
+    expect(reasoning).toBe("Paris is the capital.");
+    expect(content).toBe("Paris it is.");
+    expect(order.lastIndexOf("reasoning")).toBeLessThan(order.indexOf("content"));
+    expect(order.filter((o) => o === "reasoning").length).toBeGreaterThan(1);
+  });
+
+  it("a block scripted with a signature, or redacted, also goes as LiteLLM's thinking_blocks", async () => {
+    const { client } = await setup({
+      reply: () => ({
+        reasoning: [
+          { text: "Let me think.", signature: "sig-1" },
+          { text: "", redactedData: "opaque==" },
+        ],
+        text: "Paris.",
+      }),
+    });
+    const completion = await client.chat.completions.create(ask("capital?"));
+    const message = completion.choices[0]?.message as (OpenAI.ChatCompletionMessage & WithReasoning) | undefined;
+    expect(message?.reasoning_content).toBe("Let me think.");
+    expect(message?.thinking_blocks).toEqual([
+      { type: "thinking", thinking: "Let me think.", signature: "sig-1" },
+      { type: "redacted_thinking", data: "opaque==" },
+    ]);
+    const stream = await client.chat.completions.create({ ...ask("capital?"), stream: true });
+    const blocks: unknown[] = [];
+    for await (const chunk of stream) {
+      const delta = chunk.choices[0]?.delta as WithReasoning | undefined;
+      if (delta?.thinking_blocks) blocks.push(...delta.thinking_blocks);
+    }
+    expect(blocks).toEqual([
+      { type: "thinking", thinking: "", signature: "sig-1" },
+      { type: "redacted_thinking", data: "opaque==" },
+    ]);
+  });
+});
