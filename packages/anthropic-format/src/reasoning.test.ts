@@ -131,4 +131,42 @@ describe("reasoning (extended thinking) on the Anthropic wire", () => {
       'messages.1.content.0.type: expected a text, image or tool_result block (a user turn has no "thinking")',
     );
   });
+
+  it("with thinking on, what the API would refuse is made to fit: max_tokens above the budget (within the model's output limit), no forced tool, no thinking to continue another model's tool turn", () => {
+    const thinking = { type: "enabled", budget_tokens: 4000 };
+    const ask: GenerateRequest = {
+      messages: [{ role: "user", content: "q" }],
+      maxTokens: 1000,
+      providerOptions: { anthropic: { thinking } },
+    };
+    expect(toMessagesRequest(ask, { model: "m", maxTokens: 1024 }).params.max_tokens).toBe(5000);
+    // Within the model's limit; a limit the budget cannot fit under is left for the API to refuse.
+    expect(toMessagesRequest(ask, { model: "m", maxTokens: 1024, maxOutputTokens: 4500 }).params.max_tokens).toBe(4500);
+    expect(toMessagesRequest(ask, { model: "m", maxTokens: 1024, maxOutputTokens: 3000 }).params.max_tokens).toBe(1000);
+    const roomy = toMessagesRequest({ ...ask, maxTokens: 8000 }, { model: "m", maxTokens: 1024 });
+    expect([roomy.params.max_tokens, roomy.warnings]).toEqual([8000, []]);
+
+    const toolTurn = (reasoning: ReasoningPart[] | undefined): GenerateRequest => ({
+      ...ask,
+      maxTokens: 8000,
+      messages: [
+        { role: "user", content: "q" },
+        {
+          role: "assistant",
+          content: "",
+          toolCalls: [{ id: "t", name: "f", arguments: {} }],
+          ...(reasoning ? { reasoning } : {}),
+        },
+        { role: "tool", toolCallId: "t", content: "r" },
+      ],
+    });
+    const own = toMessagesRequest(toolTurn([signed]), { model: "m", maxTokens: 1024 });
+    expect((own.params as { thinking?: unknown }).thinking).toEqual(thinking);
+    const other = toMessagesRequest(toolTurn([{ type: "reasoning", text: "unsigned" }]), {
+      model: "m",
+      maxTokens: 1024,
+    });
+    expect((other.params as { thinking?: unknown }).thinking).toBeUndefined();
+    expect(other.warnings.join(" ")).toContain("Extended thinking was turned off for this call");
+  });
 });

@@ -34,6 +34,8 @@ export interface MessagesRequestOptions {
   model: string;
   /** `max_tokens` when the request sets none (the API requires it). */
   maxTokens: number;
+  /** The model's longest answer: `max_tokens` raised for a thinking budget stays within it. */
+  maxOutputTokens?: number | undefined;
 }
 
 /** What `toMessagesRequest` gives: the body, how structured output was asked for, and what was left out. */
@@ -234,5 +236,59 @@ export function toMessagesRequest(request: GenerateRequest, options: MessagesReq
 
   const extra = request.providerOptions?.["anthropic"];
   if (extra) Object.assign(params, extra);
+  if (isRecord((params as { thinking?: unknown }).thinking)) fitThinking(params, options, warnings);
   return { params, responseTool, warnings };
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+/**
+ * What the API refuses with extended thinking on, made to fit (each with a warning), as a client
+ * of the API would have to: a tool loop whose last assistant turn has no thinking block (it came
+ * from another model) cannot go on thinking, so thinking is off for this call; a forced tool
+ * (structured output, `toolChoice: "required"` or a name) is offered instead (`auto`); and
+ * `max_tokens` must exceed the thinking budget, so the budget is added to the answer's own.
+ */
+function fitThinking(params: MessagesRequest, options: MessagesRequestOptions, warnings: string[]): void {
+  const body = params as MessagesRequest & { thinking?: Record<string, unknown> };
+  const thinking = body.thinking as Record<string, unknown>;
+  if (thinking.type !== "enabled" && thinking.type !== "adaptive") return;
+  if (continuesUnsignedToolTurn(params.messages)) {
+    delete body.thinking;
+    warnings.push(
+      "Extended thinking was turned off for this call: the assistant turn it continues called a tool without a thinking block (another model's answer), which Anthropic refuses with thinking on.",
+    );
+    return;
+  }
+  if (params.tool_choice?.type === "tool" || params.tool_choice?.type === "any") {
+    params.tool_choice = { type: "auto" };
+    warnings.push(
+      "With extended thinking Anthropic cannot be made to call a tool: the tool is offered (`tool_choice: auto`), not forced.",
+    );
+  }
+  const budget = thinking.budget_tokens;
+  if (thinking.type === "enabled" && typeof budget === "number" && params.max_tokens <= budget) {
+    const raised = Math.min(params.max_tokens + budget, options.maxOutputTokens ?? Number.POSITIVE_INFINITY);
+    if (raised > budget) {
+      warnings.push(
+        `max_tokens must exceed thinking's budget_tokens (${budget}): sent ${raised} (the answer's ${params.max_tokens} plus the budget).`,
+      );
+      params.max_tokens = raised;
+    }
+  }
+}
+
+/** Whether the last assistant turn called a tool without starting with (signed or redacted) thinking. */
+function continuesUnsignedToolTurn(messages: readonly MessagesMessageParam[]): boolean {
+  for (let i = messages.length - 1; i >= 0; i--) {
+    const m = messages[i] as MessagesMessageParam;
+    if (m.role !== "assistant") continue;
+    if (typeof m.content === "string") return false;
+    const first = m.content[0];
+    const thought = first !== undefined && (first.type === "thinking" || first.type === "redacted_thinking");
+    return !thought && m.content.some((b) => b.type === "tool_use");
+  }
+  return false;
 }

@@ -192,7 +192,12 @@ export class AnthropicModel extends Model {
   }
 
   protected override async doGenerate(request: GenerateRequest): Promise<ModelOutput> {
-    const { params, responseTool, warnings } = toAnthropicRequest(request, this.modelId, this.defaultMaxTokens);
+    const { params, responseTool, warnings } = toAnthropicRequest(
+      request,
+      this.modelId,
+      this.defaultMaxTokens,
+      this.capabilities.maxOutputTokens,
+    );
     const message = await this.#sdk().messages.create(params, this.#requestOptions(request));
     const output: ModelOutput = fromMessagesResponse(message, responseTool);
     const costUsd = this.#cacheAwareCost(message.usage);
@@ -202,7 +207,12 @@ export class AnthropicModel extends Model {
   }
 
   protected override async *doStream(request: GenerateRequest): AsyncIterable<StreamChunk> {
-    const { params, responseTool } = toAnthropicRequest(request, this.modelId, this.defaultMaxTokens);
+    const { params, responseTool } = toAnthropicRequest(
+      request,
+      this.modelId,
+      this.defaultMaxTokens,
+      this.capabilities.maxOutputTokens,
+    );
     const stream = await this.#sdk().messages.create(
       withFields(params, { stream: true as const }),
       this.#requestOptions(request),

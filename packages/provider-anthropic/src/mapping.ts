@@ -12,7 +12,12 @@ export interface AnthropicRequest extends Omit<MappedMessagesRequest, "params"> 
  * with the test server and the gateway's `/v1/messages`), with how structured output was asked for
  * and the settings left out.
  */
-export function toAnthropicRequest(request: GenerateRequest, model: string, maxTokens: number): AnthropicRequest {
+export function toAnthropicRequest(
+  request: GenerateRequest,
+  model: string,
+  maxTokens: number,
+  maxOutputTokens?: number,
+): AnthropicRequest {
   // The body is structurally the SDK's params; the type only picks the non-streaming overload.
-  return toMessagesRequest(request, { model, maxTokens }) as AnthropicRequest;
+  return toMessagesRequest(request, { model, maxTokens, maxOutputTokens }) as AnthropicRequest;
 }

@@ -1,5 +1,11 @@
 import { type GenerateRequest, type ReasoningPart, appendReasoning } from "@orchestrator-ts/core";
-import { type AnthropicServer, anthropicSignatureOf, collectAll, startAnthropicServer } from "@orchestrator-ts/testing";
+import {
+  type AnthropicServer,
+  type ReplyFunction,
+  anthropicSignatureOf,
+  collectAll,
+  startAnthropicServer,
+} from "@orchestrator-ts/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AnthropicModel } from "./index";
 
@@ -8,16 +14,17 @@ import { AnthropicModel } from "./index";
 
 const KEY = "sk-ant-loopback-secret-0123456789";
 const REASONING = "The user wants the weather in Oslo, so call get_weather.";
+const weather: ReplyFunction = (request) =>
+  request.messages.some((m) => m.role === "user" && m.content === "-3 °C")
+    ? { reasoning: "It is cold.", text: "It is -3 °C in Oslo." }
+    : { reasoning: REASONING, toolCalls: [{ id: "toolu_1", name: "get_weather", arguments: { city: "Oslo" } }] };
 let server: AnthropicServer;
 let model: AnthropicModel;
 
 beforeAll(async () => {
   server = await startAnthropicServer({
     apiKey: KEY,
-    reply: (request) =>
-      request.messages.some((m) => m.role === "user" && m.content === "-3 °C")
-        ? { reasoning: "It is cold.", text: "It is -3 °C in Oslo." }
-        : { reasoning: REASONING, toolCalls: [{ id: "toolu_1", name: "get_weather", arguments: { city: "Oslo" } }] },
+    reply: weather,
   });
   model = new AnthropicModel({ name: "claude-sonnet-4-6", apiKey: KEY, baseURL: server.baseURL });
 });
@@ -78,7 +85,37 @@ describe("AnthropicModel: extended thinking", () => {
     expect(chunks.filter((c) => c.type === "reasoning").length).toBeGreaterThan(2);
   });
 
-  it("without the reasoning given back, the API refuses the tool turn (the failure this feature prevents)", async () => {
-    await expect(model.generate(secondTurn(undefined))).rejects.toThrow("must start with a thinking block");
+  it("a tool turn with no thinking block to give back (another model answered it) goes on without thinking, and says so — the API would refuse it", async () => {
+    const result = await model.generate(secondTurn(undefined));
+    expect(result.text).toBe("It is -3 °C in Oslo.");
+    expect(result.warnings.join(" ")).toContain("Extended thinking was turned off for this call");
+    const sent = server.requests[server.requests.length - 1]?.body as Record<string, unknown>;
+    expect(sent.thinking).toBeUndefined();
+  });
+
+  it("the README's recipe (budget 1,024, the default max_tokens) and structured output work: max_tokens makes room for the budget, the response tool is offered, not forced", async () => {
+    const recipe = {
+      messages: [{ role: "user" as const, content: "Weather in Oslo?" }],
+      providerOptions: { anthropic: { thinking: { type: "enabled", budget_tokens: 1024 } } },
+    };
+    const plain = await model.generate(recipe);
+    expect(plain.reasoning?.[0]?.text).toBe(REASONING);
+    let sent = server.requests[server.requests.length - 1]?.body as Record<string, unknown>;
+    expect(sent.max_tokens).toBe(2048);
+    expect(plain.warnings.join(" ")).toContain("max_tokens must exceed thinking's budget_tokens (1024): sent 2048");
+
+    server.setReply(() => ({ reasoning: "JSON it is.", text: '{"city":"Oslo"}' }));
+    try {
+      const structured = await model.generate({
+        ...recipe,
+        maxTokens: 3000,
+        responseFormat: { type: "json", schema: { type: "object", properties: { city: { type: "string" } } } },
+      });
+      sent = server.requests[server.requests.length - 1]?.body as Record<string, unknown>;
+      expect(sent.tool_choice).toEqual({ type: "auto" });
+      expect(structured.warnings.join(" ")).toContain("cannot be made to call a tool");
+    } finally {
+      server.setReply(weather);
+    }
   });
 });

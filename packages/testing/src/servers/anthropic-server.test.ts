@@ -257,17 +257,18 @@ describe("extended thinking, as the API does it", () => {
     }),
   };
   const thinking = { type: "enabled" as const, budget_tokens: 1024 };
+  const think = (content: string) => ({ ...ask(content), max_tokens: 2000, thinking });
   const tools = [{ name: "get_weather", input_schema: { type: "object" as const } }];
 
   it("answers with a signed thinking block first (whole and streamed) only when the request turned thinking on", async () => {
     const { client } = await setup(weatherTurn);
-    const message = await client.messages.create({ ...ask("weather?"), thinking, tools });
+    const message = await client.messages.create({ ...think("weather?"), tools });
     expect(message.content[0]).toEqual({
       type: "thinking",
       thinking: "The user wants the weather in Oslo.",
       signature: anthropicSignature("The user wants the weather in Oslo."),
     });
-    const streamed = await client.messages.stream({ ...ask("weather?"), thinking, tools }).finalMessage();
+    const streamed = await client.messages.stream({ ...think("weather?"), tools }).finalMessage();
     expect(streamed.content).toEqual(message.content);
     const plain = await client.messages.create({ ...ask("weather?"), tools });
     expect(plain.content.map((b) => b.type)).toEqual(["tool_use"]);
@@ -275,14 +276,13 @@ describe("extended thinking, as the API does it", () => {
 
   it("refuses a tool turn given back without its thinking block, or with a thinking block changed", async () => {
     const { client } = await setup(weatherTurn);
-    const first = await client.messages.create({ ...ask("weather?"), thinking, tools });
+    const first = await client.messages.create({ ...think("weather?"), tools });
     const result = {
       role: "user" as const,
       content: [{ type: "tool_result" as const, tool_use_id: "toolu_1", content: "-3" }],
     };
     const next = (content: typeof first.content) => ({
-      ...ask("weather?"),
-      thinking,
+      ...think("weather?"),
       tools,
       messages: [{ role: "user" as const, content: "weather?" }, { role: "assistant" as const, content }, result],
     });
@@ -294,5 +294,34 @@ describe("extended thinking, as the API does it", () => {
     const tampered = await rejectionOf(client.messages.create(next(changed)));
     expect(tampered).toBeInstanceOf(BadRequestError);
     expect(String(tampered)).toContain("Invalid `signature` in `thinking` block");
+  });
+
+  it("refuses what the API refuses with thinking on: max_tokens not above the budget, a budget under 1024, a forced tool; accepts a scripted signature it issued", async () => {
+    const { client } = await setup({
+      reply: () => ({
+        reasoning: [{ text: "Scripted.", signature: "sig-scripted" }],
+        toolCalls: [{ id: "toolu_1", name: "get_weather", arguments: {} }],
+      }),
+    });
+    const refused = async (body: object) => String(await rejectionOf(client.messages.create(body as never)));
+    expect(await refused({ ...ask("q"), max_tokens: 1024, thinking })).toContain(
+      "`max_tokens` must be greater than `thinking.budget_tokens`",
+    );
+    expect(await refused({ ...think("q"), thinking: { type: "enabled", budget_tokens: 500 } })).toContain(
+      "greater than or equal to 1024",
+    );
+    expect(await refused({ ...think("q"), tools, tool_choice: { type: "any" } })).toContain(
+      "Thinking may not be enabled when tool_choice forces tool use.",
+    );
+    const first = await client.messages.create({ ...think("q"), tools });
+    expect(first.content[0]).toEqual({ type: "thinking", thinking: "Scripted.", signature: "sig-scripted" });
+    const result = { role: "user" as const, content: [{ type: "tool_result" as const, tool_use_id: "toolu_1", content: "x" }] };
+    await expect(
+      client.messages.create({
+        ...think("q"),
+        tools,
+        messages: [{ role: "user", content: "q" }, { role: "assistant", content: first.content }, result],
+      }),
+    ).resolves.toMatchObject({ type: "message" });
   });
 });

@@ -247,6 +247,17 @@ export function signatureOf(thinking: string): string {
   return `sig_${createHash("sha256").update(thinking).digest("base64url").slice(0, 24)}`;
 }
 
+/** A given-back thinking block is valid when signed with the digest of its text, or with a signature this server issued for that text. */
+function validSignature(block: Record<string, unknown>, issued: ReadonlySet<string>): boolean {
+  const text = String(block["thinking"]);
+  const signature = block["signature"];
+  return signature === signatureOf(text) || issued.has(issuedKey(String(signature), text));
+}
+
+function issuedKey(signature: string, text: string): string {
+  return `${signature}\u0000${text}`;
+}
+
 function signedPart(part: ResolvedReply["reasoning"][number]): ReasoningPart {
   if (part.redactedData !== undefined) return { type: "reasoning", text: "", redactedData: part.redactedData };
   return { type: "reasoning", text: part.text, signature: part.signature ?? signatureOf(part.text) };
@@ -261,7 +272,18 @@ function thinkingEnabled(body: Record<string, unknown>): boolean {
  * The API's rules for a conversation with thinking on: the last assistant turn, when it called a
  * tool, must start with its thinking block; a thinking block's signature must match its text.
  */
-function thinkingProblem(body: Record<string, unknown>): string | undefined {
+function thinkingProblem(body: Record<string, unknown>, issued: ReadonlySet<string>): string | undefined {
+  const thinking = body["thinking"] as Record<string, unknown>;
+  const budget = thinking["budget_tokens"];
+  if (thinking["type"] === "enabled") {
+    if (typeof budget !== "number" || budget < 1024)
+      return "thinking.enabled.budget_tokens: Input should be greater than or equal to 1024";
+    if (budget >= Number(body["max_tokens"]))
+      return "`max_tokens` must be greater than `thinking.budget_tokens`. Please consult our documentation at https://docs.claude.com/en/docs/build-with-claude/extended-thinking#max-tokens-and-context-window-size";
+  }
+  const choice = body["tool_choice"];
+  if (isRecord(choice) && (choice["type"] === "any" || choice["type"] === "tool"))
+    return "Thinking may not be enabled when tool_choice forces tool use.";
   const messages = body["messages"] as unknown[];
   let lastAssistant = -1;
   for (let i = 0; i < messages.length; i++) {
@@ -270,11 +292,7 @@ function thinkingProblem(body: Record<string, unknown>): string | undefined {
     lastAssistant = i;
     for (let j = 0; j < m["content"].length; j++) {
       const block: unknown = m["content"][j];
-      if (
-        isRecord(block) &&
-        block["type"] === "thinking" &&
-        block["signature"] !== signatureOf(String(block["thinking"]))
-      )
+      if (isRecord(block) && block["type"] === "thinking" && !validSignature(block, issued))
         return `messages.${i}.content.${j}: Invalid \`signature\` in \`thinking\` block`;
     }
   }
@@ -295,7 +313,7 @@ function keyMatches(req: IncomingMessage, apiKey: string): boolean {
 
 async function serveMessages(
   ctx: LoopbackContext,
-  options: { models: readonly string[] | undefined; requireVersionHeader: boolean },
+  options: { models: readonly string[] | undefined; requireVersionHeader: boolean; issued: Set<string> },
 ): Promise<void> {
   if (options.requireVersionHeader && ctx.req.headers["anthropic-version"] === undefined) {
     await ctx.sendError({ status: 400, kind: "bad-request", message: "anthropic-version: header is required" });
@@ -312,7 +330,7 @@ async function serveMessages(
   }
   const thinking = thinkingEnabled(parsed.body);
   if (thinking) {
-    const problem = thinkingProblem(parsed.body);
+    const problem = thinkingProblem(parsed.body, options.issued);
     if (problem !== undefined) {
       await ctx.sendError({ status: 400, kind: "bad-request", message: problem });
       return;
@@ -321,6 +339,9 @@ async function serveMessages(
   const resolved = await ctx.resolveReply(parsed);
   // Like the API: reasoning only when the request turned thinking on.
   const reply = stopAtSequence(thinking ? resolved : { ...resolved, reasoning: [] }, parsed.body["stop_sequences"]);
+  // A scripted signature is this server's to accept when the block comes back.
+  for (const part of reply.reasoning)
+    if (part.signature !== undefined) options.issued.add(issuedKey(part.signature, part.text));
   const id = ctx.nextId("msg_loopback");
   if (!parsed.stream) {
     const output = {
@@ -352,6 +373,7 @@ export async function startAnthropicServer(options: AnthropicServerOptions = {})
   const { apiKey, models } = options;
   const listed = models ?? ["claude-sonnet-4-6"];
   const requireVersionHeader = options.requireVersionHeader ?? true;
+  const issued = new Set<string>();
   const handler: LoopbackHandler = {
     protocol: "anthropic",
     toolCallIdPrefix: "toolu_loopback",
@@ -366,7 +388,7 @@ export async function startAnthropicServer(options: AnthropicServerOptions = {})
         method: "POST",
         path: "/v1/messages",
         inference: true,
-        handle: (ctx) => serveMessages(ctx, { models, requireVersionHeader }),
+        handle: (ctx) => serveMessages(ctx, { models, requireVersionHeader, issued }),
       },
       {
         method: "GET",
