@@ -95,11 +95,17 @@ describe("reasoning", () => {
     expect(reasoningText(undefined)).toBe("");
   });
 
-  it("reasoning given back counts toward the prompt's estimated size (a provider bills it as input)", () => {
-    const without = estimateRequestTokens({ messages: [{ role: "assistant", content: "x" }] });
-    const withReasoning = estimateRequestTokens({
-      messages: [{ role: "assistant", content: "x", reasoning: [{ type: "reasoning", text: "y".repeat(400) }] }],
+  it("the last assistant turn's reasoning counts toward the prompt's estimated size (a tool loop's is billed as input); earlier turns' is not", () => {
+    const long = [{ type: "reasoning" as const, text: "y".repeat(400) }];
+    const turn = (reasoning?: ReasoningPart[]) => ({
+      role: "assistant" as const,
+      content: "x",
+      ...(reasoning ? { reasoning } : {}),
     });
-    expect(withReasoning - without).toBe(100);
+    const user = { role: "user" as const, content: "q" };
+    const without = estimateRequestTokens({ messages: [user, turn()] });
+    expect(estimateRequestTokens({ messages: [user, turn(long)] }) - without).toBe(100);
+    const twoTurns = estimateRequestTokens({ messages: [user, turn(), user, turn()] });
+    expect(estimateRequestTokens({ messages: [user, turn(long), user, turn()] })).toBe(twoTurns);
   });
 });

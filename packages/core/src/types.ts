@@ -242,11 +242,14 @@ export function estimateTokens(text: string): number {
 /** Estimated prompt tokens of a request, with a small per-message overhead and a flat cost per image. */
 export function estimateRequestTokens(request: Pick<GenerateRequest, "messages" | "tools">): number {
   let total = 0;
+  let lastReasoning: ReasoningPart[] | undefined;
   for (const m of request.messages) {
     total += 4 + estimateTokens(contentText(m.content));
     if (typeof m.content !== "string") for (const p of m.content) if (p.type === "image") total += 765;
-    if (m.role === "assistant" && m.reasoning !== undefined) total += estimateTokens(reasoningText(m.reasoning));
+    if (m.role === "assistant") lastReasoning = m.reasoning;
   }
+  // Only the last assistant turn's reasoning is read (a tool loop's); earlier turns' is dropped unbilled.
+  if (lastReasoning !== undefined) total += estimateTokens(reasoningText(lastReasoning));
   if (request.tools) total += estimateTokens(JSON.stringify(request.tools.map((t) => t.name + (t.description ?? ""))));
   return total;
 }
