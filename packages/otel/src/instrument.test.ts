@@ -1,5 +1,5 @@
 import { inspect } from "node:util";
-import { SpanKind, context, trace } from "@opentelemetry/api";
+import { SpanKind, SpanStatusCode, context, trace } from "@opentelemetry/api";
 import { DataPointType, type Histogram } from "@opentelemetry/sdk-metrics";
 import type { ReadableSpan } from "@opentelemetry/sdk-trace-base";
 import { ModelCache } from "@orchestrator-ts/cache";
@@ -412,6 +412,30 @@ describe("spans of registry calls (real SDK, OpenAIModel and AnthropicModel over
     for (const span of callSpans(t.spans()))
       expect(JSON.parse(span.attributes["gen_ai.output.messages"] as string)).toEqual(expected);
     expect(callSpans(t.spans())).toHaveLength(2);
+  });
+
+  it("a request that is not one rejects as it does without instrument() (never a throw), and its span ends as a failure", async () => {
+    const registry = new ModelRegistry(fast);
+    registry.registerModel(new OpenAIModel({ name: "gpt-4o-mini", apiKey: OPENAI_KEY, baseURL: openai.baseURL }));
+    const off = instrument(registry, { tracerProvider: t.tracerProvider, meterProvider: t.meterProvider });
+    try {
+      let pending: Promise<unknown> | undefined;
+      expect(() => {
+        pending = registry.generate(undefined as never);
+      }).not.toThrow();
+      await expect(pending).rejects.toThrow();
+      const stream = registry.stream({ messages: 5 } as never);
+      await expect(stream[Symbol.asyncIterator]().next()).rejects.toThrow();
+    } finally {
+      off();
+    }
+    const spans = t.spans();
+    expect(spans).toHaveLength(2);
+    for (const span of spans) {
+      expect(span.status.code).toBe(SpanStatusCode.ERROR);
+      expect(span.ended).toBe(true);
+    }
+    expect(spans.map((s) => s.attributes["error.type"])).toContain("invalid_request");
   });
 
   it("an authentication failure's span names no key", async () => {

@@ -261,11 +261,20 @@ export function instrument(registry: InstrumentableRegistry, options: Instrument
     if (!recording && !metricsOn) return undefined;
     if (!listening && !stopped) listen();
     if (recording) {
-      span.setAttributes(requestAttributes(request, stream));
-      if (captureContent) {
-        const content = inputContent(request);
-        if (content.system !== undefined) span.setAttribute("gen_ai.system_instructions", content.system);
-        span.setAttribute("gen_ai.input.messages", content.input);
+      try {
+        span.setAttributes(requestAttributes(request, stream));
+        if (captureContent) {
+          const content = inputContent(request);
+          if (content.system !== undefined) span.setAttribute("gen_ai.system_instructions", content.system);
+          span.setAttribute("gen_ai.input.messages", content.input);
+        }
+      } catch {
+        // A request that is not one (no messages…): the span ends as a failure, and the call runs
+        // untouched so the registry rejects it with its own typed error, as without instrument().
+        span.setAttribute("error.type", "invalid_request");
+        span.setStatus({ code: SpanStatusCode.ERROR, message: "The request is not a valid request." });
+        span.end();
+        return undefined;
       }
     }
     return new CallState(span, trace.setSpan(parent, span), stream, request);
