@@ -28,37 +28,60 @@ export class DemandMeter {
 
 /**
  * What this process took within a horizon (`undefined`: ever), for its share of a limit while
- * Redis does not answer. Pruned now and then rather than per take.
+ * Redis does not answer. A queue with a running sum: a take and a total cost O(1) amortised (the
+ * limiter records one per call, so a full minute at 100k calls must not be copied per call).
  */
 export class OwnTakes {
-  // Two arrays rather than a pair per take: the limiter records one per call.
+  // Two arrays rather than a pair per take; entries before #head have left the horizon.
   #at: number[] = [];
   #amount: number[] = [];
+  #head = 0;
+  #sum = 0;
 
   constructor(private readonly horizonMs: number | undefined) {}
 
   record(now: number, amount: number): void {
+    this.#expire(now);
     this.#at.push(now);
     this.#amount.push(amount);
-    const horizon = this.horizonMs;
-    if (horizon !== undefined && this.#at.length > 64 && (this.#at[0] as number) <= now - horizon) {
-      const keep = this.#at.findIndex((t) => t > now - horizon);
-      const from = keep < 0 ? this.#at.length : keep;
-      this.#at = this.#at.slice(from);
-      this.#amount = this.#amount.slice(from);
-    }
+    this.#sum += amount;
   }
 
   total(now: number): number {
-    let sum = 0;
-    for (let i = 0; i < this.#at.length; i++)
-      if (this.horizonMs === undefined || (this.#at[i] as number) > now - this.horizonMs)
-        sum += this.#amount[i] as number;
-    return sum;
+    this.#expire(now);
+    return this.#sum;
   }
 
   clear(): void {
     this.#at = [];
     this.#amount = [];
+    this.#head = 0;
+    this.#sum = 0;
+  }
+
+  #expire(now: number): void {
+    const horizon = this.horizonMs;
+    if (horizon === undefined) return;
+    const at = this.#at;
+    let head = this.#head;
+    while (head < at.length && (at[head] as number) <= now - horizon) {
+      this.#sum -= this.#amount[head] as number;
+      head++;
+    }
+    if (head === this.#head) return;
+    if (head === at.length) {
+      this.clear();
+      return;
+    }
+    this.#head = head;
+    // Drop the expired front once it is most of the arrays; the sum is recounted (no float drift).
+    if (head >= 64 && head * 2 >= at.length) {
+      this.#at = at.slice(head);
+      this.#amount = this.#amount.slice(head);
+      this.#head = 0;
+      let sum = 0;
+      for (const amount of this.#amount) sum += amount;
+      this.#sum = sum;
+    }
   }
 }
