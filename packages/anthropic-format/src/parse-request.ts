@@ -339,6 +339,11 @@ export function fromMessagesRequest(body: unknown): ParsedMessagesRequest {
     if (!KNOWN.has(key) && key !== "__proto__") extra[key] = body[key];
   }
   if (Object.keys(extra).length > 0) request.providerOptions = { anthropic: extra };
+  // Extended thinking is also the request's reasoning, so another provider's model reasons too (an
+  // Anthropic model takes `thinking` itself, as it came).
+  const thinking = body.thinking;
+  if (isRecord(thinking) && thinking.type === "enabled" && typeof thinking.budget_tokens === "number")
+    request.reasoning = { budgetTokens: thinking.budget_tokens };
   const stream = body.stream;
   if (stream !== undefined && stream !== null && typeof stream !== "boolean") throw invalid("stream", "a boolean");
   return { model, stream: stream === true, user, request };

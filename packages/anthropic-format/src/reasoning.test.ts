@@ -169,4 +169,30 @@ describe("reasoning (extended thinking) on the Anthropic wire", () => {
     expect((other.params as { thinking?: unknown }).thinking).toBeUndefined();
     expect(other.warnings.join(" ")).toContain("Extended thinking was turned off for this call");
   });
+
+  it("a request's reasoning is extended thinking (an effort's budget, or its own); Anthropic's own thinking setting wins; a client's thinking is the request's reasoning", () => {
+    const ask: GenerateRequest = { messages: [{ role: "user", content: "q" }], reasoning: { effort: "high" } };
+    const high = toMessagesRequest(ask, { model: "m", maxTokens: 1024 }).params as {
+      thinking?: unknown;
+      max_tokens: number;
+    };
+    expect(high.thinking).toEqual({ type: "enabled", budget_tokens: 4096 });
+    expect(high.max_tokens).toBe(1024 + 4096);
+    const own = toMessagesRequest(
+      {
+        ...ask,
+        maxTokens: 20_000,
+        providerOptions: { anthropic: { thinking: { type: "enabled", budget_tokens: 10_000 } } },
+      },
+      { model: "m", maxTokens: 1024 },
+    ).params as { thinking?: unknown };
+    expect(own.thinking).toEqual({ type: "enabled", budget_tokens: 10_000 });
+    const parsed = fromMessagesRequest({
+      model: "m",
+      max_tokens: 5000,
+      messages: [{ role: "user", content: "q" }],
+      thinking: { type: "enabled", budget_tokens: 3000 },
+    });
+    expect(parsed.request.reasoning).toEqual({ budgetTokens: 3000 });
+  });
 });

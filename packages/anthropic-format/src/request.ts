@@ -3,6 +3,7 @@ import {
   type ContentPart,
   type GenerateRequest,
   type SchemaLike,
+  reasoningBudgetTokens,
   toolArgumentsObject,
 } from "@orchestrator-ts/core";
 import { toJsonSchema } from "@orchestrator-ts/core/internal";
@@ -234,6 +235,12 @@ export function toMessagesRequest(request: GenerateRequest, options: MessagesReq
   if (tools.length > 0) params.tools = tools;
   if (choice !== undefined) params.tool_choice = choice;
 
+  // The request's reasoning as extended thinking, unless the caller set Anthropic's own `thinking`.
+  if (request.reasoning !== undefined)
+    (params as { thinking?: unknown }).thinking = {
+      type: "enabled",
+      budget_tokens: reasoningBudgetTokens(request.reasoning),
+    };
   const extra = request.providerOptions?.["anthropic"];
   if (extra) Object.assign(params, extra);
   if (isRecord((params as { thinking?: unknown }).thinking)) fitThinking(params, options, warnings);

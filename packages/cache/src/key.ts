@@ -129,6 +129,7 @@ export function normalizeRequest(model: ModelIdentity, request: GenerateRequest)
     tools: request.tools && request.tools.length > 0 ? normalizeTools(request.tools) : undefined,
     toolChoice: request.toolChoice,
     responseFormat: request.responseFormat ? normalizeFormat(request.responseFormat) : undefined,
+    reasoning: request.reasoning,
     providerOptions: request.providerOptions,
   };
 }

@@ -73,6 +73,21 @@ export interface ToolDefinition {
 
 export type ToolChoice = "auto" | "none" | "required" | { name: string };
 
+/** How hard a model should reason before it answers (OpenAI's `reasoning_effort`). */
+export type ReasoningEffort = "low" | "medium" | "high";
+
+/**
+ * Ask the model to reason before it answers, in whichever way its provider takes it: Anthropic's
+ * extended thinking (`budget_tokens`), OpenAI's `reasoning_effort` (reasoning models), Ollama's
+ * `think`. Give an effort or a token budget; each is mapped to the other where a provider takes
+ * only one (`reasoningBudgetTokens`, `reasoningEffortOf`). A provider's own setting in
+ * `providerOptions` wins; a model that cannot reason answers as usual, with a warning.
+ */
+export interface ReasoningRequest {
+  effort?: ReasoningEffort;
+  budgetTokens?: number;
+}
+
 export type ResponseFormat =
   | { type: "text" }
   | { type: "json"; schema?: SchemaLike; name?: string; description?: string };
@@ -87,6 +102,8 @@ export interface GenerateRequest {
   tools?: ToolDefinition[];
   toolChoice?: ToolChoice;
   responseFormat?: ResponseFormat;
+  /** Reason before answering (thinking): see `ReasoningRequest`. */
+  reasoning?: ReasoningRequest;
   /** Aborting rejects the call with `AbortError`. */
   signal?: AbortSignal;
   /** A deadline for the whole call; past it the call rejects with `TimeoutError`. */
@@ -202,6 +219,24 @@ export function reasoningChunk(part: ReasoningPart): Extract<StreamChunk, { type
   if (part.signature !== undefined) chunk.signature = part.signature;
   if (part.redactedData !== undefined) chunk.redactedData = part.redactedData;
   return chunk;
+}
+
+// An effort's thinking budget, as LiteLLM maps `reasoning_effort` to Anthropic's `budget_tokens`.
+const EFFORT_BUDGET: Readonly<Record<ReasoningEffort, number>> = { low: 1024, medium: 2048, high: 4096 };
+
+/** The token budget a reasoning request asks for: its own (at least 1,024), else its effort's (default medium). */
+export function reasoningBudgetTokens(reasoning: ReasoningRequest): number {
+  const budget = reasoning.budgetTokens;
+  if (typeof budget === "number" && Number.isFinite(budget) && budget > 0) return Math.max(1024, Math.floor(budget));
+  return EFFORT_BUDGET[reasoning.effort as ReasoningEffort] ?? EFFORT_BUDGET.medium;
+}
+
+/** The effort a reasoning request asks for: its own, else the nearest to its budget (default medium). */
+export function reasoningEffortOf(reasoning: ReasoningRequest): ReasoningEffort {
+  if (reasoning.effort !== undefined && reasoning.effort in EFFORT_BUDGET) return reasoning.effort;
+  const budget = reasoning.budgetTokens;
+  if (typeof budget !== "number" || !(budget > 0)) return "medium";
+  return budget < 2048 ? "low" : budget < 4096 ? "medium" : "high";
 }
 
 /** The text of reasoning parts, joined (redacted blocks have none). */

@@ -37,7 +37,7 @@ export interface ParsedChatRequest {
   includeUsage: boolean;
   /**
    * The request in the core's terms. Fields the core has no name for (`user`, `logit_bias`,
-   * `frequency_penalty`, `reasoning_effort`…) are kept in `providerOptions.openai`, which an
+   * `frequency_penalty`, a `reasoning_effort` other than low/medium/high…) are kept in `providerOptions.openai`, which an
    * `OpenAIModel` sends on as they are; a JSON schema without `strict: true` (OpenAI's default)
    * becomes `providerOptions.openai.strictJsonSchema: false`. A message's `name` is not kept. An
    * assistant message's reasoning (`thinking_blocks`, `reasoning_content`) is its `reasoning`.
@@ -289,13 +289,19 @@ export function fromChatRequest(body: unknown): ParsedChatRequest {
     if (body.tools.length > 0) request.tools = body.tools.map(tool);
   }
   if (body.tool_choice !== undefined && body.tool_choice !== null) request.toolChoice = toolChoice(body.tool_choice);
+  // An effort every provider can take (Anthropic as a thinking budget); others ("minimal"…) go on to OpenAI as they are.
+  const effort = body.reasoning_effort;
+  if (effort !== undefined && effort !== null && typeof effort !== "string")
+    throw invalid("reasoning_effort", '"low", "medium" or "high"');
+  if (effort === "low" || effort === "medium" || effort === "high") request.reasoning = { effort };
 
   const extra: Record<string, unknown> = {};
   if (body.response_format !== undefined && body.response_format !== null)
     request.responseFormat = responseFormat(body.response_format, extra);
   for (const key of Object.keys(body)) {
     // An own "__proto__" (JSON.parse makes one) is dropped: as a key it would be the object's prototype.
-    if (!KNOWN.has(key) && key !== "__proto__") extra[key] = body[key];
+    if (!KNOWN.has(key) && key !== "__proto__" && !(key === "reasoning_effort" && request.reasoning))
+      extra[key] = body[key];
   }
   if (Object.keys(extra).length > 0) request.providerOptions = { openai: extra };
 

@@ -325,4 +325,36 @@ describe("the real openai SDK carries reasoning both ways", () => {
     expect(parts).toEqual(reasoning);
     expect(chunks.filter((c) => c.type === "text")).toEqual([{ type: "text", text: "Paris." }]);
   });
+
+  it("a request's reasoning: a reasoning model gets reasoning_effort (from the effort, or the nearest to a budget); another model a warning; the gateway reads reasoning_effort into it", () => {
+    const ask = (reasoning: GenerateRequest["reasoning"]): GenerateRequest => ({
+      messages: [{ role: "user", content: "q" }],
+      reasoning,
+    });
+    const o = { model: "o3", reasoning: true, providerKey: "openai" };
+    expect(toChatRequest(ask({ effort: "high" }), o).reasoning_effort).toBe("high");
+    expect(toChatRequest(ask({ budgetTokens: 1024 }), o).reasoning_effort).toBe("low");
+    expect(toChatRequest(ask({ budgetTokens: 3000 }), o).reasoning_effort).toBe("medium");
+    const warnings: string[] = [];
+    const plain = toChatRequest(ask({ effort: "low" }), { model: "gpt-4o-mini", providerKey: "openai" }, warnings);
+    expect(plain.reasoning_effort).toBeUndefined();
+    expect(warnings).toEqual(["reasoning is not supported by gpt-4o-mini (not a reasoning model) and was left out."]);
+
+    const parsed = fromChatRequest({ model: "m", messages: [{ role: "user", content: "q" }], reasoning_effort: "low" });
+    expect(parsed.request.reasoning).toEqual({ effort: "low" });
+    expect(parsed.request.providerOptions).toBeUndefined();
+    // An effort only OpenAI knows goes on to it as it is.
+    const minimal = fromChatRequest({
+      model: "m",
+      messages: [{ role: "user", content: "q" }],
+      reasoning_effort: "minimal",
+    });
+    expect([minimal.request.reasoning, minimal.request.providerOptions]).toEqual([
+      undefined,
+      { openai: { reasoning_effort: "minimal" } },
+    ]);
+    expect(() =>
+      fromChatRequest({ model: "m", messages: [{ role: "user", content: "q" }], reasoning_effort: 3 }),
+    ).toThrow("reasoning_effort");
+  });
 });

@@ -7,6 +7,7 @@ import {
   type ToolCall,
   type ToolChoice,
   type ToolDefinition,
+  reasoningEffortOf,
   reasoningText,
 } from "@orchestrator-ts/core";
 import { isZodSchema, toJsonSchema } from "@orchestrator-ts/core/internal";
@@ -189,6 +190,14 @@ export function toChatRequest(request: GenerateRequest, options: ChatRequestOpti
   if (request.topP !== undefined) {
     if (options.reasoning) warnings?.push(`topP is not supported by ${options.model} and was left out.`);
     else body.top_p = request.topP;
+  }
+  if (request.reasoning !== undefined) {
+    // A reasoning model's effort; another model answers as usual (the API would refuse the field).
+    if (options.reasoning) body.reasoning_effort = reasoningEffortOf(request.reasoning);
+    else
+      warnings?.push(
+        `reasoning is not supported by ${options.model ?? "this model"} (not a reasoning model) and was left out.`,
+      );
   }
   if (request.stop !== undefined && request.stop.length > 0) body.stop = request.stop;
   if (request.seed !== undefined) body.seed = request.seed;

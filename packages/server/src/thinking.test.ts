@@ -1,4 +1,5 @@
 import Anthropic from "@anthropic-ai/sdk";
+import OpenAI from "openai";
 import { anthropicSignatureOf } from "@orchestrator-ts/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Gateway, startGateway } from "./test/gateway";
@@ -64,5 +65,19 @@ describe("POST /v1/messages with extended thinking", () => {
     expect(deltas.filter((d) => d === "thinking_delta").length).toBeGreaterThan(1);
     expect(deltas).toContain("signature_delta");
     expect(deltas.indexOf("signature_delta")).toBeLessThan(deltas.indexOf("input_json_delta"));
+  });
+
+  it("an OpenAI client turns Claude's thinking on with reasoning_effort, and gets the reasoning as reasoning_content", async () => {
+    const openai = new OpenAI({ apiKey: "sk-gateway-client", baseURL: `${gw.url}/v1`, maxRetries: 0 });
+    const answer = await openai.chat.completions.create({
+      model: "claude-sonnet-4-6",
+      messages: [{ role: "user", content: "Weather in Oslo?" }],
+      reasoning_effort: "low",
+    });
+    const sent = gw.anthropicUpstream.requests.at(-1)?.body as { thinking?: unknown; max_tokens: number };
+    expect(sent.thinking).toEqual({ type: "enabled", budget_tokens: 1024 });
+    expect(sent.max_tokens).toBeGreaterThan(1024);
+    const message = answer.choices[0]?.message as { reasoning_content?: string } | undefined;
+    expect(message?.reasoning_content).toBe(REASONING);
   });
 });
