@@ -315,7 +315,10 @@ describe("extended thinking, as the API does it", () => {
     );
     const first = await client.messages.create({ ...think("q"), tools });
     expect(first.content[0]).toEqual({ type: "thinking", thinking: "Scripted.", signature: "sig-scripted" });
-    const result = { role: "user" as const, content: [{ type: "tool_result" as const, tool_use_id: "toolu_1", content: "x" }] };
+    const result = {
+      role: "user" as const,
+      content: [{ type: "tool_result" as const, tool_use_id: "toolu_1", content: "x" }],
+    };
     await expect(
       client.messages.create({
         ...think("q"),
