@@ -1,6 +1,6 @@
 import type { ServerResponse } from "node:http";
 import type { GenerateRequest, Usage } from "@orchestrator-ts/core";
-import { OrchestratorError, estimateRequestTokens } from "@orchestrator-ts/core";
+import { OrchestratorError, estimateRequestTokens, reasoningBudgetTokens } from "@orchestrator-ts/core";
 import type { ModelRegistry, RegistryRequest, RegistryResult, RegistryStreamChunk } from "@orchestrator-ts/registry";
 import { GatewayError } from "./contract";
 import { type Exchange, rememberRater } from "./exchange";
@@ -64,7 +64,7 @@ export async function answer(
   if (model !== "auto") registry.resolveRoute(model);
   const request: RegistryRequest = parsed.request;
   const promptTokens = estimateRequestTokens(request);
-  await settings.admit(exchange, model, promptTokens, request.maxTokens);
+  await settings.admit(exchange, model, promptTokens, longestAnswer(request));
 
   if (model !== "auto") request.route = model;
   if (hints.task !== undefined) request.task = hints.task;
@@ -344,4 +344,16 @@ function drained(res: ServerResponse): Promise<void> {
     res.on("drain", done);
     res.on("close", done);
   });
+}
+
+/**
+ * The longest answer a request allows, for the budget hold: its `max_tokens`, with a thinking
+ * budget added when it does not exceed it (an Anthropic model's `max_tokens` is raised so, as the
+ * API requires); `undefined` when the request sets none (the hold takes the model's limit).
+ */
+function longestAnswer(request: GenerateRequest): number | undefined {
+  const max = request.maxTokens;
+  if (max === undefined || request.reasoning === undefined) return max;
+  const budget = reasoningBudgetTokens(request.reasoning);
+  return max <= budget ? max + budget : max;
 }

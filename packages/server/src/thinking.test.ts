@@ -2,6 +2,7 @@ import Anthropic from "@anthropic-ai/sdk";
 import OpenAI from "openai";
 import { anthropicSignatureOf } from "@orchestrator-ts/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { AdmissionRequest } from "./contract";
 import { type Gateway, startGateway } from "./test/gateway";
 
 // Extended thinking through /v1/messages: a client (IDE assistants do this) turns thinking on, gets
@@ -79,5 +80,42 @@ describe("POST /v1/messages with extended thinking", () => {
     expect(sent.max_tokens).toBeGreaterThan(1024);
     const message = answer.choices[0]?.message as { reasoning_content?: string } | undefined;
     expect(message?.reasoning_content).toBe(REASONING);
+  });
+
+  it("a key's budget hold covers the thinking budget added to a max_tokens that does not exceed it", async () => {
+    const admitted: AdmissionRequest[] = [];
+    const gated = await startGateway({
+      server: {
+        gatekeeper: {
+          authenticate: async () => ({ keyId: "k1", keyName: "test" }),
+          admit: async (_caller, request) => {
+            admitted.push(request);
+            return { settle: async () => undefined };
+          },
+        },
+      },
+    });
+    try {
+      gated.anthropicUpstream.setReply(() => ({ reasoning: "Hm.", text: "Done." }));
+      const anthropic = new Anthropic({ apiKey: "sk-any", baseURL: gated.url, maxRetries: 0 });
+      const body = { model: "claude-sonnet-4-6", messages: [question] };
+      await anthropic.messages.create({
+        ...body,
+        max_tokens: 1024,
+        thinking: { type: "enabled", budget_tokens: 2048 },
+      });
+      await anthropic.messages.create({
+        ...body,
+        max_tokens: 8000,
+        thinking: { type: "enabled", budget_tokens: 2048 },
+      });
+      // What the upstream was allowed (the API requires max_tokens above the budget) is what the hold covers.
+      expect(admitted.map((a) => a.maxOutputTokens)).toEqual([3072, 8000]);
+      expect(gated.anthropicUpstream.requests.map((r) => (r.body as { max_tokens: number }).max_tokens)).toEqual([
+        3072, 8000,
+      ]);
+    } finally {
+      await gated.close();
+    }
   });
 });
