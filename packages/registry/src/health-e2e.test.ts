@@ -73,7 +73,9 @@ describe("health monitor in the registry, over the wire", () => {
       failureThreshold: 3,
       recoveryThreshold: 2,
       cooldownMs: 3_000,
-      timeoutMs: 1_000,
+      // A first check on a loaded CI machine (the SDK loaded, the connection opened) can pass 1 s: a
+      // timed-out check would count as a failure and start the model "degraded".
+      timeoutMs: 4_000,
       jitter: 0,
     });
     const registry = new ModelRegistry({
