@@ -60,7 +60,7 @@ const KNOWN = new Set([
   "output_config",
 ]);
 
-const isRecord = (value: unknown): value is Record<string, unknown> =>
+export const isRecord = (value: unknown): value is Record<string, unknown> =>
   typeof value === "object" && value !== null && !Array.isArray(value);
 
 function invalid(param: string, expected: string): InvalidMessagesRequestError {

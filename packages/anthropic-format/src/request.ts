@@ -7,6 +7,7 @@ import {
   toolArgumentsObject,
 } from "@orchestrator-ts/core";
 import { toJsonSchema } from "@orchestrator-ts/core/internal";
+import { isRecord } from "./parse-request";
 import type {
   MessagesCacheControl,
   MessagesContentBlockParam,
@@ -245,10 +246,6 @@ export function toMessagesRequest(request: GenerateRequest, options: MessagesReq
   if (extra) Object.assign(params, extra);
   if (isRecord((params as { thinking?: unknown }).thinking)) fitThinking(params, options, warnings);
   return { params, responseTool, warnings };
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
 /**

@@ -9,6 +9,7 @@ import {
   type ToolChoice,
   type ToolDefinition,
 } from "@orchestrator-ts/core";
+import { isRecord } from "./reasoning";
 import { parseArguments } from "./tool-calls";
 
 /** A chat-completions request body that cannot be served: `param` names the field, as OpenAI's 400 does. */
@@ -62,9 +63,6 @@ const KNOWN = new Set([
   "stream_options",
   "n",
 ]);
-
-const isRecord = (value: unknown): value is Record<string, unknown> =>
-  typeof value === "object" && value !== null && !Array.isArray(value);
 
 function invalid(param: string, expected: string): InvalidChatRequestError {
   return new InvalidChatRequestError(`Invalid value for '${param}': expected ${expected}.`, param);

@@ -16,7 +16,7 @@ export interface ChatReasoningLike {
 
 type ReasoningChunk = Extract<StreamChunk, { type: "reasoning" }>;
 
-const isRecord = (value: unknown): value is Record<string, unknown> =>
+export const isRecord = (value: unknown): value is Record<string, unknown> =>
   typeof value === "object" && value !== null && !Array.isArray(value);
 
 /** A `thinking_blocks` entry as a reasoning chunk; `undefined` for anything else (a block of a kind unknown here). */

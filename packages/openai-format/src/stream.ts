@@ -1,6 +1,6 @@
 import { type FinishReason, ProviderError, type StreamChunk, type ToolCall, type Usage } from "@orchestrator-ts/core";
 import { withFields } from "@orchestrator-ts/core/internal";
-import { pushChatReasoningDelta } from "./reasoning";
+import { pushChatReasoningDelta, toChatThinkingBlock } from "./reasoning";
 import { type ChatUsageLike, fromChatFinishReason, fromChatUsage, toChatUsage, wireFinishReason } from "./response";
 import { ToolCallAssembler, type ToolCallDeltaLike, stringifyArguments } from "./tool-calls";
 import type { ChatCompletionChunk, ChatDelta, ChatFinishReason, ChatIdentity } from "./wire";
@@ -165,10 +165,8 @@ export class ChatStreamEncoder {
   }): ChatCompletionChunk | undefined {
     const delta: ChatDelta = {};
     if (chunk.redactedData === undefined && chunk.text !== "") delta.reasoning_content = chunk.text;
-    if (chunk.redactedData !== undefined)
-      delta.thinking_blocks = [{ type: "redacted_thinking", data: chunk.redactedData }];
-    else if (chunk.signature !== undefined)
-      delta.thinking_blocks = [{ type: "thinking", thinking: chunk.text, signature: chunk.signature }];
+    if (chunk.redactedData !== undefined || chunk.signature !== undefined)
+      delta.thinking_blocks = [toChatThinkingBlock({ type: "reasoning", ...chunk })];
     return delta.reasoning_content === undefined && delta.thinking_blocks === undefined
       ? undefined
       : this.#chunk(delta);
