@@ -42,7 +42,13 @@ export {
   toMessagesRequest,
   toMessagesToolChoice,
 } from "./request";
-export { fromMessagesRequest, InvalidMessagesRequestError, type ParsedMessagesRequest } from "./parse-request";
+export { messagesBetas, toCountTokensParams } from "./count-tokens";
+export {
+  fromCountTokensRequest,
+  fromMessagesRequest,
+  InvalidMessagesRequestError,
+  type ParsedMessagesRequest,
+} from "./parse-request";
 export {
   fromMessagesResponse,
   fromMessagesUsage,

@@ -268,6 +268,20 @@ function toolChoice(value: unknown): ToolChoice {
  * the body's size (bound the body's bytes before parsing it).
  */
 export function fromMessagesRequest(body: unknown): ParsedMessagesRequest {
+  return parseMessagesBody(body, false);
+}
+
+/**
+ * A token-counting request body (`POST /v1/messages/count_tokens`: `model`, `messages`, `system`,
+ * `tools`, `tool_choice`, `thinking`) read as `fromMessagesRequest` reads a Messages request, with
+ * the same checks and field paths; it has no `max_tokens` (one that is given is ignored), and
+ * `stream` means nothing there.
+ */
+export function fromCountTokensRequest(body: unknown): ParsedMessagesRequest {
+  return parseMessagesBody(body, true);
+}
+
+function parseMessagesBody(body: unknown, counting: boolean): ParsedMessagesRequest {
   if (!isRecord(body)) throw new InvalidMessagesRequestError("The request body must be a JSON object.", "");
   const model = body.model;
   if (typeof model !== "string" || model === "")
@@ -279,10 +293,12 @@ export function fromMessagesRequest(body: unknown): ParsedMessagesRequest {
   if (rawMessages === undefined) throw new InvalidMessagesRequestError("messages: Field required", "messages");
   if (!Array.isArray(rawMessages) || rawMessages.length === 0)
     throw invalid("messages", "a non-empty array of messages");
-  const maxTokens = body.max_tokens;
-  if (maxTokens === undefined) throw new InvalidMessagesRequestError("max_tokens: Field required", "max_tokens");
-  if (typeof maxTokens !== "number" || !Number.isInteger(maxTokens) || maxTokens < 1)
-    throw invalid("max_tokens", "an integer of at least 1");
+  const maxTokens = counting ? undefined : body.max_tokens;
+  if (!counting) {
+    if (maxTokens === undefined) throw new InvalidMessagesRequestError("max_tokens: Field required", "max_tokens");
+    if (typeof maxTokens !== "number" || !Number.isInteger(maxTokens) || maxTokens < 1)
+      throw invalid("max_tokens", "an integer of at least 1");
+  }
 
   const messages: Message[] = [];
   if (body.system !== undefined && body.system !== null) {
@@ -296,7 +312,8 @@ export function fromMessagesRequest(body: unknown): ParsedMessagesRequest {
   }
   for (let i = 0; i < rawMessages.length; i++) turn(rawMessages[i], i, messages);
 
-  const request: GenerateRequest = { messages, maxTokens };
+  const request: GenerateRequest =
+    maxTokens === undefined ? { messages } : { messages, maxTokens: maxTokens as number };
   const temperature = optionalNumber(body, "temperature");
   if (temperature !== undefined) request.temperature = temperature;
   const topP = optionalNumber(body, "top_p");
@@ -344,6 +361,7 @@ export function fromMessagesRequest(body: unknown): ParsedMessagesRequest {
   const thinking = body.thinking;
   if (isRecord(thinking) && thinking.type === "enabled" && typeof thinking.budget_tokens === "number")
     request.reasoning = { budgetTokens: thinking.budget_tokens };
+  if (counting) return { model, stream: false, user, request };
   const stream = body.stream;
   if (stream !== undefined && stream !== null && typeof stream !== "boolean") throw invalid("stream", "a boolean");
   return { model, stream: stream === true, user, request };

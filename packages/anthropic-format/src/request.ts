@@ -183,7 +183,8 @@ export function toMessagesToolChoice(choice: GenerateRequest["toolChoice"]): Mes
 /**
  * A core request as a Messages body (without `stream`): what a client of the API sends.
  * Structured output (`responseFormat: json`) becomes a forced tool, which every Claude model
- * supports; `providerOptions.anthropic` is copied into the body as is, last.
+ * supports; `providerOptions.anthropic` is copied into the body as is, last — but for `betas`, which is
+ * the `anthropic-beta` header (`messagesBetas`).
  */
 export function toMessagesRequest(request: GenerateRequest, options: MessagesRequestOptions): MappedMessagesRequest {
   const warnings: string[] = [];
@@ -243,7 +244,11 @@ export function toMessagesRequest(request: GenerateRequest, options: MessagesReq
       budget_tokens: reasoningBudgetTokens(request.reasoning),
     };
   const extra = request.providerOptions?.["anthropic"];
-  if (extra) Object.assign(params, extra);
+  if (extra) {
+    Object.assign(params, extra);
+    // `betas` is the `anthropic-beta` header (messagesBetas), not a body field.
+    if (extra["betas"] !== undefined) delete (params as { betas?: unknown }).betas;
+  }
   if (isRecord((params as { thinking?: unknown }).thinking)) fitThinking(params, options, warnings);
   return { params, responseTool, warnings };
 }

@@ -21,7 +21,12 @@ import {
   secretFromEnv,
 } from "@orchestrator-ts/core";
 import { sdkBackstopTimeoutMs, withFields } from "@orchestrator-ts/core/internal";
-import { MessagesStreamDecoder, fromMessagesResponse } from "@orchestrator-ts/anthropic-format";
+import {
+  MessagesStreamDecoder,
+  fromMessagesResponse,
+  messagesBetas,
+  toCountTokensParams,
+} from "@orchestrator-ts/anthropic-format";
 import { mapAnthropicError } from "./map-error";
 import { toAnthropicRequest } from "./mapping";
 import { loadAnthropicSdk } from "./sdk";
@@ -237,6 +242,28 @@ export class AnthropicModel extends Model {
     yield finish;
   }
 
+  /**
+   * The request's input tokens as Anthropic counts them (`POST /v1/messages/count_tokens`, free of
+   * charge): the conversation, system prompt, tools (structured output's tool too) and thinking, as
+   * a call would send them. Failures are this model's typed errors, as a call's are.
+   */
+  async countTokens(request: GenerateRequest): Promise<number> {
+    try {
+      await this.initialize();
+      const { params } = toAnthropicRequest(
+        request,
+        this.modelId,
+        this.defaultMaxTokens,
+        this.capabilities.maxOutputTokens,
+      );
+      const body = toCountTokensParams(params) as unknown as Anthropic.MessageCountTokensParams;
+      const counted = await this.#sdk().messages.countTokens(body, this.#requestOptions(request));
+      return counted.input_tokens;
+    } catch (error) {
+      throw this.mapError(error);
+    }
+  }
+
   protected override mapError(error: unknown): OrchestratorError {
     return mapAnthropicError(error, {
       provider: this.provider,
@@ -256,9 +283,30 @@ export class AnthropicModel extends Model {
     return this.#client;
   }
 
-  #requestOptions(request: GenerateRequest): { signal?: AbortSignal; timeout: number } {
+  #requestOptions(request: GenerateRequest): {
+    signal?: AbortSignal;
+    timeout: number;
+    headers?: Record<string, string>;
+  } {
     const timeout = sdkBackstopTimeoutMs(request.timeoutMs ?? this.timeoutMs);
-    return request.signal ? { signal: request.signal, timeout } : { timeout };
+    const options: { signal?: AbortSignal; timeout: number; headers?: Record<string, string> } = request.signal
+      ? { signal: request.signal, timeout }
+      : { timeout };
+    // The request's betas join the configured ones (a request header would replace them).
+    const betas = request.providerOptions === undefined ? undefined : messagesBetas(request);
+    if (betas !== undefined) {
+      const configured = this.#configuredBetas;
+      options.headers = { "anthropic-beta": configured === undefined ? betas : `${configured},${betas}` };
+    }
+    return options;
+  }
+
+  get #configuredBetas(): string | undefined {
+    const headers = this.#headers;
+    if (headers === undefined) return undefined;
+    for (const [name, value] of Object.entries(headers))
+      if (name.toLowerCase() === "anthropic-beta") return typeof value === "string" ? value : value.reveal();
+    return undefined;
   }
 
   // Cache writes cost 1.25× and reads 0.1× the prompt price: priced here, as the base only knows one rate.

@@ -2,11 +2,12 @@ import {
   type MessagesErrorType,
   MessagesStreamEncoder,
   fromMessagesRequest,
+  messagesBetas,
   messagesErrorBody,
   sseEvent,
   toMessagesResponse,
 } from "@orchestrator-ts/anthropic-format";
-import { NoEligibleModelError } from "@orchestrator-ts/core";
+import { type GenerateRequest, NoEligibleModelError } from "@orchestrator-ts/core";
 import type { RegistryResult, RegistryStreamChunk } from "@orchestrator-ts/registry";
 import { type InferenceSettings, type StreamWriter, type Wire, answer, streamSummary } from "./answer";
 import { GatewayError, type GatewayErrorType } from "./contract";
@@ -30,6 +31,7 @@ export async function messages(exchange: Exchange, body: unknown, settings: Infe
     });
   const hints = routingHints(exchange.req.headers, body);
   const parsed = fromMessagesRequest(body);
+  withClientBetas(exchange, parsed.request);
   const user = parsed.user;
   if (user !== undefined && exchange.caller?.user === undefined)
     exchange.caller = exchange.caller === undefined ? { user } : withFields(exchange.caller, { user });
@@ -39,6 +41,37 @@ export async function messages(exchange: Exchange, body: unknown, settings: Infe
     settings,
     ANTHROPIC,
   );
+}
+
+/**
+ * The client's `anthropic-beta` header as the request's `providerOptions.anthropic.betas`, which an
+ * Anthropic model sends on as its own `anthropic-beta` (other models do not read it): beta fields
+ * of the body (also kept in `providerOptions.anthropic`) need their beta named. Names that are not
+ * beta names are a 400 on the header.
+ */
+export function withClientBetas(exchange: Exchange, request: GenerateRequest): GenerateRequest {
+  const header = exchange.req.headers["anthropic-beta"];
+  if (header === undefined || header === "") return request;
+  const asked: GenerateRequest = {
+    providerOptions: { anthropic: { betas: Array.isArray(header) ? header.join(",") : header } },
+    messages: [],
+  };
+  let betas: string | undefined;
+  try {
+    betas = messagesBetas(asked);
+  } catch (error) {
+    throw new GatewayError(
+      400,
+      "invalid_request_error",
+      `anthropic-beta: ${(error as Error).message.replace(/^betas: /, "")}`,
+      { code: "invalid_value", param: "anthropic-beta" },
+    );
+  }
+  if (betas === undefined) return request;
+  const options = request.providerOptions ?? {};
+  options["anthropic"] = withFields(options["anthropic"] ?? {}, { betas: betas.split(",") });
+  request.providerOptions = options;
+  return request;
 }
 
 const ANTHROPIC: Wire = {

@@ -3,6 +3,7 @@ import type { AddressInfo } from "node:net";
 import type { InferenceSettings } from "./answer";
 import { chatCompletions } from "./chat-completions";
 import { anthropicErrorBody, messages } from "./messages";
+import { countTokens } from "./count-tokens";
 import { type Caller, GatewayError, type Gatekeeper, type ServedOrchestrator, type ServerObserver } from "./contract";
 import { DEFAULT_BODY_LIMIT_BYTES, readJson } from "./body";
 import { openAIErrorBody, sendError, toGatewayError } from "./errors";
@@ -70,6 +71,7 @@ export interface OrchestratorServer {
 
 const CHAT = "/v1/chat/completions";
 const MESSAGES = "/v1/messages";
+const COUNT_TOKENS = "/v1/messages/count_tokens";
 
 function pathOf(url: string | undefined): string {
   if (url === undefined) return "/";
@@ -238,6 +240,13 @@ export function createServer(options: CreateServerOptions): OrchestratorServer {
           return;
         }
         void inference(new Exchange(req, res, context, "anthropic.messages"), messages, anthropicErrorBody);
+        return;
+      case COUNT_TOKENS:
+        if (method !== "POST") {
+          methodNotAllowed(res, "POST", path, anthropicErrorBody);
+          return;
+        }
+        void inference(new Exchange(req, res, context, "anthropic.count_tokens"), countTokens, anthropicErrorBody);
         return;
       case "/v1/models":
         if (method !== "GET") {

@@ -13,7 +13,7 @@ import {
 } from "@orchestrator-ts/anthropic-format";
 import type { FinishReason, ReasoningPart, Usage } from "@orchestrator-ts/core";
 import { asNumber, asString, isRecord } from "../internal/http";
-import { splitIntoPieces, splitWordChunks } from "../internal/text";
+import { countWords, splitIntoPieces, splitWordChunks } from "../internal/text";
 import { type LoopbackServerOptions, startLoopbackServer } from "./loopback-server";
 import type { ErrorSpec, LoopbackContext, LoopbackHandler, LoopbackServer, RenderedError } from "./handler";
 import {
@@ -364,10 +364,51 @@ async function serveMessages(
   });
 }
 
+// The fields a count_tokens body may have; the API refuses any other (max_tokens, stream, sampling…).
+const COUNT_FIELDS = new Set([
+  "model",
+  "messages",
+  "system",
+  "tools",
+  "tool_choice",
+  "thinking",
+  "mcp_servers",
+  "context_management",
+]);
+
+/**
+ * `POST /v1/messages/count_tokens`: `{ input_tokens }`, counted as this server counts a call's
+ * prompt (words of the system prompt and the messages), so a count matches the usage of the call.
+ */
+async function serveCountTokens(
+  ctx: LoopbackContext,
+  options: { models: readonly string[] | undefined; requireVersionHeader: boolean },
+): Promise<void> {
+  if (options.requireVersionHeader && ctx.req.headers["anthropic-version"] === undefined) {
+    await ctx.sendError({ status: 400, kind: "bad-request", message: "anthropic-version: header is required" });
+    return;
+  }
+  const extra = Object.keys(ctx.body).find((key) => !COUNT_FIELDS.has(key));
+  if (extra !== undefined) {
+    await ctx.sendError({ status: 400, kind: "bad-request", message: `${extra}: Extra inputs are not permitted` });
+    return;
+  }
+  const parsed = parseMessagesRequest(ctx.url.pathname, { ...ctx.body, max_tokens: 1 });
+  if (typeof parsed === "string") {
+    await ctx.sendError({ status: 400, kind: "bad-request", message: parsed });
+    return;
+  }
+  if (options.models && !options.models.includes(parsed.model)) {
+    await ctx.sendError({ status: 404, kind: "not-found", message: `model: ${parsed.model}` });
+    return;
+  }
+  await ctx.sendJson(200, { input_tokens: parsed.messages.reduce((sum, m) => sum + countWords(m.content), 0) });
+}
+
 /**
  * An Anthropic Messages server: `POST /v1/messages` (JSON, and SSE with message_start,
  * content_block_start, ping, content_block_delta, content_block_stop, message_delta, message_stop)
- * and `GET /v1/models` for health.
+ * `POST /v1/messages/count_tokens`, and `GET /v1/models` for health.
  */
 export async function startAnthropicServer(options: AnthropicServerOptions = {}): Promise<AnthropicServer> {
   const { apiKey, models } = options;
@@ -389,6 +430,11 @@ export async function startAnthropicServer(options: AnthropicServerOptions = {})
         path: "/v1/messages",
         inference: true,
         handle: (ctx) => serveMessages(ctx, { models, requireVersionHeader, issued }),
+      },
+      {
+        method: "POST",
+        path: "/v1/messages/count_tokens",
+        handle: (ctx) => serveCountTokens(ctx, { models, requireVersionHeader }),
       },
       {
         method: "GET",
