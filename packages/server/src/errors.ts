@@ -10,7 +10,7 @@ import {
   RateLimitError,
   TimeoutError,
 } from "@orchestrator-ts/core";
-import { isModuleNotFound } from "@orchestrator-ts/core/internal";
+import { isModuleNotFound, withFields } from "@orchestrator-ts/core/internal";
 import { GatewayError } from "./contract";
 
 /**
@@ -39,13 +39,16 @@ export function toGatewayError(error: unknown): GatewayError {
       });
     }
     if (NoEligibleModelError.isInstance(error)) {
-      return new GatewayError(503, "overloaded_error", error.message, { code: "no_eligible_model", cause: error });
+      return new GatewayError(503, "overloaded_error", upstreamMessage(error.message), {
+        code: "no_eligible_model",
+        cause: error,
+      });
     }
     if (RateLimitError.isInstance(error)) {
       return new GatewayError(
         429,
         "rate_limit_error",
-        `Every model that could answer is rate limited: ${error.message}`,
+        `Every model that could answer is rate limited: ${upstreamMessage(error.message)}`,
         {
           code: "rate_limit_exceeded",
           ...(error.retryAfterMs === undefined ? {} : { retryAfterMs: error.retryAfterMs }),
@@ -54,10 +57,10 @@ export function toGatewayError(error: unknown): GatewayError {
       );
     }
     if (TimeoutError.isInstance(error)) {
-      return new GatewayError(504, "timeout_error", error.message, { code: "timeout", cause: error });
+      return new GatewayError(504, "timeout_error", upstreamMessage(error.message), { code: "timeout", cause: error });
     }
     if (ContextLengthError.isInstance(error)) {
-      return new GatewayError(400, "invalid_request_error", error.message, {
+      return new GatewayError(400, "invalid_request_error", upstreamMessage(error.message), {
         param: "messages",
         code: "context_length_exceeded",
         cause: error,
@@ -86,7 +89,7 @@ export function toGatewayError(error: unknown): GatewayError {
       return new GatewayError(
         502,
         "api_error",
-        `The upstream provider refused the gateway's credentials: ${error.message}`,
+        `The upstream provider refused the gateway's credentials: ${upstreamMessage(error.message)}`,
         { code: "upstream_authentication", cause: error },
       );
     }
@@ -96,12 +99,12 @@ export function toGatewayError(error: unknown): GatewayError {
       return new GatewayError(
         400,
         "invalid_request_error",
-        `The model's provider refused the request (${error.status}): ${error.message}`,
+        `The model's provider refused the request (${error.status}): ${upstreamMessage(error.message)}`,
         { code: "upstream_invalid_request", cause: error },
       );
     }
     if (ProviderError.isInstance(error)) {
-      return new GatewayError(502, "api_error", error.message, {
+      return new GatewayError(502, "api_error", upstreamMessage(error.message), {
         code: error.code === "provider_error" ? "upstream_error" : error.code,
         cause: error,
       });
@@ -114,13 +117,33 @@ export function toGatewayError(error: unknown): GatewayError {
   });
 }
 
+// A URL in an upstream error's text, and the host or address a network error names after its code.
+const URL_IN_TEXT = /\b[a-z][a-z0-9+.-]*:\/\/[^\s"'<>()]+/gi;
+const NETWORK_TARGET =
+  /\b(ENOTFOUND|EAI_AGAIN|ECONNREFUSED|ECONNRESET|ETIMEDOUT|EHOSTUNREACH|ENETUNREACH|EPIPE)\s+(?:[A-Za-z0-9.-]+|\[[0-9a-fA-F:.]+\])(?::\d+)?/g;
+
+/**
+ * An upstream failure's message as a client of the gateway may read it: without the provider's
+ * URL or the host and address a network error names (`getaddrinfo ENOTFOUND vllm.internal`,
+ * `connect ECONNREFUSED 10.0.0.5:8000`) — where the gateway's models live is the operator's, not
+ * the client's. The error itself (its `cause`, what the registry and telemetry see) keeps them.
+ */
+export function upstreamMessage(message: string): string {
+  return message.replace(URL_IN_TEXT, "the provider").replace(NETWORK_TARGET, "$1");
+}
+
+/** Why each model was left out, as a client may read it (a health failure's detail names no upstream). */
+export function excludedForClients(error: NoEligibleModelError): NoEligibleModelError["excluded"] {
+  return error.excluded.map((entry) => withFields(entry, { reason: upstreamMessage(entry.reason) }));
+}
+
 /** OpenAI's error body (`{ error: { message, type, param, code } }`), with `excluded` when no model was eligible. */
 export function openAIErrorBody(error: GatewayError): string {
   const body: { error: Record<string, unknown> } = {
     error: { message: error.message, type: error.type, param: error.param ?? null, code: error.code },
   };
   const cause = (error as { cause?: unknown }).cause;
-  if (NoEligibleModelError.isInstance(cause)) body.error.excluded = cause.excluded;
+  if (NoEligibleModelError.isInstance(cause)) body.error.excluded = excludedForClients(cause);
   return JSON.stringify(body);
 }
 

@@ -11,6 +11,7 @@ import { type GenerateRequest, NoEligibleModelError } from "@orchestrator-ts/cor
 import type { RegistryResult, RegistryStreamChunk } from "@orchestrator-ts/registry";
 import { type InferenceSettings, type StreamWriter, type Wire, answer, streamSummary } from "./answer";
 import { GatewayError, type GatewayErrorType } from "./contract";
+import { excludedForClients } from "./errors";
 import type { Exchange } from "./exchange";
 import { routingHints } from "./hints";
 import { nextMessageId } from "./ids";
@@ -112,6 +113,7 @@ export function anthropicErrorType(type: GatewayErrorType): MessagesErrorType {
 export function anthropicErrorBody(error: GatewayError): string {
   const body = messagesErrorBody(anthropicErrorType(error.type), error.message);
   const cause = (error as { cause?: unknown }).cause;
-  if (NoEligibleModelError.isInstance(cause)) (body.error as Record<string, unknown>).excluded = cause.excluded;
+  if (NoEligibleModelError.isInstance(cause))
+    (body.error as Record<string, unknown>).excluded = excludedForClients(cause);
   return JSON.stringify(body);
 }
