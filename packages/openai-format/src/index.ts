@@ -33,6 +33,18 @@ export {
   toChatTools,
 } from "./request";
 export { fromChatRequest, InvalidChatRequestError, type ParsedChatRequest } from "./parse-request";
+export { fromResponsesRequest, type ParsedResponsesRequest } from "./responses-request";
+export {
+  type ResponsesIdentity,
+  type ResponsesOutputItem,
+  type ResponsesOutputText,
+  type ResponsesResponse,
+  ResponsesStreamEncoder,
+  type ResponsesStreamEvent,
+  type ResponsesUsage,
+  responsesSseEvent,
+  toResponsesResponse,
+} from "./responses-response";
 export {
   type ChatCompletionLike,
   type ChatOutput,

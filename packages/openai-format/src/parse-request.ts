@@ -64,18 +64,18 @@ const KNOWN = new Set([
   "n",
 ]);
 
-function invalid(param: string, expected: string): InvalidChatRequestError {
+export function invalid(param: string, expected: string): InvalidChatRequestError {
   return new InvalidChatRequestError(`Invalid value for '${param}': expected ${expected}.`, param);
 }
 
-function optionalNumber(body: Record<string, unknown>, key: string): number | undefined {
+export function optionalNumber(body: Record<string, unknown>, key: string): number | undefined {
   const value = body[key];
   if (value === undefined || value === null) return undefined;
   if (typeof value !== "number" || !Number.isFinite(value)) throw invalid(key, "a number");
   return value;
 }
 
-function optionalInteger(body: Record<string, unknown>, key: string, min: number): number | undefined {
+export function optionalInteger(body: Record<string, unknown>, key: string, min: number): number | undefined {
   const value = optionalNumber(body, key);
   if (value !== undefined && (!Number.isInteger(value) || value < min))
     throw invalid(key, `an integer of at least ${min}`);
@@ -96,7 +96,7 @@ function textContent(content: unknown, param: string): string {
   return out;
 }
 
-const DATA_URL = /^data:([^;,]+);base64,(.*)$/s;
+export const DATA_URL = /^data:([^;,]+);base64,(.*)$/s;
 
 function contentPart(part: unknown, param: string): ContentPart {
   if (isRecord(part) && part.type === "text" && typeof part.text === "string") return { type: "text", text: part.text };

@@ -18,3 +18,10 @@ const MESSAGE_PREFIX = `msg_${randomBytes(6).toString("hex")}`;
 export function nextMessageId(): string {
   return `${MESSAGE_PREFIX}${(++counter).toString(36)}`;
 }
+
+const RESPONSE_PREFIX = `resp_${randomBytes(6).toString("hex")}`;
+
+/** A Responses API id (`resp_…`), unique across a fleet in the same way. */
+export function nextResponseId(): string {
+  return `${RESPONSE_PREFIX}${(++counter).toString(36)}`;
+}

@@ -4,6 +4,7 @@ import type { InferenceSettings } from "./answer";
 import { chatCompletions } from "./chat-completions";
 import { anthropicErrorBody, messages } from "./messages";
 import { countTokens } from "./count-tokens";
+import { responses } from "./responses";
 import { type Caller, GatewayError, type Gatekeeper, type ServedOrchestrator, type ServerObserver } from "./contract";
 import { DEFAULT_BODY_LIMIT_BYTES, readJson } from "./body";
 import { openAIErrorBody, sendError, toGatewayError } from "./errors";
@@ -72,6 +73,7 @@ export interface OrchestratorServer {
 const CHAT = "/v1/chat/completions";
 const MESSAGES = "/v1/messages";
 const COUNT_TOKENS = "/v1/messages/count_tokens";
+const RESPONSES = "/v1/responses";
 
 function pathOf(url: string | undefined): string {
   if (url === undefined) return "/";
@@ -240,6 +242,13 @@ export function createServer(options: CreateServerOptions): OrchestratorServer {
           return;
         }
         void inference(new Exchange(req, res, context, "anthropic.messages"), messages, anthropicErrorBody);
+        return;
+      case RESPONSES:
+        if (method !== "POST") {
+          methodNotAllowed(res, "POST", path);
+          return;
+        }
+        void inference(new Exchange(req, res, context, "openai.responses"), responses, openAIErrorBody);
         return;
       case COUNT_TOKENS:
         if (method !== "POST") {

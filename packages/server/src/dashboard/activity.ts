@@ -22,7 +22,7 @@ export interface MinuteBucket {
 }
 
 /** The endpoints whose requests are decisions (the API calls, not /v1/models or /admin). */
-const DECISION_ENDPOINTS = new Set(["openai.chat", "anthropic.messages", "library"]);
+const DECISION_ENDPOINTS = new Set(["openai.chat", "openai.responses", "anthropic.messages", "library"]);
 
 export class Activity {
   readonly feed: (Decision | undefined)[];
