@@ -4,8 +4,9 @@ import { EXIT, type Io } from "./report";
 
 export const SERVE_HELP = `orchestrator serve [--config <file>] [--port <n>] [--host <address>] [--redis <url>] [--no-metrics]
 
-Serves the configured models over HTTP, OpenAI-compatible: POST /v1/chat/completions (model:
-a model's name, a route's name or "auto"), GET /v1/models, POST /v1/feedback, GET /healthz,
+Serves the configured models over HTTP: POST /v1/chat/completions and POST /v1/responses
+(OpenAI's APIs; the Responses API stateless), POST /v1/messages and /v1/messages/count_tokens
+(Anthropic's) — model: a model's name, a route's name or "auto" —, GET /v1/models, POST /v1/feedback, GET /healthz,
 GET /readyz, GET /metrics (Prometheus), GET /ui (the dashboard; with a master key). Prints the URL once listening.
 Keys: with ORCHESTRATOR_MASTER_KEY set or keys: in the config, every request needs a key
 (Authorization: Bearer …): virtual keys made with \`orchestrator keys create\` (the admin API,
