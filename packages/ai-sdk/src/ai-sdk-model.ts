@@ -1,4 +1,5 @@
 import {
+  type CallControl,
   type GenerateRequest,
   Model,
   type ModelCapabilities,
@@ -10,6 +11,7 @@ import {
   ProviderError,
   type ReasoningPart,
   type StreamChunk,
+  type StreamReport,
   type ToolCall,
   providerStream,
 } from "@orchestrator-ts/core";
@@ -167,7 +169,11 @@ export class AISDKModel extends Model {
   }
 
   // A hand-written iterator over the stream's reader (core's providerStream): no async generator per chunk.
-  protected override doStream(request: GenerateRequest): AsyncIterable<StreamChunk> {
+  protected override doStream(
+    request: GenerateRequest,
+    _control: CallControl | undefined,
+    report: StreamReport,
+  ): AsyncIterable<StreamChunk> {
     let finishReason: AnyFinishReason | undefined;
     let usage: AnyUsage | undefined;
     let finished = false;
@@ -184,6 +190,12 @@ export class AISDKModel extends Model {
       },
       (part, out) => {
         switch (part.type) {
+          case "stream-start": {
+            // The model's warnings about the call, before its first part: ours as the stream starts, as doGenerate's are.
+            const warnings = warningTexts(part.warnings);
+            if (warnings !== undefined) for (const warning of warnings) report.warn(warning);
+            return;
+          }
           case "text-delta":
             if (part.delta) out.push({ type: "text", text: part.delta });
             return;

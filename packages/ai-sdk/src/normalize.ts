@@ -2,7 +2,7 @@
 // `{ unified, raw }` finish reasons. Kept apart from the model so that the other direction (the
 // orchestrator as an AI SDK provider) can share them.
 import type { FinishReason, UnifiedFinishReason, Usage } from "@orchestrator-ts/core";
-import type { LanguageModelV3FinishReason, LanguageModelV3Usage } from "@ai-sdk/provider";
+import type { JSONObject, JSONValue, LanguageModelV3FinishReason, LanguageModelV3Usage } from "@ai-sdk/provider";
 import type { AnyFinishReason, AnyUsage, AnyWarning } from "./spec";
 
 const UNIFIED = new Set<string>(["stop", "length", "content-filter", "tool-calls", "error", "other"]);
@@ -139,4 +139,30 @@ function warningText(warning: AnyWarning): string {
     default:
       return w.message ?? w.details ?? w.type;
   }
+}
+
+/** `providerMetadata.orchestrator`: who answered, the selection to rate, the cost and the attempts. */
+export function metadata(
+  model: string | undefined,
+  provider: string | undefined,
+  selectionId: string | undefined,
+  costUsd: number | undefined,
+  cached: boolean | undefined,
+  latencyMs: number | undefined,
+  attempts: readonly { model: string; success: boolean; errorCode?: string }[],
+): JSONObject {
+  // JSON values only (the spec's metadata is JSON): no undefined fields.
+  const out: Record<string, JSONValue> = {};
+  if (model !== undefined) out.model = model;
+  if (provider !== undefined) out.provider = provider;
+  if (selectionId !== undefined) out.selectionId = selectionId;
+  if (costUsd !== undefined) out.costUsd = costUsd;
+  out.cached = cached === true;
+  if (latencyMs !== undefined) out.latencyMs = latencyMs;
+  out.attempts = attempts.map((a) =>
+    a.errorCode === undefined
+      ? { model: a.model, success: a.success }
+      : { model: a.model, success: a.success, errorCode: a.errorCode },
+  );
+  return out;
 }

@@ -12,8 +12,6 @@ import {
   closestNames,
 } from "@orchestrator-ts/core";
 import {
-  type JSONObject,
-  type JSONValue,
   type LanguageModelV3,
   type LanguageModelV3CallOptions,
   type LanguageModelV3Content,
@@ -25,7 +23,7 @@ import {
   type SharedV3Warning,
 } from "@ai-sdk/provider";
 import { fromCallOptions } from "./from-call-options";
-import { fromFinishReason, fromUsage } from "./normalize";
+import { fromFinishReason, fromUsage, metadata } from "./normalize";
 import { StreamPartWriter, reasoningContent } from "./reasoning";
 import { callError, toAISDKError } from "./to-ai-sdk-error";
 
@@ -63,6 +61,8 @@ export interface OrchestratorRegistry {
       | { readonly model?: { readonly name: string; readonly provider: string } | undefined }
       | undefined;
     readonly attempts: readonly OrchestratorAttempt[];
+    /** The answering model's warnings, known by the first chunk (a registry before them has none). */
+    readonly warnings?: readonly string[];
   };
   hasModel(name: string): boolean;
   listModels(): readonly { readonly name: string }[];
@@ -320,6 +320,10 @@ class OrchestratorLanguageModel implements LanguageModelV3 {
     } catch (error) {
       throw callError(error, options.abortSignal, this.modelId);
     }
+    // The model's warnings about its request are known by its first chunk: they go in stream-start, as doGenerate's.
+    const modelWarnings = stream.warnings;
+    if (modelWarnings !== undefined)
+      for (const warning of modelWarnings) call.warnings.push({ type: "other", message: warning });
     const modelId = this.modelId;
     let pending: IteratorResult<StreamChunk> | undefined = first;
     let parts: StreamPartWriter;
@@ -468,30 +472,4 @@ class OrchestratorLanguageModel implements LanguageModelV3 {
 /** A tool call's input as the AI SDK takes it: JSON text (the raw string when the model sent invalid JSON). */
 function toolInput(call: ToolCall): string {
   return typeof call.arguments === "string" ? call.arguments : JSON.stringify(call.arguments ?? {});
-}
-
-/** `providerMetadata.orchestrator`: who answered, the selection to rate, the cost and the attempts. */
-function metadata(
-  model: string | undefined,
-  provider: string | undefined,
-  selectionId: string | undefined,
-  costUsd: number | undefined,
-  cached: boolean | undefined,
-  latencyMs: number | undefined,
-  attempts: readonly { model: string; success: boolean; errorCode?: string }[],
-): JSONObject {
-  // JSON values only (the spec's metadata is JSON): no undefined fields.
-  const out: Record<string, JSONValue> = {};
-  if (model !== undefined) out.model = model;
-  if (provider !== undefined) out.provider = provider;
-  if (selectionId !== undefined) out.selectionId = selectionId;
-  if (costUsd !== undefined) out.costUsd = costUsd;
-  out.cached = cached === true;
-  if (latencyMs !== undefined) out.latencyMs = latencyMs;
-  out.attempts = attempts.map((a) =>
-    a.errorCode === undefined
-      ? { model: a.model, success: a.success }
-      : { model: a.model, success: a.success, errorCode: a.errorCode },
-  );
-  return out;
 }

@@ -16,6 +16,18 @@ export interface CallControl {
   onStop(stop: () => void): void;
 }
 
+/**
+ * What a provider's `doStream` tells the base about its call besides the chunks; always given.
+ * `warn` is `ModelOutput.warnings` for a stream: a setting the model cannot honour and left out
+ * (an unsupported `temperature`, reasoning on a model that cannot reason). Report what the
+ * request's mapping finds as it builds the request, before the first chunk: callers see those as
+ * the stream starts (`stream.warnings`, the AI SDK's `stream-start`). Every warning of the call
+ * reaches the finish chunk's `warnings`.
+ */
+export interface StreamReport {
+  warn(message: string): void;
+}
+
 /** What a call's scope needs of its model: who it is (for errors) and its default deadline. */
 export interface ScopedModel {
   readonly name: string;
@@ -32,8 +44,10 @@ const DEADLINES = new Deadlines();
  * provider that stops its own calls and a caller without a signal there is none: the request
  * passes as it is, and the stop the provider registered runs instead.
  */
-export class CallScope implements CallControl {
+export class CallScope implements CallControl, StreamReport {
   readonly request: GenerateRequest;
+  /** What the provider reported with `warn`; made at the first warning (a call without any allocates nothing). */
+  warnings: string[] | undefined;
   readonly #controller: AbortController | undefined;
   readonly #deadline: Deadline;
   readonly #outer: AbortSignal | undefined;
@@ -79,6 +93,11 @@ export class CallScope implements CallControl {
   onStop(stop: () => void): void {
     this.#stop = stop;
     if (this.#reason) this.#runStop();
+  }
+
+  warn(message: string): void {
+    if (this.warnings === undefined) this.warnings = [message];
+    else this.warnings.push(message);
   }
 
   readonly #onOuterAbort = (): void => this.#abort("abort");

@@ -12,7 +12,7 @@ export { SPECIFICATION_VERSION, type SpecificationVersion, SpecificationVersionE
 export * from "./selection";
 export * from "./config-shape";
 export { Model, type ModelOptions, REFERENCE_OUTPUT_TOKENS, REFERENCE_REQUEST } from "./model";
-export type { CallControl } from "./call-scope";
+export type { CallControl, StreamReport } from "./call-scope";
 export { providerStream } from "./provider-stream";
 export { seededRandom } from "./random";
 export { endpointIdentity, headersIdentity } from "./cache-identity";

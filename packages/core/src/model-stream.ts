@@ -1,10 +1,11 @@
 import { AbortError, type OrchestratorError } from "./errors";
 import { checkedUsage, countOrUndefined } from "./counts";
-import { CallScope, type CallControl, type ScopedModel } from "./call-scope";
+import { CallScope, type CallControl, type ScopedModel, type StreamReport } from "./call-scope";
+import type { Cache, ModelIdentity } from "./interfaces";
 import type { Lease } from "./limits";
 import type { ModelMetrics } from "./metrics";
 import { DRIVE, type StreamDriver, isDrivable } from "./provider-stream";
-import type { FinishReason, GenerateRequest, StreamChunk, Usage } from "./types";
+import type { FinishReason, GenerateRequest, ModelStreamResult, StreamChunk, Usage } from "./types";
 
 /** The finish reasons a call reports when its provider gave none. */
 export const STOP: FinishReason = Object.freeze({ unified: "stop" }) as FinishReason;
@@ -20,7 +21,7 @@ export interface StreamedModel extends ScopedModel {
 export interface StreamHooks {
   init(): Promise<void> | undefined;
   acquire(request: GenerateRequest): Lease | Promise<Lease>;
-  source(request: GenerateRequest, control: CallControl | undefined): AsyncIterable<StreamChunk>;
+  source(request: GenerateRequest, control: CallControl | undefined, report: StreamReport): AsyncIterable<StreamChunk>;
   fail(error: unknown, call: CallScope | undefined, startedAt: number): OrchestratorError;
   honoursAbortSignal(): boolean;
   stopsCallsItself(): boolean;
@@ -31,6 +32,8 @@ const STREAM_DONE: IteratorReturnResult<undefined> = Object.freeze({
   value: undefined,
 }) as IteratorReturnResult<undefined>;
 
+const NO_WARNINGS: readonly string[] = Object.freeze([]);
+
 /**
  * `model.stream(request)`: starts on the first `next()` (initialise, acquire a lease, open the
  * provider's stream under a deadline), passes text and tool-call chunks through, keeps usage and
@@ -40,7 +43,7 @@ const STREAM_DONE: IteratorReturnResult<undefined> = Object.freeze({
  * Hand-written rather than an `async function*`: a chunk costs one `then` on the provider's
  * `next()` instead of a generator's promise and microtasks per chunk.
  */
-export class ModelStream implements AsyncIterableIterator<StreamChunk> {
+export class ModelStream implements AsyncIterableIterator<StreamChunk>, ModelStreamResult {
   readonly #model: StreamedModel;
   readonly #request: GenerateRequest;
   readonly #hooks: StreamHooks;
@@ -59,6 +62,8 @@ export class ModelStream implements AsyncIterableIterator<StreamChunk> {
   #responseId: string | undefined;
   #providerCost: number | undefined;
   #sawToolCall = false;
+  // The call's warnings, kept when the call is disposed (while it runs, they are the call's).
+  #warnings: string[] | undefined;
   #error: OrchestratorError | undefined;
   // One next() at a time, as an async generator would queue them.
   #busy = false;
@@ -72,6 +77,11 @@ export class ModelStream implements AsyncIterableIterator<StreamChunk> {
 
   [Symbol.asyncIterator](): AsyncIterableIterator<StreamChunk> {
     return this;
+  }
+
+  /** What the provider reported: by the first chunk, those of its request's mapping; at the finish chunk, all. */
+  get warnings(): readonly string[] {
+    return this.#call?.warnings ?? this.#warnings ?? NO_WARNINGS;
   }
 
   next(): Promise<IteratorResult<StreamChunk>> {
@@ -165,7 +175,7 @@ export class ModelStream implements AsyncIterableIterator<StreamChunk> {
     const call = new CallScope(this.#model, this.#request, selfStopping);
     this.#call = call;
     this.#honours = this.#hooks.honoursAbortSignal();
-    const iterator = this.#hooks.source(call.request, selfStopping ? call : undefined)[Symbol.asyncIterator]();
+    const iterator = this.#hooks.source(call.request, selfStopping ? call : undefined, call)[Symbol.asyncIterator]();
     this.#iterator = iterator;
     // A providerStream() under a signal-honouring provider: its then runs our handler too (one promise per chunk).
     if (this.#honours && isDrivable(iterator)) {
@@ -203,6 +213,7 @@ export class ModelStream implements AsyncIterableIterator<StreamChunk> {
       if (chunk.finishReason) this.#finishReason = chunk.finishReason;
       if (chunk.costUsd !== undefined) this.#providerCost = chunk.costUsd;
       if (chunk.responseId !== undefined) this.#responseId = chunk.responseId;
+      if (chunk.warnings !== undefined) for (const warning of chunk.warnings) this.#call?.warn(warning);
       return this.#pull();
     }
     if (chunk.type === "text" && chunk.text.length === 0) return this.#pull();
@@ -234,24 +245,24 @@ export class ModelStream implements AsyncIterableIterator<StreamChunk> {
       costUsd,
       firstAt === undefined ? latencyMs : endAt - firstAt,
     );
+    const warnings = this.#call?.warnings;
     // The finish chunk is the last: the next next() says done.
     this.#state = "closed";
     this.#dispose();
     this.#settled();
-    return {
-      done: false,
-      value: {
-        type: "finish",
-        finishReason: this.#finishReason ?? (this.#sawToolCall ? TOOL_CALLS : STOP),
-        usage,
-        costUsd,
-        latencyMs,
-        timeToFirstChunkMs: firstAt === undefined ? latencyMs : firstAt - startedAt,
-        model: model.name,
-        cached: false,
-        responseId: this.#responseId,
-      } as StreamChunk,
+    const finish: Extract<StreamChunk, { type: "finish" }> = {
+      type: "finish",
+      finishReason: this.#finishReason ?? (this.#sawToolCall ? TOOL_CALLS : STOP),
+      usage,
+      costUsd,
+      latencyMs,
+      timeToFirstChunkMs: firstAt === undefined ? latencyMs : firstAt - startedAt,
+      model: model.name,
+      cached: false,
+      responseId: this.#responseId,
     };
+    if (warnings !== undefined) finish.warnings = warnings;
+    return { done: false, value: finish };
   }
 
   /** Map and record a failure once, release what the call holds; the caller throws the result. */
@@ -268,7 +279,9 @@ export class ModelStream implements AsyncIterableIterator<StreamChunk> {
   }
 
   #dispose(): void {
-    this.#call?.dispose();
+    const call = this.#call;
+    if (call?.warnings !== undefined) this.#warnings = call.warnings;
+    call?.dispose();
     this.#lease?.release();
     this.#call = undefined;
     this.#lease = undefined;
@@ -297,4 +310,49 @@ export class ModelStream implements AsyncIterableIterator<StreamChunk> {
 /** A reasoning chunk that adds nothing: no text, and it neither signs nor is a redacted block. */
 function isEmptyReasoning(chunk: Extract<StreamChunk, { type: "reasoning" }>): boolean {
   return chunk.text.length === 0 && chunk.signature === undefined && chunk.redactedData === undefined;
+}
+
+/**
+ * `model.stream()` through a cache: the cache's stream, with the warnings of the model's own
+ * stream when the cache asked the model (a hit has none: a stored answer keeps no warnings).
+ */
+export class CachedModelStream implements AsyncIterableIterator<StreamChunk>, ModelStreamResult {
+  readonly #source: AsyncIterable<StreamChunk>;
+  #iterator: AsyncIterator<StreamChunk> | undefined;
+  #produced: ModelStreamResult | undefined;
+
+  constructor(cache: Cache, model: ModelIdentity, request: GenerateRequest, produce: () => ModelStreamResult) {
+    this.#source = cache.stream(model, request, () => {
+      const produced = produce();
+      this.#produced = produced;
+      return produced;
+    });
+  }
+
+  get warnings(): readonly string[] {
+    return this.#produced?.warnings ?? NO_WARNINGS;
+  }
+
+  [Symbol.asyncIterator](): AsyncIterableIterator<StreamChunk> {
+    return this;
+  }
+
+  next(): Promise<IteratorResult<StreamChunk>> {
+    return this.#inner().next();
+  }
+
+  return(value?: unknown): Promise<IteratorResult<StreamChunk>> {
+    const inner = this.#inner();
+    return inner.return ? inner.return(value) : Promise.resolve(STREAM_DONE);
+  }
+
+  throw(error?: unknown): Promise<IteratorResult<StreamChunk>> {
+    const inner = this.#inner();
+    return inner.throw ? inner.throw(error) : Promise.reject(error);
+  }
+
+  #inner(): AsyncIterator<StreamChunk> {
+    if (this.#iterator === undefined) this.#iterator = this.#source[Symbol.asyncIterator]();
+    return this.#iterator;
+  }
 }

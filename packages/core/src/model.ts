@@ -7,18 +7,19 @@ import {
 import { AbortError, type OrchestratorError } from "./errors";
 import { cacheIdentityOf } from "./cache-identity";
 import { checkedUsage, countOrUndefined } from "./counts";
-import { type CallControl, CallScope } from "./call-scope";
+import { type CallControl, CallScope, type StreamReport } from "./call-scope";
 import type { Cache, ModelIdentity } from "./interfaces";
 import { type Lease, LocalRateLimiter, type RateLimiter } from "./limits";
 import { toOrchestratorError } from "./map-error";
 import { ModelMetrics } from "./metrics";
-import { ModelStream, STOP, type StreamHooks, TOOL_CALLS } from "./model-stream";
+import { CachedModelStream, ModelStream, STOP, type StreamHooks, TOOL_CALLS } from "./model-stream";
 import { SPECIFICATION_VERSION, type SpecificationVersion } from "./specification";
 import {
   type GenerateParameters,
   type GenerateRequest,
   type GenerateResult,
   type ModelOutput,
+  type ModelStreamResult,
   type StreamChunk,
   type Usage,
   estimateRequestTokens,
@@ -134,9 +135,15 @@ export abstract class Model implements ModelIdentity {
 
   /**
    * Native streaming; leave it out and `stream()` yields the whole answer as one chunk. `control`
-   * is given only to providers that set `stopsCallsItself`.
+   * is given only to providers that set `stopsCallsItself`; `report` always: `report.warn(text)`
+   * is how a stream gives what `doGenerate` returns as `warnings` (report the request's as it is
+   * built, before the first chunk; see `StreamReport`).
    */
-  protected doStream?(request: GenerateRequest, control?: CallControl): AsyncIterable<StreamChunk>;
+  protected doStream?(
+    request: GenerateRequest,
+    control: CallControl | undefined,
+    report: StreamReport,
+  ): AsyncIterable<StreamChunk>;
 
   /** Connect, load, authenticate. Called once, on first use, even under concurrent first calls. */
   protected async doInitialize(): Promise<void> {}
@@ -266,8 +273,11 @@ export abstract class Model implements ModelIdentity {
     return this.#generate(request);
   }
 
-  stream(request: GenerateRequest): AsyncIterable<StreamChunk> {
-    if (this.#cache && request.cache !== false) return this.#cache.stream(this, request, () => this.#stream(request));
+  /** The answer as it arrives, and the model's `warnings` about the call (see `ModelStreamResult`). */
+  stream(request: GenerateRequest): ModelStreamResult {
+    const cache = this.#cache;
+    if (cache && request.cache !== false)
+      return new CachedModelStream(cache, this, request, () => this.#stream(request));
     return this.#stream(request);
   }
 
@@ -390,7 +400,7 @@ export abstract class Model implements ModelIdentity {
     }
   }
 
-  #stream(request: GenerateRequest): AsyncIterableIterator<StreamChunk> {
+  #stream(request: GenerateRequest): ModelStream {
     return new ModelStream(this, request, this.#streamHooks);
   }
 
@@ -398,14 +408,16 @@ export abstract class Model implements ModelIdentity {
   readonly #streamHooks: StreamHooks = {
     init: () => this.#ensureInitialized(),
     acquire: (request) => this.#acquire(request),
-    source: (request, control) => (this.doStream ? this.doStream(request, control) : this.#oneChunk(request)),
+    source: (request, control, report) =>
+      this.doStream ? this.doStream(request, control, report) : this.#oneChunk(request, report),
     fail: (error, call, startedAt) => this.#fail(error, call, startedAt),
     honoursAbortSignal: () => this.honoursAbortSignal,
     stopsCallsItself: () => this.honoursAbortSignal && this.stopsCallsItself && this.doStream !== undefined,
   };
 
-  async *#oneChunk(request: GenerateRequest): AsyncGenerator<StreamChunk> {
+  async *#oneChunk(request: GenerateRequest, report: StreamReport): AsyncGenerator<StreamChunk> {
     const output = await this.doGenerate(request);
+    if (output.warnings !== undefined) for (const warning of output.warnings) report.warn(warning);
     for (const part of output.reasoning ?? []) yield reasoningChunk(part);
     if (output.text) yield { type: "text", text: output.text };
     for (const toolCall of output.toolCalls ?? []) yield { type: "tool-call", toolCall };

@@ -192,7 +192,24 @@ export type StreamChunk =
       cached?: boolean;
       /** The provider's id for this answer, when it gives one. */
       responseId?: string;
+      /**
+       * The model's warnings about this call (`GenerateResult.warnings` of a stream), present only
+       * when there are some. A provider may put the ones it finds late here; the base's finish
+       * chunk carries them all (those reported through `StreamReport.warn` too).
+       */
+      warnings?: string[];
     };
+
+/** What `model.stream()` returns: the answer's chunks, and the model's warnings about the call. */
+export interface ModelStreamResult extends AsyncIterable<StreamChunk> {
+  /**
+   * The model's warnings about this call (settings it could not honour and left out), as
+   * `GenerateResult.warnings` has them. Those of the request's mapping are known as soon as the
+   * provider built its request (by the first chunk); the list is complete at the finish chunk,
+   * which carries it too. Empty when there are none, and on a cache hit.
+   */
+  readonly warnings: readonly string[];
+}
 
 /**
  * Adds a streamed reasoning chunk to the parts collected so far: its text joins the last part

@@ -30,10 +30,11 @@ export interface StreamFacts {
   readonly explanation: unknown;
   readonly attempts: readonly unknown[];
   readonly cascade?: unknown;
+  readonly warnings?: readonly string[];
 }
 
 /**
- * A stream over `inner`'s selection id, explanation, attempts and cascade record, read live from
+ * A stream over `inner`'s selection id, explanation, attempts, cascade record and warnings, read live from
  * it, whose chunks come from `iterate()`. Like a registry stream, it can be iterated once.
  */
 export function rewrapStream<S extends StreamFacts & AsyncIterable<unknown>, C>(
@@ -53,6 +54,9 @@ export function rewrapStream<S extends StreamFacts & AsyncIterable<unknown>, C>(
     },
     get cascade() {
       return inner.cascade;
+    },
+    get warnings() {
+      return inner.warnings;
     },
     [Symbol.asyncIterator]: () => {
       if (iterated) throw new TypeError("A registry stream can be iterated only once.");

@@ -1,6 +1,7 @@
 import type Anthropic from "@anthropic-ai/sdk";
 import {
   AuthenticationError,
+  type CallControl,
   endpointIdentity,
   DEFAULT_MAX_EVENT_BYTES,
   type GenerateRequest,
@@ -16,6 +17,7 @@ import {
   Secret,
   registerSecretHeaders,
   type StreamChunk,
+  type StreamReport,
   fetchWithLineLimit,
   revealHeaders,
   secretFromEnv,
@@ -211,13 +213,19 @@ export class AnthropicModel extends Model {
     return output;
   }
 
-  protected override async *doStream(request: GenerateRequest): AsyncIterable<StreamChunk> {
-    const { params, responseTool } = toAnthropicRequest(
+  protected override async *doStream(
+    request: GenerateRequest,
+    _control: CallControl | undefined,
+    report: StreamReport,
+  ): AsyncIterable<StreamChunk> {
+    const { params, responseTool, warnings } = toAnthropicRequest(
       request,
       this.modelId,
       this.defaultMaxTokens,
       this.capabilities.maxOutputTokens,
     );
+    // Known before the first chunk, as doGenerate's are: the caller sees them as the stream starts.
+    for (const warning of warnings) report.warn(warning);
     const stream = await this.#sdk().messages.create(
       withFields(params, { stream: true as const }),
       this.#requestOptions(request),

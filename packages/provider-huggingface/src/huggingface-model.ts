@@ -1,6 +1,7 @@
 import type { InferenceClient, InferenceProviderOrPolicy } from "@huggingface/inference";
 import {
   AuthenticationError,
+  type CallControl,
   endpointIdentity,
   DEFAULT_MAX_EVENT_BYTES,
   fetchWithLineLimit,
@@ -17,6 +18,7 @@ import {
   redact,
   secretFromEnv,
   type StreamChunk,
+  type StreamReport,
 } from "@orchestrator-ts/core";
 import { isLoopbackURL } from "@orchestrator-ts/core/internal";
 import { ChatStreamDecoder, type PriceSource, fromChatCompletion } from "@orchestrator-ts/openai-format";
@@ -218,7 +220,8 @@ export class HuggingFaceModel extends Model {
 
   protected async doGenerate(request: GenerateRequest): Promise<ModelOutput> {
     const client = this.#sdk();
-    const input = toChatInput(request, this.#target);
+    const warnings = [...this.warnings];
+    const input = toChatInput(request, this.#target, warnings);
     const note: RetryAfterNote = {};
     let completion: Awaited<ReturnType<InferenceClient["chatCompletion"]>>;
     try {
@@ -227,13 +230,20 @@ export class HuggingFaceModel extends Model {
       throw withRetryAfter(error, note);
     }
     const output = fromChatCompletion(completion);
-    if (this.warnings.length > 0) output.warnings = [...this.warnings];
+    if (warnings.length > 0) output.warnings = warnings;
     return output;
   }
 
-  protected override async *doStream(request: GenerateRequest): AsyncIterable<StreamChunk> {
+  protected override async *doStream(
+    request: GenerateRequest,
+    _control: CallControl | undefined,
+    report: StreamReport,
+  ): AsyncIterable<StreamChunk> {
     const client = this.#sdk();
-    const input: ChatInput = toChatInput(request, this.#target);
+    const warnings = [...this.warnings];
+    const input: ChatInput = toChatInput(request, this.#target, warnings);
+    // Known before the first chunk, as doGenerate's are: the caller sees them as the stream starts.
+    for (const warning of warnings) report.warn(warning);
     input.stream_options ??= { include_usage: true };
     // The conversion of chunks (text, tool calls assembled, finish) is openai-format's, shared with the OpenAI provider.
     const decoder = new ChatStreamDecoder({ provider: this.provider, model: this.name });

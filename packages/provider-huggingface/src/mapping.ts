@@ -14,9 +14,10 @@ export interface ChatTarget {
 /**
  * The client's chat arguments for a request. The body is `@orchestrator-ts/openai-format`'s (the
  * same conversion as the OpenAI provider's); `providerOptions.huggingface` is copied into it.
+ * What it leaves out (`reasoning`, which these chat models do not take) is said in `warnings`.
  */
-export function toChatInput(request: GenerateRequest, target: ChatTarget): ChatInput {
-  const input = toChatRequest(request, { model: target.model, providerKey: "huggingface" }) as ChatInput;
+export function toChatInput(request: GenerateRequest, target: ChatTarget, warnings?: string[]): ChatInput {
+  const input = toChatRequest(request, { model: target.model, providerKey: "huggingface" }, warnings) as ChatInput;
   if (target.provider !== undefined) input.provider = target.provider;
   return input;
 }

@@ -1,6 +1,7 @@
 import { freemem } from "node:os";
 import {
   AbortError,
+  type CallControl,
   ConfigError,
   type GenerateRequest,
   Model,
@@ -13,6 +14,7 @@ import {
   ProviderError,
   type ResponseFormat,
   type StreamChunk,
+  type StreamReport,
 } from "@orchestrator-ts/core";
 import { toJsonSchema } from "@orchestrator-ts/core/internal";
 import type { LlamaChat, LlamaContext, LlamaContextSequence, LlamaGrammar, LlamaModel } from "node-llama-cpp";
@@ -213,10 +215,14 @@ export class LlamaCppModel extends Model {
     return this.#exclusive(request, undefined);
   }
 
-  protected override async *doStream(request: GenerateRequest): AsyncIterable<StreamChunk> {
+  protected override async *doStream(
+    request: GenerateRequest,
+    _control: CallControl | undefined,
+    report: StreamReport,
+  ): AsyncIterable<StreamChunk> {
     const queue = new ChunkQueue();
     const controller = new AbortController();
-    const done = this.#exclusive(request, queue.pushText, controller).then(
+    const done = this.#exclusive(request, queue.pushText, controller, report).then(
       (output) =>
         queue.end({
           type: "finish",
@@ -258,6 +264,7 @@ export class LlamaCppModel extends Model {
     request: GenerateRequest,
     onTextChunk: ((text: string) => void) | undefined,
     own = new AbortController(),
+    report?: StreamReport,
   ): Promise<ModelOutput> {
     const outer = request.signal;
     const forward = (): void => own.abort();
@@ -266,7 +273,7 @@ export class LlamaCppModel extends Model {
     this.#controllers.add(own);
     try {
       return await this.#lock.run(
-        () => this.#generate(request, onTextChunk, own.signal),
+        () => this.#generate(request, onTextChunk, own.signal, report),
         own.signal,
         () => this.#abortError(),
       );
@@ -285,11 +292,14 @@ export class LlamaCppModel extends Model {
     request: GenerateRequest,
     onTextChunk: ((text: string) => void) | undefined,
     signal: AbortSignal,
+    report: StreamReport | undefined,
   ): Promise<ModelOutput> {
     const loaded = this.#loaded ?? (await this.#ensureLoaded());
     if (signal.aborted) throw this.#abortError();
     const warnings: string[] = [];
     const history = toChatHistory(request, warnings);
+    // A stream's, before its first token: the caller sees them as the stream starts.
+    if (report !== undefined) for (const warning of warnings) report.warn(warning);
     const grammar =
       request.responseFormat?.type === "json" ? await this.#grammarFor(loaded, request.responseFormat) : undefined;
     const tuning = request.providerOptions?.[PROVIDER];
@@ -343,13 +353,7 @@ export class LlamaCppModel extends Model {
     } catch (error) {
       throw new ProviderError(
         `The JSON schema of responseFormat cannot be turned into a grammar: ${(error as Error)?.message ?? String(error)}`,
-        {
-          provider: this.provider,
-          model: this.name,
-          status: 400,
-          retryable: false,
-          cause: error,
-        },
+        { provider: this.provider, model: this.name, status: 400, retryable: false, cause: error },
       );
     }
   }

@@ -1,5 +1,6 @@
 import { AsyncLocalStorage } from "node:async_hooks";
 import {
+  type CallControl,
   endpointIdentity,
   DEFAULT_MAX_EVENT_BYTES,
   type GenerateRequest,
@@ -14,6 +15,7 @@ import {
   ProviderError,
   type Secret,
   type StreamChunk,
+  type StreamReport,
   type ToolCall,
   fetchWithLineLimit,
   parseRetryAfter,
@@ -269,8 +271,14 @@ export class OllamaModel extends Model {
     };
   }
 
-  protected override async *doStream(request: GenerateRequest): AsyncIterable<StreamChunk> {
-    const { body } = toOllamaChat(request, { model: this.modelPath, keepAlive: this.#keepAlive });
+  protected override async *doStream(
+    request: GenerateRequest,
+    _control: CallControl | undefined,
+    report: StreamReport,
+  ): AsyncIterable<StreamChunk> {
+    const { body, warnings } = toOllamaChat(request, { model: this.modelPath, keepAlive: this.#keepAlive });
+    // Known before the first chunk, as doGenerate's are: the caller sees them as the stream starts.
+    for (const warning of warnings) report.warn(warning);
     const client = this.#sdk();
     const parts = await withSignal(request.signal, () => client.chat({ ...body, stream: true }));
     let final: ChatResponse | undefined;

@@ -21,6 +21,7 @@ import {
   Secret,
   secretFromEnv,
   type StreamChunk,
+  type StreamReport,
 } from "@orchestrator-ts/core";
 import { isLoopbackURL, sdkBackstopTimeoutMs } from "@orchestrator-ts/core/internal";
 import {
@@ -267,12 +268,19 @@ export class OpenAIModel extends Model {
   }
 
   // A hand-written iterator (core's providerStream), not an async generator: ~one promise per chunk less.
-  protected override doStream(request: GenerateRequest, control?: CallControl): AsyncIterable<StreamChunk> {
+  protected override doStream(
+    request: GenerateRequest,
+    control: CallControl | undefined,
+    report: StreamReport,
+  ): AsyncIterable<StreamChunk> {
     // The conversion of chunks (text, tool calls assembled, finish, an error for a cut stream) is openai-format's.
     const decoder = new ChatStreamDecoder({ provider: this.provider, model: this.name });
     return providerStream<ChatCompletionChunk>(
       () => {
-        const body = this.#body(request, []) as ChatBody & { stream: true };
+        const warnings: string[] = [];
+        const body = this.#body(request, warnings) as ChatBody & { stream: true };
+        // Known before the first chunk, as doGenerate's are: the caller sees them as the stream starts.
+        for (const warning of warnings) report.warn(warning);
         body.stream = true;
         if (this.#preset?.streamOptions !== false) body.stream_options ??= { include_usage: true };
         // The SDK sends the request and maps HTTP errors; the SSE body is parsed by SSEJsonStream (faster than the SDK's Stream).

@@ -1,5 +1,6 @@
 import type {
   GenerateRequest,
+  ModelStreamResult,
   NormalizedRequirements,
   SelectionRequirements,
   StreamChunk,
@@ -13,6 +14,8 @@ import type { AttemptRecord, RegistryStream, RegistryStreamChunk } from "./types
 
 // A stream that ended without a finish chunk of its own still ends with one (the cascade's streams too).
 export const FINISH = Object.freeze({ type: "finish" as const });
+
+export const NO_WARNINGS: readonly string[] = Object.freeze([]);
 
 const RUN_DONE: IteratorReturnResult<undefined> = Object.freeze({
   done: true,
@@ -35,7 +38,13 @@ export function failedStream(error: unknown): RegistryStream {
     },
     [Symbol.asyncIterator]: () => iterator,
   };
-  return Object.assign(iterator, { selectionId: undefined, explanation: undefined, attempts: [], cascade: undefined });
+  return Object.assign(iterator, {
+    selectionId: undefined,
+    explanation: undefined,
+    attempts: [],
+    cascade: undefined,
+    warnings: NO_WARNINGS,
+  });
 }
 
 export function registryStream(
@@ -59,6 +68,8 @@ export function registryStream(
  */
 class StreamRun implements AsyncIterableIterator<RegistryStreamChunk>, CallOwner {
   readonly #call: CallState;
+  /** The current attempt's stream (kept after the run ends: its warnings stay readable). */
+  #source: ModelStreamResult | undefined;
   #inner: AsyncIterator<StreamChunk> | undefined;
   #openError: { error: unknown } | undefined;
   #state: "idle" | "open" | "closed" = "idle";
@@ -90,6 +101,12 @@ class StreamRun implements AsyncIterableIterator<RegistryStreamChunk>, CallOwner
 
   get attempts(): readonly AttemptRecord[] {
     return this.#call.attempts;
+  }
+
+  /** The current attempt's: once a chunk has come, the warnings of the model that answers. */
+  get warnings(): readonly string[] {
+    // A model built on an older core has no warnings on its stream.
+    return (this.#source as Partial<ModelStreamResult> | undefined)?.warnings ?? NO_WARNINGS;
   }
 
   [Symbol.asyncIterator](): AsyncIterableIterator<RegistryStreamChunk> {
@@ -159,9 +176,12 @@ class StreamRun implements AsyncIterableIterator<RegistryStreamChunk>, CallOwner
     this.#sent = 0;
     this.#finish = undefined;
     this.#inner = undefined;
+    this.#source = undefined;
     this.#openError = undefined;
     try {
-      this.#inner = entry.model.stream(this.#call.callRequest)[Symbol.asyncIterator]();
+      const source = entry.model.stream(this.#call.callRequest);
+      this.#source = source;
+      this.#inner = source[Symbol.asyncIterator]();
     } catch (error) {
       this.#openError = { error };
     }

@@ -122,6 +122,13 @@ export interface RegistryStream extends AsyncIterable<RegistryStreamChunk> {
   readonly attempts: readonly AttemptRecord[];
   /** A cascade route's record, once it is known (at the finish chunk). */
   readonly cascade: CascadeInfo | undefined;
+  /**
+   * The warnings of the model whose answer this is (`RegistryResult.warnings` of a stream):
+   * settings it could not honour. Those of its request are known by the first chunk (in time for
+   * an AI SDK `stream-start`); complete at the finish chunk, which carries them too. An attempt
+   * that failed and was retried or fell back leaves none here. Empty when there are none.
+   */
+  readonly warnings: readonly string[];
 }
 
 export interface ArmSummary {

@@ -1,7 +1,7 @@
 import { type GenerateRequest, OrchestratorError, type Usage, reasoningChunk } from "@orchestrator-ts/core";
 import { toOrchestratorError, withFields } from "@orchestrator-ts/core/internal";
 import type { CallOptions } from "../call-state";
-import { FINISH } from "../registry-stream";
+import { FINISH, NO_WARNINGS } from "../registry-stream";
 import type { Emitter, RegistryEvents } from "../events";
 import type { AttemptRecord, RegistryResult, RegistryStream, RegistryStreamChunk } from "../types";
 import {
@@ -233,12 +233,15 @@ export function streamCascade(runner: CascadeRunner, route: CascadeRoute, reques
   let selectionId: string | undefined;
   let cascade: CascadeInfo | undefined;
   let live: RegistryStream | undefined;
+  // A replayed answer's warnings (a live final stage's are its stream's).
+  let replayed: readonly string[] | undefined;
   let started = false;
   /** A decided answer, replayed as a stream: its reasoning (a chunk a part), its text in one chunk, its tool calls, then `finish`. */
   function* replay(plan: CascadePlan, outcome: CascadeOutcome, startedAt: number): Generator<RegistryStreamChunk> {
     const result = resultOf(route, plan, outcome, attempts, startedAt);
     selectionId = result.selectionId;
     cascade = result.cascade;
+    replayed = result.warnings;
     for (const part of result.reasoning ?? []) yield reasoningChunk(part);
     if (result.text.length > 0) yield { type: "text", text: result.text };
     for (const toolCall of result.toolCalls) yield { type: "tool-call", toolCall };
@@ -253,6 +256,7 @@ export function streamCascade(runner: CascadeRunner, route: CascadeRoute, reques
       selectionId: result.selectionId,
       attempts,
       cascade: result.cascade,
+      ...(result.warnings.length > 0 ? { warnings: result.warnings } : {}),
     };
   }
   async function* run(): AsyncGenerator<RegistryStreamChunk> {
@@ -348,6 +352,7 @@ export function streamCascade(runner: CascadeRunner, route: CascadeRoute, reques
         selectionId: inner.selectionId,
         explanation: inner.explanation,
         attempts: inner.attempts,
+        warnings: inner.warnings,
       } as unknown as RegistryResult;
       h.onStage(finalReport(stage, model, own, streamed, undefined));
     }
@@ -379,6 +384,9 @@ export function streamCascade(runner: CascadeRunner, route: CascadeRoute, reques
     },
     get cascade() {
       return cascade;
+    },
+    get warnings() {
+      return replayed ?? live?.warnings ?? NO_WARNINGS;
     },
     [Symbol.asyncIterator]: () => {
       if (started) throw new TypeError("A registry stream can be iterated only once.");
