@@ -42,11 +42,12 @@ export {
   toMessagesRequest,
   toMessagesToolChoice,
 } from "./request";
-export { messagesBetas, toCountTokensParams } from "./count-tokens";
+export { toCountTokensParams } from "./count-tokens";
 export {
   fromCountTokensRequest,
   fromMessagesRequest,
   InvalidMessagesRequestError,
+  messagesBetas,
   type ParsedMessagesRequest,
 } from "./parse-request";
 export {

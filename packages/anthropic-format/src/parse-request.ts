@@ -356,6 +356,8 @@ function parseMessagesBody(body: unknown, counting: boolean): ParsedMessagesRequ
     if (!KNOWN.has(key) && key !== "__proto__") extra[key] = body[key];
   }
   if (Object.keys(extra).length > 0) request.providerOptions = { anthropic: extra };
+  // `betas` in a body (the SDK sends them as the header) is checked here, before any model is asked.
+  if (extra.betas !== undefined) messagesBetas(request);
   // Extended thinking is also the request's reasoning, so another provider's model reasons too (an
   // Anthropic model takes `thinking` itself, as it came).
   const thinking = body.thinking;
@@ -366,3 +368,34 @@ function parseMessagesBody(body: unknown, counting: boolean): ParsedMessagesRequ
   if (stream !== undefined && stream !== null && typeof stream !== "boolean") throw invalid("stream", "a boolean");
   return { model, stream: stream === true, user, request };
 }
+
+/**
+ * The `anthropic-beta` header a request asks for: `providerOptions.anthropic.betas`, an array of
+ * beta names (or one comma-separated string), as the SDK's `betas` parameter takes them. It is a
+ * header, never a body field; undefined when the request names none. Anything else is an
+ * `InvalidMessagesRequestError` on `betas`.
+ */
+export function messagesBetas(request: Pick<GenerateRequest, "providerOptions">): string | undefined {
+  const betas = request.providerOptions?.["anthropic"]?.["betas"];
+  if (betas === undefined || betas === null) return undefined;
+  const names = typeof betas === "string" ? betas.split(",") : betas;
+  if (!Array.isArray(names) || !names.every((name) => typeof name === "string"))
+    throw new InvalidMessagesRequestError(
+      "betas: expected an array of beta names (strings), as in providerOptions.anthropic.betas.",
+      "betas",
+    );
+  let header = "";
+  for (const name of names as string[]) {
+    const trimmed = name.trim();
+    if (trimmed === "") continue;
+    if (!BETA_NAME.test(trimmed))
+      throw new InvalidMessagesRequestError(
+        `betas: "${trimmed.length > 64 ? `${trimmed.slice(0, 64)}…` : trimmed}" is not a beta name (letters, digits, ".", "_", "-").`,
+        "betas",
+      );
+    header = header === "" ? trimmed : `${header},${trimmed}`;
+  }
+  return header === "" ? undefined : header;
+}
+
+const BETA_NAME = /^[A-Za-z0-9._-]{1,128}$/;

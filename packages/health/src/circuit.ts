@@ -1,4 +1,10 @@
-import { AbortError, ContextLengthError, type HealthState, ProviderError } from "@orchestrator-ts/core";
+import {
+  AbortError,
+  ContextLengthError,
+  type HealthState,
+  OrchestratorError,
+  ProviderError,
+} from "@orchestrator-ts/core";
 import { formatClock } from "./format";
 import type { Availability, CircuitState, ResolvedOptions } from "./options";
 import { OutcomeWindow } from "./window";
@@ -16,6 +22,9 @@ const REQUEST_FAULT_STATUS = new Set([400, 413, 422]);
 /** Whether a failed call says something about the model (an abort or a bad request does not). */
 export function countsAgainstModel(error: unknown): boolean {
   if (AbortError.isInstance(error) || ContextLengthError.isInstance(error)) return false;
+  // A request a model's mapping refused before it was sent (a wire format's InvalidMessagesRequestError,
+  // InvalidChatRequestError: bad `betas`, a malformed part) is the caller's mistake, whoever sent it.
+  if (OrchestratorError.isInstance(error) && error.code === "invalid_request_error") return false;
   return !(ProviderError.isInstance(error) && error.status !== undefined && REQUEST_FAULT_STATUS.has(error.status));
 }
 

@@ -1,4 +1,11 @@
-import { AbortError, ConfigError, ContextLengthError, ProviderError, RateLimitError } from "@orchestrator-ts/core";
+import {
+  AbortError,
+  ConfigError,
+  ContextLengthError,
+  OrchestratorError,
+  ProviderError,
+  RateLimitError,
+} from "@orchestrator-ts/core";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { ModelHealthMonitor } from "./index";
 
@@ -150,6 +157,13 @@ describe("circuit breaker from live calls", () => {
     monitor.recordFailure("m", new AbortError());
     monitor.recordFailure("m", new ContextLengthError("too long"));
     monitor.recordFailure("m", new ProviderError("bad request", { status: 400 }));
+    // A request a wire format refused before it was sent (bad betas, a malformed part): the caller's too.
+    monitor.recordFailure(
+      "m",
+      new (class InvalidRequest extends OrchestratorError {
+        override readonly code = "invalid_request_error";
+      })("betas: expected an array of beta names"),
+    );
     expect(monitor.availability("m")).toEqual({ available: true, status: "unknown" });
   });
 });
