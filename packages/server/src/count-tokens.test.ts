@@ -1,12 +1,15 @@
-import Anthropic, { NotFoundError, PermissionDeniedError } from "@anthropic-ai/sdk";
+import Anthropic, { NotFoundError, PermissionDeniedError, RateLimitError } from "@anthropic-ai/sdk";
 import { estimateRequestTokens } from "@orchestrator-ts/core";
+import { AnthropicModel } from "@orchestrator-ts/provider-anthropic";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import type { Gatekeeper } from "./contract";
+import { createAdminHandler } from "./keys/admin";
+import { KeyGate } from "./keys/key-gate";
 import { type Gateway, rawPost, startGateway } from "./test/gateway";
 
 // Anthropic's token count and betas through the gateway, as Claude Code and the Anthropic SDK use
 // them: the real @anthropic-ai/sdk against the gateway, which routes to the loopback upstreams.
 
+const MASTER = "sk-admin-count-tokens-test-0123456789";
 const client = (gw: Gateway) => new Anthropic({ apiKey: "sk-gateway-client", baseURL: gw.url, maxRetries: 0 });
 const system = "Answer in one word";
 const messages = [{ role: "user" as const, content: "What is the capital of Norway?" }];
@@ -67,25 +70,57 @@ describe("POST /v1/messages/count_tokens", () => {
     expect(gw.anthropicUpstream.requests).toHaveLength(0);
   });
 
-  it("a key limited to some models may count only for those", async () => {
-    const gate: Gatekeeper = {
-      authenticate: async () => ({ keyId: "k1", keyName: "team", models: ["gpt-4o-mini"] }),
-      admit: async () => ({ settle: async () => undefined }),
-    };
-    const limited = await startGateway({ server: { gatekeeper: gate } });
+  it("the key gate admits a count as a call: the key's models and its rpm hold; nothing is held or charged", async () => {
+    const gate = new KeyGate({ masterKey: MASTER });
+    const limited = await startGateway({ server: { gatekeeper: gate, admin: createAdminHandler(gate) } });
     try {
-      const anthropic = client(limited);
+      const created = await fetch(`${limited.url}/admin/keys`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${MASTER}`, "content-type": "application/json" },
+        body: JSON.stringify({ name: "team", models: ["gpt-4o-mini", "claude-sonnet-4-6"], rpm: 2, budgetUsd: 1 }),
+      });
+      const { key } = (await created.json()) as { key: string };
+      const anthropic = new Anthropic({ apiKey: key, baseURL: limited.url, maxRetries: 0 });
+      await expect(anthropic.messages.countTokens({ model: "auto", messages })).rejects.toBeInstanceOf(
+        PermissionDeniedError,
+      );
+      await expect(anthropic.messages.countTokens({ model: "claude-sonnet-4-6", messages })).resolves.toEqual({
+        input_tokens: 6,
+      });
       await expect(anthropic.messages.countTokens({ model: "gpt-4o-mini", messages })).resolves.toMatchObject({
         input_tokens: expect.any(Number),
       });
-      const refused = anthropic.messages.countTokens({ model: "claude-sonnet-4-6", messages });
-      await expect(refused).rejects.toBeInstanceOf(PermissionDeniedError);
-      await expect(refused).rejects.toMatchObject({
-        error: { error: { message: 'The key "team" may not use "claude-sonnet-4-6" (it may use: gpt-4o-mini).' } },
-      });
-      expect(limited.anthropicUpstream.requests).toHaveLength(0);
+      // rpm 2: the third request in the minute is refused, before any upstream is asked.
+      await expect(anthropic.messages.countTokens({ model: "claude-sonnet-4-6", messages })).rejects.toBeInstanceOf(
+        RateLimitError,
+      );
+      expect(limited.anthropicUpstream.requests).toHaveLength(1);
+      const spend = await fetch(`${limited.url}/admin/spend?by=key`, {
+        headers: { authorization: `Bearer ${MASTER}` },
+      }).then((r) => r.json() as Promise<{ totalUsd: number; data: { costUsd: number; requests: number }[] }>);
+      expect(spend.totalUsd).toBe(0);
+      expect(spend.data).toEqual([expect.objectContaining({ costUsd: 0, requests: 2 })]);
     } finally {
       await limited.close();
+    }
+  });
+
+  it("an Anthropic-compatible upstream without count_tokens gets the estimate, not a 502", async () => {
+    // An AnthropicModel in front of a server that has no such endpoint (the loopback OpenAI server: 404).
+    const compat = await startGateway({
+      setup: (registry) =>
+        registry.registerModel(
+          new AnthropicModel({ name: "compat-claude", apiKey: "sk-x", baseURL: gw.openaiUpstream.url }),
+        ),
+    });
+    try {
+      const { data, response } = await client(compat)
+        .messages.countTokens({ model: "compat-claude", messages })
+        .withResponse();
+      expect(response.headers.get("x-orchestrator-token-count")).toBe("estimate");
+      expect(data.input_tokens).toBe(estimateRequestTokens({ messages }));
+    } finally {
+      await compat.close();
     }
   });
 });
@@ -124,6 +159,30 @@ describe("anthropic-beta", () => {
     expect(upstream).toHaveLength(1);
     expect(upstream[0]?.headers["anthropic-beta"]).toBeUndefined();
     expect(upstream[0]?.body).not.toHaveProperty("betas");
+  });
+
+  it("betas in the body that are not beta names are a 400 on betas, and never count against the model's health", async () => {
+    const { ModelHealthMonitor } = await import("@orchestrator-ts/health");
+    const watched = await startGateway({
+      registry: { healthMonitor: new ModelHealthMonitor({ failureThreshold: 1 }) },
+    });
+    try {
+      for (let i = 0; i < 3; i++) {
+        const answer = await rawPost(watched.url, "/v1/messages", {
+          model: "claude-sonnet-4-6",
+          max_tokens: 10,
+          messages,
+          betas: 5,
+        });
+        expect(answer.status).toBe(400);
+        expect(JSON.parse(answer.text).error.message).toMatch(/^betas: expected an array of beta names/);
+      }
+      // Another client's good request is still served: the model's circuit did not open.
+      const good = await client(watched).messages.create({ model: "claude-sonnet-4-6", max_tokens: 10, messages });
+      expect(good.model).toBe("claude-sonnet-4-6");
+    } finally {
+      await watched.close();
+    }
   });
 
   it("a header that names no beta is a 400 on anthropic-beta, before any upstream call", async () => {
