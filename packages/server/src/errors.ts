@@ -99,7 +99,7 @@ export function toGatewayError(error: unknown): GatewayError {
       return new GatewayError(
         400,
         "invalid_request_error",
-        `The model's provider refused the request (${error.status}): ${upstreamMessage(error.message)}`,
+        `The model's provider refused the request (${error.status}): ${error.message}`,
         { code: "upstream_invalid_request", cause: error },
       );
     }
@@ -117,19 +117,39 @@ export function toGatewayError(error: unknown): GatewayError {
   });
 }
 
-// A URL in an upstream error's text, and the host or address a network error names after its code.
-const URL_IN_TEXT = /\b[a-z][a-z0-9+.-]*:\/\/[^\s"'<>()]+/gi;
-const NETWORK_TARGET =
-  /\b(ENOTFOUND|EAI_AGAIN|ECONNREFUSED|ECONNRESET|ETIMEDOUT|EHOSTUNREACH|ENETUNREACH|EPIPE)\s+(?:[A-Za-z0-9.-]+|\[[0-9a-fA-F:.]+\])(?::\d+)?/g;
+// Where an upstream lives, as error texts write it: a URL (without the punctuation after it), an
+// IPv4 or IPv6 address (bracketed or not, with a port), a dotted host name with a port, the host a
+// resolver names after its code (`ENOTFOUND vllm.internal`, Go's `lookup vllm.internal`), Python's
+// `host='…'`, a certificate's `DNS:` names and `Host: …` in a TLS mismatch, undici's `attempted address`.
+const URL_IN_TEXT = /\b[a-z][a-z0-9+.-]*:\/\/[^\s"'<>()]*[^\s"'<>().,:;!?]/gi;
+const IPV4 = /\b\d{1,3}(?:\.\d{1,3}){3}(?::\d{1,5})?\b/g;
+const IPV6 = /\[?\b(?:[0-9a-f]{0,4}:){2,7}[0-9a-f]{0,4}\b\]?(?::\d{1,5})?|\[?::1\]?(?::\d{1,5})?/gi;
+const HOST_PORT = /\b(?:localhost|[a-z0-9-]+(?:\.[a-z0-9-]+)+):\d{1,5}\b/gi;
+const NAMED_HOST =
+  /\b(ENOTFOUND|EAI_AGAIN|EAI_FAIL|EAI_NONAME|lookup|Host:|DNS:)\s*(?:[a-z0-9-]+(?:\.[a-z0-9-]+)*\.?)(?=[\s,;:)]|$)/gi;
+const PYTHON_HOST = /\bhost='[^']*'/g;
+const ADDRESS = "[upstream]";
+
+function ipv6Like(text: string): boolean {
+  // Times (10:00:00) and counters are not addresses: an IPv6 address has "::" or seven colons, or hex letters.
+  return text.includes("::") || (text.match(/:/g) ?? []).length >= 7 || /[a-f]/i.test(text.replace(/:\d+$/, ""));
+}
 
 /**
  * An upstream failure's message as a client of the gateway may read it: without the provider's
- * URL or the host and address a network error names (`getaddrinfo ENOTFOUND vllm.internal`,
- * `connect ECONNREFUSED 10.0.0.5:8000`) — where the gateway's models live is the operator's, not
- * the client's. The error itself (its `cause`, what the registry and telemetry see) keeps them.
+ * URL or the hosts and addresses a network or TLS error names (`getaddrinfo ENOTFOUND
+ * vllm.internal`, `connect ECONNREFUSED 10.0.0.5:8000`, `dial tcp [fd00::5]:8000`) — where the
+ * gateway's models live is the operator's, not the client's. The error itself (its `cause`, what
+ * the registry, health and traces see) keeps them.
  */
 export function upstreamMessage(message: string): string {
-  return message.replace(URL_IN_TEXT, "the provider").replace(NETWORK_TARGET, "$1");
+  return message
+    .replace(URL_IN_TEXT, "the provider")
+    .replace(PYTHON_HOST, `host='${ADDRESS}'`)
+    .replace(NAMED_HOST, `$1 ${ADDRESS}`)
+    .replace(HOST_PORT, ADDRESS)
+    .replace(IPV4, ADDRESS)
+    .replace(IPV6, (match) => (ipv6Like(match) ? ADDRESS : match));
 }
 
 /** Why each model was left out, as a client may read it (a health failure's detail names no upstream). */

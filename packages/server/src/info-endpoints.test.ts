@@ -82,18 +82,25 @@ describe("GET /healthz and /readyz", () => {
     // The orchestrator's own readiness check: an orchestrator whose Redis is away says so.
     const { createServer } = await import("./server");
     const server = createServer({
-      orchestrator: { registry: gw.registry, readiness: async () => ["Redis is unreachable: connect ECONNREFUSED"] },
+      orchestrator: {
+        registry: gw.registry,
+        readiness: async () => ["Redis is unreachable: connect ECONNREFUSED 10.9.9.9:6379"],
+      },
       port: 0,
     });
     const url = await server.listen();
     try {
-      for (const model of gw.registry.listModels()) monitor.recordFailure(model.name, new Error("down"));
+      for (const model of gw.registry.listModels())
+        monitor.recordFailure(model.name, new Error("Connection to http://vllm-7.internal:8001/v1 failed"));
       const r = await fetch(`${url}/readyz`);
       expect(r.status).toBe(503);
       const body = (await r.json()) as { status: string; reasons: string[] };
       expect(body.status).toBe("not_ready");
       expect(body.reasons[0]).toContain("Redis is unreachable");
       expect(body.reasons[1]).toMatch(/no model is healthy/);
+      // /readyz answers without a key: where the upstreams and Redis live is not shown.
+      expect(body.reasons.join(" ")).not.toMatch(/10\.9\.9\.9|vllm-7|8001/);
+      expect(body.reasons[1]).toContain("Connection to the provider failed");
     } finally {
       await server.close();
     }

@@ -1,7 +1,7 @@
 import type { ServerResponse } from "node:http";
 import type { ModelRegistry } from "@orchestrator-ts/registry";
 import { GatewayError, type ServedOrchestrator } from "./contract";
-import { sendJson } from "./errors";
+import { sendJson, upstreamMessage } from "./errors";
 import type { Exchange, ServerContext } from "./exchange";
 
 const HEALTHY = JSON.stringify({ status: "ok" });
@@ -64,7 +64,14 @@ export async function readyz(res: ServerResponse, served: ServedOrchestrator, co
   if (models.length === 0) reasons.push("no model is registered");
   else if (healthy === 0) reasons.push(`no model is healthy (${unhealthy.join(", ")})`);
   if (reasons.length === 0) sendJson(res, 200, { status: "ready", models: models.length, healthy_models: healthy });
-  else sendJson(res, 503, { status: "not_ready", reasons, models: models.length, healthy_models: healthy });
+  // /readyz answers without a key: its reasons name no upstream (a health check's failure carries its URL).
+  else
+    sendJson(res, 503, {
+      status: "not_ready",
+      reasons: reasons.map(upstreamMessage),
+      models: models.length,
+      healthy_models: healthy,
+    });
 }
 
 /** `GET /v1/models`: `auto`, the routes and the models, in OpenAI's list shape (only what the key may use). */

@@ -67,15 +67,48 @@ describe("an upstream that cannot be reached is a 502 that names no upstream", (
 });
 
 describe("upstreamMessage", () => {
-  it("takes out URLs and the host or address a network error names, and keeps the rest", () => {
-    expect(
-      upstreamMessage(
+  it("takes out URLs, addresses and the hosts network and TLS errors name, and keeps the rest", () => {
+    const cases: [string, string][] = [
+      [
         "Connection to https://llm.corp:8443/v1 failed: Connection error. (getaddrinfo ENOTFOUND llm.corp)",
-      ),
-    ).toBe("Connection to the provider failed: Connection error. (getaddrinfo ENOTFOUND)");
-    expect(upstreamMessage("connect ECONNREFUSED 10.0.0.5:8000")).toBe("connect ECONNREFUSED");
-    expect(upstreamMessage("connect ECONNREFUSED [fd00::5]:8000")).toBe("connect ECONNREFUSED");
-    expect(upstreamMessage("429 Rate limit reached for gpt-4o-mini")).toBe("429 Rate limit reached for gpt-4o-mini");
+        "Connection to the provider failed: Connection error. (getaddrinfo ENOTFOUND [upstream])",
+      ],
+      [
+        "Could not reach the Anthropic API at http://127.0.0.1:9: Connection error.",
+        "Could not reach the Anthropic API at the provider: Connection error.",
+      ],
+      ["connect ECONNREFUSED 10.0.0.5:8000", "connect ECONNREFUSED [upstream]"],
+      ["connect ECONNREFUSED ::1:38187", "connect ECONNREFUSED [upstream]"],
+      ["connect ECONNREFUSED [fd00::5]:8000", "connect ECONNREFUSED [upstream]"],
+      [
+        "connect EADDRNOTAVAIL 10.0.0.1:80 - Local (10.0.0.9:51234)",
+        "connect EADDRNOTAVAIL [upstream] - Local ([upstream])",
+      ],
+      [
+        "Host: localhost. is not in the cert's altnames: DNS:upstream.corp.internal, DNS:gpu-7.corp.internal",
+        "Host: [upstream] is not in the cert's altnames: DNS: [upstream], DNS: [upstream]",
+      ],
+      [
+        "dial tcp: lookup vllm.internal on 10.96.0.10:53: no such host",
+        "dial tcp: lookup [upstream] on [upstream]: no such host",
+      ],
+      [
+        "HTTPConnectionPool(host='10.20.30.40', port=8000): Max retries exceeded",
+        "HTTPConnectionPool(host='[upstream]', port=8000): Max retries exceeded",
+      ],
+      [
+        "Connect Timeout Error (attempted address: vllm.internal:8000, timeout: 10000ms)",
+        "Connect Timeout Error (attempted address: [upstream], timeout: 10000ms)",
+      ],
+      // Text that names no upstream is left as it is.
+      ["read ECONNRESET while reading the body", "read ECONNRESET while reading the body"],
+      ["ETIMEDOUT after 10000 ms at 10:00:00", "ETIMEDOUT after 10000 ms at 10:00:00"],
+      [
+        "429 Rate limit reached for gpt-4.1-mini (v1.2.3): Limit 30000",
+        "429 Rate limit reached for gpt-4.1-mini (v1.2.3): Limit 30000",
+      ],
+    ];
+    for (const [message, shown] of cases) expect(upstreamMessage(message)).toBe(shown);
   });
 
   it("a 503's exclusion reasons (a health check's failure) name no upstream either", () => {
