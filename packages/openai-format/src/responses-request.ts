@@ -11,6 +11,7 @@ import type {
 } from "@orchestrator-ts/core";
 import { DATA_URL, InvalidChatRequestError, invalid, optionalInteger, optionalNumber } from "./parse-request";
 import { isRecord } from "./reasoning";
+import { REDACTED } from "./responses-response";
 import { parseArguments } from "./tool-calls";
 
 /** A Responses request as a server receives it: the model asked for, whether to stream, the end user, the core request. */
@@ -30,7 +31,9 @@ const STATEFUL: Record<string, string> = {
   background: "background responses are not available here",
 };
 
-const EFFORTS: Record<string, ReasoningEffort> = { minimal: "low", low: "low", medium: "medium", high: "high" };
+const EFFORTS: Record<string, ReasoningEffort> = { low: "low", medium: "medium", high: "high" };
+// The efforts OpenAI's reasoning models take besides those: sent on to them as they are, as chat completions does.
+const OPENAI_ONLY_EFFORTS = new Set(["none", "minimal", "xhigh", "max"]);
 
 function unsupported(param: string, why: string): InvalidChatRequestError {
   return new InvalidChatRequestError(`'${param}' is not supported by this server: ${why}.`, param);
@@ -73,8 +76,12 @@ function messageContent(content: unknown, param: string, assistant: boolean): st
   return parts.every((p) => p.type === "text") ? parts.map((p) => (p as { text: string }).text).join("") : parts;
 }
 
-/** A reasoning item given back: its text (`content`, else `summary`); `encrypted_content` is the signature, or the redacted data when there is no text. */
-function reasoningItem(item: Record<string, unknown>, param: string): ReasoningPart {
+/**
+ * A reasoning item given back: its text (`content`, else `summary`) with `encrypted_content` as its
+ * signature; `encrypted_content` starting with "redacted:" is a redacted block's data. An item with
+ * neither text nor redacted data has nothing to give back: undefined.
+ */
+function reasoningItem(item: Record<string, unknown>, param: string): ReasoningPart | undefined {
   let text = "";
   for (const key of ["content", "summary"] as const) {
     const list = item[key];
@@ -90,11 +97,13 @@ function reasoningItem(item: Record<string, unknown>, param: string): ReasoningP
   const encrypted = item.encrypted_content;
   if (encrypted !== undefined && encrypted !== null && typeof encrypted !== "string")
     throw invalid(`${param}.encrypted_content`, "a string");
-  if (typeof encrypted === "string" && encrypted !== "")
-    return text === ""
-      ? { type: "reasoning", text: "", redactedData: encrypted }
-      : { type: "reasoning", text, signature: encrypted };
-  return { type: "reasoning", text };
+  if (typeof encrypted === "string" && encrypted.startsWith(REDACTED))
+    return { type: "reasoning", text: "", redactedData: encrypted.slice(REDACTED.length) };
+  // A signature without the text it signs cannot be given back (the provider checks one against the other).
+  if (text === "") return undefined;
+  return typeof encrypted === "string" && encrypted !== ""
+    ? { type: "reasoning", text, signature: encrypted }
+    : { type: "reasoning", text };
 }
 
 /** The assistant turn being built from consecutive output items (a message, reasoning, function calls). */
@@ -155,8 +164,9 @@ function conversation(input: unknown, instructions: string | undefined): Message
       const current = assistant();
       (current.toolCalls ??= []).push({ id: item.call_id, name: item.name, arguments: parseArguments(item.arguments) });
     } else if (type === "reasoning") {
+      const part = reasoningItem(item, param);
       const current = assistant();
-      (current.reasoning ??= []).push(reasoningItem(item, param));
+      if (part !== undefined) (current.reasoning ??= []).push(part);
     } else if (type === "function_call_output") {
       turn = undefined;
       if (typeof item.call_id !== "string" || item.call_id === "") throw invalid(`${param}.call_id`, "a string");
@@ -165,6 +175,8 @@ function conversation(input: unknown, instructions: string | undefined): Message
       if (typeof output === "string") text = output;
       else {
         const content = Array.isArray(output) ? messageContent(output, `${param}.output`, false) : undefined;
+        if (Array.isArray(content))
+          throw unsupported(`${param}.output`, "a tool's output is text here (images in it are not available)");
         if (typeof content !== "string") throw invalid(`${param}.output`, "a string or input_text parts");
         text = content;
       }
@@ -188,6 +200,11 @@ function asParts(content: string | ContentPart[]): ContentPart[] {
 function tool(value: unknown, i: number): ToolDefinition {
   const param = `tools[${i}]`;
   if (!isRecord(value)) throw invalid(param, "a function tool");
+  if (value.type === "custom")
+    throw unsupported(
+      `${param}.type`,
+      "custom (free-form) tools are not available on every model; declare a function tool",
+    );
   if (value.type !== "function")
     throw unsupported(
       `${param}.type`,
@@ -202,10 +219,30 @@ function tool(value: unknown, i: number): ToolDefinition {
   return definition;
 }
 
-function toolChoice(value: unknown): ToolChoice {
+function toolChoice(value: unknown, request: GenerateRequest): ToolChoice {
   if (value === "auto" || value === "none" || value === "required") return value;
   if (isRecord(value) && value.type === "function" && typeof value.name === "string") return { name: value.name };
-  throw invalid("tool_choice", '"auto", "none", "required" or { "type": "function", "name" }');
+  if (isRecord(value) && value.type === "allowed_tools" && Array.isArray(value.tools)) {
+    // The tools offered this turn are the allowed ones (the rest stay declared, for later turns).
+    const names = new Set<string>();
+    for (let i = 0; i < value.tools.length; i++) {
+      const allowed: unknown = value.tools[i];
+      if (!isRecord(allowed) || allowed.type !== "function" || typeof allowed.name !== "string")
+        throw invalid(`tool_choice.tools[${i}]`, '{ "type": "function", "name" }');
+      names.add(allowed.name);
+    }
+    if (value.mode !== undefined && value.mode !== "auto" && value.mode !== "required")
+      throw invalid("tool_choice.mode", '"auto" or "required"');
+    const offered = (request.tools ?? []).filter((t) => names.has(t.name));
+    if (offered.length > 0) request.tools = offered;
+    else request.tools = undefined;
+    if (offered.length === 0) return "none";
+    return value.mode === "required" ? "required" : "auto";
+  }
+  throw invalid(
+    "tool_choice",
+    '"auto", "none", "required", { "type": "function", "name" } or { "type": "allowed_tools", "mode", "tools" }',
+  );
 }
 
 function textFormat(text: unknown, extra: Record<string, unknown>): ResponseFormat | undefined {
@@ -264,7 +301,8 @@ export function fromResponsesRequest(body: unknown): ParsedResponsesRequest {
     if (!Array.isArray(body.tools)) throw invalid("tools", "an array of tools");
     if (body.tools.length > 0) request.tools = body.tools.map(tool);
   }
-  if (body.tool_choice !== undefined && body.tool_choice !== null) request.toolChoice = toolChoice(body.tool_choice);
+  if (body.tool_choice !== undefined && body.tool_choice !== null)
+    request.toolChoice = toolChoice(body.tool_choice, request);
   const extra: Record<string, unknown> = {};
   if (body.text !== undefined && body.text !== null) {
     const format = textFormat(body.text, extra);
@@ -276,8 +314,9 @@ export function fromResponsesRequest(body: unknown): ParsedResponsesRequest {
     const effort = reasoning.effort;
     if (effort !== undefined && effort !== null) {
       const mapped = typeof effort === "string" ? EFFORTS[effort] : undefined;
-      if (mapped === undefined) throw invalid("reasoning.effort", '"minimal", "low", "medium" or "high"');
-      request.reasoning = { effort: mapped };
+      if (mapped !== undefined) request.reasoning = { effort: mapped };
+      else if (typeof effort === "string" && OPENAI_ONLY_EFFORTS.has(effort)) extra.reasoning_effort = effort;
+      else throw invalid("reasoning.effort", '"none", "minimal", "low", "medium", "high", "xhigh" or "max"');
     }
   }
   if (body.parallel_tool_calls === false) extra.parallel_tool_calls = false;

@@ -44,9 +44,9 @@ export interface ResponsesOutputText {
 
 export interface ResponsesUsage {
   input_tokens: number;
-  input_tokens_details: { cached_tokens: number };
+  input_tokens_details?: { cached_tokens: number };
   output_tokens: number;
-  output_tokens_details: { reasoning_tokens: number };
+  output_tokens_details?: { reasoning_tokens: number };
   total_tokens: number;
 }
 
@@ -80,13 +80,15 @@ export interface ResponsesStreamEvent {
 function usageOf(usage: Usage | undefined): ResponsesUsage | undefined {
   // Counts a provider did not report are left out rather than written as 0.
   if (usage?.inputTokens === undefined || usage.outputTokens === undefined) return undefined;
-  return {
+  const out: ResponsesUsage = {
     input_tokens: usage.inputTokens,
-    input_tokens_details: { cached_tokens: usage.cacheReadInputTokens ?? 0 },
     output_tokens: usage.outputTokens,
-    output_tokens_details: { reasoning_tokens: 0 },
     total_tokens: usage.inputTokens + usage.outputTokens,
   };
+  // Details only when the provider counted them (never a made-up 0).
+  if (usage.cacheReadInputTokens !== undefined)
+    out.input_tokens_details = { cached_tokens: usage.cacheReadInputTokens };
+  return out;
 }
 
 function incompleteOf(reason: ChatOutput["finishReason"]): ResponsesResponse["incomplete_details"] {
@@ -121,8 +123,15 @@ const itemId = (identity: ResponsesIdentity, prefix: string, index: number): str
   `${prefix}_${identity.id.startsWith("resp_") ? identity.id.slice(5) : identity.id}_${index}`;
 
 /** A reasoning part as an item: its text as `reasoning_text`, a signature (or a redacted block's data) as `encrypted_content`. */
+/** How a redacted block's data starts in `encrypted_content` (a signature has text beside it; redacted data has none). */
+export const REDACTED = "redacted:";
+
+function encryptedOf(part: { signature?: string; redactedData?: string }): string | undefined {
+  return part.redactedData !== undefined ? REDACTED + part.redactedData : part.signature;
+}
+
 function reasoningItem(part: ReasoningPart, id: string): ResponsesOutputItem {
-  const encrypted = part.redactedData ?? part.signature;
+  const encrypted = encryptedOf(part);
   return {
     type: "reasoning",
     id,
@@ -228,6 +237,18 @@ export class ResponsesStreamEncoder {
         }),
       );
     } else if (chunk.type === "reasoning") {
+      if (chunk.text === "" && chunk.redactedData !== undefined && this.#open?.kind !== "reasoning") {
+        // A redacted block comes whole: its item, added and done (no text part), as a whole answer writes it.
+        this.#close(out);
+        const index = this.#response.output.length;
+        const item = reasoningItem(chunk, itemId(this.#identity, "rs", index));
+        this.#response.output.push(item);
+        out.push(
+          this.#event("response.output_item.added", { output_index: index, item: { ...item, status: "in_progress" } }),
+        );
+        out.push(this.#event("response.output_item.done", { output_index: index, item: structuredClone(item) }));
+        return out;
+      }
       const open = this.#openItem("reasoning", out);
       if (chunk.text !== "") {
         open.text += chunk.text;
@@ -240,8 +261,7 @@ export class ResponsesStreamEncoder {
           }),
         );
       }
-      if (chunk.signature !== undefined || chunk.redactedData !== undefined)
-        this.#close(out, chunk.redactedData ?? chunk.signature);
+      if (chunk.signature !== undefined || chunk.redactedData !== undefined) this.#close(out, encryptedOf(chunk));
     } else if (chunk.type === "tool-call") {
       this.#close(out);
       const index = this.#response.output.length;

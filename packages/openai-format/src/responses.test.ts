@@ -31,7 +31,9 @@ describe("fromResponsesRequest", () => {
           content: [{ type: "reasoning_text", text: "Think" }],
           encrypted_content: "sig",
         },
-        { type: "reasoning", id: "rs_2", summary: [], encrypted_content: "opaque" },
+        { type: "reasoning", id: "rs_2", summary: [], encrypted_content: "redacted:opaque" },
+        // A signature without its text cannot be given back: left out.
+        { type: "reasoning", id: "rs_3", summary: [], content: null, encrypted_content: "sig-without-text" },
         {
           type: "message",
           role: "assistant",
@@ -70,10 +72,34 @@ describe("fromResponsesRequest", () => {
       { role: "tool", toolCallId: "c1", content: "a cat" },
     ]);
     expect(request.maxTokens).toBe(50);
-    expect(request.reasoning).toEqual({ effort: "low" });
+    // "minimal" is OpenAI's own effort: sent on to OpenAI models as it is (others get no reasoning), as on chat completions.
+    expect(request.reasoning).toBeUndefined();
     // Not strict unless asked, as on chat completions.
     expect(request.responseFormat).toEqual({ type: "json", name: "x", schema: { type: "object" } });
-    expect(request.providerOptions).toEqual({ openai: { strictJsonSchema: false } });
+    expect(request.providerOptions).toEqual({ openai: { strictJsonSchema: false, reasoning_effort: "minimal" } });
+    expect(fromResponsesRequest({ model: "m", input: "hi", reasoning: { effort: "high" } }).request.reasoning).toEqual({
+      effort: "high",
+    });
+  });
+
+  it("allowed_tools offers only the allowed functions this turn, with its mode", () => {
+    const tools = ["a", "b", "c"].map((name) => ({ type: "function", name, parameters: { type: "object" } }));
+    const { request } = fromResponsesRequest({
+      model: "m",
+      input: "hi",
+      tools,
+      tool_choice: { type: "allowed_tools", mode: "required", tools: [{ type: "function", name: "b" }] },
+    });
+    expect(request.tools?.map((t) => t.name)).toEqual(["b"]);
+    expect(request.toolChoice).toBe("required");
+    const none = fromResponsesRequest({
+      model: "m",
+      input: "hi",
+      tools,
+      tool_choice: { type: "allowed_tools", mode: "auto", tools: [] },
+    }).request;
+    expect(none.tools).toBeUndefined();
+    expect(none.toolChoice).toBe("none");
   });
 
   it("names the field of what it cannot serve", () => {
@@ -96,7 +122,19 @@ describe("fromResponsesRequest", () => {
     expect(param({ input: [{ type: "function_call", name: "f" }] })).toBe("input[0].call_id");
     expect(param({ tools: [{ type: "function" }] })).toBe("tools[0].name");
     expect(param({ tool_choice: { type: "web_search" } })).toBe("tool_choice");
-    expect(param({ reasoning: { effort: "max" } })).toBe("reasoning.effort");
+    expect(param({ reasoning: { effort: "extreme" } })).toBe("reasoning.effort");
+    expect(param({ tools: [{ type: "custom", name: "sql" }] })).toBe("tools[0].type");
+    expect(
+      param({
+        input: [
+          {
+            type: "function_call_output",
+            call_id: "c",
+            output: [{ type: "input_image", image_url: "https://x/y.png" }],
+          },
+        ],
+      }),
+    ).toBe("input[0].output");
     expect(param({ max_output_tokens: 0 })).toBe("max_output_tokens");
   });
 });
@@ -137,10 +175,11 @@ describe("toResponsesResponse and ResponsesStreamEncoder", () => {
     expect(whole.incomplete_details).toEqual({ reason: "max_output_tokens" });
     expect(snapshot?.output.map((item) => item.type)).toEqual(["reasoning", "reasoning", "message", "function_call"]);
     expect(snapshot?.output_text).toBe("Hello");
-    // The same items, ids included, whole or streamed (a streamed redacted block keeps an empty text part).
+    // The same items, ids included, whole or streamed.
     const { output: streamed, ...rest } = (events.at(-1) as unknown as { response: Response }).response;
     expect(streamed.map((item) => item.id)).toEqual(whole.output.map((item) => item.id));
-    expect(streamed[0]).toEqual(whole.output[0]);
+    expect(streamed.slice(0, 2)).toEqual(whole.output.slice(0, 2));
+    expect(whole.output[1]).toMatchObject({ type: "reasoning", encrypted_content: "redacted:opaque" });
     expect(streamed.slice(2)).toEqual(whole.output.slice(2));
     expect(rest.usage).toEqual(whole.usage);
     expect(events.map((e) => e.sequence_number)).toEqual(events.map((_, i) => i));
