@@ -25,6 +25,7 @@ export interface CallControl {
  * reaches the finish chunk's `warnings`.
  */
 export interface StreamReport {
+  /** A setting of the request the model cannot honour and left out, in a sentence (the stream's `warnings`). */
   warn(message: string): void;
 }
 

@@ -35,6 +35,7 @@ export type ResponsesOutputItem =
       status: "in_progress" | "completed";
     };
 
+/** A text part of the assistant's `message` item (`annotations` and `logprobs` are always empty here). */
 export interface ResponsesOutputText {
   type: "output_text";
   text: string;
@@ -42,6 +43,7 @@ export interface ResponsesOutputText {
   logprobs: unknown[];
 }
 
+/** A response's token counts; the details are present only when the provider counted them. */
 export interface ResponsesUsage {
   input_tokens: number;
   input_tokens_details?: { cached_tokens: number };
