@@ -4,7 +4,7 @@ import { OrchestratorError, estimateRequestTokens, reasoningBudgetTokens } from 
 import type { ModelRegistry, RegistryRequest, RegistryResult, RegistryStreamChunk } from "@orchestrator-ts/registry";
 import { GatewayError } from "./contract";
 import { type Exchange, rememberRater } from "./exchange";
-import type { RoutingHints } from "./hints";
+import { type RoutingHints, routingHints } from "./hints";
 import { withFields } from "@orchestrator-ts/core/internal";
 
 // The flow every inference endpoint shares (OpenAI's chat completions, Anthropic's messages): resolve
@@ -44,6 +44,46 @@ export interface InferenceRequest {
   stream: boolean;
   request: GenerateRequest;
   hints: RoutingHints;
+}
+
+/** What an endpoint's parser gives: the model asked for, whether to stream, the end user, the core request. */
+export interface ParsedInference {
+  model: string;
+  stream: boolean;
+  user: string | undefined;
+  request: GenerateRequest;
+}
+
+const isRecord = (value: unknown): value is Record<string, unknown> =>
+  typeof value === "object" && value !== null && !Array.isArray(value);
+
+/**
+ * An inference endpoint once its body is read, whatever its API: the body must be an object; the
+ * routing hints (headers, an `orchestrator` member) and the API's own parse; the end user for the
+ * records; then `answer` on the wire the parse chose.
+ */
+export async function answerBody<P extends ParsedInference>(
+  exchange: Exchange,
+  body: unknown,
+  settings: InferenceSettings,
+  parse: (body: Record<string, unknown>) => P,
+  wire: (parsed: P) => Wire,
+): Promise<void> {
+  if (!isRecord(body))
+    throw new GatewayError(400, "invalid_request_error", "The request body must be a JSON object.", {
+      code: "invalid_value",
+    });
+  const hints = routingHints(exchange.req.headers, body);
+  const parsed = parse(body);
+  const user = parsed.user;
+  if (user !== undefined && exchange.caller?.user === undefined)
+    exchange.caller = exchange.caller === undefined ? { user } : withFields(exchange.caller, { user });
+  await answer(
+    exchange,
+    { model: parsed.model, stream: parsed.stream, request: parsed.request, hints },
+    settings,
+    wire(parsed),
+  );
 }
 
 /**

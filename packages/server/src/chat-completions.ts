@@ -1,46 +1,35 @@
 import {
   ChatStreamEncoder,
   type ChatCompletionChunk,
+  type ParsedChatRequest,
   SSE_DONE,
   fromChatRequest,
   toChatCompletion,
 } from "@orchestrator-ts/openai-format";
 import type { RegistryResult, RegistryStreamChunk } from "@orchestrator-ts/registry";
-import { type InferenceSettings, type StreamWriter, type Wire, answer, streamSummary } from "./answer";
-import { GatewayError } from "./contract";
+import { type InferenceSettings, type StreamWriter, type Wire, answerBody, streamSummary } from "./answer";
 import { openAIErrorBody } from "./errors";
 import type { Exchange } from "./exchange";
-import { routingHints } from "./hints";
 import { nextCompletionId, unixSeconds } from "./ids";
-import { withFields } from "@orchestrator-ts/core/internal";
 
 /** How the chat endpoint runs (the settings every inference endpoint shares). */
 export type ChatSettings = InferenceSettings;
 
-const isRecord = (value: unknown): value is Record<string, unknown> =>
-  typeof value === "object" && value !== null && !Array.isArray(value);
-
 /**
  * `POST /v1/chat/completions` once the body is parsed: resolve `model` (a model, a route,
- * `auto`), pass the gate, then answer whole or as server-sent events.
+ * `auto`), pass the gate, then answer whole or as server-sent events. OpenAI's `user` names the end
+ * user for the records (and is sent on to OpenAI models).
  */
-export async function chatCompletions(exchange: Exchange, body: unknown, settings: ChatSettings): Promise<void> {
-  if (!isRecord(body))
-    throw new GatewayError(400, "invalid_request_error", "The request body must be a JSON object.", {
-      code: "invalid_value",
-    });
-  const hints = routingHints(exchange.req.headers, body);
-  const parsed = fromChatRequest(body);
-  const user = body.user;
-  // OpenAI's `user` names the end user: kept for the records (and sent on to OpenAI models).
-  if (typeof user === "string" && exchange.caller?.user === undefined)
-    exchange.caller = exchange.caller === undefined ? { user } : withFields(exchange.caller, { user });
-  await answer(
-    exchange,
-    { model: parsed.model, stream: parsed.stream, request: parsed.request, hints },
-    settings,
+export function chatCompletions(exchange: Exchange, body: unknown, settings: ChatSettings): Promise<void> {
+  return answerBody(exchange, body, settings, parseChat, (parsed) =>
     parsed.includeUsage ? OPENAI_WITH_USAGE : OPENAI,
   );
+}
+
+function parseChat(body: Record<string, unknown>): ParsedChatRequest & { user: string | undefined } {
+  const parsed = fromChatRequest(body) as ParsedChatRequest & { user: string | undefined };
+  parsed.user = typeof body.user === "string" ? body.user : undefined;
+  return parsed;
 }
 
 function openAIWire(includeUsage: boolean): Wire {

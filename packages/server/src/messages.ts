@@ -9,38 +9,29 @@ import {
 } from "@orchestrator-ts/anthropic-format";
 import { type GenerateRequest, NoEligibleModelError } from "@orchestrator-ts/core";
 import type { RegistryResult, RegistryStreamChunk } from "@orchestrator-ts/registry";
-import { type InferenceSettings, type StreamWriter, type Wire, answer, streamSummary } from "./answer";
+import { type InferenceSettings, type StreamWriter, type Wire, answerBody, streamSummary } from "./answer";
 import { GatewayError, type GatewayErrorType } from "./contract";
 import { excludedForClients } from "./errors";
 import type { Exchange } from "./exchange";
-import { routingHints } from "./hints";
 import { nextMessageId } from "./ids";
 import { withFields } from "@orchestrator-ts/core/internal";
-
-const isRecord = (value: unknown): value is Record<string, unknown> =>
-  typeof value === "object" && value !== null && !Array.isArray(value);
 
 /**
  * `POST /v1/messages`, Anthropic's Messages API, once the body is read: routed exactly like
  * `/v1/chat/completions` (a model, a route, `auto`; hints; the key gate), so an Anthropic client
  * can use any registered model. `metadata.user_id` names the end user for the records.
  */
-export async function messages(exchange: Exchange, body: unknown, settings: InferenceSettings): Promise<void> {
-  if (!isRecord(body))
-    throw new GatewayError(400, "invalid_request_error", "The request body must be a JSON object.", {
-      code: "invalid_value",
-    });
-  const hints = routingHints(exchange.req.headers, body);
-  const parsed = fromMessagesRequest(body);
-  withClientBetas(exchange, parsed.request);
-  const user = parsed.user;
-  if (user !== undefined && exchange.caller?.user === undefined)
-    exchange.caller = exchange.caller === undefined ? { user } : withFields(exchange.caller, { user });
-  await answer(
+export function messages(exchange: Exchange, body: unknown, settings: InferenceSettings): Promise<void> {
+  return answerBody(
     exchange,
-    { model: parsed.model, stream: parsed.stream, request: parsed.request, hints },
+    body,
     settings,
-    ANTHROPIC,
+    (fields) => {
+      const parsed = fromMessagesRequest(fields);
+      withClientBetas(exchange, parsed.request);
+      return parsed;
+    },
+    () => ANTHROPIC,
   );
 }
 

@@ -6,15 +6,9 @@ import {
   toResponsesResponse,
 } from "@orchestrator-ts/openai-format";
 import type { RegistryResult, RegistryStreamChunk } from "@orchestrator-ts/registry";
-import { withFields } from "@orchestrator-ts/core/internal";
-import { type InferenceSettings, type StreamWriter, type Wire, answer, streamSummary } from "./answer";
-import { GatewayError } from "./contract";
+import { type InferenceSettings, type StreamWriter, type Wire, answerBody, streamSummary } from "./answer";
 import type { Exchange } from "./exchange";
-import { routingHints } from "./hints";
 import { nextResponseId, unixSeconds } from "./ids";
-
-const isRecord = (value: unknown): value is Record<string, unknown> =>
-  typeof value === "object" && value !== null && !Array.isArray(value);
 
 /**
  * `POST /v1/responses`, OpenAI's Responses API, stateless: routed exactly like
@@ -23,22 +17,8 @@ const isRecord = (value: unknown): value is Record<string, unknown> =>
  * conversation comes in `input`; nothing is stored (`store` is ignored, `previous_response_id` is
  * refused). `safety_identifier` (or `user`) names the end user for the records.
  */
-export async function responses(exchange: Exchange, body: unknown, settings: InferenceSettings): Promise<void> {
-  if (!isRecord(body))
-    throw new GatewayError(400, "invalid_request_error", "The request body must be a JSON object.", {
-      code: "invalid_value",
-    });
-  const hints = routingHints(exchange.req.headers, body);
-  const parsed = fromResponsesRequest(body);
-  const user = parsed.user;
-  if (user !== undefined && exchange.caller?.user === undefined)
-    exchange.caller = exchange.caller === undefined ? { user } : withFields(exchange.caller, { user });
-  await answer(
-    exchange,
-    { model: parsed.model, stream: parsed.stream, request: parsed.request, hints },
-    settings,
-    RESPONSES,
-  );
+export function responses(exchange: Exchange, body: unknown, settings: InferenceSettings): Promise<void> {
+  return answerBody(exchange, body, settings, fromResponsesRequest, () => RESPONSES);
 }
 
 const RESPONSES: Wire = {

@@ -315,19 +315,8 @@ async function serveMessages(
   ctx: LoopbackContext,
   options: { models: readonly string[] | undefined; requireVersionHeader: boolean; issued: Set<string> },
 ): Promise<void> {
-  if (options.requireVersionHeader && ctx.req.headers["anthropic-version"] === undefined) {
-    await ctx.sendError({ status: 400, kind: "bad-request", message: "anthropic-version: header is required" });
-    return;
-  }
-  const parsed = parseMessagesRequest(ctx.url.pathname, ctx.body);
-  if (typeof parsed === "string") {
-    await ctx.sendError({ status: 400, kind: "bad-request", message: parsed });
-    return;
-  }
-  if (options.models && !options.models.includes(parsed.model)) {
-    await ctx.sendError({ status: 404, kind: "not-found", message: `model: ${parsed.model}` });
-    return;
-  }
+  const parsed = await readRequest(ctx, options, ctx.body);
+  if (parsed === undefined) return;
   const thinking = thinkingEnabled(parsed.body);
   if (thinking) {
     const problem = thinkingProblem(parsed.body, options.issued);
@@ -380,28 +369,40 @@ const COUNT_FIELDS = new Set([
  * `POST /v1/messages/count_tokens`: `{ input_tokens }`, counted as this server counts a call's
  * prompt (words of the system prompt and the messages), so a count matches the usage of the call.
  */
+/** The checks every Messages endpoint makes (the version header, the body, a known model); undefined once it answered an error. */
+async function readRequest(
+  ctx: LoopbackContext,
+  options: { models: readonly string[] | undefined; requireVersionHeader: boolean },
+  body: Record<string, unknown>,
+): Promise<ReplyRequest | undefined> {
+  if (options.requireVersionHeader && ctx.req.headers["anthropic-version"] === undefined) {
+    await ctx.sendError({ status: 400, kind: "bad-request", message: "anthropic-version: header is required" });
+    return undefined;
+  }
+  const parsed = parseMessagesRequest(ctx.url.pathname, body);
+  if (typeof parsed === "string") {
+    await ctx.sendError({ status: 400, kind: "bad-request", message: parsed });
+    return undefined;
+  }
+  if (options.models && !options.models.includes(parsed.model)) {
+    await ctx.sendError({ status: 404, kind: "not-found", message: `model: ${parsed.model}` });
+    return undefined;
+  }
+  return parsed;
+}
+
 async function serveCountTokens(
   ctx: LoopbackContext,
   options: { models: readonly string[] | undefined; requireVersionHeader: boolean },
 ): Promise<void> {
-  if (options.requireVersionHeader && ctx.req.headers["anthropic-version"] === undefined) {
-    await ctx.sendError({ status: 400, kind: "bad-request", message: "anthropic-version: header is required" });
-    return;
-  }
   const extra = Object.keys(ctx.body).find((key) => !COUNT_FIELDS.has(key));
   if (extra !== undefined) {
     await ctx.sendError({ status: 400, kind: "bad-request", message: `${extra}: Extra inputs are not permitted` });
     return;
   }
-  const parsed = parseMessagesRequest(ctx.url.pathname, { ...ctx.body, max_tokens: 1 });
-  if (typeof parsed === "string") {
-    await ctx.sendError({ status: 400, kind: "bad-request", message: parsed });
-    return;
-  }
-  if (options.models && !options.models.includes(parsed.model)) {
-    await ctx.sendError({ status: 404, kind: "not-found", message: `model: ${parsed.model}` });
-    return;
-  }
+  // A count has no max_tokens; the rest is read as a Messages body is.
+  const parsed = await readRequest(ctx, options, { ...ctx.body, max_tokens: 1 });
+  if (parsed === undefined) return;
   await ctx.sendJson(200, { input_tokens: parsed.messages.reduce((sum, m) => sum + countWords(m.content), 0) });
 }
 
