@@ -15,7 +15,7 @@ const alive = (pid: number) => {
 };
 
 describe("gateway benchmark case", () => {
-  it("runs direct, minimal proxy, Portkey and our gateway side by side and reports every measure", {
+  it("runs direct, minimal proxy, Portkey and our gateway (also through the Responses API) side by side and reports every measure", {
     timeout: 240_000,
   }, async () => {
     const pids: number[] = [];
@@ -36,9 +36,10 @@ describe("gateway benchmark case", () => {
       "Portkey gateway 1.15.2",
       "orchestrator gateway",
       "orchestrator gateway without /metrics",
+      "orchestrator gateway, Responses API",
     ];
-    // 5 contenders × (plain, stream) × (concurrency 1, 64), every call answered.
-    expect(extra.rows).toHaveLength(20);
+    // 6 contenders × (plain, stream) × (concurrency 1, 64), every call answered.
+    expect(extra.rows).toHaveLength(24);
     for (const row of extra.rows) {
       expect(contenders).toContain(row.contender);
       expect(row.errors).toBe(0);
@@ -66,8 +67,8 @@ describe("gateway benchmark case", () => {
       ]),
     );
     expect(markdown).toContain("| goal | contender | value | met |");
-    // Four servers were started, and all of them are gone.
-    expect(pids).toHaveLength(4);
+    // Five servers were started, and all of them are gone.
+    expect(pids).toHaveLength(5);
     for (const pid of pids) expect(alive(pid)).toBe(false);
   });
 });

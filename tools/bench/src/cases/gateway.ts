@@ -33,7 +33,7 @@ export interface GatewayCaseOptions {
   /** Requests for the RSS-growth measure (the issue's goal: 200,000). */
   rssRequests: number;
   /** Which contenders to run besides the direct call (all by default). */
-  only?: readonly ("proxy" | "portkey" | "orchestrator" | "orchestrator-no-metrics")[];
+  only?: readonly ("proxy" | "portkey" | "orchestrator" | "orchestrator-no-metrics" | "orchestrator-responses")[];
   /** Told of every server process started (the smoke test checks they are all gone afterwards). */
   onServer?: (server: ServerChild) => void;
 }
@@ -43,8 +43,12 @@ const CONCURRENCIES = [1, 64] as const;
 
 interface Target {
   name: string;
-  /** `orchestrator-no-metrics` is our gateway without /metrics: latency and CPU only, to show what the metrics cost. */
-  key: "direct" | "proxy" | "portkey" | "orchestrator" | "orchestrator-no-metrics";
+  /**
+   * `orchestrator-no-metrics` is our gateway without /metrics, `orchestrator-responses` our gateway
+   * asked through OpenAI's Responses API (the same upstream, reached with chat completions): latency
+   * and CPU only, to show what the metrics and the Responses face cost.
+   */
+  key: "direct" | "proxy" | "portkey" | "orchestrator" | "orchestrator-no-metrics" | "orchestrator-responses";
   /** Base URL of the OpenAI API (`…/v1`). */
   baseURL: string;
   headers: Record<string, string>;
@@ -264,7 +268,9 @@ export async function gatewayCase(options: GatewayCaseOptions): Promise<{ result
   const warmup = options.warmup ?? 100;
   const rounds = options.rounds ?? 10;
   const rates = options.rates ?? DEFAULT_RATES;
-  const want = new Set(options.only ?? ["proxy", "portkey", "orchestrator", "orchestrator-no-metrics"]);
+  const want = new Set(
+    options.only ?? ["proxy", "portkey", "orchestrator", "orchestrator-no-metrics", "orchestrator-responses"],
+  );
   const upstream = await startServerProcess("startOpenAIServer", { apiKey: KEY });
   const servers: ServerChild[] = [];
   const targets: Target[] = [];
@@ -324,6 +330,14 @@ export async function gatewayCase(options: GatewayCaseOptions): Promise<{ result
         mkTarget("orchestrator-no-metrics", "orchestrator gateway without /metrics", `${child.url}/v1`, {}, child),
       );
     }
+    if (want.has("orchestrator-responses")) {
+      const { child } = await startOrchestrator(upstream.url);
+      servers.push(child);
+      options.onServer?.(child);
+      targets.push(
+        mkTarget("orchestrator-responses", "orchestrator gateway, Responses API", `${child.url}/v1`, {}, child),
+      );
+    }
     const rssStart = new Map<string, ProcessStats>();
     for (const t of targets) if (t.server) rssStart.set(t.key, await t.server.stats({ gc: true }));
 
@@ -333,12 +347,26 @@ export async function gatewayCase(options: GatewayCaseOptions): Promise<{ result
       { role: "user" as const, content: Array.from({ length: 40 }, (_, i) => `word${i}`).join(" ") },
     ];
     const plainCall = (t: Target) => async () => {
-      await t.client.chat.completions.create({ model: MODEL, messages: plainMessages });
+      if (t.key === "orchestrator-responses")
+        await t.client.responses.create({ model: MODEL, input: plainMessages[0]?.content ?? "" });
+      else await t.client.chat.completions.create({ model: MODEL, messages: plainMessages });
       return undefined;
     };
     const streamCall = (t: Target) => async () => {
       const t0 = performance.now();
       let first: number | undefined;
+      if (t.key === "orchestrator-responses") {
+        const events = await t.client.responses.create({
+          model: MODEL,
+          input: streamMessages[0]?.content ?? "",
+          stream: true,
+        });
+        for await (const event of events)
+          if (first === undefined && event.type === "response.output_text.delta" && event.delta.length > 0)
+            first = performance.now() - t0;
+        if (first === undefined) throw new Error("a stream without text");
+        return first;
+      }
       const stream = await t.client.chat.completions.create({
         model: MODEL,
         messages: streamMessages,
@@ -421,7 +449,7 @@ export async function gatewayCase(options: GatewayCaseOptions): Promise<{ result
     const direct = targets[0] as Target;
     const warmSeconds = Math.min(2, options.rateSeconds);
     for (const t of targets.slice(1)) {
-      if (t.key === "orchestrator-no-metrics") continue;
+      if (t.key === "orchestrator-no-metrics" || t.key === "orchestrator-responses") continue;
       highest[t.name] = undefined;
       await openLoop(direct, plainBody, rates[0] as number, warmSeconds);
       await openLoop(t, plainBody, rates[0] as number, warmSeconds);
@@ -443,7 +471,7 @@ export async function gatewayCase(options: GatewayCaseOptions): Promise<{ result
     // RSS growth over many requests: warm up, collect garbage, RSS; the requests; collect, RSS.
     const rssGrowth: GatewayExtra["rssGrowth"] = { requests: options.rssRequests, concurrency: 64, byContender: {} };
     for (const t of targets) {
-      if (!t.server || t.key === "orchestrator-no-metrics") continue;
+      if (!t.server || t.key === "orchestrator-no-metrics" || t.key === "orchestrator-responses") continue;
       await closedLoop(t, plainBody, Math.min(2_000, options.rssRequests), 64);
       const before = await t.server.stats({ gc: true });
       const errors = await closedLoop(t, plainBody, options.rssRequests, 64);
@@ -461,7 +489,7 @@ export async function gatewayCase(options: GatewayCaseOptions): Promise<{ result
 
     const rss: GatewayExtra["rss"] = {};
     for (const t of targets) {
-      if (!t.server || t.key === "orchestrator-no-metrics") continue;
+      if (!t.server || t.key === "orchestrator-no-metrics" || t.key === "orchestrator-responses") continue;
       const end = await t.server.stats({ gc: true });
       rss[t.name] = { beforeMb: mb((rssStart.get(t.key) as ProcessStats).rssBytes), afterMb: mb(end.rssBytes) };
     }
@@ -571,7 +599,7 @@ function markdownOf(extra: GatewayExtra, options: GatewayCaseOptions): string {
   const lines = [
     "### gateway",
     "",
-    `Each server in its own process, in front of one loopback OpenAI upstream (its own process); latency through the openai SDK, ${extra.rows[0]?.requests ?? 0} plain calls per contender at concurrency 1 (3.2× at 64), interleaved rounds. Added = over the direct call in the same run; ratios are to the minimal proxy's added latency and CPU. Our gateway: ${extra.orchestrator}; the same without /metrics shows what the metrics cost (latency and CPU only). Portkey sleeps ~25 ms before a stream's first chunk.`,
+    `Each server in its own process, in front of one loopback OpenAI upstream (its own process); latency through the openai SDK, ${extra.rows[0]?.requests ?? 0} plain calls per contender at concurrency 1 (3.2× at 64), interleaved rounds. Added = over the direct call in the same run; ratios are to the minimal proxy's added latency and CPU. Our gateway: ${extra.orchestrator}; the same without /metrics shows what the metrics cost, and the same asked through the Responses API what that face costs (latency and CPU only). Portkey sleeps ~25 ms before a stream's first chunk.`,
     "",
     "| contender | scenario | conc. | median µs | p99 µs | added median µs | added p99 µs | first text: added median µs | added p99 µs | server CPU µs/req | added median vs proxy | CPU vs proxy | errors |",
     "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
