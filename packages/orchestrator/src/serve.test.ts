@@ -154,6 +154,44 @@ describe("orchestrator serve (a real process)", () => {
     }
   });
 
+  it("serves the Responses API and Anthropic's Messages API and token count from the same process", {
+    timeout: 60_000,
+  }, async () => {
+    const served = await startServe([]);
+    try {
+      const client = new OpenAI({ apiKey: "anything", baseURL: `${served.url}/v1`, maxRetries: 0 });
+      const answer = await client.responses.create({ model: "cheap", input: "hi" });
+      expect(answer.model).toBe("claude-sonnet-4-6");
+      expect(answer.output_text).toBe("Echo: hi");
+      const stream = client.responses.stream({ model: "gpt-4o-mini", input: "long" });
+      expect((await stream.finalResponse()).output_text).toBe(WORDS);
+
+      const post = (path: string, body: unknown) =>
+        fetch(`${served.url}${path}`, {
+          method: "POST",
+          headers: { "content-type": "application/json", "anthropic-version": "2023-06-01" },
+          body: JSON.stringify(body),
+        });
+      const message = await post("/v1/messages", {
+        model: "gpt-4o-mini",
+        max_tokens: 50,
+        messages: [{ role: "user", content: "hi" }],
+      });
+      expect(message.status).toBe(200);
+      expect(await message.json()).toMatchObject({ type: "message", content: [{ type: "text", text: "Echo: hi" }] });
+      const counted = await post("/v1/messages/count_tokens", {
+        model: "claude-sonnet-4-6",
+        messages: [{ role: "user", content: "one two three" }],
+      });
+      expect(counted.headers.get("x-orchestrator-token-count")).toBe("exact");
+      expect(await counted.json()).toEqual({ input_tokens: 3 });
+      served.child.kill("SIGTERM");
+      expect(await served.exit).toEqual({ code: 0, signal: null });
+    } finally {
+      served.child.kill("SIGKILL");
+    }
+  });
+
   it("--redis shares state through Redis: /readyz is 503 with the reason while Redis is frozen, 200 when it answers; exits 0 on SIGTERM", {
     timeout: 60_000,
   }, async () => {
