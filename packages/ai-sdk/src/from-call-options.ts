@@ -177,6 +177,8 @@ export function fromPrompt(
           else if (part.type === "reasoning") {
             // Given back with its signature (or a redacted block's data), which Anthropic checks.
             const given = fromReasoning(part.text, part.providerOptions);
+            // After tool calls (interleaved thinking): it goes back there.
+            if (given !== undefined && toolCalls !== undefined) given.afterToolCalls = toolCalls.length;
             if (given !== undefined) (reasoning ??= []).push(given);
           }
         }

@@ -6,6 +6,7 @@ import {
   type CapabilityName,
   type GenerateRequest,
   type GenerateResult,
+  type ReasoningPart,
   type RequirementFields,
   type StreamChunk,
   type ToolCall,
@@ -280,11 +281,22 @@ class OrchestratorLanguageModel implements LanguageModelV3 {
     } catch (error) {
       throw callError(error, options.abortSignal, this.modelId);
     }
-    // Reasoning first, as it came (signatures in providerMetadata.anthropic, so the AI SDK gives them back).
-    const content: LanguageModelV3Content[] = reasoningContent(result.reasoning);
+    // Reasoning as it came: first, or after the tool calls it followed (interleaved thinking), with
+    // signatures in providerMetadata.anthropic, so the AI SDK gives them back where they were.
+    const parts = result.reasoning ?? [];
+    const reasoning = reasoningContent(parts);
+    const after = (calls: number) => {
+      for (let i = 0; i < parts.length; i++)
+        if (Math.min((parts[i] as ReasoningPart).afterToolCalls ?? 0, result.toolCalls.length) === calls)
+          content.push(reasoning[i] as LanguageModelV3Content);
+    };
+    const content: LanguageModelV3Content[] = [];
+    after(0);
     if (result.text !== "") content.push({ type: "text", text: result.text });
-    for (const toolCall of result.toolCalls)
+    result.toolCalls.forEach((toolCall, i) => {
       content.push({ type: "tool-call", toolCallId: toolCall.id, toolName: toolCall.name, input: toolInput(toolCall) });
+      after(i + 1);
+    });
     for (const warning of result.warnings) call.warnings.push({ type: "other", message: warning });
     return {
       content,

@@ -118,6 +118,38 @@ describe("orchestrator(id): the registry's reasoning as the AI SDK's", () => {
     expect(assistantBlocks()[1]).toMatchObject({ type: "tool_use", id: "toolu_1" });
   });
 
+  it("interleaved thinking: a part written after a tool call comes after it, and goes back there (the loop is accepted)", async () => {
+    const orchestrator = setup();
+    server.setReply((request) =>
+      request.messages.some((m) => m.content.includes("-3 °C"))
+        ? { reasoning: "Both cold.", text: ANSWER }
+        : {
+            reasoning: [{ text: REASONING }, { text: "And Bergen.", afterToolCalls: 1 }],
+            toolCalls: [
+              { id: "toolu_1", name: "get_weather", arguments: { city: "Oslo" } },
+              { id: "toolu_2", name: "get_weather", arguments: { city: "Bergen" } },
+            ],
+          },
+    );
+    const result = await generateText({
+      model: orchestrator("claude-sonnet-4-6"),
+      prompt: "Weather in Oslo and Bergen?",
+      tools: { get_weather: weather },
+      stopWhen: stepCountIs(2),
+      providerOptions: thinking,
+    });
+    expect(result.steps[0]?.content.map((p) => p.type)).toEqual([
+      "reasoning",
+      "tool-call",
+      "reasoning",
+      "tool-call",
+      "tool-result",
+      "tool-result",
+    ]);
+    expect(result.text).toBe(ANSWER);
+    expect(assistantBlocks().map((b) => b.type)).toEqual(["thinking", "tool_use", "thinking", "tool_use"]);
+  });
+
   it("streamText: reasoning-start/-delta/-end apart from the text; a signed part ends with its signature; a redacted one is whole; the loop goes on", async () => {
     const orchestrator = setup();
     scriptToolLoop([{ text: "", redactedData: REDACTED.redactedData as string }, { text: REASONING }]);

@@ -197,7 +197,12 @@ function turn(value: unknown, i: number, out: Message[]): void {
       case "redacted_thinking":
         if (role === "user")
           throw invalid(`${at}.type`, `a text, image or tool_result block (a user turn has no "${block.type}")`);
-        reasoning.push(reasoningBlock(block, at));
+        {
+          const part = reasoningBlock(block, at);
+          // Interleaved thinking: a block after tool_use blocks keeps its place.
+          if (calls.length > 0) part.afterToolCalls = calls.length;
+          reasoning.push(part);
+        }
         break;
       default:
         throw invalid(`${at}.type`, '"text", "image", "tool_use", "tool_result", "thinking" or "redacted_thinking"');

@@ -8,6 +8,7 @@ import {
 } from "@orchestrator-ts/core";
 import { toJsonSchema } from "@orchestrator-ts/core/internal";
 import { isRecord } from "./parse-request";
+import { inAnswerOrder } from "./answer-order";
 import type {
   MessagesCacheControl,
   MessagesContentBlockParam,
@@ -126,19 +127,25 @@ export function toMessagesConversation(request: GenerateRequest): {
         push("user", contentBlocks(message.content));
         break;
       case "assistant": {
-        // Assistant turns carry their signed reasoning first (the API checks the signature; another
-        // provider's unsigned reasoning cannot be given back), then text and tool calls.
-        const blocks: MessagesContentBlockParam[] = [];
-        if (message.reasoning)
-          for (const part of message.reasoning) {
-            if (part.redactedData !== undefined) blocks.push({ type: "redacted_thinking", data: part.redactedData });
-            else if (part.signature !== undefined && part.signature !== "")
-              blocks.push({ type: "thinking", thinking: part.text, signature: part.signature });
-          }
-        for (const block of contentBlocks(message.content)) if (block.type === "text") blocks.push(block);
-        for (const call of message.toolCalls ?? [])
-          blocks.push({ type: "tool_use", id: call.id, name: call.name, input: toolArgumentsObject(call.arguments) });
-        push("assistant", blocks);
+        // Assistant turns carry their signed reasoning where the model wrote it (first, or after the
+        // tool calls it followed: the API checks the signature and the order; another provider's
+        // unsigned reasoning cannot be given back), then text and tool calls.
+        const parts = message.reasoning ?? [];
+        const thinking = parts.map((part): MessagesContentBlockParam | undefined =>
+          part.redactedData !== undefined
+            ? { type: "redacted_thinking", data: part.redactedData }
+            : part.signature !== undefined && part.signature !== ""
+              ? { type: "thinking", thinking: part.text, signature: part.signature }
+              : undefined,
+        );
+        const texts = contentBlocks(message.content).filter((block) => block.type === "text");
+        const tools: MessagesContentBlockParam[] = (message.toolCalls ?? []).map((call) => ({
+          type: "tool_use",
+          id: call.id,
+          name: call.name,
+          input: toolArgumentsObject(call.arguments),
+        }));
+        push("assistant", inAnswerOrder(parts, thinking, texts, tools));
         break;
       }
       case "tool":

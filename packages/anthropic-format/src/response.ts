@@ -7,6 +7,7 @@ import {
   type Usage,
   toolArgumentsObject,
 } from "@orchestrator-ts/core";
+import { inAnswerOrder } from "./answer-order";
 import type { ResponseTool } from "./request";
 import type {
   MessagesContentBlock,
@@ -166,7 +167,11 @@ export function fromMessagesResponse(
     if (block.type === "text" && "text" in block && typeof block.text === "string") text += block.text;
     else if (block.type === "thinking" || block.type === "redacted_thinking") {
       const part = reasoningOf(block as { type: string; thinking?: string; signature?: string; data?: string });
-      if (part !== undefined) (reasoning ??= []).push(part);
+      if (part !== undefined) {
+        // Interleaved thinking: a block after tool calls keeps its place, so it goes back where it was.
+        if (toolCalls.length > 0) part.afterToolCalls = toolCalls.length;
+        (reasoning ??= []).push(part);
+      }
     } else if (block.type === "tool_use" && "id" in block) {
       const call = block as { id: string; name: string; input: unknown };
       if (responseTool && call.name === responseTool.name) text += responseText(call.input, responseTool);
@@ -217,7 +222,7 @@ export function toStopSequence(reason: FinishReason | MessagesStopReason | undef
 export interface MessagesOutput {
   text: string;
   toolCalls?: readonly ToolCall[];
-  /** Reasoning before the answer: written as thinking blocks, first. */
+  /** Reasoning: written as thinking blocks, first (a part's `afterToolCalls` puts it after that many tool calls). */
   reasoning?: readonly ReasoningPart[] | undefined;
   usage?: Usage;
   /** A core reason, mapped; a wire string is sent as it is. */
@@ -244,18 +249,22 @@ export function toMessagesReasoning(
 
 /**
  * The content blocks of an answer: its reasoning, its text (also when empty, unless there are tool
- * calls), then each tool call.
+ * calls), then each tool call — a reasoning part that came after tool calls (interleaved thinking)
+ * after as many tool calls as its `afterToolCalls` says.
  */
 export function toMessagesContent(
   text: string,
   toolCalls: readonly ToolCall[] = [],
   reasoning?: readonly ReasoningPart[],
 ): MessagesContentBlock[] {
-  const content: MessagesContentBlock[] = toMessagesReasoning(reasoning);
-  if (text !== "" || toolCalls.length === 0) content.push({ type: "text", text });
-  for (const call of toolCalls)
-    content.push({ type: "tool_use", id: call.id, name: call.name, input: toolArgumentsObject(call.arguments) });
-  return content;
+  const tools: MessagesContentBlock[] = toolCalls.map((call) => ({
+    type: "tool_use",
+    id: call.id,
+    name: call.name,
+    input: toolArgumentsObject(call.arguments),
+  }));
+  const texts: MessagesContentBlock[] = text !== "" || toolCalls.length === 0 ? [{ type: "text", text }] : [];
+  return inAnswerOrder(reasoning ?? [], toMessagesReasoning(reasoning), texts, tools);
 }
 
 /** A result as a `message` body. Counts not known are written as 0 (the wire has no "unknown"). */

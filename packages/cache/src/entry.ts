@@ -114,6 +114,8 @@ function isReasoning(v: unknown): v is ReasoningPart[] {
     if (r.type !== "reasoning" || typeof r.text !== "string") return false;
     if (r.signature !== undefined && typeof r.signature !== "string") return false;
     if (r.redactedData !== undefined && typeof r.redactedData !== "string") return false;
+    if (r.afterToolCalls !== undefined && !(Number.isInteger(r.afterToolCalls) && (r.afterToolCalls as number) >= 0))
+      return false;
   }
   return true;
 }
@@ -146,13 +148,30 @@ export function resultFromEntry(
 /** The chunks of a replay, finish chunk excluded. */
 export function replayChunks(entry: StoredEntry): StreamChunk[] {
   const out: StreamChunk[] = [];
-  if (entry.r) for (const part of entry.r) out.push(reasoningChunk(part));
+  const reasoning = entry.r;
+  // Reasoning where the model wrote it: first, or after as many tool calls as its afterToolCalls says.
+  const reasoningAfter = (calls: number) => {
+    if (reasoning)
+      for (const part of reasoning) if ((part.afterToolCalls ?? 0) === calls) out.push(reasoningChunk(part));
+  };
+  reasoningAfter(0);
+  let calls = 0;
   if (entry.ch) {
-    for (const c of entry.ch)
-      out.push(typeof c === "string" ? { type: "text", text: c } : { type: "tool-call", toolCall: c });
-    return out;
+    for (const c of entry.ch) {
+      if (typeof c === "string") out.push({ type: "text", text: c });
+      else {
+        out.push({ type: "tool-call", toolCall: c });
+        reasoningAfter(++calls);
+      }
+    }
+  } else {
+    if (entry.t.length > 0) out.push({ type: "text", text: entry.t });
+    for (const toolCall of entry.tc ?? NO_TOOL_CALLS) {
+      out.push({ type: "tool-call", toolCall });
+      reasoningAfter(++calls);
+    }
   }
-  if (entry.t.length > 0) out.push({ type: "text", text: entry.t });
-  for (const toolCall of entry.tc ?? NO_TOOL_CALLS) out.push({ type: "tool-call", toolCall });
+  // Parts placed after more tool calls than the answer has: at the end.
+  if (reasoning) for (const part of reasoning) if ((part.afterToolCalls ?? 0) > calls) out.push(reasoningChunk(part));
   return out;
 }

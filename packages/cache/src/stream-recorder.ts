@@ -35,7 +35,8 @@ export class StreamRecorder {
       this.#toolCalls.push(chunk.toolCall);
     } else if (chunk.type === "reasoning") {
       this.#chars += chunk.text.length + (chunk.signature?.length ?? 0) + (chunk.redactedData?.length ?? 0) + 8;
-      appendReasoning(this.#reasoning, chunk);
+      // A part after tool calls (interleaved thinking) keeps its place, for replays and whole answers.
+      appendReasoning(this.#reasoning, chunk, this.#toolCalls.length);
     }
     if (this.#chars <= this.#maxChars) return false;
     this.#parts = undefined;

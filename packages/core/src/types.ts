@@ -43,6 +43,11 @@ export interface ReasoningPart {
   signature?: string;
   /** A block the provider encrypted (Anthropic `redacted_thinking`): opaque, sent back as it is. */
   redactedData?: string;
+  /**
+   * How many of the answer's tool calls came before this block (Anthropic's interleaved thinking:
+   * thinking between tool calls, which must be given back where it was); absent or 0: before them all.
+   */
+  afterToolCalls?: number;
 }
 
 export interface ToolCall {
@@ -218,14 +223,23 @@ export interface ModelStreamResult extends AsyncIterable<StreamChunk> {
 export function appendReasoning(
   parts: ReasoningPart[],
   chunk: { text: string; signature?: string | undefined; redactedData?: string | undefined },
+  afterToolCalls = 0,
 ): void {
   const last = parts[parts.length - 1];
   if (chunk.redactedData !== undefined) {
-    parts.push({ type: "reasoning", text: "", redactedData: chunk.redactedData });
+    parts.push(
+      afterToolCalls > 0
+        ? { type: "reasoning", text: "", redactedData: chunk.redactedData, afterToolCalls }
+        : { type: "reasoning", text: "", redactedData: chunk.redactedData },
+    );
     return;
   }
   if (last === undefined || last.signature !== undefined || last.redactedData !== undefined)
-    parts.push({ type: "reasoning", text: chunk.text });
+    parts.push(
+      afterToolCalls > 0
+        ? { type: "reasoning", text: chunk.text, afterToolCalls }
+        : { type: "reasoning", text: chunk.text },
+    );
   else last.text += chunk.text;
   if (chunk.signature !== undefined) (parts[parts.length - 1] as ReasoningPart).signature = chunk.signature;
 }

@@ -118,4 +118,38 @@ describe("AnthropicModel: extended thinking", () => {
       server.setReply(weather);
     }
   });
+
+  it("interleaved thinking: a block written after a tool call says so (afterToolCalls), and the tool turn given back as the result says is accepted", async () => {
+    server.setReply((request) =>
+      request.messages.some((m) => m.role === "user" && m.content.includes("-3 °C"))
+        ? { text: "Oslo -3 °C, Bergen 4 °C." }
+        : {
+            reasoning: [{ text: "Oslo first." }, { text: "Then Bergen.", afterToolCalls: 1 }],
+            toolCalls: [
+              { id: "toolu_1", name: "get_weather", arguments: { city: "Oslo" } },
+              { id: "toolu_2", name: "get_weather", arguments: { city: "Bergen" } },
+            ],
+          },
+    );
+    try {
+      const ask: GenerateRequest = { ...first, messages: [{ role: "user", content: "Oslo and Bergen?" }] };
+      const result = await model.generate(ask);
+      expect(result.reasoning?.map((p) => [p.text, p.afterToolCalls])).toEqual([
+        ["Oslo first.", undefined],
+        ["Then Bergen.", 1],
+      ]);
+      const answer = await model.generate({
+        ...ask,
+        messages: [
+          ...ask.messages,
+          { role: "assistant", content: result.text, toolCalls: result.toolCalls, reasoning: result.reasoning },
+          { role: "tool", toolCallId: "toolu_1", content: "-3 °C" },
+          { role: "tool", toolCallId: "toolu_2", content: "4 °C" },
+        ],
+      });
+      expect(answer.text).toBe("Oslo -3 °C, Bergen 4 °C.");
+    } finally {
+      server.setReply(weather);
+    }
+  });
 });

@@ -211,27 +211,34 @@ export function anthropicStreamFrames(reply: AnthropicReply, id: string, model: 
         : {},
     ),
   ];
-  // Thinking comes first: each block's text in pieces, then its signature (a redacted block whole).
-  for (const part of reply.reasoning) {
-    if (part.redactedData !== undefined)
-      events.push(...encoder.reasoning({ text: "", redactedData: part.redactedData }));
-    else {
-      for (const piece of part.chunks) events.push(...encoder.reasoning({ text: piece }));
-      events.push(...encoder.reasoning({ text: "", signature: part.signature ?? signatureOf(part.text) }));
+  // Thinking comes first (a block scripted after tool calls, after them): each block's text in
+  // pieces, then its signature (a redacted block whole).
+  const thinkingAfter = (calls: number) => {
+    for (const part of reply.reasoning) {
+      if (Math.min(part.afterToolCalls ?? 0, reply.toolCalls.length) !== calls) continue;
+      if (part.redactedData !== undefined)
+        events.push(...encoder.reasoning({ text: "", redactedData: part.redactedData }));
+      else {
+        for (const piece of part.chunks) events.push(...encoder.reasoning({ text: piece }));
+        events.push(...encoder.reasoning({ text: "", signature: part.signature ?? signatureOf(part.text) }));
+      }
     }
-  }
+  };
+  thinkingAfter(0);
   if (reply.text !== "" || reply.toolCalls.length === 0) {
     events.push(...encoder.openText());
     for (const piece of reply.chunks) events.push(...encoder.text(piece));
   }
   // A scripted call's arguments are sent verbatim (they may be deliberately invalid JSON).
-  for (const call of reply.toolCalls)
+  reply.toolCalls.forEach((call, i) => {
     events.push(
       ...encoder.toolCall({ id: call.id, name: call.name, arguments: call.argumentsObject }, [
         "",
         ...splitIntoPieces(call.argumentsJson, 3),
       ]),
     );
+    thinkingAfter(i + 1);
+  });
   events.push(...encoder.finish(finishOf(reply), usage && { outputTokens: usage.outputTokens }));
   // A ping follows the first block's start, as on the real API.
   const first = events.findIndex((e) => e.type === "content_block_start");
@@ -247,8 +254,14 @@ export function signatureOf(thinking: string): string {
   return `sig_${createHash("sha256").update(thinking).digest("base64url").slice(0, 24)}`;
 }
 
+/**
+ * What this server signed: signature and text → how many tool calls came before the block in the
+ * answer (a given-back block must be where it was).
+ */
+type Issued = Map<string, number>;
+
 /** A given-back thinking block is valid when signed with the digest of its text, or with a signature this server issued for that text. */
-function validSignature(block: Record<string, unknown>, issued: ReadonlySet<string>): boolean {
+function validSignature(block: Record<string, unknown>, issued: Issued): boolean {
   const text = String(block["thinking"]);
   const signature = block["signature"];
   return signature === signatureOf(text) || issued.has(issuedKey(String(signature), text));
@@ -259,8 +272,12 @@ function issuedKey(signature: string, text: string): string {
 }
 
 function signedPart(part: ResolvedReply["reasoning"][number]): ReasoningPart {
-  if (part.redactedData !== undefined) return { type: "reasoning", text: "", redactedData: part.redactedData };
-  return { type: "reasoning", text: part.text, signature: part.signature ?? signatureOf(part.text) };
+  const signed: ReasoningPart =
+    part.redactedData !== undefined
+      ? { type: "reasoning", text: "", redactedData: part.redactedData }
+      : { type: "reasoning", text: part.text, signature: part.signature ?? signatureOf(part.text) };
+  if (part.afterToolCalls !== undefined && part.afterToolCalls > 0) signed.afterToolCalls = part.afterToolCalls;
+  return signed;
 }
 
 function thinkingEnabled(body: Record<string, unknown>): boolean {
@@ -272,7 +289,7 @@ function thinkingEnabled(body: Record<string, unknown>): boolean {
  * The API's rules for a conversation with thinking on: the last assistant turn, when it called a
  * tool, must start with its thinking block; a thinking block's signature must match its text.
  */
-function thinkingProblem(body: Record<string, unknown>, issued: ReadonlySet<string>): string | undefined {
+function thinkingProblem(body: Record<string, unknown>, issued: Issued): string | undefined {
   const thinking = body["thinking"] as Record<string, unknown>;
   const budget = thinking["budget_tokens"];
   if (thinking["type"] === "enabled") {
@@ -302,6 +319,17 @@ function thinkingProblem(body: Record<string, unknown>, issued: ReadonlySet<stri
   const callsTool = blocks.some((b) => isRecord(b) && b["type"] === "tool_use");
   const first = blocks[0];
   const startsWithThinking = isRecord(first) && (first["type"] === "thinking" || first["type"] === "redacted_thinking");
+  // Interleaved thinking: each block where the model wrote it (after as many tool calls as then).
+  let calls = 0;
+  for (let j = 0; j < blocks.length; j++) {
+    const block = blocks[j];
+    if (!isRecord(block)) continue;
+    if (block["type"] === "tool_use") calls++;
+    if (block["type"] !== "thinking") continue;
+    const wrote = issued.get(issuedKey(String(block["signature"]), String(block["thinking"])));
+    if (wrote !== undefined && wrote !== calls)
+      return `messages.${lastAssistant}.content.${j}: thinking blocks cannot be rearranged: give them back in the order the model wrote them.`;
+  }
   if (callsTool && !startsWithThinking)
     return `messages.${lastAssistant}.content.0.type: Expected \`thinking\` or \`redacted_thinking\`, but found \`${String(isRecord(first) ? first["type"] : "nothing")}\`. When \`thinking\` is enabled, a final \`assistant\` message must start with a thinking block (preceeding the lastmost set of \`tool_use\` and \`tool_result\` blocks).`;
   return undefined;
@@ -313,7 +341,7 @@ function keyMatches(req: IncomingMessage, apiKey: string): boolean {
 
 async function serveMessages(
   ctx: LoopbackContext,
-  options: { models: readonly string[] | undefined; requireVersionHeader: boolean; issued: Set<string> },
+  options: { models: readonly string[] | undefined; requireVersionHeader: boolean; issued: Issued },
 ): Promise<void> {
   const parsed = await readRequest(ctx, options, ctx.body);
   if (parsed === undefined) return;
@@ -328,9 +356,13 @@ async function serveMessages(
   const resolved = await ctx.resolveReply(parsed);
   // Like the API: reasoning only when the request turned thinking on.
   const reply = stopAtSequence(thinking ? resolved : { ...resolved, reasoning: [] }, parsed.body["stop_sequences"]);
-  // A scripted signature is this server's to accept when the block comes back.
+  // Every signed block, with its place (a scripted signature is this server's to accept when the block comes back).
   for (const part of reply.reasoning)
-    if (part.signature !== undefined) options.issued.add(issuedKey(part.signature, part.text));
+    if (part.redactedData === undefined)
+      options.issued.set(
+        issuedKey(part.signature ?? signatureOf(part.text), part.text),
+        Math.min(part.afterToolCalls ?? 0, reply.toolCalls.length),
+      );
   const id = ctx.nextId("msg_loopback");
   if (!parsed.stream) {
     const output = {
@@ -415,7 +447,7 @@ export async function startAnthropicServer(options: AnthropicServerOptions = {})
   const { apiKey, models } = options;
   const listed = models ?? ["claude-sonnet-4-6"];
   const requireVersionHeader = options.requireVersionHeader ?? true;
-  const issued = new Set<string>();
+  const issued: Issued = new Map();
   const handler: LoopbackHandler = {
     protocol: "anthropic",
     toolCallIdPrefix: "toolu_loopback",

@@ -25,6 +25,8 @@ export interface ReplyReasoning {
   signature?: string;
   /** A redacted block's opaque data (Anthropic `redacted_thinking`); `text` is then ignored. */
   redactedData?: string;
+  /** Interleaved thinking: the block comes after this many of the reply's tool calls (Anthropic's wire). */
+  afterToolCalls?: number;
 }
 
 export interface ScriptedReply {
