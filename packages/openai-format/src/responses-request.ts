@@ -166,6 +166,8 @@ function conversation(input: unknown, instructions: string | undefined): Message
     } else if (type === "reasoning") {
       const part = reasoningItem(item, param);
       const current = assistant();
+      // After the turn's function calls (interleaved thinking): it goes back there.
+      if (part !== undefined && current.toolCalls !== undefined) part.afterToolCalls = current.toolCalls.length;
       if (part !== undefined) (current.reasoning ??= []).push(part);
     } else if (type === "function_call_output") {
       turn = undefined;

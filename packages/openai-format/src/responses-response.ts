@@ -173,8 +173,15 @@ export function toResponsesResponse(output: ChatOutput, identity: ResponsesIdent
   const response = responseOf(identity, incomplete === null ? "completed" : "incomplete");
   response.incomplete_details = incomplete;
   const items = response.output;
-  for (const part of output.reasoning ?? []) items.push(reasoningItem(part, itemId(identity, "rs", items.length)));
-  if (output.text !== "" || (output.toolCalls ?? []).length === 0)
+  const calls = output.toolCalls ?? [];
+  // Reasoning where the model wrote it: first, or after the function calls it followed (interleaved thinking).
+  const reasoningAfter = (count: number) => {
+    for (const part of output.reasoning ?? [])
+      if (Math.min(part.afterToolCalls ?? 0, calls.length) === count)
+        items.push(reasoningItem(part, itemId(identity, "rs", items.length)));
+  };
+  reasoningAfter(0);
+  if (output.text !== "" || calls.length === 0)
     items.push({
       type: "message",
       id: itemId(identity, "msg", items.length),
@@ -183,8 +190,10 @@ export function toResponsesResponse(output: ChatOutput, identity: ResponsesIdent
       status: incomplete !== null && (output.toolCalls ?? []).length === 0 ? "incomplete" : "completed",
       content: [outputText(output.text)],
     });
-  for (const call of output.toolCalls ?? [])
+  calls.forEach((call, i) => {
     items.push(functionCallItem(call, itemId(identity, "fc", items.length), "completed"));
+    reasoningAfter(i + 1);
+  });
   const usage = usageOf(output.usage);
   if (usage) response.usage = usage;
   return response;

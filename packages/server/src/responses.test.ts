@@ -17,21 +17,22 @@ const weatherTool = {
   strict: false,
 };
 
+// Both upstreams: a tool call for a weather question, the answer once the tool's result is there.
+const weather = (request: { messages: { role: string; content: string }[] }, reasoning: boolean) =>
+  request.messages.some((m) => m.role === "tool" || m.content === "-3 °C")
+    ? { ...(reasoning ? { reasoning: "Cold." } : {}), text: "It is -3 °C in Oslo." }
+    : request.messages.some((m) => m.content.includes("Weather"))
+      ? {
+          ...(reasoning ? { reasoning: REASONING } : {}),
+          toolCalls: [{ id: "call_7", name: "get_weather", arguments: { city: "Oslo" } }],
+        }
+      : { text: "Hello from the upstream" };
+
 let gw: Gateway;
 let client: OpenAI;
 beforeAll(async () => {
   gw = await startGateway();
   client = new OpenAI({ apiKey: "sk-gateway-client", baseURL: `${gw.url}/v1`, maxRetries: 0 });
-  // Both upstreams: a tool call for a weather question, the answer once the tool's result is there.
-  const weather = (request: { messages: { role: string; content: string }[] }, reasoning: boolean) =>
-    request.messages.some((m) => m.role === "tool" || m.content === "-3 °C")
-      ? { ...(reasoning ? { reasoning: "Cold." } : {}), text: "It is -3 °C in Oslo." }
-      : request.messages.some((m) => m.content.includes("Weather"))
-        ? {
-            ...(reasoning ? { reasoning: REASONING } : {}),
-            toolCalls: [{ id: "call_7", name: "get_weather", arguments: { city: "Oslo" } }],
-          }
-        : { text: "Hello from the upstream" };
   gw.openaiUpstream.setReply((request) => weather(request, false));
   gw.anthropicUpstream.setReply((request) => weather(request, true));
 });
@@ -121,6 +122,50 @@ describe("POST /v1/responses, whole", () => {
       ],
     });
     expect(second.output_text).toBe("It is -3 °C in Oslo.");
+  });
+
+  it("interleaved thinking: reasoning written between function calls stays between them, and goes back there", async () => {
+    gw.anthropicUpstream.setReply((request) =>
+      request.messages.some((m) => m.content.includes("-3 °C"))
+        ? { reasoning: "Both known.", text: "Oslo -3 °C, Bergen 4 °C." }
+        : {
+            reasoning: [{ text: "Oslo first." }, { text: "Then Bergen.", afterToolCalls: 1 }],
+            toolCalls: [
+              { id: "call_1", name: "get_weather", arguments: { city: "Oslo" } },
+              { id: "call_2", name: "get_weather", arguments: { city: "Bergen" } },
+            ],
+          },
+    );
+    try {
+      const ask = {
+        model: "claude-sonnet-4-6",
+        tools: [weatherTool],
+        reasoning: { effort: "low" as const },
+        max_output_tokens: 3000,
+      };
+      const question: ResponseInputItem = { role: "user", content: "Weather in Oslo and Bergen?" };
+      const first = await client.responses.create({ ...ask, input: [question] });
+      expect(first.output.map((item) => item.type)).toEqual([
+        "reasoning",
+        "function_call",
+        "reasoning",
+        "function_call",
+      ]);
+      const second = await client.responses.create({
+        ...ask,
+        input: [
+          question,
+          ...(first.output as ResponseInputItem[]),
+          { type: "function_call_output", call_id: "call_1", output: "-3 °C" },
+          { type: "function_call_output", call_id: "call_2", output: "4 °C" },
+        ],
+      });
+      expect(second.output_text).toBe("Oslo -3 °C, Bergen 4 °C.");
+      const sent = gw.anthropicUpstream.requests.at(-1)?.body as { messages: { content: { type: string }[] }[] };
+      expect(sent.messages[1]?.content.map((b) => b.type)).toEqual(["thinking", "tool_use", "thinking", "tool_use"]);
+    } finally {
+      gw.anthropicUpstream.setReply((request) => weather(request, true));
+    }
   });
 
   it("text.format json_schema is structured output on any model", async () => {
