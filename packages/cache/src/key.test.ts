@@ -39,6 +39,10 @@ describe("cacheKey", () => {
   it("differs whenever what the model sees differs", () => {
     const variants: GenerateRequest[] = [
       { ...base, messages: [{ role: "user", content: "What is ML?" }] },
+      // Reasoning asked for, and how much (an answer with thinking is another answer).
+      { ...base, reasoning: { effort: "low" } },
+      { ...base, reasoning: { effort: "high" } },
+      { ...base, reasoning: { budgetTokens: 8192 } },
       { ...base, messages: [{ role: "system", content: "Be brief." }, ...base.messages] },
       {
         ...base,
@@ -147,7 +151,9 @@ describe("cacheKey", () => {
         seed: 7,
         toolChoice: "required",
         providerOptions: { x: { '\u2028"k': 1, "10": 2, "9": [undefined, null, Number.NaN] } },
+        reasoning: { effort: "high" },
       },
+      { ...base, reasoning: { budgetTokens: 2048 } },
       {
         ...base,
         tools: [{ name: "t", parameters: z.object({ q: z.string() }) }],

@@ -162,6 +162,7 @@ function canonicalRequest(model: ModelIdentity, request: GenerateRequest): strin
   out = member(out, '"model":', model.name);
   out = member(out, '"provider":', model.provider);
   out = member(out, '"providerOptions":', request.providerOptions);
+  out = member(out, '"reasoning":', request.reasoning);
   out = member(out, '"responseFormat":', request.responseFormat ? normalizeFormat(request.responseFormat) : undefined);
   out = member(out, '"seed":', request.seed);
   out = member(out, '"stop":', request.stop);
