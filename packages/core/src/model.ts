@@ -24,7 +24,7 @@ import {
   type Usage,
   estimateRequestTokens,
   promptToRequest,
-  reasoningChunk,
+  answerChunks,
 } from "./types";
 
 const INSPECT = Symbol.for("nodejs.util.inspect.custom");
@@ -418,9 +418,7 @@ export abstract class Model implements ModelIdentity {
   async *#oneChunk(request: GenerateRequest, report: StreamReport): AsyncGenerator<StreamChunk> {
     const output = await this.doGenerate(request);
     if (output.warnings !== undefined) for (const warning of output.warnings) report.warn(warning);
-    for (const part of output.reasoning ?? []) yield reasoningChunk(part);
-    if (output.text) yield { type: "text", text: output.text };
-    for (const toolCall of output.toolCalls ?? []) yield { type: "tool-call", toolCall };
+    yield* answerChunks(output);
     yield {
       type: "finish",
       ...(output.finishReason ? { finishReason: output.finishReason } : {}),

@@ -234,7 +234,12 @@ export function appendReasoning(
     );
     return;
   }
-  if (last === undefined || last.signature !== undefined || last.redactedData !== undefined)
+  if (
+    last === undefined ||
+    last.signature !== undefined ||
+    last.redactedData !== undefined ||
+    (last.afterToolCalls ?? 0) !== afterToolCalls
+  )
     parts.push(
       afterToolCalls > 0
         ? { type: "reasoning", text: chunk.text, afterToolCalls }
@@ -242,6 +247,32 @@ export function appendReasoning(
     );
   else last.text += chunk.text;
   if (chunk.signature !== undefined) (parts[parts.length - 1] as ReasoningPart).signature = chunk.signature;
+}
+
+/**
+ * A whole answer as the stream chunks that carry it, in the order the model wrote it: reasoning
+ * (a chunk a part) first — a part with `afterToolCalls` after that many tool calls — then the text
+ * in one chunk, then the tool calls. No finish chunk. For replaying an answer as a stream.
+ */
+export function answerChunks(answer: {
+  text: string;
+  toolCalls?: readonly ToolCall[] | undefined;
+  reasoning?: readonly ReasoningPart[] | undefined;
+}): StreamChunk[] {
+  const out: StreamChunk[] = [];
+  const parts = answer.reasoning ?? [];
+  const calls = answer.toolCalls ?? [];
+  const after = (count: number) => {
+    for (const part of parts)
+      if (Math.min(part.afterToolCalls ?? 0, calls.length) === count) out.push(reasoningChunk(part));
+  };
+  after(0);
+  if (answer.text.length > 0) out.push({ type: "text", text: answer.text });
+  for (let i = 0; i < calls.length; i++) {
+    out.push({ type: "tool-call", toolCall: calls[i] as ToolCall });
+    after(i + 1);
+  }
+  return out;
 }
 
 /** A whole reasoning part as the stream chunk that carries it (replaying a stored answer as a stream). */

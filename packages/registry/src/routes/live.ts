@@ -1,4 +1,4 @@
-import { type GenerateRequest, OrchestratorError, type Usage, reasoningChunk } from "@orchestrator-ts/core";
+import { type GenerateRequest, OrchestratorError, type Usage, answerChunks } from "@orchestrator-ts/core";
 import { toOrchestratorError, withFields } from "@orchestrator-ts/core/internal";
 import type { CallOptions } from "../call-state";
 import { FINISH, NO_WARNINGS } from "../registry-stream";
@@ -236,15 +236,13 @@ export function streamCascade(runner: CascadeRunner, route: CascadeRoute, reques
   // A replayed answer's warnings (a live final stage's are its stream's).
   let replayed: readonly string[] | undefined;
   let started = false;
-  /** A decided answer, replayed as a stream: its reasoning (a chunk a part), its text in one chunk, its tool calls, then `finish`. */
+  /** A decided answer, replayed as a stream in the model's order (`answerChunks`), then `finish`. */
   function* replay(plan: CascadePlan, outcome: CascadeOutcome, startedAt: number): Generator<RegistryStreamChunk> {
     const result = resultOf(route, plan, outcome, attempts, startedAt);
     selectionId = result.selectionId;
     cascade = result.cascade;
     replayed = result.warnings;
-    for (const part of result.reasoning ?? []) yield reasoningChunk(part);
-    if (result.text.length > 0) yield { type: "text", text: result.text };
-    for (const toolCall of result.toolCalls) yield { type: "tool-call", toolCall };
+    yield* answerChunks(result);
     yield {
       type: "finish",
       finishReason: result.finishReason,
