@@ -147,6 +147,8 @@ export class AISDKModel extends Model {
       else if (part.type === "reasoning") {
         // Signed (or redacted) as @ai-sdk/anthropic reports it, so it can be given back.
         const given = fromReasoning(part.text ?? "", part.providerMetadata);
+        // After tool calls (interleaved thinking): it goes back there.
+        if (given !== undefined && toolCalls !== undefined) given.afterToolCalls = toolCalls.length;
         if (given !== undefined) (reasoning ??= []).push(given);
       } else if (part.type === "tool-call" && part.providerExecuted !== true) {
         (toolCalls ??= []).push({

@@ -274,6 +274,34 @@ describe("AISDKModel: an AI SDK model's reasoning as ours (@ai-sdk/anthropic)", 
     await expect(m.generate(secondTurn(undefined))).rejects.toThrow("must start with a thinking block");
   });
 
+  it("interleaved thinking: a part written after a tool call says so, and goes back there (the loop is accepted)", async () => {
+    server.setReply((request) =>
+      request.messages.some((m) => m.content.includes("-3 °C"))
+        ? { reasoning: "Both cold.", text: ANSWER }
+        : {
+            reasoning: [{ text: REASONING }, { text: "And Bergen.", afterToolCalls: 1 }],
+            toolCalls: [
+              { id: "toolu_1", name: "get_weather", arguments: { city: "Oslo" } },
+              { id: "toolu_2", name: "get_weather", arguments: { city: "Bergen" } },
+            ],
+          },
+    );
+    const m = model();
+    const result = await m.generate(first);
+    expect(result.reasoning?.map((p) => p.afterToolCalls)).toEqual([undefined, 1]);
+    const next = await m.generate({
+      ...first,
+      messages: [
+        ...first.messages,
+        { role: "assistant", content: "", toolCalls: result.toolCalls, reasoning: result.reasoning },
+        { role: "tool", toolCallId: "toolu_1", name: "get_weather", content: "-3 °C" },
+        { role: "tool", toolCallId: "toolu_2", name: "get_weather", content: "4 °C" },
+      ],
+    });
+    expect(next.text).toBe(ANSWER);
+    expect(assistantBlocks().map((b) => b.type)).toEqual(["thinking", "tool_use", "thinking", "tool_use"]);
+  });
+
   it("stream: reasoning chunks as they come, then the signature, assemble to the same parts (a redacted block whole)", async () => {
     scriptToolLoop([{ text: "", redactedData: REDACTED.redactedData as string }, { text: REASONING }]);
     const m = model();

@@ -5,6 +5,7 @@ import {
   type GenerateRequest,
   type Message,
   type SchemaLike,
+  type ReasoningPart,
   type ToolCall,
   type ToolDefinition,
   toolArgumentsObject,
@@ -16,6 +17,7 @@ import type {
   LanguageModelV3FunctionTool,
   LanguageModelV3Message,
   LanguageModelV3Prompt,
+  LanguageModelV3ReasoningPart,
   LanguageModelV3TextPart,
   LanguageModelV3ToolChoice,
   SharedV3ProviderOptions,
@@ -104,20 +106,28 @@ export function toPrompt(messages: readonly Message[]): LanguageModelV3Prompt {
         };
         break;
       case "assistant": {
-        // An earlier turn's reasoning goes back first, signed as it came (the AI SDK model decides what it sends).
-        const content: Extract<LanguageModelV3Message, { role: "assistant" }>["content"] =
-          m.reasoning !== undefined && m.reasoning.length > 0 ? reasoningPromptParts(m.reasoning) : [];
+        // An earlier turn's reasoning goes back where the model wrote it — first, or after the tool
+        // calls it followed — signed as it came (the AI SDK model decides what it sends).
+        const parts = m.reasoning ?? [];
+        const given = reasoningPromptParts(parts);
+        const calls = m.toolCalls ?? [];
+        const content: Extract<LanguageModelV3Message, { role: "assistant" }>["content"] = [];
+        const reasoningAfter = (count: number) => {
+          for (let j = 0; j < parts.length; j++)
+            if (Math.min((parts[j] as ReasoningPart).afterToolCalls ?? 0, calls.length) === count)
+              content.push(given[j] as LanguageModelV3ReasoningPart);
+        };
+        reasoningAfter(0);
         if (typeof m.content === "string") {
           if (m.content !== "") content.push({ type: "text", text: m.content });
         } else {
           for (const part of m.content) content.push(toUserPart(part));
         }
-        if (m.toolCalls) {
-          for (const call of m.toolCalls) {
-            (toolNames ??= new Map()).set(call.id, call.name);
-            content.push({ type: "tool-call", toolCallId: call.id, toolName: call.name, input: toolInput(call) });
-          }
-        }
+        calls.forEach((call, j) => {
+          (toolNames ??= new Map()).set(call.id, call.name);
+          content.push({ type: "tool-call", toolCallId: call.id, toolName: call.name, input: toolInput(call) });
+          reasoningAfter(j + 1);
+        });
         prompt[i] = { role: "assistant", content };
         break;
       }
