@@ -296,6 +296,35 @@ describe("extended thinking, as the API does it", () => {
     expect(String(tampered)).toContain("Invalid `signature` in `thinking` block");
   });
 
+  it("interleaved thinking: writes blocks after the tool calls they followed, and refuses a turn with one moved (redacted too)", async () => {
+    const { client } = await setup({
+      reply: () => ({
+        reasoning: [{ text: "Oslo first." }, { text: "", redactedData: "opaque", afterToolCalls: 1 }],
+        toolCalls: [
+          { id: "toolu_1", name: "get_weather", arguments: { city: "Oslo" } },
+          { id: "toolu_2", name: "get_weather", arguments: { city: "Bergen" } },
+        ],
+      }),
+    });
+    const first = await client.messages.create({ ...think("weather?"), tools });
+    expect(first.content.map((b) => b.type)).toEqual(["thinking", "tool_use", "redacted_thinking", "tool_use"]);
+    const streamed = await client.messages.stream({ ...think("weather?"), tools }).finalMessage();
+    expect(streamed.content).toEqual(first.content);
+    const results = {
+      role: "user" as const,
+      content: ["toolu_1", "toolu_2"].map((id) => ({ type: "tool_result" as const, tool_use_id: id, content: "-3" })),
+    };
+    const next = (content: typeof first.content) => ({
+      ...think("weather?"),
+      tools,
+      messages: [{ role: "user" as const, content: "weather?" }, { role: "assistant" as const, content }, results],
+    });
+    await expect(client.messages.create(next(first.content))).resolves.toMatchObject({ type: "message" });
+    const [a, b, c, d] = first.content;
+    const moved = await rejectionOf(client.messages.create(next([a, c, b, d] as typeof first.content)));
+    expect(String(moved)).toContain("thinking blocks cannot be rearranged");
+  });
+
   it("refuses what the API refuses with thinking on: max_tokens not above the budget, a budget under 1024, a forced tool; accepts a scripted signature it issued", async () => {
     const { client } = await setup({
       reply: () => ({

@@ -325,8 +325,12 @@ function thinkingProblem(body: Record<string, unknown>, issued: Issued): string 
     const block = blocks[j];
     if (!isRecord(block)) continue;
     if (block["type"] === "tool_use") calls++;
-    if (block["type"] !== "thinking") continue;
-    const wrote = issued.get(issuedKey(String(block["signature"]), String(block["thinking"])));
+    if (block["type"] !== "thinking" && block["type"] !== "redacted_thinking") continue;
+    const wrote = issued.get(
+      block["type"] === "thinking"
+        ? issuedKey(String(block["signature"]), String(block["thinking"]))
+        : issuedKey("redacted", String(block["data"])),
+    );
     if (wrote !== undefined && wrote !== calls)
       return `messages.${lastAssistant}.content.${j}: thinking blocks cannot be rearranged: give them back in the order the model wrote them.`;
   }
@@ -358,11 +362,12 @@ async function serveMessages(
   const reply = stopAtSequence(thinking ? resolved : { ...resolved, reasoning: [] }, parsed.body["stop_sequences"]);
   // Every signed block, with its place (a scripted signature is this server's to accept when the block comes back).
   for (const part of reply.reasoning)
-    if (part.redactedData === undefined)
-      options.issued.set(
-        issuedKey(part.signature ?? signatureOf(part.text), part.text),
-        Math.min(part.afterToolCalls ?? 0, reply.toolCalls.length),
-      );
+    options.issued.set(
+      part.redactedData === undefined
+        ? issuedKey(part.signature ?? signatureOf(part.text), part.text)
+        : issuedKey("redacted", part.redactedData),
+      Math.min(part.afterToolCalls ?? 0, reply.toolCalls.length),
+    );
   const id = ctx.nextId("msg_loopback");
   if (!parsed.stream) {
     const output = {
