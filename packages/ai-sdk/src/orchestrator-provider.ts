@@ -6,11 +6,11 @@ import {
   type CapabilityName,
   type GenerateRequest,
   type GenerateResult,
-  type ReasoningPart,
   type RequirementFields,
   type StreamChunk,
   type ToolCall,
   closestNames,
+  inAnswerOrder,
 } from "@orchestrator-ts/core";
 import {
   type LanguageModelV3,
@@ -284,19 +284,17 @@ class OrchestratorLanguageModel implements LanguageModelV3 {
     // Reasoning as it came: first, or after the tool calls it followed (interleaved thinking), with
     // signatures in providerMetadata.anthropic, so the AI SDK gives them back where they were.
     const parts = result.reasoning ?? [];
-    const reasoning = reasoningContent(parts);
-    const after = (calls: number) => {
-      for (let i = 0; i < parts.length; i++)
-        if (Math.min((parts[i] as ReasoningPart).afterToolCalls ?? 0, result.toolCalls.length) === calls)
-          content.push(reasoning[i] as LanguageModelV3Content);
-    };
-    const content: LanguageModelV3Content[] = [];
-    after(0);
-    if (result.text !== "") content.push({ type: "text", text: result.text });
-    result.toolCalls.forEach((toolCall, i) => {
-      content.push({ type: "tool-call", toolCallId: toolCall.id, toolName: toolCall.name, input: toolInput(toolCall) });
-      after(i + 1);
-    });
+    const content = inAnswerOrder<LanguageModelV3Content>(
+      parts,
+      reasoningContent(parts),
+      result.text !== "" ? [{ type: "text", text: result.text }] : [],
+      result.toolCalls.map((toolCall) => ({
+        type: "tool-call",
+        toolCallId: toolCall.id,
+        toolName: toolCall.name,
+        input: toolInput(toolCall),
+      })),
+    );
     for (const warning of result.warnings) call.warnings.push({ type: "other", message: warning });
     return {
       content,

@@ -5,10 +5,10 @@ import {
   type GenerateRequest,
   type Message,
   type SchemaLike,
-  type ReasoningPart,
   type ToolCall,
   type ToolDefinition,
   toolArgumentsObject,
+  inAnswerOrder,
 } from "@orchestrator-ts/core";
 import { isZodSchema, toJsonSchema } from "@orchestrator-ts/core/internal";
 import type {
@@ -17,7 +17,6 @@ import type {
   LanguageModelV3FunctionTool,
   LanguageModelV3Message,
   LanguageModelV3Prompt,
-  LanguageModelV3ReasoningPart,
   LanguageModelV3TextPart,
   LanguageModelV3ToolChoice,
   SharedV3ProviderOptions,
@@ -108,26 +107,19 @@ export function toPrompt(messages: readonly Message[]): LanguageModelV3Prompt {
       case "assistant": {
         // An earlier turn's reasoning goes back where the model wrote it — first, or after the tool
         // calls it followed — signed as it came (the AI SDK model decides what it sends).
+        type AssistantPart = Extract<LanguageModelV3Message, { role: "assistant" }>["content"][number];
         const parts = m.reasoning ?? [];
-        const given = reasoningPromptParts(parts);
-        const calls = m.toolCalls ?? [];
-        const content: Extract<LanguageModelV3Message, { role: "assistant" }>["content"] = [];
-        const reasoningAfter = (count: number) => {
-          for (let j = 0; j < parts.length; j++)
-            if (Math.min((parts[j] as ReasoningPart).afterToolCalls ?? 0, calls.length) === count)
-              content.push(given[j] as LanguageModelV3ReasoningPart);
-        };
-        reasoningAfter(0);
-        if (typeof m.content === "string") {
-          if (m.content !== "") content.push({ type: "text", text: m.content });
-        } else {
-          for (const part of m.content) content.push(toUserPart(part));
-        }
-        calls.forEach((call, j) => {
+        const texts: AssistantPart[] =
+          typeof m.content === "string"
+            ? m.content !== ""
+              ? [{ type: "text", text: m.content }]
+              : []
+            : m.content.map(toUserPart);
+        const tools: AssistantPart[] = (m.toolCalls ?? []).map((call) => {
           (toolNames ??= new Map()).set(call.id, call.name);
-          content.push({ type: "tool-call", toolCallId: call.id, toolName: call.name, input: toolInput(call) });
-          reasoningAfter(j + 1);
+          return { type: "tool-call", toolCallId: call.id, toolName: call.name, input: toolInput(call) };
         });
+        const content = inAnswerOrder<AssistantPart>(parts, reasoningPromptParts(parts), texts, tools);
         prompt[i] = { role: "assistant", content };
         break;
       }

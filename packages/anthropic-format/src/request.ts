@@ -5,10 +5,10 @@ import {
   type SchemaLike,
   reasoningBudgetTokens,
   toolArgumentsObject,
+  inAnswerOrder,
 } from "@orchestrator-ts/core";
 import { toJsonSchema } from "@orchestrator-ts/core/internal";
 import { isRecord } from "./parse-request";
-import { inAnswerOrder } from "./answer-order";
 import type {
   MessagesCacheControl,
   MessagesContentBlockParam,

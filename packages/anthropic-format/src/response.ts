@@ -6,8 +6,8 @@ import {
   type UnifiedFinishReason,
   type Usage,
   toolArgumentsObject,
+  inAnswerOrder,
 } from "@orchestrator-ts/core";
-import { inAnswerOrder } from "./answer-order";
 import type { ResponseTool } from "./request";
 import type {
   MessagesContentBlock,

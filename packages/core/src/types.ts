@@ -259,18 +259,40 @@ export function answerChunks(answer: {
   toolCalls?: readonly ToolCall[] | undefined;
   reasoning?: readonly ReasoningPart[] | undefined;
 }): StreamChunk[] {
-  const out: StreamChunk[] = [];
   const parts = answer.reasoning ?? [];
-  const calls = answer.toolCalls ?? [];
-  const after = (count: number) => {
-    for (const part of parts)
-      if (Math.min(part.afterToolCalls ?? 0, calls.length) === count) out.push(reasoningChunk(part));
+  return inAnswerOrder<StreamChunk>(
+    parts,
+    parts.map(reasoningChunk),
+    answer.text.length > 0 ? [{ type: "text", text: answer.text }] : [],
+    (answer.toolCalls ?? []).map((toolCall) => ({ type: "tool-call", toolCall })),
+  );
+}
+
+/**
+ * An answer's pieces in the order the model wrote them, whatever they are written as (wire blocks,
+ * stream chunks, items): reasoning placed by `afterToolCalls` (absent or 0: first; past the last
+ * tool call: after it), then the text, then the tool calls with the reasoning that came after
+ * each. `reasoning[i]` is `parts[i]` written out (`undefined`: the part is left out).
+ */
+export function inAnswerOrder<T>(
+  parts: readonly ReasoningPart[],
+  reasoning: readonly (T | undefined)[],
+  texts: readonly T[],
+  tools: readonly T[],
+): T[] {
+  const out: T[] = [];
+  const placed = (after: number) => {
+    for (let i = 0; i < parts.length; i++) {
+      const written = reasoning[i];
+      if (written !== undefined && Math.min((parts[i] as ReasoningPart).afterToolCalls ?? 0, tools.length) === after)
+        out.push(written);
+    }
   };
-  after(0);
-  if (answer.text.length > 0) out.push({ type: "text", text: answer.text });
-  for (let i = 0; i < calls.length; i++) {
-    out.push({ type: "tool-call", toolCall: calls[i] as ToolCall });
-    after(i + 1);
+  placed(0);
+  out.push(...texts);
+  for (let i = 0; i < tools.length; i++) {
+    out.push(tools[i] as T);
+    placed(i + 1);
   }
   return out;
 }

@@ -1,4 +1,4 @@
-import type { ReasoningPart, StreamChunk, ToolCall, Usage } from "@orchestrator-ts/core";
+import { type ReasoningPart, type StreamChunk, type ToolCall, type Usage, inAnswerOrder } from "@orchestrator-ts/core";
 import type { ChatOutput } from "./response";
 import { stringifyArguments } from "./tool-calls";
 
@@ -172,28 +172,33 @@ export function toResponsesResponse(output: ChatOutput, identity: ResponsesIdent
   const incomplete = incompleteOf(output.finishReason);
   const response = responseOf(identity, incomplete === null ? "completed" : "incomplete");
   response.incomplete_details = incomplete;
-  const items = response.output;
   const calls = output.toolCalls ?? [];
-  // Reasoning where the model wrote it: first, or after the function calls it followed (interleaved thinking).
-  const reasoningAfter = (count: number) => {
-    for (const part of output.reasoning ?? [])
-      if (Math.min(part.afterToolCalls ?? 0, calls.length) === count)
-        items.push(reasoningItem(part, itemId(identity, "rs", items.length)));
-  };
-  reasoningAfter(0);
-  if (output.text !== "" || calls.length === 0)
-    items.push({
-      type: "message",
-      id: itemId(identity, "msg", items.length),
-      role: "assistant",
-      // As streamed: a message cut short is the last item; one followed by tool calls was complete.
-      status: incomplete !== null && (output.toolCalls ?? []).length === 0 ? "incomplete" : "completed",
-      content: [outputText(output.text)],
-    });
-  calls.forEach((call, i) => {
-    items.push(functionCallItem(call, itemId(identity, "fc", items.length), "completed"));
-    reasoningAfter(i + 1);
-  });
+  // Items in the model's order (reasoning between function calls stays there); ids are their places.
+  type Item = (index: number) => ResponsesOutputItem;
+  const reasoning = (output.reasoning ?? []).map(
+    (part): Item =>
+      (i) =>
+        reasoningItem(part, itemId(identity, "rs", i)),
+  );
+  const message: Item[] =
+    output.text !== "" || calls.length === 0
+      ? [
+          (i) => ({
+            type: "message",
+            id: itemId(identity, "msg", i),
+            role: "assistant",
+            // As streamed: a message cut short is the last item; one followed by tool calls was complete.
+            status: incomplete !== null && calls.length === 0 ? "incomplete" : "completed",
+            content: [outputText(output.text)],
+          }),
+        ]
+      : [];
+  const functionCalls = calls.map(
+    (call): Item =>
+      (i) =>
+        functionCallItem(call, itemId(identity, "fc", i), "completed"),
+  );
+  response.output = inAnswerOrder(output.reasoning ?? [], reasoning, message, functionCalls).map((item, i) => item(i));
   const usage = usageOf(output.usage);
   if (usage) response.usage = usage;
   return response;
