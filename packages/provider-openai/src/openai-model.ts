@@ -39,6 +39,7 @@ import { openAIErrorEvent, mapOpenAIError } from "./map-error";
 import { loadOpenAISdk } from "./sdk";
 import { type ChatBody, bodyOptions, toChatBody } from "./mapping";
 import { undiciFetch } from "./transport";
+import { DirectChat, directHeaders, directTarget } from "./direct";
 import { lookupOpenAIModel, resolveOpenAICapabilities } from "./models";
 import { AZURE_DEFAULT_API_VERSION, type OpenAIPreset, type OpenAIPresetName, lookupPreset } from "./presets";
 
@@ -131,8 +132,11 @@ export class OpenAIModel extends Model {
   readonly #headers: Record<string, string | Secret> | undefined;
   readonly #streamOptions: SSEJsonStreamOptions;
   readonly #fetch: typeof fetch | undefined;
+  readonly #ownFetch: boolean;
   readonly #bodyOptions: ChatRequestOptions;
   #client: OpenAI | undefined;
+  // Chat requests without the SDK's request machinery, when nothing it adds is asked for (see DirectChat).
+  #direct: DirectChat | undefined;
 
   constructor(options: OpenAIModelOptions) {
     const modelId = options.model || options.name;
@@ -185,6 +189,7 @@ export class OpenAIModel extends Model {
     if (!(maxEventBytes > 0))
       throw new RangeError(`maxEventBytes must be a positive number of bytes, got ${maxEventBytes}`);
     this.#streamOptions = { maxEventBytes, provider: this.provider, model: this.name, onErrorEvent: openAIErrorEvent };
+    this.#ownFetch = options.fetch === undefined;
     this.#fetch = options.fetch ?? undiciFetch();
     this.#bodyOptions = bodyOptions(modelId, entry?.reasoning ?? (preset === undefined ? undefined : false));
   }
@@ -206,7 +211,8 @@ export class OpenAIModel extends Model {
         },
       );
     }
-    const { default: OpenAIClient, AzureOpenAI } = await loadOpenAISdk();
+    const openai = await loadOpenAISdk();
+    const { default: OpenAIClient, AzureOpenAI } = openai;
     const azure = this.#azure;
     if (azure) {
       this.#client = new AzureOpenAI({
@@ -224,22 +230,46 @@ export class OpenAIModel extends Model {
       });
       return;
     }
+    // Local OpenAI-compatible servers usually take no key; the SDK insists on one.
+    const apiKey = key ? key.reveal() : "no-key";
+    // The SDK reads OPENAI_ORG_ID / OPENAI_PROJECT_ID when none is given: OpenAI's, never sent to another service.
+    const env = globalThis.process?.env ?? {};
+    const organization = this.organization ?? (preset ? undefined : env.OPENAI_ORG_ID || undefined);
+    const project = this.project ?? (preset ? undefined : env.OPENAI_PROJECT_ID || undefined);
     this.#client = new OpenAIClient({
-      // Local OpenAI-compatible servers usually take no key; the SDK insists on one.
-      apiKey: key ? key.reveal() : "no-key",
+      apiKey,
       baseURL: this.#baseURL,
-      ...(this.organization !== undefined ? { organization: this.organization } : {}),
-      ...(this.project !== undefined ? { project: this.project } : {}),
+      organization: organization ?? null,
+      project: project ?? null,
       maxRetries: this.#maxRetries,
       // The base class owns the deadline (and aborts the signal); this is only a backstop.
       timeout: sdkBackstopTimeoutMs(this.timeoutMs),
       ...(this.#headers !== undefined ? { defaultHeaders: revealHeaders(this.#headers) } : {}),
       ...(this.#fetch !== undefined ? { fetch: this.#fetch } : {}),
     });
+    // The direct path does what the SDK would for one chat request; with a fetch of the user's or
+    // the SDK's own retries asked for, every request goes through the SDK.
+    const target = this.#ownFetch && this.#maxRetries === 0 ? directTarget(this.#baseURL) : undefined;
+    this.#direct =
+      target === undefined
+        ? undefined
+        : new DirectChat(
+            {
+              ...target,
+              headers: directHeaders({
+                apiKey,
+                organization,
+                project,
+                defaultHeaders: this.#headers === undefined ? undefined : revealHeaders(this.#headers),
+              }),
+            },
+            openai,
+          );
   }
 
   protected override async doCleanup(): Promise<void> {
     this.#client = undefined;
+    this.#direct = undefined;
   }
 
   /** `GET /models`: free, checks reachability and the key. */
@@ -258,10 +288,9 @@ export class OpenAIModel extends Model {
   protected async doGenerate(request: GenerateRequest, control?: CallControl): Promise<ModelOutput> {
     const warnings: string[] = [];
     const body = this.#body(request, warnings) as ChatBody & { stream?: false };
-    const created = this.#sdk().chat.completions.create(body, this.#requestOptions(request, control));
-    // The SDK sends the request and maps HTTP errors; the body is read here, cancellable at the deadline.
-    const completion =
-      control === undefined ? await created : await readJsonBody<ChatCompletion>(await created.asResponse(), control);
+    // Sent directly or by the SDK, HTTP errors mapped to the SDK's; the body is read here, cancellable at the deadline.
+    const response = await this.#open(body, request, control);
+    const completion = await readJsonBody<ChatCompletion>(response, control ?? UNCONTROLLED);
     const output = fromChatCompletion(completion);
     if (warnings.length > 0) output.warnings = warnings;
     return output;
@@ -283,8 +312,8 @@ export class OpenAIModel extends Model {
         for (const warning of warnings) report.warn(warning);
         body.stream = true;
         if (this.#preset?.streamOptions !== false) body.stream_options ??= { include_usage: true };
-        // The SDK sends the request and maps HTTP errors; the SSE body is parsed by SSEJsonStream (faster than the SDK's Stream).
-        const opened = this.#sdk().chat.completions.create(body, this.#requestOptions(request, control)).asResponse();
+        // Sent directly or by the SDK, HTTP errors mapped to the SDK's; the SSE body is parsed by SSEJsonStream (faster than the SDK's Stream).
+        const opened = this.#open(body, request, control);
         const options = this.#streamOptions;
         return control === undefined
           ? opened.then((response) => new SSEJsonStream<ChatCompletionChunk>(response, options))
@@ -314,6 +343,17 @@ export class OpenAIModel extends Model {
     return body;
   }
 
+  /** The 2xx response to a chat request: sent directly when it can be, else (or after a redirect) by the SDK. */
+  #open(body: ChatBody, request: GenerateRequest, control: CallControl | undefined): Promise<Response> {
+    const options = this.#requestOptions(request, control);
+    const direct = this.#direct;
+    if (direct === undefined || !DirectChat.available())
+      return this.#sdk().chat.completions.create(body, options).asResponse();
+    return direct
+      .send(body, options.signal, options.timeout, control)
+      .then((response) => response ?? this.#sdk().chat.completions.create(body, options).asResponse());
+  }
+
   #sdk(): OpenAI {
     if (this.#client === undefined)
       throw new ProviderError("The OpenAI client is not initialised.", {
@@ -336,6 +376,9 @@ export class OpenAIModel extends Model {
     return request.signal ? { signal: request.signal, timeout } : { timeout };
   }
 }
+
+// A call without a CallControl (a subclass or test calling doGenerate directly): nothing to register.
+const UNCONTROLLED: CallControl = { timeoutMs: Number.POSITIVE_INFINITY, onStop: () => undefined };
 
 /** What a preset's service documents for a model: its abilities, and the model's window when listed. */
 function presetKnown(preset: OpenAIPreset, modelId: string): ModelCapabilitiesInput {

@@ -67,9 +67,14 @@ function userDispatcher(): boolean {
   return installed !== undefined && (installed as object).constructor?.name !== "Agent";
 }
 
+/** Whether requests may go through this package's own pool: not when the application installed a dispatcher (a proxy). */
+export function canUseSharedAgent(): boolean {
+  return !userDispatcher();
+}
+
 let agent: Agent | undefined;
 /** One connection pool per process, as Node's global dispatcher is for `fetch`. */
-function sharedAgent(): Agent {
+export function sharedAgent(): Agent {
   agent ??= new (loadUndici().Agent)({ keepAliveTimeout: 4_000 });
   return agent;
 }
@@ -138,7 +143,7 @@ function copyHeaders(headers: RequestInit["headers"], out: Record<string, string
 type BodyReadable = Dispatcher.ResponseData["body"];
 
 /** The parts of `Response` the SDK and our readers use, over undici's answer. */
-class UndiciResponse {
+export class UndiciResponse {
   readonly url: string;
   readonly status: number;
   readonly statusText = "";
@@ -201,7 +206,7 @@ function terminated(error: unknown): never {
 }
 
 /** Read-only response headers over undici's lower-cased header record (`Headers` validates every entry). */
-class ResponseHeaders {
+export class ResponseHeaders {
   readonly #record: Record<string, string | string[] | undefined>;
   constructor(record: Record<string, string | string[] | undefined>) {
     this.#record = record;

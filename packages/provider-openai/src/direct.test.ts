@@ -1,0 +1,175 @@
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
+import { inspect } from "node:util";
+import { OrchestratorError, ProviderError } from "@orchestrator-ts/core";
+import {
+  type Fault,
+  collectAll,
+  freePort,
+  type OpenAIServer,
+  rejectionOf,
+  startOpenAIServer,
+} from "@orchestrator-ts/testing";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { MAX_ERROR_BODY_BYTES } from "./direct";
+import { OpenAIModel, type OpenAIModelOptions } from "./openai-model";
+
+// Chat requests go out without the openai SDK's request machinery when nothing it adds is asked
+// for (no fetch of the user's, no SDK retries). Whatever path a request takes, a user must see the
+// same thing: what the server receives, and every error the SDK path would give.
+const KEY = "sk-test-direct-0123456789abcdef";
+let server: OpenAIServer;
+const made: OpenAIModel[] = [];
+
+beforeAll(async () => {
+  server = await startOpenAIServer({ apiKey: KEY });
+});
+afterAll(async () => {
+  await Promise.all(made.map((m) => m.cleanup()));
+  await server.close();
+});
+afterEach(() => {
+  server.clearFaults();
+  server.requests.length = 0;
+});
+
+function model(options: Partial<OpenAIModelOptions> = {}): OpenAIModel {
+  const m = new OpenAIModel({ name: "gpt-4o-mini", apiKey: KEY, baseURL: server.baseURL, ...options });
+  made.push(m);
+  return m;
+}
+// The same model whose every request goes through the SDK: a fetch of the caller's own.
+const throughSdk = (options: Partial<OpenAIModelOptions> = {}) => model({ ...options, fetch: globalThis.fetch });
+const ask = (content: string) => ({ messages: [{ role: "user" as const, content }] });
+
+describe("OpenAIModel: chat requests without the SDK's request machinery", () => {
+  it("sends what the SDK sends (key, organization, project, the model's headers, JSON) — and not through the SDK", async () => {
+    const options = { organization: "org-direct", project: "proj-direct", defaultHeaders: { "X-Team": "search" } };
+    const direct = await model(options).generate(ask("hello"));
+    const sent = server.requests.at(-1);
+    const viaSdk = await throughSdk(options).generate(ask("hello"));
+    const sdkSent = server.requests.at(-1);
+    expect(direct.text).toBe(viaSdk.text);
+    expect(direct.usage).toEqual(viaSdk.usage);
+    for (const name of ["authorization", "openai-organization", "openai-project", "x-team", "content-type", "accept"])
+      expect([name, sent?.headers[name]]).toEqual([name, sdkSent?.headers[name]]);
+    expect(sent?.headers.authorization).toBe(`Bearer ${KEY}`);
+    expect(sent?.body).toEqual(sdkSent?.body);
+    // The SDK marks every request it sends; these were not its.
+    expect(sdkSent?.headers["x-stainless-retry-count"]).toBe("0");
+    expect(sent?.headers["x-stainless-retry-count"]).toBeUndefined();
+    // With the SDK's own retries asked for, requests go through it.
+    await model({ maxRetries: 1 }).generate(ask("hello"));
+    expect(server.requests.at(-1)?.headers["x-stainless-retry-count"]).toBe("0");
+  });
+
+  it("streams the same chunks as through the SDK", async () => {
+    const direct = await collectAll(model().stream(ask("count to five please")));
+    const viaSdk = await collectAll(throughSdk().stream(ask("count to five please")));
+    const shape = (chunks: typeof direct) =>
+      chunks.map((c) => (c.type === "finish" ? { ...c, latencyMs: 0, timeToFirstChunkMs: 0, responseId: "" } : c));
+    expect(shape(direct)).toEqual(shape(viaSdk));
+    expect(server.requests.at(-2)?.body).toEqual(server.requests.at(-1)?.body);
+  });
+
+  it("fails exactly as through the SDK: every status, a dropped connection, a cut or garbled stream", async () => {
+    const faults: Fault[] = [
+      { type: "status", status: 429, retryAfterMs: 1_250 },
+      { type: "status", status: 400, message: "bad field messages[0]" },
+      { type: "status", status: 401 },
+      { type: "status", status: 403 },
+      { type: "status", status: 404 },
+      { type: "status", status: 500, headers: { "x-request-id": "req_direct_1" } },
+      { type: "status", status: 503, body: "upstream unavailable (not JSON)" },
+      { type: "context-length" },
+      { type: "drop" },
+      { type: "cut-stream", afterChunks: 2, mode: "destroy" },
+      { type: "malformed-chunk", afterChunks: 1 },
+    ];
+    const seen = (error: unknown) => {
+      const e = error as OrchestratorError & { retryAfterMs?: number; status?: number };
+      return {
+        class: e.constructor.name,
+        code: e.code,
+        message: e.message,
+        retryable: e.retryable,
+        retryAfterMs: e.retryAfterMs,
+        status: e.status,
+      };
+    };
+    for (const fault of faults) {
+      for (const call of ["generate", "stream"] as const) {
+        const outcome = async (m: OpenAIModel) => {
+          server.enqueueFault(fault);
+          const error = await rejectionOf(
+            call === "generate" ? m.generate(ask("x")) : collectAll(m.stream(ask("a few words"))),
+          );
+          expect(OrchestratorError.isInstance(error), `${fault.type} ${call}: ${inspect(error)}`).toBe(true);
+          return seen(error);
+        };
+        expect([fault, call, await outcome(model())]).toEqual([fault, call, await outcome(throughSdk())]);
+      }
+    }
+  });
+
+  it("an unreachable server: the same retryable error as through the SDK", async () => {
+    const port = await freePort();
+    const baseURL = `http://127.0.0.1:${port}/v1`;
+    const direct = await rejectionOf(model({ baseURL }).generate(ask("x")));
+    const viaSdk = await rejectionOf(throughSdk({ baseURL }).generate(ask("x")));
+    expect((direct as Error).message).toBe((viaSdk as Error).message);
+    expect((direct as OrchestratorError).retryable).toBe(true);
+  });
+
+  it("reads OPENAI_ORG_ID / OPENAI_PROJECT_ID for OpenAI only, never sending them to a preset's service", async () => {
+    const saved = { org: process.env.OPENAI_ORG_ID, project: process.env.OPENAI_PROJECT_ID };
+    process.env.OPENAI_ORG_ID = "org-from-env";
+    process.env.OPENAI_PROJECT_ID = "proj-from-env";
+    try {
+      for (const make of [model, throughSdk]) {
+        await make().generate(ask("x"));
+        expect(server.requests.at(-1)?.headers["openai-organization"]).toBe("org-from-env");
+        expect(server.requests.at(-1)?.headers["openai-project"]).toBe("proj-from-env");
+        await make({ preset: "groq", apiKey: KEY, baseURL: server.baseURL }).generate(ask("x"));
+        expect(server.requests.at(-1)?.headers["openai-organization"]).toBeUndefined();
+        expect(server.requests.at(-1)?.headers["openai-project"]).toBeUndefined();
+      }
+    } finally {
+      for (const [name, value] of [
+        ["OPENAI_ORG_ID", saved.org],
+        ["OPENAI_PROJECT_ID", saved.project],
+      ] as const)
+        if (value === undefined) delete process.env[name];
+        else process.env[name] = value;
+    }
+  });
+
+  it("an error response whose body never ends → the status's error at once, its message bounded (never read without end)", async () => {
+    let written = 0;
+    const endless = createServer((req, res) => {
+      req.resume();
+      res.writeHead(500, { "content-type": "text/html" });
+      const more = () => {
+        if (res.destroyed) return;
+        written += 16_384;
+        if (res.write("<p>".padEnd(16_384, "x"))) setImmediate(more);
+        else res.once("drain", more);
+      };
+      more();
+    });
+    await new Promise<void>((done) => endless.listen(0, "127.0.0.1", done));
+    try {
+      const baseURL = `http://127.0.0.1:${(endless.address() as AddressInfo).port}/v1`;
+      const started = performance.now();
+      const error = await rejectionOf(model({ baseURL, timeoutMs: 10_000 }).generate(ask("x")));
+      expect(ProviderError.isInstance(error), inspect(error)).toBe(true);
+      expect((error as ProviderError & { status?: number }).status).toBe(500);
+      expect((error as Error).message.length).toBeLessThanOrEqual(MAX_ERROR_BODY_BYTES + 100);
+      expect(performance.now() - started).toBeLessThan(5_000);
+      expect(written).toBeLessThan(64 * MAX_ERROR_BODY_BYTES);
+    } finally {
+      endless.closeAllConnections();
+      await new Promise((done) => endless.close(done));
+    }
+  });
+});

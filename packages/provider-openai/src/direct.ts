@@ -1,0 +1,179 @@
+import type { CallControl } from "@orchestrator-ts/core";
+import type { Dispatcher } from "undici";
+import type { OpenAISdk } from "./sdk";
+import { ResponseHeaders, UndiciResponse, canUseSharedAgent, sharedAgent } from "./transport";
+
+/** Who is asked, and with what headers: fixed when the model initialises. */
+export interface DirectTarget {
+  /** `scheme://host:port` of the base URL. */
+  origin: string;
+  /** The base URL's path with `/chat/completions` after it. */
+  path: string;
+  /** Every request's headers, secrets revealed (never shown: this object stays inside the model). */
+  headers: Record<string, string>;
+}
+
+/**
+ * Chat completions sent straight through undici's `request`, without the `openai` SDK's request
+ * machinery (its header merging, option preparation, debug-log formatting, per-call
+ * `AbortController` and timer, `APIPromise`) — measured as the largest single part of a gateway
+ * request's CPU that was not the socket itself. Only what the SDK path would do for this one
+ * request is done: the same headers (built once), the same body, and failures turned into the
+ * SDK's own error classes, so that `mapOpenAIError` and everything after it see what they saw.
+ * Used where nothing the SDK adds is asked for (see `OpenAIModel`); a redirect goes back to it.
+ */
+export class DirectChat {
+  readonly #target: DirectTarget;
+  readonly #sdk: OpenAISdk;
+  readonly #dispatcher: Dispatcher;
+
+  constructor(target: DirectTarget, sdk: OpenAISdk, dispatcher: Dispatcher = sharedAgent()) {
+    this.#target = target;
+    this.#sdk = sdk;
+    this.#dispatcher = dispatcher;
+  }
+
+  /** Whether a request can go this way now: an application's installed dispatcher (a proxy) is only honoured by fetch. */
+  static available(): boolean {
+    return canUseSharedAgent();
+  }
+
+  /**
+   * The 2xx answer, as a `Response`-shaped object whose body our readers take as a Node stream;
+   * `undefined` for a redirect (the caller sends the request again through the SDK, which follows
+   * it). A status of 400 or more is the SDK's `APIError` for it; a failure before the headers is
+   * its `APIConnectionError` / `APIConnectionTimeoutError` / `APIUserAbortError`.
+   */
+  send(
+    body: object,
+    signal: AbortSignal | undefined,
+    headersTimeoutMs: number,
+    control: CallControl | undefined,
+  ): Promise<Response | undefined> {
+    const sdk = this.#sdk;
+    if (signal?.aborted) return Promise.reject(new sdk.APIUserAbortError());
+    const target = this.#target;
+    const options: Dispatcher.RequestOptions = {
+      origin: target.origin,
+      path: target.path,
+      method: "POST",
+      headers: target.headers,
+      body: JSON.stringify(body),
+      headersTimeout: headersTimeoutMs,
+    };
+    if (signal !== undefined) options.signal = signal;
+    return this.#dispatcher.request(options).then(
+      (answer) => {
+        const status = answer.statusCode;
+        if (status >= 200 && status < 300) return new UndiciResponse(target.origin + target.path, answer) as never;
+        if (status >= 300 && status < 400 && answer.headers.location !== undefined) {
+          answer.body.resume();
+          return undefined;
+        }
+        // The error body is read as the SDK reads it, but bounded; at the deadline or on abort the base stops it.
+        control?.onStop(() => answer.body.destroy());
+        return errorText(answer.body).then(
+          (text) => {
+            throw statusError(sdk, status, text, answer.headers);
+          },
+          (error: unknown) => {
+            if (error instanceof sdk.APIError) throw error;
+            throw statusError(sdk, status, "", answer.headers);
+          },
+        );
+      },
+      (error: unknown) => {
+        if (signal?.aborted) throw new sdk.APIUserAbortError();
+        // What the SDK concludes from a failed fetch: a timeout by its words, else a connection error with the cause.
+        const cause = new TypeError("fetch failed", { cause: error });
+        if (/timed? ?out/i.test(`${String(error)} ${String((error as { cause?: unknown })?.cause ?? "")}`))
+          throw new sdk.APIConnectionTimeoutError();
+        throw new sdk.APIConnectionError({ cause });
+      },
+    );
+  }
+}
+
+/** The most of an error body kept: an error message, never a stream of any length held in memory. */
+export const MAX_ERROR_BODY_BYTES = 64 * 1024;
+
+/** An error response's body as text, its first `MAX_ERROR_BODY_BYTES` only (the rest is not read: the connection is closed). */
+function errorText(body: Dispatcher.ResponseData["body"]): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const parts: Buffer[] = [];
+    let length = 0;
+    body.on("data", (part: Buffer) => {
+      if (length >= MAX_ERROR_BODY_BYTES) return;
+      parts.push(part);
+      length += part.length;
+      if (length >= MAX_ERROR_BODY_BYTES) {
+        body.destroy();
+        resolve(Buffer.concat(parts).subarray(0, MAX_ERROR_BODY_BYTES).toString("utf8"));
+      }
+    });
+    body.on("end", () => resolve(Buffer.concat(parts).toString("utf8")));
+    body.on("error", reject);
+  });
+}
+
+function statusError(
+  sdk: OpenAISdk,
+  status: number,
+  text: string,
+  headers: Record<string, string | string[] | undefined>,
+): Error {
+  let json: unknown;
+  try {
+    json = text === "" ? undefined : JSON.parse(text);
+  } catch {
+    json = undefined;
+  }
+  return sdk.APIError.generate(
+    status,
+    json as object | undefined,
+    json === undefined ? text || undefined : undefined,
+    new ResponseHeaders(headers) as unknown as Headers,
+  );
+}
+
+/**
+ * What the SDK sends with every chat request, for the client it would build: the JSON headers,
+ * the key as a bearer token (`no-key` when there is none, as the SDK insists on one), the
+ * organization and project, then the model's own headers over them (a `null`-free record).
+ */
+export function directHeaders(options: {
+  apiKey: string;
+  organization: string | undefined;
+  project: string | undefined;
+  defaultHeaders: Record<string, string> | undefined;
+}): Record<string, string> {
+  const headers: Record<string, string> = {
+    accept: "application/json",
+    "content-type": "application/json",
+    // Ours, not the SDK's: these requests are not the SDK's (a model's defaultHeaders may set another).
+    "user-agent": "orchestrator-ts (@orchestrator-ts/provider-openai)",
+    // No content coding is asked for, so none needs decoding (as the transport under the SDK asks).
+    "accept-encoding": "identity",
+    authorization: `Bearer ${options.apiKey}`,
+  };
+  if (options.organization !== undefined) headers["openai-organization"] = options.organization;
+  if (options.project !== undefined) headers["openai-project"] = options.project;
+  if (options.defaultHeaders !== undefined)
+    for (const name of Object.keys(options.defaultHeaders))
+      headers[name.toLowerCase()] = options.defaultHeaders[name] as string;
+  return headers;
+}
+
+/** `scheme://host:port` and the path of a base URL joined with `/chat/completions`; `undefined` for a URL this path does not take. */
+export function directTarget(baseURL: string): { origin: string; path: string } | undefined {
+  let url: URL;
+  try {
+    url = new URL(baseURL);
+  } catch {
+    return undefined;
+  }
+  // Credentials or a query in the base URL: the SDK's handling of those is its own.
+  if ((url.protocol !== "http:" && url.protocol !== "https:") || url.username || url.password || url.search || url.hash)
+    return undefined;
+  return { origin: url.origin, path: `${url.pathname.replace(/\/+$/, "")}/chat/completions` };
+}
