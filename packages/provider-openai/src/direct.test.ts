@@ -172,4 +172,77 @@ describe("OpenAIModel: chat requests without the SDK's request machinery", () =>
       await new Promise((done) => endless.close(done));
     }
   });
+
+  it("an answer that comes just before the deadline is the answer (undici's coarse header timer never fires first)", async () => {
+    // undici's header timer ticks every ~0.5 s while other requests are in flight and may fire early.
+    const late = createServer((req, res) => {
+      let body = "";
+      req.on("data", (d: Buffer) => {
+        body += d;
+      });
+      req.on("end", () => {
+        if (body.includes("background")) return; // in flight all along, as in any busy process
+        setTimeout(() => {
+          res.writeHead(200, { "content-type": "application/json" }).end(
+            JSON.stringify({
+              id: "chatcmpl-late",
+              object: "chat.completion",
+              created: 1,
+              model: "gpt-4o-mini",
+              choices: [{ index: 0, message: { role: "assistant", content: "just in time" }, finish_reason: "stop" }],
+            }),
+          );
+        }, 1_550);
+      });
+    });
+    await new Promise<void>((done) => late.listen(0, "127.0.0.1", done));
+    const baseURL = `http://127.0.0.1:${(late.address() as AddressInfo).port}/v1`;
+    const m = model({ baseURL, timeoutMs: 1_990 });
+    const background = new AbortController();
+    const pending = m.generate({ ...ask("background"), timeoutMs: 60_000, signal: background.signal }).catch(() => "");
+    try {
+      const outcomes = await Promise.all(
+        Array.from({ length: 6 }, (_, i) =>
+          new Promise((wait) => setTimeout(wait, i * 90)).then(() =>
+            m.generate(ask("hi")).then(
+              (r) => r.text,
+              (e: Error) => e.message,
+            ),
+          ),
+        ),
+      );
+      expect(outcomes).toEqual(Array(6).fill("just in time"));
+    } finally {
+      background.abort();
+      await pending;
+      late.closeAllConnections();
+      await new Promise((done) => late.close(done));
+    }
+  });
+
+  it("headers as the SDK makes them: values trimmed (a key file's newline), its JSON content type wins, OPENAI_CUSTOM_HEADERS sent", async () => {
+    await model({
+      apiKey: `${KEY}\n`,
+      defaultHeaders: { "Content-Type": "text/plain", "X-Tab": "\tpadded " },
+    }).generate(ask("x"));
+    const sent = server.requests.at(-1)?.headers;
+    expect(sent?.authorization).toBe(`Bearer ${KEY}`);
+    expect(sent?.["content-type"]).toBe("application/json");
+    expect(sent?.["x-tab"]).toBe("padded");
+    process.env.OPENAI_CUSTOM_HEADERS = "X-From-Env: tenant-42";
+    try {
+      await model().generate(ask("x"));
+      expect(server.requests.at(-1)?.headers["x-from-env"]).toBe("tenant-42");
+    } finally {
+      delete process.env.OPENAI_CUSTOM_HEADERS;
+    }
+    // A value no header may hold fails as through the SDK (not as a retryable connection failure).
+    const bad = { defaultHeaders: { "X-Bad": "two\nlines" } };
+    const direct = await rejectionOf(model(bad).generate(ask("x")));
+    const viaSdk = await rejectionOf(throughSdk(bad).generate(ask("x")));
+    expect([(direct as Error).message, (direct as OrchestratorError).retryable]).toEqual([
+      (viaSdk as Error).message,
+      (viaSdk as OrchestratorError).retryable,
+    ]);
+  });
 });

@@ -76,9 +76,9 @@ export class DirectChat {
           (text) => {
             throw statusError(sdk, status, text, answer.headers);
           },
-          (error: unknown) => {
-            if (error instanceof sdk.APIError) throw error;
-            throw statusError(sdk, status, "", answer.headers);
+          () => {
+            // A body cut mid-way reads, as through fetch, "terminated".
+            throw statusError(sdk, status, "terminated", answer.headers);
           },
         );
       },
@@ -95,7 +95,7 @@ export class DirectChat {
 }
 
 /** The most of an error body kept: an error message, never a stream of any length held in memory. */
-export const MAX_ERROR_BODY_BYTES = 64 * 1024;
+export const MAX_ERROR_BODY_BYTES = 1024 * 1024;
 
 /** An error response's body as text, its first `MAX_ERROR_BODY_BYTES` only (the rest is not read: the connection is closed). */
 function errorText(body: Dispatcher.ResponseData["body"]): Promise<string> {
@@ -137,30 +137,38 @@ function statusError(
 }
 
 /**
- * What the SDK sends with every chat request, for the client it would build: the JSON headers,
- * the key as a bearer token (`no-key` when there is none, as the SDK insists on one), the
- * organization and project, then the model's own headers over them (a `null`-free record).
+ * What the SDK sends with every chat request, in its order: the JSON `accept`, the organization
+ * and project, the key as a bearer token (`no-key` when there is none, as the SDK insists on
+ * one), the model's own headers over those, then the body's JSON content type. Built through
+ * WHATWG `Headers` as the SDK's are, so values are trimmed alike; `undefined` when a name or value
+ * is one `Headers` refuses (the SDK then sends the request and reports it as it does).
  */
 export function directHeaders(options: {
   apiKey: string;
   organization: string | undefined;
   project: string | undefined;
   defaultHeaders: Record<string, string> | undefined;
-}): Record<string, string> {
-  const headers: Record<string, string> = {
-    accept: "application/json",
-    "content-type": "application/json",
+}): Record<string, string> | undefined {
+  const built = new Headers();
+  try {
+    built.set("accept", "application/json");
     // Ours, not the SDK's: these requests are not the SDK's (a model's defaultHeaders may set another).
-    "user-agent": "orchestrator-ts (@orchestrator-ts/provider-openai)",
+    built.set("user-agent", "orchestrator-ts (@orchestrator-ts/provider-openai)");
+    if (options.organization !== undefined) built.set("openai-organization", options.organization);
+    if (options.project !== undefined) built.set("openai-project", options.project);
+    built.set("authorization", `Bearer ${options.apiKey}`);
+    if (options.defaultHeaders !== undefined)
+      for (const name of Object.keys(options.defaultHeaders)) built.set(name, options.defaultHeaders[name] as string);
+    built.set("content-type", "application/json");
     // No content coding is asked for, so none needs decoding (as the transport under the SDK asks).
-    "accept-encoding": "identity",
-    authorization: `Bearer ${options.apiKey}`,
-  };
-  if (options.organization !== undefined) headers["openai-organization"] = options.organization;
-  if (options.project !== undefined) headers["openai-project"] = options.project;
-  if (options.defaultHeaders !== undefined)
-    for (const name of Object.keys(options.defaultHeaders))
-      headers[name.toLowerCase()] = options.defaultHeaders[name] as string;
+    built.set("accept-encoding", "identity");
+  } catch {
+    return undefined;
+  }
+  const headers: Record<string, string> = {};
+  built.forEach((value, name) => {
+    headers[name] = value;
+  });
   return headers;
 }
 

@@ -233,9 +233,8 @@ export class OpenAIModel extends Model {
     // Local OpenAI-compatible servers usually take no key; the SDK insists on one.
     const apiKey = key ? key.reveal() : "no-key";
     // The SDK reads OPENAI_ORG_ID / OPENAI_PROJECT_ID when none is given: OpenAI's, never sent to another service.
-    const env = globalThis.process?.env ?? {};
-    const organization = this.organization ?? (preset ? undefined : env.OPENAI_ORG_ID || undefined);
-    const project = this.project ?? (preset ? undefined : env.OPENAI_PROJECT_ID || undefined);
+    const organization = this.organization ?? (preset ? undefined : readEnv("OPENAI_ORG_ID"));
+    const project = this.project ?? (preset ? undefined : readEnv("OPENAI_PROJECT_ID"));
     this.#client = new OpenAIClient({
       apiKey,
       baseURL: this.#baseURL,
@@ -247,24 +246,26 @@ export class OpenAIModel extends Model {
       ...(this.#headers !== undefined ? { defaultHeaders: revealHeaders(this.#headers) } : {}),
       ...(this.#fetch !== undefined ? { fetch: this.#fetch } : {}),
     });
-    // The direct path does what the SDK would for one chat request; with a fetch of the user's or
-    // the SDK's own retries asked for, every request goes through the SDK.
-    const target = this.#ownFetch && this.#maxRetries === 0 ? directTarget(this.#baseURL) : undefined;
-    this.#direct =
+    // The direct path does what the SDK would for one chat request. Every request goes through the
+    // SDK when something only it does is asked for: a fetch of the user's, its own retries, its
+    // request log (OPENAI_LOG), headers from OPENAI_CUSTOM_HEADERS, or a header it would refuse.
+    const sdkOnly =
+      !this.#ownFetch ||
+      this.#maxRetries !== 0 ||
+      readEnv("OPENAI_CUSTOM_HEADERS") !== undefined ||
+      /^(info|debug)$/i.test(readEnv("OPENAI_LOG") ?? "");
+    const target = sdkOnly ? undefined : directTarget(this.#baseURL);
+    const headers =
       target === undefined
         ? undefined
-        : new DirectChat(
-            {
-              ...target,
-              headers: directHeaders({
-                apiKey,
-                organization,
-                project,
-                defaultHeaders: this.#headers === undefined ? undefined : revealHeaders(this.#headers),
-              }),
-            },
-            openai,
-          );
+        : directHeaders({
+            apiKey,
+            organization,
+            project,
+            defaultHeaders: this.#headers === undefined ? undefined : revealHeaders(this.#headers),
+          });
+    this.#direct =
+      target === undefined || headers === undefined ? undefined : new DirectChat({ ...target, headers }, openai);
   }
 
   protected override async doCleanup(): Promise<void> {
@@ -349,8 +350,11 @@ export class OpenAIModel extends Model {
     const direct = this.#direct;
     if (direct === undefined || !DirectChat.available())
       return this.#sdk().chat.completions.create(body, options).asResponse();
+    // undici's header timer ticks every ~0.5 s and may fire that much early: a second past the
+    // deadline it is only a backstop (the base stops the call at the deadline itself).
+    const headersTimeoutMs = control === undefined ? options.timeout : sdkBackstopTimeoutMs(control.timeoutMs);
     return direct
-      .send(body, options.signal, options.timeout, control)
+      .send(body, options.signal, headersTimeoutMs, control)
       .then((response) => response ?? this.#sdk().chat.completions.create(body, options).asResponse());
   }
 
@@ -375,6 +379,11 @@ export class OpenAIModel extends Model {
         : sdkBackstopTimeoutMs(control.timeoutMs, HEADER_SLACK_MS);
     return request.signal ? { signal: request.signal, timeout } : { timeout };
   }
+}
+
+/** An environment variable as the SDK reads it: trimmed, and undefined when blank. */
+function readEnv(name: string): string | undefined {
+  return globalThis.process?.env?.[name]?.trim() || undefined;
 }
 
 // A call without a CallControl (a subclass or test calling doGenerate directly): nothing to register.
