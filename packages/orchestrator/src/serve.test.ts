@@ -2,6 +2,7 @@ import { type ChildProcessWithoutNullStreams, spawn } from "node:child_process";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import { connect } from "node:net";
 import {
   type AnthropicServer,
   type OpenAIServer,
@@ -185,6 +186,40 @@ describe("orchestrator serve (a real process)", () => {
       });
       expect(counted.headers.get("x-orchestrator-token-count")).toBe("exact");
       expect(await counted.json()).toEqual({ input_tokens: 3 });
+      served.child.kill("SIGTERM");
+      expect(await served.exit).toEqual({ code: 0, signal: null });
+    } finally {
+      served.child.kill("SIGKILL");
+    }
+  });
+
+  it("--receive-timeout: a client that stops sending its body gets 408 and is let go; the process keeps serving", {
+    timeout: 60_000,
+  }, async () => {
+    const served = await startServe(["--receive-timeout", "1000"]);
+    try {
+      const url = new URL(served.url);
+      const started = performance.now();
+      const answer = await new Promise<string>((done, fail) => {
+        const socket = connect(Number(url.port), url.hostname);
+        let text = "";
+        socket.on("data", (d) => {
+          text += d.toString();
+        });
+        socket.on("close", () => done(text));
+        socket.on("error", fail);
+        socket.write(
+          'POST /v1/chat/completions HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: 500\r\n\r\n{"model":',
+        );
+      });
+      expect(answer).toMatch(/^HTTP\/1\.1 408 /);
+      expect(performance.now() - started).toBeLessThan(5_000);
+      const client = new OpenAI({ apiKey: "anything", baseURL: `${served.url}/v1`, maxRetries: 0 });
+      const ok = await client.chat.completions.create({
+        model: "gpt-4o-mini",
+        messages: [{ role: "user", content: "hi" }],
+      });
+      expect(ok.choices[0]?.message.content).toBe("Echo: hi");
       served.child.kill("SIGTERM");
       expect(await served.exit).toEqual({ code: 0, signal: null });
     } finally {

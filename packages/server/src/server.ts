@@ -1,5 +1,5 @@
 import { type IncomingMessage, type Server, type ServerResponse, createServer as createHttpServer } from "node:http";
-import type { AddressInfo } from "node:net";
+import type { AddressInfo, Socket } from "node:net";
 import type { InferenceSettings } from "./answer";
 import { chatCompletions } from "./chat-completions";
 import { anthropicErrorBody, messages } from "./messages";
@@ -36,6 +36,12 @@ export interface CreateServerOptions {
   port?: number;
   /** The largest request body; a larger one gets 413 and is not read. Default 4 MiB. */
   bodyLimitBytes?: number;
+  /**
+   * How long a client has to send a whole request, headers and body (a client trickling bytes
+   * holds a connection and its buffered body); past it the server answers 408 and closes the
+   * connection, checked every second. Default 60 s. Answers, streamed or not, are not bounded by it.
+   */
+  receiveTimeoutMs?: number;
   /** The key gate. Default: none, every request is served anonymously. */
   gatekeeper?: Gatekeeper;
   /** Told about every finished API request (metrics, dashboards). */
@@ -50,6 +56,19 @@ export interface CreateServerOptions {
   drainTimeoutMs?: number;
   /** `close()` also closes the orchestrator (its Redis connections, models). Default false. */
   ownsOrchestrator?: boolean;
+}
+
+const DEFAULT_RECEIVE_TIMEOUT_MS = 60_000;
+
+/** The answer to a request Node's parser refused or timed out, with the status Node's own handler gives. */
+function clientErrorAnswer(code: string | undefined): string {
+  const status =
+    code === "ERR_HTTP_REQUEST_TIMEOUT"
+      ? "408 Request Timeout"
+      : code === "HPE_HEADER_OVERFLOW"
+        ? "431 Request Header Fields Too Large"
+        : "400 Bad Request";
+  return `HTTP/1.1 ${status}\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`;
 }
 
 /** How long, past the drain deadline, aborted answers get to write their end (a stream's error event). */
@@ -296,12 +315,24 @@ export function createServer(options: CreateServerOptions): OrchestratorServer {
     notFound(res, method, path);
   };
 
-  const server = createHttpServer({ keepAliveTimeout: 65_000 }, onRequest);
-  // Past the keep-alive timeout of load balancers (60 s), so they never reuse a socket being closed.
-  server.headersTimeout = 66_000;
-  server.on("clientError", (_error, socket) => {
-    // Malformed HTTP: answer 400 when the socket can still take it, never crash.
-    if (socket.writable) socket.end("HTTP/1.1 400 Bad Request\r\nconnection: close\r\ncontent-length: 0\r\n\r\n");
+  const receiveTimeoutMs = options.receiveTimeoutMs ?? DEFAULT_RECEIVE_TIMEOUT_MS;
+  if (!(receiveTimeoutMs > 0 && Number.isFinite(receiveTimeoutMs)))
+    throw new RangeError(`receiveTimeoutMs must be a positive number of milliseconds, got ${receiveTimeoutMs}`);
+  const server = createHttpServer(
+    {
+      // Past the keep-alive timeout of load balancers (60 s), so they never reuse a socket being closed.
+      keepAliveTimeout: 65_000,
+      requestTimeout: Math.ceil(receiveTimeoutMs),
+      headersTimeout: Math.min(66_000, Math.ceil(receiveTimeoutMs)),
+      // How often Node looks for requests past those bounds (its default, 30 s, would let a 1 s bound run 31 s).
+      connectionsCheckingInterval: Math.min(1_000, Math.ceil(receiveTimeoutMs)),
+    },
+    onRequest,
+  );
+  server.on("clientError", (error: NodeJS.ErrnoException, socket) => {
+    // Malformed HTTP or a request too slow to arrive: answer when nothing of a response has been
+    // written on this connection yet (as Node's own handler does), never crash.
+    if (socket.writable && (socket as Socket).bytesWritten === 0) socket.end(clientErrorAnswer(error.code));
     else socket.destroy();
   });
 

@@ -22,6 +22,7 @@ Options:
       --drain-timeout <ms>    how long shutdown waits for requests in flight (default 30000)
       --request-timeout <ms>  deadline of one API call, retries and fallbacks included
       --body-limit <bytes>    largest request body (default 4 MiB)
+      --receive-timeout <ms>  how long a client has to send a whole request (default 60000; then 408)
       --no-metrics            no GET /metrics (the Prometheus metrics are on by default)`;
 
 /** `orchestrator serve`: runs until SIGTERM/SIGINT, then drains and resolves with the exit code. */
@@ -33,6 +34,7 @@ export async function serve(argv: string[], io: Io): Promise<number> {
     "drain-timeout": { type: "string" },
     "request-timeout": { type: "string" },
     "body-limit": { type: "string" },
+    "receive-timeout": { type: "string" },
     "no-metrics": { type: "boolean" },
   });
   if (values.help) {
@@ -46,6 +48,7 @@ export async function serve(argv: string[], io: Io): Promise<number> {
   const drainTimeoutMs = number(values["drain-timeout"], "drain-timeout");
   const requestTimeoutMs = number(values["request-timeout"], "request-timeout");
   const bodyLimitBytes = number(values["body-limit"], "body-limit");
+  const receiveTimeoutMs = number(values["receive-timeout"], "receive-timeout");
   if (typeof values.redis === "string" && !/^rediss?:\/\//.test(values.redis))
     throw new UsageError(
       `--redis expects a redis:// or rediss:// URL, got "${values.redis.replace(/\/\/[^@/]*@/, "//***@")}"`,
@@ -57,6 +60,7 @@ export async function serve(argv: string[], io: Io): Promise<number> {
     ...(typeof values.host === "string" ? { host: values.host } : {}),
     port,
     ...(drainTimeoutMs === undefined ? {} : { drainTimeoutMs }),
+    ...(receiveTimeoutMs === undefined ? {} : { receiveTimeoutMs }),
     ...(requestTimeoutMs === undefined ? {} : { requestTimeoutMs }),
     ...(bodyLimitBytes === undefined ? {} : { bodyLimitBytes }),
     ...(values["no-metrics"] === true ? { metrics: false } : {}),
