@@ -184,6 +184,7 @@ async function wholeAnswer(
     "x-orchestrator-cache": result.cached ? "hit" : "miss",
   };
   if (result.costUsd !== undefined) headers["x-orchestrator-cost-usd"] = String(result.costUsd);
+  if (result.warnings.length > 0) headers["x-orchestrator-warnings"] = warningsHeader(result.warnings);
   if (exchange.context.draining) headers.connection = "close";
   res.writeHead(200, headers);
   res.end(text);
@@ -197,6 +198,29 @@ async function wholeAnswer(
 }
 
 type StreamIterator = AsyncIterator<RegistryStreamChunk>;
+
+/** The most of a warnings header: whole warnings up to this many characters (a header is not a log). */
+const MAX_WARNINGS_HEADER = 4_096;
+
+/**
+ * The model's warnings (settings it could not honour and left out) as a header value: a JSON array
+ * of strings, non-ASCII escaped (`\uXXXX`, header values are Latin-1), whole warnings only up to
+ * `MAX_WARNINGS_HEADER` characters. Neither API has a field for them.
+ */
+export function warningsHeader(warnings: readonly string[]): string {
+  const kept: string[] = [];
+  let length = 2;
+  for (const warning of warnings) {
+    const text = JSON.stringify(warning).replace(
+      /[^\x20-\x7e]/g,
+      (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`,
+    );
+    if (length + text.length + 1 > MAX_WARNINGS_HEADER) break;
+    kept.push(text);
+    length += text.length + 1;
+  }
+  return `[${kept.join(",")}]`;
+}
 
 /**
  * The stream: the first chunk is awaited before anything is written, so a failure before it
@@ -239,6 +263,9 @@ async function streamAnswer(
   exchange.selectionId = selectionId;
   rememberRater(exchange);
   if (selectionId !== undefined) headers["x-orchestrator-selection-id"] = selectionId;
+  // What the request's mapping left out is known by the first chunk (the finish chunk may add more).
+  const warnings = stream.warnings;
+  if (warnings !== undefined && warnings.length > 0) headers["x-orchestrator-warnings"] = warningsHeader(warnings);
   if (exchange.context.draining) headers.connection = "close";
   res.writeHead(200, headers);
 
