@@ -284,6 +284,34 @@ describe("spans of registry calls (real SDK, OpenAIModel and AnthropicModel over
     });
   });
 
+  it("what the model left out (its warnings) is on the call and attempt spans, whole and streamed; nothing when none", async () => {
+    const registry = new ModelRegistry(fast);
+    registry.registerModel(
+      new AnthropicModel({
+        name: "claude-3-5-haiku-latest",
+        apiKey: ANTHROPIC_KEY,
+        baseURL: anthropic.baseURL,
+        maxRetries: 0,
+      } as ConstructorParameters<typeof AnthropicModel>[0]),
+    );
+    const stop = instrument(registry, { tracerProvider: t.tracerProvider, meterProvider: t.meterProvider });
+    await registry.generate(ask("hi", { seed: 7 }));
+    for await (const _ of registry.stream(ask("hi there", { seed: 7 }))) {
+      // drained
+    }
+    await registry.generate(ask("no seed"));
+    stop();
+    const spans = t.spans();
+    const calls = callSpans(spans);
+    expect(calls).toHaveLength(3);
+    const ignored = ["Anthropic does not support `seed`; it was ignored."];
+    for (const call of calls.slice(0, 2)) {
+      expect(call.attributes["orchestrator.warnings"]).toEqual(ignored);
+      expect(attemptsOf(spans, call)[0]?.attributes["orchestrator.warnings"]).toEqual(ignored);
+    }
+    expect(calls[2]?.attributes["orchestrator.warnings"]).toBeUndefined();
+  });
+
   it("parents correctly under concurrency: each call under the caller's span, each attempt under its call", async () => {
     const registry = new ModelRegistry(fast);
     registry.registerModel(new OpenAIModel({ name: "gpt-4o-mini", apiKey: OPENAI_KEY, baseURL: openai.baseURL }));

@@ -295,6 +295,8 @@ export function instrument(registry: InstrumentableRegistry, options: Instrument
       text?: string;
       toolCalls?: readonly ToolCall[];
       reasoning?: readonly ReasoningPart[];
+      /** Settings the model could not honour and left out (a stream's finish chunk carries them too). */
+      warnings?: readonly string[];
     },
     attempts: readonly AttemptLike[],
     explanation: ExplanationLike | undefined,
@@ -323,6 +325,8 @@ export function instrument(registry: InstrumentableRegistry, options: Instrument
       if (answer.costUsd !== undefined) a["orchestrator.cost_usd"] = answer.costUsd;
       a["orchestrator.cache.hit"] = cached;
       a["orchestrator.attempts"] = state.attempts;
+      const warnings = answer.warnings;
+      if (warnings !== undefined && warnings.length > 0) a["orchestrator.warnings"] = [...warnings];
       if (state.firstChunkS !== undefined) a["gen_ai.response.time_to_first_chunk"] = state.firstChunkS;
       if (captureContent)
         a["gen_ai.output.messages"] = outputContent(
@@ -345,6 +349,7 @@ export function instrument(registry: InstrumentableRegistry, options: Instrument
         if (reason !== undefined) b["gen_ai.response.finish_reasons"] = [reason];
         usageAttributes(b, answer.usage);
         if (answer.costUsd !== undefined) b["orchestrator.cost_usd"] = answer.costUsd;
+        if (a["orchestrator.warnings"] !== undefined) b["orchestrator.warnings"] = a["orchestrator.warnings"];
         attempt.setAttributes(b);
         attempt.end(epochMs(end));
       }
