@@ -45,6 +45,20 @@ afterEach(async () => {
   await t.close();
 });
 
+/** A registry of one Anthropic model on the loopback server, instrumented into this test's telemetry. */
+function instrumentedHaiku(): { registry: ModelRegistry; stop: () => void } {
+  const registry = new ModelRegistry(fast);
+  registry.registerModel(
+    new AnthropicModel({
+      name: "claude-3-5-haiku-latest",
+      apiKey: ANTHROPIC_KEY,
+      baseURL: anthropic.baseURL,
+      maxRetries: 0,
+    } as ConstructorParameters<typeof AnthropicModel>[0]),
+  );
+  return { registry, stop: instrument(registry, { tracerProvider: t.tracerProvider, meterProvider: t.meterProvider }) };
+}
+
 function byName(spans: ReadableSpan[], name: string): ReadableSpan[] {
   return spans.filter((s) => s.name === name);
 }
@@ -240,16 +254,7 @@ describe("spans of registry calls (real SDK, OpenAIModel and AnthropicModel over
   });
 
   it("a stream through AnthropicModel: gen_ai.request.stream, time to first chunk on the span and in the metric", async () => {
-    const registry = new ModelRegistry(fast);
-    registry.registerModel(
-      new AnthropicModel({
-        name: "claude-3-5-haiku-latest",
-        apiKey: ANTHROPIC_KEY,
-        baseURL: anthropic.baseURL,
-        maxRetries: 0,
-      } as ConstructorParameters<typeof AnthropicModel>[0]),
-    );
-    const stop = instrument(registry, { tracerProvider: t.tracerProvider, meterProvider: t.meterProvider });
+    const { registry, stop } = instrumentedHaiku();
     let text = "";
     const began = performance.now();
     let firstAt = 0;
@@ -285,16 +290,7 @@ describe("spans of registry calls (real SDK, OpenAIModel and AnthropicModel over
   });
 
   it("what the model left out (its warnings) is on the call and attempt spans, whole and streamed; nothing when none", async () => {
-    const registry = new ModelRegistry(fast);
-    registry.registerModel(
-      new AnthropicModel({
-        name: "claude-3-5-haiku-latest",
-        apiKey: ANTHROPIC_KEY,
-        baseURL: anthropic.baseURL,
-        maxRetries: 0,
-      } as ConstructorParameters<typeof AnthropicModel>[0]),
-    );
-    const stop = instrument(registry, { tracerProvider: t.tracerProvider, meterProvider: t.meterProvider });
+    const { registry, stop } = instrumentedHaiku();
     await registry.generate(ask("hi", { seed: 7 }));
     for await (const _ of registry.stream(ask("hi there", { seed: 7 }))) {
       // drained
