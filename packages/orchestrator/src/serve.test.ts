@@ -276,5 +276,8 @@ describe("orchestrator serve (a real process)", () => {
     const bad = await run(["--port", "eighty"]);
     expect(bad.code).toBe(2);
     expect(bad.out).toContain("--port expects a number");
+    const zero = await run(["--receive-timeout", "0"]);
+    expect(zero.code).toBe(2);
+    expect(zero.out).toContain('--receive-timeout expects milliseconds (1-2147483647), got "0"');
   });
 });

@@ -184,7 +184,8 @@ async function wholeAnswer(
     "x-orchestrator-cache": result.cached ? "hit" : "miss",
   };
   if (result.costUsd !== undefined) headers["x-orchestrator-cost-usd"] = String(result.costUsd);
-  if (result.warnings.length > 0) headers["x-orchestrator-warnings"] = warningsHeader(result.warnings);
+  const warned = result.warnings.length > 0 ? warningsHeader(result.warnings) : undefined;
+  if (warned !== undefined) headers["x-orchestrator-warnings"] = warned;
   if (exchange.context.draining) headers.connection = "close";
   res.writeHead(200, headers);
   res.end(text);
@@ -205,9 +206,10 @@ const MAX_WARNINGS_HEADER = 4_096;
 /**
  * The model's warnings (settings it could not honour and left out) as a header value: a JSON array
  * of strings, non-ASCII escaped (`\uXXXX`, header values are Latin-1), whole warnings only up to
- * `MAX_WARNINGS_HEADER` characters. Neither API has a field for them.
+ * `MAX_WARNINGS_HEADER` characters (one too long for it is left out, not the ones after it);
+ * `undefined` when none fits. Neither API has a field for them.
  */
-export function warningsHeader(warnings: readonly string[]): string {
+export function warningsHeader(warnings: readonly string[]): string | undefined {
   const kept: string[] = [];
   let length = 2;
   for (const warning of warnings) {
@@ -215,11 +217,11 @@ export function warningsHeader(warnings: readonly string[]): string {
       /[^\x20-\x7e]/g,
       (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`,
     );
-    if (length + text.length + 1 > MAX_WARNINGS_HEADER) break;
+    if (length + text.length + 1 > MAX_WARNINGS_HEADER) continue;
     kept.push(text);
     length += text.length + 1;
   }
-  return `[${kept.join(",")}]`;
+  return kept.length === 0 ? undefined : `[${kept.join(",")}]`;
 }
 
 /**
@@ -265,7 +267,8 @@ async function streamAnswer(
   if (selectionId !== undefined) headers["x-orchestrator-selection-id"] = selectionId;
   // What the request's mapping left out is known by the first chunk (the finish chunk may add more).
   const warnings = stream.warnings;
-  if (warnings !== undefined && warnings.length > 0) headers["x-orchestrator-warnings"] = warningsHeader(warnings);
+  const warned = warnings !== undefined && warnings.length > 0 ? warningsHeader(warnings) : undefined;
+  if (warned !== undefined) headers["x-orchestrator-warnings"] = warned;
   if (exchange.context.draining) headers.connection = "close";
   res.writeHead(200, headers);
 

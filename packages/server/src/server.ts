@@ -39,7 +39,8 @@ export interface CreateServerOptions {
   /**
    * How long a client has to send a whole request, headers and body (a client trickling bytes
    * holds a connection and its buffered body); past it the server answers 408 and closes the
-   * connection, checked every second. Default 60 s. Answers, streamed or not, are not bounded by it.
+   * connection, checked every second. Default 66 s: a connection opened ahead of use is bounded by it
+   * too, and load balancers close idle ones at 60 s. Answers, streamed or not, are not bounded by it.
    */
   receiveTimeoutMs?: number;
   /** The key gate. Default: none, every request is served anonymously. */
@@ -58,7 +59,12 @@ export interface CreateServerOptions {
   ownsOrchestrator?: boolean;
 }
 
-const DEFAULT_RECEIVE_TIMEOUT_MS = 60_000;
+// Past the 60 s idle timeout of load balancers: a connection opened ahead of use, with no request
+// yet, is bounded by it too, and must not be closed by us first (the balancer's request would fail).
+const DEFAULT_RECEIVE_TIMEOUT_MS = 66_000;
+const MAX_RECEIVE_TIMEOUT_MS = 2_147_483_647;
+/** Set on a socket whose request did not arrive within the receive timeout (its record says 408). */
+const TIMED_OUT: unique symbol = Symbol("orchestrator-ts.receive-timed-out") as never;
 
 /** The answer to a request Node's parser refused or timed out, with the status Node's own handler gives. */
 function clientErrorAnswer(code: string | undefined): string {
@@ -161,7 +167,10 @@ export function createServer(options: CreateServerOptions): OrchestratorServer {
     const failure = exchange.failure(error);
     if (!exchange.clientGone) sendError(exchange.res, failure, render, failure.status === 413 || context.draining);
     exchange.settle({ costUsd: undefined });
-    exchange.record(failure.status, { errorCode: failure.code });
+    // A request cut for arriving too slowly was answered 408 by the clientError handler, whatever the body reader says.
+    if ((exchange.req.socket as Socket & { [TIMED_OUT]?: true })[TIMED_OUT])
+      exchange.record(408, { errorCode: "request_timeout" });
+    else exchange.record(failure.status, { errorCode: failure.code });
   }
 
   /** An inference endpoint: the key, the body, then the endpoint; any failure in the endpoint's API's error shape. */
@@ -316,23 +325,28 @@ export function createServer(options: CreateServerOptions): OrchestratorServer {
   };
 
   const receiveTimeoutMs = options.receiveTimeoutMs ?? DEFAULT_RECEIVE_TIMEOUT_MS;
-  if (!(receiveTimeoutMs > 0 && Number.isFinite(receiveTimeoutMs)))
-    throw new RangeError(`receiveTimeoutMs must be a positive number of milliseconds, got ${receiveTimeoutMs}`);
+  // Node keeps these timeouts as 32-bit numbers: a larger one would wrap around to a short one.
+  if (!(receiveTimeoutMs > 0 && receiveTimeoutMs <= MAX_RECEIVE_TIMEOUT_MS))
+    throw new RangeError(
+      `receiveTimeoutMs must be a positive number of milliseconds up to ${MAX_RECEIVE_TIMEOUT_MS}, got ${receiveTimeoutMs}`,
+    );
   const server = createHttpServer(
     {
       // Past the keep-alive timeout of load balancers (60 s), so they never reuse a socket being closed.
       keepAliveTimeout: 65_000,
       requestTimeout: Math.ceil(receiveTimeoutMs),
-      headersTimeout: Math.min(66_000, Math.ceil(receiveTimeoutMs)),
+      headersTimeout: Math.ceil(receiveTimeoutMs),
       // How often Node looks for requests past those bounds (its default, 30 s, would let a 1 s bound run 31 s).
       connectionsCheckingInterval: Math.min(1_000, Math.ceil(receiveTimeoutMs)),
     },
     onRequest,
   );
   server.on("clientError", (error: NodeJS.ErrnoException, socket) => {
-    // Malformed HTTP or a request too slow to arrive: answer when nothing of a response has been
-    // written on this connection yet (as Node's own handler does), never crash.
-    if (socket.writable && (socket as Socket).bytesWritten === 0) socket.end(clientErrorAnswer(error.code));
+    // Malformed HTTP or a request too slow to arrive: answer unless a response is being written on
+    // this connection (Node's own handler asks the same of the socket's current message), never crash.
+    const answering = (socket as Socket & { _httpMessage?: ServerResponse | null })._httpMessage;
+    if (error.code === "ERR_HTTP_REQUEST_TIMEOUT") (socket as Socket & { [TIMED_OUT]?: true })[TIMED_OUT] = true;
+    if (socket.writable && (answering == null || !answering.headersSent)) socket.end(clientErrorAnswer(error.code));
     else socket.destroy();
   });
 

@@ -1,32 +1,46 @@
 import { connect } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { RequestRecord } from "./contract";
 import { type Gateway, ask, startGateway } from "./test/gateway";
 
 // A client that trickles its request holds a connection and the body buffered so far: the server
 // gives it `receiveTimeoutMs` to send the whole request, then answers 408 and closes.
 let gw: Gateway;
+const records: RequestRecord[] = [];
 beforeAll(async () => {
-  gw = await startGateway({ server: { receiveTimeoutMs: 1_000 } });
+  gw = await startGateway({
+    server: { receiveTimeoutMs: 1_000, observers: [{ onRequest: (record) => records.push(record) }] },
+  });
 });
 afterAll(async () => {
   await gw.close();
 });
 
-/** Writes `text` on a raw connection (and nothing more) and resolves with all it reads until the server closes it. */
-function rawExchange(text: string): Promise<{ answer: string; afterMs: number }> {
+/**
+ * Writes `first` on a raw connection and, once an answer to it has begun (when given), `then` —
+ * and nothing more; resolves with all it reads until the server closes it.
+ */
+function rawExchange(first: string, then?: string): Promise<{ answer: string; afterMs: number }> {
   const url = new URL(gw.url);
   const started = performance.now();
   return new Promise((resolve, reject) => {
     const socket = connect(Number(url.port), url.hostname);
     let answer = "";
+    let next = then;
     socket.on("data", (d) => {
       answer += d.toString();
+      if (next !== undefined && /\r\n\r\n[\s\S]*ok/.test(answer)) {
+        socket.write(next);
+        next = undefined;
+      }
     });
     socket.on("close", () => resolve({ answer, afterMs: performance.now() - started }));
     socket.on("error", reject);
-    socket.write(text);
+    socket.write(first);
   });
 }
+
+const HEALTH = "GET /healthz HTTP/1.1\r\nhost: x\r\n\r\n";
 
 describe("slow and oversized requests", () => {
   it("a body that stops arriving → 408 and the connection closed within the bound; the server keeps serving", async () => {
@@ -39,6 +53,19 @@ describe("slow and oversized requests", () => {
     expect(afterMs).toBeLessThan(3_500);
     const ok = await gw.client.chat.completions.create({ model: "gpt-4o-mini", messages: ask("still here") });
     expect(ok.choices[0]?.message.content).toBe("Echo: still here");
+    // Observers and /metrics see what the client got.
+    expect(records.some((r) => r.status === 408 && r.errorCode === "request_timeout")).toBe(true);
+  });
+
+  it("on a reused keep-alive connection too (an SDK's or a load balancer's): 408 after the first answer, not a bare close", async () => {
+    const body = JSON.stringify({ model: "gpt-4o-mini", messages: ask("hello") });
+    const { answer } = await rawExchange(
+      HEALTH,
+      `POST /v1/chat/completions HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: ${body.length}\r\n\r\n${body.slice(0, 10)}`,
+    );
+    expect(answer).toMatch(/^HTTP\/1\.1 200 [\s\S]*HTTP\/1\.1 408 /);
+    const garbage = await rawExchange(HEALTH, "NOT HTTP AT ALL\r\n\r\n");
+    expect(garbage.answer).toMatch(/^HTTP\/1\.1 200 [\s\S]*HTTP\/1\.1 400 /);
   });
 
   it("headers that never end → 408 too", async () => {
@@ -66,8 +93,9 @@ describe("slow and oversized requests", () => {
 
   it("refuses a bound that is not a positive number of milliseconds", async () => {
     const { createServer } = await import("./server");
-    expect(() => createServer({ orchestrator: { registry: gw.registry }, receiveTimeoutMs: 0 })).toThrow(
-      /receiveTimeoutMs must be a positive number/,
-    );
+    for (const receiveTimeoutMs of [0, -1, Number.NaN, Number.POSITIVE_INFINITY, 2 ** 32 + 1_000])
+      expect(() => createServer({ orchestrator: { registry: gw.registry }, receiveTimeoutMs })).toThrow(
+        /receiveTimeoutMs must be a positive number of milliseconds up to 2147483647/,
+      );
   });
 });

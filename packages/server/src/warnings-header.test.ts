@@ -37,13 +37,18 @@ describe("x-orchestrator-warnings", () => {
   });
 
   it("is a JSON array of whole warnings in printable ASCII, bounded in length", () => {
-    const value = warningsHeader(["température ignorée — “seed”", "line\nbreak"]);
+    const value = warningsHeader(["température ignorée — “seed”", "line\nbreak"]) ?? "";
     expect(value).toMatch(/^[\x20-\x7e]+$/);
     expect(JSON.parse(value)).toEqual(["température ignorée — “seed”", "line\nbreak"]);
-    const many = warningsHeader(Array.from({ length: 500 }, (_, i) => `warning number ${i} about a setting`));
+    const many = warningsHeader(Array.from({ length: 500 }, (_, i) => `warning number ${i} about a setting`)) ?? "";
     expect(many.length).toBeLessThanOrEqual(4_096);
     const kept = JSON.parse(many) as string[];
     expect(kept.length).toBeGreaterThan(10);
     expect(kept.at(-1)).toMatch(/^warning number \d+ about a setting$/);
+  });
+
+  it("a warning too long for the header is left out, not the ones after it; none that fits → no header", () => {
+    expect(JSON.parse(warningsHeader(["w".repeat(5_000), "short"]) ?? "null")).toEqual(["short"]);
+    expect(warningsHeader(["w".repeat(5_000)])).toBeUndefined();
   });
 });

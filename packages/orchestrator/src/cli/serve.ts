@@ -22,7 +22,7 @@ Options:
       --drain-timeout <ms>    how long shutdown waits for requests in flight (default 30000)
       --request-timeout <ms>  deadline of one API call, retries and fallbacks included
       --body-limit <bytes>    largest request body (default 4 MiB)
-      --receive-timeout <ms>  how long a client has to send a whole request (default 60000; then 408)
+      --receive-timeout <ms>  how long a client has to send a whole request (default 66000; then 408)
       --no-metrics            no GET /metrics (the Prometheus metrics are on by default)`;
 
 /** `orchestrator serve`: runs until SIGTERM/SIGINT, then drains and resolves with the exit code. */
@@ -49,6 +49,10 @@ export async function serve(argv: string[], io: Io): Promise<number> {
   const requestTimeoutMs = number(values["request-timeout"], "request-timeout");
   const bodyLimitBytes = number(values["body-limit"], "body-limit");
   const receiveTimeoutMs = number(values["receive-timeout"], "receive-timeout");
+  if (receiveTimeoutMs !== undefined && !(receiveTimeoutMs > 0 && receiveTimeoutMs <= 2_147_483_647))
+    throw new UsageError(
+      `--receive-timeout expects milliseconds (1-2147483647), got "${String(values["receive-timeout"])}"`,
+    );
   if (typeof values.redis === "string" && !/^rediss?:\/\//.test(values.redis))
     throw new UsageError(
       `--redis expects a redis:// or rediss:// URL, got "${values.redis.replace(/\/\/[^@/]*@/, "//***@")}"`,
