@@ -8,6 +8,7 @@ import {
   type GenerateResult,
   type ModelIdentity,
   type StreamChunk,
+  type StreamReport,
 } from "@orchestrator-ts/core";
 import { type StoredEntry, entryFromResult, parseEntry, replayChunks, resultFromEntry } from "./entry";
 import { cacheKey } from "./key";
@@ -178,14 +179,16 @@ export class ModelCache extends EventEmitter<ModelCacheEvents> implements Cache 
     model: ModelIdentity,
     request: GenerateRequest,
     call: () => AsyncIterable<StreamChunk>,
+    report?: StreamReport,
   ): AsyncIterable<StreamChunk> {
-    return this.#stream(model, request, call);
+    return this.#stream(model, request, call, report);
   }
 
   async *#stream(
     model: ModelIdentity,
     request: GenerateRequest,
     call: () => AsyncIterable<StreamChunk>,
+    report: StreamReport | undefined,
   ): AsyncGenerator<StreamChunk> {
     const start = performance.now();
     let key: string | undefined;
@@ -216,8 +219,10 @@ export class ModelCache extends EventEmitter<ModelCacheEvents> implements Cache 
         if (this.listenerCount("hit") > 0)
           this.emit("hit", { key, model: model.name, provider: model.provider, latencyMs, coalesced: false });
         const chunks = replayChunks(found);
+        // The stored answer's warnings, before its first chunk as the original stream had them.
+        if (found.w !== undefined && report !== undefined) for (const warning of found.w) report.warn(warning);
         for (const chunk of chunks) yield chunk;
-        yield {
+        const finish: Extract<StreamChunk, { type: "finish" }> = {
           type: "finish",
           finishReason: found.f,
           usage: found.u ?? {},
@@ -227,6 +232,8 @@ export class ModelCache extends EventEmitter<ModelCacheEvents> implements Cache 
           model: model.name,
           cached: true,
         };
+        if (found.w !== undefined) finish.warnings = found.w;
+        yield finish;
         return;
       }
       this.#miss(key, model);

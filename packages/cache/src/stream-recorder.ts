@@ -56,6 +56,8 @@ export class StreamRecorder {
     if (finish.usage && (finish.usage.inputTokens !== undefined || finish.usage.outputTokens !== undefined))
       entry.u = finish.usage;
     if (finish.costUsd !== undefined) entry.c = finish.costUsd;
+    // What the model left out when it made this answer: a hit tells it again.
+    if (finish.warnings !== undefined && finish.warnings.length > 0) entry.w = finish.warnings;
     return entry;
   }
 }

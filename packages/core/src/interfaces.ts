@@ -1,4 +1,5 @@
 import type { GenerateRequest, GenerateResult, StreamChunk } from "./types";
+import type { StreamReport } from "./call-scope";
 
 /** Who is being asked: part of every cache key. */
 export interface ModelIdentity {
@@ -23,10 +24,15 @@ export interface Cache {
     request: GenerateRequest,
     call: () => Promise<GenerateResult>,
   ): Promise<GenerateResult>;
+  /**
+   * `report`, when given, is told a hit's stored warnings before its first chunk (what the model
+   * left out when the answer was made): a streamed hit then reads as the original did.
+   */
   stream(
     model: ModelIdentity,
     request: GenerateRequest,
     call: () => AsyncIterable<StreamChunk>,
+    report?: StreamReport,
   ): AsyncIterable<StreamChunk>;
   /**
    * Optional: the key a request is stored under (a hash). A registry with this cache remembers

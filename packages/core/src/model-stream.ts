@@ -314,23 +314,34 @@ function isEmptyReasoning(chunk: Extract<StreamChunk, { type: "reasoning" }>): b
 
 /**
  * `model.stream()` through a cache: the cache's stream, with the warnings of the model's own
- * stream when the cache asked the model (a hit has none: a stored answer keeps no warnings).
+ * stream when the cache asked the model, or those a hit's stored answer keeps (told before its
+ * first chunk).
  */
 export class CachedModelStream implements AsyncIterableIterator<StreamChunk>, ModelStreamResult {
   readonly #source: AsyncIterable<StreamChunk>;
   #iterator: AsyncIterator<StreamChunk> | undefined;
   #produced: ModelStreamResult | undefined;
+  #stored: string[] | undefined;
 
   constructor(cache: Cache, model: ModelIdentity, request: GenerateRequest, produce: () => ModelStreamResult) {
-    this.#source = cache.stream(model, request, () => {
-      const produced = produce();
-      this.#produced = produced;
-      return produced;
-    });
+    this.#source = cache.stream(
+      model,
+      request,
+      () => {
+        const produced = produce();
+        this.#produced = produced;
+        return produced;
+      },
+      {
+        warn: (warning) => {
+          (this.#stored ??= []).push(warning);
+        },
+      },
+    );
   }
 
   get warnings(): readonly string[] {
-    return this.#produced?.warnings ?? NO_WARNINGS;
+    return this.#produced?.warnings ?? this.#stored ?? NO_WARNINGS;
   }
 
   [Symbol.asyncIterator](): AsyncIterableIterator<StreamChunk> {

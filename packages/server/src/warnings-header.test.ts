@@ -1,3 +1,4 @@
+import { ModelCache } from "@orchestrator-ts/cache";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { warningsHeader } from "./answer";
 import { type Gateway, ask, startGateway } from "./test/gateway";
@@ -34,6 +35,32 @@ describe("x-orchestrator-warnings", () => {
     let text = "";
     for await (const chunk of data) text += chunk.choices[0]?.delta?.content ?? "";
     expect(text).toBe("Echo: hi");
+  });
+
+  it("an answer from the cache says what the model left out when it made it, streamed or whole", async () => {
+    const cached = await startGateway({
+      setup: (registry) => registry.getModel("claude-sonnet-4-6")?.enableCaching(new ModelCache({ ttlMs: 60_000 })),
+    });
+    try {
+      const ask2 = { model: "claude-sonnet-4-6", messages: ask("cache me"), seed: 7 };
+      const seen: (string | null)[][] = [];
+      for (let i = 0; i < 2; i++) {
+        const { data, response } = await cached.client.chat.completions
+          .create({ ...ask2, stream: true })
+          .withResponse();
+        for await (const _ of data) {
+          // drained
+        }
+        seen.push([response.headers.get("x-orchestrator-warnings")]);
+      }
+      const whole = await cached.client.chat.completions.create(ask2).withResponse();
+      expect(whole.response.headers.get("x-orchestrator-cache")).toBe("hit");
+      seen.push([whole.response.headers.get("x-orchestrator-warnings")]);
+      expect(seen.map(([h]) => JSON.parse(h ?? "null"))).toEqual([[SEED_IGNORED], [SEED_IGNORED], [SEED_IGNORED]]);
+      expect(cached.anthropicUpstream.stats.inferenceRequests).toBe(1);
+    } finally {
+      await cached.close();
+    }
   });
 
   it("is a JSON array of whole warnings in printable ASCII, bounded in length", () => {
