@@ -125,7 +125,7 @@ describe("registry.stream: the answering model's warnings", () => {
     expect(finish.warnings).toEqual(atFirstChunk);
   });
 
-  it("with a registry cache: a miss has the model's warnings by the first chunk; a hit, answered without the model, has none", async () => {
+  it("with a registry cache: a miss has the model's warnings by the first chunk; a hit, answered without the model, those of the stored answer", async () => {
     const registry = setup("gpt-4o-mini", "gpt-4o-mini", { cache: new ModelCache({ backend: "memory" }) });
     const miss = registry.stream(asking("cache me"));
     const first = await consume(miss);
@@ -134,7 +134,10 @@ describe("registry.stream: the answering model's warnings", () => {
     const hit = registry.stream(asking("cache me"));
     const again = await consume(hit);
     expect(again.finish.cached).toBe(true);
-    expect(hit.warnings).toEqual([]);
+    // The stored answer was made without the reasoning asked for: the hit says so, as the miss did.
+    expect(again.atFirstChunk).toEqual(first.atFirstChunk);
+    expect(hit.warnings).toEqual(first.atFirstChunk);
+    expect(again.finish.warnings).toEqual(first.atFirstChunk);
   });
 
   it("a cascade route: a replayed answer brings its model's warnings; a live final stage, its own by the first chunk", async () => {
