@@ -380,7 +380,11 @@ export function createServer(options: CreateServerOptions): OrchestratorServer {
         context.draining = true;
         const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
         server.closeIdleConnections();
+        // Node stops checking the receive bound once the server closes: a client still sending its
+        // request would hold the drain to its deadline. The bound keeps holding while draining.
+        const receiving = setInterval(cutSlowRequests, Math.min(1_000, Math.ceil(receiveTimeoutMs)));
         await untilIdle(drainTimeoutMs);
+        clearInterval(receiving);
         if (context.active.size > 0) {
           // Past the deadline: stop what is left (upstream calls are aborted, admissions settled), and give
           // each answer a moment to end as a client can read it (a stream's error event) before the sockets go.
@@ -399,6 +403,18 @@ export function createServer(options: CreateServerOptions): OrchestratorServer {
       return closing;
     },
   };
+
+  /** While draining: a request not all received within the receive bound gets Node's 408, as before the close. */
+  function cutSlowRequests(): void {
+    const now = performance.now();
+    for (const exchange of context.active) {
+      if (exchange.req.complete || now - exchange.startedAt < receiveTimeoutMs) continue;
+      const socket = exchange.req.socket as Socket & { [TIMED_OUT]?: true };
+      socket[TIMED_OUT] = true;
+      if (socket.writable && !exchange.res.headersSent) socket.end(clientErrorAnswer("ERR_HTTP_REQUEST_TIMEOUT"));
+      else socket.destroy();
+    }
+  }
 
   /** Until no exchange is in progress (told by the last one to end), or `ms` have passed. */
   function untilIdle(ms: number): Promise<void> {

@@ -98,4 +98,33 @@ describe("slow and oversized requests", () => {
         /receiveTimeoutMs must be a positive number of milliseconds up to 2147483647/,
       );
   });
+
+  it("while the server drains, the bound still holds: a trickling client gets 408 and does not hold close() to its deadline", async () => {
+    const { createServer } = await import("./server");
+    const draining = createServer({
+      orchestrator: { registry: gw.registry },
+      port: 0,
+      receiveTimeoutMs: 1_000,
+      drainTimeoutMs: 10_000,
+    });
+    const url = new URL(await draining.listen());
+    const body = JSON.stringify({ model: "gpt-4o-mini", messages: ask("hello") });
+    const answer = new Promise<string>((resolve, reject) => {
+      const socket = connect(Number(url.port), url.hostname);
+      let text = "";
+      socket.on("data", (d) => {
+        text += d.toString();
+      });
+      socket.on("close", () => resolve(text));
+      socket.on("error", reject);
+      socket.write(
+        `POST /v1/chat/completions HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: ${body.length}\r\n\r\n${body.slice(0, 10)}`,
+      );
+    });
+    await new Promise((wait) => setTimeout(wait, 200));
+    const started = performance.now();
+    await draining.close();
+    expect(performance.now() - started).toBeLessThan(3_000);
+    expect(await answer).toMatch(/^HTTP\/1\.1 408 /);
+  });
 });
