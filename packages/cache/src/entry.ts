@@ -156,18 +156,13 @@ export function replayChunks(entry: StoredEntry): StreamChunk[] {
   };
   reasoningAfter(0);
   let calls = 0;
-  if (entry.ch) {
-    for (const c of entry.ch) {
-      if (typeof c === "string") out.push({ type: "text", text: c });
-      else {
-        out.push({ type: "tool-call", toolCall: c });
-        reasoningAfter(++calls);
-      }
-    }
-  } else {
-    if (entry.t.length > 0) out.push({ type: "text", text: entry.t });
-    for (const toolCall of entry.tc ?? NO_TOOL_CALLS) {
-      out.push({ type: "tool-call", toolCall });
+  // A generate entry keeps no chunk boundaries: its text in one chunk, then its tool calls.
+  const pieces =
+    entry.ch ?? (entry.t.length > 0 ? [entry.t, ...(entry.tc ?? NO_TOOL_CALLS)] : (entry.tc ?? NO_TOOL_CALLS));
+  for (const c of pieces) {
+    if (typeof c === "string") out.push({ type: "text", text: c });
+    else {
+      out.push({ type: "tool-call", toolCall: c });
       reasoningAfter(++calls);
     }
   }

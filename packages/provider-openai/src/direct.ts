@@ -1,7 +1,7 @@
 import type { CallControl } from "@orchestrator-ts/core";
 import type { Dispatcher } from "undici";
 import type { OpenAISdk } from "./sdk";
-import { ResponseHeaders, UndiciResponse, canUseSharedAgent, sharedAgent } from "./transport";
+import { ResponseHeaders, UndiciResponse, sharedAgent } from "./transport";
 
 /** Who is asked, and with what headers: fixed when the model initialises. */
 export interface DirectTarget {
@@ -31,11 +31,6 @@ export class DirectChat {
     this.#target = target;
     this.#sdk = sdk;
     this.#dispatcher = dispatcher;
-  }
-
-  /** Whether a request can go this way now: an application's installed dispatcher (a proxy) is only honoured by fetch. */
-  static available(): boolean {
-    return canUseSharedAgent();
   }
 
   /**

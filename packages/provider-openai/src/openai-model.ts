@@ -38,7 +38,7 @@ import type { ChatCompletion, ChatCompletionChunk } from "openai/resources/chat/
 import { openAIErrorEvent, mapOpenAIError } from "./map-error";
 import { loadOpenAISdk } from "./sdk";
 import { type ChatBody, bodyOptions, toChatBody } from "./mapping";
-import { undiciFetch } from "./transport";
+import { undiciFetch, userDispatcher } from "./transport";
 import { DirectChat, directHeaders, directTarget } from "./direct";
 import { lookupOpenAIModel, resolveOpenAICapabilities } from "./models";
 import { AZURE_DEFAULT_API_VERSION, type OpenAIPreset, type OpenAIPresetName, lookupPreset } from "./presets";
@@ -348,7 +348,8 @@ export class OpenAIModel extends Model {
   #open(body: ChatBody, request: GenerateRequest, control: CallControl | undefined): Promise<Response> {
     const options = this.#requestOptions(request, control);
     const direct = this.#direct;
-    if (direct === undefined || !DirectChat.available())
+    // An application's installed dispatcher (a proxy) is honoured by fetch only: those requests go through the SDK.
+    if (direct === undefined || userDispatcher())
       return this.#sdk().chat.completions.create(body, options).asResponse();
     // undici's header timer ticks every ~0.5 s and may fire that much early: a second past the
     // deadline it is only a backstop (the base stops the call at the deadline itself).

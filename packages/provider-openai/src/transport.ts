@@ -61,15 +61,10 @@ export function undiciFetch(dispatcher: Dispatcher = sharedAgent()): typeof fetc
 }
 
 const GLOBAL_DISPATCHER = Symbol.for("undici.globalDispatcher.1");
-/** A dispatcher set with undici's `setGlobalDispatcher` (a `ProxyAgent`…), not the default `Agent`. */
-function userDispatcher(): boolean {
+/** A dispatcher set with undici's `setGlobalDispatcher` (a `ProxyAgent`…), not the default `Agent`: only fetch honours it. */
+export function userDispatcher(): boolean {
   const installed = (globalThis as Record<symbol, unknown>)[GLOBAL_DISPATCHER];
   return installed !== undefined && (installed as object).constructor?.name !== "Agent";
-}
-
-/** Whether requests may go through this package's own pool: not when the application installed a dispatcher (a proxy). */
-export function canUseSharedAgent(): boolean {
-  return !userDispatcher();
 }
 
 let agent: Agent | undefined;

@@ -184,8 +184,7 @@ async function wholeAnswer(
     "x-orchestrator-cache": result.cached ? "hit" : "miss",
   };
   if (result.costUsd !== undefined) headers["x-orchestrator-cost-usd"] = String(result.costUsd);
-  const warned = result.warnings.length > 0 ? warningsHeader(result.warnings) : undefined;
-  if (warned !== undefined) headers["x-orchestrator-warnings"] = warned;
+  addWarnings(headers, result.warnings);
   if (exchange.context.draining) headers.connection = "close";
   res.writeHead(200, headers);
   res.end(text);
@@ -222,6 +221,13 @@ export function warningsHeader(warnings: readonly string[]): string | undefined 
     length += text.length + 1;
   }
   return kept.length === 0 ? undefined : `[${kept.join(",")}]`;
+}
+
+/** `x-orchestrator-warnings` on an answer's headers, when the model left anything out. */
+function addWarnings(headers: Record<string, string | number>, warnings: readonly string[]): void {
+  if (warnings.length === 0) return;
+  const value = warningsHeader(warnings);
+  if (value !== undefined) headers["x-orchestrator-warnings"] = value;
 }
 
 /**
@@ -266,9 +272,7 @@ async function streamAnswer(
   rememberRater(exchange);
   if (selectionId !== undefined) headers["x-orchestrator-selection-id"] = selectionId;
   // What the request's mapping left out is known by the first chunk (the finish chunk may add more).
-  const warnings = stream.warnings;
-  const warned = warnings !== undefined && warnings.length > 0 ? warningsHeader(warnings) : undefined;
-  if (warned !== undefined) headers["x-orchestrator-warnings"] = warned;
+  addWarnings(headers, stream.warnings);
   if (exchange.context.draining) headers.connection = "close";
   res.writeHead(200, headers);
 

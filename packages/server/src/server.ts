@@ -63,18 +63,32 @@ export interface CreateServerOptions {
 // yet, is bounded by it too, and must not be closed by us first (the balancer's request would fail).
 const DEFAULT_RECEIVE_TIMEOUT_MS = 66_000;
 const MAX_RECEIVE_TIMEOUT_MS = 2_147_483_647;
+const REQUEST_TIMEOUT = "ERR_HTTP_REQUEST_TIMEOUT";
 /** Set on a socket whose request did not arrive within the receive timeout (its record says 408). */
 const TIMED_OUT: unique symbol = Symbol("orchestrator-ts.receive-timed-out") as never;
+type ClientSocket = Socket & { [TIMED_OUT]?: true };
 
-/** The answer to a request Node's parser refused or timed out, with the status Node's own handler gives. */
-function clientErrorAnswer(code: string | undefined): string {
+/**
+ * A request Node's parser refused or that did not arrive in time: the status Node's own handler
+ * gives, on a bare line, unless a response is being written on the connection (then it is cut).
+ */
+function refuseRequest(
+  socket: ClientSocket,
+  code: string | undefined,
+  answering: ServerResponse | null | undefined,
+): void {
+  if (code === REQUEST_TIMEOUT) socket[TIMED_OUT] = true;
+  if (!socket.writable || answering?.headersSent) {
+    socket.destroy();
+    return;
+  }
   const status =
-    code === "ERR_HTTP_REQUEST_TIMEOUT"
+    code === REQUEST_TIMEOUT
       ? "408 Request Timeout"
       : code === "HPE_HEADER_OVERFLOW"
         ? "431 Request Header Fields Too Large"
         : "400 Bad Request";
-  return `HTTP/1.1 ${status}\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`;
+  socket.end(`HTTP/1.1 ${status}\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`);
 }
 
 /** How long, past the drain deadline, aborted answers get to write their end (a stream's error event). */
@@ -168,8 +182,7 @@ export function createServer(options: CreateServerOptions): OrchestratorServer {
     if (!exchange.clientGone) sendError(exchange.res, failure, render, failure.status === 413 || context.draining);
     exchange.settle({ costUsd: undefined });
     // A request cut for arriving too slowly was answered 408 by the clientError handler, whatever the body reader says.
-    if ((exchange.req.socket as Socket & { [TIMED_OUT]?: true })[TIMED_OUT])
-      exchange.record(408, { errorCode: "request_timeout" });
+    if ((exchange.req.socket as ClientSocket)[TIMED_OUT]) exchange.record(408, { errorCode: "request_timeout" });
     else exchange.record(failure.status, { errorCode: failure.code });
   }
 
@@ -324,31 +337,34 @@ export function createServer(options: CreateServerOptions): OrchestratorServer {
     notFound(res, method, path);
   };
 
-  const receiveTimeoutMs = options.receiveTimeoutMs ?? DEFAULT_RECEIVE_TIMEOUT_MS;
+  const givenReceiveMs = options.receiveTimeoutMs ?? DEFAULT_RECEIVE_TIMEOUT_MS;
   // Node keeps these timeouts as 32-bit numbers: a larger one would wrap around to a short one.
-  if (!(receiveTimeoutMs > 0 && receiveTimeoutMs <= MAX_RECEIVE_TIMEOUT_MS))
+  if (!(givenReceiveMs > 0 && givenReceiveMs <= MAX_RECEIVE_TIMEOUT_MS))
     throw new RangeError(
-      `receiveTimeoutMs must be a positive number of milliseconds up to ${MAX_RECEIVE_TIMEOUT_MS}, got ${receiveTimeoutMs}`,
+      `receiveTimeoutMs must be a positive number of milliseconds up to ${MAX_RECEIVE_TIMEOUT_MS}, got ${givenReceiveMs}`,
     );
+  const receiveTimeoutMs = Math.ceil(givenReceiveMs);
+  // How often the bound is checked (Node's default, 30 s, would let a 1 s bound run 31 s).
+  const receiveCheckMs = Math.min(1_000, receiveTimeoutMs);
   const server = createHttpServer(
     {
       // Past the keep-alive timeout of load balancers (60 s), so they never reuse a socket being closed.
       keepAliveTimeout: 65_000,
-      requestTimeout: Math.ceil(receiveTimeoutMs),
-      headersTimeout: Math.ceil(receiveTimeoutMs),
-      // How often Node looks for requests past those bounds (its default, 30 s, would let a 1 s bound run 31 s).
-      connectionsCheckingInterval: Math.min(1_000, Math.ceil(receiveTimeoutMs)),
+      requestTimeout: receiveTimeoutMs,
+      headersTimeout: receiveTimeoutMs,
+      connectionsCheckingInterval: receiveCheckMs,
     },
     onRequest,
   );
-  server.on("clientError", (error: NodeJS.ErrnoException, socket) => {
-    // Malformed HTTP or a request too slow to arrive: answer unless a response is being written on
-    // this connection (Node's own handler asks the same of the socket's current message), never crash.
-    const answering = (socket as Socket & { _httpMessage?: ServerResponse | null })._httpMessage;
-    if (error.code === "ERR_HTTP_REQUEST_TIMEOUT") (socket as Socket & { [TIMED_OUT]?: true })[TIMED_OUT] = true;
-    if (socket.writable && (answering == null || !answering.headersSent)) socket.end(clientErrorAnswer(error.code));
-    else socket.destroy();
-  });
+  // Malformed HTTP or a request too slow to arrive, never a crash; Node's own handler asks the
+  // socket's current message whether a response is under way, as this does.
+  server.on("clientError", (error: NodeJS.ErrnoException, socket) =>
+    refuseRequest(
+      socket as ClientSocket,
+      error.code,
+      (socket as { _httpMessage?: ServerResponse | null })._httpMessage,
+    ),
+  );
 
   let listening: Promise<string> | undefined;
   let closing: Promise<void> | undefined;
@@ -382,7 +398,7 @@ export function createServer(options: CreateServerOptions): OrchestratorServer {
         server.closeIdleConnections();
         // Node stops checking the receive bound once the server closes: a client still sending its
         // request would hold the drain to its deadline. The bound keeps holding while draining.
-        const receiving = setInterval(cutSlowRequests, Math.min(1_000, Math.ceil(receiveTimeoutMs)));
+        const receiving = setInterval(cutSlowRequests, receiveCheckMs);
         await untilIdle(drainTimeoutMs);
         clearInterval(receiving);
         if (context.active.size > 0) {
@@ -407,13 +423,9 @@ export function createServer(options: CreateServerOptions): OrchestratorServer {
   /** While draining: a request not all received within the receive bound gets Node's 408, as before the close. */
   function cutSlowRequests(): void {
     const now = performance.now();
-    for (const exchange of context.active) {
-      if (exchange.req.complete || now - exchange.startedAt < receiveTimeoutMs) continue;
-      const socket = exchange.req.socket as Socket & { [TIMED_OUT]?: true };
-      socket[TIMED_OUT] = true;
-      if (socket.writable && !exchange.res.headersSent) socket.end(clientErrorAnswer("ERR_HTTP_REQUEST_TIMEOUT"));
-      else socket.destroy();
-    }
+    for (const exchange of context.active)
+      if (!exchange.req.complete && now - exchange.startedAt >= receiveTimeoutMs)
+        refuseRequest(exchange.req.socket as ClientSocket, REQUEST_TIMEOUT, exchange.res);
   }
 
   /** Until no exchange is in progress (told by the last one to end), or `ms` have passed. */

@@ -20,8 +20,8 @@ afterAll(async () => {
  * Writes `first` on a raw connection and, once an answer to it has begun (when given), `then` —
  * and nothing more; resolves with all it reads until the server closes it.
  */
-function rawExchange(first: string, then?: string): Promise<{ answer: string; afterMs: number }> {
-  const url = new URL(gw.url);
+function rawExchange(first: string, then?: string, at = gw.url): Promise<{ answer: string; afterMs: number }> {
+  const url = new URL(at);
   const started = performance.now();
   return new Promise((resolve, reject) => {
     const socket = connect(Number(url.port), url.hostname);
@@ -41,13 +41,13 @@ function rawExchange(first: string, then?: string): Promise<{ answer: string; af
 }
 
 const HEALTH = "GET /healthz HTTP/1.1\r\nhost: x\r\n\r\n";
+const STALLED = JSON.stringify({ model: "gpt-4o-mini", messages: ask("hello") });
+/** A request whose body stops after 10 of its bytes. */
+const STALLED_BODY = `POST /v1/chat/completions HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: ${STALLED.length}\r\n\r\n${STALLED.slice(0, 10)}`;
 
 describe("slow and oversized requests", () => {
   it("a body that stops arriving → 408 and the connection closed within the bound; the server keeps serving", async () => {
-    const body = JSON.stringify({ model: "gpt-4o-mini", messages: ask("hello") });
-    const { answer, afterMs } = await rawExchange(
-      `POST /v1/chat/completions HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: ${body.length}\r\n\r\n${body.slice(0, 10)}`,
-    );
+    const { answer, afterMs } = await rawExchange(STALLED_BODY);
     expect(answer).toMatch(/^HTTP\/1\.1 408 /);
     expect(afterMs).toBeGreaterThanOrEqual(900);
     expect(afterMs).toBeLessThan(3_500);
@@ -58,11 +58,7 @@ describe("slow and oversized requests", () => {
   });
 
   it("on a reused keep-alive connection too (an SDK's or a load balancer's): 408 after the first answer, not a bare close", async () => {
-    const body = JSON.stringify({ model: "gpt-4o-mini", messages: ask("hello") });
-    const { answer } = await rawExchange(
-      HEALTH,
-      `POST /v1/chat/completions HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: ${body.length}\r\n\r\n${body.slice(0, 10)}`,
-    );
+    const { answer } = await rawExchange(HEALTH, STALLED_BODY);
     expect(answer).toMatch(/^HTTP\/1\.1 200 [\s\S]*HTTP\/1\.1 408 /);
     const garbage = await rawExchange(HEALTH, "NOT HTTP AT ALL\r\n\r\n");
     expect(garbage.answer).toMatch(/^HTTP\/1\.1 200 [\s\S]*HTTP\/1\.1 400 /);
@@ -107,24 +103,11 @@ describe("slow and oversized requests", () => {
       receiveTimeoutMs: 1_000,
       drainTimeoutMs: 10_000,
     });
-    const url = new URL(await draining.listen());
-    const body = JSON.stringify({ model: "gpt-4o-mini", messages: ask("hello") });
-    const answer = new Promise<string>((resolve, reject) => {
-      const socket = connect(Number(url.port), url.hostname);
-      let text = "";
-      socket.on("data", (d) => {
-        text += d.toString();
-      });
-      socket.on("close", () => resolve(text));
-      socket.on("error", reject);
-      socket.write(
-        `POST /v1/chat/completions HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: ${body.length}\r\n\r\n${body.slice(0, 10)}`,
-      );
-    });
+    const exchange = rawExchange(STALLED_BODY, undefined, await draining.listen());
     await new Promise((wait) => setTimeout(wait, 200));
     const started = performance.now();
     await draining.close();
     expect(performance.now() - started).toBeLessThan(3_000);
-    expect(await answer).toMatch(/^HTTP\/1\.1 408 /);
+    expect((await exchange).answer).toMatch(/^HTTP\/1\.1 408 /);
   });
 });

@@ -267,8 +267,9 @@ function validSignature(block: Record<string, unknown>, issued: Issued): boolean
   return signature === signatureOf(text) || issued.has(issuedKey(String(signature), text));
 }
 
-function issuedKey(signature: string, text: string): string {
-  return `${signature}\u0000${text}`;
+/** Where `Issued` keeps a block: a thinking one by its signature and text, a redacted one by its data. */
+function issuedKey(signature: string, text: string, redactedData?: string): string {
+  return redactedData === undefined ? `${signature}\u0000${text}` : `redacted\u0000${redactedData}`;
 }
 
 function signedPart(part: ResolvedReply["reasoning"][number]): ReasoningPart {
@@ -326,11 +327,8 @@ function thinkingProblem(body: Record<string, unknown>, issued: Issued): string 
     if (!isRecord(block)) continue;
     if (block["type"] === "tool_use") calls++;
     if (block["type"] !== "thinking" && block["type"] !== "redacted_thinking") continue;
-    const wrote = issued.get(
-      block["type"] === "thinking"
-        ? issuedKey(String(block["signature"]), String(block["thinking"]))
-        : issuedKey("redacted", String(block["data"])),
-    );
+    const data = block["type"] === "thinking" ? undefined : String(block["data"]);
+    const wrote = issued.get(issuedKey(String(block["signature"]), String(block["thinking"]), data));
     if (wrote !== undefined && wrote !== calls)
       return `messages.${lastAssistant}.content.${j}: thinking blocks cannot be rearranged: give them back in the order the model wrote them.`;
   }
@@ -363,9 +361,7 @@ async function serveMessages(
   // Every signed block, with its place (a scripted signature is this server's to accept when the block comes back).
   for (const part of reply.reasoning)
     options.issued.set(
-      part.redactedData === undefined
-        ? issuedKey(part.signature ?? signatureOf(part.text), part.text)
-        : issuedKey("redacted", part.redactedData),
+      issuedKey(part.signature ?? signatureOf(part.text), part.text, part.redactedData),
       Math.min(part.afterToolCalls ?? 0, reply.toolCalls.length),
     );
   const id = ctx.nextId("msg_loopback");
@@ -402,10 +398,6 @@ const COUNT_FIELDS = new Set([
   "context_management",
 ]);
 
-/**
- * `POST /v1/messages/count_tokens`: `{ input_tokens }`, counted as this server counts a call's
- * prompt (words of the system prompt and the messages), so a count matches the usage of the call.
- */
 /** The checks every Messages endpoint makes (the version header, the body, a known model); undefined once it answered an error. */
 async function readRequest(
   ctx: LoopbackContext,
@@ -428,6 +420,10 @@ async function readRequest(
   return parsed;
 }
 
+/**
+ * `POST /v1/messages/count_tokens`: `{ input_tokens }`, counted as this server counts a call's
+ * prompt (words of the system prompt and the messages), so a count matches the usage of the call.
+ */
 async function serveCountTokens(
   ctx: LoopbackContext,
   options: { models: readonly string[] | undefined; requireVersionHeader: boolean },
