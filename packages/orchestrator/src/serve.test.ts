@@ -12,6 +12,7 @@ import {
 } from "@orchestrator-ts/testing";
 import OpenAI from "openai";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { V8_SERVE_FLAG } from "./cli/serve";
 
 // `orchestrator serve` as a user runs it: the committed bin, a YAML file, real processes.
 const BIN = resolve(__dirname, "../bin/orchestrator.js");
@@ -62,8 +63,8 @@ interface Served {
   exit: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
-async function startServe(args: string[]): Promise<Served> {
-  const child = spawn(process.execPath, [BIN, "serve", "--config", config, "--port", "0", ...args], {
+async function startServe(args: string[], nodeArgs: string[] = []): Promise<Served> {
+  const child = spawn(process.execPath, [...nodeArgs, BIN, "serve", "--config", config, "--port", "0", ...args], {
     cwd: HOME,
     env: {
       PATH: process.env.PATH ?? "",
@@ -251,6 +252,40 @@ describe("orchestrator serve (a real process)", () => {
     } finally {
       served.child.kill("SIGKILL");
       await redis.stop();
+    }
+  });
+
+  it("lowers V8's optimisation budget for the serving process, and keeps a budget node was started with", {
+    timeout: 60_000,
+  }, async () => {
+    // A preload that tells which V8 flags the process sets at run time.
+    const preload = join(HOME, "record-v8-flags.mjs");
+    writeFileSync(
+      preload,
+      [
+        'import v8 from "node:v8";',
+        "const set = v8.setFlagsFromString;",
+        "v8.setFlagsFromString = (flag) => {",
+        '  process.stderr.write("v8 flag set: " + flag + "\\n");',
+        "  return set(flag);",
+        "};",
+        "",
+      ].join("\n"),
+    );
+    const cases: [string[], string[]][] = [
+      [[], [V8_SERVE_FLAG]],
+      [["--interrupt-budget=40000"], []],
+    ];
+    for (const [nodeArgs, expected] of cases) {
+      const served = await startServe([], ["--import", preload, ...nodeArgs]);
+      try {
+        expect((await fetch(`${served.url}/healthz`)).status).toBe(200);
+        served.child.kill("SIGTERM");
+        expect(await served.exit).toEqual({ code: 0, signal: null });
+        expect([...served.stderr().matchAll(/v8 flag set: (\S+)/g)].map((m) => m[1])).toEqual(expected);
+      } finally {
+        served.child.kill("SIGKILL");
+      }
     }
   });
 
