@@ -22,7 +22,11 @@ export interface GatewayCaseOptions {
   iterations: number;
   /** Measured whole streams per contender at concurrency 1 (64 runs 3.2× as many). */
   streamIterations: number;
-  /** Warm-up calls per contender and scenario. */
+  /**
+   * Warm-up calls per contender, scenario and concurrency, before its measured rounds (default
+   * 1,000): a Node server's first thousand requests run partly unoptimised and cost more, the
+   * more code per request the more. Their CPU is reported on its own (`warmupCpuUsPerRequest`).
+   */
   warmup?: number;
   /** Interleaved rounds per scenario. */
   rounds?: number;
@@ -240,11 +244,15 @@ export interface GatewayRow {
   addedTtftP99Us?: number;
   /** The server process's CPU (user + system) per request; undefined for the direct call. */
   serverCpuUsPerRequest?: number;
+  /** The same over the warm-up calls before the measured ones (for plain c1: a fresh process's first calls). */
+  warmupCpuUsPerRequest?: number;
 }
 
 export interface GatewayExtra {
   upstream: string;
   orchestrator: string;
+  /** Warm-up calls per contender before each scenario and concurrency was measured. */
+  warmup: number;
   rows: GatewayRow[];
   rss: Record<string, { beforeMb: number; afterMb: number }>;
   rate: {
@@ -265,7 +273,7 @@ export interface GatewayExtra {
 
 /** Runs the whole comparison; returns the JSON result and its Markdown. */
 export async function gatewayCase(options: GatewayCaseOptions): Promise<{ result: CaseResult; markdown: string }> {
-  const warmup = options.warmup ?? 100;
+  const warmup = options.warmup ?? 1_000;
   const rounds = options.rounds ?? 10;
   const rates = options.rates ?? DEFAULT_RATES;
   const want = new Set(
@@ -388,7 +396,9 @@ export async function gatewayCase(options: GatewayCaseOptions): Promise<{ result
         const perRound = Math.max(1, Math.ceil(perContender / rounds));
         const call = scenario === "plain" ? plainCall : streamCall;
         const sampled = targets.map((): Sampled => ({ latUs: [], ttftUs: [], errors: 0, cpuUs: 0, requests: 0 }));
-        for (const t of targets)
+        const warmupCpuUs = new Map<Target, number>();
+        for (const t of targets) {
+          const before = t.server ? await t.server.stats() : undefined;
           await runConcurrent(warmup, concurrency, call(t), {
             latUs: [],
             ttftUs: [],
@@ -396,6 +406,8 @@ export async function gatewayCase(options: GatewayCaseOptions): Promise<{ result
             cpuUs: 0,
             requests: 0,
           });
+          if (t.server && before) warmupCpuUs.set(t, (await t.server.stats()).cpuUs - before.cpuUs);
+        }
         for (let round = 0; round < rounds; round++) {
           for (let k = 0; k < targets.length; k++) {
             const index = (k + round) % targets.length;
@@ -434,6 +446,8 @@ export async function gatewayCase(options: GatewayCaseOptions): Promise<{ result
             row.addedTtftP99Us = row.ttftP99Us - dTtftP99;
           }
           if (t.server) row.serverCpuUsPerRequest = s.cpuUs / s.requests;
+          const warmCpu = warmupCpuUs.get(t);
+          if (warmCpu !== undefined) row.warmupCpuUsPerRequest = warmCpu / warmup;
           rows.push(row);
         });
         process.stderr.write(`bench: gateway ${scenario} c${concurrency} done\n`);
@@ -497,6 +511,7 @@ export async function gatewayCase(options: GatewayCaseOptions): Promise<{ result
     const extra: GatewayExtra = {
       upstream: "@orchestrator-ts/testing startOpenAIServer in a child process",
       orchestrator: orchestratorHow,
+      warmup,
       rows,
       rss,
       rate: { seconds: options.rateSeconds, rates, direct: directAt, highest, steps },
@@ -599,7 +614,7 @@ function markdownOf(extra: GatewayExtra, options: GatewayCaseOptions): string {
   const lines = [
     "### gateway",
     "",
-    `Each server in its own process, in front of one loopback OpenAI upstream (its own process); latency through the openai SDK, ${extra.rows[0]?.requests ?? 0} plain calls per contender at concurrency 1 (3.2× at 64), interleaved rounds. Added = over the direct call in the same run; ratios are to the minimal proxy's added latency and CPU. Our gateway: ${extra.orchestrator}; the same without /metrics shows what the metrics cost, and the same asked through the Responses API what that face costs (latency and CPU only). Portkey sleeps ~25 ms before a stream's first chunk.`,
+    `Each server in its own process, in front of one loopback OpenAI upstream (its own process); latency through the openai SDK, ${extra.rows[0]?.requests ?? 0} plain calls per contender at concurrency 1 (3.2× at 64), interleaved rounds, each scenario and concurrency measured after ${fmt(extra.warmup)} warm-up calls per contender. Added = over the direct call in the same run; ratios are to the minimal proxy's added latency and CPU. Our gateway: ${extra.orchestrator}; the same without /metrics shows what the metrics cost, and the same asked through the Responses API what that face costs (latency and CPU only). Portkey sleeps ~25 ms before a stream's first chunk.`,
     "",
     "| contender | scenario | conc. | median µs | p99 µs | added median µs | added p99 µs | first text: added median µs | added p99 µs | server CPU µs/req | added median vs proxy | CPU vs proxy | errors |",
     "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
@@ -608,6 +623,17 @@ function markdownOf(extra: GatewayExtra, options: GatewayCaseOptions): string {
       const direct = r.serverCpuUsPerRequest === undefined;
       return `| ${r.contender} | ${r.scenario} | ${r.concurrency} | ${us(r.medianUs)} | ${us(r.p99Us)} | ${direct ? "" : us(r.addedMedianUs)} | ${direct ? "" : us(r.addedP99Us)} | ${direct || r.scenario === "plain" ? "" : us(r.addedTtftMedianUs)} | ${direct || r.scenario === "plain" ? "" : us(r.addedTtftP99Us)} | ${direct ? "" : us(r.serverCpuUsPerRequest)} | ${direct ? "" : ratio(r.addedMedianUs, floor?.addedMedianUs)} | ${direct ? "" : ratio(r.serverCpuUsPerRequest, floor?.serverCpuUsPerRequest)} | ${r.errors} |`;
     }),
+    "",
+    `While warming: each server's CPU per request over those ${fmt(extra.warmup)} warm-up calls, which run partly unoptimised (the plain c1 row is a fresh process's first calls; the stream rows follow the plain ones).`,
+    "",
+    "| contender | scenario | conc. | warm-up CPU µs/req | vs proxy | measured CPU µs/req |",
+    "|---|---|---:|---:|---:|---:|",
+    ...extra.rows
+      .filter((r) => r.warmupCpuUsPerRequest !== undefined)
+      .map(
+        (r) =>
+          `| ${r.contender} | ${r.scenario} | ${r.concurrency} | ${us(r.warmupCpuUsPerRequest)} | ${ratio(r.warmupCpuUsPerRequest, floorOf(r)?.warmupCpuUsPerRequest)} | ${us(r.serverCpuUsPerRequest)} |`,
+      ),
     "",
     `Sustained rate: the highest step of ${extra.rate.rates.join(", ")} req/s that each server holds for ${options.rateSeconds} s (open loop, undici client, plain calls) with no error and p99 ≤ the direct call's p99 at that rate (measured just before) + 5 ms; each server warmed up first. RSS growth: ${fmt(extra.rssGrowth.requests)} plain requests at concurrency ${extra.rssGrowth.concurrency}, after a warm-up; each RSS reading is settled: GC, a 1 s pause, GC.`,
     "",
