@@ -13,11 +13,9 @@ import { EXIT, type Io } from "./report";
  */
 export const V8_SERVE_FLAG = "--interrupt-budget=16384";
 
-/** Lowers V8's optimisation budget for a serving process, unless node was started with its own; says whether it did. */
-export function tuneV8ForServing(execArgv: readonly string[] = process.execArgv): boolean {
-  if (execArgv.some((arg) => /^--interrupt[-_]budget(=|$)/.test(arg))) return false;
-  v8.setFlagsFromString(V8_SERVE_FLAG);
-  return true;
+/** Lowers V8's optimisation budget for a serving process, unless node was started with its own. */
+function tuneV8ForServing(): void {
+  if (!process.execArgv.some((arg) => /^--interrupt[-_]budget(=|$)/.test(arg))) v8.setFlagsFromString(V8_SERVE_FLAG);
 }
 
 export const SERVE_HELP = `orchestrator serve [--config <file>] [--port <n>] [--host <address>] [--redis <url>] [--no-metrics]

@@ -69,6 +69,15 @@ interface Sampled {
   requests: number;
 }
 
+const emptySampled = (): Sampled => ({ latUs: [], ttftUs: [], errors: 0, cpuUs: 0, requests: 0 });
+
+/** The CPU (µs) `target`'s server process spent while `work` ran; undefined for the direct call, which has none. */
+async function serverCpuDuring(target: Target, work: () => Promise<void>): Promise<number | undefined> {
+  const before = target.server ? await target.server.stats() : undefined;
+  await work();
+  return target.server && before ? (await target.server.stats()).cpuUs - before.cpuUs : undefined;
+}
+
 function quantile(values: readonly number[], q: number): number {
   if (values.length === 0) return Number.NaN;
   const sorted = Float64Array.from(values).sort();
@@ -395,27 +404,19 @@ export async function gatewayCase(options: GatewayCaseOptions): Promise<{ result
         );
         const perRound = Math.max(1, Math.ceil(perContender / rounds));
         const call = scenario === "plain" ? plainCall : streamCall;
-        const sampled = targets.map((): Sampled => ({ latUs: [], ttftUs: [], errors: 0, cpuUs: 0, requests: 0 }));
-        const warmupCpuUs = new Map<Target, number>();
-        for (const t of targets) {
-          const before = t.server ? await t.server.stats() : undefined;
-          await runConcurrent(warmup, concurrency, call(t), {
-            latUs: [],
-            ttftUs: [],
-            errors: 0,
-            cpuUs: 0,
-            requests: 0,
-          });
-          if (t.server && before) warmupCpuUs.set(t, (await t.server.stats()).cpuUs - before.cpuUs);
-        }
+        const sampled = targets.map(emptySampled);
+        const warmupCpuUs = new Map<Target, number | undefined>();
+        for (const t of targets)
+          warmupCpuUs.set(
+            t,
+            await serverCpuDuring(t, () => runConcurrent(warmup, concurrency, call(t), emptySampled())),
+          );
         for (let round = 0; round < rounds; round++) {
           for (let k = 0; k < targets.length; k++) {
             const index = (k + round) % targets.length;
             const t = targets[index] as Target;
             const into = sampled[index] as Sampled;
-            const before = t.server ? await t.server.stats() : undefined;
-            await runConcurrent(perRound, concurrency, call(t), into);
-            if (t.server && before) into.cpuUs += (await t.server.stats()).cpuUs - before.cpuUs;
+            into.cpuUs += (await serverCpuDuring(t, () => runConcurrent(perRound, concurrency, call(t), into))) ?? 0;
             into.requests += perRound;
           }
         }
