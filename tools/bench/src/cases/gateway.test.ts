@@ -54,6 +54,10 @@ describe("gateway benchmark case", () => {
       } else {
         expect(row.serverCpuUsPerRequest).toBeGreaterThan(0);
         expect(row.warmupCpuUsPerRequest).toBeGreaterThan(0);
+        // Where it went: GC is part of the CPU, and every answer was read from the upstream at least once.
+        expect(row.serverGcUsPerRequest).toBeGreaterThanOrEqual(0);
+        expect(row.serverGcUsPerRequest).toBeLessThan(row.serverCpuUsPerRequest as number);
+        expect(row.upstreamReadsPerRequest).toBeGreaterThanOrEqual(1);
       }
     }
     for (const name of contenders.slice(1, 4)) {
@@ -77,6 +81,9 @@ describe("gateway benchmark case", () => {
       "| contender | scenario | conc. | warm-up CPU µs/req | vs proxy | measured CPU µs/req |",
     );
     expect(markdown).toContain("measured after 3 warm-up calls per contender");
+    expect(markdown).toContain(
+      "| contender | scenario | conc. | server CPU µs/req | GC µs/req | CPU less GC vs proxy | upstream reads/req |",
+    );
     // Five servers were started, and all of them are gone.
     expect(pids).toHaveLength(5);
     for (const pid of pids) expect(alive(pid)).toBe(false);

@@ -61,21 +61,29 @@ interface Target {
   pool: Pool;
 }
 
-interface Sampled {
+/** What a server process spent while some calls ran: CPU, the part of it in GC, and its upstream reads. */
+interface ServerUsage {
+  cpuUs: number;
+  gcUs: number;
+  reads: number;
+}
+
+interface Sampled extends ServerUsage {
   latUs: number[];
   ttftUs: number[];
   errors: number;
-  cpuUs: number;
   requests: number;
 }
 
-const emptySampled = (): Sampled => ({ latUs: [], ttftUs: [], errors: 0, cpuUs: 0, requests: 0 });
+const emptySampled = (): Sampled => ({ latUs: [], ttftUs: [], errors: 0, cpuUs: 0, gcUs: 0, reads: 0, requests: 0 });
 
-/** The CPU (µs) `target`'s server process spent while `work` ran; undefined for the direct call, which has none. */
-async function serverCpuDuring(target: Target, work: () => Promise<void>): Promise<number | undefined> {
+/** What `target`'s server process spent while `work` ran; undefined for the direct call, which has none. */
+async function serverUsageDuring(target: Target, work: () => Promise<void>): Promise<ServerUsage | undefined> {
   const before = target.server ? await target.server.stats() : undefined;
   await work();
-  return target.server && before ? (await target.server.stats()).cpuUs - before.cpuUs : undefined;
+  if (!target.server || !before) return undefined;
+  const after = await target.server.stats();
+  return { cpuUs: after.cpuUs - before.cpuUs, gcUs: after.gcUs - before.gcUs, reads: after.reads - before.reads };
 }
 
 function quantile(values: readonly number[], q: number): number {
@@ -253,6 +261,10 @@ export interface GatewayRow {
   addedTtftP99Us?: number;
   /** The server process's CPU (user + system) per request; undefined for the direct call. */
   serverCpuUsPerRequest?: number;
+  /** Of that CPU, the time in garbage collection, per request. */
+  serverGcUsPerRequest?: number;
+  /** Reads the server took of its upstream's answers, per request (how the answer's bytes arrived). */
+  upstreamReadsPerRequest?: number;
   /** The same over the warm-up calls before the measured ones (for plain c1: a fresh process's first calls). */
   warmupCpuUsPerRequest?: number;
 }
@@ -409,14 +421,17 @@ export async function gatewayCase(options: GatewayCaseOptions): Promise<{ result
         for (const t of targets)
           warmupCpuUs.set(
             t,
-            await serverCpuDuring(t, () => runConcurrent(warmup, concurrency, call(t), emptySampled())),
+            (await serverUsageDuring(t, () => runConcurrent(warmup, concurrency, call(t), emptySampled())))?.cpuUs,
           );
         for (let round = 0; round < rounds; round++) {
           for (let k = 0; k < targets.length; k++) {
             const index = (k + round) % targets.length;
             const t = targets[index] as Target;
             const into = sampled[index] as Sampled;
-            into.cpuUs += (await serverCpuDuring(t, () => runConcurrent(perRound, concurrency, call(t), into))) ?? 0;
+            const usage = await serverUsageDuring(t, () => runConcurrent(perRound, concurrency, call(t), into));
+            into.cpuUs += usage?.cpuUs ?? 0;
+            into.gcUs += usage?.gcUs ?? 0;
+            into.reads += usage?.reads ?? 0;
             into.requests += perRound;
           }
         }
@@ -446,7 +461,11 @@ export async function gatewayCase(options: GatewayCaseOptions): Promise<{ result
             row.addedTtftMedianUs = row.ttftMedianUs - dTtftMed;
             row.addedTtftP99Us = row.ttftP99Us - dTtftP99;
           }
-          if (t.server) row.serverCpuUsPerRequest = s.cpuUs / s.requests;
+          if (t.server) {
+            row.serverCpuUsPerRequest = s.cpuUs / s.requests;
+            row.serverGcUsPerRequest = s.gcUs / s.requests;
+            row.upstreamReadsPerRequest = s.reads / s.requests;
+          }
           const warmCpu = warmupCpuUs.get(t);
           if (warmCpu !== undefined) row.warmupCpuUsPerRequest = warmCpu / warmup;
           rows.push(row);
@@ -624,6 +643,21 @@ function markdownOf(extra: GatewayExtra, options: GatewayCaseOptions): string {
       const direct = r.serverCpuUsPerRequest === undefined;
       return `| ${r.contender} | ${r.scenario} | ${r.concurrency} | ${us(r.medianUs)} | ${us(r.p99Us)} | ${direct ? "" : us(r.addedMedianUs)} | ${direct ? "" : us(r.addedP99Us)} | ${direct || r.scenario === "plain" ? "" : us(r.addedTtftMedianUs)} | ${direct || r.scenario === "plain" ? "" : us(r.addedTtftP99Us)} | ${direct ? "" : us(r.serverCpuUsPerRequest)} | ${direct ? "" : ratio(r.addedMedianUs, floor?.addedMedianUs)} | ${direct ? "" : ratio(r.serverCpuUsPerRequest, floor?.serverCpuUsPerRequest)} | ${r.errors} |`;
     }),
+    "",
+    "Where the server's CPU went, in the measured rounds: the part spent in garbage collection, and how many reads of the upstream's answer each request took. The minimal proxy's cost follows its reads (each is forwarded as it comes), which depend on timing: the upstream writes a stream's frames one by one, and a server that reads them later gets more of them per read. A gateway that parses the answer pays per event as well.",
+    "",
+    "| contender | scenario | conc. | server CPU µs/req | GC µs/req | CPU less GC vs proxy | upstream reads/req |",
+    "|---|---|---:|---:|---:|---:|---:|",
+    ...extra.rows
+      .filter((r) => r.serverCpuUsPerRequest !== undefined)
+      .map((r) => {
+        const floor = floorOf(r);
+        const lessGc = (x: GatewayRow | undefined) =>
+          x?.serverCpuUsPerRequest === undefined || x.serverGcUsPerRequest === undefined
+            ? undefined
+            : x.serverCpuUsPerRequest - x.serverGcUsPerRequest;
+        return `| ${r.contender} | ${r.scenario} | ${r.concurrency} | ${us(r.serverCpuUsPerRequest)} | ${us(r.serverGcUsPerRequest)} | ${ratio(lessGc(r), lessGc(floor))} | ${fmt(r.upstreamReadsPerRequest, 1)} |`;
+      }),
     "",
     `While warming: each server's CPU per request over those ${fmt(extra.warmup)} warm-up calls, which run partly unoptimised (the plain c1 row is a fresh process's first calls; the stream rows follow the plain ones).`,
     "",

@@ -7,6 +7,10 @@ const PRELOAD = join(HERE, "stats-preload.mjs");
 export interface ProcessStats {
   cpuUs: number;
   rssBytes: number;
+  /** Time spent in garbage collection since the process started, µs. */
+  gcUs: number;
+  /** Reads taken from the process's client sockets (its upstream's answers) since it started. */
+  reads: number;
 }
 
 /** A server in a process of its own that reports its port, CPU time and RSS over IPC. */
@@ -63,9 +67,14 @@ export function spawnServer(
       clearTimeout(timer);
       reject(new Error(`${name} exited (${code ?? signal}) before listening; it printed:\n${output}`));
     });
-    child.on("message", (message: { type: string; port?: number; id?: number; cpuUs?: number; rssBytes?: number }) => {
+    child.on("message", (message: { type: string; port?: number; id?: number } & Partial<ProcessStats>) => {
       if (message.type === "stats" && message.id !== undefined) {
-        pending.get(message.id)?.({ cpuUs: message.cpuUs ?? Number.NaN, rssBytes: message.rssBytes ?? Number.NaN });
+        pending.get(message.id)?.({
+          cpuUs: message.cpuUs ?? Number.NaN,
+          rssBytes: message.rssBytes ?? Number.NaN,
+          gcUs: message.gcUs ?? Number.NaN,
+          reads: message.reads ?? Number.NaN,
+        });
         pending.delete(message.id);
         return;
       }
