@@ -1,7 +1,7 @@
 import type { CallControl } from "@orchestrator-ts/core";
 import type { Dispatcher } from "undici";
 import type { OpenAISdk } from "./sdk";
-import { ResponseHeaders, UndiciResponse, sharedAgent } from "./transport";
+import { ResponseHeaders, UndiciResponse, rememberRedirect, sharedAgent } from "./transport";
 
 /** Who is asked, and with what headers: fixed when the model initialises. */
 export interface DirectTarget {
@@ -63,6 +63,7 @@ export class DirectChat {
         if (status >= 200 && status < 300) return new UndiciResponse(target.origin + target.path, answer) as never;
         if (status >= 300 && status < 400 && answer.headers.location !== undefined) {
           answer.body.resume();
+          rememberRedirect(target.origin + target.path);
           return undefined;
         }
         // The error body is read as the SDK reads it, but bounded; at the deadline or on abort the base stops it.

@@ -354,9 +354,13 @@ export class OpenAIModel extends Model {
     // undici's header timer ticks every ~0.5 s and may fire that much early: a second past the
     // deadline it is only a backstop (the base stops the call at the deadline itself).
     const headersTimeoutMs = control === undefined ? options.timeout : sdkBackstopTimeoutMs(control.timeoutMs);
-    return direct
-      .send(body, options.signal, headersTimeoutMs, control)
-      .then((response) => response ?? this.#sdk().chat.completions.create(body, options).asResponse());
+    return direct.send(body, options.signal, headersTimeoutMs, control).then((response) => {
+      if (response !== undefined) return response;
+      // The base URL redirects: from now on the SDK, which follows redirects, sends this model's
+      // requests (two hops each, not the direct attempt first and then those two).
+      if (this.#direct === direct) this.#direct = undefined;
+      return this.#sdk().chat.completions.create(body, options).asResponse();
+    });
   }
 
   #sdk(): OpenAI {

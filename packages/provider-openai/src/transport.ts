@@ -28,7 +28,8 @@ export function undiciFetch(dispatcher: Dispatcher = sharedAgent()): typeof fetc
     const body = init?.body;
     if (
       (body !== undefined && body !== null && typeof body !== "string" && !(body instanceof Uint8Array)) ||
-      userDispatcher()
+      userDispatcher() ||
+      REDIRECTING.has(url)
     ) {
       // Streams, forms and blobs: Node's fetch knows them all (the SDK sends JSON strings for chat).
       // A dispatcher the application installed (a proxy) is honoured by Node's fetch, not by our pool.
@@ -48,6 +49,7 @@ export function undiciFetch(dispatcher: Dispatcher = sharedAgent()): typeof fetc
           // Node's fetch follows redirects; so does this, through it (the body is a string: it can be sent again).
           if (answer.statusCode >= 300 && answer.statusCode < 400 && answer.headers.location !== undefined) {
             answer.body.resume();
+            rememberRedirect(url);
             return fetch(input, init);
           }
           return new UndiciResponse(url, answer) as unknown as Response;
@@ -58,6 +60,18 @@ export function undiciFetch(dispatcher: Dispatcher = sharedAgent()): typeof fetc
         },
       );
   }) as typeof fetch;
+}
+
+// URLs that answered with a redirect: their later requests go to Node's fetch straight away, which
+// follows it (two requests each, not a first one here and then those two). A base URL that
+// redirects does so on every call; bounded, so that no run of distinct URLs grows it without end.
+const REDIRECTING = new Set<string>();
+const MAX_REDIRECTING = 256;
+
+/** Notes that `url` redirects (also told by the direct path, which hands a redirect to the SDK and so to this fetch). */
+export function rememberRedirect(url: string): void {
+  if (REDIRECTING.size >= MAX_REDIRECTING) REDIRECTING.clear();
+  REDIRECTING.add(url);
 }
 
 const GLOBAL_DISPATCHER = Symbol.for("undici.globalDispatcher.1");
