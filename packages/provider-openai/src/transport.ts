@@ -29,7 +29,7 @@ export function undiciFetch(dispatcher: Dispatcher = sharedAgent()): typeof fetc
     if (
       (body !== undefined && body !== null && typeof body !== "string" && !(body instanceof Uint8Array)) ||
       userDispatcher() ||
-      REDIRECTING.has(url)
+      (REDIRECTING.size > 0 && REDIRECTING.has(url))
     ) {
       // Streams, forms and blobs: Node's fetch knows them all (the SDK sends JSON strings for chat).
       // A dispatcher the application installed (a proxy) is honoured by Node's fetch, not by our pool.

@@ -631,6 +631,10 @@ function markdownOf(extra: GatewayExtra, options: GatewayCaseOptions): string {
   const proxyName = extra.rows.find((r) => r.contender.startsWith("minimal proxy"))?.contender;
   const floorOf = (r: GatewayRow) =>
     extra.rows.find((x) => x.contender === proxyName && x.scenario === r.scenario && x.concurrency === r.concurrency);
+  const cpuLessGc = (r: GatewayRow | undefined) =>
+    r?.serverCpuUsPerRequest === undefined || r.serverGcUsPerRequest === undefined
+      ? undefined
+      : r.serverCpuUsPerRequest - r.serverGcUsPerRequest;
   const lines = [
     "### gateway",
     "",
@@ -650,14 +654,10 @@ function markdownOf(extra: GatewayExtra, options: GatewayCaseOptions): string {
     "|---|---|---:|---:|---:|---:|---:|",
     ...extra.rows
       .filter((r) => r.serverCpuUsPerRequest !== undefined)
-      .map((r) => {
-        const floor = floorOf(r);
-        const lessGc = (x: GatewayRow | undefined) =>
-          x?.serverCpuUsPerRequest === undefined || x.serverGcUsPerRequest === undefined
-            ? undefined
-            : x.serverCpuUsPerRequest - x.serverGcUsPerRequest;
-        return `| ${r.contender} | ${r.scenario} | ${r.concurrency} | ${us(r.serverCpuUsPerRequest)} | ${us(r.serverGcUsPerRequest)} | ${ratio(lessGc(r), lessGc(floor))} | ${fmt(r.upstreamReadsPerRequest, 1)} |`;
-      }),
+      .map(
+        (r) =>
+          `| ${r.contender} | ${r.scenario} | ${r.concurrency} | ${us(r.serverCpuUsPerRequest)} | ${us(r.serverGcUsPerRequest)} | ${ratio(cpuLessGc(r), cpuLessGc(floorOf(r)))} | ${fmt(r.upstreamReadsPerRequest, 1)} |`,
+      ),
     "",
     `While warming: each server's CPU per request over those ${fmt(extra.warmup)} warm-up calls, which run partly unoptimised (the plain c1 row is a fresh process's first calls; the stream rows follow the plain ones).`,
     "",

@@ -13,7 +13,7 @@ export interface ProcessStats {
   reads: number;
 }
 
-/** A server in a process of its own that reports its port, CPU time and RSS over IPC. */
+/** A server in a process of its own that reports its port, CPU time, RSS, GC time and upstream reads over IPC. */
 export interface ServerChild {
   name: string;
   url: string;
