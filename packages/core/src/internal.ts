@@ -18,3 +18,4 @@ export {
 } from "./lazy-module";
 export { withFields } from "./with-fields";
 export { checkedUsage, countOrUndefined } from "./counts";
+export { TAKE, type Takeable, takerOf } from "./take";

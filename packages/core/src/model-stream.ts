@@ -5,6 +5,7 @@ import type { Cache, ModelIdentity } from "./interfaces";
 import type { Lease } from "./limits";
 import type { ModelMetrics } from "./metrics";
 import { DRIVE, type StreamDriver, isDrivable } from "./provider-stream";
+import { TAKE, takerOf } from "./take";
 import type { FinishReason, GenerateRequest, ModelStreamResult, StreamChunk, Usage } from "./types";
 
 /** The finish reasons a call reports when its provider gave none. */
@@ -33,6 +34,9 @@ const STREAM_DONE: IteratorReturnResult<undefined> = Object.freeze({
 }) as IteratorReturnResult<undefined>;
 
 const NO_WARNINGS: readonly string[] = Object.freeze([]);
+
+/** `#handle`'s answer for a provider result that is kept (a finish chunk) or skipped (an empty one). */
+const PULL_AGAIN: unique symbol = Symbol("pull again");
 
 /**
  * `model.stream(request)`: starts on the first `next()` (initialise, acquire a lease, open the
@@ -201,6 +205,37 @@ export class ModelStream implements AsyncIterableIterator<StreamChunk>, ModelStr
   readonly #onNext = (
     next: IteratorResult<StreamChunk>,
   ): Promise<IteratorResult<StreamChunk>> | IteratorResult<StreamChunk> => {
+    const result = this.#handle(next);
+    return result === PULL_AGAIN ? this.#pull() : result;
+  };
+
+  /**
+   * The next chunk when the provider's stream has it without waiting (see `TAKE`): what `next()`
+   * would resolve to, with the same bookkeeping; `undefined` when `next()` must wait for it.
+   */
+  [TAKE](): IteratorResult<StreamChunk> | undefined {
+    const call = this.#call;
+    const iterator = this.#iterator;
+    // At the deadline or on abort the async path decides (it reports the call's failure).
+    if (this.#busy || this.#state !== "open" || call === undefined || call.stopped || iterator === undefined)
+      return undefined;
+    const take = takerOf<StreamChunk>(iterator);
+    if (take === undefined) return undefined;
+    for (;;) {
+      let next: IteratorResult<StreamChunk> | undefined;
+      try {
+        next = take.call(iterator);
+      } catch (error) {
+        throw this.#failed(error);
+      }
+      if (next === undefined) return undefined;
+      const result = this.#handle(next);
+      if (result !== PULL_AGAIN) return result;
+    }
+  }
+
+  /** One result of the provider's stream: the chunk to pass on, the end, or `PULL_AGAIN` for one kept or skipped. */
+  #handle(next: IteratorResult<StreamChunk>): IteratorResult<StreamChunk> | typeof PULL_AGAIN {
     if (this.#state === "closed") return STREAM_DONE;
     if (next.done) {
       // A provider stopped at the deadline or on abort may just end: that is the call's failure, not its answer.
@@ -214,16 +249,16 @@ export class ModelStream implements AsyncIterableIterator<StreamChunk>, ModelStr
       if (chunk.costUsd !== undefined) this.#providerCost = chunk.costUsd;
       if (chunk.responseId !== undefined) this.#responseId = chunk.responseId;
       if (chunk.warnings !== undefined) for (const warning of chunk.warnings) this.#call?.warn(warning);
-      return this.#pull();
+      return PULL_AGAIN;
     }
-    if (chunk.type === "text" && chunk.text.length === 0) return this.#pull();
-    if (chunk.type === "reasoning" && isEmptyReasoning(chunk)) return this.#pull();
+    if (chunk.type === "text" && chunk.text.length === 0) return PULL_AGAIN;
+    if (chunk.type === "reasoning" && isEmptyReasoning(chunk)) return PULL_AGAIN;
     if (chunk.type === "tool-call") this.#sawToolCall = true;
     if (this.#firstAt === undefined) this.#firstAt = performance.now();
     this.#settled();
     // The provider's result object passes through as it is: no copy per chunk.
     return next;
-  };
+  }
 
   readonly #onError = (error: unknown): never => {
     throw this.#failed(error);

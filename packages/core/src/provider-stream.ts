@@ -1,3 +1,4 @@
+import { TAKE, takerOf } from "./take";
 import type { StreamChunk } from "./types";
 
 /**
@@ -112,6 +113,46 @@ class ProviderStream<T> implements AsyncIterableIterator<StreamChunk> {
       );
     } catch {
       return Promise.resolve(DONE);
+    }
+  }
+
+  /**
+   * The next chunk when it is known without waiting: one already mapped, or mapped now from an
+   * event the source holds (see `TAKE`). Not through the driver: the taker handles the result.
+   */
+  [TAKE](): IteratorResult<StreamChunk> | undefined {
+    if (this.#read < this.#out.length) return this.#take();
+    const source = this.#source;
+    if (this.#ended || source === undefined) return undefined;
+    const take = takerOf<T>(source);
+    if (take === undefined) return undefined;
+    for (;;) {
+      let result: IteratorResult<T> | undefined;
+      try {
+        result = take.call(source);
+      } catch (error) {
+        this.#ended = true;
+        throw error;
+      }
+      if (result === undefined) return undefined;
+      if (result.done) {
+        this.#ended = true;
+        this.#end?.(this.#out);
+        return this.#read < this.#out.length ? this.#take() : DONE;
+      }
+      try {
+        this.#map(result.value, this.#out);
+      } catch (error) {
+        // As next() does: stop the source (it frees the connection), then fail.
+        this.#ended = true;
+        try {
+          void Promise.resolve(source.return?.()).catch(() => undefined);
+        } catch {
+          // Failing to stop is not the error to report.
+        }
+        throw error;
+      }
+      if (this.#read < this.#out.length) return this.#take();
     }
   }
 

@@ -1,4 +1,5 @@
 import { type CallControl, DEFAULT_MAX_EVENT_BYTES, ProviderError, eventTooLargeError } from "@orchestrator-ts/core";
+import { TAKE } from "@orchestrator-ts/core/internal";
 
 const DONE: IteratorReturnResult<undefined> = Object.freeze({
   done: true,
@@ -172,6 +173,17 @@ export class SSEJsonStream<T> implements AsyncIterableIterator<T> {
       }
     }
     return this.#reader.read().then(this.#onRead);
+  }
+
+  /** The next event when the text read so far holds it (no read needed); see core's `TAKE`. */
+  [TAKE](): IteratorResult<T> | undefined {
+    if (this.#ended || this.#at >= this.#text.length) return undefined;
+    try {
+      return this.#parse();
+    } catch (error) {
+      this.#fail();
+      throw error;
+    }
   }
 
   /** Stops reading and releases the body. */

@@ -5,7 +5,7 @@ import type {
   SelectionRequirements,
   StreamChunk,
 } from "@orchestrator-ts/core";
-import { rewrapStream, withFields } from "@orchestrator-ts/core/internal";
+import { TAKE, rewrapStream, takerOf, withFields } from "@orchestrator-ts/core/internal";
 import { type CallLoop, type CallOptions, type CallOwner, CallState } from "./call-state";
 import type { Entry } from "./eligibility";
 import type { SelectionExplanation } from "./explanation";
@@ -16,6 +16,9 @@ import type { AttemptRecord, RegistryStream, RegistryStreamChunk } from "./types
 export const FINISH = Object.freeze({ type: "finish" as const });
 
 export const NO_WARNINGS: readonly string[] = Object.freeze([]);
+
+/** `#handle`'s answer for the model's finish chunk: kept for the run's own, and the next result read. */
+const PULL_AGAIN: unique symbol = Symbol("pull again");
 
 const RUN_DONE: IteratorReturnResult<undefined> = Object.freeze({
   done: true,
@@ -72,6 +75,8 @@ class StreamRun implements AsyncIterableIterator<RegistryStreamChunk>, CallOwner
   #source: ModelStreamResult | undefined;
   #inner: AsyncIterator<StreamChunk> | undefined;
   #openError: { error: unknown } | undefined;
+  /** What the model's stream threw in a `[TAKE]()`: the next `next()` recovers from it, as from a rejection. */
+  #takeError: { error: unknown } | undefined;
   #state: "idle" | "open" | "closed" = "idle";
   /** Chunks of the current attempt that reached the caller. */
   #sent = 0;
@@ -212,6 +217,11 @@ class StreamRun implements AsyncIterableIterator<RegistryStreamChunk>, CallOwner
 
   readonly #pull = (): Promise<IteratorResult<RegistryStreamChunk>> => {
     if (this.#state === "closed") return Promise.resolve(RUN_DONE);
+    const taken = this.#takeError;
+    if (taken !== undefined) {
+      this.#takeError = undefined;
+      return this.#recover(taken.error);
+    }
     const inner = this.#inner;
     let next: Promise<IteratorResult<StreamChunk>>;
     try {
@@ -226,6 +236,34 @@ class StreamRun implements AsyncIterableIterator<RegistryStreamChunk>, CallOwner
   readonly #onNext = (
     next: IteratorResult<StreamChunk>,
   ): Promise<IteratorResult<RegistryStreamChunk>> | IteratorResult<RegistryStreamChunk> => {
+    const result = this.#handle(next);
+    return result === PULL_AGAIN ? this.#pull() : result;
+  };
+
+  /**
+   * The next chunk when the model's stream has it without waiting (see core's `TAKE`); `undefined`
+   * when `next()` must wait for it, or must recover from what the model's stream threw.
+   */
+  [TAKE](): IteratorResult<RegistryStreamChunk> | undefined {
+    const inner = this.#inner;
+    if (this.#state !== "open" || inner === undefined || this.#takeError !== undefined) return undefined;
+    const take = takerOf<StreamChunk>(inner);
+    if (take === undefined) return undefined;
+    for (;;) {
+      let next: IteratorResult<StreamChunk> | undefined;
+      try {
+        next = take.call(inner);
+      } catch (error) {
+        this.#takeError = { error };
+        return undefined;
+      }
+      if (next === undefined) return undefined;
+      const result = this.#handle(next);
+      if (result !== PULL_AGAIN) return result;
+    }
+  }
+
+  #handle(next: IteratorResult<StreamChunk>): IteratorResult<RegistryStreamChunk> | typeof PULL_AGAIN {
     if (this.#state === "closed") return RUN_DONE;
     if (next.done) {
       try {
@@ -237,11 +275,11 @@ class StreamRun implements AsyncIterableIterator<RegistryStreamChunk>, CallOwner
     const chunk = next.value;
     if (chunk.type === "finish") {
       this.#finish = chunk;
-      return this.#pull();
+      return PULL_AGAIN;
     }
     this.#sent++;
     return next;
-  };
+  }
 
   /** The model's stream ended: record the outcome; the registry's finish chunk says which selection it was. */
   #complete(): RegistryStreamChunk {

@@ -5,7 +5,7 @@ import type { ModelRegistry, RegistryRequest, RegistryResult, RegistryStreamChun
 import { GatewayError } from "./contract";
 import { type Exchange, rememberRater } from "./exchange";
 import { type RoutingHints, routingHints } from "./hints";
-import { withFields } from "@orchestrator-ts/core/internal";
+import { takerOf, withFields } from "@orchestrator-ts/core/internal";
 
 // The flow every inference endpoint shares (OpenAI's chat completions, Anthropic's messages): resolve
 // the model, pass the gate, call the registry, answer whole or streamed, settle the admission with
@@ -281,6 +281,8 @@ async function streamAnswer(
   // until the iteration has drained them and waits for the network again (one HTTP chunk, not one
   // per frame with its own length line).
   const out = new FrameBuffer(res);
+  // Chunks already read are taken at once (see core's TAKE), without a promise per chunk and layer.
+  const take = takerOf<RegistryStreamChunk>(iterator);
   let chars = 0;
   let current = first;
   try {
@@ -302,7 +304,7 @@ async function streamAnswer(
       }
       if (res.writableNeedDrain && !res.destroyed) await drained(res);
       if (res.destroyed) break;
-      current = await iterator.next();
+      current = take?.call(iterator) ?? (await iterator.next());
     }
   } catch (error) {
     if (!exchange.clientGone) {
