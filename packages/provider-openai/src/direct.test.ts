@@ -173,6 +173,36 @@ describe("OpenAIModel: chat requests without the SDK's request machinery", () =>
     }
   });
 
+  it("at the deadline the upstream request is closed at once, also when the caller passed no signal (not a second later)", async () => {
+    // A server that takes requests and never answers: each request's connection is seen closing.
+    const closed: Promise<number>[] = [];
+    const stalled = createServer((req) => {
+      req.resume();
+      closed.push(new Promise((resolve) => req.socket.once("close", () => resolve(performance.now()))));
+    });
+    await new Promise<void>((done) => stalled.listen(0, "127.0.0.1", done));
+    const baseURL = `http://127.0.0.1:${(stalled.address() as AddressInfo).port}/v1`;
+    try {
+      const m = model({ baseURL, timeoutMs: 300 });
+      for (const [i, call] of [
+        () => m.generate(ask("no signal")),
+        () => collectAll(m.stream(ask("no signal, streamed"))),
+        () => m.generate({ ...ask("with a signal"), signal: new AbortController().signal }),
+      ].entries()) {
+        const error = await rejectionOf(call());
+        const failedAt = performance.now();
+        expect((error as OrchestratorError).code).toBe("timeout_error");
+        expect(closed).toHaveLength(i + 1);
+        // Before, a call without a signal was only raced: its request stayed open until undici's
+        // own header timeout, a second past the deadline.
+        expect(await closed[i]).toBeLessThan(failedAt + 150);
+      }
+    } finally {
+      stalled.closeAllConnections();
+      await new Promise((done) => stalled.close(done));
+    }
+  });
+
   it("an answer that comes just before the deadline is the answer (undici's coarse header timer never fires first)", async () => {
     // undici's header timer ticks every ~0.5 s while other requests are in flight and may fire early.
     const late = createServer((req, res) => {

@@ -37,7 +37,8 @@ export class DirectChat {
    * The 2xx answer, as a `Response`-shaped object whose body our readers take as a Node stream;
    * `undefined` for a redirect (the caller sends the request again through the SDK, which follows
    * it). A status of 400 or more is the SDK's `APIError` for it; a failure before the headers is
-   * its `APIConnectionError` / `APIConnectionTimeoutError` / `APIUserAbortError`.
+   * its `APIConnectionError` / `APIConnectionTimeoutError` / `APIUserAbortError`. Stopped by
+   * `control` when there is one (its stop is registered before the request goes out), else by `signal`.
    */
   send(
     body: object,
@@ -46,7 +47,6 @@ export class DirectChat {
     control: CallControl | undefined,
   ): Promise<Response | undefined> {
     const sdk = this.#sdk;
-    if (signal?.aborted) return Promise.reject(new sdk.APIUserAbortError());
     const target = this.#target;
     const options: Dispatcher.RequestOptions = {
       origin: target.origin,
@@ -56,7 +56,16 @@ export class DirectChat {
       body: JSON.stringify(body),
       headersTimeout: headersTimeoutMs,
     };
-    if (signal !== undefined) options.signal = signal;
+    // Under a CallControl the base stops the request through it (at once if it has stopped already):
+    // undici listens to this as to a signal, without an AbortController made for every call.
+    let stop: { readonly aborted: boolean } | undefined = signal;
+    if (control !== undefined) {
+      const own = new RequestStop();
+      control.onStop(() => own.abort());
+      stop = own;
+    }
+    if (stop?.aborted) return Promise.reject(new sdk.APIUserAbortError());
+    if (stop !== undefined) options.signal = stop as AbortSignal;
     return this.#dispatcher.request(options).then(
       (answer) => {
         const status = answer.statusCode;
@@ -79,7 +88,7 @@ export class DirectChat {
         );
       },
       (error: unknown) => {
-        if (signal?.aborted) throw new sdk.APIUserAbortError();
+        if (stop?.aborted) throw new sdk.APIUserAbortError();
         // What the SDK concludes from a failed fetch: a timeout by its words, else a connection error with the cause.
         const cause = new TypeError("fetch failed", { cause: error });
         if (/timed? ?out/i.test(`${String(error)} ${String((error as { cause?: unknown })?.cause ?? "")}`))
@@ -87,6 +96,32 @@ export class DirectChat {
         throw new sdk.APIConnectionError({ cause });
       },
     );
+  }
+}
+
+/**
+ * What undici needs of a signal to stop one request (`aborted`, `reason`, one abort listener),
+ * without an AbortController and its EventTarget: a request is stopped by the call's control.
+ */
+class RequestStop {
+  aborted = false;
+  readonly reason: undefined;
+  #listener: (() => void) | undefined;
+
+  addEventListener(_type: "abort", listener: () => void): void {
+    this.#listener = listener;
+  }
+
+  removeEventListener(_type: "abort", listener: () => void): void {
+    if (this.#listener === listener) this.#listener = undefined;
+  }
+
+  abort(): void {
+    if (this.aborted) return;
+    this.aborted = true;
+    const listener = this.#listener;
+    this.#listener = undefined;
+    listener?.();
   }
 }
 

@@ -344,22 +344,28 @@ export class OpenAIModel extends Model {
     return body;
   }
 
-  /** The 2xx response to a chat request: sent directly when it can be, else (or after a redirect) by the SDK. */
+  /**
+   * The 2xx response to a chat request: sent directly when it can be, else (or after a redirect) by
+   * the SDK. Under a CallControl the direct request is stopped through it (at the deadline and on
+   * abort, also when the caller passed no signal), not through the request's signal.
+   */
   #open(body: ChatBody, request: GenerateRequest, control: CallControl | undefined): Promise<Response> {
-    const options = this.#requestOptions(request, control);
     const direct = this.#direct;
     // An application's installed dispatcher (a proxy) is honoured by fetch only: those requests go through the SDK.
     if (direct === undefined || userDispatcher())
-      return this.#sdk().chat.completions.create(body, options).asResponse();
+      return this.#sdk().chat.completions.create(body, this.#requestOptions(request, control)).asResponse();
     // undici's header timer ticks every ~0.5 s and may fire that much early: a second past the
     // deadline it is only a backstop (the base stops the call at the deadline itself).
-    const headersTimeoutMs = control === undefined ? options.timeout : sdkBackstopTimeoutMs(control.timeoutMs);
-    return direct.send(body, options.signal, headersTimeoutMs, control).then((response) => {
+    const sent =
+      control === undefined
+        ? direct.send(body, request.signal, sdkBackstopTimeoutMs(request.timeoutMs ?? this.timeoutMs), undefined)
+        : direct.send(body, undefined, sdkBackstopTimeoutMs(control.timeoutMs), control);
+    return sent.then((response) => {
       if (response !== undefined) return response;
       // The base URL redirects: from now on the SDK, which follows redirects, sends this model's
       // requests (two hops each, not the direct attempt first and then those two).
       if (this.#direct === direct) this.#direct = undefined;
-      return this.#sdk().chat.completions.create(body, options).asResponse();
+      return this.#sdk().chat.completions.create(body, this.#requestOptions(request, control)).asResponse();
     });
   }
 
