@@ -56,16 +56,43 @@ export class DirectChat {
       body: JSON.stringify(body),
       headersTimeout: headersTimeoutMs,
     };
-    // Under a CallControl the base stops the request through it (at once if it has stopped already):
-    // undici listens to this as to a signal, without an AbortController made for every call.
-    let stop: { readonly aborted: boolean } | undefined = signal;
-    if (control !== undefined) {
-      const own = new RequestStop();
-      control.onStop(() => own.abort());
-      stop = own;
-    }
-    if (stop?.aborted) return Promise.reject(new sdk.APIUserAbortError());
-    if (stop !== undefined) options.signal = stop as AbortSignal;
+    if (control === undefined && signal === undefined) return this.#answer(options, undefined, undefined);
+    return new Promise((resolve, reject) => {
+      // undici acts on an abort only once its request has a connection (before, it notes it), so a
+      // connect that stalls would hold the call until undici's connect timeout: the stop rejects at once.
+      const stop = new RequestStop(() => reject(new sdk.APIUserAbortError()));
+      let unlink: (() => void) | undefined;
+      // Under a CallControl the base stops the request through it (at once if it has stopped already),
+      // without an AbortController made for every call; else the caller's signal stops it.
+      if (control !== undefined) control.onStop(() => stop.abort());
+      else if (signal?.aborted) stop.abort();
+      else if (signal !== undefined) {
+        const onAbort = () => stop.abort();
+        signal.addEventListener("abort", onAbort, { once: true });
+        unlink = () => signal.removeEventListener("abort", onAbort);
+      }
+      if (stop.aborted) return;
+      options.signal = stop as unknown as AbortSignal;
+      this.#answer(options, stop, control).then(
+        (response) => {
+          unlink?.();
+          resolve(response);
+        },
+        (error: unknown) => {
+          unlink?.();
+          reject(error);
+        },
+      );
+    });
+  }
+
+  #answer(
+    options: Dispatcher.RequestOptions,
+    stop: RequestStop | undefined,
+    control: CallControl | undefined,
+  ): Promise<Response | undefined> {
+    const sdk = this.#sdk;
+    const target = this.#target;
     return this.#dispatcher.request(options).then(
       (answer) => {
         const status = answer.statusCode;
@@ -101,12 +128,17 @@ export class DirectChat {
 
 /**
  * What undici needs of a signal to stop one request (`aborted`, `reason`, one abort listener),
- * without an AbortController and its EventTarget: a request is stopped by the call's control.
+ * without an AbortController and its EventTarget; `onAbort` runs after undici's listener.
  */
 class RequestStop {
   aborted = false;
   readonly reason: undefined;
   #listener: (() => void) | undefined;
+  readonly #onAbort: () => void;
+
+  constructor(onAbort: () => void) {
+    this.#onAbort = onAbort;
+  }
 
   addEventListener(_type: "abort", listener: () => void): void {
     this.#listener = listener;
@@ -122,6 +154,7 @@ class RequestStop {
     const listener = this.#listener;
     this.#listener = undefined;
     listener?.();
+    this.#onAbort();
   }
 }
 

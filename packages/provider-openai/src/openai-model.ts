@@ -365,7 +365,16 @@ export class OpenAIModel extends Model {
       // The base URL redirects: from now on the SDK, which follows redirects, sends this model's
       // requests (two hops each, not the direct attempt first and then those two).
       if (this.#direct === direct) this.#direct = undefined;
-      return this.#sdk().chat.completions.create(body, this.#requestOptions(request, control)).asResponse();
+      const options = this.#requestOptions(request, control);
+      // The direct request's stop is spent: under a CallControl a request without the caller's
+      // signal needs one of its own, or nothing would stop it at the deadline (the base no longer
+      // races a call that registered a stop).
+      if (control !== undefined && options.signal === undefined) {
+        const stop = new AbortController();
+        control.onStop(() => stop.abort());
+        options.signal = stop.signal;
+      }
+      return this.#sdk().chat.completions.create(body, options).asResponse();
     });
   }
 

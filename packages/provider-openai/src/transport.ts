@@ -35,7 +35,7 @@ export function undiciFetch(dispatcher: Dispatcher = sharedAgent()): typeof fetc
       // A dispatcher the application installed (a proxy) is honoured by Node's fetch, not by our pool.
       return fetch(input, init);
     }
-    return dispatcher
+    const answered = dispatcher
       .request({
         origin: originOf(url),
         path: pathOf(url),
@@ -59,7 +59,30 @@ export function undiciFetch(dispatcher: Dispatcher = sharedAgent()): typeof fetc
           throw new TypeError("fetch failed", { cause: error });
         },
       );
+    return signal ? rejectedOnAbort(answered, signal) : answered;
   }) as typeof fetch;
+}
+
+/**
+ * `answered`, or the abort's reason as soon as `signal` aborts, as fetch does: undici acts on an
+ * abort only once its request has a connection (before, it notes it), so a connect that stalls
+ * would hold the call until undici's connect timeout.
+ */
+function rejectedOnAbort<T>(answered: Promise<T>, signal: AbortSignal): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(abortReason(signal));
+    signal.addEventListener("abort", onAbort, { once: true });
+    answered.then(
+      (value) => {
+        signal.removeEventListener("abort", onAbort);
+        resolve(value);
+      },
+      (error: unknown) => {
+        signal.removeEventListener("abort", onAbort);
+        reject(error);
+      },
+    );
+  });
 }
 
 // URLs that answered with a redirect: their later requests go to Node's fetch straight away, which
