@@ -28,7 +28,7 @@ async function unconnectable(): Promise<string> {
     process.execPath,
     [
       "-e",
-      "require('net').createServer().listen({port:0,host:'127.0.0.1',backlog:1},function(){console.log(this.address().port)})",
+      "require('net').createServer().listen({port:0,host:'127.0.0.1',backlog:1},function(){process.stdout.write(String(this.address().port))})",
     ],
     { stdio: ["ignore", "pipe", "ignore"] },
   );
