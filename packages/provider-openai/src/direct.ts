@@ -1,7 +1,7 @@
 import type { CallControl } from "@orchestrator-ts/core";
 import type { Dispatcher } from "undici";
 import type { OpenAISdk } from "./sdk";
-import { ResponseHeaders, UndiciResponse, rememberRedirect, sharedAgent } from "./transport";
+import { ResponseHeaders, UndiciResponse, rejectedOnAbort, rememberRedirect, sharedAgent } from "./transport";
 
 /** Who is asked, and with what headers: fixed when the model initialises. */
 export interface DirectTarget {
@@ -56,39 +56,28 @@ export class DirectChat {
       body: JSON.stringify(body),
       headersTimeout: headersTimeoutMs,
     };
-    if (control === undefined && signal === undefined) return this.#answer(options, undefined, undefined);
+    if (control === undefined) {
+      if (signal === undefined) return this.#answer(options, undefined, undefined);
+      if (signal.aborted) return Promise.reject(new sdk.APIUserAbortError());
+      options.signal = signal;
+      return rejectedOnAbort(this.#answer(options, signal, undefined), signal, () => new sdk.APIUserAbortError());
+    }
+    // Under a CallControl the base stops the request through it (at once if it has stopped already),
+    // without an AbortController made for every call. undici acts on an abort only once its request has
+    // a connection (before, it notes it), so the stop also rejects at once: a stalled connect must not
+    // hold the call until undici's connect timeout.
     return new Promise((resolve, reject) => {
-      // undici acts on an abort only once its request has a connection (before, it notes it), so a
-      // connect that stalls would hold the call until undici's connect timeout: the stop rejects at once.
       const stop = new RequestStop(() => reject(new sdk.APIUserAbortError()));
-      let unlink: (() => void) | undefined;
-      // Under a CallControl the base stops the request through it (at once if it has stopped already),
-      // without an AbortController made for every call; else the caller's signal stops it.
-      if (control !== undefined) control.onStop(() => stop.abort());
-      else if (signal?.aborted) stop.abort();
-      else if (signal !== undefined) {
-        const onAbort = () => stop.abort();
-        signal.addEventListener("abort", onAbort, { once: true });
-        unlink = () => signal.removeEventListener("abort", onAbort);
-      }
+      control.onStop(() => stop.abort());
       if (stop.aborted) return;
       options.signal = stop as unknown as AbortSignal;
-      this.#answer(options, stop, control).then(
-        (response) => {
-          unlink?.();
-          resolve(response);
-        },
-        (error: unknown) => {
-          unlink?.();
-          reject(error);
-        },
-      );
+      this.#answer(options, stop, control).then(resolve, reject);
     });
   }
 
   #answer(
     options: Dispatcher.RequestOptions,
-    stop: RequestStop | undefined,
+    stop: { readonly aborted: boolean } | undefined,
     control: CallControl | undefined,
   ): Promise<Response | undefined> {
     const sdk = this.#sdk;

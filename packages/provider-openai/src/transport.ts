@@ -59,18 +59,18 @@ export function undiciFetch(dispatcher: Dispatcher = sharedAgent()): typeof fetc
           throw new TypeError("fetch failed", { cause: error });
         },
       );
-    return signal ? rejectedOnAbort(answered, signal) : answered;
+    return signal ? rejectedOnAbort(answered, signal, () => abortReason(signal)) : answered;
   }) as typeof fetch;
 }
 
 /**
- * `answered`, or the abort's reason as soon as `signal` aborts, as fetch does: undici acts on an
- * abort only once its request has a connection (before, it notes it), so a connect that stalls
- * would hold the call until undici's connect timeout.
+ * `answered`, or `reason()` as soon as `signal` aborts, as fetch does: undici acts on an abort only
+ * once its request has a connection (before, it notes it), so a connect that stalls would hold the
+ * call until undici's connect timeout. Also for the direct path's requests under a caller's signal.
  */
-function rejectedOnAbort<T>(answered: Promise<T>, signal: AbortSignal): Promise<T> {
+export function rejectedOnAbort<T>(answered: Promise<T>, signal: AbortSignal, reason: () => unknown): Promise<T> {
   return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(abortReason(signal));
+    const onAbort = () => reject(reason());
     signal.addEventListener("abort", onAbort, { once: true });
     answered.then(
       (value) => {
