@@ -41,9 +41,9 @@ const DEADLINES = new Deadlines();
 
 /**
  * One call's deadline and abort wiring: a signal for the provider that fires on caller abort or
- * timeout, and `race` so a provider that ignores its signal still cannot hang the caller. For a
- * provider that stops its own calls and a caller without a signal there is none: the request
- * passes as it is, and the stop the provider registered runs instead.
+ * timeout, and `race` so a provider that ignores its signal still cannot hang the caller. A
+ * provider that stops its own calls gets no signal (the request passes as it is when the caller
+ * gave none, else a copy without it): the stop the provider registered runs instead.
  */
 export class CallScope implements CallControl, StreamReport {
   readonly request: GenerateRequest;
@@ -64,12 +64,14 @@ export class CallScope implements CallControl, StreamReport {
     this.#timeoutMs = request.timeoutMs ?? model.timeoutMs;
     this.#deadline = DEADLINES.add(this.#timeoutMs, () => this.#abort("timeout"));
     if (this.#outer) this.#outer.addEventListener("abort", this.#onOuterAbort, { once: true });
-    // The provider always gets a signal of this call's own when the caller passed one: clients leave
-    // listeners on the signals they are given (the openai SDK never removes its), and a caller's
-    // signal often lives for the whole process.
-    if (withoutSignal && this.#outer === undefined) {
+    // A provider that stops its calls itself gets no signal: the caller's abort and the deadline
+    // reach it through the stop it registers (`onStop`), so no controller is made per call. Any other
+    // provider gets a signal of this call's own, never the caller's: clients leave listeners on the
+    // signals they are given (the openai SDK never removes its), and a caller's signal often lives
+    // for the whole process.
+    if (withoutSignal) {
       this.#controller = undefined;
-      this.request = request;
+      this.request = this.#outer === undefined ? request : withFields(request, { signal: undefined });
     } else {
       this.#controller = new AbortController();
       this.request = withFields(request, { signal: this.#controller.signal });

@@ -334,20 +334,22 @@ describe("Model base class: providers that stop their own streams", () => {
     expect(m.seen[0]?.control?.timeoutMs).toBe(5_000);
   });
 
-  it("a caller's signal is replaced by the call's own: listeners a client leaves on it die with the call", async () => {
+  it("get no signal, also when the caller passed one: nothing is left on the caller's signal", async () => {
     const m = new SelfStoppingModel();
     const outer = new AbortController();
+    const request = { messages: [{ role: "user" as const, content: "hi" }], signal: outer.signal };
     for (let i = 0; i < 3; i++) {
-      for await (const chunk of m.stream({ messages: [{ role: "user", content: "hi" }], signal: outer.signal })) {
+      for await (const chunk of m.stream(request)) {
         if (chunk.type !== "text") continue;
-        const given = m.seen.at(-1)?.request.signal;
-        expect(given).toBeInstanceOf(AbortSignal);
-        expect(given).not.toBe(outer.signal);
-        // What an SDK does with the signal it is given, and never undoes.
-        given?.addEventListener("abort", () => undefined);
+        expect(m.seen.at(-1)?.request.signal).toBeUndefined();
+        expect(m.seen.at(-1)?.request.messages).toBe(request.messages);
         break;
       }
     }
+    expect(await m.generate(request)).toMatchObject({ text: "the whole answer" });
+    expect(m.seen.at(-1)?.request.signal).toBeUndefined();
+    // The caller's request is not changed, and the call's listener on its signal is gone with the call.
+    expect(request.signal).toBe(outer.signal);
     expect(getEventListeners(outer.signal, "abort")).toHaveLength(0);
   });
 
@@ -383,6 +385,24 @@ describe("Model base class: providers that stop their own streams", () => {
     }
     expect(AbortError.isInstance(error)).toBe(true);
     expect(m.stops).toBe(1);
+  });
+
+  it("generate: the caller's abort reaches the provider's stop at once → AbortError, never the partial answer", async () => {
+    const m = new SelfStoppingModel();
+    m.answerAfterMs = 10_000;
+    const controller = new AbortController();
+    setTimeout(() => controller.abort(), 20);
+    const started = performance.now();
+    const error = await m
+      .generate({ messages: [{ role: "user", content: "hi" }], signal: controller.signal, timeoutMs: 5_000 })
+      .then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+    expect(AbortError.isInstance(error)).toBe(true);
+    expect(performance.now() - started).toBeLessThan(1_000);
+    expect(m.stops).toBe(1);
+    expect(getEventListeners(controller.signal, "abort")).toHaveLength(0);
   });
 
   it("a deadline that passes before the response starts is reported as the TimeoutError, not the client's error", async () => {

@@ -116,12 +116,13 @@ export abstract class Model implements ModelIdentity {
   /**
    * Set by providers whose client bounds the wait for a response itself (a per-request timeout)
    * and whose response, once it has started, can be stopped directly (cancelling its body).
-   * `doGenerate` and `doStream` then get a `CallControl`, and a request without the per-call
-   * `AbortController` when the caller passed no signal (reading a controller's signal costs more
-   * than the rest of a call's start-up; with a caller's signal the provider gets a per-call one,
-   * since clients leave listeners on it). The base stops the call through `control.onStop` at the
-   * deadline or on abort, and races it against the deadline until a stop is registered (a client
-   * may read an error body without a bound). Only read when `honoursAbortSignal` is set too.
+   * `doGenerate` and `doStream` then get a `CallControl`, and a request without a signal: no
+   * per-call `AbortController` is made (one and its signal cost more than the rest of a call's
+   * start-up), and the caller's own signal is not handed on (clients leave listeners on the signals
+   * they are given). The base stops the call through `control.onStop` at the deadline or on abort,
+   * and races it against the deadline until a stop is registered (a client may read an error body
+   * without a bound): register it before sending to have a pending request stopped as well. Only
+   * read when `honoursAbortSignal` is set too.
    */
   protected readonly stopsCallsItself: boolean = false;
 
@@ -129,7 +130,7 @@ export abstract class Model implements ModelIdentity {
 
   /**
    * One call to the model. `request.signal` aborts on caller abort and on the deadline. Providers
-   * that set `stopsCallsItself` also get `control`, and no signal when the caller passed none.
+   * that set `stopsCallsItself` get `control` instead, and no signal.
    */
   protected abstract doGenerate(request: GenerateRequest, control?: CallControl): Promise<ModelOutput>;
 

@@ -353,7 +353,7 @@ export class OpenAIModel extends Model {
     const direct = this.#direct;
     // An application's installed dispatcher (a proxy) is honoured by fetch only: those requests go through the SDK.
     if (direct === undefined || userDispatcher())
-      return this.#sdk().chat.completions.create(body, this.#requestOptions(request, control)).asResponse();
+      return this.#sdk().chat.completions.create(body, this.#sdkOptions(request, control)).asResponse();
     // undici's header timer ticks every ~0.5 s and may fire that much early: a second past the
     // deadline it is only a backstop (the base stops the call at the deadline itself).
     const sent =
@@ -365,17 +365,26 @@ export class OpenAIModel extends Model {
       // The base URL redirects: from now on the SDK, which follows redirects, sends this model's
       // requests (two hops each, not the direct attempt first and then those two).
       if (this.#direct === direct) this.#direct = undefined;
-      const options = this.#requestOptions(request, control);
-      // The direct request's stop is spent: under a CallControl a request without the caller's
-      // signal needs one of its own, or nothing would stop it at the deadline (the base no longer
-      // races a call that registered a stop).
-      if (control !== undefined && options.signal === undefined) {
-        const stop = new AbortController();
-        control.onStop(() => stop.abort());
-        options.signal = stop.signal;
-      }
-      return this.#sdk().chat.completions.create(body, options).asResponse();
+      // The direct request's stop is spent: #sdkOptions registers the SDK request's own.
+      return this.#sdk().chat.completions.create(body, this.#sdkOptions(request, control)).asResponse();
     });
+  }
+
+  /**
+   * The SDK's options for one request. Under a CallControl the request has no signal (the base
+   * stops the call through the control): the SDK's request gets one of its own, stopped through
+   * it, so the deadline and the caller's abort end it also before its headers, not only the race
+   * around it (and, after a redirect, the direct request's stop is spent: the base no longer races
+   * a call that registered a stop).
+   */
+  #sdkOptions(request: GenerateRequest, control: CallControl | undefined): { signal?: AbortSignal; timeout: number } {
+    const options = this.#requestOptions(request, control);
+    if (control !== undefined && options.signal === undefined) {
+      const stop = new AbortController();
+      control.onStop(() => stop.abort());
+      options.signal = stop.signal;
+    }
+    return options;
   }
 
   #sdk(): OpenAI {

@@ -1,5 +1,6 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
+import { AbortError, TimeoutError } from "@orchestrator-ts/core";
 import { type OpenAIServer, runScript, startOpenAIServer } from "@orchestrator-ts/testing";
 import { Agent, type Dispatcher, getGlobalDispatcher, setGlobalDispatcher } from "undici";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -89,6 +90,52 @@ describe("OpenAIModel's default transport", () => {
       setGlobalDispatcher(previous);
       await installed.close();
       await model.cleanup();
+    }
+  });
+
+  it("through an installed dispatcher, the caller's abort and the deadline close the pending request upstream, not only the call", async () => {
+    // A server that never answers: it records when each request's connection closes.
+    const closedAfter: number[] = [];
+    const server = createServer((req) => {
+      const started = performance.now();
+      req.resume();
+      req.socket.once("close", () => closedAfter.push(performance.now() - started));
+    });
+    const url = await listen(server);
+    const previous = getGlobalDispatcher();
+    // An application's own dispatcher (a proxy agent, say): the model's requests then go through the SDK and fetch.
+    class ProxyLikeAgent extends Agent {}
+    const installed = new ProxyLikeAgent();
+    setGlobalDispatcher(installed);
+    const model = new OpenAIModel({ name: "gpt-4o-mini", apiKey: KEY, baseURL: `${url}/v1`, timeoutMs: 60_000 });
+    const waitFor = async (count: number) => {
+      for (let i = 0; i < 100 && closedAfter.length < count; i++) await new Promise((r) => setTimeout(r, 10));
+    };
+    try {
+      const caller = new AbortController();
+      setTimeout(() => caller.abort(), 150);
+      const aborted = await model.generate({ ...ask, signal: caller.signal }).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(aborted).toBeInstanceOf(AbortError);
+      await waitFor(1);
+      expect(closedAfter).toHaveLength(1);
+      expect(closedAfter[0]).toBeLessThan(150 + 400);
+      const timedOut = await model.generate({ ...ask, signal: new AbortController().signal, timeoutMs: 150 }).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(timedOut).toBeInstanceOf(TimeoutError);
+      await waitFor(2);
+      expect(closedAfter).toHaveLength(2);
+      expect(closedAfter[1]).toBeLessThan(150 + 400);
+    } finally {
+      setGlobalDispatcher(previous);
+      await installed.destroy();
+      await model.cleanup();
+      server.closeAllConnections();
+      server.close();
     }
   });
 
