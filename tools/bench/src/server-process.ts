@@ -3,6 +3,8 @@ import { type ChildProcess, spawn } from "node:child_process";
 export interface ServerProcess {
   url: string;
   port: number;
+  /** The child process's id (the gateway bench reads its CPU time from /proc). */
+  pid: number;
   stop(): Promise<void>;
 }
 
@@ -35,6 +37,7 @@ export function startServerProcess(
       resolve({
         port,
         url,
+        pid: child.pid as number,
         stop: () =>
           new Promise<void>((done) => {
             child.once("exit", () => done());

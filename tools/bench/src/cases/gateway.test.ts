@@ -59,7 +59,19 @@ describe("gateway benchmark case", () => {
         expect(row.serverGcUsPerRequest).toBeLessThan(row.serverCpuUsPerRequest as number);
         expect(row.upstreamReadsPerRequest).toBeGreaterThanOrEqual(1);
       }
+      // Round by round, with what the shared processes (the bench's client, the upstream) spent in each.
+      expect(row.rounds).toHaveLength(2);
+      for (const round of row.rounds) {
+        expect(round.medianUs).toBeGreaterThan(0);
+        expect(round.clientCpuUsPerRequest).toBeGreaterThan(0);
+        expect(round.serverCpuUsPerRequest === undefined).toBe(row.contender === contenders[0]);
+        if (process.platform === "linux") expect(round.upstreamCpuUsPerRequest).toBeGreaterThanOrEqual(0);
+      }
     }
+    // The two rounds' CPU adds up to the row's (each round ran the same number of calls).
+    const ours = extra.rows.find((r) => r.contender === "orchestrator gateway") as GatewayExtra["rows"][number];
+    const sum = ours.rounds.reduce((a, r) => a + (r.serverCpuUsPerRequest as number), 0);
+    expect(sum / 2).toBeCloseTo(ours.serverCpuUsPerRequest as number, 6);
     for (const name of contenders.slice(1, 4)) {
       expect(extra.rss[name]?.beforeMb).toBeGreaterThan(10);
       expect(extra.rss[name]?.afterMb).toBeGreaterThan(10);
@@ -84,6 +96,10 @@ describe("gateway benchmark case", () => {
     expect(markdown).toContain(
       "| contender | scenario | conc. | server CPU µs/req | GC µs/req | CPU less GC vs proxy | upstream reads/req |",
     );
+    expect(markdown).toContain(
+      "| scenario | conc. | direct median µs | direct max / min | upstream CPU µs/call | client CPU µs/call (direct) | proxy CPU µs/req | our CPU µs/req |",
+    );
+    expect(markdown).toMatch(/\| stream \| 64 \| [\d,]+ \/ [\d,]+ \/ [\d,]+ \| [\d.]+× \|/);
     // Five servers were started, and all of them are gone.
     expect(pids).toHaveLength(5);
     for (const pid of pids) expect(alive(pid)).toBe(false);

@@ -2,7 +2,7 @@
 // of its own, all in front of one loopback OpenAI upstream (another process): the openai SDK
 // straight to the upstream; through a minimal pass-through proxy (node:http in, undici out, the
 // floor for any Node gateway); through the Portkey gateway; through our gateway.
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
@@ -73,9 +73,52 @@ interface Sampled extends ServerUsage {
   ttftUs: number[];
   errors: number;
   requests: number;
+  rounds: GatewayRound[];
 }
 
-const emptySampled = (): Sampled => ({ latUs: [], ttftUs: [], errors: 0, cpuUs: 0, gcUs: 0, reads: 0, requests: 0 });
+const emptySampled = (): Sampled => ({
+  latUs: [],
+  ttftUs: [],
+  errors: 0,
+  cpuUs: 0,
+  gcUs: 0,
+  reads: 0,
+  requests: 0,
+  rounds: [],
+});
+
+/** One contender's measured round: what it read, and what every process that took part spent on it. */
+export interface GatewayRound {
+  /** Median latency of the round's calls. */
+  medianUs: number;
+  /** The server process's CPU per call; undefined for the direct call. */
+  serverCpuUsPerRequest?: number;
+  /** The bench process's CPU per call (the openai SDK client, shared by every contender). */
+  clientCpuUsPerRequest: number;
+  /** The upstream process's CPU per call (shared by every contender; /proc, 10 ms ticks: undefined elsewhere). */
+  upstreamCpuUsPerRequest?: number;
+}
+
+/** A process's CPU time (user + system) in µs from /proc, or undefined where there is none (not Linux). */
+function procCpuUs(pid: number): number | undefined {
+  try {
+    // The fields after the command (which may hold spaces) start after the last ')'; utime and stime are the 12th and 13th.
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return ((Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS) * 1e6;
+  } catch {
+    return undefined;
+  }
+}
+// USER_HZ: 100 on every Linux build that matters here (the kernel's ABI value for /proc).
+const CLOCK_TICKS = 100;
+
+/** min / median / max of some numbers, or undefined without any. */
+function spread(values: readonly (number | undefined)[]): { min: number; median: number; max: number } | undefined {
+  const known = values.filter((v): v is number => v !== undefined && Number.isFinite(v));
+  if (known.length === 0) return undefined;
+  return { min: Math.min(...known), median: quantile(known, 0.5), max: Math.max(...known) };
+}
 
 /** What `target`'s server process spent while `work` ran; undefined for the direct call, which has none. */
 async function serverUsageDuring(target: Target, work: () => Promise<void>): Promise<ServerUsage | undefined> {
@@ -267,6 +310,8 @@ export interface GatewayRow {
   upstreamReadsPerRequest?: number;
   /** The same over the warm-up calls before the measured ones (for plain c1: a fresh process's first calls). */
   warmupCpuUsPerRequest?: number;
+  /** Round by round: shows whether the machine drifted during the phase (the direct call and the shared processes too). */
+  rounds: GatewayRound[];
 }
 
 export interface GatewayExtra {
@@ -428,11 +473,24 @@ export async function gatewayCase(options: GatewayCaseOptions): Promise<{ result
             const index = (k + round) % targets.length;
             const t = targets[index] as Target;
             const into = sampled[index] as Sampled;
+            const from = into.latUs.length;
+            const clientBefore = process.cpuUsage();
+            const upstreamBefore = procCpuUs(upstream.pid);
             const usage = await serverUsageDuring(t, () => runConcurrent(perRound, concurrency, call(t), into));
+            const client = process.cpuUsage(clientBefore);
+            const upstreamAfter = procCpuUs(upstream.pid);
             into.cpuUs += usage?.cpuUs ?? 0;
             into.gcUs += usage?.gcUs ?? 0;
             into.reads += usage?.reads ?? 0;
             into.requests += perRound;
+            into.rounds.push({
+              medianUs: quantile(into.latUs.slice(from), 0.5),
+              ...(usage ? { serverCpuUsPerRequest: usage.cpuUs / perRound } : {}),
+              clientCpuUsPerRequest: (client.user + client.system) / perRound,
+              ...(upstreamBefore !== undefined && upstreamAfter !== undefined
+                ? { upstreamCpuUsPerRequest: (upstreamAfter - upstreamBefore) / perRound }
+                : {}),
+            });
           }
         }
         const direct = sampled[0] as Sampled;
@@ -454,6 +512,7 @@ export async function gatewayCase(options: GatewayCaseOptions): Promise<{ result
             p99Us: p99,
             addedMedianUs: med - dMed,
             addedP99Us: p99 - dP99,
+            rounds: s.rounds,
           };
           if (scenario === "stream") {
             row.ttftMedianUs = quantile(s.ttftUs, 0.5);
@@ -626,6 +685,17 @@ function goalsOf(
   return goals;
 }
 
+/** The rows by scenario and concurrency, in the order they were measured. */
+function phasesOf(rows: GatewayRow[]): { scenario: GatewayRow["scenario"]; concurrency: number; rows: GatewayRow[] }[] {
+  const phases: { scenario: GatewayRow["scenario"]; concurrency: number; rows: GatewayRow[] }[] = [];
+  for (const r of rows) {
+    const phase = phases.find((p) => p.scenario === r.scenario && p.concurrency === r.concurrency);
+    if (phase) phase.rows.push(r);
+    else phases.push({ scenario: r.scenario, concurrency: r.concurrency, rows: [r] });
+  }
+  return phases;
+}
+
 function markdownOf(extra: GatewayExtra, options: GatewayCaseOptions): string {
   const us = (n: number | undefined) => fmt(n);
   const proxyName = extra.rows.find((r) => r.contender.startsWith("minimal proxy"))?.contender;
@@ -658,6 +728,20 @@ function markdownOf(extra: GatewayExtra, options: GatewayCaseOptions): string {
         (r) =>
           `| ${r.contender} | ${r.scenario} | ${r.concurrency} | ${us(r.serverCpuUsPerRequest)} | ${us(r.serverGcUsPerRequest)} | ${ratio(cpuLessGc(r), cpuLessGc(floorOf(r)))} | ${fmt(r.upstreamReadsPerRequest, 1)} |`,
       ),
+    "",
+    "Round by round (min / median / max over the measured rounds): the direct call's median and what the processes every contender shares spent per call (the upstream, over all contenders' rounds; the bench's client, over the direct call's), beside the proxy's and our server's CPU. A phase in which the direct call's own medians spread widely drifted: its ratios are weaker evidence.",
+    "",
+    "| scenario | conc. | direct median µs | direct max / min | upstream CPU µs/call | client CPU µs/call (direct) | proxy CPU µs/req | our CPU µs/req |",
+    "|---|---:|---:|---:|---:|---:|---:|---:|",
+    ...phasesOf(extra.rows).map(({ scenario, concurrency, rows }) => {
+      const direct = rows.find((r) => r.serverCpuUsPerRequest === undefined);
+      const proxy = rows.find((r) => r.contender === proxyName);
+      const ours = rows.find((r) => r.contender === "orchestrator gateway");
+      const span = (x: ReturnType<typeof spread>) =>
+        x === undefined ? "–" : `${fmt(x.min)} / ${fmt(x.median)} / ${fmt(x.max)}`;
+      const medians = spread(direct?.rounds.map((r) => r.medianUs) ?? []);
+      return `| ${scenario} | ${concurrency} | ${span(medians)} | ${ratio(medians?.max, medians?.min)} | ${span(spread(rows.flatMap((r) => r.rounds.map((x) => x.upstreamCpuUsPerRequest))))} | ${span(spread(direct?.rounds.map((r) => r.clientCpuUsPerRequest) ?? []))} | ${span(spread(proxy?.rounds.map((r) => r.serverCpuUsPerRequest) ?? []))} | ${span(spread(ours?.rounds.map((r) => r.serverCpuUsPerRequest) ?? []))} |`;
+    }),
     "",
     `While warming: each server's CPU per request over those ${fmt(extra.warmup)} warm-up calls, which run partly unoptimised (the plain c1 row is a fresh process's first calls; the stream rows follow the plain ones).`,
     "",
