@@ -74,6 +74,7 @@ export {
 } from "./reasoning";
 export { parseArguments, stringifyArguments, ToolCallAssembler, type ToolCallDeltaLike } from "./tool-calls";
 export { NODE_BODY, readJsonBody, SSEJsonStream, type SSEJsonStreamOptions } from "./sse";
+export { chatChunkParser } from "./chat-chunk-parser";
 export {
   type ChatModelInfo,
   chatModelCapabilities,

@@ -104,6 +104,12 @@ export interface SSEJsonStreamOptions {
    * its SDK's error here (the `openai` SDK's `APIError`), so that its error mapping applies.
    */
   onErrorEvent?: (error: object, headers: Headers) => Error;
+  /**
+   * Makes, once per stream, what turns an event's data into its value (default: `JSON.parse`).
+   * It must throw what `JSON.parse` throws for malformed JSON. `chatChunkParser` is one for a
+   * chat-completions stream read by `ChatStreamDecoder`: most text deltas are not parsed at all.
+   */
+  parser?: () => (data: string) => unknown;
 }
 
 /**
@@ -145,6 +151,7 @@ export class SSEJsonStream<T> implements AsyncIterableIterator<T> {
   #data: string | undefined;
   #sawDone = false;
   #ended = false;
+  readonly #parseData: ((data: string) => unknown) | undefined;
 
   constructor(response: Response, options?: SSEJsonStreamOptions) {
     const reader = bodyReader(response);
@@ -153,6 +160,7 @@ export class SSEJsonStream<T> implements AsyncIterableIterator<T> {
     this.#headers = response.headers;
     this.#options = options;
     this.#maxEventBytes = options?.maxEventBytes ?? DEFAULT_MAX_EVENT_BYTES;
+    this.#parseData = options?.parser?.();
   }
 
   /** The stream itself: it is iterated once. */
@@ -327,7 +335,8 @@ export class SSEJsonStream<T> implements AsyncIterableIterator<T> {
       this.#sawDone = true;
       return undefined;
     }
-    const parsed = JSON.parse(text) as { error?: unknown } | null;
+    const parseData = this.#parseData;
+    const parsed = (parseData === undefined ? JSON.parse(text) : parseData(text)) as { error?: unknown } | null;
     if (parsed !== null && typeof parsed === "object" && parsed.error) {
       const onErrorEvent = this.#options?.onErrorEvent;
       throw onErrorEvent

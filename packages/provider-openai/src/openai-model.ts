@@ -30,6 +30,7 @@ import {
   type PriceSource,
   SSEJsonStream,
   type SSEJsonStreamOptions,
+  chatChunkParser,
   fromChatCompletion,
   readJsonBody,
 } from "@orchestrator-ts/openai-format";
@@ -188,7 +189,14 @@ export class OpenAIModel extends Model {
     const maxEventBytes = options.maxEventBytes ?? DEFAULT_MAX_EVENT_BYTES;
     if (!(maxEventBytes > 0))
       throw new RangeError(`maxEventBytes must be a positive number of bytes, got ${maxEventBytes}`);
-    this.#streamOptions = { maxEventBytes, provider: this.provider, model: this.name, onErrorEvent: openAIErrorEvent };
+    this.#streamOptions = {
+      maxEventBytes,
+      provider: this.provider,
+      model: this.name,
+      onErrorEvent: openAIErrorEvent,
+      // Read by ChatStreamDecoder only: text deltas cut from their template instead of parsed.
+      parser: chatChunkParser,
+    };
     this.#ownFetch = options.fetch === undefined;
     this.#fetch = options.fetch ?? undiciFetch();
     this.#bodyOptions = bodyOptions(modelId, entry?.reasoning ?? (preset === undefined ? undefined : false));

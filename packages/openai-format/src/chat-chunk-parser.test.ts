@@ -1,0 +1,200 @@
+import type { StreamChunk } from "@orchestrator-ts/core";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { chatChunkParser } from "./chat-chunk-parser";
+import { SSEJsonStream } from "./sse";
+import { ChatStreamDecoder } from "./stream";
+
+// What the decoder makes of a stream's events, parsed by JSON.parse or by the chunk parser: the
+// two must never differ, event by event, whatever the server writes.
+function decoded(events: readonly string[], parse: (data: string) => unknown): (StreamChunk[] | string)[] {
+  const decoder = new ChatStreamDecoder({ provider: "openai", model: "m" });
+  const seen: (StreamChunk[] | string)[] = [];
+  for (const data of events) {
+    const out: StreamChunk[] = [];
+    try {
+      decoder.push(parse(data) as never, out);
+      seen.push(out);
+    } catch (error) {
+      seen.push(`${(error as Error).name}`);
+    }
+  }
+  const out: StreamChunk[] = [];
+  try {
+    decoder.end(out);
+    seen.push(out);
+  } catch (error) {
+    seen.push(`${(error as Error).name}`);
+  }
+  return seen;
+}
+
+const base = {
+  id: "chatcmpl-abc",
+  object: "chat.completion.chunk",
+  created: 1_733_400_000,
+  model: "gpt-4o-mini",
+  system_fingerprint: "fp_1",
+};
+const text = (content: string, extra: Record<string, unknown> = {}) =>
+  JSON.stringify({
+    ...base,
+    choices: [{ index: 0, delta: { content }, logprobs: null, finish_reason: null }],
+    ...extra,
+  });
+const role = JSON.stringify({ ...base, choices: [{ index: 0, delta: { role: "assistant", content: "" } }] });
+const finish = JSON.stringify({ ...base, choices: [{ index: 0, delta: {}, finish_reason: "stop" }] });
+const usage = JSON.stringify({
+  ...base,
+  choices: [],
+  usage: { prompt_tokens: 3, completion_tokens: 5, total_tokens: 8 },
+});
+
+afterEach(() => {
+  vi.restoreAllMocks();
+});
+
+describe("chatChunkParser: a chat stream's text deltas cut from their template", () => {
+  it("a plain stream decodes as with JSON.parse, and its text deltas after the first are not parsed", () => {
+    const events = [role, ...Array.from({ length: 40 }, (_, i) => text(`word${i} `)), finish, usage];
+    const expected = decoded(events, JSON.parse);
+    const parse = vi.spyOn(JSON, "parse");
+    const parser = chatChunkParser();
+    expect(decoded(events, parser)).toEqual(expected);
+    // The role, the first text delta (and its probe), the finish and the usage: the other 39 deltas are cut out.
+    expect(parse.mock.calls.length).toBe(5);
+  });
+
+  it("SSEJsonStream makes its parser once per stream and reads every event through it", async () => {
+    const events = [role, text("one "), text("two "), text("three"), finish, usage];
+    const body = `${events.map((e) => `data: ${e}\n\n`).join("")}data: [DONE]\n\n`;
+    let made = 0;
+    const parser = () => {
+      made++;
+      return chatChunkParser();
+    };
+    for (let stream = 0; stream < 2; stream++) {
+      const decoder = new ChatStreamDecoder({ provider: "openai", model: "m" });
+      const out: StreamChunk[] = [];
+      for await (const event of new SSEJsonStream<never>(new Response(body), { parser })) decoder.push(event, out);
+      decoder.end(out);
+      expect(out.filter((c) => c.type === "text").map((c) => (c as { text: string }).text)).toEqual([
+        "one ",
+        "two ",
+        "three",
+      ]);
+      expect(out.at(-1)).toMatchObject({
+        type: "finish",
+        finishReason: { unified: "stop" },
+        usage: { inputTokens: 3, outputTokens: 5 },
+      });
+    }
+    expect(made).toBe(2);
+  });
+
+  it("falls back to parsing whatever is not the template with plain text: escapes, quotes, new fields, other shapes", () => {
+    const tool = JSON.stringify({
+      ...base,
+      choices: [
+        {
+          index: 0,
+          delta: { tool_calls: [{ index: 0, id: "call_1", function: { name: "f", arguments: '{"a":' } }] },
+        },
+      ],
+    });
+    const toolMore = JSON.stringify({
+      ...base,
+      choices: [{ index: 0, delta: { tool_calls: [{ index: 0, function: { arguments: "1}" } }] } }],
+    });
+    const events = [
+      role,
+      text("Hello"),
+      text(' "quoted" '),
+      text("back\\slash"),
+      text("line\nbreak"),
+      text("tab\there"),
+      text("é — 😀 \u2028"),
+      text(""),
+      text("after"),
+      // A second field in the delta: the template's bytes before and after, with quotes between.
+      JSON.stringify({
+        ...base,
+        choices: [{ index: 0, delta: { content: "a", refusal: "b" }, logprobs: null, finish_reason: null }],
+      }),
+      // OpenAI's obfuscation: a field that changes per event.
+      text("obfuscated", { obfuscation: "x1" }),
+      text("obfuscated", { obfuscation: "x22" }),
+      // Pretty-printed JSON, an escaped key, reasoning beside text, a second choice, usage mid-stream.
+      JSON.stringify(JSON.parse(text("pretty")), null, 2),
+      text("escaped key").replace('"content"', '"\\u0063ontent"'),
+      JSON.stringify({ ...base, choices: [{ index: 0, delta: { content: "t", reasoning_content: "r" } }] }),
+      JSON.stringify({
+        ...base,
+        choices: [
+          { index: 0, delta: { content: "a" } },
+          { index: 1, delta: { content: "b" } },
+        ],
+      }),
+      text("with usage", { usage: { prompt_tokens: 1, completion_tokens: 1, total_tokens: 2 } }),
+      text("back to plain"),
+      text("again"),
+      tool,
+      toolMore,
+      text("and text"),
+      finish,
+      usage,
+    ];
+    expect(decoded(events, chatChunkParser())).toEqual(decoded(events, JSON.parse));
+  });
+
+  it("a decoy: another key with the first delta's text does not become the template", () => {
+    // The top level carries "content":"<top>" raw, the delta its text escaped: the one raw match is the decoy's.
+    const escaped = (c: string) => [...c].map((ch) => `\\u${ch.charCodeAt(0).toString(16).padStart(4, "0")}`).join("");
+    const decoy = (top: string, delta: string) =>
+      `{"content":"${top}","id":"chatcmpl-abc","choices":[{"index":0,"delta":{"content":"${escaped(delta)}"}}]}`;
+    expect(
+      (JSON.parse(decoy("same", "same")) as { choices: { delta: { content: string } }[] }).choices[0]?.delta.content,
+    ).toBe("same");
+    // Were the decoy's gap taken for the delta's, the second event would read "other" where the delta says "same".
+    const events = [decoy("same", "same"), decoy("other", "same"), decoy("third", "same")];
+    expect(decoded(events, chatChunkParser())).toEqual(decoded(events, JSON.parse));
+  });
+
+  it("malformed events throw SyntaxError as JSON.parse does, also once a template is known", () => {
+    const parser = chatChunkParser();
+    parser(text("first"));
+    const raw = text("x");
+    const cut = raw.slice(0, raw.indexOf('"content"') + 11);
+    // A raw control character where the template's text goes: the template's bytes around it, and not JSON.
+    const control = raw.replace('"content":"x"', '"content":"a\u0001b"');
+    for (const bad of [control, cut, `${raw}}`, "{", ""]) {
+      expect(() => JSON.parse(bad), bad).toThrow(SyntaxError);
+      expect(() => parser(bad), bad).toThrow(SyntaxError);
+    }
+  });
+
+  it("random streams (a differential fuzz): the same chunks as JSON.parse, event by event", () => {
+    let seed = 7;
+    const random = () => {
+      seed = (seed * 1_103_515_245 + 12_345) % 2_147_483_648;
+      return seed / 2_147_483_648;
+    };
+    const alphabet = ["a", "b", " ", '"', "\\", "\n", "\u0001", "é", "😀", "{", "}", ":", ","];
+    const word = () =>
+      Array.from({ length: Math.floor(random() * 6) }, () => alphabet[Math.floor(random() * alphabet.length)]).join("");
+    for (let run = 0; run < 300; run++) {
+      const events: string[] = [role];
+      const id = random() < 0.5 ? "chatcmpl-abc" : "chatcmpl-xyz";
+      for (let i = 0; i < 30; i++) {
+        const r = random();
+        if (r < 0.7) events.push(text(word(), random() < 0.1 ? { id } : {}));
+        else if (r < 0.8) events.push(text(word(), { obfuscation: word() }));
+        else if (r < 0.85) events.push(finish);
+        else if (r < 0.9) events.push(usage);
+        else if (r < 0.95)
+          events.push(JSON.stringify({ ...base, choices: [{ index: 0, delta: { reasoning: word() } }] }));
+        else events.push(`${text(word())}${random() < 0.5 ? "" : " "}`);
+      }
+      expect(decoded(events, chatChunkParser())).toEqual(decoded(events, JSON.parse));
+    }
+  });
+});
