@@ -26,11 +26,14 @@ export class DirectChat {
   readonly #target: DirectTarget;
   readonly #sdk: OpenAISdk;
   readonly #dispatcher: Dispatcher;
+  /** The request's URL, made once (each answer carries it). */
+  readonly #url: string;
 
   constructor(target: DirectTarget, sdk: OpenAISdk, dispatcher: Dispatcher = sharedAgent()) {
     this.#target = target;
     this.#sdk = sdk;
     this.#dispatcher = dispatcher;
+    this.#url = target.origin + target.path;
   }
 
   /**
@@ -81,14 +84,14 @@ export class DirectChat {
     control: CallControl | undefined,
   ): Promise<Response | undefined> {
     const sdk = this.#sdk;
-    const target = this.#target;
+    const url = this.#url;
     return this.#dispatcher.request(options).then(
       (answer) => {
         const status = answer.statusCode;
-        if (status >= 200 && status < 300) return new UndiciResponse(target.origin + target.path, answer) as never;
+        if (status >= 200 && status < 300) return new UndiciResponse(url, answer) as never;
         if (status >= 300 && status < 400 && answer.headers.location !== undefined) {
           answer.body.resume();
-          rememberRedirect(target.origin + target.path);
+          rememberRedirect(url);
           return undefined;
         }
         // The error body is read as the SDK reads it, but bounded; at the deadline or on abort the base stops it.
