@@ -8,10 +8,11 @@ export interface CallControl {
   /** The call's deadline, in ms from now: bound the wait for the response's headers by it. */
   readonly timeoutMs: number;
   /**
-   * Register how to stop the response once it has started (cancel its body); the base calls it at
-   * the deadline or when the caller aborts, at once if that has happened already. A later call
-   * replaces it. The call may then end early or fail: the base reports `TimeoutError` /
-   * `AbortError` either way.
+   * Register how to stop the call; the base calls it at the deadline or when the caller aborts, at
+   * once if that has happened already. Registered once the response has started, it stops the
+   * response (cancel its body); registered before the request is sent (`registersStopFirst`), it
+   * stops a request still waiting too. A later call replaces it. The call may then end early or
+   * fail: the base reports `TimeoutError` / `AbortError` either way.
    */
   onStop(stop: () => void): void;
 }
@@ -36,14 +37,21 @@ export interface ScopedModel {
   readonly timeoutMs: number;
 }
 
+/**
+ * The signal a provider's request carries: always one of the call's own (`"per-call"`); none when
+ * the caller gave none, else one of the call's own (`"unless-caller"`: `stopsCallsItself`); none at
+ * all (`"none"`: `stopsCallsItself` with `registersStopFirst`).
+ */
+export type ProviderSignal = "per-call" | "unless-caller" | "none";
+
 // Every call's deadline, on one timer.
 const DEADLINES = new Deadlines();
 
 /**
  * One call's deadline and abort wiring: a signal for the provider that fires on caller abort or
  * timeout, and `race` so a provider that ignores its signal still cannot hang the caller. A
- * provider that stops its own calls gets no signal (the request passes as it is when the caller
- * gave none, else a copy without it): the stop the provider registered runs instead.
+ * provider that stops its own calls may get no signal (see `ProviderSignal`): the stop it
+ * registered runs instead.
  */
 export class CallScope implements CallControl, StreamReport {
   readonly request: GenerateRequest;
@@ -58,18 +66,17 @@ export class CallScope implements CallControl, StreamReport {
   #rejectors: ((e: unknown) => void)[] = [];
   #stop: (() => void) | undefined;
 
-  constructor(model: ScopedModel, request: GenerateRequest, withoutSignal = false) {
+  constructor(model: ScopedModel, request: GenerateRequest, signal: ProviderSignal = "per-call") {
     this.#model = model;
     this.#outer = request.signal;
     this.#timeoutMs = request.timeoutMs ?? model.timeoutMs;
     this.#deadline = DEADLINES.add(this.#timeoutMs, () => this.#abort("timeout"));
     if (this.#outer) this.#outer.addEventListener("abort", this.#onOuterAbort, { once: true });
-    // A provider that stops its calls itself gets no signal: the caller's abort and the deadline
-    // reach it through the stop it registers (`onStop`), so no controller is made per call. Any other
-    // provider gets a signal of this call's own, never the caller's: clients leave listeners on the
-    // signals they are given (the openai SDK never removes its), and a caller's signal often lives
-    // for the whole process.
-    if (withoutSignal) {
+    // Without a signal the caller's abort and the deadline reach the provider through the stop it
+    // registers (`onStop`), and no controller is made per call. Otherwise the provider gets a signal of
+    // this call's own, never the caller's: clients leave listeners on the signals they are given (the
+    // openai SDK never removes its), and a caller's signal often lives for the whole process.
+    if (signal === "none" || (signal === "unless-caller" && this.#outer === undefined)) {
       this.#controller = undefined;
       this.request = this.#outer === undefined ? request : withFields(request, { signal: undefined });
     } else {

@@ -1,6 +1,6 @@
 import { AbortError, type OrchestratorError } from "./errors";
 import { checkedUsage, countOrUndefined } from "./counts";
-import { CallScope, type CallControl, type ScopedModel, type StreamReport } from "./call-scope";
+import { CallScope, type CallControl, type ProviderSignal, type ScopedModel, type StreamReport } from "./call-scope";
 import type { Cache, ModelIdentity } from "./interfaces";
 import type { Lease } from "./limits";
 import type { ModelMetrics } from "./metrics";
@@ -26,6 +26,8 @@ export interface StreamHooks {
   fail(error: unknown, call: CallScope | undefined, startedAt: number): OrchestratorError;
   honoursAbortSignal(): boolean;
   stopsCallsItself(): boolean;
+  /** The signal a self-stopping provider's request carries (asked only when `stopsCallsItself()`). */
+  providerSignal(): ProviderSignal;
 }
 
 const STREAM_DONE: IteratorReturnResult<undefined> = Object.freeze({
@@ -176,7 +178,7 @@ export class ModelStream implements AsyncIterableIterator<StreamChunk>, ModelStr
 
   #open(): void {
     const selfStopping = this.#hooks.stopsCallsItself();
-    const call = new CallScope(this.#model, this.#request, selfStopping);
+    const call = new CallScope(this.#model, this.#request, selfStopping ? this.#hooks.providerSignal() : "per-call");
     this.#call = call;
     this.#honours = this.#hooks.honoursAbortSignal();
     const iterator = this.#hooks.source(call.request, selfStopping ? call : undefined, call)[Symbol.asyncIterator]();

@@ -322,6 +322,11 @@ class SelfStoppingModel extends Model {
   }
 }
 
+/** The same provider, declaring that it registers its stop before sending: it gets no signal at all. */
+class StopFirstModel extends SelfStoppingModel {
+  protected override readonly registersStopFirst = true;
+}
+
 describe("Model base class: providers that stop their own streams", () => {
   it("get the caller's request as it is when it has no signal, and the call's deadline", async () => {
     const m = new SelfStoppingModel();
@@ -334,8 +339,25 @@ describe("Model base class: providers that stop their own streams", () => {
     expect(m.seen[0]?.control?.timeoutMs).toBe(5_000);
   });
 
-  it("get no signal, also when the caller passed one: nothing is left on the caller's signal", async () => {
+  it("a caller's signal is replaced by the call's own: listeners a client leaves on it die with the call", async () => {
     const m = new SelfStoppingModel();
+    const outer = new AbortController();
+    for (let i = 0; i < 3; i++) {
+      for await (const chunk of m.stream({ messages: [{ role: "user", content: "hi" }], signal: outer.signal })) {
+        if (chunk.type !== "text") continue;
+        const given = m.seen.at(-1)?.request.signal;
+        expect(given).toBeInstanceOf(AbortSignal);
+        expect(given).not.toBe(outer.signal);
+        // What an SDK does with the signal it is given, and never undoes.
+        given?.addEventListener("abort", () => undefined);
+        break;
+      }
+    }
+    expect(getEventListeners(outer.signal, "abort")).toHaveLength(0);
+  });
+
+  it("with registersStopFirst: no signal, also when the caller passed one, and nothing left on the caller's", async () => {
+    const m = new StopFirstModel();
     const outer = new AbortController();
     const request = { messages: [{ role: "user" as const, content: "hi" }], signal: outer.signal };
     for (let i = 0; i < 3; i++) {
@@ -388,7 +410,7 @@ describe("Model base class: providers that stop their own streams", () => {
   });
 
   it("generate: the caller's abort reaches the provider's stop at once → AbortError, never the partial answer", async () => {
-    const m = new SelfStoppingModel();
+    const m = new StopFirstModel();
     m.answerAfterMs = 10_000;
     const controller = new AbortController();
     setTimeout(() => controller.abort(), 20);

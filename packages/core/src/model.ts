@@ -7,7 +7,7 @@ import {
 import { AbortError, type OrchestratorError } from "./errors";
 import { cacheIdentityOf } from "./cache-identity";
 import { checkedUsage, countOrUndefined } from "./counts";
-import { type CallControl, CallScope, type StreamReport } from "./call-scope";
+import { type CallControl, CallScope, type ProviderSignal, type StreamReport } from "./call-scope";
 import type { Cache, ModelIdentity } from "./interfaces";
 import { type Lease, LocalRateLimiter, type RateLimiter } from "./limits";
 import { toOrchestratorError } from "./map-error";
@@ -116,21 +116,35 @@ export abstract class Model implements ModelIdentity {
   /**
    * Set by providers whose client bounds the wait for a response itself (a per-request timeout)
    * and whose response, once it has started, can be stopped directly (cancelling its body).
-   * `doGenerate` and `doStream` then get a `CallControl`, and a request without a signal: no
-   * per-call `AbortController` is made (one and its signal cost more than the rest of a call's
-   * start-up), and the caller's own signal is not handed on (clients leave listeners on the signals
-   * they are given). The base stops the call through `control.onStop` at the deadline or on abort,
-   * and races it against the deadline until a stop is registered (a client may read an error body
-   * without a bound): register it before sending to have a pending request stopped as well. Only
-   * read when `honoursAbortSignal` is set too.
+   * `doGenerate` and `doStream` then get a `CallControl`, and a request without the per-call
+   * `AbortController` when the caller passed no signal (a controller and its signal cost more than
+   * the rest of a call's start-up; with a caller's signal the provider gets a per-call one, since
+   * clients leave listeners on it). The base stops the call through `control.onStop` at the
+   * deadline or on abort, and races it against the deadline until a stop is registered (a client
+   * may read an error body without a bound). Only read when `honoursAbortSignal` is set too.
    */
   protected readonly stopsCallsItself: boolean = false;
+
+  /**
+   * Set with `stopsCallsItself` by providers that register their stop (`control.onStop`) before
+   * each request is sent, so that it also ends a request still waiting for its connection or its
+   * headers. Their requests then never carry a signal, also when the caller passed one: no per-call
+   * `AbortController` is made for any call (the caller's abort and the deadline reach the provider
+   * through its stop). `OpenAIModel` works this way.
+   */
+  protected readonly registersStopFirst: boolean = false;
+
+  /** The signal a self-stopping provider's requests carry (see `stopsCallsItself`, `registersStopFirst`). */
+  get #selfStoppingSignal(): ProviderSignal {
+    return this.registersStopFirst ? "none" : "unless-caller";
+  }
 
   // ---- what subclasses implement ------------------------------------------------------------
 
   /**
    * One call to the model. `request.signal` aborts on caller abort and on the deadline. Providers
-   * that set `stopsCallsItself` get `control` instead, and no signal.
+   * that set `stopsCallsItself` also get `control`, and no signal when the caller passed none (or
+   * never, with `registersStopFirst`).
    */
   protected abstract doGenerate(request: GenerateRequest, control?: CallControl): Promise<ModelOutput>;
 
@@ -367,7 +381,7 @@ export abstract class Model implements ModelIdentity {
       const acquired = this.#acquire(request);
       lease = acquired instanceof Promise ? await acquired : acquired;
       const selfStopping = this.honoursAbortSignal && this.stopsCallsItself;
-      call = new CallScope(this, request, selfStopping);
+      call = new CallScope(this, request, selfStopping ? this.#selfStoppingSignal : "per-call");
       // A provider whose client rejects as soon as the signal aborts needs no race (a promise less per call).
       const pending = this.doGenerate(call.request, selfStopping ? call : undefined);
       const output = await (this.honoursAbortSignal && call.stoppable ? pending : call.race(pending));
@@ -414,6 +428,7 @@ export abstract class Model implements ModelIdentity {
     fail: (error, call, startedAt) => this.#fail(error, call, startedAt),
     honoursAbortSignal: () => this.honoursAbortSignal,
     stopsCallsItself: () => this.honoursAbortSignal && this.stopsCallsItself && this.doStream !== undefined,
+    providerSignal: () => this.#selfStoppingSignal,
   };
 
   async *#oneChunk(request: GenerateRequest, report: StreamReport): AsyncGenerator<StreamChunk> {

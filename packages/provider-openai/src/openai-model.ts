@@ -115,6 +115,9 @@ export class OpenAIModel extends Model {
   // The SDK's `timeout` bounds the wait for headers, cancelling the body stops the rest (no per-call
   // AbortController). Not with SDK retries: without a signal they would go on past the deadline.
   protected override readonly stopsCallsItself: boolean;
+  // Every request's stop is registered before it is sent (the direct path's RequestStop, the SDK
+  // path's own AbortController): its requests need no signal, also when the caller passed one.
+  protected override readonly registersStopFirst = true;
   /** The API model id sent in requests. */
   readonly modelId: string;
   /** The server's URL as it may be shown: a password or key in it reads `[REDACTED]` (the client gets the real one). */
