@@ -64,6 +64,41 @@ describe("chatChunkParser: a chat stream's text deltas cut from their template",
     expect(parse.mock.calls.length).toBe(5);
   });
 
+  it("OpenAI's obfuscation (a random string on every event) is a second gap: the deltas are still not parsed", () => {
+    let seed = 3;
+    const pad = () => {
+      seed = (seed * 48_271) % 2_147_483_647;
+      return "Vt2zQrX9aB".slice(0, seed % 11);
+    };
+    const events = [
+      JSON.stringify(JSON.parse(role), null, 0).replace(/}$/, `,"obfuscation":"${pad()}"}`),
+      ...Array.from({ length: 40 }, (_, i) => text(`word${i} `, { obfuscation: pad() })),
+      JSON.stringify({ ...JSON.parse(finish), obfuscation: pad() }),
+      usage,
+    ];
+    const expected = decoded(events, JSON.parse);
+    const parse = vi.spyOn(JSON, "parse");
+    expect(decoded(events, chatChunkParser())).toEqual(expected);
+    expect(parse.mock.calls.length).toBe(5);
+  });
+
+  it("the bytes between the two gaps must be the template's: a same-length change there is parsed", () => {
+    // `null` → `1234` keeps every length: only the bytes between content and padding tell the events apart.
+    const changed = text("x", { obfuscation: "abc" }).replace('"finish_reason":null', '"finish_reason":1234');
+    expect(changed.length).toBe(text("x", { obfuscation: "abc" }).length);
+    const events = [text("first", { obfuscation: "abc" }), changed];
+    expect(decoded(events, chatChunkParser())).toEqual(decoded(events, JSON.parse));
+  });
+
+  it("a server whose deltas never repeat costs a few extra parses per stream, not one per event", () => {
+    const events = [role, ...Array.from({ length: 40 }, (_, i) => text(`word${i} `, { seq: i })), finish];
+    const expected = decoded(events, JSON.parse);
+    const parse = vi.spyOn(JSON, "parse");
+    expect(decoded(events, chatChunkParser())).toEqual(expected);
+    // Every event once, and a probe for each of the four templates learnt.
+    expect(parse.mock.calls.length).toBe(events.length + 4);
+  });
+
   it("SSEJsonStream makes its parser once per stream and reads every event through it", async () => {
     const events = [role, text("one "), text("two "), text("three"), finish, usage];
     const body = `${events.map((e) => `data: ${e}\n\n`).join("")}data: [DONE]\n\n`;
@@ -115,6 +150,14 @@ describe("chatChunkParser: a chat stream's text deltas cut from their template",
       text("é — 😀 \u2028"),
       text(""),
       text("after"),
+      // Obfuscated deltas, then one whose padding's gap holds raw quotes that add usage to the event.
+      text("padded", { obfuscation: "abc" }),
+      text("padded again", { obfuscation: "abcdef" }),
+      text("smuggled", { obfuscation: "abc" }).replace(
+        '"obfuscation":"abc"',
+        '"obfuscation":"a","usage":{"prompt_tokens":7,"completion_tokens":9,"total_tokens":16},"z":"c"',
+      ),
+      text("padded at last", { obfuscation: "" }),
       // A second field in the delta: the template's bytes before and after, with quotes between.
       JSON.stringify({
         ...base,
@@ -166,6 +209,12 @@ describe("chatChunkParser: a chat stream's text deltas cut from their template",
     const cut = raw.slice(0, raw.indexOf('"content"') + 11);
     // A raw control character where the template's text goes: the template's bytes around it, and not JSON.
     const control = raw.replace('"content":"x"', '"content":"a\u0001b"');
+    // The same in the obfuscation's gap, once a template with one is known.
+    const padded = chatChunkParser();
+    padded(text("first", { obfuscation: "abc" }));
+    const badPadding = text("x", { obfuscation: "abc" }).replace('"obfuscation":"abc"', '"obfuscation":"a\u0001c"');
+    expect(() => JSON.parse(badPadding)).toThrow(SyntaxError);
+    expect(() => padded(badPadding)).toThrow(SyntaxError);
     for (const bad of [control, cut, `${raw}}`, "{", ""]) {
       expect(() => JSON.parse(bad), bad).toThrow(SyntaxError);
       expect(() => parser(bad), bad).toThrow(SyntaxError);
@@ -181,12 +230,14 @@ describe("chatChunkParser: a chat stream's text deltas cut from their template",
     const alphabet = ["a", "b", " ", '"', "\\", "\n", "\u0001", "é", "😀", "{", "}", ":", ","];
     const word = () =>
       Array.from({ length: Math.floor(random() * 6) }, () => alphabet[Math.floor(random() * alphabet.length)]).join("");
-    for (let run = 0; run < 300; run++) {
+    for (let run = 0; run < 600; run++) {
       const events: string[] = [role];
       const id = random() < 0.5 ? "chatcmpl-abc" : "chatcmpl-xyz";
+      // Half the streams pad every text delta as OpenAI does (the padding itself random, quotes and all).
+      const obfuscated = run % 2 === 1;
       for (let i = 0; i < 30; i++) {
         const r = random();
-        if (r < 0.7) events.push(text(word(), random() < 0.1 ? { id } : {}));
+        if (r < 0.7) events.push(text(word(), random() < 0.1 ? { id } : obfuscated ? { obfuscation: word() } : {}));
         else if (r < 0.8) events.push(text(word(), { obfuscation: word() }));
         else if (r < 0.85) events.push(finish);
         else if (r < 0.9) events.push(usage);

@@ -4,51 +4,76 @@ const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
 const FIRST_PRINTABLE = 0x20;
 
+/** Templates learnt at most this many times per stream: a server whose deltas never repeat costs a few extra parses, not one per event. */
+const MAX_LEARNT = 4;
+/** OpenAI's per-event padding (`stream_options.include_obfuscation`, on by default): a second gap. */
+const OBFUSCATION = '"obfuscation":"';
+
 /**
  * A parser for one chat-completions stream's events, for `SSEJsonStream`'s `parser` option: what
  * `ChatStreamDecoder` reads of each event is what it would read of `JSON.parse`'s result, but a
  * text delta is mostly not parsed at all.
  *
  * A server writes a stream's text deltas as one template: the same `id`, `created`, `model` and
- * the rest, byte for byte, around a different `content` string. The first text delta is parsed in
- * full, and the text around its content becomes the template (checked by parsing a probe in its
- * place, so the template's gap is that delta's `content` and nothing else). A later event that is
- * the template with a gap holding no quote, backslash or control character (so no escape: the
- * characters are the string's) is that same event with this text: it is handed on as
+ * the rest, byte for byte, around a different `content` string (and, from OpenAI, a different
+ * `obfuscation` string after it). The first text delta is parsed in full, and the text around its
+ * content (and its obfuscation) becomes the template, checked by parsing probes in the gaps (so
+ * the first gap is that delta's `content` and nothing else). A later event that is the template
+ * with gaps holding no quote, backslash or control character (so no escape: the characters are
+ * the strings') is that same event with this text: it is handed on as
  * `{ choices: [{ delta: { content } }] }`, all the decoder reads of such an event (the template
- * carries no usage, no finish reason, one choice, a delta with only `content`). Anything else —
- * another shape, an escape, a field that changes per event (OpenAI's `obfuscation`) — is parsed
- * in full, exactly as before, and may become the next template.
+ * carries no usage, no finish reason, one choice, a delta with only `content`; the decoder never
+ * reads `obfuscation`). Anything else — another shape, an escape, another field that changes per
+ * event — is parsed in full, exactly as before, and may become the next template (a few times
+ * per stream at most).
  */
 export function chatChunkParser(): (data: string) => unknown {
-  let prefix: string | undefined;
-  let suffix = "";
+  let template: Template | undefined;
+  let learnt = 0;
   return (data) => {
-    if (prefix !== undefined && data.length >= prefix.length + suffix.length) {
-      const end = data.length - suffix.length;
-      if (data.startsWith(prefix) && data.endsWith(suffix)) {
-        let plain = true;
-        for (let i = prefix.length; i < end; i++) {
-          const c = data.charCodeAt(i);
-          if (c === QUOTE || c === BACKSLASH || c < FIRST_PRINTABLE) {
-            plain = false;
-            break;
-          }
-        }
-        if (plain) return { choices: [{ delta: { content: data.slice(prefix.length, end) } }] };
-      }
+    if (template !== undefined) {
+      const content = cut(data, template);
+      if (content !== undefined) return { choices: [{ delta: { content } }] };
     }
     const parsed: unknown = JSON.parse(data);
-    const content = textOnly(parsed);
-    if (content !== undefined) {
-      const template = templateOf(data, content);
-      if (template !== undefined) {
-        prefix = template.prefix;
-        suffix = template.suffix;
+    if (learnt < MAX_LEARNT) {
+      const content = textOnly(parsed);
+      if (content !== undefined) {
+        learnt++;
+        template = templateOf(data, content) ?? template;
       }
     }
     return parsed;
   };
+}
+
+/** `prefix` + content + (`mid` + obfuscation, when `mid` is set) + `suffix`. */
+interface Template {
+  prefix: string;
+  mid: string | undefined;
+  suffix: string;
+}
+
+/** The content in the first gap of `data` when `data` is `template` with plain gaps, else undefined. */
+function cut(data: string, template: Template): string | undefined {
+  const { prefix, mid, suffix } = template;
+  if (data.length < prefix.length + (mid?.length ?? 0) + suffix.length) return undefined;
+  if (!data.startsWith(prefix) || !data.endsWith(suffix)) return undefined;
+  const end = data.length - suffix.length;
+  // The content runs to its first quote: the template's own closing quote, when the gap is plain.
+  let at = prefix.length;
+  for (; at < end; at++) {
+    const c = data.charCodeAt(at);
+    if (c === QUOTE) break;
+    if (c === BACKSLASH || c < FIRST_PRINTABLE) return undefined;
+  }
+  if (mid === undefined) return at === end ? data.slice(prefix.length, end) : undefined;
+  if (at === end || !data.startsWith(mid, at)) return undefined;
+  for (let i = at + mid.length; i < end; i++) {
+    const c = data.charCodeAt(i);
+    if (c === QUOTE || c === BACKSLASH || c < FIRST_PRINTABLE) return undefined;
+  }
+  return data.slice(prefix.length, at);
 }
 
 /** The `content` of an event that carries nothing else the decoder reads, else undefined. */
@@ -68,23 +93,37 @@ function textOnly(parsed: unknown): string | undefined {
 }
 
 /**
- * The text before and after `content`'s characters in `data`, when `content` needs no escape,
- * appears there once as `"content":"…"`, and a probe put in its place parses as that delta's
- * content (so the gap is the delta's, not another key's with the same value).
+ * The template of `data`, a text delta whose content is `content`: the text before and after
+ * `content`'s characters, when `content` needs no escape and appears there once as
+ * `"content":"…"`; the text after it split again around the value of an `"obfuscation"` string
+ * that follows, when there is one. Probes put in the gaps must parse as that delta's content (so
+ * the first gap is the delta's, not another key's with the same value).
  */
-function templateOf(data: string, content: string): { prefix: string; suffix: string } | undefined {
+function templateOf(data: string, content: string): Template | undefined {
   const literal = JSON.stringify(content);
   if (literal.length !== content.length + 2) return undefined;
   const needle = `"content":${literal}`;
   const at = data.indexOf(needle);
   if (at < 0 || data.indexOf(needle, at + 1) >= 0) return undefined;
   const prefix = data.slice(0, at + needle.length - literal.length + 1);
-  const suffix = data.slice(at + needle.length - 1);
+  let suffix = data.slice(at + needle.length - 1);
+  let mid: string | undefined;
+  const padding = suffix.indexOf(OBFUSCATION);
+  if (padding >= 0 && suffix.indexOf(OBFUSCATION, padding + 1) < 0) {
+    const start = padding + OBFUSCATION.length;
+    const close = suffix.indexOf('"', start);
+    const value = suffix.slice(start, close);
+    if (close > 0 && !/[\\\u0000-\u001f]/.test(value)) {
+      mid = suffix.slice(0, start);
+      suffix = suffix.slice(close);
+    }
+  }
   const probe = `${content}~probe`;
   try {
-    if (textOnly(JSON.parse(prefix + probe + suffix)) !== probe) return undefined;
+    const text = mid === undefined ? prefix + probe + suffix : `${prefix}${probe}${mid}probe${suffix}`;
+    if (textOnly(JSON.parse(text)) !== probe) return undefined;
   } catch {
     return undefined;
   }
-  return { prefix, suffix };
+  return { prefix, mid, suffix };
 }
