@@ -729,7 +729,7 @@ function markdownOf(extra: GatewayExtra, options: GatewayCaseOptions): string {
           `| ${r.contender} | ${r.scenario} | ${r.concurrency} | ${us(r.serverCpuUsPerRequest)} | ${us(r.serverGcUsPerRequest)} | ${ratio(cpuLessGc(r), cpuLessGc(floorOf(r)))} | ${fmt(r.upstreamReadsPerRequest, 1)} |`,
       ),
     "",
-    "Round by round (min / median / max over the measured rounds): the direct call's median and what the processes every contender shares spent per call (the upstream, over all contenders' rounds; the bench's client, over the direct call's), beside the proxy's and our server's CPU. A phase in which the direct call's own medians spread widely drifted: its ratios are weaker evidence.",
+    "Round by round (min / median / max over the measured rounds): the direct call's median and what the processes every contender shares spent per call (the upstream, over all contenders' rounds; the bench's client, over the direct call's), beside the proxy's and our server's CPU. The upstream's CPU comes from /proc in 10 ms ticks: a round of it is a few ticks, so each of its figures is ±1 tick over the round's calls. A phase in which the direct call's own medians spread widely drifted: its ratios are weaker evidence.",
     "",
     "| scenario | conc. | direct median µs | direct max / min | upstream CPU µs/call | client CPU µs/call (direct) | proxy CPU µs/req | our CPU µs/req |",
     "|---|---:|---:|---:|---:|---:|---:|---:|",
