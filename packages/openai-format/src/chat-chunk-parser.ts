@@ -68,12 +68,17 @@ function cut(data: string, template: Template): string | undefined {
     if (c === BACKSLASH || c < FIRST_PRINTABLE) return undefined;
   }
   if (mid === undefined) return at === end ? data.slice(prefix.length, end) : undefined;
-  if (at === end || !data.startsWith(mid, at)) return undefined;
-  for (let i = at + mid.length; i < end; i++) {
-    const c = data.charCodeAt(i);
-    if (c === QUOTE || c === BACKSLASH || c < FIRST_PRINTABLE) return undefined;
-  }
+  if (at === end || !data.startsWith(mid, at) || !plain(data, at + mid.length, end)) return undefined;
   return data.slice(prefix.length, at);
+}
+
+/** Whether `text[from, to)` holds no quote, backslash or control character: a JSON string's own characters. */
+function plain(text: string, from: number, to: number): boolean {
+  for (let i = from; i < to; i++) {
+    const c = text.charCodeAt(i);
+    if (c === QUOTE || c === BACKSLASH || c < FIRST_PRINTABLE) return false;
+  }
+  return true;
 }
 
 /** The `content` of an event that carries nothing else the decoder reads, else undefined. */
@@ -112,8 +117,7 @@ function templateOf(data: string, content: string): Template | undefined {
   if (padding >= 0 && suffix.indexOf(OBFUSCATION, padding + 1) < 0) {
     const start = padding + OBFUSCATION.length;
     const close = suffix.indexOf('"', start);
-    const value = suffix.slice(start, close);
-    if (close > 0 && !/[\\\u0000-\u001f]/.test(value)) {
+    if (close > 0 && plain(suffix, start, close)) {
       mid = suffix.slice(0, start);
       suffix = suffix.slice(close);
     }
