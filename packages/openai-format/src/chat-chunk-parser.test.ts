@@ -215,6 +215,11 @@ describe("chatChunkParser: a chat stream's text deltas cut from their template",
     const badPadding = text("x", { obfuscation: "abc" }).replace('"obfuscation":"abc"', '"obfuscation":"a\u0001c"');
     expect(() => JSON.parse(badPadding)).toThrow(SyntaxError);
     expect(() => padded(badPadding)).toThrow(SyntaxError);
+    // The padding's opening quote taken for its closing one: the template's bytes overlap, and not JSON.
+    const learnt = text("x", { obfuscation: "abc" });
+    const overlapping = learnt.replace('"obfuscation":"abc"}', '"obfuscation":"}');
+    expect(() => JSON.parse(overlapping)).toThrow(SyntaxError);
+    expect(() => padded(overlapping)).toThrow(SyntaxError);
     for (const bad of [control, cut, `${raw}}`, "{", ""]) {
       expect(() => JSON.parse(bad), bad).toThrow(SyntaxError);
       expect(() => parser(bad), bad).toThrow(SyntaxError);

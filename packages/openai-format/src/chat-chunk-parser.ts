@@ -68,7 +68,8 @@ function cut(data: string, template: Template): string | undefined {
     if (c === BACKSLASH || c < FIRST_PRINTABLE) return undefined;
   }
   if (mid === undefined) return at === end ? data.slice(prefix.length, end) : undefined;
-  if (at === end || !data.startsWith(mid, at) || !plain(data, at + mid.length, end)) return undefined;
+  // The padding's gap starts after `mid` and ends where `suffix` starts: the two must not overlap.
+  if (at + mid.length > end || !data.startsWith(mid, at) || !plain(data, at + mid.length, end)) return undefined;
   return data.slice(prefix.length, at);
 }
 
