@@ -25,8 +25,7 @@ export interface StreamHooks {
   source(request: GenerateRequest, control: CallControl | undefined, report: StreamReport): AsyncIterable<StreamChunk>;
   fail(error: unknown, call: CallScope | undefined, startedAt: number): OrchestratorError;
   honoursAbortSignal(): boolean;
-  stopsCallsItself(): boolean;
-  /** The signal a self-stopping provider's request carries (asked only when `stopsCallsItself()`). */
+  /** The signal the provider's request carries: anything but `"per-call"` means it stops its calls itself (it gets the control). */
   providerSignal(): ProviderSignal;
 }
 
@@ -177,11 +176,13 @@ export class ModelStream implements AsyncIterableIterator<StreamChunk>, ModelStr
   }
 
   #open(): void {
-    const selfStopping = this.#hooks.stopsCallsItself();
-    const call = new CallScope(this.#model, this.#request, selfStopping ? this.#hooks.providerSignal() : "per-call");
+    const signal = this.#hooks.providerSignal();
+    const call = new CallScope(this.#model, this.#request, signal);
     this.#call = call;
     this.#honours = this.#hooks.honoursAbortSignal();
-    const iterator = this.#hooks.source(call.request, selfStopping ? call : undefined, call)[Symbol.asyncIterator]();
+    const iterator = this.#hooks
+      .source(call.request, signal === "per-call" ? undefined : call, call)
+      [Symbol.asyncIterator]();
     this.#iterator = iterator;
     // A providerStream() under a signal-honouring provider: its then runs our handler too (one promise per chunk).
     if (this.#honours && isDrivable(iterator)) {

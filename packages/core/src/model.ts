@@ -134,8 +134,13 @@ export abstract class Model implements ModelIdentity {
    */
   protected readonly registersStopFirst: boolean = false;
 
-  /** The signal a self-stopping provider's requests carry (see `stopsCallsItself`, `registersStopFirst`). */
-  get #selfStoppingSignal(): ProviderSignal {
+  /**
+   * The signal a call's request carries (see `stopsCallsItself`, `registersStopFirst`): anything but
+   * `"per-call"` means the provider stops its calls itself, and gets the call's control.
+   */
+  #providerSignal(streaming: boolean): ProviderSignal {
+    if (!this.honoursAbortSignal || !this.stopsCallsItself || (streaming && this.doStream === undefined))
+      return "per-call";
     return this.registersStopFirst ? "none" : "unless-caller";
   }
 
@@ -380,10 +385,10 @@ export abstract class Model implements ModelIdentity {
       if (init) await init;
       const acquired = this.#acquire(request);
       lease = acquired instanceof Promise ? await acquired : acquired;
-      const selfStopping = this.honoursAbortSignal && this.stopsCallsItself;
-      call = new CallScope(this, request, selfStopping ? this.#selfStoppingSignal : "per-call");
+      const signal = this.#providerSignal(false);
+      call = new CallScope(this, request, signal);
       // A provider whose client rejects as soon as the signal aborts needs no race (a promise less per call).
-      const pending = this.doGenerate(call.request, selfStopping ? call : undefined);
+      const pending = this.doGenerate(call.request, signal === "per-call" ? undefined : call);
       const output = await (this.honoursAbortSignal && call.stoppable ? pending : call.race(pending));
       // A provider stopped at the deadline or on abort must not pass what it had off as the answer.
       if (call.stopped) throw call.abortError();
@@ -427,8 +432,7 @@ export abstract class Model implements ModelIdentity {
       this.doStream ? this.doStream(request, control, report) : this.#oneChunk(request, report),
     fail: (error, call, startedAt) => this.#fail(error, call, startedAt),
     honoursAbortSignal: () => this.honoursAbortSignal,
-    stopsCallsItself: () => this.honoursAbortSignal && this.stopsCallsItself && this.doStream !== undefined,
-    providerSignal: () => this.#selfStoppingSignal,
+    providerSignal: () => this.#providerSignal(true),
   };
 
   async *#oneChunk(request: GenerateRequest, report: StreamReport): AsyncGenerator<StreamChunk> {
