@@ -386,16 +386,17 @@ export class OpenAIModel extends Model {
    * stops the call through the control): the SDK's request gets one of its own, stopped through
    * it, so the deadline and the caller's abort end it also before its headers, not only the race
    * around it (and, after a redirect, the direct request's stop is spent: the base no longer races
-   * a call that registered a stop).
+   * a call that registered a stop). The SDK's timeout is then the real bound on the headers: the
+   * deadline plus a few ms, so the base's deadline fires first.
    */
   #sdkOptions(request: GenerateRequest, control: CallControl | undefined): { signal?: AbortSignal; timeout: number } {
-    const options = this.#requestOptions(request, control);
-    if (control !== undefined && options.signal === undefined) {
-      const stop = new AbortController();
-      control.onStop(() => stop.abort());
-      options.signal = stop.signal;
+    if (control === undefined) {
+      const timeout = sdkBackstopTimeoutMs(request.timeoutMs ?? this.timeoutMs);
+      return request.signal ? { signal: request.signal, timeout } : { timeout };
     }
-    return options;
+    const stop = new AbortController();
+    control.onStop(() => stop.abort());
+    return { signal: stop.signal, timeout: sdkBackstopTimeoutMs(control.timeoutMs, HEADER_SLACK_MS) };
   }
 
   #sdk(): OpenAI {
@@ -406,18 +407,6 @@ export class OpenAIModel extends Model {
         retryable: true,
       });
     return this.#client;
-  }
-
-  // Under a CallControl the SDK's timeout is the real bound on the headers: the deadline plus a few ms, so the base's deadline fires first.
-  #requestOptions(
-    request: GenerateRequest,
-    control: CallControl | undefined,
-  ): { signal?: AbortSignal; timeout: number } {
-    const timeout =
-      control === undefined
-        ? sdkBackstopTimeoutMs(request.timeoutMs ?? this.timeoutMs)
-        : sdkBackstopTimeoutMs(control.timeoutMs, HEADER_SLACK_MS);
-    return request.signal ? { signal: request.signal, timeout } : { timeout };
   }
 }
 

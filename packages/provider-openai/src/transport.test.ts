@@ -1,7 +1,7 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { AbortError, TimeoutError } from "@orchestrator-ts/core";
-import { type OpenAIServer, runScript, startOpenAIServer } from "@orchestrator-ts/testing";
+import { type OpenAIServer, rejectionOf, runScript, startOpenAIServer } from "@orchestrator-ts/testing";
 import { Agent, type Dispatcher, getGlobalDispatcher, setGlobalDispatcher } from "undici";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { OpenAIModel } from "./openai-model";
@@ -114,17 +114,13 @@ describe("OpenAIModel's default transport", () => {
     try {
       const caller = new AbortController();
       setTimeout(() => caller.abort(), 150);
-      const aborted = await model.generate({ ...ask, signal: caller.signal }).then(
-        () => undefined,
-        (e: unknown) => e,
-      );
+      const aborted = await rejectionOf(model.generate({ ...ask, signal: caller.signal }));
       expect(aborted).toBeInstanceOf(AbortError);
       await waitFor(1);
       expect(closedAfter).toHaveLength(1);
       expect(closedAfter[0]).toBeLessThan(150 + 400);
-      const timedOut = await model.generate({ ...ask, signal: new AbortController().signal, timeoutMs: 150 }).then(
-        () => undefined,
-        (e: unknown) => e,
+      const timedOut = await rejectionOf(
+        model.generate({ ...ask, signal: new AbortController().signal, timeoutMs: 150 }),
       );
       expect(timedOut).toBeInstanceOf(TimeoutError);
       await waitFor(2);
