@@ -685,17 +685,6 @@ function goalsOf(
   return goals;
 }
 
-/** The rows by scenario and concurrency, in the order they were measured. */
-function phasesOf(rows: GatewayRow[]): { scenario: GatewayRow["scenario"]; concurrency: number; rows: GatewayRow[] }[] {
-  const phases: { scenario: GatewayRow["scenario"]; concurrency: number; rows: GatewayRow[] }[] = [];
-  for (const r of rows) {
-    const phase = phases.find((p) => p.scenario === r.scenario && p.concurrency === r.concurrency);
-    if (phase) phase.rows.push(r);
-    else phases.push({ scenario: r.scenario, concurrency: r.concurrency, rows: [r] });
-  }
-  return phases;
-}
-
 function markdownOf(extra: GatewayExtra, options: GatewayCaseOptions): string {
   const us = (n: number | undefined) => fmt(n);
   const proxyName = extra.rows.find((r) => r.contender.startsWith("minimal proxy"))?.contender;
@@ -733,15 +722,18 @@ function markdownOf(extra: GatewayExtra, options: GatewayCaseOptions): string {
     "",
     "| scenario | conc. | direct median µs | direct max / min | upstream CPU µs/call | client CPU µs/call (direct) | proxy CPU µs/req | our CPU µs/req |",
     "|---|---:|---:|---:|---:|---:|---:|---:|",
-    ...phasesOf(extra.rows).map(({ scenario, concurrency, rows }) => {
-      const direct = rows.find((r) => r.serverCpuUsPerRequest === undefined);
-      const proxy = rows.find((r) => r.contender === proxyName);
-      const ours = rows.find((r) => r.contender === "orchestrator gateway");
-      const span = (x: ReturnType<typeof spread>) =>
-        x === undefined ? "–" : `${fmt(x.min)} / ${fmt(x.median)} / ${fmt(x.max)}`;
-      const medians = spread(direct?.rounds.map((r) => r.medianUs) ?? []);
-      return `| ${scenario} | ${concurrency} | ${span(medians)} | ${ratio(medians?.max, medians?.min)} | ${span(spread(rows.flatMap((r) => r.rounds.map((x) => x.upstreamCpuUsPerRequest))))} | ${span(spread(direct?.rounds.map((r) => r.clientCpuUsPerRequest) ?? []))} | ${span(spread(proxy?.rounds.map((r) => r.serverCpuUsPerRequest) ?? []))} | ${span(spread(ours?.rounds.map((r) => r.serverCpuUsPerRequest) ?? []))} |`;
-    }),
+    ...(["plain", "stream"] as const).flatMap((scenario) =>
+      CONCURRENCIES.map((concurrency) => {
+        const rows = extra.rows.filter((r) => r.scenario === scenario && r.concurrency === concurrency);
+        const direct = rows.find((r) => r.serverCpuUsPerRequest === undefined);
+        const proxy = rows.find((r) => r.contender === proxyName);
+        const ours = rows.find((r) => r.contender === "orchestrator gateway");
+        const span = (x: ReturnType<typeof spread>) =>
+          x === undefined ? "–" : `${fmt(x.min)} / ${fmt(x.median)} / ${fmt(x.max)}`;
+        const medians = spread(direct?.rounds.map((r) => r.medianUs) ?? []);
+        return `| ${scenario} | ${concurrency} | ${span(medians)} | ${ratio(medians?.max, medians?.min)} | ${span(spread(rows.flatMap((r) => r.rounds.map((x) => x.upstreamCpuUsPerRequest))))} | ${span(spread(direct?.rounds.map((r) => r.clientCpuUsPerRequest) ?? []))} | ${span(spread(proxy?.rounds.map((r) => r.serverCpuUsPerRequest) ?? []))} | ${span(spread(ours?.rounds.map((r) => r.serverCpuUsPerRequest) ?? []))} |`;
+      }),
+    ),
     "",
     `While warming: each server's CPU per request over those ${fmt(extra.warmup)} warm-up calls, which run partly unoptimised (the plain c1 row is a fresh process's first calls; the stream rows follow the plain ones).`,
     "",
