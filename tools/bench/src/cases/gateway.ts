@@ -9,6 +9,7 @@ import { dirname, join, resolve } from "node:path";
 import OpenAI from "openai";
 import { Pool } from "undici";
 import type { CaseResult } from "../harness";
+import { type PairedRatio, pairedRatio } from "../gateway/paired";
 import { type ProcessStats, type ServerChild, spawnServer } from "../gateway/processes";
 import { startServerProcess } from "../server-process";
 
@@ -334,7 +335,14 @@ export interface GatewayExtra {
     byContender: Record<string, { beforeMb: number; afterMb: number; growthMb: number; errors: number }>;
   };
   /** `ok` is undefined when the floor's own number is lost in the noise (not positive), so no ratio exists. */
-  goals: { goal: string; contender: string; value: string; ok: boolean | undefined }[];
+  goals: {
+    goal: string;
+    contender: string;
+    value: string;
+    ok: boolean | undefined;
+    /** The same ratio round by round (CPU goals): whether this run decides the goal, whatever the pooled value says. */
+    rounds?: PairedRatio;
+  }[];
 }
 
 /** Runs the whole comparison; returns the JSON result and its Markdown. */
@@ -634,13 +642,20 @@ function goalsOf(
             (r) => r.contender === proxy.name && r.scenario === scenario && r.concurrency === concurrency,
           );
           if (!mine || !floor) continue;
-          const check = (goal: string, a: number | undefined, b: number | undefined, max: number) => {
+          const check = (
+            goal: string,
+            a: number | undefined,
+            b: number | undefined,
+            max: number,
+            rounds?: PairedRatio,
+          ) => {
             const r = divide(a, b);
             goals.push({
               goal,
               contender: t.name,
               value: r === undefined ? `${fmt(a)} vs ${fmt(b)} µs` : `${r.toFixed(2)}×`,
               ok: r === undefined ? undefined : r <= max,
+              ...(rounds === undefined ? {} : { rounds }),
             });
           };
           check(
@@ -661,6 +676,9 @@ function goalsOf(
             mine.serverCpuUsPerRequest,
             floor.serverCpuUsPerRequest,
             1.3,
+            // Latency is not paired so: a round's added latency subtracts the direct call's median
+            // from another moment of the round, and at c64 that difference is mostly the drift.
+            pairedRatio(mine.rounds, floor.rounds, (r) => r.serverCpuUsPerRequest, 1.3),
           );
         }
       }
@@ -683,6 +701,14 @@ function goalsOf(
       });
   }
   return goals;
+}
+
+/** `1.42× [1.28–1.57×]` (the interval's coverage is in the text above the table), or `1.42× (n rounds: no interval)`. */
+function pairedText(p: PairedRatio | undefined): string {
+  if (p === undefined) return "";
+  return p.low === undefined || p.high === undefined
+    ? `${p.median.toFixed(2)}× (${p.rounds} rounds: no interval)`
+    : `${p.median.toFixed(2)}× [${p.low.toFixed(2)}–${p.high.toFixed(2)}×]`;
 }
 
 function markdownOf(extra: GatewayExtra, options: GatewayCaseOptions): string {
@@ -759,11 +785,13 @@ function markdownOf(extra: GatewayExtra, options: GatewayCaseOptions): string {
       return `| ${name} | ${fmt(extra.rate.highest[name])} | ${ratio(extra.rate.highest[name], proxyName ? extra.rate.highest[proxyName] : undefined)} | ${stopped} | ${fmt(extra.rss[name]?.beforeMb, 1)} | ${fmt(extra.rss[name]?.afterMb, 1)} | ${fmt(g?.growthMb, 1)} |`;
     }),
     "",
-    "| goal | contender | value | met |",
-    "|---|---|---:|:---:|",
+    "The goals, read as the issue sets them: the phase's pooled figures. For CPU, also round by round: each round's ratio (the two servers' turns in a round are seconds apart), the median of those and an interval that holds the true median with ≥ 90% whatever the distribution (order statistics). Where that interval lies across the line, this run does not decide the goal, whichever way its pooled value fell.",
+    "",
+    "| goal | contender | value | met | round by round: median [interval] | decided by this run |",
+    "|---|---|---:|:---:|---:|:---:|",
     ...extra.goals.map(
       (g) =>
-        `| ${g.goal} | ${g.contender} | ${g.value} | ${g.ok === undefined ? "– (proxy's number in the noise)" : g.ok ? "yes" : "**no**"} |`,
+        `| ${g.goal} | ${g.contender} | ${g.value} | ${g.ok === undefined ? "– (proxy's number in the noise)" : g.ok ? "yes" : "**no**"} | ${pairedText(g.rounds)} | ${g.rounds === undefined ? "" : g.rounds.verdict === "undecided" ? "undecided" : g.rounds.verdict === "met" ? "met" : "**not met**"} |`,
     ),
     "",
   ];
