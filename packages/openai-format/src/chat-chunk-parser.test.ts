@@ -112,10 +112,10 @@ describe("chatChunkParser: a chat stream's text deltas cut from their template",
       const out: StreamChunk[] = [];
       for await (const event of new SSEJsonStream<never>(new Response(body), { parser })) decoder.push(event, out);
       decoder.end(out);
+      // The whole body is one read: the first delta teaches the template, the two after it come as one.
       expect(out.filter((c) => c.type === "text").map((c) => (c as { text: string }).text)).toEqual([
         "one ",
-        "two ",
-        "three",
+        "two three",
       ]);
       expect(out.at(-1)).toMatchObject({
         type: "finish",
@@ -224,6 +224,120 @@ describe("chatChunkParser: a chat stream's text deltas cut from their template",
       expect(() => JSON.parse(bad), bad).toThrow(SyntaxError);
       expect(() => parser(bad), bad).toThrow(SyntaxError);
     }
+  });
+
+  it("text deltas read together are handed on as one; one that arrives on its own is handed on as it comes", async () => {
+    let feed!: ReadableStreamDefaultController<Uint8Array>;
+    const bytes = new TextEncoder();
+    const send = (...events: string[]) => feed.enqueue(bytes.encode(events.map((e) => `data: ${e}\n\n`).join("")));
+    const body = new ReadableStream<Uint8Array>({ start: (c) => void (feed = c) });
+    const stream = new SSEJsonStream<never>(new Response(body), { parser: chatChunkParser });
+    // Each event's text delta, or what else it is.
+    const next = async () => {
+      const result = (await stream.next()) as IteratorResult<{
+        choices: { delta: { content?: string }; finish_reason?: string }[];
+      }>;
+      if (result.done) return "done";
+      const choice = result.value.choices[0];
+      return choice?.finish_reason ? `finish: ${choice.finish_reason}` : choice?.delta.content;
+    };
+    send(role, text("a"));
+    expect(await next()).toBe(""); // the role chunk
+    expect(await next()).toBe("a");
+    // A delta alone in its read is not held back for the next.
+    send(text("b"));
+    expect(await next()).toBe("b");
+    // Three in one read: one event, in order. A finish stops the joining and comes next, on its own.
+    send(text("c"), text("d"), text("e"), finish, text("f"));
+    expect(await next()).toBe("cde");
+    expect(await next()).toBe("finish: stop");
+    expect(await next()).toBe("f");
+    // Only a lone `data:` line and its blank line is joined: a comment, an `event:` line, an escape
+    // (which the template does not cut) each end the run, and what ends it is read as ever.
+    feed.enqueue(
+      bytes.encode(
+        `data: ${text("g")}\n\ndata:${text("h")}\n\n: keep-alive\n\ndata: ${text("i")}\n\nevent: delta\ndata: ${text("j")}\n\ndata: ${text("k\n")}\n\n`,
+      ),
+    );
+    expect(await next()).toBe("gh");
+    expect(await next()).toBe("i");
+    expect(await next()).toBe("j");
+    expect(await next()).toBe("k\n");
+    // An event whose blank line has not arrived yet is not taken early: it comes with the next read.
+    feed.enqueue(bytes.encode(`data: ${text("l")}\n\ndata: ${text("m")}\n`));
+    expect(await next()).toBe("l");
+    feed.enqueue(bytes.encode(`\ndata: ${text("n")}\n\ndata: [DONE]\n\n`));
+    expect(await next()).toBe("mn");
+    feed.close();
+    expect(await next()).toBe("done");
+  });
+
+  it("random streams in random reads (a differential fuzz): the same text and the same other chunks as JSON.parse", async () => {
+    let seed = 11;
+    const random = () => {
+      seed = (seed * 1_103_515_245 + 12_345) % 2_147_483_648;
+      return seed / 2_147_483_648;
+    };
+    const alphabet = ["a", "b", " ", '"', "\\", "\n", "é", "😀", "{", "}", ":"];
+    const word = () =>
+      Array.from({ length: Math.floor(random() * 5) }, () => alphabet[Math.floor(random() * alphabet.length)]).join("");
+    // Text chunks next to each other joined: what a reader of the text sees, whatever the chunking.
+    const normalised = (chunks: (StreamChunk | string)[]) => {
+      const out: (StreamChunk | string)[] = [];
+      for (const c of chunks) {
+        const last = out.at(-1);
+        if (typeof c !== "string" && c.type === "text" && typeof last !== "string" && last?.type === "text")
+          out[out.length - 1] = { type: "text", text: last.text + c.text };
+        else out.push(c);
+      }
+      return out;
+    };
+    const read = async (body: string, cuts: number[], parser?: typeof chatChunkParser) => {
+      const all = new TextEncoder().encode(body);
+      const parts = [0, ...cuts.filter((c) => c < all.length), all.length];
+      const source = new ReadableStream<Uint8Array>({
+        start(c) {
+          for (let i = 1; i < parts.length; i++) c.enqueue(all.slice(parts[i - 1], parts[i]));
+          c.close();
+        },
+      });
+      const decoder = new ChatStreamDecoder({ provider: "openai", model: "m" });
+      const out: (StreamChunk | string)[] = [];
+      let events = 0;
+      try {
+        for await (const event of new SSEJsonStream<never>(new Response(source), parser ? { parser } : {})) {
+          events++;
+          decoder.push(event, out as StreamChunk[]);
+        }
+        decoder.end(out as StreamChunk[]);
+      } catch (error) {
+        out.push((error as Error).name);
+      }
+      return { chunks: out, events };
+    };
+    let joinedAway = 0;
+    for (let run = 0; run < 300; run++) {
+      const events: string[] = [role];
+      for (let i = 0; i < 30; i++) {
+        const r = random();
+        if (r < 0.75) events.push(text(word(), run % 2 === 1 ? { obfuscation: word() } : {}));
+        else if (r < 0.8) events.push(finish);
+        else if (r < 0.85) events.push(usage);
+        else if (r < 0.9)
+          events.push(JSON.stringify({ ...base, choices: [{ index: 0, delta: { reasoning: word() } }] }));
+        else events.push(text(word(), { id: "chatcmpl-other" }));
+      }
+      const body = `${events.map((e) => (random() < 0.1 ? `: ping\n\ndata:${e}\n\n` : `data: ${e}\n\n`)).join("")}data: [DONE]\n\n`;
+      const cuts = Array.from({ length: Math.floor(random() * 8) }, () =>
+        Math.floor(random() * body.length * 1.2),
+      ).sort((a, b) => a - b);
+      const expected = await read(body, cuts);
+      const got = await read(body, cuts, chatChunkParser);
+      expect(normalised(got.chunks)).toEqual(normalised(expected.chunks));
+      joinedAway += expected.events - got.events;
+    }
+    // The joining did happen (a run of deltas in one read is the common case here).
+    expect(joinedAway).toBeGreaterThan(300);
   });
 
   it("random streams (a differential fuzz): the same chunks as JSON.parse, event by event", () => {

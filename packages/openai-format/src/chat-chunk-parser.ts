@@ -1,3 +1,4 @@
+import type { EventDataParser } from "./sse";
 import type { ChatCompletionChunkLike } from "./stream";
 
 const QUOTE = 0x22;
@@ -26,14 +27,17 @@ const OBFUSCATION = '"obfuscation":"';
  * reads `obfuscation`). Anything else — another shape, an escape, another field that changes per
  * event — is parsed in full, exactly as before, and may become the next template (a few times
  * per stream at most).
+ *
+ * Its `textOf` and `textEvent` let `SSEJsonStream` join template deltas that were read together
+ * into one event (see `EventDataParser`).
  */
-export function chatChunkParser(): (data: string) => unknown {
+export function chatChunkParser(): EventDataParser {
   let template: Template | undefined;
   let learnt = 0;
-  return (data) => {
+  const parse: EventDataParser = (data) => {
     if (template !== undefined) {
       const content = cut(data, template);
-      if (content !== undefined) return { choices: [{ delta: { content } }] };
+      if (content !== undefined) return textDelta(content);
     }
     const parsed: unknown = JSON.parse(data);
     if (learnt < MAX_LEARNT) {
@@ -45,6 +49,15 @@ export function chatChunkParser(): (data: string) => unknown {
     }
     return parsed;
   };
+  // The template's text deltas, for `SSEJsonStream` to join those that arrived together.
+  parse.textOf = (data) => (template === undefined ? undefined : cut(data, template));
+  parse.textEvent = textDelta;
+  return parse;
+}
+
+/** All the decoder reads of a text delta. */
+function textDelta(content: string): ChatCompletionChunkLike {
+  return { choices: [{ delta: { content } }] };
 }
 
 /** `prefix` + content + (`mid` + obfuscation, when `mid` is set) + `suffix`. */

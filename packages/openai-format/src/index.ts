@@ -73,7 +73,7 @@ export {
   toChatThinkingBlocks,
 } from "./reasoning";
 export { parseArguments, stringifyArguments, ToolCallAssembler, type ToolCallDeltaLike } from "./tool-calls";
-export { NODE_BODY, readJsonBody, SSEJsonStream, type SSEJsonStreamOptions } from "./sse";
+export { type EventDataParser, NODE_BODY, readJsonBody, SSEJsonStream, type SSEJsonStreamOptions } from "./sse";
 export { chatChunkParser } from "./chat-chunk-parser";
 export {
   type ChatModelInfo,

@@ -107,9 +107,24 @@ export interface SSEJsonStreamOptions {
   /**
    * Makes, once per stream, what turns an event's data into its value (default: `JSON.parse`).
    * It must throw what `JSON.parse` throws for malformed JSON. `chatChunkParser` is one for a
-   * chat-completions stream read by `ChatStreamDecoder`: most text deltas are not parsed at all.
+   * chat-completions stream read by `ChatStreamDecoder`: most text deltas are not parsed at all,
+   * and text deltas that arrived together are handed on as one.
    */
-  parser?: () => (data: string) => unknown;
+  parser?: () => EventDataParser;
+}
+
+/**
+ * Turns an event's data into its value (see `SSEJsonStreamOptions.parser`). A parser that can tell
+ * a text-only event from its data alone also has `textOf` (that text, or undefined for any other
+ * event) and `textEvent` (the value of a text-only event with some text): the stream then joins
+ * text-only events that are already read, one after another, into one event with their texts
+ * joined. Nothing waits for that: only events the stream holds at once are joined, so a server
+ * that sends each delta on its own still has each one handed on as it comes.
+ */
+export interface EventDataParser {
+  (data: string): unknown;
+  textOf?: (data: string) => string | undefined;
+  textEvent?: (text: string) => unknown;
 }
 
 /**
@@ -151,7 +166,7 @@ export class SSEJsonStream<T> implements AsyncIterableIterator<T> {
   #data: string | undefined;
   #sawDone = false;
   #ended = false;
-  readonly #parseData: ((data: string) => unknown) | undefined;
+  readonly #parseData: EventDataParser | undefined;
 
   constructor(response: Response, options?: SSEJsonStreamOptions) {
     const reader = bodyReader(response);
@@ -336,6 +351,11 @@ export class SSEJsonStream<T> implements AsyncIterableIterator<T> {
       return undefined;
     }
     const parseData = this.#parseData;
+    if (parseData?.textOf !== undefined && parseData.textEvent !== undefined) {
+      const content = parseData.textOf(text);
+      if (content !== undefined)
+        return { done: false, value: parseData.textEvent(this.#textThatFollows(content, parseData.textOf)) as T };
+    }
     const parsed = (parseData === undefined ? JSON.parse(text) : parseData(text)) as { error?: unknown } | null;
     if (parsed !== null && typeof parsed === "object" && parsed.error) {
       const onErrorEvent = this.#options?.onErrorEvent;
@@ -345,7 +365,35 @@ export class SSEJsonStream<T> implements AsyncIterableIterator<T> {
     }
     return { done: false, value: parsed as T };
   }
+
+  /**
+   * `text` with the texts of the text-only events read right after it: each a single `data:` line
+   * and its blank line, already in the text read so far. The first other line or event (or one
+   * not complete yet) is left where it is, for the next `#parse`.
+   */
+  #textThatFollows(text: string, textOf: (data: string) => string | undefined): string {
+    const read = this.#text;
+    let joined = text;
+    for (;;) {
+      const at = this.#at;
+      if (!read.startsWith(DATA_FIELD, at)) return joined;
+      const end = read.indexOf("\n", at);
+      // The line must end and be followed by the blank line (the text holds whole lines only).
+      if (end < 0 || read.charCodeAt(end + 1) !== LF) return joined;
+      const from =
+        read.charCodeAt(at + DATA_FIELD.length) === SPACE ? at + DATA_FIELD.length + 1 : at + DATA_FIELD.length;
+      // Too large for an event: left to #parse, which fails the stream.
+      if (end - from > this.#maxEventBytes) return joined;
+      const more = textOf(read.slice(from, end));
+      if (more === undefined) return joined;
+      joined += more;
+      this.#at = end + 2;
+    }
+  }
 }
+
+/** Used by `SSEJsonStream.#textThatFollows`: the field name of a data line. */
+const DATA_FIELD = "data:";
 
 function errorEventError(error: unknown, options: SSEJsonStreamOptions | undefined): ProviderError {
   const detail =

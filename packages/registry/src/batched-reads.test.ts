@@ -30,7 +30,9 @@ const usageChunk = { ...chunk({}), choices: [], usage: { prompt_tokens: 7, compl
 const sse = (events: (object | string)[]) =>
   events.map((e) => `data: ${typeof e === "string" ? e : JSON.stringify(e)}\n\n`).join("");
 
-const WORDS = ["one ", "two ", "three ", "four"];
+// Each delta ends a line: an escape in every event, so none is cut from the template and joined with
+// the next (that is the last test's subject); each stays a chunk of its own.
+const WORDS = ["one\n", "two\n", "three\n", "four"];
 const WHOLE = sse([
   chunk({ role: "assistant", content: "" }),
   ...WORDS.map((w) => chunk({ content: w })),
@@ -151,9 +153,30 @@ describe("a stream's events read together are handed on at once, as next() would
     const stream = registry(150).stream(ask("count"));
     const iterator = stream[Symbol.asyncIterator]() as AsyncIterator<RegistryStreamChunk> &
       Takeable<RegistryStreamChunk>;
-    expect((await iterator.next()).value).toEqual({ type: "text", text: "one " });
+    expect((await iterator.next()).value).toEqual({ type: "text", text: WORDS[0] });
     await new Promise((resolve) => setTimeout(resolve, 300));
     expect(iterator[TAKE]()).toBeUndefined();
     await expect(iterator.next()).rejects.toBeInstanceOf(TimeoutError);
+  });
+
+  it("plain text deltas read together reach the caller as one chunk: the same text, one chunk per read instead of per event", async () => {
+    const words = Array.from({ length: 30 }, (_, i) => `w${i} `);
+    a.bodies.push(
+      sse([
+        chunk({ role: "assistant", content: "" }),
+        ...words.map((w) => chunk({ content: w })),
+        finishChunk("stop"),
+        usageChunk,
+        "[DONE]",
+      ]),
+    );
+    const chunks: RegistryStreamChunk[] = [];
+    for await (const c of registry().stream(ask("count"))) chunks.push(c);
+    // The first delta is parsed (it teaches the template); the 29 after it were in the same read.
+    expect(chunks.filter((c) => c.type === "text").map((c) => (c as { text: string }).text)).toEqual([
+      words[0],
+      words.slice(1).join(""),
+    ]);
+    expect(chunks.at(-1)).toMatchObject({ type: "finish", usage: { inputTokens: 7, outputTokens: 4 } });
   });
 });
