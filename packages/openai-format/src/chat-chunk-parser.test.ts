@@ -272,6 +272,34 @@ describe("chatChunkParser: a chat stream's text deltas cut from their template",
     expect(await next()).toBe("done");
   });
 
+  it("a delta over maxEventBytes right after a run is not joined: the run comes, then the stream fails as it always did", async () => {
+    const body = `${[text("a"), text("b"), text("c"), text("z".repeat(500)), text("d")].map((e) => `data: ${e}\n\n`).join("")}`;
+    for (const maxEventBytes of [400, text("z".repeat(500)).length - 1]) {
+      const stream = new SSEJsonStream<{ choices: { delta: { content: string } }[] }>(new Response(body), {
+        parser: chatChunkParser,
+        maxEventBytes,
+        provider: "openai",
+      });
+      const seen: string[] = [];
+      const error = await (async () => {
+        for await (const event of stream) seen.push(event.choices[0]?.delta.content ?? "");
+      })().then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(seen).toEqual(["a", "bc"]);
+      expect((error as Error).message).toMatch(/larger than \d+ bytes/);
+    }
+    // At the bound exactly, it is an event like any other, joined.
+    const atBound = new SSEJsonStream<{ choices: { delta: { content: string } }[] }>(new Response(body), {
+      parser: chatChunkParser,
+      maxEventBytes: text("z".repeat(500)).length,
+    });
+    const texts: string[] = [];
+    for await (const event of atBound) texts.push(event.choices[0]?.delta.content ?? "");
+    expect(texts).toEqual(["a", `bc${"z".repeat(500)}d`]);
+  });
+
   it("random streams in random reads (a differential fuzz): the same text and the same other chunks as JSON.parse", async () => {
     let seed = 11;
     const random = () => {
