@@ -123,7 +123,9 @@ export interface SSEJsonStreamOptions {
  */
 export interface EventDataParser {
   (data: string): unknown;
+  /** The text of `data` when it is a text-only event (told without parsing it), else undefined. */
   textOf?: (data: string) => string | undefined;
+  /** The value of a text-only event carrying `text` (what the parser would give for one). */
   textEvent?: (text: string) => unknown;
 }
 
