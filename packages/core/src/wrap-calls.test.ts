@@ -64,4 +64,24 @@ describe("rewrapStream", () => {
     expect(seen).toEqual([10]);
     expect(() => outer[Symbol.asyncIterator]()).toThrow("iterated only once");
   });
+
+  it("reads the facts and iterates through a Proxy of the stream, as a caller's wrapper does", async () => {
+    const inner = {
+      selectionId: "sel-2",
+      explanation: { note: "n" },
+      attempts: [] as unknown[],
+      async *[Symbol.asyncIterator]() {
+        yield 1;
+      },
+    };
+    const outer = rewrapStream(inner, () => inner[Symbol.asyncIterator]());
+    const wrapped = new Proxy(outer, {});
+    expect(wrapped.selectionId).toBe("sel-2");
+    expect(wrapped.explanation).toEqual({ note: "n" });
+    expect(Object.create(outer).selectionId).toBe("sel-2");
+    const seen: number[] = [];
+    for await (const n of wrapped) seen.push(n);
+    expect(seen).toEqual([1]);
+    expect(() => outer[Symbol.asyncIterator]()).toThrow("iterated only once");
+  });
 });

@@ -44,6 +44,11 @@ export function rewrapStream<S extends StreamFacts & AsyncIterable<unknown>, C>(
   return new RewrappedStream(inner, iterate) as unknown as Omit<S, typeof Symbol.asyncIterator> & AsyncIterable<C>;
 }
 
+/** `RewrappedStream`'s own state. Symbol-keyed rather than `#private`: a getter called through a
+ * `Proxy` of the stream, or with the stream as a prototype, still finds it (private fields throw there). */
+const INNER: unique symbol = Symbol("rewrapStream.inner");
+const ITERATE: unique symbol = Symbol("rewrapStream.iterate");
+
 /**
  * `rewrapStream`'s stream. A class, its getters on the prototype: an object literal with getters
  * gets its getters as new closures, held through V8 accessor pairs that are made in the old
@@ -53,38 +58,38 @@ export function rewrapStream<S extends StreamFacts & AsyncIterable<unknown>, C>(
  * literal, ~2.2 KB with the class (the provider's own stream alone: ~1.8 KB).
  */
 class RewrappedStream<C> implements AsyncIterable<C> {
-  readonly #inner: StreamFacts;
-  #iterate: (() => AsyncIterator<C>) | undefined;
+  readonly [INNER]: StreamFacts;
+  [ITERATE]: (() => AsyncIterator<C>) | undefined;
 
   constructor(inner: StreamFacts, iterate: () => AsyncIterator<C>) {
-    this.#inner = inner;
-    this.#iterate = iterate;
+    this[INNER] = inner;
+    this[ITERATE] = iterate;
   }
 
   get selectionId(): string | undefined {
-    return this.#inner.selectionId;
+    return this[INNER].selectionId;
   }
 
   get explanation(): unknown {
-    return this.#inner.explanation;
+    return this[INNER].explanation;
   }
 
   get attempts(): readonly unknown[] {
-    return this.#inner.attempts;
+    return this[INNER].attempts;
   }
 
   get cascade(): unknown {
-    return this.#inner.cascade;
+    return this[INNER].cascade;
   }
 
   get warnings(): readonly string[] | undefined {
-    return this.#inner.warnings;
+    return this[INNER].warnings;
   }
 
   [Symbol.asyncIterator](): AsyncIterator<C> {
-    const iterate = this.#iterate;
+    const iterate = this[ITERATE];
     if (iterate === undefined) throw new TypeError("A registry stream can be iterated only once.");
-    this.#iterate = undefined;
+    this[ITERATE] = undefined;
     return iterate();
   }
 }

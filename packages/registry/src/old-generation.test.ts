@@ -27,6 +27,7 @@ describe("registry.stream and V8's old generation", () => {
     // Each minor GC's line says how many bytes it moved into the old generation ("promoted=…").
     expect([...measured.matchAll(/\bgc=s\b/g)].length, "minor GCs ran while streaming").toBeGreaterThan(5);
     const promoted = [...measured.matchAll(/\bpromoted=(\d+)/g)].reduce((sum, m) => sum + Number(m[1]), 0);
-    expect(promoted / Number(streams)).toBeLessThan(Number(answer) / 8);
+    // A quarter of the answer: the old shape read ~4.5 KB here, above it by far; the class ~0.6 KB.
+    expect(promoted / Number(streams)).toBeLessThan(Number(answer) / 4);
   });
 });

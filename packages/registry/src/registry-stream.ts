@@ -25,11 +25,22 @@ const RUN_DONE: IteratorReturnResult<undefined> = Object.freeze({
   value: undefined,
 }) as IteratorReturnResult<undefined>;
 
-/** `registry.stream(request, requirements)`: the stream object a caller iterates once. */
-/** A stream whose first `next()` rejects with `error` (a call that could not start), then is done. */
+/** What a stream that could not start says besides its error: nothing was selected or tried. */
+const NOT_STARTED = Object.freeze({
+  selectionId: undefined,
+  explanation: undefined,
+  attempts: Object.freeze([]) as readonly AttemptRecord[],
+  cascade: undefined,
+  warnings: NO_WARNINGS,
+});
+
+/**
+ * A stream whose first `next()` rejects with `error` (a call that could not start), then is done.
+ * Made like every other registry stream (`rewrapStream`), so both have the same shape.
+ */
 export function failedStream(error: unknown): RegistryStream {
   let failed = false;
-  const iterator: AsyncIterableIterator<RegistryStreamChunk> = {
+  const iterator: AsyncIterator<RegistryStreamChunk> = {
     next: () => {
       if (failed) return Promise.resolve({ done: true, value: undefined });
       failed = true;
@@ -39,15 +50,12 @@ export function failedStream(error: unknown): RegistryStream {
       failed = true;
       return Promise.resolve({ done: true, value: undefined });
     },
-    [Symbol.asyncIterator]: () => iterator,
   };
-  return Object.assign(iterator, {
-    selectionId: undefined,
-    explanation: undefined,
-    attempts: [],
-    cascade: undefined,
-    warnings: NO_WARNINGS,
-  });
+  // rewrapStream reads only the facts of its first argument; the chunks come from the iterator.
+  return rewrapStream(
+    NOT_STARTED as typeof NOT_STARTED & AsyncIterable<never>,
+    () => iterator,
+  ) as unknown as RegistryStream;
 }
 
 export function registryStream(
