@@ -37,7 +37,7 @@ export interface StreamFacts {
  * A stream over `inner`'s selection id, explanation, attempts, cascade record and warnings, read live from
  * it, whose chunks come from `iterate()`. Like a registry stream, it can be iterated once.
  */
-export function rewrapStream<S extends StreamFacts & AsyncIterable<unknown>, C>(
+export function rewrapStream<S extends StreamFacts, C>(
   inner: S,
   iterate: () => AsyncIterator<C>,
 ): Omit<S, typeof Symbol.asyncIterator> & AsyncIterable<C> {

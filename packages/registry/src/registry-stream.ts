@@ -51,11 +51,7 @@ export function failedStream(error: unknown): RegistryStream {
       return Promise.resolve({ done: true, value: undefined });
     },
   };
-  // rewrapStream reads only the facts of its first argument; the chunks come from the iterator.
-  return rewrapStream(
-    NOT_STARTED as typeof NOT_STARTED & AsyncIterable<never>,
-    () => iterator,
-  ) as unknown as RegistryStream;
+  return rewrapStream(NOT_STARTED, () => iterator) as unknown as RegistryStream;
 }
 
 export function registryStream(
