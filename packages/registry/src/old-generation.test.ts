@@ -1,5 +1,5 @@
-import { spawnSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
+import { runScript } from "@orchestrator-ts/testing";
 import { describe, expect, it } from "vitest";
 
 // A finished stream's objects should die young. What a server streams at once is then freed by
@@ -13,13 +13,9 @@ import { describe, expect, it } from "vitest";
 const runner = fileURLToPath(new URL("../test/old-generation.ts", import.meta.url));
 
 describe("registry.stream and V8's old generation", () => {
-  it("a finished stream's answer is not moved there", { timeout: 120_000 }, () => {
-    const run = spawnSync(process.execPath, ["--import", "tsx", runner], {
-      encoding: "utf8",
-      timeout: 100_000,
-      maxBuffer: 64 * 1024 * 1024,
-    });
-    expect(run.status, run.stderr).toBe(0);
+  it("a finished stream's answer is not moved there", { timeout: 120_000 }, async () => {
+    const run = await runScript({ file: runner }, { timeoutMs: 100_000 });
+    expect(run.code, run.stderr).toBe(0);
     const measured = run.stdout.slice(run.stdout.indexOf("measuring\n"));
     const [, streams, chunks, answer] = /streams (\d+) chunks (\d+) answer (\d+)/.exec(measured) ?? [];
     expect(streams, run.stdout.slice(-500)).toBeDefined();
