@@ -20,9 +20,11 @@ export function startServerProcess(
     const s = await m[${JSON.stringify(factory)}](${JSON.stringify(options)});
     process.stdout.write(JSON.stringify({ port: s.port, url: s.url }) + "\\n");
     process.on("SIGTERM", () => s.close().then(() => process.exit(0)));
+    // The parent holds this pipe: when it dies, however it dies, stdin ends and so does this process.
+    process.stdin.on("end", () => process.exit(0)).resume();
   });`;
   const child: ChildProcess = spawn(process.execPath, ["--input-type=module", "-e", script], {
-    stdio: ["ignore", "pipe", "inherit"],
+    stdio: ["pipe", "pipe", "inherit"],
   });
   return new Promise((resolve, reject) => {
     let buffered = "";
