@@ -63,8 +63,8 @@ interface Served {
   exit: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
-async function startServe(args: string[], nodeArgs: string[] = []): Promise<Served> {
-  const child = spawn(process.execPath, [...nodeArgs, BIN, "serve", "--config", config, "--port", "0", ...args], {
+async function startServe(args: string[], nodeArgs: string[] = [], configFile = config): Promise<Served> {
+  const child = spawn(process.execPath, [...nodeArgs, BIN, "serve", "--config", configFile, "--port", "0", ...args], {
     cwd: HOME,
     env: {
       PATH: process.env.PATH ?? "",
@@ -156,6 +156,49 @@ describe("orchestrator serve (a real process)", () => {
     }
   });
 
+  it("initialises every model at start-up: one that cannot is printed while the others serve", {
+    timeout: 60_000,
+  }, async () => {
+    const file = join(HOME, "one-without-key.yaml");
+    writeFileSync(
+      file,
+      [
+        "models:",
+        "  - name: gpt-4o-mini",
+        "    provider: openai",
+        `    config: { api_key: "\${LOOPBACK_OPENAI_KEY}", base_url: "${openai.baseURL}" }`,
+        // OpenAI's own endpoint and no OPENAI_API_KEY in the process's environment.
+        "  - name: gpt-4o",
+        "    provider: openai",
+        "health: { enabled: false }",
+        "",
+      ].join("\n"),
+    );
+    const served = await startServe([], [], file);
+    try {
+      // No request has been made: the operator hears of it from the start.
+      const deadline = Date.now() + 20_000;
+      while (!served.stderr().includes("not initialised") && Date.now() < deadline)
+        await new Promise((r) => setTimeout(r, 25));
+      expect(served.stderr()).toContain(
+        "not initialised: gpt-4o (openai): No OpenAI API key: pass `apiKey` or set the OPENAI_API_KEY environment variable.",
+      );
+      const ready = await fetch(`${served.url}/readyz`);
+      expect(ready.status).toBe(200);
+      expect(await ready.json()).toMatchObject({ status: "ready", models: 2, healthy_models: 1 });
+      const client = new OpenAI({ apiKey: "anything", baseURL: `${served.url}/v1`, maxRetries: 0 });
+      const answer = await client.chat.completions.create({
+        model: "gpt-4o-mini",
+        messages: [{ role: "user", content: "hi" }],
+      });
+      expect(answer.choices[0]?.message.content).toBe("Echo: hi");
+      served.child.kill("SIGTERM");
+      expect(await served.exit).toEqual({ code: 0, signal: null });
+    } finally {
+      served.child.kill("SIGKILL");
+    }
+  });
+
   it("serves the Responses API and Anthropic's Messages API and token count from the same process", {
     timeout: 60_000,
   }, async () => {
@@ -237,8 +280,13 @@ describe("orchestrator serve (a real process)", () => {
       throw e;
     });
     try {
-      const ready = await fetch(`${served.url}/readyz`);
-      expect([ready.status, await ready.json()]).toEqual([200, { status: "ready", models: 2, healthy_models: 2 }]);
+      // Ready once its models have initialised (start-up), which can be just after it prints its URL.
+      await expect
+        .poll(async () => {
+          const ready = await fetch(`${served.url}/readyz`);
+          return [ready.status, await ready.json()];
+        })
+        .toEqual([200, { status: "ready", models: 2, healthy_models: 2 }]);
       const client = new OpenAI({ apiKey: "anything", baseURL: `${served.url}/v1`, maxRetries: 0 });
       await client.chat.completions.create({ model: "gpt-4o-mini", messages: [{ role: "user", content: "count me" }] });
       await redis.pause();

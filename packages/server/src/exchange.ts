@@ -9,6 +9,7 @@ import {
   type ServerObserver,
 } from "./contract";
 import { toGatewayError } from "./errors";
+import type { ModelInitialization } from "./initialize";
 
 /** What an endpoint needs of the server it runs in (one object per server, not per request). */
 export interface ServerContext {
@@ -27,6 +28,8 @@ export interface ServerContext {
    * answers steers the routing everyone shares.
    */
   readonly raters: LruMap<string, string>;
+  /** The start-up initialisation of the models, unless the server was made without it. */
+  initialization?: ModelInitialization;
 }
 
 /** Ten times the answers a registry keeps awaiting feedback by default (`feedbackCapacity`). */

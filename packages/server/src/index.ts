@@ -41,6 +41,7 @@ export {
   createServer,
   rawKeyOf,
 } from "./server";
+export type { ModelInitFailure } from "./initialize";
 export { openAIErrorBody, toGatewayError } from "./errors";
 export { DEFAULT_BODY_LIMIT_BYTES } from "./body";
 export { type RoutingHints, routingHints } from "./hints";

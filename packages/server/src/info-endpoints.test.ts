@@ -1,4 +1,5 @@
-import { SelectorRoute } from "@orchestrator-ts/registry";
+import { ModelRegistry, SelectorRoute } from "@orchestrator-ts/registry";
+import { FakeModel } from "@orchestrator-ts/testing";
 import { afterEach, describe, expect, it } from "vitest";
 import { GatewayError, type RequestRecord } from "./contract";
 import { type Gateway, ask, startGateway } from "./test/gateway";
@@ -104,6 +105,101 @@ describe("GET /healthz and /readyz", () => {
     } finally {
       await server.close();
     }
+  });
+});
+
+/** A model whose initialisation waits until `open()`, and throws `failNext` once when set. */
+class GatedModel extends FakeModel {
+  initializations = 0;
+  failNext: Error | undefined;
+  open!: () => void;
+  readonly #gate = new Promise<void>((resolve) => {
+    this.open = resolve;
+  });
+  protected override async doInitialize(): Promise<void> {
+    this.initializations++;
+    await this.#gate;
+    const failure = this.failNext;
+    this.failNext = undefined;
+    if (failure) throw failure;
+  }
+}
+
+describe("models initialise at start-up", () => {
+  const servers: { close(): Promise<void> }[] = [];
+  afterEach(async () => {
+    await Promise.all(servers.splice(0).map((s) => s.close()));
+  });
+  async function serve(models: FakeModel[], options: { initializeModels?: boolean } = {}) {
+    const registry = new ModelRegistry({ maxRetries: 0 });
+    for (const model of models) registry.registerModel(model);
+    const { createServer } = await import("./server");
+    const server = createServer({ orchestrator: { registry }, port: 0, ...options });
+    servers.push(server);
+    return { server, url: await server.listen() };
+  }
+  const readiness = async (url: string) => {
+    const r = await fetch(`${url}/readyz`);
+    return { status: r.status, body: (await r.json()) as { reasons?: string[]; healthy_models: number } };
+  };
+
+  it("before any request; /readyz is 503 until every model has initialised", async () => {
+    const slow = new GatedModel({ name: "slow" });
+    const quick = new FakeModel({ name: "quick" });
+    const { server, url } = await serve([slow, quick]);
+    expect(slow.initializations).toBe(1);
+    const waiting = await readiness(url);
+    expect(waiting.status).toBe(503);
+    expect(waiting.body.reasons).toEqual(["models still initialising: slow"]);
+    expect(quick.isInitialized).toBe(true);
+    expect(slow.isInitialized).toBe(false);
+    slow.open();
+    expect(await server.initialized).toEqual([]);
+    expect(slow.isInitialized).toBe(true);
+    const ready = await readiness(url);
+    expect(ready.status).toBe(200);
+    expect(ready.body.healthy_models).toBe(2);
+    // The request that follows uses the model initialised: it does not initialise it again.
+    const answer = await fetch(`${url}/v1/chat/completions`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ model: "slow", messages: [{ role: "user", content: "hi" }] }),
+    });
+    expect(answer.status).toBe(200);
+    expect(slow.initializations).toBe(1);
+  });
+
+  it("a model that cannot initialise is reported (upstream masked), not ready, and tries again at its next request", async () => {
+    const broken = new GatedModel({ name: "broken" });
+    broken.failNext = new Error("could not load the weights from http://10.1.2.3:8080/models/big.gguf");
+    broken.open();
+    const { server, url } = await serve([broken]);
+    const failures = await server.initialized;
+    expect(failures).toHaveLength(1);
+    expect(failures[0]).toMatchObject({ model: "broken", provider: "fake" });
+    expect(failures[0]?.reason).toContain("could not load the weights from the provider");
+    expect(JSON.stringify(failures)).not.toMatch(/10\.1\.2\.3|8080/);
+    const notReady = await readiness(url);
+    expect(notReady.status).toBe(503);
+    expect(notReady.body.reasons?.[0]).toMatch(/^no model is healthy \(broken: did not initialise: could not load/);
+    const answer = await fetch(`${url}/v1/chat/completions`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ model: "broken", messages: [{ role: "user", content: "hi" }] }),
+    });
+    expect(answer.status).toBe(200);
+    expect(broken.initializations).toBe(2);
+    expect((await readiness(url)).status).toBe(200);
+  });
+
+  it("initializeModels: false leaves each model to its first request", async () => {
+    const lazy = new GatedModel({ name: "lazy" });
+    lazy.open();
+    const { server, url } = await serve([lazy], { initializeModels: false });
+    expect(await server.initialized).toEqual([]);
+    expect(lazy.initializations).toBe(0);
+    expect((await readiness(url)).status).toBe(200);
+    expect(lazy.initializations).toBe(0);
   });
 });
 

@@ -27,7 +27,8 @@ function within<T>(promise: Promise<T>, what: string): Promise<T> {
 
 /**
  * `GET /readyz`: 200 when the config is loaded, the orchestrator's own checks pass (Redis
- * reachable, when it uses Redis) and at least one model is healthy; else 503 with every reason.
+ * reachable, when it uses Redis), no model is still initialising and at least one model is healthy
+ * (one whose initialisation failed is not); else 503 with every reason.
  */
 export async function readyz(res: ServerResponse, served: ServedOrchestrator, context: ServerContext): Promise<void> {
   const reasons: string[] = [];
@@ -42,10 +43,18 @@ export async function readyz(res: ServerResponse, served: ServedOrchestrator, co
     }
   }
   const models = served.registry.listModels();
+  const initialization = context.initialization;
+  if (initialization && initialization.pending.size > 0)
+    reasons.push(`models still initialising: ${[...initialization.pending].join(", ")}`);
   let healthy = 0;
   const unhealthy: string[] = [];
   await Promise.all(
     models.map(async (model) => {
+      const failedToStart = model.isInitialized ? undefined : initialization?.failed.get(model.name);
+      if (failedToStart) {
+        unhealthy.push(`${model.name}: did not initialise: ${failedToStart.reason}`);
+        return;
+      }
       try {
         const status = await within(
           Promise.resolve(served.registry.health.getHealth(model.name)),

@@ -11,6 +11,7 @@ import { openAIErrorBody, sendError, toGatewayError } from "./errors";
 import { Exchange, RATERS_KEPT, type ServerContext } from "./exchange";
 import { LruMap } from "@orchestrator-ts/core/internal";
 import { feedback, healthz, listModels, readyz } from "./info-endpoints";
+import { type ModelInitFailure, initializeModels } from "./initialize";
 
 /** A route of another part of the gateway (`GET /metrics`, the dashboard): matched on method and exact path. */
 export interface ServerRoute {
@@ -57,6 +58,12 @@ export interface CreateServerOptions {
   drainTimeoutMs?: number;
   /** `close()` also closes the orchestrator (its Redis connections, models). Default false. */
   ownsOrchestrator?: boolean;
+  /**
+   * Initialise every registered model as the server is created (the provider SDK's import, a local
+   * model's load), so that no request pays it; `GET /readyz` answers 503 until each model has
+   * initialised or failed. A model that failed tries again at its next request. Default true.
+   */
+  initializeModels?: boolean;
 }
 
 // Past the 60 s idle timeout of load balancers: a connection opened ahead of use, with no request
@@ -102,6 +109,11 @@ export interface OrchestratorServer {
   readonly server: Server;
   /** Start listening; resolves with `url`. */
   listen(): Promise<string>;
+  /**
+   * Settles once every model registered at creation has initialised or failed (see
+   * `initializeModels`), with the ones that failed; at once, with none, when that is off.
+   */
+  readonly initialized: Promise<readonly ModelInitFailure[]>;
   /**
    * Stop accepting, let in-flight requests and streams finish (up to `drainTimeoutMs`, then
    * abort them), close the key gate and, when it owns it, the orchestrator. Idempotent.
@@ -157,6 +169,7 @@ export function createServer(options: CreateServerOptions): OrchestratorServer {
     draining: false,
     raters: new LruMap(RATERS_KEPT),
   };
+  if (options.initializeModels !== false) context.initialization = initializeModels(registry);
 
   const settings: InferenceSettings = {
     registry,
@@ -380,6 +393,7 @@ export function createServer(options: CreateServerOptions): OrchestratorServer {
       return urlOf();
     },
     server,
+    initialized: context.initialization?.done ?? Promise.resolve([]),
     listen() {
       listening ??= new Promise<string>((resolve, reject) => {
         const onError = (error: Error) => reject(error);

@@ -24,6 +24,8 @@ Serves the configured models over HTTP: POST /v1/chat/completions and POST /v1/r
 (OpenAI's APIs; the Responses API stateless), POST /v1/messages and /v1/messages/count_tokens
 (Anthropic's) — model: a model's name, a route's name or "auto" —, GET /v1/models, POST /v1/feedback, GET /healthz,
 GET /readyz, GET /metrics (Prometheus), GET /ui (the dashboard; with a master key). Prints the URL once listening.
+Every model initialises at start-up (its SDK, a local model's load); /readyz answers 503 until they all have,
+and a model that cannot is printed ("not initialised: …") and tries again at its next request.
 Keys: with ORCHESTRATOR_MASTER_KEY set or keys: in the config, every request needs a key
 (Authorization: Bearer …): virtual keys made with \`orchestrator keys create\` (the admin API,
 /admin/*, takes the master key) or declared in keys:. With a redis: section (or --redis) keys,
@@ -103,6 +105,10 @@ export async function serve(argv: string[], io: Io): Promise<number> {
   }
   io.out(`orchestrator serving on ${url}`);
   for (const s of server.skipped) io.err(`unavailable: ${s.name} (${s.provider}): ${s.reason}`);
+  // Every model initialises now, not at its first request; the operator hears of one that cannot.
+  void server.initialized.then((failures) => {
+    for (const f of failures) io.err(`not initialised: ${f.model} (${f.provider}): ${f.reason}`);
+  });
   const signal = await stop;
   io.err(`${signal}: draining requests in flight, then closing`);
   await server.close();
