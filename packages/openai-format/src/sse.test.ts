@@ -95,10 +95,67 @@ describe("SSEJsonStream", () => {
   });
 
   it("ignores anything after [DONE] and reads the body to its end", async () => {
-    const events = await collectAll(
-      new SSEJsonStream(response(['data: {"n":1}\n\ndata: [DONE]\n\n', 'data: {"n":2}\n\n'])),
+    let cancelled = false;
+    const { response: body, pulled } = generatedBody(
+      4096,
+      1024,
+      (offset, size) =>
+        new TextEncoder().encode(
+          offset === 0
+            ? 'data: {"n":1}\n\ndata: [DONE]\n\n'.padEnd(size, "\n")
+            : `data: {"n":2}\n\n`.padEnd(size, "\n"),
+        ),
+      () => {
+        cancelled = true;
+      },
     );
+    const events = await collectAll(new SSEJsonStream(body));
     expect(events).toEqual([{ n: 1 }]);
+    // Read to its end in the background, not cancelled: the connection stays reusable.
+    await expect.poll(pulled).toBe(4096);
+    expect(cancelled).toBe(false);
+  });
+
+  it("ends at [DONE] without waiting for the body to end (a server that keeps the response open)", async () => {
+    let release: (() => void) | undefined;
+    let closed = false;
+    const encoder = new TextEncoder();
+    let step = 0;
+    const body = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        if (step++ === 0) return controller.enqueue(encoder.encode('data: {"n":1}\n\ndata: [DONE]\n\n'));
+        // The body's end comes only when the test says so.
+        return new Promise<void>((resolve) => {
+          release = () => {
+            controller.close();
+            closed = true;
+            resolve();
+          };
+        });
+      },
+    });
+    const stream = new SSEJsonStream<{ n: number }>(new Response(body));
+    expect(await stream.next()).toEqual({ done: false, value: { n: 1 } });
+    expect(await stream.next()).toEqual({ done: true, value: undefined });
+    // Still read in the background: the end, when it comes, is taken.
+    await expect.poll(() => release !== undefined).toBe(true);
+    release?.();
+    expect(closed).toBe(true);
+  });
+
+  it("cancels a body that goes on past maxEventBytes after [DONE]", async () => {
+    let cancelled = false;
+    const { response: body, pulled } = generatedBody(
+      10_000_000,
+      1000,
+      (offset, size) => new TextEncoder().encode((offset === 0 ? "data: [DONE]\n\n" : "").padEnd(size, ":")),
+      () => {
+        cancelled = true;
+      },
+    );
+    expect(await collectAll(new SSEJsonStream(body, { maxEventBytes: 5000 }))).toEqual([]);
+    await expect.poll(() => cancelled).toBe(true);
+    expect(pulled()).toBeLessThan(20_000);
   });
 
   it("drops an event cut off by the end of the body (the caller sees no [DONE])", async () => {

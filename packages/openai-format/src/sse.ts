@@ -140,8 +140,8 @@ export interface EventDataParser {
  * the last to be parsed).
  *
  * Semantics are the `openai` SDK's: lines end at LF, CRLF or CR; `:` lines are comments; several `data:`
- * lines join with "\n"; a blank line dispatches; `[DONE]` ends the events (the body is still read
- * to its end, which keeps the connection reusable); an event whose JSON has an `error` member
+ * lines join with "\n"; a blank line dispatches; `[DONE]` ends the events at once (the rest of the
+ * body is read to its end in the background, which keeps the connection reusable); an event whose JSON has an `error` member
  * throws (see `onErrorEvent`); malformed JSON throws a `SyntaxError` (the events before it are
  * delivered first; the body is then cancelled). An event left without its blank line when the
  * body ends is dropped. `return()` and `cancel()` cancel the body (the connection is released).
@@ -166,7 +166,6 @@ export class SSEJsonStream<T> implements AsyncIterableIterator<T> {
   #at = 0;
   #event: string | undefined;
   #data: string | undefined;
-  #sawDone = false;
   #ended = false;
   readonly #parseData: EventDataParser | undefined;
 
@@ -248,6 +247,30 @@ export class SSEJsonStream<T> implements AsyncIterableIterator<T> {
     }
     return parsed ?? this.#reader.read().then(this.#onRead);
   };
+
+  /**
+   * `[DONE]` ends the events now, not when the body ends: the answer is whole, and a consumer that
+   * writes it on (the gateway) sends its end with its last text instead of a read later. The rest
+   * of the body (its chunked end, usually in the same read) is read in the background so that the
+   * connection stays reusable; a body that goes on past `maxEventBytes` is cancelled.
+   */
+  #endAtDone(): void {
+    this.#ended = true;
+    this.#text = "";
+    this.#pending = undefined;
+    const reader = this.#reader;
+    const limit = this.#maxEventBytes;
+    let bytes = 0;
+    const drain = (result: ReadResult): unknown => {
+      if (result.done) return undefined;
+      bytes += result.value.byteLength;
+      return bytes > limit ? reader.cancel() : reader.read().then(drain);
+    };
+    reader
+      .read()
+      .then(drain)
+      .catch(() => undefined);
+  }
 
   #fail(): void {
     this.#ended = true;
@@ -346,11 +369,11 @@ export class SSEJsonStream<T> implements AsyncIterableIterator<T> {
     const event = this.#event;
     this.#data = undefined;
     this.#event = undefined;
-    if ((data === undefined && event === undefined) || this.#sawDone) return undefined;
+    if (data === undefined && event === undefined) return undefined;
     const text = data ?? "";
     if (text.startsWith("[DONE]")) {
-      this.#sawDone = true;
-      return undefined;
+      this.#endAtDone();
+      return DONE;
     }
     const parseData = this.#parseData;
     if (parseData?.textOf !== undefined && parseData.textEvent !== undefined) {

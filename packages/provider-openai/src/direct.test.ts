@@ -144,6 +144,43 @@ describe("OpenAIModel: chat requests without the SDK's request machinery", () =>
     }
   });
 
+  it("a stream ends at [DONE] though the server keeps the response open (not at the deadline), both paths", async () => {
+    const open = new Set<import("node:http").ServerResponse>();
+    const lingering = createServer((req, res) => {
+      req.resume();
+      open.add(res);
+      res.writeHead(200, { "content-type": "text/event-stream" });
+      const event = (delta: object, extra: object = {}) =>
+        `data: ${JSON.stringify({ id: "c1", object: "chat.completion.chunk", created: 1, model: "gpt-4o-mini", choices: [{ index: 0, delta, finish_reason: null }], ...extra })}\n\n`;
+      res.write(
+        `${event({ role: "assistant", content: "Hello" })}${event({ content: " there" })}` +
+          `data: ${JSON.stringify({ id: "c1", object: "chat.completion.chunk", created: 1, model: "gpt-4o-mini", choices: [{ index: 0, delta: {}, finish_reason: "stop" }] })}\n\n` +
+          "data: [DONE]\n\n",
+      );
+      // …and the response is never ended.
+    });
+    await new Promise<void>((done) => lingering.listen(0, "127.0.0.1", done));
+    try {
+      const baseURL = `http://127.0.0.1:${(lingering.address() as AddressInfo).port}/v1`;
+      for (const m of [model({ baseURL, timeoutMs: 20_000 }), throughSdk({ baseURL, timeoutMs: 20_000 })]) {
+        const started = performance.now();
+        const chunks = await collectAll(m.stream(ask("hi")));
+        expect(performance.now() - started).toBeLessThan(5_000);
+        expect(
+          chunks
+            .filter((c) => c.type === "text")
+            .map((c) => (c as { text: string }).text)
+            .join(""),
+        ).toBe("Hello there");
+        expect(chunks.at(-1)).toMatchObject({ type: "finish", finishReason: { unified: "stop" } });
+      }
+    } finally {
+      for (const res of open) res.destroy();
+      lingering.closeAllConnections();
+      await new Promise<void>((done) => lingering.close(() => done()));
+    }
+  });
+
   it("an error response whose body never ends → the status's error at once, its message bounded (never read without end)", async () => {
     let written = 0;
     const endless = createServer((req, res) => {
