@@ -138,6 +138,12 @@ describe("models initialise at start-up", () => {
     servers.push(server);
     return { server, url: await server.listen() };
   }
+  const chat = (url: string, model: string) =>
+    fetch(`${url}/v1/chat/completions`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ model, messages: [{ role: "user", content: "hi" }] }),
+    });
   const readiness = async (url: string) => {
     const r = await fetch(`${url}/readyz`);
     return { status: r.status, body: (await r.json()) as { reasons?: string[]; healthy_models: number } };
@@ -160,12 +166,7 @@ describe("models initialise at start-up", () => {
     expect(ready.status).toBe(200);
     expect(ready.body.healthy_models).toBe(2);
     // The request that follows uses the model initialised: it does not initialise it again.
-    const answer = await fetch(`${url}/v1/chat/completions`, {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify({ model: "slow", messages: [{ role: "user", content: "hi" }] }),
-    });
-    expect(answer.status).toBe(200);
+    expect((await chat(url, "slow")).status).toBe(200);
     expect(slow.initializations).toBe(1);
   });
 
@@ -182,12 +183,7 @@ describe("models initialise at start-up", () => {
     const notReady = await readiness(url);
     expect(notReady.status).toBe(503);
     expect(notReady.body.reasons?.[0]).toMatch(/^no model is healthy \(broken: did not initialise: could not load/);
-    const answer = await fetch(`${url}/v1/chat/completions`, {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify({ model: "broken", messages: [{ role: "user", content: "hi" }] }),
-    });
-    expect(answer.status).toBe(200);
+    expect((await chat(url, "broken")).status).toBe(200);
     expect(broken.initializations).toBe(2);
     expect((await readiness(url)).status).toBe(200);
   });
