@@ -73,7 +73,14 @@ export {
   toChatThinkingBlocks,
 } from "./reasoning";
 export { parseArguments, stringifyArguments, ToolCallAssembler, type ToolCallDeltaLike } from "./tool-calls";
-export { type EventDataParser, NODE_BODY, readJsonBody, SSEJsonStream, type SSEJsonStreamOptions } from "./sse";
+export {
+  DONE_GRACE_MS,
+  type EventDataParser,
+  NODE_BODY,
+  readJsonBody,
+  SSEJsonStream,
+  type SSEJsonStreamOptions,
+} from "./sse";
 export { chatChunkParser } from "./chat-chunk-parser";
 export {
   type ChatModelInfo,

@@ -1,7 +1,7 @@
 import { DEFAULT_MAX_EVENT_BYTES, ProviderError } from "@orchestrator-ts/core";
 import { APIError } from "openai";
 import { describe, expect, it } from "vitest";
-import { SSEJsonStream, readJsonBody } from "./sse";
+import { DONE_GRACE_MS, SSEJsonStream, readJsonBody } from "./sse";
 import { collectAll, rejectionOf } from "./test-helpers";
 
 /** A real Response whose body arrives in exactly these pieces (strings are UTF-8 encoded; byte arrays pass as they are). */
@@ -116,31 +116,72 @@ describe("SSEJsonStream", () => {
     expect(cancelled).toBe(false);
   });
 
-  it("ends at [DONE] without waiting for the body to end (a server that keeps the response open)", async () => {
-    let release: (() => void) | undefined;
-    let closed = false;
+  it("after [DONE] waits for the body's end, and at most DONE_GRACE_MS: then it is done and the body cancelled", async () => {
+    let cancelled = false;
     const encoder = new TextEncoder();
     let step = 0;
     const body = new ReadableStream<Uint8Array>({
       pull(controller) {
         if (step++ === 0) return controller.enqueue(encoder.encode('data: {"n":1}\n\ndata: [DONE]\n\n'));
-        // The body's end comes only when the test says so.
+        // A server that keeps the response open: the end never comes.
+        return new Promise<void>(() => undefined);
+      },
+      cancel() {
+        cancelled = true;
+      },
+    });
+    const stream = new SSEJsonStream<{ n: number }>(new Response(body));
+    expect(await stream.next()).toEqual({ done: false, value: { n: 1 } });
+    const started = performance.now();
+    expect(await stream.next()).toEqual({ done: true, value: undefined });
+    const waited = performance.now() - started;
+    expect(waited).toBeGreaterThanOrEqual(DONE_GRACE_MS - 50);
+    expect(waited).toBeLessThan(DONE_GRACE_MS + 1_000);
+    expect(cancelled).toBe(true);
+  });
+
+  it("after [DONE] is done as soon as the body ends; cancel() then stops a body still going", async () => {
+    const encoder = new TextEncoder();
+    let release: (() => void) | undefined;
+    let step = 0;
+    const ending = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        if (step++ === 0) return controller.enqueue(encoder.encode('data: {"n":1}\n\ndata: [DONE]\n\n'));
         return new Promise<void>((resolve) => {
           release = () => {
             controller.close();
-            closed = true;
             resolve();
           };
         });
       },
     });
-    const stream = new SSEJsonStream<{ n: number }>(new Response(body));
-    expect(await stream.next()).toEqual({ done: false, value: { n: 1 } });
-    expect(await stream.next()).toEqual({ done: true, value: undefined });
-    // Still read in the background: the end, when it comes, is taken.
+    const stream = new SSEJsonStream<{ n: number }>(new Response(ending));
+    await stream.next();
+    const done = stream.next();
     await expect.poll(() => release !== undefined).toBe(true);
+    const started = performance.now();
     release?.();
-    expect(closed).toBe(true);
+    expect(await done).toEqual({ done: true, value: undefined });
+    expect(performance.now() - started).toBeLessThan(DONE_GRACE_MS / 2);
+
+    let cancelled = false;
+    step = 0;
+    const open = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        if (step++ === 0) return controller.enqueue(encoder.encode('data: {"n":1}\n\ndata: [DONE]\n\n'));
+        return new Promise<void>(() => undefined);
+      },
+      cancel() {
+        cancelled = true;
+      },
+    });
+    const abandoned = new SSEJsonStream<{ n: number }>(new Response(open));
+    await abandoned.next();
+    const pending = abandoned.next();
+    // The call's deadline or abort: the body is cancelled now, not after the grace.
+    abandoned.cancel();
+    await expect.poll(() => cancelled, { timeout: DONE_GRACE_MS / 2 }).toBe(true);
+    expect(await pending).toEqual({ done: true, value: undefined });
   });
 
   it("cancels a body that goes on past maxEventBytes after [DONE]", async () => {

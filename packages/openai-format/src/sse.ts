@@ -17,6 +17,8 @@ export const NODE_BODY: unique symbol = Symbol.for("orchestrator-ts.node-body") 
 interface BodyReader {
   read(): Promise<ReadResult>;
   cancel(): Promise<unknown>;
+  /** Whether the whole body has been received (its connection is free again); unknown for a web stream. */
+  complete?(): boolean;
 }
 
 interface NodeBody extends AsyncIterable<Uint8Array> {
@@ -41,8 +43,16 @@ function bodyReader(response: Response): BodyReader | undefined {
       node.destroy();
       return Promise.resolve();
     },
+    complete: () => (node as { _readableState?: { ended?: boolean } })._readableState?.ended === true,
   };
 }
+
+/**
+ * How long a stream waits after `[DONE]` for its body to end before it is done anyway and the body
+ * is cancelled: the end usually comes with `[DONE]` or just after it (waiting keeps the connection
+ * reusable); a server that keeps the response open must not hold the call, its socket or the process.
+ */
+export const DONE_GRACE_MS = 1_000;
 // One decoder for every stream, never in streaming mode: a TextDecoder per stream costs more than
 // a short stream's parsing, and the bytes decoded always end at a line end (LF and CR never occur
 // inside a multi-byte UTF-8 sequence), so no character is ever split.
@@ -167,6 +177,10 @@ export class SSEJsonStream<T> implements AsyncIterableIterator<T> {
   #event: string | undefined;
   #data: string | undefined;
   #ended = false;
+  // After `[DONE]`: what next() answers until the body's end (or the grace) makes it done.
+  #doneWhenEnded: Promise<IteratorResult<T>> | undefined;
+  // After `[DONE]`: the rest of the body is being read; cancel() and return() stop it.
+  #draining = false;
   readonly #parseData: EventDataParser | undefined;
 
   constructor(response: Response, options?: SSEJsonStreamOptions) {
@@ -186,11 +200,11 @@ export class SSEJsonStream<T> implements AsyncIterableIterator<T> {
 
   /** The next event's JSON, or done after `[DONE]` or the end of the body. */
   next(): Promise<IteratorResult<T>> {
-    if (this.#ended) return Promise.resolve(DONE);
+    if (this.#ended) return this.#doneWhenEnded ?? Promise.resolve(DONE);
     if (this.#at < this.#text.length) {
       try {
         const result = this.#parse();
-        if (result !== undefined) return Promise.resolve(result);
+        if (result !== undefined) return result === DONE ? this.next() : Promise.resolve(result);
       } catch (error) {
         this.#fail();
         return Promise.reject(error);
@@ -203,7 +217,9 @@ export class SSEJsonStream<T> implements AsyncIterableIterator<T> {
   [TAKE](): IteratorResult<T> | undefined {
     if (this.#ended || this.#at >= this.#text.length) return undefined;
     try {
-      return this.#parse();
+      const result = this.#parse();
+      // Done at [DONE] only when the body has ended too; else next() waits for its end.
+      return result === DONE && this.#doneWhenEnded !== undefined ? undefined : result;
     } catch (error) {
       this.#fail();
       throw error;
@@ -212,7 +228,10 @@ export class SSEJsonStream<T> implements AsyncIterableIterator<T> {
 
   /** Stops reading and releases the body. */
   return(): Promise<IteratorResult<T>> {
-    if (this.#ended) return Promise.resolve(DONE);
+    if (this.#ended) {
+      if (this.#draining) this.#reader.cancel().catch(() => undefined);
+      return Promise.resolve(DONE);
+    }
     this.#ended = true;
     this.#text = "";
     this.#pending = undefined;
@@ -227,7 +246,10 @@ export class SSEJsonStream<T> implements AsyncIterableIterator<T> {
    * deadline or an abort. What was read but not yet taken is dropped.
    */
   cancel(): void {
-    if (this.#ended) return;
+    if (this.#ended) {
+      if (this.#draining) this.#reader.cancel().catch(() => undefined);
+      return;
+    }
     this.#fail();
   }
 
@@ -245,31 +267,49 @@ export class SSEJsonStream<T> implements AsyncIterableIterator<T> {
       this.#fail();
       throw error;
     }
+    if (parsed === DONE) return this.#doneWhenEnded ?? DONE;
     return parsed ?? this.#reader.read().then(this.#onRead);
   };
 
   /**
-   * `[DONE]` ends the events now, not when the body ends: the answer is whole, and a consumer that
-   * writes it on (the gateway) sends its end with its last text instead of a read later. The rest
-   * of the body (its chunked end, usually in the same read) is read in the background so that the
-   * connection stays reusable; a body that goes on past `maxEventBytes` is cancelled.
+   * `[DONE]` ends the events. The rest of the body (its chunked end) is read in the background so
+   * that the connection stays reusable. When the body has already ended, as it usually has, the
+   * stream is done at once: a consumer that writes it on (the gateway) then sends its end with its
+   * last text, in one write. Otherwise it is done when the body ends, or `DONE_GRACE_MS` after
+   * `[DONE]` with the body cancelled (a server that keeps the response open). More than
+   * `maxEventBytes` after `[DONE]` cancels the body too. `cancel()` and `return()` stop that read.
    */
   #endAtDone(): void {
     this.#ended = true;
     this.#text = "";
     this.#pending = undefined;
+    this.#draining = true;
     const reader = this.#reader;
     const limit = this.#maxEventBytes;
     let bytes = 0;
+    let timer: ReturnType<typeof setTimeout> | undefined;
     const drain = (result: ReadResult): unknown => {
       if (result.done) return undefined;
       bytes += result.value.byteLength;
       return bytes > limit ? reader.cancel() : reader.read().then(drain);
     };
-    reader
+    const drained = reader
       .read()
       .then(drain)
-      .catch(() => undefined);
+      .catch(() => undefined)
+      .then(() => {
+        this.#draining = false;
+        if (timer !== undefined) clearTimeout(timer);
+        return DONE;
+      });
+    if (reader.complete?.() === true) return;
+    const grace = new Promise<IteratorResult<T>>((resolve) => {
+      timer = setTimeout(() => {
+        reader.cancel().catch(() => undefined);
+        resolve(DONE);
+      }, DONE_GRACE_MS);
+    });
+    this.#doneWhenEnded = Promise.race([drained, grace]);
   }
 
   #fail(): void {

@@ -11,6 +11,7 @@ import {
   startOpenAIServer,
 } from "@orchestrator-ts/testing";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { DONE_GRACE_MS } from "@orchestrator-ts/openai-format";
 import { MAX_ERROR_BODY_BYTES } from "./direct";
 import { OpenAIModel, type OpenAIModelOptions } from "./openai-model";
 
@@ -41,6 +42,30 @@ function model(options: Partial<OpenAIModelOptions> = {}): OpenAIModel {
 // The same model whose every request goes through the SDK: a fetch of the caller's own.
 const throughSdk = (options: Partial<OpenAIModelOptions> = {}) => model({ ...options, fetch: globalThis.fetch });
 const ask = (content: string) => ({ messages: [{ role: "user" as const, content }] });
+
+/** A server that answers every request with an event stream, written by `answer`. */
+function sseServer(answer: (res: import("node:http").ServerResponse) => void) {
+  return createServer((req, res) => {
+    req.resume();
+    res.writeHead(200, { "content-type": "text/event-stream" });
+    answer(res);
+  });
+}
+async function listening(server: import("node:http").Server): Promise<string> {
+  await new Promise<void>((done) => server.listen(0, "127.0.0.1", done));
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1`;
+}
+/** "Hello there" in two chunks, the finish reason, then [DONE]. */
+function chatEvents(): string {
+  const event = (delta: object, finish: string | null = null) =>
+    `data: ${JSON.stringify({ id: "c1", object: "chat.completion.chunk", created: 1, model: "gpt-4o-mini", choices: [{ index: 0, delta, finish_reason: finish }] })}\n\n`;
+  return `${event({ role: "assistant", content: "Hello" })}${event({ content: " there" })}${event({}, "stop")}data: [DONE]\n\n`;
+}
+const textOf = (chunks: { type: string }[]) =>
+  chunks
+    .filter((c) => c.type === "text")
+    .map((c) => (c as { text: string }).text)
+    .join("");
 
 describe("OpenAIModel: chat requests without the SDK's request machinery", () => {
   it("sends what the SDK sends (key, organization, project, the model's headers, JSON) — and not through the SDK", async () => {
@@ -144,40 +169,53 @@ describe("OpenAIModel: chat requests without the SDK's request machinery", () =>
     }
   });
 
-  it("a stream ends at [DONE] though the server keeps the response open (not at the deadline), both paths", async () => {
-    const open = new Set<import("node:http").ServerResponse>();
-    const lingering = createServer((req, res) => {
-      req.resume();
-      open.add(res);
-      res.writeHead(200, { "content-type": "text/event-stream" });
-      const event = (delta: object, extra: object = {}) =>
-        `data: ${JSON.stringify({ id: "c1", object: "chat.completion.chunk", created: 1, model: "gpt-4o-mini", choices: [{ index: 0, delta, finish_reason: null }], ...extra })}\n\n`;
-      res.write(
-        `${event({ role: "assistant", content: "Hello" })}${event({ content: " there" })}` +
-          `data: ${JSON.stringify({ id: "c1", object: "chat.completion.chunk", created: 1, model: "gpt-4o-mini", choices: [{ index: 0, delta: {}, finish_reason: "stop" }] })}\n\n` +
-          "data: [DONE]\n\n",
-      );
+  it("a stream ends soon after [DONE] though the server keeps the response open (not at the deadline), and lets its socket go", {
+    timeout: 20_000,
+  }, async () => {
+    const sockets = new Set<import("node:net").Socket>();
+    const lingering = sseServer((res) => {
+      res.write(chatEvents());
       // …and the response is never ended.
     });
-    await new Promise<void>((done) => lingering.listen(0, "127.0.0.1", done));
+    lingering.on("connection", (socket) => {
+      sockets.add(socket);
+      socket.on("close", () => sockets.delete(socket));
+    });
+    const baseURL = await listening(lingering);
     try {
-      const baseURL = `http://127.0.0.1:${(lingering.address() as AddressInfo).port}/v1`;
       for (const m of [model({ baseURL, timeoutMs: 20_000 }), throughSdk({ baseURL, timeoutMs: 20_000 })]) {
         const started = performance.now();
         const chunks = await collectAll(m.stream(ask("hi")));
-        expect(performance.now() - started).toBeLessThan(5_000);
-        expect(
-          chunks
-            .filter((c) => c.type === "text")
-            .map((c) => (c as { text: string }).text)
-            .join(""),
-        ).toBe("Hello there");
+        expect(performance.now() - started).toBeLessThan(DONE_GRACE_MS + 3_000);
+        expect(textOf(chunks)).toBe("Hello there");
         expect(chunks.at(-1)).toMatchObject({ type: "finish", finishReason: { unified: "stop" } });
       }
+      // Not one socket per stream held open for good: the body was cancelled.
+      await expect.poll(() => sockets.size, { timeout: 5_000 }).toBe(0);
     } finally {
-      for (const res of open) res.destroy();
       lingering.closeAllConnections();
       await new Promise<void>((done) => lingering.close(() => done()));
+    }
+  });
+
+  it("a stream whose body ends a little after [DONE] keeps its connection for the next request", async () => {
+    let connections = 0;
+    const late = sseServer((res) => {
+      res.write(chatEvents());
+      setTimeout(() => res.end(), 20);
+    });
+    late.on("connection", () => connections++);
+    const baseURL = await listening(late);
+    try {
+      const m = model({ baseURL });
+      for (let i = 0; i < 10; i++) expect(textOf(await collectAll(m.stream(ask("hi"))))).toBe("Hello there");
+      // Done only once the body has ended: the connection is free for the next request, not one per
+      // stream. (undici frees it just after the body's end, so the second request may open a second
+      // one, as before [DONE] ended streams; from then on the two take turns.)
+      expect(connections).toBeLessThanOrEqual(2);
+    } finally {
+      late.closeAllConnections();
+      await new Promise<void>((done) => late.close(() => done()));
     }
   });
 
