@@ -128,6 +128,10 @@ const HOST_PORT = /\b(?:localhost|[a-z0-9-]+(?:\.[a-z0-9-]+)+):\d{1,5}\b/gi;
 const NAMED_HOST =
   /\b(ENOTFOUND|EAI_AGAIN|EAI_FAIL|EAI_NONAME|lookup|Host:|DNS:)\s*(?:[a-z0-9-]+(?:\.[a-z0-9-]+)*\.?)(?=[\s,;:)]|$)/gi;
 const PYTHON_HOST = /\bhost='[^']*'/g;
+// Credentials in a URL's userinfo, taken out before anything else reads the text: a password may
+// hold characters (parentheses, quotes) that end a URL for URL_IN_TEXT. Also without a scheme (`user:pass@host`).
+const URL_USERINFO = /\/\/[^\s/?#@]*@/g;
+const BARE_USERINFO = /(^|[\s("'=])[^\s:/@("'=]+:[^\s/@]+@(?=[a-z0-9[])/gi;
 const ADDRESS = "[upstream]";
 
 function ipv6Like(text: string): boolean {
@@ -144,6 +148,8 @@ function ipv6Like(text: string): boolean {
  */
 export function upstreamMessage(message: string): string {
   return message
+    .replace(URL_USERINFO, "//")
+    .replace(BARE_USERINFO, "$1")
     .replace(URL_IN_TEXT, "the provider")
     .replace(PYTHON_HOST, `host='${ADDRESS}'`)
     .replace(NAMED_HOST, `$1 ${ADDRESS}`)

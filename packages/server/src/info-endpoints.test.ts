@@ -136,7 +136,7 @@ describe("models initialise at start-up", () => {
     const { createServer } = await import("./server");
     const server = createServer({ orchestrator: { registry }, port: 0, ...options });
     servers.push(server);
-    return { server, url: await server.listen() };
+    return { server, url: await server.listen(), registry };
   }
   const chat = (url: string, model: string) =>
     fetch(`${url}/v1/chat/completions`, {
@@ -186,6 +186,70 @@ describe("models initialise at start-up", () => {
     expect((await chat(url, "broken")).status).toBe(200);
     expect(broken.initializations).toBe(2);
     expect((await readiness(url)).status).toBe(200);
+  });
+
+  it("a model that failed at start-up is tried again at each /readyz probe (no request reaches an unready server)", async () => {
+    const late = new GatedModel({ name: "late" });
+    late.failNext = new Error("connect ECONNREFUSED 127.0.0.1:11434");
+    late.open();
+    const { server, url } = await serve([late]);
+    expect(await server.initialized).toHaveLength(1);
+    const first = await readiness(url);
+    expect(first.status).toBe(503);
+    expect(first.body.reasons?.[0]).toContain("late: did not initialise: connect ECONNREFUSED [upstream]");
+    // That probe started another attempt, which succeeds now (the local server is up).
+    await expect.poll(async () => (await readiness(url)).status).toBe(200);
+    expect(late.initializations).toBe(2);
+  });
+
+  it("reasons carry no credentials; a model registered in a failed one's place is judged on its own", async () => {
+    const broken = new GatedModel({ name: "chat" });
+    broken.failNext = new Error(
+      "GET http://admin:pa(ss)word@ollama.internal/api/tags failed (Authorization: Bearer sk-proj-ABCDEF0123456789abcdef)",
+    );
+    broken.open();
+    const { server, url, registry } = await serve([broken]);
+    const [failure] = await server.initialized;
+    const before = await readiness(url);
+    expect(before.status).toBe(503);
+    const shown = JSON.stringify([failure, before.body]);
+    expect(shown).toContain("did not initialise");
+    expect(shown).not.toMatch(/admin|pa\(ss\)word|ss\)word|ollama\.internal|sk-proj-ABCDEF/);
+    // A working model registered in its place: the old one's failure is not the new one's.
+    registry.registerModel(new FakeModel({ name: "chat" }), { replace: true });
+    const after = await readiness(url);
+    expect([after.status, after.body.reasons]).toEqual([200, undefined]);
+  });
+
+  it("close() of a server that owns the orchestrator does not wait past drainTimeoutMs for a model still loading", async () => {
+    const loading = new GatedModel({ name: "loading" });
+    const registry = new ModelRegistry({ maxRetries: 0 });
+    registry.registerModel(loading);
+    const { createServer } = await import("./server");
+    const server = createServer({
+      orchestrator: { registry, close: () => registry.cleanup() },
+      ownsOrchestrator: true,
+      drainTimeoutMs: 300,
+      port: 0,
+    });
+    await server.listen();
+    const started = performance.now();
+    await server.close();
+    expect(performance.now() - started).toBeLessThan(2_000);
+    loading.open();
+  });
+
+  it("local models load one after another (each load's free-memory check sees the ones before); remote ones at once", async () => {
+    const first = new GatedModel({ name: "gguf-a", isLocal: true });
+    const second = new GatedModel({ name: "gguf-b", isLocal: true });
+    const remote = new GatedModel({ name: "remote" });
+    const { server } = await serve([first, second, remote]);
+    expect([first.initializations, second.initializations, remote.initializations]).toEqual([1, 0, 1]);
+    first.open();
+    await expect.poll(() => second.initializations).toBe(1);
+    second.open();
+    remote.open();
+    expect(await server.initialized).toEqual([]);
   });
 
   it("initializeModels: false leaves each model to its first request", async () => {

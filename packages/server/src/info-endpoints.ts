@@ -44,13 +44,17 @@ export async function readyz(res: ServerResponse, served: ServedOrchestrator, co
   }
   const models = served.registry.listModels();
   const initialization = context.initialization;
-  if (initialization && initialization.pending.size > 0)
-    reasons.push(`models still initialising: ${[...initialization.pending].join(", ")}`);
+  if (initialization) {
+    const initialising = models.filter((model) => initialization.initialising(model)).map((model) => model.name);
+    if (initialising.length > 0) reasons.push(`models still initialising: ${initialising.join(", ")}`);
+    // A model that failed at start-up is tried again at each probe: no request reaches an unready instance.
+    initialization.retryFailed();
+  }
   let healthy = 0;
   const unhealthy: string[] = [];
   await Promise.all(
     models.map(async (model) => {
-      const failedToStart = model.isInitialized ? undefined : initialization?.failed.get(model.name);
+      const failedToStart = initialization?.failure(model);
       if (failedToStart) {
         unhealthy.push(`${model.name}: did not initialise: ${failedToStart.reason}`);
         return;

@@ -56,7 +56,10 @@ export interface CreateServerOptions {
   requestTimeoutMs?: number;
   /** How long `close()` lets in-flight requests and streams finish before cutting them. Default 30 s. */
   drainTimeoutMs?: number;
-  /** `close()` also closes the orchestrator (its Redis connections, models). Default false. */
+  /**
+   * `close()` also closes the orchestrator (its Redis connections, models), waiting for that up to
+   * `drainTimeoutMs` (a model still loading its weights holds it). Default false.
+   */
   ownsOrchestrator?: boolean;
   /**
    * Initialise every registered model as the server is created (the provider SDK's import, a local
@@ -428,7 +431,9 @@ export function createServer(options: CreateServerOptions): OrchestratorServer {
         await stopped;
         await Promise.all(context.settling);
         await gatekeeper?.close?.();
-        if (options.ownsOrchestrator) await served.close?.();
+        // A model still initialising (loading its weights, pulling them) holds the orchestrator's close
+        // until it is done: the server does not wait for that past the drain bound.
+        if (options.ownsOrchestrator && served.close) await settledWithin(served.close(), drainTimeoutMs);
       })();
       return closing;
     },
@@ -440,6 +445,15 @@ export function createServer(options: CreateServerOptions): OrchestratorServer {
     for (const exchange of context.active)
       if (!exchange.req.complete && now - exchange.startedAt >= receiveTimeoutMs)
         refuseRequest(exchange.req.socket as ClientSocket, REQUEST_TIMEOUT, exchange.res);
+  }
+
+  /** Until `work` settles, or `ms` have passed (it goes on then, unwaited). */
+  function settledWithin(work: Promise<unknown>, ms: number): Promise<void> {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const bound = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, ms);
+    });
+    return Promise.race([work.then(undefined, () => undefined), bound]).then(() => clearTimeout(timer));
   }
 
   /** Until no exchange is in progress (told by the last one to end), or `ms` have passed. */

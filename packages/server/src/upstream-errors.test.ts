@@ -100,6 +100,10 @@ describe("upstreamMessage", () => {
         "Connect Timeout Error (attempted address: vllm.internal:8000, timeout: 10000ms)",
         "Connect Timeout Error (attempted address: [upstream], timeout: 10000ms)",
       ],
+      // Credentials in a URL go first, whatever characters the password holds.
+      ["could not reach http://admin:pa(ss)word@ollama.internal/api/tags", "could not reach the provider"],
+      ["failed for http://admin:it's-secret@10.0.0.5:11434/api", "failed for the provider"],
+      ["login admin:hunter2@ollama.internal refused", "login ollama.internal refused"],
       // Text that names no upstream is left as it is.
       ["read ECONNRESET while reading the body", "read ECONNRESET while reading the body"],
       ["ETIMEDOUT after 10000 ms at 10:00:00", "ETIMEDOUT after 10000 ms at 10:00:00"],

@@ -106,10 +106,13 @@ export async function serve(argv: string[], io: Io): Promise<number> {
   io.out(`orchestrator serving on ${url}`);
   for (const s of server.skipped) io.err(`unavailable: ${s.name} (${s.provider}): ${s.reason}`);
   // Every model initialises now, not at its first request; the operator hears of one that cannot.
+  let stopping = false;
   void server.initialized.then((failures) => {
+    if (stopping) return;
     for (const f of failures) io.err(`not initialised: ${f.model} (${f.provider}): ${f.reason}`);
   });
   const signal = await stop;
+  stopping = true;
   io.err(`${signal}: draining requests in flight, then closing`);
   await server.close();
   io.err("closed");
