@@ -51,6 +51,19 @@ function oneBigEvent(bytes: number): Uint8Array {
   return new TextEncoder().encode(`data: {"text":"${"x".repeat(bytes)}"}\n\ndata: [DONE]\n\n`);
 }
 
+/** One event and [DONE], then a body that never ends (a server that keeps the response open). */
+function keptOpenAfterDone(onCancel: () => void): Response {
+  let step = 0;
+  const body = new ReadableStream<Uint8Array>({
+    pull(controller) {
+      if (step++ === 0) return controller.enqueue(new TextEncoder().encode('data: {"n":1}\n\ndata: [DONE]\n\n'));
+      return new Promise<void>(() => undefined);
+    },
+    cancel: onCancel,
+  });
+  return new Response(body);
+}
+
 describe("SSEJsonStream", () => {
   it("yields each data event's JSON in order and stops at [DONE]", async () => {
     const events = await collectAll(
@@ -118,19 +131,11 @@ describe("SSEJsonStream", () => {
 
   it("after [DONE] waits for the body's end, and at most DONE_GRACE_MS: then it is done and the body cancelled", async () => {
     let cancelled = false;
-    const encoder = new TextEncoder();
-    let step = 0;
-    const body = new ReadableStream<Uint8Array>({
-      pull(controller) {
-        if (step++ === 0) return controller.enqueue(encoder.encode('data: {"n":1}\n\ndata: [DONE]\n\n'));
-        // A server that keeps the response open: the end never comes.
-        return new Promise<void>(() => undefined);
-      },
-      cancel() {
+    const stream = new SSEJsonStream<{ n: number }>(
+      keptOpenAfterDone(() => {
         cancelled = true;
-      },
-    });
-    const stream = new SSEJsonStream<{ n: number }>(new Response(body));
+      }),
+    );
     expect(await stream.next()).toEqual({ done: false, value: { n: 1 } });
     const started = performance.now();
     expect(await stream.next()).toEqual({ done: true, value: undefined });
@@ -165,17 +170,11 @@ describe("SSEJsonStream", () => {
     expect(performance.now() - started).toBeLessThan(DONE_GRACE_MS / 2);
 
     let cancelled = false;
-    step = 0;
-    const open = new ReadableStream<Uint8Array>({
-      pull(controller) {
-        if (step++ === 0) return controller.enqueue(encoder.encode('data: {"n":1}\n\ndata: [DONE]\n\n'));
-        return new Promise<void>(() => undefined);
-      },
-      cancel() {
+    const abandoned = new SSEJsonStream<{ n: number }>(
+      keptOpenAfterDone(() => {
         cancelled = true;
-      },
-    });
-    const abandoned = new SSEJsonStream<{ n: number }>(new Response(open));
+      }),
+    );
     await abandoned.next();
     const pending = abandoned.next();
     // The call's deadline or abort: the body is cancelled now, not after the grace.

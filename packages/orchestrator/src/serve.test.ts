@@ -105,6 +105,18 @@ async function startServe(args: string[], nodeArgs: string[] = [], configFile = 
   return { child, url, stdout: () => stdout, stderr: () => stderr, exit };
 }
 
+/** The process still answers gpt-4o-mini through the OpenAI SDK, then exits 0 on SIGTERM. */
+async function answersThenExitsOnSigterm(served: Served): Promise<void> {
+  const client = new OpenAI({ apiKey: "anything", baseURL: `${served.url}/v1`, maxRetries: 0 });
+  const answer = await client.chat.completions.create({
+    model: "gpt-4o-mini",
+    messages: [{ role: "user", content: "hi" }],
+  });
+  expect(answer.choices[0]?.message.content).toBe("Echo: hi");
+  served.child.kill("SIGTERM");
+  expect(await served.exit).toEqual({ code: 0, signal: null });
+}
+
 describe("orchestrator serve (a real process)", () => {
   it("prints its URL, answers the OpenAI SDK (models, routes), and on SIGTERM lets a stream in flight finish, then exits 0", {
     timeout: 60_000,
@@ -186,14 +198,7 @@ describe("orchestrator serve (a real process)", () => {
       const ready = await fetch(`${served.url}/readyz`);
       expect(ready.status).toBe(200);
       expect(await ready.json()).toMatchObject({ status: "ready", models: 2, healthy_models: 1 });
-      const client = new OpenAI({ apiKey: "anything", baseURL: `${served.url}/v1`, maxRetries: 0 });
-      const answer = await client.chat.completions.create({
-        model: "gpt-4o-mini",
-        messages: [{ role: "user", content: "hi" }],
-      });
-      expect(answer.choices[0]?.message.content).toBe("Echo: hi");
-      served.child.kill("SIGTERM");
-      expect(await served.exit).toEqual({ code: 0, signal: null });
+      await answersThenExitsOnSigterm(served);
     } finally {
       served.child.kill("SIGKILL");
     }
@@ -258,14 +263,7 @@ describe("orchestrator serve (a real process)", () => {
       });
       expect(answer).toMatch(/^HTTP\/1\.1 408 /);
       expect(performance.now() - started).toBeLessThan(5_000);
-      const client = new OpenAI({ apiKey: "anything", baseURL: `${served.url}/v1`, maxRetries: 0 });
-      const ok = await client.chat.completions.create({
-        model: "gpt-4o-mini",
-        messages: [{ role: "user", content: "hi" }],
-      });
-      expect(ok.choices[0]?.message.content).toBe("Echo: hi");
-      served.child.kill("SIGTERM");
-      expect(await served.exit).toEqual({ code: 0, signal: null });
+      await answersThenExitsOnSigterm(served);
     } finally {
       served.child.kill("SIGKILL");
     }
