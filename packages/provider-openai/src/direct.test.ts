@@ -1,7 +1,7 @@
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { inspect } from "node:util";
-import { OrchestratorError, ProviderError } from "@orchestrator-ts/core";
+import { OrchestratorError, ProviderError, type StreamChunk } from "@orchestrator-ts/core";
 import {
   type Fault,
   collectAll,
@@ -61,11 +61,7 @@ function chatEvents(): string {
     `data: ${JSON.stringify({ id: "c1", object: "chat.completion.chunk", created: 1, model: "gpt-4o-mini", choices: [{ index: 0, delta, finish_reason: finish }] })}\n\n`;
   return `${event({ role: "assistant", content: "Hello" })}${event({ content: " there" })}${event({}, "stop")}data: [DONE]\n\n`;
 }
-const textOf = (chunks: { type: string }[]) =>
-  chunks
-    .filter((c) => c.type === "text")
-    .map((c) => (c as { text: string }).text)
-    .join("");
+const textOf = (chunks: StreamChunk[]) => chunks.map((c) => (c.type === "text" ? c.text : "")).join("");
 
 describe("OpenAIModel: chat requests without the SDK's request machinery", () => {
   it("sends what the SDK sends (key, organization, project, the model's headers, JSON) — and not through the SDK", async () => {
