@@ -150,8 +150,8 @@ export interface EventDataParser {
  * the last to be parsed).
  *
  * Semantics are the `openai` SDK's: lines end at LF, CRLF or CR; `:` lines are comments; several `data:`
- * lines join with "\n"; a blank line dispatches; `[DONE]` ends the events at once (the rest of the
- * body is read to its end in the background, which keeps the connection reusable); an event whose JSON has an `error` member
+ * lines join with "\n"; a blank line dispatches; `[DONE]` ends the events (done once the body has
+ * ended, which keeps the connection reusable; see `#endAtDone`); an event whose JSON has an `error` member
  * throws (see `onErrorEvent`); malformed JSON throws a `SyntaxError` (the events before it are
  * delivered first; the body is then cancelled). An event left without its blank line when the
  * body ends is dropped. `return()` and `cancel()` cancel the body (the connection is released).
@@ -229,7 +229,7 @@ export class SSEJsonStream<T> implements AsyncIterableIterator<T> {
   /** Stops reading and releases the body. */
   return(): Promise<IteratorResult<T>> {
     if (this.#ended) {
-      if (this.#draining) this.#reader.cancel().catch(() => undefined);
+      this.#stopDraining();
       return Promise.resolve(DONE);
     }
     this.#ended = true;
@@ -247,7 +247,7 @@ export class SSEJsonStream<T> implements AsyncIterableIterator<T> {
    */
   cancel(): void {
     if (this.#ended) {
-      if (this.#draining) this.#reader.cancel().catch(() => undefined);
+      this.#stopDraining();
       return;
     }
     this.#fail();
@@ -310,6 +310,11 @@ export class SSEJsonStream<T> implements AsyncIterableIterator<T> {
       }, DONE_GRACE_MS);
     });
     this.#doneWhenEnded = Promise.race([drained, grace]);
+  }
+
+  /** After `[DONE]`: stop reading the rest of the body (the call's stop, or the consumer left). */
+  #stopDraining(): void {
+    if (this.#draining) this.#reader.cancel().catch(() => undefined);
   }
 
   #fail(): void {

@@ -9,7 +9,7 @@ import { type Caller, GatewayError, type Gatekeeper, type ServedOrchestrator, ty
 import { DEFAULT_BODY_LIMIT_BYTES, readJson } from "./body";
 import { openAIErrorBody, sendError, toGatewayError } from "./errors";
 import { Exchange, RATERS_KEPT, type ServerContext } from "./exchange";
-import { LruMap } from "@orchestrator-ts/core/internal";
+import { LruMap, timeLimit } from "@orchestrator-ts/core/internal";
 import { feedback, healthz, listModels, readyz } from "./info-endpoints";
 import { type ModelInitFailure, initializeModels } from "./initialize";
 
@@ -64,7 +64,8 @@ export interface CreateServerOptions {
   /**
    * Initialise every registered model as the server is created (the provider SDK's import, a local
    * model's load), so that no request pays it; `GET /readyz` answers 503 until each model has
-   * initialised or failed. A model that failed tries again at its next request. Default true.
+   * initialised or failed. A model that failed tries again at its next request and at each
+   * `/readyz` probe. Default true.
    */
   initializeModels?: boolean;
 }
@@ -433,7 +434,12 @@ export function createServer(options: CreateServerOptions): OrchestratorServer {
         await gatekeeper?.close?.();
         // A model still initialising (loading its weights, pulling them) holds the orchestrator's close
         // until it is done: the server does not wait for that past the drain bound.
-        if (options.ownsOrchestrator && served.close) await settledWithin(served.close(), drainTimeoutMs);
+        if (options.ownsOrchestrator && served.close)
+          await timeLimit(
+            served.close(),
+            drainTimeoutMs,
+            () => new Error("The orchestrator did not close within the drain timeout."),
+          ).catch(() => undefined);
       })();
       return closing;
     },
@@ -445,15 +451,6 @@ export function createServer(options: CreateServerOptions): OrchestratorServer {
     for (const exchange of context.active)
       if (!exchange.req.complete && now - exchange.startedAt >= receiveTimeoutMs)
         refuseRequest(exchange.req.socket as ClientSocket, REQUEST_TIMEOUT, exchange.res);
-  }
-
-  /** Until `work` settles, or `ms` have passed (it goes on then, unwaited). */
-  function settledWithin(work: Promise<unknown>, ms: number): Promise<void> {
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const bound = new Promise<void>((resolve) => {
-      timer = setTimeout(resolve, ms);
-    });
-    return Promise.race([work.then(undefined, () => undefined), bound]).then(() => clearTimeout(timer));
   }
 
   /** Until no exchange is in progress (told by the last one to end), or `ms` have passed. */

@@ -25,7 +25,7 @@ Serves the configured models over HTTP: POST /v1/chat/completions and POST /v1/r
 (Anthropic's) — model: a model's name, a route's name or "auto" —, GET /v1/models, POST /v1/feedback, GET /healthz,
 GET /readyz, GET /metrics (Prometheus), GET /ui (the dashboard; with a master key). Prints the URL once listening.
 Every model initialises at start-up (its SDK, a local model's load); /readyz answers 503 until they all have,
-and a model that cannot is printed ("not initialised: …") and tries again at its next request.
+and a model that cannot is printed ("not initialised: …") and tries again at its next request and /readyz probe.
 Keys: with ORCHESTRATOR_MASTER_KEY set or keys: in the config, every request needs a key
 (Authorization: Bearer …): virtual keys made with \`orchestrator keys create\` (the admin API,
 /admin/*, takes the master key) or declared in keys:. With a redis: section (or --redis) keys,
