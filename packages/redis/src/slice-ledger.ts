@@ -38,6 +38,8 @@ export class SliceLedger {
   #unreported: Unreported[] = [];
   /** The unreported take still growing (merged takes), sealed when an exchange carries it. */
   #open: Unreported | undefined;
+  /** Fires at the first live slice's end (see `#arm`). */
+  #timer: ReturnType<typeof setTimeout> | undefined;
 
   /** `onReturn`: an ended slice left something to give back (the owner schedules an exchange). */
   constructor(private readonly onReturn: () => void) {}
@@ -61,14 +63,36 @@ export class SliceLedger {
   /** A slice Redis granted to an exchange sent at `sentAt`; dropped (and its rest returned) once it ends. */
   grant(id: string, granted: number, sentAt: number, serverMs: number, sliceMs: number): void {
     this.slices.push({ id, granted, used: 0, usableUntil: sentAt + sliceMs, serverUntil: serverMs + sliceMs });
-    const timer = setTimeout(() => this.live(performance.now()), Math.max(0, sentAt + sliceMs - performance.now()) + 1);
-    timer.unref();
+    this.#arm();
+  }
+
+  /**
+   * One timer for the first live slice's end, armed again after it fires until no slice is left:
+   * a Node timer can fire a fraction of a millisecond before its time (it counts from the event
+   * loop's cached clock, in whole ms), and a slice still live then must not wait for the holder's
+   * next charge to give its unused part back — a process that stopped charging would hold it for good.
+   */
+  #arm(): void {
+    if (this.#timer !== undefined || this.slices.length === 0) return;
+    const wait = Math.max(0, (this.slices[0] as Slice).usableUntil - performance.now()) + 1;
+    this.#timer = setTimeout(() => {
+      this.#timer = undefined;
+      this.live(performance.now());
+      this.#arm();
+    }, wait);
+    this.#timer.unref();
+  }
+
+  #disarm(): void {
+    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    this.#timer = undefined;
   }
 
   /** Every slice's unused part goes back (close). */
   returnAll(): void {
     for (const s of this.slices) if (s.used < s.granted) this.returns.set(s.id, s.used);
     this.slices = [];
+    this.#disarm();
   }
 
   /** A take without Redis; `merge` adds it to the one not yet sent instead of a new record. */
@@ -103,6 +127,7 @@ export class SliceLedger {
 
   clear(): void {
     this.slices = [];
+    this.#disarm();
     this.returns.clear();
     this.#unreported = [];
     this.#open = undefined;
