@@ -1,4 +1,5 @@
 import type { ServerResponse } from "node:http";
+import { timeLimit } from "@orchestrator-ts/core/internal";
 import type { ModelRegistry } from "@orchestrator-ts/registry";
 import { GatewayError, type ServedOrchestrator } from "./contract";
 import { sendJson, upstreamMessage } from "./errors";
@@ -16,13 +17,7 @@ export function healthz(res: ServerResponse): void {
 const READY_CHECK_MS = 2_000;
 
 function within<T>(promise: Promise<T>, what: string): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  return Promise.race([
-    promise,
-    new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`${what} did not answer within ${READY_CHECK_MS} ms`)), READY_CHECK_MS);
-    }),
-  ]).finally(() => clearTimeout(timer));
+  return timeLimit(promise, READY_CHECK_MS, () => new Error(`${what} did not answer within ${READY_CHECK_MS} ms`));
 }
 
 /**
