@@ -105,6 +105,9 @@ export async function answer(
   const request: RegistryRequest = parsed.request;
   const promptTokens = estimateRequestTokens(request);
   await settings.admit(exchange, model, promptTokens, longestAnswer(request));
+  // The key's tpm held a capped answer: the model is asked for no more.
+  const cap = exchange.admission?.maxOutputTokens;
+  if (cap !== undefined && (request.maxTokens === undefined || request.maxTokens > cap)) request.maxTokens = cap;
 
   if (model !== "auto") request.route = model;
   if (hints.task !== undefined) request.task = hints.task;
@@ -117,6 +120,31 @@ export async function answer(
     allowed === undefined ? hints.requirements : withFields(hints.requirements ?? {}, { models: allowed });
   if (parsed.stream) await streamAnswer(exchange, registry, request, requirements, wire);
   else await wholeAnswer(exchange, registry, request, requirements, wire);
+}
+
+/**
+ * The longest answer (`maxOutputTokens`) among the models a request for `model` may reach: the
+ * model and its fallbacks, else (`auto`, a route) every model; only those in `allowed` when given.
+ * Undefined when one of them does not declare it.
+ */
+export function longestAnswerOf(
+  registry: ModelRegistry,
+  model: string,
+  allowed: readonly string[] | undefined,
+): number | undefined {
+  let candidates = registry.listModels();
+  if (registry.hasModel(model)) {
+    const reach = [model, ...(registry.fallbacks[model] ?? [])];
+    candidates = candidates.filter((m) => reach.includes(m.name));
+  }
+  if (allowed !== undefined) candidates = candidates.filter((m) => allowed.includes(m.name));
+  let longest: number | undefined;
+  for (const m of candidates) {
+    const max = m.capabilities.maxOutputTokens;
+    if (max === undefined) return undefined;
+    if (longest === undefined || max > longest) longest = max;
+  }
+  return longest;
 }
 
 /**

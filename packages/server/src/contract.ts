@@ -39,12 +39,21 @@ export interface Caller {
 export interface AdmissionRequest {
   /** The `model` the client asked for: a model name, a route name or `auto`. */
   model: string;
-  /** Tokens the request counts against tpm: the prompt estimate + `max_tokens` when given. */
+  /**
+   * Tokens the request counts against tpm: the prompt estimate + `max_tokens` when given. Given
+   * `promptTokens` and no `maxOutputTokens`, the gate counts the prompt and the longest answer
+   * instead (see `longestAnswerTokens`).
+   */
   estimatedTokens?: number;
-  /** The prompt's estimated tokens, for the budget hold. */
+  /** The prompt's estimated tokens, for the budget hold and the tpm. */
   promptTokens?: number;
   /** The client's `max_tokens`; absent, the answer may be as long as the model allows, and the hold covers that. */
   maxOutputTokens?: number;
+  /**
+   * Without `max_tokens`: the longest answer the models the request may reach allow (their
+   * `maxOutputTokens`), when known. A key's tpm counts it, or caps the answer (`Admission.maxOutputTokens`).
+   */
+  longestAnswerTokens?: number;
   /** The most the request may cost, when it is known (a cost cap or the priciest eligible model). */
   estimatedCostUsd?: number;
   /** The names the caller's key may use, when it is limited (its `models`), for the cost estimate. */
@@ -55,6 +64,12 @@ export interface AdmissionRequest {
 export interface Admission {
   /** Charge what the request really cost and release what the admission held (rpm/tpm slots, the budget hold). */
   settle(outcome: AdmissionOutcome): Promise<void>;
+  /**
+   * The longest answer the gate admitted, when it set one: a request without `max_tokens` on a key
+   * with a tpm is held for its prompt and at most the rest of the tpm, and the gateway calls the
+   * model with this as `max_tokens`, so that no answer goes past what the key may use in a minute.
+   */
+  readonly maxOutputTokens?: number;
 }
 
 /** What a request cost, as the front settles its admission with. */

@@ -1,6 +1,6 @@
 import { type IncomingMessage, type Server, type ServerResponse, createServer as createHttpServer } from "node:http";
 import type { AddressInfo, Socket } from "node:net";
-import type { InferenceSettings } from "./answer";
+import { type InferenceSettings, longestAnswerOf } from "./answer";
 import { chatCompletions } from "./chat-completions";
 import { anthropicErrorBody, messages } from "./messages";
 import { countTokens } from "./count-tokens";
@@ -180,11 +180,18 @@ export function createServer(options: CreateServerOptions): OrchestratorServer {
     requestTimeoutMs: options.requestTimeoutMs,
     admit: gatekeeper
       ? async (exchange, model, promptTokens, maxTokens) => {
-          exchange.admission = await gatekeeper.admit(exchange.caller ?? {}, {
+          const caller = exchange.caller ?? {};
+          // Without max_tokens a key's tpm counts the longest answer the reachable models allow.
+          const longest =
+            maxTokens === undefined && caller.keyId !== undefined
+              ? longestAnswerOf(registry, model, caller.models)
+              : undefined;
+          exchange.admission = await gatekeeper.admit(caller, {
             model,
             estimatedTokens: promptTokens + (maxTokens ?? 0),
             promptTokens,
             ...(maxTokens === undefined ? {} : { maxOutputTokens: maxTokens }),
+            ...(longest === undefined ? {} : { longestAnswerTokens: longest }),
           });
         }
       : async () => undefined,

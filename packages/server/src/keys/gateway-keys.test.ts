@@ -206,6 +206,38 @@ describe("the key gate behind the gateway (the real openai SDK)", () => {
     expect(retryAfter).toBeLessThanOrEqual(86_400);
   });
 
+  it("a key's tpm holds for requests without max_tokens: their answers are capped to what the minute leaves", async () => {
+    // 600-word answers, asked 10 at once by clients that set no max_tokens, on a key of 500 tokens a minute.
+    const words = Array.from({ length: 600 }, (_, i) => `w${i}`).join(" ");
+    const gate = new KeyGate({ masterKey: MASTER });
+    const gw = await gateway(gate, { reply: () => ({ text: words }), latencyMs: 100 });
+    const { key } = await createKey(gw, { name: "tpm500", tpm: 500 });
+    const results = await Promise.all(
+      Array.from({ length: 10 }, () =>
+        client(gw, key)
+          .chat.completions.create({ model: "gpt-4o-mini", messages: ask("tell me a story") })
+          .then(
+            (answer) => ({
+              status: 200,
+              tokens: answer.usage?.total_tokens ?? 0,
+              finish: answer.choices[0]?.finish_reason,
+            }),
+            (error: { status: number }) => ({ status: error.status, tokens: 0, finish: undefined }),
+          ),
+      ),
+    );
+    const served = results.filter((r) => r.status === 200);
+    // Before: all 10 answered in full (with 300 words: 3,040 tokens in the minute). Now what was served fits in the 500.
+    expect(served.length).toBeGreaterThan(0);
+    expect(served.reduce((sum, r) => sum + r.tokens, 0)).toBeLessThanOrEqual(500);
+    expect(results.filter((r) => r.status !== 200).every((r) => r.status === 429)).toBe(true);
+    // The first answer was cut at its cap (the model was asked for no more), as max_tokens would cut it.
+    expect(served[0]?.finish).toBe("length");
+    const asked = gw.openaiUpstream.requests.map((r) => (r.body as { max_tokens?: number }).max_tokens);
+    expect(asked.length).toBe(served.length);
+    for (const max of asked) expect(max).toBeLessThan(500);
+  });
+
   it("two gateways sharing one Redis hold a key's rpm exactly under concurrent load; either one lists and revokes keys for both", async () => {
     // Two processes' worth of gate, each with its own Redis connection.
     const gates = [1, 2].map(() => new KeyGate({ masterKey: MASTER, store: new RedisKeyStore({ url: redis.url }) }));

@@ -209,6 +209,48 @@ describe("the key gate", () => {
     expect([huge.status, huge.param]).toEqual([400, "max_tokens"]);
   });
 
+  it("without max_tokens a tpm counts the longest answer, or caps the answer to what the tpm leaves", async () => {
+    const gate = new KeyGate();
+    const { key } = await gate.createKey({ name: "tokens", tpm: 1_000 });
+    const caller = await gate.authenticate(key);
+    // Models that write at most 300 tokens: 100 + 300 held, and no cap.
+    const short = await gate.admit(caller, {
+      model: "auto",
+      estimatedTokens: 100,
+      promptTokens: 100,
+      longestAnswerTokens: 300,
+    });
+    expect(short.maxOutputTokens).toBeUndefined();
+    // 600 of the minute are left: a model that may write 4,096 is held for the 500 beyond its prompt, capped to them.
+    const long = await gate.admit(caller, {
+      model: "auto",
+      estimatedTokens: 100,
+      promptTokens: 100,
+      longestAnswerTokens: 4_096,
+    });
+    expect(long.maxOutputTokens).toBe(500);
+    // All 1,000 are held: nothing more fits until they settle.
+    expect((await rejection(gate.admit(caller, { model: "auto", estimatedTokens: 10, promptTokens: 10 }))).code).toBe(
+      "tpm_exceeded",
+    );
+    await short.settle({ costUsd: 0, inputTokens: 100, outputTokens: 50 });
+    await long.settle({ costUsd: 0, inputTokens: 100, outputTokens: 200 });
+    // 450 used: an unknown longest answer is capped to what the minute leaves, and a prompt over the tpm is a 400.
+    const unknown = await gate.admit(caller, { model: "auto", estimatedTokens: 50, promptTokens: 50 });
+    expect(unknown.maxOutputTokens).toBe(500);
+    await unknown.settle({ costUsd: 0, inputTokens: 50, outputTokens: 1 });
+    const huge = await rejection(gate.admit(caller, { model: "auto", estimatedTokens: 1_000, promptTokens: 1_000 }));
+    expect([huge.status, huge.code]).toEqual([400, "tokens_exceed_tpm"]);
+    // With max_tokens the client's own limit is what counts, and nothing is capped.
+    const given = await gate.admit(caller, {
+      model: "auto",
+      estimatedTokens: 60,
+      promptTokens: 10,
+      maxOutputTokens: 50,
+    });
+    expect(given.maxOutputTokens).toBeUndefined();
+  });
+
   it("holds the budget: concurrent holds, settled to the real cost; over it a 429 saying which budget and when it resets", async () => {
     const gate = new KeyGate();
     const { key } = await gate.createKey({ name: "capped", budgetUsd: 0.01, budgetPeriod: "day" });

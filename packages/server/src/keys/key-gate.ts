@@ -145,7 +145,22 @@ export class KeyGate implements Gatekeeper {
         { code: "model_not_allowed", param: "model" },
       );
     }
-    const tokens = Math.max(0, Math.ceil(request.estimatedTokens ?? 0));
+    let tokens = Math.max(0, Math.ceil(request.estimatedTokens ?? 0));
+    // Without max_tokens the answer may be as long as the model allows: a tpm counts that, and when
+    // that is more than the key may use in a minute, the answer is capped to what is left of it.
+    let cap: number | undefined;
+    const capable =
+      record.tpm !== undefined && request.maxOutputTokens === undefined && request.promptTokens !== undefined;
+    const prompt = capable ? Math.max(0, Math.ceil(request.promptTokens as number)) : 0;
+    if (record.tpm !== undefined && capable) {
+      const room = record.tpm - prompt;
+      const longest = request.longestAnswerTokens;
+      if (longest !== undefined && longest <= room) tokens = prompt + longest;
+      else {
+        cap = Math.max(1, room);
+        tokens = prompt + cap;
+      }
+    }
     if (record.tpm !== undefined && tokens > record.tpm) {
       throw new GatewayError(
         400,
@@ -172,21 +187,30 @@ export class KeyGate implements Gatekeeper {
       );
     const holdId = randomBytes(12).toString("base64url");
     let verdict: Awaited<ReturnType<KeyStore["admit"]>>;
-    try {
-      verdict = await this.store.admit(
-        compact({
-          keyId: record.id,
-          holdId,
-          rpm: record.rpm,
-          tpm: record.tpm,
-          tokens,
-          budgetUsd: record.budgetUsd,
-          period,
-          holdUsd,
-        }),
-      );
-    } catch (error) {
-      throw unavailable(error);
+    const ask = (tokens: number) =>
+      this.store
+        .admit(
+          compact({
+            keyId: record.id,
+            holdId,
+            rpm: record.rpm,
+            tpm: record.tpm,
+            tokens,
+            budgetUsd: record.budgetUsd,
+            period,
+            holdUsd,
+          }),
+        )
+        .catch((error: unknown) => Promise.reject(unavailable(error)));
+    verdict = await ask(tokens);
+    // Without max_tokens, what is left of the minute may still hold a shorter answer: asked once more for that.
+    if (!verdict.ok && verdict.reason === "tpm" && capable && record.tpm !== undefined) {
+      const left = record.tpm - verdict.used - prompt;
+      if (left >= 1 && left < tokens - prompt) {
+        cap = left;
+        tokens = prompt + left;
+        verdict = await ask(tokens);
+      }
     }
     if (!verdict.ok) {
       if (verdict.reason === "budget") throw budgetError(record, periodKind, period as string, verdict, now);
@@ -205,6 +229,7 @@ export class KeyGate implements Gatekeeper {
     let settled = false;
     const keyId = record.id;
     return {
+      ...(cap === undefined ? {} : { maxOutputTokens: cap }),
       settle: async (outcome: AdmissionOutcome) => {
         if (settled) return;
         settled = true;
