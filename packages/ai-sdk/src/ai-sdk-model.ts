@@ -181,6 +181,8 @@ export class AISDKModel extends Model {
     let finished = false;
     let responseId: string | undefined;
     const reasoning = new ReasoningStreamReader();
+    // Tool calls whose input is handed on as it comes (their tool-input-start went out).
+    let streaming: Set<string> | undefined;
     const context = { provider: this.provider, model: this.name };
     return providerStream<AnyStreamPart>(
       () => {
@@ -206,7 +208,19 @@ export class AISDKModel extends Model {
           case "reasoning-end":
             reasoning.push(part, out);
             return;
+          case "tool-input-start":
+            // Only when the caller asked for tool input as it comes; not a tool the provider runs itself.
+            if (request.toolInputDeltas === true && part.providerExecuted !== true) {
+              (streaming ??= new Set()).add(part.id);
+              out.push({ type: "tool-input-start", id: part.id, name: part.toolName });
+            }
+            return;
+          case "tool-input-delta":
+            if (part.delta !== "" && streaming?.has(part.id))
+              out.push({ type: "tool-input-delta", id: part.id, delta: part.delta });
+            return;
           case "tool-call":
+            streaming?.delete(part.toolCallId);
             if (part.providerExecuted !== true)
               out.push({
                 type: "tool-call",

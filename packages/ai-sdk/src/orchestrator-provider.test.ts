@@ -505,6 +505,49 @@ describe("streamText through orchestrator(id)", () => {
   });
 });
 
+describe("tool calls' input streams as the model writes it", () => {
+  // Each kind of model hands on a tool call's arguments in pieces: OpenAIModel (chat deltas),
+  // AnthropicModel (input_json_delta) and an AISDKModel wrapping @ai-sdk/openai (its tool-input parts).
+  it("fullStream: tool-input-start, the pieces as tool-input-delta, tool-input-end, then the tool-call", async () => {
+    const { registry, orchestrator } = setup();
+    registry.registerModel(
+      new AISDKModel({
+        name: "wrapped",
+        model: createOpenAI({ apiKey: KEY, baseURL: openaiServer.baseURL }).chat("gpt-4o-mini"),
+        capabilities: { inputCostPerToken: 1e-7, outputCostPerToken: 1e-7 },
+      }),
+    );
+    const args = { q: "orchestrator streaming", limit: 3 };
+    const reply = () => ({
+      toolCalls: [{ id: "call_7", name: "lookup", arguments: args }],
+      finishReason: "tool-calls" as const,
+    });
+    openaiServer.setReply(reply);
+    anthropicServer.setReply(reply);
+    for (const model of ["gpt-4o-mini", "claude-sonnet-4-6", "wrapped"]) {
+      const result = streamText({
+        model: orchestrator(model),
+        prompt: "x",
+        tools: { lookup: tool({ inputSchema: z.object({ q: z.string(), limit: z.number() }) }) },
+      });
+      const parts: { type: string; id?: string; delta?: string; toolName?: string }[] = [];
+      for await (const part of result.fullStream)
+        if (part.type.startsWith("tool-")) parts.push(part as (typeof parts)[number]);
+      const types = parts.map((p) => p.type);
+      expect(types[0], model).toBe("tool-input-start");
+      expect(parts[0]?.toolName, model).toBe("lookup");
+      const deltas = parts.filter((p) => p.type === "tool-input-delta");
+      // The loopback servers send the arguments in three pieces: they arrive as three deltas.
+      expect(deltas.length, model).toBe(3);
+      expect(JSON.parse(deltas.map((p) => p.delta).join("")), model).toEqual(args);
+      expect(types.slice(-2), model).toEqual(["tool-input-end", "tool-call"]);
+      expect(new Set(parts.map((p) => p.id ?? (p as { toolCallId?: string }).toolCallId)).size, model).toBe(1);
+      expect(await result.toolCalls, model).toMatchObject([{ toolName: "lookup", input: args }]);
+      expect(await result.finishReason, model).toBe("tool-calls");
+    }
+  });
+});
+
 describe("registry sources and AI SDK models inside", () => {
   it("an AISDKModel wrapping @ai-sdk/openai answers through the provider too", async () => {
     const openai = createOpenAI({ apiKey: KEY, baseURL: openaiServer.baseURL });

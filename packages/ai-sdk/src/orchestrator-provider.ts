@@ -320,6 +320,8 @@ class OrchestratorLanguageModel implements LanguageModelV3 {
   async doStream(options: LanguageModelV3CallOptions): Promise<LanguageModelV3StreamResult> {
     const registry = this.#source.current ?? (await this.#source.get());
     const call = this.#prepare(options, registry);
+    // Tool calls' input streams as the model writes it (tool-input-start/-delta/-end), from the providers that stream it.
+    call.request.toolInputDeltas = true;
     const stream = registry.stream(call.request, call.requirements);
     const iterator = stream[Symbol.asyncIterator]();
     // The first chunk before the stream is handed over: a call that fails before it (after every
@@ -338,6 +340,8 @@ class OrchestratorLanguageModel implements LanguageModelV3 {
     let pending: IteratorResult<StreamChunk> | undefined = first;
     let parts: StreamPartWriter;
     let done = false;
+    // Tool calls whose input is streaming (a tool-input-start went out): their tool-call is preceded by tool-input-end.
+    let started: Set<string> | undefined;
     const out = new ReadableStream<LanguageModelV3StreamPart>({
       start(controller) {
         parts = new StreamPartWriter((part) => controller.enqueue(part));
@@ -383,8 +387,19 @@ class OrchestratorLanguageModel implements LanguageModelV3 {
           case "reasoning":
             parts.reasoning(chunk);
             return;
+          case "tool-input-start":
+            parts.endReasoning();
+            (started ??= new Set()).add(chunk.id);
+            controller.enqueue({ type: "tool-input-start", id: chunk.id, toolName: chunk.name });
+            return;
+          case "tool-input-delta":
+            if (started?.has(chunk.id))
+              controller.enqueue({ type: "tool-input-delta", id: chunk.id, delta: chunk.delta });
+            return;
           case "tool-call":
             parts.endReasoning();
+            if (started?.delete(chunk.toolCall.id))
+              controller.enqueue({ type: "tool-input-end", id: chunk.toolCall.id });
             controller.enqueue({
               type: "tool-call",
               toolCallId: chunk.toolCall.id,

@@ -58,7 +58,8 @@ export interface MessagesStreamEventLike {
 /**
  * Turns the events of one streamed answer into core stream chunks: text and reasoning as they come
  * (a thinking block's signature as the reasoning chunk that ends its part, a redacted block whole),
- * each tool call when its block closes (its input JSON assembled), and at `end` the `finish` chunk with the
+ * each tool call when its block closes (its input JSON assembled; when asked, also its start and
+ * input pieces as they come), and at `end` the `finish` chunk with the
  * stop reason and usage. With a response tool (structured output) its input is the text: streamed
  * as it comes, or whole at the block's end when it must be unwrapped. A stream without
  * `message_stop` is an error, never a complete answer. One decoder per stream.
@@ -66,6 +67,7 @@ export interface MessagesStreamEventLike {
 export class MessagesStreamDecoder {
   readonly #context: { provider: string; model: string };
   readonly #responseTool: ResponseTool | undefined;
+  readonly #toolInputDeltas: boolean;
   // Tool input arrives as JSON pieces per content block.
   readonly #blocks = new Map<number, { id: string; name: string; json: string; response: boolean }>();
   readonly #usage: Record<string, number> = {};
@@ -74,10 +76,20 @@ export class MessagesStreamDecoder {
   #stopped = false;
   #id: string | undefined;
 
-  /** `context` names the provider and model in the error for a cut stream. */
-  constructor(context: { provider: string; model: string; responseTool?: ResponseTool | undefined }) {
+  /**
+   * `context` names the provider and model in the error for a cut stream; with `toolInputDeltas`
+   * a tool call's start and input pieces are handed on as they come (`tool-input-start`,
+   * `tool-input-delta`), and the whole call still follows when its block closes.
+   */
+  constructor(context: {
+    provider: string;
+    model: string;
+    responseTool?: ResponseTool | undefined;
+    toolInputDeltas?: boolean | undefined;
+  }) {
     this.#context = { provider: context.provider, model: context.model };
     this.#responseTool = context.responseTool;
+    this.#toolInputDeltas = context.toolInputDeltas === true;
   }
 
   /** True once `message_stop` came. */
@@ -108,12 +120,10 @@ export class MessagesStreamDecoder {
           out.push({ type: "reasoning", text: "", redactedData: block.data });
         else if (block.type === "tool_use" && event.index !== undefined) {
           const name = block.name ?? "";
-          this.#blocks.set(event.index, {
-            id: block.id ?? "",
-            name,
-            json: "",
-            response: this.#responseTool?.name === name,
-          });
+          const response = this.#responseTool?.name === name;
+          const id = block.id ?? "";
+          this.#blocks.set(event.index, { id, name, json: "", response });
+          if (this.#toolInputDeltas && !response) out.push({ type: "tool-input-start", id, name });
         }
         break;
       }
@@ -133,6 +143,8 @@ export class MessagesStreamDecoder {
           // Structured output streams as text as it comes, unless it must be unwrapped first.
           if (block.response && this.#responseTool && !this.#responseTool.wrapped && piece !== "")
             out.push({ type: "text", text: piece });
+          else if (this.#toolInputDeltas && !block.response && piece !== "")
+            out.push({ type: "tool-input-delta", id: block.id, delta: piece });
         }
         break;
       }
@@ -195,7 +207,8 @@ export function sseEvent(event: MessagesStreamEvent): string {
 /**
  * Writes one streamed answer as Anthropic's events, in the API's order: `message_start`, then per
  * content block `content_block_start`, its deltas (`text_delta`, `thinking_delta` then
- * `signature_delta` for reasoning, or `input_json_delta` for a tool call's input) and `content_block_stop`, then `message_delta` (stop reason and cumulative usage)
+ * `signature_delta` for reasoning, or `input_json_delta` for a tool call's input, as it comes when
+ * the stream carries `tool-input-*` chunks) and `content_block_stop`, then `message_delta` (stop reason and cumulative usage)
  * and `message_stop`. `encode` takes core stream chunks (a server relaying a model's stream); the
  * other methods write the pieces one by one. `ping` and `error` events can come at any time.
  */
@@ -205,9 +218,13 @@ export class MessagesStreamEncoder {
   #finished = false;
   /** The open block's index and kind; -1 when none is open. */
   #open = -1;
-  #openKind: "text" | "thinking" | undefined;
+  #openKind: "text" | "thinking" | "tool" | undefined;
+  /** The id of the open tool block's call (its input streams). */
+  #openTool: string | undefined;
   #blocks = 0;
   #toolCalls = 0;
+  /** Tool calls whose input streamed (`tool-input-start` came): their whole `tool-call` sends nothing more. */
+  #streamed: Set<string> | undefined;
 
   constructor(identity: MessagesIdentity) {
     this.#identity = identity;
@@ -331,6 +348,33 @@ export class MessagesStreamEncoder {
   }
 
   /**
+   * A tool call whose input streams: its block opens (closing any open block) with its id and
+   * name; `toolInputDelta` adds its pieces; its whole `tool-call` then only closes the block.
+   */
+  toolInputStart(id: string, name: string): MessagesStreamEvent[] {
+    const out = this.#close();
+    this.#open = this.#blocks++;
+    this.#openKind = "tool";
+    this.#openTool = id;
+    this.#toolCalls++;
+    (this.#streamed ??= new Set()).add(id);
+    out.push({
+      type: "content_block_start",
+      index: this.#open,
+      content_block: { type: "tool_use", id, name, input: {} },
+    });
+    return out;
+  }
+
+  /** A piece of the open tool block's input JSON; nothing for another call's (its block has closed) or an empty piece. */
+  toolInputDelta(id: string, delta: string): MessagesStreamEvent[] {
+    if (this.#openKind !== "tool" || this.#openTool !== id || delta === "") return [];
+    return [
+      { type: "content_block_delta", index: this.#open, delta: { type: "input_json_delta", partial_json: delta } },
+    ];
+  }
+
+  /**
    * The end: the open block's stop (an empty text block when the answer had none), `message_delta`
    * with the stop reason and the known counts, and `message_stop`. A wire stop reason is sent as it is.
    */
@@ -363,8 +407,14 @@ export class MessagesStreamEncoder {
     if (chunk.type === "text") {
       if (chunk.text !== "") out.push(...this.text(chunk.text));
     } else if (chunk.type === "reasoning") out.push(...this.reasoning(chunk));
-    else if (chunk.type === "tool-call") out.push(...this.toolCall(chunk.toolCall));
-    else out.push(...this.finish(chunk.finishReason, chunk.usage));
+    else if (chunk.type === "tool-call") {
+      if (this.#streamed?.delete(chunk.toolCall.id)) {
+        // Its input went as it came: the call is whole, its block ends.
+        if (this.#openKind === "tool" && this.#openTool === chunk.toolCall.id) out.push(...this.#close());
+      } else out.push(...this.toolCall(chunk.toolCall));
+    } else if (chunk.type === "tool-input-start") out.push(...this.toolInputStart(chunk.id, chunk.name));
+    else if (chunk.type === "tool-input-delta") out.push(...this.toolInputDelta(chunk.id, chunk.delta));
+    else if (chunk.type === "finish") out.push(...this.finish(chunk.finishReason, chunk.usage));
     return out;
   }
 
@@ -373,6 +423,7 @@ export class MessagesStreamEncoder {
     const index = this.#open;
     this.#open = -1;
     this.#openKind = undefined;
+    this.#openTool = undefined;
     return [{ type: "content_block_stop", index }];
   }
 }

@@ -254,9 +254,15 @@ export class ModelStream implements AsyncIterableIterator<StreamChunk>, ModelStr
       if (chunk.warnings !== undefined) for (const warning of chunk.warnings) this.#call?.warn(warning);
       return PULL_AGAIN;
     }
-    if (chunk.type === "text" && chunk.text.length === 0) return PULL_AGAIN;
-    if (chunk.type === "reasoning" && isEmptyReasoning(chunk)) return PULL_AGAIN;
-    if (chunk.type === "tool-call") this.#sawToolCall = true;
+    if (chunk.type === "text") {
+      if (chunk.text.length === 0) return PULL_AGAIN;
+    } else if (chunk.type === "reasoning") {
+      if (isEmptyReasoning(chunk)) return PULL_AGAIN;
+    } else if (chunk.type === "tool-call") this.#sawToolCall = true;
+    // A provider may stream tool-call arguments unasked: only a request that asked sees them.
+    else if (chunk.type === "tool-input-delta") {
+      if (chunk.delta.length === 0 || this.#request.toolInputDeltas !== true) return PULL_AGAIN;
+    } else if (chunk.type === "tool-input-start" && this.#request.toolInputDeltas !== true) return PULL_AGAIN;
     if (this.#firstAt === undefined) this.#firstAt = performance.now();
     this.#settled();
     // The provider's result object passes through as it is: no copy per chunk.

@@ -117,6 +117,13 @@ export interface GenerateRequest {
   task?: string;
   /** `false` bypasses the cache for this request; `"refresh"` calls the model and overwrites the entry. */
   cache?: boolean | "refresh";
+  /**
+   * A stream hands on tool calls' arguments as the model writes them: `tool-input-start` and
+   * `tool-input-delta` chunks before each whole `tool-call` (from providers that stream them; the
+   * others, and a cache hit, send the whole call only). Off by default: a stream then carries
+   * whole tool calls only. It does not change the answer (nor the cache key).
+   */
+  toolInputDeltas?: boolean;
   /** Settings only one provider understands, keyed by provider name: `{ openai: { user: "u1" } }`. */
   providerOptions?: Record<string, Record<string, unknown>>;
 }
@@ -185,6 +192,14 @@ export type StreamChunk =
   | { type: "text"; text: string }
   | { type: "reasoning"; text: string; signature?: string; redactedData?: string }
   | { type: "tool-call"; toolCall: ToolCall }
+  /**
+   * A tool call begins and its arguments will stream (only for a request with `toolInputDeltas`):
+   * its id and name. Its `tool-input-delta` chunks follow, then the whole call as a `tool-call`
+   * chunk with the same id, which ends it.
+   */
+  | { type: "tool-input-start"; id: string; name: string }
+  /** A piece of a started tool call's arguments, as the model writes them (JSON text). */
+  | { type: "tool-input-delta"; id: string; delta: string }
   | {
       type: "finish";
       finishReason?: FinishReason;

@@ -214,7 +214,8 @@ export function responsesSseEvent(event: ResponsesStreamEvent): string {
  * `response.created` and `response.in_progress` first; reasoning as a `reasoning` item
  * (`response.reasoning_text.delta`s; a chunk with a signature ends the item); text as a `message`
  * item with one `output_text` part (`response.output_text.delta`s); each tool call as a
- * `function_call` item (its arguments in one delta); every item added, then done, in order; and
+ * `function_call` item (its arguments in one delta, or as they come when the stream carries
+ * `tool-input-*` chunks); every item added, then done, in order; and
  * `response.completed` (`response.incomplete` for a cut answer) with the whole response. A failure
  * after the stream began is `error(…)`: an `error` event, never `response.completed`.
  */
@@ -225,6 +226,8 @@ export class ResponsesStreamEncoder {
   #started = false;
   // The item being written: its index in `output`, and the text so far for `.done` events.
   #open: { kind: "message" | "reasoning"; index: number; text: string } | undefined;
+  /** Function calls whose arguments stream (`tool-input-start` came), by call id: their item and the arguments so far. */
+  #calls: Map<string, { index: number; id: string; args: string }> | undefined;
 
   constructor(identity: ResponsesIdentity) {
     this.#identity = identity;
@@ -278,6 +281,40 @@ export class ResponsesStreamEncoder {
         );
       }
       if (chunk.signature !== undefined || chunk.redactedData !== undefined) this.#close(out, encryptedOf(chunk));
+    } else if (chunk.type === "tool-input-start") {
+      this.#close(out);
+      const index = this.#response.output.length;
+      const id = itemId(this.#identity, "fc", index);
+      const item = functionCallItem({ id: chunk.id, name: chunk.name, arguments: {} }, id, "in_progress");
+      this.#response.output.push(item);
+      (this.#calls ??= new Map()).set(chunk.id, { index, id, args: "" });
+      out.push(this.#event("response.output_item.added", { output_index: index, item: structuredClone(item) }));
+    } else if (chunk.type === "tool-input-delta") {
+      const call = this.#calls?.get(chunk.id);
+      if (call === undefined || chunk.delta === "") return out;
+      call.args += chunk.delta;
+      out.push(
+        this.#event("response.function_call_arguments.delta", {
+          item_id: call.id,
+          output_index: call.index,
+          delta: chunk.delta,
+        }),
+      );
+    } else if (chunk.type === "tool-call" && this.#calls?.has(chunk.toolCall.id)) {
+      // Its arguments went as they came: the item is done, with those arguments.
+      const call = this.#calls.get(chunk.toolCall.id) as { index: number; id: string; args: string };
+      this.#calls.delete(chunk.toolCall.id);
+      const done = { ...functionCallItem(chunk.toolCall, call.id, "completed"), arguments: call.args };
+      this.#response.output[call.index] = done;
+      out.push(
+        this.#event("response.function_call_arguments.done", {
+          item_id: call.id,
+          output_index: call.index,
+          name: chunk.toolCall.name,
+          arguments: call.args,
+        }),
+      );
+      out.push(this.#event("response.output_item.done", { output_index: call.index, item: structuredClone(done) }));
     } else if (chunk.type === "tool-call") {
       this.#close(out);
       const index = this.#response.output.length;

@@ -28,20 +28,27 @@ export interface ChatCompletionChunkLike {
 
 /**
  * Turns the chunks of one streamed answer into core stream chunks: reasoning and text as they
- * come, each tool call once its arguments are whole, and a `finish` chunk with the finish reason
+ * come, each tool call once its arguments are whole (and, when asked, its start and argument
+ * pieces as they come), and a `finish` chunk with the finish reason
  * and usage at the end. A stream that ends without a finish reason (a body cut before `[DONE]`)
  * is an error, never a complete answer. One decoder per stream.
  */
 export class ChatStreamDecoder {
   readonly #context: { provider: string; model: string };
+  readonly #toolInputDeltas: boolean;
   #tools: ToolCallAssembler | undefined;
   #finishRaw: string | undefined;
   #usage: Usage | undefined;
   #id: string | undefined;
 
-  /** `context` names the provider and model in the error for a cut stream. */
-  constructor(context: { provider: string; model: string }) {
+  /**
+   * `context` names the provider and model in the error for a cut stream. `toolInputDeltas`: tool
+   * calls' starts and argument pieces are handed on as they come (`tool-input-start`,
+   * `tool-input-delta`), each whole call still follows.
+   */
+  constructor(context: { provider: string; model: string }, options: { toolInputDeltas?: boolean } = {}) {
     this.#context = context;
+    this.#toolInputDeltas = options.toolInputDeltas === true;
   }
 
   /** The chunks `chunk` completes, pushed to `out`. */
@@ -58,8 +65,12 @@ export class ChatStreamDecoder {
         pushChatReasoningDelta(delta, out);
       if (delta.content) out.push({ type: "text", text: delta.content });
       if (delta.tool_calls) {
-        const done = (this.#tools ??= new ToolCallAssembler()).add(delta.tool_calls);
-        if (done) for (const toolCall of done) out.push({ type: "tool-call", toolCall });
+        const tools = (this.#tools ??= new ToolCallAssembler());
+        if (this.#toolInputDeltas) tools.add(delta.tool_calls, out);
+        else {
+          const done = tools.add(delta.tool_calls);
+          if (done) for (const toolCall of done) out.push({ type: "tool-call", toolCall });
+        }
       }
     }
     if (choice.finish_reason) {
@@ -108,7 +119,8 @@ export interface ChatStreamEncoderOptions {
 /**
  * Writes one streamed answer as `chat.completion.chunk` objects, in OpenAI's order: a role chunk,
  * reasoning deltas (`reasoning_content`, as compatible servers send them), text deltas, tool
- * calls (the name first, then the arguments in pieces), the finish chunk, then the usage chunk
+ * calls (the name first, then the arguments in pieces: as the model writes them when the stream
+ * carries `tool-input-*` chunks), the finish chunk, then the usage chunk
  * when asked for. `encode` takes core stream chunks (an OpenAI-compatible server relaying a
  * model's stream); the other methods write the pieces one by one.
  */
@@ -118,6 +130,8 @@ export class ChatStreamEncoder {
   #started = false;
   #toolCalls = 0;
   #textFrame: [string, string] | undefined;
+  /** Tool calls whose arguments stream (`tool-input-start` came): id → index. */
+  #streaming: Map<string, number> | undefined;
 
   constructor(identity: ChatIdentity, options: ChatStreamEncoderOptions = {}) {
     this.#identity = identity;
@@ -186,6 +200,23 @@ export class ChatStreamEncoder {
     return out;
   }
 
+  /**
+   * A tool call whose arguments stream: its id and name with empty arguments; its pieces follow
+   * with `toolInputDelta`, and `encode` then sends nothing more for its whole `tool-call`.
+   */
+  toolInputStart(id: string, name: string): ChatCompletionChunk {
+    const index = this.#toolCalls++;
+    (this.#streaming ??= new Map()).set(id, index);
+    return this.#chunk({ tool_calls: [{ index, id, type: "function", function: { name, arguments: "" } }] });
+  }
+
+  /** A piece of a started tool call's arguments; `undefined` for a call not started (or an empty piece). */
+  toolInputDelta(id: string, delta: string): ChatCompletionChunk | undefined {
+    const index = this.#streaming?.get(id);
+    if (index === undefined || delta === "") return undefined;
+    return this.#chunk({ tool_calls: [{ index, function: { arguments: delta } }] });
+  }
+
   /** The finish chunk, and the usage chunk when `includeUsage` is on and both counts are known. */
   finish(reason: FinishReason | ChatFinishReason | undefined, usage?: Usage): ChatCompletionChunk[] {
     const out = [this.#chunk({}, wireFinishReason(reason, this.#toolCalls))];
@@ -196,14 +227,20 @@ export class ChatStreamEncoder {
 
   /** The wire chunks for one core stream chunk (the role chunk comes before the first). */
   encode(chunk: StreamChunk): ChatCompletionChunk[] {
-    const out = this.#started ? [] : [this.start(chunk.type === "tool-call")];
+    const out = this.#started ? [] : [this.start(chunk.type === "tool-call" || chunk.type === "tool-input-start")];
     if (chunk.type === "text") {
       if (chunk.text !== "") out.push(this.text(chunk.text));
     } else if (chunk.type === "reasoning") {
       const wire = this.reasoning(chunk);
       if (wire !== undefined) out.push(wire);
-    } else if (chunk.type === "tool-call") out.push(...this.toolCall(chunk.toolCall));
-    else out.push(...this.finish(chunk.finishReason, chunk.usage));
+    } else if (chunk.type === "tool-call") {
+      // A call whose arguments streamed is whole on the client already.
+      if (!this.#streaming?.delete(chunk.toolCall.id)) out.push(...this.toolCall(chunk.toolCall));
+    } else if (chunk.type === "tool-input-start") out.push(this.toolInputStart(chunk.id, chunk.name));
+    else if (chunk.type === "tool-input-delta") {
+      const wire = this.toolInputDelta(chunk.id, chunk.delta);
+      if (wire !== undefined) out.push(wire);
+    } else if (chunk.type === "finish") out.push(...this.finish(chunk.finishReason, chunk.usage));
     return out;
   }
 

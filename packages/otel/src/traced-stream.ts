@@ -67,7 +67,7 @@ export function tracedStream<S extends StreamedCall>(
     if (captureContent) {
       if (chunk.type === "text") s.text += chunk.text;
       else if (chunk.type === "reasoning") s.reasoning += chunk.text;
-      else (s.toolCalls ??= []).push(chunk.toolCall);
+      else if (chunk.type === "tool-call") (s.toolCalls ??= []).push(chunk.toolCall);
     }
     return next;
   };

@@ -230,7 +230,12 @@ export class AnthropicModel extends Model {
       withFields(params, { stream: true as const }),
       this.#requestOptions(request),
     );
-    const decoder = new MessagesStreamDecoder({ provider: this.provider, model: this.name, responseTool });
+    const decoder = new MessagesStreamDecoder({
+      provider: this.provider,
+      model: this.name,
+      responseTool,
+      toolInputDeltas: request.toolInputDeltas,
+    });
     const out: StreamChunk[] = [];
     try {
       for await (const event of stream as AsyncIterable<RawStreamEvent>) {

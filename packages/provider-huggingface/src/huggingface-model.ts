@@ -246,7 +246,10 @@ export class HuggingFaceModel extends Model {
     for (const warning of warnings) report.warn(warning);
     input.stream_options ??= { include_usage: true };
     // The conversion of chunks (text, tool calls assembled, finish) is openai-format's, shared with the OpenAI provider.
-    const decoder = new ChatStreamDecoder({ provider: this.provider, model: this.name });
+    const decoder = new ChatStreamDecoder(
+      { provider: this.provider, model: this.name },
+      { toolInputDeltas: request.toolInputDeltas },
+    );
     const out: StreamChunk[] = [];
     const note: RetryAfterNote = {};
     try {

@@ -315,7 +315,10 @@ export class OpenAIModel extends Model {
     report: StreamReport,
   ): AsyncIterable<StreamChunk> {
     // The conversion of chunks (text, tool calls assembled, finish, an error for a cut stream) is openai-format's.
-    const decoder = new ChatStreamDecoder({ provider: this.provider, model: this.name });
+    const decoder = new ChatStreamDecoder(
+      { provider: this.provider, model: this.name },
+      { toolInputDeltas: request.toolInputDeltas },
+    );
     return providerStream<ChatCompletionChunk>(
       () => {
         const warnings: string[] = [];

@@ -113,6 +113,8 @@ export async function answer(
   if (hints.task !== undefined) request.task = hints.task;
   if (settings.requestTimeoutMs !== undefined) request.timeoutMs = settings.requestTimeoutMs;
   request.signal = exchange.signal;
+  // A client streaming tool calls gets their arguments as the model writes them (the providers that stream them).
+  if (parsed.stream) request.toolInputDeltas = true;
 
   // A key limited to some models gets answers from those only: also through `auto`, a route or fallbacks.
   const allowed = allowedModels(exchange.caller?.models, registry);
@@ -323,6 +325,7 @@ async function streamAnswer(
       }
       const chunk = current.value;
       if (chunk.type === "text" || chunk.type === "reasoning") chars += chunk.text.length;
+      else if (chunk.type === "tool-input-delta") chars += chunk.delta.length;
       out.add(writer.encode(chunk));
       if (chunk.type === "finish") {
         out.add(writer.end);
