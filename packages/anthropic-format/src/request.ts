@@ -229,6 +229,9 @@ export function toMessagesRequest(request: GenerateRequest, options: MessagesReq
     const name = format.name ?? DEFAULT_RESPONSE_TOOL;
     const schema = format.schema ? jsonSchemaOf(format.schema) : { type: "object" };
     const wrapped = schema["type"] !== "object";
+    // With the caller's tools the model must be able to call them: it must call a tool, one of
+    // them or the answer's (`any`), unless the caller named one or turned tools off.
+    const callerTools = tools.length > 0 && choice?.type !== "none";
     tools.push({
       name,
       description: format.description ?? "Give the answer as this tool's input: a JSON value that matches the schema.",
@@ -236,9 +239,14 @@ export function toMessagesRequest(request: GenerateRequest, options: MessagesReq
         ? { type: "object", properties: { value: schema }, required: ["value"] }
         : schema) as MessagesTool["input_schema"],
     });
-    if (choice !== undefined)
-      warnings.push("`toolChoice` was replaced by the forced tool that carries `responseFormat: json`.");
-    choice = { type: "tool", name };
+    if (callerTools && choice?.type === "tool") {
+      // The named tool stays forced: the answer comes in a later turn.
+    } else if (callerTools) choice = { type: "any" };
+    else {
+      if (choice !== undefined && choice.type !== "none")
+        warnings.push("`toolChoice` was replaced by the forced tool that carries `responseFormat: json`.");
+      choice = { type: "tool", name };
+    }
     responseTool = { name, wrapped };
   }
   if (tools.length > 0) params.tools = tools;

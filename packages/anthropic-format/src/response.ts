@@ -34,11 +34,16 @@ const FROM_WIRE: Readonly<Record<string, UnifiedFinishReason>> = {
 /**
  * `{ unified, raw }` for a wire stop reason (an unknown one is `other`, raw kept; none is
  * `undefined`). With the response tool of structured output, `tool_use` is how the answer
- * arrived, not a request to run a tool: `stop`.
+ * arrived, not a request to run a tool: `stop` — unless the model called one of the caller's
+ * tools (`calledTools`), which the caller must run.
  */
-export function fromStopReason(raw: string | null | undefined, responseTool?: ResponseTool): FinishReason | undefined {
+export function fromStopReason(
+  raw: string | null | undefined,
+  responseTool?: ResponseTool,
+  calledTools = false,
+): FinishReason | undefined {
   if (raw == null) return undefined;
-  if (raw === "tool_use" && responseTool) return { unified: "stop", raw };
+  if (raw === "tool_use" && responseTool && !calledTools) return { unified: "stop", raw };
   return { unified: FROM_WIRE[raw] ?? "other", raw };
 }
 
@@ -184,7 +189,10 @@ export function fromMessagesResponse(
     usage: fromMessagesUsage(message.usage),
   };
   if (reasoning !== undefined) output.reasoning = reasoning;
-  const finishReason = withStopSequence(fromStopReason(message.stop_reason, responseTool), message.stop_sequence);
+  const finishReason = withStopSequence(
+    fromStopReason(message.stop_reason, responseTool, toolCalls.length > 0),
+    message.stop_sequence,
+  );
   if (finishReason) output.finishReason = finishReason;
   if (typeof message.id === "string" && message.id !== "") output.responseId = message.id;
   return output;

@@ -74,6 +74,8 @@ export class MessagesStreamDecoder {
   #stopReason: string | null | undefined;
   #stopSequence: string | undefined;
   #stopped = false;
+  /** A caller's tool was called (not the response tool): `tool_use` then means tool calls. */
+  #calledTools = false;
   #id: string | undefined;
 
   /**
@@ -156,11 +158,13 @@ export class MessagesStreamDecoder {
         if (block.response && this.#responseTool) {
           if (this.#responseTool.wrapped)
             out.push({ type: "text", text: responseText(parseToolInput(block.json), this.#responseTool) });
-        } else
+        } else {
+          this.#calledTools = true;
           out.push({
             type: "tool-call",
             toolCall: { id: block.id, name: block.name, arguments: parseToolInput(block.json) },
           });
+        }
         break;
       }
       case "message_delta":
@@ -184,7 +188,10 @@ export class MessagesStreamDecoder {
       });
     }
     const finish: Extract<StreamChunk, { type: "finish" }> = { type: "finish", usage: fromMessagesUsage(this.#usage) };
-    const finishReason = withStopSequence(fromStopReason(this.#stopReason, this.#responseTool), this.#stopSequence);
+    const finishReason = withStopSequence(
+      fromStopReason(this.#stopReason, this.#responseTool, this.#calledTools),
+      this.#stopSequence,
+    );
     if (finishReason) finish.finishReason = finishReason;
     if (this.#id !== undefined) finish.responseId = this.#id;
     return finish;

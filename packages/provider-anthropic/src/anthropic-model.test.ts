@@ -294,6 +294,34 @@ describe("AnthropicModel: request mapping (what the server recorded)", () => {
     expect(chunks.some((c) => c.type === "tool-call")).toBe(false);
   });
 
+  it("structured output beside the caller's tools: the model may call them (tool_choice any), and a call of one is tool-calls", async () => {
+    // An agent with tools and an output type: before, the answer tool was forced, so the caller's
+    // tools could never be called; and a call of one (thinking on: auto) finished as "stop".
+    const schema = z.object({ city: z.string() });
+    const tools = [{ name: "get_weather", parameters: { type: "object", properties: { city: { type: "string" } } } }];
+    server.setReply(() => ({ toolCalls: [{ name: "get_weather", arguments: { city: "Oslo" } }] }));
+    const m = model();
+    const request = { ...ask("weather?"), tools, responseFormat: { type: "json" as const, schema, name: "report" } };
+    const result = await m.generate(request);
+    expect(lastBody()["tool_choice"]).toEqual({ type: "any" });
+    expect((lastBody()["tools"] as { name: string }[]).map((t) => t.name)).toEqual(["get_weather", "report"]);
+    expect(result.toolCalls).toMatchObject([{ name: "get_weather", arguments: { city: "Oslo" } }]);
+    expect(result.finishReason).toEqual({ unified: "tool-calls", raw: "tool_use" });
+    expect(result.warnings).toEqual([]);
+    const chunks = await collectAll(m.stream(request));
+    expect(chunks.at(-1)).toMatchObject({ type: "finish", finishReason: { unified: "tool-calls", raw: "tool_use" } });
+    // Then the answer tool: the answer as text, finishing as "stop".
+    server.setReply(() => ({ toolCalls: [{ name: "report", arguments: { city: "Oslo" } }] }));
+    const answer = await m.generate(request);
+    expect(JSON.parse(answer.text)).toEqual({ city: "Oslo" });
+    expect(answer.finishReason).toEqual({ unified: "stop", raw: "tool_use" });
+    // A named tool stays forced; tools turned off leave the answer's tool forced.
+    await m.generate({ ...request, toolChoice: { name: "get_weather" } });
+    expect(lastBody()["tool_choice"]).toEqual({ type: "tool", name: "get_weather" });
+    await m.generate({ ...request, toolChoice: "none" });
+    expect(lastBody()["tool_choice"]).toEqual({ type: "tool", name: "report" });
+  });
+
   it("wraps a non-object schema and unwraps the answer", async () => {
     server.setReply(() => ({ toolCalls: [{ name: "json_response", arguments: { value: [1, 2, 3] } }] }));
     const result = await model().generate({
