@@ -99,7 +99,7 @@ export function toGatewayError(error: unknown): GatewayError {
       return new GatewayError(
         400,
         "invalid_request_error",
-        `The model's provider refused the request (${error.status}): ${error.message}`,
+        `The model's provider refused the request (${error.status}): ${upstreamMessage(error.message)}`,
         { code: "upstream_invalid_request", cause: error },
       );
     }

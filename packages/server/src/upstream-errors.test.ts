@@ -66,6 +66,31 @@ describe("an upstream that cannot be reached is a 502 that names no upstream", (
   });
 });
 
+describe("an upstream's refusal of the request (400, 413, 422) is the client's 400, without the upstream's address", () => {
+  it("the provider's reason stays; its URL and address do not", async () => {
+    for (const [model, upstream] of [
+      ["gpt-4o-mini", gw.openaiUpstream],
+      ["claude-sonnet-4-6", gw.anthropicUpstream],
+    ] as const) {
+      for (const status of [400, 413, 422]) {
+        upstream.enqueueFault({
+          type: "status",
+          status,
+          message: `cannot decode image (see ${upstream.url}/docs, host 10.0.3.7:8443)`,
+        });
+        const failed = await gw.client.chat.completions.create({ model, messages: ask("hi") }).then(
+          () => undefined,
+          (e: unknown) => e as { status: number; message: string },
+        );
+        upstream.clearFaults();
+        expect(failed?.status, `${model} ${status}`).toBe(400);
+        expect(failed?.message, `${model} ${status}`).toMatch(/cannot decode image/);
+        expect(failed?.message, `${model} ${status}`).not.toMatch(/127\.0\.0\.1|10\.0\.3\.7|8443|http:/);
+      }
+    }
+  });
+});
+
 describe("upstreamMessage", () => {
   it("takes out URLs, addresses and the hosts network and TLS errors name, and keeps the rest", () => {
     const cases: [string, string][] = [
