@@ -112,7 +112,10 @@ function image(block: Record<string, unknown>, param: string): ContentPart {
   );
 }
 
-/** A tool result's content as text: a string, or text blocks joined (images cannot go in a core tool message). */
+/**
+ * A tool result's content as text: a string, or text blocks one per line (joined as they were,
+ * the last word of one block and the first of the next became one; images cannot go in a core tool message).
+ */
 function toolResultText(value: unknown, param: string): string {
   if (value === undefined || value === null) return "";
   if (typeof value === "string") return value;
@@ -122,7 +125,7 @@ function toolResultText(value: unknown, param: string): string {
     const block: unknown = value[i];
     if (!isRecord(block) || block.type !== "text" || typeof block.text !== "string")
       throw invalid(`${param}.${i}`, "a text block (a tool result's images cannot be passed on)");
-    out += block.text;
+    out = i === 0 ? block.text : `${out}\n${block.text}`;
   }
   return out;
 }
@@ -210,10 +213,10 @@ function turn(value: unknown, i: number, out: Message[]): void {
   }
   if (role === "user") flushUser();
   else {
-    // Text parts joined, unless one is a cache breakpoint (which must stay on its block).
+    // Text parts one per line, unless one is a cache breakpoint (which must stay on its block).
     const content = parts.some((p) => p.cacheControl !== undefined)
       ? parts
-      : parts.map((p) => (p.type === "text" ? p.text : "")).join("");
+      : parts.map((p) => (p.type === "text" ? p.text : "")).join("\n");
     const message: Extract<Message, { role: "assistant" }> = { role: "assistant", content };
     if (calls.length > 0) message.toolCalls = calls;
     if (reasoning.length > 0) message.reasoning = reasoning;

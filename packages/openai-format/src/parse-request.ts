@@ -82,7 +82,7 @@ export function optionalInteger(body: Record<string, unknown>, key: string, min:
   return value;
 }
 
-/** The text of a content that may only hold text: a string, or text parts (joined). */
+/** The text of a content that may only hold text: a string, or text parts one per line (never run together). */
 function textContent(content: unknown, param: string): string {
   if (typeof content === "string") return content;
   if (!Array.isArray(content)) throw invalid(param, "a string or an array of text parts");
@@ -91,7 +91,7 @@ function textContent(content: unknown, param: string): string {
     const part: unknown = content[i];
     if (!isRecord(part) || part.type !== "text" || typeof part.text !== "string")
       throw invalid(`${param}[${i}]`, 'a text part ({ "type": "text", "text": … })');
-    out += part.text;
+    out = i === 0 ? part.text : `${out}\n${part.text}`;
   }
   return out;
 }

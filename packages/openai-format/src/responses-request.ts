@@ -72,8 +72,8 @@ function messageContent(content: unknown, param: string, assistant: boolean): st
       throw invalid(`${where}.type`, assistant ? '"output_text" or "refusal"' : '"input_text" or "input_image"');
     }
   }
-  // Text only: one string, as chat messages carry it (the providers send it the same way).
-  return parts.every((p) => p.type === "text") ? parts.map((p) => (p as { text: string }).text).join("") : parts;
+  // Text only: one string, as chat messages carry it (the providers send it the same way), a part per line.
+  return parts.every((p) => p.type === "text") ? parts.map((p) => (p as { text: string }).text).join("\n") : parts;
 }
 
 /**
