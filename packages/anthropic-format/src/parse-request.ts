@@ -336,7 +336,11 @@ function parseMessagesBody(body: unknown, counting: boolean): ParsedMessagesRequ
     if (!Array.isArray(body.tools)) throw invalid("tools", "an array of tools");
     if (body.tools.length > 0) request.tools = body.tools.map(tool);
   }
-  if (body.tool_choice !== undefined && body.tool_choice !== null) request.toolChoice = toolChoice(body.tool_choice);
+  if (body.tool_choice !== undefined && body.tool_choice !== null) {
+    request.toolChoice = toolChoice(body.tool_choice);
+    if (isRecord(body.tool_choice) && body.tool_choice.disable_parallel_tool_use === true)
+      request.parallelToolCalls = false;
+  }
 
   const extra: Record<string, unknown> = {};
   const outputConfig = body.output_config;

@@ -250,6 +250,9 @@ export function toMessagesRequest(request: GenerateRequest, options: MessagesReq
     responseTool = { name, wrapped };
   }
   if (tools.length > 0) params.tools = tools;
+  // At most one tool call per answer: said on the tool choice (auto when none was given).
+  if (request.parallelToolCalls === false && tools.length > 0 && choice?.type !== "none")
+    choice = { ...(choice ?? { type: "auto" }), disable_parallel_tool_use: true } as MessagesToolChoice;
   if (choice !== undefined) params.tool_choice = choice;
 
   // The request's reasoning as extended thinking, unless the caller set Anthropic's own `thinking`.

@@ -43,6 +43,8 @@ describe("cacheKey", () => {
       { ...base, reasoning: { effort: "low" } },
       { ...base, reasoning: { effort: "high" } },
       { ...base, reasoning: { budgetTokens: 8192 } },
+      // One tool call at most is another answer than several.
+      { ...base, parallelToolCalls: false },
       { ...base, messages: [{ role: "system", content: "Be brief." }, ...base.messages] },
       {
         ...base,
@@ -150,6 +152,7 @@ describe("cacheKey", () => {
         stop: ["\n"],
         seed: 7,
         toolChoice: "required",
+        parallelToolCalls: false,
         providerOptions: { x: { '\u2028"k': 1, "10": 2, "9": [undefined, null, Number.NaN] } },
         reasoning: { effort: "high" },
       },

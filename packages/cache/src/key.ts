@@ -128,6 +128,7 @@ export function normalizeRequest(model: ModelIdentity, request: GenerateRequest)
     seed: request.seed,
     tools: request.tools && request.tools.length > 0 ? normalizeTools(request.tools) : undefined,
     toolChoice: request.toolChoice,
+    parallelToolCalls: request.parallelToolCalls,
     responseFormat: request.responseFormat ? normalizeFormat(request.responseFormat) : undefined,
     reasoning: request.reasoning,
     providerOptions: request.providerOptions,
@@ -160,6 +161,7 @@ function canonicalRequest(model: ModelIdentity, request: GenerateRequest): strin
       ? out
       : writeMessages(request.messages, out.length > 1 ? `${out},"messages":` : `${out}"messages":`);
   out = member(out, '"model":', model.name);
+  out = member(out, '"parallelToolCalls":', request.parallelToolCalls);
   out = member(out, '"provider":', model.provider);
   out = member(out, '"providerOptions":', request.providerOptions);
   out = member(out, '"reasoning":', request.reasoning);

@@ -106,6 +106,11 @@ export interface GenerateRequest {
   seed?: number;
   tools?: ToolDefinition[];
   toolChoice?: ToolChoice;
+  /**
+   * `false`: at most one tool call per answer (OpenAI's `parallel_tool_calls: false`, Anthropic's
+   * `disable_parallel_tool_use`). Unset: the model's own default (several calls allowed).
+   */
+  parallelToolCalls?: boolean;
   responseFormat?: ResponseFormat;
   /** Reason before answering (thinking): see `ReasoningRequest`. */
   reasoning?: ReasoningRequest;

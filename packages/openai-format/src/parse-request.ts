@@ -58,6 +58,7 @@ const KNOWN = new Set([
   "seed",
   "tools",
   "tool_choice",
+  "parallel_tool_calls",
   "response_format",
   "stream",
   "stream_options",
@@ -300,6 +301,11 @@ export function fromChatRequest(body: unknown): ParsedChatRequest {
     // An own "__proto__" (JSON.parse makes one) is dropped: as a key it would be the object's prototype.
     if (!KNOWN.has(key) && key !== "__proto__" && !(key === "reasoning_effort" && request.reasoning))
       extra[key] = body[key];
+  }
+  const parallel = body.parallel_tool_calls;
+  if (parallel !== undefined && parallel !== null) {
+    if (typeof parallel !== "boolean") throw invalid("parallel_tool_calls", "a boolean");
+    request.parallelToolCalls = parallel;
   }
   if (Object.keys(extra).length > 0) request.providerOptions = { openai: extra };
 

@@ -204,6 +204,7 @@ export function toChatRequest(request: GenerateRequest, options: ChatRequestOpti
   if (request.tools !== undefined && request.tools.length > 0) {
     body.tools = toChatTools(request.tools);
     if (request.toolChoice !== undefined) body.tool_choice = toChatToolChoice(request.toolChoice);
+    if (request.parallelToolCalls !== undefined) body.parallel_tool_calls = request.parallelToolCalls;
   }
   let strict = true;
   if (extra !== undefined) {

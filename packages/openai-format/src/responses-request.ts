@@ -321,7 +321,11 @@ export function fromResponsesRequest(body: unknown): ParsedResponsesRequest {
       else throw invalid("reasoning.effort", '"none", "minimal", "low", "medium", "high", "xhigh" or "max"');
     }
   }
-  if (body.parallel_tool_calls === false) extra.parallel_tool_calls = false;
+  const parallel = body.parallel_tool_calls;
+  if (parallel !== undefined && parallel !== null) {
+    if (typeof parallel !== "boolean") throw invalid("parallel_tool_calls", "a boolean");
+    request.parallelToolCalls = parallel;
+  }
   if (Object.keys(extra).length > 0) request.providerOptions = { openai: extra };
   const stream = body.stream;
   if (stream !== undefined && stream !== null && typeof stream !== "boolean") throw invalid("stream", "a boolean");
