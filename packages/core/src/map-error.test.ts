@@ -82,3 +82,13 @@ describe("connection errors say where and why", () => {
 it("closestNames suggests a name once even when it is listed twice", () => {
   expect(closestNames("visoin", ["textGeneration", "vision", "text_generation", "vision"], 2)).toEqual(["vision"]);
 });
+
+it("closestNames answers at once for a name no typo makes (a request's megabytes-long model name)", () => {
+  const known = Array.from({ length: 20 }, (_, i) => `model-${i}-with-a-longer-name`);
+  const huge = "m".repeat(3_000_000);
+  const started = performance.now();
+  expect(closestNames(huge, known)).toEqual([]);
+  // The edit distance over it took ~6 s for these twenty names; skipped, it is a length check.
+  expect(performance.now() - started).toBeLessThan(50);
+  expect(closestNames("model-3-with-a-longer-nam", known)[0]).toBe("model-3-with-a-longer-name");
+});
