@@ -309,7 +309,10 @@ export function fromChatRequest(body: unknown): ParsedChatRequest {
   }
   if (Object.keys(extra).length > 0) request.providerOptions = { openai: extra };
 
+  if (body.stream !== undefined && body.stream !== null && typeof body.stream !== "boolean")
+    throw invalid("stream", "a boolean");
   const stream = body.stream === true;
   const options = body.stream_options;
+  if (options !== undefined && options !== null && !isRecord(options)) throw invalid("stream_options", "an object");
   return { model, stream, includeUsage: stream && isRecord(options) && options.include_usage === true, request };
 }

@@ -85,6 +85,10 @@ describe("bad input never crashes the server: 4xx in OpenAI's error shape, with 
       [{ model: "auto", messages: [{ role: "wizard", content: "x" }] }, "messages[0].role"],
       [{ model: "auto", messages: [{ role: "user", content: 7 }] }, "messages[0].content"],
       [{ model: "auto", messages: ask("x"), temperature: "hot" }, "temperature"],
+      // Was taken as "not streamed" (a 200), where /v1/responses and /v1/messages said 400.
+      [{ model: "auto", messages: ask("x"), stream: "yes" }, "stream"],
+      [{ model: "auto", messages: ask("x"), stream: true, stream_options: "usage" }, "stream_options"],
+      [{ model: "auto", messages: ask("x"), parallel_tool_calls: "no" }, "parallel_tool_calls"],
       [{ model: "auto", messages: ask("x"), tools: [{ type: "function" }] }, "tools[0]"],
       [{ model: "auto", messages: ask("x"), orchestrator: { max_cost: "cheap" } }, "orchestrator.max_cost"],
       [{ model: "auto", messages: ask("x"), orchestrator: { budget: 1 } }, "orchestrator.budget"],
