@@ -141,7 +141,7 @@ export function toMessagesConversation(request: GenerateRequest): {
         const texts = contentBlocks(message.content).filter((block) => block.type === "text");
         const tools: MessagesContentBlockParam[] = (message.toolCalls ?? []).map((call) => ({
           type: "tool_use",
-          id: call.id,
+          id: toolUseId(call.id),
           name: call.name,
           input: toolArgumentsObject(call.arguments),
         }));
@@ -151,10 +151,10 @@ export function toMessagesConversation(request: GenerateRequest): {
       case "tool":
         push("user", [
           message.cacheControl === undefined
-            ? { type: "tool_result", tool_use_id: message.toolCallId, content: message.content }
+            ? { type: "tool_result", tool_use_id: toolUseId(message.toolCallId), content: message.content }
             : {
                 type: "tool_result",
-                tool_use_id: message.toolCallId,
+                tool_use_id: toolUseId(message.toolCallId),
                 content: message.content,
                 cache_control: cacheControl(message.cacheControl),
               },
@@ -179,6 +179,19 @@ function systemPrompt(
 }
 
 /** The wire's tool choice for a core one (`required` is `any`). */
+const TOOL_USE_ID = /^[a-zA-Z0-9_-]+$/;
+
+/**
+ * A tool call's id as the Messages API accepts it (`^[a-zA-Z0-9_-]+$`): other models' ids may hold
+ * other characters (Kimi's `functions.get_weather:0`), and a conversation that continues on Claude
+ * (a fallback, a route) would be refused. Each other character becomes `_`, the same way in the
+ * call and in its result, so they still match.
+ */
+export function toolUseId(id: string): string {
+  if (TOOL_USE_ID.test(id)) return id;
+  return id === "" ? "_" : id.replace(/[^a-zA-Z0-9_-]/g, "_");
+}
+
 export function toMessagesToolChoice(choice: GenerateRequest["toolChoice"]): MessagesToolChoice | undefined {
   if (choice === undefined) return undefined;
   if (choice === "auto") return { type: "auto" };

@@ -322,6 +322,27 @@ describe("AnthropicModel: request mapping (what the server recorded)", () => {
     expect(lastBody()["tool_choice"]).toEqual({ type: "tool", name: "report" });
   });
 
+  it("tool call ids another model wrote (Kimi's functions.get_weather:0) reach Claude as ids it accepts, call and result alike", async () => {
+    // A conversation begun on another model and continued on Claude (a fallback, a route): the API
+    // refuses an id outside ^[a-zA-Z0-9_-]+$ with a 400, as the loopback server now does.
+    const result = await model().generate({
+      messages: [
+        { role: "user", content: "weather?" },
+        {
+          role: "assistant",
+          content: "",
+          toolCalls: [{ id: "functions.get_weather:0", name: "get_weather", arguments: {} }],
+        },
+        { role: "tool", toolCallId: "functions.get_weather:0", content: "sunny" },
+      ],
+      tools: [{ name: "get_weather", parameters: { type: "object" } }],
+    });
+    expect(result.text).not.toBe("");
+    const sent = lastBody()["messages"] as { content: { type: string; id?: string; tool_use_id?: string }[] }[];
+    expect(sent[1]?.content.find((b) => b.type === "tool_use")?.id).toBe("functions_get_weather_0");
+    expect(sent[2]?.content[0]?.tool_use_id).toBe("functions_get_weather_0");
+  });
+
   it("wraps a non-object schema and unwraps the answer", async () => {
     server.setReply(() => ({ toolCalls: [{ name: "json_response", arguments: { value: [1, 2, 3] } }] }));
     const result = await model().generate({

@@ -290,6 +290,26 @@ function thinkingEnabled(body: Record<string, unknown>): boolean {
  * The API's rules for a conversation with thinking on: the last assistant turn, when it called a
  * tool, must start with its thinking block; a thinking block's signature must match its text.
  */
+const TOOL_ID = /^[a-zA-Z0-9_-]+$/;
+
+/** Like the API: a `tool_use` id and a `tool_result`'s `tool_use_id` must match `^[a-zA-Z0-9_-]+$`. */
+function toolIdProblem(body: Record<string, unknown>): string | undefined {
+  const messages = body["messages"];
+  if (!Array.isArray(messages)) return undefined;
+  for (let i = 0; i < messages.length; i++) {
+    const m: unknown = messages[i];
+    if (!isRecord(m) || !Array.isArray(m["content"])) continue;
+    for (let j = 0; j < m["content"].length; j++) {
+      const block: unknown = m["content"][j];
+      if (!isRecord(block)) continue;
+      const field = block["type"] === "tool_use" ? "id" : block["type"] === "tool_result" ? "tool_use_id" : undefined;
+      if (field !== undefined && !TOOL_ID.test(String(block[field])))
+        return `messages.${i}.content.${j}.${String(block["type"])}.${field}: String should match pattern '^[a-zA-Z0-9_-]+$'`;
+    }
+  }
+  return undefined;
+}
+
 function thinkingProblem(body: Record<string, unknown>, issued: Issued): string | undefined {
   const thinking = body["thinking"] as Record<string, unknown>;
   const budget = thinking["budget_tokens"];
@@ -347,6 +367,11 @@ async function serveMessages(
 ): Promise<void> {
   const parsed = await readRequest(ctx, options, ctx.body);
   if (parsed === undefined) return;
+  const badId = toolIdProblem(parsed.body);
+  if (badId !== undefined) {
+    await ctx.sendError({ status: 400, kind: "bad-request", message: badId });
+    return;
+  }
   const thinking = thinkingEnabled(parsed.body);
   if (thinking) {
     const problem = thinkingProblem(parsed.body, options.issued);
