@@ -336,11 +336,11 @@ describe("orchestrator serve (a real process)", () => {
   });
 
   it("a bad flag is a usage error (exit 2), and --help describes the command", { timeout: 30_000 }, async () => {
-    const run = (args: string[]) =>
+    const run = (args: string[], env: Record<string, string> = {}) =>
       new Promise<{ code: number | null; out: string }>((done) => {
         const child = spawn(process.execPath, [BIN, "serve", ...args], {
           cwd: HOME,
-          env: { PATH: process.env.PATH ?? "", HOME },
+          env: { PATH: process.env.PATH ?? "", HOME, ...env },
         });
         let out = "";
         child.stdout.on("data", (d) => {
@@ -360,5 +360,11 @@ describe("orchestrator serve (a real process)", () => {
     const zero = await run(["--receive-timeout", "0"]);
     expect(zero.code).toBe(2);
     expect(zero.out).toContain('--receive-timeout expects milliseconds (1-2147483647), got "0"');
+    // A master key that could be guessed is refused before anything listens; the key is not printed.
+    const weak = await run(["--port", "0"], { ORCHESTRATOR_MASTER_KEY: "letmein" });
+    expect(weak.code).toBe(3);
+    expect(weak.out).toContain("masterKey: must be at least 16 characters, got 7");
+    expect(weak.out).not.toContain("letmein");
+    expect(weak.out).not.toMatch(/listening|http:\/\/127/);
   });
 });

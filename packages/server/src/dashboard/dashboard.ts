@@ -22,6 +22,7 @@ import {
   renderSpend,
   renderTotals,
 } from "./page";
+import { checkMasterKey } from "../keys/key-material";
 import { LoginThrottle } from "./login-throttle";
 import { Sessions, clearCookie } from "./session";
 import { readForm } from "./form";
@@ -45,6 +46,7 @@ export function createDashboard(options: DashboardOptions): Dashboard {
           "the dashboard needs a master key (masterKey, or ORCHESTRATOR_MASTER_KEY): it shows spend and decisions and must not be open",
       },
     ]);
+  checkMasterKey(master.reveal());
   const base = (options.path ?? "/ui").replace(/\/+$/, "");
   if (!/^\/[A-Za-z0-9/_-]*$/.test(base))
     throw new ConfigError([

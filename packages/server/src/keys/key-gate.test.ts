@@ -189,6 +189,22 @@ describe("the key gate", () => {
     expect(error.message).toContain('"slow" is over its limit of 3 requests per minute');
   });
 
+  it("refuses a master key shorter than 16 characters at once, without showing it", () => {
+    // Nothing limits how many keys a client tries on /admin and /v1: a short master key is guessed.
+    const error = (() => {
+      try {
+        new KeyGate({ masterKey: "letmein-2024" });
+      } catch (e) {
+        return e as Error & { code?: string };
+      }
+      return undefined;
+    })();
+    expect(error?.code).toBe("config_error");
+    expect(error?.message).toMatch(/masterKey.*at least 16 characters, got 12/);
+    expect(error?.message).not.toContain("letmein");
+    expect(() => new KeyGate({ masterKey: "a-sixteen-chars!" })).not.toThrow();
+  });
+
   it("holds tpm with the estimate, then counts the real tokens", async () => {
     const gate = new KeyGate();
     const { key } = await gate.createKey({ name: "tokens", tpm: 1_000 });

@@ -19,7 +19,7 @@ import {
   type Gatekeeper,
   GatewayError,
 } from "../contract";
-import { generateKey, generateKeyId, hashKey, sameDigest } from "./key-material";
+import { checkMasterKey, generateKey, generateKeyId, hashKey, sameDigest } from "./key-material";
 import { MemoryKeyStore } from "./memory-key-store";
 
 /** What creating a key takes (the admin API's body, camelCase). */
@@ -75,6 +75,7 @@ export class KeyGate implements Gatekeeper {
     this.#owned = options.ownsStore ?? options.store === undefined;
     this.store = options.store ?? new MemoryKeyStore();
     const master = Secret.from(options.masterKey ?? process.env.ORCHESTRATOR_MASTER_KEY);
+    checkMasterKey(master?.reveal());
     this.#masterDigest = master && hashKey(master.reveal());
     for (const k of options.keys ?? []) {
       const value = Secret.from(k.key)?.reveal();

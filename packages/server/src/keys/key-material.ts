@@ -1,4 +1,22 @@
 import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
+import { ConfigError } from "@orchestrator-ts/core";
+
+/** The shortest master key accepted: it opens the admin API, the dashboard and every model. */
+export const MIN_MASTER_KEY_LENGTH = 16;
+
+/**
+ * Refuses a master key shorter than `MIN_MASTER_KEY_LENGTH` (without showing it): nothing limits
+ * how many keys a client may try on `/admin` and `/v1`, so a short one would be guessed.
+ */
+export function checkMasterKey(key: string | undefined): void {
+  if (key === undefined || key.length >= MIN_MASTER_KEY_LENGTH) return;
+  throw new ConfigError([
+    {
+      path: "masterKey",
+      message: `must be at least ${MIN_MASTER_KEY_LENGTH} characters, got ${key.length}: a shorter key can be guessed, and it opens the admin API and every model (make one with \`openssl rand -base64 32\`)`,
+    },
+  ]);
+}
 
 /** The prefix of generated virtual keys, so that secret scanners and people can tell what one is. */
 export const KEY_PREFIX = "sk-orc-";
