@@ -217,20 +217,26 @@ function toolMessage(
   warnings: SharedV3Warning[],
   cacheControl: CacheControl | undefined,
 ): Message {
-  if (output.type === "content")
-    for (const part of output.value)
-      if (part.type !== "text")
-        warnings.push({
-          type: "other",
-          message: `The result of tool "${name}" (${toolCallId}) has a part of type ${part.type} that was not sent: the orchestrator sends tool results as text.`,
-        });
-  const message: Message = { role: "tool", toolCallId, name, content: toolOutputText(output) };
+  const message: Message = {
+    role: "tool",
+    toolCallId,
+    name,
+    content: toolOutputContent(output, name, toolCallId, warnings),
+  };
   if (cacheControl !== undefined) message.cacheControl = cacheControl;
   return message;
 }
 
-/** A tool result as the text our providers send back to the model. */
-function toolOutputText(output: LanguageModelV3ToolResultOutput): string {
+/**
+ * A tool result as our providers send it back to the model: text, or text and images (a
+ * screenshot the tool returned). Other parts (files, provider ids) are left out with a warning.
+ */
+function toolOutputContent(
+  output: LanguageModelV3ToolResultOutput,
+  name: string,
+  toolCallId: string,
+  warnings: SharedV3Warning[],
+): string | ContentPart[] {
   switch (output.type) {
     case "text":
     case "error-text":
@@ -240,9 +246,43 @@ function toolOutputText(output: LanguageModelV3ToolResultOutput): string {
       return JSON.stringify(output.value);
     case "execution-denied":
       return output.reason ?? "The tool call was denied.";
-    case "content":
-      return output.value.map((part) => (part.type === "text" ? part.text : "")).join("");
+    case "content": {
+      const parts: ContentPart[] = [];
+      for (const part of output.value) {
+        const image = toolImage(part as ToolOutputPart);
+        if (part.type === "text") parts.push({ type: "text", text: part.text });
+        else if (image !== undefined) parts.push(image);
+        else
+          warnings.push({
+            type: "other",
+            message: `The result of tool "${name}" (${toolCallId}) has a part of type ${part.type} that was not sent: the orchestrator sends a tool's text and images.`,
+          });
+      }
+      if (parts.some((p) => p.type === "image")) return parts;
+      return parts.map((p) => (p as { text: string }).text).join("\n");
+    }
   }
+}
+
+/** A tool result's part as the AI SDK writes it (V3's and V2's `media`), as far as an image is concerned. */
+interface ToolOutputPart {
+  type: string;
+  data?: string;
+  url?: string;
+  mediaType?: string;
+}
+
+function toolImage(part: ToolOutputPart): ContentPart | undefined {
+  const image = part.mediaType === undefined || part.mediaType.startsWith("image/");
+  if (!image) return undefined;
+  if (
+    (part.type === "file-data" || part.type === "image-data" || part.type === "media") &&
+    typeof part.data === "string"
+  )
+    return { type: "image", data: part.data, mediaType: part.mediaType ?? "image/png" };
+  if ((part.type === "file-url" || part.type === "image-url") && typeof part.url === "string")
+    return { type: "image", url: part.url };
+  return undefined;
 }
 
 function hasCacheControl(part: { providerOptions?: SharedV3ProviderOptions }): boolean {

@@ -292,41 +292,62 @@ describe("tools, structured output and images", () => {
     expect(sent.messages[2]?.tool_call_id).toBe("call_1");
   });
 
-  it("a tool result's image is not sent (tool results go as text) and the step says so in its warnings", async () => {
+  it("a tool result's image reaches the model: inside Claude's tool_result, after the tool message for OpenAI; a file it cannot send is a warning", async () => {
     const { orchestrator } = setup();
-    openaiServer.setReply((request) =>
-      request.messages.some((m) => m.role === "tool")
-        ? { text: "I see it." }
-        : { toolCalls: [{ id: "call_s", name: "screenshot", arguments: {} }], finishReason: "tool-calls" },
-    );
-    const result = await generateText({
-      model: orchestrator("gpt-4o-mini"),
-      prompt: "Describe the screen",
-      stopWhen: stepCountIs(2),
-      tools: {
-        screenshot: tool({
-          inputSchema: z.object({}),
-          execute: async () => "AAAA",
-          toModelOutput: ({ output }) => ({
-            type: "content",
-            value: [
-              { type: "text", text: "Screenshot:" },
-              { type: "image-data", data: output as string, mediaType: "image/png" },
-            ],
-          }),
-        }),
-      },
+    // Each generateText asks twice: the tool call, then the answer once the result is there.
+    const replies = () => {
+      let calls = 0;
+      return () =>
+        calls++ % 2 === 1
+          ? { text: "I see it." }
+          : { toolCalls: [{ id: "call_s", name: "screenshot", arguments: {} }], finishReason: "tool-calls" as const };
+    };
+    openaiServer.setReply(replies());
+    anthropicServer.setReply(replies());
+    const screenshot = tool({
+      inputSchema: z.object({}),
+      execute: async () => "AAAA",
+      toModelOutput: ({ output }) => ({
+        type: "content",
+        value: [
+          { type: "text", text: "Screenshot:" },
+          { type: "image-data", data: output as string, mediaType: "image/png" },
+          { type: "file-data", data: "JVBERi0=", mediaType: "application/pdf" },
+        ],
+      }),
     });
-    expect(result.text).toBe("I see it.");
-    const sent = openaiServer.requests.at(-1)?.body as { messages: { role: string; content: unknown }[] };
-    expect(sent.messages.find((m) => m.role === "tool")?.content).toBe("Screenshot:");
-    expect(result.steps[1]?.warnings).toEqual([
-      {
-        type: "other",
-        message:
-          'The result of tool "screenshot" (call_s) has a part of type image-data that was not sent: the orchestrator sends tool results as text.',
-      },
+    for (const model of ["gpt-4o-mini", "claude-sonnet-4-6"]) {
+      const result = await generateText({
+        model: orchestrator(model),
+        prompt: "Describe the screen",
+        stopWhen: stepCountIs(2),
+        tools: { screenshot },
+      });
+      expect(result.text, model).toBe("I see it.");
+      expect(result.steps[1]?.warnings, model).toEqual([
+        {
+          type: "other",
+          message:
+            'The result of tool "screenshot" (call_s) has a part of type file-data that was not sent: the orchestrator sends a tool\'s text and images.',
+        },
+      ]);
+    }
+    const openaiSent = openaiServer.requests.at(-1)?.body as { messages: { role: string; content: unknown }[] };
+    expect(openaiSent.messages.map((m) => m.role)).toEqual(["user", "assistant", "tool", "user"]);
+    expect(openaiSent.messages[2]?.content).toBe("Screenshot:");
+    expect(openaiSent.messages[3]?.content).toEqual([
+      { type: "image_url", image_url: { url: "data:image/png;base64,AAAA" } },
     ]);
+    const claudeSent = anthropicServer.requests.at(-1)?.body as {
+      messages: { content: { type: string; content?: unknown }[] }[];
+    };
+    expect(claudeSent.messages[2]?.content[0]).toMatchObject({
+      type: "tool_result",
+      content: [
+        { type: "text", text: "Screenshot:" },
+        { type: "image", source: { type: "base64", media_type: "image/png", data: "AAAA" } },
+      ],
+    });
   });
 
   it("per-call headers cannot reach the registry's models: the call says so in its warnings, not silently", async () => {

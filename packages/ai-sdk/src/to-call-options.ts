@@ -2,6 +2,7 @@
 // V3 (prompt parts, function tools, tool choice, response format), so one object serves both.
 import {
   type ContentPart,
+  contentText,
   type GenerateRequest,
   type Message,
   type SchemaLike,
@@ -131,7 +132,8 @@ export function toPrompt(messages: readonly Message[]): LanguageModelV3Prompt {
               type: "tool-result",
               toolCallId: m.toolCallId,
               toolName: m.name ?? toolNames?.get(m.toolCallId) ?? "",
-              output: { type: "text", value: m.content },
+              // Text: a tool result's images are not passed to an AI SDK model (their part differs between V2 and V3).
+              output: { type: "text", value: contentText(m.content) },
               ...(m.cacheControl === undefined ? {} : { providerOptions: cacheControlOptions(m.cacheControl) }),
             },
           ],

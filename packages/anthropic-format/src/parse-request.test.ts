@@ -268,7 +268,8 @@ describe("fromMessagesRequest", () => {
             { role: "user", content: [{ type: "tool_result", tool_use_id: "t", content: [{ type: "image" }] }] },
           ],
         },
-        "messages.0.content.0.content.0",
+        // An image in a tool result is taken now (a screenshot); one without a source is refused there.
+        "messages.0.content.0.content.0.source",
       ],
       [{ ...body, tools: {} }, "tools"],
       [{ ...body, tools: [{ name: "f" }] }, "tools.0.input_schema"],

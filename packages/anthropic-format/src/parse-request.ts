@@ -85,6 +85,12 @@ function cacheControlOf(block: Record<string, unknown>, param: string): CacheCon
   return { type: "ephemeral", ttl: value.ttl };
 }
 
+/** A failed tool's result says so first. */
+function erred(result: string | ContentPart[]): string | ContentPart[] {
+  if (typeof result === "string") return `Error: ${result}`;
+  return [{ type: "text", text: "Error:" }, ...result];
+}
+
 function systemBlocks(value: unknown, param: string): { text: string; cacheControl: CacheControl | undefined }[] {
   if (typeof value === "string") return [{ text: value, cacheControl: undefined }];
   if (!Array.isArray(value)) throw invalid(param, "a string or an array of text blocks");
@@ -113,21 +119,28 @@ function image(block: Record<string, unknown>, param: string): ContentPart {
 }
 
 /**
- * A tool result's content as text: a string, or text blocks one per line (joined as they were,
- * the last word of one block and the first of the next became one; images cannot go in a core tool message).
+ * A tool result's content: a string; text blocks one per line (joined as they were, the last word
+ * of one block and the first of the next became one); or, with images (a screenshot Claude Code's
+ * Read returned), its text and image blocks as parts.
  */
-function toolResultText(value: unknown, param: string): string {
+function toolResultContent(value: unknown, param: string): string | ContentPart[] {
   if (value === undefined || value === null) return "";
   if (typeof value === "string") return value;
-  if (!Array.isArray(value)) throw invalid(param, "a string or an array of text blocks");
-  let out = "";
+  if (!Array.isArray(value)) throw invalid(param, "a string or an array of text and image blocks");
+  const parts: ContentPart[] = [];
+  let text = "";
+  let images = false;
   for (let i = 0; i < value.length; i++) {
     const block: unknown = value[i];
-    if (!isRecord(block) || block.type !== "text" || typeof block.text !== "string")
-      throw invalid(`${param}.${i}`, "a text block (a tool result's images cannot be passed on)");
-    out = i === 0 ? block.text : `${out}\n${block.text}`;
+    if (isRecord(block) && block.type === "text" && typeof block.text === "string") {
+      parts.push({ type: "text", text: block.text });
+      text = i === 0 ? block.text : `${text}\n${block.text}`;
+    } else if (isRecord(block) && block.type === "image") {
+      parts.push(image(block, `${param}.${i}`));
+      images = true;
+    } else throw invalid(`${param}.${i}`, "a text or image block");
   }
-  return out;
+  return images ? parts : text;
 }
 
 /** One wire turn as core messages, in order: a user turn's tool results become `tool` messages. */
@@ -186,12 +199,12 @@ function turn(value: unknown, i: number, out: Message[]): void {
           throw invalid(`${at}.tool_use_id`, "the id of a tool_use block");
         // Results stay in order with the user's own text around them.
         flushUser();
-        const text = toolResultText(block.content, `${at}.content`);
+        const result = toolResultContent(block.content, `${at}.content`);
         const cacheControl = cacheControlOf(block, at);
         out.push({
           role: "tool",
           toolCallId: block.tool_use_id,
-          content: block.is_error === true ? `Error: ${text}` : text,
+          content: block.is_error === true ? erred(result) : result,
           ...(cacheControl === undefined ? {} : { cacheControl }),
         });
         break;

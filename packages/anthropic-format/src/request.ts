@@ -104,6 +104,14 @@ function contentBlocks(content: string | ContentPart[]): MessagesContentBlockPar
   return blocks;
 }
 
+/** A tool result's content: its text, or its text and image blocks (a screenshot a tool returned). */
+function toolResultContent(
+  content: string | ContentPart[],
+): string | (MessagesTextBlockParam | MessagesImageBlockParam)[] {
+  if (typeof content === "string") return content;
+  return contentBlocks(content) as (MessagesTextBlockParam | MessagesImageBlockParam)[];
+}
+
 /** The conversation as Anthropic turns: system text apart, tool results in user turns, same-role turns merged. */
 export function toMessagesConversation(request: GenerateRequest): {
   system: string | MessagesTextBlockParam[] | undefined;
@@ -151,11 +159,15 @@ export function toMessagesConversation(request: GenerateRequest): {
       case "tool":
         push("user", [
           message.cacheControl === undefined
-            ? { type: "tool_result", tool_use_id: toolUseId(message.toolCallId), content: message.content }
+            ? {
+                type: "tool_result",
+                tool_use_id: toolUseId(message.toolCallId),
+                content: toolResultContent(message.content),
+              }
             : {
                 type: "tool_result",
                 tool_use_id: toolUseId(message.toolCallId),
-                content: message.content,
+                content: toolResultContent(message.content),
                 cache_control: cacheControl(message.cacheControl),
               },
         ]);

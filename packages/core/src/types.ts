@@ -61,7 +61,11 @@ export type Message =
   | { role: "system"; content: string; cacheControl?: CacheControl }
   | { role: "user"; content: string | ContentPart[] }
   | { role: "assistant"; content: string | ContentPart[]; toolCalls?: ToolCall[]; reasoning?: ReasoningPart[] }
-  | { role: "tool"; content: string; toolCallId: string; name?: string; cacheControl?: CacheControl };
+  /**
+   * A tool's result: text, or parts when it returned images too (a screenshot, a chart). Providers
+   * that cannot send an image in a tool result send its text and say so in `warnings`.
+   */
+  | { role: "tool"; content: string | ContentPart[]; toolCallId: string; name?: string; cacheControl?: CacheControl };
 
 /** A JSON Schema object, or a zod schema that is converted to one. */
 export type SchemaLike = Record<string, unknown> | ZodType;

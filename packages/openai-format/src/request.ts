@@ -42,10 +42,37 @@ export function toChatMessages(messages: readonly Message[], reasoning: ChatReas
       m.role === "tool" ||
       (m.role === "assistant" && (m.toolCalls !== undefined || m.reasoning !== undefined))
     ) {
-      return messages.map((message) => toChatMessage(message, reasoning));
+      return withToolImages(
+        messages,
+        messages.map((message) => toChatMessage(message, reasoning)),
+      );
     }
   }
   return messages as ChatMessage[];
+}
+
+/**
+ * OpenAI's tool messages hold text only: the images tools returned (a screenshot) go in a user
+ * message right after the run of tool messages (which must follow their assistant turn), so a
+ * vision model still sees them.
+ */
+function withToolImages(messages: readonly Message[], out: ChatMessage[]): ChatMessage[] {
+  let withImages = false;
+  for (const m of messages) if (m.role === "tool" && typeof m.content !== "string") withImages = true;
+  if (!withImages) return out;
+  const result: ChatMessage[] = [];
+  let images: ChatContentPart[] = [];
+  for (let i = 0; i < messages.length; i++) {
+    const m = messages[i] as Message;
+    result.push(out[i] as ChatMessage);
+    if (m.role === "tool" && typeof m.content !== "string")
+      for (const part of m.content) if (part.type === "image") images.push(toChatPart(part));
+    if (images.length > 0 && messages[i + 1]?.role !== "tool") {
+      result.push({ role: "user", content: images });
+      images = [];
+    }
+  }
+  return result;
 }
 
 function toChatMessage(m: Message, reasoning: ChatReasoningInput): ChatMessage {
@@ -73,8 +100,21 @@ function toChatMessage(m: Message, reasoning: ChatReasoningInput): ChatMessage {
       return out;
     }
     case "tool":
-      return { role: "tool", tool_call_id: m.toolCallId, content: m.content };
+      return {
+        role: "tool",
+        tool_call_id: m.toolCallId,
+        // Its images follow in a user message (withToolImages); a result of images only says so.
+        content: typeof m.content === "string" ? m.content : toolText(m.content),
+      };
   }
+}
+
+function toolText(parts: readonly ContentPart[]): string {
+  const text = parts
+    .filter((p) => p.type === "text")
+    .map((p) => (p as { text: string }).text)
+    .join("\n");
+  return text === "" ? "(the result is the image that follows)" : text;
 }
 
 function partsText(parts: readonly ContentPart[]): string {

@@ -173,16 +173,15 @@ function conversation(input: unknown, instructions: string | undefined): Message
       turn = undefined;
       if (typeof item.call_id !== "string" || item.call_id === "") throw invalid(`${param}.call_id`, "a string");
       const output = item.output;
-      let text: string;
-      if (typeof output === "string") text = output;
+      let content: string | ContentPart[];
+      if (typeof output === "string") content = output;
       else {
-        const content = Array.isArray(output) ? messageContent(output, `${param}.output`, false) : undefined;
-        if (Array.isArray(content))
-          throw unsupported(`${param}.output`, "a tool's output is text here (images in it are not available)");
-        if (typeof content !== "string") throw invalid(`${param}.output`, "a string or input_text parts");
-        text = content;
+        // input_text parts, and input_image parts for the images a tool returned (a screenshot).
+        const parts = Array.isArray(output) ? messageContent(output, `${param}.output`, false) : undefined;
+        if (parts === undefined) throw invalid(`${param}.output`, "a string or input_text / input_image parts");
+        content = parts;
       }
-      messages.push({ role: "tool", toolCallId: item.call_id, content: text });
+      messages.push({ role: "tool", toolCallId: item.call_id, content });
     } else if (type === "item_reference") {
       throw unsupported(param, "stored items are not available here; send the item itself");
     } else {

@@ -130,7 +130,7 @@ describe("fromResponsesRequest", () => {
           {
             type: "function_call_output",
             call_id: "c",
-            output: [{ type: "input_image", image_url: "https://x/y.png" }],
+            output: 42,
           },
         ],
       }),

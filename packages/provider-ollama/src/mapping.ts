@@ -79,7 +79,14 @@ export function toOllamaChat(
       }
       case "tool": {
         const name = message.name ?? toolNames.get(message.toolCallId);
-        messages.push({ role: "tool", content: message.content, ...(name !== undefined ? { tool_name: name } : {}) });
+        // Images a tool returned (a screenshot) go with its result, as a user message's do.
+        const images = imagesOf(message.content, warnings);
+        messages.push({
+          role: "tool",
+          content: contentText(message.content),
+          ...(name !== undefined ? { tool_name: name } : {}),
+          ...(images.length > 0 ? { images } : {}),
+        });
         break;
       }
     }

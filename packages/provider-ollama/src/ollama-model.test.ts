@@ -246,6 +246,29 @@ describe("OllamaModel: request mapping (what the server recorded)", () => {
       },
       { role: "tool", content: '{"temp":21}', tool_name: "get_weather" },
     ]);
+
+    // A tool that returned an image (a screenshot): its text, and its image as Ollama takes them.
+    await m.generate({
+      messages: [
+        { role: "user", content: "what is on screen?" },
+        { role: "assistant", content: "", toolCalls: first.toolCalls },
+        {
+          role: "tool",
+          toolCallId: first.toolCalls[0]?.id ?? "",
+          content: [
+            { type: "text", text: "screen.png" },
+            { type: "image", data: "AAAA", mediaType: "image/png" },
+          ],
+        },
+      ],
+      tools,
+    });
+    expect((lastChat()["messages"] as unknown[])[2]).toEqual({
+      role: "tool",
+      content: "screen.png",
+      tool_name: "get_weather",
+      images: ["AAAA"],
+    });
   });
 
   it('structured output: a JSON schema as `format` ("json" without a schema)', async () => {
