@@ -105,9 +105,20 @@ export async function answer(
   const request: RegistryRequest = parsed.request;
   const promptTokens = estimateRequestTokens(request);
   await settings.admit(exchange, model, promptTokens, longestAnswer(request));
-  // The key's tpm held a capped answer: the model is asked for no more.
-  const cap = exchange.admission?.maxOutputTokens;
-  if (cap !== undefined && (request.maxTokens === undefined || request.maxTokens > cap)) request.maxTokens = cap;
+  // The key's tpm held a capped answer: the model is asked for no more — reasoning included, which
+  // a thinking model writes beside its answer (Anthropic's budget is added to max_tokens).
+  const held = exchange.admission?.maxOutputTokens;
+  if (held !== undefined) {
+    const cap = held - (request.reasoning === undefined ? 0 : reasoningBudgetTokens(request.reasoning));
+    if (cap < 1)
+      throw new GatewayError(
+        400,
+        "invalid_request_error",
+        `The key's tokens per minute leave ${held} tokens for the answer, not enough for its reasoning budget: lower the reasoning effort or set a smaller budget.`,
+        { code: "tokens_exceed_tpm", param: "reasoning_effort" },
+      );
+    if (request.maxTokens === undefined || request.maxTokens > cap) request.maxTokens = cap;
+  }
 
   if (model !== "auto") request.route = model;
   if (hints.task !== undefined) request.task = hints.task;
@@ -133,7 +144,7 @@ export function longestAnswerOf(
   registry: ModelRegistry,
   model: string,
   allowed: readonly string[] | undefined,
-): number | undefined {
+): { longest: number | undefined; safe: number | undefined } {
   let candidates = registry.listModels();
   if (registry.hasModel(model)) {
     const reach = [model, ...(registry.fallbacks[model] ?? [])];
@@ -141,13 +152,20 @@ export function longestAnswerOf(
   }
   if (allowed !== undefined) candidates = candidates.filter((m) => allowed.includes(m.name));
   let longest: number | undefined;
+  let unknown = false;
+  let safe: number | undefined;
   for (const m of candidates) {
     const max = m.capabilities.maxOutputTokens;
-    if (max === undefined) return undefined;
-    if (longest === undefined || max > longest) longest = max;
+    if (max === undefined) unknown = true;
+    else if (longest === undefined || max > longest) longest = max;
+    const takes = max ?? UNDECLARED_OUTPUT_LIMIT;
+    if (safe === undefined || takes < safe) safe = takes;
   }
-  return longest;
+  return { longest: unknown ? undefined : longest, safe };
 }
+
+/** The `max_tokens` a cap sends to a model that declares no output limit: one every model takes. */
+const UNDECLARED_OUTPUT_LIMIT = 4_096;
 
 /**
  * The registered models among the names a key may use; undefined when it may use any model (no

@@ -54,6 +54,12 @@ export interface AdmissionRequest {
    * `maxOutputTokens`), when known. A key's tpm counts it, or caps the answer (`Admission.maxOutputTokens`).
    */
   longestAnswerTokens?: number;
+  /**
+   * Without `max_tokens`: the longest answer every model the request may reach accepts as
+   * `max_tokens` (their smallest output limit; 4,096 for one that declares none). A cap the gate sets
+   * is no larger, so no model refuses it.
+   */
+  safeAnswerTokens?: number;
   /** The most the request may cost, when it is known (a cost cap or the priciest eligible model). */
   estimatedCostUsd?: number;
   /** The names the caller's key may use, when it is limited (its `models`), for the cost estimate. */

@@ -182,7 +182,7 @@ export function createServer(options: CreateServerOptions): OrchestratorServer {
       ? async (exchange, model, promptTokens, maxTokens) => {
           const caller = exchange.caller ?? {};
           // Without max_tokens a key's tpm counts the longest answer the reachable models allow.
-          const longest =
+          const answer =
             maxTokens === undefined && caller.keyId !== undefined
               ? longestAnswerOf(registry, model, caller.models)
               : undefined;
@@ -191,7 +191,8 @@ export function createServer(options: CreateServerOptions): OrchestratorServer {
             estimatedTokens: promptTokens + (maxTokens ?? 0),
             promptTokens,
             ...(maxTokens === undefined ? {} : { maxOutputTokens: maxTokens }),
-            ...(longest === undefined ? {} : { longestAnswerTokens: longest }),
+            ...(answer?.longest === undefined ? {} : { longestAnswerTokens: answer.longest }),
+            ...(answer?.safe === undefined ? {} : { safeAnswerTokens: answer.safe }),
           });
         }
       : async () => undefined,

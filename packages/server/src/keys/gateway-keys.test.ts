@@ -238,6 +238,36 @@ describe("the key gate behind the gateway (the real openai SDK)", () => {
     for (const max of asked) expect(max).toBeLessThan(500);
   });
 
+  it("a tpm cap is one every reachable model takes, and leaves room for a thinking budget", async () => {
+    const gate = new KeyGate({ masterKey: MASTER });
+    const gw = await gateway(gate);
+    // auto reaches gpt-4o-mini (16,384) and Claude: a cap sized for the minute (29,990) would be a 400 for gpt-4o-mini.
+    const { key } = await createKey(gw, { name: "wide", tpm: 30_000 });
+    await client(gw, key).chat.completions.create({ model: "auto", messages: ask("hi") });
+    const sent = [...gw.openaiUpstream.requests, ...gw.anthropicUpstream.requests].map(
+      (r) => (r.body as { max_tokens?: number }).max_tokens,
+    );
+    expect(sent).toEqual([16_384]);
+    // Thinking on Claude: its budget is part of what the minute holds (max_tokens = answer + budget).
+    const { key: thinking } = await createKey(gw, { name: "thinking", tpm: 3_000 });
+    const body = (effort: string) => ({
+      model: "claude-sonnet-4-6",
+      messages: ask("think"),
+      reasoning_effort: effort,
+    });
+    await client(gw, thinking).chat.completions.create(body("low") as never);
+    const claude = gw.anthropicUpstream.requests.at(-1)?.body as {
+      max_tokens: number;
+      thinking: { budget_tokens: number };
+    };
+    expect(claude.thinking.budget_tokens).toBe(1_024);
+    expect(claude.max_tokens).toBeLessThanOrEqual(3_000);
+    // A budget larger than the whole minute cannot be held: a 400 that says so.
+    const high = await failure(client(gw, thinking).chat.completions.create(body("high") as never));
+    expect([high.status, high.error.code]).toEqual([400, "tokens_exceed_tpm"]);
+    expect(high.error.message).toMatch(/reasoning budget/);
+  });
+
   it("two gateways sharing one Redis hold a key's rpm exactly under concurrent load; either one lists and revokes keys for both", async () => {
     // Two processes' worth of gate, each with its own Redis connection.
     const gates = [1, 2].map(() => new KeyGate({ masterKey: MASTER, store: new RedisKeyStore({ url: redis.url }) }));

@@ -257,6 +257,16 @@ describe("the key gate", () => {
     await unknown.settle({ costUsd: 0, inputTokens: 50, outputTokens: 1 });
     const huge = await rejection(gate.admit(caller, { model: "auto", estimatedTokens: 1_000, promptTokens: 1_000 }));
     expect([huge.status, huge.code]).toEqual([400, "tokens_exceed_tpm"]);
+    // A cap is never more than every reachable model takes as max_tokens (a model that declares no
+    // limit, or gpt-4o-mini beside a model that writes more): then the minute holds several at once.
+    const safe = await gate.admit(caller, {
+      model: "auto",
+      estimatedTokens: 10,
+      promptTokens: 10,
+      safeAnswerTokens: 300,
+    });
+    expect(safe.maxOutputTokens).toBe(300);
+    await safe.settle({ costUsd: 0, inputTokens: 10, outputTokens: 1 });
     // With max_tokens the client's own limit is what counts, and nothing is capped.
     const given = await gate.admit(caller, {
       model: "auto",

@@ -158,7 +158,8 @@ export class KeyGate implements Gatekeeper {
       const longest = request.longestAnswerTokens;
       if (longest !== undefined && longest <= room) tokens = prompt + longest;
       else {
-        cap = Math.max(1, room);
+        // No larger than what every reachable model takes as max_tokens, nor than the minute.
+        cap = Math.max(1, Math.min(room, request.safeAnswerTokens ?? room));
         tokens = prompt + cap;
       }
     }
