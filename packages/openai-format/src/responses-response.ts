@@ -304,6 +304,17 @@ export class ResponsesStreamEncoder {
       // Its arguments went as they came: the item is done, with those arguments.
       const call = this.#calls.get(chunk.toolCall.id) as { index: number; id: string; args: string };
       this.#calls.delete(chunk.toolCall.id);
+      // No piece came (a tool without arguments: Claude streams ""): its arguments whole, "{}" rather than "".
+      if (call.args === "") {
+        call.args = stringifyArguments(chunk.toolCall.arguments);
+        out.push(
+          this.#event("response.function_call_arguments.delta", {
+            item_id: call.id,
+            output_index: call.index,
+            delta: call.args,
+          }),
+        );
+      }
       const done = { ...functionCallItem(chunk.toolCall, call.id, "completed"), arguments: call.args };
       this.#response.output[call.index] = done;
       out.push(

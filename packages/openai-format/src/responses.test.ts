@@ -214,3 +214,25 @@ describe("toResponsesResponse and ResponsesStreamEncoder", () => {
     expect(events.at(-1)).toMatchObject({ type: "response.completed", response: { output: whole.output } });
   });
 });
+
+describe("ResponsesStreamEncoder with tool-input chunks", () => {
+  it('a streamed function call whose pieces never came has arguments "{}", in its delta, its .done and the response', async () => {
+    const { ResponsesStreamEncoder } = await import("./responses-response");
+    const encoder = new ResponsesStreamEncoder({ id: "resp_1", createdAt: 1, model: "m" } as never);
+    const events = [
+      { type: "tool-input-start", id: "toolu_1", name: "get_time" },
+      { type: "tool-call", toolCall: { id: "toolu_1", name: "get_time", arguments: {} } },
+      { type: "finish", finishReason: { unified: "tool-calls" } },
+    ].flatMap((c) => encoder.encode(c as never)) as {
+      type: string;
+      delta?: string;
+      arguments?: string;
+      response?: { output: { arguments?: string }[] };
+    }[];
+    expect(events.filter((e) => e.type === "response.function_call_arguments.delta").map((e) => e.delta)).toEqual([
+      "{}",
+    ]);
+    expect(events.find((e) => e.type === "response.function_call_arguments.done")?.arguments).toBe("{}");
+    expect(events.find((e) => e.type === "response.completed")?.response?.output[0]?.arguments).toBe("{}");
+  });
+});

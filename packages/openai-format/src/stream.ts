@@ -130,8 +130,8 @@ export class ChatStreamEncoder {
   #started = false;
   #toolCalls = 0;
   #textFrame: [string, string] | undefined;
-  /** Tool calls whose arguments stream (`tool-input-start` came): id → index. */
-  #streaming: Map<string, number> | undefined;
+  /** Tool calls whose arguments stream (`tool-input-start` came): id → index, and whether a piece went. */
+  #streaming: Map<string, { index: number; sent: boolean }> | undefined;
 
   constructor(identity: ChatIdentity, options: ChatStreamEncoderOptions = {}) {
     this.#identity = identity;
@@ -206,15 +206,16 @@ export class ChatStreamEncoder {
    */
   toolInputStart(id: string, name: string): ChatCompletionChunk {
     const index = this.#toolCalls++;
-    (this.#streaming ??= new Map()).set(id, index);
+    (this.#streaming ??= new Map()).set(id, { index, sent: false });
     return this.#chunk({ tool_calls: [{ index, id, type: "function", function: { name, arguments: "" } }] });
   }
 
   /** A piece of a started tool call's arguments; `undefined` for a call not started (or an empty piece). */
   toolInputDelta(id: string, delta: string): ChatCompletionChunk | undefined {
-    const index = this.#streaming?.get(id);
-    if (index === undefined || delta === "") return undefined;
-    return this.#chunk({ tool_calls: [{ index, function: { arguments: delta } }] });
+    const call = this.#streaming?.get(id);
+    if (call === undefined || delta === "") return undefined;
+    call.sent = true;
+    return this.#chunk({ tool_calls: [{ index: call.index, function: { arguments: delta } }] });
   }
 
   /** The finish chunk, and the usage chunk when `includeUsage` is on and both counts are known. */
@@ -234,8 +235,21 @@ export class ChatStreamEncoder {
       const wire = this.reasoning(chunk);
       if (wire !== undefined) out.push(wire);
     } else if (chunk.type === "tool-call") {
-      // A call whose arguments streamed is whole on the client already.
-      if (!this.#streaming?.delete(chunk.toolCall.id)) out.push(...this.toolCall(chunk.toolCall));
+      // A call whose arguments streamed is whole on the client already; one whose pieces never came
+      // (a tool without arguments: Claude streams "") gets them whole, "{}" rather than "".
+      const call = this.#streaming?.get(chunk.toolCall.id);
+      if (call === undefined) out.push(...this.toolCall(chunk.toolCall));
+      else {
+        this.#streaming?.delete(chunk.toolCall.id);
+        if (!call.sent)
+          out.push(
+            this.#chunk({
+              tool_calls: [
+                { index: call.index, function: { arguments: stringifyArguments(chunk.toolCall.arguments) } },
+              ],
+            }),
+          );
+      }
     } else if (chunk.type === "tool-input-start") out.push(this.toolInputStart(chunk.id, chunk.name));
     else if (chunk.type === "tool-input-delta") {
       const wire = this.toolInputDelta(chunk.id, chunk.delta);

@@ -96,7 +96,8 @@ export class ToolCallAssembler {
 /** A call's start once its name is known (the id then is the call's), and what its arguments added since. */
 function streamInput(entry: PendingToolCall, out: StreamChunk[]): void {
   if (entry.startedId === undefined) {
-    if (entry.name === "") return;
+    // Its name may still come in pieces until its arguments begin (or it completes).
+    if (entry.name === "" || entry.args === "") return;
     entry.startedId = entry.id || `call_${entry.index}`;
     entry.sent = 0;
     out.push({ type: "tool-input-start", id: entry.startedId, name: entry.name });

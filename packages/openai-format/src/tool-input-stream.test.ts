@@ -62,7 +62,34 @@ describe("ChatStreamDecoder with toolInputDeltas", () => {
   });
 });
 
+describe("ChatStreamDecoder with toolInputDeltas: names in pieces", () => {
+  it("a call starts once its arguments begin, so a name sent in pieces is whole in its start and its call", () => {
+    const out = decode(true, [
+      delta([{ index: 0, id: "call_n", function: { name: "get_" } }]),
+      delta([{ index: 0, function: { name: "weather" } }]),
+      delta([{ index: 0, function: { arguments: '{"city":"Oslo"}' } }]),
+      { choices: [{ delta: {}, finish_reason: "tool_calls" }] },
+    ]);
+    expect(out).toEqual([
+      { type: "tool-input-start", id: "call_n", name: "get_weather" },
+      { type: "tool-input-delta", id: "call_n", delta: '{"city":"Oslo"}' },
+      { type: "tool-call", toolCall: { id: "call_n", name: "get_weather", arguments: { city: "Oslo" } } },
+    ]);
+  });
+});
+
 describe("ChatStreamEncoder with tool-input chunks", () => {
+  it('a streamed call whose pieces never came (a tool without arguments) gets "{}", never ""', () => {
+    const encoder = new ChatStreamEncoder({ id: "chatcmpl-1", created: 1, model: "m" });
+    const wire = [
+      { type: "tool-input-start", id: "toolu_1", name: "get_time" },
+      { type: "tool-input-delta", id: "toolu_1", delta: "" },
+      { type: "tool-call", toolCall: { id: "toolu_1", name: "get_time", arguments: {} } },
+    ].flatMap((c) => encoder.encode(c as StreamChunk));
+    const args = wire.map((w) => w.choices[0]?.delta.tool_calls?.[0]?.function?.arguments ?? "").join("");
+    expect(args).toBe("{}");
+  });
+
   it("writes the start, then each piece at its index, and nothing more for the whole call", () => {
     const encoder = new ChatStreamEncoder({ id: "chatcmpl-1", created: 1, model: "m" });
     const deltas = decode(true).flatMap((c) => encoder.encode(c).map((w) => w.choices[0]?.delta));
