@@ -370,3 +370,17 @@ describe("fromChatRequest: wire body → core request (the server side)", () => 
     expect(performance.now() - started).toBeLessThan(1_000);
   });
 });
+
+describe("parallelToolCalls", () => {
+  const tools = [{ name: "f", parameters: { type: "object" } }];
+  const ask: GenerateRequest = { messages: [{ role: "user", content: "x" }], tools, parallelToolCalls: false };
+  it("goes as parallel_tool_calls with tools, not to an o-series reasoning model (which refuses it), not without tools", () => {
+    expect(toChatRequest(ask, { model: "gpt-4o-mini", providerKey: "openai" }).parallel_tool_calls).toBe(false);
+    expect(toChatRequest(ask, { model: "o4-mini", reasoning: true, providerKey: "openai" })).not.toHaveProperty(
+      "parallel_tool_calls",
+    );
+    expect(
+      toChatRequest({ ...ask, tools: undefined }, { model: "gpt-4o-mini", providerKey: "openai" }),
+    ).not.toHaveProperty("parallel_tool_calls");
+  });
+});

@@ -244,7 +244,9 @@ export function toChatRequest(request: GenerateRequest, options: ChatRequestOpti
   if (request.tools !== undefined && request.tools.length > 0) {
     body.tools = toChatTools(request.tools);
     if (request.toolChoice !== undefined) body.tool_choice = toChatToolChoice(request.toolChoice);
-    if (request.parallelToolCalls !== undefined) body.parallel_tool_calls = request.parallelToolCalls;
+    // o-series reasoning models refuse the parameter (400 "Unsupported parameter").
+    if (request.parallelToolCalls !== undefined && !options.reasoning)
+      body.parallel_tool_calls = request.parallelToolCalls;
   }
   let strict = true;
   if (extra !== undefined) {
