@@ -196,3 +196,39 @@ describe("reasoning (extended thinking) on the Anthropic wire", () => {
     expect(parsed.request.reasoning).toEqual({ budgetTokens: 3000 });
   });
 });
+
+describe("tool choices and ids on the way to Claude", () => {
+  const tools = [{ name: "f", parameters: { type: "object" } }];
+  it("one call at most stays asked for when thinking turns a forced tool into auto", () => {
+    const { params } = toMessagesRequest(
+      {
+        messages: [{ role: "user", content: "x" }],
+        tools,
+        toolChoice: "required",
+        parallelToolCalls: false,
+        reasoning: { effort: "low" },
+      },
+      { model: "claude-x", maxTokens: 100 },
+    );
+    expect(params.tool_choice).toEqual({ type: "auto", disable_parallel_tool_use: true });
+  });
+
+  it("ids that differ only in the characters Claude refuses stay different, and each call keeps its result", () => {
+    const ids = ["fn.get:0", "fn.get.0", "fn_get_0"];
+    const request: GenerateRequest = {
+      messages: [
+        { role: "user", content: "x" },
+        { role: "assistant", content: "", toolCalls: ids.map((id) => ({ id, name: "f", arguments: {} })) },
+        ...ids.map((id) => ({ role: "tool" as const, toolCallId: id, content: id })),
+      ],
+      tools,
+    };
+    const { params } = toMessagesRequest(request, { model: "claude-x", maxTokens: 100 });
+    const uses = ((params.messages[1]?.content ?? []) as { id: string }[]).map((b) => b.id);
+    const results = ((params.messages[2]?.content ?? []) as { tool_use_id: string }[]).map((b) => b.tool_use_id);
+    expect(new Set(uses).size).toBe(3);
+    expect(results).toEqual(uses);
+    expect(uses[2]).toBe("fn_get_0");
+    for (const id of uses) expect(id).toMatch(/^[a-zA-Z0-9_-]+$/);
+  });
+});

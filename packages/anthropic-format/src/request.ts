@@ -190,7 +190,6 @@ function systemPrompt(
   );
 }
 
-/** The wire's tool choice for a core one (`required` is `any`). */
 const TOOL_USE_ID = /^[a-zA-Z0-9_-]+$/;
 
 /**
@@ -201,9 +200,21 @@ const TOOL_USE_ID = /^[a-zA-Z0-9_-]+$/;
  */
 export function toolUseId(id: string): string {
   if (TOOL_USE_ID.test(id)) return id;
-  return id === "" ? "_" : id.replace(/[^a-zA-Z0-9_-]/g, "_");
+  // With a digest of the original, so ids that differ only where they were replaced stay apart.
+  return `${id.replace(/[^a-zA-Z0-9_-]/g, "_")}_${fnv1a(id)}`;
 }
 
+/** FNV-1a of a string, base 36: a short, stable digest (not a secret). */
+function fnv1a(text: string): string {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) {
+    hash ^= text.charCodeAt(i);
+    hash = Math.imul(hash, 0x01000193);
+  }
+  return (hash >>> 0).toString(36);
+}
+
+/** The wire's tool choice for a core one (`required` is `any`). */
 export function toMessagesToolChoice(choice: GenerateRequest["toolChoice"]): MessagesToolChoice | undefined {
   if (choice === undefined) return undefined;
   if (choice === "auto") return { type: "auto" };
@@ -315,7 +326,11 @@ function fitThinking(params: MessagesRequest, options: MessagesRequestOptions, w
     return;
   }
   if (params.tool_choice?.type === "tool" || params.tool_choice?.type === "any") {
-    params.tool_choice = { type: "auto" };
+    // One call at most stays asked for.
+    params.tool_choice =
+      params.tool_choice.disable_parallel_tool_use === true
+        ? { type: "auto", disable_parallel_tool_use: true }
+        : { type: "auto" };
     warnings.push(
       "With extended thinking Anthropic cannot be made to call a tool: the tool is offered (`tool_choice: auto`), not forced.",
     );
