@@ -170,6 +170,7 @@ export function fromPrompt(
                 part.toolCallId,
                 part.toolName,
                 part.output,
+                needs,
                 warnings,
                 cacheControlFrom(part.providerOptions),
               ),
@@ -200,6 +201,7 @@ export function fromPrompt(
                 part.toolCallId,
                 part.toolName,
                 part.output,
+                needs,
                 warnings,
                 cacheControlFrom(part.providerOptions) ?? cacheControlFrom(m.providerOptions),
               ),
@@ -214,15 +216,14 @@ function toolMessage(
   toolCallId: string,
   name: string,
   output: LanguageModelV3ToolResultOutput,
+  needs: CapabilityName[],
   warnings: SharedV3Warning[],
   cacheControl: CacheControl | undefined,
 ): Message {
-  const message: Message = {
-    role: "tool",
-    toolCallId,
-    name,
-    content: toolOutputContent(output, name, toolCallId, warnings),
-  };
+  const content = toolOutputContent(output, name, toolCallId, warnings);
+  // An image a tool returned needs a model that sees, as a user's image does.
+  if (typeof content !== "string" && !needs.includes("vision")) needs.push("vision");
+  const message: Message = { role: "tool", toolCallId, name, content };
   if (cacheControl !== undefined) message.cacheControl = cacheControl;
   return message;
 }

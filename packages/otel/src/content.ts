@@ -33,7 +33,17 @@ export function inputContent(request: GenerateRequest): { system: string | undef
   for (const m of request.messages as Message[]) {
     if (m.role === "system") system.push({ type: "text", content: m.content });
     else if (m.role === "tool")
-      input.push({ role: "tool", parts: [{ type: "tool_call_response", id: m.toolCallId, response: m.content }] });
+      input.push({
+        role: "tool",
+        // A result's images are left out as a user message's are (their bytes would bloat every span).
+        parts: [
+          {
+            type: "tool_call_response",
+            id: m.toolCallId,
+            response: typeof m.content === "string" ? m.content : parts(m.content),
+          },
+        ],
+      });
     else if (m.role === "assistant")
       input.push({
         role: "assistant",
