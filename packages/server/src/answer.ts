@@ -1,5 +1,5 @@
 import type { ServerResponse } from "node:http";
-import type { GenerateRequest, Usage } from "@orchestrator-ts/core";
+import type { GenerateRequest, Model, Usage } from "@orchestrator-ts/core";
 import { OrchestratorError, estimateRequestTokens, reasoningBudgetTokens } from "@orchestrator-ts/core";
 import type { ModelRegistry, RegistryRequest, RegistryResult, RegistryStreamChunk } from "@orchestrator-ts/registry";
 import { GatewayError } from "./contract";
@@ -136,25 +136,33 @@ export async function answer(
 }
 
 /**
- * The longest answer (`maxOutputTokens`) among the models a request for `model` may reach: the
- * model and its fallbacks, else (`auto`, a route) every model; only those in `allowed` when given.
- * Undefined when one of them does not declare it.
+ * The models a request for `model` may reach: the model and its fallbacks when it is a registered
+ * model, else (`auto`, a route) every model; only those of `names` when the caller's key lists
+ * models (a list of routes and `auto` only lets it reach any).
  */
-export function longestAnswerOf(
-  registry: ModelRegistry,
-  model: string,
-  allowed: readonly string[] | undefined,
-): { longest: number | undefined; safe: number | undefined } {
+export function reachableModels(registry: ModelRegistry, model: string, names: readonly string[] | undefined): Model[] {
   let candidates = registry.listModels();
   if (registry.hasModel(model)) {
     const reach = [model, ...(registry.fallbacks[model] ?? [])];
     candidates = candidates.filter((m) => reach.includes(m.name));
   }
-  if (allowed !== undefined) candidates = candidates.filter((m) => allowed.includes(m.name));
+  const allowed = allowedModels(names, registry);
+  return allowed === undefined ? candidates : candidates.filter((m) => allowed.includes(m.name));
+}
+
+/**
+ * The longest answer (`maxOutputTokens`) among the models a request for `model` may reach (see
+ * `reachableModels`); undefined when one of them does not declare it.
+ */
+export function longestAnswerOf(
+  registry: ModelRegistry,
+  model: string,
+  names: readonly string[] | undefined,
+): { longest: number | undefined; safe: number | undefined } {
   let longest: number | undefined;
   let unknown = false;
   let safe: number | undefined;
-  for (const m of candidates) {
+  for (const m of reachableModels(registry, model, names)) {
     const max = m.capabilities.maxOutputTokens;
     if (max === undefined) unknown = true;
     else if (longest === undefined || max > longest) longest = max;

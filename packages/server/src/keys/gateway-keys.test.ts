@@ -238,6 +238,20 @@ describe("the key gate behind the gateway (the real openai SDK)", () => {
     for (const max of asked) expect(max).toBeLessThan(500);
   });
 
+  it("a key that may use only auto or a route gets the same tpm cap as a key without a list", async () => {
+    // Listing `auto` names no model, so the key may reach any: its cap is one every model takes.
+    const gate = new KeyGate({ masterKey: MASTER });
+    const gw = await gateway(gate);
+    const { key } = await createKey(gw, { name: "auto-only", tpm: 30_000, models: ["auto"] });
+    await client(gw, key).chat.completions.create({ model: "auto", messages: ask("hi") });
+    const sent = [...gw.openaiUpstream.requests, ...gw.anthropicUpstream.requests].map(
+      (r) => (r.body as { max_tokens?: number }).max_tokens,
+    );
+    // Before: the reachable models were looked up among the key's list and none was found: the cap
+    // was the whole minute (29,990 tokens), a 400 from gpt-4o-mini's real API.
+    expect(sent).toEqual([16_384]);
+  });
+
   it("a tpm cap is one every reachable model takes, and leaves room for a thinking budget", async () => {
     const gate = new KeyGate({ masterKey: MASTER });
     const gw = await gateway(gate);
