@@ -12,7 +12,7 @@ import {
   type MetricsOptions,
   type OrchestratorServer,
   type ServedOrchestrator,
-  allowedModels,
+  reachableModels,
   createAdminHandler,
   createDashboard,
   createServer as createGatewayServer,
@@ -247,17 +247,8 @@ function keyAccess(
 function worstCost(registry: ModelRegistry, request: AdmissionRequest): number | undefined {
   const prompt = request.promptTokens ?? request.estimatedTokens;
   if (prompt === undefined) return undefined;
-  const named = registry.listModels().find((m) => m.name === request.model);
-  const allowed = allowedModels(request.allowed, registry);
-  const reachable = named
-    ? [
-        named,
-        ...(registry.fallbacks[named.name] ?? []).flatMap((f) => registry.listModels().filter((m) => m.name === f)),
-      ]
-    : registry.listModels();
-  const candidates = allowed === undefined ? reachable : reachable.filter((m) => allowed.includes(m.name));
   let worst = 0;
-  for (const m of candidates) {
+  for (const m of reachableModels(registry, request.model, request.allowed)) {
     const c = m.capabilities;
     const answer = request.maxOutputTokens ?? c.maxOutputTokens ?? Math.max(0, c.contextWindow - prompt);
     worst = Math.max(worst, prompt * c.inputCostPerToken + answer * c.outputCostPerToken);

@@ -56,4 +56,4 @@ export {
   decisionOfResult,
   fromDecisionRecord,
 } from "./dashboard/decision-record";
-export { allowedModels } from "./answer";
+export { allowedModels, reachableModels } from "./answer";
