@@ -14,6 +14,7 @@ import { GatewayError, type GatewayErrorType } from "./contract";
 import { excludedForClients } from "./errors";
 import type { Exchange } from "./exchange";
 import { nextMessageId } from "./ids";
+import { StreamUsage } from "./stream-usage";
 import { withFields } from "@orchestrator-ts/core/internal";
 
 /**
@@ -31,7 +32,7 @@ export function messages(exchange: Exchange, body: unknown, settings: InferenceS
       withClientBetas(exchange, parsed.request);
       return parsed;
     },
-    () => ANTHROPIC,
+    (parsed) => anthropicWire(parsed.request),
   );
 }
 
@@ -66,14 +67,17 @@ export function withClientBetas(exchange: Exchange, request: GenerateRequest): G
   return request;
 }
 
-const ANTHROPIC: Wire = {
+/** The Messages wire; `message_delta` always carries both counts, estimated when the model reported none. */
+const anthropicWire = (request: GenerateRequest): Wire => ({
   whole: (result: RegistryResult) =>
     JSON.stringify(toMessagesResponse(result, { id: nextMessageId(), model: result.model })),
   stream(model: string): StreamWriter {
     const encoder = new MessagesStreamEncoder({ id: nextMessageId(), model });
+    const usage = new StreamUsage(request);
     return {
       encode: (chunk: RegistryStreamChunk) => {
-        const list = encoder.encode(chunk);
+        usage.count(chunk);
+        const list = encoder.encode(chunk.type === "finish" ? usage.complete(chunk) : chunk);
         if (chunk.type === "finish") {
           const delta = list.find((event) => event.type === "message_delta");
           if (delta !== undefined)
@@ -86,7 +90,7 @@ const ANTHROPIC: Wire = {
       error: (failure) => sseEvent(encoder.error(anthropicErrorType(failure.type), failure.message)),
     };
   },
-};
+});
 
 function events(list: ReturnType<MessagesStreamEncoder["encode"]>): string {
   if (list.length === 1) return sseEvent(list[0] as (typeof list)[0]);
