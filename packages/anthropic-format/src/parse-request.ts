@@ -265,14 +265,24 @@ function tool(value: unknown, i: number): ToolDefinition {
   return definition;
 }
 
-function toolChoice(value: unknown): ToolChoice {
+function toolChoice(value: unknown, tools: readonly ToolDefinition[] | undefined): ToolChoice {
   if (isRecord(value)) {
     if (value.type === "auto") return "auto";
     if (value.type === "any") return "required";
     if (value.type === "none") return "none";
     if (value.type === "tool") {
-      if (typeof value.name !== "string" || value.name === "") throw invalid("tool_choice.name", "a tool name");
-      return { name: value.name };
+      const name = value.name;
+      if (typeof name !== "string" || name === "") throw invalid("tool_choice.name", "a tool name");
+      // A model cannot be made to call a tool it was not given (Anthropic's API refuses it with a 400 too).
+      if (tools?.some((t) => t.name === name)) return { name };
+      const declared =
+        tools === undefined
+          ? "the request declares no tools"
+          : `tools has ${tools.map((t) => `'${t.name}'`).join(", ")}`;
+      throw new InvalidMessagesRequestError(
+        `tool_choice.name: no tool named '${name}' (${declared}).`,
+        "tool_choice.name",
+      );
     }
   }
   throw invalid("tool_choice", '{ "type": "auto" | "any" | "none" } or { "type": "tool", "name" }');
@@ -350,7 +360,7 @@ function parseMessagesBody(body: unknown, counting: boolean): ParsedMessagesRequ
     if (body.tools.length > 0) request.tools = body.tools.map(tool);
   }
   if (body.tool_choice !== undefined && body.tool_choice !== null) {
-    request.toolChoice = toolChoice(body.tool_choice);
+    request.toolChoice = toolChoice(body.tool_choice, request.tools);
     if (isRecord(body.tool_choice) && body.tool_choice.disable_parallel_tool_use === true)
       request.parallelToolCalls = false;
   }

@@ -217,12 +217,27 @@ function tool(value: unknown, i: number): ToolDefinition {
   return definition;
 }
 
-function toolChoice(value: unknown): ToolChoice {
+function toolChoice(value: unknown, tools: readonly ToolDefinition[] | undefined): ToolChoice {
   if (value === "auto" || value === "none" || value === "required") return value;
   const fn = isRecord(value) ? value.function : undefined;
   if (isRecord(value) && value.type === "function" && isRecord(fn) && typeof fn.name === "string")
-    return { name: fn.name };
+    return namedToolChoice(fn.name, tools, "tool_choice.function.name");
   throw invalid("tool_choice", '"auto", "none", "required" or { "type": "function", "function": { "name" } }');
+}
+
+/**
+ * A tool choice naming `name`, which `tools` must declare: a model cannot be made to call a tool it
+ * was not given (OpenAI's API refuses it with a 400 too). `param` is the name's field path.
+ */
+export function namedToolChoice(
+  name: string,
+  tools: readonly ToolDefinition[] | undefined,
+  param: string,
+): { name: string } {
+  if (tools?.some((t) => t.name === name)) return { name };
+  const declared =
+    tools === undefined ? "the request declares no tools" : `tools has ${tools.map((t) => `'${t.name}'`).join(", ")}`;
+  throw new InvalidChatRequestError(`Invalid value for '${param}': no tool named '${name}' (${declared}).`, param);
 }
 
 function responseFormat(value: unknown, extra: Record<string, unknown>): ResponseFormat {
@@ -287,7 +302,8 @@ export function fromChatRequest(body: unknown): ParsedChatRequest {
     if (!Array.isArray(body.tools)) throw invalid("tools", "an array of tools");
     if (body.tools.length > 0) request.tools = body.tools.map(tool);
   }
-  if (body.tool_choice !== undefined && body.tool_choice !== null) request.toolChoice = toolChoice(body.tool_choice);
+  if (body.tool_choice !== undefined && body.tool_choice !== null)
+    request.toolChoice = toolChoice(body.tool_choice, request.tools);
   // An effort every provider can take (Anthropic as a thinking budget); others ("minimal"…) go on to OpenAI as they are.
   const effort = body.reasoning_effort;
   if (effort !== undefined && effort !== null && typeof effort !== "string")

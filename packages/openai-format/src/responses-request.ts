@@ -9,7 +9,14 @@ import type {
   ToolChoice,
   ToolDefinition,
 } from "@orchestrator-ts/core";
-import { DATA_URL, InvalidChatRequestError, invalid, optionalInteger, optionalNumber } from "./parse-request";
+import {
+  DATA_URL,
+  InvalidChatRequestError,
+  invalid,
+  namedToolChoice,
+  optionalInteger,
+  optionalNumber,
+} from "./parse-request";
 import { isRecord } from "./reasoning";
 import { REDACTED } from "./responses-response";
 import { parseArguments } from "./tool-calls";
@@ -222,7 +229,8 @@ function tool(value: unknown, i: number): ToolDefinition {
 
 function toolChoice(value: unknown, request: GenerateRequest): ToolChoice {
   if (value === "auto" || value === "none" || value === "required") return value;
-  if (isRecord(value) && value.type === "function" && typeof value.name === "string") return { name: value.name };
+  if (isRecord(value) && value.type === "function" && typeof value.name === "string")
+    return namedToolChoice(value.name, request.tools, "tool_choice.name");
   if (isRecord(value) && value.type === "allowed_tools" && Array.isArray(value.tools)) {
     // The tools offered this turn are the allowed ones (the rest stay declared, for later turns).
     const names = new Set<string>();
