@@ -77,7 +77,10 @@ describe("gateway benchmark case", () => {
       expect(extra.rss[name]?.afterMb).toBeGreaterThan(10);
       expect(extra.rssGrowth.byContender[name]?.errors).toBe(0);
       expect(Number.isFinite(extra.rssGrowth.byContender[name]?.growthMb)).toBe(true);
-      expect(extra.rate.steps.some((s) => s.contender === name && s.rate === 40)).toBe(true);
+      const step = extra.rate.steps.find((s) => s.contender === name && s.rate === 40);
+      // Each step is measured beside a direct call made right before it, and listed in the climb's table.
+      expect(step?.directP99Us).toBeGreaterThan(0);
+      expect(markdown).toContain(`| 40 | ${name} | ${step?.attempt} |`);
       expect(markdown).toContain(`| ${name} |`);
     }
     expect(extra.goals.filter((g) => g.contender === "orchestrator gateway").map((g) => g.goal)).toEqual(

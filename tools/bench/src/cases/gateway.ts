@@ -9,6 +9,7 @@ import { dirname, join, resolve } from "node:path";
 import OpenAI from "openai";
 import { Pool } from "undici";
 import type { CaseResult } from "../harness";
+import { type ClimbStep, type RateRun, climbRates } from "../gateway/climb";
 import { type PairedRatio, pairedRatio } from "../gateway/paired";
 import { type ProcessStats, type ServerChild, spawnServer } from "../gateway/processes";
 import { startServerProcess } from "../server-process";
@@ -43,7 +44,7 @@ export interface GatewayCaseOptions {
   onServer?: (server: ServerChild) => void;
 }
 
-const DEFAULT_RATES = [100, 200, 300, 500, 750, 1000, 1400, 2000, 2800, 4000];
+const DEFAULT_RATES = [100, 200, 300, 500, 600, 750, 900, 1000, 1200, 1400, 2000, 2800, 4000];
 const CONCURRENCIES = [1, 64] as const;
 
 interface Target {
@@ -325,9 +326,11 @@ export interface GatewayExtra {
   rate: {
     seconds: number;
     rates: readonly number[];
-    direct: Record<string, { p99Us: number; errors: number }>;
+    /** Every run of the direct call, in order (a failed step's second try has its own). */
+    direct: { rate: number; run: RateRun }[];
     highest: Record<string, number | undefined>;
-    steps: { contender: string; rate: number; errors: number; p99Us: number; addedP99Us: number; ok: boolean }[];
+    /** Every step tried, in order; a failed step's second try is `attempt` 2. */
+    steps: ClimbStep[];
   };
   rssGrowth: {
     requests: number;
@@ -541,33 +544,33 @@ export async function gatewayCase(options: GatewayCaseOptions): Promise<{ result
       }
     }
 
-    // Sustained rate: step up until a step has an error or adds more than 5 ms of p99 over the
-    // direct call at the same rate, measured right before it (a shared machine drifts).
+    // Sustained rate: every server climbs the ladder of rates together, each step beside a direct
+    // call measured right before it (climbRates); each server warmed up first.
     const plainBody = JSON.stringify({ model: MODEL, messages: plainMessages });
-    const directAt: Record<string, { p99Us: number; errors: number }> = {};
     const highest: Record<string, number | undefined> = {};
-    const steps: GatewayExtra["rate"]["steps"] = [];
     const direct = targets[0] as Target;
     const warmSeconds = Math.min(2, options.rateSeconds);
-    for (const t of targets.slice(1)) {
-      if (t.key === "orchestrator-no-metrics" || t.key === "orchestrator-responses") continue;
-      highest[t.name] = undefined;
-      await openLoop(direct, plainBody, rates[0] as number, warmSeconds);
-      await openLoop(t, plainBody, rates[0] as number, warmSeconds);
-      for (const rate of rates) {
+    const climbing = targets
+      .slice(1)
+      .filter((t) => t.key !== "orchestrator-no-metrics" && t.key !== "orchestrator-responses");
+    await openLoop(direct, plainBody, rates[0] as number, warmSeconds);
+    for (const t of climbing) await openLoop(t, plainBody, rates[0] as number, warmSeconds);
+    const climb = await climbRates({
+      rates,
+      contenders: climbing,
+      nameOf: (t) => t.name,
+      direct: async (rate) => {
         const d = await openLoop(direct, plainBody, rate, options.rateSeconds);
-        const base = { p99Us: quantile(d.latUs, 0.99), errors: d.errors };
-        directAt[`${t.name} @ ${rate}`] = base;
-        if (base.errors > 0) break; // The machine's own ceiling: the direct call fails at this rate.
+        return { p99Us: quantile(d.latUs, 0.99), errors: d.errors };
+      },
+      run: async (t, rate) => {
         const r = await openLoop(t, plainBody, rate, options.rateSeconds);
-        const p99Us = quantile(r.latUs, 0.99);
-        const ok = r.errors === 0 && p99Us - base.p99Us <= 5_000;
-        steps.push({ contender: t.name, rate, errors: r.errors, p99Us, addedP99Us: p99Us - base.p99Us, ok });
-        if (!ok) break;
-        highest[t.name] = rate;
-      }
-      process.stderr.write(`bench: gateway rate ${t.name}: ${highest[t.name] ?? "none"}/s\n`);
-    }
+        return { p99Us: quantile(r.latUs, 0.99), errors: r.errors };
+      },
+      maxAddedP99Us: 5_000,
+      onStop: (t, top) => process.stderr.write(`bench: gateway rate ${t.name}: ${top ?? "none"}/s\n`),
+    });
+    for (const [t, top] of climb.highest) highest[t.name] = top;
 
     // RSS growth over many requests: warm up, collect garbage, RSS; the requests; collect, RSS.
     const rssGrowth: GatewayExtra["rssGrowth"] = { requests: options.rssRequests, concurrency: 64, byContender: {} };
@@ -601,7 +604,7 @@ export async function gatewayCase(options: GatewayCaseOptions): Promise<{ result
       warmup,
       rows,
       rss,
-      rate: { seconds: options.rateSeconds, rates, direct: directAt, highest, steps },
+      rate: { seconds: options.rateSeconds, rates, direct: climb.direct, highest, steps: climb.steps },
       rssGrowth,
       goals: goalsOf(rows, highest, rssGrowth, targets),
     };
@@ -772,18 +775,32 @@ function markdownOf(extra: GatewayExtra, options: GatewayCaseOptions): string {
           `| ${r.contender} | ${r.scenario} | ${r.concurrency} | ${us(r.warmupCpuUsPerRequest)} | ${ratio(r.warmupCpuUsPerRequest, floorOf(r)?.warmupCpuUsPerRequest)} | ${us(r.serverCpuUsPerRequest)} |`,
       ),
     "",
-    `Sustained rate: the highest step of ${extra.rate.rates.join(", ")} req/s that each server holds for ${options.rateSeconds} s (open loop, undici client, plain calls) with no error and p99 ≤ the direct call's p99 at that rate (measured just before) + 5 ms; each server warmed up first. RSS growth: ${fmt(extra.rssGrowth.requests)} plain requests at concurrency ${extra.rssGrowth.concurrency}, after a warm-up; each RSS reading is settled: GC, a 1 s pause, GC.`,
+    `Sustained rate: the highest step of ${extra.rate.rates.join(", ")} req/s that each server holds for ${options.rateSeconds} s (open loop, undici client, plain calls) with no error and p99 ≤ the direct call's p99 at that rate (measured just before) + 5 ms; each server warmed up first. The servers climb together: at each rate the direct call, then each server still climbing, one after another, so their steps are minutes apart, not a whole search. A failed step is tried once more, after a fresh direct call, for every server alike: on 2 shared vCPUs a moment that stalls every process would otherwise end a search by itself; a server stops at a step it fails twice in a row. RSS growth: ${fmt(extra.rssGrowth.requests)} plain requests at concurrency ${extra.rssGrowth.concurrency}, after a warm-up; each RSS reading is settled: GC, a 1 s pause, GC.`,
     "",
     "| server | highest rate req/s | vs proxy | stopped at | RSS at start MB | RSS at end MB | RSS growth MB |",
     "|---|---:|---:|---|---:|---:|---:|",
     ...Object.keys(extra.rss).map((name) => {
       const g = extra.rssGrowth.byContender[name];
-      const failed = extra.rate.steps.find((s) => s.contender === name && !s.ok);
-      const stopped = failed
-        ? `${failed.rate}/s: p99 +${fmt(failed.addedP99Us / 1000, 1)} ms, ${failed.errors} errors`
-        : "";
+      const lastTried = extra.rate.steps.filter((s) => s.contender === name).at(-1);
+      const failed =
+        lastTried && !lastTried.ok
+          ? extra.rate.steps.filter((s) => s.contender === name && s.rate === lastTried.rate)
+          : [];
+      const stopped =
+        failed.length > 0
+          ? `${failed[0]?.rate}/s: p99 ${failed.map((s) => `+${fmt(s.addedP99Us / 1000, 1)} ms`).join(", then ")}; ${failed.map((s) => s.errors).join(" and ")} errors`
+          : "";
       return `| ${name} | ${fmt(extra.rate.highest[name])} | ${ratio(extra.rate.highest[name], proxyName ? extra.rate.highest[proxyName] : undefined)} | ${stopped} | ${fmt(extra.rss[name]?.beforeMb, 1)} | ${fmt(extra.rss[name]?.afterMb, 1)} | ${fmt(g?.growthMb, 1)} |`;
     }),
+    "",
+    "The climb, step by step, in the order run (p99 in ms; a second try follows the first):",
+    "",
+    "| req/s | server | try | direct p99 | server p99 | added p99 | errors | held |",
+    "|---:|---|---:|---:|---:|---:|---:|:---:|",
+    ...extra.rate.steps.map(
+      (s) =>
+        `| ${fmt(s.rate)} | ${s.contender} | ${s.attempt} | ${fmt(s.directP99Us / 1000, 1)} | ${fmt(s.p99Us / 1000, 1)} | ${fmt(s.addedP99Us / 1000, 1)} | ${s.errors} | ${s.ok ? "yes" : "**no**"} |`,
+    ),
     "",
     "The goals, read as the issue sets them: the phase's pooled figures. For CPU, also round by round: each round's ratio (the two servers' turns in a round are seconds apart), the median of those and an interval that holds the true median with ≥ 90% whatever the distribution (order statistics). Where that interval lies across the line, this run does not decide the goal, whichever way its pooled value fell.",
     "",
