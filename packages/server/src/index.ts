@@ -19,6 +19,7 @@ export {
   MemoryKeyStore,
   type MemoryKeyStoreOptions,
   type NewKey,
+  type AdminHandlerOptions,
   createAdminHandler,
   generateKey,
   hashKey,

@@ -9,7 +9,7 @@ registry.registerModel(new OpenAIModel({ name: "gpt-4o-mini", baseURL: process.e
 
 // The master key comes from ORCHESTRATOR_MASTER_KEY; for a fleet: new KeyGate({ store: new RedisKeyStore({ url }) }).
 const gate = new KeyGate();
-const server = createServer({ orchestrator: { registry }, port: 0, gatekeeper: gate, admin: createAdminHandler(gate) });
+const server = createServer({ orchestrator: { registry }, port: 0, gatekeeper: gate, admin: createAdminHandler(gate, { registry }) });
 const url = await server.listen();
 const admin = { authorization: `Bearer ${process.env.ORCHESTRATOR_MASTER_KEY}`, "content-type": "application/json" };
 

@@ -1,5 +1,6 @@
 import type { ServerResponse } from "node:http";
 import type { BudgetPeriod, SpendDimension } from "@orchestrator-ts/core";
+import type { ModelRegistry } from "@orchestrator-ts/registry";
 import { readJson } from "../body";
 import { GatewayError } from "../contract";
 import { sendError as sendGatewayError, sendJson, toGatewayError } from "../errors";
@@ -13,12 +14,21 @@ const DIMENSIONS: readonly SpendDimension[] = ["key", "model", "user"];
 const MAX_MODELS = 1_000;
 const MAX_TEXT = 256;
 
+/** Options of `createAdminHandler`. */
+export interface AdminHandlerOptions {
+  /**
+   * The registry the gateway serves: a new key's `models` must name its models, its routes or
+   * `auto` (a key limited to names nothing answers could never be used). Without it they are not checked.
+   */
+  registry?: Pick<ModelRegistry, "listModels" | "listRoutes">;
+}
+
 /**
  * The admin API over a `KeyGate`, for the server's `admin` option:
  * `POST /admin/keys`, `GET /admin/keys`, `GET|DELETE /admin/keys/:id`, `GET /admin/spend`.
  * Only the master key's caller (`caller.admin`) gets in. Errors are in OpenAI's shape.
  */
-export function createAdminHandler(gate: KeyGate): AdminHandler {
+export function createAdminHandler(gate: KeyGate, options: AdminHandlerOptions = {}): AdminHandler {
   return async (req, res, url, caller) => {
     const path = url.pathname.replace(/\/+$/, "");
     const route = matchRoute(req.method ?? "GET", path);
@@ -45,6 +55,7 @@ export function createAdminHandler(gate: KeyGate): AdminHandler {
         );
       if (route.kind === "create") {
         const input = parseNewKey(await readJson(req, MAX_BODY_BYTES));
+        if (input.models && options.registry) checkModels(input.models, options.registry);
         const { key, record } = await gate.createKey(input);
         send(res, 201, { ...record, key });
       } else if (route.kind === "list") {
@@ -188,6 +199,22 @@ export function parseNewKey(body: unknown): NewKey {
     out.metadata = meta;
   }
   return out;
+}
+
+/** The most known names an unknown model's 400 lists. */
+const MAX_LISTED = 50;
+
+/** A 400 naming the entries of a new key's `models` that are not `auto`, a registered model or a route. */
+function checkModels(models: readonly string[], registry: NonNullable<AdminHandlerOptions["registry"]>): void {
+  const known = ["auto", ...registry.listModels().map((m) => m.name), ...registry.listRoutes().map((r) => r.name)];
+  const unknown = models.filter((m) => !known.includes(m));
+  if (unknown.length === 0) return;
+  const listed = known.slice(0, MAX_LISTED).join(", ");
+  const more = known.length > MAX_LISTED ? ` and ${known.length - MAX_LISTED} more` : "";
+  throw invalid(
+    "models",
+    `unknown model or route ${unknown.map((m) => JSON.stringify(m.slice(0, 100))).join(", ")}: the key could never be used (known: ${listed}${more})`,
+  );
 }
 
 /** `since`: an ISO date or time, or a span back from now (`90m`, `24h`, `7d`). Default: 30 days back. */

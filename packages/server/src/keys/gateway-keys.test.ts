@@ -1,4 +1,5 @@
 import { RedisKeyStore } from "@orchestrator-ts/redis";
+import { type ModelRegistry, SelectorRoute } from "@orchestrator-ts/registry";
 import { type RedisServerHandle, startRedisServer } from "@orchestrator-ts/testing";
 import OpenAI from "openai";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
@@ -24,8 +25,18 @@ async function gateway(
   gate: KeyGate,
   upstream?: NonNullable<Parameters<typeof startGateway>[0]>["upstream"],
 ): Promise<Gateway> {
+  // The admin API checks a new key's models against the registry, which startGateway makes (setup hands it over).
+  let registry: ModelRegistry | undefined;
+  const names = {
+    listModels: () => registry?.listModels() ?? [],
+    listRoutes: () => registry?.listRoutes() ?? [],
+  };
   const gw = await startGateway({
-    server: { gatekeeper: gate, admin: createAdminHandler(gate) },
+    server: { gatekeeper: gate, admin: createAdminHandler(gate, { registry: names }) },
+    setup: (r) => {
+      registry = r;
+      r.addRoute(new SelectorRoute({ name: "cheap", requirements: { providers: ["openai"] } }));
+    },
     ...(upstream ? { upstream } : {}),
   });
   open.push(gw);
@@ -85,6 +96,31 @@ describe("the key gate behind the gateway (the real openai SDK)", () => {
     // The admin API is for the master key only.
     const asKey = await fetch(`${gw.url}/admin/keys`, { headers: { authorization: `Bearer ${key}` } });
     expect(asKey.status).toBe(401);
+  });
+
+  it("POST /admin/keys refuses models that name nothing the gateway serves: a 400 naming them and what is known", async () => {
+    const gw = await gateway(new KeyGate({ masterKey: MASTER }));
+    const post = (models: string[]) =>
+      fetch(`${gw.url}/admin/keys`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${MASTER}`, "content-type": "application/json" },
+        body: JSON.stringify({ name: "typo", models }),
+      });
+    const res = await post(["gpt-4o-mini", "no-such-model", "gpt4o"]);
+    expect(res.status).toBe(400);
+    expect(((await res.json()) as { error: unknown }).error).toEqual({
+      type: "invalid_request_error",
+      code: "invalid_value",
+      param: "models",
+      message:
+        'models: unknown model or route "no-such-model", "gpt4o": the key could never be used (known: auto, gpt-4o-mini, claude-sonnet-4-6, cheap)',
+    });
+    const listed = (await (
+      await fetch(`${gw.url}/admin/keys`, { headers: { authorization: `Bearer ${MASTER}` } })
+    ).json()) as { data: unknown[] };
+    expect(listed.data).toEqual([]);
+    // Models, routes and auto are all known.
+    expect((await post(["auto", "cheap", "claude-sonnet-4-6"])).status).toBe(201);
   });
 
   it("only the key an answer went to may rate it: another key's feedback is a 404 and leaves it to its owner", async () => {

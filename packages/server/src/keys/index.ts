@@ -1,4 +1,4 @@
 export { KeyGate, type KeyGateOptions, type KeyView, type NewKey } from "./key-gate";
 export { MemoryKeyStore, type MemoryKeyStoreOptions } from "./memory-key-store";
-export { createAdminHandler, parseNewKey, parseSince } from "./admin";
+export { type AdminHandlerOptions, createAdminHandler, parseNewKey, parseSince } from "./admin";
 export { KEY_PREFIX, generateKey, hashKey } from "./key-material";
