@@ -161,6 +161,10 @@ async function call(
 
 describe("a fleet of three `orchestrator serve` processes on one redis-server", () => {
   it("holds a key's rpm exactly across the three under concurrent load", { timeout: 60_000 }, async () => {
+    // A key for a model none of them serves could never be used: refused when it is made.
+    const unusable = await admin(1, "POST", "/admin/keys", { name: "typo", models: ["alpah"] });
+    expect([unusable.status, (unusable.body.error as { param?: string }).param]).toEqual([400, "models"]);
+    expect((unusable.body.error as { message: string }).message).toContain('unknown model or route "alpah"');
     const { key } = await newKey({ name: "fleet-rpm", rpm: 15 });
     const outcomes = await Promise.all(Array.from({ length: 45 }, (_, n) => call(n % 3, key, "alpha", `rpm ${n}`)));
     expect(outcomes.filter((o) => o.status === 200)).toHaveLength(15);

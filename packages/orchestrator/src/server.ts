@@ -233,7 +233,7 @@ function keyAccess(
     keys,
     estimateCostUsd: (request) => worstCost(registry, request),
   });
-  return { gatekeeper: gate, admin: given.admin ?? createAdminHandler(gate) };
+  return { gatekeeper: gate, admin: given.admin ?? createAdminHandler(gate, { registry }) };
 }
 
 /**
