@@ -1,0 +1,101 @@
+import { Counter, Histogram, Registry } from "prom-client";
+import { describe, expect, it } from "vitest";
+import { CounterTally, FastHistogram } from "./tally";
+
+// The gateway's own counters and histograms must read, to Prometheus, exactly as prom-client's:
+// each test feeds the same updates to both and compares the registries' exposition text.
+
+/** Exposition lines with each line's labels in name order (prom-client prints `le` first, we last). */
+const normalized = (text: string) =>
+  text
+    .split("\n")
+    .map((line) => {
+      const m = /^([^{ ]+)\{(.*)\} (.*)$/.exec(line);
+      if (!m) return line;
+      const labels = (m[2] as string).match(/[a-zA-Z_]+="(?:[^"\\]|\\.)*"/g) ?? [];
+      return `${m[1]}{${labels.sort().join(",")}} ${m[3]}`;
+    })
+    .join("\n");
+
+describe("the gateway's metric tallies", () => {
+  it("a FastHistogram reads as prom-client's Histogram: buckets, +Inf, sum and count per series", async () => {
+    const buckets = [0.005, 0.05, 0.5, 5];
+    const theirs = new Registry();
+    const ours = new Registry();
+    const reference = new Histogram({
+      name: "t_seconds",
+      help: "Test histogram.",
+      labelNames: ["endpoint", "stream"] as const,
+      buckets,
+      registers: [theirs],
+    });
+    const fast = new FastHistogram("t_seconds", "Test histogram.", ["endpoint", "stream"] as const, buckets, ours);
+    const observations: [number, string, string][] = [
+      [0.001, "openai.chat", "false"],
+      [0.005, "openai.chat", "false"],
+      [0.3, "openai.chat", "true"],
+      [7, "openai.chat", "true"],
+      [0.04, "anthropic.messages", "false"],
+      [0.04, "openai.chat", "false"],
+    ];
+    for (const [value, endpoint, stream] of observations) {
+      reference.observe({ endpoint, stream }, value);
+      fast.observe(value, endpoint, stream);
+    }
+    const expected = normalized(await theirs.metrics());
+    expect(normalized(await ours.metrics())).toBe(expected);
+    expect(expected).toContain('t_seconds_bucket{endpoint="openai.chat",le="+Inf",stream="true"} 2');
+    // As JSON too (the registry's other reader), and after a reset.
+    const withoutExemplars = (metrics: Awaited<ReturnType<Registry["getMetricsAsJSON"]>>) =>
+      metrics.map((m) => ({
+        ...m,
+        values: m.values.map((v) => ({
+          labels: v.labels,
+          value: v.value,
+          metricName: (v as { metricName?: string }).metricName,
+        })),
+      }));
+    expect(withoutExemplars(await ours.getMetricsAsJSON())).toEqual(withoutExemplars(await theirs.getMetricsAsJSON()));
+    reference.reset();
+    fast.reset();
+    expect(await ours.metrics()).toBe(await theirs.metrics());
+  });
+
+  it("a CounterTally's increments reach its Counter when the registry is read", async () => {
+    const theirs = new Registry();
+    const ours = new Registry();
+    const reference = new Counter({
+      name: "t_total",
+      help: "Test counter.",
+      labelNames: ["model", "direction"] as const,
+      registers: [theirs],
+    });
+    const tally = new CounterTally(["model", "direction"] as const);
+    tally.attach(
+      new Counter({
+        name: "t_total",
+        help: "Test counter.",
+        labelNames: ["model", "direction"] as const,
+        registers: [ours],
+        collect: () => tally.flush(),
+      }),
+    );
+    const updates: [number, string, string][] = [
+      [12, "gpt-4o-mini", "input"],
+      [40, "gpt-4o-mini", "output"],
+      [3, "claude", "input"],
+      [8, "gpt-4o-mini", "input"],
+    ];
+    for (const [value, model, direction] of updates) {
+      reference.inc({ model, direction }, value);
+      tally.inc(value, model, direction);
+    }
+    expect(await ours.metrics()).toBe(await theirs.metrics());
+    expect(await ours.metrics()).toContain('t_total{model="gpt-4o-mini",direction="input"} 20');
+    // Read twice: what was handed on is not handed on again; later increments are.
+    expect(await ours.metrics()).toBe(await theirs.metrics());
+    reference.inc({ model: "claude", direction: "input" }, 1);
+    tally.inc(1, "claude", "input");
+    expect(await ours.metrics()).toBe(await theirs.metrics());
+  });
+});
