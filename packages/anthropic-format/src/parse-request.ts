@@ -6,6 +6,7 @@ import {
   type ReasoningPart,
   OrchestratorError,
   type ToolCall,
+  contentText,
   type ToolChoice,
   type ToolDefinition,
 } from "@orchestrator-ts/core";
@@ -227,9 +228,7 @@ function turn(value: unknown, i: number, out: Message[]): void {
   if (role === "user") flushUser();
   else {
     // Text parts one per line, unless one is a cache breakpoint (which must stay on its block).
-    const content = parts.some((p) => p.cacheControl !== undefined)
-      ? parts
-      : parts.map((p) => (p.type === "text" ? p.text : "")).join("\n");
+    const content = parts.some((p) => p.cacheControl !== undefined) ? parts : contentText(parts, "\n");
     const message: Extract<Message, { role: "assistant" }> = { role: "assistant", content };
     if (calls.length > 0) message.toolCalls = calls;
     if (reasoning.length > 0) message.reasoning = reasoning;

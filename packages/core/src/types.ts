@@ -366,11 +366,19 @@ export function promptToRequest(prompt: string, params: GenerateParameters = {})
   return { ...rest, messages };
 }
 
-/** The text of a message's content, images left out. */
-export function contentText(content: string | ContentPart[]): string {
+/**
+ * The text of a message's content, images left out; its text parts joined with `separator`
+ * (the wire formats keep parts a line apart: `"\n"`).
+ */
+export function contentText(content: string | readonly ContentPart[], separator = ""): string {
   if (typeof content === "string") return content;
   let out = "";
-  for (const part of content) if (part.type === "text") out += part.text;
+  let first = true;
+  for (const part of content) {
+    if (part.type !== "text") continue;
+    out = first ? part.text : out + separator + part.text;
+    first = false;
+  }
   return out;
 }
 

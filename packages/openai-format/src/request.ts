@@ -7,6 +7,7 @@ import {
   type ToolCall,
   type ToolChoice,
   type ToolDefinition,
+  contentText,
   reasoningEffortOf,
   reasoningText,
 } from "@orchestrator-ts/core";
@@ -82,7 +83,7 @@ function toChatMessage(m: Message, reasoning: ChatReasoningInput): ChatMessage {
     case "user":
       return { role: "user", content: typeof m.content === "string" ? m.content : m.content.map(toChatPart) };
     case "assistant": {
-      const text = typeof m.content === "string" ? m.content : partsText(m.content);
+      const text = contentText(m.content);
       const out: ChatMessage & { role: "assistant" } =
         !m.toolCalls || m.toolCalls.length === 0
           ? { role: "assistant", content: text }
@@ -110,17 +111,8 @@ function toChatMessage(m: Message, reasoning: ChatReasoningInput): ChatMessage {
 }
 
 function toolText(parts: readonly ContentPart[]): string {
-  const text = parts
-    .filter((p) => p.type === "text")
-    .map((p) => (p as { text: string }).text)
-    .join("\n");
+  const text = contentText(parts, "\n");
   return text === "" ? "(the result is the image that follows)" : text;
-}
-
-function partsText(parts: readonly ContentPart[]): string {
-  let out = "";
-  for (const p of parts) if (p.type === "text") out += p.text;
-  return out;
 }
 
 /** Image parts become `image_url` parts; base64 data goes as a `data:` URL. */

@@ -9,6 +9,7 @@ import type {
   ToolChoice,
   ToolDefinition,
 } from "@orchestrator-ts/core";
+import { contentText } from "@orchestrator-ts/core";
 import {
   DATA_URL,
   InvalidChatRequestError,
@@ -80,7 +81,7 @@ function messageContent(content: unknown, param: string, assistant: boolean): st
     }
   }
   // Text only: one string, as chat messages carry it (the providers send it the same way), a part per line.
-  return parts.every((p) => p.type === "text") ? parts.map((p) => (p as { text: string }).text).join("\n") : parts;
+  return parts.every((p) => p.type === "text") ? contentText(parts, "\n") : parts;
 }
 
 /**
