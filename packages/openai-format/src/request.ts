@@ -83,7 +83,7 @@ function toChatMessage(m: Message, reasoning: ChatReasoningInput): ChatMessage {
     case "user":
       return { role: "user", content: typeof m.content === "string" ? m.content : m.content.map(toChatPart) };
     case "assistant": {
-      const text = contentText(m.content);
+      const text = contentText(m.content, "\n");
       const out: ChatMessage & { role: "assistant" } =
         !m.toolCalls || m.toolCalls.length === 0
           ? { role: "assistant", content: text }

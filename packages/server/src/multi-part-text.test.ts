@@ -79,3 +79,27 @@ describe("a tool result in several text parts", () => {
     });
   }
 });
+
+describe("an assistant turn in several text parts", () => {
+  it("reaches an OpenAI model a part per line, also when a part carries a cache breakpoint", async () => {
+    // A cache breakpoint keeps the turn's parts apart (Claude needs it on its block); OpenAI gets one string.
+    const res = await rawPost(gw.url, "/v1/messages", {
+      model: "gpt-4o-mini",
+      max_tokens: 10,
+      messages: [
+        { role: "user", content: "go on" },
+        {
+          role: "assistant",
+          content: [
+            { type: "text", text: "The first part." },
+            { type: "text", text: "The second part.", cache_control: { type: "ephemeral" } },
+          ],
+        },
+        { role: "user", content: "and?" },
+      ],
+    });
+    expect(res.status).toBe(200);
+    const body = gw.openaiUpstream.requests.at(-1)?.body as { messages: { role: string; content: unknown }[] };
+    expect(body.messages.find((m) => m.role === "assistant")?.content).toBe("The first part.\nThe second part.");
+  });
+});
