@@ -196,6 +196,7 @@ describe("fromMessagesRequest", () => {
           ],
         },
       ],
+      tools: [{ name: "f", input_schema: { type: "object" } }],
       tool_choice: { type: "any" },
       output_config: {
         format: { type: "json_schema", schema: { type: "object", properties: { a: { type: "number" } } } },

@@ -267,7 +267,14 @@ function tool(value: unknown, i: number): ToolDefinition {
 function toolChoice(value: unknown, tools: readonly ToolDefinition[] | undefined): ToolChoice {
   if (isRecord(value)) {
     if (value.type === "auto") return "auto";
-    if (value.type === "any") return "required";
+    if (value.type === "any") {
+      // Anthropic's API refuses it too: a model cannot be made to call a tool it was not given.
+      if (tools !== undefined && tools.length > 0) return "required";
+      throw new InvalidMessagesRequestError(
+        'tool_choice: "any" makes the model call a tool, and the request declares no tools.',
+        "tool_choice",
+      );
+    }
     if (value.type === "none") return "none";
     if (value.type === "tool") {
       const name = value.name;

@@ -218,11 +218,24 @@ function tool(value: unknown, i: number): ToolDefinition {
 }
 
 function toolChoice(value: unknown, tools: readonly ToolDefinition[] | undefined): ToolChoice {
-  if (value === "auto" || value === "none" || value === "required") return value;
+  if (value === "required") return requiredToolChoice(tools, "tool_choice");
+  if (value === "auto" || value === "none") return value;
   const fn = isRecord(value) ? value.function : undefined;
   if (isRecord(value) && value.type === "function" && isRecord(fn) && typeof fn.name === "string")
     return namedToolChoice(fn.name, tools, "tool_choice.function.name");
   throw invalid("tool_choice", '"auto", "none", "required" or { "type": "function", "function": { "name" } }');
+}
+
+/**
+ * `"required"`, which needs a tool to call: without `tools` a 400, as OpenAI's API answers it
+ * (a model cannot be made to call a tool it was not given).
+ */
+export function requiredToolChoice(tools: readonly ToolDefinition[] | undefined, param: string): "required" {
+  if (tools !== undefined && tools.length > 0) return "required";
+  throw new InvalidChatRequestError(
+    `Invalid value for '${param}': "required" makes the model call a tool, and the request declares no tools.`,
+    param,
+  );
 }
 
 /**

@@ -17,6 +17,7 @@ import {
   namedToolChoice,
   optionalInteger,
   optionalNumber,
+  requiredToolChoice,
 } from "./parse-request";
 import { isRecord } from "./reasoning";
 import { REDACTED } from "./responses-response";
@@ -229,7 +230,8 @@ function tool(value: unknown, i: number): ToolDefinition {
 }
 
 function toolChoice(value: unknown, request: GenerateRequest): ToolChoice {
-  if (value === "auto" || value === "none" || value === "required") return value;
+  if (value === "required") return requiredToolChoice(request.tools, "tool_choice");
+  if (value === "auto" || value === "none") return value;
   if (isRecord(value) && value.type === "function" && typeof value.name === "string")
     return namedToolChoice(value.name, request.tools, "tool_choice.name");
   if (isRecord(value) && value.type === "allowed_tools" && Array.isArray(value.tools)) {
@@ -239,11 +241,13 @@ function toolChoice(value: unknown, request: GenerateRequest): ToolChoice {
       const allowed: unknown = value.tools[i];
       if (!isRecord(allowed) || allowed.type !== "function" || typeof allowed.name !== "string")
         throw invalid(`tool_choice.tools[${i}]`, '{ "type": "function", "name" }');
-      names.add(allowed.name);
+      // Each must be declared, as for a tool choice naming one tool.
+      names.add(namedToolChoice(allowed.name, request.tools, `tool_choice.tools[${i}].name`).name);
     }
     if (value.mode !== undefined && value.mode !== "auto" && value.mode !== "required")
       throw invalid("tool_choice.mode", '"auto" or "required"');
     const offered = (request.tools ?? []).filter((t) => names.has(t.name));
+    if (value.mode === "required") requiredToolChoice(offered, "tool_choice.tools");
     if (offered.length > 0) request.tools = offered;
     else request.tools = undefined;
     if (offered.length === 0) return "none";
