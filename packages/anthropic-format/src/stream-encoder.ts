@@ -45,6 +45,8 @@ export class MessagesStreamEncoder {
   #toolCalls = 0;
   /** Tool calls whose input streamed (`tool-input-start` came): their whole `tool-call` sends nothing more. */
   #streamed: Set<string> | undefined;
+  /** What came while a streamed call's block was open, for after it ends (see `encode`). */
+  #held: StreamChunk[] | undefined;
 
   constructor(identity: MessagesIdentity) {
     this.#identity = identity;
@@ -221,9 +223,28 @@ export class MessagesStreamEncoder {
     return messagesErrorBody(type, message);
   }
 
-  /** The wire events for one core stream chunk (`message_start` comes before the first). */
+  /**
+   * The wire events for one core stream chunk (`message_start` comes before the first). A block
+   * must end before the next begins, so while a tool call's input streams, what comes before the
+   * call is whole (text, or another call: some AI SDK providers interleave calls) waits, in order,
+   * and a call begun meanwhile is then sent whole.
+   */
   encode(chunk: StreamChunk): MessagesStreamEvent[] {
     const out = this.#started ? [] : [this.start()];
+    const streaming = this.#openKind === "tool" ? this.#openTool : undefined;
+    if (streaming !== undefined && this.#streamed?.has(streaming)) {
+      if (chunk.type === "tool-input-delta") {
+        // Another call's pieces are dropped: that call goes whole once it is.
+        if (chunk.id === streaming) out.push(...this.toolInputDelta(chunk.id, chunk.delta));
+      } else if (chunk.type === "tool-call" && chunk.toolCall.id === streaming) {
+        this.#streamed?.delete(streaming);
+        out.push(...this.#close(), ...this.#release());
+      } else if (chunk.type === "finish") {
+        // A stream ending inside a call (the decoders send every call whole first): its block ends as it is.
+        out.push(...this.#close(), ...this.#release(), ...this.finish(chunk.finishReason, chunk.usage));
+      } else if (chunk.type !== "tool-input-start") (this.#held ??= []).push(chunk);
+      return out;
+    }
     if (chunk.type === "text") {
       if (chunk.text !== "") out.push(...this.text(chunk.text));
     } else if (chunk.type === "reasoning") out.push(...this.reasoning(chunk));
@@ -235,6 +256,16 @@ export class MessagesStreamEncoder {
     } else if (chunk.type === "tool-input-start") out.push(...this.toolInputStart(chunk.id, chunk.name));
     else if (chunk.type === "tool-input-delta") out.push(...this.toolInputDelta(chunk.id, chunk.delta));
     else if (chunk.type === "finish") out.push(...this.finish(chunk.finishReason, chunk.usage));
+    return out;
+  }
+
+  /** The chunks held while a streamed call's block was open, now that it has ended. */
+  #release(): MessagesStreamEvent[] {
+    const held = this.#held;
+    if (held === undefined) return [];
+    this.#held = undefined;
+    const out: MessagesStreamEvent[] = [];
+    for (const chunk of held) out.push(...this.encode(chunk));
     return out;
   }
 

@@ -76,6 +76,34 @@ describe("MessagesStreamEncoder through the real @anthropic-ai/sdk", () => {
     ]);
   });
 
+  it("calls whose pieces interleave (as some AI SDK providers stream them) reach the SDK whole, in the order each was complete", async () => {
+    const interleaved: StreamChunk[] = [
+      { type: "tool-input-start", id: "call_a", name: "get_weather" },
+      { type: "tool-input-delta", id: "call_a", delta: '{"city":' },
+      { type: "tool-input-start", id: "call_b", name: "get_time" },
+      { type: "tool-input-delta", id: "call_b", delta: '{"zone":' },
+      { type: "text", text: "Checking both." },
+      { type: "tool-input-delta", id: "call_a", delta: '"Oslo"}' },
+      { type: "tool-input-delta", id: "call_b", delta: '"CET"}' },
+      { type: "tool-call", toolCall: { id: "call_b", name: "get_time", arguments: { zone: "CET" } } },
+      { type: "tool-call", toolCall: { id: "call_a", name: "get_weather", arguments: { city: "Oslo" } } },
+      {
+        type: "finish",
+        finishReason: { unified: "tool-calls", raw: "tool_calls" },
+        usage: { inputTokens: 5, outputTokens: 9 },
+      },
+    ];
+    const { client } = await streamingServer(interleaved);
+    const message = await client.messages.stream(ask).finalMessage();
+    // Before: call_b's start closed call_a's block after its first piece ('{"city":'), which the SDK could not parse.
+    expect(message.content).toEqual([
+      { type: "tool_use", id: "call_a", name: "get_weather", input: { city: "Oslo" } },
+      { type: "text", text: "Checking both." },
+      { type: "tool_use", id: "call_b", name: "get_time", input: { zone: "CET" } },
+    ]);
+    expect(message.stop_reason).toBe("tool_use");
+  });
+
   it("round trip: core chunks → events → the SDK's raw stream → MessagesStreamDecoder → the same core chunks", async () => {
     const { client } = await streamingServer(toolAnswer);
     const stream = await client.messages.create({ ...ask, stream: true });
