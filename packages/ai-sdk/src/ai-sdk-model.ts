@@ -74,6 +74,11 @@ const DONE: IteratorReturnResult<undefined> = Object.freeze({
 export class AISDKModel extends Model {
   // The AI SDK passes `abortSignal` to fetch, which rejects a pending request or read at once.
   protected override readonly honoursAbortSignal = true;
+  /**
+   * None as they are: `providerOptions` go to the AI SDK provider, which reads its own key under
+   * its own option names (`logitBias`, not OpenAI's `logit_bias`) and drops the others unseen.
+   */
+  override readonly providerOptionsKeys: readonly string[] = [];
   /** The AI SDK's provider id (`openai.chat`). */
   readonly aiSdkProvider: string;
   /** The model id the AI SDK sends. */

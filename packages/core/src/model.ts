@@ -135,6 +135,15 @@ export abstract class Model implements ModelIdentity {
   protected readonly registersStopFirst: boolean = false;
 
   /**
+   * The keys of a request's `providerOptions` whose entries this model sends to its API as they
+   * are, under that API's own parameter names (`["openai"]` for an `OpenAIModel`, `["anthropic"]`
+   * for an `AnthropicModel`): a gateway that keeps a client's unknown parameters under such a key
+   * knows they reach this model only then. Empty when it sends none so; `undefined` when the model
+   * does not say (a subclass from elsewhere), and then nobody can tell.
+   */
+  readonly providerOptionsKeys: readonly string[] | undefined = undefined;
+
+  /**
    * The signal a call's request carries (see `stopsCallsItself`, `registersStopFirst`): anything but
    * `"per-call"` means the provider stops its calls itself, and gets the call's control.
    */

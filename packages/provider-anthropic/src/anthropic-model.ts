@@ -91,6 +91,8 @@ type RawStreamEvent = Anthropic.RawMessageStreamEvent;
 export class AnthropicModel extends Model {
   // The client rejects a pending read when the request's signal aborts (tested with a stalled server).
   protected override readonly honoursAbortSignal = true;
+  /** `providerOptions.anthropic`, copied into every request body (`betas` as the `anthropic-beta` header). */
+  override readonly providerOptionsKeys: readonly string[] = ["anthropic"];
   /** The API model id sent as `model`. */
   readonly modelId: string;
   readonly pricing: AnthropicPriceInfo;

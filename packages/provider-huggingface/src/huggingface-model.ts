@@ -76,6 +76,8 @@ const HEALTH_TIMEOUT_MS = 10_000;
 export class HuggingFaceModel extends Model {
   // The client rejects a pending read when the request's signal aborts (tested with a stalled server).
   protected override readonly honoursAbortSignal = true;
+  /** `providerOptions.huggingface`, copied into every request body. */
+  override readonly providerOptionsKeys: readonly string[] = ["huggingface"];
   /** The Hub model id sent in requests (`undefined` for an endpoint that serves one model). */
   readonly modelId: string | undefined;
   /** The endpoint as it may be shown: a password or key in it reads `[REDACTED]` (the client gets the real one). */

@@ -90,6 +90,8 @@ export class LlamaCppModel extends Model {
    * there yet.
    */
   protected static readonly readsFileOnFirstUse: boolean = false;
+  /** `providerOptions["llama-cpp"]`: its `topK` and `minP`. */
+  override readonly providerOptionsKeys: readonly string[] = [PROVIDER];
 
   readonly threads: number;
   readonly gpuLayers: number | "auto" | "max";

@@ -138,6 +138,8 @@ async function withSignal<T>(signal: AbortSignal | undefined, call: () => Promis
 export class OllamaModel extends Model {
   // The client rejects a pending read when the request's signal aborts (tested with a stalled server).
   protected override readonly honoursAbortSignal = true;
+  /** `providerOptions.ollama`, copied into every request body (`options` into its `options`). */
+  override readonly providerOptionsKeys: readonly string[] = ["ollama"];
   /** The Ollama model tag sent as `model`. */
   readonly modelPath: string;
   /** `http://host:port` of the Ollama server, as it may be shown: a password in it reads `[REDACTED]`. */

@@ -118,6 +118,8 @@ export class OpenAIModel extends Model {
   // Every request's stop is registered before it is sent (the direct path's RequestStop, the SDK
   // path's own AbortController): its requests need no signal, also when the caller passed one.
   protected override readonly registersStopFirst = true;
+  /** `providerOptions.openai`, copied into every request body (whatever the preset or `provider` label). */
+  override readonly providerOptionsKeys: readonly string[] = ["openai"];
   /** The API model id sent in requests. */
   readonly modelId: string;
   /** The server's URL as it may be shown: a password or key in it reads `[REDACTED]` (the client gets the real one). */

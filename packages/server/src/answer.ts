@@ -3,6 +3,7 @@ import type { GenerateRequest, Model, Usage } from "@orchestrator-ts/core";
 import { OrchestratorError, estimateRequestTokens, reasoningBudgetTokens } from "@orchestrator-ts/core";
 import type { ModelRegistry, RegistryRequest, RegistryResult, RegistryStreamChunk } from "@orchestrator-ts/registry";
 import { GatewayError } from "./contract";
+import { droppedParameters } from "./dropped-parameters";
 import { type Exchange, rememberRater } from "./exchange";
 import { type RoutingHints, routingHints } from "./hints";
 import { takerOf, withFields } from "@orchestrator-ts/core/internal";
@@ -240,7 +241,7 @@ async function wholeAnswer(
     "x-orchestrator-cache": result.cached ? "hit" : "miss",
   };
   if (result.costUsd !== undefined) headers["x-orchestrator-cost-usd"] = String(result.costUsd);
-  addWarnings(headers, result.warnings);
+  addWarnings(headers, result.warnings, droppedParameters(request, registry, result.model));
   if (exchange.context.draining) headers.connection = "close";
   res.writeHead(200, headers);
   res.end(text);
@@ -279,10 +280,14 @@ export function warningsHeader(warnings: readonly string[]): string | undefined 
   return kept.length === 0 ? undefined : `[${kept.join(",")}]`;
 }
 
-/** `x-orchestrator-warnings` on an answer's headers, when the model left anything out. */
-function addWarnings(headers: Record<string, string | number>, warnings: readonly string[]): void {
-  if (warnings.length === 0) return;
-  const value = warningsHeader(warnings);
+/** `x-orchestrator-warnings` on an answer's headers, when the model left anything out (`dropped`: the client's parameters). */
+function addWarnings(
+  headers: Record<string, string | number>,
+  warnings: readonly string[],
+  dropped: readonly string[],
+): void {
+  if (warnings.length === 0 && dropped.length === 0) return;
+  const value = warningsHeader(dropped.length === 0 ? warnings : [...warnings, ...dropped]);
   if (value !== undefined) headers["x-orchestrator-warnings"] = value;
 }
 
@@ -328,7 +333,7 @@ async function streamAnswer(
   rememberRater(exchange);
   if (selectionId !== undefined) headers["x-orchestrator-selection-id"] = selectionId;
   // What the request's mapping left out is known by the first chunk (the finish chunk may add more).
-  addWarnings(headers, stream.warnings);
+  addWarnings(headers, stream.warnings, droppedParameters(request, registry, model));
   if (exchange.context.draining) headers.connection = "close";
   res.writeHead(200, headers);
 
