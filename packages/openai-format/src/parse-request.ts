@@ -1,4 +1,5 @@
 import {
+  type CacheControl,
   type ContentPart,
   type GenerateRequest,
   type Message,
@@ -84,6 +85,37 @@ export function optionalInteger(body: Record<string, unknown>, key: string, min:
 }
 
 /** The text of a content that may only hold text: a string, or text parts one per line (never run together). */
+/**
+ * A prompt-cache breakpoint on a part (LiteLLM's and Anthropic's `cache_control`), for the models
+ * that take one (Claude); others never see it.
+ */
+function cacheControlOf(part: Record<string, unknown>, param: string): CacheControl | undefined {
+  const value = part.cache_control;
+  if (value === undefined || value === null) return undefined;
+  if (!isRecord(value) || value.type !== "ephemeral")
+    throw invalid(`${param}.cache_control`, '{ "type": "ephemeral" } (with an optional "ttl")');
+  if (value.ttl === undefined || value.ttl === null) return { type: "ephemeral" };
+  if (typeof value.ttl !== "string") throw invalid(`${param}.cache_control.ttl`, 'a duration ("5m" or "1h")');
+  return { type: "ephemeral", ttl: value.ttl };
+}
+
+/**
+ * Text parts with their cache breakpoints, or undefined when none has one (the content is then
+ * read by `textContent`, as one string).
+ */
+function textPartsWithBreakpoints(
+  content: unknown,
+  param: string,
+): { text: string; cacheControl?: CacheControl }[] | undefined {
+  if (!Array.isArray(content) || !content.some((p) => isRecord(p) && p.cache_control != null)) return undefined;
+  return content.map((part: unknown, i) => {
+    if (!isRecord(part) || part.type !== "text" || typeof part.text !== "string")
+      throw invalid(`${param}[${i}]`, 'a text part ({ "type": "text", "text": … })');
+    const cacheControl = cacheControlOf(part, `${param}[${i}]`);
+    return cacheControl === undefined ? { text: part.text } : { text: part.text, cacheControl };
+  });
+}
+
 function textContent(content: unknown, param: string): string {
   if (typeof content === "string") return content;
   if (!Array.isArray(content)) throw invalid(param, "a string or an array of text parts");
@@ -100,15 +132,18 @@ function textContent(content: unknown, param: string): string {
 export const DATA_URL = /^data:([^;,]+);base64,(.*)$/s;
 
 function contentPart(part: unknown, param: string): ContentPart {
-  if (isRecord(part) && part.type === "text" && typeof part.text === "string") return { type: "text", text: part.text };
-  if (isRecord(part) && part.type === "image_url") {
+  let out: ContentPart;
+  if (isRecord(part) && part.type === "text" && typeof part.text === "string") out = { type: "text", text: part.text };
+  else if (isRecord(part) && part.type === "image_url") {
     const image = part.image_url;
     const url = isRecord(image) ? image.url : undefined;
     if (typeof url !== "string" || url === "") throw invalid(`${param}.image_url.url`, "a URL");
     const data = DATA_URL.exec(url);
-    return data ? { type: "image", data: data[2] as string, mediaType: data[1] as string } : { type: "image", url };
-  }
-  throw invalid(param, "a text or image_url part");
+    out = data ? { type: "image", data: data[2] as string, mediaType: data[1] as string } : { type: "image", url };
+  } else throw invalid(param, "a text or image_url part");
+  const cacheControl = cacheControlOf(part, param);
+  if (cacheControl !== undefined) out.cacheControl = cacheControl;
+  return out;
 }
 
 function toolCalls(value: unknown, param: string): ToolCall[] {
@@ -166,6 +201,22 @@ function reasoningOf(value: Record<string, unknown>, param: string): ReasoningPa
   return undefined;
 }
 
+/** The messages of one wire message: a system prompt with cache breakpoints is one message per part. */
+function messagesOf(value: unknown, i: number, out: Message[]): void {
+  if (isRecord(value) && (value.role === "system" || value.role === "developer")) {
+    const parts = textPartsWithBreakpoints(value.content, `messages[${i}].content`);
+    if (parts !== undefined) {
+      for (const part of parts) {
+        const system: Message = { role: "system", content: part.text };
+        if (part.cacheControl !== undefined) system.cacheControl = part.cacheControl;
+        out.push(system);
+      }
+      return;
+    }
+  }
+  out.push(message(value, i));
+}
+
 function message(value: unknown, i: number): Message {
   const param = `messages[${i}]`;
   if (!isRecord(value)) throw invalid(param, "a message object");
@@ -181,7 +232,19 @@ function message(value: unknown, i: number): Message {
       return { role: "user", content: content.map((part: unknown, j) => contentPart(part, `${param}.content[${j}]`)) };
     }
     case "assistant": {
-      const text = content === undefined || content === null ? "" : textContent(content, `${param}.content`);
+      // Parts with a cache breakpoint stay parts (the breakpoint belongs to its block); else one string.
+      const parts = textPartsWithBreakpoints(content, `${param}.content`);
+      const text: string | ContentPart[] =
+        parts !== undefined
+          ? parts.map(
+              (p): ContentPart =>
+                p.cacheControl === undefined
+                  ? { type: "text", text: p.text }
+                  : { type: "text", text: p.text, cacheControl: p.cacheControl },
+            )
+          : content === undefined || content === null
+            ? ""
+            : textContent(content, `${param}.content`);
       const calls = value.tool_calls;
       const out: Message & { role: "assistant" } =
         calls === undefined || calls === null
@@ -193,7 +256,16 @@ function message(value: unknown, i: number): Message {
     }
     case "tool": {
       if (typeof value.tool_call_id !== "string") throw invalid(`${param}.tool_call_id`, "a string");
-      return { role: "tool", toolCallId: value.tool_call_id, content: textContent(content, `${param}.content`) };
+      const result: Message = {
+        role: "tool",
+        toolCallId: value.tool_call_id,
+        content: textContent(content, `${param}.content`),
+      };
+      // A breakpoint on a result's part marks the result (Claude's tool_result block).
+      const parts = textPartsWithBreakpoints(content, `${param}.content`);
+      const marked = parts?.findLast((p) => p.cacheControl !== undefined)?.cacheControl;
+      if (marked !== undefined) result.cacheControl = marked;
+      return result;
     }
     default:
       throw invalid(`${param}.role`, "one of system, developer, user, assistant, tool");
@@ -214,6 +286,9 @@ function tool(value: unknown, i: number): ToolDefinition {
   };
   if (typeof fn.description === "string") definition.description = fn.description;
   if (typeof fn.strict === "boolean") definition.strict = fn.strict;
+  // A breakpoint after the tools (LiteLLM puts `cache_control` on the tool, beside `function`).
+  const cacheControl = cacheControlOf(value, param);
+  if (cacheControl !== undefined) definition.cacheControl = cacheControl;
   return definition;
 }
 
@@ -296,7 +371,9 @@ export function fromChatRequest(body: unknown): ParsedChatRequest {
   if (n !== undefined && n !== null && n !== 1)
     throw new InvalidChatRequestError("Only n = 1 is supported: one choice per request.", "n");
 
-  const request: GenerateRequest = { messages: rawMessages.map(message) };
+  const messages: Message[] = [];
+  for (let i = 0; i < rawMessages.length; i++) messagesOf(rawMessages[i], i, messages);
+  const request: GenerateRequest = { messages };
   const maxTokens = optionalInteger(body, "max_completion_tokens", 1) ?? optionalInteger(body, "max_tokens", 1);
   if (maxTokens !== undefined) request.maxTokens = maxTokens;
   const temperature = optionalNumber(body, "temperature");
