@@ -6,6 +6,7 @@ import { GatewayError } from "./contract";
 import { droppedParameters } from "./dropped-parameters";
 import { type Exchange, rememberRater } from "./exchange";
 import { type RoutingHints, routingHints } from "./hints";
+import { withWholeUsage } from "./stream-usage";
 import { takerOf, withFields } from "@orchestrator-ts/core/internal";
 
 // The flow every inference endpoint shares (OpenAI's chat completions, Anthropic's messages): resolve
@@ -232,7 +233,7 @@ async function wholeAnswer(
     });
     return;
   }
-  const text = wire.whole(result);
+  const text = wire.whole(withWholeUsage(result, request));
   const headers: Record<string, string | number> = {
     "content-type": "application/json",
     "content-length": Buffer.byteLength(text),

@@ -49,3 +49,19 @@ describe("a streamed answer whose model reported no usage still ends with usage"
     expect(message.usage).toMatchObject({ input_tokens: 6, output_tokens: 6 });
   });
 });
+
+describe("a whole answer whose model reported no usage still carries usage", () => {
+  it("chat completions, Responses and Messages: the same estimates as a stream's", async () => {
+    // Before: chat and Responses answers had no usage at all; a Messages answer said 0 and 0.
+    const chat = await gw.client.chat.completions.create({ model: "gpt-4o-mini", messages: ask("count") });
+    expect(chat.choices[0]?.message.content).toBe(ANSWER);
+    expect(chat.usage).toEqual({ prompt_tokens: 6, completion_tokens: 6, total_tokens: 12 });
+
+    const response = await gw.client.responses.create({ model: "gpt-4o-mini", input: "count" });
+    expect(response.usage).toEqual({ input_tokens: 6, output_tokens: 6, total_tokens: 12 });
+
+    const client = new Anthropic({ apiKey: "sk-gateway-client", baseURL: gw.url, maxRetries: 0 });
+    const message = await client.messages.create({ model: "gpt-4o-mini", max_tokens: 100, messages: ask("count") });
+    expect(message.usage).toMatchObject({ input_tokens: 6, output_tokens: 6 });
+  });
+});

@@ -1,5 +1,6 @@
 import { type GenerateRequest, estimateRequestTokens } from "@orchestrator-ts/core";
-import type { RegistryStreamChunk } from "@orchestrator-ts/registry";
+import { withFields } from "@orchestrator-ts/core/internal";
+import type { RegistryResult, RegistryStreamChunk } from "@orchestrator-ts/registry";
 
 type Finish = Extract<RegistryStreamChunk, { type: "finish" }>;
 
@@ -44,4 +45,27 @@ export class StreamUsage {
       },
     };
   }
+}
+
+/**
+ * A whole answer with both counts, as OpenAI's and Anthropic's answers always carry them: itself
+ * when the model reported them, else a copy with the missing ones estimated as for a stream (the
+ * result itself stays the record of what the model reported).
+ */
+export function withWholeUsage(result: RegistryResult, request: GenerateRequest): RegistryResult {
+  const usage = result.usage;
+  if (usage.inputTokens !== undefined && usage.outputTokens !== undefined) return result;
+  let chars = result.text.length;
+  for (const part of result.reasoning ?? []) chars += part.text.length;
+  for (const call of result.toolCalls) {
+    const args = call.arguments;
+    chars += typeof args === "string" ? args.length : (JSON.stringify(args)?.length ?? 0);
+  }
+  return withFields(result, {
+    usage: {
+      ...usage,
+      inputTokens: usage.inputTokens ?? estimateRequestTokens(request),
+      outputTokens: usage.outputTokens ?? Math.ceil(chars / 4),
+    },
+  });
 }
