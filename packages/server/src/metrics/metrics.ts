@@ -9,7 +9,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { HealthState } from "@orchestrator-ts/core";
 import type { ModelRegistry } from "@orchestrator-ts/registry";
-import { Counter, Gauge, Registry, collectDefaultMetrics } from "prom-client";
+import { Gauge, Registry, collectDefaultMetrics } from "prom-client";
 import { CounterTally, FastHistogram } from "./tally";
 import type { RequestRecord, ServerObserver } from "../contract";
 
@@ -99,25 +99,17 @@ export function createMetrics(options: MetricsOptions): GatewayMetrics {
   const registers = [prom];
   if (options.processMetrics !== false) collectDefaultMetrics({ register: prom });
 
-  const requests = new CounterTally(["endpoint", "status", "model"] as const);
-  requests.attach(
-    new Counter({
-      name: "orchestrator_requests_total",
-      help: "API requests answered, by endpoint, HTTP status and the model that answered (none when no model did).",
-      labelNames: ["endpoint", "status", "model"] as const,
-      registers,
-      collect: () => requests.flush(),
-    }),
+  const requests = new CounterTally(
+    "orchestrator_requests_total",
+    "API requests answered, by endpoint, HTTP status and the model that answered (none when no model did).",
+    ["endpoint", "status", "model"] as const,
+    prom,
   );
-  const errors = new CounterTally(["endpoint", "code"] as const);
-  errors.attach(
-    new Counter({
-      name: "orchestrator_request_errors_total",
-      help: "API requests that failed, by endpoint and error code.",
-      labelNames: ["endpoint", "code"] as const,
-      registers,
-      collect: () => errors.flush(),
-    }),
+  const errors = new CounterTally(
+    "orchestrator_request_errors_total",
+    "API requests that failed, by endpoint and error code.",
+    ["endpoint", "code"] as const,
+    prom,
   );
   const latency = new FastHistogram(
     "orchestrator_request_duration_seconds",
@@ -133,96 +125,60 @@ export function createMetrics(options: MetricsOptions): GatewayMetrics {
     [...(options.timeToFirstChunkBucketsSeconds ?? DEFAULT_TTFC_BUCKETS_SECONDS)],
     prom,
   );
-  const tokens = new CounterTally(["model", "direction"] as const);
-  tokens.attach(
-    new Counter({
-      name: "orchestrator_tokens_total",
-      help: "Tokens the answering models reported, by model and direction (input, output).",
-      labelNames: ["model", "direction"] as const,
-      registers,
-      collect: () => tokens.flush(),
-    }),
+  const tokens = new CounterTally(
+    "orchestrator_tokens_total",
+    "Tokens the answering models reported, by model and direction (input, output).",
+    ["model", "direction"] as const,
+    prom,
   );
-  const cost = new CounterTally(["model"] as const);
-  cost.attach(
-    new Counter({
-      name: "orchestrator_cost_usd_total",
-      help: "Cost of the answered requests in US dollars, by model.",
-      labelNames: ["model"] as const,
-      registers,
-      collect: () => cost.flush(),
-    }),
+  const cost = new CounterTally(
+    "orchestrator_cost_usd_total",
+    "Cost of the answered requests in US dollars, by model.",
+    ["model"] as const,
+    prom,
   );
-  const cacheHits = new CounterTally(["model"] as const);
-  cacheHits.attach(
-    new Counter({
-      name: "orchestrator_cache_hits_total",
-      help: "Requests answered from the response cache, by model.",
-      labelNames: ["model"] as const,
-      registers,
-      collect: () => cacheHits.flush(),
-    }),
+  const cacheHits = new CounterTally(
+    "orchestrator_cache_hits_total",
+    "Requests answered from the response cache, by model.",
+    ["model"] as const,
+    prom,
   );
-  const cacheMisses = new CounterTally(["model"] as const);
-  cacheMisses.attach(
-    new Counter({
-      name: "orchestrator_cache_misses_total",
-      help: "Requests that looked in the response cache and called the model, by model.",
-      labelNames: ["model"] as const,
-      registers,
-      collect: () => cacheMisses.flush(),
-    }),
+  const cacheMisses = new CounterTally(
+    "orchestrator_cache_misses_total",
+    "Requests that looked in the response cache and called the model, by model.",
+    ["model"] as const,
+    prom,
   );
-  const keySpend = new CounterTally(["key_name"] as const);
-  keySpend.attach(
-    new Counter({
-      name: "orchestrator_key_spend_usd_total",
-      help: "Spend in US dollars per virtual key, by the key's name (never the key).",
-      labelNames: ["key_name"] as const,
-      registers,
-      collect: () => keySpend.flush(),
-    }),
+  const keySpend = new CounterTally(
+    "orchestrator_key_spend_usd_total",
+    "Spend in US dollars per virtual key, by the key's name (never the key).",
+    ["key_name"] as const,
+    prom,
   );
-  const keyRequests = new CounterTally(["key_name"] as const);
-  keyRequests.attach(
-    new Counter({
-      name: "orchestrator_key_requests_total",
-      help: "API requests per virtual key, by the key's name (never the key).",
-      labelNames: ["key_name"] as const,
-      registers,
-      collect: () => keyRequests.flush(),
-    }),
+  const keyRequests = new CounterTally(
+    "orchestrator_key_requests_total",
+    "API requests per virtual key, by the key's name (never the key).",
+    ["key_name"] as const,
+    prom,
   );
 
-  const selections = new CounterTally(["model", "fallback"] as const);
-  selections.attach(
-    new Counter({
-      name: "orchestrator_selections_total",
-      help: "Models chosen by the selector, by model and whether the choice was a fallback.",
-      labelNames: ["model", "fallback"] as const,
-      registers,
-      collect: () => selections.flush(),
-    }),
+  const selections = new CounterTally(
+    "orchestrator_selections_total",
+    "Models chosen by the selector, by model and whether the choice was a fallback.",
+    ["model", "fallback"] as const,
+    prom,
   );
-  const attempts = new CounterTally(["model", "result"] as const);
-  attempts.attach(
-    new Counter({
-      name: "orchestrator_model_attempts_total",
-      help: "Calls to a model (retries and fallbacks each count), by model and result.",
-      labelNames: ["model", "result"] as const,
-      registers,
-      collect: () => attempts.flush(),
-    }),
+  const attempts = new CounterTally(
+    "orchestrator_model_attempts_total",
+    "Calls to a model (retries and fallbacks each count), by model and result.",
+    ["model", "result"] as const,
+    prom,
   );
-  const attemptErrors = new CounterTally(["model", "code"] as const);
-  attemptErrors.attach(
-    new Counter({
-      name: "orchestrator_model_errors_total",
-      help: "Failed calls to a model, by model and error code.",
-      labelNames: ["model", "code"] as const,
-      registers,
-      collect: () => attemptErrors.flush(),
-    }),
+  const attemptErrors = new CounterTally(
+    "orchestrator_model_errors_total",
+    "Failed calls to a model, by model and error code.",
+    ["model", "code"] as const,
+    prom,
   );
   const attemptLatency = new FastHistogram(
     "orchestrator_model_call_duration_seconds",
@@ -238,15 +194,11 @@ export function createMetrics(options: MetricsOptions): GatewayMetrics {
     [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1],
     prom,
   );
-  const healthChanges = new CounterTally(["model", "status"] as const);
-  healthChanges.attach(
-    new Counter({
-      name: "orchestrator_model_health_changes_total",
-      help: "Changes of a model's health status seen by selection, by model and the new status.",
-      labelNames: ["model", "status"] as const,
-      registers,
-      collect: () => healthChanges.flush(),
-    }),
+  const healthChanges = new CounterTally(
+    "orchestrator_model_health_changes_total",
+    "Changes of a model's health status seen by selection, by model and the new status.",
+    ["model", "status"] as const,
+    prom,
   );
 
   // Circuit and health state are read from the registry's health tracker when scraped, so they are

@@ -70,16 +70,7 @@ describe("the gateway's metric tallies", () => {
       labelNames: ["model", "direction"] as const,
       registers: [theirs],
     });
-    const tally = new CounterTally(["model", "direction"] as const);
-    tally.attach(
-      new Counter({
-        name: "t_total",
-        help: "Test counter.",
-        labelNames: ["model", "direction"] as const,
-        registers: [ours],
-        collect: () => tally.flush(),
-      }),
-    );
+    const tally = new CounterTally("t_total", "Test counter.", ["model", "direction"] as const, ours);
     const updates: [number, string, string][] = [
       [12, "gpt-4o-mini", "input"],
       [40, "gpt-4o-mini", "output"],

@@ -6,7 +6,7 @@
 // numbers. Counters hand what they gathered to their prom-client Counter when it is read (its
 // `collect`), so the registry's exposition, JSON and cluster aggregation are prom-client's;
 // histograms are metrics of their own, in prom-client's shape.
-import type { Counter, Registry } from "prom-client";
+import { Counter, type Registry } from "prom-client";
 
 /** One series: its labels (made once) and what it holds. */
 interface Series<T> {
@@ -55,23 +55,24 @@ class SeriesMap<T> {
 }
 
 /**
- * Increments gathered per series and handed to a prom-client Counter when it is read. Create the
- * Counter with `collect: () => tally.flush()`.
+ * A Prometheus counter whose increments are gathered per series and handed to its prom-client
+ * Counter (registered in `register`) when the registry reads it.
  */
 export class CounterTally<L extends string> {
   readonly #series: SeriesMap<{ pending: number }>;
   // One array reused for the label values of an update (the callers are synchronous).
   readonly #values: string[] = [];
-  #counter: Counter<L> | undefined;
+  readonly #counter: Counter<L>;
 
-  constructor(labelNames: readonly L[]) {
+  constructor(name: string, help: string, labelNames: readonly L[], register: Registry) {
     this.#series = new SeriesMap(labelNames, () => ({ pending: 0 }));
-  }
-
-  /** The Counter the increments go to. */
-  attach(counter: Counter<L>): this {
-    this.#counter = counter;
-    return this;
+    this.#counter = new Counter({
+      name,
+      help,
+      labelNames: [...labelNames],
+      registers: [register],
+      collect: () => this.flush(),
+    });
   }
 
   /** Adds `value` (> 0) to the series of the label values `a`, `b`, `c` (as many as the labels). */
@@ -87,7 +88,6 @@ export class CounterTally<L extends string> {
   /** Hands the gathered increments to the Counter. */
   flush(): void {
     const counter = this.#counter;
-    if (counter === undefined) return;
     for (const s of this.#series.all) {
       if (s.data.pending === 0) continue;
       counter.inc(s.labels as Partial<Record<L, string>>, s.data.pending);
