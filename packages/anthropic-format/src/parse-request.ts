@@ -10,6 +10,7 @@ import {
   type ToolChoice,
   type ToolDefinition,
 } from "@orchestrator-ts/core";
+import { wireCacheControl } from "@orchestrator-ts/core/internal";
 
 /**
  * A Messages request body that cannot be served. `param` is the offending field's path in
@@ -75,15 +76,9 @@ function optionalNumber(body: Record<string, unknown>, key: string): number | un
   return value;
 }
 
-/** A block's `cache_control` (a prompt-cache breakpoint) in the core's terms; absent or null: none. */
-function cacheControlOf(block: Record<string, unknown>, param: string): CacheControl | undefined {
-  const value = block.cache_control;
-  if (value === undefined || value === null) return undefined;
-  if (!isRecord(value) || value.type !== "ephemeral")
-    throw invalid(`${param}.cache_control`, '{ "type": "ephemeral" } (with an optional "ttl")');
-  if (value.ttl === undefined || value.ttl === null) return { type: "ephemeral" };
-  if (typeof value.ttl !== "string") throw invalid(`${param}.cache_control.ttl`, 'a duration ("5m" or "1h")');
-  return { type: "ephemeral", ttl: value.ttl };
+/** A part's prompt-cache breakpoint (`cache_control`), for the models that take one (Claude). */
+function cacheControlOf(part: Record<string, unknown>, param: string): CacheControl | undefined {
+  return wireCacheControl(part, param, invalid);
 }
 
 /** A failed tool's result says so first. */

@@ -19,3 +19,4 @@ export {
 export { withFields } from "./with-fields";
 export { checkedUsage, countOrUndefined } from "./counts";
 export { TAKE, type Takeable, takerOf } from "./take";
+export { wireCacheControl } from "./wire-cache-control";

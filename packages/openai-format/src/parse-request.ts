@@ -10,6 +10,7 @@ import {
   type ToolChoice,
   type ToolDefinition,
 } from "@orchestrator-ts/core";
+import { wireCacheControl } from "@orchestrator-ts/core/internal";
 import { isRecord } from "./reasoning";
 import { parseArguments } from "./tool-calls";
 
@@ -85,18 +86,9 @@ export function optionalInteger(body: Record<string, unknown>, key: string, min:
 }
 
 /** The text of a content that may only hold text: a string, or text parts one per line (never run together). */
-/**
- * A prompt-cache breakpoint on a part (LiteLLM's and Anthropic's `cache_control`), for the models
- * that take one (Claude); others never see it.
- */
+/** A part's prompt-cache breakpoint (`cache_control`), for the models that take one (Claude). */
 function cacheControlOf(part: Record<string, unknown>, param: string): CacheControl | undefined {
-  const value = part.cache_control;
-  if (value === undefined || value === null) return undefined;
-  if (!isRecord(value) || value.type !== "ephemeral")
-    throw invalid(`${param}.cache_control`, '{ "type": "ephemeral" } (with an optional "ttl")');
-  if (value.ttl === undefined || value.ttl === null) return { type: "ephemeral" };
-  if (typeof value.ttl !== "string") throw invalid(`${param}.cache_control.ttl`, 'a duration ("5m" or "1h")');
-  return { type: "ephemeral", ttl: value.ttl };
+  return wireCacheControl(part, param, invalid);
 }
 
 /**
