@@ -331,6 +331,8 @@ export interface GatewayExtra {
     highest: Record<string, number | undefined>;
     /** Every step tried, in order; a failed step's second try is `attempt` 2. */
     steps: ClimbStep[];
+    /** The rate the direct call itself could not hold, where the climb ended (the machine's ceiling). */
+    ceiling?: number;
   };
   rssGrowth: {
     requests: number;
@@ -604,7 +606,14 @@ export async function gatewayCase(options: GatewayCaseOptions): Promise<{ result
       warmup,
       rows,
       rss,
-      rate: { seconds: options.rateSeconds, rates, direct: climb.direct, highest, steps: climb.steps },
+      rate: {
+        seconds: options.rateSeconds,
+        rates,
+        direct: climb.direct,
+        highest,
+        steps: climb.steps,
+        ...(climb.ceiling === undefined ? {} : { ceiling: climb.ceiling }),
+      },
       rssGrowth,
       goals: goalsOf(rows, highest, rssGrowth, targets),
     };
@@ -775,7 +784,7 @@ function markdownOf(extra: GatewayExtra, options: GatewayCaseOptions): string {
           `| ${r.contender} | ${r.scenario} | ${r.concurrency} | ${us(r.warmupCpuUsPerRequest)} | ${ratio(r.warmupCpuUsPerRequest, floorOf(r)?.warmupCpuUsPerRequest)} | ${us(r.serverCpuUsPerRequest)} |`,
       ),
     "",
-    `Sustained rate: the highest step of ${extra.rate.rates.join(", ")} req/s that each server holds for ${options.rateSeconds} s (open loop, undici client, plain calls) with no error and p99 ≤ the direct call's p99 at that rate (measured just before) + 5 ms; each server warmed up first. The servers climb together: at each rate the direct call, then each server still climbing, one after another, so their steps are minutes apart, not a whole search. A failed step is tried once more, after a fresh direct call, for every server alike: on 2 shared vCPUs a moment that stalls every process would otherwise end a search by itself; a server stops at a step it fails twice in a row. RSS growth: ${fmt(extra.rssGrowth.requests)} plain requests at concurrency ${extra.rssGrowth.concurrency}, after a warm-up; each RSS reading is settled: GC, a 1 s pause, GC.`,
+    `Sustained rate: the highest step of ${extra.rate.rates.join(", ")} req/s that each server holds for ${options.rateSeconds} s (open loop, undici client, plain calls) with no error and p99 ≤ the direct call's p99 at that rate (measured just before) + 5 ms; each server warmed up first. The servers climb together: at each rate the direct call, then each server still climbing, one after another, so their steps are minutes apart, not a whole search. A failed step is tried once more, after a fresh direct call, for every server alike: on 2 shared vCPUs a moment that stalls every process would otherwise end a search by itself; a server stops at a step it fails twice in a row. The direct call must hold each rate as well (no error, p99 at most 5 ms over its own at the first rate, in one of two tries): where it does not, the machine's client and upstream are past what they sustain alone, and the climb ends there${extra.rate.ceiling === undefined ? "" : ` — in this run at ${fmt(extra.rate.ceiling)}/s`}. RSS growth: ${fmt(extra.rssGrowth.requests)} plain requests at concurrency ${extra.rssGrowth.concurrency}, after a warm-up; each RSS reading is settled: GC, a 1 s pause, GC.`,
     "",
     "| server | highest rate req/s | vs proxy | stopped at | RSS at start MB | RSS at end MB | RSS growth MB |",
     "|---|---:|---:|---|---:|---:|---:|",
@@ -789,7 +798,9 @@ function markdownOf(extra: GatewayExtra, options: GatewayCaseOptions): string {
       const stopped =
         failed.length > 0
           ? `${failed[0]?.rate}/s: p99 ${failed.map((s) => `+${fmt(s.addedP99Us / 1000, 1)} ms`).join(", then ")}; ${failed.map((s) => s.errors).join(" and ")} errors`
-          : "";
+          : extra.rate.ceiling !== undefined
+            ? `the machine's ceiling: the direct call alone did not hold ${fmt(extra.rate.ceiling)}/s`
+            : "";
       return `| ${name} | ${fmt(extra.rate.highest[name])} | ${ratio(extra.rate.highest[name], proxyName ? extra.rate.highest[proxyName] : undefined)} | ${stopped} | ${fmt(extra.rss[name]?.beforeMb, 1)} | ${fmt(extra.rss[name]?.afterMb, 1)} | ${fmt(g?.growthMb, 1)} |`;
     }),
     "",
