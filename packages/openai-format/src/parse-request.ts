@@ -85,7 +85,6 @@ export function optionalInteger(body: Record<string, unknown>, key: string, min:
   return value;
 }
 
-/** The text of a content that may only hold text: a string, or text parts one per line (never run together). */
 /** A part's prompt-cache breakpoint (`cache_control`), for the models that take one (Claude). */
 function cacheControlOf(part: Record<string, unknown>, param: string): CacheControl | undefined {
   return wireCacheControl(part, param, invalid);
@@ -108,6 +107,7 @@ function textPartsWithBreakpoints(
   });
 }
 
+/** The text of a content that may only hold text: a string, or text parts one per line (never run together). */
 function textContent(content: unknown, param: string): string {
   if (typeof content === "string") return content;
   if (!Array.isArray(content)) throw invalid(param, "a string or an array of text parts");

@@ -41,15 +41,44 @@ export function toChatMessages(messages: readonly Message[], reasoning: ChatReas
     if (
       typeof m.content !== "string" ||
       m.role === "tool" ||
+      (m.role === "system" && m.cacheControl !== undefined) ||
       (m.role === "assistant" && (m.toolCalls !== undefined || m.reasoning !== undefined))
     ) {
+      const wire = withoutBreakpoints(messages);
       return withToolImages(
-        messages,
-        messages.map((message) => toChatMessage(message, reasoning)),
+        wire,
+        wire.map((message) => toChatMessage(message, reasoning)),
       );
     }
   }
   return messages as ChatMessage[];
+}
+
+/**
+ * The messages with a system prompt that cache breakpoints cut into several messages (a Messages
+ * client's system blocks, a chat client's parts with `cache_control`) joined back into one, a
+ * part per line: this wire has no breakpoints, and many chat templates (vLLM's, llama.cpp's)
+ * refuse a second system message. Other messages are kept as they are (their breakpoints are not
+ * written). The same array when there is nothing to join.
+ */
+function withoutBreakpoints(messages: readonly Message[]): readonly Message[] {
+  let joined: Message[] | undefined;
+  for (let i = 0; i < messages.length; i++) {
+    const m = messages[i] as Message;
+    if (m.role !== "system") {
+      joined?.push(m);
+      continue;
+    }
+    let end = i + 1;
+    while (end < messages.length && messages[end]?.role === "system") end++;
+    const run = messages.slice(i, end) as Extract<Message, { role: "system" }>[];
+    if (run.length > 1 && run.some((s) => s.cacheControl !== undefined)) {
+      joined ??= messages.slice(0, i);
+      joined.push({ role: "system", content: run.map((s) => s.content).join("\n") });
+    } else joined?.push(...run);
+    i = end - 1;
+  }
+  return joined ?? messages;
 }
 
 /**

@@ -66,10 +66,30 @@ describe("cache_control on chat-completions parts and tools", () => {
     const res = await rawPost(gw.url, "/v1/chat/completions", body("gpt-4o-mini"));
     expect(res.status).toBe(200);
     const sent = gw.openaiUpstream.requests.at(-1)?.body as { messages: { role: string; content: unknown }[] };
-    expect(JSON.stringify(sent)).not.toContain("cache_control");
+    // Neither Anthropic's field nor core's own (an unknown message field is a 400 on Groq, Mistral…).
+    expect(JSON.stringify(sent)).not.toMatch(/cache_control|cacheControl/);
+    // One system message, a part per line, as without breakpoints: many chat templates refuse a second one.
     expect(sent.messages.filter((m) => m.role === "system").map((m) => m.content)).toEqual([
-      "You are a careful assistant.",
-      "Here is the whole manual: …",
+      "You are a careful assistant.\nHere is the whole manual: …",
+    ]);
+  });
+
+  it("a Messages client's system blocks with breakpoints reach an OpenAI model as one plain system message", async () => {
+    const res = await rawPost(gw.url, "/v1/messages", {
+      model: "gpt-4o-mini",
+      max_tokens: 10,
+      system: [
+        { type: "text", text: "Rules." },
+        { type: "text", text: "The manual.", cache_control: ephemeral },
+      ],
+      messages: [{ role: "user", content: "hi" }],
+    });
+    expect(res.status).toBe(200);
+    const sent = gw.openaiUpstream.requests.at(-1)?.body as { messages: { role: string; content: unknown }[] };
+    expect(JSON.stringify(sent)).not.toMatch(/cache_control|cacheControl/);
+    expect(sent.messages).toEqual([
+      { role: "system", content: "Rules.\nThe manual." },
+      { role: "user", content: "hi" },
     ]);
   });
 
