@@ -66,17 +66,26 @@ export class CounterTally<L extends string> {
 
   constructor(name: string, help: string, labelNames: readonly L[], register: Registry) {
     this.#series = new SeriesMap(labelNames, () => ({ pending: 0 }));
-    this.#counter = new Counter({
+    const counter = new Counter({
       name,
       help,
       labelNames: [...labelNames],
       registers: [register],
       collect: () => this.flush(),
     });
+    // A reset (the registry's resetMetrics) also forgets what was gathered and not handed on yet.
+    const reset = counter.reset.bind(counter);
+    counter.reset = () => {
+      this.#series.clear();
+      reset();
+    };
+    this.#counter = counter;
   }
 
   /** Adds `value` (> 0) to the series of the label values `a`, `b`, `c` (as many as the labels). */
   inc(value: number, a: string, b?: string, c?: string): void {
+    // What prom-client refuses (it threw at the update); gathered, it would fail every later scrape.
+    if (!(value >= 0 && value < Number.POSITIVE_INFINITY)) return;
     const values = this.#values;
     values.length = 0;
     values.push(a);
@@ -137,6 +146,8 @@ export class FastHistogram<L extends string> {
 
   /** Records `value` in the series of the label values `a`, `b` (as many as the labels). */
   observe(value: number, a: string, b?: string): void {
+    // What prom-client refuses (it threw at the update): a NaN would stay in the series' sum for good.
+    if (!Number.isFinite(value)) return;
     const values = this.#values;
     values.length = 0;
     values.push(a);
@@ -162,12 +173,12 @@ export class FastHistogram<L extends string> {
       for (let i = 0; i < this.#bounds.length; i++) {
         cumulative += data.buckets[i] as number;
         values.push({
-          labels: { ...labels, le: this.#bounds[i] as number },
+          labels: { le: this.#bounds[i] as number, ...labels },
           value: cumulative,
           metricName: bucketName,
         });
       }
-      values.push({ labels: { ...labels, le: "+Inf" }, value: data.count, metricName: bucketName });
+      values.push({ labels: { le: "+Inf", ...labels }, value: data.count, metricName: bucketName });
       values.push({ labels: { ...labels }, value: data.sum, metricName: `${this.name}_sum` });
       values.push({ labels: { ...labels }, value: data.count, metricName: `${this.name}_count` });
     }
