@@ -42,6 +42,24 @@ describe("OpenAI parameters a non-OpenAI model cannot take", () => {
     expect(text).toBe("Echo: hi");
   });
 
+  it("values that ask for nothing (what UIs send as defaults) are not named", async () => {
+    const { response } = await gw.client.chat.completions
+      .create({
+        model: "claude-sonnet-4-6",
+        messages: ask("hi"),
+        frequency_penalty: 0.5,
+        presence_penalty: 0,
+        logit_bias: {},
+        logprobs: false,
+        top_logprobs: null,
+      } as never)
+      .withResponse();
+    // Only the one that asks for something: a penalty of 0.5.
+    expect(warnings(response.headers)).toEqual([
+      "`frequency_penalty`: an OpenAI parameter, not sent to claude-sonnet-4-6 (anthropic).",
+    ]);
+  });
+
   it("an OpenAI model gets them as they are: no warning, whole or streamed", async () => {
     gw.openaiUpstream.requests.length = 0;
     const whole = await gw.client.chat.completions
@@ -62,7 +80,7 @@ describe("OpenAI parameters a non-OpenAI model cannot take", () => {
   });
 
   it("names the first ten, then …", async () => {
-    const many = Object.fromEntries(Array.from({ length: 12 }, (_, i) => [`x_param_${i}`, i]));
+    const many = Object.fromEntries(Array.from({ length: 12 }, (_, i) => [`x_param_${i}`, i + 1]));
     const { response } = await gw.client.chat.completions
       .create({ model: "claude-sonnet-4-6", messages: ask("hi"), ...many } as never)
       .withResponse();

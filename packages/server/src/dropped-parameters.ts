@@ -43,7 +43,9 @@ export function droppedParameters(
     const api = APIS[key];
     const given = options[key];
     if (api === undefined || given === undefined || sends.includes(key)) continue;
-    const names = Object.keys(given).filter((param) => !carried(key, param, given[param], request));
+    const names = Object.keys(given).filter(
+      (param) => !neutral(param, given[param]) && !carried(key, param, given[param], request),
+    );
     if (names.length === 0) continue;
     const listed = names.slice(0, MAX_NAMES).map((param) => `\`${clipped(param)}\``);
     if (names.length > MAX_NAMES) listed.push("…");
@@ -51,6 +53,21 @@ export function droppedParameters(
     warnings.push(`${listed.join(", ")}: ${what}, not sent to ${model.name} (${model.provider}).`);
   }
   return warnings;
+}
+
+/**
+ * A value that asks for nothing (what clients and UIs send as defaults): `null`, `false`, `0`, an
+ * empty object or list, thinking `disabled`. Leaving it out changes nothing, so it is not named.
+ */
+function neutral(name: string, value: unknown): boolean {
+  if (value === null || value === false || value === 0 || value === undefined) return true;
+  if (Array.isArray(value)) return value.length === 0;
+  if (typeof value === "object") {
+    if (name === "thinking" && (value as { type?: unknown }).type === "disabled") return true;
+    for (const _ in value) return false;
+    return true;
+  }
+  return false;
 }
 
 /** Whether the gateway itself took this parameter in (see `droppedParameters`). */
