@@ -790,7 +790,7 @@ function markdownOf(extra: GatewayExtra, options: GatewayCaseOptions): string {
     "|---|---:|---:|---|---:|---:|---:|",
     ...Object.keys(extra.rss).map((name) => {
       const g = extra.rssGrowth.byContender[name];
-      const lastTried = extra.rate.steps.filter((s) => s.contender === name).at(-1);
+      const lastTried = extra.rate.steps.filter((s) => s.contender === name && !s.undecided).at(-1);
       const failed =
         lastTried && !lastTried.ok
           ? extra.rate.steps.filter((s) => s.contender === name && s.rate === lastTried.rate)
@@ -810,7 +810,7 @@ function markdownOf(extra: GatewayExtra, options: GatewayCaseOptions): string {
     "|---:|---|---:|---:|---:|---:|---:|:---:|",
     ...extra.rate.steps.map(
       (s) =>
-        `| ${fmt(s.rate)} | ${s.contender} | ${s.attempt} | ${fmt(s.directP99Us / 1000, 1)} | ${fmt(s.p99Us / 1000, 1)} | ${fmt(s.addedP99Us / 1000, 1)} | ${s.errors} | ${s.ok ? "yes" : "**no**"} |`,
+        `| ${fmt(s.rate)} | ${s.contender} | ${s.attempt} | ${fmt(s.directP99Us / 1000, 1)} | ${fmt(s.p99Us / 1000, 1)} | ${fmt(s.addedP99Us / 1000, 1)} | ${s.errors} | ${s.undecided ? "undecided (ceiling)" : s.ok ? "yes" : "**no**"} |`,
     ),
     "",
     "The goals, read as the issue sets them: the phase's pooled figures. For CPU, also round by round: each round's ratio (the two servers' turns in a round are seconds apart), the median of those and an interval that holds the true median with ≥ 90% whatever the distribution (order statistics). Where that interval lies across the line, this run does not decide the goal, whichever way its pooled value fell.",

@@ -146,6 +146,22 @@ describe("the machine's own ceiling", () => {
     });
     expect(ceiling).toBe(600);
     expect(highest.get("ours")).toBe(500);
-    expect(steps.filter((s) => s.rate === 600).map((s) => [s.attempt, s.ok])).toEqual([[1, false]]);
+    expect(steps.filter((s) => s.rate === 600).map((s) => [s.attempt, s.ok, s.undecided])).toEqual([[1, false, true]]);
+  });
+
+  it("a ceiling found at one server's second try takes the rate back from a server that held it before", async () => {
+    // proxy holds 600 first; ours fails it once; the fresh direct call then fails twice: 600 decides nothing.
+    const m = machine({ direct: { 600: [2_000, 30_000, 31_000] }, ours: { 600: [20_000] } });
+    const { highest, ceiling, steps } = await climbRates({
+      rates: [500, 600, 750],
+      contenders: ["proxy", "ours"],
+      nameOf: (c) => c,
+      direct: m.direct,
+      run: m.run,
+      maxAddedP99Us: 5_000,
+    });
+    expect(ceiling).toBe(600);
+    expect([highest.get("proxy"), highest.get("ours")]).toEqual([500, 500]);
+    expect(steps.filter((s) => s.rate === 600).every((s) => s.undecided)).toBe(true);
   });
 });

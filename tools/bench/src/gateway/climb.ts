@@ -19,6 +19,8 @@ export interface ClimbStep {
   p99Us: number;
   addedP99Us: number;
   ok: boolean;
+  /** At the rate where the direct call itself failed (the ceiling): decides nothing, whatever `ok` says. */
+  undecided?: true;
 }
 
 export interface ClimbOptions<T> {
@@ -44,7 +46,8 @@ export interface ClimbOptions<T> {
  * step it fails twice in a row. The direct call must hold each rate too — no error and a p99 at
  * most `maxAddedP99Us` over its own at the first rate, in one of two tries — or the climb ends
  * there (`ceiling`): past what the machine's client and upstream sustain alone, a server's "added"
- * p99 is measured against a baseline that is itself failing, and says nothing.
+ * p99 is measured against a baseline that is itself failing, and says nothing. Found at a server's
+ * second try, the ceiling's rate decides nothing for anyone (steps there are `undecided`).
  */
 export async function climbRates<T>(options: ClimbOptions<T>): Promise<{
   highest: Map<T, number | undefined>;
@@ -78,6 +81,7 @@ export async function climbRates<T>(options: ClimbOptions<T>): Promise<{
   };
   climb: for (const rate of options.rates) {
     if (climbing.length === 0) break;
+    const before = new Map(highest);
     let base = await baseline(rate);
     if (base === undefined) break;
     for (const contender of [...climbing]) {
@@ -85,7 +89,12 @@ export async function climbRates<T>(options: ClimbOptions<T>): Promise<{
       for (let attempt = 1; attempt <= 2 && !ok; attempt++) {
         if (attempt === 2) {
           base = await baseline(rate);
-          if (base === undefined) break climb;
+          if (base === undefined) {
+            // The machine cannot hold this rate: it decides nothing, for those measured at it before too.
+            for (const [c, top] of before) highest.set(c, top);
+            for (const step of steps) if (step.rate === rate) step.undecided = true;
+            break climb;
+          }
         }
         const run = await options.run(contender, rate);
         const added = run.p99Us - base.p99Us;
