@@ -6,7 +6,7 @@ import { GatewayError } from "./contract";
 import { droppedParameters } from "./dropped-parameters";
 import { type Exchange, rememberRater } from "./exchange";
 import { type RoutingHints, routingHints } from "./hints";
-import { withWholeUsage } from "./stream-usage";
+import { argumentsLength, partialOutcome, withStreamUsage, withWholeUsage } from "./usage";
 import { takerOf, withFields } from "@orchestrator-ts/core/internal";
 
 // The flow every inference endpoint shares (OpenAI's chat completions, Anthropic's messages): resolve
@@ -345,7 +345,11 @@ async function streamAnswer(
   const out = new FrameBuffer(res);
   // Chunks already read are taken at once (see core's TAKE), without a promise per chunk and layer.
   const take = takerOf<RegistryStreamChunk>(iterator);
-  let chars = 0;
+  // The answer's characters: a cut stream is settled on its text and the argument pieces that came;
+  // the usage a client reads counts a tool call's whole arguments (some providers send no pieces).
+  let textChars = 0;
+  let pieceChars = 0;
+  let callChars = 0;
   let current = first;
   try {
     for (;;) {
@@ -356,15 +360,17 @@ async function streamAnswer(
         });
       }
       const chunk = current.value;
-      if (chunk.type === "text" || chunk.type === "reasoning") chars += chunk.text.length;
-      else if (chunk.type === "tool-input-delta") chars += chunk.delta.length;
-      out.add(writer.encode(chunk));
+      if (chunk.type === "text" || chunk.type === "reasoning") textChars += chunk.text.length;
+      else if (chunk.type === "tool-input-delta") pieceChars += chunk.delta.length;
+      else if (chunk.type === "tool-call") callChars += argumentsLength(chunk.toolCall.arguments);
       if (chunk.type === "finish") {
+        out.add(writer.encode(withStreamUsage(chunk, request, textChars + callChars)));
         out.add(writer.end);
         out.flush();
-        finishStream(exchange, chunk, request, registry, chars);
+        finishStream(exchange, chunk, request, registry, textChars + pieceChars);
         return;
       }
+      out.add(writer.encode(chunk));
       if (res.writableNeedDrain && !res.destroyed) await drained(res);
       if (res.destroyed) break;
       current = take?.call(iterator) ?? (await iterator.next());
@@ -376,14 +382,14 @@ async function streamAnswer(
       out.add(writer.error(failure));
       out.flush();
       res.end();
-      exchange.settle(partialOutcome(exchange, request, registry, chars));
+      exchange.settle(partialOutcome(exchange, request, registry, textChars + pieceChars));
       exchange.record(failure.status, { errorCode: failure.code });
       return;
     }
   }
   // The client left: stop the upstream call and settle what was generated so far.
   await iterator.return?.().catch(() => undefined);
-  const outcome = partialOutcome(exchange, request, registry, chars);
+  const outcome = partialOutcome(exchange, request, registry, textChars + pieceChars);
   exchange.settle(outcome);
   exchange.record(499, { errorCode: "client_closed", costUsd: outcome.costUsd });
 }
@@ -419,16 +425,6 @@ function finishStream(
     cached: chunk.cached === true,
     ...("cascade" in chunk && chunk.cascade !== undefined ? { cascade: chunk.cascade } : {}),
   });
-}
-
-/** What a stream cut short has cost: the prompt (estimated) and the text sent (about 4 characters a token), at the model's prices. */
-function partialOutcome(exchange: Exchange, request: RegistryRequest, registry: ModelRegistry, chars: number) {
-  const name = exchange.model;
-  const inputTokens = estimateRequestTokens(request);
-  const outputTokens = Math.ceil(chars / 4);
-  const model = name !== undefined && registry.hasModel(name) ? registry.getModel(name) : undefined;
-  const costUsd = model?.costOf({ inputTokens, outputTokens });
-  return { costUsd, inputTokens, outputTokens, ...(name === undefined ? {} : { model: name }) };
 }
 
 /**

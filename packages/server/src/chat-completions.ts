@@ -6,13 +6,11 @@ import {
   fromChatRequest,
   toChatCompletion,
 } from "@orchestrator-ts/openai-format";
-import type { GenerateRequest } from "@orchestrator-ts/core";
 import type { RegistryResult, RegistryStreamChunk } from "@orchestrator-ts/registry";
 import { type InferenceSettings, type StreamWriter, type Wire, answerBody, streamSummary } from "./answer";
 import { openAIErrorBody } from "./errors";
 import type { Exchange } from "./exchange";
 import { nextCompletionId, unixSeconds } from "./ids";
-import { StreamUsage } from "./stream-usage";
 
 /** How the chat endpoint runs (the settings every inference endpoint shares). */
 export type ChatSettings = InferenceSettings;
@@ -24,7 +22,7 @@ export type ChatSettings = InferenceSettings;
  */
 export function chatCompletions(exchange: Exchange, body: unknown, settings: ChatSettings): Promise<void> {
   return answerBody(exchange, body, settings, parseChat, (parsed) =>
-    parsed.includeUsage ? openAIWire(parsed.request) : OPENAI,
+    parsed.includeUsage ? OPENAI_WITH_USAGE : OPENAI,
   );
 }
 
@@ -34,9 +32,8 @@ function parseChat(body: Record<string, unknown>): ParsedChatRequest & { user: s
   return parsed;
 }
 
-/** The chat wire; with `usageOf`, streams end with the usage chunk (`include_usage`), always with both counts. */
-function openAIWire(usageOf?: GenerateRequest): Wire {
-  const includeUsage = usageOf !== undefined;
+/** The chat wire; with `includeUsage`, streams end with the usage chunk (always with both counts: see `streamAnswer`). */
+function openAIWire(includeUsage: boolean): Wire {
   return {
     whole: (result: RegistryResult) =>
       JSON.stringify(toChatCompletion(result, { id: nextCompletionId(), created: unixSeconds(), model: result.model })),
@@ -45,20 +42,14 @@ function openAIWire(usageOf?: GenerateRequest): Wire {
         { id: nextCompletionId(), created: unixSeconds(), model },
         { includeUsage },
       );
-      const usage = usageOf && new StreamUsage(usageOf);
       let started = false;
       return {
         encode(chunk: RegistryStreamChunk): string {
           // Text after the role chunk is most of a stream: its frame from the encoder's per-stream prefix and suffix.
           // Everything else goes through the encoder: reasoning as `delta.reasoning_content`, never `content`.
-          if (chunk.type === "text" && started) {
-            if (usage) usage.chars += chunk.text.length;
-            return chunk.text === "" ? "" : encoder.textFrame(chunk.text);
-          }
+          if (chunk.type === "text" && started) return chunk.text === "" ? "" : encoder.textFrame(chunk.text);
           started = true;
-          usage?.count(chunk);
-          // OpenAI sends the usage chunk whenever it is asked for: estimated counts when the model reported none.
-          const out = encoder.encode(usage && chunk.type === "finish" ? usage.complete(chunk) : chunk);
+          const out = encoder.encode(chunk);
           const last = out[out.length - 1];
           if (chunk.type === "finish" && last !== undefined)
             (last as ChatCompletionChunk & { orchestrator?: unknown }).orchestrator = streamSummary(chunk);
@@ -70,7 +61,8 @@ function openAIWire(usageOf?: GenerateRequest): Wire {
     },
   };
 }
-const OPENAI = openAIWire();
+const OPENAI = openAIWire(false);
+const OPENAI_WITH_USAGE = openAIWire(true);
 
 function frames(chunks: ChatCompletionChunk[]): string {
   if (chunks.length === 1) return `data: ${JSON.stringify(chunks[0])}\n\n`;

@@ -14,7 +14,6 @@ import { GatewayError, type GatewayErrorType } from "./contract";
 import { excludedForClients } from "./errors";
 import type { Exchange } from "./exchange";
 import { nextMessageId } from "./ids";
-import { StreamUsage } from "./stream-usage";
 import { withFields } from "@orchestrator-ts/core/internal";
 
 /**
@@ -32,7 +31,7 @@ export function messages(exchange: Exchange, body: unknown, settings: InferenceS
       withClientBetas(exchange, parsed.request);
       return parsed;
     },
-    (parsed) => anthropicWire(parsed.request),
+    () => ANTHROPIC,
   );
 }
 
@@ -67,17 +66,14 @@ export function withClientBetas(exchange: Exchange, request: GenerateRequest): G
   return request;
 }
 
-/** The Messages wire; `message_delta` always carries both counts, estimated when the model reported none. */
-const anthropicWire = (request: GenerateRequest): Wire => ({
+const ANTHROPIC: Wire = {
   whole: (result: RegistryResult) =>
     JSON.stringify(toMessagesResponse(result, { id: nextMessageId(), model: result.model })),
   stream(model: string): StreamWriter {
     const encoder = new MessagesStreamEncoder({ id: nextMessageId(), model });
-    const usage = new StreamUsage(request);
     return {
       encode: (chunk: RegistryStreamChunk) => {
-        usage.count(chunk);
-        const list = encoder.encode(chunk.type === "finish" ? usage.complete(chunk) : chunk);
+        const list = encoder.encode(chunk);
         if (chunk.type === "finish") {
           const delta = list.find((event) => event.type === "message_delta");
           if (delta !== undefined)
@@ -90,7 +86,7 @@ const anthropicWire = (request: GenerateRequest): Wire => ({
       error: (failure) => sseEvent(encoder.error(anthropicErrorType(failure.type), failure.message)),
     };
   },
-});
+};
 
 function events(list: ReturnType<MessagesStreamEncoder["encode"]>): string {
   if (list.length === 1) return sseEvent(list[0] as (typeof list)[0]);

@@ -5,12 +5,10 @@ import {
   responsesSseEvent,
   toResponsesResponse,
 } from "@orchestrator-ts/openai-format";
-import type { GenerateRequest } from "@orchestrator-ts/core";
 import type { RegistryResult, RegistryStreamChunk } from "@orchestrator-ts/registry";
 import { type InferenceSettings, type StreamWriter, type Wire, answerBody, streamSummary } from "./answer";
 import type { Exchange } from "./exchange";
 import { nextResponseId, unixSeconds } from "./ids";
-import { StreamUsage } from "./stream-usage";
 
 /**
  * `POST /v1/responses`, OpenAI's Responses API, stateless: routed exactly like
@@ -20,22 +18,19 @@ import { StreamUsage } from "./stream-usage";
  * refused). `safety_identifier` (or `user`) names the end user for the records.
  */
 export function responses(exchange: Exchange, body: unknown, settings: InferenceSettings): Promise<void> {
-  return answerBody(exchange, body, settings, fromResponsesRequest, (parsed) => responsesWire(parsed.request));
+  return answerBody(exchange, body, settings, fromResponsesRequest, () => RESPONSES);
 }
 
-/** The Responses wire; `response.completed` always carries usage, estimated when the model reported none. */
-const responsesWire = (request: GenerateRequest): Wire => ({
+const RESPONSES: Wire = {
   whole: (result: RegistryResult) =>
     JSON.stringify(
       toResponsesResponse(result, { id: nextResponseId(), createdAt: unixSeconds(), model: result.model }),
     ),
   stream(model: string): StreamWriter {
     const encoder = new ResponsesStreamEncoder({ id: nextResponseId(), createdAt: unixSeconds(), model });
-    const usage = new StreamUsage(request);
     return {
       encode: (chunk: RegistryStreamChunk) => {
-        usage.count(chunk);
-        const list = encoder.encode(chunk.type === "finish" ? usage.complete(chunk) : chunk);
+        const list = encoder.encode(chunk);
         if (chunk.type === "finish") {
           const last = list[list.length - 1] as
             | (ResponsesStreamEvent & { response?: Record<string, unknown> })
@@ -50,7 +45,7 @@ const responsesWire = (request: GenerateRequest): Wire => ({
       error: (failure) => responsesSseEvent(encoder.error(failure.code, failure.message, failure.type)),
     };
   },
-});
+};
 
 function events(list: ResponsesStreamEvent[]): string {
   if (list.length === 1) return responsesSseEvent(list[0] as ResponsesStreamEvent);
