@@ -248,13 +248,13 @@ function message(value: unknown, i: number): Message {
     }
     case "tool": {
       if (typeof value.tool_call_id !== "string") throw invalid(`${param}.tool_call_id`, "a string");
+      // A breakpoint on a result's part marks the result (Claude's tool_result block).
+      const parts = textPartsWithBreakpoints(content, `${param}.content`);
       const result: Message = {
         role: "tool",
         toolCallId: value.tool_call_id,
-        content: textContent(content, `${param}.content`),
+        content: parts ? parts.map((p) => p.text).join("\n") : textContent(content, `${param}.content`),
       };
-      // A breakpoint on a result's part marks the result (Claude's tool_result block).
-      const parts = textPartsWithBreakpoints(content, `${param}.content`);
       const marked = parts?.findLast((p) => p.cacheControl !== undefined)?.cacheControl;
       if (marked !== undefined) result.cacheControl = marked;
       return result;

@@ -62,6 +62,7 @@ export function toChatMessages(messages: readonly Message[], reasoning: ChatReas
  * written). The same array when there is nothing to join.
  */
 function withoutBreakpoints(messages: readonly Message[]): readonly Message[] {
+  if (!messages.some((m) => m.role === "system" && m.cacheControl !== undefined)) return messages;
   let joined: Message[] | undefined;
   for (let i = 0; i < messages.length; i++) {
     const m = messages[i] as Message;
